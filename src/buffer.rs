@@ -97,10 +97,6 @@ impl<T: Chunk> ReadBuffer<T> {
         self.chunks.front()
     }
 
-    pub(crate) fn set_eof(&mut self) {
-        self.eof = true;
-    }
-
     pub(crate) fn take_misuse(&mut self) -> Option<Error> {
         self.misuse.take()
     }
@@ -108,11 +104,6 @@ impl<T: Chunk> ReadBuffer<T> {
     pub(crate) fn clear(&mut self) {
         self.chunks.clear();
         self.length = 0;
-    }
-
-    pub(crate) fn drain(&mut self) -> impl Iterator<Item = T> + '_ {
-        self.length = 0;
-        self.chunks.drain(..)
     }
 
     pub(crate) fn push_handle(&mut self) -> Push<'_, T> {
@@ -248,7 +239,10 @@ mod tests {
         push.end();
         assert!(!push.push(1));
         assert!(buffer.is_empty());
-        assert_eq!(buffer.take_misuse().unwrap().kind(), ErrorKind::PushAfterEof);
+        assert_eq!(
+            buffer.take_misuse().unwrap().kind(),
+            ErrorKind::PushAfterEof
+        );
     }
 
     #[test]

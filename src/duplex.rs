@@ -1,16 +1,42 @@
-//! [`Duplex`]: a stream with a writable side and a readable side.
+//! [`Duplex`]: a stream with a writable side and a readable side, each with
+//! its own highWaterMark (Node's `Duplex`, and `Transform` through
+//! [`Duplex::transform`]).
 
+use std::borrow::Cow;
+use std::fmt;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
+
+use pin_project::pin_project;
 
 use crate::buffer::Push;
+use crate::chunk::Chunk;
 use crate::error::{Error, Result};
+use crate::event::Event;
+use crate::lifecycle::Lifecycle;
 use crate::queue::WriteQueue;
+use crate::readable::ReadHalf;
+use crate::sink::Sink;
+use crate::source::Source;
+use crate::stream::{ReadableStream, WritableStream};
+use crate::transform::{PassThrough, Transform, TransformHandler};
+use crate::writable::WriteHalf;
 
-/// The implementation behind a duplex stream: Node's `_write`, `_final` and
-/// `_read` of a `Duplex`, sharing one object.
+/// The implementation behind a [`Duplex`]: Node's `_write`, `_final` and
+/// `_read` of a duplex stream, in one object so the two sides can share
+/// state.
+///
+/// The three poll hooks follow the rules of [`Sink::poll_write`] and
+/// [`Source::poll_read`]: `Ready(Ok(()))` after progress, `Pending` after
+/// arranging a wake-up, `Ready(Err(_))` on failure. One exception: a hook
+/// may return `Pending` without a wake-up when it waits only for room in
+/// `out`; the duplex polls it again once its consumer has read.
+///
+/// Most stages are a [`Transform`] (see [`Duplex::transform`]) or a pair of
+/// independent halves such as a socket or a child process (see
+/// [`Duplex::from_parts`]); implement this trait for anything else.
 pub trait DuplexHandler<I, O>: Send {
-    /// Takes written chunks from `input`, possibly pushing output.
+    /// Takes written chunks from `input`, pushing any output into `out`.
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -18,14 +44,469 @@ pub trait DuplexHandler<I, O>: Send {
         out: &mut Push<'_, O>,
     ) -> Poll<Result<()>>;
 
-    /// Finishes the writable side after its last chunk.
-    fn poll_final(self: Pin<&mut Self>, cx: &mut Context<'_>, out: &mut Push<'_, O>)
-    -> Poll<Result<()>>;
+    /// Finishes the writable side after its last chunk was taken (Node's
+    /// `_final`; a transform flushes here and ends its output).
+    fn poll_final(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut Push<'_, O>,
+    ) -> Poll<Result<()>>;
 
-    /// Pushes output that does not come from writes.
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, out: &mut Push<'_, O>)
-    -> Poll<Result<()>>;
+    /// Pushes output that does not come from writes (Node's `_read`).
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut Push<'_, O>,
+    ) -> Poll<Result<()>>;
 
-    /// Releases resources when destroyed.
+    /// Releases resources when the duplex is destroyed before it closed.
     fn destroy(self: Pin<&mut Self>, error: Option<&Error>);
+}
+
+/// A stream with a writable side taking `I` and a readable side giving `O`:
+/// Node's `Duplex`, and its `Transform`.
+///
+/// Each side has its own highWaterMark. For a transform, the writable side
+/// is held while the readable side is full, so a consumer that stops
+/// reading stops the writer too. `close` comes after both `end` and
+/// `finish`. With [`allow_half_open(false)`](Duplex::allow_half_open) the
+/// writable side is ended when the readable side ends.
+///
+/// # Examples
+///
+/// ```
+/// use bytes::Bytes;
+/// use smerge::{Duplex, PassThrough, Readable};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> smerge::Result<()> {
+/// let mut pass = Duplex::transform(PassThrough::<Bytes>::new()).with_high_water_mark(4);
+/// assert!(!pass.write(Bytes::from_static(b"full"))?); // 4 >= 4
+/// pass.end()?;
+/// assert_eq!(pass.to_bytes().await?, "full");
+/// # Ok(())
+/// # }
+/// ```
+pub struct Duplex<I, O> {
+    write: WriteHalf<I>,
+    read: ReadHalf<O>,
+    handler: Pin<Box<dyn DuplexHandler<I, O>>>,
+    life: Lifecycle,
+    allow_half_open: bool,
+}
+
+// Chunks are never pinned: the queue and the buffer only move them.
+impl<I, O> Unpin for Duplex<I, O> {}
+
+impl<I: Chunk, O: Chunk> Duplex<I, O> {
+    /// A duplex driven by `handler`, with each side's default highWaterMark.
+    pub fn new(handler: impl DuplexHandler<I, O> + 'static) -> Self {
+        Duplex {
+            write: WriteHalf::new(I::DEFAULT_HIGH_WATER_MARK),
+            read: ReadHalf::new(O::DEFAULT_HIGH_WATER_MARK),
+            handler: Box::pin(handler),
+            life: Lifecycle::default(),
+            allow_half_open: true,
+        }
+    }
+
+    /// Runs `transform` as a stream (Node's `Transform`).
+    pub fn transform<X>(transform: X) -> Self
+    where
+        X: Transform<Input = I, Output = O> + Unpin,
+    {
+        Duplex::new(TransformHandler::new(transform))
+    }
+
+    /// A duplex of two independent halves: what is written goes to `sink`,
+    /// what is read comes from `source` (a socket, a child process).
+    pub fn from_parts(source: impl Source<O> + 'static, sink: impl Sink<I> + 'static) -> Self {
+        Duplex::new(PairHandler { source, sink })
+    }
+
+    /// Sets the highWaterMark of both sides.
+    pub fn with_high_water_mark(mut self, high_water_mark: usize) -> Self {
+        self.write.set_high_water_mark(high_water_mark);
+        self.read.buffer.set_high_water_mark(high_water_mark);
+        self
+    }
+
+    /// Sets the readable side's highWaterMark.
+    pub fn with_readable_high_water_mark(mut self, high_water_mark: usize) -> Self {
+        self.read.buffer.set_high_water_mark(high_water_mark);
+        self
+    }
+
+    /// Sets the writable side's highWaterMark.
+    pub fn with_writable_high_water_mark(mut self, high_water_mark: usize) -> Self {
+        self.write.set_high_water_mark(high_water_mark);
+        self
+    }
+
+    /// Whether the writable side may stay open after the readable side
+    /// ended (Node's `allowHalfOpen`, `true` by default).
+    pub fn allow_half_open(mut self, allow: bool) -> Self {
+        self.allow_half_open = allow;
+        self
+    }
+
+    /// Names the stream; errors from it then say where they happened.
+    pub fn named(mut self, label: impl Into<Cow<'static, str>>) -> Self {
+        self.life.set_label(label.into());
+        self
+    }
+
+    /// Registers an observer of this stream's events.
+    pub fn observe(&mut self, observer: impl FnMut(&Event) + Send + 'static) {
+        self.life.events.observe(observer);
+    }
+
+    /// How much the writable side has queued (Node's `writableLength`).
+    pub fn writable_length(&self) -> usize {
+        self.write.queue.size()
+    }
+
+    /// How much the readable side has buffered (Node's `readableLength`).
+    pub fn readable_length(&self) -> usize {
+        self.read.buffer.len()
+    }
+
+    /// The readable side's highWaterMark.
+    pub fn readable_high_water_mark(&self) -> usize {
+        self.read.buffer.high_water_mark()
+    }
+
+    /// The writable side's highWaterMark.
+    pub fn writable_high_water_mark(&self) -> usize {
+        self.write.high_water_mark()
+    }
+
+    /// True once the readable side emitted `end`.
+    pub fn is_ended(&self) -> bool {
+        self.read.is_ended()
+    }
+
+    /// True once the writable side emitted `finish`.
+    pub fn is_finished(&self) -> bool {
+        self.write.is_finished()
+    }
+
+    /// True once destroyed, or closed after both sides ended.
+    pub fn is_destroyed(&self) -> bool {
+        self.life.is_destroyed()
+    }
+
+    /// The error the stream failed with, if it did.
+    pub fn errored(&self) -> Option<&Error> {
+        self.life.errored()
+    }
+
+    /// Queues `chunk` on the writable side; see [`Writable::write`](crate::Writable::write).
+    pub fn write(&mut self, chunk: I) -> Result<bool> {
+        self.write.write(chunk, &mut self.life)
+    }
+
+    /// Ends the writable side; see [`Writable::end`](crate::Writable::end).
+    pub fn end(&mut self) -> Result<()> {
+        self.write.end(&self.life)
+    }
+
+    /// Holds writes until [`uncork`](Duplex::uncork).
+    pub fn cork(&mut self) {
+        self.write.cork();
+    }
+
+    /// Undoes one [`cork`](Duplex::cork).
+    pub fn uncork(&mut self) {
+        self.write.uncork();
+    }
+
+    /// Takes the oldest buffered output chunk, if any, without waiting,
+    /// after handing queued input to the handler.
+    pub fn read(&mut self) -> Option<O> {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let _ = self.poll_write_side(&mut cx);
+        let chunk = self.read.take(&mut self.life.events);
+        if chunk.is_none() && self.read.end_if_drained(&mut self.life.events) {
+            self.readable_ended();
+        }
+        chunk
+    }
+
+    /// Stops the flow of the readable side.
+    pub fn pause(&mut self) {
+        self.read.pause(&mut self.life.events);
+    }
+
+    /// Starts the flow of the readable side.
+    pub fn resume(&mut self) {
+        self.read.resume(&mut self.life.events);
+    }
+
+    /// Destroys both sides; see [`Writable::destroy`](crate::Writable::destroy).
+    pub fn destroy(&mut self, error: Option<Error>) {
+        if self.life.destroy(error) {
+            self.write.queue.clear();
+            self.read.buffer.clear();
+            self.handler.as_mut().destroy(self.life.errored());
+        }
+    }
+
+    /// Reads every output chunk into a vector (the writable side must be
+    /// ended by someone, or this waits for ever).
+    pub async fn collect_vec(mut self) -> Result<Vec<O>> {
+        let mut items = Vec::new();
+        while let Some(item) = std::future::poll_fn(|cx| self.poll_next_chunk(cx)).await {
+            items.push(item?);
+        }
+        Ok(items)
+    }
+
+    /// Hands queued chunks to the handler and, once the writable side
+    /// ended and drained, runs its final hook.
+    fn poll_write_side(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        if self.life.is_destroyed() {
+            if self.write.is_finished() {
+                return Poll::Ready(Ok(()));
+            }
+            return Poll::Ready(Err(self.life.destroyed_error()));
+        }
+        while self.write.has_work() {
+            let mut out = self.read.buffer.push_handle();
+            match self
+                .handler
+                .as_mut()
+                .poll_write(cx, &mut self.write.queue, &mut out)
+            {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(self.fail(error))),
+            }
+        }
+        self.write.drain_if_empty(&mut self.life);
+        if self.write.ready_to_finalize() {
+            let mut out = self.read.buffer.push_handle();
+            match self.handler.as_mut().poll_final(cx, &mut out) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(self.fail(error))),
+                Poll::Ready(Ok(())) => {
+                    self.write.finalized(&mut self.life.events);
+                    self.close_if_done();
+                }
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn readable_ended(&mut self) {
+        if !self.allow_half_open && !self.write.is_ending() {
+            let _ = self.write.end(&self.life);
+        }
+        self.close_if_done();
+    }
+
+    fn close_if_done(&mut self) {
+        if self.read.is_ended() && self.write.is_finished() {
+            self.life.close();
+        }
+    }
+
+    fn fail(&mut self, error: Error) -> Error {
+        let error = self.life.locate(error);
+        self.destroy(Some(error.clone()));
+        self.life.take_error();
+        error
+    }
+}
+
+impl<T: Chunk> Duplex<T, T> {
+    /// A duplex that passes every chunk through unchanged (Node's `PassThrough`).
+    pub fn pass_through() -> Self {
+        Duplex::transform(PassThrough::new())
+    }
+}
+
+impl<I: Chunk> Duplex<I, bytes::Bytes> {
+    /// Reads all output into one [`Bytes`](bytes::Bytes).
+    pub async fn to_bytes(self) -> Result<bytes::Bytes> {
+        crate::pipeline::Pipeline::from_stream(self)
+            .to_bytes()
+            .await
+    }
+}
+
+impl<I: Chunk, O: Chunk> ReadableStream<O> for Duplex<I, O> {
+    fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
+        self.life.events.flush();
+        if let Some(error) = self.life.take_error() {
+            return Poll::Ready(Some(Err(error)));
+        }
+        if self.read.is_ended() {
+            return Poll::Ready(None);
+        }
+        loop {
+            if let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
+                return Poll::Ready(Some(Err(error)));
+            }
+            if let Some(misuse) = self.read.buffer.take_misuse() {
+                return Poll::Ready(Some(Err(self.fail(misuse))));
+            }
+            if let Some(chunk) = self.read.take(&mut self.life.events) {
+                return Poll::Ready(Some(Ok(chunk)));
+            }
+            if self.read.end_if_drained(&mut self.life.events) {
+                self.readable_ended();
+                return Poll::Ready(None);
+            }
+            if !self.read.buffer.wants_more(true) {
+                return Poll::Pending;
+            }
+            let mut out = self.read.buffer.push_handle();
+            match self.handler.as_mut().poll_read(cx, &mut out) {
+                Poll::Ready(Ok(())) if out.pushes() > 0 => continue,
+                Poll::Ready(Ok(())) | Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(self.fail(error)))),
+            }
+        }
+    }
+
+    fn pause(&mut self) {
+        Duplex::pause(self);
+    }
+
+    fn resume(&mut self) {
+        Duplex::resume(self);
+    }
+
+    fn destroy(&mut self, error: Option<Error>) {
+        Duplex::destroy(self, error);
+    }
+
+    fn is_ended(&self) -> bool {
+        self.read.is_ended()
+    }
+
+    fn label(&self) -> Option<&str> {
+        self.life.label()
+    }
+}
+
+impl<I: Chunk, O: Chunk> WritableStream<I> for Duplex<I, O> {
+    fn write(&mut self, chunk: I) -> Result<bool> {
+        Duplex::write(self, chunk)
+    }
+
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.life.events.flush();
+        ready!(self.poll_write_side(cx))?;
+        if self.write.queue.is_empty() {
+            Poll::Ready(Ok(()))
+        } else {
+            Poll::Pending
+        }
+    }
+
+    fn end(&mut self) -> Result<()> {
+        Duplex::end(self)
+    }
+
+    fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.life.events.flush();
+        ready!(self.poll_write_side(cx))?;
+        if self.write.is_finished() {
+            Poll::Ready(Ok(()))
+        } else {
+            Poll::Pending
+        }
+    }
+
+    fn destroy(&mut self, error: Option<Error>) {
+        Duplex::destroy(self, error);
+    }
+
+    fn needs_drain(&self) -> bool {
+        self.write.needs_drain() && !self.write.is_ending() && !self.life.is_destroyed()
+    }
+
+    fn is_finished(&self) -> bool {
+        self.write.is_finished()
+    }
+
+    fn piped(&mut self, attached: bool) {
+        self.life
+            .events
+            .emit(if attached { Event::Pipe } else { Event::Unpipe });
+    }
+
+    fn label(&self) -> Option<&str> {
+        self.life.label()
+    }
+}
+
+impl<I, O> Drop for Duplex<I, O> {
+    fn drop(&mut self) {
+        if !self.life.is_closed() && self.life.destroy(None) {
+            self.handler.as_mut().destroy(None);
+        }
+        self.life.events.flush();
+    }
+}
+
+impl<I: Chunk, O: Chunk> fmt::Debug for Duplex<I, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Duplex")
+            .field("label", &self.life.label())
+            .field("writable_length", &self.write.queue.size())
+            .field("readable_length", &self.read.buffer.len())
+            .field("ended", &self.read.is_ended())
+            .field("finished", &self.write.is_finished())
+            .field("destroyed", &self.life.is_destroyed())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The handler of [`Duplex::from_parts`]: a source and a sink side by side.
+#[pin_project]
+struct PairHandler<R, W> {
+    #[pin]
+    source: R,
+    #[pin]
+    sink: W,
+}
+
+impl<I, O, R, W> DuplexHandler<I, O> for PairHandler<R, W>
+where
+    R: Source<O>,
+    W: Sink<I>,
+{
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        input: &mut WriteQueue<I>,
+        _out: &mut Push<'_, O>,
+    ) -> Poll<Result<()>> {
+        self.project().sink.poll_write(cx, input)
+    }
+
+    fn poll_final(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        _out: &mut Push<'_, O>,
+    ) -> Poll<Result<()>> {
+        self.project().sink.poll_final(cx)
+    }
+
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut Push<'_, O>,
+    ) -> Poll<Result<()>> {
+        self.project().source.poll_read(cx, out)
+    }
+
+    fn destroy(self: Pin<&mut Self>, error: Option<&Error>) {
+        let this = self.project();
+        this.sink.destroy(error);
+        this.source.destroy(error);
+    }
 }

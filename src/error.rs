@@ -153,7 +153,9 @@ impl Error {
     /// Adds what smerge was doing when the error happened, such as
     /// `"stage 2 (gzip)"`. The outermost context is shown first.
     pub fn context(mut self, what: impl Into<String>) -> Error {
-        Arc::make_mut(&mut self.inner).context.insert(0, what.into());
+        Arc::make_mut(&mut self.inner)
+            .context
+            .insert(0, what.into());
         self
     }
 

@@ -115,9 +115,12 @@ impl<I> IterSource<I> {
     }
 }
 
+// The iterator is only ever used through `&mut`, never pinned.
+impl<I> Unpin for IterSource<I> {}
+
 impl<I> Source<I::Item> for IterSource<I>
 where
-    I: Iterator + Send + Unpin,
+    I: Iterator + Send,
     I::Item: Chunk,
 {
     fn poll_read(

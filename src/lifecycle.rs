@@ -1,0 +1,119 @@
+//! What every stream shares: destroyed, errored, closed, its observers and
+//! its label (Node's `destroy.js`).
+//!
+//! Invariants: `close` is emitted at most once and nothing is emitted after
+//! it; `error` is emitted at most once, before `close`.
+
+use std::borrow::Cow;
+
+use crate::error::{Error, ErrorKind};
+use crate::event::{Event, Events};
+
+#[derive(Debug, Default)]
+pub(crate) struct Lifecycle {
+    pub(crate) events: Events,
+    destroyed: bool,
+    errored: Option<Error>,
+    /// The error was handed to the consumer already (streams yield it once).
+    error_taken: bool,
+    close_emitted: bool,
+    label: Option<Cow<'static, str>>,
+}
+
+impl Lifecycle {
+    pub(crate) fn is_destroyed(&self) -> bool {
+        self.destroyed
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.close_emitted
+    }
+
+    pub(crate) fn errored(&self) -> Option<&Error> {
+        self.errored.as_ref()
+    }
+
+    pub(crate) fn label(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+
+    pub(crate) fn set_label(&mut self, label: Cow<'static, str>) {
+        self.label = Some(label);
+    }
+
+    /// Destroys the stream: `error` (if any) then `close`, on the next tick.
+    /// Returns false if it was destroyed already (a no-op, as in Node).
+    pub(crate) fn destroy(&mut self, error: Option<Error>) -> bool {
+        if self.destroyed {
+            return false;
+        }
+        self.destroyed = true;
+        if let Some(error) = error {
+            self.events.defer(Event::Error(error.clone()));
+            self.errored = Some(error);
+        }
+        if !self.close_emitted {
+            self.close_emitted = true;
+            self.events.defer(Event::Close);
+        }
+        true
+    }
+
+    /// Closes a stream that ended or finished normally: `close` now.
+    pub(crate) fn close(&mut self) {
+        self.destroyed = true;
+        if !self.close_emitted {
+            self.close_emitted = true;
+            self.events.emit(Event::Close);
+        }
+    }
+
+    /// The error to hand to a consumer, once; later calls see none.
+    pub(crate) fn take_error(&mut self) -> Option<Error> {
+        if self.error_taken {
+            return None;
+        }
+        let error = self.errored.clone()?;
+        self.error_taken = true;
+        Some(error)
+    }
+
+    /// The error for an operation on a destroyed stream.
+    pub(crate) fn destroyed_error(&self) -> Error {
+        self.errored
+            .clone()
+            .unwrap_or_else(|| Error::from_kind(ErrorKind::Destroyed))
+    }
+
+    /// Adds the label to an error that does not say where it happened yet.
+    pub(crate) fn locate(&self, error: Error) -> Error {
+        match &self.label {
+            Some(label) if !error.has_context() => error.context(label.to_string()),
+            _ => error,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destroy_is_idempotent_and_keeps_the_first_error() {
+        let mut life = Lifecycle::default();
+        assert!(life.destroy(Some(Error::new(ErrorKind::Io, "first"))));
+        assert!(!life.destroy(Some(Error::new(ErrorKind::Io, "second"))));
+        assert_eq!(life.errored().unwrap().to_string(), "first");
+        assert_eq!(life.take_error().unwrap().to_string(), "first");
+        assert!(life.take_error().is_none());
+    }
+
+    #[test]
+    fn locate_adds_the_label_once() {
+        let mut life = Lifecycle::default();
+        life.set_label("gzip".into());
+        let located = life.locate(Error::new(ErrorKind::InvalidData, "bad header"));
+        assert_eq!(located.to_string(), "gzip: bad header");
+        assert_eq!(life.locate(located).to_string(), "gzip: bad header");
+    }
+}

@@ -1,0 +1,455 @@
+//! [`Writable`]: a queue counted against a highWaterMark in front of a
+//! [`Sink`], with Node's `write() -> bool`, `drain`, `end`, `finish` and `close`.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::Bytes;
+use tokio::io::AsyncWrite;
+
+use crate::chunk::Chunk;
+use crate::error::{Error, ErrorKind, Result};
+use crate::event::{Event, Events};
+use crate::io::WriterSink;
+use crate::lifecycle::Lifecycle;
+use crate::queue::WriteQueue;
+use crate::sink::Sink;
+use crate::stream::WritableStream;
+
+/// The writable half of a stream: queue, highWaterMark, drain, end. Shared
+/// by [`Writable`] and [`Duplex`](crate::Duplex).
+#[derive(Debug)]
+pub(crate) struct WriteHalf<T> {
+    pub(crate) queue: WriteQueue<T>,
+    high_water_mark: usize,
+    corked: u32,
+    need_drain: bool,
+    ending: bool,
+    final_done: bool,
+    finished: bool,
+}
+
+impl<T: Chunk> WriteHalf<T> {
+    pub(crate) fn new(high_water_mark: usize) -> Self {
+        WriteHalf {
+            queue: WriteQueue::new(),
+            high_water_mark,
+            corked: 0,
+            need_drain: false,
+            ending: false,
+            final_done: false,
+            finished: false,
+        }
+    }
+
+    pub(crate) fn high_water_mark(&self) -> usize {
+        self.high_water_mark
+    }
+
+    pub(crate) fn set_high_water_mark(&mut self, high_water_mark: usize) {
+        self.high_water_mark = high_water_mark;
+    }
+
+    /// Node's `writeOrBuffer`: the chunk is always queued; the verdict is
+    /// whether the queue (this chunk included) is still below the highWaterMark.
+    pub(crate) fn write(&mut self, chunk: T, life: &mut Lifecycle) -> Result<bool> {
+        if self.ending {
+            let error = Error::from_kind(ErrorKind::WriteAfterEnd);
+            life.destroy(Some(error.clone()));
+            self.queue.clear();
+            return Err(error);
+        }
+        if life.is_destroyed() {
+            return Err(Error::from_kind(ErrorKind::Destroyed));
+        }
+        self.queue.push_back(chunk);
+        let below = self.queue.size() < self.high_water_mark;
+        if !below {
+            self.need_drain = true;
+        }
+        Ok(below)
+    }
+
+    pub(crate) fn end(&mut self, life: &Lifecycle) -> Result<()> {
+        if self.finished {
+            return Err(Error::from_kind(ErrorKind::AlreadyFinished));
+        }
+        if life.is_destroyed() {
+            return Err(life.destroyed_error());
+        }
+        self.ending = true;
+        self.corked = 0;
+        Ok(())
+    }
+
+    /// True while the sink should be asked to take chunks.
+    pub(crate) fn has_work(&self) -> bool {
+        self.corked == 0 && !self.queue.is_empty()
+    }
+
+    /// Emits `drain` if a write returned false and the queue is now empty,
+    /// and the stream is neither ending nor destroyed (Node's `afterWrite`).
+    pub(crate) fn drain_if_empty(&mut self, life: &mut Lifecycle) {
+        if self.need_drain && self.queue.is_empty() && !self.ending && !life.is_destroyed() {
+            self.need_drain = false;
+            life.events.emit(Event::Drain);
+        }
+    }
+
+    /// True when everything was written after `end()` and the final hook
+    /// has yet to run.
+    pub(crate) fn ready_to_finalize(&self) -> bool {
+        self.ending && self.queue.is_empty() && !self.final_done
+    }
+
+    /// Records that the final hook ran: `prefinish`, then `finish`.
+    pub(crate) fn finalized(&mut self, events: &mut Events) {
+        self.final_done = true;
+        events.emit(Event::Prefinish);
+        self.finished = true;
+        events.emit(Event::Finish);
+    }
+
+    pub(crate) fn needs_drain(&self) -> bool {
+        self.need_drain
+    }
+
+    pub(crate) fn is_ending(&self) -> bool {
+        self.ending
+    }
+
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    pub(crate) fn cork(&mut self) {
+        self.corked += 1;
+    }
+
+    pub(crate) fn uncork(&mut self) {
+        self.corked = self.corked.saturating_sub(1);
+    }
+
+    pub(crate) fn corked(&self) -> u32 {
+        self.corked
+    }
+}
+
+/// A writable stream: Node's `Writable`.
+///
+/// [`write`](Writable::write) always queues the chunk and returns `false`
+/// once the queue has reached the highWaterMark; after a `false`, `drain` is
+/// emitted once the queue has emptied. [`end`](Writable::end) says no more
+/// chunks will come: once everything is written the sink's final hook runs,
+/// then `prefinish`, `finish` and `close`. Writing after `end` is an error,
+/// never silently dropped.
+///
+/// A `Writable` makes progress only while it is polled: by a pipe or a
+/// pipeline, or by [`write_all`](Writable::write_all),
+/// [`drained`](Writable::drained), [`close`](Writable::close) and
+/// [`finished`](Writable::finished). Dropping one that has not finished
+/// destroys it (`close`, and the sink's [`destroy`](Sink::destroy) hook: an
+/// atomic file is discarded).
+///
+/// # Examples
+///
+/// ```
+/// use bytes::Bytes;
+/// use smerge::Writable;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> smerge::Result<()> {
+/// let mut out = Writable::from_writer(Vec::new()).with_high_water_mark(4);
+/// assert!(out.write(Bytes::from_static(b"abc"))?);   // 3 < 4
+/// assert!(!out.write(Bytes::from_static(b"de"))?);   // 5 >= 4: wait for drain
+/// out.drained().await?;
+/// out.write_all(Bytes::from_static(b"f")).await?;
+/// out.close().await?;
+/// assert!(out.write(Bytes::from_static(b"g")).is_err()); // write after end
+/// # Ok(())
+/// # }
+/// ```
+///
+/// The inverse is [`Readable`](crate::Readable).
+pub struct Writable<T> {
+    half: WriteHalf<T>,
+    sink: Pin<Box<dyn Sink<T>>>,
+    life: Lifecycle,
+}
+
+// Chunks are never pinned: the queue only moves them.
+impl<T> Unpin for Writable<T> {}
+
+impl<T: Chunk> Writable<T> {
+    /// A writable whose chunks go to `sink`, with the chunk type's default
+    /// highWaterMark.
+    pub fn new(sink: impl Sink<T> + 'static) -> Self {
+        Writable {
+            half: WriteHalf::new(T::DEFAULT_HIGH_WATER_MARK),
+            sink: Box::pin(sink),
+            life: Lifecycle::default(),
+        }
+    }
+
+    /// Sets the highWaterMark, in the chunk type's units (0 is allowed:
+    /// every `write` then returns `false`).
+    pub fn with_high_water_mark(mut self, high_water_mark: usize) -> Self {
+        self.half.set_high_water_mark(high_water_mark);
+        self
+    }
+
+    /// Names the stream; errors from it then say where they happened.
+    pub fn named(mut self, label: impl Into<Cow<'static, str>>) -> Self {
+        self.life.set_label(label.into());
+        self
+    }
+
+    /// Registers an observer of this stream's events.
+    pub fn observe(&mut self, observer: impl FnMut(&Event) + Send + 'static) {
+        self.life.events.observe(observer);
+    }
+
+    /// The highWaterMark.
+    pub fn high_water_mark(&self) -> usize {
+        self.half.high_water_mark()
+    }
+
+    /// How much is queued (Node's `writableLength`).
+    pub fn writable_length(&self) -> usize {
+        self.half.queue.size()
+    }
+
+    /// True after a `write` returned `false` and before `drain`
+    /// (Node's `writableNeedDrain`).
+    pub fn needs_drain(&self) -> bool {
+        self.half.needs_drain() && !self.half.is_ending() && !self.life.is_destroyed()
+    }
+
+    /// True once `end` was called (Node's `writableEnded`).
+    pub fn is_ended(&self) -> bool {
+        self.half.is_ending()
+    }
+
+    /// True once `finish` was emitted (Node's `writableFinished`).
+    pub fn is_finished(&self) -> bool {
+        self.half.is_finished()
+    }
+
+    /// True once destroyed, or closed after finishing.
+    pub fn is_destroyed(&self) -> bool {
+        self.life.is_destroyed()
+    }
+
+    /// The error the stream failed with, if it did.
+    pub fn errored(&self) -> Option<&Error> {
+        self.life.errored()
+    }
+
+    /// Queues `chunk`. Returns `Ok(true)` while the queue is below the
+    /// highWaterMark and `Ok(false)` once it reached it: the chunk is queued
+    /// either way, and the caller should wait for [`drained`](Writable::drained)
+    /// before writing more.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::WriteAfterEnd`] after [`end`](Writable::end) (the stream is
+    /// then destroyed with that error, as in Node), and
+    /// [`ErrorKind::Destroyed`] (or the stream's error) after it was destroyed.
+    pub fn write(&mut self, chunk: T) -> Result<bool> {
+        self.half.write(chunk, &mut self.life)
+    }
+
+    /// Writes `chunk`, waiting for `drain` if the queue reached the highWaterMark.
+    pub async fn write_all(&mut self, chunk: T) -> Result<()> {
+        if !self.write(chunk)? {
+            self.drained().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes until the queue is empty (the `drain` event, as a future).
+    pub async fn drained(&mut self) -> Result<()> {
+        poll_fn(|cx| self.poll_drain(cx)).await
+    }
+
+    /// Ends the stream: no more writes. Queued chunks are still written.
+    /// Calling it again before `finish` does nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::AlreadyFinished`] after `finish`, and the stream's error
+    /// (or [`ErrorKind::Destroyed`]) after it was destroyed.
+    pub fn end(&mut self) -> Result<()> {
+        self.half.end(&self.life)
+    }
+
+    /// Writes `chunk`, then ends (Node's `end(chunk)`).
+    pub fn end_with(&mut self, chunk: T) -> Result<()> {
+        self.write(chunk)?;
+        self.end()
+    }
+
+    /// Waits until the stream finished: everything written and the final
+    /// hook done. As in Node, this waits for [`end`](Writable::end), so call
+    /// that first — or use [`close`](Writable::close).
+    pub async fn finished(&mut self) -> Result<()> {
+        poll_fn(|cx| self.poll_finish(cx)).await
+    }
+
+    /// Ends the stream and waits until it finished.
+    pub async fn close(&mut self) -> Result<()> {
+        if !self.half.is_ending() {
+            self.end()?;
+        }
+        self.finished().await
+    }
+
+    /// Holds writes in the queue until [`uncork`](Writable::uncork), so they
+    /// reach the sink together. Corks nest.
+    pub fn cork(&mut self) {
+        self.half.cork();
+    }
+
+    /// Undoes one [`cork`](Writable::cork).
+    pub fn uncork(&mut self) {
+        self.half.uncork();
+    }
+
+    /// How many [`cork`](Writable::cork)s are in effect (Node's `writableCorked`).
+    pub fn corked(&self) -> u32 {
+        self.half.corked()
+    }
+
+    /// Destroys the stream: queued chunks are dropped, the sink's
+    /// [`destroy`](Sink::destroy) hook runs, and `error` (if any) then
+    /// `close` follow on the next tick. Later calls do nothing.
+    pub fn destroy(&mut self, error: Option<Error>) {
+        if self.life.destroy(error) {
+            self.half.queue.clear();
+            self.sink.as_mut().destroy(self.life.errored());
+        }
+    }
+
+    /// Hands queued chunks to the sink until the queue is empty or the sink
+    /// is busy.
+    fn poll_write_queue(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.life.events.flush();
+        if self.life.is_destroyed() {
+            if self.half.is_finished() {
+                return Poll::Ready(Ok(()));
+            }
+            return Poll::Ready(Err(self.life.destroyed_error()));
+        }
+        while self.half.has_work() {
+            match self.sink.as_mut().poll_write(cx, &mut self.half.queue) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(self.fail(error))),
+            }
+        }
+        self.half.drain_if_empty(&mut self.life);
+        Poll::Ready(Ok(()))
+    }
+
+    fn fail(&mut self, error: Error) -> Error {
+        let error = self.life.locate(error);
+        self.destroy(Some(error.clone()));
+        self.life.take_error();
+        error
+    }
+}
+
+impl Writable<Bytes> {
+    /// A writable that writes into any [`AsyncWrite`] (a file, a socket,
+    /// standard output, a child's stdin), with vectored writes when several
+    /// chunks are queued; ending it flushes and shuts the writer down.
+    pub fn from_writer<W: AsyncWrite + Send + 'static>(writer: W) -> Self {
+        Writable::new(WriterSink::new(writer))
+    }
+}
+
+impl<T: Chunk> WritableStream<T> for Writable<T> {
+    fn write(&mut self, chunk: T) -> Result<bool> {
+        Writable::write(self, chunk)
+    }
+
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        ready!(self.poll_write_queue(cx))?;
+        if self.half.queue.is_empty() {
+            Poll::Ready(Ok(()))
+        } else {
+            // Corked: nothing moves until uncork.
+            Poll::Pending
+        }
+    }
+
+    fn end(&mut self) -> Result<()> {
+        Writable::end(self)
+    }
+
+    fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        if self.half.is_finished() {
+            self.life.events.flush();
+            return Poll::Ready(Ok(()));
+        }
+        ready!(self.poll_write_queue(cx))?;
+        if !self.half.ready_to_finalize() {
+            return Poll::Pending;
+        }
+        match self.sink.as_mut().poll_final(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(error)) => Poll::Ready(Err(self.fail(error))),
+            Poll::Ready(Ok(())) => {
+                self.half.finalized(&mut self.life.events);
+                self.life.close();
+                Poll::Ready(Ok(()))
+            }
+        }
+    }
+
+    fn destroy(&mut self, error: Option<Error>) {
+        Writable::destroy(self, error);
+    }
+
+    fn needs_drain(&self) -> bool {
+        Writable::needs_drain(self)
+    }
+
+    fn is_finished(&self) -> bool {
+        self.half.is_finished()
+    }
+
+    fn piped(&mut self, attached: bool) {
+        self.life
+            .events
+            .emit(if attached { Event::Pipe } else { Event::Unpipe });
+    }
+
+    fn label(&self) -> Option<&str> {
+        self.life.label()
+    }
+}
+
+impl<T> Drop for Writable<T> {
+    fn drop(&mut self) {
+        if !self.life.is_closed() && self.life.destroy(None) {
+            self.sink.as_mut().destroy(None);
+        }
+        self.life.events.flush();
+    }
+}
+
+impl<T: Chunk> fmt::Debug for Writable<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Writable")
+            .field("label", &self.life.label())
+            .field("queued_chunks", &self.half.queue.len())
+            .field("ended", &self.half.is_ending())
+            .field("finished", &self.half.is_finished())
+            .field("destroyed", &self.life.is_destroyed())
+            .finish_non_exhaustive()
+    }
+}
