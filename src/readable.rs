@@ -457,10 +457,11 @@ impl<T: Chunk> Stream for Readable<T> {
 
 impl<T> Drop for Readable<T> {
     fn drop(&mut self) {
-        if !self.life.is_closed() && self.life.destroy(None) {
-            if let Some(mut source) = self.source.take() {
-                source.as_mut().destroy(None);
-            }
+        if !self.life.is_closed()
+            && self.life.destroy(None)
+            && let Some(mut source) = self.source.take()
+        {
+            source.as_mut().destroy(None);
         }
         self.life.events.flush();
     }
