@@ -15,6 +15,7 @@ mod queue;
 pub mod sink;
 pub mod source;
 mod transform;
+pub mod transforms;
 
 pub use buffer::Push;
 pub use chunk::{
