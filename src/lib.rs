@@ -22,6 +22,7 @@ pub mod sink;
 pub mod source;
 mod stream;
 mod transform;
+pub mod transforms;
 mod writable;
 
 pub use buffer::Push;

@@ -1,0 +1,16 @@
+//! Ready-made transforms for smerge streams, each also usable on its own.
+//!
+//! | `smerge pipe -t` | Transform |
+//! | --- | --- |
+//! | `frame[:MAX]` | [`Frame::new`], [`Frame::with_max`] |
+//! | `unframe` | [`Unframe::new`] |
+//! | `frame32[:MAX]` | [`Frame::wide`], [`Frame::wide_with_max`] |
+//! | `unframe32` | [`Unframe::wide`] |
+//!
+//! The packet codec behind `frame` and `unframe`, [`FrameCodec`], is a
+//! tokio-util codec, so the same packets can be read from and written to a
+//! socket with `FramedRead` and `FramedWrite`.
+
+mod frame;
+
+pub use frame::{Frame, FrameCodec, Unframe};
