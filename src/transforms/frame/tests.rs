@@ -41,7 +41,9 @@ fn run(
     if result.is_ok() {
         result = transform.flush(&mut buffer.push_handle());
     }
-    let output = buffer.drain().flat_map(|chunk| chunk.to_vec()).collect();
+    let output = std::iter::from_fn(|| buffer.pop_front())
+        .flat_map(|chunk| chunk.to_vec())
+        .collect();
     (output, result)
 }
 
