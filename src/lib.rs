@@ -12,6 +12,7 @@ mod chunk;
 mod duplex;
 mod error;
 mod event;
+pub mod fs;
 mod io;
 mod lifecycle;
 mod pipe;
