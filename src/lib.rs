@@ -23,6 +23,7 @@ pub mod sink;
 pub mod source;
 mod stream;
 mod transform;
+mod transform_sink;
 pub mod transforms;
 mod writable;
 
@@ -42,4 +43,5 @@ pub use sink::Sink;
 pub use source::Source;
 pub use stream::{ReadableStream, WritableStream};
 pub use transform::{PassThrough, Transform};
+pub use transform_sink::TransformSink;
 pub use writable::Writable;

@@ -6,11 +6,16 @@
 //! | `unframe` | [`Unframe::new`] |
 //! | `frame32[:MAX]` | [`Frame::wide`], [`Frame::wide_with_max`] |
 //! | `unframe32` | [`Unframe::wide`] |
+//! | `strip-bom` | [`StripBom::new`] |
+//! | `eol:lf`, `eol:crlf` | [`Eol::new`] |
+//! | `ensure-newline` | [`EnsureNewline::new`] |
 //!
 //! The packet codec behind `frame` and `unframe`, [`FrameCodec`], is a
 //! tokio-util codec, so the same packets can be read from and written to a
 //! socket with `FramedRead` and `FramedWrite`.
 
 mod frame;
+mod text;
 
 pub use frame::{Frame, FrameCodec, Unframe};
+pub use text::{EnsureNewline, Eol, LineEnding, StripBom};

@@ -1,0 +1,204 @@
+//! [`FileSource`]: a file read as a [`Readable`], optionally a byte range of
+//! it, with a check that it did not change size while it was read.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+
+use crate::buffer::Push;
+use crate::chunk::DEFAULT_FILE_HIGH_WATER_MARK;
+use crate::error::{Error, ErrorKind, Result};
+use crate::readable::Readable;
+use crate::source::Source;
+
+/// The [`Source`] of a file (Node's `fs.createReadStream`).
+///
+/// Reads happen inside the poll, with plain system calls: a regular file
+/// never makes a read wait for the outside world the way a socket does, and
+/// a thread hop per read (as `tokio::fs` makes) costs more than the read.
+/// For FIFOs and terminals, wrap a non-blocking handle with
+/// [`Readable::from_reader`] instead.
+///
+/// # Examples
+///
+/// ```
+/// use smerge::fs::FileSource;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> smerge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("a.js");
+/// # std::fs::write(&path, "let a = 1;\n")?;
+/// let text = FileSource::open(&path)?.range(4..5).into_readable().to_bytes().await?;
+/// assert_eq!(text, "a");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct FileSource {
+    file: Option<File>,
+    path: PathBuf,
+    chunk_size: usize,
+    /// Bytes still to read when a range was given.
+    remaining: Option<u64>,
+    /// The size the file had when it was planned into a merge.
+    expected_size: Option<u64>,
+    read_so_far: u64,
+    /// An error found before the first read (seeking to a range), reported
+    /// by the first read like every other I/O error.
+    deferred_error: Option<Error>,
+}
+
+impl FileSource {
+    /// Opens `path` for reading.
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error, naming the file.
+    pub fn open(path: impl AsRef<Path>) -> Result<FileSource> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|e| Error::io(e).reading(path))?;
+        Ok(FileSource::from_file(file, path))
+    }
+
+    /// Reads an already open `file`; `path` names it in errors.
+    pub fn from_file(file: File, path: impl Into<PathBuf>) -> FileSource {
+        FileSource {
+            file: Some(file),
+            path: path.into(),
+            chunk_size: DEFAULT_FILE_HIGH_WATER_MARK,
+            remaining: None,
+            expected_size: None,
+            read_so_far: 0,
+            deferred_error: None,
+        }
+    }
+
+    /// Reads only the bytes in `range` (Node's `start`/`end`, end exclusive).
+    pub fn range(mut self, range: Range<u64>) -> FileSource {
+        if let Some(file) = self.file.as_mut() {
+            match file.seek(SeekFrom::Start(range.start)) {
+                Ok(_) => self.remaining = Some(range.end.saturating_sub(range.start)),
+                Err(e) => self.deferred_error = Some(Error::io(e).reading(&self.path)),
+            }
+        }
+        self
+    }
+
+    /// Reads up to `size` bytes per chunk (default 64 KiB).
+    pub fn chunk_size(mut self, size: usize) -> FileSource {
+        self.chunk_size = size.max(1);
+        self
+    }
+
+    /// Fails with [`ErrorKind::InvalidData`] if the file turns out to hold
+    /// more or fewer than `size` bytes: it changed while it was read.
+    pub fn expect_size(mut self, size: u64) -> FileSource {
+        self.expected_size = Some(size);
+        self
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// This source as a readable whose highWaterMark is one chunk (64 KiB
+    /// unless [`chunk_size`](FileSource::chunk_size) says otherwise).
+    pub fn into_readable(self) -> Readable<Bytes> {
+        let chunk_size = self.chunk_size;
+        Readable::new(self).with_high_water_mark(chunk_size)
+    }
+
+    fn changed_size(&self) -> Error {
+        let expected = self.expected_size.unwrap_or(0);
+        let read = self.read_so_far;
+        let how = if read > expected { "grew" } else { "shrank" };
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("the file {how} while it was read (it had {expected} bytes, {read} were read)"),
+        )
+        .reading(&self.path)
+    }
+
+    /// Reads the next chunk; `None` at the end of the file or range.
+    fn read_chunk(&mut self) -> Result<Option<Bytes>> {
+        let Some(file) = self.file.as_mut() else {
+            return Ok(None);
+        };
+        let mut want = match self.remaining {
+            Some(remaining) => remaining.min(self.chunk_size as u64),
+            None => self.chunk_size as u64,
+        };
+        if let Some(expected) = self.expected_size {
+            // Past the expected size, one byte tells a grown file from a complete one.
+            want = want.min(expected.saturating_sub(self.read_so_far).max(1));
+        }
+        if want == 0 {
+            return Ok(None);
+        }
+        let mut chunk = Vec::with_capacity(want as usize);
+        let n = file
+            .take(want)
+            .read_to_end(&mut chunk)
+            .map_err(|e| Error::io(e).reading(&self.path))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.read_so_far += n as u64;
+        if let Some(remaining) = self.remaining.as_mut() {
+            *remaining -= n as u64;
+        }
+        Ok(Some(Bytes::from(chunk)))
+    }
+}
+
+impl Source<Bytes> for FileSource {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        out: &mut Push<'_, Bytes>,
+    ) -> Poll<Result<()>> {
+        let this = self.get_mut();
+        if let Some(error) = this.deferred_error.take() {
+            return Poll::Ready(Err(error));
+        }
+        loop {
+            match this.read_chunk()? {
+                Some(chunk) => {
+                    if this
+                        .expected_size
+                        .is_some_and(|size| this.read_so_far > size)
+                    {
+                        return Poll::Ready(Err(this.changed_size()));
+                    }
+                    if !out.push(chunk) {
+                        return Poll::Ready(Ok(()));
+                    }
+                }
+                None => {
+                    let whole_file = this.remaining.is_none();
+                    if whole_file
+                        && this
+                            .expected_size
+                            .is_some_and(|size| size != this.read_so_far)
+                    {
+                        return Poll::Ready(Err(this.changed_size()));
+                    }
+                    this.file = None;
+                    out.end();
+                    return Poll::Ready(Ok(()));
+                }
+            }
+        }
+    }
+
+    fn destroy(self: Pin<&mut Self>, _error: Option<&Error>) {
+        self.get_mut().file = None;
+    }
+}

@@ -1,0 +1,157 @@
+//! [`TransformSink`]: a transform in front of a writable, as one sink —
+//! what Node's `compose(transform, writable)` gives.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use crate::buffer::ReadBuffer;
+use crate::error::{Error, Result};
+use crate::queue::WriteQueue;
+use crate::sink::Sink;
+use crate::stream::WritableStream;
+use crate::transform::Transform;
+use crate::writable::Writable;
+
+/// A [`Sink`] that runs every chunk through a [`Transform`] and writes the
+/// output into another [`Writable`]; ending it flushes the transform and
+/// ends the inner writable.
+///
+/// This is how a compressed output becomes a single writer that files can
+/// be piped into one after the other.
+///
+/// # Examples
+///
+/// ```
+/// use bytes::Bytes;
+/// use smerge::{PassThrough, Writable, pipe, PipeOptions, Readable};
+/// use smerge::sink::CollectSink;
+/// use smerge::TransformSink;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> smerge::Result<()> {
+/// let (inner, got) = CollectSink::new();
+/// let mut out = Writable::new(TransformSink::new(PassThrough::new(), Writable::new(inner)));
+/// for part in ["a", "b"] {
+///     let mut file = Readable::from_iter([Bytes::from(part)]);
+///     pipe(&mut file, &mut out, PipeOptions::keep_open()).await?;
+/// }
+/// out.close().await?;
+/// assert_eq!(got.take().concat(), b"ab");
+/// # Ok(())
+/// # }
+/// ```
+pub struct TransformSink<X: Transform> {
+    transform: X,
+    /// Output of the transform not yet written into `inner`.
+    output: ReadBuffer<X::Output>,
+    inner: Writable<X::Output>,
+    flushed: bool,
+    ended: bool,
+}
+
+// Chunks are never pinned: the output buffer only moves them.
+impl<X: Transform + Unpin> Unpin for TransformSink<X> {}
+
+impl<X: Transform> TransformSink<X> {
+    /// Runs `transform` in front of `inner`.
+    pub fn new(transform: X, inner: Writable<X::Output>) -> Self {
+        let high_water_mark = inner.high_water_mark();
+        TransformSink {
+            transform,
+            output: ReadBuffer::new(high_water_mark),
+            inner,
+            flushed: false,
+            ended: false,
+        }
+    }
+
+    /// The inner writable.
+    pub fn get_ref(&self) -> &Writable<X::Output> {
+        &self.inner
+    }
+
+    /// Hands buffered output to the inner writable while it takes it, and
+    /// drives it. `Pending` while the inner writable needs to drain.
+    fn poll_forward(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        loop {
+            while !self.inner.needs_drain() {
+                let Some(chunk) = self.output.pop_front() else {
+                    break;
+                };
+                self.inner.write(chunk)?;
+            }
+            if let Poll::Ready(Err(error)) = self.inner.poll_drain(cx) {
+                return Poll::Ready(Err(error));
+            }
+            if self.inner.needs_drain() {
+                return Poll::Pending;
+            }
+            if self.output.is_empty() {
+                return Poll::Ready(Ok(()));
+            }
+        }
+    }
+}
+
+impl<X: Transform + Unpin> Sink<X::Input> for TransformSink<X> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        queue: &mut WriteQueue<X::Input>,
+    ) -> Poll<Result<()>> {
+        let this = self.get_mut();
+        loop {
+            ready!(this.poll_forward(cx))?;
+            let mut progressed = false;
+            let mut out = this.output.push_handle();
+            while out.has_room() {
+                if this.transform.has_pending() {
+                    this.transform.resume(&mut out)?;
+                } else if let Some(chunk) = queue.pop() {
+                    this.transform.transform(chunk, &mut out)?;
+                } else {
+                    break;
+                }
+                progressed = true;
+            }
+            if !progressed {
+                return Poll::Ready(Ok(()));
+            }
+        }
+    }
+
+    fn poll_final(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let this = self.get_mut();
+        loop {
+            ready!(this.poll_forward(cx))?;
+            let mut out = this.output.push_handle();
+            if this.transform.has_pending() {
+                this.transform.resume(&mut out)?;
+            } else if !this.flushed {
+                this.flushed = true;
+                this.transform.flush(&mut out)?;
+            } else {
+                break;
+            }
+        }
+        if !this.ended {
+            this.ended = true;
+            this.inner.end()?;
+        }
+        this.inner.poll_finish(cx)
+    }
+
+    fn destroy(self: Pin<&mut Self>, error: Option<&Error>) {
+        self.get_mut().inner.destroy(error.cloned());
+    }
+}
+
+impl<X: Transform> fmt::Debug for TransformSink<X> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransformSink")
+            .field("buffered_output", &self.output.len())
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,324 @@
+//! Text fixes for byte streams: [`StripBom`], [`Eol`] and [`EnsureNewline`].
+//!
+//! Each works on raw bytes, whatever the encoding around the bytes it looks
+//! for, and handles a BOM or a `\r\n` split across chunks. Chunks without
+//! anything to change pass through without a copy.
+
+use bytes::{Bytes, BytesMut};
+
+use crate::buffer::Push;
+use crate::error::Result;
+use crate::transform::Transform;
+
+/// The UTF-8 byte order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Removes a UTF-8 byte order mark from the start of the stream
+/// (`smerge pipe -t strip-bom`).
+///
+/// # Examples
+///
+/// ```
+/// use bytes::Bytes;
+/// use smerge::{Readable, transforms::StripBom};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> smerge::Result<()> {
+/// let split_bom = [Bytes::from_static(b"\xEF\xBB"), Bytes::from_static(b"\xBFvar a;")];
+/// let text = Readable::from_iter(split_bom).pipe(StripBom::new()).to_bytes().await?;
+/// assert_eq!(text, "var a;");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Default)]
+pub struct StripBom {
+    /// The first bytes, while they may still be the start of a BOM.
+    head: BytesMut,
+    decided: bool,
+}
+
+impl StripBom {
+    /// A transform that strips a leading BOM.
+    pub fn new() -> Self {
+        StripBom::default()
+    }
+}
+
+impl Transform for StripBom {
+    type Input = Bytes;
+    type Output = Bytes;
+
+    fn transform(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) -> Result<()> {
+        if self.decided {
+            out.push(chunk);
+            return Ok(());
+        }
+        if self.head.is_empty() && chunk.len() >= BOM.len() {
+            self.decided = true;
+            out.push(if chunk.starts_with(BOM) {
+                chunk.slice(BOM.len()..)
+            } else {
+                chunk
+            });
+            return Ok(());
+        }
+        self.head.extend_from_slice(&chunk);
+        if self.head.len() >= BOM.len() || !BOM.starts_with(&self.head) {
+            self.decided = true;
+            let mut head = std::mem::take(&mut self.head).freeze();
+            if head.starts_with(BOM) {
+                head = head.slice(BOM.len()..);
+            }
+            out.push(head);
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, out: &mut Push<'_, Bytes>) -> Result<()> {
+        // Fewer bytes than a BOM in all: they are not one.
+        if !self.head.is_empty() {
+            out.push(std::mem::take(&mut self.head).freeze());
+        }
+        Ok(())
+    }
+}
+
+/// The line ending [`Eol`] converts to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineEnding {
+    /// `\n`: every `\r\n` becomes `\n` (a lone `\r` is kept).
+    Lf,
+    /// `\r\n`: every `\n` not already after a `\r` becomes `\r\n`.
+    CrLf,
+}
+
+/// Converts line endings (`smerge pipe -t eol:lf` / `-t eol:crlf`).
+///
+/// # Examples
+///
+/// ```
+/// use bytes::Bytes;
+/// use smerge::{Readable, transforms::{Eol, LineEnding}};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> smerge::Result<()> {
+/// let windows = [Bytes::from("a\r"), Bytes::from("\nb\r\n")];
+/// let unix = Readable::from_iter(windows).pipe(Eol::new(LineEnding::Lf)).to_bytes().await?;
+/// assert_eq!(unix, "a\nb\n");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Eol {
+    target: LineEnding,
+    /// For `Lf`: the previous chunk ended with a `\r` that was held back.
+    held_cr: bool,
+    /// For `CrLf`: the previous chunk ended with a `\r`.
+    after_cr: bool,
+}
+
+impl Eol {
+    /// A transform converting every line ending to `target`.
+    pub fn new(target: LineEnding) -> Self {
+        Eol {
+            target,
+            held_cr: false,
+            after_cr: false,
+        }
+    }
+
+    fn to_lf(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) {
+        let held = std::mem::take(&mut self.held_cr);
+        let ends_with_cr = chunk.last() == Some(&b'\r');
+        let body = if ends_with_cr {
+            chunk.slice(..chunk.len() - 1)
+        } else {
+            chunk
+        };
+        if !held && !body.contains(&b'\r') {
+            out.push(body);
+        } else {
+            let mut fixed = BytesMut::with_capacity(body.len() + 1);
+            let mut rest: &[u8] = &body;
+            if held && rest.first() != Some(&b'\n') {
+                fixed.extend_from_slice(b"\r");
+            }
+            while let Some(at) = rest.iter().position(|&b| b == b'\r') {
+                fixed.extend_from_slice(&rest[..at]);
+                if rest.get(at + 1) != Some(&b'\n') {
+                    fixed.extend_from_slice(b"\r");
+                }
+                rest = &rest[at + 1..];
+            }
+            fixed.extend_from_slice(rest);
+            out.push(fixed.freeze());
+        }
+        self.held_cr = ends_with_cr;
+    }
+
+    fn to_crlf(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) {
+        let Some(&last) = chunk.last() else { return };
+        let mut after_cr = self.after_cr;
+        let needs_fix = chunk.iter().any(|&b| {
+            let lone = b == b'\n' && !after_cr;
+            after_cr = b == b'\r';
+            lone
+        });
+        if !needs_fix {
+            self.after_cr = last == b'\r';
+            out.push(chunk);
+            return;
+        }
+        let mut fixed = BytesMut::with_capacity(chunk.len() + chunk.len() / 16 + 2);
+        for &b in chunk.iter() {
+            if b == b'\n' && !self.after_cr {
+                fixed.extend_from_slice(b"\r");
+            }
+            fixed.extend_from_slice(&[b]);
+            self.after_cr = b == b'\r';
+        }
+        out.push(fixed.freeze());
+    }
+}
+
+impl Transform for Eol {
+    type Input = Bytes;
+    type Output = Bytes;
+
+    fn transform(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) -> Result<()> {
+        match self.target {
+            LineEnding::Lf => self.to_lf(chunk, out),
+            LineEnding::CrLf => self.to_crlf(chunk, out),
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, out: &mut Push<'_, Bytes>) -> Result<()> {
+        if std::mem::take(&mut self.held_cr) {
+            out.push(Bytes::from_static(b"\r"));
+        }
+        Ok(())
+    }
+}
+
+/// Adds a `\n` at the end of a stream that does not end with one
+/// (`smerge pipe -t ensure-newline`); an empty stream stays empty.
+///
+/// # Examples
+///
+/// ```
+/// use bytes::Bytes;
+/// use smerge::{Readable, transforms::EnsureNewline};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> smerge::Result<()> {
+/// let text = Readable::from_iter([Bytes::from("last line")]).pipe(EnsureNewline::new());
+/// assert_eq!(text.to_bytes().await?, "last line\n");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Default)]
+pub struct EnsureNewline {
+    last: Option<u8>,
+}
+
+impl EnsureNewline {
+    /// A transform that ends the stream with a newline.
+    pub fn new() -> Self {
+        EnsureNewline::default()
+    }
+}
+
+impl Transform for EnsureNewline {
+    type Input = Bytes;
+    type Output = Bytes;
+
+    fn transform(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) -> Result<()> {
+        if let Some(&last) = chunk.last() {
+            self.last = Some(last);
+        }
+        out.push(chunk);
+        Ok(())
+    }
+
+    fn flush(&mut self, out: &mut Push<'_, Bytes>) -> Result<()> {
+        if self.last.is_some_and(|b| b != b'\n') {
+            out.push(Bytes::from_static(b"\n"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::buffer::ReadBuffer;
+
+    /// Runs `transform` over `input` cut into pieces of `piece` bytes.
+    fn run(
+        mut transform: impl Transform<Input = Bytes, Output = Bytes>,
+        input: &[u8],
+        piece: usize,
+    ) -> Vec<u8> {
+        let mut buffer = ReadBuffer::new(usize::MAX);
+        for chunk in input.chunks(piece.max(1)) {
+            transform
+                .transform(Bytes::copy_from_slice(chunk), &mut buffer.push_handle())
+                .unwrap();
+        }
+        transform.flush(&mut buffer.push_handle()).unwrap();
+        std::iter::from_fn(|| buffer.pop_front())
+            .flat_map(|c| c.to_vec())
+            .collect()
+    }
+
+    #[test]
+    fn strip_bom_at_every_split() {
+        let input = b"\xEF\xBB\xBFabc\xEF\xBB\xBF";
+        for piece in 1..=input.len() {
+            assert_eq!(
+                run(StripBom::new(), input, piece),
+                b"abc\xEF\xBB\xBF",
+                "piece {piece}"
+            );
+        }
+    }
+
+    #[test]
+    fn strip_bom_keeps_short_and_near_miss_streams() {
+        assert_eq!(run(StripBom::new(), b"\xEF\xBB", 1), b"\xEF\xBB");
+        assert_eq!(run(StripBom::new(), b"\xEF\xBBx", 1), b"\xEF\xBBx");
+        assert_eq!(run(StripBom::new(), b"", 1), b"");
+    }
+
+    #[test]
+    fn lf_at_every_split() {
+        let input = b"a\r\nb\rc\r\n\r\n\rd\r";
+        for piece in 1..=input.len() {
+            assert_eq!(
+                run(Eol::new(LineEnding::Lf), input, piece),
+                b"a\nb\rc\n\n\rd\r",
+                "piece {piece}"
+            );
+        }
+    }
+
+    #[test]
+    fn crlf_at_every_split() {
+        let input = b"a\nb\r\nc\n\nd\r";
+        for piece in 1..=input.len() {
+            assert_eq!(
+                run(Eol::new(LineEnding::CrLf), input, piece),
+                b"a\r\nb\r\nc\r\n\r\nd\r",
+                "piece {piece}"
+            );
+        }
+    }
+
+    #[test]
+    fn ensure_newline_only_where_missing() {
+        assert_eq!(run(EnsureNewline::new(), b"x", 1), b"x\n");
+        assert_eq!(run(EnsureNewline::new(), b"x\n", 1), b"x\n");
+        assert_eq!(run(EnsureNewline::new(), b"", 1), b"");
+    }
+}
