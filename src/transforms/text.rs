@@ -127,7 +127,7 @@ impl Eol {
         }
     }
 
-    fn to_lf(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) {
+    fn convert_to_lf(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) {
         let held = std::mem::take(&mut self.held_cr);
         let ends_with_cr = chunk.last() == Some(&b'\r');
         let body = if ends_with_cr {
@@ -156,7 +156,7 @@ impl Eol {
         self.held_cr = ends_with_cr;
     }
 
-    fn to_crlf(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) {
+    fn convert_to_crlf(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) {
         let Some(&last) = chunk.last() else { return };
         let mut after_cr = self.after_cr;
         let needs_fix = chunk.iter().any(|&b| {
@@ -187,8 +187,8 @@ impl Transform for Eol {
 
     fn transform(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) -> Result<()> {
         match self.target {
-            LineEnding::Lf => self.to_lf(chunk, out),
-            LineEnding::CrLf => self.to_crlf(chunk, out),
+            LineEnding::Lf => self.convert_to_lf(chunk, out),
+            LineEnding::CrLf => self.convert_to_crlf(chunk, out),
         }
         Ok(())
     }
