@@ -15,6 +15,7 @@ mod event;
 pub mod fs;
 mod io;
 mod lifecycle;
+pub mod net;
 mod pipe;
 mod pipeline;
 mod queue;

@@ -9,13 +9,16 @@
 //! | `strip-bom` | [`StripBom::new`] |
 //! | `eol:lf`, `eol:crlf` | [`Eol::new`] |
 //! | `ensure-newline` | [`EnsureNewline::new`] |
+//! | `exec:CMD ARGS…` | [`Exec::parse`], then [`Exec::spawn`] |
 //!
 //! The packet codec behind `frame` and `unframe`, [`FrameCodec`], is a
 //! tokio-util codec, so the same packets can be read from and written to a
 //! socket with `FramedRead` and `FramedWrite`.
 
+mod exec;
 mod frame;
 mod text;
 
+pub use exec::Exec;
 pub use frame::{Frame, FrameCodec, Unframe};
 pub use text::{EnsureNewline, Eol, LineEnding, StripBom};
