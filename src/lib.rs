@@ -11,6 +11,7 @@ mod buffer;
 mod chunk;
 mod duplex;
 mod error;
+pub mod fs;
 mod queue;
 pub mod sink;
 pub mod source;
