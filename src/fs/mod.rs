@@ -1,4 +1,12 @@
-//! Files on disk: file streams, and the atomic output that a merge writes.
+//! Files on disk: which files a merge reads and in which order, file
+//! streams, and the atomic output a merge writes.
+//!
+//! A [`Listing`] is the ordered list of files `smerge merge` reads, made by a
+//! [`ListingBuilder`] from its inputs (directories, files and `-`) and its
+//! options (recursion, patterns, [`SortOrder`], first and last pins). Each
+//! [`Entry`] says where to open the file, where it sits in the order, and
+//! its size, time and [`FileId`] when it was listed. [`read_files0`] reads
+//! inputs from a NUL-separated list.
 //!
 //! [`FileSource`] reads a file (or a byte range of it) as a readable;
 //! [`FileSink`] writes one in place, and [`AtomicFileSink`] writes a
@@ -10,11 +18,21 @@
 //! [`is_smerge_temp_name`] tells such files apart from inputs.
 
 mod atomic;
+mod dir_scan;
+mod entry;
 mod file_sink;
 mod file_source;
+mod files0;
+mod listing;
+mod order;
+mod patterns;
 mod temp_name;
 
 pub use atomic::{AtomicFile, AtomicOptions};
+pub use entry::{Entry, EntryKind, FileId};
 pub use file_sink::{AtomicFileSink, FileSink, WriteMode};
 pub use file_source::FileSource;
+pub use files0::{parse_files0, read_files0};
+pub use listing::{Listing, ListingBuilder};
+pub use order::SortOrder;
 pub use temp_name::{cleanup_stale, is_smerge_temp_name, smerge_temp_pid};
