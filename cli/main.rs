@@ -1,1 +1,90 @@
-fn main() {}
+//! The `smerge` command: merge, pipe and transform files.
+//!
+//! `main` only parses the command line and maps the result of `run` onto an
+//! exit status: 0 success, 1 failure, 2 usage, 130 / 143 after SIGINT /
+//! SIGTERM. A broken pipe on smerge's own standard output is a quiet
+//! success (`smerge dir - | head`), as for any Unix filter.
+
+mod args;
+mod escape;
+mod merge;
+mod output;
+mod progress;
+mod signals;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use crate::args::{Cli, Command};
+
+fn main() -> ExitCode {
+    let args = args::with_default_command(std::env::args_os().collect());
+    if args.len() == 2 && args[1] == "--man" {
+        return print_man_page();
+    }
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("smerge: cannot start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("smerge: {}", one_line(&error));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Merge(args) => merge::run(args).await,
+        Command::Pipe(_) => anyhow::bail!("pipe is not available in this build"),
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "smerge", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The error and its causes on one line, each cause once: smerge's own
+/// errors already say their cause, which is also their `source()`.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+fn print_man_page() -> ExitCode {
+    let mut page = Vec::new();
+    if let Err(error) = clap_mangen::Man::new(Cli::command()).render(&mut page) {
+        eprintln!("smerge: cannot render the manual page: {error}");
+        return ExitCode::FAILURE;
+    }
+    let _ = std::io::stdout().write_all(&page);
+    ExitCode::SUCCESS
+}

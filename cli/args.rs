@@ -1,0 +1,308 @@
+//! The command line, as clap definitions: every flag in one place.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
+
+const MERGE_EXAMPLES: &str = "\
+Examples:
+  smerge scripts bundle.js                 every file of scripts/, byte order, into bundle.js
+  smerge -r src --include '*.js' app.js    recursive, only .js files
+  smerge --sort natural logs/ all.log      part2 before part10
+  smerge --header '/* {path} */\\n' --ensure-newline src out.js
+  smerge logs/ all.log.gz                  compressed by the output's extension
+  smerge --decompress logs/ - | less       read .gz/.zst/.xz/.bz2 inputs, write to stdout
+  find . -name '*.sql' -print0 | smerge --files0-from - schema.sql
+
+The first argument selects a subcommand only when it names one (merge, pipe,
+completions, help); otherwise the command is merge. To merge a directory named
+like a subcommand, write `smerge merge pipe out.js` or `smerge ./pipe out.js`.";
+
+const PIPE_EXAMPLES: &str = "\
+Examples:
+  smerge pipe access.log.gz - -t gunzip -t 'exec:grep ERROR' -t zstd > errors.zst
+  curl -s https://example.com/data.gz | smerge pipe -t gunzip | wc -l
+  smerge pipe big.log tcp://127.0.0.1:3000 -t frame
+  smerge pipe tcp-listen://127.0.0.1:3000 copy.log -t unframe
+  smerge pipe data.bin data.bin.zst -t zstd:19 --tee data.copy.zst
+  smerge pipe --list-transforms";
+
+/// smerge merges, pipes and transforms files, with Node.js stream semantics.
+#[derive(Debug, Parser)]
+#[command(
+    name = "smerge",
+    version,
+    about = "Merge every file of a directory into one output, pipe and transform streams",
+    after_help = MERGE_EXAMPLES,
+    subcommand_required = true,
+    arg_required_else_help = true
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Merge files and directories into one output (the default command).
+    #[command(after_help = MERGE_EXAMPLES)]
+    Merge(MergeArgs),
+    /// Stream one input to one output through transforms.
+    #[command(after_help = PIPE_EXAMPLES)]
+    Pipe(PipeArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: Shell,
+    },
+}
+
+/// The order of each directory's files.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum SortArg {
+    /// Byte order of the path relative to the directory (LC_ALL=C sort).
+    Name,
+    /// Like name, but digit runs compare as numbers (part2 < part10).
+    Natural,
+    /// Oldest modification time first.
+    Mtime,
+    /// Smallest first.
+    Size,
+}
+
+/// What to do with byte order marks.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum BomArg {
+    /// Copy them as they are.
+    Keep,
+    /// Remove every file's BOM.
+    Strip,
+    /// Keep the first file's BOM, remove the others.
+    StripInner,
+}
+
+/// Line endings.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum EolArg {
+    /// Leave them as they are.
+    Keep,
+    /// Convert CRLF to LF.
+    Lf,
+    /// Convert LF to CRLF.
+    Crlf,
+}
+
+/// `smerge merge`.
+#[derive(Debug, Args)]
+pub(crate) struct MergeArgs {
+    /// Inputs (directories, files, or - for stdin), then the OUTPUT (a path, or - for stdout).
+    #[arg(
+        value_name = "INPUT... OUTPUT",
+        required_unless_present = "files0_from"
+    )]
+    pub(crate) paths: Vec<PathBuf>,
+
+    /// Read input names from FILE, separated by NUL bytes (- for stdin); the only path argument is then OUTPUT.
+    #[arg(long, value_name = "FILE", help_heading = "Inputs")]
+    pub(crate) files0_from: Option<PathBuf>,
+
+    /// Descend into subdirectories.
+    #[arg(short, long, help_heading = "Inputs")]
+    pub(crate) recursive: bool,
+
+    /// Merge only files matching GLOB (repeatable; without '/', matches the file name at any depth).
+    #[arg(long, value_name = "GLOB", help_heading = "Inputs")]
+    pub(crate) include: Vec<String>,
+
+    /// Skip files matching GLOB (repeatable; same rules as --include).
+    #[arg(long, value_name = "GLOB", help_heading = "Inputs")]
+    pub(crate) exclude: Vec<String>,
+
+    /// Include dot-files and dot-directories.
+    #[arg(long, help_heading = "Inputs")]
+    pub(crate) hidden: bool,
+
+    /// Honour .gitignore files.
+    #[arg(long, help_heading = "Inputs")]
+    pub(crate) gitignore: bool,
+
+    /// Enter symlinked directories (loops are detected and reported).
+    #[arg(long, help_heading = "Inputs")]
+    pub(crate) follow_links: bool,
+
+    /// Merge nothing rather than fail when a directory has no matching file.
+    #[arg(long, help_heading = "Inputs")]
+    pub(crate) allow_empty: bool,
+
+    /// Order of each directory's files.
+    #[arg(long, value_enum, default_value = "name", help_heading = "Order")]
+    pub(crate) sort: SortArg,
+
+    /// Reverse the order.
+    #[arg(long, help_heading = "Order")]
+    pub(crate) reverse: bool,
+
+    /// Put files matching GLOB first (repeatable, in the order given).
+    #[arg(long, value_name = "GLOB", help_heading = "Order")]
+    pub(crate) first: Vec<String>,
+
+    /// Put files matching GLOB last (repeatable, in the order given).
+    #[arg(long, value_name = "GLOB", help_heading = "Order")]
+    pub(crate) last: Vec<String>,
+
+    /// Write STR between files (escapes: \n \t \0 \\).
+    #[arg(long, value_name = "STR", help_heading = "Content")]
+    pub(crate) separator: Option<OsString>,
+
+    /// Add a newline after a file that does not end with one.
+    #[arg(long, help_heading = "Content")]
+    pub(crate) ensure_newline: bool,
+
+    /// Write STR (or the content of @FILE) first, verbatim.
+    #[arg(long, value_name = "STR|@FILE", help_heading = "Content")]
+    pub(crate) banner: Option<OsString>,
+
+    /// Write STR (or the content of @FILE) last, verbatim.
+    #[arg(long, value_name = "STR|@FILE", help_heading = "Content")]
+    pub(crate) footer: Option<OsString>,
+
+    /// Write TEMPLATE before each file; {path} {name} {index} {count} {size} are filled in.
+    #[arg(long, value_name = "TEMPLATE", help_heading = "Content")]
+    pub(crate) header: Option<String>,
+
+    /// Byte order marks: keep, strip, or strip-inner (keep only the first file's).
+    #[arg(long, value_enum, default_value = "keep", help_heading = "Content")]
+    pub(crate) bom: BomArg,
+
+    /// Line endings: keep, lf or crlf.
+    #[arg(long, value_enum, default_value = "keep", help_heading = "Content")]
+    pub(crate) eol: EolArg,
+
+    /// Compress the output with CODEC (default: from OUTPUT's extension .gz .zst .br .bz2 .xz).
+    #[arg(long, value_name = "CODEC", help_heading = "Compression")]
+    pub(crate) compress: Option<String>,
+
+    /// Compression level (gzip 1-9, default 6; zstd 1-22, default 3; ...).
+    #[arg(long, value_name = "N", help_heading = "Compression")]
+    pub(crate) level: Option<i32>,
+
+    /// Decompress inputs compressed with gzip, zstd, xz or bzip2 (and .br files).
+    #[arg(long, help_heading = "Compression")]
+    pub(crate) decompress: bool,
+
+    /// Append to OUTPUT instead of replacing it (not atomic: a failure leaves a partial append).
+    #[arg(long, help_heading = "Output")]
+    pub(crate) append: bool,
+
+    /// Print the ordered inputs with their sizes and the total, and write nothing.
+    #[arg(short = 'n', long, help_heading = "Output")]
+    pub(crate) dry_run: bool,
+
+    /// Write a JSON manifest of every part (offset, length, sha256) to FILE.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub(crate) manifest: Option<PathBuf>,
+
+    /// Skip inputs that cannot be read, with a warning; exit 1 at the end.
+    #[arg(short, long, help_heading = "Output")]
+    pub(crate) keep_going: bool,
+
+    /// Accept input files that change size while they are merged.
+    #[arg(long, help_heading = "Output")]
+    pub(crate) allow_changing: bool,
+
+    /// Show a progress bar even when stderr is not a terminal.
+    #[arg(long, help_heading = "Messages")]
+    pub(crate) progress: bool,
+
+    /// Print nothing but errors.
+    #[arg(short, long, help_heading = "Messages", conflicts_with = "progress")]
+    pub(crate) quiet: bool,
+}
+
+/// `smerge pipe`.
+#[derive(Debug, Args)]
+pub(crate) struct PipeArgs {
+    /// Where to read: a path, - for stdin, tcp://HOST:PORT, or tcp-listen://HOST:PORT.
+    #[arg(default_value = "-")]
+    pub(crate) input: String,
+
+    /// Where to write: a path (replaced atomically), - for stdout, tcp://HOST:PORT, or tcp-listen://HOST:PORT.
+    #[arg(default_value = "-")]
+    pub(crate) output: String,
+
+    /// Apply a transform (repeatable, in order); see --list-transforms.
+    #[arg(short = 't', long = "transform", value_name = "SPEC")]
+    pub(crate) transforms: Vec<String>,
+
+    /// Also write the output to PATH (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) tee: Vec<PathBuf>,
+
+    /// The highWaterMark of every stage (e.g. 64K, 1M).
+    #[arg(long, value_name = "SIZE")]
+    pub(crate) hwm: Option<String>,
+
+    /// List the transforms and exit.
+    #[arg(long)]
+    pub(crate) list_transforms: bool,
+
+    /// Show a progress bar even when stderr is not a terminal.
+    #[arg(long)]
+    pub(crate) progress: bool,
+
+    /// Print nothing but errors.
+    #[arg(short, long, conflicts_with = "progress")]
+    pub(crate) quiet: bool,
+}
+
+/// The names that select a subcommand when they come first.
+const SUBCOMMANDS: &[&str] = &["merge", "pipe", "completions", "help"];
+
+/// Inserts `merge` when the first argument names no subcommand, so that
+/// `smerge dir out.js` means `smerge merge dir out.js`.
+pub(crate) fn with_default_command(mut args: Vec<OsString>) -> Vec<OsString> {
+    let Some(first) = args.get(1) else {
+        return args;
+    };
+    let top_level_flag = matches!(
+        first.to_str(),
+        Some("-h" | "--help" | "-V" | "--version" | "--man")
+    );
+    let names_subcommand = first.to_str().is_some_and(|f| SUBCOMMANDS.contains(&f));
+    if !top_level_flag && !names_subcommand {
+        args.insert(1, OsString::from("merge"));
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn merge_is_the_default() {
+        assert_eq!(
+            with_default_command(os(&["smerge", "dir", "out"])),
+            os(&["smerge", "merge", "dir", "out"])
+        );
+        assert_eq!(
+            with_default_command(os(&["smerge", "-r", "d", "o"]))[1],
+            "merge"
+        );
+        assert_eq!(with_default_command(os(&["smerge", "pipe"]))[1], "pipe");
+        assert_eq!(with_default_command(os(&["smerge", "--help"]))[1], "--help");
+    }
+
+    #[test]
+    fn the_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,81 @@
+//! Where output goes: a path written atomically (or appended to), or
+//! standard output.
+
+use std::fs::File;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use bytes::Bytes;
+use smerge::Writable;
+use smerge::fs::{AtomicFile, AtomicFileSink, FileSink, WriteMode, cleanup_stale};
+
+/// An OUTPUT argument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Destination {
+    /// `-`.
+    Stdout,
+    /// A path.
+    Path(PathBuf),
+}
+
+impl Destination {
+    pub(crate) fn new(arg: &Path) -> Destination {
+        if arg == Path::new("-") {
+            Destination::Stdout
+        } else {
+            Destination::Path(arg.to_path_buf())
+        }
+    }
+
+    /// A path naming the output file, to keep a merge from reading it:
+    /// for standard output, whatever file it was redirected to.
+    pub(crate) fn identity_path(&self) -> PathBuf {
+        match self {
+            Destination::Stdout => PathBuf::from("/dev/stdout"),
+            Destination::Path(path) => path.clone(),
+        }
+    }
+
+    /// Opens the output: an atomic replacement for a path (or an append,
+    /// which is not atomic), or standard output.
+    pub(crate) fn open(&self, append: bool) -> anyhow::Result<Writable<Bytes>> {
+        match self {
+            Destination::Stdout => open_stdout(),
+            Destination::Path(path) if append => {
+                Ok(FileSink::open(path, WriteMode::Append)?.into_writable())
+            }
+            Destination::Path(path) => {
+                if let Some(dir) = path.parent() {
+                    let dir = if dir.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        dir
+                    };
+                    // Leftovers of runs that were killed; a failure here is not ours to report.
+                    let _ = cleanup_stale(dir);
+                }
+                let file = AtomicFile::create(path)?;
+                Ok(AtomicFileSink::from_atomic(file).into_writable())
+            }
+        }
+    }
+}
+
+/// Standard output: written with plain system calls when it is a regular
+/// file (`> out`), through tokio's blocking-pool handle otherwise (a pipe or
+/// a terminal may block, and must not hold up the runtime's thread).
+fn open_stdout() -> anyhow::Result<Writable<Bytes>> {
+    let stdout = std::io::stdout();
+    let stat = rustix::fs::fstat(stdout.as_fd()).context("inspecting standard output")?;
+    let regular = rustix::fs::FileType::from_raw_mode(stat.st_mode).is_file();
+    if regular {
+        let fd = stdout
+            .as_fd()
+            .try_clone_to_owned()
+            .context("duplicating standard output")?;
+        let sink = FileSink::from_file(File::from(fd), "standard output");
+        return Ok(sink.into_writable());
+    }
+    Ok(Writable::from_writer(tokio::io::stdout()).named("writing standard output"))
+}

@@ -1,0 +1,23 @@
+//! SIGINT and SIGTERM: stop the run by dropping its future, which destroys
+//! every stream (an atomic output's temporary file is removed), then exit
+//! with 128 + the signal number.
+
+use std::future::Future;
+use std::process::ExitCode;
+
+use tokio::signal::unix::{SignalKind, signal};
+
+/// Runs `work` until it completes or a SIGINT or SIGTERM arrives; in the
+/// latter case `work` is dropped and the exit status is 130 or 143.
+pub(crate) async fn interruptible<F>(work: F) -> anyhow::Result<Result<F::Output, ExitCode>>
+where
+    F: Future,
+{
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    tokio::select! {
+        output = work => Ok(Ok(output)),
+        _ = interrupt.recv() => Ok(Err(ExitCode::from(130))),
+        _ = terminate.recv() => Ok(Err(ExitCode::from(143))),
+    }
+}

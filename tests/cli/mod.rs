@@ -1,0 +1,4 @@
+//! The `smerge` binary, run for real against temporary directories.
+
+mod merge;
+mod util;
