@@ -1,9 +1,7 @@
 //! Writes the deterministic inputs of `benches/compare.sh`.
 //!
 //! `compare.sh` compiles this file on its own with `rustc -O`; it is not part of
-//! the smerge crate. Cargo also finds it as a bench target, where it builds to
-//! an empty benchmark (the attribute below removes its body under the test
-//! harness).
+//! the smerge crate (Cargo.toml turns off automatic bench targets).
 //!
 //! Usage: `gen-fixtures KIND ROOT FILES BYTES DIRS SEED`
 //!
@@ -17,7 +15,6 @@
 //!
 //! The text is pseudo-random words from a skewed vocabulary mixed with numbers,
 //! so that gzip -6 compresses it about as well as real logs and sources.
-#![cfg(not(test))]
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
