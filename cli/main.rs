@@ -9,8 +9,10 @@ mod args;
 mod escape;
 mod merge;
 mod output;
+mod pipe;
 mod progress;
 mod signals;
+mod stages;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -53,7 +55,7 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Merge(args) => merge::run(args).await,
-        Command::Pipe(_) => anyhow::bail!("pipe is not available in this build"),
+        Command::Pipe(args) => pipe::run(args).await,
         Command::Completions { shell } => {
             let mut command = Cli::command();
             clap_complete::generate(shell, &mut command, "smerge", &mut std::io::stdout());

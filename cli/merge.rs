@@ -17,7 +17,7 @@ use smerge::transforms::LineEnding;
 
 use crate::args::{BomArg, Cli, EolArg, MergeArgs, SortArg};
 use crate::escape::{text_or_file, unescape};
-use crate::output::Destination;
+use crate::output::{Destination, is_broken_pipe};
 use crate::progress::Messages;
 use crate::signals::interruptible;
 
@@ -230,11 +230,4 @@ fn part_json(part: &PartRecord) -> serde_json::Value {
         "length": part.length,
         "sha256": part.sha256_hex(),
     })
-}
-
-fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error
-        .chain()
-        .filter_map(|cause| cause.downcast_ref::<smerge::Error>())
-        .any(smerge::Error::is_broken_pipe)
 }

@@ -79,3 +79,11 @@ fn open_stdout() -> anyhow::Result<Writable<Bytes>> {
     }
     Ok(Writable::from_writer(tokio::io::stdout()).named("writing standard output"))
 }
+
+/// True when `error` is a write into a pipe whose reader went away.
+pub(crate) fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|cause| cause.downcast_ref::<smerge::Error>())
+        .any(smerge::Error::is_broken_pipe)
+}

@@ -130,6 +130,7 @@ impl Exec {
             stdout,
             read_buffer: BytesMut::new(),
             exit: None,
+            refused_input: false,
         })
         .named(label))
     }
@@ -145,11 +146,15 @@ struct ChildHandler {
     stdout: Option<ChildStdout>,
     read_buffer: BytesMut,
     exit: Option<ExitStatus>,
+    /// The program closed its input before the input ended; what is
+    /// written is dropped until its exit status tells what happened.
+    refused_input: bool,
 }
 
 impl ChildHandler {
-    fn failure(&self, what: String) -> Error {
-        Error::new(ErrorKind::ChildProcess, format!("{}: {what}", self.command))
+    /// An error about the program; the stage's label names it.
+    fn failure(&self, what: &str) -> Error {
+        Error::new(ErrorKind::ChildProcess, what)
     }
 
     /// The error for an exit status that is not success.
@@ -159,23 +164,13 @@ impl ChildHandler {
         }
         use std::os::unix::process::ExitStatusExt;
         Some(match (status.code(), status.signal()) {
-            (Some(code), _) => self.failure(format!("exited with status {code}")),
-            (None, Some(signal)) => self.failure(format!("killed by signal {signal}")),
-            _ => self.failure(format!("ended abnormally ({status})")),
+            (Some(code), _) => self.failure(&format!("exited with status {code}")),
+            (None, Some(signal)) => self.failure(&format!("killed by signal {signal}")),
+            _ => self.failure(&format!("ended abnormally ({status})")),
         })
     }
 
-    /// The error for a write the child refused: its exit status if it
-    /// already ended badly, otherwise that it stopped reading.
-    fn write_error(&mut self, error: io::Error) -> Error {
-        if error.kind() == io::ErrorKind::BrokenPipe {
-            if let Ok(Some(status)) = self.child.try_wait()
-                && let Some(exit) = self.exit_error(status)
-            {
-                return exit;
-            }
-            return self.failure("stopped reading its input before the input ended".into());
-        }
+    fn write_error(&self, error: io::Error) -> Error {
         Error::io(error).context(format!("writing to {}", self.command))
     }
 }
@@ -189,7 +184,9 @@ impl DuplexHandler<Bytes, Bytes> for ChildHandler {
     ) -> Poll<Result<()>> {
         let this = self.get_mut();
         let Some(stdin) = this.stdin.as_mut() else {
-            return Poll::Ready(Err(this.failure("its input is closed".into())));
+            // The program stopped reading: drop the rest until it exits.
+            input.advance(input.size());
+            return Poll::Ready(Ok(()));
         };
         let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
         let filled = input.io_slices(&mut slices);
@@ -199,6 +196,12 @@ impl DuplexHandler<Bytes, Bytes> for ChildHandler {
             )),
             Ok(n) => {
                 input.advance(n);
+                Poll::Ready(Ok(()))
+            }
+            Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {
+                this.stdin = None;
+                this.refused_input = true;
+                input.advance(input.size());
                 Poll::Ready(Ok(()))
             }
             Err(error) => Poll::Ready(Err(this.write_error(error))),
@@ -212,10 +215,15 @@ impl DuplexHandler<Bytes, Bytes> for ChildHandler {
     ) -> Poll<Result<()>> {
         let this = self.get_mut();
         if let Some(stdin) = this.stdin.as_mut() {
-            if let Err(error) = ready!(Pin::new(stdin).poll_shutdown(cx)) {
-                return Poll::Ready(Err(this.write_error(error)));
-            }
+            let closed = ready!(Pin::new(stdin).poll_shutdown(cx));
             this.stdin = None;
+            match closed {
+                Ok(()) => {}
+                Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {
+                    this.refused_input = true
+                }
+                Err(error) => return Poll::Ready(Err(this.write_error(error))),
+            }
         }
         Poll::Ready(Ok(()))
     }
@@ -260,9 +268,9 @@ impl DuplexHandler<Bytes, Bytes> for ChildHandler {
         if let Some(error) = this.exit_error(status) {
             return Poll::Ready(Err(error));
         }
-        if this.stdin.is_some() {
+        if this.refused_input || this.stdin.is_some() {
             return Poll::Ready(Err(
-                this.failure("ended before reading all of its input".into())
+                this.failure("stopped reading its input before the input ended")
             ));
         }
         out.end();

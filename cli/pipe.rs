@@ -1,0 +1,182 @@
+//! `smerge pipe`: one input, through `-t` transforms, to one output (and
+//! `--tee` copies), as one pipeline.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use bytes::Bytes;
+use smerge::fs::FileSource;
+use smerge::{Event, Pipeline, Readable, Writable};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::args::PipeArgs;
+use crate::output::{Destination, is_broken_pipe};
+use crate::progress::Messages;
+use crate::signals::interruptible;
+use crate::stages::{CATALOGUE, Stage, parse_size};
+
+/// An INPUT or OUTPUT of `smerge pipe`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Endpoint {
+    /// `-`: standard input or output.
+    Standard,
+    /// A file.
+    Path(PathBuf),
+    /// `tcp://HOST:PORT`: connect.
+    Connect(String),
+    /// `tcp-listen://HOST:PORT`: accept one connection.
+    Listen(String),
+}
+
+impl Endpoint {
+    fn parse(text: &str) -> Endpoint {
+        if text == "-" {
+            Endpoint::Standard
+        } else if let Some(address) = text.strip_prefix("tcp://") {
+            Endpoint::Connect(address.to_string())
+        } else if let Some(address) = text.strip_prefix("tcp-listen://") {
+            Endpoint::Listen(address.to_string())
+        } else {
+            Endpoint::Path(PathBuf::from(text))
+        }
+    }
+
+    async fn connect(&self) -> anyhow::Result<TcpStream> {
+        match self {
+            Endpoint::Connect(address) => TcpStream::connect(address)
+                .await
+                .with_context(|| format!("connecting to tcp://{address}")),
+            Endpoint::Listen(address) => {
+                let listener = TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("listening on tcp://{address}"))?;
+                let (stream, _) = listener
+                    .accept()
+                    .await
+                    .with_context(|| format!("accepting on tcp://{address}"))?;
+                Ok(stream)
+            }
+            _ => unreachable!("only network endpoints connect"),
+        }
+    }
+
+    /// Opens the endpoint for reading; the size, when it is known.
+    async fn open_input(&self) -> anyhow::Result<(Readable<Bytes>, Option<u64>)> {
+        Ok(match self {
+            Endpoint::Standard => (
+                Readable::from_reader(tokio::io::stdin()).named("reading standard input"),
+                None,
+            ),
+            Endpoint::Path(path) => {
+                let metadata = std::fs::metadata(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                if metadata.is_file() {
+                    (
+                        FileSource::open(path)?.into_readable(),
+                        Some(metadata.len()),
+                    )
+                } else {
+                    let file = tokio::fs::File::open(path)
+                        .await
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    let label = format!("reading {}", path.display());
+                    (Readable::from_reader(file).named(label), None)
+                }
+            }
+            network => {
+                let stream = network.connect().await?;
+                let label = format!("reading tcp://{}", peer(&stream));
+                (Readable::from_reader(stream).named(label), None)
+            }
+        })
+    }
+
+    /// Opens the endpoint for writing; a path is replaced atomically.
+    async fn open_output(&self) -> anyhow::Result<Writable<Bytes>> {
+        match self {
+            Endpoint::Standard => Destination::Stdout.open(false),
+            Endpoint::Path(path) => Destination::Path(path.clone()).open(false),
+            network => {
+                let stream = network.connect().await?;
+                let label = format!("writing tcp://{}", peer(&stream));
+                Ok(Writable::from_writer(stream).named(label))
+            }
+        }
+    }
+}
+
+fn peer(stream: &TcpStream) -> String {
+    stream
+        .peer_addr()
+        .map_or_else(|_| "?".to_string(), |address| address.to_string())
+}
+
+pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
+    if args.list_transforms {
+        for (name, help) in CATALOGUE {
+            println!("{name:<20} {help}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let hwm = args
+        .hwm
+        .as_deref()
+        .map(parse_size)
+        .transpose()
+        .context("--hwm")?;
+    let stages = args
+        .transforms
+        .iter()
+        .map(|spec| Ok((spec.as_str(), Stage::parse(spec)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let input = Endpoint::parse(&args.input);
+    let output = Endpoint::parse(&args.output);
+
+    let (mut source, size) = input.open_input().await?;
+    let messages = Messages::new(args.quiet, args.progress, size);
+    if size.is_some() {
+        let progress = messages.clone();
+        source.observe(move |event| {
+            if let Event::Data { size } = event {
+                progress.advance(*size as u64);
+            }
+        });
+    }
+    let work = async {
+        let source = match hwm {
+            Some(hwm) => source.with_high_water_mark(hwm),
+            None => source,
+        };
+        let mut chain = Pipeline::from_stream(source);
+        for (spec, stage) in stages {
+            chain = chain.pipe(stage.into_duplex(spec, hwm)?);
+        }
+        let mut outputs = vec![output.open_output().await?];
+        for tee in &args.tee {
+            outputs.push(Destination::new(tee).open(false)?);
+        }
+        if let Some(hwm) = hwm {
+            outputs = outputs
+                .into_iter()
+                .map(|o| o.with_high_water_mark(hwm))
+                .collect();
+        }
+        if outputs.len() == 1 {
+            chain.pipe(outputs.pop().expect("one output")).await?;
+        } else {
+            chain.pipe(outputs).await?;
+        }
+        anyhow::Ok(())
+    };
+    let outcome = interruptible(work).await?;
+    messages.finish();
+    match outcome {
+        Err(signal_status) => Ok(signal_status),
+        Ok(Ok(())) => Ok(ExitCode::SUCCESS),
+        Ok(Err(error)) if output == Endpoint::Standard && is_broken_pipe(&error) => {
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(Err(error)) => Err(error),
+    }
+}

@@ -1,0 +1,159 @@
+//! `-t SPEC`: the transforms of `smerge pipe`, by name, each mapped onto a
+//! library type.
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use smerge::Duplex;
+use smerge::transforms::{EnsureNewline, Eol, Exec, Frame, LineEnding, StripBom, Unframe};
+
+/// One line of help per transform, for `--list-transforms`.
+pub(crate) const CATALOGUE: &[(&str, &str)] = &[
+    (
+        "frame[:MAX]",
+        "cut into packets: 2-byte serial, 2-byte length, body of at most MAX (65535) bytes",
+    ),
+    (
+        "unframe",
+        "reassemble frame packets and emit their bodies; checks sequence and truncation",
+    ),
+    (
+        "frame32[:MAX]",
+        "as frame, with a 4-byte serial and a 4-byte length (MAX default 1 MiB)",
+    ),
+    ("unframe32", "reassemble frame32 packets"),
+    (
+        "exec:CMD ARGS...",
+        "run a program (no shell): input to its stdin, its stdout onwards",
+    ),
+    ("strip-bom", "remove a UTF-8 byte order mark at the start"),
+    ("eol:lf", "convert CRLF line endings to LF"),
+    ("eol:crlf", "convert LF line endings to CRLF"),
+    (
+        "ensure-newline",
+        "add a final newline if the data does not end with one",
+    ),
+];
+
+/// A parsed `-t` spec, ready to become a stage.
+#[derive(Debug)]
+pub(crate) enum Stage {
+    Frame(Frame),
+    Unframe(Unframe),
+    Exec(Exec),
+    StripBom,
+    Eol(LineEnding),
+    EnsureNewline,
+}
+
+impl Stage {
+    /// Parses `spec`: `NAME` or `NAME:ARGUMENT`.
+    pub(crate) fn parse(spec: &str) -> anyhow::Result<Stage> {
+        let (name, argument) = match spec.split_once(':') {
+            Some((name, argument)) => (name, Some(argument)),
+            None => (spec, None),
+        };
+        let stage = match (name, argument) {
+            ("exec", Some(command)) => Stage::Exec(Exec::parse(command)?),
+            ("frame", None) => Stage::Frame(Frame::new()),
+            ("frame", Some(max)) => Stage::Frame(Frame::with_max(number(spec, max)?)?),
+            ("frame32", None) => Stage::Frame(Frame::wide()),
+            ("frame32", Some(max)) => Stage::Frame(Frame::wide_with_max(number(spec, max)?)?),
+            ("unframe", None) => Stage::Unframe(Unframe::new()),
+            ("unframe32", None) => Stage::Unframe(Unframe::wide()),
+            ("strip-bom", None) => Stage::StripBom,
+            ("eol", Some("lf")) => Stage::Eol(LineEnding::Lf),
+            ("eol", Some("crlf")) => Stage::Eol(LineEnding::CrLf),
+            ("ensure-newline", None) => Stage::EnsureNewline,
+            _ => bail!("unknown transform {spec:?} (see smerge pipe --list-transforms)"),
+        };
+        Ok(stage)
+    }
+
+    /// The stage as a duplex stream, named after `spec`, with `hwm` on
+    /// both sides if given. Starts the program of an `exec:` stage.
+    pub(crate) fn into_duplex(
+        self,
+        spec: &str,
+        hwm: Option<usize>,
+    ) -> anyhow::Result<Duplex<Bytes, Bytes>> {
+        let duplex = match self {
+            Stage::Frame(frame) => Duplex::transform(frame),
+            Stage::Unframe(unframe) => Duplex::transform(unframe),
+            Stage::Exec(exec) => exec.spawn()?,
+            Stage::StripBom => Duplex::transform(StripBom::new()),
+            Stage::Eol(ending) => Duplex::transform(Eol::new(ending)),
+            Stage::EnsureNewline => Duplex::transform(EnsureNewline::new()),
+        };
+        let duplex = duplex.named(spec.to_string());
+        Ok(match hwm {
+            Some(hwm) => duplex.with_high_water_mark(hwm),
+            None => duplex,
+        })
+    }
+}
+
+fn number(spec: &str, text: &str) -> anyhow::Result<usize> {
+    text.parse()
+        .with_context(|| format!("{spec}: {text:?} is not a number"))
+}
+
+/// Parses a size such as `65536`, `64K`, `1M` or `1G` (powers of 1024;
+/// `KiB`-style suffixes are accepted too).
+pub(crate) fn parse_size(text: &str) -> anyhow::Result<usize> {
+    let upper = text.trim().to_ascii_uppercase();
+    let digits_end = upper
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(upper.len());
+    let (digits, suffix) = upper.split_at(digits_end);
+    let multiplier: usize = match suffix.trim_end_matches("IB").trim_end_matches('B') {
+        "" => 1,
+        "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        _ => bail!("{text:?} is not a size (examples: 65536, 64K, 1M)"),
+    };
+    let value: usize = digits
+        .parse()
+        .with_context(|| format!("{text:?} is not a size (examples: 65536, 64K, 1M)"))?;
+    value
+        .checked_mul(multiplier)
+        .with_context(|| format!("{text:?} is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("65536").unwrap(), 65536);
+        assert_eq!(parse_size("64K").unwrap(), 65536);
+        assert_eq!(parse_size("1m").unwrap(), 1 << 20);
+        assert_eq!(parse_size("2MiB").unwrap(), 2 << 20);
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("K").is_err());
+    }
+
+    #[test]
+    fn specs() {
+        assert!(matches!(
+            Stage::parse("frame:100").unwrap(),
+            Stage::Frame(_)
+        ));
+        assert!(matches!(
+            Stage::parse("exec:sed -n 1p").unwrap(),
+            Stage::Exec(_)
+        ));
+        assert!(Stage::parse("frame:0").is_err());
+        assert!(Stage::parse("gzipp").is_err());
+        assert!(Stage::parse("eol:cr").is_err());
+    }
+
+    #[test]
+    fn every_catalogue_entry_parses() {
+        for (name, _) in CATALOGUE {
+            let example = name.replace("[:MAX]", ":100").replace("CMD ARGS...", "cat");
+            Stage::parse(&example).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+}
