@@ -47,7 +47,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("smerge: {}", one_line(&error));
-            ExitCode::FAILURE
+            if error.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -62,6 +66,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// A mistake in how smerge was called, found after clap parsed the
+/// arguments (a bad template, an unknown transform): exit status 2.
+#[derive(Debug)]
+pub(crate) struct UsageError(pub(crate) anyhow::Error);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", one_line(&self.0))
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Marks `error` as a usage error.
+pub(crate) fn usage(error: anyhow::Error) -> anyhow::Error {
+    anyhow::Error::new(UsageError(error))
 }
 
 /// The error and its causes on one line, each cause once: smerge's own

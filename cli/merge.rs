@@ -20,10 +20,11 @@ use crate::escape::{text_or_file, unescape};
 use crate::output::{Destination, is_broken_pipe};
 use crate::progress::Messages;
 use crate::signals::interruptible;
+use crate::usage;
 
 pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     let (inputs, destination) = split_paths(&args)?;
-    let options = merge_options(&args)?;
+    let options = merge_options(&args).map_err(usage)?;
     let listing = list_inputs(&args, &inputs, &destination)?;
     let total = listing.total_size();
     let (entries, problems, warnings) = listing.into_parts();

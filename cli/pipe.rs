@@ -15,6 +15,7 @@ use crate::output::{Destination, is_broken_pipe};
 use crate::progress::Messages;
 use crate::signals::interruptible;
 use crate::stages::{CATALOGUE, Stage, parse_size};
+use crate::usage;
 
 /// An INPUT or OUTPUT of `smerge pipe`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -124,12 +125,14 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(parse_size)
         .transpose()
-        .context("--hwm")?;
+        .context("--hwm")
+        .map_err(usage)?;
     let stages = args
         .transforms
         .iter()
         .map(|spec| Ok((spec.as_str(), Stage::parse(spec)?)))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect::<anyhow::Result<Vec<_>>>()
+        .map_err(usage)?;
     let input = Endpoint::parse(&args.input);
     let output = Endpoint::parse(&args.output);
 

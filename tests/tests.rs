@@ -1,3 +1,4 @@
 //! smerge's integration tests: one test binary, one module per area.
 
 mod cli;
+mod net;

@@ -1,4 +1,5 @@
 //! The `smerge` binary, run for real against temporary directories.
 
 mod merge;
+mod pipe;
 mod util;
