@@ -307,7 +307,7 @@ fn connection_refused_names_the_address() {
 fn peer_disconnecting_mid_stream_truncates_frames_with_an_error() {
     let dir = Dir::new();
     let port = free_port();
-    let mut receiver = Command::new(env!("CARGO_BIN_EXE_smerge"))
+    let receiver = Command::new(env!("CARGO_BIN_EXE_smerge"))
         .args([
             "pipe",
             &format!("tcp-listen://127.0.0.1:{port}"),
