@@ -2,4 +2,5 @@
 
 mod merge;
 mod pipe;
+mod sample;
 mod util;
