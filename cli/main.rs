@@ -16,6 +16,7 @@ mod stages;
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{CommandFactory, Parser};
 
@@ -43,7 +44,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let outcome = runtime.block_on(run(cli));
+    // Blocking reads of standard input or a FIFO cannot be cancelled: wait
+    // only briefly for them, and for copies that were told to stop.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    match outcome {
         Ok(code) => code,
         Err(error) => {
             eprintln!("smerge: {}", one_line(&error));

@@ -2,5 +2,7 @@
 
 mod merge;
 mod pipe;
+mod progress;
 mod sample;
+mod signals;
 mod util;

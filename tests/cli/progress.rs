@@ -1,0 +1,65 @@
+//! The progress bar: drawn on a terminal, absent otherwise.
+
+use std::process::Command;
+
+use super::util::Dir;
+
+/// Runs `smerge ARGS` under a pseudo-terminal (util-linux `script`) and
+/// returns what the terminal received.
+fn on_a_terminal(dir: &Dir, args: &str) -> String {
+    let command = format!("{} {args}", env!("CARGO_BIN_EXE_smerge"));
+    let output = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("TERM", "xterm")
+        .current_dir(dir.path())
+        .output()
+        .expect("util-linux script runs commands under a pseudo-terminal");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn big_input(dir: &Dir) {
+    // Slow enough (with a content option, through the stream engine) for
+    // the bar's first frame.
+    let line = "a line of text that goes on and on and on\r\n".repeat(1 << 10);
+    for i in 0..24 {
+        dir.create(format!("in/{i:02}.txt"), &line.repeat(40));
+    }
+}
+
+#[test]
+fn bar_is_drawn_on_a_terminal() {
+    let dir = Dir::new();
+    big_input(&dir);
+    let screen = on_a_terminal(&dir, "--eol lf in out.txt");
+    assert!(
+        screen.contains("smerge") && screen.contains('\u{1b}'),
+        "no bar in {screen:?}"
+    );
+}
+
+#[test]
+fn no_bar_without_a_terminal_or_with_quiet() {
+    let dir = Dir::new();
+    big_input(&dir);
+    let output = Command::new(env!("CARGO_BIN_EXE_smerge"))
+        .args(["--eol", "lf", "in", "out.txt"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(
+        output.stderr.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let screen = on_a_terminal(&dir, "--quiet --eol lf in out.txt");
+    assert!(
+        !screen.contains("smerge"),
+        "a bar despite --quiet: {screen:?}"
+    );
+}
