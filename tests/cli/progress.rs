@@ -27,7 +27,7 @@ fn big_input(dir: &Dir) {
     // the bar's first frame.
     let line = "a line of text that goes on and on and on\r\n".repeat(1 << 10);
     for i in 0..24 {
-        dir.create(format!("in/{i:02}.txt"), &line.repeat(40));
+        dir.create(format!("in/{i:02}.txt"), line.repeat(40));
     }
 }
 
