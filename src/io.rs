@@ -83,6 +83,14 @@ impl<W: AsyncWrite + Send> Sink<Bytes> for WriterSink<W> {
         queue: &mut WriteQueue<Bytes>,
     ) -> Poll<Result<()>> {
         let mut writer = self.project().writer;
+        // An empty chunk has nothing to hand over, and a writer answers it
+        // with 0, which would read as a writer that stopped taking bytes.
+        while queue.front().is_some_and(Bytes::is_empty) {
+            queue.pop();
+        }
+        if queue.is_empty() {
+            return Poll::Ready(Ok(()));
+        }
         let written = if queue.len() > 1 && writer.is_write_vectored() {
             let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
             let filled = queue.io_slices(&mut slices);

@@ -302,6 +302,16 @@ impl<I: Chunk, O: Chunk> Link<I, O> {
                     }
                     return Err(error);
                 }
+                Poll::Ready(None) if !self.upstream.is_ended() => {
+                    // Destroyed before its end: the stage must not end as if
+                    // everything had arrived.
+                    self.upstream_done = true;
+                    let error = Error::from_kind(ErrorKind::PrematureClose);
+                    if self.on_error == OnError::DestroyAll {
+                        self.stage.destroy(Some(error.clone()));
+                    }
+                    return Err(error);
+                }
                 Poll::Ready(None) => {
                     self.upstream_done = true;
                     fed = true;

@@ -29,6 +29,9 @@ pub(crate) struct ReadHalf<T> {
     /// Node's `readableFlowing`: `None` until someone consumes.
     flowing: Option<bool>,
     end_emitted: bool,
+    /// A read found too little buffered, this much: `readable` waits for
+    /// more than that (Node's `needReadable`).
+    readable_after: Option<usize>,
 }
 
 impl<T: Chunk> ReadHalf<T> {
@@ -37,14 +40,37 @@ impl<T: Chunk> ReadHalf<T> {
             buffer: ReadBuffer::new(high_water_mark),
             flowing: None,
             end_emitted: false,
+            readable_after: None,
         }
     }
 
     /// Hands the oldest chunk to the consumer.
     pub(crate) fn take(&mut self, events: &mut Events) -> Option<T> {
         let chunk = self.buffer.pop_front()?;
+        self.readable_after = None;
         events.emit(Event::Data { size: chunk.size() });
         Some(chunk)
+    }
+
+    /// A read wanted more than is buffered: `readable` waits for new data.
+    pub(crate) fn need_more(&mut self) {
+        self.readable_after = Some(self.buffer.len());
+    }
+
+    /// True when a consumer waiting for `readable` can go on: data it has
+    /// not seen yet is buffered, or the end was reached.
+    pub(crate) fn is_readable(&self) -> bool {
+        self.buffer.is_eof()
+            || match self.readable_after {
+                Some(seen) => self.buffer.len() > seen,
+                None => !self.buffer.is_empty(),
+            }
+    }
+
+    /// `readable` is being emitted: the next one needs new data again only
+    /// after another read comes back empty-handed.
+    fn readable_emitted(&mut self) {
+        self.readable_after = None;
     }
 
     /// Emits `end` once the producer ended and every chunk was consumed.
@@ -73,6 +99,15 @@ impl<T: Chunk> ReadHalf<T> {
         if self.flowing != Some(false) {
             self.flowing = Some(false);
             events.emit(Event::Pause);
+        }
+    }
+
+    /// A consumer waits for `readable`: the stream does not flow by itself
+    /// any more (Node sets `readableFlowing` to `false` when a `'readable'`
+    /// listener is added, without a `pause` event).
+    pub(crate) fn listen_readable(&mut self) {
+        if self.flowing.is_none() {
+            self.flowing = Some(false);
         }
     }
 
@@ -123,6 +158,7 @@ impl ReadHalf<Bytes> {
             }
             joined.freeze()
         };
+        self.readable_after = None;
         events.emit(Event::Data { size: bytes.len() });
         Some(bytes)
     }
@@ -285,15 +321,20 @@ impl<T: Chunk> Readable<T> {
     }
 
     /// Takes the oldest buffered chunk, if any, without waiting (Node's
-    /// `read()` in paused mode, one chunk at a time). The source is asked
-    /// for more first if the buffer is below its highWaterMark, so a source
-    /// that produces data synchronously fills it right away. At the end,
-    /// returns `None` and emits `end`.
+    /// `read()` in paused mode, one chunk at a time). An empty buffer asks
+    /// the source first, so a source that produces data synchronously
+    /// fills it right away; after taking a chunk, the source is asked for
+    /// more if what is left is below the highWaterMark, as Node's `read()`
+    /// does. At the end, returns `None` and emits `end`.
     pub fn read(&mut self) -> Option<T> {
         let mut cx = Context::from_waker(Waker::noop());
-        let _ = self.poll_fill(&mut cx, true);
+        if self.half.buffer.is_empty() {
+            let _ = self.poll_fill(&mut cx, true);
+        }
         let chunk = self.half.take(&mut self.life.events);
-        if chunk.is_none() && self.half.end_if_drained(&mut self.life.events) {
+        if chunk.is_some() {
+            let _ = self.poll_fill(&mut cx, false);
+        } else if self.half.end_if_drained(&mut self.life.events) {
             self.life.close();
         }
         chunk
@@ -301,6 +342,8 @@ impl<T: Chunk> Readable<T> {
 
     /// Waits until a chunk is buffered or the end is reached (Node's
     /// `'readable'` event), asking the source for data; emits `readable`.
+    /// A stream read this way is paused: [`flowing`](Readable::flowing)
+    /// becomes `Some(false)` if it was `None`.
     pub async fn readable(&mut self) -> Result<()> {
         poll_fn(|cx| self.poll_readable(cx)).await
     }
@@ -308,15 +351,17 @@ impl<T: Chunk> Readable<T> {
     /// The poll form of [`readable`](Readable::readable).
     pub fn poll_readable(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         self.life.events.flush();
+        self.half.listen_readable();
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Err(error));
         }
         if let Poll::Ready(Err(error)) = self.poll_fill(cx, true) {
             return Poll::Ready(Err(error));
         }
-        if self.half.buffer.is_empty() && !self.half.buffer.is_eof() {
+        if !self.half.is_readable() {
             return Poll::Pending;
         }
+        self.half.readable_emitted();
         self.life.events.emit(Event::Readable);
         Poll::Ready(Ok(()))
     }
@@ -380,12 +425,24 @@ impl Readable<Bytes> {
     /// Node's `read(n)` on a byte stream: exactly `n` bytes, joining or
     /// splitting chunks, or the rest at the end; `None` while fewer than
     /// `n` bytes are buffered.
+    ///
+    /// Asking for more than the highWaterMark raises it to the next power
+    /// of two, as Node does, so that the buffer can hold what is asked. A
+    /// `None` means [`readable`](Readable::readable) waits for new data.
     pub fn read_bytes(&mut self, n: usize) -> Option<Bytes> {
+        if n > self.half.buffer.high_water_mark() {
+            let raised = n.checked_next_power_of_two().unwrap_or(n);
+            self.half.buffer.set_high_water_mark(raised);
+        }
         let mut cx = Context::from_waker(Waker::noop());
         let _ = self.poll_fill(&mut cx, true);
         let bytes = self.half.take_bytes(n, &mut self.life.events);
-        if bytes.is_none() && self.half.end_if_drained(&mut self.life.events) {
-            self.life.close();
+        if bytes.is_none() {
+            if self.half.end_if_drained(&mut self.life.events) {
+                self.life.close();
+            } else {
+                self.half.need_more();
+            }
         }
         bytes
     }
