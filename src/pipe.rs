@@ -67,6 +67,9 @@ pub(crate) struct Pump<T> {
     on_error: OnError,
     /// Copies a chunk for every destination but the last.
     fanout: Option<fn(&T) -> T>,
+    /// What to call the source in its errors that do not say where they
+    /// happened (a pipeline stage).
+    source_name: Option<String>,
     started: bool,
     source_done: bool,
     ended: bool,
@@ -94,7 +97,14 @@ impl<T: Chunk> Pump<T> {
             awaiting: vec![false; destinations],
             attached: vec![true; destinations],
             first_error: None,
+            source_name: None,
         }
+    }
+
+    /// Names the source in its errors that do not say where they happened.
+    pub(crate) fn naming_source(mut self, name: String) -> Self {
+        self.source_name = Some(name);
+        self
     }
 
     /// Moves chunks until the source ended and the destinations finished
@@ -277,7 +287,12 @@ impl<T: Chunk> Pump<T> {
     /// Detaches destination `index` (Node's `unpipe(dest)`): `unpipe` on
     /// it; the source resumes if it only waited for this one, and pauses
     /// if no destination is left. Returns false if it was not attached.
-    pub(crate) fn unpipe<S, D>(&mut self, index: usize, source: &mut S, destinations: &mut [D]) -> bool
+    pub(crate) fn unpipe<S, D>(
+        &mut self,
+        index: usize,
+        source: &mut S,
+        destinations: &mut [D],
+    ) -> bool
     where
         S: ReadableStream<T> + ?Sized,
         D: DerefMut,
@@ -378,6 +393,10 @@ impl<T: Chunk> Pump<T> {
         D: DerefMut,
         D::Target: WritableStream<T>,
     {
+        let error = match &self.source_name {
+            Some(name) if !error.has_context() => error.context(name.clone()),
+            _ => error,
+        };
         if self.on_error == OnError::DestroyAll {
             for (index, destination) in destinations.iter_mut().enumerate() {
                 if self.attached[index] && !destination.is_finished() {
@@ -415,8 +434,7 @@ impl<T: Chunk> Pipe<'_, T> {
     /// resolves at once when none is left (the source is then paused).
     /// Returns false if that destination was not attached.
     pub fn unpipe(&mut self, index: usize) -> bool {
-        self.pump
-            .unpipe(index, self.source, &mut self.destinations)
+        self.pump.unpipe(index, self.source, &mut self.destinations)
     }
 }
 

@@ -21,6 +21,9 @@ use crate::lifecycle::Lifecycle;
 use crate::source::{IterSource, Source, StreamSource};
 use crate::stream::ReadableStream;
 
+/// The producer of a [`Readable`], boxed.
+pub(crate) type BoxSource<T> = Pin<Box<dyn Source<T>>>;
+
 /// The readable half of a stream: buffer, flowing mode, end. Shared by
 /// [`Readable`] and [`Duplex`](crate::Duplex).
 #[derive(Debug)]
@@ -118,6 +121,20 @@ impl<T: Chunk> ReadHalf<T> {
         }
     }
 
+    /// The same readable half holding chunks of another type; see
+    /// [`ReadBuffer::convert`].
+    pub(crate) fn convert<U: Chunk>(
+        self,
+        convert: impl FnOnce(Vec<T>, bool) -> Vec<U>,
+    ) -> ReadHalf<U> {
+        ReadHalf {
+            buffer: self.buffer.convert(convert),
+            flowing: self.flowing,
+            end_emitted: self.end_emitted,
+            readable_after: None,
+        }
+    }
+
     pub(crate) fn unshift(&mut self, chunk: T) -> Result<bool> {
         if self.end_emitted {
             return Err(Error::from_kind(ErrorKind::UnshiftAfterEnd));
@@ -198,7 +215,7 @@ impl ReadHalf<Bytes> {
 /// The inverse is [`Writable`](crate::Writable).
 pub struct Readable<T> {
     half: ReadHalf<T>,
-    source: Option<Pin<Box<dyn Source<T>>>>,
+    source: Option<BoxSource<T>>,
     life: Lifecycle,
 }
 
@@ -214,6 +231,27 @@ impl<T: Chunk> Readable<T> {
             source: Some(Box::pin(source)),
             life: Lifecycle::default(),
         }
+    }
+
+    /// Takes the stream apart, to rebuild it around chunks of another type
+    /// with [`from_parts`](Readable::from_parts): its observers, label and
+    /// state go with the parts, and what is left is dropped as a closed
+    /// stream, without events or hooks.
+    pub(crate) fn into_parts(mut self) -> (ReadHalf<T>, Option<BoxSource<T>>, Lifecycle) {
+        let half = std::mem::replace(&mut self.half, ReadHalf::new(0));
+        let source = self.source.take();
+        let life = std::mem::take(&mut self.life);
+        self.life.close();
+        (half, source, life)
+    }
+
+    /// Puts a stream together from the parts [`into_parts`](Readable::into_parts) gave.
+    pub(crate) fn from_parts(
+        half: ReadHalf<T>,
+        source: Option<BoxSource<T>>,
+        life: Lifecycle,
+    ) -> Self {
+        Readable { half, source, life }
     }
 
     /// A readable of the items of `stream`, which yields `Result`s.

@@ -31,13 +31,21 @@ async fn test_stream_big_packet() {
     assert!(s2.write(b("tiny")).unwrap());
 
     s2.end().unwrap();
-    pipe(&mut s2, &mut s3, PipeOptions::keep_open()).await.unwrap();
+    pipe(&mut s2, &mut s3, PipeOptions::keep_open())
+        .await
+        .unwrap();
     assert!(!s3.is_ended(), "end: false leaves the destination open");
-    assert_eq!(s3.writable_length() + probe.taken_count(), 4, "tiny is in s3");
+    assert_eq!(
+        s3.writable_length() + probe.taken_count(),
+        4,
+        "tiny is in s3"
+    );
 
     assert!(!s1.write(b("later")).unwrap());
     s1.end().unwrap();
-    pipe(&mut s1, &mut s3, PipeOptions::default()).await.unwrap();
+    pipe(&mut s1, &mut s3, PipeOptions::default())
+        .await
+        .unwrap();
     assert!(s3.is_finished());
     let taken = probe.taken();
     assert_eq!(taken, [b("tiny"), big, b("later")]);

@@ -14,11 +14,7 @@ async fn read_to_end(mut duplex: Duplex<Bytes, Bytes>, feed: Feed<Bytes>) -> Vec
     log.attach(&mut duplex);
     duplex.resume();
     feed.end();
-    assert!(
-        poll_fn(|cx| duplex.poll_next_chunk(cx))
-            .await
-            .is_none()
-    );
+    assert!(poll_fn(|cx| duplex.poll_next_chunk(cx)).await.is_none());
     let entries = log.entries();
     drop(duplex);
     entries

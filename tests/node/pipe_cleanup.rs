@@ -20,7 +20,9 @@ async fn test_stream_pipe_cleanup() {
     log.attach(&mut w);
     for _ in 0..100 {
         let mut r = Readable::from_iter([b("x")]);
-        pipe(&mut r, &mut w, PipeOptions::keep_open()).await.unwrap();
+        pipe(&mut r, &mut w, PipeOptions::keep_open())
+            .await
+            .unwrap();
     }
     assert_eq!(log.count("pipe"), 100);
     assert_eq!(log.count("unpipe"), 100);

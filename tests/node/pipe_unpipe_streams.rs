@@ -28,10 +28,7 @@ fn test_stream_pipe_unpipe_streams() {
         vec![&mut dest1 as &mut dyn WritableStream<Bytes>, &mut dest2],
         PipeOptions::default(),
     ));
-    assert_eq!(
-        log.entries(),
-        ["dest1:pipe", "dest2:pipe", "source:resume"]
-    );
+    assert_eq!(log.entries(), ["dest1:pipe", "dest2:pipe", "source:resume"]);
     log.clear();
     assert!(piping.unpipe(1));
     assert_eq!(log.entries(), ["dest2:unpipe"]);
@@ -93,7 +90,7 @@ async fn test_stream_pipe_multiple_pipes() {
         let mut piping = task::spawn(pipe_all(&mut readable, targets, PipeOptions::default()));
         assert!(piping.poll().is_pending());
         for probe in &probes {
-            assert_eq!(probe.taken(), [input.clone()]);
+            assert_eq!(probe.taken(), std::slice::from_ref(&input));
         }
         for index in 0..5 {
             assert!(piping.unpipe(index));
@@ -110,6 +107,6 @@ async fn test_stream_pipe_multiple_pipes() {
     finished(&mut readable).await.unwrap();
     assert_eq!(readable_log.count("end"), 1);
     for probe in &probes {
-        assert_eq!(probe.taken(), [input.clone()]);
+        assert_eq!(probe.taken(), std::slice::from_ref(&input));
     }
 }

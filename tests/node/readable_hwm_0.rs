@@ -21,7 +21,11 @@ fn test_stream_readable_hwm_0() {
     log.attach(&mut r);
     let mut cx = noop_cx();
 
-    assert_eq!(feed.requests(), 0, "nothing is read before a consumer waits");
+    assert_eq!(
+        feed.requests(),
+        0,
+        "nothing is read before a consumer waits"
+    );
     assert!(r.poll_readable(&mut cx).is_pending());
     assert_eq!(feed.requests(), 1);
 
@@ -102,13 +106,30 @@ fn test_stream_readable_hwm_0_no_flow_data() {
     assert!(r.poll_readable(&mut cx).is_ready());
     assert_eq!(
         log.entries(),
-        ["_read:a", "push:a", "readable", "data", "_read:null", "push:null", "readable"]
+        [
+            "_read:a",
+            "push:a",
+            "readable",
+            "data",
+            "_read:null",
+            "push:null",
+            "readable"
+        ]
     );
 
     assert_eq!(r.read(), None);
     assert_eq!(
         log.entries(),
-        ["_read:a", "push:a", "readable", "data", "_read:null", "push:null", "readable", "end"]
+        [
+            "_read:a",
+            "push:a",
+            "readable",
+            "data",
+            "_read:null",
+            "push:null",
+            "readable",
+            "end"
+        ]
     );
     assert_eq!(r.flowing(), Some(false));
 }

@@ -64,8 +64,7 @@ impl Transform for CountingPass {
 #[test]
 fn test_stream2_transform_writable_side_consumption() {
     let transformed = Arc::new(AtomicUsize::new(0));
-    let mut tx =
-        Duplex::transform(CountingPass(Arc::clone(&transformed))).with_high_water_mark(10);
+    let mut tx = Duplex::transform(CountingPass(Arc::clone(&transformed))).with_high_water_mark(10);
     for i in 1..=10 {
         tx.write(Bytes::from(vec![0u8; i])).unwrap();
     }

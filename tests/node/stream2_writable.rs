@@ -201,6 +201,13 @@ fn test_stream2_writable_finish_after_shutdown() {
     drop(w);
     assert_eq!(
         log.entries(),
-        ["_write:1", "_write:2", "_final", "prefinish", "finish", "close"]
+        [
+            "_write:1",
+            "_write:2",
+            "_final",
+            "prefinish",
+            "finish",
+            "close"
+        ]
     );
 }

@@ -19,7 +19,11 @@ fn test_stream_transform_hwm0() {
     assert!(!t.write(1).unwrap());
 
     assert_eq!(t.read(), Some(1));
-    assert_eq!(log.entries(), ["data"], "no drain while the output is unread");
+    assert_eq!(
+        log.entries(),
+        ["data"],
+        "no drain while the output is unread"
+    );
     assert_eq!(t.read(), None);
     assert_eq!(log.entries(), ["data", "drain"]);
 

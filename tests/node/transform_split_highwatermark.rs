@@ -61,9 +61,15 @@ fn test_stream_transform_split_highwatermark() {
     let objects = Duplex::<u32, u32>::pass_through();
     assert_eq!(
         marks(&objects),
-        (DEFAULT_OBJECT_HIGH_WATER_MARK, DEFAULT_OBJECT_HIGH_WATER_MARK)
+        (
+            DEFAULT_OBJECT_HIGH_WATER_MARK,
+            DEFAULT_OBJECT_HIGH_WATER_MARK
+        )
     );
-    assert_eq!(Readable::from_iter([Bytes::new()]).high_water_mark(), default);
+    assert_eq!(
+        Readable::from_iter([Bytes::new()]).high_water_mark(),
+        default
+    );
     let (sink, _) = Probe::<Bytes>::new(Pace::Immediate);
     assert_eq!(Writable::new(sink).high_water_mark(), default);
 }

@@ -76,7 +76,10 @@ fn test_stream_writable_destroy_then_write() {
     write.cork();
     write.write(b("asd")).unwrap();
     write.destroy(None);
-    assert_eq!(write.write(b("asd")).unwrap_err().kind(), ErrorKind::Destroyed);
+    assert_eq!(
+        write.write(b("asd")).unwrap_err().kind(),
+        ErrorKind::Destroyed
+    );
     write.uncork();
     drop(write);
     assert_eq!(log.entries(), ["close"]);
