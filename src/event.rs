@@ -5,13 +5,14 @@
 //!
 //! Node delivers some events on "the next tick" (`process.nextTick`) rather
 //! than inside the call that caused them: `error` and `close` after
-//! `destroy()`, for example, so the caller's own handling runs first. smerge
-//! streams are driven by polling, and a tick is one poll of the stream: an
-//! event that Node defers is queued by the synchronous call that causes it
-//! and delivered, in order, at the start of the stream's next poll — or when
-//! the stream is dropped, whichever comes first. Events that happen inside a
-//! poll (`data`, `drain`, `end`, `finish`) are delivered at once, after any
-//! queued ones, so the relative order is always Node's.
+//! `destroy()`, and `close` after `end` or `finish`, so the caller's own
+//! handling runs first. smerge streams are driven by polling, and a tick is
+//! one poll of the stream: an event that Node defers is queued by the call
+//! that causes it and delivered, in order, at the start of the stream's
+//! next poll — or when the stream is dropped, whichever comes first. Events
+//! that happen inside a poll (`data`, `drain`, `end`, `finish`) are
+//! delivered at once, after any queued ones, so the relative order is
+//! always Node's.
 //!
 //! `pipe` and `unpipe` are delivered at once, ahead of any queued events, as
 //! Node emits them from inside `pipe()` and from the handlers of the

@@ -573,3 +573,65 @@ impl<T: Chunk> fmt::Debug for Readable<T> {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Hands over what the test queued; `Pending` while nothing is.
+    struct Queued(Arc<Mutex<Vec<Bytes>>>);
+
+    impl Source<Bytes> for Queued {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            out: &mut crate::buffer::Push<'_, Bytes>,
+        ) -> Poll<Result<()>> {
+            let mut queue = self.0.lock().unwrap();
+            if queue.is_empty() {
+                return Poll::Pending;
+            }
+            for chunk in queue.drain(..) {
+                out.push(chunk);
+            }
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[test]
+    fn readable_waits_for_new_data_after_a_short_read_bytes() {
+        let queue = Arc::new(Mutex::new(vec![Bytes::from_static(b"abc")]));
+        let mut r = Readable::new(Queued(Arc::clone(&queue)));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(r.poll_readable(&mut cx).is_ready());
+        assert_eq!(r.read_bytes(5), None);
+        assert!(r.poll_readable(&mut cx).is_pending(), "nothing new yet");
+        queue.lock().unwrap().push(Bytes::from_static(b"de"));
+        assert!(r.poll_readable(&mut cx).is_ready());
+        assert_eq!(r.read_bytes(5).unwrap(), "abcde");
+    }
+
+    #[test]
+    fn read_bytes_above_the_high_water_mark_raises_it() {
+        let chunks = (0..10).map(|_| Bytes::from_static(b"ab"));
+        let mut r = Readable::from_iter(chunks).with_high_water_mark(4);
+        assert_eq!(r.read_bytes(10).unwrap().len(), 10);
+        assert_eq!(r.high_water_mark(), 16);
+    }
+
+    #[test]
+    fn read_asks_for_more_once_what_is_left_is_below_the_mark() {
+        let queue = Arc::new(Mutex::new(vec![Bytes::from_static(b"ab"); 3]));
+        let mut r = Readable::new(Queued(Arc::clone(&queue))).with_high_water_mark(4);
+        assert_eq!(r.read().unwrap(), "ab");
+        queue.lock().unwrap().push(Bytes::from_static(b"cd"));
+        assert_eq!(r.read().unwrap(), "ab", "4 bytes were left: not below 4");
+        assert_eq!(
+            r.readable_length(),
+            2 + 2,
+            "2 left, below 4: more was asked for"
+        );
+    }
+}

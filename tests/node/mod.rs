@@ -14,6 +14,7 @@ mod pipe_cleanup;
 mod pipe_error_handling;
 mod pipe_flow;
 mod pipe_need_drain;
+mod pipe_same_destination_twice;
 mod pipe_unpipe_streams;
 mod pipeline;
 mod readable_hwm_0;

@@ -110,3 +110,37 @@ async fn test_stream_pipe_multiple_pipes() {
         assert_eq!(probe.taken(), std::slice::from_ref(&input));
     }
 }
+
+/// Unpiping the destination the source was waiting for (Node's cleanup
+/// calls its `ondrain`): the source resumes and the other destination
+/// gets the next chunk.
+#[test]
+fn test_stream_pipe_unpipe_streams_waiting_destination() {
+    let (source, feed) = Feed::new();
+    let mut source = Readable::new(source);
+    let (fast_sink, fast) = Probe::new(Pace::Immediate);
+    let (slow_sink, slow) = Probe::new(Pace::Held);
+    let mut dest1 = Writable::new(fast_sink);
+    let mut dest2 = Writable::new(slow_sink);
+    let log = EventLog::new();
+    log.attach(&mut source);
+    let mut piping = task::spawn(pipe_all(
+        &mut source,
+        vec![&mut dest1 as &mut dyn WritableStream<Bytes>, &mut dest2],
+        PipeOptions::default(),
+    ));
+    feed.push(Bytes::from(vec![0u8; 70_000]));
+    assert!(piping.poll().is_pending());
+    feed.push(b("next"));
+    assert!(piping.poll().is_pending());
+    assert_eq!(fast.taken_count(), 1, "waiting for the slow destination");
+    assert!(piping.unpipe(1));
+    assert!(piping.poll().is_pending());
+    assert_eq!(fast.taken_count(), 2);
+    assert_eq!(slow.offered(), 1);
+    drop(piping);
+    assert_eq!(
+        log.entries(),
+        ["resume", "data", "pause", "resume", "data", "pause"]
+    );
+}
