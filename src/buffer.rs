@@ -101,6 +101,23 @@ impl<T: Chunk> ReadBuffer<T> {
         self.misuse.take()
     }
 
+    /// The same buffer holding chunks of another type: `convert` gets the
+    /// buffered chunks, oldest first, and whether the end was pushed, and
+    /// returns what the new buffer holds. The highWaterMark, the end and a
+    /// pending misuse carry over.
+    pub(crate) fn convert<U: Chunk>(
+        self,
+        convert: impl FnOnce(Vec<T>, bool) -> Vec<U>,
+    ) -> ReadBuffer<U> {
+        let mut buffer = ReadBuffer::new(self.high_water_mark);
+        for chunk in convert(self.chunks.into(), self.eof) {
+            buffer.push_back(chunk);
+        }
+        buffer.eof = self.eof;
+        buffer.misuse = self.misuse;
+        buffer
+    }
+
     pub(crate) fn clear(&mut self) {
         self.chunks.clear();
         self.length = 0;

@@ -93,6 +93,11 @@ pub struct Duplex<I, O> {
     handler: Pin<Box<dyn DuplexHandler<I, O>>>,
     life: Lifecycle,
     allow_half_open: bool,
+    /// A transform: a written chunk counts as written only once the
+    /// readable side has room for more output, so `drain` waits for the
+    /// consumer (Node parks the write callback of a transform whose output
+    /// filled the readable side until the next read).
+    coupled: bool,
 }
 
 // Chunks are never pinned: the queue and the buffer only move them.
@@ -107,6 +112,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             handler: Box::pin(handler),
             life: Lifecycle::default(),
             allow_half_open: true,
+            coupled: false,
         }
     }
 
@@ -115,7 +121,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     where
         X: Transform<Input = I, Output = O> + Unpin,
     {
-        Duplex::new(TransformHandler::new(transform))
+        let mut duplex = Duplex::new(TransformHandler::new(transform));
+        duplex.coupled = true;
+        duplex
     }
 
     /// A duplex of two independent halves: what is written goes to `sink`,
@@ -228,7 +236,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         let _ = self.poll_write_side(&mut cx);
         let chunk = self.read.take(&mut self.life.events);
         if chunk.is_none() && self.read.end_if_drained(&mut self.life.events) {
-            self.readable_ended();
+            self.readable_ended(&mut cx);
         }
         chunk
     }
@@ -283,7 +291,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(self.fail(error))),
             }
         }
-        self.write.drain_if_empty(&mut self.life);
+        if !self.coupled || self.read.buffer.has_room() {
+            self.write.drain_if_empty(&mut self.life);
+        }
         if self.write.ready_to_finalize() {
             let mut out = self.read.buffer.push_handle();
             match self.handler.as_mut().poll_final(cx, &mut out) {
@@ -298,9 +308,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         Poll::Ready(Ok(()))
     }
 
-    fn readable_ended(&mut self) {
-        if !self.allow_half_open && !self.write.is_ending() {
-            let _ = self.write.end(&self.life);
+    /// After `end`: without half-open, ends the writable side and lets it
+    /// finish now if it can (Node's `endWritableNT`).
+    fn readable_ended(&mut self, cx: &mut Context<'_>) {
+        if !self.allow_half_open && !self.write.is_ending() && self.write.end(&self.life).is_ok() {
+            let _ = self.poll_write_side(cx);
         }
         self.close_if_done();
     }
@@ -327,6 +339,20 @@ impl<T: Chunk> Duplex<T, T> {
 }
 
 impl<I: Chunk> Duplex<I, bytes::Bytes> {
+    /// Node's `read(n)` on a byte stream's readable side: exactly `n`
+    /// bytes, joining or splitting chunks, or the rest at the end; `None`
+    /// while fewer than `n` bytes are buffered. See
+    /// [`Readable::read_bytes`](crate::Readable::read_bytes).
+    pub fn read_bytes(&mut self, n: usize) -> Option<bytes::Bytes> {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let _ = self.poll_write_side(&mut cx);
+        let bytes = self.read.take_bytes(n, &mut self.life.events);
+        if bytes.is_none() && self.read.end_if_drained(&mut self.life.events) {
+            self.readable_ended(&mut cx);
+        }
+        bytes
+    }
+
     /// Reads all output into one [`Bytes`](bytes::Bytes).
     pub async fn to_bytes(self) -> Result<bytes::Bytes> {
         crate::pipeline::Pipeline::from_stream(self)
@@ -355,7 +381,7 @@ impl<I: Chunk, O: Chunk> ReadableStream<O> for Duplex<I, O> {
                 return Poll::Ready(Some(Ok(chunk)));
             }
             if self.read.end_if_drained(&mut self.life.events) {
-                self.readable_ended();
+                self.readable_ended(cx);
                 return Poll::Ready(None);
             }
             if !self.read.buffer.wants_more(true) {
@@ -435,7 +461,7 @@ impl<I: Chunk, O: Chunk> WritableStream<I> for Duplex<I, O> {
     fn piped(&mut self, attached: bool) {
         self.life
             .events
-            .emit(if attached { Event::Pipe } else { Event::Unpipe });
+            .emit_ahead(if attached { Event::Pipe } else { Event::Unpipe });
     }
 
     fn label(&self) -> Option<&str> {

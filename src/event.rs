@@ -5,13 +5,20 @@
 //!
 //! Node delivers some events on "the next tick" (`process.nextTick`) rather
 //! than inside the call that caused them: `error` and `close` after
-//! `destroy()`, for example, so the caller's own handling runs first. smerge
-//! streams are driven by polling, and a tick is one poll of the stream: an
-//! event that Node defers is queued by the synchronous call that causes it
-//! and delivered, in order, at the start of the stream's next poll — or when
-//! the stream is dropped, whichever comes first. Events that happen inside a
-//! poll (`data`, `drain`, `end`, `finish`) are delivered at once, after any
-//! queued ones, so the relative order is always Node's.
+//! `destroy()`, and `close` after `end` or `finish`, so the caller's own
+//! handling runs first. smerge streams are driven by polling, and a tick is
+//! one poll of the stream: an event that Node defers is queued by the call
+//! that causes it and delivered, in order, at the start of the stream's
+//! next poll — or when the stream is dropped, whichever comes first. Events
+//! that happen inside a poll (`data`, `drain`, `end`, `finish`) are
+//! delivered at once, after any queued ones, so the relative order is
+//! always Node's.
+//!
+//! `pipe` and `unpipe` are delivered at once, ahead of any queued events, as
+//! Node emits them from inside `pipe()` and from the handlers of the
+//! destination's `finish` and `error`: a destination that failed shows
+//! `unpipe`, `error`, `close`, and one that finished `finish`, `unpipe`,
+//! `close`. Nothing is delivered after `close`.
 //!
 //! Streams deliver events only to observers registered with `observe`; with
 //! none registered, emitting an event is a single branch.
@@ -88,6 +95,8 @@ type Observer = Box<dyn FnMut(&Event) + Send>;
 pub(crate) struct Events {
     observers: Vec<Observer>,
     deferred: VecDeque<Event>,
+    /// `close` was delivered: nothing more is.
+    closed: bool,
 }
 
 impl Events {
@@ -102,6 +111,15 @@ impl Events {
             return;
         }
         self.flush();
+        self.deliver(&event);
+    }
+
+    /// Delivers `event` now, ahead of any deferred ones (`pipe`, `unpipe`).
+    #[inline]
+    pub(crate) fn emit_ahead(&mut self, event: Event) {
+        if self.observers.is_empty() {
+            return;
+        }
         self.deliver(&event);
     }
 
@@ -123,6 +141,12 @@ impl Events {
     }
 
     fn deliver(&mut self, event: &Event) {
+        if self.closed {
+            return;
+        }
+        if matches!(event, Event::Close) {
+            self.closed = true;
+        }
         for observer in &mut self.observers {
             observer(event);
         }
@@ -154,11 +178,21 @@ mod tests {
     fn deferred_events_come_before_later_ones() {
         let mut events = Events::default();
         let log = recorder(&mut events);
+        events.defer(Event::End);
         events.defer(Event::Error(Error::from_kind(crate::ErrorKind::Destroyed)));
-        events.defer(Event::Close);
         assert!(log.lock().unwrap().is_empty());
         events.emit(Event::Data { size: 1 });
-        assert_eq!(*log.lock().unwrap(), ["error", "close", "data"]);
+        assert_eq!(*log.lock().unwrap(), ["end", "error", "data"]);
+    }
+
+    #[test]
+    fn pipe_events_overtake_deferred_ones_and_nothing_follows_close() {
+        let mut events = Events::default();
+        let log = recorder(&mut events);
+        events.defer(Event::Close);
+        events.emit_ahead(Event::Unpipe);
+        events.emit(Event::Finish);
+        assert_eq!(*log.lock().unwrap(), ["unpipe", "close"]);
     }
 
     #[test]

@@ -83,6 +83,14 @@ impl<W: AsyncWrite + Send> Sink<Bytes> for WriterSink<W> {
         queue: &mut WriteQueue<Bytes>,
     ) -> Poll<Result<()>> {
         let mut writer = self.project().writer;
+        // An empty chunk has nothing to hand over, and a writer answers it
+        // with 0, which would read as a writer that stopped taking bytes.
+        while queue.front().is_some_and(Bytes::is_empty) {
+            queue.pop();
+        }
+        if queue.is_empty() {
+            return Poll::Ready(Ok(()));
+        }
         let written = if queue.len() > 1 && writer.is_write_vectored() {
             let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
             let filled = queue.io_slices(&mut slices);
@@ -208,7 +216,7 @@ impl<T: Chunk> futures_sink::Sink<T> for Writable<T> {
 }
 
 impl Readable<Bytes> {
-    /// This stream as an [`AsyncRead`] (and `AsyncBufRead`), through
+    /// This stream as an [`AsyncRead`](tokio::io::AsyncRead) (and `AsyncBufRead`), through
     /// tokio-util's [`StreamReader`]; the inverse of
     /// [`Readable::from_reader`].
     pub fn into_async_read(self) -> StreamReader<Readable<Bytes>, Bytes> {
@@ -222,5 +230,25 @@ impl Writable<Bytes> {
     /// `finish`. The inverse of [`Writable::from_writer`].
     pub fn into_async_write(self) -> SinkWriter<CopyToBytes<Writable<Bytes>>> {
         SinkWriter::new(CopyToBytes::new(self))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncReadExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn empty_chunks_reach_a_writer_as_nothing() {
+        let (client, mut server) = tokio::io::duplex(64);
+        let mut w = Writable::from_writer(client);
+        w.write(Bytes::new()).unwrap();
+        w.write(Bytes::from_static(b"ab")).unwrap();
+        w.write(Bytes::new()).unwrap();
+        w.close().await.unwrap();
+        let mut written = Vec::new();
+        server.read_to_end(&mut written).await.unwrap();
+        assert_eq!(written, b"ab");
     }
 }

@@ -59,12 +59,13 @@ impl Lifecycle {
         true
     }
 
-    /// Closes a stream that ended or finished normally: `close` now.
+    /// Closes a stream that ended or finished normally: `close` on the next
+    /// tick, as Node's auto-destroy emits it.
     pub(crate) fn close(&mut self) {
         self.destroyed = true;
         if !self.close_emitted {
             self.close_emitted = true;
-            self.events.emit(Event::Close);
+            self.events.defer(Event::Close);
         }
     }
 

@@ -10,9 +10,16 @@
 //!
 //! As in Node, a source error does not end or destroy the destinations:
 //! the pipe stops and returns the error, and the destinations stay open for
-//! the caller to end or destroy. A destination error unpipes that
-//! destination. Use [`pipeline`](crate::pipeline) to have every stage
-//! destroyed on the first error.
+//! the caller to end or destroy. A source destroyed before its end stops
+//! the pipe the same way, with [`ErrorKind::PrematureClose`]. A destination
+//! error unpipes that destination. Use [`pipeline`](crate::pipeline) to
+//! have every stage destroyed on the first error.
+//!
+//! Each destination gets `pipe` when the pipe is made and `unpipe` when it
+//! is detached: after it finished, failed, or was given back with
+//! [`Pipe::unpipe`], when the source ended with `end: false`, or when the
+//! pipe is dropped before it completed (which also pauses the source, as
+//! Node's `unpipe()` does).
 
 use std::future::Future;
 use std::ops::DerefMut;
@@ -20,7 +27,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::chunk::Chunk;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::stream::{ReadableStream, WritableStream};
 
 /// Options of [`pipe`] (Node's `pipe(dest, options)`).
@@ -60,6 +67,9 @@ pub(crate) struct Pump<T> {
     on_error: OnError,
     /// Copies a chunk for every destination but the last.
     fanout: Option<fn(&T) -> T>,
+    /// What to call the source in its errors that do not say where they
+    /// happened (a pipeline stage).
+    source_name: Option<String>,
     started: bool,
     source_done: bool,
     ended: bool,
@@ -87,7 +97,14 @@ impl<T: Chunk> Pump<T> {
             awaiting: vec![false; destinations],
             attached: vec![true; destinations],
             first_error: None,
+            source_name: None,
         }
+    }
+
+    /// Names the source in its errors that do not say where they happened.
+    pub(crate) fn naming_source(mut self, name: String) -> Self {
+        self.source_name = Some(name);
+        self
     }
 
     /// Moves chunks until the source ended and the destinations finished
@@ -107,6 +124,10 @@ impl<T: Chunk> Pump<T> {
             self.start(source, destinations);
         }
         loop {
+            if !self.attached.contains(&true) {
+                // Every destination was unpiped: nothing more is read.
+                return Poll::Ready(self.first_error.take().map_or(Ok(()), Err));
+            }
             let mut source_pending = false;
             while !self.source_done && !self.awaiting.contains(&true) {
                 match source.poll_next_chunk(cx) {
@@ -114,7 +135,11 @@ impl<T: Chunk> Pump<T> {
                     Poll::Ready(Some(Err(error))) => {
                         return Poll::Ready(Err(self.source_failed(error, destinations)));
                     }
-                    Poll::Ready(None) => self.source_done = true,
+                    Poll::Ready(None) if source.is_ended() => self.source_done = true,
+                    Poll::Ready(None) => {
+                        let error = Error::from_kind(ErrorKind::PrematureClose);
+                        return Poll::Ready(Err(self.source_failed(error, destinations)));
+                    }
                     Poll::Pending => {
                         source_pending = true;
                         break;
@@ -138,7 +163,9 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
-    fn start<S, D>(&mut self, source: &mut S, destinations: &mut [D])
+    /// Attaches the destinations: `pipe` on each, and the source starts
+    /// paused if one of them already waits for `drain` (Node's `pipe()`).
+    pub(crate) fn start<S, D>(&mut self, source: &mut S, destinations: &mut [D])
     where
         S: ReadableStream<T> + ?Sized,
         D: DerefMut,
@@ -257,6 +284,52 @@ impl<T: Chunk> Pump<T> {
         Poll::Ready(self.first_error.take().map_or(Ok(()), Err))
     }
 
+    /// Detaches destination `index` (Node's `unpipe(dest)`): `unpipe` on
+    /// it; the source resumes if it only waited for this one, and pauses
+    /// if no destination is left. Returns false if it was not attached.
+    pub(crate) fn unpipe<S, D>(
+        &mut self,
+        index: usize,
+        source: &mut S,
+        destinations: &mut [D],
+    ) -> bool
+    where
+        S: ReadableStream<T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<T>,
+    {
+        if !self.attached.get(index).copied().unwrap_or(false) {
+            return false;
+        }
+        let was_waiting = self.awaiting.contains(&true);
+        self.attached[index] = false;
+        self.awaiting[index] = false;
+        if !self.attached.contains(&true) {
+            source.pause();
+        } else if was_waiting && !self.awaiting.contains(&true) {
+            source.resume();
+        }
+        destinations[index].piped(false);
+        true
+    }
+
+    /// Detaches what is still attached when the pipe is dropped: `unpipe`
+    /// on each, and the source pauses unless it already ended.
+    pub(crate) fn abandon<S, D>(&mut self, source: &mut S, destinations: &mut [D])
+    where
+        S: ReadableStream<T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<T>,
+    {
+        if !self.started || !self.attached.contains(&true) {
+            return;
+        }
+        if !self.source_done {
+            source.pause();
+        }
+        self.detach_all(destinations);
+    }
+
     fn detach_all<D>(&mut self, destinations: &mut [D])
     where
         D: DerefMut,
@@ -320,6 +393,10 @@ impl<T: Chunk> Pump<T> {
         D: DerefMut,
         D::Target: WritableStream<T>,
     {
+        let error = match &self.source_name {
+            Some(name) if !error.has_context() => error.context(name.clone()),
+            _ => error,
+        };
         if self.on_error == OnError::DestroyAll {
             for (index, destination) in destinations.iter_mut().enumerate() {
                 if self.attached[index] && !destination.is_finished() {
@@ -335,7 +412,7 @@ impl<T: Chunk> Pump<T> {
 /// and the destinations finished (with `end: false`, once the last chunk
 /// was written into them).
 #[must_use = "a pipe does nothing unless awaited"]
-pub struct Pipe<'a, T> {
+pub struct Pipe<'a, T: Chunk> {
     source: &'a mut (dyn ReadableStream<T> + 'a),
     destinations: Vec<&'a mut (dyn WritableStream<T> + 'a)>,
     pump: Pump<T>,
@@ -350,7 +427,24 @@ impl<T: Chunk> Future for Pipe<'_, T> {
     }
 }
 
-impl<T> std::fmt::Debug for Pipe<'_, T> {
+impl<T: Chunk> Pipe<'_, T> {
+    /// Detaches destination `index` (in the order given to [`pipe_all`];
+    /// 0 for [`pipe`]), as Node's `source.unpipe(dest)`: it gets `unpipe`
+    /// and no further chunks; the pipe goes on with the others, and
+    /// resolves at once when none is left (the source is then paused).
+    /// Returns false if that destination was not attached.
+    pub fn unpipe(&mut self, index: usize) -> bool {
+        self.pump.unpipe(index, self.source, &mut self.destinations)
+    }
+}
+
+impl<T: Chunk> Drop for Pipe<'_, T> {
+    fn drop(&mut self) {
+        self.pump.abandon(self.source, &mut self.destinations);
+    }
+}
+
+impl<T: Chunk> std::fmt::Debug for Pipe<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pipe")
             .field("destinations", &self.destinations.len())
@@ -389,11 +483,13 @@ where
     S: ReadableStream<T> + 'a,
     D: WritableStream<T> + 'a,
 {
-    Pipe {
+    let mut pipe = Pipe {
         source,
         destinations: vec![destination],
         pump: Pump::new(1, options, OnError::Stop, None),
-    }
+    };
+    pipe.pump.start(pipe.source, &mut pipe.destinations);
+    pipe
 }
 
 /// Pipes `source` into several destinations at once: each gets every chunk,
@@ -407,9 +503,11 @@ where
     T: Chunk + Clone,
 {
     let count = destinations.len();
-    Pipe {
+    let mut pipe = Pipe {
         source,
         destinations,
         pump: Pump::new(count, options, OnError::Stop, Some(T::clone)),
-    }
+    };
+    pipe.pump.start(pipe.source, &mut pipe.destinations);
+    pipe
 }

@@ -115,7 +115,8 @@ impl<T: Chunk> Pipeline<T> {
     ) -> PipelineFuture<T> {
         let count = destinations.len();
         PipelineFuture {
-            pump: Pump::new(count, PipeOptions::default(), self.on_error, fanout),
+            pump: Pump::new(count, PipeOptions::default(), self.on_error, fanout)
+                .naming_source(stage_name(self.stages - 1, self.head.label())),
             head: self.head,
             destinations,
             first_destination: self.stages,
@@ -297,6 +298,17 @@ impl<I: Chunk, O: Chunk> Link<I, O> {
                 }
                 Poll::Ready(Some(Err(error))) => {
                     self.upstream_done = true;
+                    let error = self.upstream_failed(error);
+                    if self.on_error == OnError::DestroyAll {
+                        self.stage.destroy(Some(error.clone()));
+                    }
+                    return Err(error);
+                }
+                Poll::Ready(None) if !self.upstream.is_ended() => {
+                    // Destroyed before its end: the stage must not end as if
+                    // everything had arrived.
+                    self.upstream_done = true;
+                    let error = self.upstream_failed(Error::from_kind(ErrorKind::PrematureClose));
                     if self.on_error == OnError::DestroyAll {
                         self.stage.destroy(Some(error.clone()));
                     }
@@ -313,6 +325,16 @@ impl<I: Chunk, O: Chunk> Link<I, O> {
             }
         }
         Ok(fed)
+    }
+
+    /// Names the stage before this one in an error from upstream that does
+    /// not say where it happened (the first stage's, or a premature close).
+    fn upstream_failed(&self, error: Error) -> Error {
+        if error.has_context() {
+            error
+        } else {
+            error.context(stage_name(self.index - 1, self.upstream.label()))
+        }
     }
 
     fn stage_failed(&mut self, error: Error) -> Error {

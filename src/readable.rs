@@ -21,6 +21,9 @@ use crate::lifecycle::Lifecycle;
 use crate::source::{IterSource, Source, StreamSource};
 use crate::stream::ReadableStream;
 
+/// The producer of a [`Readable`], boxed.
+pub(crate) type BoxSource<T> = Pin<Box<dyn Source<T>>>;
+
 /// The readable half of a stream: buffer, flowing mode, end. Shared by
 /// [`Readable`] and [`Duplex`](crate::Duplex).
 #[derive(Debug)]
@@ -29,6 +32,9 @@ pub(crate) struct ReadHalf<T> {
     /// Node's `readableFlowing`: `None` until someone consumes.
     flowing: Option<bool>,
     end_emitted: bool,
+    /// A read found too little buffered, this much: `readable` waits for
+    /// more than that (Node's `needReadable`).
+    readable_after: Option<usize>,
 }
 
 impl<T: Chunk> ReadHalf<T> {
@@ -37,14 +43,37 @@ impl<T: Chunk> ReadHalf<T> {
             buffer: ReadBuffer::new(high_water_mark),
             flowing: None,
             end_emitted: false,
+            readable_after: None,
         }
     }
 
     /// Hands the oldest chunk to the consumer.
     pub(crate) fn take(&mut self, events: &mut Events) -> Option<T> {
         let chunk = self.buffer.pop_front()?;
+        self.readable_after = None;
         events.emit(Event::Data { size: chunk.size() });
         Some(chunk)
+    }
+
+    /// A read wanted more than is buffered: `readable` waits for new data.
+    pub(crate) fn need_more(&mut self) {
+        self.readable_after = Some(self.buffer.len());
+    }
+
+    /// True when a consumer waiting for `readable` can go on: data it has
+    /// not seen yet is buffered, or the end was reached.
+    pub(crate) fn is_readable(&self) -> bool {
+        self.buffer.is_eof()
+            || match self.readable_after {
+                Some(seen) => self.buffer.len() > seen,
+                None => !self.buffer.is_empty(),
+            }
+    }
+
+    /// `readable` is being emitted: the next one needs new data again only
+    /// after another read comes back empty-handed.
+    fn readable_emitted(&mut self) {
+        self.readable_after = None;
     }
 
     /// Emits `end` once the producer ended and every chunk was consumed.
@@ -76,10 +105,33 @@ impl<T: Chunk> ReadHalf<T> {
         }
     }
 
+    /// A consumer waits for `readable`: the stream does not flow by itself
+    /// any more (Node sets `readableFlowing` to `false` when a `'readable'`
+    /// listener is added, without a `pause` event).
+    pub(crate) fn listen_readable(&mut self) {
+        if self.flowing.is_none() {
+            self.flowing = Some(false);
+        }
+    }
+
     pub(crate) fn resume(&mut self, events: &mut Events) {
         if self.flowing != Some(true) {
             self.flowing = Some(true);
             events.emit(Event::Resume);
+        }
+    }
+
+    /// The same readable half holding chunks of another type; see
+    /// [`ReadBuffer::convert`].
+    pub(crate) fn convert<U: Chunk>(
+        self,
+        convert: impl FnOnce(Vec<T>, bool) -> Vec<U>,
+    ) -> ReadHalf<U> {
+        ReadHalf {
+            buffer: self.buffer.convert(convert),
+            flowing: self.flowing,
+            end_emitted: self.end_emitted,
+            readable_after: None,
         }
     }
 
@@ -123,6 +175,7 @@ impl ReadHalf<Bytes> {
             }
             joined.freeze()
         };
+        self.readable_after = None;
         events.emit(Event::Data { size: bytes.len() });
         Some(bytes)
     }
@@ -162,7 +215,7 @@ impl ReadHalf<Bytes> {
 /// The inverse is [`Writable`](crate::Writable).
 pub struct Readable<T> {
     half: ReadHalf<T>,
-    source: Option<Pin<Box<dyn Source<T>>>>,
+    source: Option<BoxSource<T>>,
     life: Lifecycle,
 }
 
@@ -178,6 +231,27 @@ impl<T: Chunk> Readable<T> {
             source: Some(Box::pin(source)),
             life: Lifecycle::default(),
         }
+    }
+
+    /// Takes the stream apart, to rebuild it around chunks of another type
+    /// with [`from_parts`](Readable::from_parts): its observers, label and
+    /// state go with the parts, and what is left is dropped as a closed
+    /// stream, without events or hooks.
+    pub(crate) fn into_parts(mut self) -> (ReadHalf<T>, Option<BoxSource<T>>, Lifecycle) {
+        let half = std::mem::replace(&mut self.half, ReadHalf::new(0));
+        let source = self.source.take();
+        let life = std::mem::take(&mut self.life);
+        self.life.close();
+        (half, source, life)
+    }
+
+    /// Puts a stream together from the parts [`into_parts`](Readable::into_parts) gave.
+    pub(crate) fn from_parts(
+        half: ReadHalf<T>,
+        source: Option<BoxSource<T>>,
+        life: Lifecycle,
+    ) -> Self {
+        Readable { half, source, life }
     }
 
     /// A readable of the items of `stream`, which yields `Result`s.
@@ -285,15 +359,20 @@ impl<T: Chunk> Readable<T> {
     }
 
     /// Takes the oldest buffered chunk, if any, without waiting (Node's
-    /// `read()` in paused mode, one chunk at a time). The source is asked
-    /// for more first if the buffer is below its highWaterMark, so a source
-    /// that produces data synchronously fills it right away. At the end,
-    /// returns `None` and emits `end`.
+    /// `read()` in paused mode, one chunk at a time). An empty buffer asks
+    /// the source first, so a source that produces data synchronously
+    /// fills it right away; after taking a chunk, the source is asked for
+    /// more if what is left is below the highWaterMark, as Node's `read()`
+    /// does. At the end, returns `None` and emits `end`.
     pub fn read(&mut self) -> Option<T> {
         let mut cx = Context::from_waker(Waker::noop());
-        let _ = self.poll_fill(&mut cx, true);
+        if self.half.buffer.is_empty() {
+            let _ = self.poll_fill(&mut cx, true);
+        }
         let chunk = self.half.take(&mut self.life.events);
-        if chunk.is_none() && self.half.end_if_drained(&mut self.life.events) {
+        if chunk.is_some() {
+            let _ = self.poll_fill(&mut cx, false);
+        } else if self.half.end_if_drained(&mut self.life.events) {
             self.life.close();
         }
         chunk
@@ -301,6 +380,8 @@ impl<T: Chunk> Readable<T> {
 
     /// Waits until a chunk is buffered or the end is reached (Node's
     /// `'readable'` event), asking the source for data; emits `readable`.
+    /// A stream read this way is paused: [`flowing`](Readable::flowing)
+    /// becomes `Some(false)` if it was `None`.
     pub async fn readable(&mut self) -> Result<()> {
         poll_fn(|cx| self.poll_readable(cx)).await
     }
@@ -308,15 +389,17 @@ impl<T: Chunk> Readable<T> {
     /// The poll form of [`readable`](Readable::readable).
     pub fn poll_readable(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         self.life.events.flush();
+        self.half.listen_readable();
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Err(error));
         }
         if let Poll::Ready(Err(error)) = self.poll_fill(cx, true) {
             return Poll::Ready(Err(error));
         }
-        if self.half.buffer.is_empty() && !self.half.buffer.is_eof() {
+        if !self.half.is_readable() {
             return Poll::Pending;
         }
+        self.half.readable_emitted();
         self.life.events.emit(Event::Readable);
         Poll::Ready(Ok(()))
     }
@@ -380,12 +463,24 @@ impl Readable<Bytes> {
     /// Node's `read(n)` on a byte stream: exactly `n` bytes, joining or
     /// splitting chunks, or the rest at the end; `None` while fewer than
     /// `n` bytes are buffered.
+    ///
+    /// Asking for more than the highWaterMark raises it to the next power
+    /// of two, as Node does, so that the buffer can hold what is asked. A
+    /// `None` means [`readable`](Readable::readable) waits for new data.
     pub fn read_bytes(&mut self, n: usize) -> Option<Bytes> {
+        if n > self.half.buffer.high_water_mark() {
+            let raised = n.checked_next_power_of_two().unwrap_or(n);
+            self.half.buffer.set_high_water_mark(raised);
+        }
         let mut cx = Context::from_waker(Waker::noop());
         let _ = self.poll_fill(&mut cx, true);
         let bytes = self.half.take_bytes(n, &mut self.life.events);
-        if bytes.is_none() && self.half.end_if_drained(&mut self.life.events) {
-            self.life.close();
+        if bytes.is_none() {
+            if self.half.end_if_drained(&mut self.life.events) {
+                self.life.close();
+            } else {
+                self.half.need_more();
+            }
         }
         bytes
     }
@@ -476,5 +571,67 @@ impl<T: Chunk> fmt::Debug for Readable<T> {
             .field("ended", &self.half.is_ended())
             .field("destroyed", &self.life.is_destroyed())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Hands over what the test queued; `Pending` while nothing is.
+    struct Queued(Arc<Mutex<Vec<Bytes>>>);
+
+    impl Source<Bytes> for Queued {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            out: &mut crate::buffer::Push<'_, Bytes>,
+        ) -> Poll<Result<()>> {
+            let mut queue = self.0.lock().unwrap();
+            if queue.is_empty() {
+                return Poll::Pending;
+            }
+            for chunk in queue.drain(..) {
+                out.push(chunk);
+            }
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[test]
+    fn readable_waits_for_new_data_after_a_short_read_bytes() {
+        let queue = Arc::new(Mutex::new(vec![Bytes::from_static(b"abc")]));
+        let mut r = Readable::new(Queued(Arc::clone(&queue)));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(r.poll_readable(&mut cx).is_ready());
+        assert_eq!(r.read_bytes(5), None);
+        assert!(r.poll_readable(&mut cx).is_pending(), "nothing new yet");
+        queue.lock().unwrap().push(Bytes::from_static(b"de"));
+        assert!(r.poll_readable(&mut cx).is_ready());
+        assert_eq!(r.read_bytes(5).unwrap(), "abcde");
+    }
+
+    #[test]
+    fn read_bytes_above_the_high_water_mark_raises_it() {
+        let chunks = (0..10).map(|_| Bytes::from_static(b"ab"));
+        let mut r = Readable::from_iter(chunks).with_high_water_mark(4);
+        assert_eq!(r.read_bytes(10).unwrap().len(), 10);
+        assert_eq!(r.high_water_mark(), 16);
+    }
+
+    #[test]
+    fn read_asks_for_more_once_what_is_left_is_below_the_mark() {
+        let queue = Arc::new(Mutex::new(vec![Bytes::from_static(b"ab"); 3]));
+        let mut r = Readable::new(Queued(Arc::clone(&queue))).with_high_water_mark(4);
+        assert_eq!(r.read().unwrap(), "ab");
+        queue.lock().unwrap().push(Bytes::from_static(b"cd"));
+        assert_eq!(r.read().unwrap(), "ab", "4 bytes were left: not below 4");
+        assert_eq!(
+            r.readable_length(),
+            2 + 2,
+            "2 left, below 4: more was asked for"
+        );
     }
 }

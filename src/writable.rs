@@ -425,7 +425,7 @@ impl<T: Chunk> WritableStream<T> for Writable<T> {
     fn piped(&mut self, attached: bool) {
         self.life
             .events
-            .emit(if attached { Event::Pipe } else { Event::Unpipe });
+            .emit_ahead(if attached { Event::Pipe } else { Event::Unpipe });
     }
 
     fn label(&self) -> Option<&str> {

@@ -1,4 +1,6 @@
 //! smerge's integration tests: one test binary, one module per area.
 
 mod cli;
+mod common;
 mod net;
+mod node;
