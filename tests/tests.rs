@@ -1,1 +1,3 @@
+//! smerge's integration tests: one binary, one module per feature.
 
+mod codec;
