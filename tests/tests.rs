@@ -1,6 +1,7 @@
 //! smerge's integration tests: one test binary, one module per area.
 
 mod cli;
+mod codec;
 mod common;
 mod net;
 mod node;
