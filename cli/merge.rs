@@ -1,6 +1,6 @@
 //! `smerge merge`: maps the command line onto a [`Listing`] and a [`merge`].
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -8,16 +8,16 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use clap::CommandFactory;
-use smerge::fs::{AtomicFile, Entry, Listing, SortOrder, read_files0};
+use smerge::fs::{AtomicFile, Entry, EntryKind, Listing, SortOrder, read_files0};
 use smerge::merge::{
     BomMode, HeaderTemplate, MergeCallback, MergeEvent, MergeOptions, MergeReport, PartRecord,
     merge,
 };
-use smerge::transforms::LineEnding;
+use smerge::transforms::{Codec, LineEnding};
 
 use crate::args::{BomArg, Cli, EolArg, MergeArgs, SortArg};
 use crate::escape::{text_or_file, unescape};
-use crate::output::{Destination, is_broken_pipe};
+use crate::output::{Destination, compressing, is_broken_pipe};
 use crate::progress::Messages;
 use crate::signals::interruptible;
 use crate::usage;
@@ -56,8 +56,20 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         _ => {}
     });
 
+    let codec = match output_codec(&args, &destination).map_err(usage)? {
+        Some((codec, _)) if !options.changes_content() && already_compressed(&entries, codec) => {
+            messages.note(&format!(
+                "every input is {codec}-compressed already: concatenating them as they are"
+            ));
+            None
+        }
+        other => other,
+    };
     let work = async {
         let mut output = destination.open(args.append)?;
+        if let Some((codec, level)) = codec {
+            output = compressing(output, codec, level)?;
+        }
         let report = merge(&entries, &options, &mut output, Some(on_event)).await?;
         anyhow::Ok(report)
     };
@@ -181,10 +193,59 @@ fn merge_options(args: &MergeArgs) -> anyhow::Result<MergeOptions> {
     options.keep_going = args.keep_going;
     options.allow_changing = args.allow_changing;
     options.record_parts = args.manifest.is_some();
-    if args.compress.is_some() || args.level.is_some() {
-        bail!("compression is not available in this build");
-    }
     Ok(options)
+}
+
+/// The output's codec and level: `--compress`, or OUTPUT's extension.
+fn output_codec(
+    args: &MergeArgs,
+    destination: &Destination,
+) -> anyhow::Result<Option<(Codec, u32)>> {
+    let codec = match &args.compress {
+        Some(name) => Some(name.parse::<Codec>()?),
+        None => match destination {
+            Destination::Path(path) => Codec::from_extension(path),
+            Destination::Stdout => None,
+        },
+    };
+    match (codec, args.level) {
+        (None, Some(_)) => {
+            bail!("--level needs --compress CODEC, or an OUTPUT ending in .gz .zst .br .bz2 .xz")
+        }
+        (None, None) => Ok(None),
+        (Some(codec), level) => {
+            let level = codec.check_level(level.unwrap_or_else(|| codec.default_level()))?;
+            Ok(Some((codec, level)))
+        }
+    }
+}
+
+/// True when every input is a regular file already compressed with
+/// `codec`, in a format whose streams can follow one another in one file:
+/// then the inputs are concatenated as they are (as `cat *.gz > all.gz`)
+/// rather than compressed twice. Brotli streams cannot be concatenated.
+fn already_compressed(entries: &[Entry], codec: Codec) -> bool {
+    if !matches!(codec, Codec::Gzip | Codec::Zstd | Codec::Xz | Codec::Bzip2) || entries.is_empty()
+    {
+        return false;
+    }
+    entries.iter().all(|entry| {
+        if entry.kind() != EntryKind::File {
+            return false;
+        }
+        let mut magic = [0u8; Codec::MAX_MAGIC_LEN];
+        let Ok(mut file) = std::fs::File::open(entry.path()) else {
+            return false;
+        };
+        let mut filled = 0;
+        while filled < magic.len() {
+            match file.read(&mut magic[filled..]) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => filled += n,
+            }
+        }
+        Codec::detect(&magic[..filled]) == Some(codec)
+    })
 }
 
 /// `--dry-run`: the ordered inputs with their sizes, and the total.

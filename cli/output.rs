@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use bytes::Bytes;
-use smerge::Writable;
 use smerge::fs::{AtomicFile, AtomicFileSink, FileSink, WriteMode, cleanup_stale};
+use smerge::transforms::{Codec, Compress};
+use smerge::{TransformSink, Writable};
 
 /// An OUTPUT argument.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,4 +87,14 @@ pub(crate) fn is_broken_pipe(error: &anyhow::Error) -> bool {
         .chain()
         .filter_map(|cause| cause.downcast_ref::<smerge::Error>())
         .any(smerge::Error::is_broken_pipe)
+}
+
+/// `output` behind a compressor.
+pub(crate) fn compressing(
+    output: Writable<Bytes>,
+    codec: Codec,
+    level: u32,
+) -> anyhow::Result<Writable<Bytes>> {
+    let compress = Compress::with_level(codec, level)?;
+    Ok(Writable::new(TransformSink::new(compress, output)))
 }
