@@ -1,6 +1,7 @@
 //! The `smerge` binary, run for real against temporary directories.
 
 mod compress;
+mod faults;
 mod merge;
 mod pipe;
 mod progress;
