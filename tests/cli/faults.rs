@@ -94,7 +94,7 @@ fn full_disk_mid_merge_through_the_stream_path() {
 #[test]
 fn full_disk_mid_compressed_merge() {
     let dir = Dir::new();
-    let Some(disk) = SmallDisk::mount(&dir.join("disk"), "64k") else {
+    let Some(_disk) = SmallDisk::mount(&dir.join("disk"), "64k") else {
         return;
     };
     // Incompressible data, so the compressed output does not fit either.
