@@ -1,6 +1,7 @@
 //! `smerge merge`: maps the command line onto a [`Listing`] and a [`merge`].
 
 use std::io::{Read, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use smerge::transforms::{Codec, LineEnding};
 
 use crate::args::{BomArg, Cli, EolArg, MergeArgs, SortArg};
 use crate::escape::{text_or_file, unescape};
-use crate::output::{Destination, compressing, is_broken_pipe};
+use crate::output::{Destination, compressing, is_broken_pipe, print_stdout};
 use crate::progress::Messages;
 use crate::signals::interruptible;
 use crate::usage;
@@ -250,17 +251,18 @@ fn already_compressed(entries: &[Entry], codec: Codec) -> bool {
 
 /// `--dry-run`: the ordered inputs with their sizes, and the total.
 fn print_plan(entries: &[Entry], total: u64) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = Vec::new();
     for entry in entries {
         let size = entry
             .size()
             .map_or_else(|| "-".to_string(), |s| s.to_string());
-        writeln!(out, "{size:>12}  {}", entry.path().display())?;
+        write!(out, "{size:>12}  ")?;
+        out.extend_from_slice(entry.path().as_os_str().as_bytes());
+        out.push(b'\n');
     }
     let files = if entries.len() == 1 { "file" } else { "files" };
     writeln!(out, "{total:>12}  total ({} {files})", entries.len())?;
-    out.flush()?;
-    Ok(())
+    print_stdout(&out)
 }
 
 fn write_manifest(

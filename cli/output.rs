@@ -2,6 +2,7 @@
 //! standard output.
 
 use std::fs::File;
+use std::io::Write;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
@@ -97,4 +98,16 @@ pub(crate) fn compressing(
 ) -> anyhow::Result<Writable<Bytes>> {
     let compress = Compress::with_level(codec, level)?;
     Ok(Writable::new(TransformSink::new(compress, output)))
+}
+
+/// Writes `text` to standard output; a reader that went away (`| head`) is
+/// not an error.
+pub(crate) fn print_stdout(text: &[u8]) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(error).context("writing standard output"))
+        }
+        _ => Ok(()),
+    }
 }

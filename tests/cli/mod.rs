@@ -2,6 +2,7 @@
 
 mod compress;
 mod faults;
+mod help;
 mod merge;
 mod pipe;
 mod progress;
