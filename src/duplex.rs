@@ -433,9 +433,7 @@ impl<I: Chunk, O: Chunk> WritableStream<I> for Duplex<I, O> {
     }
 
     fn piped(&mut self, attached: bool) {
-        self.life
-            .events
-            .emit(if attached { Event::Pipe } else { Event::Unpipe });
+        self.write.piped(attached, &mut self.life.events);
     }
 
     fn label(&self) -> Option<&str> {

@@ -105,6 +105,17 @@ impl Events {
         self.deliver(&event);
     }
 
+    /// Delivers `event` now, ahead of the events deferred to the next tick:
+    /// what Node emits from inside a listener of one of them (a pipe's
+    /// `unpipe` comes from its `error` listener, which runs first).
+    #[inline]
+    pub(crate) fn emit_first(&mut self, event: Event) {
+        if self.observers.is_empty() {
+            return;
+        }
+        self.deliver(&event);
+    }
+
     /// Queues `event` for the next tick.
     #[inline]
     pub(crate) fn defer(&mut self, event: Event) {
@@ -159,6 +170,17 @@ mod tests {
         assert!(log.lock().unwrap().is_empty());
         events.emit(Event::Data { size: 1 });
         assert_eq!(*log.lock().unwrap(), ["error", "close", "data"]);
+    }
+
+    #[test]
+    fn an_event_emitted_first_overtakes_deferred_ones() {
+        let mut events = Events::default();
+        let log = recorder(&mut events);
+        events.defer(Event::Close);
+        events.emit_first(Event::Unpipe);
+        assert_eq!(*log.lock().unwrap(), ["unpipe"]);
+        events.flush();
+        assert_eq!(*log.lock().unwrap(), ["unpipe", "close"]);
     }
 
     #[test]

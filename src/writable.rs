@@ -30,6 +30,8 @@ pub(crate) struct WriteHalf<T> {
     ending: bool,
     final_done: bool,
     finished: bool,
+    /// How many pipes write into this side (each unpipes when it finishes).
+    pipes: usize,
 }
 
 impl<T: Chunk> WriteHalf<T> {
@@ -42,6 +44,7 @@ impl<T: Chunk> WriteHalf<T> {
             ending: false,
             final_done: false,
             finished: false,
+            pipes: 0,
         }
     }
 
@@ -105,12 +108,30 @@ impl<T: Chunk> WriteHalf<T> {
         self.ending && self.queue.is_empty() && !self.final_done
     }
 
-    /// Records that the final hook ran: `prefinish`, then `finish`.
+    /// Records that the final hook ran: `prefinish`, then `finish`, then
+    /// `unpipe` from every pipe still attached (Node's pipe unpipes from
+    /// its `finish` listener, before `close`).
     pub(crate) fn finalized(&mut self, events: &mut Events) {
         self.final_done = true;
         events.emit(Event::Prefinish);
         self.finished = true;
         events.emit(Event::Finish);
+        for _ in 0..std::mem::take(&mut self.pipes) {
+            events.emit(Event::Unpipe);
+        }
+    }
+
+    /// A pipe attached (`pipe`) or detached (`unpipe`, unless finishing
+    /// already unpiped it). A detach comes ahead of a deferred `error` and
+    /// `close`, as Node's pipe unpipes from its `error` listener.
+    pub(crate) fn piped(&mut self, attached: bool, events: &mut Events) {
+        if attached {
+            self.pipes += 1;
+            events.emit(Event::Pipe);
+        } else if self.pipes > 0 {
+            self.pipes -= 1;
+            events.emit_first(Event::Unpipe);
+        }
     }
 
     pub(crate) fn needs_drain(&self) -> bool {
@@ -423,9 +444,7 @@ impl<T: Chunk> WritableStream<T> for Writable<T> {
     }
 
     fn piped(&mut self, attached: bool) {
-        self.life
-            .events
-            .emit(if attached { Event::Pipe } else { Event::Unpipe });
+        self.half.piped(attached, &mut self.life.events);
     }
 
     fn label(&self) -> Option<&str> {
