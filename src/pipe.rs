@@ -68,6 +68,8 @@ pub(crate) struct Pump<T> {
     /// Per destination: still attached (not unpiped after an error).
     attached: Vec<bool>,
     first_error: Option<Error>,
+    /// The error returned came from the source, not a destination.
+    source_failed: bool,
 }
 
 impl<T: Chunk> Pump<T> {
@@ -87,6 +89,7 @@ impl<T: Chunk> Pump<T> {
             awaiting: vec![false; destinations],
             attached: vec![true; destinations],
             first_error: None,
+            source_failed: false,
         }
     }
 
@@ -315,11 +318,17 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
+    /// True if the error [`poll`](Pump::poll) returned came from the source.
+    pub(crate) fn failed_at_source(&self) -> bool {
+        self.source_failed
+    }
+
     fn source_failed<D>(&mut self, error: Error, destinations: &mut [D]) -> Error
     where
         D: DerefMut,
         D::Target: WritableStream<T>,
     {
+        self.source_failed = true;
         if self.on_error == OnError::DestroyAll {
             for (index, destination) in destinations.iter_mut().enumerate() {
                 if self.attached[index] && !destination.is_finished() {

@@ -297,6 +297,13 @@ impl<I: Chunk, O: Chunk> Link<I, O> {
                 }
                 Poll::Ready(Some(Err(error))) => {
                     self.upstream_done = true;
+                    // Only an unnamed source's errors say nothing of where
+                    // they happened: the links before add their stage.
+                    let error = if error.has_context() {
+                        error
+                    } else {
+                        error.context(stage_name(self.index - 1, None))
+                    };
                     if self.on_error == OnError::DestroyAll {
                         self.stage.destroy(Some(error.clone()));
                     }
@@ -420,16 +427,18 @@ impl<T: Chunk> Future for PipelineFuture<T> {
             this.destroy_all(&error);
             return Poll::Ready(Err(error));
         }
-        let index = this.first_destination;
-        this.pump
-            .poll(cx, &mut *this.head, &mut this.destinations)
-            .map_err(|error| {
-                if error.has_context() {
-                    error
-                } else {
-                    error.context(stage_name(index, None))
-                }
-            })
+        let result = this.pump.poll(cx, &mut *this.head, &mut this.destinations);
+        result.map_err(|error| {
+            if error.has_context() {
+                return error;
+            }
+            let index = if this.pump.failed_at_source() {
+                this.first_destination - 1
+            } else {
+                this.first_destination
+            };
+            error.context(stage_name(index, None))
+        })
     }
 }
 
