@@ -220,9 +220,15 @@ impl<X: Transform + Unpin> DuplexHandler<X::Input, X::Output> for TransformHandl
     fn poll_read(
         self: Pin<&mut Self>,
         _cx: &mut Context<'_>,
-        _out: &mut Push<'_, X::Output>,
+        out: &mut Push<'_, X::Output>,
     ) -> Poll<Result<()>> {
-        // A transform's output comes only from what is written to it.
+        // A transform's output comes only from what is written to it, but
+        // output held back for want of room moves on as soon as there is
+        // room, not only when more input comes (Node's `Transform._read`).
+        let this = self.get_mut();
+        if this.transform.has_pending() && out.has_room() {
+            return Poll::Ready(this.transform.resume(out));
+        }
         Poll::Pending
     }
 
