@@ -1,1 +1,4 @@
+//! smerge's integration tests, in one binary.
 
+mod common;
+mod engine;
