@@ -182,10 +182,12 @@ impl<X: Transform + Unpin> DuplexHandler<X::Input, X::Output> for TransformHandl
         input: &mut WriteQueue<X::Input>,
         out: &mut Push<'_, X::Output>,
     ) -> Poll<Result<()>> {
-        // Without room the duplex polls again once its consumer has read.
+        // Without room for what is left the duplex polls again once its
+        // consumer has read; saying so now spares a call that would find
+        // no room.
         match self.get_mut().pump(input, out) {
-            Ok(true) => Poll::Ready(Ok(())),
-            Ok(false) => Poll::Pending,
+            Ok(true) if input.is_empty() || out.has_room() => Poll::Ready(Ok(())),
+            Ok(_) => Poll::Pending,
             Err(err) => Poll::Ready(Err(err)),
         }
     }
