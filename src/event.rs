@@ -98,9 +98,15 @@ impl Events {
     /// Delivers `event` now, after any deferred ones.
     #[inline]
     pub(crate) fn emit(&mut self, event: Event) {
-        if self.observers.is_empty() {
-            return;
+        if !self.observers.is_empty() {
+            self.emit_observed(event);
         }
+    }
+
+    /// [`emit`](Events::emit) out of line, so the unobserved case stays one
+    /// inlined branch on every chunk's path.
+    #[inline(never)]
+    fn emit_observed(&mut self, event: Event) {
         self.flush();
         self.deliver(&event);
     }
@@ -128,6 +134,13 @@ impl Events {
     /// Delivers the deferred events: the start of a tick.
     #[inline]
     pub(crate) fn flush(&mut self) {
+        if !self.deferred.is_empty() {
+            self.flush_deferred();
+        }
+    }
+
+    #[inline(never)]
+    fn flush_deferred(&mut self) {
         while let Some(event) = self.deferred.pop_front() {
             self.deliver(&event);
         }
