@@ -3,5 +3,6 @@
 mod cli;
 mod codec;
 mod common;
+mod engine;
 mod net;
 mod node;
