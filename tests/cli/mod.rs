@@ -4,6 +4,7 @@ mod compress;
 mod faults;
 mod help;
 mod merge;
+mod options;
 mod pipe;
 mod progress;
 mod sample;
