@@ -105,7 +105,7 @@ fn fifos_in_a_directory_are_skipped_with_a_warning() {
     dir.create("src/a.js", "a;");
     rustix::fs::mkfifoat(
         rustix::fs::CWD,
-        &dir.join("src/pipe"),
+        dir.join("src/pipe"),
         rustix::fs::Mode::from_raw_mode(0o600),
     )
     .unwrap();
