@@ -236,3 +236,52 @@ fn an_input_deleted_before_it_is_read_is_an_error_naming_it() {
     );
     assert_bytes_eq(b"old output\n", &dir.read("out.txt"));
 }
+
+/// A temporary file left by a run that was killed (its PID is gone) is
+/// removed by the next run into the same directory; one of a live process
+/// is left alone.
+#[test]
+fn the_next_run_removes_temporary_files_of_dead_runs() {
+    let dir = Dir::new();
+    dir.create("src/a.txt", "a");
+    let dead = ".out.txt.smerge-2147483600-abc123.tmp";
+    let live = format!(".out.txt.smerge-{}-abc123.tmp", std::process::id());
+    dir.create(dead, "left by a killed run");
+    dir.create(&live, "a run still going");
+    smerge(&dir).args(["src", "out.txt"]).assert().success();
+    assert_eq!(dir.names("."), [live.as_str(), "out.txt", "src"]);
+}
+
+/// 100,000 files in one directory: listed, ordered and merged without
+/// running out of file descriptors.
+#[test]
+fn a_hundred_thousand_files_in_one_directory() {
+    // Creating that many files is quick in memory; on a disk it can take minutes.
+    let base = Path::new("/dev/shm");
+    let root = if base.is_dir() {
+        tempfile::tempdir_in(base)
+    } else {
+        tempfile::tempdir()
+    }
+    .unwrap();
+    let many = root.path().join("many");
+    std::fs::create_dir(&many).unwrap();
+    let mut expected = Vec::with_capacity(100_000 * 7);
+    for i in 0..100_000 {
+        let name = format!("{i:06}");
+        std::fs::write(many.join(&name), &name[..6]).unwrap();
+        expected.extend_from_slice(name.as_bytes());
+    }
+    let out = root.path().join("out");
+    let output = Command::new(env!("CARGO_BIN_EXE_smerge"))
+        .arg(&many)
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_bytes_eq(&expected, &std::fs::read(&out).unwrap());
+}
