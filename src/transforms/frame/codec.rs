@@ -300,6 +300,9 @@ impl Encoder<Bytes> for FrameCodec {
     }
 }
 
+/// How much room the decoder reserves ahead for an unfinished body.
+const RESERVE_STEP: usize = 1 << 20;
+
 impl Decoder for FrameCodec {
     type Item = Bytes;
     type Error = Error;
@@ -313,7 +316,9 @@ impl Decoder for FrameCodec {
             },
         };
         if src.len() < body.len {
-            src.reserve(body.len - src.len());
+            // Room for the body as it arrives, a step at a time: a header
+            // alone must not make the decoder allocate what it announces.
+            src.reserve((body.len - src.len()).min(RESERVE_STEP));
             self.pending = Some(body);
             return Ok(None);
         }
@@ -484,5 +489,19 @@ mod tests {
         let start = src.as_ptr();
         let body = FrameCodec::new().decode(&mut src).unwrap().unwrap();
         assert_eq!(body.as_ptr(), start.wrapping_add(4));
+    }
+
+    #[test]
+    fn a_header_alone_does_not_allocate_the_body_it_announces() {
+        let mut codec = FrameCodec::wide()
+            .with_max_body_len(u32::MAX as usize)
+            .unwrap();
+        let mut src = BytesMut::from(&[0, 0, 0, 0, 0xff, 0xff, 0xff, 0xf0][..]);
+        assert!(codec.decode(&mut src).unwrap().is_none());
+        assert!(
+            src.capacity() <= 2 * RESERVE_STEP,
+            "reserved {} bytes",
+            src.capacity()
+        );
     }
 }
