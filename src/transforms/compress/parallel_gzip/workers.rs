@@ -131,7 +131,8 @@ impl Drop for Workers {
         self.stop.store(true, Ordering::Relaxed);
         self.jobs = None;
         for thread in self.threads.drain(..) {
-            // A thread that panicked already failed its block, which was reported.
+            // A thread that panicked dropped its block's channel, which
+            // `PendingBlock` reports as an error to whoever waits for it.
             let _ = thread.join();
         }
     }
