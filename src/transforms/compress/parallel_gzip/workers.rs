@@ -91,10 +91,18 @@ impl Workers {
     }
 
     /// Queues `block` for compression, behind `in_flight` blocks not yet
-    /// taken back; starts a thread if every running one has a block.
+    /// taken back; starts a thread if every running one has a block. If no
+    /// more threads can start, those running do the work; it is an error
+    /// only if none can.
     pub(super) fn submit(&mut self, block: Block, in_flight: usize) -> io::Result<PendingBlock> {
-        if self.threads.len() <= in_flight && self.threads.len() < self.max {
-            self.start_thread()?;
+        if self.threads.len() <= in_flight
+            && self.threads.len() < self.max
+            && let Err(err) = self.start_thread()
+        {
+            if self.threads.is_empty() {
+                return Err(err);
+            }
+            self.max = self.threads.len();
         }
         let (done, result) = mpsc::channel();
         let jobs = self.jobs.as_ref().expect("the workers are not dropped");
