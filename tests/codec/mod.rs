@@ -2,6 +2,7 @@
 //! compatibility with the command-line tools, bounded memory, throughput.
 
 mod bounded;
+mod parallel_gzip;
 mod throughput;
 mod tools;
 

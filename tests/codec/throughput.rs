@@ -46,6 +46,10 @@ async fn compression_throughput_against_the_tools() {
 
     let runs = [
         ("smerge gzip:6", Compress::new(Codec::Gzip)),
+        (
+            "smerge gzip:6 1 thread",
+            Compress::new(Codec::Gzip).with_threads(1),
+        ),
         ("smerge zstd:3", Compress::new(Codec::Zstd)),
         (
             "smerge zstd:3 1 thread",
@@ -59,6 +63,7 @@ async fn compression_throughput_against_the_tools() {
     }
     for (what, program, args) in [
         ("gzip -6", "gzip", &["-6", "-c"][..]),
+        ("pigz -6", "pigz", &["-6", "-c"]),
         ("zstd -3 -T0", "zstd", &["-3", "-T0", "-c"]),
         ("zstd -3 -T1", "zstd", &["-3", "-T1", "-c"]),
     ] {

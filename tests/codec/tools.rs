@@ -13,7 +13,7 @@ use super::{TOOLS, compress, decompress, text};
 
 /// Runs `program` with `args`, feeding it `input`; returns its output, or
 /// panics with its error output.
-fn run_tool(program: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
+pub(super) fn run_tool(program: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
     let mut child = match Command::new(program)
         .args(args)
         .stdin(Stdio::piped())

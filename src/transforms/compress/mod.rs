@@ -8,9 +8,10 @@
 //! | `decompress` | [`Decompress::detect`] |
 //!
 //! The codecs are those of async-compression, driven synchronously inside
-//! the transform: no thread hop, and no copy beyond the codec's own (zstd
-//! alone uses threads of its own, to compress on every core). gzip, zlib
-//! and deflate use the zlib-rs implementation of zlib.
+//! the transform: no thread hop, and no copy beyond the codec's own (gzip
+//! and zstd compress on threads of their own, to use every core; gzip cuts
+//! its input into blocks the way pigz does). gzip, zlib and deflate use the
+//! zlib-rs implementation of zlib.
 
 mod codec;
 mod decoder;
@@ -18,6 +19,7 @@ mod detect;
 mod encoder;
 mod input;
 mod output;
+mod parallel_gzip;
 
 #[cfg(test)]
 mod tests;
