@@ -10,7 +10,10 @@ use smerge::transforms::{
 
 /// One line of help per transform, for `--list-transforms`.
 pub(crate) const CATALOGUE: &[(&str, &str)] = &[
-    ("gzip[:LEVEL]", "gzip-compress (level 1-9, default 6)"),
+    (
+        "gzip[:LEVEL]",
+        "gzip-compress on every core, one member (level 1-9, default 6)",
+    ),
     (
         "gunzip",
         "gzip-decompress, every member of concatenated gzip data",
