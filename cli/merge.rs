@@ -1,6 +1,8 @@
 //! `smerge merge`: maps the command line onto a [`Listing`] and a [`merge`].
 
+use std::fs::File;
 use std::io::Write;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -8,10 +10,10 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use clap::CommandFactory;
-use smerge::fs::{AtomicFile, Entry, Listing, SortOrder, read_files0};
+use smerge::fs::{AtomicFile, Entry, Listing, SortOrder, cleanup_stale, read_files0};
 use smerge::merge::{
     BomMode, HeaderTemplate, MergeCallback, MergeEvent, MergeOptions, MergeReport, PartRecord,
-    merge,
+    PlainOutput, can_merge_plain, merge, merge_plain,
 };
 use smerge::transforms::LineEnding;
 
@@ -57,8 +59,13 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     });
 
     let work = async {
-        let mut output = destination.open(args.append)?;
-        let report = merge(&entries, &options, &mut output, Some(on_event)).await?;
+        let report = match plain_output(&args, &options, &entries, &destination)? {
+            Some(output) => merge_plain(entries, output, Some(on_event)).await?,
+            None => {
+                let mut output = destination.open(args.append)?;
+                merge(&entries, &options, &mut output, Some(on_event)).await?
+            }
+        };
         anyhow::Ok(report)
     };
     let outcome = interruptible(work).await?;
@@ -82,6 +89,72 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The output of the fast path ([`merge_plain`]) when this merge may take it,
+/// opened; `None` sends it through the buffered stream merge.
+///
+/// The fast path takes plain merges ([`can_merge_plain`]) that compress
+/// nothing and write no manifest, into a path that is (or will be) a regular
+/// file replaced atomically, or into standard output when it is a regular
+/// file or a blocking pipe.
+fn plain_output(
+    args: &MergeArgs,
+    options: &MergeOptions,
+    entries: &[Entry],
+    destination: &Destination,
+) -> anyhow::Result<Option<PlainOutput>> {
+    let compressed = match destination {
+        // The extensions --compress picks a codec by.
+        Destination::Path(path) => path
+            .extension()
+            .is_some_and(|ext| ["gz", "zst", "br", "bz2", "xz"].iter().any(|c| ext == *c)),
+        Destination::Stdout => false,
+    };
+    if args.append
+        || compressed
+        || args.compress.is_some()
+        || args.level.is_some()
+        || args.manifest.is_some()
+        || !can_merge_plain(entries, options)
+    {
+        return Ok(None);
+    }
+    match destination {
+        Destination::Path(path) => {
+            if std::fs::metadata(path).is_ok_and(|meta| !meta.is_file()) {
+                return Ok(None);
+            }
+            let dir = match path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir,
+                _ => Path::new("."),
+            };
+            // Leftovers of runs that were killed; a failure here is not ours to report.
+            let _ = cleanup_stale(dir);
+            Ok(Some(PlainOutput::Atomic(AtomicFile::create(path)?)))
+        }
+        Destination::Stdout => {
+            let stdout = std::io::stdout();
+            let stat = rustix::fs::fstat(&stdout).context("inspecting standard output")?;
+            let blocking = rustix::fs::fcntl_getfl(&stdout)
+                .is_ok_and(|flags| !flags.contains(rustix::fs::OFlags::NONBLOCK));
+            let file_or_pipe = matches!(
+                rustix::fs::FileType::from_raw_mode(stat.st_mode),
+                rustix::fs::FileType::RegularFile | rustix::fs::FileType::Fifo
+            );
+            if !(file_or_pipe && blocking) {
+                return Ok(None);
+            }
+            let file = stdout
+                .as_fd()
+                .try_clone_to_owned()
+                .context("duplicating standard output")?;
+            Ok(Some(PlainOutput::Open {
+                file: File::from(file),
+                name: PathBuf::from("standard output"),
+            }))
+        }
+    }
 }
 
 /// Splits the path arguments into inputs and the output.
