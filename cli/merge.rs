@@ -305,3 +305,74 @@ fn part_json(part: &PartRecord) -> serde_json::Value {
         "sha256": part.sha256_hex(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::Command;
+    use clap::Parser;
+
+    /// Whether `smerge merge FLAGS... DIR/in DIR/OUTPUT` takes the fast path.
+    fn takes_fast_path(dir: &Path, flags: &[&str], output: &str) -> bool {
+        let input = dir.join("in");
+        let output = dir.join(output);
+        let mut command: Vec<std::ffi::OsString> = vec!["smerge".into(), "merge".into()];
+        command.extend(flags.iter().map(Into::into));
+        command.extend([input.into_os_string(), output.into_os_string()]);
+        let Command::Merge(args) = Cli::try_parse_from(command).unwrap().command else {
+            unreachable!("a merge command line");
+        };
+        let options = merge_options(&args).unwrap();
+        let (inputs, destination) = split_paths(&args).unwrap();
+        let listing = list_inputs(&args, &inputs, &destination).unwrap();
+        plain_output(&args, &options, listing.entries(), &destination)
+            .unwrap()
+            .is_some()
+    }
+
+    #[test]
+    fn only_plain_merges_into_regular_files_take_the_fast_path() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("in")).unwrap();
+        std::fs::write(dir.path().join("in/a.js"), "a();\n").unwrap();
+        std::fs::write(dir.path().join("in/empty.js"), "").unwrap();
+        assert!(takes_fast_path(dir.path(), &[], "out.js"));
+        std::fs::write(dir.path().join("out.js"), "old").unwrap();
+        assert!(takes_fast_path(
+            dir.path(),
+            &["-r", "--sort", "size"],
+            "out.js"
+        ));
+
+        for flags in [
+            &["--append"][..],
+            &["--manifest", "parts.json"],
+            &["--keep-going"],
+            &["--allow-changing"],
+            &["--ensure-newline"],
+            &["--separator", "\\n"],
+            &["--header", "// {path}\\n"],
+            &["--banner", "/* all */"],
+            &["--footer", "/* end */"],
+            &["--bom", "strip"],
+            &["--eol", "lf"],
+            &["--decompress"],
+        ] {
+            assert!(!takes_fast_path(dir.path(), flags, "out.js"), "{flags:?}");
+        }
+        for compressed in ["out.js.gz", "out.zst", "out.br", "out.bz2", "out.xz"] {
+            assert!(
+                !takes_fast_path(dir.path(), &[], compressed),
+                "{compressed}"
+            );
+        }
+        let fifo = dir.path().join("fifo");
+        rustix::fs::mkfifoat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+        )
+        .unwrap();
+        assert!(!takes_fast_path(dir.path(), &[], "fifo"));
+    }
+}

@@ -1,5 +1,6 @@
 //! The `smerge` binary, run for real against temporary directories.
 
+mod fast;
 mod merge;
 mod pipe;
 mod progress;

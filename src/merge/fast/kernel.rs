@@ -12,6 +12,7 @@
 
 use std::fs::File;
 use std::io::Write;
+use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
@@ -30,6 +31,15 @@ const CHUNK: usize = 8 << 20;
 /// stops mattering (as for the buffered merge).
 const BUFFER: usize = 128 << 10;
 
+/// Pieces of input smaller than this are read into a buffer and written
+/// together with their neighbours: a kernel copy costs more to set up
+/// than copying a few KiB twice, and one write for many small files saves
+/// a system call per file.
+const GATHERED_PIECE_MAX: u64 = 64 << 10;
+
+/// How many bytes of small pieces are written at once.
+const GATHERED_MAX: usize = 1 << 20;
+
 /// How bytes go from an input to the output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Method {
@@ -46,6 +56,9 @@ enum Method {
 /// Copies every input, in order, into `out` at its current position;
 /// `name` names the output in errors. `out` must be in blocking mode.
 ///
+/// After a failure, what was read before it has been written, as `cat`
+/// would have.
+///
 /// # Errors
 ///
 /// An input that cannot be read or changed size (naming it), the output
@@ -53,22 +66,20 @@ enum Method {
 /// the job was stopped.
 pub(super) fn copy(job: &Job<'_>, out: &File, name: &Path) -> Result<()> {
     let mut copier = Copier::new(out, name);
-    for (index, entry) in job.entries.iter().enumerate() {
+    let copied = job.entries.iter().enumerate().try_for_each(|(index, _)| {
         job.check()?;
-        job.started(index);
         let range = job.plan.range(index);
-        let size = range.end - range.start;
-        let file = input::open(entry, size)?;
-        let mut offset = 0;
-        while offset < size {
-            job.check()?;
-            let want = (size - offset).min(CHUNK as u64) as usize;
-            let copied = copier.copy(&file, entry, &mut offset, want, None)?;
-            job.copied(copied as u64);
-        }
-        input::check_ends_at(&file, entry, size)?;
-    }
-    Ok(())
+        copy_piece(
+            job,
+            &mut copier,
+            index,
+            0..range.end - range.start,
+            None,
+            true,
+        )
+    });
+    let flushed = copier.flush();
+    copied.and(flushed)
 }
 
 /// Copies the pieces of window `window` to their offsets in the output of
@@ -79,21 +90,51 @@ pub(super) fn copy(job: &Job<'_>, out: &File, name: &Path) -> Result<()> {
 /// As for [`copy`].
 pub(super) fn write_window(job: &Job<'_>, copier: &mut Copier<'_>, window: u64) -> Result<()> {
     for piece in job.plan.pieces(window) {
-        let entry = &job.entries[piece.index];
-        if piece.source.start == 0 {
-            job.started(piece.index);
-        }
-        let file = input::open(entry, piece.source.end - piece.source.start)?;
-        let mut offset = piece.source.start;
-        let mut output = piece.output;
-        while offset < piece.source.end {
-            let want = (piece.source.end - offset).min(CHUNK as u64) as usize;
-            copier.copy(&file, entry, &mut offset, want, Some(&mut output))?;
-        }
-        if piece.ends_input {
-            input::check_ends_at(&file, entry, offset)?;
-        }
-        job.copied(piece.source.end - piece.source.start);
+        copy_piece(
+            job,
+            copier,
+            piece.index,
+            piece.source,
+            Some(piece.output),
+            piece.ends_input,
+        )?;
+    }
+    // The next window this thread takes is elsewhere in the output.
+    copier.flush()
+}
+
+/// Copies the bytes `source` of input `index` to `output` (or the output's
+/// current position), checking that the input ends there when `ends_input`.
+/// Small pieces are gathered, to be written together by [`Copier::flush`].
+fn copy_piece(
+    job: &Job<'_>,
+    copier: &mut Copier<'_>,
+    index: usize,
+    source: Range<u64>,
+    mut output: Option<u64>,
+    ends_input: bool,
+) -> Result<()> {
+    let entry = &job.entries[index];
+    if source.start == 0 {
+        job.started(index);
+    }
+    let len = source.end - source.start;
+    let file = input::open(entry, len)?;
+    if len < GATHERED_PIECE_MAX {
+        copier.gather(&file, entry, source, ends_input, output)?;
+        job.copied(len);
+        return Ok(());
+    }
+    copier.flush()?;
+    let mut offset = source.start;
+    while offset < source.end {
+        job.check()?;
+        let want = (source.end - offset).min(CHUNK as u64) as usize;
+        let copied = copier.copy(&file, entry, &mut offset, want, output.as_mut())?;
+        job.copied(copied as u64);
+    }
+    if ends_input {
+        input::check_ends_at(&file, entry, offset)?;
     }
     Ok(())
 }
@@ -119,6 +160,10 @@ pub(super) struct Copier<'a> {
     method: Method,
     /// Allocated on the first `read`/`write` copy.
     buffer: Vec<u8>,
+    /// Small pieces read and not yet written, one after the other.
+    gathered: Vec<u8>,
+    /// Where the gathered bytes go: an offset, or the current position.
+    gathered_at: Option<u64>,
     out: &'a File,
     name: &'a Path,
 }
@@ -129,6 +174,8 @@ impl<'a> Copier<'a> {
         Copier {
             method: preferred_method(out),
             buffer: Vec::new(),
+            gathered: Vec::new(),
+            gathered_at: None,
             out,
             name,
         }
@@ -183,6 +230,45 @@ impl<'a> Copier<'a> {
             }
         }
         self.read_write(file, entry, offset, want, output)
+    }
+
+    /// Reads the bytes `source` of `entry`'s `file` after the gathered
+    /// ones; they go to `output`, or the current position, when written.
+    /// The caller gathers pieces that follow each other in the output.
+    fn gather(
+        &mut self,
+        file: &File,
+        entry: &Entry,
+        source: Range<u64>,
+        ends_input: bool,
+        output: Option<u64>,
+    ) -> Result<()> {
+        let len = (source.end - source.start) as usize;
+        if self.gathered.len() + len > GATHERED_MAX {
+            self.flush()?;
+        }
+        if self.gathered.is_empty() {
+            self.gathered_at = output;
+        }
+        let start = self.gathered.len();
+        self.gathered.resize(start + len, 0);
+        input::read_range(file, entry, source, &mut self.gathered[start..], ends_input)
+    }
+
+    /// Writes the gathered bytes, and forgets them even when writing fails.
+    pub(super) fn flush(&mut self) -> Result<()> {
+        if self.gathered.is_empty() {
+            return Ok(());
+        }
+        let written = match self.gathered_at {
+            Some(at) => self.out.write_all_at(&self.gathered, at),
+            None => {
+                let mut out = self.out;
+                out.write_all(&self.gathered)
+            }
+        };
+        self.gathered.clear();
+        written.map_err(|e| Error::io(e).writing(self.name))
     }
 
     fn read_write(

@@ -12,8 +12,8 @@
 //!   filled by two threads, window by window: one writes its windows at
 //!   their offsets with `copy_file_range`, the other reads the inputs
 //!   straight into a shared mapping of its windows. With one core, an
-//!   output under 8 MiB, or a file system that cannot allocate or map the
-//!   file, the inputs are copied one after the other with
+//!   output of 4 MiB or less, or a file system that cannot allocate or map
+//!   the file, the inputs are copied one after the other with
 //!   `copy_file_range`.
 //! - **An open regular file** (standard output redirected to a file) is
 //!   written from its current position with `copy_file_range`, as `cat`

@@ -186,6 +186,21 @@ async fn an_open_file_is_written_from_its_position() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_file_keeps_what_came_before_a_failure() {
+    let (dir, merged) = tree(&[10, 200_000, 30, 40]);
+    let entries = entries_of(dir.path());
+    fs::remove_file(dir.path().join("in/f02")).unwrap();
+    let path = dir.path().join("out");
+    let output = PlainOutput::Open {
+        file: File::create(&path).unwrap(),
+        name: PathBuf::from("standard output"),
+    };
+    let err = merge_plain(entries, output, None).await.unwrap_err();
+    assert!(err.path().unwrap().ends_with("f02"), "{err}");
+    assert!(fs::read(&path).unwrap() == merged[..200_010]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pipe_gets_every_byte() {
     let (dir, merged) = tree(&awkward_sizes());
     let (mut reader, writer) = std::io::pipe().unwrap();
@@ -240,11 +255,13 @@ async fn failed_merge(sizes: &[u64], victim: usize, spoil: Spoil) -> Error {
 }
 
 /// Inputs for each copier, and the input to spoil: by windows (two of
-/// them, the input at index 2 spanning both), and one after the other.
-fn sizes_of_each_path() -> [(Vec<u64>, usize); 2] {
+/// them, the input at index 2 spanning both), and one after the other
+/// (small inputs read together, and one large enough for a kernel copy).
+fn sizes_of_each_path() -> [(Vec<u64>, usize); 3] {
     [
         (vec![0, 1000, WINDOW + 5, 3000, 0], 2),
         (vec![10, 20, 30], 1),
+        (vec![10, 200_000, 30], 1),
     ]
 }
 
