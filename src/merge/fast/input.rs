@@ -10,24 +10,13 @@ use rustix::io::Errno;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::Entry;
 
-/// Inputs at least this large are announced to the kernel as read from
-/// start to end, which doubles its readahead for them; below, the default
-/// readahead already covers them in a few steps, and the call would cost
-/// more than it saves.
-const SEQUENTIAL_ADVICE_MIN: u64 = 1 << 20;
-
-/// Opens `entry` for reading, advising the kernel that `len` bytes of it
-/// will be read in order.
-pub(super) fn open(entry: &Entry, len: u64) -> Result<File> {
-    let file = File::open(entry.path()).map_err(|e| Error::io(e).reading(entry.path()))?;
-    #[cfg(target_os = "linux")]
-    if len >= SEQUENTIAL_ADVICE_MIN {
-        // Advice only: a file system that ignores it reads as fast as before.
-        let _ = rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::Sequential);
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = (len, SEQUENTIAL_ADVICE_MIN);
-    Ok(file)
+/// Opens `entry` for reading.
+///
+/// No readahead advice is given: on inputs read cold from disk, neither
+/// `POSIX_FADV_SEQUENTIAL` nor `POSIX_FADV_WILLNEED` for the range about to
+/// be read made a merge faster, and the latter made it slower.
+pub(super) fn open(entry: &Entry) -> Result<File> {
+    File::open(entry.path()).map_err(|e| Error::io(e).reading(entry.path()))
 }
 
 /// Reads the bytes `source` of `entry`'s open `file` into `dest`, which is
@@ -103,7 +92,7 @@ mod tests {
         std::fs::write(&path, contents).unwrap();
         let listing = Listing::builder().input(&path).build().unwrap();
         let entry = listing.entries()[0].clone();
-        let file = open(&entry, contents.len() as u64).unwrap();
+        let file = open(&entry).unwrap();
         (entry, file)
     }
 
@@ -158,7 +147,7 @@ mod tests {
         let (entry, file) = entry_for(&dir, b"x");
         drop(file);
         std::fs::remove_file(entry.path()).unwrap();
-        let err = open(&entry, 1).unwrap_err();
+        let err = open(&entry).unwrap_err();
         assert_eq!(err.path(), Some(entry.path()));
         assert_eq!(err.io_error().unwrap().kind(), std::io::ErrorKind::NotFound);
     }

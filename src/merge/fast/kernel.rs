@@ -19,7 +19,7 @@ use std::path::Path;
 use rustix::io::Errno;
 
 use super::input;
-use super::job::Job;
+use super::job::{Job, Tally};
 use crate::error::{Error, Result};
 use crate::fs::Entry;
 
@@ -66,17 +66,12 @@ enum Method {
 /// the job was stopped.
 pub(super) fn copy(job: &Job<'_>, out: &File, name: &Path) -> Result<()> {
     let mut copier = Copier::new(out, name);
+    let mut tally = job.tally();
     let copied = job.entries.iter().enumerate().try_for_each(|(index, _)| {
         job.check()?;
         let range = job.plan.range(index);
-        copy_piece(
-            job,
-            &mut copier,
-            index,
-            0..range.end - range.start,
-            None,
-            true,
-        )
+        let source = 0..range.end - range.start;
+        copy_piece(job, &mut copier, &mut tally, index, source, None, true)
     });
     let flushed = copier.flush();
     copied.and(flushed)
@@ -89,10 +84,12 @@ pub(super) fn copy(job: &Job<'_>, out: &File, name: &Path) -> Result<()> {
 ///
 /// As for [`copy`].
 pub(super) fn write_window(job: &Job<'_>, copier: &mut Copier<'_>, window: u64) -> Result<()> {
+    let mut tally = job.tally();
     for piece in job.plan.pieces(window) {
         copy_piece(
             job,
             copier,
+            &mut tally,
             piece.index,
             piece.source,
             Some(piece.output),
@@ -109,6 +106,7 @@ pub(super) fn write_window(job: &Job<'_>, copier: &mut Copier<'_>, window: u64) 
 fn copy_piece(
     job: &Job<'_>,
     copier: &mut Copier<'_>,
+    tally: &mut Tally<'_>,
     index: usize,
     source: Range<u64>,
     mut output: Option<u64>,
@@ -116,13 +114,13 @@ fn copy_piece(
 ) -> Result<()> {
     let entry = &job.entries[index];
     if source.start == 0 {
-        job.started(index);
+        tally.started(index);
     }
     let len = source.end - source.start;
-    let file = input::open(entry, len)?;
+    let file = input::open(entry)?;
     if len < GATHERED_PIECE_MAX {
         copier.gather(&file, entry, source, ends_input, output)?;
-        job.copied(len);
+        tally.add(len);
         return Ok(());
     }
     copier.flush()?;
@@ -131,7 +129,7 @@ fn copy_piece(
         job.check()?;
         let want = (source.end - offset).min(CHUNK as u64) as usize;
         let copied = copier.copy(&file, entry, &mut offset, want, output.as_mut())?;
-        job.copied(copied as u64);
+        tally.add(copied as u64);
     }
     if ends_input {
         input::check_ends_at(&file, entry, offset)?;

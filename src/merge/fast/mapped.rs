@@ -57,17 +57,18 @@ pub(super) fn fill(job: &Job<'_>, out: &File, name: &Path, window: u64) -> Resul
     let bytes = job.plan.window(window);
     let mut mapped = Window::map(out, bytes.start, bytes.end - bytes.start)
         .map_err(|e| Error::io(e).writing(name))?;
+    let mut tally = job.tally();
     for piece in job.plan.pieces(window) {
         let entry = &job.entries[piece.index];
         if piece.source.start == 0 {
-            job.started(piece.index);
+            tally.started(piece.index);
         }
         let piece_len = piece.source.end - piece.source.start;
-        let file = input::open(entry, piece_len)?;
+        let file = input::open(entry)?;
         let at = (piece.output - bytes.start) as usize;
         let dest = &mut mapped.bytes()[at..at + piece_len as usize];
         input::read_range(&file, entry, piece.source, dest, piece.ends_input)?;
-        job.copied(piece_len);
+        tally.add(piece_len);
     }
     Ok(())
 }

@@ -29,9 +29,11 @@
 //! [`MergeOptions::allow_changing`]; [`can_merge_plain`] says no to them.
 //!
 //! Progress comes as [`MergeEvent`](super::MergeEvent)s from the copying
-//! threads: a `FileStarted` when an input's first bytes are read (two
-//! inputs may be under way at once) and a `BytesRead` per file or per window
-//! of a few MiB.
+//! threads, coarser than from [`merge`](super::merge) so that reporting
+//! never costs more than copying: `BytesRead` a MiB at a time, and
+//! `FileStarted` for an input when a MiB or more was copied since the last
+//! input a thread named — every large input, and small ones now and then.
+//! Two inputs may be under way at once.
 
 mod input;
 mod job;

@@ -135,7 +135,10 @@ async fn merge_plain_replaces_a_target_and_reports() {
     assert!(fs::read(&target).unwrap() == merged);
     assert_eq!((report.files, report.bytes), (count, merged.len() as u64));
     assert!(report.parts.is_empty() && report.skipped.is_empty());
-    assert_eq!(*events.lock().unwrap(), (count, merged.len() as u64));
+    let (started, read) = *events.lock().unwrap();
+    assert_eq!(read, merged.len() as u64);
+    // Some inputs are named, not every small one.
+    assert!((1..count).contains(&started), "{started} of {count} named");
     assert_eq!(names_in(dir.path()), ["in", "out"]);
 }
 
