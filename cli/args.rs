@@ -187,7 +187,7 @@ pub(crate) struct MergeArgs {
 
     /// Compression level (gzip 1-9, default 6; zstd 1-22, default 3; ...).
     #[arg(long, value_name = "N", help_heading = "Compression")]
-    pub(crate) level: Option<i32>,
+    pub(crate) level: Option<u32>,
 
     /// Decompress inputs compressed with gzip, zstd, xz or bzip2 (and .br files).
     #[arg(long, help_heading = "Compression")]

@@ -14,7 +14,6 @@ mod progress;
 mod signals;
 mod stages;
 
-use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -67,7 +66,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pipe(args) => pipe::run(args).await,
         Command::Completions { shell } => {
             let mut command = Cli::command();
-            clap_complete::generate(shell, &mut command, "smerge", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "smerge", &mut script);
+            output::print_stdout(&script)?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -114,6 +115,11 @@ fn print_man_page() -> ExitCode {
         eprintln!("smerge: cannot render the manual page: {error}");
         return ExitCode::FAILURE;
     }
-    let _ = std::io::stdout().write_all(&page);
-    ExitCode::SUCCESS
+    match output::print_stdout(&page) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("smerge: {}", one_line(&error));
+            ExitCode::FAILURE
+        }
+    }
 }

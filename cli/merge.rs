@@ -1,8 +1,9 @@
 //! `smerge merge`: maps the command line onto a [`Listing`] and a [`merge`].
 
 use std::fs::File;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,16 +11,16 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use clap::CommandFactory;
-use smerge::fs::{AtomicFile, Entry, Listing, SortOrder, cleanup_stale, read_files0};
+use smerge::fs::{AtomicFile, Entry, EntryKind, Listing, SortOrder, cleanup_stale, read_files0};
 use smerge::merge::{
     BomMode, HeaderTemplate, MergeCallback, MergeEvent, MergeOptions, MergeReport, PartRecord,
     PlainOutput, can_merge_plain, merge, merge_plain,
 };
-use smerge::transforms::LineEnding;
+use smerge::transforms::{Codec, LineEnding};
 
 use crate::args::{BomArg, Cli, EolArg, MergeArgs, SortArg};
 use crate::escape::{text_or_file, unescape};
-use crate::output::{Destination, is_broken_pipe};
+use crate::output::{Destination, compressing, is_broken_pipe, print_stdout};
 use crate::progress::Messages;
 use crate::signals::interruptible;
 use crate::usage;
@@ -58,11 +59,24 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         _ => {}
     });
 
+    let codec = match output_codec(&args, &destination).map_err(usage)? {
+        Some((codec, _)) if !options.changes_content() && already_compressed(&entries, codec) => {
+            messages.note(&format!(
+                "every input is {codec}-compressed already: concatenating them as they are"
+            ));
+            None
+        }
+        other => other,
+    };
     let work = async {
-        let report = match plain_output(&args, &options, &entries, &destination)? {
+        let plain = plain_output(&args, &options, &entries, &destination, codec.is_some())?;
+        let report = match plain {
             Some(output) => merge_plain(entries, output, Some(on_event)).await?,
             None => {
                 let mut output = destination.open(args.append)?;
+                if let Some((codec, level)) = codec {
+                    output = compressing(output, codec, level)?;
+                }
                 merge(&entries, &options, &mut output, Some(on_event)).await?
             }
         };
@@ -94,8 +108,8 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
 /// The output of the fast path ([`merge_plain`]) when this merge may take it,
 /// opened; `None` sends it through the buffered stream merge.
 ///
-/// The fast path takes plain merges ([`can_merge_plain`]) that compress
-/// nothing and write no manifest, into a path that is (or will be) a regular
+/// The fast path takes plain merges ([`can_merge_plain`]) that are not
+/// `compressed` and write no manifest, into a path that is (or will be) a regular
 /// file replaced atomically, or into standard output when it is a regular
 /// file or a blocking pipe.
 fn plain_output(
@@ -103,21 +117,9 @@ fn plain_output(
     options: &MergeOptions,
     entries: &[Entry],
     destination: &Destination,
+    compressed: bool,
 ) -> anyhow::Result<Option<PlainOutput>> {
-    let compressed = match destination {
-        // The extensions --compress picks a codec by.
-        Destination::Path(path) => path
-            .extension()
-            .is_some_and(|ext| ["gz", "zst", "br", "bz2", "xz"].iter().any(|c| ext == *c)),
-        Destination::Stdout => false,
-    };
-    if args.append
-        || compressed
-        || args.compress.is_some()
-        || args.level.is_some()
-        || args.manifest.is_some()
-        || !can_merge_plain(entries, options)
-    {
+    if args.append || compressed || args.manifest.is_some() || !can_merge_plain(entries, options) {
         return Ok(None);
     }
     match destination {
@@ -254,25 +256,75 @@ fn merge_options(args: &MergeArgs) -> anyhow::Result<MergeOptions> {
     options.keep_going = args.keep_going;
     options.allow_changing = args.allow_changing;
     options.record_parts = args.manifest.is_some();
-    if args.compress.is_some() || args.level.is_some() {
-        bail!("compression is not available in this build");
-    }
     Ok(options)
+}
+
+/// The output's codec and level: `--compress`, or OUTPUT's extension.
+fn output_codec(
+    args: &MergeArgs,
+    destination: &Destination,
+) -> anyhow::Result<Option<(Codec, u32)>> {
+    let codec = match &args.compress {
+        Some(name) => Some(name.parse::<Codec>()?),
+        None => match destination {
+            Destination::Path(path) => Codec::from_extension(path),
+            Destination::Stdout => None,
+        },
+    };
+    match (codec, args.level) {
+        (None, Some(_)) => {
+            bail!("--level needs --compress CODEC, or an OUTPUT ending in .gz .zst .br .bz2 .xz")
+        }
+        (None, None) => Ok(None),
+        (Some(codec), level) => {
+            let level = codec.check_level(level.unwrap_or_else(|| codec.default_level()))?;
+            Ok(Some((codec, level)))
+        }
+    }
+}
+
+/// True when every input is a regular file already compressed with
+/// `codec`, in a format whose streams can follow one another in one file:
+/// then the inputs are concatenated as they are (as `cat *.gz > all.gz`)
+/// rather than compressed twice. Brotli streams cannot be concatenated.
+fn already_compressed(entries: &[Entry], codec: Codec) -> bool {
+    if !matches!(codec, Codec::Gzip | Codec::Zstd | Codec::Xz | Codec::Bzip2) || entries.is_empty()
+    {
+        return false;
+    }
+    entries.iter().all(|entry| {
+        if entry.kind() != EntryKind::File {
+            return false;
+        }
+        let mut magic = [0u8; Codec::MAX_MAGIC_LEN];
+        let Ok(mut file) = std::fs::File::open(entry.path()) else {
+            return false;
+        };
+        let mut filled = 0;
+        while filled < magic.len() {
+            match file.read(&mut magic[filled..]) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => filled += n,
+            }
+        }
+        Codec::detect(&magic[..filled]) == Some(codec)
+    })
 }
 
 /// `--dry-run`: the ordered inputs with their sizes, and the total.
 fn print_plan(entries: &[Entry], total: u64) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = Vec::new();
     for entry in entries {
         let size = entry
             .size()
             .map_or_else(|| "-".to_string(), |s| s.to_string());
-        writeln!(out, "{size:>12}  {}", entry.path().display())?;
+        write!(out, "{size:>12}  ")?;
+        out.extend_from_slice(entry.path().as_os_str().as_bytes());
+        out.push(b'\n');
     }
     let files = if entries.len() == 1 { "file" } else { "files" };
     writeln!(out, "{total:>12}  total ({} {files})", entries.len())?;
-    out.flush()?;
-    Ok(())
+    print_stdout(&out)
 }
 
 fn write_manifest(
@@ -325,7 +377,8 @@ mod tests {
         let options = merge_options(&args).unwrap();
         let (inputs, destination) = split_paths(&args).unwrap();
         let listing = list_inputs(&args, &inputs, &destination).unwrap();
-        plain_output(&args, &options, listing.entries(), &destination)
+        let compressed = output_codec(&args, &destination).unwrap().is_some();
+        plain_output(&args, &options, listing.entries(), &destination, compressed)
             .unwrap()
             .is_some()
     }
@@ -366,6 +419,11 @@ mod tests {
                 "{compressed}"
             );
         }
+        assert!(!takes_fast_path(
+            dir.path(),
+            &["--compress", "gzip"],
+            "out.js"
+        ));
         let fifo = dir.path().join("fifo");
         rustix::fs::mkfifoat(
             rustix::fs::CWD,

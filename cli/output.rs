@@ -2,13 +2,15 @@
 //! standard output.
 
 use std::fs::File;
+use std::io::Write;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use bytes::Bytes;
-use smerge::Writable;
 use smerge::fs::{AtomicFile, AtomicFileSink, FileSink, WriteMode, cleanup_stale};
+use smerge::transforms::{Codec, Compress};
+use smerge::{TransformSink, Writable};
 
 /// An OUTPUT argument.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,4 +88,26 @@ pub(crate) fn is_broken_pipe(error: &anyhow::Error) -> bool {
         .chain()
         .filter_map(|cause| cause.downcast_ref::<smerge::Error>())
         .any(smerge::Error::is_broken_pipe)
+}
+
+/// `output` behind a compressor.
+pub(crate) fn compressing(
+    output: Writable<Bytes>,
+    codec: Codec,
+    level: u32,
+) -> anyhow::Result<Writable<Bytes>> {
+    let compress = Compress::with_level(codec, level)?;
+    Ok(Writable::new(TransformSink::new(compress, output)))
+}
+
+/// Writes `text` to standard output; a reader that went away (`| head`) is
+/// not an error.
+pub(crate) fn print_stdout(text: &[u8]) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(error).context("writing standard output"))
+        }
+        _ => Ok(()),
+    }
 }

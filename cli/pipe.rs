@@ -11,7 +11,7 @@ use smerge::{Event, Pipeline, Readable, Writable};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::args::PipeArgs;
-use crate::output::{Destination, is_broken_pipe};
+use crate::output::{Destination, is_broken_pipe, print_stdout};
 use crate::progress::Messages;
 use crate::signals::interruptible;
 use crate::stages::{CATALOGUE, Stage, parse_size};
@@ -115,9 +115,11 @@ fn peer(stream: &TcpStream) -> String {
 
 pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
     if args.list_transforms {
-        for (name, help) in CATALOGUE {
-            println!("{name:<20} {help}");
-        }
+        let list: String = CATALOGUE
+            .iter()
+            .map(|(name, help)| format!("{name:<20} {help}\n"))
+            .collect();
+        print_stdout(list.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     let hwm = args

@@ -58,10 +58,19 @@ impl Messages {
 
     /// Prints a warning (unless quiet), above the bar if there is one.
     pub(crate) fn warn(&self, message: &str) {
+        self.print("warning", message);
+    }
+
+    /// Prints a note (unless quiet), above the bar if there is one.
+    pub(crate) fn note(&self, message: &str) {
+        self.print("note", message);
+    }
+
+    fn print(&self, kind: &str, message: &str) {
         if self.quiet {
             return;
         }
-        let line = format!("smerge: warning: {message}");
+        let line = format!("smerge: {kind}: {message}");
         match &self.bar {
             Some(bar) => bar.println(line),
             None => eprintln!("{line}"),

@@ -4,10 +4,42 @@
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use smerge::Duplex;
-use smerge::transforms::{EnsureNewline, Eol, Exec, Frame, LineEnding, StripBom, Unframe};
+use smerge::transforms::{
+    Codec, Compress, Decompress, EnsureNewline, Eol, Exec, Frame, LineEnding, StripBom, Unframe,
+};
 
 /// One line of help per transform, for `--list-transforms`.
 pub(crate) const CATALOGUE: &[(&str, &str)] = &[
+    ("gzip[:LEVEL]", "gzip-compress (level 1-9, default 6)"),
+    (
+        "gunzip",
+        "gzip-decompress, every member of concatenated gzip data",
+    ),
+    ("zlib[:LEVEL]", "zlib-compress (level 0-9, default 6)"),
+    ("unzlib", "zlib-decompress"),
+    (
+        "deflate[:LEVEL]",
+        "raw deflate-compress (level 0-9, default 6)",
+    ),
+    ("inflate", "raw deflate-decompress"),
+    (
+        "zstd[:LEVEL]",
+        "zstd-compress on every core (level 1-22, default 3)",
+    ),
+    ("unzstd", "zstd-decompress, every frame"),
+    (
+        "brotli[:LEVEL]",
+        "brotli-compress (level 0-11, default 11: slow, use 5-6 for speed)",
+    ),
+    ("unbrotli", "brotli-decompress"),
+    ("bzip2[:LEVEL]", "bzip2-compress (level 1-9, default 9)"),
+    ("bunzip2", "bzip2-decompress, every stream"),
+    ("xz[:LEVEL]", "xz-compress (level 0-9, default 6)"),
+    ("unxz", "xz-decompress, every stream"),
+    (
+        "decompress",
+        "decompress gzip, zstd, xz or bzip2 data by its magic bytes; other data passes",
+    ),
     (
         "frame[:MAX]",
         "cut into packets: 2-byte serial, 2-byte length, body of at most MAX (65535) bytes",
@@ -37,6 +69,8 @@ pub(crate) const CATALOGUE: &[(&str, &str)] = &[
 /// A parsed `-t` spec, ready to become a stage.
 #[derive(Debug)]
 pub(crate) enum Stage {
+    Compress(Compress),
+    Decompress(Decompress),
     Frame(Frame),
     Unframe(Unframe),
     Exec(Exec),
@@ -52,6 +86,20 @@ impl Stage {
             Some((name, argument)) => (name, Some(argument)),
             None => (spec, None),
         };
+        if let Some(codec) = Codec::from_name(name) {
+            return Ok(Stage::Compress(match argument {
+                None => Compress::new(codec),
+                Some(level) => Compress::with_level(codec, number(spec, level)?)?,
+            }));
+        }
+        if argument.is_none() {
+            if let Some(codec) = Codec::from_decompress_name(name) {
+                return Ok(Stage::Decompress(Decompress::new(codec)));
+            }
+            if name == "decompress" {
+                return Ok(Stage::Decompress(Decompress::detect()));
+            }
+        }
         let stage = match (name, argument) {
             ("exec", Some(command)) => Stage::Exec(Exec::parse(command)?),
             ("frame", None) => Stage::Frame(Frame::new()),
@@ -77,6 +125,8 @@ impl Stage {
         hwm: Option<usize>,
     ) -> anyhow::Result<Duplex<Bytes, Bytes>> {
         let duplex = match self {
+            Stage::Compress(compress) => Duplex::transform(compress),
+            Stage::Decompress(decompress) => Duplex::transform(decompress),
             Stage::Frame(frame) => Duplex::transform(frame),
             Stage::Unframe(unframe) => Duplex::transform(unframe),
             Stage::Exec(exec) => exec.spawn()?,
@@ -92,8 +142,9 @@ impl Stage {
     }
 }
 
-fn number(spec: &str, text: &str) -> anyhow::Result<usize> {
+fn number<N: std::str::FromStr>(spec: &str, text: &str) -> anyhow::Result<N> {
     text.parse()
+        .ok()
         .with_context(|| format!("{spec}: {text:?} is not a number"))
 }
 
@@ -152,7 +203,10 @@ mod tests {
     #[test]
     fn every_catalogue_entry_parses() {
         for (name, _) in CATALOGUE {
-            let example = name.replace("[:MAX]", ":100").replace("CMD ARGS...", "cat");
+            let example = name
+                .replace("[:MAX]", ":100")
+                .replace("[:LEVEL]", ":1")
+                .replace("CMD ARGS...", "cat");
             Stage::parse(&example).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
     }

@@ -97,6 +97,14 @@ impl<T: Chunk> ReadBuffer<T> {
         self.chunks.front()
     }
 
+    /// Records a push after the end; out of line, off the path of every chunk.
+    #[cold]
+    fn pushed_after_eof(&mut self) {
+        if self.misuse.is_none() {
+            self.misuse = Some(Error::from_kind(ErrorKind::PushAfterEof));
+        }
+    }
+
     pub(crate) fn take_misuse(&mut self) -> Option<Error> {
         self.misuse.take()
     }
@@ -185,11 +193,10 @@ impl<T: Chunk> Push<'_, T> {
     ///
     /// Pushing after [`end`](Push::end) is an error (Node:
     /// `ERR_STREAM_PUSH_AFTER_EOF`): the chunk is dropped and the stream fails.
+    #[inline]
     pub fn push(&mut self, chunk: T) -> bool {
         if self.buffer.eof {
-            if self.buffer.misuse.is_none() {
-                self.buffer.misuse = Some(Error::from_kind(ErrorKind::PushAfterEof));
-            }
+            self.buffer.pushed_after_eof();
             return false;
         }
         self.pushed += 1;

@@ -230,10 +230,18 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     }
 
     /// Takes the oldest buffered output chunk, if any, without waiting,
-    /// after handing queued input to the handler.
+    /// after handing queued input to the handler and, while the readable
+    /// side is below its highWaterMark, asking it for output (Node's
+    /// `read()` calling `_read`).
     pub fn read(&mut self) -> Option<O> {
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let _ = self.poll_write_side(&mut cx);
+        if !self.life.is_destroyed() && self.read.buffer.wants_more(true) {
+            let mut out = self.read.buffer.push_handle();
+            if let Poll::Ready(Err(error)) = self.handler.as_mut().poll_read(&mut cx, &mut out) {
+                self.fail(error);
+            }
+        }
         let chunk = self.read.take(&mut self.life.events);
         if chunk.is_none() && self.read.end_if_drained(&mut self.life.events) {
             self.readable_ended(&mut cx);

@@ -107,14 +107,22 @@ impl Events {
     /// Delivers `event` now, after any deferred ones.
     #[inline]
     pub(crate) fn emit(&mut self, event: Event) {
-        if self.observers.is_empty() {
-            return;
+        if !self.observers.is_empty() {
+            self.emit_observed(event);
         }
+    }
+
+    /// [`emit`](Events::emit) out of line, so the unobserved case stays one
+    /// inlined branch on every chunk's path.
+    #[inline(never)]
+    fn emit_observed(&mut self, event: Event) {
         self.flush();
         self.deliver(&event);
     }
 
-    /// Delivers `event` now, ahead of any deferred ones (`pipe`, `unpipe`).
+    /// Delivers `event` now, ahead of any deferred ones: what Node emits
+    /// from a listener of one of them (`pipe`, and the `unpipe` a pipe
+    /// emits from its `error` or `finish` listener).
     #[inline]
     pub(crate) fn emit_ahead(&mut self, event: Event) {
         if self.observers.is_empty() {
@@ -135,6 +143,13 @@ impl Events {
     /// Delivers the deferred events: the start of a tick.
     #[inline]
     pub(crate) fn flush(&mut self) {
+        if !self.deferred.is_empty() {
+            self.flush_deferred();
+        }
+    }
+
+    #[inline(never)]
+    fn flush_deferred(&mut self) {
         while let Some(event) = self.deferred.pop_front() {
             self.deliver(&event);
         }

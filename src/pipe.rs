@@ -74,7 +74,7 @@ pub(crate) struct Pump<T> {
     source_done: bool,
     ended: bool,
     /// Per destination: waiting for `drain`.
-    awaiting: Vec<bool>,
+    awaiting: Awaiting,
     /// Per destination: still attached (not unpiped after an error).
     attached: Vec<bool>,
     first_error: Option<Error>,
@@ -94,7 +94,7 @@ impl<T: Chunk> Pump<T> {
             started: false,
             source_done: false,
             ended: false,
-            awaiting: vec![false; destinations],
+            awaiting: Awaiting::new(destinations),
             attached: vec![true; destinations],
             first_error: None,
             source_name: None,
@@ -129,7 +129,7 @@ impl<T: Chunk> Pump<T> {
                 return Poll::Ready(self.first_error.take().map_or(Ok(()), Err));
             }
             let mut source_pending = false;
-            while !self.source_done && !self.awaiting.contains(&true) {
+            while !self.source_done && !self.awaiting.any() {
                 match source.poll_next_chunk(cx) {
                     Poll::Ready(Some(Ok(chunk))) => self.write(chunk, source, destinations),
                     Poll::Ready(Some(Err(error))) => {
@@ -146,18 +146,18 @@ impl<T: Chunk> Pump<T> {
                     }
                 }
             }
-            let was_waiting = self.awaiting.contains(&true);
+            let was_waiting = self.awaiting.any();
             self.drive(cx, destinations);
             if let Some(error) = self.settle_errors(source, destinations) {
                 return Poll::Ready(Err(error));
             }
-            if was_waiting && !self.awaiting.contains(&true) {
+            if was_waiting && !self.awaiting.any() {
                 source.resume();
             }
             if self.source_done {
                 return self.poll_end(cx, source, destinations);
             }
-            if source_pending || self.awaiting.contains(&true) {
+            if source_pending || self.awaiting.any() {
                 return Poll::Pending;
             }
         }
@@ -174,9 +174,9 @@ impl<T: Chunk> Pump<T> {
         self.started = true;
         for (index, destination) in destinations.iter_mut().enumerate() {
             destination.piped(true);
-            self.awaiting[index] = destination.needs_drain();
+            self.awaiting.set(index, destination.needs_drain());
         }
-        if self.awaiting.contains(&true) {
+        if self.awaiting.any() {
             source.pause();
         } else {
             source.resume();
@@ -206,11 +206,11 @@ impl<T: Chunk> Pump<T> {
             };
             match destination.write(piece) {
                 Ok(true) => {}
-                Ok(false) => self.awaiting[index] = true,
+                Ok(false) => self.awaiting.set(index, true),
                 Err(error) => self.destination_failed(index, error, &mut **destination),
             }
         }
-        if self.awaiting.contains(&true) {
+        if self.awaiting.any() {
             source.pause();
         }
     }
@@ -225,7 +225,7 @@ impl<T: Chunk> Pump<T> {
                 continue;
             }
             match destination.poll_drain(cx) {
-                Poll::Ready(Ok(())) => self.awaiting[index] = false,
+                Poll::Ready(Ok(())) => self.awaiting.set(index, false),
                 Poll::Ready(Err(error)) => {
                     self.destination_failed(index, error, &mut **destination)
                 }
@@ -301,12 +301,12 @@ impl<T: Chunk> Pump<T> {
         if !self.attached.get(index).copied().unwrap_or(false) {
             return false;
         }
-        let was_waiting = self.awaiting.contains(&true);
+        let was_waiting = self.awaiting.any();
         self.attached[index] = false;
-        self.awaiting[index] = false;
+        self.awaiting.set(index, false);
         if !self.attached.contains(&true) {
             source.pause();
-        } else if was_waiting && !self.awaiting.contains(&true) {
+        } else if was_waiting && !self.awaiting.any() {
             source.resume();
         }
         destinations[index].piped(false);
@@ -348,7 +348,7 @@ impl<T: Chunk> Pump<T> {
         W: WritableStream<T> + ?Sized,
     {
         self.attached[index] = false;
-        self.awaiting[index] = false;
+        self.awaiting.set(index, false);
         destination.piped(false);
         let error = match destination.label() {
             Some(label) if !error.has_context() => error.context(label.to_string()),
@@ -405,6 +405,38 @@ impl<T: Chunk> Pump<T> {
             }
         }
         error
+    }
+}
+
+/// Which destinations wait for `drain`, counted, so that asking whether
+/// any does costs one comparison on every chunk.
+#[derive(Debug)]
+struct Awaiting {
+    flags: Vec<bool>,
+    count: usize,
+}
+
+impl Awaiting {
+    fn new(destinations: usize) -> Self {
+        Awaiting {
+            flags: vec![false; destinations],
+            count: 0,
+        }
+    }
+
+    fn set(&mut self, index: usize, waiting: bool) {
+        if self.flags[index] != waiting {
+            self.flags[index] = waiting;
+            if waiting {
+                self.count += 1;
+            } else {
+                self.count -= 1;
+            }
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.count > 0
     }
 }
 

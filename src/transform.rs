@@ -182,10 +182,12 @@ impl<X: Transform + Unpin> DuplexHandler<X::Input, X::Output> for TransformHandl
         input: &mut WriteQueue<X::Input>,
         out: &mut Push<'_, X::Output>,
     ) -> Poll<Result<()>> {
-        // Without room the duplex polls again once its consumer has read.
+        // Without room for what is left the duplex polls again once its
+        // consumer has read; saying so now spares a call that would find
+        // no room.
         match self.get_mut().pump(input, out) {
-            Ok(true) => Poll::Ready(Ok(())),
-            Ok(false) => Poll::Pending,
+            Ok(true) if input.is_empty() || out.has_room() => Poll::Ready(Ok(())),
+            Ok(_) => Poll::Pending,
             Err(err) => Poll::Ready(Err(err)),
         }
     }
@@ -220,9 +222,15 @@ impl<X: Transform + Unpin> DuplexHandler<X::Input, X::Output> for TransformHandl
     fn poll_read(
         self: Pin<&mut Self>,
         _cx: &mut Context<'_>,
-        _out: &mut Push<'_, X::Output>,
+        out: &mut Push<'_, X::Output>,
     ) -> Poll<Result<()>> {
-        // A transform's output comes only from what is written to it.
+        // A transform's output comes only from what is written to it, but
+        // output held back for want of room moves on as soon as there is
+        // room, not only when more input comes (Node's `Transform._read`).
+        let this = self.get_mut();
+        if this.transform.has_pending() && out.has_room() {
+            return Poll::Ready(this.transform.resume(out));
+        }
         Poll::Pending
     }
 

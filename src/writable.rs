@@ -55,15 +55,10 @@ impl<T: Chunk> WriteHalf<T> {
 
     /// Node's `writeOrBuffer`: the chunk is always queued; the verdict is
     /// whether the queue (this chunk included) is still below the highWaterMark.
+    #[inline]
     pub(crate) fn write(&mut self, chunk: T, life: &mut Lifecycle) -> Result<bool> {
-        if self.ending {
-            let error = Error::from_kind(ErrorKind::WriteAfterEnd);
-            life.destroy(Some(error.clone()));
-            self.queue.clear();
-            return Err(error);
-        }
-        if life.is_destroyed() {
-            return Err(Error::from_kind(ErrorKind::Destroyed));
+        if self.ending || life.is_destroyed() {
+            return Err(self.refuse(life));
         }
         self.queue.push_back(chunk);
         let below = self.queue.size() < self.high_water_mark;
@@ -71,6 +66,20 @@ impl<T: Chunk> WriteHalf<T> {
             self.need_drain = true;
         }
         Ok(below)
+    }
+
+    /// Why a write is refused: after `end` (which destroys the stream, as
+    /// in Node), or after it was destroyed. Out of line, off the path of
+    /// every chunk.
+    #[cold]
+    fn refuse(&mut self, life: &mut Lifecycle) -> Error {
+        if self.ending {
+            let error = Error::from_kind(ErrorKind::WriteAfterEnd);
+            life.destroy(Some(error.clone()));
+            self.queue.clear();
+            return error;
+        }
+        Error::from_kind(ErrorKind::Destroyed)
     }
 
     pub(crate) fn end(&mut self, life: &Lifecycle) -> Result<()> {

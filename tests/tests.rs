@@ -1,6 +1,8 @@
 //! smerge's integration tests: one test binary, one module per area.
 
 mod cli;
+mod codec;
 mod common;
+mod engine;
 mod net;
 mod node;

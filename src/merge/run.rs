@@ -13,7 +13,7 @@ use crate::merge::record::{PartKind, PartRecord, Tap, TapReading, sha256};
 use crate::pipe::{PipeOptions, pipe};
 use crate::pipeline::Pipeline;
 use crate::readable::Readable;
-use crate::transforms::{Eol, StripBom};
+use crate::transforms::{Codec, Decompress, Eol, StripBom};
 use crate::writable::Writable;
 
 /// Something that happened during a [`merge`], for progress displays.
@@ -176,6 +176,9 @@ impl Run<'_> {
     ) -> Result<()> {
         let options = self.options;
         let mut chain = Pipeline::from_stream(source);
+        if options.decompress {
+            chain = chain.pipe(decompressor(entry));
+        }
         let strip_bom = match options.bom {
             BomMode::Keep => false,
             BomMode::Strip => true,
@@ -234,5 +237,14 @@ impl Run<'_> {
         }
         self.offset += length;
         self.report.bytes += length;
+    }
+}
+
+/// The decoder for one input of a `decompress` merge: by magic bytes, or
+/// by the `.br` name for brotli, which has none.
+fn decompressor(entry: &Entry) -> Decompress {
+    match Codec::from_extension(entry.path()) {
+        Some(Codec::Brotli) => Decompress::new(Codec::Brotli),
+        _ => Decompress::detect(),
     }
 }

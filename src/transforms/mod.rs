@@ -10,15 +10,20 @@
 //! | `eol:lf`, `eol:crlf` | [`Eol::new`] |
 //! | `ensure-newline` | [`EnsureNewline::new`] |
 //! | `exec:CMD ARGS…` | [`Exec::parse`], then [`Exec::spawn`] |
+//! | `gzip[:LEVEL]`, `zstd[:LEVEL]`, ... (every [`Codec`]) | [`Compress::new`], [`Compress::with_level`] |
+//! | `gunzip`, `unzstd`, ... (every [`Codec`]) | [`Decompress::new`] |
+//! | `decompress` (by magic number) | [`Decompress::detect`] |
 //!
 //! The packet codec behind `frame` and `unframe`, [`FrameCodec`], is a
 //! tokio-util codec, so the same packets can be read from and written to a
 //! socket with `FramedRead` and `FramedWrite`.
 
+mod compress;
 mod exec;
 mod frame;
 mod text;
 
+pub use compress::{Codec, Compress, Decompress};
 pub use exec::Exec;
 pub use frame::{Frame, FrameCodec, Unframe};
 pub use text::{EnsureNewline, Eol, LineEnding, StripBom};

@@ -1,7 +1,11 @@
 //! The `smerge` binary, run for real against temporary directories.
 
+mod compress;
 mod fast;
+mod faults;
+mod help;
 mod merge;
+mod options;
 mod pipe;
 mod progress;
 mod sample;

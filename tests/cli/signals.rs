@@ -58,3 +58,63 @@ fn sigint_leaves_the_old_output_and_exits_130() {
 fn sigterm_leaves_the_old_output_and_exits_143() {
     interrupt_mid_merge(rustix::process::Signal::TERM, 143);
 }
+
+/// 20 signals at different moments of a large merge: every time, OUTPUT is
+/// either the old file or the complete new one, and no temporary file is
+/// left — also after SIGKILL, since the temporary file has no name.
+#[test]
+fn signals_at_twenty_moments_never_leave_a_partial_output() {
+    let dir = Dir::new();
+    let mut expected = Vec::new();
+    for i in 0..16u8 {
+        let content = vec![b'a' + i; 4 << 20];
+        dir.create(format!("src/{i:02}.bin"), &content);
+        expected.extend_from_slice(&content);
+    }
+    let old = b"the old output\n".to_vec();
+    let signals = [
+        rustix::process::Signal::INT,
+        rustix::process::Signal::TERM,
+        rustix::process::Signal::KILL,
+    ];
+    let mut outcomes = [0usize; 2];
+    for round in 0..20u64 {
+        dir.create("out.bin", &old);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_smerge"))
+            .args(["src", "out.bin"])
+            .current_dir(dir.path())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(round * 7 % 60));
+        let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+        let _ = rustix::process::kill_process(pid, signals[round as usize % signals.len()]);
+        let status = child.wait().unwrap();
+        let got = dir.read("out.bin");
+        if got == old {
+            outcomes[0] += 1;
+        } else {
+            assert!(
+                got == expected,
+                "round {round}: a partial output of {} bytes",
+                got.len()
+            );
+            assert!(
+                status.success()
+                    || status.code().is_none()
+                    || status.code() == Some(130)
+                    || status.code() == Some(143)
+            );
+            outcomes[1] += 1;
+        }
+        assert_eq!(
+            dir.names("."),
+            ["out.bin", "src"],
+            "round {round}: a temporary file was left"
+        );
+    }
+    eprintln!(
+        "old output kept {} times, new output complete {} times",
+        outcomes[0], outcomes[1]
+    );
+}

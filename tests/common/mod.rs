@@ -2,3 +2,4 @@
 
 pub mod doubles;
 pub mod events;
+pub mod mocks;

@@ -1,0 +1,514 @@
+//! [`Decompress`]: the decompressing transforms (`gunzip`, `unzstd`, ...,
+//! and `decompress`, which detects the codec).
+
+use std::fmt;
+
+use async_compression::codecs::{
+    BrotliDecoder, BzDecoder, DecodeV2, DeflateDecoder, GzipDecoder, XzDecoder, ZlibDecoder,
+    ZstdDecoder,
+};
+use async_compression::core::util::PartialBuffer;
+use bytes::Bytes;
+
+use super::Codec;
+use super::detect::{Detection, Sniff, detect_prefix};
+use super::input::InputQueue;
+use super::output::OutputBuffer;
+use crate::buffer::Push;
+use crate::error::{Error, ErrorKind, Result};
+use crate::transform::Transform;
+
+/// Decompresses a byte stream (`smerge pipe -t gunzip`, `-t unzstd`, ...),
+/// or, made with [`detect`](Decompress::detect), whatever compressed data
+/// it recognises (`-t decompress`); the inverse of
+/// [`Compress`](super::Compress).
+///
+/// Every member, frame or stream is decoded: gzip members, zstd frames
+/// (skippable frames are skipped), bzip2 streams and xz streams (with their
+/// padding) may follow one another, as `cat a.gz b.gz` makes them, and the
+/// output is their contents one after the other. zlib, raw deflate and
+/// brotli data are one stream each.
+///
+/// Output comes in chunks of at most 64 KiB, and the decoder stops whenever
+/// the readable side is full, keeping the rest of its input until there is
+/// room: one written chunk that expands to gigabytes is produced piece by
+/// piece as the consumer reads, and memory stays bounded by the
+/// highWaterMarks.
+///
+/// The stream fails with [`InvalidData`](ErrorKind::InvalidData), naming the
+/// codec and an input byte offset:
+///
+/// - when the data is corrupt (a checksum does not match, a header is
+///   invalid), or does not start with the codec's magic number;
+/// - when the input ends inside a member, frame or stream, or is empty;
+/// - when anything but another member, frame or stream follows the end of
+///   one. `gzip -d` and `bzip2 -d` warn about such "trailing garbage" and
+///   ignore it; smerge refuses it, as `zstd -d` and `xz -d` do, because it
+///   is more often a damaged file than a harmless one. Zero bytes after the
+///   last gzip member, which `gzip -d` accepts silently (tape padding), are
+///   accepted; so is xz stream padding, a multiple of 4 zero bytes.
+///
+/// Output decoded before an error has been pushed.
+///
+/// # Detecting the codec
+///
+/// [`Decompress::detect`] looks at the first bytes of the stream (up to
+/// [`Codec::MAX_MAGIC_LEN`], waiting for them if they arrive
+/// in small chunks) and decodes gzip, zstd, xz or bzip2 data by its magic
+/// number, as [`Codec::detect`] does. Anything else, including empty input,
+/// passes through untouched, chunk for chunk. The decision is made once, at
+/// the start: gzip data followed by plain text is an error, not gzip then
+/// text.
+///
+/// Not promised: the byte offset of corrupt data is where the decoder was
+/// given the input that it found corrupt, so the damage is at or after it.
+/// Legacy `.lzma` files are not read by `unxz`. zstd frames that need a
+/// window above 128 MiB (`zstd --long=31`) are refused, as `zstd -d`
+/// refuses them without `--memory`.
+///
+/// # Examples
+///
+/// ```
+/// use bytes::Bytes;
+/// use smerge::Readable;
+/// use smerge::transforms::{Codec, Compress, Decompress};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> smerge::Result<()> {
+/// let a = Readable::from_iter([Bytes::from("first ")])
+///     .pipe(Compress::new(Codec::Zstd))
+///     .to_bytes()
+///     .await?;
+/// let b = Readable::from_iter([Bytes::from("second")])
+///     .pipe(Compress::new(Codec::Zstd))
+///     .to_bytes()
+///     .await?;
+///
+/// // Two frames, as `cat a.zst b.zst` gives them.
+/// let both = Readable::from_iter([a, b])
+///     .pipe(Decompress::new(Codec::Zstd))
+///     .to_bytes()
+///     .await?;
+/// assert_eq!(both, "first second");
+///
+/// // Plain text passes through `decompress`.
+/// let text = Readable::from_iter([Bytes::from("not compressed")])
+///     .pipe(Decompress::detect())
+///     .to_bytes()
+///     .await?;
+/// assert_eq!(text, "not compressed");
+/// # Ok(())
+/// # }
+/// ```
+pub struct Decompress {
+    mode: Mode,
+    input: InputQueue,
+    output: OutputBuffer,
+    /// The writable side ended: no more input will come.
+    input_ended: bool,
+    /// The last run stopped because the readable side was full.
+    blocked: bool,
+}
+
+enum Mode {
+    /// Waiting for enough bytes to recognise a magic number.
+    Detecting,
+    /// No known magic number: every chunk passes through.
+    PassThrough,
+    /// Decoding one codec's data.
+    Decoding(StreamDecoder),
+}
+
+/// Whether a step of work can be followed by another now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    /// Something changed: step again.
+    Continue,
+    /// Nothing more to do until more input comes, or the input ended and
+    /// everything is done.
+    Wait,
+}
+
+impl Decompress {
+    /// Decompresses `codec` data.
+    pub fn new(codec: Codec) -> Decompress {
+        Decompress::with_mode(Mode::Decoding(StreamDecoder::new(codec)))
+    }
+
+    /// Decompresses gzip, zstd, xz or bzip2 data recognised by its magic
+    /// number, and passes anything else through (`-t decompress`); see
+    /// [Detecting the codec](Decompress#detecting-the-codec).
+    pub fn detect() -> Decompress {
+        Decompress::with_mode(Mode::Detecting)
+    }
+
+    fn with_mode(mode: Mode) -> Decompress {
+        Decompress {
+            mode,
+            input: InputQueue::default(),
+            output: OutputBuffer::default(),
+            input_ended: false,
+            blocked: false,
+        }
+    }
+
+    /// The codec being decoded: the one given to [`new`](Decompress::new),
+    /// or the one [`detect`](Decompress::detect) recognised; `None` while
+    /// detecting, and when the data passes through.
+    pub fn codec(&self) -> Option<Codec> {
+        match &self.mode {
+            Mode::Decoding(decoder) => Some(decoder.codec),
+            Mode::Detecting | Mode::PassThrough => None,
+        }
+    }
+
+    /// Works through the input until it needs more, or everything is done,
+    /// or the readable side is full.
+    fn run(&mut self, out: &mut Push<'_, Bytes>) -> Result<()> {
+        self.blocked = false;
+        loop {
+            let step = match &mut self.mode {
+                Mode::Detecting => self.detect_codec(),
+                Mode::PassThrough => match self.input.pop() {
+                    Some(chunk) => {
+                        if !out.push(chunk) {
+                            self.blocked = true;
+                            return Ok(());
+                        }
+                        Step::Continue
+                    }
+                    None => Step::Wait,
+                },
+                Mode::Decoding(decoder) => {
+                    decoder.step(&mut self.input, &mut self.output, self.input_ended)?
+                }
+            };
+            if self.output.is_full() && !out.push(self.output.take()) {
+                self.blocked = true;
+                return Ok(());
+            }
+            if step == Step::Wait {
+                break;
+            }
+        }
+        if !self.output.is_empty() {
+            out.push(self.output.take());
+        }
+        Ok(())
+    }
+
+    fn detect_codec(&mut self) -> Step {
+        let mut prefix = [0; Codec::MAX_MAGIC_LEN];
+        let len = self.input.peek(&mut prefix);
+        match detect_prefix(&prefix[..len]) {
+            Detection::NeedMore if !self.input_ended => return Step::Wait,
+            Detection::Found(codec) => self.mode = Mode::Decoding(StreamDecoder::new(codec)),
+            Detection::NeedMore | Detection::NotFound => self.mode = Mode::PassThrough,
+        }
+        Step::Continue
+    }
+}
+
+impl Transform for Decompress {
+    type Input = Bytes;
+    type Output = Bytes;
+
+    fn transform(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) -> Result<()> {
+        self.input.push(chunk);
+        self.run(out)
+    }
+
+    fn flush(&mut self, out: &mut Push<'_, Bytes>) -> Result<()> {
+        self.input_ended = true;
+        self.run(out)
+    }
+
+    fn has_pending(&self) -> bool {
+        self.blocked
+    }
+
+    fn resume(&mut self, out: &mut Push<'_, Bytes>) -> Result<()> {
+        self.run(out)
+    }
+}
+
+impl fmt::Debug for Decompress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mode = match &self.mode {
+            Mode::Detecting => "detecting",
+            Mode::PassThrough => "passing through",
+            Mode::Decoding(_) => "decoding",
+        };
+        f.debug_struct("Decompress")
+            .field("codec", &self.codec())
+            .field("mode", &mode)
+            .field("consumed", &self.input.consumed())
+            .field("input_ended", &self.input_ended)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Decodes the members, frames or streams of one codec, one after the other.
+struct StreamDecoder {
+    codec: Codec,
+    decoder: Box<dyn DecodeV2 + Send>,
+    position: Position,
+    /// The last call filled the output, so the codec may hold more.
+    holds_output: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Position {
+    /// Where a member may start; `first` if none was decoded yet. `padding`
+    /// counts the zero bytes skipped since the last xz stream.
+    BeforeMember {
+        first: bool,
+        padding: u64,
+    },
+    InMember,
+    /// Zero bytes after the last gzip member, from input byte `start`.
+    TrailingZeros {
+        start: u64,
+    },
+    /// After data that nothing may follow (zlib, deflate, brotli).
+    AfterEnd,
+}
+
+impl StreamDecoder {
+    fn new(codec: Codec) -> StreamDecoder {
+        let decoder: Box<dyn DecodeV2 + Send> = match codec {
+            Codec::Gzip => Box::new(GzipDecoder::new()),
+            Codec::Zlib => Box::new(ZlibDecoder::new()),
+            Codec::Deflate => Box::new(DeflateDecoder::new()),
+            Codec::Zstd => Box::new(ZstdDecoder::new()),
+            Codec::Brotli => Box::new(BrotliDecoder::new()),
+            Codec::Bzip2 => Box::new(BzDecoder::new()),
+            Codec::Xz => Box::new(XzDecoder::new()),
+        };
+        StreamDecoder {
+            codec,
+            decoder,
+            position: Position::BeforeMember {
+                first: true,
+                padding: 0,
+            },
+            holds_output: false,
+        }
+    }
+
+    fn step(
+        &mut self,
+        input: &mut InputQueue,
+        output: &mut OutputBuffer,
+        input_ended: bool,
+    ) -> Result<Step> {
+        match self.position {
+            Position::BeforeMember { first, padding } => {
+                self.start_member(first, padding, input, input_ended)
+            }
+            Position::InMember => self.decode(input, output, input_ended),
+            Position::TrailingZeros { start } => {
+                let zeros = input.front().iter().take_while(|byte| **byte == 0).count();
+                let all_zeros = zeros == input.front().len();
+                input.advance(zeros);
+                if all_zeros {
+                    Ok(if input.is_empty() {
+                        Step::Wait
+                    } else {
+                        Step::Continue
+                    })
+                } else {
+                    Err(self.trailing_data(start))
+                }
+            }
+            Position::AfterEnd => {
+                if input.is_empty() {
+                    Ok(Step::Wait)
+                } else {
+                    Err(self.trailing_data(input.consumed()))
+                }
+            }
+        }
+    }
+
+    /// Checks that the input goes on with a member of the codec.
+    fn start_member(
+        &mut self,
+        first: bool,
+        padding: u64,
+        input: &mut InputQueue,
+        input_ended: bool,
+    ) -> Result<Step> {
+        let offset = input.consumed();
+        if !first && input.front().first() == Some(&0) {
+            match self.codec {
+                Codec::Xz => {
+                    let zeros = input.front().iter().take_while(|byte| **byte == 0).count();
+                    input.advance(zeros);
+                    self.position = Position::BeforeMember {
+                        first,
+                        padding: padding + zeros as u64,
+                    };
+                    return Ok(Step::Continue);
+                }
+                Codec::Gzip => {
+                    self.position = Position::TrailingZeros { start: offset };
+                    return Ok(Step::Continue);
+                }
+                _ => {}
+            }
+        }
+        let mut prefix = [0; Codec::MAX_MAGIC_LEN];
+        let len = input.peek(&mut prefix);
+        let prefix = &prefix[..len];
+        match self.codec.sniff(prefix) {
+            Sniff::NeedMore if !input_ended => return Ok(Step::Wait),
+            Sniff::Match => {}
+            Sniff::NeedMore | Sniff::NoMatch if !first && prefix.is_empty() => {
+                // The input ended after a complete member.
+                self.check_padding(padding, offset)?;
+                return Ok(Step::Wait);
+            }
+            Sniff::NeedMore | Sniff::NoMatch => {
+                let codec = self.codec;
+                return Err(if !first {
+                    self.trailing_data(offset)
+                } else if prefix.is_empty() {
+                    invalid_data(format!(
+                        "unexpected end of {codec} data: the input is empty"
+                    ))
+                } else {
+                    invalid_data(format!("not {codec} data: it starts with {}", hex(prefix)))
+                });
+            }
+        }
+        self.check_padding(padding, offset)?;
+        if !first {
+            self.decoder
+                .reinit()
+                .map_err(|err| self.corrupt(&err, offset))?;
+        }
+        self.position = Position::InMember;
+        Ok(Step::Continue)
+    }
+
+    /// Decodes the input, or drains output the codec holds.
+    fn decode(
+        &mut self,
+        input: &mut InputQueue,
+        output: &mut OutputBuffer,
+        input_ended: bool,
+    ) -> Result<Step> {
+        let chunk = input.front();
+        if chunk.is_empty() && !self.holds_output {
+            if !input_ended {
+                return Ok(Step::Wait);
+            }
+            return if self.probe_end(output) {
+                self.end_member();
+                Ok(Step::Continue)
+            } else {
+                Err(self.truncated(input.consumed()))
+            };
+        }
+        let offset = input.consumed();
+        let draining = chunk.is_empty();
+        let drain_by_flushing = draining && self.drains_by_flushing();
+        let decoder = &mut self.decoder;
+        let mut source = PartialBuffer::new(chunk);
+        let (result, written, filled) = output.write(|space| {
+            let result = if drain_by_flushing {
+                decoder.flush(space).map(|_| false)
+            } else {
+                decoder.decode(&mut source, space)
+            };
+            (result, space.written_len(), space.has_no_spare_space())
+        });
+        let consumed = source.written_len();
+        input.advance(consumed);
+        let done = result.map_err(|err| self.corrupt(&err, offset))?;
+        self.holds_output = filled && !done;
+        if done {
+            self.end_member();
+        } else if !draining && consumed == 0 && written == 0 && !filled {
+            return Err(self.corrupt(&"the decoder made no progress", offset));
+        }
+        Ok(Step::Continue)
+    }
+
+    /// Whether the codec's data is complete once the input has ended and
+    /// all its output was drained. This asks the codec once more with no
+    /// input, which also notices an end reached while draining by flushing.
+    fn probe_end(&mut self, output: &mut OutputBuffer) -> bool {
+        let decoder = &mut self.decoder;
+        output
+            .write(|space| decoder.decode(&mut PartialBuffer::new(&[][..]), space))
+            .unwrap_or(false)
+    }
+
+    /// The flate decoders fail when asked to decode without input and
+    /// nothing to do, so their held output is drained with `flush`, which
+    /// does not.
+    fn drains_by_flushing(&self) -> bool {
+        matches!(self.codec, Codec::Gzip | Codec::Zlib | Codec::Deflate)
+    }
+
+    fn end_member(&mut self) {
+        self.holds_output = false;
+        self.position = if self.codec.is_concatenable() {
+            Position::BeforeMember {
+                first: false,
+                padding: 0,
+            }
+        } else {
+            Position::AfterEnd
+        };
+    }
+
+    /// xz streams may be separated or followed by zero bytes, a multiple of
+    /// 4 of them.
+    fn check_padding(&self, padding: u64, offset: u64) -> Result<()> {
+        if padding.is_multiple_of(4) {
+            return Ok(());
+        }
+        Err(invalid_data(format!(
+            "invalid xz data: the {padding} bytes of stream padding before input byte {offset} \
+             are not a multiple of 4"
+        )))
+    }
+
+    fn corrupt(&self, cause: &dyn fmt::Display, offset: u64) -> Error {
+        invalid_data(format!(
+            "invalid {} data at or after input byte {offset}: {cause}",
+            self.codec
+        ))
+    }
+
+    fn truncated(&self, offset: u64) -> Error {
+        invalid_data(format!(
+            "unexpected end of {} data: the input ends inside a {} (after {offset} bytes)",
+            self.codec,
+            self.codec.unit_name()
+        ))
+    }
+
+    fn trailing_data(&self, offset: u64) -> Error {
+        invalid_data(format!(
+            "unexpected data after the end of the {} data, at input byte {offset}",
+            self.codec
+        ))
+    }
+}
+
+fn invalid_data(message: String) -> Error {
+    Error::new(ErrorKind::InvalidData, message)
+}
+
+/// `bytes` as lowercase hexadecimal pairs: `1f 8b 08`.
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,27 @@
+//! Compression and decompression: [`Compress`], [`Decompress`], and the
+//! [`Codec`]s they speak.
+//!
+//! | `smerge pipe -t` | Transform |
+//! | --- | --- |
+//! | `gzip[:LEVEL]`, `zlib[:LEVEL]`, `deflate[:LEVEL]`, `zstd[:LEVEL]`, `brotli[:LEVEL]`, `bzip2[:LEVEL]`, `xz[:LEVEL]` | [`Compress::new`], [`Compress::with_level`] |
+//! | `gunzip`, `unzlib`, `inflate`, `unzstd`, `unbrotli`, `bunzip2`, `unxz` | [`Decompress::new`] |
+//! | `decompress` | [`Decompress::detect`] |
+//!
+//! The codecs are those of async-compression, driven synchronously inside
+//! the transform: no thread hop, and no copy beyond the codec's own (zstd
+//! alone uses threads of its own, to compress on every core). gzip, zlib
+//! and deflate use the zlib-rs implementation of zlib.
+
+mod codec;
+mod decoder;
+mod detect;
+mod encoder;
+mod input;
+mod output;
+
+#[cfg(test)]
+mod tests;
+
+pub use codec::Codec;
+pub use decoder::Decompress;
+pub use encoder::Compress;
