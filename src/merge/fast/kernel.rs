@@ -193,8 +193,10 @@ impl<'a> Copier<'a> {
         entry: &Entry,
         offset: &mut u64,
         want: usize,
-        mut output: Option<&mut u64>,
+        output: Option<&mut u64>,
     ) -> Result<usize> {
+        #[cfg(target_os = "linux")]
+        let mut output = output;
         #[cfg(target_os = "linux")]
         loop {
             let copied = match self.method {

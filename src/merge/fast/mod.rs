@@ -12,9 +12,9 @@
 //!   filled by two threads, window by window: one writes its windows at
 //!   their offsets with `copy_file_range`, the other reads the inputs
 //!   straight into a shared mapping of its windows. With one core, an
-//!   output of 4 MiB or less, or a file system that cannot allocate or map
-//!   the file, the inputs are copied one after the other with
-//!   `copy_file_range`.
+//!   output of 4 MiB or less, no transparent huge pages, or a file system
+//!   that cannot allocate or map the file, the inputs are copied one after
+//!   the other with `copy_file_range`.
 //! - **An open regular file** (standard output redirected to a file) is
 //!   written from its current position with `copy_file_range`, as `cat`
 //!   does; **a pipe** gets each input with `splice`. Anything else, and any

@@ -10,10 +10,11 @@
 //! thread filling a mapping runs beside the writer. But a mapped page must
 //! be read (for an allocated file, zeroed) before it is written, which
 //! `write` skips: where fresh memory is costly to touch (virtual machines
-//! that hand free memory back to their host), filling a mapping costs up
-//! to twice the CPU of writing. The mix gets both: with a free core, the
-//! two threads share the work; without one, or when mapping is slow, the
-//! writer takes most windows, and the merge costs what `cat` costs.
+//! that hand free memory back to their host), filling a mapping cost two to
+//! three times the CPU of writing in measurements. The mix gets both: with
+//! a free core, the two threads share the work; without one, or when
+//! mapping is slow, the writer takes most windows, and the merge costs what
+//! `cat` costs.
 
 use std::fs::File;
 use std::path::Path;
@@ -35,7 +36,7 @@ const MAX_THREADS: usize = 2;
 /// `name` names the output in errors.
 ///
 /// Returns `false`, having written nothing, when the copy would not run on
-/// two threads (one core, an output smaller than two windows) or the file
+/// two threads (one core, an output of one window) or the file
 /// cannot be allocated and mapped with huge pages: the caller then copies
 /// the inputs one after the other.
 ///
