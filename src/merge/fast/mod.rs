@@ -1,39 +1,10 @@
-//! The fast path of a plain merge: files copied as they are, by the kernel,
-//! straight to their final place in the output.
-//!
-//! A merge is plain when nothing changes the bytes ([`MergeOptions`] with no
-//! content option), every input is a regular file whose size the listing
-//! knows, and the output is a file or a pipe. Then the output's layout is
-//! known before the first byte moves, and [`merge_plain`] copies with what
-//! the kernel offers instead of through the stream engine:
-//!
-//! - **A new output file** ([`PlainOutput::Atomic`]) is allocated at its
-//!   final size (a full disk fails here, before anything is written) and
-//!   filled by two threads, window by window: one writes its windows at
-//!   their offsets with `copy_file_range`, the other reads the inputs
-//!   straight into a shared mapping of its windows. With one core, an
-//!   output of 4 MiB or less, no transparent huge pages, or a file system
-//!   that cannot allocate or map the file, the inputs are copied one after
-//!   the other with `copy_file_range`.
-//! - **An open regular file** (standard output redirected to a file) is
-//!   written from its current position with `copy_file_range`, as `cat`
-//!   does; **a pipe** gets each input with `splice`. Anything else, and any
-//!   of these the kernel refuses, is written with `read` and `write`.
-//!
-//! The guarantees are those of [`merge`](super::merge): the inputs in the
-//! order given; an atomic output replaced only when complete, its temporary
-//! file gone on any failure or cancellation; errors naming the file; and an
-//! input whose size differs from the listing's (read short, or with bytes
-//! past its planned end) is an [`ErrorKind::InvalidData`] error. Inputs
-//! that may change while they are read need the buffered merge and
-//! [`MergeOptions::allow_changing`]; [`can_merge_plain`] says no to them.
-//!
-//! Progress comes as [`MergeEvent`](super::MergeEvent)s from the copying
-//! threads, coarser than from [`merge`](super::merge) so that reporting
-//! never costs more than copying: `BytesRead` a MiB at a time, and
-//! `FileStarted` for an input when a MiB or more was copied since the last
-//! input a thread named — every large input, and small ones now and then.
-//! Two inputs may be under way at once.
+//! The fast path of a plain merge, [`merge_plain`]: files copied as they
+//! are, by the kernel, straight to their final place in the output. The
+//! copiers: [`windows`] (a new file, on two threads), [`mapped`] (filling a
+//! window through a mapping), [`kernel`] (`copy_file_range`, `splice`, or
+//! `read` and `write`, one input after the other); [`plan`] lays the inputs
+//! out, [`input`] reads them with the size checks, [`job`] is what the
+//! threads share.
 
 mod input;
 mod job;
@@ -105,7 +76,42 @@ fn is_empty_now(path: &Path) -> bool {
 }
 
 /// Merges `entries`, in order and as they are, into `output`, then commits
-/// an atomic output; see the [module documentation](self) for how.
+/// an atomic output: the fast path of [`merge`](crate::merge::merge).
+///
+/// A merge is plain when nothing changes the bytes ([`MergeOptions`] with no
+/// content option), every input is a regular file whose size the listing
+/// knows, and the output is a file or a pipe ([`can_merge_plain`] checks
+/// the first two). Then the layout of the output is known before the first
+/// byte moves, and the copy takes what the kernel offers instead of the
+/// stream engine:
+///
+/// - **A new output file** ([`PlainOutput::Atomic`]) is allocated at its
+///   final size (a full disk fails here, before anything is written) and
+///   filled by two threads, window by window: one writes its windows at
+///   their offsets with `copy_file_range`, the other reads the inputs
+///   straight into a shared mapping of its windows. With one core, an
+///   output of 4 MiB or less, no transparent huge pages, or a file system
+///   that cannot allocate or map the file, the inputs are copied one after
+///   the other with `copy_file_range`.
+/// - **An open regular file** (standard output redirected to a file) is
+///   written from its current position with `copy_file_range`, as `cat`
+///   does; **a pipe** gets each input with `splice`. Anything else, and any
+///   of these the kernel refuses, is written with `read` and `write`.
+///
+/// The guarantees are those of [`merge`](crate::merge::merge): the inputs
+/// in the order given; an atomic output replaced only when complete, its
+/// temporary file gone on any failure or cancellation; errors naming the
+/// file; and an input whose size differs from the listing's (read short,
+/// or with bytes past its planned end) is an [`ErrorKind::InvalidData`]
+/// error. Inputs that may change while they are read need the buffered
+/// merge and [`MergeOptions::allow_changing`].
+///
+/// Progress comes as [`MergeEvent`](crate::merge::MergeEvent)s from the
+/// copying threads, coarser than from [`merge`](crate::merge::merge) so
+/// that reporting never costs more than copying: `BytesRead` a MiB at a
+/// time, and `FileStarted` for an input when a MiB or more was copied since
+/// the last input a thread named — every large input, and small ones now
+/// and then. Two inputs may be under way at once.
 ///
 /// The copy runs on tokio's blocking threads. Dropping the future stops it
 /// within a few MiB of copying: the atomic output is then discarded, by
@@ -124,6 +130,30 @@ fn is_empty_now(path: &Path) -> bool {
 /// # Panics
 ///
 /// Outside a tokio runtime.
+///
+/// # Examples
+///
+/// ```
+/// use smerge::fs::{AtomicFile, Listing};
+/// use smerge::merge::{MergeOptions, PlainOutput, can_merge_plain, merge_plain};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> smerge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # std::fs::create_dir(dir.path().join("logs"))?;
+/// # std::fs::write(dir.path().join("logs/2.log"), "second\n")?;
+/// # std::fs::write(dir.path().join("logs/1.log"), "first\n")?;
+/// # let logs = dir.path().join("logs");
+/// # let all = dir.path().join("all.log");
+/// let listing = Listing::builder().input(&logs).build()?;
+/// assert!(can_merge_plain(listing.entries(), &MergeOptions::default()));
+/// let output = PlainOutput::Atomic(AtomicFile::create(&all)?);
+/// let report = merge_plain(listing.entries().to_vec(), output, None).await?;
+/// assert_eq!(std::fs::read_to_string(&all)?, "first\nsecond\n");
+/// assert_eq!((report.files, report.bytes), (2, 13));
+/// # Ok(())
+/// # }
+/// ```
 pub async fn merge_plain(
     entries: Vec<Entry>,
     output: PlainOutput,
