@@ -4,7 +4,7 @@
 //! window through a mapping), [`kernel`] (`copy_file_range`, `splice`, or
 //! `read` and `write`, one input after the other); [`plan`] lays the inputs
 //! out, [`input`] reads them with the size checks, [`job`] is what the
-//! threads share.
+//! threads share, and [`uncache`] frees the memory of a replaced output.
 
 mod input;
 mod job;
@@ -12,6 +12,8 @@ mod kernel;
 #[cfg(target_os = "linux")]
 mod mapped;
 mod plan;
+#[cfg(target_os = "linux")]
+mod uncache;
 #[cfg(target_os = "linux")]
 mod windows;
 
@@ -191,6 +193,10 @@ fn run(
         PlainOutput::Atomic(file) => {
             job.check()?;
             let name = file.target().to_path_buf();
+            #[cfg(target_os = "linux")]
+            if !file.is_in_place() {
+                uncache::uncache_replaced(&name);
+            }
             if file.is_in_place() || !copy_by_windows(&job, file.file(), &name)? {
                 // A full disk fails here rather than halfway.
                 file.allocate(plan.total())?;
