@@ -1,6 +1,8 @@
 //! `smerge merge`: maps the command line onto a [`Listing`] and a [`merge`].
 
+use std::fs::File;
 use std::io::{Read, Write};
+use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,10 +11,10 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use clap::CommandFactory;
-use smerge::fs::{AtomicFile, Entry, EntryKind, Listing, SortOrder, read_files0};
+use smerge::fs::{AtomicFile, Entry, EntryKind, Listing, SortOrder, cleanup_stale, read_files0};
 use smerge::merge::{
     BomMode, HeaderTemplate, MergeCallback, MergeEvent, MergeOptions, MergeReport, PartRecord,
-    merge,
+    PlainOutput, can_merge_plain, merge, merge_plain,
 };
 use smerge::transforms::{Codec, LineEnding};
 
@@ -67,11 +69,17 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         other => other,
     };
     let work = async {
-        let mut output = destination.open(args.append)?;
-        if let Some((codec, level)) = codec {
-            output = compressing(output, codec, level)?;
-        }
-        let report = merge(&entries, &options, &mut output, Some(on_event)).await?;
+        let plain = plain_output(&args, &options, &entries, &destination, codec.is_some())?;
+        let report = match plain {
+            Some(output) => merge_plain(entries, output, Some(on_event)).await?,
+            None => {
+                let mut output = destination.open(args.append)?;
+                if let Some((codec, level)) = codec {
+                    output = compressing(output, codec, level)?;
+                }
+                merge(&entries, &options, &mut output, Some(on_event)).await?
+            }
+        };
         anyhow::Ok(report)
     };
     let outcome = interruptible(work).await?;
@@ -95,6 +103,60 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The output of the fast path ([`merge_plain`]) when this merge may take it,
+/// opened; `None` sends it through the buffered stream merge.
+///
+/// The fast path takes plain merges ([`can_merge_plain`]) that are not
+/// `compressed` and write no manifest, into a path that is (or will be) a regular
+/// file replaced atomically, or into standard output when it is a regular
+/// file or a blocking pipe.
+fn plain_output(
+    args: &MergeArgs,
+    options: &MergeOptions,
+    entries: &[Entry],
+    destination: &Destination,
+    compressed: bool,
+) -> anyhow::Result<Option<PlainOutput>> {
+    if args.append || compressed || args.manifest.is_some() || !can_merge_plain(entries, options) {
+        return Ok(None);
+    }
+    match destination {
+        Destination::Path(path) => {
+            if std::fs::metadata(path).is_ok_and(|meta| !meta.is_file()) {
+                return Ok(None);
+            }
+            let dir = match path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir,
+                _ => Path::new("."),
+            };
+            // Leftovers of runs that were killed; a failure here is not ours to report.
+            let _ = cleanup_stale(dir);
+            Ok(Some(PlainOutput::Atomic(AtomicFile::create(path)?)))
+        }
+        Destination::Stdout => {
+            let stdout = std::io::stdout();
+            let stat = rustix::fs::fstat(&stdout).context("inspecting standard output")?;
+            let blocking = rustix::fs::fcntl_getfl(&stdout)
+                .is_ok_and(|flags| !flags.contains(rustix::fs::OFlags::NONBLOCK));
+            let file_or_pipe = matches!(
+                rustix::fs::FileType::from_raw_mode(stat.st_mode),
+                rustix::fs::FileType::RegularFile | rustix::fs::FileType::Fifo
+            );
+            if !(file_or_pipe && blocking) {
+                return Ok(None);
+            }
+            let file = stdout
+                .as_fd()
+                .try_clone_to_owned()
+                .context("duplicating standard output")?;
+            Ok(Some(PlainOutput::Open {
+                file: File::from(file),
+                name: PathBuf::from("standard output"),
+            }))
+        }
+    }
 }
 
 /// Splits the path arguments into inputs and the output.
@@ -294,4 +356,81 @@ fn part_json(part: &PartRecord) -> serde_json::Value {
         "length": part.length,
         "sha256": part.sha256_hex(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::Command;
+    use clap::Parser;
+
+    /// Whether `smerge merge FLAGS... DIR/in DIR/OUTPUT` takes the fast path.
+    fn takes_fast_path(dir: &Path, flags: &[&str], output: &str) -> bool {
+        let input = dir.join("in");
+        let output = dir.join(output);
+        let mut command: Vec<std::ffi::OsString> = vec!["smerge".into(), "merge".into()];
+        command.extend(flags.iter().map(Into::into));
+        command.extend([input.into_os_string(), output.into_os_string()]);
+        let Command::Merge(args) = Cli::try_parse_from(command).unwrap().command else {
+            unreachable!("a merge command line");
+        };
+        let options = merge_options(&args).unwrap();
+        let (inputs, destination) = split_paths(&args).unwrap();
+        let listing = list_inputs(&args, &inputs, &destination).unwrap();
+        let compressed = output_codec(&args, &destination).unwrap().is_some();
+        plain_output(&args, &options, listing.entries(), &destination, compressed)
+            .unwrap()
+            .is_some()
+    }
+
+    #[test]
+    fn only_plain_merges_into_regular_files_take_the_fast_path() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("in")).unwrap();
+        std::fs::write(dir.path().join("in/a.js"), "a();\n").unwrap();
+        std::fs::write(dir.path().join("in/empty.js"), "").unwrap();
+        assert!(takes_fast_path(dir.path(), &[], "out.js"));
+        std::fs::write(dir.path().join("out.js"), "old").unwrap();
+        assert!(takes_fast_path(
+            dir.path(),
+            &["-r", "--sort", "size"],
+            "out.js"
+        ));
+
+        for flags in [
+            &["--append"][..],
+            &["--manifest", "parts.json"],
+            &["--keep-going"],
+            &["--allow-changing"],
+            &["--ensure-newline"],
+            &["--separator", "\\n"],
+            &["--header", "// {path}\\n"],
+            &["--banner", "/* all */"],
+            &["--footer", "/* end */"],
+            &["--bom", "strip"],
+            &["--eol", "lf"],
+            &["--decompress"],
+        ] {
+            assert!(!takes_fast_path(dir.path(), flags, "out.js"), "{flags:?}");
+        }
+        for compressed in ["out.js.gz", "out.zst", "out.br", "out.bz2", "out.xz"] {
+            assert!(
+                !takes_fast_path(dir.path(), &[], compressed),
+                "{compressed}"
+            );
+        }
+        assert!(!takes_fast_path(
+            dir.path(),
+            &["--compress", "gzip"],
+            "out.js"
+        ));
+        let fifo = dir.path().join("fifo");
+        rustix::fs::mkfifoat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+        )
+        .unwrap();
+        assert!(!takes_fast_path(dir.path(), &[], "fifo"));
+    }
 }

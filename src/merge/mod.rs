@@ -30,11 +30,13 @@
 //! # }
 //! ```
 
+mod fast;
 mod header;
 mod options;
 mod record;
 mod run;
 
+pub use fast::{PlainOutput, can_merge_plain, merge_plain};
 pub use header::HeaderTemplate;
 pub use options::{BomMode, DEFAULT_MERGE_CHUNK_SIZE, MergeOptions};
 pub use record::{PartKind, PartRecord};

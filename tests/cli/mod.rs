@@ -1,6 +1,7 @@
 //! The `smerge` binary, run for real against temporary directories.
 
 mod compress;
+mod fast;
 mod faults;
 mod help;
 mod merge;

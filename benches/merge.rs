@@ -1,0 +1,101 @@
+//! The merge paths side by side on small generated trees: the buffered
+//! stream merge (`merge` into an atomic file), the fast path into a new
+//! file (`merge_plain`, by windows on two threads when the output is over
+//! 4 MiB), and the fast path's one-after-the-other copy into an open file.
+//!
+//! ```text
+//! cargo bench --bench merge
+//! ```
+//!
+//! The trees are written once into a temporary directory and stay in the
+//! page cache; each run replaces the previous output. For full-size
+//! comparisons with `cat`, see `benches/compare.sh`.
+
+use std::fs::{self, File};
+use std::path::Path;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use smerge::fs::{AtomicFile, AtomicFileSink, Entry, Listing};
+use smerge::merge::{MergeOptions, PlainOutput, merge, merge_plain};
+
+/// Writes `files` files of `size` bytes of text under `dir`, spread over
+/// `subdirs` subdirectories, and lists them.
+fn tree(dir: &Path, files: usize, size: usize, subdirs: usize) -> Vec<Entry> {
+    let line = b"2024-05-01T12:00:00Z INFO request served in 12 ms\n";
+    let contents: Vec<u8> = line.iter().copied().cycle().take(size).collect();
+    for i in 0..files {
+        let sub = dir.join(format!("d{:02}", i % subdirs));
+        fs::create_dir_all(&sub).expect("a fixture directory");
+        fs::write(sub.join(format!("f{i:05}.txt")), &contents).expect("a fixture file");
+    }
+    Listing::builder()
+        .recursive(true)
+        .input(dir)
+        .build()
+        .expect("the fixture lists")
+        .entries()
+        .to_vec()
+}
+
+fn paths(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let out = root.path().join("out");
+    let fixtures = [
+        ("8x4MiB", 8, 4 << 20, 1),
+        ("2000x4KiB", 2000, 4 << 10, 20),
+        ("200x5KiB", 200, 5 << 10, 4),
+    ];
+    let mut group = c.benchmark_group("merge");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    for (name, files, size, subdirs) in fixtures {
+        let entries = tree(&root.path().join(name), files, size, subdirs);
+        group.throughput(Throughput::Bytes((files * size) as u64));
+        let options = MergeOptions::default();
+        group.bench_with_input(BenchmarkId::new("stream", name), &entries, |b, entries| {
+            b.to_async(&runtime).iter(|| async {
+                let mut output = AtomicFileSink::create(&out)
+                    .expect("the output")
+                    .into_writable();
+                merge(entries, &options, &mut output, None)
+                    .await
+                    .expect("the merge");
+            });
+        });
+        group.bench_with_input(BenchmarkId::new("plain", name), &entries, |b, entries| {
+            b.to_async(&runtime).iter(|| async {
+                let output = PlainOutput::Atomic(AtomicFile::create(&out).expect("the output"));
+                merge_plain(entries.clone(), output, None)
+                    .await
+                    .expect("the merge");
+            });
+        });
+        group.bench_with_input(
+            BenchmarkId::new("plain-in-order", name),
+            &entries,
+            |b, entries| {
+                b.to_async(&runtime).iter(|| async {
+                    let output = PlainOutput::Open {
+                        file: File::create(&out).expect("the output"),
+                        name: out.clone(),
+                    };
+                    merge_plain(entries.clone(), output, None)
+                        .await
+                        .expect("the merge");
+                });
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, paths);
+criterion_main!(benches);
