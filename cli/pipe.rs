@@ -182,6 +182,22 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
         Ok(Err(error)) if output == Endpoint::Standard && is_broken_pipe(&error) => {
             Ok(ExitCode::SUCCESS)
         }
-        Ok(Err(error)) => Err(error),
+        Ok(Err(error)) => Err(naming_input(error, &input)),
+    }
+}
+
+/// Adds the input to an error about corrupt data: a decoder names only
+/// itself (`gunzip: not gzip data`), and the data came from the input.
+fn naming_input(error: anyhow::Error, input: &Endpoint) -> anyhow::Error {
+    let corrupt_data = error
+        .chain()
+        .filter_map(|cause| cause.downcast_ref::<smerge::Error>())
+        .any(|e| e.kind() == smerge::ErrorKind::InvalidData && e.path().is_none());
+    match input {
+        Endpoint::Path(path) if corrupt_data => {
+            error.context(format!("reading {}", path.display()))
+        }
+        Endpoint::Standard if corrupt_data => error.context("reading standard input"),
+        _ => error,
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use crate::duplex::Duplex;
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::fs::{Entry, EntryKind, FileSource};
@@ -177,7 +178,11 @@ impl Run<'_> {
         let options = self.options;
         let mut chain = Pipeline::from_stream(source);
         if options.decompress {
-            chain = chain.pipe(decompressor(entry));
+            // Named after the file, so that corrupt data is reported as
+            // `reading FILE: …`.
+            let decoder = Duplex::transform(decompressor(entry))
+                .named(format!("reading {}", entry.path().display()));
+            chain = chain.pipe(decoder);
         }
         let strip_bom = match options.bom {
             BomMode::Keep => false,
