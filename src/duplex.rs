@@ -316,6 +316,31 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         Poll::Ready(Ok(()))
     }
 
+    /// True when the writable side waits for `drain` with nothing queued
+    /// and the readable side holds nothing and has not ended: all a read
+    /// does then is emit `drain` and ask the handler for output. (Without
+    /// the end pushed, no push can have been misused.)
+    fn waits_for_drain_only(&self) -> bool {
+        self.read.buffer.is_empty()
+            && self.write.queue.is_empty()
+            && WritableStream::needs_drain(self)
+            && !self.read.buffer.is_eof()
+    }
+
+    /// The read of a stream in the state of
+    /// [`waits_for_drain_only`](Duplex::waits_for_drain_only), straight:
+    /// emits `drain` and asks the handler for output. `None` if the handler
+    /// pushed some: the read goes on as usual.
+    fn poll_drain_only(&mut self, cx: &mut Context<'_>) -> Option<Poll<Option<Result<O>>>> {
+        self.write.drain_if_empty(&mut self.life);
+        let mut out = self.read.buffer.push_handle();
+        match self.handler.as_mut().poll_read(cx, &mut out) {
+            Poll::Ready(Ok(())) if out.pushes() > 0 => None,
+            Poll::Ready(Ok(())) | Poll::Pending => Some(Poll::Pending),
+            Poll::Ready(Err(error)) => Some(Poll::Ready(Some(Err(self.fail(error))))),
+        }
+    }
+
     /// After `end`: without half-open, ends the writable side and lets it
     /// finish now if it can (Node's `endWritableNT`).
     fn readable_ended(&mut self, cx: &mut Context<'_>) {
@@ -377,6 +402,11 @@ impl<I: Chunk, O: Chunk> ReadableStream<O> for Duplex<I, O> {
         }
         if self.read.is_ended() {
             return Poll::Ready(None);
+        }
+        if self.waits_for_drain_only()
+            && let Some(polled) = self.poll_drain_only(cx)
+        {
+            return polled;
         }
         loop {
             if let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
