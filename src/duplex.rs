@@ -316,10 +316,48 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         Poll::Ready(Ok(()))
     }
 
+    /// The read behind [`poll_next_chunk`](ReadableStream::poll_next_chunk):
+    /// hands queued input to the handler, then takes buffered output or
+    /// asks the handler for more.
+    fn poll_output(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
+        self.life.events.flush();
+        if let Some(error) = self.life.take_error() {
+            return Poll::Ready(Some(Err(error)));
+        }
+        if self.read.is_ended() {
+            return Poll::Ready(None);
+        }
+        loop {
+            if let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
+                return Poll::Ready(Some(Err(error)));
+            }
+            if let Some(misuse) = self.read.buffer.take_misuse() {
+                return Poll::Ready(Some(Err(self.fail(misuse))));
+            }
+            if let Some(chunk) = self.read.take(&mut self.life.events) {
+                return Poll::Ready(Some(Ok(chunk)));
+            }
+            if self.read.end_if_drained(&mut self.life.events) {
+                self.readable_ended(cx);
+                return Poll::Ready(None);
+            }
+            if !self.read.buffer.wants_more(true) {
+                return Poll::Pending;
+            }
+            let mut out = self.read.buffer.push_handle();
+            match self.handler.as_mut().poll_read(cx, &mut out) {
+                Poll::Ready(Ok(())) if out.pushes() > 0 => continue,
+                Poll::Ready(Ok(())) | Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(self.fail(error)))),
+            }
+        }
+    }
+
     /// True when the writable side waits for `drain` with nothing queued
     /// and the readable side holds nothing and has not ended: all a read
-    /// does then is emit `drain` and ask the handler for output. (Without
-    /// the end pushed, no push can have been misused.)
+    /// does then is emit `drain` and ask the handler for output. (Waiting
+    /// for `drain` means not destroyed, so no event is deferred and no
+    /// error waits; without the end pushed, no push can have been misused.)
     fn waits_for_drain_only(&self) -> bool {
         self.read.buffer.is_empty()
             && self.write.queue.is_empty()
@@ -396,42 +434,14 @@ impl<I: Chunk> Duplex<I, bytes::Bytes> {
 
 impl<I: Chunk, O: Chunk> ReadableStream<O> for Duplex<I, O> {
     fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
-        self.life.events.flush();
-        if let Some(error) = self.life.take_error() {
-            return Poll::Ready(Some(Err(error)));
-        }
-        if self.read.is_ended() {
-            return Poll::Ready(None);
-        }
+        // Ahead of the checks `poll_output` starts with: in that state they
+        // find nothing.
         if self.waits_for_drain_only()
             && let Some(polled) = self.poll_drain_only(cx)
         {
             return polled;
         }
-        loop {
-            if let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
-                return Poll::Ready(Some(Err(error)));
-            }
-            if let Some(misuse) = self.read.buffer.take_misuse() {
-                return Poll::Ready(Some(Err(self.fail(misuse))));
-            }
-            if let Some(chunk) = self.read.take(&mut self.life.events) {
-                return Poll::Ready(Some(Ok(chunk)));
-            }
-            if self.read.end_if_drained(&mut self.life.events) {
-                self.readable_ended(cx);
-                return Poll::Ready(None);
-            }
-            if !self.read.buffer.wants_more(true) {
-                return Poll::Pending;
-            }
-            let mut out = self.read.buffer.push_handle();
-            match self.handler.as_mut().poll_read(cx, &mut out) {
-                Poll::Ready(Ok(())) if out.pushes() > 0 => continue,
-                Poll::Ready(Ok(())) | Poll::Pending => return Poll::Pending,
-                Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(self.fail(error)))),
-            }
-        }
+        self.poll_output(cx)
     }
 
     fn pause(&mut self) {
