@@ -280,6 +280,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
 
     /// Hands queued chunks to the handler and, once the writable side
     /// ended and drained, runs its final hook.
+    // Every read of every chunk runs this; left to itself the compiler
+    // makes it a call, which costs more than the common case's work.
+    #[inline(always)]
     fn poll_write_side(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         if self.life.is_destroyed() {
             if self.write.is_finished() {
