@@ -436,6 +436,7 @@ impl<I: Chunk> Duplex<I, bytes::Bytes> {
 }
 
 impl<I: Chunk, O: Chunk> ReadableStream<O> for Duplex<I, O> {
+    #[inline]
     fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
         // Ahead of the checks `poll_output` starts with: in that state they
         // find nothing.
