@@ -588,3 +588,68 @@ where
         this.source.destroy(error);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Turns `n` into `n` copies of itself, holding back what does not fit.
+    struct Copies {
+        value: u32,
+        left: u32,
+    }
+
+    impl Copies {
+        fn push_held(&mut self, out: &mut Push<'_, u32>) {
+            while self.left > 0 {
+                self.left -= 1;
+                if !out.push(self.value) {
+                    return;
+                }
+            }
+        }
+    }
+
+    impl Transform for Copies {
+        type Input = u32;
+        type Output = u32;
+
+        fn transform(&mut self, chunk: u32, out: &mut Push<'_, u32>) -> Result<()> {
+            self.value = chunk;
+            self.left = chunk;
+            self.push_held(out);
+            Ok(())
+        }
+
+        fn has_pending(&self) -> bool {
+            self.left > 0
+        }
+
+        fn resume(&mut self, out: &mut Push<'_, u32>) -> Result<()> {
+            self.push_held(out);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_read_waiting_for_drain_resumes_held_output_after_drain() {
+        let mut copies = Duplex::transform(Copies { value: 0, left: 0 }).with_high_water_mark(1);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        copies.observe(move |event| seen.lock().unwrap().push(event.name()));
+        assert!(!copies.write(3).unwrap());
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut read = || match copies.poll_next_chunk(&mut cx) {
+            Poll::Ready(Some(Ok(n))) => Some(n),
+            Poll::Pending => None,
+            other => panic!("unexpected {other:?}"),
+        };
+        assert_eq!(
+            [read(), read(), read(), read()],
+            [Some(3), Some(3), Some(3), None]
+        );
+        assert_eq!(*log.lock().unwrap(), ["data", "drain", "data", "data"]);
+    }
+}
