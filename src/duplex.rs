@@ -280,6 +280,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
 
     /// Hands queued chunks to the handler and, once the writable side
     /// ended and drained, runs its final hook.
+    // Every read of every chunk runs this; left to itself the compiler
+    // makes it a call, which costs more than the common case's work.
+    #[inline(always)]
     fn poll_write_side(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         if self.life.is_destroyed() {
             if self.write.is_finished() {
@@ -314,6 +317,69 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             }
         }
         Poll::Ready(Ok(()))
+    }
+
+    /// The read behind [`poll_next_chunk`](ReadableStream::poll_next_chunk):
+    /// hands queued input to the handler, then takes buffered output or
+    /// asks the handler for more.
+    fn poll_output(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
+        self.life.events.flush();
+        if let Some(error) = self.life.take_error() {
+            return Poll::Ready(Some(Err(error)));
+        }
+        if self.read.is_ended() {
+            return Poll::Ready(None);
+        }
+        loop {
+            if let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
+                return Poll::Ready(Some(Err(error)));
+            }
+            if let Some(misuse) = self.read.buffer.take_misuse() {
+                return Poll::Ready(Some(Err(self.fail(misuse))));
+            }
+            if let Some(chunk) = self.read.take(&mut self.life.events) {
+                return Poll::Ready(Some(Ok(chunk)));
+            }
+            if self.read.end_if_drained(&mut self.life.events) {
+                self.readable_ended(cx);
+                return Poll::Ready(None);
+            }
+            if !self.read.buffer.wants_more(true) {
+                return Poll::Pending;
+            }
+            let mut out = self.read.buffer.push_handle();
+            match self.handler.as_mut().poll_read(cx, &mut out) {
+                Poll::Ready(Ok(())) if out.pushes() > 0 => continue,
+                Poll::Ready(Ok(())) | Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(self.fail(error)))),
+            }
+        }
+    }
+
+    /// True when the writable side waits for `drain` with nothing queued
+    /// and the readable side holds nothing and has not ended: all a read
+    /// does then is emit `drain` and ask the handler for output. (Waiting
+    /// for `drain` means not destroyed, so no event is deferred and no
+    /// error waits; without the end pushed, no push can have been misused.)
+    fn waits_for_drain_only(&self) -> bool {
+        self.read.buffer.is_empty()
+            && self.write.queue.is_empty()
+            && WritableStream::needs_drain(self)
+            && !self.read.buffer.is_eof()
+    }
+
+    /// The read of a stream in the state of
+    /// [`waits_for_drain_only`](Duplex::waits_for_drain_only), straight:
+    /// emits `drain` and asks the handler for output. `None` if the handler
+    /// pushed some: the read goes on as usual.
+    fn poll_drain_only(&mut self, cx: &mut Context<'_>) -> Option<Poll<Option<Result<O>>>> {
+        self.write.drain_if_empty(&mut self.life);
+        let mut out = self.read.buffer.push_handle();
+        match self.handler.as_mut().poll_read(cx, &mut out) {
+            Poll::Ready(Ok(())) if out.pushes() > 0 => None,
+            Poll::Ready(Ok(())) | Poll::Pending => Some(Poll::Pending),
+            Poll::Ready(Err(error)) => Some(Poll::Ready(Some(Err(self.fail(error))))),
+        }
     }
 
     /// After `end`: without half-open, ends the writable side and lets it
@@ -370,38 +436,16 @@ impl<I: Chunk> Duplex<I, bytes::Bytes> {
 }
 
 impl<I: Chunk, O: Chunk> ReadableStream<O> for Duplex<I, O> {
+    #[inline]
     fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
-        self.life.events.flush();
-        if let Some(error) = self.life.take_error() {
-            return Poll::Ready(Some(Err(error)));
+        // Ahead of the checks `poll_output` starts with: in that state they
+        // find nothing.
+        if self.waits_for_drain_only()
+            && let Some(polled) = self.poll_drain_only(cx)
+        {
+            return polled;
         }
-        if self.read.is_ended() {
-            return Poll::Ready(None);
-        }
-        loop {
-            if let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
-                return Poll::Ready(Some(Err(error)));
-            }
-            if let Some(misuse) = self.read.buffer.take_misuse() {
-                return Poll::Ready(Some(Err(self.fail(misuse))));
-            }
-            if let Some(chunk) = self.read.take(&mut self.life.events) {
-                return Poll::Ready(Some(Ok(chunk)));
-            }
-            if self.read.end_if_drained(&mut self.life.events) {
-                self.readable_ended(cx);
-                return Poll::Ready(None);
-            }
-            if !self.read.buffer.wants_more(true) {
-                return Poll::Pending;
-            }
-            let mut out = self.read.buffer.push_handle();
-            match self.handler.as_mut().poll_read(cx, &mut out) {
-                Poll::Ready(Ok(())) if out.pushes() > 0 => continue,
-                Poll::Ready(Ok(())) | Poll::Pending => return Poll::Pending,
-                Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(self.fail(error)))),
-            }
-        }
+        self.poll_output(cx)
     }
 
     fn pause(&mut self) {
@@ -542,5 +586,70 @@ where
         let this = self.project();
         this.sink.destroy(error);
         this.source.destroy(error);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Turns `n` into `n` copies of itself, holding back what does not fit.
+    struct Copies {
+        value: u32,
+        left: u32,
+    }
+
+    impl Copies {
+        fn push_held(&mut self, out: &mut Push<'_, u32>) {
+            while self.left > 0 {
+                self.left -= 1;
+                if !out.push(self.value) {
+                    return;
+                }
+            }
+        }
+    }
+
+    impl Transform for Copies {
+        type Input = u32;
+        type Output = u32;
+
+        fn transform(&mut self, chunk: u32, out: &mut Push<'_, u32>) -> Result<()> {
+            self.value = chunk;
+            self.left = chunk;
+            self.push_held(out);
+            Ok(())
+        }
+
+        fn has_pending(&self) -> bool {
+            self.left > 0
+        }
+
+        fn resume(&mut self, out: &mut Push<'_, u32>) -> Result<()> {
+            self.push_held(out);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_read_waiting_for_drain_resumes_held_output_after_drain() {
+        let mut copies = Duplex::transform(Copies { value: 0, left: 0 }).with_high_water_mark(1);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        copies.observe(move |event| seen.lock().unwrap().push(event.name()));
+        assert!(!copies.write(3).unwrap());
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut read = || match copies.poll_next_chunk(&mut cx) {
+            Poll::Ready(Some(Ok(n))) => Some(n),
+            Poll::Pending => None,
+            other => panic!("unexpected {other:?}"),
+        };
+        assert_eq!(
+            [read(), read(), read(), read()],
+            [Some(3), Some(3), Some(3), None]
+        );
+        assert_eq!(*log.lock().unwrap(), ["data", "drain", "data", "data"]);
     }
 }

@@ -362,7 +362,24 @@ impl<T: Chunk> Pump<T> {
     /// After a destination failed: with `DestroyAll`, destroys everything
     /// and returns the error; with `Stop`, returns it once no destination
     /// is left.
+    #[inline]
     fn settle_errors<S, D>(&mut self, source: &mut S, destinations: &mut [D]) -> Option<Error>
+    where
+        S: ReadableStream<T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<T>,
+    {
+        if self.first_error.is_some() {
+            self.settle_first_error(source, destinations)
+        } else {
+            None
+        }
+    }
+
+    /// [`settle_errors`](Pump::settle_errors) once a destination failed;
+    /// out of line, off the path of every chunk.
+    #[cold]
+    fn settle_first_error<S, D>(&mut self, source: &mut S, destinations: &mut [D]) -> Option<Error>
     where
         S: ReadableStream<T> + ?Sized,
         D: DerefMut,

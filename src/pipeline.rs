@@ -292,8 +292,11 @@ impl<I: Chunk, O: Chunk> Link<I, O> {
             match self.upstream.poll_next_chunk(cx) {
                 Poll::Ready(Some(Ok(chunk))) => {
                     fed = true;
-                    if let Err(error) = self.stage.write(chunk) {
-                        return Err(self.stage_failed(error));
+                    match self.stage.write(chunk) {
+                        Ok(true) => {}
+                        // Full: it waits for `drain`.
+                        Ok(false) => break,
+                        Err(error) => return Err(self.stage_failed(error)),
                     }
                 }
                 Poll::Ready(Some(Err(error))) => {

@@ -182,11 +182,11 @@ impl<X: Transform + Unpin> DuplexHandler<X::Input, X::Output> for TransformHandl
         input: &mut WriteQueue<X::Input>,
         out: &mut Push<'_, X::Output>,
     ) -> Poll<Result<()>> {
-        // Without room for what is left the duplex polls again once its
-        // consumer has read; saying so now spares a call that would find
-        // no room.
+        // Input left means the pump stopped for want of room: the duplex
+        // polls again once its consumer has read; saying so now spares a
+        // call that would find no room.
         match self.get_mut().pump(input, out) {
-            Ok(true) if input.is_empty() || out.has_room() => Poll::Ready(Ok(())),
+            Ok(true) if input.is_empty() => Poll::Ready(Ok(())),
             Ok(_) => Poll::Pending,
             Err(err) => Poll::Ready(Err(err)),
         }

@@ -344,6 +344,7 @@ impl<T: Chunk> Writable<T> {
 
     /// Hands queued chunks to the sink until the queue is empty or the sink
     /// is busy.
+    #[inline]
     fn poll_write_queue(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         self.life.events.flush();
         if self.life.is_destroyed() {
