@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 
 use predicates::prelude::*;
 
-use super::util::{Dir, assert_bytes_eq, cat, smerge};
+use super::util::{Dir, assert_bytes_eq, cat, close_stdout_after, smerge};
 
 fn sample_tree(dir: &Dir) {
     dir.create("src/b.js", "b();\n");
@@ -232,18 +232,7 @@ fn dry_run_lists_sizes_and_total_and_writes_nothing() {
 fn closed_stdout_ends_quietly() {
     let dir = Dir::new();
     dir.create("big/a.bin", vec![b'x'; 4 << 20]);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_smerge"))
-        .args(["big", "-"])
-        .current_dir(dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut first = [0u8; 10];
-    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
-    drop(stdout);
-    let output = child.wait_with_output().unwrap();
+    let output = close_stdout_after(&dir, &["big", "-"], 10);
     assert_eq!(output.status.code(), Some(0));
     assert!(
         output.stderr.is_empty(),
