@@ -128,7 +128,11 @@ fn output_named_as_input_is_an_error_and_the_input_is_untouched() {
     let dir = Dir::new();
     dir.create("a.js", "a\n");
     std::fs::hard_link(dir.join("a.js"), dir.join("link.js")).unwrap();
-    smerge(&dir).args(["a.js", "link.js"]).assert().code(1);
+    smerge(&dir)
+        .args(["a.js", "link.js"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("also the output link.js"));
     assert_bytes_eq(b"a\n", &dir.read("a.js"));
 }
 
@@ -183,7 +187,13 @@ fn missing_output_directory_is_an_error() {
 fn missing_output_argument_is_a_usage_error() {
     let dir = Dir::new();
     dir.create("src/a.js", "a\n");
-    smerge(&dir).args(["src"]).assert().code(2);
+    smerge(&dir)
+        .args(["src"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "needs at least one INPUT and an OUTPUT",
+        ));
 }
 
 #[test]
@@ -191,7 +201,11 @@ fn keep_going_skips_unreadable_inputs_and_exits_1() {
     let dir = Dir::new();
     dir.create("src/a.js", "a\n");
     std::os::unix::fs::symlink("nowhere", dir.join("src/dangling.js")).unwrap();
-    smerge(&dir).args(["src", "out.js"]).assert().code(1);
+    smerge(&dir)
+        .args(["src", "out.js"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("dangling.js"));
     assert!(!dir.join("out.js").exists());
     smerge(&dir)
         .args(["--keep-going", "src", "out.js"])
@@ -205,7 +219,12 @@ fn keep_going_skips_unreadable_inputs_and_exits_1() {
 fn empty_directory_is_an_error_unless_allowed() {
     let dir = Dir::new();
     std::fs::create_dir(dir.join("empty")).unwrap();
-    smerge(&dir).args(["empty", "out.js"]).assert().code(1);
+    smerge(&dir)
+        .args(["empty", "out.js"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("empty: no files to merge"));
+    assert!(!dir.join("out.js").exists());
     smerge(&dir)
         .args(["--allow-empty", "empty", "out.js"])
         .assert()
