@@ -53,7 +53,7 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     let on_event: MergeCallback = Arc::new(move |event: &MergeEvent<'_>| match event {
         MergeEvent::BytesRead(n) => progress.advance(*n),
         MergeEvent::FileStarted { entry } => {
-            progress.set_current(&entry.relative_path().display().to_string());
+            progress.set_current(entry.relative_path());
         }
         MergeEvent::Skipped { error, .. } => progress.warn(&format!("skipping {error}")),
         _ => {}

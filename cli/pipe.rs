@@ -140,7 +140,7 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
 
     let (mut source, size) = input.open_input().await?;
     let messages = Messages::new(args.quiet, args.progress, size);
-    if size.is_some() {
+    if messages.shows_progress() {
         let progress = messages.clone();
         source.observe(move |event| {
             if let Event::Data { size } = event {
