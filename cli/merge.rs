@@ -1,8 +1,6 @@
 //! `smerge merge`: maps the command line onto a [`Listing`] and a [`merge`].
 
-use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use clap::CommandFactory;
-use smerge::fs::{AtomicFile, Entry, EntryKind, Listing, SortOrder, cleanup_stale, read_files0};
+use smerge::fs::{AtomicFile, Entry, EntryKind, Listing, SortOrder, read_files0};
 use smerge::merge::{
     BomMode, HeaderTemplate, MergeCallback, MergeEvent, MergeOptions, MergeReport, PartRecord,
     PlainOutput, can_merge_plain, merge, merge_plain,
@@ -20,7 +18,9 @@ use smerge::transforms::{Codec, LineEnding};
 
 use crate::args::{BomArg, Cli, EolArg, MergeArgs, SortArg};
 use crate::escape::{text_or_file, unescape};
-use crate::output::{Destination, compressing, is_broken_pipe, print_stdout};
+use crate::output::{
+    Destination, compressing, create_atomic, is_broken_pipe, print_stdout, stdout_file, stdout_type,
+};
 use crate::progress::Messages;
 use crate::signals::interruptible;
 use crate::usage;
@@ -108,10 +108,10 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
 /// The output of the fast path ([`merge_plain`]) when this merge may take it,
 /// opened; `None` sends it through the buffered stream merge.
 ///
-/// The fast path takes plain merges ([`can_merge_plain`]) that are not
-/// `compressed` and write no manifest, into a path that is (or will be) a regular
-/// file replaced atomically, or into standard output when it is a regular
-/// file or a blocking pipe.
+/// The fast path takes plain merges ([`can_merge_plain`]: no manifest
+/// either) that are not `compressed` nor appended, into a path that is (or
+/// will be) a regular file replaced atomically, or into standard output
+/// when it is a regular file or a blocking pipe.
 fn plain_output(
     args: &MergeArgs,
     options: &MergeOptions,
@@ -119,7 +119,7 @@ fn plain_output(
     destination: &Destination,
     compressed: bool,
 ) -> anyhow::Result<Option<PlainOutput>> {
-    if args.append || compressed || args.manifest.is_some() || !can_merge_plain(entries, options) {
+    if args.append || compressed || !can_merge_plain(entries, options) {
         return Ok(None);
     }
     match destination {
@@ -127,32 +127,20 @@ fn plain_output(
             if std::fs::metadata(path).is_ok_and(|meta| !meta.is_file()) {
                 return Ok(None);
             }
-            let dir = match path.parent() {
-                Some(dir) if !dir.as_os_str().is_empty() => dir,
-                _ => Path::new("."),
-            };
-            // Leftovers of runs that were killed; a failure here is not ours to report.
-            let _ = cleanup_stale(dir);
-            Ok(Some(PlainOutput::Atomic(AtomicFile::create(path)?)))
+            Ok(Some(PlainOutput::Atomic(create_atomic(path)?)))
         }
         Destination::Stdout => {
-            let stdout = std::io::stdout();
-            let stat = rustix::fs::fstat(&stdout).context("inspecting standard output")?;
-            let blocking = rustix::fs::fcntl_getfl(&stdout)
-                .is_ok_and(|flags| !flags.contains(rustix::fs::OFlags::NONBLOCK));
             let file_or_pipe = matches!(
-                rustix::fs::FileType::from_raw_mode(stat.st_mode),
+                stdout_type()?,
                 rustix::fs::FileType::RegularFile | rustix::fs::FileType::Fifo
             );
+            let blocking = rustix::fs::fcntl_getfl(std::io::stdout())
+                .is_ok_and(|flags| !flags.contains(rustix::fs::OFlags::NONBLOCK));
             if !(file_or_pipe && blocking) {
                 return Ok(None);
             }
-            let file = stdout
-                .as_fd()
-                .try_clone_to_owned()
-                .context("duplicating standard output")?;
             Ok(Some(PlainOutput::Open {
-                file: File::from(file),
+                file: stdout_file()?,
                 name: PathBuf::from("standard output"),
             }))
         }
