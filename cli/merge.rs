@@ -1,5 +1,6 @@
 //! `smerge merge`: maps the command line onto a [`Listing`] and a [`merge`].
 
+use std::fs::File;
 use std::io::{Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -272,31 +273,26 @@ fn output_codec(
 }
 
 /// True when every input is a regular file already compressed with
-/// `codec`, in a format whose streams can follow one another in one file:
-/// then the inputs are concatenated as they are (as `cat *.gz > all.gz`)
-/// rather than compressed twice. Brotli streams cannot be concatenated.
+/// `codec`: then the inputs are concatenated as they are (as
+/// `cat *.gz > all.gz`) rather than compressed twice. Only the codecs
+/// [`Codec::detect`] recognises qualify, and their streams may follow one
+/// another in one file; brotli's, which cannot, is never detected.
 fn already_compressed(entries: &[Entry], codec: Codec) -> bool {
-    if !matches!(codec, Codec::Gzip | Codec::Zstd | Codec::Xz | Codec::Bzip2) || entries.is_empty()
-    {
-        return false;
-    }
-    entries.iter().all(|entry| {
-        if entry.kind() != EntryKind::File {
-            return false;
-        }
-        let mut magic = [0u8; Codec::MAX_MAGIC_LEN];
-        let Ok(mut file) = std::fs::File::open(entry.path()) else {
-            return false;
-        };
-        let mut filled = 0;
-        while filled < magic.len() {
-            match file.read(&mut magic[filled..]) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => filled += n,
-            }
-        }
-        Codec::detect(&magic[..filled]) == Some(codec)
-    })
+    !entries.is_empty()
+        && entries.iter().all(|entry| {
+            entry.kind() == EntryKind::File && detect_codec(entry.path()) == Some(codec)
+        })
+}
+
+/// The codec whose magic number the file at `path` starts with.
+fn detect_codec(path: &Path) -> Option<Codec> {
+    let mut magic = Vec::with_capacity(Codec::MAX_MAGIC_LEN);
+    File::open(path)
+        .ok()?
+        .take(Codec::MAX_MAGIC_LEN as u64)
+        .read_to_end(&mut magic)
+        .ok()?;
+    Codec::detect(&magic)
 }
 
 /// `--dry-run`: the ordered inputs with their sizes, and the total.
@@ -369,6 +365,25 @@ mod tests {
         plain_output(&args, &options, listing.entries(), &destination, compressed)
             .unwrap()
             .is_some()
+    }
+
+    #[test]
+    fn only_inputs_all_in_the_output_codec_are_already_compressed() {
+        let dir = tempfile::tempdir().unwrap();
+        let gzip = dir.path().join("a.gz");
+        let plain = dir.path().join("b.txt");
+        std::fs::write(&gzip, b"\x1f\x8b\x08\x00 rest of a member").unwrap();
+        std::fs::write(&plain, b"text").unwrap();
+        let entries = |paths: &[&Path]| {
+            let mut builder = Listing::builder();
+            builder.inputs(paths.iter().map(|p| p.to_path_buf()));
+            builder.build().unwrap().into_parts().0
+        };
+        assert!(already_compressed(&entries(&[&gzip, &gzip]), Codec::Gzip));
+        assert!(!already_compressed(&entries(&[&gzip, &plain]), Codec::Gzip));
+        assert!(!already_compressed(&entries(&[&gzip]), Codec::Zstd));
+        assert!(!already_compressed(&entries(&[&plain]), Codec::Brotli));
+        assert!(!already_compressed(&[], Codec::Gzip));
     }
 
     #[test]
