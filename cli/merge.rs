@@ -2,7 +2,6 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,7 +10,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use clap::CommandFactory;
-use smerge::fs::{AtomicFile, Entry, EntryKind, Listing, SortOrder, cleanup_stale, read_files0};
+use smerge::fs::{AtomicFile, Entry, EntryKind, Listing, SortOrder, read_files0};
 use smerge::merge::{
     BomMode, HeaderTemplate, MergeCallback, MergeEvent, MergeOptions, MergeReport, PartRecord,
     PlainOutput, can_merge_plain, merge, merge_plain,
@@ -20,7 +19,9 @@ use smerge::transforms::{Codec, LineEnding};
 
 use crate::args::{BomArg, Cli, EolArg, MergeArgs, SortArg};
 use crate::escape::{text_or_file, unescape};
-use crate::output::{Destination, compressing, is_broken_pipe, print_stdout};
+use crate::output::{
+    Destination, compressing, create_atomic, is_broken_pipe, print_stdout, stdout_file, stdout_type,
+};
 use crate::progress::Messages;
 use crate::signals::interruptible;
 use crate::usage;
@@ -53,7 +54,7 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     let on_event: MergeCallback = Arc::new(move |event: &MergeEvent<'_>| match event {
         MergeEvent::BytesRead(n) => progress.advance(*n),
         MergeEvent::FileStarted { entry } => {
-            progress.set_current(&entry.relative_path().display().to_string());
+            progress.set_current(entry.relative_path());
         }
         MergeEvent::Skipped { error, .. } => progress.warn(&format!("skipping {error}")),
         _ => {}
@@ -108,10 +109,10 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
 /// The output of the fast path ([`merge_plain`]) when this merge may take it,
 /// opened; `None` sends it through the buffered stream merge.
 ///
-/// The fast path takes plain merges ([`can_merge_plain`]) that are not
-/// `compressed` and write no manifest, into a path that is (or will be) a regular
-/// file replaced atomically, or into standard output when it is a regular
-/// file or a blocking pipe.
+/// The fast path takes plain merges ([`can_merge_plain`]: no manifest
+/// either) that are not `compressed` nor appended, into a path that is (or
+/// will be) a regular file replaced atomically, or into standard output
+/// when it is a regular file or a blocking pipe.
 fn plain_output(
     args: &MergeArgs,
     options: &MergeOptions,
@@ -119,7 +120,7 @@ fn plain_output(
     destination: &Destination,
     compressed: bool,
 ) -> anyhow::Result<Option<PlainOutput>> {
-    if args.append || compressed || args.manifest.is_some() || !can_merge_plain(entries, options) {
+    if args.append || compressed || !can_merge_plain(entries, options) {
         return Ok(None);
     }
     match destination {
@@ -127,32 +128,20 @@ fn plain_output(
             if std::fs::metadata(path).is_ok_and(|meta| !meta.is_file()) {
                 return Ok(None);
             }
-            let dir = match path.parent() {
-                Some(dir) if !dir.as_os_str().is_empty() => dir,
-                _ => Path::new("."),
-            };
-            // Leftovers of runs that were killed; a failure here is not ours to report.
-            let _ = cleanup_stale(dir);
-            Ok(Some(PlainOutput::Atomic(AtomicFile::create(path)?)))
+            Ok(Some(PlainOutput::Atomic(create_atomic(path)?)))
         }
         Destination::Stdout => {
-            let stdout = std::io::stdout();
-            let stat = rustix::fs::fstat(&stdout).context("inspecting standard output")?;
-            let blocking = rustix::fs::fcntl_getfl(&stdout)
-                .is_ok_and(|flags| !flags.contains(rustix::fs::OFlags::NONBLOCK));
             let file_or_pipe = matches!(
-                rustix::fs::FileType::from_raw_mode(stat.st_mode),
+                stdout_type()?,
                 rustix::fs::FileType::RegularFile | rustix::fs::FileType::Fifo
             );
+            let blocking = rustix::fs::fcntl_getfl(std::io::stdout())
+                .is_ok_and(|flags| !flags.contains(rustix::fs::OFlags::NONBLOCK));
             if !(file_or_pipe && blocking) {
                 return Ok(None);
             }
-            let file = stdout
-                .as_fd()
-                .try_clone_to_owned()
-                .context("duplicating standard output")?;
             Ok(Some(PlainOutput::Open {
-                file: File::from(file),
+                file: stdout_file()?,
                 name: PathBuf::from("standard output"),
             }))
         }
@@ -284,31 +273,26 @@ fn output_codec(
 }
 
 /// True when every input is a regular file already compressed with
-/// `codec`, in a format whose streams can follow one another in one file:
-/// then the inputs are concatenated as they are (as `cat *.gz > all.gz`)
-/// rather than compressed twice. Brotli streams cannot be concatenated.
+/// `codec`: then the inputs are concatenated as they are (as
+/// `cat *.gz > all.gz`) rather than compressed twice. Only the codecs
+/// [`Codec::detect`] recognises qualify, and their streams may follow one
+/// another in one file; brotli's, which cannot, is never detected.
 fn already_compressed(entries: &[Entry], codec: Codec) -> bool {
-    if !matches!(codec, Codec::Gzip | Codec::Zstd | Codec::Xz | Codec::Bzip2) || entries.is_empty()
-    {
-        return false;
-    }
-    entries.iter().all(|entry| {
-        if entry.kind() != EntryKind::File {
-            return false;
-        }
-        let mut magic = [0u8; Codec::MAX_MAGIC_LEN];
-        let Ok(mut file) = std::fs::File::open(entry.path()) else {
-            return false;
-        };
-        let mut filled = 0;
-        while filled < magic.len() {
-            match file.read(&mut magic[filled..]) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => filled += n,
-            }
-        }
-        Codec::detect(&magic[..filled]) == Some(codec)
-    })
+    !entries.is_empty()
+        && entries.iter().all(|entry| {
+            entry.kind() == EntryKind::File && detect_codec(entry.path()) == Some(codec)
+        })
+}
+
+/// The codec whose magic number the file at `path` starts with.
+fn detect_codec(path: &Path) -> Option<Codec> {
+    let mut magic = Vec::with_capacity(Codec::MAX_MAGIC_LEN);
+    File::open(path)
+        .ok()?
+        .take(Codec::MAX_MAGIC_LEN as u64)
+        .read_to_end(&mut magic)
+        .ok()?;
+    Codec::detect(&magic)
 }
 
 /// `--dry-run`: the ordered inputs with their sizes, and the total.
@@ -381,6 +365,25 @@ mod tests {
         plain_output(&args, &options, listing.entries(), &destination, compressed)
             .unwrap()
             .is_some()
+    }
+
+    #[test]
+    fn only_inputs_all_in_the_output_codec_are_already_compressed() {
+        let dir = tempfile::tempdir().unwrap();
+        let gzip = dir.path().join("a.gz");
+        let plain = dir.path().join("b.txt");
+        std::fs::write(&gzip, b"\x1f\x8b\x08\x00 rest of a member").unwrap();
+        std::fs::write(&plain, b"text").unwrap();
+        let entries = |paths: &[&Path]| {
+            let mut builder = Listing::builder();
+            builder.inputs(paths.iter().map(|p| p.to_path_buf()));
+            builder.build().unwrap().into_parts().0
+        };
+        assert!(already_compressed(&entries(&[&gzip, &gzip]), Codec::Gzip));
+        assert!(!already_compressed(&entries(&[&gzip, &plain]), Codec::Gzip));
+        assert!(!already_compressed(&entries(&[&gzip]), Codec::Zstd));
+        assert!(!already_compressed(&entries(&[&plain]), Codec::Brotli));
+        assert!(!already_compressed(&[], Codec::Gzip));
     }
 
     #[test]

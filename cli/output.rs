@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use bytes::Bytes;
+use rustix::fs::FileType;
 use smerge::fs::{AtomicFile, AtomicFileSink, FileSink, WriteMode, cleanup_stale};
 use smerge::transforms::{Codec, Compress};
 use smerge::{TransformSink, Writable};
@@ -48,35 +49,46 @@ impl Destination {
                 Ok(FileSink::open(path, WriteMode::Append)?.into_writable())
             }
             Destination::Path(path) => {
-                if let Some(dir) = path.parent() {
-                    let dir = if dir.as_os_str().is_empty() {
-                        Path::new(".")
-                    } else {
-                        dir
-                    };
-                    // Leftovers of runs that were killed; a failure here is not ours to report.
-                    let _ = cleanup_stale(dir);
-                }
-                let file = AtomicFile::create(path)?;
+                let file = create_atomic(path)?;
                 Ok(AtomicFileSink::from_atomic(file).into_writable())
             }
         }
     }
 }
 
+/// An [`AtomicFile`] for `path`, after removing the temporary files that
+/// runs killed before they could clean up left in its directory.
+pub(crate) fn create_atomic(path: &Path) -> anyhow::Result<AtomicFile> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    // A failure here is not ours to report.
+    let _ = cleanup_stale(dir);
+    Ok(AtomicFile::create(path)?)
+}
+
+/// What standard output is: a regular file (`> out`), a pipe, a terminal...
+pub(crate) fn stdout_type() -> anyhow::Result<FileType> {
+    let stat = rustix::fs::fstat(std::io::stdout()).context("inspecting standard output")?;
+    Ok(FileType::from_raw_mode(stat.st_mode))
+}
+
+/// Standard output as a file of its own, to write with plain system calls.
+pub(crate) fn stdout_file() -> anyhow::Result<File> {
+    let fd = std::io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .context("duplicating standard output")?;
+    Ok(File::from(fd))
+}
+
 /// Standard output: written with plain system calls when it is a regular
 /// file (`> out`), through tokio's blocking-pool handle otherwise (a pipe or
 /// a terminal may block, and must not hold up the runtime's thread).
 fn open_stdout() -> anyhow::Result<Writable<Bytes>> {
-    let stdout = std::io::stdout();
-    let stat = rustix::fs::fstat(stdout.as_fd()).context("inspecting standard output")?;
-    let regular = rustix::fs::FileType::from_raw_mode(stat.st_mode).is_file();
-    if regular {
-        let fd = stdout
-            .as_fd()
-            .try_clone_to_owned()
-            .context("duplicating standard output")?;
-        let sink = FileSink::from_file(File::from(fd), "standard output");
+    if stdout_type()?.is_file() {
+        let sink = FileSink::from_file(stdout_file()?, "standard output");
         return Ok(sink.into_writable());
     }
     Ok(Writable::from_writer(tokio::io::stdout()).named("writing standard output"))

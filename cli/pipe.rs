@@ -70,19 +70,16 @@ impl Endpoint {
                 None,
             ),
             Endpoint::Path(path) => {
-                let metadata = std::fs::metadata(path)
-                    .with_context(|| format!("reading {}", path.display()))?;
+                // Opened off the runtime's threads: opening a FIFO waits for
+                // a writer. Then one fstat tells a file from the rest.
+                let reading = || format!("reading {}", path.display());
+                let file = tokio::fs::File::open(path).await.with_context(reading)?;
+                let metadata = file.metadata().await.with_context(reading)?;
                 if metadata.is_file() {
-                    (
-                        FileSource::open(path)?.into_readable(),
-                        Some(metadata.len()),
-                    )
+                    let file = FileSource::from_file(file.into_std().await, path);
+                    (file.into_readable(), Some(metadata.len()))
                 } else {
-                    let file = tokio::fs::File::open(path)
-                        .await
-                        .with_context(|| format!("reading {}", path.display()))?;
-                    let label = format!("reading {}", path.display());
-                    (Readable::from_reader(file).named(label), None)
+                    (Readable::from_reader(file).named(reading()), None)
                 }
             }
             network => {
@@ -140,7 +137,7 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
 
     let (mut source, size) = input.open_input().await?;
     let messages = Messages::new(args.quiet, args.progress, size);
-    if size.is_some() {
+    if messages.shows_progress() {
         let progress = messages.clone();
         source.observe(move |event| {
             if let Event::Data { size } = event {

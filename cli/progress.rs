@@ -2,6 +2,7 @@
 //! print above it.
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -42,6 +43,13 @@ impl Messages {
         Messages { quiet, bar }
     }
 
+    /// Whether a bar is shown: without one, [`advance`](Messages::advance)
+    /// and [`set_current`](Messages::set_current) do nothing, and callers
+    /// need not count.
+    pub(crate) fn shows_progress(&self) -> bool {
+        self.bar.is_some()
+    }
+
     /// Counts `n` more bytes done.
     pub(crate) fn advance(&self, n: u64) {
         if let Some(bar) = &self.bar {
@@ -49,10 +57,10 @@ impl Messages {
         }
     }
 
-    /// Shows what is being worked on.
-    pub(crate) fn set_current(&self, what: &str) {
+    /// Shows which file is being worked on.
+    pub(crate) fn set_current(&self, path: &Path) {
         if let Some(bar) = &self.bar {
-            bar.set_message(what.to_string());
+            bar.set_message(path.display().to_string());
         }
     }
 

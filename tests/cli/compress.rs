@@ -73,7 +73,8 @@ fn compress_option_and_level() {
     smerge(&dir)
         .args(["--level", "3", "src", "out.txt"])
         .assert()
-        .code(2);
+        .code(2)
+        .stderr(predicate::str::contains("--level needs --compress CODEC"));
 }
 
 #[test]

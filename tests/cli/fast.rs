@@ -7,20 +7,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::util::{Dir, assert_bytes_eq, cat, smerge};
-
-/// Deterministic bytes, different for every seed.
-fn contents(seed: u64, len: usize) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect()
-}
+use super::util::{Dir, assert_bytes_eq, cat, data, signal_and_wait, smerge};
 
 /// `in/` with files of awkward sizes over two subdirectories, about 10 MiB
 /// in all (enough for the copy by windows); returns the sorted relative
@@ -44,7 +31,7 @@ fn awkward_tree(dir: &Dir) -> Vec<String> {
         .enumerate()
         .map(|(i, &size)| {
             let path = format!("in/{}/f{i:02}", if i % 2 == 0 { "a" } else { "b" });
-            dir.create(&path, contents(i as u64 + 1, size));
+            dir.create(&path, data(i as u64 + 1, size));
             path
         })
         .collect();
@@ -126,7 +113,7 @@ fn an_output_too_large_fails_and_leaves_the_old_one() {
     for (size, files) in [(1 << 20, 10), (10_000, 20)] {
         let dir = Dir::new();
         for i in 0..files {
-            dir.create(format!("in/f{i:02}"), contents(i, size));
+            dir.create(format!("in/f{i:02}"), data(i, size));
         }
         dir.create("out", "old");
         let output = smerge_limited(&dir, "ulimit -f 64", "in out");
@@ -221,15 +208,7 @@ fn an_interrupted_merge_leaves_the_old_output() {
         assert!(child.try_wait().unwrap().is_none(), "smerge ended early");
         std::thread::sleep(Duration::from_millis(2));
     }
-    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
-    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(Instant::now() < deadline, "smerge did not stop");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let exit = signal_and_wait(&mut child, rustix::process::Signal::INT);
     assert_eq!(exit.code(), Some(130));
     assert_bytes_eq(b"the old output\n", &dir.read("out"));
     assert_eq!(dir.names("."), ["in", "out"]);

@@ -164,13 +164,7 @@ fn merge_while_changing(
     dir.create("a.txt", "first\n");
     dir.create("b.txt", "the last file, which will change\n");
     dir.create("out.txt", "old output\n");
-    let fifo = dir.join("gate.fifo");
-    rustix::fs::mkfifoat(
-        rustix::fs::CWD,
-        &fifo,
-        rustix::fs::Mode::from_raw_mode(0o600),
-    )
-    .unwrap();
+    let fifo = dir.fifo("gate.fifo");
     let child = Command::new(env!("CARGO_BIN_EXE_smerge"))
         .args(extra_args)
         .args(["a.txt", "gate.fifo", "b.txt", "out.txt"])

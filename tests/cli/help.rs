@@ -47,7 +47,7 @@ fn manual_page_is_roff() {
         .arg("--man")
         .assert()
         .success()
-        .stdout(predicate::str::starts_with(".ie").or(predicate::str::contains(".TH smerge")));
+        .stdout(predicate::str::starts_with(".ie").and(predicate::str::contains(".TH smerge 1")));
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 
 use predicates::prelude::*;
 
-use super::util::{Dir, assert_bytes_eq, cat, smerge};
+use super::util::{Dir, assert_bytes_eq, cat, close_stdout_after, smerge};
 
 fn sample_tree(dir: &Dir) {
     dir.create("src/b.js", "b();\n");
@@ -128,7 +128,11 @@ fn output_named_as_input_is_an_error_and_the_input_is_untouched() {
     let dir = Dir::new();
     dir.create("a.js", "a\n");
     std::fs::hard_link(dir.join("a.js"), dir.join("link.js")).unwrap();
-    smerge(&dir).args(["a.js", "link.js"]).assert().code(1);
+    smerge(&dir)
+        .args(["a.js", "link.js"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("also the output link.js"));
     assert_bytes_eq(b"a\n", &dir.read("a.js"));
 }
 
@@ -183,7 +187,13 @@ fn missing_output_directory_is_an_error() {
 fn missing_output_argument_is_a_usage_error() {
     let dir = Dir::new();
     dir.create("src/a.js", "a\n");
-    smerge(&dir).args(["src"]).assert().code(2);
+    smerge(&dir)
+        .args(["src"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "needs at least one INPUT and an OUTPUT",
+        ));
 }
 
 #[test]
@@ -191,7 +201,11 @@ fn keep_going_skips_unreadable_inputs_and_exits_1() {
     let dir = Dir::new();
     dir.create("src/a.js", "a\n");
     std::os::unix::fs::symlink("nowhere", dir.join("src/dangling.js")).unwrap();
-    smerge(&dir).args(["src", "out.js"]).assert().code(1);
+    smerge(&dir)
+        .args(["src", "out.js"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("dangling.js"));
     assert!(!dir.join("out.js").exists());
     smerge(&dir)
         .args(["--keep-going", "src", "out.js"])
@@ -205,7 +219,12 @@ fn keep_going_skips_unreadable_inputs_and_exits_1() {
 fn empty_directory_is_an_error_unless_allowed() {
     let dir = Dir::new();
     std::fs::create_dir(dir.join("empty")).unwrap();
-    smerge(&dir).args(["empty", "out.js"]).assert().code(1);
+    smerge(&dir)
+        .args(["empty", "out.js"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("empty: no files to merge"));
+    assert!(!dir.join("out.js").exists());
     smerge(&dir)
         .args(["--allow-empty", "empty", "out.js"])
         .assert()
@@ -232,18 +251,7 @@ fn dry_run_lists_sizes_and_total_and_writes_nothing() {
 fn closed_stdout_ends_quietly() {
     let dir = Dir::new();
     dir.create("big/a.bin", vec![b'x'; 4 << 20]);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_smerge"))
-        .args(["big", "-"])
-        .current_dir(dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut first = [0u8; 10];
-    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
-    drop(stdout);
-    let output = child.wait_with_output().unwrap();
+    let output = close_stdout_after(&dir, &["big", "-"], 10);
     assert_eq!(output.status.code(), Some(0));
     assert!(
         output.stderr.is_empty(),

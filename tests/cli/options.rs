@@ -103,12 +103,7 @@ fn symlinked_directories_only_with_follow_links() {
 fn fifos_in_a_directory_are_skipped_with_a_warning() {
     let dir = Dir::new();
     dir.create("src/a.js", "a;");
-    rustix::fs::mkfifoat(
-        rustix::fs::CWD,
-        dir.join("src/pipe"),
-        rustix::fs::Mode::from_raw_mode(0o600),
-    )
-    .unwrap();
+    dir.fifo("src/pipe");
     smerge(&dir)
         .args(["src", "-"])
         .assert()
@@ -149,13 +144,7 @@ fn a_symlinked_output_replaces_its_destination() {
 fn a_fifo_output_is_written_in_place() {
     let dir = Dir::new();
     dir.create("src/a.txt", "through the fifo");
-    let fifo = dir.join("out.fifo");
-    rustix::fs::mkfifoat(
-        rustix::fs::CWD,
-        &fifo,
-        rustix::fs::Mode::from_raw_mode(0o600),
-    )
-    .unwrap();
+    let fifo = dir.fifo("out.fifo");
     let reader = std::thread::spawn(move || std::fs::read(&fifo).unwrap());
     smerge(&dir).args(["src", "out.fifo"]).assert().success();
     assert_bytes_eq(b"through the fifo", &reader.join().unwrap());

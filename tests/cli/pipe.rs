@@ -7,20 +7,7 @@ use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
 
-use super::util::{Dir, assert_bytes_eq, smerge};
-
-/// Deterministic bytes that are not all alike.
-fn data(len: usize) -> Vec<u8> {
-    let mut state = 0x2545_f491_u32;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state as u8
-        })
-        .collect()
-}
+use super::util::{Dir, assert_bytes_eq, close_stdout_after, data, smerge};
 
 #[test]
 fn list_transforms_names_every_transform() {
@@ -77,7 +64,7 @@ fn stdin_to_stdout_through_text_transforms() {
 #[test]
 fn frame_and_unframe_round_trip_through_files() {
     let dir = Dir::new();
-    let input = data(300_001);
+    let input = data(1, 300_001);
     dir.create("in.bin", &input);
     smerge(&dir)
         .args(["pipe", "in.bin", "framed.bin", "-t", "frame:1000"])
@@ -96,7 +83,7 @@ fn frame_and_unframe_round_trip_through_files() {
 #[test]
 fn truncated_frames_fail_and_write_no_output() {
     let dir = Dir::new();
-    dir.create("in.bin", data(5000));
+    dir.create("in.bin", data(1, 5000));
     smerge(&dir)
         .args(["pipe", "in.bin", "framed.bin", "-t", "frame"])
         .assert()
@@ -116,7 +103,7 @@ fn truncated_frames_fail_and_write_no_output() {
 #[test]
 fn exec_passes_data_through() {
     let dir = Dir::new();
-    let input = data(1 << 20);
+    let input = data(1, 1 << 20);
     dir.create("in.bin", &input);
     smerge(&dir)
         .args(["pipe", "in.bin", "out.bin", "-t", "exec:cat"])
@@ -139,7 +126,7 @@ fn exec_arguments_are_split_like_a_shell_without_one() {
 #[test]
 fn exec_that_exits_non_zero_is_an_error_naming_it() {
     let dir = Dir::new();
-    dir.create("in.bin", data(100_000));
+    dir.create("in.bin", data(1, 100_000));
     smerge(&dir)
         .args([
             "pipe",
@@ -160,7 +147,7 @@ fn exec_that_exits_non_zero_is_an_error_naming_it() {
 #[test]
 fn exec_that_stops_reading_early_is_an_error() {
     let dir = Dir::new();
-    dir.create("in.bin", data(4 << 20));
+    dir.create("in.bin", data(1, 4 << 20));
     smerge(&dir)
         .args(["pipe", "in.bin", "-", "-t", "exec:head -c 10"])
         .assert()
@@ -171,17 +158,8 @@ fn exec_that_stops_reading_early_is_an_error() {
 #[test]
 fn closed_stdout_ends_quietly() {
     let dir = Dir::new();
-    dir.create("big.bin", data(8 << 20));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_smerge"))
-        .args(["pipe", "big.bin", "-", "-t", "frame"])
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = [0u8; 100];
-    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
-    let output = child.wait_with_output().unwrap();
+    dir.create("big.bin", data(1, 8 << 20));
+    let output = close_stdout_after(&dir, &["pipe", "big.bin", "-", "-t", "frame"], 100);
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -194,15 +172,9 @@ fn closed_stdout_ends_quietly() {
 #[test]
 fn tee_to_three_outputs_with_one_slow() {
     let dir = Dir::new();
-    let input = data(2 << 20);
+    let input = data(1, 2 << 20);
     dir.create("in.bin", &input);
-    let fifo = dir.join("slow.fifo");
-    rustix::fs::mkfifoat(
-        rustix::fs::CWD,
-        &fifo,
-        rustix::fs::Mode::from_raw_mode(0o600),
-    )
-    .unwrap();
+    let fifo = dir.fifo("slow.fifo");
     // A reader that takes its time: the pipe must wait for it, not drop data.
     let reader = std::thread::spawn(move || {
         let mut file = std::fs::File::open(&fifo).unwrap();
@@ -263,7 +235,7 @@ fn wait_for_listener(port: u16) {
 #[test]
 fn framed_data_between_two_smerge_processes_over_tcp() {
     let dir = Dir::new();
-    let input = data(3 << 20);
+    let input = data(1, 3 << 20);
     dir.create("big.log", &input);
     let port = free_port();
     let mut receiver = Command::new(env!("CARGO_BIN_EXE_smerge"))

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use super::util::Dir;
+use super::util::{Dir, smerge};
 
 /// Runs `smerge ARGS` under a pseudo-terminal (util-linux `script`) and
 /// returns what the terminal received.
@@ -61,5 +61,29 @@ fn no_bar_without_a_terminal_or_with_quiet() {
     assert!(
         !screen.contains("smerge"),
         "a bar despite --quiet: {screen:?}"
+    );
+}
+
+#[test]
+fn forced_bar_counts_bytes_of_an_input_of_unknown_size() {
+    let dir = Dir::new();
+    let input = "a line of text\n".repeat(1 << 16);
+    // The program waits before it reads: the bar draws while smerge has
+    // read some of standard input, whose size is unknown.
+    let output = smerge(&dir)
+        .args(["pipe", "--progress", "-t", "exec:sh -c 'sleep 0.5; cat'"])
+        .write_stdin(input.clone())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(output.stdout, input.as_bytes());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // A frame is `smerge SPINNER BYTES RATE`: "KiB " is a byte count,
+    // "KiB/s" a rate.
+    assert!(
+        stderr
+            .split(['\r', '\n'])
+            .any(|frame| frame.contains("smerge") && frame.contains("KiB ")),
+        "no byte count in {stderr:?}"
     );
 }

@@ -45,4 +45,15 @@ fn hidden_files_only_with_hidden() {
         .assert()
         .success();
     assert!(String::from_utf8_lossy(&out.get_output().stdout).contains(".eslintrc.js"));
+    let out = smerge(&dir)
+        .arg("--dry-run")
+        .arg(sample().join("scripts"))
+        .arg("-")
+        .assert()
+        .success();
+    let listed = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        listed.contains("app.js") && !listed.contains(".eslintrc.js"),
+        "{listed}"
+    );
 }

@@ -3,9 +3,9 @@
 
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::util::{Dir, assert_bytes_eq};
+use super::util::{Dir, assert_bytes_eq, signal_and_wait};
 
 /// Starts `smerge a.txt slow.fifo out.txt`, feeds the FIFO a little so the
 /// merge is under way, sends `signal`, and checks the aftermath.
@@ -13,13 +13,7 @@ fn interrupt_mid_merge(signal: rustix::process::Signal, status: i32) {
     let dir = Dir::new();
     dir.create("a.txt", "first file\n");
     dir.create("out.txt", "the old output\n");
-    let fifo = dir.join("slow.fifo");
-    rustix::fs::mkfifoat(
-        rustix::fs::CWD,
-        &fifo,
-        rustix::fs::Mode::from_raw_mode(0o600),
-    )
-    .unwrap();
+    let fifo = dir.fifo("slow.fifo");
     let mut child = Command::new(env!("CARGO_BIN_EXE_smerge"))
         .args(["a.txt", "slow.fifo", "out.txt"])
         .current_dir(dir.path())
@@ -30,19 +24,7 @@ fn interrupt_mid_merge(signal: rustix::process::Signal, status: i32) {
     let mut writer = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
     writer.write_all(b"some of the second file\n").unwrap();
     std::thread::sleep(Duration::from_millis(100));
-    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
-    rustix::process::kill_process(pid, signal).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "smerge did not stop after the signal"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let exit = signal_and_wait(&mut child, signal);
     drop(writer);
     assert_eq!(exit.code(), Some(status));
     assert_bytes_eq(b"the old output\n", &dir.read("out.txt"));
