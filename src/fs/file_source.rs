@@ -127,6 +127,11 @@ impl FileSource {
     }
 
     /// Reads the next chunk; `None` at the end of the file or range.
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error, or [`ErrorKind::InvalidData`] once the
+    /// file is known to hold more or fewer bytes than expected.
     fn read_chunk(&mut self) -> Result<Option<Bytes>> {
         let Some(file) = self.file.as_mut() else {
             return Ok(None);
@@ -147,10 +152,16 @@ impl FileSource {
             .take(want)
             .read_to_end(&mut chunk)
             .map_err(|e| Error::io(e).reading(&self.path))?;
+        let end_of_whole_file = n == 0 && self.remaining.is_none();
+        self.read_so_far += n as u64;
+        if let Some(expected) = self.expected_size
+            && (self.read_so_far > expected || (end_of_whole_file && self.read_so_far != expected))
+        {
+            return Err(self.changed_size());
+        }
         if n == 0 {
             return Ok(None);
         }
-        self.read_so_far += n as u64;
         if let Some(remaining) = self.remaining.as_mut() {
             *remaining -= n as u64;
         }
@@ -171,25 +182,11 @@ impl Source<Bytes> for FileSource {
         loop {
             match this.read_chunk()? {
                 Some(chunk) => {
-                    if this
-                        .expected_size
-                        .is_some_and(|size| this.read_so_far > size)
-                    {
-                        return Poll::Ready(Err(this.changed_size()));
-                    }
                     if !out.push(chunk) {
                         return Poll::Ready(Ok(()));
                     }
                 }
                 None => {
-                    let whole_file = this.remaining.is_none();
-                    if whole_file
-                        && this
-                            .expected_size
-                            .is_some_and(|size| size != this.read_so_far)
-                    {
-                        return Poll::Ready(Err(this.changed_size()));
-                    }
                     this.file = None;
                     out.end();
                     return Poll::Ready(Ok(()));
@@ -200,5 +197,72 @@ impl Source<Bytes> for FileSource {
 
     fn destroy(self: Pin<&mut Self>, _error: Option<&Error>) {
         self.get_mut().file = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_with(contents: &[u8]) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("input");
+        std::fs::write(&path, contents).unwrap();
+        (dir, path)
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn reads_the_whole_file_or_a_range_in_chunks() {
+        let (_dir, path) = file_with(b"0123456789");
+        let source = FileSource::open(&path).unwrap().chunk_size(3);
+        let chunks = source.into_readable().collect_vec().await.unwrap();
+        assert_eq!(chunks, ["012", "345", "678", "9"]);
+        let source = FileSource::open(&path).unwrap().range(2..7).chunk_size(2);
+        let chunks = source.into_readable().collect_vec().await.unwrap();
+        assert_eq!(chunks, ["23", "45", "6"]);
+        let source = FileSource::open(&path)
+            .unwrap()
+            .range(8..20)
+            .expect_size(10);
+        assert_eq!(source.into_readable().to_bytes().await.unwrap(), "89");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_expected_size_is_checked() {
+        let (_dir, path) = file_with(b"0123456789");
+        let source = FileSource::open(&path).unwrap().chunk_size(4);
+        let read = source.expect_size(10).into_readable().to_bytes().await;
+        assert_eq!(read.unwrap(), "0123456789");
+        for (size, how) in [
+            (0, "grew"),
+            (4, "grew"),
+            (9, "grew"),
+            (11, "shrank"),
+            (12, "shrank"),
+        ] {
+            let source = FileSource::open(&path).unwrap().chunk_size(4);
+            let err = source
+                .expect_size(size)
+                .into_readable()
+                .to_bytes()
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidData, "{size}");
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "reading {}: the file {how} while it was read (it had {size} bytes, {} were read)",
+                    path.display(),
+                    if how == "grew" { size + 1 } else { 10 }
+                )
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_range_past_the_end_is_empty() {
+        let (_dir, path) = file_with(b"0123");
+        let source = FileSource::open(&path).unwrap().range(10..20);
+        assert_eq!(source.into_readable().to_bytes().await.unwrap(), "");
     }
 }

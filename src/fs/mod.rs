@@ -27,6 +27,8 @@ mod listing;
 mod order;
 mod patterns;
 mod temp_name;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 pub use atomic::{AtomicFile, AtomicOptions};
 pub use entry::{Entry, EntryKind, FileId};

@@ -101,7 +101,6 @@ impl FromStr for SortOrder {
 pub(super) struct Pins {
     first: FilePatterns,
     last: FilePatterns,
-    first_count: usize,
 }
 
 impl Pins {
@@ -110,7 +109,6 @@ impl Pins {
         Ok(Pins {
             first: FilePatterns::new("first", first)?,
             last: FilePatterns::new("last", last)?,
-            first_count: first.len(),
         })
     }
 
@@ -119,12 +117,13 @@ impl Pins {
     /// patterns match goes with the first of them, first patterns before
     /// last ones.
     fn group(&self, entry: &Entry) -> usize {
+        let unpinned = self.first.len();
         if let Some(i) = self.first.first_match(&entry.relative) {
             i
         } else if let Some(i) = self.last.first_match(&entry.relative) {
-            self.first_count + 1 + i
+            unpinned + 1 + i
         } else {
-            self.first_count
+            unpinned
         }
     }
 }

@@ -107,6 +107,11 @@ impl FilePatterns {
         self.set.is_empty()
     }
 
+    /// How many patterns there are.
+    pub(super) fn len(&self) -> usize {
+        self.set.len()
+    }
+
     /// True if some pattern matches the file at `relative`.
     pub(super) fn is_match(&self, relative: &Path) -> bool {
         self.set.is_match(relative)

@@ -64,7 +64,20 @@ impl HeaderTemplate {
                     text.push('}');
                 }
                 '{' => {
-                    let name: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                    let mut name = String::new();
+                    loop {
+                        match chars.next() {
+                            Some('}') => break,
+                            Some(c) => name.push(c),
+                            None => {
+                                return Err(Error::new(
+                                    ErrorKind::InvalidArgument,
+                                    "unmatched '{' in header template \
+                                     (write '{{' for a literal brace)",
+                                ));
+                            }
+                        }
+                    }
                     let piece = match name.as_str() {
                         "path" => Piece::Path,
                         "name" => Piece::Name,
@@ -135,11 +148,37 @@ mod tests {
         let template = HeaderTemplate::parse("{{x}} {path}").unwrap();
         assert_eq!(template.pieces[0], Piece::Text("{x} ".into()));
         assert!(HeaderTemplate::parse("a } b").is_err());
+        for unclosed in ["{path", "{", "a {{ {name"] {
+            let err = HeaderTemplate::parse(unclosed).unwrap_err();
+            assert!(
+                err.to_string().contains("unmatched '{'"),
+                "{unclosed}: {err}"
+            );
+        }
         assert!(
             HeaderTemplate::parse("{nope}")
                 .unwrap_err()
                 .to_string()
                 .contains("{nope}")
         );
+    }
+
+    #[test]
+    fn render_fills_every_placeholder() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("lib")).unwrap();
+        std::fs::write(dir.path().join("lib/a.js"), "a();\n").unwrap();
+        let listing = crate::fs::Listing::builder()
+            .recursive(true)
+            .input(dir.path())
+            .input("-")
+            .build()
+            .unwrap();
+        let template = HeaderTemplate::parse("{{{index}/{count}}} {path} {name} [{size}]").unwrap();
+        let [file, stdin] = listing.entries() else {
+            panic!("two entries expected");
+        };
+        assert_eq!(template.render(file, 0, 2), "{1/2} lib/a.js a.js [5]");
+        assert_eq!(template.render(stdin, 1, 2), "{2/2} - - []");
     }
 }

@@ -78,21 +78,21 @@ pub(crate) struct TapReading {
 #[derive(Debug)]
 pub(crate) struct Tap {
     hasher: Option<Sha256>,
-    length: u64,
-    last_byte: Option<u8>,
-    reading: Arc<Mutex<TapReading>>,
+    /// What passed so far; its `sha256` is filled in at the end.
+    measured: TapReading,
+    /// Where the reading goes when the stream ends.
+    shared: Arc<Mutex<TapReading>>,
 }
 
 impl Tap {
     pub(crate) fn new(hash: bool) -> (Tap, Arc<Mutex<TapReading>>) {
-        let reading = Arc::new(Mutex::new(TapReading::default()));
+        let shared = Arc::new(Mutex::new(TapReading::default()));
         let tap = Tap {
             hasher: hash.then(Sha256::new),
-            length: 0,
-            last_byte: None,
-            reading: Arc::clone(&reading),
+            measured: TapReading::default(),
+            shared: Arc::clone(&shared),
         };
-        (tap, reading)
+        (tap, shared)
     }
 }
 
@@ -104,19 +104,17 @@ impl Transform for Tap {
         if let Some(hasher) = self.hasher.as_mut() {
             hasher.update(&chunk);
         }
-        self.length += chunk.len() as u64;
+        self.measured.length += chunk.len() as u64;
         if let Some(&last) = chunk.last() {
-            self.last_byte = Some(last);
+            self.measured.last_byte = Some(last);
         }
         out.push(chunk);
         Ok(())
     }
 
     fn flush(&mut self, _out: &mut Push<'_, Bytes>) -> Result<()> {
-        let mut reading = self.reading.lock().expect("tap reading poisoned");
-        reading.length = self.length;
-        reading.last_byte = self.last_byte;
-        reading.sha256 = self.hasher.take().map(|h| h.finalize().into());
+        self.measured.sha256 = self.hasher.take().map(|h| h.finalize().into());
+        *self.shared.lock().expect("tap reading poisoned") = std::mem::take(&mut self.measured);
         Ok(())
     }
 }

@@ -77,7 +77,6 @@ pub async fn merge(
     let mut run = Run {
         options,
         report: MergeReport::default(),
-        offset: 0,
         on_event,
     };
     if let Some(banner) = &options.banner {
@@ -123,8 +122,8 @@ pub async fn merge(
 /// The state of one merge.
 struct Run<'a> {
     options: &'a MergeOptions,
+    /// What was done so far; `report.bytes` is where the next part starts.
     report: MergeReport,
-    offset: u64,
     on_event: Option<MergeCallback>,
 }
 
@@ -235,12 +234,11 @@ impl Run<'_> {
             self.report.parts.push(PartRecord {
                 kind,
                 path: entry.map(|e| e.path().to_path_buf()),
-                offset: self.offset,
+                offset: self.report.bytes,
                 length,
                 sha256,
             });
         }
-        self.offset += length;
         self.report.bytes += length;
     }
 }

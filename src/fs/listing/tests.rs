@@ -43,6 +43,15 @@ fn relatives(listing: &Listing) -> Vec<String> {
         .collect()
 }
 
+/// The paths to open, in order.
+fn paths(listing: &Listing) -> Vec<PathBuf> {
+    listing
+        .entries()
+        .iter()
+        .map(|e| e.path().to_path_buf())
+        .collect()
+}
+
 fn list(dir: &Path, configure: impl FnOnce(&mut ListingBuilder)) -> Listing {
     let mut builder = Listing::builder();
     configure(&mut builder);
@@ -226,13 +235,8 @@ fn inputs_merge_in_the_order_given_each_directory_sorted() {
         .input("-")
         .input(one.path());
     let listing = builder.build().unwrap();
-    let paths: Vec<PathBuf> = listing
-        .entries()
-        .iter()
-        .map(|e| e.path().to_path_buf())
-        .collect();
     assert_eq!(
-        paths,
+        paths(&listing),
         [
             two.path().join("c"),
             two.path().join("d"),
@@ -745,13 +749,8 @@ fn files0_lists_are_inputs() {
     let mut builder = Listing::builder();
     builder.inputs(parse_files0(&list0).unwrap());
     let listing = builder.build().unwrap();
-    let paths: Vec<PathBuf> = listing
-        .entries()
-        .iter()
-        .map(|e| e.path().to_path_buf())
-        .collect();
     assert_eq!(
-        paths,
+        paths(&listing),
         [
             dir.path().join("b"),
             dir.path().join("sub/c"),

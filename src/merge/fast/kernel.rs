@@ -67,7 +67,7 @@ enum Method {
 pub(super) fn copy(job: &Job<'_>, out: &File, name: &Path) -> Result<()> {
     let mut copier = Copier::new(out, name);
     let mut tally = job.tally();
-    let copied = job.entries.iter().enumerate().try_for_each(|(index, _)| {
+    let copied = (0..job.plan.len()).try_for_each(|index| {
         job.check()?;
         let range = job.plan.range(index);
         let source = 0..range.end - range.start;
@@ -260,15 +260,9 @@ impl<'a> Copier<'a> {
         if self.gathered.is_empty() {
             return Ok(());
         }
-        let written = match self.gathered_at {
-            Some(at) => self.out.write_all_at(&self.gathered, at),
-            None => {
-                let mut out = self.out;
-                out.write_all(&self.gathered)
-            }
-        };
+        let written = write_out(self.out, self.name, &self.gathered, self.gathered_at);
         self.gathered.clear();
-        written.map_err(|e| Error::io(e).writing(self.name))
+        written
     }
 
     fn read_write(
@@ -291,19 +285,29 @@ impl<'a> Copier<'a> {
                 Err(e) => return Err(Error::io(e.into()).reading(entry.path())),
             }
         };
-        let written = match output {
-            Some(output) => {
-                let written = self.out.write_all_at(&buffer[..read], *output);
-                *output += read as u64;
-                written
-            }
-            None => {
-                let mut out = self.out;
-                out.write_all(&buffer[..read])
-            }
-        };
-        written.map_err(|e| Error::io(e).writing(self.name))?;
+        write_out(
+            self.out,
+            self.name,
+            &buffer[..read],
+            output.as_deref().copied(),
+        )?;
+        if let Some(output) = output {
+            *output += read as u64;
+        }
         *offset += read as u64;
         Ok(read)
     }
+}
+
+/// Writes `bytes` into `out` at `at`, or else at its current position;
+/// `name` names `out` in errors.
+fn write_out(out: &File, name: &Path, bytes: &[u8], at: Option<u64>) -> Result<()> {
+    let written = match at {
+        Some(at) => out.write_all_at(bytes, at),
+        None => {
+            let mut out = out;
+            out.write_all(bytes)
+        }
+    };
+    written.map_err(|e| Error::io(e).writing(name))
 }

@@ -7,6 +7,7 @@ use tempfile::TempDir;
 
 use super::plan::WINDOW;
 use super::*;
+use crate::fs::test_support::names_in;
 use crate::fs::{AtomicOptions, Listing};
 use crate::merge::{BomMode, MergeEvent};
 
@@ -65,16 +66,6 @@ fn entries_of(dir: &Path) -> Vec<Entry> {
         .unwrap()
         .entries()
         .to_vec()
-}
-
-/// The names in `dir`, sorted.
-fn names_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<_> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 fn named_temp(target: &Path) -> AtomicFile {
