@@ -299,23 +299,12 @@ impl<I: Chunk, O: Chunk> Link<I, O> {
                         Err(error) => return Err(self.stage_failed(error)),
                     }
                 }
-                Poll::Ready(Some(Err(error))) => {
-                    self.upstream_done = true;
-                    let error = self.upstream_failed(error);
-                    if self.on_error == OnError::DestroyAll {
-                        self.stage.destroy(Some(error.clone()));
-                    }
-                    return Err(error);
-                }
+                Poll::Ready(Some(Err(error))) => return Err(self.upstream_failed(error)),
                 Poll::Ready(None) if !self.upstream.is_ended() => {
                     // Destroyed before its end: the stage must not end as if
                     // everything had arrived.
-                    self.upstream_done = true;
-                    let error = self.upstream_failed(Error::from_kind(ErrorKind::PrematureClose));
-                    if self.on_error == OnError::DestroyAll {
-                        self.stage.destroy(Some(error.clone()));
-                    }
-                    return Err(error);
+                    let error = Error::from_kind(ErrorKind::PrematureClose);
+                    return Err(self.upstream_failed(error));
                 }
                 Poll::Ready(None) => {
                     self.upstream_done = true;
@@ -330,22 +319,21 @@ impl<I: Chunk, O: Chunk> Link<I, O> {
         Ok(fed)
     }
 
-    /// Names the stage before this one in an error from upstream that does
-    /// not say where it happened (the first stage's, or a premature close).
-    fn upstream_failed(&self, error: Error) -> Error {
-        if error.has_context() {
-            error
-        } else {
-            error.context(stage_name(self.index - 1, self.upstream.label()))
+    /// Upstream failed or closed before its end: nothing more is read from
+    /// it, the error names the stage before this one if it does not say
+    /// where it happened (the first stage's, or a premature close), and
+    /// with `pipeline` semantics this stage is destroyed with it.
+    fn upstream_failed(&mut self, error: Error) -> Error {
+        self.upstream_done = true;
+        let error = error.or_context(|| stage_name(self.index - 1, self.upstream.label()));
+        if self.on_error == OnError::DestroyAll {
+            self.stage.destroy(Some(error.clone()));
         }
+        error
     }
 
     fn stage_failed(&mut self, error: Error) -> Error {
-        let error = if error.has_context() {
-            error
-        } else {
-            error.context(stage_name(self.index, ReadableStream::label(&self.stage)))
-        };
+        let error = error.or_context(|| stage_name(self.index, ReadableStream::label(&self.stage)));
         if self.on_error == OnError::DestroyAll {
             self.stage.destroy(Some(error.clone()));
             self.upstream.destroy(Some(error.clone()));
@@ -448,13 +436,7 @@ impl<T: Chunk> Future for PipelineFuture<T> {
         let index = this.first_destination;
         this.pump
             .poll(cx, &mut *this.head, &mut this.destinations)
-            .map_err(|error| {
-                if error.has_context() {
-                    error
-                } else {
-                    error.context(stage_name(index, None))
-                }
-            })
+            .map_err(|error| error.or_context(|| stage_name(index, None)))
     }
 }
 
