@@ -15,7 +15,7 @@ use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_core::Stream;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
@@ -24,7 +24,7 @@ use crate::duplex::Duplex;
 use crate::error::{Error, ErrorKind, Result};
 use crate::pipe::{OnError, PipeOptions, Pump};
 use crate::readable::Readable;
-use crate::stream::{ReadableStream, WritableStream};
+use crate::stream::{ReadableStream, WritableStream, collect_chunks, concat_bytes};
 use crate::transform::Transform;
 use crate::writable::Writable;
 
@@ -86,11 +86,7 @@ impl<T: Chunk> Pipeline<T> {
 
     /// Reads every output chunk into a vector.
     pub async fn collect_vec(mut self) -> Result<Vec<T>> {
-        let mut items = Vec::new();
-        while let Some(item) = poll_fn(|cx| self.head.poll_next_chunk(cx)).await {
-            items.push(item?);
-        }
-        Ok(items)
+        collect_chunks(&mut *self.head).await
     }
 
     fn extend<O: Chunk>(self, stage: Duplex<T, O>) -> Pipeline<O> {
@@ -128,12 +124,7 @@ impl<T: Chunk> Pipeline<T> {
 impl Pipeline<Bytes> {
     /// Reads all output into one [`Bytes`].
     pub async fn to_bytes(self) -> Result<Bytes> {
-        let chunks = self.collect_vec().await?;
-        let mut all = BytesMut::with_capacity(chunks.iter().map(Bytes::len).sum());
-        for chunk in chunks {
-            all.extend_from_slice(&chunk);
-        }
-        Ok(all.freeze())
+        Ok(concat_bytes(self.collect_vec().await?))
     }
 }
 
