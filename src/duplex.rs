@@ -59,8 +59,12 @@ pub trait DuplexHandler<I, O>: Send {
         out: &mut Push<'_, O>,
     ) -> Poll<Result<()>>;
 
-    /// Releases resources when the duplex is destroyed before it closed.
-    fn destroy(self: Pin<&mut Self>, error: Option<&Error>);
+    /// Releases resources when the duplex is destroyed before it closed
+    /// (Node's `_destroy`). `error` is why, if there was an error. Does
+    /// nothing by default, as [`Source::destroy`] and [`Sink::destroy`].
+    fn destroy(self: Pin<&mut Self>, error: Option<&Error>) {
+        let _ = error;
+    }
 }
 
 /// A stream with a writable side taking `I` and a readable side giving `O`:

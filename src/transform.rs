@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 use crate::buffer::Push;
 use crate::chunk::Chunk;
 use crate::duplex::DuplexHandler;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::queue::WriteQueue;
 
 /// Turns each written chunk into zero or more output chunks: Node's
@@ -233,6 +233,4 @@ impl<X: Transform + Unpin> DuplexHandler<X::Input, X::Output> for TransformHandl
         }
         Poll::Pending
     }
-
-    fn destroy(self: Pin<&mut Self>, _error: Option<&Error>) {}
 }
