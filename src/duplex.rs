@@ -501,7 +501,7 @@ impl<I: Chunk, O: Chunk> WritableStream<I> for Duplex<I, O> {
     }
 
     fn needs_drain(&self) -> bool {
-        self.write.needs_drain() && !self.write.is_ending() && !self.life.is_destroyed()
+        self.write.waits_for_drain(&self.life)
     }
 
     fn is_finished(&self) -> bool {
