@@ -382,10 +382,9 @@ impl<T: Chunk> Pump<T> {
         D: DerefMut,
         D::Target: WritableStream<T>,
     {
-        let error = self.first_error.as_ref()?;
         match self.on_error {
             OnError::DestroyAll => {
-                let error = self.first_error.take().expect("checked above");
+                let error = self.first_error.take()?;
                 source.destroy(Some(error.clone()));
                 for (index, destination) in destinations.iter_mut().enumerate() {
                     if self.attached[index] {
@@ -394,10 +393,7 @@ impl<T: Chunk> Pump<T> {
                 }
                 Some(error)
             }
-            OnError::Stop if !self.attached.contains(&true) => {
-                let _ = error;
-                self.first_error.take()
-            }
+            OnError::Stop if !self.attached.contains(&true) => self.first_error.take(),
             OnError::Stop => None,
         }
     }
