@@ -140,7 +140,7 @@ impl<T: Chunk> ReadHalf<T> {
             return Err(Error::from_kind(ErrorKind::UnshiftAfterEnd));
         }
         self.buffer.unshift(chunk);
-        Ok(!self.buffer.is_eof() && self.buffer.has_room())
+        Ok(self.buffer.has_room())
     }
 }
 
