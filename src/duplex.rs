@@ -18,7 +18,7 @@ use crate::queue::WriteQueue;
 use crate::readable::ReadHalf;
 use crate::sink::Sink;
 use crate::source::Source;
-use crate::stream::{ReadableStream, WritableStream};
+use crate::stream::{ReadableStream, WritableStream, collect_chunks, concat_bytes};
 use crate::transform::{PassThrough, Transform, TransformHandler};
 use crate::writable::WriteHalf;
 
@@ -59,8 +59,12 @@ pub trait DuplexHandler<I, O>: Send {
         out: &mut Push<'_, O>,
     ) -> Poll<Result<()>>;
 
-    /// Releases resources when the duplex is destroyed before it closed.
-    fn destroy(self: Pin<&mut Self>, error: Option<&Error>);
+    /// Releases resources when the duplex is destroyed before it closed
+    /// (Node's `_destroy`). `error` is why, if there was an error. Does
+    /// nothing by default, as [`Source::destroy`] and [`Sink::destroy`].
+    fn destroy(self: Pin<&mut Self>, error: Option<&Error>) {
+        let _ = error;
+    }
 }
 
 /// A stream with a writable side taking `I` and a readable side giving `O`:
@@ -271,11 +275,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// Reads every output chunk into a vector (the writable side must be
     /// ended by someone, or this waits for ever).
     pub async fn collect_vec(mut self) -> Result<Vec<O>> {
-        let mut items = Vec::new();
-        while let Some(item) = std::future::poll_fn(|cx| self.poll_next_chunk(cx)).await {
-            items.push(item?);
-        }
-        Ok(items)
+        collect_chunks(&mut self).await
     }
 
     /// Hands queued chunks to the handler and, once the writable side
@@ -429,9 +429,7 @@ impl<I: Chunk> Duplex<I, bytes::Bytes> {
 
     /// Reads all output into one [`Bytes`](bytes::Bytes).
     pub async fn to_bytes(self) -> Result<bytes::Bytes> {
-        crate::pipeline::Pipeline::from_stream(self)
-            .to_bytes()
-            .await
+        Ok(concat_bytes(self.collect_vec().await?))
     }
 }
 
@@ -503,7 +501,7 @@ impl<I: Chunk, O: Chunk> WritableStream<I> for Duplex<I, O> {
     }
 
     fn needs_drain(&self) -> bool {
-        self.write.needs_drain() && !self.write.is_ending() && !self.life.is_destroyed()
+        self.write.waits_for_drain(&self.life)
     }
 
     fn is_finished(&self) -> bool {

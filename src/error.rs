@@ -187,6 +187,19 @@ impl Error {
         !self.inner.context.is_empty()
     }
 
+    /// Adds the context `what` gives, if any, to an error that does not say
+    /// where it happened yet; an error that does is returned as it is, so
+    /// the innermost place a failure was reported from is the one named.
+    pub(crate) fn or_context<W: Into<Option<String>>>(self, what: impl FnOnce() -> W) -> Error {
+        if self.has_context() {
+            return self;
+        }
+        match what().into() {
+            Some(what) => self.context(what),
+            None => self,
+        }
+    }
+
     /// Wraps this error in an [`io::Error`], for `AsyncRead`/`AsyncWrite`
     /// adapters; [`Error::io`] unwraps it again.
     pub fn into_io(self) -> io::Error {

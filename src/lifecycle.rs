@@ -88,10 +88,7 @@ impl Lifecycle {
 
     /// Adds the label to an error that does not say where it happened yet.
     pub(crate) fn locate(&self, error: Error) -> Error {
-        match &self.label {
-            Some(label) if !error.has_context() => error.context(label.to_string()),
-            _ => error,
-        }
+        error.or_context(|| self.label.as_deref().map(str::to_owned))
     }
 }
 

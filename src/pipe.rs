@@ -350,10 +350,7 @@ impl<T: Chunk> Pump<T> {
         self.attached[index] = false;
         self.awaiting.set(index, false);
         destination.piped(false);
-        let error = match destination.label() {
-            Some(label) if !error.has_context() => error.context(label.to_string()),
-            _ => error,
-        };
+        let error = error.or_context(|| destination.label().map(str::to_owned));
         if self.first_error.is_none() {
             self.first_error = Some(error);
         }
@@ -385,10 +382,9 @@ impl<T: Chunk> Pump<T> {
         D: DerefMut,
         D::Target: WritableStream<T>,
     {
-        let error = self.first_error.as_ref()?;
         match self.on_error {
             OnError::DestroyAll => {
-                let error = self.first_error.take().expect("checked above");
+                let error = self.first_error.take()?;
                 source.destroy(Some(error.clone()));
                 for (index, destination) in destinations.iter_mut().enumerate() {
                     if self.attached[index] {
@@ -397,10 +393,7 @@ impl<T: Chunk> Pump<T> {
                 }
                 Some(error)
             }
-            OnError::Stop if !self.attached.contains(&true) => {
-                let _ = error;
-                self.first_error.take()
-            }
+            OnError::Stop if !self.attached.contains(&true) => self.first_error.take(),
             OnError::Stop => None,
         }
     }
@@ -410,10 +403,7 @@ impl<T: Chunk> Pump<T> {
         D: DerefMut,
         D::Target: WritableStream<T>,
     {
-        let error = match &self.source_name {
-            Some(name) if !error.has_context() => error.context(name.clone()),
-            _ => error,
-        };
+        let error = error.or_context(|| self.source_name.clone());
         if self.on_error == OnError::DestroyAll {
             for (index, destination) in destinations.iter_mut().enumerate() {
                 if self.attached[index] && !destination.is_finished() {

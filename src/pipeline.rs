@@ -15,7 +15,7 @@ use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_core::Stream;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
@@ -24,7 +24,7 @@ use crate::duplex::Duplex;
 use crate::error::{Error, ErrorKind, Result};
 use crate::pipe::{OnError, PipeOptions, Pump};
 use crate::readable::Readable;
-use crate::stream::{ReadableStream, WritableStream};
+use crate::stream::{ReadableStream, WritableStream, collect_chunks, concat_bytes};
 use crate::transform::Transform;
 use crate::writable::Writable;
 
@@ -86,11 +86,7 @@ impl<T: Chunk> Pipeline<T> {
 
     /// Reads every output chunk into a vector.
     pub async fn collect_vec(mut self) -> Result<Vec<T>> {
-        let mut items = Vec::new();
-        while let Some(item) = poll_fn(|cx| self.head.poll_next_chunk(cx)).await {
-            items.push(item?);
-        }
-        Ok(items)
+        collect_chunks(&mut *self.head).await
     }
 
     fn extend<O: Chunk>(self, stage: Duplex<T, O>) -> Pipeline<O> {
@@ -128,12 +124,7 @@ impl<T: Chunk> Pipeline<T> {
 impl Pipeline<Bytes> {
     /// Reads all output into one [`Bytes`].
     pub async fn to_bytes(self) -> Result<Bytes> {
-        let chunks = self.collect_vec().await?;
-        let mut all = BytesMut::with_capacity(chunks.iter().map(Bytes::len).sum());
-        for chunk in chunks {
-            all.extend_from_slice(&chunk);
-        }
-        Ok(all.freeze())
+        Ok(concat_bytes(self.collect_vec().await?))
     }
 }
 
@@ -299,23 +290,12 @@ impl<I: Chunk, O: Chunk> Link<I, O> {
                         Err(error) => return Err(self.stage_failed(error)),
                     }
                 }
-                Poll::Ready(Some(Err(error))) => {
-                    self.upstream_done = true;
-                    let error = self.upstream_failed(error);
-                    if self.on_error == OnError::DestroyAll {
-                        self.stage.destroy(Some(error.clone()));
-                    }
-                    return Err(error);
-                }
+                Poll::Ready(Some(Err(error))) => return Err(self.upstream_failed(error)),
                 Poll::Ready(None) if !self.upstream.is_ended() => {
                     // Destroyed before its end: the stage must not end as if
                     // everything had arrived.
-                    self.upstream_done = true;
-                    let error = self.upstream_failed(Error::from_kind(ErrorKind::PrematureClose));
-                    if self.on_error == OnError::DestroyAll {
-                        self.stage.destroy(Some(error.clone()));
-                    }
-                    return Err(error);
+                    let error = Error::from_kind(ErrorKind::PrematureClose);
+                    return Err(self.upstream_failed(error));
                 }
                 Poll::Ready(None) => {
                     self.upstream_done = true;
@@ -330,22 +310,21 @@ impl<I: Chunk, O: Chunk> Link<I, O> {
         Ok(fed)
     }
 
-    /// Names the stage before this one in an error from upstream that does
-    /// not say where it happened (the first stage's, or a premature close).
-    fn upstream_failed(&self, error: Error) -> Error {
-        if error.has_context() {
-            error
-        } else {
-            error.context(stage_name(self.index - 1, self.upstream.label()))
+    /// Upstream failed or closed before its end: nothing more is read from
+    /// it, the error names the stage before this one if it does not say
+    /// where it happened (the first stage's, or a premature close), and
+    /// with `pipeline` semantics this stage is destroyed with it.
+    fn upstream_failed(&mut self, error: Error) -> Error {
+        self.upstream_done = true;
+        let error = error.or_context(|| stage_name(self.index - 1, self.upstream.label()));
+        if self.on_error == OnError::DestroyAll {
+            self.stage.destroy(Some(error.clone()));
         }
+        error
     }
 
     fn stage_failed(&mut self, error: Error) -> Error {
-        let error = if error.has_context() {
-            error
-        } else {
-            error.context(stage_name(self.index, ReadableStream::label(&self.stage)))
-        };
+        let error = error.or_context(|| stage_name(self.index, ReadableStream::label(&self.stage)));
         if self.on_error == OnError::DestroyAll {
             self.stage.destroy(Some(error.clone()));
             self.upstream.destroy(Some(error.clone()));
@@ -448,13 +427,7 @@ impl<T: Chunk> Future for PipelineFuture<T> {
         let index = this.first_destination;
         this.pump
             .poll(cx, &mut *this.head, &mut this.destinations)
-            .map_err(|error| {
-                if error.has_context() {
-                    error
-                } else {
-                    error.context(stage_name(index, None))
-                }
-            })
+            .map_err(|error| error.or_context(|| stage_name(index, None)))
     }
 }
 

@@ -19,7 +19,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::event::{Event, Events};
 use crate::lifecycle::Lifecycle;
 use crate::source::{IterSource, Source, StreamSource};
-use crate::stream::ReadableStream;
+use crate::stream::{ReadableStream, collect_chunks, concat_bytes};
 
 /// The producer of a [`Readable`], boxed.
 pub(crate) type BoxSource<T> = Pin<Box<dyn Source<T>>>;
@@ -140,7 +140,7 @@ impl<T: Chunk> ReadHalf<T> {
             return Err(Error::from_kind(ErrorKind::UnshiftAfterEnd));
         }
         self.buffer.unshift(chunk);
-        Ok(!self.buffer.is_eof() && self.buffer.has_room())
+        Ok(self.buffer.has_room())
     }
 }
 
@@ -406,11 +406,7 @@ impl<T: Chunk> Readable<T> {
 
     /// Reads every chunk into a vector.
     pub async fn collect_vec(mut self) -> Result<Vec<T>> {
-        let mut items = Vec::new();
-        while let Some(item) = poll_fn(|cx| self.poll_next_chunk(cx)).await {
-            items.push(item?);
-        }
-        Ok(items)
+        collect_chunks(&mut self).await
     }
 
     /// Asks the source for data while the buffer wants more. `Ready(Ok)`
@@ -487,15 +483,7 @@ impl Readable<Bytes> {
 
     /// Reads everything into one [`Bytes`].
     pub async fn to_bytes(self) -> Result<Bytes> {
-        let chunks = self.collect_vec().await?;
-        if chunks.len() == 1 {
-            return Ok(chunks.into_iter().next().expect("one chunk"));
-        }
-        let mut all = BytesMut::with_capacity(chunks.iter().map(Bytes::len).sum());
-        for chunk in chunks {
-            all.extend_from_slice(&chunk);
-        }
-        Ok(all.freeze())
+        Ok(concat_bytes(self.collect_vec().await?))
     }
 }
 

@@ -5,7 +5,10 @@
 //! a writable side, [`Duplex`](crate::Duplex) both. The traits are what lets
 //! one `pipe` accept any of them; most programs use the types' own methods.
 
+use std::future::poll_fn;
 use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
 
 use crate::chunk::Chunk;
 use crate::error::{Error, Result};
@@ -67,4 +70,32 @@ pub trait WritableStream<T: Chunk>: Send {
 
     /// The stream's label, used to say where an error happened.
     fn label(&self) -> Option<&str>;
+}
+
+/// Reads every chunk of `stream` into a vector: the `collect_vec` of
+/// [`Readable`](crate::Readable), [`Duplex`](crate::Duplex) and
+/// [`Pipeline`](crate::Pipeline).
+pub(crate) async fn collect_chunks<T, S>(stream: &mut S) -> Result<Vec<T>>
+where
+    T: Chunk,
+    S: ReadableStream<T> + ?Sized,
+{
+    let mut items = Vec::new();
+    while let Some(item) = poll_fn(|cx| stream.poll_next_chunk(cx)).await {
+        items.push(item?);
+    }
+    Ok(items)
+}
+
+/// Joins byte chunks into one, without a copy when there is only one: the
+/// `to_bytes` of the byte streams.
+pub(crate) fn concat_bytes(chunks: Vec<Bytes>) -> Bytes {
+    if chunks.len() == 1 {
+        return chunks.into_iter().next().expect("one chunk");
+    }
+    let mut all = BytesMut::with_capacity(chunks.iter().map(Bytes::len).sum());
+    for chunk in chunks {
+        all.extend_from_slice(&chunk);
+    }
+    all.freeze()
 }

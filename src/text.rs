@@ -239,19 +239,13 @@ impl Source<String> for TextSource {
             .as_mut()
             .poll_read(cx, &mut this.scratch.push_handle());
         while let Some(bytes) = this.scratch.pop_front() {
-            let text = this.decoder.decode(&bytes);
-            if !text.is_empty() {
-                out.push(text);
-            }
+            this.decoder.transform(bytes, out)?;
         }
         if let Some(misuse) = this.scratch.take_misuse() {
             return Poll::Ready(Err(misuse));
         }
         if this.scratch.is_eof() && !out.is_ended() {
-            let rest = this.decoder.finish();
-            if !rest.is_empty() {
-                out.push(rest);
-            }
+            this.decoder.flush(out)?;
             out.end();
         }
         polled

@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 use crate::buffer::Push;
 use crate::chunk::Chunk;
 use crate::duplex::DuplexHandler;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::queue::WriteQueue;
 
 /// Turns each written chunk into zero or more output chunks: Node's
@@ -152,27 +152,28 @@ impl<X> TransformHandler<X> {
     }
 }
 
-impl<X: Transform> TransformHandler<X> {
-    /// Feeds written chunks to the transform while the output has room.
-    /// Returns whether anything was consumed or produced.
-    fn pump(
-        &mut self,
-        input: &mut WriteQueue<X::Input>,
-        out: &mut Push<'_, X::Output>,
-    ) -> Result<bool> {
-        let mut progressed = false;
-        while out.has_room() {
-            if self.transform.has_pending() {
-                self.transform.resume(out)?;
-                progressed = true;
-                continue;
-            }
-            let Some(chunk) = input.pop() else { break };
-            self.transform.transform(chunk, out)?;
+/// Feeds written chunks to `transform` while `out` has room, resuming its
+/// held-back output first. Returns whether anything was consumed or
+/// produced. The writing side of both a transform duplex and a
+/// [`TransformSink`](crate::TransformSink).
+#[inline]
+pub(crate) fn pump<X: Transform>(
+    transform: &mut X,
+    input: &mut WriteQueue<X::Input>,
+    out: &mut Push<'_, X::Output>,
+) -> Result<bool> {
+    let mut progressed = false;
+    while out.has_room() {
+        if transform.has_pending() {
+            transform.resume(out)?;
             progressed = true;
+            continue;
         }
-        Ok(progressed)
+        let Some(chunk) = input.pop() else { break };
+        transform.transform(chunk, out)?;
+        progressed = true;
     }
+    Ok(progressed)
 }
 
 impl<X: Transform + Unpin> DuplexHandler<X::Input, X::Output> for TransformHandler<X> {
@@ -185,7 +186,7 @@ impl<X: Transform + Unpin> DuplexHandler<X::Input, X::Output> for TransformHandl
         // Input left means the pump stopped for want of room: the duplex
         // polls again once its consumer has read; saying so now spares a
         // call that would find no room.
-        match self.get_mut().pump(input, out) {
+        match pump(&mut self.get_mut().transform, input, out) {
             Ok(true) if input.is_empty() => Poll::Ready(Ok(())),
             Ok(_) => Poll::Pending,
             Err(err) => Poll::Ready(Err(err)),
@@ -233,6 +234,4 @@ impl<X: Transform + Unpin> DuplexHandler<X::Input, X::Output> for TransformHandl
         }
         Poll::Pending
     }
-
-    fn destroy(self: Pin<&mut Self>, _error: Option<&Error>) {}
 }

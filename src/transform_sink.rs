@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::queue::WriteQueue;
 use crate::sink::Sink;
 use crate::stream::WritableStream;
-use crate::transform::Transform;
+use crate::transform::{Transform, pump};
 use crate::writable::Writable;
 
 /// A [`Sink`] that runs every chunk through a [`Transform`] and writes the
@@ -47,7 +47,6 @@ pub struct TransformSink<X: Transform> {
     output: ReadBuffer<X::Output>,
     inner: Writable<X::Output>,
     flushed: bool,
-    ended: bool,
 }
 
 // Chunks are never pinned: the output buffer only moves them.
@@ -62,7 +61,6 @@ impl<X: Transform> TransformSink<X> {
             output: ReadBuffer::new(high_water_mark),
             inner,
             flushed: false,
-            ended: false,
         }
     }
 
@@ -103,19 +101,8 @@ impl<X: Transform + Unpin> Sink<X::Input> for TransformSink<X> {
         let this = self.get_mut();
         loop {
             ready!(this.poll_forward(cx))?;
-            let mut progressed = false;
             let mut out = this.output.push_handle();
-            while out.has_room() {
-                if this.transform.has_pending() {
-                    this.transform.resume(&mut out)?;
-                } else if let Some(chunk) = queue.pop() {
-                    this.transform.transform(chunk, &mut out)?;
-                } else {
-                    break;
-                }
-                progressed = true;
-            }
-            if !progressed {
+            if !pump(&mut this.transform, queue, &mut out)? {
                 return Poll::Ready(Ok(()));
             }
         }
@@ -135,8 +122,7 @@ impl<X: Transform + Unpin> Sink<X::Input> for TransformSink<X> {
                 break;
             }
         }
-        if !this.ended {
-            this.ended = true;
+        if !this.inner.is_ended() {
             this.inner.end()?;
         }
         this.inner.poll_finish(cx)

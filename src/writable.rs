@@ -99,10 +99,10 @@ impl<T: Chunk> WriteHalf<T> {
         self.corked == 0 && !self.queue.is_empty()
     }
 
-    /// Emits `drain` if a write returned false and the queue is now empty,
-    /// and the stream is neither ending nor destroyed (Node's `afterWrite`).
+    /// Emits `drain` if the stream waits for it and the queue is now empty
+    /// (Node's `afterWrite`).
     pub(crate) fn drain_if_empty(&mut self, life: &mut Lifecycle) {
-        if self.need_drain && self.queue.is_empty() && !self.ending && !life.is_destroyed() {
+        if self.waits_for_drain(life) && self.queue.is_empty() {
             self.need_drain = false;
             life.events.emit(Event::Drain);
         }
@@ -122,8 +122,11 @@ impl<T: Chunk> WriteHalf<T> {
         events.emit(Event::Finish);
     }
 
-    pub(crate) fn needs_drain(&self) -> bool {
-        self.need_drain
+    /// Node's `writableNeedDrain`: a write returned false and `drain` has
+    /// not followed, and the stream is neither ending nor destroyed (then
+    /// no `drain` comes).
+    pub(crate) fn waits_for_drain(&self, life: &Lifecycle) -> bool {
+        self.need_drain && !self.ending && !life.is_destroyed()
     }
 
     pub(crate) fn is_ending(&self) -> bool {
@@ -234,7 +237,7 @@ impl<T: Chunk> Writable<T> {
     /// True after a `write` returned `false` and before `drain`
     /// (Node's `writableNeedDrain`).
     pub fn needs_drain(&self) -> bool {
-        self.half.needs_drain() && !self.half.is_ending() && !self.life.is_destroyed()
+        self.half.waits_for_drain(&self.life)
     }
 
     /// True once `end` was called (Node's `writableEnded`).

@@ -233,6 +233,4 @@ impl<T: Chunk> DuplexHandler<T, T> for Probe<T> {
     ) -> Poll<Result<()>> {
         Poll::Pending
     }
-
-    fn destroy(self: Pin<&mut Self>, _error: Option<&Error>) {}
 }

@@ -237,8 +237,6 @@ impl<F: FnMut(Bytes) -> Vec<Bytes> + Send + Unpin> DuplexHandler<Bytes, Bytes> f
     ) -> Poll<Result<()>> {
         Poll::Pending
     }
-
-    fn destroy(self: Pin<&mut Self>, _error: Option<&Error>) {}
 }
 
 /// "Verify async passthrough": once the writable side finished, `read(5)`

@@ -9,7 +9,7 @@
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use smerge::{Duplex, DuplexHandler, Error, Push, Result, WriteQueue, finished};
+use smerge::{Duplex, DuplexHandler, Push, Result, WriteQueue, finished};
 
 use crate::common::events::EventLog;
 
@@ -95,8 +95,6 @@ impl DuplexHandler<u32, u32> for Steps {
     ) -> Poll<Result<()>> {
         Poll::Pending
     }
-
-    fn destroy(self: Pin<&mut Self>, _error: Option<&Error>) {}
 }
 
 /// Node's order, as the modern implementations have it: each transform's
