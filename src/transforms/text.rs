@@ -252,7 +252,7 @@ impl Transform for EnsureNewline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::buffer::ReadBuffer;
+    use crate::transforms::testing::{drive, rechunk};
 
     /// Runs `transform` over `input` cut into pieces of `piece` bytes.
     fn run(
@@ -260,16 +260,7 @@ mod tests {
         input: &[u8],
         piece: usize,
     ) -> Vec<u8> {
-        let mut buffer = ReadBuffer::new(usize::MAX);
-        for chunk in input.chunks(piece.max(1)) {
-            transform
-                .transform(Bytes::copy_from_slice(chunk), &mut buffer.push_handle())
-                .unwrap();
-        }
-        transform.flush(&mut buffer.push_handle()).unwrap();
-        std::iter::from_fn(|| buffer.pop_front())
-            .flat_map(|c| c.to_vec())
-            .collect()
+        drive(&mut transform, rechunk(input, &[piece]), usize::MAX).unwrap()
     }
 
     #[test]
