@@ -158,25 +158,27 @@ impl Eol {
 
     fn convert_to_crlf(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) {
         let Some(&last) = chunk.last() else { return };
-        let mut after_cr = self.after_cr;
-        let needs_fix = chunk.iter().any(|&b| {
-            let lone = b == b'\n' && !after_cr;
-            after_cr = b == b'\r';
-            lone
-        });
-        if !needs_fix {
-            self.after_cr = last == b'\r';
+        let after_cr = std::mem::replace(&mut self.after_cr, last == b'\r');
+        let is_lone_lf = |at: usize| {
+            let before = if at == 0 {
+                after_cr
+            } else {
+                chunk[at - 1] == b'\r'
+            };
+            chunk[at] == b'\n' && !before
+        };
+        let Some(first) = (0..chunk.len()).find(|&at| is_lone_lf(at)) else {
             out.push(chunk);
             return;
-        }
+        };
         let mut fixed = BytesMut::with_capacity(chunk.len() + chunk.len() / 16 + 2);
-        for &b in chunk.iter() {
-            if b == b'\n' && !self.after_cr {
-                fixed.extend_from_slice(b"\r");
-            }
-            fixed.extend_from_slice(&[b]);
-            self.after_cr = b == b'\r';
+        let mut start = 0;
+        for at in (first..chunk.len()).filter(|&at| is_lone_lf(at)) {
+            fixed.extend_from_slice(&chunk[start..at]);
+            fixed.extend_from_slice(b"\r");
+            start = at;
         }
+        fixed.extend_from_slice(&chunk[start..]);
         out.push(fixed.freeze());
     }
 }
@@ -252,6 +254,7 @@ impl Transform for EnsureNewline {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::buffer::ReadBuffer;
     use crate::transforms::testing::{drive, rechunk};
 
     /// Runs `transform` over `input` cut into pieces of `piece` bytes.
@@ -304,6 +307,29 @@ mod tests {
                 "piece {piece}"
             );
         }
+    }
+
+    /// Checks that `transform` pushes `chunk` on as it is, without a copy.
+    fn assert_passed_on(
+        mut transform: impl Transform<Input = Bytes, Output = Bytes>,
+        chunk: &'static [u8],
+    ) {
+        let chunk = Bytes::from_static(chunk);
+        let mut buffer = ReadBuffer::new(usize::MAX);
+        transform
+            .transform(chunk.clone(), &mut buffer.push_handle())
+            .unwrap();
+        let out = buffer.pop_front().unwrap();
+        assert_eq!(out, chunk);
+        assert_eq!(out.as_ptr(), chunk.as_ptr(), "copied: {chunk:?}");
+    }
+
+    #[test]
+    fn chunks_with_nothing_to_change_pass_without_a_copy() {
+        assert_passed_on(Eol::new(LineEnding::CrLf), b"a\r\nb\r\n");
+        assert_passed_on(Eol::new(LineEnding::Lf), b"c\nd");
+        assert_passed_on(StripBom::new(), b"no bom");
+        assert_passed_on(EnsureNewline::new(), b"no newline");
     }
 
     #[test]
