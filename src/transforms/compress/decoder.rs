@@ -285,15 +285,9 @@ impl StreamDecoder {
             }
             Position::InMember => self.decode(input, output, input_ended),
             Position::TrailingZeros { start } => {
-                let zeros = input.front().iter().take_while(|byte| **byte == 0).count();
-                let all_zeros = zeros == input.front().len();
-                input.advance(zeros);
-                if all_zeros {
-                    Ok(if input.is_empty() {
-                        Step::Wait
-                    } else {
-                        Step::Continue
-                    })
+                input.skip_zeros();
+                if input.is_empty() {
+                    Ok(Step::Wait)
                 } else {
                     Err(self.trailing_data(start))
                 }
@@ -320,11 +314,9 @@ impl StreamDecoder {
         if !first && input.front().first() == Some(&0) {
             match self.codec {
                 Codec::Xz => {
-                    let zeros = input.front().iter().take_while(|byte| **byte == 0).count();
-                    input.advance(zeros);
                     self.position = Position::BeforeMember {
                         first,
-                        padding: padding + zeros as u64,
+                        padding: padding + input.skip_zeros(),
                     };
                     return Ok(Step::Continue);
                 }
