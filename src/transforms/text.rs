@@ -128,6 +128,9 @@ impl Eol {
     }
 
     fn convert_to_lf(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) {
+        if chunk.is_empty() {
+            return;
+        }
         let held = std::mem::take(&mut self.held_cr);
         let ends_with_cr = chunk.last() == Some(&b'\r');
         let body = if ends_with_cr {
@@ -294,6 +297,15 @@ mod tests {
                 b"a\nb\rc\n\n\rd\r",
                 "piece {piece}"
             );
+        }
+    }
+
+    #[test]
+    fn an_empty_chunk_between_cr_and_lf_changes_nothing() {
+        for (target, expected) in [(LineEnding::Lf, "a\nb"), (LineEnding::CrLf, "a\r\nb")] {
+            let chunks = ["a\r", "", "\nb"].map(Bytes::from);
+            let output = drive(&mut Eol::new(target), chunks, usize::MAX).unwrap();
+            assert_eq!(output, expected.as_bytes(), "{target:?}");
         }
     }
 
