@@ -111,9 +111,8 @@ pub enum LineEnding {
 #[derive(Debug)]
 pub struct Eol {
     target: LineEnding,
-    /// For `Lf`: the previous chunk ended with a `\r` that was held back.
-    held_cr: bool,
-    /// For `CrLf`: the previous chunk ended with a `\r`.
+    /// The last byte so far is a `\r`; converting to `Lf`, it was held
+    /// back until the next byte tells whether it ends a line.
     after_cr: bool,
 }
 
@@ -122,16 +121,13 @@ impl Eol {
     pub fn new(target: LineEnding) -> Self {
         Eol {
             target,
-            held_cr: false,
             after_cr: false,
         }
     }
 
+    /// Converts a chunk that is not empty.
     fn convert_to_lf(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) {
-        if chunk.is_empty() {
-            return;
-        }
-        let held = std::mem::take(&mut self.held_cr);
+        let held = std::mem::take(&mut self.after_cr);
         let ends_with_cr = chunk.last() == Some(&b'\r');
         let body = if ends_with_cr {
             chunk.slice(..chunk.len() - 1)
@@ -156,12 +152,13 @@ impl Eol {
             fixed.extend_from_slice(rest);
             out.push(fixed.freeze());
         }
-        self.held_cr = ends_with_cr;
+        self.after_cr = ends_with_cr;
     }
 
+    /// Converts a chunk that is not empty.
     fn convert_to_crlf(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) {
-        let Some(&last) = chunk.last() else { return };
-        let after_cr = std::mem::replace(&mut self.after_cr, last == b'\r');
+        let ends_with_cr = chunk.last() == Some(&b'\r');
+        let after_cr = std::mem::replace(&mut self.after_cr, ends_with_cr);
         let is_lone_lf = |at: usize| {
             let before = if at == 0 {
                 after_cr
@@ -191,6 +188,10 @@ impl Transform for Eol {
     type Output = Bytes;
 
     fn transform(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) -> Result<()> {
+        if chunk.is_empty() {
+            // Nothing to convert, and a held-back `\r` stays held.
+            return Ok(());
+        }
         match self.target {
             LineEnding::Lf => self.convert_to_lf(chunk, out),
             LineEnding::CrLf => self.convert_to_crlf(chunk, out),
@@ -199,7 +200,7 @@ impl Transform for Eol {
     }
 
     fn flush(&mut self, out: &mut Push<'_, Bytes>) -> Result<()> {
-        if std::mem::take(&mut self.held_cr) {
+        if self.target == LineEnding::Lf && self.after_cr {
             out.push(Bytes::from_static(b"\r"));
         }
         Ok(())
