@@ -23,6 +23,9 @@ mod exec;
 mod frame;
 mod text;
 
+#[cfg(test)]
+mod testing;
+
 pub use compress::{Codec, Compress, Decompress};
 pub use exec::Exec;
 pub use frame::{Frame, FrameCodec, Unframe};

@@ -111,9 +111,8 @@ pub enum LineEnding {
 #[derive(Debug)]
 pub struct Eol {
     target: LineEnding,
-    /// For `Lf`: the previous chunk ended with a `\r` that was held back.
-    held_cr: bool,
-    /// For `CrLf`: the previous chunk ended with a `\r`.
+    /// The last byte so far is a `\r`; converting to `Lf`, it was held
+    /// back until the next byte tells whether it ends a line.
     after_cr: bool,
 }
 
@@ -122,13 +121,13 @@ impl Eol {
     pub fn new(target: LineEnding) -> Self {
         Eol {
             target,
-            held_cr: false,
             after_cr: false,
         }
     }
 
+    /// Converts a chunk that is not empty.
     fn convert_to_lf(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) {
-        let held = std::mem::take(&mut self.held_cr);
+        let held = std::mem::take(&mut self.after_cr);
         let ends_with_cr = chunk.last() == Some(&b'\r');
         let body = if ends_with_cr {
             chunk.slice(..chunk.len() - 1)
@@ -153,30 +152,33 @@ impl Eol {
             fixed.extend_from_slice(rest);
             out.push(fixed.freeze());
         }
-        self.held_cr = ends_with_cr;
+        self.after_cr = ends_with_cr;
     }
 
+    /// Converts a chunk that is not empty.
     fn convert_to_crlf(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) {
-        let Some(&last) = chunk.last() else { return };
-        let mut after_cr = self.after_cr;
-        let needs_fix = chunk.iter().any(|&b| {
-            let lone = b == b'\n' && !after_cr;
-            after_cr = b == b'\r';
-            lone
-        });
-        if !needs_fix {
-            self.after_cr = last == b'\r';
+        let ends_with_cr = chunk.last() == Some(&b'\r');
+        let after_cr = std::mem::replace(&mut self.after_cr, ends_with_cr);
+        let is_lone_lf = |at: usize| {
+            let before = if at == 0 {
+                after_cr
+            } else {
+                chunk[at - 1] == b'\r'
+            };
+            chunk[at] == b'\n' && !before
+        };
+        let Some(first) = (0..chunk.len()).find(|&at| is_lone_lf(at)) else {
             out.push(chunk);
             return;
-        }
+        };
         let mut fixed = BytesMut::with_capacity(chunk.len() + chunk.len() / 16 + 2);
-        for &b in chunk.iter() {
-            if b == b'\n' && !self.after_cr {
-                fixed.extend_from_slice(b"\r");
-            }
-            fixed.extend_from_slice(&[b]);
-            self.after_cr = b == b'\r';
+        let mut start = 0;
+        for at in (first..chunk.len()).filter(|&at| is_lone_lf(at)) {
+            fixed.extend_from_slice(&chunk[start..at]);
+            fixed.extend_from_slice(b"\r");
+            start = at;
         }
+        fixed.extend_from_slice(&chunk[start..]);
         out.push(fixed.freeze());
     }
 }
@@ -186,6 +188,10 @@ impl Transform for Eol {
     type Output = Bytes;
 
     fn transform(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) -> Result<()> {
+        if chunk.is_empty() {
+            // Nothing to convert, and a held-back `\r` stays held.
+            return Ok(());
+        }
         match self.target {
             LineEnding::Lf => self.convert_to_lf(chunk, out),
             LineEnding::CrLf => self.convert_to_crlf(chunk, out),
@@ -194,7 +200,7 @@ impl Transform for Eol {
     }
 
     fn flush(&mut self, out: &mut Push<'_, Bytes>) -> Result<()> {
-        if std::mem::take(&mut self.held_cr) {
+        if self.target == LineEnding::Lf && self.after_cr {
             out.push(Bytes::from_static(b"\r"));
         }
         Ok(())
@@ -253,6 +259,7 @@ impl Transform for EnsureNewline {
 mod tests {
     use super::*;
     use crate::buffer::ReadBuffer;
+    use crate::transforms::testing::{drive, rechunk};
 
     /// Runs `transform` over `input` cut into pieces of `piece` bytes.
     fn run(
@@ -260,16 +267,7 @@ mod tests {
         input: &[u8],
         piece: usize,
     ) -> Vec<u8> {
-        let mut buffer = ReadBuffer::new(usize::MAX);
-        for chunk in input.chunks(piece.max(1)) {
-            transform
-                .transform(Bytes::copy_from_slice(chunk), &mut buffer.push_handle())
-                .unwrap();
-        }
-        transform.flush(&mut buffer.push_handle()).unwrap();
-        std::iter::from_fn(|| buffer.pop_front())
-            .flat_map(|c| c.to_vec())
-            .collect()
+        drive(&mut transform, rechunk(input, &[piece]), usize::MAX).unwrap()
     }
 
     #[test]
@@ -304,6 +302,15 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_chunk_between_cr_and_lf_changes_nothing() {
+        for (target, expected) in [(LineEnding::Lf, "a\nb"), (LineEnding::CrLf, "a\r\nb")] {
+            let chunks = ["a\r", "", "\nb"].map(Bytes::from);
+            let output = drive(&mut Eol::new(target), chunks, usize::MAX).unwrap();
+            assert_eq!(output, expected.as_bytes(), "{target:?}");
+        }
+    }
+
+    #[test]
     fn crlf_at_every_split() {
         let input = b"a\nb\r\nc\n\nd\r";
         for piece in 1..=input.len() {
@@ -313,6 +320,29 @@ mod tests {
                 "piece {piece}"
             );
         }
+    }
+
+    /// Checks that `transform` pushes `chunk` on as it is, without a copy.
+    fn assert_passed_on(
+        mut transform: impl Transform<Input = Bytes, Output = Bytes>,
+        chunk: &'static [u8],
+    ) {
+        let chunk = Bytes::from_static(chunk);
+        let mut buffer = ReadBuffer::new(usize::MAX);
+        transform
+            .transform(chunk.clone(), &mut buffer.push_handle())
+            .unwrap();
+        let out = buffer.pop_front().unwrap();
+        assert_eq!(out, chunk);
+        assert_eq!(out.as_ptr(), chunk.as_ptr(), "copied: {chunk:?}");
+    }
+
+    #[test]
+    fn chunks_with_nothing_to_change_pass_without_a_copy() {
+        assert_passed_on(Eol::new(LineEnding::CrLf), b"a\r\nb\r\n");
+        assert_passed_on(Eol::new(LineEnding::Lf), b"c\nd");
+        assert_passed_on(StripBom::new(), b"no bom");
+        assert_passed_on(EnsureNewline::new(), b"no newline");
     }
 
     #[test]

@@ -68,6 +68,12 @@ fn text(len: usize, seed: u64) -> Vec<u8> {
     out
 }
 
+/// Bytes that do not compress; deterministic for a given `seed`.
+fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut random = Random(seed | 1);
+    (0..len).map(|_| random.below(256) as u8).collect()
+}
+
 /// A xorshift generator, enough for test data.
 struct Random(u64);
 

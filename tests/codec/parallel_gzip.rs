@@ -126,15 +126,7 @@ proptest! {
         noise in any::<bool>(),
     ) {
         let data = if noise {
-            let mut state = seed | 1;
-            (0..len)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    state as u8
-                })
-                .collect()
+            super::noise(len, seed)
         } else {
             text(len, seed)
         };

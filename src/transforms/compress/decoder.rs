@@ -14,6 +14,7 @@ use super::Codec;
 use super::detect::{Detection, Sniff, detect_prefix};
 use super::input::InputQueue;
 use super::output::OutputBuffer;
+use super::pump::{Pump, Step};
 use crate::buffer::Push;
 use crate::error::{Error, ErrorKind, Result};
 use crate::transform::Transform;
@@ -102,12 +103,7 @@ use crate::transform::Transform;
 /// ```
 pub struct Decompress {
     mode: Mode,
-    input: InputQueue,
-    output: OutputBuffer,
-    /// The writable side ended: no more input will come.
-    input_ended: bool,
-    /// The last run stopped because the readable side was full.
-    blocked: bool,
+    pump: Pump,
 }
 
 enum Mode {
@@ -117,16 +113,6 @@ enum Mode {
     PassThrough,
     /// Decoding one codec's data.
     Decoding(StreamDecoder),
-}
-
-/// Whether a step of work can be followed by another now.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Step {
-    /// Something changed: step again.
-    Continue,
-    /// Nothing more to do until more input comes, or the input ended and
-    /// everything is done.
-    Wait,
 }
 
 impl Decompress {
@@ -145,10 +131,7 @@ impl Decompress {
     fn with_mode(mode: Mode) -> Decompress {
         Decompress {
             mode,
-            input: InputQueue::default(),
-            output: OutputBuffer::default(),
-            input_ended: false,
-            blocked: false,
+            pump: Pump::default(),
         }
     }
 
@@ -165,47 +148,41 @@ impl Decompress {
     /// Works through the input until it needs more, or everything is done,
     /// or the readable side is full.
     fn run(&mut self, out: &mut Push<'_, Bytes>) -> Result<()> {
-        self.blocked = false;
-        loop {
-            let step = match &mut self.mode {
-                Mode::Detecting => self.detect_codec(),
-                Mode::PassThrough => match self.input.pop() {
-                    Some(chunk) => {
-                        if !out.push(chunk) {
-                            self.blocked = true;
-                            return Ok(());
-                        }
-                        Step::Continue
-                    }
-                    None => Step::Wait,
-                },
-                Mode::Decoding(decoder) => {
-                    decoder.step(&mut self.input, &mut self.output, self.input_ended)?
+        let mode = &mut self.mode;
+        self.pump.run(out, |pump, out| match mode {
+            Mode::Detecting => Ok(match detect_mode(pump) {
+                Some(detected) => {
+                    *mode = detected;
+                    Step::Continue
                 }
-            };
-            if self.output.is_full() && !out.push(self.output.take()) {
-                self.blocked = true;
-                return Ok(());
+                None => Step::Wait,
+            }),
+            Mode::PassThrough => Ok(match pump.input.pop() {
+                Some(chunk) => {
+                    if out.push(chunk) {
+                        Step::Continue
+                    } else {
+                        Step::Blocked
+                    }
+                }
+                None => Step::Wait,
+            }),
+            Mode::Decoding(decoder) => {
+                decoder.step(&mut pump.input, &mut pump.output, pump.input_ended)
             }
-            if step == Step::Wait {
-                break;
-            }
-        }
-        if !self.output.is_empty() {
-            out.push(self.output.take());
-        }
-        Ok(())
+        })
     }
+}
 
-    fn detect_codec(&mut self) -> Step {
-        let mut prefix = [0; Codec::MAX_MAGIC_LEN];
-        let len = self.input.peek(&mut prefix);
-        match detect_prefix(&prefix[..len]) {
-            Detection::NeedMore if !self.input_ended => return Step::Wait,
-            Detection::Found(codec) => self.mode = Mode::Decoding(StreamDecoder::new(codec)),
-            Detection::NeedMore | Detection::NotFound => self.mode = Mode::PassThrough,
-        }
-        Step::Continue
+/// The mode the first bytes of the input call for, or `None` while more
+/// are needed to tell.
+fn detect_mode(pump: &Pump) -> Option<Mode> {
+    let mut prefix = [0; Codec::MAX_MAGIC_LEN];
+    let len = pump.input.peek(&mut prefix);
+    match detect_prefix(&prefix[..len]) {
+        Detection::NeedMore if !pump.input_ended => None,
+        Detection::Found(codec) => Some(Mode::Decoding(StreamDecoder::new(codec))),
+        Detection::NeedMore | Detection::NotFound => Some(Mode::PassThrough),
     }
 }
 
@@ -214,17 +191,17 @@ impl Transform for Decompress {
     type Output = Bytes;
 
     fn transform(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) -> Result<()> {
-        self.input.push(chunk);
+        self.pump.write(chunk);
         self.run(out)
     }
 
     fn flush(&mut self, out: &mut Push<'_, Bytes>) -> Result<()> {
-        self.input_ended = true;
+        self.pump.end();
         self.run(out)
     }
 
     fn has_pending(&self) -> bool {
-        self.blocked
+        self.pump.is_blocked()
     }
 
     fn resume(&mut self, out: &mut Push<'_, Bytes>) -> Result<()> {
@@ -242,8 +219,8 @@ impl fmt::Debug for Decompress {
         f.debug_struct("Decompress")
             .field("codec", &self.codec())
             .field("mode", &mode)
-            .field("consumed", &self.input.consumed())
-            .field("input_ended", &self.input_ended)
+            .field("consumed", &self.pump.input.consumed())
+            .field("input_ended", &self.pump.input_ended)
             .finish_non_exhaustive()
     }
 }
@@ -308,15 +285,9 @@ impl StreamDecoder {
             }
             Position::InMember => self.decode(input, output, input_ended),
             Position::TrailingZeros { start } => {
-                let zeros = input.front().iter().take_while(|byte| **byte == 0).count();
-                let all_zeros = zeros == input.front().len();
-                input.advance(zeros);
-                if all_zeros {
-                    Ok(if input.is_empty() {
-                        Step::Wait
-                    } else {
-                        Step::Continue
-                    })
+                input.skip_zeros();
+                if input.is_empty() {
+                    Ok(Step::Wait)
                 } else {
                     Err(self.trailing_data(start))
                 }
@@ -343,11 +314,9 @@ impl StreamDecoder {
         if !first && input.front().first() == Some(&0) {
             match self.codec {
                 Codec::Xz => {
-                    let zeros = input.front().iter().take_while(|byte| **byte == 0).count();
-                    input.advance(zeros);
                     self.position = Position::BeforeMember {
                         first,
-                        padding: padding + zeros as u64,
+                        padding: padding + input.skip_zeros(),
                     };
                     return Ok(Step::Continue);
                 }

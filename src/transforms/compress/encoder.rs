@@ -14,9 +14,8 @@ use async_compression::{brotli, zstd};
 use bytes::Bytes;
 
 use super::Codec;
-use super::input::InputQueue;
-use super::output::OutputBuffer;
 use super::parallel_gzip::ParallelGzipEncoder;
+use super::pump::{Pump, Step};
 use crate::buffer::Push;
 use crate::error::{Error, Result};
 use crate::transform::Transform;
@@ -84,21 +83,9 @@ pub struct Compress {
     threads: usize,
     /// Made on first use, so that an unused transform holds no codec memory.
     encoder: Option<Box<dyn EncodeV2 + Send>>,
-    input: InputQueue,
-    output: OutputBuffer,
-    state: State,
-    /// The last run stopped because the readable side was full.
-    blocked: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
-    /// Compressing written chunks.
-    Encoding,
-    /// The input ended: writing the end of the compressed data.
-    Finishing,
-    /// Everything was written.
-    Finished,
+    pump: Pump,
+    /// The end of the compressed data was written.
+    finished: bool,
 }
 
 impl Compress {
@@ -109,10 +96,8 @@ impl Compress {
             level: codec.default_level(),
             threads: default_threads(codec),
             encoder: None,
-            input: InputQueue::default(),
-            output: OutputBuffer::default(),
-            state: State::Encoding,
-            blocked: false,
+            pump: Pump::default(),
+            finished: false,
         }
     }
 
@@ -157,48 +142,38 @@ impl Compress {
     /// Compresses input and writes the end of the data once the input has
     /// ended, until everything is pushed or the readable side is full.
     fn run(&mut self, out: &mut Push<'_, Bytes>) -> Result<()> {
-        self.blocked = false;
         let (codec, level, threads) = (self.codec, self.level, self.threads);
         let encoder = self
             .encoder
             .get_or_insert_with(|| new_encoder(codec, level, threads));
-        loop {
-            match self.state {
-                State::Encoding => {
-                    let chunk = self.input.front();
-                    if chunk.is_empty() {
-                        break;
-                    }
-                    let mut input = PartialBuffer::new(chunk);
-                    let (result, written) = self.output.write(|space| {
-                        let result = encoder.encode(&mut input, space);
-                        (result, space.written_len())
-                    });
-                    result.map_err(|err| encoder_error(codec, err))?;
-                    let consumed = input.written_len();
-                    if consumed == 0 && written == 0 && !self.output.is_full() {
-                        let stuck = io::Error::other("the encoder made no progress");
-                        return Err(encoder_error(codec, stuck));
-                    }
-                    self.input.advance(consumed);
-                }
-                State::Finishing => {
-                    let result = self.output.write(|space| encoder.finish(space));
-                    if result.map_err(|err| encoder_error(codec, err))? {
-                        self.state = State::Finished;
-                    }
-                }
-                State::Finished => break,
+        let finished = &mut self.finished;
+        self.pump.run(out, |pump, _| {
+            if *finished {
+                return Ok(Step::Wait);
             }
-            if self.output.is_full() && !out.push(self.output.take()) {
-                self.blocked = true;
-                return Ok(());
+            let chunk = pump.input.front();
+            if !chunk.is_empty() {
+                let mut input = PartialBuffer::new(chunk);
+                let (result, written) = pump.output.write(|space| {
+                    let result = encoder.encode(&mut input, space);
+                    (result, space.written_len())
+                });
+                result.map_err(|err| encoder_error(codec, err))?;
+                let consumed = input.written_len();
+                if consumed == 0 && written == 0 && !pump.output.is_full() {
+                    let stuck = io::Error::other("the encoder made no progress");
+                    return Err(encoder_error(codec, stuck));
+                }
+                pump.input.advance(consumed);
+                return Ok(Step::Continue);
             }
-        }
-        if !self.output.is_empty() {
-            out.push(self.output.take());
-        }
-        Ok(())
+            if !pump.input_ended {
+                return Ok(Step::Wait);
+            }
+            let result = pump.output.write(|space| encoder.finish(space));
+            *finished = result.map_err(|err| encoder_error(codec, err))?;
+            Ok(Step::Continue)
+        })
     }
 }
 
@@ -207,17 +182,17 @@ impl Transform for Compress {
     type Output = Bytes;
 
     fn transform(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) -> Result<()> {
-        self.input.push(chunk);
+        self.pump.write(chunk);
         self.run(out)
     }
 
     fn flush(&mut self, out: &mut Push<'_, Bytes>) -> Result<()> {
-        self.state = State::Finishing;
+        self.pump.end();
         self.run(out)
     }
 
     fn has_pending(&self) -> bool {
-        self.blocked
+        self.pump.is_blocked()
     }
 
     fn resume(&mut self, out: &mut Push<'_, Bytes>) -> Result<()> {
@@ -231,8 +206,9 @@ impl fmt::Debug for Compress {
             .field("codec", &self.codec)
             .field("level", &self.level)
             .field("threads", &self.threads)
-            .field("state", &self.state)
-            .field("consumed", &self.input.consumed())
+            .field("consumed", &self.pump.input.consumed())
+            .field("input_ended", &self.pump.input_ended)
+            .field("finished", &self.finished)
             .finish_non_exhaustive()
     }
 }

@@ -51,6 +51,19 @@ impl InputQueue {
         self.consumed += n as u64;
     }
 
+    /// Removes the zero bytes at the front of the queue, across chunks;
+    /// returns how many there were.
+    pub(super) fn skip_zeros(&mut self) -> u64 {
+        let start = self.consumed;
+        loop {
+            let zeros = self.front().iter().take_while(|byte| **byte == 0).count();
+            if zeros == 0 {
+                return self.consumed - start;
+            }
+            self.advance(zeros);
+        }
+    }
+
     /// Copies the first queued bytes into `prefix`, across chunks; returns
     /// how many there were (at most `prefix.len()`).
     pub(super) fn peek(&self, prefix: &mut [u8]) -> usize {
@@ -92,6 +105,17 @@ mod tests {
         let mut long = [0; 8];
         assert_eq!(input.peek(&mut long), 6);
         assert_eq!(input.consumed(), 0);
+    }
+
+    #[test]
+    fn skip_zeros_stops_at_the_first_other_byte_across_chunks() {
+        let mut input = InputQueue::default();
+        input.push(Bytes::from_static(b"\0\0"));
+        input.push(Bytes::from_static(b"\0x\0"));
+        assert_eq!(input.skip_zeros(), 3);
+        assert_eq!(input.front(), b"x\0");
+        assert_eq!(input.skip_zeros(), 0);
+        assert_eq!(input.consumed(), 3);
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod encoder;
 mod input;
 mod output;
 mod parallel_gzip;
+mod pump;
 
 #[cfg(test)]
 mod tests;

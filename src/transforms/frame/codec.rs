@@ -338,24 +338,11 @@ impl Decoder for FrameCodec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transforms::frame::tests::{decode_packets, encode_packets};
 
-    fn encode_all(codec: &mut FrameCodec, items: &[&[u8]]) -> BytesMut {
-        let mut wire = BytesMut::new();
-        for item in items {
-            codec
-                .encode(Bytes::copy_from_slice(item), &mut wire)
-                .unwrap();
-        }
-        wire
-    }
-
-    fn decode_all(codec: &mut FrameCodec, wire: &[u8]) -> Result<Vec<Bytes>> {
-        let mut src = BytesMut::from(wire);
-        let mut bodies = Vec::new();
-        while let Some(body) = codec.decode_eof(&mut src)? {
-            bodies.push(body);
-        }
-        Ok(bodies)
+    /// Encodes `items`, one packet each (more if one is over the limit).
+    fn encode_all(codec: &mut FrameCodec, items: &[&[u8]]) -> Vec<u8> {
+        encode_packets(codec, items).0
     }
 
     #[test]
@@ -381,7 +368,7 @@ mod tests {
             &wire[..],
             b"\0\0\0\x02ab\0\x01\0\x02cd\0\x02\0\x01e".as_slice()
         );
-        let bodies = decode_all(&mut codec, &wire).unwrap();
+        let bodies = decode_packets(&mut codec, &wire).unwrap();
         assert_eq!(bodies, ["ab", "cd", "e"]);
     }
 
@@ -417,7 +404,7 @@ mod tests {
         assert_eq!(&wire[..2], &[0xff, 0xff]);
         assert_eq!(&wire[5..7], &[0, 0]);
         narrow.decode_serial = u16::MAX.into();
-        assert_eq!(decode_all(&mut narrow, &wire).unwrap(), ["x", "y"]);
+        assert_eq!(decode_packets(&mut narrow, &wire).unwrap(), ["x", "y"]);
 
         let mut wide = FrameCodec::wide();
         wide.encode_serial = u32::MAX;
@@ -425,14 +412,14 @@ mod tests {
         assert_eq!(&wire[..4], &[0xff; 4]);
         assert_eq!(&wire[9..13], &[0; 4]);
         wide.decode_serial = u32::MAX;
-        assert_eq!(decode_all(&mut wide, &wire).unwrap(), ["x", "y"]);
+        assert_eq!(decode_packets(&mut wide, &wire).unwrap(), ["x", "y"]);
     }
 
     #[test]
     fn out_of_sequence_packets_name_their_offset() {
         let mut wire = encode_all(&mut FrameCodec::new(), &[b"ab", b"cd", b"ef"]);
         wire[12..14].copy_from_slice(&[0, 7]);
-        let err = decode_all(&mut FrameCodec::new(), &wire).unwrap_err();
+        let err = decode_packets(&mut FrameCodec::new(), &wire).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidData);
         assert_eq!(
             err.to_string(),
@@ -458,17 +445,17 @@ mod tests {
     #[test]
     fn truncation_reports_where_the_packet_started() {
         let wire = encode_all(&mut FrameCodec::new(), &[b"abc", b"defgh"]);
-        let err = decode_all(&mut FrameCodec::new(), &wire[..9]).unwrap_err();
+        let err = decode_packets(&mut FrameCodec::new(), &wire[..9]).unwrap_err();
         assert_eq!(
             err.to_string(),
             "truncated packet at byte 7: the input ends after 2 of its 4 header bytes"
         );
-        let err = decode_all(&mut FrameCodec::new(), &wire[..13]).unwrap_err();
+        let err = decode_packets(&mut FrameCodec::new(), &wire[..13]).unwrap_err();
         assert_eq!(
             err.to_string(),
             "truncated packet at byte 7: the input ends 3 bytes short of its 5-byte body (2 present)"
         );
-        let err = decode_all(&mut FrameCodec::new(), &wire[..11]).unwrap_err();
+        let err = decode_packets(&mut FrameCodec::new(), &wire[..11]).unwrap_err();
         assert!(err.to_string().contains("5 bytes short"), "{err}");
     }
 
@@ -477,7 +464,7 @@ mod tests {
         let wire = encode_all(&mut FrameCodec::new(), &[b"", b"a", b""]);
         assert_eq!(wire.len(), 13);
         assert_eq!(
-            decode_all(&mut FrameCodec::new(), &wire).unwrap(),
+            decode_packets(&mut FrameCodec::new(), &wire).unwrap(),
             ["", "a", ""]
         );
     }

@@ -8,9 +8,9 @@ use proptest::test_runner::TestCaseError;
 use tokio_util::codec::{Decoder, Encoder};
 
 use super::{Frame, FrameCodec, Unframe};
-use crate::buffer::ReadBuffer;
 use crate::error::{ErrorKind, Result};
 use crate::transform::Transform;
+use crate::transforms::testing::{drive, rechunk};
 
 /// Packets written by Node's `Transcoder` (`fixtures/frame/encode.js`).
 const SEED_PACKETS: &[u8] = include_bytes!(concat!(
@@ -30,53 +30,29 @@ fn run(
     transform: &mut impl Transform<Input = Bytes, Output = Bytes>,
     chunks: impl IntoIterator<Item = Bytes>,
 ) -> (Vec<u8>, Result<()>) {
-    let mut buffer = ReadBuffer::new(usize::MAX);
-    let mut result = Ok(());
-    for chunk in chunks {
-        result = transform.transform(chunk, &mut buffer.push_handle());
-        if result.is_err() {
-            break;
-        }
-    }
-    if result.is_ok() {
-        result = transform.flush(&mut buffer.push_handle());
-    }
-    let output = std::iter::from_fn(|| buffer.pop_front())
-        .flat_map(|chunk| chunk.to_vec())
-        .collect();
-    (output, result)
-}
-
-/// Cuts `data` into pieces whose sizes cycle through `sizes`.
-fn rechunk(data: &[u8], sizes: &[usize]) -> Vec<Bytes> {
-    let mut pieces = Vec::new();
-    let mut rest = data;
-    for &size in sizes.iter().cycle() {
-        if rest.is_empty() {
-            break;
-        }
-        let (piece, tail) = rest.split_at(size.min(rest.len()));
-        pieces.push(Bytes::copy_from_slice(piece));
-        rest = tail;
-    }
-    pieces
+    let run = drive(transform, chunks, usize::MAX);
+    (run.output, run.result)
 }
 
 /// Encodes each body as one packet; returns the packets and the offset where
 /// each one starts, plus the total length at the end.
-fn encode_packets(mut codec: FrameCodec, bodies: &[Vec<u8>]) -> (Vec<u8>, Vec<usize>) {
+pub(super) fn encode_packets(
+    codec: &mut FrameCodec,
+    bodies: &[impl AsRef<[u8]>],
+) -> (Vec<u8>, Vec<usize>) {
     let mut wire = BytesMut::new();
     let mut starts = vec![0];
     for body in bodies {
         codec
-            .encode(Bytes::copy_from_slice(body), &mut wire)
+            .encode(Bytes::copy_from_slice(body.as_ref()), &mut wire)
             .unwrap();
         starts.push(wire.len());
     }
     (wire.to_vec(), starts)
 }
 
-fn decode_packets(mut codec: FrameCodec, wire: &[u8]) -> Result<Vec<Bytes>> {
+/// Decodes every packet of `wire`, which must end with the last one.
+pub(super) fn decode_packets(codec: &mut FrameCodec, wire: &[u8]) -> Result<Vec<Bytes>> {
     let mut src = BytesMut::from(wire);
     let mut bodies = Vec::new();
     while let Some(body) = codec.decode_eof(&mut src)? {
@@ -96,11 +72,11 @@ fn unframe_reads_the_node_packets_in_any_chunking() {
 
 #[test]
 fn the_codec_writes_the_node_packets_byte_for_byte() {
-    let bodies = decode_packets(FrameCodec::new(), SEED_PACKETS).unwrap();
+    let bodies = decode_packets(&mut FrameCodec::new(), SEED_PACKETS).unwrap();
     assert!(bodies.len() > 65536, "the fixture wraps the serial number");
     assert_eq!(bodies.concat(), SEED_BODIES);
     let bodies: Vec<Vec<u8>> = bodies.iter().map(|body| body.to_vec()).collect();
-    let (wire, _) = encode_packets(FrameCodec::new(), &bodies);
+    let (wire, _) = encode_packets(&mut FrameCodec::new(), &bodies);
     assert!(wire == SEED_PACKETS);
 }
 
@@ -169,7 +145,7 @@ fn unframe32_refuses_bodies_above_its_limit() {
 #[test]
 fn errors_give_absolute_offsets_across_chunks() {
     let bodies = [b"first".to_vec(), b"second".to_vec(), b"third".to_vec()];
-    let (mut wire, starts) = encode_packets(FrameCodec::new(), &bodies);
+    let (mut wire, starts) = encode_packets(&mut FrameCodec::new(), &bodies);
     wire[starts[2] + 1] = 9;
     let (output, result) = run(&mut Unframe::new(), rechunk(&wire, &[3]));
     assert_eq!(output, b"firstsecond");
@@ -233,7 +209,7 @@ proptest! {
         sizes in chunk_sizes(),
         wide in any::<bool>(),
     ) {
-        let (wire, starts) = encode_packets(codec(wide), &bodies);
+        let (wire, starts) = encode_packets(&mut codec(wide), &bodies);
         let cut = cut.index(wire.len() + 1);
         let complete = starts.iter().filter(|&&start| start <= cut).count() - 1;
         let (output, result) = run(&mut unframe(wide), rechunk(&wire[..cut], &sizes));
@@ -257,7 +233,7 @@ proptest! {
         serial in any::<u16>(),
         sizes in chunk_sizes(),
     ) {
-        let (mut wire, starts) = encode_packets(FrameCodec::new(), &bodies);
+        let (mut wire, starts) = encode_packets(&mut FrameCodec::new(), &bodies);
         let which = which.index(bodies.len());
         prop_assume!(usize::from(serial) != which);
         wire[starts[which]..starts[which] + 2].copy_from_slice(&serial.to_be_bytes());
@@ -298,7 +274,7 @@ proptest! {
         sizes in chunk_sizes(),
         wide in any::<bool>(),
     ) {
-        let (mut wire, _) = encode_packets(codec(wide), &bodies);
+        let (mut wire, _) = encode_packets(&mut codec(wide), &bodies);
         prop_assume!(!wire.is_empty());
         for (at, byte) in flips {
             let at = at.index(wire.len());

@@ -237,6 +237,7 @@ mod tests {
     use std::io::Read;
 
     use super::*;
+    use crate::transforms::testing::noise;
 
     #[test]
     fn a_block_whose_thread_stopped_is_an_error() {
@@ -279,15 +280,7 @@ mod tests {
     #[test]
     fn incompressible_blocks_grow_the_output_room() {
         let mut scratch = Vec::new();
-        let mut state = 1u32;
-        let noise: Vec<u8> = (0..100_000)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                state as u8
-            })
-            .collect();
+        let noise = noise(100_000, 1);
         let block = Block {
             input: Bytes::from(noise.clone()),
             dictionary: Bytes::new(),
