@@ -15,10 +15,11 @@ pub(crate) struct Messages {
 }
 
 impl Messages {
-    /// A bar when stderr is a terminal (or `force`), none when `quiet`.
-    /// `total` is the number of bytes to process, if known.
+    /// A bar when stderr is a terminal and `total`, the number of bytes to
+    /// process, is known; with `force`, always (a byte counter when the
+    /// total is unknown); none when `quiet`.
     pub(crate) fn new(quiet: bool, force: bool, total: Option<u64>) -> Messages {
-        let show = !quiet && (force || std::io::stderr().is_terminal());
+        let show = !quiet && (force || (total.is_some() && std::io::stderr().is_terminal()));
         let bar = show.then(|| {
             let target = if force {
                 ProgressDrawTarget::term_like(Box::new(console_stderr()))

@@ -65,6 +65,25 @@ fn no_bar_without_a_terminal_or_with_quiet() {
 }
 
 #[test]
+fn no_bar_on_a_terminal_for_an_input_of_unknown_size() {
+    let dir = Dir::new();
+    dir.create("in.txt", "a line of text\n".repeat(1 << 16));
+    let sized = on_a_terminal(
+        &dir,
+        "pipe in.txt out.txt -t 'exec:sh -c \"sleep 0.3; cat\"'",
+    );
+    assert!(sized.contains("smerge"), "no bar for a file: {sized:?}");
+    let from_stdin = on_a_terminal(
+        &dir,
+        "pipe - out.txt -t 'exec:sh -c \"sleep 0.3; cat\"' < in.txt",
+    );
+    assert!(
+        !from_stdin.contains("smerge"),
+        "a bar for standard input: {from_stdin:?}"
+    );
+}
+
+#[test]
 fn forced_bar_counts_bytes_of_an_input_of_unknown_size() {
     let dir = Dir::new();
     let input = "a line of text\n".repeat(1 << 16);
