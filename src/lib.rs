@@ -94,6 +94,8 @@ mod queue;
 mod readable;
 pub mod sink;
 pub mod source;
+#[cfg(feature = "source-map")]
+pub mod sourcemap;
 mod stream;
 mod text;
 mod transform;

@@ -24,11 +24,14 @@ pub enum PartKind {
     Separator,
     /// The `--footer` text, last.
     Footer,
+    /// The `sourceMappingURL` comment naming (or holding) the bundle's
+    /// source map, at the very end.
+    SourceMapComment,
 }
 
 impl PartKind {
     /// The kind's name in a manifest: `banner`, `header`, `file`,
-    /// `separator`, `footer`.
+    /// `separator`, `footer`, `sourcemap-comment`.
     pub fn as_str(self) -> &'static str {
         match self {
             PartKind::Banner => "banner",
@@ -36,6 +39,7 @@ impl PartKind {
             PartKind::File => "file",
             PartKind::Separator => "separator",
             PartKind::Footer => "footer",
+            PartKind::SourceMapComment => "sourcemap-comment",
         }
     }
 }

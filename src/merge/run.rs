@@ -78,6 +78,12 @@ pub async fn merge(
         options,
         report: MergeReport::default(),
         on_event,
+        #[cfg(feature = "source-map")]
+        map: options
+            .source_map
+            .as_ref()
+            .map(crate::sourcemap::BundleMap::start)
+            .transpose()?,
     };
     if let Some(banner) = &options.banner {
         run.write_part(output, PartKind::Banner, None, banner.clone())
@@ -115,6 +121,20 @@ pub async fn merge(
         run.write_part(output, PartKind::Footer, None, footer.clone())
             .await?;
     }
+    #[cfg(feature = "source-map")]
+    if let Some(map) = run.map.take() {
+        let ending = map.finish(output, options.record_parts).await?;
+        run.record(
+            PartKind::SourceMapComment,
+            None,
+            ending.length,
+            ending.sha256,
+        );
+        // The map is in place before the bundle that names it.
+        if let Some(map_file) = ending.map_file {
+            map_file.commit()?;
+        }
+    }
     output.close().await?;
     Ok(run.report)
 }
@@ -125,6 +145,9 @@ struct Run<'a> {
     /// What was done so far; `report.bytes` is where the next part starts.
     report: MergeReport,
     on_event: Option<MergeCallback>,
+    /// The source map being written beside the bundle.
+    #[cfg(feature = "source-map")]
+    map: Option<crate::sourcemap::BundleMap>,
 }
 
 impl Run<'_> {
@@ -176,6 +199,16 @@ impl Run<'_> {
     ) -> Result<()> {
         let options = self.options;
         let mut chain = Pipeline::from_stream(source);
+        #[cfg(feature = "source-map")]
+        let prepared = match &self.map {
+            // A compressed input's comment cannot be found in its bytes.
+            Some(map) if !options.decompress => map.prepare(entry)?,
+            _ => Default::default(),
+        };
+        #[cfg(feature = "source-map")]
+        if let Some(keep) = prepared.keep {
+            chain = chain.pipe(crate::sourcemap::Truncate::new(keep));
+        }
         if options.decompress {
             // Named after the file, so that corrupt data is reported as
             // `reading FILE: …`.
@@ -194,6 +227,15 @@ impl Run<'_> {
         if let Some(ending) = options.eol {
             chain = chain.pipe(Eol::new(ending));
         }
+        #[cfg(feature = "source-map")]
+        let measured = match &self.map {
+            Some(_) => {
+                let (measure, measured) = crate::sourcemap::MeasureShape::new();
+                chain = chain.pipe(measure);
+                Some(measured)
+            }
+            None => None,
+        };
         let (tap, reading) = Tap::new(options.record_parts);
         let mut chain = chain.pipe(tap);
         pipe(&mut chain, output, PipeOptions::keep_open()).await?;
@@ -201,6 +243,12 @@ impl Run<'_> {
             std::mem::take(&mut *reading.lock().expect("tap reading poisoned"));
         self.record(PartKind::File, Some(entry), reading.length, reading.sha256);
         self.report.files += 1;
+        #[cfg(feature = "source-map")]
+        if let (Some(map), Some(measured)) = (self.map.as_mut(), measured) {
+            let measured = *measured.lock().expect("measure poisoned");
+            map.input(entry, prepared, measured.shape, measured.bom)
+                .await?;
+        }
         if options.ensure_newline && reading.last_byte.is_some_and(|b| b != b'\n') {
             self.write_part(output, PartKind::Separator, None, Bytes::from_static(b"\n"))
                 .await?;
@@ -220,6 +268,10 @@ impl Run<'_> {
         }
         let digest = self.options.record_parts.then(|| sha256(&bytes));
         self.record(kind, entry, bytes.len() as u64, digest);
+        #[cfg(feature = "source-map")]
+        if let Some(map) = self.map.as_mut() {
+            map.generated(&bytes).await?;
+        }
         output.write_all(bytes).await
     }
 
