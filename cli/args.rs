@@ -220,6 +220,45 @@ pub(crate) struct MergeArgs {
     /// Print nothing but errors.
     #[arg(short, long, help_heading = "Messages", conflicts_with = "progress")]
     pub(crate) quiet: bool,
+
+    #[command(flatten)]
+    pub(crate) maps: MapArgs,
+}
+
+/// The source map options of `smerge merge`.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Source maps")]
+pub(crate) struct MapArgs {
+    /// Write a source map: OUTPUT.map by default, FILE, or inline (a data: URL in the bundle).
+    #[arg(long, value_name = "FILE|inline", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub(crate) source_map: Option<String>,
+
+    /// The comment naming the map: js (//#), css (/*# */) or none [default: by OUTPUT's extension].
+    #[arg(long, value_enum, value_name = "STYLE", requires = "source_map")]
+    pub(crate) source_map_comment: Option<MapCommentArg>,
+
+    /// The map's sourceRoot.
+    #[arg(long, value_name = "URL", requires = "source_map")]
+    pub(crate) source_root: Option<String>,
+
+    /// Embed the original texts in the map (sourcesContent).
+    #[arg(long, requires = "source_map")]
+    pub(crate) sources_content: bool,
+
+    /// Make a bad input source map an error instead of a warning.
+    #[arg(long)]
+    pub(crate) strict: bool,
+}
+
+/// The comment naming a bundle's source map.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum MapCommentArg {
+    /// //# sourceMappingURL=…
+    Js,
+    /// /*# sourceMappingURL=… */
+    Css,
+    /// No comment.
+    None,
 }
 
 /// `smerge pipe`.

@@ -7,6 +7,7 @@
 
 mod args;
 mod escape;
+mod maps;
 mod merge;
 mod output;
 mod pipe;

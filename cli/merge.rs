@@ -28,12 +28,13 @@ use crate::usage;
 
 pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     let (inputs, destination) = split_paths(&args)?;
-    let options = merge_options(&args).map_err(usage)?;
+    let mut options = merge_options(&args).map_err(usage)?;
     let listing = list_inputs(&args, &inputs, &destination)?;
     let total = listing.total_size();
     let (entries, problems, warnings) = listing.into_parts();
 
     let messages = Messages::new(args.quiet || args.dry_run, args.progress, Some(total));
+    crate::maps::add_source_map(&args, &destination, &mut options, &messages).map_err(usage)?;
     for warning in &warnings {
         messages.warn(warning);
     }

@@ -10,4 +10,5 @@ mod pipe;
 mod progress;
 mod sample;
 mod signals;
+mod sourcemap;
 mod util;

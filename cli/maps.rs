@@ -1,0 +1,81 @@
+//! `--source-map` and its options: maps the flags onto
+//! [`SourceMapOptions`](smerge::sourcemap::SourceMapOptions).
+
+use smerge::merge::MergeOptions;
+
+use crate::args::MergeArgs;
+use crate::output::Destination;
+use crate::progress::Messages;
+
+/// Sets `options.source_map` from the flags.
+#[cfg(feature = "source-map")]
+pub(crate) fn add_source_map(
+    args: &MergeArgs,
+    destination: &Destination,
+    options: &mut MergeOptions,
+    messages: &Messages,
+) -> anyhow::Result<()> {
+    use std::path::{Path, PathBuf};
+    use std::sync::Arc;
+
+    use anyhow::bail;
+    use smerge::sourcemap::{CommentStyle, MapTarget, SourceMapOptions, WarningHandler};
+
+    use crate::args::MapCommentArg;
+
+    let maps = &args.maps;
+    let Some(value) = &maps.source_map else {
+        return Ok(());
+    };
+    let target = match value.as_str() {
+        "" => MapTarget::Beside,
+        "inline" => MapTarget::Inline,
+        path => MapTarget::File(PathBuf::from(path)),
+    };
+    if args.append {
+        bail!("--source-map cannot describe an --append: the map would cover only the new part");
+    }
+    let output = match destination {
+        Destination::Path(path) => path.clone(),
+        Destination::Stdout if target == MapTarget::Beside => {
+            bail!("--source-map needs =FILE or =inline when OUTPUT is standard output")
+        }
+        // Standard output has no place: the map's URL is relative to the
+        // current directory.
+        Destination::Stdout => Path::new("-").to_path_buf(),
+    };
+    let mut map = SourceMapOptions::for_output(&output, target);
+    if *destination == Destination::Stdout {
+        map.file = None;
+    }
+    if let Some(style) = maps.source_map_comment {
+        map.comment = match style {
+            MapCommentArg::Js => CommentStyle::Js,
+            MapCommentArg::Css => CommentStyle::Css,
+            MapCommentArg::None => CommentStyle::None,
+        };
+    }
+    map.source_root = maps.source_root.clone();
+    map.sources_content = maps.sources_content;
+    map.strict = maps.strict;
+    let messages = messages.clone();
+    map.on_warning = Some(WarningHandler(Arc::new(move |warning| {
+        messages.warn(&format!("{warning:#}"));
+    })));
+    options.source_map = Some(map);
+    Ok(())
+}
+
+/// Without source maps built in, `--source-map` is an error.
+#[cfg(not(feature = "source-map"))]
+pub(crate) fn add_source_map(
+    args: &MergeArgs,
+    _destination: &Destination,
+    _options: &mut MergeOptions,
+    _messages: &Messages,
+) -> anyhow::Result<()> {
+    if args.maps.source_map.is_some() {
+        anyhow::bail!("this smerge was built without source maps (the source-map feature)");
+    }
+    Ok(())
+}
