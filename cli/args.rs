@@ -29,6 +29,30 @@ Examples:
   smerge pipe data.bin data.bin.zst -t zstd:19 --tee data.copy.zst
   smerge pipe --list-transforms";
 
+const SPLIT_EXAMPLES: &str = "\
+Examples:
+  smerge --manifest parts.json src/ bundle.js && smerge split parts.json restored/
+  smerge split --from /backup/all.log.zst parts.json logs/";
+
+/// `smerge split`.
+#[derive(Debug, Args)]
+pub(crate) struct SplitArgs {
+    /// The manifest the merge wrote (- for stdin).
+    pub(crate) manifest: PathBuf,
+
+    /// Where to recreate the files (created if needed).
+    #[arg(default_value = ".")]
+    pub(crate) dir: PathBuf,
+
+    /// Read the merged output from OUTPUT instead of where the manifest says.
+    #[arg(long, value_name = "OUTPUT")]
+    pub(crate) from: Option<PathBuf>,
+
+    /// Replace files that exist already.
+    #[arg(short, long)]
+    pub(crate) force: bool,
+}
+
 /// smerge merges, pipes and transforms files, with Node.js stream semantics.
 #[derive(Debug, Parser)]
 #[command(
@@ -53,6 +77,9 @@ pub(crate) enum Command {
     /// Stream one input to one output through transforms.
     #[command(after_help = PIPE_EXAMPLES)]
     Pipe(PipeArgs),
+    /// Recreate the files of a merge from its output and --manifest.
+    #[command(after_help = SPLIT_EXAMPLES)]
+    Split(SplitArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -298,7 +325,7 @@ pub(crate) struct PipeArgs {
 }
 
 /// The names that select a subcommand when they come first.
-const SUBCOMMANDS: &[&str] = &["merge", "pipe", "completions", "help"];
+const SUBCOMMANDS: &[&str] = &["merge", "pipe", "split", "completions", "help"];
 
 /// Inserts `merge` when the first argument names no subcommand, so that
 /// `smerge dir out.js` means `smerge merge dir out.js`.

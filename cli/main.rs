@@ -13,6 +13,7 @@ mod output;
 mod pipe;
 mod progress;
 mod signals;
+mod split;
 mod stages;
 
 use std::process::ExitCode;
@@ -65,6 +66,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Merge(args) => merge::run(args).await,
         Command::Pipe(args) => pipe::run(args).await,
+        Command::Split(args) => split::run(args).await,
         Command::Completions { shell } => {
             let mut command = Cli::command();
             let mut script = Vec::new();

@@ -96,6 +96,8 @@ pub mod sink;
 pub mod source;
 #[cfg(feature = "source-map")]
 pub mod sourcemap;
+#[cfg(feature = "split")]
+pub mod split;
 mod stream;
 mod text;
 mod transform;

@@ -11,4 +11,5 @@ mod progress;
 mod sample;
 mod signals;
 mod sourcemap;
+mod split;
 mod util;
