@@ -83,9 +83,9 @@ fn every_fixture_comes_back_plain_and_compressed() {
         );
     }
     // --from: the output moved.
-    std::fs::rename(dir.join("all.js.gz"), dir.join("moved.gz")).unwrap();
+    std::fs::rename(dir.join("all.js.xz"), dir.join("moved.xz")).unwrap();
     split(&dir, &["m.json", "again"]).failure();
-    split(&dir, &["--from", "moved.gz", "m.json", "again"]).success();
+    split(&dir, &["--from", "moved.xz", "m.json", "again"]).success();
 }
 
 #[test]
