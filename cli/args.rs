@@ -240,6 +240,10 @@ pub(crate) struct MergeArgs {
     #[arg(long, help_heading = "Output")]
     pub(crate) allow_changing: bool,
 
+    /// Merge again whenever an input changes, is added or removed (until Ctrl-C).
+    #[arg(short, long, help_heading = "Output", conflicts_with_all = ["dry_run", "append"])]
+    pub(crate) watch: bool,
+
     /// Show a progress bar even when stderr is not a terminal.
     #[arg(long, help_heading = "Messages")]
     pub(crate) progress: bool,

@@ -15,6 +15,7 @@ mod progress;
 mod signals;
 mod split;
 mod stages;
+mod watch;
 
 use std::process::ExitCode;
 use std::time::Duration;

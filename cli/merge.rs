@@ -27,14 +27,36 @@ use crate::signals::interruptible;
 use crate::usage;
 
 pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
-    let (inputs, destination) = split_paths(&args)?;
-    let mut options = merge_options(&args).map_err(usage)?;
-    let listing = list_inputs(&args, &inputs, &destination)?;
+    if args.watch {
+        return crate::watch::run(args).await;
+    }
+    build(&args, &Reuse::default()).await
+}
+
+/// What one build of a `--watch` keeps for the next.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Reuse {
+    /// The inputs' maps, read once for as long as they do not change.
+    #[cfg(feature = "source-map")]
+    pub(crate) maps: Option<smerge::sourcemap::MapCache>,
+}
+
+/// One merge, as the command line asks.
+pub(crate) async fn build(args: &MergeArgs, reuse: &Reuse) -> anyhow::Result<ExitCode> {
+    let (inputs, destination) = split_paths(args)?;
+    let mut options = merge_options(args).map_err(usage)?;
+    let listing = list_inputs(args, &inputs, &destination)?;
     let total = listing.total_size();
     let (entries, problems, warnings) = listing.into_parts();
 
     let messages = Messages::new(args.quiet || args.dry_run, args.progress, Some(total));
-    crate::maps::add_source_map(&args, &destination, &mut options, &messages).map_err(usage)?;
+    crate::maps::add_source_map(args, &destination, &mut options, &messages).map_err(usage)?;
+    #[cfg(feature = "source-map")]
+    if let Some(map) = options.source_map.as_mut() {
+        map.cache = reuse.maps.clone();
+    }
+    #[cfg(not(feature = "source-map"))]
+    let _ = reuse;
     for warning in &warnings {
         messages.warn(warning);
     }
@@ -61,7 +83,7 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         _ => {}
     });
 
-    let codec = match output_codec(&args, &destination).map_err(usage)? {
+    let codec = match output_codec(args, &destination).map_err(usage)? {
         Some((codec, _)) if !options.changes_content() && already_compressed(&entries, codec) => {
             messages.note(&format!(
                 "every input is {codec}-compressed already: concatenating them as they are"
@@ -71,7 +93,7 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         other => other,
     };
     let work = async {
-        let plain = plain_output(&args, &options, &entries, &destination, codec.is_some())?;
+        let plain = plain_output(args, &options, &entries, &destination, codec.is_some())?;
         let report = match plain {
             Some(output) => merge_plain(entries, output, Some(on_event)).await?,
             None => {
@@ -150,7 +172,7 @@ fn plain_output(
 }
 
 /// Splits the path arguments into inputs and the output.
-fn split_paths(args: &MergeArgs) -> anyhow::Result<(Vec<PathBuf>, Destination)> {
+pub(crate) fn split_paths(args: &MergeArgs) -> anyhow::Result<(Vec<PathBuf>, Destination)> {
     let mut paths = args.paths.clone();
     if let Some(list) = &args.files0_from {
         let listed = read_files0(list)?;

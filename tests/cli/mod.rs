@@ -13,3 +13,4 @@ mod signals;
 mod sourcemap;
 mod split;
 mod util;
+mod watch;
