@@ -16,7 +16,7 @@ Examples:
   smerge --decompress logs/ - | less       read .gz/.zst/.xz/.bz2 inputs, write to stdout
   find . -name '*.sql' -print0 | smerge --files0-from - schema.sql
 
-The first argument selects a subcommand only when it names one (merge, pipe,
+The first argument selects a subcommand only when it names one (merge, pipe, split,
 completions, help); otherwise the command is merge. To merge a directory named
 like a subcommand, write `smerge merge pipe out.js` or `smerge ./pipe out.js`.";
 
