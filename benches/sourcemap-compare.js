@@ -79,7 +79,7 @@ function generate(dir) {
 const CONCAT_WITH_SOURCEMAPS = `
 const fs = require('fs'); const path = require('path');
 const Concat = require(${JSON.stringify(path.join(modules, 'concat-with-sourcemaps'))});
-const [dir, out] = process.argv.slice(1);
+const [dir, out] = process.argv.slice(2);
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.js')).sort();
 const concat = new Concat(true, path.basename(out), '\\n');
 for (const f of files) {
@@ -96,9 +96,9 @@ fs.writeFileSync(out + '.map', concat.sourceMap);
 const FAST_SOURCEMAP_CONCAT = `
 const fs = require('fs'); const path = require('path');
 const SourceMap = require(${JSON.stringify(path.join(modules, 'fast-sourcemap-concat'))});
-const [dir, out] = process.argv.slice(1);
+const [dir, out] = process.argv.slice(2);
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.js')).sort();
-const concat = new SourceMap({ outputFile: out, mapURL: path.basename(out) + '.map', baseDir: dir, cache: {} });
+const concat = new SourceMap({ outputFile: out, mapFile: out + '.map', mapURL: path.basename(out) + '.map', baseDir: dir, cache: {} });
 for (const f of files) concat.addFile(f);
 concat.end().catch((e) => { console.error(e); process.exit(1); });
 `;

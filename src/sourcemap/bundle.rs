@@ -19,7 +19,7 @@ use crate::sourcemap::input::{InputMap, has_scheme, map_path};
 use crate::sourcemap::options::SourceMapOptions;
 use crate::sourcemap::paths::{absolute, relative};
 use crate::sourcemap::shape::TextShape;
-use crate::sourcemap::writer::{MapHead, MapWriter};
+use crate::sourcemap::writer::{EncodedInput, MapHead, MapWriter, content_shape, names_json};
 use crate::writable::Writable;
 
 /// How many parts may wait for the map's thread.
@@ -315,23 +315,24 @@ fn write_input<W: std::io::Write>(
 ) -> Result<()> {
     let io_error = |e: std::io::Error| Error::io(e).writing(name);
     if let Some(url) = &input.prepared.url {
-        match load(&input.path, url, input.prepared.stamp, options) {
-            Ok(map) => {
-                let mut sources = Vec::with_capacity(map.map().get_source_count() as usize);
-                for (index, source) in map.map().sources().enumerate() {
-                    let (name, path) = resolve(source, map.base(), &options.base);
-                    let content = || {
-                        let embedded = map.map().get_source_contents(index as u32);
-                        match (embedded, path) {
-                            (Some(text), _) => Some(Cow::Borrowed(text)),
-                            (None, Some(path)) => read_text(&path, None),
-                            (None, None) => None,
-                        }
-                    };
-                    sources.push(writer.source(&name, content).map_err(io_error)?);
+        match composed_input(&input, url, options) {
+            Ok(composed) => {
+                let mut ids = Vec::with_capacity(composed.sources.len());
+                for (source, content) in composed.sources.iter().zip(composed.contents.iter()) {
+                    let id = writer
+                        .source_json(source, || content.as_deref())
+                        .map_err(io_error)?;
+                    ids.push(id);
                 }
                 return writer
-                    .composed(map.map(), &sources, input.shape, input.bom)
+                    .composed(
+                        composed.map.map(),
+                        &composed.encoded,
+                        &ids,
+                        &composed.names,
+                        composed.names_count,
+                        input.bom,
+                    )
                     .map_err(io_error);
             }
             Err(error) => {
@@ -361,6 +362,93 @@ fn write_input<W: std::io::Write>(
     writer
         .identity(source, input.shape, input.bom)
         .map_err(io_error)
+}
+
+/// An input's own map made ready to compose: its sources as the bundle's
+/// map names them, their contents and its names as JSON, its mappings
+/// encoded. Kept in the cache, for the next merge of an unchanged input.
+#[derive(Debug)]
+pub(crate) struct ComposedInput {
+    map: InputMap,
+    sources: Vec<String>,
+    contents: Vec<Option<Vec<u8>>>,
+    names: Vec<u8>,
+    names_count: u64,
+    encoded: EncodedInput,
+}
+
+/// What identifies a composed input: the input, its map's file, what was
+/// written of it, and the options that change how it is made ready.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ComposedKey {
+    input: Option<Stamp>,
+    map: Option<Stamp>,
+    keep: Option<u64>,
+    shape: TextShape,
+    bom: bool,
+    base: PathBuf,
+    sources_content: bool,
+}
+
+/// The input's map made ready to compose, from the cache when nothing it
+/// depends on changed.
+fn composed_input(
+    input: &InputPart,
+    url: &str,
+    options: &SourceMapOptions,
+) -> Result<std::sync::Arc<ComposedInput>> {
+    let map = load(&input.path, url, input.prepared.stamp, options)?;
+    let key = ComposedKey {
+        input: input.prepared.stamp,
+        map: map
+            .file()
+            .and_then(|file| std::fs::metadata(file).ok())
+            .map(|meta| Stamp::of(&meta)),
+        keep: input.prepared.keep,
+        shape: input.shape,
+        bom: input.bom,
+        base: options.base.clone(),
+        sources_content: options.sources_content,
+    };
+    if let Some(cache) = &options.cache
+        && let Some(composed) = cache.composed(&input.path, &key)
+    {
+        return Ok(composed);
+    }
+    let mut sources = Vec::with_capacity(map.map().get_source_count() as usize);
+    let mut contents = Vec::with_capacity(sources.capacity());
+    for (index, source) in map.map().sources().enumerate() {
+        let (name, path) = resolve(source, map.base(), &options.base);
+        let content = if options.sources_content {
+            let text = match (map.map().get_source_contents(index as u32), path) {
+                (Some(text), _) => Some(Cow::Borrowed(text)),
+                (None, Some(path)) => read_text(&path, None),
+                (None, None) => None,
+            };
+            Some(match text {
+                Some(text) => serde_json::to_vec(&*text).map_err(|e| Error::io(e.into()))?,
+                None => b"null".to_vec(),
+            })
+        } else {
+            None
+        };
+        sources.push(name);
+        contents.push(content);
+    }
+    let (names, names_count) = names_json(map.map());
+    let encoded = EncodedInput::encode(map.map(), content_shape(input.shape, input.bom));
+    let composed = std::sync::Arc::new(ComposedInput {
+        map,
+        sources,
+        contents,
+        names,
+        names_count,
+        encoded,
+    });
+    if let Some(cache) = &options.cache {
+        cache.keep_composed(&input.path, key, std::sync::Arc::clone(&composed));
+    }
+    Ok(composed)
 }
 
 /// The map `url` names, from the cache when its file did not change.

@@ -7,12 +7,14 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use crate::sourcemap::bundle::{ComposedInput, ComposedKey};
 use crate::sourcemap::comment::MapComment;
 use crate::sourcemap::input::InputMap;
 
 /// Keeps, for each input and input map file, what was read from it — where
-/// its `sourceMappingURL` comment is, its decoded map — as long as the
-/// file stays the same (same inode, size, modification and change times).
+/// its `sourceMappingURL` comment is, its decoded map, that map's mappings
+/// encoded and its sources' contents as JSON — as long as the files stay
+/// the same (same inode, size, modification and change times).
 /// Merges given the same cache (`smerge --watch` rebuilding after a save)
 /// read again only the files that changed.
 ///
@@ -37,6 +39,8 @@ struct Inner {
     /// By the file the map was read from: its own, or the input's for an
     /// inline map.
     maps: HashMap<PathBuf, (Stamp, InputMap)>,
+    /// By input: its map made ready to compose.
+    composed: HashMap<PathBuf, (ComposedKey, Arc<ComposedInput>)>,
 }
 
 /// What tells a changed file from an unchanged one.
@@ -70,7 +74,7 @@ impl MapCache {
     /// True when nothing is kept.
     pub fn is_empty(&self) -> bool {
         let inner = self.lock();
-        inner.comments.is_empty() && inner.maps.is_empty()
+        inner.comments.is_empty() && inner.maps.is_empty() && inner.composed.is_empty()
     }
 
     /// Forgets everything kept about `path` (an input or a map file).
@@ -78,6 +82,7 @@ impl MapCache {
         let mut inner = self.lock();
         inner.comments.remove(path);
         inner.maps.remove(path);
+        inner.composed.remove(path);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -106,6 +111,24 @@ impl MapCache {
             Some((kept, map)) if *kept == stamp => Some(map.clone()),
             _ => None,
         }
+    }
+
+    pub(crate) fn composed(&self, input: &Path, key: &ComposedKey) -> Option<Arc<ComposedInput>> {
+        match self.lock().composed.get(input) {
+            Some((kept, composed)) if kept == key => Some(Arc::clone(composed)),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn keep_composed(
+        &self,
+        input: &Path,
+        key: ComposedKey,
+        composed: Arc<ComposedInput>,
+    ) {
+        self.lock()
+            .composed
+            .insert(input.to_path_buf(), (key, composed));
     }
 
     pub(crate) fn keep_map(&self, path: &Path, stamp: Stamp, map: InputMap) {

@@ -89,6 +89,18 @@ impl Spill {
         serde_json::to_writer(&mut self.file, text).map_err(io::Error::from)
     }
 
+    /// Appends `count` values already joined by commas.
+    fn push_raw(&mut self, values: &[u8], count: u64) -> io::Result<()> {
+        if count == 0 {
+            return Ok(());
+        }
+        if self.count > 0 {
+            self.file.write_all(b",")?;
+        }
+        self.count += count;
+        self.file.write_all(values)
+    }
+
     fn push_null(&mut self) -> io::Result<()> {
         self.separate()?;
         self.file.write_all(b"null")
@@ -178,6 +190,30 @@ impl<W: Write> MapWriter<W> {
         Ok(id)
     }
 
+    /// The index of source `name`, added with its content given as JSON
+    /// (`null` included), when it is new; the content is asked for only
+    /// then, and only when the map embeds contents.
+    pub(crate) fn source_json<'c>(
+        &mut self,
+        name: &str,
+        content: impl FnOnce() -> Option<&'c [u8]>,
+    ) -> io::Result<u32> {
+        if let Some(&id) = self.source_ids.get(name) {
+            return Ok(id);
+        }
+        let id = u32::try_from(self.sources.len())
+            .map_err(|_| io::Error::other("more than 2^32 sources"))?;
+        if let Some(contents) = self.contents.as_mut() {
+            match content() {
+                Some(json) => contents.push_raw(json, 1)?,
+                None => contents.push_null()?,
+            }
+        }
+        self.sources.push(name.to_string());
+        self.source_ids.insert(name.to_string(), id);
+        Ok(id)
+    }
+
     /// Text smerge wrote that maps nowhere: banner, header, separator,
     /// added newline, footer.
     pub(crate) fn generated(&mut self, text: &[u8]) -> io::Result<()> {
@@ -213,6 +249,7 @@ impl<W: Write> MapWriter<W> {
             self.segment(col, Some((source, original, 0, None)))?;
         }
         self.finish_input(shape, shift);
+        self.written |= bom;
         Ok(())
     }
 
@@ -220,35 +257,143 @@ impl<W: Write> MapWriter<W> {
     /// map (by the input map's source index). Mappings past what was
     /// written of the input (`shape`: a dropped `sourceMappingURL` line, or
     /// a map longer than its file) are left out.
+    ///
+    /// `encoded` is the input's mappings encoded once ([`EncodedInput`]):
+    /// when the input's sources are new to this map and numbered one after
+    /// the other, as for most inputs, they are copied from it and only the
+    /// segments that depend on what comes before the input are encoded
+    /// again; otherwise every mapping is encoded from `map`.
     pub(crate) fn composed(
         &mut self,
         map: &SourceMap,
+        encoded: &EncodedInput,
         sources: &[u32],
-        shape: TextShape,
+        names: &[u8],
+        names_count: u64,
         bom: bool,
     ) -> io::Result<()> {
-        let (shape, shift) = self.start_input(shape, bom);
+        let shape = encoded.shape;
+        let shift = u64::from(bom && self.written);
         let names_base = self.names.count;
-        for name in map.names() {
-            self.names.push_str(name)?;
+        self.names.push_raw(names, names_count)?;
+        if !encoded.has_segments || !encoded.starts_at_origin || shift > 0 {
+            if encoded.has_segments || !shape.is_empty() {
+                self.stop_mapping()?;
+            }
         }
-        let mut first = true;
-        let mut line = 0u64;
-        for token in map.tokens() {
-            let raw = token.get_raw_token();
-            let (dst_line, dst_col) = (u64::from(raw.dst_line), u64::from(raw.dst_col));
-            if dst_line > shape.newlines {
-                break;
+        let consecutive = sources
+            .iter()
+            .enumerate()
+            .all(|(i, &id)| u64::from(id) == u64::from(sources[0]) + i as u64);
+        if consecutive {
+            self.replay(
+                encoded,
+                sources.first().copied().unwrap_or(0),
+                names_base,
+                shift,
+            )?;
+        } else {
+            self.encode_each(map, sources, names_base, shape, shift)?;
+        }
+        self.finish_input(shape, shift);
+        self.written |= bom;
+        Ok(())
+    }
+
+    /// Writes `encoded`, its sources numbered from `first_source`, its
+    /// names from `names_base`.
+    fn replay(
+        &mut self,
+        encoded: &EncodedInput,
+        first_source: u32,
+        names_base: u64,
+        shift: u64,
+    ) -> io::Result<()> {
+        let base_col = self.col + shift;
+        let mut at = 0;
+        for patch in &encoded.patches {
+            self.buf.extend_from_slice(&encoded.bytes[at..patch.at]);
+            at = patch.at;
+            if matches!(patch.col, PatchCol::LineZeroFirst(_)) && self.line_has_segment {
+                // The bundle's line has segments before the input's first.
+                self.buf.push(b',');
             }
-            if dst_line == shape.newlines && dst_col >= shape.last_width {
-                continue;
-            }
-            if first {
-                first = false;
-                if dst_line > 0 || dst_col > 0 || shift > 0 {
-                    self.stop_mapping()?;
+            let col = match patch.col {
+                PatchCol::LineZeroFirst(dst_col) => (base_col + dst_col) as i64 - self.prev_col,
+                PatchCol::Delta(delta) => delta,
+            };
+            encode_vlq(&mut self.buf, col);
+            if let Some(src) = patch.source {
+                let (source, line, column) = src.absolute;
+                let source = i64::from(first_source) + i64::from(source);
+                match src.delta {
+                    Some((ds, dl, dc)) => {
+                        encode_vlq(&mut self.buf, ds);
+                        encode_vlq(&mut self.buf, dl);
+                        encode_vlq(&mut self.buf, dc);
+                    }
+                    None => {
+                        encode_vlq(&mut self.buf, source - self.prev_source);
+                        encode_vlq(&mut self.buf, i64::from(line) - self.prev_line);
+                        encode_vlq(&mut self.buf, i64::from(column) - self.prev_column);
+                    }
+                }
+                if let Some(name) = patch.name {
+                    match name.delta {
+                        Some(delta) => encode_vlq(&mut self.buf, delta),
+                        None => encode_vlq(
+                            &mut self.buf,
+                            names_base as i64 + i64::from(name.absolute) - self.prev_name,
+                        ),
+                    }
                 }
             }
+            if self.buf.len() >= FLUSH_AT {
+                self.out.write_all(&self.buf)?;
+                self.buf.clear();
+            }
+        }
+        self.buf.extend_from_slice(&encoded.bytes[at..]);
+        // The state the input leaves.
+        let exit = &encoded.exit;
+        if let Some((source, line, column)) = exit.source {
+            self.prev_source = i64::from(first_source) + i64::from(source);
+            self.prev_line = i64::from(line);
+            self.prev_column = i64::from(column);
+        }
+        if let Some(name) = exit.name {
+            self.prev_name = names_base as i64 + i64::from(name);
+        }
+        self.line += encoded.shape.newlines;
+        if encoded.shape.newlines > 0 {
+            self.line_has_segment = false;
+            self.last_segment_mapped = false;
+            self.prev_col = 0;
+        }
+        if let Some((dst_col, mapped)) = exit.last_on_final_line {
+            self.prev_col = if encoded.shape.newlines == 0 {
+                (base_col + dst_col) as i64
+            } else {
+                dst_col as i64
+            };
+            self.line_has_segment = true;
+            self.last_segment_mapped = mapped;
+        }
+        self.flush_some()
+    }
+
+    /// Writes every mapping of `map`, one by one.
+    fn encode_each(
+        &mut self,
+        map: &SourceMap,
+        sources: &[u32],
+        names_base: u64,
+        shape: TextShape,
+        shift: u64,
+    ) -> io::Result<()> {
+        let mut line = 0u64;
+        for raw in kept_tokens(map, shape) {
+            let (dst_line, dst_col) = (u64::from(raw.dst_line), u64::from(raw.dst_col));
             while line < dst_line {
                 self.newline();
                 line += 1;
@@ -264,14 +409,10 @@ impl<W: Write> MapWriter<W> {
             });
             self.segment(col, original)?;
         }
-        if first && !shape.is_empty() {
-            self.stop_mapping()?;
-        }
         while line < shape.newlines {
             self.newline();
             line += 1;
         }
-        self.finish_input(shape, shift);
         Ok(())
     }
 
@@ -294,20 +435,11 @@ impl<W: Write> MapWriter<W> {
         Ok(self.out)
     }
 
-    /// The shape of an input as the map counts it, and how far its first
-    /// line's mappings shift: a BOM at the start of the bundle is no
-    /// column, one elsewhere is.
-    fn start_input(&self, mut shape: TextShape, bom: bool) -> (TextShape, u64) {
-        if !bom {
-            return (shape, 0);
-        }
-        if self.written {
-            return (shape, 1);
-        }
-        if shape.newlines == 0 {
-            shape.last_width -= 1;
-        }
-        (shape, 0)
+    /// The shape of an input as the map counts it (without a BOM, which no
+    /// input map counts), and how far its first line's mappings shift: a
+    /// BOM at the start of the bundle is no column, one elsewhere is.
+    fn start_input(&self, shape: TextShape, bom: bool) -> (TextShape, u64) {
+        (content_shape(shape, bom), u64::from(bom && self.written))
     }
 
     /// Moves past an input: its last line is where the bundle is now.
@@ -386,6 +518,201 @@ impl<W: Write> MapWriter<W> {
     }
 }
 
+/// The mappings of one input with its own map, encoded once with the
+/// input's own source and name numbers, so that they can be written into
+/// any bundle map (and, by `--watch`, again into the next one) by copying:
+/// only the segments whose encoding depends on what comes before the input
+/// are encoded at each write ([`Patch`]es).
+#[derive(Clone, Debug)]
+pub(crate) struct EncodedInput {
+    /// What was written of the input; mappings past it are left out.
+    shape: TextShape,
+    /// The mappings, `;` between lines, without the patched segments.
+    bytes: Vec<u8>,
+    patches: Vec<Patch>,
+    exit: Exit,
+    has_segments: bool,
+    /// Whether the first segment is at line 0, column 0.
+    starts_at_origin: bool,
+}
+
+/// A segment that is encoded at each write: the first one on the input's
+/// first line (its column is relative to what precedes the input on that
+/// line), the first with a source and the first with a name (relative to
+/// the previous input's).
+#[derive(Clone, Copy, Debug)]
+struct Patch {
+    /// Where it goes in `bytes`.
+    at: usize,
+    col: PatchCol,
+    source: Option<PatchSource>,
+    name: Option<PatchName>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum PatchCol {
+    /// The first segment of line 0, at this column of the input.
+    LineZeroFirst(u64),
+    /// Any other: relative to the segment before it.
+    Delta(i64),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PatchSource {
+    /// Source (the input map's number), line and column.
+    absolute: (u32, u32, u32),
+    /// Relative to the input's previous mapped segment, if it had one.
+    delta: Option<(i64, i64, i64)>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PatchName {
+    /// The input map's number.
+    absolute: u32,
+    delta: Option<i64>,
+}
+
+/// What the input leaves for the segments after it.
+#[derive(Clone, Copy, Debug, Default)]
+struct Exit {
+    /// The last mapped segment's source (input map's number), line, column.
+    source: Option<(u32, u32, u32)>,
+    /// The last name (input map's number).
+    name: Option<u32>,
+    /// The last segment of the input's last line: its column, and whether
+    /// it maps somewhere.
+    last_on_final_line: Option<(u64, bool)>,
+}
+
+impl EncodedInput {
+    /// Encodes the mappings of `map` that fall inside what was written of
+    /// its input (`shape`).
+    pub(crate) fn encode(map: &SourceMap, shape: TextShape) -> EncodedInput {
+        let mut bytes = Vec::new();
+        let mut patches = Vec::new();
+        let mut exit = Exit::default();
+        let mut line = 0u64;
+        let mut line_has_segment = false;
+        let mut prev_col = 0i64;
+        let mut first: Option<(u64, u64)> = None;
+        for raw in kept_tokens(map, shape) {
+            let (dst_line, dst_col) = (u64::from(raw.dst_line), u64::from(raw.dst_col));
+            first.get_or_insert((dst_line, dst_col));
+            while line < dst_line {
+                bytes.push(b';');
+                line += 1;
+                line_has_segment = false;
+                prev_col = 0;
+            }
+            if line_has_segment {
+                bytes.push(b',');
+            }
+            let line_zero_first = dst_line == 0 && !line_has_segment;
+            line_has_segment = true;
+            let col = dst_col as i64;
+            let col_delta = col - prev_col;
+            prev_col = col;
+            let mapped = raw.src_id != !0;
+            let source = mapped.then(|| {
+                let absolute = (raw.src_id, raw.src_line, raw.src_col);
+                let delta = exit.source.map(|(s, l, c)| {
+                    (
+                        i64::from(raw.src_id) - i64::from(s),
+                        i64::from(raw.src_line) - i64::from(l),
+                        i64::from(raw.src_col) - i64::from(c),
+                    )
+                });
+                exit.source = Some(absolute);
+                PatchSource { absolute, delta }
+            });
+            let name = (mapped && raw.name_id != !0).then(|| {
+                let delta = exit.name.map(|n| i64::from(raw.name_id) - i64::from(n));
+                exit.name = Some(raw.name_id);
+                PatchName {
+                    absolute: raw.name_id,
+                    delta,
+                }
+            });
+            exit.last_on_final_line = (dst_line == shape.newlines).then_some((dst_col, mapped));
+            let patched = line_zero_first
+                || source.is_some_and(|s| s.delta.is_none())
+                || name.is_some_and(|n| n.delta.is_none());
+            if patched {
+                patches.push(Patch {
+                    at: bytes.len(),
+                    col: if line_zero_first {
+                        PatchCol::LineZeroFirst(dst_col)
+                    } else {
+                        PatchCol::Delta(col_delta)
+                    },
+                    source,
+                    name,
+                });
+                continue;
+            }
+            encode_vlq(&mut bytes, col_delta);
+            if let Some(source) = source {
+                let (ds, dl, dc) = source.delta.expect("not patched");
+                encode_vlq(&mut bytes, ds);
+                encode_vlq(&mut bytes, dl);
+                encode_vlq(&mut bytes, dc);
+                if let Some(name) = name {
+                    encode_vlq(&mut bytes, name.delta.expect("not patched"));
+                }
+            }
+        }
+        while line < shape.newlines {
+            bytes.push(b';');
+            line += 1;
+        }
+        EncodedInput {
+            shape,
+            bytes,
+            patches,
+            exit,
+            has_segments: first.is_some(),
+            starts_at_origin: first == Some((0, 0)),
+        }
+    }
+}
+
+/// The names of `map` as JSON values joined by commas, and how many.
+pub(crate) fn names_json(map: &SourceMap) -> (Vec<u8>, u64) {
+    let mut json = Vec::new();
+    let mut count = 0;
+    for name in map.names() {
+        if count > 0 {
+            json.push(b',');
+        }
+        serde_json::to_writer(&mut json, name).expect("writing to memory");
+        count += 1;
+    }
+    (json, count)
+}
+
+/// The shape of text measured as `shape`, without the BOM it starts with
+/// when `bom`.
+pub(crate) fn content_shape(mut shape: TextShape, bom: bool) -> TextShape {
+    if bom && shape.newlines == 0 {
+        shape.last_width = shape.last_width.saturating_sub(1);
+    }
+    shape
+}
+
+/// The tokens of `map` inside what was written of its input: none on a
+/// line past its last, none on its last line past its end.
+fn kept_tokens(
+    map: &SourceMap,
+    shape: TextShape,
+) -> impl Iterator<Item = sourcemap::RawToken> + '_ {
+    map.tokens()
+        .map(|token| token.get_raw_token())
+        .take_while(move |raw| u64::from(raw.dst_line) <= shape.newlines)
+        .filter(move |raw| {
+            u64::from(raw.dst_line) < shape.newlines || u64::from(raw.dst_col) < shape.last_width
+        })
+}
+
 /// Appends `value` in the source map's base64 VLQ. The `sourcemap` crate
 /// encodes a segment into a new `String`, which made encoding as slow as
 /// decoding the input maps; this writes into the buffer it is given.
@@ -452,6 +779,22 @@ mod tests {
         (map, tokens)
     }
 
+    /// Composes `map` as a bundle does: its names and mappings encoded
+    /// first.
+    fn compose(
+        writer: &mut MapWriter<Vec<u8>>,
+        map: &SourceMap,
+        ids: &[u32],
+        shape: TextShape,
+        bom: bool,
+    ) {
+        let encoded = EncodedInput::encode(map, content_shape(shape, bom));
+        let (names, count) = names_json(map);
+        writer
+            .composed(map, &encoded, ids, &names, count, bom)
+            .unwrap();
+    }
+
     fn at(source: &str, line: u32, col: u32) -> Option<(String, u32, u32, Option<String>)> {
         Some((source.to_string(), line, col, None))
     }
@@ -512,9 +855,7 @@ mod tests {
         let id = writer
             .source("a.ts", || Some(Cow::Borrowed("let x")))
             .unwrap();
-        writer
-            .composed(&map, &[id], TextShape::of(b"ab\ncde"), false)
-            .unwrap();
+        compose(&mut writer, &map, &[id], TextShape::of(b"ab\ncde"), false);
         let (map, tokens) = finish(writer);
         assert_eq!(
             tokens,
@@ -535,9 +876,7 @@ mod tests {
         // last line past its end would spill into the next part.
         let map = input_map("AAAA;AACA,UAAU;AACA");
         let id = writer.source("a.ts", || None).unwrap();
-        writer
-            .composed(&map, &[id], TextShape::of(b"x\nyy"), false)
-            .unwrap();
+        compose(&mut writer, &map, &[id], TextShape::of(b"x\nyy"), false);
         writer.generated(b"next").unwrap();
         let (_, tokens) = finish(writer);
         assert_eq!(
@@ -559,9 +898,13 @@ mod tests {
         let map = input_map("CAAC");
         let b = writer.source("a.ts", || None).unwrap();
         writer.generated(b"/**/").unwrap();
-        writer
-            .composed(&map, &[b], TextShape::of("\u{feff}ab".as_bytes()), true)
-            .unwrap();
+        compose(
+            &mut writer,
+            &map,
+            &[b],
+            TextShape::of("\u{feff}ab".as_bytes()),
+            true,
+        );
         let (_, tokens) = finish(writer);
         assert_eq!(
             tokens,
@@ -596,5 +939,58 @@ mod tests {
             json,
             "{\"version\":3,\"file\":\"out.js\",\"mappings\":\"\",\"sources\":[],\"names\":[]}\n"
         );
+    }
+
+    #[test]
+    fn copied_mappings_are_those_encoded_one_by_one() {
+        // Two sources, names first used late, 1-field segments, a long
+        // last line past the input's end.
+        let json = r#"{"version":3,"sources":["a.ts","b.ts"],"names":["n","m"],
+            "mappings":"A,CAAA;ACCA,EAAEA,E;;GDEGC,IAAIA,C;AAAA,GAAG,UAAU"}"#;
+        let map = SourceMap::from_slice(json.as_bytes()).unwrap();
+        for (before, shape, bom) in [
+            (&b""[..], TextShape::of(b"x\ny\n\nz\n12345"), false),
+            (b"/* h */", TextShape::of(b"x\ny\n\nz\n12"), false),
+            (b"line\n/**/", TextShape::of("\u{feff}xy".as_bytes()), true),
+            (b"", TextShape::of(b"xyz"), false),
+        ] {
+            let run = |replay: bool| {
+                let mut writer = start(false);
+                // An input before, so the state the mappings start from is
+                // not the initial one.
+                let z = writer.source("z.js", || None).unwrap();
+                writer.identity(z, TextShape::of(b"zz\nz"), false).unwrap();
+                writer.generated(before).unwrap();
+                let a = writer.source("a.ts", || None).unwrap();
+                let b = writer.source("b.ts", || None).unwrap();
+                if replay {
+                    compose(&mut writer, &map, &[a, b], shape, bom);
+                } else {
+                    let content = content_shape(shape, bom);
+                    let shift = u64::from(bom && writer.written);
+                    let names_base = writer.names.count;
+                    let (names, count) = names_json(&map);
+                    writer.names.push_raw(&names, count).unwrap();
+                    if shift > 0 {
+                        writer.stop_mapping().unwrap();
+                    }
+                    writer
+                        .encode_each(&map, &[a, b], names_base, content, shift)
+                        .unwrap();
+                    writer.finish_input(content, shift);
+                }
+                writer.generated(b"after").unwrap();
+                let b2 = writer.source("b.ts", || None).unwrap();
+                compose(
+                    &mut writer,
+                    &map,
+                    &[b2, a],
+                    TextShape::of(b"q\nrr\ns"),
+                    false,
+                );
+                finish(writer).1
+            };
+            assert_eq!(run(true), run(false), "{before:?} {shape:?}");
+        }
     }
 }
