@@ -341,6 +341,10 @@ async function main() {
   // The BOM file first: a BOM at the start of the bundle is no column.
   const bomFirst = [files.find((f) => f.endsWith('52-bom.js')), ...files];
   await check('bom_first', bomFirst, inputs, { header: '/*x*/' });
+  // Inputs with maps that start on a line another input left open.
+  const pick = (name) => files.find((f) => f.endsWith(name));
+  await check('same_line', [pick('54-no-newline.js'), pick('20-inline.min.js'), pick('54-no-newline.js'),
+    pick('30-terser.js'), pick('54-no-newline.js'), pick('10-bundle.js')], inputs, { header: '/*h*/' });
   await check('inline', files, inputs, { header: '/* {path} */\\n' }, { target: 'inline' });
   fs.mkdirSync(path.join(work, 'maps', 'deep'), { recursive: true });
   const { raw } = await check('elsewhere', files, inputs, { separator: '\\n' },
