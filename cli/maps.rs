@@ -15,7 +15,7 @@ pub(crate) fn add_source_map(
     options: &mut MergeOptions,
     messages: &Messages,
 ) -> anyhow::Result<()> {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
     use std::sync::Arc;
 
     use anyhow::bail;
@@ -27,11 +27,7 @@ pub(crate) fn add_source_map(
     let Some(value) = &maps.source_map else {
         return Ok(());
     };
-    let target = match value.as_str() {
-        "" => MapTarget::Beside,
-        "inline" => MapTarget::Inline,
-        path => MapTarget::File(PathBuf::from(path)),
-    };
+    let target = map_target(value);
     if args.append {
         bail!("--source-map cannot describe an --append: the map would cover only the new part");
     }
@@ -64,6 +60,17 @@ pub(crate) fn add_source_map(
     })));
     options.source_map = Some(map);
     Ok(())
+}
+
+/// What `--source-map[=VALUE]` asks for.
+#[cfg(feature = "source-map")]
+pub(crate) fn map_target(value: &str) -> smerge::sourcemap::MapTarget {
+    use smerge::sourcemap::MapTarget;
+    match value {
+        "" => MapTarget::Beside,
+        "inline" => MapTarget::Inline,
+        path => MapTarget::File(std::path::PathBuf::from(path)),
+    }
 }
 
 /// Without source maps built in, `--source-map` is an error.

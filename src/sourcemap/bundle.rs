@@ -128,14 +128,16 @@ impl BundleMap {
         }
         let path = entry.path();
         let read = || -> std::io::Result<(Stamp, Option<MapComment>)> {
+            // An unchanged input is not even opened.
+            if let Some(cache) = &self.options.cache {
+                let stamp = Stamp::of(&std::fs::metadata(path)?);
+                if let Some(comment) = cache.comment(path, stamp) {
+                    return Ok((stamp, comment));
+                }
+            }
             let file = File::open(path)?;
             let meta = file.metadata()?;
             let stamp = Stamp::of(&meta);
-            if let Some(cache) = &self.options.cache
-                && let Some(comment) = cache.comment(path, stamp)
-            {
-                return Ok((stamp, comment));
-            }
             let comment = MapComment::read(&file, meta.len())?;
             if let Some(cache) = &self.options.cache {
                 cache.keep_comment(path, stamp, comment.clone());
@@ -282,6 +284,7 @@ fn write_map(
         file: options.file.as_deref(),
         source_root: options.source_root.as_deref(),
         sources_content: options.sources_content,
+        contents_in_memory: options.cache.is_some(),
     };
     let column;
     {
@@ -320,7 +323,7 @@ fn write_input<W: std::io::Write>(
                 let mut ids = Vec::with_capacity(composed.sources.len());
                 for (source, content) in composed.sources.iter().zip(composed.contents.iter()) {
                     let id = writer
-                        .source_json(source, || content.as_deref())
+                        .source_json(source, || content.clone())
                         .map_err(io_error)?;
                     ids.push(id);
                 }
@@ -371,7 +374,7 @@ fn write_input<W: std::io::Write>(
 pub(crate) struct ComposedInput {
     map: InputMap,
     sources: Vec<String>,
-    contents: Vec<Option<Vec<u8>>>,
+    contents: Vec<Option<std::sync::Arc<[u8]>>>,
     names: Vec<u8>,
     names_count: u64,
     encoded: EncodedInput,
@@ -426,8 +429,10 @@ fn composed_input(
                 (None, None) => None,
             };
             Some(match text {
-                Some(text) => serde_json::to_vec(&*text).map_err(|e| Error::io(e.into()))?,
-                None => b"null".to_vec(),
+                Some(text) => serde_json::to_vec(&*text)
+                    .map_err(|e| Error::io(e.into()))?
+                    .into(),
+                None => std::sync::Arc::from(&b"null"[..]),
             })
         } else {
             None

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, Write};
+use std::sync::Arc;
 
 use sourcemap::SourceMap;
 
@@ -61,32 +62,50 @@ pub(crate) struct MapWriter<W: Write> {
     names: Spill,
 }
 
-/// JSON values, comma-separated, in an unnamed temporary file.
+/// JSON values, comma-separated, in an unnamed temporary file; or, when
+/// they are kept in memory anyway (by a [`MapCache`](crate::sourcemap::MapCache)),
+/// as the shared pieces they are.
 #[derive(Debug)]
 struct Spill {
-    file: BufWriter<File>,
+    file: Option<BufWriter<File>>,
+    pieces: Vec<Arc<[u8]>>,
     count: u64,
 }
 
 impl Spill {
     fn new() -> io::Result<Spill> {
         Ok(Spill {
-            file: BufWriter::with_capacity(64 * 1024, tempfile::tempfile()?),
+            file: Some(BufWriter::with_capacity(64 * 1024, tempfile::tempfile()?)),
+            pieces: Vec::new(),
             count: 0,
         })
     }
 
-    fn separate(&mut self) -> io::Result<()> {
-        if self.count > 0 {
-            self.file.write_all(b",")?;
+    fn in_memory() -> Spill {
+        Spill {
+            file: None,
+            pieces: Vec::new(),
+            count: 0,
+        }
+    }
+
+    fn push_shared(&mut self, json: Arc<[u8]>) -> io::Result<()> {
+        match self.file.as_mut() {
+            Some(file) => {
+                if self.count > 0 {
+                    file.write_all(b",")?;
+                }
+                file.write_all(&json)?;
+            }
+            None => self.pieces.push(json),
         }
         self.count += 1;
         Ok(())
     }
 
     fn push_str(&mut self, text: &str) -> io::Result<()> {
-        self.separate()?;
-        serde_json::to_writer(&mut self.file, text).map_err(io::Error::from)
+        let json = serde_json::to_vec(text).map_err(io::Error::from)?;
+        self.push_shared(json.into())
     }
 
     /// Appends `count` values already joined by commas.
@@ -94,23 +113,40 @@ impl Spill {
         if count == 0 {
             return Ok(());
         }
-        if self.count > 0 {
-            self.file.write_all(b",")?;
+        match self.file.as_mut() {
+            Some(file) => {
+                if self.count > 0 {
+                    file.write_all(b",")?;
+                }
+                file.write_all(values)?;
+            }
+            None => self.pieces.push(values.into()),
         }
         self.count += count;
-        self.file.write_all(values)
+        Ok(())
     }
 
     fn push_null(&mut self) -> io::Result<()> {
-        self.separate()?;
-        self.file.write_all(b"null")
+        self.push_raw(b"null", 1)
     }
 
-    /// Appends everything to `out`; the kernel copies it where it can.
+    /// Appends everything to `out`; the kernel copies a file where it can.
     fn copy_to<W: Write>(self, out: &mut W) -> io::Result<()> {
-        let mut file = self.file.into_inner().map_err(|e| e.into_error())?;
-        file.rewind()?;
-        io::copy(&mut file, out)?;
+        match self.file {
+            Some(file) => {
+                let mut file = file.into_inner().map_err(|e| e.into_error())?;
+                file.rewind()?;
+                io::copy(&mut file, out)?;
+            }
+            None => {
+                for (i, piece) in self.pieces.iter().enumerate() {
+                    if i > 0 {
+                        out.write_all(b",")?;
+                    }
+                    out.write_all(piece)?;
+                }
+            }
+        }
         Ok(())
     }
 }
@@ -121,6 +157,9 @@ pub(crate) struct MapHead<'a> {
     pub(crate) file: Option<&'a str>,
     pub(crate) source_root: Option<&'a str>,
     pub(crate) sources_content: bool,
+    /// Keep `sourcesContent` in memory rather than in a temporary file:
+    /// for contents a cache holds anyway.
+    pub(crate) contents_in_memory: bool,
 }
 
 impl<W: Write> MapWriter<W> {
@@ -153,7 +192,9 @@ impl<W: Write> MapWriter<W> {
             prev_name: 0,
             sources: Vec::new(),
             source_ids: HashMap::new(),
-            contents: if head.sources_content {
+            contents: if head.sources_content && head.contents_in_memory {
+                Some(Spill::in_memory())
+            } else if head.sources_content {
                 Some(Spill::new()?)
             } else {
                 None
@@ -193,10 +234,10 @@ impl<W: Write> MapWriter<W> {
     /// The index of source `name`, added with its content given as JSON
     /// (`null` included), when it is new; the content is asked for only
     /// then, and only when the map embeds contents.
-    pub(crate) fn source_json<'c>(
+    pub(crate) fn source_json(
         &mut self,
         name: &str,
-        content: impl FnOnce() -> Option<&'c [u8]>,
+        content: impl FnOnce() -> Option<Arc<[u8]>>,
     ) -> io::Result<u32> {
         if let Some(&id) = self.source_ids.get(name) {
             return Ok(id);
@@ -205,7 +246,7 @@ impl<W: Write> MapWriter<W> {
             .map_err(|_| io::Error::other("more than 2^32 sources"))?;
         if let Some(contents) = self.contents.as_mut() {
             match content() {
-                Some(json) => contents.push_raw(json, 1)?,
+                Some(json) => contents.push_shared(json)?,
                 None => contents.push_null()?,
             }
         }
@@ -747,6 +788,7 @@ mod tests {
             file: Some("out.js"),
             source_root: None,
             sources_content,
+            contents_in_memory: false,
         };
         MapWriter::new(Vec::new(), &head).unwrap()
     }

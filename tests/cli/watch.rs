@@ -66,7 +66,14 @@ fn edits_additions_removals_and_renames_each_rebuild() {
     dir.create("src/b.js", "b();\n");
     let watching = Watching::start(
         &dir,
-        &["--source-map", "--include", "*.js", "src", "out.js"],
+        &[
+            "--source-map",
+            "--sources-content",
+            "--include",
+            "*.js",
+            "src",
+            "out.js",
+        ],
     );
     let comment = "//# sourceMappingURL=out.js.map\n";
     assert!(
@@ -111,6 +118,11 @@ fn edits_additions_removals_and_renames_each_rebuild() {
     // input maps to itself.
     dir.create("src/d.js", "d();\n//# sourceMappingURL=d.js.map\n");
     watching.build_until(bundle_is("a(3);\nc();\nd();\n"));
+    let map = String::from_utf8(dir.read("out.js.map")).unwrap();
+    assert!(
+        map.contains(r#""sourcesContent":["a(3);\n","c();\n","d();\n"]"#),
+        "{map}"
+    );
 
     let mut child = watching.child;
     let status = signal_and_wait(&mut child, rustix::process::Signal::INT);
