@@ -253,7 +253,7 @@ pub(crate) struct MergeArgs {
     pub(crate) quiet: bool,
 
     #[command(flatten)]
-    pub(crate) maps: MapArgs,
+    pub(crate) maps: Box<MapArgs>,
 }
 
 /// The source map options of `smerge merge`.

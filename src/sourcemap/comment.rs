@@ -215,7 +215,7 @@ mod tests {
         let mut file = File::create(&path).unwrap();
         let code = "f();\n".repeat(50_000);
         let url = format!("data:application/json;base64,{}", "A".repeat(300_000));
-        write!(file, "{code}//# sourceMappingURL={url}\n").unwrap();
+        writeln!(file, "{code}//# sourceMappingURL={url}").unwrap();
         let file = File::open(&path).unwrap();
         let size = file.metadata().unwrap().len();
         let comment = MapComment::read(&file, size).unwrap().unwrap();

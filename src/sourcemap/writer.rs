@@ -317,10 +317,9 @@ impl<W: Write> MapWriter<W> {
         let shift = u64::from(bom && self.written);
         let names_base = self.names.count;
         self.names.push_raw(names, names_count)?;
-        if !encoded.has_segments || !encoded.starts_at_origin || shift > 0 {
-            if encoded.has_segments || !shape.is_empty() {
-                self.stop_mapping()?;
-            }
+        let starts_elsewhere = !encoded.has_segments || !encoded.starts_at_origin || shift > 0;
+        if starts_elsewhere && (encoded.has_segments || !shape.is_empty()) {
+            self.stop_mapping()?;
         }
         let consecutive = sources
             .iter()
@@ -783,6 +782,9 @@ mod tests {
         SourceMap::from_slice(json.as_bytes()).unwrap()
     }
 
+    /// A generated position and the original it maps to, if any.
+    type Mapping = ((u32, u32), Option<(String, u32, u32, Option<String>)>);
+
     fn start(sources_content: bool) -> MapWriter<Vec<u8>> {
         let head = MapHead {
             file: Some("out.js"),
@@ -795,12 +797,7 @@ mod tests {
 
     /// Every mapping of the finished map: (line, column) -> (source, line,
     /// column, name), unmapped segments as `None`.
-    fn finish(
-        writer: MapWriter<Vec<u8>>,
-    ) -> (
-        SourceMap,
-        Vec<((u32, u32), Option<(String, u32, u32, Option<String>)>)>,
-    ) {
+    fn finish(writer: MapWriter<Vec<u8>>) -> (SourceMap, Vec<Mapping>) {
         let json = writer.finish().unwrap();
         let map = SourceMap::from_slice(&json)
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&json)));

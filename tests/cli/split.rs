@@ -113,7 +113,8 @@ fn tampered_manifests_are_refused_and_nothing_is_written() {
         change(&mut bad);
         dir.create("bad.json", serde_json::to_vec(&bad).unwrap());
     };
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    type Tamper = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Tamper)> = vec![
         (
             "contains ..",
             Box::new(|m| m["parts"][1]["path"] = "../../escape.txt".into()),
