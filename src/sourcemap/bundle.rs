@@ -339,7 +339,7 @@ fn write_input<W: std::io::Write>(
                     .map_err(io_error);
             }
             Err(error) => {
-                let error = error.context(format!("the source map of {}", input.path.display()));
+                let error = error.about_path("reading the source map of", &input.path);
                 if options.strict {
                     return Err(error);
                 }
