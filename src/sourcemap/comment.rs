@@ -127,7 +127,8 @@ fn parse_tail(tail: &[u8], whole: bool) -> Verdict {
     let Some(url) = body[word_start..].strip_prefix(b"sourceMappingURL=") else {
         return Verdict::None;
     };
-    if url.is_empty() {
+    // No URL has control characters (a form feed is no blank here).
+    if url.is_empty() || url.iter().any(|&b| b < b' ' || b == 0x7f) {
         return Verdict::None;
     }
     let Ok(url) = std::str::from_utf8(url) else {
@@ -203,6 +204,8 @@ mod tests {
             "//# sourceMappingURL=a.map */",
             "x\n// sourceMappingURL=a.map",
             "x\n//# sourceMappingURL a.map",
+            // Found by fuzzing: control characters in the URL.
+            "p{}\n/*# sourceMappingURL=data:e30=\x0c\0\0ase64 */\n",
         ] {
             assert_eq!(find(text), None, "{text:?}");
         }
