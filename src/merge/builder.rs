@@ -10,7 +10,7 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::fs::{AtomicFile, Entry, FileId, ListingBuilder};
+use crate::fs::{AtomicFile, Entry, FileId, Listing, ListingBuilder};
 use crate::merge::fast::{can_merge_plain, merge_plain};
 use crate::merge::manifest::{ManifestWriter, SkippedInput};
 use crate::merge::options::MergeOptions;
@@ -80,11 +80,11 @@ impl fmt::Debug for ManifestOutput {
     }
 }
 
-/// The inputs of a merge: a listing still to make, or entries already made.
+/// The inputs of a merge: a listing still to make, or one already made.
 #[derive(Debug)]
 enum Inputs {
-    Listing(ListingBuilder),
-    Entries(Vec<Entry>),
+    Builder(ListingBuilder),
+    Listed(Listing),
 }
 
 /// One merge: inputs, options and an output, run with [`run`](Merge::run).
@@ -168,7 +168,7 @@ impl Merge {
     pub fn new(output: Output) -> Merge {
         Merge {
             output,
-            inputs: Inputs::Entries(Vec::new()),
+            inputs: Inputs::Listed(Listing::default()),
             options: MergeOptions::default(),
             compression: Compression::ByExtension,
             level: None,
@@ -185,14 +185,15 @@ impl Merge {
     /// after telling it the output so that it is never read; its warnings
     /// and problems become the merge's.
     pub fn listing(mut self, listing: ListingBuilder) -> Merge {
-        self.inputs = Inputs::Listing(listing);
+        self.inputs = Inputs::Builder(listing);
         self
     }
 
-    /// Takes the inputs from entries already listed. An entry that is the
-    /// output file is skipped with a warning.
-    pub fn entries(mut self, entries: Vec<Entry>) -> Merge {
-        self.inputs = Inputs::Entries(entries);
+    /// Takes the inputs from a listing already made; its warnings and
+    /// problems become the merge's. An entry that is the output file is
+    /// skipped with a warning.
+    pub fn listed(mut self, listing: Listing) -> Merge {
+        self.inputs = Inputs::Listed(listing);
         self
     }
 
@@ -271,30 +272,30 @@ impl Merge {
         let mut options = self.options;
         options.record_parts |= self.manifest.is_some();
         let mut skipped = Vec::new();
-        let entries = match self.inputs {
-            Inputs::Listing(mut builder) => {
+        let listing = match self.inputs {
+            Inputs::Builder(mut builder) => {
                 if let Some(path) = self.output.local_path() {
                     builder.exclude_output(path);
                 }
-                let (entries, problems, said) = builder.build()?.into_parts();
-                for message in said {
-                    warnings.warn(Warning::new(WarningKind::Listing, message))?;
-                }
-                for problem in problems {
-                    if !options.keep_going {
-                        return Err(problem);
-                    }
-                    let path = problem.path().map(PathBuf::from).unwrap_or_default();
-                    warnings.warn(
-                        Warning::new(WarningKind::Skipped, format!("skipping {problem}"))
-                            .about(&path),
-                    )?;
-                    skipped.push(SkippedInput::new(&path, &path, &problem));
-                }
-                entries
+                builder.build()?
             }
-            Inputs::Entries(entries) => without_output(entries, &self.output, &warnings)?,
+            Inputs::Listed(listing) => listing,
         };
+        let (entries, problems, said) = listing.into_parts();
+        for message in said {
+            warnings.warn(Warning::new(WarningKind::Listing, message))?;
+        }
+        for problem in problems {
+            if !options.keep_going {
+                return Err(problem);
+            }
+            let path = problem.path().map(PathBuf::from).unwrap_or_default();
+            warnings.warn(
+                Warning::new(WarningKind::Skipped, format!("skipping {problem}")).about(&path),
+            )?;
+            skipped.push(SkippedInput::new(&path, &path, &problem));
+        }
+        let entries = without_output(entries, &self.output, &warnings)?;
 
         let changes_content =
             options.changes_content() || self.stages.iter().any(|s| s.changes_content());

@@ -86,16 +86,14 @@ async fn the_output_inside_its_input_directory_is_left_out() {
     assert_eq!(report.warnings[0].kind(), WarningKind::Listing);
     assert!(report.warnings[0].to_string().contains("it is the output"));
 
-    // Entries listed beforehand are checked too.
-    let entries = Listing::builder()
+    // A listing made beforehand is checked too.
+    let listed = Listing::builder()
         .input(dir.path().join("in"))
         .build()
-        .unwrap()
-        .entries()
-        .to_vec();
-    assert_eq!(entries.len(), 2);
+        .unwrap();
+    assert_eq!(listed.len(), 2);
     let report = Merge::new(Output::path(&out))
-        .entries(entries)
+        .listed(listed)
         .run()
         .await
         .unwrap();
@@ -155,7 +153,7 @@ async fn compressed_among_plain_inputs_is_a_warning_and_under_strict_an_error() 
 
 #[tokio::test]
 async fn options_are_checked_before_anything_is_listed() {
-    let merge = || Merge::new(Output::path("/nonexistent/dir/out.txt")).entries(Vec::new());
+    let merge = || Merge::new(Output::path("/nonexistent/dir/out.txt"));
     let error = merge().level(3).plan().unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidArgument);
     let error = merge()
