@@ -275,6 +275,10 @@ pub(crate) struct PipeArgs {
     #[arg(long)]
     pub(crate) list_transforms: bool,
 
+    /// Fail when an exec: program stops reading its input early, even if it exits 0.
+    #[arg(long)]
+    pub(crate) strict_exec: bool,
+
     /// Show a progress bar even when stderr is not a terminal.
     #[arg(long)]
     pub(crate) progress: bool,

@@ -130,7 +130,10 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
     let stages = args
         .transforms
         .iter()
-        .map(|spec| Ok((spec.as_str(), Stage::parse(spec)?)))
+        .map(|spec| match Stage::parse(spec)? {
+            Stage::Exec(exec) => Ok((spec.as_str(), Stage::Exec(exec.strict(args.strict_exec)))),
+            stage => Ok((spec.as_str(), stage)),
+        })
         .collect::<anyhow::Result<Vec<_>>>()
         .map_err(usage)?;
     let input = Endpoint::parse(&args.input);
