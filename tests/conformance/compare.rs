@@ -268,8 +268,9 @@ pub fn side_by_side(scenario: &Scenario, node: &Trace, smerge: &Trace) -> String
         rows.push((format!("{index:>2}: {op}"), String::new(), String::new()));
         let n = node.steps.get(index).unwrap_or(&empty);
         let s = smerge.steps.get(index).unwrap_or(&empty);
+        // A refusal's return value is not compared (errors are values).
         let ret = |step: &Step| match &step.refused {
-            Some(code) => format!("refused {code} (returned {})", step.ret),
+            Some(code) => format!("refused {code}"),
             None => format!("returned {}", step.ret),
         };
         if !n.ret.is_null() || !s.ret.is_null() || n.refused.is_some() || s.refused.is_some() {

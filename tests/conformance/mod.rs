@@ -49,7 +49,7 @@ use std::time::{Duration, Instant};
 use compare::{Mismatch, compare, side_by_side};
 use differences::Difference;
 use node::Node;
-use scenario::{Op, Pace, Scenario, SinkSpec, SourceSpec, StreamSpec, Trace};
+use scenario::{Op, Pace, Scenario, SinkSpec, StreamSpec, Trace};
 use switches::Switches;
 
 /// A scenario whose traces differ.
@@ -65,6 +65,8 @@ struct Outcome {
     elapsed: Duration,
     /// Per class of mismatch, the scenarios that show it.
     classes: BTreeMap<String, Vec<Found>>,
+    /// The seeds of the longest scenarios both sides agree on, longest first.
+    agreeing: Vec<(usize, u64)>,
 }
 
 impl Outcome {
@@ -112,6 +114,7 @@ fn check(switches: &Switches, scenario: &Scenario, node: &Trace) -> (Trace, Opti
 fn run_seeds(node: &mut Node, switches: &Switches, first: u64, count: u64) -> Outcome {
     let started = Instant::now();
     let mut classes: BTreeMap<String, Vec<Found>> = BTreeMap::new();
+    let mut agreeing = Vec::new();
     // Batches keep memory flat over long runs; each goes through the one
     // Node process while this thread runs the smerge side.
     let batch = 500;
@@ -123,15 +126,22 @@ fn run_seeds(node: &mut Node, switches: &Switches, first: u64, count: u64) -> Ou
             .collect();
         let traces = node.run_all(&scenarios);
         for ((scenario, ours), seed) in scenarios.into_iter().zip(&traces).zip(seed..) {
-            if let (_, Some(mismatch)) = check(switches, &scenario, ours) {
-                classes
-                    .entry(mismatch.class.clone())
-                    .or_default()
-                    .push(Found {
-                        seed,
-                        scenario,
-                        mismatch,
-                    });
+            match check(switches, &scenario, ours) {
+                (_, Some(mismatch)) => {
+                    classes
+                        .entry(mismatch.class.clone())
+                        .or_default()
+                        .push(Found {
+                            seed,
+                            scenario,
+                            mismatch,
+                        });
+                }
+                (_, None) => {
+                    agreeing.push((scenario.ops.len(), seed));
+                    agreeing.sort_by(|a, b| b.cmp(a));
+                    agreeing.truncate(5);
+                }
             }
         }
         seed = end;
@@ -140,6 +150,7 @@ fn run_seeds(node: &mut Node, switches: &Switches, first: u64, count: u64) -> Ou
         scenarios: count as usize,
         elapsed: started.elapsed(),
         classes,
+        agreeing,
     }
 }
 
@@ -200,6 +211,18 @@ fn report(node: &mut Node, switches: &Switches, outcome: &Outcome, explained: us
     );
     for (class, found) in outcome.by_count() {
         let _ = writeln!(out, "{:>7}  {class}", found.len());
+    }
+    if !outcome.agreeing.is_empty() {
+        let seeds: Vec<String> = outcome
+            .agreeing
+            .iter()
+            .map(|(ops, seed)| format!("{seed} ({ops} operations)"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "longest scenarios that agree: seeds {}",
+            seeds.join(", ")
+        );
     }
     for (class, found) in outcome.by_count().into_iter().take(explained) {
         let _ = writeln!(out);
@@ -402,21 +425,46 @@ fn the_node_runner_observes_node() {
 }
 
 /// Both sides agree on a scenario whose rules smerge already keeps: a
-/// readable read to its end in paused mode, in object mode.
+/// corked transform's writes return `false` at its highWaterMark and stay
+/// queued, `pause` is immediate, and a destroyed writable refuses writes
+/// and closes when time passes.
 #[test]
 fn both_sides_agree_where_smerge_keeps_nodes_rules() {
     let scenario = Scenario {
-        object_mode: true,
-        streams: vec![StreamSpec::Readable {
-            hwm: 2,
-            source: SourceSpec {
-                pace: Pace::Deferred,
-                chunks: vec!["a".into(), "b".into()],
+        object_mode: false,
+        streams: vec![
+            StreamSpec::Transform {
+                readable_hwm: 4,
+                writable_hwm: 3,
+                pushes: vec![1],
+                flush: 0,
                 fail_at: None,
-                end: true,
             },
-        }],
-        ops: vec![Op::Settle],
+            writable(2, Pace::Deferred),
+        ],
+        ops: vec![
+            Op::Cork { stream: 0 },
+            Op::Write {
+                stream: 0,
+                chunk: "aa".into(),
+            },
+            Op::Write {
+                stream: 0,
+                chunk: "b".into(),
+            },
+            Op::Pause { stream: 0 },
+            Op::Settle,
+            Op::Destroy {
+                stream: 1,
+                error: true,
+            },
+            Op::Tick,
+            Op::Write {
+                stream: 1,
+                chunk: "c".into(),
+            },
+            Op::Settle,
+        ],
     };
     let ours = Node::start().run(&scenario);
     let (theirs, mismatch) = check(&smerge::switches(), &scenario, &ours);
@@ -425,5 +473,14 @@ fn both_sides_agree_where_smerge_keeps_nodes_rules() {
         None,
         "\n{}",
         side_by_side(&scenario, &ours, &theirs)
+    );
+    assert_eq!(ours.steps[2].ret, false, "3 bytes queued, at the mark");
+    assert_eq!(
+        ours.steps[6].events,
+        [(1, "error(boom:op5)".to_owned()), (1, "close".to_owned())]
+    );
+    assert_eq!(
+        ours.steps[7].refused.as_deref(),
+        Some("ERR_STREAM_DESTROYED")
     );
 }
