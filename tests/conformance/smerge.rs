@@ -107,7 +107,7 @@ const ROUND_LIMIT: usize = 10_000;
 const SETTLE_LIMIT: usize = 100_000;
 
 /// An object-mode chunk: a string that counts one, whatever its length.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 struct Obj(String);
 
 impl Chunk for Obj {}
@@ -1068,20 +1068,6 @@ impl<'s, C: Item> Interpreter<'s, C> {
                 Poll::Ready(Some(Ok(_))) => {}
                 _ => return,
             }
-        }
-    }
-}
-
-impl fmt::Debug for DriverKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DriverKind::Pipe {
-                source,
-                destinations,
-                ..
-            } => write!(f, "pipe s{source} -> {destinations:?}"),
-            DriverKind::Pipeline { stages } => write!(f, "pipeline {stages:?}"),
-            DriverKind::Finished { stream } => write!(f, "finished s{stream}"),
         }
     }
 }
