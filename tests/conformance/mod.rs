@@ -258,9 +258,10 @@ fn run_mode(default_count: u64, explained: usize) {
 /// The quick mode: a few thousand scenarios through both sides.
 ///
 /// Ignored until the engine agrees with Node on the rules that
-/// `/docs/node-differences.md` does not list (transform backpressure, pipe
-/// and pipeline scheduling, the order of the last events, the readable
-/// details); `cargo test conformance::quick -- --ignored` runs it.
+/// `docs/node-differences.md` does not list (when a writable starts its
+/// sink and finishes, when `resume` and `end` come, how `pipeline` sets up
+/// and ends its stages, what `read()` asks and returns);
+/// `cargo test conformance::quick -- --ignored` runs it.
 #[test]
 #[ignore = "smerge's engine does not agree with Node 20 yet; run with --ignored"]
 fn quick() {
