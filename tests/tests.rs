@@ -3,6 +3,7 @@
 mod cli;
 mod codec;
 mod common;
+mod conformance;
 mod engine;
 mod merge;
 mod net;
