@@ -78,6 +78,7 @@ pub async fn merge(
         options,
         report: MergeReport::default(),
         on_event,
+        objects: ObjectInputs::new(entries),
     };
     if let Some(banner) = &options.banner {
         run.write_part(output, PartKind::Banner, None, banner.clone())
@@ -125,6 +126,8 @@ struct Run<'a> {
     /// What was done so far; `report.bytes` is where the next part starts.
     report: MergeReport,
     on_event: Option<MergeCallback>,
+    /// The objects among the entries, read ahead of the writer.
+    objects: ObjectInputs,
 }
 
 impl Run<'_> {
@@ -155,6 +158,7 @@ impl Run<'_> {
                     .map_err(|e| Error::io(e).reading(entry.path()))?;
                 Readable::from_reader(tokio::fs::File::from_std(file))
             }
+            EntryKind::Object => self.objects.open(entry)?,
         };
         if let Some(on_event) = &self.on_event {
             let on_event = Arc::clone(on_event);
@@ -240,6 +244,45 @@ impl Run<'_> {
             });
         }
         self.report.bytes += length;
+    }
+}
+
+/// The objects among a merge's entries: read ahead of the writer, in
+/// order, when smerge is built with object storage.
+#[cfg(feature = "object-store")]
+struct ObjectInputs(Option<crate::object::ReadAhead>);
+
+#[cfg(feature = "object-store")]
+impl ObjectInputs {
+    fn new(entries: &[Entry]) -> ObjectInputs {
+        let any = entries.iter().any(|e| e.kind() == EntryKind::Object);
+        ObjectInputs(any.then(|| crate::object::ReadAhead::new(entries)))
+    }
+
+    fn open(&self, entry: &Entry) -> Result<Readable<Bytes>> {
+        self.0
+            .as_ref()
+            .expect("made for every merge with objects")
+            .open(entry)
+    }
+}
+
+/// Without object storage, no listing has objects.
+#[cfg(not(feature = "object-store"))]
+struct ObjectInputs;
+
+#[cfg(not(feature = "object-store"))]
+impl ObjectInputs {
+    fn new(_entries: &[Entry]) -> ObjectInputs {
+        ObjectInputs
+    }
+
+    fn open(&self, entry: &Entry) -> Result<Readable<Bytes>> {
+        Err(Error::new(
+            crate::error::ErrorKind::InvalidArgument,
+            "object storage is not in this build of smerge",
+        )
+        .reading(entry.path()))
     }
 }
 
