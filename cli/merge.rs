@@ -19,6 +19,7 @@ use smerge::transforms::{Codec, LineEnding};
 
 use crate::args::{BomArg, Cli, EolArg, MergeArgs, SortArg};
 use crate::escape::{text_or_file, unescape};
+use crate::object::Composed;
 use crate::output::{
     Destination, compressing, create_atomic, is_broken_pipe, print_stdout, stdout_file, stdout_type,
 };
@@ -29,7 +30,7 @@ use crate::usage;
 pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     let (inputs, destination) = split_paths(&args)?;
     let options = merge_options(&args).map_err(usage)?;
-    let listing = list_inputs(&args, &inputs, &destination)?;
+    let listing = list_inputs(&args, &inputs, &destination).await?;
     let total = listing.total_size();
     let (entries, problems, warnings) = listing.into_parts();
 
@@ -70,11 +71,37 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         other => other,
     };
     let work = async {
+        if let Destination::Object(url) = &destination
+            && !args.no_compose
+            && !args.append
+            && codec.is_none()
+            && !options.changes_content()
+            && !options.keep_going
+            && !options.record_parts
+        {
+            match crate::object::compose(&entries, url, Arc::clone(&on_event)).await? {
+                Composed::Done {
+                    report,
+                    server_copied_bytes,
+                    streamed_bytes,
+                } => {
+                    messages.note(&format!(
+                        "server-side compose: {server_copied_bytes} bytes copied by the server, \
+                         {streamed_bytes} streamed"
+                    ));
+                    return anyhow::Ok(report);
+                }
+                Composed::Declined(Some(reason)) => messages.note(&format!(
+                    "the server does not copy parts ({reason}): streaming every byte instead"
+                )),
+                Composed::Declined(None) => {}
+            }
+        }
         let plain = plain_output(&args, &options, &entries, &destination, codec.is_some())?;
         let report = match plain {
             Some(output) => merge_plain(entries, output, Some(on_event)).await?,
             None => {
-                let mut output = destination.open(args.append)?;
+                let mut output = destination.open(args.append, Some(total))?;
                 if let Some((codec, level)) = codec {
                     output = compressing(output, codec, level)?;
                 }
@@ -130,6 +157,7 @@ fn plain_output(
             }
             Ok(Some(PlainOutput::Atomic(create_atomic(path)?)))
         }
+        Destination::Object(_) => Ok(None),
         Destination::Stdout => {
             let file_or_pipe = matches!(
                 stdout_type()?,
@@ -154,7 +182,7 @@ fn split_paths(args: &MergeArgs) -> anyhow::Result<(Vec<PathBuf>, Destination)> 
     if let Some(list) = &args.files0_from {
         let listed = read_files0(list)?;
         let destination = match paths.pop() {
-            Some(output) => Destination::new(&output),
+            Some(output) => Destination::new(&output)?,
             None => Destination::Stdout,
         };
         paths.extend(listed);
@@ -173,10 +201,10 @@ fn split_paths(args: &MergeArgs) -> anyhow::Result<(Vec<PathBuf>, Destination)> 
             .exit();
     }
     let output = paths.pop().expect("two paths or more");
-    Ok((paths, Destination::new(&output)))
+    Ok((paths, Destination::new(&output)?))
 }
 
-fn list_inputs(
+async fn list_inputs(
     args: &MergeArgs,
     inputs: &[PathBuf],
     destination: &Destination,
@@ -209,7 +237,19 @@ fn list_inputs(
     for pattern in &args.last {
         builder.last(pattern.as_str());
     }
-    Ok(builder.build()?)
+    Ok(list(&builder).await?)
+}
+
+/// The listing, with object URLs among the inputs when smerge has object
+/// storage.
+#[cfg(feature = "object-store")]
+async fn list(builder: &smerge::fs::ListingBuilder) -> smerge::Result<Listing> {
+    builder.build_async().await
+}
+
+#[cfg(not(feature = "object-store"))]
+async fn list(builder: &smerge::fs::ListingBuilder) -> smerge::Result<Listing> {
+    builder.build()
 }
 
 fn merge_options(args: &MergeArgs) -> anyhow::Result<MergeOptions> {
@@ -257,6 +297,7 @@ fn output_codec(
         Some(name) => Some(name.parse::<Codec>()?),
         None => match destination {
             Destination::Path(path) => Codec::from_extension(path),
+            Destination::Object(url) => Codec::from_extension(Path::new(url.key())),
             Destination::Stdout => None,
         },
     };
@@ -320,6 +361,7 @@ fn write_manifest(
     let output = match destination {
         Destination::Stdout => serde_json::Value::String("-".into()),
         Destination::Path(path) => serde_json::Value::String(path.to_string_lossy().into_owned()),
+        Destination::Object(url) => serde_json::Value::String(url.to_string()),
     };
     let manifest = serde_json::json!({ "output": output, "parts": parts });
     let mut text = serde_json::to_vec_pretty(&manifest)?;
@@ -360,7 +402,12 @@ mod tests {
         };
         let options = merge_options(&args).unwrap();
         let (inputs, destination) = split_paths(&args).unwrap();
-        let listing = list_inputs(&args, &inputs, &destination).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let listing = runtime
+            .block_on(list_inputs(&args, &inputs, &destination))
+            .unwrap();
         let compressed = output_codec(&args, &destination).unwrap().is_some();
         plain_output(&args, &options, listing.entries(), &destination, compressed)
             .unwrap()

@@ -10,6 +10,7 @@ use anyhow::Context;
 use bytes::Bytes;
 use rustix::fs::FileType;
 use smerge::fs::{AtomicFile, AtomicFileSink, FileSink, WriteMode, cleanup_stale};
+use smerge::object::ObjectUrl;
 use smerge::transforms::{Codec, Compress};
 use smerge::{TransformSink, Writable};
 
@@ -20,14 +21,18 @@ pub(crate) enum Destination {
     Stdout,
     /// A path.
     Path(PathBuf),
+    /// An object (`s3://BUCKET/KEY`).
+    Object(ObjectUrl),
 }
 
 impl Destination {
-    pub(crate) fn new(arg: &Path) -> Destination {
+    pub(crate) fn new(arg: &Path) -> anyhow::Result<Destination> {
         if arg == Path::new("-") {
-            Destination::Stdout
+            Ok(Destination::Stdout)
+        } else if let Some(url) = ObjectUrl::from_path(arg)? {
+            Ok(Destination::Object(url))
         } else {
-            Destination::Path(arg.to_path_buf())
+            Ok(Destination::Path(arg.to_path_buf()))
         }
     }
 
@@ -37,14 +42,24 @@ impl Destination {
         match self {
             Destination::Stdout => PathBuf::from("/dev/stdout"),
             Destination::Path(path) => path.clone(),
+            Destination::Object(url) => PathBuf::from(url.to_string()),
         }
     }
 
     /// Opens the output: an atomic replacement for a path (or an append,
-    /// which is not atomic), or standard output.
-    pub(crate) fn open(&self, append: bool) -> anyhow::Result<Writable<Bytes>> {
+    /// which is not atomic) or an object, or standard output; `expected`
+    /// is about how many bytes will be written, if known.
+    pub(crate) fn open(
+        &self,
+        append: bool,
+        expected: Option<u64>,
+    ) -> anyhow::Result<Writable<Bytes>> {
         match self {
             Destination::Stdout => open_stdout(),
+            Destination::Object(url) if append => {
+                anyhow::bail!("{url}: --append does not apply to objects")
+            }
+            Destination::Object(url) => crate::object::open_output(url, expected),
             Destination::Path(path) if append => {
                 Ok(FileSink::open(path, WriteMode::Append)?.into_writable())
             }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use bytes::Bytes;
 use smerge::fs::FileSource;
+use smerge::object::ObjectUrl;
 use smerge::{Event, Pipeline, Readable, Writable};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -28,19 +29,23 @@ enum Endpoint {
     Connect(String),
     /// `tcp-listen://HOST:PORT`: accept one connection.
     Listen(String),
+    /// `s3://BUCKET/KEY` (or `gs://`, `az://`): an object.
+    Object(ObjectUrl),
 }
 
 impl Endpoint {
-    fn parse(text: &str) -> Endpoint {
-        if text == "-" {
+    fn parse(text: &str) -> anyhow::Result<Endpoint> {
+        Ok(if text == "-" {
             Endpoint::Standard
         } else if let Some(address) = text.strip_prefix("tcp://") {
             Endpoint::Connect(address.to_string())
         } else if let Some(address) = text.strip_prefix("tcp-listen://") {
             Endpoint::Listen(address.to_string())
+        } else if ObjectUrl::is_url(text) {
+            Endpoint::Object(text.parse()?)
         } else {
             Endpoint::Path(PathBuf::from(text))
-        }
+        })
     }
 
     async fn connect(&self) -> anyhow::Result<TcpStream> {
@@ -82,6 +87,7 @@ impl Endpoint {
                     (Readable::from_reader(file).named(reading()), None)
                 }
             }
+            Endpoint::Object(url) => crate::object::open_input(url).await?,
             network => {
                 let stream = network.connect().await?;
                 let label = format!("reading tcp://{}", peer(&stream));
@@ -93,8 +99,9 @@ impl Endpoint {
     /// Opens the endpoint for writing; a path is replaced atomically.
     async fn open_output(&self) -> anyhow::Result<Writable<Bytes>> {
         match self {
-            Endpoint::Standard => Destination::Stdout.open(false),
-            Endpoint::Path(path) => Destination::Path(path.clone()).open(false),
+            Endpoint::Standard => Destination::Stdout.open(false, None),
+            Endpoint::Path(path) => Destination::Path(path.clone()).open(false, None),
+            Endpoint::Object(url) => Destination::Object(url.clone()).open(false, None),
             network => {
                 let stream = network.connect().await?;
                 let label = format!("writing tcp://{}", peer(&stream));
@@ -132,8 +139,8 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
         .map(|spec| Ok((spec.as_str(), Stage::parse(spec)?)))
         .collect::<anyhow::Result<Vec<_>>>()
         .map_err(usage)?;
-    let input = Endpoint::parse(&args.input);
-    let output = Endpoint::parse(&args.output);
+    let input = Endpoint::parse(&args.input).map_err(usage)?;
+    let output = Endpoint::parse(&args.output).map_err(usage)?;
 
     let (mut source, size) = input.open_input().await?;
     let messages = Messages::new(args.quiet, args.progress, size);
@@ -156,7 +163,7 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
         }
         let mut outputs = vec![output.open_output().await?];
         for tee in &args.tee {
-            outputs.push(Destination::new(tee).open(false)?);
+            outputs.push(Destination::new(tee)?.open(false, None)?);
         }
         if let Some(hwm) = hwm {
             outputs = outputs

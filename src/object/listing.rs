@@ -100,6 +100,46 @@ fn join_error(error: tokio::task::JoinError) -> crate::Error {
     crate::Error::io(std::io::Error::other(error))
 }
 
+/// The object `url` as an [`Entry`]: its size, time and ETag now, from
+/// one `HEAD` request.
+///
+/// # Errors
+///
+/// `url` names a prefix, or no object (an [`io::ErrorKind::NotFound`]
+/// error), or it cannot be read; the error names it.
+///
+/// [`io::ErrorKind::NotFound`]: std::io::ErrorKind::NotFound
+///
+/// # Examples
+///
+/// ```no_run
+/// use smerge::object::{ObjectUrl, ReadAhead, stat};
+///
+/// # #[tokio::main]
+/// # async fn main() -> smerge::Result<()> {
+/// let entry = stat(&"s3://backups/app.log".parse()?).await?;
+/// let readable = ReadAhead::new(std::slice::from_ref(&entry)).open(&entry)?;
+/// # Ok(())
+/// # }
+/// ```
+pub async fn stat(url: &ObjectUrl) -> Result<Entry> {
+    let reading = |error: crate::Error| error.reading(url.to_string());
+    if url.is_prefix() {
+        return Err(reading(crate::Error::new(
+            crate::ErrorKind::InvalidArgument,
+            "a prefix, not an object",
+        )));
+    }
+    let store = Store::for_url(url).map_err(reading)?;
+    let meta = store
+        .client()
+        .head(&key_path(url).map_err(reading)?)
+        .await
+        .map_err(|e| reading(store_error(e)))?;
+    let path = PathBuf::from(url.to_string());
+    Ok(object_entry(path.clone(), path, &meta))
+}
+
 /// What the object URL `url` names: an object, or a prefix listed like a
 /// directory.
 pub(crate) async fn list_input(url: &ObjectUrl, recursive: bool) -> RemoteInput {

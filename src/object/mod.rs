@@ -47,6 +47,8 @@ pub use compose::{
 #[cfg(feature = "s3")]
 pub use compose::{ComposeReport, Composed, can_compose, compose};
 #[cfg(feature = "object-store")]
+pub use listing::stat;
+#[cfg(feature = "object-store")]
 pub use read_ahead::{DEFAULT_GETS_IN_FLIGHT, DEFAULT_RANGE_SIZE, DEFAULT_READ_AHEAD, ReadAhead};
 #[cfg(feature = "object-store")]
 pub use store::Store;

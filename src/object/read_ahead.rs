@@ -41,7 +41,8 @@ pub const DEFAULT_GETS_IN_FLIGHT: usize = 16;
 /// errors are retried with backoff.
 ///
 /// [`open`](ReadAhead::open) gives each object's bytes as a readable, in
-/// the order of the entries; opening them out of order is an error.
+/// the order of the entries; opening them out of order is an error. The
+/// reading goes on while the read-ahead or one of its readables exists.
 ///
 /// # Examples
 ///
@@ -64,7 +65,13 @@ pub const DEFAULT_GETS_IN_FLIGHT: usize = 16;
 /// # }
 /// ```
 pub struct ReadAhead {
-    fetched: Arc<Mutex<mpsc::UnboundedReceiver<Fetched>>>,
+    shared: Arc<Shared>,
+}
+
+/// What the read-ahead and its readers share: the fetched ranges, and the
+/// task fetching them, stopped when the last of them is dropped.
+struct Shared {
+    fetched: Mutex<mpsc::UnboundedReceiver<Fetched>>,
     _producer: AbortOnDropHandle<()>,
 }
 
@@ -150,8 +157,10 @@ impl ReadAhead {
             gets.max(1),
         ));
         ReadAhead {
-            fetched: Arc::new(Mutex::new(receiver)),
-            _producer: AbortOnDropHandle::new(producer),
+            shared: Arc::new(Shared {
+                fetched: Mutex::new(receiver),
+                _producer: AbortOnDropHandle::new(producer),
+            }),
         }
     }
 
@@ -167,7 +176,7 @@ impl ReadAhead {
             );
         }
         let source = ObjectReader {
-            fetched: Arc::clone(&self.fetched),
+            shared: Arc::clone(&self.shared),
             index: entry.index(),
         };
         Ok(Readable::new(source).named(format!("reading {}", entry.path().display())))
@@ -179,7 +188,11 @@ impl ReadAhead {
     pub(crate) async fn read_piece(&self, index: usize) -> Result<Vec<Bytes>> {
         let mut chunks = Vec::new();
         std::future::poll_fn(|cx| {
-            let mut fetched = self.fetched.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut fetched = self
+                .shared
+                .fetched
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             loop {
                 match ready!(next_of(&mut fetched, cx, index)) {
                     Err(error) => return Poll::Ready(Err(error)),
@@ -355,8 +368,9 @@ async fn fetch(object: &Wanted, range: Range<u64>) -> Result<Bytes> {
 }
 
 /// The source of one object's readable: the fetched ranges of its entry.
+/// It keeps the read-ahead going while it exists.
 struct ObjectReader {
-    fetched: Arc<Mutex<mpsc::UnboundedReceiver<Fetched>>>,
+    shared: Arc<Shared>,
     index: usize,
 }
 
@@ -366,7 +380,11 @@ impl Source<Bytes> for ObjectReader {
         cx: &mut Context<'_>,
         out: &mut Push<'_, Bytes>,
     ) -> Poll<Result<()>> {
-        let mut fetched = self.fetched.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut fetched = self
+            .shared
+            .fetched
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let (bytes, last) = ready!(next_of(&mut fetched, cx, self.index))?;
         if !bytes.is_empty() {
             out.push(bytes);
