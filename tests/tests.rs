@@ -6,3 +6,5 @@ mod common;
 mod engine;
 mod net;
 mod node;
+#[cfg(feature = "s3")]
+mod object;

@@ -303,8 +303,9 @@ impl S3Access {
                         .min(self.retry.backoff.max_backoff);
                 }
                 Attempt::Retry(why) => {
+                    let retries = attempt - 1;
                     return Err(Failure::Error(Error::io(std::io::Error::other(format!(
-                        "{why} (after {attempt} attempts)"
+                        "{why}, after {retries} retries"
                     )))));
                 }
                 Attempt::Refused(why) => return Err(Failure::Refused(why)),
@@ -351,16 +352,15 @@ fn classify(status: StatusCode, body: &[u8]) -> Option<Attempt> {
         instant_xml::from_str::<ErrorDocument>(&String::from_utf8_lossy(body)).unwrap_or_default()
     };
     let said = match (&error.code, &error.message) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code.clone(),
+        (Some(code), Some(message)) => format!("{status} ({code}: {message})"),
+        (Some(code), None) => format!("{status} ({code})"),
         _ => status.to_string(),
     };
     let code = error.code.as_deref().unwrap_or("");
-    Some(match (status.as_u16(), code) {
+    let status_code = status.as_u16();
+    Some(match (status_code, code) {
+        (501, _) => Attempt::Refused(said),
         (_, "SlowDown" | "InternalError" | "ServiceUnavailable" | "RequestTimeout") => {
-            Attempt::Retry(format!("the server answered {said}"))
-        }
-        (429 | 500..=599, _) if status.as_u16() != 501 => {
             Attempt::Retry(format!("the server answered {said}"))
         }
         (412, _) | (_, "PreconditionFailed") => Attempt::Fail(StoreError::io(
@@ -368,15 +368,10 @@ fn classify(status: StatusCode, body: &[u8]) -> Option<Attempt> {
             "the object changed while it was read (its ETag is not the one listed)",
             said,
         )),
-        (404, _) => Attempt::Fail(StoreError::io(
-            std::io::ErrorKind::NotFound,
-            "no such object",
-            said,
-        )),
-        (400 | 403 | 405 | 501, _) => Attempt::Refused(said),
-        _ => Attempt::Fail(Error::io(std::io::Error::other(format!(
-            "the server answered {said}"
-        )))),
+        (404, _) => Attempt::Fail(StoreError::io(std::io::ErrorKind::NotFound, "no such object", said)),
+        (429 | 500..=599, _) => Attempt::Retry(format!("the server answered {said}")),
+        (400 | 403 | 405, _) => Attempt::Refused(said),
+        _ => Attempt::Fail(Error::io(std::io::Error::other(format!("the server answered {said}")))),
     })
 }
 

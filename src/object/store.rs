@@ -224,11 +224,15 @@ pub(crate) fn key_path(url: &ObjectUrl) -> Result<KeyPath> {
 }
 
 /// An error of the object storage client, made short: the message says what
-/// happened in a few words, the client's own error is the source.
+/// happened in one line (the server's answer, the retries). The client's
+/// own error, which repeats itself and holds the server's whole error
+/// document, is kept for `Debug` only, so that the error's chain prints as
+/// one line.
 #[derive(Debug)]
 pub(crate) struct StoreError {
     message: String,
-    source: Box<dyn std::error::Error + Send + Sync>,
+    #[allow(dead_code)] // Read through Debug.
+    client: Box<dyn std::error::Error + Send + Sync>,
 }
 
 impl fmt::Display for StoreError {
@@ -237,25 +241,22 @@ impl fmt::Display for StoreError {
     }
 }
 
-impl std::error::Error for StoreError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.source)
-    }
-}
+impl std::error::Error for StoreError {}
 
 impl StoreError {
-    /// An error with `message`, caused by `source`, as an [`io::Error`] of
-    /// `kind` so that callers can tell a missing object from the rest.
+    /// An error with `message`, reported by the client as `client`, as an
+    /// [`io::Error`] of `kind` so that callers can tell a missing object
+    /// from the rest.
     pub(crate) fn io(
         kind: io::ErrorKind,
         message: impl Into<String>,
-        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+        client: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Error {
         Error::io(io::Error::new(
             kind,
             StoreError {
                 message: message.into(),
-                source: source.into(),
+                client: client.into(),
             },
         ))
     }
@@ -280,18 +281,40 @@ pub(crate) fn store_error(error: object_store::Error) -> Error {
     StoreError::io(kind, message, error)
 }
 
-/// The last cause in `error`'s chain: for the client's errors, what the
-/// server or the connection said.
+/// What the server or the connection said, in one line: the last cause
+/// in `error`'s chain, with S3's error document made short.
 fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
     let mut last = error;
     while let Some(next) = last.source() {
         last = next;
     }
-    let text = last.to_string();
-    match text.split_once("<?xml") {
-        Some((before, _)) => before.trim_end_matches([':', ' ']).to_owned(),
-        None => text,
-    }
+    summarize(&last.to_string())
+}
+
+/// `the server answered 503 Service Unavailable (SlowDown: Please reduce
+/// your request rate.), after 2 retries` from the client's long message,
+/// which repeats itself and holds the whole XML error document.
+fn summarize(text: &str) -> String {
+    let between = |open: &str, close: &str| {
+        let start = text.rfind(open)? + open.len();
+        let end = text[start..].find(close)? + start;
+        Some(text[start..end].trim().to_owned())
+    };
+    let retries = between("after ", " retries").map(|n| format!(", after {n} retries"));
+    let Some(status) = between("status code: ", ":") else {
+        let first = text.split("<?xml").next().unwrap_or(text);
+        let first = first.lines().next().unwrap_or(first);
+        return first.trim_end_matches([':', ' ', '-']).to_owned();
+    };
+    let said = match (between("<Code>", "</Code>"), between("<Message>", "</Message>")) {
+        (Some(code), Some(message)) => format!(" ({code}: {message})"),
+        (Some(code), None) => format!(" ({code})"),
+        _ => String::new(),
+    };
+    format!(
+        "the server answered {status}{said}{}",
+        retries.unwrap_or_default()
+    )
 }
 
 #[cfg(test)]
@@ -306,6 +329,24 @@ mod tests {
         assert_eq!(
             key_path(&url).unwrap_err().kind(),
             ErrorKind::InvalidArgument
+        );
+    }
+
+    #[test]
+    fn long_client_errors_are_made_short() {
+        let text = "Server returned non-2xx status code: 503 Service Unavailable: Generic S3 \
+            error: Error performing PUT http://h/b/k?partNumber=3 in 498ms, after 2 retries, \
+            max_retries: 2, retry_timeout: 180s  - Server returned non-2xx status code: 503 \
+            Service Unavailable: <?xml version=\"1.0\"?>\n<Error><Code>SlowDown</Code>\
+            <Message>Please reduce your request rate.</Message></Error>";
+        assert_eq!(
+            summarize(text),
+            "the server answered 503 Service Unavailable (SlowDown: Please reduce your \
+             request rate.), after 2 retries"
+        );
+        assert_eq!(
+            summarize("HTTP error: error sending request\nmore"),
+            "HTTP error: error sending request"
         );
     }
 
