@@ -2,13 +2,16 @@
 //! inputs and outputs, and server-side compose, when smerge is built with
 //! them (the default); otherwise such URLs are an error saying so.
 
+use std::path::Path;
 use std::time::Duration;
 
 use bytes::Bytes;
-use smerge::fs::Entry;
-use smerge::merge::{MergeCallback, MergeReport};
+use smerge::fs::{Listing, ListingBuilder};
+use smerge::merge::Output;
 use smerge::object::ObjectUrl;
 use smerge::{Readable, Writable};
+
+use crate::progress::Messages;
 
 /// How long smerge waits, before it exits, for the aborts of uploads that
 /// an error or a signal left unfinished.
@@ -41,56 +44,47 @@ pub(crate) async fn wait_for_aborts() {
     let _ = tokio::time::timeout(ABORT_TIMEOUT, smerge::object::wait_for_aborts()).await;
 }
 
-/// What a server-side compose did, or why it did not.
-pub(crate) enum Composed {
-    /// The merge was composed: the report, the bytes the server copied and
-    /// those smerge read.
-    Done {
-        report: MergeReport,
-        server_copied_bytes: u64,
-        streamed_bytes: u64,
-    },
-    /// Nothing was written: stream the merge instead (saying why, if the
-    /// server refused).
-    Declined(Option<String>),
+/// The object `url` as the output of a merge, composed by the server
+/// unless `compose` is false; what it has to say goes to `messages`.
+#[cfg(feature = "object-store")]
+pub(crate) fn output(url: ObjectUrl, compose: bool, messages: &Messages) -> anyhow::Result<Output> {
+    let messages = messages.clone();
+    let backend = smerge::object::ObjectOutput::new(url)
+        .compose(compose)
+        .on_note(std::sync::Arc::new(move |note: &str| messages.note(note)));
+    Ok(Output::Backend(Box::new(backend)))
 }
 
-/// Composes the plain merge of `entries` into the S3 object `url`, when it
-/// can be (an S3 output, inputs of known size, something to copy).
-#[cfg(feature = "s3")]
-pub(crate) async fn compose(
-    entries: &[Entry],
-    url: &ObjectUrl,
-    on_event: MergeCallback,
-) -> anyhow::Result<Composed> {
-    use smerge::object::Composed as Outcome;
-    if !smerge::object::can_compose(entries, url) {
-        return Ok(Composed::Declined(None));
+/// The listing of inputs among which some are object URLs, `output` kept
+/// out of it.
+#[cfg(feature = "object-store")]
+pub(crate) async fn list(mut builder: ListingBuilder, output: &Path) -> anyhow::Result<Listing> {
+    builder.exclude_output(output);
+    Ok(builder.build_async().await?)
+}
+
+#[cfg(not(feature = "object-store"))]
+pub(crate) fn output(
+    url: ObjectUrl,
+    _compose: bool,
+    _messages: &Messages,
+) -> anyhow::Result<Output> {
+    Err(unsupported(&url))
+}
+
+#[cfg(not(feature = "object-store"))]
+pub(crate) async fn list(builder: ListingBuilder, _output: &Path) -> anyhow::Result<Listing> {
+    match builder
+        .input_paths()
+        .iter()
+        .find(|p| ObjectUrl::is_url_path(p))
+    {
+        Some(input) => Err(anyhow::anyhow!(
+            "{}: this smerge was built without object storage (features s3, gcs, azure)",
+            input.display()
+        )),
+        None => Ok(builder.build()?),
     }
-    Ok(
-        match smerge::object::compose(entries, url, Some(on_event)).await? {
-            Outcome::Done(done) => Composed::Done {
-                report: MergeReport {
-                    files: done.files,
-                    bytes: done.bytes,
-                    ..MergeReport::default()
-                },
-                server_copied_bytes: done.server_copied_bytes,
-                streamed_bytes: done.streamed_bytes,
-            },
-            Outcome::Declined(reason) => Composed::Declined(reason),
-            _ => Composed::Declined(None),
-        },
-    )
-}
-
-#[cfg(not(feature = "s3"))]
-pub(crate) async fn compose(
-    _entries: &[Entry],
-    _url: &ObjectUrl,
-    _on_event: MergeCallback,
-) -> anyhow::Result<Composed> {
-    Ok(Composed::Declined(None))
 }
 
 #[cfg(not(feature = "object-store"))]

@@ -7,12 +7,13 @@ use std::process::ExitCode;
 use anyhow::Context;
 use bytes::Bytes;
 use smerge::fs::FileSource;
+use smerge::merge::Output;
 use smerge::object::ObjectUrl;
 use smerge::{Event, Pipeline, Readable, Writable};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::args::PipeArgs;
-use crate::output::{Destination, is_broken_pipe, print_stdout};
+use crate::output::{is_broken_pipe, print_stdout};
 use crate::progress::Messages;
 use crate::signals::interruptible;
 use crate::stages::{CATALOGUE, Stage, parse_size};
@@ -99,9 +100,9 @@ impl Endpoint {
     /// Opens the endpoint for writing; a path is replaced atomically.
     async fn open_output(&self) -> anyhow::Result<Writable<Bytes>> {
         match self {
-            Endpoint::Standard => Destination::Stdout.open(false, None),
-            Endpoint::Path(path) => Destination::Path(path.clone()).open(false, None),
-            Endpoint::Object(url) => Destination::Object(url.clone()).open(false, None),
+            Endpoint::Standard => Ok(Output::Stdout.open()?),
+            Endpoint::Path(path) => Ok(Output::Atomic(path.clone()).open()?),
+            Endpoint::Object(url) => crate::object::open_output(url, None),
             network => {
                 let stream = network.connect().await?;
                 let label = format!("writing tcp://{}", peer(&stream));
@@ -136,7 +137,10 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
     let stages = args
         .transforms
         .iter()
-        .map(|spec| Ok((spec.as_str(), Stage::parse(spec)?)))
+        .map(|spec| match Stage::parse(spec)? {
+            Stage::Exec(exec) => Ok((spec.as_str(), Stage::Exec(exec.strict(args.strict_exec)))),
+            stage => Ok((spec.as_str(), stage)),
+        })
         .collect::<anyhow::Result<Vec<_>>>()
         .map_err(usage)?;
     let input = Endpoint::parse(&args.input).map_err(usage)?;
@@ -163,7 +167,10 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
         }
         let mut outputs = vec![output.open_output().await?];
         for tee in &args.tee {
-            outputs.push(Destination::new(tee)?.open(false, None)?);
+            outputs.push(match ObjectUrl::from_path(tee)? {
+                Some(url) => crate::object::open_output(&url, None)?,
+                None => Output::path(tee).open()?,
+            });
         }
         if let Some(hwm) = hwm {
             outputs = outputs

@@ -4,6 +4,7 @@ mod cli;
 mod codec;
 mod common;
 mod engine;
+mod merge;
 mod net;
 mod node;
 #[cfg(feature = "s3")]

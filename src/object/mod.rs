@@ -29,6 +29,8 @@ mod compose;
 #[cfg(feature = "object-store")]
 mod listing;
 #[cfg(feature = "object-store")]
+mod output;
+#[cfg(feature = "object-store")]
 mod read_ahead;
 #[cfg(feature = "s3")]
 mod s3;
@@ -48,6 +50,8 @@ pub use compose::{
 pub use compose::{ComposeReport, Composed, can_compose, compose};
 #[cfg(feature = "object-store")]
 pub use listing::stat;
+#[cfg(feature = "object-store")]
+pub use output::{NoteCallback, ObjectOutput};
 #[cfg(feature = "object-store")]
 pub use read_ahead::{DEFAULT_GETS_IN_FLIGHT, DEFAULT_RANGE_SIZE, DEFAULT_READ_AHEAD, ReadAhead};
 #[cfg(feature = "object-store")]

@@ -368,10 +368,16 @@ fn classify(status: StatusCode, body: &[u8]) -> Option<Attempt> {
             "the object changed while it was read (its ETag is not the one listed)",
             said,
         )),
-        (404, _) => Attempt::Fail(StoreError::io(std::io::ErrorKind::NotFound, "no such object", said)),
+        (404, _) => Attempt::Fail(StoreError::io(
+            std::io::ErrorKind::NotFound,
+            "no such object",
+            said,
+        )),
         (429 | 500..=599, _) => Attempt::Retry(format!("the server answered {said}")),
         (400 | 403 | 405, _) => Attempt::Refused(said),
-        _ => Attempt::Fail(Error::io(std::io::Error::other(format!("the server answered {said}")))),
+        _ => Attempt::Fail(Error::io(std::io::Error::other(format!(
+            "the server answered {said}"
+        )))),
     })
 }
 

@@ -306,7 +306,10 @@ fn summarize(text: &str) -> String {
         let first = first.lines().next().unwrap_or(first);
         return first.trim_end_matches([':', ' ', '-']).to_owned();
     };
-    let said = match (between("<Code>", "</Code>"), between("<Message>", "</Message>")) {
+    let said = match (
+        between("<Code>", "</Code>"),
+        between("<Message>", "</Message>"),
+    ) {
         (Some(code), Some(message)) => format!(" ({code}: {message})"),
         (Some(code), None) => format!(" ({code})"),
         _ => String::new(),

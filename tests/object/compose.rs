@@ -26,17 +26,17 @@ fn edge_sizes(dir: &Dir, bucket: &str) {
     }
 }
 
-/// `(copied, streamed)` from the compose note.
-fn counts(text: &str) -> (u64, u64) {
-    let note = text
-        .lines()
-        .find(|line| line.contains("server-side compose"))
-        .unwrap_or_else(|| panic!("no compose note in {text}"));
-    let numbers: Vec<u64> = note
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|n| n.parse().ok())
-        .collect();
-    (numbers[0], numbers[1])
+/// `(copied, streamed)` from the `--json` summary, and the path taken.
+fn counts(output: &std::process::Output) -> (u64, u64) {
+    let summary: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("a JSON summary on standard output");
+    assert_eq!(summary["path"], "compose", "{summary}");
+    let number = |name: &str| {
+        summary[name]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no {name} in {summary}"))
+    };
+    (number("server_copied_bytes"), number("streamed_bytes"))
 }
 
 #[test]
@@ -47,19 +47,34 @@ fn compose_copies_the_large_inputs_and_streams_the_rest() {
     ok(&dir, &["in", "local.out"]);
     let expected = dir.read("local.out");
 
-    let output = ok(&dir, &[&format!("s3://{b}/in/"), &format!("s3://{b}/all")]);
+    let output = ok(
+        &dir,
+        &["--json", &format!("s3://{b}/in/"), &format!("s3://{b}/all")],
+    );
     assert_bytes_eq(&expected, &get(&b, "all").unwrap());
-    let (copied, streamed) = counts(&stderr(&output));
+    let (copied, streamed) = counts(&output);
     assert_eq!(copied + streamed, expected.len() as u64);
     assert_eq!(streamed, 13 * MIB as u64, "8 MiB and 5 MiB uploaded parts");
     assert!(open_uploads(&b).is_empty());
 
     // Local inputs are streamed, the objects copied, in one upload.
-    let output = ok(&dir, &["in/1-empty", "in/2-one", &format!("s3://{b}/in/5-twelve"), &format!("s3://{b}/mixed")]);
+    let output = ok(
+        &dir,
+        &[
+            "--json",
+            "in/1-empty",
+            "in/2-one",
+            &format!("s3://{b}/in/5-twelve"),
+            &format!("s3://{b}/mixed"),
+        ],
+    );
     let mut expected = data(1, 1);
     expected.extend(data(4, 12 * MIB));
     assert_bytes_eq(&expected, &get(&b, "mixed").unwrap());
-    assert_eq!(counts(&stderr(&output)), (12 * MIB as u64 + 1 - 5 * MIB as u64, 5 * MIB as u64));
+    assert_eq!(
+        counts(&output),
+        (12 * MIB as u64 + 1 - 5 * MIB as u64, 5 * MIB as u64)
+    );
 }
 
 #[test]
@@ -68,8 +83,17 @@ fn no_compose_streams_every_byte_into_the_same_output() {
     let b = bucket("nocompose");
     edge_sizes(&dir, &b);
     ok(&dir, &["in", "local.out"]);
-    let output = ok(&dir, &["--no-compose", &format!("s3://{b}/in/"), &format!("s3://{b}/all")]);
-    assert!(!stderr(&output).contains("compose"), "{}", stderr(&output));
+    let output = ok(
+        &dir,
+        &[
+            "--no-compose",
+            "--json",
+            &format!("s3://{b}/in/"),
+            &format!("s3://{b}/all"),
+        ],
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["path"], "stream", "{summary}");
     assert_bytes_eq(&dir.read("local.out"), &get(&b, "all").unwrap());
 }
 
@@ -81,14 +105,25 @@ fn a_server_that_refuses_copies_gets_a_streamed_merge_said_once() {
     ok(&dir, &["in", "local.out"]);
     let proxy = Proxy::start(
         port(),
-        vec![Rule::new(&["x-amz-copy-source:"], Fault::Status(501), usize::MAX)],
+        vec![Rule::new(
+            &["x-amz-copy-source:"],
+            Fault::Status(501),
+            usize::MAX,
+        )],
     );
-    let output = smerge_s3(&dir, proxy.port(), &[&format!("s3://{b}/in/"), &format!("s3://{b}/all")]);
+    let output = smerge_s3(
+        &dir,
+        proxy.port(),
+        &[&format!("s3://{b}/in/"), &format!("s3://{b}/all")],
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stderr(&output);
     assert_eq!(text.matches("does not copy parts").count(), 1, "{text}");
     assert_bytes_eq(&dir.read("local.out"), &get(&b, "all").unwrap());
-    assert!(open_uploads(&b).is_empty(), "the refused upload was aborted");
+    assert!(
+        open_uploads(&b).is_empty(),
+        "the refused upload was aborted"
+    );
 }
 
 #[test]
@@ -101,9 +136,13 @@ fn throttled_copies_are_retried() {
         port(),
         vec![Rule::new(&["x-amz-copy-source:"], Fault::Status(503), 2)],
     );
-    let output = smerge_s3(&dir, proxy.port(), &[&format!("s3://{b}/in/"), &format!("s3://{b}/all")]);
+    let output = smerge_s3(
+        &dir,
+        proxy.port(),
+        &["--json", &format!("s3://{b}/in/"), &format!("s3://{b}/all")],
+    );
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stderr(&output).contains("server-side compose"));
+    assert!(counts(&output).0 > 0);
     assert_bytes_eq(&dir.read("local.out"), &get(&b, "all").unwrap());
 }
 
@@ -115,9 +154,17 @@ fn a_503_storm_on_copies_keeps_the_old_object_and_no_upload() {
     put(&b, "all", b"old\n");
     let proxy = Proxy::start(
         port(),
-        vec![Rule::new(&["x-amz-copy-source:"], Fault::Status(503), usize::MAX)],
+        vec![Rule::new(
+            &["x-amz-copy-source:"],
+            Fault::Status(503),
+            usize::MAX,
+        )],
     );
-    let output = smerge_s3(&dir, proxy.port(), &[&format!("s3://{b}/in/"), &format!("s3://{b}/all")]);
+    let output = smerge_s3(
+        &dir,
+        proxy.port(),
+        &[&format!("s3://{b}/in/"), &format!("s3://{b}/all")],
+    );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let text = stderr(&output);
     assert!(text.contains("503 Service Unavailable (SlowDown"), "{text}");

@@ -119,6 +119,9 @@ fn a_missing_object_is_an_error_naming_it() {
     let output = super::smerge_s3(&dir, super::server::port(), &[&url, "out"]);
     assert_eq!(output.status.code(), Some(1));
     let text = stderr(&output);
-    assert!(text.contains(&format!("reading {url}: no such object")), "{text}");
+    assert!(
+        text.contains(&format!("reading {url}: no such object")),
+        "{text}"
+    );
     assert!(!dir.join("out").exists());
 }

@@ -24,7 +24,11 @@ fn ctrl_c_and_sigterm_mid_upload_keep_the_old_object_and_leave_no_upload() {
         put(&b, "out.bin", b"old\n");
         let proxy = Proxy::start(
             port(),
-            vec![Rule::new(&["partNumber="], Fault::Delay(Duration::from_secs(2)), usize::MAX)],
+            vec![Rule::new(
+                &["partNumber="],
+                Fault::Delay(Duration::from_secs(2)),
+                usize::MAX,
+            )],
         );
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_smerge"))
             .envs(environment(proxy.port()))
@@ -56,10 +60,17 @@ fn a_503_storm_mid_upload_keeps_the_old_object_and_leaves_no_upload() {
             Rule::new(&["partNumber="], Fault::Status(503), usize::MAX),
         ],
     );
-    let output = smerge_s3(&dir, proxy.port(), &["big.bin", &format!("s3://{b}/out.bin")]);
+    let output = smerge_s3(
+        &dir,
+        proxy.port(),
+        &["big.bin", &format!("s3://{b}/out.bin")],
+    );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let text = stderr(&output);
-    assert!(text.contains(&format!("writing s3://{b}/out.bin")), "{text}");
+    assert!(
+        text.contains(&format!("writing s3://{b}/out.bin")),
+        "{text}"
+    );
     assert_eq!(text.lines().count(), 1, "{text}");
     assert_eq!(get(&b, "out.bin").unwrap(), b"old\n");
     assert!(open_uploads(&b).is_empty(), "{:?}", open_uploads(&b));
@@ -84,8 +95,17 @@ fn dropped_connections_and_throttling_are_retried() {
         ],
     );
     let target = format!("s3://{b}/out.bin");
-    let output = smerge_s3(&dir, proxy.port(), &["--no-compose", &format!("s3://{b}/in/"), &target]);
-    assert!(output.status.success(), "{}\n{:?}", stderr(&output), proxy.log());
+    let output = smerge_s3(
+        &dir,
+        proxy.port(),
+        &["--no-compose", &format!("s3://{b}/in/"), &target],
+    );
+    assert!(
+        output.status.success(),
+        "{}\n{:?}",
+        stderr(&output),
+        proxy.log()
+    );
     let mut expected = first;
     expected.extend(second);
     assert_bytes_eq(&expected, &get(&b, "out.bin").unwrap());
@@ -102,7 +122,11 @@ fn an_object_replaced_while_the_merge_runs_is_an_error_naming_it() {
     put(&b, "out", b"old\n");
     let proxy = Proxy::start(
         port(),
-        vec![Rule::new(&["GET /", "/in/2"], Fault::Delay(Duration::from_secs(1)), 1)],
+        vec![Rule::new(
+            &["GET /", "/in/2"],
+            Fault::Delay(Duration::from_secs(1)),
+            1,
+        )],
     );
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_smerge"))
         .envs(environment(proxy.port()))
@@ -118,7 +142,9 @@ fn an_object_replaced_while_the_merge_runs_is_an_error_naming_it() {
     assert_eq!(output.status.code(), Some(1));
     let text = stderr(&output);
     assert!(
-        text.contains(&format!("reading s3://{b}/in/2: the object changed while it was read")),
+        text.contains(&format!(
+            "reading s3://{b}/in/2: the object changed while it was read"
+        )),
         "{text}"
     );
     assert_eq!(get(&b, "out").unwrap(), b"old\n");
@@ -142,6 +168,13 @@ fn ten_thousand_small_objects_are_merged_in_order() {
         }
     });
     let expected: String = (0..count).map(contents).collect();
-    ok(&dir, &["-q", &format!("s3://{b}/many/"), &format!("s3://{b}/all.log")]);
+    ok(
+        &dir,
+        &[
+            "-q",
+            &format!("s3://{b}/many/"),
+            &format!("s3://{b}/all.log"),
+        ],
+    );
     assert_bytes_eq(expected.as_bytes(), &server::get(&b, "all.log").unwrap());
 }

@@ -35,7 +35,10 @@ fn listed(dir: &Dir, flags: &[&str], input: &str) -> (Vec<String>, String) {
         .lines()
         .filter(|line| !line.contains("total ("))
         .map(|line| {
-            let path = line.trim_start().split_once("  ").map_or(line, |(_, path)| path);
+            let path = line
+                .trim_start()
+                .split_once("  ")
+                .map_or(line, |(_, path)| path);
             path.replace(input, "")
         })
         .collect();
@@ -61,7 +64,9 @@ fn a_prefix_is_ordered_and_filtered_like_the_same_tree_on_disk() {
         &["-r", "--exclude", "lib/", "--exclude", "*.min.js"],
         &["-r", "--sort", "natural"],
         &["-r", "--sort", "size", "--reverse"],
-        &["-r", "--first", "README*", "--last", "*.min.js", "--last", "z*"],
+        &[
+            "-r", "--first", "README*", "--last", "*.min.js", "--last", "z*",
+        ],
         &["--hidden", "--sort", "natural", "--reverse"],
     ];
     for flags in cases {
@@ -94,7 +99,11 @@ fn an_empty_prefix_is_an_error_unless_allowed() {
     let prefix = format!("s3://{b}/nothing/");
     let output = super::smerge_s3(&dir, super::server::port(), &[&prefix, "out"]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("no files to merge"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no files to merge"),
+        "{}",
+        stderr(&output)
+    );
     ok(&dir, &["--allow-empty", &prefix, "out"]);
     assert_eq!(dir.read("out"), b"");
 }
@@ -105,7 +114,13 @@ fn the_output_inside_the_input_prefix_is_skipped() {
     let b = bucket("self");
     put(&b, "logs/a.log", b"a\n");
     put(&b, "logs/all.log", b"old\n");
-    let output = ok(&dir, &[&format!("s3://{b}/logs/"), &format!("s3://{b}/logs/all.log")]);
+    let output = ok(
+        &dir,
+        &[
+            &format!("s3://{b}/logs/"),
+            &format!("s3://{b}/logs/all.log"),
+        ],
+    );
     assert!(
         stderr(&output).contains(&format!("skipping s3://{b}/logs/all.log: it is the output")),
         "{}",

@@ -60,7 +60,10 @@ impl Proxy {
     pub(crate) fn start(upstream: u16, rules: Vec<Rule>) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a port for the proxy");
         let port = listener.local_addr().expect("its address").port();
-        let state = Arc::new(Mutex::new(State { rules, log: Vec::new() }));
+        let state = Arc::new(Mutex::new(State {
+            rules,
+            log: Vec::new(),
+        }));
         let shared = Arc::clone(&state);
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
@@ -87,7 +90,11 @@ impl Proxy {
     pub(crate) fn wait_for(&self, needle: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while !self.log().iter().any(|line| line.contains(needle)) {
-            assert!(Instant::now() < deadline, "no request with {needle}: {:?}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "no request with {needle}: {:?}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -118,8 +125,14 @@ fn serve(mut client: TcpStream, upstream: u16, state: &Mutex<State>) -> std::io:
         Some(Fault::Status(status)) => {
             let (code, message) = match status {
                 503 => ("SlowDown", "Please reduce your request rate."),
-                501 => ("NotImplemented", "A header you provided implies functionality that is not implemented."),
-                _ => ("InternalError", "We encountered an internal error. Please try again."),
+                501 => (
+                    "NotImplemented",
+                    "A header you provided implies functionality that is not implemented.",
+                ),
+                _ => (
+                    "InternalError",
+                    "We encountered an internal error. Please try again.",
+                ),
             };
             let document = format!(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code>\
@@ -179,7 +192,8 @@ fn read_request(client: &mut TcpStream) -> std::io::Result<(String, Vec<u8>)> {
         .lines()
         .find_map(|line| {
             let (name, value) = line.split_once(':')?;
-            name.eq_ignore_ascii_case("content-length").then(|| value.trim().parse::<usize>().ok())?
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())?
         })
         .unwrap_or(0);
     let mut body = data[end..].to_vec();

@@ -27,7 +27,14 @@ fn start() -> u16 {
     std::thread::spawn(move || {
         let mut command = Command::new("python3");
         command
-            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -49,10 +56,9 @@ fn start() -> u16 {
             Err(error) => started.send(Err(error)).expect("the test waits"),
         }
     });
-    spawned
-        .recv()
-        .expect("the server thread answers")
-        .expect("starting python3 -m moto.server (pip install 'moto[server]'; .ci/run installs it)");
+    spawned.recv().expect("the server thread answers").expect(
+        "starting python3 -m moto.server (pip install 'moto[server]'; .ci/run installs it)",
+    );
     let deadline = Instant::now() + Duration::from_secs(60);
     while request(port, "GET", "/", &[], b"").is_err() {
         assert!(
@@ -85,20 +91,33 @@ pub(crate) fn bucket(hint: &str) -> String {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     );
-    let (status, body) = request(port(), "PUT", &format!("/{name}"), &[], b"").expect("creating a bucket");
-    assert_eq!(status, 200, "creating bucket {name}: {}", String::from_utf8_lossy(&body));
+    let (status, body) =
+        request(port(), "PUT", &format!("/{name}"), &[], b"").expect("creating a bucket");
+    assert_eq!(
+        status,
+        200,
+        "creating bucket {name}: {}",
+        String::from_utf8_lossy(&body)
+    );
     name
 }
 
 /// Stores `data` as `bucket/key`, directly.
 pub(crate) fn put(bucket: &str, key: &str, data: &[u8]) {
-    let (status, body) = request(port(), "PUT", &format!("/{bucket}/{key}"), &[], data).expect("putting an object");
-    assert_eq!(status, 200, "putting {key}: {}", String::from_utf8_lossy(&body));
+    let (status, body) =
+        request(port(), "PUT", &format!("/{bucket}/{key}"), &[], data).expect("putting an object");
+    assert_eq!(
+        status,
+        200,
+        "putting {key}: {}",
+        String::from_utf8_lossy(&body)
+    );
 }
 
 /// The object `bucket/key`, if there is one.
 pub(crate) fn get(bucket: &str, key: &str) -> Option<Vec<u8>> {
-    let (status, body) = request(port(), "GET", &format!("/{bucket}/{key}"), &[], b"").expect("getting an object");
+    let (status, body) =
+        request(port(), "GET", &format!("/{bucket}/{key}"), &[], b"").expect("getting an object");
     match status {
         200 => Some(body),
         404 => None,
@@ -109,7 +128,8 @@ pub(crate) fn get(bucket: &str, key: &str) -> Option<Vec<u8>> {
 /// The multipart uploads of `bucket` that were neither completed nor
 /// aborted (ListMultipartUploads): the keys they write.
 pub(crate) fn open_uploads(bucket: &str) -> Vec<String> {
-    let (status, body) = request(port(), "GET", &format!("/{bucket}?uploads"), &[], b"").expect("listing uploads");
+    let (status, body) =
+        request(port(), "GET", &format!("/{bucket}?uploads"), &[], b"").expect("listing uploads");
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     let text = String::from_utf8_lossy(&body);
     text.split("<Upload>")
@@ -172,7 +192,8 @@ pub(crate) fn request(
 fn unchunk(mut body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(end) = body.windows(2).position(|w| w == b"\r\n") {
-        let size = usize::from_str_radix(String::from_utf8_lossy(&body[..end]).trim(), 16).unwrap_or(0);
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&body[..end]).trim(), 16).unwrap_or(0);
         if size == 0 {
             break;
         }
