@@ -402,8 +402,8 @@ mod tests {
 
     #[test]
     fn objects_are_cut_into_ranges() {
-        assert_eq!(ranges(0..0, 4), [0..0]);
-        assert_eq!(ranges(0..4, 4), [0..4]);
+        assert_eq!(ranges(0..0, 4), vec![Range { start: 0, end: 0 }]);
+        assert_eq!(ranges(0..4, 4), vec![Range { start: 0, end: 4 }]);
         assert_eq!(ranges(0..9, 4), [0..4, 4..8, 8..9]);
         assert_eq!(ranges(3..9, 4), [3..7, 7..9]);
     }

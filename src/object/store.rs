@@ -13,6 +13,9 @@ use object_store::{BackoffConfig, ObjectStore, RetryConfig};
 use super::url::{ObjectUrl, Scheme};
 use crate::error::{Error, ErrorKind, Result};
 
+/// The stores made so far, by service and bucket.
+type Stores = HashMap<(Scheme, String), Arc<Store>>;
+
 /// The client of one bucket (one Azure container), shared by every
 /// reader and writer of its objects.
 ///
@@ -68,7 +71,7 @@ impl Store {
     /// [`ErrorKind::InvalidArgument`] when this build has no client for the
     /// URL's service, or the environment's configuration is not valid.
     pub fn for_url(url: &ObjectUrl) -> Result<Arc<Store>> {
-        static STORES: OnceLock<Mutex<HashMap<(Scheme, String), Arc<Store>>>> = OnceLock::new();
+        static STORES: OnceLock<Mutex<Stores>> = OnceLock::new();
         let stores = STORES.get_or_init(Mutex::default);
         let key = (url.scheme(), url.bucket().to_owned());
         if let Some(store) = stores

@@ -181,16 +181,10 @@ impl ObjectSink {
             self.creating = None;
             self.upload = Some(Upload::new(upload.map_err(|e| self.fail(e))?));
         }
-        loop {
-            self.poll_reap(cx)?;
-            let upload = self.upload.as_mut().expect("created above");
-            if upload.parts.len() < self.in_flight {
-                break;
-            }
+        self.poll_reap(cx)?;
+        let upload = self.upload.as_mut().expect("created above");
+        if upload.parts.len() >= self.in_flight {
             // Woken by poll_reap's poll_join_next when a part is done.
-            if upload.parts.is_empty() {
-                break;
-            }
             return Poll::Pending;
         }
         let payload = self.take_payload();
