@@ -3,6 +3,7 @@
 //! them (the default); otherwise such URLs are an error saying so.
 
 use std::path::Path;
+#[cfg(feature = "object-store")]
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -15,6 +16,7 @@ use crate::progress::Messages;
 
 /// How long smerge waits, before it exits, for the aborts of uploads that
 /// an error or a signal left unfinished.
+#[cfg(feature = "object-store")]
 const ABORT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The object `url`, to read; its size.
@@ -73,18 +75,10 @@ pub(crate) fn output(
 }
 
 #[cfg(not(feature = "object-store"))]
-pub(crate) async fn list(builder: ListingBuilder, _output: &Path) -> anyhow::Result<Listing> {
-    match builder
-        .input_paths()
-        .iter()
-        .find(|p| ObjectUrl::is_url_path(p))
-    {
-        Some(input) => Err(anyhow::anyhow!(
-            "{}: this smerge was built without object storage (features s3, gcs, azure)",
-            input.display()
-        )),
-        None => Ok(builder.build()?),
-    }
+pub(crate) async fn list(mut builder: ListingBuilder, output: &Path) -> anyhow::Result<Listing> {
+    // The listing reports each object URL as an input it cannot read.
+    builder.exclude_output(output);
+    Ok(builder.build()?)
 }
 
 #[cfg(not(feature = "object-store"))]

@@ -90,6 +90,7 @@ impl Entry {
 
     /// An object: `path` is its URL, `relative` its key below the listed
     /// prefix (or the URL, for an object given explicitly).
+    #[cfg(feature = "object-store")]
     pub(crate) fn object(
         path: PathBuf,
         relative: PathBuf,

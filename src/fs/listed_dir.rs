@@ -11,6 +11,7 @@ use crate::error::Error;
 /// What an input that is not on the local file system turned out to be,
 /// listed by its own backend before the listing is made.
 #[derive(Debug)]
+#[cfg_attr(not(feature = "object-store"), allow(dead_code))]
 pub(crate) enum RemoteInput {
     /// One object, named explicitly: always listed, as an explicit file is.
     Entry(Entry),

@@ -292,11 +292,13 @@ impl ListingBuilder {
     }
 
     /// The inputs, in order.
+    #[cfg(feature = "object-store")]
     pub(crate) fn input_paths(&self) -> &[PathBuf] {
         &self.inputs
     }
 
     /// Whether directories are listed recursively.
+    #[cfg(feature = "object-store")]
     pub(crate) fn is_recursive(&self) -> bool {
         self.recursive
     }

@@ -37,6 +37,7 @@ pub use entry::{Entry, EntryKind, FileId};
 pub use file_sink::{AtomicFileSink, FileSink, WriteMode};
 pub use file_source::FileSource;
 pub use files0::{parse_files_from, parse_files0, read_files_from, read_files0};
+#[cfg(feature = "object-store")]
 pub(crate) use listed_dir::{ListedDir, RemoteInput};
 pub use listing::{Listing, ListingBuilder};
 pub use order::SortOrder;

@@ -29,6 +29,7 @@ impl Scheme {
     }
 
     /// The cargo feature that builds this service's client in.
+    #[cfg(feature = "object-store")]
     pub(crate) fn feature(self) -> &'static str {
         match self {
             Scheme::S3 => "s3",
