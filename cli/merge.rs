@@ -30,7 +30,9 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         Some(path) => ObjectUrl::from_path(path).map_err(|e| usage(e.into()))?,
         None => None,
     };
-    let to_stdout = output_arg.is_none();
+    let to_stdout = output_arg
+        .as_deref()
+        .is_none_or(|path| path.as_os_str() == "-");
     check_stdout_users(&args, to_stdout).map_err(usage)?;
     let options = merge_options(&args).map_err(usage)?;
     let messages = Messages::plain(args.quiet || args.dry_run);
