@@ -10,4 +10,4 @@ mod pipe;
 mod progress;
 mod sample;
 mod signals;
-mod util;
+pub(crate) mod util;
