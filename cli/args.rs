@@ -73,7 +73,7 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Merge files and directories into one output (the default command).
     #[command(after_help = MERGE_EXAMPLES)]
-    Merge(MergeArgs),
+    Merge(Box<MergeArgs>),
     /// Stream one input to one output through transforms.
     #[command(after_help = PIPE_EXAMPLES)]
     Pipe(PipeArgs),
@@ -125,12 +125,22 @@ pub(crate) enum EolArg {
 /// `smerge merge`.
 #[derive(Debug, Args)]
 pub(crate) struct MergeArgs {
-    /// Inputs (directories, files, or - for stdin), then the OUTPUT (a path, or - for stdout).
-    #[arg(
-        value_name = "INPUT... OUTPUT",
-        required_unless_present = "files0_from"
-    )]
+    /// Inputs (directories, files, or - for stdin), then the OUTPUT (a path, or - for stdout) unless -o is given; a single path is an input written to stdout.
+    #[arg(value_name = "INPUT... [OUTPUT]", required_unless_present_any = ["files0_from", "files_from"])]
     pub(crate) paths: Vec<PathBuf>,
+
+    /// Write the merge to FILE (- for stdout); every path argument is then an input (find ... | xargs smerge -o all.js).
+    #[arg(short, long, value_name = "FILE", help_heading = "Inputs")]
+    pub(crate) output: Option<PathBuf>,
+
+    /// Read input names from FILE, one per line (- for stdin); the only path argument is then OUTPUT.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Inputs",
+        conflicts_with = "files0_from"
+    )]
+    pub(crate) files_from: Option<PathBuf>,
 
     /// Read input names from FILE, separated by NUL bytes (- for stdin); the only path argument is then OUTPUT.
     #[arg(long, value_name = "FILE", help_heading = "Inputs")]
@@ -220,6 +230,10 @@ pub(crate) struct MergeArgs {
     #[arg(long, help_heading = "Compression")]
     pub(crate) decompress: bool,
 
+    /// Compress on N threads (gzip and zstd; default: every core).
+    #[arg(short = 'T', long, value_name = "N", help_heading = "Compression", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) threads: Option<u32>,
+
     /// Append to OUTPUT instead of replacing it (not atomic: a failure leaves a partial append).
     #[arg(long, help_heading = "Output")]
     pub(crate) append: bool,
@@ -228,9 +242,13 @@ pub(crate) struct MergeArgs {
     #[arg(short = 'n', long, help_heading = "Output")]
     pub(crate) dry_run: bool,
 
-    /// Write a JSON manifest of every part (offset, length, sha256) to FILE.
+    /// Write a JSON manifest of every part (offset, length, sha256) to FILE (- for stdout).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub(crate) manifest: Option<PathBuf>,
+
+    /// Print a JSON summary on stdout at the end (with --dry-run: the plan).
+    #[arg(long, help_heading = "Output")]
+    pub(crate) json: bool,
 
     /// Skip inputs that cannot be read, with a warning; exit 1 at the end.
     #[arg(short, long, help_heading = "Output")]
@@ -244,16 +262,28 @@ pub(crate) struct MergeArgs {
     #[arg(short, long, help_heading = "Output", conflicts_with_all = ["dry_run", "append"])]
     pub(crate) watch: bool,
 
+    /// Make every warning about input content an error.
+    #[arg(long, help_heading = "Output")]
+    pub(crate) strict: bool,
+
+    /// Into an s3:// OUTPUT, stream every byte instead of letting the server copy inputs of 5 MiB or more.
+    #[arg(long, help_heading = "Output")]
+    pub(crate) no_compose: bool,
+
     /// Show a progress bar even when stderr is not a terminal.
     #[arg(long, help_heading = "Messages")]
     pub(crate) progress: bool,
+
+    /// Print a summary line at the end (bytes, inputs, time, rate).
+    #[arg(short, long, help_heading = "Messages", conflicts_with = "quiet")]
+    pub(crate) verbose: bool,
 
     /// Print nothing but errors.
     #[arg(short, long, help_heading = "Messages", conflicts_with = "progress")]
     pub(crate) quiet: bool,
 
     #[command(flatten)]
-    pub(crate) maps: Box<MapArgs>,
+    pub(crate) maps: MapArgs,
 }
 
 /// The source map options of `smerge merge`.
@@ -275,10 +305,6 @@ pub(crate) struct MapArgs {
     /// Embed the original texts in the map (sourcesContent).
     #[arg(long, requires = "source_map")]
     pub(crate) sources_content: bool,
-
-    /// Make a bad input source map an error instead of a warning.
-    #[arg(long)]
-    pub(crate) strict: bool,
 }
 
 /// The comment naming a bundle's source map.
@@ -318,6 +344,10 @@ pub(crate) struct PipeArgs {
     /// List the transforms and exit.
     #[arg(long)]
     pub(crate) list_transforms: bool,
+
+    /// Fail when an exec: program stops reading its input early, even if it exits 0.
+    #[arg(long)]
+    pub(crate) strict_exec: bool,
 
     /// Show a progress bar even when stderr is not a terminal.
     #[arg(long)]

@@ -9,6 +9,7 @@ mod args;
 mod escape;
 mod maps;
 mod merge;
+mod object;
 mod output;
 mod pipe;
 mod progress;
@@ -65,7 +66,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Merge(args) => merge::run(args).await,
+        Command::Merge(args) => merge::run(*args).await,
         Command::Pipe(args) => pipe::run(args).await,
         Command::Split(args) => split::run(args).await,
         Command::Completions { shell } => {

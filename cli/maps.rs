@@ -3,19 +3,20 @@
 
 use smerge::merge::MergeOptions;
 
+use std::path::Path;
+
 use crate::args::MergeArgs;
-use crate::output::Destination;
 use crate::progress::Messages;
 
-/// Sets `options.source_map` from the flags.
+/// Sets `options.source_map` from the flags; `output` is OUTPUT, `None`
+/// for standard output.
 #[cfg(feature = "source-map")]
 pub(crate) fn add_source_map(
     args: &MergeArgs,
-    destination: &Destination,
+    output: Option<&Path>,
     options: &mut MergeOptions,
     messages: &Messages,
 ) -> anyhow::Result<()> {
-    use std::path::Path;
     use std::sync::Arc;
 
     use anyhow::bail;
@@ -31,19 +32,19 @@ pub(crate) fn add_source_map(
     if args.append {
         bail!("--source-map cannot describe an --append: the map would cover only the new part");
     }
-    let output = match destination {
-        Destination::Path(path) => path.clone(),
-        Destination::Stdout if target == MapTarget::Beside => {
+    let mut map = match output {
+        Some(path) => SourceMapOptions::for_output(path, target),
+        None if target == MapTarget::Beside => {
             bail!("--source-map needs =FILE or =inline when OUTPUT is standard output")
         }
         // Standard output has no place: the map's URL is relative to the
         // current directory.
-        Destination::Stdout => Path::new("-").to_path_buf(),
+        None => {
+            let mut map = SourceMapOptions::for_output(Path::new("-"), target);
+            map.file = None;
+            map
+        }
     };
-    let mut map = SourceMapOptions::for_output(&output, target);
-    if *destination == Destination::Stdout {
-        map.file = None;
-    }
     if let Some(style) = maps.source_map_comment {
         map.comment = match style {
             MapCommentArg::Js => CommentStyle::Js,
@@ -53,7 +54,7 @@ pub(crate) fn add_source_map(
     }
     map.source_root = maps.source_root.clone();
     map.sources_content = maps.sources_content;
-    map.strict = maps.strict;
+    map.strict = args.strict;
     let messages = messages.clone();
     map.on_warning = Some(WarningHandler(Arc::new(move |warning| {
         messages.warn(&format!("{warning:#}"));
@@ -77,7 +78,7 @@ pub(crate) fn map_target(value: &str) -> smerge::sourcemap::MapTarget {
 #[cfg(not(feature = "source-map"))]
 pub(crate) fn add_source_map(
     args: &MergeArgs,
-    _destination: &Destination,
+    _output: Option<&Path>,
     _options: &mut MergeOptions,
     _messages: &Messages,
 ) -> anyhow::Result<()> {

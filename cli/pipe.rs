@@ -7,11 +7,13 @@ use std::process::ExitCode;
 use anyhow::Context;
 use bytes::Bytes;
 use smerge::fs::FileSource;
+use smerge::merge::Output;
+use smerge::object::ObjectUrl;
 use smerge::{Event, Pipeline, Readable, Writable};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::args::PipeArgs;
-use crate::output::{Destination, is_broken_pipe, print_stdout};
+use crate::output::{is_broken_pipe, print_stdout};
 use crate::progress::Messages;
 use crate::signals::interruptible;
 use crate::stages::{CATALOGUE, Stage, parse_size};
@@ -28,19 +30,23 @@ enum Endpoint {
     Connect(String),
     /// `tcp-listen://HOST:PORT`: accept one connection.
     Listen(String),
+    /// `s3://BUCKET/KEY` (or `gs://`, `az://`): an object.
+    Object(ObjectUrl),
 }
 
 impl Endpoint {
-    fn parse(text: &str) -> Endpoint {
-        if text == "-" {
+    fn parse(text: &str) -> anyhow::Result<Endpoint> {
+        Ok(if text == "-" {
             Endpoint::Standard
         } else if let Some(address) = text.strip_prefix("tcp://") {
             Endpoint::Connect(address.to_string())
         } else if let Some(address) = text.strip_prefix("tcp-listen://") {
             Endpoint::Listen(address.to_string())
+        } else if ObjectUrl::is_url(text) {
+            Endpoint::Object(text.parse()?)
         } else {
             Endpoint::Path(PathBuf::from(text))
-        }
+        })
     }
 
     async fn connect(&self) -> anyhow::Result<TcpStream> {
@@ -82,6 +88,7 @@ impl Endpoint {
                     (Readable::from_reader(file).named(reading()), None)
                 }
             }
+            Endpoint::Object(url) => crate::object::open_input(url).await?,
             network => {
                 let stream = network.connect().await?;
                 let label = format!("reading tcp://{}", peer(&stream));
@@ -93,8 +100,9 @@ impl Endpoint {
     /// Opens the endpoint for writing; a path is replaced atomically.
     async fn open_output(&self) -> anyhow::Result<Writable<Bytes>> {
         match self {
-            Endpoint::Standard => Destination::Stdout.open(false),
-            Endpoint::Path(path) => Destination::Path(path.clone()).open(false),
+            Endpoint::Standard => Ok(Output::Stdout.open()?),
+            Endpoint::Path(path) => Ok(Output::Atomic(path.clone()).open()?),
+            Endpoint::Object(url) => crate::object::open_output(url, None),
             network => {
                 let stream = network.connect().await?;
                 let label = format!("writing tcp://{}", peer(&stream));
@@ -129,11 +137,14 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
     let stages = args
         .transforms
         .iter()
-        .map(|spec| Ok((spec.as_str(), Stage::parse(spec)?)))
+        .map(|spec| match Stage::parse(spec)? {
+            Stage::Exec(exec) => Ok((spec.as_str(), Stage::Exec(exec.strict(args.strict_exec)))),
+            stage => Ok((spec.as_str(), stage)),
+        })
         .collect::<anyhow::Result<Vec<_>>>()
         .map_err(usage)?;
-    let input = Endpoint::parse(&args.input);
-    let output = Endpoint::parse(&args.output);
+    let input = Endpoint::parse(&args.input).map_err(usage)?;
+    let output = Endpoint::parse(&args.output).map_err(usage)?;
 
     let (mut source, size) = input.open_input().await?;
     let messages = Messages::new(args.quiet, args.progress, size);
@@ -156,7 +167,10 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
         }
         let mut outputs = vec![output.open_output().await?];
         for tee in &args.tee {
-            outputs.push(Destination::new(tee).open(false)?);
+            outputs.push(match ObjectUrl::from_path(tee)? {
+                Some(url) => crate::object::open_output(&url, None)?,
+                None => Output::path(tee).open()?,
+            });
         }
         if let Some(hwm) = hwm {
             outputs = outputs

@@ -4,16 +4,21 @@ use std::process::ExitCode;
 
 use crate::args::SplitArgs;
 
-#[cfg(feature = "split")]
 pub(crate) async fn run(args: SplitArgs) -> anyhow::Result<ExitCode> {
     use anyhow::bail;
-    use smerge::split::{Manifest, SplitOptions, split};
+    use smerge::merge::Manifest;
+    use smerge::split::{SplitOptions, split};
 
-    let manifest = Manifest::read(&args.manifest)?;
-    let output = match (&args.from, &manifest.output) {
-        (Some(from), _) => from.clone(),
-        (None, Some(output)) => output.clone(),
-        (None, None) => bail!(
+    let manifest = if args.manifest.as_os_str() == "-" {
+        Manifest::from_reader(std::io::stdin().lock())?
+    } else {
+        Manifest::read(&args.manifest)?
+    };
+    let named = manifest.output_path()?;
+    let output = match &args.from {
+        Some(from) => from.clone(),
+        None if named.as_os_str() != "-" && !named.as_os_str().is_empty() => named,
+        None => bail!(
             "{}: the merge wrote to standard output; name its copy with --from OUTPUT",
             args.manifest.display()
         ),
@@ -22,9 +27,4 @@ pub(crate) async fn run(args: SplitArgs) -> anyhow::Result<ExitCode> {
     options.force = args.force;
     split(&manifest, &output, &args.dir, &options).await?;
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(not(feature = "split"))]
-pub(crate) async fn run(_args: SplitArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("this smerge was built without split (the split feature)")
 }

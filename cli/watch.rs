@@ -16,17 +16,17 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     use tokio::sync::mpsc;
 
     use crate::merge::{Reuse, build, split_paths};
-    use crate::output::Destination;
     use crate::signals::interruptible;
 
     /// How long the inputs must stay quiet before a rebuild: an editor's
     /// save is several events (write, rename, chmod) in a few milliseconds.
     const DEBOUNCE: Duration = Duration::from_millis(50);
 
-    let (inputs, destination) = split_paths(&args)?;
-    let Destination::Path(output) = &destination else {
+    let (inputs, output) = split_paths(&args)?;
+    let Some(output) = output.filter(|path| path.as_os_str() != "-") else {
         bail!("--watch needs an OUTPUT file, not standard output");
     };
+    let output = &output;
     if inputs.iter().any(|input| input.as_os_str() == "-") {
         bail!("--watch cannot read standard input");
     }

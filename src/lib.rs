@@ -88,6 +88,7 @@ mod io;
 mod lifecycle;
 pub mod merge;
 pub mod net;
+pub mod object;
 mod pipe;
 mod pipeline;
 mod queue;
@@ -96,7 +97,6 @@ pub mod sink;
 pub mod source;
 #[cfg(feature = "source-map")]
 pub mod sourcemap;
-#[cfg(feature = "split")]
 pub mod split;
 mod stream;
 mod text;

@@ -7,6 +7,7 @@ use std::io::{BufWriter, Read, Seek};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use base64::Engine;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
@@ -21,9 +22,6 @@ use crate::sourcemap::paths::{absolute, relative};
 use crate::sourcemap::shape::TextShape;
 use crate::sourcemap::writer::{EncodedInput, MapHead, MapWriter, content_shape, names_json};
 use crate::writable::Writable;
-
-/// How many parts may wait for the map's thread.
-const QUEUE: usize = 256;
 
 /// What the merge tells the map's thread, in bundle order.
 #[derive(Debug)]
@@ -82,7 +80,11 @@ pub(crate) struct Ending {
 /// a thread of its own reads the input maps and writes the map meanwhile.
 #[derive(Debug)]
 pub(crate) struct BundleMap {
-    parts: Option<mpsc::Sender<Part>>,
+    parts: Option<mpsc::UnboundedSender<Part>>,
+    /// The parts of the input under way, sent when it is complete
+    /// ([`commit`](BundleMap::commit)) or dropped when it is cut back out
+    /// of the output ([`discard`](BundleMap::discard)).
+    pending: Vec<Part>,
     done: Option<oneshot::Receiver<Result<Finished>>>,
     options: SourceMapOptions,
 }
@@ -99,7 +101,10 @@ impl BundleMap {
             Some(path) => MapOut::File(AtomicFile::create(path)?),
             None => MapOut::Inline(tempfile::tempfile().map_err(Error::io)?),
         };
-        let (parts, receiver) = mpsc::channel(QUEUE);
+        // Unbounded: a part is a few bytes of text or a path, and the
+        // thread reads the inputs' maps no slower than the merge copies
+        // the inputs.
+        let (parts, receiver) = mpsc::unbounded_channel();
         let (sender, done) = oneshot::channel();
         let thread_options = options.clone();
         std::thread::Builder::new()
@@ -111,6 +116,7 @@ impl BundleMap {
             .map_err(Error::io)?;
         Ok(BundleMap {
             parts: Some(parts),
+            pending: Vec::new(),
             done: Some(done),
             options: options.clone(),
         })
@@ -159,39 +165,46 @@ impl BundleMap {
     }
 
     /// Text the merge wrote that maps nowhere.
-    pub(crate) async fn generated(&mut self, text: &Bytes) -> Result<()> {
-        self.send(Part::Generated(text.clone())).await
+    pub(crate) fn generated(&mut self, text: &Bytes) {
+        self.pending.push(Part::Generated(text.clone()));
     }
 
     /// An input the merge wrote: `shape` and `bom` describe what it wrote.
-    pub(crate) async fn input(
-        &mut self,
-        entry: &Entry,
-        prepared: Prepared,
-        shape: TextShape,
-        bom: bool,
-    ) -> Result<()> {
-        let part = InputPart {
+    pub(crate) fn input(&mut self, entry: &Entry, prepared: Prepared, shape: TextShape, bom: bool) {
+        self.pending.push(Part::Input(InputPart {
             path: entry.path().to_path_buf(),
             is_file: entry.kind() == EntryKind::File,
             prepared,
             shape,
             bom,
-        };
-        self.send(Part::Input(part)).await
+        }));
     }
 
-    async fn send(&mut self, part: Part) -> Result<()> {
-        let parts = self.parts.as_ref().expect("the map is not finished");
-        if parts.send(part).await.is_err() {
-            // The thread stopped: its result says why.
-            self.parts = None;
-            return match self.wait().await {
-                Err(error) => Err(error),
-                Ok(_) => Err(Error::from_kind(ErrorKind::Aborted)),
-            };
+    /// Hands the parts written since the last commit to the map's thread.
+    ///
+    /// # Errors
+    ///
+    /// The thread stopped: its error (a bad input map under `strict`, the
+    /// map file failing).
+    pub(crate) async fn commit(&mut self) -> Result<()> {
+        for part in std::mem::take(&mut self.pending) {
+            let parts = self.parts.as_ref().expect("the map is not finished");
+            if parts.send(part).is_err() {
+                // The thread stopped: its result says why.
+                self.parts = None;
+                return match self.wait().await {
+                    Err(error) => Err(error),
+                    Ok(_) => Err(Error::from_kind(ErrorKind::Aborted)),
+                };
+            }
         }
         Ok(())
+    }
+
+    /// Forgets the parts written since the last commit: they were cut back
+    /// out of the output.
+    pub(crate) fn discard(&mut self) {
+        self.pending.clear();
     }
 
     async fn wait(&mut self) -> Result<Finished> {
@@ -207,7 +220,8 @@ impl BundleMap {
         output: &mut Writable<Bytes>,
         hash: bool,
     ) -> Result<Ending> {
-        self.send(Part::End).await?;
+        self.pending.push(Part::End);
+        self.commit().await?;
         self.parts = None;
         let finished = self.wait().await?;
         let mut ending = Ending {
@@ -247,7 +261,8 @@ impl BundleMap {
                     if read == 0 {
                         break;
                     }
-                    write(Bytes::from(data_encoding::BASE64.encode(&block[..read]))).await?;
+                    let text = base64::engine::general_purpose::STANDARD.encode(&block[..read]);
+                    write(Bytes::from(text)).await?;
                 }
                 write(Bytes::from_static(end.as_bytes())).await?;
             }
@@ -271,7 +286,7 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 
 /// The thread: writes the map part by part, as the merge reports them.
 fn write_map(
-    mut parts: mpsc::Receiver<Part>,
+    mut parts: mpsc::UnboundedReceiver<Part>,
     out: MapOut,
     options: &SourceMapOptions,
 ) -> Result<Finished> {

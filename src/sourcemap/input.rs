@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use base64::Engine;
 use sourcemap::{DecodedMap, SourceMap};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -167,7 +168,7 @@ fn decode_data_url(data: &str) -> Result<Vec<u8>> {
     let base64 = params.any(|p| p.trim().eq_ignore_ascii_case("base64"));
     if base64 {
         let payload = payload.trim_end_matches('=');
-        data_encoding::BASE64_NOPAD
+        base64::engine::general_purpose::STANDARD_NO_PAD
             .decode(payload.as_bytes())
             .map_err(|e| bad(&e.to_string()))
     } else {
@@ -195,7 +196,7 @@ mod tests {
 
     #[test]
     fn reads_data_urls_in_every_common_form() {
-        let base64 = data_encoding::BASE64.encode(MAP.as_bytes());
+        let base64 = base64::engine::general_purpose::STANDARD.encode(MAP.as_bytes());
         for url in [
             format!("data:application/json;base64,{base64}"),
             format!("data:application/json;charset=utf-8;base64,{base64}"),

@@ -48,7 +48,8 @@ pub(crate) struct Measured {
 }
 
 /// A pass-through transform that measures the [`TextShape`] of the bytes
-/// going by; the result is shared with whoever made it.
+/// going by; the measure, shared with whoever made it, is kept up to date
+/// chunk by chunk, so that it tells what passed even when the stream fails.
 #[derive(Debug)]
 pub(crate) struct MeasureShape {
     shape: TextShape,
@@ -78,15 +79,11 @@ impl Transform for MeasureShape {
             self.head.extend_from_slice(&chunk[..take]);
         }
         self.shape.push(&chunk);
-        out.push(chunk);
-        Ok(())
-    }
-
-    fn flush(&mut self, _out: &mut Push<'_, Bytes>) -> Result<()> {
         *self.shared.lock().expect("measure poisoned") = Measured {
             shape: self.shape,
             bom: self.head == b"\xEF\xBB\xBF",
         };
+        out.push(chunk);
         Ok(())
     }
 }

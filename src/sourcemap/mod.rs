@@ -64,10 +64,10 @@ mod paths;
 mod shape;
 mod writer;
 
-pub(crate) use bundle::BundleMap;
+pub(crate) use bundle::{BundleMap, Prepared};
 pub use cache::MapCache;
 pub use comment::MapComment;
 pub use input::InputMap;
-pub(crate) use measure::{MeasureShape, Truncate};
+pub(crate) use measure::{MeasureShape, Measured, Truncate};
 pub use options::{CommentStyle, MapTarget, SourceMapOptions, WarningHandler};
 pub use shape::TextShape;

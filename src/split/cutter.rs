@@ -9,9 +9,10 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::AtomicFile;
+use crate::merge::PartKind;
+use crate::merge::manifest::Manifest;
 use crate::queue::WriteQueue;
 use crate::sink::Sink;
-use crate::split::manifest::{Manifest, ManifestPart};
 use crate::split::place::Targets;
 use crate::split::shown;
 
@@ -29,7 +30,7 @@ pub(crate) enum Mode {
 /// manifest says.
 #[derive(Debug)]
 pub(crate) struct Cutter {
-    parts: Vec<ManifestPart>,
+    parts: Vec<Part>,
     mode: Mode,
     /// The part under way (or next), and how far the output was read.
     index: usize,
@@ -40,24 +41,56 @@ pub(crate) struct Cutter {
     file: Option<AtomicFile>,
 }
 
+/// What the cutter needs of a manifest's part.
+#[derive(Debug)]
+struct Part {
+    kind: PartKind,
+    offset: u64,
+    length: u64,
+    sha256: [u8; 32],
+    path: Option<std::path::PathBuf>,
+}
+
 impl Cutter {
-    pub(crate) fn new(manifest: &Manifest, mode: Mode) -> Cutter {
-        Cutter {
-            parts: manifest.parts.clone(),
+    /// A cutter for `manifest`, whose SHA-256s must be valid.
+    pub(crate) fn new(manifest: &Manifest, mode: Mode) -> Result<Cutter> {
+        let parts = manifest
+            .parts
+            .iter()
+            .map(|part| {
+                Ok(Part {
+                    kind: part.kind,
+                    offset: part.offset,
+                    length: part.length,
+                    sha256: part.sha256()?,
+                    path: match part.kind {
+                        PartKind::File => Some(part.relative_path()?),
+                        _ => None,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Cutter {
+            parts,
             mode,
             index: 0,
             position: 0,
             started: false,
             hasher: Sha256::new(),
             file: None,
-        }
+        })
     }
 
     fn name(&self) -> String {
         let part = &self.parts[self.index];
         match &part.path {
             Some(path) => format!("part {} ({})", self.index, shown(path)),
-            None => format!("part {} ({} at {})", self.index, part.kind, part.offset),
+            None => format!(
+                "part {} ({} at {})",
+                self.index,
+                part.kind.as_str(),
+                part.offset
+            ),
         }
     }
 

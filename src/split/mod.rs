@@ -4,18 +4,19 @@
 //! # Examples
 //!
 //! ```
-//! use smerge::split::{Manifest, SplitOptions, split};
+//! use smerge::merge::Manifest;
+//! use smerge::split::{SplitOptions, split};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> smerge::Result<()> {
 //! # let dir = tempfile::tempdir()?;
 //! # let all = dir.path().join("all.txt");
 //! std::fs::write(&all, "one\ntwo\n")?;
-//! let manifest = Manifest::parse(br#"{"parts": [
+//! let manifest = Manifest::from_reader(&br#"{"version": 1, "output": "all.txt", "parts": [
 //!   {"kind": "file", "path": "a.txt", "offset": 0, "length": 4,
 //!    "sha256": "2c8b08da5ce60398e1f19af0e5dccc744df274b826abe585eaba68c525434806"},
 //!   {"kind": "file", "path": "sub/b.txt", "offset": 4, "length": 4,
-//!    "sha256": "27dd8ed44a83ff94d557f9fd0412ed5a8cbca69ea04922d88c01184a07300a5a"}]}"#)?;
+//!    "sha256": "27dd8ed44a83ff94d557f9fd0412ed5a8cbca69ea04922d88c01184a07300a5a"}]}"#[..])?;
 //! let report = split(&manifest, &all, &dir.path().join("out"), &SplitOptions::default()).await?;
 //! assert_eq!(report.files, 2);
 //! assert_eq!(std::fs::read_to_string(dir.path().join("out/sub/b.txt"))?, "two\n");
@@ -24,7 +25,6 @@
 //! ```
 
 mod cutter;
-mod manifest;
 mod place;
 
 use std::fmt;
@@ -32,11 +32,12 @@ use std::path::Path;
 
 use crate::error::Result;
 use crate::fs::FileSource;
+use crate::merge::PartKind;
 use crate::pipeline::pipeline;
 use crate::transforms::Decompress;
 use crate::writable::Writable;
 
-pub use manifest::{MAX_MANIFEST_LEN, Manifest, ManifestPart};
+use crate::merge::manifest::Manifest;
 
 use self::cutter::{Cutter, Mode};
 use self::place::Targets;
@@ -84,10 +85,14 @@ pub async fn split(
 ) -> Result<SplitReport> {
     let targets = Targets::plan(manifest, dir, options.force)?;
     // Every part checked first: nothing is written from a tampered output.
-    read_through(output, Cutter::new(manifest, Mode::Verify)).await?;
+    read_through(output, Cutter::new(manifest, Mode::Verify)?).await?;
     std::fs::create_dir_all(dir).map_err(|e| crate::Error::io(e).writing(dir))?;
-    read_through(output, Cutter::new(manifest, Mode::Write(targets))).await?;
-    let files: Vec<_> = manifest.parts.iter().filter(|p| p.kind == "file").collect();
+    read_through(output, Cutter::new(manifest, Mode::Write(targets))?).await?;
+    let files: Vec<_> = manifest
+        .parts
+        .iter()
+        .filter(|p| p.kind == PartKind::File)
+        .collect();
     Ok(SplitReport {
         files: files.len(),
         bytes: files.iter().map(|p| p.length).sum(),

@@ -5,7 +5,8 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::split::manifest::Manifest;
+use crate::merge::PartKind;
+use crate::merge::manifest::Manifest;
 use crate::split::shown;
 
 /// The target path of each file part, by part index.
@@ -25,11 +26,19 @@ impl Targets {
     /// exist (or, with `force`, is a regular file).
     pub(crate) fn plan(manifest: &Manifest, dir: &Path, force: bool) -> Result<Targets> {
         let mut paths = Vec::with_capacity(manifest.parts.len());
+        let mut seen = std::collections::HashSet::new();
         for part in &manifest.parts {
-            let Some(relative) = part.path.as_ref().filter(|_| part.kind == "file") else {
+            if part.kind != PartKind::File {
                 paths.push(None);
                 continue;
-            };
+            }
+            let relative = &part.relative_path()?;
+            if !seen.insert(relative.clone()) {
+                return Err(Error::new(
+                    ErrorKind::InvalidData,
+                    format!("{} is listed twice", shown(relative)),
+                ));
+            }
             let target = checked_path(dir, relative, false)?;
             match std::fs::symlink_metadata(&target) {
                 Ok(meta) if meta.file_type().is_symlink() => {

@@ -12,5 +12,5 @@ mod sample;
 mod signals;
 mod sourcemap;
 mod split;
-mod util;
+pub(crate) mod util;
 mod watch;

@@ -1,6 +1,9 @@
-//! The manifest reader of `smerge split`: whatever the JSON, a manifest
-//! whose parts are in order, never overlap, and whose file paths stay
-//! inside the directory they are recreated in; or an `InvalidData` error.
+//! The manifest reader `smerge split` trusts no further than it checks
+//! (`smerge::merge::Manifest`): whatever the JSON, a manifest whose parts
+//! follow one another from offset 0 without overflowing, whose SHA-256s are
+//! read or refused, and whose file paths, once checked by
+//! `relative_path`, stay inside the directory they are recreated in; or an
+//! `InvalidData` error.
 
 #![no_main]
 
@@ -8,23 +11,24 @@ use std::path::Component;
 
 use libfuzzer_sys::fuzz_target;
 use smerge::ErrorKind;
-use smerge::split::Manifest;
+use smerge::merge::{Manifest, PartKind};
 
 fuzz_target!(|input: &[u8]| {
-    match Manifest::parse(input) {
+    match Manifest::from_reader(input) {
         Ok(manifest) => {
             let mut end = 0u64;
             for part in &manifest.parts {
-                assert!(part.offset >= end);
+                assert_eq!(part.offset, end);
                 end = part.offset.checked_add(part.length).expect("no overflow");
-                if let Some(path) = &part.path {
+                let _ = part.sha256();
+                if let Ok(path) = part.relative_path() {
                     assert!(path.components().count() > 0);
                     assert!(path.components().all(|c| matches!(c, Component::Normal(_))));
-                }
-                if part.kind == "file" {
-                    assert!(part.path.is_some());
+                } else {
+                    assert!(part.kind != PartKind::File || part.relative_path().is_err());
                 }
             }
+            assert_eq!(manifest.total_length(), end);
         }
         Err(error) => assert_eq!(error.kind(), ErrorKind::InvalidData, "{error}"),
     }
