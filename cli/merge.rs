@@ -41,7 +41,7 @@ pub(crate) struct Reuse {
 
 /// One merge, as the command line asks.
 pub(crate) async fn build(args: &MergeArgs, reuse: &Reuse) -> anyhow::Result<ExitCode> {
-    let (inputs, output_arg) = split_paths(&args).map_err(usage)?;
+    let (inputs, output_arg) = split_paths(args).map_err(usage)?;
     let object_output = match &output_arg {
         Some(path) => ObjectUrl::from_path(path).map_err(|e| usage(e.into()))?,
         None => None,
@@ -49,11 +49,11 @@ pub(crate) async fn build(args: &MergeArgs, reuse: &Reuse) -> anyhow::Result<Exi
     let to_stdout = output_arg
         .as_deref()
         .is_none_or(|path| path.as_os_str() == "-");
-    check_stdout_users(&args, to_stdout).map_err(usage)?;
-    let mut options = merge_options(&args).map_err(usage)?;
+    check_stdout_users(args, to_stdout).map_err(usage)?;
+    let mut options = merge_options(args).map_err(usage)?;
     let messages = Messages::plain(args.quiet || args.dry_run);
     let map_output = output_arg.as_deref().filter(|_| !to_stdout);
-    crate::maps::add_source_map(&args, map_output, &mut options, &messages).map_err(usage)?;
+    crate::maps::add_source_map(args, map_output, &mut options, &messages).map_err(usage)?;
     #[cfg(feature = "source-map")]
     if let Some(map) = options.source_map.as_mut() {
         map.cache = reuse.maps.clone();
@@ -99,14 +99,14 @@ pub(crate) async fn build(args: &MergeArgs, reuse: &Reuse) -> anyhow::Result<Exi
         merge = merge.manifest(ManifestOutput::path(manifest));
     }
     merge.check().map_err(|e| usage(e.into()))?;
-    let inputs = read_inputs(&args, inputs)?;
+    let inputs = read_inputs(args, inputs)?;
     let merge = if inputs.iter().any(|input| ObjectUrl::is_url_path(input)) {
         let output_name = output_arg
             .clone()
             .unwrap_or_else(|| PathBuf::from("/dev/stdout"));
-        merge.listed(crate::object::list(listing(&args, inputs), &output_name).await?)
+        merge.listed(crate::object::list(listing(args, inputs), &output_name).await?)
     } else {
-        merge.listing(listing(&args, inputs))
+        merge.listing(listing(args, inputs))
     };
     let progress = messages.clone();
     let on_event: MergeCallback = Arc::new(move |event: &MergeEvent<'_>| match event {
