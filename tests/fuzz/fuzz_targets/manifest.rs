@@ -1,4 +1,4 @@
-//! The manifest reader `smerge split` trusts no further than it checks
+//! The manifest reader that `smerge split` trusts no further than it checks
 //! (`smerge::merge::Manifest`): whatever the JSON, a manifest whose parts
 //! follow one another from offset 0 without overflowing, whose SHA-256s are
 //! read or refused, and whose file paths, once checked by
