@@ -163,7 +163,7 @@ pub(crate) struct MergeArgs {
     #[arg(long, value_name = "GLOB", help_heading = "Order")]
     pub(crate) last: Vec<String>,
 
-    /// Write STR between files (escapes: \n \t \0 \\).
+    /// Write STR between files (escapes here and in --banner, --footer, --header: \n \t \r \0 \\).
     #[arg(long, value_name = "STR", help_heading = "Content")]
     pub(crate) separator: Option<OsString>,
 
@@ -192,7 +192,7 @@ pub(crate) struct MergeArgs {
     pub(crate) eol: EolArg,
 
     /// Compress the output with CODEC (default: from OUTPUT's extension .gz .zst .br .bz2 .xz).
-    #[arg(long, value_name = "CODEC", help_heading = "Compression")]
+    #[arg(long, value_name = "CODEC", help_heading = "Compression", value_parser = ["gzip", "zlib", "deflate", "zstd", "brotli", "bzip2", "xz"])]
     pub(crate) compress: Option<String>,
 
     /// Compression level (gzip 1-9, default 6; zstd 1-22, default 3; ...).

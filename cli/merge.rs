@@ -20,6 +20,7 @@ use crate::args::{BomArg, EolArg, MergeArgs, SortArg};
 use crate::escape::{text_or_file, unescape};
 use crate::output::{is_broken_pipe, print_stdout};
 use crate::progress::Messages;
+use crate::scheme::refuse_unknown;
 use crate::signals::interruptible;
 use crate::usage;
 
@@ -122,6 +123,13 @@ fn exit_status(complete: bool) -> ExitCode {
 /// output, as `cat FILE` would; with a list of inputs (`--files-from`,
 /// `--files0-from`) the one path argument there may be is OUTPUT.
 fn split_paths(args: &MergeArgs) -> anyhow::Result<(Vec<PathBuf>, Option<PathBuf>)> {
+    for path in args.paths.iter().chain(&args.output) {
+        refuse_unknown(
+            path.as_os_str(),
+            &[],
+            "merge reads and writes files, directories and -",
+        )?;
+    }
     let mut paths = args.paths.clone();
     let list = args
         .files_from

@@ -1,6 +1,7 @@
 //! `smerge pipe`: one input, through `-t` transforms, to one output (and
 //! `--tee` copies), as one pipeline.
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -14,6 +15,7 @@ use tokio::net::{TcpListener, TcpStream};
 use crate::args::PipeArgs;
 use crate::output::{is_broken_pipe, print_stdout};
 use crate::progress::Messages;
+use crate::scheme::refuse_unknown;
 use crate::signals::interruptible;
 use crate::stages::{CATALOGUE, Stage, parse_size};
 use crate::usage;
@@ -136,6 +138,14 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
         })
         .collect::<anyhow::Result<Vec<_>>>()
         .map_err(usage)?;
+    for endpoint in [&args.input, &args.output] {
+        refuse_unknown(
+            OsStr::new(endpoint),
+            &["tcp", "tcp-listen"],
+            "pipe reads and writes files, -, tcp:// and tcp-listen://",
+        )
+        .map_err(usage)?;
+    }
     let input = Endpoint::parse(&args.input);
     let output = Endpoint::parse(&args.output);
 
