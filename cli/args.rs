@@ -283,6 +283,10 @@ pub(crate) struct PipeArgs {
     #[arg(long)]
     pub(crate) progress: bool,
 
+    /// Print a summary line at the end (bytes read, time, rate).
+    #[arg(short, long, conflicts_with = "quiet")]
+    pub(crate) verbose: bool,
+
     /// Print nothing but errors.
     #[arg(short, long, conflicts_with = "progress")]
     pub(crate) quiet: bool,

@@ -19,7 +19,7 @@ use smerge::transforms::{Codec, LineEnding};
 use crate::args::{BomArg, EolArg, MergeArgs, SortArg};
 use crate::escape::{text_or_file, unescape};
 use crate::output::{is_broken_pipe, print_stdout};
-use crate::progress::Messages;
+use crate::progress::{Messages, amount_and_rate};
 use crate::scheme::refuse_unknown;
 use crate::signals::interruptible;
 use crate::usage;
@@ -266,22 +266,15 @@ fn print_warnings(messages: &Messages) -> WarningCallback {
 
 /// `-v`: `2 inputs, 13 B in 0.01 s (1.3 KiB/s), kernel path`.
 fn summary_line(report: &MergeReport) -> String {
-    let seconds = report.elapsed.as_secs_f64();
-    let rate = if seconds > 0.0 {
-        report.bytes as f64 / seconds
-    } else {
-        0.0
-    };
     let inputs = if report.inputs == 1 {
         "input"
     } else {
         "inputs"
     };
     let mut line = format!(
-        "{} {inputs}, {} in {seconds:.2} s ({}/s)",
+        "{} {inputs}, {}",
         report.inputs,
-        human_bytes(report.bytes as f64),
-        human_bytes(rate)
+        amount_and_rate(report.bytes, report.elapsed)
     );
     if let Some(path) = report.path {
         line.push_str(&format!(", {} path", path.as_str()));
@@ -293,21 +286,6 @@ fn summary_line(report: &MergeReport) -> String {
         line.push_str(&format!(", {} skipped", report.skipped.len()));
     }
     line
-}
-
-fn human_bytes(bytes: f64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{value:.0} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }
 
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {

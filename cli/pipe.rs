@@ -4,6 +4,9 @@
 use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use anyhow::Context;
 use bytes::Bytes;
@@ -14,7 +17,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::args::PipeArgs;
 use crate::output::{is_broken_pipe, print_stdout};
-use crate::progress::Messages;
+use crate::progress::{Messages, amount_and_rate};
 use crate::scheme::refuse_unknown;
 use crate::signals::interruptible;
 use crate::stages::{CATALOGUE, Stage, parse_size};
@@ -149,13 +152,17 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
     let input = Endpoint::parse(&args.input);
     let output = Endpoint::parse(&args.output);
 
+    let started = Instant::now();
     let (mut source, size) = input.open_input().await?;
     let messages = Messages::new(args.quiet, args.progress, size);
-    if messages.shows_progress() {
+    let read = Arc::new(AtomicU64::new(0));
+    if messages.shows_progress() || args.verbose {
         let progress = messages.clone();
+        let read = Arc::clone(&read);
         source.observe(move |event| {
             if let Event::Data { size } = event {
                 progress.advance(*size as u64);
+                read.fetch_add(*size as u64, Ordering::Relaxed);
             }
         });
     }
@@ -189,7 +196,16 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
     messages.finish();
     match outcome {
         Err(signal_status) => Ok(signal_status),
-        Ok(Ok(())) => Ok(ExitCode::SUCCESS),
+        Ok(Ok(())) => {
+            if args.verbose {
+                let bytes = read.load(Ordering::Relaxed);
+                messages.say(&format!(
+                    "read {}",
+                    amount_and_rate(bytes, started.elapsed())
+                ));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Ok(Err(error)) if output == Endpoint::Standard && is_broken_pipe(&error) => {
             Ok(ExitCode::SUCCESS)
         }

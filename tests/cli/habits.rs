@@ -369,6 +369,19 @@ fn verbose_prints_a_summary_line() {
 }
 
 #[test]
+fn verbose_pipe_says_what_it_read() {
+    let dir = Dir::new();
+    dir.create("in.txt", "x".repeat(3000));
+    smerge(&dir)
+        .args(["pipe", "-v", "in.txt", "out.gz", "-t", "gzip"])
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::is_match(r"^smerge: read 2\.9 KiB in \d+\.\d\d s \(.*/s\)\n$").unwrap(),
+        );
+}
+
+#[test]
 fn url_like_arguments_with_unknown_schemes_are_errors() {
     let dir = Dir::new();
     dir.create("in/a", "a");
