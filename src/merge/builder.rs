@@ -13,6 +13,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::fs::{AtomicFile, Entry, FileId, Listing, ListingBuilder};
 use crate::merge::fast::{can_merge_plain, merge_plain};
 use crate::merge::manifest::{ManifestWriter, SkippedInput};
+use crate::merge::opener::InputOpener;
 use crate::merge::options::MergeOptions;
 use crate::merge::output::{Output, PlainMergeFuture};
 use crate::merge::report::{MergePath, MergeReport, PlanSummary, PlannedInput};
@@ -159,6 +160,7 @@ pub struct Merge {
     manifest: Option<ManifestOutput>,
     strict: bool,
     stages: Vec<Arc<dyn InputStage>>,
+    opener: Option<Arc<dyn InputOpener>>,
     on_event: Option<MergeCallback>,
     on_warning: Option<WarningCallback>,
 }
@@ -176,6 +178,7 @@ impl Merge {
             manifest: None,
             strict: false,
             stages: Vec::new(),
+            opener: None,
             on_event: None,
             on_warning: None,
         }
@@ -239,6 +242,12 @@ impl Merge {
     /// stages apply in the order added.
     pub fn input_stage(mut self, stage: impl InputStage + 'static) -> Merge {
         self.stages.push(Arc::new(stage));
+        self
+    }
+
+    /// Opens the inputs the merge cannot open itself (see [`InputOpener`]).
+    pub fn input_opener(mut self, opener: impl InputOpener + 'static) -> Merge {
+        self.opener = Some(Arc::new(opener));
         self
     }
 
@@ -364,6 +373,7 @@ impl Merge {
             backend,
             manifest: self.manifest,
             stages: self.stages,
+            opener: self.opener,
             on_event: self.on_event,
             warnings,
             skipped,
@@ -485,6 +495,7 @@ pub struct MergePlan {
     backend: Option<PlainMergeFuture>,
     manifest: Option<ManifestOutput>,
     stages: Vec<Arc<dyn InputStage>>,
+    opener: Option<Arc<dyn InputOpener>>,
     on_event: Option<MergeCallback>,
     warnings: Warnings,
     skipped: Vec<SkippedInput>,
@@ -573,6 +584,7 @@ impl MergePlan {
             backend,
             manifest,
             stages,
+            opener,
             on_event,
             warnings,
             skipped,
@@ -598,6 +610,7 @@ impl MergePlan {
                     options: &options,
                     warnings: &warnings,
                     stages: &stages,
+                    opener: opener.as_deref(),
                     manifest: manifest.as_mut().map(|(sink, _)| sink),
                     rewind,
                     on_event,

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::fs::{Entry, EntryKind, FileSource};
 use crate::merge::manifest::{ManifestWriter, SkippedInput};
+use crate::merge::opener::InputOpener;
 use crate::merge::options::{BomMode, MergeOptions};
 use crate::merge::output::Rewind;
 use crate::merge::record::{PartKind, PartRecord, sha256};
@@ -111,6 +112,7 @@ pub async fn merge(
         options,
         warnings: &warnings,
         stages: &[],
+        opener: None,
         manifest: None,
         rewind: None,
         on_event,
@@ -140,6 +142,7 @@ pub(crate) struct StreamMerge<'a> {
     pub(crate) options: &'a MergeOptions,
     pub(crate) warnings: &'a Warnings,
     pub(crate) stages: &'a [Arc<dyn InputStage>],
+    pub(crate) opener: Option<&'a dyn InputOpener>,
     pub(crate) manifest: Option<&'a mut ManifestSink>,
     /// The output as a regular file, to cut a failed input back out.
     pub(crate) rewind: Option<Rewind>,
@@ -288,25 +291,13 @@ impl StreamMerge<'_> {
     /// what `keep_going` skips before anything is written.
     fn open(&self, entry: &Entry, count: usize) -> Result<Pipeline<Bytes>> {
         let options = self.options;
-        let mut readable = match entry.kind() {
-            EntryKind::File => {
-                let mut source = FileSource::open(entry.path())?.chunk_size(options.chunk_size);
-                match entry.size() {
-                    // Files that report size 0 (like /proc) are read to their end.
-                    Some(size) if size > 0 && !options.allow_changing => {
-                        source = source.expect_size(size);
-                    }
-                    _ => {}
-                }
-                source.into_readable()
-            }
-            EntryKind::Stdin => Readable::from_reader(tokio::io::stdin()).named("standard input"),
-            EntryKind::Stream => {
-                let file = std::fs::File::open(entry.path())
-                    .map_err(|e| Error::io(e).reading(entry.path()))?;
-                Readable::from_reader(tokio::fs::File::from_std(file))
-                    .named(format!("reading {}", entry.path().display()))
-            }
+        let opened = match self.opener {
+            Some(opener) => opener.open(entry)?,
+            None => None,
+        };
+        let mut readable = match opened {
+            Some(readable) => readable,
+            None => self.open_itself(entry)?,
         };
         if let Some(on_event) = &self.on_event {
             let on_event = Arc::clone(on_event);
@@ -347,6 +338,31 @@ impl StreamMerge<'_> {
             }
         }
         Ok(chain)
+    }
+
+    /// Opens a file, standard input or a stream.
+    fn open_itself(&self, entry: &Entry) -> Result<Readable<Bytes>> {
+        Ok(match entry.kind() {
+            EntryKind::File => {
+                let mut source =
+                    FileSource::open(entry.path())?.chunk_size(self.options.chunk_size);
+                match entry.size() {
+                    // Files that report size 0 (like /proc) are read to their end.
+                    Some(size) if size > 0 && !self.options.allow_changing => {
+                        source = source.expect_size(size);
+                    }
+                    _ => {}
+                }
+                source.into_readable()
+            }
+            EntryKind::Stdin => Readable::from_reader(tokio::io::stdin()).named("standard input"),
+            EntryKind::Stream => {
+                let file = std::fs::File::open(entry.path())
+                    .map_err(|e| Error::io(e).reading(entry.path()))?;
+                Readable::from_reader(tokio::fs::File::from_std(file))
+                    .named(format!("reading {}", entry.path().display()))
+            }
+        })
     }
 
     /// Copies one input's chunks into `output`, measuring them.
