@@ -166,6 +166,15 @@ fn a_truncated_gz_among_ten_is_cut_out_with_one_warning_and_exit_1() {
             .contains("gzip")
     );
 
+    // Standard output appended to a file (`>>`): cut back to where it
+    // stood, what was there before kept.
+    let output = shell(
+        &dir,
+        "printf 'kept\\n' > appended && smerge -k --decompress logs - >> appended",
+    );
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_bytes_eq(&[&b"kept\n"[..], &expected].concat(), &dir.read("appended"));
+
     // Into a pipe, what decoded stays, as with zcat.
     let output = smerge(&dir)
         .args(["-k", "--decompress", "logs", "-"])

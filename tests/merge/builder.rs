@@ -220,6 +220,38 @@ async fn a_truncated_input_under_keep_going_is_cut_back_out_of_a_file() {
     );
 }
 
+#[tokio::test]
+async fn a_failed_input_is_cut_back_out_of_an_appended_file_only() {
+    let good = gzip(b"good\n").await;
+    let bad = gzip(&lines(20_000)).await;
+    let (dir, listing) = tree(&[("1.gz", &good), ("2.gz", &bad[..bad.len() / 2])]);
+    let mut options = MergeOptions::default();
+    options.decompress = true;
+    options.keep_going = true;
+    for (output, path) in [
+        (Output::Append(dir.path().join("log")), "log"),
+        (Output::Truncate(dir.path().join("new")), "new"),
+    ] {
+        std::fs::write(dir.path().join(path), "before\n").unwrap();
+        let report = Merge::new(output)
+            .listing(listing.clone())
+            .options(options.clone())
+            .run()
+            .await
+            .unwrap();
+        assert_eq!(report.skipped.len(), 1);
+        let expected = if path == "log" {
+            "before\ngood\n"
+        } else {
+            "good\n"
+        };
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(path)).unwrap(),
+            expected
+        );
+    }
+}
+
 /// Every input converted to CRLF by a stage of its own.
 #[derive(Debug)]
 struct Crlf(Arc<Mutex<Vec<(usize, usize)>>>);
