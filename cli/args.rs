@@ -279,6 +279,10 @@ pub(crate) struct PipeArgs {
     #[arg(long)]
     pub(crate) strict_exec: bool,
 
+    /// Compress on N threads (gzip and zstd transforms; default: every core).
+    #[arg(short = 'T', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) threads: Option<u32>,
+
     /// Show a progress bar even when stderr is not a terminal.
     #[arg(long)]
     pub(crate) progress: bool,

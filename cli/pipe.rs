@@ -135,9 +135,16 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
     let stages = args
         .transforms
         .iter()
-        .map(|spec| match Stage::parse(spec)? {
-            Stage::Exec(exec) => Ok((spec.as_str(), Stage::Exec(exec.strict(args.strict_exec)))),
-            stage => Ok((spec.as_str(), stage)),
+        .map(|spec| {
+            let stage = match Stage::parse(spec)? {
+                Stage::Exec(exec) => Stage::Exec(exec.strict(args.strict_exec)),
+                Stage::Compress(compress) => match args.threads {
+                    Some(threads) => Stage::Compress(compress.with_threads(threads as usize)),
+                    None => Stage::Compress(compress),
+                },
+                stage => stage,
+            };
+            Ok((spec.as_str(), stage))
         })
         .collect::<anyhow::Result<Vec<_>>>()
         .map_err(usage)?;

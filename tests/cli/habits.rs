@@ -325,6 +325,11 @@ fn threads_choose_how_many_cores_compress() {
         .args(["-T", "0", "in", "x.gz"])
         .assert()
         .code(2);
+    smerge(&dir)
+        .args(["pipe", "-T", "1", "in/a.bin", "pipe.gz", "-t", "gzip"])
+        .assert()
+        .success();
+    assert_bytes_eq(&input, &decompress("gzip", "pipe.gz"));
 }
 
 #[test]
