@@ -25,51 +25,10 @@ use crate::signals::interruptible;
 use crate::usage;
 
 pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
-    let (inputs, output_arg) = split_paths(&args).map_err(usage)?;
-    let output = match &output_arg {
-        Some(path) if args.append && path.as_os_str() != "-" => Output::Append(path.clone()),
-        Some(path) => Output::path(path),
-        None => Output::Stdout,
-    };
-    let to_stdout = matches!(output, Output::Stdout);
-    check_stdout_users(&args, to_stdout).map_err(usage)?;
-    let options = merge_options(&args).map_err(usage)?;
     let messages = Messages::plain(args.quiet || args.dry_run);
-
-    let mut merge = Merge::new(output)
-        .options(options)
-        .strict(args.strict)
-        .on_warning(print_warnings(&messages));
-    if let Some(name) = &args.compress {
-        merge = merge.compression(Compression::With(
-            name.parse::<Codec>().map_err(|e| usage(e.into()))?,
-        ));
-    }
-    if let Some(level) = args.level {
-        let by_name = output_arg.as_deref().and_then(Codec::from_extension);
-        if args.compress.is_none() && by_name.is_none() {
-            return Err(usage(anyhow::anyhow!(
-                "--level needs --compress CODEC, or an OUTPUT ending in .gz .zst .br .bz2 .xz"
-            )));
-        }
-        merge = merge.level(level);
-    }
-    if let Some(threads) = args.threads {
-        merge = merge.threads(threads as usize);
-    }
-    if let Some(manifest) = &args.manifest {
-        merge = merge.manifest(ManifestOutput::path(manifest));
-    }
-    merge.check().map_err(|e| usage(e.into()))?;
-    let inputs = read_inputs(&args, inputs)?;
-    let merge = merge.listing(listing(&args, inputs));
-    let progress = messages.clone();
-    let on_event: MergeCallback = Arc::new(move |event: &MergeEvent<'_>| match event {
-        MergeEvent::BytesRead(n) => progress.advance(*n),
-        MergeEvent::FileStarted { entry } => progress.set_current(entry.relative_path()),
-        _ => {}
-    });
-    let plan = merge.on_event(on_event).plan()?;
+    let merge = configure(&args, &messages)?;
+    let to_stdout = merge.writes_stdout();
+    let plan = merge.plan()?;
 
     if args.dry_run {
         if args.json {
@@ -106,6 +65,50 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         print_json(&report)?;
     }
     Ok(exit_status(report.is_complete()))
+}
+
+/// The merge the flags describe: every flag mapped onto the builder, and
+/// checked, before anything is listed or written.
+fn configure(args: &MergeArgs, messages: &Messages) -> anyhow::Result<Merge> {
+    let (inputs, output_arg) = split_paths(args).map_err(usage)?;
+    let output = match &output_arg {
+        Some(path) if args.append && path.as_os_str() != "-" => Output::Append(path.clone()),
+        Some(path) => Output::path(path),
+        None => Output::Stdout,
+    };
+    check_stdout_users(args, matches!(output, Output::Stdout)).map_err(usage)?;
+    let progress = messages.clone();
+    let on_event: MergeCallback = Arc::new(move |event: &MergeEvent<'_>| match event {
+        MergeEvent::BytesRead(n) => progress.advance(*n),
+        MergeEvent::FileStarted { entry } => progress.set_current(entry.relative_path()),
+        _ => {}
+    });
+    let mut merge = Merge::new(output)
+        .options(merge_options(args).map_err(usage)?)
+        .strict(args.strict)
+        .on_warning(print_warnings(messages))
+        .on_event(on_event);
+    if let Some(name) = &args.compress {
+        let codec = name.parse::<Codec>().map_err(|e| usage(e.into()))?;
+        merge = merge.compression(Compression::With(codec));
+    }
+    if let Some(level) = args.level {
+        let by_name = output_arg.as_deref().and_then(Codec::from_extension);
+        if args.compress.is_none() && by_name.is_none() {
+            return Err(usage(anyhow::anyhow!(
+                "--level needs --compress CODEC, or an OUTPUT ending in .gz .zst .br .bz2 .xz"
+            )));
+        }
+        merge = merge.level(level);
+    }
+    if let Some(threads) = args.threads {
+        merge = merge.threads(threads as usize);
+    }
+    if let Some(manifest) = &args.manifest {
+        merge = merge.manifest(ManifestOutput::path(manifest));
+    }
+    merge.check().map_err(|e| usage(e.into()))?;
+    Ok(merge.listing(listing(args, read_inputs(args, inputs)?)))
 }
 
 fn exit_status(complete: bool) -> ExitCode {

@@ -392,6 +392,12 @@ impl Merge {
         self.plan()?.run().await
     }
 
+    /// Whether the merge writes to standard output, where a closed reader
+    /// (`| head`) is no failure of the merge's.
+    pub fn writes_stdout(&self) -> bool {
+        matches!(self.output, Output::Stdout)
+    }
+
     /// Checks the options that need no file system: a level needs a codec
     /// and must be in its range; the manifest and the output cannot both
     /// go to standard output. [`plan`](Merge::plan) checks them first too;
