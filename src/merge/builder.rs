@@ -18,7 +18,7 @@ use crate::merge::options::MergeOptions;
 use crate::merge::output::{Output, PlainMergeFuture};
 use crate::merge::report::{MergePath, MergeReport, PlanSummary, PlannedInput};
 use crate::merge::run::{ManifestSink, MergeCallback, StreamMerge};
-use crate::merge::sniff::sniff;
+use crate::merge::sniff::all_compressed_with;
 use crate::merge::stage::InputStage;
 use crate::merge::warning::{Warning, WarningCallback, WarningKind, Warnings};
 use crate::transform_sink::TransformSink;
@@ -102,9 +102,9 @@ enum Inputs {
 ///   ([`Compression`]), at its default [level](Merge::level). When every
 ///   input is already compressed with that codec (and nothing changes the
 ///   bytes), the inputs are concatenated as they are, as
-///   `cat *.gz > all.gz` does, with a note; compressed inputs among others
-///   get a [`WarningKind::Content`] warning instead, since they would be
-///   compressed twice.
+///   `cat *.gz > all.gz` does, with a note; a compressed input among others
+///   gets a [`WarningKind::Content`] warning instead (when the merge reads
+///   it), since it would be compressed twice.
 /// - **Standard output** is inspected: a file or a blocking pipe gets the
 ///   kernel's copy, anything else the stream path.
 /// - **The output is never an input**: the listing skips it (or refuses an
@@ -310,37 +310,27 @@ impl Merge {
             options.changes_content() || self.stages.iter().any(|s| s.changes_content());
         let mut already_compressed = None;
         let codec = match codec {
-            Some((codec, level)) if !options.decompress => {
-                let sniffed = sniff(&entries, codec);
-                if sniffed.all_in_codec && !changes_content {
+            Some((codec, _))
+                if !options.decompress
+                    && !changes_content
+                    && all_compressed_with(&entries, codec) =>
+            {
+                warnings.warn(Warning::new(
+                    WarningKind::Note,
+                    format!(
+                        "every input is {codec}-compressed already: concatenating them as they are"
+                    ),
+                ))?;
+                if let Some(level) = self.level {
                     warnings.warn(Warning::new(
-                        WarningKind::Note,
+                        WarningKind::Option,
                         format!(
-                            "every input is {codec}-compressed already: concatenating them as they are"
+                            "compression level {level} ignored: the inputs are concatenated as they are, not compressed again"
                         ),
                     ))?;
-                    if let Some(level) = self.level {
-                        warnings.warn(Warning::new(
-                            WarningKind::Option,
-                            format!(
-                                "compression level {level} ignored: the inputs are concatenated as they are, not compressed again"
-                            ),
-                        ))?;
-                    }
-                    already_compressed = Some(codec);
-                    None
-                } else {
-                    if let Some((entry, found)) = sniffed.first_compressed {
-                        warnings.warn(Warning::content(
-                            entry.path(),
-                            format!(
-                                "{found}-compressed data would be compressed again inside the {codec} output \
-                                 (merge with --decompress to merge its content)"
-                            ),
-                        ))?;
-                    }
-                    Some((codec, level))
                 }
+                already_compressed = Some(codec);
+                None
             }
             other => other,
         };
@@ -617,6 +607,9 @@ impl MergePlan {
                     warnings: &warnings,
                     stages: &stages,
                     opener: opener.as_deref(),
+                    recompressing: codec
+                        .map(|(codec, _)| codec)
+                        .filter(|_| !options.decompress),
                     manifest: manifest.as_mut().map(|(sink, _)| sink),
                     rewind,
                     on_event,

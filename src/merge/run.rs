@@ -113,6 +113,7 @@ pub async fn merge(
         warnings: &warnings,
         stages: &[],
         opener: None,
+        recompressing: None,
         manifest: None,
         rewind: None,
         on_event,
@@ -143,6 +144,9 @@ pub(crate) struct StreamMerge<'a> {
     pub(crate) warnings: &'a Warnings,
     pub(crate) stages: &'a [Arc<dyn InputStage>],
     pub(crate) opener: Option<&'a dyn InputOpener>,
+    /// The output's codec, when inputs compressed already would be
+    /// compressed again: the first such input gets a warning.
+    pub(crate) recompressing: Option<Codec>,
     pub(crate) manifest: Option<&'a mut ManifestSink>,
     /// The output as a regular file, to cut a failed input back out.
     pub(crate) rewind: Option<Rewind>,
@@ -249,7 +253,7 @@ impl StreamMerge<'_> {
         }
         self.emit(&MergeEvent::FileStarted { entry });
         let mut meter = Meter::new(self.hashes());
-        match self.copy(source, &mut meter, output).await {
+        match self.copy(entry, source, &mut meter, output).await {
             Ok(()) => {}
             Err(Failure::Output(error)) => return Err(error),
             Err(Failure::Input(error)) if self.options.keep_going => {
@@ -368,16 +372,40 @@ impl StreamMerge<'_> {
     /// Copies one input's chunks into `output`, measuring them.
     async fn copy(
         &mut self,
+        entry: &Entry,
         mut chain: Pipeline<Bytes>,
         meter: &mut Meter,
         output: &mut Writable<Bytes>,
     ) -> Result<(), Failure> {
         while let Some(chunk) = chain.next().await {
             let chunk = chunk.map_err(Failure::Input)?;
+            if meter.length == 0 {
+                self.check_compressed(entry, &chunk)
+                    .map_err(Failure::Input)?;
+            }
             meter.update(&chunk);
             output.write_all(chunk).await.map_err(Failure::Output)?;
         }
         Ok(())
+    }
+
+    /// Warns, once per merge, of an input that starts like compressed data
+    /// when the output is compressed too: it would be compressed twice.
+    fn check_compressed(&mut self, entry: &Entry, first: &[u8]) -> Result<()> {
+        let Some(codec) = self.recompressing else {
+            return Ok(());
+        };
+        let Some(found) = Codec::detect(first) else {
+            return Ok(());
+        };
+        self.recompressing = None;
+        self.warnings.warn(Warning::content(
+            entry.path(),
+            format!(
+                "{found}-compressed data would be compressed again inside the {codec} output \
+                 (merge with --decompress to merge its content)"
+            ),
+        ))
     }
 
     /// Skips `entry` for `error`; `what` says what became of its bytes.
