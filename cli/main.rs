@@ -10,6 +10,7 @@ mod completions;
 mod escape;
 mod manual;
 mod merge;
+mod object;
 mod output;
 mod pipe;
 mod progress;

@@ -14,19 +14,20 @@ use smerge::merge::{
     BomMode, Compression, HeaderTemplate, ManifestOutput, Merge, MergeCallback, MergeEvent,
     MergeOptions, MergeReport, Output, WarningCallback,
 };
+use smerge::object::ObjectUrl;
 use smerge::transforms::{Codec, LineEnding};
 
 use crate::args::{BomArg, EolArg, MergeArgs, SortArg};
 use crate::escape::{text_or_file, unescape};
 use crate::output::{is_broken_pipe, print_stdout};
-use crate::progress::{Messages, amount_and_rate};
+use crate::progress::{Messages, amount_and_rate, human_bytes};
 use crate::scheme::refuse_unknown;
 use crate::signals::interruptible;
 use crate::usage;
 
 pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     let messages = Messages::plain(args.quiet || args.dry_run);
-    let merge = configure(&args, &messages)?;
+    let merge = configure(&args, &messages).await?;
     let to_stdout = merge.writes_stdout();
     let plan = merge.plan()?;
 
@@ -69,12 +70,24 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
 
 /// The merge the flags describe: every flag mapped onto the builder, and
 /// checked, before anything is listed or written.
-fn configure(args: &MergeArgs, messages: &Messages) -> anyhow::Result<Merge> {
+async fn configure(args: &MergeArgs, messages: &Messages) -> anyhow::Result<Merge> {
     let (inputs, output_arg) = split_paths(args).map_err(usage)?;
-    let output = match &output_arg {
-        Some(path) if args.append && path.as_os_str() != "-" => Output::Append(path.clone()),
-        Some(path) => Output::path(path),
-        None => Output::Stdout,
+    let object_output = match &output_arg {
+        Some(path) => ObjectUrl::from_path(path).map_err(|e| usage(e.into()))?,
+        None => None,
+    };
+    let output = match (&output_arg, object_output) {
+        (_, Some(url)) if args.append => {
+            return Err(usage(anyhow::anyhow!(
+                "{url}: --append does not apply to objects"
+            )));
+        }
+        (_, Some(url)) => crate::object::output(url, !args.no_compose, messages)?,
+        (Some(path), None) if args.append && path.as_os_str() != "-" => {
+            Output::Append(path.clone())
+        }
+        (Some(path), None) => Output::path(path),
+        (None, None) => Output::Stdout,
     };
     check_stdout_users(args, matches!(output, Output::Stdout)).map_err(usage)?;
     let progress = messages.clone();
@@ -108,7 +121,16 @@ fn configure(args: &MergeArgs, messages: &Messages) -> anyhow::Result<Merge> {
         merge = merge.manifest(ManifestOutput::path(manifest));
     }
     merge.check().map_err(|e| usage(e.into()))?;
-    Ok(merge.listing(listing(args, read_inputs(args, inputs)?)))
+    let inputs = read_inputs(args, inputs)?;
+    Ok(
+        if inputs.iter().any(|input| ObjectUrl::is_url_path(input)) {
+            // Object prefixes are listed by their service, asynchronously.
+            let output_name = output_arg.unwrap_or_else(|| PathBuf::from("/dev/stdout"));
+            merge.listed(crate::object::list(listing(args, inputs), &output_name).await?)
+        } else {
+            merge.listing(listing(args, inputs))
+        },
+    )
 }
 
 fn exit_status(complete: bool) -> ExitCode {
@@ -284,6 +306,13 @@ fn summary_line(report: &MergeReport) -> String {
     }
     if let Some(codec) = report.codec {
         line.push_str(&format!(", {codec}"));
+    }
+    if let (Some(copied), Some(streamed)) = (report.server_copied_bytes, report.streamed_bytes) {
+        line.push_str(&format!(
+            ", {} copied by the server, {} streamed",
+            human_bytes(copied as f64),
+            human_bytes(streamed as f64)
+        ));
     }
     if !report.skipped.is_empty() {
         line.push_str(&format!(", {} skipped", report.skipped.len()));

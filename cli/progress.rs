@@ -136,7 +136,7 @@ pub(crate) fn amount_and_rate(bytes: u64, elapsed: Duration) -> String {
 }
 
 /// A size in bytes, KiB, MiB... with one decimal.
-fn human_bytes(bytes: f64) -> String {
+pub(crate) fn human_bytes(bytes: f64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut value = bytes;
     let mut unit = 0;

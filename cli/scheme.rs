@@ -1,9 +1,11 @@
-//! Arguments that look like URLs: `tcp://HOST:PORT` is an endpoint of
-//! `smerge pipe`; any other `SCHEME://` is a mistake, not a file name.
+//! Arguments that look like URLs: object URLs (`s3://…`) are inputs and
+//! outputs, `tcp://HOST:PORT` an endpoint of `smerge pipe`; any other
+//! `SCHEME://` is a mistake, not a file name.
 
 use std::ffi::OsStr;
 
 use anyhow::bail;
+use smerge::object::ObjectUrl;
 
 /// The scheme of `arg` when it starts like a URL (`udp://…`): letters, then
 /// letters, digits, `+`, `-` or `.`, then `://`.
@@ -16,9 +18,12 @@ fn scheme(arg: &OsStr) -> Option<&str> {
     valid.then_some(scheme)
 }
 
-/// Refuses `arg` when it starts with a scheme other than those `known`;
-/// `what` says what the command accepts instead.
+/// Refuses `arg` when it starts with a scheme other than those `known` and
+/// those of object storage; `what` says what the command accepts instead.
 pub(crate) fn refuse_unknown(arg: &OsStr, known: &[&str], what: &str) -> anyhow::Result<()> {
+    if arg.to_str().is_some_and(ObjectUrl::is_url) {
+        return Ok(());
+    }
     match scheme(arg) {
         Some(scheme) if !known.contains(&scheme.to_ascii_lowercase().as_str()) => bail!(
             "{:?}: unknown scheme {scheme}:// ({what}; for a file of that name, write ./{})",
@@ -40,6 +45,7 @@ mod tests {
         assert!(refused("HTTP://example.com/x"));
         assert!(!refused("tcp://127.0.0.1:9"));
         assert!(!refused("TCP://127.0.0.1:9"));
+        assert!(!refused("s3://bucket/key"));
         for path in ["a/b", "./udp://x", "-", "dir:/x", "1ab://x", "a b://x", ""] {
             assert!(!refused(path), "{path}");
         }
