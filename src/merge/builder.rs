@@ -300,7 +300,7 @@ impl Merge {
             }
             let path = problem.path().map(PathBuf::from).unwrap_or_default();
             warnings.warn(
-                Warning::new(WarningKind::Skipped, format!("skipping {problem}")).about(&path),
+                Warning::new(WarningKind::Skipped, format!("skipping {problem:#}")).about(&path),
             )?;
             skipped.push(SkippedInput::new(&path, &path, &problem));
         }

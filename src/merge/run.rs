@@ -419,8 +419,8 @@ impl StreamMerge<'_> {
             error: &error,
         });
         let message = match what {
-            Some(what) => format!("skipping {error} ({what})"),
-            None => format!("skipping {error}"),
+            Some(what) => format!("skipping {error:#} ({what})"),
+            None => format!("skipping {error:#}"),
         };
         self.warnings
             .warn(Warning::new(WarningKind::Skipped, message).about(entry.path()))?;

@@ -147,7 +147,7 @@ async fn compressed_among_plain_inputs_is_a_warning_and_under_strict_an_error() 
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidData);
-    assert!(error.to_string().contains("a.gz"), "{error}");
+    assert!(format!("{error:#}").contains("a.gz"), "{error:#}");
     assert_eq!(std::fs::read(&out).unwrap(), b"old");
 }
 
