@@ -13,11 +13,12 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::fs::{AtomicFile, Entry, FileId, Listing, ListingBuilder};
 use crate::merge::fast::{can_merge_plain, merge_plain, plain_options};
 use crate::merge::manifest::{ManifestWriter, SkippedInput};
+use crate::merge::opener::InputOpener;
 use crate::merge::options::MergeOptions;
 use crate::merge::output::{Output, PlainMergeFuture};
 use crate::merge::report::{MergePath, MergeReport, PlanSummary, PlannedInput};
 use crate::merge::run::{ManifestSink, MergeCallback, StreamMerge};
-use crate::merge::sniff::sniff;
+use crate::merge::sniff::all_compressed_with;
 use crate::merge::stage::InputStage;
 use crate::merge::warning::{Warning, WarningCallback, WarningKind, Warnings};
 use crate::transform_sink::TransformSink;
@@ -101,9 +102,9 @@ enum Inputs {
 ///   ([`Compression`]), at its default [level](Merge::level). When every
 ///   input is already compressed with that codec (and nothing changes the
 ///   bytes), the inputs are concatenated as they are, as
-///   `cat *.gz > all.gz` does, with a note; compressed inputs among others
-///   get a [`WarningKind::Content`] warning instead, since they would be
-///   compressed twice.
+///   `cat *.gz > all.gz` does, with a note; a compressed input among others
+///   gets a [`WarningKind::Content`] warning instead (when the merge reads
+///   it), since it would be compressed twice.
 /// - **Standard output** is inspected: a file or a blocking pipe gets the
 ///   kernel's copy, anything else the stream path.
 /// - **The output is never an input**: the listing skips it (or refuses an
@@ -159,6 +160,7 @@ pub struct Merge {
     manifest: Option<ManifestOutput>,
     strict: bool,
     stages: Vec<Arc<dyn InputStage>>,
+    opener: Option<Arc<dyn InputOpener>>,
     on_event: Option<MergeCallback>,
     on_warning: Option<WarningCallback>,
 }
@@ -176,6 +178,7 @@ impl Merge {
             manifest: None,
             strict: false,
             stages: Vec::new(),
+            opener: None,
             on_event: None,
             on_warning: None,
         }
@@ -242,6 +245,12 @@ impl Merge {
         self
     }
 
+    /// Opens the inputs the merge cannot open itself (see [`InputOpener`]).
+    pub fn input_opener(mut self, opener: impl InputOpener + 'static) -> Merge {
+        self.opener = Some(Arc::new(opener));
+        self
+    }
+
     /// Hears the merge's progress ([`MergeEvent`](crate::merge::MergeEvent)s).
     pub fn on_event(mut self, callback: MergeCallback) -> Merge {
         self.on_event = Some(callback);
@@ -291,7 +300,7 @@ impl Merge {
             }
             let path = problem.path().map(PathBuf::from).unwrap_or_default();
             warnings.warn(
-                Warning::new(WarningKind::Skipped, format!("skipping {problem}")).about(&path),
+                Warning::new(WarningKind::Skipped, format!("skipping {problem:#}")).about(&path),
             )?;
             skipped.push(SkippedInput::new(&path, &path, &problem));
         }
@@ -301,37 +310,27 @@ impl Merge {
             options.changes_content() || self.stages.iter().any(|s| s.changes_content());
         let mut already_compressed = None;
         let codec = match codec {
-            Some((codec, level)) if !options.decompress => {
-                let sniffed = sniff(&entries, codec);
-                if sniffed.all_in_codec && !changes_content {
+            Some((codec, _))
+                if !options.decompress
+                    && !changes_content
+                    && all_compressed_with(&entries, codec) =>
+            {
+                warnings.warn(Warning::new(
+                    WarningKind::Note,
+                    format!(
+                        "every input is {codec}-compressed already: concatenating them as they are"
+                    ),
+                ))?;
+                if let Some(level) = self.level {
                     warnings.warn(Warning::new(
-                        WarningKind::Note,
+                        WarningKind::Option,
                         format!(
-                            "every input is {codec}-compressed already: concatenating them as they are"
+                            "compression level {level} ignored: the inputs are concatenated as they are, not compressed again"
                         ),
                     ))?;
-                    if let Some(level) = self.level {
-                        warnings.warn(Warning::new(
-                            WarningKind::Option,
-                            format!(
-                                "compression level {level} ignored: the inputs are concatenated as they are, not compressed again"
-                            ),
-                        ))?;
-                    }
-                    already_compressed = Some(codec);
-                    None
-                } else {
-                    if let Some((entry, found)) = sniffed.first_compressed {
-                        warnings.warn(Warning::content(
-                            entry.path(),
-                            format!(
-                                "{found}-compressed data would be compressed again inside the {codec} output \
-                                 (merge with --decompress to merge its content)"
-                            ),
-                        ))?;
-                    }
-                    Some((codec, level))
                 }
+                already_compressed = Some(codec);
+                None
             }
             other => other,
         };
@@ -369,6 +368,7 @@ impl Merge {
             backend,
             manifest: self.manifest,
             stages: self.stages,
+            opener: self.opener,
             on_event: self.on_event,
             warnings,
             skipped,
@@ -385,6 +385,12 @@ impl Merge {
     /// replaced; a manifest file neither).
     pub async fn run(self) -> Result<MergeReport> {
         self.plan()?.run().await
+    }
+
+    /// Whether the merge writes to standard output, where a closed reader
+    /// (`| head`) is no failure of the merge's.
+    pub fn writes_stdout(&self) -> bool {
+        matches!(self.output, Output::Stdout)
     }
 
     /// Checks the options that need no file system: a level needs a codec
@@ -490,6 +496,7 @@ pub struct MergePlan {
     backend: Option<PlainMergeFuture>,
     manifest: Option<ManifestOutput>,
     stages: Vec<Arc<dyn InputStage>>,
+    opener: Option<Arc<dyn InputOpener>>,
     on_event: Option<MergeCallback>,
     warnings: Warnings,
     skipped: Vec<SkippedInput>,
@@ -578,6 +585,7 @@ impl MergePlan {
             backend,
             manifest,
             stages,
+            opener,
             on_event,
             warnings,
             skipped,
@@ -603,6 +611,10 @@ impl MergePlan {
                     options: &options,
                     warnings: &warnings,
                     stages: &stages,
+                    opener: opener.as_deref(),
+                    recompressing: codec
+                        .map(|(codec, _)| codec)
+                        .filter(|_| !options.decompress),
                     manifest: manifest.as_mut().map(|(sink, _)| sink),
                     rewind,
                     on_event,

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::fs::{Entry, EntryKind, FileSource};
 use crate::merge::manifest::{ManifestWriter, SkippedInput};
+use crate::merge::opener::InputOpener;
 use crate::merge::options::{BomMode, MergeOptions};
 use crate::merge::output::Rewind;
 use crate::merge::record::{PartKind, PartRecord, sha256};
@@ -111,6 +112,8 @@ pub async fn merge(
         options,
         warnings: &warnings,
         stages: &[],
+        opener: None,
+        recompressing: None,
         manifest: None,
         rewind: None,
         on_event,
@@ -142,6 +145,10 @@ pub(crate) struct StreamMerge<'a> {
     pub(crate) options: &'a MergeOptions,
     pub(crate) warnings: &'a Warnings,
     pub(crate) stages: &'a [Arc<dyn InputStage>],
+    pub(crate) opener: Option<&'a dyn InputOpener>,
+    /// The output's codec, when inputs compressed already would be
+    /// compressed again: the first such input gets a warning.
+    pub(crate) recompressing: Option<Codec>,
     pub(crate) manifest: Option<&'a mut ManifestSink>,
     /// The output as a regular file, to cut a failed input back out.
     pub(crate) rewind: Option<Rewind>,
@@ -310,7 +317,7 @@ impl StreamMerge<'_> {
         #[cfg(feature = "source-map")]
         let source = self.measure(source);
         let mut meter = Meter::new(self.hashes());
-        match self.copy(source, &mut meter, output).await {
+        match self.copy(entry, source, &mut meter, output).await {
             Ok(()) => {}
             Err(Failure::Output(error)) => return Err(error),
             Err(Failure::Input(error)) if self.options.keep_going => {
@@ -375,26 +382,13 @@ impl StreamMerge<'_> {
     /// what `keep_going` skips before anything is written.
     fn open(&self, entry: &Entry, count: usize, objects: &ObjectInputs) -> Result<Pipeline<Bytes>> {
         let options = self.options;
-        let mut readable = match entry.kind() {
-            EntryKind::File => {
-                let mut source = FileSource::open(entry.path())?.chunk_size(options.chunk_size);
-                match entry.size() {
-                    // Files that report size 0 (like /proc) are read to their end.
-                    Some(size) if size > 0 && !options.allow_changing => {
-                        source = source.expect_size(size);
-                    }
-                    _ => {}
-                }
-                source.into_readable()
-            }
-            EntryKind::Stdin => Readable::from_reader(tokio::io::stdin()).named("standard input"),
-            EntryKind::Stream => {
-                let file = std::fs::File::open(entry.path())
-                    .map_err(|e| Error::io(e).reading(entry.path()))?;
-                Readable::from_reader(tokio::fs::File::from_std(file))
-                    .named(format!("reading {}", entry.path().display()))
-            }
-            EntryKind::Object => objects.open(entry)?,
+        let opened = match self.opener {
+            Some(opener) => opener.open(entry)?,
+            None => None,
+        };
+        let mut readable = match opened {
+            Some(readable) => readable,
+            None => self.open_itself(entry, objects)?,
         };
         if let Some(on_event) = &self.on_event {
             let on_event = Arc::clone(on_event);
@@ -459,19 +453,69 @@ impl StreamMerge<'_> {
         }
     }
 
+    /// Opens a file, standard input, a stream or an object.
+    fn open_itself(&self, entry: &Entry, objects: &ObjectInputs) -> Result<Readable<Bytes>> {
+        Ok(match entry.kind() {
+            EntryKind::File => {
+                let mut source =
+                    FileSource::open(entry.path())?.chunk_size(self.options.chunk_size);
+                match entry.size() {
+                    // Files that report size 0 (like /proc) are read to their end.
+                    Some(size) if size > 0 && !self.options.allow_changing => {
+                        source = source.expect_size(size);
+                    }
+                    _ => {}
+                }
+                source.into_readable()
+            }
+            EntryKind::Stdin => Readable::from_reader(tokio::io::stdin()).named("standard input"),
+            EntryKind::Stream => {
+                let file = std::fs::File::open(entry.path())
+                    .map_err(|e| Error::io(e).reading(entry.path()))?;
+                Readable::from_reader(tokio::fs::File::from_std(file))
+                    .named(format!("reading {}", entry.path().display()))
+            }
+            EntryKind::Object => objects.open(entry)?,
+        })
+    }
+
     /// Copies one input's chunks into `output`, measuring them.
     async fn copy(
         &mut self,
+        entry: &Entry,
         mut chain: Pipeline<Bytes>,
         meter: &mut Meter,
         output: &mut Writable<Bytes>,
     ) -> Result<(), Failure> {
         while let Some(chunk) = chain.next().await {
             let chunk = chunk.map_err(Failure::Input)?;
+            if meter.length == 0 {
+                self.check_compressed(entry, &chunk)
+                    .map_err(Failure::Input)?;
+            }
             meter.update(&chunk);
             output.write_all(chunk).await.map_err(Failure::Output)?;
         }
         Ok(())
+    }
+
+    /// Warns, once per merge, of an input that starts like compressed data
+    /// when the output is compressed too: it would be compressed twice.
+    fn check_compressed(&mut self, entry: &Entry, first: &[u8]) -> Result<()> {
+        let Some(codec) = self.recompressing else {
+            return Ok(());
+        };
+        let Some(found) = Codec::detect(first) else {
+            return Ok(());
+        };
+        self.recompressing = None;
+        self.warnings.warn(Warning::content(
+            entry.path(),
+            format!(
+                "{found}-compressed data would be compressed again inside the {codec} output \
+                 (merge with --decompress to merge its content)"
+            ),
+        ))
     }
 
     /// Skips `entry` for `error`; `what` says what became of its bytes.
@@ -481,8 +525,8 @@ impl StreamMerge<'_> {
             error: &error,
         });
         let message = match what {
-            Some(what) => format!("skipping {error} ({what})"),
-            None => format!("skipping {error}"),
+            Some(what) => format!("skipping {error:#} ({what})"),
+            None => format!("skipping {error:#}"),
         };
         self.warnings
             .warn(Warning::new(WarningKind::Skipped, message).about(entry.path()))?;
