@@ -220,6 +220,9 @@ pub(crate) struct MergeArgs {
     /// Print nothing but errors.
     #[arg(short, long, help_heading = "Messages", conflicts_with = "progress")]
     pub(crate) quiet: bool,
+
+    #[command(flatten)]
+    pub(crate) data: crate::data::DataArgs,
 }
 
 /// `smerge pipe`.

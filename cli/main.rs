@@ -6,6 +6,7 @@
 //! success (`smerge dir - | head`), as for any Unix filter.
 
 mod args;
+mod data;
 mod escape;
 mod merge;
 mod output;

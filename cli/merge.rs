@@ -18,6 +18,7 @@ use smerge::merge::{
 use smerge::transforms::{Codec, LineEnding};
 
 use crate::args::{BomArg, Cli, EolArg, MergeArgs, SortArg};
+use crate::data::DataMerge;
 use crate::escape::{text_or_file, unescape};
 use crate::output::{
     Destination, compressing, create_atomic, is_broken_pipe, print_stdout, stdout_file, stdout_type,
@@ -59,6 +60,12 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         MergeEvent::Skipped { error, .. } => progress.warn(&format!("skipping {error}")),
         _ => {}
     });
+    if let Some(data) = DataMerge::from_args(&args, &destination, &messages).map_err(usage)? {
+        let code = data
+            .run(&args, &destination, entries, &options, &messages, on_event)
+            .await?;
+        return Ok(if failed { ExitCode::FAILURE } else { code });
+    }
 
     let codec = match output_codec(&args, &destination).map_err(usage)? {
         Some((codec, _)) if !options.changes_content() && already_compressed(&entries, codec) => {
@@ -249,7 +256,7 @@ fn merge_options(args: &MergeArgs) -> anyhow::Result<MergeOptions> {
 }
 
 /// The output's codec and level: `--compress`, or OUTPUT's extension.
-fn output_codec(
+pub(crate) fn output_codec(
     args: &MergeArgs,
     destination: &Destination,
 ) -> anyhow::Result<Option<(Codec, u32)>> {
@@ -311,7 +318,7 @@ fn print_plan(entries: &[Entry], total: u64) -> anyhow::Result<()> {
     print_stdout(&out)
 }
 
-fn write_manifest(
+pub(crate) fn write_manifest(
     path: &Path,
     destination: &Destination,
     report: &MergeReport,

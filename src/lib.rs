@@ -78,11 +78,15 @@
     unreachable_pub
 )]
 
+#[cfg(any(feature = "formats", feature = "interleave", feature = "seekable"))]
+mod blocking;
 mod buffer;
 mod chunk;
 mod duplex;
 mod error;
 mod event;
+#[cfg(feature = "formats")]
+pub mod formats;
 pub mod fs;
 mod io;
 mod lifecycle;
@@ -99,6 +103,8 @@ mod text;
 mod transform;
 mod transform_sink;
 pub mod transforms;
+#[cfg(any(feature = "formats", feature = "interleave", feature = "seekable"))]
+mod warnings;
 mod writable;
 
 pub use buffer::Push;
@@ -119,6 +125,8 @@ pub use stream::{ReadableStream, WritableStream};
 pub use text::Utf8Decoder;
 pub use transform::{PassThrough, Transform};
 pub use transform_sink::TransformSink;
+#[cfg(any(feature = "formats", feature = "interleave", feature = "seekable"))]
+pub use warnings::Warnings;
 pub use writable::Writable;
 
 /// The README's examples, compiled and run as doctests.

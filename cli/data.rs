@@ -1,0 +1,251 @@
+//! The merges that read their inputs' content: `--format` (CSV, TSV,
+//! NDJSON, JSON), `--interleave` (logs in time order) and `--seekable`
+//! (compressed bundles `smerge extract` reads), each a library stage the
+//! flags configure.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{anyhow, bail};
+use clap::{Args, ValueEnum};
+use smerge::formats::{Columns, Format, FormatMerge};
+use smerge::fs::Entry;
+use smerge::merge::{MergeCallback, MergeOptions, MergeReport};
+use smerge::{Error, Warnings};
+
+use crate::args::MergeArgs;
+use crate::merge::{output_codec, write_manifest};
+use crate::output::{Destination, compressing, is_broken_pipe};
+use crate::progress::Messages;
+use crate::signals::interruptible;
+
+/// The flags of the data merges (a part of `smerge merge`).
+#[derive(Debug, Args)]
+pub(crate) struct DataArgs {
+    /// Join inputs as FORMAT: header once for csv/tsv, checked lines for ndjson, one array for json; auto: by OUTPUT's extension.
+    #[arg(long, value_enum, value_name = "FORMAT", help_heading = "Data formats")]
+    pub(crate) format: Option<FormatArg>,
+
+    /// CSV/TSV: same (every header identical, rows copied as they are), union or intersect (columns matched by name).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "MODE",
+        help_heading = "Data formats",
+        requires = "format"
+    )]
+    pub(crate) columns: Option<ColumnsArg>,
+
+    /// CSV: the field delimiter (one character, or \t); detected in each input by default.
+    #[arg(
+        long,
+        value_name = "CHAR",
+        help_heading = "Data formats",
+        requires = "format"
+    )]
+    pub(crate) delimiter: Option<String>,
+
+    /// Add a column (csv/tsv) or field (json objects) NAME with each record's input path; with --interleave, prefix each record with its path and a tab.
+    #[arg(long, value_name = "NAME", help_heading = "Data formats")]
+    pub(crate) add_source: Option<String>,
+
+    /// Warnings about input content (bad rows under -k, records out of time order) are errors.
+    #[arg(long, help_heading = "Data formats")]
+    pub(crate) strict: bool,
+}
+
+/// `--format`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum FormatArg {
+    /// Comma-separated values (delimiter detected: , ; | or tab).
+    Csv,
+    /// Tab-separated values.
+    Tsv,
+    /// One JSON value per line (also jsonl).
+    Ndjson,
+    /// JSON arrays joined into one array.
+    Json,
+    /// From OUTPUT's extension (.csv .tsv .ndjson .jsonl .json, also compressed).
+    Auto,
+}
+
+/// `--columns`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum ColumnsArg {
+    /// Every input has the same header.
+    Same,
+    /// Every column of any input, matched by name.
+    Union,
+    /// The columns every input has.
+    Intersect,
+}
+
+/// A merge that reads the inputs' content, configured from the flags.
+#[derive(Debug)]
+pub(crate) struct DataMerge {
+    stage: Stage,
+    /// Set when a warning was printed: for a format merge, a row or line
+    /// was left out (`-k`), which makes the exit status 1.
+    warned: Arc<AtomicBool>,
+}
+
+#[derive(Debug)]
+enum Stage {
+    /// `--format`.
+    Format(FormatMerge),
+}
+
+impl DataMerge {
+    /// The data merge the flags ask for, if any; warnings go to `messages`.
+    ///
+    /// # Errors
+    ///
+    /// Flags that do not go together (a usage error).
+    pub(crate) fn from_args(
+        args: &MergeArgs,
+        destination: &Destination,
+        messages: &Messages,
+    ) -> anyhow::Result<Option<DataMerge>> {
+        let data = &args.data;
+        let printer = messages.clone();
+        let warned = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&warned);
+        let warnings = Warnings::new(move |warning: &Error| {
+            flag.store(true, Ordering::Relaxed);
+            printer.warn(&warning.to_string());
+        })
+        .strict(data.strict);
+        let Some(format) = data.format else {
+            if data.add_source.is_some() {
+                bail!("--add-source needs --format or --interleave");
+            }
+            return Ok(None);
+        };
+        let format = match format {
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Tsv => Format::Tsv,
+            FormatArg::Ndjson => Format::Ndjson,
+            FormatArg::Json => Format::Json,
+            FormatArg::Auto => match destination {
+                Destination::Path(path) => Format::from_extension(path).ok_or_else(|| {
+                    anyhow!(
+                        "--format auto: the name '{}' says no format (.csv .tsv .ndjson .jsonl .json); name one",
+                        path.display()
+                    )
+                })?,
+                Destination::Stdout => {
+                    bail!("--format auto needs an OUTPUT whose extension names the format")
+                }
+            },
+        };
+        refuse_content_options(args, "--format")?;
+        let mut merge = FormatMerge::new(format).warnings(warnings);
+        if let Some(columns) = data.columns {
+            if !matches!(format, Format::Csv | Format::Tsv) {
+                bail!("--columns applies to --format csv or tsv");
+            }
+            merge = merge.columns(match columns {
+                ColumnsArg::Same => Columns::Same,
+                ColumnsArg::Union => Columns::Union,
+                ColumnsArg::Intersect => Columns::Intersect,
+            });
+        }
+        if let Some(delimiter) = &data.delimiter {
+            if !matches!(format, Format::Csv | Format::Tsv) {
+                bail!("--delimiter applies to --format csv or tsv");
+            }
+            merge = merge.delimiter(parse_delimiter(delimiter)?);
+        }
+        if let Some(name) = &data.add_source {
+            merge = merge.add_source(name.clone());
+        }
+        Ok(Some(DataMerge {
+            stage: Stage::Format(merge),
+            warned,
+        }))
+    }
+}
+
+/// `--delimiter`: one ASCII character, or `\t` / `tab`.
+fn parse_delimiter(text: &str) -> anyhow::Result<u8> {
+    match text {
+        "\\t" | "tab" => Ok(b'\t'),
+        _ if text.len() == 1 && text.is_ascii() && text != "\"" && text != "\n" => {
+            Ok(text.as_bytes()[0])
+        }
+        _ => bail!(
+            "--delimiter must be one ASCII character other than a quote (or \\t), not {text:?}"
+        ),
+    }
+}
+
+/// The content options of a plain merge, which a data merge decides itself.
+fn refuse_content_options(args: &MergeArgs, what: &str) -> anyhow::Result<()> {
+    let given = [
+        ("--banner", args.banner.is_some()),
+        ("--footer", args.footer.is_some()),
+        ("--separator", args.separator.is_some()),
+        ("--header", args.header.is_some()),
+        ("--ensure-newline", args.ensure_newline),
+        ("--bom", !matches!(args.bom, crate::args::BomArg::Keep)),
+        ("--eol", !matches!(args.eol, crate::args::EolArg::Keep)),
+    ];
+    if let Some((flag, _)) = given.iter().find(|(_, given)| *given) {
+        bail!("{what} decides the content of the output; it does not combine with {flag}");
+    }
+    Ok(())
+}
+
+impl DataMerge {
+    /// Runs the merge over `entries` into the destination, with the output
+    /// options (compression, append, manifest); the exit status.
+    pub(crate) async fn run(
+        self,
+        args: &MergeArgs,
+        destination: &Destination,
+        entries: Vec<Entry>,
+        options: &MergeOptions,
+        messages: &Messages,
+        on_event: MergeCallback,
+    ) -> anyhow::Result<ExitCode> {
+        let data = self;
+        let codec = output_codec(args, destination).map_err(crate::usage)?;
+        let work = async {
+            let mut output = destination.open(args.append)?;
+            if let Some((codec, level)) = codec {
+                output = compressing(output, codec, level)?;
+            }
+            let report: MergeReport = match &data.stage {
+                Stage::Format(merge) => {
+                    merge
+                        .run(&entries, options, &mut output, Some(Arc::clone(&on_event)))
+                        .await?
+                }
+            };
+            anyhow::Ok(report)
+        };
+        let outcome = interruptible(work).await?;
+        messages.finish();
+        let report = match outcome {
+            Err(signal_status) => return Ok(signal_status),
+            Ok(Ok(report)) => report,
+            Ok(Err(error)) => {
+                if *destination == Destination::Stdout && is_broken_pipe(&error) {
+                    return Ok(ExitCode::SUCCESS);
+                }
+                return Err(error);
+            }
+        };
+        let mut failed = !report.skipped.is_empty();
+        failed |= matches!(data.stage, Stage::Format(_)) && data.warned.load(Ordering::Relaxed);
+        if let Some(manifest) = &args.manifest {
+            write_manifest(manifest, destination, &report)?;
+        }
+        Ok(if failed {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        })
+    }
+}

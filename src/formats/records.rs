@@ -1,0 +1,222 @@
+//! [`Records`]: the records of a CSV or TSV input, each with its raw
+//! bytes, its fields and the line it starts on — parsed by `csv-core`
+//! (quotes, doubled quotes, separators and newlines inside quoted fields, a
+//! BOM), read in bounded pieces.
+
+use std::io::Read;
+use std::ops::Range;
+
+use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
+
+/// How much is read at a time.
+const READ_SIZE: usize = 256 * 1024;
+
+/// A reader of CSV records that keeps each record's raw bytes.
+///
+/// Memory is bounded by the largest record (plus the read size); a record
+/// longer than the buffer grows it by doubling, so a 100 MB quoted field
+/// costs linear time.
+pub(crate) struct Records<R> {
+    reader: R,
+    core: Reader,
+    /// `buf[start..end]` is read and not consumed by a finished record.
+    buf: Vec<u8>,
+    start: usize,
+    /// Where `core` stopped reading in `buf`.
+    parsed: usize,
+    end: usize,
+    eof: bool,
+    fields: Vec<u8>,
+    ends: Vec<usize>,
+    field_count: usize,
+    /// Newlines in every record returned so far.
+    newlines: u64,
+    record_line: u64,
+    done: bool,
+}
+
+impl<R: Read> Records<R> {
+    /// Records of `reader`, separated by `delimiter`.
+    pub(crate) fn new(reader: R, delimiter: u8) -> Records<R> {
+        Records {
+            reader,
+            core: ReaderBuilder::new().delimiter(delimiter).build(),
+            buf: vec![0; READ_SIZE],
+            start: 0,
+            parsed: 0,
+            end: 0,
+            eof: false,
+            fields: vec![0; 1024],
+            ends: vec![0; 64],
+            field_count: 0,
+            newlines: 0,
+            record_line: 0,
+            done: false,
+        }
+    }
+
+    /// Reads up to `READ_SIZE` bytes without consuming them, to sniff the
+    /// delimiter; the records still start at the beginning.
+    pub(crate) fn peek(&mut self) -> std::io::Result<&[u8]> {
+        while !self.eof && self.end < READ_SIZE.min(self.buf.len()) {
+            let n = self.reader.read(&mut self.buf[self.end..])?;
+            if n == 0 {
+                self.eof = true;
+            }
+            self.end += n;
+        }
+        Ok(&self.buf[self.start..self.end])
+    }
+
+    /// Sets the delimiter before the first record is read.
+    pub(crate) fn set_delimiter(&mut self, delimiter: u8) {
+        self.core = ReaderBuilder::new().delimiter(delimiter).build();
+    }
+
+    /// The next record, or `None` at the end. Blank lines before a record
+    /// belong to its raw bytes; the raw bytes of every record, one after the
+    /// other, are the input (less a BOM).
+    pub(crate) fn next_record(&mut self) -> std::io::Result<Option<Record<'_, R>>> {
+        if self.done {
+            return Ok(None);
+        }
+        // A new record starts where the last one ended.
+        self.start = self.parsed;
+        let mut nend_total = 0;
+        let mut nout_total = 0;
+        loop {
+            if self.parsed == self.end && !self.eof {
+                self.fill()?;
+            }
+            let input = &self.buf[self.parsed..self.end];
+            let (result, nin, nout, nend) = self.core.read_record(
+                input,
+                &mut self.fields[nout_total..],
+                &mut self.ends[nend_total..],
+            );
+            self.parsed += nin;
+            nout_total += nout;
+            nend_total += nend;
+            match result {
+                // At the end of the input, the next turn hands the core an
+                // empty input, which tells it the data ended.
+                ReadRecordResult::InputEmpty => {}
+                ReadRecordResult::OutputFull => {
+                    let len = self.fields.len();
+                    self.fields.resize(len * 2, 0);
+                }
+                ReadRecordResult::OutputEndsFull => {
+                    let len = self.ends.len();
+                    self.ends.resize(len * 2, 0);
+                }
+                ReadRecordResult::Record => {
+                    self.field_count = nend_total;
+                    let raw = &self.buf[self.start..self.parsed];
+                    let leading = raw
+                        .iter()
+                        .take_while(|&&b| b == b'\n' || b == b'\r')
+                        .filter(|&&b| b == b'\n')
+                        .count() as u64;
+                    self.record_line = self.newlines + leading + 1;
+                    self.newlines += memchr::memchr_iter(b'\n', raw).count() as u64;
+                    return Ok(Some(Record {
+                        raw: self.start..self.parsed,
+                        records: self,
+                        nout: nout_total,
+                    }));
+                }
+                ReadRecordResult::End => {
+                    self.done = true;
+                    self.start = self.parsed;
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    /// Reads more, keeping the unfinished record; grows the buffer when the
+    /// record fills it.
+    fn fill(&mut self) -> std::io::Result<()> {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.parsed -= self.start;
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.end == self.buf.len() {
+            let len = self.buf.len();
+            self.buf.resize(len * 2, 0);
+        }
+        let n = self.reader.read(&mut self.buf[self.end..])?;
+        if n == 0 {
+            self.eof = true;
+        }
+        self.end += n;
+        Ok(())
+    }
+}
+
+/// One record of [`Records`].
+pub(crate) struct Record<'a, R> {
+    records: &'a Records<R>,
+    raw: Range<usize>,
+    nout: usize,
+}
+
+impl<R> Record<'_, R> {
+    /// The record's bytes as they were read: blank lines before it, its
+    /// fields, and its line ending if it has one.
+    pub(crate) fn raw(&self) -> &[u8] {
+        &self.records.buf[self.raw.clone()]
+    }
+
+    /// How many fields it has.
+    pub(crate) fn len(&self) -> usize {
+        self.records.field_count
+    }
+
+    /// The line (from 1) it starts on.
+    pub(crate) fn line(&self) -> u64 {
+        self.records.record_line
+    }
+
+    /// Its fields, unquoted.
+    pub(crate) fn fields(&self) -> impl Iterator<Item = &[u8]> {
+        let ends = &self.records.ends[..self.records.field_count];
+        let data = &self.records.fields[..self.nout];
+        let mut start = 0;
+        ends.iter().map(move |&end| {
+            let field = &data[start..end];
+            start = end;
+            field
+        })
+    }
+}
+
+/// The delimiter `sample` (the start of an input) most likely uses: of
+/// `,`, `;`, tab and `|`, the one found most often, outside quotes, on its
+/// first line; `,` when none is.
+pub(crate) fn sniff_delimiter(sample: &[u8]) -> u8 {
+    let sample = sample.strip_prefix(b"\xef\xbb\xbf").unwrap_or(sample);
+    let mut counts = [0usize; 4];
+    let candidates = [b',', b';', b'\t', b'|'];
+    let mut quoted = false;
+    for &byte in sample {
+        match byte {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => break,
+            _ if !quoted => {
+                if let Some(i) = candidates.iter().position(|&c| c == byte) {
+                    counts[i] += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let (best, &count) = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|&(i, &count)| (count, std::cmp::Reverse(i)))
+        .expect("four candidates");
+    if count == 0 { b',' } else { candidates[best] }
+}
