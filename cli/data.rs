@@ -11,6 +11,7 @@ use anyhow::{anyhow, bail};
 use clap::{Args, ValueEnum};
 use smerge::formats::{Columns, Format, FormatMerge};
 use smerge::fs::Entry;
+use smerge::interleave::{Interleave, KeyReader};
 use smerge::merge::{MergeCallback, MergeOptions, MergeReport};
 use smerge::{Error, Warnings};
 
@@ -49,6 +50,28 @@ pub(crate) struct DataArgs {
     /// Add a column (csv/tsv) or field (json objects) NAME with each record's input path; with --interleave, prefix each record with its path and a tab.
     #[arg(long, value_name = "NAME", help_heading = "Data formats")]
     pub(crate) add_source: Option<String>,
+
+    /// Merge inputs that are each in time order into one stream in time order (records keyed by the time at their start).
+    #[arg(long, help_heading = "Data formats", conflicts_with = "format")]
+    pub(crate) interleave: bool,
+
+    /// --interleave: find the time with REGEX (its group named ts, or first group) instead of the usual log forms.
+    #[arg(
+        long,
+        value_name = "REGEX",
+        help_heading = "Data formats",
+        requires = "interleave"
+    )]
+    pub(crate) key: Option<String>,
+
+    /// --interleave: read the time with a strftime FORMAT (%d/%b/%Y:%H:%M:%S %z), or unix for Unix seconds.
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        help_heading = "Data formats",
+        requires = "interleave"
+    )]
+    pub(crate) key_format: Option<String>,
 
     /// Warnings about input content (bad rows under -k, records out of time order) are errors.
     #[arg(long, help_heading = "Data formats")]
@@ -94,6 +117,8 @@ pub(crate) struct DataMerge {
 enum Stage {
     /// `--format`.
     Format(FormatMerge),
+    /// `--interleave`.
+    Interleave(Interleave),
 }
 
 impl DataMerge {
@@ -116,6 +141,22 @@ impl DataMerge {
             printer.warn(&warning.to_string());
         })
         .strict(data.strict);
+        if data.interleave {
+            refuse_content_options(args, "--interleave")?;
+            let keys = match (&data.key, &data.key_format) {
+                (None, None) => KeyReader::auto(),
+                (Some(regex), format) => KeyReader::regex(regex, format.as_deref())?,
+                (None, Some(format)) => KeyReader::regex(r"^\s*(.*)", Some(format))?,
+            };
+            let merge = Interleave::new()
+                .keys(keys)
+                .add_source(data.add_source.is_some())
+                .warnings(warnings);
+            return Ok(Some(DataMerge {
+                stage: Stage::Interleave(merge),
+                warned,
+            }));
+        }
         let Some(format) = data.format else {
             if data.add_source.is_some() {
                 bail!("--add-source needs --format or --interleave");
@@ -218,6 +259,11 @@ impl DataMerge {
             }
             let report: MergeReport = match &data.stage {
                 Stage::Format(merge) => {
+                    merge
+                        .run(&entries, options, &mut output, Some(Arc::clone(&on_event)))
+                        .await?
+                }
+                Stage::Interleave(merge) => {
                     merge
                         .run(&entries, options, &mut output, Some(Arc::clone(&on_event)))
                         .await?

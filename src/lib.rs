@@ -88,6 +88,8 @@ mod event;
 #[cfg(feature = "formats")]
 pub mod formats;
 pub mod fs;
+#[cfg(feature = "interleave")]
+pub mod interleave;
 mod io;
 mod lifecycle;
 pub mod merge;
