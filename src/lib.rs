@@ -98,6 +98,8 @@ mod pipe;
 mod pipeline;
 mod queue;
 mod readable;
+#[cfg(feature = "seekable")]
+pub mod seekable;
 pub mod sink;
 pub mod source;
 mod stream;
