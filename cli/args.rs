@@ -53,6 +53,9 @@ pub(crate) enum Command {
     /// Stream one input to one output through transforms.
     #[command(after_help = PIPE_EXAMPLES)]
     Pipe(PipeArgs),
+    /// Write inputs of a seekable bundle (merge --seekable) without decompressing the others.
+    #[command(after_help = crate::extract::EXTRACT_EXAMPLES)]
+    Extract(crate::extract::ExtractArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -262,7 +265,7 @@ pub(crate) struct PipeArgs {
 }
 
 /// The names that select a subcommand when they come first.
-const SUBCOMMANDS: &[&str] = &["merge", "pipe", "completions", "help"];
+const SUBCOMMANDS: &[&str] = &["merge", "pipe", "extract", "completions", "help"];
 
 /// Inserts `merge` when the first argument names no subcommand, so that
 /// `smerge dir out.js` means `smerge merge dir out.js`.

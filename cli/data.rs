@@ -13,6 +13,7 @@ use smerge::formats::{Columns, Format, FormatMerge};
 use smerge::fs::Entry;
 use smerge::interleave::{Interleave, KeyReader};
 use smerge::merge::{MergeCallback, MergeOptions, MergeReport};
+use smerge::seekable::{BundleCodec, SeekableBundle};
 use smerge::{Error, Warnings};
 
 use crate::args::MergeArgs;
@@ -73,6 +74,10 @@ pub(crate) struct DataArgs {
     )]
     pub(crate) key_format: Option<String>,
 
+    /// Write a seekable bundle (OUTPUT .zst or .gz): inputs start independent frames or members, the manifest travels inside; read back with smerge extract.
+    #[arg(long, help_heading = "Data formats", conflicts_with_all = ["format", "interleave", "append"])]
+    pub(crate) seekable: bool,
+
     /// Warnings about input content (bad rows under -k, records out of time order) are errors.
     #[arg(long, help_heading = "Data formats")]
     pub(crate) strict: bool,
@@ -119,6 +124,8 @@ enum Stage {
     Format(FormatMerge),
     /// `--interleave`.
     Interleave(Interleave),
+    /// `--seekable`.
+    Seekable(SeekableBundle),
 }
 
 impl DataMerge {
@@ -141,6 +148,21 @@ impl DataMerge {
             printer.warn(&warning.to_string());
         })
         .strict(data.strict);
+        if data.seekable {
+            refuse_content_options(args, "--seekable")?;
+            if data.add_source.is_some() {
+                bail!("--add-source needs --format or --interleave");
+            }
+            let codec = output_codec(args, destination)?
+                .and_then(|(codec, level)| Some((BundleCodec::from_codec(codec)?, level)));
+            let Some((codec, level)) = codec else {
+                bail!("--seekable needs an OUTPUT ending in .zst or .gz, or --compress zstd|gzip");
+            };
+            return Ok(Some(DataMerge {
+                stage: Stage::Seekable(SeekableBundle::new(codec).level(level)?),
+                warned,
+            }));
+        }
         if data.interleave {
             refuse_content_options(args, "--interleave")?;
             let keys = match (&data.key, &data.key_format) {
@@ -251,7 +273,11 @@ impl DataMerge {
         on_event: MergeCallback,
     ) -> anyhow::Result<ExitCode> {
         let data = self;
-        let codec = output_codec(args, destination).map_err(crate::usage)?;
+        let codec = match data.stage {
+            Stage::Seekable(_) => None,
+            _ => output_codec(args, destination).map_err(crate::usage)?,
+        };
+        let mut bundle_manifest = None;
         let work = async {
             let mut output = destination.open(args.append)?;
             if let Some((codec, level)) = codec {
@@ -267,6 +293,23 @@ impl DataMerge {
                     merge
                         .run(&entries, options, &mut output, Some(Arc::clone(&on_event)))
                         .await?
+                }
+                Stage::Seekable(bundle) => {
+                    let name = match destination {
+                        Destination::Stdout => "-".to_string(),
+                        Destination::Path(path) => path.to_string_lossy().into_owned(),
+                    };
+                    let report = bundle
+                        .run(
+                            &entries,
+                            options,
+                            &mut output,
+                            Some(Arc::clone(&on_event)),
+                            &name,
+                        )
+                        .await?;
+                    bundle_manifest = Some(report.manifest);
+                    report.merge
                 }
             };
             anyhow::Ok(report)
@@ -286,7 +329,10 @@ impl DataMerge {
         let mut failed = !report.skipped.is_empty();
         failed |= matches!(data.stage, Stage::Format(_)) && data.warned.load(Ordering::Relaxed);
         if let Some(manifest) = &args.manifest {
-            write_manifest(manifest, destination, &report)?;
+            match &bundle_manifest {
+                Some(bundle) => write_text(manifest, &bundle.to_json())?,
+                None => write_manifest(manifest, destination, &report)?,
+            }
         }
         Ok(if failed {
             ExitCode::FAILURE
@@ -294,4 +340,15 @@ impl DataMerge {
             ExitCode::SUCCESS
         })
     }
+}
+
+/// Writes `text` to `path`, atomically.
+fn write_text(path: &std::path::Path, text: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let file = smerge::fs::AtomicFile::create(path)?;
+    (&mut file.file())
+        .write_all(text)
+        .map_err(|e| anyhow!("writing {}: {e}", path.display()))?;
+    file.commit()?;
+    Ok(())
 }

@@ -8,6 +8,7 @@
 mod args;
 mod data;
 mod escape;
+mod extract;
 mod merge;
 mod output;
 mod pipe;
@@ -65,6 +66,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Merge(args) => merge::run(args).await,
         Command::Pipe(args) => pipe::run(args).await,
+        Command::Extract(args) => extract::run(args),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             let mut script = Vec::new();

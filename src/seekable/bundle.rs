@@ -45,14 +45,20 @@ impl Bundle {
         let file = File::open(path).map_err(|e| context(Error::io(e)))?;
         let len = file.metadata().map_err(|e| context(Error::io(e)))?.len();
         let mut magic = [0u8; 4];
-        file.read_exact_at(&mut magic, 0)
-            .map_err(|_| context(Error::new(ErrorKind::InvalidData, "not a seekable smerge bundle: too short")))?;
+        file.read_exact_at(&mut magic, 0).map_err(|_| {
+            context(Error::new(
+                ErrorKind::InvalidData,
+                "not a seekable smerge bundle: too short",
+            ))
+        })?;
         let (codec, frames, data_end, manifest_text) = if magic[..2] == [0x1f, 0x8b] {
             let (manifest, data_end) = gzip_format::read(&file, len).map_err(context)?;
             (BundleCodec::Gzip, Vec::new(), data_end, manifest)
         } else {
             let (frames, manifest) = zstd_format::read(&file, len).map_err(context)?;
-            let data_end = frames.last().map_or(0, |f| f.compressed_offset + f.compressed_size);
+            let data_end = frames
+                .last()
+                .map_or(0, |f| f.compressed_offset + f.compressed_size);
             (BundleCodec::Zstd, frames, data_end, manifest)
         };
         Ok(Bundle {
@@ -80,7 +86,8 @@ impl Bundle {
         if let Some(manifest) = self.manifest.get() {
             return Ok(manifest);
         }
-        let manifest = Manifest::from_json(&self.manifest_text).map_err(|e| e.reading(&self.path))?;
+        let manifest =
+            Manifest::from_json(&self.manifest_text).map_err(|e| e.reading(&self.path))?;
         Ok(self.manifest.get_or_init(|| manifest))
     }
 
@@ -166,10 +173,15 @@ impl Bundle {
             }
             let start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |i| i + 1);
             let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
-            let line = text[start..end].strip_suffix(b",").unwrap_or(&text[start..end]);
+            let line = text[start..end]
+                .strip_suffix(b",")
+                .unwrap_or(&text[start..end]);
             let value: serde_json::Value = serde_json::from_slice(line).map_err(|e| {
-                Error::new(ErrorKind::InvalidData, format!("the manifest is not valid JSON: {e}"))
-                    .reading(&self.path)
+                Error::new(
+                    ErrorKind::InvalidData,
+                    format!("the manifest is not valid JSON: {e}"),
+                )
+                .reading(&self.path)
             })?;
             let part = part_from_json(&value).map_err(|e| e.reading(&self.path))?;
             if part.path == path {
@@ -220,7 +232,8 @@ impl Bundle {
                     .offset
                     .checked_sub(frame.uncompressed_offset)
                     .ok_or_else(|| bad("it starts before its first frame".into()))?;
-                let mut decoder = zstd::stream::read::Decoder::with_buffer(range).map_err(Error::io)?;
+                let mut decoder =
+                    zstd::stream::read::Decoder::with_buffer(range).map_err(Error::io)?;
                 decoder.window_log_max(MAX_WINDOW_LOG).map_err(Error::io)?;
                 (Box::new(decoder), skip)
             }
@@ -236,7 +249,9 @@ impl Bundle {
         let mut remaining = part.length;
         let mut buf = vec![0; 128 * 1024];
         while remaining > 0 {
-            let want = buf.len().min(usize::try_from(remaining).unwrap_or(usize::MAX));
+            let want = buf
+                .len()
+                .min(usize::try_from(remaining).unwrap_or(usize::MAX));
             let n = match decoder.read(&mut buf[..want]) {
                 Ok(0) => return Err(bad(format!("{remaining} of its bytes are missing"))),
                 Ok(n) => n,
@@ -315,7 +330,9 @@ pub fn safe_target(dir: &Path, path: &Path, force: bool) -> Result<PathBuf> {
         target.push(name);
         match std::fs::symlink_metadata(&target) {
             Ok(meta) if meta.file_type().is_symlink() => {
-                return Err(refuse("it would leave the directory through a symbolic link"));
+                return Err(refuse(
+                    "it would leave the directory through a symbolic link",
+                ));
             }
             Ok(meta) if meta.is_dir() => {}
             Ok(_) => return Err(refuse("a file is in the way of its directory")),
@@ -357,7 +374,9 @@ mod tests {
         assert!(root.join("sub/dir").is_dir());
         std::fs::write(&ok, "x").unwrap();
         assert_eq!(
-            safe_target(root, Path::new("sub/dir/f.txt"), false).unwrap_err().kind(),
+            safe_target(root, Path::new("sub/dir/f.txt"), false)
+                .unwrap_err()
+                .kind(),
             ErrorKind::Conflict
         );
         assert!(safe_target(root, Path::new("sub/dir/f.txt"), true).is_ok());

@@ -90,7 +90,12 @@ impl<W: Write> FrameWriter<W> {
 
     /// Starts an input of about `size_hint` bytes: in a frame of its own
     /// unless it fits in what the pending frame has left.
-    pub(crate) fn begin(&mut self, path: std::path::PathBuf, source: std::path::PathBuf, size_hint: u64) -> Result<()> {
+    pub(crate) fn begin(
+        &mut self,
+        path: std::path::PathBuf,
+        source: std::path::PathBuf,
+        size_hint: u64,
+    ) -> Result<()> {
         let fits = self.pending.len() as u64 + size_hint <= FRAME_SIZE as u64;
         if !self.pending.is_empty() && !(self.share && fits) {
             self.flush_frame()?;

@@ -52,12 +52,19 @@ pub(crate) fn manifest_members(manifest: &[u8], data_end: u64) -> Vec<u8> {
 /// [`ErrorKind::InvalidData`] when the members are not where the locator
 /// says, or not what smerge writes.
 pub(crate) fn read(file: &File, len: u64) -> Result<(Vec<u8>, u64)> {
-    let bad = |what: &str| Error::new(ErrorKind::InvalidData, format!("not a seekable smerge bundle: {what}"));
+    let bad = |what: &str| {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("not a seekable smerge bundle: {what}"),
+        )
+    };
     if len < LOCATOR_LEN {
         return Err(bad("too short"));
     }
     let locator = read_at(file, len - LOCATOR_LEN, LOCATOR_LEN as usize)?;
-    let data = subfield(&locator, *b"SL").filter(|d| d.len() == 16).ok_or_else(|| bad("no manifest locator at the end"))?;
+    let data = subfield(&locator, *b"SL")
+        .filter(|d| d.len() == 16)
+        .ok_or_else(|| bad("no manifest locator at the end"))?;
     let start = u64::from_le_bytes(data[..8].try_into().expect("8 bytes"));
     let manifest_len = u64::from_le_bytes(data[8..].try_into().expect("8 bytes"));
     let members_len = manifest_len
@@ -106,7 +113,8 @@ mod tests {
     #[test]
     fn the_manifest_reads_back_and_gzip_sees_nothing() {
         let data = {
-            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
             encoder.write_all(b"hello\n").unwrap();
             encoder.finish().unwrap()
         };
@@ -120,7 +128,9 @@ mod tests {
         let (read_back, end) = read(&file, bundle.len() as u64).unwrap();
         assert_eq!((read_back, end), (manifest, data.len() as u64));
         let mut text = Vec::new();
-        flate2::read::MultiGzDecoder::new(&bundle[..]).read_to_end(&mut text).unwrap();
+        flate2::read::MultiGzDecoder::new(&bundle[..])
+            .read_to_end(&mut text)
+            .unwrap();
         assert_eq!(text, b"hello\n");
     }
 }

@@ -259,8 +259,15 @@ mod tests {
 
     #[test]
     fn untrusted_manifests_are_errors() {
-        for text in [&b"{"[..], b"[]", br#"{"output":"o","codec":"zstd","parts":[{"path":"a"}]}"#] {
-            assert_eq!(Manifest::from_json(text).unwrap_err().kind(), ErrorKind::InvalidData);
+        for text in [
+            &b"{"[..],
+            b"[]",
+            br#"{"output":"o","codec":"zstd","parts":[{"path":"a"}]}"#,
+        ] {
+            assert_eq!(
+                Manifest::from_json(text).unwrap_err().kind(),
+                ErrorKind::InvalidData
+            );
         }
     }
 }

@@ -205,8 +205,16 @@ impl SeekableBundle {
             let Some(mut input) = opener.open(entry, &mut skipped)? else {
                 continue;
             };
-            let size_hint = if opener.decompress { 0 } else { entry.size().unwrap_or(0) };
-            frames.begin(entry.relative_path().to_path_buf(), entry.path().to_path_buf(), size_hint)?;
+            let size_hint = if opener.decompress {
+                0
+            } else {
+                entry.size().unwrap_or(0)
+            };
+            frames.begin(
+                entry.relative_path().to_path_buf(),
+                entry.path().to_path_buf(),
+                size_hint,
+            )?;
             loop {
                 let n = match input.reader.read(&mut buf) {
                     Ok(0) => break,

@@ -68,7 +68,12 @@ pub(crate) struct Frame {
 /// [`ErrorKind::InvalidData`] when the file has no valid seek table or no
 /// manifest, or they do not fit in the file.
 pub(crate) fn read(file: &File, len: u64) -> Result<(Vec<Frame>, Vec<u8>)> {
-    let bad = |what: &str| Error::new(ErrorKind::InvalidData, format!("not a seekable smerge bundle: {what}"));
+    let bad = |what: &str| {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("not a seekable smerge bundle: {what}"),
+        )
+    };
     if len < 8 + FOOTER_LEN {
         return Err(bad("too short"));
     }
@@ -97,8 +102,12 @@ pub(crate) fn read(file: &File, len: u64) -> Result<(Vec<Frame>, Vec<u8>)> {
     let mut frames = Vec::with_capacity(count as usize);
     let (mut compressed, mut uncompressed) = (0u64, 0u64);
     for entry_bytes in table[8..].chunks_exact(entry as usize) {
-        let compressed_size = u64::from(u32::from_le_bytes(entry_bytes[..4].try_into().expect("4 bytes")));
-        let uncompressed_size = u64::from(u32::from_le_bytes(entry_bytes[4..8].try_into().expect("4 bytes")));
+        let compressed_size = u64::from(u32::from_le_bytes(
+            entry_bytes[..4].try_into().expect("4 bytes"),
+        ));
+        let uncompressed_size = u64::from(u32::from_le_bytes(
+            entry_bytes[4..8].try_into().expect("4 bytes"),
+        ));
         frames.push(Frame {
             compressed_offset: compressed,
             compressed_size,
@@ -113,7 +122,9 @@ pub(crate) fn read(file: &File, len: u64) -> Result<(Vec<Frame>, Vec<u8>)> {
     }
     let header = read_at(file, compressed, 8)?;
     let magic = u32::from_le_bytes(header[..4].try_into().expect("4 bytes"));
-    let size = u64::from(u32::from_le_bytes(header[4..8].try_into().expect("4 bytes")));
+    let size = u64::from(u32::from_le_bytes(
+        header[4..8].try_into().expect("4 bytes"),
+    ));
     if magic != SKIPPABLE_MANIFEST || compressed + 8 + size != table_start {
         return Err(bad("no manifest after the frames"));
     }
