@@ -3,11 +3,14 @@
 mod compress;
 mod fast;
 mod faults;
+mod formats;
 mod help;
+mod interleave;
 mod merge;
 mod options;
 mod pipe;
 mod progress;
 mod sample;
+mod seekable;
 mod signals;
 mod util;
