@@ -275,3 +275,6 @@ impl FormatMerge {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

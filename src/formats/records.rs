@@ -220,3 +220,31 @@ pub(crate) fn sniff_delimiter(sample: &[u8]) -> u8 {
         .expect("four candidates");
     if count == 0 { b',' } else { candidates[best] }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_quoted_field_takes_linear_time() {
+        let mut data = b"a,b\n1,\"".to_vec();
+        data.extend(std::iter::repeat_n(b'x', 16 << 20));
+        data.extend_from_slice(b"\"\n2,3\n");
+        let mut records = Records::new(&data[..], b',');
+        assert_eq!(records.next_record().unwrap().unwrap().len(), 2);
+        let big = records.next_record().unwrap().unwrap();
+        assert_eq!(big.raw().len(), (16 << 20) + 5);
+        assert_eq!(big.line(), 2);
+        let last = records.next_record().unwrap().unwrap();
+        assert_eq!((last.raw(), last.line()), (&b"2,3\n"[..], 3));
+        assert!(records.next_record().unwrap().is_none());
+    }
+
+    #[test]
+    fn delimiters_are_sniffed_outside_quotes() {
+        assert_eq!(sniff_delimiter(b"a;b;c\n1,2;3"), b';');
+        assert_eq!(sniff_delimiter(b"\"a,b,c\"\tx\n"), b'\t');
+        assert_eq!(sniff_delimiter(b"a|b\n"), b'|');
+        assert_eq!(sniff_delimiter(b"\xef\xbb\xbfsingle\n"), b',');
+    }
+}

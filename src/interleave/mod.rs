@@ -188,3 +188,6 @@ impl Interleave {
         Ok(Some(key))
     }
 }
+
+#[cfg(test)]
+mod tests;

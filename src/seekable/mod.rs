@@ -252,3 +252,6 @@ impl SeekableBundle {
         Ok(manifest)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,79 @@
+//! `--format csv|tsv` over arbitrary inputs.
+//!
+//! The settings byte: bit 0 TSV, bits 1-2 the columns (same, union,
+//! intersect), bit 3 a source column, bit 4 keep going. Up to four inputs,
+//! cut at `0xff` bytes. The merge must end with the output or an
+//! `InvalidData`/`Io` error, never a panic; an output it wrote must read
+//! back as a table whose rows all have the header's width.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use smerge::formats::{Columns, Format, FormatMerge};
+use smerge::fs::Listing;
+use smerge::merge::MergeOptions;
+use smerge::sink::CollectSink;
+use smerge::{ErrorKind, Writable};
+use smerge_fuzz::{DataInputs, block_on_threaded};
+
+fuzz_target!(|input: &[u8]| {
+    let Some((&settings, data)) = input.split_first() else {
+        return;
+    };
+    let tsv = settings & 1 != 0;
+    let inputs = DataInputs::new(data, if tsv { "tsv" } else { "csv" });
+    let mut merge = FormatMerge::new(if tsv { Format::Tsv } else { Format::Csv }).columns(
+        match (settings >> 1) & 3 {
+            1 => Columns::Union,
+            2 => Columns::Intersect,
+            _ => Columns::Same,
+        },
+    );
+    if settings & 8 != 0 {
+        merge = merge.add_source("source");
+    }
+    let mut options = MergeOptions::default();
+    options.keep_going = settings & 16 != 0;
+    let (sink, got) = CollectSink::new();
+    let result = block_on_threaded(async {
+        let listing = Listing::builder().inputs(inputs.paths.clone()).build()?;
+        let mut output = Writable::new(sink);
+        merge.run(listing.entries(), &options, &mut output, None).await
+    });
+    match result {
+        Ok(_) => {
+            let text = got.take().concat();
+            let mut reader = csv::ReaderBuilder::new()
+                .delimiter(if tsv { b'\t' } else { detect(&text) })
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(&text[..]);
+            let mut width = None;
+            for record in reader.byte_records() {
+                let record = record.expect("the output is CSV");
+                let expected = *width.get_or_insert(record.len());
+                assert_eq!(record.len(), expected, "a row of another width: {record:?}");
+            }
+        }
+        Err(error) => assert!(
+            matches!(error.kind(), ErrorKind::InvalidData | ErrorKind::Io),
+            "{error:?}"
+        ),
+    }
+});
+
+/// The delimiter the first input was read with, as smerge detects it.
+fn detect(text: &[u8]) -> u8 {
+    let line = text.split(|&b| b == b'\n').next().unwrap_or(b"");
+    let mut quoted = false;
+    let mut counts = [0usize; 4];
+    for &b in line {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted && let Some(i) = [b',', b';', b'\t', b'|'].iter().position(|&c| c == b) {
+            counts[i] += 1;
+        }
+    }
+    let best = (0..4).max_by_key(|&i| (counts[i], std::cmp::Reverse(i))).unwrap();
+    if counts[best] == 0 { b',' } else { [b',', b';', b'\t', b'|'][best] }
+}
