@@ -17,7 +17,7 @@ Examples:
   find . -name '*.sql' -print0 | smerge --files0-from - schema.sql
 
 The first argument selects a subcommand only when it names one (merge, pipe,
-completions, help); otherwise the command is merge. To merge a directory named
+extract, completions, help); otherwise the command is merge. To merge a directory named
 like a subcommand, write `smerge merge pipe out.js` or `smerge ./pipe out.js`.";
 
 const PIPE_EXAMPLES: &str = "\
