@@ -49,7 +49,7 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Merge files and directories into one output (the default command).
     #[command(after_help = MERGE_EXAMPLES)]
-    Merge(MergeArgs),
+    Merge(Box<MergeArgs>),
     /// Stream one input to one output through transforms.
     #[command(after_help = PIPE_EXAMPLES)]
     Pipe(PipeArgs),

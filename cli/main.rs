@@ -64,7 +64,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Merge(args) => merge::run(args).await,
+        Command::Merge(args) => merge::run(*args).await,
         Command::Pipe(args) => pipe::run(args).await,
         Command::Extract(args) => extract::run(args),
         Command::Completions { shell } => {

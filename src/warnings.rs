@@ -7,6 +7,8 @@ use std::sync::Arc;
 use crate::Error;
 use crate::error::Result;
 
+type Callback = Arc<dyn Fn(&Error) + Send + Sync>;
+
 /// Receives the warnings of a merge, or turns them into errors.
 ///
 /// A warning is an [`Error`] that did not stop the merge: it names the
@@ -30,7 +32,7 @@ use crate::error::Result;
 /// ```
 #[derive(Clone)]
 pub struct Warnings {
-    callback: Option<Arc<dyn Fn(&Error) + Send + Sync>>,
+    callback: Option<Callback>,
     strict: bool,
 }
 

@@ -96,8 +96,8 @@ impl<W: Write> FrameWriter<W> {
         source: std::path::PathBuf,
         size_hint: u64,
     ) -> Result<()> {
-        let fits = self.pending.len() as u64 + size_hint <= FRAME_SIZE as u64;
-        if !self.pending.is_empty() && !(self.share && fits) {
+        let shares = self.share && self.pending.len() as u64 + size_hint <= FRAME_SIZE as u64;
+        if !(self.pending.is_empty() || shares) {
             self.flush_frame()?;
         }
         self.parts.push(BundlePart {
