@@ -102,10 +102,14 @@ pub(crate) fn join(
                     write_row(out, output_delimiter, names.into_iter())?;
                 } else {
                     out.write_all(&header_raw).map_err(Error::io)?;
-                    if !header_raw.ends_with(b"\n") && !header_raw.ends_with(b"\r") {
-                        out.write_all(b"\n").map_err(Error::io)?;
-                    }
-                    state.last = header_raw.last().copied().unwrap_or(b'\n');
+                    state.last = match header_raw.last() {
+                        Some(&b'\r') => b'\r',
+                        Some(&b'\n') => b'\n',
+                        _ => {
+                            out.write_all(b"\n").map_err(Error::io)?;
+                            b'\n'
+                        }
+                    };
                 }
                 state.header_written = true;
             }

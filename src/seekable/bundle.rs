@@ -11,7 +11,8 @@ use globset::{Glob, GlobSetBuilder};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::seekable::manifest::{BundlePart, Manifest, part_from_json, path_needle};
+use crate::seekable::manifest::{BundlePart, Manifest, part_from_json, path_hash};
+use crate::seekable::payload::{Location, Payload};
 use crate::seekable::{BundleCodec, gzip_format, zstd_format};
 
 /// The largest zstd window a bundle's frames may ask for (their content is
@@ -28,7 +29,7 @@ pub struct Bundle {
     frames: Vec<zstd_format::Frame>,
     /// Where the compressed data ends (the manifest and index follow).
     data_end: u64,
-    manifest_text: Vec<u8>,
+    payload: Payload,
     manifest: OnceCell<Manifest>,
 }
 
@@ -51,23 +52,27 @@ impl Bundle {
                 "not a seekable smerge bundle: too short",
             ))
         })?;
-        let (codec, frames, data_end, manifest_text) = if magic[..2] == [0x1f, 0x8b] {
-            let (manifest, data_end) = gzip_format::read(&file, len).map_err(context)?;
-            (BundleCodec::Gzip, Vec::new(), data_end, manifest)
+        let (codec, frames, data_end, location) = if magic[..2] == [0x1f, 0x8b] {
+            let location = gzip_format::read(&file, len).map_err(context)?;
+            let Location::Chunked { start, .. } = location else {
+                unreachable!("a gzip payload is chunked")
+            };
+            (BundleCodec::Gzip, Vec::new(), start, location)
         } else {
-            let (frames, manifest) = zstd_format::read(&file, len).map_err(context)?;
+            let (frames, location) = zstd_format::read(&file, len).map_err(context)?;
             let data_end = frames
                 .last()
                 .map_or(0, |f| f.compressed_offset + f.compressed_size);
-            (BundleCodec::Zstd, frames, data_end, manifest)
+            (BundleCodec::Zstd, frames, data_end, location)
         };
+        let payload = Payload::open(&file, location).map_err(context)?;
         Ok(Bundle {
             file,
             path: path.to_path_buf(),
             codec,
             frames,
             data_end,
-            manifest_text,
+            payload,
             manifest: OnceCell::new(),
         })
     }
@@ -86,14 +91,12 @@ impl Bundle {
         if let Some(manifest) = self.manifest.get() {
             return Ok(manifest);
         }
-        let manifest =
-            Manifest::from_json(&self.manifest_text).map_err(|e| e.reading(&self.path))?;
+        let json = self
+            .payload
+            .json(&self.file)
+            .map_err(|e| e.reading(&self.path))?;
+        let manifest = Manifest::from_json(&json).map_err(|e| e.reading(&self.path))?;
         Ok(self.manifest.get_or_init(|| manifest))
-    }
-
-    /// The manifest as the bundle carries it (JSON, one part per line).
-    pub fn manifest_json(&self) -> &[u8] {
-        &self.manifest_text
     }
 
     /// The parts named by `patterns`, in bundle order: a pattern is a
@@ -150,33 +153,16 @@ impl Bundle {
         Ok(selected)
     }
 
-    /// The parts whose path is `path`, found by searching the manifest's
-    /// text for its line instead of parsing every part.
+    /// The parts whose path is `path`, found with the bundle's path index:
+    /// a binary search, then one line of the manifest read per match.
     fn find(&self, path: &Path) -> Result<Vec<BundlePart>> {
-        if path.to_str().is_none() {
-            return Ok(self
-                .manifest()?
-                .parts
-                .iter()
-                .filter(|p| p.path == path)
-                .cloned()
-                .collect());
-        }
-        let needle = path_needle(path.as_os_str());
-        let text = &self.manifest_text;
+        let lines = self
+            .payload
+            .lines_for(&self.file, path_hash(path.as_os_str()))
+            .map_err(|e| e.reading(&self.path))?;
         let mut found = Vec::new();
-        for at in memchr::memmem::find_iter(text, &needle) {
-            // A quote inside a JSON string is escaped: `,"path":` or
-            // `{"path":` is a key.
-            if at == 0 || !matches!(text[at - 1], b',' | b'{') {
-                continue;
-            }
-            let start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |i| i + 1);
-            let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
-            let line = text[start..end]
-                .strip_suffix(b",")
-                .unwrap_or(&text[start..end]);
-            let value: serde_json::Value = serde_json::from_slice(line).map_err(|e| {
+        for line in lines {
+            let value: serde_json::Value = serde_json::from_slice(&line).map_err(|e| {
                 Error::new(
                     ErrorKind::InvalidData,
                     format!("the manifest is not valid JSON: {e}"),
@@ -188,6 +174,7 @@ impl Bundle {
                 found.push(part);
             }
         }
+        found.sort_by_key(|p| p.offset);
         Ok(found)
     }
 

@@ -7,6 +7,7 @@
 use std::fs::File;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::seekable::payload::Location;
 use crate::seekable::zstd_format::read_at;
 
 /// Manifest bytes per member.
@@ -44,14 +45,14 @@ pub(crate) fn manifest_members(manifest: &[u8], data_end: u64) -> Vec<u8> {
     members
 }
 
-/// The manifest of the gzip bundle `file` of `len` bytes, and where its
-/// data ends.
+/// Where the manifest's payload is in the gzip bundle `file` of `len`
+/// bytes; its data ends where the payload's first member starts.
 ///
 /// # Errors
 ///
 /// [`ErrorKind::InvalidData`] when the members are not where the locator
 /// says, or not what smerge writes.
-pub(crate) fn read(file: &File, len: u64) -> Result<(Vec<u8>, u64)> {
+pub(crate) fn read(file: &File, len: u64) -> Result<Location> {
     let bad = |what: &str| {
         Error::new(
             ErrorKind::InvalidData,
@@ -73,15 +74,24 @@ pub(crate) fn read(file: &File, len: u64) -> Result<(Vec<u8>, u64)> {
         .and_then(|headers| headers.checked_add(manifest_len))
         .filter(|&n| start.checked_add(n) == Some(len - LOCATOR_LEN))
         .ok_or_else(|| bad("the manifest locator points outside the file"))?;
-    let members = read_at(file, start, members_len as usize)?;
-    let mut manifest = Vec::with_capacity(manifest_len as usize);
-    let mut rest = &members[..];
-    while !rest.is_empty() {
-        let chunk = subfield(rest, *b"SM").ok_or_else(|| bad("a manifest member is damaged"))?;
-        manifest.extend_from_slice(chunk);
-        rest = &rest[MEMBER_OVERHEAD as usize + chunk.len()..];
+    let _ = members_len;
+    // The first member is checked here; what the others hold is checked
+    // as JSON when it is read.
+    let first = read_at(
+        file,
+        start,
+        (MEMBER_OVERHEAD as usize + CHUNK).min((len - LOCATOR_LEN - start) as usize),
+    )?;
+    if manifest_len > 0 && subfield(&first, *b"SM").is_none() {
+        return Err(bad("a manifest member is damaged"));
     }
-    Ok((manifest, start))
+    Ok(Location::Chunked {
+        start,
+        len: manifest_len,
+        chunk: CHUNK as u64,
+        header: 16,
+        overhead: MEMBER_OVERHEAD,
+    })
 }
 
 /// The data of subfield `id` of the empty member at the start of `member`,
@@ -125,8 +135,23 @@ mod tests {
         let path = dir.path().join("b.gz");
         std::fs::write(&path, &bundle).unwrap();
         let file = File::open(&path).unwrap();
-        let (read_back, end) = read(&file, bundle.len() as u64).unwrap();
-        assert_eq!((read_back, end), (manifest, data.len() as u64));
+        let Location::Chunked {
+            start,
+            len,
+            chunk,
+            header,
+            overhead,
+        } = read(&file, bundle.len() as u64).unwrap()
+        else {
+            panic!("a gzip payload is chunked");
+        };
+        assert_eq!((start, len), (data.len() as u64, manifest.len() as u64));
+        let mut read_back = Vec::new();
+        for (i, piece) in manifest.chunks(chunk as usize).enumerate() {
+            let at = start + i as u64 * (chunk + overhead) + header;
+            read_back.extend(read_at(&file, at, piece.len()).unwrap());
+        }
+        assert_eq!(read_back, manifest);
         let mut text = Vec::new();
         flate2::read::MultiGzDecoder::new(&bundle[..])
             .read_to_end(&mut text)

@@ -65,6 +65,12 @@ pub struct Manifest {
 impl Manifest {
     /// The manifest as JSON text, one part per line.
     pub fn to_json(&self) -> Vec<u8> {
+        self.to_json_with_lines().0
+    }
+
+    /// The JSON text, and where each part's line starts in it.
+    pub(crate) fn to_json_with_lines(&self) -> (Vec<u8>, Vec<u64>) {
+        let mut lines = Vec::with_capacity(self.parts.len());
         let mut text = Vec::new();
         text.extend_from_slice(b"{\"output\":");
         text.extend(serde_json::to_vec(&self.output).expect("a string serializes"));
@@ -73,6 +79,7 @@ impl Manifest {
         text.extend_from_slice(b",\"parts\":[");
         for (i, part) in self.parts.iter().enumerate() {
             text.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+            lines.push(text.len() as u64);
             text.extend(serde_json::to_vec(&part_json(part)).expect("a value serializes"));
         }
         text.extend_from_slice(b"\n],\"skipped\":[");
@@ -83,7 +90,7 @@ impl Manifest {
             text.extend(serde_json::to_vec(&object).expect("a value serializes"));
         }
         text.extend_from_slice(b"\n]}\n");
-        text
+        (text, lines)
     }
 
     /// Reads a manifest from JSON text.
@@ -189,12 +196,31 @@ fn path_from_json(value: &Value, name: &str) -> Result<PathBuf> {
         .ok_or_else(|| bad(format!("a part has no \"{name}\"")))
 }
 
-/// The JSON of `path` as `"path":"…",` finds it in a manifest's text.
-pub(crate) fn path_needle(path: &OsStr) -> Vec<u8> {
-    let mut needle = b"\"path\":".to_vec();
-    needle.extend(serde_json::to_vec(&path.to_string_lossy()).expect("a string serializes"));
-    needle.push(b',');
-    needle
+/// The hash a bundle's path index is sorted by: 64-bit FNV-1a of the
+/// path's bytes.
+pub(crate) fn path_hash(path: &OsStr) -> u64 {
+    path.as_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
+}
+
+/// The index of `parts`, whose lines start at `lines` in the manifest:
+/// `(path hash, line offset)` pairs as little-endian `u64`s, sorted.
+pub(crate) fn path_index(parts: &[BundlePart], lines: &[u64]) -> Vec<u8> {
+    let mut entries: Vec<(u64, u64)> = parts
+        .iter()
+        .zip(lines)
+        .map(|(part, &line)| (path_hash(part.path.as_os_str()), line))
+        .collect();
+    entries.sort_unstable();
+    let mut index = Vec::with_capacity(entries.len() * 16);
+    for (hash, line) in entries {
+        index.extend_from_slice(&hash.to_le_bytes());
+        index.extend_from_slice(&line.to_le_bytes());
+    }
+    index
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -252,8 +278,7 @@ mod tests {
         let text = manifest.to_json();
         assert_eq!(Manifest::from_json(&text).unwrap(), manifest);
         let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
-        let needle = path_needle(OsStr::new("a \"b\"\n.txt"));
-        assert!(memchr::memmem::find(lines[1], &needle).is_some());
+        assert!(String::from_utf8_lossy(lines[1]).contains(r#""path":"a \"b\"\n.txt""#));
         assert!(String::from_utf8_lossy(lines[2]).contains("path_bytes"));
     }
 

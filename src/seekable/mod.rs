@@ -45,6 +45,7 @@ mod bundle;
 mod frames;
 mod gzip_format;
 mod manifest;
+mod payload;
 mod zstd_format;
 
 use std::io::{Read, Write};
@@ -239,7 +240,7 @@ impl SeekableBundle {
                 })
                 .collect(),
         };
-        let text = manifest.to_json();
+        let text = payload::build(&manifest);
         let trailer = match self.codec {
             BundleCodec::Zstd => {
                 let mut trailer = zstd_format::manifest_frame(&text)?;

@@ -7,31 +7,28 @@
 //! descriptor byte (bit 7: checksums follow each entry) and the magic
 //! `0x8F92EAB1`. Any zstd decoder skips it; seekable readers find the
 //! frames by it. The manifest frame sits between the data frames and the
-//! seek table, in a skippable frame (magic `0x184D2A5B`) starting with
-//! `SMERGE1\n`.
+//! seek table, in a skippable frame (magic `0x184D2A5B`).
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::seekable::frames::FrameSizes;
+use crate::seekable::payload::Location;
 
 const SKIPPABLE_SEEK_TABLE: u32 = 0x184D_2A5E;
 const SKIPPABLE_MANIFEST: u32 = 0x184D_2A5B;
 const SEEKABLE_MAGIC: u32 = 0x8F92_EAB1;
 const FOOTER_LEN: u64 = 9;
-/// What the manifest frame's content starts with.
-pub(crate) const MANIFEST_TAG: &[u8] = b"SMERGE1\n";
 
-/// A skippable frame holding `manifest`.
-pub(crate) fn manifest_frame(manifest: &[u8]) -> Result<Vec<u8>> {
-    let size = u32::try_from(MANIFEST_TAG.len() + manifest.len())
+/// A skippable frame holding `payload` (the manifest and its index).
+pub(crate) fn manifest_frame(payload: &[u8]) -> Result<Vec<u8>> {
+    let size = u32::try_from(payload.len())
         .map_err(|_| Error::new(ErrorKind::InvalidArgument, "the manifest is over 4 GiB"))?;
-    let mut frame = Vec::with_capacity(8 + size as usize);
+    let mut frame = Vec::with_capacity(8 + payload.len());
     frame.extend_from_slice(&SKIPPABLE_MANIFEST.to_le_bytes());
     frame.extend_from_slice(&size.to_le_bytes());
-    frame.extend_from_slice(MANIFEST_TAG);
-    frame.extend_from_slice(manifest);
+    frame.extend_from_slice(payload);
     Ok(frame)
 }
 
@@ -60,14 +57,14 @@ pub(crate) struct Frame {
     pub(crate) uncompressed_size: u64,
 }
 
-/// The frames of the seekable file `file` of `len` bytes, and its
-/// manifest.
+/// The frames of the seekable file `file` of `len` bytes, and where its
+/// manifest's payload is.
 ///
 /// # Errors
 ///
 /// [`ErrorKind::InvalidData`] when the file has no valid seek table or no
 /// manifest, or they do not fit in the file.
-pub(crate) fn read(file: &File, len: u64) -> Result<(Vec<Frame>, Vec<u8>)> {
+pub(crate) fn read(file: &File, len: u64) -> Result<(Vec<Frame>, Location)> {
     let bad = |what: &str| {
         Error::new(
             ErrorKind::InvalidData,
@@ -128,12 +125,13 @@ pub(crate) fn read(file: &File, len: u64) -> Result<(Vec<Frame>, Vec<u8>)> {
     if magic != SKIPPABLE_MANIFEST || compressed + 8 + size != table_start {
         return Err(bad("no manifest after the frames"));
     }
-    let manifest = read_at(file, compressed + 8, size as usize)?;
-    let manifest = manifest
-        .strip_prefix(MANIFEST_TAG)
-        .ok_or_else(|| bad("the manifest frame is not smerge's"))?
-        .to_vec();
-    Ok((frames, manifest))
+    Ok((
+        frames,
+        Location::Contiguous {
+            offset: compressed + 8,
+            len: size,
+        },
+    ))
 }
 
 /// `len` bytes of `file` at `offset`.
