@@ -11,7 +11,8 @@
 #            of one file vs zstd -dc | (find the file); bundle size vs a plain
 #            .zst of the same data
 #
-# usage: benches/dataformats.sh [--quick] [--runs N] [--tmp DIR] [--out FILE]
+# usage: benches/dataformats.sh [--quick] [--runs N] [--data DIR] [--tmp DIR] [--out FILE]
+# --data DIR keeps the generated inputs in DIR (and reuses those there).
 # Needs xsv (cargo install xsv), csvkit, zstd and python3.
 set -euo pipefail
 export LC_ALL=C
@@ -20,12 +21,14 @@ quick=0
 runs=3
 tmp_parent=${TMPDIR:-/tmp}
 out_file=
+data_dir=
 while (($#)); do
   case $1 in
     --quick) quick=1 ;;
     --runs) runs=$2; shift ;;
     --tmp) tmp_parent=$2; shift ;;
     --out) out_file=$2; shift ;;
+    --data) data_dir=$2; shift ;;
     *) echo "usage: benches/dataformats.sh [--quick] [--runs N] [--tmp DIR] [--out FILE]" >&2; exit 2 ;;
   esac
   shift
@@ -42,6 +45,8 @@ done
 
 work=$(mktemp -d "$tmp_parent/smerge-dataformats.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+data=${data_dir:-$work}
+mkdir -p "$data"
 
 if ((quick)); then
   csv_files=100 csv_size=1000000 logs=4 log_size=16000000 many=10000 many_size=10737
@@ -49,11 +54,16 @@ else
   csv_files=1000 csv_size=1000000 logs=16 log_size=64000000 many=100000 many_size=10737
 fi
 
-echo "generating data in $work" >&2
-python3 "$root/benches/gen-data.py" csv "$work/csv" "$csv_files" "$csv_size" 0
-python3 "$root/benches/gen-data.py" csv "$work/union" "$csv_files" "$csv_size" 1
-python3 "$root/benches/gen-data.py" logs "$work/logs" "$logs" "$log_size" 0
-python3 "$root/benches/gen-data.py" many "$work/many" "$many" "$many_size" 0
+generate() {
+  [[ -d $data/$2 ]] && return
+  echo "generating $data/$2" >&2
+  python3 "$root/benches/gen-data.py" "$1" "$data/$2.tmp" "${@:3}" && mv "$data/$2.tmp" "$data/$2"
+}
+generate csv csv "$csv_files" "$csv_size" 0
+generate csv union "$csv_files" "$csv_size" 1
+generate logs logs "$logs" "$log_size" 0
+generate many many "$many" "$many_size" 0
+for set in csv union logs many; do ln -sfn "$data/$set" "$work/$set"; done
 
 # measure NAME CMD...: the median wall time of $runs runs (outputs removed
 # and the disk synced before each) and the peak RSS, into $work/NAME.
@@ -78,18 +88,20 @@ mib() { echo $(($(cut -d' ' -f2 "$work/$1") / 1024)); }
 ratio() { python3 -c "print(f'{$(seconds "$2") / max($(seconds "$1"), 0.0001):.1f}×')"; }
 
 cd "$work"
-measure csv_smerge "$SMERGE --format csv csv out.csv"
+measure csv_smerge "$SMERGE --format csv csv/ out.csv"
 measure csv_xsv "xsv cat rows csv/*.csv > out.csv"
+runs_before=$runs runs=1 # csvstack is slow enough that one run says it
 measure csv_csvstack "csvstack csv/*.csv > out.csv"
-measure union_smerge "$SMERGE --format csv --columns union union out.csv"
+runs=$runs_before
+measure union_smerge "$SMERGE --format csv --columns union union/ out.csv"
 measure union_xsv "xsv cat rows union/*.csv > out.csv"
-measure logs_smerge "$SMERGE --interleave logs out.log"
+measure logs_smerge "$SMERGE --interleave logs/ out.log"
 measure logs_sort "sort -m logs/*.log > out.log"
-"$SMERGE" -r --seekable many bundle.zst
-"$SMERGE" -r many plain.zst
+"$SMERGE" -r --seekable many/ bundle.zst
+"$SMERGE" -r many/ plain.zst
 middle=$(printf 'd%03d/f%06d.txt' $(((many / 2) / 1000)) $((many / 2)))
 measure extract_smerge "$SMERGE extract bundle.zst $middle"
-measure extract_zstd "zstd -dc plain.zst | python3 $root/benches/gen-data.py find $middle many"
+measure extract_zstd "zstd -dc plain.zst | python3 $root/benches/gen-data.py find $middle many/"
 bundle_size=$(stat -c %s bundle.zst)
 plain_size=$(stat -c %s plain.zst)
 
