@@ -3,24 +3,17 @@
 //! (compressed bundles `smerge extract` reads), each a library stage the
 //! flags configure.
 
-use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::Path;
 
 use anyhow::{anyhow, bail};
 use clap::{Args, ValueEnum};
 use smerge::formats::{Columns, Format, FormatMerge};
-use smerge::fs::Entry;
 use smerge::interleave::{Interleave, KeyReader};
-use smerge::merge::{MergeCallback, MergeOptions, MergeReport};
-use smerge::seekable::{BundleCodec, SeekableBundle};
-use smerge::{Error, Warnings};
+use smerge::merge::{DataMerge, MergePath, MergeReport, WarningKind};
+use smerge::seekable::SeekableBundle;
+use smerge::transforms::Codec;
 
 use crate::args::MergeArgs;
-use crate::merge::{output_codec, write_manifest};
-use crate::output::{Destination, compressing, is_broken_pipe};
-use crate::progress::Messages;
-use crate::signals::interruptible;
 
 /// The flags of the data merges (a part of `smerge merge`).
 #[derive(Debug, Args)]
@@ -77,10 +70,6 @@ pub(crate) struct DataArgs {
     /// Write a seekable bundle (OUTPUT .zst or .gz): inputs start independent frames or members, the manifest travels inside; read back with smerge extract.
     #[arg(long, help_heading = "Data formats", conflicts_with_all = ["format", "interleave", "append"])]
     pub(crate) seekable: bool,
-
-    /// Warnings about input content (bad rows under -k, records out of time order) are errors.
-    #[arg(long, help_heading = "Data formats")]
-    pub(crate) strict: bool,
 }
 
 /// `--format`.
@@ -109,125 +98,97 @@ pub(crate) enum ColumnsArg {
     Intersect,
 }
 
-/// A merge that reads the inputs' content, configured from the flags.
-#[derive(Debug)]
-pub(crate) struct DataMerge {
-    stage: Stage,
-    /// Set when a warning was printed: for a format merge, a row or line
-    /// was left out (`-k`), which makes the exit status 1.
-    warned: Arc<AtomicBool>,
-}
-
-#[derive(Debug)]
-enum Stage {
-    /// `--format`.
-    Format(FormatMerge),
-    /// `--interleave`.
-    Interleave(Interleave),
-    /// `--seekable`.
-    Seekable(SeekableBundle),
-}
-
-impl DataMerge {
-    /// The data merge the flags ask for, if any; warnings go to `messages`.
-    ///
-    /// # Errors
-    ///
-    /// Flags that do not go together (a usage error).
-    pub(crate) fn from_args(
-        args: &MergeArgs,
-        destination: &Destination,
-        messages: &Messages,
-    ) -> anyhow::Result<Option<DataMerge>> {
-        let data = &args.data;
-        let printer = messages.clone();
-        let warned = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&warned);
-        let warnings = Warnings::new(move |warning: &Error| {
-            flag.store(true, Ordering::Relaxed);
-            printer.warn(&warning.to_string());
-        })
-        .strict(data.strict);
-        if data.seekable {
-            refuse_content_options(args, "--seekable")?;
-            if data.add_source.is_some() {
-                bail!("--add-source needs --format or --interleave");
-            }
-            let codec = output_codec(args, destination)?
-                .and_then(|(codec, level)| Some((BundleCodec::from_codec(codec)?, level)));
-            let Some((codec, level)) = codec else {
-                bail!("--seekable needs an OUTPUT ending in .zst or .gz, or --compress zstd|gzip");
-            };
-            return Ok(Some(DataMerge {
-                stage: Stage::Seekable(SeekableBundle::new(codec).level(level)?),
-                warned,
-            }));
+/// The data merge the flags ask for, if any: `--format`, `--interleave`
+/// or `--seekable`. `output` is OUTPUT (`None`: standard output).
+///
+/// # Errors
+///
+/// Flags that do not go together (a usage error).
+pub(crate) fn data_merge(
+    args: &MergeArgs,
+    output: Option<&Path>,
+) -> anyhow::Result<Option<DataMerge>> {
+    let data = &args.data;
+    if data.seekable {
+        refuse_content_options(args, "--seekable")?;
+        if data.add_source.is_some() {
+            bail!("--add-source needs --format or --interleave");
         }
-        if data.interleave {
-            refuse_content_options(args, "--interleave")?;
-            let keys = match (&data.key, &data.key_format) {
-                (None, None) => KeyReader::auto(),
-                (Some(regex), format) => KeyReader::regex(regex, format.as_deref())?,
-                (None, Some(format)) => KeyReader::regex(r"^\s*(.*)", Some(format))?,
-            };
-            let merge = Interleave::new()
-                .keys(keys)
-                .add_source(data.add_source.is_some())
-                .warnings(warnings);
-            return Ok(Some(DataMerge {
-                stage: Stage::Interleave(merge),
-                warned,
-            }));
-        }
-        let Some(format) = data.format else {
-            if data.add_source.is_some() {
-                bail!("--add-source needs --format or --interleave");
-            }
-            return Ok(None);
+        let codec = match &args.compress {
+            Some(name) => Some(name.parse::<Codec>()?),
+            None => output.and_then(Codec::from_extension),
         };
-        let format = match format {
-            FormatArg::Csv => Format::Csv,
-            FormatArg::Tsv => Format::Tsv,
-            FormatArg::Ndjson => Format::Ndjson,
-            FormatArg::Json => Format::Json,
-            FormatArg::Auto => match destination {
-                Destination::Path(path) => Format::from_extension(path).ok_or_else(|| {
-                    anyhow!(
-                        "--format auto: the name '{}' says no format (.csv .tsv .ndjson .jsonl .json); name one",
-                        path.display()
-                    )
-                })?,
-                Destination::Stdout => {
-                    bail!("--format auto needs an OUTPUT whose extension names the format")
-                }
-            },
-        };
-        refuse_content_options(args, "--format")?;
-        let mut merge = FormatMerge::new(format).warnings(warnings);
-        if let Some(columns) = data.columns {
-            if !matches!(format, Format::Csv | Format::Tsv) {
-                bail!("--columns applies to --format csv or tsv");
-            }
-            merge = merge.columns(match columns {
-                ColumnsArg::Same => Columns::Same,
-                ColumnsArg::Union => Columns::Union,
-                ColumnsArg::Intersect => Columns::Intersect,
-            });
+        if !matches!(codec, Some(Codec::Zstd | Codec::Gzip)) {
+            bail!("--seekable needs an OUTPUT ending in .zst or .gz, or --compress zstd|gzip");
         }
-        if let Some(delimiter) = &data.delimiter {
-            if !matches!(format, Format::Csv | Format::Tsv) {
-                bail!("--delimiter applies to --format csv or tsv");
-            }
-            merge = merge.delimiter(parse_delimiter(delimiter)?);
-        }
-        if let Some(name) = &data.add_source {
-            merge = merge.add_source(name.clone());
-        }
-        Ok(Some(DataMerge {
-            stage: Stage::Format(merge),
-            warned,
-        }))
+        return Ok(Some(DataMerge::Seekable(SeekableBundle::new())));
     }
+    if data.interleave {
+        refuse_content_options(args, "--interleave")?;
+        let keys = match (&data.key, &data.key_format) {
+            (None, None) => KeyReader::auto(),
+            (Some(regex), format) => KeyReader::regex(regex, format.as_deref())?,
+            (None, Some(format)) => KeyReader::regex(r"^\s*(.*)", Some(format))?,
+        };
+        let merge = Interleave::new()
+            .keys(keys)
+            .add_source(data.add_source.is_some());
+        return Ok(Some(DataMerge::Interleave(merge)));
+    }
+    let Some(format) = data.format else {
+        if data.add_source.is_some() {
+            bail!("--add-source needs --format or --interleave");
+        }
+        return Ok(None);
+    };
+    let format = match format {
+        FormatArg::Csv => Format::Csv,
+        FormatArg::Tsv => Format::Tsv,
+        FormatArg::Ndjson => Format::Ndjson,
+        FormatArg::Json => Format::Json,
+        FormatArg::Auto => match output {
+            Some(path) => Format::from_extension(path).ok_or_else(|| {
+                anyhow!(
+                    "--format auto: the name '{}' says no format (.csv .tsv .ndjson .jsonl .json); name one",
+                    path.display()
+                )
+            })?,
+            None => bail!("--format auto needs an OUTPUT whose extension names the format"),
+        },
+    };
+    refuse_content_options(args, "--format")?;
+    let mut merge = FormatMerge::new(format);
+    if let Some(columns) = data.columns {
+        if !matches!(format, Format::Csv | Format::Tsv) {
+            bail!("--columns applies to --format csv or tsv");
+        }
+        merge = merge.columns(match columns {
+            ColumnsArg::Same => Columns::Same,
+            ColumnsArg::Union => Columns::Union,
+            ColumnsArg::Intersect => Columns::Intersect,
+        });
+    }
+    if let Some(delimiter) = &data.delimiter {
+        if !matches!(format, Format::Csv | Format::Tsv) {
+            bail!("--delimiter applies to --format csv or tsv");
+        }
+        merge = merge.delimiter(parse_delimiter(delimiter)?);
+    }
+    if let Some(name) = &data.add_source {
+        merge = merge.add_source(name.clone());
+    }
+    Ok(Some(DataMerge::Format(merge)))
+}
+
+/// Whether a data merge left something out: under `-k`, a format merge
+/// drops bad rows or lines with a warning, which makes the exit status 1
+/// as a skipped input does.
+pub(crate) fn dropped_content(report: &MergeReport) -> bool {
+    report.path == Some(MergePath::Format)
+        && report
+            .warnings
+            .iter()
+            .any(|w| w.kind() == WarningKind::Content)
 }
 
 /// `--delimiter`: one ASCII character, or `\t` / `tab`.
@@ -257,98 +218,5 @@ fn refuse_content_options(args: &MergeArgs, what: &str) -> anyhow::Result<()> {
     if let Some((flag, _)) = given.iter().find(|(_, given)| *given) {
         bail!("{what} decides the content of the output; it does not combine with {flag}");
     }
-    Ok(())
-}
-
-impl DataMerge {
-    /// Runs the merge over `entries` into the destination, with the output
-    /// options (compression, append, manifest); the exit status.
-    pub(crate) async fn run(
-        self,
-        args: &MergeArgs,
-        destination: &Destination,
-        entries: Vec<Entry>,
-        options: &MergeOptions,
-        messages: &Messages,
-        on_event: MergeCallback,
-    ) -> anyhow::Result<ExitCode> {
-        let data = self;
-        let codec = match data.stage {
-            Stage::Seekable(_) => None,
-            _ => output_codec(args, destination).map_err(crate::usage)?,
-        };
-        let mut bundle_manifest = None;
-        let work = async {
-            let mut output = destination.open(args.append)?;
-            if let Some((codec, level)) = codec {
-                output = compressing(output, codec, level)?;
-            }
-            let report: MergeReport = match &data.stage {
-                Stage::Format(merge) => {
-                    merge
-                        .run(&entries, options, &mut output, Some(Arc::clone(&on_event)))
-                        .await?
-                }
-                Stage::Interleave(merge) => {
-                    merge
-                        .run(&entries, options, &mut output, Some(Arc::clone(&on_event)))
-                        .await?
-                }
-                Stage::Seekable(bundle) => {
-                    let name = match destination {
-                        Destination::Stdout => "-".to_string(),
-                        Destination::Path(path) => path.to_string_lossy().into_owned(),
-                    };
-                    let report = bundle
-                        .run(
-                            &entries,
-                            options,
-                            &mut output,
-                            Some(Arc::clone(&on_event)),
-                            &name,
-                        )
-                        .await?;
-                    bundle_manifest = Some(report.manifest);
-                    report.merge
-                }
-            };
-            anyhow::Ok(report)
-        };
-        let outcome = interruptible(work).await?;
-        messages.finish();
-        let report = match outcome {
-            Err(signal_status) => return Ok(signal_status),
-            Ok(Ok(report)) => report,
-            Ok(Err(error)) => {
-                if *destination == Destination::Stdout && is_broken_pipe(&error) {
-                    return Ok(ExitCode::SUCCESS);
-                }
-                return Err(error);
-            }
-        };
-        let mut failed = !report.skipped.is_empty();
-        failed |= matches!(data.stage, Stage::Format(_)) && data.warned.load(Ordering::Relaxed);
-        if let Some(manifest) = &args.manifest {
-            match &bundle_manifest {
-                Some(bundle) => write_text(manifest, &bundle.to_json())?,
-                None => write_manifest(manifest, destination, &report)?,
-            }
-        }
-        Ok(if failed {
-            ExitCode::FAILURE
-        } else {
-            ExitCode::SUCCESS
-        })
-    }
-}
-
-/// Writes `text` to `path`, atomically.
-fn write_text(path: &std::path::Path, text: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    let file = smerge::fs::AtomicFile::create(path)?;
-    (&mut file.file())
-        .write_all(text)
-        .map_err(|e| anyhow!("writing {}: {e}", path.display()))?;
-    file.commit()?;
     Ok(())
 }

@@ -2,14 +2,14 @@
 //! decompressing the others.
 
 use std::io::{BufWriter, Write};
-use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
 use smerge::fs::AtomicFile;
-use smerge::seekable::{Bundle, BundlePart, safe_target};
+use smerge::merge::ManifestPart;
+use smerge::seekable::{Bundle, safe_target};
 
 use crate::output::print_stdout;
 
@@ -45,7 +45,7 @@ Examples:
 
 pub(crate) fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
     let bundle = Bundle::open(&args.bundle)?;
-    let parts: Vec<BundlePart> = if args.patterns.is_empty() {
+    let parts: Vec<ManifestPart> = if args.patterns.is_empty() {
         bundle.manifest()?.parts.clone()
     } else {
         bundle.select(&args.patterns)?
@@ -53,7 +53,7 @@ pub(crate) fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
     if args.list {
         let mut text = Vec::new();
         for part in &parts {
-            text.extend_from_slice(part.path.as_os_str().as_bytes());
+            text.extend(part.path_bytes()?.unwrap_or_default());
             text.push(b'\n');
         }
         print_stdout(&text)?;
@@ -62,7 +62,7 @@ pub(crate) fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
     if let Some(dir) = &args.to {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         for part in &parts {
-            let target = safe_target(dir, &part.path, args.force)?;
+            let target = safe_target(dir, &part.relative_path()?, args.force)?;
             let file = AtomicFile::create(&target)?;
             {
                 let mut writer = BufWriter::new(file.file());

@@ -7,11 +7,12 @@ use std::process::ExitCode;
 use anyhow::Context;
 use bytes::Bytes;
 use smerge::fs::FileSource;
+use smerge::merge::Output;
 use smerge::{Event, Pipeline, Readable, Writable};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::args::PipeArgs;
-use crate::output::{Destination, is_broken_pipe, print_stdout};
+use crate::output::{is_broken_pipe, print_stdout};
 use crate::progress::Messages;
 use crate::signals::interruptible;
 use crate::stages::{CATALOGUE, Stage, parse_size};
@@ -93,8 +94,8 @@ impl Endpoint {
     /// Opens the endpoint for writing; a path is replaced atomically.
     async fn open_output(&self) -> anyhow::Result<Writable<Bytes>> {
         match self {
-            Endpoint::Standard => Destination::Stdout.open(false),
-            Endpoint::Path(path) => Destination::Path(path.clone()).open(false),
+            Endpoint::Standard => Ok(Output::Stdout.open()?),
+            Endpoint::Path(path) => Ok(Output::Atomic(path.clone()).open()?),
             network => {
                 let stream = network.connect().await?;
                 let label = format!("writing tcp://{}", peer(&stream));
@@ -129,7 +130,10 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
     let stages = args
         .transforms
         .iter()
-        .map(|spec| Ok((spec.as_str(), Stage::parse(spec)?)))
+        .map(|spec| match Stage::parse(spec)? {
+            Stage::Exec(exec) => Ok((spec.as_str(), Stage::Exec(exec.strict(args.strict_exec)))),
+            stage => Ok((spec.as_str(), stage)),
+        })
         .collect::<anyhow::Result<Vec<_>>>()
         .map_err(usage)?;
     let input = Endpoint::parse(&args.input);
@@ -156,7 +160,7 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
         }
         let mut outputs = vec![output.open_output().await?];
         for tee in &args.tee {
-            outputs.push(Destination::new(tee).open(false)?);
+            outputs.push(Output::path(tee).open()?);
         }
         if let Some(hwm) = hwm {
             outputs = outputs

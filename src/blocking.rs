@@ -23,7 +23,10 @@ use tokio_util::io::{StreamReader, SyncIoBridge};
 use crate::duplex::Duplex;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::{Entry, EntryKind, FileSource};
-use crate::merge::{MergeCallback, MergeEvent, PartKind, PartRecord};
+use crate::merge::{
+    MergeCallback, MergeEvent, MergeOptions, PartKind, PartRecord, SkippedInput, Warning,
+    WarningKind, Warnings,
+};
 use crate::pipeline::Pipeline;
 use crate::readable::Readable;
 use crate::transforms::{Codec, Decompress};
@@ -57,6 +60,7 @@ pub(crate) struct Opener {
     pub(crate) decompress: bool,
     pub(crate) allow_changing: bool,
     pub(crate) keep_going: bool,
+    pub(crate) warnings: Warnings,
     pub(crate) on_event: Option<MergeCallback>,
     pub(crate) handle: Handle,
 }
@@ -68,16 +72,28 @@ impl Opener {
     ///
     /// Outside a tokio runtime.
     pub(crate) fn new(
-        options: &crate::merge::MergeOptions,
+        options: &MergeOptions,
+        warnings: &Warnings,
         on_event: Option<MergeCallback>,
     ) -> Opener {
         Opener {
             decompress: options.decompress,
             allow_changing: options.allow_changing,
             keep_going: options.keep_going,
+            warnings: warnings.clone(),
             on_event,
             handle: Handle::current(),
         }
+    }
+
+    /// A problem with an input's content (a bad row, a line that is not
+    /// JSON): an error naming the file, or under `keep_going` a warning,
+    /// and the merge goes on without it (unless the warnings are strict).
+    pub(crate) fn content_problem(&self, path: &Path, message: String) -> Result<()> {
+        if !self.keep_going {
+            return Err(Error::new(ErrorKind::InvalidData, message).reading(path));
+        }
+        self.warnings.warn(Warning::content(path, message))
     }
 
     /// Opens `entry`; under `keep_going`, an input that cannot be opened is
@@ -86,7 +102,11 @@ impl Opener {
     /// # Errors
     ///
     /// The failure to open it, naming it, without `keep_going`.
-    pub(crate) fn open(&self, entry: &Entry, skipped: &mut Vec<Error>) -> Result<Option<Input>> {
+    pub(crate) fn open(
+        &self,
+        entry: &Entry,
+        skipped: &mut Vec<SkippedInput>,
+    ) -> Result<Option<Input>> {
         match open_input(entry, self.decompress, self.allow_changing, &self.handle) {
             Ok(mut input) => {
                 if let Some(on_event) = &self.on_event {
@@ -105,7 +125,15 @@ impl Opener {
                         error: &error,
                     });
                 }
-                skipped.push(error);
+                self.warnings.warn(
+                    Warning::new(WarningKind::Skipped, format!("skipping {error}"))
+                        .about(entry.path()),
+                )?;
+                skipped.push(SkippedInput::new(
+                    entry.relative_path(),
+                    entry.path(),
+                    &error,
+                ));
                 Ok(None)
             }
             Err(error) => Err(error),
@@ -295,6 +323,7 @@ pub(crate) struct ChunkWriter {
 struct OpenPart {
     kind: PartKind,
     path: Option<std::path::PathBuf>,
+    source: Option<std::path::PathBuf>,
     offset: u64,
     hasher: Sha256,
 }
@@ -313,13 +342,15 @@ impl ChunkWriter {
         self.position
     }
 
-    /// Starts a part of the output; the previous one, if any, ends here.
-    pub(crate) fn begin_part(&mut self, kind: PartKind, path: Option<&Path>) {
+    /// Starts a part of the output, from `entry` if it is an input's; the
+    /// previous one, if any, ends here.
+    pub(crate) fn begin_part(&mut self, kind: PartKind, entry: Option<&Entry>) {
         self.end_part();
         if self.record_parts {
             self.current = Some(OpenPart {
                 kind,
-                path: path.map(Path::to_path_buf),
+                path: entry.map(|e| e.relative_path().to_path_buf()),
+                source: entry.map(|e| e.path().to_path_buf()),
                 offset: self.position,
                 hasher: Sha256::new(),
             });
@@ -334,9 +365,10 @@ impl ChunkWriter {
                 self.parts.push(PartRecord {
                     kind: part.kind,
                     path: part.path,
+                    source: part.source,
                     offset: part.offset,
                     length,
-                    sha256: part.hasher.finalize().into(),
+                    sha256: Some(part.hasher.finalize().into()),
                 });
             }
         }

@@ -78,10 +78,12 @@
     unreachable_pub
 )]
 
-#[cfg(any(feature = "formats", feature = "interleave", feature = "seekable"))]
+#[cfg(feature = "data")]
 mod blocking;
 mod buffer;
 mod chunk;
+#[cfg(feature = "data")]
+mod data;
 mod duplex;
 mod error;
 mod event;
@@ -107,8 +109,6 @@ mod text;
 mod transform;
 mod transform_sink;
 pub mod transforms;
-#[cfg(any(feature = "formats", feature = "interleave", feature = "seekable"))]
-mod warnings;
 mod writable;
 
 pub use buffer::Push;
@@ -129,8 +129,6 @@ pub use stream::{ReadableStream, WritableStream};
 pub use text::Utf8Decoder;
 pub use transform::{PassThrough, Transform};
 pub use transform_sink::TransformSink;
-#[cfg(any(feature = "formats", feature = "interleave", feature = "seekable"))]
-pub use warnings::Warnings;
 pub use writable::Writable;
 
 /// The README's examples, compiled and run as doctests.

@@ -3,6 +3,8 @@
 mod cli;
 mod codec;
 mod common;
+mod conformance;
 mod engine;
+mod merge;
 mod net;
 mod node;

@@ -14,8 +14,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::formats::records::{Records, sniff_delimiter};
 use crate::formats::{Columns, FormatMerge};
 use crate::fs::{Entry, EntryKind};
-use crate::merge::PartKind;
-use crate::warnings::Warnings;
+use crate::merge::{PartKind, SkippedInput};
 
 type Fields = Vec<Vec<u8>>;
 
@@ -25,7 +24,7 @@ pub(crate) fn join(
     entries: &[Entry],
     opener: &Opener,
     out: &mut ChunkWriter,
-) -> Result<(usize, Vec<Error>)> {
+) -> Result<(usize, Vec<SkippedInput>)> {
     let mut skipped = Vec::new();
     let columns = merge.columns;
     let mut plan = if columns == Columns::Same {
@@ -72,8 +71,7 @@ pub(crate) fn join(
             None => continue,
         };
         let output_delimiter = *state.delimiter.get_or_insert(delimiter);
-        out.begin_part(PartKind::File, Some(entry.path()));
-        let warnings = &merge.warnings;
+        out.begin_part(PartKind::File, Some(entry));
         if let Some(plan) = &plan {
             if !state.header_written {
                 let source = merge.add_source.as_deref().map(str::as_bytes);
@@ -87,8 +85,11 @@ pub(crate) fn join(
                 entry,
                 &header,
                 &mapping,
-                merge,
-                output_delimiter,
+                &Target {
+                    merge,
+                    opener,
+                    delimiter: output_delimiter,
+                },
                 out,
             )?;
             continue;
@@ -134,13 +135,16 @@ pub(crate) fn join(
                 entry,
                 &header,
                 &identity,
-                merge,
-                output_delimiter,
+                &Target {
+                    merge,
+                    opener,
+                    delimiter: output_delimiter,
+                },
                 out,
             )?;
         } else {
             let last = std::mem::replace(&mut state.last, b'\n');
-            copy_raw(&mut records, entry, header.len(), last, warnings, out)?;
+            copy_raw(&mut records, entry, header.len(), last, opener, out)?;
         }
     }
     out.end_part();
@@ -192,7 +196,7 @@ fn plan_columns(
     merge: &FormatMerge,
     entries: &[Entry],
     opener: &Opener,
-    skipped: &mut Vec<Error>,
+    skipped: &mut Vec<SkippedInput>,
 ) -> Result<ColumnPlan> {
     let mut headers: Vec<Fields> = Vec::new();
     let mut kept = Vec::with_capacity(entries.len());
@@ -299,7 +303,7 @@ fn copy_raw<R: Read>(
     entry: &Entry,
     width: usize,
     mut last: u8,
-    warnings: &Warnings,
+    opener: &Opener,
     out: &mut ChunkWriter,
 ) -> Result<()> {
     while let Some(record) = records
@@ -314,7 +318,7 @@ fn copy_raw<R: Read>(
             last = b'\n';
         }
         if record.len() != width {
-            wrong_width(entry, record.line(), record.len(), width, warnings)?;
+            wrong_width(entry, record.line(), record.len(), width, opener)?;
             continue;
         }
         let raw = trim_line_start(raw);
@@ -329,6 +333,14 @@ fn copy_raw<R: Read>(
     Ok(())
 }
 
+/// Where rows written again go: the join's settings, the output's
+/// delimiter, and the opener that reports bad rows.
+struct Target<'a> {
+    merge: &'a FormatMerge,
+    opener: &'a Opener,
+    delimiter: u8,
+}
+
 /// Writes the rows of `records` again, column `i` of the output taken from
 /// field `mapping[i]` (empty when `None`), and the source column if asked.
 fn copy_mapped<R: Read>(
@@ -336,10 +348,10 @@ fn copy_mapped<R: Read>(
     entry: &Entry,
     header: &Fields,
     mapping: &[Option<usize>],
-    merge: &FormatMerge,
-    delimiter: u8,
+    target: &Target<'_>,
     out: &mut ChunkWriter,
 ) -> Result<()> {
+    let (merge, delimiter) = (target.merge, target.delimiter);
     let source = entry.path().to_string_lossy();
     let source = merge.add_source.as_ref().map(|_| source.as_bytes());
     let mut writer = csv::WriterBuilder::new()
@@ -356,7 +368,7 @@ fn copy_mapped<R: Read>(
                 record.line(),
                 record.len(),
                 header.len(),
-                &merge.warnings,
+                target.opener,
             )?;
             continue;
         }
@@ -370,22 +382,13 @@ fn copy_mapped<R: Read>(
     Ok(())
 }
 
-fn wrong_width(
-    entry: &Entry,
-    line: u64,
-    got: usize,
-    width: usize,
-    warnings: &Warnings,
-) -> Result<()> {
-    warnings.warn(
-        Error::new(
-            ErrorKind::InvalidData,
-            format!(
-                "line {line} has {got} field{}, where the header has {width}",
-                if got == 1 { "" } else { "s" }
-            ),
-        )
-        .reading(entry.path()),
+fn wrong_width(entry: &Entry, line: u64, got: usize, width: usize, opener: &Opener) -> Result<()> {
+    opener.content_problem(
+        entry.path(),
+        format!(
+            "line {line} has {got} field{}, where the header has {width}",
+            if got == 1 { "" } else { "s" }
+        ),
     )
 }
 

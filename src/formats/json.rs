@@ -11,7 +11,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::formats::FormatMerge;
 use crate::formats::ndjson::{add_field, source_field};
 use crate::fs::Entry;
-use crate::merge::PartKind;
+use crate::merge::{PartKind, SkippedInput};
 
 /// Joins the JSON inputs `entries` into one array in `out`; returns the
 /// number of inputs read and those skipped.
@@ -20,7 +20,7 @@ pub(crate) fn join(
     entries: &[Entry],
     opener: &Opener,
     out: &mut ChunkWriter,
-) -> Result<(usize, Vec<Error>)> {
+) -> Result<(usize, Vec<SkippedInput>)> {
     let mut skipped = Vec::new();
     let mut files = 0;
     let mut elements = 0u64;
@@ -31,7 +31,7 @@ pub(crate) fn join(
             continue;
         };
         files += 1;
-        out.begin_part(PartKind::File, Some(entry.path()));
+        out.begin_part(PartKind::File, Some(entry));
         let source = merge
             .add_source
             .as_ref()

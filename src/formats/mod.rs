@@ -2,34 +2,34 @@
 //! one header, NDJSON lines checked and joined, JSON arrays joined into one
 //! array — each streamed, in memory bounded by the largest record.
 //!
-//! A [`FormatMerge`] is a merge stage: it takes the ordered inputs of a
-//! [`Listing`](crate::fs::Listing) and writes the joined data into any
-//! [`Writable`] (an atomic file, a compressor, standard output), reading
-//! the inputs on a blocking thread.
+//! A [`FormatMerge`] is a merge stage: given to
+//! [`Merge::data`](crate::merge::Merge::data) as a
+//! [`DataMerge`](crate::merge::DataMerge), it takes the ordered inputs and
+//! writes the joined data into the merge's output (an atomic file, a
+//! compressor, standard output), reading the inputs on a blocking thread.
 //!
 //! # Examples
 //!
 //! ```
 //! use smerge::formats::{Columns, Format, FormatMerge};
 //! use smerge::fs::Listing;
-//! use smerge::merge::MergeOptions;
-//! use smerge::sink::CollectSink;
-//! use smerge::Writable;
+//! use smerge::merge::{DataMerge, Merge, Output};
 //!
 //! # #[tokio::main]
 //! # async fn main() -> smerge::Result<()> {
 //! # let dir = tempfile::tempdir()?;
-//! # let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+//! # let (a, b, all) = (dir.path().join("a.csv"), dir.path().join("b.csv"), dir.path().join("all.csv"));
 //! std::fs::write(&a, "id,name\n1,ann\n")?;
 //! std::fs::write(&b, "name,id,email\nbob,2,b@example.com\n")?;
-//! let listing = Listing::builder().inputs([a, b]).build()?;
-//! let (sink, got) = CollectSink::new();
-//! let mut output = Writable::new(sink);
-//! FormatMerge::new(Format::Csv)
-//!     .columns(Columns::Union)
-//!     .run(listing.entries(), &MergeOptions::default(), &mut output, None)
+//! let mut listing = Listing::builder();
+//! listing.inputs([a, b]);
+//! let join = FormatMerge::new(Format::Csv).columns(Columns::Union);
+//! Merge::new(Output::path(&all))
+//!     .listing(listing)
+//!     .data(DataMerge::Format(join))
+//!     .run()
 //!     .await?;
-//! assert_eq!(got.take().concat(), b"id,name,email\n1,ann,\n2,bob,b@example.com\n");
+//! assert_eq!(std::fs::read(&all)?, b"id,name,email\n1,ann,\n2,bob,b@example.com\n");
 //! # Ok(())
 //! # }
 //! ```
@@ -46,11 +46,11 @@ use std::str::FromStr;
 use bytes::Bytes;
 
 use crate::blocking::{Opener, produce};
+use crate::data::DataReport;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::Entry;
-use crate::merge::{MergeCallback, MergeOptions, MergeReport};
+use crate::merge::{ManifestPart, MergeCallback, MergeOptions, Warnings};
 use crate::transforms::Codec;
-use crate::warnings::Warnings;
 use crate::writable::Writable;
 
 /// The formats a [`FormatMerge`] joins.
@@ -181,7 +181,6 @@ pub struct FormatMerge {
     delimiter: Option<u8>,
     columns: Columns,
     add_source: Option<String>,
-    warnings: Warnings,
 }
 
 impl FormatMerge {
@@ -193,7 +192,6 @@ impl FormatMerge {
             delimiter: None,
             columns: Columns::Same,
             add_source: None,
-            warnings: Warnings::ignore(),
         }
     }
 
@@ -221,13 +219,6 @@ impl FormatMerge {
         self
     }
 
-    /// Where rows left out under `keep_going` are reported; strict
-    /// warnings make them errors.
-    pub fn warnings(mut self, warnings: Warnings) -> FormatMerge {
-        self.warnings = warnings;
-        self
-    }
-
     /// Joins `entries` into `output`, then closes it.
     ///
     /// Of `options`, these apply: `decompress`, `keep_going` (inputs that
@@ -242,24 +233,21 @@ impl FormatMerge {
     /// that is not valid (each naming the file and line), or the output
     /// failing; `output` is then left unfinished, so an atomic file is
     /// discarded.
-    pub async fn run(
+    pub(crate) async fn run(
         &self,
         entries: &[Entry],
         options: &MergeOptions,
+        warnings: &Warnings,
         output: &mut Writable<Bytes>,
         on_event: Option<MergeCallback>,
-    ) -> Result<MergeReport> {
+    ) -> Result<DataReport> {
         let mut merge = self.clone();
         if merge.format == Format::Tsv && merge.delimiter.is_none() {
             merge.delimiter = Some(b'\t');
         }
-        if !options.keep_going {
-            // Without keep_going, a bad row or line stops the merge.
-            merge.warnings = merge.warnings.strict(true);
-        }
-        let opener = Opener::new(options, on_event);
+        let opener = Opener::new(options, warnings, on_event);
         let entries = entries.to_vec();
-        let ((files, skipped), parts, bytes) = produce(output, options.record_parts, move |out| {
+        let ((inputs, skipped), parts, bytes) = produce(output, options.record_parts, move |out| {
             match merge.format {
                 Format::Csv | Format::Tsv => csv::join(&merge, &entries, &opener, out),
                 Format::Ndjson => ndjson::join(&merge, &entries, &opener, out),
@@ -267,11 +255,15 @@ impl FormatMerge {
             }
         })
         .await?;
-        Ok(MergeReport {
-            parts,
-            skipped,
-            files,
+        let parts = parts
+            .iter()
+            .map(ManifestPart::from_record)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(DataReport {
+            inputs,
             bytes,
+            skipped,
+            parts,
         })
     }
 }

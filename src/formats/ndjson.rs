@@ -6,10 +6,10 @@ use std::io::{BufRead, BufReader, Write};
 use serde::de::IgnoredAny;
 
 use crate::blocking::{ChunkWriter, Opener, read_error};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::formats::FormatMerge;
 use crate::fs::Entry;
-use crate::merge::PartKind;
+use crate::merge::{PartKind, SkippedInput};
 
 /// Joins the NDJSON inputs `entries` into `out`; returns the number of
 /// inputs read and those skipped.
@@ -18,7 +18,7 @@ pub(crate) fn join(
     entries: &[Entry],
     opener: &Opener,
     out: &mut ChunkWriter,
-) -> Result<(usize, Vec<Error>)> {
+) -> Result<(usize, Vec<SkippedInput>)> {
     let mut skipped = Vec::new();
     let mut files = 0;
     let mut line = Vec::new();
@@ -27,7 +27,7 @@ pub(crate) fn join(
             continue;
         };
         files += 1;
-        out.begin_part(PartKind::File, Some(entry.path()));
+        out.begin_part(PartKind::File, Some(entry));
         let source = merge
             .add_source
             .as_ref()
@@ -48,12 +48,9 @@ pub(crate) fn join(
                 continue;
             }
             if let Err(error) = serde_json::from_slice::<IgnoredAny>(text) {
-                merge.warnings.warn(
-                    Error::new(
-                        ErrorKind::InvalidData,
-                        format!("line {number} is not one JSON value: {error}"),
-                    )
-                    .reading(entry.path()),
+                opener.content_problem(
+                    entry.path(),
+                    format!("line {number} is not one JSON value: {error}"),
                 )?;
                 continue;
             }
@@ -61,14 +58,9 @@ pub(crate) fn join(
                 None => out.write_all(text).map_err(Error::io)?,
                 Some(field) => {
                     let Some(object) = add_field(text, field) else {
-                        merge.warnings.warn(
-                            Error::new(
-                                ErrorKind::InvalidData,
-                                format!(
-                                    "line {number} is not a JSON object, which --add-source needs"
-                                ),
-                            )
-                            .reading(entry.path()),
+                        opener.content_problem(
+                            entry.path(),
+                            format!("line {number} is not a JSON object, which --add-source needs"),
                         )?;
                         continue;
                     };

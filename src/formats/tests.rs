@@ -5,7 +5,7 @@ use proptest::prelude::*;
 
 use crate::formats::{Columns, Format, FormatMerge};
 use crate::fs::Listing;
-use crate::merge::MergeOptions;
+use crate::merge::{DataMerge, Merge, Output};
 use crate::sink::CollectSink;
 use crate::writable::Writable;
 
@@ -50,18 +50,18 @@ fn join(format: Format, columns: Columns, files: &[Vec<u8>]) -> crate::Result<Ve
         .build()
         .unwrap();
     runtime.block_on(async {
-        let listing = Listing::builder().inputs(paths).build()?;
+        let mut listing = Listing::builder();
+        listing.inputs(paths);
         let (sink, got) = CollectSink::new();
-        let mut output = Writable::new(sink);
-        FormatMerge::new(format)
-            .columns(columns)
-            .delimiter(b',')
-            .run(
-                listing.entries(),
-                &MergeOptions::default(),
-                &mut output,
-                None,
-            )
+        let output = Output::Writable {
+            writable: Writable::new(sink),
+            name: "joined".into(),
+        };
+        let join = FormatMerge::new(format).columns(columns).delimiter(b',');
+        Merge::new(output)
+            .listing(listing)
+            .data(DataMerge::Format(join))
+            .run()
             .await?;
         Ok(got.take().concat())
     })

@@ -1,5 +1,6 @@
-//! Lists of input paths separated by NUL bytes, as `find -print0` writes
-//! them and `--files0-from` reads them.
+//! Lists of input paths: separated by NUL bytes, as `find -print0` writes
+//! them and `--files0-from` reads them, or one per line, as `--files-from`
+//! (and `tar -T`, `rsync --files-from`) reads them.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -58,6 +59,45 @@ pub fn parse_files0(list: &[u8]) -> Result<Vec<PathBuf>> {
 /// Errors name `source`: `reading list0: entry 3 (at byte 12) is an empty
 /// file name`.
 pub fn read_files0(source: &Path) -> Result<Vec<PathBuf>> {
+    parse_files0(&read_list(source)?).map_err(|e| e.reading(source))
+}
+
+/// Splits a list of paths, one per line, as `find` (without `-print0`)
+/// writes it and `tar -T` reads it.
+///
+/// Each line is one name, byte for byte (spaces included); a line ends at
+/// `\n`, and empty lines are skipped. A name holding a newline cannot be
+/// written this way: use a NUL-separated list ([`parse_files0`]).
+///
+/// # Examples
+///
+/// ```
+/// use std::path::PathBuf;
+/// use smerge::fs::parse_files_from;
+///
+/// let paths = parse_files_from(b"a b.js\n\nlib/c.js\n").unwrap();
+/// assert_eq!(paths, [PathBuf::from("a b.js"), PathBuf::from("lib/c.js")]);
+/// ```
+///
+/// # Errors
+///
+/// Elsewhere than on Unix, a name that is not UTF-8.
+pub fn parse_files_from(list: &[u8]) -> Result<Vec<PathBuf>> {
+    list.split(|&b| b == b'\n')
+        .filter(|name| !name.is_empty())
+        .enumerate()
+        .map(|(index, name)| path_from_bytes(name, index))
+        .collect()
+}
+
+/// Reads a list of paths, one per line, from the file `source`, or from
+/// standard input when `source` is `-`, and splits it with
+/// [`parse_files_from`]. Errors name `source`.
+pub fn read_files_from(source: &Path) -> Result<Vec<PathBuf>> {
+    parse_files_from(&read_list(source)?).map_err(|e| e.reading(source))
+}
+
+fn read_list(source: &Path) -> Result<Vec<u8>> {
     let mut list = Vec::new();
     let read = if source.as_os_str() == "-" {
         std::io::stdin().lock().read_to_end(&mut list)
@@ -65,7 +105,7 @@ pub fn read_files0(source: &Path) -> Result<Vec<PathBuf>> {
         std::fs::File::open(source).and_then(|mut file| file.read_to_end(&mut list))
     };
     read.map_err(|e| Error::io(e).reading(source))?;
-    parse_files0(&list).map_err(|e| e.reading(source))
+    Ok(list)
 }
 
 #[cfg(unix)]
@@ -139,6 +179,16 @@ mod tests {
                 "{list:?}"
             );
         }
+    }
+
+    #[test]
+    fn newline_lists_keep_spaces_and_skip_empty_lines() {
+        assert_eq!(
+            parse_files_from(b"a b.js\n\n  c.js \nlast").unwrap(),
+            paths(&["a b.js", "  c.js ", "last"])
+        );
+        assert!(parse_files_from(b"").unwrap().is_empty());
+        assert!(parse_files_from(b"\n\n").unwrap().is_empty());
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! options (recursion, patterns, [`SortOrder`], first and last pins). Each
 //! [`Entry`] says where to open the file, where it sits in the order, and
 //! its size, time and [`FileId`] when it was listed. [`read_files0`] reads
-//! inputs from a NUL-separated list.
+//! inputs from a NUL-separated list, [`read_files_from`] from one name per
+//! line.
 //!
 //! [`FileSource`] reads a file (or a byte range of it) as a readable;
 //! [`FileSink`] writes one in place, and [`AtomicFileSink`] writes a
@@ -34,7 +35,7 @@ pub use atomic::{AtomicFile, AtomicOptions};
 pub use entry::{Entry, EntryKind, FileId};
 pub use file_sink::{AtomicFileSink, FileSink, WriteMode};
 pub use file_source::FileSource;
-pub use files0::{parse_files0, read_files0};
+pub use files0::{parse_files_from, parse_files0, read_files_from, read_files0};
 pub use listing::{Listing, ListingBuilder};
 pub use order::SortOrder;
 pub use temp_name::{cleanup_stale, is_smerge_temp_name, smerge_temp_pid};

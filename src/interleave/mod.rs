@@ -51,10 +51,10 @@ use bytes::Bytes;
 use self::records::RecordReader;
 pub use self::timestamp::{Key, KeyReader};
 use crate::blocking::{ChunkWriter, Opener, produce};
-use crate::error::{Error, ErrorKind, Result};
+use crate::data::DataReport;
+use crate::error::{Error, Result};
 use crate::fs::Entry;
-use crate::merge::{MergeCallback, MergeOptions, MergeReport};
-use crate::warnings::Warnings;
+use crate::merge::{MergeCallback, MergeOptions, SkippedInput, Warning, Warnings};
 use crate::writable::Writable;
 
 /// A merge of inputs in time order; see the [module documentation](self).
@@ -62,7 +62,6 @@ use crate::writable::Writable;
 pub struct Interleave {
     keys: KeyReader,
     add_source: bool,
-    warnings: Warnings,
 }
 
 impl Interleave {
@@ -83,13 +82,6 @@ impl Interleave {
         self
     }
 
-    /// Where records out of time order are reported; strict warnings make
-    /// them errors.
-    pub fn warnings(mut self, warnings: Warnings) -> Interleave {
-        self.warnings = warnings;
-        self
-    }
-
     /// Merges `entries` in time order into `output`, then closes it.
     ///
     /// Of `options`, these apply: `decompress` (rotated, compressed logs),
@@ -102,25 +94,26 @@ impl Interleave {
     /// An input that cannot be read, naming it; with strict warnings, a
     /// record out of time order, naming the file and line; the output
     /// failing. `output` is then left unfinished.
-    pub async fn run(
+    pub(crate) async fn run(
         &self,
         entries: &[Entry],
         options: &MergeOptions,
+        warnings: &Warnings,
         output: &mut Writable<Bytes>,
         on_event: Option<MergeCallback>,
-    ) -> Result<MergeReport> {
+    ) -> Result<DataReport> {
         let merge = self.clone();
-        let opener = Opener::new(options, on_event);
+        let opener = Opener::new(options, warnings, on_event);
         let entries = entries.to_vec();
-        let ((files, skipped), _, bytes) = produce(output, false, move |out| {
+        let ((inputs, skipped), _, bytes) = produce(output, false, move |out| {
             merge.merge(&entries, &opener, out)
         })
         .await?;
-        Ok(MergeReport {
-            parts: Vec::new(),
-            skipped,
-            files,
+        Ok(DataReport {
+            inputs,
             bytes,
+            skipped,
+            parts: Vec::new(),
         })
     }
 
@@ -130,7 +123,7 @@ impl Interleave {
         entries: &[Entry],
         opener: &Opener,
         out: &mut ChunkWriter,
-    ) -> Result<(usize, Vec<Error>)> {
+    ) -> Result<(usize, Vec<SkippedInput>)> {
         let mut skipped = Vec::new();
         let mut inputs: Vec<(RecordReader, &Entry)> = Vec::new();
         for entry in entries {
@@ -142,7 +135,7 @@ impl Interleave {
         // The smallest (time, input) first: equal times in input order.
         let mut heap = BinaryHeap::with_capacity(inputs.len());
         for (index, (reader, entry)) in inputs.iter_mut().enumerate() {
-            if let Some(key) = self.advance(reader, entry)? {
+            if let Some(key) = self.advance(reader, entry, &opener.warnings)? {
                 heap.push(Reverse((key, index)));
             }
         }
@@ -154,7 +147,7 @@ impl Interleave {
                     .map_err(Error::io)?;
             }
             out.write_all(reader.record()).map_err(Error::io)?;
-            if let Some(key) = self.advance(reader, entry)? {
+            if let Some(key) = self.advance(reader, entry, &opener.warnings)? {
                 heap.push(Reverse((key, index)));
             }
         }
@@ -163,7 +156,12 @@ impl Interleave {
 
     /// Reads the next record of `reader`, warning when it goes back in
     /// time; its key, or `None` at the end.
-    fn advance(&self, reader: &mut RecordReader, entry: &Entry) -> Result<Option<Key>> {
+    fn advance(
+        &self,
+        reader: &mut RecordReader,
+        entry: &Entry,
+        warnings: &Warnings,
+    ) -> Result<Option<Key>> {
         let previous = reader.key().map(|key| (key, reader.line()));
         let Some(key) = reader
             .next_record()
@@ -174,16 +172,13 @@ impl Interleave {
         if let Some((previous, line)) = previous
             && key < previous
         {
-            self.warnings.warn(
-                Error::new(
-                    ErrorKind::InvalidData,
-                    format!(
-                        "line {} is out of time order (earlier than line {line})",
-                        reader.line()
-                    ),
-                )
-                .reading(entry.path()),
-            )?;
+            warnings.warn(Warning::content(
+                entry.path(),
+                format!(
+                    "line {} is out of time order (earlier than line {line})",
+                    reader.line()
+                ),
+            ))?;
         }
         Ok(Some(key))
     }

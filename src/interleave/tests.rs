@@ -5,7 +5,7 @@ use proptest::prelude::*;
 
 use crate::fs::Listing;
 use crate::interleave::Interleave;
-use crate::merge::MergeOptions;
+use crate::merge::{DataMerge, Merge, Output};
 use crate::sink::CollectSink;
 use crate::writable::Writable;
 
@@ -48,10 +48,15 @@ proptest! {
         let expected: String = all.into_iter().map(|r| r.3).collect();
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).build().unwrap();
         let got = runtime.block_on(async {
-            let listing = Listing::builder().inputs(paths).build()?;
+            let mut listing = Listing::builder();
+            listing.inputs(paths);
             let (sink, got) = CollectSink::new();
-            let mut output = Writable::new(sink);
-            Interleave::new().run(listing.entries(), &MergeOptions::default(), &mut output, None).await?;
+            let output = Output::Writable { writable: Writable::new(sink), name: "all.log".into() };
+            Merge::new(output)
+                .listing(listing)
+                .data(DataMerge::Interleave(Interleave::new()))
+                .run()
+                .await?;
             crate::Result::<Vec<u8>>::Ok(got.take().concat())
         }).unwrap();
         prop_assert_eq!(String::from_utf8(got).unwrap(), expected);

@@ -10,9 +10,12 @@ use std::path::{Component, Path, PathBuf};
 use globset::{Glob, GlobSetBuilder};
 use sha2::{Digest, Sha256};
 
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+
 use crate::error::{Error, ErrorKind, Result};
-use crate::seekable::manifest::{BundlePart, Manifest, part_from_json, path_hash};
-use crate::seekable::payload::{Location, Payload};
+use crate::merge::{Manifest, ManifestPart};
+use crate::seekable::payload::{Location, Payload, path_hash};
 use crate::seekable::{BundleCodec, gzip_format, zstd_format};
 
 /// The largest zstd window a bundle's frames may ask for (their content is
@@ -95,7 +98,7 @@ impl Bundle {
             .payload
             .json(&self.file)
             .map_err(|e| e.reading(&self.path))?;
-        let manifest = Manifest::from_json(&json).map_err(|e| e.reading(&self.path))?;
+        let manifest = Manifest::from_reader(&json[..]).map_err(|e| e.reading(&self.path))?;
         Ok(self.manifest.get_or_init(|| manifest))
     }
 
@@ -108,8 +111,8 @@ impl Bundle {
     ///
     /// A pattern that names no part, or that is not a valid glob, or a
     /// manifest that is not valid.
-    pub fn select<S: AsRef<str>>(&self, patterns: &[S]) -> Result<Vec<BundlePart>> {
-        let mut selected: Vec<BundlePart> = Vec::new();
+    pub fn select<S: AsRef<str>>(&self, patterns: &[S]) -> Result<Vec<ManifestPart>> {
+        let mut selected: Vec<ManifestPart> = Vec::new();
         for pattern in patterns {
             let pattern = pattern.as_ref();
             let found = if pattern.contains(['*', '?', '[', '{']) {
@@ -120,21 +123,25 @@ impl Bundle {
                     .add(glob)
                     .build()
                     .map_err(|e| Error::new(ErrorKind::InvalidArgument, e.to_string()))?;
-                self.manifest()?
-                    .parts
-                    .iter()
-                    .filter(|p| set.is_match(&p.path))
-                    .cloned()
-                    .collect()
+                let mut found = Vec::new();
+                for part in &self.manifest()?.parts {
+                    if let Some(path) = part.path_bytes()?
+                        && set.is_match(Path::new(OsStr::from_bytes(&path)))
+                    {
+                        found.push(part.clone());
+                    }
+                }
+                found
             } else {
                 let by_path = self.find(Path::new(pattern))?;
                 if by_path.is_empty() {
-                    self.manifest()?
-                        .parts
-                        .iter()
-                        .filter(|p| p.source == Path::new(pattern))
-                        .cloned()
-                        .collect()
+                    let mut found = Vec::new();
+                    for part in &self.manifest()?.parts {
+                        if part.source_bytes()?.as_deref() == Some(pattern.as_bytes()) {
+                            found.push(part.clone());
+                        }
+                    }
+                    found
                 } else {
                     by_path
                 }
@@ -149,28 +156,28 @@ impl Bundle {
             selected.extend(found);
         }
         selected.sort_by_key(|p| p.offset);
-        selected.dedup();
+        selected.dedup_by_key(|p| p.offset);
         Ok(selected)
     }
 
     /// The parts whose path is `path`, found with the bundle's path index:
     /// a binary search, then one line of the manifest read per match.
-    fn find(&self, path: &Path) -> Result<Vec<BundlePart>> {
+    fn find(&self, path: &Path) -> Result<Vec<ManifestPart>> {
         let lines = self
             .payload
             .lines_for(&self.file, path_hash(path.as_os_str()))
             .map_err(|e| e.reading(&self.path))?;
         let mut found = Vec::new();
         for line in lines {
-            let value: serde_json::Value = serde_json::from_slice(&line).map_err(|e| {
+            let part: ManifestPart = serde_json::from_slice(&line).map_err(|e| {
                 Error::new(
                     ErrorKind::InvalidData,
                     format!("the manifest is not valid JSON: {e}"),
                 )
                 .reading(&self.path)
             })?;
-            let part = part_from_json(&value).map_err(|e| e.reading(&self.path))?;
-            if part.path == path {
+            let raw = part.path_bytes().map_err(|e| e.reading(&self.path))?;
+            if raw.as_deref() == Some(path.as_os_str().as_bytes()) {
                 found.push(part);
             }
         }
@@ -187,24 +194,29 @@ impl Bundle {
     /// not decompress, fewer bytes than the part's length, or a SHA-256
     /// that differs ([`ErrorKind::InvalidData`], naming the part); the
     /// output's error.
-    pub fn extract(&self, part: &BundlePart, out: &mut dyn Write) -> Result<()> {
-        let name = part.path.display();
+    pub fn extract(&self, part: &ManifestPart, out: &mut dyn Write) -> Result<()> {
+        let name = part.path.as_deref().unwrap_or("");
         let bad = |what: String| {
             Error::new(ErrorKind::InvalidData, format!("part '{name}': {what}")).reading(&self.path)
         };
+        let sha256 = part.sha256().map_err(|e| bad(e.to_string()))?;
         if part.length == 0 {
-            return check_hash(Sha256::new(), part).map_err(bad);
+            return check_hash(Sha256::new(), &sha256).map_err(bad);
         }
-        let end = part
-            .compressed_offset
-            .checked_add(part.compressed_length)
+        let (Some(compressed_offset), Some(compressed_length)) =
+            (part.compressed_offset, part.compressed_length)
+        else {
+            return Err(bad("it has no compressed range".into()));
+        };
+        let end = compressed_offset
+            .checked_add(compressed_length)
             .filter(|&end| end <= self.data_end)
             .ok_or_else(|| bad("its compressed range is outside the bundle's data".into()))?;
         let range = BufReader::with_capacity(
             128 * 1024,
             FileRange {
                 file: &self.file,
-                at: part.compressed_offset,
+                at: compressed_offset,
                 end,
             },
         );
@@ -212,7 +224,7 @@ impl Bundle {
             BundleCodec::Zstd => {
                 let first = self
                     .frames
-                    .binary_search_by_key(&part.compressed_offset, |f| f.compressed_offset)
+                    .binary_search_by_key(&compressed_offset, |f| f.compressed_offset)
                     .map_err(|_| bad("its compressed offset is not the start of a frame".into()))?;
                 let frame = self.frames[first];
                 let skip = part
@@ -249,13 +261,13 @@ impl Bundle {
             out.write_all(&buf[..n]).map_err(Error::io)?;
             remaining -= n as u64;
         }
-        check_hash(hasher, part).map_err(bad)
+        check_hash(hasher, &sha256).map_err(bad)
     }
 }
 
-fn check_hash(hasher: Sha256, part: &BundlePart) -> std::result::Result<(), String> {
+fn check_hash(hasher: Sha256, sha256: &[u8; 32]) -> std::result::Result<(), String> {
     let digest: [u8; 32] = hasher.finalize().into();
-    if digest == part.sha256 {
+    if digest == *sha256 {
         Ok(())
     } else {
         Err("its SHA-256 differs from the manifest's".into())

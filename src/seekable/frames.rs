@@ -1,14 +1,45 @@
 //! [`FrameWriter`]: the inputs of a bundle compressed into independent
 //! frames (zstd) or members (gzip) that start at input boundaries, each
-//! input recorded as a [`BundlePart`] with the compressed range holding it.
+//! input recorded as a [`WrittenPart`] with the compressed range holding it.
 
 use std::io::Write;
 
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::merge::{ManifestPart, PartKind, PartRecord};
 use crate::seekable::BundleCodec;
-use crate::seekable::manifest::BundlePart;
+
+/// One input as written into a bundle: where it is, uncompressed and
+/// compressed.
+#[derive(Clone, Debug)]
+pub(crate) struct WrittenPart {
+    pub(crate) path: std::path::PathBuf,
+    pub(crate) source: std::path::PathBuf,
+    pub(crate) offset: u64,
+    pub(crate) length: u64,
+    pub(crate) sha256: [u8; 32],
+    pub(crate) compressed_offset: u64,
+    pub(crate) compressed_length: u64,
+}
+
+impl WrittenPart {
+    /// The part as a manifest records it.
+    pub(crate) fn to_manifest(&self) -> Result<ManifestPart> {
+        let record = PartRecord {
+            kind: PartKind::File,
+            path: Some(self.path.clone()),
+            source: Some(self.source.clone()),
+            offset: self.offset,
+            length: self.length,
+            sha256: Some(self.sha256),
+        };
+        let mut part = ManifestPart::from_record(&record)?;
+        part.compressed_offset = Some(self.compressed_offset);
+        part.compressed_length = Some(self.compressed_length);
+        Ok(part)
+    }
+}
 
 /// The most uncompressed data in one frame or member: small inputs share a
 /// frame up to this size, large ones are cut into frames of this size.
@@ -58,7 +89,7 @@ pub(crate) struct FrameWriter<W> {
     /// Compressed bytes written so far: where the pending frame will start.
     written: u64,
     frames: Vec<FrameSizes>,
-    parts: Vec<BundlePart>,
+    parts: Vec<WrittenPart>,
     /// Parts that end in the pending frame, whose compressed length is
     /// known once it is written.
     ending: Vec<usize>,
@@ -100,7 +131,7 @@ impl<W: Write> FrameWriter<W> {
         if !(self.pending.is_empty() || shares) {
             self.flush_frame()?;
         }
-        self.parts.push(BundlePart {
+        self.parts.push(WrittenPart {
             path,
             source,
             offset: self.position,
@@ -151,7 +182,7 @@ impl<W: Write> FrameWriter<W> {
 
     /// Writes the last frame; the writer, how many bytes were written, the
     /// frames and the parts.
-    pub(crate) fn finish(mut self) -> Result<(W, u64, Vec<FrameSizes>, Vec<BundlePart>)> {
+    pub(crate) fn finish(mut self) -> Result<(W, u64, Vec<FrameSizes>, Vec<WrittenPart>)> {
         self.flush_frame()?;
         Ok((self.out, self.written, self.frames, self.parts))
     }

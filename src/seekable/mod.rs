@@ -14,9 +14,9 @@
 //! # Examples
 //!
 //! ```
-//! use smerge::fs::{AtomicFileSink, Listing};
-//! use smerge::merge::MergeOptions;
-//! use smerge::seekable::{Bundle, BundleCodec, SeekableBundle};
+//! use smerge::fs::Listing;
+//! use smerge::merge::{DataMerge, Merge, Output};
+//! use smerge::seekable::{Bundle, SeekableBundle};
 //!
 //! # #[tokio::main]
 //! # async fn main() -> smerge::Result<()> {
@@ -25,11 +25,13 @@
 //! # std::fs::create_dir(&logs)?;
 //! std::fs::write(logs.join("a.log"), "first\n")?;
 //! std::fs::write(logs.join("b.log"), "second\n")?;
-//! let listing = Listing::builder().input(&logs).build()?;
 //! let path = dir.path().join("logs.zst");
-//! let mut output = AtomicFileSink::create(&path)?.into_writable();
-//! SeekableBundle::new(BundleCodec::Zstd)
-//!     .run(listing.entries(), &MergeOptions::default(), &mut output, None, "logs.zst")
+//! let mut listing = Listing::builder();
+//! listing.input(&logs);
+//! Merge::new(Output::path(&path))
+//!     .listing(listing)
+//!     .data(DataMerge::Seekable(SeekableBundle::new()))
+//!     .run()
 //!     .await?;
 //!
 //! let bundle = Bundle::open(&path)?;
@@ -44,7 +46,6 @@
 mod bundle;
 mod frames;
 mod gzip_format;
-mod manifest;
 mod payload;
 mod zstd_format;
 
@@ -55,11 +56,13 @@ use bytes::Bytes;
 
 pub use self::bundle::{Bundle, safe_target};
 use self::frames::FrameWriter;
-pub use self::manifest::{BundlePart, Manifest, SkippedInput};
 use crate::blocking::{Opener, produce, read_error};
+use crate::data::DataReport;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::Entry;
-use crate::merge::{MergeCallback, MergeOptions, MergeReport, PartKind, PartRecord};
+use crate::merge::{
+    ManifestPart, ManifestWriter, MergeCallback, MergeOptions, SkippedInput, Warnings,
+};
 use crate::transforms::Codec;
 use crate::writable::Writable;
 
@@ -81,67 +84,24 @@ impl BundleCodec {
             _ => None,
         }
     }
-
-    /// `zstd` or `gzip`.
-    pub fn name(self) -> &'static str {
-        match self {
-            BundleCodec::Zstd => "zstd",
-            BundleCodec::Gzip => "gzip",
-        }
-    }
-
-    fn default_level(self) -> u32 {
-        match self {
-            BundleCodec::Zstd => 3,
-            BundleCodec::Gzip => 6,
-        }
-    }
-}
-
-/// What a [`SeekableBundle`] wrote.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct BundleReport {
-    /// The merge's report: a part per input, the inputs skipped, the
-    /// uncompressed size.
-    pub merge: MergeReport,
-    /// The manifest the bundle carries.
-    pub manifest: Manifest,
 }
 
 /// A merge written as a seekable bundle; see the [module documentation](self).
-#[derive(Clone, Debug)]
-pub struct SeekableBundle {
-    codec: BundleCodec,
-    level: u32,
-}
+///
+/// The codec and level are the merge's: zstd or gzip, by the output's
+/// extension or [`Compression`](crate::merge::Compression).
+#[derive(Clone, Debug, Default)]
+pub struct SeekableBundle {}
 
 impl SeekableBundle {
-    /// A bundle compressed with `codec` at its default level (zstd 3,
-    /// gzip 6).
-    pub fn new(codec: BundleCodec) -> SeekableBundle {
-        SeekableBundle {
-            codec,
-            level: codec.default_level(),
-        }
+    /// A seekable bundle.
+    pub fn new() -> SeekableBundle {
+        SeekableBundle {}
     }
 
-    /// The compression level.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidArgument`] for a level the codec does not have.
-    pub fn level(mut self, level: u32) -> Result<SeekableBundle> {
-        let codec = match self.codec {
-            BundleCodec::Zstd => Codec::Zstd,
-            BundleCodec::Gzip => Codec::Gzip,
-        };
-        self.level = codec.check_level(level)?;
-        Ok(self)
-    }
-
-    /// Writes `entries` into `output` as a bundle, then closes it.
-    /// `name` is the bundle's name as the manifest records it.
+    /// Writes `entries` into `output` as a bundle compressed with `codec`,
+    /// then closes it. `name` is the bundle's name as the manifest
+    /// records it.
     ///
     /// Of `options`, these apply: `decompress` (the bundle holds the
     /// decompressed inputs), `keep_going` (inputs that cannot be opened are
@@ -150,109 +110,100 @@ impl SeekableBundle {
     ///
     /// # Errors
     ///
-    /// An input that cannot be read, naming it, or the output failing;
+    /// A codec other than zstd or gzip ([`ErrorKind::InvalidArgument`]);
+    /// an input that cannot be read, naming it, or the output failing;
     /// `output` is then left unfinished.
-    pub async fn run(
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn run(
         &self,
         entries: &[Entry],
         options: &MergeOptions,
+        warnings: &Warnings,
         output: &mut Writable<Bytes>,
+        codec: Option<(Codec, u32)>,
+        name: &Path,
         on_event: Option<MergeCallback>,
-        name: &str,
-    ) -> Result<BundleReport> {
-        let bundle = self.clone();
-        let opener = Opener::new(options, on_event);
+    ) -> Result<DataReport> {
+        let Some((codec, level)) =
+            codec.and_then(|(codec, level)| Some((BundleCodec::from_codec(codec)?, level)))
+        else {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "a seekable bundle is compressed with zstd or gzip: name the output .zst or .gz",
+            ));
+        };
+        let opener = Opener::new(options, warnings, on_event);
         let entries = entries.to_vec();
-        let name = name.to_string();
-        let (manifest, _, _) = produce(output, false, move |out| {
-            bundle.write(&entries, &opener, out, name)
+        let name = name.to_path_buf();
+        let ((parts, skipped), _, _) = produce(output, false, move |out| {
+            write(codec, level, &entries, &opener, out, &name)
         })
         .await?;
-        let parts = manifest
-            .parts
-            .iter()
-            .map(|part| PartRecord {
-                kind: PartKind::File,
-                path: Some(part.source.clone()),
-                offset: part.offset,
-                length: part.length,
-                sha256: part.sha256,
-            })
-            .collect::<Vec<_>>();
-        let merge = MergeReport {
-            files: parts.len(),
+        Ok(DataReport {
+            inputs: parts.len(),
             bytes: parts.iter().map(|p| p.length).sum(),
+            skipped,
             parts,
-            skipped: manifest
-                .skipped
-                .iter()
-                .map(|s| Error::new(ErrorKind::Io, s.error.clone()).reading(&s.source))
-                .collect(),
-        };
-        Ok(BundleReport { merge, manifest })
-    }
-
-    fn write(
-        &self,
-        entries: &[Entry],
-        opener: &Opener,
-        out: &mut impl Write,
-        name: String,
-    ) -> Result<Manifest> {
-        let mut frames = FrameWriter::new(&mut *out, self.codec, self.level)?;
-        let mut skipped = Vec::new();
-        let mut buf = vec![0; 256 * 1024];
-        for entry in entries {
-            let Some(mut input) = opener.open(entry, &mut skipped)? else {
-                continue;
-            };
-            let size_hint = if opener.decompress {
-                0
-            } else {
-                entry.size().unwrap_or(0)
-            };
-            frames.begin(
-                entry.relative_path().to_path_buf(),
-                entry.path().to_path_buf(),
-                size_hint,
-            )?;
-            loop {
-                let n = match input.reader.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(read_error(e, entry.path())),
-                };
-                frames.write(&buf[..n])?;
-            }
-            frames.end()?;
-        }
-        let (out, data_end, sizes, parts) = frames.finish()?;
-        let manifest = Manifest {
-            output: name,
-            codec: self.codec.name().into(),
-            parts,
-            skipped: skipped
-                .iter()
-                .map(|error| SkippedInput {
-                    source: error.path().map(Path::to_path_buf).unwrap_or_default(),
-                    error: error.to_string(),
-                })
-                .collect(),
-        };
-        let text = payload::build(&manifest);
-        let trailer = match self.codec {
-            BundleCodec::Zstd => {
-                let mut trailer = zstd_format::manifest_frame(&text)?;
-                trailer.extend(zstd_format::seek_table(&sizes));
-                trailer
-            }
-            BundleCodec::Gzip => gzip_format::manifest_members(&text, data_end),
-        };
-        out.write_all(&trailer).map_err(Error::io)?;
-        Ok(manifest)
+        })
     }
 }
 
-#[cfg(test)]
-mod tests;
+/// Writes the bundle: the frames, then the manifest and its index.
+fn write(
+    codec: BundleCodec,
+    level: u32,
+    entries: &[Entry],
+    opener: &Opener,
+    out: &mut impl Write,
+    name: &Path,
+) -> Result<(Vec<ManifestPart>, Vec<SkippedInput>)> {
+    let mut frames = FrameWriter::new(&mut *out, codec, level)?;
+    let mut skipped = Vec::new();
+    let mut buf = vec![0; 256 * 1024];
+    for entry in entries {
+        let Some(mut input) = opener.open(entry, &mut skipped)? else {
+            continue;
+        };
+        let size_hint = if opener.decompress {
+            0
+        } else {
+            entry.size().unwrap_or(0)
+        };
+        frames.begin(
+            entry.relative_path().to_path_buf(),
+            entry.path().to_path_buf(),
+            size_hint,
+        )?;
+        loop {
+            let n = match input.reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(read_error(e, entry.path())),
+            };
+            frames.write(&buf[..n])?;
+        }
+        frames.end()?;
+    }
+    let (out, data_end, sizes, written) = frames.finish()?;
+    let parts = written
+        .iter()
+        .map(frames::WrittenPart::to_manifest)
+        .collect::<Result<Vec<_>>>()?;
+    let mut manifest = ManifestWriter::start(Vec::new(), name)?;
+    for part in &parts {
+        manifest.manifest_part(part)?;
+    }
+    let manifest = manifest.finish(&skipped)?;
+    let payload = payload::build(&manifest, &written);
+    let trailer = match codec {
+        BundleCodec::Zstd => {
+            let mut trailer = zstd_format::manifest_frame(&payload)?;
+            trailer.extend(zstd_format::seek_table(&sizes));
+            trailer
+        }
+        BundleCodec::Gzip => gzip_format::manifest_members(&payload, data_end),
+    };
+    out.write_all(&trailer).map_err(Error::io)?;
+    Ok((parts, skipped))
+}

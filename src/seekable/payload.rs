@@ -11,18 +11,37 @@
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+
 use crate::error::{Error, ErrorKind, Result};
-use crate::seekable::manifest::{Manifest, path_index};
+use crate::seekable::frames::WrittenPart;
 
 /// What the payload starts with.
 const TAG: &[u8] = b"SMERGE1\n";
 const TRAILER_LEN: u64 = 16;
 const ENTRY_LEN: u64 = 16;
 
-/// The payload of `manifest`.
-pub(crate) fn build(manifest: &Manifest) -> Vec<u8> {
-    let (json, lines) = manifest.to_json_with_lines();
-    let index = path_index(&manifest.parts, &lines);
+/// The payload of the manifest `json` (as [`ManifestWriter`] writes it:
+/// the opening on the first line, then one part per line) of `parts`.
+///
+/// [`ManifestWriter`]: crate::merge::ManifestWriter
+pub(crate) fn build(json: &[u8], parts: &[WrittenPart]) -> Vec<u8> {
+    let lines: Vec<u64> = memchr::memchr_iter(b'\n', json)
+        .take(parts.len())
+        .map(|at| at as u64 + 1)
+        .collect();
+    let mut entries: Vec<(u64, u64)> = parts
+        .iter()
+        .zip(&lines)
+        .map(|(part, &line)| (path_hash(part.path.as_os_str()), line))
+        .collect();
+    entries.sort_unstable();
+    let mut index = Vec::with_capacity(entries.len() * 16);
+    for (hash, line) in entries {
+        index.extend_from_slice(&hash.to_le_bytes());
+        index.extend_from_slice(&line.to_le_bytes());
+    }
     let mut payload = Vec::with_capacity(TAG.len() + json.len() + index.len() + 16);
     payload.extend_from_slice(TAG);
     payload.extend_from_slice(&json);
@@ -185,6 +204,15 @@ impl Payload {
         }
         Ok(out)
     }
+}
+
+/// The hash the path index is sorted by: 64-bit FNV-1a of the path's bytes.
+pub(crate) fn path_hash(path: &OsStr) -> u64 {
+    path.as_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
 }
 
 fn to_usize(n: u64) -> Result<usize> {

@@ -6,9 +6,10 @@ use std::io::Read;
 
 use proptest::prelude::*;
 
-use crate::fs::{AtomicFileSink, Listing};
-use crate::merge::MergeOptions;
-use crate::seekable::{Bundle, BundleCodec, SeekableBundle};
+use crate::fs::Listing;
+use crate::merge::{Compression, DataMerge, Merge, Output};
+use crate::seekable::{Bundle, SeekableBundle};
+use crate::transforms::Codec;
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(8))]
@@ -26,14 +27,18 @@ proptest! {
             std::fs::write(&path, &bytes).unwrap();
             inputs.push((path, bytes));
         }
-        let codec = if gzip { BundleCodec::Gzip } else { BundleCodec::Zstd };
+        let codec = if gzip { Codec::Gzip } else { Codec::Zstd };
         let bundle_path = dir.path().join("bundle");
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).build().unwrap();
         runtime.block_on(async {
-            let listing = Listing::builder().inputs(inputs.iter().map(|i| i.0.clone())).build()?;
-            let mut output = AtomicFileSink::create(&bundle_path)?.into_writable();
-            SeekableBundle::new(codec).level(1)?
-                .run(listing.entries(), &MergeOptions::default(), &mut output, None, "bundle")
+            let mut listing = Listing::builder();
+            listing.inputs(inputs.iter().map(|i| i.0.clone()));
+            Merge::new(Output::path(&bundle_path))
+                .listing(listing)
+                .compression(Compression::With(codec))
+                .level(1)
+                .data(DataMerge::Seekable(SeekableBundle::new()))
+                .run()
                 .await
         }).unwrap();
         let bundle = Bundle::open(&bundle_path).unwrap();

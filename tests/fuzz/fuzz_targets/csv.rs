@@ -11,7 +11,7 @@
 use libfuzzer_sys::fuzz_target;
 use smerge::formats::{Columns, Format, FormatMerge};
 use smerge::fs::Listing;
-use smerge::merge::MergeOptions;
+use smerge::merge::{DataMerge, Merge, MergeOptions, Output};
 use smerge::sink::CollectSink;
 use smerge::{ErrorKind, Writable};
 use smerge_fuzz::{DataInputs, block_on_threaded};
@@ -36,9 +36,18 @@ fuzz_target!(|input: &[u8]| {
     options.keep_going = settings & 16 != 0;
     let (sink, got) = CollectSink::new();
     let result = block_on_threaded(async {
-        let listing = Listing::builder().inputs(inputs.paths.clone()).build()?;
-        let mut output = Writable::new(sink);
-        merge.run(listing.entries(), &options, &mut output, None).await
+        let mut listing = Listing::builder();
+        listing.inputs(inputs.paths.clone());
+        let output = Output::Writable {
+            writable: Writable::new(sink),
+            name: inputs.dir().join("out"),
+        };
+        Merge::new(output)
+            .listing(listing)
+            .options(options)
+            .data(DataMerge::Format(merge))
+            .run()
+            .await
     });
     match result {
         Ok(_) => {
