@@ -89,6 +89,7 @@ impl Opener {
     /// A problem with an input's content (a bad row, a line that is not
     /// JSON): an error naming the file, or under `keep_going` a warning,
     /// and the merge goes on without it (unless the warnings are strict).
+    #[cfg(feature = "formats")]
     pub(crate) fn content_problem(&self, path: &Path, message: String) -> Result<()> {
         if !self.keep_going {
             return Err(Error::new(ErrorKind::InvalidData, message).reading(path));
@@ -311,6 +312,8 @@ pub(crate) fn read_error(error: io::Error, path: &Path) -> Error {
 /// are recorded with [`begin_part`](ChunkWriter::begin_part) and
 /// [`end_part`](ChunkWriter::end_part) when asked, with their offsets,
 /// lengths and SHA-256.
+// Only format merges record parts; the others write one stream.
+#[cfg_attr(not(feature = "formats"), allow(dead_code))]
 pub(crate) struct ChunkWriter {
     sender: mpsc::Sender<Result<Bytes>>,
     buffer: BytesMut,
@@ -336,6 +339,7 @@ impl std::fmt::Debug for ChunkWriter {
     }
 }
 
+#[cfg_attr(not(feature = "formats"), allow(dead_code))]
 impl ChunkWriter {
     /// How many bytes were written so far.
     pub(crate) fn position(&self) -> u64 {

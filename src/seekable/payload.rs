@@ -44,7 +44,7 @@ pub(crate) fn build(json: &[u8], parts: &[WrittenPart]) -> Vec<u8> {
     }
     let mut payload = Vec::with_capacity(TAG.len() + json.len() + index.len() + 16);
     payload.extend_from_slice(TAG);
-    payload.extend_from_slice(&json);
+    payload.extend_from_slice(json);
     payload.extend_from_slice(&index);
     payload.extend_from_slice(&(json.len() as u64).to_le_bytes());
     payload.extend_from_slice(&(lines.len() as u64).to_le_bytes());
