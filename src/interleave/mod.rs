@@ -14,24 +14,23 @@
 //! ```
 //! use smerge::fs::Listing;
 //! use smerge::interleave::Interleave;
-//! use smerge::merge::MergeOptions;
-//! use smerge::sink::CollectSink;
-//! use smerge::Writable;
+//! use smerge::merge::{DataMerge, Merge, Output};
 //!
 //! # #[tokio::main]
 //! # async fn main() -> smerge::Result<()> {
 //! # let dir = tempfile::tempdir()?;
-//! # let (a, b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+//! # let (a, b, all) = (dir.path().join("a.log"), dir.path().join("b.log"), dir.path().join("all.log"));
 //! std::fs::write(&a, "2024-03-01T12:00:01Z a1\n2024-03-01T12:00:03Z a2\n  at x\n")?;
 //! std::fs::write(&b, "2024-03-01T12:00:02Z b1\n2024-03-01T12:00:03Z b2\n")?;
-//! let listing = Listing::builder().inputs([a, b]).build()?;
-//! let (sink, got) = CollectSink::new();
-//! let mut output = Writable::new(sink);
-//! Interleave::new()
-//!     .run(listing.entries(), &MergeOptions::default(), &mut output, None)
+//! let mut listing = Listing::builder();
+//! listing.inputs([a, b]);
+//! Merge::new(Output::path(&all))
+//!     .listing(listing)
+//!     .data(DataMerge::Interleave(Interleave::new()))
+//!     .run()
 //!     .await?;
 //! assert_eq!(
-//!     String::from_utf8(got.take().concat()).unwrap(),
+//!     std::fs::read_to_string(&all)?,
 //!     "2024-03-01T12:00:01Z a1\n2024-03-01T12:00:02Z b1\n\
 //!      2024-03-01T12:00:03Z a2\n  at x\n2024-03-01T12:00:03Z b2\n"
 //! );
