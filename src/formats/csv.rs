@@ -307,7 +307,7 @@ fn copy_raw<R: Read>(
     out: &mut ChunkWriter,
 ) -> Result<()> {
     while let Some(record) = records
-        .next_record()
+        .next_raw()
         .map_err(|e| read_error(e, entry.path()))?
     {
         // The raw bytes start with the LF of a CRLF the record before ended

@@ -19,6 +19,7 @@ const READ_SIZE: usize = 256 * 1024;
 pub(crate) struct Records<R> {
     reader: R,
     core: Reader,
+    delimiter: u8,
     /// `buf[start..end]` is read and not consumed by a finished record.
     buf: Vec<u8>,
     start: usize,
@@ -41,6 +42,7 @@ impl<R: Read> Records<R> {
         Records {
             reader,
             core: ReaderBuilder::new().delimiter(delimiter).build(),
+            delimiter,
             buf: vec![0; READ_SIZE],
             start: 0,
             parsed: 0,
@@ -71,6 +73,41 @@ impl<R: Read> Records<R> {
     /// Sets the delimiter before the first record is read.
     pub(crate) fn set_delimiter(&mut self, delimiter: u8) {
         self.core = ReaderBuilder::new().delimiter(delimiter).build();
+        self.delimiter = delimiter;
+    }
+
+    /// The next record, like [`next_record`](Records::next_record) but
+    /// without its fields: only its raw bytes, its number of fields and its
+    /// line. Records of plain CSV (quotes only around whole fields, lines
+    /// ended by LF or CRLF) are measured by a scan that jumps from quote to
+    /// newline; anything else goes through `csv-core`, so both agree.
+    pub(crate) fn next_raw(&mut self) -> std::io::Result<Option<Record<'_, R>>> {
+        if self.done {
+            return Ok(None);
+        }
+        loop {
+            match scan_record(&self.buf[self.parsed..self.end], self.delimiter) {
+                Scan::Record { len, fields } => {
+                    self.start = self.parsed;
+                    self.parsed += len;
+                    let raw = &self.buf[self.start..self.parsed];
+                    self.field_count = fields;
+                    self.record_line = self.newlines + 1;
+                    self.newlines += memchr::memchr_iter(b'\n', raw).count() as u64;
+                    return Ok(Some(Record {
+                        raw: self.start..self.parsed,
+                        records: self,
+                        nout: 0,
+                    }));
+                }
+                Scan::NeedMore if !self.eof => {
+                    // Keep the record being scanned at the front.
+                    self.start = self.parsed;
+                    self.fill()?;
+                }
+                Scan::NeedMore | Scan::Other => return self.next_record(),
+            }
+        }
     }
 
     /// The next record, or `None` at the end. Blank lines before a record
@@ -193,6 +230,82 @@ impl<R> Record<'_, R> {
     }
 }
 
+/// What [`scan_record`] found at the start of its input.
+#[derive(Debug, PartialEq, Eq)]
+enum Scan {
+    /// A record of `len` bytes (its line ending included) with `fields`
+    /// fields.
+    Record { len: usize, fields: usize },
+    /// The record does not end in the data given.
+    NeedMore,
+    /// Something the scan leaves to `csv-core`: a blank line, a CR alone,
+    /// a quote inside a field.
+    Other,
+}
+
+/// Measures the record at the start of `data`: its fields are counted by
+/// the delimiters outside quotes, jumping from one quote, CR or LF to the
+/// next; a quote must open a field or close it.
+fn scan_record(data: &[u8], delimiter: u8) -> Scan {
+    if matches!(data.first(), None | Some(b'\n' | b'\r')) {
+        return if data.is_empty() {
+            Scan::NeedMore
+        } else {
+            Scan::Other
+        };
+    }
+    let mut fields = 1;
+    let mut at = 0;
+    loop {
+        // Outside quotes: up to the next quote or line ending.
+        let Some(found) = memchr::memchr3(b'"', b'\n', b'\r', &data[at..]) else {
+            return Scan::NeedMore;
+        };
+        let next = at + found;
+        fields += data[at..next].iter().filter(|&&b| b == delimiter).count();
+        match data[next] {
+            b'\n' => {
+                return Scan::Record {
+                    len: next + 1,
+                    fields,
+                };
+            }
+            b'\r' => {
+                return match data.get(next + 1) {
+                    Some(b'\n') => Scan::Record {
+                        len: next + 2,
+                        fields,
+                    },
+                    Some(_) => Scan::Other,
+                    None => Scan::NeedMore,
+                };
+            }
+            _ => {}
+        }
+        // A quote: it must open a field.
+        if next != 0 && data[next - 1] != delimiter {
+            return Scan::Other;
+        }
+        at = next + 1;
+        // Inside quotes: up to the quote that closes them.
+        loop {
+            let Some(found) = memchr::memchr(b'"', &data[at..]) else {
+                return Scan::NeedMore;
+            };
+            let close = at + found;
+            match data.get(close + 1) {
+                None => return Scan::NeedMore,
+                Some(b'"') => at = close + 2,
+                Some(&b) if b == delimiter || b == b'\n' || b == b'\r' => {
+                    at = close + 1;
+                    break;
+                }
+                Some(_) => return Scan::Other,
+            }
+        }
+    }
+}
+
 /// The delimiter `sample` (the start of an input) most likely uses: of
 /// `,`, `;`, tab and `|`, the one found most often, outside quotes, on its
 /// first line; `,` when none is.
@@ -238,6 +351,40 @@ mod tests {
         let last = records.next_record().unwrap().unwrap();
         assert_eq!((last.raw(), last.line()), (&b"2,3\n"[..], 3));
         assert!(records.next_record().unwrap().is_none());
+    }
+
+    #[test]
+    fn the_scan_measures_plain_records_and_leaves_the_rest() {
+        let scan = |data: &str| scan_record(data.as_bytes(), b',');
+        assert_eq!(scan("a,b,c\nx"), Scan::Record { len: 6, fields: 3 });
+        assert_eq!(
+            scan("a,\"b,\nc\"\"\",d\r\nx"),
+            Scan::Record { len: 14, fields: 3 }
+        );
+        assert_eq!(scan("\"\"\n"), Scan::Record { len: 3, fields: 1 });
+        assert_eq!(scan("a,b"), Scan::NeedMore);
+        assert_eq!(scan("a,\"b"), Scan::NeedMore);
+        assert_eq!(scan("a,b\r"), Scan::NeedMore);
+        assert_eq!(scan("\na,b\n"), Scan::Other);
+        assert_eq!(scan("a\rb\n"), Scan::Other);
+        assert_eq!(scan("a,b\"c\n"), Scan::Other);
+        assert_eq!(scan("\"a\"b,c\n"), Scan::Other);
+    }
+
+    #[test]
+    fn the_scan_and_csv_core_agree() {
+        let text = b"h1,h2\r\n1,\"x\r\ny\"\r\n\r\n2,\"say \"\"hi\"\"\"\n3,a\"b\nbad\n4,\"q\"\"";
+        let mut fast = Records::new(&text[..], b',');
+        let mut slow = Records::new(&text[..], b',');
+        let mut got = Vec::new();
+        while let Some(r) = fast.next_raw().unwrap() {
+            got.push((r.len(), r.line()));
+        }
+        let mut expected = Vec::new();
+        while let Some(r) = slow.next_record().unwrap() {
+            expected.push((r.len(), r.line()));
+        }
+        assert_eq!(got, expected);
     }
 
     #[test]
