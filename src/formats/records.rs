@@ -87,13 +87,12 @@ impl<R: Read> Records<R> {
         }
         loop {
             match scan_record(&self.buf[self.parsed..self.end], self.delimiter) {
-                Scan::Record { len, fields } => {
+                Scan::Record { len, fields, lines } => {
                     self.start = self.parsed;
                     self.parsed += len;
-                    let raw = &self.buf[self.start..self.parsed];
                     self.field_count = fields;
                     self.record_line = self.newlines + 1;
-                    self.newlines += memchr::memchr_iter(b'\n', raw).count() as u64;
+                    self.newlines += lines;
                     return Ok(Some(Record {
                         raw: self.start..self.parsed,
                         records: self,
@@ -234,8 +233,12 @@ impl<R> Record<'_, R> {
 #[derive(Debug, PartialEq, Eq)]
 enum Scan {
     /// A record of `len` bytes (its line ending included) with `fields`
-    /// fields.
-    Record { len: usize, fields: usize },
+    /// fields, on `lines` lines.
+    Record {
+        len: usize,
+        fields: usize,
+        lines: u64,
+    },
     /// The record does not end in the data given.
     NeedMore,
     /// Something the scan leaves to `csv-core`: a blank line, a CR alone,
@@ -256,6 +259,8 @@ fn scan_record(data: &[u8], delimiter: u8) -> Scan {
     }
     let mut fields = 1;
     let mut at = 0;
+    // Lines ended inside quotes, besides the record's own.
+    let mut lines = 1;
     loop {
         // Outside quotes: up to the next quote or line ending.
         let Some(found) = memchr::memchr3(b'"', b'\n', b'\r', &data[at..]) else {
@@ -268,6 +273,7 @@ fn scan_record(data: &[u8], delimiter: u8) -> Scan {
                 return Scan::Record {
                     len: next + 1,
                     fields,
+                    lines,
                 };
             }
             b'\r' => {
@@ -275,6 +281,7 @@ fn scan_record(data: &[u8], delimiter: u8) -> Scan {
                     Some(b'\n') => Scan::Record {
                         len: next + 2,
                         fields,
+                        lines,
                     },
                     Some(_) => Scan::Other,
                     None => Scan::NeedMore,
@@ -293,6 +300,7 @@ fn scan_record(data: &[u8], delimiter: u8) -> Scan {
                 return Scan::NeedMore;
             };
             let close = at + found;
+            lines += memchr::memchr_iter(b'\n', &data[at..close]).count() as u64;
             match data.get(close + 1) {
                 None => return Scan::NeedMore,
                 Some(b'"') => at = close + 2,
@@ -356,12 +364,30 @@ mod tests {
     #[test]
     fn the_scan_measures_plain_records_and_leaves_the_rest() {
         let scan = |data: &str| scan_record(data.as_bytes(), b',');
-        assert_eq!(scan("a,b,c\nx"), Scan::Record { len: 6, fields: 3 });
+        assert_eq!(
+            scan("a,b,c\nx"),
+            Scan::Record {
+                len: 6,
+                fields: 3,
+                lines: 1
+            }
+        );
         assert_eq!(
             scan("a,\"b,\nc\"\"\",d\r\nx"),
-            Scan::Record { len: 14, fields: 3 }
+            Scan::Record {
+                len: 14,
+                fields: 3,
+                lines: 2
+            }
         );
-        assert_eq!(scan("\"\"\n"), Scan::Record { len: 3, fields: 1 });
+        assert_eq!(
+            scan("\"\"\n"),
+            Scan::Record {
+                len: 3,
+                fields: 1,
+                lines: 1
+            }
+        );
         assert_eq!(scan("a,b"), Scan::NeedMore);
         assert_eq!(scan("a,\"b"), Scan::NeedMore);
         assert_eq!(scan("a,b\r"), Scan::NeedMore);
