@@ -208,6 +208,32 @@ fn damaged_bundles_are_errors_naming_them() {
 }
 
 #[test]
+fn a_manifest_path_that_leaves_the_directory_is_refused() {
+    let dir = Dir::new();
+    tree(&dir);
+    smerge(&dir)
+        .args(["-r", "--seekable", "in", "b.zst"])
+        .assert()
+        .success();
+    let mut bundle = dir.read("b.zst");
+    let from = b"\"path\":\"big.bin\"";
+    let at = bundle
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("the manifest names big.bin");
+    bundle[at..at + from.len()].copy_from_slice(b"\"path\":\"../b.bi\"");
+    dir.create("evil.zst", &bundle);
+    let out = smerge(&dir)
+        .args(["extract", "evil.zst", "--to", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("../b.bi"));
+    assert!(!dir.join("b.bi").exists());
+    assert!(dir.names("out").is_empty());
+}
+
+#[test]
 fn seekable_needs_zstd_or_gzip() {
     let dir = Dir::new();
     tree(&dir);
