@@ -257,7 +257,8 @@ fn plan_columns(
 
 /// The header of an input, or `None` when it is empty.
 fn read_header<R: Read>(reader: R, delimiter: Option<u8>, path: &Path) -> Result<Option<Fields>> {
-    let mut records = Records::new(reader, b',');
+    // Read little more than the header: its first line is sniffed.
+    let mut records = Records::with_capacity(reader, b',', 8 * 1024);
     let delimiter = match delimiter {
         Some(d) => d,
         None => sniff_delimiter(records.peek().map_err(|e| read_error(e, path))?),
@@ -372,8 +373,9 @@ fn copy_mapped<R: Read>(
             )?;
             continue;
         }
-        let row: Vec<&[u8]> = record.fields().collect();
-        let fields = mapping.iter().map(|m| m.map_or(&b""[..], |i| row[i]));
+        let fields = mapping
+            .iter()
+            .map(|m| m.map_or(&b""[..], |i| record.field(i)));
         writer
             .write_record(fields.chain(source))
             .map_err(csv_error)?;

@@ -39,11 +39,17 @@ pub(crate) struct Records<R> {
 impl<R: Read> Records<R> {
     /// Records of `reader`, separated by `delimiter`.
     pub(crate) fn new(reader: R, delimiter: u8) -> Records<R> {
+        Records::with_capacity(reader, delimiter, READ_SIZE)
+    }
+
+    /// Records read `capacity` bytes at a time (more for a longer record):
+    /// a small capacity reads little more than a header.
+    pub(crate) fn with_capacity(reader: R, delimiter: u8, capacity: usize) -> Records<R> {
         Records {
             reader,
             core: ReaderBuilder::new().delimiter(delimiter).build(),
             delimiter,
-            buf: vec![0; READ_SIZE],
+            buf: vec![0; capacity.max(64)],
             start: 0,
             parsed: 0,
             end: 0,
@@ -60,7 +66,7 @@ impl<R: Read> Records<R> {
     /// Reads up to `READ_SIZE` bytes without consuming them, to sniff the
     /// delimiter; the records still start at the beginning.
     pub(crate) fn peek(&mut self) -> std::io::Result<&[u8]> {
-        while !self.eof && self.end < READ_SIZE.min(self.buf.len()) {
+        while !self.eof && self.end < self.buf.len() {
             let n = self.reader.read(&mut self.buf[self.end..])?;
             if n == 0 {
                 self.eof = true;
@@ -214,6 +220,13 @@ impl<R> Record<'_, R> {
     /// The line (from 1) it starts on.
     pub(crate) fn line(&self) -> u64 {
         self.records.record_line
+    }
+
+    /// Its `i`th field, unquoted.
+    pub(crate) fn field(&self, i: usize) -> &[u8] {
+        let ends = &self.records.ends[..self.records.field_count];
+        let start = if i == 0 { 0 } else { ends[i - 1] };
+        &self.records.fields[start..ends[i]]
     }
 
     /// Its fields, unquoted.
