@@ -15,6 +15,9 @@ Examples:
   smerge logs/ all.log.gz                  compressed by the output's extension
   smerge --decompress logs/ - | less       read .gz/.zst/.xz/.bz2 inputs, write to stdout
   find . -name '*.sql' -print0 | smerge --files0-from - schema.sql
+  smerge --format csv exports/ all.csv     CSV files under one header
+  smerge --interleave web*.log all.log     logs merged in time order
+  smerge -r --seekable logs/ logs.zst      a bundle `smerge extract` reads one file from
 
 The first argument selects a subcommand only when it names one (merge, pipe,
 extract, completions, help); otherwise the command is merge. To merge a directory named
