@@ -5,6 +5,7 @@
 //! nothing, so `gzip -d` gives the data alone.
 
 use std::fs::File;
+use std::io::Write;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::seekable::payload::Location;
@@ -32,17 +33,34 @@ fn empty_member(id: [u8; 2], data: &[u8]) -> Vec<u8> {
     member
 }
 
-/// The members that carry `manifest` in a bundle whose data ends at
-/// `data_end`.
-pub(crate) fn manifest_members(manifest: &[u8], data_end: u64) -> Vec<u8> {
-    let mut members = Vec::new();
-    for chunk in manifest.chunks(CHUNK) {
-        members.extend(empty_member(*b"SM", chunk));
+/// Writes the members that carry the manifest, made of `pieces` one after
+/// the other, into `out`, for a bundle whose data ends at `data_end`.
+pub(crate) fn write_manifest_members(
+    out: &mut impl Write,
+    pieces: &[&[u8]],
+    data_end: u64,
+) -> std::io::Result<()> {
+    let mut chunk = Vec::with_capacity(CHUNK);
+    let mut total = 0u64;
+    for piece in pieces {
+        total += piece.len() as u64;
+        let mut rest = *piece;
+        while !rest.is_empty() {
+            let take = (CHUNK - chunk.len()).min(rest.len());
+            chunk.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if chunk.len() == CHUNK {
+                out.write_all(&empty_member(*b"SM", &chunk))?;
+                chunk.clear();
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        out.write_all(&empty_member(*b"SM", &chunk))?;
     }
     let mut locator = data_end.to_le_bytes().to_vec();
-    locator.extend_from_slice(&(manifest.len() as u64).to_le_bytes());
-    members.extend(empty_member(*b"SL", &locator));
-    members
+    locator.extend_from_slice(&total.to_le_bytes());
+    out.write_all(&empty_member(*b"SL", &locator))
 }
 
 /// Where the manifest's payload is in the gzip bundle `file` of `len`
@@ -130,7 +148,8 @@ mod tests {
         };
         let manifest: Vec<u8> = (0..200_000u32).map(|i| b'a' + (i % 26) as u8).collect();
         let mut bundle = data.clone();
-        bundle.extend(manifest_members(&manifest, data.len() as u64));
+        let (first, second) = manifest.split_at(70_000);
+        write_manifest_members(&mut bundle, &[first, second], data.len() as u64).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("b.gz");
         std::fs::write(&path, &bundle).unwrap();

@@ -195,15 +195,26 @@ fn write(
         manifest.manifest_part(part)?;
     }
     let manifest = manifest.finish(&skipped)?;
-    let payload = payload::build(&manifest, &written);
-    let trailer = match codec {
+    let pieces = payload::pieces(&manifest, &written);
+    drop(written);
+    let pieces: Vec<&[u8]> = pieces.iter().map(|piece| &piece[..]).collect();
+    match codec {
         BundleCodec::Zstd => {
-            let mut trailer = zstd_format::manifest_frame(&payload)?;
-            trailer.extend(zstd_format::seek_table(&sizes));
-            trailer
+            let len = pieces.iter().map(|piece| piece.len()).sum();
+            out.write_all(&zstd_format::manifest_frame_header(len)?)
+                .map_err(Error::io)?;
+            for piece in &pieces {
+                out.write_all(piece).map_err(Error::io)?;
+            }
+            out.write_all(&zstd_format::seek_table(&sizes))
+                .map_err(Error::io)?;
         }
-        BundleCodec::Gzip => gzip_format::manifest_members(&payload, data_end),
-    };
-    out.write_all(&trailer).map_err(Error::io)?;
+        BundleCodec::Gzip => {
+            gzip_format::write_manifest_members(out, &pieces, data_end).map_err(Error::io)?;
+        }
+    }
     Ok((parts, skipped))
 }
+
+#[cfg(test)]
+mod tests;

@@ -23,10 +23,11 @@ const TRAILER_LEN: u64 = 16;
 const ENTRY_LEN: u64 = 16;
 
 /// The payload of the manifest `json` (as [`ManifestWriter`] writes it:
-/// the opening on the first line, then one part per line) of `parts`.
+/// the opening on the first line, then one part per line) of `parts`, as
+/// the pieces to write one after the other (the manifest is not copied).
 ///
 /// [`ManifestWriter`]: crate::merge::ManifestWriter
-pub(crate) fn build(json: &[u8], parts: &[WrittenPart]) -> Vec<u8> {
+pub(crate) fn pieces<'a>(json: &'a [u8], parts: &[WrittenPart]) -> [std::borrow::Cow<'a, [u8]>; 3] {
     let lines: Vec<u64> = memchr::memchr_iter(b'\n', json)
         .take(parts.len())
         .map(|at| at as u64 + 1)
@@ -37,18 +38,14 @@ pub(crate) fn build(json: &[u8], parts: &[WrittenPart]) -> Vec<u8> {
         .map(|(part, &line)| (path_hash(part.path.as_os_str()), line))
         .collect();
     entries.sort_unstable();
-    let mut index = Vec::with_capacity(entries.len() * 16);
+    let mut index = Vec::with_capacity(entries.len() * 16 + 16);
     for (hash, line) in entries {
         index.extend_from_slice(&hash.to_le_bytes());
         index.extend_from_slice(&line.to_le_bytes());
     }
-    let mut payload = Vec::with_capacity(TAG.len() + json.len() + index.len() + 16);
-    payload.extend_from_slice(TAG);
-    payload.extend_from_slice(json);
-    payload.extend_from_slice(&index);
-    payload.extend_from_slice(&(json.len() as u64).to_le_bytes());
-    payload.extend_from_slice(&(lines.len() as u64).to_le_bytes());
-    payload
+    index.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    index.extend_from_slice(&(lines.len() as u64).to_le_bytes());
+    [TAG.into(), json.into(), index.into()]
 }
 
 /// Where a payload is in its bundle.

@@ -21,15 +21,15 @@ const SKIPPABLE_MANIFEST: u32 = 0x184D_2A5B;
 const SEEKABLE_MAGIC: u32 = 0x8F92_EAB1;
 const FOOTER_LEN: u64 = 9;
 
-/// A skippable frame holding `payload` (the manifest and its index).
-pub(crate) fn manifest_frame(payload: &[u8]) -> Result<Vec<u8>> {
-    let size = u32::try_from(payload.len())
+/// The header of the skippable frame holding a payload (the manifest and
+/// its index) of `len` bytes.
+pub(crate) fn manifest_frame_header(len: usize) -> Result<[u8; 8]> {
+    let size = u32::try_from(len)
         .map_err(|_| Error::new(ErrorKind::InvalidArgument, "the manifest is over 4 GiB"))?;
-    let mut frame = Vec::with_capacity(8 + payload.len());
-    frame.extend_from_slice(&SKIPPABLE_MANIFEST.to_le_bytes());
-    frame.extend_from_slice(&size.to_le_bytes());
-    frame.extend_from_slice(payload);
-    Ok(frame)
+    let mut header = [0u8; 8];
+    header[..4].copy_from_slice(&SKIPPABLE_MANIFEST.to_le_bytes());
+    header[4..].copy_from_slice(&size.to_le_bytes());
+    Ok(header)
 }
 
 /// The seek table of `frames`, without checksums.
