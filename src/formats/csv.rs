@@ -144,7 +144,12 @@ pub(crate) fn join(
             )?;
         } else {
             let last = std::mem::replace(&mut state.last, b'\n');
-            copy_raw(&mut records, entry, header.len(), last, opener, out)?;
+            let target = Target {
+                merge,
+                opener,
+                delimiter: output_delimiter,
+            };
+            copy_raw(&mut records, entry, header.len(), last, &target, out)?;
         }
     }
     out.end_part();
@@ -304,9 +309,10 @@ fn copy_raw<R: Read>(
     entry: &Entry,
     width: usize,
     mut last: u8,
-    opener: &Opener,
+    target: &Target<'_>,
     out: &mut ChunkWriter,
 ) -> Result<()> {
+    let opener = target.opener;
     while let Some(record) = records
         .next_raw()
         .map_err(|e| read_error(e, entry.path()))?
@@ -320,6 +326,13 @@ fn copy_raw<R: Read>(
         }
         if record.len() != width {
             wrong_width(entry, record.line(), record.len(), width, opener)?;
+            continue;
+        }
+        if record.ended_by_eof() {
+            // Its raw bytes may leave a quote open, which would swallow the
+            // rows after it: write it again, as csv-core read it.
+            write_row(out, target.delimiter, record.fields())?;
+            last = b'\n';
             continue;
         }
         let raw = trim_line_start(raw);

@@ -33,6 +33,9 @@ pub(crate) struct Records<R> {
     /// Newlines in every record returned so far.
     newlines: u64,
     record_line: u64,
+    /// The current record was ended by the end of the input, not by a
+    /// line ending (it may leave a quote open).
+    ended_by_eof: bool,
     done: bool,
 }
 
@@ -59,6 +62,7 @@ impl<R: Read> Records<R> {
             field_count: 0,
             newlines: 0,
             record_line: 0,
+            ended_by_eof: false,
             done: false,
         }
     }
@@ -94,6 +98,7 @@ impl<R: Read> Records<R> {
         loop {
             match scan_record(&self.buf[self.parsed..self.end], self.delimiter) {
                 Scan::Record { len, fields, lines } => {
+                    self.ended_by_eof = false;
                     self.start = self.parsed;
                     self.parsed += len;
                     self.field_count = fields;
@@ -131,6 +136,7 @@ impl<R: Read> Records<R> {
                 self.fill()?;
             }
             let input = &self.buf[self.parsed..self.end];
+            self.ended_by_eof = input.is_empty();
             let (result, nin, nout, nend) = self.core.read_record(
                 input,
                 &mut self.fields[nout_total..],
@@ -215,6 +221,12 @@ impl<R> Record<'_, R> {
     /// How many fields it has.
     pub(crate) fn len(&self) -> usize {
         self.records.field_count
+    }
+
+    /// Whether the end of the input ended it rather than a line ending:
+    /// its raw bytes may then leave a quoted field open.
+    pub(crate) fn ended_by_eof(&self) -> bool {
+        self.records.ended_by_eof
     }
 
     /// The line (from 1) it starts on.
@@ -424,6 +436,16 @@ mod tests {
             expected.push((r.len(), r.line()));
         }
         assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn a_record_ended_by_the_end_of_the_input_says_so() {
+        let text = b"h\n1,\"open\r\nquote\n";
+        let mut records = Records::new(&text[..], b',');
+        assert!(!records.next_raw().unwrap().unwrap().ended_by_eof());
+        let last = records.next_raw().unwrap().unwrap();
+        assert!(last.ended_by_eof());
+        assert_eq!(last.fields().nth(1), Some(&b"open\r\nquote\n"[..]));
     }
 
     #[test]

@@ -344,3 +344,16 @@ fn data_formats_refuse_content_options() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn a_quote_left_open_at_the_end_of_an_input_does_not_swallow_the_next() {
+    let dir = Dir::new();
+    dir.create("a.csv", "id,name\n1,\"a\r\nb\n");
+    dir.create("b.csv", "id,name\n2,\"c,\"\"d\"\"\"\n");
+    smerge(&dir)
+        .args(["--format", "csv", "a.csv", "b.csv", "out.csv"])
+        .assert()
+        .success();
+    let expected = tool(&dir, "csvstack", &["a.csv", "b.csv"]);
+    assert_bytes_eq(&expected, &tool(&dir, "csvformat", &["out.csv"]));
+}
