@@ -10,6 +10,7 @@ mod data;
 mod escape;
 mod extract;
 mod merge;
+mod object;
 mod output;
 mod pipe;
 mod progress;

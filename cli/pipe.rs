@@ -8,6 +8,7 @@ use anyhow::Context;
 use bytes::Bytes;
 use smerge::fs::FileSource;
 use smerge::merge::Output;
+use smerge::object::ObjectUrl;
 use smerge::{Event, Pipeline, Readable, Writable};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -29,19 +30,23 @@ enum Endpoint {
     Connect(String),
     /// `tcp-listen://HOST:PORT`: accept one connection.
     Listen(String),
+    /// `s3://BUCKET/KEY` (or `gs://`, `az://`): an object.
+    Object(ObjectUrl),
 }
 
 impl Endpoint {
-    fn parse(text: &str) -> Endpoint {
-        if text == "-" {
+    fn parse(text: &str) -> anyhow::Result<Endpoint> {
+        Ok(if text == "-" {
             Endpoint::Standard
         } else if let Some(address) = text.strip_prefix("tcp://") {
             Endpoint::Connect(address.to_string())
         } else if let Some(address) = text.strip_prefix("tcp-listen://") {
             Endpoint::Listen(address.to_string())
+        } else if ObjectUrl::is_url(text) {
+            Endpoint::Object(text.parse()?)
         } else {
             Endpoint::Path(PathBuf::from(text))
-        }
+        })
     }
 
     async fn connect(&self) -> anyhow::Result<TcpStream> {
@@ -83,6 +88,7 @@ impl Endpoint {
                     (Readable::from_reader(file).named(reading()), None)
                 }
             }
+            Endpoint::Object(url) => crate::object::open_input(url).await?,
             network => {
                 let stream = network.connect().await?;
                 let label = format!("reading tcp://{}", peer(&stream));
@@ -96,6 +102,7 @@ impl Endpoint {
         match self {
             Endpoint::Standard => Ok(Output::Stdout.open()?),
             Endpoint::Path(path) => Ok(Output::Atomic(path.clone()).open()?),
+            Endpoint::Object(url) => crate::object::open_output(url, None),
             network => {
                 let stream = network.connect().await?;
                 let label = format!("writing tcp://{}", peer(&stream));
@@ -136,8 +143,8 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
         })
         .collect::<anyhow::Result<Vec<_>>>()
         .map_err(usage)?;
-    let input = Endpoint::parse(&args.input);
-    let output = Endpoint::parse(&args.output);
+    let input = Endpoint::parse(&args.input).map_err(usage)?;
+    let output = Endpoint::parse(&args.output).map_err(usage)?;
 
     let (mut source, size) = input.open_input().await?;
     let messages = Messages::new(args.quiet, args.progress, size);
@@ -160,7 +167,10 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
         }
         let mut outputs = vec![output.open_output().await?];
         for tee in &args.tee {
-            outputs.push(Output::path(tee).open()?);
+            outputs.push(match ObjectUrl::from_path(tee)? {
+                Some(url) => crate::object::open_output(&url, None)?,
+                None => Output::path(tee).open()?,
+            });
         }
         if let Some(hwm) = hwm {
             outputs = outputs

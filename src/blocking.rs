@@ -180,11 +180,18 @@ pub(crate) fn open_input(
     handle: &Handle,
 ) -> Result<Input> {
     let path = entry.path();
+    if entry.kind() == EntryKind::Object {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            "this merge reads local files and streams; objects in object storage are merged by the plain merge",
+        )
+        .reading(path));
+    }
     if decompress {
         let source = match entry.kind() {
             EntryKind::File => FileSource::open(path)?.into_readable(),
             EntryKind::Stdin => Readable::from_reader(tokio::io::stdin()).named("standard input"),
-            EntryKind::Stream => {
+            EntryKind::Stream | EntryKind::Object => {
                 let _guard = handle.enter();
                 Readable::from_reader(tokio::fs::File::from_std(open(path)?))
             }
@@ -212,7 +219,7 @@ pub(crate) fn open_input(
             }),
             file: None,
         }),
-        EntryKind::Stream => Ok(Input {
+        EntryKind::Stream | EntryKind::Object => Ok(Input {
             reader: Box::new(NamedReader {
                 inner: open(path)?,
                 path: path.to_path_buf(),

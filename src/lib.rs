@@ -96,6 +96,7 @@ mod io;
 mod lifecycle;
 pub mod merge;
 pub mod net;
+pub mod object;
 mod pipe;
 mod pipeline;
 mod queue;

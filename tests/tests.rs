@@ -8,3 +8,5 @@ mod engine;
 mod merge;
 mod net;
 mod node;
+#[cfg(feature = "s3")]
+mod object;

@@ -15,6 +15,9 @@ pub enum EntryKind {
     /// A FIFO, socket or device given explicitly as an input: it is read
     /// until it ends, and its size is not known in advance.
     Stream,
+    /// An object in object storage (`s3://BUCKET/KEY`); its size is known,
+    /// and its [`etag`](Entry::etag) when the service gives one.
+    Object,
 }
 
 /// The identity of a file on its file system: device and inode numbers.
@@ -67,6 +70,7 @@ pub struct Entry {
     pub(super) modified: Option<SystemTime>,
     pub(super) id: Option<FileId>,
     pub(super) index: usize,
+    pub(super) etag: Option<String>,
 }
 
 impl Entry {
@@ -80,6 +84,29 @@ impl Entry {
             modified: metadata.modified().ok(),
             id: FileId::of(metadata),
             index: 0,
+            etag: None,
+        }
+    }
+
+    /// An object: `path` is its URL, `relative` its key below the listed
+    /// prefix (or the URL, for an object given explicitly).
+    #[cfg(feature = "object-store")]
+    pub(crate) fn object(
+        path: PathBuf,
+        relative: PathBuf,
+        size: u64,
+        modified: Option<SystemTime>,
+        etag: Option<String>,
+    ) -> Entry {
+        Entry {
+            path,
+            relative,
+            kind: EntryKind::Object,
+            size: Some(size),
+            modified,
+            id: None,
+            index: 0,
+            etag,
         }
     }
 
@@ -93,6 +120,7 @@ impl Entry {
             modified: metadata.modified().ok(),
             id: FileId::of(metadata),
             index: 0,
+            etag: None,
         }
     }
 
@@ -106,12 +134,14 @@ impl Entry {
             modified: None,
             id: None,
             index: 0,
+            etag: None,
         }
     }
 
     /// The path to open: the input directory joined with
     /// [`relative_path`](Entry::relative_path), or the input as given for an
-    /// explicit file (`-` for standard input).
+    /// explicit file (`-` for standard input); for an object, its URL
+    /// (`s3://BUCKET/KEY`).
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -154,5 +184,11 @@ impl Entry {
     /// The file's device and inode numbers, if known.
     pub fn file_id(&self) -> Option<FileId> {
         self.id
+    }
+
+    /// An object's entity tag when it was listed, if the service gave one:
+    /// every read of the object asks for this version (`If-Match`).
+    pub fn etag(&self) -> Option<&str> {
+        self.etag.as_deref()
     }
 }

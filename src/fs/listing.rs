@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::dir_scan::{DirContents, ScanOptions, scan_dir};
 use super::entry::{Entry, FileId};
+use super::listed_dir::{RemoteInput, select_listed};
 use super::order::{Pins, SortOrder, sort_entries};
 use super::patterns::{ExcludePatterns, FilePatterns};
 use crate::error::{Error, ErrorKind, Result};
@@ -284,8 +285,27 @@ impl ListingBuilder {
     /// - [`ErrorKind::Conflict`]: an input file is the output.
     ///
     /// Inputs that cannot be read are not errors here: see
-    /// [`Listing::problems`].
+    /// [`Listing::problems`]. Object URLs (`s3://BUCKET/PREFIX/`) are
+    /// listed by `build_async` (with an object storage feature), not here.
     pub fn build(&self) -> Result<Listing> {
+        self.build_with(Vec::new())
+    }
+
+    /// The inputs, in order.
+    #[cfg(feature = "object-store")]
+    pub(crate) fn input_paths(&self) -> &[PathBuf] {
+        &self.inputs
+    }
+
+    /// Whether directories are listed recursively.
+    #[cfg(feature = "object-store")]
+    pub(crate) fn is_recursive(&self) -> bool {
+        self.recursive
+    }
+
+    /// [`build`](ListingBuilder::build), with the inputs at the same
+    /// positions in `remote` already listed by their own backend.
+    pub(crate) fn build_with(&self, mut remote: Vec<Option<RemoteInput>>) -> Result<Listing> {
         let include = FilePatterns::new("include", &self.include)?;
         let exclude = Arc::new(ExcludePatterns::new(&self.exclude)?);
         let pins = Pins::new(&self.first, &self.last)?;
@@ -303,7 +323,22 @@ impl ListingBuilder {
             output: output.as_ref().map(|o| o.id),
         };
         let mut listing = Listing::default();
-        for input in &self.inputs {
+        for (position, input) in self.inputs.iter().enumerate() {
+            if let Some(remote) = remote.get_mut(position).and_then(Option::take) {
+                self.add_remote(&mut listing, remote, &options, &pins)?;
+                continue;
+            }
+            if crate::object::ObjectUrl::is_url_path(input) {
+                listing.problems.push(
+                    Error::new(
+                        ErrorKind::InvalidArgument,
+                        "object URLs are listed by ListingBuilder::build_async, \
+                         in a build with object storage",
+                    )
+                    .reading(input),
+                );
+                continue;
+            }
             if input.as_os_str() == "-" {
                 listing.entries.push(Entry::stdin());
                 continue;
@@ -321,7 +356,7 @@ impl ListingBuilder {
                     return Err(empty_dir_error(input, &contents));
                 }
                 sort_entries(&mut contents.files, self.sort, self.reverse, &pins);
-                listing.add_dir(input, contents, output.as_ref());
+                listing.add_dir(input, contents, output.as_ref().map(|o| o.path.as_path()));
             } else if metadata.is_file() {
                 if let Some(output) = &output
                     && FileId::of(&metadata) == Some(output.id)
@@ -344,11 +379,45 @@ impl ListingBuilder {
     }
 }
 
+impl ListingBuilder {
+    /// Adds an input that its own backend listed: an object as an explicit
+    /// file, a prefix as a directory, with the same filters and order.
+    fn add_remote(
+        &self,
+        listing: &mut Listing,
+        remote: RemoteInput,
+        options: &ScanOptions,
+        pins: &Pins,
+    ) -> Result<()> {
+        let output = self.output.as_deref();
+        match remote {
+            RemoteInput::Problem(error) => listing.problems.push(error),
+            RemoteInput::Entry(entry) => {
+                if output == Some(entry.path()) {
+                    return Err(Error::new(ErrorKind::Conflict, "it is also the output")
+                        .reading(entry.path()));
+                }
+                listing.entries.push(entry);
+            }
+            RemoteInput::Dir(listed) => {
+                let dir = listed.dir.clone();
+                let mut contents = select_listed(listed, options, output);
+                if contents.files.is_empty() && !self.allow_empty {
+                    return Err(empty_dir_error(&dir, &contents));
+                }
+                sort_entries(&mut contents.files, self.sort, self.reverse, pins);
+                listing.add_dir(&dir, contents, output);
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Listing {
     /// Appends what walking the input directory `dir` found, its files
     /// already sorted; problems and warnings are put in path order, so they
     /// do not depend on how the walk went.
-    fn add_dir(&mut self, dir: &Path, mut contents: DirContents, output: Option<&Output>) {
+    fn add_dir(&mut self, dir: &Path, mut contents: DirContents, output: Option<&Path>) {
         self.entries.append(&mut contents.files);
 
         let mut problems = contents.problems;
@@ -375,7 +444,7 @@ impl Listing {
                 self.warnings.push(format!(
                     "skipping {}: it is the output {}",
                     path.display(),
-                    output.path.display()
+                    output.display()
                 ));
             }
         }

@@ -24,6 +24,7 @@ mod entry;
 mod file_sink;
 mod file_source;
 mod files0;
+mod listed_dir;
 mod listing;
 mod order;
 mod patterns;
@@ -36,6 +37,8 @@ pub use entry::{Entry, EntryKind, FileId};
 pub use file_sink::{AtomicFileSink, FileSink, WriteMode};
 pub use file_source::FileSource;
 pub use files0::{parse_files_from, parse_files0, read_files_from, read_files0};
+#[cfg(feature = "object-store")]
+pub(crate) use listed_dir::{ListedDir, RemoteInput};
 pub use listing::{Listing, ListingBuilder};
 pub use order::SortOrder;
 pub use temp_name::{cleanup_stale, is_smerge_temp_name, smerge_temp_pid};

@@ -167,6 +167,7 @@ mod tests {
             modified: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 - age)),
             id: None,
             index: 0,
+            etag: None,
         }
     }
 

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use crate::data::DataMerge;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::{AtomicFile, Entry, FileId, Listing, ListingBuilder};
-use crate::merge::fast::{can_merge_plain, merge_plain};
+use crate::merge::fast::{can_merge_plain, merge_plain, plain_options};
 use crate::merge::manifest::{ManifestWriter, SkippedInput};
 use crate::merge::options::MergeOptions;
 use crate::merge::output::{Output, PlainMergeFuture};
@@ -361,7 +361,10 @@ impl Merge {
         };
 
         let mut output = self.output;
-        let plain = codec.is_none() && !changes_content && can_merge_plain(&entries, &options);
+        // An output backend judges the entries itself (an object store
+        // composes objects, which the kernel cannot copy).
+        let plain_content = codec.is_none() && !changes_content && plain_options(&options);
+        let plain = plain_content && can_merge_plain(&entries, &options);
         let mut backend = None;
         #[cfg(feature = "data")]
         let data_path = data.as_ref().map(DataMerge::path);
@@ -369,13 +372,15 @@ impl Merge {
         let data_path = None;
         let path = if let Some(path) = data_path {
             path
-        } else if !plain {
+        } else if !plain_content {
             MergePath::Stream
         } else if let Some((path, future)) =
             output.backend_merge_plain(&entries, self.on_event.clone())
         {
             backend = Some(future);
             path
+        } else if !plain {
+            MergePath::Stream
         } else if output.takes_plain()? {
             MergePath::Kernel
         } else {

@@ -205,8 +205,10 @@ impl StreamMerge<'_> {
             self.commit_pending()?;
         }
         let count = entries.len();
+        let objects = ObjectInputs::new(entries);
         for (index, entry) in entries.iter().enumerate() {
-            self.merge_input(entry, index, count, output).await?;
+            self.merge_input(entry, index, count, &objects, output)
+                .await?;
         }
         if let Some(footer) = &options.footer {
             let footer = self.text(footer);
@@ -224,10 +226,11 @@ impl StreamMerge<'_> {
         entry: &Entry,
         index: usize,
         count: usize,
+        objects: &ObjectInputs,
         output: &mut Writable<Bytes>,
     ) -> Result<()> {
         let start = self.report.bytes;
-        let source = match self.open(entry, count) {
+        let source = match self.open(entry, count, objects) {
             Ok(source) => source,
             Err(error) if self.options.keep_going => return self.skip(entry, error, None),
             Err(error) => return Err(error),
@@ -286,7 +289,7 @@ impl StreamMerge<'_> {
 
     /// Opens `entry` as a readable through its stages. Failing here is
     /// what `keep_going` skips before anything is written.
-    fn open(&self, entry: &Entry, count: usize) -> Result<Pipeline<Bytes>> {
+    fn open(&self, entry: &Entry, count: usize, objects: &ObjectInputs) -> Result<Pipeline<Bytes>> {
         let options = self.options;
         let mut readable = match entry.kind() {
             EntryKind::File => {
@@ -307,6 +310,7 @@ impl StreamMerge<'_> {
                 Readable::from_reader(tokio::fs::File::from_std(file))
                     .named(format!("reading {}", entry.path().display()))
             }
+            EntryKind::Object => objects.open(entry)?,
         };
         if let Some(on_event) = &self.on_event {
             let on_event = Arc::clone(on_event);
@@ -457,6 +461,45 @@ impl StreamMerge<'_> {
             self.emit(&MergeEvent::Part(&part));
         }
         Ok(())
+    }
+}
+
+/// The objects among a merge's entries: read ahead of the writer, in
+/// order, when smerge is built with object storage.
+#[cfg(feature = "object-store")]
+struct ObjectInputs(Option<crate::object::ReadAhead>);
+
+#[cfg(feature = "object-store")]
+impl ObjectInputs {
+    fn new(entries: &[Entry]) -> ObjectInputs {
+        let any = entries.iter().any(|e| e.kind() == EntryKind::Object);
+        ObjectInputs(any.then(|| crate::object::ReadAhead::new(entries)))
+    }
+
+    fn open(&self, entry: &Entry) -> Result<Readable<Bytes>> {
+        self.0
+            .as_ref()
+            .expect("made for every merge with objects")
+            .open(entry)
+    }
+}
+
+/// Without object storage, no listing has objects.
+#[cfg(not(feature = "object-store"))]
+struct ObjectInputs;
+
+#[cfg(not(feature = "object-store"))]
+impl ObjectInputs {
+    fn new(_entries: &[Entry]) -> ObjectInputs {
+        ObjectInputs
+    }
+
+    fn open(&self, entry: &Entry) -> Result<Readable<Bytes>> {
+        Err(Error::new(
+            crate::error::ErrorKind::InvalidArgument,
+            "object storage is not in this build of smerge",
+        )
+        .reading(entry.path()))
     }
 }
 

@@ -30,7 +30,8 @@ pub(crate) fn sniff(entries: &[Entry], codec: Codec) -> Sniffed<'_> {
     for entry in entries {
         let found = match entry.kind() {
             EntryKind::File => detect_codec(entry.path()),
-            EntryKind::Stdin | EntryKind::Stream => None,
+            // Objects would each take a request: not sniffed.
+            EntryKind::Stdin | EntryKind::Stream | EntryKind::Object => None,
         };
         if found != Some(codec) {
             sniffed.all_in_codec = false;

@@ -13,4 +13,4 @@ mod progress;
 mod sample;
 mod seekable;
 mod signals;
-mod util;
+pub(crate) mod util;
