@@ -399,7 +399,8 @@ fn unix_seconds(text: &[u8]) -> Option<Key> {
         scale /= 10;
     }
     let nanos = if seconds < 0 { -nanos } else { nanos };
-    Some(seconds * NANOS + nanos)
+    // A number too large for a time is no time.
+    seconds.checked_mul(NANOS)?.checked_add(nanos)
 }
 
 /// Text read with a strftime-style `format`; without a zone, UTC.
@@ -495,5 +496,10 @@ mod tests {
         let mut keys = KeyReader::regex(r"when: (.*)", None).unwrap();
         assert_eq!(keys.read(b"when: 2024-03-01T12:00:00Z"), Some(T));
         assert!(KeyReader::regex("(", None).is_err());
+        let mut keys = KeyReader::regex(r"(.*)", Some("unix")).unwrap();
+        assert_eq!(
+            keys.read(b"-111111111110711111111111111111109111116731"),
+            None
+        );
     }
 }
