@@ -3,13 +3,16 @@
 mod compress;
 mod fast;
 mod faults;
+mod formats;
 mod habits;
 mod help;
+mod interleave;
 mod merge;
 mod options;
 mod pipe;
 mod progress;
 mod sample;
+mod seekable;
 mod signals;
 mod sourcemap;
 mod split;
