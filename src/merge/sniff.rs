@@ -8,15 +8,37 @@ use std::path::Path;
 use crate::fs::{Entry, EntryKind};
 use crate::transforms::Codec;
 
-/// True when every input is a regular file compressed with `codec`. Reads
-/// magic numbers up to the first input that is not. Only the codecs
-/// [`Codec::detect`] recognises count (their streams may follow one
-/// another in one file); brotli's, which cannot, is never detected.
-pub(crate) fn all_compressed_with(entries: &[Entry], codec: Codec) -> bool {
+/// True when every input is a regular file or an object compressed with
+/// `codec`. Reads the files' magic numbers up to the first input that is
+/// not; the objects' were read before, by [`objects_compressed_with`]:
+/// `objects` is what it found. Only the codecs [`Codec::detect`]
+/// recognises count (their streams may follow one another in one file);
+/// brotli's, which cannot, is never detected.
+pub(crate) fn all_compressed_with(entries: &[Entry], codec: Codec, objects: Option<Codec>) -> bool {
     !entries.is_empty()
-        && entries.iter().all(|entry| {
-            entry.kind() == EntryKind::File && detect_codec(entry.path()) == Some(codec)
+        && entries.iter().all(|entry| match entry.kind() {
+            EntryKind::File => detect_codec(entry.path()) == Some(codec),
+            EntryKind::Object => objects == Some(codec),
+            _ => false,
         })
+}
+
+/// `Some(codec)` when every object among `entries` starts with `codec`'s
+/// magic number (one small ranged GET each, several at once). The object
+/// store is asked only when every file among them is compressed with
+/// `codec` already, and there are objects.
+#[cfg(feature = "object-store")]
+pub(crate) async fn objects_compressed_with(entries: &[Entry], codec: Codec) -> Option<Codec> {
+    let files_compressed = entries.iter().all(|entry| match entry.kind() {
+        EntryKind::File => detect_codec(entry.path()) == Some(codec),
+        EntryKind::Object => true,
+        _ => false,
+    });
+    let any_object = entries.iter().any(|e| e.kind() == EntryKind::Object);
+    (files_compressed
+        && any_object
+        && crate::object::all_objects_compressed_with(entries, codec).await)
+        .then_some(codec)
 }
 
 /// The codec whose magic number the file at `path` starts with.
@@ -47,13 +69,22 @@ mod tests {
             builder.inputs(paths.iter().map(|p| p.to_path_buf()));
             builder.build().unwrap().into_parts().0
         };
-        assert!(all_compressed_with(&entries(&[&gzip, &gzip]), Codec::Gzip));
+        assert!(all_compressed_with(
+            &entries(&[&gzip, &gzip]),
+            Codec::Gzip,
+            None
+        ));
         assert!(!all_compressed_with(
             &entries(&[&gzip, &plain]),
-            Codec::Gzip
+            Codec::Gzip,
+            None
         ));
-        assert!(!all_compressed_with(&entries(&[&gzip]), Codec::Zstd));
-        assert!(!all_compressed_with(&entries(&[&plain]), Codec::Brotli));
-        assert!(!all_compressed_with(&[], Codec::Gzip));
+        assert!(!all_compressed_with(&entries(&[&gzip]), Codec::Zstd, None));
+        assert!(!all_compressed_with(
+            &entries(&[&plain]),
+            Codec::Brotli,
+            None
+        ));
+        assert!(!all_compressed_with(&[], Codec::Gzip, Some(Codec::Gzip)));
     }
 }

@@ -311,8 +311,10 @@ impl OutputBackend for Memory {
         &mut self,
         entries: &[Entry],
         _on_event: Option<MergeCallback>,
+        record_parts: bool,
     ) -> Option<(MergePath, PlainMergeFuture)> {
-        if !self.compose {
+        // It records no parts: a merge with a manifest is streamed into it.
+        if !self.compose || record_parts {
             return None;
         }
         let paths: Vec<PathBuf> = entries.iter().map(|e| e.path().to_path_buf()).collect();
