@@ -49,7 +49,7 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Merge files and directories into one output (the default command).
     #[command(after_help = MERGE_EXAMPLES)]
-    Merge(MergeArgs),
+    Merge(Box<MergeArgs>),
     /// Stream one input to one output through transforms.
     #[command(after_help = PIPE_EXAMPLES)]
     Pipe(PipeArgs),
@@ -113,7 +113,7 @@ pub(crate) struct MergeArgs {
     #[arg(short, long, help_heading = "Inputs")]
     pub(crate) recursive: bool,
 
-    /// Merge only files matching GLOB (repeatable; without '/', matches the file name at any depth).
+    /// Merge only files matching GLOB (repeatable; without '/', matches the file name at any depth; the last match decides, !GLOB negates).
     #[arg(long, value_name = "GLOB", help_heading = "Inputs")]
     pub(crate) include: Vec<String>,
 
@@ -121,16 +121,24 @@ pub(crate) struct MergeArgs {
     #[arg(long, value_name = "GLOB", help_heading = "Inputs")]
     pub(crate) exclude: Vec<String>,
 
+    /// As --include, ignoring case (after the --include patterns).
+    #[arg(long, value_name = "GLOB", help_heading = "Inputs")]
+    pub(crate) iinclude: Vec<String>,
+
+    /// As --exclude, ignoring case (after the --exclude patterns).
+    #[arg(long, value_name = "GLOB", help_heading = "Inputs")]
+    pub(crate) iexclude: Vec<String>,
+
     /// Include dot-files and dot-directories.
     #[arg(long, help_heading = "Inputs")]
     pub(crate) hidden: bool,
 
-    /// Honour .gitignore files.
+    /// Honour .gitignore, .ignore and .git/info/exclude files.
     #[arg(long, help_heading = "Inputs")]
     pub(crate) gitignore: bool,
 
-    /// Enter symlinked directories (loops are detected and reported).
-    #[arg(long, help_heading = "Inputs")]
+    /// Follow symbolic links found in directories (loops are reported); named inputs are always followed.
+    #[arg(short = 'L', long, help_heading = "Inputs")]
     pub(crate) follow_links: bool,
 
     /// Merge nothing rather than fail when a directory has no matching file.

@@ -62,7 +62,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Merge(args) => merge::run(args).await,
+        Command::Merge(args) => merge::run(*args).await,
         Command::Pipe(args) => pipe::run(args).await,
         Command::Completions { shell } => {
             let mut command = Cli::command();

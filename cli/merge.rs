@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use clap::CommandFactory;
-use smerge::fs::{AtomicFile, Entry, EntryKind, Listing, SortOrder, read_files0};
+use smerge::fs::{AtomicFile, EntryKind, Listing, PathList, SortOrder, read_files0};
 use smerge::merge::{
     BomMode, HeaderTemplate, MergeCallback, MergeEvent, MergeOptions, MergeReport, PartRecord,
     PlainOutput, can_merge_plain, merge, merge_plain,
@@ -27,26 +27,25 @@ use crate::signals::interruptible;
 use crate::usage;
 
 pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
-    let (inputs, destination) = split_paths(&args)?;
+    let (inputs, listed, destination) = split_paths(&args)?;
     let options = merge_options(&args).map_err(usage)?;
-    let listing = list_inputs(&args, &inputs, &destination)?;
+    let listing = Arc::new(list_inputs(&args, inputs, listed, &destination)?);
     let total = listing.total_size();
-    let (entries, problems, warnings) = listing.into_parts();
 
     let messages = Messages::new(args.quiet || args.dry_run, args.progress, Some(total));
-    for warning in &warnings {
+    for warning in listing.warnings() {
         messages.warn(warning);
     }
     let mut failed = false;
-    for problem in problems {
+    for problem in listing.problems() {
         if !args.keep_going {
-            return Err(problem.into());
+            return Err(problem.clone().into());
         }
         messages.warn(&format!("skipping {problem}"));
         failed = true;
     }
     if args.dry_run {
-        print_plan(&entries, total)?;
+        print_plan(&listing, total)?;
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -61,7 +60,7 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     });
 
     let codec = match output_codec(&args, &destination).map_err(usage)? {
-        Some((codec, _)) if !options.changes_content() && already_compressed(&entries, codec) => {
+        Some((codec, _)) if !options.changes_content() && already_compressed(&listing, codec) => {
             messages.note(&format!(
                 "every input is {codec}-compressed already: concatenating them as they are"
             ));
@@ -70,15 +69,15 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         other => other,
     };
     let work = async {
-        let plain = plain_output(&args, &options, &entries, &destination, codec.is_some())?;
+        let plain = plain_output(&args, &options, &listing, &destination, codec.is_some())?;
         let report = match plain {
-            Some(output) => merge_plain(entries, output, Some(on_event)).await?,
+            Some(output) => merge_plain(Arc::clone(&listing), output, Some(on_event)).await?,
             None => {
                 let mut output = destination.open(args.append)?;
                 if let Some((codec, level)) = codec {
                     output = compressing(output, codec, level)?;
                 }
-                merge(&entries, &options, &mut output, Some(on_event)).await?
+                merge(&listing, &options, &mut output, Some(on_event)).await?
             }
         };
         anyhow::Ok(report)
@@ -116,11 +115,11 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
 fn plain_output(
     args: &MergeArgs,
     options: &MergeOptions,
-    entries: &[Entry],
+    listing: &Listing,
     destination: &Destination,
     compressed: bool,
 ) -> anyhow::Result<Option<PlainOutput>> {
-    if args.append || compressed || !can_merge_plain(entries, options) {
+    if args.append || compressed || !can_merge_plain(listing, options) {
         return Ok(None);
     }
     match destination {
@@ -148,8 +147,9 @@ fn plain_output(
     }
 }
 
-/// Splits the path arguments into inputs and the output.
-fn split_paths(args: &MergeArgs) -> anyhow::Result<(Vec<PathBuf>, Destination)> {
+/// Splits the path arguments into inputs, those of a list, and the
+/// output.
+fn split_paths(args: &MergeArgs) -> anyhow::Result<(Vec<PathBuf>, Option<PathList>, Destination)> {
     let mut paths = args.paths.clone();
     if let Some(list) = &args.files0_from {
         let listed = read_files0(list)?;
@@ -157,8 +157,7 @@ fn split_paths(args: &MergeArgs) -> anyhow::Result<(Vec<PathBuf>, Destination)> 
             Some(output) => Destination::new(&output),
             None => Destination::Stdout,
         };
-        paths.extend(listed);
-        return Ok((paths, destination));
+        return Ok((paths, Some(listed), destination));
     }
     if paths.len() < 2 {
         let mut command = Cli::command();
@@ -173,17 +172,21 @@ fn split_paths(args: &MergeArgs) -> anyhow::Result<(Vec<PathBuf>, Destination)> 
             .exit();
     }
     let output = paths.pop().expect("two paths or more");
-    Ok((paths, Destination::new(&output)))
+    Ok((paths, None, Destination::new(&output)))
 }
 
 fn list_inputs(
     args: &MergeArgs,
-    inputs: &[PathBuf],
+    inputs: Vec<PathBuf>,
+    listed: Option<PathList>,
     destination: &Destination,
 ) -> anyhow::Result<Listing> {
     let mut builder = Listing::builder();
+    builder.inputs(inputs);
+    if let Some(listed) = listed {
+        builder.input_list(listed);
+    }
     builder
-        .inputs(inputs.iter().cloned())
         .recursive(args.recursive)
         .hidden(args.hidden)
         .gitignore(args.gitignore)
@@ -202,6 +205,12 @@ fn list_inputs(
     }
     for pattern in &args.exclude {
         builder.exclude(pattern.as_str());
+    }
+    for pattern in &args.iinclude {
+        builder.include_ignoring_case(pattern.as_str());
+    }
+    for pattern in &args.iexclude {
+        builder.exclude_ignoring_case(pattern.as_str());
     }
     for pattern in &args.first {
         builder.first(pattern.as_str());
@@ -277,18 +286,17 @@ fn output_codec(
 /// `cat *.gz > all.gz`) rather than compressed twice. Only the codecs
 /// [`Codec::detect`] recognises qualify, and their streams may follow one
 /// another in one file; brotli's, which cannot, is never detected.
-fn already_compressed(entries: &[Entry], codec: Codec) -> bool {
-    !entries.is_empty()
-        && entries.iter().all(|entry| {
-            entry.kind() == EntryKind::File && detect_codec(entry.path()) == Some(codec)
+fn already_compressed(listing: &Listing, codec: Codec) -> bool {
+    !listing.is_empty()
+        && listing.entries().all(|entry| {
+            entry.kind() == EntryKind::File && detect_codec(entry.open().ok()) == Some(codec)
         })
 }
 
-/// The codec whose magic number the file at `path` starts with.
-fn detect_codec(path: &Path) -> Option<Codec> {
+/// The codec whose magic number `file` starts with.
+fn detect_codec(file: Option<File>) -> Option<Codec> {
     let mut magic = Vec::with_capacity(Codec::MAX_MAGIC_LEN);
-    File::open(path)
-        .ok()?
+    file?
         .take(Codec::MAX_MAGIC_LEN as u64)
         .read_to_end(&mut magic)
         .ok()?;
@@ -296,9 +304,9 @@ fn detect_codec(path: &Path) -> Option<Codec> {
 }
 
 /// `--dry-run`: the ordered inputs with their sizes, and the total.
-fn print_plan(entries: &[Entry], total: u64) -> anyhow::Result<()> {
+fn print_plan(listing: &Listing, total: u64) -> anyhow::Result<()> {
     let mut out = Vec::new();
-    for entry in entries {
+    for entry in listing {
         let size = entry
             .size()
             .map_or_else(|| "-".to_string(), |s| s.to_string());
@@ -306,8 +314,8 @@ fn print_plan(entries: &[Entry], total: u64) -> anyhow::Result<()> {
         out.extend_from_slice(entry.path().as_os_str().as_bytes());
         out.push(b'\n');
     }
-    let files = if entries.len() == 1 { "file" } else { "files" };
-    writeln!(out, "{total:>12}  total ({} {files})", entries.len())?;
+    let files = if listing.len() == 1 { "file" } else { "files" };
+    writeln!(out, "{total:>12}  total ({} {files})", listing.len())?;
     print_stdout(&out)
 }
 
@@ -359,10 +367,10 @@ mod tests {
             unreachable!("a merge command line");
         };
         let options = merge_options(&args).unwrap();
-        let (inputs, destination) = split_paths(&args).unwrap();
-        let listing = list_inputs(&args, &inputs, &destination).unwrap();
+        let (inputs, listed, destination) = split_paths(&args).unwrap();
+        let listing = list_inputs(&args, inputs, listed, &destination).unwrap();
         let compressed = output_codec(&args, &destination).unwrap().is_some();
-        plain_output(&args, &options, listing.entries(), &destination, compressed)
+        plain_output(&args, &options, &listing, &destination, compressed)
             .unwrap()
             .is_some()
     }
@@ -376,14 +384,14 @@ mod tests {
         std::fs::write(&plain, b"text").unwrap();
         let entries = |paths: &[&Path]| {
             let mut builder = Listing::builder();
-            builder.inputs(paths.iter().map(|p| p.to_path_buf()));
-            builder.build().unwrap().into_parts().0
+            builder.inputs(paths);
+            builder.build().unwrap()
         };
         assert!(already_compressed(&entries(&[&gzip, &gzip]), Codec::Gzip));
         assert!(!already_compressed(&entries(&[&gzip, &plain]), Codec::Gzip));
         assert!(!already_compressed(&entries(&[&gzip]), Codec::Zstd));
         assert!(!already_compressed(&entries(&[&plain]), Codec::Brotli));
-        assert!(!already_compressed(&[], Codec::Gzip));
+        assert!(!already_compressed(&Listing::default(), Codec::Gzip));
     }
 
     #[test]

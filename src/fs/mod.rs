@@ -3,10 +3,11 @@
 //!
 //! A [`Listing`] is the ordered list of files `smerge merge` reads, made by a
 //! [`ListingBuilder`] from its inputs (directories, files and `-`) and its
-//! options (recursion, patterns, [`SortOrder`], first and last pins). Each
-//! [`Entry`] says where to open the file, where it sits in the order, and
-//! its size, time and [`FileId`] when it was listed. [`read_files0`] reads
-//! inputs from a NUL-separated list.
+//! options (recursion, patterns, ignore files, [`SortOrder`], first and last
+//! pins). Each [`Entry`] says where to open the file, where it sits in the
+//! order, and its size, time and [`FileId`] when it was listed, and opens
+//! it ([`Entry::open`]) only if it is still the file listed. [`read_files0`]
+//! reads inputs from a NUL-separated list into a [`PathList`].
 //!
 //! [`FileSource`] reads a file (or a byte range of it) as a readable;
 //! [`FileSink`] writes one in place, and [`AtomicFileSink`] writes a
@@ -23,8 +24,11 @@ mod entry;
 mod file_sink;
 mod file_source;
 mod files0;
+mod ignore_files;
 mod listing;
+mod open;
 mod order;
+mod path_list;
 mod patterns;
 mod temp_name;
 #[cfg(test)]
@@ -35,6 +39,7 @@ pub use entry::{Entry, EntryKind, FileId};
 pub use file_sink::{AtomicFileSink, FileSink, WriteMode};
 pub use file_source::FileSource;
 pub use files0::{parse_files0, read_files0};
-pub use listing::{Listing, ListingBuilder};
+pub use listing::{Entries, Listing, ListingBuilder};
 pub use order::SortOrder;
+pub use path_list::PathList;
 pub use temp_name::{cleanup_stale, is_smerge_temp_name, smerge_temp_pid};

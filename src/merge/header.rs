@@ -115,7 +115,7 @@ impl HeaderTemplate {
     }
 
     /// The header for `entry`, the `index`-th (from 0) of `count` files.
-    pub fn render(&self, entry: &Entry, index: usize, count: usize) -> Bytes {
+    pub fn render(&self, entry: &Entry<'_>, index: usize, count: usize) -> Bytes {
         let mut out = String::new();
         for piece in &self.pieces {
             match piece {
@@ -175,10 +175,8 @@ mod tests {
             .build()
             .unwrap();
         let template = HeaderTemplate::parse("{{{index}/{count}}} {path} {name} [{size}]").unwrap();
-        let [file, stdin] = listing.entries() else {
-            panic!("two entries expected");
-        };
-        assert_eq!(template.render(file, 0, 2), "{1/2} lib/a.js a.js [5]");
-        assert_eq!(template.render(stdin, 1, 2), "{2/2} - - []");
+        let (file, stdin) = (listing.get(0).unwrap(), listing.get(1).unwrap());
+        assert_eq!(template.render(&file, 0, 2), "{1/2} lib/a.js a.js [5]");
+        assert_eq!(template.render(&stdin, 1, 2), "{2/2} - - []");
     }
 }

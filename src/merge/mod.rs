@@ -24,7 +24,7 @@
 //! let mut options = MergeOptions::default();
 //! options.ensure_newline = true;
 //! let mut output = AtomicFileSink::create(&bundle)?.into_writable();
-//! merge(listing.entries(), &options, &mut output, None).await?;
+//! merge(&listing, &options, &mut output, None).await?;
 //! assert_eq!(std::fs::read_to_string(&bundle)?, "a();\nb();\n");
 //! # Ok(())
 //! # }

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use crate::duplex::Duplex;
 use crate::error::{Error, Result};
 use crate::event::Event;
-use crate::fs::{Entry, EntryKind, FileSource};
+use crate::fs::{Entry, EntryKind, FileSource, Listing};
 use crate::merge::options::{BomMode, MergeOptions};
 use crate::merge::record::{PartKind, PartRecord, Tap, TapReading, sha256};
 use crate::pipe::{PipeOptions, pipe};
@@ -24,14 +24,14 @@ pub enum MergeEvent<'a> {
     /// The merge started reading `entry`.
     FileStarted {
         /// The input.
-        entry: &'a Entry,
+        entry: &'a Entry<'a>,
     },
     /// This many more bytes were read from the inputs.
     BytesRead(u64),
     /// `entry` could not be opened and was skipped (`keep_going`).
     Skipped {
         /// The input.
-        entry: &'a Entry,
+        entry: &'a Entry<'a>,
         /// Why.
         error: &'a Error,
     },
@@ -54,7 +54,7 @@ pub struct MergeReport {
     pub bytes: u64,
 }
 
-/// Merges `entries`, in order, into `output`, then ends it and waits for it
+/// Merges the entries of `listing`, in order, into `output`, then ends it and waits for it
 /// to finish (an atomic file is renamed over its target then).
 ///
 /// Each file is its own [`Readable`], with its text fixes as transforms,
@@ -69,7 +69,7 @@ pub struct MergeReport {
 /// [`allow_changing`](MergeOptions::allow_changing)), or the output failing.
 /// `output` is then left unfinished: dropping it discards an atomic file.
 pub async fn merge(
-    entries: &[Entry],
+    listing: &Listing,
     options: &MergeOptions,
     output: &mut Writable<Bytes>,
     on_event: Option<MergeCallback>,
@@ -83,8 +83,9 @@ pub async fn merge(
         run.write_part(output, PartKind::Banner, None, banner.clone())
             .await?;
     }
-    let count = entries.len();
-    for (index, entry) in entries.iter().enumerate() {
+    let count = listing.len();
+    for (index, entry) in listing.entries().enumerate() {
+        let entry = &entry;
         let source = match run.open(entry) {
             Ok(source) => source,
             Err(error) if options.keep_going => {
@@ -135,11 +136,11 @@ impl Run<'_> {
     }
 
     /// Opens `entry` as a readable. Failing here is what `keep_going` skips.
-    fn open(&self, entry: &Entry) -> Result<Readable<Bytes>> {
+    fn open(&self, entry: &Entry<'_>) -> Result<Readable<Bytes>> {
         let mut readable = match entry.kind() {
             EntryKind::File => {
-                let mut source =
-                    FileSource::open(entry.path())?.chunk_size(self.options.chunk_size);
+                let mut source = FileSource::from_file(entry.open()?, entry.path())
+                    .chunk_size(self.options.chunk_size);
                 match entry.size() {
                     // Files that report size 0 (like /proc) are read to their end.
                     Some(size) if size > 0 && !self.options.allow_changing => {
@@ -150,11 +151,7 @@ impl Run<'_> {
                 source.into_readable()
             }
             EntryKind::Stdin => Readable::from_reader(tokio::io::stdin()).named("standard input"),
-            EntryKind::Stream => {
-                let file = std::fs::File::open(entry.path())
-                    .map_err(|e| Error::io(e).reading(entry.path()))?;
-                Readable::from_reader(tokio::fs::File::from_std(file))
-            }
+            EntryKind::Stream => Readable::from_reader(tokio::fs::File::from_std(entry.open()?)),
         };
         if let Some(on_event) = &self.on_event {
             let on_event = Arc::clone(on_event);
@@ -170,7 +167,7 @@ impl Run<'_> {
     /// Pipes one file, through its text fixes, into `output`, leaving it open.
     async fn copy_file(
         &mut self,
-        entry: &Entry,
+        entry: &Entry<'_>,
         source: Readable<Bytes>,
         output: &mut Writable<Bytes>,
     ) -> Result<()> {
@@ -212,7 +209,7 @@ impl Run<'_> {
         &mut self,
         output: &mut Writable<Bytes>,
         kind: PartKind,
-        entry: Option<&Entry>,
+        entry: Option<&Entry<'_>>,
         bytes: Bytes,
     ) -> Result<()> {
         if bytes.is_empty() {
@@ -226,7 +223,7 @@ impl Run<'_> {
     fn record(
         &mut self,
         kind: PartKind,
-        entry: Option<&Entry>,
+        entry: Option<&Entry<'_>>,
         length: u64,
         sha256: Option<[u8; 32]>,
     ) {
@@ -245,7 +242,7 @@ impl Run<'_> {
 
 /// The decoder for one input of a `decompress` merge: by magic bytes, or
 /// by the `.br` name for brotli, which has none.
-fn decompressor(entry: &Entry) -> Decompress {
+fn decompressor(entry: &Entry<'_>) -> Decompress {
     match Codec::from_extension(entry.path()) {
         Some(Codec::Brotli) => Decompress::new(Codec::Brotli),
         _ => Decompress::detect(),
