@@ -201,6 +201,10 @@ pub(crate) struct MergeArgs {
     #[arg(long, help_heading = "Compression")]
     pub(crate) decompress: bool,
 
+    /// Memory each decoder may use (xz dictionary, zstd or brotli window; default 256M).
+    #[arg(long, value_name = "SIZE", help_heading = "Compression")]
+    pub(crate) memlimit: Option<String>,
+
     /// Append to OUTPUT instead of replacing it (not atomic: a failure leaves a partial append).
     #[arg(long, help_heading = "Output")]
     pub(crate) append: bool,
@@ -220,6 +224,10 @@ pub(crate) struct MergeArgs {
     /// Accept input files that change size while they are merged.
     #[arg(long, help_heading = "Output")]
     pub(crate) allow_changing: bool,
+
+    /// Flush OUTPUT and the manifest to disk (fsync of the file, then of its directory) before reporting success.
+    #[arg(long, help_heading = "Output")]
+    pub(crate) fsync: bool,
 
     /// Show a progress bar even when stderr is not a terminal.
     #[arg(long, help_heading = "Messages")]
@@ -252,6 +260,22 @@ pub(crate) struct PipeArgs {
     /// The highWaterMark of every stage (e.g. 64K, 1M).
     #[arg(long, value_name = "SIZE")]
     pub(crate) hwm: Option<String>,
+
+    /// Flush OUTPUT and the --tee files to disk (fsync of the file, then of its directory) before reporting success.
+    #[arg(long)]
+    pub(crate) fsync: bool,
+
+    /// Memory each decoding transform may use (xz dictionary, zstd or brotli window; default 256M).
+    #[arg(long, value_name = "SIZE")]
+    pub(crate) memlimit: Option<String>,
+
+    /// Give up connecting, and reading or writing a TCP connection idle this long (500ms, 1s, 2m; a bare number is seconds; 0: never).
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) timeout: Option<String>,
+
+    /// Give up waiting for a connection on tcp-listen:// after this long (default 5m; 0: never).
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) accept_timeout: Option<String>,
 
     /// List the transforms and exit.
     #[arg(long)]

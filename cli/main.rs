@@ -43,7 +43,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let outcome = runtime.block_on(run(cli));
+    // SIGINT and SIGTERM are caught from the start: whatever the run is
+    // doing (listing, waiting for a FIFO's other end), it is dropped.
+    let outcome = runtime.block_on(async {
+        match signals::interruptible(run(cli)).await {
+            Ok(Ok(finished)) => finished,
+            Ok(Err(signal_status)) => Ok(signal_status),
+            Err(error) => Err(error),
+        }
+    });
     // Blocking reads of standard input or a FIFO cannot be cancelled: wait
     // only briefly for them, and for copies that were told to stop.
     runtime.shutdown_timeout(Duration::from_secs(1));

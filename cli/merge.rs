@@ -20,7 +20,8 @@ use smerge::transforms::{Codec, LineEnding};
 use crate::args::{BomArg, Cli, EolArg, MergeArgs, SortArg};
 use crate::escape::{text_or_file, unescape};
 use crate::output::{
-    Destination, compressing, create_atomic, is_broken_pipe, print_stdout, stdout_file, stdout_type,
+    Destination, compressing, create_atomic, is_broken_pipe, print_stdout, stdout_file,
+    stdout_type, sync_stdout,
 };
 use crate::progress::Messages;
 use crate::signals::interruptible;
@@ -69,11 +70,17 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         other => other,
     };
     let work = async {
-        let plain = plain_output(&args, &options, &listing, &destination, codec.is_some())?;
+        let plain = plain_output(&args, &options, &listing, &destination, codec.is_some()).await?;
         let report = match plain {
-            Some(output) => merge_plain(Arc::clone(&listing), output, Some(on_event)).await?,
+            Some(output) => {
+                let report = merge_plain(Arc::clone(&listing), output, Some(on_event)).await?;
+                if destination == Destination::Stdout {
+                    sync_stdout(args.fsync)?;
+                }
+                report
+            }
             None => {
-                let mut output = destination.open(args.append)?;
+                let mut output = destination.open(args.append, args.fsync).await?;
                 if let Some((codec, level)) = codec {
                     output = compressing(output, codec, level)?;
                 }
@@ -96,7 +103,7 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     };
     failed |= !report.skipped.is_empty();
     if let Some(manifest) = &args.manifest {
-        write_manifest(manifest, &destination, &report)?;
+        write_manifest(manifest, &destination, &report, args.fsync)?;
     }
     Ok(if failed {
         ExitCode::FAILURE
@@ -112,7 +119,7 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
 /// either) that are not `compressed` nor appended, into a path that is (or
 /// will be) a regular file replaced atomically, or into standard output
 /// when it is a regular file or a blocking pipe.
-fn plain_output(
+async fn plain_output(
     args: &MergeArgs,
     options: &MergeOptions,
     listing: &Listing,
@@ -127,7 +134,9 @@ fn plain_output(
             if std::fs::metadata(path).is_ok_and(|meta| !meta.is_file()) {
                 return Ok(None);
             }
-            Ok(Some(PlainOutput::Atomic(create_atomic(path)?)))
+            Ok(Some(PlainOutput::Atomic(
+                create_atomic(path, args.fsync).await?,
+            )))
         }
         Destination::Stdout => {
             let file_or_pipe = matches!(
@@ -251,6 +260,9 @@ fn merge_options(args: &MergeArgs) -> anyhow::Result<MergeOptions> {
         EolArg::Crlf => Some(LineEnding::CrLf),
     };
     options.decompress = args.decompress;
+    if let Some(limit) = &args.memlimit {
+        options.memory_limit = crate::stages::parse_size(limit).context("--memlimit")? as u64;
+    }
     options.keep_going = args.keep_going;
     options.allow_changing = args.allow_changing;
     options.record_parts = args.manifest.is_some();
@@ -323,6 +335,7 @@ fn write_manifest(
     path: &Path,
     destination: &Destination,
     report: &MergeReport,
+    fsync: bool,
 ) -> anyhow::Result<()> {
     let parts: Vec<serde_json::Value> = report.parts.iter().map(part_json).collect();
     let output = match destination {
@@ -332,7 +345,7 @@ fn write_manifest(
     let manifest = serde_json::json!({ "output": output, "parts": parts });
     let mut text = serde_json::to_vec_pretty(&manifest)?;
     text.push(b'\n');
-    let file = AtomicFile::create(path)?;
+    let file = AtomicFile::options().sync(fsync).create(path)?;
     (&mut file.file())
         .write_all(&text)
         .with_context(|| format!("writing {}", path.display()))?;
@@ -357,7 +370,8 @@ mod tests {
     use clap::Parser;
 
     /// Whether `smerge merge FLAGS... DIR/in DIR/OUTPUT` takes the fast path.
-    fn takes_fast_path(dir: &Path, flags: &[&str], output: &str) -> bool {
+    #[tokio::main(flavor = "current_thread")]
+    async fn takes_fast_path(dir: &Path, flags: &[&str], output: &str) -> bool {
         let input = dir.join("in");
         let output = dir.join(output);
         let mut command: Vec<std::ffi::OsString> = vec!["smerge".into(), "merge".into()];
@@ -371,6 +385,7 @@ mod tests {
         let listing = list_inputs(&args, inputs, listed, &destination).unwrap();
         let compressed = output_codec(&args, &destination).unwrap().is_some();
         plain_output(&args, &options, &listing, &destination, compressed)
+            .await
             .unwrap()
             .is_some()
     }

@@ -41,31 +41,50 @@ impl Destination {
     }
 
     /// Opens the output: an atomic replacement for a path (or an append,
-    /// which is not atomic), or standard output.
-    pub(crate) fn open(&self, append: bool) -> anyhow::Result<Writable<Bytes>> {
+    /// which is not atomic), or standard output; with `fsync`, flushed to
+    /// disk before the stream finishes. Waiting for the reader of a FIFO
+    /// can be given up by dropping the future.
+    pub(crate) async fn open(&self, append: bool, fsync: bool) -> anyhow::Result<Writable<Bytes>> {
         match self {
-            Destination::Stdout => open_stdout(),
+            Destination::Stdout => open_stdout(fsync),
             Destination::Path(path) if append => {
-                Ok(FileSink::open(path, WriteMode::Append)?.into_writable())
+                let sink = FileSink::open(path, WriteMode::Append)?.sync_on_finish(fsync);
+                Ok(sink.into_writable())
             }
             Destination::Path(path) => {
-                let file = create_atomic(path)?;
+                let file = create_atomic(path, fsync).await?;
                 Ok(AtomicFileSink::from_atomic(file).into_writable())
             }
         }
     }
 }
 
-/// An [`AtomicFile`] for `path`, after removing the temporary files that
-/// runs killed before they could clean up left in its directory.
-pub(crate) fn create_atomic(path: &Path) -> anyhow::Result<AtomicFile> {
+/// An [`AtomicFile`] for `path` (flushed to disk on commit with `fsync`),
+/// after removing the temporary files that runs killed before they could
+/// clean up left in its directory. Opening a FIFO waits for its reader on
+/// a thread of its own, so a signal ends the wait at once.
+pub(crate) async fn create_atomic(path: &Path, fsync: bool) -> anyhow::Result<AtomicFile> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
     // A failure here is not ours to report.
     let _ = cleanup_stale(dir);
-    Ok(AtomicFile::create(path)?)
+    Ok(AtomicFile::options()
+        .sync(fsync)
+        .create_waiting(path)
+        .await?)
+}
+
+/// With `fsync`, flushes standard output to disk when it is a regular file
+/// (`> out`): what a plain merge wrote there with the kernel's copies.
+pub(crate) fn sync_stdout(fsync: bool) -> anyhow::Result<()> {
+    if fsync && stdout_type()?.is_file() {
+        stdout_file()?
+            .sync_all()
+            .context("flushing standard output")?;
+    }
+    Ok(())
 }
 
 /// What standard output is: a regular file (`> out`), a pipe, a terminal...
@@ -86,9 +105,9 @@ pub(crate) fn stdout_file() -> anyhow::Result<File> {
 /// Standard output: written with plain system calls when it is a regular
 /// file (`> out`), through tokio's blocking-pool handle otherwise (a pipe or
 /// a terminal may block, and must not hold up the runtime's thread).
-fn open_stdout() -> anyhow::Result<Writable<Bytes>> {
+fn open_stdout(fsync: bool) -> anyhow::Result<Writable<Bytes>> {
     if stdout_type()?.is_file() {
-        let sink = FileSink::from_file(stdout_file()?, "standard output");
+        let sink = FileSink::from_file(stdout_file()?, "standard output").sync_on_finish(fsync);
         return Ok(sink.into_writable());
     }
     Ok(Writable::from_writer(tokio::io::stdout()).named("writing standard output"))

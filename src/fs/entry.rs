@@ -218,8 +218,8 @@ impl<'a> Entry<'a> {
     ///
     /// Streams (FIFOs, devices named as inputs) are opened the way they
     /// are read, which for a FIFO waits until a writer opens it; see
-    /// [`open_stream`](super::open_stream) to wait without blocking a
-    /// thread.
+    /// [`open_waiting`](Entry::open_waiting) to wait without holding up
+    /// the runtime.
     ///
     /// Not promised: a file deleted and made again may get the inode number
     /// of the one deleted, and then passes for it.
@@ -253,50 +253,69 @@ impl<'a> Entry<'a> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open(&self) -> Result<File> {
-        let mut flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
-        match self.kind() {
-            EntryKind::Stdin => {
-                return Err(Error::new(
-                    ErrorKind::InvalidArgument,
-                    "standard input has no path to open",
-                ));
-            }
-            EntryKind::File => flags |= OFlags::NONBLOCK,
-            EntryKind::Stream => {}
-        }
-        if self.record.reached == Reached::Walked {
-            flags |= OFlags::NOFOLLOW;
-        }
-        let reading = |e: io::Error| Error::io(e).reading(self.path());
-        let fd = match open_at(CWD, self.record.path(self.paths), flags, Mode::empty()) {
-            Err(e)
-                if e.raw_os_error() == Some(Errno::LOOP.raw_os_error())
-                    && flags.contains(OFlags::NOFOLLOW) =>
-            {
-                return Err(self.replaced("a symbolic link"));
-            }
-            opened => opened.map_err(reading)?,
-        };
-        let stat = rustix::fs::fstat(&fd).map_err(|e| reading(e.into()))?;
-        let is_file = FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile;
-        if self.kind() == EntryKind::File && !is_file {
-            return Err(self.replaced("something that is not a regular file"));
-        }
-        if let Some(id) = self.record.id
-            && id != FileId::of_stat(&stat)
-        {
-            return Err(self.replaced("another file"));
-        }
-        Ok(File::from(fd))
+        open_record(self.record.path(self.paths), self.record)
     }
 
-    fn replaced(&self, by: &str) -> Error {
+    /// [`open`](Entry::open) on a thread of its own, for streams: a FIFO
+    /// without a writer makes the open wait, and dropping this future gives
+    /// up waiting at once (the thread closes the FIFO when a writer comes,
+    /// reading nothing).
+    ///
+    /// # Errors
+    ///
+    /// As for [`open`](Entry::open).
+    pub async fn open_waiting(&self) -> Result<File> {
+        let path = self.record.path(self.paths).to_vec();
+        let record = self.record.clone();
+        super::waiting::on_own_thread(move || open_record(&path, &record)).await
+    }
+}
+
+/// Opens the file `record` lists at `path`; see [`Entry::open`].
+fn open_record(path: &[u8], record: &Record) -> Result<File> {
+    let shown = Path::new(OsStr::from_bytes(path));
+    let replaced = |by: &str| {
         Error::new(
             ErrorKind::InvalidData,
             format!("it was replaced by {by} after it was listed"),
         )
-        .reading(self.path())
+        .reading(shown)
+    };
+    let mut flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
+    match record.kind {
+        EntryKind::Stdin => {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "standard input has no path to open",
+            ));
+        }
+        EntryKind::File => flags |= OFlags::NONBLOCK,
+        EntryKind::Stream => {}
     }
+    if record.reached == Reached::Walked {
+        flags |= OFlags::NOFOLLOW;
+    }
+    let reading = |e: io::Error| Error::io(e).reading(shown);
+    let fd = match open_at(CWD, path, flags, Mode::empty()) {
+        Err(e)
+            if e.raw_os_error() == Some(Errno::LOOP.raw_os_error())
+                && flags.contains(OFlags::NOFOLLOW) =>
+        {
+            return Err(replaced("a symbolic link"));
+        }
+        opened => opened.map_err(reading)?,
+    };
+    let stat = rustix::fs::fstat(&fd).map_err(|e| reading(e.into()))?;
+    let is_file = FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile;
+    if record.kind == EntryKind::File && !is_file {
+        return Err(replaced("something that is not a regular file"));
+    }
+    if let Some(id) = record.id
+        && id != FileId::of_stat(&stat)
+    {
+        return Err(replaced("another file"));
+    }
+    Ok(File::from(fd))
 }
 
 impl std::fmt::Debug for Entry<'_> {

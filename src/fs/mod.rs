@@ -33,6 +33,7 @@ mod patterns;
 mod temp_name;
 #[cfg(test)]
 pub(crate) mod test_support;
+mod waiting;
 
 pub use atomic::{AtomicFile, AtomicOptions};
 pub use entry::{Entry, EntryKind, FileId};
@@ -43,3 +44,4 @@ pub use listing::{Entries, Listing, ListingBuilder};
 pub use order::SortOrder;
 pub use path_list::PathList;
 pub use temp_name::{cleanup_stale, is_smerge_temp_name, smerge_temp_pid};
+pub use waiting::{open_readable, readable_of};

@@ -37,7 +37,7 @@ mod record;
 mod run;
 
 pub use fast::{PlainOutput, can_merge_plain, merge_plain};
-pub use header::HeaderTemplate;
+pub use header::{HeaderFields, HeaderTemplate};
 pub use options::{BomMode, DEFAULT_MERGE_CHUNK_SIZE, MergeOptions};
 pub use record::{PartKind, PartRecord};
 pub use run::{MergeCallback, MergeEvent, MergeReport, merge};

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use crate::duplex::Duplex;
 use crate::error::{Error, Result};
 use crate::event::Event;
-use crate::fs::{Entry, EntryKind, FileSource, Listing};
+use crate::fs::{Entry, EntryKind, FileSource, Listing, readable_of};
 use crate::merge::options::{BomMode, MergeOptions};
 use crate::merge::record::{PartKind, PartRecord, Tap, TapReading, sha256};
 use crate::pipe::{PipeOptions, pipe};
@@ -86,7 +86,7 @@ pub async fn merge(
     let count = listing.len();
     for (index, entry) in listing.entries().enumerate() {
         let entry = &entry;
-        let source = match run.open(entry) {
+        let source = match run.open(entry).await {
             Ok(source) => source,
             Err(error) if options.keep_going => {
                 run.emit(&MergeEvent::Skipped {
@@ -136,7 +136,9 @@ impl Run<'_> {
     }
 
     /// Opens `entry` as a readable. Failing here is what `keep_going` skips.
-    fn open(&self, entry: &Entry<'_>) -> Result<Readable<Bytes>> {
+    /// A stream (a FIFO) is opened without holding up the runtime while it
+    /// waits for a writer.
+    async fn open(&self, entry: &Entry<'_>) -> Result<Readable<Bytes>> {
         let mut readable = match entry.kind() {
             EntryKind::File => {
                 let mut source = FileSource::from_file(entry.open()?, entry.path())
@@ -151,7 +153,7 @@ impl Run<'_> {
                 source.into_readable()
             }
             EntryKind::Stdin => Readable::from_reader(tokio::io::stdin()).named("standard input"),
-            EntryKind::Stream => Readable::from_reader(tokio::fs::File::from_std(entry.open()?)),
+            EntryKind::Stream => readable_of(entry.open_waiting().await?, entry.path())?.0,
         };
         if let Some(on_event) = &self.on_event {
             let on_event = Arc::clone(on_event);
@@ -176,8 +178,9 @@ impl Run<'_> {
         if options.decompress {
             // Named after the file, so that corrupt data is reported as
             // `reading FILE: …`.
-            let decoder = Duplex::transform(decompressor(entry))
-                .named(format!("reading {}", entry.path().display()));
+            let decoder =
+                Duplex::transform(decompressor(entry).with_memory_limit(options.memory_limit))
+                    .named(format!("reading {}", entry.path().display()));
             chain = chain.pipe(decoder);
         }
         let strip_bom = match options.bom {
