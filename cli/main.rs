@@ -114,7 +114,25 @@ fn one_line(error: &anyhow::Error) -> String {
         }
         line.push_str(&text);
     }
-    line
+    one_line_text(&line)
+}
+
+/// `text` with any character that would break the line or drive the
+/// terminal escaped: every message is one line. (Names are quoted where
+/// they are put in a message; this catches what no one quoted.)
+pub(crate) fn one_line_text(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn print_man_page() -> ExitCode {

@@ -348,7 +348,7 @@ fn write_manifest(
     let file = AtomicFile::options().sync(fsync).create(path)?;
     (&mut file.file())
         .write_all(&text)
-        .with_context(|| format!("writing {}", path.display()))?;
+        .with_context(|| format!("writing {}", smerge::quote(path)))?;
     file.commit()?;
     Ok(())
 }

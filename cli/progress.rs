@@ -61,7 +61,7 @@ impl Messages {
     /// Shows which file is being worked on.
     pub(crate) fn set_current(&self, path: &Path) {
         if let Some(bar) = &self.bar {
-            bar.set_message(path.display().to_string());
+            bar.set_message(smerge::quote(path).to_string());
         }
     }
 
@@ -79,7 +79,7 @@ impl Messages {
         if self.quiet {
             return;
         }
-        let line = format!("smerge: {kind}: {message}");
+        let line = format!("smerge: {kind}: {}", crate::one_line_text(message));
         match &self.bar {
             Some(bar) => bar.println(line),
             None => eprintln!("{line}"),

@@ -166,36 +166,49 @@ fn write_quoted(f: &mut fmt::Formatter<'_>, name: &[u8]) -> fmt::Result {
         f.write_str(std::str::from_utf8(name).expect("only shown characters"))?;
         return f.write_char('"');
     }
-    // Single quotes around everything; a single quote as '\'', bytes that
-    // cannot be shown as $'…' between two quoted parts.
+    // Single quotes around everything; a single quote as \' between two
+    // quoted parts, bytes that cannot be shown as $'…' between two quoted
+    // parts.
+    #[derive(PartialEq)]
+    enum Open {
+        Quote,
+        Dollar,
+        Nothing,
+    }
     f.write_char('\'')?;
-    let mut open = true;
+    let mut open = Open::Quote;
     for piece in pieces(name) {
         match piece {
             Piece::Shown('\'') => {
-                f.write_str("'\\''")?;
+                if open != Open::Nothing {
+                    f.write_char('\'')?;
+                }
+                f.write_str("\\'")?;
+                open = Open::Nothing;
             }
             Piece::Shown(c) => {
-                if !open {
-                    f.write_char('\'')?;
-                    open = true;
+                match open {
+                    Open::Quote => {}
+                    Open::Dollar => f.write_str("''")?,
+                    Open::Nothing => f.write_char('\'')?,
                 }
+                open = Open::Quote;
                 f.write_char(c)?;
             }
             Piece::Escaped(bytes) => {
-                if open {
-                    f.write_char('\'')?;
-                    open = false;
+                match open {
+                    Open::Dollar => {}
+                    Open::Quote => f.write_str("'$'")?,
+                    Open::Nothing => f.write_str("$'")?,
                 }
-                f.write_str("$'")?;
+                open = Open::Dollar;
                 for &byte in bytes {
                     write_escape(f, byte)?;
                 }
-                f.write_char('\'')?;
             }
         }
     }
-    if open {
+    if open != Open::Nothing {
         f.write_char('\'')?;
     }
     Ok(())
@@ -264,6 +277,7 @@ mod tests {
         assert_eq!(q(b"\n"), "''$'\\n'");
         assert_eq!(q(b"\x1b[2J"), "''$'\\033''[2J'");
         assert_eq!(q(b"tab\there"), "'tab'$'\\t''here'");
+        assert_eq!(q(b"a\n\x1b[2J"), "'a'$'\\n\\033''[2J'");
         assert_eq!(q(b"del\x7f"), "'del'$'\\177'");
     }
 

@@ -180,7 +180,7 @@ impl Run<'_> {
             // `reading FILE: …`.
             let decoder =
                 Duplex::transform(decompressor(entry).with_memory_limit(options.memory_limit))
-                    .named(format!("reading {}", entry.path().display()));
+                    .named(format!("reading {}", crate::quote(entry.path())));
             chain = chain.pipe(decoder);
         }
         let strip_bom = match options.bom {
