@@ -98,12 +98,22 @@ pub(crate) enum EolArg {
 /// `smerge merge`.
 #[derive(Debug, Args)]
 pub(crate) struct MergeArgs {
-    /// Inputs (directories, files, or - for stdin), then the OUTPUT (a path, or - for stdout).
-    #[arg(
-        value_name = "INPUT... OUTPUT",
-        required_unless_present = "files0_from"
-    )]
+    /// Inputs (directories, files, or - for stdin), then the OUTPUT (a path, or - for stdout) unless -o is given; a single path is an input written to stdout.
+    #[arg(value_name = "INPUT... [OUTPUT]", required_unless_present_any = ["files0_from", "files_from"])]
     pub(crate) paths: Vec<PathBuf>,
+
+    /// Write the merge to FILE (- for stdout); every path argument is then an input (find ... | xargs smerge -o all.js).
+    #[arg(short, long, value_name = "FILE", help_heading = "Inputs")]
+    pub(crate) output: Option<PathBuf>,
+
+    /// Read input names from FILE, one per line (- for stdin); the only path argument is then OUTPUT.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Inputs",
+        conflicts_with = "files0_from"
+    )]
+    pub(crate) files_from: Option<PathBuf>,
 
     /// Read input names from FILE, separated by NUL bytes (- for stdin); the only path argument is then OUTPUT.
     #[arg(long, value_name = "FILE", help_heading = "Inputs")]
@@ -205,6 +215,10 @@ pub(crate) struct MergeArgs {
     #[arg(long, value_name = "SIZE", help_heading = "Compression")]
     pub(crate) memlimit: Option<String>,
 
+    /// Compress on N threads (gzip and zstd; default: every core).
+    #[arg(short = 'T', long, value_name = "N", help_heading = "Compression", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) threads: Option<u32>,
+
     /// Append to OUTPUT instead of replacing it (not atomic: a failure leaves a partial append).
     #[arg(long, help_heading = "Output")]
     pub(crate) append: bool,
@@ -213,9 +227,13 @@ pub(crate) struct MergeArgs {
     #[arg(short = 'n', long, help_heading = "Output")]
     pub(crate) dry_run: bool,
 
-    /// Write a JSON manifest of every part (offset, length, sha256) to FILE.
+    /// Write a JSON manifest of every part (offset, length, sha256) to FILE (- for stdout).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub(crate) manifest: Option<PathBuf>,
+
+    /// Print a JSON summary on stdout at the end (with --dry-run: the plan).
+    #[arg(long, help_heading = "Output")]
+    pub(crate) json: bool,
 
     /// Skip inputs that cannot be read, with a warning; exit 1 at the end.
     #[arg(short, long, help_heading = "Output")]
@@ -229,9 +247,17 @@ pub(crate) struct MergeArgs {
     #[arg(long, help_heading = "Output")]
     pub(crate) fsync: bool,
 
+    /// Make every warning about input content an error.
+    #[arg(long, help_heading = "Output")]
+    pub(crate) strict: bool,
+
     /// Show a progress bar even when stderr is not a terminal.
     #[arg(long, help_heading = "Messages")]
     pub(crate) progress: bool,
+
+    /// Print a summary line at the end (bytes, inputs, time, rate).
+    #[arg(short, long, help_heading = "Messages", conflicts_with = "quiet")]
+    pub(crate) verbose: bool,
 
     /// Print nothing but errors.
     #[arg(short, long, help_heading = "Messages", conflicts_with = "progress")]
@@ -280,6 +306,10 @@ pub(crate) struct PipeArgs {
     /// List the transforms and exit.
     #[arg(long)]
     pub(crate) list_transforms: bool,
+
+    /// Fail when an exec: program stops reading its input early, even if it exits 0.
+    #[arg(long)]
+    pub(crate) strict_exec: bool,
 
     /// Show a progress bar even when stderr is not a terminal.
     #[arg(long)]

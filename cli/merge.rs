@@ -1,7 +1,7 @@
-//! `smerge merge`: maps the command line onto a [`Listing`] and a [`merge`].
+//! `smerge merge`: maps the command line onto one [`Merge`], and its
+//! outcome onto an exit status.
 
-use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,193 +9,184 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use bytes::Bytes;
-use clap::CommandFactory;
-use smerge::fs::{AtomicFile, EntryKind, Listing, PathList, SortOrder, read_files0};
+use smerge::fs::{
+    Entries, Listing, ListingBuilder, PathList, SortOrder, read_files_from, read_files0,
+};
 use smerge::merge::{
-    BomMode, HeaderTemplate, MergeCallback, MergeEvent, MergeOptions, MergeReport, PartRecord,
-    PlainOutput, can_merge_plain, merge, merge_plain,
+    BomMode, Compression, HeaderTemplate, ManifestOutput, Merge, MergeCallback, MergeEvent,
+    MergeOptions, MergeReport, Output, WarningCallback,
 };
 use smerge::transforms::{Codec, LineEnding};
 
-use crate::args::{BomArg, Cli, EolArg, MergeArgs, SortArg};
+use crate::args::{BomArg, EolArg, MergeArgs, SortArg};
 use crate::escape::{text_or_file, unescape};
-use crate::output::{
-    Destination, compressing, create_atomic, is_broken_pipe, print_stdout, stdout_file,
-    stdout_type, sync_stdout,
-};
+use crate::output::{is_broken_pipe, print_stdout};
 use crate::progress::Messages;
 use crate::signals::interruptible;
 use crate::usage;
 
 pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
-    let (inputs, listed, destination) = split_paths(&args)?;
+    let (inputs, output_arg) = split_paths(&args).map_err(usage)?;
+    let output = match &output_arg {
+        Some(path) if args.append && path.as_os_str() != "-" => Output::Append(path.clone()),
+        Some(path) => Output::path(path),
+        None => Output::Stdout,
+    };
+    let to_stdout = matches!(output, Output::Stdout);
+    check_stdout_users(&args, to_stdout).map_err(usage)?;
     let options = merge_options(&args).map_err(usage)?;
-    let listing = Arc::new(list_inputs(&args, inputs, listed, &destination)?);
-    let total = listing.total_size();
+    let messages = Messages::plain(args.quiet || args.dry_run);
 
-    let messages = Messages::new(args.quiet || args.dry_run, args.progress, Some(total));
-    for warning in listing.warnings() {
-        messages.warn(warning);
+    let mut merge = Merge::new(output)
+        .options(options)
+        .strict(args.strict)
+        .sync(args.fsync)
+        .on_warning(print_warnings(&messages));
+    if let Some(name) = &args.compress {
+        merge = merge.compression(Compression::With(
+            name.parse::<Codec>().map_err(|e| usage(e.into()))?,
+        ));
     }
-    let mut failed = false;
-    for problem in listing.problems() {
-        if !args.keep_going {
-            return Err(problem.clone().into());
+    if let Some(level) = args.level {
+        let by_name = output_arg.as_deref().and_then(Codec::from_extension);
+        if args.compress.is_none() && by_name.is_none() {
+            return Err(usage(anyhow::anyhow!(
+                "--level needs --compress CODEC, or an OUTPUT ending in .gz .zst .br .bz2 .xz"
+            )));
         }
-        messages.warn(&format!("skipping {problem}"));
-        failed = true;
+        merge = merge.level(level);
     }
-    if args.dry_run {
-        print_plan(&listing, total)?;
-        return Ok(ExitCode::SUCCESS);
+    if let Some(threads) = args.threads {
+        merge = merge.threads(threads as usize);
     }
-
+    if let Some(manifest) = &args.manifest {
+        merge = merge.manifest(ManifestOutput::path(manifest));
+    }
+    merge.check().map_err(|e| usage(e.into()))?;
+    let inputs = read_inputs(&args, inputs)?;
+    let merge = merge.listing(listing(&args, inputs));
     let progress = messages.clone();
     let on_event: MergeCallback = Arc::new(move |event: &MergeEvent<'_>| match event {
         MergeEvent::BytesRead(n) => progress.advance(*n),
-        MergeEvent::FileStarted { entry } => {
-            progress.set_current(entry.relative_path());
-        }
-        MergeEvent::Skipped { error, .. } => progress.warn(&format!("skipping {error}")),
+        MergeEvent::FileStarted { entry } => progress.set_current(entry.relative_path()),
         _ => {}
     });
+    let plan = merge.on_event(on_event).plan()?;
 
-    let codec = match output_codec(&args, &destination).map_err(usage)? {
-        Some((codec, _)) if !options.changes_content() && already_compressed(&listing, codec) => {
-            messages.note(&format!(
-                "every input is {codec}-compressed already: concatenating them as they are"
-            ));
-            None
+    if args.dry_run {
+        if args.json {
+            print_json(&plan.summary())?;
+        } else {
+            print_plan(plan.entries(), plan.total_size())?;
         }
-        other => other,
+        return Ok(exit_status(plan.skipped().is_empty()));
+    }
+
+    let prefix = if args.decompress {
+        "smerge (input bytes)"
+    } else {
+        "smerge"
     };
-    let work = async {
-        let plain = plain_output(&args, &options, &listing, &destination, codec.is_some()).await?;
-        let report = match plain {
-            Some(output) => {
-                let report = merge_plain(Arc::clone(&listing), output, Some(on_event)).await?;
-                if destination == Destination::Stdout {
-                    sync_stdout(args.fsync)?;
-                }
-                report
-            }
-            None => {
-                let mut output = destination.open(args.append, args.fsync).await?;
-                if let Some((codec, level)) = codec {
-                    output = compressing(output, codec, level)?;
-                }
-                merge(&listing, &options, &mut output, Some(on_event)).await?
-            }
-        };
-        anyhow::Ok(report)
-    };
-    let outcome = interruptible(work).await?;
+    messages.show_progress(args.progress, Some(plan.total_size()), prefix);
+    let outcome = interruptible(plan.run()).await?;
     messages.finish();
     let report = match outcome {
         Err(signal_status) => return Ok(signal_status),
         Ok(Ok(report)) => report,
         Ok(Err(error)) => {
-            if destination == Destination::Stdout && is_broken_pipe(&error) {
+            let error = anyhow::Error::new(error);
+            if to_stdout && is_broken_pipe(&error) {
                 return Ok(ExitCode::SUCCESS);
             }
             return Err(error);
         }
     };
-    failed |= !report.skipped.is_empty();
-    if let Some(manifest) = &args.manifest {
-        write_manifest(manifest, &destination, &report, args.fsync)?;
+    if args.verbose {
+        messages.say(&summary_line(&report));
     }
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
+    if args.json {
+        print_json(&report)?;
+    }
+    Ok(exit_status(report.is_complete()))
+}
+
+fn exit_status(complete: bool) -> ExitCode {
+    if complete {
         ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// The path arguments as inputs and OUTPUT (`None`: standard output).
+///
+/// With `-o`, every path argument is an input. Without it, the last of two
+/// or more is OUTPUT and a single one is an input written to standard
+/// output, as `cat FILE` would; with a list of inputs (`--files-from`,
+/// `--files0-from`) the one path argument there may be is OUTPUT.
+fn split_paths(args: &MergeArgs) -> anyhow::Result<(Vec<PathBuf>, Option<PathBuf>)> {
+    let mut paths = args.paths.clone();
+    let list = args
+        .files_from
+        .as_ref()
+        .map(|_| "--files-from")
+        .or(args.files0_from.as_ref().map(|_| "--files0-from"));
+    if let Some(output) = &args.output {
+        if let (Some(list), Some(extra)) = (list, paths.first()) {
+            bail!(
+                "{list} reads the inputs from a list: {:?} cannot be an input too (with -o, every path argument is an input)",
+                extra.display().to_string()
+            );
+        }
+        return Ok((paths, Some(output.clone())));
+    }
+    if let Some(list) = list {
+        if paths.len() > 1 {
+            bail!(
+                "{list} reads the inputs from a list: only OUTPUT may be given besides it, not {} paths",
+                paths.len()
+            );
+        }
+        return Ok((Vec::new(), paths.pop()));
+    }
+    if paths.len() == 1 {
+        return Ok((paths, None));
+    }
+    let output = paths.pop();
+    Ok((paths, output))
+}
+
+/// The inputs: the path arguments, or the names read from the list, in
+/// one buffer.
+fn read_inputs(args: &MergeArgs, inputs: Vec<PathBuf>) -> anyhow::Result<PathList> {
+    Ok(if let Some(list) = &args.files_from {
+        read_files_from(list)?
+    } else if let Some(list) = &args.files0_from {
+        read_files0(list)?
+    } else {
+        inputs.into_iter().collect()
     })
 }
 
-/// The output of the fast path ([`merge_plain`]) when this merge may take it,
-/// opened; `None` sends it through the buffered stream merge.
-///
-/// The fast path takes plain merges ([`can_merge_plain`]: no manifest
-/// either) that are not `compressed` nor appended, into a path that is (or
-/// will be) a regular file replaced atomically, or into standard output
-/// when it is a regular file or a blocking pipe.
-async fn plain_output(
-    args: &MergeArgs,
-    options: &MergeOptions,
-    listing: &Listing,
-    destination: &Destination,
-    compressed: bool,
-) -> anyhow::Result<Option<PlainOutput>> {
-    if args.append || compressed || !can_merge_plain(listing, options) {
-        return Ok(None);
+/// Refuses two things writing to standard output at once.
+fn check_stdout_users(args: &MergeArgs, to_stdout: bool) -> anyhow::Result<()> {
+    let manifest_to_stdout = args.manifest.as_deref() == Some(Path::new("-"));
+    if args.json && !args.dry_run && to_stdout {
+        bail!("--json prints a summary on standard output: write the merge to a file (-o FILE)");
     }
-    match destination {
-        Destination::Path(path) => {
-            if std::fs::metadata(path).is_ok_and(|meta| !meta.is_file()) {
-                return Ok(None);
-            }
-            Ok(Some(PlainOutput::Atomic(
-                create_atomic(path, args.fsync).await?,
-            )))
-        }
-        Destination::Stdout => {
-            let file_or_pipe = matches!(
-                stdout_type()?,
-                rustix::fs::FileType::RegularFile | rustix::fs::FileType::Fifo
-            );
-            let blocking = rustix::fs::fcntl_getfl(std::io::stdout())
-                .is_ok_and(|flags| !flags.contains(rustix::fs::OFlags::NONBLOCK));
-            if !(file_or_pipe && blocking) {
-                return Ok(None);
-            }
-            Ok(Some(PlainOutput::Open {
-                file: stdout_file()?,
-                name: PathBuf::from("standard output"),
-            }))
-        }
+    if args.json && manifest_to_stdout {
+        bail!("--json and --manifest - both write to standard output: send the manifest to a file");
     }
+    if manifest_to_stdout && to_stdout && !args.dry_run {
+        bail!("--manifest - writes to standard output: write the merge to a file (-o FILE)");
+    }
+    Ok(())
 }
 
-/// Splits the path arguments into inputs, those of a list, and the
-/// output.
-fn split_paths(args: &MergeArgs) -> anyhow::Result<(Vec<PathBuf>, Option<PathList>, Destination)> {
-    let mut paths = args.paths.clone();
-    if let Some(list) = &args.files0_from {
-        let listed = read_files0(list)?;
-        let destination = match paths.pop() {
-            Some(output) => Destination::new(&output),
-            None => Destination::Stdout,
-        };
-        return Ok((paths, Some(listed), destination));
-    }
-    if paths.len() < 2 {
-        let mut command = Cli::command();
-        command.build();
-        command
-            .find_subcommand_mut("merge")
-            .expect("merge is a subcommand")
-            .error(
-                clap::error::ErrorKind::MissingRequiredArgument,
-                "smerge merge needs at least one INPUT and an OUTPUT (use - for stdout)",
-            )
-            .exit();
-    }
-    let output = paths.pop().expect("two paths or more");
-    Ok((paths, None, Destination::new(&output)))
-}
-
-fn list_inputs(
-    args: &MergeArgs,
-    inputs: Vec<PathBuf>,
-    listed: Option<PathList>,
-    destination: &Destination,
-) -> anyhow::Result<Listing> {
+fn listing(args: &MergeArgs, inputs: PathList) -> ListingBuilder {
     let mut builder = Listing::builder();
-    builder.inputs(inputs);
-    if let Some(listed) = listed {
-        builder.input_list(listed);
-    }
     builder
+        .input_list(inputs)
         .recursive(args.recursive)
         .hidden(args.hidden)
         .gitignore(args.gitignore)
@@ -207,8 +198,7 @@ fn list_inputs(
             SortArg::Natural => SortOrder::Natural,
             SortArg::Mtime => SortOrder::Mtime,
             SortArg::Size => SortOrder::Size,
-        })
-        .exclude_output(destination.identity_path());
+        });
     for pattern in &args.include {
         builder.include(pattern.as_str());
     }
@@ -227,7 +217,7 @@ fn list_inputs(
     for pattern in &args.last {
         builder.last(pattern.as_str());
     }
-    Ok(builder.build()?)
+    builder
 }
 
 fn merge_options(args: &MergeArgs) -> anyhow::Result<MergeOptions> {
@@ -265,60 +255,78 @@ fn merge_options(args: &MergeArgs) -> anyhow::Result<MergeOptions> {
     }
     options.keep_going = args.keep_going;
     options.allow_changing = args.allow_changing;
-    options.record_parts = args.manifest.is_some();
     Ok(options)
 }
 
-/// The output's codec and level: `--compress`, or OUTPUT's extension.
-fn output_codec(
-    args: &MergeArgs,
-    destination: &Destination,
-) -> anyhow::Result<Option<(Codec, u32)>> {
-    let codec = match &args.compress {
-        Some(name) => Some(name.parse::<Codec>()?),
-        None => match destination {
-            Destination::Path(path) => Codec::from_extension(path),
-            Destination::Stdout => None,
-        },
+/// Prints each warning as the merge says it, above the bar.
+fn print_warnings(messages: &Messages) -> WarningCallback {
+    let messages = messages.clone();
+    Arc::new(move |warning| {
+        if warning.is_note() {
+            messages.note(&warning.to_string());
+        } else {
+            messages.warn(&warning.to_string());
+        }
+    })
+}
+
+/// `-v`: `2 inputs, 13 B in 0.01 s (1.3 KiB/s), kernel path`.
+fn summary_line(report: &MergeReport) -> String {
+    let seconds = report.elapsed.as_secs_f64();
+    let rate = if seconds > 0.0 {
+        report.bytes as f64 / seconds
+    } else {
+        0.0
     };
-    match (codec, args.level) {
-        (None, Some(_)) => {
-            bail!("--level needs --compress CODEC, or an OUTPUT ending in .gz .zst .br .bz2 .xz")
-        }
-        (None, None) => Ok(None),
-        (Some(codec), level) => {
-            let level = codec.check_level(level.unwrap_or_else(|| codec.default_level()))?;
-            Ok(Some((codec, level)))
-        }
+    let inputs = if report.inputs == 1 {
+        "input"
+    } else {
+        "inputs"
+    };
+    let mut line = format!(
+        "{} {inputs}, {} in {seconds:.2} s ({}/s)",
+        report.inputs,
+        human_bytes(report.bytes as f64),
+        human_bytes(rate)
+    );
+    if let Some(path) = report.path {
+        line.push_str(&format!(", {} path", path.as_str()));
+    }
+    if let Some(codec) = report.codec {
+        line.push_str(&format!(", {codec}"));
+    }
+    if !report.skipped.is_empty() {
+        line.push_str(&format!(", {} skipped", report.skipped.len()));
+    }
+    line
+}
+
+fn human_bytes(bytes: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{value:.0} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
     }
 }
 
-/// True when every input is a regular file already compressed with
-/// `codec`: then the inputs are concatenated as they are (as
-/// `cat *.gz > all.gz`) rather than compressed twice. Only the codecs
-/// [`Codec::detect`] recognises qualify, and their streams may follow one
-/// another in one file; brotli's, which cannot, is never detected.
-fn already_compressed(listing: &Listing, codec: Codec) -> bool {
-    !listing.is_empty()
-        && listing.entries().all(|entry| {
-            entry.kind() == EntryKind::File && detect_codec(entry.open().ok()) == Some(codec)
-        })
-}
-
-/// The codec whose magic number `file` starts with.
-fn detect_codec(file: Option<File>) -> Option<Codec> {
-    let mut magic = Vec::with_capacity(Codec::MAX_MAGIC_LEN);
-    file?
-        .take(Codec::MAX_MAGIC_LEN as u64)
-        .read_to_end(&mut magic)
-        .ok()?;
-    Codec::detect(&magic)
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    let mut text = serde_json::to_vec(value)?;
+    text.push(b'\n');
+    print_stdout(&text)
 }
 
 /// `--dry-run`: the ordered inputs with their sizes, and the total.
-fn print_plan(listing: &Listing, total: u64) -> anyhow::Result<()> {
+fn print_plan(entries: Entries<'_>, total: u64) -> anyhow::Result<()> {
+    let count = entries.len();
     let mut out = Vec::new();
-    for entry in listing {
+    for entry in entries {
         let size = entry
             .size()
             .map_or_else(|| "-".to_string(), |s| s.to_string());
@@ -326,106 +334,100 @@ fn print_plan(listing: &Listing, total: u64) -> anyhow::Result<()> {
         out.extend_from_slice(entry.path().as_os_str().as_bytes());
         out.push(b'\n');
     }
-    let files = if listing.len() == 1 { "file" } else { "files" };
-    writeln!(out, "{total:>12}  total ({} {files})", listing.len())?;
+    let files = if count == 1 { "file" } else { "files" };
+    writeln!(out, "{total:>12}  total ({count} {files})")?;
     print_stdout(&out)
-}
-
-fn write_manifest(
-    path: &Path,
-    destination: &Destination,
-    report: &MergeReport,
-    fsync: bool,
-) -> anyhow::Result<()> {
-    let parts: Vec<serde_json::Value> = report.parts.iter().map(part_json).collect();
-    let output = match destination {
-        Destination::Stdout => serde_json::Value::String("-".into()),
-        Destination::Path(path) => serde_json::Value::String(path.to_string_lossy().into_owned()),
-    };
-    let manifest = serde_json::json!({ "output": output, "parts": parts });
-    let mut text = serde_json::to_vec_pretty(&manifest)?;
-    text.push(b'\n');
-    let file = AtomicFile::options().sync(fsync).create(path)?;
-    (&mut file.file())
-        .write_all(&text)
-        .with_context(|| format!("writing {}", smerge::quote(path)))?;
-    file.commit()?;
-    Ok(())
-}
-
-fn part_json(part: &PartRecord) -> serde_json::Value {
-    serde_json::json!({
-        "kind": part.kind.as_str(),
-        "path": part.path.as_ref().map(|p| p.to_string_lossy().into_owned()),
-        "offset": part.offset,
-        "length": part.length,
-        "sha256": part.sha256_hex(),
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::args::Command;
+    use crate::args::{Cli, Command};
     use clap::Parser;
+    use smerge::merge::MergePath;
 
-    /// Whether `smerge merge FLAGS... DIR/in DIR/OUTPUT` takes the fast path.
-    #[tokio::main(flavor = "current_thread")]
-    async fn takes_fast_path(dir: &Path, flags: &[&str], output: &str) -> bool {
-        let input = dir.join("in");
-        let output = dir.join(output);
+    fn parse(words: &[&str]) -> MergeArgs {
         let mut command: Vec<std::ffi::OsString> = vec!["smerge".into(), "merge".into()];
-        command.extend(flags.iter().map(Into::into));
-        command.extend([input.into_os_string(), output.into_os_string()]);
+        command.extend(words.iter().map(Into::into));
         let Command::Merge(args) = Cli::try_parse_from(command).unwrap().command else {
             unreachable!("a merge command line");
         };
-        let options = merge_options(&args).unwrap();
-        let (inputs, listed, destination) = split_paths(&args).unwrap();
-        let listing = list_inputs(&args, inputs, listed, &destination).unwrap();
-        let compressed = output_codec(&args, &destination).unwrap().is_some();
-        plain_output(&args, &options, &listing, &destination, compressed)
-            .await
-            .unwrap()
-            .is_some()
+        *args
+    }
+
+    fn split(words: &[&str]) -> anyhow::Result<(Vec<PathBuf>, Option<PathBuf>)> {
+        split_paths(&parse(words))
     }
 
     #[test]
-    fn only_inputs_all_in_the_output_codec_are_already_compressed() {
-        let dir = tempfile::tempdir().unwrap();
-        let gzip = dir.path().join("a.gz");
-        let plain = dir.path().join("b.txt");
-        std::fs::write(&gzip, b"\x1f\x8b\x08\x00 rest of a member").unwrap();
-        std::fs::write(&plain, b"text").unwrap();
-        let entries = |paths: &[&Path]| {
-            let mut builder = Listing::builder();
-            builder.inputs(paths);
-            builder.build().unwrap()
-        };
-        assert!(already_compressed(&entries(&[&gzip, &gzip]), Codec::Gzip));
-        assert!(!already_compressed(&entries(&[&gzip, &plain]), Codec::Gzip));
-        assert!(!already_compressed(&entries(&[&gzip]), Codec::Zstd));
-        assert!(!already_compressed(&entries(&[&plain]), Codec::Brotli));
-        assert!(!already_compressed(&Listing::default(), Codec::Gzip));
+    fn where_the_output_is() {
+        let paths = |names: &[&str]| names.iter().map(PathBuf::from).collect::<Vec<_>>();
+        let some = |name: &str| Some(PathBuf::from(name));
+        assert_eq!(
+            split(&["a", "b", "o"]).unwrap(),
+            (paths(&["a", "b"]), some("o"))
+        );
+        assert_eq!(split(&["a"]).unwrap(), (paths(&["a"]), None));
+        assert_eq!(
+            split(&["-o", "o", "a", "b"]).unwrap(),
+            (paths(&["a", "b"]), some("o"))
+        );
+        assert_eq!(
+            split(&["a", "--output=o"]).unwrap(),
+            (paths(&["a"]), some("o"))
+        );
+        assert_eq!(
+            split(&["--files-from", "l", "o"]).unwrap(),
+            (vec![], some("o"))
+        );
+        assert_eq!(split(&["--files0-from", "l"]).unwrap(), (vec![], None));
+        assert_eq!(
+            split(&["--files-from", "l", "-o", "o"]).unwrap(),
+            (vec![], some("o"))
+        );
+        for bad in [
+            &["--files-from", "l", "a", "o"][..],
+            &["--files0-from", "l", "-o", "o", "a"],
+        ] {
+            assert!(split(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    /// The path `smerge merge FLAGS... DIR/in DIR/OUTPUT` takes.
+    fn path_taken(dir: &Path, flags: &[&str], output: &str) -> MergePath {
+        let input = dir.join("in");
+        let output = dir.join(output);
+        let mut words: Vec<&str> = flags.to_vec();
+        words.extend([input.to_str().unwrap(), output.to_str().unwrap()]);
+        let args = parse(&words);
+        let (inputs, output) = split_paths(&args).unwrap();
+        let mut merge = Merge::new(Output::path(output.unwrap()))
+            .options(merge_options(&args).unwrap())
+            .listing(listing(&args, inputs.into_iter().collect()));
+        if let Some(name) = &args.compress {
+            merge = merge.compression(Compression::With(name.parse().unwrap()));
+        }
+        if let Some(manifest) = &args.manifest {
+            merge = merge.manifest(ManifestOutput::path(manifest));
+        }
+        merge.plan().unwrap().path()
     }
 
     #[test]
-    fn only_plain_merges_into_regular_files_take_the_fast_path() {
+    fn only_plain_merges_into_regular_files_take_the_kernel_path() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("in")).unwrap();
         std::fs::write(dir.path().join("in/a.js"), "a();\n").unwrap();
         std::fs::write(dir.path().join("in/empty.js"), "").unwrap();
-        assert!(takes_fast_path(dir.path(), &[], "out.js"));
+        assert_eq!(path_taken(dir.path(), &[], "out.js"), MergePath::Kernel);
         std::fs::write(dir.path().join("out.js"), "old").unwrap();
-        assert!(takes_fast_path(
-            dir.path(),
-            &["-r", "--sort", "size"],
-            "out.js"
-        ));
+        assert_eq!(
+            path_taken(dir.path(), &["-r", "--sort", "size"], "out.js"),
+            MergePath::Kernel
+        );
 
         for flags in [
-            &["--append"][..],
-            &["--manifest", "parts.json"],
+            &["--manifest", "parts.json"][..],
             &["--keep-going"],
             &["--allow-changing"],
             &["--ensure-newline"],
@@ -436,20 +438,21 @@ mod tests {
             &["--bom", "strip"],
             &["--eol", "lf"],
             &["--decompress"],
+            &["--compress", "gzip"],
         ] {
-            assert!(!takes_fast_path(dir.path(), flags, "out.js"), "{flags:?}");
+            assert_eq!(
+                path_taken(dir.path(), flags, "out.js"),
+                MergePath::Stream,
+                "{flags:?}"
+            );
         }
         for compressed in ["out.js.gz", "out.zst", "out.br", "out.bz2", "out.xz"] {
-            assert!(
-                !takes_fast_path(dir.path(), &[], compressed),
+            assert_eq!(
+                path_taken(dir.path(), &[], compressed),
+                MergePath::Stream,
                 "{compressed}"
             );
         }
-        assert!(!takes_fast_path(
-            dir.path(),
-            &["--compress", "gzip"],
-            "out.js"
-        ));
         let fifo = dir.path().join("fifo");
         rustix::fs::mkfifoat(
             rustix::fs::CWD,
@@ -457,6 +460,6 @@ mod tests {
             rustix::fs::Mode::from_raw_mode(0o600),
         )
         .unwrap();
-        assert!(!takes_fast_path(dir.path(), &[], "fifo"));
+        assert_eq!(path_taken(dir.path(), &[], "fifo"), MergePath::Stream);
     }
 }

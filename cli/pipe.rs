@@ -7,11 +7,13 @@ use std::process::ExitCode;
 use anyhow::Context;
 use bytes::Bytes;
 use smerge::fs::open_readable;
-use smerge::net::TcpOptions;
+use smerge::merge::Output;
+use smerge::net::{IdleTimeout, TcpOptions};
 use smerge::{Event, Pipeline, Readable, Writable, quote};
+use tokio::net::TcpStream;
 
 use crate::args::PipeArgs;
-use crate::output::{Destination, is_broken_pipe, print_stdout};
+use crate::output::{is_broken_pipe, print_stdout};
 use crate::progress::Messages;
 use crate::signals::interruptible;
 use crate::stages::{CATALOGUE, Stage, parse_duration, parse_size};
@@ -53,10 +55,8 @@ impl Endpoint {
         }
     }
 
-    async fn connect(
-        &self,
-        tcp: &TcpOptions,
-    ) -> anyhow::Result<smerge::net::IdleTimeout<tokio::net::TcpStream>> {
+    /// Connects or accepts, within `tcp`'s timeouts.
+    async fn connect(&self, tcp: &TcpOptions) -> anyhow::Result<IdleTimeout<TcpStream>> {
         Ok(match self {
             Endpoint::Connect(address) => tcp.connect(address).await?,
             Endpoint::Listen(address) => tcp.accept_one(address).await?,
@@ -82,17 +82,27 @@ impl Endpoint {
         })
     }
 
-    /// Opens the endpoint for writing; a path is replaced atomically.
+    /// Opens the endpoint for writing; a path is replaced atomically, and
+    /// with `fsync` flushed to disk before the run reports success.
     async fn open_output(&self, tcp: &TcpOptions, fsync: bool) -> anyhow::Result<Writable<Bytes>> {
         match self {
-            Endpoint::Standard => Destination::Stdout.open(false, fsync).await,
-            Endpoint::Path(path) => Destination::Path(path.clone()).open(false, fsync).await,
+            Endpoint::Standard => Ok(open(Output::Stdout, fsync).await?),
+            Endpoint::Path(path) => Ok(open(Output::Atomic(path.clone()), fsync).await?),
             network => {
                 let stream = network.connect(tcp).await?;
                 let label = format!("writing {}", network.shown());
                 Ok(Writable::from_writer(stream).named(label))
             }
         }
+    }
+}
+
+/// Opens `output`, flushed to disk on finishing with `fsync`.
+async fn open(output: Output, fsync: bool) -> smerge::Result<Writable<Bytes>> {
+    if fsync {
+        output.open_synced().await
+    } else {
+        output.open().await
     }
 }
 
@@ -123,7 +133,10 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
         .transforms
         .iter()
         .map(|spec| {
-            let stage = Stage::parse(spec)?;
+            let stage = match Stage::parse(spec)? {
+                Stage::Exec(exec) => Stage::Exec(exec.strict(args.strict_exec)),
+                stage => stage,
+            };
             Ok((
                 spec.as_str(),
                 match memory_limit {
@@ -159,7 +172,7 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
         }
         let mut outputs = vec![output.open_output(&tcp, args.fsync).await?];
         for tee in &args.tee {
-            outputs.push(Destination::new(tee).open(false, args.fsync).await?);
+            outputs.push(open(Output::path(tee), args.fsync).await?);
         }
         if let Some(hwm) = hwm {
             outputs = outputs

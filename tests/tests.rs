@@ -4,5 +4,6 @@ mod cli;
 mod codec;
 mod common;
 mod engine;
+mod merge;
 mod net;
 mod node;

@@ -1,5 +1,7 @@
-//! Lists of input paths separated by NUL bytes, as `find -print0` writes
-//! them and `--files0-from` reads them.
+//! Lists of input paths: separated by NUL bytes, as `find -print0` writes
+//! them and `--files0-from` reads them, or one per line, as `--files-from`
+//! (and `tar -T`, `rsync --files-from`) reads them. Both make a
+//! [`PathList`] in the buffer the list was read into.
 
 use std::io::Read;
 use std::path::Path;
@@ -71,6 +73,60 @@ fn memchr(bytes: &[u8]) -> Option<usize> {
 /// Errors name `source`: `reading list0: entry 3 (at byte 12) is an empty
 /// file name`.
 pub fn read_files0(source: &Path) -> Result<PathList> {
+    parse_files0(read_list(source)?).map_err(|e| e.reading(source))
+}
+
+/// Splits a list of paths, one per line, as `find` (without `-print0`)
+/// writes it and `tar -T` reads it, into a [`PathList`] that reuses the
+/// list's buffer.
+///
+/// Each line is one name, byte for byte (spaces included); a line ends at
+/// `\n`, and empty lines are skipped. A name holding a newline cannot be
+/// written this way: use a NUL-separated list ([`parse_files0`]).
+///
+/// # Examples
+///
+/// ```
+/// use std::path::Path;
+/// use smerge::fs::parse_files_from;
+///
+/// let paths = parse_files_from(&b"a b.js\n\nlib/c.js\n"[..]);
+/// let paths: Vec<&Path> = paths.iter().collect();
+/// assert_eq!(paths, [Path::new("a b.js"), Path::new("lib/c.js")]);
+/// ```
+pub fn parse_files_from(list: impl Into<Vec<u8>>) -> PathList {
+    let mut bytes = list.into();
+    let mut ends = Vec::new();
+    let mut kept = 0;
+    let mut start = 0;
+    let len = bytes.len();
+    while start < len {
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(len, |at| start + at);
+        if end > start {
+            bytes.copy_within(start..end, kept);
+            kept += end - start;
+            ends.push(kept);
+        }
+        start = end + 1;
+    }
+    bytes.truncate(kept);
+    bytes.shrink_to_fit();
+    ends.shrink_to_fit();
+    PathList::from_parts(bytes, ends)
+}
+
+/// Reads a list of paths, one per line, from the file `source`, or from
+/// standard input when `source` is `-`, and splits it with
+/// [`parse_files_from`]. Errors name `source`.
+pub fn read_files_from(source: &Path) -> Result<PathList> {
+    Ok(parse_files_from(read_list(source)?))
+}
+
+/// The bytes of the list in `source`, or standard input for `-`.
+fn read_list(source: &Path) -> Result<Vec<u8>> {
     let mut list = Vec::new();
     let read = if source.as_os_str() == "-" {
         std::io::stdin().lock().read_to_end(&mut list)
@@ -78,7 +134,7 @@ pub fn read_files0(source: &Path) -> Result<PathList> {
         std::fs::File::open(source).and_then(|mut file| file.read_to_end(&mut list))
     };
     read.map_err(|e| Error::io(e).reading(source))?;
-    parse_files0(list).map_err(|e| e.reading(source))
+    Ok(list)
 }
 
 #[cfg(test)]
@@ -137,6 +193,17 @@ mod tests {
                 "{list:?}"
             );
         }
+    }
+
+    #[test]
+    fn newline_lists_keep_spaces_and_skip_empty_lines() {
+        let got: Vec<String> = parse_files_from(&b"a b.js\n\n  c.js \nlast"[..])
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(got, ["a b.js", "  c.js ", "last"]);
+        assert!(parse_files_from(&b""[..]).is_empty());
+        assert!(parse_files_from(&b"\n\n"[..]).is_empty());
     }
 
     #[test]

@@ -126,6 +126,38 @@ impl Listing {
             .fold(0, u64::saturating_add)
     }
 
+    /// Keeps only the entries `keep` says yes to, in order; the others are
+    /// left out (their indices given to those after them).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use smerge::fs::{EntryKind, Listing};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("a.txt"), "a")?;
+    /// let mut listing = Listing::builder().input("-").input(dir.path()).build()?;
+    /// listing.retain(|entry| entry.kind() == EntryKind::File);
+    /// assert_eq!(listing.len(), 1);
+    /// assert_eq!(listing.get(0).unwrap().index(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn retain(&mut self, mut keep: impl FnMut(&Entry<'_>) -> bool) {
+        let mut kept = 0;
+        for index in 0..self.records.len() {
+            let entry = Entry {
+                record: &self.records[index],
+                paths: &self.paths,
+                index,
+            };
+            if keep(&entry) {
+                self.records.swap(kept, index);
+                kept += 1;
+            }
+        }
+        self.records.truncate(kept);
+    }
+
     /// Appends `path` to the buffer and returns where it starts.
     fn push_path(&mut self, path: &[u8]) -> usize {
         let start = self.paths.len();

@@ -7,7 +7,8 @@
 //! pins). Each [`Entry`] says where to open the file, where it sits in the
 //! order, and its size, time and [`FileId`] when it was listed, and opens
 //! it ([`Entry::open`]) only if it is still the file listed. [`read_files0`]
-//! reads inputs from a NUL-separated list into a [`PathList`].
+//! reads inputs from a NUL-separated list, [`read_files_from`] from one name
+//! per line, each into a [`PathList`].
 //!
 //! [`FileSource`] reads a file (or a byte range of it) as a readable;
 //! [`FileSink`] writes one in place, and [`AtomicFileSink`] writes a
@@ -39,9 +40,10 @@ pub use atomic::{AtomicFile, AtomicOptions};
 pub use entry::{Entry, EntryKind, FileId};
 pub use file_sink::{AtomicFileSink, FileSink, WriteMode};
 pub use file_source::FileSource;
-pub use files0::{parse_files0, read_files0};
+pub use files0::{parse_files_from, parse_files0, read_files_from, read_files0};
 pub use listing::{Entries, Listing, ListingBuilder};
 pub use order::SortOrder;
 pub use path_list::PathList;
 pub use temp_name::{cleanup_stale, is_smerge_temp_name, smerge_temp_pid};
+pub(crate) use waiting::on_own_thread;
 pub use waiting::{open_readable, readable_of};

@@ -1,23 +1,33 @@
-//! [`merge`]: the files of a listing, one after the other, into one
-//! writable — each piped with `end: false`, as Node merges files.
+//! The stream path of a merge: the files of a listing, one after the other,
+//! each read through its stages and written into one writable; [`merge`]
+//! is its public face.
 
+use std::io::Write;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use sha2::{Digest, Sha256};
+use tokio_stream::StreamExt;
 
 use crate::duplex::Duplex;
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::fs::{Entry, EntryKind, FileSource, Listing, readable_of};
+use crate::merge::manifest::{ManifestWriter, SkippedInput};
 use crate::merge::options::{BomMode, MergeOptions};
-use crate::merge::record::{PartKind, PartRecord, Tap, TapReading, sha256};
-use crate::pipe::{PipeOptions, pipe};
+use crate::merge::output::Rewind;
+use crate::merge::record::{PartKind, PartRecord, sha256};
+use crate::merge::report::{MergePath, MergeReport};
+use crate::merge::stage::{InputContext, InputStage};
+use crate::merge::warning::{Warning, WarningKind, Warnings};
 use crate::pipeline::Pipeline;
 use crate::readable::Readable;
 use crate::transforms::{Codec, Decompress, Eol, StripBom};
 use crate::writable::Writable;
 
-/// Something that happened during a [`merge`], for progress displays.
+/// Something that happened during a merge, for progress displays and
+/// whoever follows the output part by part.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum MergeEvent<'a> {
@@ -26,126 +36,267 @@ pub enum MergeEvent<'a> {
         /// The input.
         entry: &'a Entry<'a>,
     },
-    /// This many more bytes were read from the inputs.
+    /// This many more bytes were read from the inputs (before any
+    /// decompression).
     BytesRead(u64),
-    /// `entry` could not be opened and was skipped (`keep_going`).
+    /// `entry` could not be read and was skipped (`keep_going`).
     Skipped {
         /// The input.
         entry: &'a Entry<'a>,
         /// Why.
         error: &'a Error,
     },
+    /// A part of the output is complete (stream path only): an input's
+    /// content, a header, a separator... Parts that an input failing under
+    /// `keep_going` wrote and that were cut back out are not reported.
+    Part(&'a PartRecord),
 }
 
-/// A callback receiving [`MergeEvent`]s; it runs on the merge's task, so it
-/// must be quick.
+/// A callback receiving [`MergeEvent`]s; it runs on the merge's task (or a
+/// copying thread), so it must be quick.
 pub type MergeCallback = Arc<dyn Fn(&MergeEvent<'_>) + Send + Sync>;
 
-/// What a [`merge`] did.
-#[derive(Clone, Debug, Default)]
-pub struct MergeReport {
-    /// Every part written, in order, when [`MergeOptions::record_parts`] is set.
-    pub parts: Vec<PartRecord>,
-    /// The inputs skipped because they could not be opened (`keep_going`).
-    pub skipped: Vec<Error>,
-    /// How many files were merged.
-    pub files: usize,
-    /// How many bytes were written, before any compression.
-    pub bytes: u64,
-}
-
-/// Merges the entries of `listing`, in order, into `output`, then ends it and waits for it
-/// to finish (an atomic file is renamed over its target then).
+/// Merges the entries of `listing`, in order, into `output` on the stream path, then ends
+/// it and waits for it to finish (an atomic file is renamed over its target
+/// then).
 ///
-/// Each file is its own [`Readable`], with its text fixes as transforms,
-/// piped into `output` with `end: false`; banner, headers, separators and
-/// footer are written between the pipes.
+/// Each file is its own [`Readable`], with its text fixes as transforms;
+/// its chunks are written into `output` one after the other, with the
+/// banner, headers, separators and footer between them.
+///
+/// This is the stream path alone, into a writable you opened. Prefer
+/// [`Merge`](crate::merge::Merge), which chooses the kernel's copy when it
+/// can, compresses by the output's extension, writes manifests, and cuts a
+/// failed input back out of a regular output file.
 ///
 /// # Errors
 ///
 /// The first failure, naming the file: an input that cannot be read (unless
-/// [`keep_going`](MergeOptions::keep_going) and it could not even be
-/// opened), one that changed size while it was read (unless
-/// [`allow_changing`](MergeOptions::allow_changing)), or the output failing.
-/// `output` is then left unfinished: dropping it discards an atomic file.
+/// [`keep_going`](MergeOptions::keep_going)), one that changed size while
+/// it was read (unless [`allow_changing`](MergeOptions::allow_changing)),
+/// or the output failing. `output` is then left unfinished: dropping it
+/// discards an atomic file.
+///
+/// # Examples
+///
+/// ```
+/// use smerge::fs::{AtomicFileSink, Listing};
+/// use smerge::merge::{merge, MergeOptions};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> smerge::Result<()> {
+/// # let dir = tempfile::tempdir()?;
+/// # std::fs::create_dir(dir.path().join("scripts"))?;
+/// # std::fs::write(dir.path().join("scripts/b.js"), "b();\n")?;
+/// # std::fs::write(dir.path().join("scripts/a.js"), "a();")?;
+/// # let scripts = dir.path().join("scripts");
+/// # let bundle = dir.path().join("bundle.js");
+/// let listing = Listing::builder().input(&scripts).build()?;
+/// let mut options = MergeOptions::default();
+/// options.ensure_newline = true;
+/// let mut output = AtomicFileSink::create(&bundle)?.into_writable();
+/// merge(&listing, &options, &mut output, None).await?;
+/// assert_eq!(std::fs::read_to_string(&bundle)?, "a();\nb();\n");
+/// # Ok(())
+/// # }
+/// ```
 pub async fn merge(
     listing: &Listing,
     options: &MergeOptions,
     output: &mut Writable<Bytes>,
     on_event: Option<MergeCallback>,
 ) -> Result<MergeReport> {
-    let mut run = Run {
+    let warnings = Warnings::new(false, None);
+    let mut run = StreamMerge {
         options,
-        report: MergeReport::default(),
+        warnings: &warnings,
+        stages: &[],
+        manifest: None,
+        rewind: None,
         on_event,
+        report: MergeReport::default(),
+        pending: Vec::new(),
     };
-    if let Some(banner) = &options.banner {
-        run.write_part(output, PartKind::Banner, None, banner.clone())
-            .await?;
+    run.run(listing, output).await?;
+    let mut report = run.report;
+    report.warnings = warnings.take();
+    Ok(report)
+}
+
+/// Where a manifest is written as the merge goes, and its name for errors.
+pub(crate) struct ManifestSink {
+    pub(crate) writer: ManifestWriter<Box<dyn Write + Send>>,
+    pub(crate) name: PathBuf,
+}
+
+impl ManifestSink {
+    fn part(&mut self, part: &PartRecord) -> Result<()> {
+        self.writer.part(part).map_err(|e| e.writing(&self.name))
     }
-    let count = listing.len();
-    for (index, entry) in listing.entries().enumerate() {
-        let entry = &entry;
-        let source = match run.open(entry).await {
+}
+
+/// One run of the stream path.
+pub(crate) struct StreamMerge<'a> {
+    pub(crate) options: &'a MergeOptions,
+    pub(crate) warnings: &'a Warnings,
+    pub(crate) stages: &'a [Arc<dyn InputStage>],
+    pub(crate) manifest: Option<&'a mut ManifestSink>,
+    /// The output as a regular file, to cut a failed input back out.
+    pub(crate) rewind: Option<Rewind>,
+    pub(crate) on_event: Option<MergeCallback>,
+    /// What was done so far; `report.bytes` is where the next part starts.
+    pub(crate) report: MergeReport,
+    /// The parts of the input under way, reported when it is complete.
+    pub(crate) pending: Vec<PartRecord>,
+}
+
+/// Why copying an input stopped.
+enum Failure {
+    /// The input (or one of its stages) failed: skipped under `keep_going`.
+    Input(Error),
+    /// The output failed: the merge stops.
+    Output(Error),
+}
+
+/// What passed into the output for one part.
+#[derive(Default)]
+struct Meter {
+    hasher: Option<Sha256>,
+    length: u64,
+    last_byte: Option<u8>,
+}
+
+impl Meter {
+    fn new(hash: bool) -> Meter {
+        Meter {
+            hasher: hash.then(Sha256::new),
+            ..Meter::default()
+        }
+    }
+
+    fn update(&mut self, chunk: &[u8]) {
+        if let Some(hasher) = self.hasher.as_mut() {
+            hasher.update(chunk);
+        }
+        self.length += chunk.len() as u64;
+        if let Some(&last) = chunk.last() {
+            self.last_byte = Some(last);
+        }
+    }
+
+    fn digest(&mut self) -> Option<[u8; 32]> {
+        self.hasher.take().map(|h| h.finalize().into())
+    }
+}
+
+impl StreamMerge<'_> {
+    /// Writes every input and the texts around them, then closes `output`.
+    pub(crate) async fn run(
+        &mut self,
+        listing: &Listing,
+        output: &mut Writable<Bytes>,
+    ) -> Result<()> {
+        self.report.path = Some(MergePath::Stream);
+        let options = self.options;
+        if let Some(banner) = &options.banner {
+            let banner = self.text(banner);
+            self.write_part(output, PartKind::Banner, None, banner)
+                .await?;
+            self.commit_pending()?;
+        }
+        let count = listing.len();
+        for (index, entry) in listing.entries().enumerate() {
+            self.merge_input(&entry, index, count, output).await?;
+        }
+        if let Some(footer) = &options.footer {
+            let footer = self.text(footer);
+            self.write_part(output, PartKind::Footer, None, footer)
+                .await?;
+            self.commit_pending()?;
+        }
+        output.close().await
+    }
+
+    /// Merges one input, with its separator and header; under
+    /// `keep_going`, an input that fails is skipped.
+    async fn merge_input(
+        &mut self,
+        entry: &Entry<'_>,
+        index: usize,
+        count: usize,
+        output: &mut Writable<Bytes>,
+    ) -> Result<()> {
+        let start = self.report.bytes;
+        let source = match self.open(entry, count).await {
             Ok(source) => source,
-            Err(error) if options.keep_going => {
-                run.emit(&MergeEvent::Skipped {
-                    entry,
-                    error: &error,
-                });
-                run.report.skipped.push(error);
-                continue;
-            }
+            Err(error) if self.options.keep_going => return self.skip(entry, error, None),
             Err(error) => return Err(error),
         };
-        if run.report.files > 0
-            && let Some(separator) = &options.separator
+        if self.report.inputs > 0
+            && let Some(separator) = &self.options.separator
         {
-            run.write_part(output, PartKind::Separator, None, separator.clone())
+            let separator = self.text(separator);
+            self.write_part(output, PartKind::Separator, None, separator)
                 .await?;
         }
-        if let Some(header) = &options.header {
-            let text = header.render(entry, index, count);
-            run.write_part(output, PartKind::Header, Some(entry), text)
+        if let Some(header) = &self.options.header {
+            let text = self.text(&header.render(entry, index, count));
+            self.write_part(output, PartKind::Header, Some(entry), text)
                 .await?;
         }
-        run.emit(&MergeEvent::FileStarted { entry });
-        run.copy_file(entry, source, output).await?;
-    }
-    if let Some(footer) = &options.footer {
-        run.write_part(output, PartKind::Footer, None, footer.clone())
-            .await?;
-    }
-    output.close().await?;
-    Ok(run.report)
-}
-
-/// The state of one merge.
-struct Run<'a> {
-    options: &'a MergeOptions,
-    /// What was done so far; `report.bytes` is where the next part starts.
-    report: MergeReport,
-    on_event: Option<MergeCallback>,
-}
-
-impl Run<'_> {
-    fn emit(&self, event: &MergeEvent<'_>) {
-        if let Some(on_event) = &self.on_event {
-            on_event(event);
+        self.emit(&MergeEvent::FileStarted { entry });
+        let mut meter = Meter::new(self.hashes());
+        match self.copy(source, &mut meter, output).await {
+            Ok(()) => {}
+            Err(Failure::Output(error)) => return Err(error),
+            Err(Failure::Input(error)) if self.options.keep_going => {
+                // Every byte the input gave is written before deciding.
+                output.drained().await?;
+                return match self.rewind.as_mut() {
+                    Some(rewind) => {
+                        rewind.cut(start)?;
+                        let removed = self.report.bytes + meter.length - start;
+                        self.report.bytes = start;
+                        self.pending.clear();
+                        let what = format!("the {removed} bytes it added were cut back out");
+                        self.skip(entry, error, Some(what))
+                    }
+                    None => {
+                        let kept = meter.length;
+                        self.record(PartKind::File, Some(entry), &mut meter);
+                        self.commit_pending()?;
+                        let what =
+                            format!("the {kept} bytes it gave before that stay in the output");
+                        self.skip(entry, error, Some(what))
+                    }
+                };
+            }
+            Err(Failure::Input(error)) => return Err(error),
         }
+        let last_byte = meter.last_byte;
+        self.record(PartKind::File, Some(entry), &mut meter);
+        self.report.inputs += 1;
+        if self.options.ensure_newline && last_byte.is_some_and(|b| b != b'\n') {
+            let newline = self.line_ending();
+            self.write_part(output, PartKind::Separator, None, newline)
+                .await?;
+        }
+        self.commit_pending()
     }
 
-    /// Opens `entry` as a readable. Failing here is what `keep_going` skips.
-    /// A stream (a FIFO) is opened without holding up the runtime while it
-    /// waits for a writer.
-    async fn open(&self, entry: &Entry<'_>) -> Result<Readable<Bytes>> {
+    /// Opens `entry` as a readable through its stages. Failing here is
+    /// what `keep_going` skips before anything is written. A file is opened
+    /// pinned to what was listed ([`Entry::open`]); a stream (a FIFO) is
+    /// waited for without holding up the runtime.
+    async fn open(&self, entry: &Entry<'_>, count: usize) -> Result<Pipeline<Bytes>> {
+        let options = self.options;
         let mut readable = match entry.kind() {
             EntryKind::File => {
                 let mut source = FileSource::from_file(entry.open()?, entry.path())
-                    .chunk_size(self.options.chunk_size);
+                    .chunk_size(options.chunk_size);
                 match entry.size() {
                     // Files that report size 0 (like /proc) are read to their end.
-                    Some(size) if size > 0 && !self.options.allow_changing => {
+                    Some(size) if size > 0 && !options.allow_changing => {
                         source = source.expect_size(size);
                     }
                     _ => {}
@@ -163,18 +314,7 @@ impl Run<'_> {
                 }
             });
         }
-        Ok(readable)
-    }
-
-    /// Pipes one file, through its text fixes, into `output`, leaving it open.
-    async fn copy_file(
-        &mut self,
-        entry: &Entry<'_>,
-        source: Readable<Bytes>,
-        output: &mut Writable<Bytes>,
-    ) -> Result<()> {
-        let options = self.options;
-        let mut chain = Pipeline::from_stream(source);
+        let mut chain = Pipeline::from_stream(readable);
         if options.decompress {
             // Named after the file, so that corrupt data is reported as
             // `reading FILE: …`.
@@ -186,7 +326,7 @@ impl Run<'_> {
         let strip_bom = match options.bom {
             BomMode::Keep => false,
             BomMode::Strip => true,
-            BomMode::StripInner => self.report.files > 0,
+            BomMode::StripInner => self.report.inputs > 0,
         };
         if strip_bom {
             chain = chain.pipe(StripBom::new());
@@ -194,18 +334,78 @@ impl Run<'_> {
         if let Some(ending) = options.eol {
             chain = chain.pipe(Eol::new(ending));
         }
-        let (tap, reading) = Tap::new(options.record_parts);
-        let mut chain = chain.pipe(tap);
-        pipe(&mut chain, output, PipeOptions::keep_open()).await?;
-        let reading: TapReading =
-            std::mem::take(&mut *reading.lock().expect("tap reading poisoned"));
-        self.record(PartKind::File, Some(entry), reading.length, reading.sha256);
-        self.report.files += 1;
-        if options.ensure_newline && reading.last_byte.is_some_and(|b| b != b'\n') {
-            self.write_part(output, PartKind::Separator, None, Bytes::from_static(b"\n"))
-                .await?;
+        let context = InputContext {
+            entry,
+            position: self.report.inputs,
+            count,
+            warnings: self.warnings,
+        };
+        for stage in self.stages {
+            if let Some(duplex) = stage.stage(&context)? {
+                chain = chain.pipe(duplex);
+            }
+        }
+        Ok(chain)
+    }
+
+    /// Copies one input's chunks into `output`, measuring them.
+    async fn copy(
+        &mut self,
+        mut chain: Pipeline<Bytes>,
+        meter: &mut Meter,
+        output: &mut Writable<Bytes>,
+    ) -> Result<(), Failure> {
+        while let Some(chunk) = chain.next().await {
+            let chunk = chunk.map_err(Failure::Input)?;
+            meter.update(&chunk);
+            output.write_all(chunk).await.map_err(Failure::Output)?;
         }
         Ok(())
+    }
+
+    /// Skips `entry` for `error`; `what` says what became of its bytes.
+    fn skip(&mut self, entry: &Entry<'_>, error: Error, what: Option<String>) -> Result<()> {
+        self.emit(&MergeEvent::Skipped {
+            entry,
+            error: &error,
+        });
+        let message = match what {
+            Some(what) => format!("skipping {error} ({what})"),
+            None => format!("skipping {error}"),
+        };
+        self.warnings
+            .warn(Warning::new(WarningKind::Skipped, message).about(entry.path()))?;
+        self.report.skipped.push(SkippedInput::new(
+            entry.relative_path(),
+            entry.path(),
+            &error,
+        ));
+        Ok(())
+    }
+
+    /// Whether parts are hashed: for a manifest.
+    fn hashes(&self) -> bool {
+        self.options.record_parts
+    }
+
+    /// A text the merge adds, with `eol`'s line endings.
+    fn text(&self, text: &Bytes) -> Bytes {
+        match self.options.eol {
+            Some(ending) => Bytes::from(ending.convert(text)),
+            None => text.clone(),
+        }
+    }
+
+    /// The line ending `ensure_newline` adds.
+    fn line_ending(&self) -> Bytes {
+        let ending = self.options.eol.map_or(&b"\n"[..], |e| e.as_bytes());
+        Bytes::from_static(ending)
+    }
+
+    fn emit(&self, event: &MergeEvent<'_>) {
+        if let Some(on_event) = &self.on_event {
+            on_event(event);
+        }
     }
 
     async fn write_part(
@@ -218,28 +418,44 @@ impl Run<'_> {
         if bytes.is_empty() {
             return Ok(());
         }
-        let digest = self.options.record_parts.then(|| sha256(&bytes));
-        self.record(kind, entry, bytes.len() as u64, digest);
+        let digest = self.hashes().then(|| sha256(&bytes));
+        self.push_record(kind, entry, bytes.len() as u64, digest);
         output.write_all(bytes).await
     }
 
-    fn record(
+    fn record(&mut self, kind: PartKind, entry: Option<&Entry<'_>>, meter: &mut Meter) {
+        let digest = meter.digest();
+        self.push_record(kind, entry, meter.length, digest);
+    }
+
+    fn push_record(
         &mut self,
         kind: PartKind,
         entry: Option<&Entry<'_>>,
         length: u64,
         sha256: Option<[u8; 32]>,
     ) {
-        if let Some(sha256) = sha256 {
-            self.report.parts.push(PartRecord {
-                kind,
-                path: entry.map(|e| e.path().to_path_buf()),
-                offset: self.report.bytes,
-                length,
-                sha256,
-            });
-        }
+        self.pending.push(PartRecord {
+            kind,
+            path: entry.map(|e| e.relative_path().to_path_buf()),
+            source: entry.map(|e| e.path().to_path_buf()),
+            offset: self.report.bytes,
+            length,
+            sha256,
+        });
         self.report.bytes += length;
+    }
+
+    /// Reports the parts of a complete input (or text): to the manifest
+    /// and to the callback.
+    fn commit_pending(&mut self) -> Result<()> {
+        for part in std::mem::take(&mut self.pending) {
+            if let Some(manifest) = self.manifest.as_deref_mut() {
+                manifest.part(&part)?;
+            }
+            self.emit(&MergeEvent::Part(&part));
+        }
+        Ok(())
     }
 }
 

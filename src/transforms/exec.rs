@@ -32,8 +32,12 @@ const MAX_IO_SLICES: usize = 64;
 /// through to smerge's.
 ///
 /// The stage fails, naming the command, when the program exits with a
-/// non-zero status, is killed by a signal, or stops reading its input
-/// before the input ended. Destroying the stage kills the program.
+/// non-zero status or is killed by a signal. A program that exits with
+/// status 0 after closing its input early (`head -n 2`) ends the stage
+/// successfully, as `zcat f | head -2` ends a shell pipeline: everything
+/// it printed continues the pipeline, and the rest of the input is
+/// dropped. With [`strict`](Exec::strict), that too is an error.
+/// Destroying the stage kills the program.
 ///
 /// # Examples
 ///
@@ -55,6 +59,8 @@ pub struct Exec {
     args: Vec<OsString>,
     /// The command as the user wrote it, for messages.
     display: String,
+    /// Whether a program that stops reading its input early fails.
+    strict: bool,
 }
 
 impl Exec {
@@ -75,7 +81,16 @@ impl Exec {
             program,
             args,
             display,
+            strict: false,
         }
+    }
+
+    /// Makes a program that closes its input before the input ended an
+    /// error (`stopped reading its input before the input ended`), even
+    /// when it exits with status 0. Off by default.
+    pub fn strict(mut self, strict: bool) -> Exec {
+        self.strict = strict;
+        self
     }
 
     /// Splits `command_line` into a program and its arguments, as a shell
@@ -131,6 +146,7 @@ impl Exec {
             read_buffer: BytesMut::new(),
             exit: None,
             refused_input: false,
+            strict: self.strict,
         })
         .named(label))
     }
@@ -149,6 +165,8 @@ struct ChildHandler {
     /// The program closed its input before the input ended; what is
     /// written is dropped until its exit status tells what happened.
     refused_input: bool,
+    /// Whether that is an error even after a successful exit.
+    strict: bool,
 }
 
 impl ChildHandler {
@@ -268,7 +286,7 @@ impl DuplexHandler<Bytes, Bytes> for ChildHandler {
         if let Some(error) = this.exit_error(status) {
             return Poll::Ready(Err(error));
         }
-        if this.refused_input || this.stdin.is_some() {
+        if this.strict && (this.refused_input || this.stdin.is_some()) {
             return Poll::Ready(Err(
                 this.failure("stopped reading its input before the input ended")
             ));

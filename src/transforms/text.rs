@@ -92,6 +92,42 @@ pub enum LineEnding {
     CrLf,
 }
 
+impl LineEnding {
+    /// The line ending's bytes: `\n` or `\r\n`.
+    pub fn as_bytes(self) -> &'static [u8] {
+        match self {
+            LineEnding::Lf => b"\n",
+            LineEnding::CrLf => b"\r\n",
+        }
+    }
+
+    /// `text` with its line endings converted, as [`Eol`] converts a stream
+    /// that holds only `text`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use smerge::transforms::LineEnding;
+    ///
+    /// assert_eq!(LineEnding::CrLf.convert(b"/* a */\n\r\n"), b"/* a */\r\n\r\n");
+    /// assert_eq!(LineEnding::Lf.convert(b"a\r\nb\r"), b"a\nb\r");
+    /// ```
+    pub fn convert(self, text: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(text.len() + text.len() / 16 + 1);
+        for (at, &byte) in text.iter().enumerate() {
+            match self {
+                LineEnding::Lf if byte == b'\r' && text.get(at + 1) == Some(&b'\n') => continue,
+                LineEnding::CrLf if byte == b'\n' && (at == 0 || text[at - 1] != b'\r') => {
+                    out.push(b'\r');
+                }
+                _ => {}
+            }
+            out.push(byte);
+        }
+        out
+    }
+}
+
 /// Converts line endings (`smerge pipe -t eol:lf` / `-t eol:crlf`).
 ///
 /// # Examples

@@ -184,16 +184,24 @@ fn missing_output_directory_is_an_error() {
 }
 
 #[test]
-fn missing_output_argument_is_a_usage_error() {
+fn a_single_path_is_an_input_written_to_stdout() {
     let dir = Dir::new();
     dir.create("src/a.js", "a\n");
+    dir.create("src/b.js", "b\n");
     smerge(&dir)
         .args(["src"])
         .assert()
+        .success()
+        .stdout("a\nb\n");
+    smerge(&dir)
+        .args(["src/b.js"])
+        .assert()
+        .success()
+        .stdout("b\n");
+    smerge(&dir)
+        .assert()
         .code(2)
-        .stderr(predicate::str::contains(
-            "needs at least one INPUT and an OUTPUT",
-        ));
+        .stderr(predicate::str::contains("Usage"));
 }
 
 #[test]
@@ -289,7 +297,8 @@ fn manifest_records_every_part() {
     assert_eq!(kinds, ["file", "separator", "file"]);
     assert_eq!(parts[2]["offset"], 2);
     assert_eq!(parts[2]["length"], 2);
-    assert_eq!(parts[0]["path"], "src/a.js");
+    assert_eq!(parts[0]["path"], "a.js");
+    assert_eq!(parts[0]["source"], "src/a.js");
     assert_eq!(
         parts[0]["sha256"],
         "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"

@@ -27,7 +27,7 @@ use self::job::Job;
 use self::plan::Plan;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::{AtomicFile, Entry, EntryKind, Listing};
-use crate::merge::{MergeCallback, MergeOptions, MergeReport};
+use crate::merge::{MergeCallback, MergeOptions, MergePath, MergeReport};
 
 /// Where [`merge_plain`] writes.
 #[derive(Debug)]
@@ -119,8 +119,8 @@ fn is_empty_now(entry: &Entry<'_>) -> bool {
 /// within a few MiB of copying: the atomic output is then discarded, by
 /// the blocking thread, which a runtime waits for when it shuts down.
 ///
-/// The report counts the files and bytes; it has no parts and no skipped
-/// inputs.
+/// The report counts the inputs and bytes; it has no skipped inputs and
+/// no warnings.
 ///
 /// # Errors
 ///
@@ -152,7 +152,7 @@ fn is_empty_now(entry: &Entry<'_>) -> bool {
 /// let output = PlainOutput::Atomic(AtomicFile::create(&all)?);
 /// let report = merge_plain(listing.into(), output, None).await?;
 /// assert_eq!(std::fs::read_to_string(&all)?, "first\nsecond\n");
-/// assert_eq!((report.files, report.bytes), (2, 13));
+/// assert_eq!((report.inputs, report.bytes), (2, 13));
 /// # Ok(())
 /// # }
 /// ```
@@ -209,7 +209,8 @@ fn run(
         PlainOutput::Open { file, name } => kernel::copy(&job, &file, &name)?,
     }
     Ok(MergeReport {
-        files: listing.len(),
+        path: Some(MergePath::Kernel),
+        inputs: listing.len(),
         bytes: plan.total(),
         ..MergeReport::default()
     })

@@ -123,8 +123,8 @@ async fn merge_plain_replaces_a_target_and_reports() {
     let output = PlainOutput::Atomic(AtomicFile::create(&target).unwrap());
     let report = merge_plain(entries, output, Some(on_event)).await.unwrap();
     assert!(fs::read(&target).unwrap() == merged);
-    assert_eq!((report.files, report.bytes), (count, merged.len() as u64));
-    assert!(report.parts.is_empty() && report.skipped.is_empty());
+    assert_eq!((report.inputs, report.bytes), (count, merged.len() as u64));
+    assert!(report.skipped.is_empty() && report.warnings.is_empty());
     let (started, read) = *events.lock().unwrap();
     assert_eq!(read, merged.len() as u64);
     // Some inputs are named, not every small one.
