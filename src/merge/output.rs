@@ -127,7 +127,7 @@ impl Output {
     pub(crate) fn display_name(&self) -> String {
         match self {
             Output::Stdout => "standard output".to_owned(),
-            other => other.name().display().to_string(),
+            other => crate::quote(&other.name()).to_string(),
         }
     }
 

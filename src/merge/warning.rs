@@ -125,7 +125,7 @@ impl Warning {
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.path {
-            Some(path) => write!(f, "{}: {}", path.display(), self.message),
+            Some(path) => write!(f, "{}: {}", crate::quote(path), self.message),
             None => f.write_str(&self.message),
         }
     }
