@@ -72,22 +72,34 @@ pub(super) enum Reached {
 
 /// What a listing keeps of one input: its path as a range of the listing's
 /// buffer, and what the file looked like when it was listed.
+///
+/// Kept small (56 bytes) since a listing holds one per input: no `Option`
+/// with a tag of its own, the widest fields first.
 #[derive(Clone, Debug)]
 pub(super) struct Record {
     /// Where the path starts in the listing's buffer.
     pub(super) start: usize,
+    pub(super) size: u64,
+    /// Seconds since the epoch (`st_mtime`).
+    pub(super) mtime_secs: i64,
+    dev: u64,
+    ino: u64,
     /// How long the path is.
     pub(super) len: u32,
     /// Where, within the path, the part relative to the input directory
     /// starts (0 for a named input).
     pub(super) relative: u32,
+    /// Nanoseconds past `mtime_secs` (`st_mtime_nsec`), [`UNKNOWN_NANOS`]
+    /// when the time is not known.
+    pub(super) mtime_nanos: u32,
     pub(super) kind: EntryKind,
     pub(super) reached: Reached,
-    pub(super) size: u64,
-    /// Seconds and nanoseconds since the epoch (`st_mtime`), if known.
-    pub(super) modified: Option<(i64, u32)>,
-    pub(super) id: Option<FileId>,
+    /// Whether `dev` and `ino` are known.
+    has_id: bool,
 }
+
+/// What [`Record::mtime_nanos`] holds when the time is not known.
+const UNKNOWN_NANOS: u32 = u32::MAX;
 
 impl Record {
     /// A record for what `stat` describes, of kind `kind`.
@@ -99,20 +111,25 @@ impl Record {
         reached: Reached,
         stat: Option<&Stat>,
     ) -> Record {
-        let modified =
-            stat.and_then(|stat| Some((stat.st_mtime, u32::try_from(stat.st_mtime_nsec).ok()?)));
+        let nanos = stat.and_then(|stat| u32::try_from(stat.st_mtime_nsec).ok());
+        let id = stat.map(FileId::of_stat);
         Record {
             start,
-            len: u32::try_from(len).expect("a path shorter than 4 GiB"),
-            relative: u32::try_from(relative).expect("a path shorter than 4 GiB"),
-            kind,
-            reached,
             size: match (kind, stat) {
                 (EntryKind::File, Some(stat)) => u64::try_from(stat.st_size).unwrap_or(0),
                 _ => 0,
             },
-            modified,
-            id: stat.map(FileId::of_stat),
+            mtime_secs: stat.map_or(0, |stat| stat.st_mtime),
+            dev: id.map_or(0, |id| id.dev),
+            ino: id.map_or(0, |id| id.ino),
+            len: u32::try_from(len).expect("a path shorter than 4 GiB"),
+            relative: u32::try_from(relative).expect("a path shorter than 4 GiB"),
+            mtime_nanos: nanos
+                .filter(|&n| n < 1_000_000_000)
+                .unwrap_or(UNKNOWN_NANOS),
+            kind,
+            reached,
+            has_id: id.is_some(),
         }
     }
 
@@ -124,8 +141,21 @@ impl Record {
         &self.path(paths)[self.relative as usize..]
     }
 
+    /// The file's identity, if known.
+    pub(super) fn id(&self) -> Option<FileId> {
+        self.has_id.then_some(FileId {
+            dev: self.dev,
+            ino: self.ino,
+        })
+    }
+
+    /// The modification time as seconds and nanoseconds, for ordering.
+    pub(super) fn modified_key(&self) -> Option<(i64, u32)> {
+        (self.mtime_nanos != UNKNOWN_NANOS).then_some((self.mtime_secs, self.mtime_nanos))
+    }
+
     pub(super) fn modified(&self) -> Option<SystemTime> {
-        let (secs, nanos) = self.modified?;
+        let (secs, nanos) = self.modified_key()?;
         let since_epoch = Duration::new(secs.unsigned_abs(), 0);
         let whole = if secs < 0 {
             SystemTime::UNIX_EPOCH.checked_sub(since_epoch)?
@@ -200,7 +230,7 @@ impl<'a> Entry<'a> {
 
     /// The file's device and inode numbers, if known.
     pub fn file_id(&self) -> Option<FileId> {
-        self.record.id
+        self.record.id()
     }
 
     /// Opens the file for reading, making sure it is the file that was
@@ -310,7 +340,7 @@ fn open_record(path: &[u8], record: &Record) -> Result<File> {
     if record.kind == EntryKind::File && !is_file {
         return Err(replaced("something that is not a regular file"));
     }
-    if let Some(id) = record.id
+    if let Some(id) = record.id()
         && id != FileId::of_stat(&stat)
     {
         return Err(replaced("another file"));
@@ -344,3 +374,13 @@ impl PartialEq for Entry<'_> {
 }
 
 impl Eq for Entry<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_is_56_bytes() {
+        assert_eq!(std::mem::size_of::<Record>(), 56);
+    }
+}

@@ -544,7 +544,7 @@ impl Listing {
         let mut kept = first;
         for index in first..self.records.len() {
             let record = &self.records[index];
-            if let Some(id) = record.id {
+            if let Some(id) = record.id() {
                 if let Some(&original) = seen.get(&id) {
                     let path = |r: &Record| Path::new(OsStr::from_bytes(r.path(&self.paths)));
                     self.warnings.push(format!(

@@ -65,7 +65,7 @@ impl SortOrder {
                 String::from_utf8_lossy(b.relative_path(paths)),
             )
             .then_with(by_name),
-            SortOrder::Mtime => a.modified.cmp(&b.modified).then_with(by_name),
+            SortOrder::Mtime => a.modified_key().cmp(&b.modified_key()).then_with(by_name),
             SortOrder::Size => a.size().cmp(&b.size()).then_with(by_name),
         }
     }
@@ -181,7 +181,8 @@ mod tests {
                 None,
             );
             record.size = size;
-            record.modified = Some((1_000_000 - age as i64, 0));
+            record.mtime_secs = 1_000_000 - age as i64;
+            record.mtime_nanos = 0;
             records.push(record);
         }
         Files { paths, records }
