@@ -251,6 +251,10 @@ pub(crate) struct MergeArgs {
     #[arg(long, help_heading = "Output")]
     pub(crate) strict: bool,
 
+    /// Into an s3:// OUTPUT, stream every byte instead of letting the server copy inputs of 5 MiB or more.
+    #[arg(long, help_heading = "Output")]
+    pub(crate) no_compose: bool,
+
     /// Show a progress bar even when stderr is not a terminal.
     #[arg(long, help_heading = "Messages")]
     pub(crate) progress: bool,

@@ -8,6 +8,7 @@
 mod args;
 mod escape;
 mod merge;
+mod object;
 mod output;
 mod pipe;
 mod progress;

@@ -22,20 +22,34 @@ use crate::args::{BomArg, EolArg, MergeArgs, SortArg};
 use crate::escape::{text_or_file, unescape};
 use crate::output::{is_broken_pipe, print_stdout};
 use crate::progress::Messages;
-use crate::signals::interruptible;
 use crate::usage;
+use smerge::object::ObjectUrl;
 
 pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     let (inputs, output_arg) = split_paths(&args).map_err(usage)?;
-    let output = match &output_arg {
-        Some(path) if args.append && path.as_os_str() != "-" => Output::Append(path.clone()),
-        Some(path) => Output::path(path),
-        None => Output::Stdout,
+    let object_output = match &output_arg {
+        Some(path) => ObjectUrl::from_path(path).map_err(|e| usage(e.into()))?,
+        None => None,
     };
-    let to_stdout = matches!(output, Output::Stdout);
+    let to_stdout = output_arg
+        .as_deref()
+        .is_none_or(|path| path.as_os_str() == "-");
     check_stdout_users(&args, to_stdout).map_err(usage)?;
     let options = merge_options(&args).map_err(usage)?;
     let messages = Messages::plain(args.quiet || args.dry_run);
+    let output = match (&output_arg, object_output) {
+        (_, Some(url)) if args.append => {
+            return Err(usage(anyhow::anyhow!(
+                "{url}: --append does not apply to objects"
+            )));
+        }
+        (_, Some(url)) => crate::object::output(url, !args.no_compose, &messages)?,
+        (Some(path), None) if args.append && path.as_os_str() != "-" => {
+            Output::Append(path.clone())
+        }
+        (Some(path), None) => Output::path(path),
+        (None, None) => Output::Stdout,
+    };
 
     let mut merge = Merge::new(output)
         .options(options)
@@ -64,7 +78,14 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     }
     merge.check().map_err(|e| usage(e.into()))?;
     let inputs = read_inputs(&args, inputs)?;
-    let merge = merge.listing(listing(&args, inputs));
+    let merge = if inputs.iter().any(ObjectUrl::is_url_path) {
+        let output_name = output_arg
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("/dev/stdout"));
+        merge.listed(crate::object::list(listing(&args, inputs), &output_name).await?)
+    } else {
+        merge.listing(listing(&args, inputs))
+    };
     let progress = messages.clone();
     let on_event: MergeCallback = Arc::new(move |event: &MergeEvent<'_>| match event {
         MergeEvent::BytesRead(n) => progress.advance(*n),
@@ -88,12 +109,12 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         "smerge"
     };
     messages.show_progress(args.progress, Some(plan.total_size()), prefix);
-    let outcome = interruptible(plan.run()).await?;
+    // SIGINT and SIGTERM are caught around the whole run (cli/main.rs).
+    let outcome = plan.run().await;
     messages.finish();
     let report = match outcome {
-        Err(signal_status) => return Ok(signal_status),
-        Ok(Ok(report)) => report,
-        Ok(Err(error)) => {
+        Ok(report) => report,
+        Err(error) => {
             let error = anyhow::Error::new(error);
             if to_stdout && is_broken_pipe(&error) {
                 return Ok(ExitCode::SUCCESS);
@@ -294,6 +315,13 @@ fn summary_line(report: &MergeReport) -> String {
     }
     if let Some(codec) = report.codec {
         line.push_str(&format!(", {codec}"));
+    }
+    if let (Some(copied), Some(streamed)) = (report.server_copied_bytes, report.streamed_bytes) {
+        line.push_str(&format!(
+            ", {} copied by the server, {} streamed",
+            human_bytes(copied as f64),
+            human_bytes(streamed as f64)
+        ));
     }
     if !report.skipped.is_empty() {
         line.push_str(&format!(", {} skipped", report.skipped.len()));

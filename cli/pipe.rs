@@ -9,13 +9,13 @@ use bytes::Bytes;
 use smerge::fs::open_readable;
 use smerge::merge::Output;
 use smerge::net::{IdleTimeout, TcpOptions};
+use smerge::object::ObjectUrl;
 use smerge::{Event, Pipeline, Readable, Writable, quote};
 use tokio::net::TcpStream;
 
 use crate::args::PipeArgs;
 use crate::output::{is_broken_pipe, print_stdout};
 use crate::progress::Messages;
-use crate::signals::interruptible;
 use crate::stages::{CATALOGUE, Stage, parse_duration, parse_size};
 use crate::usage;
 
@@ -30,19 +30,23 @@ enum Endpoint {
     Connect(String),
     /// `tcp-listen://HOST:PORT`: accept one connection.
     Listen(String),
+    /// `s3://BUCKET/KEY` (or `gs://`, `az://`): an object.
+    Object(ObjectUrl),
 }
 
 impl Endpoint {
-    fn parse(text: &str) -> Endpoint {
-        if text == "-" {
+    fn parse(text: &str) -> anyhow::Result<Endpoint> {
+        Ok(if text == "-" {
             Endpoint::Standard
         } else if let Some(address) = text.strip_prefix("tcp://") {
             Endpoint::Connect(address.to_string())
         } else if let Some(address) = text.strip_prefix("tcp-listen://") {
             Endpoint::Listen(address.to_string())
+        } else if ObjectUrl::is_url(text) {
+            Endpoint::Object(text.parse()?)
         } else {
             Endpoint::Path(PathBuf::from(text))
-        }
+        })
     }
 
     /// How messages name a network endpoint: as it was written.
@@ -52,6 +56,7 @@ impl Endpoint {
             Endpoint::Listen(address) => format!("tcp-listen://{address}"),
             Endpoint::Standard => "-".to_string(),
             Endpoint::Path(path) => quote(path).to_string(),
+            Endpoint::Object(url) => url.to_string(),
         }
     }
 
@@ -74,6 +79,7 @@ impl Endpoint {
                 None,
             ),
             Endpoint::Path(path) => open_readable(path).await?,
+            Endpoint::Object(url) => crate::object::open_input(url).await?,
             network => {
                 let stream = network.connect(tcp).await?;
                 let label = format!("reading {}", network.shown());
@@ -88,6 +94,7 @@ impl Endpoint {
         match self {
             Endpoint::Standard => Ok(open(Output::Stdout, fsync).await?),
             Endpoint::Path(path) => Ok(open(Output::Atomic(path.clone()), fsync).await?),
+            Endpoint::Object(url) => crate::object::open_output(url, None),
             network => {
                 let stream = network.connect(tcp).await?;
                 let label = format!("writing {}", network.shown());
@@ -148,8 +155,8 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
         .collect::<anyhow::Result<Vec<_>>>()
         .map_err(usage)?;
     let tcp = tcp_options(&args).map_err(usage)?;
-    let input = Endpoint::parse(&args.input);
-    let output = Endpoint::parse(&args.output);
+    let input = Endpoint::parse(&args.input).map_err(usage)?;
+    let output = Endpoint::parse(&args.output).map_err(usage)?;
 
     let (mut source, size) = input.open_input(&tcp).await?;
     let messages = Messages::new(args.quiet, args.progress, size);
@@ -172,7 +179,10 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
         }
         let mut outputs = vec![output.open_output(&tcp, args.fsync).await?];
         for tee in &args.tee {
-            outputs.push(open(Output::path(tee), args.fsync).await?);
+            outputs.push(match ObjectUrl::from_path(tee)? {
+                Some(url) => crate::object::open_output(&url, None)?,
+                None => open(Output::path(tee), args.fsync).await?,
+            });
         }
         if let Some(hwm) = hwm {
             outputs = outputs
@@ -187,15 +197,15 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
         }
         anyhow::Ok(())
     };
-    let outcome = interruptible(work).await?;
+    // SIGINT and SIGTERM are caught around the whole run (cli/main.rs).
+    let outcome = work.await;
     messages.finish();
     match outcome {
-        Err(signal_status) => Ok(signal_status),
-        Ok(Ok(())) => Ok(ExitCode::SUCCESS),
-        Ok(Err(error)) if output == Endpoint::Standard && is_broken_pipe(&error) => {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(error) if output == Endpoint::Standard && is_broken_pipe(&error) => {
             Ok(ExitCode::SUCCESS)
         }
-        Ok(Err(error)) => Err(naming_input(error, &input)),
+        Err(error) => Err(naming_input(error, &input)),
     }
 }
 

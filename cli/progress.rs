@@ -46,7 +46,9 @@ impl Messages {
         } else {
             ProgressDrawTarget::stderr()
         };
-        let bar = ProgressBar::with_draw_target(total, target);
+        // Cleared when dropped too: a run ended by a signal leaves no bar.
+        let bar = ProgressBar::with_draw_target(total, target)
+            .with_finish(indicatif::ProgressFinish::AndClear);
         let template = if total.is_some() {
             "{prefix:.bold} [{wide_bar:.cyan/blue}] {percent:>3}% {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}"
         } else {

@@ -15,9 +15,17 @@ where
 {
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
+    let outcome = tokio::select! {
+        output = work => Ok(output),
+        _ = interrupt.recv() => Err(ExitCode::from(130)),
+        _ = terminate.recv() => Err(ExitCode::from(143)),
+    };
+    // An object written by an upload that did not complete is aborted in
+    // the background: wait for that, unless a second signal says not to.
     tokio::select! {
-        output = work => Ok(Ok(output)),
-        _ = interrupt.recv() => Ok(Err(ExitCode::from(130))),
-        _ = terminate.recv() => Ok(Err(ExitCode::from(143))),
+        () = crate::object::wait_for_aborts() => {}
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
     }
+    Ok(outcome)
 }

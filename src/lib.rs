@@ -88,6 +88,7 @@ mod io;
 mod lifecycle;
 pub mod merge;
 pub mod net;
+pub mod object;
 mod pipe;
 mod pipeline;
 mod queue;

@@ -3,7 +3,10 @@
 mod cli;
 mod codec;
 mod common;
+mod conformance;
 mod engine;
 mod merge;
 mod net;
 mod node;
+#[cfg(feature = "s3")]
+mod object;

@@ -23,6 +23,10 @@ pub enum EntryKind {
     /// A FIFO, socket or device given explicitly as an input: it is read
     /// until it ends, and its size is not known in advance.
     Stream,
+    /// An object in object storage (`s3://BUCKET/KEY`); its size is known,
+    /// and its [`etag`](Entry::etag) when the service gives one. It is read
+    /// through its store, never opened as a file.
+    Object,
 }
 
 /// The identity of a file on its file system: device and inode numbers.
@@ -82,7 +86,11 @@ pub(super) struct Record {
     pub(super) size: u64,
     /// Seconds since the epoch (`st_mtime`).
     pub(super) mtime_secs: i64,
+    /// The device number; for an object, where its ETag starts in the
+    /// listing's buffer.
     dev: u64,
+    /// The inode number; for an object, the length of its ETag plus one
+    /// (0: no ETag).
     ino: u64,
     /// How long the path is.
     pub(super) len: u32,
@@ -133,6 +141,43 @@ impl Record {
         }
     }
 
+    /// A record for an object listed by its backend: `etag` is where its
+    /// ETag lies in the listing's buffer, if it has one.
+    #[cfg_attr(not(feature = "object-store"), allow(dead_code))]
+    pub(super) fn object(
+        start: usize,
+        len: usize,
+        relative: usize,
+        size: u64,
+        modified: Option<SystemTime>,
+        etag: Option<std::ops::Range<usize>>,
+    ) -> Record {
+        let since_epoch =
+            modified.and_then(|time| time.duration_since(SystemTime::UNIX_EPOCH).ok());
+        Record {
+            start,
+            size,
+            mtime_secs: since_epoch.map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+            dev: etag.as_ref().map_or(0, |etag| etag.start as u64),
+            ino: etag.map_or(0, |etag| etag.len() as u64 + 1),
+            len: u32::try_from(len).expect("a path shorter than 4 GiB"),
+            relative: u32::try_from(relative).expect("a path shorter than 4 GiB"),
+            mtime_nanos: since_epoch.map_or(UNKNOWN_NANOS, |d| d.subsec_nanos()),
+            kind: EntryKind::Object,
+            reached: Reached::Named,
+            has_id: false,
+        }
+    }
+
+    /// An object's ETag, in `paths`.
+    pub(super) fn etag<'a>(&self, paths: &'a [u8]) -> Option<&'a str> {
+        if self.kind != EntryKind::Object || self.ino == 0 {
+            return None;
+        }
+        let start = self.dev as usize;
+        std::str::from_utf8(&paths[start..start + self.ino as usize - 1]).ok()
+    }
+
     pub(super) fn path<'a>(&self, paths: &'a [u8]) -> &'a [u8] {
         &paths[self.start..self.start + self.len as usize]
     }
@@ -166,7 +211,7 @@ impl Record {
     }
 
     pub(super) fn size(&self) -> Option<u64> {
-        (self.kind == EntryKind::File).then_some(self.size)
+        matches!(self.kind, EntryKind::File | EntryKind::Object).then_some(self.size)
     }
 }
 
@@ -189,7 +234,8 @@ pub struct Entry<'a> {
 impl<'a> Entry<'a> {
     /// The path to open: the input directory joined with
     /// [`relative_path`](Entry::relative_path), or the input as given for an
-    /// explicit file (`-` for standard input).
+    /// explicit file (`-` for standard input); for an object, its URL
+    /// (`s3://BUCKET/KEY`).
     pub fn path(&self) -> &'a Path {
         Path::new(OsStr::from_bytes(self.record.path(self.paths)))
     }
@@ -231,6 +277,12 @@ impl<'a> Entry<'a> {
     /// The file's device and inode numbers, if known.
     pub fn file_id(&self) -> Option<FileId> {
         self.record.id()
+    }
+
+    /// An object's entity tag when it was listed, if the service gave one:
+    /// every read of the object asks for this version (`If-Match`).
+    pub fn etag(&self) -> Option<&'a str> {
+        self.record.etag(self.paths)
     }
 
     /// Opens the file for reading, making sure it is the file that was
@@ -321,6 +373,13 @@ fn open_record(path: &[u8], record: &Record) -> Result<File> {
         }
         EntryKind::File => flags |= OFlags::NONBLOCK,
         EntryKind::Stream => {}
+        EntryKind::Object => {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "an object is read through its store, not opened as a file",
+            )
+            .reading(shown));
+        }
     }
     if record.reached == Reached::Walked {
         flags |= OFlags::NOFOLLOW;
@@ -357,6 +416,7 @@ impl std::fmt::Debug for Entry<'_> {
             .field("kind", &self.kind())
             .field("size", &self.size())
             .field("file_id", &self.file_id())
+            .field("etag", &self.etag())
             .finish()
     }
 }
@@ -370,6 +430,7 @@ impl PartialEq for Entry<'_> {
             && self.size() == other.size()
             && self.modified() == other.modified()
             && self.file_id() == other.file_id()
+            && self.etag() == other.etag()
     }
 }
 

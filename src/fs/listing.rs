@@ -13,6 +13,7 @@ use rustix::fs::{AtFlags, CWD, FileType};
 
 use super::dir_scan::{DirContents, ScanOptions, Sink, scan_dir};
 use super::entry::{Entry, EntryKind, FileId, Reached, Record};
+use super::listed_dir::{RemoteEntry, RemoteInput, select_listed};
 use super::open::stat_at;
 use super::order::{Pins, SortOrder, sort_records};
 use super::path_list::PathList;
@@ -439,8 +440,27 @@ impl ListingBuilder {
     /// - [`ErrorKind::Conflict`]: an input file is the output.
     ///
     /// Inputs that cannot be read are not errors here: see
-    /// [`Listing::problems`].
+    /// [`Listing::problems`]. Object URLs (`s3://BUCKET/PREFIX/`) are
+    /// listed by `build_async` (with an object storage feature), not here.
     pub fn build(&self) -> Result<Listing> {
+        self.build_with(Vec::new())
+    }
+
+    /// The inputs, in order.
+    #[cfg(feature = "object-store")]
+    pub(crate) fn input_paths(&self) -> &PathList {
+        &self.inputs
+    }
+
+    /// Whether directories are listed recursively.
+    #[cfg(feature = "object-store")]
+    pub(crate) fn is_recursive(&self) -> bool {
+        self.recursive
+    }
+
+    /// [`build`](ListingBuilder::build), with the inputs at the same
+    /// positions in `remote` already listed by their own backend.
+    pub(crate) fn build_with(&self, mut remote: Vec<Option<RemoteInput>>) -> Result<Listing> {
         let include = IncludePatterns::new(&self.include)?;
         let exclude = ExcludePatterns::new(&self.exclude)?;
         let pins = Pins::new(&self.first, &self.last)?;
@@ -459,7 +479,22 @@ impl ListingBuilder {
         };
         let mut listing = Listing::default();
         listing.records.reserve_exact(self.inputs.len());
-        for input in self.inputs.iter() {
+        for (position, input) in self.inputs.iter().enumerate() {
+            if let Some(remote) = remote.get_mut(position).and_then(Option::take) {
+                self.add_remote(&mut listing, remote, &options, &pins)?;
+                continue;
+            }
+            if crate::object::ObjectUrl::is_url_path(input) {
+                listing.problems.push(
+                    Error::new(
+                        ErrorKind::InvalidArgument,
+                        "object URLs are listed by ListingBuilder::build_async, \
+                         in a build with object storage",
+                    )
+                    .reading(input),
+                );
+                continue;
+            }
             let bytes = input.as_os_str().as_bytes();
             if bytes == b"-" {
                 let start = listing.push_path(bytes);
@@ -499,7 +534,8 @@ impl ListingBuilder {
                         &pins,
                     );
                     listing.drop_duplicates(first);
-                    listing.add_dir(input, contents, output.as_ref());
+                    let output = output.as_ref().map(|o| o.path.as_path());
+                    listing.add_dir(input, contents, output);
                 }
                 FileType::RegularFile => {
                     if let Some(output) = &output
@@ -536,7 +572,87 @@ impl ListingBuilder {
     }
 }
 
+impl ListingBuilder {
+    /// Adds an input that its own backend listed: an object as an explicit
+    /// file, a prefix as a directory, with the same filters and order.
+    fn add_remote(
+        &self,
+        listing: &mut Listing,
+        remote: RemoteInput,
+        options: &ScanOptions,
+        pins: &Pins,
+    ) -> Result<()> {
+        let output = self.output.as_deref();
+        match remote {
+            RemoteInput::Problem(error) => listing.problems.push(error),
+            RemoteInput::Entry(entry) => {
+                if output == Some(entry.path.as_path()) {
+                    return Err(Error::new(ErrorKind::Conflict, "it is also the output")
+                        .reading(&entry.path));
+                }
+                listing.push_remote(&entry, 0);
+            }
+            RemoteInput::Dir(listed) => {
+                let dir = listed.dir.clone();
+                let selected = select_listed(listed, options, output);
+                if selected.files.is_empty() && !self.allow_empty {
+                    let contents = DirContents {
+                        subdirs: selected.subdirs,
+                        ..DirContents::default()
+                    };
+                    return Err(empty_dir_error(&dir, &contents));
+                }
+                let first = listing.records.len();
+                for entry in &selected.files {
+                    // The key below the prefix ends the URL.
+                    let (path, key) = (entry.path.as_os_str(), entry.relative.as_os_str());
+                    let relative = if path.as_bytes().ends_with(key.as_bytes()) {
+                        path.len() - key.len()
+                    } else {
+                        0
+                    };
+                    listing.push_remote(entry, relative);
+                }
+                sort_records(
+                    &mut listing.records[first..],
+                    &listing.paths,
+                    self.sort,
+                    self.reverse,
+                    pins,
+                );
+                let contents = DirContents {
+                    files: selected.files.len(),
+                    outputs: selected.outputs,
+                    subdirs: selected.subdirs,
+                    ..DirContents::default()
+                };
+                listing.add_dir(&dir, contents, output);
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Listing {
+    /// Appends an object listed by its backend; its relative path starts
+    /// `relative` bytes into its URL.
+    fn push_remote(&mut self, entry: &RemoteEntry, relative: usize) {
+        let path = entry.path.as_os_str().as_bytes();
+        let start = self.push_path(path);
+        let etag = entry.etag.as_ref().map(|etag| {
+            let at = self.push_path(etag.as_bytes());
+            at..at + etag.len()
+        });
+        self.records.push(Record::object(
+            start,
+            path.len(),
+            relative,
+            entry.size,
+            entry.modified,
+            etag,
+        ));
+    }
+
     /// Removes, from the records of one walk (from `first` on, sorted), the
     /// files met before, with a warning naming both.
     fn drop_duplicates(&mut self, first: usize) {
@@ -565,7 +681,7 @@ impl Listing {
     /// Adds what walking the input directory `dir` found besides its files;
     /// problems and warnings are put in path order, so they do not depend on
     /// how the walk went.
-    fn add_dir(&mut self, dir: &Path, contents: DirContents, output: Option<&Output>) {
+    fn add_dir(&mut self, dir: &Path, contents: DirContents, output: Option<&Path>) {
         let mut problems = contents.problems;
         problems.sort_by(|a, b| path_bytes(a.path()).cmp(path_bytes(b.path())));
         self.problems.append(&mut problems);
@@ -590,7 +706,7 @@ impl Listing {
                 self.warnings.push(format!(
                     "skipping {}: it is the output {}",
                     quote(&path),
-                    quote(&output.path)
+                    quote(output)
                 ));
             }
         }

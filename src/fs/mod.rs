@@ -26,6 +26,7 @@ mod file_sink;
 mod file_source;
 mod files0;
 mod ignore_files;
+mod listed_dir;
 mod listing;
 mod open;
 mod order;
@@ -41,6 +42,8 @@ pub use entry::{Entry, EntryKind, FileId};
 pub use file_sink::{AtomicFileSink, FileSink, WriteMode};
 pub use file_source::FileSource;
 pub use files0::{parse_files_from, parse_files0, read_files_from, read_files0};
+#[cfg(feature = "object-store")]
+pub(crate) use listed_dir::{ListedDir, RemoteEntry, RemoteInput};
 pub use listing::{Entries, Listing, ListingBuilder};
 pub use order::SortOrder;
 pub use path_list::PathList;

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::{AtomicFile, Entries, FileId, Listing, ListingBuilder};
 use crate::merge::fast::PlainOutput;
-use crate::merge::fast::{can_merge_plain, merge_plain};
+use crate::merge::fast::{can_merge_plain, merge_plain, plain_options};
 use crate::merge::manifest::{ManifestWriter, SkippedInput};
 use crate::merge::options::MergeOptions;
 use crate::merge::output::{Output, PlainMergeFuture, sync_plain};
@@ -351,17 +351,22 @@ impl Merge {
         };
 
         let mut output = self.output;
-        let plain = codec.is_none()
+        // An output backend judges the entries itself (an object store
+        // composes objects, which the kernel cannot copy).
+        let plain_content = codec.is_none()
             && !self.stages.iter().any(|s| s.changes_content())
-            && can_merge_plain(&listing, &options);
+            && plain_options(&options);
+        let plain = plain_content && can_merge_plain(&listing, &options);
         let mut backend = None;
-        let path = if !plain {
+        let path = if !plain_content {
             MergePath::Stream
         } else if let Some((path, future)) =
             output.backend_merge_plain(&listing, self.on_event.clone())
         {
             backend = Some(future);
             path
+        } else if !plain {
+            MergePath::Stream
         } else if output.takes_plain()? {
             MergePath::Kernel
         } else {

@@ -21,14 +21,18 @@ pub enum MergePath {
     /// The stream engine ([`merge`](crate::merge::merge)): each input read,
     /// changed if asked, and written in chunks.
     Stream,
+    /// Server-side compose into an object: the service copies the large
+    /// inputs, smerge uploads the rest (see [`compose`](crate::object)).
+    Compose,
 }
 
 impl MergePath {
-    /// The path's name: `kernel`, `stream`.
+    /// The path's name: `kernel`, `stream`, `compose`.
     pub fn as_str(self) -> &'static str {
         match self {
             MergePath::Kernel => "kernel",
             MergePath::Stream => "stream",
+            MergePath::Compose => "compose",
         }
     }
 }
@@ -60,6 +64,13 @@ pub struct MergeReport {
     pub inputs: usize,
     /// How many bytes were written, before any compression.
     pub bytes: u64,
+    /// Into an object store: the bytes the service copied itself, which
+    /// never went through smerge (server-side compose).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_copied_bytes: Option<u64>,
+    /// Into an object store: the bytes smerge read and uploaded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub streamed_bytes: Option<u64>,
     /// The inputs skipped because they could not be read (`keep_going`).
     pub skipped: Vec<SkippedInput>,
     /// Every warning the merge said, in order.

@@ -205,8 +205,10 @@ impl StreamMerge<'_> {
             self.commit_pending()?;
         }
         let count = listing.len();
+        let objects = ObjectInputs::new(listing);
         for (index, entry) in listing.entries().enumerate() {
-            self.merge_input(&entry, index, count, output).await?;
+            self.merge_input(&entry, index, count, &objects, output)
+                .await?;
         }
         if let Some(footer) = &options.footer {
             let footer = self.text(footer);
@@ -224,10 +226,16 @@ impl StreamMerge<'_> {
         entry: &Entry<'_>,
         index: usize,
         count: usize,
+        objects: &ObjectInputs,
         output: &mut Writable<Bytes>,
     ) -> Result<()> {
         let start = self.report.bytes;
-        let source = match self.open(entry, count).await {
+        // A FIFO is waited for here, without holding up the runtime.
+        let stream = match entry.kind() {
+            EntryKind::Stream => Some(entry.open_waiting().await),
+            _ => None,
+        };
+        let source = match self.open(entry, count, objects, stream) {
             Ok(source) => source,
             Err(error) if self.options.keep_going => return self.skip(entry, error, None),
             Err(error) => return Err(error),
@@ -286,9 +294,15 @@ impl StreamMerge<'_> {
 
     /// Opens `entry` as a readable through its stages. Failing here is
     /// what `keep_going` skips before anything is written. A file is opened
-    /// pinned to what was listed ([`Entry::open`]); a stream (a FIFO) is
-    /// waited for without holding up the runtime.
-    async fn open(&self, entry: &Entry<'_>, count: usize) -> Result<Pipeline<Bytes>> {
+    /// pinned to what was listed ([`Entry::open`]); a stream comes opened
+    /// already (`stream`).
+    fn open(
+        &self,
+        entry: &Entry<'_>,
+        count: usize,
+        objects: &ObjectInputs,
+        stream: Option<Result<std::fs::File>>,
+    ) -> Result<Pipeline<Bytes>> {
         let options = self.options;
         let mut readable = match entry.kind() {
             EntryKind::File => {
@@ -304,7 +318,11 @@ impl StreamMerge<'_> {
                 source.into_readable()
             }
             EntryKind::Stdin => Readable::from_reader(tokio::io::stdin()).named("standard input"),
-            EntryKind::Stream => readable_of(entry.open_waiting().await?, entry.path())?.0,
+            EntryKind::Stream => {
+                let file = stream.expect("a stream is opened before")?;
+                readable_of(file, entry.path())?.0
+            }
+            EntryKind::Object => objects.open(entry)?,
         };
         if let Some(on_event) = &self.on_event {
             let on_event = Arc::clone(on_event);
@@ -456,6 +474,45 @@ impl StreamMerge<'_> {
             self.emit(&MergeEvent::Part(&part));
         }
         Ok(())
+    }
+}
+
+/// The objects among a merge's entries: read ahead of the writer, in
+/// order, when smerge is built with object storage.
+#[cfg(feature = "object-store")]
+struct ObjectInputs(Option<crate::object::ReadAhead>);
+
+#[cfg(feature = "object-store")]
+impl ObjectInputs {
+    fn new(listing: &Listing) -> ObjectInputs {
+        let any = listing.entries().any(|e| e.kind() == EntryKind::Object);
+        ObjectInputs(any.then(|| crate::object::ReadAhead::new(listing.entries())))
+    }
+
+    fn open(&self, entry: &Entry<'_>) -> Result<Readable<Bytes>> {
+        self.0
+            .as_ref()
+            .expect("made for every merge with objects")
+            .open(entry)
+    }
+}
+
+/// Without object storage, no listing has objects.
+#[cfg(not(feature = "object-store"))]
+struct ObjectInputs;
+
+#[cfg(not(feature = "object-store"))]
+impl ObjectInputs {
+    fn new(_listing: &Listing) -> ObjectInputs {
+        ObjectInputs
+    }
+
+    fn open(&self, entry: &Entry<'_>) -> Result<Readable<Bytes>> {
+        Err(Error::new(
+            crate::error::ErrorKind::InvalidArgument,
+            "object storage is not in this build of smerge",
+        )
+        .reading(entry.path()))
     }
 }
 

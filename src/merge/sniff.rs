@@ -29,7 +29,8 @@ pub(crate) fn sniff(listing: &Listing, codec: Codec) -> Sniffed<'_> {
     for entry in listing {
         let found = match entry.kind() {
             EntryKind::File => detect_codec(entry.open().ok()),
-            EntryKind::Stdin | EntryKind::Stream => None,
+            // Objects would each take a request: not sniffed.
+            EntryKind::Stdin | EntryKind::Stream | EntryKind::Object => None,
         };
         if found != Some(codec) {
             sniffed.all_in_codec = false;

@@ -11,4 +11,4 @@ mod pipe;
 mod progress;
 mod sample;
 mod signals;
-mod util;
+pub(crate) mod util;

@@ -56,10 +56,7 @@ pub enum PlainOutput {
 /// report no size yet have content, which only the buffered merge, reading
 /// to the end, can take.
 pub fn can_merge_plain(listing: &Listing, options: &MergeOptions) -> bool {
-    !options.changes_content()
-        && !options.keep_going
-        && !options.allow_changing
-        && !options.record_parts
+    plain_options(options)
         && listing.entries().all(|entry| {
             entry.kind() == EntryKind::File
                 && match entry.size() {
@@ -68,6 +65,15 @@ pub fn can_merge_plain(listing: &Listing, options: &MergeOptions) -> bool {
                     None => false,
                 }
         })
+}
+
+/// True when `options` copy the inputs as they are, whole, all of them:
+/// what any plain merge (the kernel's, an output backend's) needs.
+pub(crate) fn plain_options(options: &MergeOptions) -> bool {
+    !options.changes_content()
+        && !options.keep_going
+        && !options.allow_changing
+        && !options.record_parts
 }
 
 /// True when the file of `entry` has nothing to read.

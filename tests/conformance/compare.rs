@@ -1,0 +1,450 @@
+//! Comparing the two traces of a scenario, step by step, and showing them
+//! side by side.
+//!
+//! The rule: for every operation, the same return value (or the same
+//! refusal, see [`Difference::ErrorsAreValues`]); for every stream, the
+//! same events during that operation in the same order (events of
+//! different streams are not ordered against each other, see
+//! [`Difference::OrderWithinAStream`]; a callback such as `pipeline(ok)`
+//! is recorded on every stream it concerns, so it is ordered against each
+//! of them); and after it, the same counters, for every counter the smerge
+//! side can observe.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use super::differences::Difference;
+use super::scenario::{Op, Scenario, Step, Trace};
+
+/// Where two traces first differ, and the class of the difference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The operation at which they differ.
+    pub step: usize,
+    /// What differs, in words that leave out the scenario's details, so
+    /// that mismatches with one cause share it (`events on a transform at
+    /// write: node _transform / smerge (none)`).
+    pub class: String,
+    /// What differs, with the values.
+    pub detail: String,
+}
+
+/// The counters in the order their differences are reported: the first
+/// that differs names the mismatch.
+const COUNTERS: [&str; 9] = ["err", "d", "re", "wf", "we", "rf", "wnd", "rl", "wl"];
+
+/// Compares two traces of `scenario` with the given deliberate differences
+/// applied; `None` when they agree.
+pub fn compare(
+    scenario: &Scenario,
+    node: &Trace,
+    smerge: &Trace,
+    differences: &[Difference],
+) -> Option<Mismatch> {
+    let steps = node.steps.len().max(smerge.steps.len());
+    for index in 0..steps {
+        let (Some(n), Some(s)) = (node.steps.get(index), smerge.steps.get(index)) else {
+            break;
+        };
+        if let Some(mismatch) = compare_step(scenario, index, n, s, differences) {
+            return Some(mismatch);
+        }
+    }
+    if node.failure.is_some() || smerge.failure.is_some() || node.steps.len() != smerge.steps.len()
+    {
+        if node.failure == smerge.failure && node.steps.len() == smerge.steps.len() {
+            return None;
+        }
+        let first_line = |f: &Option<String>| {
+            f.as_deref().map_or("(none)".to_owned(), |f| {
+                f.lines().next().unwrap_or("").to_owned()
+            })
+        };
+        let side = if node.failure.is_some() {
+            "node runner"
+        } else {
+            "smerge"
+        };
+        return Some(Mismatch {
+            step: node.steps.len().min(smerge.steps.len()),
+            class: format!(
+                "{side} failed: {}",
+                first_line(if node.failure.is_some() {
+                    &node.failure
+                } else {
+                    &smerge.failure
+                })
+            ),
+            detail: format!(
+                "node failure: {}; smerge failure: {}",
+                first_line(&node.failure),
+                first_line(&smerge.failure)
+            ),
+        });
+    }
+    None
+}
+
+fn compare_step(
+    scenario: &Scenario,
+    index: usize,
+    node: &Step,
+    smerge: &Step,
+    differences: &[Difference],
+) -> Option<Mismatch> {
+    let op = &scenario.ops[index];
+    let kind_of = |stream: usize| scenario.streams[stream].kind();
+    let target = op
+        .streams()
+        .first()
+        .map(|&s| format!(" on a {}", kind_of(s)))
+        .unwrap_or_default();
+    let mismatch = |class: String, detail: String| Mismatch {
+        step: index,
+        class,
+        detail,
+    };
+    let refused = node.refused.is_some() || smerge.refused.is_some();
+    if refused && node.refused != smerge.refused {
+        return Some(mismatch(
+            format!(
+                "refusal of {}{target}: node {} / smerge {}",
+                op.name(),
+                refusal_shape(&node.refused),
+                refusal_shape(&smerge.refused)
+            ),
+            format!(
+                "refused: node {:?}, smerge {:?}",
+                node.refused, smerge.refused
+            ),
+        ));
+    }
+    let values_compared = !(refused && differences.contains(&Difference::ErrorsAreValues));
+    if values_compared && node.ret != smerge.ret {
+        return Some(mismatch(
+            format!(
+                "return of {}{target}: node {} / smerge {}",
+                op.name(),
+                shape(&node.ret),
+                shape(&smerge.ret)
+            ),
+            format!("returned: node {}, smerge {}", node.ret, smerge.ret),
+        ));
+    }
+    if let Some((stream, n, s)) = first_event_difference(scenario, node, smerge, differences) {
+        let kind = stream
+            .map(|s| format!(" of a {}", kind_of(s)))
+            .unwrap_or_default();
+        return Some(mismatch(
+            format!(
+                "events{kind} during {}: node {} / smerge {}",
+                op.name(),
+                n.as_deref().map_or("(none)".into(), event_class),
+                s.as_deref().map_or("(none)".into(), event_class),
+            ),
+            format!(
+                "events{}: node {:?}, smerge {:?}",
+                stream.map(|s| format!(" of s{s}")).unwrap_or_default(),
+                events_of(node, stream),
+                events_of(smerge, stream)
+            ),
+        ));
+    }
+    for (stream, (n, s)) in node.state.iter().zip(&smerge.state).enumerate() {
+        for counter in COUNTERS {
+            let Some(theirs) = s.get(counter) else {
+                continue;
+            };
+            let ours = n.get(counter).unwrap_or(&Value::Null);
+            if ours != theirs {
+                return Some(mismatch(
+                    format!(
+                        "{counter} of a {} after {}: node {} / smerge {}",
+                        kind_of(stream),
+                        op.name(),
+                        shape(ours),
+                        shape(theirs)
+                    ),
+                    format!("s{stream}.{counter}: node {ours}, smerge {theirs}"),
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// The first stream whose events differ, with the first differing event
+/// of each side (`None` where one side has no more). With
+/// [`Difference::OrderWithinAStream`] applied streams are compared one by
+/// one; without it, the whole sequence is (the stream is then `None`).
+#[allow(clippy::type_complexity)]
+fn first_event_difference(
+    scenario: &Scenario,
+    node: &Step,
+    smerge: &Step,
+    differences: &[Difference],
+) -> Option<(Option<usize>, Option<String>, Option<String>)> {
+    let streams: Vec<Option<usize>> = if differences.contains(&Difference::OrderWithinAStream) {
+        (0..scenario.streams.len()).map(Some).collect()
+    } else {
+        vec![None]
+    };
+    for stream in streams {
+        let n = events_of(node, stream);
+        let s = events_of(smerge, stream);
+        if n != s {
+            let at = n.iter().zip(&s).take_while(|(a, b)| a == b).count();
+            return Some((stream, n.get(at).cloned(), s.get(at).cloned()));
+        }
+    }
+    None
+}
+
+/// The events of `stream` (of every stream, prefixed, for `None`).
+fn events_of(step: &Step, stream: Option<usize>) -> Vec<String> {
+    step.events
+        .iter()
+        .filter(|(s, _)| stream.is_none_or(|want| *s == want))
+        .map(|(s, e)| match stream {
+            Some(_) => e.clone(),
+            None => format!("s{s} {e}"),
+        })
+        .collect()
+}
+
+/// An event without the details that vary between scenarios: `data(3)`
+/// is `data`, `_write(ab)` is `_write`, `error(boom:s2)` is `error(boom)`.
+fn event_class(event: &str) -> String {
+    let event = event.split_once(' ').map_or(event, |(_, e)| e);
+    match event.split_once('(') {
+        Some((name, arg)) if matches!(name, "error" | "pipeline" | "finished") => {
+            let arg = arg.trim_end_matches(')');
+            let arg = if arg.starts_with("boom:") {
+                "boom"
+            } else {
+                arg
+            };
+            format!("{name}({arg})")
+        }
+        Some((name, _)) => name.to_owned(),
+        None => event.to_owned(),
+    }
+}
+
+/// A value without the details that vary: numbers are `0` or `n`,
+/// chunks `chunk`, injected errors `boom`.
+fn shape(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) if n.as_u64() == Some(0) => "0".into(),
+        Value::Number(_) => "n".into(),
+        Value::String(s) if s.starts_with("boom:") => "boom".into(),
+        Value::String(s) if s.starts_with("ERR_") || s.starts_with("ABORT") => s.clone(),
+        Value::String(_) => "chunk".into(),
+        other => other.to_string(),
+    }
+}
+
+fn refusal_shape(refused: &Option<String>) -> String {
+    match refused {
+        None => "(accepted)".into(),
+        Some(code) if code.starts_with("boom:") => "boom".into(),
+        Some(code) => code.clone(),
+    }
+}
+
+/// Both traces of `scenario`, step by step, side by side; `≠` marks the
+/// lines that differ.
+pub fn side_by_side(scenario: &Scenario, node: &Trace, smerge: &Trace) -> String {
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+    let steps = node.steps.len().max(smerge.steps.len());
+    let empty = Step::default();
+    let mut before: Option<(&Step, &Step)> = None;
+    for index in 0..steps {
+        let op = scenario.ops.get(index).map_or("?".into(), Op::to_string);
+        rows.push((format!("{index:>2}: {op}"), String::new(), String::new()));
+        let n = node.steps.get(index).unwrap_or(&empty);
+        let s = smerge.steps.get(index).unwrap_or(&empty);
+        // A refusal's return value is not compared (errors are values).
+        let ret = |step: &Step| match &step.refused {
+            Some(code) => format!("refused {code}"),
+            None => format!("returned {}", step.ret),
+        };
+        if !n.ret.is_null() || !s.ret.is_null() || n.refused.is_some() || s.refused.is_some() {
+            rows.push((String::new(), ret(n), ret(s)));
+        }
+        for stream in 0..scenario.streams.len() {
+            let (ne, se) = (events_of(n, Some(stream)), events_of(s, Some(stream)));
+            if !ne.is_empty() || !se.is_empty() {
+                rows.push((
+                    String::new(),
+                    format!("s{stream}: {}", ne.join(" ")),
+                    format!("s{stream}: {}", se.join(" ")),
+                ));
+            }
+        }
+        for stream in 0..scenario.streams.len() {
+            let counters = |step: &Step| step.state.get(stream).cloned().unwrap_or_default();
+            let (nc, sc) = (counters(n), counters(s));
+            let changed = match before {
+                None => true,
+                Some((pn, ps)) => {
+                    pn.state.get(stream) != n.state.get(stream)
+                        || ps.state.get(stream) != s.state.get(stream)
+                }
+            };
+            if changed || !agrees(&nc, &sc) {
+                rows.push((
+                    String::new(),
+                    format!("s{stream} {}", counters_text(&nc)),
+                    format!("s{stream} {}", counters_text(&sc)),
+                ));
+            }
+        }
+        before = Some((n, s));
+    }
+    for (side, failure) in [("node", &node.failure), ("smerge", &smerge.failure)] {
+        if let Some(failure) = failure {
+            rows.push((
+                format!("{side} failed: {failure}"),
+                String::new(),
+                String::new(),
+            ));
+        }
+    }
+    let width = rows
+        .iter()
+        .filter(|(head, _, _)| head.is_empty())
+        .map(|(_, n, _)| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(20, 72);
+    let mut out = String::new();
+    let _ = writeln!(out, "    {:<width$} | smerge", "node");
+    for (head, n, s) in rows {
+        if !head.is_empty() {
+            let _ = writeln!(out, "{head}");
+            continue;
+        }
+        let differs = if differs_shown(&n, &s) { "  ≠" } else { "" };
+        let _ = writeln!(out, "    {n:<width$} | {s}{differs}");
+    }
+    out
+}
+
+/// Whether two rows of the side-by-side view differ, counters the smerge
+/// side does not observe left out.
+fn differs_shown(node: &str, smerge: &str) -> bool {
+    if node == smerge {
+        return false;
+    }
+    // Counter rows: compare only what smerge shows.
+    let pairs = |text: &str| -> Option<BTreeMap<String, String>> {
+        let (_, rest) = text.split_once(' ')?;
+        let rest = rest.strip_prefix('{')?.strip_suffix('}')?;
+        Some(
+            rest.split(' ')
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        )
+    };
+    match (pairs(node), pairs(smerge)) {
+        (Some(n), Some(s)) => s.iter().any(|(k, v)| n.get(k) != Some(v)),
+        _ => true,
+    }
+}
+
+fn agrees(node: &BTreeMap<String, Value>, smerge: &BTreeMap<String, Value>) -> bool {
+    smerge.iter().all(|(k, v)| node.get(k) == Some(v))
+}
+
+fn counters_text(counters: &BTreeMap<String, Value>) -> String {
+    let parts: Vec<String> = COUNTERS
+        .iter()
+        .filter_map(|&name| counters.get(name).map(|v| format!("{name}={v}")))
+        .collect();
+    format!("{{{}}}", parts.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conformance::scenario::{SinkSpec, StreamSpec};
+
+    fn writable_scenario() -> Scenario {
+        Scenario {
+            object_mode: false,
+            streams: vec![StreamSpec::Writable {
+                hwm: 4,
+                sink: SinkSpec {
+                    pace: crate::conformance::scenario::Pace::Sync,
+                    fail_at: None,
+                },
+            }],
+            ops: vec![Op::Write {
+                stream: 0,
+                chunk: "a".into(),
+            }],
+        }
+    }
+
+    fn step(ret: Value, refused: Option<&str>, events: &[&str]) -> Trace {
+        Trace {
+            steps: vec![Step {
+                ret,
+                refused: refused.map(str::to_owned),
+                events: events.iter().map(|e| (0, (*e).to_owned())).collect(),
+                state: vec![BTreeMap::new()],
+            }],
+            failure: None,
+        }
+    }
+
+    #[test]
+    fn a_refusal_is_compared_by_its_error_not_by_what_node_returns() {
+        let scenario = writable_scenario();
+        let node = step(Value::Bool(false), Some("ERR_STREAM_WRITE_AFTER_END"), &[]);
+        let smerge = step(Value::Null, Some("ERR_STREAM_WRITE_AFTER_END"), &[]);
+        assert_eq!(compare(&scenario, &node, &smerge, &Difference::ALL), None);
+        let strict = compare(&scenario, &node, &smerge, &[]).expect("returns differ");
+        assert!(
+            strict.class.starts_with("return of write"),
+            "{}",
+            strict.class
+        );
+        let other = step(Value::Null, Some("ERR_STREAM_DESTROYED"), &[]);
+        assert!(compare(&scenario, &node, &other, &Difference::ALL).is_some());
+    }
+
+    #[test]
+    fn events_are_compared_in_order_within_a_stream() {
+        let scenario = writable_scenario();
+        let node = step(Value::Bool(true), None, &["_write(a)", "drain"]);
+        let smerge = step(Value::Bool(true), None, &["drain", "_write(a)"]);
+        let mismatch = compare(&scenario, &node, &smerge, &Difference::ALL).expect("order differs");
+        assert_eq!(
+            mismatch.class,
+            "events of a writable during write: node _write / smerge drain"
+        );
+    }
+
+    #[test]
+    fn counters_smerge_cannot_observe_are_left_out() {
+        let scenario = writable_scenario();
+        let mut node = step(Value::Bool(true), None, &[]);
+        let smerge = node.clone();
+        node.steps[0].state[0].insert("wl".into(), Value::from(1));
+        assert_eq!(compare(&scenario, &node, &smerge, &Difference::ALL), None);
+        let mut smerge = smerge;
+        smerge.steps[0].state[0].insert("wl".into(), Value::from(0));
+        let mismatch = compare(&scenario, &node, &smerge, &Difference::ALL).expect("wl differs");
+        assert_eq!(
+            mismatch.class,
+            "wl of a writable after write: node n / smerge 0"
+        );
+    }
+}

@@ -1,0 +1,1073 @@
+//! The smerge side of the harness: runs a scenario on smerge's streams and
+//! records what it observes, in the shape `node_runner.js` prints.
+//!
+//! This is the only file of the harness that uses smerge's API.
+//!
+//! How each part of a scenario is written in smerge:
+//!
+//! - A Readable is `Readable::new(source)` whose [`Source`] pushes one
+//!   chunk per call, as the scenario's `_read` does; a Writable is
+//!   `Writable::new(sink)` whose [`Sink`] takes one chunk per call; a
+//!   Transform is `Duplex::transform` of a [`Transform`]. Deferred work
+//!   returns `Pending` and completes when the harness fires it.
+//! - Operations are the method of the same name (`write`, `end`, `read`,
+//!   `read_bytes` for `read(n)`, `unshift`, `pause`, `resume`, `cork`,
+//!   `uncork`, `destroy`), `pipe`/`pipe_all` with `Pipe::unpipe`,
+//!   `pipeline(…).pipe(…)`, and `finished`.
+//! - Streams live in shared slots ([`Handle`]), so a pipe can hold them
+//!   while operations still reach them, as in Node. A pipeline takes its
+//!   stages after the first by value, so their counters cannot be read
+//!   while it runs.
+//! - Time passing polls, round after round until nothing changes: every
+//!   pipe, pipeline and `finished` future; every writable side (Node's
+//!   writable drives its `_write` by itself; here, `poll_finish`); and
+//!   every flowing readable side that nothing pipes (Node's `flow()`
+//!   consumes it; here, `poll_next_chunk`, the chunks dropped). `settle`
+//!   then fires the oldest deferred completion and goes on until none is
+//!   left. The polls use a no-op waker: every driver is polled every
+//!   round, so the harness does not depend on wake-ups.
+//!
+//! Not observable today, so absent from the recorded counters: a
+//! Duplex's `readableFlowing` and `writableEnded` (no accessor), and every
+//! counter of a stream a pipeline owns.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use bytes::Bytes;
+use serde_json::Value;
+use smerge::{
+    Chunk, Duplex, Error, ErrorKind, Event, Finish, PipeOptions, Push, Readable, ReadableStream,
+    Result, Sink, Source, Transform, Writable, WritableStream, WriteQueue, pipe, pipe_all,
+    pipeline,
+};
+
+use super::scenario::{Op, Pace, Scenario, SinkSpec, SourceSpec, Step, StreamSpec, Trace};
+use super::switches::Switches;
+
+/// The scenario features smerge's API can express today.
+pub fn switches() -> Switches {
+    Switches {
+        // No handle to push into a Readable from outside (Node's
+        // `new Readable({read() {}})` and `r.push()`).
+        external_push: false,
+        // `Duplex` has no `unshift`.
+        transform_unshift: false,
+        // smerge's `finished` consumes a readable side to find its end.
+        finished_readable: false,
+        // `pipeline` takes every stage after the first by value.
+        ops_on_pipeline_stages: false,
+        without: Vec::new(),
+        ignored_events: Vec::new(),
+    }
+}
+
+/// Runs `scenario` on smerge's streams.
+pub fn run(scenario: &Scenario) -> Trace {
+    let steps = RefCell::new(Vec::new());
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        if scenario.object_mode {
+            Interpreter::<Obj>::new(scenario).run(&steps)
+        } else {
+            Interpreter::<Bytes>::new(scenario).run(&steps)
+        }
+    }));
+    let failure = match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(failure)) => Some(failure),
+        Err(panic) => Some(format!("panic: {}", panic_message(&*panic))),
+    };
+    Trace {
+        steps: steps.into_inner(),
+        failure,
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "(no message)".to_owned()
+    }
+}
+
+/// How many rounds of polls one `tick` may take, and how many deferred
+/// completions one `settle` may fire, before the run is a livelock.
+const ROUND_LIMIT: usize = 10_000;
+const SETTLE_LIMIT: usize = 100_000;
+
+/// An object-mode chunk: a string that counts one, whatever its length.
+#[derive(Clone, Debug)]
+struct Obj(String);
+
+impl Chunk for Obj {}
+
+/// The chunk types of scenarios: bytes, and objects.
+trait Item: Chunk + Clone + fmt::Debug + Unpin {
+    fn from_text(text: &str) -> Self;
+    fn text(&self) -> String;
+    /// Node's `read(n)` on `stream`.
+    fn read_n(stream: &mut Stream<Self>, n: usize) -> Option<Self>;
+}
+
+impl Item for Bytes {
+    fn from_text(text: &str) -> Self {
+        Bytes::copy_from_slice(text.as_bytes())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(self).into_owned()
+    }
+
+    fn read_n(stream: &mut Stream<Self>, n: usize) -> Option<Self> {
+        match stream {
+            Stream::Readable(r) => r.read_bytes(n),
+            Stream::Duplex(d) => d.read_bytes(n),
+            _ => unreachable!("read(n) on a stream without a readable side"),
+        }
+    }
+}
+
+impl Item for Obj {
+    fn from_text(text: &str) -> Self {
+        Obj(text.to_owned())
+    }
+
+    fn text(&self) -> String {
+        self.0.clone()
+    }
+
+    fn read_n(_: &mut Stream<Self>, _: usize) -> Option<Self> {
+        unreachable!("read(n) is for byte streams")
+    }
+}
+
+/// What is recorded while a scenario runs, shared with the streams'
+/// observers and hooks.
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<LogInner>>);
+
+#[derive(Default)]
+struct LogInner {
+    events: Vec<(usize, String)>,
+    /// Off once the scenario is over: dropping the streams is not part of it.
+    recording: bool,
+    /// Everything recorded so far, to tell whether a round of polls did anything.
+    recorded: usize,
+    /// Deferred completions not fired yet, oldest first.
+    deferred: VecDeque<Arc<Completion>>,
+    /// Deferred completions asked for so far.
+    requested: usize,
+}
+
+impl Log {
+    fn lock(&self) -> MutexGuard<'_, LogInner> {
+        self.0.lock().expect("log poisoned")
+    }
+
+    fn record(&self, stream: usize, event: String) {
+        let mut log = self.lock();
+        if log.recording {
+            log.events.push((stream, event));
+            log.recorded += 1;
+        }
+    }
+
+    /// Asks for a deferred completion, fired by a later `settle`.
+    fn defer(&self) -> Arc<Completion> {
+        let completion = Arc::new(Completion::default());
+        let mut log = self.lock();
+        log.deferred.push_back(Arc::clone(&completion));
+        log.requested += 1;
+        completion
+    }
+}
+
+/// Deferred work: done once fired.
+#[derive(Default)]
+struct Completion {
+    fired: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl Completion {
+    fn fire(&self) {
+        self.fired.store(true, Ordering::SeqCst);
+        if let Some(waker) = self.waker.lock().expect("waker poisoned").take() {
+            waker.wake();
+        }
+    }
+
+    /// True once fired; otherwise remembers who to wake.
+    fn poll_fired(&self, cx: &Context<'_>) -> bool {
+        if self.fired.load(Ordering::SeqCst) {
+            return true;
+        }
+        *self.waker.lock().expect("waker poisoned") = Some(cx.waker().clone());
+        false
+    }
+}
+
+/// The injected error named `tag` (`s3`: stream 3's source, sink or
+/// transform; `op5`: the destroy of operation 5).
+fn boom(tag: &str) -> Error {
+    Error::new(ErrorKind::InvalidData, format!("boom:{tag}"))
+}
+
+/// What an error is called in a trace: the injected error's tag, or the
+/// Node error code of its kind.
+fn error_name(error: &Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push(' ');
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    if let Some(at) = text.find("boom:") {
+        let tag: String = text[at + 5..]
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        return format!("boom:{tag}");
+    }
+    match error.kind() {
+        ErrorKind::WriteAfterEnd => "ERR_STREAM_WRITE_AFTER_END".into(),
+        ErrorKind::Destroyed => "ERR_STREAM_DESTROYED".into(),
+        ErrorKind::AlreadyFinished => "ERR_STREAM_ALREADY_FINISHED".into(),
+        ErrorKind::PushAfterEof => "ERR_STREAM_PUSH_AFTER_EOF".into(),
+        ErrorKind::UnshiftAfterEnd => "ERR_STREAM_UNSHIFT_AFTER_END_EVENT".into(),
+        ErrorKind::PrematureClose => "ERR_STREAM_PREMATURE_CLOSE".into(),
+        ErrorKind::Aborted => "ABORT_ERR".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn event_name(event: &Event) -> String {
+    match event {
+        Event::Data { size } => format!("data({size})"),
+        Event::Error(error) => format!("error({})", error_name(error)),
+        other => other.name().to_owned(),
+    }
+}
+
+/// Where a source is in answering the engine's current request for data.
+enum Reading {
+    /// No request open: the next poll is a new `_read`.
+    Idle,
+    /// A deferred `_read`, waiting to be fired.
+    Waiting(Arc<Completion>),
+    /// Asked for more than it has, without an end: it never answers.
+    Stalled,
+}
+
+/// A scenario's Readable source: one chunk per `_read`.
+struct ScriptedSource {
+    id: usize,
+    spec: SourceSpec,
+    next: usize,
+    reading: Reading,
+    log: Log,
+}
+
+impl ScriptedSource {
+    fn produce<C: Item>(&mut self, out: &mut Push<'_, C>) -> Poll<Result<()>> {
+        let index = self.next;
+        self.next += 1;
+        if self.spec.fail_at == Some(index) {
+            return Poll::Ready(Err(boom(&format!("s{}", self.id))));
+        }
+        if let Some(chunk) = self.spec.chunks.get(index) {
+            out.push(C::from_text(chunk));
+            return Poll::Ready(Ok(()));
+        }
+        if self.spec.end {
+            out.end();
+            return Poll::Ready(Ok(()));
+        }
+        self.reading = Reading::Stalled;
+        Poll::Pending
+    }
+}
+
+impl<C: Item> Source<C> for ScriptedSource {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut Push<'_, C>,
+    ) -> Poll<Result<()>> {
+        let this = self.get_mut();
+        match &this.reading {
+            Reading::Stalled => return Poll::Pending,
+            Reading::Waiting(completion) => {
+                if !completion.poll_fired(cx) {
+                    return Poll::Pending;
+                }
+                this.reading = Reading::Idle;
+                return this.produce(out);
+            }
+            Reading::Idle => {}
+        }
+        this.log.record(this.id, "_read".into());
+        match this.spec.pace {
+            Pace::Sync => this.produce(out),
+            Pace::Deferred => {
+                let completion = this.log.defer();
+                completion.poll_fired(cx);
+                this.reading = Reading::Waiting(completion);
+                Poll::Pending
+            }
+            Pace::Manual => unreachable!("manual sources are switched off"),
+        }
+    }
+}
+
+/// A scenario's Writable sink: one chunk per `_write`.
+struct ScriptedSink {
+    id: usize,
+    spec: SinkSpec,
+    written: usize,
+    waiting: Option<Arc<Completion>>,
+    log: Log,
+}
+
+impl ScriptedSink {
+    fn complete<C: Item>(&mut self, queue: &mut WriteQueue<C>) -> Poll<Result<()>> {
+        queue.pop();
+        let failed = self.spec.fail_at == Some(self.written);
+        self.written += 1;
+        if failed {
+            Poll::Ready(Err(boom(&format!("s{}", self.id))))
+        } else {
+            Poll::Ready(Ok(()))
+        }
+    }
+}
+
+impl<C: Item> Sink<C> for ScriptedSink {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        queue: &mut WriteQueue<C>,
+    ) -> Poll<Result<()>> {
+        let this = self.get_mut();
+        if let Some(completion) = &this.waiting {
+            if !completion.poll_fired(cx) {
+                return Poll::Pending;
+            }
+            this.waiting = None;
+            return this.complete(queue);
+        }
+        let Some(front) = queue.front() else {
+            return Poll::Ready(Ok(()));
+        };
+        this.log
+            .record(this.id, format!("_write({})", front.text()));
+        match this.spec.pace {
+            Pace::Deferred => {
+                let completion = this.log.defer();
+                completion.poll_fired(cx);
+                this.waiting = Some(completion);
+                Poll::Pending
+            }
+            _ => this.complete(queue),
+        }
+    }
+}
+
+/// A scenario's Transform: copies of each input, then the flush chunks.
+struct ScriptedTransform<C> {
+    id: usize,
+    pushes: Vec<u8>,
+    flush: u8,
+    fail_at: Option<usize>,
+    count: usize,
+    log: Log,
+    _chunks: std::marker::PhantomData<fn(C) -> C>,
+}
+
+impl<C: Item> Transform for ScriptedTransform<C> {
+    type Input = C;
+    type Output = C;
+
+    fn transform(&mut self, chunk: C, out: &mut Push<'_, C>) -> Result<()> {
+        self.log
+            .record(self.id, format!("_transform({})", chunk.text()));
+        let index = self.count;
+        self.count += 1;
+        if self.fail_at == Some(index) {
+            return Err(boom(&format!("s{}", self.id)));
+        }
+        let copies = match self.pushes.len() {
+            0 => 1,
+            len => self.pushes[index % len],
+        };
+        for _ in 0..copies {
+            out.push(chunk.clone());
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, out: &mut Push<'_, C>) -> Result<()> {
+        self.log.record(self.id, "_flush".into());
+        for i in 0..self.flush {
+            out.push(C::from_text(&format!("f{i}")));
+        }
+        Ok(())
+    }
+}
+
+/// One stream of a scenario.
+enum Stream<C> {
+    Readable(Readable<C>),
+    Writable(Writable<C>),
+    Duplex(Duplex<C, C>),
+    /// Taken by a pipeline.
+    Owned,
+}
+
+impl<C: Item> Stream<C> {
+    fn destroy(&mut self, error: Option<Error>) {
+        match self {
+            Stream::Readable(r) => r.destroy(error),
+            Stream::Writable(w) => w.destroy(error),
+            Stream::Duplex(d) => d.destroy(error),
+            Stream::Owned => {}
+        }
+    }
+
+    /// The counters Node exposes, those smerge lets us read.
+    fn counters(&self) -> BTreeMap<String, Value> {
+        let mut counters = BTreeMap::new();
+        let mut put = |name: &str, value: Value| {
+            counters.insert(name.to_owned(), value);
+        };
+        let errored = |e: Option<&Error>| e.map_or(Value::Null, |e| Value::String(error_name(e)));
+        match self {
+            Stream::Readable(r) => {
+                put("rl", r.readable_length().into());
+                put("rf", r.flowing().map_or(Value::Null, Value::Bool));
+                put("re", r.is_ended().into());
+                put("d", r.is_destroyed().into());
+                put("err", errored(r.errored()));
+            }
+            Stream::Writable(w) => {
+                put("wl", w.writable_length().into());
+                put("wnd", w.needs_drain().into());
+                put("we", w.is_ended().into());
+                put("wf", w.is_finished().into());
+                put("d", w.is_destroyed().into());
+                put("err", errored(w.errored()));
+            }
+            Stream::Duplex(d) => {
+                put("rl", d.readable_length().into());
+                put("re", d.is_ended().into());
+                put("wl", d.writable_length().into());
+                put("wnd", WritableStream::needs_drain(d).into());
+                put("wf", d.is_finished().into());
+                put("d", d.is_destroyed().into());
+                put("err", errored(d.errored()));
+            }
+            Stream::Owned => {}
+        }
+        counters
+    }
+}
+
+/// A stream in a shared slot: what pipes hold and operations reach.
+struct Handle<C> {
+    stream: Arc<Mutex<Stream<C>>>,
+    /// A Duplex has no `flowing()`: whether the last `pause`/`resume`
+    /// it got, from an operation or a pipe, was `resume`.
+    resumed: Arc<AtomicBool>,
+}
+
+impl<C> Clone for Handle<C> {
+    fn clone(&self) -> Self {
+        Handle {
+            stream: Arc::clone(&self.stream),
+            resumed: Arc::clone(&self.resumed),
+        }
+    }
+}
+
+impl<C: Item> Handle<C> {
+    fn new(stream: Stream<C>) -> Self {
+        Handle {
+            stream: Arc::new(Mutex::new(stream)),
+            resumed: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Stream<C>> {
+        self.stream.lock().expect("stream poisoned")
+    }
+
+    /// Whether the readable side flows (Node's `readableFlowing === true`).
+    fn flowing(&self) -> bool {
+        match &*self.lock() {
+            Stream::Readable(r) => r.flowing() == Some(true),
+            Stream::Duplex(_) => self.resumed.load(Ordering::SeqCst),
+            _ => false,
+        }
+    }
+
+    fn poll_finished(&self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        match &mut *self.lock() {
+            Stream::Readable(r) => Finish::poll_finished(r, cx),
+            Stream::Writable(w) => Finish::poll_finished(w, cx),
+            Stream::Duplex(d) => Finish::poll_finished(d, cx),
+            Stream::Owned => Poll::Pending,
+        }
+    }
+}
+
+impl<C: Item> ReadableStream<C> for Handle<C> {
+    fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<C>>> {
+        match &mut *self.lock() {
+            Stream::Readable(r) => r.poll_next_chunk(cx),
+            Stream::Duplex(d) => d.poll_next_chunk(cx),
+            _ => Poll::Ready(None),
+        }
+    }
+
+    fn pause(&mut self) {
+        self.resumed.store(false, Ordering::SeqCst);
+        match &mut *self.lock() {
+            Stream::Readable(r) => r.pause(),
+            Stream::Duplex(d) => d.pause(),
+            _ => {}
+        }
+    }
+
+    fn resume(&mut self) {
+        self.resumed.store(true, Ordering::SeqCst);
+        match &mut *self.lock() {
+            Stream::Readable(r) => r.resume(),
+            Stream::Duplex(d) => d.resume(),
+            _ => {}
+        }
+    }
+
+    fn destroy(&mut self, error: Option<Error>) {
+        self.lock().destroy(error);
+    }
+
+    fn is_ended(&self) -> bool {
+        match &*self.lock() {
+            Stream::Readable(r) => r.is_ended(),
+            Stream::Duplex(d) => d.is_ended(),
+            _ => false,
+        }
+    }
+
+    fn label(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl<C: Item> WritableStream<C> for Handle<C> {
+    fn write(&mut self, chunk: C) -> Result<bool> {
+        match &mut *self.lock() {
+            Stream::Writable(w) => w.write(chunk),
+            Stream::Duplex(d) => d.write(chunk),
+            _ => unreachable!("write to a stream without a writable side"),
+        }
+    }
+
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        match &mut *self.lock() {
+            Stream::Writable(w) => w.poll_drain(cx),
+            Stream::Duplex(d) => d.poll_drain(cx),
+            _ => Poll::Ready(Ok(())),
+        }
+    }
+
+    fn end(&mut self) -> Result<()> {
+        match &mut *self.lock() {
+            Stream::Writable(w) => w.end(),
+            Stream::Duplex(d) => d.end(),
+            _ => Ok(()),
+        }
+    }
+
+    fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        match &mut *self.lock() {
+            Stream::Writable(w) => w.poll_finish(cx),
+            Stream::Duplex(d) => d.poll_finish(cx),
+            _ => Poll::Ready(Ok(())),
+        }
+    }
+
+    fn destroy(&mut self, error: Option<Error>) {
+        self.lock().destroy(error);
+    }
+
+    fn needs_drain(&self) -> bool {
+        match &*self.lock() {
+            Stream::Writable(w) => w.needs_drain(),
+            Stream::Duplex(d) => WritableStream::needs_drain(d),
+            _ => false,
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        match &*self.lock() {
+            Stream::Writable(w) => w.is_finished(),
+            Stream::Duplex(d) => d.is_finished(),
+            _ => false,
+        }
+    }
+
+    fn piped(&mut self, attached: bool) {
+        match &mut *self.lock() {
+            Stream::Writable(w) => w.piped(attached),
+            Stream::Duplex(d) => d.piped(attached),
+            _ => {}
+        }
+    }
+
+    fn label(&self) -> Option<&str> {
+        None
+    }
+}
+
+type Driven = Pin<Box<dyn Future<Output = Result<()>>>>;
+
+/// What a pipe's owner asks of it between polls.
+#[derive(Default)]
+struct PipeControl {
+    /// Poll only to act on requests (and, the first time, to make the
+    /// pipe): nothing moves.
+    hold: Cell<bool>,
+    /// Destinations to detach, by index.
+    unpipe: RefCell<Vec<usize>>,
+}
+
+/// A future the harness polls as time passes, and what it stands for.
+struct Driver {
+    kind: DriverKind,
+    /// `None` once it resolved.
+    future: Option<Driven>,
+}
+
+enum DriverKind {
+    Pipe {
+        source: usize,
+        destinations: Vec<usize>,
+        control: Rc<PipeControl>,
+    },
+    Pipeline {
+        stages: Vec<usize>,
+    },
+    Finished {
+        stream: usize,
+    },
+}
+
+struct Interpreter<'s, C> {
+    scenario: &'s Scenario,
+    log: Log,
+    streams: Vec<Handle<C>>,
+    drivers: Vec<Driver>,
+    /// Futures resolved so far.
+    resolved: usize,
+}
+
+impl<'s, C: Item> Interpreter<'s, C> {
+    fn new(scenario: &'s Scenario) -> Self {
+        let log = Log::default();
+        log.lock().recording = true;
+        let streams = scenario
+            .streams
+            .iter()
+            .enumerate()
+            .map(|(id, spec)| Handle::new(Self::make(id, spec, &log)))
+            .collect();
+        Interpreter {
+            scenario,
+            log,
+            streams,
+            drivers: Vec::new(),
+            resolved: 0,
+        }
+    }
+
+    fn make(id: usize, spec: &StreamSpec, log: &Log) -> Stream<C> {
+        let observer = {
+            let log = log.clone();
+            move |event: &Event| log.record(id, event_name(event))
+        };
+        match spec {
+            StreamSpec::Readable { hwm, source } => {
+                let source = ScriptedSource {
+                    id,
+                    spec: source.clone(),
+                    next: 0,
+                    reading: Reading::Idle,
+                    log: log.clone(),
+                };
+                let mut r = Readable::new(source).with_high_water_mark(*hwm);
+                r.observe(observer);
+                Stream::Readable(r)
+            }
+            StreamSpec::Writable { hwm, sink } => {
+                let sink = ScriptedSink {
+                    id,
+                    spec: sink.clone(),
+                    written: 0,
+                    waiting: None,
+                    log: log.clone(),
+                };
+                let mut w = Writable::new(sink).with_high_water_mark(*hwm);
+                w.observe(observer);
+                Stream::Writable(w)
+            }
+            StreamSpec::Transform {
+                readable_hwm,
+                writable_hwm,
+                pushes,
+                flush,
+                fail_at,
+            } => {
+                let transform = ScriptedTransform::<C> {
+                    id,
+                    pushes: pushes.clone(),
+                    flush: *flush,
+                    fail_at: *fail_at,
+                    count: 0,
+                    log: log.clone(),
+                    _chunks: std::marker::PhantomData,
+                };
+                let mut d = Duplex::transform(transform)
+                    .with_readable_high_water_mark(*readable_hwm)
+                    .with_writable_high_water_mark(*writable_hwm);
+                d.observe(observer);
+                Stream::Duplex(d)
+            }
+        }
+    }
+
+    fn run(mut self, steps: &RefCell<Vec<Step>>) -> std::result::Result<(), String> {
+        let outcome = self.run_ops(steps);
+        // What dropping the streams does is not part of the scenario.
+        self.log.lock().recording = false;
+        self.drivers.clear();
+        outcome
+    }
+
+    fn run_ops(&mut self, steps: &RefCell<Vec<Step>>) -> std::result::Result<(), String> {
+        for (index, op) in self.scenario.ops.iter().enumerate() {
+            let mut step = Step::default();
+            let outcome = self.op(index, op, &mut step);
+            step.events = std::mem::take(&mut self.log.lock().events);
+            step.state = self.state();
+            steps.borrow_mut().push(step);
+            outcome?;
+        }
+        Ok(())
+    }
+
+    fn op(&mut self, index: usize, op: &Op, step: &mut Step) -> std::result::Result<(), String> {
+        let refused = |step: &mut Step, error: Error| step.refused = Some(error_name(&error));
+        let text = |chunk: Option<C>| chunk.map_or(Value::Null, |c| Value::String(c.text()));
+        match op {
+            Op::Write { stream, chunk } => {
+                match self.streams[*stream].clone().write(C::from_text(chunk)) {
+                    Ok(below) => step.ret = Value::Bool(below),
+                    Err(error) => refused(step, error),
+                }
+            }
+            Op::End { stream } => {
+                if let Err(error) = WritableStream::end(&mut self.streams[*stream].clone()) {
+                    refused(step, error);
+                }
+            }
+            Op::Read { stream } => {
+                step.ret = text(match &mut *self.streams[*stream].lock() {
+                    Stream::Readable(r) => r.read(),
+                    Stream::Duplex(d) => d.read(),
+                    _ => unreachable!("read from a stream without a readable side"),
+                });
+            }
+            Op::ReadN { stream, n } => {
+                step.ret = text(C::read_n(&mut self.streams[*stream].lock(), *n));
+            }
+            Op::Unshift { stream, chunk } => match &mut *self.streams[*stream].lock() {
+                Stream::Readable(r) => match r.unshift(C::from_text(chunk)) {
+                    Ok(below) => step.ret = Value::Bool(below),
+                    Err(error) => refused(step, error),
+                },
+                _ => unreachable!("unshift on a transform is switched off"),
+            },
+            Op::Push { .. } => unreachable!("push from outside is switched off"),
+            Op::Pause { stream } => ReadableStream::pause(&mut self.streams[*stream].clone()),
+            Op::Resume { stream } => ReadableStream::resume(&mut self.streams[*stream].clone()),
+            Op::Cork { stream } => match &mut *self.streams[*stream].lock() {
+                Stream::Writable(w) => w.cork(),
+                Stream::Duplex(d) => d.cork(),
+                _ => unreachable!("cork on a stream without a writable side"),
+            },
+            Op::Uncork { stream } => match &mut *self.streams[*stream].lock() {
+                Stream::Writable(w) => w.uncork(),
+                Stream::Duplex(d) => d.uncork(),
+                _ => unreachable!("uncork on a stream without a writable side"),
+            },
+            Op::Destroy { stream, error } => {
+                let error = error.then(|| boom(&format!("op{index}")));
+                self.streams[*stream].lock().destroy(error);
+            }
+            Op::Pipe {
+                source,
+                destinations,
+                end,
+            } => self.pipe(*source, destinations, *end),
+            Op::Unpipe {
+                source,
+                destination,
+            } => self.unpipe(*source, *destination),
+            Op::Pipeline { stages } => self.pipeline(stages),
+            Op::Finished { stream } => {
+                let handle = self.streams[*stream].clone();
+                self.drivers.push(Driver {
+                    kind: DriverKind::Finished { stream: *stream },
+                    future: Some(Box::pin(poll_fn(move |cx| handle.poll_finished(cx)))),
+                });
+            }
+            Op::Tick => self.until_stable()?,
+            Op::Settle => self.settle()?,
+        }
+        Ok(())
+    }
+
+    fn pipe(&mut self, source: usize, destinations: &[usize], end: bool) {
+        let control = Rc::new(PipeControl::default());
+        let options = if end {
+            PipeOptions::default()
+        } else {
+            PipeOptions::keep_open()
+        };
+        let mut from = self.streams[source].clone();
+        let mut to: Vec<Handle<C>> = destinations
+            .iter()
+            .map(|&d| self.streams[d].clone())
+            .collect();
+        let requests = Rc::clone(&control);
+        let future = async move {
+            let mut pipe = if to.len() == 1 {
+                pipe(&mut from, &mut to[0], options)
+            } else {
+                let to = to
+                    .iter_mut()
+                    .map(|d| d as &mut dyn WritableStream<C>)
+                    .collect();
+                pipe_all(&mut from, to, options)
+            };
+            poll_fn(|cx| {
+                for index in requests.unpipe.take() {
+                    pipe.unpipe(index);
+                }
+                if requests.hold.get() {
+                    return Poll::Pending;
+                }
+                Pin::new(&mut pipe).poll(cx)
+            })
+            .await
+        };
+        self.drivers.push(Driver {
+            kind: DriverKind::Pipe {
+                source,
+                destinations: destinations.to_vec(),
+                control,
+            },
+            future: Some(Box::pin(future)),
+        });
+        // Makes the pipe now, as Node's `pipe()` does, without moving data.
+        self.hold_poll(self.drivers.len() - 1);
+    }
+
+    fn unpipe(&mut self, source: usize, destination: usize) {
+        let found = self.drivers.iter().position(
+            |driver| matches!(&driver.kind, DriverKind::Pipe { source: s, .. } if *s == source),
+        );
+        let Some(at) = found else { return };
+        if let DriverKind::Pipe {
+            destinations,
+            control,
+            ..
+        } = &self.drivers[at].kind
+            && let Some(index) = destinations.iter().position(|&d| d == destination)
+        {
+            control.unpipe.borrow_mut().push(index);
+            self.hold_poll(at);
+        }
+    }
+
+    /// Polls pipe driver `at` only to make it or act on its requests.
+    fn hold_poll(&mut self, at: usize) {
+        let driver = &mut self.drivers[at];
+        let (DriverKind::Pipe { control, .. }, Some(future)) = (&driver.kind, &mut driver.future)
+        else {
+            return;
+        };
+        control.hold.set(true);
+        let outcome = future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()));
+        control.hold.set(false);
+        if outcome.is_ready() {
+            driver.future = None;
+            self.resolved += 1;
+        }
+    }
+
+    fn pipeline(&mut self, stages: &[usize]) {
+        let (last, middle) = stages[1..].split_last().expect("two stages at least");
+        let mut chain = pipeline(self.streams[stages[0]].clone());
+        for &stage in middle {
+            let Stream::Duplex(d) = self.take(stage) else {
+                unreachable!("a middle stage is a transform")
+            };
+            chain = chain.pipe(d);
+        }
+        let Stream::Writable(w) = self.take(*last) else {
+            unreachable!("the last stage is a writable")
+        };
+        self.drivers.push(Driver {
+            kind: DriverKind::Pipeline {
+                stages: stages.to_vec(),
+            },
+            future: Some(Box::pin(chain.pipe(w))),
+        });
+    }
+
+    fn take(&mut self, stream: usize) -> Stream<C> {
+        std::mem::replace(&mut *self.streams[stream].lock(), Stream::Owned)
+    }
+
+    fn state(&self) -> Vec<BTreeMap<String, Value>> {
+        self.streams.iter().map(|h| h.lock().counters()).collect()
+    }
+
+    /// Time passes until nothing is left: deferred completions fire one at
+    /// a time, oldest first, with polls until nothing changes after each.
+    fn settle(&mut self) -> std::result::Result<(), String> {
+        for _ in 0..SETTLE_LIMIT {
+            self.until_stable()?;
+            let next = self.log.lock().deferred.pop_front();
+            match next {
+                Some(completion) => completion.fire(),
+                None => return Ok(()),
+            }
+        }
+        Err("livelock: deferred completions never stop".into())
+    }
+
+    /// Polls every driver, round after round, until two rounds in a row
+    /// change nothing observable.
+    fn until_stable(&mut self) -> std::result::Result<(), String> {
+        let mut quiet = 0;
+        for _ in 0..ROUND_LIMIT {
+            let before = self.fingerprint();
+            self.round();
+            if self.fingerprint() == before {
+                quiet += 1;
+                if quiet == 2 {
+                    return Ok(());
+                }
+            } else {
+                quiet = 0;
+            }
+        }
+        Err("livelock: polling never settles".into())
+    }
+
+    fn fingerprint(&self) -> (usize, usize, usize, Vec<BTreeMap<String, Value>>) {
+        let log = self.log.lock();
+        let (recorded, requested) = (log.recorded, log.requested);
+        drop(log);
+        (recorded, requested, self.resolved, self.state())
+    }
+
+    fn round(&mut self) {
+        let mut cx = Context::from_waker(Waker::noop());
+        for at in 0..self.drivers.len() {
+            self.poll_driver(at, &mut cx);
+        }
+        for id in 0..self.streams.len() {
+            self.consume(id, &mut cx);
+            let mut handle = self.streams[id].clone();
+            let writable = matches!(&*handle.lock(), Stream::Writable(_) | Stream::Duplex(_));
+            if writable {
+                let _ = WritableStream::poll_finish(&mut handle, &mut cx);
+            }
+        }
+    }
+
+    fn poll_driver(&mut self, at: usize, cx: &mut Context<'_>) {
+        let driver = &mut self.drivers[at];
+        let Some(future) = driver.future.as_mut() else {
+            return;
+        };
+        let Poll::Ready(outcome) = future.as_mut().poll(cx) else {
+            return;
+        };
+        driver.future = None;
+        self.resolved += 1;
+        let name = match &outcome {
+            Ok(()) => "ok".to_owned(),
+            Err(error) => error_name(error),
+        };
+        match &driver.kind {
+            DriverKind::Pipe { .. } => {}
+            DriverKind::Pipeline { stages } => {
+                for &stage in stages {
+                    self.log.record(stage, format!("pipeline({name})"));
+                }
+            }
+            DriverKind::Finished { stream } => {
+                self.log.record(*stream, format!("finished({name})"));
+            }
+        }
+    }
+
+    /// True while a pipe or pipeline reads from `stream`.
+    fn is_piped(&self, stream: usize) -> bool {
+        self.drivers.iter().any(|driver| {
+            driver.future.is_some()
+                && match &driver.kind {
+                    DriverKind::Pipe { source, .. } => *source == stream,
+                    DriverKind::Pipeline { stages } => stages[0] == stream,
+                    DriverKind::Finished { .. } => false,
+                }
+        })
+    }
+
+    /// Reads a flowing readable side that nothing pipes, dropping the
+    /// chunks, as Node's `flow()` does with no `data` listener.
+    fn consume(&mut self, stream: usize, cx: &mut Context<'_>) {
+        if self.is_piped(stream) {
+            return;
+        }
+        let mut handle = self.streams[stream].clone();
+        for _ in 0..ROUND_LIMIT {
+            if !handle.flowing() {
+                return;
+            }
+            match handle.poll_next_chunk(cx) {
+                Poll::Ready(Some(Ok(_))) => {}
+                _ => return,
+            }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! Server-side compose: the bytes of large inputs copied by the server,
+//! the output byte for byte the local merge, and streaming when the
+//! server refuses.
+
+use super::proxy::{Fault, Proxy, Rule};
+use super::server::{bucket, get, open_uploads, port, put};
+use super::{ok, smerge_s3, stderr};
+use crate::cli::util::{Dir, assert_bytes_eq, data};
+
+const MIB: usize = 1024 * 1024;
+
+/// Inputs of 0 B, 1 B, 4.9 MiB, 5 MiB and 12 MiB, on disk in `dir/in`
+/// and below `s3://BUCKET/in/`.
+fn edge_sizes(dir: &Dir, bucket: &str) {
+    let sizes = [
+        ("1-empty", 0),
+        ("2-one", 1),
+        ("3-small", 49 * MIB / 10),
+        ("4-five", 5 * MIB),
+        ("5-twelve", 12 * MIB),
+    ];
+    for (i, (name, size)) in sizes.into_iter().enumerate() {
+        let contents = data(i as u64, size);
+        dir.create(format!("in/{name}"), &contents);
+        put(bucket, &format!("in/{name}"), &contents);
+    }
+}
+
+/// `(copied, streamed)` from the `--json` summary, and the path taken.
+fn counts(output: &std::process::Output) -> (u64, u64) {
+    let summary: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("a JSON summary on standard output");
+    assert_eq!(summary["path"], "compose", "{summary}");
+    let number = |name: &str| {
+        summary[name]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no {name} in {summary}"))
+    };
+    (number("server_copied_bytes"), number("streamed_bytes"))
+}
+
+#[test]
+fn compose_copies_the_large_inputs_and_streams_the_rest() {
+    let dir = Dir::new();
+    let b = bucket("compose");
+    edge_sizes(&dir, &b);
+    ok(&dir, &["in", "local.out"]);
+    let expected = dir.read("local.out");
+
+    let output = ok(
+        &dir,
+        &["--json", &format!("s3://{b}/in/"), &format!("s3://{b}/all")],
+    );
+    assert_bytes_eq(&expected, &get(&b, "all").unwrap());
+    let (copied, streamed) = counts(&output);
+    assert_eq!(copied + streamed, expected.len() as u64);
+    assert_eq!(streamed, 13 * MIB as u64, "8 MiB and 5 MiB uploaded parts");
+    assert!(open_uploads(&b).is_empty());
+
+    // Local inputs are streamed, the objects copied, in one upload.
+    let output = ok(
+        &dir,
+        &[
+            "--json",
+            "in/1-empty",
+            "in/2-one",
+            &format!("s3://{b}/in/5-twelve"),
+            &format!("s3://{b}/mixed"),
+        ],
+    );
+    let mut expected = data(1, 1);
+    expected.extend(data(4, 12 * MIB));
+    assert_bytes_eq(&expected, &get(&b, "mixed").unwrap());
+    assert_eq!(
+        counts(&output),
+        (12 * MIB as u64 + 1 - 5 * MIB as u64, 5 * MIB as u64)
+    );
+}
+
+#[test]
+fn no_compose_streams_every_byte_into_the_same_output() {
+    let dir = Dir::new();
+    let b = bucket("nocompose");
+    edge_sizes(&dir, &b);
+    ok(&dir, &["in", "local.out"]);
+    let output = ok(
+        &dir,
+        &[
+            "--no-compose",
+            "--json",
+            &format!("s3://{b}/in/"),
+            &format!("s3://{b}/all"),
+        ],
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["path"], "stream", "{summary}");
+    assert_bytes_eq(&dir.read("local.out"), &get(&b, "all").unwrap());
+}
+
+#[test]
+fn a_server_that_refuses_copies_gets_a_streamed_merge_said_once() {
+    let dir = Dir::new();
+    let b = bucket("refused");
+    edge_sizes(&dir, &b);
+    ok(&dir, &["in", "local.out"]);
+    let proxy = Proxy::start(
+        port(),
+        vec![Rule::new(
+            &["x-amz-copy-source:"],
+            Fault::Status(501),
+            usize::MAX,
+        )],
+    );
+    let output = smerge_s3(
+        &dir,
+        proxy.port(),
+        &[&format!("s3://{b}/in/"), &format!("s3://{b}/all")],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert_eq!(text.matches("does not copy parts").count(), 1, "{text}");
+    assert_bytes_eq(&dir.read("local.out"), &get(&b, "all").unwrap());
+    assert!(
+        open_uploads(&b).is_empty(),
+        "the refused upload was aborted"
+    );
+}
+
+#[test]
+fn throttled_copies_are_retried() {
+    let dir = Dir::new();
+    let b = bucket("throttled");
+    edge_sizes(&dir, &b);
+    ok(&dir, &["in", "local.out"]);
+    let proxy = Proxy::start(
+        port(),
+        vec![Rule::new(&["x-amz-copy-source:"], Fault::Status(503), 2)],
+    );
+    let output = smerge_s3(
+        &dir,
+        proxy.port(),
+        &["--json", &format!("s3://{b}/in/"), &format!("s3://{b}/all")],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(counts(&output).0 > 0);
+    assert_bytes_eq(&dir.read("local.out"), &get(&b, "all").unwrap());
+}
+
+#[test]
+fn a_503_storm_on_copies_keeps_the_old_object_and_no_upload() {
+    let dir = Dir::new();
+    let b = bucket("storm");
+    edge_sizes(&dir, &b);
+    put(&b, "all", b"old\n");
+    let proxy = Proxy::start(
+        port(),
+        vec![Rule::new(
+            &["x-amz-copy-source:"],
+            Fault::Status(503),
+            usize::MAX,
+        )],
+    );
+    let output = smerge_s3(
+        &dir,
+        proxy.port(),
+        &[&format!("s3://{b}/in/"), &format!("s3://{b}/all")],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(text.contains("503 Service Unavailable (SlowDown"), "{text}");
+    assert!(text.contains("in/5-twelve"), "{text}");
+    assert_eq!(get(&b, "all").unwrap(), b"old\n");
+    assert!(open_uploads(&b).is_empty(), "{:?}", open_uploads(&b));
+}
