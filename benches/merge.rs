@@ -3,13 +3,23 @@
 //! file (`merge_plain`, by windows on two threads when the output is over
 //! 4 MiB), and the fast path's one-after-the-other copy into an open file.
 //!
+//! Then the library against the command line, on the fixtures of
+//! `compare.sh` (its `--quick` sizes, from the same generator): the
+//! `Merge` builder in this process beside the `smerge` binary, for a plain
+//! merge (the kernel's copy) and one into `.gz`.
+//!
 //! ```text
 //! cargo bench --bench merge
+//! cargo bench --bench merge -- library-vs-cli
 //! ```
 //!
 //! The trees are written once into a temporary directory and stay in the
 //! page cache; each run replaces the previous output. For full-size
 //! comparisons with `cat`, see `benches/compare.sh`.
+
+#[path = "gen-fixtures.rs"]
+#[allow(dead_code)]
+mod fixtures;
 
 use std::fs::{self, File};
 use std::path::Path;
@@ -18,7 +28,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use smerge::fs::{AtomicFile, AtomicFileSink, Listing};
-use smerge::merge::{MergeOptions, PlainOutput, merge, merge_plain};
+use smerge::merge::{Merge, MergeOptions, Output, PlainOutput, merge, merge_plain};
 
 /// Writes `files` files of `size` bytes of text under `dir`, spread over
 /// `subdirs` subdirectories, and lists them.
@@ -97,5 +107,63 @@ fn paths(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, paths);
+/// The `Merge` builder and the `smerge` binary on the same fixture, into
+/// the same output: the library must be as fast as the command line.
+fn library_vs_cli(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let root = tempfile::tempdir().expect("a temporary directory");
+    // compare.sh --quick: `gen-fixtures KIND ROOT FILES BYTES DIRS SEED`.
+    let fixtures = [
+        ("big", "text", 8, 16 << 20, 0, 1),
+        ("many", "text", 2000, 4096, 20, 2),
+        ("js", "js", 200, 5 << 10, 4, 3),
+    ];
+    let mut group = c.benchmark_group("library-vs-cli");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(4));
+    for (name, kind, files, bytes, dirs, seed) in fixtures {
+        let dir = root.path().join(name);
+        let args = [kind, dir.to_str().expect("a UTF-8 path")]
+            .map(String::from)
+            .into_iter()
+            .chain([files, bytes, dirs, seed].map(|n: u64| n.to_string()))
+            .collect::<Vec<_>>();
+        fixtures::run(&args).expect("the fixture is written");
+        group.throughput(Throughput::Bytes(files * bytes));
+        for ext in ["out", "out.gz"] {
+            let out = root.path().join(format!("{name}.{ext}"));
+            let id = format!("{name} into {ext}");
+            group.bench_function(BenchmarkId::new("library", &id), |b| {
+                b.to_async(&runtime).iter(|| async {
+                    let mut listing = Listing::builder();
+                    listing.recursive(true).input(&dir);
+                    Merge::new(Output::path(&out))
+                        .listing(listing)
+                        .run()
+                        .await
+                        .expect("the merge");
+                });
+            });
+            group.bench_function(BenchmarkId::new("cli", &id), |b| {
+                b.iter(|| {
+                    let status = std::process::Command::new(env!("CARGO_BIN_EXE_smerge"))
+                        .args(["merge", "-r"])
+                        .arg(&dir)
+                        .arg(&out)
+                        .status()
+                        .expect("smerge runs");
+                    assert!(status.success());
+                });
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, paths, library_vs_cli);
 criterion_main!(benches);

@@ -171,7 +171,7 @@ pub(crate) struct MergeArgs {
     #[arg(long, value_name = "GLOB", help_heading = "Order")]
     pub(crate) last: Vec<String>,
 
-    /// Write STR between files (escapes: \n \t \0 \\).
+    /// Write STR between files (escapes here and in --banner, --footer, --header: \n \t \r \0 \\).
     #[arg(long, value_name = "STR", help_heading = "Content")]
     pub(crate) separator: Option<OsString>,
 
@@ -200,7 +200,7 @@ pub(crate) struct MergeArgs {
     pub(crate) eol: EolArg,
 
     /// Compress the output with CODEC (default: from OUTPUT's extension .gz .zst .br .bz2 .xz).
-    #[arg(long, value_name = "CODEC", help_heading = "Compression")]
+    #[arg(long, value_name = "CODEC", help_heading = "Compression", value_parser = ["gzip", "zlib", "deflate", "zstd", "brotli", "bzip2", "xz"])]
     pub(crate) compress: Option<String>,
 
     /// Compression level (gzip 1-9, default 6; zstd 1-22, default 3; ...).
@@ -315,9 +315,17 @@ pub(crate) struct PipeArgs {
     #[arg(long)]
     pub(crate) strict_exec: bool,
 
+    /// Compress on N threads (gzip and zstd transforms; default: every core).
+    #[arg(short = 'T', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) threads: Option<u32>,
+
     /// Show a progress bar even when stderr is not a terminal.
     #[arg(long)]
     pub(crate) progress: bool,
+
+    /// Print a summary line at the end (bytes read, time, rate).
+    #[arg(short, long, conflicts_with = "quiet")]
+    pub(crate) verbose: bool,
 
     /// Print nothing but errors.
     #[arg(short, long, conflicts_with = "progress")]

@@ -6,19 +6,22 @@
 //! success (`smerge dir - | head`), as for any Unix filter.
 
 mod args;
+mod completions;
 mod escape;
+mod manual;
 mod merge;
 mod object;
 mod output;
 mod pipe;
 mod progress;
+mod scheme;
 mod signals;
 mod stages;
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 
 use crate::args::{Cli, Command};
 
@@ -74,10 +77,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Merge(args) => merge::run(*args).await,
         Command::Pipe(args) => pipe::run(args).await,
         Command::Completions { shell } => {
-            let mut command = Cli::command();
-            let mut script = Vec::new();
-            clap_complete::generate(shell, &mut command, "smerge", &mut script);
-            output::print_stdout(&script)?;
+            output::print_stdout(&completions::script(shell))?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -137,11 +137,13 @@ pub(crate) fn one_line_text(text: &str) -> String {
 }
 
 fn print_man_page() -> ExitCode {
-    let mut page = Vec::new();
-    if let Err(error) = clap_mangen::Man::new(Cli::command()).render(&mut page) {
-        eprintln!("smerge: cannot render the manual page: {error}");
-        return ExitCode::FAILURE;
-    }
+    let page = match manual::page() {
+        Ok(page) => page,
+        Err(error) => {
+            eprintln!("smerge: cannot render the manual page: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     match output::print_stdout(&page) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

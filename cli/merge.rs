@@ -16,83 +16,21 @@ use smerge::merge::{
     BomMode, Compression, HeaderTemplate, ManifestOutput, Merge, MergeCallback, MergeEvent,
     MergeOptions, MergeReport, Output, WarningCallback,
 };
+use smerge::object::ObjectUrl;
 use smerge::transforms::{Codec, LineEnding};
 
 use crate::args::{BomArg, EolArg, MergeArgs, SortArg};
 use crate::escape::{text_or_file, unescape};
 use crate::output::{is_broken_pipe, print_stdout};
-use crate::progress::Messages;
+use crate::progress::{Messages, amount_and_rate, human_bytes};
+use crate::scheme::refuse_unknown;
 use crate::usage;
-use smerge::object::ObjectUrl;
 
 pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
-    let (inputs, output_arg) = split_paths(&args).map_err(usage)?;
-    let object_output = match &output_arg {
-        Some(path) => ObjectUrl::from_path(path).map_err(|e| usage(e.into()))?,
-        None => None,
-    };
-    let to_stdout = output_arg
-        .as_deref()
-        .is_none_or(|path| path.as_os_str() == "-");
-    check_stdout_users(&args, to_stdout).map_err(usage)?;
-    let options = merge_options(&args).map_err(usage)?;
     let messages = Messages::plain(args.quiet || args.dry_run);
-    let output = match (&output_arg, object_output) {
-        (_, Some(url)) if args.append => {
-            return Err(usage(anyhow::anyhow!(
-                "{url}: --append does not apply to objects"
-            )));
-        }
-        (_, Some(url)) => crate::object::output(url, !args.no_compose, &messages)?,
-        (Some(path), None) if args.append && path.as_os_str() != "-" => {
-            Output::Append(path.clone())
-        }
-        (Some(path), None) => Output::path(path),
-        (None, None) => Output::Stdout,
-    };
-
-    let mut merge = Merge::new(output)
-        .options(options)
-        .strict(args.strict)
-        .sync(args.fsync)
-        .on_warning(print_warnings(&messages));
-    if let Some(name) = &args.compress {
-        merge = merge.compression(Compression::With(
-            name.parse::<Codec>().map_err(|e| usage(e.into()))?,
-        ));
-    }
-    if let Some(level) = args.level {
-        let by_name = output_arg.as_deref().and_then(Codec::from_extension);
-        if args.compress.is_none() && by_name.is_none() {
-            return Err(usage(anyhow::anyhow!(
-                "--level needs --compress CODEC, or an OUTPUT ending in .gz .zst .br .bz2 .xz"
-            )));
-        }
-        merge = merge.level(level);
-    }
-    if let Some(threads) = args.threads {
-        merge = merge.threads(threads as usize);
-    }
-    if let Some(manifest) = &args.manifest {
-        merge = merge.manifest(ManifestOutput::path(manifest));
-    }
-    merge.check().map_err(|e| usage(e.into()))?;
-    let inputs = read_inputs(&args, inputs)?;
-    let merge = if inputs.iter().any(ObjectUrl::is_url_path) {
-        let output_name = output_arg
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("/dev/stdout"));
-        merge.listed(crate::object::list(listing(&args, inputs), &output_name).await?)
-    } else {
-        merge.listing(listing(&args, inputs))
-    };
-    let progress = messages.clone();
-    let on_event: MergeCallback = Arc::new(move |event: &MergeEvent<'_>| match event {
-        MergeEvent::BytesRead(n) => progress.advance(*n),
-        MergeEvent::FileStarted { entry } => progress.set_current(entry.relative_path()),
-        _ => {}
-    });
-    let plan = merge.on_event(on_event).plan()?;
+    let merge = configure(&args, &messages).await?;
+    let to_stdout = merge.writes_stdout();
+    let plan = merge.plan()?;
 
     if args.dry_run {
         if args.json {
@@ -131,6 +69,70 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     Ok(exit_status(report.is_complete()))
 }
 
+/// The merge the flags describe: every flag mapped onto the builder, and
+/// checked, before anything is listed or written.
+async fn configure(args: &MergeArgs, messages: &Messages) -> anyhow::Result<Merge> {
+    let (inputs, output_arg) = split_paths(args).map_err(usage)?;
+    let object_output = match &output_arg {
+        Some(path) => ObjectUrl::from_path(path).map_err(|e| usage(e.into()))?,
+        None => None,
+    };
+    let output = match (&output_arg, object_output) {
+        (_, Some(url)) if args.append => {
+            return Err(usage(anyhow::anyhow!(
+                "{url}: --append does not apply to objects"
+            )));
+        }
+        (_, Some(url)) => crate::object::output(url, !args.no_compose, messages)?,
+        (Some(path), None) if args.append && path.as_os_str() != "-" => {
+            Output::Append(path.clone())
+        }
+        (Some(path), None) => Output::path(path),
+        (None, None) => Output::Stdout,
+    };
+    check_stdout_users(args, matches!(output, Output::Stdout)).map_err(usage)?;
+    let progress = messages.clone();
+    let on_event: MergeCallback = Arc::new(move |event: &MergeEvent<'_>| match event {
+        MergeEvent::BytesRead(n) => progress.advance(*n),
+        MergeEvent::FileStarted { entry } => progress.set_current(entry.relative_path()),
+        _ => {}
+    });
+    let mut merge = Merge::new(output)
+        .options(merge_options(args).map_err(usage)?)
+        .strict(args.strict)
+        .sync(args.fsync)
+        .on_warning(print_warnings(messages))
+        .on_event(on_event);
+    if let Some(name) = &args.compress {
+        let codec = name.parse::<Codec>().map_err(|e| usage(e.into()))?;
+        merge = merge.compression(Compression::With(codec));
+    }
+    if let Some(level) = args.level {
+        let by_name = output_arg.as_deref().and_then(Codec::from_extension);
+        if args.compress.is_none() && by_name.is_none() {
+            return Err(usage(anyhow::anyhow!(
+                "--level needs --compress CODEC, or an OUTPUT ending in .gz .zst .br .bz2 .xz"
+            )));
+        }
+        merge = merge.level(level);
+    }
+    if let Some(threads) = args.threads {
+        merge = merge.threads(threads as usize);
+    }
+    if let Some(manifest) = &args.manifest {
+        merge = merge.manifest(ManifestOutput::path(manifest));
+    }
+    merge.check().map_err(|e| usage(e.into()))?;
+    let inputs = read_inputs(args, inputs)?;
+    Ok(if inputs.iter().any(ObjectUrl::is_url_path) {
+        // Object prefixes are listed by their service, asynchronously.
+        let output_name = output_arg.unwrap_or_else(|| PathBuf::from("/dev/stdout"));
+        merge.listed(crate::object::list(listing(args, inputs), &output_name).await?)
+    } else {
+        merge.listing(listing(args, inputs))
+    })
+}
+
 fn exit_status(complete: bool) -> ExitCode {
     if complete {
         ExitCode::SUCCESS
@@ -146,6 +148,13 @@ fn exit_status(complete: bool) -> ExitCode {
 /// output, as `cat FILE` would; with a list of inputs (`--files-from`,
 /// `--files0-from`) the one path argument there may be is OUTPUT.
 fn split_paths(args: &MergeArgs) -> anyhow::Result<(Vec<PathBuf>, Option<PathBuf>)> {
+    for path in args.paths.iter().chain(&args.output) {
+        refuse_unknown(
+            path.as_os_str(),
+            &[],
+            "merge reads and writes files, directories and -",
+        )?;
+    }
     let mut paths = args.paths.clone();
     let list = args
         .files_from
@@ -293,22 +302,15 @@ fn print_warnings(messages: &Messages) -> WarningCallback {
 
 /// `-v`: `2 inputs, 13 B in 0.01 s (1.3 KiB/s), kernel path`.
 fn summary_line(report: &MergeReport) -> String {
-    let seconds = report.elapsed.as_secs_f64();
-    let rate = if seconds > 0.0 {
-        report.bytes as f64 / seconds
-    } else {
-        0.0
-    };
     let inputs = if report.inputs == 1 {
         "input"
     } else {
         "inputs"
     };
     let mut line = format!(
-        "{} {inputs}, {} in {seconds:.2} s ({}/s)",
+        "{} {inputs}, {}",
         report.inputs,
-        human_bytes(report.bytes as f64),
-        human_bytes(rate)
+        amount_and_rate(report.bytes, report.elapsed)
     );
     if let Some(path) = report.path {
         line.push_str(&format!(", {} path", path.as_str()));
@@ -327,21 +329,6 @@ fn summary_line(report: &MergeReport) -> String {
         line.push_str(&format!(", {} skipped", report.skipped.len()));
     }
     line
-}
-
-fn human_bytes(bytes: f64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{value:.0} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }
 
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {

@@ -1,8 +1,12 @@
 //! `smerge pipe`: one input, through `-t` transforms, to one output (and
 //! `--tee` copies), as one pipeline.
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use anyhow::Context;
 use bytes::Bytes;
@@ -15,7 +19,8 @@ use tokio::net::TcpStream;
 
 use crate::args::PipeArgs;
 use crate::output::{is_broken_pipe, print_stdout};
-use crate::progress::Messages;
+use crate::progress::{Messages, amount_and_rate};
+use crate::scheme::refuse_unknown;
 use crate::stages::{CATALOGUE, Stage, parse_duration, parse_size};
 use crate::usage;
 
@@ -142,29 +147,43 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
         .map(|spec| {
             let stage = match Stage::parse(spec)? {
                 Stage::Exec(exec) => Stage::Exec(exec.strict(args.strict_exec)),
+                Stage::Compress(compress) => match args.threads {
+                    Some(threads) => Stage::Compress(compress.with_threads(threads as usize)),
+                    None => Stage::Compress(compress),
+                },
                 stage => stage,
             };
-            Ok((
-                spec.as_str(),
-                match memory_limit {
-                    Some(limit) => stage.with_memory_limit(limit as u64),
-                    None => stage,
-                },
-            ))
+            let stage = match memory_limit {
+                Some(limit) => stage.with_memory_limit(limit as u64),
+                None => stage,
+            };
+            Ok((spec.as_str(), stage))
         })
         .collect::<anyhow::Result<Vec<_>>>()
         .map_err(usage)?;
+    for endpoint in [&args.input, &args.output] {
+        refuse_unknown(
+            OsStr::new(endpoint),
+            &["tcp", "tcp-listen"],
+            "pipe reads and writes files, -, tcp://, tcp-listen:// and object URLs",
+        )
+        .map_err(usage)?;
+    }
     let tcp = tcp_options(&args).map_err(usage)?;
     let input = Endpoint::parse(&args.input).map_err(usage)?;
     let output = Endpoint::parse(&args.output).map_err(usage)?;
 
+    let started = Instant::now();
     let (mut source, size) = input.open_input(&tcp).await?;
     let messages = Messages::new(args.quiet, args.progress, size);
-    if messages.shows_progress() {
+    let read = Arc::new(AtomicU64::new(0));
+    if messages.shows_progress() || args.verbose {
         let progress = messages.clone();
+        let read = Arc::clone(&read);
         source.observe(move |event| {
             if let Event::Data { size } = event {
                 progress.advance(*size as u64);
+                read.fetch_add(*size as u64, Ordering::Relaxed);
             }
         });
     }
@@ -201,7 +220,16 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
     let outcome = work.await;
     messages.finish();
     match outcome {
-        Ok(()) => Ok(ExitCode::SUCCESS),
+        Ok(()) => {
+            if args.verbose {
+                let bytes = read.load(Ordering::Relaxed);
+                messages.say(&format!(
+                    "read {}",
+                    amount_and_rate(bytes, started.elapsed())
+                ));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Err(error) if output == Endpoint::Standard && is_broken_pipe(&error) => {
             Ok(ExitCode::SUCCESS)
         }

@@ -123,6 +123,37 @@ impl Messages {
     }
 }
 
+/// `13 B in 0.01 s (1.3 KiB/s)`, for `-v`.
+pub(crate) fn amount_and_rate(bytes: u64, elapsed: Duration) -> String {
+    let seconds = elapsed.as_secs_f64();
+    let rate = if seconds > 0.0 {
+        bytes as f64 / seconds
+    } else {
+        0.0
+    };
+    format!(
+        "{} in {seconds:.2} s ({}/s)",
+        human_bytes(bytes as f64),
+        human_bytes(rate)
+    )
+}
+
+/// A size in bytes, KiB, MiB... with one decimal.
+pub(crate) fn human_bytes(bytes: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{value:.0} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
 /// Standard error as a terminal, for a bar forced on a non-terminal.
 fn console_stderr() -> console::Term {
     console::Term::stderr()

@@ -115,7 +115,12 @@ impl Stage {
             ("eol", Some("lf")) => Stage::Eol(LineEnding::Lf),
             ("eol", Some("crlf")) => Stage::Eol(LineEnding::CrLf),
             ("ensure-newline", None) => Stage::EnsureNewline,
-            _ => bail!("unknown transform {spec:?} (see smerge pipe --list-transforms)"),
+            _ => match suggestion(spec) {
+                Some(close) => bail!(
+                    "unknown transform {spec:?}: did you mean {close:?}? (see smerge pipe --list-transforms)"
+                ),
+                None => bail!("unknown transform {spec:?} (see smerge pipe --list-transforms)"),
+            },
         };
         Ok(stage)
     }
@@ -152,6 +157,30 @@ impl Stage {
             None => duplex,
         })
     }
+}
+
+/// The transform name closest to `spec`, if one is close enough to be
+/// what was meant (`gzipp` → `gzip`, `eol:cr` → `eol:crlf`).
+fn suggestion(spec: &str) -> Option<&'static str> {
+    let name = spec.split(':').next().unwrap_or(spec);
+    CATALOGUE
+        .iter()
+        .map(|(entry, _)| {
+            let end = entry.find(['[', ' ']).unwrap_or(entry.len());
+            let candidate = entry[..end].trim_end_matches("CMD");
+            // Names that hold their argument (`eol:lf`, `exec:`) are compared
+            // with as much of the spec; the others with its name alone
+            // (`zstd:19` is `zstd`).
+            let typed = if candidate.contains(':') {
+                spec.get(..candidate.len()).unwrap_or(spec)
+            } else {
+                name
+            };
+            (strsim::jaro_winkler(typed, candidate), candidate)
+        })
+        .filter(|(score, _)| *score >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate)
 }
 
 fn number<N: std::str::FromStr>(spec: &str, text: &str) -> anyhow::Result<N> {
@@ -250,6 +279,17 @@ mod tests {
         assert!(Stage::parse("frame:0").is_err());
         assert!(Stage::parse("gzipp").is_err());
         assert!(Stage::parse("eol:cr").is_err());
+    }
+
+    #[test]
+    fn unknown_names_get_a_suggestion_when_one_is_close() {
+        let message = |spec: &str| Stage::parse(spec).unwrap_err().to_string();
+        assert!(message("gzipp").contains("did you mean \"gzip\"?"));
+        assert!(message("gunzp").contains("did you mean \"gunzip\"?"));
+        assert!(message("eol:cr").contains("did you mean \"eol:crlf\"?"));
+        assert!(message("strip-bon").contains("did you mean \"strip-bom\"?"));
+        assert!(message("unframe64").contains("did you mean \"unframe\""));
+        assert!(!message("tar").contains("did you mean"));
     }
 
     #[test]

@@ -11,14 +11,14 @@ use bytes::Bytes;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::{AtomicFile, Entries, FileId, Listing, ListingBuilder};
-use crate::merge::fast::PlainOutput;
-use crate::merge::fast::{can_merge_plain, merge_plain, plain_options};
+use crate::merge::fast::{PlainOutput, can_merge_plain, merge_plain, plain_options};
 use crate::merge::manifest::{ManifestWriter, SkippedInput};
+use crate::merge::opener::InputOpener;
 use crate::merge::options::MergeOptions;
 use crate::merge::output::{Output, PlainMergeFuture, sync_plain};
 use crate::merge::report::{MergePath, MergeReport, PlanSummary, PlannedInput};
 use crate::merge::run::{ManifestSink, MergeCallback, StreamMerge};
-use crate::merge::sniff::sniff;
+use crate::merge::sniff::all_compressed_with;
 use crate::merge::stage::InputStage;
 use crate::merge::warning::{Warning, WarningCallback, WarningKind, Warnings};
 use crate::transform_sink::TransformSink;
@@ -102,9 +102,9 @@ enum Inputs {
 ///   ([`Compression`]), at its default [level](Merge::level). When every
 ///   input is already compressed with that codec (and nothing changes the
 ///   bytes), the inputs are concatenated as they are, as
-///   `cat *.gz > all.gz` does, with a note; compressed inputs among others
-///   get a [`WarningKind::Content`] warning instead, since they would be
-///   compressed twice.
+///   `cat *.gz > all.gz` does, with a note; a compressed input among others
+///   gets a [`WarningKind::Content`] warning instead (when the merge reads
+///   it), since it would be compressed twice.
 /// - **Standard output** is inspected: a file or a blocking pipe gets the
 ///   kernel's copy, anything else the stream path.
 /// - **The output is never an input**: the listing skips it (or refuses an
@@ -161,6 +161,7 @@ pub struct Merge {
     strict: bool,
     sync: bool,
     stages: Vec<Arc<dyn InputStage>>,
+    opener: Option<Arc<dyn InputOpener>>,
     on_event: Option<MergeCallback>,
     on_warning: Option<WarningCallback>,
 }
@@ -179,6 +180,7 @@ impl Merge {
             strict: false,
             sync: false,
             stages: Vec::new(),
+            opener: None,
             on_event: None,
             on_warning: None,
         }
@@ -255,6 +257,12 @@ impl Merge {
         self
     }
 
+    /// Opens the inputs the merge cannot open itself (see [`InputOpener`]).
+    pub fn input_opener(mut self, opener: impl InputOpener + 'static) -> Merge {
+        self.opener = Some(Arc::new(opener));
+        self
+    }
+
     /// Hears the merge's progress ([`MergeEvent`](crate::merge::MergeEvent)s).
     pub fn on_event(mut self, callback: MergeCallback) -> Merge {
         self.on_event = Some(callback);
@@ -304,7 +312,7 @@ impl Merge {
             }
             let path = problem.path().map(PathBuf::from).unwrap_or_default();
             warnings.warn(
-                Warning::new(WarningKind::Skipped, format!("skipping {problem}")).about(&path),
+                Warning::new(WarningKind::Skipped, format!("skipping {problem:#}")).about(&path),
             )?;
             skipped.push(SkippedInput::new(&path, &path, &problem));
         }
@@ -315,37 +323,27 @@ impl Merge {
             options.changes_content() || self.stages.iter().any(|s| s.changes_content());
         let mut already_compressed = None;
         let codec = match codec {
-            Some((codec, level)) if !options.decompress => {
-                let sniffed = sniff(&listing, codec);
-                if sniffed.all_in_codec && !changes_content {
+            Some((codec, _))
+                if !options.decompress
+                    && !changes_content
+                    && all_compressed_with(&listing, codec) =>
+            {
+                warnings.warn(Warning::new(
+                    WarningKind::Note,
+                    format!(
+                        "every input is {codec}-compressed already: concatenating them as they are"
+                    ),
+                ))?;
+                if let Some(level) = self.level {
                     warnings.warn(Warning::new(
-                        WarningKind::Note,
+                        WarningKind::Option,
                         format!(
-                            "every input is {codec}-compressed already: concatenating them as they are"
+                            "compression level {level} ignored: the inputs are concatenated as they are, not compressed again"
                         ),
                     ))?;
-                    if let Some(level) = self.level {
-                        warnings.warn(Warning::new(
-                            WarningKind::Option,
-                            format!(
-                                "compression level {level} ignored: the inputs are concatenated as they are, not compressed again"
-                            ),
-                        ))?;
-                    }
-                    already_compressed = Some(codec);
-                    None
-                } else {
-                    if let Some((entry, found)) = sniffed.first_compressed {
-                        warnings.warn(Warning::content(
-                            entry.path(),
-                            format!(
-                                "{found}-compressed data would be compressed again inside the {codec} output \
-                                 (merge with --decompress to merge its content)"
-                            ),
-                        ))?;
-                    }
-                    Some((codec, level))
                 }
+                already_compressed = Some(codec);
+                None
             }
             other => other,
         };
@@ -375,8 +373,8 @@ impl Merge {
         Ok(MergePlan {
             output,
             listing,
-            options,
             sync: self.sync,
+            options,
             codec,
             threads: self.threads,
             already_compressed,
@@ -384,6 +382,7 @@ impl Merge {
             backend,
             manifest: self.manifest,
             stages: self.stages,
+            opener: self.opener,
             on_event: self.on_event,
             warnings,
             skipped,
@@ -400,6 +399,12 @@ impl Merge {
     /// replaced; a manifest file neither).
     pub async fn run(self) -> Result<MergeReport> {
         self.plan()?.run().await
+    }
+
+    /// Whether the merge writes to standard output, where a closed reader
+    /// (`| head`) is no failure of the merge's.
+    pub fn writes_stdout(&self) -> bool {
+        matches!(self.output, Output::Stdout)
     }
 
     /// Checks the options that need no file system: a level needs a codec
@@ -500,8 +505,8 @@ fn without_output(listing: &mut Listing, output: &Output, warnings: &Warnings) -
 pub struct MergePlan {
     output: Output,
     listing: Arc<Listing>,
-    options: MergeOptions,
     sync: bool,
+    options: MergeOptions,
     codec: Option<(Codec, u32)>,
     threads: Option<usize>,
     already_compressed: Option<Codec>,
@@ -509,6 +514,7 @@ pub struct MergePlan {
     backend: Option<PlainMergeFuture>,
     manifest: Option<ManifestOutput>,
     stages: Vec<Arc<dyn InputStage>>,
+    opener: Option<Arc<dyn InputOpener>>,
     on_event: Option<MergeCallback>,
     warnings: Warnings,
     skipped: Vec<SkippedInput>,
@@ -591,8 +597,8 @@ impl MergePlan {
         let MergePlan {
             output,
             listing,
-            options,
             sync,
+            options,
             codec,
             threads,
             already_compressed,
@@ -600,6 +606,7 @@ impl MergePlan {
             backend,
             manifest,
             stages,
+            opener,
             on_event,
             warnings,
             skipped,
@@ -637,6 +644,10 @@ impl MergePlan {
                     options: &options,
                     warnings: &warnings,
                     stages: &stages,
+                    opener: opener.as_deref(),
+                    recompressing: codec
+                        .map(|(codec, _)| codec)
+                        .filter(|_| !options.decompress),
                     manifest: manifest.as_mut().map(|(sink, _)| sink),
                     rewind,
                     on_event,

@@ -334,7 +334,15 @@ impl Rewind {
             return None;
         }
         let mut file = file.try_clone().ok()?;
-        let base = file.stream_position().ok()?;
+        // Writes to a file opened for appending (`>>`) go to its end,
+        // whatever its position says until the first of them.
+        let appends = rustix::fs::fcntl_getfl(&file)
+            .is_ok_and(|flags| flags.contains(rustix::fs::OFlags::APPEND));
+        let base = if appends {
+            file.seek(SeekFrom::End(0)).ok()?
+        } else {
+            file.stream_position().ok()?
+        };
         Some(Rewind {
             file,
             name: name.to_path_buf(),

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::fs::{Entry, EntryKind, FileSource, Listing, readable_of};
 use crate::merge::manifest::{ManifestWriter, SkippedInput};
+use crate::merge::opener::InputOpener;
 use crate::merge::options::{BomMode, MergeOptions};
 use crate::merge::output::Rewind;
 use crate::merge::record::{PartKind, PartRecord, sha256};
@@ -111,6 +112,8 @@ pub async fn merge(
         options,
         warnings: &warnings,
         stages: &[],
+        opener: None,
+        recompressing: None,
         manifest: None,
         rewind: None,
         on_event,
@@ -140,6 +143,10 @@ pub(crate) struct StreamMerge<'a> {
     pub(crate) options: &'a MergeOptions,
     pub(crate) warnings: &'a Warnings,
     pub(crate) stages: &'a [Arc<dyn InputStage>],
+    pub(crate) opener: Option<&'a dyn InputOpener>,
+    /// The output's codec, when inputs compressed already would be
+    /// compressed again: the first such input gets a warning.
+    pub(crate) recompressing: Option<Codec>,
     pub(crate) manifest: Option<&'a mut ManifestSink>,
     /// The output as a regular file, to cut a failed input back out.
     pub(crate) rewind: Option<Rewind>,
@@ -207,7 +214,8 @@ impl StreamMerge<'_> {
         let count = listing.len();
         let objects = ObjectInputs::new(listing);
         for (index, entry) in listing.entries().enumerate() {
-            self.merge_input(&entry, index, count, &objects, output)
+            let entry = &entry;
+            self.merge_input(entry, index, count, &objects, output)
                 .await?;
         }
         if let Some(footer) = &options.footer {
@@ -230,9 +238,10 @@ impl StreamMerge<'_> {
         output: &mut Writable<Bytes>,
     ) -> Result<()> {
         let start = self.report.bytes;
-        // A FIFO is waited for here, without holding up the runtime.
+        // A FIFO is waited for here, without holding up the runtime (unless
+        // an opener of the caller's may take it).
         let stream = match entry.kind() {
-            EntryKind::Stream => Some(entry.open_waiting().await),
+            EntryKind::Stream if self.opener.is_none() => Some(entry.open_waiting().await),
             _ => None,
         };
         let source = match self.open(entry, count, objects, stream) {
@@ -254,7 +263,7 @@ impl StreamMerge<'_> {
         }
         self.emit(&MergeEvent::FileStarted { entry });
         let mut meter = Meter::new(self.hashes());
-        match self.copy(source, &mut meter, output).await {
+        match self.copy(entry, source, &mut meter, output).await {
             Ok(()) => {}
             Err(Failure::Output(error)) => return Err(error),
             Err(Failure::Input(error)) if self.options.keep_going => {
@@ -293,9 +302,8 @@ impl StreamMerge<'_> {
     }
 
     /// Opens `entry` as a readable through its stages. Failing here is
-    /// what `keep_going` skips before anything is written. A file is opened
-    /// pinned to what was listed ([`Entry::open`]); a stream comes opened
-    /// already (`stream`).
+    /// what `keep_going` skips before anything is written. A stream may
+    /// come opened already (`stream`).
     fn open(
         &self,
         entry: &Entry<'_>,
@@ -304,25 +312,13 @@ impl StreamMerge<'_> {
         stream: Option<Result<std::fs::File>>,
     ) -> Result<Pipeline<Bytes>> {
         let options = self.options;
-        let mut readable = match entry.kind() {
-            EntryKind::File => {
-                let mut source = FileSource::from_file(entry.open()?, entry.path())
-                    .chunk_size(options.chunk_size);
-                match entry.size() {
-                    // Files that report size 0 (like /proc) are read to their end.
-                    Some(size) if size > 0 && !options.allow_changing => {
-                        source = source.expect_size(size);
-                    }
-                    _ => {}
-                }
-                source.into_readable()
-            }
-            EntryKind::Stdin => Readable::from_reader(tokio::io::stdin()).named("standard input"),
-            EntryKind::Stream => {
-                let file = stream.expect("a stream is opened before")?;
-                readable_of(file, entry.path())?.0
-            }
-            EntryKind::Object => objects.open(entry)?,
+        let opened = match self.opener {
+            Some(opener) => opener.open(entry)?,
+            None => None,
+        };
+        let mut readable = match opened {
+            Some(readable) => readable,
+            None => self.open_itself(entry, objects, stream)?,
         };
         if let Some(on_event) = &self.on_event {
             let on_event = Arc::clone(on_event);
@@ -366,19 +362,76 @@ impl StreamMerge<'_> {
         Ok(chain)
     }
 
+    /// Opens a file (pinned to what was listed, [`Entry::open`]),
+    /// standard input, a stream or an object.
+    fn open_itself(
+        &self,
+        entry: &Entry<'_>,
+        objects: &ObjectInputs,
+        stream: Option<Result<std::fs::File>>,
+    ) -> Result<Readable<Bytes>> {
+        Ok(match entry.kind() {
+            EntryKind::File => {
+                let mut source = FileSource::from_file(entry.open()?, entry.path())
+                    .chunk_size(self.options.chunk_size);
+                match entry.size() {
+                    // Files that report size 0 (like /proc) are read to their end.
+                    Some(size) if size > 0 && !self.options.allow_changing => {
+                        source = source.expect_size(size);
+                    }
+                    _ => {}
+                }
+                source.into_readable()
+            }
+            EntryKind::Stdin => Readable::from_reader(tokio::io::stdin()).named("standard input"),
+            EntryKind::Stream => {
+                let file = match stream {
+                    Some(opened) => opened?,
+                    None => entry.open()?,
+                };
+                readable_of(file, entry.path())?.0
+            }
+            EntryKind::Object => objects.open(entry)?,
+        })
+    }
+
     /// Copies one input's chunks into `output`, measuring them.
     async fn copy(
         &mut self,
+        entry: &Entry<'_>,
         mut chain: Pipeline<Bytes>,
         meter: &mut Meter,
         output: &mut Writable<Bytes>,
     ) -> Result<(), Failure> {
         while let Some(chunk) = chain.next().await {
             let chunk = chunk.map_err(Failure::Input)?;
+            if meter.length == 0 {
+                self.check_compressed(entry, &chunk)
+                    .map_err(Failure::Input)?;
+            }
             meter.update(&chunk);
             output.write_all(chunk).await.map_err(Failure::Output)?;
         }
         Ok(())
+    }
+
+    /// Warns, once per merge, of an input that starts like compressed data
+    /// when the output is compressed too: it would be compressed twice.
+    fn check_compressed(&mut self, entry: &Entry<'_>, first: &[u8]) -> Result<()> {
+        let Some(codec) = self.recompressing else {
+            return Ok(());
+        };
+        let Some(found) = Codec::detect(first) else {
+            return Ok(());
+        };
+        self.recompressing = None;
+        self.warnings.warn(Warning::content(
+            entry.path(),
+            format!(
+                "{found}-compressed data would be compressed again inside the {codec} output \
+                 (merge with --decompress to merge its content)"
+            ),
+        ))
     }
 
     /// Skips `entry` for `error`; `what` says what became of its bytes.
@@ -388,8 +441,8 @@ impl StreamMerge<'_> {
             error: &error,
         });
         let message = match what {
-            Some(what) => format!("skipping {error} ({what})"),
-            None => format!("skipping {error}"),
+            Some(what) => format!("skipping {error:#} ({what})"),
+            None => format!("skipping {error:#}"),
         };
         self.warnings
             .warn(Warning::new(WarningKind::Skipped, message).about(entry.path()))?;

@@ -3,6 +3,7 @@
 mod compress;
 mod fast;
 mod faults;
+mod habits;
 mod hardening;
 mod help;
 mod merge;

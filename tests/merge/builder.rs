@@ -147,7 +147,7 @@ async fn compressed_among_plain_inputs_is_a_warning_and_under_strict_an_error() 
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidData);
-    assert!(error.to_string().contains("a.gz"), "{error}");
+    assert!(format!("{error:#}").contains("a.gz"), "{error:#}");
     assert_eq!(std::fs::read(&out).unwrap(), b"old");
 }
 
@@ -218,6 +218,38 @@ async fn a_truncated_input_under_keep_going_is_cut_back_out_of_a_file() {
             .message()
             .contains("stay in the output")
     );
+}
+
+#[tokio::test]
+async fn a_failed_input_is_cut_back_out_of_an_appended_file_only() {
+    let good = gzip(b"good\n").await;
+    let bad = gzip(&lines(20_000)).await;
+    let (dir, listing) = tree(&[("1.gz", &good), ("2.gz", &bad[..bad.len() / 2])]);
+    let mut options = MergeOptions::default();
+    options.decompress = true;
+    options.keep_going = true;
+    for (output, path) in [
+        (Output::Append(dir.path().join("log")), "log"),
+        (Output::Truncate(dir.path().join("new")), "new"),
+    ] {
+        std::fs::write(dir.path().join(path), "before\n").unwrap();
+        let report = Merge::new(output)
+            .listing(listing.clone())
+            .options(options.clone())
+            .run()
+            .await
+            .unwrap();
+        assert_eq!(report.skipped.len(), 1);
+        let expected = if path == "log" {
+            "before\ngood\n"
+        } else {
+            "good\n"
+        };
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(path)).unwrap(),
+            expected
+        );
+    }
 }
 
 /// Every input converted to CRLF by a stage of its own.
