@@ -164,8 +164,8 @@ fn split_paths(args: &MergeArgs) -> anyhow::Result<(Vec<PathBuf>, Option<PathBuf
     if let Some(output) = &args.output {
         if let (Some(list), Some(extra)) = (list, paths.first()) {
             bail!(
-                "{list} reads the inputs from a list: {:?} cannot be an input too (with -o, every path argument is an input)",
-                extra.display().to_string()
+                "{list} reads the inputs from a list: {} cannot be an input too (with -o, every path argument is an input)",
+                smerge::quote(extra)
             );
         }
         return Ok((paths, Some(output.clone())));

@@ -179,7 +179,7 @@ impl ReadAhead {
             shared: Arc::clone(&self.shared),
             index: entry.index(),
         };
-        Ok(Readable::new(source).named(format!("reading {}", entry.path().display())))
+        Ok(Readable::new(source).named(format!("reading {}", crate::quote(entry.path()))))
     }
 }
 
