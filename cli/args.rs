@@ -16,7 +16,7 @@ Examples:
   smerge --decompress logs/ - | less       read .gz/.zst/.xz/.bz2 inputs, write to stdout
   find . -name '*.sql' -print0 | smerge --files0-from - schema.sql
 
-The first argument selects a subcommand only when it names one (merge, pipe,
+The first argument selects a subcommand only when it names one (merge, pipe, split,
 completions, help); otherwise the command is merge. To merge a directory named
 like a subcommand, write `smerge merge pipe out.js` or `smerge ./pipe out.js`.";
 
@@ -28,6 +28,30 @@ Examples:
   smerge pipe tcp-listen://127.0.0.1:3000 copy.log -t unframe
   smerge pipe data.bin data.bin.zst -t zstd:19 --tee data.copy.zst
   smerge pipe --list-transforms";
+
+const SPLIT_EXAMPLES: &str = "\
+Examples:
+  smerge --manifest parts.json src/ bundle.js && smerge split parts.json restored/
+  smerge split --from /backup/all.log.zst parts.json logs/";
+
+/// `smerge split`.
+#[derive(Debug, Args)]
+pub(crate) struct SplitArgs {
+    /// The manifest the merge wrote (- for stdin).
+    pub(crate) manifest: PathBuf,
+
+    /// Where to recreate the files (created if needed).
+    #[arg(default_value = ".")]
+    pub(crate) dir: PathBuf,
+
+    /// Read the merged output from OUTPUT instead of where the manifest says.
+    #[arg(long, value_name = "OUTPUT")]
+    pub(crate) from: Option<PathBuf>,
+
+    /// Replace files that exist already.
+    #[arg(short, long)]
+    pub(crate) force: bool,
+}
 
 /// smerge merges, pipes and transforms files, with Node.js stream semantics.
 #[derive(Debug, Parser)]
@@ -53,6 +77,9 @@ pub(crate) enum Command {
     /// Stream one input to one output through transforms.
     #[command(after_help = PIPE_EXAMPLES)]
     Pipe(PipeArgs),
+    /// Recreate the files of a merge from its output and --manifest.
+    #[command(after_help = SPLIT_EXAMPLES)]
+    Split(SplitArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -247,6 +274,10 @@ pub(crate) struct MergeArgs {
     #[arg(long, help_heading = "Output")]
     pub(crate) fsync: bool,
 
+    /// Merge again whenever an input changes, is added or removed (until Ctrl-C).
+    #[arg(short, long, help_heading = "Output", conflicts_with_all = ["dry_run", "append"])]
+    pub(crate) watch: bool,
+
     /// Make every warning about input content an error.
     #[arg(long, help_heading = "Output")]
     pub(crate) strict: bool,
@@ -266,6 +297,41 @@ pub(crate) struct MergeArgs {
     /// Print nothing but errors.
     #[arg(short, long, help_heading = "Messages", conflicts_with = "progress")]
     pub(crate) quiet: bool,
+
+    #[command(flatten)]
+    pub(crate) maps: MapArgs,
+}
+
+/// The source map options of `smerge merge`.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Source maps")]
+pub(crate) struct MapArgs {
+    /// Write a source map: OUTPUT.map by default, FILE, or inline (a data: URL in the bundle).
+    #[arg(long, value_name = "FILE|inline", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub(crate) source_map: Option<String>,
+
+    /// The comment naming the map: js (//#), css (/*# */) or none [default: by OUTPUT's extension].
+    #[arg(long, value_enum, value_name = "STYLE", requires = "source_map")]
+    pub(crate) source_map_comment: Option<MapCommentArg>,
+
+    /// The map's sourceRoot.
+    #[arg(long, value_name = "URL", requires = "source_map")]
+    pub(crate) source_root: Option<String>,
+
+    /// Embed the original texts in the map (sourcesContent).
+    #[arg(long, requires = "source_map")]
+    pub(crate) sources_content: bool,
+}
+
+/// The comment naming a bundle's source map.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum MapCommentArg {
+    /// //# sourceMappingURL=…
+    Js,
+    /// /*# sourceMappingURL=… */
+    Css,
+    /// No comment.
+    None,
 }
 
 /// `smerge pipe`.
@@ -333,7 +399,7 @@ pub(crate) struct PipeArgs {
 }
 
 /// The names that select a subcommand when they come first.
-const SUBCOMMANDS: &[&str] = &["merge", "pipe", "completions", "help"];
+const SUBCOMMANDS: &[&str] = &["merge", "pipe", "split", "completions", "help"];
 
 /// Inserts `merge` when the first argument names no subcommand, so that
 /// `smerge dir out.js` means `smerge merge dir out.js`.

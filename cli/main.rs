@@ -9,6 +9,7 @@ mod args;
 mod completions;
 mod escape;
 mod manual;
+mod maps;
 mod merge;
 mod object;
 mod output;
@@ -16,7 +17,9 @@ mod pipe;
 mod progress;
 mod scheme;
 mod signals;
+mod split;
 mod stages;
+mod watch;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -76,6 +79,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Merge(args) => merge::run(*args).await,
         Command::Pipe(args) => pipe::run(args).await,
+        Command::Split(args) => split::run(args).await,
         Command::Completions { shell } => {
             output::print_stdout(&completions::script(shell))?;
             Ok(ExitCode::SUCCESS)

@@ -27,8 +27,24 @@ use crate::scheme::refuse_unknown;
 use crate::usage;
 
 pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
+    if args.watch {
+        return crate::watch::run(args).await;
+    }
+    build(&args, &Reuse::default()).await
+}
+
+/// What one build of a `--watch` keeps for the next.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Reuse {
+    /// The inputs' maps, read once for as long as they do not change.
+    #[cfg(feature = "source-map")]
+    pub(crate) maps: Option<smerge::sourcemap::MapCache>,
+}
+
+/// One merge, as the command line asks.
+pub(crate) async fn build(args: &MergeArgs, reuse: &Reuse) -> anyhow::Result<ExitCode> {
     let messages = Messages::plain(args.quiet || args.dry_run);
-    let merge = configure(&args, &messages).await?;
+    let merge = configure(args, &messages, reuse).await?;
     let to_stdout = merge.writes_stdout();
     let plan = merge.plan()?;
 
@@ -71,7 +87,7 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
 
 /// The merge the flags describe: every flag mapped onto the builder, and
 /// checked, before anything is listed or written.
-async fn configure(args: &MergeArgs, messages: &Messages) -> anyhow::Result<Merge> {
+async fn configure(args: &MergeArgs, messages: &Messages, reuse: &Reuse) -> anyhow::Result<Merge> {
     let (inputs, output_arg) = split_paths(args).map_err(usage)?;
     let object_output = match &output_arg {
         Some(path) => ObjectUrl::from_path(path).map_err(|e| usage(e.into()))?,
@@ -97,8 +113,20 @@ async fn configure(args: &MergeArgs, messages: &Messages) -> anyhow::Result<Merg
         MergeEvent::FileStarted { entry } => progress.set_current(entry.relative_path()),
         _ => {}
     });
+    let mut options = merge_options(args).map_err(usage)?;
+    let map_output = match &output {
+        Output::Stdout => None,
+        _ => output_arg.as_deref(),
+    };
+    crate::maps::add_source_map(args, map_output, &mut options, messages).map_err(usage)?;
+    #[cfg(feature = "source-map")]
+    if let Some(map) = options.source_map.as_mut() {
+        map.cache = reuse.maps.clone();
+    }
+    #[cfg(not(feature = "source-map"))]
+    let _ = reuse;
     let mut merge = Merge::new(output)
-        .options(merge_options(args).map_err(usage)?)
+        .options(options)
         .strict(args.strict)
         .sync(args.fsync)
         .on_warning(print_warnings(messages))
@@ -147,7 +175,7 @@ fn exit_status(complete: bool) -> ExitCode {
 /// or more is OUTPUT and a single one is an input written to standard
 /// output, as `cat FILE` would; with a list of inputs (`--files-from`,
 /// `--files0-from`) the one path argument there may be is OUTPUT.
-fn split_paths(args: &MergeArgs) -> anyhow::Result<(Vec<PathBuf>, Option<PathBuf>)> {
+pub(crate) fn split_paths(args: &MergeArgs) -> anyhow::Result<(Vec<PathBuf>, Option<PathBuf>)> {
     for path in args.paths.iter().chain(&args.output) {
         refuse_unknown(
             path.as_os_str(),

@@ -96,6 +96,9 @@ mod quote;
 mod readable;
 pub mod sink;
 pub mod source;
+#[cfg(feature = "source-map")]
+pub mod sourcemap;
+pub mod split;
 mod stream;
 mod text;
 mod transform;

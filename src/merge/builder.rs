@@ -653,6 +653,8 @@ impl MergePlan {
                     on_event,
                     report: MergeReport::default(),
                     pending: Vec::new(),
+                    #[cfg(feature = "source-map")]
+                    map: crate::merge::run::MapHook::start(&options)?,
                 };
                 run.report.skipped = skipped;
                 run.run(&listing, &mut writable).await?;

@@ -86,6 +86,9 @@ pub struct MergeOptions {
     pub record_parts: bool,
     /// How many bytes each read takes.
     pub chunk_size: usize,
+    /// Write a source map of the bundle, and compose the inputs' own maps.
+    #[cfg(feature = "source-map")]
+    pub source_map: Option<crate::sourcemap::SourceMapOptions>,
 }
 
 impl Default for MergeOptions {
@@ -104,6 +107,8 @@ impl Default for MergeOptions {
             allow_changing: false,
             record_parts: false,
             chunk_size: DEFAULT_MERGE_CHUNK_SIZE,
+            #[cfg(feature = "source-map")]
+            source_map: None,
         }
     }
 }
@@ -120,5 +125,15 @@ impl MergeOptions {
             || self.bom != BomMode::Keep
             || self.eol.is_some()
             || self.decompress
+            || self.writes_source_map()
+    }
+
+    /// True when the merge writes a source map (which drops the inputs'
+    /// own `sourceMappingURL` comments and adds one naming the new map).
+    pub fn writes_source_map(&self) -> bool {
+        #[cfg(feature = "source-map")]
+        return self.source_map.is_some();
+        #[cfg(not(feature = "source-map"))]
+        false
     }
 }

@@ -119,6 +119,8 @@ pub async fn merge(
         on_event,
         report: MergeReport::default(),
         pending: Vec::new(),
+        #[cfg(feature = "source-map")]
+        map: MapHook::start(options)?,
     };
     run.run(listing, output).await?;
     let mut report = run.report;
@@ -155,6 +157,36 @@ pub(crate) struct StreamMerge<'a> {
     pub(crate) report: MergeReport,
     /// The parts of the input under way, reported when it is complete.
     pub(crate) pending: Vec<PartRecord>,
+    /// The source map written beside the output, and what the input under
+    /// way needs of it.
+    #[cfg(feature = "source-map")]
+    pub(crate) map: Option<MapHook>,
+}
+
+/// A merge's source map, as the stream path drives it.
+#[cfg(feature = "source-map")]
+#[derive(Debug)]
+pub(crate) struct MapHook {
+    map: crate::sourcemap::BundleMap,
+    /// The input under way: where its `sourceMappingURL` comment is.
+    prepared: Option<crate::sourcemap::Prepared>,
+    /// What was written of it.
+    measured: Option<Arc<std::sync::Mutex<crate::sourcemap::Measured>>>,
+}
+
+#[cfg(feature = "source-map")]
+impl MapHook {
+    /// The hook for `options`, when they ask for a map.
+    pub(crate) fn start(options: &MergeOptions) -> Result<Option<MapHook>> {
+        let Some(map) = options.source_map.as_ref() else {
+            return Ok(None);
+        };
+        Ok(Some(MapHook {
+            map: crate::sourcemap::BundleMap::start(map)?,
+            prepared: None,
+            measured: None,
+        }))
+    }
 }
 
 /// Why copying an input stopped.
@@ -209,7 +241,7 @@ impl StreamMerge<'_> {
             let banner = self.text(banner);
             self.write_part(output, PartKind::Banner, None, banner)
                 .await?;
-            self.commit_pending()?;
+            self.commit_pending().await?;
         }
         let count = listing.len();
         let objects = ObjectInputs::new(listing);
@@ -222,7 +254,22 @@ impl StreamMerge<'_> {
             let footer = self.text(footer);
             self.write_part(output, PartKind::Footer, None, footer)
                 .await?;
-            self.commit_pending()?;
+            self.commit_pending().await?;
+        }
+        #[cfg(feature = "source-map")]
+        if let Some(hook) = self.map.take() {
+            let ending = hook.map.finish(output, self.hashes()).await?;
+            self.push_record(
+                PartKind::SourceMapComment,
+                None,
+                ending.length,
+                ending.sha256,
+            );
+            self.commit_pending().await?;
+            // The map is in place before the output that names it.
+            if let Some(map_file) = ending.map_file {
+                map_file.commit()?;
+            }
         }
         output.close().await
     }
@@ -238,6 +285,18 @@ impl StreamMerge<'_> {
         output: &mut Writable<Bytes>,
     ) -> Result<()> {
         let start = self.report.bytes;
+        #[cfg(feature = "source-map")]
+        if let Some(hook) = self.map.as_mut() {
+            // A compressed input's comment cannot be found in its bytes.
+            hook.prepared = match self.options.decompress {
+                true => Some(Default::default()),
+                false => match hook.map.prepare(entry) {
+                    Ok(prepared) => Some(prepared),
+                    Err(error) if self.options.keep_going => return self.skip(entry, error, None),
+                    Err(error) => return Err(error),
+                },
+            };
+        }
         // A FIFO is waited for here, without holding up the runtime (unless
         // an opener of the caller's may take it).
         let stream = match entry.kind() {
@@ -262,6 +321,8 @@ impl StreamMerge<'_> {
                 .await?;
         }
         self.emit(&MergeEvent::FileStarted { entry });
+        #[cfg(feature = "source-map")]
+        let source = self.measure(source);
         let mut meter = Meter::new(self.hashes());
         match self.copy(entry, source, &mut meter, output).await {
             Ok(()) => {}
@@ -275,13 +336,18 @@ impl StreamMerge<'_> {
                         let removed = self.report.bytes + meter.length - start;
                         self.report.bytes = start;
                         self.pending.clear();
+                        #[cfg(feature = "source-map")]
+                        if let Some(hook) = self.map.as_mut() {
+                            hook.map.discard();
+                        }
                         let what = format!("the {removed} bytes it added were cut back out");
                         self.skip(entry, error, Some(what))
                     }
                     None => {
                         let kept = meter.length;
                         self.record(PartKind::File, Some(entry), &mut meter);
-                        self.commit_pending()?;
+                        self.map_input(entry);
+                        self.commit_pending().await?;
                         let what =
                             format!("the {kept} bytes it gave before that stay in the output");
                         self.skip(entry, error, Some(what))
@@ -292,13 +358,31 @@ impl StreamMerge<'_> {
         }
         let last_byte = meter.last_byte;
         self.record(PartKind::File, Some(entry), &mut meter);
+        self.map_input(entry);
         self.report.inputs += 1;
         if self.options.ensure_newline && last_byte.is_some_and(|b| b != b'\n') {
             let newline = self.line_ending();
             self.write_part(output, PartKind::Separator, None, newline)
                 .await?;
         }
-        self.commit_pending()
+        self.commit_pending().await
+    }
+
+    /// Tells the source map what was written of `entry`.
+    fn map_input(&mut self, entry: &Entry<'_>) {
+        #[cfg(feature = "source-map")]
+        if let Some(hook) = self.map.as_mut() {
+            let prepared = hook.prepared.take().unwrap_or_default();
+            let measured = hook
+                .measured
+                .take()
+                .map(|m| *m.lock().expect("measure poisoned"))
+                .unwrap_or_default();
+            hook.map
+                .input(entry, prepared, measured.shape, measured.bom);
+        }
+        #[cfg(not(feature = "source-map"))]
+        let _ = entry;
     }
 
     /// Opens `entry` as a readable through its stages. Failing here is
@@ -329,6 +413,15 @@ impl StreamMerge<'_> {
             });
         }
         let mut chain = Pipeline::from_stream(readable);
+        #[cfg(feature = "source-map")]
+        if let Some(keep) = self
+            .map
+            .as_ref()
+            .and_then(|hook| hook.prepared.as_ref())
+            .and_then(|prepared| prepared.keep)
+        {
+            chain = chain.pipe(crate::sourcemap::Truncate::new(keep));
+        }
         if options.decompress {
             // Named after the file, so that corrupt data is reported as
             // `reading FILE: …`.
@@ -360,6 +453,19 @@ impl StreamMerge<'_> {
             }
         }
         Ok(chain)
+    }
+
+    /// Puts the source map's measure last on an input's chain.
+    #[cfg(feature = "source-map")]
+    fn measure(&mut self, chain: Pipeline<Bytes>) -> Pipeline<Bytes> {
+        match self.map.as_mut() {
+            Some(hook) => {
+                let (measure, measured) = crate::sourcemap::MeasureShape::new();
+                hook.measured = Some(measured);
+                chain.pipe(measure)
+            }
+            None => chain,
+        }
     }
 
     /// Opens a file (pinned to what was listed, [`Entry::open`]),
@@ -491,6 +597,10 @@ impl StreamMerge<'_> {
         }
         let digest = self.hashes().then(|| sha256(&bytes));
         self.push_record(kind, entry, bytes.len() as u64, digest);
+        #[cfg(feature = "source-map")]
+        if let Some(hook) = self.map.as_mut() {
+            hook.map.generated(&bytes);
+        }
         output.write_all(bytes).await
     }
 
@@ -517,14 +627,18 @@ impl StreamMerge<'_> {
         self.report.bytes += length;
     }
 
-    /// Reports the parts of a complete input (or text): to the manifest
-    /// and to the callback.
-    fn commit_pending(&mut self) -> Result<()> {
+    /// Reports the parts of a complete input (or text): to the manifest,
+    /// to the callback, and to the source map.
+    async fn commit_pending(&mut self) -> Result<()> {
         for part in std::mem::take(&mut self.pending) {
             if let Some(manifest) = self.manifest.as_deref_mut() {
                 manifest.part(&part)?;
             }
             self.emit(&MergeEvent::Part(&part));
+        }
+        #[cfg(feature = "source-map")]
+        if let Some(hook) = self.map.as_mut() {
+            hook.map.commit().await?;
         }
         Ok(())
     }

@@ -12,4 +12,7 @@ mod pipe;
 mod progress;
 mod sample;
 mod signals;
+mod sourcemap;
+mod split;
 pub(crate) mod util;
+mod watch;

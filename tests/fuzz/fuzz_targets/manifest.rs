@@ -1,5 +1,6 @@
-//! The manifest reader (`Manifest::from_reader`, what `split` and
-//! `extract` read) over arbitrary bytes.
+//! The manifest reader that `smerge split` and `extract` trust no further
+//! than it checks (`smerge::merge::Manifest::from_reader`), over arbitrary
+//! bytes.
 //!
 //! Checked: reading fails only with `InvalidData`; a manifest read has
 //! parts that follow one another from offset 0 with valid SHA-256s; every
