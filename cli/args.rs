@@ -15,9 +15,12 @@ Examples:
   smerge logs/ all.log.gz                  compressed by the output's extension
   smerge --decompress logs/ - | less       read .gz/.zst/.xz/.bz2 inputs, write to stdout
   find . -name '*.sql' -print0 | smerge --files0-from - schema.sql
+  smerge --format csv exports/ all.csv     CSV files under one header
+  smerge --interleave web*.log all.log     logs merged in time order
+  smerge -r --seekable logs/ logs.zst      a bundle `smerge extract` reads one file from
 
 The first argument selects a subcommand only when it names one (merge, pipe, split,
-completions, help); otherwise the command is merge. To merge a directory named
+extract, completions, help); otherwise the command is merge. To merge a directory named
 like a subcommand, write `smerge merge pipe out.js` or `smerge ./pipe out.js`.";
 
 const PIPE_EXAMPLES: &str = "\
@@ -80,6 +83,9 @@ pub(crate) enum Command {
     /// Recreate the files of a merge from its output and --manifest.
     #[command(after_help = SPLIT_EXAMPLES)]
     Split(SplitArgs),
+    /// Write inputs of a seekable bundle (merge --seekable) without decompressing the others.
+    #[command(after_help = crate::extract::EXTRACT_EXAMPLES)]
+    Extract(crate::extract::ExtractArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -300,6 +306,9 @@ pub(crate) struct MergeArgs {
 
     #[command(flatten)]
     pub(crate) maps: MapArgs,
+
+    #[command(flatten)]
+    pub(crate) data: crate::data::DataArgs,
 }
 
 /// The source map options of `smerge merge`.
@@ -399,7 +408,7 @@ pub(crate) struct PipeArgs {
 }
 
 /// The names that select a subcommand when they come first.
-const SUBCOMMANDS: &[&str] = &["merge", "pipe", "split", "completions", "help"];
+const SUBCOMMANDS: &[&str] = &["merge", "pipe", "split", "extract", "completions", "help"];
 
 /// Inserts `merge` when the first argument names no subcommand, so that
 /// `smerge dir out.js` means `smerge merge dir out.js`.

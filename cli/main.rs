@@ -7,7 +7,9 @@
 
 mod args;
 mod completions;
+mod data;
 mod escape;
+mod extract;
 mod manual;
 mod maps;
 mod merge;
@@ -80,6 +82,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Merge(args) => merge::run(*args).await,
         Command::Pipe(args) => pipe::run(args).await,
         Command::Split(args) => split::run(args).await,
+        Command::Extract(args) => extract::run(args),
         Command::Completions { shell } => {
             output::print_stdout(&completions::script(shell))?;
             Ok(ExitCode::SUCCESS)

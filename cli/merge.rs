@@ -82,7 +82,9 @@ pub(crate) async fn build(args: &MergeArgs, reuse: &Reuse) -> anyhow::Result<Exi
     if args.json {
         print_json(&report)?;
     }
-    Ok(exit_status(report.is_complete()))
+    Ok(exit_status(
+        report.is_complete() && !crate::data::dropped_content(&report),
+    ))
 }
 
 /// The merge the flags describe: every flag mapped onto the builder, and
@@ -131,6 +133,9 @@ async fn configure(args: &MergeArgs, messages: &Messages, reuse: &Reuse) -> anyh
         .sync(args.fsync)
         .on_warning(print_warnings(messages))
         .on_event(on_event);
+    if let Some(data) = crate::data::data_merge(args, output_arg.as_deref()).map_err(usage)? {
+        merge = merge.data(data);
+    }
     if let Some(name) = &args.compress {
         let codec = name.parse::<Codec>().map_err(|e| usage(e.into()))?;
         merge = merge.compression(Compression::With(codec));

@@ -78,12 +78,20 @@
     unreachable_pub
 )]
 
+#[cfg(feature = "data")]
+mod blocking;
 mod buffer;
 mod chunk;
+#[cfg(feature = "data")]
+mod data;
 mod duplex;
 mod error;
 mod event;
+#[cfg(feature = "formats")]
+pub mod formats;
 pub mod fs;
+#[cfg(feature = "interleave")]
+pub mod interleave;
 mod io;
 mod lifecycle;
 pub mod merge;
@@ -94,6 +102,8 @@ mod pipeline;
 mod queue;
 mod quote;
 mod readable;
+#[cfg(feature = "seekable")]
+pub mod seekable;
 pub mod sink;
 pub mod source;
 #[cfg(feature = "source-map")]

@@ -9,6 +9,8 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
+#[cfg(feature = "data")]
+use crate::data::DataMerge;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::{AtomicFile, Entries, FileId, Listing, ListingBuilder};
 use crate::merge::fast::{PlainOutput, can_merge_plain, merge_plain, plain_options};
@@ -162,6 +164,8 @@ pub struct Merge {
     sync: bool,
     stages: Vec<Arc<dyn InputStage>>,
     opener: Option<Arc<dyn InputOpener>>,
+    #[cfg(feature = "data")]
+    data: Option<DataMerge>,
     on_event: Option<MergeCallback>,
     on_warning: Option<WarningCallback>,
 }
@@ -181,6 +185,8 @@ impl Merge {
             sync: false,
             stages: Vec::new(),
             opener: None,
+            #[cfg(feature = "data")]
+            data: None,
             on_event: None,
             on_warning: None,
         }
@@ -199,6 +205,17 @@ impl Merge {
     /// skipped with a warning.
     pub fn listed(mut self, listing: Listing) -> Merge {
         self.inputs = Inputs::Listed(listing);
+        self
+    }
+
+    /// Reads the inputs' content as a whole instead of copying them one
+    /// after the other: a CSV or JSON join, a time-ordered interleave, a
+    /// seekable bundle ([`DataMerge`]). The content options do not apply;
+    /// compression (which a seekable bundle does itself), the manifest,
+    /// `decompress`, `keep_going` and `strict` do.
+    #[cfg(feature = "data")]
+    pub fn data(mut self, data: DataMerge) -> Merge {
+        self.data = Some(data);
         self
     }
 
@@ -319,8 +336,15 @@ impl Merge {
         without_output(&mut listing, &self.output, &warnings)?;
         let listing = Arc::new(listing);
 
-        let changes_content =
-            options.changes_content() || self.stages.iter().any(|s| s.changes_content());
+        #[cfg(feature = "data")]
+        let data = self.data;
+        #[cfg(feature = "data")]
+        let reads_content = data.is_some();
+        #[cfg(not(feature = "data"))]
+        let reads_content = false;
+        let changes_content = reads_content
+            || options.changes_content()
+            || self.stages.iter().any(|s| s.changes_content());
         let mut already_compressed = None;
         let codec = match codec {
             Some((codec, _))
@@ -351,12 +375,16 @@ impl Merge {
         let mut output = self.output;
         // An output backend judges the entries itself (an object store
         // composes objects, which the kernel cannot copy).
-        let plain_content = codec.is_none()
-            && !self.stages.iter().any(|s| s.changes_content())
-            && plain_options(&options);
+        let plain_content = codec.is_none() && !changes_content && plain_options(&options);
         let plain = plain_content && can_merge_plain(&listing, &options);
         let mut backend = None;
-        let path = if !plain_content {
+        #[cfg(feature = "data")]
+        let data_path = data.as_ref().map(DataMerge::path);
+        #[cfg(not(feature = "data"))]
+        let data_path = None;
+        let path = if let Some(path) = data_path {
+            path
+        } else if !plain_content {
             MergePath::Stream
         } else if let Some((path, future)) =
             output.backend_merge_plain(&listing, self.on_event.clone())
@@ -383,6 +411,8 @@ impl Merge {
             manifest: self.manifest,
             stages: self.stages,
             opener: self.opener,
+            #[cfg(feature = "data")]
+            data,
             on_event: self.on_event,
             warnings,
             skipped,
@@ -515,6 +545,8 @@ pub struct MergePlan {
     manifest: Option<ManifestOutput>,
     stages: Vec<Arc<dyn InputStage>>,
     opener: Option<Arc<dyn InputOpener>>,
+    #[cfg(feature = "data")]
+    data: Option<DataMerge>,
     on_event: Option<MergeCallback>,
     warnings: Warnings,
     skipped: Vec<SkippedInput>,
@@ -607,6 +639,8 @@ impl MergePlan {
             manifest,
             stages,
             opener,
+            #[cfg(feature = "data")]
+            data,
             on_event,
             warnings,
             skipped,
@@ -614,6 +648,51 @@ impl MergePlan {
         } = self;
         let mut report = match (path, backend) {
             (_, Some(future)) => future.await?,
+            #[cfg(feature = "data")]
+            (_, None) if data.is_some() => {
+                let data = data.expect("checked");
+                let name = output.name();
+                let (mut writable, _) = output.open_stream(sync).await?;
+                if let Some((codec, level)) = codec.filter(|_| !data.compresses()) {
+                    writable = compressing(writable, codec, level, threads)?;
+                }
+                let mut manifest = match manifest {
+                    Some(manifest) => Some(open_manifest(manifest, &name, sync)?),
+                    None => None,
+                };
+                let done = data
+                    .run(
+                        &listing,
+                        &options,
+                        &warnings,
+                        &mut writable,
+                        codec,
+                        &name,
+                        on_event,
+                    )
+                    .await?;
+                let mut report = MergeReport {
+                    inputs: done.inputs,
+                    bytes: done.bytes,
+                    skipped,
+                    ..MergeReport::default()
+                };
+                report.skipped.extend(done.skipped);
+                if let Some((mut sink, file)) = manifest.take() {
+                    for part in &done.parts {
+                        sink.writer
+                            .manifest_part(part)
+                            .map_err(|e| e.writing(&sink.name))?;
+                    }
+                    sink.writer
+                        .finish(&report.skipped)
+                        .map_err(|e| e.writing(&sink.name))?;
+                    if let Some(file) = file {
+                        file.commit()?;
+                    }
+                }
+                report
+            }
             (MergePath::Kernel, None) => {
                 let plain = output.open_plain(sync).await?;
                 let open = match &plain {

@@ -70,6 +70,8 @@ mod sniff;
 mod stage;
 mod warning;
 
+#[cfg(feature = "data")]
+pub use crate::data::{DataMerge, DataReport};
 pub use builder::{Compression, ManifestOutput, Merge, MergePlan};
 pub use fast::{PlainOutput, can_merge_plain, merge_plain};
 pub use header::{HeaderFields, HeaderTemplate};

@@ -3,14 +3,17 @@
 mod compress;
 mod fast;
 mod faults;
+mod formats;
 mod habits;
 mod hardening;
 mod help;
+mod interleave;
 mod merge;
 mod options;
 mod pipe;
 mod progress;
 mod sample;
+mod seekable;
 mod signals;
 mod sourcemap;
 mod split;
