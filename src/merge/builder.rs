@@ -12,12 +12,14 @@ use bytes::Bytes;
 #[cfg(feature = "data")]
 use crate::data::DataMerge;
 use crate::error::{Error, ErrorKind, Result};
-use crate::fs::{AtomicFile, Entry, FileId, Listing, ListingBuilder};
-use crate::merge::fast::{can_merge_plain, merge_plain, plain_content_options, plain_options};
+use crate::fs::{AtomicFile, Entries, FileId, Listing, ListingBuilder};
+use crate::merge::fast::{
+    PlainOutput, can_merge_plain, merge_plain, plain_content_options, plain_options,
+};
 use crate::merge::manifest::{ManifestWriter, SkippedInput};
 use crate::merge::opener::InputOpener;
 use crate::merge::options::MergeOptions;
-use crate::merge::output::{Output, PlainMergeFuture};
+use crate::merge::output::{Output, PlainMergeFuture, sync_plain};
 use crate::merge::report::{MergePath, MergeReport, PlanSummary, PlannedInput};
 use crate::merge::run::{ManifestSink, MergeCallback, MergeEvent, StreamMerge};
 use crate::merge::sniff::all_compressed_with;
@@ -161,6 +163,7 @@ pub struct Merge {
     threads: Option<usize>,
     manifest: Option<ManifestOutput>,
     strict: bool,
+    sync: bool,
     stages: Vec<Arc<dyn InputStage>>,
     opener: Option<Arc<dyn InputOpener>>,
     #[cfg(feature = "data")]
@@ -184,6 +187,7 @@ impl Merge {
             threads: None,
             manifest: None,
             strict: false,
+            sync: false,
             stages: Vec::new(),
             opener: None,
             #[cfg(feature = "data")]
@@ -259,6 +263,16 @@ impl Merge {
         self
     }
 
+    /// Flushes the output and the manifest to disk before the merge
+    /// reports success (default: no, as `cp` does not): `fsync` of a file
+    /// before it is renamed into place, and of its directory after (see
+    /// [`AtomicOptions::sync`](crate::fs::AtomicOptions::sync)); a file
+    /// written in place is flushed when the merge ends.
+    pub fn sync(mut self, sync: bool) -> Merge {
+        self.sync = sync;
+        self
+    }
+
     /// Adds a stage that every input goes through (see [`InputStage`]);
     /// stages apply in the order added.
     pub fn input_stage(mut self, stage: impl InputStage + 'static) -> Merge {
@@ -303,7 +317,7 @@ impl Merge {
                 && builder
                     .input_paths()
                     .iter()
-                    .any(|path| crate::object::ObjectUrl::is_url_path(path))
+                    .any(crate::object::ObjectUrl::is_url_path)
             {
                 if let Some(path) = self.output.local_path() {
                     builder.exclude_output(path);
@@ -322,7 +336,7 @@ impl Merge {
                 && may_concatenate
             {
                 self.objects_codec =
-                    crate::merge::sniff::objects_compressed_with(listing.entries(), codec).await;
+                    crate::merge::sniff::objects_compressed_with(listing, codec).await;
             }
         }
         self.plan()
@@ -349,7 +363,7 @@ impl Merge {
         let mut options = self.options;
         options.record_parts |= self.manifest.is_some();
         let mut skipped = Vec::new();
-        let listing = match self.inputs {
+        let mut listing = match self.inputs {
             Inputs::Builder(mut builder) => {
                 if let Some(path) = self.output.local_path() {
                     builder.exclude_output(path);
@@ -358,11 +372,11 @@ impl Merge {
             }
             Inputs::Listed(listing) => listing,
         };
-        let (entries, problems, said) = listing.into_parts();
-        for message in said {
-            warnings.warn(Warning::new(WarningKind::Listing, message))?;
+        for message in listing.warnings() {
+            warnings.warn(Warning::new(WarningKind::Listing, message.clone()))?;
         }
-        for problem in problems {
+        for problem in listing.problems() {
+            let problem = problem.clone();
             if !options.keep_going {
                 return Err(problem);
             }
@@ -372,7 +386,8 @@ impl Merge {
             )?;
             skipped.push(SkippedInput::new(&path, &path, &problem));
         }
-        let entries = without_output(entries, &self.output, &warnings)?;
+        without_output(&mut listing, &self.output, &warnings)?;
+        let listing = Arc::new(listing);
 
         #[cfg(feature = "data")]
         let data = self.data;
@@ -388,7 +403,7 @@ impl Merge {
             Some((codec, _))
                 if !options.decompress
                     && !changes_content
-                    && all_compressed_with(&entries, codec, self.objects_codec) =>
+                    && all_compressed_with(&listing, codec, self.objects_codec) =>
             {
                 warnings.warn(Warning::new(
                     WarningKind::Note,
@@ -416,7 +431,7 @@ impl Merge {
         // parts when asked to.
         let unchanged = codec.is_none() && !changes_content && plain_content_options(&options);
         let plain_content = unchanged && plain_options(&options);
-        let plain = plain_content && can_merge_plain(&entries, &options);
+        let plain = plain_content && can_merge_plain(&listing, &options);
         let mut backend = None;
         let backend_manifest = self.manifest.is_some().then(BackendManifest::default);
         let backend_events = match &backend_manifest {
@@ -432,7 +447,7 @@ impl Merge {
         } else if !unchanged {
             MergePath::Stream
         } else if let Some((path, future)) =
-            output.backend_merge_plain(&entries, backend_events, options.record_parts)
+            output.backend_merge_plain(&listing, backend_events, options.record_parts)
         {
             backend = Some(future);
             path
@@ -445,7 +460,8 @@ impl Merge {
         };
         Ok(MergePlan {
             output,
-            entries,
+            listing,
+            sync: self.sync,
             options,
             codec,
             threads: self.threads,
@@ -544,31 +560,34 @@ impl fmt::Debug for Merge {
     }
 }
 
-/// `entries` without the output file, each one left out with a warning.
-fn without_output(entries: Vec<Entry>, output: &Output, warnings: &Warnings) -> Result<Vec<Entry>> {
+/// Takes the output file out of `listing`, with a warning for each time
+/// it was listed.
+fn without_output(listing: &mut Listing, output: &Output, warnings: &Warnings) -> Result<()> {
     let Some(id) = output
         .local_path()
         .and_then(|path| std::fs::metadata(path).ok())
         .and_then(|metadata| FileId::of(&metadata))
     else {
-        return Ok(entries);
+        return Ok(());
     };
-    let mut kept = Vec::with_capacity(entries.len());
-    for entry in entries {
-        if entry.file_id() == Some(id) {
-            warnings.warn(Warning::new(
+    let mut said = Ok(());
+    listing.retain(|entry| {
+        if entry.file_id() != Some(id) {
+            return true;
+        }
+        if said.is_ok() {
+            said = warnings.warn(Warning::new(
                 WarningKind::Listing,
                 format!(
                     "skipping {}: it is the output {}",
-                    entry.path().display(),
+                    crate::quote(entry.path()),
                     output.display_name()
                 ),
-            ))?;
-        } else {
-            kept.push(entry);
+            ));
         }
-    }
-    Ok(kept)
+        false
+    });
+    said
 }
 
 /// A merge whose inputs are listed and whose path is chosen, ready to
@@ -576,7 +595,8 @@ fn without_output(entries: Vec<Entry>, output: &Output, warnings: &Warnings) -> 
 /// until it runs.
 pub struct MergePlan {
     output: Output,
-    entries: Vec<Entry>,
+    listing: Arc<Listing>,
+    sync: bool,
     options: MergeOptions,
     codec: Option<(Codec, u32)>,
     threads: Option<usize>,
@@ -599,16 +619,18 @@ pub struct MergePlan {
 
 impl MergePlan {
     /// The inputs, in order.
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
+    pub fn entries(&self) -> Entries<'_> {
+        self.listing.entries()
+    }
+
+    /// The listing of the inputs.
+    pub fn listing(&self) -> &Listing {
+        &self.listing
     }
 
     /// The sum of the sizes of the inputs whose size is known.
     pub fn total_size(&self) -> u64 {
-        self.entries
-            .iter()
-            .filter_map(Entry::size)
-            .fold(0, u64::saturating_add)
+        self.listing.total_size()
     }
 
     /// The path the merge will take.
@@ -636,8 +658,8 @@ impl MergePlan {
         let lossy = |path: &std::path::Path| path.to_string_lossy().into_owned();
         PlanSummary {
             inputs: self
-                .entries
-                .iter()
+                .listing
+                .entries()
                 .map(|entry| PlannedInput {
                     path: lossy(entry.relative_path()),
                     source: lossy(entry.path()),
@@ -670,7 +692,8 @@ impl MergePlan {
     pub async fn run(self) -> Result<MergeReport> {
         let MergePlan {
             output,
-            entries,
+            listing,
+            sync,
             options,
             codec,
             threads,
@@ -691,7 +714,7 @@ impl MergePlan {
         let mut report = match (path, backend) {
             (_, Some(future)) => match (manifest, backend_manifest) {
                 (Some(manifest), Some(parts)) => {
-                    let (sink, file) = open_manifest(manifest, &output.name())?;
+                    let (sink, file) = open_manifest(manifest, &output.name(), sync)?;
                     parts.start(sink);
                     let report = future.await?;
                     let ManifestSink { writer, name } = parts.finish()?;
@@ -709,17 +732,17 @@ impl MergePlan {
             (_, None) if data.is_some() => {
                 let data = data.expect("checked");
                 let name = output.name();
-                let (mut writable, _) = output.open_stream()?;
+                let (mut writable, _) = output.open_stream(sync).await?;
                 if let Some((codec, level)) = codec.filter(|_| !data.compresses()) {
                     writable = compressing(writable, codec, level, threads)?;
                 }
                 let mut manifest = match manifest {
-                    Some(manifest) => Some(open_manifest(manifest, &name)?),
+                    Some(manifest) => Some(open_manifest(manifest, &name, sync)?),
                     None => None,
                 };
                 let done = data
                     .run(
-                        &entries,
+                        &listing,
                         &options,
                         &warnings,
                         &mut writable,
@@ -751,17 +774,29 @@ impl MergePlan {
                 report
             }
             (MergePath::Kernel, None) => {
-                merge_plain(entries, output.open_plain()?, on_event).await?
+                let plain = output.open_plain(sync).await?;
+                let open = match &plain {
+                    PlainOutput::Open { file, name } => Some((
+                        file.try_clone().map_err(|e| Error::io(e).writing(name))?,
+                        name.clone(),
+                    )),
+                    PlainOutput::Atomic(_) => None,
+                };
+                let report = merge_plain(listing, plain, on_event).await?;
+                if let Some((file, name)) = open {
+                    sync_plain(&file, &name, sync)?;
+                }
+                report
             }
             (_, None) => {
                 let name = output.name();
-                let (mut writable, mut rewind) = output.open_stream()?;
+                let (mut writable, mut rewind) = output.open_stream(sync).await?;
                 if let Some((codec, level)) = codec {
                     writable = compressing(writable, codec, level, threads)?;
                     rewind = None;
                 }
                 let mut manifest = match manifest {
-                    Some(manifest) => Some(open_manifest(manifest, &name)?),
+                    Some(manifest) => Some(open_manifest(manifest, &name, sync)?),
                     None => None,
                 };
                 let mut run = StreamMerge {
@@ -781,7 +816,7 @@ impl MergePlan {
                     map: crate::merge::run::MapHook::start(&options)?,
                 };
                 run.report.skipped = skipped;
-                run.run(&entries, &mut writable).await?;
+                run.run(&listing, &mut writable).await?;
                 let report = run.report;
                 if let Some((sink, file)) = manifest {
                     let ManifestSink { writer, name } = sink;
@@ -809,7 +844,7 @@ impl fmt::Debug for MergePlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MergePlan")
             .field("output", &self.output)
-            .field("inputs", &self.entries.len())
+            .field("inputs", &self.listing.len())
             .field("path", &self.path)
             .field("codec", &self.codec)
             .field("already_compressed", &self.already_compressed)
@@ -882,10 +917,11 @@ impl BackendManifest {
 fn open_manifest(
     manifest: ManifestOutput,
     output: &std::path::Path,
+    sync: bool,
 ) -> Result<(ManifestSink, Option<AtomicFile>)> {
     let (writer, name, file): (Box<dyn Write + Send>, PathBuf, _) = match manifest {
         ManifestOutput::Path(path) => {
-            let file = AtomicFile::create(&path)?;
+            let file = AtomicFile::options().sync(sync).create(&path)?;
             let handle = file
                 .file()
                 .try_clone()

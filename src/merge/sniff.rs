@@ -3,9 +3,8 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::path::Path;
 
-use crate::fs::{Entry, EntryKind};
+use crate::fs::{EntryKind, Listing};
 use crate::transforms::Codec;
 
 /// True when every input is a regular file or an object compressed with
@@ -14,38 +13,37 @@ use crate::transforms::Codec;
 /// `objects` is what it found. Only the codecs [`Codec::detect`]
 /// recognises count (their streams may follow one another in one file);
 /// brotli's, which cannot, is never detected.
-pub(crate) fn all_compressed_with(entries: &[Entry], codec: Codec, objects: Option<Codec>) -> bool {
-    !entries.is_empty()
-        && entries.iter().all(|entry| match entry.kind() {
-            EntryKind::File => detect_codec(entry.path()) == Some(codec),
+pub(crate) fn all_compressed_with(listing: &Listing, codec: Codec, objects: Option<Codec>) -> bool {
+    !listing.is_empty()
+        && listing.entries().all(|entry| match entry.kind() {
+            EntryKind::File => detect_codec(entry.open().ok()) == Some(codec),
             EntryKind::Object => objects == Some(codec),
             _ => false,
         })
 }
 
-/// `Some(codec)` when every object among `entries` starts with `codec`'s
+/// `Some(codec)` when every object of `listing` starts with `codec`'s
 /// magic number (one small ranged GET each, several at once). The object
 /// store is asked only when every file among them is compressed with
 /// `codec` already, and there are objects.
 #[cfg(feature = "object-store")]
-pub(crate) async fn objects_compressed_with(entries: &[Entry], codec: Codec) -> Option<Codec> {
-    let files_compressed = entries.iter().all(|entry| match entry.kind() {
-        EntryKind::File => detect_codec(entry.path()) == Some(codec),
+pub(crate) async fn objects_compressed_with(listing: &Listing, codec: Codec) -> Option<Codec> {
+    let files_compressed = listing.entries().all(|entry| match entry.kind() {
+        EntryKind::File => detect_codec(entry.open().ok()) == Some(codec),
         EntryKind::Object => true,
         _ => false,
     });
-    let any_object = entries.iter().any(|e| e.kind() == EntryKind::Object);
+    let any_object = listing.entries().any(|e| e.kind() == EntryKind::Object);
     (files_compressed
         && any_object
-        && crate::object::all_objects_compressed_with(entries, codec).await)
+        && crate::object::all_objects_compressed_with(listing, codec).await)
         .then_some(codec)
 }
 
-/// The codec whose magic number the file at `path` starts with.
-fn detect_codec(path: &Path) -> Option<Codec> {
+/// The codec whose magic number `file` starts with.
+fn detect_codec(file: Option<File>) -> Option<Codec> {
     let mut magic = Vec::with_capacity(Codec::MAX_MAGIC_LEN);
-    File::open(path)
-        .ok()?
+    file?
         .take(Codec::MAX_MAGIC_LEN as u64)
         .read_to_end(&mut magic)
         .ok()?;
@@ -55,7 +53,7 @@ fn detect_codec(path: &Path) -> Option<Codec> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fs::Listing;
+    use std::path::Path;
 
     #[test]
     fn only_inputs_all_in_the_output_codec_are_already_compressed() {
@@ -66,8 +64,8 @@ mod tests {
         std::fs::write(&plain, b"text").unwrap();
         let entries = |paths: &[&Path]| {
             let mut builder = Listing::builder();
-            builder.inputs(paths.iter().map(|p| p.to_path_buf()));
-            builder.build().unwrap().into_parts().0
+            builder.inputs(paths);
+            builder.build().unwrap()
         };
         assert!(all_compressed_with(
             &entries(&[&gzip, &gzip]),
@@ -85,6 +83,10 @@ mod tests {
             Codec::Brotli,
             None
         ));
-        assert!(!all_compressed_with(&[], Codec::Gzip, Some(Codec::Gzip)));
+        assert!(!all_compressed_with(
+            &Listing::default(),
+            Codec::Gzip,
+            Some(Codec::Gzip)
+        ));
     }
 }

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use super::upload::ObjectSink;
 use super::url::ObjectUrl;
 use crate::error::Result;
-use crate::fs::Entry;
+use crate::fs::Listing;
 use crate::merge::{MergeCallback, MergePath, OutputBackend, PlainMergeFuture};
 use crate::writable::Writable;
 
@@ -120,25 +120,25 @@ impl OutputBackend for ObjectOutput {
     #[cfg(feature = "s3")]
     fn merge_plain(
         &mut self,
-        entries: &[Entry],
+        listing: &Arc<Listing>,
         on_event: Option<MergeCallback>,
         record_parts: bool,
     ) -> Option<(MergePath, PlainMergeFuture)> {
         use super::compose::{ComposePlan, Composed, can_compose, compose, compose_inputs};
         use crate::merge::{MergeOptions, MergeReport, merge};
 
-        if !self.compose || !can_compose(entries, &self.url) {
+        if !self.compose || !can_compose(listing, &self.url) {
             return None;
         }
         // Nothing the server would copy: the merge streams, as any other.
         // (An output too large for S3 is the compose's error to report.)
-        if ComposePlan::new(&compose_inputs(entries)).is_ok_and(|plan| !plan.copies_anything()) {
+        if ComposePlan::new(&compose_inputs(listing)).is_ok_and(|plan| !plan.copies_anything()) {
             return None;
         }
-        let entries = entries.to_vec();
+        let entries = Arc::clone(listing);
         let url = self.url.clone();
         let on_note = self.on_note.clone();
-        let total: u64 = entries.iter().filter_map(Entry::size).sum();
+        let total: u64 = entries.total_size();
         let sink = self.sink();
         let future: PlainMergeFuture = Box::pin(async move {
             match compose(&entries, &url, on_event.clone(), record_parts).await? {

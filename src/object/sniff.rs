@@ -7,18 +7,18 @@ use tokio::task::JoinSet;
 use super::read_ahead::DEFAULT_GETS_IN_FLIGHT;
 use super::store::{Store, key_path};
 use super::url::ObjectUrl;
-use crate::fs::{Entry, EntryKind};
+use crate::fs::{EntryKind, Listing};
 use crate::transforms::Codec;
 
-/// True when every object among `entries` starts with `codec`'s magic
+/// True when every object of `listing` starts with `codec`'s magic
 /// number, as [`Codec::detect`] reads it: the first bytes of each (one
 /// ranged GET of at most [`Codec::MAX_MAGIC_LEN`] bytes, for the listed
 /// version), several at once, stopping at the first that does not. An
 /// object that cannot be read is not compressed here: the merge reports
 /// it when it reads it.
-pub(crate) async fn all_objects_compressed_with(entries: &[Entry], codec: Codec) -> bool {
-    let mut objects = entries
-        .iter()
+pub(crate) async fn all_objects_compressed_with(listing: &Listing, codec: Codec) -> bool {
+    let mut objects = listing
+        .entries()
         .filter(|entry| entry.kind() == EntryKind::Object);
     let mut sniffing = JoinSet::new();
     loop {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use smerge::fs::{Entry, Listing, ListingBuilder};
+use smerge::fs::{Listing, ListingBuilder};
 use smerge::merge::{
     Compression, InputContext, InputStage, Merge, MergeCallback, MergeOptions, MergePath,
     MergeReport, Output, OutputBackend, PlainMergeFuture, WarningKind,
@@ -309,7 +309,7 @@ impl OutputBackend for Memory {
 
     fn merge_plain(
         &mut self,
-        entries: &[Entry],
+        listing: &Arc<Listing>,
         _on_event: Option<MergeCallback>,
         record_parts: bool,
     ) -> Option<(MergePath, PlainMergeFuture)> {
@@ -317,7 +317,7 @@ impl OutputBackend for Memory {
         if !self.compose || record_parts {
             return None;
         }
-        let paths: Vec<PathBuf> = entries.iter().map(|e| e.path().to_path_buf()).collect();
+        let paths: Vec<PathBuf> = listing.entries().map(|e| e.path().to_path_buf()).collect();
         let got = Arc::clone(&self.got);
         Some((
             MergePath::Kernel,

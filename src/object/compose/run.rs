@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 
 use super::plan::{ComposeInput, ComposePlan, Piece, PlannedPart};
 use crate::error::{Error, ErrorKind, Result};
-use crate::fs::{Entry, EntryKind};
+use crate::fs::{EntryKind, Listing};
 use crate::merge::{MergeCallback, MergeEvent, PartKind, PartRecord};
 use crate::object::aborts::abort_in_background;
 use crate::object::read_ahead::{
@@ -58,10 +58,10 @@ pub enum Composed {
 /// True if [`compose`] can merge `entries` into `output`: an S3 output,
 /// and inputs that are files or objects of known size. (Whether the server
 /// would copy anything is [`ComposePlan::copies_anything`].)
-pub fn can_compose(entries: &[Entry], output: &ObjectUrl) -> bool {
+pub fn can_compose(entries: &Listing, output: &ObjectUrl) -> bool {
     output.scheme() == Scheme::S3
         && !output.is_prefix()
-        && entries.iter().all(|entry| {
+        && entries.entries().all(|entry| {
             matches!(entry.kind(), EntryKind::File | EntryKind::Object) && entry.size().is_some()
         })
 }
@@ -103,7 +103,7 @@ pub fn can_compose(entries: &[Entry], output: &ObjectUrl) -> bool {
 /// # async fn main() -> smerge::Result<()> {
 /// let listing = Listing::builder().input("s3://logs/2024/").build_async().await?;
 /// let output: ObjectUrl = "s3://logs/2024.log".parse()?;
-/// match compose(listing.entries(), &output, None, false).await? {
+/// match compose(&std::sync::Arc::new(listing), &output, None, false).await? {
 ///     Composed::Done(report) => println!("{} bytes copied by S3", report.server_copied_bytes),
 ///     Composed::Declined(reason) => println!("stream instead ({reason:?})"),
 ///     _ => {}
@@ -112,7 +112,7 @@ pub fn can_compose(entries: &[Entry], output: &ObjectUrl) -> bool {
 /// # }
 /// ```
 pub async fn compose(
-    entries: &[Entry],
+    entries: &Arc<Listing>,
     output: &ObjectUrl,
     on_event: Option<MergeCallback>,
     hash_streamed: bool,
@@ -144,7 +144,7 @@ pub async fn compose(
         access,
         output: output.clone(),
         upload_id,
-        entries: entries.to_vec(),
+        entries: Arc::clone(entries),
         on_event,
     };
     let parts = plan.parts();
@@ -193,7 +193,13 @@ pub async fn compose(
                             ErrorKind::Io,
                             format!("the server refused to copy it: {refused}"),
                         )
-                        .about_path("copying", job.entries[piece.input].path())),
+                        .about_path(
+                            "copying",
+                            job.entries
+                                .get(piece.input)
+                                .expect("an input of the plan")
+                                .path(),
+                        )),
                     }
                 });
             }
@@ -234,9 +240,9 @@ pub async fn compose(
 }
 
 /// What [`ComposePlan`] needs to know of each entry.
-pub(crate) fn compose_inputs(entries: &[Entry]) -> Vec<ComposeInput> {
+pub(crate) fn compose_inputs(entries: &Listing) -> Vec<ComposeInput> {
     entries
-        .iter()
+        .entries()
         .map(|entry| ComposeInput {
             size: entry.size().unwrap_or(0),
             copyable: entry.kind() == EntryKind::Object
@@ -262,7 +268,7 @@ struct Job {
     access: Arc<S3Access>,
     output: ObjectUrl,
     upload_id: String,
-    entries: Vec<Entry>,
+    entries: Arc<Listing>,
     on_event: Option<MergeCallback>,
 }
 
@@ -281,7 +287,7 @@ impl Job {
         };
         let mut digests = digests.unwrap_or_default().into_iter();
         let mut offset = 0;
-        for entry in &self.entries {
+        for entry in self.entries.entries() {
             let length = entry.size().unwrap_or(0);
             let record = PartRecord {
                 kind: PartKind::File,
@@ -304,7 +310,7 @@ impl Job {
         number: usize,
         piece: &Piece,
     ) -> Result<std::result::Result<String, String>> {
-        let entry = &self.entries[piece.input];
+        let entry = self.entries.get(piece.input).expect("an input of the plan");
         let source = ObjectUrl::from_path(entry.path())?.ok_or_else(|| {
             Error::new(ErrorKind::InvalidArgument, "not an object").reading(entry.path())
         })?;
@@ -341,7 +347,7 @@ impl Job {
                 continue;
             };
             for piece in pieces {
-                let entry = &self.entries[piece.input];
+                let entry = self.entries.get(piece.input).expect("an input of the plan");
                 if entry.kind() == EntryKind::Object {
                     wanted.push(Wanted {
                         index: wanted.len(),
@@ -377,7 +383,7 @@ impl Job {
         let size: u64 = pieces.iter().map(|p| p.range.end - p.range.start).sum();
         let mut data = BytesMut::with_capacity(size as usize);
         for piece in pieces {
-            let entry = &self.entries[piece.input];
+            let entry = self.entries.get(piece.input).expect("an input of the plan");
             let length = piece.range.end - piece.range.start;
             if entry.kind() == EntryKind::Object {
                 for chunk in read_ahead.read_piece(*objects_read).await? {
