@@ -230,6 +230,21 @@ fn a_manifest_keeps_compose_and_records_every_part_with_its_etag() {
         }
     }
 
+    // split checks every part's SHA-256: it refuses a part that has none.
+    dir.create("all", get(&b, "all").unwrap());
+    let split = smerge_s3(
+        &dir,
+        port(),
+        &["split", "--from", "all", "composed.json", "restored"],
+    );
+    assert!(!split.status.success());
+    assert!(
+        stderr(&split).contains("copied by the object store"),
+        "{}",
+        stderr(&split)
+    );
+    assert!(!dir.join("restored/1-empty").exists());
+
     // The stream path records the same ETags, and every SHA-256.
     ok(
         &dir,
