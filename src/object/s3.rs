@@ -189,9 +189,7 @@ impl S3Access {
         }
         let signed = action.sign(SIGNATURE_LIFETIME);
         match self.send(Method::PUT, signed, &headers, Bytes::new()).await {
-            Ok(body) => {
-                Ok(Ok(copied_etag(&String::from_utf8_lossy(&body))?))
-            }
+            Ok(body) => Ok(Ok(copied_etag(&String::from_utf8_lossy(&body))?)),
             Err(Failure::Refused(why)) => Ok(Err(CopyRefused(why))),
             Err(Failure::Error(error)) => Err(error),
         }
