@@ -13,7 +13,7 @@ use rustix::io::Errno;
 use tempfile::TempPath;
 
 use super::temp_name::temp_beside;
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// How many symbolic links [`AtomicFile::create`] follows before giving up
 /// with `ELOOP`, as Linux does.

@@ -10,11 +10,11 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 use crate::fs::atomic::AtomicFile;
-use crate::queue::WriteQueue;
-use crate::sink::Sink;
-use crate::writable::Writable;
+use crate::WriteQueue;
+use crate::Sink;
+use crate::Writable;
 
 /// How many queued chunks one vectored write hands to the kernel.
 const MAX_IO_SLICES: usize = 64;

@@ -10,11 +10,11 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 
-use crate::buffer::Push;
-use crate::chunk::DEFAULT_FILE_HIGH_WATER_MARK;
-use crate::error::{Error, ErrorKind, Result};
-use crate::readable::Readable;
-use crate::source::Source;
+use crate::Push;
+use crate::DEFAULT_FILE_HIGH_WATER_MARK;
+use crate::{Error, ErrorKind, Result};
+use crate::Readable;
+use crate::Source;
 
 /// The [`Source`] of a file (Node's `fs.createReadStream`).
 ///

@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use super::entry::Entry;
 use super::patterns::FilePatterns;
-use crate::error::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// How the files of an input directory are ordered.
 ///

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use globset::{Candidate, GlobBuilder, GlobSet, GlobSetBuilder};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// One pattern, rewritten into a glob over the relative path.
 struct Pattern {

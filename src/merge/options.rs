@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use bytes::Bytes;
 
-use crate::error::{Error, ErrorKind};
+use crate::{Error, ErrorKind};
 use crate::merge::header::HeaderTemplate;
 use crate::transforms::LineEnding;
 

@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use crate::buffer::Push;
-use crate::error::Result;
-use crate::transform::Transform;
+use crate::Push;
+use crate::Result;
+use crate::Transform;
 
 /// The kinds of part a merged output is made of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -5,17 +5,17 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::duplex::Duplex;
-use crate::error::{Error, Result};
-use crate::event::Event;
+use crate::Duplex;
+use crate::{Error, Result};
+use crate::Event;
 use crate::fs::{Entry, EntryKind, FileSource};
 use crate::merge::options::{BomMode, MergeOptions};
 use crate::merge::record::{PartKind, PartRecord, Tap, TapReading, sha256};
-use crate::pipe::{PipeOptions, pipe};
-use crate::pipeline::Pipeline;
-use crate::readable::Readable;
+use crate::{PipeOptions, pipe};
+use crate::Pipeline;
+use crate::Readable;
 use crate::transforms::{Codec, Decompress, Eol, StripBom};
-use crate::writable::Writable;
+use crate::Writable;
 
 /// Something that happened during a [`merge`], for progress displays.
 #[derive(Debug)]

@@ -14,11 +14,11 @@ use tokio::io::AsyncWrite;
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio_util::io::poll_read_buf;
 
-use crate::buffer::Push;
-use crate::chunk::DEFAULT_HIGH_WATER_MARK;
-use crate::duplex::{Duplex, DuplexHandler};
-use crate::error::{Error, ErrorKind, Result};
-use crate::queue::WriteQueue;
+use crate::Push;
+use crate::DEFAULT_HIGH_WATER_MARK;
+use crate::{Duplex, DuplexHandler};
+use crate::{Error, ErrorKind, Result};
+use crate::WriteQueue;
 
 /// How many queued chunks one write to the child's stdin takes.
 const MAX_IO_SLICES: usize = 64;

@@ -3,9 +3,9 @@
 
 use bytes::Bytes;
 
-use crate::buffer::ReadBuffer;
-use crate::error::{Error, Result};
-use crate::transform::Transform;
+use crate::stream::ReadBuffer;
+use crate::{Error, Result};
+use crate::Transform;
 
 /// What a transform did with some input.
 pub(super) struct Run {

@@ -6,9 +6,9 @@
 
 use bytes::{Bytes, BytesMut};
 
-use crate::buffer::Push;
-use crate::error::Result;
-use crate::transform::Transform;
+use crate::Push;
+use crate::Result;
+use crate::Transform;
 
 /// The UTF-8 byte order mark.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -258,7 +258,7 @@ impl Transform for EnsureNewline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::buffer::ReadBuffer;
+    use crate::stream::ReadBuffer;
     use crate::transforms::testing::{drive, rechunk};
 
     /// Runs `transform` over `input` cut into pieces of `piece` bytes.

@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use rustix::io::Errno;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 use crate::fs::Entry;
 
 /// Opens `entry` for reading.

@@ -20,7 +20,7 @@ use rustix::io::Errno;
 
 use super::input;
 use super::job::{Job, Tally};
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 use crate::fs::Entry;
 
 /// The most one kernel copy is asked to move, so that a stopped merge

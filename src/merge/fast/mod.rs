@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use self::job::Job;
 use self::plan::Plan;
-use crate::error::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 use crate::fs::{AtomicFile, Entry, EntryKind};
 use crate::merge::{MergeCallback, MergeOptions, MergeReport};
 

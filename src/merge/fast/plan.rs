@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 use crate::fs::Entry;
 
 /// The size of one piece of work: the output is copied in windows of this

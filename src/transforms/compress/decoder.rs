@@ -15,9 +15,9 @@ use super::detect::{Detection, Sniff, detect_prefix};
 use super::input::InputQueue;
 use super::output::OutputBuffer;
 use super::pump::{Pump, Step};
-use crate::buffer::Push;
-use crate::error::{Error, ErrorKind, Result};
-use crate::transform::Transform;
+use crate::Push;
+use crate::{Error, ErrorKind, Result};
+use crate::Transform;
 
 /// Decompresses a byte stream (`smerge pipe -t gunzip`, `-t unzstd`, ...),
 /// or, made with [`detect`](Decompress::detect), whatever compressed data

@@ -16,9 +16,9 @@ use bytes::Bytes;
 use super::Codec;
 use super::parallel_gzip::ParallelGzipEncoder;
 use super::pump::{Pump, Step};
-use crate::buffer::Push;
-use crate::error::{Error, Result};
-use crate::transform::Transform;
+use crate::Push;
+use crate::{Error, Result};
+use crate::Transform;
 
 /// The window of brotli's command-line tool: 2^24 bytes (16 MiB), where
 /// brotli's library defaults to 2^22.

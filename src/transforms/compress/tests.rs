@@ -6,9 +6,9 @@ use proptest::prelude::*;
 
 use super::output::OUTPUT_CHUNK_LEN;
 use super::{Codec, Compress, Decompress};
-use crate::buffer::ReadBuffer;
-use crate::error::{ErrorKind, Result};
-use crate::transform::Transform;
+use crate::stream::ReadBuffer;
+use crate::{ErrorKind, Result};
+use crate::Transform;
 use crate::transforms::testing::{Run, drive, noise, rechunk};
 
 /// Runs `transform` over `data` cut into pieces whose sizes cycle through

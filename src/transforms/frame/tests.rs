@@ -8,8 +8,8 @@ use proptest::test_runner::TestCaseError;
 use tokio_util::codec::{Decoder, Encoder};
 
 use super::{Frame, FrameCodec, Unframe};
-use crate::error::{ErrorKind, Result};
-use crate::transform::Transform;
+use crate::{ErrorKind, Result};
+use crate::Transform;
 use crate::transforms::testing::{drive, rechunk};
 
 /// Packets written by Node's `Transcoder` (`fixtures/frame/encode.js`).

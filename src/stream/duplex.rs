@@ -9,18 +9,18 @@ use std::task::{Context, Poll, ready};
 
 use pin_project::pin_project;
 
-use crate::buffer::Push;
-use crate::chunk::Chunk;
-use crate::error::{Error, Result};
-use crate::event::Event;
-use crate::lifecycle::Lifecycle;
-use crate::queue::WriteQueue;
-use crate::readable::ReadHalf;
-use crate::sink::Sink;
-use crate::source::Source;
-use crate::stream::{ReadableStream, WritableStream, collect_chunks, concat_bytes};
-use crate::transform::{PassThrough, Transform, TransformHandler};
-use crate::writable::WriteHalf;
+use super::buffer::Push;
+use super::chunk::Chunk;
+use super::error::{Error, Result};
+use super::event::Event;
+use super::lifecycle::Lifecycle;
+use super::queue::WriteQueue;
+use super::readable::ReadHalf;
+use super::sink::Sink;
+use super::source::Source;
+use super::sides::{ReadableStream, WritableStream, collect_chunks, concat_bytes};
+use super::transform::{PassThrough, Transform, TransformHandler};
+use super::writable::WriteHalf;
 
 /// The implementation behind a [`Duplex`]: Node's `_write`, `_final` and
 /// `_read` of a duplex stream, in one object so the two sides can share

@@ -5,13 +5,13 @@ use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use crate::buffer::ReadBuffer;
-use crate::error::{Error, Result};
-use crate::queue::WriteQueue;
-use crate::sink::Sink;
-use crate::stream::WritableStream;
-use crate::transform::{Transform, pump};
-use crate::writable::Writable;
+use super::buffer::ReadBuffer;
+use super::error::{Error, Result};
+use super::queue::WriteQueue;
+use super::sink::Sink;
+use super::sides::WritableStream;
+use super::transform::{Transform, pump};
+use super::writable::Writable;
 
 /// A [`Sink`] that runs every chunk through a [`Transform`] and writes the
 /// output into another [`Writable`]; ending it flushes the transform and

@@ -13,13 +13,13 @@ use futures_core::Stream;
 use tokio::io::AsyncRead;
 use tokio_util::io::ReaderStream;
 
-use crate::buffer::ReadBuffer;
-use crate::chunk::Chunk;
-use crate::error::{Error, ErrorKind, Result};
-use crate::event::{Event, Events};
-use crate::lifecycle::Lifecycle;
-use crate::source::{IterSource, Source, StreamSource};
-use crate::stream::{ReadableStream, collect_chunks, concat_bytes};
+use super::buffer::ReadBuffer;
+use super::chunk::Chunk;
+use super::error::{Error, ErrorKind, Result};
+use super::event::{Event, Events};
+use super::lifecycle::Lifecycle;
+use super::source::{IterSource, Source, StreamSource};
+use super::sides::{ReadableStream, collect_chunks, concat_bytes};
 
 /// The producer of a [`Readable`], boxed.
 pub(crate) type BoxSource<T> = Pin<Box<dyn Source<T>>>;
@@ -452,7 +452,7 @@ impl Readable<Bytes> {
     pub fn from_reader<R: AsyncRead + Send + 'static>(reader: R) -> Self {
         Readable::from_stream(ReaderStream::with_capacity(
             reader,
-            crate::chunk::DEFAULT_HIGH_WATER_MARK,
+            super::chunk::DEFAULT_HIGH_WATER_MARK,
         ))
     }
 
@@ -575,7 +575,7 @@ mod tests {
         fn poll_read(
             self: Pin<&mut Self>,
             _cx: &mut Context<'_>,
-            out: &mut crate::buffer::Push<'_, Bytes>,
+            out: &mut crate::Push<'_, Bytes>,
         ) -> Poll<Result<()>> {
             let mut queue = self.0.lock().unwrap();
             if queue.is_empty() {

@@ -12,11 +12,11 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::buffer::Push;
-use crate::chunk::Chunk;
-use crate::duplex::DuplexHandler;
-use crate::error::Result;
-use crate::queue::WriteQueue;
+use super::buffer::Push;
+use super::chunk::Chunk;
+use super::duplex::DuplexHandler;
+use super::error::Result;
+use super::queue::WriteQueue;
 
 /// Turns each written chunk into zero or more output chunks: Node's
 /// `_transform`, with `_flush` at the end.

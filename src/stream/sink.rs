@@ -5,9 +5,9 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use crate::chunk::Chunk;
-use crate::error::{Error, Result};
-use crate::queue::WriteQueue;
+use super::chunk::Chunk;
+use super::error::{Error, Result};
+use super::queue::WriteQueue;
 
 /// The consumer behind a [`Writable`](crate::Writable): Node's `_write`,
 /// `_writev`, `_final` and `_destroy` in one trait.

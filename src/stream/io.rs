@@ -18,13 +18,13 @@ use pin_project::pin_project;
 use tokio::io::AsyncWrite;
 use tokio_util::io::{CopyToBytes, SinkWriter, StreamReader};
 
-use crate::chunk::Chunk;
-use crate::error::{Error, Result};
-use crate::queue::WriteQueue;
-use crate::readable::Readable;
-use crate::sink::Sink;
-use crate::stream::WritableStream;
-use crate::writable::Writable;
+use super::chunk::Chunk;
+use super::error::{Error, Result};
+use super::queue::WriteQueue;
+use super::readable::Readable;
+use super::sink::Sink;
+use super::sides::WritableStream;
+use super::writable::Writable;
 
 /// How many queued chunks one vectored write hands to the operating system.
 const MAX_IO_SLICES: usize = 64;

@@ -16,11 +16,11 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 
-use crate::buffer::{Push, ReadBuffer};
-use crate::error::{Error, Result};
-use crate::readable::{BoxSource, Readable};
-use crate::source::Source;
-use crate::transform::Transform;
+use super::buffer::{Push, ReadBuffer};
+use super::error::{Error, Result};
+use super::readable::{BoxSource, Readable};
+use super::source::Source;
+use super::transform::Transform;
 
 /// Decodes UTF-8 that arrives in chunks of any size into text, holding back
 /// a character split across chunks until it is complete (Node's

@@ -10,14 +10,14 @@ use std::task::{Context, Poll, ready};
 use bytes::Bytes;
 use tokio::io::AsyncWrite;
 
-use crate::chunk::Chunk;
-use crate::error::{Error, ErrorKind, Result};
-use crate::event::{Event, Events};
-use crate::io::WriterSink;
-use crate::lifecycle::Lifecycle;
-use crate::queue::WriteQueue;
-use crate::sink::Sink;
-use crate::stream::WritableStream;
+use super::chunk::Chunk;
+use super::error::{Error, ErrorKind, Result};
+use super::event::{Event, Events};
+use super::io::WriterSink;
+use super::lifecycle::Lifecycle;
+use super::queue::WriteQueue;
+use super::sink::Sink;
+use super::sides::WritableStream;
 
 /// The writable half of a stream: queue, highWaterMark, drain, end. Shared
 /// by [`Writable`] and [`Duplex`](crate::Duplex).

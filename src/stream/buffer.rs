@@ -7,8 +7,8 @@
 
 use std::collections::VecDeque;
 
-use crate::chunk::Chunk;
-use crate::error::{Error, ErrorKind};
+use super::chunk::Chunk;
+use super::error::{Error, ErrorKind};
 
 /// The buffer in front of a readable side, counted against its highWaterMark.
 #[derive(Debug)]

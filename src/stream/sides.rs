@@ -10,8 +10,8 @@ use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
 
-use crate::chunk::Chunk;
-use crate::error::{Error, Result};
+use super::chunk::Chunk;
+use super::error::{Error, Result};
 
 /// A stream whose chunks can be read: the readable side of a
 /// [`Readable`](crate::Readable) or a [`Duplex`](crate::Duplex).

@@ -11,7 +11,7 @@ use std::io::IoSlice;
 
 use bytes::{Buf, Bytes};
 
-use crate::chunk::Chunk;
+use super::chunk::Chunk;
 
 /// The queue of a writable side, handed to its [`Sink`](crate::Sink) so it
 /// can take one chunk, or several at once (Node's `_writev`).

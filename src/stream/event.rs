@@ -26,7 +26,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 
-use crate::error::Error;
+use super::error::Error;
 
 /// A lifecycle event of a stream.
 #[derive(Clone, Debug)]

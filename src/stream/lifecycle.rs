@@ -6,8 +6,8 @@
 
 use std::borrow::Cow;
 
-use crate::error::{Error, ErrorKind};
-use crate::event::{Event, Events};
+use super::error::{Error, ErrorKind};
+use super::event::{Event, Events};
 
 #[derive(Debug, Default)]
 pub(crate) struct Lifecycle {

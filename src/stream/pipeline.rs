@@ -19,14 +19,14 @@ use bytes::Bytes;
 use futures_core::Stream;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
-use crate::chunk::Chunk;
-use crate::duplex::Duplex;
-use crate::error::{Error, ErrorKind, Result};
-use crate::pipe::{OnError, PipeOptions, Pump};
-use crate::readable::Readable;
-use crate::stream::{ReadableStream, WritableStream, collect_chunks, concat_bytes};
-use crate::transform::Transform;
-use crate::writable::Writable;
+use super::chunk::Chunk;
+use super::duplex::Duplex;
+use super::error::{Error, ErrorKind, Result};
+use super::pipe::{OnError, PipeOptions, Pump};
+use super::readable::Readable;
+use super::sides::{ReadableStream, WritableStream, collect_chunks, concat_bytes};
+use super::transform::Transform;
+use super::writable::Writable;
 
 /// An open chain of stages whose output is `T`: a source and any number of
 /// transforms, not yet attached to a destination.

@@ -7,9 +7,9 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 use pin_project::pin_project;
 
-use crate::buffer::Push;
-use crate::chunk::Chunk;
-use crate::error::{Error, Result};
+use super::buffer::Push;
+use super::chunk::Chunk;
+use super::error::{Error, Result};
 
 /// The producer behind a [`Readable`](crate::Readable): Node's `_read`.
 ///

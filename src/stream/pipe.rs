@@ -26,9 +26,9 @@ use std::ops::DerefMut;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::chunk::Chunk;
-use crate::error::{Error, ErrorKind, Result};
-use crate::stream::{ReadableStream, WritableStream};
+use super::chunk::Chunk;
+use super::error::{Error, ErrorKind, Result};
+use super::sides::{ReadableStream, WritableStream};
 
 /// Options of [`pipe`] (Node's `pipe(dest, options)`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
