@@ -31,8 +31,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::{self, BoxStream};
-use smerge::sink::NullSink;
-use smerge::{Chunk, Duplex, Readable, Writable, pipeline};
+use smerge::{Chunk, Duplex, NullSink, Readable, ReadableExt, Writable, pipeline};
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
 

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use bytes::Bytes;
 use smerge::fs::FileSource;
-use smerge::{Event, Pipeline, Readable, Writable};
+use smerge::{Event, Pipeline, Readable, ReadableExt, Writable};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::args::PipeArgs;

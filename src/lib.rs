@@ -37,8 +37,8 @@
 //!
 //! ```
 //! use bytes::Bytes;
-//! use smerge::{pipe, pipeline, Duplex, PassThrough, PipeOptions, Readable, Writable};
-//! use smerge::sink::CollectSink;
+//! use smerge::{Duplex, PassThrough, PipeOptions, Readable, ReadableExt, Writable, pipe, pipeline};
+//! use smerge::CollectSink;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> smerge::Result<()> {

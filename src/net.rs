@@ -7,9 +7,9 @@ use tokio_util::io::ReaderStream;
 
 use crate::DEFAULT_HIGH_WATER_MARK;
 use crate::Duplex;
-use crate::{Error, Result};
-use crate::WriterSink;
 use crate::StreamSource;
+use crate::WriterSink;
+use crate::{Error, Result};
 
 /// A TCP connection as a duplex stream: the readable side ends when the
 /// peer closes its side of the connection; ending the writable side shuts
@@ -20,7 +20,7 @@ use crate::StreamSource;
 ///
 /// ```
 /// use bytes::Bytes;
-/// use smerge::net;
+/// use smerge::{ReadableExt, net};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> smerge::Result<()> {

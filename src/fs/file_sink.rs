@@ -10,11 +10,11 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 
-use crate::{Error, Result};
-use crate::fs::atomic::AtomicFile;
-use crate::WriteQueue;
-use crate::Sink;
 use crate::Writable;
+use crate::WriteQueue;
+use crate::WriteSink;
+use crate::fs::atomic::AtomicFile;
+use crate::{Error, Result};
 
 /// How many queued chunks one vectored write hands to the kernel.
 const MAX_IO_SLICES: usize = 64;
@@ -56,7 +56,7 @@ pub enum WriteMode {
 ///
 /// ```
 /// use smerge::fs::{FileSink, WriteMode};
-/// use smerge::Readable;
+/// use smerge::{Readable, ReadableExt};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> smerge::Result<()> {
@@ -106,7 +106,7 @@ impl FileSink {
     }
 }
 
-impl Sink<Bytes> for FileSink {
+impl WriteSink<Bytes> for FileSink {
     fn poll_write(
         self: Pin<&mut Self>,
         _cx: &mut Context<'_>,
@@ -129,7 +129,7 @@ impl Sink<Bytes> for FileSink {
 ///
 /// ```
 /// use smerge::fs::AtomicFileSink;
-/// use smerge::Readable;
+/// use smerge::{Readable, ReadableExt};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> smerge::Result<()> {
@@ -179,7 +179,7 @@ impl AtomicFileSink {
     }
 }
 
-impl Sink<Bytes> for AtomicFileSink {
+impl WriteSink<Bytes> for AtomicFileSink {
     fn poll_write(
         self: Pin<&mut Self>,
         _cx: &mut Context<'_>,

@@ -10,11 +10,11 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 
-use crate::Push;
 use crate::DEFAULT_FILE_HIGH_WATER_MARK;
-use crate::{Error, ErrorKind, Result};
+use crate::Push;
+use crate::ReadSource;
 use crate::Readable;
-use crate::Source;
+use crate::{Error, ErrorKind, Result};
 
 /// The [`Source`] of a file (Node's `fs.createReadStream`).
 ///
@@ -27,6 +27,7 @@ use crate::Source;
 /// # Examples
 ///
 /// ```
+/// use smerge::ReadableExt;
 /// use smerge::fs::FileSource;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -169,7 +170,7 @@ impl FileSource {
     }
 }
 
-impl Source<Bytes> for FileSource {
+impl ReadSource<Bytes> for FileSource {
     fn poll_read(
         self: Pin<&mut Self>,
         _cx: &mut Context<'_>,
@@ -203,6 +204,7 @@ impl Source<Bytes> for FileSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ReadableExt;
 
     fn file_with(contents: &[u8]) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use bytes::Bytes;
 
-use crate::{Error, ErrorKind, Result};
 use crate::fs::Entry;
+use crate::{Error, ErrorKind, Result};
 
 /// One piece of a parsed template.
 #[derive(Clone, Debug, PartialEq, Eq)]

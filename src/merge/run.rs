@@ -6,16 +6,16 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::Duplex;
-use crate::{Error, Result};
 use crate::Event;
+use crate::Pipeline;
+use crate::Writable;
 use crate::fs::{Entry, EntryKind, FileSource};
 use crate::merge::options::{BomMode, MergeOptions};
 use crate::merge::record::{PartKind, PartRecord, Tap, TapReading, sha256};
-use crate::{PipeOptions, pipe};
-use crate::Pipeline;
-use crate::Readable;
 use crate::transforms::{Codec, Decompress, Eol, StripBom};
-use crate::Writable;
+use crate::{Error, Result};
+use crate::{PipeOptions, pipe};
+use crate::{Readable, ReadableExt};
 
 /// Something that happened during a [`merge`], for progress displays.
 #[derive(Debug)]

@@ -7,65 +7,24 @@ use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use pin_project::pin_project;
+use bytes::Bytes;
 
-use super::buffer::Push;
 use super::chunk::Chunk;
+use super::duplex_handler::DuplexHandler;
 use super::error::{Error, Result};
 use super::event::Event;
 use super::lifecycle::Lifecycle;
-use super::queue::WriteQueue;
-use super::readable::ReadHalf;
-use super::sink::Sink;
-use super::source::Source;
-use super::sides::{ReadableStream, WritableStream, collect_chunks, concat_bytes};
-use super::transform::{PassThrough, Transform, TransformHandler};
-use super::writable::WriteHalf;
-
-/// The implementation behind a [`Duplex`]: Node's `_write`, `_final` and
-/// `_read` of a duplex stream, in one object so the two sides can share
-/// state.
-///
-/// The three poll hooks follow the rules of [`Sink::poll_write`] and
-/// [`Source::poll_read`]: `Ready(Ok(()))` after progress, `Pending` after
-/// arranging a wake-up, `Ready(Err(_))` on failure. One exception: a hook
-/// may return `Pending` without a wake-up when it waits only for room in
-/// `out`; the duplex polls it again once its consumer has read.
-///
-/// Most stages are a [`Transform`] (see [`Duplex::transform`]) or a pair of
-/// independent halves such as a socket or a child process (see
-/// [`Duplex::from_parts`]); implement this trait for anything else.
-pub trait DuplexHandler<I, O>: Send {
-    /// Takes written chunks from `input`, pushing any output into `out`.
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        input: &mut WriteQueue<I>,
-        out: &mut Push<'_, O>,
-    ) -> Poll<Result<()>>;
-
-    /// Finishes the writable side after its last chunk was taken (Node's
-    /// `_final`; a transform flushes here and ends its output).
-    fn poll_final(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        out: &mut Push<'_, O>,
-    ) -> Poll<Result<()>>;
-
-    /// Pushes output that does not come from writes (Node's `_read`).
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        out: &mut Push<'_, O>,
-    ) -> Poll<Result<()>>;
-
-    /// Releases resources when the duplex is destroyed before it closed
-    /// (Node's `_destroy`). `error` is why, if there was an error. Does
-    /// nothing by default, as [`Source::destroy`] and [`Sink::destroy`].
-    fn destroy(self: Pin<&mut Self>, error: Option<&Error>) {
-        let _ = error;
-    }
-}
+use super::pair_handler::PairHandler;
+use super::pass_through::PassThrough;
+use super::read_half::ReadHalf;
+use super::read_source::ReadSource;
+use super::readable_stream::ReadableStream;
+use super::sealed;
+use super::transform::Transform;
+use super::transform_handler::TransformHandler;
+use super::writable_stream::WritableStream;
+use super::write_half::WriteHalf;
+use super::write_sink::WriteSink;
 
 /// A stream with a writable side taking `I` and a readable side giving `O`:
 /// Node's `Duplex`, and its `Transform`.
@@ -80,7 +39,7 @@ pub trait DuplexHandler<I, O>: Send {
 ///
 /// ```
 /// use bytes::Bytes;
-/// use smerge::{Duplex, PassThrough, Readable};
+/// use smerge::{Duplex, PassThrough, Readable, ReadableExt};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> smerge::Result<()> {
@@ -109,7 +68,7 @@ impl<I, O> Unpin for Duplex<I, O> {}
 
 impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// A duplex driven by `handler`, with each side's default highWaterMark.
-    pub fn new(handler: impl DuplexHandler<I, O> + 'static) -> Self {
+    pub(crate) fn new(handler: impl DuplexHandler<I, O> + 'static) -> Self {
         Duplex {
             write: WriteHalf::new(I::DEFAULT_HIGH_WATER_MARK),
             read: ReadHalf::new(O::DEFAULT_HIGH_WATER_MARK),
@@ -132,8 +91,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
 
     /// A duplex of two independent halves: what is written goes to `sink`,
     /// what is read comes from `source` (a socket, a child process).
-    pub fn from_parts(source: impl Source<O> + 'static, sink: impl Sink<I> + 'static) -> Self {
-        Duplex::new(PairHandler { source, sink })
+    pub fn from_parts(
+        source: impl ReadSource<O> + 'static,
+        sink: impl WriteSink<I> + 'static,
+    ) -> Self {
+        Duplex::new(PairHandler::new(source, sink))
     }
 
     /// Sets the highWaterMark of both sides.
@@ -272,12 +234,6 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
     }
 
-    /// Reads every output chunk into a vector (the writable side must be
-    /// ended by someone, or this waits for ever).
-    pub async fn collect_vec(mut self) -> Result<Vec<O>> {
-        collect_chunks(&mut self).await
-    }
-
     /// Hands queued chunks to the handler and, once the writable side
     /// ended and drained, runs its final hook.
     // Every read of every chunk runs this; left to itself the compiler
@@ -363,7 +319,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// error waits; without the end pushed, no push can have been misused.)
     fn waits_for_drain_only(&self) -> bool {
         self.read.buffer.is_empty()
-            && self.write.queue.is_empty()
+            && self.write.queue.is_settled()
             && WritableStream::needs_drain(self)
             && !self.read.buffer.is_eof()
     }
@@ -412,12 +368,12 @@ impl<T: Chunk> Duplex<T, T> {
     }
 }
 
-impl<I: Chunk> Duplex<I, bytes::Bytes> {
+impl<I: Chunk> Duplex<I, Bytes> {
     /// Node's `read(n)` on a byte stream's readable side: exactly `n`
     /// bytes, joining or splitting chunks, or the rest at the end; `None`
     /// while fewer than `n` bytes are buffered. See
     /// [`Readable::read_bytes`](crate::Readable::read_bytes).
-    pub fn read_bytes(&mut self, n: usize) -> Option<bytes::Bytes> {
+    pub fn read_bytes(&mut self, n: usize) -> Option<Bytes> {
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let _ = self.poll_write_side(&mut cx);
         let bytes = self.read.take_bytes(n, &mut self.life.events);
@@ -426,14 +382,13 @@ impl<I: Chunk> Duplex<I, bytes::Bytes> {
         }
         bytes
     }
-
-    /// Reads all output into one [`Bytes`](bytes::Bytes).
-    pub async fn to_bytes(self) -> Result<bytes::Bytes> {
-        Ok(concat_bytes(self.collect_vec().await?))
-    }
 }
 
-impl<I: Chunk, O: Chunk> ReadableStream<O> for Duplex<I, O> {
+impl<I, O> sealed::Stream for Duplex<I, O> {}
+
+impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
+    type Output = O;
+
     #[inline]
     fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
         // Ahead of the checks `poll_output` starts with: in that state they
@@ -467,7 +422,9 @@ impl<I: Chunk, O: Chunk> ReadableStream<O> for Duplex<I, O> {
     }
 }
 
-impl<I: Chunk, O: Chunk> WritableStream<I> for Duplex<I, O> {
+impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
+    type Input = I;
+
     fn write(&mut self, chunk: I) -> Result<bool> {
         Duplex::write(self, chunk)
     }
@@ -475,7 +432,7 @@ impl<I: Chunk, O: Chunk> WritableStream<I> for Duplex<I, O> {
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         self.life.events.flush();
         ready!(self.poll_write_side(cx))?;
-        if self.write.queue.is_empty() {
+        if self.write.queue.is_settled() {
             Poll::Ready(Ok(()))
         } else {
             Poll::Pending
@@ -541,57 +498,12 @@ impl<I: Chunk, O: Chunk> fmt::Debug for Duplex<I, O> {
     }
 }
 
-/// The handler of [`Duplex::from_parts`]: a source and a sink side by side.
-#[pin_project]
-struct PairHandler<R, W> {
-    #[pin]
-    source: R,
-    #[pin]
-    sink: W,
-}
-
-impl<I, O, R, W> DuplexHandler<I, O> for PairHandler<R, W>
-where
-    R: Source<O>,
-    W: Sink<I>,
-{
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        input: &mut WriteQueue<I>,
-        _out: &mut Push<'_, O>,
-    ) -> Poll<Result<()>> {
-        self.project().sink.poll_write(cx, input)
-    }
-
-    fn poll_final(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        _out: &mut Push<'_, O>,
-    ) -> Poll<Result<()>> {
-        self.project().sink.poll_final(cx)
-    }
-
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        out: &mut Push<'_, O>,
-    ) -> Poll<Result<()>> {
-        self.project().source.poll_read(cx, out)
-    }
-
-    fn destroy(self: Pin<&mut Self>, error: Option<&Error>) {
-        let this = self.project();
-        this.sink.destroy(error);
-        this.source.destroy(error);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
+    use crate::Push;
 
     /// Turns `n` into `n` copies of itself, holding back what does not fit.
     struct Copies {
@@ -621,18 +533,23 @@ mod tests {
             Ok(())
         }
 
-        fn has_pending(&self) -> bool {
-            self.left > 0
-        }
-
-        fn resume(&mut self, out: &mut Push<'_, u32>) -> Result<()> {
-            self.push_held(out);
-            Ok(())
+        fn poll_ready(&mut self, _: &mut Context<'_>, out: &mut Push<'_, u32>) -> Poll<Result<()>> {
+            if self.left > 0 && out.has_room() {
+                self.push_held(out);
+            }
+            if self.left > 0 {
+                Poll::Pending
+            } else {
+                Poll::Ready(Ok(()))
+            }
         }
     }
 
+    /// Node's `Transform._write`: a chunk whose output filled the readable
+    /// side keeps counting in `writableLength` until the consumer read that
+    /// side below its highWaterMark, so `drain` comes after the third read.
     #[test]
-    fn a_read_waiting_for_drain_resumes_held_output_after_drain() {
+    fn transform_callback_is_held_until_the_readable_side_is_read() {
         let mut copies = Duplex::transform(Copies { value: 0, left: 0 }).with_high_water_mark(1);
         let log = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&log);
@@ -648,6 +565,6 @@ mod tests {
             [read(), read(), read(), read()],
             [Some(3), Some(3), Some(3), None]
         );
-        assert_eq!(*log.lock().unwrap(), ["data", "drain", "data", "data"]);
+        assert_eq!(*log.lock().unwrap(), ["data", "data", "data", "drain"]);
     }
 }

@@ -262,6 +262,12 @@ impl std::error::Error for Error {
     }
 }
 
+impl From<Error> for io::Error {
+    fn from(error: Error) -> io::Error {
+        error.into_io()
+    }
+}
+
 impl From<io::Error> for Error {
     fn from(err: io::Error) -> Error {
         Error::io(err)

@@ -7,7 +7,8 @@
 use std::borrow::Cow;
 
 use super::error::{Error, ErrorKind};
-use super::event::{Event, Events};
+use super::event::Event;
+use super::events::Events;
 
 #[derive(Debug, Default)]
 pub(crate) struct Lifecycle {

@@ -1,4 +1,4 @@
-//! [`Readable`]: a buffered stream of chunks in front of a [`Source`], with
+//! [`Readable`]: a buffered stream of chunks in front of a [`ReadSource`], with
 //! Node's highWaterMark, paused and flowing modes, and `end` only after the
 //! last chunk was consumed.
 
@@ -8,183 +8,28 @@ use std::future::poll_fn;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_core::Stream;
 use tokio::io::AsyncRead;
-use tokio_util::io::ReaderStream;
+use tokio_util::io::{ReaderStream, StreamReader};
 
-use super::buffer::ReadBuffer;
-use super::chunk::Chunk;
-use super::error::{Error, ErrorKind, Result};
-use super::event::{Event, Events};
+use super::chunk::{Chunk, DEFAULT_HIGH_WATER_MARK};
+use super::error::{Error, Result};
+use super::event::Event;
+use super::iter_source::IterSource;
 use super::lifecycle::Lifecycle;
-use super::source::{IterSource, Source, StreamSource};
-use super::sides::{ReadableStream, collect_chunks, concat_bytes};
-
-/// The producer of a [`Readable`], boxed.
-pub(crate) type BoxSource<T> = Pin<Box<dyn Source<T>>>;
-
-/// The readable half of a stream: buffer, flowing mode, end. Shared by
-/// [`Readable`] and [`Duplex`](crate::Duplex).
-#[derive(Debug)]
-pub(crate) struct ReadHalf<T> {
-    pub(crate) buffer: ReadBuffer<T>,
-    /// Node's `readableFlowing`: `None` until someone consumes.
-    flowing: Option<bool>,
-    end_emitted: bool,
-    /// A read found too little buffered, this much: `readable` waits for
-    /// more than that (Node's `needReadable`).
-    readable_after: Option<usize>,
-}
-
-impl<T: Chunk> ReadHalf<T> {
-    pub(crate) fn new(high_water_mark: usize) -> Self {
-        ReadHalf {
-            buffer: ReadBuffer::new(high_water_mark),
-            flowing: None,
-            end_emitted: false,
-            readable_after: None,
-        }
-    }
-
-    /// Hands the oldest chunk to the consumer.
-    pub(crate) fn take(&mut self, events: &mut Events) -> Option<T> {
-        let chunk = self.buffer.pop_front()?;
-        self.readable_after = None;
-        events.emit(Event::Data { size: chunk.size() });
-        Some(chunk)
-    }
-
-    /// A read wanted more than is buffered: `readable` waits for new data.
-    pub(crate) fn need_more(&mut self) {
-        self.readable_after = Some(self.buffer.len());
-    }
-
-    /// True when a consumer waiting for `readable` can go on: data it has
-    /// not seen yet is buffered, or the end was reached.
-    pub(crate) fn is_readable(&self) -> bool {
-        self.buffer.is_eof()
-            || match self.readable_after {
-                Some(seen) => self.buffer.len() > seen,
-                None => !self.buffer.is_empty(),
-            }
-    }
-
-    /// `readable` is being emitted: the next one needs new data again only
-    /// after another read comes back empty-handed.
-    fn readable_emitted(&mut self) {
-        self.readable_after = None;
-    }
-
-    /// Emits `end` once the producer ended and every chunk was consumed.
-    /// Returns true if the readable half is ended (now or before).
-    pub(crate) fn end_if_drained(&mut self, events: &mut Events) -> bool {
-        if self.end_emitted {
-            return true;
-        }
-        if self.buffer.is_eof() && self.buffer.is_empty() {
-            self.end_emitted = true;
-            events.emit(Event::End);
-            return true;
-        }
-        false
-    }
-
-    pub(crate) fn is_ended(&self) -> bool {
-        self.end_emitted
-    }
-
-    pub(crate) fn flowing(&self) -> Option<bool> {
-        self.flowing
-    }
-
-    pub(crate) fn pause(&mut self, events: &mut Events) {
-        if self.flowing != Some(false) {
-            self.flowing = Some(false);
-            events.emit(Event::Pause);
-        }
-    }
-
-    /// A consumer waits for `readable`: the stream does not flow by itself
-    /// any more (Node sets `readableFlowing` to `false` when a `'readable'`
-    /// listener is added, without a `pause` event).
-    pub(crate) fn listen_readable(&mut self) {
-        if self.flowing.is_none() {
-            self.flowing = Some(false);
-        }
-    }
-
-    pub(crate) fn resume(&mut self, events: &mut Events) {
-        if self.flowing != Some(true) {
-            self.flowing = Some(true);
-            events.emit(Event::Resume);
-        }
-    }
-
-    /// The same readable half holding chunks of another type; see
-    /// [`ReadBuffer::convert`].
-    pub(crate) fn convert<U: Chunk>(
-        self,
-        convert: impl FnOnce(Vec<T>, bool) -> Vec<U>,
-    ) -> ReadHalf<U> {
-        ReadHalf {
-            buffer: self.buffer.convert(convert),
-            flowing: self.flowing,
-            end_emitted: self.end_emitted,
-            readable_after: None,
-        }
-    }
-
-    pub(crate) fn unshift(&mut self, chunk: T) -> Result<bool> {
-        if self.end_emitted {
-            return Err(Error::from_kind(ErrorKind::UnshiftAfterEnd));
-        }
-        self.buffer.unshift(chunk);
-        Ok(self.buffer.has_room())
-    }
-}
-
-impl ReadHalf<Bytes> {
-    /// Node's `read(n)` on a byte stream: exactly `n` bytes, or what is
-    /// left at the end, or nothing yet.
-    pub(crate) fn take_bytes(&mut self, n: usize, events: &mut Events) -> Option<Bytes> {
-        let buffered = self.buffer.len();
-        if n == 0 || buffered == 0 || (buffered < n && !self.buffer.is_eof()) {
-            return None;
-        }
-        let want = n.min(buffered);
-        let first = self.buffer.front().expect("buffer holds data");
-        let bytes = if first.len() >= want {
-            let mut first = self.buffer.pop_front().expect("buffer holds data");
-            let bytes = first.split_to(want);
-            if !first.is_empty() {
-                self.buffer.unshift(first);
-            }
-            bytes
-        } else {
-            let mut joined = BytesMut::with_capacity(want);
-            while joined.len() < want {
-                let mut chunk = self.buffer.pop_front().expect("buffer holds enough");
-                let missing = want - joined.len();
-                if chunk.len() > missing {
-                    joined.extend_from_slice(&chunk.split_to(missing));
-                    self.buffer.unshift(chunk);
-                } else {
-                    joined.extend_from_slice(&chunk);
-                }
-            }
-            joined.freeze()
-        };
-        self.readable_after = None;
-        events.emit(Event::Data { size: bytes.len() });
-        Some(bytes)
-    }
-}
+use super::read_half::ReadHalf;
+use super::read_source::{BoxSource, ReadSource};
+use super::readable_stream::ReadableStream;
+use super::sealed;
+use super::stream_source::StreamSource;
+use super::text_source::TextSource;
+use super::utf8_decoder::Utf8Decoder;
 
 /// A readable stream: Node's `Readable`.
 ///
 /// A `Readable` holds a buffer counted against its highWaterMark in front of
-/// a [`Source`]. The engine asks the source for data while the buffer is
+/// a [`ReadSource`]. The engine asks the source for data while the buffer is
 /// below the highWaterMark, and stops when it is full until the consumer
 /// reads. The consumer reads with [`read`](Readable::read) and
 /// [`readable`](Readable::readable) (paused mode), by iterating it as a
@@ -193,13 +38,13 @@ impl ReadHalf<Bytes> {
 ///
 /// A `Readable` makes progress only while it is polled. Dropping one before
 /// its end destroys it (`close`, and the source's
-/// [`destroy`](Source::destroy) hook).
+/// [`destroy`](ReadSource::destroy) hook).
 ///
 /// # Examples
 ///
 /// ```
 /// use bytes::Bytes;
-/// use smerge::Readable;
+/// use smerge::{Readable, ReadableExt};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> smerge::Result<()> {
@@ -225,7 +70,7 @@ impl<T> Unpin for Readable<T> {}
 impl<T: Chunk> Readable<T> {
     /// A readable whose data comes from `source`, with the chunk type's
     /// default highWaterMark.
-    pub fn new(source: impl Source<T> + 'static) -> Self {
+    pub fn new(source: impl ReadSource<T> + 'static) -> Self {
         Readable {
             half: ReadHalf::new(T::DEFAULT_HIGH_WATER_MARK),
             source: Some(Box::pin(source)),
@@ -340,7 +185,7 @@ impl<T: Chunk> Readable<T> {
     }
 
     /// Destroys the stream: buffered data is dropped, the source's
-    /// [`destroy`](Source::destroy) runs, and `error` (if any) then `close`
+    /// [`destroy`](ReadSource::destroy) runs, and `error` (if any) then `close`
     /// follow on the next tick. Later calls do nothing.
     pub fn destroy(&mut self, error: Option<Error>) {
         if self.life.destroy(error) {
@@ -404,11 +249,6 @@ impl<T: Chunk> Readable<T> {
         Poll::Ready(Ok(()))
     }
 
-    /// Reads every chunk into a vector.
-    pub async fn collect_vec(mut self) -> Result<Vec<T>> {
-        collect_chunks(&mut self).await
-    }
-
     /// Asks the source for data while the buffer wants more. `Ready(Ok)`
     /// means the buffer is full or the source ended; `Pending` means the
     /// source has nothing now (the buffer may still hold data).
@@ -450,10 +290,7 @@ impl Readable<Bytes> {
     /// standard input, a child's stdout), read up to one highWaterMark at a
     /// time (64 KiB).
     pub fn from_reader<R: AsyncRead + Send + 'static>(reader: R) -> Self {
-        Readable::from_stream(ReaderStream::with_capacity(
-            reader,
-            super::chunk::DEFAULT_HIGH_WATER_MARK,
-        ))
+        Readable::from_stream(ReaderStream::with_capacity(reader, DEFAULT_HIGH_WATER_MARK))
     }
 
     /// Node's `read(n)` on a byte stream: exactly `n` bytes, joining or
@@ -481,13 +318,68 @@ impl Readable<Bytes> {
         bytes
     }
 
-    /// Reads everything into one [`Bytes`].
-    pub async fn to_bytes(self) -> Result<Bytes> {
-        Ok(concat_bytes(self.collect_vec().await?))
+    /// This stream as an [`AsyncRead`] (and `AsyncBufRead`), through
+    /// tokio-util's [`StreamReader`]; the inverse of
+    /// [`Readable::from_reader`].
+    pub fn into_async_read(self) -> StreamReader<Readable<Bytes>, Bytes> {
+        StreamReader::new(self)
+    }
+
+    /// This stream as text (Node's `setEncoding('utf8')`): the same
+    /// stream — observers, name, flow and end state carry over — whose
+    /// chunks are [`String`]s that never split a character; see
+    /// [`Utf8Decoder`] for how bytes are decoded.
+    ///
+    /// Bytes already buffered are decoded at once into one chunk, as Node
+    /// does; a character they leave incomplete is completed by the bytes
+    /// that follow. The highWaterMark keeps its value, still counted in
+    /// bytes of UTF-8 (Node counts characters once an encoding is set).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use smerge::{Readable, ReadableExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> smerge::Result<()> {
+    /// let bytes = Readable::from_iter([
+    ///     Bytes::from_static(b"caf\xc3"),
+    ///     Bytes::from_static(b"\xa9 cr\xc3"),
+    ///     Bytes::from_static(b"\xa8me"),
+    /// ]);
+    /// assert_eq!(bytes.into_text().collect_vec().await?, ["caf", "é cr", "ème"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn into_text(self) -> Readable<String> {
+        let (half, source, life) = self.into_parts();
+        let mut decoder = Utf8Decoder::new();
+        let half = half.convert(|chunks, eof| {
+            let mut text = String::new();
+            for chunk in chunks {
+                text.push_str(&decoder.decode(&chunk));
+            }
+            if eof {
+                text.push_str(&decoder.finish());
+            }
+            if text.is_empty() {
+                Vec::new()
+            } else {
+                vec![text]
+            }
+        });
+        let source =
+            source.map(|source| Box::pin(TextSource::new(source, decoder)) as BoxSource<String>);
+        Readable::from_parts(half, source, life)
     }
 }
 
-impl<T: Chunk> ReadableStream<T> for Readable<T> {
+impl<T> sealed::Stream for Readable<T> {}
+
+impl<T: Chunk> ReadableStream for Readable<T> {
+    type Output = T;
+
     fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T>>> {
         self.life.events.flush();
         if let Some(error) = self.life.take_error() {
@@ -571,7 +463,7 @@ mod tests {
     /// Hands over what the test queued; `Pending` while nothing is.
     struct Queued(Arc<Mutex<Vec<Bytes>>>);
 
-    impl Source<Bytes> for Queued {
+    impl ReadSource<Bytes> for Queued {
         fn poll_read(
             self: Pin<&mut Self>,
             _cx: &mut Context<'_>,

@@ -5,15 +5,16 @@ use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use super::buffer::ReadBuffer;
 use super::error::{Error, Result};
-use super::queue::WriteQueue;
-use super::sink::Sink;
-use super::sides::WritableStream;
-use super::transform::{Transform, pump};
+use super::read_buffer::ReadBuffer;
+use super::transform::Transform;
+use super::transform_handler::TransformHandler;
 use super::writable::Writable;
+use super::writable_stream::WritableStream;
+use super::write_queue::WriteQueue;
+use super::write_sink::WriteSink;
 
-/// A [`Sink`] that runs every chunk through a [`Transform`] and writes the
+/// A [`WriteSink`] that runs every chunk through a [`Transform`] and writes the
 /// output into another [`Writable`]; ending it flushes the transform and
 /// ends the inner writable.
 ///
@@ -24,9 +25,7 @@ use super::writable::Writable;
 ///
 /// ```
 /// use bytes::Bytes;
-/// use smerge::{PassThrough, Writable, pipe, PipeOptions, Readable};
-/// use smerge::sink::CollectSink;
-/// use smerge::TransformSink;
+/// use smerge::{CollectSink, PassThrough, PipeOptions, Readable, TransformSink, Writable, pipe};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> smerge::Result<()> {
@@ -42,11 +41,10 @@ use super::writable::Writable;
 /// # }
 /// ```
 pub struct TransformSink<X: Transform> {
-    transform: X,
+    transform: TransformHandler<X>,
     /// Output of the transform not yet written into `inner`.
     output: ReadBuffer<X::Output>,
     inner: Writable<X::Output>,
-    flushed: bool,
 }
 
 // Chunks are never pinned: the output buffer only moves them.
@@ -57,10 +55,9 @@ impl<X: Transform> TransformSink<X> {
     pub fn new(transform: X, inner: Writable<X::Output>) -> Self {
         let high_water_mark = inner.high_water_mark();
         TransformSink {
-            transform,
+            transform: TransformHandler::new(transform),
             output: ReadBuffer::new(high_water_mark),
             inner,
-            flushed: false,
         }
     }
 
@@ -92,7 +89,7 @@ impl<X: Transform> TransformSink<X> {
     }
 }
 
-impl<X: Transform + Unpin> Sink<X::Input> for TransformSink<X> {
+impl<X: Transform + Unpin> WriteSink<X::Input> for TransformSink<X> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -102,8 +99,9 @@ impl<X: Transform + Unpin> Sink<X::Input> for TransformSink<X> {
         loop {
             ready!(this.poll_forward(cx))?;
             let mut out = this.output.push_handle();
-            if !pump(&mut this.transform, queue, &mut out)? {
-                return Poll::Ready(Ok(()));
+            match ready!(this.transform.poll_pump(cx, queue, &mut out))? {
+                true => continue,
+                false => return Poll::Ready(Ok(())),
             }
         }
     }
@@ -113,13 +111,12 @@ impl<X: Transform + Unpin> Sink<X::Input> for TransformSink<X> {
         loop {
             ready!(this.poll_forward(cx))?;
             let mut out = this.output.push_handle();
-            if this.transform.has_pending() {
-                this.transform.resume(&mut out)?;
-            } else if !this.flushed {
-                this.flushed = true;
-                this.transform.flush(&mut out)?;
-            } else {
+            let flushed = this.transform.poll_flush(cx, &mut out)?;
+            if flushed.is_ready() && this.output.is_empty() {
                 break;
+            }
+            if flushed.is_pending() && this.output.is_empty() {
+                return Poll::Pending;
             }
         }
         if !this.inner.is_ended() {

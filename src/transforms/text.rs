@@ -20,7 +20,7 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 ///
 /// ```
 /// use bytes::Bytes;
-/// use smerge::{Readable, transforms::StripBom};
+/// use smerge::{Readable, ReadableExt, transforms::StripBom};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> smerge::Result<()> {
@@ -98,7 +98,8 @@ pub enum LineEnding {
 ///
 /// ```
 /// use bytes::Bytes;
-/// use smerge::{Readable, transforms::{Eol, LineEnding}};
+/// use smerge::transforms::{Eol, LineEnding};
+/// use smerge::{Readable, ReadableExt};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> smerge::Result<()> {
@@ -214,7 +215,7 @@ impl Transform for Eol {
 ///
 /// ```
 /// use bytes::Bytes;
-/// use smerge::{Readable, transforms::EnsureNewline};
+/// use smerge::{Readable, ReadableExt, transforms::EnsureNewline};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> smerge::Result<()> {

@@ -5,7 +5,7 @@
 //! (`error`, then `close`); with `pipe` the others are only closed.
 
 use bytes::Bytes;
-use smerge::{Duplex, PassThrough, Readable, Writable};
+use smerge::{Duplex, PassThrough, Readable, ReadableExt, Writable};
 
 use super::lifecycle::{EventLog, Outcome, Role};
 use super::stages::FailAt;

@@ -10,7 +10,9 @@
 //! `stream.destroy(err)` from outside becomes a hook that fails.
 
 use bytes::Bytes;
-use smerge::{Duplex, ErrorKind, Push, Readable, Result, Transform, Writable, pipeline};
+use smerge::{
+    Duplex, ErrorKind, Push, Readable, ReadableExt, Result, Transform, Writable, pipeline,
+};
 use tokio_test::task;
 use tokio_util::sync::CancellationToken;
 

@@ -3,7 +3,7 @@
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use smerge::{Chunk, PipeOptions, Push, Readable, Result, Source, Writable, pipe};
+use smerge::{Chunk, PipeOptions, Push, ReadSource, Readable, Result, Writable, pipe};
 
 use crate::common::doubles::{Feed, Pace, Probe};
 
@@ -70,7 +70,7 @@ struct OnePerRead {
     waiting: bool,
 }
 
-impl Source<Value> for OnePerRead {
+impl ReadSource<Value> for OnePerRead {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -141,7 +141,7 @@ fn test_stream2_objects_high_watermark_read() {
 #[test]
 fn test_stream2_objects_high_watermark_push() {
     struct Six;
-    impl Source<u32> for Six {
+    impl ReadSource<u32> for Six {
         fn poll_read(
             self: Pin<&mut Self>,
             _cx: &mut Context<'_>,

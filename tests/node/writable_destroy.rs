@@ -1,7 +1,7 @@
 //! Port of `test/parallel/test-stream-writable-destroy.js`.
 //!
 //! Node's `_destroy(err, cb)` may swallow or replace the error; smerge's
-//! [`Sink::destroy`](smerge::Sink::destroy) hook releases resources and
+//! [`Sink::destroy`](smerge::WriteSink::destroy) hook releases resources and
 //! cannot, so those cases have no counterpart, nor have `_undestroy()`
 //! and assigning `destroyed` by hand.
 

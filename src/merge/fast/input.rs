@@ -7,8 +7,8 @@ use std::ops::Range;
 
 use rustix::io::Errno;
 
-use crate::{Error, ErrorKind, Result};
 use crate::fs::Entry;
+use crate::{Error, ErrorKind, Result};
 
 /// Opens `entry` for reading.
 ///

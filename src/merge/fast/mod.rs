@@ -25,9 +25,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use self::job::Job;
 use self::plan::Plan;
-use crate::{Error, ErrorKind, Result};
 use crate::fs::{AtomicFile, Entry, EntryKind};
 use crate::merge::{MergeCallback, MergeOptions, MergeReport};
+use crate::{Error, ErrorKind, Result};
 
 /// Where [`merge_plain`] writes.
 #[derive(Debug)]

@@ -6,10 +6,10 @@ use proptest::prelude::*;
 
 use super::output::OUTPUT_CHUNK_LEN;
 use super::{Codec, Compress, Decompress};
-use crate::stream::ReadBuffer;
-use crate::{ErrorKind, Result};
 use crate::Transform;
+use crate::stream::ReadBuffer;
 use crate::transforms::testing::{Run, drive, noise, rechunk};
+use crate::{ErrorKind, Result};
 
 /// Runs `transform` over `data` cut into pieces whose sizes cycle through
 /// `sizes`, with an unbounded readable side.

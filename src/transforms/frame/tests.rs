@@ -8,9 +8,9 @@ use proptest::test_runner::TestCaseError;
 use tokio_util::codec::{Decoder, Encoder};
 
 use super::{Frame, FrameCodec, Unframe};
-use crate::{ErrorKind, Result};
 use crate::Transform;
 use crate::transforms::testing::{drive, rechunk};
+use crate::{ErrorKind, Result};
 
 /// Packets written by Node's `Transcoder` (`fixtures/frame/encode.js`).
 const SEED_PACKETS: &[u8] = include_bytes!(concat!(

@@ -1,0 +1,140 @@
+//! [`Events`]: the observers of one stream, and its queue of events
+//! deferred to the next tick (see [the engine's rules](crate#events-and-ticks)).
+//!
+//! With no observer registered, emitting an event is a single branch.
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use super::event::Event;
+
+type Observer = Box<dyn FnMut(&Event) + Send>;
+
+/// The observers of one stream, and its queue of events deferred to the next tick.
+#[derive(Default)]
+pub(crate) struct Events {
+    observers: Vec<Observer>,
+    deferred: VecDeque<Event>,
+    /// `close` was delivered: nothing more is.
+    closed: bool,
+}
+
+impl Events {
+    pub(crate) fn observe(&mut self, observer: impl FnMut(&Event) + Send + 'static) {
+        self.observers.push(Box::new(observer));
+    }
+
+    /// Delivers `event` now, after any deferred ones.
+    #[inline]
+    pub(crate) fn emit(&mut self, event: Event) {
+        if !self.observers.is_empty() {
+            self.emit_observed(event);
+        }
+    }
+
+    /// [`emit`](Events::emit) out of line, so the unobserved case stays one
+    /// inlined branch on every chunk's path.
+    #[inline(never)]
+    fn emit_observed(&mut self, event: Event) {
+        self.flush();
+        self.deliver(&event);
+    }
+
+    /// Delivers `event` now, ahead of any deferred ones: what Node emits
+    /// from a listener of one of them (`pipe`, and the `unpipe` a pipe
+    /// emits from its `error` or `finish` listener).
+    #[inline]
+    pub(crate) fn emit_ahead(&mut self, event: Event) {
+        if self.observers.is_empty() {
+            return;
+        }
+        self.deliver(&event);
+    }
+
+    /// Queues `event` for the next tick.
+    #[inline]
+    pub(crate) fn defer(&mut self, event: Event) {
+        if self.observers.is_empty() {
+            return;
+        }
+        self.deferred.push_back(event);
+    }
+
+    /// Delivers the deferred events: the start of a tick.
+    #[inline]
+    pub(crate) fn flush(&mut self) {
+        if !self.deferred.is_empty() {
+            self.flush_deferred();
+        }
+    }
+
+    #[inline(never)]
+    fn flush_deferred(&mut self) {
+        while let Some(event) = self.deferred.pop_front() {
+            self.deliver(&event);
+        }
+    }
+
+    fn deliver(&mut self, event: &Event) {
+        if self.closed {
+            return;
+        }
+        if matches!(event, Event::Close) {
+            self.closed = true;
+        }
+        for observer in &mut self.observers {
+            observer(event);
+        }
+    }
+}
+
+impl fmt::Debug for Events {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Events")
+            .field("observers", &self.observers.len())
+            .field("deferred", &self.deferred)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+    use std::sync::{Arc, Mutex};
+
+    fn recorder(events: &mut Events) -> Arc<Mutex<Vec<&'static str>>> {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&log);
+        events.observe(move |e| sink.lock().unwrap().push(e.name()));
+        log
+    }
+
+    #[test]
+    fn deferred_events_come_before_later_ones() {
+        let mut events = Events::default();
+        let log = recorder(&mut events);
+        events.defer(Event::End);
+        events.defer(Event::Error(Error::from_kind(crate::ErrorKind::Destroyed)));
+        assert!(log.lock().unwrap().is_empty());
+        events.emit(Event::Data { size: 1 });
+        assert_eq!(*log.lock().unwrap(), ["end", "error", "data"]);
+    }
+
+    #[test]
+    fn pipe_events_overtake_deferred_ones_and_nothing_follows_close() {
+        let mut events = Events::default();
+        let log = recorder(&mut events);
+        events.defer(Event::Close);
+        events.emit_ahead(Event::Unpipe);
+        events.emit(Event::Finish);
+        assert_eq!(*log.lock().unwrap(), ["unpipe", "close"]);
+    }
+
+    #[test]
+    fn nothing_is_queued_without_observers() {
+        let mut events = Events::default();
+        events.defer(Event::Close);
+        assert!(events.deferred.is_empty());
+    }
+}

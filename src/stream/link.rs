@@ -1,0 +1,146 @@
+//! [`Link`]: a stage of a pipeline with the chain before it.
+
+use std::task::{Context, Poll};
+
+use super::chunk::Chunk;
+use super::duplex::Duplex;
+use super::error::{Error, ErrorKind, Result};
+use super::pump::OnError;
+use super::readable_stream::ReadableStream;
+use super::sealed;
+use super::stage_name::stage_name;
+use super::writable_stream::WritableStream;
+
+/// A stage of a pipeline with the chain before it: pulls from `upstream`
+/// into `stage` while the stage takes chunks, and hands on its output.
+pub(crate) struct Link<I, O> {
+    upstream: Box<dyn ReadableStream<Output = I>>,
+    stage: Duplex<I, O>,
+    /// Position in the pipeline, for errors from unnamed stages.
+    index: usize,
+    upstream_done: bool,
+    on_error: OnError,
+}
+
+impl<I: Chunk, O: Chunk> Link<I, O> {
+    pub(crate) fn new(
+        upstream: Box<dyn ReadableStream<Output = I>>,
+        stage: Duplex<I, O>,
+        index: usize,
+        on_error: OnError,
+    ) -> Self {
+        Link {
+            upstream,
+            stage,
+            index,
+            upstream_done: false,
+            on_error,
+        }
+    }
+
+    /// Moves chunks from upstream into the stage until it is full or
+    /// upstream has nothing. Returns whether anything moved.
+    fn feed(&mut self, cx: &mut Context<'_>) -> Result<bool> {
+        let mut fed = false;
+        while !self.upstream_done && !WritableStream::needs_drain(&self.stage) {
+            match self.upstream.poll_next_chunk(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    fed = true;
+                    match self.stage.write(chunk) {
+                        Ok(true) => {}
+                        // Full: it waits for `drain`.
+                        Ok(false) => break,
+                        Err(error) => return Err(self.stage_failed(error)),
+                    }
+                }
+                Poll::Ready(Some(Err(error))) => return Err(self.upstream_failed(error)),
+                Poll::Ready(None) if !self.upstream.is_ended() => {
+                    // Destroyed before its end: the stage must not end as if
+                    // everything had arrived.
+                    let error = Error::from_kind(ErrorKind::PrematureClose);
+                    return Err(self.upstream_failed(error));
+                }
+                Poll::Ready(None) => {
+                    self.upstream_done = true;
+                    fed = true;
+                    if let Err(error) = self.stage.end() {
+                        return Err(self.stage_failed(error));
+                    }
+                }
+                Poll::Pending => break,
+            }
+        }
+        Ok(fed)
+    }
+
+    /// Upstream failed or closed before its end: nothing more is read from
+    /// it, the error names the stage before this one if it does not say
+    /// where it happened (the first stage's, or a premature close), and
+    /// with `pipeline` semantics this stage is destroyed with it.
+    fn upstream_failed(&mut self, error: Error) -> Error {
+        self.upstream_done = true;
+        let error = error.or_context(|| stage_name(self.index - 1, self.upstream.label()));
+        if self.on_error == OnError::DestroyAll {
+            self.stage.destroy(Some(error.clone()));
+        }
+        error
+    }
+
+    fn stage_failed(&mut self, error: Error) -> Error {
+        let error = error.or_context(|| stage_name(self.index, ReadableStream::label(&self.stage)));
+        if self.on_error == OnError::DestroyAll {
+            self.stage.destroy(Some(error.clone()));
+            self.upstream.destroy(Some(error.clone()));
+        }
+        error
+    }
+}
+
+impl<I, O> sealed::Stream for Link<I, O> {}
+
+impl<I: Chunk, O: Chunk> ReadableStream for Link<I, O> {
+    type Output = O;
+
+    fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
+        loop {
+            let was_blocked = WritableStream::needs_drain(&self.stage);
+            let fed = match self.feed(cx) {
+                Ok(fed) => fed,
+                Err(error) => return Poll::Ready(Some(Err(error))),
+            };
+            match self.stage.poll_next_chunk(cx) {
+                Poll::Ready(Some(Err(error))) => {
+                    return Poll::Ready(Some(Err(self.stage_failed(error))));
+                }
+                Poll::Ready(other) => return Poll::Ready(other),
+                Poll::Pending => {
+                    let unblocked = was_blocked && !WritableStream::needs_drain(&self.stage);
+                    if self.upstream_done || !(fed || unblocked) {
+                        return Poll::Pending;
+                    }
+                }
+            }
+        }
+    }
+
+    fn pause(&mut self) {
+        self.stage.pause();
+    }
+
+    fn resume(&mut self) {
+        self.stage.resume();
+    }
+
+    fn destroy(&mut self, error: Option<Error>) {
+        self.stage.destroy(error.clone());
+        self.upstream.destroy(error);
+    }
+
+    fn is_ended(&self) -> bool {
+        self.stage.is_ended()
+    }
+
+    fn label(&self) -> Option<&str> {
+        ReadableStream::label(&self.stage)
+    }
+}

@@ -1,0 +1,429 @@
+//! [`Pump`]: moving chunks from one source to its destinations, with
+//! Node's backpressure; the heart of [`Pipe`](crate::Pipe) and of a
+//! [`PipelineFuture`](crate::PipelineFuture).
+//!
+//! # States
+//!
+//! | state | meaning | left when |
+//! |---|---|---|
+//! | [`Stage::Idle`] | not started | the first poll, or `pipe()`: `pipe` on each destination → flowing |
+//! | [`Stage::Flowing`] | chunks move; the source pauses while a destination waits for `drain` | the source ends → source done |
+//! | [`Stage::SourceDone`] | the source ended | the destinations are ended (`end: true`) → ending, or detached (`end: false`) |
+//! | [`Stage::Ending`] | waiting for every destination to finish | each one that finished gets `unpipe` |
+//!
+//! Per destination: `attached` (not unpiped), and [`Awaiting`] whether it
+//! waits for `drain`. An error ends the pump from any state.
+
+use std::ops::DerefMut;
+use std::task::{Context, Poll};
+
+use super::chunk::Chunk;
+use super::error::{Error, ErrorKind, Result};
+use super::pipe_options::PipeOptions;
+use super::readable_stream::ReadableStream;
+use super::writable_stream::WritableStream;
+
+/// What happens to the other stages when one fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OnError {
+    /// Node's `pipe`: stop, leave the others as they are.
+    Stop,
+    /// Node's `pipeline`: destroy every stage that has not finished.
+    DestroyAll,
+}
+
+/// Where a pump is; see the module documentation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Stage {
+    Idle,
+    Flowing,
+    SourceDone,
+    Ending,
+}
+
+/// The state of moving chunks from one source to its destinations; shared
+/// by [`Pipe`] and the last link of a pipeline.
+#[derive(Debug)]
+pub(crate) struct Pump<T> {
+    options: PipeOptions,
+    on_error: OnError,
+    /// Copies a chunk for every destination but the last.
+    fanout: Option<fn(&T) -> T>,
+    /// What to call the source in its errors that do not say where they
+    /// happened (a pipeline stage).
+    source_name: Option<String>,
+    stage: Stage,
+    /// Per destination: waiting for `drain`.
+    awaiting: Awaiting,
+    /// Per destination: still attached (not unpiped after an error).
+    attached: Vec<bool>,
+    first_error: Option<Error>,
+}
+
+impl<T: Chunk> Pump<T> {
+    pub(crate) fn new(
+        destinations: usize,
+        options: PipeOptions,
+        on_error: OnError,
+        fanout: Option<fn(&T) -> T>,
+    ) -> Self {
+        Pump {
+            options,
+            on_error,
+            fanout,
+            stage: Stage::Idle,
+            awaiting: Awaiting::new(destinations),
+            attached: vec![true; destinations],
+            first_error: None,
+            source_name: None,
+        }
+    }
+
+    /// Names the source in its errors that do not say where they happened.
+    pub(crate) fn naming_source(mut self, name: String) -> Self {
+        self.source_name = Some(name);
+        self
+    }
+
+    /// Moves chunks until the source ended and the destinations finished
+    /// (or, with `end: false`, took the last chunk).
+    pub(crate) fn poll<S, D>(
+        &mut self,
+        cx: &mut Context<'_>,
+        source: &mut S,
+        destinations: &mut [D],
+    ) -> Poll<Result<()>>
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        if self.stage == Stage::Idle {
+            self.start(source, destinations);
+        }
+        loop {
+            if !self.attached.contains(&true) {
+                // Every destination was unpiped: nothing more is read.
+                return Poll::Ready(self.first_error.take().map_or(Ok(()), Err));
+            }
+            let mut source_pending = false;
+            while self.stage == Stage::Flowing && !self.awaiting.any() {
+                match source.poll_next_chunk(cx) {
+                    Poll::Ready(Some(Ok(chunk))) => self.write(chunk, source, destinations),
+                    Poll::Ready(Some(Err(error))) => {
+                        return Poll::Ready(Err(self.source_failed(error, destinations)));
+                    }
+                    Poll::Ready(None) if source.is_ended() => self.stage = Stage::SourceDone,
+                    Poll::Ready(None) => {
+                        let error = Error::from_kind(ErrorKind::PrematureClose);
+                        return Poll::Ready(Err(self.source_failed(error, destinations)));
+                    }
+                    Poll::Pending => {
+                        source_pending = true;
+                        break;
+                    }
+                }
+            }
+            let was_waiting = self.awaiting.any();
+            self.drive(cx, destinations);
+            if let Some(error) = self.settle_errors(source, destinations) {
+                return Poll::Ready(Err(error));
+            }
+            if was_waiting && !self.awaiting.any() {
+                source.resume();
+            }
+            if self.stage >= Stage::SourceDone {
+                return self.poll_end(cx, source, destinations);
+            }
+            if source_pending || self.awaiting.any() {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// Attaches the destinations: `pipe` on each, and the source starts
+    /// paused if one of them already waits for `drain` (Node's `pipe()`).
+    pub(crate) fn start<S, D>(&mut self, source: &mut S, destinations: &mut [D])
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        self.stage = Stage::Flowing;
+        for (index, destination) in destinations.iter_mut().enumerate() {
+            destination.piped(true);
+            self.awaiting.set(index, destination.needs_drain());
+        }
+        if self.awaiting.any() {
+            source.pause();
+        } else {
+            source.resume();
+        }
+    }
+
+    fn write<S, D>(&mut self, chunk: T, source: &mut S, destinations: &mut [D])
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        let last = self.attached.iter().rposition(|&a| a);
+        let Some(last) = last else { return };
+        let mut chunk = Some(chunk);
+        for (index, destination) in destinations.iter_mut().enumerate() {
+            if !self.attached[index] {
+                continue;
+            }
+            let piece = if index == last {
+                chunk.take().expect("the last destination takes the chunk")
+            } else {
+                let copy = self
+                    .fanout
+                    .expect("several destinations need a way to copy");
+                copy(chunk.as_ref().expect("the chunk is kept for the last"))
+            };
+            match destination.write(piece) {
+                Ok(true) => {}
+                Ok(false) => self.awaiting.set(index, true),
+                Err(error) => self.destination_failed(index, error, &mut **destination),
+            }
+        }
+        if self.awaiting.any() {
+            source.pause();
+        }
+    }
+
+    fn drive<D>(&mut self, cx: &mut Context<'_>, destinations: &mut [D])
+    where
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        for (index, destination) in destinations.iter_mut().enumerate() {
+            if !self.attached[index] {
+                continue;
+            }
+            match destination.poll_drain(cx) {
+                Poll::Ready(Ok(())) => self.awaiting.set(index, false),
+                Poll::Ready(Err(error)) => {
+                    self.destination_failed(index, error, &mut **destination)
+                }
+                Poll::Pending => {}
+            }
+        }
+    }
+
+    fn poll_end<S, D>(
+        &mut self,
+        cx: &mut Context<'_>,
+        source: &mut S,
+        destinations: &mut [D],
+    ) -> Poll<Result<()>>
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        if !self.options.end {
+            self.detach_all(destinations);
+            return Poll::Ready(self.first_error.take().map_or(Ok(()), Err));
+        }
+        if self.stage == Stage::SourceDone {
+            self.stage = Stage::Ending;
+            for (index, destination) in destinations.iter_mut().enumerate() {
+                // Node's `end()` on a finished stream only reports to its
+                // callback, which a pipe does not pass.
+                if self.attached[index]
+                    && !destination.is_finished()
+                    && let Err(error) = destination.end()
+                {
+                    self.destination_failed(index, error, &mut **destination);
+                }
+            }
+        }
+        let mut pending = false;
+        for (index, destination) in destinations.iter_mut().enumerate() {
+            if !self.attached[index] {
+                continue;
+            }
+            match destination.poll_finish(cx) {
+                Poll::Ready(Ok(())) => {
+                    self.attached[index] = false;
+                    destination.piped(false);
+                }
+                Poll::Ready(Err(error)) => {
+                    self.destination_failed(index, error, &mut **destination)
+                }
+                Poll::Pending => pending = true,
+            }
+        }
+        if let Some(error) = self.settle_errors(source, destinations) {
+            return Poll::Ready(Err(error));
+        }
+        if pending {
+            return Poll::Pending;
+        }
+        Poll::Ready(self.first_error.take().map_or(Ok(()), Err))
+    }
+
+    /// Detaches destination `index` (Node's `unpipe(dest)`): `unpipe` on
+    /// it; the source resumes if it only waited for this one, and pauses
+    /// if no destination is left. Returns false if it was not attached.
+    pub(crate) fn unpipe<S, D>(
+        &mut self,
+        index: usize,
+        source: &mut S,
+        destinations: &mut [D],
+    ) -> bool
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        if !self.attached.get(index).copied().unwrap_or(false) {
+            return false;
+        }
+        let was_waiting = self.awaiting.any();
+        self.attached[index] = false;
+        self.awaiting.set(index, false);
+        if !self.attached.contains(&true) {
+            source.pause();
+        } else if was_waiting && !self.awaiting.any() {
+            source.resume();
+        }
+        destinations[index].piped(false);
+        true
+    }
+
+    /// Detaches what is still attached when the pipe is dropped: `unpipe`
+    /// on each, and the source pauses unless it already ended.
+    pub(crate) fn abandon<S, D>(&mut self, source: &mut S, destinations: &mut [D])
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        if self.stage == Stage::Idle || !self.attached.contains(&true) {
+            return;
+        }
+        if self.stage == Stage::Flowing {
+            source.pause();
+        }
+        self.detach_all(destinations);
+    }
+
+    fn detach_all<D>(&mut self, destinations: &mut [D])
+    where
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        for (index, destination) in destinations.iter_mut().enumerate() {
+            if self.attached[index] {
+                self.attached[index] = false;
+                destination.piped(false);
+            }
+        }
+    }
+
+    fn destination_failed<W>(&mut self, index: usize, error: Error, destination: &mut W)
+    where
+        W: WritableStream<Input = T> + ?Sized,
+    {
+        self.attached[index] = false;
+        self.awaiting.set(index, false);
+        destination.piped(false);
+        let error = error.or_context(|| destination.label().map(str::to_owned));
+        if self.first_error.is_none() {
+            self.first_error = Some(error);
+        }
+    }
+
+    /// After a destination failed: with `DestroyAll`, destroys everything
+    /// and returns the error; with `Stop`, returns it once no destination
+    /// is left.
+    #[inline]
+    fn settle_errors<S, D>(&mut self, source: &mut S, destinations: &mut [D]) -> Option<Error>
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        if self.first_error.is_some() {
+            self.settle_first_error(source, destinations)
+        } else {
+            None
+        }
+    }
+
+    /// [`settle_errors`](Pump::settle_errors) once a destination failed;
+    /// out of line, off the path of every chunk.
+    #[cold]
+    fn settle_first_error<S, D>(&mut self, source: &mut S, destinations: &mut [D]) -> Option<Error>
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        match self.on_error {
+            OnError::DestroyAll => {
+                let error = self.first_error.take()?;
+                source.destroy(Some(error.clone()));
+                for (index, destination) in destinations.iter_mut().enumerate() {
+                    if self.attached[index] {
+                        destination.destroy(Some(error.clone()));
+                    }
+                }
+                Some(error)
+            }
+            OnError::Stop if !self.attached.contains(&true) => self.first_error.take(),
+            OnError::Stop => None,
+        }
+    }
+
+    fn source_failed<D>(&mut self, error: Error, destinations: &mut [D]) -> Error
+    where
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        let error = error.or_context(|| self.source_name.clone());
+        if self.on_error == OnError::DestroyAll {
+            for (index, destination) in destinations.iter_mut().enumerate() {
+                if self.attached[index] && !destination.is_finished() {
+                    destination.destroy(Some(error.clone()));
+                }
+            }
+        }
+        error
+    }
+}
+
+/// Which destinations wait for `drain`, counted, so that asking whether
+/// any does costs one comparison on every chunk.
+#[derive(Debug)]
+struct Awaiting {
+    flags: Vec<bool>,
+    count: usize,
+}
+
+impl Awaiting {
+    fn new(destinations: usize) -> Self {
+        Awaiting {
+            flags: vec![false; destinations],
+            count: 0,
+        }
+    }
+
+    fn set(&mut self, index: usize, waiting: bool) {
+        if self.flags[index] != waiting {
+            self.flags[index] = waiting;
+            if waiting {
+                self.count += 1;
+            } else {
+                self.count -= 1;
+            }
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.count > 0
+    }
+}
