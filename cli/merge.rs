@@ -56,7 +56,7 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         MergeEvent::FileStarted { entry } => {
             progress.set_current(entry.relative_path());
         }
-        MergeEvent::Skipped { error, .. } => progress.warn(&format!("skipping {error}")),
+        MergeEvent::Skipped { error, .. } => progress.warn(&format!("skipping {error:#}")),
         _ => {}
     });
 

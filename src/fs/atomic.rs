@@ -692,7 +692,7 @@ mod tests {
             assert_eq!(err.kind(), crate::ErrorKind::Io);
             assert_eq!(err.path(), Some(target.as_path()));
             assert_eq!(
-                err.to_string(),
+                format!("{err:#}"),
                 format!(
                     "writing {}: No such file or directory (os error 2)",
                     target.display()

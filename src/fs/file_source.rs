@@ -251,7 +251,7 @@ mod tests {
                 .unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidData, "{size}");
             assert_eq!(
-                err.to_string(),
+                format!("{err:#}"),
                 format!(
                     "reading {}: the file {how} while it was read (it had {size} bytes, {} were read)",
                     path.display(),

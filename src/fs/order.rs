@@ -302,7 +302,7 @@ mod tests {
         }
         let err = "Name".parse::<SortOrder>().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidArgument);
-        assert!(err.to_string().contains("`Name`"));
+        assert!(format!("{err:#}").contains("`Name`"));
     }
 
     proptest! {

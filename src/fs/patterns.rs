@@ -260,7 +260,7 @@ mod tests {
         for pattern in ["", "/", "a[", "//"] {
             let err = FilePatterns::new("first", &[pattern.to_string()]).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidArgument);
-            let text = err.to_string();
+            let text = format!("{err:#}");
             assert!(
                 text.starts_with(&format!("invalid first pattern `{pattern}`: ")),
                 "{text}"

@@ -151,16 +151,11 @@ mod tests {
         for unclosed in ["{path", "{", "a {{ {name"] {
             let err = HeaderTemplate::parse(unclosed).unwrap_err();
             assert!(
-                err.to_string().contains("unmatched '{'"),
+                format!("{err:#}").contains("unmatched '{'"),
                 "{unclosed}: {err}"
             );
         }
-        assert!(
-            HeaderTemplate::parse("{nope}")
-                .unwrap_err()
-                .to_string()
-                .contains("{nope}")
-        );
+        assert!(format!("{:#}", HeaderTemplate::parse("{nope}").unwrap_err()).contains("{nope}"));
     }
 
     #[test]

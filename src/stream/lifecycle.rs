@@ -112,7 +112,7 @@ mod tests {
         let mut life = Lifecycle::default();
         life.set_label("gzip".into());
         let located = life.locate(Error::new(ErrorKind::InvalidData, "bad header"));
-        assert_eq!(located.to_string(), "gzip: bad header");
-        assert_eq!(life.locate(located).to_string(), "gzip: bad header");
+        assert_eq!(format!("{located:#}"), "gzip: bad header");
+        assert_eq!(format!("{:#}", life.locate(located)), "gzip: bad header");
     }
 }

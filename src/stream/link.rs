@@ -8,7 +8,6 @@ use super::error::{Error, ErrorKind, Result};
 use super::pump::OnError;
 use super::readable_stream::ReadableStream;
 use super::sealed;
-use super::stage_name::stage_name;
 use super::writable_stream::WritableStream;
 
 /// A stage of a pipeline with the chain before it: pulls from `upstream`
@@ -79,7 +78,7 @@ impl<I: Chunk, O: Chunk> Link<I, O> {
     /// with `pipeline` semantics this stage is destroyed with it.
     fn upstream_failed(&mut self, error: Error) -> Error {
         self.upstream_done = true;
-        let error = error.or_context(|| stage_name(self.index - 1, self.upstream.label()));
+        let error = error.or_stage(self.index - 1, self.upstream.label());
         if self.on_error == OnError::DestroyAll {
             self.stage.destroy(Some(error.clone()));
         }
@@ -87,7 +86,7 @@ impl<I: Chunk, O: Chunk> Link<I, O> {
     }
 
     fn stage_failed(&mut self, error: Error) -> Error {
-        let error = error.or_context(|| stage_name(self.index, ReadableStream::label(&self.stage)));
+        let error = error.or_stage(self.index, ReadableStream::label(&self.stage));
         if self.on_error == OnError::DestroyAll {
             self.stage.destroy(Some(error.clone()));
             self.upstream.destroy(Some(error.clone()));

@@ -33,7 +33,6 @@ mod readable_ext;
 mod readable_stream;
 mod sealed;
 mod sink_adapter;
-mod stage_name;
 mod stream_source;
 mod text_source;
 mod transform;

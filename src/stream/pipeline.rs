@@ -26,7 +26,6 @@ use super::pipeline_future::PipelineFuture;
 use super::pump::{OnError, Pump};
 use super::readable_stream::ReadableStream;
 use super::sealed;
-use super::stage_name::stage_name;
 use super::writable_stream::WritableStream;
 
 /// An open chain of stages whose output is `T`: a source and any number of
@@ -106,7 +105,7 @@ impl<T: Chunk> Pipeline<T> {
     ) -> PipelineFuture<T> {
         let count = destinations.len();
         let pump = Pump::new(count, PipeOptions::default(), self.on_error, fanout)
-            .naming_source(stage_name(self.stages - 1, self.head.label()));
+            .naming_source(self.stages - 1, self.head.label());
         PipelineFuture::new(self.head, destinations, pump, self.stages)
     }
 }

@@ -10,7 +10,6 @@ use super::chunk::Chunk;
 use super::error::{Error, ErrorKind, Result};
 use super::pump::Pump;
 use super::readable_stream::ReadableStream;
-use super::stage_name::stage_name;
 use super::writable_stream::WritableStream;
 
 /// A complete pipeline, as a future: resolves once every destination
@@ -77,7 +76,7 @@ impl<T: Chunk> Future for PipelineFuture<T> {
         let index = this.first_destination;
         this.pump
             .poll(cx, &mut *this.head, &mut this.destinations)
-            .map_err(|error| error.or_context(|| stage_name(index, None)))
+            .map_err(|error| error.or_stage(index, None))
     }
 }
 

@@ -49,9 +49,9 @@ pub(crate) struct Pump<T> {
     on_error: OnError,
     /// Copies a chunk for every destination but the last.
     fanout: Option<fn(&T) -> T>,
-    /// What to call the source in its errors that do not say where they
-    /// happened (a pipeline stage).
-    source_name: Option<String>,
+    /// The pipeline stage the source is, for its errors that do not say
+    /// where they happened: its index and name.
+    source_stage: Option<(usize, Option<String>)>,
     stage: Stage,
     /// Per destination: waiting for `drain`.
     awaiting: Awaiting,
@@ -75,13 +75,14 @@ impl<T: Chunk> Pump<T> {
             awaiting: Awaiting::new(destinations),
             attached: vec![true; destinations],
             first_error: None,
-            source_name: None,
+            source_stage: None,
         }
     }
 
-    /// Names the source in its errors that do not say where they happened.
-    pub(crate) fn naming_source(mut self, name: String) -> Self {
-        self.source_name = Some(name);
+    /// Names the source, pipeline stage `index`, in its errors that do not
+    /// say where they happened.
+    pub(crate) fn naming_source(mut self, index: usize, name: Option<&str>) -> Self {
+        self.source_stage = Some((index, name.map(str::to_owned)));
         self
     }
 
@@ -384,7 +385,10 @@ impl<T: Chunk> Pump<T> {
         D: DerefMut,
         D::Target: WritableStream<Input = T>,
     {
-        let error = error.or_context(|| self.source_name.clone());
+        let error = match &self.source_stage {
+            Some((index, name)) => error.or_stage(*index, name.as_deref()),
+            None => error,
+        };
         if self.on_error == OnError::DestroyAll {
             for (index, destination) in destinations.iter_mut().enumerate() {
                 if self.attached[index] && !destination.is_finished() {

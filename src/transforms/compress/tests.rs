@@ -175,7 +175,7 @@ fn empty_input_is_not_valid_compressed_data() {
         let err = decompress(codec, b"").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidData);
         assert_eq!(
-            err.to_string(),
+            format!("{err:#}"),
             format!("unexpected end of {codec} data: the input is empty")
         );
     }
@@ -273,13 +273,13 @@ fn truncated_input_is_invalid_data_for_every_codec() {
             for sizes in [&[1 << 20][..], &[7]] {
                 let err = apply(Decompress::new(codec), &packed[..len], sizes).unwrap_err();
                 assert_eq!(err.kind(), ErrorKind::InvalidData, "{codec} {len}: {err}");
-                let message = err.to_string();
+                let message = format!("{err:#}");
                 assert!(message.contains(codec.name()), "{codec} {len}: {message}");
             }
         }
         let err = decompress(codec, &packed[..packed.len() - 1]).unwrap_err();
         assert_eq!(
-            err.to_string(),
+            format!("{err:#}"),
             format!(
                 "unexpected end of {codec} data: the input ends inside a {} (after {} bytes)",
                 codec.unit_name(),
@@ -302,7 +302,7 @@ fn corrupt_input_is_invalid_data_and_never_a_panic() {
                 let run = apply(Decompress::new(codec), &damaged, &[97]);
                 if let Err(err) = run.result {
                     assert_eq!(err.kind(), ErrorKind::InvalidData, "{codec} {position}");
-                    assert!(err.to_string().contains(codec.name()), "{err}");
+                    assert!(format!("{err:#}").contains(codec.name()), "{err}");
                 }
             }
         }
@@ -321,16 +321,15 @@ fn data_of_another_format_names_its_first_bytes() {
     let zstd = compress(Codec::Zstd, b"x");
     let err = decompress(Codec::Gzip, &zstd).unwrap_err();
     assert_eq!(
-        err.to_string(),
+        format!("{err:#}"),
         "not gzip data: it starts with 28 b5 2f fd 04 48"
     );
     let err = decompress(Codec::Xz, b"PK").unwrap_err();
-    assert_eq!(err.to_string(), "not xz data: it starts with 50 4b");
+    assert_eq!(format!("{err:#}"), "not xz data: it starts with 50 4b");
     let err = decompress(Codec::Zlib, b"plain text").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidData);
     assert!(
-        err.to_string()
-            .starts_with("invalid zlib data at or after input byte 0: "),
+        format!("{err:#}").starts_with("invalid zlib data at or after input byte 0: "),
         "{err}"
     );
 }
@@ -344,7 +343,7 @@ fn trailing_data_is_refused_with_its_offset() {
         for sizes in [&[1][..], &[1 << 20]] {
             let err = apply(Decompress::new(codec), &packed, sizes).unwrap_err();
             assert_eq!(
-                err.to_string(),
+                format!("{err:#}"),
                 format!("unexpected data after the end of the {codec} data, at input byte {end}"),
                 "{sizes:?}"
             );
@@ -364,7 +363,7 @@ fn zeros_after_gzip_are_padding_but_not_before_garbage() {
     packed.push(1);
     let err = apply(Decompress::new(Codec::Gzip), &packed, &[3]).unwrap_err();
     assert_eq!(
-        err.to_string(),
+        format!("{err:#}"),
         format!("unexpected data after the end of the gzip data, at input byte {end}")
     );
     // zstd has no padding: zeros are trailing data.
@@ -390,7 +389,7 @@ fn xz_stream_padding_is_a_multiple_of_four_zeros() {
     let misaligned = [&first[..], &[0; 3], &second].concat();
     let err = decompress(Codec::Xz, &misaligned).unwrap_err();
     assert_eq!(
-        err.to_string(),
+        format!("{err:#}"),
         format!(
             "invalid xz data: the 3 bytes of stream padding before input byte {} are not a \
              multiple of 4",
@@ -430,7 +429,7 @@ fn detection_of_short_or_empty_input() {
     }
     let err = apply(Decompress::detect(), b"\x1f\x8b", &[1]).unwrap_err();
     assert_eq!(
-        err.to_string(),
+        format!("{err:#}"),
         "unexpected end of gzip data: the input ends inside a member (after 2 bytes)"
     );
 }
@@ -454,7 +453,7 @@ fn gzip_after_detection_refuses_plain_text_after_it() {
     packed.extend_from_slice(b"then plain");
     let err = apply(Decompress::detect(), &packed, &[4]).unwrap_err();
     assert_eq!(
-        err.to_string(),
+        format!("{err:#}"),
         format!("unexpected data after the end of the gzip data, at input byte {end}")
     );
 }
@@ -471,7 +470,7 @@ fn settings_are_reported() {
     assert_eq!(Compress::new(Codec::Xz).threads(), 1);
     assert_eq!(Compress::new(Codec::Brotli).level(), 11);
     let err = Compress::with_level(Codec::Bzip2, 0).unwrap_err();
-    assert_eq!(err.to_string(), "bzip2 level must be 1-9, got 0");
+    assert_eq!(format!("{err:#}"), "bzip2 level must be 1-9, got 0");
 }
 
 #[test]
