@@ -78,15 +78,22 @@
     unreachable_pub
 )]
 
+#[cfg(feature = "fs")]
 pub mod fs;
+#[cfg(feature = "merge")]
 pub mod merge;
+#[cfg(feature = "net")]
 pub mod net;
+#[cfg(feature = "stream")]
 mod stream;
+#[cfg(feature = "transforms")]
 pub mod transforms;
 
+pub use bytes;
+#[cfg(feature = "stream")]
 pub use stream::*;
 
 /// The README's examples, compiled and run as doctests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "cli"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

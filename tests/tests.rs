@@ -1,8 +1,11 @@
 //! smerge's integration tests: one test binary, one module per area.
 
+#[cfg(feature = "cli")]
 mod cli;
+#[cfg(feature = "transforms")]
 mod codec;
 mod common;
 mod engine;
+#[cfg(all(feature = "net", feature = "transforms"))]
 mod net;
 mod node;

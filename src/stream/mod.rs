@@ -51,6 +51,7 @@ pub use chunk::{
 };
 pub use collect_sink::{CollectSink, Collected};
 pub use duplex::Duplex;
+#[cfg(feature = "transforms")]
 pub(crate) use duplex_handler::DuplexHandler;
 pub use error::{Error, ErrorKind, Result};
 pub use event::Event;
@@ -64,7 +65,7 @@ pub use pipe_target::PipeTarget;
 pub use pipeline::{Pipeline, pipeline};
 pub use pipeline_future::PipelineFuture;
 pub use push::Push;
-#[cfg(test)]
+#[cfg(all(test, feature = "transforms"))]
 pub(crate) use read_buffer::ReadBuffer;
 pub use read_source::ReadSource;
 pub use readable::Readable;
