@@ -49,6 +49,11 @@ struct Settings {
     chunks: usize,
     runs: usize,
     warm_up: usize,
+    /// Only this line (`smerge`, `futures`, `tasks`), and not Node: for a
+    /// profiler.
+    only: Option<String>,
+    /// Only the cases whose name contains this (`1 KiB`, `64`, `objects`).
+    case: Option<String>,
 }
 
 impl Settings {
@@ -57,6 +62,8 @@ impl Settings {
             chunks: 200_000,
             runs: 9,
             warm_up: 2,
+            only: None,
+            case: None,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -68,6 +75,8 @@ impl Settings {
                 "--chunks" => settings.chunks = value(),
                 "--runs" => settings.runs = value(),
                 "--warm-up" => settings.warm_up = value(),
+                "--only" => settings.only = args.next(),
+                "--case" => settings.case = args.next(),
                 // What cargo passes to every bench target.
                 _ => {}
             }
@@ -158,19 +167,23 @@ fn measure<T: Chunk + Clone>(settings: &Settings, case: &Case<T>) -> [f64; 3] {
         .build()
         .expect("a runtime");
     let mut samples: [Vec<f64>; 3] = Default::default();
+    let runs = |line: &str| settings.only.as_deref().is_none_or(|only| only == line);
     for round in 0..settings.warm_up + settings.runs {
         let n = settings.chunks;
-        let smerge = time(
-            &single,
-            n,
-            smerge_chain(case.chunk.clone(), n, case.high_water_mark),
-        );
-        let futures = time(&single, n, futures_chain(case.chunk.clone(), n));
-        let tasks = time(
-            &multi,
-            n,
-            task_chain(case.chunk.clone(), n, case.channel_capacity),
-        );
+        let mut smerge = f64::NAN;
+        let mut futures = f64::NAN;
+        let mut tasks = f64::NAN;
+        if runs("smerge") {
+            let chain = smerge_chain(case.chunk.clone(), n, case.high_water_mark);
+            smerge = time(&single, n, chain);
+        }
+        if runs("futures") {
+            futures = time(&single, n, futures_chain(case.chunk.clone(), n));
+        }
+        if runs("tasks") {
+            let chain = task_chain(case.chunk.clone(), n, case.channel_capacity);
+            tasks = time(&multi, n, chain);
+        }
         if round >= settings.warm_up {
             for (line, sample) in samples.iter_mut().zip([smerge, futures, tasks]) {
                 line.push(sample);
@@ -237,12 +250,27 @@ fn main() {
         high_water_mark: OBJECTS_HIGH_WATER_MARK,
         channel_capacity: OBJECTS_HIGH_WATER_MARK,
     };
-    let rust = [
-        (kib.name, measure(&settings, &kib)),
-        (big.name, measure(&settings, &big)),
-        (objects.name, measure(&settings, &objects)),
-    ];
-    let node = node_lines(&settings);
+    let wanted = |name: &str| {
+        settings
+            .case
+            .as_deref()
+            .is_none_or(|case| name.contains(case))
+    };
+    let mut rust = Vec::new();
+    if wanted(kib.name) {
+        rust.push((kib.name, measure(&settings, &kib)));
+    }
+    if wanted(big.name) {
+        rust.push((big.name, measure(&settings, &big)));
+    }
+    if wanted(objects.name) {
+        rust.push((objects.name, measure(&settings, &objects)));
+    }
+    let node = if settings.only.is_some() {
+        Vec::new()
+    } else {
+        node_lines(&settings)
+    };
     println!(
         "{:<14} {:>8} {:>8} {:>8} {:>8}   {:>16} {:>13}",
         "case", "smerge", "futures", "tasks", "node", "smerge/futures", "smerge/node"

@@ -24,6 +24,7 @@ use super::transform::Transform;
 use super::transform_handler::TransformHandler;
 use super::writable_stream::WritableStream;
 use super::write_half::WriteHalf;
+use super::write_queue::WriteQueue;
 use super::write_sink::WriteSink;
 
 /// A stream with a writable side taking `I` and a readable side giving `O`:
@@ -312,6 +313,63 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
     }
 
+    /// [`poll_output`](Duplex::poll_output) for many chunks: moves buffered
+    /// output into `queue` until its size reaches `limit`; see
+    /// [`ReadableStream::poll_read_into`].
+    fn poll_output_into(
+        &mut self,
+        cx: &mut Context<'_>,
+        queue: &mut WriteQueue<O>,
+        limit: usize,
+    ) -> Poll<Option<Result<()>>> {
+        self.life.events.flush();
+        if let Some(error) = self.life.take_error() {
+            return Poll::Ready(Some(Err(error)));
+        }
+        if self.read.is_ended() {
+            return Poll::Ready(None);
+        }
+        loop {
+            if let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
+                return Poll::Ready(Some(Err(error)));
+            }
+            if let Some(misuse) = self.read.buffer.take_misuse() {
+                return Poll::Ready(Some(Err(self.fail(misuse))));
+            }
+            let mut moved = false;
+            while let Some(chunk) = self.read.take(&mut self.life.events) {
+                queue.push_back(chunk);
+                moved = true;
+                if queue.size() >= limit {
+                    break;
+                }
+            }
+            if moved {
+                // Node's `read()` calls `_read` once what it takes leaves
+                // the buffer below its highWaterMark: a transform's held
+                // callback is released and the next written chunk goes
+                // through now, not on the next read.
+                if let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
+                    return Poll::Ready(Some(Err(error)));
+                }
+                return Poll::Ready(Some(Ok(())));
+            }
+            if self.read.end_if_drained(&mut self.life.events) {
+                self.readable_ended(cx);
+                return Poll::Ready(None);
+            }
+            if !self.read.buffer.wants_more(true) {
+                return Poll::Pending;
+            }
+            let mut out = self.read.buffer.push_handle();
+            match self.handler.as_mut().poll_read(cx, &mut out) {
+                Poll::Ready(Ok(())) if out.pushes() > 0 => continue,
+                Poll::Ready(Ok(())) | Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(self.fail(error)))),
+            }
+        }
+    }
+
     /// True when the writable side waits for `drain` with nothing queued
     /// and the readable side holds nothing and has not ended: all a read
     /// does then is emit `drain` and ask the handler for output. (Waiting
@@ -401,6 +459,16 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.poll_output(cx)
     }
 
+    #[inline]
+    fn poll_read_into(
+        &mut self,
+        cx: &mut Context<'_>,
+        queue: &mut WriteQueue<O>,
+        limit: usize,
+    ) -> Poll<Option<Result<()>>> {
+        self.poll_output_into(cx, queue, limit)
+    }
+
     fn pause(&mut self) {
         Duplex::pause(self);
     }
@@ -473,6 +541,16 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
     fn label(&self) -> Option<&str> {
         self.life.label()
+    }
+
+    #[inline]
+    fn batch_target(&mut self) -> Option<(&mut WriteQueue<I>, usize)> {
+        self.write.batch_target(&self.life)
+    }
+
+    #[inline]
+    fn after_batch(&mut self) {
+        self.write.after_batch();
     }
 }
 

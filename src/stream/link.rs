@@ -9,6 +9,7 @@ use super::pump::OnError;
 use super::readable_stream::ReadableStream;
 use super::sealed;
 use super::writable_stream::WritableStream;
+use super::write_queue::WriteQueue;
 
 /// A stage of a pipeline with the chain before it: pulls from `upstream`
 /// into `stage` while the stage takes chunks, and hands on its output.
@@ -42,6 +43,19 @@ impl<I: Chunk, O: Chunk> Link<I, O> {
     fn feed(&mut self, cx: &mut Context<'_>) -> Result<bool> {
         let mut fed = false;
         while !self.upstream_done && !WritableStream::needs_drain(&self.stage) {
+            if let Some((queue, high_water_mark)) = self.stage.batch_target() {
+                // Many chunks at once, each `write` but the last returning true.
+                match self.upstream.poll_read_into(cx, queue, high_water_mark) {
+                    Poll::Ready(Some(Ok(()))) => {
+                        fed = true;
+                        self.stage.after_batch();
+                        continue;
+                    }
+                    Poll::Ready(Some(Err(error))) => return Err(self.upstream_failed(error)),
+                    Poll::Ready(None) => {}
+                    Poll::Pending => break,
+                }
+            }
             match self.upstream.poll_next_chunk(cx) {
                 Poll::Ready(Some(Ok(chunk))) => {
                     fed = true;
@@ -108,6 +122,33 @@ impl<I: Chunk, O: Chunk> ReadableStream for Link<I, O> {
                 Err(error) => return Poll::Ready(Some(Err(error))),
             };
             match self.stage.poll_next_chunk(cx) {
+                Poll::Ready(Some(Err(error))) => {
+                    return Poll::Ready(Some(Err(self.stage_failed(error))));
+                }
+                Poll::Ready(other) => return Poll::Ready(other),
+                Poll::Pending => {
+                    let unblocked = was_blocked && !WritableStream::needs_drain(&self.stage);
+                    if self.upstream_done || !(fed || unblocked) {
+                        return Poll::Pending;
+                    }
+                }
+            }
+        }
+    }
+
+    fn poll_read_into(
+        &mut self,
+        cx: &mut Context<'_>,
+        queue: &mut WriteQueue<O>,
+        limit: usize,
+    ) -> Poll<Option<Result<()>>> {
+        loop {
+            let was_blocked = WritableStream::needs_drain(&self.stage);
+            let fed = match self.feed(cx) {
+                Ok(fed) => fed,
+                Err(error) => return Poll::Ready(Some(Err(error))),
+            };
+            match self.stage.poll_read_into(cx, queue, limit) {
                 Poll::Ready(Some(Err(error))) => {
                     return Poll::Ready(Some(Err(self.stage_failed(error))));
                 }

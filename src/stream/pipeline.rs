@@ -27,6 +27,7 @@ use super::pump::{OnError, Pump};
 use super::readable_stream::ReadableStream;
 use super::sealed;
 use super::writable_stream::WritableStream;
+use super::write_queue::WriteQueue;
 
 /// An open chain of stages whose output is `T`: a source and any number of
 /// transforms, not yet attached to a destination.
@@ -117,6 +118,16 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
 
     fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T>>> {
         self.head.poll_next_chunk(cx)
+    }
+
+    #[inline]
+    fn poll_read_into(
+        &mut self,
+        cx: &mut Context<'_>,
+        queue: &mut WriteQueue<T>,
+        limit: usize,
+    ) -> Poll<Option<Result<()>>> {
+        self.head.poll_read_into(cx, queue, limit)
     }
 
     fn pause(&mut self) {

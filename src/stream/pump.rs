@@ -109,6 +109,31 @@ impl<T: Chunk> Pump<T> {
             }
             let mut source_pending = false;
             while self.stage == Stage::Flowing && !self.awaiting.any() {
+                if let [destination] = destinations
+                    && self.attached[0]
+                    && let Some((queue, high_water_mark)) = destination.batch_target()
+                {
+                    // One destination: many chunks at once, each `write` but
+                    // the last returning true.
+                    match source.poll_read_into(cx, queue, high_water_mark) {
+                        Poll::Ready(Some(Ok(()))) => {
+                            destination.after_batch();
+                            if destination.needs_drain() {
+                                self.awaiting.set(0, true);
+                                source.pause();
+                            }
+                            continue;
+                        }
+                        Poll::Ready(Some(Err(error))) => {
+                            return Poll::Ready(Err(self.source_failed(error, destinations)));
+                        }
+                        Poll::Ready(None) => {}
+                        Poll::Pending => {
+                            source_pending = true;
+                            break;
+                        }
+                    }
+                }
                 match source.poll_next_chunk(cx) {
                     Poll::Ready(Some(Ok(chunk))) => self.write(chunk, source, destinations),
                     Poll::Ready(Some(Err(error))) => {

@@ -25,6 +25,7 @@ use super::sealed;
 use super::stream_source::StreamSource;
 use super::text_source::TextSource;
 use super::utf8_decoder::Utf8Decoder;
+use super::write_queue::WriteQueue;
 
 /// A readable stream: Node's `Readable`.
 ///
@@ -393,6 +394,41 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         }
         if let Some(chunk) = self.half.take(&mut self.life.events) {
             return Poll::Ready(Some(Ok(chunk)));
+        }
+        if self.half.end_if_drained(&mut self.life.events) {
+            self.life.close();
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    }
+
+    #[inline]
+    fn poll_read_into(
+        &mut self,
+        cx: &mut Context<'_>,
+        queue: &mut WriteQueue<T>,
+        limit: usize,
+    ) -> Poll<Option<Result<()>>> {
+        self.life.events.flush();
+        if let Some(error) = self.life.take_error() {
+            return Poll::Ready(Some(Err(error)));
+        }
+        if self.life.is_destroyed() {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(Err(error)) = self.poll_fill(cx, true) {
+            return Poll::Ready(Some(Err(error)));
+        }
+        let mut moved = false;
+        while let Some(chunk) = self.half.take(&mut self.life.events) {
+            queue.push_back(chunk);
+            moved = true;
+            if queue.size() >= limit {
+                break;
+            }
+        }
+        if moved {
+            return Poll::Ready(Some(Ok(())));
         }
         if self.half.end_if_drained(&mut self.life.events) {
             self.life.close();

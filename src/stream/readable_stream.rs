@@ -6,6 +6,7 @@ use std::task::{Context, Poll};
 use super::chunk::Chunk;
 use super::error::{Error, Result};
 use super::sealed;
+use super::write_queue::WriteQueue;
 
 /// A stream whose chunks can be read: [`Readable`](crate::Readable), the
 /// readable side of a [`Duplex`](crate::Duplex), and a
@@ -39,4 +40,25 @@ pub trait ReadableStream: sealed::Stream + Send {
 
     /// The stream's label, used to say where an error happened.
     fn label(&self) -> Option<&str>;
+
+    /// The engine's hand-over of many chunks at once: moves chunks, as
+    /// [`poll_next_chunk`](ReadableStream::poll_next_chunk) would give
+    /// them, into a writable side's `queue` until its size reaches `limit`
+    /// (the write that would return `false`) or none is left. `Ready(Some(Ok(())))`
+    /// once something moved, otherwise as `poll_next_chunk`.
+    #[doc(hidden)]
+    fn poll_read_into(
+        &mut self,
+        cx: &mut Context<'_>,
+        queue: &mut WriteQueue<Self::Output>,
+        limit: usize,
+    ) -> Poll<Option<Result<()>>> {
+        let _ = limit;
+        self.poll_next_chunk(cx).map(|next| {
+            next.map(|chunk| {
+                queue.push_back(chunk?);
+                Ok(())
+            })
+        })
+    }
 }

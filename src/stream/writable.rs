@@ -20,6 +20,7 @@ use super::sealed;
 use super::sink_adapter::SinkAdapter;
 use super::writable_stream::WritableStream;
 use super::write_half::WriteHalf;
+use super::write_queue::WriteQueue;
 use super::write_sink::WriteSink;
 use super::writer_sink::WriterSink;
 
@@ -337,6 +338,16 @@ impl<T: Chunk> WritableStream for Writable<T> {
 
     fn label(&self) -> Option<&str> {
         self.life.label()
+    }
+
+    #[inline]
+    fn batch_target(&mut self) -> Option<(&mut WriteQueue<T>, usize)> {
+        self.half.batch_target(&self.life)
+    }
+
+    #[inline]
+    fn after_batch(&mut self) {
+        self.half.after_batch();
     }
 }
 

@@ -6,6 +6,7 @@ use std::task::{Context, Poll};
 use super::chunk::Chunk;
 use super::error::{Error, Result};
 use super::sealed;
+use super::write_queue::WriteQueue;
 
 /// A stream chunks can be written to: [`Writable`](crate::Writable) and the
 /// writable side of a [`Duplex`](crate::Duplex).
@@ -48,4 +49,17 @@ pub trait WritableStream: sealed::Stream + Send {
 
     /// The stream's label, used to say where an error happened.
     fn label(&self) -> Option<&str>;
+
+    /// The engine's hand-over of many chunks at once: the queue to move
+    /// chunks into and the highWaterMark, while writes are taken; `None`
+    /// when a `write` would fail (after `end`, or destroyed).
+    #[doc(hidden)]
+    fn batch_target(&mut self) -> Option<(&mut WriteQueue<Self::Input>, usize)> {
+        None
+    }
+
+    /// After chunks were moved into [`batch_target`](WritableStream::batch_target)'s
+    /// queue: records the `false` the last write would have returned.
+    #[doc(hidden)]
+    fn after_batch(&mut self) {}
 }

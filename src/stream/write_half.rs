@@ -91,6 +91,25 @@ impl<T: Chunk> WriteHalf<T> {
         Error::from_kind(ErrorKind::Destroyed)
     }
 
+    /// The queue and highWaterMark for a hand-over of many chunks, while a
+    /// `write` would be taken.
+    #[inline]
+    pub(crate) fn batch_target(&mut self, life: &Lifecycle) -> Option<(&mut WriteQueue<T>, usize)> {
+        if self.end != End::Open || life.is_destroyed() {
+            return None;
+        }
+        Some((&mut self.queue, self.high_water_mark))
+    }
+
+    /// After a hand-over: the last chunk's `write` returned `false` if the
+    /// queue reached the highWaterMark.
+    #[inline]
+    pub(crate) fn after_batch(&mut self) {
+        if self.queue.size() >= self.high_water_mark {
+            self.need_drain = true;
+        }
+    }
+
     pub(crate) fn end(&mut self, life: &Lifecycle) -> Result<()> {
         if self.end == End::Finished {
             return Err(Error::from_kind(ErrorKind::AlreadyFinished));
