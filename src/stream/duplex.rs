@@ -336,7 +336,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             if let Some(misuse) = self.read.buffer.take_misuse() {
                 return Poll::Ready(Some(Err(self.fail(misuse))));
             }
-            let mut moved = false;
+            let mut moved = self.read.take_all_into(queue, limit, &self.life.events);
             while let Some(chunk) = self.read.take(&mut self.life.events) {
                 queue.push_back(chunk);
                 moved = true;

@@ -24,6 +24,12 @@ impl Events {
         self.observers.push(Box::new(observer));
     }
 
+    /// True when someone receives the events.
+    #[inline]
+    pub(crate) fn is_observed(&self) -> bool {
+        !self.observers.is_empty()
+    }
+
     /// Delivers `event` now, after any deferred ones.
     #[inline]
     pub(crate) fn emit(&mut self, event: Event) {

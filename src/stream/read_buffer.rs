@@ -10,6 +10,7 @@ use std::collections::VecDeque;
 use super::chunk::Chunk;
 use super::error::{Error, ErrorKind};
 use super::push::Push;
+use super::write_queue::WriteQueue;
 
 /// The buffer in front of a readable side, counted against its highWaterMark.
 #[derive(Debug)]
@@ -96,6 +97,17 @@ impl<T: Chunk> ReadBuffer<T> {
 
     pub(crate) fn front(&self) -> Option<&T> {
         self.chunks.front()
+    }
+
+    pub(crate) fn back(&self) -> Option<&T> {
+        self.chunks.back()
+    }
+
+    /// Moves every buffered chunk to the end of `queue`, in one move.
+    #[inline]
+    pub(crate) fn move_into(&mut self, queue: &mut WriteQueue<T>) {
+        queue.append(&mut self.chunks, self.length);
+        self.length = 0;
     }
 
     /// Records a push after the end; out of line, off the path of every chunk.

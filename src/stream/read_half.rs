@@ -29,6 +29,7 @@ use super::error::{Error, ErrorKind, Result};
 use super::event::Event;
 use super::events::Events;
 use super::read_buffer::ReadBuffer;
+use super::write_queue::WriteQueue;
 
 /// Node's `readableFlowing`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +70,31 @@ impl<T: Chunk> ReadHalf<T> {
         self.readable_after = None;
         events.emit(Event::Data { size: chunk.size() });
         Some(chunk)
+    }
+
+    /// Hands every buffered chunk to `queue` in one move, when no observer
+    /// waits for a `data` event per chunk and every `write` but the last
+    /// would return true (they would all be written, as Node's flowing
+    /// `data` loop writes them). Returns whether it did.
+    #[inline]
+    pub(crate) fn take_all_into(
+        &mut self,
+        queue: &mut WriteQueue<T>,
+        limit: usize,
+        events: &Events,
+    ) -> bool {
+        if events.is_observed() {
+            return false;
+        }
+        let Some(last) = self.buffer.back() else {
+            return false;
+        };
+        if queue.size() + self.buffer.len() - last.size() >= limit {
+            return false;
+        }
+        self.buffer.move_into(queue);
+        self.readable_after = None;
+        true
     }
 
     /// A read wanted more than is buffered: `readable` waits for new data.

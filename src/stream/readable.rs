@@ -419,7 +419,7 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         if let Poll::Ready(Err(error)) = self.poll_fill(cx, true) {
             return Poll::Ready(Some(Err(error)));
         }
-        let mut moved = false;
+        let mut moved = self.half.take_all_into(queue, limit, &self.life.events);
         while let Some(chunk) = self.half.take(&mut self.life.events) {
             queue.push_back(chunk);
             moved = true;

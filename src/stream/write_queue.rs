@@ -62,6 +62,19 @@ impl<T: Chunk> WriteQueue<T> {
         self.length
     }
 
+    /// Appends `chunks`, which count `length`, emptying them: a swap of
+    /// the two deques when the queue is empty, so a hand-over costs
+    /// nothing per chunk.
+    #[inline]
+    pub(crate) fn append(&mut self, chunks: &mut VecDeque<T>, length: usize) {
+        if self.chunks.is_empty() {
+            std::mem::swap(&mut self.chunks, chunks);
+        } else {
+            self.chunks.append(chunks);
+        }
+        self.length += length;
+    }
+
     /// Takes the oldest queued chunk for a transform: it stays counted
     /// until [`finish_in_flight`](WriteQueue::finish_in_flight).
     #[inline]
