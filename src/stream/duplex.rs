@@ -229,7 +229,8 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// Destroys both sides; see [`Writable::destroy`](crate::Writable::destroy).
     pub fn destroy(&mut self, error: Option<Error>) {
         if self.life.destroy(error) {
-            self.write.queue.clear();
+            // The queued writes still count until the next tick, as in
+            // Node (see `Writable::destroy`).
             self.read.buffer.clear();
             self.handler.as_mut().destroy(self.life.errored());
         }
@@ -242,6 +243,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     #[inline(always)]
     fn poll_write_side(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         if self.life.is_destroyed() {
+            self.write.queue.clear();
             if self.write.is_finished() {
                 return Poll::Ready(Ok(()));
             }

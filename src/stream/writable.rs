@@ -212,9 +212,12 @@ impl<T: Chunk> Writable<T> {
     /// Destroys the stream: queued chunks are dropped, the sink's
     /// [`destroy`](WriteSink::destroy) hook runs, and `error` (if any) then
     /// `close` follow on the next tick. Later calls do nothing.
+    ///
+    /// As in Node, the queued chunks still count in
+    /// [`writable_length`](Writable::writable_length) until the next tick
+    /// (Node errors them from `process.nextTick`).
     pub fn destroy(&mut self, error: Option<Error>) {
         if self.life.destroy(error) {
-            self.half.queue.clear();
             self.sink.as_mut().destroy(self.life.errored());
         }
     }
@@ -235,6 +238,8 @@ impl<T: Chunk> Writable<T> {
     fn poll_write_queue(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         self.life.events.flush();
         if self.life.is_destroyed() {
+            // The tick after `destroy`: the queued chunks are dropped.
+            self.half.queue.clear();
             if self.half.is_finished() {
                 return Poll::Ready(Ok(()));
             }
