@@ -2,8 +2,9 @@
 //!
 //! Invariants: `length` is the sum of [`Chunk::size`] over the buffered chunks;
 //! once `eof` is set, nothing more is added (an [`unshift`](ReadBuffer::unshift)
-//! before `end` excepted, as in Node). Chunks of size 0 carry no data and are
-//! not buffered (Node: pushing an empty buffer "adds no data").
+//! before `end` excepted, as in Node). Empty byte chunks carry no data and
+//! are not buffered (Node: pushing an empty buffer "adds no data"); every
+//! other item is, whatever its size ([`Chunk::EMPTY_IS_NOTHING`]).
 
 use std::collections::VecDeque;
 
@@ -73,7 +74,7 @@ impl<T: Chunk> ReadBuffer<T> {
 
     pub(crate) fn push_back(&mut self, chunk: T) {
         let size = chunk.size();
-        if size == 0 {
+        if size == 0 && T::EMPTY_IS_NOTHING {
             return;
         }
         self.length += size;
@@ -82,7 +83,7 @@ impl<T: Chunk> ReadBuffer<T> {
 
     pub(crate) fn unshift(&mut self, chunk: T) {
         let size = chunk.size();
-        if size == 0 {
+        if size == 0 && T::EMPTY_IS_NOTHING {
             return;
         }
         self.length += size;
@@ -182,5 +183,13 @@ mod tests {
         let mut buffer = ReadBuffer::<Bytes>::new(4);
         buffer.push_back(Bytes::new());
         assert!(buffer.is_empty());
+    }
+
+    /// Node's object mode: every item counts, whatever its value.
+    #[test]
+    fn an_empty_string_item_is_buffered() {
+        let mut buffer = ReadBuffer::<String>::new(4);
+        buffer.push_back(String::new());
+        assert_eq!(buffer.chunk_count(), 1);
     }
 }
