@@ -309,12 +309,14 @@ impl Readable<Bytes> {
         let mut cx = Context::from_waker(Waker::noop());
         let _ = self.poll_fill(&mut cx, true);
         let bytes = self.half.take_bytes(n, &mut self.life.events);
-        if bytes.is_none() {
-            if self.half.end_if_drained(&mut self.life.events) {
-                self.life.close();
-            } else {
-                self.half.need_more();
+        match bytes {
+            // Node's `read(n)` asks for more when what it leaves is below
+            // the highWaterMark.
+            Some(_) => {
+                let _ = self.poll_fill(&mut cx, false);
             }
+            None if self.half.end_if_drained(&mut self.life.events) => self.life.close(),
+            None => self.half.need_more(),
         }
         bytes
     }
@@ -535,6 +537,25 @@ mod tests {
         let mut r = Readable::from_iter(chunks).with_high_water_mark(4);
         assert_eq!(r.read_bytes(10).unwrap().len(), 10);
         assert_eq!(r.high_water_mark(), 16);
+    }
+
+    /// Node's `read(n)`: the buffer is full (4 of 4) before the read, and
+    /// what the read leaves (2) is below the mark, so the source is asked
+    /// for more before the call returns.
+    #[test]
+    fn read_n_tops_the_buffer_up_below_the_high_water_mark() {
+        let queue = Arc::new(Mutex::new(vec![Bytes::from_static(b"abcd")]));
+        let mut r = Readable::new(Queued(Arc::clone(&queue))).with_high_water_mark(4);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(r.poll_readable(&mut cx).is_ready());
+        assert_eq!(r.readable_length(), 4);
+        queue.lock().unwrap().push(Bytes::from_static(b"efgh"));
+        assert_eq!(r.read_bytes(2).unwrap(), "ab");
+        assert_eq!(
+            r.readable_length(),
+            2 + 4,
+            "2 left, below 4: more was asked for"
+        );
     }
 
     #[test]
