@@ -110,10 +110,14 @@ impl FileSource {
     }
 
     /// This source as a readable whose highWaterMark is one chunk (64 KiB
-    /// unless [`chunk_size`](FileSource::chunk_size) says otherwise).
+    /// unless [`chunk_size`](FileSource::chunk_size) says otherwise), whose
+    /// origin is the file: errors of a pipeline from it name the file.
     pub fn into_readable(self) -> Readable<Bytes> {
         let chunk_size = self.chunk_size;
-        Readable::new(self).with_high_water_mark(chunk_size)
+        let path = self.path.clone();
+        Readable::new(self)
+            .with_high_water_mark(chunk_size)
+            .with_origin(path)
     }
 
     fn changed_size(&self) -> Error {

@@ -177,10 +177,12 @@ impl Run<'_> {
         let options = self.options;
         let mut chain = Pipeline::from_stream(source);
         if options.decompress {
-            // Named after the file, so that corrupt data is reported as
-            // `reading FILE: …`.
-            let decoder = Duplex::transform(decompressor(entry))
-                .named(format!("reading {}", entry.path().display()));
+            // Corrupt data is reported as `reading FILE: gunzip: …`: the
+            // file is the source's origin, the stage named after its codec
+            // (`decompress` when the codec is found by its magic bytes).
+            let name =
+                Codec::from_extension(entry.path()).map_or("decompress", Codec::decompress_name);
+            let decoder = Duplex::transform(decompressor(entry)).named(name);
             chain = chain.pipe(decoder);
         }
         let strip_bom = match options.bom {

@@ -321,6 +321,15 @@ impl Error {
         self.in_stage(index, name)
     }
 
+    /// An error from data that came from `origin`: it says it happened
+    /// reading that file, unless it names a file already.
+    pub(crate) fn or_reading(self, origin: Option<&Path>) -> Error {
+        match origin {
+            Some(origin) if self.path().is_none() => self.reading(origin),
+            _ => self,
+        }
+    }
+
     /// Wraps this error in an [`io::Error`], for `AsyncRead`/`AsyncWrite`
     /// adapters; [`Error::io`] unwraps it again.
     pub fn into_io(self) -> io::Error {

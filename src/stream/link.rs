@@ -1,5 +1,6 @@
 //! [`Link`]: a stage of a pipeline with the chain before it.
 
+use std::path::Path;
 use std::task::{Context, Poll};
 
 use super::chunk::Chunk;
@@ -182,5 +183,9 @@ impl<I: Chunk, O: Chunk> ReadableStream for Link<I, O> {
 
     fn label(&self) -> Option<&str> {
         ReadableStream::label(&self.stage)
+    }
+
+    fn origin(&self) -> Option<&Path> {
+        self.upstream.origin()
     }
 }

@@ -12,6 +12,7 @@
 //! stage.
 
 use std::any::Any;
+use std::path::Path;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -117,7 +118,11 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
     type Output = T;
 
     fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T>>> {
-        self.head.poll_next_chunk(cx)
+        let polled = self.head.poll_next_chunk(cx);
+        if let Poll::Ready(Some(Err(error))) = polled {
+            return Poll::Ready(Some(Err(error.or_reading(self.head.origin()))));
+        }
+        polled
     }
 
     #[inline]
@@ -127,7 +132,11 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         queue: &mut WriteQueue<T>,
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
-        self.head.poll_read_into(cx, queue, limit)
+        let polled = self.head.poll_read_into(cx, queue, limit);
+        if let Poll::Ready(Some(Err(error))) = polled {
+            return Poll::Ready(Some(Err(error.or_reading(self.head.origin()))));
+        }
+        polled
     }
 
     fn pause(&mut self) {
@@ -149,13 +158,17 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
     fn label(&self) -> Option<&str> {
         self.head.label()
     }
+
+    fn origin(&self) -> Option<&Path> {
+        self.head.origin()
+    }
 }
 
 impl<T: Chunk> Stream for Pipeline<T> {
     type Item = Result<T>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<T>>> {
-        self.get_mut().head.poll_next_chunk(cx)
+        self.get_mut().poll_next_chunk(cx)
     }
 }
 

@@ -15,6 +15,7 @@
 //! waits for `drain`. An error ends the pump from any state.
 
 use std::ops::DerefMut;
+use std::path::Path;
 use std::task::{Context, Poll};
 
 use super::chunk::Chunk;
@@ -125,7 +126,11 @@ impl<T: Chunk> Pump<T> {
                             continue;
                         }
                         Poll::Ready(Some(Err(error))) => {
-                            return Poll::Ready(Err(self.source_failed(error, destinations)));
+                            return Poll::Ready(Err(self.source_failed(
+                                error,
+                                source.origin(),
+                                destinations,
+                            )));
                         }
                         Poll::Ready(None) => {}
                         Poll::Pending => {
@@ -137,12 +142,20 @@ impl<T: Chunk> Pump<T> {
                 match source.poll_next_chunk(cx) {
                     Poll::Ready(Some(Ok(chunk))) => self.write(chunk, source, destinations),
                     Poll::Ready(Some(Err(error))) => {
-                        return Poll::Ready(Err(self.source_failed(error, destinations)));
+                        return Poll::Ready(Err(self.source_failed(
+                            error,
+                            source.origin(),
+                            destinations,
+                        )));
                     }
                     Poll::Ready(None) if source.is_ended() => self.stage = Stage::SourceDone,
                     Poll::Ready(None) => {
                         let error = Error::from_kind(ErrorKind::PrematureClose);
-                        return Poll::Ready(Err(self.source_failed(error, destinations)));
+                        return Poll::Ready(Err(self.source_failed(
+                            error,
+                            source.origin(),
+                            destinations,
+                        )));
                     }
                     Poll::Pending => {
                         source_pending = true;
@@ -405,7 +418,12 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
-    fn source_failed<D>(&mut self, error: Error, destinations: &mut [D]) -> Error
+    fn source_failed<D>(
+        &mut self,
+        error: Error,
+        origin: Option<&Path>,
+        destinations: &mut [D],
+    ) -> Error
     where
         D: DerefMut,
         D::Target: WritableStream<Input = T>,
@@ -414,6 +432,7 @@ impl<T: Chunk> Pump<T> {
             Some((index, name)) => error.or_stage(*index, name.as_deref()),
             None => error,
         };
+        let error = error.or_reading(origin);
         if self.on_error == OnError::DestroyAll {
             for (index, destination) in destinations.iter_mut().enumerate() {
                 if self.attached[index] && !destination.is_finished() {

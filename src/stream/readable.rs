@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::future::poll_fn;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
@@ -63,6 +64,8 @@ pub struct Readable<T> {
     half: ReadHalf<T>,
     source: Option<BoxSource<T>>,
     life: Lifecycle,
+    /// The file the data comes from, if known.
+    origin: Option<PathBuf>,
 }
 
 // Chunks are never pinned: the buffer only moves them.
@@ -76,6 +79,7 @@ impl<T: Chunk> Readable<T> {
             half: ReadHalf::new(T::DEFAULT_HIGH_WATER_MARK),
             source: Some(Box::pin(source)),
             life: Lifecycle::default(),
+            origin: None,
         }
     }
 
@@ -97,7 +101,12 @@ impl<T: Chunk> Readable<T> {
         source: Option<BoxSource<T>>,
         life: Lifecycle,
     ) -> Self {
-        Readable { half, source, life }
+        Readable {
+            half,
+            source,
+            life,
+            origin: None,
+        }
     }
 
     /// A readable of the items of `stream`, which yields `Result`s.
@@ -135,6 +144,38 @@ impl<T: Chunk> Readable<T> {
     /// Names the stream; errors from it then say where they happened.
     pub fn named(mut self, label: impl Into<Cow<'static, str>>) -> Self {
         self.life.set_label(label.into());
+        self
+    }
+
+    /// Says which file the data comes from: a pipeline starting at this
+    /// stream names it (`"reading a.gz"`) in its errors that name no file,
+    /// such as a decoder's further down.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use smerge::{ErrorKind, Push, Readable, ReadableExt, Result, Transform, pipeline};
+    ///
+    /// struct Refuse;
+    /// impl Transform for Refuse {
+    ///     type Input = Bytes;
+    ///     type Output = Bytes;
+    ///     fn transform(&mut self, _: Bytes, _: &mut Push<'_, Bytes>) -> Result<()> {
+    ///         Err(smerge::Error::new(ErrorKind::InvalidData, "not gzip data"))
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let source = Readable::from_iter([Bytes::from("x")]).with_origin("a.gz");
+    /// let error = pipeline(source).pipe(Refuse).collect_vec().await.unwrap_err();
+    /// assert_eq!(error.path().unwrap().to_str(), Some("a.gz"));
+    /// assert_eq!(format!("{error:#}"), "reading a.gz: stage 1: not gzip data");
+    /// # }
+    /// ```
+    pub fn with_origin(mut self, path: impl Into<PathBuf>) -> Self {
+        self.origin = Some(path.into());
         self
     }
 
@@ -356,6 +397,7 @@ impl Readable<Bytes> {
     /// # }
     /// ```
     pub fn into_text(self) -> Readable<String> {
+        let origin = self.origin.clone();
         let (half, source, life) = self.into_parts();
         let mut decoder = Utf8Decoder::new();
         let half = half.convert(|chunks, eof| {
@@ -374,7 +416,9 @@ impl Readable<Bytes> {
         });
         let source =
             source.map(|source| Box::pin(TextSource::new(source, decoder)) as BoxSource<String>);
-        Readable::from_parts(half, source, life)
+        let mut text = Readable::from_parts(half, source, life);
+        text.origin = origin;
+        text
     }
 }
 
@@ -457,6 +501,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
 
     fn label(&self) -> Option<&str> {
         self.life.label()
+    }
+
+    fn origin(&self) -> Option<&Path> {
+        self.origin.as_deref()
     }
 }
 

@@ -1,6 +1,7 @@
 //! [`ReadableStream`]: the readable side every stream type offers to
 //! [`pipe`](crate::pipe) and [`pipeline`](crate::pipeline).
 
+use std::path::Path;
 use std::task::{Context, Poll};
 
 use super::chunk::Chunk;
@@ -40,6 +41,13 @@ pub trait ReadableStream: sealed::Stream + Send {
 
     /// The stream's label, used to say where an error happened.
     fn label(&self) -> Option<&str>;
+
+    /// The file the data comes from, when the stream knows it (see
+    /// [`Readable::with_origin`](crate::Readable::with_origin)): a failing
+    /// pipeline names it in errors that name no file.
+    fn origin(&self) -> Option<&Path> {
+        None
+    }
 
     /// The engine's hand-over of many chunks at once: moves chunks, as
     /// [`poll_next_chunk`](ReadableStream::poll_next_chunk) would give
