@@ -16,6 +16,7 @@ use super::event::Event;
 use super::lifecycle::Lifecycle;
 use super::pair_handler::PairHandler;
 use super::pass_through::PassThrough;
+use super::push::Push;
 use super::read_half::ReadHalf;
 use super::read_source::ReadSource;
 use super::readable_stream::ReadableStream;
@@ -204,7 +205,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let _ = self.poll_write_side(&mut cx);
         if !self.life.is_destroyed() && self.read.buffer.wants_more(true) {
-            let mut out = self.read.buffer.push_handle();
+            let mut out = Push::new(&mut self.read.buffer);
             if let Poll::Ready(Err(error)) = self.handler.as_mut().poll_read(&mut cx, &mut out) {
                 self.fail(error);
             }
@@ -250,7 +251,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             return Poll::Ready(Err(self.life.destroyed_error()));
         }
         while self.write.has_work() {
-            let mut out = self.read.buffer.push_handle();
+            let mut out = Push::new(&mut self.read.buffer);
             match self
                 .handler
                 .as_mut()
@@ -265,7 +266,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             self.write.drain_if_empty(&mut self.life);
         }
         if self.write.ready_to_finalize() {
-            let mut out = self.read.buffer.push_handle();
+            let mut out = Push::new(&mut self.read.buffer);
             match self.handler.as_mut().poll_final(cx, &mut out) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(self.fail(error))),
@@ -306,7 +307,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             if !self.read.buffer.wants_more(true) {
                 return Poll::Pending;
             }
-            let mut out = self.read.buffer.push_handle();
+            let mut out = Push::new(&mut self.read.buffer);
             match self.handler.as_mut().poll_read(cx, &mut out) {
                 Poll::Ready(Ok(())) if out.pushes() > 0 => continue,
                 Poll::Ready(Ok(())) | Poll::Pending => return Poll::Pending,
@@ -363,7 +364,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             if !self.read.buffer.wants_more(true) {
                 return Poll::Pending;
             }
-            let mut out = self.read.buffer.push_handle();
+            let mut out = Push::new(&mut self.read.buffer);
             match self.handler.as_mut().poll_read(cx, &mut out) {
                 Poll::Ready(Ok(())) if out.pushes() > 0 => continue,
                 Poll::Ready(Ok(())) | Poll::Pending => return Poll::Pending,
@@ -390,7 +391,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// pushed some: the read goes on as usual.
     fn poll_drain_only(&mut self, cx: &mut Context<'_>) -> Option<Poll<Option<Result<O>>>> {
         self.write.drain_if_empty(&mut self.life);
-        let mut out = self.read.buffer.push_handle();
+        let mut out = Push::new(&mut self.read.buffer);
         match self.handler.as_mut().poll_read(cx, &mut out) {
             Poll::Ready(Ok(())) if out.pushes() > 0 => None,
             Poll::Ready(Ok(())) | Poll::Pending => Some(Poll::Pending),

@@ -112,7 +112,7 @@ mod tests {
     #[test]
     fn push_reports_room_until_the_high_water_mark() {
         let mut buffer = ReadBuffer::<Bytes>::new(4);
-        let mut push = buffer.push_handle();
+        let mut push = Push::new(&mut buffer);
         assert!(push.push(Bytes::from_static(b"ab")));
         assert!(!push.push(Bytes::from_static(b"cd")));
         assert_eq!(push.buffered(), 4);
@@ -121,7 +121,7 @@ mod tests {
     #[test]
     fn push_after_end_is_recorded_and_dropped() {
         let mut buffer = ReadBuffer::<u32>::new(16);
-        let mut push = buffer.push_handle();
+        let mut push = Push::new(&mut buffer);
         push.end();
         assert!(!push.push(1));
         assert!(buffer.is_empty());

@@ -10,7 +10,6 @@ use std::collections::VecDeque;
 
 use super::chunk::Chunk;
 use super::error::{Error, ErrorKind};
-use super::push::Push;
 use super::write_queue::WriteQueue;
 
 /// The buffer in front of a readable side, counted against its highWaterMark.
@@ -145,11 +144,7 @@ impl<T: Chunk> ReadBuffer<T> {
         self.length = 0;
     }
 
-    pub(crate) fn push_handle(&mut self) -> Push<'_, T> {
-        Push::new(self)
-    }
-
-    /// What [`Push::push`] does: buffers `chunk` unless the end was pushed
+    /// What [`Push::push`](crate::Push::push) does: buffers `chunk` unless the end was pushed
     /// (a misuse, recorded); returns whether there is room for more.
     #[inline]
     pub(crate) fn push_from_producer(&mut self, chunk: T) -> bool {

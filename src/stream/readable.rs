@@ -19,6 +19,7 @@ use super::error::{Error, Result};
 use super::event::Event;
 use super::iter_source::IterSource;
 use super::lifecycle::Lifecycle;
+use super::push::Push;
 use super::read_half::ReadHalf;
 use super::read_source::{BoxSource, ReadSource};
 use super::readable_stream::ReadableStream;
@@ -305,7 +306,7 @@ impl<T: Chunk> Readable<T> {
             if !self.half.buffer.wants_more(consumer_waiting) {
                 return Poll::Ready(Ok(()));
             }
-            let mut push = self.half.buffer.push_handle();
+            let mut push = Push::new(&mut self.half.buffer);
             match source.as_mut().poll_read(cx, &mut push) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(self.fail(error))),

@@ -46,7 +46,7 @@ impl ReadSource<String> for TextSource {
         let polled = this
             .source
             .as_mut()
-            .poll_read(cx, &mut this.scratch.push_handle());
+            .poll_read(cx, &mut Push::new(&mut this.scratch));
         while let Some(bytes) = this.scratch.pop_front() {
             this.decoder.transform(bytes, out)?;
         }

@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use super::error::{Error, Result};
+use super::push::Push;
 use super::read_buffer::ReadBuffer;
 use super::transform::Transform;
 use super::transform_handler::TransformHandler;
@@ -98,7 +99,7 @@ impl<X: Transform + Unpin> WriteSink<X::Input> for TransformSink<X> {
         let this = self.get_mut();
         loop {
             ready!(this.poll_forward(cx))?;
-            let mut out = this.output.push_handle();
+            let mut out = Push::new(&mut this.output);
             match ready!(this.transform.poll_pump(cx, queue, &mut out))? {
                 true => continue,
                 false => return Poll::Ready(Ok(())),
@@ -110,7 +111,7 @@ impl<X: Transform + Unpin> WriteSink<X::Input> for TransformSink<X> {
         let this = self.get_mut();
         loop {
             ready!(this.poll_forward(cx))?;
-            let mut out = this.output.push_handle();
+            let mut out = Push::new(&mut this.output);
             let flushed = this.transform.poll_flush(cx, &mut out)?;
             if flushed.is_ready() && this.output.is_empty() {
                 break;

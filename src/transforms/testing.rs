@@ -5,6 +5,7 @@ use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 
+use crate::Push;
 use crate::Transform;
 use crate::stream::ReadBuffer;
 use crate::{Error, Result};
@@ -67,10 +68,10 @@ pub(super) fn drive<X: Transform<Input = Bytes, Output = Bytes>>(
     };
     let result = (|| {
         for chunk in chunks {
-            transform.transform(chunk, &mut buffer.push_handle())?;
+            transform.transform(chunk, &mut Push::new(&mut buffer))?;
             settle(transform, &mut buffer, &mut run)?;
         }
-        transform.flush(&mut buffer.push_handle())?;
+        transform.flush(&mut Push::new(&mut buffer))?;
         settle(transform, &mut buffer, &mut run)
     })();
     run.collect(&mut buffer);
@@ -87,7 +88,7 @@ fn settle<X: Transform<Input = Bytes, Output = Bytes>>(
 ) -> Result<()> {
     let mut cx = Context::from_waker(Waker::noop());
     loop {
-        let polled = transform.poll_ready(&mut cx, &mut buffer.push_handle());
+        let polled = transform.poll_ready(&mut cx, &mut Push::new(buffer));
         run.collect(buffer);
         if let Poll::Ready(result) = polled {
             return result;

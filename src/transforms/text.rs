@@ -259,6 +259,7 @@ impl Transform for EnsureNewline {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Push;
     use crate::stream::ReadBuffer;
     use crate::transforms::testing::{drive, rechunk};
 
@@ -331,7 +332,7 @@ mod tests {
         let chunk = Bytes::from_static(chunk);
         let mut buffer = ReadBuffer::new(usize::MAX);
         transform
-            .transform(chunk.clone(), &mut buffer.push_handle())
+            .transform(chunk.clone(), &mut Push::new(&mut buffer))
             .unwrap();
         let out = buffer.pop_front().unwrap();
         assert_eq!(out, chunk);

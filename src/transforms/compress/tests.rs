@@ -6,6 +6,7 @@ use proptest::prelude::*;
 
 use super::output::OUTPUT_CHUNK_LEN;
 use super::{Codec, Compress, Decompress};
+use crate::Push;
 use crate::Transform;
 use crate::stream::ReadBuffer;
 use crate::transforms::testing::{Run, drive, noise, rechunk};
@@ -410,10 +411,12 @@ fn detection_passes_unknown_data_through_chunk_for_chunk() {
     let mut detect = Decompress::detect();
     let mut buffer = ReadBuffer::new(usize::MAX);
     for chunk in chunks.clone() {
-        detect.transform(chunk, &mut buffer.push_handle()).unwrap();
+        detect
+            .transform(chunk, &mut Push::new(&mut buffer))
+            .unwrap();
     }
     assert_eq!(detect.codec(), None);
-    detect.flush(&mut buffer.push_handle()).unwrap();
+    detect.flush(&mut Push::new(&mut buffer)).unwrap();
     for chunk in chunks {
         let out = buffer.pop_front().unwrap();
         assert_eq!(out, chunk);
@@ -440,7 +443,7 @@ fn detection_reports_the_codec() {
     let mut detect = Decompress::detect();
     let mut buffer = ReadBuffer::new(usize::MAX);
     detect
-        .transform(Bytes::from(packed), &mut buffer.push_handle())
+        .transform(Bytes::from(packed), &mut Push::new(&mut buffer))
         .unwrap();
     assert_eq!(detect.codec(), Some(Codec::Bzip2));
     assert_eq!(Decompress::new(Codec::Brotli).codec(), Some(Codec::Brotli));
