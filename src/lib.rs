@@ -35,12 +35,13 @@
 //! `source()`, and `{:#}` prints the whole chain on one line.
 //!
 //! With the default features the crate is also the `smerge` tool's
-//! library: [`fs`] has file streams, the atomic output file and the ordered
-//! listing of a merge's inputs; [`merge`] is `smerge merge` as a library;
-//! [`transforms`] holds the ready-made stages (compression, packet framing,
-//! child processes, text fixes); [`net`] turns TCP connections into duplex
-//! streams. `default-features = false, features = ["stream"]` gives the
-//! engine alone.
+//! library, each module behind the feature of its name: `fs` has file
+//! streams, the atomic output file and the ordered listing of a merge's
+//! inputs; `merge` is `smerge merge` as a library; `transforms` holds the
+//! ready-made stages (compression, packet framing, child processes, text
+//! fixes); `net` turns TCP connections into duplex streams.
+//! `default-features = false, features = ["stream"]` gives the engine
+//! alone.
 //!
 //! # Events and ticks
 //!

@@ -1,4 +1,4 @@
-//! File [`Sink`]s: [`FileSink`] writes a file in place (truncating,
+//! File [`WriteSink`](crate::WriteSink)s: [`FileSink`] writes a file in place (truncating,
 //! appending or creating it), [`AtomicFileSink`] writes a temporary file and
 //! renames it over the target when the stream finishes.
 
@@ -46,7 +46,7 @@ pub enum WriteMode {
     CreateNew,
 }
 
-/// A [`Sink`] writing a file in place (Node's `fs.createWriteStream`).
+/// A [`WriteSink`](crate::WriteSink) writing a file in place (Node's `fs.createWriteStream`).
 ///
 /// Writes happen inside the poll with plain system calls, several queued
 /// chunks per vectored write. Prefer [`AtomicFileSink`] for outputs a reader
@@ -117,7 +117,7 @@ impl WriteSink<Bytes> for FileSink {
     }
 }
 
-/// A [`Sink`] writing an [`AtomicFile`]: a temporary file beside the
+/// A [`WriteSink`](crate::WriteSink) writing an [`AtomicFile`]: a temporary file beside the
 /// target, renamed over it when the stream finishes, removed if the stream
 /// is destroyed or dropped first. Readers of the target see the old file
 /// or the complete new one, never a mix.

@@ -16,7 +16,7 @@ use crate::ReadSource;
 use crate::Readable;
 use crate::{Error, ErrorKind, Result};
 
-/// The [`Source`] of a file (Node's `fs.createReadStream`).
+/// The [`ReadSource`](crate::ReadSource) of a file (Node's `fs.createReadStream`).
 ///
 /// Reads happen inside the poll, with plain system calls: a regular file
 /// never makes a read wait for the outside world the way a socket does, and

@@ -61,7 +61,7 @@ impl<I: Chunk, O: Chunk> Finish for Duplex<I, O> {
 ///
 /// # Errors
 ///
-/// The stream's error, or [`ErrorKind::PrematureClose`] if it was destroyed
+/// The stream's error, or [`ErrorKind::PrematureClose`](crate::ErrorKind::PrematureClose) if it was destroyed
 /// without one before it ended or finished.
 pub async fn finished<S: Finish + ?Sized>(stream: &mut S) -> Result<()> {
     poll_fn(|cx| stream.poll_finished(cx)).await

@@ -11,7 +11,7 @@
 //! As in Node, a source error does not end or destroy the destinations:
 //! the pipe stops and returns the error, and the destinations stay open for
 //! the caller to end or destroy. A source destroyed before its end stops
-//! the pipe the same way, with [`ErrorKind::PrematureClose`]. A destination
+//! the pipe the same way, with [`ErrorKind::PrematureClose`](crate::ErrorKind::PrematureClose). A destination
 //! error unpipes that destination. Use [`pipeline`](crate::pipeline) to
 //! have every stage destroyed on the first error.
 //!

@@ -43,7 +43,7 @@ impl<T: Chunk> PipelineFuture<T> {
         }
     }
 
-    /// Destroys every stage with [`ErrorKind::Aborted`] when `token` is
+    /// Destroys every stage with [`ErrorKind::Aborted`](crate::ErrorKind::Aborted) when `token` is
     /// cancelled; the future then returns that error.
     pub fn with_cancel(mut self, token: CancellationToken) -> Self {
         self.cancel = Some(Box::pin(token.cancelled_owned()));

@@ -141,9 +141,9 @@ impl<T: Chunk> Writable<T> {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::WriteAfterEnd`] after [`end`](Writable::end) (the stream is
+    /// [`ErrorKind::WriteAfterEnd`](crate::ErrorKind::WriteAfterEnd) after [`end`](Writable::end) (the stream is
     /// then destroyed with that error, as in Node), and
-    /// [`ErrorKind::Destroyed`] (or the stream's error) after it was destroyed.
+    /// [`ErrorKind::Destroyed`](crate::ErrorKind::Destroyed) (or the stream's error) after it was destroyed.
     pub fn write(&mut self, chunk: T) -> Result<bool> {
         self.half.write(chunk, &mut self.life)
     }
@@ -166,8 +166,8 @@ impl<T: Chunk> Writable<T> {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::AlreadyFinished`] after `finish`, and the stream's error
-    /// (or [`ErrorKind::Destroyed`]) after it was destroyed.
+    /// [`ErrorKind::AlreadyFinished`](crate::ErrorKind::AlreadyFinished) after `finish`, and the stream's error
+    /// (or [`ErrorKind::Destroyed`](crate::ErrorKind::Destroyed)) after it was destroyed.
     pub fn end(&mut self) -> Result<()> {
         self.half.end(&self.life)
     }

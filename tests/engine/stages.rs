@@ -79,7 +79,7 @@ impl Transform for Rechunk {
 
 /// Gathers the input and re-emits it in chunks of exactly `limit` bytes
 /// (the last one shorter), holding output back while the buffer is full
-/// ([`Transform::has_pending`]) and handing out the tail after `flush`.
+/// (in [`Transform::poll_ready`]) and handing out the tail after `flush`.
 #[derive(Debug)]
 pub struct Coalesce {
     limit: usize,

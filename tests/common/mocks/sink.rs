@@ -1,4 +1,4 @@
-//! [`TakeSink`]: a [`Sink`] that takes a few chunks per call, stalls or
+//! [`TakeSink`]: a [`WriteSink`](smerge::WriteSink) that takes a few chunks per call, stalls or
 //! fails on request; [`Shared`]: what it (or a writer) received.
 
 use std::pin::Pin;

@@ -1,4 +1,4 @@
-//! [`ScriptedSource`]: a [`Source`] that pushes given chunks, a random
+//! [`ScriptedSource`]: a [`ReadSource`](smerge::ReadSource) that pushes given chunks, a random
 //! number per call, with random hiccups.
 
 use std::collections::VecDeque;
