@@ -9,7 +9,7 @@ use bytes::Bytes;
 use smerge::fs::FileSource;
 use smerge::merge::Output;
 use smerge::object::ObjectUrl;
-use smerge::{Event, Pipeline, Readable, Writable};
+use smerge::{Event, Pipeline, Readable, ReadableExt, Writable};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::args::PipeArgs;
@@ -197,13 +197,16 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Adds the input to an error about corrupt data: a decoder names only
-/// itself (`gunzip: not gzip data`), and the data came from the input.
+/// Adds the input to an error about corrupt data the library could not
+/// name (standard input, a socket): a decoder names only itself
+/// (`gunzip: not gzip data`), and the data came from the input.
 fn naming_input(error: anyhow::Error, input: &Endpoint) -> anyhow::Error {
+    // The outermost of smerge's errors says all there is: a file input is
+    // named by the library already.
     let corrupt_data = error
         .chain()
-        .filter_map(|cause| cause.downcast_ref::<smerge::Error>())
-        .any(|e| e.kind() == smerge::ErrorKind::InvalidData && e.path().is_none());
+        .find_map(|cause| cause.downcast_ref::<smerge::Error>())
+        .is_some_and(|e| e.kind() == smerge::ErrorKind::InvalidData && e.path().is_none());
     match input {
         Endpoint::Path(path) if corrupt_data => {
             error.context(format!("reading {}", path.display()))

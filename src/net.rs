@@ -5,11 +5,11 @@ use bytes::Bytes;
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio_util::io::ReaderStream;
 
-use crate::chunk::DEFAULT_HIGH_WATER_MARK;
-use crate::duplex::Duplex;
-use crate::error::{Error, Result};
-use crate::io::WriterSink;
-use crate::source::StreamSource;
+use crate::DEFAULT_HIGH_WATER_MARK;
+use crate::Duplex;
+use crate::StreamSource;
+use crate::WriterSink;
+use crate::{Error, Result};
 
 /// A TCP connection as a duplex stream: the readable side ends when the
 /// peer closes its side of the connection; ending the writable side shuts
@@ -20,7 +20,7 @@ use crate::source::StreamSource;
 ///
 /// ```
 /// use bytes::Bytes;
-/// use smerge::net;
+/// use smerge::{ReadableExt, net};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> smerge::Result<()> {

@@ -13,7 +13,7 @@ use rustix::io::Errno;
 use tempfile::TempPath;
 
 use super::temp_name::temp_beside;
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// How many symbolic links [`AtomicFile::create`] follows before giving up
 /// with `ELOOP`, as Linux does.
@@ -692,7 +692,7 @@ mod tests {
             assert_eq!(err.kind(), crate::ErrorKind::Io);
             assert_eq!(err.path(), Some(target.as_path()));
             assert_eq!(
-                err.to_string(),
+                format!("{err:#}"),
                 format!(
                     "writing {}: No such file or directory (os error 2)",
                     target.display()

@@ -12,7 +12,7 @@ use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, Wal
 use super::entry::{Entry, FileId};
 use super::patterns::{ExcludePatterns, FilePatterns};
 use super::temp_name::is_smerge_temp_name;
-use crate::error::Error;
+use crate::Error;
 
 /// How to walk an input directory.
 #[derive(Debug)]

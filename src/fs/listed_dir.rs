@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 use super::dir_scan::{DirContents, ScanOptions};
 use super::entry::Entry;
 use super::temp_name::is_smerge_temp_name;
-use crate::error::Error;
+use crate::Error;
 
 /// What an input that is not on the local file system turned out to be,
 /// listed by its own backend before the listing is made.

@@ -10,7 +10,7 @@ use super::entry::{Entry, FileId};
 use super::listed_dir::{RemoteInput, select_listed};
 use super::order::{Pins, SortOrder, sort_entries};
 use super::patterns::{ExcludePatterns, FilePatterns};
-use crate::error::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// The files a merge reads, in the order it reads them, with what could not
 /// be read and what was skipped.

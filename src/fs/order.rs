@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use super::entry::Entry;
 use super::patterns::FilePatterns;
-use crate::error::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// How the files of an input directory are ordered.
 ///
@@ -303,7 +303,7 @@ mod tests {
         }
         let err = "Name".parse::<SortOrder>().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidArgument);
-        assert!(err.to_string().contains("`Name`"));
+        assert!(format!("{err:#}").contains("`Name`"));
     }
 
     proptest! {

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use globset::{Candidate, GlobBuilder, GlobSet, GlobSetBuilder};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// One pattern, rewritten into a glob over the relative path.
 struct Pattern {
@@ -260,7 +260,7 @@ mod tests {
         for pattern in ["", "/", "a[", "//"] {
             let err = FilePatterns::new("first", &[pattern.to_string()]).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidArgument);
-            let text = err.to_string();
+            let text = format!("{err:#}");
             assert!(
                 text.starts_with(&format!("invalid first pattern `{pattern}`: ")),
                 "{text}"

@@ -9,7 +9,8 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::TransformSink;
+use crate::Writable;
 use crate::fs::{AtomicFile, Entry, FileId, Listing, ListingBuilder};
 use crate::merge::fast::{can_merge_plain, merge_plain, plain_options};
 use crate::merge::manifest::{ManifestWriter, SkippedInput};
@@ -20,9 +21,8 @@ use crate::merge::run::{ManifestSink, MergeCallback, StreamMerge};
 use crate::merge::sniff::sniff;
 use crate::merge::stage::InputStage;
 use crate::merge::warning::{Warning, WarningCallback, WarningKind, Warnings};
-use crate::transform_sink::TransformSink;
 use crate::transforms::{Codec, Compress};
-use crate::writable::Writable;
+use crate::{Error, ErrorKind, Result};
 
 /// Whether and how a merge compresses its output.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -291,7 +291,7 @@ impl Merge {
             }
             let path = problem.path().map(PathBuf::from).unwrap_or_default();
             warnings.warn(
-                Warning::new(WarningKind::Skipped, format!("skipping {problem}")).about(&path),
+                Warning::new(WarningKind::Skipped, format!("skipping {problem:#}")).about(&path),
             )?;
             skipped.push(SkippedInput::new(&path, &path, &problem));
         }

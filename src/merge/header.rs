@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use bytes::Bytes;
 
-use crate::error::{Error, ErrorKind, Result};
 use crate::fs::Entry;
+use crate::{Error, ErrorKind, Result};
 
 /// One piece of a parsed template.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -151,16 +151,11 @@ mod tests {
         for unclosed in ["{path", "{", "a {{ {name"] {
             let err = HeaderTemplate::parse(unclosed).unwrap_err();
             assert!(
-                err.to_string().contains("unmatched '{'"),
+                format!("{err:#}").contains("unmatched '{'"),
                 "{unclosed}: {err}"
             );
         }
-        assert!(
-            HeaderTemplate::parse("{nope}")
-                .unwrap_err()
-                .to_string()
-                .contains("{nope}")
-        );
+        assert!(format!("{:#}", HeaderTemplate::parse("{nope}").unwrap_err()).contains("{nope}"));
     }
 
     #[test]

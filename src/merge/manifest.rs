@@ -44,8 +44,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, ErrorKind, Result};
 use crate::merge::record::{PartKind, PartRecord};
+use crate::{Error, ErrorKind, Result};
 
 /// The manifest format's version, written as `"version"`.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -141,7 +141,7 @@ impl SkippedInput {
             path_bytes,
             source,
             source_bytes,
-            error: error.to_string(),
+            error: format!("{error:#}"),
         }
     }
 }
@@ -605,11 +605,14 @@ mod tests {
                 parts.join(",")
             );
             let error = Manifest::from_reader(text.as_bytes()).unwrap_err();
-            assert!(error.to_string().contains(message), "{error} / {message}");
+            assert!(
+                format!("{error:#}").contains(message),
+                "{error:#} / {message}"
+            );
         }
         let error =
             Manifest::from_reader(&br#"{"version":2,"output":"o","parts":[]}"#[..]).unwrap_err();
-        assert!(error.to_string().contains("version 2"), "{error}");
+        assert!(format!("{error:#}").contains("version 2"), "{error:#}");
         let error = Manifest::from_reader(&b"[1,2"[..]).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InvalidData);
     }

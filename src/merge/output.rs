@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
-use crate::error::{Error, Result};
+use crate::Writable;
 use crate::fs::{AtomicFile, AtomicFileSink, Entry, FileSink, cleanup_stale};
 use crate::merge::fast::PlainOutput;
 use crate::merge::{MergeCallback, MergePath, MergeReport};
-use crate::writable::Writable;
+use crate::{Error, Result};
 
 /// Where a [`Merge`](crate::merge::Merge) writes.
 ///
@@ -202,7 +202,7 @@ impl Output {
     /// # Examples
     ///
     /// ```
-    /// use smerge::{Readable, merge::Output};
+    /// use smerge::{Readable, ReadableExt, merge::Output};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> smerge::Result<()> {

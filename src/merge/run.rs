@@ -2,17 +2,18 @@
 //! each read through its stages and written into one writable; [`merge`]
 //! is its public face.
 
+use std::future::poll_fn;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
-use tokio_stream::StreamExt;
 
-use crate::duplex::Duplex;
-use crate::error::{Error, Result};
-use crate::event::Event;
+use crate::Duplex;
+use crate::Event;
+use crate::Pipeline;
+use crate::Writable;
 use crate::fs::{Entry, EntryKind, FileSource};
 use crate::merge::manifest::{ManifestWriter, SkippedInput};
 use crate::merge::options::{BomMode, MergeOptions};
@@ -21,10 +22,9 @@ use crate::merge::record::{PartKind, PartRecord, sha256};
 use crate::merge::report::{MergePath, MergeReport};
 use crate::merge::stage::{InputContext, InputStage};
 use crate::merge::warning::{Warning, WarningKind, Warnings};
-use crate::pipeline::Pipeline;
-use crate::readable::Readable;
 use crate::transforms::{Codec, Decompress, Eol, StripBom};
-use crate::writable::Writable;
+use crate::{Error, Result};
+use crate::{Readable, ReadableExt, ReadableStream};
 
 /// Something that happened during a merge, for progress displays and
 /// whoever follows the output part by part.
@@ -322,10 +322,12 @@ impl StreamMerge<'_> {
         }
         let mut chain = Pipeline::from_stream(readable);
         if options.decompress {
-            // Named after the file, so that corrupt data is reported as
-            // `reading FILE: …`.
-            let decoder = Duplex::transform(decompressor(entry))
-                .named(format!("reading {}", entry.path().display()));
+            // Corrupt data is reported as `reading FILE: gunzip: …`: the
+            // file is the source's origin, the stage named after its codec
+            // (`decompress` when the codec is found by its magic bytes).
+            let name =
+                Codec::from_extension(entry.path()).map_or("decompress", Codec::decompress_name);
+            let decoder = Duplex::transform(decompressor(entry)).named(name);
             chain = chain.pipe(decoder);
         }
         let strip_bom = match options.bom {
@@ -360,7 +362,7 @@ impl StreamMerge<'_> {
         meter: &mut Meter,
         output: &mut Writable<Bytes>,
     ) -> Result<(), Failure> {
-        while let Some(chunk) = chain.next().await {
+        while let Some(chunk) = poll_fn(|cx| chain.poll_next_chunk(cx)).await {
             let chunk = chunk.map_err(Failure::Input)?;
             meter.update(&chunk);
             output.write_all(chunk).await.map_err(Failure::Output)?;
@@ -375,8 +377,8 @@ impl StreamMerge<'_> {
             error: &error,
         });
         let message = match what {
-            Some(what) => format!("skipping {error} ({what})"),
-            None => format!("skipping {error}"),
+            Some(what) => format!("skipping {error:#} ({what})"),
+            None => format!("skipping {error:#}"),
         };
         self.warnings
             .warn(Warning::new(WarningKind::Skipped, message).about(entry.path()))?;
@@ -496,7 +498,7 @@ impl ObjectInputs {
 
     fn open(&self, entry: &Entry) -> Result<Readable<Bytes>> {
         Err(Error::new(
-            crate::error::ErrorKind::InvalidArgument,
+            crate::ErrorKind::InvalidArgument,
             "object storage is not in this build of smerge",
         )
         .reading(entry.path()))

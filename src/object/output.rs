@@ -9,10 +9,10 @@ use bytes::Bytes;
 
 use super::upload::ObjectSink;
 use super::url::ObjectUrl;
-use crate::error::Result;
+use crate::Result;
+use crate::Writable;
 use crate::fs::Entry;
 use crate::merge::{MergeCallback, MergePath, OutputBackend, PlainMergeFuture};
-use crate::writable::Writable;
 
 /// A callback for what the output has to say once (a server that refuses
 /// to copy).

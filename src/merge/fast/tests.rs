@@ -288,7 +288,7 @@ async fn an_input_that_shrank_or_grew_fails_and_leaves_no_temp() {
         ] {
             let err = failed_merge(&sizes, index, spoil).await;
             assert_eq!(err.kind(), ErrorKind::InvalidData, "{err}");
-            assert!(err.to_string().contains(how), "{err}");
+            assert!(format!("{err:#}").contains(how), "{err}");
             assert!(
                 err.path().unwrap().ends_with(format!("f{index:02}")),
                 "{err}"
