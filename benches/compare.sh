@@ -8,7 +8,7 @@ export LC_ALL=C
 usage() {
   cat <<'EOF'
 usage: benches/compare.sh [--quick] [--runs N] [--only big|many|js[,...]] [--keep]
-                          [--tmp DIR] [--out FILE]
+                          [--tmp DIR] [--out FILE] [--svg FILE]
 
   --quick        small fixtures (big 8 x 16 MiB, many 2000 x 4 KiB, js 200 x 5 KiB)
   --runs N       timed runs per tool (default 5, and 3 for big)
@@ -16,6 +16,7 @@ usage: benches/compare.sh [--quick] [--runs N] [--only big|many|js[,...]] [--kee
   --keep         keep the temporary directory (fixtures, outputs, raw timings)
   --tmp DIR      create the temporary directory inside DIR (default $TMPDIR or /tmp)
   --out FILE     also write the Markdown report to FILE
+  --svg FILE     also draw the wall times as a bar chart into FILE (SVG)
 
 environment:
   SMERGE=PATH        smerge binary to time (default: cargo build --release)
@@ -38,17 +39,19 @@ only=big,many,js
 keep=0
 tmp_parent=${TMPDIR:-/tmp}
 report_file=
+svg_file=
 while (($#)); do
   case $1 in
     --quick) quick=1 ;;
     --keep) keep=1 ;;
-    --runs | --only | --tmp | --out)
+    --runs | --only | --tmp | --out | --svg)
       (($# >= 2)) || die "$1 needs a value"
       case $1 in
         --runs) runs=$2 ;;
         --only) only=$2 ;;
         --tmp) tmp_parent=$2 ;;
         --out) report_file=$2 ;;
+        --svg) svg_file=$2 ;;
       esac
       shift
       ;;
@@ -423,9 +426,56 @@ report() {
   done
 }
 
+# svg_chart: the median wall times as horizontal bars, one block per
+# fixture and case, each bar scaled to the slowest tool of its block (the
+# blocks differ by orders of magnitude), labelled with its time.
+svg_chart() {
+  local group peer wall rows=()
+  for group in "${groups[@]}"; do
+    read -r -a peers <<<"${group_peers[$group]}"
+    for peer in "${peers[@]}"; do
+      wall=$(median "$group" "$peer" 3)
+      rows+=("${group_fixture[$group]}, ${group_case[$group]}	$group	$peer	${label[$peer]}	$wall")
+    done
+  done
+  printf '%s\n' "${rows[@]}" | awk -F '\t' -v date="$(date -u '+%Y-%m-%d')" \
+    -v machine="$(nproc) cores, $(uname -sr)" '
+    { title[NR] = $1; group[NR] = $2; peer[NR] = $3; tool[NR] = $4; wall[NR] = $5
+      if ($5 > slowest[$2]) slowest[$2] = $5 }
+    END {
+      bar_x = 190; bar_w = 420; row_h = 22; y = 56
+      for (i = 1; i <= NR; i++) { if (i == 1 || group[i] != group[i - 1]) y += 30; y += row_h }
+      height = y + 40
+      printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"%d\" viewBox=\"0 0 720 %d\" font-family=\"sans-serif\" font-size=\"13\">\n", height, height
+      printf "<rect width=\"720\" height=\"%d\" fill=\"#ffffff\"/>\n", height
+      printf "<text x=\"20\" y=\"28\" font-size=\"16\" font-weight=\"bold\">smerge and its peers: wall time, median (shorter is faster)</text>\n"
+      printf "<text x=\"20\" y=\"46\" fill=\"#555\">benches/compare.sh, %s, %s; each block scaled to its slowest tool</text>\n", date, machine
+      y = 56
+      for (i = 1; i <= NR; i++) {
+        if (i == 1 || group[i] != group[i - 1]) {
+          y += 30
+          printf "<text x=\"20\" y=\"%d\" font-weight=\"bold\">%s</text>\n", y - 8, title[i]
+        }
+        w = bar_w * wall[i] / slowest[group[i]]
+        if (w < 1) w = 1
+        colour = (peer[i] ~ /^smerge/) ? "#2a7ab9" : "#b8b8b8"
+        secs = (wall[i] < 0.1) ? sprintf("%.0f ms", wall[i] * 1000) : sprintf("%.2f s", wall[i])
+        printf "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", bar_x - 8, y + 15, tool[i]
+        printf "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>\n", bar_x, y + 3, w, row_h - 6, colour
+        printf "<text x=\"%.1f\" y=\"%d\">%s</text>\n", bar_x + w + 6, y + 15, secs
+        y += row_h
+      }
+      printf "</svg>\n"
+    }'
+}
+
 report_text=$(report)
 printf '%s\n' "$report_text"
 if [[ -n $report_file ]]; then
   printf '%s\n' "$report_text" >"$report_file"
   log "report written to $report_file"
+fi
+if [[ -n $svg_file ]]; then
+  svg_chart >"$svg_file"
+  log "chart written to $svg_file"
 fi

@@ -1,7 +1,9 @@
 //! Writes the deterministic inputs of `benches/compare.sh`.
 //!
 //! `compare.sh` compiles this file on its own with `rustc -O`; it is not part of
-//! the smerge crate (Cargo.toml turns off automatic bench targets).
+//! the smerge crate (Cargo.toml turns off automatic bench targets). The
+//! criterion benchmark `merge.rs` includes it as a module, to merge the same
+//! fixtures through the library.
 //!
 //! Usage: `gen-fixtures KIND ROOT FILES BYTES DIRS SEED`
 //!
@@ -542,9 +544,14 @@ fn generate(spec: &Spec) -> Result<(), String> {
     })
 }
 
+/// Writes the fixture the arguments describe (see the usage above).
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    Spec::parse(args).and_then(|spec| generate(&spec))
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match Spec::parse(&args).and_then(|spec| generate(&spec)) {
+    match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("gen-fixtures: {message}");

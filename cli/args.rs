@@ -15,9 +15,12 @@ Examples:
   smerge logs/ all.log.gz                  compressed by the output's extension
   smerge --decompress logs/ - | less       read .gz/.zst/.xz/.bz2 inputs, write to stdout
   find . -name '*.sql' -print0 | smerge --files0-from - schema.sql
+  smerge --format csv exports/ all.csv     CSV files under one header
+  smerge --interleave web*.log all.log     logs merged in time order
+  smerge -r --seekable logs/ logs.zst      a bundle `smerge extract` reads one file from
 
-The first argument selects a subcommand only when it names one (merge, pipe,
-completions, help); otherwise the command is merge. To merge a directory named
+The first argument selects a subcommand only when it names one (merge, pipe, split,
+extract, completions, help); otherwise the command is merge. To merge a directory named
 like a subcommand, write `smerge merge pipe out.js` or `smerge ./pipe out.js`.";
 
 const PIPE_EXAMPLES: &str = "\
@@ -28,6 +31,30 @@ Examples:
   smerge pipe tcp-listen://127.0.0.1:3000 copy.log -t unframe
   smerge pipe data.bin data.bin.zst -t zstd:19 --tee data.copy.zst
   smerge pipe --list-transforms";
+
+const SPLIT_EXAMPLES: &str = "\
+Examples:
+  smerge --manifest parts.json src/ bundle.js && smerge split parts.json restored/
+  smerge split --from /backup/all.log.zst parts.json logs/";
+
+/// `smerge split`.
+#[derive(Debug, Args)]
+pub(crate) struct SplitArgs {
+    /// The manifest the merge wrote (- for stdin).
+    pub(crate) manifest: PathBuf,
+
+    /// Where to recreate the files (created if needed).
+    #[arg(default_value = ".")]
+    pub(crate) dir: PathBuf,
+
+    /// Read the merged output from OUTPUT instead of where the manifest says.
+    #[arg(long, value_name = "OUTPUT")]
+    pub(crate) from: Option<PathBuf>,
+
+    /// Replace files that exist already.
+    #[arg(short, long)]
+    pub(crate) force: bool,
+}
 
 /// smerge merges, pipes and transforms files, with Node.js stream semantics.
 #[derive(Debug, Parser)]
@@ -53,6 +80,12 @@ pub(crate) enum Command {
     /// Stream one input to one output through transforms.
     #[command(after_help = PIPE_EXAMPLES)]
     Pipe(PipeArgs),
+    /// Recreate the files of a merge from its output and --manifest.
+    #[command(after_help = SPLIT_EXAMPLES)]
+    Split(SplitArgs),
+    /// Write inputs of a seekable bundle (merge --seekable) without decompressing the others.
+    #[command(after_help = crate::extract::EXTRACT_EXAMPLES)]
+    Extract(crate::extract::ExtractArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -123,7 +156,7 @@ pub(crate) struct MergeArgs {
     #[arg(short, long, help_heading = "Inputs")]
     pub(crate) recursive: bool,
 
-    /// Merge only files matching GLOB (repeatable; without '/', matches the file name at any depth).
+    /// Merge only files matching GLOB (repeatable; without '/', matches the file name at any depth; the last match decides, !GLOB negates).
     #[arg(long, value_name = "GLOB", help_heading = "Inputs")]
     pub(crate) include: Vec<String>,
 
@@ -131,16 +164,24 @@ pub(crate) struct MergeArgs {
     #[arg(long, value_name = "GLOB", help_heading = "Inputs")]
     pub(crate) exclude: Vec<String>,
 
+    /// As --include, ignoring case (after the --include patterns).
+    #[arg(long, value_name = "GLOB", help_heading = "Inputs")]
+    pub(crate) iinclude: Vec<String>,
+
+    /// As --exclude, ignoring case (after the --exclude patterns).
+    #[arg(long, value_name = "GLOB", help_heading = "Inputs")]
+    pub(crate) iexclude: Vec<String>,
+
     /// Include dot-files and dot-directories.
     #[arg(long, help_heading = "Inputs")]
     pub(crate) hidden: bool,
 
-    /// Honour .gitignore files.
+    /// Honour .gitignore, .ignore and .git/info/exclude files.
     #[arg(long, help_heading = "Inputs")]
     pub(crate) gitignore: bool,
 
-    /// Enter symlinked directories (loops are detected and reported).
-    #[arg(long, help_heading = "Inputs")]
+    /// Follow symbolic links found in directories (loops are reported); named inputs are always followed.
+    #[arg(short = 'L', long, help_heading = "Inputs")]
     pub(crate) follow_links: bool,
 
     /// Merge nothing rather than fail when a directory has no matching file.
@@ -163,7 +204,7 @@ pub(crate) struct MergeArgs {
     #[arg(long, value_name = "GLOB", help_heading = "Order")]
     pub(crate) last: Vec<String>,
 
-    /// Write STR between files (escapes: \n \t \0 \\).
+    /// Write STR between files (escapes here and in --banner, --footer, --header: \n \t \r \0 \\).
     #[arg(long, value_name = "STR", help_heading = "Content")]
     pub(crate) separator: Option<OsString>,
 
@@ -192,7 +233,7 @@ pub(crate) struct MergeArgs {
     pub(crate) eol: EolArg,
 
     /// Compress the output with CODEC (default: from OUTPUT's extension .gz .zst .br .bz2 .xz).
-    #[arg(long, value_name = "CODEC", help_heading = "Compression")]
+    #[arg(long, value_name = "CODEC", help_heading = "Compression", value_parser = ["gzip", "zlib", "deflate", "zstd", "brotli", "bzip2", "xz"])]
     pub(crate) compress: Option<String>,
 
     /// Compression level (gzip 1-9, default 6; zstd 1-22, default 3; ...).
@@ -202,6 +243,10 @@ pub(crate) struct MergeArgs {
     /// Decompress inputs compressed with gzip, zstd, xz or bzip2 (and .br files).
     #[arg(long, help_heading = "Compression")]
     pub(crate) decompress: bool,
+
+    /// Memory each decoder may use (xz dictionary, zstd or brotli window; default 256M).
+    #[arg(long, value_name = "SIZE", help_heading = "Compression")]
+    pub(crate) memlimit: Option<String>,
 
     /// Compress on N threads (gzip and zstd; default: every core).
     #[arg(short = 'T', long, value_name = "N", help_heading = "Compression", value_parser = clap::value_parser!(u32).range(1..))]
@@ -231,6 +276,14 @@ pub(crate) struct MergeArgs {
     #[arg(long, help_heading = "Output")]
     pub(crate) allow_changing: bool,
 
+    /// Flush OUTPUT and the manifest to disk (fsync of the file, then of its directory) before reporting success.
+    #[arg(long, help_heading = "Output")]
+    pub(crate) fsync: bool,
+
+    /// Merge again whenever an input changes, is added or removed (until Ctrl-C).
+    #[arg(short, long, help_heading = "Output", conflicts_with_all = ["dry_run", "append"])]
+    pub(crate) watch: bool,
+
     /// Make every warning about input content an error.
     #[arg(long, help_heading = "Output")]
     pub(crate) strict: bool,
@@ -250,6 +303,44 @@ pub(crate) struct MergeArgs {
     /// Print nothing but errors.
     #[arg(short, long, help_heading = "Messages", conflicts_with = "progress")]
     pub(crate) quiet: bool,
+
+    #[command(flatten)]
+    pub(crate) maps: MapArgs,
+
+    #[command(flatten)]
+    pub(crate) data: crate::data::DataArgs,
+}
+
+/// The source map options of `smerge merge`.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Source maps")]
+pub(crate) struct MapArgs {
+    /// Write a source map: OUTPUT.map by default, FILE, or inline (a data: URL in the bundle).
+    #[arg(long, value_name = "FILE|inline", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub(crate) source_map: Option<String>,
+
+    /// The comment naming the map: js (//#), css (/*# */) or none [default: by OUTPUT's extension].
+    #[arg(long, value_enum, value_name = "STYLE", requires = "source_map")]
+    pub(crate) source_map_comment: Option<MapCommentArg>,
+
+    /// The map's sourceRoot.
+    #[arg(long, value_name = "URL", requires = "source_map")]
+    pub(crate) source_root: Option<String>,
+
+    /// Embed the original texts in the map (sourcesContent).
+    #[arg(long, requires = "source_map")]
+    pub(crate) sources_content: bool,
+}
+
+/// The comment naming a bundle's source map.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum MapCommentArg {
+    /// //# sourceMappingURL=…
+    Js,
+    /// /*# sourceMappingURL=… */
+    Css,
+    /// No comment.
+    None,
 }
 
 /// `smerge pipe`.
@@ -275,6 +366,22 @@ pub(crate) struct PipeArgs {
     #[arg(long, value_name = "SIZE")]
     pub(crate) hwm: Option<String>,
 
+    /// Flush OUTPUT and the --tee files to disk (fsync of the file, then of its directory) before reporting success.
+    #[arg(long)]
+    pub(crate) fsync: bool,
+
+    /// Memory each decoding transform may use (xz dictionary, zstd or brotli window; default 256M).
+    #[arg(long, value_name = "SIZE")]
+    pub(crate) memlimit: Option<String>,
+
+    /// Give up connecting, and reading or writing a TCP connection idle this long (500ms, 1s, 2m; a bare number is seconds; 0: never).
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) timeout: Option<String>,
+
+    /// Give up waiting for a connection on tcp-listen:// after this long (default 5m; 0: never).
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) accept_timeout: Option<String>,
+
     /// List the transforms and exit.
     #[arg(long)]
     pub(crate) list_transforms: bool,
@@ -283,9 +390,17 @@ pub(crate) struct PipeArgs {
     #[arg(long)]
     pub(crate) strict_exec: bool,
 
+    /// Compress on N threads (gzip and zstd transforms; default: every core).
+    #[arg(short = 'T', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) threads: Option<u32>,
+
     /// Show a progress bar even when stderr is not a terminal.
     #[arg(long)]
     pub(crate) progress: bool,
+
+    /// Print a summary line at the end (bytes read, time, rate).
+    #[arg(short, long, conflicts_with = "quiet")]
+    pub(crate) verbose: bool,
 
     /// Print nothing but errors.
     #[arg(short, long, conflicts_with = "progress")]
@@ -293,7 +408,7 @@ pub(crate) struct PipeArgs {
 }
 
 /// The names that select a subcommand when they come first.
-const SUBCOMMANDS: &[&str] = &["merge", "pipe", "completions", "help"];
+const SUBCOMMANDS: &[&str] = &["merge", "pipe", "split", "extract", "completions", "help"];
 
 /// Inserts `merge` when the first argument names no subcommand, so that
 /// `smerge dir out.js` means `smerge merge dir out.js`.

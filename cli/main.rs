@@ -6,19 +6,27 @@
 //! success (`smerge dir - | head`), as for any Unix filter.
 
 mod args;
+mod completions;
+mod data;
 mod escape;
+mod extract;
+mod manual;
+mod maps;
 mod merge;
 mod object;
 mod output;
 mod pipe;
 mod progress;
+mod scheme;
 mod signals;
+mod split;
 mod stages;
+mod watch;
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 
 use crate::args::{Cli, Command};
 
@@ -44,14 +52,22 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let outcome = runtime.block_on(run(cli));
+    // SIGINT and SIGTERM are caught from the start: whatever the run is
+    // doing (listing, waiting for a FIFO's other end), it is dropped.
+    let outcome = runtime.block_on(async {
+        match signals::interruptible(run(cli)).await {
+            Ok(Ok(finished)) => finished,
+            Ok(Err(signal_status)) => Ok(signal_status),
+            Err(error) => Err(error),
+        }
+    });
     // Blocking reads of standard input or a FIFO cannot be cancelled: wait
     // only briefly for them, and for copies that were told to stop.
     runtime.shutdown_timeout(Duration::from_secs(1));
     match outcome {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("smerge: {error:#}");
+            eprintln!("smerge: {}", one_line_text(&format!("{error:#}")));
             if error.downcast_ref::<UsageError>().is_some() {
                 ExitCode::from(2)
             } else {
@@ -65,11 +81,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Merge(args) => merge::run(*args).await,
         Command::Pipe(args) => pipe::run(args).await,
+        Command::Split(args) => split::run(args).await,
+        Command::Extract(args) => extract::run(args),
         Command::Completions { shell } => {
-            let mut command = Cli::command();
-            let mut script = Vec::new();
-            clap_complete::generate(shell, &mut command, "smerge", &mut script);
-            output::print_stdout(&script)?;
+            output::print_stdout(&completions::script(shell))?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -95,16 +110,36 @@ pub(crate) fn usage(error: anyhow::Error) -> anyhow::Error {
     anyhow::Error::new(UsageError(error))
 }
 
-fn print_man_page() -> ExitCode {
-    let mut page = Vec::new();
-    if let Err(error) = clap_mangen::Man::new(Cli::command()).render(&mut page) {
-        eprintln!("smerge: cannot render the manual page: {error}");
-        return ExitCode::FAILURE;
+/// `text` with any character that would break the line or drive the
+/// terminal escaped: every message is one line. (Names are quoted where
+/// they are put in a message; this catches what no one quoted.)
+pub(crate) fn one_line_text(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
     }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+fn print_man_page() -> ExitCode {
+    let page = match manual::page() {
+        Ok(page) => page,
+        Err(error) => {
+            eprintln!("smerge: cannot render the manual page: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     match output::print_stdout(&page) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("smerge: {error:#}");
+            eprintln!("smerge: {}", one_line_text(&format!("{error:#}")));
             ExitCode::FAILURE
         }
     }

@@ -9,55 +9,136 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use bytes::Bytes;
-use smerge::fs::{Entry, Listing, ListingBuilder, SortOrder, read_files_from, read_files0};
+use smerge::fs::{
+    Entries, Listing, ListingBuilder, PathList, SortOrder, read_files_from, read_files0,
+};
 use smerge::merge::{
     BomMode, Compression, HeaderTemplate, ManifestOutput, Merge, MergeCallback, MergeEvent,
     MergeOptions, MergeReport, Output, WarningCallback,
 };
+use smerge::object::ObjectUrl;
 use smerge::transforms::{Codec, LineEnding};
 
 use crate::args::{BomArg, EolArg, MergeArgs, SortArg};
 use crate::escape::{text_or_file, unescape};
 use crate::output::{is_broken_pipe, print_stdout};
-use crate::progress::Messages;
-use crate::signals::interruptible;
+use crate::progress::{Messages, amount_and_rate, human_bytes};
+use crate::scheme::refuse_unknown;
 use crate::usage;
-use smerge::object::ObjectUrl;
 
 pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
-    let (inputs, output_arg) = split_paths(&args).map_err(usage)?;
+    if args.watch {
+        return crate::watch::run(args).await;
+    }
+    build(&args, &Reuse::default()).await
+}
+
+/// What one build of a `--watch` keeps for the next.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Reuse {
+    /// The inputs' maps, read once for as long as they do not change.
+    #[cfg(feature = "source-map")]
+    pub(crate) maps: Option<smerge::sourcemap::MapCache>,
+}
+
+/// One merge, as the command line asks.
+pub(crate) async fn build(args: &MergeArgs, reuse: &Reuse) -> anyhow::Result<ExitCode> {
+    let messages = Messages::plain(args.quiet || args.dry_run);
+    let merge = configure(args, &messages, reuse).await?;
+    let to_stdout = merge.writes_stdout();
+    let plan = merge.plan()?;
+
+    if args.dry_run {
+        if args.json {
+            print_json(&plan.summary())?;
+        } else {
+            print_plan(plan.entries(), plan.total_size())?;
+        }
+        return Ok(exit_status(plan.skipped().is_empty()));
+    }
+
+    let prefix = if args.decompress {
+        "smerge (input bytes)"
+    } else {
+        "smerge"
+    };
+    messages.show_progress(args.progress, Some(plan.total_size()), prefix);
+    // SIGINT and SIGTERM are caught around the whole run (cli/main.rs).
+    let outcome = plan.run().await;
+    messages.finish();
+    let report = match outcome {
+        Ok(report) => report,
+        Err(error) => {
+            let error = anyhow::Error::new(error);
+            if to_stdout && is_broken_pipe(&error) {
+                return Ok(ExitCode::SUCCESS);
+            }
+            return Err(error);
+        }
+    };
+    if args.verbose {
+        messages.say(&summary_line(&report));
+    }
+    if args.json {
+        print_json(&report)?;
+    }
+    Ok(exit_status(
+        report.is_complete() && !crate::data::dropped_content(&report),
+    ))
+}
+
+/// The merge the flags describe: every flag mapped onto the builder, and
+/// checked, before anything is listed or written.
+async fn configure(args: &MergeArgs, messages: &Messages, reuse: &Reuse) -> anyhow::Result<Merge> {
+    let (inputs, output_arg) = split_paths(args).map_err(usage)?;
     let object_output = match &output_arg {
         Some(path) => ObjectUrl::from_path(path).map_err(|e| usage(e.into()))?,
         None => None,
     };
-    let to_stdout = output_arg
-        .as_deref()
-        .is_none_or(|path| path.as_os_str() == "-");
-    check_stdout_users(&args, to_stdout).map_err(usage)?;
-    let options = merge_options(&args).map_err(usage)?;
-    let messages = Messages::plain(args.quiet || args.dry_run);
     let output = match (&output_arg, object_output) {
         (_, Some(url)) if args.append => {
             return Err(usage(anyhow::anyhow!(
                 "{url}: --append does not apply to objects"
             )));
         }
-        (_, Some(url)) => crate::object::output(url, !args.no_compose, &messages)?,
+        (_, Some(url)) => crate::object::output(url, !args.no_compose, messages)?,
         (Some(path), None) if args.append && path.as_os_str() != "-" => {
             Output::Append(path.clone())
         }
         (Some(path), None) => Output::path(path),
         (None, None) => Output::Stdout,
     };
-
+    check_stdout_users(args, matches!(output, Output::Stdout)).map_err(usage)?;
+    let progress = messages.clone();
+    let on_event: MergeCallback = Arc::new(move |event: &MergeEvent<'_>| match event {
+        MergeEvent::BytesRead(n) => progress.advance(*n),
+        MergeEvent::FileStarted { entry } => progress.set_current(entry.relative_path()),
+        _ => {}
+    });
+    let mut options = merge_options(args).map_err(usage)?;
+    let map_output = match &output {
+        Output::Stdout => None,
+        _ => output_arg.as_deref(),
+    };
+    crate::maps::add_source_map(args, map_output, &mut options, messages).map_err(usage)?;
+    #[cfg(feature = "source-map")]
+    if let Some(map) = options.source_map.as_mut() {
+        map.cache = reuse.maps.clone();
+    }
+    #[cfg(not(feature = "source-map"))]
+    let _ = reuse;
     let mut merge = Merge::new(output)
         .options(options)
         .strict(args.strict)
-        .on_warning(print_warnings(&messages));
+        .sync(args.fsync)
+        .on_warning(print_warnings(messages))
+        .on_event(on_event);
+    if let Some(data) = crate::data::data_merge(args, output_arg.as_deref()).map_err(usage)? {
+        merge = merge.data(data);
+    }
     if let Some(name) = &args.compress {
-        merge = merge.compression(Compression::With(
-            name.parse::<Codec>().map_err(|e| usage(e.into()))?,
-        ));
+        let codec = name.parse::<Codec>().map_err(|e| usage(e.into()))?;
+        merge = merge.compression(Compression::With(codec));
     }
     if let Some(level) = args.level {
         let by_name = output_arg.as_deref().and_then(Codec::from_extension);
@@ -75,58 +156,14 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         merge = merge.manifest(ManifestOutput::path(manifest));
     }
     merge.check().map_err(|e| usage(e.into()))?;
-    let inputs = read_inputs(&args, inputs)?;
-    let merge = if inputs.iter().any(|input| ObjectUrl::is_url_path(input)) {
-        let output_name = output_arg
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("/dev/stdout"));
-        merge.listed(crate::object::list(listing(&args, inputs), &output_name).await?)
+    let inputs = read_inputs(args, inputs)?;
+    Ok(if inputs.iter().any(ObjectUrl::is_url_path) {
+        // Object prefixes are listed by their service, asynchronously.
+        let output_name = output_arg.unwrap_or_else(|| PathBuf::from("/dev/stdout"));
+        merge.listed(crate::object::list(listing(args, inputs), &output_name).await?)
     } else {
-        merge.listing(listing(&args, inputs))
-    };
-    let progress = messages.clone();
-    let on_event: MergeCallback = Arc::new(move |event: &MergeEvent<'_>| match event {
-        MergeEvent::BytesRead(n) => progress.advance(*n),
-        MergeEvent::FileStarted { entry } => progress.set_current(entry.relative_path()),
-        _ => {}
-    });
-    let plan = merge.on_event(on_event).plan()?;
-
-    if args.dry_run {
-        if args.json {
-            print_json(&plan.summary())?;
-        } else {
-            print_plan(plan.entries(), plan.total_size())?;
-        }
-        return Ok(exit_status(plan.skipped().is_empty()));
-    }
-
-    let prefix = if args.decompress {
-        "smerge (input bytes)"
-    } else {
-        "smerge"
-    };
-    messages.show_progress(args.progress, Some(plan.total_size()), prefix);
-    let outcome = interruptible(plan.run()).await?;
-    messages.finish();
-    let report = match outcome {
-        Err(signal_status) => return Ok(signal_status),
-        Ok(Ok(report)) => report,
-        Ok(Err(error)) => {
-            let error = anyhow::Error::new(error);
-            if to_stdout && is_broken_pipe(&error) {
-                return Ok(ExitCode::SUCCESS);
-            }
-            return Err(error);
-        }
-    };
-    if args.verbose {
-        messages.say(&summary_line(&report));
-    }
-    if args.json {
-        print_json(&report)?;
-    }
-    Ok(exit_status(report.is_complete()))
+        merge.listing(listing(args, inputs))
+    })
 }
 
 fn exit_status(complete: bool) -> ExitCode {
@@ -143,7 +180,14 @@ fn exit_status(complete: bool) -> ExitCode {
 /// or more is OUTPUT and a single one is an input written to standard
 /// output, as `cat FILE` would; with a list of inputs (`--files-from`,
 /// `--files0-from`) the one path argument there may be is OUTPUT.
-fn split_paths(args: &MergeArgs) -> anyhow::Result<(Vec<PathBuf>, Option<PathBuf>)> {
+pub(crate) fn split_paths(args: &MergeArgs) -> anyhow::Result<(Vec<PathBuf>, Option<PathBuf>)> {
+    for path in args.paths.iter().chain(&args.output) {
+        refuse_unknown(
+            path.as_os_str(),
+            &[],
+            "merge reads and writes files, directories and -",
+        )?;
+    }
     let mut paths = args.paths.clone();
     let list = args
         .files_from
@@ -153,8 +197,8 @@ fn split_paths(args: &MergeArgs) -> anyhow::Result<(Vec<PathBuf>, Option<PathBuf
     if let Some(output) = &args.output {
         if let (Some(list), Some(extra)) = (list, paths.first()) {
             bail!(
-                "{list} reads the inputs from a list: {:?} cannot be an input too (with -o, every path argument is an input)",
-                extra.display().to_string()
+                "{list} reads the inputs from a list: {} cannot be an input too (with -o, every path argument is an input)",
+                smerge::quote(extra)
             );
         }
         return Ok((paths, Some(output.clone())));
@@ -175,14 +219,16 @@ fn split_paths(args: &MergeArgs) -> anyhow::Result<(Vec<PathBuf>, Option<PathBuf
     Ok((paths, output))
 }
 
-/// The inputs: the path arguments, or the names read from the list.
-fn read_inputs(args: &MergeArgs, mut inputs: Vec<PathBuf>) -> anyhow::Result<Vec<PathBuf>> {
-    if let Some(list) = &args.files_from {
-        inputs = read_files_from(list)?;
+/// The inputs: the path arguments, or the names read from the list, in
+/// one buffer.
+fn read_inputs(args: &MergeArgs, inputs: Vec<PathBuf>) -> anyhow::Result<PathList> {
+    Ok(if let Some(list) = &args.files_from {
+        read_files_from(list)?
     } else if let Some(list) = &args.files0_from {
-        inputs = read_files0(list)?;
-    }
-    Ok(inputs)
+        read_files0(list)?
+    } else {
+        inputs.into_iter().collect()
+    })
 }
 
 /// Refuses two things writing to standard output at once.
@@ -200,10 +246,10 @@ fn check_stdout_users(args: &MergeArgs, to_stdout: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn listing(args: &MergeArgs, inputs: Vec<PathBuf>) -> ListingBuilder {
+fn listing(args: &MergeArgs, inputs: PathList) -> ListingBuilder {
     let mut builder = Listing::builder();
     builder
-        .inputs(inputs)
+        .input_list(inputs)
         .recursive(args.recursive)
         .hidden(args.hidden)
         .gitignore(args.gitignore)
@@ -221,6 +267,12 @@ fn listing(args: &MergeArgs, inputs: Vec<PathBuf>) -> ListingBuilder {
     }
     for pattern in &args.exclude {
         builder.exclude(pattern.as_str());
+    }
+    for pattern in &args.iinclude {
+        builder.include_ignoring_case(pattern.as_str());
+    }
+    for pattern in &args.iexclude {
+        builder.exclude_ignoring_case(pattern.as_str());
     }
     for pattern in &args.first {
         builder.first(pattern.as_str());
@@ -261,6 +313,9 @@ fn merge_options(args: &MergeArgs) -> anyhow::Result<MergeOptions> {
         EolArg::Crlf => Some(LineEnding::CrLf),
     };
     options.decompress = args.decompress;
+    if let Some(limit) = &args.memlimit {
+        options.memory_limit = crate::stages::parse_size(limit).context("--memlimit")? as u64;
+    }
     options.keep_going = args.keep_going;
     options.allow_changing = args.allow_changing;
     Ok(options)
@@ -280,22 +335,15 @@ fn print_warnings(messages: &Messages) -> WarningCallback {
 
 /// `-v`: `2 inputs, 13 B in 0.01 s (1.3 KiB/s), kernel path`.
 fn summary_line(report: &MergeReport) -> String {
-    let seconds = report.elapsed.as_secs_f64();
-    let rate = if seconds > 0.0 {
-        report.bytes as f64 / seconds
-    } else {
-        0.0
-    };
     let inputs = if report.inputs == 1 {
         "input"
     } else {
         "inputs"
     };
     let mut line = format!(
-        "{} {inputs}, {} in {seconds:.2} s ({}/s)",
+        "{} {inputs}, {}",
         report.inputs,
-        human_bytes(report.bytes as f64),
-        human_bytes(rate)
+        amount_and_rate(report.bytes, report.elapsed)
     );
     if let Some(path) = report.path {
         line.push_str(&format!(", {} path", path.as_str()));
@@ -316,21 +364,6 @@ fn summary_line(report: &MergeReport) -> String {
     line
 }
 
-fn human_bytes(bytes: f64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{value:.0} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     let mut text = serde_json::to_vec(value)?;
     text.push(b'\n');
@@ -338,7 +371,8 @@ fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
 }
 
 /// `--dry-run`: the ordered inputs with their sizes, and the total.
-fn print_plan(entries: &[Entry], total: u64) -> anyhow::Result<()> {
+fn print_plan(entries: Entries<'_>, total: u64) -> anyhow::Result<()> {
+    let count = entries.len();
     let mut out = Vec::new();
     for entry in entries {
         let size = entry
@@ -348,8 +382,8 @@ fn print_plan(entries: &[Entry], total: u64) -> anyhow::Result<()> {
         out.extend_from_slice(entry.path().as_os_str().as_bytes());
         out.push(b'\n');
     }
-    let files = if entries.len() == 1 { "file" } else { "files" };
-    writeln!(out, "{total:>12}  total ({} {files})", entries.len())?;
+    let files = if count == 1 { "file" } else { "files" };
+    writeln!(out, "{total:>12}  total ({count} {files})")?;
     print_stdout(&out)
 }
 
@@ -417,7 +451,7 @@ mod tests {
         let (inputs, output) = split_paths(&args).unwrap();
         let mut merge = Merge::new(Output::path(output.unwrap()))
             .options(merge_options(&args).unwrap())
-            .listing(listing(&args, inputs));
+            .listing(listing(&args, inputs.into_iter().collect()));
         if let Some(name) = &args.compress {
             merge = merge.compression(Compression::With(name.parse().unwrap()));
         }

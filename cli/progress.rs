@@ -46,7 +46,9 @@ impl Messages {
         } else {
             ProgressDrawTarget::stderr()
         };
-        let bar = ProgressBar::with_draw_target(total, target);
+        // Cleared when dropped too: a run ended by a signal leaves no bar.
+        let bar = ProgressBar::with_draw_target(total, target)
+            .with_finish(indicatif::ProgressFinish::AndClear);
         let template = if total.is_some() {
             "{prefix:.bold} [{wide_bar:.cyan/blue}] {percent:>3}% {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}"
         } else {
@@ -79,7 +81,7 @@ impl Messages {
     /// Shows which file is being worked on.
     pub(crate) fn set_current(&self, path: &Path) {
         if let Some(bar) = self.bar.get() {
-            bar.set_message(path.display().to_string());
+            bar.set_message(smerge::quote(path).to_string());
         }
     }
 
@@ -106,6 +108,7 @@ impl Messages {
         if self.quiet {
             return;
         }
+        let line = crate::one_line_text(&line);
         match self.bar.get() {
             Some(bar) => bar.println(line),
             None => eprintln!("{line}"),
@@ -117,6 +120,37 @@ impl Messages {
         if let Some(bar) = self.bar.get() {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// `13 B in 0.01 s (1.3 KiB/s)`, for `-v`.
+pub(crate) fn amount_and_rate(bytes: u64, elapsed: Duration) -> String {
+    let seconds = elapsed.as_secs_f64();
+    let rate = if seconds > 0.0 {
+        bytes as f64 / seconds
+    } else {
+        0.0
+    };
+    format!(
+        "{} in {seconds:.2} s ({}/s)",
+        human_bytes(bytes as f64),
+        human_bytes(rate)
+    )
+}
+
+/// A size in bytes, KiB, MiB... with one decimal.
+pub(crate) fn human_bytes(bytes: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{value:.0} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
     }
 }
 

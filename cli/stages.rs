@@ -115,9 +115,23 @@ impl Stage {
             ("eol", Some("lf")) => Stage::Eol(LineEnding::Lf),
             ("eol", Some("crlf")) => Stage::Eol(LineEnding::CrLf),
             ("ensure-newline", None) => Stage::EnsureNewline,
-            _ => bail!("unknown transform {spec:?} (see smerge pipe --list-transforms)"),
+            _ => match suggestion(spec) {
+                Some(close) => bail!(
+                    "unknown transform {spec:?}: did you mean {close:?}? (see smerge pipe --list-transforms)"
+                ),
+                None => bail!("unknown transform {spec:?} (see smerge pipe --list-transforms)"),
+            },
         };
         Ok(stage)
+    }
+
+    /// The stage with `limit` bytes of memory for its decoder, when it
+    /// decompresses.
+    pub(crate) fn with_memory_limit(self, limit: u64) -> Stage {
+        match self {
+            Stage::Decompress(decompress) => Stage::Decompress(decompress.with_memory_limit(limit)),
+            other => other,
+        }
     }
 
     /// The stage as a duplex stream, named after `spec`, with `hwm` on
@@ -145,10 +159,58 @@ impl Stage {
     }
 }
 
+/// The transform name closest to `spec`, if one is close enough to be
+/// what was meant (`gzipp` → `gzip`, `eol:cr` → `eol:crlf`).
+fn suggestion(spec: &str) -> Option<&'static str> {
+    let name = spec.split(':').next().unwrap_or(spec);
+    CATALOGUE
+        .iter()
+        .map(|(entry, _)| {
+            let end = entry.find(['[', ' ']).unwrap_or(entry.len());
+            let candidate = entry[..end].trim_end_matches("CMD");
+            // Names that hold their argument (`eol:lf`, `exec:`) are compared
+            // with as much of the spec; the others with its name alone
+            // (`zstd:19` is `zstd`).
+            let typed = if candidate.contains(':') {
+                spec.get(..candidate.len()).unwrap_or(spec)
+            } else {
+                name
+            };
+            (strsim::jaro_winkler(typed, candidate), candidate)
+        })
+        .filter(|(score, _)| *score >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate)
+}
+
 fn number<N: std::str::FromStr>(spec: &str, text: &str) -> anyhow::Result<N> {
     text.parse()
         .ok()
         .with_context(|| format!("{spec}: {text:?} is not a number"))
+}
+
+/// Parses a duration: a number with a unit, `500ms`, `1s`, `2m`, `1h`, or
+/// a bare number of seconds; fractions are allowed (`1.5s`). `0` means
+/// none: `None`.
+pub(crate) fn parse_duration(text: &str) -> anyhow::Result<Option<std::time::Duration>> {
+    let invalid = || format!("{text:?} is not a duration (examples: 500ms, 1s, 2m)");
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let seconds_per_unit = match unit.trim() {
+        "ms" => 0.001,
+        "" | "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => bail!(invalid()),
+    };
+    let number: f64 = number.parse().ok().with_context(invalid)?;
+    let duration = std::time::Duration::try_from_secs_f64(number * seconds_per_unit)
+        .ok()
+        .with_context(invalid)?;
+    Ok((!duration.is_zero()).then_some(duration))
 }
 
 /// Parses a size such as `65536`, `64K`, `1M` or `1G` (powers of 1024;
@@ -189,6 +251,22 @@ mod tests {
     }
 
     #[test]
+    fn durations() {
+        use std::time::Duration;
+        let parse = |text| parse_duration(text).unwrap();
+        assert_eq!(parse("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse("1s"), Some(Duration::from_secs(1)));
+        assert_eq!(parse("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse("0"), None);
+        for bad in ["", "s", "1x", "-1s", "1e9999", "1.2.3s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn specs() {
         assert!(matches!(
             Stage::parse("frame:100").unwrap(),
@@ -201,6 +279,17 @@ mod tests {
         assert!(Stage::parse("frame:0").is_err());
         assert!(Stage::parse("gzipp").is_err());
         assert!(Stage::parse("eol:cr").is_err());
+    }
+
+    #[test]
+    fn unknown_names_get_a_suggestion_when_one_is_close() {
+        let message = |spec: &str| Stage::parse(spec).unwrap_err().to_string();
+        assert!(message("gzipp").contains("did you mean \"gzip\"?"));
+        assert!(message("gunzp").contains("did you mean \"gunzip\"?"));
+        assert!(message("eol:cr").contains("did you mean \"eol:crlf\"?"));
+        assert!(message("strip-bon").contains("did you mean \"strip-bom\"?"));
+        assert!(message("unframe64").contains("did you mean \"unframe\""));
+        assert!(!message("tar").contains("did you mean"));
     }
 
     #[test]

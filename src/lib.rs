@@ -117,20 +117,36 @@
     unreachable_pub
 )]
 
+#[cfg(feature = "data")]
+mod blocking;
+#[cfg(feature = "data")]
+mod data;
+#[cfg(feature = "formats")]
+pub mod formats;
 #[cfg(feature = "fs")]
 pub mod fs;
+#[cfg(feature = "interleave")]
+pub mod interleave;
 #[cfg(feature = "merge")]
 pub mod merge;
 #[cfg(feature = "net")]
 pub mod net;
 #[cfg(feature = "fs")]
 pub mod object;
+mod quote;
+#[cfg(feature = "seekable")]
+pub mod seekable;
+#[cfg(feature = "source-map")]
+pub mod sourcemap;
+#[cfg(feature = "merge")]
+pub mod split;
 #[cfg(feature = "stream")]
 mod stream;
 #[cfg(feature = "transforms")]
 pub mod transforms;
 
 pub use bytes;
+pub use quote::{Quoted, quote};
 #[cfg(feature = "stream")]
 pub use stream::*;
 

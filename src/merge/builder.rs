@@ -9,20 +9,22 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::TransformSink;
-use crate::Writable;
-use crate::fs::{AtomicFile, Entry, FileId, Listing, ListingBuilder};
-use crate::merge::fast::{can_merge_plain, merge_plain, plain_options};
+#[cfg(feature = "data")]
+use crate::data::DataMerge;
+use crate::fs::{AtomicFile, Entries, FileId, Listing, ListingBuilder};
+use crate::merge::fast::{PlainOutput, can_merge_plain, merge_plain, plain_options};
 use crate::merge::manifest::{ManifestWriter, SkippedInput};
+use crate::merge::opener::InputOpener;
 use crate::merge::options::MergeOptions;
-use crate::merge::output::{Output, PlainMergeFuture};
+use crate::merge::output::{Output, PlainMergeFuture, sync_plain};
 use crate::merge::report::{MergePath, MergeReport, PlanSummary, PlannedInput};
 use crate::merge::run::{ManifestSink, MergeCallback, StreamMerge};
-use crate::merge::sniff::sniff;
+use crate::merge::sniff::all_compressed_with;
 use crate::merge::stage::InputStage;
 use crate::merge::warning::{Warning, WarningCallback, WarningKind, Warnings};
 use crate::transforms::{Codec, Compress};
 use crate::{Error, ErrorKind, Result};
+use crate::{TransformSink, Writable};
 
 /// Whether and how a merge compresses its output.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -101,9 +103,9 @@ enum Inputs {
 ///   ([`Compression`]), at its default [level](Merge::level). When every
 ///   input is already compressed with that codec (and nothing changes the
 ///   bytes), the inputs are concatenated as they are, as
-///   `cat *.gz > all.gz` does, with a note; compressed inputs among others
-///   get a [`WarningKind::Content`] warning instead, since they would be
-///   compressed twice.
+///   `cat *.gz > all.gz` does, with a note; a compressed input among others
+///   gets a [`WarningKind::Content`] warning instead (when the merge reads
+///   it), since it would be compressed twice.
 /// - **Standard output** is inspected: a file or a blocking pipe gets the
 ///   kernel's copy, anything else the stream path.
 /// - **The output is never an input**: the listing skips it (or refuses an
@@ -158,7 +160,11 @@ pub struct Merge {
     threads: Option<usize>,
     manifest: Option<ManifestOutput>,
     strict: bool,
+    sync: bool,
     stages: Vec<Arc<dyn InputStage>>,
+    opener: Option<Arc<dyn InputOpener>>,
+    #[cfg(feature = "data")]
+    data: Option<DataMerge>,
     on_event: Option<MergeCallback>,
     on_warning: Option<WarningCallback>,
 }
@@ -175,7 +181,11 @@ impl Merge {
             threads: None,
             manifest: None,
             strict: false,
+            sync: false,
             stages: Vec::new(),
+            opener: None,
+            #[cfg(feature = "data")]
+            data: None,
             on_event: None,
             on_warning: None,
         }
@@ -194,6 +204,17 @@ impl Merge {
     /// skipped with a warning.
     pub fn listed(mut self, listing: Listing) -> Merge {
         self.inputs = Inputs::Listed(listing);
+        self
+    }
+
+    /// Reads the inputs' content as a whole instead of copying them one
+    /// after the other: a CSV or JSON join, a time-ordered interleave, a
+    /// seekable bundle ([`DataMerge`]). The content options do not apply;
+    /// compression (which a seekable bundle does itself), the manifest,
+    /// `decompress`, `keep_going` and `strict` do.
+    #[cfg(feature = "data")]
+    pub fn data(mut self, data: DataMerge) -> Merge {
+        self.data = Some(data);
         self
     }
 
@@ -235,10 +256,26 @@ impl Merge {
         self
     }
 
+    /// Flushes the output and the manifest to disk before the merge
+    /// reports success (default: no, as `cp` does not): `fsync` of a file
+    /// before it is renamed into place, and of its directory after (see
+    /// [`AtomicOptions::sync`](crate::fs::AtomicOptions::sync)); a file
+    /// written in place is flushed when the merge ends.
+    pub fn sync(mut self, sync: bool) -> Merge {
+        self.sync = sync;
+        self
+    }
+
     /// Adds a stage that every input goes through (see [`InputStage`]);
     /// stages apply in the order added.
     pub fn input_stage(mut self, stage: impl InputStage + 'static) -> Merge {
         self.stages.push(Arc::new(stage));
+        self
+    }
+
+    /// Opens the inputs the merge cannot open itself (see [`InputOpener`]).
+    pub fn input_opener(mut self, opener: impl InputOpener + 'static) -> Merge {
+        self.opener = Some(Arc::new(opener));
         self
     }
 
@@ -272,7 +309,7 @@ impl Merge {
         let mut options = self.options;
         options.record_parts |= self.manifest.is_some();
         let mut skipped = Vec::new();
-        let listing = match self.inputs {
+        let mut listing = match self.inputs {
             Inputs::Builder(mut builder) => {
                 if let Some(path) = self.output.local_path() {
                     builder.exclude_output(path);
@@ -281,11 +318,11 @@ impl Merge {
             }
             Inputs::Listed(listing) => listing,
         };
-        let (entries, problems, said) = listing.into_parts();
-        for message in said {
-            warnings.warn(Warning::new(WarningKind::Listing, message))?;
+        for message in listing.warnings() {
+            warnings.warn(Warning::new(WarningKind::Listing, message.clone()))?;
         }
-        for problem in problems {
+        for problem in listing.problems() {
+            let problem = problem.clone();
             if !options.keep_going {
                 return Err(problem);
             }
@@ -295,43 +332,41 @@ impl Merge {
             )?;
             skipped.push(SkippedInput::new(&path, &path, &problem));
         }
-        let entries = without_output(entries, &self.output, &warnings)?;
+        without_output(&mut listing, &self.output, &warnings)?;
+        let listing = Arc::new(listing);
 
-        let changes_content =
-            options.changes_content() || self.stages.iter().any(|s| s.changes_content());
+        #[cfg(feature = "data")]
+        let data = self.data;
+        #[cfg(feature = "data")]
+        let reads_content = data.is_some();
+        #[cfg(not(feature = "data"))]
+        let reads_content = false;
+        let changes_content = reads_content
+            || options.changes_content()
+            || self.stages.iter().any(|s| s.changes_content());
         let mut already_compressed = None;
         let codec = match codec {
-            Some((codec, level)) if !options.decompress => {
-                let sniffed = sniff(&entries, codec);
-                if sniffed.all_in_codec && !changes_content {
+            Some((codec, _))
+                if !options.decompress
+                    && !changes_content
+                    && all_compressed_with(&listing, codec) =>
+            {
+                warnings.warn(Warning::new(
+                    WarningKind::Note,
+                    format!(
+                        "every input is {codec}-compressed already: concatenating them as they are"
+                    ),
+                ))?;
+                if let Some(level) = self.level {
                     warnings.warn(Warning::new(
-                        WarningKind::Note,
+                        WarningKind::Option,
                         format!(
-                            "every input is {codec}-compressed already: concatenating them as they are"
+                            "compression level {level} ignored: the inputs are concatenated as they are, not compressed again"
                         ),
                     ))?;
-                    if let Some(level) = self.level {
-                        warnings.warn(Warning::new(
-                            WarningKind::Option,
-                            format!(
-                                "compression level {level} ignored: the inputs are concatenated as they are, not compressed again"
-                            ),
-                        ))?;
-                    }
-                    already_compressed = Some(codec);
-                    None
-                } else {
-                    if let Some((entry, found)) = sniffed.first_compressed {
-                        warnings.warn(Warning::content(
-                            entry.path(),
-                            format!(
-                                "{found}-compressed data would be compressed again inside the {codec} output \
-                                 (merge with --decompress to merge its content)"
-                            ),
-                        ))?;
-                    }
-                    Some((codec, level))
                 }
+                already_compressed = Some(codec);
+                None
             }
             other => other,
         };
@@ -339,15 +374,19 @@ impl Merge {
         let mut output = self.output;
         // An output backend judges the entries itself (an object store
         // composes objects, which the kernel cannot copy).
-        let plain_content = codec.is_none()
-            && !self.stages.iter().any(|s| s.changes_content())
-            && plain_options(&options);
-        let plain = plain_content && can_merge_plain(&entries, &options);
+        let plain_content = codec.is_none() && !changes_content && plain_options(&options);
+        let plain = plain_content && can_merge_plain(&listing, &options);
         let mut backend = None;
-        let path = if !plain_content {
+        #[cfg(feature = "data")]
+        let data_path = data.as_ref().map(DataMerge::path);
+        #[cfg(not(feature = "data"))]
+        let data_path = None;
+        let path = if let Some(path) = data_path {
+            path
+        } else if !plain_content {
             MergePath::Stream
         } else if let Some((path, future)) =
-            output.backend_merge_plain(&entries, self.on_event.clone())
+            output.backend_merge_plain(&listing, self.on_event.clone())
         {
             backend = Some(future);
             path
@@ -360,7 +399,8 @@ impl Merge {
         };
         Ok(MergePlan {
             output,
-            entries,
+            listing,
+            sync: self.sync,
             options,
             codec,
             threads: self.threads,
@@ -369,6 +409,9 @@ impl Merge {
             backend,
             manifest: self.manifest,
             stages: self.stages,
+            opener: self.opener,
+            #[cfg(feature = "data")]
+            data,
             on_event: self.on_event,
             warnings,
             skipped,
@@ -385,6 +428,12 @@ impl Merge {
     /// replaced; a manifest file neither).
     pub async fn run(self) -> Result<MergeReport> {
         self.plan()?.run().await
+    }
+
+    /// Whether the merge writes to standard output, where a closed reader
+    /// (`| head`) is no failure of the merge's.
+    pub fn writes_stdout(&self) -> bool {
+        matches!(self.output, Output::Stdout)
     }
 
     /// Checks the options that need no file system: a level needs a codec
@@ -449,31 +498,34 @@ impl fmt::Debug for Merge {
     }
 }
 
-/// `entries` without the output file, each one left out with a warning.
-fn without_output(entries: Vec<Entry>, output: &Output, warnings: &Warnings) -> Result<Vec<Entry>> {
+/// Takes the output file out of `listing`, with a warning for each time
+/// it was listed.
+fn without_output(listing: &mut Listing, output: &Output, warnings: &Warnings) -> Result<()> {
     let Some(id) = output
         .local_path()
         .and_then(|path| std::fs::metadata(path).ok())
         .and_then(|metadata| FileId::of(&metadata))
     else {
-        return Ok(entries);
+        return Ok(());
     };
-    let mut kept = Vec::with_capacity(entries.len());
-    for entry in entries {
-        if entry.file_id() == Some(id) {
-            warnings.warn(Warning::new(
+    let mut said = Ok(());
+    listing.retain(|entry| {
+        if entry.file_id() != Some(id) {
+            return true;
+        }
+        if said.is_ok() {
+            said = warnings.warn(Warning::new(
                 WarningKind::Listing,
                 format!(
                     "skipping {}: it is the output {}",
-                    entry.path().display(),
+                    crate::quote(entry.path()),
                     output.display_name()
                 ),
-            ))?;
-        } else {
-            kept.push(entry);
+            ));
         }
-    }
-    Ok(kept)
+        false
+    });
+    said
 }
 
 /// A merge whose inputs are listed and whose path is chosen, ready to
@@ -481,7 +533,8 @@ fn without_output(entries: Vec<Entry>, output: &Output, warnings: &Warnings) -> 
 /// until it runs.
 pub struct MergePlan {
     output: Output,
-    entries: Vec<Entry>,
+    listing: Arc<Listing>,
+    sync: bool,
     options: MergeOptions,
     codec: Option<(Codec, u32)>,
     threads: Option<usize>,
@@ -490,6 +543,9 @@ pub struct MergePlan {
     backend: Option<PlainMergeFuture>,
     manifest: Option<ManifestOutput>,
     stages: Vec<Arc<dyn InputStage>>,
+    opener: Option<Arc<dyn InputOpener>>,
+    #[cfg(feature = "data")]
+    data: Option<DataMerge>,
     on_event: Option<MergeCallback>,
     warnings: Warnings,
     skipped: Vec<SkippedInput>,
@@ -498,16 +554,18 @@ pub struct MergePlan {
 
 impl MergePlan {
     /// The inputs, in order.
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
+    pub fn entries(&self) -> Entries<'_> {
+        self.listing.entries()
+    }
+
+    /// The listing of the inputs.
+    pub fn listing(&self) -> &Listing {
+        &self.listing
     }
 
     /// The sum of the sizes of the inputs whose size is known.
     pub fn total_size(&self) -> u64 {
-        self.entries
-            .iter()
-            .filter_map(Entry::size)
-            .fold(0, u64::saturating_add)
+        self.listing.total_size()
     }
 
     /// The path the merge will take.
@@ -535,8 +593,8 @@ impl MergePlan {
         let lossy = |path: &std::path::Path| path.to_string_lossy().into_owned();
         PlanSummary {
             inputs: self
-                .entries
-                .iter()
+                .listing
+                .entries()
                 .map(|entry| PlannedInput {
                     path: lossy(entry.relative_path()),
                     source: lossy(entry.path()),
@@ -569,7 +627,8 @@ impl MergePlan {
     pub async fn run(self) -> Result<MergeReport> {
         let MergePlan {
             output,
-            entries,
+            listing,
+            sync,
             options,
             codec,
             threads,
@@ -578,6 +637,9 @@ impl MergePlan {
             backend,
             manifest,
             stages,
+            opener,
+            #[cfg(feature = "data")]
+            data,
             on_event,
             warnings,
             skipped,
@@ -585,32 +647,95 @@ impl MergePlan {
         } = self;
         let mut report = match (path, backend) {
             (_, Some(future)) => future.await?,
+            #[cfg(feature = "data")]
+            (_, None) if data.is_some() => {
+                let data = data.expect("checked");
+                let name = output.name();
+                let (mut writable, _) = output.open_stream(sync).await?;
+                if let Some((codec, level)) = codec.filter(|_| !data.compresses()) {
+                    writable = compressing(writable, codec, level, threads)?;
+                }
+                let mut manifest = match manifest {
+                    Some(manifest) => Some(open_manifest(manifest, &name, sync)?),
+                    None => None,
+                };
+                let done = data
+                    .run(
+                        &listing,
+                        &options,
+                        &warnings,
+                        &mut writable,
+                        codec,
+                        &name,
+                        on_event,
+                    )
+                    .await?;
+                let mut report = MergeReport {
+                    inputs: done.inputs,
+                    bytes: done.bytes,
+                    skipped,
+                    ..MergeReport::default()
+                };
+                report.skipped.extend(done.skipped);
+                if let Some((mut sink, file)) = manifest.take() {
+                    for part in &done.parts {
+                        sink.writer
+                            .manifest_part(part)
+                            .map_err(|e| e.writing(&sink.name))?;
+                    }
+                    sink.writer
+                        .finish(&report.skipped)
+                        .map_err(|e| e.writing(&sink.name))?;
+                    if let Some(file) = file {
+                        file.commit()?;
+                    }
+                }
+                report
+            }
             (MergePath::Kernel, None) => {
-                merge_plain(entries, output.open_plain()?, on_event).await?
+                let plain = output.open_plain(sync).await?;
+                let open = match &plain {
+                    PlainOutput::Open { file, name } => Some((
+                        file.try_clone().map_err(|e| Error::io(e).writing(name))?,
+                        name.clone(),
+                    )),
+                    PlainOutput::Atomic(_) => None,
+                };
+                let report = merge_plain(listing, plain, on_event).await?;
+                if let Some((file, name)) = open {
+                    sync_plain(&file, &name, sync)?;
+                }
+                report
             }
             (_, None) => {
                 let name = output.name();
-                let (mut writable, mut rewind) = output.open_stream()?;
+                let (mut writable, mut rewind) = output.open_stream(sync).await?;
                 if let Some((codec, level)) = codec {
                     writable = compressing(writable, codec, level, threads)?;
                     rewind = None;
                 }
                 let mut manifest = match manifest {
-                    Some(manifest) => Some(open_manifest(manifest, &name)?),
+                    Some(manifest) => Some(open_manifest(manifest, &name, sync)?),
                     None => None,
                 };
                 let mut run = StreamMerge {
                     options: &options,
                     warnings: &warnings,
                     stages: &stages,
+                    opener: opener.as_deref(),
+                    recompressing: codec
+                        .map(|(codec, _)| codec)
+                        .filter(|_| !options.decompress),
                     manifest: manifest.as_mut().map(|(sink, _)| sink),
                     rewind,
                     on_event,
                     report: MergeReport::default(),
                     pending: Vec::new(),
+                    #[cfg(feature = "source-map")]
+                    map: crate::merge::run::MapHook::start(&options)?,
                 };
                 run.report.skipped = skipped;
-                run.run(&entries, &mut writable).await?;
+                run.run(&listing, &mut writable).await?;
                 let report = run.report;
                 if let Some((sink, file)) = manifest {
                     let ManifestSink { writer, name } = sink;
@@ -638,7 +763,7 @@ impl fmt::Debug for MergePlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MergePlan")
             .field("output", &self.output)
-            .field("inputs", &self.entries.len())
+            .field("inputs", &self.listing.len())
             .field("path", &self.path)
             .field("codec", &self.codec)
             .field("already_compressed", &self.already_compressed)
@@ -665,10 +790,11 @@ fn compressing(
 fn open_manifest(
     manifest: ManifestOutput,
     output: &std::path::Path,
+    sync: bool,
 ) -> Result<(ManifestSink, Option<AtomicFile>)> {
     let (writer, name, file): (Box<dyn Write + Send>, PathBuf, _) = match manifest {
         ManifestOutput::Path(path) => {
-            let file = AtomicFile::create(&path)?;
+            let file = AtomicFile::options().sync(sync).create(&path)?;
             let handle = file
                 .file()
                 .try_clone()

@@ -110,6 +110,14 @@ pub struct ManifestPart {
     pub length: u64,
     /// Its SHA-256, in lowercase hexadecimal.
     pub sha256: String,
+    /// In a seekable bundle: where the compressed data holding the part
+    /// starts (its first zstd frame or gzip member).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compressed_offset: Option<u64>,
+    /// In a seekable bundle: how long that compressed data is, to the end
+    /// of the part's last frame or member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compressed_length: Option<u64>,
 }
 
 /// An input a merge skipped (`--keep-going`), and why.
@@ -171,6 +179,8 @@ impl ManifestPart {
             offset: record.offset,
             length: record.length,
             sha256,
+            compressed_offset: None,
+            compressed_length: None,
         })
     }
 
@@ -224,8 +234,8 @@ impl ManifestPart {
         let path = path_from_bytes(&bytes);
         let refused = || {
             invalid(format!(
-                "the part path {:?} is not a relative path inside the directory",
-                path.display().to_string()
+                "the part path {} is not a relative path inside the directory",
+                crate::quote(&path)
             ))
         };
         let mut relative = PathBuf::new();
@@ -402,6 +412,20 @@ impl<W: Write> ManifestWriter<W> {
         Ok(())
     }
 
+    /// Writes one part already in its manifest form (a seekable bundle's,
+    /// with its compressed range).
+    ///
+    /// # Errors
+    ///
+    /// Writing failed.
+    pub fn manifest_part(&mut self, part: &ManifestPart) -> Result<()> {
+        let separator: &[u8] = if self.parts == 0 { b"\n" } else { b",\n" };
+        self.out.write_all(separator)?;
+        serde_json::to_writer(&mut self.out, part).map_err(json_error)?;
+        self.parts += 1;
+        Ok(())
+    }
+
     /// How many parts were written.
     pub fn parts(&self) -> u64 {
         self.parts
@@ -564,6 +588,8 @@ mod tests {
             offset: 0,
             length: 0,
             sha256: "0".repeat(64),
+            compressed_offset: None,
+            compressed_length: None,
         }
     }
 

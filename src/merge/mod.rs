@@ -13,7 +13,7 @@
 //! report. [`Merge::plan`] stops before writing, for a dry run.
 //!
 //! Around it: [`InputStage`] puts a stage of your own on every input's
-//! stream; the [`manifest`] records every part (written as the merge goes,
+//! stream; [`InputOpener`] opens inputs the merge cannot open itself; the [`manifest`] records every part (written as the merge goes,
 //! and read back by [`Manifest::from_reader`]); [`merge`] and
 //! [`merge_plain`] are the two paths on their own.
 //!
@@ -60,6 +60,7 @@ mod builder;
 mod fast;
 mod header;
 pub mod manifest;
+mod opener;
 mod options;
 mod output;
 mod record;
@@ -69,10 +70,13 @@ mod sniff;
 mod stage;
 mod warning;
 
+#[cfg(feature = "data")]
+pub use crate::data::{DataMerge, DataReport};
 pub use builder::{Compression, ManifestOutput, Merge, MergePlan};
 pub use fast::{PlainOutput, can_merge_plain, merge_plain};
-pub use header::HeaderTemplate;
+pub use header::{HeaderFields, HeaderTemplate};
 pub use manifest::{MANIFEST_VERSION, Manifest, ManifestPart, ManifestWriter, SkippedInput};
+pub use opener::InputOpener;
 pub use options::{BomMode, DEFAULT_MERGE_CHUNK_SIZE, MergeOptions};
 pub use output::{Output, OutputBackend, PlainMergeFuture};
 pub use record::{PartKind, PartRecord};

@@ -75,6 +75,9 @@ pub struct MergeOptions {
     /// Decompress compressed inputs, recognised by their magic bytes
     /// (gzip, zstd, xz, bzip2) or, for brotli, by a `.br` name.
     pub decompress: bool,
+    /// The memory each decoder may use, in bytes (see
+    /// [`Decompress::with_memory_limit`](crate::transforms::Decompress::with_memory_limit)).
+    pub memory_limit: u64,
     /// Skip inputs that cannot be opened, instead of failing the merge.
     pub keep_going: bool,
     /// Accept a file whose size changes while it is read.
@@ -83,6 +86,9 @@ pub struct MergeOptions {
     pub record_parts: bool,
     /// How many bytes each read takes.
     pub chunk_size: usize,
+    /// Write a source map of the bundle, and compose the inputs' own maps.
+    #[cfg(feature = "source-map")]
+    pub source_map: Option<crate::sourcemap::SourceMapOptions>,
 }
 
 impl Default for MergeOptions {
@@ -96,10 +102,13 @@ impl Default for MergeOptions {
             bom: BomMode::Keep,
             eol: None,
             decompress: false,
+            memory_limit: crate::transforms::DEFAULT_MEMORY_LIMIT,
             keep_going: false,
             allow_changing: false,
             record_parts: false,
             chunk_size: DEFAULT_MERGE_CHUNK_SIZE,
+            #[cfg(feature = "source-map")]
+            source_map: None,
         }
     }
 }
@@ -116,5 +125,15 @@ impl MergeOptions {
             || self.bom != BomMode::Keep
             || self.eol.is_some()
             || self.decompress
+            || self.writes_source_map()
+    }
+
+    /// True when the merge writes a source map (which drops the inputs'
+    /// own `sourceMappingURL` comments and adds one naming the new map).
+    pub fn writes_source_map(&self) -> bool {
+        #[cfg(feature = "source-map")]
+        return self.source_map.is_some();
+        #[cfg(not(feature = "source-map"))]
+        false
     }
 }

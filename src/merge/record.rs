@@ -20,11 +20,15 @@ pub enum PartKind {
     Separator,
     /// The `--footer` text, last.
     Footer,
+    /// The `sourceMappingURL` comment naming (or holding) the bundle's
+    /// source map, at the very end.
+    #[serde(rename = "sourcemap-comment")]
+    SourceMapComment,
 }
 
 impl PartKind {
     /// The kind's name in a manifest: `banner`, `header`, `file`,
-    /// `separator`, `footer`.
+    /// `separator`, `footer`, `sourcemap-comment`.
     pub fn as_str(self) -> &'static str {
         match self {
             PartKind::Banner => "banner",
@@ -32,6 +36,7 @@ impl PartKind {
             PartKind::File => "file",
             PartKind::Separator => "separator",
             PartKind::Footer => "footer",
+            PartKind::SourceMapComment => "sourcemap-comment",
         }
     }
 }

@@ -24,6 +24,12 @@ pub enum MergePath {
     /// Server-side compose into an object: the service copies the large
     /// inputs, smerge uploads the rest (see [`compose`](crate::object)).
     Compose,
+    /// A join of data files by their format (CSV, TSV, NDJSON, JSON).
+    Format,
+    /// A time-ordered merge of logs.
+    Interleave,
+    /// A seekable compressed bundle.
+    Seekable,
 }
 
 impl MergePath {
@@ -33,6 +39,9 @@ impl MergePath {
             MergePath::Kernel => "kernel",
             MergePath::Stream => "stream",
             MergePath::Compose => "compose",
+            MergePath::Format => "format",
+            MergePath::Interleave => "interleave",
+            MergePath::Seekable => "seekable",
         }
     }
 }

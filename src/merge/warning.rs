@@ -49,8 +49,8 @@ impl WarningKind {
     }
 }
 
-/// One thing a merge has to say that is not an error: one line, and the
-/// input it is about, if any.
+/// One thing a merge has to say that is not an error: one line (which
+/// names the input it is about, if any), and that input as a path.
 ///
 /// # Examples
 ///
@@ -70,7 +70,7 @@ pub struct Warning {
 }
 
 impl Warning {
-    /// A warning of `kind` about nothing in particular.
+    /// A warning of `kind`: `message` is the whole line.
     pub fn new(kind: WarningKind, message: impl Into<String>) -> Warning {
         Warning {
             kind,
@@ -79,12 +79,15 @@ impl Warning {
         }
     }
 
-    /// A [`WarningKind::Content`] warning about the input at `path`.
-    pub fn content(path: impl Into<PathBuf>, message: impl Into<String>) -> Warning {
-        Warning::new(WarningKind::Content, message).about(path)
+    /// A [`WarningKind::Content`] warning about the input at `path`: the
+    /// line is `PATH: MESSAGE`.
+    pub fn content(path: impl Into<PathBuf>, message: impl AsRef<str>) -> Warning {
+        let path = path.into();
+        let line = format!("{}: {}", crate::quote(&path), message.as_ref());
+        Warning::new(WarningKind::Content, line).about(path)
     }
 
-    /// The same warning, about the input at `path`.
+    /// The same warning, about the input at `path` (the line is unchanged).
     pub fn about(mut self, path: impl Into<PathBuf>) -> Warning {
         self.path = Some(path.into());
         self
@@ -100,7 +103,7 @@ impl Warning {
         self.path.as_deref()
     }
 
-    /// The message, without the path.
+    /// The line.
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -111,23 +114,16 @@ impl Warning {
     }
 
     /// The error this warning becomes under
-    /// [`strict`](crate::merge::Merge::strict): [`ErrorKind::InvalidData`],
-    /// naming the input.
+    /// [`strict`](crate::merge::Merge::strict): [`ErrorKind::InvalidData`]
+    /// with the same line.
     pub fn into_error(self) -> Error {
-        let error = Error::new(ErrorKind::InvalidData, self.message);
-        match self.path {
-            Some(path) => error.reading(path),
-            None => error,
-        }
+        Error::new(ErrorKind::InvalidData, self.message)
     }
 }
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.path {
-            Some(path) => write!(f, "{}: {}", path.display(), self.message),
-            None => f.write_str(&self.message),
-        }
+        f.write_str(&self.message)
     }
 }
 
@@ -154,7 +150,7 @@ pub type WarningCallback = Arc<dyn Fn(&Warning) + Send + Sync>;
 ///
 /// let strict = Warnings::new(true, None);
 /// let error = strict.warn(Warning::content("a.csv", "row 3 has 2 fields, not 3")).unwrap_err();
-/// assert_eq!(format!("{error:#}"), "reading a.csv: row 3 has 2 fields, not 3");
+/// assert_eq!(format!("{error:#}"), "a.csv: row 3 has 2 fields, not 3");
 /// ```
 #[derive(Clone)]
 pub struct Warnings {

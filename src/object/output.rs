@@ -9,10 +9,9 @@ use bytes::Bytes;
 
 use super::upload::ObjectSink;
 use super::url::ObjectUrl;
-use crate::Result;
-use crate::Writable;
-use crate::fs::Entry;
+use crate::fs::Listing;
 use crate::merge::{MergeCallback, MergePath, OutputBackend, PlainMergeFuture};
+use crate::{Result, Writable};
 
 /// A callback for what the output has to say once (a server that refuses
 /// to copy).
@@ -120,19 +119,19 @@ impl OutputBackend for ObjectOutput {
     #[cfg(feature = "s3")]
     fn merge_plain(
         &mut self,
-        entries: &[Entry],
+        listing: &Arc<Listing>,
         on_event: Option<MergeCallback>,
     ) -> Option<(MergePath, PlainMergeFuture)> {
         use super::compose::{Composed, can_compose, compose};
         use crate::merge::{MergeOptions, MergeReport, merge};
 
-        if !self.compose || !can_compose(entries, &self.url) {
+        if !self.compose || !can_compose(listing, &self.url) {
             return None;
         }
-        let entries = entries.to_vec();
+        let entries = Arc::clone(listing);
         let url = self.url.clone();
         let on_note = self.on_note.clone();
-        let total: u64 = entries.iter().filter_map(Entry::size).sum();
+        let total: u64 = entries.total_size();
         let sink = self.sink();
         let future: PlainMergeFuture = Box::pin(async move {
             match compose(&entries, &url, on_event.clone()).await? {

@@ -66,7 +66,7 @@ enum Context {
 impl fmt::Display for Context {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Context::Path { verb, path } => write!(f, "{verb} {}", path.display()),
+            Context::Path { verb, path } => write!(f, "{verb} {}", crate::quote(path)),
             Context::Stage {
                 index,
                 name: Some(name),
@@ -277,7 +277,8 @@ impl Error {
     }
 
     /// Marks the error as happening while doing `verb` to `path`, as in
-    /// `"opening a.js"`; the path is kept for [`Error::path`].
+    /// `"opening a.js"`; the path is kept for [`Error::path`] and shown
+    /// [quoted](crate::quote) (`reading 'my file.js'`).
     pub fn about_path(self, verb: &str, path: &Path) -> Error {
         self.wrap(Context::Path {
             verb: verb.to_owned(),

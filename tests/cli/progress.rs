@@ -40,6 +40,26 @@ fn bar_is_drawn_on_a_terminal() {
         screen.contains("smerge") && screen.contains('\u{1b}'),
         "no bar in {screen:?}"
     );
+    assert!(screen.contains('%'), "no percentage in {screen:?}");
+}
+
+#[test]
+fn decompressing_the_bar_says_it_counts_input_bytes() {
+    let dir = Dir::new();
+    big_input(&dir);
+    for i in 0..24 {
+        let path = dir.join(format!("in/{i:02}.txt"));
+        assert!(
+            Command::new("gzip")
+                .arg("-1")
+                .arg(path)
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+    let screen = on_a_terminal(&dir, "--decompress --eol lf in out.txt");
+    assert!(screen.contains("input bytes"), "{screen:?}");
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use smerge::fs::{Entry, Listing, ListingBuilder};
+use smerge::fs::{Listing, ListingBuilder};
 use smerge::merge::{
     Compression, InputContext, InputStage, Merge, MergeCallback, MergeOptions, MergePath,
     MergeReport, Output, OutputBackend, PlainMergeFuture, WarningKind,
@@ -146,7 +146,7 @@ async fn compressed_among_plain_inputs_is_a_warning_and_under_strict_an_error() 
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidData);
-    assert!(error.to_string().contains("a.gz"), "{error}");
+    assert!(format!("{error:#}").contains("a.gz"), "{error:#}");
     assert_eq!(std::fs::read(&out).unwrap(), b"old");
 }
 
@@ -219,6 +219,38 @@ async fn a_truncated_input_under_keep_going_is_cut_back_out_of_a_file() {
     );
 }
 
+#[tokio::test]
+async fn a_failed_input_is_cut_back_out_of_an_appended_file_only() {
+    let good = gzip(b"good\n").await;
+    let bad = gzip(&lines(20_000)).await;
+    let (dir, listing) = tree(&[("1.gz", &good), ("2.gz", &bad[..bad.len() / 2])]);
+    let mut options = MergeOptions::default();
+    options.decompress = true;
+    options.keep_going = true;
+    for (output, path) in [
+        (Output::Append(dir.path().join("log")), "log"),
+        (Output::Truncate(dir.path().join("new")), "new"),
+    ] {
+        std::fs::write(dir.path().join(path), "before\n").unwrap();
+        let report = Merge::new(output)
+            .listing(listing.clone())
+            .options(options.clone())
+            .run()
+            .await
+            .unwrap();
+        assert_eq!(report.skipped.len(), 1);
+        let expected = if path == "log" {
+            "before\ngood\n"
+        } else {
+            "good\n"
+        };
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(path)).unwrap(),
+            expected
+        );
+    }
+}
+
 /// Every input converted to CRLF by a stage of its own.
 #[derive(Debug)]
 struct Crlf(Arc<Mutex<Vec<(usize, usize)>>>);
@@ -276,13 +308,13 @@ impl OutputBackend for Memory {
 
     fn merge_plain(
         &mut self,
-        entries: &[Entry],
+        listing: &Arc<Listing>,
         _on_event: Option<MergeCallback>,
     ) -> Option<(MergePath, PlainMergeFuture)> {
         if !self.compose {
             return None;
         }
-        let paths: Vec<PathBuf> = entries.iter().map(|e| e.path().to_path_buf()).collect();
+        let paths: Vec<PathBuf> = listing.entries().map(|e| e.path().to_path_buf()).collect();
         let got = Arc::clone(&self.got);
         Some((
             MergePath::Kernel,

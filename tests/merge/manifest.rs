@@ -90,6 +90,6 @@ async fn a_failed_merge_leaves_no_manifest_file() {
         .run()
         .await
         .unwrap_err();
-    assert!(error.to_string().contains("missing/out"), "{error}");
+    assert!(format!("{error:#}").contains("missing/out"), "{error:#}");
     assert_eq!(std::fs::read(&manifest).unwrap(), b"old");
 }

@@ -115,3 +115,45 @@ pub fn run(chunks: Vec<Bytes>, stage: Duplex<Bytes, Bytes>, cap: usize) -> Run {
         }
     })
 }
+
+/// Inputs for a data merge: `data` cut at each `0xff` byte into up to
+/// four files in a temporary directory, with `extension`.
+pub struct DataInputs {
+    dir: tempfile::TempDir,
+    /// The files, in order.
+    pub paths: Vec<std::path::PathBuf>,
+}
+
+impl DataInputs {
+    /// Writes the files.
+    pub fn new(data: &[u8], extension: &str) -> DataInputs {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let paths = data
+            .splitn(4, |&b| b == 0xff)
+            .enumerate()
+            .map(|(i, part)| {
+                let path = dir.path().join(format!("in{i}.{extension}"));
+                std::fs::write(&path, part).expect("writing an input");
+                path
+            })
+            .collect();
+        DataInputs { dir, paths }
+    }
+
+    /// The temporary directory.
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+}
+
+/// Runs `future` on a small multi-threaded runtime, which the data merges
+/// need for their blocking thread.
+pub fn block_on_threaded<F: Future>(future: F) -> F::Output {
+    thread_local! {
+        static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .expect("a runtime");
+    }
+    RUNTIME.with(|runtime| runtime.block_on(future))
+}

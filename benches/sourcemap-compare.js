@@ -1,0 +1,207 @@
+// Times `smerge --source-map --sources-content` beside concat-with-sourcemaps
+// (what gulp-concat uses) and fast-sourcemap-concat (broccoli's), on one
+// generated project of 2,000 JS files with their own maps, in one run; then
+// times `smerge --watch` rebuilding after one file changes.
+//
+// usage: node benches/sourcemap-compare.js [--files N] [--runs N] [--keep]
+//   SMERGE=path/to/smerge (default target/release/smerge)
+//
+// The npm packages come from tests/sourcemap (npm ci --prefix tests/sourcemap).
+
+'use strict';
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync, spawn, execFileSync } = require('node:child_process');
+
+const root = path.resolve(__dirname, '..');
+const modules = path.join(root, 'tests/sourcemap/node_modules');
+const esbuild = require(path.join(modules, 'esbuild'));
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const FILES = option('--files', 2000);
+const RUNS = option('--runs', 3);
+const keep = args.includes('--keep');
+const smerge = process.env.SMERGE ?? path.join(root, 'target/release/smerge');
+
+// ---- the project -------------------------------------------------------
+
+/// A deterministic pseudo-random TypeScript module of about 25 KB.
+function source(seed) {
+  let state = seed * 2654435761 % 4294967296 || 1;
+  const next = () => (state = (state * 1664525 + 1013904223) % 4294967296);
+  const words = ['alpha', 'beta', 'gamma', 'delta', 'value', 'count', 'index', 'result', 'item', 'state'];
+  const word = () => words[next() % words.length] + (next() % 100);
+  let text = `// module ${seed}: generated for the source map benchmark\n`;
+  for (let f = 0; f < 32; f++) {
+    const name = word();
+    text += `export function ${name}_${f}(input: number, label: string): string {\n`;
+    for (let l = 0; l < 14; l++) {
+      const v = word();
+      switch (next() % 4) {
+        case 0: text += `  const ${v} = input * ${next() % 1000} + ${next() % 77};\n`; break;
+        case 1: text += `  if (input > ${next() % 500}) { label = label + "${word()} é😀"; }\n`; break;
+        case 2: text += `  for (let i = 0; i < ${next() % 9}; i++) { input += i * ${next() % 13}; }\n`; break;
+        default: text += `  console.log("${word()}", input, label.length);\n`;
+      }
+    }
+    text += `  return label + String(input);\n}\n\n`;
+  }
+  return text;
+}
+
+function generate(dir) {
+  const marker = path.join(dir, '.complete');
+  if (fs.existsSync(marker)) return;
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, 'src'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'js'), { recursive: true });
+  for (let i = 0; i < FILES; i++) {
+    const name = `m${String(i).padStart(4, '0')}`;
+    const ts = source(i + 1);
+    fs.writeFileSync(path.join(dir, 'src', `${name}.ts`), ts);
+    const out = esbuild.transformSync(ts, {
+      loader: 'ts', sourcemap: 'external', sourcefile: `../src/${name}.ts`, charset: 'utf8',
+    });
+    fs.writeFileSync(path.join(dir, 'js', `${name}.js`), `${out.code}//# sourceMappingURL=${name}.js.map\n`);
+    fs.writeFileSync(path.join(dir, 'js', `${name}.js.map`), out.map);
+  }
+  fs.writeFileSync(marker, '');
+}
+
+// ---- the tools -----------------------------------------------------------
+
+const CONCAT_WITH_SOURCEMAPS = `
+const fs = require('fs'); const path = require('path');
+const Concat = require(${JSON.stringify(path.join(modules, 'concat-with-sourcemaps'))});
+const [dir, out] = process.argv.slice(2);
+const files = fs.readdirSync(dir).filter((f) => f.endsWith('.js')).sort();
+const concat = new Concat(true, path.basename(out), '\\n');
+for (const f of files) {
+  // gulp-sourcemaps loads the map and drops the comment before gulp-concat.
+  const code = fs.readFileSync(path.join(dir, f), 'utf8').replace(/\\/\\/# sourceMappingURL=.*\\n?$/, '');
+  const map = JSON.parse(fs.readFileSync(path.join(dir, f + '.map'), 'utf8'));
+  map.sources = map.sources.map((s) => path.relative(path.dirname(out), path.resolve(dir, s)));
+  concat.add(f, code, map);
+}
+fs.writeFileSync(out, concat.content + '\\n//# sourceMappingURL=' + path.basename(out) + '.map\\n');
+fs.writeFileSync(out + '.map', concat.sourceMap);
+`;
+
+const FAST_SOURCEMAP_CONCAT = `
+const fs = require('fs'); const path = require('path');
+const SourceMap = require(${JSON.stringify(path.join(modules, 'fast-sourcemap-concat'))});
+const [dir, out] = process.argv.slice(2);
+const files = fs.readdirSync(dir).filter((f) => f.endsWith('.js')).sort();
+const concat = new SourceMap({ outputFile: out, mapFile: out + '.map', mapURL: path.basename(out) + '.map', baseDir: dir, cache: {} });
+for (const f of files) concat.addFile(f);
+concat.end().catch((e) => { console.error(e); process.exit(1); });
+`;
+
+function timed(command, argv, out) {
+  for (const f of [out, out + '.map']) fs.rmSync(f, { force: true });
+  execFileSync('sync');
+  const start = process.hrtime.bigint();
+  const run = spawnSync('/usr/bin/time', ['-f', '%M', command, ...argv], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (run.status !== 0) throw new Error(`${command} ${argv.join(' ')}: ${run.stderr}`);
+  const rss = Number(run.stderr.trim().split('\n').pop()) / 1024;
+  return { seconds, rss };
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+async function watchRebuilds(project, out) {
+  const child = spawn(smerge, ['--watch', '--source-map', '--sources-content', '--include', '*.js',
+    path.join(project, 'js'), out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let buffer = '';
+  const lines = [];
+  let waiting = null;
+  child.stderr.on('data', (chunk) => {
+    buffer += chunk;
+    let nl;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      lines.push(buffer.slice(0, nl));
+      buffer = buffer.slice(nl + 1);
+      if (waiting) waiting();
+    }
+  });
+  const nextLine = () => new Promise((resolve) => {
+    const check = () => {
+      const i = lines.findIndex((l) => l.endsWith('watching'));
+      if (i >= 0) { waiting = null; resolve(lines.splice(0, i + 1).pop()); } else waiting = check;
+    };
+    check();
+  });
+  const first = await nextLine();
+  const times = [];
+  const victim = path.join(project, 'js', 'm1000.js');
+  const original = fs.readFileSync(victim, 'utf8');
+  for (let i = 0; i < 5; i++) {
+    fs.writeFileSync(victim, original.replace('// module', `// change ${i}, module`));
+    const line = await nextLine();
+    const ms = Number(line.match(/in (\d+) ms/)[1]);
+    times.push(ms);
+  }
+  fs.writeFileSync(victim, original);
+  await nextLine();
+  child.kill('SIGINT');
+  return { first, times };
+}
+
+async function main() {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'smerge-maps-'));
+  const project = path.join(os.tmpdir(), `smerge-maps-project-${FILES}`);
+  generate(project);
+  const jsBytes = fs.readdirSync(path.join(project, 'js')).filter((f) => f.endsWith('.js'))
+    .reduce((sum, f) => sum + fs.statSync(path.join(project, 'js', f)).size, 0);
+  const mapBytes = fs.readdirSync(path.join(project, 'js')).filter((f) => f.endsWith('.map'))
+    .reduce((sum, f) => sum + fs.statSync(path.join(project, 'js', f)).size, 0);
+  console.log(`project: ${FILES} files, ${(jsBytes / 1048576).toFixed(1)} MiB of JS, ${(mapBytes / 1048576).toFixed(1)} MiB of maps`);
+  const peers = path.join(work, 'peers');
+  fs.mkdirSync(peers);
+  fs.writeFileSync(path.join(peers, 'cws.js'), CONCAT_WITH_SOURCEMAPS);
+  fs.writeFileSync(path.join(peers, 'fsc.js'), FAST_SOURCEMAP_CONCAT);
+  const js = path.join(project, 'js');
+  const tools = [
+    ['smerge', smerge, ['--source-map', '--sources-content', '--include', '*.js', js]],
+    ['concat-with-sourcemaps', process.execPath, [path.join(peers, 'cws.js'), js]],
+    ['fast-sourcemap-concat', process.execPath, [path.join(peers, 'fsc.js'), js]],
+  ];
+  const results = {};
+  for (const [name, command, argv] of tools) {
+    const out = path.join(work, `${name}.js`);
+    const runs = [];
+    for (let i = 0; i < RUNS; i++) runs.push(timed(command, [...argv, out], out));
+    results[name] = {
+      seconds: median(runs.map((r) => r.seconds)),
+      rss: Math.max(...runs.map((r) => r.rss)),
+      bundle: fs.statSync(out).size,
+      map: fs.statSync(out + '.map').size,
+    };
+  }
+  const base = results.smerge.seconds;
+  console.log('\n| tool | time (median of ' + RUNS + ') | smerge is | peak RSS | bundle | map |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const [name, r] of Object.entries(results)) {
+    console.log(`| ${name} | ${r.seconds.toFixed(2)} s | ${(r.seconds / base).toFixed(1)}× faster | ${r.rss.toFixed(1)} MiB | ${(r.bundle / 1048576).toFixed(1)} MiB | ${(r.map / 1048576).toFixed(1)} MiB |`);
+  }
+  const watch = await watchRebuilds(project, path.join(work, 'watch.js'));
+  console.log(`\n--watch: ${watch.first}`);
+  console.log(`--watch rebuild after one file changed (bundle and map rewritten), debounce excluded: ` +
+    `median ${median(watch.times)} ms (${watch.times.join(', ')} ms)`);
+  if (!keep) fs.rmSync(work, { recursive: true, force: true });
+}
+
+main().catch((error) => {
+  console.error(error.stack || String(error));
+  process.exit(1);
+});
