@@ -24,7 +24,7 @@
 #
 # Needs rclone (apt-get install rclone) and GNU time; the server's data and
 # the outputs live in a directory under ${TMPDIR:-/tmp}, removed at the end
-# (about 5 GiB at full size). Usage: benches/s3.sh [--quick]
+# (a few GiB at full size). Usage: benches/s3.sh [--quick]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
