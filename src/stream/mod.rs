@@ -4,6 +4,7 @@
 //! has its states written above it, in `read_half`, `write_half`,
 //! `transform_handler` and `pump`.
 
+mod async_fn_transform;
 mod chunk;
 mod collect_sink;
 mod duplex;
@@ -12,10 +13,13 @@ mod error;
 mod event;
 mod events;
 mod finished;
+mod fn_transform;
 mod iter_source;
 mod lifecycle;
 mod link;
+mod map_async_source;
 mod null_sink;
+mod ordered;
 mod pair_handler;
 mod pass_through;
 mod pipe;
@@ -34,6 +38,7 @@ mod readable_stream;
 mod sealed;
 mod shared;
 mod sink_adapter;
+mod step_source;
 mod stream_source;
 mod text_source;
 mod transform;
@@ -47,6 +52,7 @@ mod write_queue;
 mod write_sink;
 mod writer_sink;
 
+pub use async_fn_transform::AsyncFnTransform;
 pub use chunk::{
     Chunk, DEFAULT_FILE_HIGH_WATER_MARK, DEFAULT_HIGH_WATER_MARK, DEFAULT_OBJECT_HIGH_WATER_MARK,
 };
@@ -57,6 +63,7 @@ pub(crate) use duplex_handler::DuplexHandler;
 pub use error::{Error, ErrorKind, Result};
 pub use event::Event;
 pub use finished::{Finish, finished};
+pub use fn_transform::FnTransform;
 pub use iter_source::IterSource;
 pub use null_sink::NullSink;
 pub use pass_through::PassThrough;
