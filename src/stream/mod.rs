@@ -29,6 +29,7 @@ mod pipeline;
 mod pipeline_future;
 mod pump;
 mod push;
+mod pusher;
 mod read_buffer;
 mod read_half;
 mod read_source;
@@ -73,6 +74,7 @@ pub use pipe_target::PipeTarget;
 pub use pipeline::{Pipeline, pipeline};
 pub use pipeline_future::PipelineFuture;
 pub use push::Push;
+pub use pusher::Pusher;
 #[cfg(all(test, feature = "transforms"))]
 pub(crate) use read_buffer::ReadBuffer;
 pub use read_source::ReadSource;

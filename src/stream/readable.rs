@@ -135,6 +135,13 @@ impl<T: Chunk> Readable<T> {
         Readable::from_iter(Vec::new())
     }
 
+    /// A readable whose source never produces (Node's
+    /// `new Readable({ read() {} })`): its data is pushed from outside by a
+    /// [`Pusher`](crate::Pusher) (see there for an example).
+    pub fn external() -> Self {
+        Readable::new(super::pusher::External)
+    }
+
     /// Sets the highWaterMark, in the chunk type's units (0 is allowed:
     /// the source is then asked for data only when a consumer waits).
     pub fn with_high_water_mark(mut self, high_water_mark: usize) -> Self {
@@ -325,6 +332,28 @@ impl<T: Chunk> Readable<T> {
         self.destroy(Some(error.clone()));
         self.life.take_error();
         error
+    }
+
+    /// A [`Pusher`](crate::Pusher)'s `push`: Node's `readable.push(chunk)`
+    /// from outside. Dropped after a destroy (Node ignores it too).
+    pub(crate) fn push_from_outside(&mut self, chunk: T) -> bool {
+        if self.life.is_destroyed() {
+            return false;
+        }
+        let room = self.half.buffer.push_from_producer(chunk);
+        // Node fails the stream inside `push` (`ERR_STREAM_PUSH_AFTER_EOF`).
+        if let Some(misuse) = self.half.buffer.take_misuse() {
+            let error = self.life.locate(misuse);
+            self.destroy(Some(error));
+        }
+        room
+    }
+
+    /// A [`Pusher`](crate::Pusher)'s `end`: Node's `readable.push(null)`.
+    pub(crate) fn end_from_outside(&mut self) {
+        if !self.life.is_destroyed() {
+            self.half.buffer.end();
+        }
     }
 }
 
