@@ -5,6 +5,7 @@
 //! `transform_handler` and `pump`.
 
 mod async_fn_transform;
+mod async_iter_source;
 mod chunk;
 mod collect_sink;
 mod duplex;
@@ -54,6 +55,7 @@ mod write_sink;
 mod writer_sink;
 
 pub use async_fn_transform::AsyncFnTransform;
+pub use async_iter_source::AsyncIterSource;
 pub use chunk::{
     Chunk, DEFAULT_FILE_HIGH_WATER_MARK, DEFAULT_HIGH_WATER_MARK, DEFAULT_OBJECT_HIGH_WATER_MARK,
 };

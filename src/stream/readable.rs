@@ -14,6 +14,7 @@ use futures_core::Stream;
 use tokio::io::AsyncRead;
 use tokio_util::io::{ReaderStream, StreamReader};
 
+use super::async_iter_source::AsyncIterSource;
 use super::chunk::{Chunk, DEFAULT_HIGH_WATER_MARK};
 use super::error::{Error, Result};
 use super::event::Event;
@@ -117,6 +118,32 @@ impl<T: Chunk> Readable<T> {
         E: Into<Error> + 'static,
     {
         Readable::new(StreamSource::new(stream))
+    }
+
+    /// A readable of the items of `stream`, an async iterator whose items
+    /// cannot fail (Node's `Readable.from(asyncIterable)`), polled while
+    /// the buffer has room. For a stream of `Result`s, see
+    /// [`from_stream`](Readable::from_stream).
+    ///
+    /// ```
+    /// use smerge::{Readable, ReadableExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> smerge::Result<()> {
+    /// // Node: Readable.from(async function* () { for (const n of [1, 2, 3]) { await tick(); yield n * n; } }())
+    /// let squares = futures_util::stream::unfold(1u32, |n| async move {
+    ///     tokio::task::yield_now().await;
+    ///     (n <= 3).then(|| (n * n, n + 1))
+    /// });
+    /// assert_eq!(Readable::from_async_iter(squares).collect_vec().await?, [1, 4, 9]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn from_async_iter<S>(stream: S) -> Self
+    where
+        S: Stream<Item = T> + Send + 'static,
+    {
+        Readable::new(AsyncIterSource::new(stream))
     }
 
     /// A readable of the items of `items`, produced lazily as the buffer
