@@ -8,6 +8,7 @@ mod async_fn_transform;
 mod async_iter_source;
 mod chunk;
 mod collect_sink;
+mod compose;
 mod duplex;
 mod duplex_handler;
 mod error;
@@ -60,6 +61,7 @@ pub use chunk::{
     Chunk, DEFAULT_FILE_HIGH_WATER_MARK, DEFAULT_HIGH_WATER_MARK, DEFAULT_OBJECT_HIGH_WATER_MARK,
 };
 pub use collect_sink::{CollectSink, Collected};
+pub use compose::{Compose, compose};
 pub use duplex::Duplex;
 #[cfg(feature = "transforms")]
 pub(crate) use duplex_handler::DuplexHandler;
