@@ -176,6 +176,43 @@ impl<T: Chunk> Readable<T> {
         self
     }
 
+    /// Node's `autoDestroy` (on by default): with `false`, the stream is not
+    /// destroyed when it ended, so `close` is not emitted then and
+    /// [`is_destroyed`](Readable::is_destroyed) stays false until
+    /// [`destroy`](Readable::destroy) (or a drop, which destroys). An error
+    /// still destroys the stream, unlike Node's, where it only marks it
+    /// errored: an errored smerge stream does nothing more either way.
+    pub fn auto_destroy(mut self, on: bool) -> Self {
+        self.life.set_auto_destroy(on);
+        self
+    }
+
+    /// Node's `emitClose` (on by default): with `false`, `close` is never
+    /// emitted; the stream still closes (after its end, or when destroyed).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use smerge::{Event, Readable};
+    ///
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let seen = Arc::clone(&log);
+    /// // Node: new Readable({ autoDestroy: false, ... })
+    /// let mut r = Readable::from_iter([1u32]).auto_destroy(false);
+    /// r.observe(move |e: &Event| seen.lock().unwrap().push(e.name()));
+    /// assert_eq!(r.read(), Some(1));
+    /// assert_eq!(r.read(), None); // `end`
+    /// assert!(r.is_ended() && !r.is_destroyed());
+    /// r.destroy(None);
+    /// drop(r);
+    /// assert_eq!(*log.lock().unwrap(), ["data", "end", "close"]);
+    /// ```
+    pub fn emit_close(mut self, on: bool) -> Self {
+        self.life.set_emit_close(on);
+        self
+    }
+
     /// Names the stream; errors from it then say where they happened.
     pub fn named(mut self, label: impl Into<Cow<'static, str>>) -> Self {
         self.life.set_label(label.into());
@@ -479,6 +516,60 @@ impl Readable<Bytes> {
     }
 }
 
+impl Readable<String> {
+    /// Node's `read(n)` on a stream with `setEncoding('utf8')`: exactly `n`
+    /// characters, joining or splitting chunks, or the rest at the end;
+    /// `None` while fewer are buffered (then
+    /// [`readable`](Readable::readable) waits for new data).
+    ///
+    /// Node counts UTF-16 code units, so a character outside the Basic
+    /// Multilingual Plane (an emoji) counts 2 there and `read(1)` can
+    /// return half of it; here every character (`char`) counts 1 and is
+    /// never split. The highWaterMark and
+    /// [`readable_length`](Readable::readable_length) count bytes of
+    /// UTF-8 (see [`Readable::into_text`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use smerge::Readable;
+    ///
+    /// // Node: r.setEncoding('utf8'); r.read(4)
+    /// let mut text = Readable::from_iter([Bytes::from("caf\u{e9} cr"), Bytes::from("\u{e8}me")]).into_text();
+    /// assert_eq!(text.read_text(4).as_deref(), Some("café"));
+    /// assert_eq!(text.read_text(4).as_deref(), Some(" crè"));
+    /// assert_eq!(text.read_text(4).as_deref(), Some("me"), "the rest, at the end");
+    /// assert_eq!(text.read_text(4), None);
+    /// ```
+    pub fn read_text(&mut self, n: usize) -> Option<String> {
+        let mut cx = Context::from_waker(Waker::noop());
+        loop {
+            let _ = self.poll_fill(&mut cx, true);
+            let text = self.half.take_text(n, &mut self.life.events);
+            let buffered = self.half.buffer.len();
+            let mark = self.half.buffer.high_water_mark();
+            match text {
+                Some(_) => {
+                    let _ = self.poll_fill(&mut cx, false);
+                }
+                None if self.half.end_if_drained(&mut self.life.events) => self.life.close(),
+                // A full buffer holds fewer characters than asked: make
+                // room, as Node raises the mark for a large `read(n)`.
+                None if buffered > 0 && buffered >= mark && !self.half.buffer.is_eof() => {
+                    let raised = (buffered + 1)
+                        .checked_next_power_of_two()
+                        .unwrap_or(usize::MAX);
+                    self.half.buffer.set_high_water_mark(raised);
+                    continue;
+                }
+                None => self.half.need_more(),
+            }
+            return text;
+        }
+    }
+}
+
 impl<T> sealed::Stream for Readable<T> {}
 
 impl<T: Chunk> ReadableStream for Readable<T> {
@@ -675,5 +766,37 @@ mod tests {
             2 + 2,
             "2 left, below 4: more was asked for"
         );
+    }
+
+    #[test]
+    fn read_text_counts_characters_and_never_splits_one() {
+        let mut text = Readable::from_iter(["h\u{e9}\u{1f600}".to_owned(), "!".to_owned()]);
+        assert_eq!(text.read_text(2).as_deref(), Some("h\u{e9}"));
+        assert_eq!(text.read_text(1).as_deref(), Some("\u{1f600}"));
+        assert_eq!(text.read_text(5).as_deref(), Some("!"));
+        assert_eq!(text.read_text(5), None);
+        assert!(text.is_ended());
+    }
+
+    #[test]
+    fn read_text_waits_for_enough_characters() {
+        let (pusher, text) = crate::Pusher::<String>::new();
+        pusher.push("ab".to_owned());
+        assert_eq!(text.lock().read_text(3), None);
+        assert_eq!(text.lock().readable_length(), 2, "put back as it was");
+        pusher.push("cd".to_owned());
+        assert_eq!(text.lock().read_text(3).as_deref(), Some("abc"));
+        assert_eq!(text.lock().read_text(3), None);
+        pusher.end();
+        assert_eq!(text.lock().read_text(3).as_deref(), Some("d"));
+    }
+
+    /// Node raises the highWaterMark for a `read(n)` the buffer cannot hold.
+    #[test]
+    fn read_text_beyond_a_full_buffer_raises_the_mark() {
+        let chunks = (0..4).map(|_| "\u{e9}\u{e9}".to_owned());
+        let mut text = Readable::from_iter(chunks).with_high_water_mark(4);
+        assert_eq!(text.read_text(3).as_deref(), Some("\u{e9}\u{e9}\u{e9}"));
+        assert!(text.high_water_mark() > 4);
     }
 }

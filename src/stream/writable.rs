@@ -92,6 +92,44 @@ impl<T: Chunk> Writable<T> {
         self
     }
 
+    /// Node's `autoDestroy` (on by default): with `false`, the stream is not
+    /// destroyed when it finished, so `close` is not emitted then and
+    /// [`is_destroyed`](Writable::is_destroyed) stays false until
+    /// [`destroy`](Writable::destroy) (or a drop, which destroys). An error
+    /// still destroys the stream, unlike Node's, where it only marks it
+    /// errored: an errored smerge stream does nothing more either way.
+    pub fn auto_destroy(mut self, on: bool) -> Self {
+        self.life.set_auto_destroy(on);
+        self
+    }
+
+    /// Node's `emitClose` (on by default): with `false`, `close` is never
+    /// emitted; the stream still closes (after its end, or when destroyed).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use smerge::{Event, NullSink, Writable};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> smerge::Result<()> {
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let seen = Arc::clone(&log);
+    /// // Node: new Writable({ emitClose: false, ... })
+    /// let mut w = Writable::<u32>::new(NullSink).emit_close(false);
+    /// w.observe(move |e: &Event| seen.lock().unwrap().push(e.name()));
+    /// w.close().await?;
+    /// drop(w);
+    /// assert_eq!(*log.lock().unwrap(), ["prefinish", "finish"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn emit_close(mut self, on: bool) -> Self {
+        self.life.set_emit_close(on);
+        self
+    }
+
     /// Names the stream; errors from it then say where they happened.
     pub fn named(mut self, label: impl Into<Cow<'static, str>>) -> Self {
         self.life.set_label(label.into());
