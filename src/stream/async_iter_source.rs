@@ -100,9 +100,8 @@ mod tests {
     fn the_stream_is_polled_only_while_the_buffer_has_room() {
         let produced = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&produced);
-        let items = tokio_stream::iter((0u32..100).map(move |n| {
+        let items = tokio_stream::iter((0u32..100).inspect(move |_| {
             counter.fetch_add(1, Ordering::SeqCst);
-            n
         }));
         let mut readable = Readable::from_async_iter(items).with_high_water_mark(3);
         assert_eq!(readable.read(), Some(0));

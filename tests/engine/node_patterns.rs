@@ -141,8 +141,7 @@ async fn piping_the_next_source_on_end() {
 /// backpressure, consumed through `map_async`.
 #[tokio::test]
 async fn pushing_from_another_task_with_backpressure() {
-    let (pusher, lines) =
-        smerge::Pusher::attach(Readable::external().with_high_water_mark(2));
+    let (pusher, lines) = Pusher::attach(Readable::external().with_high_water_mark(2));
     let producer = tokio::spawn(async move {
         let mut refused = 0;
         for line in ["a", "b", "c", "d", "e"] {
@@ -154,10 +153,9 @@ async fn pushing_from_another_task_with_backpressure() {
         pusher.end();
         Ok::<_, smerge::Error>(refused)
     });
-    let upper = smerge::ReadableExt::map_async(lines, 2, |line: &str| async move {
-        Ok(line.to_uppercase())
-    });
-    let got = smerge::ReadableExt::collect_vec(upper).await.unwrap();
+    let upper = lines.map_async(2, |line: &str| async move { Ok(line.to_uppercase()) });
+    let got = upper.collect_vec().await.unwrap();
     assert_eq!(got, ["A", "B", "C", "D", "E"]);
-    assert!(producer.await.unwrap().unwrap() > 0, "the mark of 2 was reached");
+    let refused = producer.await.unwrap().unwrap();
+    assert!(refused > 0, "the mark of 2 was reached");
 }
