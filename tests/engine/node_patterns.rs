@@ -10,7 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use smerge::{Event, PipeOptions, Readable, Result, Writable, WriteQueue, WriteSink, pipe};
+use smerge::{
+    Event, PipeOptions, Pusher, Readable, ReadableExt, Result, Writable, WriteQueue, WriteSink,
+    pipe,
+};
 
 type Log = Arc<Mutex<Vec<String>>>;
 
