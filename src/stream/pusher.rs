@@ -291,6 +291,15 @@ mod tests {
         assert!(!pusher.push(Bytes::from_static(b"a")));
     }
 
+    /// Node 20 takes an empty byte chunk as nothing, even after `push(null)`.
+    #[test]
+    fn an_empty_byte_chunk_after_the_end_is_nothing() {
+        let (pusher, readable) = Pusher::<Bytes>::new();
+        pusher.end();
+        assert!(!pusher.push(Bytes::new()));
+        assert!(readable.lock().errored().is_none());
+    }
+
     #[tokio::test]
     async fn a_waiting_consumer_is_woken_by_a_push_and_by_the_end() {
         let (pusher, readable) = Pusher::<u32>::new();

@@ -404,6 +404,10 @@ impl<T: Chunk> Readable<T> {
         if self.life.is_destroyed() {
             return false;
         }
+        if T::EMPTY_IS_NOTHING && chunk.size() == 0 {
+            // Node takes an empty byte chunk as nothing, even after the end.
+            return self.half.buffer.has_room();
+        }
         let room = self.half.buffer.push_from_producer(chunk);
         // Node fails the stream inside `push` (`ERR_STREAM_PUSH_AFTER_EOF`).
         if let Some(misuse) = self.half.buffer.take_misuse() {
