@@ -298,6 +298,11 @@ mod tests {
         pusher.end();
         assert!(!pusher.push(Bytes::new()));
         assert!(readable.lock().errored().is_none());
+        // Nor after a destroy, where Node answers by the (empty) buffer.
+        let (pusher, _readable) =
+            Pusher::<Bytes>::attach(Readable::external().with_high_water_mark(0));
+        pusher.destroy(None);
+        assert!(pusher.push(Bytes::new()));
     }
 
     #[tokio::test]

@@ -401,12 +401,13 @@ impl<T: Chunk> Readable<T> {
     /// A [`Pusher`](crate::Pusher)'s `push`: Node's `readable.push(chunk)`
     /// from outside. Dropped after a destroy (Node ignores it too).
     pub(crate) fn push_from_outside(&mut self, chunk: T) -> bool {
+        if T::EMPTY_IS_NOTHING && chunk.size() == 0 {
+            // Node takes an empty byte chunk as nothing, even after the end
+            // or a destroy, and answers whether there is room.
+            return self.half.buffer.has_room();
+        }
         if self.life.is_destroyed() {
             return false;
-        }
-        if T::EMPTY_IS_NOTHING && chunk.size() == 0 {
-            // Node takes an empty byte chunk as nothing, even after the end.
-            return self.half.buffer.has_room();
         }
         let room = self.half.buffer.push_from_producer(chunk);
         // Node fails the stream inside `push` (`ERR_STREAM_PUSH_AFTER_EOF`).
