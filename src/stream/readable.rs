@@ -418,11 +418,10 @@ impl<T: Chunk> Readable<T> {
         room
     }
 
-    /// A [`Pusher`](crate::Pusher)'s `end`: Node's `readable.push(null)`.
+    /// A [`Pusher`](crate::Pusher)'s `end`: Node's `readable.push(null)`,
+    /// which marks the end even on a destroyed stream.
     pub(crate) fn end_from_outside(&mut self) {
-        if !self.life.is_destroyed() {
-            self.half.buffer.end();
-        }
+        self.half.buffer.end();
     }
 }
 
