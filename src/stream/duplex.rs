@@ -474,6 +474,34 @@ impl<T: Chunk> Duplex<T, T> {
     }
 }
 
+impl<I: Chunk> Duplex<I, String> {
+    /// `read(n)` on a text readable side: exactly `n` characters, joining
+    /// or splitting chunks (never a character), or the rest at the end;
+    /// `None` while fewer are buffered. See
+    /// [`Readable::read_text`](crate::Readable::read_text).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use smerge::Duplex;
+    ///
+    /// let mut text = Duplex::<String, String>::pass_through();
+    /// text.write("na\u{ef}ve".to_owned()).unwrap();
+    /// text.end().unwrap();
+    /// assert_eq!(text.read_text(3).as_deref(), Some("na\u{ef}"));
+    /// assert_eq!(text.read_text(3).as_deref(), Some("ve"));
+    /// ```
+    pub fn read_text(&mut self, n: usize) -> Option<String> {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let _ = self.poll_write_side(&mut cx);
+        let text = self.read.take_text(n, &mut self.life.events);
+        if text.is_none() && self.read.end_if_drained(&mut self.life.events) {
+            self.readable_ended(&mut cx);
+        }
+        text
+    }
+}
+
 impl<I: Chunk> Duplex<I, Bytes> {
     /// Node's `read(n)` on a byte stream's readable side: exactly `n`
     /// bytes, joining or splitting chunks, or the rest at the end; `None`
