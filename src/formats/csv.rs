@@ -2,16 +2,21 @@
 //! input's rows.
 //!
 //! With identical headers (the default) each input's rows are copied as
-//! they are, byte for byte, after checking each has the header's number of
-//! fields; `--columns union|intersect` and `--add-source` match columns by
-//! name and write every row again.
+//! they are, byte for byte: read a block at a time, checked that each row
+//! has the header's number of fields (64 bytes at a time, see
+//! `rows.rs`) and handed to the output without being copied again.
+//! `--columns union|intersect` and `--add-source` match columns by name
+//! and write every row again.
 
 use std::io::{Read, Write};
 use std::path::Path;
 
+use bytes::BytesMut;
+
 use crate::blocking::{ChunkWriter, Input, Opener, read_error};
 use crate::error::{Error, ErrorKind, Result};
 use crate::formats::records::{Records, sniff_delimiter};
+use crate::formats::rows::check_rows;
 use crate::formats::{Columns, FormatMerge};
 use crate::fs::{Entry, EntryKind};
 use crate::merge::{PartKind, SkippedInput};
@@ -149,7 +154,8 @@ pub(crate) fn join(
                 opener,
                 delimiter: output_delimiter,
             };
-            copy_raw(&mut records, entry, header.len(), last, &target, out)?;
+            let header_cr = header_raw.last() == Some(&b'\r');
+            copy_rows(records, entry, header.len(), (header_cr, last), &target, out)?;
         }
     }
     out.end_part();
@@ -301,6 +307,89 @@ impl Read for Replay {
         self.seen.extend_from_slice(&buf[..n]);
         Ok(n)
     }
+}
+
+/// How much of an input is checked and handed to the output at a time.
+const BLOCK: usize = 1024 * 1024;
+
+/// Copies the rows after the header as they are: checked a block at a time
+/// ([`check_rows`]) and handed to the output without copying them; from the
+/// first row the check leaves to `csv-core` (a quote inside a field, a
+/// blank line, a row of the wrong width…) on, row by row. `header` says
+/// whether the header's raw bytes ended with a CR (its LF comes first
+/// here) and the last byte written.
+fn copy_rows(
+    records: Records<Box<dyn Read + Send>>,
+    entry: &Entry,
+    width: usize,
+    (header_cr, mut last): (bool, u8),
+    target: &Target<'_>,
+    out: &mut ChunkWriter,
+) -> Result<()> {
+    let (rest, mut reader, mut lines) = records.into_rest();
+    let mut buf = BytesMut::with_capacity(BLOCK.max(rest.len()));
+    buf.extend_from_slice(&rest);
+    drop(rest);
+    let mut eof = false;
+    if header_cr {
+        if buf.is_empty() {
+            eof = fill(&mut reader, &mut buf, 1).map_err(|e| read_error(e, entry.path()))?;
+        }
+        // The LF of the header's CRLF, written if the header was.
+        if buf.first() == Some(&b'\n') {
+            bytes::Buf::advance(&mut buf, 1);
+            lines += 1;
+            if last == b'\r' {
+                out.write_all(b"\n").map_err(Error::io)?;
+            }
+            last = b'\n';
+        }
+    }
+    while last == b'\n' {
+        if !eof {
+            eof = fill(&mut reader, &mut buf, BLOCK).map_err(|e| read_error(e, entry.path()))?;
+        }
+        let checked = check_rows(&buf, target.delimiter, width);
+        if checked.clean > 0 {
+            out.write_bytes(buf.split_to(checked.clean).freeze())
+                .map_err(Error::io)?;
+            lines += checked.lines;
+        }
+        // A row longer than a block is left to csv-core too.
+        if checked.stopped || eof || (checked.clean == 0 && buf.len() >= BLOCK) {
+            break;
+        }
+    }
+    let mut records =
+        Records::new(std::io::Cursor::new(buf).chain(reader), target.delimiter).after_lines(lines);
+    copy_raw(&mut records, entry, width, last, target, out)
+}
+
+/// Reads from `reader` until `buf` holds `want` bytes; true at the end of
+/// the input.
+fn fill(reader: &mut impl Read, buf: &mut BytesMut, want: usize) -> std::io::Result<bool> {
+    let mut filled = buf.len();
+    if filled >= want {
+        return Ok(false);
+    }
+    buf.resize(want, 0);
+    let mut eof = false;
+    while filled < want {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => {
+                eof = true;
+                break;
+            }
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                buf.truncate(filled);
+                return Err(e);
+            }
+        }
+    }
+    buf.truncate(filled);
+    Ok(eof)
 }
 
 /// Copies the rows of `records` as they are, checking their field counts.
