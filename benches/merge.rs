@@ -23,15 +23,16 @@ mod fixtures;
 
 use std::fs::{self, File};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use smerge::fs::{AtomicFile, AtomicFileSink, Entry, Listing};
+use smerge::fs::{AtomicFile, AtomicFileSink, Listing};
 use smerge::merge::{Merge, MergeOptions, Output, PlainOutput, merge, merge_plain};
 
 /// Writes `files` files of `size` bytes of text under `dir`, spread over
 /// `subdirs` subdirectories, and lists them.
-fn tree(dir: &Path, files: usize, size: usize, subdirs: usize) -> Vec<Entry> {
+fn tree(dir: &Path, files: usize, size: usize, subdirs: usize) -> Arc<Listing> {
     let line = b"2024-05-01T12:00:00Z INFO request served in 12 ms\n";
     let contents: Vec<u8> = line.iter().copied().cycle().take(size).collect();
     for i in 0..files {
@@ -39,13 +40,12 @@ fn tree(dir: &Path, files: usize, size: usize, subdirs: usize) -> Vec<Entry> {
         fs::create_dir_all(&sub).expect("a fixture directory");
         fs::write(sub.join(format!("f{i:05}.txt")), &contents).expect("a fixture file");
     }
-    Listing::builder()
+    let listing = Listing::builder()
         .recursive(true)
         .input(dir)
         .build()
-        .expect("the fixture lists")
-        .entries()
-        .to_vec()
+        .expect("the fixture lists");
+    Arc::new(listing)
 }
 
 fn paths(c: &mut Criterion) {
@@ -83,7 +83,7 @@ fn paths(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("plain", name), &entries, |b, entries| {
             b.to_async(&runtime).iter(|| async {
                 let output = PlainOutput::Atomic(AtomicFile::create(&out).expect("the output"));
-                merge_plain(entries.clone(), output, None)
+                merge_plain(Arc::clone(entries), output, None)
                     .await
                     .expect("the merge");
             });
@@ -97,7 +97,7 @@ fn paths(c: &mut Criterion) {
                         file: File::create(&out).expect("the output"),
                         name: out.clone(),
                     };
-                    merge_plain(entries.clone(), output, None)
+                    merge_plain(Arc::clone(entries), output, None)
                         .await
                         .expect("the merge");
                 });

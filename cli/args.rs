@@ -156,7 +156,7 @@ pub(crate) struct MergeArgs {
     #[arg(short, long, help_heading = "Inputs")]
     pub(crate) recursive: bool,
 
-    /// Merge only files matching GLOB (repeatable; without '/', matches the file name at any depth).
+    /// Merge only files matching GLOB (repeatable; without '/', matches the file name at any depth; the last match decides, !GLOB negates).
     #[arg(long, value_name = "GLOB", help_heading = "Inputs")]
     pub(crate) include: Vec<String>,
 
@@ -164,16 +164,24 @@ pub(crate) struct MergeArgs {
     #[arg(long, value_name = "GLOB", help_heading = "Inputs")]
     pub(crate) exclude: Vec<String>,
 
+    /// As --include, ignoring case (after the --include patterns).
+    #[arg(long, value_name = "GLOB", help_heading = "Inputs")]
+    pub(crate) iinclude: Vec<String>,
+
+    /// As --exclude, ignoring case (after the --exclude patterns).
+    #[arg(long, value_name = "GLOB", help_heading = "Inputs")]
+    pub(crate) iexclude: Vec<String>,
+
     /// Include dot-files and dot-directories.
     #[arg(long, help_heading = "Inputs")]
     pub(crate) hidden: bool,
 
-    /// Honour .gitignore files.
+    /// Honour .gitignore, .ignore and .git/info/exclude files.
     #[arg(long, help_heading = "Inputs")]
     pub(crate) gitignore: bool,
 
-    /// Enter symlinked directories (loops are detected and reported).
-    #[arg(long, help_heading = "Inputs")]
+    /// Follow symbolic links found in directories (loops are reported); named inputs are always followed.
+    #[arg(short = 'L', long, help_heading = "Inputs")]
     pub(crate) follow_links: bool,
 
     /// Merge nothing rather than fail when a directory has no matching file.
@@ -236,6 +244,10 @@ pub(crate) struct MergeArgs {
     #[arg(long, help_heading = "Compression")]
     pub(crate) decompress: bool,
 
+    /// Memory each decoder may use (xz dictionary, zstd or brotli window; default 256M).
+    #[arg(long, value_name = "SIZE", help_heading = "Compression")]
+    pub(crate) memlimit: Option<String>,
+
     /// Compress on N threads (gzip and zstd; default: every core).
     #[arg(short = 'T', long, value_name = "N", help_heading = "Compression", value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) threads: Option<u32>,
@@ -263,6 +275,10 @@ pub(crate) struct MergeArgs {
     /// Accept input files that change size while they are merged.
     #[arg(long, help_heading = "Output")]
     pub(crate) allow_changing: bool,
+
+    /// Flush OUTPUT and the manifest to disk (fsync of the file, then of its directory) before reporting success.
+    #[arg(long, help_heading = "Output")]
+    pub(crate) fsync: bool,
 
     /// Merge again whenever an input changes, is added or removed (until Ctrl-C).
     #[arg(short, long, help_heading = "Output", conflicts_with_all = ["dry_run", "append"])]
@@ -349,6 +365,22 @@ pub(crate) struct PipeArgs {
     /// The highWaterMark of every stage (e.g. 64K, 1M).
     #[arg(long, value_name = "SIZE")]
     pub(crate) hwm: Option<String>,
+
+    /// Flush OUTPUT and the --tee files to disk (fsync of the file, then of its directory) before reporting success.
+    #[arg(long)]
+    pub(crate) fsync: bool,
+
+    /// Memory each decoding transform may use (xz dictionary, zstd or brotli window; default 256M).
+    #[arg(long, value_name = "SIZE")]
+    pub(crate) memlimit: Option<String>,
+
+    /// Give up connecting, and reading or writing a TCP connection idle this long (500ms, 1s, 2m; a bare number is seconds; 0: never).
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) timeout: Option<String>,
+
+    /// Give up waiting for a connection on tcp-listen:// after this long (default 5m; 0: never).
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) accept_timeout: Option<String>,
 
     /// List the transforms and exit.
     #[arg(long)]

@@ -149,8 +149,8 @@ pub(crate) fn data_merge(
         FormatArg::Auto => match output {
             Some(path) => Format::from_extension(path).ok_or_else(|| {
                 anyhow!(
-                    "--format auto: the name '{}' says no format (.csv .tsv .ndjson .jsonl .json); name one",
-                    path.display()
+                    "--format auto: the name {} says no format (.csv .tsv .ndjson .jsonl .json); name one",
+                    smerge::quote(path)
                 )
             })?,
             None => bail!("--format auto needs an OUTPUT whose extension names the format"),

@@ -40,7 +40,8 @@ pub(crate) fn text_or_file(value: &OsStr) -> anyhow::Result<Bytes> {
     let raw = value.as_bytes();
     if let Some(path) = raw.strip_prefix(b"@") {
         let path = Path::new(OsStr::from_bytes(path));
-        let content = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let content =
+            std::fs::read(path).with_context(|| format!("reading {}", smerge::quote(path)))?;
         return Ok(Bytes::from(content));
     }
     Ok(Bytes::from(unescape(raw)?))

@@ -60,7 +60,7 @@ pub(crate) fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(dir) = &args.to {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", smerge::quote(dir)))?;
         for part in &parts {
             let target = safe_target(dir, &part.relative_path()?, args.force)?;
             let file = AtomicFile::create(&target)?;
@@ -69,7 +69,7 @@ pub(crate) fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
                 bundle.extract(part, &mut writer)?;
                 writer
                     .flush()
-                    .with_context(|| format!("writing {}", target.display()))?;
+                    .with_context(|| format!("writing {}", smerge::quote(&target)))?;
             }
             file.commit()?;
         }

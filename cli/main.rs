@@ -52,7 +52,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let outcome = runtime.block_on(run(cli));
+    // SIGINT and SIGTERM are caught from the start: whatever the run is
+    // doing (listing, waiting for a FIFO's other end), it is dropped.
+    let outcome = runtime.block_on(async {
+        match signals::interruptible(run(cli)).await {
+            Ok(Ok(finished)) => finished,
+            Ok(Err(signal_status)) => Ok(signal_status),
+            Err(error) => Err(error),
+        }
+    });
     // Blocking reads of standard input or a FIFO cannot be cancelled: wait
     // only briefly for them, and for copies that were told to stop.
     runtime.shutdown_timeout(Duration::from_secs(1));
@@ -114,7 +122,25 @@ fn one_line(error: &anyhow::Error) -> String {
         }
         line.push_str(&text);
     }
-    line
+    one_line_text(&line)
+}
+
+/// `text` with any character that would break the line or drive the
+/// terminal escaped: every message is one line. (Names are quoted where
+/// they are put in a message; this catches what no one quoted.)
+pub(crate) fn one_line_text(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn print_man_page() -> ExitCode {

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use bytes::Bytes;
-use smerge::fs::{Entry, Listing, ListingBuilder, SortOrder, read_files_from, read_files0};
+use smerge::fs::{
+    Entries, Listing, ListingBuilder, PathList, SortOrder, read_files_from, read_files0,
+};
 use smerge::merge::{
     BomMode, Compression, HeaderTemplate, ManifestOutput, Merge, MergeCallback, MergeEvent,
     MergeOptions, MergeReport, Output, WarningCallback,
@@ -22,7 +24,6 @@ use crate::escape::{text_or_file, unescape};
 use crate::output::{is_broken_pipe, print_stdout};
 use crate::progress::{Messages, amount_and_rate, human_bytes};
 use crate::scheme::refuse_unknown;
-use crate::signals::interruptible;
 use crate::usage;
 
 pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
@@ -62,12 +63,12 @@ pub(crate) async fn build(args: &MergeArgs, reuse: &Reuse) -> anyhow::Result<Exi
         "smerge"
     };
     messages.show_progress(args.progress, Some(plan.total_size()), prefix);
-    let outcome = interruptible(plan.run()).await?;
+    // SIGINT and SIGTERM are caught around the whole run (cli/main.rs).
+    let outcome = plan.run().await;
     messages.finish();
     let report = match outcome {
-        Err(signal_status) => return Ok(signal_status),
-        Ok(Ok(report)) => report,
-        Ok(Err(error)) => {
+        Ok(report) => report,
+        Err(error) => {
             let error = anyhow::Error::new(error);
             if to_stdout && is_broken_pipe(&error) {
                 return Ok(ExitCode::SUCCESS);
@@ -129,6 +130,7 @@ async fn configure(args: &MergeArgs, messages: &Messages, reuse: &Reuse) -> anyh
     let mut merge = Merge::new(output)
         .options(options)
         .strict(args.strict)
+        .sync(args.fsync)
         .on_warning(print_warnings(messages))
         .on_event(on_event);
     if let Some(data) = crate::data::data_merge(args, output_arg.as_deref()).map_err(usage)? {
@@ -155,15 +157,13 @@ async fn configure(args: &MergeArgs, messages: &Messages, reuse: &Reuse) -> anyh
     }
     merge.check().map_err(|e| usage(e.into()))?;
     let inputs = read_inputs(args, inputs)?;
-    Ok(
-        if inputs.iter().any(|input| ObjectUrl::is_url_path(input)) {
-            // Object prefixes are listed by their service, asynchronously.
-            let output_name = output_arg.unwrap_or_else(|| PathBuf::from("/dev/stdout"));
-            merge.listed(crate::object::list(listing(args, inputs), &output_name).await?)
-        } else {
-            merge.listing(listing(args, inputs))
-        },
-    )
+    Ok(if inputs.iter().any(ObjectUrl::is_url_path) {
+        // Object prefixes are listed by their service, asynchronously.
+        let output_name = output_arg.unwrap_or_else(|| PathBuf::from("/dev/stdout"));
+        merge.listed(crate::object::list(listing(args, inputs), &output_name).await?)
+    } else {
+        merge.listing(listing(args, inputs))
+    })
 }
 
 fn exit_status(complete: bool) -> ExitCode {
@@ -197,8 +197,8 @@ pub(crate) fn split_paths(args: &MergeArgs) -> anyhow::Result<(Vec<PathBuf>, Opt
     if let Some(output) = &args.output {
         if let (Some(list), Some(extra)) = (list, paths.first()) {
             bail!(
-                "{list} reads the inputs from a list: {:?} cannot be an input too (with -o, every path argument is an input)",
-                extra.display().to_string()
+                "{list} reads the inputs from a list: {} cannot be an input too (with -o, every path argument is an input)",
+                smerge::quote(extra)
             );
         }
         return Ok((paths, Some(output.clone())));
@@ -219,14 +219,16 @@ pub(crate) fn split_paths(args: &MergeArgs) -> anyhow::Result<(Vec<PathBuf>, Opt
     Ok((paths, output))
 }
 
-/// The inputs: the path arguments, or the names read from the list.
-fn read_inputs(args: &MergeArgs, mut inputs: Vec<PathBuf>) -> anyhow::Result<Vec<PathBuf>> {
-    if let Some(list) = &args.files_from {
-        inputs = read_files_from(list)?;
+/// The inputs: the path arguments, or the names read from the list, in
+/// one buffer.
+fn read_inputs(args: &MergeArgs, inputs: Vec<PathBuf>) -> anyhow::Result<PathList> {
+    Ok(if let Some(list) = &args.files_from {
+        read_files_from(list)?
     } else if let Some(list) = &args.files0_from {
-        inputs = read_files0(list)?;
-    }
-    Ok(inputs)
+        read_files0(list)?
+    } else {
+        inputs.into_iter().collect()
+    })
 }
 
 /// Refuses two things writing to standard output at once.
@@ -244,10 +246,10 @@ fn check_stdout_users(args: &MergeArgs, to_stdout: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn listing(args: &MergeArgs, inputs: Vec<PathBuf>) -> ListingBuilder {
+fn listing(args: &MergeArgs, inputs: PathList) -> ListingBuilder {
     let mut builder = Listing::builder();
     builder
-        .inputs(inputs)
+        .input_list(inputs)
         .recursive(args.recursive)
         .hidden(args.hidden)
         .gitignore(args.gitignore)
@@ -265,6 +267,12 @@ fn listing(args: &MergeArgs, inputs: Vec<PathBuf>) -> ListingBuilder {
     }
     for pattern in &args.exclude {
         builder.exclude(pattern.as_str());
+    }
+    for pattern in &args.iinclude {
+        builder.include_ignoring_case(pattern.as_str());
+    }
+    for pattern in &args.iexclude {
+        builder.exclude_ignoring_case(pattern.as_str());
     }
     for pattern in &args.first {
         builder.first(pattern.as_str());
@@ -305,6 +313,9 @@ fn merge_options(args: &MergeArgs) -> anyhow::Result<MergeOptions> {
         EolArg::Crlf => Some(LineEnding::CrLf),
     };
     options.decompress = args.decompress;
+    if let Some(limit) = &args.memlimit {
+        options.memory_limit = crate::stages::parse_size(limit).context("--memlimit")? as u64;
+    }
     options.keep_going = args.keep_going;
     options.allow_changing = args.allow_changing;
     Ok(options)
@@ -360,7 +371,8 @@ fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
 }
 
 /// `--dry-run`: the ordered inputs with their sizes, and the total.
-fn print_plan(entries: &[Entry], total: u64) -> anyhow::Result<()> {
+fn print_plan(entries: Entries<'_>, total: u64) -> anyhow::Result<()> {
+    let count = entries.len();
     let mut out = Vec::new();
     for entry in entries {
         let size = entry
@@ -370,8 +382,8 @@ fn print_plan(entries: &[Entry], total: u64) -> anyhow::Result<()> {
         out.extend_from_slice(entry.path().as_os_str().as_bytes());
         out.push(b'\n');
     }
-    let files = if entries.len() == 1 { "file" } else { "files" };
-    writeln!(out, "{total:>12}  total ({} {files})", entries.len())?;
+    let files = if count == 1 { "file" } else { "files" };
+    writeln!(out, "{total:>12}  total ({count} {files})")?;
     print_stdout(&out)
 }
 
@@ -439,7 +451,7 @@ mod tests {
         let (inputs, output) = split_paths(&args).unwrap();
         let mut merge = Merge::new(Output::path(output.unwrap()))
             .options(merge_options(&args).unwrap())
-            .listing(listing(&args, inputs));
+            .listing(listing(&args, inputs.into_iter().collect()));
         if let Some(name) = &args.compress {
             merge = merge.compression(Compression::With(name.parse().unwrap()));
         }

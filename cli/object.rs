@@ -22,8 +22,9 @@ const ABORT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The object `url`, to read; its size.
 #[cfg(feature = "object-store")]
 pub(crate) async fn open_input(url: &ObjectUrl) -> anyhow::Result<(Readable<Bytes>, Option<u64>)> {
-    let entry = smerge::object::stat(url).await?;
-    let readable = smerge::object::ReadAhead::new(std::slice::from_ref(&entry)).open(&entry)?;
+    let listing = smerge::object::stat(url).await?;
+    let entry = listing.get(0).expect("one object");
+    let readable = smerge::object::ReadAhead::new(listing.entries()).open(&entry)?;
     Ok((readable, entry.size()))
 }
 

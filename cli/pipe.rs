@@ -10,18 +10,18 @@ use std::time::Instant;
 
 use anyhow::Context;
 use bytes::Bytes;
-use smerge::fs::FileSource;
+use smerge::fs::open_readable;
 use smerge::merge::Output;
+use smerge::net::{IdleTimeout, TcpOptions};
 use smerge::object::ObjectUrl;
-use smerge::{Event, Pipeline, Readable, Writable};
-use tokio::net::{TcpListener, TcpStream};
+use smerge::{Event, Pipeline, Readable, Writable, quote};
+use tokio::net::TcpStream;
 
 use crate::args::PipeArgs;
 use crate::output::{is_broken_pipe, print_stdout};
 use crate::progress::{Messages, amount_and_rate};
 use crate::scheme::refuse_unknown;
-use crate::signals::interruptible;
-use crate::stages::{CATALOGUE, Stage, parse_size};
+use crate::stages::{CATALOGUE, Stage, parse_duration, parse_size};
 use crate::usage;
 
 /// An INPUT or OUTPUT of `smerge pipe`.
@@ -54,73 +54,68 @@ impl Endpoint {
         })
     }
 
-    async fn connect(&self) -> anyhow::Result<TcpStream> {
+    /// How messages name a network endpoint: as it was written.
+    fn shown(&self) -> String {
         match self {
-            Endpoint::Connect(address) => TcpStream::connect(address)
-                .await
-                .with_context(|| format!("connecting to tcp://{address}")),
-            Endpoint::Listen(address) => {
-                let listener = TcpListener::bind(address)
-                    .await
-                    .with_context(|| format!("listening on tcp://{address}"))?;
-                let (stream, _) = listener
-                    .accept()
-                    .await
-                    .with_context(|| format!("accepting on tcp://{address}"))?;
-                Ok(stream)
-            }
-            _ => unreachable!("only network endpoints connect"),
+            Endpoint::Connect(address) => format!("tcp://{address}"),
+            Endpoint::Listen(address) => format!("tcp-listen://{address}"),
+            Endpoint::Standard => "-".to_string(),
+            Endpoint::Path(path) => quote(path).to_string(),
+            Endpoint::Object(url) => url.to_string(),
         }
     }
 
-    /// Opens the endpoint for reading; the size, when it is known.
-    async fn open_input(&self) -> anyhow::Result<(Readable<Bytes>, Option<u64>)> {
+    /// Connects or accepts, within `tcp`'s timeouts.
+    async fn connect(&self, tcp: &TcpOptions) -> anyhow::Result<IdleTimeout<TcpStream>> {
+        Ok(match self {
+            Endpoint::Connect(address) => tcp.connect(address).await?,
+            Endpoint::Listen(address) => tcp.accept_one(address).await?,
+            _ => unreachable!("only network endpoints connect"),
+        })
+    }
+
+    /// Opens the endpoint for reading; the size, when it is known. A FIFO
+    /// is waited for without holding up the runtime, so a signal ends the
+    /// wait at once.
+    async fn open_input(&self, tcp: &TcpOptions) -> anyhow::Result<(Readable<Bytes>, Option<u64>)> {
         Ok(match self {
             Endpoint::Standard => (
                 Readable::from_reader(tokio::io::stdin()).named("reading standard input"),
                 None,
             ),
-            Endpoint::Path(path) => {
-                // Opened off the runtime's threads: opening a FIFO waits for
-                // a writer. Then one fstat tells a file from the rest.
-                let reading = || format!("reading {}", path.display());
-                let file = tokio::fs::File::open(path).await.with_context(reading)?;
-                let metadata = file.metadata().await.with_context(reading)?;
-                if metadata.is_file() {
-                    let file = FileSource::from_file(file.into_std().await, path);
-                    (file.into_readable(), Some(metadata.len()))
-                } else {
-                    (Readable::from_reader(file).named(reading()), None)
-                }
-            }
+            Endpoint::Path(path) => open_readable(path).await?,
             Endpoint::Object(url) => crate::object::open_input(url).await?,
             network => {
-                let stream = network.connect().await?;
-                let label = format!("reading tcp://{}", peer(&stream));
+                let stream = network.connect(tcp).await?;
+                let label = format!("reading {}", network.shown());
                 (Readable::from_reader(stream).named(label), None)
             }
         })
     }
 
-    /// Opens the endpoint for writing; a path is replaced atomically.
-    async fn open_output(&self) -> anyhow::Result<Writable<Bytes>> {
+    /// Opens the endpoint for writing; a path is replaced atomically, and
+    /// with `fsync` flushed to disk before the run reports success.
+    async fn open_output(&self, tcp: &TcpOptions, fsync: bool) -> anyhow::Result<Writable<Bytes>> {
         match self {
-            Endpoint::Standard => Ok(Output::Stdout.open()?),
-            Endpoint::Path(path) => Ok(Output::Atomic(path.clone()).open()?),
+            Endpoint::Standard => Ok(open(Output::Stdout, fsync).await?),
+            Endpoint::Path(path) => Ok(open(Output::Atomic(path.clone()), fsync).await?),
             Endpoint::Object(url) => crate::object::open_output(url, None),
             network => {
-                let stream = network.connect().await?;
-                let label = format!("writing tcp://{}", peer(&stream));
+                let stream = network.connect(tcp).await?;
+                let label = format!("writing {}", network.shown());
                 Ok(Writable::from_writer(stream).named(label))
             }
         }
     }
 }
 
-fn peer(stream: &TcpStream) -> String {
-    stream
-        .peer_addr()
-        .map_or_else(|_| "?".to_string(), |address| address.to_string())
+/// Opens `output`, flushed to disk on finishing with `fsync`.
+async fn open(output: Output, fsync: bool) -> smerge::Result<Writable<Bytes>> {
+    if fsync {
+        output.open_synced().await
+    } else {
+        output.open().await
+    }
 }
 
 pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
@@ -139,6 +134,13 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
         .transpose()
         .context("--hwm")
         .map_err(usage)?;
+    let memory_limit = args
+        .memlimit
+        .as_deref()
+        .map(parse_size)
+        .transpose()
+        .context("--memlimit")
+        .map_err(usage)?;
     let stages = args
         .transforms
         .iter()
@@ -150,6 +152,10 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
                     None => Stage::Compress(compress),
                 },
                 stage => stage,
+            };
+            let stage = match memory_limit {
+                Some(limit) => stage.with_memory_limit(limit as u64),
+                None => stage,
             };
             Ok((spec.as_str(), stage))
         })
@@ -163,11 +169,12 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
         )
         .map_err(usage)?;
     }
+    let tcp = tcp_options(&args).map_err(usage)?;
     let input = Endpoint::parse(&args.input).map_err(usage)?;
     let output = Endpoint::parse(&args.output).map_err(usage)?;
 
     let started = Instant::now();
-    let (mut source, size) = input.open_input().await?;
+    let (mut source, size) = input.open_input(&tcp).await?;
     let messages = Messages::new(args.quiet, args.progress, size);
     let read = Arc::new(AtomicU64::new(0));
     if messages.shows_progress() || args.verbose {
@@ -189,11 +196,11 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
         for (spec, stage) in stages {
             chain = chain.pipe(stage.into_duplex(spec, hwm)?);
         }
-        let mut outputs = vec![output.open_output().await?];
+        let mut outputs = vec![output.open_output(&tcp, args.fsync).await?];
         for tee in &args.tee {
             outputs.push(match ObjectUrl::from_path(tee)? {
                 Some(url) => crate::object::open_output(&url, None)?,
-                None => Output::path(tee).open()?,
+                None => open(Output::path(tee), args.fsync).await?,
             });
         }
         if let Some(hwm) = hwm {
@@ -209,11 +216,11 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
         }
         anyhow::Ok(())
     };
-    let outcome = interruptible(work).await?;
+    // SIGINT and SIGTERM are caught around the whole run (cli/main.rs).
+    let outcome = work.await;
     messages.finish();
     match outcome {
-        Err(signal_status) => Ok(signal_status),
-        Ok(Ok(())) => {
+        Ok(()) => {
             if args.verbose {
                 let bytes = read.load(Ordering::Relaxed);
                 messages.say(&format!(
@@ -223,11 +230,25 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Ok(Err(error)) if output == Endpoint::Standard && is_broken_pipe(&error) => {
+        Err(error) if output == Endpoint::Standard && is_broken_pipe(&error) => {
             Ok(ExitCode::SUCCESS)
         }
-        Ok(Err(error)) => Err(naming_input(error, &input)),
+        Err(error) => Err(naming_input(error, &input)),
     }
+}
+
+/// The TCP timeouts of `--timeout` (connecting, and idle reads and
+/// writes) and `--accept-timeout`.
+fn tcp_options(args: &PipeArgs) -> anyhow::Result<TcpOptions> {
+    let mut tcp = TcpOptions::new();
+    if let Some(timeout) = &args.timeout {
+        let timeout = parse_duration(timeout).context("--timeout")?;
+        tcp = tcp.connect_timeout(timeout).idle_timeout(timeout);
+    }
+    if let Some(timeout) = &args.accept_timeout {
+        tcp = tcp.accept_timeout(parse_duration(timeout).context("--accept-timeout")?);
+    }
+    Ok(tcp)
 }
 
 /// Adds the input to an error about corrupt data: a decoder names only
@@ -238,9 +259,7 @@ fn naming_input(error: anyhow::Error, input: &Endpoint) -> anyhow::Error {
         .filter_map(|cause| cause.downcast_ref::<smerge::Error>())
         .any(|e| e.kind() == smerge::ErrorKind::InvalidData && e.path().is_none());
     match input {
-        Endpoint::Path(path) if corrupt_data => {
-            error.context(format!("reading {}", path.display()))
-        }
+        Endpoint::Path(path) if corrupt_data => error.context(format!("reading {}", quote(path))),
         Endpoint::Standard if corrupt_data => error.context("reading standard input"),
         _ => error,
     }

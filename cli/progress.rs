@@ -46,7 +46,9 @@ impl Messages {
         } else {
             ProgressDrawTarget::stderr()
         };
-        let bar = ProgressBar::with_draw_target(total, target);
+        // Cleared when dropped too: a run ended by a signal leaves no bar.
+        let bar = ProgressBar::with_draw_target(total, target)
+            .with_finish(indicatif::ProgressFinish::AndClear);
         let template = if total.is_some() {
             "{prefix:.bold} [{wide_bar:.cyan/blue}] {percent:>3}% {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}"
         } else {
@@ -79,7 +81,7 @@ impl Messages {
     /// Shows which file is being worked on.
     pub(crate) fn set_current(&self, path: &Path) {
         if let Some(bar) = self.bar.get() {
-            bar.set_message(path.display().to_string());
+            bar.set_message(smerge::quote(path).to_string());
         }
     }
 
@@ -106,6 +108,7 @@ impl Messages {
         if self.quiet {
             return;
         }
+        let line = crate::one_line_text(&line);
         match self.bar.get() {
             Some(bar) => bar.println(line),
             None => eprintln!("{line}"),

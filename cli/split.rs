@@ -20,7 +20,7 @@ pub(crate) async fn run(args: SplitArgs) -> anyhow::Result<ExitCode> {
         None if named.as_os_str() != "-" && !named.as_os_str().is_empty() => named,
         None => bail!(
             "{}: the merge wrote to standard output; name its copy with --from OUTPUT",
-            args.manifest.display()
+            smerge::quote(&args.manifest)
         ),
     };
     let mut options = SplitOptions::default();

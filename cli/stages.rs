@@ -125,6 +125,15 @@ impl Stage {
         Ok(stage)
     }
 
+    /// The stage with `limit` bytes of memory for its decoder, when it
+    /// decompresses.
+    pub(crate) fn with_memory_limit(self, limit: u64) -> Stage {
+        match self {
+            Stage::Decompress(decompress) => Stage::Decompress(decompress.with_memory_limit(limit)),
+            other => other,
+        }
+    }
+
     /// The stage as a duplex stream, named after `spec`, with `hwm` on
     /// both sides if given. Starts the program of an `exec:` stage.
     pub(crate) fn into_duplex(
@@ -180,6 +189,30 @@ fn number<N: std::str::FromStr>(spec: &str, text: &str) -> anyhow::Result<N> {
         .with_context(|| format!("{spec}: {text:?} is not a number"))
 }
 
+/// Parses a duration: a number with a unit, `500ms`, `1s`, `2m`, `1h`, or
+/// a bare number of seconds; fractions are allowed (`1.5s`). `0` means
+/// none: `None`.
+pub(crate) fn parse_duration(text: &str) -> anyhow::Result<Option<std::time::Duration>> {
+    let invalid = || format!("{text:?} is not a duration (examples: 500ms, 1s, 2m)");
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let seconds_per_unit = match unit.trim() {
+        "ms" => 0.001,
+        "" | "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => bail!(invalid()),
+    };
+    let number: f64 = number.parse().ok().with_context(invalid)?;
+    let duration = std::time::Duration::try_from_secs_f64(number * seconds_per_unit)
+        .ok()
+        .with_context(invalid)?;
+    Ok((!duration.is_zero()).then_some(duration))
+}
+
 /// Parses a size such as `65536`, `64K`, `1M` or `1G` (powers of 1024;
 /// `KiB`-style suffixes are accepted too).
 pub(crate) fn parse_size(text: &str) -> anyhow::Result<usize> {
@@ -215,6 +248,22 @@ mod tests {
         assert_eq!(parse_size("2MiB").unwrap(), 2 << 20);
         assert!(parse_size("12X").is_err());
         assert!(parse_size("K").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        let parse = |text| parse_duration(text).unwrap();
+        assert_eq!(parse("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse("1s"), Some(Duration::from_secs(1)));
+        assert_eq!(parse("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse("0"), None);
+        for bad in ["", "s", "1x", "-1s", "1e9999", "1.2.3s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

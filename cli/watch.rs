@@ -56,7 +56,7 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         };
         watcher
             .watch(&path, mode)
-            .with_context(|| format!("watching {}", path.display()))?;
+            .with_context(|| format!("watching {}", smerge::quote(&path)))?;
     }
     // What smerge writes itself is no change to the inputs.
     let absolute =
@@ -106,15 +106,18 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
                 };
                 match &result {
                     Ok(code) if *code == ExitCode::SUCCESS => {
-                        eprintln!("smerge: {what} {} in {took} ms; watching", output.display());
+                        eprintln!(
+                            "smerge: {what} {} in {took} ms; watching",
+                            smerge::quote(output)
+                        );
                     }
                     Ok(_) => eprintln!(
                         "smerge: {what} {} in {took} ms, with warnings; watching",
-                        output.display()
+                        smerge::quote(output)
                     ),
                     Err(error) => eprintln!(
                         "smerge: rebuild failed: {error:#}; {} keeps its last good content; watching",
-                        output.display()
+                        smerge::quote(output)
                     ),
                 }
             }

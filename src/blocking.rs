@@ -58,6 +58,8 @@ impl std::fmt::Debug for Input {
 #[derive(Clone)]
 pub(crate) struct Opener {
     pub(crate) decompress: bool,
+    /// The memory each decoder may use.
+    pub(crate) memory_limit: u64,
     pub(crate) allow_changing: bool,
     pub(crate) keep_going: bool,
     pub(crate) warnings: Warnings,
@@ -78,6 +80,7 @@ impl Opener {
     ) -> Opener {
         Opener {
             decompress: options.decompress,
+            memory_limit: options.memory_limit,
             allow_changing: options.allow_changing,
             keep_going: options.keep_going,
             warnings: warnings.clone(),
@@ -105,10 +108,11 @@ impl Opener {
     /// The failure to open it, naming it, without `keep_going`.
     pub(crate) fn open(
         &self,
-        entry: &Entry,
+        entry: &Entry<'_>,
         skipped: &mut Vec<SkippedInput>,
     ) -> Result<Option<Input>> {
-        match open_input(entry, self.decompress, self.allow_changing, &self.handle) {
+        let decompress = self.decompress.then_some(self.memory_limit);
+        match open_input(entry, decompress, self.allow_changing, &self.handle) {
             Ok(mut input) => {
                 if let Some(on_event) = &self.on_event {
                     on_event(&MergeEvent::FileStarted { entry });
@@ -168,14 +172,16 @@ impl Read for Counting {
 /// Opens `entry` for a blocking read: decompressed through the engine's
 /// [`Decompress`] when `decompress` (by magic number, or brotli by a `.br`
 /// name), and checked against the size it was listed with unless
-/// `allow_changing`. `handle` runs the decompressing stage.
+/// `allow_changing`. `handle` runs the decompressing stage, whose decoder
+/// may use `decompress` bytes of memory (`None`: the input is read as it
+/// is). Files are opened pinned to what was listed ([`Entry::open`]).
 ///
 /// # Errors
 ///
 /// The operating system's error, naming the file.
 pub(crate) fn open_input(
-    entry: &Entry,
-    decompress: bool,
+    entry: &Entry<'_>,
+    decompress: Option<u64>,
     allow_changing: bool,
     handle: &Handle,
 ) -> Result<Input> {
@@ -187,21 +193,22 @@ pub(crate) fn open_input(
         )
         .reading(path));
     }
-    if decompress {
+    if let Some(memory_limit) = decompress {
         let source = match entry.kind() {
-            EntryKind::File => FileSource::open(path)?.into_readable(),
+            EntryKind::File => FileSource::from_file(entry.open()?, path).into_readable(),
             EntryKind::Stdin => Readable::from_reader(tokio::io::stdin()).named("standard input"),
             EntryKind::Stream | EntryKind::Object => {
                 let _guard = handle.enter();
-                Readable::from_reader(tokio::fs::File::from_std(open(path)?))
+                Readable::from_reader(tokio::fs::File::from_std(entry.open()?))
             }
         };
         let decoder = match Codec::from_extension(path) {
             Some(Codec::Brotli) => Decompress::new(Codec::Brotli),
             _ => Decompress::detect(),
-        };
+        }
+        .with_memory_limit(memory_limit);
         let chain = Pipeline::from_stream(source)
-            .pipe(Duplex::transform(decoder).named(format!("reading {}", path.display())));
+            .pipe(Duplex::transform(decoder).named(format!("reading {}", crate::quote(path))));
         let reader = SyncIoBridge::new_with_handle(StreamReader::new(chain), handle.clone());
         return Ok(Input {
             reader: Box::new(NamedReader {
@@ -221,13 +228,13 @@ pub(crate) fn open_input(
         }),
         EntryKind::Stream | EntryKind::Object => Ok(Input {
             reader: Box::new(NamedReader {
-                inner: open(path)?,
+                inner: entry.open()?,
                 path: path.to_path_buf(),
             }),
             file: None,
         }),
         EntryKind::File => {
-            let file = Arc::new(open(path)?);
+            let file = Arc::new(entry.open()?);
             let expected = entry.size().filter(|&size| size > 0 && !allow_changing);
             Ok(Input {
                 reader: Box::new(SizeChecked {
@@ -240,10 +247,6 @@ pub(crate) fn open_input(
             })
         }
     }
-}
-
-fn open(path: &Path) -> Result<File> {
-    File::open(path).map_err(|e| Error::io(e).reading(path))
 }
 
 /// A reader whose errors name the file.
@@ -355,7 +358,7 @@ impl ChunkWriter {
 
     /// Starts a part of the output, from `entry` if it is an input's; the
     /// previous one, if any, ends here.
-    pub(crate) fn begin_part(&mut self, kind: PartKind, entry: Option<&Entry>) {
+    pub(crate) fn begin_part(&mut self, kind: PartKind, entry: Option<&Entry<'_>>) {
         self.end_part();
         if self.record_parts {
             self.current = Some(OpenPart {

@@ -10,7 +10,6 @@ use bytes::Bytes;
 use crate::error::Result;
 #[cfg(feature = "formats")]
 use crate::formats::FormatMerge;
-use crate::fs::Entry;
 #[cfg(feature = "interleave")]
 use crate::interleave::Interleave;
 use crate::merge::manifest::{ManifestPart, SkippedInput};
@@ -104,7 +103,7 @@ impl DataMerge {
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn run(
         &self,
-        entries: &[Entry],
+        entries: &std::sync::Arc<crate::fs::Listing>,
         options: &MergeOptions,
         warnings: &Warnings,
         output: &mut Writable<Bytes>,

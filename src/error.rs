@@ -170,12 +170,13 @@ impl Error {
     }
 
     /// Marks the error as happening while doing `verb` to `path`, as in
-    /// `"opening a.js"`; the path is kept for [`Error::path`].
+    /// `"opening a.js"`; the path is kept for [`Error::path`] and shown
+    /// [quoted](crate::quote) (`reading 'my file.js'`).
     pub fn about_path(mut self, verb: &str, path: &Path) -> Error {
         let inner = Arc::make_mut(&mut self.inner);
         inner
             .context
-            .insert(0, format!("{verb} {}", path.display()));
+            .insert(0, format!("{verb} {}", crate::quote(path)));
         if inner.path.is_none() {
             inner.path = Some(path.to_path_buf());
         }

@@ -100,6 +100,7 @@ pub mod object;
 mod pipe;
 mod pipeline;
 mod queue;
+mod quote;
 mod readable;
 #[cfg(feature = "seekable")]
 pub mod seekable;
@@ -126,6 +127,7 @@ pub use io::{SinkAdapter, WriterSink};
 pub use pipe::{Pipe, PipeOptions, pipe, pipe_all};
 pub use pipeline::{Finish, PipeTarget, Pipeline, PipelineFuture, finished, pipeline};
 pub use queue::WriteQueue;
+pub use quote::{Quoted, quote};
 pub use readable::Readable;
 pub use sink::Sink;
 pub use source::Source;

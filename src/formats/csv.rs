@@ -26,7 +26,7 @@ type Fields = Vec<Vec<u8>>;
 /// Joins the CSV inputs `entries` into `out`; returns the inputs skipped.
 pub(crate) fn join(
     merge: &FormatMerge,
-    entries: &[Entry],
+    entries: &crate::fs::Listing,
     opener: &Opener,
     out: &mut ChunkWriter,
 ) -> Result<(usize, Vec<SkippedInput>)> {
@@ -45,7 +45,8 @@ pub(crate) fn join(
         files: 0,
     };
     let reencode_all = columns != Columns::Same || merge.add_source.is_some();
-    for (index, entry) in entries.iter().enumerate() {
+    for (index, entry) in entries.entries().enumerate() {
+        let entry = &entry;
         let input = match plan.as_mut().and_then(|plan| plan.kept[index].take()) {
             Some(input) => Some(input),
             None if plan.as_ref().is_some_and(|plan| plan.skipped[index]) => continue,
@@ -123,10 +124,10 @@ pub(crate) fn join(
                 return Err(Error::new(
                     ErrorKind::InvalidData,
                     format!(
-                        "its header {} differs from the header {} of '{}' (--columns union or intersect match columns by name)",
+                        "its header {} differs from the header {} of {} (--columns union or intersect match columns by name)",
                         show(&header, delimiter),
                         show(reference, output_delimiter),
-                        first.display()
+                        crate::quote(first)
                     ),
                 )
                 .reading(entry.path()));
@@ -205,7 +206,7 @@ impl ColumnPlan {
 
 fn plan_columns(
     merge: &FormatMerge,
-    entries: &[Entry],
+    entries: &crate::fs::Listing,
     opener: &Opener,
     skipped: &mut Vec<SkippedInput>,
 ) -> Result<ColumnPlan> {
@@ -218,6 +219,7 @@ fn plan_columns(
         ..opener.clone()
     };
     for entry in entries {
+        let entry = &entry;
         let Some(input) = quiet.open(entry, skipped)? else {
             kept.push(None);
             skip.push(true);
@@ -395,7 +397,7 @@ fn fill(reader: &mut impl Read, buf: &mut BytesMut, want: usize) -> std::io::Res
 /// Copies the rows of `records` as they are, checking their field counts.
 fn copy_raw<R: Read>(
     records: &mut Records<R>,
-    entry: &Entry,
+    entry: &Entry<'_>,
     width: usize,
     mut last: u8,
     target: &Target<'_>,
@@ -448,7 +450,7 @@ struct Target<'a> {
 /// field `mapping[i]` (empty when `None`), and the source column if asked.
 fn copy_mapped<R: Read>(
     records: &mut Records<R>,
-    entry: &Entry,
+    entry: &Entry<'_>,
     header: &Fields,
     mapping: &[Option<usize>],
     target: &Target<'_>,
@@ -486,7 +488,13 @@ fn copy_mapped<R: Read>(
     Ok(())
 }
 
-fn wrong_width(entry: &Entry, line: u64, got: usize, width: usize, opener: &Opener) -> Result<()> {
+fn wrong_width(
+    entry: &Entry<'_>,
+    line: u64,
+    got: usize,
+    width: usize,
+    opener: &Opener,
+) -> Result<()> {
     opener.content_problem(
         entry.path(),
         format!(

@@ -10,14 +10,13 @@ use crate::blocking::{ChunkWriter, Opener, read_error};
 use crate::error::{Error, ErrorKind, Result};
 use crate::formats::FormatMerge;
 use crate::formats::ndjson::{add_field, source_field};
-use crate::fs::Entry;
 use crate::merge::{PartKind, SkippedInput};
 
 /// Joins the JSON inputs `entries` into one array in `out`; returns the
 /// number of inputs read and those skipped.
 pub(crate) fn join(
     merge: &FormatMerge,
-    entries: &[Entry],
+    entries: &crate::fs::Listing,
     opener: &Opener,
     out: &mut ChunkWriter,
 ) -> Result<(usize, Vec<SkippedInput>)> {
@@ -27,6 +26,7 @@ pub(crate) fn join(
     out.begin_part(PartKind::Banner, None);
     out.write_all(b"[").map_err(Error::io)?;
     for entry in entries {
+        let entry = &entry;
         let Some(input) = opener.open(entry, &mut skipped)? else {
             continue;
         };

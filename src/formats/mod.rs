@@ -49,7 +49,6 @@ use bytes::Bytes;
 use crate::blocking::{Opener, produce};
 use crate::data::DataReport;
 use crate::error::{Error, ErrorKind, Result};
-use crate::fs::Entry;
 use crate::merge::{ManifestPart, MergeCallback, MergeOptions, Warnings};
 use crate::transforms::Codec;
 use crate::writable::Writable;
@@ -236,7 +235,7 @@ impl FormatMerge {
     /// discarded.
     pub(crate) async fn run(
         &self,
-        entries: &[Entry],
+        entries: &std::sync::Arc<crate::fs::Listing>,
         options: &MergeOptions,
         warnings: &Warnings,
         output: &mut Writable<Bytes>,
@@ -247,7 +246,7 @@ impl FormatMerge {
             merge.delimiter = Some(b'\t');
         }
         let opener = Opener::new(options, warnings, on_event);
-        let entries = entries.to_vec();
+        let entries = std::sync::Arc::clone(entries);
         let ((inputs, skipped), parts, bytes) = produce(output, options.record_parts, move |out| {
             match merge.format {
                 Format::Csv | Format::Tsv => csv::join(&merge, &entries, &opener, out),

@@ -8,14 +8,13 @@ use serde::de::IgnoredAny;
 use crate::blocking::{ChunkWriter, Opener, read_error};
 use crate::error::{Error, Result};
 use crate::formats::FormatMerge;
-use crate::fs::Entry;
 use crate::merge::{PartKind, SkippedInput};
 
 /// Joins the NDJSON inputs `entries` into `out`; returns the number of
 /// inputs read and those skipped.
 pub(crate) fn join(
     merge: &FormatMerge,
-    entries: &[Entry],
+    entries: &crate::fs::Listing,
     opener: &Opener,
     out: &mut ChunkWriter,
 ) -> Result<(usize, Vec<SkippedInput>)> {
@@ -23,6 +22,7 @@ pub(crate) fn join(
     let mut files = 0;
     let mut line = Vec::new();
     for entry in entries {
+        let entry = &entry;
         let Some(input) = opener.open(entry, &mut skipped)? else {
             continue;
         };

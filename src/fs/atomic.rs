@@ -1,17 +1,18 @@
 //! [`AtomicFile`]: an output that is either fully replaced or left untouched.
 
-use std::ffi::OsStr;
-use std::fs::{self, File, Metadata, OpenOptions};
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, File};
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use rustix::fs::{Gid, OFlags, Uid};
+use rustix::fs::{AtFlags, CWD, FileType, Gid, Mode, OFlags, Stat, Uid};
 use rustix::io::Errno;
-use tempfile::TempPath;
 
+use super::open::open_at;
 use super::temp_name::temp_beside;
 use crate::error::{Error, Result};
 
@@ -39,11 +40,24 @@ const MAX_SYMLINK_HOPS: usize = 40;
 ///   removes it on a later run.
 /// - **A symbolic link.** The chain of links is followed (relative links
 ///   relative to the link's directory, at most 40 hops) and the final
-///   destination is replaced; the links stay links.
+///   destination is replaced; the links stay links. As the kernel does with
+///   `fs.protected_symlinks` set (and whatever it is set to), a link in a
+///   sticky directory that everyone may write to (such as `/tmp`) is
+///   followed only when it belongs to the user running smerge or to the
+///   directory's owner: a link planted there by another user is refused
+///   with `EACCES`, as `cp`, `sort -o` and the shell's `>` are refused.
 /// - **Anything else that exists** — a character device such as `/dev/null`
 ///   or a terminal, a FIFO — is written in place, as `cat > target` would:
 ///   opened for writing without truncation, and [`commit`](AtomicFile::commit)
 ///   has nothing to do. Opening a FIFO **blocks** until a reader opens it.
+///
+/// # The directory is pinned
+///
+/// The target's directory is opened once, when the `AtomicFile` is made,
+/// and the new file is created, linked and renamed relative to that
+/// descriptor: a directory swapped for a symbolic link while the output is
+/// written does not redirect it, and the owner and mode copied are those
+/// of the file that is replaced.
 ///
 /// # Permissions and ownership
 ///
@@ -61,10 +75,13 @@ const MAX_SYMLINK_HOPS: usize = 40;
 ///
 /// # Durability
 ///
-/// By default nothing is flushed to disk, as `cat` does not flush: after a
-/// power loss the target may be the old or the new file, or on some
+/// By default nothing is flushed to disk, as `cat` and `cp` do not flush:
+/// after a power loss the target may be the old or the new file, or on some
 /// filesystems an empty one. [`AtomicOptions::sync`] adds an `fsync` of the
-/// file before the rename and of the directory after it.
+/// file before it is linked or renamed into place and of the directory
+/// after, so that once [`commit`](AtomicFile::commit) returns, the new
+/// target survives a power loss. A target written in place is flushed with
+/// `fsync` when it is a regular file or a block device.
 ///
 /// # Examples
 ///
@@ -95,6 +112,10 @@ const MAX_SYMLINK_HOPS: usize = 40;
 #[derive(Debug)]
 pub struct AtomicFile {
     file: File,
+    /// The target's directory, opened once.
+    dir: OwnedFd,
+    /// The target's name in `dir`.
+    name: OsString,
     /// The target as the caller named it, for error messages.
     output: PathBuf,
     /// The absolute path that `commit` replaces, symbolic links resolved.
@@ -115,7 +136,9 @@ enum Temp {
     #[cfg(target_os = "linux")]
     Unnamed { target_existed: bool },
     /// A hidden file beside the target, removed when dropped.
-    Named(TempPath),
+    Named { name: OsString, shown: PathBuf },
+    /// Committed or discarded: nothing is left to clean up.
+    Done,
 }
 
 /// Options for creating an [`AtomicFile`], in the manner of
@@ -149,7 +172,7 @@ impl AtomicOptions {
     }
 
     /// Whether [`AtomicFile::commit`] flushes the new file to disk before
-    /// renaming it, and the directory after. Off by default.
+    /// putting it in place, and the directory after. Off by default.
     pub fn sync(&mut self, sync: bool) -> &mut AtomicOptions {
         self.sync = sync;
         self
@@ -166,27 +189,53 @@ impl AtomicOptions {
     /// Prepares to replace `target`; see [`AtomicFile`] for what happens to
     /// each kind of target.
     ///
+    /// Opening a target written in place may wait: a FIFO opens when a
+    /// reader opens it. Run it on a thread that may wait, or see
+    /// [`create_waiting`](AtomicOptions::create_waiting).
+    ///
     /// # Errors
     ///
     /// An [`ErrorKind::Io`](crate::ErrorKind::Io) error naming `target` when
     /// its directory does not exist or cannot be written, when the symbolic
-    /// links lead nowhere or loop, or when an in-place target cannot be
-    /// opened (a directory, for instance).
+    /// links lead nowhere, loop, or are refused, or when an in-place target
+    /// cannot be opened (a directory, for instance).
     pub fn create(&self, target: impl AsRef<Path>) -> Result<AtomicFile> {
         let output = target.as_ref();
         self.create_io(output)
             .map_err(|e| Error::io(e).writing(output))
     }
 
+    /// [`create`](AtomicOptions::create) on a thread of its own, so that a
+    /// target that makes the open wait (a FIFO without a reader) holds up
+    /// neither the runtime nor its shutdown. Dropping the future gives up
+    /// waiting: the thread still finishes the open, then closes what it
+    /// opened without writing to it.
+    pub async fn create_waiting(&self, target: impl AsRef<Path>) -> Result<AtomicFile> {
+        let options = self.clone();
+        let target = target.as_ref().to_path_buf();
+        super::waiting::on_own_thread(move || options.create(&target)).await
+    }
+
     fn create_io(&self, output: &Path) -> io::Result<AtomicFile> {
-        let (resolved, existing) = resolve_symlinks(output)?;
-        let target = std::path::absolute(resolved)?;
-        let (file, temp) = match &existing {
-            Some(meta) if !meta.is_file() => (open_in_place(&target)?, Temp::InPlace),
-            _ => self.open_temp(&target, existing.as_ref())?,
+        let Resolved {
+            dir,
+            name,
+            existing,
+            shown,
+        } = resolve(output)?;
+        let target = std::path::absolute(shown)?;
+        let in_place = existing
+            .as_ref()
+            .is_some_and(|stat| FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile);
+        let (file, temp) = if in_place {
+            (open_in_place(dir.as_fd(), &name)?, Temp::InPlace)
+        } else {
+            self.open_temp(dir.as_fd(), &name, &target, existing.as_ref())?
         };
         Ok(AtomicFile {
             file,
+            dir,
+            name,
             output: output.to_path_buf(),
             target,
             temp,
@@ -195,27 +244,36 @@ impl AtomicOptions {
         })
     }
 
-    /// Opens the new file beside `target`, with `existing`'s mode and owner
-    /// when the target exists.
-    fn open_temp(&self, target: &Path, existing: Option<&Metadata>) -> io::Result<(File, Temp)> {
+    /// Opens the new file in `dir` beside `name`, with `existing`'s mode and
+    /// owner when the target exists.
+    fn open_temp(
+        &self,
+        dir: BorrowedFd<'_>,
+        name: &OsStr,
+        target: &Path,
+        existing: Option<&Stat>,
+    ) -> io::Result<(File, Temp)> {
         let mode = creation_mode(existing);
-        let (dir, name) = split_target(target)?;
         #[cfg(target_os = "linux")]
         if !self.named_temp
             && let Some(file) = open_unnamed(dir, mode)?
         {
-            if let Some(meta) = existing {
-                copy_owner_and_mode(&file, meta)?;
+            if let Some(stat) = existing {
+                copy_owner_and_mode(&file, stat)?;
             }
             let target_existed = existing.is_some();
             return Ok((file, Temp::Unnamed { target_existed }));
         }
-        let (file, path) =
-            temp_beside(dir, name, |path| create_exclusive(path, mode))?.into_parts();
-        if let Some(meta) = existing {
-            copy_owner_and_mode(&file, meta)?;
+        let (temp, file) = temp_beside(name, |temp| create_exclusive(dir, temp, mode))?;
+        let shown = target.with_file_name(&temp);
+        let temp = Temp::Named { name: temp, shown };
+        if let Some(stat) = existing
+            && let Err(e) = copy_owner_and_mode(&file, stat)
+        {
+            discard_named(dir, &temp);
+            return Err(e);
         }
-        Ok((file, Temp::Named(path)))
+        Ok((file, temp))
     }
 }
 
@@ -254,7 +312,7 @@ impl AtomicFile {
     /// `O_TMPFILE` and in place.
     pub fn temp_path(&self) -> Option<&Path> {
         match &self.temp {
-            Temp::Named(path) => Some(path),
+            Temp::Named { shown, .. } => Some(shown),
             _ => None,
         }
     }
@@ -293,9 +351,11 @@ impl AtomicFile {
     ///
     /// A named temporary file is renamed over the target; an unnamed one is
     /// linked into the directory under a temporary name (or directly as the
-    /// target when there was none), then renamed. In place, there is nothing
-    /// to do. All writes into [`file`](AtomicFile::file), including through
-    /// duplicates of its descriptor, must be finished before.
+    /// target when there was none), then renamed. Both happen in the
+    /// directory opened when the `AtomicFile` was made. In place, there is
+    /// nothing to do but flush, with [`AtomicOptions::sync`]. All writes
+    /// into [`file`](AtomicFile::file), including through duplicates of its
+    /// descriptor, must be finished before.
     ///
     /// # Errors
     ///
@@ -304,47 +364,61 @@ impl AtomicFile {
     /// and the temporary file removed. With `sync`, a failure to flush the
     /// directory after the rename is an error too, although the target has
     /// been replaced.
-    pub fn commit(self) -> Result<()> {
-        let AtomicFile {
-            file,
-            output,
-            target,
-            temp,
-            sync,
-            allocated,
-        } = self;
-        let allocated = allocated.into_inner();
-        let renamed = match temp {
-            Temp::InPlace => return Ok(()),
+    pub fn commit(mut self) -> Result<()> {
+        let temp = std::mem::replace(&mut self.temp, Temp::Done);
+        let allocated = *self.allocated.get_mut();
+        let dir = self.dir.as_fd();
+        let renamed = match &temp {
+            Temp::InPlace => return self.sync_in_place(),
+            Temp::Done => return Ok(()),
             #[cfg(target_os = "linux")]
-            Temp::Unnamed { target_existed } => finish_contents(&file, allocated, sync)
-                .and_then(|()| link_into_place(&file, &target, target_existed)),
-            Temp::Named(path) => finish_contents(&file, allocated, sync)
-                .and_then(|()| path.persist(&target).map_err(|e| e.error)),
+            Temp::Unnamed { target_existed } => finish_contents(&self.file, allocated, self.sync)
+                .and_then(|()| link_into_place(&self.file, dir, &self.name, *target_existed)),
+            Temp::Named { name, .. } => finish_contents(&self.file, allocated, self.sync)
+                .and_then(|()| rename_at(dir, name, &self.name)),
         };
+        if renamed.is_err() {
+            discard_named(dir, &temp);
+        }
         renamed
             .and_then(|()| {
-                if sync {
-                    sync_directory_of(&target)
+                if self.sync {
+                    rustix::fs::fsync(dir).map_err(io::Error::from)
                 } else {
                     Ok(())
                 }
             })
-            .map_err(|e| Error::io(e).writing(&output))
+            .map_err(|e| Error::io(e).writing(&self.output))
+    }
+
+    /// With `sync`, flushes a target written in place when it can be
+    /// flushed: a regular file (standard output redirected) or a block
+    /// device, not a FIFO or a terminal.
+    fn sync_in_place(&self) -> Result<()> {
+        if !self.sync {
+            return Ok(());
+        }
+        match self.file.sync_all() {
+            Err(e) if e.raw_os_error() == Some(Errno::INVAL.raw_os_error()) => Ok(()),
+            synced => synced.map_err(|e| Error::io(e).writing(&self.output)),
+        }
     }
 
     /// Gives up the new file and leaves the target untouched, like dropping
     /// the `AtomicFile`, but reports a failure to remove a named temporary
     /// file.
-    pub fn discard(self) -> Result<()> {
-        match self.temp {
-            Temp::Named(mut path) => {
-                let removed = fs::remove_file(&path);
-                path.disable_cleanup(true);
-                removed.map_err(|e| Error::io(e).about_path("removing", &path))
-            }
+    pub fn discard(mut self) -> Result<()> {
+        match std::mem::replace(&mut self.temp, Temp::Done) {
+            Temp::Named { name, shown } => rustix::fs::unlinkat(&self.dir, &name, AtFlags::empty())
+                .map_err(|e| Error::io(e.into()).about_path("removing", &shown)),
             _ => Ok(()),
         }
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        discard_named(self.dir.as_fd(), &self.temp);
     }
 }
 
@@ -360,38 +434,122 @@ impl AsRawFd for AtomicFile {
     }
 }
 
-/// Follows `output` through symbolic links to the file it designates, and
-/// returns that path with its metadata (`None` when nothing is there yet).
-fn resolve_symlinks(output: &Path) -> io::Result<(PathBuf, Option<Metadata>)> {
+/// Removes a named temporary file, if `temp` is one; a failure is not
+/// reported (the caller is already failing, or dropping).
+fn discard_named(dir: BorrowedFd<'_>, temp: &Temp) {
+    if let Temp::Named { name, .. } = temp {
+        let _ = rustix::fs::unlinkat(dir, name.as_os_str(), AtFlags::empty());
+    }
+}
+
+/// Where a target is, its symbolic links followed: its directory, opened,
+/// its name there, what is there now, and a path to show.
+struct Resolved {
+    dir: OwnedFd,
+    name: OsString,
+    existing: Option<Stat>,
+    shown: PathBuf,
+}
+
+/// Follows `output` through symbolic links to the file it designates.
+///
+/// Each link is read relative to the directory it is in, which is opened
+/// (the kernel resolves the directories of a path, with its own
+/// protections); the links themselves are followed here, under the rule of
+/// [`may_follow`].
+fn resolve(output: &Path) -> io::Result<Resolved> {
+    let mut from: Option<OwnedFd> = None;
     let mut path = output.to_path_buf();
+    let mut shown_dir = PathBuf::new();
     for _ in 0..=MAX_SYMLINK_HOPS {
-        let meta = match fs::symlink_metadata(&path) {
-            Ok(meta) => meta,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((path, None)),
-            Err(e) => return Err(e),
+        let (dir_path, name) = split_target(&path)?;
+        let base = from.as_ref().map_or(CWD, |fd| fd.as_fd());
+        let dir = open_directory(base, dir_path)?;
+        shown_dir = if path.is_absolute() {
+            dir_path.to_path_buf()
+        } else {
+            shown_dir.join(dir_path)
         };
-        if !meta.file_type().is_symlink() {
-            return Ok((path, Some(meta)));
+        let stat = match rustix::fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => Some(stat),
+            Err(Errno::NOENT) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let is_link = stat
+            .as_ref()
+            .is_some_and(|stat| FileType::from_raw_mode(stat.st_mode) == FileType::Symlink);
+        if !is_link {
+            return Ok(Resolved {
+                name: name.to_os_string(),
+                shown: shown_dir.join(name),
+                dir,
+                existing: stat,
+            });
         }
-        let destination = fs::read_link(&path)?;
-        path = match path.parent() {
-            Some(dir) => dir.join(destination),
-            None => destination,
-        };
+        may_follow(&dir, stat.as_ref().expect("a link"))?;
+        let destination = rustix::fs::readlinkat(&dir, name, Vec::new())?;
+        path = PathBuf::from(OsStr::from_bytes(destination.to_bytes()));
+        if path.is_absolute() {
+            shown_dir = PathBuf::new();
+        }
+        from = Some(dir);
     }
     Err(Errno::LOOP.into())
 }
 
-/// Opens a target that is not a regular file for writing, without truncating
-/// it and without making a terminal the controlling one.
-fn open_in_place(target: &Path) -> io::Result<File> {
-    OpenOptions::new()
-        .write(true)
-        .custom_flags(OFlags::NOCTTY.bits() as i32)
-        .open(target)
+/// The kernel's `fs.protected_symlinks` rule, for the link `link` in the
+/// directory `dir`: in a sticky directory that everyone may write to, a
+/// link is followed only when its owner is the user following it or the
+/// directory's owner. Refused with `EACCES`, as the kernel refuses.
+fn may_follow(dir: &OwnedFd, link: &Stat) -> io::Result<()> {
+    const STICKY_AND_WORLD_WRITABLE: u32 = 0o1002;
+    let follower = rustix::process::geteuid().as_raw();
+    if link.st_uid == follower {
+        return Ok(());
+    }
+    let dir = rustix::fs::fstat(dir)?;
+    if dir.st_mode & STICKY_AND_WORLD_WRITABLE != STICKY_AND_WORLD_WRITABLE
+        || dir.st_uid == link.st_uid
+    {
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        "refusing to follow a symbolic link that another user owns in a \
+         sticky world-writable directory (as fs.protected_symlinks does)",
+    ))
 }
 
-/// The directory and file name of an absolute target.
+/// Opens the directory `path` (relative to `base`) to work in: for
+/// reading, so that it can be flushed, or only as a place where the user
+/// may search but not list.
+fn open_directory(base: BorrowedFd<'_>, path: &Path) -> io::Result<OwnedFd> {
+    let path = path.as_os_str().as_bytes();
+    let path: &[u8] = if path.is_empty() { b"." } else { path };
+    let flags = OFlags::DIRECTORY | OFlags::CLOEXEC;
+    match open_at(base, path, flags | OFlags::RDONLY, Mode::empty()) {
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+            open_at(base, path, flags | OFlags::PATH, Mode::empty())
+        }
+        opened => opened,
+    }
+}
+
+/// Opens a target that is not a regular file for writing, without truncating
+/// it, without making a terminal the controlling one, and without following
+/// a symbolic link put in its place since it was looked at.
+fn open_in_place(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<File> {
+    let flags = OFlags::WRONLY | OFlags::NOCTTY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    Ok(File::from(rustix::fs::openat(
+        dir,
+        name,
+        flags,
+        Mode::empty(),
+    )?))
+}
+
+/// The directory and the file name of a target; a target with no file
+/// name (`/`, `..`) is a directory.
 fn split_target(target: &Path) -> io::Result<(&Path, &OsStr)> {
     match (target.parent(), target.file_name()) {
         (Some(dir), Some(name)) => Ok((dir, name)),
@@ -403,14 +561,14 @@ fn split_target(target: &Path) -> io::Result<(&Path, &OsStr)> {
 /// target (the kernel applies the umask), or, for an existing target, its
 /// permissions plus the owner's read and write, narrowed again by the umask
 /// until [`copy_owner_and_mode`] sets them exactly.
-fn creation_mode(existing: Option<&Metadata>) -> u32 {
-    existing.map_or(0o666, |meta| 0o600 | (meta.mode() & 0o777))
+fn creation_mode(existing: Option<&Stat>) -> u32 {
+    existing.map_or(0o666, |stat| 0o600 | (stat.st_mode & 0o777))
 }
 
 /// Gives `file` the owner, group and mode of `target`, as far as permitted.
-fn copy_owner_and_mode(file: &File, target: &Metadata) -> io::Result<()> {
+fn copy_owner_and_mode(file: &File, target: &Stat) -> io::Result<()> {
     use rustix::fs::fchown;
-    let (uid, gid) = (Uid::from_raw(target.uid()), Gid::from_raw(target.gid()));
+    let (uid, gid) = (Uid::from_raw(target.st_uid), Gid::from_raw(target.st_gid));
     let owner_copied = match fchown(file, Some(uid), Some(gid)) {
         Ok(()) => true,
         Err(Errno::PERM | Errno::INVAL) => match fchown(file, None, Some(gid)) {
@@ -421,37 +579,31 @@ fn copy_owner_and_mode(file: &File, target: &Metadata) -> io::Result<()> {
     };
     // Set-user-ID and set-group-ID only make sense with the target's owner.
     let kept_bits = if owner_copied { 0o7777 } else { 0o1777 };
-    file.set_permissions(fs::Permissions::from_mode(target.mode() & kept_bits))
+    file.set_permissions(fs::Permissions::from_mode(target.st_mode & kept_bits))
 }
 
 /// Opens an unnamed `O_TMPFILE` in `dir`, or returns `None` where the kernel
 /// or the filesystem does not support it.
 #[cfg(target_os = "linux")]
-fn open_unnamed(dir: &Path, mode: u32) -> io::Result<Option<File>> {
-    let opened = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .mode(mode)
-        .custom_flags(OFlags::TMPFILE.bits() as i32)
-        .open(dir);
-    match opened {
-        Ok(file) => Ok(Some(file)),
-        Err(e) => match Errno::from_io_error(&e) {
-            Some(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL) => Ok(None),
-            _ => Err(e),
-        },
+fn open_unnamed(dir: BorrowedFd<'_>, mode: u32) -> io::Result<Option<File>> {
+    let flags = OFlags::RDWR | OFlags::TMPFILE | OFlags::CLOEXEC;
+    match rustix::fs::openat(dir, ".", flags, Mode::from_raw_mode(mode)) {
+        Ok(fd) => Ok(Some(File::from(fd))),
+        Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 
-/// Creates `path`, failing if anything exists there, a symbolic link
-/// included (`O_CREAT | O_EXCL` never follows one).
-fn create_exclusive(path: &Path, mode: u32) -> io::Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(path)
+/// Creates `name` in `dir`, failing if anything exists there, a symbolic
+/// link included (`O_CREAT | O_EXCL` never follows one).
+fn create_exclusive(dir: BorrowedFd<'_>, name: &OsStr, mode: u32) -> io::Result<File> {
+    let flags = OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC;
+    Ok(File::from(rustix::fs::openat(
+        dir,
+        name,
+        flags,
+        Mode::from_raw_mode(mode),
+    )?))
 }
 
 /// Truncates what [`AtomicFile::allocate`] reserved past the end, and
@@ -466,47 +618,53 @@ fn finish_contents(file: &File, allocated: bool, sync: bool) -> io::Result<()> {
     Ok(())
 }
 
-/// Gives the unnamed `file` the name `target`, replacing what is there.
+/// `renameat(dir, from, dir, to)`.
+fn rename_at(dir: BorrowedFd<'_>, from: &OsStr, to: &OsStr) -> io::Result<()> {
+    rustix::fs::renameat(dir, from, dir, to).map_err(io::Error::from)
+}
+
+/// Gives the unnamed `file` the name `name` in `dir`, replacing what is
+/// there.
 ///
 /// `linkat` cannot replace a file, so the file is linked under a temporary
 /// name and renamed over the target; when there was no target, it is linked
 /// as the target directly, unless another process created one meanwhile.
 #[cfg(target_os = "linux")]
-fn link_into_place(file: &File, target: &Path, target_existed: bool) -> io::Result<()> {
+fn link_into_place(
+    file: &File,
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+    target_existed: bool,
+) -> io::Result<()> {
     if !target_existed {
-        match link_unnamed(file, target) {
+        match link_unnamed(file, dir, name) {
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             linked => return linked,
         }
     }
-    let (dir, name) = split_target(target)?;
-    let temp = temp_beside(dir, name, |path| link_unnamed(file, path))?.into_temp_path();
-    temp.persist(target).map_err(|e| e.error)
+    let (temp, ()) = temp_beside(name, |temp| link_unnamed(file, dir, temp))?;
+    rename_at(dir, &temp, name).inspect_err(|_| {
+        let _ = rustix::fs::unlinkat(dir, &temp, AtFlags::empty());
+    })
 }
 
-/// Links the unnamed `file` into the filesystem as `path`.
+/// Links the unnamed `file` into `dir` as `name`.
 #[cfg(target_os = "linux")]
-fn link_unnamed(file: &File, path: &Path) -> io::Result<()> {
-    use rustix::fs::{AtFlags, CWD, linkat};
-    match linkat(file, "", CWD, path, AtFlags::EMPTY_PATH) {
+fn link_unnamed(file: &File, dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<()> {
+    match rustix::fs::linkat(file, "", dir, name, AtFlags::EMPTY_PATH) {
         // Without CAP_DAC_READ_SEARCH, Linux may refuse `AT_EMPTY_PATH`.
-        Err(Errno::NOENT) => link_through_proc(file, path),
+        Err(Errno::NOENT) => link_through_proc(file, dir, name),
         linked => linked.map_err(io::Error::from),
     }
 }
 
-/// Links `file` as `path` through `/proc/self/fd`, which needs no privilege.
+/// Links `file` as `name` in `dir` through `/proc/self/fd`, which needs no
+/// privilege.
 #[cfg(target_os = "linux")]
-fn link_through_proc(file: &File, path: &Path) -> io::Result<()> {
-    use rustix::fs::{AtFlags, CWD, linkat};
+fn link_through_proc(file: &File, dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<()> {
     let fd_path = format!("/proc/self/fd/{}", file.as_raw_fd());
-    linkat(CWD, fd_path.as_str(), CWD, path, AtFlags::SYMLINK_FOLLOW).map_err(io::Error::from)
-}
-
-/// Flushes the directory entry of a renamed `target` to disk.
-fn sync_directory_of(target: &Path) -> io::Result<()> {
-    let (dir, _) = split_target(target)?;
-    File::open(dir)?.sync_all()
+    rustix::fs::linkat(CWD, fd_path.as_str(), dir, name, AtFlags::SYMLINK_FOLLOW)
+        .map_err(io::Error::from)
 }
 
 #[cfg(test)]
@@ -515,6 +673,11 @@ mod tests {
     use crate::fs::smerge_temp_pid;
     use crate::fs::test_support::names_in;
     use std::io::{Read, Write};
+    use std::os::unix::fs::MetadataExt;
+
+    fn dir_fd(path: &Path) -> OwnedFd {
+        open_directory(CWD, path).unwrap()
+    }
 
     fn mode_of(path: &Path) -> u32 {
         fs::metadata(path).unwrap().mode() & 0o7777
@@ -725,9 +888,10 @@ mod tests {
     #[test]
     fn linking_through_proc_names_an_unnamed_file() {
         let dir = tempfile::tempdir().unwrap();
-        let mut file = open_unnamed(dir.path(), 0o600).unwrap().unwrap();
+        let fd = dir_fd(dir.path());
+        let mut file = open_unnamed(fd.as_fd(), 0o600).unwrap().unwrap();
         file.write_all(b"linked").unwrap();
-        link_through_proc(&file, &dir.path().join("out.js")).unwrap();
+        link_through_proc(&file, fd.as_fd(), OsStr::new("out.js")).unwrap();
         assert_eq!(fs::read(dir.path().join("out.js")).unwrap(), b"linked");
     }
 
@@ -763,13 +927,14 @@ mod tests {
     #[test]
     fn exclusive_creation_refuses_files_and_symlinks() {
         let dir = tempfile::tempdir().unwrap();
+        let fd = dir_fd(dir.path());
         let existing = dir.path().join("existing");
         fs::write(&existing, "keep").unwrap();
-        let err = create_exclusive(&existing, 0o666).unwrap_err();
+        let err = create_exclusive(fd.as_fd(), OsStr::new("existing"), 0o666).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
         let link = dir.path().join("link");
         std::os::unix::fs::symlink("elsewhere", &link).unwrap();
-        let err = create_exclusive(&link, 0o666).unwrap_err();
+        let err = create_exclusive(fd.as_fd(), OsStr::new("link"), 0o666).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
         assert!(!dir.path().join("elsewhere").exists());
         assert_eq!(fs::read(&existing).unwrap(), b"keep");
@@ -834,6 +999,84 @@ mod tests {
             out.file().write_all(b"durable").unwrap();
             out.commit().unwrap();
             assert_eq!(fs::read(&target).unwrap(), b"durable");
+        }
+    }
+
+    /// A sticky directory everyone may write to, as `/tmp` is, holding a
+    /// link `planted -> victim` owned by `nobody` when this process may
+    /// give it away (root); `None` otherwise.
+    fn planted_link(dir: &Path) -> Option<(PathBuf, PathBuf)> {
+        let shared = dir.join("shared");
+        fs::create_dir(&shared).unwrap();
+        fs::set_permissions(&shared, fs::Permissions::from_mode(0o1777)).unwrap();
+        let victim = dir.join("victim");
+        fs::write(&victim, "precious").unwrap();
+        let link = shared.join("planted");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        std::os::unix::fs::lchown(&link, Some(65534), Some(65534)).ok()?;
+        Some((link, victim))
+    }
+
+    #[test]
+    fn a_link_planted_by_another_user_in_a_sticky_directory_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let Some((link, victim)) = planted_link(dir.path()) else {
+            eprintln!("not root: cannot give a link to another user; not checked");
+            return;
+        };
+        let err = AtomicFile::create(&link).unwrap_err();
+        assert_eq!(
+            err.io_error().unwrap().kind(),
+            io::ErrorKind::PermissionDenied
+        );
+        assert!(err.to_string().contains("fs.protected_symlinks"), "{err}");
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
+
+        // The directory's owner may plant links there; so may the user
+        // who follows them.
+        let shared = link.parent().unwrap();
+        std::os::unix::fs::lchown(shared, Some(65534), None).unwrap();
+        let out = AtomicFile::create(&link).unwrap();
+        out.file().write_all(b"replaced").unwrap();
+        out.commit().unwrap();
+        assert_eq!(fs::read(&victim).unwrap(), b"replaced");
+    }
+
+    #[test]
+    fn a_link_of_ones_own_in_a_sticky_directory_is_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = dir.path().join("shared");
+        fs::create_dir(&shared).unwrap();
+        fs::set_permissions(&shared, fs::Permissions::from_mode(0o1777)).unwrap();
+        std::os::unix::fs::symlink("../target", shared.join("mine")).unwrap();
+        let out = AtomicFile::create(shared.join("mine")).unwrap();
+        out.file().write_all(b"mine").unwrap();
+        out.commit().unwrap();
+        assert_eq!(fs::read(dir.path().join("target")).unwrap(), b"mine");
+    }
+
+    #[test]
+    fn the_directory_is_pinned_when_the_file_is_made() {
+        for options in both_kinds() {
+            let dir = tempfile::tempdir().unwrap();
+            let out_dir = dir.path().join("out");
+            let elsewhere = dir.path().join("elsewhere");
+            fs::create_dir(&out_dir).unwrap();
+            fs::create_dir(&elsewhere).unwrap();
+            fs::write(elsewhere.join("out.js"), "not to be touched").unwrap();
+            let out = options.create(out_dir.join("out.js")).unwrap();
+            out.file().write_all(b"new").unwrap();
+            // The directory is swapped for a link to another one.
+            fs::rename(&out_dir, dir.path().join("moved")).unwrap();
+            std::os::unix::fs::symlink(&elsewhere, &out_dir).unwrap();
+            out.commit().unwrap();
+            assert_eq!(fs::read(dir.path().join("moved/out.js")).unwrap(), b"new");
+            assert_eq!(
+                fs::read(elsewhere.join("out.js")).unwrap(),
+                b"not to be touched",
+                "{options:?}"
+            );
+            assert_eq!(names_in(&elsewhere), ["out.js"]);
         }
     }
 

@@ -35,6 +35,27 @@ fn write_queue(file: &File, queue: &mut WriteQueue<Bytes>) -> io::Result<()> {
     Ok(())
 }
 
+/// Writes queued chunks into the FIFO `sender` until the queue is empty
+/// or the FIFO is full.
+fn poll_write_fifo(
+    sender: &mut tokio::net::unix::pipe::Sender,
+    cx: &mut Context<'_>,
+    queue: &mut WriteQueue<Bytes>,
+) -> Poll<io::Result<()>> {
+    use tokio::io::AsyncWrite;
+    while !queue.is_empty() {
+        let mut slices = [IoSlice::new(&[]); MAX_IO_SLICES];
+        let filled = queue.io_slices(&mut slices);
+        match Pin::new(&mut *sender).poll_write_vectored(cx, &slices[..filled]) {
+            Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+            Poll::Ready(Ok(n)) => queue.advance(n),
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => return Poll::Pending,
+        }
+    }
+    Poll::Ready(Ok(()))
+}
+
 /// How [`FileSink::open`] opens its file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WriteMode {
@@ -72,6 +93,7 @@ pub enum WriteMode {
 pub struct FileSink {
     file: File,
     path: PathBuf,
+    sync: bool,
 }
 
 impl FileSink {
@@ -97,7 +119,16 @@ impl FileSink {
         FileSink {
             file,
             path: path.into(),
+            sync: false,
         }
+    }
+
+    /// Whether finishing the stream flushes the file to disk with `fsync`
+    /// (default: no, as `cat` does not). A file that cannot be flushed (a
+    /// pipe, a terminal) is not an error.
+    pub fn sync_on_finish(mut self, sync: bool) -> FileSink {
+        self.sync = sync;
+        self
     }
 
     /// This sink as a writable, with the default highWaterMark (64 KiB).
@@ -115,6 +146,17 @@ impl Sink<Bytes> for FileSink {
         let this = self.get_mut();
         Poll::Ready(write_queue(&this.file, queue).map_err(|e| Error::io(e).writing(&this.path)))
     }
+
+    fn poll_final(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let this = self.get_mut();
+        if !this.sync {
+            return Poll::Ready(Ok(()));
+        }
+        Poll::Ready(match this.file.sync_all() {
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => Ok(()),
+            synced => synced.map_err(|e| Error::io(e).writing(&this.path)),
+        })
+    }
 }
 
 /// A [`Sink`] writing an [`AtomicFile`]: a temporary file beside the
@@ -123,7 +165,10 @@ impl Sink<Bytes> for FileSink {
 /// or the complete new one, never a mix.
 ///
 /// A target that is not a regular file (`/dev/null`, a FIFO) is written in
-/// place; see [`AtomicFile`].
+/// place; see [`AtomicFile`]. A FIFO is written through the runtime's
+/// reactor: a reader that stops reading makes the stream wait without
+/// holding up a thread, so it can still be destroyed (by a signal handler
+/// dropping it) at once.
 ///
 /// # Examples
 ///
@@ -150,6 +195,17 @@ impl Sink<Bytes> for FileSink {
 pub struct AtomicFileSink {
     /// `None` once committed or discarded.
     file: Option<AtomicFile>,
+    /// For a FIFO written in place: its writing end, registered with the
+    /// runtime at the first write.
+    fifo: Fifo,
+}
+
+/// Whether an [`AtomicFileSink`] writes a FIFO, and how.
+#[derive(Debug)]
+enum Fifo {
+    No,
+    NotYetRegistered,
+    Registered(tokio::net::unix::pipe::Sender),
 }
 
 impl AtomicFileSink {
@@ -165,7 +221,18 @@ impl AtomicFileSink {
 
     /// Writes into an [`AtomicFile`] made with options of your own.
     pub fn from_atomic(file: AtomicFile) -> AtomicFileSink {
-        AtomicFileSink { file: Some(file) }
+        let is_fifo = file.is_in_place()
+            && rustix::fs::fstat(file.file()).is_ok_and(|stat| {
+                rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::Fifo
+            });
+        AtomicFileSink {
+            file: Some(file),
+            fifo: if is_fifo {
+                Fifo::NotYetRegistered
+            } else {
+                Fifo::No
+            },
+        }
     }
 
     /// The atomic file, until the stream finished or was destroyed.
@@ -182,17 +249,27 @@ impl AtomicFileSink {
 impl Sink<Bytes> for AtomicFileSink {
     fn poll_write(
         self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
         queue: &mut WriteQueue<Bytes>,
     ) -> Poll<Result<()>> {
-        let file = self
-            .get_mut()
+        let this = self.get_mut();
+        let file = this
             .file
             .as_ref()
             .expect("written only before the final hook");
-        Poll::Ready(
-            write_queue(file.file(), queue).map_err(|e| Error::io(e).writing(file.target())),
-        )
+        let writing = |e: io::Error| Error::io(e).writing(file.target());
+        if let Fifo::NotYetRegistered = this.fifo {
+            let sender = file
+                .file()
+                .try_clone()
+                .and_then(tokio::net::unix::pipe::Sender::from_file_unchecked)
+                .map_err(writing)?;
+            this.fifo = Fifo::Registered(sender);
+        }
+        match &mut this.fifo {
+            Fifo::Registered(sender) => poll_write_fifo(sender, cx, queue).map_err(writing),
+            _ => Poll::Ready(write_queue(file.file(), queue).map_err(writing)),
+        }
     }
 
     fn poll_final(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {

@@ -1,16 +1,25 @@
 //! [`Listing`]: the ordered list of files a merge reads, made from its
 //! inputs by a [`ListingBuilder`].
 
-use std::fs;
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::fmt;
+use std::iter::FusedIterator;
+use std::ops::Range;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use super::dir_scan::{DirContents, ScanOptions, scan_dir};
-use super::entry::{Entry, FileId};
-use super::listed_dir::{RemoteInput, select_listed};
-use super::order::{Pins, SortOrder, sort_entries};
-use super::patterns::{ExcludePatterns, FilePatterns};
+use rustix::fs::{AtFlags, CWD, FileType};
+
+use super::dir_scan::{DirContents, ScanOptions, Sink, scan_dir};
+use super::entry::{Entry, EntryKind, FileId, Reached, Record};
+use super::listed_dir::{RemoteEntry, RemoteInput, select_listed};
+use super::open::stat_at;
+use super::order::{Pins, SortOrder, sort_records};
+use super::path_list::PathList;
+use super::patterns::{ExcludePatterns, IncludePatterns, PatternText};
 use crate::error::{Error, ErrorKind, Result};
+use crate::quote;
 
 /// The files a merge reads, in the order it reads them, with what could not
 /// be read and what was skipped.
@@ -24,9 +33,15 @@ use crate::error::{Error, ErrorKind, Result};
 /// are [`problems`](Listing::problems), and the caller
 /// decides whether to stop at the first or warn and go on. Things skipped on
 /// purpose (FIFOs found in a directory, the output itself, subdirectories of
-/// a walk that is not recursive) are one-line [`warnings`](Listing::warnings).
+/// a walk that is not recursive, symbolic links not followed, a file found
+/// twice) are one-line [`warnings`](Listing::warnings).
 ///
-/// A listing does not watch the files: they may change after it was made.
+/// A listing keeps every path in one buffer and a small fixed-size record
+/// per file, so a listing of millions of files costs little more than
+/// their names. Its [`Entry`]s are views into it.
+///
+/// A listing does not watch the files: they may change after it was made;
+/// [`Entry::open`] refuses a file that is no longer the one listed.
 ///
 /// # Examples
 ///
@@ -40,30 +55,44 @@ use crate::error::{Error, ErrorKind, Result};
 /// std::fs::write(dir.path().join("lib/util.js"), "util();\n")?;
 ///
 /// let listing = Listing::builder().recursive(true).input(dir.path()).build()?;
-/// let names: Vec<_> = listing.entries().iter().map(|e| e.relative_path()).collect();
+/// let names: Vec<_> = listing.entries().map(|e| e.relative_path()).collect();
 /// assert_eq!(names, ["a.js", "b.js", "lib/util.js"].map(std::path::Path::new));
 /// assert_eq!(listing.total_size(), 18);
 /// assert!(listing.problems().is_empty());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Listing {
-    entries: Vec<Entry>,
+    /// Every path, one after the other.
+    paths: Vec<u8>,
+    records: Vec<Record>,
     problems: Vec<Error>,
     warnings: Vec<String>,
 }
 
 impl Listing {
     /// A builder with the defaults: not recursive, no hidden files, no
-    /// `.gitignore`, symbolic links to directories not entered, sorted by
+    /// ignore files, symbolic links in directories not followed, sorted by
     /// [`SortOrder::Name`].
     pub fn builder() -> ListingBuilder {
         ListingBuilder::default()
     }
 
     /// The inputs to merge, in order; [`Entry::index`] is the position here.
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
+    pub fn entries(&self) -> Entries<'_> {
+        Entries {
+            listing: self,
+            range: 0..self.records.len(),
+        }
+    }
+
+    /// The entry at `index`, from 0.
+    pub fn get(&self, index: usize) -> Option<Entry<'_>> {
+        Some(Entry {
+            record: self.records.get(index)?,
+            paths: &self.paths,
+            index,
+        })
     }
 
     /// What could not be read, in the order of the inputs (and of the paths,
@@ -81,44 +110,137 @@ impl Listing {
 
     /// The number of entries.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.records.len()
     }
 
     /// True if there is nothing to merge.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.records.is_empty()
     }
 
     /// The sum of the sizes of the entries whose size is known (standard
     /// input and streams count as 0).
     pub fn total_size(&self) -> u64 {
-        self.entries
+        self.records
             .iter()
-            .filter_map(Entry::size)
+            .filter_map(Record::size)
             .fold(0, u64::saturating_add)
     }
 
-    /// The entries, problems and warnings, taken apart.
-    pub fn into_parts(self) -> (Vec<Entry>, Vec<Error>, Vec<String>) {
-        (self.entries, self.problems, self.warnings)
+    /// Keeps only the entries `keep` says yes to, in order; the others are
+    /// left out (their indices given to those after them).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use smerge::fs::{EntryKind, Listing};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("a.txt"), "a")?;
+    /// let mut listing = Listing::builder().input("-").input(dir.path()).build()?;
+    /// listing.retain(|entry| entry.kind() == EntryKind::File);
+    /// assert_eq!(listing.len(), 1);
+    /// assert_eq!(listing.get(0).unwrap().index(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn retain(&mut self, mut keep: impl FnMut(&Entry<'_>) -> bool) {
+        let mut kept = 0;
+        for index in 0..self.records.len() {
+            let entry = Entry {
+                record: &self.records[index],
+                paths: &self.paths,
+                index,
+            };
+            if keep(&entry) {
+                self.records.swap(kept, index);
+                kept += 1;
+            }
+        }
+        self.records.truncate(kept);
+    }
+
+    /// Appends `path` to the buffer and returns where it starts.
+    fn push_path(&mut self, path: &[u8]) -> usize {
+        let start = self.paths.len();
+        self.paths.extend_from_slice(path);
+        start
     }
 }
+
+impl fmt::Debug for Listing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Listing")
+            .field("entries", &self.entries().collect::<Vec<_>>())
+            .field("problems", &self.problems)
+            .field("warnings", &self.warnings)
+            .finish()
+    }
+}
+
+impl<'a> IntoIterator for &'a Listing {
+    type Item = Entry<'a>;
+    type IntoIter = Entries<'a>;
+
+    fn into_iter(self) -> Entries<'a> {
+        self.entries()
+    }
+}
+
+/// The entries of a [`Listing`], in order: made by [`Listing::entries`].
+#[derive(Clone, Debug)]
+pub struct Entries<'a> {
+    listing: &'a Listing,
+    range: Range<usize>,
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = Entry<'a>;
+
+    fn next(&mut self) -> Option<Entry<'a>> {
+        let index = self.range.next()?;
+        self.listing.get(index)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.range.size_hint()
+    }
+
+    fn nth(&mut self, n: usize) -> Option<Entry<'a>> {
+        let index = self.range.nth(n)?;
+        self.listing.get(index)
+    }
+}
+
+impl DoubleEndedIterator for Entries<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let index = self.range.next_back()?;
+        self.listing.get(index)
+    }
+}
+
+impl ExactSizeIterator for Entries<'_> {}
+
+impl FusedIterator for Entries<'_> {}
 
 /// Makes a [`Listing`] from a merge's inputs and options.
 ///
 /// Each option of `smerge merge` that shapes the listing has a setter here
 /// of the same name; `--files0-from` is [`read_files0`](super::read_files0)
-/// followed by [`inputs`](ListingBuilder::inputs). The
+/// followed by [`input_list`](ListingBuilder::input_list). The
 /// patterns of [`include`](ListingBuilder::include),
 /// [`exclude`](ListingBuilder::exclude), [`first`](ListingBuilder::first) and
 /// [`last`](ListingBuilder::last) are matched against the path relative to
 /// the input directory, as `.gitignore` matches: a pattern without `/`
 /// matches the file name at any depth (`*.min.js`), one with `/` the whole
 /// relative path (`lib/*.js`, `docs/**/*.md`), and a trailing `/` means a
-/// directory (`vendor/`). Exclude patterns also keep the walk out of the
-/// directories they match. Patterns, hidden files and `.gitignore` only
-/// apply to the files found in directories: a file given as an input is
-/// always listed.
+/// directory (`vendor/`). Among the include patterns, and among the exclude
+/// patterns, the last one that matches decides, and a leading `!` negates
+/// one (`\!` is a literal `!`). Exclude patterns also keep the walk out of
+/// the directories they match. Patterns, hidden files, ignore files and
+/// symbolic links only matter for the files found in directories: a file
+/// given as an input is always listed (through its symbolic links).
+///
+/// A directory named `.git` is never entered, whatever the options.
 ///
 /// [`build`](ListingBuilder::build) checks the patterns and reads the file
 /// system; the builder can be used again afterwards.
@@ -129,30 +251,31 @@ impl Listing {
 /// use smerge::fs::{Listing, SortOrder};
 ///
 /// let dir = tempfile::tempdir()?;
-/// for name in ["part10.sql", "part9.sql", "init.sql", "notes.txt"] {
+/// for name in ["part10.sql", "part9.sql", "init.sql", "notes.txt", "draft.sql"] {
 ///     std::fs::write(dir.path().join(name), name)?;
 /// }
 /// let listing = Listing::builder()
 ///     .sort(SortOrder::Natural)
 ///     .include("*.sql")
+///     .include("!draft.*")
 ///     .first("init.sql")
 ///     .input(dir.path())
 ///     .build()?;
-/// let names: Vec<_> = listing.entries().iter().map(|e| e.name()).collect();
+/// let names: Vec<_> = listing.entries().map(|e| e.name()).collect();
 /// assert_eq!(names, ["init.sql", "part9.sql", "part10.sql"]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct ListingBuilder {
-    inputs: Vec<PathBuf>,
+    inputs: PathList,
     recursive: bool,
     hidden: bool,
     gitignore: bool,
     follow_links: bool,
-    include: Vec<String>,
-    exclude: Vec<String>,
-    first: Vec<String>,
-    last: Vec<String>,
+    include: Vec<PatternText>,
+    exclude: Vec<PatternText>,
+    first: Vec<PatternText>,
+    last: Vec<PatternText>,
     sort: SortOrder,
     reverse: bool,
     allow_empty: bool,
@@ -162,19 +285,29 @@ pub struct ListingBuilder {
 impl ListingBuilder {
     /// Adds an input: a directory, a file, or `-` for standard input. Inputs
     /// are merged in the order they are added.
-    pub fn input(&mut self, path: impl Into<PathBuf>) -> &mut Self {
-        self.inputs.push(path.into());
+    pub fn input(&mut self, path: impl AsRef<Path>) -> &mut Self {
+        self.inputs.push(path);
         self
     }
 
-    /// Adds several inputs, in order (for example those of
-    /// [`read_files0`](super::read_files0)).
+    /// Adds several inputs, in order.
     pub fn inputs<I>(&mut self, paths: I) -> &mut Self
     where
         I: IntoIterator,
-        I::Item: Into<PathBuf>,
+        I::Item: AsRef<Path>,
     {
-        self.inputs.extend(paths.into_iter().map(Into::into));
+        self.inputs.extend(paths);
+        self
+    }
+
+    /// Adds every input of `list`, in order (for example those of
+    /// [`read_files0`](super::read_files0)), without a copy per name.
+    pub fn input_list(&mut self, list: PathList) -> &mut Self {
+        if self.inputs.is_empty() {
+            self.inputs = list;
+        } else {
+            self.inputs.append(&list);
+        }
         self
     }
 
@@ -186,42 +319,59 @@ impl ListingBuilder {
     }
 
     /// Lists files and enters directories whose names start with `.`
-    /// (default: no).
+    /// (default: no). `.git` is never entered.
     pub fn hidden(&mut self, yes: bool) -> &mut Self {
         self.hidden = yes;
         self
     }
 
-    /// Skips what `.gitignore` files ignore (default: no). The `.gitignore`
-    /// files in an input directory and below count even outside a git
-    /// repository; inside one, those of the directories above it up to the
-    /// top of the work tree, and `.git/info/exclude`, count too. The user's
-    /// global excludes file does not.
+    /// Skips what ignore files ignore (default: no), as ripgrep and fd do:
+    /// `.gitignore` and `.ignore` files (`.ignore` wins where both have a
+    /// say), and `.git/info/exclude`. Those in an input directory and below
+    /// count even outside a git repository; inside one, those of the
+    /// directories above it up to the top of the work tree count too. The
+    /// user's global excludes file does not.
     pub fn gitignore(&mut self, yes: bool) -> &mut Self {
         self.gitignore = yes;
         self
     }
 
-    /// Enters symbolic links to directories (default: no, with a warning).
-    /// A link back to a directory being walked is reported as a problem
-    /// instead of being entered again. Symbolic links to files are always
-    /// followed.
+    /// Follows symbolic links found in directories (default: no, with one
+    /// warning per directory counting them), to files and directories
+    /// alike. A link back to a directory being walked is reported as a
+    /// problem instead of being entered again. Inputs given by name are
+    /// always followed, as `cat` follows them.
     pub fn follow_links(&mut self, yes: bool) -> &mut Self {
         self.follow_links = yes;
         self
     }
 
-    /// Lists only the files some include pattern matches (repeatable; by
-    /// default every file).
+    /// Lists only the files the include patterns take (repeatable; by
+    /// default every file): those whose last matching pattern is not
+    /// negated. With only negated patterns, every file they do not match.
     pub fn include(&mut self, pattern: impl Into<String>) -> &mut Self {
-        self.include.push(pattern.into());
+        self.include.push(PatternText::new(pattern, false));
+        self
+    }
+
+    /// [`include`](ListingBuilder::include) with a pattern that ignores
+    /// case (`*.js` takes `A.JS`), as ripgrep's `--iglob`.
+    pub fn include_ignoring_case(&mut self, pattern: impl Into<String>) -> &mut Self {
+        self.include.push(PatternText::new(pattern, true));
         self
     }
 
     /// Skips the files and directories an exclude pattern matches
-    /// (repeatable).
+    /// (repeatable; a later negated pattern takes a file back).
     pub fn exclude(&mut self, pattern: impl Into<String>) -> &mut Self {
-        self.exclude.push(pattern.into());
+        self.exclude.push(PatternText::new(pattern, false));
+        self
+    }
+
+    /// [`exclude`](ListingBuilder::exclude) with a pattern that ignores
+    /// case.
+    pub fn exclude_ignoring_case(&mut self, pattern: impl Into<String>) -> &mut Self {
+        self.exclude.push(PatternText::new(pattern, true));
         self
     }
 
@@ -229,7 +379,7 @@ impl ListingBuilder {
     /// directory's files (repeatable: one group per pattern, in the order
     /// given, each sorted by the chosen order).
     pub fn first(&mut self, pattern: impl Into<String>) -> &mut Self {
-        self.first.push(pattern.into());
+        self.first.push(PatternText::new(pattern, false));
         self
     }
 
@@ -238,7 +388,7 @@ impl ListingBuilder {
     /// sorted by the chosen order). A file matched by a first pattern stays
     /// in front.
     pub fn last(&mut self, pattern: impl Into<String>) -> &mut Self {
-        self.last.push(pattern.into());
+        self.last.push(PatternText::new(pattern, false));
         self
     }
 
@@ -277,6 +427,11 @@ impl ListingBuilder {
 
     /// Reads the file system and makes the listing.
     ///
+    /// A file reached twice in one directory walk (a symbolic link and its
+    /// target with [`follow_links`](ListingBuilder::follow_links), two hard
+    /// links) is listed once, where it comes first, with a warning; an
+    /// input named twice is listed twice, as `cat` reads it twice.
+    ///
     /// # Errors
     ///
     /// - [`ErrorKind::InvalidArgument`]: an invalid pattern; an input
@@ -293,7 +448,7 @@ impl ListingBuilder {
 
     /// The inputs, in order.
     #[cfg(feature = "object-store")]
-    pub(crate) fn input_paths(&self) -> &[PathBuf] {
+    pub(crate) fn input_paths(&self) -> &PathList {
         &self.inputs
     }
 
@@ -306,8 +461,8 @@ impl ListingBuilder {
     /// [`build`](ListingBuilder::build), with the inputs at the same
     /// positions in `remote` already listed by their own backend.
     pub(crate) fn build_with(&self, mut remote: Vec<Option<RemoteInput>>) -> Result<Listing> {
-        let include = FilePatterns::new("include", &self.include)?;
-        let exclude = Arc::new(ExcludePatterns::new(&self.exclude)?);
+        let include = IncludePatterns::new(&self.include)?;
+        let exclude = ExcludePatterns::new(&self.exclude)?;
         let pins = Pins::new(&self.first, &self.last)?;
         if self.inputs.is_empty() && !self.allow_empty {
             return Err(Error::new(ErrorKind::InvalidArgument, "no inputs to merge"));
@@ -323,6 +478,7 @@ impl ListingBuilder {
             output: output.as_ref().map(|o| o.id),
         };
         let mut listing = Listing::default();
+        listing.records.reserve_exact(self.inputs.len());
         for (position, input) in self.inputs.iter().enumerate() {
             if let Some(remote) = remote.get_mut(position).and_then(Option::take) {
                 self.add_remote(&mut listing, remote, &options, &pins)?;
@@ -339,42 +495,79 @@ impl ListingBuilder {
                 );
                 continue;
             }
-            if input.as_os_str() == "-" {
-                listing.entries.push(Entry::stdin());
+            let bytes = input.as_os_str().as_bytes();
+            if bytes == b"-" {
+                let start = listing.push_path(bytes);
+                listing.records.push(Record::new(
+                    start,
+                    1,
+                    0,
+                    EntryKind::Stdin,
+                    Reached::Named,
+                    None,
+                ));
                 continue;
             }
-            let metadata = match fs::metadata(input) {
-                Ok(metadata) => metadata,
+            let stat = match stat_at(CWD, bytes, AtFlags::empty()) {
+                Ok(stat) => stat,
                 Err(err) => {
                     listing.problems.push(Error::io(err).reading(input));
                     continue;
                 }
             };
-            if metadata.is_dir() {
-                let mut contents = scan_dir(input, &options);
-                if contents.files.is_empty() && contents.problems.is_empty() && !self.allow_empty {
-                    return Err(empty_dir_error(input, &contents));
+            match FileType::from_raw_mode(stat.st_mode) {
+                FileType::Directory => {
+                    let first = listing.records.len();
+                    let mut sink = Sink {
+                        paths: &mut listing.paths,
+                        records: &mut listing.records,
+                    };
+                    let contents = scan_dir(input, &options, &mut sink);
+                    if contents.files == 0 && contents.problems.is_empty() && !self.allow_empty {
+                        return Err(empty_dir_error(input, &contents));
+                    }
+                    sort_records(
+                        &mut listing.records[first..],
+                        &listing.paths,
+                        self.sort,
+                        self.reverse,
+                        &pins,
+                    );
+                    listing.drop_duplicates(first);
+                    let output = output.as_ref().map(|o| o.path.as_path());
+                    listing.add_dir(input, contents, output);
                 }
-                sort_entries(&mut contents.files, self.sort, self.reverse, &pins);
-                listing.add_dir(input, contents, output.as_ref().map(|o| o.path.as_path()));
-            } else if metadata.is_file() {
-                if let Some(output) = &output
-                    && FileId::of(&metadata) == Some(output.id)
-                {
-                    return Err(output.conflict(input));
+                FileType::RegularFile => {
+                    if let Some(output) = &output
+                        && FileId::of_stat(&stat) == output.id
+                    {
+                        return Err(output.conflict(input));
+                    }
+                    let start = listing.push_path(bytes);
+                    listing.records.push(Record::new(
+                        start,
+                        bytes.len(),
+                        0,
+                        EntryKind::File,
+                        Reached::Named,
+                        Some(&stat),
+                    ));
                 }
-                listing
-                    .entries
-                    .push(Entry::file(input.clone(), input.clone(), &metadata));
-            } else {
-                listing
-                    .entries
-                    .push(Entry::stream(input.clone(), &metadata));
+                _ => {
+                    let start = listing.push_path(bytes);
+                    listing.records.push(Record::new(
+                        start,
+                        bytes.len(),
+                        0,
+                        EntryKind::Stream,
+                        Reached::Named,
+                        Some(&stat),
+                    ));
+                }
             }
         }
-        for (index, entry) in listing.entries.iter_mut().enumerate() {
-            entry.index = index;
-        }
+        listing.records.shrink_to_fit();
+        listing.paths.shrink_to_fit();
         Ok(listing)
     }
 }
@@ -393,19 +586,46 @@ impl ListingBuilder {
         match remote {
             RemoteInput::Problem(error) => listing.problems.push(error),
             RemoteInput::Entry(entry) => {
-                if output == Some(entry.path()) {
+                if output == Some(entry.path.as_path()) {
                     return Err(Error::new(ErrorKind::Conflict, "it is also the output")
-                        .reading(entry.path()));
+                        .reading(&entry.path));
                 }
-                listing.entries.push(entry);
+                listing.push_remote(&entry, 0);
             }
             RemoteInput::Dir(listed) => {
                 let dir = listed.dir.clone();
-                let mut contents = select_listed(listed, options, output);
-                if contents.files.is_empty() && !self.allow_empty {
+                let selected = select_listed(listed, options, output);
+                if selected.files.is_empty() && !self.allow_empty {
+                    let contents = DirContents {
+                        subdirs: selected.subdirs,
+                        ..DirContents::default()
+                    };
                     return Err(empty_dir_error(&dir, &contents));
                 }
-                sort_entries(&mut contents.files, self.sort, self.reverse, pins);
+                let first = listing.records.len();
+                for entry in &selected.files {
+                    // The key below the prefix ends the URL.
+                    let (path, key) = (entry.path.as_os_str(), entry.relative.as_os_str());
+                    let relative = if path.as_bytes().ends_with(key.as_bytes()) {
+                        path.len() - key.len()
+                    } else {
+                        0
+                    };
+                    listing.push_remote(entry, relative);
+                }
+                sort_records(
+                    &mut listing.records[first..],
+                    &listing.paths,
+                    self.sort,
+                    self.reverse,
+                    pins,
+                );
+                let contents = DirContents {
+                    files: selected.files.len(),
+                    outputs: selected.outputs,
+                    subdirs: selected.subdirs,
+                    ..DirContents::default()
+                };
                 listing.add_dir(&dir, contents, output);
             }
         }
@@ -414,12 +634,54 @@ impl ListingBuilder {
 }
 
 impl Listing {
-    /// Appends what walking the input directory `dir` found, its files
-    /// already sorted; problems and warnings are put in path order, so they
-    /// do not depend on how the walk went.
-    fn add_dir(&mut self, dir: &Path, mut contents: DirContents, output: Option<&Path>) {
-        self.entries.append(&mut contents.files);
+    /// Appends an object listed by its backend; its relative path starts
+    /// `relative` bytes into its URL.
+    fn push_remote(&mut self, entry: &RemoteEntry, relative: usize) {
+        let path = entry.path.as_os_str().as_bytes();
+        let start = self.push_path(path);
+        let etag = entry.etag.as_ref().map(|etag| {
+            let at = self.push_path(etag.as_bytes());
+            at..at + etag.len()
+        });
+        self.records.push(Record::object(
+            start,
+            path.len(),
+            relative,
+            entry.size,
+            entry.modified,
+            etag,
+        ));
+    }
 
+    /// Removes, from the records of one walk (from `first` on, sorted), the
+    /// files met before, with a warning naming both.
+    fn drop_duplicates(&mut self, first: usize) {
+        let mut seen: HashMap<FileId, usize> = HashMap::new();
+        let mut kept = first;
+        for index in first..self.records.len() {
+            let record = &self.records[index];
+            if let Some(id) = record.id() {
+                if let Some(&original) = seen.get(&id) {
+                    let path = |r: &Record| Path::new(OsStr::from_bytes(r.path(&self.paths)));
+                    self.warnings.push(format!(
+                        "skipping {}: it is the same file as {}",
+                        quote(path(record)),
+                        quote(path(&self.records[original]))
+                    ));
+                    continue;
+                }
+                seen.insert(id, kept);
+            }
+            self.records.swap(kept, index);
+            kept += 1;
+        }
+        self.records.truncate(kept);
+    }
+
+    /// Adds what walking the input directory `dir` found besides its files;
+    /// problems and warnings are put in path order, so they do not depend on
+    /// how the walk went.
+    fn add_dir(&mut self, dir: &Path, contents: DirContents, output: Option<&Path>) {
         let mut problems = contents.problems;
         problems.sort_by(|a, b| path_bytes(a.path()).cmp(path_bytes(b.path())));
         self.problems.append(&mut problems);
@@ -433,7 +695,7 @@ impl Listing {
         for (path, kind) in special {
             self.warnings.push(format!(
                 "skipping {}: it is {kind}, not a regular file",
-                path.display()
+                quote(&path)
             ));
         }
 
@@ -443,8 +705,8 @@ impl Listing {
             for path in outputs {
                 self.warnings.push(format!(
                     "skipping {}: it is the output {}",
-                    path.display(),
-                    output.display()
+                    quote(&path),
+                    quote(output)
                 ));
             }
         }
@@ -455,14 +717,14 @@ impl Listing {
                 subdirectories_of(dir, contents.subdirs)
             ));
         }
-        if contents.linked_dirs > 0 {
-            let links = match contents.linked_dirs {
-                1 => "1 symbolic link".to_owned(),
-                n => format!("{n} symbolic links"),
+        if contents.links > 0 {
+            let (links, them) = match contents.links {
+                1 => ("1 symbolic link".to_owned(), "it"),
+                n => (format!("{n} symbolic links"), "them"),
             };
             self.warnings.push(format!(
-                "skipping {links} to directories in {}: use --follow-links to enter them",
-                dir.display()
+                "skipping {links} in {}: use --follow-links to follow {them}",
+                quote(dir)
             ));
         }
     }
@@ -475,11 +737,11 @@ fn subdirectories_of(dir: &Path, count: usize) -> String {
     } else {
         "subdirectories"
     };
-    format!("{count} {noun} of {}", dir.display())
+    format!("{count} {noun} of {}", quote(dir))
 }
 
 fn path_bytes(path: Option<&Path>) -> &[u8] {
-    path.map_or(&[], |p| p.as_os_str().as_encoded_bytes())
+    path.map_or(&[], |p| p.as_os_str().as_bytes())
 }
 
 fn empty_dir_error(dir: &Path, contents: &DirContents) -> Error {
@@ -502,10 +764,10 @@ struct Output {
 }
 
 impl Output {
-    /// The output at `path`, if it exists and the platform tells files
-    /// apart; a symbolic link counts as its target.
+    /// The output at `path`, if it exists; a symbolic link counts as its
+    /// target.
     fn find(path: &Path) -> Option<Output> {
-        let metadata = fs::metadata(path).ok()?;
+        let metadata = std::fs::metadata(path).ok()?;
         Some(Output {
             path: path.to_path_buf(),
             id: FileId::of(&metadata)?,
@@ -517,7 +779,7 @@ impl Output {
             ErrorKind::Conflict,
             format!(
                 "it is also the output {} (the same file)",
-                self.path.display()
+                quote(&self.path)
             ),
         )
         .about_path("reading", input)

@@ -2,11 +2,14 @@
 //! reversal, and the files pinned to the front or the back.
 
 use std::cmp::Ordering;
+use std::ffi::OsStr;
 use std::fmt;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 use std::str::FromStr;
 
-use super::entry::Entry;
-use super::patterns::FilePatterns;
+use super::entry::Record;
+use super::patterns::{FilePatterns, PatternText};
 use crate::error::{Error, ErrorKind, Result};
 
 /// How the files of an input directory are ordered.
@@ -53,23 +56,19 @@ impl SortOrder {
         }
     }
 
-    fn compare(self, a: &Entry, b: &Entry) -> Ordering {
+    fn compare(self, a: &Record, b: &Record, paths: &[u8]) -> Ordering {
+        let by_name = || a.relative_path(paths).cmp(b.relative_path(paths));
         match self {
-            SortOrder::Name => by_name(a, b),
+            SortOrder::Name => by_name(),
             SortOrder::Natural => alphanumeric_sort::compare_str(
-                a.relative.to_string_lossy(),
-                b.relative.to_string_lossy(),
+                String::from_utf8_lossy(a.relative_path(paths)),
+                String::from_utf8_lossy(b.relative_path(paths)),
             )
-            .then_with(|| by_name(a, b)),
-            SortOrder::Mtime => a.modified.cmp(&b.modified).then_with(|| by_name(a, b)),
-            SortOrder::Size => a.size.cmp(&b.size).then_with(|| by_name(a, b)),
+            .then_with(by_name),
+            SortOrder::Mtime => a.modified_key().cmp(&b.modified_key()).then_with(by_name),
+            SortOrder::Size => a.size().cmp(&b.size()).then_with(by_name),
         }
     }
-}
-
-fn by_name(a: &Entry, b: &Entry) -> Ordering {
-    let a = a.relative.as_os_str().as_encoded_bytes();
-    a.cmp(b.relative.as_os_str().as_encoded_bytes())
 }
 
 impl fmt::Display for SortOrder {
@@ -105,7 +104,7 @@ pub(super) struct Pins {
 
 impl Pins {
     /// Compiles the first and last patterns.
-    pub(super) fn new(first: &[String], last: &[String]) -> Result<Pins> {
+    pub(super) fn new(first: &[PatternText], last: &[PatternText]) -> Result<Pins> {
         Ok(Pins {
             first: FilePatterns::new("first", first)?,
             last: FilePatterns::new("last", last)?,
@@ -116,11 +115,11 @@ impl Pins {
     /// pattern matches, then one per last pattern. A file that several
     /// patterns match goes with the first of them, first patterns before
     /// last ones.
-    fn group(&self, entry: &Entry) -> usize {
+    fn group(&self, relative: &Path) -> usize {
         let unpinned = self.first.len();
-        if let Some(i) = self.first.first_match(&entry.relative) {
+        if let Some(i) = self.first.first_match(relative) {
             i
-        } else if let Some(i) = self.last.first_match(&entry.relative) {
+        } else if let Some(i) = self.last.first_match(relative) {
             unpinned + 1 + i
         } else {
             unpinned
@@ -128,68 +127,89 @@ impl Pins {
     }
 }
 
-/// Sorts the files of one input directory: by pin group, then by `order`
-/// (reversed if `reverse`) within each group.
-pub(super) fn sort_entries(entries: &mut Vec<Entry>, order: SortOrder, reverse: bool, pins: &Pins) {
-    let compare = |a: &Entry, b: &Entry| {
-        let ordering = order.compare(a, b);
+/// Sorts the files of one input directory, whose paths are in `paths`: by
+/// pin group, then by `order` (reversed if `reverse`) within each group.
+pub(super) fn sort_records(
+    records: &mut [Record],
+    paths: &[u8],
+    order: SortOrder,
+    reverse: bool,
+    pins: &Pins,
+) {
+    records.sort_unstable_by(|a, b| {
+        let ordering = order.compare(a, b, paths);
         if reverse {
             ordering.reverse()
         } else {
             ordering
         }
-    };
-    if pins.first.is_empty() && pins.last.is_empty() {
-        entries.sort_unstable_by(compare);
-        return;
+    });
+    if !(pins.first.is_empty() && pins.last.is_empty()) {
+        // Stable: each group keeps the order just made.
+        records.sort_by_cached_key(|record| {
+            pins.group(Path::new(OsStr::from_bytes(record.relative_path(paths))))
+        });
     }
-    let mut grouped: Vec<(usize, Entry)> = entries.drain(..).map(|e| (pins.group(&e), e)).collect();
-    grouped.sort_unstable_by(|(ga, a), (gb, b)| ga.cmp(gb).then_with(|| compare(a, b)));
-    entries.extend(grouped.into_iter().map(|(_, e)| e));
 }
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-    use std::time::{Duration, SystemTime};
-
     use proptest::prelude::*;
 
     use super::*;
-    use crate::fs::entry::EntryKind;
+    use crate::fs::entry::{EntryKind, Reached};
 
-    fn entry(relative: &str, size: u64, age: u64) -> Entry {
-        Entry {
-            path: PathBuf::from(relative),
-            relative: PathBuf::from(relative),
-            kind: EntryKind::File,
-            size: Some(size),
-            modified: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 - age)),
-            id: None,
-            index: 0,
-            etag: None,
+    /// Records of files, with the paths they point into.
+    #[derive(Clone)]
+    struct Files {
+        paths: Vec<u8>,
+        records: Vec<Record>,
+    }
+
+    fn files(specs: &[(&str, u64, u64)]) -> Files {
+        let mut paths = Vec::new();
+        let mut records = Vec::new();
+        for &(relative, size, age) in specs {
+            let start = paths.len();
+            paths.extend_from_slice(relative.as_bytes());
+            let mut record = Record::new(
+                start,
+                relative.len(),
+                0,
+                EntryKind::File,
+                Reached::Walked,
+                None,
+            );
+            record.size = size;
+            record.mtime_secs = 1_000_000 - age as i64;
+            record.mtime_nanos = 0;
+            records.push(record);
         }
+        Files { paths, records }
     }
 
     fn no_pins() -> Pins {
         Pins::new(&[], &[]).unwrap()
     }
 
-    fn sorted(
-        mut entries: Vec<Entry>,
-        order: SortOrder,
-        reverse: bool,
-        pins: &Pins,
-    ) -> Vec<String> {
-        sort_entries(&mut entries, order, reverse, pins);
-        entries
+    fn pin_texts(patterns: &[&str]) -> Vec<PatternText> {
+        patterns
             .iter()
-            .map(|e| e.relative.to_string_lossy().into_owned())
+            .map(|p| PatternText::new(*p, false))
             .collect()
     }
 
-    fn names(names: &[&str]) -> Vec<Entry> {
-        names.iter().map(|n| entry(n, 0, 0)).collect()
+    fn sorted(mut files: Files, order: SortOrder, reverse: bool, pins: &Pins) -> Vec<String> {
+        sort_records(&mut files.records, &files.paths, order, reverse, pins);
+        files
+            .records
+            .iter()
+            .map(|r| String::from_utf8_lossy(r.relative_path(&files.paths)).into_owned())
+            .collect()
+    }
+
+    fn names(names: &[&str]) -> Files {
+        files(&names.iter().map(|n| (*n, 0, 0)).collect::<Vec<_>>())
     }
 
     #[test]
@@ -216,7 +236,7 @@ mod tests {
 
     #[test]
     fn mtime_and_size_break_ties_by_name() {
-        let entries = vec![entry("c", 5, 10), entry("a", 5, 30), entry("b", 1, 10)];
+        let entries = files(&[("c", 5, 10), ("a", 5, 30), ("b", 1, 10)]);
         assert_eq!(
             sorted(entries.clone(), SortOrder::Mtime, false, &no_pins()),
             ["a", "b", "c"]
@@ -234,8 +254,8 @@ mod tests {
     #[test]
     fn pins_put_groups_in_pattern_order() {
         let pins = Pins::new(
-            &["README*".to_string(), "*.css".to_string()],
-            &["*.min.js".to_string(), "z*".to_string()],
+            &pin_texts(&["README*", "*.css"]),
+            &pin_texts(&["*.min.js", "z*"]),
         )
         .unwrap();
         let entries = names(&[
@@ -279,7 +299,7 @@ mod tests {
 
     #[test]
     fn a_file_matching_first_and_last_goes_first() {
-        let pins = Pins::new(&["a*".to_string()], &["*.js".to_string()]).unwrap();
+        let pins = Pins::new(&pin_texts(&["a*"]), &pin_texts(&["*.js"])).unwrap();
         assert_eq!(
             sorted(
                 names(&["b.js", "a.js", "c.txt"]),
@@ -316,11 +336,12 @@ mod tests {
             b in "[0a.\\-/19é]{0,6}",
             c in "[0a.\\-/19é]{0,6}",
         ) {
-            let [a, b, c] = [a, b, c].map(|n| entry(&n, 0, 0));
-            let cmp = |x: &Entry, y: &Entry| SortOrder::Natural.compare(x, y);
-            prop_assert_eq!(cmp(&a, &b), cmp(&b, &a).reverse());
-            if cmp(&a, &b) != Ordering::Greater && cmp(&b, &c) != Ordering::Greater {
-                prop_assert_ne!(cmp(&a, &c), Ordering::Greater);
+            let all = files(&[(&a, 0, 0), (&b, 0, 0), (&c, 0, 0)]);
+            let [a, b, c] = [0, 1, 2].map(|i| &all.records[i]);
+            let cmp = |x: &Record, y: &Record| SortOrder::Natural.compare(x, y, &all.paths);
+            prop_assert_eq!(cmp(a, b), cmp(b, a).reverse());
+            if cmp(a, b) != Ordering::Greater && cmp(b, c) != Ordering::Greater {
+                prop_assert_ne!(cmp(a, c), Ordering::Greater);
             }
         }
     }

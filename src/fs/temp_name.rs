@@ -9,13 +9,13 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
+use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 
 use rustix::io::Errno;
 use rustix::process::Pid;
-use tempfile::NamedTempFile;
 
 use crate::error::{Error, Result};
 
@@ -43,18 +43,45 @@ fn temp_prefix(target_name: &OsStr, pid: u32) -> OsString {
     OsString::from_vec(prefix)
 }
 
-/// Calls `create` with fresh temporary names for the target `target_name` in
-/// `dir` until one is free, and removes that name when the result is dropped.
+/// How many names [`temp_beside`] tries before giving up.
+const TEMP_ATTEMPTS: usize = 1 << 16;
+
+/// Calls `create` with fresh temporary names for the target `target_name`
+/// until it does not fail with `EEXIST`, and returns the name it took with
+/// what `create` made.
 pub(super) fn temp_beside<R>(
-    dir: &Path,
     target_name: &OsStr,
-    create: impl FnMut(&Path) -> io::Result<R>,
-) -> io::Result<NamedTempFile<R>> {
-    tempfile::Builder::new()
-        .prefix(&temp_prefix(target_name, std::process::id()))
-        .rand_bytes(TEMP_RANDOM_LEN)
-        .suffix(TEMP_SUFFIX)
-        .make_in(dir, create)
+    mut create: impl FnMut(&OsStr) -> io::Result<R>,
+) -> io::Result<(OsString, R)> {
+    let prefix = temp_prefix(target_name, std::process::id());
+    for _ in 0..TEMP_ATTEMPTS {
+        let mut name = prefix.clone().into_vec();
+        name.extend(random_letters(TEMP_RANDOM_LEN));
+        name.extend_from_slice(TEMP_SUFFIX.as_bytes());
+        let name = OsString::from_vec(name);
+        match create(&name) {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            made => return made.map(|made| (name, made)),
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "too many temporary files",
+    ))
+}
+
+/// `len` random ASCII letters and digits, from the randomly keyed hasher
+/// the standard library seeds for each `RandomState`.
+fn random_letters(len: usize) -> impl Iterator<Item = u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut bits = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    (0..len).map(move |_| {
+        let letter = ALPHABET[(bits % ALPHABET.len() as u64) as usize];
+        bits /= ALPHABET.len() as u64;
+        letter
+    })
 }
 
 /// True if `name` is the name of a temporary file that smerge writes an

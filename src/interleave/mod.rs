@@ -95,7 +95,7 @@ impl Interleave {
     /// failing. `output` is then left unfinished.
     pub(crate) async fn run(
         &self,
-        entries: &[Entry],
+        entries: &std::sync::Arc<crate::fs::Listing>,
         options: &MergeOptions,
         warnings: &Warnings,
         output: &mut Writable<Bytes>,
@@ -103,7 +103,7 @@ impl Interleave {
     ) -> Result<DataReport> {
         let merge = self.clone();
         let opener = Opener::new(options, warnings, on_event);
-        let entries = entries.to_vec();
+        let entries = std::sync::Arc::clone(entries);
         let ((inputs, skipped), _, bytes) = produce(output, false, move |out| {
             merge.merge(&entries, &opener, out)
         })
@@ -119,14 +119,14 @@ impl Interleave {
     /// The k-way merge, on a blocking thread.
     fn merge(
         &self,
-        entries: &[Entry],
+        entries: &crate::fs::Listing,
         opener: &Opener,
         out: &mut ChunkWriter,
     ) -> Result<(usize, Vec<SkippedInput>)> {
         let mut skipped = Vec::new();
-        let mut inputs: Vec<(RecordReader, &Entry)> = Vec::new();
+        let mut inputs: Vec<(RecordReader, Entry<'_>)> = Vec::new();
         for entry in entries {
-            if let Some(input) = opener.open(entry, &mut skipped)? {
+            if let Some(input) = opener.open(&entry, &mut skipped)? {
                 inputs.push((RecordReader::new(input.reader, self.keys.clone()), entry));
             }
         }
@@ -158,7 +158,7 @@ impl Interleave {
     fn advance(
         &self,
         reader: &mut RecordReader,
-        entry: &Entry,
+        entry: &Entry<'_>,
         warnings: &Warnings,
     ) -> Result<Option<Key>> {
         let previous = reader.key().map(|key| (key, reader.line()));

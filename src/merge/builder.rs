@@ -12,12 +12,12 @@ use bytes::Bytes;
 #[cfg(feature = "data")]
 use crate::data::DataMerge;
 use crate::error::{Error, ErrorKind, Result};
-use crate::fs::{AtomicFile, Entry, FileId, Listing, ListingBuilder};
-use crate::merge::fast::{can_merge_plain, merge_plain, plain_options};
+use crate::fs::{AtomicFile, Entries, FileId, Listing, ListingBuilder};
+use crate::merge::fast::{PlainOutput, can_merge_plain, merge_plain, plain_options};
 use crate::merge::manifest::{ManifestWriter, SkippedInput};
 use crate::merge::opener::InputOpener;
 use crate::merge::options::MergeOptions;
-use crate::merge::output::{Output, PlainMergeFuture};
+use crate::merge::output::{Output, PlainMergeFuture, sync_plain};
 use crate::merge::report::{MergePath, MergeReport, PlanSummary, PlannedInput};
 use crate::merge::run::{ManifestSink, MergeCallback, StreamMerge};
 use crate::merge::sniff::all_compressed_with;
@@ -161,6 +161,7 @@ pub struct Merge {
     threads: Option<usize>,
     manifest: Option<ManifestOutput>,
     strict: bool,
+    sync: bool,
     stages: Vec<Arc<dyn InputStage>>,
     opener: Option<Arc<dyn InputOpener>>,
     #[cfg(feature = "data")]
@@ -181,6 +182,7 @@ impl Merge {
             threads: None,
             manifest: None,
             strict: false,
+            sync: false,
             stages: Vec::new(),
             opener: None,
             #[cfg(feature = "data")]
@@ -255,6 +257,16 @@ impl Merge {
         self
     }
 
+    /// Flushes the output and the manifest to disk before the merge
+    /// reports success (default: no, as `cp` does not): `fsync` of a file
+    /// before it is renamed into place, and of its directory after (see
+    /// [`AtomicOptions::sync`](crate::fs::AtomicOptions::sync)); a file
+    /// written in place is flushed when the merge ends.
+    pub fn sync(mut self, sync: bool) -> Merge {
+        self.sync = sync;
+        self
+    }
+
     /// Adds a stage that every input goes through (see [`InputStage`]);
     /// stages apply in the order added.
     pub fn input_stage(mut self, stage: impl InputStage + 'static) -> Merge {
@@ -298,7 +310,7 @@ impl Merge {
         let mut options = self.options;
         options.record_parts |= self.manifest.is_some();
         let mut skipped = Vec::new();
-        let listing = match self.inputs {
+        let mut listing = match self.inputs {
             Inputs::Builder(mut builder) => {
                 if let Some(path) = self.output.local_path() {
                     builder.exclude_output(path);
@@ -307,11 +319,11 @@ impl Merge {
             }
             Inputs::Listed(listing) => listing,
         };
-        let (entries, problems, said) = listing.into_parts();
-        for message in said {
-            warnings.warn(Warning::new(WarningKind::Listing, message))?;
+        for message in listing.warnings() {
+            warnings.warn(Warning::new(WarningKind::Listing, message.clone()))?;
         }
-        for problem in problems {
+        for problem in listing.problems() {
+            let problem = problem.clone();
             if !options.keep_going {
                 return Err(problem);
             }
@@ -321,7 +333,8 @@ impl Merge {
             )?;
             skipped.push(SkippedInput::new(&path, &path, &problem));
         }
-        let entries = without_output(entries, &self.output, &warnings)?;
+        without_output(&mut listing, &self.output, &warnings)?;
+        let listing = Arc::new(listing);
 
         #[cfg(feature = "data")]
         let data = self.data;
@@ -337,7 +350,7 @@ impl Merge {
             Some((codec, _))
                 if !options.decompress
                     && !changes_content
-                    && all_compressed_with(&entries, codec) =>
+                    && all_compressed_with(&listing, codec) =>
             {
                 warnings.warn(Warning::new(
                     WarningKind::Note,
@@ -363,7 +376,7 @@ impl Merge {
         // An output backend judges the entries itself (an object store
         // composes objects, which the kernel cannot copy).
         let plain_content = codec.is_none() && !changes_content && plain_options(&options);
-        let plain = plain_content && can_merge_plain(&entries, &options);
+        let plain = plain_content && can_merge_plain(&listing, &options);
         let mut backend = None;
         #[cfg(feature = "data")]
         let data_path = data.as_ref().map(DataMerge::path);
@@ -374,7 +387,7 @@ impl Merge {
         } else if !plain_content {
             MergePath::Stream
         } else if let Some((path, future)) =
-            output.backend_merge_plain(&entries, self.on_event.clone())
+            output.backend_merge_plain(&listing, self.on_event.clone())
         {
             backend = Some(future);
             path
@@ -387,7 +400,8 @@ impl Merge {
         };
         Ok(MergePlan {
             output,
-            entries,
+            listing,
+            sync: self.sync,
             options,
             codec,
             threads: self.threads,
@@ -485,31 +499,34 @@ impl fmt::Debug for Merge {
     }
 }
 
-/// `entries` without the output file, each one left out with a warning.
-fn without_output(entries: Vec<Entry>, output: &Output, warnings: &Warnings) -> Result<Vec<Entry>> {
+/// Takes the output file out of `listing`, with a warning for each time
+/// it was listed.
+fn without_output(listing: &mut Listing, output: &Output, warnings: &Warnings) -> Result<()> {
     let Some(id) = output
         .local_path()
         .and_then(|path| std::fs::metadata(path).ok())
         .and_then(|metadata| FileId::of(&metadata))
     else {
-        return Ok(entries);
+        return Ok(());
     };
-    let mut kept = Vec::with_capacity(entries.len());
-    for entry in entries {
-        if entry.file_id() == Some(id) {
-            warnings.warn(Warning::new(
+    let mut said = Ok(());
+    listing.retain(|entry| {
+        if entry.file_id() != Some(id) {
+            return true;
+        }
+        if said.is_ok() {
+            said = warnings.warn(Warning::new(
                 WarningKind::Listing,
                 format!(
                     "skipping {}: it is the output {}",
-                    entry.path().display(),
+                    crate::quote(entry.path()),
                     output.display_name()
                 ),
-            ))?;
-        } else {
-            kept.push(entry);
+            ));
         }
-    }
-    Ok(kept)
+        false
+    });
+    said
 }
 
 /// A merge whose inputs are listed and whose path is chosen, ready to
@@ -517,7 +534,8 @@ fn without_output(entries: Vec<Entry>, output: &Output, warnings: &Warnings) -> 
 /// until it runs.
 pub struct MergePlan {
     output: Output,
-    entries: Vec<Entry>,
+    listing: Arc<Listing>,
+    sync: bool,
     options: MergeOptions,
     codec: Option<(Codec, u32)>,
     threads: Option<usize>,
@@ -537,16 +555,18 @@ pub struct MergePlan {
 
 impl MergePlan {
     /// The inputs, in order.
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
+    pub fn entries(&self) -> Entries<'_> {
+        self.listing.entries()
+    }
+
+    /// The listing of the inputs.
+    pub fn listing(&self) -> &Listing {
+        &self.listing
     }
 
     /// The sum of the sizes of the inputs whose size is known.
     pub fn total_size(&self) -> u64 {
-        self.entries
-            .iter()
-            .filter_map(Entry::size)
-            .fold(0, u64::saturating_add)
+        self.listing.total_size()
     }
 
     /// The path the merge will take.
@@ -574,8 +594,8 @@ impl MergePlan {
         let lossy = |path: &std::path::Path| path.to_string_lossy().into_owned();
         PlanSummary {
             inputs: self
-                .entries
-                .iter()
+                .listing
+                .entries()
                 .map(|entry| PlannedInput {
                     path: lossy(entry.relative_path()),
                     source: lossy(entry.path()),
@@ -608,7 +628,8 @@ impl MergePlan {
     pub async fn run(self) -> Result<MergeReport> {
         let MergePlan {
             output,
-            entries,
+            listing,
+            sync,
             options,
             codec,
             threads,
@@ -631,17 +652,17 @@ impl MergePlan {
             (_, None) if data.is_some() => {
                 let data = data.expect("checked");
                 let name = output.name();
-                let (mut writable, _) = output.open_stream()?;
+                let (mut writable, _) = output.open_stream(sync).await?;
                 if let Some((codec, level)) = codec.filter(|_| !data.compresses()) {
                     writable = compressing(writable, codec, level, threads)?;
                 }
                 let mut manifest = match manifest {
-                    Some(manifest) => Some(open_manifest(manifest, &name)?),
+                    Some(manifest) => Some(open_manifest(manifest, &name, sync)?),
                     None => None,
                 };
                 let done = data
                     .run(
-                        &entries,
+                        &listing,
                         &options,
                         &warnings,
                         &mut writable,
@@ -673,17 +694,29 @@ impl MergePlan {
                 report
             }
             (MergePath::Kernel, None) => {
-                merge_plain(entries, output.open_plain()?, on_event).await?
+                let plain = output.open_plain(sync).await?;
+                let open = match &plain {
+                    PlainOutput::Open { file, name } => Some((
+                        file.try_clone().map_err(|e| Error::io(e).writing(name))?,
+                        name.clone(),
+                    )),
+                    PlainOutput::Atomic(_) => None,
+                };
+                let report = merge_plain(listing, plain, on_event).await?;
+                if let Some((file, name)) = open {
+                    sync_plain(&file, &name, sync)?;
+                }
+                report
             }
             (_, None) => {
                 let name = output.name();
-                let (mut writable, mut rewind) = output.open_stream()?;
+                let (mut writable, mut rewind) = output.open_stream(sync).await?;
                 if let Some((codec, level)) = codec {
                     writable = compressing(writable, codec, level, threads)?;
                     rewind = None;
                 }
                 let mut manifest = match manifest {
-                    Some(manifest) => Some(open_manifest(manifest, &name)?),
+                    Some(manifest) => Some(open_manifest(manifest, &name, sync)?),
                     None => None,
                 };
                 let mut run = StreamMerge {
@@ -703,7 +736,7 @@ impl MergePlan {
                     map: crate::merge::run::MapHook::start(&options)?,
                 };
                 run.report.skipped = skipped;
-                run.run(&entries, &mut writable).await?;
+                run.run(&listing, &mut writable).await?;
                 let report = run.report;
                 if let Some((sink, file)) = manifest {
                     let ManifestSink { writer, name } = sink;
@@ -731,7 +764,7 @@ impl fmt::Debug for MergePlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MergePlan")
             .field("output", &self.output)
-            .field("inputs", &self.entries.len())
+            .field("inputs", &self.listing.len())
             .field("path", &self.path)
             .field("codec", &self.codec)
             .field("already_compressed", &self.already_compressed)
@@ -758,10 +791,11 @@ fn compressing(
 fn open_manifest(
     manifest: ManifestOutput,
     output: &std::path::Path,
+    sync: bool,
 ) -> Result<(ManifestSink, Option<AtomicFile>)> {
     let (writer, name, file): (Box<dyn Write + Send>, PathBuf, _) = match manifest {
         ManifestOutput::Path(path) => {
-            let file = AtomicFile::create(&path)?;
+            let file = AtomicFile::options().sync(sync).create(&path)?;
             let handle = file
                 .file()
                 .try_clone()

@@ -234,8 +234,8 @@ impl ManifestPart {
         let path = path_from_bytes(&bytes);
         let refused = || {
             invalid(format!(
-                "the part path {:?} is not a relative path inside the directory",
-                path.display().to_string()
+                "the part path {} is not a relative path inside the directory",
+                crate::quote(&path)
             ))
         };
         let mut relative = PathBuf::new();

@@ -74,7 +74,7 @@ mod warning;
 pub use crate::data::{DataMerge, DataReport};
 pub use builder::{Compression, ManifestOutput, Merge, MergePlan};
 pub use fast::{PlainOutput, can_merge_plain, merge_plain};
-pub use header::HeaderTemplate;
+pub use header::{HeaderFields, HeaderTemplate};
 pub use manifest::{MANIFEST_VERSION, Manifest, ManifestPart, ManifestWriter, SkippedInput};
 pub use opener::InputOpener;
 pub use options::{BomMode, DEFAULT_MERGE_CHUNK_SIZE, MergeOptions};

@@ -34,7 +34,7 @@ use crate::readable::Readable;
 /// struct Canned;
 ///
 /// impl InputOpener for Canned {
-///     fn open(&self, entry: &Entry) -> Result<Option<Readable<Bytes>>> {
+///     fn open(&self, entry: &Entry<'_>) -> Result<Option<Readable<Bytes>>> {
 ///         Ok((entry.path().as_os_str() == "-").then(|| Readable::from_iter([Bytes::from("canned\n")])))
 ///     }
 /// }
@@ -57,5 +57,5 @@ pub trait InputOpener: fmt::Debug + Send + Sync {
     ///
     /// An input that cannot be opened: under `keep_going` it is skipped,
     /// otherwise the merge fails.
-    fn open(&self, entry: &Entry) -> Result<Option<Readable<Bytes>>>;
+    fn open(&self, entry: &Entry<'_>) -> Result<Option<Readable<Bytes>>>;
 }

@@ -75,6 +75,9 @@ pub struct MergeOptions {
     /// Decompress compressed inputs, recognised by their magic bytes
     /// (gzip, zstd, xz, bzip2) or, for brotli, by a `.br` name.
     pub decompress: bool,
+    /// The memory each decoder may use, in bytes (see
+    /// [`Decompress::with_memory_limit`](crate::transforms::Decompress::with_memory_limit)).
+    pub memory_limit: u64,
     /// Skip inputs that cannot be opened, instead of failing the merge.
     pub keep_going: bool,
     /// Accept a file whose size changes while it is read.
@@ -99,6 +102,7 @@ impl Default for MergeOptions {
             bom: BomMode::Keep,
             eol: None,
             decompress: false,
+            memory_limit: crate::transforms::DEFAULT_MEMORY_LIMIT,
             keep_going: false,
             allow_changing: false,
             record_parts: false,

@@ -6,11 +6,12 @@ use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use bytes::Bytes;
 
 use crate::error::{Error, Result};
-use crate::fs::{AtomicFile, AtomicFileSink, Entry, FileSink, cleanup_stale};
+use crate::fs::{AtomicFile, AtomicFileSink, FileSink, Listing, cleanup_stale, on_own_thread};
 use crate::merge::fast::PlainOutput;
 use crate::merge::{MergeCallback, MergePath, MergeReport};
 use crate::writable::Writable;
@@ -30,7 +31,8 @@ use crate::writable::Writable;
 pub enum Output {
     /// A file replaced atomically: written beside its target and renamed
     /// over it only when the merge succeeded ([`AtomicFile`]). A target
-    /// that is not a regular file (`/dev/null`, a FIFO) is written in place.
+    /// that is not a regular file (`/dev/null`, a FIFO) is written in place;
+    /// waiting for a FIFO's reader holds up no thread of the runtime.
     Atomic(PathBuf),
     /// A file written in place from its start, truncated first, as
     /// `cat > FILE` does: not atomic, a failure leaves part of the output.
@@ -87,10 +89,10 @@ pub trait OutputBackend: fmt::Debug + Send {
     /// runs only if the merge does (not for a dry run).
     fn merge_plain(
         &mut self,
-        entries: &[Entry],
+        listing: &Arc<Listing>,
         on_event: Option<MergeCallback>,
     ) -> Option<(MergePath, PlainMergeFuture)> {
-        let _ = (entries, on_event);
+        let _ = (listing, on_event);
         None
     }
 }
@@ -125,7 +127,7 @@ impl Output {
     pub(crate) fn display_name(&self) -> String {
         match self {
             Output::Stdout => "standard output".to_owned(),
-            other => other.name().display().to_string(),
+            other => crate::quote(&other.name()).to_string(),
         }
     }
 
@@ -173,11 +175,15 @@ impl Output {
     }
 
     /// Opens the output for the kernel's copy; `takes_plain` said yes.
-    pub(crate) fn open_plain(self) -> Result<PlainOutput> {
+    /// With `sync`, an atomic file is flushed to disk when it is committed
+    /// (an open file is flushed by [`sync_plain`]).
+    pub(crate) async fn open_plain(self, sync: bool) -> Result<PlainOutput> {
         match self {
-            Output::Atomic(path) => Ok(PlainOutput::Atomic(create_atomic(&path)?)),
+            Output::Atomic(path) => Ok(PlainOutput::Atomic(create_atomic(&path, sync).await?)),
             Output::Truncate(path) => {
-                let file = File::create(&path).map_err(|e| Error::io(e).writing(&path))?;
+                let mut options = OpenOptions::new();
+                options.write(true).create(true).truncate(true);
+                let file = open_waiting(path.clone(), options).await?;
                 Ok(PlainOutput::Open { file, name: path })
             }
             Output::Stdout => Ok(PlainOutput::Open {
@@ -193,7 +199,8 @@ impl Output {
     /// atomic file appears complete once the writable finished; standard
     /// output is written with plain system calls when it is a regular file,
     /// through tokio's blocking pool otherwise (a pipe or a terminal may
-    /// block).
+    /// block). Opening a FIFO waits for its reader without holding up the
+    /// runtime: dropping the future gives up at once.
     ///
     /// # Errors
     ///
@@ -208,22 +215,36 @@ impl Output {
     /// # async fn main() -> smerge::Result<()> {
     /// # let dir = tempfile::tempdir()?;
     /// let path = dir.path().join("out.txt");
-    /// let out = Output::path(&path).open()?;
+    /// let out = Output::path(&path).open().await?;
     /// Readable::from_iter([bytes::Bytes::from("hi")]).pipe(out).await?;
     /// assert_eq!(std::fs::read(&path)?, b"hi");
     /// # Ok(())
     /// # }
     /// ```
-    pub fn open(self) -> Result<Writable<Bytes>> {
-        Ok(self.open_stream()?.0)
+    pub async fn open(self) -> Result<Writable<Bytes>> {
+        Ok(self.open_stream(false).await?.0)
+    }
+
+    /// [`open`](Output::open), with the output flushed to disk before the
+    /// writable finishes: `fsync` of the file, then of its directory when
+    /// it was renamed into place (as [`AtomicOptions::sync`] does).
+    ///
+    /// [`AtomicOptions::sync`]: crate::fs::AtomicOptions::sync
+    ///
+    /// # Errors
+    ///
+    /// As for [`open`](Output::open).
+    pub async fn open_synced(self) -> Result<Writable<Bytes>> {
+        Ok(self.open_stream(true).await?.0)
     }
 
     /// Opens the output for the stream path, and the means to cut it back
-    /// when it is a regular file.
-    pub(crate) fn open_stream(self) -> Result<(Writable<Bytes>, Option<Rewind>)> {
+    /// when it is a regular file; with `sync`, flushed to disk when the
+    /// writable finishes.
+    pub(crate) async fn open_stream(self, sync: bool) -> Result<(Writable<Bytes>, Option<Rewind>)> {
         match self {
             Output::Atomic(path) => {
-                let file = create_atomic(&path)?;
+                let file = create_atomic(&path, sync).await?;
                 let rewind = if file.is_in_place() {
                     None
                 } else {
@@ -232,29 +253,26 @@ impl Output {
                 Ok((AtomicFileSink::from_atomic(file).into_writable(), rewind))
             }
             Output::Truncate(path) => {
-                let file = OpenOptions::new()
-                    .write(true)
-                    .create(true)
-                    .truncate(true)
-                    .open(&path)
-                    .map_err(|e| Error::io(e).writing(&path))?;
+                let mut options = OpenOptions::new();
+                options.write(true).create(true).truncate(true);
+                let file = open_waiting(path.clone(), options).await?;
                 let rewind = Rewind::of(&file, &path);
-                Ok((FileSink::from_file(file, path).into_writable(), rewind))
+                let sink = FileSink::from_file(file, path).sync_on_finish(sync);
+                Ok((sink.into_writable(), rewind))
             }
             Output::Append(path) => {
-                let file = OpenOptions::new()
-                    .append(true)
-                    .create(true)
-                    .open(&path)
-                    .map_err(|e| Error::io(e).writing(&path))?;
+                let mut options = OpenOptions::new();
+                options.append(true).create(true);
+                let file = open_waiting(path.clone(), options).await?;
                 let rewind = Rewind::of(&file, &path);
-                Ok((FileSink::from_file(file, path).into_writable(), rewind))
+                let sink = FileSink::from_file(file, path).sync_on_finish(sync);
+                Ok((sink.into_writable(), rewind))
             }
             Output::Stdout => {
                 if stdout_type()?.is_file() {
                     let file = stdout_file()?;
                     let rewind = Rewind::of(&file, Path::new("standard output"));
-                    let sink = FileSink::from_file(file, "standard output");
+                    let sink = FileSink::from_file(file, "standard output").sync_on_finish(sync);
                     return Ok((sink.into_writable(), rewind));
                 }
                 // A pipe or a terminal may block: written through tokio's
@@ -271,11 +289,11 @@ impl Output {
     /// Offers a backend the plain merge.
     pub(crate) fn backend_merge_plain(
         &mut self,
-        entries: &[Entry],
+        listing: &Arc<Listing>,
         on_event: Option<MergeCallback>,
     ) -> Option<(MergePath, PlainMergeFuture)> {
         match self {
-            Output::Backend(backend) => backend.merge_plain(entries, on_event),
+            Output::Backend(backend) => backend.merge_plain(listing, on_event),
             _ => None,
         }
     }
@@ -343,16 +361,37 @@ impl Rewind {
     }
 }
 
-/// An [`AtomicFile`] for `path`, after removing the temporary files that
-/// runs killed before they could clean up left in its directory.
-fn create_atomic(path: &Path) -> Result<AtomicFile> {
+/// An [`AtomicFile`] for `path` (flushed to disk on commit with `sync`),
+/// after removing the temporary files that runs killed before they could
+/// clean up left in its directory. A FIFO is waited for on a thread of its
+/// own.
+pub(crate) async fn create_atomic(path: &Path, sync: bool) -> Result<AtomicFile> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
     // A failure here is not this merge's to report.
     let _ = cleanup_stale(dir);
-    AtomicFile::create(path)
+    AtomicFile::options().sync(sync).create_waiting(path).await
+}
+
+/// Opens `path` with `options` on a thread of its own: a FIFO waits for
+/// its reader there.
+async fn open_waiting(path: PathBuf, options: OpenOptions) -> Result<File> {
+    on_own_thread(move || options.open(&path).map_err(|e| Error::io(e).writing(&path))).await
+}
+
+/// With `sync`, flushes an open output the kernel's copy wrote (a file
+/// truncated, or standard output redirected to a file); a pipe cannot be
+/// flushed and is not an error.
+pub(crate) fn sync_plain(file: &File, name: &Path, sync: bool) -> Result<()> {
+    if !sync {
+        return Ok(());
+    }
+    match file.sync_all() {
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => Ok(()),
+        synced => synced.map_err(|e| Error::io(e).writing(name)),
+    }
 }
 
 /// What standard output is: a regular file (`> out`), a pipe, a terminal...

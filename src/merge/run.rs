@@ -13,7 +13,7 @@ use tokio_stream::StreamExt;
 use crate::duplex::Duplex;
 use crate::error::{Error, Result};
 use crate::event::Event;
-use crate::fs::{Entry, EntryKind, FileSource};
+use crate::fs::{Entry, EntryKind, FileSource, Listing, readable_of};
 use crate::merge::manifest::{ManifestWriter, SkippedInput};
 use crate::merge::opener::InputOpener;
 use crate::merge::options::{BomMode, MergeOptions};
@@ -35,7 +35,7 @@ pub enum MergeEvent<'a> {
     /// The merge started reading `entry`.
     FileStarted {
         /// The input.
-        entry: &'a Entry,
+        entry: &'a Entry<'a>,
     },
     /// This many more bytes were read from the inputs (before any
     /// decompression).
@@ -43,7 +43,7 @@ pub enum MergeEvent<'a> {
     /// `entry` could not be read and was skipped (`keep_going`).
     Skipped {
         /// The input.
-        entry: &'a Entry,
+        entry: &'a Entry<'a>,
         /// Why.
         error: &'a Error,
     },
@@ -57,7 +57,7 @@ pub enum MergeEvent<'a> {
 /// copying thread), so it must be quick.
 pub type MergeCallback = Arc<dyn Fn(&MergeEvent<'_>) + Send + Sync>;
 
-/// Merges `entries`, in order, into `output` on the stream path, then ends
+/// Merges the entries of `listing`, in order, into `output` on the stream path, then ends
 /// it and waits for it to finish (an atomic file is renamed over its target
 /// then).
 ///
@@ -96,13 +96,13 @@ pub type MergeCallback = Arc<dyn Fn(&MergeEvent<'_>) + Send + Sync>;
 /// let mut options = MergeOptions::default();
 /// options.ensure_newline = true;
 /// let mut output = AtomicFileSink::create(&bundle)?.into_writable();
-/// merge(listing.entries(), &options, &mut output, None).await?;
+/// merge(&listing, &options, &mut output, None).await?;
 /// assert_eq!(std::fs::read_to_string(&bundle)?, "a();\nb();\n");
 /// # Ok(())
 /// # }
 /// ```
 pub async fn merge(
-    entries: &[Entry],
+    listing: &Listing,
     options: &MergeOptions,
     output: &mut Writable<Bytes>,
     on_event: Option<MergeCallback>,
@@ -122,7 +122,7 @@ pub async fn merge(
         #[cfg(feature = "source-map")]
         map: MapHook::start(options)?,
     };
-    run.run(entries, output).await?;
+    run.run(listing, output).await?;
     let mut report = run.report;
     report.warnings = warnings.take();
     Ok(report)
@@ -232,7 +232,7 @@ impl StreamMerge<'_> {
     /// Writes every input and the texts around them, then closes `output`.
     pub(crate) async fn run(
         &mut self,
-        entries: &[Entry],
+        listing: &Listing,
         output: &mut Writable<Bytes>,
     ) -> Result<()> {
         self.report.path = Some(MergePath::Stream);
@@ -243,9 +243,10 @@ impl StreamMerge<'_> {
                 .await?;
             self.commit_pending().await?;
         }
-        let count = entries.len();
-        let objects = ObjectInputs::new(entries);
-        for (index, entry) in entries.iter().enumerate() {
+        let count = listing.len();
+        let objects = ObjectInputs::new(listing);
+        for (index, entry) in listing.entries().enumerate() {
+            let entry = &entry;
             self.merge_input(entry, index, count, &objects, output)
                 .await?;
         }
@@ -277,7 +278,7 @@ impl StreamMerge<'_> {
     /// `keep_going`, an input that fails is skipped.
     async fn merge_input(
         &mut self,
-        entry: &Entry,
+        entry: &Entry<'_>,
         index: usize,
         count: usize,
         objects: &ObjectInputs,
@@ -296,7 +297,13 @@ impl StreamMerge<'_> {
                 },
             };
         }
-        let source = match self.open(entry, count, objects) {
+        // A FIFO is waited for here, without holding up the runtime (unless
+        // an opener of the caller's may take it).
+        let stream = match entry.kind() {
+            EntryKind::Stream if self.opener.is_none() => Some(entry.open_waiting().await),
+            _ => None,
+        };
+        let source = match self.open(entry, count, objects, stream) {
             Ok(source) => source,
             Err(error) if self.options.keep_going => return self.skip(entry, error, None),
             Err(error) => return Err(error),
@@ -362,7 +369,7 @@ impl StreamMerge<'_> {
     }
 
     /// Tells the source map what was written of `entry`.
-    fn map_input(&mut self, entry: &Entry) {
+    fn map_input(&mut self, entry: &Entry<'_>) {
         #[cfg(feature = "source-map")]
         if let Some(hook) = self.map.as_mut() {
             let prepared = hook.prepared.take().unwrap_or_default();
@@ -379,8 +386,15 @@ impl StreamMerge<'_> {
     }
 
     /// Opens `entry` as a readable through its stages. Failing here is
-    /// what `keep_going` skips before anything is written.
-    fn open(&self, entry: &Entry, count: usize, objects: &ObjectInputs) -> Result<Pipeline<Bytes>> {
+    /// what `keep_going` skips before anything is written. A stream may
+    /// come opened already (`stream`).
+    fn open(
+        &self,
+        entry: &Entry<'_>,
+        count: usize,
+        objects: &ObjectInputs,
+        stream: Option<Result<std::fs::File>>,
+    ) -> Result<Pipeline<Bytes>> {
         let options = self.options;
         let opened = match self.opener {
             Some(opener) => opener.open(entry)?,
@@ -388,7 +402,7 @@ impl StreamMerge<'_> {
         };
         let mut readable = match opened {
             Some(readable) => readable,
-            None => self.open_itself(entry, objects)?,
+            None => self.open_itself(entry, objects, stream)?,
         };
         if let Some(on_event) = &self.on_event {
             let on_event = Arc::clone(on_event);
@@ -411,8 +425,9 @@ impl StreamMerge<'_> {
         if options.decompress {
             // Named after the file, so that corrupt data is reported as
             // `reading FILE: …`.
-            let decoder = Duplex::transform(decompressor(entry))
-                .named(format!("reading {}", entry.path().display()));
+            let decoder =
+                Duplex::transform(decompressor(entry).with_memory_limit(options.memory_limit))
+                    .named(format!("reading {}", crate::quote(entry.path())));
             chain = chain.pipe(decoder);
         }
         let strip_bom = match options.bom {
@@ -453,12 +468,18 @@ impl StreamMerge<'_> {
         }
     }
 
-    /// Opens a file, standard input, a stream or an object.
-    fn open_itself(&self, entry: &Entry, objects: &ObjectInputs) -> Result<Readable<Bytes>> {
+    /// Opens a file (pinned to what was listed, [`Entry::open`]),
+    /// standard input, a stream or an object.
+    fn open_itself(
+        &self,
+        entry: &Entry<'_>,
+        objects: &ObjectInputs,
+        stream: Option<Result<std::fs::File>>,
+    ) -> Result<Readable<Bytes>> {
         Ok(match entry.kind() {
             EntryKind::File => {
-                let mut source =
-                    FileSource::open(entry.path())?.chunk_size(self.options.chunk_size);
+                let mut source = FileSource::from_file(entry.open()?, entry.path())
+                    .chunk_size(self.options.chunk_size);
                 match entry.size() {
                     // Files that report size 0 (like /proc) are read to their end.
                     Some(size) if size > 0 && !self.options.allow_changing => {
@@ -470,10 +491,11 @@ impl StreamMerge<'_> {
             }
             EntryKind::Stdin => Readable::from_reader(tokio::io::stdin()).named("standard input"),
             EntryKind::Stream => {
-                let file = std::fs::File::open(entry.path())
-                    .map_err(|e| Error::io(e).reading(entry.path()))?;
-                Readable::from_reader(tokio::fs::File::from_std(file))
-                    .named(format!("reading {}", entry.path().display()))
+                let file = match stream {
+                    Some(opened) => opened?,
+                    None => entry.open()?,
+                };
+                readable_of(file, entry.path())?.0
             }
             EntryKind::Object => objects.open(entry)?,
         })
@@ -482,7 +504,7 @@ impl StreamMerge<'_> {
     /// Copies one input's chunks into `output`, measuring them.
     async fn copy(
         &mut self,
-        entry: &Entry,
+        entry: &Entry<'_>,
         mut chain: Pipeline<Bytes>,
         meter: &mut Meter,
         output: &mut Writable<Bytes>,
@@ -501,7 +523,7 @@ impl StreamMerge<'_> {
 
     /// Warns, once per merge, of an input that starts like compressed data
     /// when the output is compressed too: it would be compressed twice.
-    fn check_compressed(&mut self, entry: &Entry, first: &[u8]) -> Result<()> {
+    fn check_compressed(&mut self, entry: &Entry<'_>, first: &[u8]) -> Result<()> {
         let Some(codec) = self.recompressing else {
             return Ok(());
         };
@@ -519,7 +541,7 @@ impl StreamMerge<'_> {
     }
 
     /// Skips `entry` for `error`; `what` says what became of its bytes.
-    fn skip(&mut self, entry: &Entry, error: Error, what: Option<String>) -> Result<()> {
+    fn skip(&mut self, entry: &Entry<'_>, error: Error, what: Option<String>) -> Result<()> {
         self.emit(&MergeEvent::Skipped {
             entry,
             error: &error,
@@ -567,7 +589,7 @@ impl StreamMerge<'_> {
         &mut self,
         output: &mut Writable<Bytes>,
         kind: PartKind,
-        entry: Option<&Entry>,
+        entry: Option<&Entry<'_>>,
         bytes: Bytes,
     ) -> Result<()> {
         if bytes.is_empty() {
@@ -582,7 +604,7 @@ impl StreamMerge<'_> {
         output.write_all(bytes).await
     }
 
-    fn record(&mut self, kind: PartKind, entry: Option<&Entry>, meter: &mut Meter) {
+    fn record(&mut self, kind: PartKind, entry: Option<&Entry<'_>>, meter: &mut Meter) {
         let digest = meter.digest();
         self.push_record(kind, entry, meter.length, digest);
     }
@@ -590,7 +612,7 @@ impl StreamMerge<'_> {
     fn push_record(
         &mut self,
         kind: PartKind,
-        entry: Option<&Entry>,
+        entry: Option<&Entry<'_>>,
         length: u64,
         sha256: Option<[u8; 32]>,
     ) {
@@ -629,12 +651,12 @@ struct ObjectInputs(Option<crate::object::ReadAhead>);
 
 #[cfg(feature = "object-store")]
 impl ObjectInputs {
-    fn new(entries: &[Entry]) -> ObjectInputs {
-        let any = entries.iter().any(|e| e.kind() == EntryKind::Object);
-        ObjectInputs(any.then(|| crate::object::ReadAhead::new(entries)))
+    fn new(listing: &Listing) -> ObjectInputs {
+        let any = listing.entries().any(|e| e.kind() == EntryKind::Object);
+        ObjectInputs(any.then(|| crate::object::ReadAhead::new(listing.entries())))
     }
 
-    fn open(&self, entry: &Entry) -> Result<Readable<Bytes>> {
+    fn open(&self, entry: &Entry<'_>) -> Result<Readable<Bytes>> {
         self.0
             .as_ref()
             .expect("made for every merge with objects")
@@ -648,11 +670,11 @@ struct ObjectInputs;
 
 #[cfg(not(feature = "object-store"))]
 impl ObjectInputs {
-    fn new(_entries: &[Entry]) -> ObjectInputs {
+    fn new(_listing: &Listing) -> ObjectInputs {
         ObjectInputs
     }
 
-    fn open(&self, entry: &Entry) -> Result<Readable<Bytes>> {
+    fn open(&self, entry: &Entry<'_>) -> Result<Readable<Bytes>> {
         Err(Error::new(
             crate::error::ErrorKind::InvalidArgument,
             "object storage is not in this build of smerge",
@@ -663,7 +685,7 @@ impl ObjectInputs {
 
 /// The decoder for one input of a `decompress` merge: by magic bytes, or
 /// by the `.br` name for brotli, which has none.
-fn decompressor(entry: &Entry) -> Decompress {
+fn decompressor(entry: &Entry<'_>) -> Decompress {
     match Codec::from_extension(entry.path()) {
         Some(Codec::Brotli) => Decompress::new(Codec::Brotli),
         _ => Decompress::detect(),

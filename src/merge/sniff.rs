@@ -3,27 +3,25 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::path::Path;
 
-use crate::fs::{Entry, EntryKind};
+use crate::fs::{EntryKind, Listing};
 use crate::transforms::Codec;
 
 /// True when every input is a regular file compressed with `codec`. Reads
 /// magic numbers up to the first input that is not. Only the codecs
 /// [`Codec::detect`] recognises count (their streams may follow one
 /// another in one file); brotli's, which cannot, is never detected.
-pub(crate) fn all_compressed_with(entries: &[Entry], codec: Codec) -> bool {
-    !entries.is_empty()
-        && entries.iter().all(|entry| {
-            entry.kind() == EntryKind::File && detect_codec(entry.path()) == Some(codec)
+pub(crate) fn all_compressed_with(listing: &Listing, codec: Codec) -> bool {
+    !listing.is_empty()
+        && listing.entries().all(|entry| {
+            entry.kind() == EntryKind::File && detect_codec(entry.open().ok()) == Some(codec)
         })
 }
 
-/// The codec whose magic number the file at `path` starts with.
-fn detect_codec(path: &Path) -> Option<Codec> {
+/// The codec whose magic number `file` starts with.
+fn detect_codec(file: Option<File>) -> Option<Codec> {
     let mut magic = Vec::with_capacity(Codec::MAX_MAGIC_LEN);
-    File::open(path)
-        .ok()?
+    file?
         .take(Codec::MAX_MAGIC_LEN as u64)
         .read_to_end(&mut magic)
         .ok()?;
@@ -33,7 +31,7 @@ fn detect_codec(path: &Path) -> Option<Codec> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fs::Listing;
+    use std::path::Path;
 
     #[test]
     fn only_inputs_all_in_the_output_codec_are_already_compressed() {
@@ -44,8 +42,8 @@ mod tests {
         std::fs::write(&plain, b"text").unwrap();
         let entries = |paths: &[&Path]| {
             let mut builder = Listing::builder();
-            builder.inputs(paths.iter().map(|p| p.to_path_buf()));
-            builder.build().unwrap().into_parts().0
+            builder.inputs(paths);
+            builder.build().unwrap()
         };
         assert!(all_compressed_with(&entries(&[&gzip, &gzip]), Codec::Gzip));
         assert!(!all_compressed_with(
@@ -54,6 +52,6 @@ mod tests {
         ));
         assert!(!all_compressed_with(&entries(&[&gzip]), Codec::Zstd));
         assert!(!all_compressed_with(&entries(&[&plain]), Codec::Brotli));
-        assert!(!all_compressed_with(&[], Codec::Gzip));
+        assert!(!all_compressed_with(&Listing::default(), Codec::Gzip));
     }
 }

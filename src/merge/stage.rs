@@ -82,7 +82,7 @@ pub trait InputStage: fmt::Debug + Send + Sync {
 /// What an [`InputStage`] knows about the input it is asked about.
 #[derive(Debug)]
 pub struct InputContext<'a> {
-    pub(crate) entry: &'a Entry,
+    pub(crate) entry: &'a Entry<'a>,
     pub(crate) position: usize,
     pub(crate) count: usize,
     pub(crate) warnings: &'a Warnings,
@@ -90,7 +90,7 @@ pub struct InputContext<'a> {
 
 impl<'a> InputContext<'a> {
     /// The input.
-    pub fn entry(&self) -> &'a Entry {
+    pub fn entry(&self) -> &'a Entry<'a> {
         self.entry
     }
 

@@ -83,7 +83,7 @@ impl Warning {
     /// line is `PATH: MESSAGE`.
     pub fn content(path: impl Into<PathBuf>, message: impl AsRef<str>) -> Warning {
         let path = path.into();
-        let line = format!("{}: {}", path.display(), message.as_ref());
+        let line = format!("{}: {}", crate::quote(&path), message.as_ref());
         Warning::new(WarningKind::Content, line).about(path)
     }
 

@@ -12,7 +12,7 @@ use tokio_stream::StreamExt;
 use super::store::{Store, key_path, store_error};
 use super::url::ObjectUrl;
 use crate::error::Result;
-use crate::fs::{Entry, ListedDir, Listing, ListingBuilder, RemoteInput};
+use crate::fs::{ListedDir, Listing, ListingBuilder, RemoteEntry, RemoteInput};
 
 /// How many inputs are listed at once.
 const LISTINGS_IN_FLIGHT: usize = 16;
@@ -100,8 +100,8 @@ fn join_error(error: tokio::task::JoinError) -> crate::Error {
     crate::Error::io(std::io::Error::other(error))
 }
 
-/// The object `url` as an [`Entry`]: its size, time and ETag now, from
-/// one `HEAD` request.
+/// The object `url` as a listing of one [`Entry`](crate::fs::Entry): its
+/// size, time and ETag now, from one `HEAD` request.
 ///
 /// # Errors
 ///
@@ -117,12 +117,13 @@ fn join_error(error: tokio::task::JoinError) -> crate::Error {
 ///
 /// # #[tokio::main]
 /// # async fn main() -> smerge::Result<()> {
-/// let entry = stat(&"s3://backups/app.log".parse()?).await?;
-/// let readable = ReadAhead::new(std::slice::from_ref(&entry)).open(&entry)?;
+/// let listing = stat(&"s3://backups/app.log".parse()?).await?;
+/// let entry = listing.get(0).expect("one object");
+/// let readable = ReadAhead::new(listing.entries()).open(&entry)?;
 /// # Ok(())
 /// # }
 /// ```
-pub async fn stat(url: &ObjectUrl) -> Result<Entry> {
+pub async fn stat(url: &ObjectUrl) -> Result<Listing> {
     let reading = |error: crate::Error| error.reading(url.to_string());
     if url.is_prefix() {
         return Err(reading(crate::Error::new(
@@ -137,7 +138,10 @@ pub async fn stat(url: &ObjectUrl) -> Result<Entry> {
         .await
         .map_err(|e| reading(store_error(e)))?;
     let path = PathBuf::from(url.to_string());
-    Ok(object_entry(path.clone(), path, &meta))
+    let mut builder = Listing::builder();
+    builder.input(&path);
+    let object = RemoteInput::Entry(object_entry(path.clone(), path, &meta));
+    builder.build_with(vec![Some(object)])
 }
 
 /// What the object URL `url` names: an object, or a prefix listed like a
@@ -231,13 +235,12 @@ async fn list_prefix(
     Ok(listed)
 }
 
-fn object_entry(path: PathBuf, relative: PathBuf, meta: &ObjectMeta) -> Entry {
-    let modified = SystemTime::from(meta.last_modified);
-    Entry::object(
+fn object_entry(path: PathBuf, relative: PathBuf, meta: &ObjectMeta) -> RemoteEntry {
+    RemoteEntry {
         path,
         relative,
-        meta.size,
-        Some(modified),
-        meta.e_tag.clone(),
-    )
+        size: meta.size,
+        modified: Some(SystemTime::from(meta.last_modified)),
+        etag: meta.e_tag.clone(),
+    }
 }

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use super::upload::ObjectSink;
 use super::url::ObjectUrl;
 use crate::error::Result;
-use crate::fs::Entry;
+use crate::fs::Listing;
 use crate::merge::{MergeCallback, MergePath, OutputBackend, PlainMergeFuture};
 use crate::writable::Writable;
 
@@ -120,19 +120,19 @@ impl OutputBackend for ObjectOutput {
     #[cfg(feature = "s3")]
     fn merge_plain(
         &mut self,
-        entries: &[Entry],
+        listing: &Arc<Listing>,
         on_event: Option<MergeCallback>,
     ) -> Option<(MergePath, PlainMergeFuture)> {
         use super::compose::{Composed, can_compose, compose};
         use crate::merge::{MergeOptions, MergeReport, merge};
 
-        if !self.compose || !can_compose(entries, &self.url) {
+        if !self.compose || !can_compose(listing, &self.url) {
             return None;
         }
-        let entries = entries.to_vec();
+        let entries = Arc::clone(listing);
         let url = self.url.clone();
         let on_note = self.on_note.clone();
-        let total: u64 = entries.iter().filter_map(Entry::size).sum();
+        let total: u64 = entries.total_size();
         let sink = self.sink();
         let future: PlainMergeFuture = Box::pin(async move {
             match compose(&entries, &url, on_event.clone()).await? {

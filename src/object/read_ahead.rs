@@ -58,7 +58,7 @@ pub const DEFAULT_GETS_IN_FLIGHT: usize = 16;
 /// let read_ahead = ReadAhead::new(listing.entries());
 /// for entry in listing.entries() {
 ///     let (sink, got) = CollectSink::new();
-///     read_ahead.open(entry)?.pipe(Writable::new(sink)).await?;
+///     read_ahead.open(&entry)?.pipe(Writable::new(sink)).await?;
 ///     println!("{}: {} chunks", entry.path().display(), got.len());
 /// }
 /// # Ok(())
@@ -102,7 +102,7 @@ impl ReadAhead {
     /// Starts reading the objects among `entries` (the others are left to
     /// their own readers), with the default range size, budget and GETs in
     /// flight. Must be called within a tokio runtime.
-    pub fn new(entries: &[Entry]) -> ReadAhead {
+    pub fn new<'a>(entries: impl IntoIterator<Item = Entry<'a>>) -> ReadAhead {
         ReadAhead::with_limits(
             entries,
             DEFAULT_RANGE_SIZE,
@@ -114,14 +114,14 @@ impl ReadAhead {
     /// [`new`](ReadAhead::new) with ranges of `range_size` bytes, at most
     /// `budget` bytes fetched ahead (at least one range) and `gets` GETs in
     /// flight.
-    pub fn with_limits(
-        entries: &[Entry],
+    pub fn with_limits<'a>(
+        entries: impl IntoIterator<Item = Entry<'a>>,
         range_size: usize,
         budget: usize,
         gets: usize,
     ) -> ReadAhead {
         let wanted = entries
-            .iter()
+            .into_iter()
             .filter(|entry| entry.kind() == EntryKind::Object)
             .map(|entry| Wanted {
                 index: entry.index(),
@@ -169,7 +169,7 @@ impl ReadAhead {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidArgument`] if `entry` is not an object.
-    pub fn open(&self, entry: &Entry) -> Result<Readable<Bytes>> {
+    pub fn open(&self, entry: &Entry<'_>) -> Result<Readable<Bytes>> {
         if entry.kind() != EntryKind::Object {
             return Err(
                 Error::new(ErrorKind::InvalidArgument, "not an object").reading(entry.path())
@@ -179,7 +179,7 @@ impl ReadAhead {
             shared: Arc::clone(&self.shared),
             index: entry.index(),
         };
-        Ok(Readable::new(source).named(format!("reading {}", entry.path().display())))
+        Ok(Readable::new(source).named(format!("reading {}", crate::quote(entry.path()))))
     }
 }
 

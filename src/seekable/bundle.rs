@@ -309,7 +309,7 @@ pub fn safe_target(dir: &Path, path: &Path, force: bool) -> Result<PathBuf> {
     let refuse = |why: &str| {
         Error::new(
             ErrorKind::InvalidData,
-            format!("refusing the part path '{}': {why}", path.display()),
+            format!("refusing the part path {}: {why}", crate::quote(path)),
         )
     };
     let mut components = Vec::new();
@@ -348,7 +348,7 @@ pub fn safe_target(dir: &Path, path: &Path, force: bool) -> Result<PathBuf> {
         }
         Ok(_) if !force => Err(Error::new(
             ErrorKind::Conflict,
-            format!("'{}' exists (--force replaces it)", target.display()),
+            format!("{} exists (--force replaces it)", crate::quote(&target)),
         )),
         _ => Ok(target),
     }

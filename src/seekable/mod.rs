@@ -59,7 +59,6 @@ use self::frames::FrameWriter;
 use crate::blocking::{Opener, produce, read_error};
 use crate::data::DataReport;
 use crate::error::{Error, ErrorKind, Result};
-use crate::fs::Entry;
 use crate::merge::{
     ManifestPart, ManifestWriter, MergeCallback, MergeOptions, SkippedInput, Warnings,
 };
@@ -116,7 +115,7 @@ impl SeekableBundle {
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn run(
         &self,
-        entries: &[Entry],
+        entries: &std::sync::Arc<crate::fs::Listing>,
         options: &MergeOptions,
         warnings: &Warnings,
         output: &mut Writable<Bytes>,
@@ -133,7 +132,7 @@ impl SeekableBundle {
             ));
         };
         let opener = Opener::new(options, warnings, on_event);
-        let entries = entries.to_vec();
+        let entries = std::sync::Arc::clone(entries);
         let name = name.to_path_buf();
         let ((parts, skipped), _, _) = produce(output, false, move |out| {
             write(codec, level, &entries, &opener, out, &name)
@@ -152,7 +151,7 @@ impl SeekableBundle {
 fn write(
     codec: BundleCodec,
     level: u32,
-    entries: &[Entry],
+    entries: &crate::fs::Listing,
     opener: &Opener,
     out: &mut impl Write,
     name: &Path,
@@ -161,6 +160,7 @@ fn write(
     let mut skipped = Vec::new();
     let mut buf = vec![0; 256 * 1024];
     for entry in entries {
+        let entry = &entry;
         let Some(mut input) = opener.open(entry, &mut skipped)? else {
             continue;
         };

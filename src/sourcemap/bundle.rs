@@ -128,29 +128,31 @@ impl BundleMap {
     /// # Errors
     ///
     /// The file cannot be read, naming it.
-    pub(crate) fn prepare(&self, entry: &Entry) -> Result<Prepared> {
+    pub(crate) fn prepare(&self, entry: &Entry<'_>) -> Result<Prepared> {
         if entry.kind() != EntryKind::File {
             return Ok(Prepared::default());
         }
         let path = entry.path();
-        let read = || -> std::io::Result<(Stamp, Option<MapComment>)> {
+        let reading = |e: std::io::Error| Error::io(e).reading(path);
+        let read = || -> Result<(Stamp, Option<MapComment>)> {
             // An unchanged input is not even opened.
             if let Some(cache) = &self.options.cache {
-                let stamp = Stamp::of(&std::fs::metadata(path)?);
+                let stamp = Stamp::of(&std::fs::metadata(path).map_err(reading)?);
                 if let Some(comment) = cache.comment(path, stamp) {
                     return Ok((stamp, comment));
                 }
             }
-            let file = File::open(path)?;
-            let meta = file.metadata()?;
+            // The file that was listed, nothing put in its place since.
+            let file = entry.open()?;
+            let meta = file.metadata().map_err(reading)?;
             let stamp = Stamp::of(&meta);
-            let comment = MapComment::read(&file, meta.len())?;
+            let comment = MapComment::read(&file, meta.len()).map_err(reading)?;
             if let Some(cache) = &self.options.cache {
                 cache.keep_comment(path, stamp, comment.clone());
             }
             Ok((stamp, comment))
         };
-        let (stamp, comment) = read().map_err(|e| Error::io(e).reading(path))?;
+        let (stamp, comment) = read()?;
         Ok(match comment {
             Some(comment) => Prepared {
                 keep: Some(comment.start),
@@ -170,7 +172,13 @@ impl BundleMap {
     }
 
     /// An input the merge wrote: `shape` and `bom` describe what it wrote.
-    pub(crate) fn input(&mut self, entry: &Entry, prepared: Prepared, shape: TextShape, bom: bool) {
+    pub(crate) fn input(
+        &mut self,
+        entry: &Entry<'_>,
+        prepared: Prepared,
+        shape: TextShape,
+        bom: bool,
+    ) {
         self.pending.push(Part::Input(InputPart {
             path: entry.path().to_path_buf(),
             is_file: entry.kind() == EntryKind::File,

@@ -41,7 +41,7 @@
 //! let mut options = MergeOptions::default();
 //! options.source_map = Some(SourceMapOptions::for_output(&bundle, MapTarget::Beside));
 //! let mut output = AtomicFileSink::create(&bundle)?.into_writable();
-//! merge(listing.entries(), &options, &mut output, None).await?;
+//! merge(&listing, &options, &mut output, None).await?;
 //!
 //! assert_eq!(
 //!     std::fs::read_to_string(&bundle)?,

@@ -115,13 +115,7 @@ async fn read_through(output: &Path, cutter: Cutter) -> Result<()> {
         })
 }
 
-/// A path in a message: quoted.
+/// A path in a message: quoted as every message quotes names.
 pub(crate) fn shown(path: &Path) -> impl fmt::Display + '_ {
-    struct Shown<'a>(&'a Path);
-    impl fmt::Display for Shown<'_> {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            write!(f, "'{}'", self.0.display())
-        }
-    }
-    Shown(path)
+    crate::quote(path)
 }

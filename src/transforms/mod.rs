@@ -26,7 +26,7 @@ mod text;
 #[cfg(test)]
 mod testing;
 
-pub use compress::{Codec, Compress, Decompress};
+pub use compress::{Codec, Compress, DEFAULT_MEMORY_LIMIT, Decompress};
 pub use exec::Exec;
 pub use frame::{Frame, FrameCodec, Unframe};
 pub use text::{EnsureNewline, Eol, LineEnding, StripBom};

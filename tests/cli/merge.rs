@@ -210,13 +210,13 @@ fn keep_going_skips_unreadable_inputs_and_exits_1() {
     dir.create("src/a.js", "a\n");
     std::os::unix::fs::symlink("nowhere", dir.join("src/dangling.js")).unwrap();
     smerge(&dir)
-        .args(["src", "out.js"])
+        .args(["-L", "src", "out.js"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("dangling.js"));
     assert!(!dir.join("out.js").exists());
     smerge(&dir)
-        .args(["--keep-going", "src", "out.js"])
+        .args(["--keep-going", "-L", "src", "out.js"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("dangling.js"));

@@ -5,6 +5,7 @@ mod fast;
 mod faults;
 mod formats;
 mod habits;
+mod hardening;
 mod help;
 mod interleave;
 mod merge;

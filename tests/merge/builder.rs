@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use smerge::fs::{Entry, Listing, ListingBuilder};
+use smerge::fs::{Listing, ListingBuilder};
 use smerge::merge::{
     Compression, InputContext, InputStage, Merge, MergeCallback, MergeOptions, MergePath,
     MergeReport, Output, OutputBackend, PlainMergeFuture, WarningKind,
@@ -309,13 +309,13 @@ impl OutputBackend for Memory {
 
     fn merge_plain(
         &mut self,
-        entries: &[Entry],
+        listing: &Arc<Listing>,
         _on_event: Option<MergeCallback>,
     ) -> Option<(MergePath, PlainMergeFuture)> {
         if !self.compose {
             return None;
         }
-        let paths: Vec<PathBuf> = entries.iter().map(|e| e.path().to_path_buf()).collect();
+        let paths: Vec<PathBuf> = listing.entries().map(|e| e.path().to_path_buf()).collect();
         let got = Arc::clone(&self.got);
         Some((
             MergePath::Kernel,

@@ -38,18 +38,13 @@ fn scratch_dir() -> TempDir {
 fn relatives(listing: &Listing) -> Vec<String> {
     listing
         .entries()
-        .iter()
         .map(|e| e.relative_path().to_string_lossy().into_owned())
         .collect()
 }
 
 /// The paths to open, in order.
 fn paths(listing: &Listing) -> Vec<PathBuf> {
-    listing
-        .entries()
-        .iter()
-        .map(|e| e.path().to_path_buf())
-        .collect()
+    listing.entries().map(|e| e.path().to_path_buf()).collect()
 }
 
 fn list(dir: &Path, configure: impl FnOnce(&mut ListingBuilder)) -> Listing {
@@ -75,7 +70,6 @@ fn name_order_is_find_piped_to_c_sort() {
     });
     let ours: Vec<&[u8]> = listing
         .entries()
-        .iter()
         .map(|e| e.relative_path().as_os_str().as_bytes())
         .collect();
 
@@ -101,9 +95,8 @@ fn entries_carry_what_the_merge_needs() {
     let listing = list(dir.path(), |b| {
         b.recursive(true);
     });
-    let [first, second] = listing.entries() else {
-        panic!("{listing:?}")
-    };
+    assert_eq!(listing.len(), 2, "{listing:?}");
+    let (first, second) = (listing.get(0).unwrap(), listing.get(1).unwrap());
     assert_eq!(first.path(), dir.path().join("lib/util.js"));
     assert_eq!(first.relative_path(), Path::new("lib/util.js"));
     assert_eq!(first.name(), "util.js");
@@ -246,10 +239,10 @@ fn inputs_merge_in_the_order_given_each_directory_sorted() {
             one.path().join("b"),
         ]
     );
-    let explicit = &listing.entries()[2];
+    let explicit = &listing.get(2).unwrap();
     assert_eq!(explicit.relative_path(), single);
     assert_eq!(explicit.name(), "b");
-    let stdin = &listing.entries()[3];
+    let stdin = &listing.get(3).unwrap();
     assert_eq!(
         (stdin.kind(), stdin.size(), stdin.index()),
         (EntryKind::Stdin, None, 3)
@@ -339,10 +332,8 @@ fn hidden_files_and_directories_only_when_asked() {
     let listing = list(dir.path(), |b| {
         b.recursive(true).hidden(true);
     });
-    assert_eq!(
-        relatives(&listing),
-        [".env", ".git/config", "a", "sub/.hidden", "sub/b"]
-    );
+    // `.git` is never merged, even with hidden files.
+    assert_eq!(relatives(&listing), [".env", "a", "sub/.hidden", "sub/b"]);
 }
 
 #[test]
@@ -398,38 +389,88 @@ fn gitignore_above_the_input_counts_only_inside_a_repository() {
 }
 
 #[test]
-fn symlinks_to_files_are_followed() {
+fn symlinks_in_a_walk_are_followed_only_when_asked() {
     let dir = tree(&["target-file"]);
+    let outside = tree(&["secret"]);
     fs::write(dir.path().join("target-file"), "12345").unwrap();
     symlink("target-file", dir.path().join("link")).unwrap();
+    symlink(outside.path().join("secret"), dir.path().join("z")).unwrap();
     let listing = list(dir.path(), |_| {});
-    assert_eq!(relatives(&listing), ["link", "target-file"]);
-    let link = &listing.entries()[0];
+    assert_eq!(relatives(&listing), ["target-file"]);
+    assert_eq!(
+        listing.warnings(),
+        [format!(
+            "skipping 2 symbolic links in {}: use --follow-links to follow them",
+            dir.path().display()
+        )]
+    );
+
+    // Followed, the link and its target are one file, listed once.
+    let listing = list(dir.path(), |b| {
+        b.follow_links(true);
+    });
+    assert_eq!(relatives(&listing), ["link", "z"]);
+    let link = &listing.get(0).unwrap();
     assert_eq!(link.path(), dir.path().join("link"));
     assert_eq!(link.size(), Some(5));
-    assert_eq!(link.file_id(), listing.entries()[1].file_id());
+    assert_eq!(
+        listing.warnings(),
+        [format!(
+            "skipping {}: it is the same file as {}",
+            dir.path().join("target-file").display(),
+            dir.path().join("link").display()
+        )]
+    );
 }
 
 #[test]
-fn a_dangling_symlink_is_a_problem() {
+fn a_named_input_is_followed_and_read_as_often_as_named() {
+    let dir = tree(&["target-file"]);
+    symlink("target-file", dir.path().join("link")).unwrap();
+    let mut builder = Listing::builder();
+    builder
+        .input(dir.path().join("link"))
+        .input(dir.path().join("link"))
+        .input(dir.path().join("target-file"));
+    let listing = builder.build().unwrap();
+    assert_eq!(listing.len(), 3);
+    assert!(listing.warnings().is_empty());
+    for entry in &listing {
+        assert_eq!(entry.open().map(|_| ()).unwrap(), ());
+    }
+}
+
+#[test]
+fn hard_links_in_one_walk_are_one_file() {
+    let dir = tree(&["a", "sub/x"]);
+    fs::hard_link(dir.path().join("a"), dir.path().join("sub/b")).unwrap();
+    let listing = list(dir.path(), |b| {
+        b.recursive(true);
+    });
+    assert_eq!(relatives(&listing), ["a", "sub/x"]);
+    assert_eq!(listing.warnings().len(), 1, "{:?}", listing.warnings());
+    assert!(listing.warnings()[0].contains("it is the same file as"));
+}
+
+#[test]
+fn a_dangling_symlink_is_a_problem_when_followed() {
     let dir = tree(&["a"]);
     symlink("nowhere", dir.path().join("dangling")).unwrap();
-    for follow_links in [false, true] {
-        let listing = list(dir.path(), |b| {
-            b.follow_links(follow_links);
-        });
-        assert_eq!(relatives(&listing), ["a"]);
-        let path = dir.path().join("dangling");
-        assert_eq!(
-            problem_texts(&listing),
-            [format!(
-                "reading {}: No such file or directory (os error 2)",
-                path.display()
-            )],
-            "follow_links: {follow_links}"
-        );
-        assert_eq!(listing.problems()[0].path(), Some(path.as_path()));
-    }
+    let listing = list(dir.path(), |_| {});
+    assert!(listing.problems().is_empty());
+    let listing = list(dir.path(), |b| {
+        b.follow_links(true);
+    });
+    assert_eq!(relatives(&listing), ["a"]);
+    let path = dir.path().join("dangling");
+    assert_eq!(
+        problem_texts(&listing),
+        [format!(
+            "reading {}: No such file or directory (os error 2)",
+            path.display()
+        )]
+    );
+    assert_eq!(listing.problems()[0].path(), Some(path.as_path()));
 }
 
 #[test]
@@ -457,7 +498,7 @@ fn symlinked_directories_are_entered_only_with_follow_links() {
     assert_eq!(
         listing.warnings(),
         [format!(
-            "skipping 1 symbolic link to directories in {}: use --follow-links to enter them",
+            "skipping 1 symbolic link in {}: use --follow-links to follow it",
             dir.path().display()
         )]
     );
@@ -466,7 +507,7 @@ fn symlinked_directories_are_entered_only_with_follow_links() {
     });
     assert_eq!(relatives(&listing), ["linked/b", "real/a", "top"]);
     assert!(listing.warnings().is_empty());
-    assert_eq!(listing.entries()[0].path(), dir.path().join("linked/b"));
+    assert_eq!(listing.get(0).unwrap().path(), dir.path().join("linked/b"));
 }
 
 #[test]
@@ -474,7 +515,7 @@ fn a_symlinked_input_directory_is_entered() {
     let dir = tree(&["real/a"]);
     symlink("real", dir.path().join("link")).unwrap();
     let listing = list(&dir.path().join("link"), |_| {});
-    assert_eq!(listing.entries()[0].path(), dir.path().join("link/a"));
+    assert_eq!(listing.get(0).unwrap().path(), dir.path().join("link/a"));
 }
 
 #[test]
@@ -512,10 +553,16 @@ fn subdirectories_are_skipped_with_one_warning_without_recursive() {
     assert_eq!(relatives(&listing), ["a"]);
     assert_eq!(
         listing.warnings(),
-        [format!(
-            "skipping 3 subdirectories of {}: use -r to include them",
-            dir.path().display()
-        )]
+        [
+            format!(
+                "skipping 2 subdirectories of {}: use -r to include them",
+                dir.path().display()
+            ),
+            format!(
+                "skipping 1 symbolic link in {}: use --follow-links to follow it",
+                dir.path().display()
+            )
+        ]
     );
 }
 
@@ -624,7 +671,7 @@ fn fifos_in_a_directory_are_skipped_but_kept_when_explicit() {
     let mut builder = Listing::builder();
     builder.input(&fifo);
     let listing = builder.build().unwrap();
-    let entry = &listing.entries()[0];
+    let entry = &listing.get(0).unwrap();
     assert_eq!((entry.kind(), entry.size()), (EntryKind::Stream, None));
     assert_eq!(entry.path(), fifo);
     assert!(listing.warnings().is_empty());
@@ -725,7 +772,6 @@ fn awkward_names_are_kept_byte_for_byte() {
     expected.sort();
     let got: Vec<&[u8]> = listing
         .entries()
-        .iter()
         .map(|e| e.relative_path().as_os_str().as_bytes())
         .collect();
     assert_eq!(got, expected);
@@ -747,7 +793,7 @@ fn files0_lists_are_inputs() {
         list0.push(0);
     }
     let mut builder = Listing::builder();
-    builder.inputs(parse_files0(&list0).unwrap());
+    builder.input_list(parse_files0(list0).unwrap());
     let listing = builder.build().unwrap();
     assert_eq!(
         paths(&listing),
@@ -781,8 +827,61 @@ fn a_tree_a_thousand_directories_deep() {
     assert_eq!(listing.len(), 1001);
     assert!(listing.problems().is_empty());
     // "d/…/f" sorts before "f" at every level: the deepest file comes first.
-    assert_eq!(listing.entries()[0].path(), path.join("f"));
-    assert_eq!(listing.entries()[1000].relative_path(), Path::new("f"));
+    assert_eq!(listing.get(0).unwrap().path(), path.join("f"));
+    assert_eq!(listing.get(1000).unwrap().relative_path(), Path::new("f"));
+}
+
+#[test]
+fn a_tree_deeper_than_path_max_is_listed_and_opened() {
+    let dir = scratch_dir();
+    let leaf = crate::fs::test_support::deep_tree(dir.path(), 40);
+    write(dir.path(), b"top", b"top");
+    let listing = list(dir.path(), |b| {
+        b.recursive(true);
+    });
+    assert!(listing.problems().is_empty(), "{:?}", listing.problems());
+    assert_eq!(listing.len(), 2);
+    let deep = listing.get(0).unwrap();
+    assert_eq!(deep.relative_path().as_os_str().as_bytes(), &leaf[..]);
+    assert!(deep.path().as_os_str().len() > 8000);
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut deep.open().unwrap(), &mut text).unwrap();
+    assert_eq!(text, "deep");
+    // Named on its own, too.
+    let listing = Listing::builder().input(deep.path()).build().unwrap();
+    assert_eq!(listing.get(0).unwrap().size(), Some(4));
+    assert!(listing.get(0).unwrap().open().is_ok());
+}
+
+#[test]
+fn dot_ignore_files_count_and_win_over_gitignore() {
+    let dir = tree(&["a.log", "b.log", "c.txt", "sub/d.txt", "sub/e.tmp"]);
+    fs::write(dir.path().join(".gitignore"), "*.log\n").unwrap();
+    fs::write(dir.path().join(".ignore"), "!b.log\nc.txt\n").unwrap();
+    fs::write(dir.path().join("sub/.ignore"), "*.tmp\n").unwrap();
+    let listing = list(dir.path(), |b| {
+        b.recursive(true).gitignore(true);
+    });
+    assert_eq!(relatives(&listing), ["b.log", "sub/d.txt"]);
+    let listing = list(dir.path(), |b| {
+        b.recursive(true);
+    });
+    assert_eq!(listing.len(), 5, "ignore files only count when asked");
+}
+
+#[test]
+fn negated_and_case_insensitive_patterns() {
+    let dir = tree(&["A.JS", "b.js", "c.min.js", "vendor.min.js", "d.css"]);
+    let listing = list(dir.path(), |b| {
+        b.include_ignoring_case("*.js")
+            .exclude("*.min.js")
+            .exclude("!vendor.*");
+    });
+    assert_eq!(relatives(&listing), ["A.JS", "b.js", "vendor.min.js"]);
+    let listing = list(dir.path(), |b| {
+        b.include("!*.js").exclude_ignoring_case("A.*");
+    });
+    assert_eq!(relatives(&listing), ["d.css"]);
 }
 
 /// Lists a directory of `count` empty files named `f0`, `f1`, ….
@@ -798,7 +897,7 @@ fn list_many_files(count: usize) {
     let listing = list(dir.path(), |_| {});
     let took = start.elapsed();
     assert_eq!(listing.len(), count);
-    let names: Vec<&Path> = listing.entries().iter().map(Entry::relative_path).collect();
+    let names: Vec<&Path> = listing.entries().map(|e| e.relative_path()).collect();
     assert_eq!(names[..3], ["f0", "f1", "f10"].map(Path::new));
     assert_eq!(names[count - 1], Path::new(&format!("f{}", count - 1)));
     assert!(names.is_sorted_by_key(|n| n.as_os_str().as_bytes()));

@@ -10,13 +10,14 @@ use rustix::io::Errno;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::Entry;
 
-/// Opens `entry` for reading.
+/// Opens `entry` for reading, pinned to the file that was listed
+/// ([`Entry::open`]).
 ///
 /// No readahead advice is given: on inputs read cold from disk, neither
 /// `POSIX_FADV_SEQUENTIAL` nor `POSIX_FADV_WILLNEED` for the range about to
 /// be read made a merge faster, and the latter made it slower.
-pub(super) fn open(entry: &Entry) -> Result<File> {
-    File::open(entry.path()).map_err(|e| Error::io(e).reading(entry.path()))
+pub(super) fn open(entry: &Entry<'_>) -> Result<File> {
+    entry.open()
 }
 
 /// Reads the bytes `source` of `entry`'s open `file` into `dest`, which is
@@ -31,7 +32,7 @@ pub(super) fn open(entry: &Entry) -> Result<File> {
 /// the file.
 pub(super) fn read_range(
     file: &File,
-    entry: &Entry,
+    entry: &Entry<'_>,
     source: Range<u64>,
     dest: &mut [u8],
     ends_input: bool,
@@ -66,13 +67,13 @@ pub(super) fn read_range(
 
 /// Checks that `entry`'s open `file` has nothing at `end`, where it should
 /// end.
-pub(super) fn check_ends_at(file: &File, entry: &Entry, end: u64) -> Result<()> {
+pub(super) fn check_ends_at(file: &File, entry: &Entry<'_>, end: u64) -> Result<()> {
     read_range(file, entry, end..end, &mut [], true)
 }
 
 /// The error for an input that does not have the size it was planned with:
 /// `read` bytes were found instead.
-pub(super) fn changed_size(entry: &Entry, read: u64) -> Error {
+pub(super) fn changed_size(entry: &Entry<'_>, read: u64) -> Error {
     let expected = entry.size().unwrap_or(0);
     let how = if read > expected { "grew" } else { "shrank" };
     Error::new(
@@ -87,19 +88,19 @@ mod tests {
     use super::*;
     use crate::fs::Listing;
 
-    fn entry_for(dir: &tempfile::TempDir, contents: &[u8]) -> (Entry, File) {
+    fn listing_of(dir: &tempfile::TempDir, contents: &[u8]) -> (Listing, File) {
         let path = dir.path().join("input");
         std::fs::write(&path, contents).unwrap();
         let listing = Listing::builder().input(&path).build().unwrap();
-        let entry = listing.entries()[0].clone();
-        let file = open(&entry).unwrap();
-        (entry, file)
+        let file = open(&listing.get(0).unwrap()).unwrap();
+        (listing, file)
     }
 
     #[test]
     fn reads_a_range_and_checks_the_end() {
         let dir = tempfile::tempdir().unwrap();
-        let (entry, file) = entry_for(&dir, b"0123456789");
+        let (listing, file) = listing_of(&dir, b"0123456789");
+        let entry = listing.get(0).unwrap();
         let mut dest = [0u8; 4];
         read_range(&file, &entry, 2..6, &mut dest, false).unwrap();
         assert_eq!(&dest, b"2345");
@@ -111,7 +112,8 @@ mod tests {
     #[test]
     fn a_longer_file_grew() {
         let dir = tempfile::tempdir().unwrap();
-        let (entry, file) = entry_for(&dir, b"0123456789");
+        let (listing, file) = listing_of(&dir, b"0123456789");
+        let entry = listing.get(0).unwrap();
         std::fs::write(entry.path(), b"0123456789+").unwrap();
         let mut dest = [0u8; 10];
         let err = read_range(&file, &entry, 0..10, &mut dest, true).unwrap_err();
@@ -125,7 +127,8 @@ mod tests {
     #[test]
     fn a_shorter_file_shrank() {
         let dir = tempfile::tempdir().unwrap();
-        let (entry, file) = entry_for(&dir, b"0123456789");
+        let (listing, file) = listing_of(&dir, b"0123456789");
+        let entry = listing.get(0).unwrap();
         std::fs::write(entry.path(), b"01234").unwrap();
         for ends_input in [false, true] {
             let mut dest = [0u8; 10];
@@ -144,7 +147,8 @@ mod tests {
     #[test]
     fn a_missing_file_is_named() {
         let dir = tempfile::tempdir().unwrap();
-        let (entry, file) = entry_for(&dir, b"x");
+        let (listing, file) = listing_of(&dir, b"x");
+        let entry = listing.get(0).unwrap();
         drop(file);
         std::fs::remove_file(entry.path()).unwrap();
         let err = open(&entry).unwrap_err();

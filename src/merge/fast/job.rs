@@ -5,12 +5,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::plan::Plan;
 use crate::error::{Error, ErrorKind, Result};
-use crate::fs::Entry;
+use crate::fs::{Entry, Listing};
 use crate::merge::{MergeCallback, MergeEvent};
 
 /// The shared state of one plain merge.
 pub(super) struct Job<'a> {
-    pub(super) entries: &'a [Entry],
+    pub(super) listing: &'a Listing,
     pub(super) plan: &'a Plan,
     /// Set when the merge is cancelled or a thread failed: every thread
     /// stops at its next check.
@@ -20,13 +20,13 @@ pub(super) struct Job<'a> {
 
 impl<'a> Job<'a> {
     pub(super) fn new(
-        entries: &'a [Entry],
+        listing: &'a Listing,
         plan: &'a Plan,
         stop: &'a AtomicBool,
         on_event: Option<&'a MergeCallback>,
     ) -> Job<'a> {
         Job {
-            entries,
+            listing,
             plan,
             stop,
             on_event,
@@ -46,10 +46,15 @@ impl<'a> Job<'a> {
         self.stop.store(true, Ordering::Relaxed);
     }
 
+    /// Input `index`.
+    pub(super) fn entry(&self, index: usize) -> Entry<'a> {
+        self.listing.get(index).expect("an input of the plan")
+    }
+
     /// A count of the bytes one thread copies, reported as they add up.
     pub(super) fn tally(&self) -> Tally<'_> {
         Tally {
-            entries: self.entries,
+            listing: self.listing,
             on_event: self.on_event,
             bytes: 0,
             unnamed: REPORT_EVERY,
@@ -67,7 +72,7 @@ const REPORT_EVERY: u64 = 1 << 20;
 /// the inputs it starts, named by a [`MergeEvent::FileStarted`] when a MiB
 /// or more was copied since the last one named.
 pub(super) struct Tally<'a> {
-    entries: &'a [Entry],
+    listing: &'a Listing,
     on_event: Option<&'a MergeCallback>,
     bytes: u64,
     unnamed: u64,
@@ -81,9 +86,8 @@ impl Tally<'_> {
         }
         self.unnamed = 0;
         if let Some(on_event) = self.on_event {
-            on_event(&MergeEvent::FileStarted {
-                entry: &self.entries[index],
-            });
+            let entry = self.listing.get(index).expect("an input of the plan");
+            on_event(&MergeEvent::FileStarted { entry: &entry });
         }
     }
 

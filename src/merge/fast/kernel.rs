@@ -112,7 +112,7 @@ fn copy_piece(
     mut output: Option<u64>,
     ends_input: bool,
 ) -> Result<()> {
-    let entry = &job.entries[index];
+    let entry = &job.entry(index);
     if source.start == 0 {
         tally.started(index);
     }
@@ -190,7 +190,7 @@ impl<'a> Copier<'a> {
     fn copy(
         &mut self,
         file: &File,
-        entry: &Entry,
+        entry: &Entry<'_>,
         offset: &mut u64,
         want: usize,
         output: Option<&mut u64>,
@@ -238,7 +238,7 @@ impl<'a> Copier<'a> {
     fn gather(
         &mut self,
         file: &File,
-        entry: &Entry,
+        entry: &Entry<'_>,
         source: Range<u64>,
         ends_input: bool,
         output: Option<u64>,
@@ -268,7 +268,7 @@ impl<'a> Copier<'a> {
     fn read_write(
         &mut self,
         file: &File,
-        entry: &Entry,
+        entry: &Entry<'_>,
         offset: &mut u64,
         want: usize,
         output: Option<&mut u64>,

@@ -59,7 +59,7 @@ pub(super) fn fill(job: &Job<'_>, out: &File, name: &Path, window: u64) -> Resul
         .map_err(|e| Error::io(e).writing(name))?;
     let mut tally = job.tally();
     for piece in job.plan.pieces(window) {
-        let entry = &job.entries[piece.index];
+        let entry = &job.entry(piece.index);
         if piece.source.start == 0 {
             tally.started(piece.index);
         }

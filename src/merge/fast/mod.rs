@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use self::job::Job;
 use self::plan::Plan;
 use crate::error::{Error, ErrorKind, Result};
-use crate::fs::{AtomicFile, Entry, EntryKind};
+use crate::fs::{AtomicFile, Entry, EntryKind, Listing};
 use crate::merge::{MergeCallback, MergeOptions, MergePath, MergeReport};
 
 /// Where [`merge_plain`] writes.
@@ -48,19 +48,19 @@ pub enum PlainOutput {
     },
 }
 
-/// Whether [`merge_plain`] can merge `entries` with `options`: no option
+/// Whether [`merge_plain`] can merge `listing` with `options`: no option
 /// changes the bytes, records parts, skips inputs or accepts inputs that
 /// change, and every entry is a regular file of known size.
 ///
 /// A file listed as empty is read once here: files of `/proc` and `/sys`
 /// report no size yet have content, which only the buffered merge, reading
 /// to the end, can take.
-pub fn can_merge_plain(entries: &[Entry], options: &MergeOptions) -> bool {
+pub fn can_merge_plain(listing: &Listing, options: &MergeOptions) -> bool {
     plain_options(options)
-        && entries.iter().all(|entry| {
+        && listing.entries().all(|entry| {
             entry.kind() == EntryKind::File
                 && match entry.size() {
-                    Some(0) => is_empty_now(entry.path()),
+                    Some(0) => is_empty_now(&entry),
                     Some(_) => true,
                     None => false,
                 }
@@ -76,14 +76,14 @@ pub(crate) fn plain_options(options: &MergeOptions) -> bool {
         && !options.record_parts
 }
 
-/// True when the file at `path` has nothing to read.
-fn is_empty_now(path: &Path) -> bool {
-    File::open(path)
-        .and_then(|mut file| file.read(&mut [0u8; 1]))
-        .is_ok_and(|read| read == 0)
+/// True when the file of `entry` has nothing to read.
+fn is_empty_now(entry: &Entry<'_>) -> bool {
+    entry
+        .open()
+        .is_ok_and(|mut file| file.read(&mut [0u8; 1]).is_ok_and(|read| read == 0))
 }
 
-/// Merges `entries`, in order and as they are, into `output`, then commits
+/// Merges the entries of `listing`, in order and as they are, into `output`, then commits
 /// an atomic output: the fast path of [`merge`](crate::merge::merge).
 ///
 /// A merge is plain when nothing changes the bytes ([`MergeOptions`] with no
@@ -154,22 +154,22 @@ fn is_empty_now(path: &Path) -> bool {
 /// # let logs = dir.path().join("logs");
 /// # let all = dir.path().join("all.log");
 /// let listing = Listing::builder().input(&logs).build()?;
-/// assert!(can_merge_plain(listing.entries(), &MergeOptions::default()));
+/// assert!(can_merge_plain(&listing, &MergeOptions::default()));
 /// let output = PlainOutput::Atomic(AtomicFile::create(&all)?);
-/// let report = merge_plain(listing.entries().to_vec(), output, None).await?;
+/// let report = merge_plain(listing.into(), output, None).await?;
 /// assert_eq!(std::fs::read_to_string(&all)?, "first\nsecond\n");
 /// assert_eq!((report.inputs, report.bytes), (2, 13));
 /// # Ok(())
 /// # }
 /// ```
 pub async fn merge_plain(
-    entries: Vec<Entry>,
+    listing: Arc<Listing>,
     output: PlainOutput,
     on_event: Option<MergeCallback>,
 ) -> Result<MergeReport> {
     let stop = Arc::new(AtomicBool::new(false));
     let _stop_when_dropped = StopWhenDropped(Arc::clone(&stop));
-    let copy = tokio::task::spawn_blocking(move || run(&entries, output, &stop, on_event.as_ref()));
+    let copy = tokio::task::spawn_blocking(move || run(&listing, output, &stop, on_event.as_ref()));
     match copy.await {
         Ok(result) => result,
         Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
@@ -188,13 +188,13 @@ impl Drop for StopWhenDropped {
 
 /// The whole merge, on a blocking thread.
 fn run(
-    entries: &[Entry],
+    listing: &Listing,
     output: PlainOutput,
     stop: &AtomicBool,
     on_event: Option<&MergeCallback>,
 ) -> Result<MergeReport> {
-    let plan = Plan::new(entries)?;
-    let job = Job::new(entries, &plan, stop, on_event);
+    let plan = Plan::new(listing)?;
+    let job = Job::new(listing, &plan, stop, on_event);
     match output {
         PlainOutput::Atomic(file) => {
             job.check()?;
@@ -216,7 +216,7 @@ fn run(
     }
     Ok(MergeReport {
         path: Some(MergePath::Kernel),
-        inputs: entries.len(),
+        inputs: listing.len(),
         bytes: plan.total(),
         ..MergeReport::default()
     })

@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::fs::Entry;
+use crate::fs::Listing;
 
 /// The size of one piece of work: the output is copied in windows of this
 /// many bytes, each mapped, filled and unmapped by one thread. Small enough
@@ -41,11 +41,11 @@ impl Plan {
     ///
     /// [`ErrorKind::InvalidArgument`] for an entry of unknown size, or a
     /// total that does not fit in 64 bits.
-    pub(super) fn new(entries: &[Entry]) -> Result<Plan> {
-        let mut starts = Vec::with_capacity(entries.len() + 1);
+    pub(super) fn new(listing: &Listing) -> Result<Plan> {
+        let mut starts = Vec::with_capacity(listing.len() + 1);
         let mut offset = 0u64;
         starts.push(0);
-        for entry in entries {
+        for entry in listing {
             let size = entry.size().ok_or_else(|| {
                 Error::new(ErrorKind::InvalidArgument, "its size is not known")
                     .reading(entry.path())
@@ -170,7 +170,7 @@ mod tests {
         assert_eq!(plan.windows(), 1);
         assert_eq!(plan.window(0), 0..0);
         assert_eq!(all_pieces(&plan), [(0, 0..0, 0, true), (1, 0..0, 0, true)]);
-        let none = Plan::new(&[]).unwrap();
+        let none = Plan::new(&Listing::default()).unwrap();
         assert_eq!(none.windows(), 1);
         assert!(all_pieces(&none).is_empty());
     }

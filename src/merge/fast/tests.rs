@@ -58,14 +58,13 @@ fn tree(sizes: &[u64]) -> (TempDir, Vec<u8>) {
     (dir, merged)
 }
 
-fn entries_of(dir: &Path) -> Vec<Entry> {
-    Listing::builder()
+fn entries_of(dir: &Path) -> Arc<Listing> {
+    let listing = Listing::builder()
         .input(dir.join("in"))
         .allow_empty(true)
         .build()
-        .unwrap()
-        .entries()
-        .to_vec()
+        .unwrap();
+    Arc::new(listing)
 }
 
 fn named_temp(target: &Path) -> AtomicFile {
@@ -76,7 +75,7 @@ fn named_temp(target: &Path) -> AtomicFile {
 }
 
 /// Runs `copy` on `entries` into `out` with a fresh job.
-fn with_job<T>(entries: &[Entry], copy: impl FnOnce(&Job<'_>) -> T) -> T {
+fn with_job<T>(entries: &Listing, copy: impl FnOnce(&Job<'_>) -> T) -> T {
     let plan = Plan::new(entries).unwrap();
     let stop = AtomicBool::new(false);
     copy(&Job::new(entries, &plan, &stop, None))
@@ -309,9 +308,26 @@ async fn an_input_gone_or_replaced_fails_naming_it() {
             fs::remove_file(path).unwrap();
             std::os::unix::fs::symlink("nowhere", path).unwrap();
         };
-        for spoil in [gone, directory, dangling] {
+        // A link to a file of the same size outside the tree, put in
+        // place of the input after the listing: not read.
+        let swapped: Spoil = |path| {
+            let size = fs::metadata(path).unwrap().len();
+            let outside = path.with_file_name("outside");
+            fs::write(&outside, vec![b'!'; size as usize]).unwrap();
+            fs::remove_file(path).unwrap();
+            std::os::unix::fs::symlink(&outside, path).unwrap();
+        };
+        for (spoil, kind) in [
+            (gone, ErrorKind::Io),
+            (directory, ErrorKind::InvalidData),
+            (dangling, ErrorKind::InvalidData),
+            (swapped, ErrorKind::InvalidData),
+        ] {
             let err = failed_merge(&sizes, victim, spoil).await;
-            assert_eq!(err.kind(), ErrorKind::Io, "{err}");
+            assert_eq!(err.kind(), kind, "{err}");
+            if kind == ErrorKind::InvalidData {
+                assert!(err.to_string().contains("after it was listed"), "{err}");
+            }
             assert!(
                 err.path().unwrap().ends_with(format!("f{victim:02}")),
                 "{err}"
@@ -369,7 +385,7 @@ fn plain_merges_are_recognised() {
     let entries = entries_of(dir.path());
     let plain = MergeOptions::default();
     assert!(can_merge_plain(&entries, &plain));
-    assert!(can_merge_plain(&[], &plain));
+    assert!(can_merge_plain(&Listing::default(), &plain));
     let mut options = plain.clone();
     options.ensure_newline = true;
     assert!(!can_merge_plain(&entries, &options));
@@ -387,7 +403,7 @@ fn plain_merges_are_recognised() {
     assert!(!can_merge_plain(&entries, &options));
 
     let stdin = Listing::builder().input("-").build().unwrap();
-    assert!(!can_merge_plain(stdin.entries(), &plain));
+    assert!(!can_merge_plain(&stdin, &plain));
 }
 
 #[cfg(target_os = "linux")]
@@ -397,9 +413,6 @@ fn pseudo_files_that_report_no_size_are_not_plain() {
         .input("/proc/self/status")
         .build()
         .unwrap();
-    assert_eq!(listing.entries()[0].size(), Some(0));
-    assert!(!can_merge_plain(
-        listing.entries(),
-        &MergeOptions::default()
-    ));
+    assert_eq!(listing.get(0).unwrap().size(), Some(0));
+    assert!(!can_merge_plain(&listing, &MergeOptions::default()));
 }

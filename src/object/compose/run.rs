@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 
 use super::plan::{ComposeInput, ComposePlan, Piece, PlannedPart};
 use crate::error::{Error, ErrorKind, Result};
-use crate::fs::{Entry, EntryKind};
+use crate::fs::{EntryKind, Listing};
 use crate::merge::{MergeCallback, MergeEvent};
 use crate::object::aborts::abort_in_background;
 use crate::object::read_ahead::{
@@ -56,10 +56,10 @@ pub enum Composed {
 
 /// True if [`compose`] can merge `entries` into `output`: an S3 output,
 /// and inputs that are files or objects of known size.
-pub fn can_compose(entries: &[Entry], output: &ObjectUrl) -> bool {
+pub fn can_compose(entries: &Listing, output: &ObjectUrl) -> bool {
     output.scheme() == Scheme::S3
         && !output.is_prefix()
-        && entries.iter().all(|entry| {
+        && entries.entries().all(|entry| {
             matches!(entry.kind(), EntryKind::File | EntryKind::Object) && entry.size().is_some()
         })
 }
@@ -94,7 +94,7 @@ pub fn can_compose(entries: &[Entry], output: &ObjectUrl) -> bool {
 /// # async fn main() -> smerge::Result<()> {
 /// let listing = Listing::builder().input("s3://logs/2024/").build_async().await?;
 /// let output: ObjectUrl = "s3://logs/2024.log".parse()?;
-/// match compose(listing.entries(), &output, None).await? {
+/// match compose(&std::sync::Arc::new(listing), &output, None).await? {
 ///     Composed::Done(report) => println!("{} bytes copied by S3", report.server_copied_bytes),
 ///     Composed::Declined(reason) => println!("stream instead ({reason:?})"),
 ///     _ => {}
@@ -103,7 +103,7 @@ pub fn can_compose(entries: &[Entry], output: &ObjectUrl) -> bool {
 /// # }
 /// ```
 pub async fn compose(
-    entries: &[Entry],
+    entries: &Arc<Listing>,
     output: &ObjectUrl,
     on_event: Option<MergeCallback>,
 ) -> Result<Composed> {
@@ -114,7 +114,7 @@ pub async fn compose(
         ));
     }
     let inputs: Vec<ComposeInput> = entries
-        .iter()
+        .entries()
         .map(|entry| ComposeInput {
             size: entry.size().unwrap_or(0),
             copyable: entry.kind() == EntryKind::Object
@@ -144,7 +144,7 @@ pub async fn compose(
         access,
         output: output.clone(),
         upload_id,
-        entries: entries.to_vec(),
+        entries: Arc::clone(entries),
         on_event,
     };
     let parts = plan.parts();
@@ -192,7 +192,13 @@ pub async fn compose(
                             ErrorKind::Io,
                             format!("the server refused to copy it: {refused}"),
                         )
-                        .about_path("copying", job.entries[piece.input].path())),
+                        .about_path(
+                            "copying",
+                            job.entries
+                                .get(piece.input)
+                                .expect("an input of the plan")
+                                .path(),
+                        )),
                     }
                 });
             }
@@ -243,7 +249,7 @@ struct Job {
     access: Arc<S3Access>,
     output: ObjectUrl,
     upload_id: String,
-    entries: Vec<Entry>,
+    entries: Arc<Listing>,
     on_event: Option<MergeCallback>,
 }
 
@@ -261,7 +267,7 @@ impl Job {
         number: usize,
         piece: &Piece,
     ) -> Result<std::result::Result<String, String>> {
-        let entry = &self.entries[piece.input];
+        let entry = self.entries.get(piece.input).expect("an input of the plan");
         let source = ObjectUrl::from_path(entry.path())?.ok_or_else(|| {
             Error::new(ErrorKind::InvalidArgument, "not an object").reading(entry.path())
         })?;
@@ -298,7 +304,7 @@ impl Job {
                 continue;
             };
             for piece in pieces {
-                let entry = &self.entries[piece.input];
+                let entry = self.entries.get(piece.input).expect("an input of the plan");
                 if entry.kind() == EntryKind::Object {
                     wanted.push(Wanted {
                         index: wanted.len(),
@@ -333,7 +339,7 @@ impl Job {
         let size: u64 = pieces.iter().map(|p| p.range.end - p.range.start).sum();
         let mut data = BytesMut::with_capacity(size as usize);
         for piece in pieces {
-            let entry = &self.entries[piece.input];
+            let entry = self.entries.get(piece.input).expect("an input of the plan");
             let length = piece.range.end - piece.range.start;
             if entry.kind() == EntryKind::Object {
                 for chunk in read_ahead.read_piece(*objects_read).await? {

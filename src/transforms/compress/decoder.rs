@@ -8,6 +8,7 @@ use async_compression::codecs::{
     ZstdDecoder,
 };
 use async_compression::core::util::PartialBuffer;
+use async_compression::zstd::DParameter;
 use bytes::Bytes;
 
 use super::Codec;
@@ -61,11 +62,24 @@ use crate::transform::Transform;
 /// the start: gzip data followed by plain text is an error, not gzip then
 /// text.
 ///
+/// # Memory
+///
+/// What a decoder may allocate is bounded by a memory limit,
+/// [`DEFAULT_MEMORY_LIMIT`] (256 MiB) unless
+/// [`with_memory_limit`](Decompress::with_memory_limit) says otherwise, as
+/// `xz --memlimit-decompress` and `zstd -d --memory` bound theirs: data
+/// that asks for more (an xz dictionary, a zstd or brotli window) fails with
+/// [`InvalidData`](ErrorKind::InvalidData) before the memory is taken, so a
+/// small file cannot make smerge allocate gigabytes. zstd windows are
+/// checked against the limit from the frame header; a frame without a
+/// window size in its header (a single-segment frame, which gives its
+/// content size instead) is held to the smallest power of two at or above
+/// the limit. gzip, zlib, raw deflate and bzip2 need a few MiB at most, and
+/// are not limited.
+///
 /// Not promised: the byte offset of corrupt data is where the decoder was
 /// given the input that it found corrupt, so the damage is at or after it.
-/// Legacy `.lzma` files are not read by `unxz`. zstd frames that need a
-/// window above 128 MiB (`zstd --long=31`) are refused, as `zstd -d`
-/// refuses them without `--memory`.
+/// Legacy `.lzma` files are not read by `unxz`.
 ///
 /// # Examples
 ///
@@ -104,7 +118,13 @@ use crate::transform::Transform;
 pub struct Decompress {
     mode: Mode,
     pump: Pump,
+    memory_limit: u64,
 }
+
+/// The memory a decoder may use unless told otherwise: 256 MiB, enough for
+/// every xz preset (`xz -9` needs 65 MiB) and zstd's largest default
+/// window (128 MiB), far less than a hostile header can ask for.
+pub const DEFAULT_MEMORY_LIMIT: u64 = 256 << 20;
 
 enum Mode {
     /// Waiting for enough bytes to recognise a magic number.
@@ -118,7 +138,53 @@ enum Mode {
 impl Decompress {
     /// Decompresses `codec` data.
     pub fn new(codec: Codec) -> Decompress {
-        Decompress::with_mode(Mode::Decoding(StreamDecoder::new(codec)))
+        Decompress::with_mode(Mode::Decoding(StreamDecoder::new(
+            codec,
+            DEFAULT_MEMORY_LIMIT,
+        )))
+    }
+
+    /// Sets the memory the decoder may use, in bytes (default
+    /// [`DEFAULT_MEMORY_LIMIT`]); see [Memory](Decompress#memory).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use smerge::Readable;
+    /// use smerge::transforms::{Codec, Decompress};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> smerge::Result<()> {
+    /// // A zstd frame whose header asks for a 512 MiB window, holding
+    /// // `hello` in one raw block.
+    /// let frame = Bytes::from_static(b"\x28\xb5\x2f\xfd\x00\x98\x29\x00\x00hello");
+    /// let refused = Readable::from_iter([frame.clone()])
+    ///     .pipe(Decompress::new(Codec::Zstd))
+    ///     .to_bytes()
+    ///     .await
+    ///     .unwrap_err();
+    /// assert!(refused.to_string().contains("a window of 512 MiB"));
+    ///
+    /// let hello = Readable::from_iter([frame])
+    ///     .pipe(Decompress::new(Codec::Zstd).with_memory_limit(1 << 30))
+    ///     .to_bytes()
+    ///     .await?;
+    /// assert_eq!(hello, "hello");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_memory_limit(mut self, bytes: u64) -> Decompress {
+        self.memory_limit = bytes;
+        if let Mode::Decoding(decoder) = &mut self.mode {
+            *decoder = StreamDecoder::new(decoder.codec, bytes);
+        }
+        self
+    }
+
+    /// The memory the decoder may use, in bytes.
+    pub fn memory_limit(&self) -> u64 {
+        self.memory_limit
     }
 
     /// Decompresses gzip, zstd, xz or bzip2 data recognised by its magic
@@ -132,6 +198,7 @@ impl Decompress {
         Decompress {
             mode,
             pump: Pump::default(),
+            memory_limit: DEFAULT_MEMORY_LIMIT,
         }
     }
 
@@ -149,8 +216,9 @@ impl Decompress {
     /// or the readable side is full.
     fn run(&mut self, out: &mut Push<'_, Bytes>) -> Result<()> {
         let mode = &mut self.mode;
+        let memory_limit = self.memory_limit;
         self.pump.run(out, |pump, out| match mode {
-            Mode::Detecting => Ok(match detect_mode(pump) {
+            Mode::Detecting => Ok(match detect_mode(pump, memory_limit) {
                 Some(detected) => {
                     *mode = detected;
                     Step::Continue
@@ -176,12 +244,12 @@ impl Decompress {
 
 /// The mode the first bytes of the input call for, or `None` while more
 /// are needed to tell.
-fn detect_mode(pump: &Pump) -> Option<Mode> {
+fn detect_mode(pump: &Pump, memory_limit: u64) -> Option<Mode> {
     let mut prefix = [0; Codec::MAX_MAGIC_LEN];
     let len = pump.input.peek(&mut prefix);
     match detect_prefix(&prefix[..len]) {
         Detection::NeedMore if !pump.input_ended => None,
-        Detection::Found(codec) => Some(Mode::Decoding(StreamDecoder::new(codec))),
+        Detection::Found(codec) => Some(Mode::Decoding(StreamDecoder::new(codec, memory_limit))),
         Detection::NeedMore | Detection::NotFound => Some(Mode::PassThrough),
     }
 }
@@ -228,6 +296,7 @@ impl fmt::Debug for Decompress {
 /// Decodes the members, frames or streams of one codec, one after the other.
 struct StreamDecoder {
     codec: Codec,
+    memory_limit: u64,
     decoder: Box<dyn DecodeV2 + Send>,
     position: Position,
     /// The last call filled the output, so the codec may hold more.
@@ -252,18 +321,21 @@ enum Position {
 }
 
 impl StreamDecoder {
-    fn new(codec: Codec) -> StreamDecoder {
+    fn new(codec: Codec, memory_limit: u64) -> StreamDecoder {
         let decoder: Box<dyn DecodeV2 + Send> = match codec {
             Codec::Gzip => Box::new(GzipDecoder::new()),
             Codec::Zlib => Box::new(ZlibDecoder::new()),
             Codec::Deflate => Box::new(DeflateDecoder::new()),
-            Codec::Zstd => Box::new(ZstdDecoder::new()),
+            Codec::Zstd => Box::new(ZstdDecoder::new_with_params(&[DParameter::window_log_max(
+                zstd_window_log_max(memory_limit),
+            )])),
             Codec::Brotli => Box::new(BrotliDecoder::new()),
             Codec::Bzip2 => Box::new(BzDecoder::new()),
-            Codec::Xz => Box::new(XzDecoder::new()),
+            Codec::Xz => Box::new(XzDecoder::with_memlimit(memory_limit)),
         };
         StreamDecoder {
             codec,
+            memory_limit,
             decoder,
             position: Position::BeforeMember {
                 first: true,
@@ -332,7 +404,17 @@ impl StreamDecoder {
         let prefix = &prefix[..len];
         match self.codec.sniff(prefix) {
             Sniff::NeedMore if !input_ended => return Ok(Step::Wait),
-            Sniff::Match => {}
+            // A zstd frame's window descriptor follows its magic number.
+            Sniff::Match if self.codec == Codec::Zstd && len < ZSTD_WINDOW_END && !input_ended => {
+                return Ok(Step::Wait);
+            }
+            Sniff::Match => {
+                if let Some(window) = window_size(self.codec, prefix)
+                    && window > self.memory_limit
+                {
+                    return Err(self.over_memory_limit(Some(window)));
+                }
+            }
             Sniff::NeedMore | Sniff::NoMatch if !first && prefix.is_empty() => {
                 // The input ended after a complete member.
                 self.check_padding(padding, offset)?;
@@ -447,9 +529,31 @@ impl StreamDecoder {
     }
 
     fn corrupt(&self, cause: &dyn fmt::Display, offset: u64) -> Error {
+        let cause = cause.to_string();
+        // What liblzma and zstd say when a header asks for more memory
+        // than they were allowed.
+        if cause.contains("memory limit reached")
+            || cause.contains("Frame requires too much memory")
+        {
+            return self.over_memory_limit(None);
+        }
         invalid_data(format!(
             "invalid {} data at or after input byte {offset}: {cause}",
             self.codec
+        ))
+    }
+
+    /// The error for data that needs more memory than the limit: `window`
+    /// bytes of it when the header says.
+    fn over_memory_limit(&self, window: Option<u64>) -> Error {
+        let needs = match window {
+            Some(window) => format!("a window of {}", show_size(window)),
+            None => "more memory".to_owned(),
+        };
+        invalid_data(format!(
+            "{} data needs {needs} to decode, over the memory limit of {} (--memlimit raises it)",
+            self.codec,
+            show_size(self.memory_limit)
         ))
     }
 
@@ -466,6 +570,71 @@ impl StreamDecoder {
             "unexpected data after the end of the {} data, at input byte {offset}",
             self.codec
         ))
+    }
+}
+
+/// How many bytes of a zstd frame hold its magic number, frame header
+/// descriptor and window descriptor.
+const ZSTD_WINDOW_END: usize = 6;
+
+/// The window a member starting with `prefix` asks for, when its header
+/// says: a zstd frame's window descriptor, a brotli stream's window bits.
+fn window_size(codec: Codec, prefix: &[u8]) -> Option<u64> {
+    match codec {
+        Codec::Zstd => {
+            let (magic, header) = prefix.split_at_checked(4)?;
+            let single_segment = header.first()? & 0x20 != 0;
+            if magic != [0x28, 0xb5, 0x2f, 0xfd] || single_segment {
+                return None;
+            }
+            let descriptor = header.get(1)?;
+            let log = 10 + u32::from(descriptor >> 3);
+            let base = 1u64 << log;
+            Some(base + base / 8 * u64::from(descriptor & 7))
+        }
+        Codec::Brotli => {
+            // RFC 7932, 9.1: WBITS in the first 1, 4 or 7 bits.
+            let first = *prefix.first()?;
+            let bits = if first & 1 == 0 {
+                16
+            } else {
+                match (first >> 1) & 7 {
+                    0 => match (first >> 4) & 7 {
+                        0 => 17,
+                        // Large windows: refused by the decoder anyway.
+                        1 => return None,
+                        n => 8 + u32::from(n),
+                    },
+                    n => 17 + u32::from(n),
+                }
+            };
+            // 16 bytes less than this, with a ring buffer as large.
+            Some(1 << bits)
+        }
+        _ => None,
+    }
+}
+
+/// The largest zstd window log a decoder with `memory_limit` may accept:
+/// the smallest power of two at or above the limit (frame headers are
+/// checked against the limit itself), within what zstd accepts.
+pub(super) fn zstd_window_log_max(memory_limit: u64) -> u32 {
+    let log = 64 - memory_limit.saturating_sub(1).leading_zeros();
+    log.clamp(10, 31)
+}
+
+/// `bytes` in the largest binary unit that shows it whole, or in MiB with
+/// a fraction: `256 MiB`, `1 GiB`, `1536 KiB`.
+fn show_size(bytes: u64) -> String {
+    for (shift, unit) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] {
+        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
+            return format!("{} {unit}", bytes >> shift);
+        }
+    }
+    if bytes >= 1 << 20 {
+        format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
+    } else {
+        format!("{bytes} bytes")
     }
 }
 

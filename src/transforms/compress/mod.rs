@@ -26,5 +26,5 @@ mod pump;
 mod tests;
 
 pub use codec::Codec;
-pub use decoder::Decompress;
+pub use decoder::{DEFAULT_MEMORY_LIMIT, Decompress};
 pub use encoder::Compress;

@@ -520,3 +520,134 @@ proptest! {
         let _ = apply(Decompress::detect(), &data, &sizes);
     }
 }
+
+// The decoders' memory limit.
+
+/// `xz -0` data whose block header now asks for a dictionary of `dict`
+/// (one of the sizes the format can say: 2 or 3 times a power of two),
+/// with the header's CRC32 made right: the data itself still decodes.
+fn xz_with_dictionary(data: &[u8], dict: u64) -> Vec<u8> {
+    let mut xz = compress(Codec::Xz, data);
+    // The dictionary size code: (2 | (code & 1)) << (code / 2 + 11).
+    let code = (0..=40u8)
+        .find(|&code| (2 | u64::from(code & 1)) << (code / 2 + 11) == dict)
+        .expect("a size xz can say");
+    // Stream header (12 bytes), then the block header: its size, its
+    // flags, the sizes the flags announce, then the LZMA2 filter (id 0x21,
+    // 1 byte of properties: the dictionary code).
+    let header_len = (usize::from(xz[12]) + 1) * 4;
+    let flags = xz[13];
+    let mut at = 14;
+    for present in [flags & 0x40 != 0, flags & 0x80 != 0] {
+        if present {
+            while xz[at] & 0x80 != 0 {
+                at += 1;
+            }
+            at += 1;
+        }
+    }
+    assert_eq!(&xz[at..at + 2], [0x21, 0x01], "an LZMA2 filter");
+    xz[at + 2] = code;
+    let mut crc = flate2::Crc::new();
+    crc.update(&xz[12..12 + header_len - 4]);
+    xz[12 + header_len - 4..12 + header_len].copy_from_slice(&crc.sum().to_le_bytes());
+    xz
+}
+
+/// A zstd frame whose header asks for a window of 2^`log` bytes, holding
+/// `hello` in one raw block.
+fn zstd_with_window(log: u8) -> Vec<u8> {
+    let mut frame = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, (log - 10) << 3];
+    // Last block, raw, 5 bytes.
+    frame.extend_from_slice(&[0x29, 0x00, 0x00]);
+    frame.extend_from_slice(b"hello");
+    frame
+}
+
+#[test]
+fn an_xz_dictionary_over_the_limit_is_refused_before_it_is_allocated() {
+    let data = text(10_000, 9);
+    let big = xz_with_dictionary(&data, 3 << 29);
+    let err = decompress(Codec::Xz, &big).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidData);
+    assert_eq!(
+        err.to_string(),
+        "xz data needs more memory to decode, over the memory limit of 256 MiB \
+         (--memlimit raises it)"
+    );
+    // Within a limit raised for it, the same data decodes.
+    let fits = xz_with_dictionary(&data, 3 << 27);
+    assert!(decompress(Codec::Xz, &fits).is_err());
+    let raised = apply(
+        Decompress::new(Codec::Xz).with_memory_limit(512 << 20),
+        &fits,
+        &[4096],
+    );
+    assert_eq!(raised.output, data);
+    assert!(raised.result.is_ok(), "{:?}", raised.result);
+}
+
+#[test]
+fn a_zstd_window_over_the_limit_is_refused_from_the_frame_header() {
+    let err = decompress(Codec::Zstd, &zstd_with_window(29)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "zstd data needs a window of 512 MiB to decode, over the memory limit of 256 MiB \
+         (--memlimit raises it)"
+    );
+    // Detected, too; and a header split over chunks is read whole.
+    let detected = apply(Decompress::detect(), &zstd_with_window(29), &[1]);
+    assert!(detected.result.unwrap_err().to_string().contains("512 MiB"));
+    assert_eq!(
+        decompress(Codec::Zstd, &zstd_with_window(28)).unwrap(),
+        b"hello"
+    );
+    let raised = apply(
+        Decompress::new(Codec::Zstd).with_memory_limit(1 << 30),
+        &zstd_with_window(29),
+        &[3],
+    );
+    assert_eq!(raised.output, b"hello");
+    let lowered = apply(
+        Decompress::new(Codec::Zstd).with_memory_limit(1 << 20),
+        &compress(Codec::Zstd, &text(100, 1)),
+        &[64 * 1024],
+    );
+    assert!(lowered.result.is_ok(), "{:?}", lowered.result);
+}
+
+#[test]
+fn a_brotli_window_over_a_lowered_limit_is_refused() {
+    // Bit 0 set, then 3 bits of 7: WBITS = 24, a 16 MiB window.
+    let header = [0b0000_1111u8];
+    let err = apply(
+        Decompress::new(Codec::Brotli).with_memory_limit(1 << 20),
+        &header,
+        &[64 * 1024],
+    )
+    .result
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "brotli data needs a window of 16 MiB to decode, over the memory limit of 1 MiB \
+         (--memlimit raises it)"
+    );
+    let data = text(1000, 3);
+    let brotli = compress(Codec::Brotli, &data);
+    assert_eq!(decompress(Codec::Brotli, &brotli).unwrap(), data);
+}
+
+#[test]
+fn memory_limits_are_reported() {
+    assert_eq!(Decompress::detect().memory_limit(), 256 << 20);
+    assert_eq!(
+        Decompress::new(Codec::Gzip)
+            .with_memory_limit(1 << 30)
+            .memory_limit(),
+        1 << 30
+    );
+    assert_eq!(super::decoder::zstd_window_log_max(256 << 20), 28);
+    assert_eq!(super::decoder::zstd_window_log_max(300 << 20), 29);
+    assert_eq!(super::decoder::zstd_window_log_max(1), 10);
+    assert_eq!(super::decoder::zstd_window_log_max(u64::MAX), 31);
+}
