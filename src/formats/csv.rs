@@ -322,7 +322,7 @@ const BLOCK: usize = 1024 * 1024;
 /// here) and the last byte written.
 fn copy_rows(
     records: Records<Box<dyn Read + Send>>,
-    entry: &Entry,
+    entry: &Entry<'_>,
     width: usize,
     (header_cr, mut last): (bool, u8),
     target: &Target<'_>,
