@@ -16,7 +16,7 @@ use bytes::BytesMut;
 use crate::blocking::{ChunkWriter, Input, Opener, read_error};
 use crate::error::{Error, ErrorKind, Result};
 use crate::formats::records::{Records, sniff_delimiter};
-use crate::formats::rows::check_rows;
+use crate::formats::rows::{RowFields, check_rows, split_rows};
 use crate::formats::{Columns, FormatMerge};
 use crate::fs::{Entry, EntryKind};
 use crate::merge::{PartKind, SkippedInput};
@@ -86,18 +86,18 @@ pub(crate) fn join(
                 state.header_written = true;
             }
             let mapping = plan.mapping(&header);
-            copy_mapped(
-                &mut records,
+            let input = FieldInput {
                 entry,
-                &header,
-                &mapping,
-                &Target {
-                    merge,
-                    opener,
-                    delimiter: output_delimiter,
-                },
-                out,
-            )?;
+                header: &header,
+                delimiter,
+                header_cr: header_raw.last() == Some(&b'\r'),
+            };
+            let target = Target {
+                merge,
+                opener,
+                delimiter: output_delimiter,
+            };
+            copy_fields(records, &input, &mapping, &target, out)?;
             continue;
         }
         match &state.reference {
@@ -136,18 +136,18 @@ pub(crate) fn join(
         }
         if reencode_all || delimiter != output_delimiter {
             let identity: Vec<Option<usize>> = (0..header.len()).map(Some).collect();
-            copy_mapped(
-                &mut records,
+            let input = FieldInput {
                 entry,
-                &header,
-                &identity,
-                &Target {
-                    merge,
-                    opener,
-                    delimiter: output_delimiter,
-                },
-                out,
-            )?;
+                header: &header,
+                delimiter,
+                header_cr: header_raw.last() == Some(&b'\r'),
+            };
+            let target = Target {
+                merge,
+                opener,
+                delimiter: output_delimiter,
+            };
+            copy_fields(records, &input, &identity, &target, out)?;
         } else {
             let last = std::mem::replace(&mut state.last, b'\n');
             let target = Target {
@@ -156,7 +156,14 @@ pub(crate) fn join(
                 delimiter: output_delimiter,
             };
             let header_cr = header_raw.last() == Some(&b'\r');
-            copy_rows(records, entry, header.len(), (header_cr, last), &target, out)?;
+            copy_rows(
+                records,
+                entry,
+                header.len(),
+                (header_cr, last),
+                &target,
+                out,
+            )?;
         }
     }
     out.end_part();
@@ -444,6 +451,100 @@ struct Target<'a> {
     merge: &'a FormatMerge,
     opener: &'a Opener,
     delimiter: u8,
+}
+
+/// An input whose rows are written again, past its header.
+struct FieldInput<'a> {
+    entry: &'a Entry<'a>,
+    header: &'a Fields,
+    /// The input's delimiter.
+    delimiter: u8,
+    /// Whether the header's raw bytes ended with a CR (its LF comes first).
+    header_cr: bool,
+}
+
+/// Writes the rows of `records` again, column `i` of the output taken from
+/// field `mapping[i]` (empty when `None`), and the source column if asked.
+///
+/// Where the input's delimiter is the output's, the rows are checked a
+/// block at a time by [`split_rows`] and their fields copied as they are,
+/// quotes included; from the first row the check leaves to `csv-core` on
+/// (and for any other delimiter), each row is parsed and written again
+/// with minimal quoting.
+fn copy_fields(
+    records: Records<Box<dyn Read + Send>>,
+    input: &FieldInput<'_>,
+    mapping: &[Option<usize>],
+    target: &Target<'_>,
+    out: &mut ChunkWriter,
+) -> Result<()> {
+    let entry = input.entry;
+    let width = input.header.len();
+    if input.delimiter != target.delimiter || width == 0 {
+        let mut records = records;
+        return copy_mapped(&mut records, entry, input.header, mapping, target, out);
+    }
+    let delimiter = target.delimiter;
+    // The source column, quoted once for every row.
+    let source = match &target.merge.add_source {
+        Some(_) => {
+            let mut writer = csv::WriterBuilder::new()
+                .delimiter(delimiter)
+                .from_writer(Vec::new());
+            let path = entry.path().to_string_lossy();
+            writer.write_field(path.as_bytes()).map_err(csv_error)?;
+            Some(writer.into_inner().map_err(|e| Error::io(e.into_error()))?)
+        }
+        None => None,
+    };
+    let (rest, mut reader, mut lines) = records.into_rest();
+    let mut buf = BytesMut::with_capacity(BLOCK.max(rest.len()));
+    buf.extend_from_slice(&rest);
+    drop(rest);
+    let read = |e| read_error(e, entry.path());
+    let mut eof = false;
+    if input.header_cr {
+        if buf.is_empty() {
+            eof = fill(&mut reader, &mut buf, 1).map_err(read)?;
+        }
+        if buf.first() == Some(&b'\n') {
+            bytes::Buf::advance(&mut buf, 1);
+            lines += 1;
+        }
+    }
+    let mut fields = RowFields::default();
+    let mut rows = Vec::with_capacity(BLOCK + BLOCK / 2);
+    loop {
+        if !eof {
+            eof = fill(&mut reader, &mut buf, BLOCK).map_err(read)?;
+        }
+        let checked = split_rows(&buf, delimiter, width, &mut fields);
+        rows.clear();
+        for row in fields.rows(&buf[..checked.clean], width) {
+            for (i, column) in mapping.iter().enumerate() {
+                if i > 0 {
+                    rows.push(delimiter);
+                }
+                if let Some(field) = column {
+                    rows.extend_from_slice(row.field(*field));
+                }
+            }
+            if let Some(source) = &source {
+                rows.push(delimiter);
+                rows.extend_from_slice(source);
+            }
+            rows.push(b'\n');
+        }
+        out.write_all(&rows).map_err(Error::io)?;
+        bytes::Buf::advance(&mut buf, checked.clean);
+        lines += checked.lines;
+        if checked.stopped || eof || (checked.clean == 0 && buf.len() >= BLOCK) {
+            break;
+        }
+    }
+    let mut records =
+        Records::new(std::io::Cursor::new(buf).chain(reader), delimiter).after_lines(lines);
+    copy_mapped(&mut records, entry, input.header, mapping, target, out)
 }
 
 /// Writes the rows of `records` again, column `i` of the output taken from

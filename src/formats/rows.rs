@@ -26,10 +26,89 @@ pub(crate) struct Checked {
     pub(crate) stopped: bool,
 }
 
+/// Where the fields of the rows [`split_rows`] checked are.
+#[derive(Debug, Default)]
+pub(crate) struct RowFields {
+    /// The delimiters between fields, `width - 1` per row, row after row.
+    delimiters: Vec<usize>,
+    /// Where each row ends: the position of its LF.
+    ends: Vec<usize>,
+}
+
+impl RowFields {
+    /// The raw fields of each row, as they are in the data (quotes
+    /// included), without the row's line ending.
+    pub(crate) fn rows<'a>(
+        &'a self,
+        data: &'a [u8],
+        width: usize,
+    ) -> impl Iterator<Item = RawRow<'a>> + 'a {
+        let per_row = width - 1;
+        self.ends.iter().enumerate().map(move |(i, &end)| {
+            let start = if i == 0 { 0 } else { self.ends[i - 1] + 1 };
+            let end = if end > start && data[end - 1] == b'\r' {
+                end - 1
+            } else {
+                end
+            };
+            RawRow {
+                data,
+                start,
+                end,
+                delimiters: &self.delimiters[i * per_row..(i + 1) * per_row],
+            }
+        })
+    }
+}
+
+/// One row found by [`split_rows`].
+pub(crate) struct RawRow<'a> {
+    data: &'a [u8],
+    start: usize,
+    end: usize,
+    delimiters: &'a [usize],
+}
+
+impl<'a> RawRow<'a> {
+    /// Its `i`th field as it is in the data, quotes included.
+    pub(crate) fn field(&self, i: usize) -> &'a [u8] {
+        let start = if i == 0 {
+            self.start
+        } else {
+            self.delimiters[i - 1] + 1
+        };
+        let end = self.delimiters.get(i).copied().unwrap_or(self.end);
+        &self.data[start..end]
+    }
+}
+
 /// Checks the rows of `data`, which starts at the start of a row: each
 /// must have `width` fields separated by `delimiter` (which is not a
 /// quote, CR or LF).
 pub(crate) fn check_rows(data: &[u8], delimiter: u8, width: usize) -> Checked {
+    scan(data, delimiter, width, None)
+}
+
+/// [`check_rows`], recording in `fields` (cleared first) where the fields
+/// of the rows in `data[..clean]` are.
+pub(crate) fn split_rows(
+    data: &[u8],
+    delimiter: u8,
+    width: usize,
+    fields: &mut RowFields,
+) -> Checked {
+    fields.delimiters.clear();
+    fields.ends.clear();
+    scan(data, delimiter, width, Some(fields))
+}
+
+#[inline(always)]
+fn scan(
+    data: &[u8],
+    delimiter: u8,
+    width: usize,
+    mut positions: Option<&mut RowFields>,
+) -> Checked {
     let mut checked = Checked {
         clean: 0,
         lines: 0,
@@ -86,11 +165,15 @@ pub(crate) fn check_rows(data: &[u8], delimiter: u8, width: usize) -> Checked {
             let at = ends.trailing_zeros();
             let before = below(at);
             fields += (delims & before).count_ones() as usize;
-            delims &= !before;
             if fields + 1 != width {
                 checked.stopped = true;
                 return checked;
             }
+            if let Some(positions) = positions.as_deref_mut() {
+                push_bits(&mut positions.delimiters, delims & before, base);
+                positions.ends.push(base + at as usize);
+            }
+            delims &= !before;
             fields = 0;
             checked.clean = base + at as usize + 1;
             checked.lines = lines_before + (masks.lf & (before | 1 << at)).count_ones() as u64;
@@ -101,6 +184,14 @@ pub(crate) fn check_rows(data: &[u8], delimiter: u8, width: usize) -> Checked {
             return checked;
         }
         fields += delims.count_ones() as usize;
+        if fields >= width {
+            // Too many fields already: the row is left to csv-core.
+            checked.stopped = true;
+            return checked;
+        }
+        if let Some(positions) = positions.as_deref_mut() {
+            push_bits(&mut positions.delimiters, delims, base);
+        }
         lines_before += (masks.lf & valid).count_ones() as u64;
         inside = if within >> 63 == 1 { !0 } else { 0 };
         carry_row_start = lfs >> 63;
@@ -109,6 +200,15 @@ pub(crate) fn check_rows(data: &[u8], delimiter: u8, width: usize) -> Checked {
         carry_open_ok = (delimiters | lfs | closes) >> 63;
     }
     checked
+}
+
+/// Pushes `base` plus the position of each bit of `bits`.
+#[inline(always)]
+fn push_bits(to: &mut Vec<usize>, mut bits: u64, base: usize) {
+    while bits != 0 {
+        to.push(base + bits.trailing_zeros() as usize);
+        bits &= bits - 1;
+    }
 }
 
 /// The bits below bit `at`.
@@ -276,7 +376,59 @@ mod tests {
         assert_eq!(Masks::of(block, b';'), Masks::bytewise(block, b';'));
     }
 
+    /// A raw field unquoted, as csv-core reads it.
+    fn unquote(raw: &[u8]) -> Vec<u8> {
+        match raw.strip_prefix(b"\"").and_then(|r| r.strip_suffix(b"\"")) {
+            Some(inner) => String::from_utf8_lossy(inner)
+                .replace("\"\"", "\"")
+                .into_bytes(),
+            None => raw.to_vec(),
+        }
+    }
+
+    #[test]
+    fn fields_are_found_across_blocks() {
+        let mut data = Vec::new();
+        for i in 0..100 {
+            let quoted = "\"".to_string() + &"q,".repeat(i % 40) + "\"\"\r\n\"";
+            data.extend_from_slice(format!("{i},{quoted},{}\r\n", "z".repeat(i % 70)).as_bytes());
+        }
+        let mut fields = RowFields::default();
+        let checked = split_rows(&data, b',', 3, &mut fields);
+        assert_eq!((checked.clean, checked.stopped), (data.len(), false));
+        let rows: Vec<_> = fields.rows(&data, 3).collect();
+        assert_eq!(rows.len(), 100);
+        for (i, row) in rows.iter().enumerate() {
+            assert_eq!(row.field(0), i.to_string().as_bytes());
+            assert_eq!(
+                unquote(row.field(1)),
+                format!("{}\"\r\n", "q,".repeat(i % 40)).as_bytes()
+            );
+            assert_eq!(row.field(2), "z".repeat(i % 70).as_bytes());
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn split_fields_are_csv_cores(
+            data in proptest::collection::vec(
+                proptest::sample::select(&b"a,,\"\"\n\r"[..]), 0..300
+            ),
+            width in 1usize..4,
+        ) {
+            let mut fields = RowFields::default();
+            let checked = split_rows(&data, b',', width, &mut fields);
+            let mut records = Records::new(&data[..checked.clean], b',');
+            let mut rows = fields.rows(&data[..checked.clean], width);
+            while let Some(record) = records.next_record().unwrap() {
+                let row = rows.next().expect("as many rows as csv-core reads");
+                for i in 0..width {
+                    proptest::prop_assert_eq!(unquote(row.field(i)), record.field(i));
+                }
+            }
+            proptest::prop_assert!(rows.next().is_none());
+        }
+
         #[test]
         fn the_check_agrees_with_csv_core(
             data in proptest::collection::vec(

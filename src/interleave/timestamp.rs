@@ -275,7 +275,9 @@ impl KeyReader {
         if let Some((by, moved)) = moved.and_then(|by| {
             let moved = in_year(self.syslog_year.checked_add(by)?)?;
             Some((by, moved))
-        }) && self.syslog_last.is_none_or(|last| (moved - last).abs() < (seconds - last).abs())
+        }) && self
+            .syslog_last
+            .is_none_or(|last| (moved - last).abs() < (seconds - last).abs())
         {
             self.syslog_year += by;
             seconds = moved;
@@ -537,17 +539,35 @@ mod tests {
     fn syslog_times_roll_over_into_the_next_year() {
         let mut keys = auto_at("2025-01-05T00:00:00Z");
         // December, read in January: last year's.
-        assert_eq!(keys.read(b"Dec 31 23:59:58 a"), Some(at(2024, 12, 31, 23, 59, 58)));
-        assert_eq!(keys.read(b"Dec 31 23:59:59 a"), Some(at(2024, 12, 31, 23, 59, 59)));
-        assert_eq!(keys.read(b"Jan  1 00:00:00 a"), Some(at(2025, 1, 1, 0, 0, 0)));
+        assert_eq!(
+            keys.read(b"Dec 31 23:59:58 a"),
+            Some(at(2024, 12, 31, 23, 59, 58))
+        );
+        assert_eq!(
+            keys.read(b"Dec 31 23:59:59 a"),
+            Some(at(2024, 12, 31, 23, 59, 59))
+        );
+        assert_eq!(
+            keys.read(b"Jan  1 00:00:00 a"),
+            Some(at(2025, 1, 1, 0, 0, 0))
+        );
         // Going back a little is out of order, not a new year.
-        assert_eq!(keys.read(b"Dec 31 23:00:00 a"), Some(at(2024, 12, 31, 23, 0, 0)));
+        assert_eq!(
+            keys.read(b"Dec 31 23:00:00 a"),
+            Some(at(2024, 12, 31, 23, 0, 0))
+        );
         // Another input that starts in January agrees on the year.
         let mut other = auto_at("2025-01-05T00:00:00Z");
-        assert_eq!(other.read(b"Jan  1 00:00:00 b"), Some(at(2025, 1, 1, 0, 0, 0)));
+        assert_eq!(
+            other.read(b"Jan  1 00:00:00 b"),
+            Some(at(2025, 1, 1, 0, 0, 0))
+        );
         // A log read the same year stays in it.
         let mut same = auto_at("2024-12-31T23:59:59Z");
-        assert_eq!(same.read(b"Dec 31 10:00:00 c"), Some(at(2024, 12, 31, 10, 0, 0)));
+        assert_eq!(
+            same.read(b"Dec 31 10:00:00 c"),
+            Some(at(2024, 12, 31, 10, 0, 0))
+        );
     }
 
     #[test]
@@ -555,8 +575,14 @@ mod tests {
         // After December 30, February 29 would be nearer in the next
         // year, which has none: it is out of order in its own year.
         let mut keys = auto_at("2025-01-05T00:00:00Z");
-        assert_eq!(keys.read(b"Dec 30 00:00:00 a"), Some(at(2024, 12, 30, 0, 0, 0)));
-        assert_eq!(keys.read(b"Feb 29 00:00:00 a"), Some(at(2024, 2, 29, 0, 0, 0)));
+        assert_eq!(
+            keys.read(b"Dec 30 00:00:00 a"),
+            Some(at(2024, 12, 30, 0, 0, 0))
+        );
+        assert_eq!(
+            keys.read(b"Feb 29 00:00:00 a"),
+            Some(at(2024, 2, 29, 0, 0, 0))
+        );
     }
 
     #[test]

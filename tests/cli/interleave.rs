@@ -102,7 +102,10 @@ fn syslog_times_roll_over_from_december_into_january() {
     // year's, and January 1 after December 31 starts the next year. On
     // December 30 and 31 the December times are still this year's, and
     // another input's January 1 is then an earlier one.
-    let today = Command::new("date").args(["-u", "+%m-%d"]).output().unwrap();
+    let today = Command::new("date")
+        .args(["-u", "+%m-%d"])
+        .output()
+        .unwrap();
     if matches!(&today.stdout[..], b"12-30\n" | b"12-31\n") {
         return;
     }
