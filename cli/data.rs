@@ -125,6 +125,11 @@ pub(crate) fn data_merge(
     }
     if data.interleave {
         refuse_content_options(args, "--interleave")?;
+        if args.manifest.is_some() {
+            bail!(
+                "--manifest does not combine with --interleave: the inputs' records alternate, so no input has a part of the output"
+            );
+        }
         let keys = match (&data.key, &data.key_format) {
             (None, None) => KeyReader::auto(),
             (Some(regex), format) => KeyReader::regex(regex, format.as_deref())?,

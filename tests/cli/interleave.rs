@@ -123,6 +123,31 @@ fn syslog_times_roll_over_from_december_into_january() {
 }
 
 #[test]
+fn a_manifest_is_refused_rather_than_written_empty() {
+    let dir = Dir::new();
+    dir.create("a.log", "2024-03-01T12:00:00Z a\n");
+    dir.create("b.log", "2024-03-01T12:00:01Z b\n");
+    let output = smerge(&dir)
+        .args([
+            "--interleave",
+            "a.log",
+            "b.log",
+            "all.log",
+            "--manifest",
+            "m.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("--manifest"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert!(!dir.join("all.log").exists() && !dir.join("m.json").exists());
+}
+
+#[test]
 fn a_custom_key_with_a_format() {
     let dir = Dir::new();
     dir.create(
