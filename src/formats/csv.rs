@@ -14,12 +14,12 @@ use std::path::Path;
 use bytes::BytesMut;
 
 use crate::blocking::{ChunkWriter, Input, Opener, read_error};
-use crate::error::{Error, ErrorKind, Result};
 use crate::formats::records::{Records, sniff_delimiter};
 use crate::formats::rows::{RowFields, check_rows, split_rows};
 use crate::formats::{Columns, FormatMerge};
 use crate::fs::{Entry, EntryKind};
 use crate::merge::{PartKind, SkippedInput};
+use crate::{Error, ErrorKind, Result};
 
 type Fields = Vec<Vec<u8>>;
 

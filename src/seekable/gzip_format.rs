@@ -20,9 +20,9 @@ use std::io::Write;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::error::{Error, ErrorKind, Result};
 use crate::seekable::payload::Location;
 use crate::seekable::zstd_format::read_at;
+use crate::{Error, ErrorKind, Result};
 
 /// The most data in one BGZF block (htslib's `BGZF_BLOCK_SIZE`): 65,280
 /// bytes compress into less than the 64 KiB a block may take, whatever

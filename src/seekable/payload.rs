@@ -17,8 +17,8 @@ use std::os::unix::ffi::OsStrExt;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::error::{Error, ErrorKind, Result};
 use crate::seekable::frames::WrittenPart;
+use crate::{Error, ErrorKind, Result};
 
 /// What the payload starts with.
 const TAG: &[u8] = b"SMERGE1\n";
