@@ -354,19 +354,23 @@ fn copy_rows(
             last = b'\n';
         }
     }
-    while last == b'\n' {
-        if !eof {
-            eof = fill(&mut reader, &mut buf, BLOCK).map_err(|e| read_error(e, entry.path()))?;
-        }
-        let checked = check_rows(&buf, target.delimiter, width);
-        if checked.clean > 0 {
-            out.write_bytes(buf.split_to(checked.clean).freeze())
-                .map_err(Error::io)?;
-            lines += checked.lines;
-        }
-        // A row longer than a block is left to csv-core too.
-        if checked.stopped || eof || (checked.clean == 0 && buf.len() >= BLOCK) {
-            break;
+    // After a header ended by a lone CR, csv-core reads every row.
+    if last == b'\n' {
+        loop {
+            if !eof {
+                eof =
+                    fill(&mut reader, &mut buf, BLOCK).map_err(|e| read_error(e, entry.path()))?;
+            }
+            let checked = check_rows(&buf, target.delimiter, width);
+            if checked.clean > 0 {
+                out.write_bytes(buf.split_to(checked.clean).freeze())
+                    .map_err(Error::io)?;
+                lines += checked.lines;
+            }
+            // A row longer than a block is left to csv-core too.
+            if checked.stopped || eof || (checked.clean == 0 && buf.len() >= BLOCK) {
+                break;
+            }
         }
     }
     let mut records =
