@@ -321,6 +321,9 @@ impl Read for Replay {
 /// How much of an input is checked and handed to the output at a time.
 const BLOCK: usize = 1024 * 1024;
 
+/// How much of the rows put together again is written at a time.
+const ROWS_SIZE: usize = 64 * 1024;
+
 /// Copies the rows after the header as they are: checked a block at a time
 /// ([`check_rows`]) and handed to the output without copying them; from the
 /// first row the check leaves to `csv-core` (a quote inside a field, a
@@ -517,7 +520,8 @@ fn copy_fields(
         }
     }
     let mut fields = RowFields::default();
-    let mut rows = Vec::with_capacity(BLOCK + BLOCK / 2);
+    // Rows are handed to the output 64 KiB at a time, while in the cache.
+    let mut rows = Vec::with_capacity(ROWS_SIZE + 4096);
     loop {
         if !eof {
             eof = fill(&mut reader, &mut buf, BLOCK).map_err(read)?;
@@ -538,6 +542,10 @@ fn copy_fields(
                 rows.extend_from_slice(source);
             }
             rows.push(b'\n');
+            if rows.len() >= ROWS_SIZE {
+                out.write_all(&rows).map_err(Error::io)?;
+                rows.clear();
+            }
         }
         out.write_all(&rows).map_err(Error::io)?;
         bytes::Buf::advance(&mut buf, checked.clean);

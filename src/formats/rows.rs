@@ -310,7 +310,11 @@ mod tests {
             if at - raw.len() + 1 == clean && raw.first() == Some(&b'\n') {
                 raw = &raw[1..];
             }
-            if record.len() != width || matches!(raw.first(), Some(b'\n' | b'\r')) {
+            // A record the end of the data ended may leave a quote open.
+            if record.len() != width
+                || record.ended_by_eof()
+                || matches!(raw.first(), Some(b'\n' | b'\r'))
+            {
                 break;
             }
             match raw.last() {
@@ -334,6 +338,13 @@ mod tests {
                 stopped: false
             }
         );
+    }
+
+    #[test]
+    fn a_row_the_data_ends_inside_quotes_is_not_clean() {
+        let checked = check_rows(b"1,2\n,\"\n", b',', 2);
+        assert_eq!((checked.clean, checked.stopped), (4, false));
+        assert_eq!(by_csv_core(b"1,2\n,\"\n", 2), 4);
     }
 
     #[test]
