@@ -319,7 +319,7 @@ impl Read for Replay {
 }
 
 /// How much of an input is checked and handed to the output at a time.
-const BLOCK: usize = 1024 * 1024;
+const BLOCK: usize = 128 * 1024;
 
 /// How much of the rows put together again is written at a time.
 const ROWS_SIZE: usize = 64 * 1024;
