@@ -201,18 +201,20 @@ impl KeyReader {
         } else {
             (0, 16)
         };
-        let mut nanos = 0i128;
+        // In 64 bits: a division of 128 is slow, and this is every line.
+        let mut nanos = 0i64;
         if matches!(text.get(at), Some(b'.' | b','))
             && text.get(at + 1).is_some_and(u8::is_ascii_digit)
         {
             at += 1;
-            let mut scale = NANOS / 10;
+            let mut scale = 100_000_000i64;
             while let Some(&digit) = text.get(at).filter(|d| d.is_ascii_digit()) {
-                nanos += i128::from(digit - b'0') * scale;
+                nanos += i64::from(digit - b'0') * scale;
                 scale /= 10;
                 at += 1;
             }
         }
+        let nanos = i128::from(nanos);
         let zone_start = at;
         if text.get(at) == Some(&b' ') && matches!(text.get(at + 1), Some(b'+' | b'-' | b'Z')) {
             at += 1;
