@@ -357,6 +357,13 @@ impl Merge {
     pub fn plan(self) -> Result<MergePlan> {
         let started = Instant::now();
         self.check()?;
+        #[cfg(feature = "interleave")]
+        if self.manifest.is_some() && matches!(self.data, Some(DataMerge::Interleave(_))) {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "an interleaved merge has no manifest: the inputs' records alternate, so no input has a part of the output",
+            ));
+        }
         let codec = self.codec()?;
         let warnings = Warnings::new(self.strict, self.on_warning.clone());
         let mut options = self.options;
