@@ -325,6 +325,24 @@ mod tests {
     }
 
     #[test]
+    fn a_codec_left_out_names_its_feature() {
+        let error = Codec::Zlib.unavailable();
+        assert_eq!(error.kind(), ErrorKind::InvalidArgument);
+        assert_eq!(
+            error.to_string(),
+            "zlib is not built into this smerge (cargo feature `gzip`)"
+        );
+    }
+
+    #[cfg(feature = "codecs")]
+    #[test]
+    fn every_codec_is_built_in_with_the_codecs_feature() {
+        for codec in Codec::ALL {
+            assert!(codec.is_available(), "{codec}");
+        }
+    }
+
+    #[test]
     fn default_levels_are_valid() {
         for codec in Codec::ALL {
             assert_eq!(
