@@ -543,6 +543,7 @@ impl Merge {
                  ending in .gz .zst .br .bz2 .xz",
             )),
             (None, None) => Ok(None),
+            (Some(codec), _) if !codec.is_available() => Err(codec.unavailable()),
             (Some(codec), level) => {
                 let level = codec.check_level(level.unwrap_or_else(|| codec.default_level()))?;
                 Ok(Some((codec, level)))
