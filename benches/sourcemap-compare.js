@@ -3,7 +3,9 @@
 // generated project of 2,000 JS files with their own maps, in one run; then
 // times `smerge --watch` rebuilding after one file changes.
 //
-// usage: node benches/sourcemap-compare.js [--files N] [--runs N] [--keep]
+// usage: node benches/sourcemap-compare.js [--files N] [--runs N] [--only LIST] [--keep]
+//   --only: comma-separated among smerge, concat-with-sourcemaps,
+//           fast-sourcemap-concat, watch (default: all of them)
 //   SMERGE=path/to/smerge (default target/release/smerge)
 //
 // The npm packages come from tests/sourcemap (npm ci --prefix tests/sourcemap).
@@ -27,6 +29,9 @@ const option = (name, fallback) => {
 const FILES = option('--files', 2000);
 const RUNS = option('--runs', 3);
 const keep = args.includes('--keep');
+const onlyAt = args.indexOf('--only');
+const only = onlyAt >= 0 ? args[onlyAt + 1].split(',') : null;
+const wanted = (name) => only === null || only.includes(name);
 const smerge = process.env.SMERGE ?? path.join(root, 'target/release/smerge');
 
 // ---- the project -------------------------------------------------------
@@ -55,6 +60,15 @@ function source(seed) {
   return text;
 }
 
+/// esbuild's output for module `name`: the code, ending with its
+/// `sourceMappingURL` comment, and the map.
+function compile(ts, name) {
+  const out = esbuild.transformSync(ts, {
+    loader: 'ts', sourcemap: 'external', sourcefile: `../src/${name}.ts`, charset: 'utf8',
+  });
+  return { code: `${out.code}//# sourceMappingURL=${name}.js.map\n`, map: out.map };
+}
+
 function generate(dir) {
   const marker = path.join(dir, '.complete');
   if (fs.existsSync(marker)) return;
@@ -65,10 +79,8 @@ function generate(dir) {
     const name = `m${String(i).padStart(4, '0')}`;
     const ts = source(i + 1);
     fs.writeFileSync(path.join(dir, 'src', `${name}.ts`), ts);
-    const out = esbuild.transformSync(ts, {
-      loader: 'ts', sourcemap: 'external', sourcefile: `../src/${name}.ts`, charset: 'utf8',
-    });
-    fs.writeFileSync(path.join(dir, 'js', `${name}.js`), `${out.code}//# sourceMappingURL=${name}.js.map\n`);
+    const out = compile(ts, name);
+    fs.writeFileSync(path.join(dir, 'js', `${name}.js`), out.code);
     fs.writeFileSync(path.join(dir, 'js', `${name}.js.map`), out.map);
   }
   fs.writeFileSync(marker, '');
@@ -119,7 +131,23 @@ function median(values) {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-async function watchRebuilds(project, out) {
+/// The watcher's debounce (cli/watch.rs): how long the inputs must stay
+/// quiet before a rebuild starts.
+const DEBOUNCE_MS = Number(process.env.SMERGE_DEBOUNCE_MS ?? 50);
+
+/// Peak RSS (VmHWM) of a live process, in MiB.
+function peakRss(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(status.match(/VmHWM:\s+(\d+)/)[1]) / 1024;
+}
+
+/// Starts `smerge --watch`, then saves one file at a time (a different one
+/// each round) and times each rebuild two ways: smerge's own figure ("in N
+/// ms", from the first change seen to the output renamed into place), and
+/// from the end of the save to the rebuild's line on stderr, less the
+/// debounce. Each rebuild is checked: the bundle holds the edit and both
+/// bundle and map are new files.
+async function watchRebuilds(project, out, rounds) {
   const child = spawn(smerge, ['--watch', '--source-map', '--sources-content', '--include', '*.js',
     path.join(project, 'js'), out], { stdio: ['ignore', 'ignore', 'pipe'] });
   let buffer = '';
@@ -129,32 +157,59 @@ async function watchRebuilds(project, out) {
     buffer += chunk;
     let nl;
     while ((nl = buffer.indexOf('\n')) >= 0) {
-      lines.push(buffer.slice(0, nl));
+      lines.push({ text: buffer.slice(0, nl), at: process.hrtime.bigint() });
       buffer = buffer.slice(nl + 1);
       if (waiting) waiting();
     }
   });
-  const nextLine = () => new Promise((resolve) => {
-    const check = () => {
-      const i = lines.findIndex((l) => l.endsWith('watching'));
-      if (i >= 0) { waiting = null; resolve(lines.splice(0, i + 1).pop()); } else waiting = check;
+  child.on('exit', (code) => { if (waiting) waiting(code); });
+  const nextLine = () => new Promise((resolve, reject) => {
+    const check = (exited) => {
+      const i = lines.findIndex((l) => l.text.endsWith('watching'));
+      if (i >= 0) { waiting = null; resolve(lines.splice(0, i + 1).pop()); }
+      else if (exited !== undefined) reject(new Error(`smerge --watch exited: ${lines.map((l) => l.text).join('\n')}`));
+      else waiting = check;
     };
     check();
   });
-  const first = await nextLine();
-  const times = [];
-  const victim = path.join(project, 'js', 'm1000.js');
-  const original = fs.readFileSync(victim, 'utf8');
-  for (let i = 0; i < 5; i++) {
-    fs.writeFileSync(victim, original.replace('// module', `// change ${i}, module`));
+  const first = (await nextLine()).text;
+  const own = [];
+  const wall = [];
+  const files = fs.readdirSync(path.join(project, 'js')).filter((f) => f.endsWith('.js')).sort();
+  for (let i = 0; i < rounds; i++) {
+    const name = files[Math.floor((i + 0.5) * files.length / rounds)].replace(/\.js$/, '');
+    const js = path.join(project, 'js', `${name}.js`);
+    const saved = [js, `${js}.map`].map((f) => fs.readFileSync(f));
+    const before = [fs.statSync(out).ino, fs.statSync(out + '.map').ino];
+    execFileSync('sync');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // What a compiler in watch mode does on a save: the module and its map
+    // written again, the map first.
+    const edit = `changed_${i}`;
+    const ts = fs.readFileSync(path.join(project, 'src', `${name}.ts`), 'utf8') + `export const ${edit} = ${i};\n`;
+    const built = compile(ts, name);
+    fs.writeFileSync(`${js}.map`, built.map);
+    fs.writeFileSync(js, built.code);
+    const savedAt = process.hrtime.bigint();
     const line = await nextLine();
-    const ms = Number(line.match(/in (\d+) ms/)[1]);
-    times.push(ms);
+    const ms = line.text.match(/in (\d+) ms/);
+    if (!ms) throw new Error(`rebuild failed: ${line.text}`);
+    own.push(Number(ms[1]));
+    wall.push(Number(line.at - savedAt) / 1e6 - DEBOUNCE_MS);
+    const after = [fs.statSync(out).ino, fs.statSync(out + '.map').ino];
+    if (after[0] === before[0] || after[1] === before[1]) throw new Error('bundle or map not rewritten');
+    if (!fs.readFileSync(out, 'utf8').includes(edit)) throw new Error('the bundle misses the edit');
+    // Put it back, and let that rebuild pass untimed.
+    fs.writeFileSync(`${js}.map`, saved[1]);
+    fs.writeFileSync(js, saved[0]);
+    await nextLine();
   }
-  fs.writeFileSync(victim, original);
-  await nextLine();
+  const rss = peakRss(child.pid);
   child.kill('SIGINT');
-  return { first, times };
+  await new Promise((resolve) => child.on('exit', resolve));
+  const leftovers = fs.readdirSync(path.dirname(out)).filter((f) => f.startsWith('.smerge'));
+  if (leftovers.length > 0) throw new Error(`temporary files left: ${leftovers}`);
+  return { first, own, wall, rss };
 }
 
 async function main() {
@@ -177,7 +232,7 @@ async function main() {
     ['fast-sourcemap-concat', process.execPath, [path.join(peers, 'fsc.js'), js]],
   ];
   const results = {};
-  for (const [name, command, argv] of tools) {
+  for (const [name, command, argv] of tools.filter(([name]) => wanted(name))) {
     const out = path.join(work, `${name}.js`);
     const runs = [];
     for (let i = 0; i < RUNS; i++) runs.push(timed(command, [...argv, out], out));
@@ -188,16 +243,26 @@ async function main() {
       map: fs.statSync(out + '.map').size,
     };
   }
-  const base = results.smerge.seconds;
-  console.log('\n| tool | time (median of ' + RUNS + ') | smerge is | peak RSS | bundle | map |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const [name, r] of Object.entries(results)) {
-    console.log(`| ${name} | ${r.seconds.toFixed(2)} s | ${(r.seconds / base).toFixed(1)}× faster | ${r.rss.toFixed(1)} MiB | ${(r.bundle / 1048576).toFixed(1)} MiB | ${(r.map / 1048576).toFixed(1)} MiB |`);
+  if (Object.keys(results).length > 0) {
+    const base = results.smerge?.seconds;
+    console.log('\n| tool | time (median of ' + RUNS + ') | smerge is | peak RSS | bundle | map |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const [name, r] of Object.entries(results)) {
+      const ratio = base === undefined ? '' : `${(r.seconds / base).toFixed(1)}× faster`;
+      console.log(`| ${name} | ${r.seconds.toFixed(2)} s | ${ratio} | ${r.rss.toFixed(1)} MiB | ${(r.bundle / 1048576).toFixed(1)} MiB | ${(r.map / 1048576).toFixed(1)} MiB |`);
+    }
   }
-  const watch = await watchRebuilds(project, path.join(work, 'watch.js'));
-  console.log(`\n--watch: ${watch.first}`);
-  console.log(`--watch rebuild after one file changed (bundle and map rewritten), debounce excluded: ` +
-    `median ${median(watch.times)} ms (${watch.times.join(', ')} ms)`);
+  if (wanted('watch')) {
+    const rounds = Math.max(RUNS, 5);
+    const watch = await watchRebuilds(project, path.join(work, 'watch.js'), rounds);
+    const list = (values) => values.map((v) => v.toFixed(0)).join(', ');
+    console.log(`\n--watch: ${watch.first}`);
+    console.log(`--watch rebuild after one file changed, bundle and map rewritten (${rounds} saves, ` +
+      `a different file each time):`);
+    console.log(`  smerge's own time (first event seen to output in place): median ${median(watch.own)} ms (${list(watch.own)})`);
+    console.log(`  save to rebuild reported, less the ${DEBOUNCE_MS} ms debounce: median ${median(watch.wall).toFixed(0)} ms (${list(watch.wall)})`);
+    console.log(`  peak RSS of the watching smerge: ${watch.rss.toFixed(1)} MiB`);
+  }
   if (!keep) fs.rmSync(work, { recursive: true, force: true });
 }
 
