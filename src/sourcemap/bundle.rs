@@ -456,7 +456,9 @@ fn write_map(
             MapOut::File(atomic) => atomic.file(),
             MapOut::Inline(file) => file,
         };
-        let sink = BufWriter::with_capacity(256 * 1024, file);
+        // Small: an input's mappings and texts, mostly larger, are written
+        // straight from where they are kept rather than copied in here.
+        let sink = BufWriter::with_capacity(8 * 1024, file);
         let mut writer = MapWriter::new(sink, &head).map_err(io_error)?;
         loop {
             match parts.blocking_recv() {

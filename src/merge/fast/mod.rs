@@ -252,7 +252,10 @@ fn run(
             if !file.is_in_place() {
                 uncache::uncache_replaced(&name);
             }
-            if file.is_in_place() || !copy_by_windows(&job, file.file(), &name)? {
+            // With a source map, the map's thread takes the second core:
+            // the inputs are copied one after the other.
+            let by_windows = !file.is_in_place() && close.is_none();
+            if !by_windows || !copy_by_windows(&job, file.file(), &name)? {
                 // A full disk fails here rather than halfway.
                 file.allocate(plan.total())?;
                 kernel::copy(&job, file.file(), &name)?;
