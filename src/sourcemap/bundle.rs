@@ -12,7 +12,6 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::error::{Error, ErrorKind, Result};
 use crate::fs::{AtomicFile, Entry, EntryKind, Listing};
 use crate::merge::{Warning, WarningKind, Warnings};
 use crate::sourcemap::cache::Stamp;
@@ -23,7 +22,7 @@ use crate::sourcemap::options::{CommentStyle, SourceMapOptions};
 use crate::sourcemap::paths::{absolute, relative};
 use crate::sourcemap::shape::TextShape;
 use crate::sourcemap::writer::{EncodedInput, MapHead, MapWriter, content_shape, names_json};
-use crate::writable::Writable;
+use crate::{Error, ErrorKind, Result, Writable};
 
 /// What the merge tells the map's thread, in bundle order.
 #[derive(Debug)]

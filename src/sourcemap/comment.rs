@@ -7,9 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
-use crate::buffer::Push;
-use crate::error::Result;
-use crate::transform::Transform;
+use crate::{Push, Result, Transform};
 
 /// The `sourceMappingURL` comment that ends a file: `//# sourceMappingURL=URL`
 /// (JavaScript; `//@` is the old spelling) or `/*# sourceMappingURL=URL */`
@@ -378,15 +376,15 @@ mod tests {
 
     /// Runs `StripComment` over `text` cut in chunks of `size`.
     fn strip(text: &[u8], size: usize) -> (Vec<u8>, Option<String>) {
-        use crate::buffer::ReadBuffer;
+        use crate::stream::ReadBuffer;
         let (mut strip, found) = StripComment::new();
-        let mut buffer = ReadBuffer::new(usize::MAX);
+        let mut buffer: ReadBuffer<Bytes> = ReadBuffer::new(usize::MAX);
         for chunk in text.chunks(size) {
             strip
-                .transform(Bytes::copy_from_slice(chunk), &mut buffer.push_handle())
+                .transform(Bytes::copy_from_slice(chunk), &mut Push::new(&mut buffer))
                 .unwrap();
         }
-        strip.flush(&mut buffer.push_handle()).unwrap();
+        strip.flush(&mut Push::new(&mut buffer)).unwrap();
         let mut out = Vec::new();
         while let Some(chunk) = buffer.pop_front() {
             out.extend_from_slice(&chunk);
