@@ -383,6 +383,7 @@ impl ChunkWriter {
                     offset: part.offset,
                     length,
                     sha256: Some(part.hasher.finalize().into()),
+                    etag: None,
                 });
             }
         }

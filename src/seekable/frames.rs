@@ -33,6 +33,7 @@ impl WrittenPart {
             offset: self.offset,
             length: self.length,
             sha256: Some(self.sha256),
+            etag: None,
         };
         let mut part = ManifestPart::from_record(&record)?;
         part.compressed_offset = Some(self.compressed_offset);

@@ -74,21 +74,29 @@ pub(crate) fn plain_entries(listing: &Listing) -> bool {
 /// True when `options` copy the inputs as they are, whole, all of them:
 /// what any plain merge (the kernel's, an output backend's) needs.
 pub(crate) fn plain_options(options: &MergeOptions) -> bool {
-    !options.changes_content() && plain_but_content(options)
+    plain_content_options(options) && !options.record_parts
+}
+
+/// True when `options` leave the bytes as they are and ask for no
+/// per-input handling of failures; the parts may still be recorded (an
+/// output backend that composes the merge itself records them).
+pub(crate) fn plain_content_options(options: &MergeOptions) -> bool {
+    !options.changes_content() && whole_inputs(options)
 }
 
 /// True when `options` write a source map and copy the inputs as they are
-/// otherwise: the kernel's copy leaves out their own comments and adds one.
+/// otherwise, recording no parts: the kernel's copy leaves out their own
+/// comments and adds one.
 pub(crate) fn plain_with_map(options: &MergeOptions) -> bool {
     options.writes_source_map()
         && !options.changes_content_besides_map()
-        && plain_but_content(options)
+        && whole_inputs(options)
+        && !options.record_parts
 }
 
-/// True when `options` take every input, whole, as the listing saw it, and
-/// record no parts.
-fn plain_but_content(options: &MergeOptions) -> bool {
-    !options.keep_going && !options.allow_changing && !options.record_parts
+/// True when `options` take every input, whole, as the listing saw it.
+fn whole_inputs(options: &MergeOptions) -> bool {
+    !options.keep_going && !options.allow_changing
 }
 
 /// True when the file of `entry` has nothing to read.
