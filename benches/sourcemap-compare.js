@@ -3,7 +3,9 @@
 // generated project of 2,000 JS files with their own maps, in one run; then
 // times `smerge --watch` rebuilding after one file changes.
 //
-// usage: node benches/sourcemap-compare.js [--files N] [--runs N] [--keep]
+// usage: node benches/sourcemap-compare.js [--files N] [--runs N] [--only LIST] [--keep]
+//   --only: comma-separated among smerge, concat-with-sourcemaps,
+//           fast-sourcemap-concat, watch (default: all of them)
 //   SMERGE=path/to/smerge (default target/release/smerge)
 //
 // The npm packages come from tests/sourcemap (npm ci --prefix tests/sourcemap).
@@ -27,6 +29,9 @@ const option = (name, fallback) => {
 const FILES = option('--files', 2000);
 const RUNS = option('--runs', 3);
 const keep = args.includes('--keep');
+const onlyAt = args.indexOf('--only');
+const only = onlyAt >= 0 ? args[onlyAt + 1].split(',') : null;
+const wanted = (name) => only === null || only.includes(name);
 const smerge = process.env.SMERGE ?? path.join(root, 'target/release/smerge');
 
 // ---- the project -------------------------------------------------------
@@ -55,6 +60,15 @@ function source(seed) {
   return text;
 }
 
+/// esbuild's output for module `name`: the code, ending with its
+/// `sourceMappingURL` comment, and the map.
+function compile(ts, name) {
+  const out = esbuild.transformSync(ts, {
+    loader: 'ts', sourcemap: 'external', sourcefile: `../src/${name}.ts`, charset: 'utf8',
+  });
+  return { code: `${out.code}//# sourceMappingURL=${name}.js.map\n`, map: out.map };
+}
+
 function generate(dir) {
   const marker = path.join(dir, '.complete');
   if (fs.existsSync(marker)) return;
@@ -65,10 +79,8 @@ function generate(dir) {
     const name = `m${String(i).padStart(4, '0')}`;
     const ts = source(i + 1);
     fs.writeFileSync(path.join(dir, 'src', `${name}.ts`), ts);
-    const out = esbuild.transformSync(ts, {
-      loader: 'ts', sourcemap: 'external', sourcefile: `../src/${name}.ts`, charset: 'utf8',
-    });
-    fs.writeFileSync(path.join(dir, 'js', `${name}.js`), `${out.code}//# sourceMappingURL=${name}.js.map\n`);
+    const out = compile(ts, name);
+    fs.writeFileSync(path.join(dir, 'js', `${name}.js`), out.code);
     fs.writeFileSync(path.join(dir, 'js', `${name}.js.map`), out.map);
   }
   fs.writeFileSync(marker, '');
@@ -107,11 +119,11 @@ function timed(command, argv, out) {
   for (const f of [out, out + '.map']) fs.rmSync(f, { force: true });
   execFileSync('sync');
   const start = process.hrtime.bigint();
-  const run = spawnSync('/usr/bin/time', ['-f', '%M', command, ...argv], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const run = spawnSync('/usr/bin/time', ['-f', '%M %U %S', command, ...argv], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (run.status !== 0) throw new Error(`${command} ${argv.join(' ')}: ${run.stderr}`);
-  const rss = Number(run.stderr.trim().split('\n').pop()) / 1024;
-  return { seconds, rss };
+  const [kib, user, system] = run.stderr.trim().split('\n').pop().split(' ').map(Number);
+  return { seconds, rss: kib / 1024, cpu: user + system };
 }
 
 function median(values) {
@@ -119,7 +131,30 @@ function median(values) {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-async function watchRebuilds(project, out) {
+/// CPU time (user and system, every thread) a live process used so far,
+/// in milliseconds.
+function cpuMs(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ticks * 1000 / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/// Peak RSS (VmHWM) of a live process, in MiB.
+function peakRss(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(status.match(/VmHWM:\s+(\d+)/)[1]) / 1024;
+}
+
+/// Starts `smerge --watch`, then saves one module and its map at a time (a
+/// different one each round, as a compiler in watch mode writes them) and
+/// times each rebuild: smerge's own figure ("in N ms", from the start of
+/// the rebuild to the output renamed into place), the time from the end of
+/// the save to the rebuild's line on stderr (the wait for the inputs to be
+/// quiet included), and the CPU time smerge used meanwhile. Each rebuild is
+/// checked: the bundle holds the edit and both bundle and map are new
+/// files.
+async function watchRebuilds(project, out, rounds) {
   const child = spawn(smerge, ['--watch', '--source-map', '--sources-content', '--include', '*.js',
     path.join(project, 'js'), out], { stdio: ['ignore', 'ignore', 'pipe'] });
   let buffer = '';
@@ -129,32 +164,72 @@ async function watchRebuilds(project, out) {
     buffer += chunk;
     let nl;
     while ((nl = buffer.indexOf('\n')) >= 0) {
-      lines.push(buffer.slice(0, nl));
+      lines.push({ text: buffer.slice(0, nl), at: process.hrtime.bigint() });
       buffer = buffer.slice(nl + 1);
       if (waiting) waiting();
     }
   });
-  const nextLine = () => new Promise((resolve) => {
-    const check = () => {
-      const i = lines.findIndex((l) => l.endsWith('watching'));
-      if (i >= 0) { waiting = null; resolve(lines.splice(0, i + 1).pop()); } else waiting = check;
+  child.on('exit', (code) => { if (waiting) waiting(code); });
+  const nextLine = () => new Promise((resolve, reject) => {
+    const check = (exited) => {
+      const i = lines.findIndex((l) => l.text.endsWith('watching'));
+      if (i >= 0) { waiting = null; resolve(lines.splice(0, i + 1).pop()); }
+      else if (exited !== undefined) reject(new Error(`smerge --watch exited: ${lines.map((l) => l.text).join('\n')}`));
+      else waiting = check;
     };
     check();
   });
-  const first = await nextLine();
-  const times = [];
-  const victim = path.join(project, 'js', 'm1000.js');
-  const original = fs.readFileSync(victim, 'utf8');
-  for (let i = 0; i < 5; i++) {
-    fs.writeFileSync(victim, original.replace('// module', `// change ${i}, module`));
-    const line = await nextLine();
-    const ms = Number(line.match(/in (\d+) ms/)[1]);
-    times.push(ms);
+  const first = (await nextLine()).text;
+  const own = [];
+  const wall = [];
+  let cpu = 0;
+  let extra = 0;
+  const files = fs.readdirSync(path.join(project, 'js')).filter((f) => f.endsWith('.js')).sort();
+  for (let i = 0; i < rounds; i++) {
+    const name = files[Math.floor((i + 0.5) * files.length / rounds)].replace(/\.js$/, '');
+    const js = path.join(project, 'js', `${name}.js`);
+    const saved = [js, `${js}.map`].map((f) => fs.readFileSync(f));
+    const before = [fs.statSync(out).ino, fs.statSync(out + '.map').ino];
+    execFileSync('sync');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // What a compiler in watch mode does on a save: the module and its map
+    // written again, the map first.
+    const edit = `changed_${i}`;
+    const ts = fs.readFileSync(path.join(project, 'src', `${name}.ts`), 'utf8') + `export const ${edit} = ${i};\n`;
+    const built = compile(ts, name);
+    const cpuBefore = cpuMs(child.pid);
+    fs.writeFileSync(`${js}.map`, built.map);
+    fs.writeFileSync(js, built.code);
+    const savedAt = process.hrtime.bigint();
+    // A save of two files may be seen as two rebuilds (the map's, then the
+    // module's): wait for the one whose bundle holds the edit.
+    let line;
+    let ms = 0;
+    for (let rebuilds = 1; ; rebuilds++) {
+      line = await nextLine();
+      const took = line.text.match(/in (\d+) ms/);
+      if (!took) throw new Error(`rebuild failed: ${line.text}`);
+      ms += Number(took[1]);
+      if (fs.readFileSync(out, 'utf8').includes(edit)) break;
+      if (rebuilds === 3) throw new Error('the bundle misses the edit');
+      extra++;
+    }
+    cpu += cpuMs(child.pid) - cpuBefore;
+    own.push(ms);
+    wall.push(Number(line.at - savedAt) / 1e6);
+    const after = [fs.statSync(out).ino, fs.statSync(out + '.map').ino];
+    if (after[0] === before[0] || after[1] === before[1]) throw new Error('bundle or map not rewritten');
+    // Put it back, and let that rebuild pass untimed.
+    fs.writeFileSync(`${js}.map`, saved[1]);
+    fs.writeFileSync(js, saved[0]);
+    await nextLine();
   }
-  fs.writeFileSync(victim, original);
-  await nextLine();
+  const rss = peakRss(child.pid);
   child.kill('SIGINT');
-  return { first, times };
+  await new Promise((resolve) => child.on('exit', resolve));
+  const leftovers = fs.readdirSync(path.dirname(out)).filter((f) => f.startsWith('.smerge'));
+  if (leftovers.length > 0) throw new Error(`temporary files left: ${leftovers}`);
+  return { first, own, wall, rss, cpu: cpu / rounds, extra };
 }
 
 async function main() {
@@ -177,27 +252,51 @@ async function main() {
     ['fast-sourcemap-concat', process.execPath, [path.join(peers, 'fsc.js'), js]],
   ];
   const results = {};
-  for (const [name, command, argv] of tools) {
+  // Rounds: each tool once per round, the order rotated each round, so that
+  // the machine's load falls on every tool alike.
+  const chosen = tools.filter(([name]) => wanted(name));
+  const runs = Object.fromEntries(chosen.map(([name]) => [name, []]));
+  for (let round = 0; round < RUNS; round++) {
+    for (let k = 0; k < chosen.length; k++) {
+      const [name, command, argv] = chosen[(round + k) % chosen.length];
+      const out = path.join(work, `${name}.js`);
+      runs[name].push(timed(command, [...argv, out], out));
+    }
+  }
+  for (const [name] of chosen) {
     const out = path.join(work, `${name}.js`);
-    const runs = [];
-    for (let i = 0; i < RUNS; i++) runs.push(timed(command, [...argv, out], out));
     results[name] = {
-      seconds: median(runs.map((r) => r.seconds)),
-      rss: Math.max(...runs.map((r) => r.rss)),
+      seconds: median(runs[name].map((r) => r.seconds)),
+      cpu: median(runs[name].map((r) => r.cpu)),
+      rss: Math.max(...runs[name].map((r) => r.rss)),
       bundle: fs.statSync(out).size,
       map: fs.statSync(out + '.map').size,
     };
   }
-  const base = results.smerge.seconds;
-  console.log('\n| tool | time (median of ' + RUNS + ') | smerge is | peak RSS | bundle | map |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const [name, r] of Object.entries(results)) {
-    console.log(`| ${name} | ${r.seconds.toFixed(2)} s | ${(r.seconds / base).toFixed(1)}× faster | ${r.rss.toFixed(1)} MiB | ${(r.bundle / 1048576).toFixed(1)} MiB | ${(r.map / 1048576).toFixed(1)} MiB |`);
+  if (Object.keys(results).length > 0) {
+    const base = results.smerge?.seconds;
+    const baseCpu = results.smerge?.cpu;
+    console.log('\n| tool | wall time (median of ' + RUNS + ') | smerge is | CPU time (median) | smerge is | peak RSS | bundle | map |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const [name, r] of Object.entries(results)) {
+      const ratio = base === undefined ? '' : `${(r.seconds / base).toFixed(1)}× faster`;
+      const cpuRatio = baseCpu === undefined ? '' : `${(r.cpu / baseCpu).toFixed(1)}× less`;
+      console.log(`| ${name} | ${r.seconds.toFixed(2)} s | ${ratio} | ${r.cpu.toFixed(2)} s | ${cpuRatio} | ${r.rss.toFixed(1)} MiB | ${(r.bundle / 1048576).toFixed(1)} MiB | ${(r.map / 1048576).toFixed(1)} MiB |`);
+    }
   }
-  const watch = await watchRebuilds(project, path.join(work, 'watch.js'));
-  console.log(`\n--watch: ${watch.first}`);
-  console.log(`--watch rebuild after one file changed (bundle and map rewritten), debounce excluded: ` +
-    `median ${median(watch.times)} ms (${watch.times.join(', ')} ms)`);
+  if (wanted('watch')) {
+    const rounds = Math.max(RUNS, 5);
+    const watch = await watchRebuilds(project, path.join(work, 'watch.js'), rounds);
+    const list = (values) => values.map((v) => v.toFixed(0)).join(', ');
+    console.log(`\n--watch: ${watch.first}`);
+    console.log(`--watch rebuild after one file changed, bundle and map rewritten (${rounds} saves, ` +
+      `a different file each time):`);
+    console.log(`  rebuild (smerge's own time, debounce excluded; both rebuilds' when a save made two): median ${median(watch.own)} ms (${list(watch.own)})`);
+    console.log(`  save to rebuild reported (debounce included): median ${median(watch.wall).toFixed(0)} ms (${list(watch.wall)})`);
+    console.log(`  CPU time of smerge per save (user + system, all threads): mean ${watch.cpu.toFixed(0)} ms`);
+    console.log(`  saves seen as two rebuilds (the map's, then the module's): ${watch.extra} of ${rounds}`);
+    console.log(`  peak RSS of the watching smerge: ${watch.rss.toFixed(1)} MiB`);
+  }
   if (!keep) fs.rmSync(work, { recursive: true, force: true });
 }
 

@@ -6,7 +6,6 @@ use smerge::merge::MergeOptions;
 use std::path::Path;
 
 use crate::args::MergeArgs;
-use crate::progress::Messages;
 
 /// Sets `options.source_map` from the flags; `output` is OUTPUT, `None`
 /// for standard output.
@@ -15,12 +14,9 @@ pub(crate) fn add_source_map(
     args: &MergeArgs,
     output: Option<&Path>,
     options: &mut MergeOptions,
-    messages: &Messages,
 ) -> anyhow::Result<()> {
-    use std::sync::Arc;
-
     use anyhow::bail;
-    use smerge::sourcemap::{CommentStyle, MapTarget, SourceMapOptions, WarningHandler};
+    use smerge::sourcemap::{CommentStyle, MapTarget, SourceMapOptions};
 
     use crate::args::MapCommentArg;
 
@@ -54,11 +50,6 @@ pub(crate) fn add_source_map(
     }
     map.source_root = maps.source_root.clone();
     map.sources_content = maps.sources_content;
-    map.strict = args.strict;
-    let messages = messages.clone();
-    map.on_warning = Some(WarningHandler(Arc::new(move |warning| {
-        messages.warn(&format!("{warning:#}"));
-    })));
     options.source_map = Some(map);
     Ok(())
 }
@@ -80,7 +71,6 @@ pub(crate) fn add_source_map(
     args: &MergeArgs,
     _output: Option<&Path>,
     _options: &mut MergeOptions,
-    _messages: &Messages,
 ) -> anyhow::Result<()> {
     if args.maps.source_map.is_some() {
         anyhow::bail!("this smerge was built without source maps (the source-map feature)");

@@ -120,7 +120,7 @@ async fn configure(args: &MergeArgs, messages: &Messages, reuse: &Reuse) -> anyh
         Output::Stdout => None,
         _ => output_arg.as_deref(),
     };
-    crate::maps::add_source_map(args, map_output, &mut options, messages).map_err(usage)?;
+    crate::maps::add_source_map(args, map_output, &mut options).map_err(usage)?;
     #[cfg(feature = "source-map")]
     if let Some(map) = options.source_map.as_mut() {
         map.cache = reuse.maps.clone();

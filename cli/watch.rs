@@ -21,6 +21,10 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     /// How long the inputs must stay quiet before a rebuild: an editor's
     /// save is several events (write, rename, chmod) in a few milliseconds.
     const DEBOUNCE: Duration = Duration::from_millis(50);
+    /// How long they must stay quiet once every file written to was closed
+    /// (or renamed into place): a save is complete then, but a tool may be
+    /// saving a second file (a module and its map) right after.
+    const SETTLE: Duration = Duration::from_millis(10);
 
     let (inputs, output) = split_paths(&args)?;
     let Some(output) = output.filter(|path| path.as_os_str() != "-") else {
@@ -92,17 +96,34 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     let quiet = args.quiet;
     let work = async {
         let mut changed: BTreeSet<PathBuf> = BTreeSet::new();
+        // Files written to and not closed yet: their save is under way.
+        let mut writing: BTreeSet<PathBuf> = BTreeSet::new();
         let mut first = true;
         loop {
+            // The files this build replaces are freed after it, off its
+            // path: the last close of a replaced file drops its pages.
+            let replaced: Vec<std::fs::File> = own
+                .iter()
+                .filter_map(|path| std::fs::File::open(path).ok())
+                .collect();
             let started = Instant::now();
             let result = build(&args, &reuse).await;
             let took = started.elapsed().as_millis();
+            if !replaced.is_empty() {
+                std::thread::spawn(move || drop(replaced));
+            }
             if !quiet {
-                let what = if first {
-                    "built".to_string()
-                } else {
-                    let files = if changed.len() == 1 { "file" } else { "files" };
-                    format!("{} {files} changed: rebuilt", changed.len())
+                let what = match (first, changed.len()) {
+                    (true, _) => "built".to_string(),
+                    (false, 1) => {
+                        let path = changed.first().expect("one");
+                        let shown = std::env::current_dir()
+                            .ok()
+                            .and_then(|dir| path.strip_prefix(dir).ok())
+                            .unwrap_or(path);
+                        format!("{} changed: rebuilt", smerge::quote(shown))
+                    }
+                    (false, n) => format!("{n} files changed: rebuilt"),
                 };
                 match &result {
                     Ok(code) if *code == ExitCode::SUCCESS => {
@@ -123,11 +144,13 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
             }
             first = false;
             changed.clear();
+            writing.clear();
             // Wait for a change, then for the inputs to be quiet.
             loop {
+                let quiet_for = if writing.is_empty() { SETTLE } else { DEBOUNCE };
                 let event = match changed.is_empty() {
                     true => changes.recv().await,
-                    false => match tokio::time::timeout(DEBOUNCE, changes.recv()).await {
+                    false => match tokio::time::timeout(quiet_for, changes.recv()).await {
                         Ok(event) => event,
                         Err(_) => break,
                     },
@@ -135,10 +158,26 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
                 match event {
                     None => return anyhow::Ok(ExitCode::FAILURE),
                     Some(Ok(event)) => {
-                        if matches!(event.kind, notify::EventKind::Access(_)) {
-                            continue;
+                        use notify::EventKind;
+                        use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind};
+                        let paths = event.paths.into_iter().filter(|p| !ignored(p));
+                        match event.kind {
+                            EventKind::Access(AccessKind::Close(AccessMode::Write)) => {
+                                for path in paths {
+                                    writing.remove(&path);
+                                    changed.insert(path);
+                                }
+                            }
+                            EventKind::Access(_) => {}
+                            EventKind::Create(CreateKind::File)
+                            | EventKind::Modify(ModifyKind::Data(_)) => {
+                                for path in paths {
+                                    writing.insert(path.clone());
+                                    changed.insert(path);
+                                }
+                            }
+                            _ => changed.extend(paths),
                         }
-                        changed.extend(event.paths.into_iter().filter(|p| !ignored(p)));
                     }
                     Some(Err(error)) => {
                         eprintln!("smerge: warning: watching the inputs: {error}");

@@ -13,7 +13,8 @@ use bytes::Bytes;
 use crate::data::DataMerge;
 use crate::fs::{AtomicFile, Entries, FileId, Listing, ListingBuilder};
 use crate::merge::fast::{
-    PlainOutput, can_merge_plain, merge_plain, plain_content_options, plain_options,
+    PlainOutput, can_merge_plain, merge_plain_closing, plain_content_options, plain_entries,
+    plain_options, plain_with_map,
 };
 use crate::merge::manifest::{ManifestWriter, SkippedInput};
 use crate::merge::opener::InputOpener;
@@ -438,6 +439,12 @@ impl Merge {
         let unchanged = codec.is_none() && !changes_content && plain_content_options(&options);
         let plain_content = unchanged && plain_options(&options);
         let plain = plain_content && can_merge_plain(&listing, &options);
+        // A source map alone keeps the kernel's copy for the bundle.
+        let mapped_plain = codec.is_none()
+            && !reads_content
+            && !self.stages.iter().any(|s| s.changes_content())
+            && plain_with_map(&options)
+            && plain_entries(&listing);
         let mut backend = None;
         let backend_manifest = self.manifest.is_some().then(BackendManifest::default);
         let backend_events = match &backend_manifest {
@@ -450,6 +457,11 @@ impl Merge {
         let data_path = None;
         let path = if let Some(path) = data_path {
             path
+        } else if mapped_plain {
+            match output.takes_plain()? {
+                true => MergePath::Kernel,
+                false => MergePath::Stream,
+            }
         } else if !unchanged {
             MergePath::Stream
         } else if let Some((path, future)) =
@@ -789,7 +801,17 @@ impl MergePlan {
                     )),
                     PlainOutput::Atomic(_) => None,
                 };
-                let report = merge_plain(listing, plain, on_event).await?;
+                // A source map: the inputs' own comments are cut, the map
+                // is made while the kernel copies, and its comment ends
+                // the output.
+                #[cfg(feature = "source-map")]
+                let closing = match &options.source_map {
+                    Some(map) => Some(crate::sourcemap::plain_closing(&listing, map, &warnings)?),
+                    None => None,
+                };
+                #[cfg(not(feature = "source-map"))]
+                let closing = None;
+                let report = merge_plain_closing(listing, plain, on_event, closing).await?;
                 if let Some((file, name)) = open {
                     sync_plain(&file, &name, sync)?;
                 }
@@ -820,7 +842,7 @@ impl MergePlan {
                     report: MergeReport::default(),
                     pending: Vec::new(),
                     #[cfg(feature = "source-map")]
-                    map: crate::merge::run::MapHook::start(&options)?,
+                    map: crate::merge::run::MapHook::start(&options, &warnings)?,
                 };
                 run.report.skipped = skipped;
                 run.run(&listing, &mut writable).await?;

@@ -117,6 +117,13 @@ impl MergeOptions {
     /// True if any option changes the bytes: the output is then not simply
     /// the inputs one after the other.
     pub fn changes_content(&self) -> bool {
+        self.changes_content_besides_map() || self.writes_source_map()
+    }
+
+    /// True if an option other than the source map changes the bytes. A
+    /// source map alone leaves out the inputs' own `sourceMappingURL`
+    /// comments and adds one at the end, which the kernel's copy can do.
+    pub(crate) fn changes_content_besides_map(&self) -> bool {
         self.banner.is_some()
             || self.footer.is_some()
             || self.separator.is_some()
@@ -125,7 +132,6 @@ impl MergeOptions {
             || self.bom != BomMode::Keep
             || self.eol.is_some()
             || self.decompress
-            || self.writes_source_map()
     }
 
     /// True when the merge writes a source map (which drops the inputs'

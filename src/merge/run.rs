@@ -119,7 +119,7 @@ pub async fn merge(
         report: MergeReport::default(),
         pending: Vec::new(),
         #[cfg(feature = "source-map")]
-        map: MapHook::start(options)?,
+        map: MapHook::start(options, &warnings)?,
     };
     run.run(listing, output).await?;
     let mut report = run.report;
@@ -169,21 +169,32 @@ pub(crate) struct MapHook {
     map: crate::sourcemap::BundleMap,
     /// The input under way: where its `sourceMappingURL` comment is.
     prepared: Option<crate::sourcemap::Prepared>,
+    /// Whether its comment is looked for as it streams by (standard input,
+    /// a pipe, an object, a decompressed input), not read first.
+    streamed: bool,
+    /// The URL its comment named, found as it streamed by.
+    found: Option<Arc<std::sync::Mutex<Option<String>>>>,
     /// What was written of it.
     measured: Option<Arc<std::sync::Mutex<crate::sourcemap::Measured>>>,
+    /// Its text, kept for `sourcesContent` when it is streamed.
+    text: Option<Arc<std::sync::Mutex<Vec<u8>>>>,
 }
 
 #[cfg(feature = "source-map")]
 impl MapHook {
-    /// The hook for `options`, when they ask for a map.
-    pub(crate) fn start(options: &MergeOptions) -> Result<Option<MapHook>> {
+    /// The hook for `options`, when they ask for a map; its warnings go to
+    /// `warnings`.
+    pub(crate) fn start(options: &MergeOptions, warnings: &Warnings) -> Result<Option<MapHook>> {
         let Some(map) = options.source_map.as_ref() else {
             return Ok(None);
         };
         Ok(Some(MapHook {
-            map: crate::sourcemap::BundleMap::start(map)?,
+            map: crate::sourcemap::BundleMap::start(map, warnings)?,
             prepared: None,
+            streamed: false,
+            found: None,
             measured: None,
+            text: None,
         }))
     }
 }
@@ -286,8 +297,10 @@ impl StreamMerge<'_> {
         let start = self.report.bytes;
         #[cfg(feature = "source-map")]
         if let Some(hook) = self.map.as_mut() {
-            // A compressed input's comment cannot be found in its bytes.
-            hook.prepared = match self.options.decompress {
+            // A regular file's comment is found by reading its end first; a
+            // compressed input's, or a stream's, as it goes by.
+            hook.streamed = self.options.decompress || entry.kind() != EntryKind::File;
+            hook.prepared = match hook.streamed {
                 true => Some(Default::default()),
                 false => match hook.map.prepare(entry) {
                     Ok(prepared) => Some(prepared),
@@ -371,14 +384,21 @@ impl StreamMerge<'_> {
     fn map_input(&mut self, entry: &Entry<'_>) {
         #[cfg(feature = "source-map")]
         if let Some(hook) = self.map.as_mut() {
-            let prepared = hook.prepared.take().unwrap_or_default();
+            let mut prepared = hook.prepared.take().unwrap_or_default();
+            if let Some(found) = hook.found.take() {
+                prepared.url = found.lock().expect("comment poisoned").take();
+            }
             let measured = hook
                 .measured
                 .take()
                 .map(|m| *m.lock().expect("measure poisoned"))
                 .unwrap_or_default();
+            let text = hook
+                .text
+                .take()
+                .map(|text| std::mem::take(&mut *text.lock().expect("measure poisoned")));
             hook.map
-                .input(entry, prepared, measured.shape, measured.bom);
+                .input(entry, prepared, measured, hook.streamed, text);
         }
         #[cfg(not(feature = "source-map"))]
         let _ = entry;
@@ -388,7 +408,7 @@ impl StreamMerge<'_> {
     /// what `keep_going` skips before anything is written. A stream may
     /// come opened already (`stream`).
     fn open(
-        &self,
+        &mut self,
         entry: &Entry<'_>,
         count: usize,
         objects: &ObjectInputs,
@@ -432,6 +452,12 @@ impl StreamMerge<'_> {
                     .named(name);
             chain = chain.pipe(decoder);
         }
+        #[cfg(feature = "source-map")]
+        if let Some(hook) = self.map.as_mut().filter(|hook| hook.streamed) {
+            let (strip, found) = crate::sourcemap::StripComment::new();
+            hook.found = Some(found);
+            chain = chain.pipe(Duplex::transform(strip));
+        }
         let strip_bom = match options.bom {
             BomMode::Keep => false,
             BomMode::Strip => true,
@@ -462,8 +488,11 @@ impl StreamMerge<'_> {
     fn measure(&mut self, chain: Pipeline<Bytes>) -> Pipeline<Bytes> {
         match self.map.as_mut() {
             Some(hook) => {
-                let (measure, measured) = crate::sourcemap::MeasureShape::new();
+                let (mut measure, measured) = crate::sourcemap::MeasureShape::new();
                 hook.measured = Some(measured);
+                if hook.streamed && hook.map.wants_text() {
+                    hook.text = Some(measure.keep_text());
+                }
                 chain.pipe(measure)
             }
             None => chain,

@@ -10,11 +10,13 @@ use std::sync::{Arc, Mutex};
 use crate::sourcemap::bundle::{ComposedInput, ComposedKey};
 use crate::sourcemap::comment::MapComment;
 use crate::sourcemap::input::InputMap;
+use crate::sourcemap::measure::Measured;
 
 /// Keeps, for each input and input map file, what was read from it — where
-/// its `sourceMappingURL` comment is, its decoded map, that map's mappings
-/// encoded and its sources' contents as JSON — as long as the files stay
-/// the same (same inode, size, modification and change times).
+/// its `sourceMappingURL` comment is, its lines and the width of its last
+/// one, its decoded map, that map's mappings encoded and its sources'
+/// contents as JSON — as long as the files stay the same (same inode,
+/// size, modification and change times).
 /// Merges given the same cache (`smerge --watch` rebuilding after a save)
 /// read again only the files that changed.
 ///
@@ -36,6 +38,8 @@ pub struct MapCache {
 #[derive(Debug, Default)]
 struct Inner {
     comments: HashMap<PathBuf, (Stamp, Option<MapComment>)>,
+    /// By input: the shape of what a plain merge copies of it.
+    measured: HashMap<PathBuf, (Stamp, Measured)>,
     /// By the file the map was read from: its own, or the input's for an
     /// inline map.
     maps: HashMap<PathBuf, (Stamp, InputMap)>,
@@ -54,6 +58,11 @@ pub(crate) struct Stamp {
 }
 
 impl Stamp {
+    /// The file's size.
+    pub(crate) fn size(&self) -> u64 {
+        self.size
+    }
+
     pub(crate) fn of(meta: &Metadata) -> Stamp {
         Stamp {
             dev: meta.dev(),
@@ -74,13 +83,17 @@ impl MapCache {
     /// True when nothing is kept.
     pub fn is_empty(&self) -> bool {
         let inner = self.lock();
-        inner.comments.is_empty() && inner.maps.is_empty() && inner.composed.is_empty()
+        inner.comments.is_empty()
+            && inner.measured.is_empty()
+            && inner.maps.is_empty()
+            && inner.composed.is_empty()
     }
 
     /// Forgets everything kept about `path` (an input or a map file).
     pub fn forget(&self, path: &Path) {
         let mut inner = self.lock();
         inner.comments.remove(path);
+        inner.measured.remove(path);
         inner.maps.remove(path);
         inner.composed.remove(path);
     }
@@ -102,6 +115,19 @@ impl MapCache {
         self.lock()
             .comments
             .insert(path.to_path_buf(), (stamp, comment));
+    }
+
+    pub(crate) fn measured(&self, path: &Path, stamp: Stamp) -> Option<Measured> {
+        match self.lock().measured.get(path) {
+            Some((kept, measured)) if *kept == stamp => Some(*measured),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn keep_measured(&self, path: &Path, stamp: Stamp, measured: Measured) {
+        self.lock()
+            .measured
+            .insert(path.to_path_buf(), (stamp, measured));
     }
 
     /// The map read from `path` (a map file, or an input with an inline

@@ -3,6 +3,11 @@
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+
+use crate::{Push, Result, Transform};
 
 /// The `sourceMappingURL` comment that ends a file: `//# sourceMappingURL=URL`
 /// (JavaScript; `//@` is the old spelling) or `/*# sourceMappingURL=URL */`
@@ -82,6 +87,164 @@ impl MapComment {
             }
         }
         Ok(None)
+    }
+}
+
+/// Drops the `sourceMappingURL` comment that ends a stream — the one
+/// [`MapComment::find`] finds in the whole text — and says the URL it
+/// named: for inputs whose end cannot be read first (standard input, a
+/// pipe, a decompressed input).
+///
+/// Only the last line that could be such a comment, and blank lines after
+/// it, are held back; everything else passes as it comes.
+#[derive(Debug)]
+pub(crate) struct StripComment {
+    /// A complete line that may be the comment, and blank lines after it.
+    held: Vec<u8>,
+    /// The line under way, while it may be the comment or is blank.
+    line: Vec<u8>,
+    /// The line under way cannot be the comment: it passes as it comes.
+    dead: bool,
+    found: Arc<Mutex<Option<String>>>,
+}
+
+/// What the start of a line says about it.
+#[derive(PartialEq)]
+enum LineKind {
+    Blank,
+    /// Starts like a comment (spaces, then `//#`, `//@`, `/*#` or `/*@`).
+    Maybe,
+    No,
+}
+
+fn line_kind(line: &[u8]) -> LineKind {
+    if line.iter().all(|&b| is_blank(b)) {
+        return LineKind::Blank;
+    }
+    let start = line.iter().position(|&b| !is_space(b)).unwrap_or(0);
+    let rest = &line[start..];
+    let n = rest.len().min(3);
+    let markers: [&[u8]; 4] = [b"//#", b"//@", b"/*#", b"/*@"];
+    if markers.iter().any(|m| m[..n] == rest[..n]) {
+        LineKind::Maybe
+    } else {
+        LineKind::No
+    }
+}
+
+impl StripComment {
+    /// The transform, and where it puts the URL once the stream ended.
+    pub(crate) fn new() -> (StripComment, Arc<Mutex<Option<String>>>) {
+        let found = Arc::new(Mutex::new(None));
+        let strip = StripComment {
+            held: Vec::new(),
+            line: Vec::new(),
+            dead: false,
+            found: Arc::clone(&found),
+        };
+        (strip, found)
+    }
+
+    /// Passes what is held: a line that is not the last non-blank one.
+    fn release(&mut self, out: &mut Push<'_, Bytes>) {
+        for held in [&mut self.held, &mut self.line] {
+            if !held.is_empty() {
+                out.push(Bytes::from(std::mem::take(held)));
+            }
+        }
+    }
+
+    /// Takes `chunk`, a run of whole lines and at most one line begun.
+    fn pieces(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) {
+        let mut start = 0;
+        while start < chunk.len() {
+            let end = chunk[start..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(chunk.len(), |p| start + p + 1);
+            self.piece(chunk.slice(start..end), out);
+            start = end;
+        }
+    }
+
+    /// Takes a piece of one line (its end when it ends with `\n`).
+    fn piece(&mut self, piece: Bytes, out: &mut Push<'_, Bytes>) {
+        let ends = piece.last() == Some(&b'\n');
+        if self.dead {
+            out.push(piece);
+            self.dead = !ends;
+            return;
+        }
+        let kind = if self.line.is_empty() {
+            line_kind(&piece)
+        } else {
+            self.line.extend_from_slice(&piece);
+            line_kind(&self.line)
+        };
+        let line = match self.line.is_empty() {
+            true => piece.to_vec(),
+            false => std::mem::take(&mut self.line),
+        };
+        match kind {
+            LineKind::No => {
+                self.release(out);
+                out.push(Bytes::from(line));
+                self.dead = !ends;
+            }
+            LineKind::Blank if ends && self.held.is_empty() => {
+                out.push(Bytes::from(line));
+            }
+            LineKind::Blank if ends => self.held.extend_from_slice(&line),
+            LineKind::Maybe => {
+                // A new non-blank line: what was held is not the last one.
+                if !self.held.is_empty() {
+                    out.push(Bytes::from(std::mem::take(&mut self.held)));
+                }
+                if ends {
+                    self.held = line;
+                } else {
+                    self.line = line;
+                }
+            }
+            LineKind::Blank => self.line = line,
+        }
+    }
+}
+
+impl Transform for StripComment {
+    type Input = Bytes;
+    type Output = Bytes;
+
+    fn transform(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) -> Result<()> {
+        // Lines before the chunk's last non-blank one pass at once.
+        if let Some(last) = chunk.iter().rposition(|&b| !is_blank(b)) {
+            let line_start = chunk[..last]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1);
+            if line_start > 0 {
+                self.release(out);
+                self.dead = false;
+                out.push(chunk.slice(..line_start));
+                self.pieces(chunk.slice(line_start..), out);
+                return Ok(());
+            }
+        }
+        self.pieces(chunk, out);
+        Ok(())
+    }
+
+    fn flush(&mut self, out: &mut Push<'_, Bytes>) -> Result<()> {
+        let mut tail = std::mem::take(&mut self.held);
+        tail.append(&mut self.line);
+        if let Verdict::Found(start, url) = parse_tail(&tail, true) {
+            tail.truncate(start);
+            *self.found.lock().expect("comment poisoned") = Some(url);
+        }
+        if !tail.is_empty() {
+            out.push(Bytes::from(tail));
+        }
+        Ok(())
     }
 }
 
@@ -208,6 +371,81 @@ mod tests {
             "p{}\n/*# sourceMappingURL=data:e30=\x0c\0\0ase64 */\n",
         ] {
             assert_eq!(find(text), None, "{text:?}");
+        }
+    }
+
+    /// Runs `StripComment` over `text` cut in chunks of `size`.
+    fn strip(text: &[u8], size: usize) -> (Vec<u8>, Option<String>) {
+        use crate::stream::ReadBuffer;
+        let (mut strip, found) = StripComment::new();
+        let mut buffer: ReadBuffer<Bytes> = ReadBuffer::new(usize::MAX);
+        for chunk in text.chunks(size) {
+            strip
+                .transform(Bytes::copy_from_slice(chunk), &mut Push::new(&mut buffer))
+                .unwrap();
+        }
+        strip.flush(&mut Push::new(&mut buffer)).unwrap();
+        let mut out = Vec::new();
+        while let Some(chunk) = buffer.pop_front() {
+            out.extend_from_slice(&chunk);
+        }
+        let url = found.lock().unwrap().clone();
+        (out, url)
+    }
+
+    #[test]
+    fn a_stream_loses_the_comment_a_file_would() {
+        for text in [
+            "a();\n//# sourceMappingURL=a.js.map\n",
+            "a();\n\n  //# sourceMappingURL=a.js.map \r\n\n",
+            "a{}\r\n/*# sourceMappingURL=a.css.map */",
+            "//# sourceMappingURL=x.map",
+            "a();\n//# sourceMappingURL=a.map\nb();\n",
+            "a(); //# sourceMappingURL=a.map\n",
+            "//# not this\n//# sourceMappingURL=b.map\n",
+            "//# sourceMappingURL=a.map\n//# sourceMappingURL=b.map\n",
+            "x\n//# sourceMappingURL=a.map */\n",
+            "\n\n\n",
+            "",
+            "é😀\r\n/*@ sourceMappingURL=data:application/json;base64,e30= */\n",
+        ] {
+            let whole = MapComment::find(text.as_bytes());
+            let expected = match &whole {
+                Some(comment) => (
+                    &text.as_bytes()[..comment.start as usize],
+                    Some(comment.url.clone()),
+                ),
+                None => (text.as_bytes(), None),
+            };
+            for size in 1..=text.len().max(1) {
+                let (out, url) = strip(text.as_bytes(), size);
+                assert_eq!(
+                    (&out[..], url),
+                    (expected.0, expected.1.clone()),
+                    "{text:?} in chunks of {size}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The stream and the whole text agree, however the stream is cut.
+        #[test]
+        fn streamed_and_whole_agree(
+            parts in proptest::collection::vec(0usize..12, 0..12),
+            size in 1usize..40,
+        ) {
+            const PIECES: [&str; 12] = [
+                "a();", "\n", "\r\n", "  ", "\t", "//# sourceMappingURL=a.map",
+                "/*# sourceMappingURL=b.css.map */", "//@ sourceMappingURL=data:,{}",
+                "//", "#", " sourceMappingURL=", "é😀",
+            ];
+            let text: String = parts.iter().map(|&i| PIECES[i]).collect();
+            let expected = match MapComment::find(text.as_bytes()) {
+                Some(comment) => (text.as_bytes()[..comment.start as usize].to_vec(), Some(comment.url)),
+                None => (text.as_bytes().to_vec(), None),
+            };
+            proptest::prop_assert_eq!(strip(text.as_bytes(), size), expected);
         }
     }
 

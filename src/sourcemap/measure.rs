@@ -55,6 +55,9 @@ pub(crate) struct MeasureShape {
     shape: TextShape,
     head: Vec<u8>,
     shared: Arc<Mutex<Measured>>,
+    /// Keeps the bytes too, for a map that embeds the text of an input it
+    /// cannot read again.
+    text: Option<Arc<Mutex<Vec<u8>>>>,
 }
 
 impl MeasureShape {
@@ -64,8 +67,16 @@ impl MeasureShape {
             shape: TextShape::default(),
             head: Vec::with_capacity(3),
             shared: Arc::clone(&shared),
+            text: None,
         };
         (measure, shared)
+    }
+
+    /// Keeps every byte that passes, in what this returns.
+    pub(crate) fn keep_text(&mut self) -> Arc<Mutex<Vec<u8>>> {
+        let text = Arc::new(Mutex::new(Vec::new()));
+        self.text = Some(Arc::clone(&text));
+        text
     }
 }
 
@@ -83,6 +94,11 @@ impl Transform for MeasureShape {
             shape: self.shape,
             bom: self.head == b"\xEF\xBB\xBF",
         };
+        if let Some(text) = &self.text {
+            text.lock()
+                .expect("measure poisoned")
+                .extend_from_slice(&chunk);
+        }
         out.push(chunk);
         Ok(())
     }

@@ -15,8 +15,13 @@
 //!
 //! Columns count UTF-16 code units and lines end at `\n` ([`TextShape`]),
 //! as the format does. An input map that cannot be read or decoded is a
-//! warning (the input is then mapped to itself), or an error with
-//! [`SourceMapOptions::strict`].
+//! [`WarningKind::Content`](crate::merge::WarningKind::Content) warning of
+//! the merge (the input is then mapped to itself), or an error under
+//! [`Merge::strict`](crate::merge::Merge::strict).
+//!
+//! A plain merge (no other content option) keeps the kernel's copy for the
+//! bundle: the inputs' bytes before their own comments are copied as they
+//! are, while the map's thread measures them.
 //!
 //! Memory stays bounded by the largest input map: `mappings` are written as
 //! they are made, `sourcesContent` and `names` wait in unnamed temporary
@@ -64,10 +69,11 @@ mod paths;
 mod shape;
 mod writer;
 
-pub(crate) use bundle::{BundleMap, Prepared};
+pub(crate) use bundle::{BundleMap, Prepared, plain_closing};
 pub use cache::MapCache;
 pub use comment::MapComment;
+pub(crate) use comment::StripComment;
 pub use input::InputMap;
 pub(crate) use measure::{MeasureShape, Measured, Truncate};
-pub use options::{CommentStyle, MapTarget, SourceMapOptions, WarningHandler};
+pub use options::{CommentStyle, MapTarget, SourceMapOptions};
 pub use shape::TextShape;

@@ -1,10 +1,7 @@
 //! [`SourceMapOptions`]: where a merge's source map goes and what it holds.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use crate::Error;
 use crate::sourcemap::cache::MapCache;
 use crate::sourcemap::paths::relative;
 use crate::transforms::Codec;
@@ -53,17 +50,6 @@ impl CommentStyle {
     }
 }
 
-/// Called with each warning about an input map (one that cannot be read
-/// or decoded), from the thread that writes the map.
-#[derive(Clone)]
-pub struct WarningHandler(pub Arc<dyn Fn(&Error) + Send + Sync>);
-
-impl fmt::Debug for WarningHandler {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("WarningHandler")
-    }
-}
-
 /// How a merge writes the source map of its bundle.
 ///
 /// [`SourceMapOptions::for_output`] derives everything from the bundle's
@@ -101,12 +87,8 @@ pub struct SourceMapOptions {
     /// Embed the sources' texts (`sourcesContent`): from the input maps
     /// where they have them, else read from the source files.
     pub sources_content: bool,
-    /// Make a bad input map an error rather than a warning.
-    pub strict: bool,
     /// Keeps what was read of inputs that did not change, between merges.
     pub cache: Option<MapCache>,
-    /// Receives the warnings.
-    pub on_warning: Option<WarningHandler>,
 }
 
 impl SourceMapOptions {
@@ -147,9 +129,7 @@ impl SourceMapOptions {
             base,
             source_root: None,
             sources_content: false,
-            strict: false,
             cache: None,
-            on_warning: None,
         }
     }
 }

@@ -17,6 +17,10 @@ const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 /// How much encoded mappings are gathered before they are written.
 const FLUSH_AT: usize = 64 * 1024;
 
+/// From how many bytes a run of mappings kept encoded is written as it is
+/// rather than gathered.
+const WRITE_AS_IT_IS: usize = 8 * 1024;
+
 /// Writes one source map (version 3, flat) for a bundle whose parts come
 /// one after the other: text smerge generated ([`generated`]), inputs
 /// mapped line by line to themselves ([`identity`]), inputs with their own
@@ -352,7 +356,7 @@ impl<W: Write> MapWriter<W> {
         let base_col = self.col + shift;
         let mut at = 0;
         for patch in &encoded.patches {
-            self.buf.extend_from_slice(&encoded.bytes[at..patch.at]);
+            self.put(&encoded.bytes[at..patch.at])?;
             at = patch.at;
             if matches!(patch.col, PatchCol::LineZeroFirst(_)) && self.line_has_segment {
                 // The bundle's line has segments before the input's first.
@@ -393,7 +397,7 @@ impl<W: Write> MapWriter<W> {
                 self.buf.clear();
             }
         }
-        self.buf.extend_from_slice(&encoded.bytes[at..]);
+        self.put(&encoded.bytes[at..])?;
         // The state the input leaves.
         let exit = &encoded.exit;
         if let Some((source, line, column)) = exit.source {
@@ -547,6 +551,18 @@ impl<W: Write> MapWriter<W> {
         self.line_has_segment = true;
         self.last_segment_mapped = original.is_some();
         self.flush_some()
+    }
+
+    /// Appends encoded mappings: a long run is written as it is, after
+    /// what is gathered, rather than copied into the buffer first.
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if bytes.len() < WRITE_AS_IT_IS {
+            self.buf.extend_from_slice(bytes);
+            return Ok(());
+        }
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
+        self.out.write_all(bytes)
     }
 
     fn flush_some(&mut self) -> io::Result<()> {

@@ -8,9 +8,19 @@ use std::time::Duration;
 use crate::cli::util::{Dir, signal_and_wait};
 
 /// A `smerge --watch` running in `dir`, and the lines it prints on stderr.
+/// A test that fails leaves no watcher running: dropped, it is killed.
 struct Watching {
     child: Child,
     lines: Receiver<String>,
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
 
 impl Watching {
@@ -64,7 +74,7 @@ fn edits_additions_removals_and_renames_each_rebuild() {
     let dir = Dir::new();
     dir.create("src/a.js", "a();\n");
     dir.create("src/b.js", "b();\n");
-    let watching = Watching::start(
+    let mut watching = Watching::start(
         &dir,
         &[
             "--source-map",
@@ -94,7 +104,7 @@ fn edits_additions_removals_and_renames_each_rebuild() {
     dir.create("src/a.js", "a(2);\n");
     let line = watching.build_until(bundle_is("a(2);\nb();\n"));
     assert!(
-        line.contains("1 file changed: rebuilt out.js in "),
+        line.contains("src/a.js changed: rebuilt out.js in "),
         "{line}"
     );
 
@@ -124,8 +134,7 @@ fn edits_additions_removals_and_renames_each_rebuild() {
         "{map}"
     );
 
-    let mut child = watching.child;
-    let status = signal_and_wait(&mut child, rustix::process::Signal::INT);
+    let status = signal_and_wait(&mut watching.child, rustix::process::Signal::INT);
     assert_eq!(status.code(), Some(130));
     assert_eq!(dir.names("."), ["out.js", "out.js.map", "src"]);
 }
@@ -134,7 +143,7 @@ fn edits_additions_removals_and_renames_each_rebuild() {
 fn a_failed_rebuild_keeps_the_last_good_output_and_the_next_save_rebuilds() {
     let dir = Dir::new();
     dir.create("src/a.js", "a();\n");
-    let watching = Watching::start(
+    let mut watching = Watching::start(
         &dir,
         &[
             "--source-map",
@@ -165,8 +174,59 @@ fn a_failed_rebuild_keeps_the_last_good_output_and_the_next_save_rebuilds() {
         b"a();\nb();\n//# sourceMappingURL=out.js.map\n"
     );
 
-    let mut child = watching.child;
-    let status = signal_and_wait(&mut child, rustix::process::Signal::TERM);
+    let status = signal_and_wait(&mut watching.child, rustix::process::Signal::TERM);
     assert_eq!(status.code(), Some(143));
     assert_eq!(dir.names("."), ["out.js", "out.js.map", "src"]);
+}
+
+#[test]
+fn content_options_and_the_manifest_follow_each_rebuild() {
+    let dir = Dir::new();
+    dir.create("src/a.js", "a();");
+    dir.create("src/b.js", "b();\n");
+    let mut watching = Watching::start(
+        &dir,
+        &[
+            "--source-map",
+            "--header",
+            "/* {path} */\n",
+            "--ensure-newline",
+            "--manifest",
+            "m.json",
+            "src",
+            "out.js",
+        ],
+    );
+    watching.next_build();
+    let comment = "//# sourceMappingURL=out.js.map\n";
+    assert_eq!(
+        dir.read("out.js"),
+        format!("/* a.js */\na();\n/* b.js */\nb();\n{comment}").as_bytes()
+    );
+    // Two files saved together (a module and its map, say) are one rebuild
+    // or more, ending with both in the bundle.
+    dir.create("src/a.js", "a(1);\n");
+    dir.create("src/c.js", "c();");
+    let want = format!("/* a.js */\na(1);\n/* b.js */\nb();\n/* c.js */\nc();\n{comment}");
+    watching.build_until(|_| dir.read("out.js") == want.as_bytes());
+    let manifest: serde_json::Value = serde_json::from_slice(&dir.read("m.json")).unwrap();
+    let paths: Vec<_> = manifest["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|part| part["kind"] == "file")
+        .map(|part| part["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(paths, ["a.js", "b.js", "c.js"]);
+    let map = String::from_utf8(dir.read("out.js.map")).unwrap();
+    // Header lines map to nothing: each input starts a line below one.
+    // (`I`: the newline added after `c();` maps to nothing.)
+    assert!(
+        map.contains(r#""mappings":";AAAA;;ACAA;;ACAA,I;""#),
+        "{map}"
+    );
+
+    let status = signal_and_wait(&mut watching.child, rustix::process::Signal::INT);
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(dir.names("."), ["m.json", "out.js", "out.js.map", "src"]);
 }

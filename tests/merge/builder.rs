@@ -373,3 +373,63 @@ async fn a_dry_run_plans_without_writing() {
     assert_eq!(summary["inputs"][1]["size"], 3);
     assert!(!Path::new(&out).exists());
 }
+
+/// A source map alone keeps the kernel's copy; a bad input map is a
+/// content warning of the merge (in the report and to `on_warning`), and an
+/// error under `strict` that leaves neither bundle nor map.
+#[cfg(feature = "source-map")]
+#[tokio::test]
+async fn a_source_map_keeps_the_kernel_path_and_warns_through_the_merge() {
+    use smerge::sourcemap::{MapTarget, SourceMapOptions};
+
+    let (dir, listing) = tree(&[
+        ("a.js", b"a();\n//# sourceMappingURL=a.js.map\n"),
+        ("a.js.map", b"{ not json"),
+        ("b.js", b"b();"),
+    ]);
+    let mut listing = listing;
+    listing.include("*.js");
+    let bundle = dir.path().join("out.js");
+    let mut options = MergeOptions::default();
+    options.source_map = Some(SourceMapOptions::for_output(&bundle, MapTarget::Beside));
+    let heard = Arc::new(Mutex::new(Vec::new()));
+    let said = Arc::clone(&heard);
+    let report = Merge::new(Output::path(&bundle))
+        .listing(listing.clone())
+        .options(options.clone())
+        .on_warning(Arc::new(move |w| said.lock().unwrap().push(w.to_string())))
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(report.path, Some(MergePath::Kernel));
+    assert_eq!(
+        std::fs::read_to_string(&bundle).unwrap(),
+        "a();\nb();\n//# sourceMappingURL=out.js.map\n"
+    );
+    assert_eq!(report.bytes, std::fs::metadata(&bundle).unwrap().len());
+    assert_eq!(report.warnings.len(), 1);
+    assert_eq!(report.warnings[0].kind(), WarningKind::Content);
+    assert!(
+        report.warnings[0]
+            .message()
+            .starts_with("reading the source map of "),
+        "{:?}",
+        report.warnings
+    );
+    assert_eq!(*heard.lock().unwrap(), [report.warnings[0].to_string()]);
+    let map = std::fs::read_to_string(dir.path().join("out.js.map")).unwrap();
+    assert!(map.contains(r#""sources":["in/a.js","in/b.js"]"#), "{map}");
+
+    let strict = dir.path().join("strict.js");
+    let mut options = options;
+    options.source_map = Some(SourceMapOptions::for_output(&strict, MapTarget::Beside));
+    let error = Merge::new(Output::path(&strict))
+        .listing(listing)
+        .options(options)
+        .strict(true)
+        .run()
+        .await
+        .unwrap_err();
+    assert!(format!("{error:#}").contains("a.js"), "{error:#}");
+    assert!(!strict.exists() && !dir.path().join("strict.js.map").exists());
+}

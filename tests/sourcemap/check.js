@@ -16,13 +16,16 @@
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
+const zlib = require('node:zlib');
 const { execFileSync, spawnSync } = require('node:child_process');
 const { SourceMapConsumer } = require('source-map');
 const esbuild = require('esbuild');
 const terser = require('terser');
 
-const [smerge, work] = process.argv.slice(2);
-if (!smerge || !work) {
+const [smergeArg, workArg] = process.argv.slice(2);
+const smerge = smergeArg && path.resolve(smergeArg);
+const work = workArg && path.resolve(workArg);
+if (!smergeArg || !workArg) {
   console.error('usage: node check.js SMERGE WORKDIR');
   process.exit(2);
 }
@@ -121,8 +124,16 @@ function unescape(text) {
   return text.replace(/\\(.)/g, (_, c) => ({ n: '\n', t: '\t', r: '\r', 0: '\0', '\\': '\\' })[c] ?? c);
 }
 
+/// The text smerge reads of an input: standard input's is `stdin`'s, a
+/// `.gz` file's is decompressed.
+function readInput(file, stdin) {
+  if (file === '-') return fs.readFileSync(stdin, 'utf8');
+  if (file.endsWith('.gz')) return zlib.gunzipSync(fs.readFileSync(file)).toString('utf8');
+  return fs.readFileSync(file, 'utf8');
+}
+
 /// The bundle smerge should write, and where each input is in it.
-function layout(files, dir, opts) {
+function layout(files, dir, opts, stdin) {
   let out = '';
   const regions = [];
   const generated = [];
@@ -132,7 +143,7 @@ function layout(files, dir, opts) {
   };
   if (opts.banner) gen(unescape(opts.banner));
   files.forEach((file, index) => {
-    let text = fs.readFileSync(file, 'utf8');
+    let text = readInput(file, stdin);
     if (index > 0 && opts.separator) gen(unescape(opts.separator));
     if (opts.header) {
       gen(unescape(opts.header).replace('{path}', file).replace('{index}', String(index + 1)));
@@ -218,10 +229,15 @@ async function check(name, files, dir, opts, mapOpts = {}) {
   fs.rmSync(path.dirname(output), { recursive: true, force: true });
   fs.mkdirSync(path.dirname(output), { recursive: true });
   const mapArg = mapOpts.target === undefined ? '--source-map' : `--source-map=${mapOpts.target}`;
-  const args = [mapArg, ...flags(opts), ...(mapOpts.extra ?? []), ...files, output];
-  const run = spawnSync(smerge, args, { encoding: 'utf8' });
+  const json = mapOpts.path === undefined ? [] : ['--json'];
+  const args = [mapArg, ...flags(opts), ...(mapOpts.extra ?? []), ...json, ...files, output];
+  const input = mapOpts.stdin === undefined ? undefined : fs.readFileSync(mapOpts.stdin);
+  const run = spawnSync(smerge, args, { encoding: 'utf8', input, cwd: dir });
   if (run.status !== 0) throw new Error(`${name}: smerge ${args.join(' ')} failed: ${run.stderr}`);
-  const expected = layout(files, dir, opts);
+  if (mapOpts.path !== undefined) {
+    assert.equal(JSON.parse(run.stdout).path, mapOpts.path, `${name}: the merge's path`);
+  }
+  const expected = layout(files, dir, opts, mapOpts.stdin);
   let bundle = fs.readFileSync(output, 'utf8');
   // The comment naming the map ends the bundle; the rest is the layout.
   const tail = bundle.match(MAP_COMMENT);
@@ -254,7 +270,10 @@ async function check(name, files, dir, opts, mapOpts = {}) {
   const text = separated;
 
   for (const region of expected.regions) {
-    const own = region.url && !mapOpts.brokenUrl?.includes(region.url) ? await inputMap(region.file, region.url) : null;
+    // Standard input's relative URLs and sources are taken from the
+    // current directory.
+    const from = region.file === '-' ? path.join(dir, '-') : region.file;
+    const own = region.url && !mapOpts.brokenUrl?.includes(region.url) ? await inputMap(from, region.url) : null;
     let regionText = region.text;
     let start = region.start;
     // The input's own BOM is no column of its own map.
@@ -276,7 +295,7 @@ async function check(name, files, dir, opts, mapOpts = {}) {
           want = own.consumer.originalPositionFor({ line: line + 1, column });
           if (want.source !== null) want.source = path.resolve(own.base, own.root, want.source);
         } else {
-          want = { source: region.file, line: line + 1, column: 0, name: null };
+          want = { source: region.file === '-' ? resolve('-') : region.file, line: line + 1, column: 0, name: null };
         }
         const gotPos = { source: resolve(got.source), line: got.line, column: got.column, name: got.name };
         const wantPos = { source: want.source, line: want.line, column: want.column, name: want.name };
@@ -299,8 +318,17 @@ async function check(name, files, dir, opts, mapOpts = {}) {
       checked++;
     }
   }
+  // A streamed input's embedded text is the text smerge read of it.
+  if (mapOpts.contents) {
+    for (const region of expected.regions.filter((r) => !r.url)) {
+      const source = region.file === '-' ? '-' : path.relative(path.dirname(output), region.file);
+      const i = raw.sources.indexOf(source);
+      assert.ok(i >= 0, `${name}: ${source} is not among the sources ${raw.sources}`);
+      assert.equal(raw.sourcesContent[i], region.text.replace(BOM, ''), `${name}: sourcesContent of ${source}`);
+    }
+  }
   // Sources relative to the map; their contents when embedded.
-  if (mapOpts.extra?.includes('--sources-content')) {
+  if (mapOpts.extra?.includes('--sources-content') && !mapOpts.contents) {
     assert.equal(raw.sourcesContent.length, raw.sources.length);
     raw.sources.forEach((source, i) => {
       const content = raw.sourcesContent[i];
@@ -326,6 +354,7 @@ async function main() {
   const files = fs.readdirSync(inputs).filter((f) => f.endsWith('.js')).sort().map((f) => path.join(inputs, f));
   const variants = {
     plain: {},
+    plain_kernel: {},
     content: { banner: '/* banner é */\\n', footer: '\\n/* footer */\\n', separator: ';\\n' },
     header_same_line: { header: '/* {path} 😀 */ ' },
     header_newline: { header: '// {index}: {path}\\n', ensureNewline: true },
@@ -336,13 +365,30 @@ async function main() {
     everything: { banner: '/*! b */', header: '/* {path} */ ', separator: '\\n;', footer: '/* f */', ensureNewline: true, bom: 'strip' },
   };
   for (const [name, opts] of Object.entries(variants)) {
-    await check(name, files, inputs, opts);
+    // With no other content option, the kernel copies the bundle's bytes.
+    await check(name, files, inputs, opts, name === 'plain_kernel' ? { path: 'kernel' } : {});
   }
+  // Inputs whose comment is found as they stream by: standard input (with
+  // an inline map, and a map file named relative to the current
+  // directory) and decompressed inputs (a map file beside the `.gz`).
+  const gz = (name) => {
+    const file = path.join(inputs, `${name}.gz`);
+    fs.writeFileSync(file, zlib.gzipSync(fs.readFileSync(pick(name))));
+    return file;
+  };
+  const pick = (name) => files.find((f) => f.endsWith(name));
+  const streamed = [gz('10-bundle.js'), '-', gz('51-crlf.js'), gz('30-terser.js')];
+  await check('streamed', streamed, inputs, { separator: '\n' },
+    { extra: ['--decompress'], stdin: pick('20-inline.min.js') });
+  await check('streamed_file_url', ['-', pick('50-plain.js')], inputs, { header: '/*h*/' },
+    { stdin: pick('10-bundle.js') });
+  await check('streamed_content', [gz('50-plain.js'), '-'], inputs, {},
+    { extra: ['--decompress', '--sources-content'], stdin: pick('52-bom.js'), path: 'stream', contents: true });
+  for (const file of streamed.filter((f) => f.endsWith('.gz'))) fs.rmSync(file);
   // The BOM file first: a BOM at the start of the bundle is no column.
   const bomFirst = [files.find((f) => f.endsWith('52-bom.js')), ...files];
   await check('bom_first', bomFirst, inputs, { header: '/*x*/' });
   // Inputs with maps that start on a line another input left open.
-  const pick = (name) => files.find((f) => f.endsWith(name));
   await check('same_line', [pick('54-no-newline.js'), pick('20-inline.min.js'), pick('54-no-newline.js'),
     pick('30-terser.js'), pick('54-no-newline.js'), pick('10-bundle.js')], inputs, { header: '/*h*/' });
   await check('inline', files, inputs, { header: '/* {path} */\\n' }, { target: 'inline' });

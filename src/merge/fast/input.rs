@@ -71,6 +71,18 @@ pub(super) fn check_ends_at(file: &File, entry: &Entry<'_>, end: u64) -> Result<
     read_range(file, entry, end..end, &mut [], true)
 }
 
+/// Checks that `entry`'s open `file`, of which only the first bytes were
+/// copied, still has the size it was listed with.
+pub(super) fn check_size(file: &File, entry: &Entry<'_>) -> Result<()> {
+    let size = rustix::fs::fstat(file)
+        .map_err(|e| Error::io(e.into()).reading(entry.path()))?
+        .st_size as u64;
+    match entry.size() {
+        Some(expected) if expected != size => Err(changed_size(entry, size)),
+        _ => Ok(()),
+    }
+}
+
 /// The error for an input that does not have the size it was planned with:
 /// `read` bytes were found instead.
 pub(super) fn changed_size(entry: &Entry<'_>, read: u64) -> Error {

@@ -118,9 +118,15 @@ fn copy_piece(
     }
     let len = source.end - source.start;
     let file = input::open(entry)?;
+    // An input copied in part is checked by its size once copied.
+    let cut = ends_input && job.plan.is_cut(index);
+    let ends_input = ends_input && !cut;
     if len < GATHERED_PIECE_MAX {
         copier.gather(&file, entry, source, ends_input, output)?;
         tally.add(len);
+        if cut {
+            input::check_size(&file, entry)?;
+        }
         return Ok(());
     }
     copier.flush()?;
@@ -133,6 +139,9 @@ fn copy_piece(
     }
     if ends_input {
         input::check_ends_at(&file, entry, offset)?;
+    }
+    if cut {
+        input::check_size(&file, entry)?;
     }
     Ok(())
 }
@@ -301,7 +310,7 @@ impl<'a> Copier<'a> {
 
 /// Writes `bytes` into `out` at `at`, or else at its current position;
 /// `name` names `out` in errors.
-fn write_out(out: &File, name: &Path, bytes: &[u8], at: Option<u64>) -> Result<()> {
+pub(super) fn write_out(out: &File, name: &Path, bytes: &[u8], at: Option<u64>) -> Result<()> {
     let written = match at {
         Some(at) => out.write_all_at(bytes, at),
         None => {

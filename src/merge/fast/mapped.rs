@@ -67,7 +67,12 @@ pub(super) fn fill(job: &Job<'_>, out: &File, name: &Path, window: u64) -> Resul
         let file = input::open(entry)?;
         let at = (piece.output - bytes.start) as usize;
         let dest = &mut mapped.bytes()[at..at + piece_len as usize];
-        input::read_range(&file, entry, piece.source, dest, piece.ends_input)?;
+        // An input copied in part is checked by its size once copied.
+        let cut = piece.ends_input && job.plan.is_cut(piece.index);
+        input::read_range(&file, entry, piece.source, dest, piece.ends_input && !cut)?;
+        if cut {
+            input::check_size(&file, entry)?;
+        }
         tally.add(piece_len);
     }
     Ok(())

@@ -56,15 +56,19 @@ pub enum PlainOutput {
 /// report no size yet have content, which only the buffered merge, reading
 /// to the end, can take.
 pub fn can_merge_plain(listing: &Listing, options: &MergeOptions) -> bool {
-    plain_options(options)
-        && listing.entries().all(|entry| {
-            entry.kind() == EntryKind::File
-                && match entry.size() {
-                    Some(0) => is_empty_now(&entry),
-                    Some(_) => true,
-                    None => false,
-                }
-        })
+    plain_options(options) && plain_entries(listing)
+}
+
+/// True when every entry of `listing` is a regular file of known size.
+pub(crate) fn plain_entries(listing: &Listing) -> bool {
+    listing.entries().all(|entry| {
+        entry.kind() == EntryKind::File
+            && match entry.size() {
+                Some(0) => is_empty_now(&entry),
+                Some(_) => true,
+                None => false,
+            }
+    })
 }
 
 /// True when `options` copy the inputs as they are, whole, all of them:
@@ -77,7 +81,22 @@ pub(crate) fn plain_options(options: &MergeOptions) -> bool {
 /// per-input handling of failures; the parts may still be recorded (an
 /// output backend that composes the merge itself records them).
 pub(crate) fn plain_content_options(options: &MergeOptions) -> bool {
-    !options.changes_content() && !options.keep_going && !options.allow_changing
+    !options.changes_content() && whole_inputs(options)
+}
+
+/// True when `options` write a source map and copy the inputs as they are
+/// otherwise, recording no parts: the kernel's copy leaves out their own
+/// comments and adds one.
+pub(crate) fn plain_with_map(options: &MergeOptions) -> bool {
+    options.writes_source_map()
+        && !options.changes_content_besides_map()
+        && whole_inputs(options)
+        && !options.record_parts
+}
+
+/// True when `options` take every input, whole, as the listing saw it.
+fn whole_inputs(options: &MergeOptions) -> bool {
+    !options.keep_going && !options.allow_changing
 }
 
 /// True when the file of `entry` has nothing to read.
@@ -171,9 +190,37 @@ pub async fn merge_plain(
     output: PlainOutput,
     on_event: Option<MergeCallback>,
 ) -> Result<MergeReport> {
+    merge_plain_closing(listing, output, on_event, None).await
+}
+
+/// Writes what follows the inputs through the function it is given, on the
+/// copying thread once every input is copied; returns a file to put in
+/// place just before the output (the source map the text names).
+pub(crate) type Close =
+    Box<dyn FnOnce(&mut dyn FnMut(&[u8]) -> Result<()>) -> Result<Option<AtomicFile>> + Send>;
+
+/// What a plain merge with a source map changes in the kernel's copy: only
+/// the first `lengths[i]` bytes of input `i` are copied where that is
+/// `Some` (their own `sourceMappingURL` comment is left out), and `close`
+/// writes the text that ends the output.
+pub(crate) struct Closing {
+    pub(crate) lengths: Vec<Option<u64>>,
+    pub(crate) close: Close,
+}
+
+/// [`merge_plain`], with the inputs cut and the output ended as `closing`
+/// says.
+pub(crate) async fn merge_plain_closing(
+    listing: Arc<Listing>,
+    output: PlainOutput,
+    on_event: Option<MergeCallback>,
+    closing: Option<Closing>,
+) -> Result<MergeReport> {
     let stop = Arc::new(AtomicBool::new(false));
     let _stop_when_dropped = StopWhenDropped(Arc::clone(&stop));
-    let copy = tokio::task::spawn_blocking(move || run(&listing, output, &stop, on_event.as_ref()));
+    let copy = tokio::task::spawn_blocking(move || {
+        run(&listing, output, &stop, on_event.as_ref(), closing)
+    });
     match copy.await {
         Ok(result) => result,
         Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
@@ -196,9 +243,15 @@ fn run(
     output: PlainOutput,
     stop: &AtomicBool,
     on_event: Option<&MergeCallback>,
+    closing: Option<Closing>,
 ) -> Result<MergeReport> {
-    let plan = Plan::new(listing)?;
+    let (lengths, close) = match closing {
+        Some(Closing { lengths, close }) => (lengths, Some(close)),
+        None => (Vec::new(), None),
+    };
+    let plan = Plan::with_lengths(listing, &lengths)?;
     let job = Job::new(listing, &plan, stop, on_event);
+    let mut closing_bytes = 0u64;
     match output {
         PlainOutput::Atomic(file) => {
             job.check()?;
@@ -207,21 +260,53 @@ fn run(
             if !file.is_in_place() {
                 uncache::uncache_replaced(&name);
             }
-            if file.is_in_place() || !copy_by_windows(&job, file.file(), &name)? {
+            // With a source map, the map's thread takes the second core:
+            // the inputs are copied one after the other.
+            let by_windows = !file.is_in_place() && close.is_none();
+            if !by_windows || !copy_by_windows(&job, file.file(), &name)? {
                 // A full disk fails here rather than halfway.
                 file.allocate(plan.total())?;
                 kernel::copy(&job, file.file(), &name)?;
             }
+            job.check()?;
+            let first = match close {
+                Some(close) => {
+                    // A file written in place has its position at the end.
+                    let mut at = (!file.is_in_place()).then_some(plan.total());
+                    close(&mut |bytes| {
+                        kernel::write_out(file.file(), &name, bytes, at)?;
+                        at = at.map(|at| at + bytes.len() as u64);
+                        closing_bytes += bytes.len() as u64;
+                        Ok(())
+                    })?
+                }
+                None => None,
+            };
             // A merge stopped after its last byte is still not committed.
             job.check()?;
+            if let Some(first) = first {
+                first.commit()?;
+            }
             file.commit()?;
         }
-        PlainOutput::Open { file, name } => kernel::copy(&job, &file, &name)?,
+        PlainOutput::Open { file, name } => {
+            kernel::copy(&job, &file, &name)?;
+            if let Some(close) = close {
+                let first = close(&mut |bytes| {
+                    kernel::write_out(&file, &name, bytes, None)?;
+                    closing_bytes += bytes.len() as u64;
+                    Ok(())
+                })?;
+                if let Some(first) = first {
+                    first.commit()?;
+                }
+            }
+        }
     }
     Ok(MergeReport {
         path: Some(MergePath::Kernel),
         inputs: listing.len(),
-        bytes: plan.total(),
+        bytes: plan.total() + closing_bytes,
         ..MergeReport::default()
     })
 }

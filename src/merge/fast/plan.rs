@@ -18,6 +18,9 @@ pub(super) const WINDOW: u64 = 4 << 20;
 pub(super) struct Plan {
     /// `starts[i]` is where input `i` begins; the last element is the total.
     starts: Vec<u64>,
+    /// The inputs of which only their first bytes are copied (a source
+    /// map's merge leaves out their own `sourceMappingURL` comment).
+    cut: Vec<bool>,
 }
 
 /// The part of one input that falls into one window.
@@ -35,22 +38,30 @@ pub(super) struct Piece {
 }
 
 impl Plan {
-    /// Lays out `entries` one after the other.
+    /// Lays out `entries` one after the other. Only the first `lengths[i]` bytes of input `i` are copied where that
+    /// is `Some` (and shorter than the input); `lengths` may be shorter than
+    /// the listing.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidArgument`] for an entry of unknown size, or a
     /// total that does not fit in 64 bits.
-    pub(super) fn new(listing: &Listing) -> Result<Plan> {
+    pub(super) fn with_lengths(listing: &Listing, lengths: &[Option<u64>]) -> Result<Plan> {
         let mut starts = Vec::with_capacity(listing.len() + 1);
+        let mut cut = Vec::with_capacity(listing.len());
         let mut offset = 0u64;
         starts.push(0);
-        for entry in listing {
+        for (index, entry) in listing.entries().enumerate() {
             let size = entry.size().ok_or_else(|| {
                 Error::new(ErrorKind::InvalidArgument, "its size is not known")
                     .reading(entry.path())
             })?;
-            offset = offset.checked_add(size).ok_or_else(|| {
+            let length = match lengths.get(index).copied().flatten() {
+                Some(length) if length < size => length,
+                _ => size,
+            };
+            cut.push(length < size);
+            offset = offset.checked_add(length).ok_or_else(|| {
                 Error::new(
                     ErrorKind::InvalidArgument,
                     "the inputs add up to more than 2^64 bytes",
@@ -58,7 +69,13 @@ impl Plan {
             })?;
             starts.push(offset);
         }
-        Ok(Plan { starts })
+        Ok(Plan { starts, cut })
+    }
+
+    /// Whether only the first bytes of input `index` are copied: its end
+    /// is then checked by its size, not by reading past what is copied.
+    pub(super) fn is_cut(&self, index: usize) -> bool {
+        self.cut[index]
     }
 
     /// How many inputs there are.
@@ -142,7 +159,8 @@ mod tests {
         for size in sizes {
             starts.push(starts.last().unwrap() + size);
         }
-        Plan { starts }
+        let cut = vec![false; sizes.len()];
+        Plan { starts, cut }
     }
 
     /// Every piece of every window, as (index, source, output, ends_input).
@@ -170,9 +188,25 @@ mod tests {
         assert_eq!(plan.windows(), 1);
         assert_eq!(plan.window(0), 0..0);
         assert_eq!(all_pieces(&plan), [(0, 0..0, 0, true), (1, 0..0, 0, true)]);
-        let none = Plan::new(&Listing::default()).unwrap();
+        let none = Plan::with_lengths(&Listing::default(), &[]).unwrap();
         assert_eq!(none.windows(), 1);
         assert!(all_pieces(&none).is_empty());
+    }
+
+    #[test]
+    fn inputs_copied_in_part_take_only_their_length() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, content) in [("a", "0123456789"), ("b", "abc"), ("c", "xyz")] {
+            std::fs::write(dir.path().join(name), content).unwrap();
+        }
+        let listing = Listing::builder().input(dir.path()).build().unwrap();
+        let plan = Plan::with_lengths(&listing, &[Some(4), Some(9), None]).unwrap();
+        assert_eq!(plan.total(), 4 + 3 + 3);
+        assert_eq!(plan.range(1), 4..7);
+        assert_eq!(
+            (plan.is_cut(0), plan.is_cut(1), plan.is_cut(2)),
+            (true, false, false)
+        );
     }
 
     #[test]

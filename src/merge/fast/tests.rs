@@ -76,7 +76,7 @@ fn named_temp(target: &Path) -> AtomicFile {
 
 /// Runs `copy` on `entries` into `out` with a fresh job.
 fn with_job<T>(entries: &Listing, copy: impl FnOnce(&Job<'_>) -> T) -> T {
-    let plan = Plan::new(entries).unwrap();
+    let plan = Plan::with_lengths(entries, &[]).unwrap();
     let stop = AtomicBool::new(false);
     copy(&Job::new(entries, &plan, &stop, None))
 }
@@ -346,7 +346,7 @@ fn a_stopped_job_stops_and_commits_nothing() {
     let target = dir.path().join("out");
     let stop = AtomicBool::new(true);
     let output = PlainOutput::Atomic(named_temp(&target));
-    let err = run(&entries, output, &stop, None).unwrap_err();
+    let err = run(&entries, output, &stop, None, None).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Aborted);
     assert_eq!(names_in(dir.path()), ["in"]);
 }
