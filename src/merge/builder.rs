@@ -309,6 +309,7 @@ impl Merge {
     /// # Errors
     ///
     /// As [`plan`](Merge::plan).
+    #[cfg_attr(not(feature = "object-store"), allow(unused_mut))]
     pub async fn plan_async(mut self) -> Result<MergePlan> {
         self.check()?;
         #[cfg(feature = "object-store")]
