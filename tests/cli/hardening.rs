@@ -327,6 +327,50 @@ fn signals_end_a_wait_for_an_input_fifo_writer() {
 }
 
 #[test]
+fn signals_end_a_wait_for_any_fifo_smerge_was_given() {
+    let dir = Dir::new();
+    dir.create("in/a.txt", "a\n");
+    dir.create("out.js", "old output\n");
+    dir.fifo("w.fifo");
+    dir.fifo("r.fifo");
+    // Written to: the manifest, a source map, a --tee copy. Read from: the
+    // lists of inputs, a banner or footer file, a manifest to split, a
+    // bundle to extract from.
+    let cases: [&[&str]; 10] = [
+        &["--manifest", "w.fifo", "in", "out.js"],
+        &["--source-map=w.fifo", "in", "out.js"],
+        &["-r", "--seekable", "--manifest", "w.fifo", "in", "out.zst"],
+        &["pipe", "in/a.txt", "copy.txt", "--tee", "w.fifo"],
+        &["--files0-from", "r.fifo", "out.js"],
+        &["--files-from", "r.fifo", "out.js"],
+        &["--banner", "@r.fifo", "in", "out.js"],
+        &["--footer", "@r.fifo", "in", "out.js"],
+        &["split", "r.fifo", "restored"],
+        &["extract", "r.fifo"],
+    ];
+    for (i, args) in cases.into_iter().enumerate() {
+        let (signal, status) = if i % 2 == 0 {
+            (Signal::TERM, 143)
+        } else {
+            (Signal::INT, 130)
+        };
+        interrupt_waiting(spawn(&dir, args), signal, status);
+    }
+    assert!(!has_reader(&dir.join("r.fifo")), "a reader was left behind");
+    // A reader of the FIFOs smerge was to write finds nothing written.
+    let mut reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(OFlags::NONBLOCK.bits() as i32)
+        .open(dir.join("w.fifo"))
+        .unwrap();
+    let mut got = Vec::new();
+    reader.read_to_end(&mut got).unwrap();
+    assert!(got.is_empty());
+    assert_bytes_eq(b"old output\n", &dir.read("out.js"));
+    assert_eq!(dir.names("."), ["in", "out.js", "r.fifo", "w.fifo"]);
+}
+
+#[test]
 fn a_silent_tcp_peer_times_out_naming_the_connection() {
     let dir = Dir::new();
     // Connections queue on the listener: made, never served.
