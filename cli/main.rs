@@ -85,7 +85,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("smerge: {}", one_line(&error));
+            eprintln!("smerge: {}", one_line_text(&format!("{error:#}")));
             if error.downcast_ref::<UsageError>().is_some() {
                 ExitCode::from(2)
             } else {
@@ -109,13 +109,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// A mistake in how smerge was called, found after clap parsed the
-/// arguments (a bad template, an unknown transform): exit status 2.
+/// arguments (a bad template, an unknown transform): exit status 2. It
+/// shows the whole chain of the error it wraps, which it hides from
+/// `source()`, so that `{:#}` prints each cause once.
 #[derive(Debug)]
 pub(crate) struct UsageError(pub(crate) anyhow::Error);
 
 impl std::fmt::Display for UsageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", one_line(&self.0))
+        write!(f, "{:#}", self.0)
     }
 }
 
@@ -124,23 +126,6 @@ impl std::error::Error for UsageError {}
 /// Marks `error` as a usage error.
 pub(crate) fn usage(error: anyhow::Error) -> anyhow::Error {
     anyhow::Error::new(UsageError(error))
-}
-
-/// The error and its causes on one line, each cause once: smerge's own
-/// errors already say their cause, which is also their `source()`.
-fn one_line(error: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in error.chain() {
-        let text = cause.to_string();
-        if line.contains(&text) {
-            continue;
-        }
-        if !line.is_empty() {
-            line.push_str(": ");
-        }
-        line.push_str(&text);
-    }
-    one_line_text(&line)
 }
 
 /// `text` with any character that would break the line or drive the
@@ -172,7 +157,7 @@ fn print_man_page() -> ExitCode {
     match output::print_stdout(&page) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("smerge: {}", one_line(&error));
+            eprintln!("smerge: {}", one_line_text(&format!("{error:#}")));
             ExitCode::FAILURE
         }
     }

@@ -14,7 +14,7 @@ use smerge::fs::open_readable;
 use smerge::merge::Output;
 use smerge::net::{IdleTimeout, TcpOptions};
 use smerge::object::ObjectUrl;
-use smerge::{Event, Pipeline, Readable, Writable, quote};
+use smerge::{Event, Pipeline, Readable, ReadableExt, Writable, quote};
 use tokio::net::TcpStream;
 
 use crate::args::PipeArgs;
@@ -251,13 +251,16 @@ fn tcp_options(args: &PipeArgs) -> anyhow::Result<TcpOptions> {
     Ok(tcp)
 }
 
-/// Adds the input to an error about corrupt data: a decoder names only
-/// itself (`gunzip: not gzip data`), and the data came from the input.
+/// Adds the input to an error about corrupt data the library could not
+/// name (standard input, a socket): a decoder names only itself
+/// (`gunzip: not gzip data`), and the data came from the input.
 fn naming_input(error: anyhow::Error, input: &Endpoint) -> anyhow::Error {
+    // The outermost of smerge's errors says all there is: a file input is
+    // named by the library already.
     let corrupt_data = error
         .chain()
-        .filter_map(|cause| cause.downcast_ref::<smerge::Error>())
-        .any(|e| e.kind() == smerge::ErrorKind::InvalidData && e.path().is_none());
+        .find_map(|cause| cause.downcast_ref::<smerge::Error>())
+        .is_some_and(|e| e.kind() == smerge::ErrorKind::InvalidData && e.path().is_none());
     match input {
         Endpoint::Path(path) if corrupt_data => error.context(format!("reading {}", quote(path))),
         Endpoint::Standard if corrupt_data => error.context("reading standard input"),

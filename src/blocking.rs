@@ -20,17 +20,17 @@ use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 use tokio_util::io::{StreamReader, SyncIoBridge};
 
-use crate::duplex::Duplex;
-use crate::error::{Error, ErrorKind, Result};
+use crate::Duplex;
+use crate::Pipeline;
+use crate::Readable;
 use crate::fs::{Entry, EntryKind, FileSource};
 use crate::merge::{
     MergeCallback, MergeEvent, MergeOptions, PartKind, PartRecord, SkippedInput, Warning,
     WarningKind, Warnings,
 };
-use crate::pipeline::Pipeline;
-use crate::readable::Readable;
 use crate::transforms::{Codec, Decompress};
-use crate::writable::Writable;
+use crate::{Error, ErrorKind, Result};
+use crate::{ReadableExt, Writable};
 
 /// The size of the chunks a [`ChunkWriter`] sends.
 const CHUNK_SIZE: usize = 128 * 1024;

@@ -7,7 +7,8 @@ use std::path::Path;
 
 use bytes::Bytes;
 
-use crate::error::Result;
+use crate::Result;
+use crate::Writable;
 #[cfg(feature = "formats")]
 use crate::formats::FormatMerge;
 #[cfg(feature = "interleave")]
@@ -17,7 +18,6 @@ use crate::merge::{MergeCallback, MergeOptions, MergePath, Warnings};
 #[cfg(feature = "seekable")]
 use crate::seekable::SeekableBundle;
 use crate::transforms::Codec;
-use crate::writable::Writable;
 
 /// A merge that reads its inputs' content, given to
 /// [`Merge::data`](crate::merge::Merge::data).

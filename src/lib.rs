@@ -3,14 +3,18 @@
 //! # Brief overview
 //!
 //! A [`Readable`] is a buffer counted against a highWaterMark in front of a
-//! [`Source`] (Node's `_read`/`push`): the engine asks the source for data
-//! while the buffer is below the mark, and stops when it is full until the
-//! consumer reads. A [`Writable`] is a queue counted against its own mark in
-//! front of a [`Sink`] (Node's `_write`/`_writev`/`_final`): `write` returns
-//! `false` once the queue reached the mark, and `drain` follows when it
-//! emptied. A [`Duplex`] has both sides; a [`Transform`] is the usual middle
-//! stage, turned into a duplex by [`Duplex::transform`] — its writable side
-//! waits while its readable side is full, so backpressure crosses it.
+//! [`ReadSource`] (Node's `_read`/`push`): the engine asks the source for
+//! data while the buffer is below the mark, and stops when it is full until
+//! the consumer reads. A [`Writable`] is a queue counted against its own
+//! mark in front of a [`WriteSink`] (Node's `_write`/`_writev`/`_final`):
+//! `write` returns `false` once the queue reached the mark, and `drain`
+//! follows when it emptied. A [`Duplex`] has both sides; a [`Transform`] is
+//! the usual middle stage, turned into a duplex by [`Duplex::transform`] —
+//! its writable side waits while its readable side is full, so
+//! backpressure crosses it. Those four traits — [`ReadSource`],
+//! [`WriteSink`], [`Transform`] and [`Chunk`], the rule of how a chunk
+//! counts — are all a user implements; the rest are concrete types and
+//! sealed traits.
 //!
 //! Streams are connected two ways, as in Node:
 //!
@@ -19,26 +23,61 @@
 //!   `drain`, ends the destinations when the source ends (or leaves them
 //!   open with [`PipeOptions::keep_open`], how files are merged into one
 //!   writer), and leaves everything as it is on an error.
-//! - [`pipeline`] (and [`Readable::pipe`], which chains by value) owns every
-//!   stage and runs them as one future: the first error destroys every stage
-//!   and is returned, naming the stage that failed.
+//! - [`pipeline`] (and [`ReadableExt::pipe`], which chains by value) owns
+//!   every stage and runs them as one future: the first error destroys
+//!   every stage and is returned, naming the stage that failed
+//!   ([`Error::stage`]).
 //!
 //! Chunks are [`Bytes`](bytes::Bytes) for byte streams and any [`Chunk`]
 //! for object streams; every stream reports its lifecycle as [`Event`]s, in
-//! Node's order, to the observers registered with `observe`.
+//! Node's order, to the observers registered with `observe`. Errors are
+//! values: an [`Error`] shows one layer with `Display` and the next with
+//! `source()`, and `{:#}` prints the whole chain on one line.
 //!
-//! Around the engine: [`fs`] has file streams, the atomic output file and
-//! the ordered listing of a merge's inputs; [`merge`] is `smerge merge` as a
-//! library; [`transforms`] holds the ready-made stages (compression, packet
-//! framing, child processes, text fixes); [`net`] turns TCP connections
-//! into duplex streams.
+//! With the default features the crate is also the `smerge` tool's
+//! library, each module behind the feature of its name: `fs` has file
+//! streams, the atomic output file and the ordered listing of a merge's
+//! inputs; `merge` is `smerge merge` as a library; `transforms` holds the
+//! ready-made stages (compression, packet framing, child processes, text
+//! fixes); `net` turns TCP connections into duplex streams.
+//! `default-features = false, features = ["stream"]` gives the engine
+//! alone.
+//!
+//! # Events and ticks
+//!
+//! Node delivers some events on "the next tick" (`process.nextTick`) rather
+//! than inside the call that caused them: `error` and `close` after
+//! `destroy()`, and `close` after `end` or `finish`, so the caller's own
+//! handling runs first. smerge streams are driven by polling, and a tick is
+//! one poll of the stream: an event that Node defers is queued by the call
+//! that causes it and delivered, in order, at the start of the stream's
+//! next poll — or when the stream is dropped, whichever comes first. Events
+//! that happen inside a poll (`data`, `drain`, `end`, `finish`) are
+//! delivered at once, after any queued ones, so the relative order is
+//! always Node's. Work that Node defers to the next tick is deferred the
+//! same way: the chunks a `destroy()` drops still count in
+//! `writable_length` until the next poll.
+//!
+//! `pipe` and `unpipe` are delivered at once, ahead of any queued events, as
+//! Node emits them from inside `pipe()` and from the handlers of the
+//! destination's `finish` and `error`: a destination that failed shows
+//! `unpipe`, `error`, `close`, and one that finished `finish`, `unpipe`,
+//! `close`. Nothing is delivered after `close`.
+//!
+//! A transform's callback is [`Transform::poll_ready`]: the chunk handed to
+//! it counts in the writable side's length until then, and, as in Node's
+//! `Transform._write`, until its output no longer fills the readable side.
+//!
+//! Streams deliver events only to observers registered with `observe`; with
+//! none registered, emitting an event is a single branch, and a stage hands
+//! its whole buffer to the next in one move.
 //!
 //! # Example
 //!
 //! ```
 //! use bytes::Bytes;
-//! use smerge::{pipe, pipeline, Duplex, PassThrough, PipeOptions, Readable, Writable};
-//! use smerge::sink::CollectSink;
+//! use smerge::{Duplex, PassThrough, PipeOptions, Readable, ReadableExt, Writable, pipe, pipeline};
+//! use smerge::CollectSink;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> smerge::Result<()> {
@@ -80,64 +119,38 @@
 
 #[cfg(feature = "data")]
 mod blocking;
-mod buffer;
-mod chunk;
 #[cfg(feature = "data")]
 mod data;
-mod duplex;
-mod error;
-mod event;
 #[cfg(feature = "formats")]
 pub mod formats;
+#[cfg(feature = "fs")]
 pub mod fs;
 #[cfg(feature = "interleave")]
 pub mod interleave;
-mod io;
-mod lifecycle;
+#[cfg(feature = "merge")]
 pub mod merge;
+#[cfg(feature = "net")]
 pub mod net;
+#[cfg(feature = "fs")]
 pub mod object;
-mod pipe;
-mod pipeline;
-mod queue;
 mod quote;
-mod readable;
 #[cfg(feature = "seekable")]
 pub mod seekable;
-pub mod sink;
-pub mod source;
 #[cfg(feature = "source-map")]
 pub mod sourcemap;
+#[cfg(feature = "merge")]
 pub mod split;
+#[cfg(feature = "stream")]
 mod stream;
-mod text;
-mod transform;
-mod transform_sink;
+#[cfg(feature = "transforms")]
 pub mod transforms;
-mod writable;
 
-pub use buffer::Push;
-pub use chunk::{
-    Chunk, DEFAULT_FILE_HIGH_WATER_MARK, DEFAULT_HIGH_WATER_MARK, DEFAULT_OBJECT_HIGH_WATER_MARK,
-};
-pub use duplex::{Duplex, DuplexHandler};
-pub use error::{Error, ErrorKind, Result};
-pub use event::Event;
-pub use io::{SinkAdapter, WriterSink};
-pub use pipe::{Pipe, PipeOptions, pipe, pipe_all};
-pub use pipeline::{Finish, PipeTarget, Pipeline, PipelineFuture, finished, pipeline};
-pub use queue::WriteQueue;
+pub use bytes;
 pub use quote::{Quoted, quote};
-pub use readable::Readable;
-pub use sink::Sink;
-pub use source::Source;
-pub use stream::{ReadableStream, WritableStream};
-pub use text::Utf8Decoder;
-pub use transform::{PassThrough, Transform};
-pub use transform_sink::TransformSink;
-pub use writable::Writable;
+#[cfg(feature = "stream")]
+pub use stream::*;
 
 /// The README's examples, compiled and run as doctests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "cli"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

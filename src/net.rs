@@ -14,11 +14,11 @@ use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio::time::Sleep;
 use tokio_util::io::ReaderStream;
 
-use crate::chunk::DEFAULT_HIGH_WATER_MARK;
-use crate::duplex::Duplex;
-use crate::error::{Error, Result};
-use crate::io::WriterSink;
-use crate::source::StreamSource;
+use crate::DEFAULT_HIGH_WATER_MARK;
+use crate::Duplex;
+use crate::StreamSource;
+use crate::WriterSink;
+use crate::{Error, Result};
 
 /// A TCP connection as a duplex stream: the readable side ends when the
 /// peer closes its side of the connection; ending the writable side shuts
@@ -29,7 +29,7 @@ use crate::source::StreamSource;
 ///
 /// ```
 /// use bytes::Bytes;
-/// use smerge::net;
+/// use smerge::{ReadableExt, net};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> smerge::Result<()> {
@@ -120,7 +120,7 @@ pub const DEFAULT_ACCEPT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// # async fn main() -> smerge::Result<()> {
 /// let options = TcpOptions::new().accept_timeout(Some(Duration::from_millis(50)));
 /// let err = options.accept_one("127.0.0.1:0").await.unwrap_err();
-/// assert!(err.to_string().contains("no connection within 50ms"), "{err}");
+/// assert!(format!("{err:#}").contains("no connection within 50ms"), "{err:#}");
 /// # Ok(())
 /// # }
 /// ```

@@ -10,11 +10,11 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use crate::blocking::{ChunkWriter, Input, Opener, read_error};
-use crate::error::{Error, ErrorKind, Result};
 use crate::formats::records::{Records, sniff_delimiter};
 use crate::formats::{Columns, FormatMerge};
 use crate::fs::{Entry, EntryKind};
 use crate::merge::{PartKind, SkippedInput};
+use crate::{Error, ErrorKind, Result};
 
 type Fields = Vec<Vec<u8>>;
 

@@ -7,10 +7,10 @@ use std::io::{BufRead, BufReader, Write};
 use serde::de::IgnoredAny;
 
 use crate::blocking::{ChunkWriter, Opener, read_error};
-use crate::error::{Error, ErrorKind, Result};
 use crate::formats::FormatMerge;
 use crate::formats::ndjson::{add_field, source_field};
 use crate::merge::{PartKind, SkippedInput};
+use crate::{Error, ErrorKind, Result};
 
 /// Joins the JSON inputs `entries` into one array in `out`; returns the
 /// number of inputs read and those skipped.

@@ -45,12 +45,12 @@ use std::str::FromStr;
 
 use bytes::Bytes;
 
+use crate::Writable;
 use crate::blocking::{Opener, produce};
 use crate::data::DataReport;
-use crate::error::{Error, ErrorKind, Result};
 use crate::merge::{ManifestPart, MergeCallback, MergeOptions, Warnings};
 use crate::transforms::Codec;
-use crate::writable::Writable;
+use crate::{Error, ErrorKind, Result};
 
 /// The formats a [`FormatMerge`] joins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

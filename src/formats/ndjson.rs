@@ -6,9 +6,9 @@ use std::io::{BufRead, BufReader, Write};
 use serde::de::IgnoredAny;
 
 use crate::blocking::{ChunkWriter, Opener, read_error};
-use crate::error::{Error, Result};
 use crate::formats::FormatMerge;
 use crate::merge::{PartKind, SkippedInput};
+use crate::{Error, Result};
 
 /// Joins the NDJSON inputs `entries` into `out`; returns the number of
 /// inputs read and those skipped.

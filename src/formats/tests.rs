@@ -3,11 +3,11 @@
 
 use proptest::prelude::*;
 
+use crate::CollectSink;
+use crate::Writable;
 use crate::formats::{Columns, Format, FormatMerge};
 use crate::fs::Listing;
 use crate::merge::{DataMerge, Merge, Output};
-use crate::sink::CollectSink;
-use crate::writable::Writable;
 
 fn field() -> impl Strategy<Value = String> {
     proptest::string::string_regex("[a-c ,\"\r\n;]{0,6}").unwrap()

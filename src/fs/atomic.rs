@@ -14,7 +14,7 @@ use rustix::io::Errno;
 
 use super::open::open_at;
 use super::temp_name::temp_beside;
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// How many symbolic links [`AtomicFile::create`] follows before giving up
 /// with `ELOOP`, as Linux does.
@@ -855,7 +855,7 @@ mod tests {
             assert_eq!(err.kind(), crate::ErrorKind::Io);
             assert_eq!(err.path(), Some(target.as_path()));
             assert_eq!(
-                err.to_string(),
+                format!("{err:#}"),
                 format!(
                     "writing {}: No such file or directory (os error 2)",
                     target.display()
@@ -1029,7 +1029,10 @@ mod tests {
             err.io_error().unwrap().kind(),
             io::ErrorKind::PermissionDenied
         );
-        assert!(err.to_string().contains("fs.protected_symlinks"), "{err}");
+        assert!(
+            format!("{err:#}").contains("fs.protected_symlinks"),
+            "{err:#}"
+        );
         assert_eq!(fs::read(&victim).unwrap(), b"precious");
 
         // The directory's owner may plant links there; so may the user

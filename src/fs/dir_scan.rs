@@ -23,7 +23,7 @@ use super::ignore_files::{GIT, IgnoreLevel, Warnings};
 use super::open::open_at;
 use super::patterns::{ExcludePatterns, IncludePatterns};
 use super::temp_name::is_smerge_temp_name;
-use crate::error::Error;
+use crate::Error;
 use crate::quote;
 
 /// How to walk an input directory.

@@ -11,7 +11,7 @@ use rustix::fs::{CWD, FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
 
 use super::open::open_at;
-use crate::error::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// What kind of input an [`Entry`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -1,4 +1,4 @@
-//! File [`Sink`]s: [`FileSink`] writes a file in place (truncating,
+//! File [`WriteSink`](crate::WriteSink)s: [`FileSink`] writes a file in place (truncating,
 //! appending or creating it), [`AtomicFileSink`] writes a temporary file and
 //! renames it over the target when the stream finishes.
 
@@ -10,11 +10,11 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 
-use crate::error::{Error, Result};
+use crate::Writable;
+use crate::WriteQueue;
+use crate::WriteSink;
 use crate::fs::atomic::AtomicFile;
-use crate::queue::WriteQueue;
-use crate::sink::Sink;
-use crate::writable::Writable;
+use crate::{Error, Result};
 
 /// How many queued chunks one vectored write hands to the kernel.
 const MAX_IO_SLICES: usize = 64;
@@ -67,7 +67,7 @@ pub enum WriteMode {
     CreateNew,
 }
 
-/// A [`Sink`] writing a file in place (Node's `fs.createWriteStream`).
+/// A [`WriteSink`](crate::WriteSink) writing a file in place (Node's `fs.createWriteStream`).
 ///
 /// Writes happen inside the poll with plain system calls, several queued
 /// chunks per vectored write. Prefer [`AtomicFileSink`] for outputs a reader
@@ -77,7 +77,7 @@ pub enum WriteMode {
 ///
 /// ```
 /// use smerge::fs::{FileSink, WriteMode};
-/// use smerge::Readable;
+/// use smerge::{Readable, ReadableExt};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> smerge::Result<()> {
@@ -137,7 +137,7 @@ impl FileSink {
     }
 }
 
-impl Sink<Bytes> for FileSink {
+impl WriteSink<Bytes> for FileSink {
     fn poll_write(
         self: Pin<&mut Self>,
         _cx: &mut Context<'_>,
@@ -159,7 +159,7 @@ impl Sink<Bytes> for FileSink {
     }
 }
 
-/// A [`Sink`] writing an [`AtomicFile`]: a temporary file beside the
+/// A [`WriteSink`](crate::WriteSink) writing an [`AtomicFile`]: a temporary file beside the
 /// target, renamed over it when the stream finishes, removed if the stream
 /// is destroyed or dropped first. Readers of the target see the old file
 /// or the complete new one, never a mix.
@@ -174,7 +174,7 @@ impl Sink<Bytes> for FileSink {
 ///
 /// ```
 /// use smerge::fs::AtomicFileSink;
-/// use smerge::Readable;
+/// use smerge::{Readable, ReadableExt};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> smerge::Result<()> {
@@ -246,7 +246,7 @@ impl AtomicFileSink {
     }
 }
 
-impl Sink<Bytes> for AtomicFileSink {
+impl WriteSink<Bytes> for AtomicFileSink {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -10,13 +10,13 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 
-use crate::buffer::Push;
-use crate::chunk::DEFAULT_FILE_HIGH_WATER_MARK;
-use crate::error::{Error, ErrorKind, Result};
-use crate::readable::Readable;
-use crate::source::Source;
+use crate::DEFAULT_FILE_HIGH_WATER_MARK;
+use crate::Push;
+use crate::ReadSource;
+use crate::Readable;
+use crate::{Error, ErrorKind, Result};
 
-/// The [`Source`] of a file (Node's `fs.createReadStream`).
+/// The [`ReadSource`](crate::ReadSource) of a file (Node's `fs.createReadStream`).
 ///
 /// Reads happen inside the poll, with plain system calls: a regular file
 /// never makes a read wait for the outside world the way a socket does, and
@@ -27,6 +27,7 @@ use crate::source::Source;
 /// # Examples
 ///
 /// ```
+/// use smerge::ReadableExt;
 /// use smerge::fs::FileSource;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -109,10 +110,14 @@ impl FileSource {
     }
 
     /// This source as a readable whose highWaterMark is one chunk (64 KiB
-    /// unless [`chunk_size`](FileSource::chunk_size) says otherwise).
+    /// unless [`chunk_size`](FileSource::chunk_size) says otherwise), whose
+    /// origin is the file: errors of a pipeline from it name the file.
     pub fn into_readable(self) -> Readable<Bytes> {
         let chunk_size = self.chunk_size;
-        Readable::new(self).with_high_water_mark(chunk_size)
+        let path = self.path.clone();
+        Readable::new(self)
+            .with_high_water_mark(chunk_size)
+            .with_origin(path)
     }
 
     fn changed_size(&self) -> Error {
@@ -169,7 +174,7 @@ impl FileSource {
     }
 }
 
-impl Source<Bytes> for FileSource {
+impl ReadSource<Bytes> for FileSource {
     fn poll_read(
         self: Pin<&mut Self>,
         _cx: &mut Context<'_>,
@@ -203,6 +208,7 @@ impl Source<Bytes> for FileSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ReadableExt;
 
     fn file_with(contents: &[u8]) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
@@ -249,7 +255,7 @@ mod tests {
                 .unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidData, "{size}");
             assert_eq!(
-                err.to_string(),
+                format!("{err:#}"),
                 format!(
                     "reading {}: the file {how} while it was read (it had {size} bytes, {} were read)",
                     path.display(),

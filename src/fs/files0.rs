@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::path_list::PathList;
-use crate::error::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// Splits a NUL-separated list of paths, as `find -print0` writes it, into
 /// a [`PathList`] that reuses the list's buffer.
@@ -188,7 +188,7 @@ mod tests {
             let err = parse_files0(list).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidData);
             assert_eq!(
-                err.to_string(),
+                format!("{err:#}"),
                 format!("entry {entry} (at byte {byte}) is an empty file name"),
                 "{list:?}"
             );
@@ -220,7 +220,7 @@ mod tests {
         std::fs::write(&list, b"a.js\0\0").unwrap();
         let err = read_files0(&list).unwrap_err();
         assert_eq!(
-            err.to_string(),
+            format!("{err:#}"),
             format!(
                 "reading {}: entry 2 (at byte 5) is an empty file name",
                 list.display()

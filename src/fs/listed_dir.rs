@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use super::dir_scan::ScanOptions;
 use super::ignore_files::GIT;
 use super::temp_name::is_smerge_temp_name;
-use crate::error::Error;
+use crate::Error;
 
 /// What an input that is not on the local file system turned out to be,
 /// listed by its own backend before the listing is made.

@@ -18,8 +18,8 @@ use super::open::stat_at;
 use super::order::{Pins, SortOrder, sort_records};
 use super::path_list::PathList;
 use super::patterns::{ExcludePatterns, IncludePatterns, PatternText};
-use crate::error::{Error, ErrorKind, Result};
 use crate::quote;
+use crate::{Error, ErrorKind, Result};
 
 /// The files a merge reads, in the order it reads them, with what could not
 /// be read and what was skipped.

@@ -48,5 +48,6 @@ pub use listing::{Entries, Listing, ListingBuilder};
 pub use order::SortOrder;
 pub use path_list::PathList;
 pub use temp_name::{cleanup_stale, is_smerge_temp_name, smerge_temp_pid};
+#[cfg(feature = "merge")]
 pub(crate) use waiting::on_own_thread;
 pub use waiting::{open_readable, readable_of};

@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use super::entry::Record;
 use super::patterns::{FilePatterns, PatternText};
-use crate::error::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// How the files of an input directory are ordered.
 ///
@@ -323,7 +323,7 @@ mod tests {
         }
         let err = "Name".parse::<SortOrder>().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidArgument);
-        assert!(err.to_string().contains("`Name`"));
+        assert!(format!("{err:#}").contains("`Name`"));
     }
 
     proptest! {

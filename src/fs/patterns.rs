@@ -22,7 +22,7 @@ use std::path::Path;
 
 use globset::{Candidate, GlobBuilder, GlobSet, GlobSetBuilder};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// A pattern as the builder was given it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -395,7 +395,7 @@ mod tests {
         for pattern in ["", "/", "a[", "//"] {
             let err = FilePatterns::new("first", &texts(&[pattern])).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidArgument);
-            let text = err.to_string();
+            let text = format!("{err:#}");
             assert!(
                 text.starts_with(&format!("invalid first pattern `{pattern}`: ")),
                 "{text}"

@@ -17,7 +17,7 @@ use std::path::Path;
 use rustix::io::Errno;
 use rustix::process::Pid;
 
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// Marks the end of the target's name in a temporary file's name.
 const TEMP_MARK: &[u8] = b".smerge-";

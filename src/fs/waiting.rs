@@ -18,9 +18,9 @@ use rustix::fs::{FileType, Mode, OFlags};
 
 use super::file_source::FileSource;
 use super::open::open_at;
-use crate::error::{Error, ErrorKind, Result};
+use crate::Readable;
 use crate::quote;
-use crate::readable::Readable;
+use crate::{Error, ErrorKind, Result};
 
 /// Runs `work` on a new thread, detached, and waits for its result.
 /// Dropping the future leaves the thread to finish on its own; its result
@@ -61,6 +61,7 @@ pub(crate) async fn on_own_thread<T: Send + 'static>(
 /// # Examples
 ///
 /// ```
+/// use smerge::ReadableExt;
 /// use smerge::fs::open_readable;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -125,6 +126,7 @@ pub fn readable_of(file: File, path: &Path) -> Result<(Readable<Bytes>, Option<u
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ReadableExt;
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     use std::time::Duration;

@@ -49,12 +49,12 @@ use bytes::Bytes;
 
 use self::records::RecordReader;
 pub use self::timestamp::{Key, KeyReader};
+use crate::Writable;
 use crate::blocking::{ChunkWriter, Opener, produce};
 use crate::data::DataReport;
-use crate::error::{Error, Result};
 use crate::fs::Entry;
 use crate::merge::{MergeCallback, MergeOptions, SkippedInput, Warning, Warnings};
-use crate::writable::Writable;
+use crate::{Error, Result};
 
 /// A merge of inputs in time order; see the [module documentation](self).
 #[derive(Clone, Debug, Default)]

@@ -3,11 +3,11 @@
 
 use proptest::prelude::*;
 
+use crate::CollectSink;
+use crate::Writable;
 use crate::fs::Listing;
 use crate::interleave::Interleave;
 use crate::merge::{DataMerge, Merge, Output};
-use crate::sink::CollectSink;
-use crate::writable::Writable;
 
 /// One input: sorted seconds, each record maybe with a continuation line.
 fn log() -> impl Strategy<Value = Vec<(u32, bool)>> {

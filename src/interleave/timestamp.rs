@@ -19,7 +19,7 @@ use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::Offset;
 use regex::bytes::Regex;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// A point in time: nanoseconds since 1970-01-01T00:00:00Z.
 pub type Key = i128;

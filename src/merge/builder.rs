@@ -11,7 +11,6 @@ use bytes::Bytes;
 
 #[cfg(feature = "data")]
 use crate::data::DataMerge;
-use crate::error::{Error, ErrorKind, Result};
 use crate::fs::{AtomicFile, Entries, FileId, Listing, ListingBuilder};
 use crate::merge::fast::{PlainOutput, can_merge_plain, merge_plain, plain_options};
 use crate::merge::manifest::{ManifestWriter, SkippedInput};
@@ -23,9 +22,9 @@ use crate::merge::run::{ManifestSink, MergeCallback, StreamMerge};
 use crate::merge::sniff::all_compressed_with;
 use crate::merge::stage::InputStage;
 use crate::merge::warning::{Warning, WarningCallback, WarningKind, Warnings};
-use crate::transform_sink::TransformSink;
 use crate::transforms::{Codec, Compress};
-use crate::writable::Writable;
+use crate::{Error, ErrorKind, Result};
+use crate::{TransformSink, Writable};
 
 /// Whether and how a merge compresses its output.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -9,8 +9,8 @@ use std::os::unix::ffi::OsStrExt;
 
 use bytes::Bytes;
 
-use crate::error::{Error, ErrorKind, Result};
 use crate::fs::Entry;
+use crate::{Error, ErrorKind, Result};
 
 /// One piece of a parsed template.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -412,17 +412,12 @@ mod tests {
         for unclosed in ["{path", "{", "a {{ {name"] {
             let err = HeaderTemplate::parse(unclosed).unwrap_err();
             assert!(
-                err.to_string().contains("unmatched '{'"),
+                format!("{err:#}").contains("unmatched '{'"),
                 "{unclosed}: {err}"
             );
         }
-        assert!(
-            HeaderTemplate::parse("{nope}")
-                .unwrap_err()
-                .to_string()
-                .contains("{nope}")
-        );
-        let err = HeaderTemplate::parse("{a\nb}").unwrap_err().to_string();
+        assert!(format!("{:#}", HeaderTemplate::parse("{nope}").unwrap_err()).contains("{nope}"));
+        let err = format!("{:#}", HeaderTemplate::parse("{a\nb}").unwrap_err());
         assert!(!err.contains('\n'), "{err}");
     }
 

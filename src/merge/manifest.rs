@@ -44,8 +44,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, ErrorKind, Result};
 use crate::merge::record::{PartKind, PartRecord};
+use crate::{Error, ErrorKind, Result};
 
 /// The manifest format's version, written as `"version"`.
 pub const MANIFEST_VERSION: u32 = 1;

@@ -5,9 +5,9 @@ use std::fmt;
 
 use bytes::Bytes;
 
-use crate::error::Result;
+use crate::Readable;
+use crate::Result;
 use crate::fs::Entry;
-use crate::readable::Readable;
 
 /// Opens some of a merge's inputs in its own way. A
 /// [`Merge`](crate::merge::Merge) asks it first for every input it reads on

@@ -5,9 +5,9 @@ use std::str::FromStr;
 
 use bytes::Bytes;
 
-use crate::error::{Error, ErrorKind};
 use crate::merge::header::HeaderTemplate;
 use crate::transforms::LineEnding;
+use crate::{Error, ErrorKind};
 
 /// The read size of the buffered merge path: 128 KiB, where the cost of a
 /// system call stops mattering (GNU cat's measurements agree).

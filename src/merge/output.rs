@@ -10,11 +10,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::error::{Error, Result};
 use crate::fs::{AtomicFile, AtomicFileSink, FileSink, Listing, cleanup_stale, on_own_thread};
 use crate::merge::fast::PlainOutput;
 use crate::merge::{MergeCallback, MergePath, MergeReport};
-use crate::writable::Writable;
+use crate::{Error, Result, Writable};
 
 /// Where a [`Merge`](crate::merge::Merge) writes.
 ///
@@ -209,7 +208,7 @@ impl Output {
     /// # Examples
     ///
     /// ```
-    /// use smerge::{Readable, merge::Output};
+    /// use smerge::{Readable, ReadableExt, merge::Output};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> smerge::Result<()> {

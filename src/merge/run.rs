@@ -2,17 +2,16 @@
 //! each read through its stages and written into one writable; [`merge`]
 //! is its public face.
 
+use std::future::poll_fn;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
-use tokio_stream::StreamExt;
 
-use crate::duplex::Duplex;
-use crate::error::{Error, Result};
-use crate::event::Event;
+use crate::Duplex;
+use crate::Event;
 use crate::fs::{Entry, EntryKind, FileSource, Listing, readable_of};
 use crate::merge::manifest::{ManifestWriter, SkippedInput};
 use crate::merge::opener::InputOpener;
@@ -22,10 +21,10 @@ use crate::merge::record::{PartKind, PartRecord, sha256};
 use crate::merge::report::{MergePath, MergeReport};
 use crate::merge::stage::{InputContext, InputStage};
 use crate::merge::warning::{Warning, WarningKind, Warnings};
-use crate::pipeline::Pipeline;
-use crate::readable::Readable;
 use crate::transforms::{Codec, Decompress, Eol, StripBom};
-use crate::writable::Writable;
+use crate::{Error, Result};
+use crate::{Pipeline, Writable};
+use crate::{Readable, ReadableExt, ReadableStream};
 
 /// Something that happened during a merge, for progress displays and
 /// whoever follows the output part by part.
@@ -423,11 +422,14 @@ impl StreamMerge<'_> {
             chain = chain.pipe(crate::sourcemap::Truncate::new(keep));
         }
         if options.decompress {
-            // Named after the file, so that corrupt data is reported as
-            // `reading FILE: …`.
+            // Corrupt data is reported as `reading FILE: gunzip: …`: the
+            // file is the source's origin, the stage named after its codec
+            // (`decompress` when the codec is found by its magic bytes).
+            let name =
+                Codec::from_extension(entry.path()).map_or("decompress", Codec::decompress_name);
             let decoder =
                 Duplex::transform(decompressor(entry).with_memory_limit(options.memory_limit))
-                    .named(format!("reading {}", crate::quote(entry.path())));
+                    .named(name);
             chain = chain.pipe(decoder);
         }
         let strip_bom = match options.bom {
@@ -509,7 +511,7 @@ impl StreamMerge<'_> {
         meter: &mut Meter,
         output: &mut Writable<Bytes>,
     ) -> Result<(), Failure> {
-        while let Some(chunk) = chain.next().await {
+        while let Some(chunk) = poll_fn(|cx| chain.poll_next_chunk(cx)).await {
             let chunk = chunk.map_err(Failure::Input)?;
             if meter.length == 0 {
                 self.check_compressed(entry, &chunk)
@@ -676,7 +678,7 @@ impl ObjectInputs {
 
     fn open(&self, entry: &Entry<'_>) -> Result<Readable<Bytes>> {
         Err(Error::new(
-            crate::error::ErrorKind::InvalidArgument,
+            crate::ErrorKind::InvalidArgument,
             "object storage is not in this build of smerge",
         )
         .reading(entry.path()))

@@ -5,8 +5,8 @@ use std::fmt;
 
 use bytes::Bytes;
 
-use crate::duplex::Duplex;
-use crate::error::Result;
+use crate::Duplex;
+use crate::Result;
 use crate::fs::Entry;
 use crate::merge::warning::Warnings;
 

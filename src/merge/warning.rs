@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// What a [`Warning`] is about; it decides whether
 /// [`strict`](crate::merge::Merge::strict) turns it into an error.
@@ -150,7 +150,7 @@ pub type WarningCallback = Arc<dyn Fn(&Warning) + Send + Sync>;
 ///
 /// let strict = Warnings::new(true, None);
 /// let error = strict.warn(Warning::content("a.csv", "row 3 has 2 fields, not 3")).unwrap_err();
-/// assert_eq!(error.to_string(), "a.csv: row 3 has 2 fields, not 3");
+/// assert_eq!(format!("{error:#}"), "a.csv: row 3 has 2 fields, not 3");
 /// ```
 #[derive(Clone)]
 pub struct Warnings {

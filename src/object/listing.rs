@@ -1,17 +1,17 @@
 //! Object URLs as inputs of a [`Listing`]: an object is an explicit file, a
 //! prefix a directory, ordered and filtered by the listing's own rules.
 
+use std::future::poll_fn;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use object_store::{ObjectMeta, ObjectStoreExt};
 use tokio::task::JoinSet;
-use tokio_stream::StreamExt;
 
 use super::store::{Store, key_path, store_error};
 use super::url::ObjectUrl;
-use crate::error::Result;
+use crate::Result;
 use crate::fs::{ListedDir, Listing, ListingBuilder, RemoteEntry, RemoteInput};
 
 /// How many inputs are listed at once.
@@ -215,7 +215,7 @@ async fn list_prefix(
     };
     if recursive {
         let mut objects = client.list(path.as_ref());
-        while let Some(meta) = objects.next().await {
+        while let Some(meta) = poll_fn(|cx| objects.as_mut().poll_next(cx)).await {
             add(meta.map_err(store_error)?);
         }
     } else {

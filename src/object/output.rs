@@ -9,10 +9,9 @@ use bytes::Bytes;
 
 use super::upload::ObjectSink;
 use super::url::ObjectUrl;
-use crate::error::Result;
 use crate::fs::Listing;
 use crate::merge::{MergeCallback, MergePath, OutputBackend, PlainMergeFuture};
-use crate::writable::Writable;
+use crate::{Result, Writable};
 
 /// A callback for what the output has to say once (a server that refuses
 /// to copy).

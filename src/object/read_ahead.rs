@@ -16,11 +16,11 @@ use tokio_util::task::AbortOnDropHandle;
 
 use super::store::{Store, key_path, store_error};
 use super::url::ObjectUrl;
-use crate::buffer::Push;
-use crate::error::{Error, ErrorKind, Result};
+use crate::Push;
+use crate::ReadSource;
+use crate::Readable;
 use crate::fs::{Entry, EntryKind};
-use crate::readable::Readable;
-use crate::source::Source;
+use crate::{Error, ErrorKind, Result};
 
 /// The largest range one GET asks for, by default: 4 MiB.
 pub const DEFAULT_RANGE_SIZE: usize = 4 * 1024 * 1024;
@@ -49,8 +49,7 @@ pub const DEFAULT_GETS_IN_FLIGHT: usize = 16;
 /// ```no_run
 /// use smerge::fs::Listing;
 /// use smerge::object::ReadAhead;
-/// use smerge::sink::CollectSink;
-/// use smerge::Writable;
+/// use smerge::{CollectSink, ReadableExt, Writable};
 ///
 /// # #[tokio::main]
 /// # async fn main() -> smerge::Result<()> {
@@ -374,7 +373,7 @@ struct ObjectReader {
     index: usize,
 }
 
-impl Source<Bytes> for ObjectReader {
+impl ReadSource<Bytes> for ObjectReader {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

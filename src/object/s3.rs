@@ -17,7 +17,7 @@ use rusty_s3::{Bucket, Credentials, UrlStyle};
 
 use super::store::StoreError;
 use super::url::ObjectUrl;
-use crate::error::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// How long a signed request stays valid: longer than any retry takes.
 const SIGNATURE_LIFETIME: Duration = Duration::from_secs(3600);

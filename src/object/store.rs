@@ -11,7 +11,7 @@ use object_store::path::Path as KeyPath;
 use object_store::{BackoffConfig, ObjectStore, RetryConfig};
 
 use super::url::{ObjectUrl, Scheme};
-use crate::error::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// The stores made so far, by service and bucket.
 type Stores = HashMap<(Scheme, String), Arc<Store>>;
@@ -363,7 +363,7 @@ mod tests {
             source: "404".into(),
         })
         .reading("s3://b/k");
-        assert_eq!(error.to_string(), "reading s3://b/k: no such object");
+        assert_eq!(format!("{error:#}"), "reading s3://b/k: no such object");
         assert_eq!(error.io_error().unwrap().kind(), io::ErrorKind::NotFound);
     }
 }

@@ -16,15 +16,15 @@ use super::aborts::abort_in_background;
 use super::compose::{DEFAULT_UPLOAD_PART_SIZE, MAX_PART_SIZE, MAX_PARTS};
 use super::store::{Store, key_path, store_error};
 use super::url::ObjectUrl;
-use crate::error::{Error, Result};
-use crate::queue::WriteQueue;
-use crate::sink::Sink;
-use crate::writable::Writable;
+use crate::Writable;
+use crate::WriteQueue;
+use crate::WriteSink;
+use crate::{Error, Result};
 
 /// How many parts of one output are uploaded at once, by default.
 pub const DEFAULT_UPLOADS_IN_FLIGHT: usize = 4;
 
-/// A [`Sink`] that writes an object: the old object stays as it was until
+/// A [`WriteSink`] that writes an object: the old object stays as it was until
 /// the stream finishes, and a failed or dropped stream leaves nothing.
 ///
 /// The bytes are gathered into parts (8 MiB, larger once thousands were
@@ -41,7 +41,7 @@ pub const DEFAULT_UPLOADS_IN_FLIGHT: usize = 4;
 ///
 /// ```no_run
 /// use smerge::object::{ObjectSink, ObjectUrl};
-/// use smerge::Readable;
+/// use smerge::{Readable, ReadableExt};
 ///
 /// # #[tokio::main]
 /// # async fn main() -> smerge::Result<()> {
@@ -89,7 +89,7 @@ impl ObjectSink {
     pub fn create(url: &ObjectUrl) -> Result<ObjectSink> {
         if url.is_prefix() {
             return Err(Error::new(
-                crate::error::ErrorKind::InvalidArgument,
+                crate::ErrorKind::InvalidArgument,
                 "an output object needs a key that does not end with '/'",
             )
             .writing(url.to_string()));
@@ -200,7 +200,7 @@ impl ObjectSink {
     }
 }
 
-impl Sink<Bytes> for ObjectSink {
+impl WriteSink<Bytes> for ObjectSink {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// The object storage services smerge reads and writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

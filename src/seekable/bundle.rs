@@ -13,10 +13,10 @@ use sha2::{Digest, Sha256};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 
-use crate::error::{Error, ErrorKind, Result};
 use crate::merge::{Manifest, ManifestPart};
 use crate::seekable::payload::{Location, Payload, path_hash};
 use crate::seekable::{BundleCodec, gzip_format, zstd_format};
+use crate::{Error, ErrorKind, Result};
 
 /// The largest zstd window a bundle's frames may ask for (their content is
 /// at most 1 MiB; this leaves room and bounds what a hostile file costs).

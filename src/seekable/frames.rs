@@ -6,9 +6,9 @@ use std::io::Write;
 
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
 use crate::merge::{ManifestPart, PartKind, PartRecord};
 use crate::seekable::BundleCodec;
+use crate::{Error, Result};
 
 /// One input as written into a bundle: where it is, uncompressed and
 /// compressed.

@@ -7,9 +7,9 @@
 use std::fs::File;
 use std::io::Write;
 
-use crate::error::{Error, ErrorKind, Result};
 use crate::seekable::payload::Location;
 use crate::seekable::zstd_format::read_at;
+use crate::{Error, ErrorKind, Result};
 
 /// Manifest bytes per member.
 const CHUNK: usize = 65_000;

@@ -56,14 +56,14 @@ use bytes::Bytes;
 
 pub use self::bundle::{Bundle, safe_target};
 use self::frames::FrameWriter;
+use crate::Writable;
 use crate::blocking::{Opener, produce, read_error};
 use crate::data::DataReport;
-use crate::error::{Error, ErrorKind, Result};
 use crate::merge::{
     ManifestPart, ManifestWriter, MergeCallback, MergeOptions, SkippedInput, Warnings,
 };
 use crate::transforms::Codec;
-use crate::writable::Writable;
+use crate::{Error, ErrorKind, Result};
 
 /// The codecs a seekable bundle can be written with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

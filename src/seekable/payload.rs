@@ -14,8 +14,8 @@ use std::os::unix::fs::FileExt;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 
-use crate::error::{Error, ErrorKind, Result};
 use crate::seekable::frames::WrittenPart;
+use crate::{Error, ErrorKind, Result};
 
 /// What the payload starts with.
 const TAG: &[u8] = b"SMERGE1\n";

@@ -12,9 +12,9 @@
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
-use crate::error::{Error, ErrorKind, Result};
 use crate::seekable::frames::FrameSizes;
 use crate::seekable::payload::Location;
+use crate::{Error, ErrorKind, Result};
 
 const SKIPPABLE_SEEK_TABLE: u32 = 0x184D_2A5E;
 const SKIPPABLE_MANIFEST: u32 = 0x184D_2A5B;

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::Writable;
 use crate::fs::{AtomicFile, Entry, EntryKind};
 use crate::sourcemap::cache::Stamp;
 use crate::sourcemap::comment::MapComment;
@@ -21,7 +21,7 @@ use crate::sourcemap::options::SourceMapOptions;
 use crate::sourcemap::paths::{absolute, relative};
 use crate::sourcemap::shape::TextShape;
 use crate::sourcemap::writer::{EncodedInput, MapHead, MapWriter, content_shape, names_json};
-use crate::writable::Writable;
+use crate::{Error, ErrorKind, Result};
 
 /// What the merge tells the map's thread, in bundle order.
 #[derive(Debug)]

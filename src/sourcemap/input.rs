@@ -6,7 +6,7 @@ use std::sync::Arc;
 use base64::Engine;
 use sourcemap::{DecodedMap, SourceMap};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// An input's own source map, decoded, with the directory its relative
 /// `sources` are resolved against: the map file's, or the input's for an

@@ -6,10 +6,10 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
-use crate::buffer::Push;
-use crate::error::Result;
+use crate::Push;
+use crate::Result;
+use crate::Transform;
 use crate::sourcemap::shape::TextShape;
-use crate::transform::Transform;
 
 /// Passes the first `keep` bytes and drops the rest.
 #[derive(Debug)]
@@ -91,7 +91,8 @@ impl Transform for MeasureShape {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::buffer::ReadBuffer;
+    use crate::Push;
+    use crate::stream::ReadBuffer;
 
     /// Runs `transform` over `data` cut in chunks of `size`.
     fn run_chunked(
@@ -99,13 +100,13 @@ mod tests {
         data: &[u8],
         size: usize,
     ) -> Vec<u8> {
-        let mut buffer = ReadBuffer::new(usize::MAX);
+        let mut buffer: ReadBuffer<Bytes> = ReadBuffer::new(usize::MAX);
         for chunk in data.chunks(size) {
             transform
-                .transform(Bytes::copy_from_slice(chunk), &mut buffer.push_handle())
+                .transform(Bytes::copy_from_slice(chunk), &mut Push::new(&mut buffer))
                 .unwrap();
         }
-        transform.flush(&mut buffer.push_handle()).unwrap();
+        transform.flush(&mut Push::new(&mut buffer)).unwrap();
         let mut out = Vec::new();
         while let Some(chunk) = buffer.pop_front() {
             out.extend_from_slice(&chunk);

@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::error::Error;
+use crate::Error;
 use crate::sourcemap::cache::MapCache;
 use crate::sourcemap::paths::relative;
 use crate::transforms::Codec;

@@ -7,14 +7,14 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::WriteQueue;
+use crate::WriteSink;
 use crate::fs::AtomicFile;
 use crate::merge::PartKind;
 use crate::merge::manifest::Manifest;
-use crate::queue::WriteQueue;
-use crate::sink::Sink;
 use crate::split::place::Targets;
 use crate::split::shown;
+use crate::{Error, ErrorKind, Result};
 
 /// What a [`Cutter`] does with each part.
 #[derive(Debug)]
@@ -160,7 +160,7 @@ impl Cutter {
     }
 }
 
-impl Sink<Bytes> for Cutter {
+impl WriteSink<Bytes> for Cutter {
     fn poll_write(
         self: Pin<&mut Self>,
         _cx: &mut Context<'_>,

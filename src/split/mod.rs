@@ -30,12 +30,12 @@ mod place;
 use std::fmt;
 use std::path::Path;
 
-use crate::error::Result;
+use crate::Result;
 use crate::fs::FileSource;
 use crate::merge::PartKind;
-use crate::pipeline::pipeline;
+use crate::pipeline;
 use crate::transforms::Decompress;
-use crate::writable::Writable;
+use crate::{ReadableExt, Writable};
 
 use crate::merge::manifest::Manifest;
 

@@ -4,10 +4,10 @@
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
-use crate::error::{Error, ErrorKind, Result};
 use crate::merge::PartKind;
 use crate::merge::manifest::Manifest;
 use crate::split::shown;
+use crate::{Error, ErrorKind, Result};
 
 /// The target path of each file part, by part index.
 #[derive(Debug)]

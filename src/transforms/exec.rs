@@ -14,11 +14,11 @@ use tokio::io::AsyncWrite;
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio_util::io::poll_read_buf;
 
-use crate::buffer::Push;
-use crate::chunk::DEFAULT_HIGH_WATER_MARK;
-use crate::duplex::{Duplex, DuplexHandler};
-use crate::error::{Error, ErrorKind, Result};
-use crate::queue::WriteQueue;
+use crate::DEFAULT_HIGH_WATER_MARK;
+use crate::Push;
+use crate::WriteQueue;
+use crate::{Duplex, DuplexHandler};
+use crate::{Error, ErrorKind, Result};
 
 /// How many queued chunks one write to the child's stdin takes.
 const MAX_IO_SLICES: usize = 64;
@@ -43,7 +43,7 @@ const MAX_IO_SLICES: usize = 64;
 ///
 /// ```
 /// use bytes::Bytes;
-/// use smerge::{Readable, transforms::Exec};
+/// use smerge::{Readable, ReadableExt, transforms::Exec};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> smerge::Result<()> {

@@ -31,9 +31,9 @@ use tokio_util::codec::Encoder;
 pub use codec::FrameCodec;
 pub use unframe::Unframe;
 
-use crate::buffer::Push;
-use crate::error::Result;
-use crate::transform::Transform;
+use crate::Push;
+use crate::Result;
+use crate::Transform;
 
 /// The default body limit of [`Frame::wide`]: 1 MiB.
 const WIDE_DEFAULT_MAX_BODY_LEN: usize = 1 << 20;

@@ -1,11 +1,14 @@
 //! Helpers for the transforms' unit tests: driving a transform as a duplex
 //! does, cutting input into chunks, and data that does not compress.
 
+use std::task::{Context, Poll, Waker};
+
 use bytes::Bytes;
 
-use crate::buffer::ReadBuffer;
-use crate::error::{Error, Result};
-use crate::transform::Transform;
+use crate::Push;
+use crate::Transform;
+use crate::stream::ReadBuffer;
+use crate::{Error, Result};
 
 /// What a transform did with some input.
 pub(super) struct Run {
@@ -47,8 +50,7 @@ impl Run {
 }
 
 /// Writes `chunks` into `transform` and ends it, as a duplex does: a chunk
-/// is handed over only when nothing is pending, and pending output is
-/// resumed until there is none. The consumer reads everything between
+/// is handed over only once the transform is ready again. The consumer reads everything between
 /// calls; the readable side's highWaterMark is `high_water_mark`. The first
 /// error ends the run.
 pub(super) fn drive<X: Transform<Input = Bytes, Output = Bytes>>(
@@ -66,10 +68,10 @@ pub(super) fn drive<X: Transform<Input = Bytes, Output = Bytes>>(
     };
     let result = (|| {
         for chunk in chunks {
-            transform.transform(chunk, &mut buffer.push_handle())?;
+            transform.transform(chunk, &mut Push::new(&mut buffer))?;
             settle(transform, &mut buffer, &mut run)?;
         }
-        transform.flush(&mut buffer.push_handle())?;
+        transform.flush(&mut Push::new(&mut buffer))?;
         settle(transform, &mut buffer, &mut run)
     })();
     run.collect(&mut buffer);
@@ -77,18 +79,20 @@ pub(super) fn drive<X: Transform<Input = Bytes, Output = Bytes>>(
     run
 }
 
-/// Reads what `transform` pushed, and resumes it while it has more.
+/// Reads what `transform` pushed, and polls it until it is ready (a
+/// transform holding output back pushes more whenever there is room).
 fn settle<X: Transform<Input = Bytes, Output = Bytes>>(
     transform: &mut X,
     buffer: &mut ReadBuffer<Bytes>,
     run: &mut Run,
 ) -> Result<()> {
+    let mut cx = Context::from_waker(Waker::noop());
     loop {
+        let polled = transform.poll_ready(&mut cx, &mut Push::new(buffer));
         run.collect(buffer);
-        if !transform.has_pending() {
-            return Ok(());
+        if let Poll::Ready(result) = polled {
+            return result;
         }
-        transform.resume(&mut buffer.push_handle())?;
     }
 }
 

@@ -6,9 +6,9 @@
 
 use bytes::{Bytes, BytesMut};
 
-use crate::buffer::Push;
-use crate::error::Result;
-use crate::transform::Transform;
+use crate::Push;
+use crate::Result;
+use crate::Transform;
 
 /// The UTF-8 byte order mark.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -20,7 +20,7 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 ///
 /// ```
 /// use bytes::Bytes;
-/// use smerge::{Readable, transforms::StripBom};
+/// use smerge::{Readable, ReadableExt, transforms::StripBom};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> smerge::Result<()> {
@@ -134,7 +134,8 @@ impl LineEnding {
 ///
 /// ```
 /// use bytes::Bytes;
-/// use smerge::{Readable, transforms::{Eol, LineEnding}};
+/// use smerge::transforms::{Eol, LineEnding};
+/// use smerge::{Readable, ReadableExt};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> smerge::Result<()> {
@@ -250,7 +251,7 @@ impl Transform for Eol {
 ///
 /// ```
 /// use bytes::Bytes;
-/// use smerge::{Readable, transforms::EnsureNewline};
+/// use smerge::{Readable, ReadableExt, transforms::EnsureNewline};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> smerge::Result<()> {
@@ -294,7 +295,8 @@ impl Transform for EnsureNewline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::buffer::ReadBuffer;
+    use crate::Push;
+    use crate::stream::ReadBuffer;
     use crate::transforms::testing::{drive, rechunk};
 
     /// Runs `transform` over `input` cut into pieces of `piece` bytes.
@@ -366,7 +368,7 @@ mod tests {
         let chunk = Bytes::from_static(chunk);
         let mut buffer = ReadBuffer::new(usize::MAX);
         transform
-            .transform(chunk.clone(), &mut buffer.push_handle())
+            .transform(chunk.clone(), &mut Push::new(&mut buffer))
             .unwrap();
         let out = buffer.pop_front().unwrap();
         assert_eq!(out, chunk);

@@ -169,7 +169,7 @@ fn corrupt_input_of_a_decompressing_merge_is_named_and_old_output_kept() {
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
-        stderr.starts_with("smerge: reading in/b.gz: unexpected end of gzip data"),
+        stderr.starts_with("smerge: reading in/b.gz: gunzip: unexpected end of gzip data"),
         "{stderr}"
     );
     assert_eq!(dir.read("out.txt"), b"old\n");

@@ -478,7 +478,7 @@ fn decoders_refuse_headers_asking_for_more_memory_than_the_limit() {
         .args(["--decompress", "huge-dict.xz", "out.txt"])
         .assert()
         .code(1)
-        .stderr(format!("smerge: reading huge-dict.xz: {refused}\n"));
+        .stderr(format!("smerge: reading huge-dict.xz: unxz: {refused}\n"));
     assert!(!dir.join("out.txt").exists());
     // Raised, the limit lets the 384 MiB dictionary through.
     smerge(&dir)

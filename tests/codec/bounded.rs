@@ -8,7 +8,9 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use smerge::transforms::{Codec, Compress, Decompress};
-use smerge::{Duplex, Push, Readable, Sink, Transform, Writable, WriteQueue, pipeline};
+use smerge::{
+    Duplex, Push, Readable, ReadableExt, Transform, Writable, WriteQueue, WriteSink, pipeline,
+};
 
 use super::compress;
 
@@ -42,21 +44,21 @@ impl<X: Transform<Input = Bytes, Output = Bytes>> Transform for Watch<X> {
         Ok(())
     }
 
-    fn has_pending(&self) -> bool {
-        self.inner.has_pending()
-    }
-
-    fn resume(&mut self, out: &mut Push<'_, Bytes>) -> smerge::Result<()> {
-        self.inner.resume(out)?;
+    fn poll_ready(
+        &mut self,
+        cx: &mut Context<'_>,
+        out: &mut Push<'_, Bytes>,
+    ) -> Poll<smerge::Result<()>> {
+        let polled = self.inner.poll_ready(cx, out);
         self.record(out);
-        Ok(())
+        polled
     }
 }
 
 /// Counts the bytes written to it, taking one chunk per call.
 struct CountingSink(Arc<AtomicU64>);
 
-impl Sink<Bytes> for CountingSink {
+impl WriteSink<Bytes> for CountingSink {
     fn poll_write(
         self: Pin<&mut Self>,
         _cx: &mut Context<'_>,

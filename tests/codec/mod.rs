@@ -8,7 +8,7 @@ mod tools;
 
 use bytes::Bytes;
 use smerge::transforms::{Codec, Compress, Decompress};
-use smerge::{Readable, Transform};
+use smerge::{Readable, ReadableExt, Transform};
 
 /// Runs `transform` over `data`, written in chunks of `chunk_len` bytes.
 async fn apply(

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
-use smerge::{Chunk, Error, ErrorKind, Push, Result, Sink, Source, WriteQueue};
+use smerge::{Chunk, Error, ErrorKind, Push, ReadSource, Result, WriteQueue, WriteSink};
 
 use super::events::EventLog;
 
@@ -121,7 +121,7 @@ impl<T> Feed<T> {
     }
 }
 
-impl<T: Chunk> Source<T> for FeedSource<T> {
+impl<T: Chunk> ReadSource<T> for FeedSource<T> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -314,7 +314,7 @@ impl<T: Clone> Probe<T> {
     }
 }
 
-impl<T: Chunk> Sink<T> for ProbeSink<T> {
+impl<T: Chunk> WriteSink<T> for ProbeSink<T> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

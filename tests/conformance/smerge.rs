@@ -5,19 +5,18 @@
 //!
 //! How each part of a scenario is written in smerge:
 //!
-//! - A Readable is `Readable::new(source)` whose [`Source`] pushes one
+//! - A Readable is `Readable::new(source)` whose [`ReadSource`] pushes one
 //!   chunk per call, as the scenario's `_read` does; a Writable is
-//!   `Writable::new(sink)` whose [`Sink`] takes one chunk per call; a
+//!   `Writable::new(sink)` whose [`WriteSink`] takes one chunk per call; a
 //!   Transform is `Duplex::transform` of a [`Transform`]. Deferred work
 //!   returns `Pending` and completes when the harness fires it.
 //! - Operations are the method of the same name (`write`, `end`, `read`,
 //!   `read_bytes` for `read(n)`, `unshift`, `pause`, `resume`, `cork`,
 //!   `uncork`, `destroy`), `pipe`/`pipe_all` with `Pipe::unpipe`,
 //!   `pipeline(…).pipe(…)`, and `finished`.
-//! - Streams live in shared slots ([`Handle`]), so a pipe can hold them
-//!   while operations still reach them, as in Node. A pipeline takes its
-//!   stages after the first by value, so their counters cannot be read
-//!   while it runs.
+//! - Every stream is behind smerge's [`Shared`] handle: pipes and
+//!   pipelines hold clones while operations still reach the stream and
+//!   read its counters, as in Node.
 //! - Time passing polls, round after round until nothing changes: every
 //!   pipe, pipeline and `finished` future; every writable side (Node's
 //!   writable drives its `_write` by itself; here, `poll_finish`); and
@@ -26,10 +25,6 @@
 //!   then fires the oldest deferred completion and goes on until none is
 //!   left. The polls use a no-op waker: every driver is polled every
 //!   round, so the harness does not depend on wake-ups.
-//!
-//! Not observable today, so absent from the recorded counters: a
-//! Duplex's `readableFlowing` and `writableEnded` (no accessor), and every
-//! counter of a stream a pipeline owns.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
@@ -45,9 +40,9 @@ use std::task::{Context, Poll, Waker};
 use bytes::Bytes;
 use serde_json::Value;
 use smerge::{
-    Chunk, Duplex, Error, ErrorKind, Event, Finish, PipeOptions, Push, Readable, ReadableStream,
-    Result, Sink, Source, Transform, Writable, WritableStream, WriteQueue, pipe, pipe_all,
-    pipeline,
+    Chunk, Duplex, Error, ErrorKind, Event, Finish, PipeOptions, Push, ReadSource, Readable,
+    ReadableExt, ReadableStream, Result, Shared, Transform, Writable, WritableStream, WriteQueue,
+    WriteSink, pipe_all, pipeline,
 };
 
 use super::scenario::{Op, Pace, Scenario, SinkSpec, SourceSpec, Step, StreamSpec, Trace};
@@ -117,7 +112,7 @@ trait Item: Chunk + Clone + fmt::Debug + Unpin {
     fn from_text(text: &str) -> Self;
     fn text(&self) -> String;
     /// Node's `read(n)` on `stream`.
-    fn read_n(stream: &mut Stream<Self>, n: usize) -> Option<Self>;
+    fn read_n(stream: &Stream<Self>, n: usize) -> Option<Self>;
 }
 
 impl Item for Bytes {
@@ -129,11 +124,11 @@ impl Item for Bytes {
         String::from_utf8_lossy(self).into_owned()
     }
 
-    fn read_n(stream: &mut Stream<Self>, n: usize) -> Option<Self> {
+    fn read_n(stream: &Stream<Self>, n: usize) -> Option<Self> {
         match stream {
-            Stream::Readable(r) => r.read_bytes(n),
-            Stream::Duplex(d) => d.read_bytes(n),
-            _ => unreachable!("read(n) on a stream without a readable side"),
+            Stream::Readable(r) => r.lock().read_bytes(n),
+            Stream::Duplex(d) => d.lock().read_bytes(n),
+            Stream::Writable(_) => unreachable!("read(n) on a stream without a readable side"),
         }
     }
 }
@@ -147,7 +142,7 @@ impl Item for Obj {
         self.0.clone()
     }
 
-    fn read_n(_: &mut Stream<Self>, _: usize) -> Option<Self> {
+    fn read_n(_: &Stream<Self>, _: usize) -> Option<Self> {
         unreachable!("read(n) is for byte streams")
     }
 }
@@ -300,7 +295,7 @@ impl ScriptedSource {
     }
 }
 
-impl<C: Item> Source<C> for ScriptedSource {
+impl<C: Item> ReadSource<C> for ScriptedSource {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -354,7 +349,7 @@ impl ScriptedSink {
     }
 }
 
-impl<C: Item> Sink<C> for ScriptedSink {
+impl<C: Item> WriteSink<C> for ScriptedSink {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -427,26 +422,69 @@ impl<C: Item> Transform for ScriptedTransform<C> {
     }
 }
 
-/// One stream of a scenario.
+/// One stream of a scenario, behind smerge's [`Shared`] handle: pipes and
+/// pipelines hold clones of it while operations still reach it, as in Node.
 enum Stream<C> {
-    Readable(Readable<C>),
-    Writable(Writable<C>),
-    Duplex(Duplex<C, C>),
-    /// Taken by a pipeline.
-    Owned,
+    Readable(Shared<Readable<C>>),
+    Writable(Shared<Writable<C>>),
+    Duplex(Shared<Duplex<C, C>>),
+}
+
+impl<C> Clone for Stream<C> {
+    fn clone(&self) -> Self {
+        match self {
+            Stream::Readable(r) => Stream::Readable(r.clone()),
+            Stream::Writable(w) => Stream::Writable(w.clone()),
+            Stream::Duplex(d) => Stream::Duplex(d.clone()),
+        }
+    }
 }
 
 impl<C: Item> Stream<C> {
-    fn destroy(&mut self, error: Option<Error>) {
+    fn destroy(&self, error: Option<Error>) {
         match self {
-            Stream::Readable(r) => r.destroy(error),
-            Stream::Writable(w) => w.destroy(error),
-            Stream::Duplex(d) => d.destroy(error),
-            Stream::Owned => {}
+            Stream::Readable(r) => r.lock().destroy(error),
+            Stream::Writable(w) => w.lock().destroy(error),
+            Stream::Duplex(d) => d.lock().destroy(error),
         }
     }
 
-    /// The counters Node exposes, those smerge lets us read.
+    /// The readable side, for a pipe or a pipeline to hold.
+    fn readable_side(&self) -> Box<dyn ReadableStream<Output = C>> {
+        match self {
+            Stream::Readable(r) => Box::new(r.clone()),
+            Stream::Duplex(d) => Box::new(d.clone()),
+            Stream::Writable(_) => unreachable!("a writable has no readable side"),
+        }
+    }
+
+    /// The writable side, for a pipe to hold.
+    fn writable_side(&self) -> Box<dyn WritableStream<Input = C>> {
+        match self {
+            Stream::Writable(w) => Box::new(w.clone()),
+            Stream::Duplex(d) => Box::new(d.clone()),
+            Stream::Readable(_) => unreachable!("a readable has no writable side"),
+        }
+    }
+
+    /// Whether the readable side flows (Node's `readableFlowing === true`).
+    fn flowing(&self) -> bool {
+        match self {
+            Stream::Readable(r) => r.lock().flowing() == Some(true),
+            Stream::Duplex(d) => d.lock().flowing() == Some(true),
+            Stream::Writable(_) => false,
+        }
+    }
+
+    fn poll_finished(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        match self {
+            Stream::Readable(r) => Finish::poll_finished(r, cx),
+            Stream::Writable(w) => Finish::poll_finished(w, cx),
+            Stream::Duplex(d) => Finish::poll_finished(d, cx),
+        }
+    }
+
+    /// The counters Node exposes.
     fn counters(&self) -> BTreeMap<String, Value> {
         let mut counters = BTreeMap::new();
         let mut put = |name: &str, value: Value| {
@@ -455,6 +493,7 @@ impl<C: Item> Stream<C> {
         let errored = |e: Option<&Error>| e.map_or(Value::Null, |e| Value::String(error_name(e)));
         match self {
             Stream::Readable(r) => {
+                let r = r.lock();
                 put("rl", r.readable_length().into());
                 put("rf", r.flowing().map_or(Value::Null, Value::Bool));
                 put("re", r.is_ended().into());
@@ -462,6 +501,7 @@ impl<C: Item> Stream<C> {
                 put("err", errored(r.errored()));
             }
             Stream::Writable(w) => {
+                let w = w.lock();
                 put("wl", w.writable_length().into());
                 put("wnd", w.needs_drain().into());
                 put("we", w.is_ended().into());
@@ -470,175 +510,19 @@ impl<C: Item> Stream<C> {
                 put("err", errored(w.errored()));
             }
             Stream::Duplex(d) => {
+                let d = d.lock();
                 put("rl", d.readable_length().into());
+                put("rf", d.flowing().map_or(Value::Null, Value::Bool));
                 put("re", d.is_ended().into());
                 put("wl", d.writable_length().into());
-                put("wnd", WritableStream::needs_drain(d).into());
+                put("wnd", WritableStream::needs_drain(&*d).into());
+                put("we", d.is_ending().into());
                 put("wf", d.is_finished().into());
                 put("d", d.is_destroyed().into());
                 put("err", errored(d.errored()));
             }
-            Stream::Owned => {}
         }
         counters
-    }
-}
-
-/// A stream in a shared slot: what pipes hold and operations reach.
-struct Handle<C> {
-    stream: Arc<Mutex<Stream<C>>>,
-    /// A Duplex has no `flowing()`: whether the last `pause`/`resume`
-    /// it got, from an operation or a pipe, was `resume`.
-    resumed: Arc<AtomicBool>,
-}
-
-impl<C> Clone for Handle<C> {
-    fn clone(&self) -> Self {
-        Handle {
-            stream: Arc::clone(&self.stream),
-            resumed: Arc::clone(&self.resumed),
-        }
-    }
-}
-
-impl<C: Item> Handle<C> {
-    fn new(stream: Stream<C>) -> Self {
-        Handle {
-            stream: Arc::new(Mutex::new(stream)),
-            resumed: Arc::new(AtomicBool::new(false)),
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Stream<C>> {
-        self.stream.lock().expect("stream poisoned")
-    }
-
-    /// Whether the readable side flows (Node's `readableFlowing === true`).
-    fn flowing(&self) -> bool {
-        match &*self.lock() {
-            Stream::Readable(r) => r.flowing() == Some(true),
-            Stream::Duplex(_) => self.resumed.load(Ordering::SeqCst),
-            _ => false,
-        }
-    }
-
-    fn poll_finished(&self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        match &mut *self.lock() {
-            Stream::Readable(r) => Finish::poll_finished(r, cx),
-            Stream::Writable(w) => Finish::poll_finished(w, cx),
-            Stream::Duplex(d) => Finish::poll_finished(d, cx),
-            Stream::Owned => Poll::Pending,
-        }
-    }
-}
-
-impl<C: Item> ReadableStream<C> for Handle<C> {
-    fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<C>>> {
-        match &mut *self.lock() {
-            Stream::Readable(r) => r.poll_next_chunk(cx),
-            Stream::Duplex(d) => d.poll_next_chunk(cx),
-            _ => Poll::Ready(None),
-        }
-    }
-
-    fn pause(&mut self) {
-        self.resumed.store(false, Ordering::SeqCst);
-        match &mut *self.lock() {
-            Stream::Readable(r) => r.pause(),
-            Stream::Duplex(d) => d.pause(),
-            _ => {}
-        }
-    }
-
-    fn resume(&mut self) {
-        self.resumed.store(true, Ordering::SeqCst);
-        match &mut *self.lock() {
-            Stream::Readable(r) => r.resume(),
-            Stream::Duplex(d) => d.resume(),
-            _ => {}
-        }
-    }
-
-    fn destroy(&mut self, error: Option<Error>) {
-        self.lock().destroy(error);
-    }
-
-    fn is_ended(&self) -> bool {
-        match &*self.lock() {
-            Stream::Readable(r) => r.is_ended(),
-            Stream::Duplex(d) => d.is_ended(),
-            _ => false,
-        }
-    }
-
-    fn label(&self) -> Option<&str> {
-        None
-    }
-}
-
-impl<C: Item> WritableStream<C> for Handle<C> {
-    fn write(&mut self, chunk: C) -> Result<bool> {
-        match &mut *self.lock() {
-            Stream::Writable(w) => w.write(chunk),
-            Stream::Duplex(d) => d.write(chunk),
-            _ => unreachable!("write to a stream without a writable side"),
-        }
-    }
-
-    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        match &mut *self.lock() {
-            Stream::Writable(w) => w.poll_drain(cx),
-            Stream::Duplex(d) => d.poll_drain(cx),
-            _ => Poll::Ready(Ok(())),
-        }
-    }
-
-    fn end(&mut self) -> Result<()> {
-        match &mut *self.lock() {
-            Stream::Writable(w) => w.end(),
-            Stream::Duplex(d) => d.end(),
-            _ => Ok(()),
-        }
-    }
-
-    fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        match &mut *self.lock() {
-            Stream::Writable(w) => w.poll_finish(cx),
-            Stream::Duplex(d) => d.poll_finish(cx),
-            _ => Poll::Ready(Ok(())),
-        }
-    }
-
-    fn destroy(&mut self, error: Option<Error>) {
-        self.lock().destroy(error);
-    }
-
-    fn needs_drain(&self) -> bool {
-        match &*self.lock() {
-            Stream::Writable(w) => w.needs_drain(),
-            Stream::Duplex(d) => WritableStream::needs_drain(d),
-            _ => false,
-        }
-    }
-
-    fn is_finished(&self) -> bool {
-        match &*self.lock() {
-            Stream::Writable(w) => w.is_finished(),
-            Stream::Duplex(d) => d.is_finished(),
-            _ => false,
-        }
-    }
-
-    fn piped(&mut self, attached: bool) {
-        match &mut *self.lock() {
-            Stream::Writable(w) => w.piped(attached),
-            Stream::Duplex(d) => d.piped(attached),
-            _ => {}
-        }
-    }
-
-    fn label(&self) -> Option<&str> {
-        None
     }
 }
 
@@ -678,7 +562,7 @@ enum DriverKind {
 struct Interpreter<'s, C> {
     scenario: &'s Scenario,
     log: Log,
-    streams: Vec<Handle<C>>,
+    streams: Vec<Stream<C>>,
     drivers: Vec<Driver>,
     /// Futures resolved so far.
     resolved: usize,
@@ -692,7 +576,7 @@ impl<'s, C: Item> Interpreter<'s, C> {
             .streams
             .iter()
             .enumerate()
-            .map(|(id, spec)| Handle::new(Self::make(id, spec, &log)))
+            .map(|(id, spec)| Self::make(id, spec, &log))
             .collect();
         Interpreter {
             scenario,
@@ -719,7 +603,7 @@ impl<'s, C: Item> Interpreter<'s, C> {
                 };
                 let mut r = Readable::new(source).with_high_water_mark(*hwm);
                 r.observe(observer);
-                Stream::Readable(r)
+                Stream::Readable(Shared::new(r))
             }
             StreamSpec::Writable { hwm, sink } => {
                 let sink = ScriptedSink {
@@ -731,7 +615,7 @@ impl<'s, C: Item> Interpreter<'s, C> {
                 };
                 let mut w = Writable::new(sink).with_high_water_mark(*hwm);
                 w.observe(observer);
-                Stream::Writable(w)
+                Stream::Writable(Shared::new(w))
             }
             StreamSpec::Transform {
                 readable_hwm,
@@ -753,7 +637,7 @@ impl<'s, C: Item> Interpreter<'s, C> {
                     .with_readable_high_water_mark(*readable_hwm)
                     .with_writable_high_water_mark(*writable_hwm);
                 d.observe(observer);
-                Stream::Duplex(d)
+                Stream::Duplex(Shared::new(d))
             }
         }
     }
@@ -783,49 +667,63 @@ impl<'s, C: Item> Interpreter<'s, C> {
         let text = |chunk: Option<C>| chunk.map_or(Value::Null, |c| Value::String(c.text()));
         match op {
             Op::Write { stream, chunk } => {
-                match self.streams[*stream].clone().write(C::from_text(chunk)) {
+                let written = match &self.streams[*stream] {
+                    Stream::Writable(w) => w.lock().write(C::from_text(chunk)),
+                    Stream::Duplex(d) => d.lock().write(C::from_text(chunk)),
+                    Stream::Readable(_) => {
+                        unreachable!("write to a stream without a writable side")
+                    }
+                };
+                match written {
                     Ok(below) => step.ret = Value::Bool(below),
                     Err(error) => refused(step, error),
                 }
             }
             Op::End { stream } => {
-                if let Err(error) = WritableStream::end(&mut self.streams[*stream].clone()) {
+                let ended = match &self.streams[*stream] {
+                    Stream::Writable(w) => w.lock().end(),
+                    Stream::Duplex(d) => d.lock().end(),
+                    Stream::Readable(_) => unreachable!("end on a stream without a writable side"),
+                };
+                if let Err(error) = ended {
                     refused(step, error);
                 }
             }
             Op::Read { stream } => {
-                step.ret = text(match &mut *self.streams[*stream].lock() {
-                    Stream::Readable(r) => r.read(),
-                    Stream::Duplex(d) => d.read(),
-                    _ => unreachable!("read from a stream without a readable side"),
+                step.ret = text(match &self.streams[*stream] {
+                    Stream::Readable(r) => r.lock().read(),
+                    Stream::Duplex(d) => d.lock().read(),
+                    Stream::Writable(_) => {
+                        unreachable!("read from a stream without a readable side")
+                    }
                 });
             }
             Op::ReadN { stream, n } => {
-                step.ret = text(C::read_n(&mut self.streams[*stream].lock(), *n));
+                step.ret = text(C::read_n(&self.streams[*stream], *n));
             }
-            Op::Unshift { stream, chunk } => match &mut *self.streams[*stream].lock() {
-                Stream::Readable(r) => match r.unshift(C::from_text(chunk)) {
+            Op::Unshift { stream, chunk } => match &self.streams[*stream] {
+                Stream::Readable(r) => match r.lock().unshift(C::from_text(chunk)) {
                     Ok(below) => step.ret = Value::Bool(below),
                     Err(error) => refused(step, error),
                 },
                 _ => unreachable!("unshift on a transform is switched off"),
             },
             Op::Push { .. } => unreachable!("push from outside is switched off"),
-            Op::Pause { stream } => ReadableStream::pause(&mut self.streams[*stream].clone()),
-            Op::Resume { stream } => ReadableStream::resume(&mut self.streams[*stream].clone()),
-            Op::Cork { stream } => match &mut *self.streams[*stream].lock() {
-                Stream::Writable(w) => w.cork(),
-                Stream::Duplex(d) => d.cork(),
-                _ => unreachable!("cork on a stream without a writable side"),
+            Op::Pause { stream } => self.streams[*stream].readable_side().pause(),
+            Op::Resume { stream } => self.streams[*stream].readable_side().resume(),
+            Op::Cork { stream } => match &self.streams[*stream] {
+                Stream::Writable(w) => w.lock().cork(),
+                Stream::Duplex(d) => d.lock().cork(),
+                Stream::Readable(_) => unreachable!("cork on a stream without a writable side"),
             },
-            Op::Uncork { stream } => match &mut *self.streams[*stream].lock() {
-                Stream::Writable(w) => w.uncork(),
-                Stream::Duplex(d) => d.uncork(),
-                _ => unreachable!("uncork on a stream without a writable side"),
+            Op::Uncork { stream } => match &self.streams[*stream] {
+                Stream::Writable(w) => w.lock().uncork(),
+                Stream::Duplex(d) => d.lock().uncork(),
+                Stream::Readable(_) => unreachable!("uncork on a stream without a writable side"),
             },
             Op::Destroy { stream, error } => {
                 let error = error.then(|| boom(&format!("op{index}")));
-                self.streams[*stream].lock().destroy(error);
+                self.streams[*stream].destroy(error);
             }
             Op::Pipe {
                 source,
@@ -838,7 +736,7 @@ impl<'s, C: Item> Interpreter<'s, C> {
             } => self.unpipe(*source, *destination),
             Op::Pipeline { stages } => self.pipeline(stages),
             Op::Finished { stream } => {
-                let handle = self.streams[*stream].clone();
+                let mut handle = self.streams[*stream].clone();
                 self.drivers.push(Driver {
                     kind: DriverKind::Finished { stream: *stream },
                     future: Some(Box::pin(poll_fn(move |cx| handle.poll_finished(cx)))),
@@ -857,22 +755,18 @@ impl<'s, C: Item> Interpreter<'s, C> {
         } else {
             PipeOptions::keep_open()
         };
-        let mut from = self.streams[source].clone();
-        let mut to: Vec<Handle<C>> = destinations
+        let mut from = self.streams[source].readable_side();
+        let mut to: Vec<_> = destinations
             .iter()
-            .map(|&d| self.streams[d].clone())
+            .map(|&d| self.streams[d].writable_side())
             .collect();
         let requests = Rc::clone(&control);
         let future = async move {
-            let mut pipe = if to.len() == 1 {
-                pipe(&mut from, &mut to[0], options)
-            } else {
-                let to = to
-                    .iter_mut()
-                    .map(|d| d as &mut dyn WritableStream<C>)
-                    .collect();
-                pipe_all(&mut from, to, options)
-            };
+            let to = to
+                .iter_mut()
+                .map(|d| &mut **d as &mut dyn WritableStream<Input = C>)
+                .collect();
+            let mut pipe = pipe_all(&mut *from, to, options);
             poll_fn(|cx| {
                 for index in requests.unpipe.take() {
                     pipe.unpipe(index);
@@ -933,16 +827,21 @@ impl<'s, C: Item> Interpreter<'s, C> {
 
     fn pipeline(&mut self, stages: &[usize]) {
         let (last, middle) = stages[1..].split_last().expect("two stages at least");
-        let mut chain = pipeline(self.streams[stages[0]].clone());
+        let mut chain = match &self.streams[stages[0]] {
+            Stream::Readable(r) => pipeline(r.clone()),
+            Stream::Duplex(d) => pipeline(d.clone()),
+            Stream::Writable(_) => unreachable!("the first stage is readable"),
+        };
         for &stage in middle {
-            let Stream::Duplex(d) = self.take(stage) else {
+            let Stream::Duplex(d) = &self.streams[stage] else {
                 unreachable!("a middle stage is a transform")
             };
-            chain = chain.pipe(d);
+            chain = chain.pipe(d.clone());
         }
-        let Stream::Writable(w) = self.take(*last) else {
+        let Stream::Writable(w) = &self.streams[*last] else {
             unreachable!("the last stage is a writable")
         };
+        let w = w.clone();
         self.drivers.push(Driver {
             kind: DriverKind::Pipeline {
                 stages: stages.to_vec(),
@@ -951,12 +850,8 @@ impl<'s, C: Item> Interpreter<'s, C> {
         });
     }
 
-    fn take(&mut self, stream: usize) -> Stream<C> {
-        std::mem::replace(&mut *self.streams[stream].lock(), Stream::Owned)
-    }
-
     fn state(&self) -> Vec<BTreeMap<String, Value>> {
-        self.streams.iter().map(|h| h.lock().counters()).collect()
+        self.streams.iter().map(Stream::counters).collect()
     }
 
     /// Time passes until nothing is left: deferred completions fire one at
@@ -1006,10 +901,14 @@ impl<'s, C: Item> Interpreter<'s, C> {
         }
         for id in 0..self.streams.len() {
             self.consume(id, &mut cx);
-            let mut handle = self.streams[id].clone();
-            let writable = matches!(&*handle.lock(), Stream::Writable(_) | Stream::Duplex(_));
-            if writable {
-                let _ = WritableStream::poll_finish(&mut handle, &mut cx);
+            match &self.streams[id] {
+                Stream::Writable(w) => {
+                    let _ = w.lock().poll_finish(&mut cx);
+                }
+                Stream::Duplex(d) => {
+                    let _ = WritableStream::poll_finish(&mut *d.lock(), &mut cx);
+                }
+                Stream::Readable(_) => {}
             }
         }
     }
@@ -1047,7 +946,7 @@ impl<'s, C: Item> Interpreter<'s, C> {
             driver.future.is_some()
                 && match &driver.kind {
                     DriverKind::Pipe { source, .. } => *source == stream,
-                    DriverKind::Pipeline { stages } => stages[0] == stream,
+                    DriverKind::Pipeline { stages } => stages[..stages.len() - 1].contains(&stream),
                     DriverKind::Finished { .. } => false,
                 }
         })
@@ -1059,12 +958,16 @@ impl<'s, C: Item> Interpreter<'s, C> {
         if self.is_piped(stream) {
             return;
         }
-        let mut handle = self.streams[stream].clone();
+        let handle = &self.streams[stream];
+        if matches!(handle, Stream::Writable(_)) {
+            return;
+        }
+        let mut side = handle.readable_side();
         for _ in 0..ROUND_LIMIT {
             if !handle.flowing() {
                 return;
             }
-            match handle.poll_next_chunk(cx) {
+            match side.poll_next_chunk(cx) {
                 Poll::Ready(Some(Ok(_))) => {}
                 _ => return,
             }

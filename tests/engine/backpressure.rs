@@ -6,7 +6,7 @@
 use std::task::Poll;
 
 use bytes::Bytes;
-use smerge::{Duplex, PassThrough, PipeOptions, Readable, Writable, pipe, pipeline};
+use smerge::{Duplex, PassThrough, PipeOptions, Readable, ReadableExt, Writable, pipe, pipeline};
 use tokio_test::task::{Spawn, spawn};
 
 use crate::common::mocks::{

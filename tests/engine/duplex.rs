@@ -1,4 +1,4 @@
-//! A transform that holds output back (`has_pending`) hands it out as soon
+//! A transform that holds output back (in `poll_ready`) hands it out as soon
 //! as its readable side has room, without waiting for more input or the end.
 
 use std::future::poll_fn;

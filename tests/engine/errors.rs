@@ -5,7 +5,7 @@
 //! (`error`, then `close`); with `pipe` the others are only closed.
 
 use bytes::Bytes;
-use smerge::{Duplex, PassThrough, Readable, Writable};
+use smerge::{Duplex, PassThrough, Readable, ReadableExt, Writable};
 
 use super::lifecycle::{EventLog, Outcome, Role};
 use super::stages::FailAt;
@@ -164,7 +164,7 @@ fn run_failing(failing: Failing, named: bool, through_pipeline: bool) -> Vec<Eve
     };
     let case = format!("{failing:?}, named: {named}, pipeline: {through_pipeline}");
     let error = result.expect_err(&case);
-    let text = error.to_string();
+    let text = format!("{error:#}");
     let stage = failing.stage();
     let place = if named {
         NAMES[stage].to_string()
@@ -198,7 +198,7 @@ fn pipeline_returns_the_error_and_destroys_every_unfinished_stage() {
                 }
                 if let Some(error) = log.error() {
                     assert!(
-                        error.to_string().ends_with(&failing.message()),
+                        format!("{error:#}").ends_with(&failing.message()),
                         "{failing:?}: {} got another error: {error}",
                         NAMES[index]
                     );

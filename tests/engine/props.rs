@@ -7,13 +7,15 @@
 //!
 //! The stages that check buffers are in [`super::stages`]: a transform
 //! sees its readable buffer through [`smerge::Push`], a [`Probe`] duplex
-//! handler sees its writable queue too, a [`ScriptedSource`] sees the
+//! of two halves sees its writable queue too, a [`ScriptedSource`] sees the
 //! source's buffer and a [`TakeSink`] the destination's queue.
 
 use bytes::Bytes;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestCaseError};
-use smerge::{Duplex, PipeTarget, PipelineFuture, Readable, Writable, pipeline, sink::CollectSink};
+use smerge::{
+    CollectSink, Duplex, PipeTarget, PipelineFuture, Readable, ReadableExt, Writable, pipeline,
+};
 
 use super::lifecycle::{EventLog, Outcome, Role};
 use super::stages::{CheckedPass, Coalesce, Probe, Rechunk};
@@ -207,7 +209,7 @@ struct Built {
 
 enum Output {
     Chunks(Shared<Bytes>),
-    Collected(smerge::sink::Collected<Bytes>),
+    Collected(smerge::Collected<Bytes>),
     Written(Shared<u8>),
 }
 
@@ -256,7 +258,7 @@ fn build(case: &Case, data: &[u8]) -> Built {
             StageKind::Pass => Duplex::transform(CheckedPass::new(readable)),
             StageKind::Probe => {
                 let writable = bounds.bound(format!("{name} writable"), largest);
-                Duplex::new(Probe::new(spec.writable_hwm, writable, readable))
+                Probe::duplex(spec.writable_hwm, writable, readable)
             }
             StageKind::Rechunk { max_piece } => {
                 let rechunk = Rechunk::new(rng.next_u64(), max_piece, readable);
@@ -432,7 +434,7 @@ proptest! {
             let readable = bounds.bound(format!("{name} readable"), 1);
             let mut stage = if probe {
                 let writable = bounds.bound(format!("{name} writable"), 1);
-                Duplex::new(Probe::new(writable_hwm, writable, readable))
+                Probe::duplex(writable_hwm, writable, readable)
             } else {
                 Duplex::transform(CheckedPass::new(readable))
             }

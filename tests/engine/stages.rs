@@ -1,13 +1,17 @@
-//! Transforms and duplex handlers the engine tests put between a source
+//! Transforms and duplexes the engine tests put between a source
 //! and a sink: they re-chunk the data, check the buffers they can see, and
 //! fail on request.
 
+use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 
 use bytes::{Bytes, BytesMut};
-use smerge::{Chunk, DuplexHandler, Error, ErrorKind, Push, Result, Transform, WriteQueue};
+use smerge::{
+    Chunk, Duplex, Error, ErrorKind, Push, ReadSource, Result, Transform, WriteQueue, WriteSink,
+};
 
 use crate::common::mocks::{Bound, Rng};
 
@@ -75,7 +79,7 @@ impl Transform for Rechunk {
 
 /// Gathers the input and re-emits it in chunks of exactly `limit` bytes
 /// (the last one shorter), holding output back while the buffer is full
-/// ([`Transform::has_pending`]) and handing out the tail after `flush`.
+/// (in [`Transform::poll_ready`]) and handing out the tail after `flush`.
 #[derive(Debug)]
 pub struct Coalesce {
     limit: usize,
@@ -96,6 +100,13 @@ impl Coalesce {
     }
 }
 
+impl Coalesce {
+    /// True while a full piece, or the last one after the flush, waits.
+    fn has_pending(&self) -> bool {
+        self.held.len() >= self.limit || (self.flushing && !self.held.is_empty())
+    }
+}
+
 impl Transform for Coalesce {
     type Input = Bytes;
     type Output = Bytes;
@@ -110,20 +121,16 @@ impl Transform for Coalesce {
         Ok(())
     }
 
-    fn has_pending(&self) -> bool {
-        self.held.len() >= self.limit || (self.flushing && !self.held.is_empty())
-    }
-
-    fn resume(&mut self, out: &mut Push<'_, Bytes>) -> Result<()> {
+    fn poll_ready(&mut self, _cx: &mut Context<'_>, out: &mut Push<'_, Bytes>) -> Poll<Result<()>> {
         while self.has_pending() {
-            let piece = self.held.split_to(self.limit.min(self.held.len()));
-            let more = out.push(piece.freeze());
-            self.bound.check(out.buffered(), out.high_water_mark());
-            if !more {
-                break;
+            if !out.has_room() {
+                return Poll::Pending;
             }
+            let piece = self.held.split_to(self.limit.min(self.held.len()));
+            out.push(piece.freeze());
+            self.bound.check(out.buffered(), out.high_water_mark());
         }
-        Ok(())
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -170,67 +177,112 @@ impl Transform for FailAt {
     }
 }
 
-/// A pass-through duplex handler that sees both of its duplex's buffers:
-/// it checks the writable queue (whose highWaterMark it is told) on every
-/// call, and the readable buffer after every push.
-#[derive(Debug)]
-pub struct Probe<T> {
-    writable_high_water_mark: usize,
-    writable: Bound,
-    readable: Bound,
-    _chunks: PhantomData<fn(T) -> T>,
-}
+/// A pass-through duplex of two halves joined by a shared hand-over, as a
+/// socket's are, that sees both of its duplex's buffers: the sink half
+/// checks the writable queue (whose highWaterMark it is told) on every
+/// call, the source half the readable buffer after every push.
+pub struct Probe;
 
-impl<T> Probe<T> {
-    pub fn new(writable_high_water_mark: usize, writable: Bound, readable: Bound) -> Self {
-        Probe {
+impl Probe {
+    pub fn duplex<T: Chunk>(
+        writable_high_water_mark: usize,
+        writable: Bound,
+        readable: Bound,
+    ) -> Duplex<T, T> {
+        let shared = Arc::new(Mutex::new(HandOver {
+            chunks: VecDeque::new(),
+            ended: false,
+            reader: None,
+            writer: None,
+        }));
+        let sink = ProbeSink {
             writable_high_water_mark,
             writable,
-            readable,
-            _chunks: PhantomData,
-        }
+            shared: Arc::clone(&shared),
+        };
+        Duplex::from_parts(ProbeSource { readable, shared }, sink)
     }
 }
 
-impl<T: Chunk> DuplexHandler<T, T> for Probe<T> {
+/// What the sink half took and the source half has yet to push.
+struct HandOver<T> {
+    chunks: VecDeque<T>,
+    ended: bool,
+    reader: Option<Waker>,
+    writer: Option<Waker>,
+}
+
+struct ProbeSink<T> {
+    writable_high_water_mark: usize,
+    writable: Bound,
+    shared: Arc<Mutex<HandOver<T>>>,
+}
+
+impl<T: Chunk> WriteSink<T> for ProbeSink<T> {
     fn poll_write(
         self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        input: &mut WriteQueue<T>,
-        out: &mut Push<'_, T>,
+        cx: &mut Context<'_>,
+        queue: &mut WriteQueue<T>,
     ) -> Poll<Result<()>> {
-        let this = self.get_mut();
-        this.writable
-            .check(input.size(), this.writable_high_water_mark);
-        let mut moved = false;
-        while out.has_room() {
-            let Some(chunk) = input.pop() else { break };
-            out.push(chunk);
-            this.readable.check(out.buffered(), out.high_water_mark());
-            moved = true;
+        self.writable
+            .check(queue.size(), self.writable_high_water_mark);
+        let mut shared = self.shared.lock().unwrap();
+        if !shared.chunks.is_empty() {
+            // The source half has not pushed the last batch yet.
+            shared.writer = Some(cx.waker().clone());
+            return Poll::Pending;
         }
-        // Without room the duplex polls again once its consumer has read.
-        if moved {
-            Poll::Ready(Ok(()))
-        } else {
-            Poll::Pending
+        shared.chunks.extend(queue.drain());
+        if let Some(reader) = shared.reader.take() {
+            reader.wake();
         }
-    }
-
-    fn poll_final(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        out: &mut Push<'_, T>,
-    ) -> Poll<Result<()>> {
-        out.end();
         Poll::Ready(Ok(()))
     }
 
+    fn poll_final(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let mut shared = self.shared.lock().unwrap();
+        shared.ended = true;
+        if let Some(reader) = shared.reader.take() {
+            reader.wake();
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+struct ProbeSource<T> {
+    readable: Bound,
+    shared: Arc<Mutex<HandOver<T>>>,
+}
+
+impl<T: Chunk> ReadSource<T> for ProbeSource<T> {
     fn poll_read(
         self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        _out: &mut Push<'_, T>,
+        cx: &mut Context<'_>,
+        out: &mut Push<'_, T>,
     ) -> Poll<Result<()>> {
+        let mut shared = self.shared.lock().unwrap();
+        let mut moved = false;
+        while out.has_room() {
+            let Some(chunk) = shared.chunks.pop_front() else {
+                break;
+            };
+            out.push(chunk);
+            self.readable.check(out.buffered(), out.high_water_mark());
+            moved = true;
+        }
+        if shared.chunks.is_empty() {
+            if let Some(writer) = shared.writer.take() {
+                writer.wake();
+            }
+            if shared.ended {
+                out.end();
+                return Poll::Ready(Ok(()));
+            }
+        }
+        if moved {
+            return Poll::Ready(Ok(()));
+        }
+        shared.reader = Some(cx.waker().clone());
         Poll::Pending
     }
 }

@@ -10,9 +10,8 @@ use smerge::merge::{
     Compression, InputContext, InputStage, Merge, MergeCallback, MergeOptions, MergePath,
     MergeReport, Output, OutputBackend, PlainMergeFuture, WarningKind,
 };
-use smerge::sink::CollectSink;
 use smerge::transforms::{Codec, Compress, Eol, LineEnding};
-use smerge::{Duplex, ErrorKind, Readable, Result, Writable};
+use smerge::{CollectSink, Duplex, ErrorKind, Readable, ReadableExt, Result, Writable};
 
 fn tree(files: &[(&str, &[u8])]) -> (tempfile::TempDir, ListingBuilder) {
     let dir = tempfile::tempdir().unwrap();
@@ -42,7 +41,7 @@ fn lines(count: usize) -> Vec<u8> {
 }
 
 /// A writable collecting what it is given, and the collected bytes.
-fn collecting() -> (Output, smerge::sink::Collected<Bytes>) {
+fn collecting() -> (Output, smerge::Collected<Bytes>) {
     let (sink, got) = CollectSink::new();
     let output = Output::Writable {
         writable: Writable::new(sink),

@@ -6,7 +6,7 @@ use std::process::Command;
 use bytes::Bytes;
 use smerge::net::tcp_duplex;
 use smerge::transforms::Unframe;
-use smerge::{Duplex, pipeline};
+use smerge::{Duplex, ReadableExt, pipeline};
 
 /// A Node.js client sends the seed's packets, split and glued at random
 /// places; the library reassembles them with `unframe`.

@@ -4,7 +4,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use smerge::{PipeOptions, Push, Readable, Result, Source, Writable, pipe};
+use smerge::{PipeOptions, Push, ReadSource, Readable, Result, Writable, pipe};
 
 use crate::common::doubles::{Pace, Probe};
 use crate::common::events::EventLog;
@@ -14,7 +14,7 @@ struct EndsAtOnce {
     ended: bool,
 }
 
-impl Source<Bytes> for EndsAtOnce {
+impl ReadSource<Bytes> for EndsAtOnce {
     fn poll_read(
         self: Pin<&mut Self>,
         _cx: &mut Context<'_>,

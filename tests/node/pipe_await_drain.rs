@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use smerge::{
-    PipeOptions, Readable, Result, Sink, Writable, WritableStream, WriteQueue, pipe, pipe_all,
+    PipeOptions, Readable, Result, Writable, WritableStream, WriteQueue, WriteSink, pipe, pipe_all,
 };
 use tokio_test::task;
 
@@ -31,7 +31,10 @@ fn test_stream_pipe_await_drain() {
 
     let mut piping = task::spawn(pipe_all(
         &mut reader,
-        vec![&mut writer1 as &mut dyn WritableStream<Bytes>, &mut writer2],
+        vec![
+            &mut writer1 as &mut dyn WritableStream<Input = Bytes>,
+            &mut writer2,
+        ],
         PipeOptions::default(),
     ));
     feed.push(buffer.clone());
@@ -54,7 +57,7 @@ struct PushingSink {
     sizes: Arc<Mutex<Vec<usize>>>,
 }
 
-impl Sink<Bytes> for PushingSink {
+impl WriteSink<Bytes> for PushingSink {
     fn poll_write(
         self: Pin<&mut Self>,
         _cx: &mut Context<'_>,

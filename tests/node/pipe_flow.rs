@@ -4,7 +4,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use smerge::{Duplex, PipeOptions, Push, Readable, Result, Source, Writable, pipe};
+use smerge::{
+    Duplex, PipeOptions, Push, ReadSource, Readable, ReadableExt, Result, Writable, pipe,
+};
 
 use crate::common::doubles::{Pace, Probe};
 use crate::common::events::EventLog;
@@ -16,7 +18,7 @@ struct Ticks {
     waiting: bool,
 }
 
-impl Source<u32> for Ticks {
+impl ReadSource<u32> for Ticks {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -1,76 +1,57 @@
 //! Port of `test/parallel/test-stream-pipe-same-destination-twice.js`.
 //!
 //! A pipe borrows each destination exclusively, so the same `Writable`
-//! cannot be passed twice; the test shares one through [`Shared`], a
-//! handle implementing [`WritableStream`] by locking it, which lets one
-//! pipe hold two attachments to the same destination, as Node's test does.
+//! cannot be passed twice: the borrow checker rules out what Node's test
+//! does. The port puts two writables in front of one destination (each
+//! writes into it through a [`SharedSink`]) and logs both writables'
+//! events as the destination's, so one pipe holds two attachments that
+//! reach the same place.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use smerge::{Error, PipeOptions, Readable, Result, Writable, WritableStream, pipe_all};
+use smerge::{
+    PipeOptions, Readable, Result, Writable, WritableStream, WriteQueue, WriteSink, pipe_all,
+};
 use tokio_test::task;
 
 use crate::common::doubles::{Feed, Pace, Probe, b};
 use crate::common::events::EventLog;
 
-/// One of several handles on the same destination.
-#[derive(Clone)]
-struct Shared(Arc<Mutex<Writable<Bytes>>>);
+/// A sink that writes into a destination shared with other writables.
+struct SharedSink(Arc<Mutex<Writable<Bytes>>>);
 
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Writable<Bytes>> {
-        self.0.lock().unwrap()
+impl WriteSink<Bytes> for SharedSink {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        queue: &mut WriteQueue<Bytes>,
+    ) -> Poll<Result<()>> {
+        let mut destination = self.0.lock().unwrap();
+        for chunk in queue.drain() {
+            destination.write(chunk)?;
+        }
+        match destination.poll_drain(cx) {
+            Poll::Ready(result) => Poll::Ready(result),
+            // Taken: the shared destination holds it now.
+            Poll::Pending => Poll::Ready(Ok(())),
+        }
     }
 }
 
-impl WritableStream<Bytes> for Shared {
-    fn write(&mut self, chunk: Bytes) -> Result<bool> {
-        self.lock().write(chunk)
-    }
-
-    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        self.lock().poll_drain(cx)
-    }
-
-    fn end(&mut self) -> Result<()> {
-        self.lock().end()
-    }
-
-    fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        self.lock().poll_finish(cx)
-    }
-
-    fn destroy(&mut self, error: Option<Error>) {
-        self.lock().destroy(error);
-    }
-
-    fn needs_drain(&self) -> bool {
-        self.lock().needs_drain()
-    }
-
-    fn is_finished(&self) -> bool {
-        self.lock().is_finished()
-    }
-
-    fn piped(&mut self, attached: bool) {
-        self.lock().piped(attached);
-    }
-
-    fn label(&self) -> Option<&str> {
-        None
-    }
-}
-
-/// A destination behind two handles, its probe and its events.
-fn destination() -> (Shared, Shared, Probe<Bytes>, EventLog) {
+/// Two writables in front of one destination, its probe, and the events
+/// of both (as if they were the destination's own).
+fn destination() -> (Writable<Bytes>, Writable<Bytes>, Probe<Bytes>, EventLog) {
     let (sink, probe) = Probe::new(Pace::Immediate);
-    let mut dest = Writable::new(sink);
+    let shared = Arc::new(Mutex::new(Writable::new(sink)));
     let log = EventLog::new();
-    log.attach(&mut dest);
-    let shared = Shared(Arc::new(Mutex::new(dest)));
-    (shared.clone(), shared, probe, log)
+    let mut first = Writable::new(SharedSink(Arc::clone(&shared)));
+    let mut second = Writable::new(SharedSink(shared));
+    log.attach(&mut first);
+    log.attach(&mut second);
+    (first, second, probe, log)
 }
 
 /// Piped twice into the same destination, then unpiped once: one pipe is
@@ -82,7 +63,10 @@ fn test_stream_pipe_same_destination_twice_unpipe_once() {
     let (mut first, mut second, probe, log) = destination();
     let mut piping = task::spawn(pipe_all(
         &mut pass_through,
-        vec![&mut first as &mut dyn WritableStream<Bytes>, &mut second],
+        vec![
+            &mut first as &mut dyn WritableStream<Input = Bytes>,
+            &mut second,
+        ],
         PipeOptions::default(),
     ));
     assert_eq!(log.entries(), ["pipe", "pipe"]);
@@ -101,7 +85,10 @@ fn test_stream_pipe_same_destination_twice_writes_twice() {
     let (mut first, mut second, probe, _log) = destination();
     let mut piping = task::spawn(pipe_all(
         &mut pass_through,
-        vec![&mut first as &mut dyn WritableStream<Bytes>, &mut second],
+        vec![
+            &mut first as &mut dyn WritableStream<Input = Bytes>,
+            &mut second,
+        ],
         PipeOptions::default(),
     ));
     feed.push(b("foobar"));
@@ -117,7 +104,10 @@ fn test_stream_pipe_same_destination_twice_unpipe_twice() {
     let (mut first, mut second, probe, log) = destination();
     let mut piping = task::spawn(pipe_all(
         &mut pass_through,
-        vec![&mut first as &mut dyn WritableStream<Bytes>, &mut second],
+        vec![
+            &mut first as &mut dyn WritableStream<Input = Bytes>,
+            &mut second,
+        ],
         PipeOptions::default(),
     ));
     assert!(piping.unpipe(0));

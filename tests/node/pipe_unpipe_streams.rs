@@ -25,7 +25,10 @@ fn test_stream_pipe_unpipe_streams() {
 
     let mut piping = task::spawn(pipe_all(
         &mut source,
-        vec![&mut dest1 as &mut dyn WritableStream<Bytes>, &mut dest2],
+        vec![
+            &mut dest1 as &mut dyn WritableStream<Input = Bytes>,
+            &mut dest2,
+        ],
         PipeOptions::default(),
     ));
     assert_eq!(log.entries(), ["dest1:pipe", "dest2:pipe", "source:resume"]);
@@ -45,7 +48,10 @@ fn test_stream_pipe_unpipe_streams() {
     log.clear();
     let piping = pipe_all(
         &mut source,
-        vec![&mut dest1 as &mut dyn WritableStream<Bytes>, &mut dest2],
+        vec![
+            &mut dest1 as &mut dyn WritableStream<Input = Bytes>,
+            &mut dest2,
+        ],
         PipeOptions::default(),
     );
     drop(piping);
@@ -85,7 +91,7 @@ async fn test_stream_pipe_multiple_pipes() {
     {
         let targets = writables
             .iter_mut()
-            .map(|w| w as &mut dyn WritableStream<Bytes>)
+            .map(|w| w as &mut dyn WritableStream<Input = Bytes>)
             .collect();
         let mut piping = task::spawn(pipe_all(&mut readable, targets, PipeOptions::default()));
         assert!(piping.poll().is_pending());
@@ -126,7 +132,10 @@ fn test_stream_pipe_unpipe_streams_waiting_destination() {
     log.attach(&mut source);
     let mut piping = task::spawn(pipe_all(
         &mut source,
-        vec![&mut dest1 as &mut dyn WritableStream<Bytes>, &mut dest2],
+        vec![
+            &mut dest1 as &mut dyn WritableStream<Input = Bytes>,
+            &mut dest2,
+        ],
         PipeOptions::default(),
     ));
     feed.push(Bytes::from(vec![0u8; 70_000]));

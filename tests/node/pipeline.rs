@@ -10,7 +10,9 @@
 //! `stream.destroy(err)` from outside becomes a hook that fails.
 
 use bytes::Bytes;
-use smerge::{Duplex, ErrorKind, Push, Readable, Result, Transform, Writable, pipeline};
+use smerge::{
+    Duplex, ErrorKind, Push, Readable, ReadableExt, Result, Transform, Writable, pipeline,
+};
 use tokio_test::task;
 use tokio_util::sync::CancellationToken;
 
@@ -71,7 +73,7 @@ async fn test_stream_pipeline_source_error() {
     let std::task::Poll::Ready(Err(error)) = running.poll() else {
         panic!("the pipeline fails");
     };
-    assert!(error.to_string().ends_with("kaboom"));
+    assert!(format!("{error:#}").ends_with("kaboom"));
     assert_eq!(probe.destroyed().len(), 1);
 }
 
@@ -106,13 +108,15 @@ async fn test_stream_pipeline_transform_error() {
         .pipe(write)
         .await
         .unwrap_err();
-    assert_eq!(error.to_string(), "stage 1: kaboom");
+    assert_eq!(format!("{error:#}"), "stage 1: kaboom");
+    assert_eq!(error.to_string(), "stage 1", "Display shows one layer");
+    assert_eq!(error.stage(), Some((1, None)));
     for stage in ["read", "transform", "write"] {
         assert_eq!(log.count(&format!("{stage}:error")), 1, "{stage}");
         assert_eq!(log.count(&format!("{stage}:close")), 1, "{stage}");
     }
     for error in log.errors() {
-        assert!(error.to_string().ends_with("kaboom"));
+        assert!(format!("{error:#}").ends_with("kaboom"));
     }
 }
 
@@ -135,7 +139,7 @@ async fn test_stream_pipeline_many_transforms() {
         chain = chain.pipe(transform);
     }
     let error = chain.pipe(ws).await.unwrap_err();
-    assert_eq!(error.to_string(), "stage 7: kaboom");
+    assert_eq!(format!("{error:#}"), "stage 7: kaboom");
     assert_eq!(log.count("rs:close"), 1);
     assert_eq!(log.count("tr:close"), 6);
     assert_eq!(log.count("ws:close"), 1);
@@ -152,7 +156,7 @@ async fn test_stream_pipeline_names_the_failing_stage() {
         .pipe(Writable::new(sink))
         .await
         .unwrap_err();
-    assert_eq!(error.to_string(), "stage 0: kaboom");
+    assert_eq!(format!("{error:#}"), "stage 0: kaboom");
 
     let (source, feed) = Feed::<Bytes>::new();
     feed.fail(kaboom("kaboom"));
@@ -162,7 +166,7 @@ async fn test_stream_pipeline_names_the_failing_stage() {
         .pipe(Writable::new(sink))
         .await
         .unwrap_err();
-    assert_eq!(error.to_string(), "input: kaboom");
+    assert_eq!(format!("{error:#}"), "input: kaboom");
 }
 
 /// Cancelling — before the pipeline starts, or while it runs (Node's
@@ -236,7 +240,7 @@ async fn test_stream_pipeline_generator_error() {
         .pipe(Writable::new(sink))
         .await
         .unwrap_err();
-    assert!(error.to_string().ends_with("kaboom"));
+    assert!(format!("{error:#}").ends_with("kaboom"));
     assert_eq!(log.entries(), ["resume", "error", "close"]);
 }
 

@@ -4,7 +4,7 @@
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use smerge::{Push, Readable, Result, Source};
+use smerge::{Push, ReadSource, Readable, Result};
 
 use crate::common::doubles::Feed;
 use crate::common::events::{EventLog, noop_cx};
@@ -48,7 +48,7 @@ struct NextTickItems {
     log: EventLog,
 }
 
-impl Source<&'static str> for NextTickItems {
+impl ReadSource<&'static str> for NextTickItems {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use smerge::{Push, Readable, Result, Source};
+use smerge::{Push, ReadSource, Readable, ReadableExt, Result};
 
 use crate::common::doubles::Feed;
 use crate::common::events::{EventLog, noop_cx};
@@ -63,7 +63,7 @@ struct OnePiecePerTick {
     waiting: bool,
 }
 
-impl Source<Bytes> for OnePiecePerTick {
+impl ReadSource<Bytes> for OnePiecePerTick {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -3,7 +3,7 @@
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use smerge::{Chunk, PipeOptions, Push, Readable, Result, Source, Writable, pipe};
+use smerge::{Chunk, PipeOptions, Push, ReadSource, Readable, ReadableExt, Result, Writable, pipe};
 
 use crate::common::doubles::{Feed, Pace, Probe};
 
@@ -70,7 +70,7 @@ struct OnePerRead {
     waiting: bool,
 }
 
-impl Source<Value> for OnePerRead {
+impl ReadSource<Value> for OnePerRead {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -141,7 +141,7 @@ fn test_stream2_objects_high_watermark_read() {
 #[test]
 fn test_stream2_objects_high_watermark_push() {
     struct Six;
-    impl Source<u32> for Six {
+    impl ReadSource<u32> for Six {
         fn poll_read(
             self: Pin<&mut Self>,
             _cx: &mut Context<'_>,
@@ -173,4 +173,16 @@ async fn test_stream2_objects_write() {
         w.finished().await.unwrap();
         assert_eq!(probe.taken(), (0..5).map(Value::Number).collect::<Vec<_>>());
     }
+}
+
+/// Node's object mode: `Readable.from(['a', '', 'b'])` gives the empty
+/// string too; every item counts, whatever its value.
+#[tokio::test]
+async fn test_stream_object_mode_keeps_an_empty_string_item() {
+    let items = vec!["a".to_owned(), String::new(), "b".to_owned()];
+    let got = Readable::from_iter(items.clone())
+        .collect_vec()
+        .await
+        .unwrap();
+    assert_eq!(got, items);
 }

@@ -2,14 +2,13 @@
 //! `test/parallel/test-stream-transform-final.js`.
 //!
 //! Node's Transform has three hooks here: `transform`, a user `final` and
-//! `flush`. smerge's [`Transform`](smerge::Transform) folds `final` into
-//! `flush`, so the port implements the three as a [`DuplexHandler`], whose
-//! `poll_final` is Node's `_final`.
+//! `flush`. smerge's [`Transform`] folds `final` into `flush`: the port's
+//! `flush` starts Node's `_final`, and its `poll_ready` finishes it and runs
+//! Node's `_flush`, each step taking a tick where Node's does.
 
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use smerge::{Duplex, DuplexHandler, Push, Result, WriteQueue, finished};
+use smerge::{Duplex, Push, Result, Transform, finished};
 
 use crate::common::events::EventLog;
 
@@ -17,82 +16,77 @@ use crate::common::events::EventLog;
 /// synchronous or takes a tick; the flush calls back on the next tick.
 struct Steps {
     log: EventLog,
-    pushed_front: bool,
     async_final: bool,
-    final_started: bool,
-    final_done: bool,
-    flush_started: bool,
+    step: Step,
+}
+
+/// What the next `poll_ready` finishes.
+enum Step {
+    /// Nothing: ready.
+    Idle,
+    /// A transform: its callback comes a tick after the push.
+    Transformed,
+    /// The asynchronous final hook, started.
+    Final,
+    /// The flush, started.
+    Flushing,
 }
 
 impl Steps {
     fn new(log: &EventLog, async_final: bool) -> Self {
         Steps {
             log: log.clone(),
-            pushed_front: false,
             async_final,
-            final_started: false,
-            final_done: false,
-            flush_started: false,
+            step: Step::Idle,
         }
+    }
+
+    /// Node's `_flush`, started: it calls back on the next tick.
+    fn start_flush(&mut self) {
+        self.log.mark("flush:1");
+        self.step = Step::Flushing;
     }
 }
 
-impl DuplexHandler<u32, u32> for Steps {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        input: &mut WriteQueue<u32>,
-        out: &mut Push<'_, u32>,
-    ) -> Poll<Result<()>> {
-        let this = self.get_mut();
-        if this.pushed_front {
-            // The callback, a tick after the push.
-            this.pushed_front = false;
-            input.pop();
-            return Poll::Ready(Ok(()));
-        }
-        let chunk = *input.front().expect("a chunk is offered");
-        this.log.mark(format!("transform:{chunk}"));
+impl Transform for Steps {
+    type Input = u32;
+    type Output = u32;
+
+    fn transform(&mut self, chunk: u32, out: &mut Push<'_, u32>) -> Result<()> {
+        self.log.mark(format!("transform:{chunk}"));
         out.push(chunk);
-        this.pushed_front = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
+        self.step = Step::Transformed;
+        Ok(())
     }
 
-    fn poll_final(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        out: &mut Push<'_, u32>,
-    ) -> Poll<Result<()>> {
-        let this = self.get_mut();
-        if !this.final_done {
-            if !this.final_started {
-                this.final_started = true;
-                this.log.mark("final:1");
-                if this.async_final {
-                    cx.waker().wake_by_ref();
-                    return Poll::Pending;
-                }
+    /// Node's `_final`, then `_flush`.
+    fn flush(&mut self, _out: &mut Push<'_, u32>) -> Result<()> {
+        self.log.mark("final:1");
+        if self.async_final {
+            self.step = Step::Final;
+        } else {
+            self.log.mark("final:2");
+            self.start_flush();
+        }
+        Ok(())
+    }
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>, _out: &mut Push<'_, u32>) -> Poll<Result<()>> {
+        match self.step {
+            Step::Idle => return Poll::Ready(Ok(())),
+            Step::Transformed => self.step = Step::Idle,
+            Step::Final => {
+                self.log.mark("final:2");
+                self.start_flush();
             }
-            this.log.mark("final:2");
-            this.final_done = true;
+            Step::Flushing => {
+                self.log.mark("flush:2");
+                self.step = Step::Idle;
+                return Poll::Ready(Ok(()));
+            }
         }
-        if !this.flush_started {
-            this.flush_started = true;
-            this.log.mark("flush:1");
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
-        }
-        this.log.mark("flush:2");
-        out.end();
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_read(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        _out: &mut Push<'_, u32>,
-    ) -> Poll<Result<()>> {
+        // The callback comes on the next tick.
+        cx.waker().wake_by_ref();
         Poll::Pending
     }
 }
@@ -121,7 +115,7 @@ fn expected() -> Vec<&'static str> {
 
 async fn run(async_final: bool) -> Vec<String> {
     let log = EventLog::new();
-    let mut t = Duplex::new(Steps::new(&log, async_final));
+    let mut t = Duplex::transform(Steps::new(&log, async_final));
     log.attach(&mut t);
     t.write(1).unwrap();
     t.write(4).unwrap();

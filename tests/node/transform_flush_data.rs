@@ -1,7 +1,7 @@
 //! Port of `test/parallel/test-stream-transform-flush-data.js`.
 
 use bytes::Bytes;
-use smerge::{Duplex, Push, Result, Transform};
+use smerge::{Duplex, Push, ReadableExt, Result, Transform};
 
 use crate::common::doubles::b;
 

@@ -4,7 +4,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use smerge::{ErrorKind, Push, Readable, Result, Source, Writable};
+use smerge::{ErrorKind, Push, ReadSource, Readable, ReadableExt, Result, Writable};
 
 use crate::common::doubles::{Pace, Probe, b};
 
@@ -18,7 +18,7 @@ struct Slow {
     pushed_null: bool,
 }
 
-impl Source<Bytes> for Slow {
+impl ReadSource<Bytes> for Slow {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -104,7 +104,7 @@ async fn test_stream_unshift_read_race() {
 #[tokio::test]
 async fn test_stream_unshift_read_race_push_after_eof() {
     struct PushesAfterEnd;
-    impl Source<Bytes> for PushesAfterEnd {
+    impl ReadSource<Bytes> for PushesAfterEnd {
         fn poll_read(
             self: Pin<&mut Self>,
             _cx: &mut Context<'_>,

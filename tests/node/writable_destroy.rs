@@ -1,7 +1,7 @@
 //! Port of `test/parallel/test-stream-writable-destroy.js`.
 //!
 //! Node's `_destroy(err, cb)` may swallow or replace the error; smerge's
-//! [`Sink::destroy`](smerge::Sink::destroy) hook releases resources and
+//! [`WriteSink::destroy`](smerge::WriteSink::destroy) hook releases resources and
 //! cannot, so those cases have no counterpart, nor have `_undestroy()`
 //! and assigning `destroyed` by hand.
 
@@ -25,6 +25,25 @@ fn test_stream_writable_destroy() {
     assert_eq!(log.entries(), ["close"]);
     assert_eq!(probe.destroyed().len(), 1);
     assert!(probe.destroyed()[0].is_none());
+}
+
+/// Node's `Writable.prototype.destroy` errors the queued writes on the
+/// next tick (`process.nextTick(errorBuffer, state)`): right after
+/// `destroy()`, `writableLength` still counts them; a tick later it does
+/// not, and nothing was written.
+#[test]
+fn test_stream_writable_destroy_keeps_writable_length_until_the_next_tick() {
+    let (sink, probe) = Probe::<Bytes>::new(Pace::Held);
+    let mut write = Writable::new(sink).with_high_water_mark(100);
+    write.write(b("abc")).unwrap();
+    write.write(b("de")).unwrap();
+    write.destroy(None);
+    assert_eq!(write.writable_length(), 5);
+    let mut tick = tokio_test::task::spawn(write.drained());
+    assert!(tick.poll().is_ready(), "destroyed: nothing to wait for");
+    drop(tick);
+    assert_eq!(write.writable_length(), 0);
+    assert!(probe.taken().is_empty());
 }
 
 /// A sink failing inside its write destroys the stream: `error`, no

@@ -54,7 +54,11 @@ fn list(dir: &Path, configure: impl FnOnce(&mut ListingBuilder)) -> Listing {
 }
 
 fn problem_texts(listing: &Listing) -> Vec<String> {
-    listing.problems().iter().map(Error::to_string).collect()
+    listing
+        .problems()
+        .iter()
+        .map(|problem| format!("{problem:#}"))
+        .collect()
 }
 
 #[test]
@@ -307,8 +311,7 @@ fn an_invalid_pattern_is_an_error() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     assert!(
-        err.to_string()
-            .starts_with("invalid exclude pattern `[a`: "),
+        format!("{err:#}").starts_with("invalid exclude pattern `[a`: "),
         "{err}"
     );
     let err = Listing::builder()
@@ -317,7 +320,7 @@ fn an_invalid_pattern_is_an_error() {
         .build()
         .unwrap_err();
     assert!(
-        err.to_string().starts_with("invalid last pattern ``: "),
+        format!("{err:#}").starts_with("invalid last pattern ``: "),
         "{err}"
     );
 }
@@ -572,7 +575,7 @@ fn a_directory_with_nothing_to_merge_is_an_error_unless_allowed() {
     let err = Listing::builder().input(dir.path()).build().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     assert_eq!(
-        err.to_string(),
+        format!("{err:#}"),
         format!(
             "listing {0}: no files to merge (skipped 1 subdirectory of {0}: use -r to include them)",
             dir.path().display()
@@ -585,7 +588,7 @@ fn a_directory_with_nothing_to_merge_is_an_error_unless_allowed() {
         .build()
         .unwrap_err();
     assert_eq!(
-        err.to_string(),
+        format!("{err:#}"),
         format!("listing {}: no files to merge", dir.path().display())
     );
 
@@ -595,7 +598,7 @@ fn a_directory_with_nothing_to_merge_is_an_error_unless_allowed() {
     assert!(listing.is_empty());
 
     let err = Listing::builder().build().unwrap_err();
-    assert_eq!(err.to_string(), "no inputs to merge");
+    assert_eq!(format!("{err:#}"), "no inputs to merge");
     assert!(
         Listing::builder()
             .allow_empty(true)
@@ -735,7 +738,7 @@ fn an_explicit_input_that_is_the_output_is_a_conflict() {
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Conflict);
         assert_eq!(
-            err.to_string(),
+            format!("{err:#}"),
             format!(
                 "reading {}: it is also the output {} (the same file)",
                 input.display(),

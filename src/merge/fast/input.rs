@@ -7,8 +7,8 @@ use std::ops::Range;
 
 use rustix::io::Errno;
 
-use crate::error::{Error, ErrorKind, Result};
 use crate::fs::Entry;
+use crate::{Error, ErrorKind, Result};
 
 /// Opens `entry` for reading, pinned to the file that was listed
 /// ([`Entry::open`]).
@@ -119,9 +119,9 @@ mod tests {
         let err = read_range(&file, &entry, 0..10, &mut dest, true).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidData);
         assert_eq!(err.path(), Some(entry.path()));
-        assert!(err.to_string().contains("grew"), "{err}");
+        assert!(format!("{err:#}").contains("grew"), "{err}");
         let err = check_ends_at(&file, &entry, 10).unwrap_err();
-        assert!(err.to_string().contains("grew"), "{err}");
+        assert!(format!("{err:#}").contains("grew"), "{err}");
     }
 
     #[test]
@@ -135,7 +135,7 @@ mod tests {
             let err = read_range(&file, &entry, 0..10, &mut dest, ends_input).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidData);
             assert_eq!(
-                err.to_string(),
+                format!("{err:#}"),
                 format!(
                     "reading {}: the file shrank while it was read (it had 10 bytes, 5 were read)",
                     entry.path().display()

@@ -4,9 +4,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::plan::Plan;
-use crate::error::{Error, ErrorKind, Result};
 use crate::fs::{Entry, Listing};
 use crate::merge::{MergeCallback, MergeEvent};
+use crate::{Error, ErrorKind, Result};
 
 /// The shared state of one plain merge.
 pub(super) struct Job<'a> {

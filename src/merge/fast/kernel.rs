@@ -20,8 +20,8 @@ use rustix::io::Errno;
 
 use super::input;
 use super::job::{Job, Tally};
-use crate::error::{Error, Result};
 use crate::fs::Entry;
+use crate::{Error, Result};
 
 /// The most one kernel copy is asked to move, so that a stopped merge
 /// notices within a few milliseconds.

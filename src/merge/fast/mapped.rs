@@ -29,7 +29,7 @@ use rustix::mm::{Advice, MapFlags, ProtFlags, madvise, mmap, mmap_anonymous, mun
 
 use super::input;
 use super::job::Job;
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// The size and alignment of a huge page (of a page table's middle level)
 /// on x86-64 and 64-bit ARM with 4 KiB pages; windows are a multiple of it.

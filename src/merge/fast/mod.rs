@@ -25,9 +25,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use self::job::Job;
 use self::plan::Plan;
-use crate::error::{Error, ErrorKind, Result};
 use crate::fs::{AtomicFile, Entry, EntryKind, Listing};
 use crate::merge::{MergeCallback, MergeOptions, MergePath, MergeReport};
+use crate::{Error, ErrorKind, Result};
 
 /// Where [`merge_plain`] writes.
 #[derive(Debug)]

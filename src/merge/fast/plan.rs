@@ -3,8 +3,8 @@
 
 use std::ops::Range;
 
-use crate::error::{Error, ErrorKind, Result};
 use crate::fs::Listing;
+use crate::{Error, ErrorKind, Result};
 
 /// The size of one piece of work: the output is copied in windows of this
 /// many bytes, each mapped, filled and unmapped by one thread. Small enough

@@ -287,7 +287,7 @@ async fn an_input_that_shrank_or_grew_fails_and_leaves_no_temp() {
         ] {
             let err = failed_merge(&sizes, index, spoil).await;
             assert_eq!(err.kind(), ErrorKind::InvalidData, "{err}");
-            assert!(err.to_string().contains(how), "{err}");
+            assert!(format!("{err:#}").contains(how), "{err}");
             assert!(
                 err.path().unwrap().ends_with(format!("f{index:02}")),
                 "{err}"
@@ -326,7 +326,10 @@ async fn an_input_gone_or_replaced_fails_naming_it() {
             let err = failed_merge(&sizes, victim, spoil).await;
             assert_eq!(err.kind(), kind, "{err}");
             if kind == ErrorKind::InvalidData {
-                assert!(err.to_string().contains("after it was listed"), "{err}");
+                assert!(
+                    format!("{err:#}").contains("after it was listed"),
+                    "{err:#}"
+                );
             }
             assert!(
                 err.path().unwrap().ends_with(format!("f{victim:02}")),

@@ -26,7 +26,7 @@ use rustix::io::Errno;
 use super::job::Job;
 use super::kernel::{self, Copier};
 use super::mapped;
-use crate::error::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// How many threads fill the output: the writer and one mapping thread,
 /// the number measured (on 2 cores) to pay. More were not measured.

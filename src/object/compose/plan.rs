@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// The smallest part S3 accepts, except for the last one: 5 MiB.
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;

@@ -10,7 +10,6 @@ use bytes::{Bytes, BytesMut};
 use tokio::task::JoinSet;
 
 use super::plan::{ComposeInput, ComposePlan, Piece, PlannedPart};
-use crate::error::{Error, ErrorKind, Result};
 use crate::fs::{EntryKind, Listing};
 use crate::merge::{MergeCallback, MergeEvent};
 use crate::object::aborts::abort_in_background;
@@ -20,6 +19,7 @@ use crate::object::read_ahead::{
 use crate::object::s3::S3Access;
 use crate::object::store::Store;
 use crate::object::url::{ObjectUrl, Scheme};
+use crate::{Error, ErrorKind, Result};
 
 /// How many parts are copied or uploaded at once.
 const PARTS_IN_FLIGHT: usize = 8;

@@ -2,6 +2,7 @@
 //! and `decompress`, which detects the codec).
 
 use std::fmt;
+use std::task::{Context, Poll};
 
 use async_compression::codecs::{
     BrotliDecoder, BzDecoder, DecodeV2, DeflateDecoder, GzipDecoder, XzDecoder, ZlibDecoder,
@@ -16,9 +17,9 @@ use super::detect::{Detection, Sniff, detect_prefix};
 use super::input::InputQueue;
 use super::output::OutputBuffer;
 use super::pump::{Pump, Step};
-use crate::buffer::Push;
-use crate::error::{Error, ErrorKind, Result};
-use crate::transform::Transform;
+use crate::Push;
+use crate::Transform;
+use crate::{Error, ErrorKind, Result};
 
 /// Decompresses a byte stream (`smerge pipe -t gunzip`, `-t unzstd`, ...),
 /// or, made with [`detect`](Decompress::detect), whatever compressed data
@@ -85,7 +86,7 @@ use crate::transform::Transform;
 ///
 /// ```
 /// use bytes::Bytes;
-/// use smerge::Readable;
+/// use smerge::{Readable, ReadableExt};
 /// use smerge::transforms::{Codec, Compress, Decompress};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -151,7 +152,7 @@ impl Decompress {
     ///
     /// ```
     /// use bytes::Bytes;
-    /// use smerge::Readable;
+    /// use smerge::{Readable, ReadableExt};
     /// use smerge::transforms::{Codec, Decompress};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
@@ -164,7 +165,7 @@ impl Decompress {
     ///     .to_bytes()
     ///     .await
     ///     .unwrap_err();
-    /// assert!(refused.to_string().contains("a window of 512 MiB"));
+    /// assert!(format!("{refused:#}").contains("a window of 512 MiB"));
     ///
     /// let hello = Readable::from_iter([frame])
     ///     .pipe(Decompress::new(Codec::Zstd).with_memory_limit(1 << 30))
@@ -268,12 +269,16 @@ impl Transform for Decompress {
         self.run(out)
     }
 
-    fn has_pending(&self) -> bool {
-        self.pump.is_blocked()
-    }
-
-    fn resume(&mut self, out: &mut Push<'_, Bytes>) -> Result<()> {
-        self.run(out)
+    fn poll_ready(&mut self, _cx: &mut Context<'_>, out: &mut Push<'_, Bytes>) -> Poll<Result<()>> {
+        // Output held back for want of room goes on once there is room;
+        // the duplex polls again when its consumer has read.
+        while self.pump.is_blocked() {
+            if !out.has_room() {
+                return Poll::Pending;
+            }
+            self.run(out)?;
+        }
+        Poll::Ready(Ok(()))
     }
 }
 

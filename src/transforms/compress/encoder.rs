@@ -3,6 +3,7 @@
 use std::fmt;
 use std::io;
 use std::num::NonZeroUsize;
+use std::task::{Context, Poll};
 
 use async_compression::Level;
 use async_compression::codecs::{
@@ -16,9 +17,9 @@ use bytes::Bytes;
 use super::Codec;
 use super::parallel_gzip::ParallelGzipEncoder;
 use super::pump::{Pump, Step};
-use crate::buffer::Push;
-use crate::error::{Error, Result};
-use crate::transform::Transform;
+use crate::Push;
+use crate::Transform;
+use crate::{Error, Result};
 
 /// The window of brotli's command-line tool: 2^24 bytes (16 MiB), where
 /// brotli's library defaults to 2^22.
@@ -57,7 +58,7 @@ const BROTLI_WINDOW_LOG: i32 = 24;
 ///
 /// ```
 /// use bytes::Bytes;
-/// use smerge::Readable;
+/// use smerge::{Readable, ReadableExt};
 /// use smerge::transforms::{Codec, Compress, Decompress};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -191,12 +192,16 @@ impl Transform for Compress {
         self.run(out)
     }
 
-    fn has_pending(&self) -> bool {
-        self.pump.is_blocked()
-    }
-
-    fn resume(&mut self, out: &mut Push<'_, Bytes>) -> Result<()> {
-        self.run(out)
+    fn poll_ready(&mut self, _cx: &mut Context<'_>, out: &mut Push<'_, Bytes>) -> Poll<Result<()>> {
+        // Output held back for want of room goes on once there is room;
+        // the duplex polls again when its consumer has read.
+        while self.pump.is_blocked() {
+            if !out.has_room() {
+                return Poll::Pending;
+            }
+            self.run(out)?;
+        }
+        Poll::Ready(Ok(()))
     }
 }
 

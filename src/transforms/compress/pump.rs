@@ -11,8 +11,8 @@ use bytes::Bytes;
 
 use super::input::InputQueue;
 use super::output::OutputBuffer;
-use crate::buffer::Push;
-use crate::error::Result;
+use crate::Push;
+use crate::Result;
 
 /// Whether a step of work can be followed by another now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,10 +6,11 @@ use proptest::prelude::*;
 
 use super::output::OUTPUT_CHUNK_LEN;
 use super::{Codec, Compress, Decompress};
-use crate::buffer::ReadBuffer;
-use crate::error::{ErrorKind, Result};
-use crate::transform::Transform;
+use crate::Push;
+use crate::Transform;
+use crate::stream::ReadBuffer;
 use crate::transforms::testing::{Run, drive, noise, rechunk};
+use crate::{ErrorKind, Result};
 
 /// Runs `transform` over `data` cut into pieces whose sizes cycle through
 /// `sizes`, with an unbounded readable side.
@@ -175,7 +176,7 @@ fn empty_input_is_not_valid_compressed_data() {
         let err = decompress(codec, b"").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidData);
         assert_eq!(
-            err.to_string(),
+            format!("{err:#}"),
             format!("unexpected end of {codec} data: the input is empty")
         );
     }
@@ -273,13 +274,13 @@ fn truncated_input_is_invalid_data_for_every_codec() {
             for sizes in [&[1 << 20][..], &[7]] {
                 let err = apply(Decompress::new(codec), &packed[..len], sizes).unwrap_err();
                 assert_eq!(err.kind(), ErrorKind::InvalidData, "{codec} {len}: {err}");
-                let message = err.to_string();
+                let message = format!("{err:#}");
                 assert!(message.contains(codec.name()), "{codec} {len}: {message}");
             }
         }
         let err = decompress(codec, &packed[..packed.len() - 1]).unwrap_err();
         assert_eq!(
-            err.to_string(),
+            format!("{err:#}"),
             format!(
                 "unexpected end of {codec} data: the input ends inside a {} (after {} bytes)",
                 codec.unit_name(),
@@ -341,7 +342,7 @@ fn corrupt_input_is_invalid_data_and_never_a_panic() {
                 let run = apply(Decompress::new(codec), &damaged, &[97]);
                 if let Err(err) = run.result {
                     assert_eq!(err.kind(), ErrorKind::InvalidData, "{codec} {position}");
-                    assert!(err.to_string().contains(codec.name()), "{err}");
+                    assert!(format!("{err:#}").contains(codec.name()), "{err}");
                 }
             }
         }
@@ -360,16 +361,15 @@ fn data_of_another_format_names_its_first_bytes() {
     let zstd = compress(Codec::Zstd, b"x");
     let err = decompress(Codec::Gzip, &zstd).unwrap_err();
     assert_eq!(
-        err.to_string(),
+        format!("{err:#}"),
         "not gzip data: it starts with 28 b5 2f fd 04 48"
     );
     let err = decompress(Codec::Xz, b"PK").unwrap_err();
-    assert_eq!(err.to_string(), "not xz data: it starts with 50 4b");
+    assert_eq!(format!("{err:#}"), "not xz data: it starts with 50 4b");
     let err = decompress(Codec::Zlib, b"plain text").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidData);
     assert!(
-        err.to_string()
-            .starts_with("invalid zlib data at or after input byte 0: "),
+        format!("{err:#}").starts_with("invalid zlib data at or after input byte 0: "),
         "{err}"
     );
 }
@@ -383,7 +383,7 @@ fn trailing_data_is_refused_with_its_offset() {
         for sizes in [&[1][..], &[1 << 20]] {
             let err = apply(Decompress::new(codec), &packed, sizes).unwrap_err();
             assert_eq!(
-                err.to_string(),
+                format!("{err:#}"),
                 format!("unexpected data after the end of the {codec} data, at input byte {end}"),
                 "{sizes:?}"
             );
@@ -403,7 +403,7 @@ fn zeros_after_gzip_are_padding_but_not_before_garbage() {
     packed.push(1);
     let err = apply(Decompress::new(Codec::Gzip), &packed, &[3]).unwrap_err();
     assert_eq!(
-        err.to_string(),
+        format!("{err:#}"),
         format!("unexpected data after the end of the gzip data, at input byte {end}")
     );
     // zstd has no padding: zeros are trailing data.
@@ -429,7 +429,7 @@ fn xz_stream_padding_is_a_multiple_of_four_zeros() {
     let misaligned = [&first[..], &[0; 3], &second].concat();
     let err = decompress(Codec::Xz, &misaligned).unwrap_err();
     assert_eq!(
-        err.to_string(),
+        format!("{err:#}"),
         format!(
             "invalid xz data: the 3 bytes of stream padding before input byte {} are not a \
              multiple of 4",
@@ -450,10 +450,12 @@ fn detection_passes_unknown_data_through_chunk_for_chunk() {
     let mut detect = Decompress::detect();
     let mut buffer = ReadBuffer::new(usize::MAX);
     for chunk in chunks.clone() {
-        detect.transform(chunk, &mut buffer.push_handle()).unwrap();
+        detect
+            .transform(chunk, &mut Push::new(&mut buffer))
+            .unwrap();
     }
     assert_eq!(detect.codec(), None);
-    detect.flush(&mut buffer.push_handle()).unwrap();
+    detect.flush(&mut Push::new(&mut buffer)).unwrap();
     for chunk in chunks {
         let out = buffer.pop_front().unwrap();
         assert_eq!(out, chunk);
@@ -469,7 +471,7 @@ fn detection_of_short_or_empty_input() {
     }
     let err = apply(Decompress::detect(), b"\x1f\x8b", &[1]).unwrap_err();
     assert_eq!(
-        err.to_string(),
+        format!("{err:#}"),
         "unexpected end of gzip data: the input ends inside a member (after 2 bytes)"
     );
 }
@@ -480,7 +482,7 @@ fn detection_reports_the_codec() {
     let mut detect = Decompress::detect();
     let mut buffer = ReadBuffer::new(usize::MAX);
     detect
-        .transform(Bytes::from(packed), &mut buffer.push_handle())
+        .transform(Bytes::from(packed), &mut Push::new(&mut buffer))
         .unwrap();
     assert_eq!(detect.codec(), Some(Codec::Bzip2));
     assert_eq!(Decompress::new(Codec::Brotli).codec(), Some(Codec::Brotli));
@@ -493,7 +495,7 @@ fn gzip_after_detection_refuses_plain_text_after_it() {
     packed.extend_from_slice(b"then plain");
     let err = apply(Decompress::detect(), &packed, &[4]).unwrap_err();
     assert_eq!(
-        err.to_string(),
+        format!("{err:#}"),
         format!("unexpected data after the end of the gzip data, at input byte {end}")
     );
 }
@@ -510,7 +512,7 @@ fn settings_are_reported() {
     assert_eq!(Compress::new(Codec::Xz).threads(), 1);
     assert_eq!(Compress::new(Codec::Brotli).level(), 11);
     let err = Compress::with_level(Codec::Bzip2, 0).unwrap_err();
-    assert_eq!(err.to_string(), "bzip2 level must be 1-9, got 0");
+    assert_eq!(format!("{err:#}"), "bzip2 level must be 1-9, got 0");
 }
 
 #[test]

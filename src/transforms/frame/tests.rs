@@ -8,9 +8,9 @@ use proptest::test_runner::TestCaseError;
 use tokio_util::codec::{Decoder, Encoder};
 
 use super::{Frame, FrameCodec, Unframe};
-use crate::error::{ErrorKind, Result};
-use crate::transform::Transform;
+use crate::Transform;
 use crate::transforms::testing::{drive, rechunk};
+use crate::{ErrorKind, Result};
 
 /// Packets written by Node's `Transcoder` (`fixtures/frame/encode.js`).
 const SEED_PACKETS: &[u8] = include_bytes!(concat!(
@@ -139,7 +139,10 @@ fn unframe32_refuses_bodies_above_its_limit() {
     assert!(output.is_empty());
     let err = result.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidData);
-    assert!(err.to_string().contains("above the limit of 999"), "{err}");
+    assert!(
+        format!("{err:#}").contains("above the limit of 999"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -150,7 +153,7 @@ fn errors_give_absolute_offsets_across_chunks() {
     let (output, result) = run(&mut Unframe::new(), rechunk(&wire, &[3]));
     assert_eq!(output, b"firstsecond");
     assert_eq!(
-        result.unwrap_err().to_string(),
+        format!("{:#}", result.unwrap_err()),
         "packet at byte 19 is out of sequence: expected serial 2, got 9"
     );
 }
@@ -222,7 +225,7 @@ proptest! {
             };
             prop_assert_eq!(err.kind(), ErrorKind::InvalidData);
             let expected = format!("truncated packet at byte {}: ", starts[complete]);
-            prop_assert!(err.to_string().starts_with(&expected), "{}", err);
+            prop_assert!(format!("{err:#}").starts_with(&expected), "{}", err);
         }
     }
 
@@ -244,7 +247,7 @@ proptest! {
         };
         prop_assert_eq!(err.kind(), ErrorKind::InvalidData);
         prop_assert_eq!(
-            err.to_string(),
+            format!("{err:#}"),
             format!(
                 "packet at byte {} is out of sequence: expected serial {which}, got {serial}",
                 starts[which]

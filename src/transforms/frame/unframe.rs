@@ -4,9 +4,9 @@ use bytes::{Bytes, BytesMut};
 use tokio_util::codec::Decoder;
 
 use super::FrameCodec;
-use crate::buffer::Push;
-use crate::error::Result;
-use crate::transform::Transform;
+use crate::Push;
+use crate::Result;
+use crate::Transform;
 
 /// Joins length-prefixed packets back into the byte stream they carry
 /// (`smerge pipe -t unframe`); the inverse of [`Frame`](super::Frame).

@@ -1,11 +1,11 @@
-//! [`TakeSink`]: a [`Sink`] that takes a few chunks per call, stalls or
+//! [`TakeSink`]: a [`WriteSink`](smerge::WriteSink) that takes a few chunks per call, stalls or
 //! fails on request; [`Shared`]: what it (or a writer) received.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 
-use smerge::{Chunk, Error, ErrorKind, Result, Sink, WriteQueue};
+use smerge::{Chunk, Error, ErrorKind, Result, WriteQueue, WriteSink};
 
 use super::{Bound, Hiccups, Stall};
 
@@ -109,7 +109,7 @@ impl<T: Chunk> TakeSink<T> {
 // The chunks are only moved, never pinned.
 impl<T> Unpin for TakeSink<T> {}
 
-impl<T: Chunk> Sink<T> for TakeSink<T> {
+impl<T: Chunk> WriteSink<T> for TakeSink<T> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -1,11 +1,11 @@
-//! [`ScriptedSource`]: a [`Source`] that pushes given chunks, a random
+//! [`ScriptedSource`]: a [`ReadSource`](smerge::ReadSource) that pushes given chunks, a random
 //! number per call, with random hiccups.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use smerge::{Chunk, Error, ErrorKind, Push, Result, Source};
+use smerge::{Chunk, Error, ErrorKind, Push, ReadSource, Result};
 
 use super::{Bound, Hiccups, Meter, Rng};
 
@@ -75,7 +75,7 @@ impl<T: Chunk> ScriptedSource<T> {
 // The chunks are only moved, never pinned.
 impl<T> Unpin for ScriptedSource<T> {}
 
-impl<T: Chunk> Source<T> for ScriptedSource<T> {
+impl<T: Chunk> ReadSource<T> for ScriptedSource<T> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -4,7 +4,7 @@
 use std::future::{Future, poll_fn};
 
 use bytes::Bytes;
-use smerge::{Duplex, Readable, ReadableStream, Result, pipeline};
+use smerge::{Duplex, Readable, ReadableExt, ReadableStream, Result, pipeline};
 
 /// A fuzz input taken apart: a settings byte for the target, the data, and
 /// the data cut into the chunks the transform is given.

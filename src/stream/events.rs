@@ -1,92 +1,12 @@
-//! Stream lifecycle events, in Node's names and order, and the observers
-//! that receive them.
+//! [`Events`]: the observers of one stream, and its queue of events
+//! deferred to the next tick (see [the engine's rules](crate#events-and-ticks)).
 //!
-//! # What a tick is
-//!
-//! Node delivers some events on "the next tick" (`process.nextTick`) rather
-//! than inside the call that caused them: `error` and `close` after
-//! `destroy()`, and `close` after `end` or `finish`, so the caller's own
-//! handling runs first. smerge streams are driven by polling, and a tick is
-//! one poll of the stream: an event that Node defers is queued by the call
-//! that causes it and delivered, in order, at the start of the stream's
-//! next poll — or when the stream is dropped, whichever comes first. Events
-//! that happen inside a poll (`data`, `drain`, `end`, `finish`) are
-//! delivered at once, after any queued ones, so the relative order is
-//! always Node's.
-//!
-//! `pipe` and `unpipe` are delivered at once, ahead of any queued events, as
-//! Node emits them from inside `pipe()` and from the handlers of the
-//! destination's `finish` and `error`: a destination that failed shows
-//! `unpipe`, `error`, `close`, and one that finished `finish`, `unpipe`,
-//! `close`. Nothing is delivered after `close`.
-//!
-//! Streams deliver events only to observers registered with `observe`; with
-//! none registered, emitting an event is a single branch.
+//! With no observer registered, emitting an event is a single branch.
 
 use std::collections::VecDeque;
 use std::fmt;
 
-use crate::error::Error;
-
-/// A lifecycle event of a stream.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub enum Event {
-    /// Data is buffered and can be read, or the end was reached (`'readable'`).
-    Readable,
-    /// A chunk was handed to the consumer (`'data'`); `size` is what it counts
-    /// toward the highWaterMark.
-    Data {
-        /// The chunk's [`Chunk::size`](crate::Chunk::size).
-        size: usize,
-    },
-    /// The readable side stopped flowing (`'pause'`).
-    Pause,
-    /// The readable side started flowing (`'resume'`).
-    Resume,
-    /// The writable side's queue emptied after `write()` returned `false` (`'drain'`).
-    Drain,
-    /// The readable side delivered its last chunk (`'end'`).
-    End,
-    /// The writable side wrote its last chunk and ran its final hook (`'prefinish'`).
-    Prefinish,
-    /// The writable side finished (`'finish'`).
-    Finish,
-    /// The stream closed; no event follows (`'close'`).
-    Close,
-    /// The stream failed (`'error'`); `close` follows.
-    Error(Error),
-    /// A source started piping into this stream (`'pipe'`).
-    Pipe,
-    /// A source stopped piping into this stream (`'unpipe'`).
-    Unpipe,
-}
-
-impl Event {
-    /// Node's name for the event: `"data"`, `"end"`, `"finish"`, …
-    pub fn name(&self) -> &'static str {
-        match self {
-            Event::Readable => "readable",
-            Event::Data { .. } => "data",
-            Event::Pause => "pause",
-            Event::Resume => "resume",
-            Event::Drain => "drain",
-            Event::End => "end",
-            Event::Prefinish => "prefinish",
-            Event::Finish => "finish",
-            Event::Close => "close",
-            Event::Error(_) => "error",
-            Event::Pipe => "pipe",
-            Event::Unpipe => "unpipe",
-        }
-    }
-}
-
-impl fmt::Display for Event {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+use super::event::Event;
 
 type Observer = Box<dyn FnMut(&Event) + Send>;
 
@@ -102,6 +22,12 @@ pub(crate) struct Events {
 impl Events {
     pub(crate) fn observe(&mut self, observer: impl FnMut(&Event) + Send + 'static) {
         self.observers.push(Box::new(observer));
+    }
+
+    /// True when someone receives the events.
+    #[inline]
+    pub(crate) fn is_observed(&self) -> bool {
+        !self.observers.is_empty()
     }
 
     /// Delivers `event` now, after any deferred ones.
@@ -180,6 +106,7 @@ impl fmt::Debug for Events {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error;
     use std::sync::{Arc, Mutex};
 
     fn recorder(events: &mut Events) -> Arc<Mutex<Vec<&'static str>>> {

@@ -1,9 +1,10 @@
-//! Text: UTF-8 bytes decoded into [`String`] chunks that never split a
-//! character (Node's `readable.setEncoding('utf8')` and its `StringDecoder`).
+//! [`Utf8Decoder`]: UTF-8 bytes decoded into [`String`] chunks that never
+//! split a character (Node's `StringDecoder`, behind
+//! `readable.setEncoding('utf8')`).
 //!
-//! [`Utf8Decoder`] does the decoding; it is a [`Transform`] too, for a
-//! pipeline stage. [`Readable::into_text`] turns a byte readable into a text
-//! readable, decoding what it already buffered as well as what comes later.
+//! It is a [`Transform`] too, for a pipeline stage;
+//! [`Readable::into_text`](crate::Readable::into_text) decodes a byte
+//! readable with it, what it already buffered as well as what comes later.
 //!
 //! The decoding is Node's: a character split across chunks is held back
 //! until its last byte arrives; a character still incomplete at the end
@@ -11,16 +12,11 @@
 //! [`String::from_utf8_lossy`] replaces the "maximal subparts" the Unicode
 //! standard defines.
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
 use bytes::Bytes;
 
-use crate::buffer::{Push, ReadBuffer};
-use crate::error::{Error, Result};
-use crate::readable::{BoxSource, Readable};
-use crate::source::Source;
-use crate::transform::Transform;
+use super::error::Result;
+use super::push::Push;
+use super::transform::Transform;
 
 /// Decodes UTF-8 that arrives in chunks of any size into text, holding back
 /// a character split across chunks until it is complete (Node's
@@ -159,106 +155,10 @@ impl Transform for Utf8Decoder {
     }
 }
 
-impl Readable<Bytes> {
-    /// This stream as text (Node's `setEncoding('utf8')`): the same
-    /// stream — observers, name, flow and end state carry over — whose
-    /// chunks are [`String`]s that never split a character; see
-    /// [`Utf8Decoder`] for how bytes are decoded.
-    ///
-    /// Bytes already buffered are decoded at once into one chunk, as Node
-    /// does; a character they leave incomplete is completed by the bytes
-    /// that follow. The highWaterMark keeps its value, still counted in
-    /// bytes of UTF-8 (Node counts characters once an encoding is set).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use bytes::Bytes;
-    /// use smerge::Readable;
-    ///
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> smerge::Result<()> {
-    /// let bytes = Readable::from_iter([
-    ///     Bytes::from_static(b"caf\xc3"),
-    ///     Bytes::from_static(b"\xa9 cr\xc3"),
-    ///     Bytes::from_static(b"\xa8me"),
-    /// ]);
-    /// assert_eq!(bytes.into_text().collect_vec().await?, ["caf", "é cr", "ème"]);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn into_text(self) -> Readable<String> {
-        let (half, source, life) = self.into_parts();
-        let mut decoder = Utf8Decoder::new();
-        let half = half.convert(|chunks, eof| {
-            let mut text = String::new();
-            for chunk in chunks {
-                text.push_str(&decoder.decode(&chunk));
-            }
-            if eof {
-                text.push_str(&decoder.finish());
-            }
-            if text.is_empty() {
-                Vec::new()
-            } else {
-                vec![text]
-            }
-        });
-        let source = source.map(|source| {
-            Box::pin(TextSource {
-                source,
-                decoder,
-                scratch: ReadBuffer::new(0),
-            }) as BoxSource<String>
-        });
-        Readable::from_parts(half, source, life)
-    }
-}
-
-/// The source of a readable made by [`Readable::into_text`]: asks the byte
-/// source for data and decodes it.
-struct TextSource {
-    source: BoxSource<Bytes>,
-    decoder: Utf8Decoder,
-    /// Where the byte source pushes, emptied after every call.
-    scratch: ReadBuffer<Bytes>,
-}
-
-impl Source<String> for TextSource {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        out: &mut Push<'_, String>,
-    ) -> Poll<Result<()>> {
-        let this = self.get_mut();
-        // The byte source sees the room the text buffer has left.
-        let room = out.high_water_mark().saturating_sub(out.buffered());
-        this.scratch.set_high_water_mark(room);
-        let polled = this
-            .source
-            .as_mut()
-            .poll_read(cx, &mut this.scratch.push_handle());
-        while let Some(bytes) = this.scratch.pop_front() {
-            this.decoder.transform(bytes, out)?;
-        }
-        if let Some(misuse) = this.scratch.take_misuse() {
-            return Poll::Ready(Err(misuse));
-        }
-        if this.scratch.is_eof() && !out.is_ended() {
-            this.decoder.flush(out)?;
-            out.end();
-        }
-        polled
-    }
-
-    fn destroy(mut self: Pin<&mut Self>, error: Option<&Error>) {
-        self.source.as_mut().destroy(error);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Readable, ReadableExt};
 
     const PARTY: &str = "🎉";
 

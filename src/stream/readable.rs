@@ -1,190 +1,38 @@
-//! [`Readable`]: a buffered stream of chunks in front of a [`Source`], with
+//! [`Readable`]: a buffered stream of chunks in front of a [`ReadSource`], with
 //! Node's highWaterMark, paused and flowing modes, and `end` only after the
 //! last chunk was consumed.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::future::poll_fn;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_core::Stream;
 use tokio::io::AsyncRead;
-use tokio_util::io::ReaderStream;
+use tokio_util::io::{ReaderStream, StreamReader};
 
-use crate::buffer::ReadBuffer;
-use crate::chunk::Chunk;
-use crate::error::{Error, ErrorKind, Result};
-use crate::event::{Event, Events};
-use crate::lifecycle::Lifecycle;
-use crate::source::{IterSource, Source, StreamSource};
-use crate::stream::{ReadableStream, collect_chunks, concat_bytes};
-
-/// The producer of a [`Readable`], boxed.
-pub(crate) type BoxSource<T> = Pin<Box<dyn Source<T>>>;
-
-/// The readable half of a stream: buffer, flowing mode, end. Shared by
-/// [`Readable`] and [`Duplex`](crate::Duplex).
-#[derive(Debug)]
-pub(crate) struct ReadHalf<T> {
-    pub(crate) buffer: ReadBuffer<T>,
-    /// Node's `readableFlowing`: `None` until someone consumes.
-    flowing: Option<bool>,
-    end_emitted: bool,
-    /// A read found too little buffered, this much: `readable` waits for
-    /// more than that (Node's `needReadable`).
-    readable_after: Option<usize>,
-}
-
-impl<T: Chunk> ReadHalf<T> {
-    pub(crate) fn new(high_water_mark: usize) -> Self {
-        ReadHalf {
-            buffer: ReadBuffer::new(high_water_mark),
-            flowing: None,
-            end_emitted: false,
-            readable_after: None,
-        }
-    }
-
-    /// Hands the oldest chunk to the consumer.
-    pub(crate) fn take(&mut self, events: &mut Events) -> Option<T> {
-        let chunk = self.buffer.pop_front()?;
-        self.readable_after = None;
-        events.emit(Event::Data { size: chunk.size() });
-        Some(chunk)
-    }
-
-    /// A read wanted more than is buffered: `readable` waits for new data.
-    pub(crate) fn need_more(&mut self) {
-        self.readable_after = Some(self.buffer.len());
-    }
-
-    /// True when a consumer waiting for `readable` can go on: data it has
-    /// not seen yet is buffered, or the end was reached.
-    pub(crate) fn is_readable(&self) -> bool {
-        self.buffer.is_eof()
-            || match self.readable_after {
-                Some(seen) => self.buffer.len() > seen,
-                None => !self.buffer.is_empty(),
-            }
-    }
-
-    /// `readable` is being emitted: the next one needs new data again only
-    /// after another read comes back empty-handed.
-    fn readable_emitted(&mut self) {
-        self.readable_after = None;
-    }
-
-    /// Emits `end` once the producer ended and every chunk was consumed.
-    /// Returns true if the readable half is ended (now or before).
-    pub(crate) fn end_if_drained(&mut self, events: &mut Events) -> bool {
-        if self.end_emitted {
-            return true;
-        }
-        if self.buffer.is_eof() && self.buffer.is_empty() {
-            self.end_emitted = true;
-            events.emit(Event::End);
-            return true;
-        }
-        false
-    }
-
-    pub(crate) fn is_ended(&self) -> bool {
-        self.end_emitted
-    }
-
-    pub(crate) fn flowing(&self) -> Option<bool> {
-        self.flowing
-    }
-
-    pub(crate) fn pause(&mut self, events: &mut Events) {
-        if self.flowing != Some(false) {
-            self.flowing = Some(false);
-            events.emit(Event::Pause);
-        }
-    }
-
-    /// A consumer waits for `readable`: the stream does not flow by itself
-    /// any more (Node sets `readableFlowing` to `false` when a `'readable'`
-    /// listener is added, without a `pause` event).
-    pub(crate) fn listen_readable(&mut self) {
-        if self.flowing.is_none() {
-            self.flowing = Some(false);
-        }
-    }
-
-    pub(crate) fn resume(&mut self, events: &mut Events) {
-        if self.flowing != Some(true) {
-            self.flowing = Some(true);
-            events.emit(Event::Resume);
-        }
-    }
-
-    /// The same readable half holding chunks of another type; see
-    /// [`ReadBuffer::convert`].
-    pub(crate) fn convert<U: Chunk>(
-        self,
-        convert: impl FnOnce(Vec<T>, bool) -> Vec<U>,
-    ) -> ReadHalf<U> {
-        ReadHalf {
-            buffer: self.buffer.convert(convert),
-            flowing: self.flowing,
-            end_emitted: self.end_emitted,
-            readable_after: None,
-        }
-    }
-
-    pub(crate) fn unshift(&mut self, chunk: T) -> Result<bool> {
-        if self.end_emitted {
-            return Err(Error::from_kind(ErrorKind::UnshiftAfterEnd));
-        }
-        self.buffer.unshift(chunk);
-        Ok(self.buffer.has_room())
-    }
-}
-
-impl ReadHalf<Bytes> {
-    /// Node's `read(n)` on a byte stream: exactly `n` bytes, or what is
-    /// left at the end, or nothing yet.
-    pub(crate) fn take_bytes(&mut self, n: usize, events: &mut Events) -> Option<Bytes> {
-        let buffered = self.buffer.len();
-        if n == 0 || buffered == 0 || (buffered < n && !self.buffer.is_eof()) {
-            return None;
-        }
-        let want = n.min(buffered);
-        let first = self.buffer.front().expect("buffer holds data");
-        let bytes = if first.len() >= want {
-            let mut first = self.buffer.pop_front().expect("buffer holds data");
-            let bytes = first.split_to(want);
-            if !first.is_empty() {
-                self.buffer.unshift(first);
-            }
-            bytes
-        } else {
-            let mut joined = BytesMut::with_capacity(want);
-            while joined.len() < want {
-                let mut chunk = self.buffer.pop_front().expect("buffer holds enough");
-                let missing = want - joined.len();
-                if chunk.len() > missing {
-                    joined.extend_from_slice(&chunk.split_to(missing));
-                    self.buffer.unshift(chunk);
-                } else {
-                    joined.extend_from_slice(&chunk);
-                }
-            }
-            joined.freeze()
-        };
-        self.readable_after = None;
-        events.emit(Event::Data { size: bytes.len() });
-        Some(bytes)
-    }
-}
+use super::chunk::{Chunk, DEFAULT_HIGH_WATER_MARK};
+use super::error::{Error, Result};
+use super::event::Event;
+use super::iter_source::IterSource;
+use super::lifecycle::Lifecycle;
+use super::push::Push;
+use super::read_half::ReadHalf;
+use super::read_source::{BoxSource, ReadSource};
+use super::readable_stream::ReadableStream;
+use super::sealed;
+use super::stream_source::StreamSource;
+use super::text_source::TextSource;
+use super::utf8_decoder::Utf8Decoder;
+use super::write_queue::WriteQueue;
 
 /// A readable stream: Node's `Readable`.
 ///
 /// A `Readable` holds a buffer counted against its highWaterMark in front of
-/// a [`Source`]. The engine asks the source for data while the buffer is
+/// a [`ReadSource`]. The engine asks the source for data while the buffer is
 /// below the highWaterMark, and stops when it is full until the consumer
 /// reads. The consumer reads with [`read`](Readable::read) and
 /// [`readable`](Readable::readable) (paused mode), by iterating it as a
@@ -193,13 +41,13 @@ impl ReadHalf<Bytes> {
 ///
 /// A `Readable` makes progress only while it is polled. Dropping one before
 /// its end destroys it (`close`, and the source's
-/// [`destroy`](Source::destroy) hook).
+/// [`destroy`](ReadSource::destroy) hook).
 ///
 /// # Examples
 ///
 /// ```
 /// use bytes::Bytes;
-/// use smerge::Readable;
+/// use smerge::{Readable, ReadableExt};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> smerge::Result<()> {
@@ -217,6 +65,8 @@ pub struct Readable<T> {
     half: ReadHalf<T>,
     source: Option<BoxSource<T>>,
     life: Lifecycle,
+    /// The file the data comes from, if known.
+    origin: Option<PathBuf>,
 }
 
 // Chunks are never pinned: the buffer only moves them.
@@ -225,11 +75,12 @@ impl<T> Unpin for Readable<T> {}
 impl<T: Chunk> Readable<T> {
     /// A readable whose data comes from `source`, with the chunk type's
     /// default highWaterMark.
-    pub fn new(source: impl Source<T> + 'static) -> Self {
+    pub fn new(source: impl ReadSource<T> + 'static) -> Self {
         Readable {
             half: ReadHalf::new(T::DEFAULT_HIGH_WATER_MARK),
             source: Some(Box::pin(source)),
             life: Lifecycle::default(),
+            origin: None,
         }
     }
 
@@ -251,7 +102,12 @@ impl<T: Chunk> Readable<T> {
         source: Option<BoxSource<T>>,
         life: Lifecycle,
     ) -> Self {
-        Readable { half, source, life }
+        Readable {
+            half,
+            source,
+            life,
+            origin: None,
+        }
     }
 
     /// A readable of the items of `stream`, which yields `Result`s.
@@ -289,6 +145,38 @@ impl<T: Chunk> Readable<T> {
     /// Names the stream; errors from it then say where they happened.
     pub fn named(mut self, label: impl Into<Cow<'static, str>>) -> Self {
         self.life.set_label(label.into());
+        self
+    }
+
+    /// Says which file the data comes from: a pipeline starting at this
+    /// stream names it (`"reading a.gz"`) in its errors that name no file,
+    /// such as a decoder's further down.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use smerge::{ErrorKind, Push, Readable, ReadableExt, Result, Transform, pipeline};
+    ///
+    /// struct Refuse;
+    /// impl Transform for Refuse {
+    ///     type Input = Bytes;
+    ///     type Output = Bytes;
+    ///     fn transform(&mut self, _: Bytes, _: &mut Push<'_, Bytes>) -> Result<()> {
+    ///         Err(smerge::Error::new(ErrorKind::InvalidData, "not gzip data"))
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let source = Readable::from_iter([Bytes::from("x")]).with_origin("a.gz");
+    /// let error = pipeline(source).pipe(Refuse).collect_vec().await.unwrap_err();
+    /// assert_eq!(error.path().unwrap().to_str(), Some("a.gz"));
+    /// assert_eq!(format!("{error:#}"), "reading a.gz: stage 1: not gzip data");
+    /// # }
+    /// ```
+    pub fn with_origin(mut self, path: impl Into<PathBuf>) -> Self {
+        self.origin = Some(path.into());
         self
     }
 
@@ -340,7 +228,7 @@ impl<T: Chunk> Readable<T> {
     }
 
     /// Destroys the stream: buffered data is dropped, the source's
-    /// [`destroy`](Source::destroy) runs, and `error` (if any) then `close`
+    /// [`destroy`](ReadSource::destroy) runs, and `error` (if any) then `close`
     /// follow on the next tick. Later calls do nothing.
     pub fn destroy(&mut self, error: Option<Error>) {
         if self.life.destroy(error) {
@@ -404,11 +292,6 @@ impl<T: Chunk> Readable<T> {
         Poll::Ready(Ok(()))
     }
 
-    /// Reads every chunk into a vector.
-    pub async fn collect_vec(mut self) -> Result<Vec<T>> {
-        collect_chunks(&mut self).await
-    }
-
     /// Asks the source for data while the buffer wants more. `Ready(Ok)`
     /// means the buffer is full or the source ended; `Pending` means the
     /// source has nothing now (the buffer may still hold data).
@@ -423,7 +306,7 @@ impl<T: Chunk> Readable<T> {
             if !self.half.buffer.wants_more(consumer_waiting) {
                 return Poll::Ready(Ok(()));
             }
-            let mut push = self.half.buffer.push_handle();
+            let mut push = Push::new(&mut self.half.buffer);
             match source.as_mut().poll_read(cx, &mut push) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(self.fail(error))),
@@ -450,10 +333,7 @@ impl Readable<Bytes> {
     /// standard input, a child's stdout), read up to one highWaterMark at a
     /// time (64 KiB).
     pub fn from_reader<R: AsyncRead + Send + 'static>(reader: R) -> Self {
-        Readable::from_stream(ReaderStream::with_capacity(
-            reader,
-            crate::chunk::DEFAULT_HIGH_WATER_MARK,
-        ))
+        Readable::from_stream(ReaderStream::with_capacity(reader, DEFAULT_HIGH_WATER_MARK))
     }
 
     /// Node's `read(n)` on a byte stream: exactly `n` bytes, joining or
@@ -471,23 +351,83 @@ impl Readable<Bytes> {
         let mut cx = Context::from_waker(Waker::noop());
         let _ = self.poll_fill(&mut cx, true);
         let bytes = self.half.take_bytes(n, &mut self.life.events);
-        if bytes.is_none() {
-            if self.half.end_if_drained(&mut self.life.events) {
-                self.life.close();
-            } else {
-                self.half.need_more();
+        match bytes {
+            // Node's `read(n)` asks for more when what it leaves is below
+            // the highWaterMark.
+            Some(_) => {
+                let _ = self.poll_fill(&mut cx, false);
             }
+            None if self.half.end_if_drained(&mut self.life.events) => self.life.close(),
+            None => self.half.need_more(),
         }
         bytes
     }
 
-    /// Reads everything into one [`Bytes`].
-    pub async fn to_bytes(self) -> Result<Bytes> {
-        Ok(concat_bytes(self.collect_vec().await?))
+    /// This stream as an [`AsyncRead`] (and `AsyncBufRead`), through
+    /// tokio-util's [`StreamReader`]; the inverse of
+    /// [`Readable::from_reader`].
+    pub fn into_async_read(self) -> StreamReader<Readable<Bytes>, Bytes> {
+        StreamReader::new(self)
+    }
+
+    /// This stream as text (Node's `setEncoding('utf8')`): the same
+    /// stream — observers, name, flow and end state carry over — whose
+    /// chunks are [`String`]s that never split a character; see
+    /// [`Utf8Decoder`] for how bytes are decoded.
+    ///
+    /// Bytes already buffered are decoded at once into one chunk, as Node
+    /// does; a character they leave incomplete is completed by the bytes
+    /// that follow. The highWaterMark keeps its value, still counted in
+    /// bytes of UTF-8 (Node counts characters once an encoding is set).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use smerge::{Readable, ReadableExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> smerge::Result<()> {
+    /// let bytes = Readable::from_iter([
+    ///     Bytes::from_static(b"caf\xc3"),
+    ///     Bytes::from_static(b"\xa9 cr\xc3"),
+    ///     Bytes::from_static(b"\xa8me"),
+    /// ]);
+    /// assert_eq!(bytes.into_text().collect_vec().await?, ["caf", "é cr", "ème"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn into_text(self) -> Readable<String> {
+        let origin = self.origin.clone();
+        let (half, source, life) = self.into_parts();
+        let mut decoder = Utf8Decoder::new();
+        let half = half.convert(|chunks, eof| {
+            let mut text = String::new();
+            for chunk in chunks {
+                text.push_str(&decoder.decode(&chunk));
+            }
+            if eof {
+                text.push_str(&decoder.finish());
+            }
+            if text.is_empty() {
+                Vec::new()
+            } else {
+                vec![text]
+            }
+        });
+        let source =
+            source.map(|source| Box::pin(TextSource::new(source, decoder)) as BoxSource<String>);
+        let mut text = Readable::from_parts(half, source, life);
+        text.origin = origin;
+        text
     }
 }
 
-impl<T: Chunk> ReadableStream<T> for Readable<T> {
+impl<T> sealed::Stream for Readable<T> {}
+
+impl<T: Chunk> ReadableStream for Readable<T> {
+    type Output = T;
+
     fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T>>> {
         self.life.events.flush();
         if let Some(error) = self.life.take_error() {
@@ -501,6 +441,41 @@ impl<T: Chunk> ReadableStream<T> for Readable<T> {
         }
         if let Some(chunk) = self.half.take(&mut self.life.events) {
             return Poll::Ready(Some(Ok(chunk)));
+        }
+        if self.half.end_if_drained(&mut self.life.events) {
+            self.life.close();
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    }
+
+    #[inline]
+    fn poll_read_into(
+        &mut self,
+        cx: &mut Context<'_>,
+        queue: &mut WriteQueue<T>,
+        limit: usize,
+    ) -> Poll<Option<Result<()>>> {
+        self.life.events.flush();
+        if let Some(error) = self.life.take_error() {
+            return Poll::Ready(Some(Err(error)));
+        }
+        if self.life.is_destroyed() {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(Err(error)) = self.poll_fill(cx, true) {
+            return Poll::Ready(Some(Err(error)));
+        }
+        let mut moved = self.half.take_all_into(queue, limit, &self.life.events);
+        while let Some(chunk) = self.half.take(&mut self.life.events) {
+            queue.push_back(chunk);
+            moved = true;
+            if queue.size() >= limit {
+                break;
+            }
+        }
+        if moved {
+            return Poll::Ready(Some(Ok(())));
         }
         if self.half.end_if_drained(&mut self.life.events) {
             self.life.close();
@@ -527,6 +502,10 @@ impl<T: Chunk> ReadableStream<T> for Readable<T> {
 
     fn label(&self) -> Option<&str> {
         self.life.label()
+    }
+
+    fn origin(&self) -> Option<&Path> {
+        self.origin.as_deref()
     }
 }
 
@@ -571,11 +550,11 @@ mod tests {
     /// Hands over what the test queued; `Pending` while nothing is.
     struct Queued(Arc<Mutex<Vec<Bytes>>>);
 
-    impl Source<Bytes> for Queued {
+    impl ReadSource<Bytes> for Queued {
         fn poll_read(
             self: Pin<&mut Self>,
             _cx: &mut Context<'_>,
-            out: &mut crate::buffer::Push<'_, Bytes>,
+            out: &mut crate::Push<'_, Bytes>,
         ) -> Poll<Result<()>> {
             let mut queue = self.0.lock().unwrap();
             if queue.is_empty() {
@@ -607,6 +586,25 @@ mod tests {
         let mut r = Readable::from_iter(chunks).with_high_water_mark(4);
         assert_eq!(r.read_bytes(10).unwrap().len(), 10);
         assert_eq!(r.high_water_mark(), 16);
+    }
+
+    /// Node's `read(n)`: the buffer is full (4 of 4) before the read, and
+    /// what the read leaves (2) is below the mark, so the source is asked
+    /// for more before the call returns.
+    #[test]
+    fn read_n_tops_the_buffer_up_below_the_high_water_mark() {
+        let queue = Arc::new(Mutex::new(vec![Bytes::from_static(b"abcd")]));
+        let mut r = Readable::new(Queued(Arc::clone(&queue))).with_high_water_mark(4);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(r.poll_readable(&mut cx).is_ready());
+        assert_eq!(r.readable_length(), 4);
+        queue.lock().unwrap().push(Bytes::from_static(b"efgh"));
+        assert_eq!(r.read_bytes(2).unwrap(), "ab");
+        assert_eq!(
+            r.readable_length(),
+            2 + 4,
+            "2 left, below 4: more was asked for"
+        );
     }
 
     #[test]

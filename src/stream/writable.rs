@@ -1,5 +1,5 @@
 //! [`Writable`]: a queue counted against a highWaterMark in front of a
-//! [`Sink`], with Node's `write() -> bool`, `drain`, `end`, `finish` and `close`.
+//! [`WriteSink`], with Node's `write() -> bool`, `drain`, `end`, `finish` and `close`.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -10,145 +10,19 @@ use std::task::{Context, Poll, ready};
 use bytes::Bytes;
 use tokio::io::AsyncWrite;
 
-use crate::chunk::Chunk;
-use crate::error::{Error, ErrorKind, Result};
-use crate::event::{Event, Events};
-use crate::io::WriterSink;
-use crate::lifecycle::Lifecycle;
-use crate::queue::WriteQueue;
-use crate::sink::Sink;
-use crate::stream::WritableStream;
+use tokio_util::io::{CopyToBytes, SinkWriter};
 
-/// The writable half of a stream: queue, highWaterMark, drain, end. Shared
-/// by [`Writable`] and [`Duplex`](crate::Duplex).
-#[derive(Debug)]
-pub(crate) struct WriteHalf<T> {
-    pub(crate) queue: WriteQueue<T>,
-    high_water_mark: usize,
-    corked: u32,
-    need_drain: bool,
-    ending: bool,
-    final_done: bool,
-    finished: bool,
-}
-
-impl<T: Chunk> WriteHalf<T> {
-    pub(crate) fn new(high_water_mark: usize) -> Self {
-        WriteHalf {
-            queue: WriteQueue::new(),
-            high_water_mark,
-            corked: 0,
-            need_drain: false,
-            ending: false,
-            final_done: false,
-            finished: false,
-        }
-    }
-
-    pub(crate) fn high_water_mark(&self) -> usize {
-        self.high_water_mark
-    }
-
-    pub(crate) fn set_high_water_mark(&mut self, high_water_mark: usize) {
-        self.high_water_mark = high_water_mark;
-    }
-
-    /// Node's `writeOrBuffer`: the chunk is always queued; the verdict is
-    /// whether the queue (this chunk included) is still below the highWaterMark.
-    #[inline]
-    pub(crate) fn write(&mut self, chunk: T, life: &mut Lifecycle) -> Result<bool> {
-        if self.ending || life.is_destroyed() {
-            return Err(self.refuse(life));
-        }
-        self.queue.push_back(chunk);
-        let below = self.queue.size() < self.high_water_mark;
-        if !below {
-            self.need_drain = true;
-        }
-        Ok(below)
-    }
-
-    /// Why a write is refused: after `end` (which destroys the stream, as
-    /// in Node), or after it was destroyed. Out of line, off the path of
-    /// every chunk.
-    #[cold]
-    fn refuse(&mut self, life: &mut Lifecycle) -> Error {
-        if self.ending {
-            let error = Error::from_kind(ErrorKind::WriteAfterEnd);
-            life.destroy(Some(error.clone()));
-            self.queue.clear();
-            return error;
-        }
-        Error::from_kind(ErrorKind::Destroyed)
-    }
-
-    pub(crate) fn end(&mut self, life: &Lifecycle) -> Result<()> {
-        if self.finished {
-            return Err(Error::from_kind(ErrorKind::AlreadyFinished));
-        }
-        if life.is_destroyed() {
-            return Err(life.destroyed_error());
-        }
-        self.ending = true;
-        self.corked = 0;
-        Ok(())
-    }
-
-    /// True while the sink should be asked to take chunks.
-    pub(crate) fn has_work(&self) -> bool {
-        self.corked == 0 && !self.queue.is_empty()
-    }
-
-    /// Emits `drain` if the stream waits for it and the queue is now empty
-    /// (Node's `afterWrite`).
-    pub(crate) fn drain_if_empty(&mut self, life: &mut Lifecycle) {
-        if self.waits_for_drain(life) && self.queue.is_empty() {
-            self.need_drain = false;
-            life.events.emit(Event::Drain);
-        }
-    }
-
-    /// True when everything was written after `end()` and the final hook
-    /// has yet to run.
-    pub(crate) fn ready_to_finalize(&self) -> bool {
-        self.ending && self.queue.is_empty() && !self.final_done
-    }
-
-    /// Records that the final hook ran: `prefinish`, then `finish`.
-    pub(crate) fn finalized(&mut self, events: &mut Events) {
-        self.final_done = true;
-        events.emit(Event::Prefinish);
-        self.finished = true;
-        events.emit(Event::Finish);
-    }
-
-    /// Node's `writableNeedDrain`: a write returned false and `drain` has
-    /// not followed, and the stream is neither ending nor destroyed (then
-    /// no `drain` comes).
-    pub(crate) fn waits_for_drain(&self, life: &Lifecycle) -> bool {
-        self.need_drain && !self.ending && !life.is_destroyed()
-    }
-
-    pub(crate) fn is_ending(&self) -> bool {
-        self.ending
-    }
-
-    pub(crate) fn is_finished(&self) -> bool {
-        self.finished
-    }
-
-    pub(crate) fn cork(&mut self) {
-        self.corked += 1;
-    }
-
-    pub(crate) fn uncork(&mut self) {
-        self.corked = self.corked.saturating_sub(1);
-    }
-
-    pub(crate) fn corked(&self) -> u32 {
-        self.corked
-    }
-}
+use super::chunk::Chunk;
+use super::error::{Error, Result};
+use super::event::Event;
+use super::lifecycle::Lifecycle;
+use super::sealed;
+use super::sink_adapter::SinkAdapter;
+use super::writable_stream::WritableStream;
+use super::write_half::WriteHalf;
+use super::write_queue::WriteQueue;
+use super::write_sink::WriteSink;
+use super::writer_sink::WriterSink;
 
 /// A writable stream: Node's `Writable`.
 ///
@@ -163,7 +37,7 @@ impl<T: Chunk> WriteHalf<T> {
 /// pipeline, or by [`write_all`](Writable::write_all),
 /// [`drained`](Writable::drained), [`close`](Writable::close) and
 /// [`finished`](Writable::finished). Dropping one that has not finished
-/// destroys it (`close`, and the sink's [`destroy`](Sink::destroy) hook: an
+/// destroys it (`close`, and the sink's [`destroy`](WriteSink::destroy) hook: an
 /// atomic file is discarded).
 ///
 /// # Examples
@@ -188,7 +62,7 @@ impl<T: Chunk> WriteHalf<T> {
 /// The inverse is [`Readable`](crate::Readable).
 pub struct Writable<T> {
     half: WriteHalf<T>,
-    sink: Pin<Box<dyn Sink<T>>>,
+    sink: Pin<Box<dyn WriteSink<T>>>,
     life: Lifecycle,
 }
 
@@ -198,7 +72,7 @@ impl<T> Unpin for Writable<T> {}
 impl<T: Chunk> Writable<T> {
     /// A writable whose chunks go to `sink`, with the chunk type's default
     /// highWaterMark.
-    pub fn new(sink: impl Sink<T> + 'static) -> Self {
+    pub fn new(sink: impl WriteSink<T> + 'static) -> Self {
         Writable {
             half: WriteHalf::new(T::DEFAULT_HIGH_WATER_MARK),
             sink: Box::pin(sink),
@@ -267,9 +141,9 @@ impl<T: Chunk> Writable<T> {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::WriteAfterEnd`] after [`end`](Writable::end) (the stream is
+    /// [`ErrorKind::WriteAfterEnd`](crate::ErrorKind::WriteAfterEnd) after [`end`](Writable::end) (the stream is
     /// then destroyed with that error, as in Node), and
-    /// [`ErrorKind::Destroyed`] (or the stream's error) after it was destroyed.
+    /// [`ErrorKind::Destroyed`](crate::ErrorKind::Destroyed) (or the stream's error) after it was destroyed.
     pub fn write(&mut self, chunk: T) -> Result<bool> {
         self.half.write(chunk, &mut self.life)
     }
@@ -292,8 +166,8 @@ impl<T: Chunk> Writable<T> {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::AlreadyFinished`] after `finish`, and the stream's error
-    /// (or [`ErrorKind::Destroyed`]) after it was destroyed.
+    /// [`ErrorKind::AlreadyFinished`](crate::ErrorKind::AlreadyFinished) after `finish`, and the stream's error
+    /// (or [`ErrorKind::Destroyed`](crate::ErrorKind::Destroyed)) after it was destroyed.
     pub fn end(&mut self) -> Result<()> {
         self.half.end(&self.life)
     }
@@ -336,13 +210,26 @@ impl<T: Chunk> Writable<T> {
     }
 
     /// Destroys the stream: queued chunks are dropped, the sink's
-    /// [`destroy`](Sink::destroy) hook runs, and `error` (if any) then
+    /// [`destroy`](WriteSink::destroy) hook runs, and `error` (if any) then
     /// `close` follow on the next tick. Later calls do nothing.
+    ///
+    /// As in Node, the queued chunks still count in
+    /// [`writable_length`](Writable::writable_length) until the next tick
+    /// (Node errors them from `process.nextTick`).
     pub fn destroy(&mut self, error: Option<Error>) {
         if self.life.destroy(error) {
-            self.half.queue.clear();
             self.sink.as_mut().destroy(self.life.errored());
         }
+    }
+
+    /// A writable that hands its chunks to any [`futures_sink::Sink`];
+    /// ending it closes the sink.
+    pub fn from_sink<S, E>(sink: S) -> Self
+    where
+        S: futures_sink::Sink<T, Error = E> + Send + 'static,
+        E: Into<Error> + 'static,
+    {
+        Writable::new(SinkAdapter::new(sink))
     }
 
     /// Hands queued chunks to the sink until the queue is empty or the sink
@@ -351,6 +238,8 @@ impl<T: Chunk> Writable<T> {
     fn poll_write_queue(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         self.life.events.flush();
         if self.life.is_destroyed() {
+            // The tick after `destroy`: the queued chunks are dropped.
+            self.half.queue.clear();
             if self.half.is_finished() {
                 return Poll::Ready(Ok(()));
             }
@@ -382,16 +271,27 @@ impl Writable<Bytes> {
     pub fn from_writer<W: AsyncWrite + Send + 'static>(writer: W) -> Self {
         Writable::new(WriterSink::new(writer))
     }
+
+    /// This stream as an [`AsyncWrite`], through tokio-util's
+    /// [`SinkWriter`]; shutting it down ends the stream and waits for
+    /// `finish`. The inverse of [`Writable::from_writer`].
+    pub fn into_async_write(self) -> SinkWriter<CopyToBytes<Writable<Bytes>>> {
+        SinkWriter::new(CopyToBytes::new(self))
+    }
 }
 
-impl<T: Chunk> WritableStream<T> for Writable<T> {
+impl<T> sealed::Stream for Writable<T> {}
+
+impl<T: Chunk> WritableStream for Writable<T> {
+    type Input = T;
+
     fn write(&mut self, chunk: T) -> Result<bool> {
         Writable::write(self, chunk)
     }
 
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         ready!(self.poll_write_queue(cx))?;
-        if self.half.queue.is_empty() {
+        if self.half.queue.is_settled() {
             Poll::Ready(Ok(()))
         } else {
             // Corked: nothing moves until uncork.
@@ -444,6 +344,47 @@ impl<T: Chunk> WritableStream<T> for Writable<T> {
     fn label(&self) -> Option<&str> {
         self.life.label()
     }
+
+    #[inline]
+    fn batch_target(&mut self) -> Option<(&mut WriteQueue<T>, usize)> {
+        self.half.batch_target(&self.life)
+    }
+
+    #[inline]
+    fn after_batch(&mut self) {
+        self.half.after_batch();
+    }
+}
+
+/// A [`Writable`] is a [`futures_sink::Sink`]: `poll_ready` waits for
+/// `drain` once the highWaterMark is reached, `poll_close` ends the stream
+/// and waits for `finish`.
+impl<T: Chunk> futures_sink::Sink<T> for Writable<T> {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let this = self.get_mut();
+        if this.writable_length() < this.high_water_mark() {
+            return Poll::Ready(Ok(()));
+        }
+        this.poll_drain(cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, chunk: T) -> Result<()> {
+        self.get_mut().write(chunk).map(drop)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.get_mut().poll_drain(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let this = self.get_mut();
+        if !this.is_ended() {
+            this.end()?;
+        }
+        this.poll_finish(cx)
+    }
 }
 
 impl<T> Drop for Writable<T> {
@@ -464,5 +405,26 @@ impl<T: Chunk> fmt::Debug for Writable<T> {
             .field("finished", &self.half.is_finished())
             .field("destroyed", &self.life.is_destroyed())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use tokio::io::AsyncReadExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn empty_chunks_reach_a_writer_as_nothing() {
+        let (client, mut server) = tokio::io::duplex(64);
+        let mut w = Writable::from_writer(client);
+        w.write(Bytes::new()).unwrap();
+        w.write(Bytes::from_static(b"ab")).unwrap();
+        w.write(Bytes::new()).unwrap();
+        w.close().await.unwrap();
+        let mut written = Vec::new();
+        server.read_to_end(&mut written).await.unwrap();
+        assert_eq!(written, b"ab");
     }
 }

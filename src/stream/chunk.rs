@@ -42,6 +42,12 @@ pub trait Chunk: Send + 'static {
     /// The highWaterMark a stream of this chunk type gets when none is given.
     const DEFAULT_HIGH_WATER_MARK: usize = DEFAULT_OBJECT_HIGH_WATER_MARK;
 
+    /// Whether a chunk of size 0 carries nothing and is skipped when
+    /// pushed, as Node skips an empty buffer in byte mode. True for
+    /// [`Bytes`] only: an item of any other type counts whatever its value,
+    /// as in Node's object mode (an empty `String` is an item).
+    const EMPTY_IS_NOTHING: bool = false;
+
     /// How much this chunk counts toward a highWaterMark: one per item in
     /// object mode, the length in bytes for byte and text chunks.
     fn size(&self) -> usize {
@@ -51,6 +57,7 @@ pub trait Chunk: Send + 'static {
 
 impl Chunk for Bytes {
     const DEFAULT_HIGH_WATER_MARK: usize = DEFAULT_HIGH_WATER_MARK;
+    const EMPTY_IS_NOTHING: bool = true;
 
     fn size(&self) -> usize {
         self.len()

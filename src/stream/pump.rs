@@ -1,54 +1,28 @@
-//! [`pipe`]: Node's `readable.pipe(dest, {end})` — backpressure, the `end`
-//! option, several destinations — as a future.
+//! [`Pump`]: moving chunks from one source to its destinations, with
+//! Node's backpressure; the heart of [`Pipe`](crate::Pipe) and of a
+//! [`PipelineFuture`](crate::PipelineFuture).
 //!
-//! The pipe moves chunks from the source to every destination. When a
-//! destination's `write` returns `false`, the source is paused (`pause`)
-//! until every such destination has drained, then resumed (`resume`): the
-//! slowest destination sets the pace. When the source ends, each
-//! destination is ended (`end: true`, the default) or left open (`end:
-//! false`, how files are merged one after the other into one writer).
+//! # States
 //!
-//! As in Node, a source error does not end or destroy the destinations:
-//! the pipe stops and returns the error, and the destinations stay open for
-//! the caller to end or destroy. A source destroyed before its end stops
-//! the pipe the same way, with [`ErrorKind::PrematureClose`]. A destination
-//! error unpipes that destination. Use [`pipeline`](crate::pipeline) to
-//! have every stage destroyed on the first error.
+//! | state | meaning | left when |
+//! |---|---|---|
+//! | [`Stage::Idle`] | not started | the first poll, or `pipe()`: `pipe` on each destination → flowing |
+//! | [`Stage::Flowing`] | chunks move; the source pauses while a destination waits for `drain` | the source ends → source done |
+//! | [`Stage::SourceDone`] | the source ended | the destinations are ended (`end: true`) → ending, or detached (`end: false`) |
+//! | [`Stage::Ending`] | waiting for every destination to finish | each one that finished gets `unpipe` |
 //!
-//! Each destination gets `pipe` when the pipe is made and `unpipe` when it
-//! is detached: after it finished, failed, or was given back with
-//! [`Pipe::unpipe`], when the source ended with `end: false`, or when the
-//! pipe is dropped before it completed (which also pauses the source, as
-//! Node's `unpipe()` does).
+//! Per destination: `attached` (not unpiped), and [`Awaiting`] whether it
+//! waits for `drain`. An error ends the pump from any state.
 
-use std::future::Future;
 use std::ops::DerefMut;
-use std::pin::Pin;
+use std::path::Path;
 use std::task::{Context, Poll};
 
-use crate::chunk::Chunk;
-use crate::error::{Error, ErrorKind, Result};
-use crate::stream::{ReadableStream, WritableStream};
-
-/// Options of [`pipe`] (Node's `pipe(dest, options)`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PipeOptions {
-    /// End the destinations when the source ends (default `true`).
-    pub end: bool,
-}
-
-impl Default for PipeOptions {
-    fn default() -> Self {
-        PipeOptions { end: true }
-    }
-}
-
-impl PipeOptions {
-    /// Leave the destinations open when the source ends (`{end: false}`).
-    pub fn keep_open() -> Self {
-        PipeOptions { end: false }
-    }
-}
+use super::chunk::Chunk;
+use super::error::{Error, ErrorKind, Result};
+use super::pipe_options::PipeOptions;
+use super::readable_stream::ReadableStream;
+use super::writable_stream::WritableStream;
 
 /// What happens to the other stages when one fails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +33,15 @@ pub(crate) enum OnError {
     DestroyAll,
 }
 
+/// Where a pump is; see the module documentation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Stage {
+    Idle,
+    Flowing,
+    SourceDone,
+    Ending,
+}
+
 /// The state of moving chunks from one source to its destinations; shared
 /// by [`Pipe`] and the last link of a pipeline.
 #[derive(Debug)]
@@ -67,12 +50,10 @@ pub(crate) struct Pump<T> {
     on_error: OnError,
     /// Copies a chunk for every destination but the last.
     fanout: Option<fn(&T) -> T>,
-    /// What to call the source in its errors that do not say where they
-    /// happened (a pipeline stage).
-    source_name: Option<String>,
-    started: bool,
-    source_done: bool,
-    ended: bool,
+    /// The pipeline stage the source is, for its errors that do not say
+    /// where they happened: its index and name.
+    source_stage: Option<(usize, Option<String>)>,
+    stage: Stage,
     /// Per destination: waiting for `drain`.
     awaiting: Awaiting,
     /// Per destination: still attached (not unpiped after an error).
@@ -91,19 +72,18 @@ impl<T: Chunk> Pump<T> {
             options,
             on_error,
             fanout,
-            started: false,
-            source_done: false,
-            ended: false,
+            stage: Stage::Idle,
             awaiting: Awaiting::new(destinations),
             attached: vec![true; destinations],
             first_error: None,
-            source_name: None,
+            source_stage: None,
         }
     }
 
-    /// Names the source in its errors that do not say where they happened.
-    pub(crate) fn naming_source(mut self, name: String) -> Self {
-        self.source_name = Some(name);
+    /// Names the source, pipeline stage `index`, in its errors that do not
+    /// say where they happened.
+    pub(crate) fn naming_source(mut self, index: usize, name: Option<&str>) -> Self {
+        self.source_stage = Some((index, name.map(str::to_owned)));
         self
     }
 
@@ -116,11 +96,11 @@ impl<T: Chunk> Pump<T> {
         destinations: &mut [D],
     ) -> Poll<Result<()>>
     where
-        S: ReadableStream<T> + ?Sized,
+        S: ReadableStream<Output = T> + ?Sized,
         D: DerefMut,
-        D::Target: WritableStream<T>,
+        D::Target: WritableStream<Input = T>,
     {
-        if !self.started {
+        if self.stage == Stage::Idle {
             self.start(source, destinations);
         }
         loop {
@@ -129,16 +109,53 @@ impl<T: Chunk> Pump<T> {
                 return Poll::Ready(self.first_error.take().map_or(Ok(()), Err));
             }
             let mut source_pending = false;
-            while !self.source_done && !self.awaiting.any() {
+            while self.stage == Stage::Flowing && !self.awaiting.any() {
+                if let [destination] = destinations
+                    && self.attached[0]
+                    && let Some((queue, high_water_mark)) = destination.batch_target()
+                {
+                    // One destination: many chunks at once, each `write` but
+                    // the last returning true.
+                    match source.poll_read_into(cx, queue, high_water_mark) {
+                        Poll::Ready(Some(Ok(()))) => {
+                            destination.after_batch();
+                            if destination.needs_drain() {
+                                self.awaiting.set(0, true);
+                                source.pause();
+                            }
+                            continue;
+                        }
+                        Poll::Ready(Some(Err(error))) => {
+                            return Poll::Ready(Err(self.source_failed(
+                                error,
+                                source.origin(),
+                                destinations,
+                            )));
+                        }
+                        Poll::Ready(None) => {}
+                        Poll::Pending => {
+                            source_pending = true;
+                            break;
+                        }
+                    }
+                }
                 match source.poll_next_chunk(cx) {
                     Poll::Ready(Some(Ok(chunk))) => self.write(chunk, source, destinations),
                     Poll::Ready(Some(Err(error))) => {
-                        return Poll::Ready(Err(self.source_failed(error, destinations)));
+                        return Poll::Ready(Err(self.source_failed(
+                            error,
+                            source.origin(),
+                            destinations,
+                        )));
                     }
-                    Poll::Ready(None) if source.is_ended() => self.source_done = true,
+                    Poll::Ready(None) if source.is_ended() => self.stage = Stage::SourceDone,
                     Poll::Ready(None) => {
                         let error = Error::from_kind(ErrorKind::PrematureClose);
-                        return Poll::Ready(Err(self.source_failed(error, destinations)));
+                        return Poll::Ready(Err(self.source_failed(
+                            error,
+                            source.origin(),
+                            destinations,
+                        )));
                     }
                     Poll::Pending => {
                         source_pending = true;
@@ -154,7 +171,7 @@ impl<T: Chunk> Pump<T> {
             if was_waiting && !self.awaiting.any() {
                 source.resume();
             }
-            if self.source_done {
+            if self.stage >= Stage::SourceDone {
                 return self.poll_end(cx, source, destinations);
             }
             if source_pending || self.awaiting.any() {
@@ -167,11 +184,11 @@ impl<T: Chunk> Pump<T> {
     /// paused if one of them already waits for `drain` (Node's `pipe()`).
     pub(crate) fn start<S, D>(&mut self, source: &mut S, destinations: &mut [D])
     where
-        S: ReadableStream<T> + ?Sized,
+        S: ReadableStream<Output = T> + ?Sized,
         D: DerefMut,
-        D::Target: WritableStream<T>,
+        D::Target: WritableStream<Input = T>,
     {
-        self.started = true;
+        self.stage = Stage::Flowing;
         for (index, destination) in destinations.iter_mut().enumerate() {
             destination.piped(true);
             self.awaiting.set(index, destination.needs_drain());
@@ -185,9 +202,9 @@ impl<T: Chunk> Pump<T> {
 
     fn write<S, D>(&mut self, chunk: T, source: &mut S, destinations: &mut [D])
     where
-        S: ReadableStream<T> + ?Sized,
+        S: ReadableStream<Output = T> + ?Sized,
         D: DerefMut,
-        D::Target: WritableStream<T>,
+        D::Target: WritableStream<Input = T>,
     {
         let last = self.attached.iter().rposition(|&a| a);
         let Some(last) = last else { return };
@@ -218,7 +235,7 @@ impl<T: Chunk> Pump<T> {
     fn drive<D>(&mut self, cx: &mut Context<'_>, destinations: &mut [D])
     where
         D: DerefMut,
-        D::Target: WritableStream<T>,
+        D::Target: WritableStream<Input = T>,
     {
         for (index, destination) in destinations.iter_mut().enumerate() {
             if !self.attached[index] {
@@ -241,18 +258,21 @@ impl<T: Chunk> Pump<T> {
         destinations: &mut [D],
     ) -> Poll<Result<()>>
     where
-        S: ReadableStream<T> + ?Sized,
+        S: ReadableStream<Output = T> + ?Sized,
         D: DerefMut,
-        D::Target: WritableStream<T>,
+        D::Target: WritableStream<Input = T>,
     {
         if !self.options.end {
             self.detach_all(destinations);
             return Poll::Ready(self.first_error.take().map_or(Ok(()), Err));
         }
-        if !self.ended {
-            self.ended = true;
+        if self.stage == Stage::SourceDone {
+            self.stage = Stage::Ending;
             for (index, destination) in destinations.iter_mut().enumerate() {
+                // Node's `end()` on a finished stream only reports to its
+                // callback, which a pipe does not pass.
                 if self.attached[index]
+                    && !destination.is_finished()
                     && let Err(error) = destination.end()
                 {
                     self.destination_failed(index, error, &mut **destination);
@@ -294,9 +314,9 @@ impl<T: Chunk> Pump<T> {
         destinations: &mut [D],
     ) -> bool
     where
-        S: ReadableStream<T> + ?Sized,
+        S: ReadableStream<Output = T> + ?Sized,
         D: DerefMut,
-        D::Target: WritableStream<T>,
+        D::Target: WritableStream<Input = T>,
     {
         if !self.attached.get(index).copied().unwrap_or(false) {
             return false;
@@ -317,14 +337,14 @@ impl<T: Chunk> Pump<T> {
     /// on each, and the source pauses unless it already ended.
     pub(crate) fn abandon<S, D>(&mut self, source: &mut S, destinations: &mut [D])
     where
-        S: ReadableStream<T> + ?Sized,
+        S: ReadableStream<Output = T> + ?Sized,
         D: DerefMut,
-        D::Target: WritableStream<T>,
+        D::Target: WritableStream<Input = T>,
     {
-        if !self.started || !self.attached.contains(&true) {
+        if self.stage == Stage::Idle || !self.attached.contains(&true) {
             return;
         }
-        if !self.source_done {
+        if self.stage == Stage::Flowing {
             source.pause();
         }
         self.detach_all(destinations);
@@ -333,7 +353,7 @@ impl<T: Chunk> Pump<T> {
     fn detach_all<D>(&mut self, destinations: &mut [D])
     where
         D: DerefMut,
-        D::Target: WritableStream<T>,
+        D::Target: WritableStream<Input = T>,
     {
         for (index, destination) in destinations.iter_mut().enumerate() {
             if self.attached[index] {
@@ -345,7 +365,7 @@ impl<T: Chunk> Pump<T> {
 
     fn destination_failed<W>(&mut self, index: usize, error: Error, destination: &mut W)
     where
-        W: WritableStream<T> + ?Sized,
+        W: WritableStream<Input = T> + ?Sized,
     {
         self.attached[index] = false;
         self.awaiting.set(index, false);
@@ -362,9 +382,9 @@ impl<T: Chunk> Pump<T> {
     #[inline]
     fn settle_errors<S, D>(&mut self, source: &mut S, destinations: &mut [D]) -> Option<Error>
     where
-        S: ReadableStream<T> + ?Sized,
+        S: ReadableStream<Output = T> + ?Sized,
         D: DerefMut,
-        D::Target: WritableStream<T>,
+        D::Target: WritableStream<Input = T>,
     {
         if self.first_error.is_some() {
             self.settle_first_error(source, destinations)
@@ -378,9 +398,9 @@ impl<T: Chunk> Pump<T> {
     #[cold]
     fn settle_first_error<S, D>(&mut self, source: &mut S, destinations: &mut [D]) -> Option<Error>
     where
-        S: ReadableStream<T> + ?Sized,
+        S: ReadableStream<Output = T> + ?Sized,
         D: DerefMut,
-        D::Target: WritableStream<T>,
+        D::Target: WritableStream<Input = T>,
     {
         match self.on_error {
             OnError::DestroyAll => {
@@ -398,12 +418,21 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
-    fn source_failed<D>(&mut self, error: Error, destinations: &mut [D]) -> Error
+    fn source_failed<D>(
+        &mut self,
+        error: Error,
+        origin: Option<&Path>,
+        destinations: &mut [D],
+    ) -> Error
     where
         D: DerefMut,
-        D::Target: WritableStream<T>,
+        D::Target: WritableStream<Input = T>,
     {
-        let error = error.or_context(|| self.source_name.clone());
+        let error = match &self.source_stage {
+            Some((index, name)) => error.or_stage(*index, name.as_deref()),
+            None => error,
+        };
+        let error = error.or_reading(origin);
         if self.on_error == OnError::DestroyAll {
             for (index, destination) in destinations.iter_mut().enumerate() {
                 if self.attached[index] && !destination.is_finished() {
@@ -445,108 +474,4 @@ impl Awaiting {
     fn any(&self) -> bool {
         self.count > 0
     }
-}
-
-/// The future of [`pipe`] and [`pipe_all`]: resolves once the source ended
-/// and the destinations finished (with `end: false`, once the last chunk
-/// was written into them).
-#[must_use = "a pipe does nothing unless awaited"]
-pub struct Pipe<'a, T: Chunk> {
-    source: &'a mut (dyn ReadableStream<T> + 'a),
-    destinations: Vec<&'a mut (dyn WritableStream<T> + 'a)>,
-    pump: Pump<T>,
-}
-
-impl<T: Chunk> Future for Pipe<'_, T> {
-    type Output = Result<()>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        let this = self.get_mut();
-        this.pump.poll(cx, this.source, &mut this.destinations)
-    }
-}
-
-impl<T: Chunk> Pipe<'_, T> {
-    /// Detaches destination `index` (in the order given to [`pipe_all`];
-    /// 0 for [`pipe`]), as Node's `source.unpipe(dest)`: it gets `unpipe`
-    /// and no further chunks; the pipe goes on with the others, and
-    /// resolves at once when none is left (the source is then paused).
-    /// Returns false if that destination was not attached.
-    pub fn unpipe(&mut self, index: usize) -> bool {
-        self.pump.unpipe(index, self.source, &mut self.destinations)
-    }
-}
-
-impl<T: Chunk> Drop for Pipe<'_, T> {
-    fn drop(&mut self) {
-        self.pump.abandon(self.source, &mut self.destinations);
-    }
-}
-
-impl<T: Chunk> std::fmt::Debug for Pipe<'_, T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pipe")
-            .field("destinations", &self.destinations.len())
-            .finish_non_exhaustive()
-    }
-}
-
-/// Pipes `source` into `destination` (Node's `source.pipe(destination, options)`).
-///
-/// # Examples
-///
-/// Merging two sources into one writer, as `pipe(dest, {end: false})` does in Node:
-///
-/// ```
-/// use bytes::Bytes;
-/// use smerge::{pipe, PipeOptions, Readable, Writable};
-///
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> smerge::Result<()> {
-/// let mut out = Writable::from_writer(Vec::new());
-/// for part in ["one, ", "two"] {
-///     let mut source = Readable::from_iter([Bytes::from(part)]);
-///     pipe(&mut source, &mut out, PipeOptions::keep_open()).await?;
-/// }
-/// out.close().await?;
-/// # Ok(())
-/// # }
-/// ```
-pub fn pipe<'a, T, S, D>(
-    source: &'a mut S,
-    destination: &'a mut D,
-    options: PipeOptions,
-) -> Pipe<'a, T>
-where
-    T: Chunk,
-    S: ReadableStream<T> + 'a,
-    D: WritableStream<T> + 'a,
-{
-    let mut pipe = Pipe {
-        source,
-        destinations: vec![destination],
-        pump: Pump::new(1, options, OnError::Stop, None),
-    };
-    pipe.pump.start(pipe.source, &mut pipe.destinations);
-    pipe
-}
-
-/// Pipes `source` into several destinations at once: each gets every chunk,
-/// and the source waits for the slowest.
-pub fn pipe_all<'a, T>(
-    source: &'a mut (dyn ReadableStream<T> + 'a),
-    destinations: Vec<&'a mut (dyn WritableStream<T> + 'a)>,
-    options: PipeOptions,
-) -> Pipe<'a, T>
-where
-    T: Chunk + Clone,
-{
-    let count = destinations.len();
-    let mut pipe = Pipe {
-        source,
-        destinations,
-        pump: Pump::new(count, options, OnError::Stop, Some(T::clone)),
-    };
-    pipe.pump.start(pipe.source, &mut pipe.destinations);
-    pipe
 }

@@ -1,19 +1,21 @@
 //! [`WriteQueue`]: the chunks written to a writable side and not yet taken by
-//! its [`Sink`](crate::Sink).
+//! its [`WriteSink`](crate::WriteSink).
 //!
 //! Invariant: `length` is the sum of [`Chunk::size`] over the queued chunks,
-//! counting a partly written byte chunk by what is left of it. A chunk stays
-//! counted until the sink has taken it, as Node counts the chunk inside
-//! `_write` until its callback.
+//! counting a partly written byte chunk by what is left of it, plus
+//! `in_flight`: the size of a chunk a transform took and has not finished
+//! with. A chunk stays counted until the sink has taken it (or the
+//! transform finished it), as Node counts the chunk inside `_write` until
+//! its callback.
 
 use std::collections::VecDeque;
 use std::io::IoSlice;
 
 use bytes::{Buf, Bytes};
 
-use crate::chunk::Chunk;
+use super::chunk::Chunk;
 
-/// The queue of a writable side, handed to its [`Sink`](crate::Sink) so it
+/// The queue of a writable side, handed to its [`WriteSink`](crate::WriteSink) so it
 /// can take one chunk, or several at once (Node's `_writev`).
 ///
 /// # Examples
@@ -21,12 +23,12 @@ use crate::chunk::Chunk;
 /// ```
 /// use std::pin::Pin;
 /// use std::task::{Context, Poll};
-/// use smerge::{Result, Sink, WriteQueue};
+/// use smerge::{Result, WriteQueue, WriteSink};
 ///
 /// /// Keeps every chunk in memory.
 /// struct Keep(Vec<u32>);
 ///
-/// impl Sink<u32> for Keep {
+/// impl WriteSink<u32> for Keep {
 ///     fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, queue: &mut WriteQueue<u32>) -> Poll<Result<()>> {
 ///         // Take everything at once: a vectored write.
 ///         self.get_mut().0.extend(queue.drain());
@@ -38,6 +40,7 @@ use crate::chunk::Chunk;
 pub struct WriteQueue<T> {
     chunks: VecDeque<T>,
     length: usize,
+    in_flight: Option<usize>,
 }
 
 impl<T: Chunk> WriteQueue<T> {
@@ -45,6 +48,7 @@ impl<T: Chunk> WriteQueue<T> {
         WriteQueue {
             chunks: VecDeque::new(),
             length: 0,
+            in_flight: None,
         }
     }
 
@@ -56,6 +60,47 @@ impl<T: Chunk> WriteQueue<T> {
     /// How much is queued, in the chunk type's units (bytes, or items).
     pub fn size(&self) -> usize {
         self.length
+    }
+
+    /// Appends `chunks`, which count `length`, emptying them: a swap of
+    /// the two deques when the queue is empty, so a hand-over costs
+    /// nothing per chunk.
+    #[inline]
+    pub(crate) fn append(&mut self, chunks: &mut VecDeque<T>, length: usize) {
+        if self.chunks.is_empty() {
+            std::mem::swap(&mut self.chunks, chunks);
+        } else {
+            self.chunks.append(chunks);
+        }
+        self.length += length;
+    }
+
+    /// Takes the oldest queued chunk for a transform: it stays counted
+    /// until [`finish_in_flight`](WriteQueue::finish_in_flight).
+    #[inline]
+    pub(crate) fn take_in_flight(&mut self) -> Option<T> {
+        let chunk = self.chunks.pop_front()?;
+        self.in_flight = Some(chunk.size());
+        Some(chunk)
+    }
+
+    /// The transform finished the chunk it took: it stops counting.
+    /// Returns whether there was one.
+    #[inline]
+    pub(crate) fn finish_in_flight(&mut self) -> bool {
+        match self.in_flight.take() {
+            Some(size) => {
+                self.length -= size;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// True while nothing is queued and no chunk is in a transform's hands.
+    #[inline]
+    pub(crate) fn is_settled(&self) -> bool {
+        self.chunks.is_empty() && self.in_flight.is_none()
     }
 
     /// How many chunks are queued.
@@ -94,6 +139,7 @@ impl<T: Chunk> WriteQueue<T> {
     pub(crate) fn clear(&mut self) {
         self.chunks.clear();
         self.length = 0;
+        self.in_flight = None;
     }
 }
 

@@ -1,14 +1,16 @@
-//! The readable side's buffer, and [`Push`], the handle producers fill it with.
+//! [`ReadBuffer`]: the buffer in front of a readable side.
 //!
 //! Invariants: `length` is the sum of [`Chunk::size`] over the buffered chunks;
 //! once `eof` is set, nothing more is added (an [`unshift`](ReadBuffer::unshift)
-//! before `end` excepted, as in Node). Chunks of size 0 carry no data and are
-//! not buffered (Node: pushing an empty buffer "adds no data").
+//! before `end` excepted, as in Node). Empty byte chunks carry no data and
+//! are not buffered (Node: pushing an empty buffer "adds no data"); every
+//! other item is, whatever its size ([`Chunk::EMPTY_IS_NOTHING`]).
 
 use std::collections::VecDeque;
 
-use crate::chunk::Chunk;
-use crate::error::{Error, ErrorKind};
+use super::chunk::Chunk;
+use super::error::{Error, ErrorKind};
+use super::write_queue::WriteQueue;
 
 /// The buffer in front of a readable side, counted against its highWaterMark.
 #[derive(Debug)]
@@ -71,7 +73,7 @@ impl<T: Chunk> ReadBuffer<T> {
 
     pub(crate) fn push_back(&mut self, chunk: T) {
         let size = chunk.size();
-        if size == 0 {
+        if size == 0 && T::EMPTY_IS_NOTHING {
             return;
         }
         self.length += size;
@@ -80,7 +82,7 @@ impl<T: Chunk> ReadBuffer<T> {
 
     pub(crate) fn unshift(&mut self, chunk: T) {
         let size = chunk.size();
-        if size == 0 {
+        if size == 0 && T::EMPTY_IS_NOTHING {
             return;
         }
         self.length += size;
@@ -95,6 +97,17 @@ impl<T: Chunk> ReadBuffer<T> {
 
     pub(crate) fn front(&self) -> Option<&T> {
         self.chunks.front()
+    }
+
+    pub(crate) fn back(&self) -> Option<&T> {
+        self.chunks.back()
+    }
+
+    /// Moves every buffered chunk to the end of `queue`, in one move.
+    #[inline]
+    pub(crate) fn move_into(&mut self, queue: &mut WriteQueue<T>) {
+        queue.append(&mut self.chunks, self.length);
+        self.length = 0;
     }
 
     /// Records a push after the end; out of line, off the path of every chunk.
@@ -131,108 +144,21 @@ impl<T: Chunk> ReadBuffer<T> {
         self.length = 0;
     }
 
-    pub(crate) fn push_handle(&mut self) -> Push<'_, T> {
-        Push {
-            buffer: self,
-            pushed: 0,
-        }
-    }
-}
-
-/// How a producer hands data to a readable side: Node's `readable.push()`.
-///
-/// A [`Source`](crate::Source), a [`Transform`](crate::Transform) or a
-/// [`DuplexHandler`](crate::DuplexHandler) receives a `Push` whenever the
-/// engine wants data. [`push`](Push::push) returns `false` once the buffer
-/// has reached its highWaterMark: the producer should stop and return, and it
-/// will be asked again when the consumer has made room.
-///
-/// # Examples
-///
-/// ```
-/// use std::pin::Pin;
-/// use std::task::{Context, Poll};
-/// use smerge::{Push, Readable, Result, Source};
-///
-/// /// Counts from 1 to 5, pushing as many numbers per call as fit.
-/// struct Counter(u32);
-///
-/// impl Source<u32> for Counter {
-///     fn poll_read(self: Pin<&mut Self>, _: &mut Context<'_>, out: &mut Push<'_, u32>) -> Poll<Result<()>> {
-///         let this = self.get_mut();
-///         loop {
-///             if this.0 == 5 {
-///                 out.end();
-///                 return Poll::Ready(Ok(()));
-///             }
-///             this.0 += 1;
-///             if !out.push(this.0) {
-///                 return Poll::Ready(Ok(()));
-///             }
-///         }
-///     }
-/// }
-///
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> smerge::Result<()> {
-/// let numbers = Readable::new(Counter(0)).with_high_water_mark(2);
-/// assert_eq!(numbers.collect_vec().await?, vec![1, 2, 3, 4, 5]);
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug)]
-pub struct Push<'a, T> {
-    buffer: &'a mut ReadBuffer<T>,
-    pushed: usize,
-}
-
-impl<T: Chunk> Push<'_, T> {
-    /// Adds `chunk` to the end of the buffer. Returns `true` while more data
-    /// is welcome, `false` once the buffer has reached its highWaterMark or
-    /// the stream has ended.
-    ///
-    /// Pushing after [`end`](Push::end) is an error (Node:
-    /// `ERR_STREAM_PUSH_AFTER_EOF`): the chunk is dropped and the stream fails.
+    /// What [`Push::push`](crate::Push::push) does: buffers `chunk` unless the end was pushed
+    /// (a misuse, recorded); returns whether there is room for more.
     #[inline]
-    pub fn push(&mut self, chunk: T) -> bool {
-        if self.buffer.eof {
-            self.buffer.pushed_after_eof();
+    pub(crate) fn push_from_producer(&mut self, chunk: T) -> bool {
+        if self.eof {
+            self.pushed_after_eof();
             return false;
         }
-        self.pushed += 1;
-        self.buffer.push_back(chunk);
-        self.buffer.has_room()
+        self.push_back(chunk);
+        self.has_room()
     }
 
-    /// Marks the end of the data (Node: `push(null)`).
-    pub fn end(&mut self) {
-        self.pushed += 1;
-        self.buffer.eof = true;
-    }
-
-    /// True while the buffer is below its highWaterMark (or empty) and not ended.
-    pub fn has_room(&self) -> bool {
-        self.buffer.has_room()
-    }
-
-    /// True once [`end`](Push::end) was called.
-    pub fn is_ended(&self) -> bool {
-        self.buffer.eof
-    }
-
-    /// How much is buffered now, in the chunk type's units.
-    pub fn buffered(&self) -> usize {
-        self.buffer.length
-    }
-
-    /// The highWaterMark of the buffer being filled.
-    pub fn high_water_mark(&self) -> usize {
-        self.buffer.high_water_mark
-    }
-
-    /// How many times `push` or `end` were called through this handle.
-    pub(crate) fn pushes(&self) -> usize {
-        self.pushed
+    /// Marks the end of the data: nothing more is added.
+    pub(crate) fn end(&mut self) {
+        self.eof = true;
     }
 }
 
@@ -242,31 +168,9 @@ mod tests {
     use bytes::Bytes;
 
     #[test]
-    fn push_reports_room_until_the_high_water_mark() {
-        let mut buffer = ReadBuffer::<Bytes>::new(4);
-        let mut push = buffer.push_handle();
-        assert!(push.push(Bytes::from_static(b"ab")));
-        assert!(!push.push(Bytes::from_static(b"cd")));
-        assert_eq!(push.buffered(), 4);
-    }
-
-    #[test]
     fn zero_high_water_mark_accepts_into_an_empty_buffer() {
         let buffer = ReadBuffer::<u32>::new(0);
         assert!(buffer.has_room());
-    }
-
-    #[test]
-    fn push_after_end_is_recorded_and_dropped() {
-        let mut buffer = ReadBuffer::<u32>::new(16);
-        let mut push = buffer.push_handle();
-        push.end();
-        assert!(!push.push(1));
-        assert!(buffer.is_empty());
-        assert_eq!(
-            buffer.take_misuse().unwrap().kind(),
-            ErrorKind::PushAfterEof
-        );
     }
 
     #[test]
@@ -274,5 +178,13 @@ mod tests {
         let mut buffer = ReadBuffer::<Bytes>::new(4);
         buffer.push_back(Bytes::new());
         assert!(buffer.is_empty());
+    }
+
+    /// Node's object mode: every item counts, whatever its value.
+    #[test]
+    fn an_empty_string_item_is_buffered() {
+        let mut buffer = ReadBuffer::<String>::new(4);
+        buffer.push_back(String::new());
+        assert_eq!(buffer.chunk_count(), 1);
     }
 }

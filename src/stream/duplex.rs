@@ -7,65 +7,26 @@ use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use pin_project::pin_project;
+use bytes::Bytes;
 
-use crate::buffer::Push;
-use crate::chunk::Chunk;
-use crate::error::{Error, Result};
-use crate::event::Event;
-use crate::lifecycle::Lifecycle;
-use crate::queue::WriteQueue;
-use crate::readable::ReadHalf;
-use crate::sink::Sink;
-use crate::source::Source;
-use crate::stream::{ReadableStream, WritableStream, collect_chunks, concat_bytes};
-use crate::transform::{PassThrough, Transform, TransformHandler};
-use crate::writable::WriteHalf;
-
-/// The implementation behind a [`Duplex`]: Node's `_write`, `_final` and
-/// `_read` of a duplex stream, in one object so the two sides can share
-/// state.
-///
-/// The three poll hooks follow the rules of [`Sink::poll_write`] and
-/// [`Source::poll_read`]: `Ready(Ok(()))` after progress, `Pending` after
-/// arranging a wake-up, `Ready(Err(_))` on failure. One exception: a hook
-/// may return `Pending` without a wake-up when it waits only for room in
-/// `out`; the duplex polls it again once its consumer has read.
-///
-/// Most stages are a [`Transform`] (see [`Duplex::transform`]) or a pair of
-/// independent halves such as a socket or a child process (see
-/// [`Duplex::from_parts`]); implement this trait for anything else.
-pub trait DuplexHandler<I, O>: Send {
-    /// Takes written chunks from `input`, pushing any output into `out`.
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        input: &mut WriteQueue<I>,
-        out: &mut Push<'_, O>,
-    ) -> Poll<Result<()>>;
-
-    /// Finishes the writable side after its last chunk was taken (Node's
-    /// `_final`; a transform flushes here and ends its output).
-    fn poll_final(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        out: &mut Push<'_, O>,
-    ) -> Poll<Result<()>>;
-
-    /// Pushes output that does not come from writes (Node's `_read`).
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        out: &mut Push<'_, O>,
-    ) -> Poll<Result<()>>;
-
-    /// Releases resources when the duplex is destroyed before it closed
-    /// (Node's `_destroy`). `error` is why, if there was an error. Does
-    /// nothing by default, as [`Source::destroy`] and [`Sink::destroy`].
-    fn destroy(self: Pin<&mut Self>, error: Option<&Error>) {
-        let _ = error;
-    }
-}
+use super::chunk::Chunk;
+use super::duplex_handler::DuplexHandler;
+use super::error::{Error, Result};
+use super::event::Event;
+use super::lifecycle::Lifecycle;
+use super::pair_handler::PairHandler;
+use super::pass_through::PassThrough;
+use super::push::Push;
+use super::read_half::ReadHalf;
+use super::read_source::ReadSource;
+use super::readable_stream::ReadableStream;
+use super::sealed;
+use super::transform::Transform;
+use super::transform_handler::TransformHandler;
+use super::writable_stream::WritableStream;
+use super::write_half::WriteHalf;
+use super::write_queue::WriteQueue;
+use super::write_sink::WriteSink;
 
 /// A stream with a writable side taking `I` and a readable side giving `O`:
 /// Node's `Duplex`, and its `Transform`.
@@ -80,7 +41,7 @@ pub trait DuplexHandler<I, O>: Send {
 ///
 /// ```
 /// use bytes::Bytes;
-/// use smerge::{Duplex, PassThrough, Readable};
+/// use smerge::{Duplex, PassThrough, Readable, ReadableExt};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> smerge::Result<()> {
@@ -109,7 +70,7 @@ impl<I, O> Unpin for Duplex<I, O> {}
 
 impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// A duplex driven by `handler`, with each side's default highWaterMark.
-    pub fn new(handler: impl DuplexHandler<I, O> + 'static) -> Self {
+    pub(crate) fn new(handler: impl DuplexHandler<I, O> + 'static) -> Self {
         Duplex {
             write: WriteHalf::new(I::DEFAULT_HIGH_WATER_MARK),
             read: ReadHalf::new(O::DEFAULT_HIGH_WATER_MARK),
@@ -132,8 +93,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
 
     /// A duplex of two independent halves: what is written goes to `sink`,
     /// what is read comes from `source` (a socket, a child process).
-    pub fn from_parts(source: impl Source<O> + 'static, sink: impl Sink<I> + 'static) -> Self {
-        Duplex::new(PairHandler { source, sink })
+    pub fn from_parts(
+        source: impl ReadSource<O> + 'static,
+        sink: impl WriteSink<I> + 'static,
+    ) -> Self {
+        Duplex::new(PairHandler::new(source, sink))
     }
 
     /// Sets the highWaterMark of both sides.
@@ -198,6 +162,18 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         self.read.is_ended()
     }
 
+    /// True once `end` was called on the writable side (Node's
+    /// `writableEnded`).
+    pub fn is_ending(&self) -> bool {
+        self.write.is_ending()
+    }
+
+    /// Whether the readable side flows (Node's `readableFlowing`): `None`
+    /// until it is piped, resumed or paused.
+    pub fn flowing(&self) -> Option<bool> {
+        self.read.flowing()
+    }
+
     /// True once the writable side emitted `finish`.
     pub fn is_finished(&self) -> bool {
         self.write.is_finished()
@@ -241,7 +217,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let _ = self.poll_write_side(&mut cx);
         if !self.life.is_destroyed() && self.read.buffer.wants_more(true) {
-            let mut out = self.read.buffer.push_handle();
+            let mut out = Push::new(&mut self.read.buffer);
             if let Poll::Ready(Err(error)) = self.handler.as_mut().poll_read(&mut cx, &mut out) {
                 self.fail(error);
             }
@@ -266,16 +242,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// Destroys both sides; see [`Writable::destroy`](crate::Writable::destroy).
     pub fn destroy(&mut self, error: Option<Error>) {
         if self.life.destroy(error) {
-            self.write.queue.clear();
+            // The queued writes still count until the next tick, as in
+            // Node (see `Writable::destroy`).
             self.read.buffer.clear();
             self.handler.as_mut().destroy(self.life.errored());
         }
-    }
-
-    /// Reads every output chunk into a vector (the writable side must be
-    /// ended by someone, or this waits for ever).
-    pub async fn collect_vec(mut self) -> Result<Vec<O>> {
-        collect_chunks(&mut self).await
     }
 
     /// Hands queued chunks to the handler and, once the writable side
@@ -285,13 +256,14 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     #[inline(always)]
     fn poll_write_side(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         if self.life.is_destroyed() {
+            self.write.queue.clear();
             if self.write.is_finished() {
                 return Poll::Ready(Ok(()));
             }
             return Poll::Ready(Err(self.life.destroyed_error()));
         }
         while self.write.has_work() {
-            let mut out = self.read.buffer.push_handle();
+            let mut out = Push::new(&mut self.read.buffer);
             match self
                 .handler
                 .as_mut()
@@ -306,7 +278,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             self.write.drain_if_empty(&mut self.life);
         }
         if self.write.ready_to_finalize() {
-            let mut out = self.read.buffer.push_handle();
+            let mut out = Push::new(&mut self.read.buffer);
             match self.handler.as_mut().poll_final(cx, &mut out) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(self.fail(error))),
@@ -347,7 +319,64 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             if !self.read.buffer.wants_more(true) {
                 return Poll::Pending;
             }
-            let mut out = self.read.buffer.push_handle();
+            let mut out = Push::new(&mut self.read.buffer);
+            match self.handler.as_mut().poll_read(cx, &mut out) {
+                Poll::Ready(Ok(())) if out.pushes() > 0 => continue,
+                Poll::Ready(Ok(())) | Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(self.fail(error)))),
+            }
+        }
+    }
+
+    /// [`poll_output`](Duplex::poll_output) for many chunks: moves buffered
+    /// output into `queue` until its size reaches `limit`; see
+    /// [`ReadableStream::poll_read_into`].
+    fn poll_output_into(
+        &mut self,
+        cx: &mut Context<'_>,
+        queue: &mut WriteQueue<O>,
+        limit: usize,
+    ) -> Poll<Option<Result<()>>> {
+        self.life.events.flush();
+        if let Some(error) = self.life.take_error() {
+            return Poll::Ready(Some(Err(error)));
+        }
+        if self.read.is_ended() {
+            return Poll::Ready(None);
+        }
+        loop {
+            if let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
+                return Poll::Ready(Some(Err(error)));
+            }
+            if let Some(misuse) = self.read.buffer.take_misuse() {
+                return Poll::Ready(Some(Err(self.fail(misuse))));
+            }
+            let mut moved = self.read.take_all_into(queue, limit, &self.life.events);
+            while let Some(chunk) = self.read.take(&mut self.life.events) {
+                queue.push_back(chunk);
+                moved = true;
+                if queue.size() >= limit {
+                    break;
+                }
+            }
+            if moved {
+                // Node's `read()` calls `_read` once what it takes leaves
+                // the buffer below its highWaterMark: a transform's held
+                // callback is released and the next written chunk goes
+                // through now, not on the next read.
+                if let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
+                    return Poll::Ready(Some(Err(error)));
+                }
+                return Poll::Ready(Some(Ok(())));
+            }
+            if self.read.end_if_drained(&mut self.life.events) {
+                self.readable_ended(cx);
+                return Poll::Ready(None);
+            }
+            if !self.read.buffer.wants_more(true) {
+                return Poll::Pending;
+            }
+            let mut out = Push::new(&mut self.read.buffer);
             match self.handler.as_mut().poll_read(cx, &mut out) {
                 Poll::Ready(Ok(())) if out.pushes() > 0 => continue,
                 Poll::Ready(Ok(())) | Poll::Pending => return Poll::Pending,
@@ -363,7 +392,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// error waits; without the end pushed, no push can have been misused.)
     fn waits_for_drain_only(&self) -> bool {
         self.read.buffer.is_empty()
-            && self.write.queue.is_empty()
+            && self.write.queue.is_settled()
             && WritableStream::needs_drain(self)
             && !self.read.buffer.is_eof()
     }
@@ -374,7 +403,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// pushed some: the read goes on as usual.
     fn poll_drain_only(&mut self, cx: &mut Context<'_>) -> Option<Poll<Option<Result<O>>>> {
         self.write.drain_if_empty(&mut self.life);
-        let mut out = self.read.buffer.push_handle();
+        let mut out = Push::new(&mut self.read.buffer);
         match self.handler.as_mut().poll_read(cx, &mut out) {
             Poll::Ready(Ok(())) if out.pushes() > 0 => None,
             Poll::Ready(Ok(())) | Poll::Pending => Some(Poll::Pending),
@@ -412,12 +441,12 @@ impl<T: Chunk> Duplex<T, T> {
     }
 }
 
-impl<I: Chunk> Duplex<I, bytes::Bytes> {
+impl<I: Chunk> Duplex<I, Bytes> {
     /// Node's `read(n)` on a byte stream's readable side: exactly `n`
     /// bytes, joining or splitting chunks, or the rest at the end; `None`
     /// while fewer than `n` bytes are buffered. See
     /// [`Readable::read_bytes`](crate::Readable::read_bytes).
-    pub fn read_bytes(&mut self, n: usize) -> Option<bytes::Bytes> {
+    pub fn read_bytes(&mut self, n: usize) -> Option<Bytes> {
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let _ = self.poll_write_side(&mut cx);
         let bytes = self.read.take_bytes(n, &mut self.life.events);
@@ -426,14 +455,13 @@ impl<I: Chunk> Duplex<I, bytes::Bytes> {
         }
         bytes
     }
-
-    /// Reads all output into one [`Bytes`](bytes::Bytes).
-    pub async fn to_bytes(self) -> Result<bytes::Bytes> {
-        Ok(concat_bytes(self.collect_vec().await?))
-    }
 }
 
-impl<I: Chunk, O: Chunk> ReadableStream<O> for Duplex<I, O> {
+impl<I, O> sealed::Stream for Duplex<I, O> {}
+
+impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
+    type Output = O;
+
     #[inline]
     fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
         // Ahead of the checks `poll_output` starts with: in that state they
@@ -444,6 +472,16 @@ impl<I: Chunk, O: Chunk> ReadableStream<O> for Duplex<I, O> {
             return polled;
         }
         self.poll_output(cx)
+    }
+
+    #[inline]
+    fn poll_read_into(
+        &mut self,
+        cx: &mut Context<'_>,
+        queue: &mut WriteQueue<O>,
+        limit: usize,
+    ) -> Poll<Option<Result<()>>> {
+        self.poll_output_into(cx, queue, limit)
     }
 
     fn pause(&mut self) {
@@ -467,7 +505,9 @@ impl<I: Chunk, O: Chunk> ReadableStream<O> for Duplex<I, O> {
     }
 }
 
-impl<I: Chunk, O: Chunk> WritableStream<I> for Duplex<I, O> {
+impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
+    type Input = I;
+
     fn write(&mut self, chunk: I) -> Result<bool> {
         Duplex::write(self, chunk)
     }
@@ -475,7 +515,7 @@ impl<I: Chunk, O: Chunk> WritableStream<I> for Duplex<I, O> {
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         self.life.events.flush();
         ready!(self.poll_write_side(cx))?;
-        if self.write.queue.is_empty() {
+        if self.write.queue.is_settled() {
             Poll::Ready(Ok(()))
         } else {
             Poll::Pending
@@ -517,6 +557,16 @@ impl<I: Chunk, O: Chunk> WritableStream<I> for Duplex<I, O> {
     fn label(&self) -> Option<&str> {
         self.life.label()
     }
+
+    #[inline]
+    fn batch_target(&mut self) -> Option<(&mut WriteQueue<I>, usize)> {
+        self.write.batch_target(&self.life)
+    }
+
+    #[inline]
+    fn after_batch(&mut self) {
+        self.write.after_batch();
+    }
 }
 
 impl<I, O> Drop for Duplex<I, O> {
@@ -541,57 +591,12 @@ impl<I: Chunk, O: Chunk> fmt::Debug for Duplex<I, O> {
     }
 }
 
-/// The handler of [`Duplex::from_parts`]: a source and a sink side by side.
-#[pin_project]
-struct PairHandler<R, W> {
-    #[pin]
-    source: R,
-    #[pin]
-    sink: W,
-}
-
-impl<I, O, R, W> DuplexHandler<I, O> for PairHandler<R, W>
-where
-    R: Source<O>,
-    W: Sink<I>,
-{
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        input: &mut WriteQueue<I>,
-        _out: &mut Push<'_, O>,
-    ) -> Poll<Result<()>> {
-        self.project().sink.poll_write(cx, input)
-    }
-
-    fn poll_final(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        _out: &mut Push<'_, O>,
-    ) -> Poll<Result<()>> {
-        self.project().sink.poll_final(cx)
-    }
-
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        out: &mut Push<'_, O>,
-    ) -> Poll<Result<()>> {
-        self.project().source.poll_read(cx, out)
-    }
-
-    fn destroy(self: Pin<&mut Self>, error: Option<&Error>) {
-        let this = self.project();
-        this.sink.destroy(error);
-        this.source.destroy(error);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
+    use crate::Push;
 
     /// Turns `n` into `n` copies of itself, holding back what does not fit.
     struct Copies {
@@ -621,18 +626,23 @@ mod tests {
             Ok(())
         }
 
-        fn has_pending(&self) -> bool {
-            self.left > 0
-        }
-
-        fn resume(&mut self, out: &mut Push<'_, u32>) -> Result<()> {
-            self.push_held(out);
-            Ok(())
+        fn poll_ready(&mut self, _: &mut Context<'_>, out: &mut Push<'_, u32>) -> Poll<Result<()>> {
+            if self.left > 0 && out.has_room() {
+                self.push_held(out);
+            }
+            if self.left > 0 {
+                Poll::Pending
+            } else {
+                Poll::Ready(Ok(()))
+            }
         }
     }
 
+    /// Node's `Transform._write`: a chunk whose output filled the readable
+    /// side keeps counting in `writableLength` until the consumer read that
+    /// side below its highWaterMark, so `drain` comes after the third read.
     #[test]
-    fn a_read_waiting_for_drain_resumes_held_output_after_drain() {
+    fn transform_callback_is_held_until_the_readable_side_is_read() {
         let mut copies = Duplex::transform(Copies { value: 0, left: 0 }).with_high_water_mark(1);
         let log = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&log);
@@ -648,6 +658,6 @@ mod tests {
             [read(), read(), read(), read()],
             [Some(3), Some(3), Some(3), None]
         );
-        assert_eq!(*log.lock().unwrap(), ["data", "drain", "data", "data"]);
+        assert_eq!(*log.lock().unwrap(), ["data", "data", "data", "drain"]);
     }
 }

@@ -6,8 +6,9 @@
 
 use std::borrow::Cow;
 
-use crate::error::{Error, ErrorKind};
-use crate::event::{Event, Events};
+use super::error::{Error, ErrorKind};
+use super::event::Event;
+use super::events::Events;
 
 #[derive(Debug, Default)]
 pub(crate) struct Lifecycle {
@@ -111,7 +112,7 @@ mod tests {
         let mut life = Lifecycle::default();
         life.set_label("gzip".into());
         let located = life.locate(Error::new(ErrorKind::InvalidData, "bad header"));
-        assert_eq!(located.to_string(), "gzip: bad header");
-        assert_eq!(life.locate(located).to_string(), "gzip: bad header");
+        assert_eq!(format!("{located:#}"), "gzip: bad header");
+        assert_eq!(format!("{:#}", life.locate(located)), "gzip: bad header");
     }
 }

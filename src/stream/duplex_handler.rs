@@ -1,0 +1,55 @@
+//! [`DuplexHandler`]: the implementation behind a [`Duplex`](crate::Duplex),
+//! its two sides in one object.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::error::{Error, Result};
+use super::push::Push;
+use super::write_queue::WriteQueue;
+
+/// The implementation behind a [`Duplex`]: Node's `_write`, `_final` and
+/// `_read` of a duplex stream, in one object so the two sides can share
+/// state.
+///
+/// The three poll hooks follow the rules of
+/// [`WriteSink::poll_write`](crate::WriteSink::poll_write) and
+/// [`ReadSource::poll_read`](crate::ReadSource::poll_read): `Ready(Ok(()))` after progress, `Pending` after
+/// arranging a wake-up, `Ready(Err(_))` on failure. One exception: a hook
+/// may return `Pending` without a wake-up when it waits only for room in
+/// `out`; the duplex polls it again once its consumer has read.
+///
+/// Users build a duplex from a [`Transform`](crate::Transform) or from two
+/// independent halves; this trait is what those become inside, and what a
+/// stage whose two halves share state (a child process) implements.
+pub(crate) trait DuplexHandler<I, O>: Send {
+    /// Takes written chunks from `input`, pushing any output into `out`.
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        input: &mut WriteQueue<I>,
+        out: &mut Push<'_, O>,
+    ) -> Poll<Result<()>>;
+
+    /// Finishes the writable side after its last chunk was taken (Node's
+    /// `_final`; a transform flushes here and ends its output).
+    fn poll_final(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut Push<'_, O>,
+    ) -> Poll<Result<()>>;
+
+    /// Pushes output that does not come from writes (Node's `_read`).
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut Push<'_, O>,
+    ) -> Poll<Result<()>>;
+
+    /// Releases resources when the duplex is destroyed before it closed
+    /// (Node's `_destroy`). `error` is why, if there was an error. Does
+    /// nothing by default.
+    fn destroy(self: Pin<&mut Self>, error: Option<&Error>) {
+        let _ = error;
+    }
+}

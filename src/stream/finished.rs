@@ -1,0 +1,91 @@
+//! [`finished`]: waiting for a stream to end, finish, fail or close early
+//! (Node's `stream.finished`).
+
+use std::future::poll_fn;
+use std::task::{Context, Poll};
+
+use super::chunk::Chunk;
+use super::duplex::Duplex;
+use super::error::{Error, ErrorKind, Result};
+use super::readable::Readable;
+use super::readable_stream::ReadableStream;
+use super::sealed;
+use super::writable::Writable;
+use super::writable_stream::WritableStream;
+
+/// Something [`finished`] can wait for: a [`Readable`], a [`Writable`] or a
+/// [`Duplex`]. The trait is sealed.
+pub trait Finish: sealed::Stream {
+    /// Drives the stream until it ended, finished, failed or closed early.
+    fn poll_finished(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>>;
+}
+
+impl<T: Chunk> Finish for Readable<T> {
+    fn poll_finished(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        discard_until_end(self, cx)
+    }
+}
+
+impl<T: Chunk> Finish for Writable<T> {
+    fn poll_finished(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        if self.is_destroyed() && !self.is_finished() {
+            return Poll::Ready(Err(premature_or(self.errored())));
+        }
+        self.poll_finish(cx)
+    }
+}
+
+impl<I: Chunk, O: Chunk> Finish for Duplex<I, O> {
+    fn poll_finished(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        if self.is_destroyed() && !(self.is_finished() && self.is_ended()) {
+            return Poll::Ready(Err(premature_or(self.errored())));
+        }
+        let readable = discard_until_end(self, cx)?;
+        let writable = if self.is_finished() {
+            Poll::Ready(())
+        } else {
+            self.poll_finish(cx)?
+        };
+        match (readable, writable) {
+            (Poll::Ready(()), Poll::Ready(())) => Poll::Ready(Ok(())),
+            _ => Poll::Pending,
+        }
+    }
+}
+
+/// Waits until `stream` ended (readable), finished (writable) or both
+/// (duplex), failed, or was destroyed before that (Node's `finished`).
+///
+/// A readable side is consumed and its data dropped, as Node's `resume()`
+/// does; a writable side must be ended by the caller first, as in Node.
+///
+/// # Errors
+///
+/// The stream's error, or [`ErrorKind::PrematureClose`](crate::ErrorKind::PrematureClose) if it was destroyed
+/// without one before it ended or finished.
+pub async fn finished<S: Finish + ?Sized>(stream: &mut S) -> Result<()> {
+    poll_fn(|cx| stream.poll_finished(cx)).await
+}
+
+fn discard_until_end<S: ReadableStream + ?Sized>(
+    stream: &mut S,
+    cx: &mut Context<'_>,
+) -> Poll<Result<()>> {
+    loop {
+        match stream.poll_next_chunk(cx) {
+            Poll::Ready(Some(Ok(_))) => {}
+            Poll::Ready(Some(Err(error))) => return Poll::Ready(Err(error)),
+            Poll::Ready(None) if stream.is_ended() => return Poll::Ready(Ok(())),
+            Poll::Ready(None) => {
+                return Poll::Ready(Err(Error::from_kind(ErrorKind::PrematureClose)));
+            }
+            Poll::Pending => return Poll::Pending,
+        }
+    }
+}
+
+fn premature_or(error: Option<&Error>) -> Error {
+    error
+        .cloned()
+        .unwrap_or_else(|| Error::from_kind(ErrorKind::PrematureClose))
+}

@@ -1,0 +1,194 @@
+//! [`Link`]: a stage of a pipeline with the chain before it.
+
+use std::path::Path;
+use std::task::{Context, Poll};
+
+use super::chunk::Chunk;
+use super::error::{Error, ErrorKind, Result};
+use super::pump::OnError;
+use super::readable_stream::ReadableStream;
+use super::sealed;
+use super::writable_stream::WritableStream;
+use super::write_queue::WriteQueue;
+
+/// A stage of a pipeline with the chain before it: pulls from `upstream`
+/// into `stage` while the stage takes chunks, and hands on its output.
+pub(crate) struct Link<I, D> {
+    upstream: Box<dyn ReadableStream<Output = I>>,
+    /// A [`Duplex`](crate::Duplex), or a [`Shared`](crate::Shared) one.
+    stage: D,
+    /// Position in the pipeline, for errors from unnamed stages.
+    index: usize,
+    upstream_done: bool,
+    on_error: OnError,
+}
+
+impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
+    pub(crate) fn new(
+        upstream: Box<dyn ReadableStream<Output = I>>,
+        stage: D,
+        index: usize,
+        on_error: OnError,
+    ) -> Self {
+        Link {
+            upstream,
+            stage,
+            index,
+            upstream_done: false,
+            on_error,
+        }
+    }
+
+    /// Moves chunks from upstream into the stage until it is full or
+    /// upstream has nothing. Returns whether anything moved.
+    fn feed(&mut self, cx: &mut Context<'_>) -> Result<bool> {
+        let mut fed = false;
+        while !self.upstream_done && !WritableStream::needs_drain(&self.stage) {
+            if let Some((queue, high_water_mark)) = self.stage.batch_target() {
+                // Many chunks at once, each `write` but the last returning true.
+                match self.upstream.poll_read_into(cx, queue, high_water_mark) {
+                    Poll::Ready(Some(Ok(()))) => {
+                        fed = true;
+                        self.stage.after_batch();
+                        continue;
+                    }
+                    Poll::Ready(Some(Err(error))) => return Err(self.upstream_failed(error)),
+                    Poll::Ready(None) => {}
+                    Poll::Pending => break,
+                }
+            }
+            match self.upstream.poll_next_chunk(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    fed = true;
+                    match self.stage.write(chunk) {
+                        Ok(true) => {}
+                        // Full: it waits for `drain`.
+                        Ok(false) => break,
+                        Err(error) => return Err(self.stage_failed(error)),
+                    }
+                }
+                Poll::Ready(Some(Err(error))) => return Err(self.upstream_failed(error)),
+                Poll::Ready(None) if !self.upstream.is_ended() => {
+                    // Destroyed before its end: the stage must not end as if
+                    // everything had arrived.
+                    let error = Error::from_kind(ErrorKind::PrematureClose);
+                    return Err(self.upstream_failed(error));
+                }
+                Poll::Ready(None) => {
+                    self.upstream_done = true;
+                    fed = true;
+                    if let Err(error) = self.stage.end() {
+                        return Err(self.stage_failed(error));
+                    }
+                }
+                Poll::Pending => break,
+            }
+        }
+        Ok(fed)
+    }
+
+    /// Upstream failed or closed before its end: nothing more is read from
+    /// it, the error names the stage before this one if it does not say
+    /// where it happened (the first stage's, or a premature close), and
+    /// with `pipeline` semantics this stage is destroyed with it.
+    fn upstream_failed(&mut self, error: Error) -> Error {
+        self.upstream_done = true;
+        let error = error.or_stage(self.index - 1, self.upstream.label());
+        if self.on_error == OnError::DestroyAll {
+            WritableStream::destroy(&mut self.stage, Some(error.clone()));
+        }
+        error
+    }
+
+    fn stage_failed(&mut self, error: Error) -> Error {
+        let error = error.or_stage(self.index, ReadableStream::label(&self.stage));
+        if self.on_error == OnError::DestroyAll {
+            WritableStream::destroy(&mut self.stage, Some(error.clone()));
+            self.upstream.destroy(Some(error.clone()));
+        }
+        error
+    }
+}
+
+impl<I, D> sealed::Stream for Link<I, D> {}
+
+impl<I: Chunk, O: Chunk, D> ReadableStream for Link<I, D>
+where
+    D: ReadableStream<Output = O> + WritableStream<Input = I>,
+{
+    type Output = O;
+
+    fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
+        loop {
+            let was_blocked = WritableStream::needs_drain(&self.stage);
+            let fed = match self.feed(cx) {
+                Ok(fed) => fed,
+                Err(error) => return Poll::Ready(Some(Err(error))),
+            };
+            match self.stage.poll_next_chunk(cx) {
+                Poll::Ready(Some(Err(error))) => {
+                    return Poll::Ready(Some(Err(self.stage_failed(error))));
+                }
+                Poll::Ready(other) => return Poll::Ready(other),
+                Poll::Pending => {
+                    let unblocked = was_blocked && !WritableStream::needs_drain(&self.stage);
+                    if self.upstream_done || !(fed || unblocked) {
+                        return Poll::Pending;
+                    }
+                }
+            }
+        }
+    }
+
+    fn poll_read_into(
+        &mut self,
+        cx: &mut Context<'_>,
+        queue: &mut WriteQueue<O>,
+        limit: usize,
+    ) -> Poll<Option<Result<()>>> {
+        loop {
+            let was_blocked = WritableStream::needs_drain(&self.stage);
+            let fed = match self.feed(cx) {
+                Ok(fed) => fed,
+                Err(error) => return Poll::Ready(Some(Err(error))),
+            };
+            match self.stage.poll_read_into(cx, queue, limit) {
+                Poll::Ready(Some(Err(error))) => {
+                    return Poll::Ready(Some(Err(self.stage_failed(error))));
+                }
+                Poll::Ready(other) => return Poll::Ready(other),
+                Poll::Pending => {
+                    let unblocked = was_blocked && !WritableStream::needs_drain(&self.stage);
+                    if self.upstream_done || !(fed || unblocked) {
+                        return Poll::Pending;
+                    }
+                }
+            }
+        }
+    }
+
+    fn pause(&mut self) {
+        self.stage.pause();
+    }
+
+    fn resume(&mut self) {
+        self.stage.resume();
+    }
+
+    fn destroy(&mut self, error: Option<Error>) {
+        ReadableStream::destroy(&mut self.stage, error.clone());
+        self.upstream.destroy(error);
+    }
+
+    fn is_ended(&self) -> bool {
+        self.stage.is_ended()
+    }
+
+    fn label(&self) -> Option<&str> {
+        ReadableStream::label(&self.stage)
+    }
+
+    fn origin(&self) -> Option<&Path> {
+        self.upstream.origin()
+    }
+}

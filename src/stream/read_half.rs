@@ -1,0 +1,228 @@
+//! [`ReadHalf`]: the state machine of a readable side, shared by
+//! [`Readable`](crate::Readable) and [`Duplex`](crate::Duplex).
+//!
+//! # States
+//!
+//! The end, as the producer and the consumer see it:
+//!
+//! | state | `buffer.is_eof()` | `end_emitted` | left when |
+//! |---|---|---|---|
+//! | open | no | no | the producer pushes the end (`Push::end`) |
+//! | ending | yes | no | the last buffered chunk is consumed: `end` is emitted |
+//! | ended | yes | yes | never |
+//!
+//! The flow (Node's `readableFlowing`), independent of the end:
+//!
+//! | state | Node | entered by |
+//! |---|---|---|
+//! | [`Flow::Unset`] | `null` | creation |
+//! | [`Flow::Paused`] | `false` | `pause()`, or waiting for `readable` |
+//! | [`Flow::Flowing`] | `true` | `resume()`, or a pipe |
+//!
+//! `readable_after` is Node's `needReadable`: after a read found too
+//! little, `readable` waits for more than was there.
+
+use bytes::{Bytes, BytesMut};
+
+use super::chunk::Chunk;
+use super::error::{Error, ErrorKind, Result};
+use super::event::Event;
+use super::events::Events;
+use super::read_buffer::ReadBuffer;
+use super::write_queue::WriteQueue;
+
+/// Node's `readableFlowing`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flow {
+    /// Nobody consumed yet (`null`).
+    Unset,
+    /// Paused, or read through `readable` (`false`).
+    Paused,
+    /// Flowing (`true`).
+    Flowing,
+}
+
+/// The readable half of a stream: buffer, flowing mode, end. Shared by
+/// [`Readable`] and [`Duplex`](crate::Duplex).
+#[derive(Debug)]
+pub(crate) struct ReadHalf<T> {
+    pub(crate) buffer: ReadBuffer<T>,
+    flow: Flow,
+    end_emitted: bool,
+    /// A read found too little buffered, this much: `readable` waits for
+    /// more than that (Node's `needReadable`).
+    readable_after: Option<usize>,
+}
+
+impl<T: Chunk> ReadHalf<T> {
+    pub(crate) fn new(high_water_mark: usize) -> Self {
+        ReadHalf {
+            buffer: ReadBuffer::new(high_water_mark),
+            flow: Flow::Unset,
+            end_emitted: false,
+            readable_after: None,
+        }
+    }
+
+    /// Hands the oldest chunk to the consumer.
+    pub(crate) fn take(&mut self, events: &mut Events) -> Option<T> {
+        let chunk = self.buffer.pop_front()?;
+        self.readable_after = None;
+        events.emit(Event::Data { size: chunk.size() });
+        Some(chunk)
+    }
+
+    /// Hands every buffered chunk to `queue` in one move, when no observer
+    /// waits for a `data` event per chunk and every `write` but the last
+    /// would return true (they would all be written, as Node's flowing
+    /// `data` loop writes them). Returns whether it did.
+    #[inline]
+    pub(crate) fn take_all_into(
+        &mut self,
+        queue: &mut WriteQueue<T>,
+        limit: usize,
+        events: &Events,
+    ) -> bool {
+        if events.is_observed() {
+            return false;
+        }
+        let Some(last) = self.buffer.back() else {
+            return false;
+        };
+        if queue.size() + self.buffer.len() - last.size() >= limit {
+            return false;
+        }
+        self.buffer.move_into(queue);
+        self.readable_after = None;
+        true
+    }
+
+    /// A read wanted more than is buffered: `readable` waits for new data.
+    pub(crate) fn need_more(&mut self) {
+        self.readable_after = Some(self.buffer.len());
+    }
+
+    /// True when a consumer waiting for `readable` can go on: data it has
+    /// not seen yet is buffered, or the end was reached.
+    pub(crate) fn is_readable(&self) -> bool {
+        self.buffer.is_eof()
+            || match self.readable_after {
+                Some(seen) => self.buffer.len() > seen,
+                None => !self.buffer.is_empty(),
+            }
+    }
+
+    /// `readable` is being emitted: the next one needs new data again only
+    /// after another read comes back empty-handed.
+    pub(crate) fn readable_emitted(&mut self) {
+        self.readable_after = None;
+    }
+
+    /// Emits `end` once the producer ended and every chunk was consumed.
+    /// Returns true if the readable half is ended (now or before).
+    pub(crate) fn end_if_drained(&mut self, events: &mut Events) -> bool {
+        if self.end_emitted {
+            return true;
+        }
+        if self.buffer.is_eof() && self.buffer.is_empty() {
+            self.end_emitted = true;
+            events.emit(Event::End);
+            return true;
+        }
+        false
+    }
+
+    pub(crate) fn is_ended(&self) -> bool {
+        self.end_emitted
+    }
+
+    pub(crate) fn flowing(&self) -> Option<bool> {
+        match self.flow {
+            Flow::Unset => None,
+            Flow::Paused => Some(false),
+            Flow::Flowing => Some(true),
+        }
+    }
+
+    pub(crate) fn pause(&mut self, events: &mut Events) {
+        if self.flow != Flow::Paused {
+            self.flow = Flow::Paused;
+            events.emit(Event::Pause);
+        }
+    }
+
+    /// A consumer waits for `readable`: the stream does not flow by itself
+    /// any more (Node sets `readableFlowing` to `false` when a `'readable'`
+    /// listener is added, without a `pause` event).
+    pub(crate) fn listen_readable(&mut self) {
+        if self.flow == Flow::Unset {
+            self.flow = Flow::Paused;
+        }
+    }
+
+    pub(crate) fn resume(&mut self, events: &mut Events) {
+        if self.flow != Flow::Flowing {
+            self.flow = Flow::Flowing;
+            events.emit(Event::Resume);
+        }
+    }
+
+    /// The same readable half holding chunks of another type; see
+    /// [`ReadBuffer::convert`].
+    pub(crate) fn convert<U: Chunk>(
+        self,
+        convert: impl FnOnce(Vec<T>, bool) -> Vec<U>,
+    ) -> ReadHalf<U> {
+        ReadHalf {
+            buffer: self.buffer.convert(convert),
+            flow: self.flow,
+            end_emitted: self.end_emitted,
+            readable_after: None,
+        }
+    }
+
+    pub(crate) fn unshift(&mut self, chunk: T) -> Result<bool> {
+        if self.end_emitted {
+            return Err(Error::from_kind(ErrorKind::UnshiftAfterEnd));
+        }
+        self.buffer.unshift(chunk);
+        Ok(self.buffer.has_room())
+    }
+}
+
+impl ReadHalf<Bytes> {
+    /// Node's `read(n)` on a byte stream: exactly `n` bytes, or what is
+    /// left at the end, or nothing yet.
+    pub(crate) fn take_bytes(&mut self, n: usize, events: &mut Events) -> Option<Bytes> {
+        let buffered = self.buffer.len();
+        if n == 0 || buffered == 0 || (buffered < n && !self.buffer.is_eof()) {
+            return None;
+        }
+        let want = n.min(buffered);
+        let first = self.buffer.front().expect("buffer holds data");
+        let bytes = if first.len() >= want {
+            let mut first = self.buffer.pop_front().expect("buffer holds data");
+            let bytes = first.split_to(want);
+            if !first.is_empty() {
+                self.buffer.unshift(first);
+            }
+            bytes
+        } else {
+            let mut joined = BytesMut::with_capacity(want);
+            while joined.len() < want {
+                let mut chunk = self.buffer.pop_front().expect("buffer holds enough");
+                let missing = want - joined.len();
+                if chunk.len() > missing {
+                    joined.extend_from_slice(&chunk.split_to(missing));
+                    self.buffer.unshift(chunk);
+                } else {
+                    joined.extend_from_slice(&chunk);
+                }
+            }
+            joined.freeze()
+        };
+        self.readable_after = None;
+        events.emit(Event::Data { size: bytes.len() });
+        Some(bytes)
+    }
+}

@@ -1,0 +1,72 @@
+//! [`ReadableStream`]: the readable side every stream type offers to
+//! [`pipe`](crate::pipe) and [`pipeline`](crate::pipeline).
+
+use std::path::Path;
+use std::task::{Context, Poll};
+
+use super::chunk::Chunk;
+use super::error::{Error, Result};
+use super::sealed;
+use super::write_queue::WriteQueue;
+
+/// A stream whose chunks can be read: [`Readable`](crate::Readable), the
+/// readable side of a [`Duplex`](crate::Duplex), and a
+/// [`Pipeline`](crate::Pipeline).
+///
+/// This is what lets one [`pipe`](crate::pipe) accept any of them; the
+/// shared consuming methods (`collect_vec`, `to_bytes`, `pipe`) are in
+/// [`ReadableExt`](crate::ReadableExt). The trait is sealed: smerge's
+/// stream types implement it, and a producer of your own is a
+/// [`ReadSource`](crate::ReadSource) behind a [`Readable`](crate::Readable).
+pub trait ReadableStream: sealed::Stream + Send {
+    /// What is read.
+    type Output: Chunk;
+
+    /// The next chunk; `Ready(None)` after the end (and `end` was emitted);
+    /// an error is returned once, then `Ready(None)`.
+    fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Self::Output>>>;
+
+    /// Stops the flow (Node's `pause()`): emits `pause` if it was flowing.
+    fn pause(&mut self);
+
+    /// Starts the flow (Node's `resume()`): emits `resume` if it was not flowing.
+    fn resume(&mut self);
+
+    /// Destroys the stream (Node's `destroy(err)`): buffered data is dropped,
+    /// `error` (if any) and `close` are emitted; a no-op if already destroyed.
+    fn destroy(&mut self, error: Option<Error>);
+
+    /// True once the readable side delivered its end.
+    fn is_ended(&self) -> bool;
+
+    /// The stream's label, used to say where an error happened.
+    fn label(&self) -> Option<&str>;
+
+    /// The file the data comes from, when the stream knows it (see
+    /// [`Readable::with_origin`](crate::Readable::with_origin)): a failing
+    /// pipeline names it in errors that name no file.
+    fn origin(&self) -> Option<&Path> {
+        None
+    }
+
+    /// The engine's hand-over of many chunks at once: moves chunks, as
+    /// [`poll_next_chunk`](ReadableStream::poll_next_chunk) would give
+    /// them, into a writable side's `queue` until its size reaches `limit`
+    /// (the write that would return `false`) or none is left. `Ready(Some(Ok(())))`
+    /// once something moved, otherwise as `poll_next_chunk`.
+    #[doc(hidden)]
+    fn poll_read_into(
+        &mut self,
+        cx: &mut Context<'_>,
+        queue: &mut WriteQueue<Self::Output>,
+        limit: usize,
+    ) -> Poll<Option<Result<()>>> {
+        let _ = limit;
+        self.poll_next_chunk(cx).map(|next| {
+            next.map(|chunk| {
+                queue.push_back(chunk?);
+                Ok(())
+            })
+        })
+    }
+}

@@ -1,0 +1,202 @@
+//! [`TransformHandler`]: runs a [`Transform`] as the handler of a
+//! [`Duplex`](crate::Duplex), and for a [`TransformSink`](crate::TransformSink).
+//!
+//! # States
+//!
+//! | phase | meaning | left when |
+//! |---|---|---|
+//! | [`Phase::Ready`] | the next chunk may be handed over | a chunk is handed to `transform` → working; the input ended → flushing |
+//! | [`Phase::Working`] | `transform` ran, `poll_ready` has not finished it (Node: its callback is not called yet) | `poll_ready` is ready → ready, or held if the chunk's output filled the readable side |
+//! | [`Phase::Held`] | finished, but its output filled the readable side: Node holds the write callback until the next `_read` | the consumer read the readable side below its highWaterMark → ready |
+//! | [`Phase::Flushing`] | `flush` ran, `poll_ready` has not finished it | `poll_ready` is ready → flushed |
+//! | [`Phase::Flushed`] | everything was pushed | never |
+//!
+//! The chunk handed to `transform` stays counted in the writable side's
+//! length (Node's `writableLength`) until the phase is ready again, so
+//! `write()` returns `false` and `drain` comes at Node's moments.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::duplex_handler::DuplexHandler;
+use super::error::Result;
+use super::push::Push;
+use super::transform::Transform;
+use super::write_queue::WriteQueue;
+
+/// Where a transform is in its work; see the module documentation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    Ready,
+    Working,
+    Held,
+    Flushing,
+    Flushed,
+}
+
+/// A [`Transform`] and its [`Phase`].
+#[derive(Debug)]
+pub(crate) struct TransformHandler<X> {
+    transform: X,
+    phase: Phase,
+    /// How much the readable side held when the chunk in work was handed
+    /// over: if its output added to it, the callback may be held.
+    buffered_before: usize,
+}
+
+impl<X: Transform> TransformHandler<X> {
+    pub(crate) fn new(transform: X) -> Self {
+        TransformHandler {
+            transform,
+            phase: Phase::Ready,
+            buffered_before: 0,
+        }
+    }
+
+    /// Finishes the work in progress, if any. `Pending` while the
+    /// transform is not ready.
+    #[inline]
+    fn poll_settle(
+        &mut self,
+        cx: &mut Context<'_>,
+        out: &mut Push<'_, X::Output>,
+    ) -> Poll<Result<()>> {
+        let next = match self.phase {
+            Phase::Working => Phase::Ready,
+            Phase::Flushing => Phase::Flushed,
+            Phase::Held if out.buffered() < out.high_water_mark() || out.buffered() == 0 => {
+                self.phase = Phase::Ready;
+                return Poll::Ready(Ok(()));
+            }
+            Phase::Held => return Poll::Pending,
+            Phase::Ready | Phase::Flushed => return Poll::Ready(Ok(())),
+        };
+        match self.transform.poll_ready(cx, out) {
+            Poll::Ready(Ok(())) => {
+                // Node's `Transform._write`: the callback is held while
+                // the chunk's output left the readable side full.
+                let added = out.buffered() != self.buffered_before;
+                self.phase = if next == Phase::Ready
+                    && added
+                    && out.buffered() >= out.high_water_mark()
+                    && !out.is_ended()
+                {
+                    Phase::Held
+                } else {
+                    next
+                };
+                if self.phase == Phase::Held {
+                    return Poll::Pending;
+                }
+                Poll::Ready(Ok(()))
+            }
+            other => other,
+        }
+    }
+
+    /// Feeds queued chunks to the transform while `out` has room. Ready
+    /// with whether anything was consumed or produced once it stopped for
+    /// want of input or room; `Pending` while the transform is not ready.
+    #[inline]
+    pub(crate) fn poll_pump(
+        &mut self,
+        cx: &mut Context<'_>,
+        input: &mut WriteQueue<X::Input>,
+        out: &mut Push<'_, X::Output>,
+    ) -> Poll<Result<bool>> {
+        let mut progressed = false;
+        loop {
+            match self.poll_settle(cx, out) {
+                Poll::Ready(Ok(())) => progressed |= input.finish_in_flight(),
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Pending if progressed => return Poll::Ready(Ok(true)),
+                Poll::Pending => return Poll::Pending,
+            }
+            if !out.has_room() {
+                return Poll::Ready(Ok(progressed));
+            }
+            let Some(chunk) = input.take_in_flight() else {
+                return Poll::Ready(Ok(progressed));
+            };
+            self.phase = Phase::Working;
+            self.buffered_before = out.buffered();
+            self.transform.transform(chunk, out)?;
+            progressed = true;
+        }
+    }
+
+    /// Finishes the work in progress, then flushes; ready once everything
+    /// was pushed.
+    pub(crate) fn poll_flush(
+        &mut self,
+        cx: &mut Context<'_>,
+        out: &mut Push<'_, X::Output>,
+    ) -> Poll<Result<()>> {
+        loop {
+            match self.phase {
+                Phase::Flushed => return Poll::Ready(Ok(())),
+                Phase::Ready => {
+                    self.phase = Phase::Flushing;
+                    self.transform.flush(out)?;
+                }
+                Phase::Working | Phase::Held | Phase::Flushing => {
+                    if let Poll::Ready(Err(error)) = self.poll_settle(cx, out) {
+                        return Poll::Ready(Err(error));
+                    }
+                    if matches!(self.phase, Phase::Working | Phase::Held | Phase::Flushing) {
+                        return Poll::Pending;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<X: Transform + Unpin> DuplexHandler<X::Input, X::Output> for TransformHandler<X> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        input: &mut WriteQueue<X::Input>,
+        out: &mut Push<'_, X::Output>,
+    ) -> Poll<Result<()>> {
+        // Input left means the pump stopped for want of room: the duplex
+        // polls again once its consumer has read; saying so now spares a
+        // call that would find no room.
+        match self.get_mut().poll_pump(cx, input, out) {
+            Poll::Ready(Ok(true)) if input.is_settled() => Poll::Ready(Ok(())),
+            Poll::Ready(Ok(_)) | Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(err)) => Poll::Ready(Err(err)),
+        }
+    }
+
+    fn poll_final(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut Push<'_, X::Output>,
+    ) -> Poll<Result<()>> {
+        let polled = self.get_mut().poll_flush(cx, out);
+        if let Poll::Ready(Ok(())) = polled {
+            out.end();
+        }
+        polled
+    }
+
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut Push<'_, X::Output>,
+    ) -> Poll<Result<()>> {
+        // A transform's output comes only from what is written to it, but
+        // work waiting for room goes on as soon as there is room, not only
+        // when more input comes (Node's `Transform._read`).
+        let this = self.get_mut();
+        if this.phase == Phase::Working {
+            return match this.poll_settle(cx, out) {
+                Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+                _ if out.pushes() > 0 => Poll::Ready(Ok(())),
+                _ => Poll::Pending,
+            };
+        }
+        Poll::Pending
+    }
+}

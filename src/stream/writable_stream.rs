@@ -1,0 +1,65 @@
+//! [`WritableStream`]: the writable side every stream type offers to
+//! [`pipe`](crate::pipe) and [`pipeline`](crate::pipeline).
+
+use std::task::{Context, Poll};
+
+use super::chunk::Chunk;
+use super::error::{Error, Result};
+use super::sealed;
+use super::write_queue::WriteQueue;
+
+/// A stream chunks can be written to: [`Writable`](crate::Writable) and the
+/// writable side of a [`Duplex`](crate::Duplex).
+///
+/// This is what lets one [`pipe`](crate::pipe) write into either. The trait
+/// is sealed: smerge's stream types implement it, and a consumer of your
+/// own is a [`WriteSink`](crate::WriteSink) behind a
+/// [`Writable`](crate::Writable).
+pub trait WritableStream: sealed::Stream + Send {
+    /// What is written.
+    type Input: Chunk;
+
+    /// Queues `chunk`; `Ok(false)` once the queue reached the highWaterMark
+    /// (the chunk is queued all the same). See [`Writable::write`](crate::Writable::write).
+    fn write(&mut self, chunk: Self::Input) -> Result<bool>;
+
+    /// Writes queued chunks; `Ready(Ok(()))` once the queue is empty,
+    /// emitting `drain` if a `write` had returned `false`.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>>;
+
+    /// Ends the writable side: no more writes; it finishes once everything
+    /// queued is written.
+    fn end(&mut self) -> Result<()>;
+
+    /// Drives the writable side until it finished (after [`end`](WritableStream::end)).
+    fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>>;
+
+    /// Destroys the stream: queued chunks are dropped, `error` (if any) and
+    /// `close` are emitted; a no-op if already destroyed.
+    fn destroy(&mut self, error: Option<Error>);
+
+    /// True after a `write` returned `false` and before the queue emptied.
+    fn needs_drain(&self) -> bool;
+
+    /// True once the writable side finished.
+    fn is_finished(&self) -> bool;
+
+    /// Called by pipes: emits `pipe` (`true`) or `unpipe` (`false`).
+    fn piped(&mut self, attached: bool);
+
+    /// The stream's label, used to say where an error happened.
+    fn label(&self) -> Option<&str>;
+
+    /// The engine's hand-over of many chunks at once: the queue to move
+    /// chunks into and the highWaterMark, while writes are taken; `None`
+    /// when a `write` would fail (after `end`, or destroyed).
+    #[doc(hidden)]
+    fn batch_target(&mut self) -> Option<(&mut WriteQueue<Self::Input>, usize)> {
+        None
+    }
+
+    /// After chunks were moved into [`batch_target`](WritableStream::batch_target)'s
+    /// queue: records the `false` the last write would have returned.
+    #[doc(hidden)]
+    fn after_batch(&mut self) {}
+}
