@@ -231,6 +231,46 @@ fn names_in_a_header_cannot_end_its_comment() {
 }
 
 #[test]
+fn names_that_are_not_utf8_stay_distinct_in_the_manifest_and_come_back() {
+    use base64::Engine as _;
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    let dir = Dir::new();
+    let names: [&[u8]; 2] = [b"b\xff.js", b"b\xfe.js"];
+    for (i, name) in names.into_iter().enumerate() {
+        let path = Path::new("in").join(OsStr::from_bytes(name));
+        dir.create(path, format!("file {i}\n"));
+    }
+    smerge(&dir)
+        .args(["--manifest", "m.json", "in", "out.js"])
+        .assert()
+        .success();
+    let manifest: serde_json::Value = serde_json::from_slice(&dir.read("m.json")).unwrap();
+    let parts = manifest["parts"].as_array().unwrap();
+    assert_eq!(parts.len(), 2);
+    // The lossy names are the same; the raw bytes keep them apart.
+    assert_eq!(parts[0]["path"], parts[1]["path"]);
+    let raw = |part: &serde_json::Value, field: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(part[field].as_str().unwrap())
+            .unwrap()
+    };
+    assert_eq!(raw(&parts[0], "path_bytes"), b"b\xfe.js");
+    assert_eq!(raw(&parts[1], "path_bytes"), b"b\xff.js");
+    assert_eq!(raw(&parts[1], "source_bytes"), b"in/b\xff.js");
+    // split restores both, under their own names.
+    smerge(&dir)
+        .args(["split", "m.json", "restored"])
+        .assert()
+        .success();
+    for (i, name) in names.into_iter().enumerate() {
+        let path = Path::new("restored").join(OsStr::from_bytes(name));
+        assert_bytes_eq(format!("file {i}\n").as_bytes(), &dir.read(path));
+    }
+}
+
+#[test]
 fn names_in_messages_are_quoted_on_one_line() {
     let dir = Dir::new();
     dir.create("ok.txt", "ok\n");
