@@ -61,7 +61,7 @@ fn main() -> ExitCode {
     // doing (listing, waiting for a FIFO's other end), it is dropped.
     let mut stuck = false;
     let outcome = runtime.block_on(async {
-        match signals::interruptible_task(run(cli)).await {
+        match signals::interruptible(run(cli)).await {
             Ok(signals::Outcome::Finished(finished)) => finished,
             Ok(signals::Outcome::Interrupted {
                 status,

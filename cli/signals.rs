@@ -46,21 +46,6 @@ impl Signals {
     }
 }
 
-/// Runs `work` until it completes or a SIGINT or SIGTERM arrives; in the
-/// latter case `work` is dropped and the exit status is 130 or 143.
-pub(crate) async fn interruptible<F>(work: F) -> anyhow::Result<Result<F::Output, ExitCode>>
-where
-    F: Future,
-{
-    let mut signals = Signals::catch()?;
-    let outcome = tokio::select! {
-        output = work => Ok(output),
-        status = signals.recv() => Err(status),
-    };
-    wait_for_aborts(&mut signals).await;
-    Ok(outcome)
-}
-
 /// Runs `work` as a task of its own until it completes or a SIGINT or
 /// SIGTERM arrives. Then the task is aborted, which drops it — its streams
 /// destroyed, temporary files removed, uploads aborted — as soon as no
@@ -69,7 +54,7 @@ where
 /// banner that nobody opens) cannot be dropped: it is given up after a
 /// moment and reported `stuck`, so that the signal still ends smerge at
 /// once instead of when the other end turns up.
-pub(crate) async fn interruptible_task<F>(work: F) -> anyhow::Result<Outcome<F::Output>>
+pub(crate) async fn interruptible<F>(work: F) -> anyhow::Result<Outcome<F::Output>>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
