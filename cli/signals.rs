@@ -63,10 +63,13 @@ where
     let mut task = tokio::spawn(work);
     let status = tokio::select! {
         joined = &mut task => {
-            return Ok(Outcome::Finished(match joined {
+            let output = match joined {
                 Ok(output) => output,
                 Err(error) => std::panic::resume_unwind(error.into_panic()),
-            }));
+            };
+            // A run that failed may have left uploads to abort.
+            wait_for_aborts(&mut signals).await;
+            return Ok(Outcome::Finished(output));
         }
         status = signals.recv() => status,
     };
@@ -83,7 +86,7 @@ where
 }
 
 /// An object written by an upload that did not complete is aborted in the
-/// background: waits for that, unless a second signal says not to.
+/// background: waits for that, unless a signal says not to.
 async fn wait_for_aborts(signals: &mut Signals) {
     tokio::select! {
         () = crate::object::wait_for_aborts() => {}
