@@ -18,6 +18,12 @@ Examples:
   smerge --format csv exports/ all.csv     CSV files under one header
   smerge --interleave web*.log all.log     logs merged in time order
   smerge -r --seekable logs/ logs.zst      a bundle `smerge extract` reads one file from
+  smerge s3://logs/1/ s3://logs/1.log      composed by S3: large inputs never pass through smerge
+  smerge -r s3://logs/ all.log.zst         objects like files (also gs://, az://)
+
+Object URLs (s3://BUCKET/KEY, s3://BUCKET/PREFIX/, gs://, az://) go wherever a path goes;
+the clients are configured the usual way: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+AWS_REGION, AWS_ENDPOINT_URL; GOOGLE_SERVICE_ACCOUNT; AZURE_STORAGE_ACCOUNT_NAME...
 
 The first argument selects a subcommand only when it names one (merge, pipe, split,
 extract, completions, help); otherwise the command is merge. To merge a directory named
@@ -30,6 +36,7 @@ Examples:
   smerge pipe big.log tcp://127.0.0.1:3000 -t frame
   smerge pipe tcp-listen://127.0.0.1:3000 copy.log -t unframe
   smerge pipe data.bin data.bin.zst -t zstd:19 --tee data.copy.zst
+  smerge pipe s3://backups/all.log.gz - -t gunzip | grep ERROR
   smerge pipe --list-transforms";
 
 const SPLIT_EXAMPLES: &str = "\
@@ -131,7 +138,7 @@ pub(crate) enum EolArg {
 /// `smerge merge`.
 #[derive(Debug, Args)]
 pub(crate) struct MergeArgs {
-    /// Inputs (directories, files, or - for stdin), then the OUTPUT (a path, or - for stdout) unless -o is given; a single path is an input written to stdout.
+    /// Inputs (directories, files, object URLs such as s3://BUCKET/PREFIX/, or - for stdin), then the OUTPUT (a path, an object URL, or - for stdout) unless -o is given; a single path is an input written to stdout.
     #[arg(value_name = "INPUT... [OUTPUT]", required_unless_present_any = ["files0_from", "files_from"])]
     pub(crate) paths: Vec<PathBuf>,
 
@@ -346,11 +353,11 @@ pub(crate) enum MapCommentArg {
 /// `smerge pipe`.
 #[derive(Debug, Args)]
 pub(crate) struct PipeArgs {
-    /// Where to read: a path, - for stdin, tcp://HOST:PORT, or tcp-listen://HOST:PORT.
+    /// Where to read: a path, - for stdin, an object URL (s3://BUCKET/KEY, gs://, az://), tcp://HOST:PORT, or tcp-listen://HOST:PORT.
     #[arg(default_value = "-")]
     pub(crate) input: String,
 
-    /// Where to write: a path (replaced atomically), - for stdout, tcp://HOST:PORT, or tcp-listen://HOST:PORT.
+    /// Where to write: a path (replaced atomically), - for stdout, an object URL (written by a multipart upload completed only on success), tcp://HOST:PORT, or tcp-listen://HOST:PORT.
     #[arg(default_value = "-")]
     pub(crate) output: String,
 

@@ -45,7 +45,7 @@ pub(crate) struct DataArgs {
     #[arg(long, value_name = "NAME", help_heading = "Data formats")]
     pub(crate) add_source: Option<String>,
 
-    /// Merge inputs that are each in time order into one stream in time order (records keyed by the time at their start).
+    /// Merge inputs that are each in time order into one stream in time order (records keyed by the time at their start; not with --manifest).
     #[arg(long, help_heading = "Data formats", conflicts_with = "format")]
     pub(crate) interleave: bool,
 
@@ -67,7 +67,7 @@ pub(crate) struct DataArgs {
     )]
     pub(crate) key_format: Option<String>,
 
-    /// Write a seekable bundle (OUTPUT .zst or .gz): inputs start independent frames or members, the manifest travels inside; read back with smerge extract.
+    /// Write a seekable bundle (OUTPUT .zst: the zstd seekable format; .gz: BGZF, as bgzip writes): inputs start independent frames or blocks, the manifest travels inside; read back with smerge extract.
     #[arg(long, help_heading = "Data formats", conflicts_with_all = ["format", "interleave", "append"])]
     pub(crate) seekable: bool,
 }
@@ -125,6 +125,11 @@ pub(crate) fn data_merge(
     }
     if data.interleave {
         refuse_content_options(args, "--interleave")?;
+        if args.manifest.is_some() {
+            bail!(
+                "--manifest does not combine with --interleave: the inputs' records alternate, so no input has a part of the output"
+            );
+        }
         let keys = match (&data.key, &data.key_format) {
             (None, None) => KeyReader::auto(),
             (Some(regex), format) => KeyReader::regex(regex, format.as_deref())?,

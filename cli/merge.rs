@@ -46,7 +46,7 @@ pub(crate) async fn build(args: &MergeArgs, reuse: &Reuse) -> anyhow::Result<Exi
     let messages = Messages::plain(args.quiet || args.dry_run);
     let merge = configure(args, &messages, reuse).await?;
     let to_stdout = merge.writes_stdout();
-    let plan = merge.plan()?;
+    let plan = merge.plan_async().await?;
 
     if args.dry_run {
         if args.json {

@@ -383,6 +383,7 @@ impl ChunkWriter {
                     offset: part.offset,
                     length,
                     sha256: Some(part.hasher.finalize().into()),
+                    etag: None,
                 });
             }
         }
@@ -392,6 +393,20 @@ impl ChunkWriter {
     pub(crate) fn take_parts(&mut self) -> Vec<PartRecord> {
         self.end_part();
         std::mem::take(&mut self.parts)
+    }
+
+    /// Writes `bytes` without copying them: what was gathered before is
+    /// sent first, then `bytes` as a chunk of its own.
+    #[cfg(feature = "formats")]
+    pub(crate) fn write_bytes(&mut self, bytes: Bytes) -> io::Result<()> {
+        if let Some(part) = &mut self.current {
+            part.hasher.update(&bytes);
+        }
+        self.position += bytes.len() as u64;
+        self.send()?;
+        self.sender
+            .blocking_send(Ok(bytes))
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the output was closed"))
     }
 
     fn send(&mut self) -> io::Result<()> {

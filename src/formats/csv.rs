@@ -2,15 +2,20 @@
 //! input's rows.
 //!
 //! With identical headers (the default) each input's rows are copied as
-//! they are, byte for byte, after checking each has the header's number of
-//! fields; `--columns union|intersect` and `--add-source` match columns by
-//! name and write every row again.
+//! they are, byte for byte: read a block at a time, checked that each row
+//! has the header's number of fields (64 bytes at a time, see
+//! `rows.rs`) and handed to the output without being copied again.
+//! `--columns union|intersect` and `--add-source` match columns by name
+//! and write every row again.
 
 use std::io::{Read, Write};
 use std::path::Path;
 
+use bytes::BytesMut;
+
 use crate::blocking::{ChunkWriter, Input, Opener, read_error};
 use crate::formats::records::{Records, sniff_delimiter};
+use crate::formats::rows::{RowFields, check_rows, split_rows};
 use crate::formats::{Columns, FormatMerge};
 use crate::fs::{Entry, EntryKind};
 use crate::merge::{PartKind, SkippedInput};
@@ -81,18 +86,18 @@ pub(crate) fn join(
                 state.header_written = true;
             }
             let mapping = plan.mapping(&header);
-            copy_mapped(
-                &mut records,
+            let input = FieldInput {
                 entry,
-                &header,
-                &mapping,
-                &Target {
-                    merge,
-                    opener,
-                    delimiter: output_delimiter,
-                },
-                out,
-            )?;
+                header: &header,
+                delimiter,
+                header_cr: header_raw.last() == Some(&b'\r'),
+            };
+            let target = Target {
+                merge,
+                opener,
+                delimiter: output_delimiter,
+            };
+            copy_fields(records, &input, &mapping, &target, out)?;
             continue;
         }
         match &state.reference {
@@ -131,18 +136,18 @@ pub(crate) fn join(
         }
         if reencode_all || delimiter != output_delimiter {
             let identity: Vec<Option<usize>> = (0..header.len()).map(Some).collect();
-            copy_mapped(
-                &mut records,
+            let input = FieldInput {
                 entry,
-                &header,
-                &identity,
-                &Target {
-                    merge,
-                    opener,
-                    delimiter: output_delimiter,
-                },
-                out,
-            )?;
+                header: &header,
+                delimiter,
+                header_cr: header_raw.last() == Some(&b'\r'),
+            };
+            let target = Target {
+                merge,
+                opener,
+                delimiter: output_delimiter,
+            };
+            copy_fields(records, &input, &identity, &target, out)?;
         } else {
             let last = std::mem::replace(&mut state.last, b'\n');
             let target = Target {
@@ -150,7 +155,15 @@ pub(crate) fn join(
                 opener,
                 delimiter: output_delimiter,
             };
-            copy_raw(&mut records, entry, header.len(), last, &target, out)?;
+            let header_cr = header_raw.last() == Some(&b'\r');
+            copy_rows(
+                records,
+                entry,
+                header.len(),
+                (header_cr, last),
+                &target,
+                out,
+            )?;
         }
     }
     out.end_part();
@@ -305,6 +318,96 @@ impl Read for Replay {
     }
 }
 
+/// How much of an input is checked and handed to the output at a time.
+const BLOCK: usize = 128 * 1024;
+
+/// How much of the rows put together again is written at a time.
+const ROWS_SIZE: usize = 64 * 1024;
+
+/// Copies the rows after the header as they are: checked a block at a time
+/// ([`check_rows`]) and handed to the output without copying them; from the
+/// first row the check leaves to `csv-core` (a quote inside a field, a
+/// blank line, a row of the wrong width…) on, row by row. `header` says
+/// whether the header's raw bytes ended with a CR (its LF comes first
+/// here) and the last byte written.
+fn copy_rows(
+    records: Records<Box<dyn Read + Send>>,
+    entry: &Entry<'_>,
+    width: usize,
+    (header_cr, mut last): (bool, u8),
+    target: &Target<'_>,
+    out: &mut ChunkWriter,
+) -> Result<()> {
+    let (rest, mut reader, mut lines) = records.into_rest();
+    let mut buf = BytesMut::with_capacity(BLOCK.max(rest.len()));
+    buf.extend_from_slice(&rest);
+    drop(rest);
+    let mut eof = false;
+    if header_cr {
+        if buf.is_empty() {
+            eof = fill(&mut reader, &mut buf, 1).map_err(|e| read_error(e, entry.path()))?;
+        }
+        // The LF of the header's CRLF, written if the header was.
+        if buf.first() == Some(&b'\n') {
+            bytes::Buf::advance(&mut buf, 1);
+            lines += 1;
+            if last == b'\r' {
+                out.write_all(b"\n").map_err(Error::io)?;
+            }
+            last = b'\n';
+        }
+    }
+    // After a header ended by a lone CR, csv-core reads every row.
+    if last == b'\n' {
+        loop {
+            if !eof {
+                eof =
+                    fill(&mut reader, &mut buf, BLOCK).map_err(|e| read_error(e, entry.path()))?;
+            }
+            let checked = check_rows(&buf, target.delimiter, width);
+            if checked.clean > 0 {
+                out.write_bytes(buf.split_to(checked.clean).freeze())
+                    .map_err(Error::io)?;
+                lines += checked.lines;
+            }
+            // A row longer than a block is left to csv-core too.
+            if checked.stopped || eof || (checked.clean == 0 && buf.len() >= BLOCK) {
+                break;
+            }
+        }
+    }
+    let mut records =
+        Records::new(std::io::Cursor::new(buf).chain(reader), target.delimiter).after_lines(lines);
+    copy_raw(&mut records, entry, width, last, target, out)
+}
+
+/// Reads from `reader` until `buf` holds `want` bytes; true at the end of
+/// the input.
+fn fill(reader: &mut impl Read, buf: &mut BytesMut, want: usize) -> std::io::Result<bool> {
+    let mut filled = buf.len();
+    if filled >= want {
+        return Ok(false);
+    }
+    buf.resize(want, 0);
+    let mut eof = false;
+    while filled < want {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => {
+                eof = true;
+                break;
+            }
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                buf.truncate(filled);
+                return Err(e);
+            }
+        }
+    }
+    buf.truncate(filled);
+    Ok(eof)
+}
+
 /// Copies the rows of `records` as they are, checking their field counts.
 fn copy_raw<R: Read>(
     records: &mut Records<R>,
@@ -355,6 +458,105 @@ struct Target<'a> {
     merge: &'a FormatMerge,
     opener: &'a Opener,
     delimiter: u8,
+}
+
+/// An input whose rows are written again, past its header.
+struct FieldInput<'a> {
+    entry: &'a Entry<'a>,
+    header: &'a Fields,
+    /// The input's delimiter.
+    delimiter: u8,
+    /// Whether the header's raw bytes ended with a CR (its LF comes first).
+    header_cr: bool,
+}
+
+/// Writes the rows of `records` again, column `i` of the output taken from
+/// field `mapping[i]` (empty when `None`), and the source column if asked.
+///
+/// Where the input's delimiter is the output's, the rows are checked a
+/// block at a time by [`split_rows`] and their fields copied as they are,
+/// quotes included; from the first row the check leaves to `csv-core` on
+/// (and for any other delimiter), each row is parsed and written again
+/// with minimal quoting.
+fn copy_fields(
+    records: Records<Box<dyn Read + Send>>,
+    input: &FieldInput<'_>,
+    mapping: &[Option<usize>],
+    target: &Target<'_>,
+    out: &mut ChunkWriter,
+) -> Result<()> {
+    let entry = input.entry;
+    let width = input.header.len();
+    if input.delimiter != target.delimiter || width == 0 {
+        let mut records = records;
+        return copy_mapped(&mut records, entry, input.header, mapping, target, out);
+    }
+    let delimiter = target.delimiter;
+    // The source column, quoted once for every row.
+    let source = match &target.merge.add_source {
+        Some(_) => {
+            let mut writer = csv::WriterBuilder::new()
+                .delimiter(delimiter)
+                .from_writer(Vec::new());
+            let path = entry.path().to_string_lossy();
+            writer.write_field(path.as_bytes()).map_err(csv_error)?;
+            Some(writer.into_inner().map_err(|e| Error::io(e.into_error()))?)
+        }
+        None => None,
+    };
+    let (rest, mut reader, mut lines) = records.into_rest();
+    let mut buf = BytesMut::with_capacity(BLOCK.max(rest.len()));
+    buf.extend_from_slice(&rest);
+    drop(rest);
+    let read = |e| read_error(e, entry.path());
+    let mut eof = false;
+    if input.header_cr {
+        if buf.is_empty() {
+            eof = fill(&mut reader, &mut buf, 1).map_err(read)?;
+        }
+        if buf.first() == Some(&b'\n') {
+            bytes::Buf::advance(&mut buf, 1);
+            lines += 1;
+        }
+    }
+    let mut fields = RowFields::default();
+    // Rows are handed to the output 64 KiB at a time, while in the cache.
+    let mut rows = Vec::with_capacity(ROWS_SIZE + 4096);
+    loop {
+        if !eof {
+            eof = fill(&mut reader, &mut buf, BLOCK).map_err(read)?;
+        }
+        let checked = split_rows(&buf, delimiter, width, &mut fields);
+        rows.clear();
+        for row in fields.rows(&buf[..checked.clean], width) {
+            for (i, column) in mapping.iter().enumerate() {
+                if i > 0 {
+                    rows.push(delimiter);
+                }
+                if let Some(field) = column {
+                    rows.extend_from_slice(row.field(*field));
+                }
+            }
+            if let Some(source) = &source {
+                rows.push(delimiter);
+                rows.extend_from_slice(source);
+            }
+            rows.push(b'\n');
+            if rows.len() >= ROWS_SIZE {
+                out.write_all(&rows).map_err(Error::io)?;
+                rows.clear();
+            }
+        }
+        out.write_all(&rows).map_err(Error::io)?;
+        bytes::Buf::advance(&mut buf, checked.clean);
+        lines += checked.lines;
+        if checked.stopped || eof || (checked.clean == 0 && buf.len() >= BLOCK) {
+            break;
+        }
+    }
+    let mut records =
+        Records::new(std::io::Cursor::new(buf).chain(reader), delimiter).after_lines(lines);
+    copy_mapped(&mut records, entry, input.header, mapping, target, out)
 }
 
 /// Writes the rows of `records` again, column `i` of the output taken from

@@ -38,6 +38,7 @@ mod csv;
 mod json;
 mod ndjson;
 mod records;
+mod rows;
 
 use std::fmt;
 use std::path::Path;

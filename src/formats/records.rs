@@ -182,6 +182,22 @@ impl<R: Read> Records<R> {
         }
     }
 
+    /// The bytes read and not yet taken by a record, the reader that
+    /// follows them, and how many lines the records taken had.
+    pub(crate) fn into_rest(self) -> (Vec<u8>, R, u64) {
+        let mut buf = self.buf;
+        buf.truncate(self.end);
+        buf.drain(..self.parsed);
+        (buf, self.reader, self.newlines)
+    }
+
+    /// Counts lines from `lines` + 1: the records start after `lines`
+    /// lines of the input that were read otherwise.
+    pub(crate) fn after_lines(mut self, lines: u64) -> Records<R> {
+        self.newlines = lines;
+        self
+    }
+
     /// Reads more, keeping the unfinished record; grows the buffer when the
     /// record fills it.
     fn fill(&mut self) -> std::io::Result<()> {

@@ -86,7 +86,8 @@ impl Interleave {
     /// Of `options`, these apply: `decompress` (rotated, compressed logs),
     /// `keep_going` (inputs that cannot be opened are skipped) and
     /// `allow_changing`. The content options do not, and no parts are
-    /// recorded: the inputs' records are interleaved.
+    /// recorded: the inputs' records are interleaved (a
+    /// [`Merge`](crate::merge::Merge) with a manifest refuses it).
     ///
     /// # Errors
     ///

@@ -62,3 +62,24 @@ proptest! {
         prop_assert_eq!(String::from_utf8(got).unwrap(), expected);
     }
 }
+
+#[tokio::test]
+async fn a_merge_with_a_manifest_refuses_to_interleave() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("a.log");
+    std::fs::write(&log, "2024-03-01T12:00:00Z a\n").unwrap();
+    let mut listing = Listing::builder();
+    listing.inputs([log]);
+    let error = Merge::new(Output::path(dir.path().join("all.log")))
+        .listing(listing)
+        .manifest(crate::merge::ManifestOutput::path(
+            dir.path().join("m.json"),
+        ))
+        .data(DataMerge::Interleave(Interleave::new()))
+        .run()
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), crate::ErrorKind::InvalidArgument);
+    assert!(!dir.path().join("all.log").exists());
+    assert!(!dir.path().join("m.json").exists());
+}

@@ -4,13 +4,20 @@
 //! The forms recognised without being told: ISO 8601 / RFC 3339
 //! (`2024-03-01T12:00:00.123Z`, `2024-03-01 12:00:00,123 +0100`, with or
 //! without a zone, optionally in `[…]`, optionally after an RFC 5424
-//! syslog priority `<34>1 `), BSD syslog (`Mar  1 12:00:00`, in the
-//! current year), and the web-server access-log form
+//! syslog priority `<34>1 `), BSD syslog (`Mar  1 12:00:00`, which has
+//! no year: see below), and the web-server access-log form
 //! (`host - user [01/Mar/2024:12:00:00 +0000] "GET …`). A time without a
 //! zone is taken as UTC. With a regular expression, the time is the text
 //! of its capture named `ts` (or its first group, or the whole match),
 //! read with a strftime-style format (`%d/%b/%Y:%H:%M:%S %z`), as Unix
 //! seconds (`unix`), or in the forms above.
+//!
+//! A BSD syslog time is given a year as a reader of the log would: the
+//! current year, unless that puts the first time of the input more than a
+//! day in the future (a log of December read in January), then the year
+//! before; after that, each time is put in the year, of the one before it
+//! and the two beside that, that brings it nearest to the time before it
+//! in the same input: January 1 after December 31 starts the next year.
 //!
 //! The calendar arithmetic is jiff's; a time is converted once per
 //! second of log: the seconds of the previous record are remembered.
@@ -25,6 +32,14 @@ use crate::{Error, ErrorKind, Result};
 pub type Key = i128;
 
 const NANOS: i128 = 1_000_000_000;
+
+/// How far from the time before it a syslog time must be for the year
+/// before or after to be tried.
+const HALF_YEAR_SECONDS: i128 = 183 * 24 * 3600;
+
+/// How far in the future the first syslog time of an input may be (a
+/// local time read as UTC) before it is taken as last year's.
+const FUTURE_SECONDS: i128 = 24 * 3600;
 
 /// How a [`KeyReader`] finds the time in a line.
 #[derive(Clone, Debug)]
@@ -51,6 +66,9 @@ enum KeyFormat {
 
 /// Reads the time at the start of a line.
 ///
+/// A reader keeps what it needs to read one input's times in order (the
+/// year of syslog times, which have none): give each input a clone.
+///
 /// # Examples
 ///
 /// ```
@@ -68,8 +86,15 @@ enum KeyFormat {
 #[derive(Clone, Debug)]
 pub struct KeyReader {
     finder: Finder,
-    /// The year of syslog times, which have none.
+    /// The year of syslog times, which have none: the current year until
+    /// the first syslog time says otherwise.
     syslog_year: i16,
+    /// The last syslog time read, in seconds: a time far earlier than it
+    /// starts the next year.
+    syslog_last: Option<i128>,
+    /// Now, in seconds since the epoch: the first syslog time of an input
+    /// is not in the future.
+    now: i128,
     /// The last conversion: the text up to the seconds and the zone, and
     /// its time in whole seconds.
     cache: Option<(Vec<u8>, i128)>,
@@ -81,6 +106,8 @@ impl KeyReader {
         KeyReader {
             finder: Finder::Auto,
             syslog_year: current_year(),
+            syslog_last: None,
+            now: now_seconds(),
             cache: None,
         }
     }
@@ -113,6 +140,8 @@ impl KeyReader {
                 format,
             },
             syslog_year: current_year(),
+            syslog_last: None,
+            now: now_seconds(),
             cache: None,
         })
     }
@@ -172,18 +201,20 @@ impl KeyReader {
         } else {
             (0, 16)
         };
-        let mut nanos = 0i128;
+        // In 64 bits: a division of 128 is slow, and this is every line.
+        let mut nanos = 0i64;
         if matches!(text.get(at), Some(b'.' | b','))
             && text.get(at + 1).is_some_and(u8::is_ascii_digit)
         {
             at += 1;
-            let mut scale = NANOS / 10;
+            let mut scale = 100_000_000i64;
             while let Some(&digit) = text.get(at).filter(|d| d.is_ascii_digit()) {
-                nanos += i128::from(digit - b'0') * scale;
+                nanos += i64::from(digit - b'0') * scale;
                 scale /= 10;
                 at += 1;
             }
         }
+        let nanos = i128::from(nanos);
         let zone_start = at;
         if text.get(at) == Some(&b' ') && matches!(text.get(at + 1), Some(b'+' | b'-' | b'Z')) {
             at += 1;
@@ -204,7 +235,7 @@ impl KeyReader {
         Some(seconds * NANOS + nanos)
     }
 
-    /// `Mmm dd HH:MM:SS`, in the current year, as UTC.
+    /// `Mmm dd HH:MM:SS`, as UTC, in the year the times before it say.
     fn syslog(&mut self, text: &[u8]) -> Option<Key> {
         let month = month(text.get(..3)?)?;
         if text.get(3) != Some(&b' ') {
@@ -220,8 +251,7 @@ impl KeyReader {
         let hour = digits(text, 7, 2)?;
         let minute = digits(text, 10, 2)?;
         let second = digits(text, 13, 2)?;
-        let year = self.syslog_year;
-        let seconds = self.cached(&[&text[..15]], || {
+        let in_year = |year: i16| {
             civil_seconds(
                 year,
                 month,
@@ -231,7 +261,33 @@ impl KeyReader {
                 second as i8,
                 0,
             )
-        })?;
+        };
+        let year = self.syslog_year;
+        let mut seconds = self.cached(&[&text[..15]], || in_year(year))?;
+        // The year before or after, when it puts the time nearer.
+        let moved = match self.syslog_last {
+            None if seconds > self.now + FUTURE_SECONDS => Some(-1),
+            Some(last) if (seconds - last).abs() > HALF_YEAR_SECONDS => {
+                Some(if seconds < last { 1 } else { -1 })
+            }
+            _ => None,
+        };
+        // February 29 may not exist in the other year: the time is then
+        // read in the year it was.
+        if let Some((by, moved)) = moved.and_then(|by| {
+            let moved = in_year(self.syslog_year.checked_add(by)?)?;
+            Some((by, moved))
+        }) && self
+            .syslog_last
+            .is_none_or(|last| (moved - last).abs() < (seconds - last).abs())
+        {
+            self.syslog_year += by;
+            seconds = moved;
+            if let Some((_, cached)) = &mut self.cache {
+                *cached = seconds;
+            }
+        }
+        self.syslog_last = Some(seconds);
         Some(seconds * NANOS)
     }
 
@@ -420,6 +476,10 @@ fn current_year() -> i16 {
     Offset::UTC.to_datetime(jiff::Timestamp::now()).year()
 }
 
+fn now_seconds() -> i128 {
+    i128::from(jiff::Timestamp::now().as_second())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -450,19 +510,81 @@ mod tests {
         assert_eq!(key("2024-03-01"), None);
     }
 
+    /// A reader of the automatic forms for which now is `now`.
+    fn auto_at(now: &str) -> KeyReader {
+        let now: jiff::Timestamp = now.parse().unwrap();
+        KeyReader {
+            syslog_year: Offset::UTC.to_datetime(now).year(),
+            now: i128::from(now.as_second()),
+            ..KeyReader::auto()
+        }
+    }
+
+    fn at(year: i16, month: i8, day: i8, hour: i8, minute: i8, second: i8) -> Key {
+        civil_seconds(year, month, day, hour, minute, second, 0).unwrap() * NANOS
+    }
+
     #[test]
     fn syslog_and_access_log_forms() {
-        let year = current_year();
-        let mut keys = KeyReader::auto();
+        let mut keys = auto_at("2024-07-01T00:00:00Z");
         let march = keys.read(b"Mar  1 12:00:00 host sshd[1]: x").unwrap();
-        let expected = civil_seconds(year, 3, 1, 12, 0, 0, 0).unwrap() * NANOS;
-        assert_eq!(march, expected);
-        assert_eq!(keys.read(b"Mar 01 12:00:01 host"), Some(expected + NANOS));
+        assert_eq!(march, at(2024, 3, 1, 12, 0, 0));
+        assert_eq!(keys.read(b"Mar 01 12:00:01 host"), Some(march + NANOS));
         assert_eq!(
             key(r#"127.0.0.1 - frank [01/Mar/2024:13:00:00 +0100] "GET / HTTP/1.1" 200"#),
             Some(T)
         );
         assert_eq!(key("Foo  1 12:00:00"), None);
+    }
+
+    #[test]
+    fn syslog_times_roll_over_into_the_next_year() {
+        let mut keys = auto_at("2025-01-05T00:00:00Z");
+        // December, read in January: last year's.
+        assert_eq!(
+            keys.read(b"Dec 31 23:59:58 a"),
+            Some(at(2024, 12, 31, 23, 59, 58))
+        );
+        assert_eq!(
+            keys.read(b"Dec 31 23:59:59 a"),
+            Some(at(2024, 12, 31, 23, 59, 59))
+        );
+        assert_eq!(
+            keys.read(b"Jan  1 00:00:00 a"),
+            Some(at(2025, 1, 1, 0, 0, 0))
+        );
+        // Going back a little is out of order, not a new year.
+        assert_eq!(
+            keys.read(b"Dec 31 23:00:00 a"),
+            Some(at(2024, 12, 31, 23, 0, 0))
+        );
+        // Another input that starts in January agrees on the year.
+        let mut other = auto_at("2025-01-05T00:00:00Z");
+        assert_eq!(
+            other.read(b"Jan  1 00:00:00 b"),
+            Some(at(2025, 1, 1, 0, 0, 0))
+        );
+        // A log read the same year stays in it.
+        let mut same = auto_at("2024-12-31T23:59:59Z");
+        assert_eq!(
+            same.read(b"Dec 31 10:00:00 c"),
+            Some(at(2024, 12, 31, 10, 0, 0))
+        );
+    }
+
+    #[test]
+    fn a_leap_day_stays_in_its_year() {
+        // After December 30, February 29 would be nearer in the next
+        // year, which has none: it is out of order in its own year.
+        let mut keys = auto_at("2025-01-05T00:00:00Z");
+        assert_eq!(
+            keys.read(b"Dec 30 00:00:00 a"),
+            Some(at(2024, 12, 30, 0, 0, 0))
+        );
+        assert_eq!(
+            keys.read(b"Feb 29 00:00:00 a"),
+            Some(at(2024, 2, 29, 0, 0, 0))
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -12,13 +12,15 @@ use bytes::Bytes;
 #[cfg(feature = "data")]
 use crate::data::DataMerge;
 use crate::fs::{AtomicFile, Entries, FileId, Listing, ListingBuilder};
-use crate::merge::fast::{PlainOutput, can_merge_plain, merge_plain, plain_options};
+use crate::merge::fast::{
+    PlainOutput, can_merge_plain, merge_plain, plain_content_options, plain_options,
+};
 use crate::merge::manifest::{ManifestWriter, SkippedInput};
 use crate::merge::opener::InputOpener;
 use crate::merge::options::MergeOptions;
 use crate::merge::output::{Output, PlainMergeFuture, sync_plain};
 use crate::merge::report::{MergePath, MergeReport, PlanSummary, PlannedInput};
-use crate::merge::run::{ManifestSink, MergeCallback, StreamMerge};
+use crate::merge::run::{ManifestSink, MergeCallback, MergeEvent, StreamMerge};
 use crate::merge::sniff::all_compressed_with;
 use crate::merge::stage::InputStage;
 use crate::merge::warning::{Warning, WarningCallback, WarningKind, Warnings};
@@ -167,6 +169,9 @@ pub struct Merge {
     data: Option<DataMerge>,
     on_event: Option<MergeCallback>,
     on_warning: Option<WarningCallback>,
+    /// The codec every object among the inputs starts with, as
+    /// [`plan_async`](Merge::plan_async) found (objects are sniffed there).
+    objects_codec: Option<Codec>,
 }
 
 impl Merge {
@@ -188,6 +193,7 @@ impl Merge {
             data: None,
             on_event: None,
             on_warning: None,
+            objects_codec: None,
         }
     }
 
@@ -291,8 +297,55 @@ impl Merge {
         self
     }
 
+    /// [`plan`](Merge::plan), for inputs that may be objects: object URLs
+    /// among the inputs of a [`listing`](Merge::listing) are listed by
+    /// their service ([`build_async`](ListingBuilder::build_async)), and
+    /// when the output is compressed, the first bytes of each object are
+    /// read (one small ranged GET each, several at once) to tell whether it
+    /// is compressed with the output's codec already, as the magic numbers
+    /// of files are. [`run`](Merge::run) plans this way.
+    ///
+    /// # Errors
+    ///
+    /// As [`plan`](Merge::plan).
+    pub async fn plan_async(mut self) -> Result<MergePlan> {
+        self.check()?;
+        #[cfg(feature = "object-store")]
+        {
+            if let Inputs::Builder(builder) = &mut self.inputs
+                && builder
+                    .input_paths()
+                    .iter()
+                    .any(crate::object::ObjectUrl::is_url_path)
+            {
+                if let Some(path) = self.output.local_path() {
+                    builder.exclude_output(path);
+                }
+                self.inputs = Inputs::Listed(builder.build_async().await?);
+            }
+            #[cfg(feature = "data")]
+            let reads_content = self.data.is_some();
+            #[cfg(not(feature = "data"))]
+            let reads_content = false;
+            let may_concatenate = !reads_content
+                && !self.options.decompress
+                && !self.options.changes_content()
+                && !self.stages.iter().any(|s| s.changes_content());
+            if let (Some((codec, _)), Inputs::Listed(listing)) = (self.codec()?, &self.inputs)
+                && may_concatenate
+            {
+                self.objects_codec =
+                    crate::merge::sniff::objects_compressed_with(listing, codec).await;
+            }
+        }
+        self.plan()
+    }
+
     /// Lists the inputs and decides how the merge will run, writing
     /// nothing: what a dry run shows. [`MergePlan::run`] then runs it.
+    /// Object inputs must be listed already ([`listed`](Merge::listed)),
+    /// and are never taken for compressed: [`plan_async`](Merge::plan_async)
+    /// lists and sniffs them.
     ///
     /// # Errors
     ///
@@ -304,6 +357,13 @@ impl Merge {
     pub fn plan(self) -> Result<MergePlan> {
         let started = Instant::now();
         self.check()?;
+        #[cfg(feature = "interleave")]
+        if self.manifest.is_some() && matches!(self.data, Some(DataMerge::Interleave(_))) {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "an interleaved merge has no manifest: the inputs' records alternate, so no input has a part of the output",
+            ));
+        }
         let codec = self.codec()?;
         let warnings = Warnings::new(self.strict, self.on_warning.clone());
         let mut options = self.options;
@@ -349,7 +409,7 @@ impl Merge {
             Some((codec, _))
                 if !options.decompress
                     && !changes_content
-                    && all_compressed_with(&listing, codec) =>
+                    && all_compressed_with(&listing, codec, self.objects_codec) =>
             {
                 warnings.warn(Warning::new(
                     WarningKind::Note,
@@ -373,20 +433,27 @@ impl Merge {
 
         let mut output = self.output;
         // An output backend judges the entries itself (an object store
-        // composes objects, which the kernel cannot copy).
-        let plain_content = codec.is_none() && !changes_content && plain_options(&options);
+        // composes objects, which the kernel cannot copy), and records the
+        // parts when asked to.
+        let unchanged = codec.is_none() && !changes_content && plain_content_options(&options);
+        let plain_content = unchanged && plain_options(&options);
         let plain = plain_content && can_merge_plain(&listing, &options);
         let mut backend = None;
+        let backend_manifest = self.manifest.is_some().then(BackendManifest::default);
+        let backend_events = match &backend_manifest {
+            Some(manifest) => Some(manifest.callback(self.on_event.clone())),
+            None => self.on_event.clone(),
+        };
         #[cfg(feature = "data")]
         let data_path = data.as_ref().map(DataMerge::path);
         #[cfg(not(feature = "data"))]
         let data_path = None;
         let path = if let Some(path) = data_path {
             path
-        } else if !plain_content {
+        } else if !unchanged {
             MergePath::Stream
         } else if let Some((path, future)) =
-            output.backend_merge_plain(&listing, self.on_event.clone())
+            output.backend_merge_plain(&listing, backend_events, options.record_parts)
         {
             backend = Some(future);
             path
@@ -407,6 +474,7 @@ impl Merge {
             already_compressed,
             path,
             backend,
+            backend_manifest,
             manifest: self.manifest,
             stages: self.stages,
             opener: self.opener,
@@ -427,7 +495,7 @@ impl Merge {
     /// Those of both. The output is then as it was (an atomic file is not
     /// replaced; a manifest file neither).
     pub async fn run(self) -> Result<MergeReport> {
-        self.plan()?.run().await
+        self.plan_async().await?.run().await
     }
 
     /// Whether the merge writes to standard output, where a closed reader
@@ -475,6 +543,7 @@ impl Merge {
                  ending in .gz .zst .br .bz2 .xz",
             )),
             (None, None) => Ok(None),
+            (Some(codec), _) if !codec.is_available() => Err(codec.unavailable()),
             (Some(codec), level) => {
                 let level = codec.check_level(level.unwrap_or_else(|| codec.default_level()))?;
                 Ok(Some((codec, level)))
@@ -541,6 +610,9 @@ pub struct MergePlan {
     already_compressed: Option<Codec>,
     path: MergePath,
     backend: Option<PlainMergeFuture>,
+    /// Where the parts an output backend emits are written, when the
+    /// merge writes a manifest.
+    backend_manifest: Option<BackendManifest>,
     manifest: Option<ManifestOutput>,
     stages: Vec<Arc<dyn InputStage>>,
     opener: Option<Arc<dyn InputOpener>>,
@@ -635,6 +707,7 @@ impl MergePlan {
             already_compressed,
             path,
             backend,
+            backend_manifest,
             manifest,
             stages,
             opener,
@@ -646,7 +719,22 @@ impl MergePlan {
             started,
         } = self;
         let mut report = match (path, backend) {
-            (_, Some(future)) => future.await?,
+            (_, Some(future)) => match (manifest, backend_manifest) {
+                (Some(manifest), Some(parts)) => {
+                    let (sink, file) = open_manifest(manifest, &output.name(), sync)?;
+                    parts.start(sink);
+                    let report = future.await?;
+                    let ManifestSink { writer, name } = parts.finish()?;
+                    writer
+                        .finish(&report.skipped)
+                        .map_err(|e| e.writing(&name))?;
+                    if let Some(file) = file {
+                        file.commit()?;
+                    }
+                    report
+                }
+                _ => future.await?,
+            },
             #[cfg(feature = "data")]
             (_, None) if data.is_some() => {
                 let data = data.expect("checked");
@@ -783,6 +871,52 @@ fn compressing(
         compress = compress.with_threads(threads);
     }
     Ok(Writable::new(TransformSink::new(compress, output)))
+}
+
+/// The manifest of a merge an output backend runs itself, written from the
+/// [`MergeEvent::Part`]s it emits, in order.
+#[derive(Clone, Default)]
+struct BackendManifest(Arc<Mutex<BackendParts>>);
+
+#[derive(Default)]
+struct BackendParts {
+    sink: Option<ManifestSink>,
+    failed: Option<Error>,
+}
+
+impl BackendManifest {
+    /// A callback that writes the parts, then calls `then`.
+    fn callback(&self, then: Option<MergeCallback>) -> MergeCallback {
+        let parts = Arc::clone(&self.0);
+        Arc::new(move |event: &MergeEvent<'_>| {
+            if let MergeEvent::Part(part) = event {
+                let mut parts = parts.lock().unwrap_or_else(PoisonError::into_inner);
+                let parts = &mut *parts;
+                if let (Some(sink), None) = (&mut parts.sink, &parts.failed)
+                    && let Err(error) = sink.part(part)
+                {
+                    parts.failed = Some(error);
+                }
+            }
+            if let Some(then) = &then {
+                then(event);
+            }
+        })
+    }
+
+    /// Writes the parts from now on into `sink`.
+    fn start(&self, sink: ManifestSink) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).sink = Some(sink);
+    }
+
+    /// The sink, every part written; or the first failure writing one.
+    fn finish(self) -> Result<ManifestSink> {
+        let mut parts = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(error) = parts.failed.take() {
+            return Err(error);
+        }
+        Ok(parts.sink.take().expect("started"))
+    }
 }
 
 /// Opens where the manifest goes; for a file, the atomic file to commit

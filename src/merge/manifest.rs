@@ -24,7 +24,14 @@
 //!   hexadecimal); file parts and headers also `path`, the file's path
 //!   relative to its input directory as `{path}` renders it (for a file
 //!   named as an input, its name as given) — what `split` and `extract`
-//!   recreate under a directory — and `source`, the path smerge opened.
+//!   recreate under a directory — and `source`, the path smerge opened
+//!   (for an object, its URL).
+//! - `etag`: in the file part of an object, the ETag of the version that
+//!   was read (every read asked for it with `If-Match`).
+//! - `sha256` is absent from the file part of an object that the object
+//!   store copied into the output itself (a server-side compose): those
+//!   bytes never went through smerge. Its `etag` identifies what was
+//!   copied instead.
 //! - `skipped`: the inputs skipped under `--keep-going`, each with `path`,
 //!   `source` and `error`.
 //!
@@ -108,8 +115,14 @@ pub struct ManifestPart {
     pub offset: u64,
     /// How many bytes it has.
     pub length: u64,
-    /// Its SHA-256, in lowercase hexadecimal.
-    pub sha256: String,
+    /// Its SHA-256, in lowercase hexadecimal; absent for an object the
+    /// object store copied into the output itself, whose bytes smerge
+    /// never saw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// For an object's file part, the ETag of the version that was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
     /// In a seekable bundle: where the compressed data holding the part
     /// starts (its first zstd frame or gzip member).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -160,14 +173,16 @@ impl ManifestPart {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidArgument`] if the record has no SHA-256 (the
-    /// merge did not hash its parts).
+    /// merge did not hash its parts), unless it is an object's part with
+    /// its ETag (copied by the object store, never seen by smerge).
     pub fn from_record(record: &PartRecord) -> Result<ManifestPart> {
-        let sha256 = record.sha256_hex().ok_or_else(|| {
-            Error::new(
+        let sha256 = record.sha256_hex();
+        if sha256.is_none() && record.etag.is_none() {
+            return Err(Error::new(
                 ErrorKind::InvalidArgument,
                 "a manifest part needs a SHA-256, and this part was not hashed",
-            )
-        })?;
+            ));
+        }
         let (path, path_bytes) = split_name(record.path.as_deref());
         let (source, source_bytes) = split_name(record.source.as_deref());
         Ok(ManifestPart {
@@ -179,6 +194,7 @@ impl ManifestPart {
             offset: record.offset,
             length: record.length,
             sha256,
+            etag: record.etag.clone(),
             compressed_offset: None,
             compressed_length: None,
         })
@@ -258,18 +274,30 @@ impl ManifestPart {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidData`] unless `sha256` is 64 hexadecimal digits.
+    /// [`ErrorKind::InvalidData`] unless `sha256` is 64 hexadecimal digits;
+    /// for a part without one (an object copied by the object store), an
+    /// error saying so.
     pub fn sha256(&self) -> Result<[u8; 32]> {
-        let text = self.sha256.as_bytes();
+        let Some(sha256) = &self.sha256 else {
+            return Err(invalid(format!(
+                "the part at offset {} has no SHA-256: its bytes were copied by the object store{}",
+                self.offset,
+                self.etag
+                    .as_ref()
+                    .map(|etag| format!(" (ETag {etag})"))
+                    .unwrap_or_default()
+            )));
+        };
+        let text = sha256.as_bytes();
         if text.len() != 64 {
-            return Err(invalid(format!("{:?} is not a SHA-256", self.sha256)));
+            return Err(invalid(format!("{sha256:?} is not a SHA-256")));
         }
         let mut digest = [0u8; 32];
         for (byte, pair) in digest.iter_mut().zip(text.chunks(2)) {
             let hex = std::str::from_utf8(pair).ok();
             *byte = hex
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| invalid(format!("{:?} is not a SHA-256", self.sha256)))?;
+                .ok_or_else(|| invalid(format!("{sha256:?} is not a SHA-256")))?;
         }
         Ok(digest)
     }
@@ -277,7 +305,7 @@ impl ManifestPart {
 
 impl Manifest {
     /// Reads a manifest and checks its structure: the version, every
-    /// SHA-256, and that the parts follow one another from offset 0
+    /// SHA-256 (only an object's part with an ETag may have none), and that the parts follow one another from offset 0
     /// without gaps or overlaps (so a part's range can be trusted to lie
     /// inside the output the parts add up to). Part paths are checked
     /// when they are used, by [`ManifestPart::relative_path`].
@@ -344,8 +372,10 @@ impl Manifest {
                 .offset
                 .checked_add(part.length)
                 .ok_or_else(|| invalid(format!("part {} ends past 2^64 bytes", index + 1)))?;
-            part.sha256()
-                .map_err(|e| e.context(format!("part {}", index + 1)))?;
+            if part.sha256.is_some() || part.etag.is_none() {
+                part.sha256()
+                    .map_err(|e| e.context(format!("part {}", index + 1)))?;
+            }
         }
         Ok(())
     }
@@ -516,6 +546,7 @@ mod tests {
             offset,
             length: content.len() as u64,
             sha256: Some(crate::merge::record::sha256(content)),
+            etag: None,
         }
     }
 
@@ -587,7 +618,8 @@ mod tests {
             source_bytes: None,
             offset: 0,
             length: 0,
-            sha256: "0".repeat(64),
+            sha256: Some("0".repeat(64)),
+            etag: None,
             compressed_offset: None,
             compressed_length: None,
         }
@@ -603,6 +635,30 @@ mod tests {
             part_at("./a/b.js").relative_path().unwrap(),
             Path::new("a/b.js")
         );
+    }
+
+    #[test]
+    fn only_parts_with_an_etag_may_go_without_a_sha256() {
+        let text = br#"{"version":1,"output":"s3://b/all","parts":[
+{"kind":"file","path":"a","source":"s3://b/in/a","offset":0,"length":7,"etag":"\"e1\""}
+],"skipped":[]}"#;
+        let manifest = Manifest::from_reader(&text[..]).unwrap();
+        let part = &manifest.parts[0];
+        assert_eq!(part.etag.as_deref(), Some("\"e1\""));
+        let error = part.sha256().unwrap_err();
+        assert!(
+            error.to_string().contains("copied by the object store"),
+            "{error}"
+        );
+        let record = PartRecord {
+            etag: None,
+            sha256: None,
+            ..record(PartKind::File, Some(Path::new("a")), 0, b"")
+        };
+        assert!(ManifestPart::from_record(&record).is_err());
+        let without = br#"{"version":1,"output":"o","parts":[
+{"kind":"file","path":"a","offset":0,"length":7}],"skipped":[]}"#;
+        assert!(Manifest::from_reader(&without[..]).is_err());
     }
 
     #[test]

@@ -81,17 +81,22 @@ pub trait OutputBackend: fmt::Debug + Send {
     fn open(self: Box<Self>) -> Result<Writable<Bytes>>;
 
     /// Offers the backend a plain merge (nothing changes the bytes, every
-    /// input a file of known size, no manifest): it may take it, returning
-    /// the path it will take (a variant of its own) and the future that
-    /// does it, or return `None` to let the merge stream the bytes into
-    /// [`open`](OutputBackend::open). Declining is the default. The future
-    /// runs only if the merge does (not for a dry run).
+    /// input whole): it may take it, returning the path it will take (a
+    /// variant of its own) and the future that does it, or return `None` to
+    /// let the merge stream the bytes into [`open`](OutputBackend::open).
+    /// Declining is the default. The future runs only if the merge does
+    /// (not for a dry run). With `record_parts` (a manifest), a backend
+    /// that takes the merge emits a [`MergeEvent::Part`] for every part of
+    /// the output, in order, before the output is complete.
+    ///
+    /// [`MergeEvent::Part`]: crate::merge::MergeEvent::Part
     fn merge_plain(
         &mut self,
         listing: &Arc<Listing>,
         on_event: Option<MergeCallback>,
+        record_parts: bool,
     ) -> Option<(MergePath, PlainMergeFuture)> {
-        let _ = (listing, on_event);
+        let _ = (listing, on_event, record_parts);
         None
     }
 }
@@ -290,9 +295,10 @@ impl Output {
         &mut self,
         listing: &Arc<Listing>,
         on_event: Option<MergeCallback>,
+        record_parts: bool,
     ) -> Option<(MergePath, PlainMergeFuture)> {
         match self {
-            Output::Backend(backend) => backend.merge_plain(listing, on_event),
+            Output::Backend(backend) => backend.merge_plain(listing, on_event, record_parts),
             _ => None,
         }
     }

@@ -63,8 +63,12 @@ pub struct PartRecord {
     /// How many bytes it has.
     pub length: u64,
     /// Its SHA-256, when the merge hashes its parts (it does when it
-    /// writes a manifest).
+    /// writes a manifest) and the bytes went through it: `None` for an
+    /// input an object store copied into the output itself.
     pub sha256: Option<[u8; 32]>,
+    /// For the file parts of objects, the ETag of the version that was
+    /// read (`If-Match`).
+    pub etag: Option<String>,
 }
 
 impl PartRecord {

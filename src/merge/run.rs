@@ -134,7 +134,7 @@ pub(crate) struct ManifestSink {
 }
 
 impl ManifestSink {
-    fn part(&mut self, part: &PartRecord) -> Result<()> {
+    pub(crate) fn part(&mut self, part: &PartRecord) -> Result<()> {
         self.writer.part(part).map_err(|e| e.writing(&self.name))
     }
 }
@@ -625,6 +625,10 @@ impl StreamMerge<'_> {
             offset: self.report.bytes,
             length,
             sha256,
+            etag: entry
+                .filter(|_| kind == PartKind::File)
+                .and_then(Entry::etag)
+                .map(str::to_owned),
         });
         self.report.bytes += length;
     }

@@ -7,15 +7,37 @@ use std::io::Read;
 use crate::fs::{EntryKind, Listing};
 use crate::transforms::Codec;
 
-/// True when every input is a regular file compressed with `codec`. Reads
-/// magic numbers up to the first input that is not. Only the codecs
-/// [`Codec::detect`] recognises count (their streams may follow one
-/// another in one file); brotli's, which cannot, is never detected.
-pub(crate) fn all_compressed_with(listing: &Listing, codec: Codec) -> bool {
+/// True when every input is a regular file or an object compressed with
+/// `codec`. Reads the files' magic numbers up to the first input that is
+/// not; the objects' were read before, by [`objects_compressed_with`]:
+/// `objects` is what it found. Only the codecs [`Codec::detect`]
+/// recognises count (their streams may follow one another in one file);
+/// brotli's, which cannot, is never detected.
+pub(crate) fn all_compressed_with(listing: &Listing, codec: Codec, objects: Option<Codec>) -> bool {
     !listing.is_empty()
-        && listing.entries().all(|entry| {
-            entry.kind() == EntryKind::File && detect_codec(entry.open().ok()) == Some(codec)
+        && listing.entries().all(|entry| match entry.kind() {
+            EntryKind::File => detect_codec(entry.open().ok()) == Some(codec),
+            EntryKind::Object => objects == Some(codec),
+            _ => false,
         })
+}
+
+/// `Some(codec)` when every object of `listing` starts with `codec`'s
+/// magic number (one small ranged GET each, several at once). The object
+/// store is asked only when every file among them is compressed with
+/// `codec` already, and there are objects.
+#[cfg(feature = "object-store")]
+pub(crate) async fn objects_compressed_with(listing: &Listing, codec: Codec) -> Option<Codec> {
+    let files_compressed = listing.entries().all(|entry| match entry.kind() {
+        EntryKind::File => detect_codec(entry.open().ok()) == Some(codec),
+        EntryKind::Object => true,
+        _ => false,
+    });
+    let any_object = listing.entries().any(|e| e.kind() == EntryKind::Object);
+    (files_compressed
+        && any_object
+        && crate::object::all_objects_compressed_with(listing, codec).await)
+        .then_some(codec)
 }
 
 /// The codec whose magic number `file` starts with.
@@ -45,13 +67,26 @@ mod tests {
             builder.inputs(paths);
             builder.build().unwrap()
         };
-        assert!(all_compressed_with(&entries(&[&gzip, &gzip]), Codec::Gzip));
+        assert!(all_compressed_with(
+            &entries(&[&gzip, &gzip]),
+            Codec::Gzip,
+            None
+        ));
         assert!(!all_compressed_with(
             &entries(&[&gzip, &plain]),
-            Codec::Gzip
+            Codec::Gzip,
+            None
         ));
-        assert!(!all_compressed_with(&entries(&[&gzip]), Codec::Zstd));
-        assert!(!all_compressed_with(&entries(&[&plain]), Codec::Brotli));
-        assert!(!all_compressed_with(&Listing::default(), Codec::Gzip));
+        assert!(!all_compressed_with(&entries(&[&gzip]), Codec::Zstd, None));
+        assert!(!all_compressed_with(
+            &entries(&[&plain]),
+            Codec::Brotli,
+            None
+        ));
+        assert!(!all_compressed_with(
+            &Listing::default(),
+            Codec::Gzip,
+            Some(Codec::Gzip)
+        ));
     }
 }

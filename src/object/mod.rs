@@ -35,6 +35,8 @@ mod read_ahead;
 #[cfg(feature = "s3")]
 mod s3;
 #[cfg(feature = "object-store")]
+mod sniff;
+#[cfg(feature = "object-store")]
 mod store;
 #[cfg(feature = "object-store")]
 mod upload;
@@ -54,6 +56,8 @@ pub use listing::stat;
 pub use output::{NoteCallback, ObjectOutput};
 #[cfg(feature = "object-store")]
 pub use read_ahead::{DEFAULT_GETS_IN_FLIGHT, DEFAULT_RANGE_SIZE, DEFAULT_READ_AHEAD, ReadAhead};
+#[cfg(feature = "object-store")]
+pub(crate) use sniff::all_objects_compressed_with;
 #[cfg(feature = "object-store")]
 pub use store::Store;
 #[cfg(feature = "object-store")]

@@ -121,11 +121,17 @@ impl OutputBackend for ObjectOutput {
         &mut self,
         listing: &Arc<Listing>,
         on_event: Option<MergeCallback>,
+        record_parts: bool,
     ) -> Option<(MergePath, PlainMergeFuture)> {
-        use super::compose::{Composed, can_compose, compose};
+        use super::compose::{ComposePlan, Composed, can_compose, compose, compose_inputs};
         use crate::merge::{MergeOptions, MergeReport, merge};
 
         if !self.compose || !can_compose(listing, &self.url) {
+            return None;
+        }
+        // Nothing the server would copy: the merge streams, as any other.
+        // (An output too large for S3 is the compose's error to report.)
+        if ComposePlan::new(&compose_inputs(listing)).is_ok_and(|plan| !plan.copies_anything()) {
             return None;
         }
         let entries = Arc::clone(listing);
@@ -134,7 +140,7 @@ impl OutputBackend for ObjectOutput {
         let total: u64 = entries.total_size();
         let sink = self.sink();
         let future: PlainMergeFuture = Box::pin(async move {
-            match compose(&entries, &url, on_event.clone()).await? {
+            match compose(&entries, &url, on_event.clone(), record_parts).await? {
                 Composed::Done(done) => Ok(MergeReport {
                     inputs: done.files,
                     bytes: done.bytes,
@@ -149,7 +155,10 @@ impl OutputBackend for ObjectOutput {
                         ));
                     }
                     let mut writable = sink?.expected_size(total).into_writable();
-                    let options = MergeOptions::default();
+                    let options = MergeOptions {
+                        record_parts,
+                        ..MergeOptions::default()
+                    };
                     let mut report = merge(&entries, &options, &mut writable, on_event).await?;
                     report.server_copied_bytes = Some(0);
                     report.streamed_bytes = Some(report.bytes);

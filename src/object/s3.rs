@@ -189,12 +189,7 @@ impl S3Access {
         }
         let signed = action.sign(SIGNATURE_LIFETIME);
         match self.send(Method::PUT, signed, &headers, Bytes::new()).await {
-            Ok(body) => {
-                let text = String::from_utf8_lossy(&body);
-                let result = instant_xml::from_str::<CopyPartResult>(&text)
-                    .map_err(|e| bad_answer("UploadPartCopy", e))?;
-                Ok(Ok(result.etag))
-            }
+            Ok(body) => Ok(Ok(copied_etag(&String::from_utf8_lossy(&body))?)),
             Err(Failure::Refused(why)) => Ok(Err(CopyRefused(why))),
             Err(Failure::Error(error)) => Err(error),
         }
@@ -389,6 +384,17 @@ fn etag_header(headers: &reqwest::header::HeaderMap) -> Result<String> {
         .ok_or_else(|| Error::new(ErrorKind::InvalidData, "the server gave no ETag for a part"))
 }
 
+/// The ETag in an answer to `UploadPartCopy`. S3 names its namespace;
+/// some servers (s3s) leave it out.
+fn copied_etag(text: &str) -> Result<String> {
+    match instant_xml::from_str::<CopyPartResult>(text) {
+        Ok(result) => Ok(result.etag),
+        Err(error) => instant_xml::from_str::<BareCopyPartResult>(text)
+            .map(|result| result.etag)
+            .map_err(|_| bad_answer("UploadPartCopy", error)),
+    }
+}
+
 fn bad_answer(request: &str, error: instant_xml::Error) -> Error {
     Error::new(
         ErrorKind::InvalidData,
@@ -407,6 +413,14 @@ struct CopyPartResult {
     etag: String,
 }
 
+/// The answer to `UploadPartCopy` without S3's namespace.
+#[derive(Debug, FromXml)]
+#[xml(rename = "CopyPartResult")]
+struct BareCopyPartResult {
+    #[xml(rename = "ETag")]
+    etag: String,
+}
+
 /// S3's error document.
 #[derive(Debug, Default, FromXml)]
 #[xml(rename = "Error")]
@@ -415,4 +429,23 @@ struct ErrorDocument {
     code: Option<String>,
     #[xml(rename = "Message")]
     message: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_answers_are_read_with_or_without_s3s_namespace() {
+        let named = r#"<?xml version="1.0" encoding="UTF-8"?>
+<CopyPartResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>"e1"</ETag></CopyPartResult>"#;
+        let bare = r#"<CopyPartResult><ETag>"e2"</ETag><LastModified>2026-01-01T00:00:00.000Z</LastModified></CopyPartResult>"#;
+        assert_eq!(copied_etag(named).unwrap(), "\"e1\"");
+        assert_eq!(copied_etag(bare).unwrap(), "\"e2\"");
+        let error = copied_etag("<Other/>").unwrap_err();
+        assert!(
+            format!("{error:#}").contains("unexpected answer to UploadPartCopy"),
+            "{error:#}"
+        );
+    }
 }

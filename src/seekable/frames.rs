@@ -7,7 +7,7 @@ use std::io::Write;
 use sha2::{Digest, Sha256};
 
 use crate::merge::{ManifestPart, PartKind, PartRecord};
-use crate::seekable::BundleCodec;
+use crate::seekable::{BundleCodec, gzip_format};
 use crate::{Error, Result};
 
 /// One input as written into a bundle: where it is, uncompressed and
@@ -33,6 +33,7 @@ impl WrittenPart {
             offset: self.offset,
             length: self.length,
             sha256: Some(self.sha256),
+            etag: None,
         };
         let mut part = ManifestPart::from_record(&record)?;
         part.compressed_offset = Some(self.compressed_offset);
@@ -41,8 +42,9 @@ impl WrittenPart {
     }
 }
 
-/// The most uncompressed data in one frame or member: small inputs share a
-/// frame up to this size, large ones are cut into frames of this size.
+/// The most uncompressed data in one zstd frame: small inputs share a
+/// frame up to this size, large ones are cut into frames of this size. A
+/// gzip member is a BGZF block, of at most [`gzip_format::BLOCK_DATA`].
 pub(crate) const FRAME_SIZE: usize = 1024 * 1024;
 
 /// One frame written: its compressed and uncompressed sizes.
@@ -67,9 +69,7 @@ impl Compressor {
                 compressor.compress_to_buffer(data, out)?;
             }
             Compressor::Gzip(level) => {
-                let mut encoder = flate2::write::GzEncoder::new(std::mem::take(out), *level);
-                encoder.write_all(data)?;
-                *out = encoder.finish()?;
+                gzip_format::compress_block(data, *level, out).map_err(Error::into_io)?;
             }
         }
         Ok(())
@@ -82,6 +82,8 @@ pub(crate) struct FrameWriter<W> {
     compressor: Compressor,
     /// Inputs share frames (zstd); otherwise each input starts a member.
     share: bool,
+    /// The most data in one frame or member.
+    frame_size: usize,
     pending: Vec<u8>,
     compressed: Vec<u8>,
     /// Uncompressed bytes so far.
@@ -104,11 +106,16 @@ impl<W: Write> FrameWriter<W> {
             )),
             BundleCodec::Gzip => Compressor::Gzip(flate2::Compression::new(level)),
         };
+        let frame_size = match codec {
+            BundleCodec::Zstd => FRAME_SIZE,
+            BundleCodec::Gzip => gzip_format::BLOCK_DATA,
+        };
         Ok(FrameWriter {
             out,
             compressor,
             share: codec == BundleCodec::Zstd,
-            pending: Vec::with_capacity(FRAME_SIZE),
+            frame_size,
+            pending: Vec::with_capacity(frame_size),
             compressed: Vec::new(),
             position: 0,
             written: 0,
@@ -127,7 +134,7 @@ impl<W: Write> FrameWriter<W> {
         source: std::path::PathBuf,
         size_hint: u64,
     ) -> Result<()> {
-        let shares = self.share && self.pending.len() as u64 + size_hint <= FRAME_SIZE as u64;
+        let shares = self.share && self.pending.len() as u64 + size_hint <= self.frame_size as u64;
         if !(self.pending.is_empty() || shares) {
             self.flush_frame()?;
         }
@@ -151,11 +158,11 @@ impl<W: Write> FrameWriter<W> {
         self.parts[*index].length += data.len() as u64;
         self.position += data.len() as u64;
         while !data.is_empty() {
-            let room = FRAME_SIZE - self.pending.len();
+            let room = self.frame_size - self.pending.len();
             let (now, rest) = data.split_at(room.min(data.len()));
             self.pending.extend_from_slice(now);
             data = rest;
-            if self.pending.len() == FRAME_SIZE {
+            if self.pending.len() == self.frame_size {
                 self.flush_frame()?;
             }
         }

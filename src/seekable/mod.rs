@@ -210,7 +210,7 @@ fn write(
                 .map_err(Error::io)?;
         }
         BundleCodec::Gzip => {
-            gzip_format::write_manifest_members(out, &pieces, data_end).map_err(Error::io)?;
+            gzip_format::write_manifest_members(out, &pieces, data_end)?;
         }
     }
     Ok((parts, skipped))

@@ -14,6 +14,9 @@ use std::os::unix::fs::FileExt;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
 use crate::seekable::frames::WrittenPart;
 use crate::{Error, ErrorKind, Result};
 
@@ -53,9 +56,9 @@ pub(crate) fn pieces<'a>(json: &'a [u8], parts: &[WrittenPart]) -> [std::borrow:
 pub(crate) enum Location {
     /// In one piece (a zstd skippable frame).
     Contiguous { offset: u64, len: u64 },
-    /// Cut into the extra fields of gzip members of `chunk` bytes of
-    /// payload each, the first at `start`; `overhead` bytes of member
-    /// surround each chunk, `header` of them before it.
+    /// Cut into pieces of `chunk` bytes (a multiple of 3), each written in
+    /// base64 inside a gzip member, the first at `start`; `overhead` bytes
+    /// of member surround each piece's base64, `header` of them before it.
     Chunked {
         start: u64,
         len: u64,
@@ -187,14 +190,25 @@ impl Payload {
                 if offset + len as u64 > total {
                     return Err(bad("the manifest is shorter than it says"));
                 }
+                let encoded_chunk = chunk / 3 * 4;
                 let mut done = 0usize;
                 while done < len {
                     let at = offset + done as u64;
                     let (member, within) = (at / chunk, at % chunk);
                     let n = (chunk - within).min((len - done) as u64) as usize;
-                    let position = start + member * (chunk + overhead) + header + within;
-                    file.read_exact_at(&mut out[done..done + n], position)
-                        .map_err(Error::io)?;
+                    // The groups of 3 bytes (4 characters) that hold them.
+                    let (first, end) = (within / 3, (within + n as u64).div_ceil(3));
+                    let position = start + member * (encoded_chunk + overhead) + header + first * 4;
+                    let mut text = vec![0; to_usize((end - first) * 4)?];
+                    file.read_exact_at(&mut text, position).map_err(Error::io)?;
+                    let decoded = STANDARD
+                        .decode(&text)
+                        .map_err(|_| bad("a manifest block is damaged"))?;
+                    let skip = (within - first * 3) as usize;
+                    let piece = decoded
+                        .get(skip..skip + n)
+                        .ok_or_else(|| bad("a manifest block is damaged"))?;
+                    out[done..done + n].copy_from_slice(piece);
                     done += n;
                 }
             }

@@ -126,6 +126,39 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         self
     }
 
+    /// Node's `autoDestroy` (on by default): with `false`, the stream is not
+    /// destroyed when it ended and finished, so `close` is not emitted then and
+    /// [`is_destroyed`](Duplex::is_destroyed) stays false until
+    /// [`destroy`](Duplex::destroy) (or a drop, which destroys). An error
+    /// still destroys the stream, unlike Node's, where it only marks it
+    /// errored: an errored smerge stream does nothing more either way.
+    pub fn auto_destroy(mut self, on: bool) -> Self {
+        self.life.set_auto_destroy(on);
+        self
+    }
+
+    /// Node's `emitClose` (on by default): with `false`, `close` is never
+    /// emitted; the stream still closes (after its end, or when destroyed).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use smerge::{Duplex, Event};
+    ///
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let seen = Arc::clone(&log);
+    /// let mut d = Duplex::<u32, u32>::pass_through().emit_close(false);
+    /// d.observe(move |e: &Event| seen.lock().unwrap().push(e.name()));
+    /// d.destroy(None);
+    /// drop(d);
+    /// assert!(log.lock().unwrap().is_empty());
+    /// ```
+    pub fn emit_close(mut self, on: bool) -> Self {
+        self.life.set_emit_close(on);
+        self
+    }
+
     /// Names the stream; errors from it then say where they happened.
     pub fn named(mut self, label: impl Into<Cow<'static, str>>) -> Self {
         self.life.set_label(label.into());
@@ -438,6 +471,34 @@ impl<T: Chunk> Duplex<T, T> {
     /// A duplex that passes every chunk through unchanged (Node's `PassThrough`).
     pub fn pass_through() -> Self {
         Duplex::transform(PassThrough::new())
+    }
+}
+
+impl<I: Chunk> Duplex<I, String> {
+    /// `read(n)` on a text readable side: exactly `n` characters, joining
+    /// or splitting chunks (never a character), or the rest at the end;
+    /// `None` while fewer are buffered. See
+    /// [`Readable::read_text`](crate::Readable::read_text).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use smerge::Duplex;
+    ///
+    /// let mut text = Duplex::<String, String>::pass_through();
+    /// text.write("na\u{ef}ve".to_owned()).unwrap();
+    /// text.end().unwrap();
+    /// assert_eq!(text.read_text(3).as_deref(), Some("na\u{ef}"));
+    /// assert_eq!(text.read_text(3).as_deref(), Some("ve"));
+    /// ```
+    pub fn read_text(&mut self, n: usize) -> Option<String> {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let _ = self.poll_write_side(&mut cx);
+        let text = self.read.take_text(n, &mut self.life.events);
+        if text.is_none() && self.read.end_if_drained(&mut self.life.events) {
+            self.readable_ended(&mut cx);
+        }
+        text
     }
 }
 

@@ -19,6 +19,11 @@ pub(crate) struct Lifecycle {
     error_taken: bool,
     close_emitted: bool,
     label: Option<Cow<'static, str>>,
+    /// Node's `autoDestroy: false`: a stream that ended or finished stays
+    /// as it is (not destroyed, no `close`) until destroyed.
+    keep_after_end: bool,
+    /// Node's `emitClose: false`: `close` is never emitted.
+    no_close_event: bool,
 }
 
 impl Lifecycle {
@@ -42,6 +47,26 @@ impl Lifecycle {
         self.label = Some(label);
     }
 
+    /// Node's `autoDestroy` option (on by default).
+    pub(crate) fn set_auto_destroy(&mut self, on: bool) {
+        self.keep_after_end = !on;
+    }
+
+    /// Node's `emitClose` option (on by default).
+    pub(crate) fn set_emit_close(&mut self, on: bool) {
+        self.no_close_event = !on;
+    }
+
+    /// `close` on the next tick, unless `emitClose` is off.
+    fn close_once(&mut self) {
+        if !self.close_emitted {
+            self.close_emitted = true;
+            if !self.no_close_event {
+                self.events.defer(Event::Close);
+            }
+        }
+    }
+
     /// Destroys the stream: `error` (if any) then `close`, on the next tick.
     /// Returns false if it was destroyed already (a no-op, as in Node).
     pub(crate) fn destroy(&mut self, error: Option<Error>) -> bool {
@@ -53,21 +78,18 @@ impl Lifecycle {
             self.events.defer(Event::Error(error.clone()));
             self.errored = Some(error);
         }
-        if !self.close_emitted {
-            self.close_emitted = true;
-            self.events.defer(Event::Close);
-        }
+        self.close_once();
         true
     }
 
     /// Closes a stream that ended or finished normally: `close` on the next
-    /// tick, as Node's auto-destroy emits it.
+    /// tick, as Node's auto-destroy emits it; nothing with `autoDestroy` off.
     pub(crate) fn close(&mut self) {
-        self.destroyed = true;
-        if !self.close_emitted {
-            self.close_emitted = true;
-            self.events.defer(Event::Close);
+        if self.keep_after_end {
+            return;
         }
+        self.destroyed = true;
+        self.close_once();
     }
 
     /// The error to hand to a consumer, once; later calls see none.
@@ -114,5 +136,36 @@ mod tests {
         let located = life.locate(Error::new(ErrorKind::InvalidData, "bad header"));
         assert_eq!(format!("{located:#}"), "gzip: bad header");
         assert_eq!(format!("{:#}", life.locate(located)), "gzip: bad header");
+    }
+
+    #[test]
+    fn without_auto_destroy_an_ended_stream_stays_open_until_destroyed() {
+        let mut life = Lifecycle::default();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = std::sync::Arc::clone(&log);
+        life.events
+            .observe(move |e| seen.lock().unwrap().push(e.name()));
+        life.set_auto_destroy(false);
+        life.close();
+        life.events.flush();
+        assert!(!life.is_destroyed());
+        assert!(log.lock().unwrap().is_empty());
+        assert!(life.destroy(None));
+        life.events.flush();
+        assert_eq!(*log.lock().unwrap(), ["close"]);
+    }
+
+    #[test]
+    fn without_emit_close_nothing_announces_the_close() {
+        let mut life = Lifecycle::default();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = std::sync::Arc::clone(&log);
+        life.events
+            .observe(move |e| seen.lock().unwrap().push(e.name()));
+        life.set_emit_close(false);
+        life.destroy(Some(Error::new(ErrorKind::Io, "gone")));
+        life.events.flush();
+        assert!(life.is_destroyed() && life.is_closed());
+        assert_eq!(*log.lock().unwrap(), ["error"]);
     }
 }

@@ -4,18 +4,25 @@
 //! has its states written above it, in `read_half`, `write_half`,
 //! `transform_handler` and `pump`.
 
+mod async_fn_transform;
+mod async_iter_source;
 mod chunk;
 mod collect_sink;
+mod compose;
 mod duplex;
 mod duplex_handler;
 mod error;
 mod event;
 mod events;
 mod finished;
+mod flushed;
+mod fn_transform;
 mod iter_source;
 mod lifecycle;
 mod link;
+mod map_async_source;
 mod null_sink;
+mod ordered;
 mod pair_handler;
 mod pass_through;
 mod pipe;
@@ -25,6 +32,7 @@ mod pipeline;
 mod pipeline_future;
 mod pump;
 mod push;
+mod pusher;
 mod read_buffer;
 mod read_half;
 mod read_source;
@@ -34,6 +42,7 @@ mod readable_stream;
 mod sealed;
 mod shared;
 mod sink_adapter;
+mod step_source;
 mod stream_source;
 mod text_source;
 mod transform;
@@ -47,16 +56,21 @@ mod write_queue;
 mod write_sink;
 mod writer_sink;
 
+pub use async_fn_transform::AsyncFnTransform;
+pub use async_iter_source::AsyncIterSource;
 pub use chunk::{
     Chunk, DEFAULT_FILE_HIGH_WATER_MARK, DEFAULT_HIGH_WATER_MARK, DEFAULT_OBJECT_HIGH_WATER_MARK,
 };
 pub use collect_sink::{CollectSink, Collected};
+pub use compose::{Compose, compose};
 pub use duplex::Duplex;
 #[cfg(feature = "transforms")]
 pub(crate) use duplex_handler::DuplexHandler;
 pub use error::{Error, ErrorKind, Result};
 pub use event::Event;
 pub use finished::{Finish, finished};
+pub use flushed::Flushed;
+pub use fn_transform::FnTransform;
 pub use iter_source::IterSource;
 pub use null_sink::NullSink;
 pub use pass_through::PassThrough;
@@ -66,6 +80,7 @@ pub use pipe_target::PipeTarget;
 pub use pipeline::{Pipeline, pipeline};
 pub use pipeline_future::PipelineFuture;
 pub use push::Push;
+pub use pusher::Pusher;
 #[cfg(all(test, feature = "transforms"))]
 pub(crate) use read_buffer::ReadBuffer;
 pub use read_source::ReadSource;

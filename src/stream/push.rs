@@ -1,6 +1,8 @@
 //! [`Push`]: the handle producers fill a readable side's buffer with
 //! (Node's `readable.push()`).
 
+use std::collections::VecDeque;
+
 use super::chunk::Chunk;
 use super::read_buffer::ReadBuffer;
 
@@ -94,6 +96,15 @@ impl<'a, T: Chunk> Push<'a, T> {
     /// The highWaterMark of the buffer being filled.
     pub fn high_water_mark(&self) -> usize {
         self.buffer.high_water_mark()
+    }
+
+    /// Pushes the first `count` of `chunks`, which add `length` to the
+    /// buffer, in one move: what `count` calls of [`push`](Push::push)
+    /// would do when none of them is an empty byte chunk.
+    #[inline]
+    pub(crate) fn append(&mut self, chunks: &mut VecDeque<T>, count: usize, length: usize) {
+        self.pushed += count;
+        self.buffer.append(chunks, count, length);
     }
 
     /// How many times `push` or `end` were called through this handle.

@@ -110,6 +110,23 @@ impl<T: Chunk> ReadBuffer<T> {
         self.length = 0;
     }
 
+    /// Appends the first `count` of `chunks`, which count `length`: a
+    /// swap of the two deques when this buffer is empty and every chunk
+    /// moves.
+    #[inline]
+    pub(crate) fn append(&mut self, chunks: &mut VecDeque<T>, count: usize, length: usize) {
+        if count == chunks.len() {
+            if self.chunks.is_empty() {
+                std::mem::swap(&mut self.chunks, chunks);
+            } else {
+                self.chunks.append(chunks);
+            }
+        } else {
+            self.chunks.extend(chunks.drain(..count));
+        }
+        self.length += length;
+    }
+
     /// Records a push after the end; out of line, off the path of every chunk.
     #[cold]
     fn pushed_after_eof(&mut self) {

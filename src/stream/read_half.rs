@@ -226,3 +226,41 @@ impl ReadHalf<Bytes> {
         Some(bytes)
     }
 }
+
+impl ReadHalf<String> {
+    /// `read(n)` on a text stream: exactly `n` characters, or what is left
+    /// at the end, or nothing yet. A character is never split.
+    pub(crate) fn take_text(&mut self, n: usize, events: &mut Events) -> Option<String> {
+        if n == 0 || self.buffer.is_empty() {
+            return None;
+        }
+        let mut text = String::new();
+        let mut missing = n;
+        let mut taken = Vec::new();
+        while missing > 0 {
+            let Some(mut chunk) = self.buffer.pop_front() else {
+                break;
+            };
+            match chunk.char_indices().nth(missing) {
+                Some((at, _)) => {
+                    let rest = chunk.split_off(at);
+                    self.buffer.unshift(rest);
+                    missing = 0;
+                }
+                None => missing -= chunk.chars().count(),
+            }
+            text.push_str(&chunk);
+            taken.push(chunk);
+        }
+        if missing > 0 && !self.buffer.is_eof() {
+            // Not enough yet: everything goes back as it was.
+            for chunk in taken.into_iter().rev() {
+                self.buffer.unshift(chunk);
+            }
+            return None;
+        }
+        self.readable_after = None;
+        events.emit(Event::Data { size: text.len() });
+        Some(text)
+    }
+}

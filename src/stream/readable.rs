@@ -14,6 +14,7 @@ use futures_core::Stream;
 use tokio::io::AsyncRead;
 use tokio_util::io::{ReaderStream, StreamReader};
 
+use super::async_iter_source::AsyncIterSource;
 use super::chunk::{Chunk, DEFAULT_HIGH_WATER_MARK};
 use super::error::{Error, Result};
 use super::event::Event;
@@ -119,6 +120,32 @@ impl<T: Chunk> Readable<T> {
         Readable::new(StreamSource::new(stream))
     }
 
+    /// A readable of the items of `stream`, an async iterator whose items
+    /// cannot fail (Node's `Readable.from(asyncIterable)`), polled while
+    /// the buffer has room. For a stream of `Result`s, see
+    /// [`from_stream`](Readable::from_stream).
+    ///
+    /// ```
+    /// use smerge::{Readable, ReadableExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> smerge::Result<()> {
+    /// // Node: Readable.from(async function* () { for (const n of [1, 2, 3]) { await tick(); yield n * n; } }())
+    /// let squares = futures_util::stream::unfold(1u32, |n| async move {
+    ///     tokio::task::yield_now().await;
+    ///     (n <= 3).then(|| (n * n, n + 1))
+    /// });
+    /// assert_eq!(Readable::from_async_iter(squares).collect_vec().await?, [1, 4, 9]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn from_async_iter<S>(stream: S) -> Self
+    where
+        S: Stream<Item = T> + Send + 'static,
+    {
+        Readable::new(AsyncIterSource::new(stream))
+    }
+
     /// A readable of the items of `items`, produced lazily as the buffer
     /// has room (Node's `Readable.from`).
     #[allow(clippy::should_implement_trait)] // lazy, unlike FromIterator, which collects first
@@ -135,10 +162,54 @@ impl<T: Chunk> Readable<T> {
         Readable::from_iter(Vec::new())
     }
 
+    /// A readable whose source never produces (Node's
+    /// `new Readable({ read() {} })`): its data is pushed from outside by a
+    /// [`Pusher`](crate::Pusher) (see there for an example).
+    pub fn external() -> Self {
+        Readable::new(super::pusher::External)
+    }
+
     /// Sets the highWaterMark, in the chunk type's units (0 is allowed:
     /// the source is then asked for data only when a consumer waits).
     pub fn with_high_water_mark(mut self, high_water_mark: usize) -> Self {
         self.half.buffer.set_high_water_mark(high_water_mark);
+        self
+    }
+
+    /// Node's `autoDestroy` (on by default): with `false`, the stream is not
+    /// destroyed when it ended, so `close` is not emitted then and
+    /// [`is_destroyed`](Readable::is_destroyed) stays false until
+    /// [`destroy`](Readable::destroy) (or a drop, which destroys). An error
+    /// still destroys the stream, unlike Node's, where it only marks it
+    /// errored: an errored smerge stream does nothing more either way.
+    pub fn auto_destroy(mut self, on: bool) -> Self {
+        self.life.set_auto_destroy(on);
+        self
+    }
+
+    /// Node's `emitClose` (on by default): with `false`, `close` is never
+    /// emitted; the stream still closes (after its end, or when destroyed).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use smerge::{Event, Readable};
+    ///
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let seen = Arc::clone(&log);
+    /// // Node: new Readable({ autoDestroy: false, ... })
+    /// let mut r = Readable::from_iter([1u32]).auto_destroy(false);
+    /// r.observe(move |e: &Event| seen.lock().unwrap().push(e.name()));
+    /// assert_eq!(r.read(), Some(1));
+    /// assert_eq!(r.read(), None); // `end`
+    /// assert!(r.is_ended() && !r.is_destroyed());
+    /// r.destroy(None);
+    /// drop(r);
+    /// assert_eq!(*log.lock().unwrap(), ["data", "end", "close"]);
+    /// ```
+    pub fn emit_close(mut self, on: bool) -> Self {
+        self.life.set_emit_close(on);
         self
     }
 
@@ -326,6 +397,32 @@ impl<T: Chunk> Readable<T> {
         self.life.take_error();
         error
     }
+
+    /// A [`Pusher`](crate::Pusher)'s `push`: Node's `readable.push(chunk)`
+    /// from outside. Dropped after a destroy (Node ignores it too).
+    pub(crate) fn push_from_outside(&mut self, chunk: T) -> bool {
+        if T::EMPTY_IS_NOTHING && chunk.size() == 0 {
+            // Node takes an empty byte chunk as nothing, even after the end
+            // or a destroy, and answers whether there is room.
+            return self.half.buffer.has_room();
+        }
+        if self.life.is_destroyed() {
+            return false;
+        }
+        let room = self.half.buffer.push_from_producer(chunk);
+        // Node fails the stream inside `push` (`ERR_STREAM_PUSH_AFTER_EOF`).
+        if let Some(misuse) = self.half.buffer.take_misuse() {
+            let error = self.life.locate(misuse);
+            self.destroy(Some(error));
+        }
+        room
+    }
+
+    /// A [`Pusher`](crate::Pusher)'s `end`: Node's `readable.push(null)`,
+    /// which marks the end even on a destroyed stream.
+    pub(crate) fn end_from_outside(&mut self) {
+        self.half.buffer.end();
+    }
 }
 
 impl Readable<Bytes> {
@@ -420,6 +517,60 @@ impl Readable<Bytes> {
         let mut text = Readable::from_parts(half, source, life);
         text.origin = origin;
         text
+    }
+}
+
+impl Readable<String> {
+    /// Node's `read(n)` on a stream with `setEncoding('utf8')`: exactly `n`
+    /// characters, joining or splitting chunks, or the rest at the end;
+    /// `None` while fewer are buffered (then
+    /// [`readable`](Readable::readable) waits for new data).
+    ///
+    /// Node counts UTF-16 code units, so a character outside the Basic
+    /// Multilingual Plane (an emoji) counts 2 there and `read(1)` can
+    /// return half of it; here every character (`char`) counts 1 and is
+    /// never split. The highWaterMark and
+    /// [`readable_length`](Readable::readable_length) count bytes of
+    /// UTF-8 (see [`Readable::into_text`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use smerge::Readable;
+    ///
+    /// // Node: r.setEncoding('utf8'); r.read(4)
+    /// let mut text = Readable::from_iter([Bytes::from("caf\u{e9} cr"), Bytes::from("\u{e8}me")]).into_text();
+    /// assert_eq!(text.read_text(4).as_deref(), Some("café"));
+    /// assert_eq!(text.read_text(4).as_deref(), Some(" crè"));
+    /// assert_eq!(text.read_text(4).as_deref(), Some("me"), "the rest, at the end");
+    /// assert_eq!(text.read_text(4), None);
+    /// ```
+    pub fn read_text(&mut self, n: usize) -> Option<String> {
+        let mut cx = Context::from_waker(Waker::noop());
+        loop {
+            let _ = self.poll_fill(&mut cx, true);
+            let text = self.half.take_text(n, &mut self.life.events);
+            let buffered = self.half.buffer.len();
+            let mark = self.half.buffer.high_water_mark();
+            match text {
+                Some(_) => {
+                    let _ = self.poll_fill(&mut cx, false);
+                }
+                None if self.half.end_if_drained(&mut self.life.events) => self.life.close(),
+                // A full buffer holds fewer characters than asked: make
+                // room, as Node raises the mark for a large `read(n)`.
+                None if buffered > 0 && buffered >= mark && !self.half.buffer.is_eof() => {
+                    let raised = (buffered + 1)
+                        .checked_next_power_of_two()
+                        .unwrap_or(usize::MAX);
+                    self.half.buffer.set_high_water_mark(raised);
+                    continue;
+                }
+                None => self.half.need_more(),
+            }
+            return text;
+        }
     }
 }
 
@@ -619,5 +770,37 @@ mod tests {
             2 + 2,
             "2 left, below 4: more was asked for"
         );
+    }
+
+    #[test]
+    fn read_text_counts_characters_and_never_splits_one() {
+        let mut text = Readable::from_iter(["h\u{e9}\u{1f600}".to_owned(), "!".to_owned()]);
+        assert_eq!(text.read_text(2).as_deref(), Some("h\u{e9}"));
+        assert_eq!(text.read_text(1).as_deref(), Some("\u{1f600}"));
+        assert_eq!(text.read_text(5).as_deref(), Some("!"));
+        assert_eq!(text.read_text(5), None);
+        assert!(text.is_ended());
+    }
+
+    #[test]
+    fn read_text_waits_for_enough_characters() {
+        let (pusher, text) = crate::Pusher::<String>::new();
+        pusher.push("ab".to_owned());
+        assert_eq!(text.lock().read_text(3), None);
+        assert_eq!(text.lock().readable_length(), 2, "put back as it was");
+        pusher.push("cd".to_owned());
+        assert_eq!(text.lock().read_text(3).as_deref(), Some("abc"));
+        assert_eq!(text.lock().read_text(3), None);
+        pusher.end();
+        assert_eq!(text.lock().read_text(3).as_deref(), Some("d"));
+    }
+
+    /// Node raises the highWaterMark for a `read(n)` the buffer cannot hold.
+    #[test]
+    fn read_text_beyond_a_full_buffer_raises_the_mark() {
+        let chunks = (0..4).map(|_| "\u{e9}\u{e9}".to_owned());
+        let mut text = Readable::from_iter(chunks).with_high_water_mark(4);
+        assert_eq!(text.read_text(3).as_deref(), Some("\u{e9}\u{e9}\u{e9}"));
+        assert!(text.high_water_mark() > 4);
     }
 }

@@ -15,14 +15,16 @@
 //! length (Node's `writableLength`) until the phase is ready again, so
 //! `write()` returns `false` and `drain` comes at Node's moments.
 
+use std::any::{Any, TypeId};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::duplex_handler::DuplexHandler;
 use super::error::Result;
+use super::pass_through::PassThrough;
 use super::push::Push;
 use super::transform::Transform;
-use super::write_queue::WriteQueue;
+use super::write_queue::{Passed, WriteQueue};
 
 /// Where a transform is in its work; see the module documentation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,6 +127,45 @@ impl<X: Transform> TransformHandler<X> {
         }
     }
 
+    /// [`poll_pump`](TransformHandler::poll_pump) for a [`PassThrough`]
+    /// between chunks (ready, or held): each chunk is pushed as it is, so
+    /// they move together with the phases a chunk at a time gives. Ready
+    /// once every chunk was passed on and none is held.
+    #[inline(always)]
+    fn poll_pass(
+        &mut self,
+        input: &mut WriteQueue<X::Output>,
+        out: &mut Push<'_, X::Output>,
+    ) -> Poll<Result<()>> {
+        if self.phase == Phase::Held {
+            if out.buffered() >= out.high_water_mark() && out.buffered() != 0 {
+                return Poll::Pending;
+            }
+            self.phase = Phase::Ready;
+            input.finish_in_flight();
+        }
+        if input.pass_into(out) == Passed::Held {
+            self.phase = Phase::Held;
+            return Poll::Pending;
+        }
+        if input.is_settled() {
+            Poll::Ready(Ok(()))
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// The input queue, as a queue of output chunks, when the transform is
+    /// a [`PassThrough`] (whose input and output types are one); decided
+    /// when the handler is compiled.
+    #[inline(always)]
+    fn identity_queue(input: &mut WriteQueue<X::Input>) -> Option<&mut WriteQueue<X::Output>> {
+        if TypeId::of::<X>() != TypeId::of::<PassThrough<X::Input>>() {
+            return None;
+        }
+        (input as &mut dyn Any).downcast_mut()
+    }
+
     /// Finishes the work in progress, then flushes; ready once everything
     /// was pushed.
     pub(crate) fn poll_flush(
@@ -159,10 +200,16 @@ impl<X: Transform + Unpin> DuplexHandler<X::Input, X::Output> for TransformHandl
         input: &mut WriteQueue<X::Input>,
         out: &mut Push<'_, X::Output>,
     ) -> Poll<Result<()>> {
+        let this = self.get_mut();
+        if matches!(this.phase, Phase::Ready | Phase::Held)
+            && let Some(input) = Self::identity_queue(input)
+        {
+            return this.poll_pass(input, out);
+        }
         // Input left means the pump stopped for want of room: the duplex
         // polls again once its consumer has read; saying so now spares a
         // call that would find no room.
-        match self.get_mut().poll_pump(cx, input, out) {
+        match this.poll_pump(cx, input, out) {
             Poll::Ready(Ok(true)) if input.is_settled() => Poll::Ready(Ok(())),
             Poll::Ready(Ok(_)) | Poll::Pending => Poll::Pending,
             Poll::Ready(Err(err)) => Poll::Ready(Err(err)),
@@ -198,5 +245,102 @@ impl<X: Transform + Unpin> DuplexHandler<X::Input, X::Output> for TransformHandl
             };
         }
         Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::task::Waker;
+
+    use bytes::Bytes;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::{Duplex, ReadableStream, WritableStream};
+
+    /// Pushes every chunk as it is, as [`PassThrough`] does, but through
+    /// the chunk-at-a-time path.
+    struct Identity;
+
+    impl Transform for Identity {
+        type Input = Bytes;
+        type Output = Bytes;
+
+        fn transform(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) -> Result<()> {
+            out.push(chunk);
+            Ok(())
+        }
+    }
+
+    #[derive(Clone, Debug)]
+    enum Step {
+        Write(usize),
+        Read,
+        Poll,
+        ReadInto(usize),
+        Drain,
+        End,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            4 => (0usize..12).prop_map(Step::Write),
+            2 => Just(Step::Read),
+            2 => Just(Step::Poll),
+            2 => (0usize..24).prop_map(Step::ReadInto),
+            1 => Just(Step::Drain),
+            1 => Just(Step::End),
+        ]
+    }
+
+    /// What `steps` show of `duplex`: every call's result, both lengths and
+    /// the events, after each step.
+    fn run(mut duplex: Duplex<Bytes, Bytes>, steps: &[Step]) -> Vec<String> {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        duplex.observe(move |event| seen.lock().unwrap().push(event.name()));
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut queue = WriteQueue::new();
+        let mut shown = Vec::new();
+        for (index, step) in steps.iter().enumerate() {
+            let result = match step {
+                Step::Write(size) => {
+                    let chunk = Bytes::from(vec![index as u8; *size]);
+                    format!("{:?}", duplex.write(chunk).map_err(|e| e.kind()))
+                }
+                Step::Read => format!("{:?}", duplex.read()),
+                Step::Poll => format!("{:?}", duplex.poll_next_chunk(&mut cx)),
+                Step::ReadInto(limit) => {
+                    let polled = duplex.poll_read_into(&mut cx, &mut queue, *limit);
+                    let taken: Vec<Bytes> = queue.drain().collect();
+                    format!("{polled:?} {taken:?}")
+                }
+                Step::Drain => format!("{:?}", WritableStream::poll_drain(&mut duplex, &mut cx)),
+                Step::End => format!("{:?}", duplex.end().map_err(|e| e.kind())),
+            };
+            shown.push(format!(
+                "{result} w={} r={} drain={} events={:?}",
+                duplex.writable_length(),
+                duplex.readable_length(),
+                WritableStream::needs_drain(&duplex),
+                std::mem::take(&mut *log.lock().unwrap()),
+            ));
+        }
+        shown
+    }
+
+    proptest! {
+        /// The pass-through's moves of many chunks at once show the same
+        /// lengths, verdicts, chunks and events as pushing them one by one.
+        #[test]
+        fn pass_through_moves_as_chunk_at_a_time_does(
+            high_water_mark in 0usize..20,
+            steps in proptest::collection::vec(step(), 1..60),
+        ) {
+            let fast = run(Duplex::pass_through().with_high_water_mark(high_water_mark), &steps);
+            let reference = run(Duplex::transform(Identity).with_high_water_mark(high_water_mark), &steps);
+            prop_assert_eq!(fast, reference);
+        }
     }
 }

@@ -15,6 +15,7 @@ use tokio_util::io::{CopyToBytes, SinkWriter};
 use super::chunk::Chunk;
 use super::error::{Error, Result};
 use super::event::Event;
+use super::flushed::{Flushed, Receipts};
 use super::lifecycle::Lifecycle;
 use super::sealed;
 use super::sink_adapter::SinkAdapter;
@@ -64,6 +65,9 @@ pub struct Writable<T> {
     half: WriteHalf<T>,
     sink: Pin<Box<dyn WriteSink<T>>>,
     life: Lifecycle,
+    /// The writes whose completion someone waits for, once
+    /// [`write_flushed`](Writable::write_flushed) was called.
+    receipts: Option<Box<Receipts>>,
 }
 
 // Chunks are never pinned: the queue only moves them.
@@ -77,6 +81,7 @@ impl<T: Chunk> Writable<T> {
             half: WriteHalf::new(T::DEFAULT_HIGH_WATER_MARK),
             sink: Box::pin(sink),
             life: Lifecycle::default(),
+            receipts: None,
         }
     }
 
@@ -84,6 +89,44 @@ impl<T: Chunk> Writable<T> {
     /// every `write` then returns `false`).
     pub fn with_high_water_mark(mut self, high_water_mark: usize) -> Self {
         self.half.set_high_water_mark(high_water_mark);
+        self
+    }
+
+    /// Node's `autoDestroy` (on by default): with `false`, the stream is not
+    /// destroyed when it finished, so `close` is not emitted then and
+    /// [`is_destroyed`](Writable::is_destroyed) stays false until
+    /// [`destroy`](Writable::destroy) (or a drop, which destroys). An error
+    /// still destroys the stream, unlike Node's, where it only marks it
+    /// errored: an errored smerge stream does nothing more either way.
+    pub fn auto_destroy(mut self, on: bool) -> Self {
+        self.life.set_auto_destroy(on);
+        self
+    }
+
+    /// Node's `emitClose` (on by default): with `false`, `close` is never
+    /// emitted; the stream still closes (after its end, or when destroyed).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use smerge::{Event, NullSink, Writable};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> smerge::Result<()> {
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let seen = Arc::clone(&log);
+    /// // Node: new Writable({ emitClose: false, ... })
+    /// let mut w = Writable::<u32>::new(NullSink).emit_close(false);
+    /// w.observe(move |e: &Event| seen.lock().unwrap().push(e.name()));
+    /// w.close().await?;
+    /// drop(w);
+    /// assert_eq!(*log.lock().unwrap(), ["prefinish", "finish"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn emit_close(mut self, on: bool) -> Self {
+        self.life.set_emit_close(on);
         self
     }
 
@@ -145,7 +188,47 @@ impl<T: Chunk> Writable<T> {
     /// then destroyed with that error, as in Node), and
     /// [`ErrorKind::Destroyed`](crate::ErrorKind::Destroyed) (or the stream's error) after it was destroyed.
     pub fn write(&mut self, chunk: T) -> Result<bool> {
-        self.half.write(chunk, &mut self.life)
+        let below = self.half.write(chunk, &mut self.life)?;
+        if let Some(receipts) = self.receipts.as_mut() {
+            receipts.queued_one();
+        }
+        Ok(below)
+    }
+
+    /// Queues `chunk` as [`write`](Writable::write) does, and returns with
+    /// its verdict a [`Flushed`] future that resolves once the sink took
+    /// this chunk: Node's `write(chunk, callback)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use smerge::Writable;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> smerge::Result<()> {
+    /// let mut out = Writable::from_writer(Vec::new());
+    /// // Node: out.write('header', () => console.log('header written'));
+    /// let (_below, header) = out.write_flushed(Bytes::from("header\n"))?;
+    /// out.write(Bytes::from("body\n"))?;
+    /// out.drained().await?; // drives the writable; the header's write completes on the way
+    /// header.await?;
+    /// out.close().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](Writable::write); the future fails with the stream's
+    /// error if it is destroyed (or dropped) before the sink took the chunk.
+    pub fn write_flushed(&mut self, chunk: T) -> Result<(bool, Flushed)> {
+        if self.receipts.is_none() {
+            self.receipts = Some(Box::new(Receipts::new(self.half.queue.len())));
+        }
+        let below = self.write(chunk)?;
+        let receipts = self.receipts.as_mut().expect("made above");
+        Ok((below, receipts.last_write()))
     }
 
     /// Writes `chunk`, waiting for `drain` if the queue reached the highWaterMark.
@@ -219,6 +302,9 @@ impl<T: Chunk> Writable<T> {
     pub fn destroy(&mut self, error: Option<Error>) {
         if self.life.destroy(error) {
             self.sink.as_mut().destroy(self.life.errored());
+            if let Some(receipts) = self.receipts.as_mut() {
+                receipts.fail(&self.life.destroyed_error());
+            }
         }
     }
 
@@ -247,11 +333,15 @@ impl<T: Chunk> Writable<T> {
         }
         while self.half.has_work() {
             match self.sink.as_mut().poll_write(cx, &mut self.half.queue) {
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    self.settle_receipts();
+                    return Poll::Pending;
+                }
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(self.fail(error))),
             }
         }
+        self.settle_receipts();
         self.half.drain_if_empty(&mut self.life);
         Poll::Ready(Ok(()))
     }
@@ -261,6 +351,14 @@ impl<T: Chunk> Writable<T> {
         self.destroy(Some(error.clone()));
         self.life.take_error();
         error
+    }
+
+    /// Completes the [`Flushed`] futures of the chunks the sink took.
+    #[inline]
+    fn settle_receipts(&mut self) {
+        if let Some(receipts) = self.receipts.as_mut() {
+            receipts.settle(self.half.queue.len());
+        }
     }
 }
 
@@ -347,12 +445,18 @@ impl<T: Chunk> WritableStream for Writable<T> {
 
     #[inline]
     fn batch_target(&mut self) -> Option<(&mut WriteQueue<T>, usize)> {
+        if let Some(receipts) = self.receipts.as_mut() {
+            receipts.batch_begins(self.half.queue.len());
+        }
         self.half.batch_target(&self.life)
     }
 
     #[inline]
     fn after_batch(&mut self) {
         self.half.after_batch();
+        if let Some(receipts) = self.receipts.as_mut() {
+            receipts.batch_ended(self.half.queue.len());
+        }
     }
 }
 
@@ -410,10 +514,92 @@ impl<T: Chunk> fmt::Debug for Writable<T> {
 
 #[cfg(test)]
 mod tests {
+    use std::future::Future;
+
     use bytes::Bytes;
     use tokio::io::AsyncReadExt;
 
     use super::*;
+
+    /// Takes one chunk per poll, and is busy every other poll.
+    struct Slow {
+        busy: bool,
+        taken: Vec<u32>,
+    }
+
+    impl WriteSink<u32> for Slow {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            queue: &mut WriteQueue<u32>,
+        ) -> Poll<Result<()>> {
+            self.busy = !self.busy;
+            if self.busy {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            let chunk = queue.pop().expect("called with chunks queued");
+            self.taken.push(chunk);
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[test]
+    fn write_flushed_completes_when_the_sink_took_the_chunk() {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut w = Writable::new(Slow {
+            busy: false,
+            taken: Vec::new(),
+        });
+        w.write(1).unwrap();
+        let (below, mut second) = w.write_flushed(2).unwrap();
+        assert!(below);
+        let (_, mut third) = w.write_flushed(3).unwrap();
+        let mut polls = 0;
+        while Pin::new(&mut second).poll(&mut cx).is_pending() {
+            assert!(Pin::new(&mut third).poll(&mut cx).is_pending());
+            let _ = w.poll_drain(&mut cx);
+            polls += 1;
+        }
+        // Busy, 1 taken then busy, 2 taken then busy.
+        assert_eq!(polls, 3);
+        assert_eq!(w.writable_length(), 1, "the third is still queued");
+        assert!(Pin::new(&mut third).poll(&mut cx).is_pending());
+        let _ = w.poll_drain(&mut cx);
+        assert!(matches!(
+            Pin::new(&mut third).poll(&mut cx),
+            Poll::Ready(Ok(()))
+        ));
+    }
+
+    #[tokio::test]
+    async fn write_flushed_fails_when_the_stream_is_destroyed_first() {
+        let mut w = Writable::new(Slow {
+            busy: false,
+            taken: Vec::new(),
+        });
+        let (_, flushed) = w.write_flushed(1).unwrap();
+        w.destroy(Some(Error::new(crate::ErrorKind::Aborted, "stop")));
+        assert_eq!(format!("{:#}", flushed.await.unwrap_err()), "stop");
+    }
+
+    /// Chunks a pipe hands over in one move are counted too.
+    #[tokio::test]
+    async fn write_flushed_counts_what_pipes_write() {
+        let (sink, got) = crate::CollectSink::new();
+        let mut w = Writable::new(sink);
+        let (_, first) = w.write_flushed(Bytes::from_static(b"a")).unwrap();
+        let mut source = crate::Readable::from_iter(vec![Bytes::from_static(b"b"); 3]);
+        crate::pipe(&mut source, &mut w, crate::PipeOptions::keep_open())
+            .await
+            .unwrap();
+        first.await.unwrap();
+        let (_, last) = w.write_flushed(Bytes::from_static(b"c")).unwrap();
+        w.drained().await.unwrap();
+        last.await.unwrap();
+        w.close().await.unwrap();
+        assert_eq!(got.take().concat(), b"abbbc");
+    }
 
     #[tokio::test]
     async fn empty_chunks_reach_a_writer_as_nothing() {

@@ -123,12 +123,14 @@ impl<T: Chunk> WriteHalf<T> {
     }
 
     /// True while the sink should be asked to take chunks.
+    #[inline]
     pub(crate) fn has_work(&self) -> bool {
         self.corked == 0 && !self.queue.is_settled()
     }
 
     /// Emits `drain` if the stream waits for it and the queue is now empty
     /// (Node's `afterWrite`).
+    #[inline]
     pub(crate) fn drain_if_empty(&mut self, life: &mut Lifecycle) {
         if self.waits_for_drain(life) && self.queue.is_settled() {
             self.need_drain = false;
@@ -138,6 +140,7 @@ impl<T: Chunk> WriteHalf<T> {
 
     /// True when everything was written after `end()` and the final hook
     /// has yet to run.
+    #[inline]
     pub(crate) fn ready_to_finalize(&self) -> bool {
         self.end == End::Ending && self.queue.is_settled()
     }
@@ -152,6 +155,7 @@ impl<T: Chunk> WriteHalf<T> {
     /// Node's `writableNeedDrain`: a write returned false and `drain` has
     /// not followed, and the stream is neither ending nor destroyed (then
     /// no `drain` comes).
+    #[inline]
     pub(crate) fn waits_for_drain(&self, life: &Lifecycle) -> bool {
         self.need_drain && self.end == End::Open && !life.is_destroyed()
     }

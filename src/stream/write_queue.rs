@@ -14,6 +14,7 @@ use std::io::IoSlice;
 use bytes::{Buf, Bytes};
 
 use super::chunk::Chunk;
+use super::push::Push;
 
 /// The queue of a writable side, handed to its [`WriteSink`](crate::WriteSink) so it
 /// can take one chunk, or several at once (Node's `_writev`).
@@ -41,6 +42,16 @@ pub struct WriteQueue<T> {
     chunks: VecDeque<T>,
     length: usize,
     in_flight: Option<usize>,
+}
+
+/// How [`WriteQueue::pass_into`] stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Passed {
+    /// The last chunk pushed filled the readable side: it stays in flight.
+    Held,
+    /// The queue is empty, or the readable side has no room; `moved` if a
+    /// chunk was pushed.
+    Stopped { moved: bool },
 }
 
 impl<T: Chunk> WriteQueue<T> {
@@ -97,6 +108,105 @@ impl<T: Chunk> WriteQueue<T> {
         }
     }
 
+    /// What a [`PassThrough`](crate::PassThrough) does to the queued
+    /// chunks while `out` has room, a chunk at a time: each is pushed as it
+    /// is and stops counting here, except one whose push filled `out`,
+    /// which stays in flight (its callback is held, as in Node's
+    /// `Transform`). Call with no chunk in flight.
+    #[inline]
+    pub(crate) fn pass_into(&mut self, out: &mut Push<'_, T>) -> Passed {
+        if self.chunks.len() > 1 {
+            return self.pass_many(out);
+        }
+        if !out.has_room() {
+            return Passed::Stopped { moved: false };
+        }
+        match self.chunks.pop_front() {
+            Some(chunk) => self.pass_one(chunk, out),
+            None => Passed::Stopped { moved: false },
+        }
+    }
+
+    /// Pushes `chunk`, taken from the front of the queue; see
+    /// [`pass_into`](WriteQueue::pass_into).
+    #[inline]
+    fn pass_one(&mut self, chunk: T, out: &mut Push<'_, T>) -> Passed {
+        let size = chunk.size();
+        let before = out.buffered();
+        out.push(chunk);
+        if out.buffered() != before && out.buffered() >= out.high_water_mark() {
+            self.in_flight = Some(size);
+            return Passed::Held;
+        }
+        self.length -= size;
+        Passed::Stopped { moved: true }
+    }
+
+    /// [`pass_into`](WriteQueue::pass_into) for several chunks: where a
+    /// chunk-at-a-time loop would stop is counted first, then the chunks
+    /// move together.
+    fn pass_many(&mut self, out: &mut Push<'_, T>) -> Passed {
+        if !out.has_room() {
+            return Passed::Stopped { moved: false };
+        }
+        let high_water_mark = out.high_water_mark();
+        let start = out.buffered();
+        let mut buffered = start;
+        let mut count = 0;
+        let mut held = None;
+        let mut counts_nothing = false;
+        let (front, back) = self.chunks.as_slices();
+        'count: for slice in [front, back] {
+            // Each chunk is pushed while there is room; after one that
+            // does not fill the buffer, there still is.
+            for chunk in slice {
+                count += 1;
+                let size = chunk.size();
+                if size == 0 && T::EMPTY_IS_NOTHING {
+                    // Pushing it adds nothing: it must not be buffered.
+                    counts_nothing = true;
+                    break 'count;
+                }
+                buffered += size;
+                if size != 0 && buffered >= high_water_mark {
+                    held = Some(size);
+                    break 'count;
+                }
+            }
+        }
+        if counts_nothing {
+            return self.pass_one_by_one(out);
+        }
+        // The held chunk keeps counting here.
+        let passed = buffered - start - held.unwrap_or(0);
+        out.append(&mut self.chunks, count, buffered - start);
+        self.length -= passed;
+        match held {
+            Some(size) => {
+                self.in_flight = Some(size);
+                Passed::Held
+            }
+            None => Passed::Stopped { moved: true },
+        }
+    }
+
+    /// [`pass_into`](WriteQueue::pass_into) a chunk at a time, for a queue
+    /// holding chunks that count nothing.
+    #[cold]
+    fn pass_one_by_one(&mut self, out: &mut Push<'_, T>) -> Passed {
+        let mut moved = false;
+        while out.has_room() {
+            let Some(chunk) = self.chunks.pop_front() else {
+                break;
+            };
+            moved = true;
+            if let Passed::Held = self.pass_one(chunk, out) {
+                return Passed::Held;
+            }
+        }
+        Passed::Stopped { moved }
+    }
+
     /// True while nothing is queued and no chunk is in a transform's hands.
     #[inline]
     pub(crate) fn is_settled(&self) -> bool {
@@ -137,7 +247,13 @@ impl<T: Chunk> WriteQueue<T> {
     }
 
     pub(crate) fn clear(&mut self) {
-        self.chunks.clear();
+        if self.chunks.len() == 1 {
+            // What a sink that drops every chunk meets most: cheaper than
+            // the general clear.
+            self.chunks.pop_front();
+        } else {
+            self.chunks.clear();
+        }
         self.length = 0;
         self.in_flight = None;
     }

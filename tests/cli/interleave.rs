@@ -97,6 +97,57 @@ fn syslog_and_access_log_forms() {
 }
 
 #[test]
+fn syslog_times_roll_over_from_december_into_january() {
+    // A syslog time has no year: December's, read before its end, is last
+    // year's, and January 1 after December 31 starts the next year. On
+    // December 30 and 31 the December times are still this year's, and
+    // another input's January 1 is then an earlier one.
+    let today = Command::new("date")
+        .args(["-u", "+%m-%d"])
+        .output()
+        .unwrap();
+    if matches!(&today.stdout[..], b"12-30\n" | b"12-31\n") {
+        return;
+    }
+    let dir = Dir::new();
+    dir.create(
+        "a.log",
+        "Dec 31 23:59:58 a: one\nJan  1 00:00:02 a: three\n",
+    );
+    dir.create("b.log", "Jan  1 00:00:01 b: two\n");
+    smerge(&dir)
+        .args(["--interleave", "--strict", "a.log", "b.log", "-"])
+        .assert()
+        .success()
+        .stdout("Dec 31 23:59:58 a: one\nJan  1 00:00:01 b: two\nJan  1 00:00:02 a: three\n");
+}
+
+#[test]
+fn a_manifest_is_refused_rather_than_written_empty() {
+    let dir = Dir::new();
+    dir.create("a.log", "2024-03-01T12:00:00Z a\n");
+    dir.create("b.log", "2024-03-01T12:00:01Z b\n");
+    let output = smerge(&dir)
+        .args([
+            "--interleave",
+            "a.log",
+            "b.log",
+            "all.log",
+            "--manifest",
+            "m.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("--manifest"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert!(!dir.join("all.log").exists() && !dir.join("m.json").exists());
+}
+
+#[test]
 fn a_custom_key_with_a_format() {
     let dir = Dir::new();
     dir.create(

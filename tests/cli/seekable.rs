@@ -1,5 +1,6 @@
 //! `--seekable` bundles and `smerge extract` through the real binary; the
-//! bundles decoded by the system's `zstd -d` and `gzip -d`.
+//! bundles decoded by the system's `zstd -d` and `gzip -d`, and `.gz`
+//! bundles read as BGZF by htslib's `bgzip`.
 
 use std::process::Command;
 
@@ -58,6 +59,55 @@ fn bundles_decode_whole_with_zstd_and_gzip() {
             );
             assert_bytes_eq(&dir.read(format!("in/{part}")), &got.stdout);
         }
+    }
+}
+
+/// Runs htslib's `bgzip` with `args` in `dir`; its standard output.
+fn bgzip(dir: &Dir, args: &[&str]) -> Vec<u8> {
+    let output = Command::new("bgzip")
+        .args(args)
+        .current_dir(dir.path())
+        .output()
+        .unwrap_or_else(|e| panic!("bgzip (htslib) is needed for this test: {e}"));
+    assert!(
+        output.status.success() && output.stderr.is_empty(),
+        "bgzip {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+#[test]
+fn a_gzip_bundle_is_bgzf_that_htslib_indexes_and_reads_at_any_offset() {
+    let dir = Dir::new();
+    tree(&dir);
+    smerge(&dir)
+        .args(["-r", "in", "plain.bin"])
+        .assert()
+        .success();
+    smerge(&dir)
+        .args(["-r", "--seekable", "in", "b.gz"])
+        .assert()
+        .success();
+    let plain = dir.read("plain.bin");
+    assert_bytes_eq(&plain, &bgzip(&dir, &["-dc", "b.gz"]));
+    // Reindexing reads every block's BGZF header, the manifest's too.
+    bgzip(&dir, &["-r", "b.gz", "-I", "b.gz.gzi"]);
+    for (offset, size) in [(0, 100), (70_000, 5_000), (plain.len() - 1_000, 1_000)] {
+        let got = bgzip(
+            &dir,
+            &[
+                "-dc",
+                "-I",
+                "b.gz.gzi",
+                "-b",
+                &offset.to_string(),
+                "-s",
+                &size.to_string(),
+                "b.gz",
+            ],
+        );
+        assert_bytes_eq(&plain[offset..offset + size], &got);
     }
 }
 

@@ -31,11 +31,21 @@ pub enum Difference {
     /// the events of one stream are compared in order, those of different
     /// streams within one step are not ordered against each other.
     OrderWithinAStream,
+    /// A push from outside goes into the buffer and waits for the
+    /// consumer, where Node hands it to a flowing stream's `data` inside
+    /// `push`: not applied, a scenario that meets it is reported.
+    PushWaitsInTheBuffer,
+    /// `read_text(n)` counts characters, Node's `read(n)` after
+    /// `setEncoding` UTF-16 code units: scenarios read bytes only.
+    TextCountsCharacters,
+    /// `auto_destroy(false)` does not keep a failed stream from being
+    /// destroyed: scenarios keep Node's defaults.
+    ErrorsDestroyWithoutAutoDestroy,
 }
 
 impl Difference {
     /// Every deliberate difference, in the document's order.
-    pub const ALL: [Difference; 7] = [
+    pub const ALL: [Difference; 10] = [
         Difference::ErrorsAreValues,
         Difference::ErrorsAreHandled,
         Difference::ErrorsSayWhere,
@@ -43,6 +53,9 @@ impl Difference {
         Difference::DefaultHighWaterMark,
         Difference::TicksArePolls,
         Difference::OrderWithinAStream,
+        Difference::PushWaitsInTheBuffer,
+        Difference::TextCountsCharacters,
+        Difference::ErrorsDestroyWithoutAutoDestroy,
     ];
 
     /// The heading of its entry in `docs/node-differences.md`.
@@ -55,6 +68,13 @@ impl Difference {
             Difference::DefaultHighWaterMark => "The default highWaterMark is 64 KiB",
             Difference::TicksArePolls => "A tick is a poll",
             Difference::OrderWithinAStream => "Event order is kept within each stream",
+            Difference::PushWaitsInTheBuffer => {
+                "A push from outside waits in the buffer for the consumer"
+            }
+            Difference::TextCountsCharacters => "Text counts characters, not UTF-16 code units",
+            Difference::ErrorsDestroyWithoutAutoDestroy => {
+                "Without `autoDestroy`, an error still destroys"
+            }
         }
     }
 }

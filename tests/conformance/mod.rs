@@ -323,6 +323,7 @@ fn scenarios_are_reproducible_and_keep_the_rules() {
 fn switched_off_operations_are_never_generated() {
     let switches = Switches {
         without: vec!["read".into(), "pipe".into()],
+        external_push: false,
         ..smerge::switches()
     };
     for seed in 0..300 {

@@ -10,6 +10,8 @@
 //!   `Writable::new(sink)` whose [`WriteSink`] takes one chunk per call; a
 //!   Transform is `Duplex::transform` of a [`Transform`]. Deferred work
 //!   returns `Pending` and completes when the harness fires it.
+//! - A manual source (`read() {}`, fed by `push` operations) is a
+//!   Readable with a [`Pusher`] attached; `push` is the pusher's.
 //! - Operations are the method of the same name (`write`, `end`, `read`,
 //!   `read_bytes` for `read(n)`, `unshift`, `pause`, `resume`, `cork`,
 //!   `uncork`, `destroy`), `pipe`/`pipe_all` with `Pipe::unpipe`,
@@ -40,9 +42,9 @@ use std::task::{Context, Poll, Waker};
 use bytes::Bytes;
 use serde_json::Value;
 use smerge::{
-    Chunk, Duplex, Error, ErrorKind, Event, Finish, PipeOptions, Push, ReadSource, Readable,
-    ReadableExt, ReadableStream, Result, Shared, Transform, Writable, WritableStream, WriteQueue,
-    WriteSink, pipe_all, pipeline,
+    Chunk, Duplex, Error, ErrorKind, Event, Finish, PipeOptions, Push, Pusher, ReadSource,
+    Readable, ReadableExt, ReadableStream, Result, Shared, Transform, Writable, WritableStream,
+    WriteQueue, WriteSink, pipe_all, pipeline,
 };
 
 use super::scenario::{Op, Pace, Scenario, SinkSpec, SourceSpec, Step, StreamSpec, Trace};
@@ -51,9 +53,7 @@ use super::switches::Switches;
 /// The scenario features smerge's API can express today.
 pub fn switches() -> Switches {
     Switches {
-        // No handle to push into a Readable from outside (Node's
-        // `new Readable({read() {}})` and `r.push()`).
-        external_push: false,
+        external_push: true,
         // `Duplex` has no `unshift`.
         transform_unshift: false,
         // smerge's `finished` consumes a readable side to find its end.
@@ -264,6 +264,9 @@ enum Reading {
     Waiting(Arc<Completion>),
     /// Asked for more than it has, without an end: it never answers.
     Stalled,
+    /// A manual `_read` was called: the next one comes after a push
+    /// (Node clears `reading` in `push`).
+    Asked,
 }
 
 /// A scenario's Readable source: one chunk per `_read`.
@@ -273,6 +276,8 @@ struct ScriptedSource {
     next: usize,
     reading: Reading,
     log: Log,
+    /// Set by a `push` from outside: a manual source's next poll is a new `_read`.
+    pushed: Arc<AtomicBool>,
 }
 
 impl ScriptedSource {
@@ -304,6 +309,10 @@ impl<C: Item> ReadSource<C> for ScriptedSource {
         let this = self.get_mut();
         match &this.reading {
             Reading::Stalled => return Poll::Pending,
+            Reading::Asked if !this.pushed.swap(false, Ordering::SeqCst) => {
+                return Poll::Pending;
+            }
+            Reading::Asked => this.reading = Reading::Idle,
             Reading::Waiting(completion) => {
                 if !completion.poll_fired(cx) {
                     return Poll::Pending;
@@ -322,7 +331,11 @@ impl<C: Item> ReadSource<C> for ScriptedSource {
                 this.reading = Reading::Waiting(completion);
                 Poll::Pending
             }
-            Pace::Manual => unreachable!("manual sources are switched off"),
+            Pace::Manual => {
+                this.pushed.store(false, Ordering::SeqCst);
+                this.reading = Reading::Asked;
+                Poll::Pending
+            }
         }
     }
 }
@@ -563,6 +576,8 @@ struct Interpreter<'s, C> {
     scenario: &'s Scenario,
     log: Log,
     streams: Vec<Stream<C>>,
+    /// The pusher of each manual source, and the flag its source reads.
+    pushers: Vec<Option<(Pusher<C>, Arc<AtomicBool>)>>,
     drivers: Vec<Driver>,
     /// Futures resolved so far.
     resolved: usize,
@@ -572,37 +587,50 @@ impl<'s, C: Item> Interpreter<'s, C> {
     fn new(scenario: &'s Scenario) -> Self {
         let log = Log::default();
         log.lock().recording = true;
-        let streams = scenario
+        let (streams, pushers) = scenario
             .streams
             .iter()
             .enumerate()
             .map(|(id, spec)| Self::make(id, spec, &log))
-            .collect();
+            .unzip();
         Interpreter {
             scenario,
             log,
             streams,
+            pushers,
             drivers: Vec::new(),
             resolved: 0,
         }
     }
 
-    fn make(id: usize, spec: &StreamSpec, log: &Log) -> Stream<C> {
+    #[allow(clippy::type_complexity)]
+    fn make(
+        id: usize,
+        spec: &StreamSpec,
+        log: &Log,
+    ) -> (Stream<C>, Option<(Pusher<C>, Arc<AtomicBool>)>) {
         let observer = {
             let log = log.clone();
             move |event: &Event| log.record(id, event_name(event))
         };
-        match spec {
+        let stream = match spec {
             StreamSpec::Readable { hwm, source } => {
+                let pushed = Arc::new(AtomicBool::new(false));
+                let manual = source.pace == Pace::Manual;
                 let source = ScriptedSource {
                     id,
                     spec: source.clone(),
                     next: 0,
                     reading: Reading::Idle,
                     log: log.clone(),
+                    pushed: Arc::clone(&pushed),
                 };
                 let mut r = Readable::new(source).with_high_water_mark(*hwm);
                 r.observe(observer);
+                if manual {
+                    let (pusher, r) = Pusher::attach(r);
+                    return (Stream::Readable(r), Some((pusher, pushed)));
+                }
                 Stream::Readable(Shared::new(r))
             }
             StreamSpec::Writable { hwm, sink } => {
@@ -639,7 +667,8 @@ impl<'s, C: Item> Interpreter<'s, C> {
                 d.observe(observer);
                 Stream::Duplex(Shared::new(d))
             }
-        }
+        };
+        (stream, None)
     }
 
     fn run(mut self, steps: &RefCell<Vec<Step>>) -> std::result::Result<(), String> {
@@ -708,7 +737,23 @@ impl<'s, C: Item> Interpreter<'s, C> {
                 },
                 _ => unreachable!("unshift on a transform is switched off"),
             },
-            Op::Push { .. } => unreachable!("push from outside is switched off"),
+            Op::Push { stream, chunk } => {
+                let (pusher, pushed) = self.pushers[*stream]
+                    .as_ref()
+                    .expect("push goes to a manual source");
+                let errored = pusher.readable().lock().errored().is_some();
+                step.ret = Value::Bool(match chunk {
+                    Some(chunk) => pusher.push(C::from_text(chunk)),
+                    None => {
+                        pusher.end();
+                        false
+                    }
+                });
+                pushed.store(true, Ordering::SeqCst);
+                if !errored && let Some(error) = pusher.readable().lock().errored() {
+                    refused(step, error.clone());
+                }
+            }
             Op::Pause { stream } => self.streams[*stream].readable_side().pause(),
             Op::Resume { stream } => self.streams[*stream].readable_side().resume(),
             Op::Cork { stream } => match &self.streams[*stream] {

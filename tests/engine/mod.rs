@@ -6,5 +6,6 @@ mod backpressure;
 mod duplex;
 mod errors;
 mod lifecycle;
+mod node_patterns;
 mod props;
 mod stages;

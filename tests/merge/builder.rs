@@ -310,8 +310,10 @@ impl OutputBackend for Memory {
         &mut self,
         listing: &Arc<Listing>,
         _on_event: Option<MergeCallback>,
+        record_parts: bool,
     ) -> Option<(MergePath, PlainMergeFuture)> {
-        if !self.compose {
+        // It records no parts: a merge with a manifest is streamed into it.
+        if !self.compose || record_parts {
             return None;
         }
         let paths: Vec<PathBuf> = listing.entries().map(|e| e.path().to_path_buf()).collect();

@@ -2,6 +2,8 @@
 //! the output byte for byte the local merge, and streaming when the
 //! server refuses.
 
+use sha2::Digest;
+
 use super::proxy::{Fault, Proxy, Rule};
 use super::server::{bucket, get, open_uploads, port, put};
 use super::{ok, smerge_s3, stderr};
@@ -171,4 +173,93 @@ fn a_503_storm_on_copies_keeps_the_old_object_and_no_upload() {
     assert!(text.contains("in/5-twelve"), "{text}");
     assert_eq!(get(&b, "all").unwrap(), b"old\n");
     assert!(open_uploads(&b).is_empty(), "{:?}", open_uploads(&b));
+}
+
+/// The manifest of a merge of the edge sizes: every input's part with its
+/// ETag, and `(path, sha256)` of each.
+fn manifest_parts(dir: &Dir, name: &str) -> Vec<(String, Option<[u8; 32]>, String)> {
+    let manifest = smerge::merge::Manifest::read(dir.join(name)).expect("a valid manifest");
+    let mut offset = 0;
+    manifest
+        .parts
+        .iter()
+        .map(|part| {
+            assert_eq!(part.kind, smerge::merge::PartKind::File, "{part:?}");
+            assert_eq!(part.offset, offset, "{part:?}");
+            offset += part.length;
+            let etag = part.etag.clone().expect("every object's part has its ETag");
+            assert!(!etag.is_empty(), "{part:?}");
+            let sha256 = part.sha256.as_ref().map(|_| part.sha256().unwrap());
+            (part.path.clone().unwrap(), sha256, etag)
+        })
+        .collect()
+}
+
+#[test]
+fn a_manifest_keeps_compose_and_records_every_part_with_its_etag() {
+    let dir = Dir::new();
+    let b = bucket("manifest");
+    edge_sizes(&dir, &b);
+    ok(&dir, &["in", "local.out"]);
+    let prefix = format!("s3://{b}/in/");
+
+    let output = ok(
+        &dir,
+        &[
+            "--json",
+            "--manifest",
+            "composed.json",
+            &prefix,
+            &format!("s3://{b}/all"),
+        ],
+    );
+    let total = dir.read("local.out").len() as u64;
+    assert_bytes_eq(&dir.read("local.out"), &get(&b, "all").unwrap());
+    assert_eq!(counts(&output), (total - 13 * MIB as u64, 13 * MIB as u64));
+    let composed = manifest_parts(&dir, "composed.json");
+    let names: Vec<&str> = composed.iter().map(|(path, ..)| path.as_str()).collect();
+    assert_eq!(names, ["1-empty", "2-one", "3-small", "4-five", "5-twelve"]);
+    // The inputs that went through smerge whole have their SHA-256; the
+    // one the server copied (all but its head) has none.
+    for (i, (name, sha256, _)) in composed.iter().enumerate() {
+        let bytes = dir.read(format!("in/{name}"));
+        let expected: [u8; 32] = sha2::Sha256::digest(&bytes).into();
+        match name.as_str() {
+            "5-twelve" => assert_eq!(*sha256, None, "{name}"),
+            _ => assert_eq!(*sha256, Some(expected), "{name} (part {i})"),
+        }
+    }
+
+    // split checks every part's SHA-256: it refuses a part that has none.
+    dir.create("all", get(&b, "all").unwrap());
+    let split = smerge_s3(
+        &dir,
+        port(),
+        &["split", "--from", "all", "composed.json", "restored"],
+    );
+    assert!(!split.status.success());
+    assert!(
+        stderr(&split).contains("copied by the object store"),
+        "{}",
+        stderr(&split)
+    );
+    assert!(!dir.join("restored/1-empty").exists());
+
+    // The stream path records the same ETags, and every SHA-256.
+    ok(
+        &dir,
+        &[
+            "--no-compose",
+            "--manifest",
+            "streamed.json",
+            &prefix,
+            &format!("s3://{b}/all"),
+        ],
+    );
+    let streamed = manifest_parts(&dir, "streamed.json");
+    assert!(streamed.iter().all(|(_, sha256, _)| sha256.is_some()));
+    let etags = |parts: &[(String, Option<[u8; 32]>, String)]| -> Vec<String> {
+        parts.iter().map(|(_, _, etag)| etag.clone()).collect()
+    };
+    assert_eq!(etags(&composed), etags(&streamed));
 }

@@ -125,3 +125,40 @@ fn a_missing_object_is_an_error_naming_it() {
     );
     assert!(!dir.join("out").exists());
 }
+
+#[test]
+fn compressed_objects_are_concatenated_not_compressed_again() {
+    let dir = Dir::new();
+    let b = bucket("gzipped");
+    let mut concatenated = Vec::new();
+    for (name, text) in [("1.log", "first\n"), ("2.log", "second\n")] {
+        dir.create(name, text);
+        let gzipped = std::process::Command::new("gzip")
+            .args(["-c", name])
+            .current_dir(dir.path())
+            .output()
+            .expect("running gzip");
+        put(&b, &format!("gz/{name}.gz"), &gzipped.stdout);
+        concatenated.extend(gzipped.stdout);
+    }
+    let prefix = format!("s3://{b}/gz/");
+    let output = ok(&dir, &[&prefix, "all.log.gz"]);
+    assert!(
+        stderr(&output).contains("gzip-compressed already"),
+        "{}",
+        stderr(&output)
+    );
+    assert_bytes_eq(&concatenated, &dir.read("all.log.gz"));
+    ok(&dir, &["-q", &prefix, &format!("s3://{b}/all.log.gz")]);
+    assert_bytes_eq(&concatenated, &get(&b, "all.log.gz").unwrap());
+
+    // One plain object among them: everything is compressed, once.
+    put(&b, "gz/3.log", b"third\n");
+    ok(&dir, &["-q", &prefix, "mixed.log.gz"]);
+    let unzipped = std::process::Command::new("gzip")
+        .args(["-dc", "mixed.log.gz"])
+        .current_dir(dir.path())
+        .output()
+        .expect("running gzip");
+    assert_eq!(unzipped.stdout.len(), concatenated.len() + 6);
+}

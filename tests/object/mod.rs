@@ -1,6 +1,9 @@
 //! Object storage through the real binary, against a real S3 server
-//! (moto's, on 127.0.0.1) and a fault proxy in front of it.
+//! (moto's, on 127.0.0.1) and a fault proxy in front of it, and against
+//! Azurite for `az://`.
 
+#[cfg(feature = "azure")]
+mod azure;
 mod compose;
 mod directions;
 mod faults;

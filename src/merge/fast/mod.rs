@@ -70,10 +70,14 @@ pub fn can_merge_plain(listing: &Listing, options: &MergeOptions) -> bool {
 /// True when `options` copy the inputs as they are, whole, all of them:
 /// what any plain merge (the kernel's, an output backend's) needs.
 pub(crate) fn plain_options(options: &MergeOptions) -> bool {
-    !options.changes_content()
-        && !options.keep_going
-        && !options.allow_changing
-        && !options.record_parts
+    plain_content_options(options) && !options.record_parts
+}
+
+/// True when `options` leave the bytes as they are and ask for no
+/// per-input handling of failures; the parts may still be recorded (an
+/// output backend that composes the merge itself records them).
+pub(crate) fn plain_content_options(options: &MergeOptions) -> bool {
+    !options.changes_content() && !options.keep_going && !options.allow_changing
 }
 
 /// True when the file of `entry` has nothing to read.

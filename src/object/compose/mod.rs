@@ -11,4 +11,6 @@ pub use plan::{
     MIN_PART_SIZE, Piece, PlannedPart,
 };
 #[cfg(feature = "s3")]
+pub(crate) use run::compose_inputs;
+#[cfg(feature = "s3")]
 pub use run::{ComposeReport, Composed, can_compose, compose};

@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
+use sha2::{Digest, Sha256};
 use tokio::task::JoinSet;
 
 use super::plan::{ComposeInput, ComposePlan, Piece, PlannedPart};
 use crate::fs::{EntryKind, Listing};
-use crate::merge::{MergeCallback, MergeEvent};
+use crate::merge::{MergeCallback, MergeEvent, PartKind, PartRecord};
 use crate::object::aborts::abort_in_background;
 use crate::object::read_ahead::{
     DEFAULT_GETS_IN_FLIGHT, DEFAULT_RANGE_SIZE, DEFAULT_READ_AHEAD, ReadAhead, Wanted,
@@ -55,7 +56,8 @@ pub enum Composed {
 }
 
 /// True if [`compose`] can merge `entries` into `output`: an S3 output,
-/// and inputs that are files or objects of known size.
+/// and inputs that are files or objects of known size. (Whether the server
+/// would copy anything is [`ComposePlan::copies_anything`].)
 pub fn can_compose(entries: &Listing, output: &ObjectUrl) -> bool {
     output.scheme() == Scheme::S3
         && !output.is_prefix()
@@ -79,6 +81,13 @@ pub fn can_compose(entries: &Listing, output: &ObjectUrl) -> bool {
 /// stays as it was. Every copy and read asks for the version each input
 /// had when it was listed (its ETag).
 ///
+/// `on_event` hears the bytes as they are copied or read
+/// ([`MergeEvent::BytesRead`]) and, once every part is in place and before
+/// the upload completes, one [`MergeEvent::Part`] for each input, in
+/// order, with its ETag; with `hash_streamed`, the inputs whose every byte
+/// went through smerge also have their SHA-256 (those the server copied,
+/// in whole or in part, cannot).
+///
 /// # Errors
 ///
 /// The first failure, naming the input or the output: an input that
@@ -94,7 +103,7 @@ pub fn can_compose(entries: &Listing, output: &ObjectUrl) -> bool {
 /// # async fn main() -> smerge::Result<()> {
 /// let listing = Listing::builder().input("s3://logs/2024/").build_async().await?;
 /// let output: ObjectUrl = "s3://logs/2024.log".parse()?;
-/// match compose(&std::sync::Arc::new(listing), &output, None).await? {
+/// match compose(&std::sync::Arc::new(listing), &output, None, false).await? {
 ///     Composed::Done(report) => println!("{} bytes copied by S3", report.server_copied_bytes),
 ///     Composed::Declined(reason) => println!("stream instead ({reason:?})"),
 ///     _ => {}
@@ -106,6 +115,7 @@ pub async fn compose(
     entries: &Arc<Listing>,
     output: &ObjectUrl,
     on_event: Option<MergeCallback>,
+    hash_streamed: bool,
 ) -> Result<Composed> {
     if !can_compose(entries, output) {
         return Err(Error::new(
@@ -113,17 +123,7 @@ pub async fn compose(
             "only files and objects of known size can be composed into an S3 object",
         ));
     }
-    let inputs: Vec<ComposeInput> = entries
-        .entries()
-        .map(|entry| ComposeInput {
-            size: entry.size().unwrap_or(0),
-            copyable: entry.kind() == EntryKind::Object
-                && ObjectUrl::from_path(entry.path())
-                    .ok()
-                    .flatten()
-                    .is_some_and(|url| url.scheme() == Scheme::S3),
-        })
-        .collect();
+    let inputs = compose_inputs(entries);
     let plan = ComposePlan::new(&inputs).map_err(|e| e.writing(output.to_string()))?;
     if !plan.copies_anything() {
         return Ok(Composed::Declined(None));
@@ -165,6 +165,7 @@ pub async fn compose(
     }
 
     let read_ahead = job.read_ahead(parts);
+    let mut digests = hash_streamed.then(|| Digests::new(entries.len(), parts));
     let job = Arc::new(job);
     let mut tasks: JoinSet<Result<(usize, String, bool)>> = JoinSet::new();
     let mut uploads_in_flight = 0;
@@ -203,7 +204,9 @@ pub async fn compose(
                 });
             }
             PlannedPart::Upload(pieces) => {
-                let data = job.gather(pieces, &read_ahead, &mut objects_read).await?;
+                let data = job
+                    .gather(pieces, &read_ahead, &mut objects_read, digests.as_mut())
+                    .await?;
                 let job = Arc::clone(&job);
                 uploads_in_flight += 1;
                 tasks.spawn(async move {
@@ -221,6 +224,7 @@ pub async fn compose(
         .into_iter()
         .map(|e| e.expect("every part is done"))
         .collect();
+    job.emit_parts(digests.map(Digests::finish));
     job.access
         .complete(output, &job.upload_id, &etags)
         .await
@@ -233,6 +237,21 @@ pub async fn compose(
         streamed_bytes: plan.streamed_bytes(),
         parts: parts.len(),
     }))
+}
+
+/// What [`ComposePlan`] needs to know of each entry.
+pub(crate) fn compose_inputs(entries: &Listing) -> Vec<ComposeInput> {
+    entries
+        .entries()
+        .map(|entry| ComposeInput {
+            size: entry.size().unwrap_or(0),
+            copyable: entry.kind() == EntryKind::Object
+                && ObjectUrl::from_path(entry.path())
+                    .ok()
+                    .flatten()
+                    .is_some_and(|url| url.scheme() == Scheme::S3),
+        })
+        .collect()
 }
 
 async fn next_done(
@@ -257,6 +276,30 @@ impl Job {
     fn emit(&self, bytes: u64) {
         if let Some(on_event) = &self.on_event {
             on_event(&MergeEvent::BytesRead(bytes));
+        }
+    }
+
+    /// One file part for each input, in order, with the SHA-256s of
+    /// `digests` (none when the parts are not hashed).
+    fn emit_parts(&self, digests: Option<Vec<Option<[u8; 32]>>>) {
+        let Some(on_event) = &self.on_event else {
+            return;
+        };
+        let mut digests = digests.unwrap_or_default().into_iter();
+        let mut offset = 0;
+        for entry in self.entries.entries() {
+            let length = entry.size().unwrap_or(0);
+            let record = PartRecord {
+                kind: PartKind::File,
+                path: Some(entry.relative_path().to_path_buf()),
+                source: Some(entry.path().to_path_buf()),
+                offset,
+                length,
+                sha256: digests.next().flatten(),
+                etag: entry.etag().map(str::to_owned),
+            };
+            on_event(&MergeEvent::Part(&record));
+            offset += length;
         }
     }
 
@@ -335,6 +378,7 @@ impl Job {
         pieces: &[Piece],
         read_ahead: &ReadAhead,
         objects_read: &mut usize,
+        mut digests: Option<&mut Digests>,
     ) -> Result<Bytes> {
         let size: u64 = pieces.iter().map(|p| p.range.end - p.range.start).sum();
         let mut data = BytesMut::with_capacity(size as usize);
@@ -343,6 +387,9 @@ impl Job {
             let length = piece.range.end - piece.range.start;
             if entry.kind() == EntryKind::Object {
                 for chunk in read_ahead.read_piece(*objects_read).await? {
+                    if let Some(digests) = digests.as_deref_mut() {
+                        digests.update(piece.input, &chunk);
+                    }
                     data.extend_from_slice(&chunk);
                 }
                 *objects_read += 1;
@@ -353,11 +400,71 @@ impl Job {
                 let chunk = tokio::task::spawn_blocking(move || read_range(&path, expected, range))
                     .await
                     .map_err(|join| Error::io(std::io::Error::other(join)))??;
+                if let Some(digests) = digests.as_deref_mut() {
+                    digests.update(piece.input, &chunk);
+                }
                 data.extend_from_slice(&chunk);
             }
             self.emit(length);
         }
         Ok(data.freeze())
+    }
+}
+
+/// The SHA-256s of the inputs whose every byte is streamed, computed as
+/// their pieces are gathered, which is in order.
+struct Digests {
+    /// Per input: whether the server copies any of it.
+    copied: Vec<bool>,
+    current: Option<(usize, Sha256)>,
+    done: Vec<Option<[u8; 32]>>,
+}
+
+impl Digests {
+    fn new(inputs: usize, parts: &[PlannedPart]) -> Digests {
+        let mut copied = vec![false; inputs];
+        for part in parts {
+            if let PlannedPart::Copy(piece) = part {
+                copied[piece.input] = true;
+            }
+        }
+        Digests {
+            copied,
+            current: None,
+            done: vec![None; inputs],
+        }
+    }
+
+    /// The next bytes of `input`.
+    fn update(&mut self, input: usize, bytes: &[u8]) {
+        if self.copied[input] {
+            return;
+        }
+        match &mut self.current {
+            Some((current, hasher)) if *current == input => hasher.update(bytes),
+            _ => {
+                self.close();
+                self.current = Some((input, Sha256::new_with_prefix(bytes)));
+            }
+        }
+    }
+
+    fn close(&mut self) {
+        if let Some((input, hasher)) = self.current.take() {
+            self.done[input] = Some(hasher.finalize().into());
+        }
+    }
+
+    /// Each input's SHA-256; `None` for those the server copied.
+    fn finish(mut self) -> Vec<Option<[u8; 32]>> {
+        self.close();
+        for (done, copied) in self.done.iter_mut().zip(&self.copied) {
+            if done.is_none() && !copied {
+                // An empty input, which no part holds.
+                *done = Some(Sha256::digest(b"").into());
+            }
+        }
+        self.done
     }
 }
 

@@ -192,6 +192,53 @@ impl Codec {
         ))
     }
 
+    /// Whether this build compresses and decompresses the codec: each codec
+    /// is a cargo feature of smerge ([`feature`](Codec::feature)), all of
+    /// them on by default. A codec left out keeps its name, extension and
+    /// magic number, so it is still recognised; [`Compress`](super::Compress)
+    /// and [`Decompress`](super::Decompress) fail on it with an
+    /// [`InvalidArgument`](ErrorKind::InvalidArgument) error naming the
+    /// feature.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use smerge::transforms::Codec;
+    ///
+    /// assert_eq!(Codec::Deflate.feature(), "gzip");
+    /// assert_eq!(Codec::Xz.is_available(), cfg!(feature = "xz"));
+    /// ```
+    pub fn is_available(self) -> bool {
+        match self {
+            Codec::Gzip | Codec::Zlib | Codec::Deflate => cfg!(feature = "gzip"),
+            Codec::Zstd => cfg!(feature = "zstd"),
+            Codec::Brotli => cfg!(feature = "brotli"),
+            Codec::Bzip2 => cfg!(feature = "bzip2"),
+            Codec::Xz => cfg!(feature = "xz"),
+        }
+    }
+
+    /// The cargo feature that builds the codec in: its
+    /// [`name`](Codec::name), and `gzip` for zlib and raw deflate too.
+    pub fn feature(self) -> &'static str {
+        match self {
+            Codec::Zlib | Codec::Deflate => "gzip",
+            codec => codec.name(),
+        }
+    }
+
+    /// The error of compressing or decompressing a codec this build left
+    /// out; see [`is_available`](Codec::is_available).
+    pub(crate) fn unavailable(self) -> Error {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            format!(
+                "{self} is not built into this smerge (cargo feature `{}`)",
+                self.feature()
+            ),
+        )
+    }
+
     /// What one self-contained piece of the codec's data is called:
     /// `member` (gzip), `frame` (zstd) or `stream`.
     pub(super) fn unit_name(self) -> &'static str {
@@ -275,6 +322,24 @@ mod tests {
         assert_eq!(Codec::from_extension(Path::new("out.GZ")), None);
         assert_eq!(Codec::from_extension(Path::new("gz")), None);
         assert_eq!(Codec::from_extension(Path::new("out.zz")), None);
+    }
+
+    #[test]
+    fn a_codec_left_out_names_its_feature() {
+        let error = Codec::Zlib.unavailable();
+        assert_eq!(error.kind(), ErrorKind::InvalidArgument);
+        assert_eq!(
+            error.to_string(),
+            "zlib is not built into this smerge (cargo feature `gzip`)"
+        );
+    }
+
+    #[cfg(feature = "codecs")]
+    #[test]
+    fn every_codec_is_built_in_with_the_codecs_feature() {
+        for codec in Codec::ALL {
+            assert!(codec.is_available(), "{codec}");
+        }
     }
 
     #[test]

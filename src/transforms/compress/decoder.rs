@@ -4,11 +4,19 @@
 use std::fmt;
 use std::task::{Context, Poll};
 
-use async_compression::codecs::{
-    BrotliDecoder, BzDecoder, DecodeV2, DeflateDecoder, GzipDecoder, XzDecoder, ZlibDecoder,
-    ZstdDecoder,
-};
+#[cfg(feature = "brotli")]
+use async_compression::codecs::BrotliDecoder;
+#[cfg(feature = "bzip2")]
+use async_compression::codecs::BzDecoder;
+use async_compression::codecs::DecodeV2;
+#[cfg(feature = "xz")]
+use async_compression::codecs::XzDecoder;
+#[cfg(feature = "zstd")]
+use async_compression::codecs::ZstdDecoder;
+#[cfg(feature = "gzip")]
+use async_compression::codecs::{DeflateDecoder, GzipDecoder, ZlibDecoder};
 use async_compression::core::util::PartialBuffer;
+#[cfg(feature = "zstd")]
 use async_compression::zstd::DParameter;
 use bytes::Bytes;
 
@@ -134,15 +142,24 @@ enum Mode {
     PassThrough,
     /// Decoding one codec's data.
     Decoding(StreamDecoder),
+    /// The codec is not built in: the first step fails.
+    Unavailable(Codec),
+}
+
+impl Mode {
+    /// Decoding `codec`, if it is built in.
+    fn decoding(codec: Codec, memory_limit: u64) -> Mode {
+        match StreamDecoder::new(codec, memory_limit) {
+            Some(decoder) => Mode::Decoding(decoder),
+            None => Mode::Unavailable(codec),
+        }
+    }
 }
 
 impl Decompress {
     /// Decompresses `codec` data.
     pub fn new(codec: Codec) -> Decompress {
-        Decompress::with_mode(Mode::Decoding(StreamDecoder::new(
-            codec,
-            DEFAULT_MEMORY_LIMIT,
-        )))
+        Decompress::with_mode(Mode::decoding(codec, DEFAULT_MEMORY_LIMIT))
     }
 
     /// Sets the memory the decoder may use, in bytes (default
@@ -177,8 +194,8 @@ impl Decompress {
     /// ```
     pub fn with_memory_limit(mut self, bytes: u64) -> Decompress {
         self.memory_limit = bytes;
-        if let Mode::Decoding(decoder) = &mut self.mode {
-            *decoder = StreamDecoder::new(decoder.codec, bytes);
+        if let Mode::Decoding(decoder) = &self.mode {
+            self.mode = Mode::decoding(decoder.codec, bytes);
         }
         self
     }
@@ -209,6 +226,7 @@ impl Decompress {
     pub fn codec(&self) -> Option<Codec> {
         match &self.mode {
             Mode::Decoding(decoder) => Some(decoder.codec),
+            Mode::Unavailable(codec) => Some(*codec),
             Mode::Detecting | Mode::PassThrough => None,
         }
     }
@@ -239,6 +257,7 @@ impl Decompress {
             Mode::Decoding(decoder) => {
                 decoder.step(&mut pump.input, &mut pump.output, pump.input_ended)
             }
+            Mode::Unavailable(codec) => Err(codec.unavailable()),
         })
     }
 }
@@ -250,7 +269,7 @@ fn detect_mode(pump: &Pump, memory_limit: u64) -> Option<Mode> {
     let len = pump.input.peek(&mut prefix);
     match detect_prefix(&prefix[..len]) {
         Detection::NeedMore if !pump.input_ended => None,
-        Detection::Found(codec) => Some(Mode::Decoding(StreamDecoder::new(codec, memory_limit))),
+        Detection::Found(codec) => Some(Mode::decoding(codec, memory_limit)),
         Detection::NeedMore | Detection::NotFound => Some(Mode::PassThrough),
     }
 }
@@ -288,6 +307,7 @@ impl fmt::Debug for Decompress {
             Mode::Detecting => "detecting",
             Mode::PassThrough => "passing through",
             Mode::Decoding(_) => "decoding",
+            Mode::Unavailable(_) => "not built in",
         };
         f.debug_struct("Decompress")
             .field("codec", &self.codec())
@@ -326,19 +346,10 @@ enum Position {
 }
 
 impl StreamDecoder {
-    fn new(codec: Codec, memory_limit: u64) -> StreamDecoder {
-        let decoder: Box<dyn DecodeV2 + Send> = match codec {
-            Codec::Gzip => Box::new(GzipDecoder::new()),
-            Codec::Zlib => Box::new(ZlibDecoder::new()),
-            Codec::Deflate => Box::new(DeflateDecoder::new()),
-            Codec::Zstd => Box::new(ZstdDecoder::new_with_params(&[DParameter::window_log_max(
-                zstd_window_log_max(memory_limit),
-            )])),
-            Codec::Brotli => Box::new(BrotliDecoder::new()),
-            Codec::Bzip2 => Box::new(BzDecoder::new()),
-            Codec::Xz => Box::new(XzDecoder::with_memlimit(memory_limit)),
-        };
-        StreamDecoder {
+    /// A decoder of `codec`, or `None` if this build left the codec out.
+    fn new(codec: Codec, memory_limit: u64) -> Option<StreamDecoder> {
+        let decoder = codec_decoder(codec, memory_limit)?;
+        Some(StreamDecoder {
             codec,
             memory_limit,
             decoder,
@@ -347,7 +358,7 @@ impl StreamDecoder {
                 padding: 0,
             },
             holds_output: false,
-        }
+        })
     }
 
     fn step(
@@ -578,6 +589,31 @@ impl StreamDecoder {
     }
 }
 
+/// The codec's decoder, or `None` if this build left the codec out.
+#[cfg_attr(not(feature = "codecs"), allow(unused_variables))]
+fn codec_decoder(codec: Codec, memory_limit: u64) -> Option<Box<dyn DecodeV2 + Send>> {
+    match codec {
+        #[cfg(feature = "gzip")]
+        Codec::Gzip => Some(Box::new(GzipDecoder::new())),
+        #[cfg(feature = "gzip")]
+        Codec::Zlib => Some(Box::new(ZlibDecoder::new())),
+        #[cfg(feature = "gzip")]
+        Codec::Deflate => Some(Box::new(DeflateDecoder::new())),
+        #[cfg(feature = "zstd")]
+        Codec::Zstd => Some(Box::new(ZstdDecoder::new_with_params(&[
+            DParameter::window_log_max(zstd_window_log_max(memory_limit)),
+        ]))),
+        #[cfg(feature = "brotli")]
+        Codec::Brotli => Some(Box::new(BrotliDecoder::new())),
+        #[cfg(feature = "bzip2")]
+        Codec::Bzip2 => Some(Box::new(BzDecoder::new())),
+        #[cfg(feature = "xz")]
+        Codec::Xz => Some(Box::new(XzDecoder::with_memlimit(memory_limit))),
+        #[allow(unreachable_patterns)] // every codec built in
+        _ => None,
+    }
+}
+
 /// How many bytes of a zstd frame hold its magic number, frame header
 /// descriptor and window descriptor.
 const ZSTD_WINDOW_END: usize = 6;
@@ -623,6 +659,7 @@ fn window_size(codec: Codec, prefix: &[u8]) -> Option<u64> {
 /// The largest zstd window log a decoder with `memory_limit` may accept:
 /// the smallest power of two at or above the limit (frame headers are
 /// checked against the limit itself), within what zstd accepts.
+#[cfg(feature = "zstd")]
 pub(super) fn zstd_window_log_max(memory_limit: u64) -> u32 {
     let log = 64 - memory_limit.saturating_sub(1).leading_zeros();
     log.clamp(10, 31)

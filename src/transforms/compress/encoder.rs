@@ -6,15 +6,26 @@ use std::num::NonZeroUsize;
 use std::task::{Context, Poll};
 
 use async_compression::Level;
-use async_compression::codecs::{
-    BrotliEncoder, BzEncoder, DeflateEncoder, EncodeV2, GzipEncoder, XzEncoder, ZlibEncoder,
-    ZstdEncoder,
-};
+#[cfg(feature = "brotli")]
+use async_compression::brotli;
+#[cfg(feature = "brotli")]
+use async_compression::codecs::BrotliEncoder;
+#[cfg(feature = "bzip2")]
+use async_compression::codecs::BzEncoder;
+use async_compression::codecs::EncodeV2;
+#[cfg(feature = "xz")]
+use async_compression::codecs::XzEncoder;
+#[cfg(feature = "zstd")]
+use async_compression::codecs::ZstdEncoder;
+#[cfg(feature = "gzip")]
+use async_compression::codecs::{DeflateEncoder, GzipEncoder, ZlibEncoder};
 use async_compression::core::util::PartialBuffer;
-use async_compression::{brotli, zstd};
+#[cfg(feature = "zstd")]
+use async_compression::zstd;
 use bytes::Bytes;
 
 use super::Codec;
+#[cfg(feature = "gzip")]
 use super::parallel_gzip::ParallelGzipEncoder;
 use super::pump::{Pump, Step};
 use crate::Push;
@@ -23,6 +34,7 @@ use crate::{Error, Result};
 
 /// The window of brotli's command-line tool: 2^24 bytes (16 MiB), where
 /// brotli's library defaults to 2^22.
+#[cfg(feature = "brotli")]
 const BROTLI_WINDOW_LOG: i32 = 24;
 
 /// Compresses a byte stream (`smerge pipe -t gzip`, `-t zstd:19`, ...); the
@@ -144,9 +156,10 @@ impl Compress {
     /// ended, until everything is pushed or the readable side is full.
     fn run(&mut self, out: &mut Push<'_, Bytes>) -> Result<()> {
         let (codec, level, threads) = (self.codec, self.level, self.threads);
-        let encoder = self
-            .encoder
-            .get_or_insert_with(|| new_encoder(codec, level, threads));
+        let encoder = match &mut self.encoder {
+            Some(encoder) => encoder,
+            empty => empty.insert(new_encoder(codec, level, threads)?),
+        };
         let finished = &mut self.finished;
         self.pump.run(out, |pump, _| {
             if *finished {
@@ -228,16 +241,28 @@ fn default_threads(codec: Codec) -> usize {
     }
 }
 
-fn new_encoder(codec: Codec, level: u32, threads: usize) -> Box<dyn EncodeV2 + Send> {
+/// The encoder of `codec`, or an error if this build left the codec out.
+fn new_encoder(codec: Codec, level: u32, threads: usize) -> Result<Box<dyn EncodeV2 + Send>> {
+    #[cfg(feature = "gzip")]
     if codec == Codec::Gzip && threads >= 2 {
-        return Box::new(ParallelGzipEncoder::new(level, threads));
+        return Ok(Box::new(ParallelGzipEncoder::new(level, threads)));
     }
     // Levels were checked against `Codec::levels`, which all fit an i32.
-    let level = Level::Precise(level as i32);
+    codec_encoder(codec, Level::Precise(level as i32), threads).ok_or_else(|| codec.unavailable())
+}
+
+/// The codec's encoder on the stream's thread (zstd's with workers of its
+/// own), or `None` if this build left the codec out.
+#[cfg_attr(not(feature = "codecs"), allow(unused_variables))]
+fn codec_encoder(codec: Codec, level: Level, threads: usize) -> Option<Box<dyn EncodeV2 + Send>> {
     match codec {
-        Codec::Gzip => Box::new(GzipEncoder::new(level.into())),
-        Codec::Zlib => Box::new(ZlibEncoder::new(level.into())),
-        Codec::Deflate => Box::new(DeflateEncoder::new(level.into())),
+        #[cfg(feature = "gzip")]
+        Codec::Gzip => Some(Box::new(GzipEncoder::new(level.into()))),
+        #[cfg(feature = "gzip")]
+        Codec::Zlib => Some(Box::new(ZlibEncoder::new(level.into()))),
+        #[cfg(feature = "gzip")]
+        Codec::Deflate => Some(Box::new(DeflateEncoder::new(level.into()))),
+        #[cfg(feature = "zstd")]
         Codec::Zstd => {
             // One worker thread would only add a hand-off: 0 compresses here.
             let workers = if threads >= 2 { threads as u32 } else { 0 };
@@ -245,18 +270,23 @@ fn new_encoder(codec: Codec, level: u32, threads: usize) -> Box<dyn EncodeV2 + S
                 zstd::CParameter::nb_workers(workers),
                 zstd::CParameter::checksum_flag(true),
             ];
-            Box::new(ZstdEncoder::new_with_params(
+            Some(Box::new(ZstdEncoder::new_with_params(
                 zstd::CParameter::quality(level),
                 &params,
-            ))
+            )))
         }
-        Codec::Brotli => Box::new(BrotliEncoder::new(
+        #[cfg(feature = "brotli")]
+        Codec::Brotli => Some(Box::new(BrotliEncoder::new(
             brotli::EncoderParams::default()
                 .quality(level)
                 .window_size(BROTLI_WINDOW_LOG),
-        )),
-        Codec::Bzip2 => Box::new(BzEncoder::new(level.into(), 0)),
-        Codec::Xz => Box::new(XzEncoder::new(level)),
+        ))),
+        #[cfg(feature = "bzip2")]
+        Codec::Bzip2 => Some(Box::new(BzEncoder::new(level.into(), 0))),
+        #[cfg(feature = "xz")]
+        Codec::Xz => Some(Box::new(XzEncoder::new(level))),
+        #[allow(unreachable_patterns)] // every codec built in
+        _ => None,
     }
 }
 

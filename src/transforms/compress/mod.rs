@@ -12,6 +12,10 @@
 //! and zstd compress on threads of their own, to use every core; gzip cuts
 //! its input into blocks the way pigz does). gzip, zlib and deflate use the
 //! zlib-rs implementation of zlib.
+//!
+//! Each codec is a cargo feature: `gzip` (with zlib and raw deflate),
+//! `zstd`, `brotli`, `bzip2`, `xz`, all on by default; see
+//! [`Codec::is_available`].
 
 mod codec;
 mod decoder;
@@ -19,10 +23,11 @@ mod detect;
 mod encoder;
 mod input;
 mod output;
+#[cfg(feature = "gzip")]
 mod parallel_gzip;
 mod pump;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "codecs"))]
 mod tests;
 
 pub use codec::Codec;

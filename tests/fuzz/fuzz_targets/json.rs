@@ -12,8 +12,7 @@ use serde::de::IgnoredAny;
 use smerge::formats::{Format, FormatMerge};
 use smerge::fs::Listing;
 use smerge::merge::{DataMerge, Merge, MergeOptions, Output};
-use smerge::sink::CollectSink;
-use smerge::{ErrorKind, Writable};
+use smerge::{CollectSink, ErrorKind, Writable};
 use smerge_fuzz::{DataInputs, block_on_threaded};
 
 fuzz_target!(|input: &[u8]| {
