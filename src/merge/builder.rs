@@ -721,7 +721,7 @@ impl MergePlan {
         let mut report = match (path, backend) {
             (_, Some(future)) => match (manifest, backend_manifest) {
                 (Some(manifest), Some(parts)) => {
-                    let (sink, file) = open_manifest(manifest, &output.name(), sync)?;
+                    let (sink, file) = open_manifest(manifest, &output.name(), sync).await?;
                     parts.start(sink);
                     let report = future.await?;
                     let ManifestSink { writer, name } = parts.finish()?;
