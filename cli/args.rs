@@ -255,8 +255,8 @@ pub(crate) struct MergeArgs {
     #[arg(long, value_name = "SIZE", help_heading = "Compression")]
     pub(crate) memlimit: Option<String>,
 
-    /// Compress on N threads (gzip and zstd; default: every core).
-    #[arg(short = 'T', long, value_name = "N", help_heading = "Compression", value_parser = clap::value_parser!(u32).range(1..))]
+    /// Compress on N threads (gzip and zstd; default and 0: every core, as zstd -T0).
+    #[arg(short = 'T', long, value_name = "N", help_heading = "Compression", value_parser = clap::value_parser!(u32))]
     pub(crate) threads: Option<u32>,
 
     /// Append to OUTPUT instead of replacing it (not atomic: a failure leaves a partial append).
@@ -397,8 +397,8 @@ pub(crate) struct PipeArgs {
     #[arg(long)]
     pub(crate) strict_exec: bool,
 
-    /// Compress on N threads (gzip and zstd transforms; default: every core).
-    #[arg(short = 'T', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    /// Compress on N threads (gzip and zstd transforms; default and 0: every core, as zstd -T0).
+    #[arg(short = 'T', long, value_name = "N", value_parser = clap::value_parser!(u32))]
     pub(crate) threads: Option<u32>,
 
     /// Show a progress bar even when stderr is not a terminal.

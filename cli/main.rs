@@ -42,7 +42,12 @@ fn main() -> ExitCode {
             return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
         }
     };
+    // Two workers at least: the run is a task of its own, and a signal is
+    // seen by the other worker even while the run's is blocked in a
+    // system call.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
         .enable_all()
         .build()
     {
@@ -54,16 +59,29 @@ fn main() -> ExitCode {
     };
     // SIGINT and SIGTERM are caught from the start: whatever the run is
     // doing (listing, waiting for a FIFO's other end), it is dropped.
+    let mut stuck = false;
     let outcome = runtime.block_on(async {
         match signals::interruptible(run(cli)).await {
-            Ok(Ok(finished)) => finished,
-            Ok(Err(signal_status)) => Ok(signal_status),
+            Ok(signals::Outcome::Finished(finished)) => finished,
+            Ok(signals::Outcome::Interrupted {
+                status,
+                stuck: blocked,
+            }) => {
+                stuck = blocked;
+                Ok(status)
+            }
             Err(error) => Err(error),
         }
     });
-    // Blocking reads of standard input or a FIFO cannot be cancelled: wait
-    // only briefly for them, and for copies that were told to stop.
-    runtime.shutdown_timeout(Duration::from_secs(1));
+    if stuck {
+        // The run is blocked in a system call that waits for a FIFO's
+        // other end: exit now, without waiting for it.
+        runtime.shutdown_background();
+    } else {
+        // Blocking reads of standard input or a FIFO cannot be cancelled:
+        // wait only briefly for them, and for copies that were told to stop.
+        runtime.shutdown_timeout(Duration::from_secs(1));
+    }
     match outcome {
         Ok(code) => code,
         Err(error) => {

@@ -149,7 +149,8 @@ async fn configure(args: &MergeArgs, messages: &Messages, reuse: &Reuse) -> anyh
         }
         merge = merge.level(level);
     }
-    if let Some(threads) = args.threads {
+    // 0 is every core, as for zstd -T0 and xz -T0: the default.
+    if let Some(threads) = args.threads.filter(|&threads| threads > 0) {
         merge = merge.threads(threads as usize);
     }
     if let Some(manifest) = &args.manifest {

@@ -147,7 +147,7 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
         .map(|spec| {
             let stage = match Stage::parse(spec)? {
                 Stage::Exec(exec) => Stage::Exec(exec.strict(args.strict_exec)),
-                Stage::Compress(compress) => match args.threads {
+                Stage::Compress(compress) => match args.threads.filter(|&threads| threads > 0) {
                     Some(threads) => Stage::Compress(compress.with_threads(threads as usize)),
                     None => Stage::Compress(compress),
                 },

@@ -3,9 +3,11 @@
 //! `SCHEME://` is a mistake, not a file name.
 
 use std::ffi::OsStr;
+use std::path::Path;
 
 use anyhow::bail;
 use smerge::object::ObjectUrl;
+use smerge::quote;
 
 /// The scheme of `arg` when it starts like a URL (`udp://…`): letters, then
 /// letters, digits, `+`, `-` or `.`, then `://`.
@@ -26,9 +28,9 @@ pub(crate) fn refuse_unknown(arg: &OsStr, known: &[&str], what: &str) -> anyhow:
     }
     match scheme(arg) {
         Some(scheme) if !known.contains(&scheme.to_ascii_lowercase().as_str()) => bail!(
-            "{:?}: unknown scheme {scheme}:// ({what}; for a file of that name, write ./{})",
-            arg.to_string_lossy(),
-            arg.to_string_lossy()
+            "{}: unknown scheme {scheme}:// ({what}; for a file of that name, write {})",
+            quote(arg),
+            quote(&Path::new(".").join(arg))
         ),
         _ => Ok(()),
     }
@@ -54,7 +56,14 @@ mod tests {
             .to_string();
         assert_eq!(
             message,
-            "\"udp://h:1\": unknown scheme udp:// (merge reads files; for a file of that name, write ./udp://h:1)"
+            "udp://h:1: unknown scheme udp:// (merge reads files; for a file of that name, write ./udp://h:1)"
+        );
+        let message = refuse_unknown(OsStr::new("udp://h\n1 x"), &[], "merge reads files")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            "'udp://h'$'\\n''1 x': unknown scheme udp:// (merge reads files; for a file of that name, write './udp://h'$'\\n''1 x')"
         );
     }
 }

@@ -16,7 +16,6 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     use tokio::sync::mpsc;
 
     use crate::merge::{Reuse, build, split_paths};
-    use crate::signals::interruptible;
 
     /// How long the inputs must stay quiet before a rebuild: an editor's
     /// save is several events (write, rename, chmod) in a few milliseconds.
@@ -186,12 +185,11 @@ pub(crate) async fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
             }
         }
     };
-    let outcome = interruptible(work).await?;
+    // Ends only when the watcher does; SIGINT and SIGTERM drop the whole
+    // run (main's signal handling), a merge in progress included.
+    let result = work.await;
     drop(watcher);
-    match outcome {
-        Err(signal_status) => Ok(signal_status),
-        Ok(result) => result,
-    }
+    result
 }
 
 /// Without file watching built in, `--watch` is an error.

@@ -734,7 +734,7 @@ impl MergePlan {
         let mut report = match (path, backend) {
             (_, Some(future)) => match (manifest, backend_manifest) {
                 (Some(manifest), Some(parts)) => {
-                    let (sink, file) = open_manifest(manifest, &output.name(), sync)?;
+                    let (sink, file) = open_manifest(manifest, &output.name(), sync).await?;
                     parts.start(sink);
                     let report = future.await?;
                     let ManifestSink { writer, name } = parts.finish()?;
@@ -757,7 +757,7 @@ impl MergePlan {
                     writable = compressing(writable, codec, level, threads)?;
                 }
                 let mut manifest = match manifest {
-                    Some(manifest) => Some(open_manifest(manifest, &name, sync)?),
+                    Some(manifest) => Some(open_manifest(manifest, &name, sync).await?),
                     None => None,
                 };
                 let done = data
@@ -826,7 +826,7 @@ impl MergePlan {
                     rewind = None;
                 }
                 let mut manifest = match manifest {
-                    Some(manifest) => Some(open_manifest(manifest, &name, sync)?),
+                    Some(manifest) => Some(open_manifest(manifest, &name, sync).await?),
                     None => None,
                 };
                 let mut run = StreamMerge {
@@ -944,14 +944,19 @@ impl BackendManifest {
 
 /// Opens where the manifest goes; for a file, the atomic file to commit
 /// once the manifest is complete.
-fn open_manifest(
+async fn open_manifest(
     manifest: ManifestOutput,
     output: &std::path::Path,
     sync: bool,
 ) -> Result<(ManifestSink, Option<AtomicFile>)> {
     let (writer, name, file): (Box<dyn Write + Send>, PathBuf, _) = match manifest {
         ManifestOutput::Path(path) => {
-            let file = AtomicFile::options().sync(sync).create(&path)?;
+            // A FIFO waits for its reader: without holding up the runtime,
+            // and given up at once when the merge is dropped.
+            let file = AtomicFile::options()
+                .sync(sync)
+                .create_waiting(&path)
+                .await?;
             let handle = file
                 .file()
                 .try_clone()

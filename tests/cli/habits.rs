@@ -321,15 +321,23 @@ fn threads_choose_how_many_cores_compress() {
     assert_bytes_eq(&input, &decompress("gzip", "one.gz"));
     assert_bytes_eq(&input, &decompress("gzip", "three.gz"));
     assert_bytes_eq(&input, &decompress("zstd", "two.zst"));
+    // 0 is every core, as zstd -T0 and xz -T0 have it.
     smerge(&dir)
-        .args(["-T", "0", "in", "x.gz"])
-        .assert()
-        .code(2);
-    smerge(&dir)
-        .args(["pipe", "-T", "1", "in/a.bin", "pipe.gz", "-t", "gzip"])
+        .args(["-T0", "in", "all.zst"])
         .assert()
         .success();
-    assert_bytes_eq(&input, &decompress("gzip", "pipe.gz"));
+    assert_bytes_eq(&input, &decompress("zstd", "all.zst"));
+    smerge(&dir)
+        .args(["-T", "x", "in", "x.gz"])
+        .assert()
+        .code(2);
+    for (threads, name) in [("1", "pipe.gz"), ("0", "pipe0.gz")] {
+        smerge(&dir)
+            .args(["pipe", "-T", threads, "in/a.bin", name, "-t", "gzip"])
+            .assert()
+            .success();
+        assert_bytes_eq(&input, &decompress("gzip", name));
+    }
 }
 
 #[test]

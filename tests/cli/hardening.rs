@@ -231,6 +231,46 @@ fn names_in_a_header_cannot_end_its_comment() {
 }
 
 #[test]
+fn names_that_are_not_utf8_stay_distinct_in_the_manifest_and_come_back() {
+    use base64::Engine as _;
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    let dir = Dir::new();
+    let names: [&[u8]; 2] = [b"b\xff.js", b"b\xfe.js"];
+    for (i, name) in names.into_iter().enumerate() {
+        let path = Path::new("in").join(OsStr::from_bytes(name));
+        dir.create(path, format!("file {i}\n"));
+    }
+    smerge(&dir)
+        .args(["--manifest", "m.json", "in", "out.js"])
+        .assert()
+        .success();
+    let manifest: serde_json::Value = serde_json::from_slice(&dir.read("m.json")).unwrap();
+    let parts = manifest["parts"].as_array().unwrap();
+    assert_eq!(parts.len(), 2);
+    // The lossy names are the same; the raw bytes keep them apart.
+    assert_eq!(parts[0]["path"], parts[1]["path"]);
+    let raw = |part: &serde_json::Value, field: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(part[field].as_str().unwrap())
+            .unwrap()
+    };
+    assert_eq!(raw(&parts[0], "path_bytes"), b"b\xfe.js");
+    assert_eq!(raw(&parts[1], "path_bytes"), b"b\xff.js");
+    assert_eq!(raw(&parts[1], "source_bytes"), b"in/b\xff.js");
+    // split restores both, under their own names.
+    smerge(&dir)
+        .args(["split", "m.json", "restored"])
+        .assert()
+        .success();
+    for (i, name) in names.into_iter().enumerate() {
+        let path = Path::new("restored").join(OsStr::from_bytes(name));
+        assert_bytes_eq(format!("file {i}\n").as_bytes(), &dir.read(path));
+    }
+}
+
+#[test]
 fn names_in_messages_are_quoted_on_one_line() {
     let dir = Dir::new();
     dir.create("ok.txt", "ok\n");
@@ -324,6 +364,50 @@ fn signals_end_a_wait_for_an_input_fifo_writer() {
     assert!(!has_reader(&fifo), "a reader was left behind");
     assert_bytes_eq(b"old output\n", &dir.read("out.txt"));
     assert_eq!(dir.names("."), ["in.fifo", "out.txt"]);
+}
+
+#[test]
+fn signals_end_a_wait_for_any_fifo_smerge_was_given() {
+    let dir = Dir::new();
+    dir.create("in/a.txt", "a\n");
+    dir.create("out.js", "old output\n");
+    dir.fifo("w.fifo");
+    dir.fifo("r.fifo");
+    // Written to: the manifest, a source map, a --tee copy. Read from: the
+    // lists of inputs, a banner or footer file, a manifest to split, a
+    // bundle to extract from.
+    let cases: [&[&str]; 10] = [
+        &["--manifest", "w.fifo", "in", "out.js"],
+        &["--source-map=w.fifo", "in", "out.js"],
+        &["-r", "--seekable", "--manifest", "w.fifo", "in", "out.zst"],
+        &["pipe", "in/a.txt", "copy.txt", "--tee", "w.fifo"],
+        &["--files0-from", "r.fifo", "out.js"],
+        &["--files-from", "r.fifo", "out.js"],
+        &["--banner", "@r.fifo", "in", "out.js"],
+        &["--footer", "@r.fifo", "in", "out.js"],
+        &["split", "r.fifo", "restored"],
+        &["extract", "r.fifo"],
+    ];
+    for (i, args) in cases.into_iter().enumerate() {
+        let (signal, status) = if i % 2 == 0 {
+            (Signal::TERM, 143)
+        } else {
+            (Signal::INT, 130)
+        };
+        interrupt_waiting(spawn(&dir, args), signal, status);
+    }
+    assert!(!has_reader(&dir.join("r.fifo")), "a reader was left behind");
+    // A reader of the FIFOs smerge was to write finds nothing written.
+    let mut reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(OFlags::NONBLOCK.bits() as i32)
+        .open(dir.join("w.fifo"))
+        .unwrap();
+    let mut got = Vec::new();
+    reader.read_to_end(&mut got).unwrap();
+    assert!(got.is_empty());
+    assert_bytes_eq(b"old output\n", &dir.read("out.js"));
+    assert_eq!(dir.names("."), ["in", "out.js", "r.fifo", "w.fifo"]);
 }
 
 #[test]

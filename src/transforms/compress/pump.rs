@@ -54,7 +54,7 @@ impl Pump {
 
     /// Calls `step` until it waits or the readable side is full, pushing
     /// each output chunk as soon as it is full, and what is left of one at
-    /// the end.
+    /// the end — also when `step` fails, before the error.
     pub(super) fn run(
         &mut self,
         out: &mut Push<'_, Bytes>,
@@ -62,7 +62,17 @@ impl Pump {
     ) -> Result<()> {
         self.blocked = false;
         loop {
-            let step = step(self, out)?;
+            let step = match step(self, out) {
+                Ok(step) => step,
+                Err(error) => {
+                    // What the codec made before the data broke off goes
+                    // on ahead of the error, as `zcat` prints it.
+                    if !self.output.is_empty() {
+                        out.push(self.output.take());
+                    }
+                    return Err(error);
+                }
+            };
             if step == Step::Blocked || (self.output.is_full() && !out.push(self.output.take())) {
                 self.blocked = true;
                 return Ok(());

@@ -291,6 +291,45 @@ fn truncated_input_is_invalid_data_for_every_codec() {
 }
 
 #[test]
+fn what_decodes_before_damaged_data_comes_out_ahead_of_the_error() {
+    use std::io::Read;
+
+    let data = text(400_000, 4);
+    let packed = compress(Codec::Gzip, &data);
+    let mut corrupt = packed.clone();
+    let middle = corrupt.len() / 2;
+    corrupt[middle..middle + 64].fill(0xff);
+    let damaged = [
+        &packed[..packed.len() / 3],
+        &packed[..packed.len() / 2],
+        &packed[..packed.len() - 9],
+        &corrupt,
+    ];
+    for (case, input) in damaged.into_iter().enumerate() {
+        // What a reader of the data gets from flate2 before its error.
+        let mut expected = Vec::new();
+        flate2::read::GzDecoder::new(input)
+            .read_to_end(&mut expected)
+            .unwrap_err();
+        assert!(!expected.is_empty());
+        for sizes in [&[1 << 20][..], &[64 * 1024], &[1000]] {
+            let run = apply(Decompress::new(Codec::Gzip), input, sizes);
+            let err = run.result.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidData, "{case}: {err}");
+            // A prefix of the data, at least what flate2 gives (which
+            // drops what its last read decoded when that read fails).
+            assert!(data.starts_with(&run.output), "{case} {sizes:?}");
+            assert!(
+                run.output.len() >= expected.len(),
+                "{case} {sizes:?}: {} < {}",
+                run.output.len(),
+                expected.len()
+            );
+        }
+    }
+}
+
+#[test]
 fn corrupt_input_is_invalid_data_and_never_a_panic() {
     let data = text(2_000, 10);
     for codec in Codec::ALL {
