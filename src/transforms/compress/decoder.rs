@@ -128,6 +128,9 @@ pub struct Decompress {
     mode: Mode,
     pump: Pump,
     memory_limit: u64,
+    /// The data broke off: the error waits until what was decoded before
+    /// it has been read, so that none of it is lost (as `zcat` prints it).
+    failed: Option<Error>,
 }
 
 /// The memory a decoder may use unless told otherwise: 256 MiB, enough for
@@ -217,6 +220,7 @@ impl Decompress {
             mode,
             pump: Pump::default(),
             memory_limit: DEFAULT_MEMORY_LIMIT,
+            failed: None,
         }
     }
 
@@ -233,6 +237,13 @@ impl Decompress {
 
     /// Works through the input until it needs more, or everything is done,
     /// or the readable side is full.
+    /// Runs the codec, keeping its error for [`poll_ready`](Transform::poll_ready).
+    fn run_until_failed(&mut self, out: &mut Push<'_, Bytes>) {
+        if let Err(error) = self.run(out) {
+            self.failed = Some(error);
+        }
+    }
+
     fn run(&mut self, out: &mut Push<'_, Bytes>) -> Result<()> {
         let mode = &mut self.mode;
         let memory_limit = self.memory_limit;
@@ -280,24 +291,35 @@ impl Transform for Decompress {
 
     fn transform(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) -> Result<()> {
         self.pump.write(chunk);
-        self.run(out)
+        self.run_until_failed(out);
+        Ok(())
     }
 
     fn flush(&mut self, out: &mut Push<'_, Bytes>) -> Result<()> {
         self.pump.end();
-        self.run(out)
+        self.run_until_failed(out);
+        Ok(())
     }
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>, out: &mut Push<'_, Bytes>) -> Poll<Result<()>> {
         // Output held back for want of room goes on once there is room;
         // the duplex polls again when its consumer has read.
-        while self.pump.is_blocked() {
+        while self.failed.is_none() && self.pump.is_blocked() {
             if !out.has_room() {
                 return Poll::Pending;
             }
-            self.run(out)?;
+            self.run_until_failed(out);
         }
-        Poll::Ready(Ok(()))
+        match self.failed.take() {
+            // The error ends the stream and drops what it buffered: it
+            // waits until the consumer has read everything before it.
+            Some(error) if out.buffered() > 0 => {
+                self.failed = Some(error);
+                Poll::Pending
+            }
+            Some(error) => Poll::Ready(Err(error)),
+            None => Poll::Ready(Ok(())),
+        }
     }
 }
 

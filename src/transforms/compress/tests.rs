@@ -329,6 +329,35 @@ fn what_decodes_before_damaged_data_comes_out_ahead_of_the_error() {
     }
 }
 
+/// Through a real stream, read slowly: the error waits until everything
+/// decoded before it was read, so a reader gets what `zcat` prints.
+#[tokio::test]
+async fn a_reader_gets_everything_decoded_before_the_error() {
+    use crate::{Readable, ReadableExt, ReadableStream};
+
+    let data = text(400_000, 4);
+    let packed = compress(Codec::Gzip, &data);
+    let truncated = &packed[..packed.len() * 2 / 3];
+    let whole = apply(Decompress::new(Codec::Gzip), truncated, &[64 * 1024]);
+    assert!(whole.result.is_err());
+    let mut decoded =
+        Readable::from_iter(rechunk(truncated, &[64 * 1024])).pipe(Decompress::new(Codec::Gzip));
+    let mut got = Vec::new();
+    let err = loop {
+        match std::future::poll_fn(|cx| decoded.poll_next_chunk(cx)).await {
+            Some(Ok(chunk)) => {
+                got.extend_from_slice(&chunk);
+                tokio::task::yield_now().await;
+            }
+            Some(Err(err)) => break err,
+            None => panic!("the damaged data ended without an error"),
+        }
+    };
+    assert_eq!(err.kind(), ErrorKind::InvalidData, "{err:#}");
+    assert_eq!(got.len(), whole.output.len());
+    assert!(data.starts_with(&got));
+}
+
 #[test]
 fn corrupt_input_is_invalid_data_and_never_a_panic() {
     let data = text(2_000, 10);
