@@ -293,15 +293,18 @@ impl<T: Chunk> Readable<T> {
         self.half.pause(&mut self.life.events);
     }
 
-    /// Starts the flow: emits `resume` if it was not flowing.
+    /// Starts the flow at once; if it was not flowing, `resume` is
+    /// emitted on the next tick, as in Node: from the stream's next poll,
+    /// after it asked the source for data and before the first `data`.
     pub fn resume(&mut self) {
-        self.half.resume(&mut self.life.events);
+        self.half.resume();
     }
 
     /// Destroys the stream: buffered data is dropped, the source's
     /// [`destroy`](ReadSource::destroy) runs, and `error` (if any) then `close`
     /// follow on the next tick. Later calls do nothing.
     pub fn destroy(&mut self, error: Option<Error>) {
+        self.half.defer_scheduled_resume(&mut self.life.events);
         if self.life.destroy(error) {
             self.half.buffer.clear();
             if let Some(mut source) = self.source.take() {
@@ -311,9 +314,19 @@ impl<T: Chunk> Readable<T> {
     }
 
     /// Puts `chunk` back at the front of the buffer (Node's `unshift`);
-    /// returns whether the buffer is still below its highWaterMark.
-    /// An error after `end` was emitted.
+    /// returns whether the buffer is still below its highWaterMark. On a
+    /// destroyed stream (which a stream is after its end, unless
+    /// [`auto_destroy`](Readable::auto_destroy) is off) the chunk is dropped
+    /// and the answer is `false`, as in Node.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::UnshiftAfterEnd`](crate::ErrorKind::UnshiftAfterEnd)
+    /// after `end` was emitted on a stream that stays undestroyed.
     pub fn unshift(&mut self, chunk: T) -> Result<bool> {
+        if self.life.is_destroyed() {
+            return Ok(false);
+        }
         self.half.unshift(chunk)
     }
 
@@ -355,6 +368,7 @@ impl<T: Chunk> Readable<T> {
         if let Poll::Ready(Err(error)) = self.poll_fill(cx, true) {
             return Poll::Ready(Err(error));
         }
+        self.half.emit_scheduled_resume(&mut self.life.events);
         if !self.half.is_readable() {
             return Poll::Pending;
         }
@@ -590,6 +604,7 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         if let Poll::Ready(Err(error)) = self.poll_fill(cx, true) {
             return Poll::Ready(Some(Err(error)));
         }
+        self.half.emit_scheduled_resume(&mut self.life.events);
         if let Some(chunk) = self.half.take(&mut self.life.events) {
             return Poll::Ready(Some(Ok(chunk)));
         }
@@ -617,6 +632,7 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         if let Poll::Ready(Err(error)) = self.poll_fill(cx, true) {
             return Poll::Ready(Some(Err(error)));
         }
+        self.half.emit_scheduled_resume(&mut self.life.events);
         let mut moved = self.half.take_all_into(queue, limit, &self.life.events);
         while let Some(chunk) = self.half.take(&mut self.life.events) {
             queue.push_back(chunk);
@@ -802,5 +818,89 @@ mod tests {
         let mut text = Readable::from_iter(chunks).with_high_water_mark(4);
         assert_eq!(text.read_text(3).as_deref(), Some("\u{e9}\u{e9}\u{e9}"));
         assert!(text.high_water_mark() > 4);
+    }
+
+    /// One chunk per call of the source, logging each call as `_read`.
+    struct Logged {
+        chunks: Vec<Bytes>,
+        log: Arc<Mutex<Vec<&'static str>>>,
+    }
+
+    impl ReadSource<Bytes> for Logged {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            out: &mut crate::Push<'_, Bytes>,
+        ) -> Poll<Result<()>> {
+            let this = self.get_mut();
+            this.log.lock().unwrap().push("_read");
+            if this.chunks.is_empty() {
+                out.end();
+            } else {
+                out.push(this.chunks.remove(0));
+            }
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    fn logged(chunks: &[&'static str]) -> (Readable<Bytes>, Arc<Mutex<Vec<&'static str>>>) {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let source = Logged {
+            chunks: chunks
+                .iter()
+                .map(|c| Bytes::from_static(c.as_bytes()))
+                .collect(),
+            log: Arc::clone(&log),
+        };
+        let mut r = Readable::new(source).with_high_water_mark(1);
+        let seen = Arc::clone(&log);
+        r.observe(move |event| seen.lock().unwrap().push(event.name()));
+        (r, log)
+    }
+
+    /// Node's `resume()` flows at once and emits `resume` on the next tick,
+    /// after `read(0)` asked the source and before the first `data`.
+    #[test]
+    fn resume_is_emitted_on_the_next_poll_after_the_source_was_asked() {
+        let (mut r, log) = logged(&["a"]);
+        r.resume();
+        assert_eq!(r.flowing(), Some(true));
+        assert!(log.lock().unwrap().is_empty(), "not inside resume()");
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            r.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(_)))
+        ));
+        assert_eq!(*log.lock().unwrap(), ["_read", "resume", "data"]);
+    }
+
+    /// A `resume` still scheduled when the stream is destroyed or paused
+    /// comes before the destroy's `close`, and after the `pause`.
+    #[test]
+    fn a_scheduled_resume_survives_pause_and_destroy() {
+        let (mut r, log) = logged(&[]);
+        r.resume();
+        r.pause();
+        assert_eq!(*log.lock().unwrap(), ["pause"]);
+        r.resume();
+        r.destroy(None);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(r.poll_next_chunk(&mut cx), Poll::Ready(None)));
+        assert_eq!(*log.lock().unwrap(), ["pause", "resume", "close"]);
+    }
+
+    /// Node's `unshift()` on a destroyed stream (one that ended is, by
+    /// auto-destroy) adds nothing and answers `false`.
+    #[test]
+    fn unshift_on_a_destroyed_stream_adds_nothing() {
+        let (mut r, _) = logged(&[]);
+        r.destroy(None);
+        assert!(!r.unshift(Bytes::from_static(b"x")).unwrap());
+        assert_eq!(r.readable_length(), 0);
+        let (mut ended, _) = logged(&[]);
+        assert_eq!(ended.read(), None);
+        assert!(ended.is_ended());
+        assert!(!ended.unshift(Bytes::from_static(b"x")).unwrap());
+        assert_eq!(ended.readable_length(), 0);
     }
 }
