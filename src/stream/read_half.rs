@@ -180,6 +180,12 @@ impl<T: Chunk> ReadHalf<T> {
         }
     }
 
+    /// True while a `resume` waits for the next tick.
+    #[inline]
+    pub(crate) fn resume_scheduled(&self) -> bool {
+        self.resume_scheduled
+    }
+
     /// The tick after [`resume`](ReadHalf::resume): emits its `resume`.
     #[inline]
     pub(crate) fn emit_scheduled_resume(&mut self, events: &mut Events) {
