@@ -47,8 +47,10 @@
 //!
 //! Node delivers some events on "the next tick" (`process.nextTick`) rather
 //! than inside the call that caused them: `error` and `close` after
-//! `destroy()`, and `close` after `end` or `finish`, so the caller's own
-//! handling runs first. smerge streams are driven by polling, and a tick is
+//! `destroy()`, `close` after `end` or `finish`, and `resume` after
+//! `resume()` (or `pipe()`), so the caller's own handling runs first.
+//! (`resume` comes after the poll asked the source for data, before the
+//! first `data`, as Node's `resume_` calls `read(0)` first.) smerge streams are driven by polling, and a tick is
 //! one poll of the stream: an event that Node defers is queued by the call
 //! that causes it and delivered, in order, at the start of the stream's
 //! next poll — or when the stream is dropped, whichever comes first. Events

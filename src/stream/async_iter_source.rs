@@ -95,7 +95,9 @@ mod tests {
 
     use crate::Readable;
 
-    /// Node's `Readable.from` pulls only while the buffer has room.
+    /// Node's `Readable.from` pulls only while the buffer has room; each
+    /// `read()` asks once, before it takes, if what it leaves is below the
+    /// mark.
     #[test]
     fn the_stream_is_polled_only_while_the_buffer_has_room() {
         let produced = Arc::new(AtomicUsize::new(0));
@@ -105,6 +107,8 @@ mod tests {
         }));
         let mut readable = Readable::from_async_iter(items).with_high_water_mark(3);
         assert_eq!(readable.read(), Some(0));
+        assert_eq!(produced.load(Ordering::SeqCst), 3);
+        assert_eq!(readable.read(), Some(1));
         assert_eq!(produced.load(Ordering::SeqCst), 3 + 1);
     }
 }

@@ -267,13 +267,15 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         self.read.pause(&mut self.life.events);
     }
 
-    /// Starts the flow of the readable side.
+    /// Starts the flow of the readable side; `resume` comes on the next
+    /// tick, as for [`Readable::resume`](crate::Readable::resume).
     pub fn resume(&mut self) {
-        self.read.resume(&mut self.life.events);
+        self.read.resume();
     }
 
     /// Destroys both sides; see [`Writable::destroy`](crate::Writable::destroy).
     pub fn destroy(&mut self, error: Option<Error>) {
+        self.read.defer_scheduled_resume(&mut self.life.events);
         if self.life.destroy(error) {
             // The queued writes still count until the next tick, as in
             // Node (see `Writable::destroy`).
@@ -342,6 +344,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             if let Some(misuse) = self.read.buffer.take_misuse() {
                 return Poll::Ready(Some(Err(self.fail(misuse))));
             }
+            self.read.emit_scheduled_resume(&mut self.life.events);
             if let Some(chunk) = self.read.take(&mut self.life.events) {
                 return Poll::Ready(Some(Ok(chunk)));
             }
@@ -384,6 +387,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             if let Some(misuse) = self.read.buffer.take_misuse() {
                 return Poll::Ready(Some(Err(self.fail(misuse))));
             }
+            self.read.emit_scheduled_resume(&mut self.life.events);
             let mut moved = self.read.take_all_into(queue, limit, &self.life.events);
             while let Some(chunk) = self.read.take(&mut self.life.events) {
                 queue.push_back(chunk);
@@ -657,7 +661,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
-    use crate::Push;
+    use crate::{ErrorKind, Push};
 
     /// Turns `n` into `n` copies of itself, holding back what does not fit.
     struct Copies {
@@ -720,5 +724,36 @@ mod tests {
             [Some(3), Some(3), Some(3), None]
         );
         assert_eq!(*log.lock().unwrap(), ["data", "data", "data", "drain"]);
+    }
+
+    /// Node's `resume()` on a Transform: `readableFlowing` is set at once,
+    /// `resume` comes on the next tick, before the first `data`.
+    #[test]
+    fn resume_is_emitted_on_the_next_poll_before_data() {
+        let mut copies = Duplex::transform(Copies { value: 0, left: 0 });
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        copies.observe(move |event| seen.lock().unwrap().push(event.name()));
+        copies.write(1).unwrap();
+        copies.resume();
+        assert!(log.lock().unwrap().is_empty(), "not inside resume()");
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(
+            copies.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(1)))
+        ));
+        assert_eq!(*log.lock().unwrap(), ["resume", "data"]);
+    }
+
+    /// Node's `end()` after `destroy()`: taken when the stream did not
+    /// fail, refused with `ERR_STREAM_DESTROYED` when it did.
+    #[test]
+    fn end_after_destroy_is_refused_only_when_the_stream_failed() {
+        let mut plain = Duplex::transform(Copies { value: 0, left: 0 });
+        plain.destroy(None);
+        assert!(plain.end().is_ok());
+        let mut failed = Duplex::transform(Copies { value: 0, left: 0 });
+        failed.destroy(Some(Error::from_kind(ErrorKind::PrematureClose)));
+        assert_eq!(failed.end().unwrap_err().kind(), ErrorKind::Destroyed);
     }
 }

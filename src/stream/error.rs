@@ -146,6 +146,14 @@ impl Error {
         Error::failure(kind, None, None)
     }
 
+    /// Node's `ERR_STREAM_DESTROYED` for a call on a stream that failed
+    /// with `cause`: of kind [`ErrorKind::Destroyed`], and `{:#}` names
+    /// the cause after it.
+    pub(crate) fn destroyed_by(cause: Error) -> Error {
+        let message = ErrorKind::Destroyed.message().to_owned();
+        Error::failure(ErrorKind::Destroyed, Some(message), Some(Arc::new(cause)))
+    }
+
     /// An [`ErrorKind::Io`] error wrapping `err`.
     ///
     /// An `io::Error` that itself wraps an [`Error`] (as [`Error::into_io`]

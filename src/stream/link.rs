@@ -77,7 +77,11 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                 Poll::Ready(None) => {
                     self.upstream_done = true;
                     fed = true;
-                    if let Err(error) = self.stage.end() {
+                    // A destroyed stage refuses `end`; its next poll
+                    // reports its own error.
+                    if let Err(error) = self.stage.end()
+                        && error.kind() != ErrorKind::Destroyed
+                    {
                         return Err(self.stage_failed(error));
                     }
                 }

@@ -270,10 +270,12 @@ impl<T: Chunk> Pump<T> {
             self.stage = Stage::Ending;
             for (index, destination) in destinations.iter_mut().enumerate() {
                 // Node's `end()` on a finished stream only reports to its
-                // callback, which a pipe does not pass.
+                // callback, which a pipe does not pass. A destroyed one
+                // refuses it; `poll_finish` below reports its own error.
                 if self.attached[index]
                     && !destination.is_finished()
                     && let Err(error) = destination.end()
+                    && error.kind() != ErrorKind::Destroyed
                 {
                     self.destination_failed(index, error, &mut **destination);
                 }

@@ -52,6 +52,9 @@ pub(crate) struct ReadHalf<T> {
     /// A read found too little buffered, this much: `readable` waits for
     /// more than that (Node's `needReadable`).
     readable_after: Option<usize>,
+    /// `resume()` was called and its `resume` event waits for the next
+    /// tick (Node's `resumeScheduled`).
+    resume_scheduled: bool,
 }
 
 impl<T: Chunk> ReadHalf<T> {
@@ -61,6 +64,7 @@ impl<T: Chunk> ReadHalf<T> {
             flow: Flow::Unset,
             end_emitted: false,
             readable_after: None,
+            resume_scheduled: false,
         }
     }
 
@@ -146,6 +150,8 @@ impl<T: Chunk> ReadHalf<T> {
 
     pub(crate) fn pause(&mut self, events: &mut Events) {
         if self.flow != Flow::Paused {
+            // A `resume` still scheduled comes on the next tick all the
+            // same, after this `pause`, as in Node.
             self.flow = Flow::Paused;
             events.emit(Event::Pause);
         }
@@ -160,10 +166,41 @@ impl<T: Chunk> ReadHalf<T> {
         }
     }
 
-    pub(crate) fn resume(&mut self, events: &mut Events) {
+    /// Starts the flow at once; the `resume` event waits for the next
+    /// tick, as Node's `resume()` schedules it: it comes from the stream's
+    /// next poll, after that poll asked the source for data (Node's
+    /// `resume_` calls `read(0)` first) and before any `data`; see
+    /// [`emit_scheduled_resume`](ReadHalf::emit_scheduled_resume).
+    pub(crate) fn resume(&mut self) {
         if self.flow != Flow::Flowing {
+            // One `resume` per tick, however often it is paused and
+            // resumed before (Node's `resumeScheduled`).
             self.flow = Flow::Flowing;
+            self.resume_scheduled = true;
+        }
+    }
+
+    /// True while a `resume` waits for the next tick.
+    #[inline]
+    pub(crate) fn resume_scheduled(&self) -> bool {
+        self.resume_scheduled
+    }
+
+    /// The tick after [`resume`](ReadHalf::resume): emits its `resume`.
+    #[inline]
+    pub(crate) fn emit_scheduled_resume(&mut self, events: &mut Events) {
+        if self.resume_scheduled {
+            self.resume_scheduled = false;
             events.emit(Event::Resume);
+        }
+    }
+
+    /// The stream is destroyed with a `resume` still scheduled: Node's
+    /// tick emits it before the destroy's `error` and `close`.
+    pub(crate) fn defer_scheduled_resume(&mut self, events: &mut Events) {
+        if self.resume_scheduled {
+            self.resume_scheduled = false;
+            events.defer(Event::Resume);
         }
     }
 
@@ -178,6 +215,7 @@ impl<T: Chunk> ReadHalf<T> {
             flow: self.flow,
             end_emitted: self.end_emitted,
             readable_after: None,
+            resume_scheduled: self.resume_scheduled,
         }
     }
 

@@ -293,15 +293,18 @@ impl<T: Chunk> Readable<T> {
         self.half.pause(&mut self.life.events);
     }
 
-    /// Starts the flow: emits `resume` if it was not flowing.
+    /// Starts the flow at once; if it was not flowing, `resume` is
+    /// emitted on the next tick, as in Node: from the stream's next poll,
+    /// after it asked the source for data and before the first `data`.
     pub fn resume(&mut self) {
-        self.half.resume(&mut self.life.events);
+        self.half.resume();
     }
 
     /// Destroys the stream: buffered data is dropped, the source's
     /// [`destroy`](ReadSource::destroy) runs, and `error` (if any) then `close`
     /// follow on the next tick. Later calls do nothing.
     pub fn destroy(&mut self, error: Option<Error>) {
+        self.half.defer_scheduled_resume(&mut self.life.events);
         if self.life.destroy(error) {
             self.half.buffer.clear();
             if let Some(mut source) = self.source.take() {
@@ -311,27 +314,34 @@ impl<T: Chunk> Readable<T> {
     }
 
     /// Puts `chunk` back at the front of the buffer (Node's `unshift`);
-    /// returns whether the buffer is still below its highWaterMark.
-    /// An error after `end` was emitted.
+    /// returns whether the buffer is still below its highWaterMark. On a
+    /// destroyed stream (which a stream is after its end, unless
+    /// [`auto_destroy`](Readable::auto_destroy) is off) the chunk is dropped
+    /// and the answer is `false`, as in Node.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::UnshiftAfterEnd`](crate::ErrorKind::UnshiftAfterEnd)
+    /// after `end` was emitted on a stream that stays undestroyed.
     pub fn unshift(&mut self, chunk: T) -> Result<bool> {
+        if self.life.is_destroyed() {
+            return Ok(false);
+        }
         self.half.unshift(chunk)
     }
 
     /// Takes the oldest buffered chunk, if any, without waiting (Node's
-    /// `read()` in paused mode, one chunk at a time). An empty buffer asks
-    /// the source first, so a source that produces data synchronously
-    /// fills it right away; after taking a chunk, the source is asked for
-    /// more if what is left is below the highWaterMark, as Node's `read()`
-    /// does. At the end, returns `None` and emits `end`.
+    /// `read()` in paused mode, one chunk at a time). As Node's `read()`,
+    /// it first asks the source once if the buffer is empty or what this
+    /// read leaves would be below the highWaterMark, so a source that
+    /// produces data synchronously fills it right away; the rest is asked
+    /// for by later reads. At the end, returns `None` and emits `end`.
     pub fn read(&mut self) -> Option<T> {
         let mut cx = Context::from_waker(Waker::noop());
-        if self.half.buffer.is_empty() {
-            let _ = self.poll_fill(&mut cx, true);
-        }
+        let taking = self.half.buffer.front().map_or(0, Chunk::size);
+        let _ = self.poll_ask(&mut cx, taking);
         let chunk = self.half.take(&mut self.life.events);
-        if chunk.is_some() {
-            let _ = self.poll_fill(&mut cx, false);
-        } else if self.half.end_if_drained(&mut self.life.events) {
+        if chunk.is_none() && self.half.end_if_drained(&mut self.life.events) {
             self.life.close();
         }
         chunk
@@ -355,12 +365,60 @@ impl<T: Chunk> Readable<T> {
         if let Poll::Ready(Err(error)) = self.poll_fill(cx, true) {
             return Poll::Ready(Err(error));
         }
+        self.half.emit_scheduled_resume(&mut self.life.events);
         if !self.half.is_readable() {
             return Poll::Pending;
         }
         self.half.readable_emitted();
         self.life.events.emit(Event::Readable);
         Poll::Ready(Ok(()))
+    }
+
+    /// Node's `read()` asking the source: once, and only if the buffer is
+    /// empty or what this read takes (`taking`) leaves it below the
+    /// highWaterMark. `Ready(Ok(true))` when the source answered (with
+    /// data or not), `Ready(Ok(false))` when it was not asked, `Pending`
+    /// when it has nothing yet.
+    fn poll_ask(&mut self, cx: &mut Context<'_>, taking: usize) -> Poll<Result<bool>> {
+        if let Some(misuse) = self.half.buffer.take_misuse() {
+            return Poll::Ready(Err(self.fail(misuse)));
+        }
+        let Some(source) = self.source.as_mut() else {
+            return Poll::Ready(Ok(false));
+        };
+        let buffer = &self.half.buffer;
+        let below =
+            buffer.is_empty() || buffer.len().saturating_sub(taking) < buffer.high_water_mark();
+        if buffer.is_eof() || !below {
+            return Poll::Ready(Ok(false));
+        }
+        let mut push = Push::new(&mut self.half.buffer);
+        match source.as_mut().poll_read(cx, &mut push) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(error)) => Poll::Ready(Err(self.fail(error))),
+            Poll::Ready(Ok(())) => {
+                if let Some(misuse) = self.half.buffer.take_misuse() {
+                    return Poll::Ready(Err(self.fail(misuse)));
+                }
+                if self.half.buffer.is_eof() {
+                    self.source = None;
+                }
+                Poll::Ready(Ok(true))
+            }
+        }
+    }
+
+    /// The tick after `resume()`: Node's `resume_` reads with `read(0)`,
+    /// which asks the source if the buffer is below its mark, then emits
+    /// `resume`.
+    fn poll_scheduled_resume(&mut self, cx: &mut Context<'_>) -> Result<()> {
+        if self.half.resume_scheduled() {
+            if let Poll::Ready(Err(error)) = self.poll_ask(cx, 0) {
+                return Err(error);
+            }
+            self.half.emit_scheduled_resume(&mut self.life.events);
+        }
+        Ok(())
     }
 
     /// Asks the source for data while the buffer wants more. `Ready(Ok)`
@@ -446,14 +504,18 @@ impl Readable<Bytes> {
             self.half.buffer.set_high_water_mark(raised);
         }
         let mut cx = Context::from_waker(Waker::noop());
-        let _ = self.poll_fill(&mut cx, true);
+        // Node's `read(n)` asks once, before it takes, when what it would
+        // take leaves the buffer below the highWaterMark.
+        let buffered = self.half.buffer.len();
+        let taking = if n <= buffered || self.half.buffer.is_eof() {
+            n.min(buffered)
+        } else {
+            0
+        };
+        let _ = self.poll_ask(&mut cx, taking);
         let bytes = self.half.take_bytes(n, &mut self.life.events);
         match bytes {
-            // Node's `read(n)` asks for more when what it leaves is below
-            // the highWaterMark.
-            Some(_) => {
-                let _ = self.poll_fill(&mut cx, false);
-            }
+            Some(_) => {}
             None if self.half.end_if_drained(&mut self.life.events) => self.life.close(),
             None => self.half.need_more(),
         }
@@ -574,6 +636,48 @@ impl Readable<String> {
     }
 }
 
+impl<T: Chunk> Readable<T> {
+    /// [`poll_read_into`](ReadableStream::poll_read_into) when someone
+    /// observes the events: chunk by chunk, as Node's `flow()` calls
+    /// `read()`, each asking the source first if what it leaves is below
+    /// the mark.
+    #[inline(never)]
+    fn poll_read_into_observed(
+        &mut self,
+        cx: &mut Context<'_>,
+        queue: &mut WriteQueue<T>,
+        limit: usize,
+    ) -> Poll<Option<Result<()>>> {
+        let mut moved = false;
+        loop {
+            let taking = self.half.buffer.front().map_or(0, Chunk::size);
+            let asked = self.poll_ask(cx, taking);
+            if let Poll::Ready(Err(error)) = asked {
+                return Poll::Ready(Some(Err(error)));
+            }
+            if let Some(chunk) = self.half.take(&mut self.life.events) {
+                queue.push_back(chunk);
+                moved = true;
+                if queue.size() >= limit {
+                    break;
+                }
+                continue;
+            }
+            if moved {
+                break;
+            }
+            if self.half.end_if_drained(&mut self.life.events) {
+                self.life.close();
+                return Poll::Ready(None);
+            }
+            if !matches!(asked, Poll::Ready(Ok(true))) {
+                return Poll::Pending;
+            }
+        }
+        Poll::Ready(Some(Ok(())))
+    }
+}
+
 impl<T> sealed::Stream for Readable<T> {}
 
 impl<T: Chunk> ReadableStream for Readable<T> {
@@ -587,17 +691,29 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         if self.life.is_destroyed() {
             return Poll::Ready(None);
         }
-        if let Poll::Ready(Err(error)) = self.poll_fill(cx, true) {
+        if let Err(error) = self.poll_scheduled_resume(cx) {
             return Poll::Ready(Some(Err(error)));
         }
-        if let Some(chunk) = self.half.take(&mut self.life.events) {
-            return Poll::Ready(Some(Ok(chunk)));
+        // Node's flowing `read()`: ask once if what this read leaves is
+        // below the mark, then take one chunk; a source that answered
+        // without data is asked again.
+        loop {
+            let taking = self.half.buffer.front().map_or(0, Chunk::size);
+            let asked = self.poll_ask(cx, taking);
+            if let Poll::Ready(Err(error)) = asked {
+                return Poll::Ready(Some(Err(error)));
+            }
+            if let Some(chunk) = self.half.take(&mut self.life.events) {
+                return Poll::Ready(Some(Ok(chunk)));
+            }
+            if self.half.end_if_drained(&mut self.life.events) {
+                self.life.close();
+                return Poll::Ready(None);
+            }
+            if !matches!(asked, Poll::Ready(Ok(true))) {
+                return Poll::Pending;
+            }
         }
-        if self.half.end_if_drained(&mut self.life.events) {
-            self.life.close();
-            return Poll::Ready(None);
-        }
-        Poll::Pending
     }
 
     #[inline]
@@ -613,6 +729,12 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         }
         if self.life.is_destroyed() {
             return Poll::Ready(None);
+        }
+        if let Err(error) = self.poll_scheduled_resume(cx) {
+            return Poll::Ready(Some(Err(error)));
+        }
+        if self.life.events.is_observed() {
+            return self.poll_read_into_observed(cx, queue, limit);
         }
         if let Poll::Ready(Err(error)) = self.poll_fill(cx, true) {
             return Poll::Ready(Some(Err(error)));
@@ -802,5 +924,112 @@ mod tests {
         let mut text = Readable::from_iter(chunks).with_high_water_mark(4);
         assert_eq!(text.read_text(3).as_deref(), Some("\u{e9}\u{e9}\u{e9}"));
         assert!(text.high_water_mark() > 4);
+    }
+
+    /// One chunk per call of the source, logging each call as `_read`.
+    struct Logged {
+        chunks: Vec<Bytes>,
+        log: Arc<Mutex<Vec<&'static str>>>,
+    }
+
+    impl ReadSource<Bytes> for Logged {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            out: &mut crate::Push<'_, Bytes>,
+        ) -> Poll<Result<()>> {
+            let this = self.get_mut();
+            this.log.lock().unwrap().push("_read");
+            if this.chunks.is_empty() {
+                out.end();
+            } else {
+                out.push(this.chunks.remove(0));
+            }
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    fn logged(chunks: &[&'static str]) -> (Readable<Bytes>, Arc<Mutex<Vec<&'static str>>>) {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let source = Logged {
+            chunks: chunks
+                .iter()
+                .map(|c| Bytes::from_static(c.as_bytes()))
+                .collect(),
+            log: Arc::clone(&log),
+        };
+        let mut r = Readable::new(source).with_high_water_mark(1);
+        let seen = Arc::clone(&log);
+        r.observe(move |event| seen.lock().unwrap().push(event.name()));
+        (r, log)
+    }
+
+    /// Node's `resume()` flows at once and emits `resume` on the next tick,
+    /// after `read(0)` asked the source and before the first `data`.
+    #[test]
+    fn resume_is_emitted_on_the_next_poll_after_the_source_was_asked() {
+        let (mut r, log) = logged(&["a"]);
+        r.resume();
+        assert_eq!(r.flowing(), Some(true));
+        assert!(log.lock().unwrap().is_empty(), "not inside resume()");
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            r.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(_)))
+        ));
+        // Node 20: `_read resume _read data` (`flow()`'s `read()` asks
+        // again before it takes: what it leaves is below the mark).
+        assert_eq!(*log.lock().unwrap(), ["_read", "resume", "_read", "data"]);
+    }
+
+    /// A `resume` still scheduled when the stream is destroyed or paused
+    /// comes before the destroy's `close`, and after the `pause`.
+    #[test]
+    fn a_scheduled_resume_survives_pause_and_destroy() {
+        let (mut r, log) = logged(&[]);
+        r.resume();
+        r.pause();
+        assert_eq!(*log.lock().unwrap(), ["pause"]);
+        r.resume();
+        r.destroy(None);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(r.poll_next_chunk(&mut cx), Poll::Ready(None)));
+        assert_eq!(*log.lock().unwrap(), ["pause", "resume", "close"]);
+    }
+
+    /// Node's `unshift()` on a destroyed stream (one that ended is, by
+    /// auto-destroy) adds nothing and answers `false`.
+    #[test]
+    fn unshift_on_a_destroyed_stream_adds_nothing() {
+        let (mut r, _) = logged(&[]);
+        r.destroy(None);
+        assert!(!r.unshift(Bytes::from_static(b"x")).unwrap());
+        assert_eq!(r.readable_length(), 0);
+        let (mut ended, _) = logged(&[]);
+        assert_eq!(ended.read(), None);
+        assert!(ended.is_ended());
+        assert!(!ended.unshift(Bytes::from_static(b"x")).unwrap());
+        assert_eq!(ended.readable_length(), 0);
+    }
+
+    /// Node's `read()` asks the source once, before it takes: with the
+    /// buffer empty, one `_read`, then `data` (not a second `_read` to
+    /// fill the buffer to its mark).
+    #[test]
+    fn read_asks_the_source_once_before_it_takes() {
+        let (mut r, log) = logged(&["a", "b"]);
+        r.half.buffer.set_high_water_mark(2);
+        assert_eq!(r.read().unwrap(), "a");
+        assert_eq!(*log.lock().unwrap(), ["_read", "data"]);
+    }
+
+    /// Node's `read(n)` with fewer than `n` bytes and no end yet returns
+    /// nothing, even when the one `_read` it made brought some.
+    #[test]
+    fn read_n_short_of_n_before_the_end_returns_nothing() {
+        let (mut r, log) = logged(&["a"]);
+        assert_eq!(r.read_bytes(2), None);
+        assert_eq!(r.readable_length(), 1);
+        assert_eq!(*log.lock().unwrap(), ["_read"]);
     }
 }

@@ -29,7 +29,8 @@ pub trait ReadableStream: sealed::Stream + Send {
     /// Stops the flow (Node's `pause()`): emits `pause` if it was flowing.
     fn pause(&mut self);
 
-    /// Starts the flow (Node's `resume()`): emits `resume` if it was not flowing.
+    /// Starts the flow (Node's `resume()`): if it was not flowing, `resume`
+    /// is emitted on the next tick.
     fn resume(&mut self);
 
     /// Destroys the stream (Node's `destroy(err)`): buffered data is dropped,

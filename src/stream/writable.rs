@@ -245,12 +245,15 @@ impl<T: Chunk> Writable<T> {
     }
 
     /// Ends the stream: no more writes. Queued chunks are still written.
-    /// Calling it again before `finish` does nothing.
+    /// Calling it again before `finish` does nothing. As in Node, a stream
+    /// destroyed without an error takes it (it is then ending, and never
+    /// finishes).
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::AlreadyFinished`](crate::ErrorKind::AlreadyFinished) after `finish`, and the stream's error
-    /// (or [`ErrorKind::Destroyed`](crate::ErrorKind::Destroyed)) after it was destroyed.
+    /// [`ErrorKind::AlreadyFinished`](crate::ErrorKind::AlreadyFinished) after `finish`, and
+    /// [`ErrorKind::Destroyed`](crate::ErrorKind::Destroyed) when the stream failed (caused by
+    /// its own error, also [`errored`](Writable::errored)) or was destroyed while ending.
     pub fn end(&mut self) -> Result<()> {
         self.half.end(&self.life)
     }
@@ -542,6 +545,31 @@ mod tests {
             self.taken.push(chunk);
             Poll::Ready(Ok(()))
         }
+    }
+
+    /// Node's `end()` after `destroy()`: taken when the stream did not
+    /// fail (it is ending, and never finishes), refused with
+    /// `ERR_STREAM_DESTROYED` when it did, whatever its own error.
+    #[test]
+    fn end_after_destroy_is_refused_only_when_the_stream_failed() {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut plain = Writable::<u32>::new(crate::NullSink);
+        plain.destroy(None);
+        assert!(plain.end().is_ok());
+        assert!(plain.is_ended());
+        assert!(matches!(plain.poll_finish(&mut cx), Poll::Ready(Err(_))));
+        let mut failed = Writable::<u32>::new(crate::NullSink);
+        failed.destroy(Some(Error::from_kind(crate::ErrorKind::PrematureClose)));
+        let refused = failed.end().unwrap_err();
+        assert_eq!(refused.kind(), crate::ErrorKind::Destroyed);
+        assert_eq!(
+            format!("{refused:#}"),
+            "the stream was destroyed: premature close"
+        );
+        assert_eq!(
+            failed.errored().map(Error::kind),
+            Some(crate::ErrorKind::PrematureClose)
+        );
     }
 
     #[test]

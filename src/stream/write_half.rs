@@ -110,15 +110,26 @@ impl<T: Chunk> WriteHalf<T> {
         }
     }
 
+    /// Node's `end()`: taken while the stream is open and has not failed,
+    /// even after a plain `destroy()` (then nothing more happens: a
+    /// destroyed stream never finishes); refused after `finish`, and with
+    /// [`ErrorKind::Destroyed`] on a destroyed stream that failed or was
+    /// already ending. Ending twice before `finish` does nothing.
     pub(crate) fn end(&mut self, life: &Lifecycle) -> Result<()> {
+        if self.end == End::Open && life.errored().is_none() {
+            self.end = End::Ending;
+            self.corked = 0;
+            return Ok(());
+        }
         if self.end == End::Finished {
             return Err(Error::from_kind(ErrorKind::AlreadyFinished));
         }
         if life.is_destroyed() {
-            return Err(life.destroyed_error());
+            return Err(match life.errored() {
+                Some(cause) => Error::destroyed_by(cause.clone()),
+                None => Error::from_kind(ErrorKind::Destroyed),
+            });
         }
-        self.end = End::Ending;
-        self.corked = 0;
         Ok(())
     }
 

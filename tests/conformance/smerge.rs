@@ -222,6 +222,11 @@ fn boom(tag: &str) -> Error {
 /// What an error is called in a trace: the injected error's tag, or the
 /// Node error code of its kind.
 fn error_name(error: &Error) -> String {
+    // A refusal because the stream was destroyed names the stream's own
+    // error as its cause: Node's code is what it is called.
+    if error.kind() == ErrorKind::Destroyed {
+        return "ERR_STREAM_DESTROYED".into();
+    }
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {

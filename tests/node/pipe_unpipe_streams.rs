@@ -12,6 +12,8 @@ use crate::common::events::EventLog;
 /// second `unpipe` of the same one does nothing); unpiping the last one
 /// pauses the source and the pipe resolves. Dropping a pipe unpipes what
 /// is left (Node's `unpipe()` without argument) and pauses the source.
+/// The source's `resume` would come on the next tick, which this test
+/// never lets come (the source is not polled).
 #[test]
 fn test_stream_pipe_unpipe_streams() {
     let (source, _feed) = Feed::<Bytes>::new();
@@ -31,7 +33,7 @@ fn test_stream_pipe_unpipe_streams() {
         ],
         PipeOptions::default(),
     ));
-    assert_eq!(log.entries(), ["dest1:pipe", "dest2:pipe", "source:resume"]);
+    assert_eq!(log.entries(), ["dest1:pipe", "dest2:pipe"]);
     log.clear();
     assert!(piping.unpipe(1));
     assert_eq!(log.entries(), ["dest2:unpipe"]);
@@ -60,7 +62,6 @@ fn test_stream_pipe_unpipe_streams() {
         [
             "dest1:pipe",
             "dest2:pipe",
-            "source:resume",
             "source:pause",
             "dest1:unpipe",
             "dest2:unpipe"

@@ -105,9 +105,9 @@ fn test_stream_writable_destroy_then_write() {
     assert_eq!(probe.offered(), 0);
 }
 
-/// `end()` after the stream failed and was destroyed reports an error
-/// (the stream's own); after it finished and was destroyed, Node's
-/// `ERR_STREAM_ALREADY_FINISHED`.
+/// `end()` after the stream failed and was destroyed reports Node's
+/// `ERR_STREAM_DESTROYED`, caused by the stream's own error; after it
+/// finished and was destroyed, Node's `ERR_STREAM_ALREADY_FINISHED`.
 #[tokio::test]
 async fn test_stream_writable_destroy_then_end() {
     let (sink, probe) = Probe::new(Pace::Immediate);
@@ -116,7 +116,9 @@ async fn test_stream_writable_destroy_then_end() {
     write.write(b("asd")).unwrap();
     assert!(write.drained().await.is_err());
     write.destroy(None);
-    assert_eq!(write.end().unwrap_err().to_string(), "asd");
+    let refused = write.end().unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Destroyed);
+    assert_eq!(format!("{refused:#}"), "the stream was destroyed: asd");
 
     let (sink, _) = Probe::<Bytes>::new(Pace::Immediate);
     let mut write = Writable::new(sink);

@@ -11,9 +11,9 @@ use crate::common::doubles::{Pace, Probe, b, kaboom};
 use crate::common::events::EventLog;
 
 /// A write failing after `end()`: waiting for the finish gets the error,
-/// and again on a second wait; a later `end()` fails (Node:
-/// `ERR_STREAM_DESTROYED`; smerge reports the stream's own error, which
-/// names the cause); `error` is emitted once.
+/// and again on a second wait; a later `end()` fails with Node's
+/// `ERR_STREAM_DESTROYED`, caused by the stream's own error; `error` is
+/// emitted once.
 #[tokio::test]
 async fn test_stream_writable_end_cb_error_on_failure() {
     let (sink, probe) = Probe::<Bytes>::new(Pace::NextTick);
@@ -27,7 +27,9 @@ async fn test_stream_writable_end_cb_error_on_failure() {
     assert_eq!(error.to_string(), "kaboom");
     let error = writable.finished().await.unwrap_err();
     assert_eq!(error.to_string(), "kaboom");
-    assert_eq!(writable.end().unwrap_err().to_string(), "kaboom");
+    let refused = writable.end().unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Destroyed);
+    assert_eq!(format!("{refused:#}"), "the stream was destroyed: kaboom");
     drop(writable);
     assert_eq!(log.entries(), ["error", "close"]);
 }
