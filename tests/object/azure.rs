@@ -2,17 +2,16 @@
 //! `azurite`), started once on 127.0.0.1 at a free port: a container listed
 //! like the same tree on disk, read and written, large outputs in blocks.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use sha2::{Digest, Sha256};
 
+use super::server::{exchange, free_port, spawn_for_the_tests, wait_for_answers};
 use crate::cli::util::{Dir, assert_bytes_eq, data, smerge};
 
 /// The emulator's well-known account and key.
@@ -30,56 +29,26 @@ fn port() -> u16 {
 }
 
 /// Starts `azurite-blob` on a free port, its data in a directory of its
-/// own, from a thread that lives as long as the tests (the emulator gets
-/// SIGKILL when the test process ends).
+/// own, removed once the emulator exited.
 fn start() -> u16 {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port();
+    let port = free_port();
     let location = tempfile::tempdir().expect("a directory for Azurite").keep();
-    let (started, spawned) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut command = Command::new("azurite-blob");
-        command
-            .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
-            .arg("--location")
-            .arg(&location)
-            .args(["--silent", "--skipApiVersionCheck", "--loose"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        // SAFETY: only an async-signal-safe system call runs in the child.
-        unsafe {
-            use std::os::unix::process::CommandExt;
-            command.pre_exec(|| {
-                rustix::process::set_parent_process_death_signal(Some(
-                    rustix::process::Signal::KILL,
-                ))
-                .map_err(std::io::Error::from)
-            });
-        }
-        match command.spawn() {
-            Ok(mut child) => {
-                started.send(Ok(())).expect("the test waits");
-                let _ = child.wait();
-            }
-            Err(error) => started.send(Err(error)).expect("the test waits"),
-        }
-        let _ = std::fs::remove_dir_all(&location);
+    let mut command = Command::new("azurite-blob");
+    command
+        .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
+        .arg("--location")
+        .arg(&location)
+        .args(["--silent", "--skipApiVersionCheck", "--loose"]);
+    spawn_for_the_tests(
+        command,
+        "azurite-blob (npm install -g azurite; .ci/run installs it)",
+        move || {
+            let _ = std::fs::remove_dir_all(&location);
+        },
+    );
+    wait_for_answers("Azurite", port, Duration::from_secs(90), || {
+        request(port, "GET", &format!("/{ACCOUNT}?comp=list"), &[], b"").is_ok()
     });
-    spawned
-        .recv()
-        .expect("the emulator thread answers")
-        .expect("starting azurite-blob (npm install -g azurite; .ci/run installs it)");
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while request(port, "GET", &format!("/{ACCOUNT}?comp=list"), &[], b"").is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "Azurite did not answer on port {port} within 90 s"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
     port
 }
 
@@ -174,8 +143,6 @@ fn request(
         .collect();
     signed.sort();
     let authorization = shared_key(method, target, body.len(), &signed);
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     let mut head = format!(
         "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\n\
          Authorization: {authorization}\r\nConnection: close\r\n",
@@ -184,21 +151,7 @@ fn request(
     for (name, value) in &signed {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(body)?;
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer)?;
-    let split = answer
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no HTTP answer"))?;
-    let status = String::from_utf8_lossy(&answer[..split])
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other("no HTTP status"))?;
-    Ok((status, answer[split + 4..].to_vec()))
+    exchange(port, head, body)
 }
 
 /// `SharedKey ACCOUNT:SIGNATURE` for a request.

@@ -15,39 +15,63 @@ pub(crate) fn port() -> u16 {
     *PORT.get_or_init(start)
 }
 
-/// Starts `python3 -m moto.server` on a free port, from a thread that lives
-/// as long as the tests: the server gets SIGKILL when that thread (and so
-/// the test process) ends.
+/// Starts `python3 -m moto.server` on a free port.
 fn start() -> u16 {
-    let port = TcpListener::bind("127.0.0.1:0")
+    let port = free_port();
+    let mut command = Command::new("python3");
+    command.args([
+        "-m",
+        "moto.server",
+        "-H",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+    ]);
+    spawn_for_the_tests(
+        command,
+        "python3 -m moto.server (pip install 'moto[server]'; .ci/run installs it)",
+        || {},
+    );
+    wait_for_answers(
+        "the S3 test server (moto)",
+        port,
+        Duration::from_secs(60),
+        || request(port, "GET", "/", &[], b"").is_ok(),
+    );
+    port
+}
+
+/// A port no one listens on, on 127.0.0.1.
+pub(super) fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .expect("a free port")
-        .port();
+        .port()
+}
+
+/// Runs `command` (its standard streams closed) from a thread that lives as
+/// long as the tests: the server gets SIGKILL when that thread, and so the
+/// test process, ends; `after_exit` runs once it exited. Panics naming
+/// `what` if it cannot start.
+pub(super) fn spawn_for_the_tests(
+    mut command: Command,
+    what: &str,
+    after_exit: impl FnOnce() + Send + 'static,
+) {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: only an async-signal-safe system call runs in the child.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        command.pre_exec(|| {
+            rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
+                .map_err(std::io::Error::from)
+        });
+    }
     let (started, spawned) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let mut command = Command::new("python3");
-        command
-            .args([
-                "-m",
-                "moto.server",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        // SAFETY: only an async-signal-safe system call runs in the child.
-        unsafe {
-            use std::os::unix::process::CommandExt;
-            command.pre_exec(|| {
-                rustix::process::set_parent_process_death_signal(Some(
-                    rustix::process::Signal::KILL,
-                ))
-                .map_err(std::io::Error::from)
-            });
-        }
         match command.spawn() {
             Ok(mut child) => {
                 started.send(Ok(())).expect("the test waits");
@@ -55,19 +79,28 @@ fn start() -> u16 {
             }
             Err(error) => started.send(Err(error)).expect("the test waits"),
         }
+        after_exit();
     });
-    spawned.recv().expect("the server thread answers").expect(
-        "starting python3 -m moto.server (pip install 'moto[server]'; .ci/run installs it)",
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while request(port, "GET", "/", &[], b"").is_err() {
+    if let Err(error) = spawned.recv().expect("the server thread answers") {
+        panic!("starting {what}: {error}");
+    }
+}
+
+/// Waits until `answers` is true, polling; panics naming `what` after `limit`.
+pub(super) fn wait_for_answers(
+    what: &str,
+    port: u16,
+    limit: Duration,
+    mut answers: impl FnMut() -> bool,
+) {
+    let deadline = Instant::now() + limit;
+    while !answers() {
         assert!(
             Instant::now() < deadline,
-            "the S3 test server (moto) did not answer on port {port} within 60 s"
+            "{what} did not answer on port {port} within {limit:?}"
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    port
 }
 
 /// The environment of a smerge run against the server at `port` (the
@@ -154,8 +187,6 @@ pub(crate) fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> std::io::Result<(u16, Vec<u8>)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     // moto does not check signatures, but takes a request without one for
     // an anonymous user's, who may not read private objects.
     let mut head = format!(
@@ -166,6 +197,18 @@ pub(crate) fn request(
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
+    exchange(port, head, body)
+}
+
+/// Sends `head` (a request line and headers, without the blank line that
+/// ends them) and `body` to 127.0.0.1:`port`; the answer's status and body.
+pub(super) fn exchange(
+    port: u16,
+    mut head: String,
+    body: &[u8],
+) -> std::io::Result<(u16, Vec<u8>)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     head.push_str("\r\n");
     stream.write_all(head.as_bytes())?;
     stream.write_all(body)?;
