@@ -13,6 +13,7 @@ use super::chunk::Chunk;
 use super::duplex_handler::DuplexHandler;
 use super::error::{Error, Result};
 use super::event::Event;
+use super::events::Events;
 use super::lifecycle::Lifecycle;
 use super::pair_handler::PairHandler;
 use super::pass_through::PassThrough;
@@ -471,6 +472,23 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     }
 }
 
+impl<I: Chunk, O: Chunk> Duplex<I, O> {
+    /// What `take` takes from the readable side once the writable side had
+    /// its turn; the readable side ends when nothing is left.
+    fn take_read(
+        &mut self,
+        take: impl FnOnce(&mut ReadHalf<O>, &mut Events) -> Option<O>,
+    ) -> Option<O> {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let _ = self.poll_write_side(&mut cx);
+        let taken = take(&mut self.read, &mut self.life.events);
+        if taken.is_none() && self.read.end_if_drained(&mut self.life.events) {
+            self.readable_ended(&mut cx);
+        }
+        taken
+    }
+}
+
 impl<T: Chunk> Duplex<T, T> {
     /// A duplex that passes every chunk through unchanged (Node's `PassThrough`).
     pub fn pass_through() -> Self {
@@ -496,13 +514,7 @@ impl<I: Chunk> Duplex<I, String> {
     /// assert_eq!(text.read_text(3).as_deref(), Some("ve"));
     /// ```
     pub fn read_text(&mut self, n: usize) -> Option<String> {
-        let mut cx = Context::from_waker(std::task::Waker::noop());
-        let _ = self.poll_write_side(&mut cx);
-        let text = self.read.take_text(n, &mut self.life.events);
-        if text.is_none() && self.read.end_if_drained(&mut self.life.events) {
-            self.readable_ended(&mut cx);
-        }
-        text
+        self.take_read(|read, events| read.take_text(n, events))
     }
 }
 
@@ -512,13 +524,7 @@ impl<I: Chunk> Duplex<I, Bytes> {
     /// while fewer than `n` bytes are buffered. See
     /// [`Readable::read_bytes`](crate::Readable::read_bytes).
     pub fn read_bytes(&mut self, n: usize) -> Option<Bytes> {
-        let mut cx = Context::from_waker(std::task::Waker::noop());
-        let _ = self.poll_write_side(&mut cx);
-        let bytes = self.read.take_bytes(n, &mut self.life.events);
-        if bytes.is_none() && self.read.end_if_drained(&mut self.life.events) {
-            self.readable_ended(&mut cx);
-        }
-        bytes
+        self.take_read(|read, events| read.take_bytes(n, events))
     }
 }
 
