@@ -55,16 +55,23 @@
 //! that causes it and delivered, in order, at the start of the stream's
 //! next poll — or when the stream is dropped, whichever comes first. Events
 //! that happen inside a poll (`data`, `drain`, `end`, `finish`) are
-//! delivered at once, after any queued ones, so the relative order is
-//! always Node's. Work that Node defers to the next tick is deferred the
-//! same way: the chunks a `destroy()` drops still count in
-//! `writable_length` until the next poll.
+//! delivered at once, after the queued ones the poll delivered first;
+//! events of a call between two polls (`pause()` after `destroy()`) come
+//! at once, before them, so the relative order is always Node's. Work that
+//! Node defers to the next tick is deferred the same way: the chunks a
+//! `destroy()` drops still count in `writable_length` until the next poll,
+//! and the `end` a `read()` finds comes at the next poll. A paused
+//! [`Readable`] that nothing reads from is polled by nobody: its
+//! [`tick`](Readable::tick) does what Node does for it between two calls
+//! (deferred events, and reading ahead to the highWaterMark after a push).
 //!
 //! `pipe` and `unpipe` are delivered at once, ahead of any queued events, as
 //! Node emits them from inside `pipe()` and from the handlers of the
 //! destination's `finish` and `error`: a destination that failed shows
 //! `unpipe`, `error`, `close`, and one that finished `finish`, `unpipe`,
-//! `close`. Nothing is delivered after `close`.
+//! `close`. As in Node, no `error`, `data`, `end` or second `close` comes
+//! after `close`; what a call on a closed stream does (`pause`, `resume`,
+//! `pipe`) is still emitted.
 //!
 //! A transform's callback is [`Transform::poll_ready`]: the chunk handed to
 //! it counts in the writable side's length until then, and, as in Node's

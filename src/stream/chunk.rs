@@ -53,6 +53,18 @@ pub trait Chunk: Send + 'static {
     fn size(&self) -> usize {
         1
     }
+
+    /// Joins chunks into one, for [`Readable::read`](crate::Readable::read),
+    /// which hands out everything buffered at once as Node's `read()` does
+    /// on a paused byte or text stream; `None` where items are never
+    /// joined, the default: object streams are read one item at a time.
+    fn concat(chunks: &[Self]) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        let _ = chunks;
+        None
+    }
 }
 
 impl Chunk for Bytes {
@@ -62,6 +74,10 @@ impl Chunk for Bytes {
     fn size(&self) -> usize {
         self.len()
     }
+
+    fn concat(chunks: &[Self]) -> Option<Self> {
+        Some(Bytes::from(chunks.concat()))
+    }
 }
 
 impl Chunk for String {
@@ -69,6 +85,10 @@ impl Chunk for String {
 
     fn size(&self) -> usize {
         self.len()
+    }
+
+    fn concat(chunks: &[Self]) -> Option<Self> {
+        Some(chunks.concat())
     }
 }
 

@@ -622,7 +622,7 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
     fn piped(&mut self, attached: bool) {
         self.life
             .events
-            .emit_ahead(if attached { Event::Pipe } else { Event::Unpipe });
+            .emit(if attached { Event::Pipe } else { Event::Unpipe });
     }
 
     fn label(&self) -> Option<&str> {

@@ -15,7 +15,7 @@ type Observer = Box<dyn FnMut(&Event) + Send>;
 pub(crate) struct Events {
     observers: Vec<Observer>,
     deferred: VecDeque<Event>,
-    /// `close` was delivered: nothing more is.
+    /// `close` was delivered: no `error`, `data`, `end` or `close` is any more.
     closed: bool,
 }
 
@@ -30,31 +30,16 @@ impl Events {
         !self.observers.is_empty()
     }
 
-    /// Delivers `event` now, after any deferred ones.
+    /// Delivers `event` now. Events deferred to the next tick stay queued:
+    /// every poll delivers them first, as the start of a tick, so an event
+    /// emitted inside a poll comes after them, and one emitted by a call
+    /// between two ticks (`pause()` after `destroy()`) before them, as in
+    /// Node.
     #[inline]
     pub(crate) fn emit(&mut self, event: Event) {
         if !self.observers.is_empty() {
-            self.emit_observed(event);
+            self.deliver(&event);
         }
-    }
-
-    /// [`emit`](Events::emit) out of line, so the unobserved case stays one
-    /// inlined branch on every chunk's path.
-    #[inline(never)]
-    fn emit_observed(&mut self, event: Event) {
-        self.flush();
-        self.deliver(&event);
-    }
-
-    /// Delivers `event` now, ahead of any deferred ones: what Node emits
-    /// from a listener of one of them (`pipe`, and the `unpipe` a pipe
-    /// emits from its `error` or `finish` listener).
-    #[inline]
-    pub(crate) fn emit_ahead(&mut self, event: Event) {
-        if self.observers.is_empty() {
-            return;
-        }
-        self.deliver(&event);
     }
 
     /// Queues `event` for the next tick.
@@ -81,12 +66,16 @@ impl Events {
         }
     }
 
+    /// Node's rules: no `error`, `data`, `end` or second `close` after
+    /// `close`; what a call on a closed stream emits (`pause`, `resume`,
+    /// `pipe`) still comes.
     fn deliver(&mut self, event: &Event) {
-        if self.closed {
-            return;
-        }
-        if matches!(event, Event::Close) {
-            self.closed = true;
+        match event {
+            Event::Close | Event::Error(_) | Event::Data { .. } | Event::End if self.closed => {
+                return;
+            }
+            Event::Close => self.closed = true,
+            _ => {}
         }
         for observer in &mut self.observers {
             observer(event);
@@ -117,24 +106,29 @@ mod tests {
     }
 
     #[test]
-    fn deferred_events_come_before_later_ones() {
+    fn deferred_events_wait_for_the_tick_and_come_in_order() {
         let mut events = Events::default();
         let log = recorder(&mut events);
         events.defer(Event::End);
         events.defer(Event::Error(Error::from_kind(crate::ErrorKind::Destroyed)));
-        assert!(log.lock().unwrap().is_empty());
+        events.emit(Event::Pause);
+        assert_eq!(*log.lock().unwrap(), ["pause"]);
+        events.flush();
         events.emit(Event::Data { size: 1 });
-        assert_eq!(*log.lock().unwrap(), ["end", "error", "data"]);
+        assert_eq!(*log.lock().unwrap(), ["pause", "end", "error", "data"]);
     }
 
     #[test]
-    fn pipe_events_overtake_deferred_ones_and_nothing_follows_close() {
+    fn no_error_or_close_follows_close() {
         let mut events = Events::default();
         let log = recorder(&mut events);
         events.defer(Event::Close);
-        events.emit_ahead(Event::Unpipe);
-        events.emit(Event::Finish);
-        assert_eq!(*log.lock().unwrap(), ["unpipe", "close"]);
+        events.flush();
+        events.emit(Event::Error(Error::from_kind(crate::ErrorKind::Destroyed)));
+        events.defer(Event::Close);
+        events.flush();
+        events.emit(Event::Resume);
+        assert_eq!(*log.lock().unwrap(), ["close", "resume"]);
     }
 
     #[test]

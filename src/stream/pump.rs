@@ -435,6 +435,9 @@ impl<T: Chunk> Pump<T> {
             None => error,
         };
         let error = error.or_reading(origin);
+        // A source that failed is destroyed, not paused (Node's pipe does
+        // not touch it).
+        self.stage = Stage::SourceDone;
         if self.on_error == OnError::DestroyAll {
             for (index, destination) in destinations.iter_mut().enumerate() {
                 if self.attached[index] && !destination.is_finished() {

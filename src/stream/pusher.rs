@@ -143,8 +143,8 @@ impl<T: Chunk> Pusher<T> {
         Wakers::wake_consumer(&self.wakers);
     }
 
-    /// Destroys the readable (Node's `readable.destroy(err)`): buffered data
-    /// is dropped, `error` (if any) then `close` follow.
+    /// Destroys the readable (Node's `readable.destroy(err)`): `error` (if any)
+    /// then `close` follow on the next tick.
     pub fn destroy(&self, error: Option<Error>) {
         self.readable.lock().destroy(error);
         Wakers::wake_consumer(&self.wakers);
@@ -341,7 +341,7 @@ mod tests {
         pusher.push(1);
         pusher.destroy(Some(Error::new(ErrorKind::Aborted, "stop")));
         assert!(!pusher.push(2), "dropped after destroy");
-        assert_eq!(readable.lock().readable_length(), 0);
+        assert_eq!(readable.lock().readable_length(), 1, "kept, as in Node");
         assert!(log.lock().unwrap().is_empty(), "on the next tick");
         drop((pusher, readable));
         assert_eq!(*log.lock().unwrap(), ["error", "close"]);

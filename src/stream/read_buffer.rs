@@ -21,6 +21,9 @@ pub(crate) struct ReadBuffer<T> {
     eof: bool,
     /// An error a producer caused by misusing [`Push`] (pushing after EOF).
     misuse: Option<Error>,
+    /// Something was pushed or put back since the last tick: Node's
+    /// `maybeReadMore` is scheduled.
+    read_more: bool,
 }
 
 impl<T: Chunk> ReadBuffer<T> {
@@ -31,6 +34,7 @@ impl<T: Chunk> ReadBuffer<T> {
             high_water_mark,
             eof: false,
             misuse: None,
+            read_more: false,
         }
     }
 
@@ -85,6 +89,7 @@ impl<T: Chunk> ReadBuffer<T> {
         if size == 0 && T::EMPTY_IS_NOTHING {
             return;
         }
+        self.read_more = true;
         self.length += size;
         self.chunks.push_front(chunk);
     }
@@ -93,6 +98,19 @@ impl<T: Chunk> ReadBuffer<T> {
         let chunk = self.chunks.pop_front()?;
         self.length -= chunk.size();
         Some(chunk)
+    }
+
+    /// Takes everything buffered as one chunk where the chunk type joins
+    /// ([`Chunk::concat`]), else the oldest chunk.
+    pub(crate) fn pop_joined(&mut self) -> Option<T> {
+        if self.chunks.len() > 1
+            && let Some(joined) = T::concat(self.chunks.make_contiguous())
+        {
+            self.clear();
+            self.length = joined.size();
+            self.chunks.push_back(joined);
+        }
+        self.pop_front()
     }
 
     pub(crate) fn front(&self) -> Option<&T> {
@@ -125,6 +143,7 @@ impl<T: Chunk> ReadBuffer<T> {
             self.chunks.extend(chunks.drain(..count));
         }
         self.length += length;
+        self.read_more = true;
     }
 
     /// Records a push after the end; out of line, off the path of every chunk.
@@ -169,8 +188,20 @@ impl<T: Chunk> ReadBuffer<T> {
             self.pushed_after_eof();
             return false;
         }
+        self.read_more = true;
         self.push_back(chunk);
         self.has_room()
+    }
+
+    /// Whether something was pushed or put back since the last call: Node
+    /// then reads more on the next tick, while the buffer is below its
+    /// highWaterMark (`maybeReadMore`).
+    pub(crate) fn schedule_read_more(&mut self) {
+        self.read_more = true;
+    }
+
+    pub(crate) fn take_read_more(&mut self) -> bool {
+        std::mem::take(&mut self.read_more)
     }
 
     /// Marks the end of the data: nothing more is added.

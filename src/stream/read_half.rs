@@ -55,6 +55,9 @@ pub(crate) struct ReadHalf<T> {
     /// `resume()` was called and its `resume` event waits for the next
     /// tick (Node's `resumeScheduled`).
     resume_scheduled: bool,
+    /// A read outside a poll found the end: `end` waits for the next tick
+    /// (Node's `endReadable`).
+    end_scheduled: bool,
 }
 
 impl<T: Chunk> ReadHalf<T> {
@@ -65,12 +68,22 @@ impl<T: Chunk> ReadHalf<T> {
             end_emitted: false,
             readable_after: None,
             resume_scheduled: false,
+            end_scheduled: false,
         }
     }
 
     /// Hands the oldest chunk to the consumer.
     pub(crate) fn take(&mut self, events: &mut Events) -> Option<T> {
         let chunk = self.buffer.pop_front()?;
+        self.readable_after = None;
+        events.emit(Event::Data { size: chunk.size() });
+        Some(chunk)
+    }
+
+    /// Node's `read()` in paused mode: everything buffered, joined where
+    /// the chunk type joins, else the oldest chunk.
+    pub(crate) fn take_joined(&mut self, events: &mut Events) -> Option<T> {
+        let chunk = self.buffer.pop_joined()?;
         self.readable_after = None;
         events.emit(Event::Data { size: chunk.size() });
         Some(chunk)
@@ -134,6 +147,36 @@ impl<T: Chunk> ReadHalf<T> {
             return true;
         }
         false
+    }
+
+    /// What a read outside a poll (`read()`, `read(n)`) does where a poll
+    /// would emit `end`: once the producer ended and the buffer is empty,
+    /// `end` is scheduled for the next tick, as Node's `endReadable` defers
+    /// it. Returns true if the readable half is ended or ending.
+    pub(crate) fn schedule_end_if_drained(&mut self) -> bool {
+        if self.end_emitted || self.end_scheduled {
+            return true;
+        }
+        if self.buffer.is_eof() && self.buffer.is_empty() {
+            self.end_scheduled = true;
+            return true;
+        }
+        false
+    }
+
+    /// The next tick of a scheduled end: emits `end` if the buffer is
+    /// still empty (an `unshift` in between cancels it, as in Node).
+    /// Returns true if `end` was emitted now.
+    pub(crate) fn emit_scheduled_end(&mut self, events: &mut Events) -> bool {
+        if !std::mem::take(&mut self.end_scheduled) || self.end_emitted {
+            return false;
+        }
+        self.end_if_drained(events)
+    }
+
+    /// The stream was destroyed before the tick of a scheduled end.
+    pub(crate) fn cancel_scheduled_end(&mut self) {
+        self.end_scheduled = false;
     }
 
     pub(crate) fn is_ended(&self) -> bool {
@@ -216,6 +259,7 @@ impl<T: Chunk> ReadHalf<T> {
             end_emitted: self.end_emitted,
             readable_after: None,
             resume_scheduled: self.resume_scheduled,
+            end_scheduled: self.end_scheduled,
         }
     }
 
@@ -224,7 +268,22 @@ impl<T: Chunk> ReadHalf<T> {
             return Err(Error::from_kind(ErrorKind::UnshiftAfterEnd));
         }
         self.buffer.unshift(chunk);
+        // Data again: a scheduled `end` would find the buffer not empty.
+        self.end_scheduled &= self.buffer.is_empty();
         Ok(self.buffer.has_room())
+    }
+}
+
+impl<T> ReadHalf<T> {
+    /// A stream dropped before the tick of its scheduled `end`: the `end`
+    /// comes first, then the drop's `close`. Returns true if it came.
+    pub(crate) fn emit_scheduled_end_on_drop(&mut self, events: &mut Events) -> bool {
+        if !std::mem::take(&mut self.end_scheduled) || self.end_emitted {
+            return false;
+        }
+        self.end_emitted = true;
+        events.emit(Event::End);
+        true
     }
 }
 

@@ -68,6 +68,9 @@ pub struct Readable<T> {
     life: Lifecycle,
     /// The file the data comes from, if known.
     origin: Option<PathBuf>,
+    /// The source's last answer was `Pending`: its data may come later
+    /// (Node's `reading`).
+    source_pending: bool,
 }
 
 // Chunks are never pinned: the buffer only moves them.
@@ -82,6 +85,7 @@ impl<T: Chunk> Readable<T> {
             source: Some(Box::pin(source)),
             life: Lifecycle::default(),
             origin: None,
+            source_pending: false,
         }
     }
 
@@ -108,6 +112,7 @@ impl<T: Chunk> Readable<T> {
             source,
             life,
             origin: None,
+            source_pending: false,
         }
     }
 
@@ -202,7 +207,8 @@ impl<T: Chunk> Readable<T> {
     /// let mut r = Readable::from_iter([1u32]).auto_destroy(false);
     /// r.observe(move |e: &Event| seen.lock().unwrap().push(e.name()));
     /// assert_eq!(r.read(), Some(1));
-    /// assert_eq!(r.read(), None); // `end`
+    /// assert_eq!(r.read(), None);
+    /// r.tick(); // `end`, and no `close`
     /// assert!(r.is_ended() && !r.is_destroyed());
     /// r.destroy(None);
     /// drop(r);
@@ -300,16 +306,17 @@ impl<T: Chunk> Readable<T> {
         self.half.resume();
     }
 
-    /// Destroys the stream: buffered data is dropped, the source's
-    /// [`destroy`](ReadSource::destroy) runs, and `error` (if any) then `close`
-    /// follow on the next tick. Later calls do nothing.
+    /// Destroys the stream: the source's [`destroy`](ReadSource::destroy)
+    /// runs, and `error` (if any) then `close` follow on the next tick.
+    /// Later calls do nothing. What is buffered stays, and counts in
+    /// [`readable_length`](Readable::readable_length), as in Node; it is
+    /// freed with the stream.
     pub fn destroy(&mut self, error: Option<Error>) {
         self.half.defer_scheduled_resume(&mut self.life.events);
-        if self.life.destroy(error) {
-            self.half.buffer.clear();
-            if let Some(mut source) = self.source.take() {
-                source.as_mut().destroy(self.life.errored());
-            }
+        if self.life.destroy(error)
+            && let Some(mut source) = self.source.take()
+        {
+            source.as_mut().destroy(self.life.errored());
         }
     }
 
@@ -324,27 +331,129 @@ impl<T: Chunk> Readable<T> {
     /// [`ErrorKind::UnshiftAfterEnd`](crate::ErrorKind::UnshiftAfterEnd)
     /// after `end` was emitted on a stream that stays undestroyed.
     pub fn unshift(&mut self, chunk: T) -> Result<bool> {
+        if T::EMPTY_IS_NOTHING && chunk.size() == 0 {
+            // Node takes an empty byte chunk as nothing, whatever the
+            // stream's state, and answers whether there is room.
+            return Ok(self.half.buffer.has_room());
+        }
         if self.life.is_destroyed() {
             return Ok(false);
         }
         self.half.unshift(chunk)
     }
 
-    /// Takes the oldest buffered chunk, if any, without waiting (Node's
-    /// `read()` in paused mode, one chunk at a time). As Node's `read()`,
-    /// it first asks the source once if the buffer is empty or what this
-    /// read leaves would be below the highWaterMark, so a source that
-    /// produces data synchronously fills it right away; the rest is asked
-    /// for by later reads. At the end, returns `None` and emits `end`.
+    /// Takes what is buffered without waiting (Node's `read()` in paused
+    /// mode): for bytes and text everything buffered, joined into one
+    /// chunk; for objects the oldest item. As Node's `read()`, it first
+    /// asks the source once if the buffer is empty or what this read
+    /// leaves would be below the highWaterMark, so a source that produces
+    /// data synchronously fills it right away; the rest is asked for by
+    /// later reads. At the end, returns `None`; once a read left
+    /// nothing before the end, `end` follows on the next tick (the stream's
+    /// next poll, or [`tick`](Readable::tick)), as in Node.
     pub fn read(&mut self) -> Option<T> {
         let mut cx = Context::from_waker(Waker::noop());
-        let taking = self.half.buffer.front().map_or(0, Chunk::size);
+        let taking = if T::concat(&[]).is_some() {
+            self.half.buffer.len()
+        } else {
+            self.half.buffer.front().map_or(0, Chunk::size)
+        };
         let _ = self.poll_ask(&mut cx, taking);
-        let chunk = self.half.take(&mut self.life.events);
-        if chunk.is_none() && self.half.end_if_drained(&mut self.life.events) {
+        let chunk = self.half.take_joined(&mut self.life.events);
+        self.schedule_end_if_drained();
+        chunk
+    }
+
+    /// Lets a tick pass for a stream that nothing polls, doing what Node
+    /// does on its own between two calls: delivers the events deferred to
+    /// the next tick (`error` and `close` after a destroy, `end` after a
+    /// read that reached it), takes in what a source that was waiting has
+    /// produced since, and, after anything was pushed, asks the source for
+    /// more while the buffer is below its highWaterMark (Node's
+    /// `maybeReadMore`). A stream that is read, piped or awaited does all
+    /// this at each of its polls; `tick` is for one held paused, to keep
+    /// its buffer filled and its events coming without reading from it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use smerge::{Event, Readable};
+    ///
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let seen = Arc::clone(&log);
+    /// let mut numbers = Readable::from_iter([1u32, 2, 3]).with_high_water_mark(2);
+    /// numbers.observe(move |e: &Event| seen.lock().unwrap().push(e.name()));
+    /// assert_eq!(numbers.read(), Some(1)); // asked the source once
+    /// numbers.tick(); // Node's next tick: reads ahead to the mark
+    /// assert_eq!(numbers.readable_length(), 2);
+    /// numbers.destroy(None);
+    /// assert_eq!(*log.lock().unwrap(), ["data"]); // `close` waits for the tick
+    /// numbers.tick();
+    /// assert_eq!(*log.lock().unwrap(), ["data", "close"]);
+    /// ```
+    pub fn tick(&mut self) {
+        let mut cx = Context::from_waker(Waker::noop());
+        self.start_tick();
+        if !self.life.is_destroyed() {
+            let _ = self.read_more(&mut cx);
+        }
+        self.life.events.flush();
+    }
+
+    /// A read outside a poll found the end: `end` on the next tick, unless
+    /// the stream was destroyed first (its `close` then comes first, and
+    /// Node emits no `end` after `close`). True if ended or ending.
+    fn schedule_end_if_drained(&mut self) -> bool {
+        if self.life.is_destroyed() {
+            return self.half.is_ended();
+        }
+        self.half.schedule_end_if_drained()
+    }
+
+    /// What every poll does first, as a new tick: delivers the deferred
+    /// events, then an `end` a read outside a poll scheduled.
+    fn start_tick(&mut self) {
+        if self.life.errored().is_some() {
+            // Node's `endReadableNT`: no `end` once the stream failed.
+            self.half.cancel_scheduled_end();
+        } else if self.half.emit_scheduled_end(&mut self.life.events) {
+            // Scheduled before anything a later call deferred (a destroy's
+            // `close`), so delivered first.
             self.life.close();
         }
-        chunk
+        self.life.events.flush();
+    }
+
+    /// Node's tick for a paused stream: the data of an asynchronous read
+    /// that completed, then `maybeReadMore` if anything was pushed.
+    fn read_more(&mut self, cx: &mut Context<'_>) -> Result<()> {
+        let mut pushed = self.half.buffer.take_read_more();
+        if !pushed && self.source_pending && self.source.is_some() {
+            // The source answers the read it left waiting (Node's `push`
+            // from a `_read` that completes later), whatever the buffer holds.
+            let before = self.half.buffer.len();
+            if let Poll::Ready(Err(error)) = self.poll_source(cx) {
+                return Err(error);
+            }
+            pushed = self.half.buffer.take_read_more() || self.half.buffer.len() != before;
+        }
+        if pushed {
+            while !self.half.buffer.is_eof()
+                && self.half.buffer.len() < self.half.buffer.high_water_mark()
+            {
+                let before = self.half.buffer.len();
+                match self.poll_ask(cx, 0) {
+                    Poll::Ready(Err(error)) => return Err(error),
+                    Poll::Ready(Ok(true)) if self.half.buffer.len() != before => {}
+                    _ => break,
+                }
+            }
+            // What the loop itself pushed schedules nothing more (Node's
+            // `readingMore`).
+            self.half.buffer.take_read_more();
+        }
+        Ok(())
     }
 
     /// Waits until a chunk is buffered or the end is reached (Node's
@@ -357,7 +466,7 @@ impl<T: Chunk> Readable<T> {
 
     /// The poll form of [`readable`](Readable::readable).
     pub fn poll_readable(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        self.life.events.flush();
+        self.start_tick();
         self.half.listen_readable();
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Err(error));
@@ -383,17 +492,27 @@ impl<T: Chunk> Readable<T> {
         if let Some(misuse) = self.half.buffer.take_misuse() {
             return Poll::Ready(Err(self.fail(misuse)));
         }
-        let Some(source) = self.source.as_mut() else {
+        if self.source.is_none() {
             return Poll::Ready(Ok(false));
-        };
+        }
         let buffer = &self.half.buffer;
         let below =
             buffer.is_empty() || buffer.len().saturating_sub(taking) < buffer.high_water_mark();
         if buffer.is_eof() || !below {
             return Poll::Ready(Ok(false));
         }
+        self.poll_source(cx).map_ok(|()| true)
+    }
+
+    /// Asks the source once; `Ready(Ok)` when it answered, with data or not.
+    fn poll_source(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let Some(source) = self.source.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
         let mut push = Push::new(&mut self.half.buffer);
-        match source.as_mut().poll_read(cx, &mut push) {
+        let answer = source.as_mut().poll_read(cx, &mut push);
+        self.source_pending = answer.is_pending();
+        match answer {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Err(error)) => Poll::Ready(Err(self.fail(error))),
             Poll::Ready(Ok(())) => {
@@ -403,7 +522,7 @@ impl<T: Chunk> Readable<T> {
                 if self.half.buffer.is_eof() {
                     self.source = None;
                 }
-                Poll::Ready(Ok(true))
+                Poll::Ready(Ok(()))
             }
         }
     }
@@ -436,7 +555,9 @@ impl<T: Chunk> Readable<T> {
                 return Poll::Ready(Ok(()));
             }
             let mut push = Push::new(&mut self.half.buffer);
-            match source.as_mut().poll_read(cx, &mut push) {
+            let answer = source.as_mut().poll_read(cx, &mut push);
+            self.source_pending = answer.is_pending();
+            match answer {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(self.fail(error))),
                 Poll::Ready(Ok(())) => {
@@ -461,12 +582,18 @@ impl<T: Chunk> Readable<T> {
     pub(crate) fn push_from_outside(&mut self, chunk: T) -> bool {
         if T::EMPTY_IS_NOTHING && chunk.size() == 0 {
             // Node takes an empty byte chunk as nothing, even after the end
-            // or a destroy, and answers whether there is room.
+            // or a destroy, and answers whether there is room; it still
+            // answers a waiting read, and reads more on the next tick.
+            self.source_pending = false;
+            self.half.buffer.schedule_read_more();
             return self.half.buffer.has_room();
         }
         if self.life.is_destroyed() {
             return false;
         }
+        // The push answers a read the source left waiting (Node's `push`
+        // clears `reading`): the next read asks the source again.
+        self.source_pending = false;
         let room = self.half.buffer.push_from_producer(chunk);
         // Node fails the stream inside `push` (`ERR_STREAM_PUSH_AFTER_EOF`).
         if let Some(misuse) = self.half.buffer.take_misuse() {
@@ -479,6 +606,7 @@ impl<T: Chunk> Readable<T> {
     /// A [`Pusher`](crate::Pusher)'s `end`: Node's `readable.push(null)`,
     /// which marks the end even on a destroyed stream.
     pub(crate) fn end_from_outside(&mut self) {
+        self.source_pending = false;
         self.half.buffer.end();
     }
 }
@@ -514,9 +642,13 @@ impl Readable<Bytes> {
         };
         let _ = self.poll_ask(&mut cx, taking);
         let bytes = self.half.take_bytes(n, &mut self.life.events);
-        match bytes {
+        match &bytes {
+            // The rest, cut short by the end: `end` follows on the next tick.
+            Some(rest) if rest.len() < n => {
+                self.schedule_end_if_drained();
+            }
             Some(_) => {}
-            None if self.half.end_if_drained(&mut self.life.events) => self.life.close(),
+            None if self.schedule_end_if_drained() => {}
             None => self.half.need_more(),
         }
         bytes
@@ -619,7 +751,7 @@ impl Readable<String> {
                 Some(_) => {
                     let _ = self.poll_fill(&mut cx, false);
                 }
-                None if self.half.end_if_drained(&mut self.life.events) => self.life.close(),
+                None if self.schedule_end_if_drained() => {}
                 // A full buffer holds fewer characters than asked: make
                 // room, as Node raises the mark for a large `read(n)`.
                 None if buffered > 0 && buffered >= mark && !self.half.buffer.is_eof() => {
@@ -684,7 +816,7 @@ impl<T: Chunk> ReadableStream for Readable<T> {
     type Output = T;
 
     fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T>>> {
-        self.life.events.flush();
+        self.start_tick();
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -723,7 +855,7 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         queue: &mut WriteQueue<T>,
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
-        self.life.events.flush();
+        self.start_tick();
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -792,6 +924,12 @@ impl<T: Chunk> Stream for Readable<T> {
 
 impl<T> Drop for Readable<T> {
     fn drop(&mut self) {
+        // An `end` a read scheduled comes before the `close` of the drop.
+        if self.life.errored().is_none()
+            && self.half.emit_scheduled_end_on_drop(&mut self.life.events)
+        {
+            self.life.close();
+        }
         if !self.life.is_closed()
             && self.life.destroy(None)
             && let Some(mut source) = self.source.take()
@@ -880,17 +1018,40 @@ mod tests {
         );
     }
 
+    /// Node's `read()` on a paused byte stream: everything buffered, as
+    /// one chunk, after asking the source once.
     #[test]
-    fn read_asks_for_more_once_what_is_left_is_below_the_mark() {
+    fn read_takes_everything_buffered_joined() {
         let queue = Arc::new(Mutex::new(vec![Bytes::from_static(b"ab"); 3]));
         let mut r = Readable::new(Queued(Arc::clone(&queue))).with_high_water_mark(4);
-        assert_eq!(r.read().unwrap(), "ab");
+        assert_eq!(r.read().unwrap(), "ababab");
+        assert_eq!(r.readable_length(), 0);
         queue.lock().unwrap().push(Bytes::from_static(b"cd"));
-        assert_eq!(r.read().unwrap(), "ab", "4 bytes were left: not below 4");
+        assert_eq!(r.read().unwrap(), "cd", "the buffer was empty: asked first");
+    }
+
+    /// Objects are read one at a time.
+    #[test]
+    fn read_takes_one_object() {
+        let mut r = Readable::from_iter([1u32, 2, 3]);
+        assert_eq!(r.read(), Some(1));
+        assert_eq!(r.read(), Some(2));
+    }
+
+    /// Node's `maybeReadMore`: after a push, the next tick reads ahead to
+    /// the highWaterMark; a stream nothing was pushed into is left alone.
+    #[test]
+    fn a_tick_reads_ahead_after_a_push_only() {
+        let mut r = Readable::from_iter([1u32, 2, 3, 4]).with_high_water_mark(3);
+        r.tick();
+        assert_eq!(r.readable_length(), 0, "nothing asked yet");
+        assert_eq!(r.read(), Some(1));
+        let after_read = r.readable_length();
+        r.tick();
         assert_eq!(
             r.readable_length(),
-            2 + 2,
-            "2 left, below 4: more was asked for"
+            3,
+            "{after_read} and more, up to the mark"
         );
     }
 
@@ -901,7 +1062,25 @@ mod tests {
         assert_eq!(text.read_text(1).as_deref(), Some("\u{1f600}"));
         assert_eq!(text.read_text(5).as_deref(), Some("!"));
         assert_eq!(text.read_text(5), None);
+        text.tick();
         assert!(text.is_ended());
+    }
+
+    /// Node's `endReadable`: a read that finds the end leaves `end` to
+    /// the next tick.
+    #[test]
+    fn end_comes_on_the_tick_after_the_read_that_found_it() {
+        let (mut r, log) = logged(&["a"]);
+        assert_eq!(r.read().unwrap(), "a");
+        assert_eq!(r.read(), None);
+        assert!(!r.is_ended());
+        assert_eq!(*log.lock().unwrap(), ["_read", "data", "_read"]);
+        r.tick();
+        assert!(r.is_ended());
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["_read", "data", "_read", "end", "close"]
+        );
     }
 
     #[test]
@@ -1007,6 +1186,7 @@ mod tests {
         assert_eq!(r.readable_length(), 0);
         let (mut ended, _) = logged(&[]);
         assert_eq!(ended.read(), None);
+        ended.tick();
         assert!(ended.is_ended());
         assert!(!ended.unshift(Bytes::from_static(b"x")).unwrap());
         assert_eq!(ended.readable_length(), 0);

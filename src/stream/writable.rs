@@ -439,7 +439,7 @@ impl<T: Chunk> WritableStream for Writable<T> {
     fn piped(&mut self, attached: bool) {
         self.life
             .events
-            .emit_ahead(if attached { Event::Pipe } else { Event::Unpipe });
+            .emit(if attached { Event::Pipe } else { Event::Unpipe });
     }
 
     fn label(&self) -> Option<&str> {

@@ -23,7 +23,9 @@
 //!   pipe, pipeline and `finished` future; every writable side (Node's
 //!   writable drives its `_write` by itself; here, `poll_finish`); and
 //!   every flowing readable side that nothing pipes (Node's `flow()`
-//!   consumes it; here, `poll_next_chunk`, the chunks dropped). `settle`
+//!   consumes it; here, `poll_next_chunk`, the chunks dropped); and every
+//!   other Readable that nothing pipes (Node reads ahead and delivers its
+//!   deferred events by itself; here, `Readable::tick`). `settle`
 //!   then fires the oldest deferred completion and goes on until none is
 //!   left. The polls use a no-op waker: every driver is polled every
 //!   round, so the harness does not depend on wake-ups.
@@ -957,6 +959,13 @@ impl<'s, C: Item> Interpreter<'s, C> {
                 }
                 Stream::Duplex(d) => {
                     let _ = WritableStream::poll_finish(&mut *d.lock(), &mut cx);
+                }
+                // A paused readable nothing reads from: Node reads ahead
+                // and delivers its deferred events on its own.
+                Stream::Readable(r)
+                    if !self.is_piped(id) && !r.lock().flowing().unwrap_or(false) =>
+                {
+                    r.lock().tick();
                 }
                 Stream::Readable(_) => {}
             }

@@ -117,6 +117,7 @@ async fn test_stream_finished_already_done() {
     let mut r = Readable::from_iter([b("asd")]);
     assert_eq!(r.read(), Some(b("asd")));
     assert_eq!(r.read(), None);
+    r.tick();
     assert!(r.is_ended());
     finished(&mut r).await.unwrap();
 }

@@ -118,6 +118,7 @@ fn test_stream_readable_hwm_0_no_flow_data() {
     );
 
     assert_eq!(r.read(), None);
+    r.tick();
     assert_eq!(
         log.entries(),
         [
@@ -128,7 +129,8 @@ fn test_stream_readable_hwm_0_no_flow_data() {
             "_read:null",
             "push:null",
             "readable",
-            "end"
+            "end",
+            "close"
         ]
     );
     assert_eq!(r.flowing(), Some(false));

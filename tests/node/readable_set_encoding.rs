@@ -125,7 +125,8 @@ async fn test_stream_readable_set_encoding_after_eof() {
     log.attach(&mut r);
     assert_eq!(r.read(), Some("\u{FFFD}".to_owned()));
     assert_eq!(r.read(), None);
-    assert_eq!(log.entries(), ["data", "end"]);
+    r.tick();
+    assert_eq!(log.entries(), ["data", "end", "close"]);
 }
 
 /// Observers registered before the switch keep receiving the events.
