@@ -272,6 +272,20 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// tick, as for [`Readable::resume`](crate::Readable::resume).
     pub fn resume(&mut self) {
         self.read.resume();
+        if self.life.is_destroyed() {
+            // No poll will run the flow: `resume` comes on the next tick
+            // all the same, after the destroy's `close`, as in Node.
+            self.read.defer_scheduled_resume(&mut self.life.events);
+        }
+    }
+
+    /// Lets a tick pass for a duplex whose readable side nothing reads
+    /// from: delivers the events deferred to the next tick and the
+    /// `resume` a `resume()` scheduled; see
+    /// [`Readable::tick`](crate::Readable::tick).
+    pub fn tick(&mut self) {
+        self.life.events.flush();
+        self.read.emit_scheduled_resume(&mut self.life.events);
     }
 
     /// Destroys both sides; see [`Writable::destroy`](crate::Writable::destroy).

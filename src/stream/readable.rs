@@ -7,7 +7,7 @@ use std::fmt;
 use std::future::poll_fn;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 
 use bytes::Bytes;
 use futures_core::Stream;
@@ -75,6 +75,19 @@ pub struct Readable<T> {
 
 // Chunks are never pinned: the buffer only moves them.
 impl<T> Unpin for Readable<T> {}
+
+/// What a read is about to take, for whether it asks the source first.
+#[derive(Clone, Copy, Debug)]
+enum Taking {
+    /// Nothing: Node's `read(0)`.
+    Nothing,
+    /// The oldest chunk: a flowing read, or `read()` of objects.
+    Front,
+    /// Everything buffered: `read()` of bytes or text.
+    All,
+    /// `n` bytes if that many are buffered (else nothing yet): `read(n)`.
+    Bytes(usize),
+}
 
 impl<T: Chunk> Readable<T> {
     /// A readable whose data comes from `source`, with the chunk type's
@@ -304,6 +317,11 @@ impl<T: Chunk> Readable<T> {
     /// after it asked the source for data and before the first `data`.
     pub fn resume(&mut self) {
         self.half.resume();
+        if self.life.is_destroyed() {
+            // No poll will run the flow: `resume` comes on the next tick
+            // all the same, after the destroy's `close`, as in Node.
+            self.half.defer_scheduled_resume(&mut self.life.events);
+        }
     }
 
     /// Destroys the stream: the source's [`destroy`](ReadSource::destroy)
@@ -342,9 +360,9 @@ impl<T: Chunk> Readable<T> {
         self.half.unshift(chunk)
     }
 
-    /// Takes what is buffered without waiting (Node's `read()` in paused
-    /// mode): for bytes and text everything buffered, joined into one
-    /// chunk; for objects the oldest item. As Node's `read()`, it first
+    /// Takes what is buffered without waiting (Node's `read()`): for bytes
+    /// and text everything buffered, joined into one chunk; for objects,
+    /// and on a flowing stream, the oldest chunk. As Node's `read()`, it first
     /// asks the source once if the buffer is empty or what this read
     /// leaves would be below the highWaterMark, so a source that produces
     /// data synchronously fills it right away; the rest is asked for by
@@ -353,13 +371,15 @@ impl<T: Chunk> Readable<T> {
     /// next poll, or [`tick`](Readable::tick)), as in Node.
     pub fn read(&mut self) -> Option<T> {
         let mut cx = Context::from_waker(Waker::noop());
-        let taking = if T::concat(&[]).is_some() {
-            self.half.buffer.len()
-        } else {
-            self.half.buffer.front().map_or(0, Chunk::size)
-        };
+        // Flowing, Node's `read()` takes one chunk at a time too.
+        let joins = T::concat(&[]).is_some() && self.half.flowing() != Some(true);
+        let taking = if joins { Taking::All } else { Taking::Front };
         let _ = self.poll_ask(&mut cx, taking);
-        let chunk = self.half.take_joined(&mut self.life.events);
+        let chunk = if joins {
+            self.half.take_joined(&mut self.life.events)
+        } else {
+            self.half.take(&mut self.life.events)
+        };
         self.schedule_end_if_drained();
         chunk
     }
@@ -367,7 +387,7 @@ impl<T: Chunk> Readable<T> {
     /// Lets a tick pass for a stream that nothing polls, doing what Node
     /// does on its own between two calls: delivers the events deferred to
     /// the next tick (`error` and `close` after a destroy, `end` after a
-    /// read that reached it), takes in what a source that was waiting has
+    /// read that reached it, `resume` after `resume()`), takes in what a source that was waiting has
     /// produced since, and, after anything was pushed, asks the source for
     /// more while the buffer is below its highWaterMark (Node's
     /// `maybeReadMore`). A stream that is read, piped or awaited does all
@@ -395,7 +415,10 @@ impl<T: Chunk> Readable<T> {
     pub fn tick(&mut self) {
         let mut cx = Context::from_waker(Waker::noop());
         self.start_tick();
-        if !self.life.is_destroyed() {
+        if !self.life.is_destroyed()
+            && self.poll_scheduled_resume(&mut cx).is_ok()
+            && !self.life.is_destroyed()
+        {
             let _ = self.read_more(&mut cx);
         }
         self.life.events.flush();
@@ -443,7 +466,7 @@ impl<T: Chunk> Readable<T> {
                 && self.half.buffer.len() < self.half.buffer.high_water_mark()
             {
                 let before = self.half.buffer.len();
-                match self.poll_ask(cx, 0) {
+                match self.poll_ask(cx, Taking::Nothing) {
                     Poll::Ready(Err(error)) => return Err(error),
                     Poll::Ready(Ok(true)) if self.half.buffer.len() != before => {}
                     _ => break,
@@ -484,24 +507,44 @@ impl<T: Chunk> Readable<T> {
     }
 
     /// Node's `read()` asking the source: once, and only if the buffer is
-    /// empty or what this read takes (`taking`) leaves it below the
-    /// highWaterMark. `Ready(Ok(true))` when the source answered (with
-    /// data or not), `Ready(Ok(false))` when it was not asked, `Pending`
-    /// when it has nothing yet.
-    fn poll_ask(&mut self, cx: &mut Context<'_>, taking: usize) -> Poll<Result<bool>> {
+    /// empty or what this read takes leaves it below the highWaterMark.
+    /// `Ready(Ok(true))` when the source answered (with data or not),
+    /// `Ready(Ok(false))` when it was not asked, `Pending` when it has
+    /// nothing yet. An answer to a read the source had left waiting is
+    /// that read's `push`, not this read's: the source is then asked anew,
+    /// as Node's `read()` after the push does.
+    fn poll_ask(&mut self, cx: &mut Context<'_>, taking: Taking) -> Poll<Result<bool>> {
         if let Some(misuse) = self.half.buffer.take_misuse() {
             return Poll::Ready(Err(self.fail(misuse)));
         }
-        if self.source.is_none() {
+        if !self.wants_asking(taking) {
             return Poll::Ready(Ok(false));
         }
+        let was_pending = self.source_pending;
+        ready!(self.poll_source(cx))?;
+        if was_pending
+            && self.wants_asking(taking)
+            && let Poll::Ready(Err(error)) = self.poll_source(cx)
+        {
+            return Poll::Ready(Err(error));
+        }
+        Poll::Ready(Ok(true))
+    }
+
+    /// Whether a read taking `taking` asks the source first.
+    fn wants_asking(&self, taking: Taking) -> bool {
         let buffer = &self.half.buffer;
-        let below =
-            buffer.is_empty() || buffer.len().saturating_sub(taking) < buffer.high_water_mark();
-        if buffer.is_eof() || !below {
-            return Poll::Ready(Ok(false));
+        if self.source.is_none() || buffer.is_eof() {
+            return false;
         }
-        self.poll_source(cx).map_ok(|()| true)
+        let taking = match taking {
+            Taking::Nothing => 0,
+            Taking::Front => buffer.front().map_or(0, Chunk::size),
+            Taking::All => buffer.len(),
+            Taking::Bytes(n) if n <= buffer.len() => n,
+            Taking::Bytes(_) => 0,
+        };
+        buffer.is_empty() || buffer.len() - taking < buffer.high_water_mark()
     }
 
     /// Asks the source once; `Ready(Ok)` when it answered, with data or not.
@@ -532,7 +575,7 @@ impl<T: Chunk> Readable<T> {
     /// `resume`.
     fn poll_scheduled_resume(&mut self, cx: &mut Context<'_>) -> Result<()> {
         if self.half.resume_scheduled() {
-            if let Poll::Ready(Err(error)) = self.poll_ask(cx, 0) {
+            if let Poll::Ready(Err(error)) = self.poll_ask(cx, Taking::Nothing) {
                 return Err(error);
             }
             self.half.emit_scheduled_resume(&mut self.life.events);
@@ -634,13 +677,7 @@ impl Readable<Bytes> {
         let mut cx = Context::from_waker(Waker::noop());
         // Node's `read(n)` asks once, before it takes, when what it would
         // take leaves the buffer below the highWaterMark.
-        let buffered = self.half.buffer.len();
-        let taking = if n <= buffered || self.half.buffer.is_eof() {
-            n.min(buffered)
-        } else {
-            0
-        };
-        let _ = self.poll_ask(&mut cx, taking);
+        let _ = self.poll_ask(&mut cx, Taking::Bytes(n));
         let bytes = self.half.take_bytes(n, &mut self.life.events);
         match &bytes {
             // The rest, cut short by the end: `end` follows on the next tick.
@@ -782,8 +819,7 @@ impl<T: Chunk> Readable<T> {
     ) -> Poll<Option<Result<()>>> {
         let mut moved = false;
         loop {
-            let taking = self.half.buffer.front().map_or(0, Chunk::size);
-            let asked = self.poll_ask(cx, taking);
+            let asked = self.poll_ask(cx, Taking::Front);
             if let Poll::Ready(Err(error)) = asked {
                 return Poll::Ready(Some(Err(error)));
             }
@@ -830,8 +866,7 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         // below the mark, then take one chunk; a source that answered
         // without data is asked again.
         loop {
-            let taking = self.half.buffer.front().map_or(0, Chunk::size);
-            let asked = self.poll_ask(cx, taking);
+            let asked = self.poll_ask(cx, Taking::Front);
             if let Poll::Ready(Err(error)) = asked {
                 return Poll::Ready(Some(Err(error)));
             }

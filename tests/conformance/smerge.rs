@@ -959,6 +959,9 @@ impl<'s, C: Item> Interpreter<'s, C> {
                 }
                 Stream::Duplex(d) => {
                     let _ = WritableStream::poll_finish(&mut *d.lock(), &mut cx);
+                    if !self.is_piped(id) && !d.lock().flowing().unwrap_or(false) {
+                        d.lock().tick();
+                    }
                 }
                 // A paused readable nothing reads from: Node reads ahead
                 // and delivers its deferred events on its own.

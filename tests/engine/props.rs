@@ -235,7 +235,10 @@ fn build(case: &Case, data: &[u8]) -> Built {
             let scripted = ScriptedSource::new(chunks, case.seed)
                 .max_per_call(per_call)
                 .hiccups(hiccups(&mut rng))
-                .bound(bounds.bound("source", size));
+                // A read asks the source while what it leaves is below
+                // the mark (Node's `read()`), so the buffer may hold the
+                // mark, the chunk being read and one chunk more.
+                .bound(bounds.bound("source", 2 * size));
             (Readable::new(scripted), size)
         }
         SourceSpec::Reader { max_read } => {
