@@ -14,7 +14,7 @@ use smerge::fs::open_readable;
 use smerge::merge::Output;
 use smerge::net::{IdleTimeout, TcpOptions};
 use smerge::object::ObjectUrl;
-use smerge::{Event, Pipeline, Readable, ReadableExt, Writable, quote};
+use smerge::{Event, PipeOptions, Pipeline, Readable, ReadableExt, Writable, pipe, quote};
 use tokio::net::TcpStream;
 
 use crate::args::PipeArgs;
@@ -209,7 +209,17 @@ pub(crate) async fn run(args: PipeArgs) -> anyhow::Result<ExitCode> {
                 .map(|o| o.with_high_water_mark(hwm))
                 .collect();
         }
-        if outputs.len() == 1 {
+        if outputs.len() == 1 && output == Endpoint::Standard {
+            // Standard output is a stream, not a file to keep or discard:
+            // what the chain produced before it failed still goes out,
+            // as `zcat` prints what it decoded before a truncated end.
+            let mut stdout = outputs.pop().expect("one output");
+            let piped = pipe(&mut chain, &mut stdout, PipeOptions::default()).await;
+            if piped.is_err() {
+                let _ = stdout.close().await;
+            }
+            piped?;
+        } else if outputs.len() == 1 {
             chain.pipe(outputs.pop().expect("one output")).await?;
         } else {
             chain.pipe(outputs).await?;

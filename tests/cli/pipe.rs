@@ -100,6 +100,54 @@ fn truncated_frames_fail_and_write_no_output() {
     assert_eq!(dir.names("."), ["cut.bin", "framed.bin", "in.bin"]);
 }
 
+/// `… | smerge pipe -t gunzip | …` over a truncated gzip: like `zcat`,
+/// everything decoded before the break goes out, then an error and exit 1;
+/// into a file, the old file stays and nothing is written.
+#[test]
+fn a_truncated_gzip_into_standard_output_keeps_what_was_decoded() {
+    let dir = Dir::new();
+    let text: Vec<u8> = (0..60_000)
+        .flat_map(|i| format!("line {i} of the log\n").into_bytes())
+        .collect();
+    dir.create("log.txt", &text);
+    let gzip = Command::new("gzip")
+        .args(["-c", "log.txt"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let mut cut = gzip.stdout;
+    cut.truncate(cut.len() * 2 / 3);
+    dir.create("cut.gz", &cut);
+    let zcat = Command::new("sh")
+        .args(["-c", "gzip -dc < cut.gz 2>/dev/null"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+
+    let output = smerge(&dir)
+        .args(["pipe", "-t", "gunzip", "cut.gz", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unexpected end of gzip data"));
+    // Decoders stop at slightly different places: every byte is the
+    // original's, and nothing `zcat` printed is missing.
+    assert!(text.starts_with(&output.stdout));
+    assert!(
+        output.stdout.len() >= zcat.stdout.len(),
+        "{} < {}",
+        output.stdout.len(),
+        zcat.stdout.len()
+    );
+
+    dir.create("out.txt", b"old\n");
+    smerge(&dir)
+        .args(["pipe", "-t", "gunzip", "cut.gz", "out.txt"])
+        .assert()
+        .code(1);
+    assert_eq!(dir.read("out.txt"), b"old\n");
+}
+
 #[test]
 fn exec_passes_data_through() {
     let dir = Dir::new();
