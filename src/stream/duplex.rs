@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll, Waker, ready};
 
 use bytes::Bytes;
 
@@ -32,9 +32,14 @@ use super::write_sink::WriteSink;
 /// A stream with a writable side taking `I` and a readable side giving `O`:
 /// Node's `Duplex`, and its `Transform`.
 ///
-/// Each side has its own highWaterMark. For a transform, the writable side
-/// is held while the readable side is full, so a consumer that stops
-/// reading stops the writer too. `close` comes after both `end` and
+/// Each side has its own highWaterMark. As for a
+/// [`Writable`](crate::Writable#progress), [`write`](Duplex::write),
+/// [`uncork`](Duplex::uncork) and [`end`](Duplex::end) hand chunks to an idle
+/// writable side at once: a transform runs inside `write()` and its output
+/// is readable when the call returns, and `end()` flushes it and emits
+/// `prefinish`, with `finish` at the next poll. For a transform, the
+/// writable side is held while the readable side is full, so a consumer
+/// that stops reading stops the writer too. `close` comes after both `end` and
 /// `finish`. With [`allow_half_open(false)`](Duplex::allow_half_open) the
 /// writable side is ended when the readable side ends.
 ///
@@ -223,14 +228,41 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         self.life.errored()
     }
 
-    /// Queues `chunk` on the writable side; see [`Writable::write`](crate::Writable::write).
+    /// Writes `chunk` to the writable side; see [`Writable::write`](crate::Writable::write).
+    /// A transform's work on it is done inside the call when the transform
+    /// is idle.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use smerge::Duplex;
+    ///
+    /// // Node: t.write(x) runs _transform, and t.read() finds its output.
+    /// let mut pass = Duplex::<u32, u32>::pass_through();
+    /// assert!(pass.write(7)?);
+    /// assert_eq!((pass.writable_length(), pass.readable_length()), (0, 1));
+    /// assert_eq!(pass.read(), Some(7));
+    /// # Ok::<(), smerge::Error>(())
+    /// ```
     pub fn write(&mut self, chunk: I) -> Result<bool> {
-        self.write.write(chunk, &mut self.life)
+        self.write.write(chunk, &mut self.life)?;
+        self.start_writes();
+        Ok(self.write.verdict(&self.life))
     }
 
     /// Ends the writable side; see [`Writable::end`](crate::Writable::end).
+    /// A transform with nothing left to work on flushes inside the call.
     pub fn end(&mut self) -> Result<()> {
-        self.write.end(&self.life)
+        let opening = !self.write.is_ending();
+        let corked = self.write.corked() > 0;
+        self.write.end(&self.life)?;
+        if opening {
+            if corked {
+                self.start_writes();
+            }
+            self.start_final();
+        }
+        Ok(())
     }
 
     /// Holds writes until [`uncork`](Duplex::uncork).
@@ -238,9 +270,13 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         self.write.cork();
     }
 
-    /// Undoes one [`cork`](Duplex::cork).
+    /// Undoes one [`cork`](Duplex::cork); after the last one, the queued
+    /// chunks go to an idle writable side at once.
     pub fn uncork(&mut self) {
-        self.write.uncork();
+        if self.write.corked() > 0 {
+            self.write.uncork();
+            self.start_writes();
+        }
     }
 
     /// Takes the oldest buffered output chunk, if any, without waiting,
@@ -250,7 +286,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     pub fn read(&mut self) -> Option<O> {
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let _ = self.poll_write_side(&mut cx);
-        if !self.life.is_destroyed() && self.read.buffer.wants_more(true) {
+        if !self.life.is_destroyed()
+            && self.life.errored().is_none()
+            && self.read.buffer.wants_more(true)
+        {
             let mut out = Push::new(&mut self.read.buffer);
             if let Poll::Ready(Err(error)) = self.handler.as_mut().poll_read(&mut cx, &mut out) {
                 self.fail(error);
@@ -285,6 +324,86 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
     }
 
+    /// Node's `write()` and `clearBuffer()` calling `_write`: hands queued
+    /// chunks to an idle handler at once, in the caller's context (see
+    /// [`Writable`](crate::Writable#progress)).
+    #[inline]
+    fn start_writes(&mut self) {
+        if self.write.may_start(&self.life) && self.handler.starts_at_once() {
+            self.write_now();
+        }
+    }
+
+    fn write_now(&mut self) {
+        let mut cx = Context::from_waker(Waker::noop());
+        while self.write.has_work() {
+            let mut out = Push::new(&mut self.read.buffer);
+            match self
+                .handler
+                .as_mut()
+                .poll_write(&mut cx, &mut self.write.queue, &mut out)
+            {
+                Poll::Pending => {
+                    self.write.writing = true;
+                    return;
+                }
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(error)) => {
+                    // Node's `onwrite`: errored now, destroyed on the next
+                    // tick; whoever polls next is handed the error.
+                    let error = self.life.locate(error);
+                    self.life.fails_later(error);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Node's `end()` calling `prefinish()`: with nothing left to write,
+    /// runs the final hook at once (a transform flushes) and, if it is
+    /// done, emits `prefinish`; `finish` comes at the next poll.
+    fn start_final(&mut self) {
+        if !self.write.ready_to_finalize()
+            || self.life.is_destroyed()
+            || !self.handler.starts_at_once()
+        {
+            return;
+        }
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut out = Push::new(&mut self.read.buffer);
+        match self.handler.as_mut().poll_final(&mut cx, &mut out) {
+            Poll::Pending => {}
+            Poll::Ready(Ok(())) => self.write.prefinished(&mut self.life.events),
+            Poll::Ready(Err(error)) => {
+                let error = self.life.locate(error);
+                self.destroy(Some(error));
+            }
+        }
+    }
+
+    /// The start of the stream's tick: the `finish` due after a final
+    /// hook that ran inside `end()`, ahead of what was deferred since (as
+    /// Node's `_final` callback scheduled it, it comes even if a write
+    /// after `end` destroyed the stream), the deferred events, and the
+    /// destruction of a stream whose handler failed inside `write()`.
+    #[inline]
+    fn tick(&mut self) {
+        if self.write.finish_due() {
+            self.tick_finish();
+        }
+        self.life.events.flush();
+        if self.life.destroy_due() {
+            self.destroy(None);
+        }
+    }
+
+    #[cold]
+    fn tick_finish(&mut self) {
+        self.write.finished();
+        self.life.events.emit_ahead(Event::Finish);
+        self.close_if_done();
+    }
+
     /// Hands queued chunks to the handler and, once the writable side
     /// ended and drained, runs its final hook.
     // Every read of every chunk runs this; left to itself the compiler
@@ -298,6 +417,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             }
             return Poll::Ready(Err(self.life.destroyed_error()));
         }
+        if let Some(error) = self.life.errored() {
+            // Failed inside `write()`: destroyed at the next tick.
+            return Poll::Ready(Err(error.clone()));
+        }
         while self.write.has_work() {
             let mut out = Push::new(&mut self.read.buffer);
             match self
@@ -305,8 +428,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 .as_mut()
                 .poll_write(cx, &mut self.write.queue, &mut out)
             {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Ok(())) => {}
+                Poll::Pending => {
+                    self.write.writing = true;
+                    return Poll::Pending;
+                }
+                Poll::Ready(Ok(())) => self.write.writing = false,
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(self.fail(error))),
             }
         }
@@ -331,7 +457,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// hands queued input to the handler, then takes buffered output or
     /// asks the handler for more.
     fn poll_output(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
-        self.life.events.flush();
+        self.tick();
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -374,7 +500,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         queue: &mut WriteQueue<O>,
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
-        self.life.events.flush();
+        self.tick();
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -426,13 +552,15 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// True when the writable side waits for `drain` with nothing queued
     /// and the readable side holds nothing and has not ended: all a read
     /// does then is emit `drain` and ask the handler for output. (Waiting
-    /// for `drain` means not destroyed, so no event is deferred and no
-    /// error waits; without the end pushed, no push can have been misused.)
+    /// for `drain` means open and not destroyed and, with no error, not
+    /// failed either, so no event is deferred and no error waits; without
+    /// the end pushed, no push can have been misused.)
     fn waits_for_drain_only(&self) -> bool {
         self.read.buffer.is_empty()
             && self.write.queue.is_settled()
             && WritableStream::needs_drain(self)
             && !self.read.buffer.is_eof()
+            && self.life.errored().is_none()
     }
 
     /// The read of a stream in the state of
@@ -584,7 +712,7 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
     }
 
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        self.life.events.flush();
+        self.tick();
         ready!(self.poll_write_side(cx))?;
         if self.write.queue.is_settled() {
             Poll::Ready(Ok(()))
@@ -598,7 +726,7 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
     }
 
     fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        self.life.events.flush();
+        self.tick();
         ready!(self.poll_write_side(cx))?;
         if self.write.is_finished() {
             Poll::Ready(Ok(()))

@@ -48,7 +48,8 @@ impl Events {
 
     /// Delivers `event` now, ahead of any deferred ones: what Node emits
     /// from a listener of one of them (`pipe`, and the `unpipe` a pipe
-    /// emits from its `error` or `finish` listener).
+    /// emits from its `error` or `finish` listener), or inside a call while
+    /// what is deferred waits for the next tick (`prefinish` inside `end()`).
     #[inline]
     pub(crate) fn emit_ahead(&mut self, event: Event) {
         if self.observers.is_empty() {
