@@ -860,6 +860,89 @@ mod tests {
         assert_eq!(*log.lock().unwrap(), ["data", "data", "data", "drain"]);
     }
 
+    /// Pushes each chunk twice; flushes a 0.
+    struct Twice;
+
+    impl Transform for Twice {
+        type Input = u32;
+        type Output = u32;
+
+        fn transform(&mut self, chunk: u32, out: &mut Push<'_, u32>) -> Result<()> {
+            out.push(chunk);
+            out.push(chunk);
+            Ok(())
+        }
+
+        fn flush(&mut self, out: &mut Push<'_, u32>) -> Result<()> {
+            out.push(0);
+            Ok(())
+        }
+    }
+
+    fn logged<I: Chunk, O: Chunk>(d: &mut Duplex<I, O>) -> Arc<Mutex<Vec<&'static str>>> {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        d.observe(move |event| seen.lock().unwrap().push(event.name()));
+        log
+    }
+
+    /// Node's `Transform._write` runs inside `write()`: the output is in
+    /// the readable side when the call returns, and a chunk whose output
+    /// left room stops counting.
+    #[test]
+    fn a_transform_runs_inside_write() {
+        let mut twice = Duplex::transform(Twice).with_readable_high_water_mark(4);
+        assert!(twice.write(1).unwrap());
+        assert_eq!((twice.writable_length(), twice.readable_length()), (0, 2));
+        // This one's output fills the readable side: its callback is held.
+        assert!(twice.write(2).unwrap());
+        assert_eq!((twice.writable_length(), twice.readable_length()), (1, 4));
+        assert!(twice.write(3).unwrap(), "queued behind the held one");
+        assert_eq!(twice.writable_length(), 2);
+        assert_eq!(twice.read(), Some(1));
+    }
+
+    /// Node's `end()` on an idle transform: `_flush` and `prefinish` inside
+    /// the call, `finish` at the next tick (the next poll), before the
+    /// events of a write after `end`, and even though that write destroyed
+    /// the stream.
+    #[test]
+    fn end_flushes_inside_the_call_and_finish_comes_at_the_next_poll() {
+        let mut twice = Duplex::transform(Twice);
+        let log = logged(&mut twice);
+        twice.end().unwrap();
+        assert_eq!(*log.lock().unwrap(), ["prefinish"]);
+        assert_eq!(twice.readable_length(), 1, "the flushed 0");
+        assert!(!twice.is_finished());
+        assert!(twice.write(5).is_err());
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(WritableStream::poll_finish(&mut twice, &mut cx).is_ready());
+        assert!(twice.is_finished());
+        drop(twice);
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "finish", "error", "close"]
+        );
+    }
+
+    /// A transform failing inside `write()`: errored at once, `write`
+    /// returns false; destroyed at the next poll, which reports the error.
+    #[test]
+    fn a_transform_failing_inside_write_errors_the_stream_at_once() {
+        let mut failing =
+            Duplex::transform(crate::FnTransform::new(|_: u32, _: &mut Push<'_, u32>| {
+                Err(Error::new(ErrorKind::InvalidData, "bad"))
+            }));
+        assert!(!failing.write(1).unwrap());
+        assert!(failing.errored().is_some() && !failing.is_destroyed());
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match failing.poll_next_chunk(&mut cx) {
+            Poll::Ready(Some(Err(error))) => assert_eq!(error.to_string(), "bad"),
+            other => panic!("{other:?}"),
+        }
+        assert!(failing.is_destroyed());
+    }
+
     /// Node's `resume()` on a Transform: `readableFlowing` is set at once,
     /// `resume` comes on the next tick, before the first `data`.
     #[test]

@@ -699,6 +699,166 @@ mod tests {
         }
     }
 
+    /// Fails every write.
+    struct Failing;
+
+    impl WriteSink<u32> for Failing {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &mut WriteQueue<u32>,
+        ) -> Poll<Result<()>> {
+            Poll::Ready(Err(Error::new(crate::ErrorKind::Io, "disk full")))
+        }
+    }
+
+    fn logged<T: Chunk>(
+        w: &mut Writable<T>,
+    ) -> std::sync::Arc<std::sync::Mutex<Vec<&'static str>>> {
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = std::sync::Arc::clone(&log);
+        w.observe(move |e| seen.lock().unwrap().push(e.name()));
+        log
+    }
+
+    /// Node's `write()` calls `_write` at once: a sink that takes chunks
+    /// at once never fills, even with a highWaterMark of 0, and no `drain`
+    /// is due.
+    #[test]
+    fn a_sink_that_takes_chunks_at_once_never_fills() {
+        let (sink, got) = crate::CollectSink::new();
+        let mut w = Writable::new(sink).with_high_water_mark(0);
+        let log = logged(&mut w);
+        assert!(w.write(1u32).unwrap());
+        assert!(w.write(2).unwrap());
+        assert_eq!(w.writable_length(), 0);
+        assert!(!w.needs_drain());
+        assert_eq!(got.take(), [1, 2]);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(w.poll_drain(&mut cx).is_ready());
+        assert!(log.lock().unwrap().is_empty());
+    }
+
+    /// A busy sink is not asked again by `write`: the chunks wait, counted,
+    /// and `write` returns `false` at the highWaterMark.
+    #[test]
+    fn a_busy_sink_is_asked_again_only_by_a_poll() {
+        let mut w = Writable::new(Slow {
+            busy: false,
+            taken: Vec::new(),
+        })
+        .with_high_water_mark(2);
+        assert!(w.write(1).unwrap(), "asked, busy: 1 of 2 queued");
+        assert!(!w.write(2).unwrap());
+        assert_eq!(w.writable_length(), 2);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(w.poll_drain(&mut cx).is_pending());
+        assert_eq!(w.writable_length(), 1);
+    }
+
+    /// Corked chunks go to the sink inside the last `uncork`, and inside
+    /// `end` (which uncorks).
+    #[test]
+    fn uncork_and_end_write_what_was_corked_at_once() {
+        let (sink, got) = crate::CollectSink::new();
+        let mut w = Writable::new(sink);
+        w.cork();
+        w.cork();
+        w.write(1u32).unwrap();
+        w.uncork();
+        assert_eq!(w.writable_length(), 1, "still corked once");
+        w.uncork();
+        assert_eq!(w.writable_length(), 0);
+        w.cork();
+        w.write(2).unwrap();
+        w.end().unwrap();
+        assert_eq!(got.take(), [1, 2]);
+        assert!(w.is_ended());
+    }
+
+    /// Node's `end()` with nothing left to write: `prefinish` inside the
+    /// call, `finish` (and `close`) on the next tick, here the next poll.
+    #[test]
+    fn end_emits_prefinish_inside_the_call_and_finish_at_the_next_poll() {
+        let mut w = Writable::<u32>::new(crate::NullSink);
+        let log = logged(&mut w);
+        w.end().unwrap();
+        assert_eq!(*log.lock().unwrap(), ["prefinish"]);
+        assert!(!w.is_finished() && !w.is_destroyed());
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(w.poll_finish(&mut cx), Poll::Ready(Ok(()))));
+        assert!(w.is_finished());
+        drop(w);
+        assert_eq!(*log.lock().unwrap(), ["prefinish", "finish", "close"]);
+    }
+
+    /// A write after an `end()` that prefinished destroys the stream
+    /// before its `finish`, which then never comes (Node's writable
+    /// without `_final`).
+    #[test]
+    fn a_write_after_end_comes_before_finish() {
+        let mut w = Writable::<u32>::new(crate::NullSink);
+        let log = logged(&mut w);
+        w.end().unwrap();
+        assert!(w.write(1).is_err());
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(w.poll_finish(&mut cx).is_ready());
+        assert!(!w.is_finished());
+        drop(w);
+        assert_eq!(*log.lock().unwrap(), ["prefinish", "error", "close"]);
+    }
+
+    /// Node's `onwrite` with a synchronous error: `write()` returns false
+    /// and the stream is errored at once; it is destroyed, with `error` and
+    /// `close`, on the next tick, and the next poll reports the error.
+    #[test]
+    fn a_sink_failing_inside_write_errors_the_stream_at_once() {
+        let mut w = Writable::new(Failing);
+        let log = logged(&mut w);
+        assert!(!w.write(1).unwrap());
+        assert_eq!(
+            w.errored().map(ToString::to_string).as_deref(),
+            Some("disk full")
+        );
+        assert!(!w.is_destroyed());
+        assert!(!w.write(2).unwrap(), "queued, not written");
+        assert!(w.end().is_ok());
+        assert!(log.lock().unwrap().is_empty());
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match w.poll_drain(&mut cx) {
+            Poll::Ready(Err(error)) => assert_eq!(error.to_string(), "disk full"),
+            other => panic!("{other:?}"),
+        }
+        assert!(w.is_destroyed());
+        drop(w);
+        assert_eq!(*log.lock().unwrap(), ["error", "close"]);
+    }
+
+    /// Outside a tokio runtime a writer is not asked inside `write` (tokio's
+    /// files need one); the next poll writes.
+    #[test]
+    fn outside_a_runtime_a_writer_waits_for_the_next_poll() {
+        let mut w = Writable::from_writer(Vec::new());
+        assert!(w.write(Bytes::from_static(b"ab")).unwrap());
+        assert_eq!(w.writable_length(), 2);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(w.poll_drain(&mut cx).is_ready());
+        assert_eq!(w.writable_length(), 0);
+    }
+
+    /// Inside one, `write` hands the chunk to the writer at once.
+    #[tokio::test]
+    async fn inside_a_runtime_a_writer_takes_chunks_inside_write() {
+        let (client, mut server) = tokio::io::duplex(64);
+        let mut w = Writable::from_writer(client).with_high_water_mark(2);
+        assert!(w.write(Bytes::from_static(b"abc")).unwrap());
+        assert_eq!(w.writable_length(), 0);
+        w.close().await.unwrap();
+        let mut written = Vec::new();
+        server.read_to_end(&mut written).await.unwrap();
+        assert_eq!(written, b"abc");
+    }
+
     /// Node's `end()` after `destroy()`: taken when the stream did not
     /// fail (it is ending, and never finishes), refused with
     /// `ERR_STREAM_DESTROYED` when it did, whatever its own error.
