@@ -349,8 +349,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 }
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(error)) => {
-                    // Node's `onwrite`: errored now, destroyed on the next
+                    // Node's `onwrite`: the failed chunk stops counting,
+                    // the stream is errored now and destroyed on the next
                     // tick; whoever polls next is handed the error.
+                    self.write.queue.finish_in_flight();
                     let error = self.life.locate(error);
                     self.life.fails_later(error);
                     return;

@@ -113,14 +113,14 @@ impl<T: Chunk> WriteHalf<T> {
     }
 
     /// Why a write is refused: after `end` (which destroys the stream, as
-    /// in Node), or after it was destroyed. Out of line, off the path of
-    /// every chunk.
+    /// in Node), or after it was destroyed. The queued chunks still count
+    /// until the next tick, as after any `destroy`. Out of line, off the
+    /// path of every chunk.
     #[cold]
     fn refuse(&mut self, life: &mut Lifecycle) -> Error {
         if self.end != End::Open {
             let error = Error::from_kind(ErrorKind::WriteAfterEnd);
             life.destroy(Some(error.clone()));
-            self.queue.clear();
             return error;
         }
         Error::from_kind(ErrorKind::Destroyed)
