@@ -606,12 +606,16 @@ impl<T: Chunk> WritableStream for Writable<T> {
         self.half.batch_target(&self.life)
     }
 
+    /// After a hand-over, as after each `write`: an idle sink is asked at
+    /// once, then the verdict of the last chunk is taken (a pipe into a
+    /// sink that takes chunks at once never pauses).
     #[inline]
     fn after_batch(&mut self) {
-        self.half.after_batch();
         if let Some(receipts) = self.receipts.as_mut() {
             receipts.batch_ended(self.half.queue.len());
         }
+        self.start_writes();
+        self.half.after_batch();
     }
 }
 
@@ -857,6 +861,21 @@ mod tests {
         let mut written = Vec::new();
         server.read_to_end(&mut written).await.unwrap();
         assert_eq!(written, b"abc");
+    }
+
+    /// Node's pipe into a sink that takes chunks at once: every `write`
+    /// returns true, so the source never pauses and no `drain` comes.
+    #[tokio::test]
+    async fn a_pipe_into_a_sink_that_takes_chunks_at_once_never_pauses() {
+        let (sink, got) = crate::CollectSink::new();
+        let mut w = Writable::new(sink).with_high_water_mark(1);
+        let log = logged(&mut w);
+        let mut source = crate::Readable::from_iter(1u32..=5).with_high_water_mark(1);
+        crate::pipe(&mut source, &mut w, crate::PipeOptions::keep_open())
+            .await
+            .unwrap();
+        assert_eq!(got.take(), [1, 2, 3, 4, 5]);
+        assert_eq!(*log.lock().unwrap(), ["pipe", "unpipe"]);
     }
 
     /// Node's `end()` after `destroy()`: taken when the stream did not
