@@ -254,12 +254,13 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// A transform with nothing left to work on flushes inside the call.
     pub fn end(&mut self) -> Result<()> {
         let opening = !self.write.is_ending();
-        let corked = self.write.corked() > 0;
+        if opening && self.write.corked() > 0 {
+            // Node's `end()` uncorks first (see `Writable::end`).
+            self.write.uncork_all();
+            self.start_writes();
+        }
         self.write.end(&self.life)?;
         if opening {
-            if corked {
-                self.start_writes();
-            }
             self.start_final();
         }
         Ok(())

@@ -325,12 +325,14 @@ impl<T: Chunk> Writable<T> {
     /// its own error, also [`errored`](Writable::errored)) or was destroyed while ending.
     pub fn end(&mut self) -> Result<()> {
         let opening = !self.half.is_ending();
-        let corked = self.half.corked() > 0;
+        if opening && self.half.corked() > 0 {
+            // Node's `end()` uncorks first: a sink failing on a corked
+            // chunk leaves the stream errored, and then not ending.
+            self.half.uncork_all();
+            self.start_writes();
+        }
         self.half.end(&self.life)?;
         if opening {
-            if corked {
-                self.start_writes();
-            }
             self.start_final();
         }
         Ok(())
@@ -489,6 +491,21 @@ impl<T: Chunk> Writable<T> {
             match self.sink.as_mut().poll_write(cx, &mut self.half.queue) {
                 Poll::Pending => {
                     self.half.writing = true;
+                    self.settle_receipts();
+                    return Poll::Pending;
+                }
+                Poll::Ready(Ok(())) => self.half.writing = false,
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(self.fail(error))),
+            }
+        }
+        if self.half.finishes_corked_write() {
+            let sink = &mut self.sink;
+            let polled = self
+                .half
+                .queue
+                .with_front_only(|front| sink.as_mut().poll_write(cx, front));
+            match polled {
+                Poll::Pending => {
                     self.settle_receipts();
                     return Poll::Pending;
                 }
@@ -760,6 +777,28 @@ mod tests {
         assert_eq!(w.writable_length(), 1);
     }
 
+    /// A stream corked while its sink was busy: the sink finishes that
+    /// chunk at the next poll, and takes the corked ones only after
+    /// `uncork`.
+    #[test]
+    fn a_write_in_progress_finishes_while_corked() {
+        let mut w = Writable::new(Slow {
+            busy: false,
+            taken: Vec::new(),
+        });
+        w.write(1).unwrap();
+        w.cork();
+        w.write(2).unwrap();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(w.poll_drain(&mut cx).is_pending());
+        assert_eq!(w.writable_length(), 1, "1 written, 2 corked");
+        assert!(w.poll_drain(&mut cx).is_pending());
+        assert_eq!(w.writable_length(), 1);
+        w.uncork();
+        while w.poll_drain(&mut cx).is_pending() {}
+        assert_eq!(w.writable_length(), 0);
+    }
+
     /// Corked chunks go to the sink inside the last `uncork`, and inside
     /// `end` (which uncorks).
     #[test]
@@ -836,6 +875,20 @@ mod tests {
         assert!(w.is_destroyed());
         drop(w);
         assert_eq!(*log.lock().unwrap(), ["error", "close"]);
+    }
+
+    /// Node's `end()` uncorks before it ends: a corked chunk the sink
+    /// fails on leaves the stream errored, and `end` then does not end it.
+    #[test]
+    fn end_does_not_end_a_stream_whose_corked_chunk_failed() {
+        let mut w = Writable::new(Failing);
+        let log = logged(&mut w);
+        w.cork();
+        w.write(1).unwrap();
+        w.end().unwrap();
+        assert!(w.errored().is_some());
+        assert!(!w.is_ended());
+        assert!(log.lock().unwrap().is_empty(), "no prefinish");
     }
 
     /// Outside a tokio runtime a writer is not asked inside `write` (tokio's

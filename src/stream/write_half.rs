@@ -174,6 +174,14 @@ impl<T: Chunk> WriteHalf<T> {
         self.corked == 0 && !self.queue.is_settled()
     }
 
+    /// True when the stream was corked while the sink was busy with a
+    /// chunk: the sink is still asked to finish that one (Node's `_write`
+    /// calls back whether corked or not).
+    #[inline]
+    pub(crate) fn finishes_corked_write(&self) -> bool {
+        self.writing && self.corked > 0 && !self.queue.is_empty()
+    }
+
     /// Emits `drain` if the stream waits for it and the queue is now empty
     /// (Node's `afterWrite`).
     #[inline]
@@ -241,6 +249,11 @@ impl<T: Chunk> WriteHalf<T> {
 
     pub(crate) fn uncork(&mut self) {
         self.corked = self.corked.saturating_sub(1);
+    }
+
+    /// Undoes every `cork()` (Node's `end()` does, before it ends).
+    pub(crate) fn uncork_all(&mut self) {
+        self.corked = 0;
     }
 
     pub(crate) fn corked(&self) -> u32 {
