@@ -59,11 +59,24 @@
 //! events of a call between two polls (`pause()` after `destroy()`) come
 //! at once, before them, so the relative order is always Node's. Work that
 //! Node defers to the next tick is deferred the same way: the chunks a
-//! `destroy()` drops still count in `writable_length` until the next poll,
+//! `destroy()` (or a write after `end`) drops still count in `writable_length` until the next poll,
 //! and the `end` a `read()` finds comes at the next poll. A paused
 //! [`Readable`] that nothing reads from is polled by nobody: its
 //! [`tick`](Readable::tick) does what Node does for it between two calls
 //! (deferred events, and reading ahead to the highWaterMark after a push).
+//!
+//! What Node does inside a call happens inside the call. As Node's
+//! `write()` calls `_write` when nothing is being written, `write()`,
+//! `uncork()` and `end()` hand queued chunks to an idle, uncorked sink at
+//! once — a transform runs inside `write()`, and its output is readable
+//! when the call returns — so a sink that takes chunks at once never fills.
+//! `end()` with nothing left to write runs the final hook (a transform
+//! flushes) and emits `prefinish` inside the call; `finish` is Node's next
+//! tick, the next poll. A sink that fails inside `write()` leaves the
+//! stream errored (`write()` returns `false`), destroyed at the next poll.
+//! A sink that needs a tokio runtime is asked inside the call only within
+//! one ([`WriteSink::starts_at_once`]); otherwise, like a sink that is busy,
+//! it is asked at the next poll.
 //!
 //! `pipe` and `unpipe` are delivered at once, ahead of any queued events, as
 //! Node emits them from inside `pipe()` and from the handlers of the

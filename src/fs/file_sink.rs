@@ -281,6 +281,12 @@ impl WriteSink<Bytes> for AtomicFileSink {
         Poll::Ready(file.commit())
     }
 
+    /// A FIFO is written through the runtime's reactor: only inside a
+    /// runtime.
+    fn starts_at_once(&self) -> bool {
+        matches!(self.fifo, Fifo::No) || tokio::runtime::Handle::try_current().is_ok()
+    }
+
     fn destroy(self: Pin<&mut Self>, _error: Option<&Error>) {
         if let Some(file) = self.get_mut().file.take() {
             // Nothing more can be done about a temporary file that cannot be

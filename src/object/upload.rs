@@ -220,6 +220,11 @@ impl WriteSink<Bytes> for ObjectSink {
         Poll::Ready(Ok(()))
     }
 
+    /// Parts are uploaded by tasks of the runtime: only inside one.
+    fn starts_at_once(&self) -> bool {
+        tokio::runtime::Handle::try_current().is_ok()
+    }
+
     fn poll_final(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = self.get_mut();
         if this.finishing.is_none() {

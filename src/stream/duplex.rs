@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll, Waker, ready};
 
 use bytes::Bytes;
 
@@ -32,9 +32,14 @@ use super::write_sink::WriteSink;
 /// A stream with a writable side taking `I` and a readable side giving `O`:
 /// Node's `Duplex`, and its `Transform`.
 ///
-/// Each side has its own highWaterMark. For a transform, the writable side
-/// is held while the readable side is full, so a consumer that stops
-/// reading stops the writer too. `close` comes after both `end` and
+/// Each side has its own highWaterMark. As for a
+/// [`Writable`](crate::Writable#progress), [`write`](Duplex::write),
+/// [`uncork`](Duplex::uncork) and [`end`](Duplex::end) hand chunks to an idle
+/// writable side at once: a transform runs inside `write()` and its output
+/// is readable when the call returns, and `end()` flushes it and emits
+/// `prefinish`, with `finish` at the next poll. For a transform, the
+/// writable side is held while the readable side is full, so a consumer
+/// that stops reading stops the writer too. `close` comes after both `end` and
 /// `finish`. With [`allow_half_open(false)`](Duplex::allow_half_open) the
 /// writable side is ended when the readable side ends.
 ///
@@ -223,14 +228,42 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         self.life.errored()
     }
 
-    /// Queues `chunk` on the writable side; see [`Writable::write`](crate::Writable::write).
+    /// Writes `chunk` to the writable side; see [`Writable::write`](crate::Writable::write).
+    /// A transform's work on it is done inside the call when the transform
+    /// is idle.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use smerge::Duplex;
+    ///
+    /// // Node: t.write(x) runs _transform, and t.read() finds its output.
+    /// let mut pass = Duplex::<u32, u32>::pass_through();
+    /// assert!(pass.write(7)?);
+    /// assert_eq!((pass.writable_length(), pass.readable_length()), (0, 1));
+    /// assert_eq!(pass.read(), Some(7));
+    /// # Ok::<(), smerge::Error>(())
+    /// ```
     pub fn write(&mut self, chunk: I) -> Result<bool> {
-        self.write.write(chunk, &mut self.life)
+        self.write.write(chunk, &mut self.life)?;
+        self.start_writes();
+        Ok(self.write.verdict(&self.life))
     }
 
     /// Ends the writable side; see [`Writable::end`](crate::Writable::end).
+    /// A transform with nothing left to work on flushes inside the call.
     pub fn end(&mut self) -> Result<()> {
-        self.write.end(&self.life)
+        let opening = !self.write.is_ending();
+        if opening && self.write.corked() > 0 {
+            // Node's `end()` uncorks first (see `Writable::end`).
+            self.write.uncork_all();
+            self.start_writes();
+        }
+        self.write.end(&self.life)?;
+        if opening {
+            self.start_final();
+        }
+        Ok(())
     }
 
     /// Holds writes until [`uncork`](Duplex::uncork).
@@ -238,9 +271,13 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         self.write.cork();
     }
 
-    /// Undoes one [`cork`](Duplex::cork).
+    /// Undoes one [`cork`](Duplex::cork); after the last one, the queued
+    /// chunks go to an idle writable side at once.
     pub fn uncork(&mut self) {
-        self.write.uncork();
+        if self.write.corked() > 0 {
+            self.write.uncork();
+            self.start_writes();
+        }
     }
 
     /// Takes the oldest buffered output chunk, if any, without waiting,
@@ -250,7 +287,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     pub fn read(&mut self) -> Option<O> {
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let _ = self.poll_write_side(&mut cx);
-        if !self.life.is_destroyed() && self.read.buffer.wants_more(true) {
+        if !self.life.is_destroyed()
+            && self.life.errored().is_none()
+            && self.read.buffer.wants_more(true)
+        {
             let mut out = Push::new(&mut self.read.buffer);
             if let Poll::Ready(Err(error)) = self.handler.as_mut().poll_read(&mut cx, &mut out) {
                 self.fail(error);
@@ -284,7 +324,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// `resume` a `resume()` scheduled; see
     /// [`Readable::tick`](crate::Readable::tick).
     pub fn tick(&mut self) {
-        self.life.events.flush();
+        self.start_tick();
         self.read.emit_scheduled_resume(&mut self.life.events);
     }
 
@@ -297,6 +337,88 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             self.read.buffer.clear();
             self.handler.as_mut().destroy(self.life.errored());
         }
+    }
+
+    /// Node's `write()` and `clearBuffer()` calling `_write`: hands queued
+    /// chunks to an idle handler at once, in the caller's context (see
+    /// [`Writable`](crate::Writable#progress)).
+    #[inline]
+    fn start_writes(&mut self) {
+        if self.write.may_start(&self.life) && self.handler.starts_at_once() {
+            self.write_now();
+        }
+    }
+
+    fn write_now(&mut self) {
+        let mut cx = Context::from_waker(Waker::noop());
+        while self.write.has_work() {
+            let mut out = Push::new(&mut self.read.buffer);
+            match self
+                .handler
+                .as_mut()
+                .poll_write(&mut cx, &mut self.write.queue, &mut out)
+            {
+                Poll::Pending => {
+                    self.write.writing = true;
+                    return;
+                }
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(error)) => {
+                    // Node's `onwrite`: the failed chunk stops counting,
+                    // the stream is errored now and destroyed on the next
+                    // tick; whoever polls next is handed the error.
+                    self.write.queue.finish_in_flight();
+                    let error = self.life.locate(error);
+                    self.life.fails_later(error);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Node's `end()` calling `prefinish()`: with nothing left to write,
+    /// runs the final hook at once (a transform flushes) and, if it is
+    /// done, emits `prefinish`; `finish` comes at the next poll.
+    fn start_final(&mut self) {
+        if !self.write.ready_to_finalize()
+            || self.life.is_destroyed()
+            || !self.handler.starts_at_once()
+        {
+            return;
+        }
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut out = Push::new(&mut self.read.buffer);
+        match self.handler.as_mut().poll_final(&mut cx, &mut out) {
+            Poll::Pending => {}
+            Poll::Ready(Ok(())) => self.write.prefinished(&mut self.life.events),
+            Poll::Ready(Err(error)) => {
+                let error = self.life.locate(error);
+                self.destroy(Some(error));
+            }
+        }
+    }
+
+    /// The start of the stream's tick: the `finish` due after a final
+    /// hook that ran inside `end()`, ahead of what was deferred since (as
+    /// Node's `_final` callback scheduled it, it comes even if a write
+    /// after `end` destroyed the stream), the deferred events, and the
+    /// destruction of a stream whose handler failed inside `write()`.
+    #[inline]
+    fn start_tick(&mut self) {
+        if self.write.finish_due() {
+            self.tick_finish();
+        }
+        self.life.events.flush();
+        if self.life.destroy_due() {
+            self.destroy(None);
+        }
+    }
+
+    #[cold]
+    fn tick_finish(&mut self) {
+        self.write.finished();
+        self.life.events.emit(Event::Finish);
+        self.close_if_done();
     }
 
     /// Hands queued chunks to the handler and, once the writable side
@@ -312,6 +434,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             }
             return Poll::Ready(Err(self.life.destroyed_error()));
         }
+        if let Some(error) = self.life.errored() {
+            // Failed inside `write()`: destroyed at the next tick.
+            return Poll::Ready(Err(error.clone()));
+        }
         while self.write.has_work() {
             let mut out = Push::new(&mut self.read.buffer);
             match self
@@ -319,8 +445,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 .as_mut()
                 .poll_write(cx, &mut self.write.queue, &mut out)
             {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Ok(())) => {}
+                Poll::Pending => {
+                    self.write.writing = true;
+                    return Poll::Pending;
+                }
+                Poll::Ready(Ok(())) => self.write.writing = false,
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(self.fail(error))),
             }
         }
@@ -345,7 +474,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// hands queued input to the handler, then takes buffered output or
     /// asks the handler for more.
     fn poll_output(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
-        self.life.events.flush();
+        self.start_tick();
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -388,7 +517,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         queue: &mut WriteQueue<O>,
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
-        self.life.events.flush();
+        self.start_tick();
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -440,13 +569,15 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// True when the writable side waits for `drain` with nothing queued
     /// and the readable side holds nothing and has not ended: all a read
     /// does then is emit `drain` and ask the handler for output. (Waiting
-    /// for `drain` means not destroyed, so no event is deferred and no
-    /// error waits; without the end pushed, no push can have been misused.)
+    /// for `drain` means open and not destroyed and, with no error, not
+    /// failed either, so no event is deferred and no error waits; without
+    /// the end pushed, no push can have been misused.)
     fn waits_for_drain_only(&self) -> bool {
         self.read.buffer.is_empty()
             && self.write.queue.is_settled()
             && WritableStream::needs_drain(self)
             && !self.read.buffer.is_eof()
+            && self.life.errored().is_none()
     }
 
     /// The read of a stream in the state of
@@ -598,7 +729,7 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
     }
 
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        self.life.events.flush();
+        self.start_tick();
         ready!(self.poll_write_side(cx))?;
         if self.write.queue.is_settled() {
             Poll::Ready(Ok(()))
@@ -612,7 +743,7 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
     }
 
     fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        self.life.events.flush();
+        self.start_tick();
         ready!(self.poll_write_side(cx))?;
         if self.write.is_finished() {
             Poll::Ready(Ok(()))
@@ -631,6 +762,10 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
     fn is_finished(&self) -> bool {
         self.write.is_finished()
+    }
+
+    fn errored(&self) -> Option<Error> {
+        self.life.errored().cloned()
     }
 
     fn piped(&mut self, attached: bool) {
@@ -744,6 +879,89 @@ mod tests {
             [Some(3), Some(3), Some(3), None]
         );
         assert_eq!(*log.lock().unwrap(), ["data", "data", "data", "drain"]);
+    }
+
+    /// Pushes each chunk twice; flushes a 0.
+    struct Twice;
+
+    impl Transform for Twice {
+        type Input = u32;
+        type Output = u32;
+
+        fn transform(&mut self, chunk: u32, out: &mut Push<'_, u32>) -> Result<()> {
+            out.push(chunk);
+            out.push(chunk);
+            Ok(())
+        }
+
+        fn flush(&mut self, out: &mut Push<'_, u32>) -> Result<()> {
+            out.push(0);
+            Ok(())
+        }
+    }
+
+    fn logged<I: Chunk, O: Chunk>(d: &mut Duplex<I, O>) -> Arc<Mutex<Vec<&'static str>>> {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        d.observe(move |event| seen.lock().unwrap().push(event.name()));
+        log
+    }
+
+    /// Node's `Transform._write` runs inside `write()`: the output is in
+    /// the readable side when the call returns, and a chunk whose output
+    /// left room stops counting.
+    #[test]
+    fn a_transform_runs_inside_write() {
+        let mut twice = Duplex::transform(Twice).with_readable_high_water_mark(4);
+        assert!(twice.write(1).unwrap());
+        assert_eq!((twice.writable_length(), twice.readable_length()), (0, 2));
+        // This one's output fills the readable side: its callback is held.
+        assert!(twice.write(2).unwrap());
+        assert_eq!((twice.writable_length(), twice.readable_length()), (1, 4));
+        assert!(twice.write(3).unwrap(), "queued behind the held one");
+        assert_eq!(twice.writable_length(), 2);
+        assert_eq!(twice.read(), Some(1));
+    }
+
+    /// Node's `end()` on an idle transform: `_flush` and `prefinish` inside
+    /// the call, `finish` at the next tick (the next poll), before the
+    /// events of a write after `end`, and even though that write destroyed
+    /// the stream.
+    #[test]
+    fn end_flushes_inside_the_call_and_finish_comes_at_the_next_poll() {
+        let mut twice = Duplex::transform(Twice);
+        let log = logged(&mut twice);
+        twice.end().unwrap();
+        assert_eq!(*log.lock().unwrap(), ["prefinish"]);
+        assert_eq!(twice.readable_length(), 1, "the flushed 0");
+        assert!(!twice.is_finished());
+        assert!(twice.write(5).is_err());
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(WritableStream::poll_finish(&mut twice, &mut cx).is_ready());
+        assert!(twice.is_finished());
+        drop(twice);
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "finish", "error", "close"]
+        );
+    }
+
+    /// A transform failing inside `write()`: errored at once, `write`
+    /// returns false; destroyed at the next poll, which reports the error.
+    #[test]
+    fn a_transform_failing_inside_write_errors_the_stream_at_once() {
+        let mut failing =
+            Duplex::transform(crate::FnTransform::new(|_: u32, _: &mut Push<'_, u32>| {
+                Err(Error::new(ErrorKind::InvalidData, "bad"))
+            }));
+        assert!(!failing.write(1).unwrap());
+        assert!(failing.errored().is_some() && !failing.is_destroyed());
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match failing.poll_next_chunk(&mut cx) {
+            Poll::Ready(Some(Err(error))) => assert_eq!(error.to_string(), "bad"),
+            other => panic!("{other:?}"),
+        }
+        assert!(failing.is_destroyed());
     }
 
     /// Node's `resume()` on a Transform: `readableFlowing` is set at once,

@@ -46,6 +46,13 @@ pub(crate) trait DuplexHandler<I, O>: Send {
         out: &mut Push<'_, O>,
     ) -> Poll<Result<()>>;
 
+    /// Whether `write()`, `uncork()` and `end()` may call the write and
+    /// final hooks at once, in the caller's context; see
+    /// [`WriteSink::starts_at_once`](crate::WriteSink::starts_at_once).
+    fn starts_at_once(&self) -> bool {
+        true
+    }
+
     /// Releases resources when the duplex is destroyed before it closed
     /// (Node's `_destroy`). `error` is why, if there was an error. Does
     /// nothing by default.

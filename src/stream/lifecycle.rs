@@ -14,6 +14,9 @@ use super::events::Events;
 pub(crate) struct Lifecycle {
     pub(crate) events: Events,
     destroyed: bool,
+    /// A hook failed inside a call (Node's `onwrite` with a synchronous
+    /// error): `errored` is set, the stream is destroyed at its next tick.
+    destroy_due: bool,
     errored: Option<Error>,
     /// The error was handed to the consumer already (streams yield it once).
     error_taken: bool,
@@ -68,18 +71,44 @@ impl Lifecycle {
     }
 
     /// Destroys the stream: `error` (if any) then `close`, on the next tick.
-    /// Returns false if it was destroyed already (a no-op, as in Node).
+    /// Returns false if it was destroyed already (a no-op, as in Node). A
+    /// stream that [`fails_later`](Lifecycle::fails_later) is destroyed
+    /// with that error, whatever `error` is.
     pub(crate) fn destroy(&mut self, error: Option<Error>) -> bool {
         if self.destroyed {
             return false;
         }
         self.destroyed = true;
+        let error = if self.destroy_due {
+            self.destroy_due = false;
+            self.errored.clone()
+        } else {
+            error
+        };
         if let Some(error) = error {
             self.events.defer(Event::Error(error.clone()));
             self.errored = Some(error);
         }
         self.close_once();
         true
+    }
+
+    /// Node's `errored` set inside a call by a hook that failed: the
+    /// stream is destroyed with `error` at its next tick (see
+    /// [`destroy_due`](Lifecycle::destroy_due)); until then it takes no
+    /// more work.
+    pub(crate) fn fails_later(&mut self, error: Error) {
+        if !self.destroyed && self.errored.is_none() {
+            self.errored = Some(error);
+            self.destroy_due = true;
+        }
+    }
+
+    /// True while a failure inside a call waits for the next tick to
+    /// destroy the stream: then call [`destroy`](Lifecycle::destroy).
+    #[inline]
+    pub(crate) fn destroy_due(&self) -> bool {
+        self.destroy_due
     }
 
     /// Closes a stream that ended or finished normally: `close` on the next

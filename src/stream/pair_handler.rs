@@ -53,6 +53,10 @@ where
         self.project().source.poll_read(cx, out)
     }
 
+    fn starts_at_once(&self) -> bool {
+        self.sink.starts_at_once()
+    }
+
     fn destroy(self: Pin<&mut Self>, error: Option<&Error>) {
         let this = self.project();
         this.sink.destroy(error);

@@ -186,6 +186,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
         self.lock().is_finished()
     }
 
+    fn errored(&self) -> Option<Error> {
+        self.lock().errored()
+    }
+
     fn piped(&mut self, attached: bool) {
         self.lock().piped(attached);
     }

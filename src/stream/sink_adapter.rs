@@ -8,7 +8,7 @@ use pin_project::pin_project;
 use super::chunk::Chunk;
 use super::error::{Error, Result};
 use super::write_queue::WriteQueue;
-use super::write_sink::WriteSink;
+use super::write_sink::{WriteSink, runtime_entered};
 
 /// The [`WriteSink`] of [`Writable::from_sink`](crate::Writable::from_sink):
 /// hands chunks to any [`futures_sink::Sink`], such as tokio-util's
@@ -80,5 +80,10 @@ where
 
     fn poll_final(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         self.project().sink.poll_close(cx).map_err(Into::into)
+    }
+
+    /// Only inside a tokio runtime: a sink over tokio's I/O may need one.
+    fn starts_at_once(&self) -> bool {
+        runtime_entered()
     }
 }

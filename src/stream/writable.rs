@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::poll_fn;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll, Waker, ready};
 
 use bytes::Bytes;
 use tokio::io::AsyncWrite;
@@ -27,17 +27,34 @@ use super::writer_sink::WriterSink;
 
 /// A writable stream: Node's `Writable`.
 ///
-/// [`write`](Writable::write) always queues the chunk and returns `false`
-/// once the queue has reached the highWaterMark; after a `false`, `drain` is
-/// emitted once the queue has emptied. [`end`](Writable::end) says no more
-/// chunks will come: once everything is written the sink's final hook runs,
-/// then `prefinish`, `finish` and `close`. Writing after `end` is an error,
+/// [`write`](Writable::write) queues the chunk and, as Node's `write()`
+/// calls `_write`, hands it to the sink at once when the sink is idle and
+/// the stream is not corked; it returns `false` once what is still queued
+/// has reached the highWaterMark. After a `false`, `drain` is emitted once
+/// the queue has emptied. [`end`](Writable::end) says no more chunks will
+/// come: once everything is written the sink's final hook runs, then
+/// `prefinish`, `finish` and `close`. Writing after `end` is an error,
 /// never silently dropped.
 ///
-/// A `Writable` makes progress only while it is polled: by a pipe or a
+/// # Progress
+///
+/// A sink that takes chunks at once never fills: `write` returns `true`
+/// with [`writable_length`](Writable::writable_length) back at 0. Like
+/// `write`, [`uncork`](Writable::uncork) and [`end`](Writable::end) ask an
+/// idle sink at once, and `end` runs the final hook and emits `prefinish`
+/// inside the call when nothing is left to write; `finish` follows at the
+/// next poll (Node's next tick). Those calls ask the sink in the caller's
+/// context, with a waker that wakes nothing: a sink that is not ready keeps
+/// the chunks queued, and a sink that needs a tokio runtime
+/// ([`from_writer`](Writable::from_writer), [`from_sink`](Writable::from_sink);
+/// see [`WriteSink::starts_at_once`]) is asked at once only inside one.
+///
+/// Everything else happens while the stream is polled: by a pipe or a
 /// pipeline, or by [`write_all`](Writable::write_all),
 /// [`drained`](Writable::drained), [`close`](Writable::close) and
-/// [`finished`](Writable::finished). Dropping one that has not finished
+/// [`finished`](Writable::finished). Events that Node emits on the next
+/// tick (`drain`, `finish`, `error`, `close`) come at the next poll.
+/// Dropping one that has not finished
 /// destroys it (`close`, and the sink's [`destroy`](WriteSink::destroy) hook: an
 /// atomic file is discarded).
 ///
@@ -50,12 +67,16 @@ use super::writer_sink::WriterSink;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> smerge::Result<()> {
 /// let mut out = Writable::from_writer(Vec::new()).with_high_water_mark(4);
-/// assert!(out.write(Bytes::from_static(b"abc"))?);   // 3 < 4
-/// assert!(!out.write(Bytes::from_static(b"de"))?);   // 5 >= 4: wait for drain
+/// assert!(out.write(Bytes::from_static(b"ab"))?);    // the writer took it at once
+/// assert_eq!(out.writable_length(), 0);
+/// out.cork();
+/// assert!(out.write(Bytes::from_static(b"cde"))?);   // 3 < 4
+/// assert!(!out.write(Bytes::from_static(b"f"))?);    // 4 >= 4: wait for drain
+/// out.uncork();                                      // written at once
 /// out.drained().await?;
-/// out.write_all(Bytes::from_static(b"f")).await?;
+/// out.write_all(Bytes::from_static(b"g")).await?;
 /// out.close().await?;
-/// assert!(out.write(Bytes::from_static(b"g")).is_err()); // write after end
+/// assert!(out.write(Bytes::from_static(b"h")).is_err()); // write after end
 /// # Ok(())
 /// # }
 /// ```
@@ -86,7 +107,7 @@ impl<T: Chunk> Writable<T> {
     }
 
     /// Sets the highWaterMark, in the chunk type's units (0 is allowed:
-    /// every `write` then returns `false`).
+    /// every `write` that leaves something queued then returns `false`).
     pub fn with_high_water_mark(mut self, high_water_mark: usize) -> Self {
         self.half.set_high_water_mark(high_water_mark);
         self
@@ -177,10 +198,31 @@ impl<T: Chunk> Writable<T> {
         self.life.errored()
     }
 
-    /// Queues `chunk`. Returns `Ok(true)` while the queue is below the
-    /// highWaterMark and `Ok(false)` once it reached it: the chunk is queued
-    /// either way, and the caller should wait for [`drained`](Writable::drained)
-    /// before writing more.
+    /// Writes `chunk` (Node's `write()`): queues it and, when the sink is
+    /// idle and the stream is not corked, hands it to the sink at once (see
+    /// [Progress](Writable#progress)). Returns `Ok(true)` while what is
+    /// still queued is below the highWaterMark (or nothing is), and
+    /// `Ok(false)` once it reached it, or when the sink failed inside this
+    /// call: the chunk is taken either way, and after a `false` the caller
+    /// should wait for [`drained`](Writable::drained) before writing more.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use smerge::{NullSink, Writable};
+    ///
+    /// // A sink that takes chunks at once never fills (Node's `_write`
+    /// // calling back synchronously).
+    /// let mut out = Writable::<u32>::new(NullSink).with_high_water_mark(1);
+    /// assert!(out.write(7)?);
+    /// assert_eq!(out.writable_length(), 0);
+    /// // Corked, the chunks wait for `uncork`.
+    /// out.cork();
+    /// assert!(!out.write(8)?);
+    /// out.uncork();
+    /// assert_eq!(out.writable_length(), 0);
+    /// # Ok::<(), smerge::Error>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -188,11 +230,12 @@ impl<T: Chunk> Writable<T> {
     /// then destroyed with that error, as in Node), and
     /// [`ErrorKind::Destroyed`](crate::ErrorKind::Destroyed) (or the stream's error) after it was destroyed.
     pub fn write(&mut self, chunk: T) -> Result<bool> {
-        let below = self.half.write(chunk, &mut self.life)?;
+        self.half.write(chunk, &mut self.life)?;
         if let Some(receipts) = self.receipts.as_mut() {
             receipts.queued_one();
         }
-        Ok(below)
+        self.start_writes();
+        Ok(self.half.verdict(&self.life))
     }
 
     /// Queues `chunk` as [`write`](Writable::write) does, and returns with
@@ -223,12 +266,14 @@ impl<T: Chunk> Writable<T> {
     /// As [`write`](Writable::write); the future fails with the stream's
     /// error if it is destroyed (or dropped) before the sink took the chunk.
     pub fn write_flushed(&mut self, chunk: T) -> Result<(bool, Flushed)> {
-        if self.receipts.is_none() {
-            self.receipts = Some(Box::new(Receipts::new(self.half.queue.len())));
-        }
-        let below = self.write(chunk)?;
-        let receipts = self.receipts.as_mut().expect("made above");
-        Ok((below, receipts.last_write()))
+        self.half.write(chunk, &mut self.life)?;
+        let receipts = self
+            .receipts
+            .get_or_insert_with(|| Box::new(Receipts::new(self.half.queue.len() - 1)));
+        receipts.queued_one();
+        let flushed = receipts.last_write();
+        self.start_writes();
+        Ok((self.half.verdict(&self.life), flushed))
     }
 
     /// Writes `chunk`, waiting for `drain` if the queue reached the highWaterMark.
@@ -244,10 +289,34 @@ impl<T: Chunk> Writable<T> {
         poll_fn(|cx| self.poll_drain(cx)).await
     }
 
-    /// Ends the stream: no more writes. Queued chunks are still written.
-    /// Calling it again before `finish` does nothing. As in Node, a stream
-    /// destroyed without an error takes it (it is then ending, and never
-    /// finishes).
+    /// Ends the stream: no more writes. Queued chunks are still written;
+    /// the stream is uncorked, and an idle sink is asked for them at once.
+    /// When nothing is left to write the sink's final hook runs inside the
+    /// call and `prefinish` is emitted (Node's `end()`); `finish` comes at
+    /// the next poll (see [Progress](Writable#progress)). Calling it again
+    /// before `finish` does nothing. As in Node, a stream destroyed without
+    /// an error takes it (it is then ending, and never finishes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use smerge::{Event, NullSink, Writable};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> smerge::Result<()> {
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let seen = Arc::clone(&log);
+    /// let mut w = Writable::<u32>::new(NullSink);
+    /// w.observe(move |e: &Event| seen.lock().unwrap().push(e.name()));
+    /// w.end()?;
+    /// assert_eq!(*log.lock().unwrap(), ["prefinish"]);
+    /// assert!(!w.is_finished());
+    /// w.finished().await?;
+    /// assert_eq!(*log.lock().unwrap(), ["prefinish", "finish"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     ///
     /// # Errors
     ///
@@ -255,7 +324,18 @@ impl<T: Chunk> Writable<T> {
     /// [`ErrorKind::Destroyed`](crate::ErrorKind::Destroyed) when the stream failed (caused by
     /// its own error, also [`errored`](Writable::errored)) or was destroyed while ending.
     pub fn end(&mut self) -> Result<()> {
-        self.half.end(&self.life)
+        let opening = !self.half.is_ending();
+        if opening && self.half.corked() > 0 {
+            // Node's `end()` uncorks first: a sink failing on a corked
+            // chunk leaves the stream errored, and then not ending.
+            self.half.uncork_all();
+            self.start_writes();
+        }
+        self.half.end(&self.life)?;
+        if opening {
+            self.start_final();
+        }
+        Ok(())
     }
 
     /// Writes `chunk`, then ends (Node's `end(chunk)`).
@@ -285,9 +365,14 @@ impl<T: Chunk> Writable<T> {
         self.half.cork();
     }
 
-    /// Undoes one [`cork`](Writable::cork).
+    /// Undoes one [`cork`](Writable::cork); after the last one, an idle
+    /// sink is asked for the queued chunks at once, as by
+    /// [`write`](Writable::write).
     pub fn uncork(&mut self) {
-        self.half.uncork();
+        if self.half.corked() > 0 {
+            self.half.uncork();
+            self.start_writes();
+        }
     }
 
     /// How many [`cork`](Writable::cork)s are in effect (Node's `writableCorked`).
@@ -321,11 +406,80 @@ impl<T: Chunk> Writable<T> {
         Writable::new(SinkAdapter::new(sink))
     }
 
+    /// Node's `write()` and `clearBuffer()` calling `_write`: hands queued
+    /// chunks to an idle sink at once, in the caller's context (see
+    /// [Progress](Writable#progress)). What Node emits on the next tick
+    /// (`drain`, the error) waits for the next poll.
+    #[inline]
+    fn start_writes(&mut self) {
+        if self.half.may_start(&self.life) && self.sink.starts_at_once() {
+            self.write_now();
+        }
+    }
+
+    fn write_now(&mut self) {
+        let mut cx = Context::from_waker(Waker::noop());
+        while self.half.has_work() {
+            match self.sink.as_mut().poll_write(&mut cx, &mut self.half.queue) {
+                Poll::Pending => {
+                    self.half.writing = true;
+                    break;
+                }
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(error)) => {
+                    // Node's `onwrite`: errored now, destroyed on the next
+                    // tick; whoever polls next is handed the error.
+                    let error = self.life.locate(error);
+                    self.life.fails_later(error);
+                    break;
+                }
+            }
+        }
+        self.settle_receipts();
+    }
+
+    /// Node's `end()` calling `prefinish()`: with nothing left to write,
+    /// runs the final hook at once and, if it is done, emits `prefinish`.
+    fn start_final(&mut self) {
+        if !self.half.ready_to_finalize() || self.life.is_destroyed() || !self.sink.starts_at_once()
+        {
+            return;
+        }
+        let mut cx = Context::from_waker(Waker::noop());
+        match self.sink.as_mut().poll_final(&mut cx) {
+            Poll::Pending => {}
+            Poll::Ready(Ok(())) => self.half.prefinished(&mut self.life.events),
+            Poll::Ready(Err(error)) => {
+                let error = self.life.locate(error);
+                self.destroy(Some(error));
+            }
+        }
+    }
+
+    /// The start of the stream's tick: the deferred events, the
+    /// destruction of a stream whose sink failed inside `write()`, then the
+    /// `finish` due after a final hook that ran inside `end()`. As in Node
+    /// (for a stream without `_final`), a stream destroyed since then does
+    /// not finish.
+    #[inline]
+    fn tick(&mut self) {
+        self.life.events.flush();
+        if self.life.destroy_due() {
+            self.destroy(None);
+        }
+        if self.half.finish_due() && !self.life.is_destroyed() {
+            self.half.finished();
+            self.life.events.emit(Event::Finish);
+            self.life.close();
+        }
+    }
+
     /// Hands queued chunks to the sink until the queue is empty or the sink
-    /// is busy.
+    /// is busy. The caller ticked first: a second tick within the same
+    /// poll would deliver what the first deferred (a destroy's `error` and
+    /// `close`) before the caller could react (a pipe's `unpipe`).
     #[inline]
     fn poll_write_queue(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        self.life.events.flush();
         if self.life.is_destroyed() {
             // The tick after `destroy`: the queued chunks are dropped.
             self.half.queue.clear();
@@ -337,10 +491,26 @@ impl<T: Chunk> Writable<T> {
         while self.half.has_work() {
             match self.sink.as_mut().poll_write(cx, &mut self.half.queue) {
                 Poll::Pending => {
+                    self.half.writing = true;
                     self.settle_receipts();
                     return Poll::Pending;
                 }
-                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Ok(())) => self.half.writing = false,
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(self.fail(error))),
+            }
+        }
+        if self.half.finishes_corked_write() {
+            let sink = &mut self.sink;
+            let polled = self
+                .half
+                .queue
+                .with_front_only(|front| sink.as_mut().poll_write(cx, front));
+            match polled {
+                Poll::Pending => {
+                    self.settle_receipts();
+                    return Poll::Pending;
+                }
+                Poll::Ready(Ok(())) => self.half.writing = false,
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(self.fail(error))),
             }
         }
@@ -391,6 +561,7 @@ impl<T: Chunk> WritableStream for Writable<T> {
     }
 
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.tick();
         ready!(self.poll_write_queue(cx))?;
         if self.half.queue.is_settled() {
             Poll::Ready(Ok(()))
@@ -405,8 +576,8 @@ impl<T: Chunk> WritableStream for Writable<T> {
     }
 
     fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.tick();
         if self.half.is_finished() {
-            self.life.events.flush();
             return Poll::Ready(Ok(()));
         }
         ready!(self.poll_write_queue(cx))?;
@@ -436,6 +607,10 @@ impl<T: Chunk> WritableStream for Writable<T> {
         self.half.is_finished()
     }
 
+    fn errored(&self) -> Option<Error> {
+        self.life.errored().cloned()
+    }
+
     fn piped(&mut self, attached: bool) {
         self.life
             .events
@@ -454,12 +629,16 @@ impl<T: Chunk> WritableStream for Writable<T> {
         self.half.batch_target(&self.life)
     }
 
+    /// After a hand-over, as after each `write`: an idle sink is asked at
+    /// once, then the verdict of the last chunk is taken (a pipe into a
+    /// sink that takes chunks at once never pauses).
     #[inline]
     fn after_batch(&mut self) {
-        self.half.after_batch();
         if let Some(receipts) = self.receipts.as_mut() {
             receipts.batch_ended(self.half.queue.len());
         }
+        self.start_writes();
+        self.half.after_batch();
     }
 }
 
@@ -547,6 +726,217 @@ mod tests {
         }
     }
 
+    /// Fails every write.
+    struct Failing;
+
+    impl WriteSink<u32> for Failing {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &mut WriteQueue<u32>,
+        ) -> Poll<Result<()>> {
+            Poll::Ready(Err(Error::new(crate::ErrorKind::Io, "disk full")))
+        }
+    }
+
+    fn logged<T: Chunk>(
+        w: &mut Writable<T>,
+    ) -> std::sync::Arc<std::sync::Mutex<Vec<&'static str>>> {
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = std::sync::Arc::clone(&log);
+        w.observe(move |e| seen.lock().unwrap().push(e.name()));
+        log
+    }
+
+    /// Node's `write()` calls `_write` at once: a sink that takes chunks
+    /// at once never fills, even with a highWaterMark of 0, and no `drain`
+    /// is due.
+    #[test]
+    fn a_sink_that_takes_chunks_at_once_never_fills() {
+        let (sink, got) = crate::CollectSink::new();
+        let mut w = Writable::new(sink).with_high_water_mark(0);
+        let log = logged(&mut w);
+        assert!(w.write(1u32).unwrap());
+        assert!(w.write(2).unwrap());
+        assert_eq!(w.writable_length(), 0);
+        assert!(!w.needs_drain());
+        assert_eq!(got.take(), [1, 2]);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(w.poll_drain(&mut cx).is_ready());
+        assert!(log.lock().unwrap().is_empty());
+    }
+
+    /// A busy sink is not asked again by `write`: the chunks wait, counted,
+    /// and `write` returns `false` at the highWaterMark.
+    #[test]
+    fn a_busy_sink_is_asked_again_only_by_a_poll() {
+        let mut w = Writable::new(Slow {
+            busy: false,
+            taken: Vec::new(),
+        })
+        .with_high_water_mark(2);
+        assert!(w.write(1).unwrap(), "asked, busy: 1 of 2 queued");
+        assert!(!w.write(2).unwrap());
+        assert_eq!(w.writable_length(), 2);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(w.poll_drain(&mut cx).is_pending());
+        assert_eq!(w.writable_length(), 1);
+    }
+
+    /// A stream corked while its sink was busy: the sink finishes that
+    /// chunk at the next poll, and takes the corked ones only after
+    /// `uncork`.
+    #[test]
+    fn a_write_in_progress_finishes_while_corked() {
+        let mut w = Writable::new(Slow {
+            busy: false,
+            taken: Vec::new(),
+        });
+        w.write(1).unwrap();
+        w.cork();
+        w.write(2).unwrap();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(w.poll_drain(&mut cx).is_pending());
+        assert_eq!(w.writable_length(), 1, "1 written, 2 corked");
+        assert!(w.poll_drain(&mut cx).is_pending());
+        assert_eq!(w.writable_length(), 1);
+        w.uncork();
+        while w.poll_drain(&mut cx).is_pending() {}
+        assert_eq!(w.writable_length(), 0);
+    }
+
+    /// Corked chunks go to the sink inside the last `uncork`, and inside
+    /// `end` (which uncorks).
+    #[test]
+    fn uncork_and_end_write_what_was_corked_at_once() {
+        let (sink, got) = crate::CollectSink::new();
+        let mut w = Writable::new(sink);
+        w.cork();
+        w.cork();
+        w.write(1u32).unwrap();
+        w.uncork();
+        assert_eq!(w.writable_length(), 1, "still corked once");
+        w.uncork();
+        assert_eq!(w.writable_length(), 0);
+        w.cork();
+        w.write(2).unwrap();
+        w.end().unwrap();
+        assert_eq!(got.take(), [1, 2]);
+        assert!(w.is_ended());
+    }
+
+    /// Node's `end()` with nothing left to write: `prefinish` inside the
+    /// call, `finish` (and `close`) on the next tick, here the next poll.
+    #[test]
+    fn end_emits_prefinish_inside_the_call_and_finish_at_the_next_poll() {
+        let mut w = Writable::<u32>::new(crate::NullSink);
+        let log = logged(&mut w);
+        w.end().unwrap();
+        assert_eq!(*log.lock().unwrap(), ["prefinish"]);
+        assert!(!w.is_finished() && !w.is_destroyed());
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(w.poll_finish(&mut cx), Poll::Ready(Ok(()))));
+        assert!(w.is_finished());
+        drop(w);
+        assert_eq!(*log.lock().unwrap(), ["prefinish", "finish", "close"]);
+    }
+
+    /// A write after an `end()` that prefinished destroys the stream
+    /// before its `finish`, which then never comes (Node's writable
+    /// without `_final`).
+    #[test]
+    fn a_write_after_end_comes_before_finish() {
+        let mut w = Writable::<u32>::new(crate::NullSink);
+        let log = logged(&mut w);
+        w.end().unwrap();
+        assert!(w.write(1).is_err());
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(w.poll_finish(&mut cx).is_ready());
+        assert!(!w.is_finished());
+        drop(w);
+        assert_eq!(*log.lock().unwrap(), ["prefinish", "error", "close"]);
+    }
+
+    /// Node's `onwrite` with a synchronous error: `write()` returns false
+    /// and the stream is errored at once; it is destroyed, with `error` and
+    /// `close`, on the next tick, and the next poll reports the error.
+    #[test]
+    fn a_sink_failing_inside_write_errors_the_stream_at_once() {
+        let mut w = Writable::new(Failing);
+        let log = logged(&mut w);
+        assert!(!w.write(1).unwrap());
+        assert_eq!(
+            w.errored().map(ToString::to_string).as_deref(),
+            Some("disk full")
+        );
+        assert!(!w.is_destroyed());
+        assert!(!w.write(2).unwrap(), "queued, not written");
+        assert!(w.end().is_ok());
+        assert!(log.lock().unwrap().is_empty());
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match w.poll_drain(&mut cx) {
+            Poll::Ready(Err(error)) => assert_eq!(error.to_string(), "disk full"),
+            other => panic!("{other:?}"),
+        }
+        assert!(w.is_destroyed());
+        drop(w);
+        assert_eq!(*log.lock().unwrap(), ["error", "close"]);
+    }
+
+    /// Node's `end()` uncorks before it ends: a corked chunk the sink
+    /// fails on leaves the stream errored, and `end` then does not end it.
+    #[test]
+    fn end_does_not_end_a_stream_whose_corked_chunk_failed() {
+        let mut w = Writable::new(Failing);
+        let log = logged(&mut w);
+        w.cork();
+        w.write(1).unwrap();
+        w.end().unwrap();
+        assert!(w.errored().is_some());
+        assert!(!w.is_ended());
+        assert!(log.lock().unwrap().is_empty(), "no prefinish");
+    }
+
+    /// Outside a tokio runtime a writer is not asked inside `write` (tokio's
+    /// files need one); the next poll writes.
+    #[test]
+    fn outside_a_runtime_a_writer_waits_for_the_next_poll() {
+        let mut w = Writable::from_writer(Vec::new());
+        assert!(w.write(Bytes::from_static(b"ab")).unwrap());
+        assert_eq!(w.writable_length(), 2);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(w.poll_drain(&mut cx).is_ready());
+        assert_eq!(w.writable_length(), 0);
+    }
+
+    /// Inside one, `write` hands the chunk to the writer at once.
+    #[tokio::test]
+    async fn inside_a_runtime_a_writer_takes_chunks_inside_write() {
+        let (client, mut server) = tokio::io::duplex(64);
+        let mut w = Writable::from_writer(client).with_high_water_mark(2);
+        assert!(w.write(Bytes::from_static(b"abc")).unwrap());
+        assert_eq!(w.writable_length(), 0);
+        w.close().await.unwrap();
+        let mut written = Vec::new();
+        server.read_to_end(&mut written).await.unwrap();
+        assert_eq!(written, b"abc");
+    }
+
+    /// Node's pipe into a sink that takes chunks at once: every `write`
+    /// returns true, so the source never pauses and no `drain` comes.
+    #[tokio::test]
+    async fn a_pipe_into_a_sink_that_takes_chunks_at_once_never_pauses() {
+        let (sink, got) = crate::CollectSink::new();
+        let mut w = Writable::new(sink).with_high_water_mark(1);
+        let log = logged(&mut w);
+        let mut source = crate::Readable::from_iter(1u32..=5).with_high_water_mark(1);
+        crate::pipe(&mut source, &mut w, crate::PipeOptions::keep_open())
+            .await
+            .unwrap();
+        assert_eq!(got.take(), [1, 2, 3, 4, 5]);
+        assert_eq!(*log.lock().unwrap(), ["pipe", "unpipe"]);
+    }
+
     /// Node's `end()` after `destroy()`: taken when the stream did not
     /// fail (it is ending, and never finishes), refused with
     /// `ERR_STREAM_DESTROYED` when it did, whatever its own error.
@@ -589,8 +979,8 @@ mod tests {
             let _ = w.poll_drain(&mut cx);
             polls += 1;
         }
-        // Busy, 1 taken then busy, 2 taken then busy.
-        assert_eq!(polls, 3);
+        // Busy (asked inside `write`), 1 taken then busy, 2 taken then busy.
+        assert_eq!(polls, 2);
         assert_eq!(w.writable_length(), 1, "the third is still queued");
         assert!(Pin::new(&mut third).poll(&mut cx).is_pending());
         let _ = w.poll_drain(&mut cx);

@@ -5,14 +5,17 @@
 //!
 //! | state | Node | `write` | left when |
 //! |---|---|---|---|
-//! | [`End::Open`] | | queues, returns the verdict | `end()` → ending |
-//! | [`End::Ending`] | `ending` | error, destroys (`WriteAfterEnd`) | the queue is empty and the final hook ran: `prefinish`, `finish` → finished |
+//! | [`End::Open`] | | queues, starts the sink if idle, returns the verdict | `end()` → ending |
+//! | [`End::Ending`] | `ending` | error, destroys (`WriteAfterEnd`) | the queue is empty and the final hook ran: inside `end()`, `prefinish` → prefinished; at a poll, `prefinish`, `finish` → finished |
+//! | [`End::Prefinished`] | `prefinished` | error, destroys (`WriteAfterEnd`) | the stream's next poll (Node's next tick): `finish` → finished |
 //! | [`End::Finished`] | `finished` | error | never |
 //!
 //! Beside the end: `need_drain` (Node's `needDrain`) is set by a `write`
 //! that returned `false` and cleared when `drain` is emitted, which happens
 //! only while open and not destroyed; `corked` counts `cork()` calls, and
-//! `end()` uncorks. Destruction is the [`Lifecycle`]'s.
+//! `end()` uncorks; `writing` (Node's `writing`) is set while the sink
+//! answered `Pending` to its last write, and keeps `write`, `uncork` and
+//! `end` from asking it again. Destruction is the [`Lifecycle`]'s.
 
 use super::chunk::Chunk;
 use super::error::{Error, ErrorKind, Result};
@@ -28,6 +31,9 @@ pub(crate) enum End {
     Open,
     /// `end()` was called; queued chunks are still written.
     Ending,
+    /// The final hook ran inside `end()` and `prefinish` was emitted;
+    /// `finish` comes at the stream's next poll.
+    Prefinished,
     /// Everything was written and the final hook ran.
     Finished,
 }
@@ -41,6 +47,8 @@ pub(crate) struct WriteHalf<T> {
     corked: u32,
     need_drain: bool,
     end: End,
+    /// The sink answered `Pending` to its last write (Node's `writing`).
+    pub(crate) writing: bool,
 }
 
 impl<T: Chunk> WriteHalf<T> {
@@ -51,6 +59,7 @@ impl<T: Chunk> WriteHalf<T> {
             corked: 0,
             need_drain: false,
             end: End::Open,
+            writing: false,
         }
     }
 
@@ -62,30 +71,56 @@ impl<T: Chunk> WriteHalf<T> {
         self.high_water_mark = high_water_mark;
     }
 
-    /// Node's `writeOrBuffer`: the chunk is always queued; the verdict is
-    /// whether the queue (this chunk included) is still below the highWaterMark.
+    /// The first half of Node's `writeOrBuffer`: queues the chunk. The
+    /// stream then starts its sink if [`may_start`](WriteHalf::may_start),
+    /// and returns the [`verdict`](WriteHalf::verdict).
     #[inline]
-    pub(crate) fn write(&mut self, chunk: T, life: &mut Lifecycle) -> Result<bool> {
+    pub(crate) fn write(&mut self, chunk: T, life: &mut Lifecycle) -> Result<()> {
         if self.end != End::Open || life.is_destroyed() {
             return Err(self.refuse(life));
         }
         self.queue.push_back(chunk);
-        let below = self.queue.size() < self.high_water_mark;
-        if !below {
+        Ok(())
+    }
+
+    /// True when `write`, `uncork` or `end` should hand queued chunks to
+    /// the sink at once: there are some, it is not busy with one, and the
+    /// stream is neither corked nor destroyed, nor failed (Node's
+    /// `writeOrBuffer` and `clearBuffer`).
+    #[inline]
+    pub(crate) fn may_start(&self, life: &Lifecycle) -> bool {
+        !self.writing && self.has_work() && life.errored().is_none() && !life.is_destroyed()
+    }
+
+    /// The end of Node's `writeOrBuffer`, after the sink had its chance:
+    /// `true` while what is still queued is below the highWaterMark (or
+    /// nothing is), and the stream has not failed.
+    #[inline]
+    pub(crate) fn verdict(&mut self, life: &Lifecycle) -> bool {
+        if self.is_full() {
             self.need_drain = true;
+            return false;
         }
-        Ok(below)
+        life.errored().is_none() && !life.is_destroyed()
+    }
+
+    /// Node's test for `write()`'s `false`: something is queued and it
+    /// reached the highWaterMark.
+    #[inline]
+    fn is_full(&self) -> bool {
+        let size = self.queue.size();
+        size != 0 && size >= self.high_water_mark
     }
 
     /// Why a write is refused: after `end` (which destroys the stream, as
-    /// in Node), or after it was destroyed. Out of line, off the path of
-    /// every chunk.
+    /// in Node), or after it was destroyed. The queued chunks still count
+    /// until the next tick, as after any `destroy`. Out of line, off the
+    /// path of every chunk.
     #[cold]
     fn refuse(&mut self, life: &mut Lifecycle) -> Error {
         if self.end != End::Open {
             let error = Error::from_kind(ErrorKind::WriteAfterEnd);
             life.destroy(Some(error.clone()));
-            self.queue.clear();
             return error;
         }
         Error::from_kind(ErrorKind::Destroyed)
@@ -105,7 +140,7 @@ impl<T: Chunk> WriteHalf<T> {
     /// queue reached the highWaterMark.
     #[inline]
     pub(crate) fn after_batch(&mut self) {
-        if self.queue.size() >= self.high_water_mark {
+        if self.is_full() {
             self.need_drain = true;
         }
     }
@@ -139,6 +174,14 @@ impl<T: Chunk> WriteHalf<T> {
         self.corked == 0 && !self.queue.is_settled()
     }
 
+    /// True when the stream was corked while the sink was busy with a
+    /// chunk: the sink is still asked to finish that one (Node's `_write`
+    /// calls back whether corked or not).
+    #[inline]
+    pub(crate) fn finishes_corked_write(&self) -> bool {
+        self.writing && self.corked > 0 && !self.queue.is_empty()
+    }
+
     /// Emits `drain` if the stream waits for it and the queue is now empty
     /// (Node's `afterWrite`).
     #[inline]
@@ -156,11 +199,31 @@ impl<T: Chunk> WriteHalf<T> {
         self.end == End::Ending && self.queue.is_settled()
     }
 
-    /// Records that the final hook ran: `prefinish`, then `finish`.
+    /// Records that the final hook ran when the stream was polled:
+    /// `prefinish`, then `finish`.
     pub(crate) fn finalized(&mut self, events: &mut Events) {
         self.end = End::Finished;
         events.emit(Event::Prefinish);
         events.emit(Event::Finish);
+    }
+
+    /// Records that the final hook ran inside `end()`: `prefinish` now,
+    /// ahead of anything deferred (Node's `prefinish()` inside `end()`);
+    /// `finish` waits for the stream's next poll.
+    pub(crate) fn prefinished(&mut self, events: &mut Events) {
+        self.end = End::Prefinished;
+        events.emit(Event::Prefinish);
+    }
+
+    /// True when `finish` is due: the final hook ran inside `end()`.
+    #[inline]
+    pub(crate) fn finish_due(&self) -> bool {
+        self.end == End::Prefinished
+    }
+
+    /// Records that `finish` was emitted (by the caller) after `prefinished`.
+    pub(crate) fn finished(&mut self) {
+        self.end = End::Finished;
     }
 
     /// Node's `writableNeedDrain`: a write returned false and `drain` has
@@ -186,6 +249,11 @@ impl<T: Chunk> WriteHalf<T> {
 
     pub(crate) fn uncork(&mut self) {
         self.corked = self.corked.saturating_sub(1);
+    }
+
+    /// Undoes every `cork()` (Node's `end()` does, before it ends).
+    pub(crate) fn uncork_all(&mut self) {
+        self.corked = 0;
     }
 
     pub(crate) fn corked(&self) -> u32 {

@@ -228,6 +228,19 @@ impl<T: Chunk> WriteQueue<T> {
         self.chunks.front()
     }
 
+    /// Runs `f` on this queue with only its oldest chunk in it, the others
+    /// set aside (and not counted) meanwhile: a corked stream's sink
+    /// finishes the write it started without taking the corked chunks.
+    pub(crate) fn with_front_only<R>(&mut self, f: impl FnOnce(&mut WriteQueue<T>) -> R) -> R {
+        let rest = self.chunks.split_off(self.chunks.len().min(1));
+        let set_aside: usize = rest.iter().map(Chunk::size).sum();
+        self.length -= set_aside;
+        let result = f(self);
+        self.chunks.extend(rest);
+        self.length += set_aside;
+        result
+    }
+
     /// Takes the oldest queued chunk.
     pub fn pop(&mut self) -> Option<T> {
         let chunk = self.chunks.pop_front()?;

@@ -11,7 +11,11 @@ use super::write_queue::WriteQueue;
 /// `_writev`, `_final` and `_destroy` in one trait.
 ///
 /// The engine calls [`poll_write`](WriteSink::poll_write) while the queue holds
-/// chunks and the writable is not corked, never twice at once. The sink
+/// chunks and the writable is not corked, never twice at once: first from
+/// [`write`](crate::Writable::write), [`uncork`](crate::Writable::uncork) or
+/// [`end`](crate::Writable::end) when the sink is idle (Node's `write()`
+/// calls `_write` at once; see [`starts_at_once`](WriteSink::starts_at_once)),
+/// then from whoever polls the writable. The sink
 /// takes one chunk or several from the front of the queue (several at once is
 /// Node's `_writev`), and returns:
 ///
@@ -44,10 +48,52 @@ pub trait WriteSink<T>: Send {
         Poll::Ready(Ok(()))
     }
 
+    /// Whether `write()`, `uncork()` and `end()` may call
+    /// [`poll_write`](WriteSink::poll_write) and
+    /// [`poll_final`](WriteSink::poll_final) at once, in the caller's
+    /// context (which may be outside any tokio runtime, with a waker that
+    /// wakes nothing: a `Pending` answer leaves the chunks queued, and the
+    /// writable's next poll asks again). True by default; a sink whose hooks
+    /// need a runtime context (tokio's files and standard streams, spawned
+    /// tasks) answers whether there is one, and is otherwise first asked at
+    /// the writable's next poll.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::pin::Pin;
+    /// use std::task::{Context, Poll};
+    /// use smerge::{Result, WriteQueue, WriteSink};
+    ///
+    /// /// Hands chunks to a task of the runtime.
+    /// struct Spawning;
+    ///
+    /// impl WriteSink<u32> for Spawning {
+    ///     fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, queue: &mut WriteQueue<u32>) -> Poll<Result<()>> {
+    ///         let chunk = queue.pop().expect("called with chunks queued");
+    ///         tokio::spawn(async move { drop(chunk) });
+    ///         Poll::Ready(Ok(()))
+    ///     }
+    ///
+    ///     fn starts_at_once(&self) -> bool {
+    ///         tokio::runtime::Handle::try_current().is_ok()
+    ///     }
+    /// }
+    /// ```
+    fn starts_at_once(&self) -> bool {
+        true
+    }
+
     /// Releases what the sink holds when its writable is destroyed before it
     /// finished (Node's `_destroy`): an atomic file sink removes its
     /// temporary file here. `error` is why, if there was an error.
     fn destroy(self: Pin<&mut Self>, error: Option<&Error>) {
         let _ = error;
     }
+}
+
+/// True inside a tokio runtime's context: where a sink over tokio's I/O
+/// may be polled (see [`WriteSink::starts_at_once`]).
+pub(crate) fn runtime_entered() -> bool {
+    tokio::runtime::Handle::try_current().is_ok()
 }

@@ -10,7 +10,7 @@ use tokio::io::AsyncWrite;
 
 use super::error::{Error, Result};
 use super::write_queue::WriteQueue;
-use super::write_sink::WriteSink;
+use super::write_sink::{WriteSink, runtime_entered};
 
 /// How many queued chunks one vectored write hands to the operating system.
 const MAX_IO_SLICES: usize = 64;
@@ -31,6 +31,10 @@ const MAX_IO_SLICES: usize = 64;
 /// # Ok(())
 /// # }
 /// ```
+///
+/// `write()` hands chunks to the writer at once (as Node's `write()` calls
+/// `_write`) only inside a tokio runtime: tokio's files and standard
+/// streams need one. Outside, they wait for the writable's next poll.
 ///
 /// An empty chunk is skipped, never written: a writer answers it with 0,
 /// which would read as a writer that stopped taking bytes.
@@ -113,5 +117,11 @@ impl<W: AsyncWrite + Send> WriteSink<Bytes> for WriterSink<W> {
         }
         ready!(writer.poll_shutdown(cx))?;
         Poll::Ready(Ok(()))
+    }
+
+    /// Only inside a tokio runtime: tokio's files and standard streams
+    /// hand their writes to the runtime's blocking threads.
+    fn starts_at_once(&self) -> bool {
+        runtime_entered()
     }
 }

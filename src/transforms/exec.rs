@@ -226,6 +226,12 @@ impl DuplexHandler<Bytes, Bytes> for ChildHandler {
         }
     }
 
+    /// The program's stdin is written through the runtime's reactor: only
+    /// inside a runtime.
+    fn starts_at_once(&self) -> bool {
+        tokio::runtime::Handle::try_current().is_ok()
+    }
+
     fn poll_final(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -41,11 +41,14 @@ pub enum Difference {
     /// `auto_destroy(false)` does not keep a failed stream from being
     /// destroyed: scenarios keep Node's defaults.
     ErrorsDestroyWithoutAutoDestroy,
+    /// A sink that needs a tokio runtime is not started inside `write()`
+    /// outside one: the scenarios' sinks need none.
+    WritersStartInARuntime,
 }
 
 impl Difference {
     /// Every deliberate difference, in the document's order.
-    pub const ALL: [Difference; 10] = [
+    pub const ALL: [Difference; 11] = [
         Difference::ErrorsAreValues,
         Difference::ErrorsAreHandled,
         Difference::ErrorsSayWhere,
@@ -56,6 +59,7 @@ impl Difference {
         Difference::PushWaitsInTheBuffer,
         Difference::TextCountsCharacters,
         Difference::ErrorsDestroyWithoutAutoDestroy,
+        Difference::WritersStartInARuntime,
     ];
 
     /// The heading of its entry in `docs/node-differences.md`.
@@ -74,6 +78,9 @@ impl Difference {
             Difference::TextCountsCharacters => "Text counts characters, not UTF-16 code units",
             Difference::ErrorsDestroyWithoutAutoDestroy => {
                 "Without `autoDestroy`, an error still destroys"
+            }
+            Difference::WritersStartInARuntime => {
+                "Outside a runtime, a writer starts at the next poll"
             }
         }
     }

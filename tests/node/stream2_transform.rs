@@ -341,7 +341,8 @@ fn test_stream2_transform_complex_transform() {
 }
 
 /// "Verify passthrough facade": chunks written over time come out as
-/// `data` in order, then `end`.
+/// `data` in order; `end()` flushes and emits `prefinish`, then `end` and,
+/// at the next poll, `finish` and `close` follow.
 #[test]
 fn test_stream2_transform_passthrough_facade() {
     let mut pt = Duplex::transform(PassThrough::<Bytes>::new());
@@ -354,10 +355,20 @@ fn test_stream2_transform_passthrough_facade() {
     }
     pt.end().unwrap();
     assert_eq!(pt.read(), None);
+    assert!(pt.poll_finish(&mut noop_cx()).is_ready());
     assert_eq!(datas, [b("foog"), b("bark"), b("bazy"), b("kuel")]);
     assert_eq!(
         log.entries(),
-        ["data", "data", "data", "data", "prefinish", "finish", "end"]
+        [
+            "data",
+            "data",
+            "data",
+            "data",
+            "prefinish",
+            "end",
+            "finish",
+            "close"
+        ]
     );
 }
 

@@ -8,11 +8,11 @@
 //! never comes before the last chunk was taken — is checked on the sink.
 
 use bytes::Bytes;
-use smerge::{ErrorKind, Writable, WritableStream};
+use smerge::{ErrorKind, Writable};
 use tokio_test::task;
 
 use crate::common::doubles::{Pace, Probe, b};
-use crate::common::events::{EventLog, noop_cx};
+use crate::common::events::EventLog;
 
 /// `'x'.repeat(i)` for `i` in `0..50`, as in the Node test.
 fn chunks() -> Vec<Bytes> {
@@ -102,8 +102,8 @@ async fn test_stream2_writable_end_callback() {
 /// "Verify that end(chunk) twice is an error": the second `end(chunk)` is
 /// a write after end, reported with Node's message, and the stream is
 /// destroyed with it: `error` then `close`, on the next tick. The first
-/// chunk reached the sink: Node hands it to `_write` inside `write()`,
-/// here a poll between the two calls does.
+/// chunk reached the sink inside `write()`, and the first `end()` emitted
+/// `prefinish`; the destroyed stream never finishes.
 #[test]
 fn test_stream2_writable_end_chunk_twice_is_an_error() {
     let (sink, probe) = Probe::new(Pace::Immediate);
@@ -111,13 +111,17 @@ fn test_stream2_writable_end_chunk_twice_is_an_error() {
     let log = EventLog::new();
     log.attach(&mut w);
     w.end_with(b("this is the end")).unwrap();
-    let _ = w.poll_drain(&mut noop_cx());
+    assert_eq!(probe.taken(), [b("this is the end")]);
     let error = w.end_with(b("and so is this")).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::WriteAfterEnd);
     assert_eq!(error.to_string(), "write after end");
-    assert!(log.entries().is_empty(), "error waits for the next tick");
+    assert_eq!(
+        log.entries(),
+        ["prefinish"],
+        "error waits for the next tick"
+    );
     drop(w);
-    assert_eq!(log.entries(), ["error", "close"]);
+    assert_eq!(log.entries(), ["prefinish", "error", "close"]);
     assert_eq!(log.errors()[0].kind(), ErrorKind::WriteAfterEnd);
     assert_eq!(probe.taken(), [b("this is the end")]);
 }

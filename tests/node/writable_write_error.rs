@@ -9,7 +9,8 @@ use crate::common::events::EventLog;
 /// A write after `end()` fails at once with `WriteAfterEnd` and destroys
 /// the stream: `error` (the same kind) then `close` follow on the next
 /// tick, after the caller saw the error — Node calls the write callback
-/// before `'error'`. A write after `destroy()` fails with `Destroyed` and
+/// before `'error'`. The `end()` emitted `prefinish`; the destroyed stream
+/// never finishes. A write after `destroy()` fails with `Destroyed` and
 /// emits no `error`.
 ///
 /// Node's `autoDestroy: false` variant has no counterpart (a failed
@@ -24,10 +25,10 @@ fn test_stream_writable_write_error() {
     w.end().unwrap();
     let error = w.write(b("asd")).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::WriteAfterEnd);
-    assert!(log.entries().is_empty(), "the caller hears of it first");
+    assert_eq!(log.entries(), ["prefinish"], "the caller hears of it first");
     assert!(w.is_destroyed());
     drop(w);
-    assert_eq!(log.entries(), ["error", "close"]);
+    assert_eq!(log.entries(), ["prefinish", "error", "close"]);
     assert_eq!(log.errors()[0].kind(), ErrorKind::WriteAfterEnd);
 
     let (sink, probe) = Probe::<Bytes>::new(Pace::Held);
