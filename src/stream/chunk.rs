@@ -56,8 +56,9 @@ pub trait Chunk: Send + 'static {
 
     /// Joins chunks into one, for [`Readable::read`](crate::Readable::read),
     /// which hands out everything buffered at once as Node's `read()` does
-    /// on a paused byte or text stream; `None` where items are never
-    /// joined, the default: object streams are read one item at a time.
+    /// on a paused byte stream; `None` where items are never joined, the
+    /// default: object streams, and streams of `String`s (lines, records
+    /// or text alike), are read one item at a time.
     fn concat(chunks: &[Self]) -> Option<Self>
     where
         Self: Sized,
@@ -85,10 +86,6 @@ impl Chunk for String {
 
     fn size(&self) -> usize {
         self.len()
-    }
-
-    fn concat(chunks: &[Self]) -> Option<Self> {
-        Some(chunks.concat())
     }
 }
 

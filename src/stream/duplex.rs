@@ -280,10 +280,13 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
     }
 
-    /// Takes the oldest buffered output chunk, if any, without waiting,
-    /// after handing queued input to the handler and, while the readable
-    /// side is below its highWaterMark, asking it for output (Node's
-    /// `read()` calling `_read`).
+    /// Takes buffered output without waiting, after handing queued input
+    /// to the handler and, while the readable side is below its
+    /// highWaterMark, asking it for output (Node's `read()` calling
+    /// `_read`): for bytes everything buffered, joined; for
+    /// objects, and on a flowing side, the oldest chunk. Once a read left
+    /// nothing before the end, `end` follows on the next tick, as for
+    /// [`Readable::read`](crate::Readable::read).
     pub fn read(&mut self) -> Option<O> {
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let _ = self.poll_write_side(&mut cx);
@@ -296,11 +299,21 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 self.fail(error);
             }
         }
-        let chunk = self.read.take(&mut self.life.events);
-        if chunk.is_none() && self.read.end_if_drained(&mut self.life.events) {
-            self.readable_ended(&mut cx);
-        }
+        let chunk = if O::concat(&[]).is_some() && self.read.flowing() != Some(true) {
+            self.read.take_joined(&mut self.life.events)
+        } else {
+            self.read.take(&mut self.life.events)
+        };
+        self.schedule_end_if_drained();
         chunk
+    }
+
+    /// A read outside a poll found the end: `end` on the next tick, unless
+    /// the stream was destroyed first (see `Readable`).
+    fn schedule_end_if_drained(&mut self) {
+        if !self.life.is_destroyed() {
+            self.read.schedule_end_if_drained();
+        }
     }
 
     /// Stops the flow of the readable side.
@@ -332,9 +345,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     pub fn destroy(&mut self, error: Option<Error>) {
         self.read.defer_scheduled_resume(&mut self.life.events);
         if self.life.destroy(error) {
-            // The queued writes still count until the next tick, as in
-            // Node (see `Writable::destroy`).
-            self.read.buffer.clear();
+            // The queued writes still count until the next tick, and what
+            // is buffered for reading stays, as in Node (see
+            // `Writable::destroy`, `Readable::destroy`).
             self.handler.as_mut().destroy(self.life.errored());
         }
     }
@@ -407,6 +420,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     fn start_tick(&mut self) {
         if self.write.finish_due() {
             self.tick_finish();
+        }
+        if self.life.errored().is_some() {
+            self.read.cancel_scheduled_end();
+        } else if self.read.emit_scheduled_end(&mut self.life.events) {
+            self.readable_ended(&mut Context::from_waker(Waker::noop()));
         }
         self.life.events.flush();
         if self.life.destroy_due() {
@@ -627,8 +645,8 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let _ = self.poll_write_side(&mut cx);
         let taken = take(&mut self.read, &mut self.life.events);
-        if taken.is_none() && self.read.end_if_drained(&mut self.life.events) {
-            self.readable_ended(&mut cx);
+        if taken.is_none() {
+            self.schedule_end_if_drained();
         }
         taken
     }
@@ -791,6 +809,9 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
 impl<I, O> Drop for Duplex<I, O> {
     fn drop(&mut self) {
+        if self.life.errored().is_none() {
+            self.read.emit_scheduled_end_on_drop(&mut self.life.events);
+        }
         if !self.life.is_closed() && self.life.destroy(None) {
             self.handler.as_mut().destroy(None);
         }

@@ -361,8 +361,9 @@ impl<T: Chunk> Readable<T> {
     }
 
     /// Takes what is buffered without waiting (Node's `read()`): for bytes
-    /// and text everything buffered, joined into one chunk; for objects,
-    /// and on a flowing stream, the oldest chunk. As Node's `read()`, it first
+    /// everything buffered, joined into one chunk; for objects (and
+    /// `String`s, which smerge streams as lines and records as often as
+    /// text), and on a flowing stream, the oldest chunk. As Node's `read()`, it first
     /// asks the source once if the buffer is empty or what this read
     /// leaves would be below the highWaterMark, so a source that produces
     /// data synchronously fills it right away; the rest is asked for by

@@ -31,12 +31,21 @@ fn test_stream_transform_hwm0() {
     t.end().unwrap();
     assert_eq!(t.read(), Some(2));
     assert_eq!(t.read(), None);
+    t.tick();
     // The callback of 2 is held while its output fills the readable side
     // (Node's `Transform._write`), so the stream finishes only after 2 was
     // read.
     assert_eq!(
         log.entries(),
-        ["data", "drain", "data", "prefinish", "finish", "end"]
+        [
+            "data",
+            "drain",
+            "data",
+            "prefinish",
+            "finish",
+            "end",
+            "close"
+        ]
     );
     drop(t);
     assert_eq!(log.entries().last().unwrap(), "close");
