@@ -174,15 +174,20 @@ impl ReadAhead {
                 Error::new(ErrorKind::InvalidArgument, "not an object").reading(entry.path())
             );
         }
-        let source = ObjectReader {
-            shared: Arc::clone(&self.shared),
-            index: entry.index(),
-        };
-        Ok(Readable::new(source).named(format!("reading {}", crate::quote(entry.path()))))
+        Ok(Readable::new(self.reader(entry.index()))
+            .named(format!("reading {}", crate::quote(entry.path()))))
     }
 }
 
 impl ReadAhead {
+    /// The source of the readable of the piece `index`.
+    pub(super) fn reader(&self, index: usize) -> ObjectReader {
+        ObjectReader {
+            shared: Arc::clone(&self.shared),
+            index,
+        }
+    }
+
     /// Every byte of the piece `index`, in order.
     pub(crate) async fn read_piece(&self, index: usize) -> Result<Vec<Bytes>> {
         let mut chunks = Vec::new();
@@ -332,7 +337,7 @@ fn ranges(range: Range<u64>, range_size: u64) -> Vec<Range<u64>> {
 }
 
 /// One ranged GET of `object`, for the version the listing saw.
-async fn fetch(object: &Wanted, range: Range<u64>) -> Result<Bytes> {
+pub(super) async fn fetch(object: &Wanted, range: Range<u64>) -> Result<Bytes> {
     if range.is_empty() {
         return Ok(Bytes::new());
     }
@@ -368,7 +373,7 @@ async fn fetch(object: &Wanted, range: Range<u64>) -> Result<Bytes> {
 
 /// The source of one object's readable: the fetched ranges of its entry.
 /// It keeps the read-ahead going while it exists.
-struct ObjectReader {
+pub(super) struct ObjectReader {
     shared: Arc<Shared>,
     index: usize,
 }
