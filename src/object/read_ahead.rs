@@ -189,6 +189,7 @@ impl ReadAhead {
     }
 
     /// Every byte of the piece `index`, in order.
+    #[cfg(feature = "s3")]
     pub(crate) async fn read_piece(&self, index: usize) -> Result<Vec<Bytes>> {
         let mut chunks = Vec::new();
         std::future::poll_fn(|cx| {
