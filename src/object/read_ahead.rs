@@ -11,7 +11,6 @@ use std::task::{Context, Poll, ready};
 use bytes::Bytes;
 use object_store::{GetOptions, GetRange};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
-use tokio::task::JoinHandle;
 use tokio_util::task::AbortOnDropHandle;
 
 use super::store::{Store, key_path, store_error};
@@ -252,7 +251,8 @@ async fn produce(
     range_size: u64,
     gets: usize,
 ) {
-    let mut in_flight: VecDeque<JoinHandle<Fetched>> = VecDeque::new();
+    // Aborted when the reading stops: no GET outlives its read-ahead.
+    let mut in_flight: VecDeque<AbortOnDropHandle<Fetched>> = VecDeque::new();
     for object in wanted {
         let object = Arc::new(object);
         let ranges = ranges(object.range.clone(), range_size);
@@ -295,7 +295,7 @@ async fn produce(
             };
             let object = Arc::clone(&object);
             let last = i + 1 == count;
-            in_flight.push_back(tokio::spawn(async move {
+            in_flight.push_back(AbortOnDropHandle::new(tokio::spawn(async move {
                 let data = fetch(&object, range).await;
                 Fetched {
                     index: object.index,
@@ -303,7 +303,7 @@ async fn produce(
                     last,
                     _permit: permit,
                 }
-            }));
+            })));
         }
     }
     while let Some(front) = in_flight.pop_front() {
