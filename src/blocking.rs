@@ -4,10 +4,11 @@
 //!
 //! [`open_input`] opens one [`Entry`] as a `Read`: a regular file directly,
 //! an object through ranged GETs read ahead on the runtime, a compressed
-//! input (with `decompress`) through the engine's [`Decompress`] stage. [`ChunkWriter`] is the `Write` such a merge writes
-//! into: it cuts the output into chunks, records parts for a manifest, and
-//! hands the chunks to [`produce`]'s readable through a bounded channel, so
-//! a slow output holds the producer back.
+//! input (with `decompress`) through the engine's [`Decompress`] stage.
+//! [`ChunkWriter`] is the `Write` such a merge writes into: it cuts the
+//! output into chunks, records parts for a manifest, and hands the chunks
+//! to [`produce`]'s readable through a bounded channel, so a slow output
+//! holds the producer back.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -95,8 +96,8 @@ impl Opener {
         }
     }
 
-    /// This opener for a merge that reads `objects` objects at once: the
-    /// read-ahead is shared among them (each keeps a small one of its own).
+    /// This opener for a merge that reads `objects` objects at once: they
+    /// share the read-ahead (each keeps at least a small one of its own).
     #[cfg(feature = "interleave")]
     pub(crate) fn reading_at_once(mut self, objects: usize) -> Opener {
         self.object_read_ahead = OBJECT_READ_AHEAD / objects.max(1);
