@@ -69,7 +69,7 @@ moto)
     ;;
 esac
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 150); do
     curl -s -o /dev/null "http://127.0.0.1:$port/" && break
     sleep 0.2

@@ -21,7 +21,8 @@ Examples:
   smerge s3://logs/1/ s3://logs/1.log      composed by S3: large inputs never pass through smerge
   smerge -r s3://logs/ all.log.zst         objects like files (also gs://, az://)
 
-Object URLs (s3://BUCKET/KEY, s3://BUCKET/PREFIX/, gs://, az://) go wherever a path goes;
+Object URLs (s3://BUCKET/KEY, s3://BUCKET/PREFIX/, gs://, az://) go wherever a path goes,
+for every kind of merge (--format, --interleave and --seekable read objects too);
 the clients are configured the usual way: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 AWS_REGION, AWS_ENDPOINT_URL; GOOGLE_SERVICE_ACCOUNT; AZURE_STORAGE_ACCOUNT_NAME...
 

@@ -3,11 +3,12 @@
 //! writer — on a blocking thread, with its output streamed into the engine.
 //!
 //! [`open_input`] opens one [`Entry`] as a `Read`: a regular file directly,
-//! a compressed one (with `decompress`) through the engine's
-//! [`Decompress`] stage. [`ChunkWriter`] is the `Write` such a merge writes
-//! into: it cuts the output into chunks, records parts for a manifest, and
-//! hands the chunks to [`produce`]'s readable through a bounded channel, so
-//! a slow output holds the producer back.
+//! an object through ranged GETs read ahead on the runtime, a compressed
+//! input (with `decompress`) through the engine's [`Decompress`] stage.
+//! [`ChunkWriter`] is the `Write` such a merge writes into: it cuts the
+//! output into chunks, records parts for a manifest, and hands the chunks
+//! to [`produce`]'s readable through a bounded channel, so a slow output
+//! holds the producer back.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -38,6 +39,9 @@ const CHUNK_SIZE: usize = 128 * 1024;
 /// How many chunks may wait between the producer and the output.
 const CHANNEL_DEPTH: usize = 8;
 
+/// How many bytes of the objects a merge reads may be fetched ahead of it.
+const OBJECT_READ_AHEAD: usize = 32 * 1024 * 1024;
+
 /// One opened input of a blocking merge.
 pub(crate) struct Input {
     /// The bytes, decompressed if asked.
@@ -62,6 +66,8 @@ pub(crate) struct Opener {
     pub(crate) memory_limit: u64,
     pub(crate) allow_changing: bool,
     pub(crate) keep_going: bool,
+    /// How many bytes of each object may be fetched ahead of its reader.
+    pub(crate) object_read_ahead: usize,
     pub(crate) warnings: Warnings,
     pub(crate) on_event: Option<MergeCallback>,
     pub(crate) handle: Handle,
@@ -83,10 +89,19 @@ impl Opener {
             memory_limit: options.memory_limit,
             allow_changing: options.allow_changing,
             keep_going: options.keep_going,
+            object_read_ahead: OBJECT_READ_AHEAD,
             warnings: warnings.clone(),
             on_event,
             handle: Handle::current(),
         }
+    }
+
+    /// This opener for a merge that reads `objects` objects at once: they
+    /// share the read-ahead (each keeps at least a small one of its own).
+    #[cfg(feature = "interleave")]
+    pub(crate) fn reading_at_once(mut self, objects: usize) -> Opener {
+        self.object_read_ahead = OBJECT_READ_AHEAD / objects.max(1);
+        self
     }
 
     /// A problem with an input's content (a bad row, a line that is not
@@ -112,7 +127,14 @@ impl Opener {
         skipped: &mut Vec<SkippedInput>,
     ) -> Result<Option<Input>> {
         let decompress = self.decompress.then_some(self.memory_limit);
-        match open_input(entry, decompress, self.allow_changing, &self.handle) {
+        let opened = open_input(
+            entry,
+            decompress,
+            self.allow_changing,
+            self.object_read_ahead,
+            &self.handle,
+        );
+        match opened {
             Ok(mut input) => {
                 if let Some(on_event) = &self.on_event {
                     on_event(&MergeEvent::FileStarted { entry });
@@ -174,7 +196,9 @@ impl Read for Counting {
 /// name), and checked against the size it was listed with unless
 /// `allow_changing`. `handle` runs the decompressing stage, whose decoder
 /// may use `decompress` bytes of memory (`None`: the input is read as it
-/// is). Files are opened pinned to what was listed ([`Entry::open`]).
+/// is), and an object's GETs, fetched up to `read_ahead` bytes ahead of the
+/// reader, each for the version listed. Files are opened pinned to what
+/// was listed ([`Entry::open`]).
 ///
 /// # Errors
 ///
@@ -183,24 +207,19 @@ pub(crate) fn open_input(
     entry: &Entry<'_>,
     decompress: Option<u64>,
     allow_changing: bool,
+    read_ahead: usize,
     handle: &Handle,
 ) -> Result<Input> {
     let path = entry.path();
-    if entry.kind() == EntryKind::Object {
-        return Err(Error::new(
-            ErrorKind::InvalidArgument,
-            "this merge reads local files and streams; objects in object storage are merged by the plain merge",
-        )
-        .reading(path));
-    }
     if let Some(memory_limit) = decompress {
         let source = match entry.kind() {
             EntryKind::File => FileSource::from_file(entry.open()?, path).into_readable(),
             EntryKind::Stdin => Readable::from_reader(tokio::io::stdin()).named("standard input"),
-            EntryKind::Stream | EntryKind::Object => {
+            EntryKind::Stream => {
                 let _guard = handle.enter();
                 Readable::from_reader(tokio::fs::File::from_std(entry.open()?))
             }
+            EntryKind::Object => read_object(entry, read_ahead)?,
         };
         let decoder = match Codec::from_extension(path) {
             Some(Codec::Brotli) => Decompress::new(Codec::Brotli),
@@ -226,13 +245,23 @@ pub(crate) fn open_input(
             }),
             file: None,
         }),
-        EntryKind::Stream | EntryKind::Object => Ok(Input {
+        EntryKind::Stream => Ok(Input {
             reader: Box::new(NamedReader {
                 inner: entry.open()?,
                 path: path.to_path_buf(),
             }),
             file: None,
         }),
+        EntryKind::Object => {
+            let source = read_object(entry, read_ahead)?.into_async_read();
+            Ok(Input {
+                reader: Box::new(NamedReader {
+                    inner: SyncIoBridge::new_with_handle(source, handle.clone()),
+                    path: path.to_path_buf(),
+                }),
+                file: None,
+            })
+        }
         EntryKind::File => {
             let file = Arc::new(entry.open()?);
             let expected = entry.size().filter(|&size| size > 0 && !allow_changing);
@@ -247,6 +276,22 @@ pub(crate) fn open_input(
             })
         }
     }
+}
+
+/// The bytes of the object `entry`, fetched up to `read_ahead` bytes ahead.
+#[cfg(feature = "object-store")]
+fn read_object(entry: &Entry<'_>, read_ahead: usize) -> Result<Readable<Bytes>> {
+    crate::object::read_one(entry, read_ahead)
+}
+
+/// Without object storage, no listing has objects.
+#[cfg(not(feature = "object-store"))]
+fn read_object(entry: &Entry<'_>, _read_ahead: usize) -> Result<Readable<Bytes>> {
+    Err(Error::new(
+        ErrorKind::InvalidArgument,
+        "object storage is not in this build of smerge",
+    )
+    .reading(entry.path()))
 }
 
 /// A reader whose errors name the file.

@@ -232,7 +232,9 @@ fn plan_columns(
             skip.push(true);
             continue;
         };
-        let replayable = entry.kind() == EntryKind::File;
+        // Files and objects are opened again for their rows; only streams
+        // keep what their header read.
+        let replayable = matches!(entry.kind(), EntryKind::File | EntryKind::Object);
         let mut replay = Replay::new(input.reader);
         let header = read_header(&mut replay, merge.delimiter, entry.path())?;
         headers.extend(header);

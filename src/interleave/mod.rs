@@ -103,7 +103,12 @@ impl Interleave {
         on_event: Option<MergeCallback>,
     ) -> Result<DataReport> {
         let merge = self.clone();
-        let opener = Opener::new(options, warnings, on_event);
+        // Every input is open at once: the objects share the read-ahead.
+        let objects = entries
+            .entries()
+            .filter(|entry| entry.kind() == crate::fs::EntryKind::Object)
+            .count();
+        let opener = Opener::new(options, warnings, on_event).reading_at_once(objects);
         let entries = std::sync::Arc::clone(entries);
         let ((inputs, skipped), _, bytes) = produce(output, false, move |out| {
             merge.merge(&entries, &opener, out)

@@ -73,6 +73,7 @@ mod warning;
 #[cfg(feature = "data")]
 pub use crate::data::{DataMerge, DataReport};
 pub use builder::{Compression, ManifestOutput, Merge, MergePlan};
+#[cfg(feature = "source-map")]
 pub(crate) use fast::Closing;
 pub use fast::{PlainOutput, can_merge_plain, merge_plain};
 pub use header::{HeaderFields, HeaderTemplate};

@@ -32,6 +32,8 @@ mod listing;
 mod output;
 #[cfg(feature = "object-store")]
 mod read_ahead;
+#[cfg(all(feature = "object-store", feature = "data"))]
+mod read_one;
 #[cfg(feature = "s3")]
 mod s3;
 #[cfg(feature = "object-store")]
@@ -56,6 +58,8 @@ pub use listing::stat;
 pub use output::{NoteCallback, ObjectOutput};
 #[cfg(feature = "object-store")]
 pub use read_ahead::{DEFAULT_GETS_IN_FLIGHT, DEFAULT_RANGE_SIZE, DEFAULT_READ_AHEAD, ReadAhead};
+#[cfg(all(feature = "object-store", feature = "data"))]
+pub(crate) use read_one::read_one;
 #[cfg(feature = "object-store")]
 pub(crate) use sniff::all_objects_compressed_with;
 #[cfg(feature = "object-store")]

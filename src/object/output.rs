@@ -9,8 +9,11 @@ use bytes::Bytes;
 
 use super::upload::ObjectSink;
 use super::url::ObjectUrl;
+#[cfg(feature = "s3")]
 use crate::fs::Listing;
-use crate::merge::{MergeCallback, MergePath, OutputBackend, PlainMergeFuture};
+use crate::merge::OutputBackend;
+#[cfg(feature = "s3")]
+use crate::merge::{MergeCallback, MergePath, PlainMergeFuture};
 use crate::{Result, Writable};
 
 /// A callback for what the output has to say once (a server that refuses

@@ -11,7 +11,6 @@ use std::task::{Context, Poll, ready};
 use bytes::Bytes;
 use object_store::{GetOptions, GetRange};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
-use tokio::task::JoinHandle;
 use tokio_util::task::AbortOnDropHandle;
 
 use super::store::{Store, key_path, store_error};
@@ -174,16 +173,22 @@ impl ReadAhead {
                 Error::new(ErrorKind::InvalidArgument, "not an object").reading(entry.path())
             );
         }
-        let source = ObjectReader {
-            shared: Arc::clone(&self.shared),
-            index: entry.index(),
-        };
-        Ok(Readable::new(source).named(format!("reading {}", crate::quote(entry.path()))))
+        Ok(Readable::new(self.reader(entry.index()))
+            .named(format!("reading {}", crate::quote(entry.path()))))
     }
 }
 
 impl ReadAhead {
+    /// The source of the readable of the piece `index`.
+    pub(super) fn reader(&self, index: usize) -> ObjectReader {
+        ObjectReader {
+            shared: Arc::clone(&self.shared),
+            index,
+        }
+    }
+
     /// Every byte of the piece `index`, in order.
+    #[cfg(feature = "s3")]
     pub(crate) async fn read_piece(&self, index: usize) -> Result<Vec<Bytes>> {
         let mut chunks = Vec::new();
         std::future::poll_fn(|cx| {
@@ -246,7 +251,8 @@ async fn produce(
     range_size: u64,
     gets: usize,
 ) {
-    let mut in_flight: VecDeque<JoinHandle<Fetched>> = VecDeque::new();
+    // Aborted when the reading stops: no GET outlives its read-ahead.
+    let mut in_flight: VecDeque<AbortOnDropHandle<Fetched>> = VecDeque::new();
     for object in wanted {
         let object = Arc::new(object);
         let ranges = ranges(object.range.clone(), range_size);
@@ -289,7 +295,7 @@ async fn produce(
             };
             let object = Arc::clone(&object);
             let last = i + 1 == count;
-            in_flight.push_back(tokio::spawn(async move {
+            in_flight.push_back(AbortOnDropHandle::new(tokio::spawn(async move {
                 let data = fetch(&object, range).await;
                 Fetched {
                     index: object.index,
@@ -297,7 +303,7 @@ async fn produce(
                     last,
                     _permit: permit,
                 }
-            }));
+            })));
         }
     }
     while let Some(front) = in_flight.pop_front() {
@@ -332,7 +338,7 @@ fn ranges(range: Range<u64>, range_size: u64) -> Vec<Range<u64>> {
 }
 
 /// One ranged GET of `object`, for the version the listing saw.
-async fn fetch(object: &Wanted, range: Range<u64>) -> Result<Bytes> {
+pub(super) async fn fetch(object: &Wanted, range: Range<u64>) -> Result<Bytes> {
     if range.is_empty() {
         return Ok(Bytes::new());
     }
@@ -368,7 +374,7 @@ async fn fetch(object: &Wanted, range: Range<u64>) -> Result<Bytes> {
 
 /// The source of one object's readable: the fetched ranges of its entry.
 /// It keeps the read-ahead going while it exists.
-struct ObjectReader {
+pub(super) struct ObjectReader {
     shared: Arc<Shared>,
     index: usize,
 }

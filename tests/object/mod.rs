@@ -5,6 +5,7 @@
 #[cfg(feature = "azure")]
 mod azure;
 mod compose;
+mod data;
 mod directions;
 mod faults;
 mod listing;
