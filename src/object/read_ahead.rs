@@ -23,8 +23,10 @@ use crate::{Error, ErrorKind, Result};
 
 /// The largest range one GET asks for, by default: 4 MiB.
 pub const DEFAULT_RANGE_SIZE: usize = 4 * 1024 * 1024;
-/// How many bytes may be fetched ahead of the writer, by default: 32 MiB.
-pub const DEFAULT_READ_AHEAD: usize = 32 * 1024 * 1024;
+/// How many bytes may be fetched ahead of the writer, by default: 16 MiB
+/// (four ranges: with the uploads' parts in flight, a streamed S3 to S3
+/// merge stays under 128 MiB).
+pub const DEFAULT_READ_AHEAD: usize = 16 * 1024 * 1024;
 /// How many GETs may be in flight at once, by default.
 pub const DEFAULT_GETS_IN_FLIGHT: usize = 16;
 
@@ -33,7 +35,7 @@ pub const DEFAULT_GETS_IN_FLIGHT: usize = 16;
 /// Every object is cut into ranges of at most 4 MiB; a background task asks
 /// for them in the merge's order with up to 16 GETs in flight (many small
 /// objects are fetched at once, a large one in parallel ranges), while at
-/// most 32 MiB wait for the writer. Each GET carries the ETag the listing
+/// most 16 MiB wait for the writer. Each GET carries the ETag the listing
 /// saw (`If-Match`), so an object replaced during the merge is an error
 /// naming it, never a mix of two versions; a connection dropped in the
 /// middle of a range is resumed where it stopped, and throttling and server
