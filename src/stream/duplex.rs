@@ -223,6 +223,13 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         self.life.errored()
     }
 
+    /// Delivers the deferred events `finished` sees before it resolves:
+    /// up to its `error`, or all of them if it did not fail.
+    pub(crate) fn flush_events_for_finished(&mut self) {
+        let errored = self.life.errored().is_some();
+        self.life.events.flush_for_finished(errored);
+    }
+
     /// Queues `chunk` on the writable side; see [`Writable::write`](crate::Writable::write).
     pub fn write(&mut self, chunk: I) -> Result<bool> {
         self.write.write(chunk, &mut self.life)
@@ -563,6 +570,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         Duplex::resume(self);
     }
 
+    fn flush_events(&mut self) {
+        self.life.events.flush();
+    }
+
     fn destroy(&mut self, error: Option<Error>) {
         Duplex::destroy(self, error);
     }
@@ -620,9 +631,11 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
     }
 
     fn piped(&mut self, attached: bool) {
-        self.life
-            .events
-            .emit_ahead(if attached { Event::Pipe } else { Event::Unpipe });
+        self.life.events.emit_piped(attached);
+    }
+
+    fn flush_events(&mut self) {
+        self.life.events.flush();
     }
 
     fn label(&self) -> Option<&str> {

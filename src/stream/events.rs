@@ -57,6 +57,27 @@ impl Events {
         self.deliver(&event);
     }
 
+    /// Delivers `pipe` or `unpipe` (`attached` false): at once, ahead of
+    /// any deferred events, as Node emits them from inside `pipe()` and
+    /// from the listeners of `end` and `finish`; but an `unpipe` on a
+    /// stream whose `error` is deferred comes just before that `error`, as
+    /// Node's pipe detaches a destination from its `error` listener.
+    pub(crate) fn emit_piped(&mut self, attached: bool) {
+        if self.observers.is_empty() {
+            return;
+        }
+        if !attached
+            && let Some(at) = self
+                .deferred
+                .iter()
+                .position(|event| matches!(event, Event::Error(_)))
+        {
+            self.deferred.insert(at, Event::Unpipe);
+            return;
+        }
+        self.deliver(&if attached { Event::Pipe } else { Event::Unpipe });
+    }
+
     /// Queues `event` for the next tick.
     #[inline]
     pub(crate) fn defer(&mut self, event: Event) {
@@ -71,6 +92,27 @@ impl Events {
     pub(crate) fn flush(&mut self) {
         if !self.deferred.is_empty() {
             self.flush_deferred();
+        }
+    }
+
+    /// Delivers what Node's `finished` sees before it calls back: on a
+    /// stream that `errored`, the deferred events up to its `error`,
+    /// included (nothing if it was delivered already), as `finished`
+    /// calls back from `error`; otherwise all of them, up to `close`.
+    pub(crate) fn flush_for_finished(&mut self, errored: bool) {
+        let error_at = self
+            .deferred
+            .iter()
+            .position(|event| matches!(event, Event::Error(_)));
+        let through = match error_at {
+            Some(at) => at + 1,
+            None if errored => 0,
+            None => self.deferred.len(),
+        };
+        for _ in 0..through {
+            if let Some(event) = self.deferred.pop_front() {
+                self.deliver(&event);
+            }
         }
     }
 

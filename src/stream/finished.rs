@@ -2,7 +2,7 @@
 //! (Node's `stream.finished`).
 
 use std::future::poll_fn;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use super::chunk::Chunk;
 use super::duplex::Duplex;
@@ -28,15 +28,33 @@ impl<T: Chunk> Finish for Readable<T> {
 
 impl<T: Chunk> Finish for Writable<T> {
     fn poll_finished(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        if self.is_destroyed() && !self.is_finished() {
-            return Poll::Ready(Err(premature_or(self.errored())));
-        }
-        self.poll_finish(cx)
+        let outcome = if self.is_destroyed() && !self.is_finished() {
+            // Node counts a stream ended with nothing left to write as
+            // finished when it closes (`isWritableFinished`, not strict).
+            match self.errored() {
+                None if self.is_ended() && self.writable_length() == 0 => Ok(()),
+                errored => Err(premature_or(errored)),
+            }
+        } else {
+            ready!(self.poll_finish(cx))
+        };
+        // Node's `finished` calls back from `error`, or after `close`.
+        self.flush_events_for_finished();
+        Poll::Ready(outcome)
     }
 }
 
 impl<I: Chunk, O: Chunk> Finish for Duplex<I, O> {
     fn poll_finished(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let outcome = ready!(self.poll_duplex_finished(cx));
+        // Node's `finished` calls back from `error`, or after `close`.
+        self.flush_events_for_finished();
+        Poll::Ready(outcome)
+    }
+}
+
+impl<I: Chunk, O: Chunk> Duplex<I, O> {
+    fn poll_duplex_finished(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         if self.is_destroyed() && !(self.is_finished() && self.is_ended()) {
             return Poll::Ready(Err(premature_or(self.errored())));
         }

@@ -5,7 +5,7 @@ use std::task::{Context, Poll};
 
 use super::chunk::Chunk;
 use super::error::{Error, ErrorKind, Result};
-use super::pump::OnError;
+use super::pump::{OnError, closed_early};
 use super::readable_stream::ReadableStream;
 use super::sealed;
 use super::writable_stream::WritableStream;
@@ -24,12 +24,21 @@ pub(crate) struct Link<I, D> {
 }
 
 impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
+    /// Pipes `upstream` into `stage` at once, as Node's `pipe()` does:
+    /// `pipe` on the stage, and upstream flows unless the stage already
+    /// waits for `drain`.
     pub(crate) fn new(
-        upstream: Box<dyn ReadableStream<Output = I>>,
-        stage: D,
+        mut upstream: Box<dyn ReadableStream<Output = I>>,
+        mut stage: D,
         index: usize,
         on_error: OnError,
     ) -> Self {
+        stage.piped(true);
+        if WritableStream::needs_drain(&stage) {
+            upstream.pause();
+        } else {
+            upstream.resume();
+        }
         Link {
             upstream,
             stage,
@@ -77,6 +86,13 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                 Poll::Ready(None) => {
                     self.upstream_done = true;
                     fed = true;
+                    if self.on_error == OnError::DestroyAll {
+                        // Node's `pipeline` pipes with `end: false` and
+                        // ends the stage from upstream's `end`: the pipe is
+                        // undone first (upstream pauses, `unpipe`).
+                        self.upstream.pause();
+                        self.stage.piped(false);
+                    }
                     // A destroyed stage refuses `end`; its next poll
                     // reports its own error.
                     if let Err(error) = self.stage.end()
@@ -96,18 +112,28 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
     /// where it happened (the first stage's, or a premature close), and
     /// with `pipeline` semantics this stage is destroyed with it.
     fn upstream_failed(&mut self, error: Error) -> Error {
+        let piped = !self.upstream_done;
         self.upstream_done = true;
-        let error = error.or_stage(self.index - 1, self.upstream.label());
+        let error = closed_early(error).or_stage(self.index - 1, self.upstream.label());
         if self.on_error == OnError::DestroyAll {
             WritableStream::destroy(&mut self.stage, Some(error.clone()));
+            if piped {
+                // Node's pipe detaches a destination from its `error`
+                // listener: `unpipe` comes just before that `error`.
+                self.stage.piped(false);
+            }
         }
         error
     }
 
     fn stage_failed(&mut self, error: Error) -> Error {
-        let error = error.or_stage(self.index, ReadableStream::label(&self.stage));
+        let error = closed_early(error).or_stage(self.index, ReadableStream::label(&self.stage));
         if self.on_error == OnError::DestroyAll {
             WritableStream::destroy(&mut self.stage, Some(error.clone()));
+            if !self.upstream_done {
+                self.upstream_done = true;
+                self.stage.piped(false);
+            }
             self.upstream.destroy(Some(error.clone()));
         }
         error
@@ -177,6 +203,30 @@ where
 
     fn resume(&mut self) {
         self.stage.resume();
+    }
+
+    fn flush_events(&mut self) {
+        self.upstream.flush_events();
+        ReadableStream::flush_events(&mut self.stage);
+    }
+
+    /// The stage takes what upstream has until it is full, and works on it
+    /// (its output fills its readable side up to the mark); then the
+    /// stages before it run ahead the same way.
+    fn poll_ahead(&mut self, cx: &mut Context<'_>) -> Result<()> {
+        loop {
+            let fed = self.feed(cx)?;
+            if let Poll::Ready(Err(error)) = WritableStream::poll_drain(&mut self.stage, cx) {
+                return Err(self.stage_failed(error));
+            }
+            if !fed {
+                break;
+            }
+        }
+        if self.upstream_done {
+            return Ok(());
+        }
+        self.upstream.poll_ahead(cx)
     }
 
     fn destroy(&mut self, error: Option<Error>) {

@@ -149,6 +149,16 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         self.head.resume();
     }
 
+    fn flush_events(&mut self) {
+        self.head.flush_events();
+    }
+
+    fn poll_ahead(&mut self, cx: &mut Context<'_>) -> Result<()> {
+        self.head
+            .poll_ahead(cx)
+            .map_err(|error| error.or_reading(self.head.origin()))
+    }
+
     fn destroy(&mut self, error: Option<Error>) {
         self.head.destroy(error);
     }

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
@@ -25,21 +25,29 @@ pub struct PipelineFuture<T> {
     /// Position of the first destination in the pipeline.
     first_destination: usize,
     cancel: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
+    /// The outcome, once every stage is done: returned at the next poll,
+    /// as Node calls a pipeline's callback on the next tick.
+    outcome: Option<Result<()>>,
 }
 
 impl<T: Chunk> PipelineFuture<T> {
+    /// Pipes `head` into `destinations` at once, as Node's `pipeline()`
+    /// does: `pipe` on each, and the head flows unless one of them already
+    /// waits for `drain`.
     pub(crate) fn new(
-        head: Box<dyn ReadableStream<Output = T>>,
-        destinations: Vec<Box<dyn WritableStream<Input = T>>>,
-        pump: Pump<T>,
+        mut head: Box<dyn ReadableStream<Output = T>>,
+        mut destinations: Vec<Box<dyn WritableStream<Input = T>>>,
+        mut pump: Pump<T>,
         first_destination: usize,
     ) -> Self {
+        pump.start(&mut *head, &mut destinations);
         PipelineFuture {
             head,
             destinations,
             pump,
             first_destination,
             cancel: None,
+            outcome: None,
         }
     }
 
@@ -48,6 +56,15 @@ impl<T: Chunk> PipelineFuture<T> {
     pub fn with_cancel(mut self, token: CancellationToken) -> Self {
         self.cancel = Some(Box::pin(token.cancelled_owned()));
         self
+    }
+
+    /// Delivers what every stage deferred (`error`, `close`): the future
+    /// resolves after each stage's last events, as Node's callback does.
+    fn flush_events(&mut self) {
+        self.head.flush_events();
+        for destination in &mut self.destinations {
+            destination.flush_events();
+        }
     }
 
     fn destroy_all(&mut self, error: &Error) {
@@ -65,18 +82,24 @@ impl<T: Chunk> Future for PipelineFuture<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = self.get_mut();
+        if let Some(outcome) = this.outcome.take() {
+            return Poll::Ready(outcome);
+        }
         if let Some(cancel) = this.cancel.as_mut()
             && cancel.as_mut().poll(cx).is_ready()
         {
             this.cancel = None;
             let error = Error::from_kind(ErrorKind::Aborted);
             this.destroy_all(&error);
+            this.flush_events();
             return Poll::Ready(Err(error));
         }
         let index = this.first_destination;
-        this.pump
-            .poll(cx, &mut *this.head, &mut this.destinations)
-            .map_err(|error| error.or_stage(index, None))
+        let outcome = ready!(this.pump.poll(cx, &mut *this.head, &mut this.destinations));
+        this.flush_events();
+        this.outcome = Some(outcome.map_err(|error| error.or_stage(index, None)));
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }
 

@@ -174,7 +174,18 @@ impl<T: Chunk> Pump<T> {
             if self.stage >= Stage::SourceDone {
                 return self.poll_end(cx, source, destinations);
             }
-            if source_pending || self.awaiting.any() {
+            if self.awaiting.any() {
+                // The stages before the source run ahead meanwhile.
+                if let Err(error) = source.poll_ahead(cx) {
+                    return Poll::Ready(Err(self.source_failed(
+                        error,
+                        source.origin(),
+                        destinations,
+                    )));
+                }
+                return Poll::Pending;
+            }
+            if source_pending {
                 return Poll::Pending;
             }
         }
@@ -268,6 +279,17 @@ impl<T: Chunk> Pump<T> {
         }
         if self.stage == Stage::SourceDone {
             self.stage = Stage::Ending;
+            if self.on_error == OnError::DestroyAll {
+                // Node's `pipeline` pipes with `end: false` and ends each
+                // destination from the source's `end`: the pipe is undone
+                // first (the source pauses, `unpipe`), then `end()`.
+                source.pause();
+                for (index, destination) in destinations.iter_mut().enumerate() {
+                    if self.attached[index] {
+                        destination.piped(false);
+                    }
+                }
+            }
             for (index, destination) in destinations.iter_mut().enumerate() {
                 // Node's `end()` on a finished stream only reports to its
                 // callback, which a pipe does not pass. A destroyed one
@@ -289,7 +311,9 @@ impl<T: Chunk> Pump<T> {
             match destination.poll_finish(cx) {
                 Poll::Ready(Ok(())) => {
                     self.attached[index] = false;
-                    destination.piped(false);
+                    if !self.unpiped_at_end() {
+                        destination.piped(false);
+                    }
                 }
                 Poll::Ready(Err(error)) => {
                     self.destination_failed(index, error, &mut **destination)
@@ -365,13 +389,33 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
+    /// True once a pipeline's source ended: its destinations got `unpipe`
+    /// then, before they were ended.
+    fn unpiped_at_end(&self) -> bool {
+        self.stage == Stage::Ending && self.on_error == OnError::DestroyAll
+    }
+
+    /// After a pipeline destroyed a destination with its error: `unpipe`,
+    /// delivered before that `error`, as Node's pipe detaches it from its
+    /// `error` listener (unless it was detached at the source's end).
+    fn unpipe_failing<W>(&self, destination: &mut W)
+    where
+        W: WritableStream<Input = T> + ?Sized,
+    {
+        if !self.unpiped_at_end() {
+            destination.piped(false);
+        }
+    }
+
     fn destination_failed<W>(&mut self, index: usize, error: Error, destination: &mut W)
     where
         W: WritableStream<Input = T> + ?Sized,
     {
         self.attached[index] = false;
         self.awaiting.set(index, false);
-        destination.piped(false);
+        if !self.unpiped_at_end() {
+            destination.piped(false);
+        }
         let error = error.or_context(|| destination.label().map(str::to_owned));
         if self.first_error.is_none() {
             self.first_error = Some(error);
@@ -411,6 +455,7 @@ impl<T: Chunk> Pump<T> {
                 for (index, destination) in destinations.iter_mut().enumerate() {
                     if self.attached[index] {
                         destination.destroy(Some(error.clone()));
+                        self.unpipe_failing(&mut **destination);
                     }
                 }
                 Some(error)
@@ -430,6 +475,7 @@ impl<T: Chunk> Pump<T> {
         D: DerefMut,
         D::Target: WritableStream<Input = T>,
     {
+        let error = closed_early(error);
         let error = match &self.source_stage {
             Some((index, name)) => error.or_stage(*index, name.as_deref()),
             None => error,
@@ -439,9 +485,24 @@ impl<T: Chunk> Pump<T> {
             for (index, destination) in destinations.iter_mut().enumerate() {
                 if self.attached[index] && !destination.is_finished() {
                     destination.destroy(Some(error.clone()));
+                    self.unpipe_failing(&mut **destination);
                 }
             }
         }
+        // Node's pipe leaves its destinations attached when the source
+        // fails (and its source flowing): the pipe is over without
+        // `unpipe` or `pause`.
+        self.attached.fill(false);
+        error
+    }
+}
+
+/// A read that failed because the stream was destroyed without an error
+/// is a premature close, as Node's pipeline reports it.
+pub(crate) fn closed_early(error: Error) -> Error {
+    if error.kind() == ErrorKind::Destroyed {
+        Error::from_kind(ErrorKind::PrematureClose)
+    } else {
         error
     }
 }

@@ -153,7 +153,9 @@ impl<T: Chunk> ReadHalf<T> {
             // A `resume` still scheduled comes on the next tick all the
             // same, after this `pause`, as in Node.
             self.flow = Flow::Paused;
-            events.emit(Event::Pause);
+            // Node emits `pause` inside the call: before anything the
+            // stream deferred to the next tick (the `close` after `end`).
+            events.emit_ahead(Event::Pause);
         }
     }
 

@@ -177,6 +177,13 @@ impl<T: Chunk> Writable<T> {
         self.life.errored()
     }
 
+    /// Delivers the deferred events `finished` sees before it resolves:
+    /// up to its `error`, or all of them if it did not fail.
+    pub(crate) fn flush_events_for_finished(&mut self) {
+        let errored = self.life.errored().is_some();
+        self.life.events.flush_for_finished(errored);
+    }
+
     /// Queues `chunk`. Returns `Ok(true)` while the queue is below the
     /// highWaterMark and `Ok(false)` once it reached it: the chunk is queued
     /// either way, and the caller should wait for [`drained`](Writable::drained)
@@ -437,9 +444,11 @@ impl<T: Chunk> WritableStream for Writable<T> {
     }
 
     fn piped(&mut self, attached: bool) {
-        self.life
-            .events
-            .emit_ahead(if attached { Event::Pipe } else { Event::Unpipe });
+        self.life.events.emit_piped(attached);
+    }
+
+    fn flush_events(&mut self) {
+        self.life.events.flush();
     }
 
     fn label(&self) -> Option<&str> {
