@@ -62,9 +62,13 @@
 //!
 //! `pipe` and `unpipe` are delivered at once, ahead of any queued events, as
 //! Node emits them from inside `pipe()` and from the handlers of the
-//! destination's `finish` and `error`: a destination that failed shows
-//! `unpipe`, `error`, `close`, and one that finished `finish`, `unpipe`,
-//! `close`. Nothing is delivered after `close`.
+//! source's `end` and the destination's `finish`; an `unpipe` on a
+//! destination whose `error` is queued comes just before it, as Node emits
+//! it from the `error` handler. A destination that failed shows `unpipe`,
+//! `error`, `close`; one a pipe ended `finish`, `unpipe`, `close`; one a
+//! pipeline ended `unpipe`, `finish`, `close`. `pause` is delivered at
+//! once too: an `end` then `pause` come before the `close` queued after
+//! `end`. Nothing is delivered after `close`.
 //!
 //! A transform's callback is [`Transform::poll_ready`]: the chunk handed to
 //! it counts in the writable side's length until then, and, as in Node's

@@ -180,6 +180,34 @@ mod tests {
     }
 
     #[test]
+    fn unpipe_comes_just_before_a_deferred_error() {
+        let mut events = Events::default();
+        let log = recorder(&mut events);
+        events.defer(Event::Resume);
+        events.defer(Event::Error(Error::from_kind(crate::ErrorKind::Destroyed)));
+        events.defer(Event::Close);
+        events.emit_piped(false);
+        assert!(log.lock().unwrap().is_empty());
+        events.flush();
+        assert_eq!(*log.lock().unwrap(), ["resume", "unpipe", "error", "close"]);
+    }
+
+    #[test]
+    fn finished_sees_the_events_up_to_the_error() {
+        let mut events = Events::default();
+        let log = recorder(&mut events);
+        events.defer(Event::Error(Error::from_kind(crate::ErrorKind::Destroyed)));
+        events.defer(Event::Close);
+        events.flush_for_finished(true);
+        assert_eq!(*log.lock().unwrap(), ["error"]);
+        // A second `finished` on the same stream: also from `error`.
+        events.flush_for_finished(true);
+        assert_eq!(*log.lock().unwrap(), ["error"]);
+        events.flush_for_finished(false);
+        assert_eq!(*log.lock().unwrap(), ["error", "close"]);
+    }
+
+    #[test]
     fn nothing_is_queued_without_observers() {
         let mut events = Events::default();
         events.defer(Event::Close);

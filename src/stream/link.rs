@@ -62,7 +62,12 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                         continue;
                     }
                     Poll::Ready(Some(Err(error))) => return Err(self.upstream_failed(error)),
-                    Poll::Ready(None) => {}
+                    Poll::Ready(None) => {
+                        // Here, before another read delivers the `close`
+                        // queued after `end`.
+                        self.upstream_ended()?;
+                        return Ok(true);
+                    }
                     Poll::Pending => break,
                 }
             }
@@ -73,38 +78,47 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                         Ok(true) => {}
                         // Full: it waits for `drain`.
                         Ok(false) => break,
+                        // Destroyed: its next poll reports its own error.
+                        Err(error) if error.kind() == ErrorKind::Destroyed => break,
                         Err(error) => return Err(self.stage_failed(error)),
                     }
                 }
                 Poll::Ready(Some(Err(error))) => return Err(self.upstream_failed(error)),
-                Poll::Ready(None) if !self.upstream.is_ended() => {
-                    // Destroyed before its end: the stage must not end as if
-                    // everything had arrived.
-                    let error = Error::from_kind(ErrorKind::PrematureClose);
-                    return Err(self.upstream_failed(error));
-                }
                 Poll::Ready(None) => {
-                    self.upstream_done = true;
-                    fed = true;
-                    if self.on_error == OnError::DestroyAll {
-                        // Node's `pipeline` pipes with `end: false` and
-                        // ends the stage from upstream's `end`: the pipe is
-                        // undone first (upstream pauses, `unpipe`).
-                        self.upstream.pause();
-                        self.stage.piped(false);
-                    }
-                    // A destroyed stage refuses `end`; its next poll
-                    // reports its own error.
-                    if let Err(error) = self.stage.end()
-                        && error.kind() != ErrorKind::Destroyed
-                    {
-                        return Err(self.stage_failed(error));
-                    }
+                    self.upstream_ended()?;
+                    return Ok(true);
                 }
                 Poll::Pending => break,
             }
         }
         Ok(fed)
+    }
+
+    /// Upstream has nothing more: the stage is ended if upstream ended, and
+    /// fails with a premature close if it was destroyed before its end.
+    fn upstream_ended(&mut self) -> Result<()> {
+        if !self.upstream.is_ended() {
+            // Destroyed before its end: the stage must not end as if
+            // everything had arrived.
+            let error = Error::from_kind(ErrorKind::PrematureClose);
+            return Err(self.upstream_failed(error));
+        }
+        self.upstream_done = true;
+        if self.on_error == OnError::DestroyAll {
+            // Node's `pipeline` pipes with `end: false` and ends the stage
+            // from upstream's `end`: the pipe is undone first (upstream
+            // pauses, `unpipe`).
+            self.upstream.pause();
+            self.stage.piped(false);
+        }
+        // A destroyed stage refuses `end`; its next poll reports its own
+        // error.
+        if let Err(error) = self.stage.end()
+            && error.kind() != ErrorKind::Destroyed
+        {
+            return Err(self.stage_failed(error));
+        }
+        Ok(())
     }
 
     /// Upstream failed or closed before its end: nothing more is read from

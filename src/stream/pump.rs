@@ -6,13 +6,14 @@
 //!
 //! | state | meaning | left when |
 //! |---|---|---|
-//! | [`Stage::Idle`] | not started | the first poll, or `pipe()`: `pipe` on each destination → flowing |
-//! | [`Stage::Flowing`] | chunks move; the source pauses while a destination waits for `drain` | the source ends → source done |
-//! | [`Stage::SourceDone`] | the source ended | the destinations are ended (`end: true`) → ending, or detached (`end: false`) |
-//! | [`Stage::Ending`] | waiting for every destination to finish | each one that finished gets `unpipe` |
+//! | [`Stage::Idle`] | not started | `pipe()`, or building a pipeline: `pipe` on each destination → flowing |
+//! | [`Stage::Flowing`] | chunks move; the source pauses while a destination waits for `drain` (the stages before it run ahead meanwhile) | the source ends → source done |
+//! | [`Stage::SourceDone`] | the source ended | the destinations are ended (`end: true`; a pipeline unpipes them first) → ending, or detached (`end: false`) |
+//! | [`Stage::Ending`] | waiting for every destination to finish | each one that finished gets `unpipe` (a pipe's) |
 //!
 //! Per destination: `attached` (not unpiped), and [`Awaiting`] whether it
-//! waits for `drain`. An error ends the pump from any state.
+//! waits for `drain`. An error ends the pump from any state; a source's
+//! error leaves a pipe's destinations attached, as Node's pipe does.
 
 use std::ops::DerefMut;
 use std::path::Path;
@@ -132,6 +133,12 @@ impl<T: Chunk> Pump<T> {
                                 destinations,
                             )));
                         }
+                        // The end is seen here, before another read
+                        // delivers the `close` queued after `end`.
+                        Poll::Ready(None) if source.is_ended() => {
+                            self.stage = Stage::SourceDone;
+                            break;
+                        }
                         Poll::Ready(None) => {}
                         Poll::Pending => {
                             source_pending = true;
@@ -191,8 +198,9 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
-    /// Attaches the destinations: `pipe` on each, and the source starts
-    /// paused if one of them already waits for `drain` (Node's `pipe()`).
+    /// Attaches the destinations: `pipe` on each, then, as Node's `pipe()`
+    /// decides for each destination in turn, the source pauses if it
+    /// waits for `drain` and flows otherwise (so the last one decides).
     pub(crate) fn start<S, D>(&mut self, source: &mut S, destinations: &mut [D])
     where
         S: ReadableStream<Output = T> + ?Sized,
@@ -202,12 +210,13 @@ impl<T: Chunk> Pump<T> {
         self.stage = Stage::Flowing;
         for (index, destination) in destinations.iter_mut().enumerate() {
             destination.piped(true);
-            self.awaiting.set(index, destination.needs_drain());
-        }
-        if self.awaiting.any() {
-            source.pause();
-        } else {
-            source.resume();
+            let waits = destination.needs_drain();
+            self.awaiting.set(index, waits);
+            if waits {
+                source.pause();
+            } else {
+                source.resume();
+            }
         }
     }
 
@@ -497,13 +506,16 @@ impl<T: Chunk> Pump<T> {
     }
 }
 
-/// A read that failed because the stream was destroyed without an error
-/// is a premature close, as Node's pipeline reports it.
+/// A call refused because the stream was destroyed is reported as Node's
+/// pipeline reports the stream's end: its own error if it failed, a
+/// premature close if it was destroyed without one.
 pub(crate) fn closed_early(error: Error) -> Error {
-    if error.kind() == ErrorKind::Destroyed {
-        Error::from_kind(ErrorKind::PrematureClose)
-    } else {
-        error
+    if error.kind() != ErrorKind::Destroyed {
+        return error;
+    }
+    match std::error::Error::source(&error).and_then(|cause| cause.downcast_ref::<Error>()) {
+        Some(cause) => cause.clone(),
+        None => Error::from_kind(ErrorKind::PrematureClose),
     }
 }
 
