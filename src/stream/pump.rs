@@ -425,6 +425,11 @@ impl<T: Chunk> Pump<T> {
         if !self.unpiped_at_end() {
             destination.piped(false);
         }
+        // Node's pipeline learns of a destination's end from its `close`.
+        let error = match self.on_error {
+            OnError::DestroyAll => closed_early(error),
+            OnError::Stop => error,
+        };
         let error = error.or_context(|| destination.label().map(str::to_owned));
         if self.first_error.is_none() {
             self.first_error = Some(error);
