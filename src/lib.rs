@@ -80,9 +80,13 @@
 //!
 //! `pipe` and `unpipe` are delivered at once, ahead of any queued events, as
 //! Node emits them from inside `pipe()` and from the handlers of the
-//! destination's `finish` and `error`: a destination that failed shows
-//! `unpipe`, `error`, `close`, and one that finished `finish`, `unpipe`,
-//! `close`. As in Node, no `error`, `data`, `end` or second `close` comes
+//! source's `end` and the destination's `finish`; an `unpipe` on a
+//! destination whose `error` is queued comes just before it, as Node emits
+//! it from the `error` handler. A destination that failed shows `unpipe`,
+//! `error`, `close`; one a pipe ended `finish`, `unpipe`, `close`; one a
+//! pipeline ended `unpipe`, `finish`, `close`. `pause` is delivered at
+//! once too: an `end` then `pause` come before the `close` queued after
+//! `end`. As in Node, no `error`, `data`, `end` or second `close` comes
 //! after `close`; what a call on a closed stream does (`pause`, `resume`,
 //! `pipe`) is still emitted.
 //!

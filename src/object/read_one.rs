@@ -153,8 +153,8 @@ mod tests {
             limits(DEFAULT_READ_AHEAD),
             Limits {
                 range_size: 4 * mib,
-                budget: 32 * mib,
-                gets: 8
+                budget: 16 * mib,
+                gets: 4
             }
         );
         assert_eq!(
@@ -165,7 +165,7 @@ mod tests {
                 gets: 2
             }
         );
-        assert_eq!(limits(usize::MAX).budget, 32 * mib);
+        assert_eq!(limits(usize::MAX).budget, 16 * mib);
         for budget in [0, 1, 300 * 1024, 3 * mib, 9 * mib + 1, 64 * mib] {
             let Limits {
                 range_size,

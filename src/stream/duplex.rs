@@ -228,6 +228,13 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         self.life.errored()
     }
 
+    /// Delivers the deferred events `finished` sees before it resolves:
+    /// up to its `error`, or all of them if it did not fail.
+    pub(crate) fn flush_events_for_finished(&mut self) {
+        let errored = self.life.errored().is_some();
+        self.life.events.flush_for_finished(errored);
+    }
+
     /// Writes `chunk` to the writable side; see [`Writable::write`](crate::Writable::write).
     /// A transform's work on it is done inside the call when the transform
     /// is idle.
@@ -726,6 +733,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         Duplex::resume(self);
     }
 
+    fn flush_events(&mut self) {
+        self.life.events.flush();
+    }
+
     fn destroy(&mut self, error: Option<Error>) {
         Duplex::destroy(self, error);
     }
@@ -787,9 +798,11 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
     }
 
     fn piped(&mut self, attached: bool) {
-        self.life
-            .events
-            .emit(if attached { Event::Pipe } else { Event::Unpipe });
+        self.life.events.emit_piped(attached);
+    }
+
+    fn flush_events(&mut self) {
+        self.life.events.flush();
     }
 
     fn label(&self) -> Option<&str> {

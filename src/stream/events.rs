@@ -17,6 +17,10 @@ pub(crate) struct Events {
     deferred: VecDeque<Event>,
     /// `close` was delivered: no `error`, `data`, `end` or `close` is any more.
     closed: bool,
+    /// How many pipes this stream is the destination of: each one's
+    /// `unpipe` comes just before an `error` of the stream (Node's pipe
+    /// detaches a destination from its prepended `error` listener).
+    pipes: usize,
 }
 
 impl Events {
@@ -42,6 +46,36 @@ impl Events {
         }
     }
 
+    /// Delivers `pipe` or `unpipe` (`attached` false): at once, ahead of
+    /// any deferred events, as Node emits them from inside `pipe()` and
+    /// from the listeners of `end` and `finish`; but an `unpipe` on a
+    /// stream whose `error` is deferred comes just before that `error`, as
+    /// Node's pipe detaches a destination from its `error` listener, and
+    /// one whose `error` came already was delivered with it.
+    pub(crate) fn emit_piped(&mut self, attached: bool) {
+        if self.observers.is_empty() {
+            return;
+        }
+        if attached {
+            self.pipes += 1;
+            self.deliver(&Event::Pipe);
+            return;
+        }
+        if self.pipes == 0 {
+            return;
+        }
+        if self
+            .deferred
+            .iter()
+            .any(|event| matches!(event, Event::Error(_)))
+        {
+            // Delivered just before that `error`.
+            return;
+        }
+        self.pipes -= 1;
+        self.deliver(&Event::Unpipe);
+    }
+
     /// Queues `event` for the next tick.
     #[inline]
     pub(crate) fn defer(&mut self, event: Event) {
@@ -56,6 +90,27 @@ impl Events {
     pub(crate) fn flush(&mut self) {
         if !self.deferred.is_empty() {
             self.flush_deferred();
+        }
+    }
+
+    /// Delivers what Node's `finished` sees before it calls back: on a
+    /// stream that `errored`, the deferred events up to its `error`,
+    /// included (nothing if it was delivered already), as `finished`
+    /// calls back from `error`; otherwise all of them, up to `close`.
+    pub(crate) fn flush_for_finished(&mut self, errored: bool) {
+        let error_at = self
+            .deferred
+            .iter()
+            .position(|event| matches!(event, Event::Error(_)));
+        let through = match error_at {
+            Some(at) => at + 1,
+            None if errored => 0,
+            None => self.deferred.len(),
+        };
+        for _ in 0..through {
+            if let Some(event) = self.deferred.pop_front() {
+                self.deliver(&event);
+            }
         }
     }
 
@@ -75,6 +130,13 @@ impl Events {
                 return;
             }
             Event::Close => self.closed = true,
+            Event::Error(_) => {
+                for _ in 0..std::mem::take(&mut self.pipes) {
+                    for observer in &mut self.observers {
+                        observer(&Event::Unpipe);
+                    }
+                }
+            }
             _ => {}
         }
         for observer in &mut self.observers {
@@ -129,6 +191,41 @@ mod tests {
         events.flush();
         events.emit(Event::Resume);
         assert_eq!(*log.lock().unwrap(), ["close", "resume"]);
+    }
+
+    #[test]
+    fn unpipe_comes_just_before_a_deferred_error() {
+        let mut events = Events::default();
+        let log = recorder(&mut events);
+        events.emit_piped(true);
+        events.defer(Event::Resume);
+        events.defer(Event::Error(Error::from_kind(crate::ErrorKind::Destroyed)));
+        events.defer(Event::Close);
+        events.emit_piped(false);
+        assert_eq!(*log.lock().unwrap(), ["pipe"]);
+        events.flush();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["pipe", "resume", "unpipe", "error", "close"]
+        );
+        // The pipe noticing the error later adds nothing.
+        events.emit_piped(false);
+        assert_eq!(log.lock().unwrap().len(), 5);
+    }
+
+    #[test]
+    fn finished_sees_the_events_up_to_the_error() {
+        let mut events = Events::default();
+        let log = recorder(&mut events);
+        events.defer(Event::Error(Error::from_kind(crate::ErrorKind::Destroyed)));
+        events.defer(Event::Close);
+        events.flush_for_finished(true);
+        assert_eq!(*log.lock().unwrap(), ["error"]);
+        // A second `finished` on the same stream: also from `error`.
+        events.flush_for_finished(true);
+        assert_eq!(*log.lock().unwrap(), ["error"]);
+        events.flush_for_finished(false);
+        assert_eq!(*log.lock().unwrap(), ["error", "close"]);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! (Node's `stream.finished`).
 
 use std::future::poll_fn;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use super::chunk::Chunk;
 use super::duplex::Duplex;
@@ -28,15 +28,33 @@ impl<T: Chunk> Finish for Readable<T> {
 
 impl<T: Chunk> Finish for Writable<T> {
     fn poll_finished(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        if self.is_destroyed() && !self.is_finished() {
-            return Poll::Ready(Err(premature_or(self.errored())));
-        }
-        self.poll_finish(cx)
+        let outcome = if self.is_destroyed() && !self.is_finished() {
+            // Node counts a stream ended with nothing left to write as
+            // finished when it closes (`isWritableFinished`, not strict).
+            match self.errored() {
+                None if self.is_ended() && self.writable_length() == 0 => Ok(()),
+                errored => Err(premature_or(errored)),
+            }
+        } else {
+            ready!(self.poll_finish(cx))
+        };
+        // Node's `finished` calls back from `error`, or after `close`.
+        self.flush_events_for_finished();
+        Poll::Ready(outcome)
     }
 }
 
 impl<I: Chunk, O: Chunk> Finish for Duplex<I, O> {
     fn poll_finished(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let outcome = ready!(self.poll_duplex_finished(cx));
+        // Node's `finished` calls back from `error`, or after `close`.
+        self.flush_events_for_finished();
+        Poll::Ready(outcome)
+    }
+}
+
+impl<I: Chunk, O: Chunk> Duplex<I, O> {
+    fn poll_duplex_finished(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         if self.is_destroyed() && !(self.is_finished() && self.is_ended()) {
             return Poll::Ready(Err(premature_or(self.errored())));
         }
@@ -58,6 +76,10 @@ impl<I: Chunk, O: Chunk> Finish for Duplex<I, O> {
 ///
 /// A readable side is consumed and its data dropped, as Node's `resume()`
 /// does; a writable side must be ended by the caller first, as in Node.
+/// As Node's `finished` calls back, a writable side's failure is reported
+/// after its `error` event and before its `close`, and a success after
+/// its `close`; a writable side destroyed after `end()` with nothing left
+/// to write counts as finished.
 ///
 /// # Errors
 ///
@@ -88,4 +110,84 @@ fn premature_or(error: Option<&Error>) -> Error {
     error
         .cloned()
         .unwrap_or_else(|| Error::from_kind(ErrorKind::PrematureClose))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::Pin;
+    use std::sync::{Arc, Mutex};
+    use std::task::Waker;
+
+    use super::*;
+    use crate::{NullSink, WriteQueue, WriteSink};
+
+    fn logged<T: Chunk>(w: &mut Writable<T>) -> Arc<Mutex<Vec<&'static str>>> {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&log);
+        w.observe(move |event| sink.lock().unwrap().push(event.name()));
+        log
+    }
+
+    /// Takes nothing: what is written stays queued.
+    struct Busy;
+
+    impl WriteSink<u32> for Busy {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            _queue: &mut WriteQueue<u32>,
+        ) -> Poll<Result<()>> {
+            Poll::Pending
+        }
+    }
+
+    /// Node's `finished` calls back from `error`: after it, before `close`.
+    #[test]
+    fn a_failure_is_reported_after_error_and_before_close() {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut w = Writable::<u32>::new(NullSink);
+        let log = logged(&mut w);
+        w.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        let Poll::Ready(Err(error)) = w.poll_finished(&mut cx) else {
+            panic!("finished reports the error");
+        };
+        assert_eq!(error.kind(), ErrorKind::InvalidData);
+        assert_eq!(*log.lock().unwrap(), ["error"]);
+        let _ = w.poll_finish(&mut cx);
+        assert_eq!(*log.lock().unwrap(), ["error", "close"]);
+    }
+
+    /// Destroyed after `end()` with nothing left to write: finished, as
+    /// Node's non-strict `isWritableFinished` counts it, after `close`.
+    #[test]
+    fn ended_with_nothing_queued_then_destroyed_counts_as_finished() {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut w = Writable::<u32>::new(NullSink);
+        let log = logged(&mut w);
+        w.end().unwrap();
+        w.destroy(None);
+        assert!(matches!(w.poll_finished(&mut cx), Poll::Ready(Ok(()))));
+        assert_eq!(log.lock().unwrap().last(), Some(&"close"));
+
+        let mut w = Writable::new(Busy);
+        w.write(1).unwrap();
+        w.end().unwrap();
+        w.destroy(None);
+        let Poll::Ready(Err(error)) = w.poll_finished(&mut cx) else {
+            panic!("a write was lost");
+        };
+        assert_eq!(error.kind(), ErrorKind::PrematureClose);
+    }
+
+    /// A finished writable resolves after its `close`, as Node's
+    /// `finished` waits for `close` when the stream emits one.
+    #[test]
+    fn a_finished_writable_resolves_after_close() {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut w = Writable::<u32>::new(NullSink);
+        let log = logged(&mut w);
+        w.end().unwrap();
+        assert!(matches!(w.poll_finished(&mut cx), Poll::Ready(Ok(()))));
+        assert_eq!(log.lock().unwrap().last(), Some(&"close"));
+    }
 }

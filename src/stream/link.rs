@@ -5,7 +5,7 @@ use std::task::{Context, Poll};
 
 use super::chunk::Chunk;
 use super::error::{Error, ErrorKind, Result};
-use super::pump::OnError;
+use super::pump::{OnError, closed_early};
 use super::readable_stream::ReadableStream;
 use super::sealed;
 use super::writable_stream::WritableStream;
@@ -24,12 +24,21 @@ pub(crate) struct Link<I, D> {
 }
 
 impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
+    /// Pipes `upstream` into `stage` at once, as Node's `pipe()` does:
+    /// `pipe` on the stage, and upstream flows unless the stage already
+    /// waits for `drain`.
     pub(crate) fn new(
-        upstream: Box<dyn ReadableStream<Output = I>>,
-        stage: D,
+        mut upstream: Box<dyn ReadableStream<Output = I>>,
+        mut stage: D,
         index: usize,
         on_error: OnError,
     ) -> Self {
+        stage.piped(true);
+        if WritableStream::needs_drain(&stage) {
+            upstream.pause();
+        } else {
+            upstream.resume();
+        }
         Link {
             upstream,
             stage,
@@ -53,7 +62,12 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                         continue;
                     }
                     Poll::Ready(Some(Err(error))) => return Err(self.upstream_failed(error)),
-                    Poll::Ready(None) => {}
+                    Poll::Ready(None) => {
+                        // Here, before another read delivers the `close`
+                        // queued after `end`.
+                        self.upstream_ended()?;
+                        return Ok(true);
+                    }
                     Poll::Pending => break,
                 }
             }
@@ -64,26 +78,15 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                         Ok(true) => {}
                         // Full: it waits for `drain`.
                         Ok(false) => break,
+                        // Destroyed: its next poll reports its own error.
+                        Err(error) if error.kind() == ErrorKind::Destroyed => break,
                         Err(error) => return Err(self.stage_failed(error)),
                     }
                 }
                 Poll::Ready(Some(Err(error))) => return Err(self.upstream_failed(error)),
-                Poll::Ready(None) if !self.upstream.is_ended() => {
-                    // Destroyed before its end: the stage must not end as if
-                    // everything had arrived.
-                    let error = Error::from_kind(ErrorKind::PrematureClose);
-                    return Err(self.upstream_failed(error));
-                }
                 Poll::Ready(None) => {
-                    self.upstream_done = true;
-                    fed = true;
-                    // A destroyed stage refuses `end`; its next poll
-                    // reports its own error.
-                    if let Err(error) = self.stage.end()
-                        && error.kind() != ErrorKind::Destroyed
-                    {
-                        return Err(self.stage_failed(error));
-                    }
+                    self.upstream_ended()?;
+                    return Ok(true);
                 }
                 Poll::Pending => break,
             }
@@ -91,23 +94,60 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         Ok(fed)
     }
 
+    /// Upstream has nothing more: the stage is ended if upstream ended, and
+    /// fails with a premature close if it was destroyed before its end.
+    fn upstream_ended(&mut self) -> Result<()> {
+        if !self.upstream.is_ended() {
+            // Destroyed before its end: the stage must not end as if
+            // everything had arrived.
+            let error = Error::from_kind(ErrorKind::PrematureClose);
+            return Err(self.upstream_failed(error));
+        }
+        self.upstream_done = true;
+        if self.on_error == OnError::DestroyAll {
+            // Node's `pipeline` pipes with `end: false` and ends the stage
+            // from upstream's `end`: the pipe is undone first (upstream
+            // pauses, `unpipe`).
+            self.upstream.pause();
+            self.stage.piped(false);
+        }
+        // A destroyed stage refuses `end`; its next poll reports its own
+        // error.
+        if let Err(error) = self.stage.end()
+            && error.kind() != ErrorKind::Destroyed
+        {
+            return Err(self.stage_failed(error));
+        }
+        Ok(())
+    }
+
     /// Upstream failed or closed before its end: nothing more is read from
     /// it, the error names the stage before this one if it does not say
     /// where it happened (the first stage's, or a premature close), and
     /// with `pipeline` semantics this stage is destroyed with it.
     fn upstream_failed(&mut self, error: Error) -> Error {
+        let piped = !self.upstream_done;
         self.upstream_done = true;
-        let error = error.or_stage(self.index - 1, self.upstream.label());
+        let error = closed_early(error).or_stage(self.index - 1, self.upstream.label());
         if self.on_error == OnError::DestroyAll {
             WritableStream::destroy(&mut self.stage, Some(error.clone()));
+            if piped {
+                // Node's pipe detaches a destination from its `error`
+                // listener: `unpipe` comes just before that `error`.
+                self.stage.piped(false);
+            }
         }
         error
     }
 
     fn stage_failed(&mut self, error: Error) -> Error {
-        let error = error.or_stage(self.index, ReadableStream::label(&self.stage));
+        let error = closed_early(error).or_stage(self.index, ReadableStream::label(&self.stage));
         if self.on_error == OnError::DestroyAll {
             WritableStream::destroy(&mut self.stage, Some(error.clone()));
+            if !self.upstream_done {
+                self.upstream_done = true;
+                self.stage.piped(false);
+            }
             self.upstream.destroy(Some(error.clone()));
         }
         error
@@ -177,6 +217,30 @@ where
 
     fn resume(&mut self) {
         self.stage.resume();
+    }
+
+    fn flush_events(&mut self) {
+        self.upstream.flush_events();
+        ReadableStream::flush_events(&mut self.stage);
+    }
+
+    /// The stage takes what upstream has until it is full, and works on it
+    /// (its output fills its readable side up to the mark); then the
+    /// stages before it run ahead the same way.
+    fn poll_ahead(&mut self, cx: &mut Context<'_>) -> Result<()> {
+        loop {
+            let fed = self.feed(cx)?;
+            if let Poll::Ready(Err(error)) = WritableStream::poll_drain(&mut self.stage, cx) {
+                return Err(self.stage_failed(error));
+            }
+            if !fed {
+                break;
+            }
+        }
+        if self.upstream_done {
+            return Ok(());
+        }
+        self.upstream.poll_ahead(cx)
     }
 
     fn destroy(&mut self, error: Option<Error>) {

@@ -19,7 +19,8 @@
 //! is detached: after it finished, failed, or was given back with
 //! [`Pipe::unpipe`], when the source ended with `end: false`, or when the
 //! pipe is dropped before it completed (which also pauses the source, as
-//! Node's `unpipe()` does).
+//! Node's `unpipe()` does). A source's failure completes the pipe without
+//! `unpipe` or `pause`: Node's pipe leaves its destinations attached then.
 
 use std::future::Future;
 use std::pin::Pin;

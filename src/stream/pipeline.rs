@@ -6,10 +6,25 @@
 //! failed. Success means the last stage finished. Dropping the future, or
 //! cancelling its [`CancellationToken`], destroys every stage too.
 //!
+//! Building the chain pipes each stage into the next at once, as Node's
+//! `pipeline()` does: every stage after the first gets `pipe`, and every
+//! stage before the last flows (or is paused, if the next one already
+//! waits for `drain`).
+//!
 //! One poll of the future walks the chain: each link asks its upstream for
 //! chunks while its stage takes them, and the stage's output goes on
 //! downstream; so reading overlaps writing without a task or a channel per
-//! stage.
+//! stage. While the last stage waits for `drain`, the stages before it run
+//! ahead, each taking what the one before it has up to its own
+//! highWaterMark, as Node's piped stages do.
+//!
+//! As Node's `pipeline` pipes with `end: false` and ends each stage from
+//! the `end` of the one before it, a stage's pipe is undone first (its
+//! source pauses, `unpipe`), then the stage is ended (`prefinish`,
+//! `finish`). A stage destroyed because another failed gets `unpipe` just
+//! before its `error`. The future resolves after every stage delivered its
+//! last events (`error`, `close`), at its next poll, as Node calls the
+//! pipeline's callback on the next tick.
 
 use std::any::Any;
 use std::path::Path;
@@ -147,6 +162,16 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
 
     fn resume(&mut self) {
         self.head.resume();
+    }
+
+    fn flush_events(&mut self) {
+        self.head.flush_events();
+    }
+
+    fn poll_ahead(&mut self, cx: &mut Context<'_>) -> Result<()> {
+        self.head
+            .poll_ahead(cx)
+            .map_err(|error| error.or_reading(self.head.origin()))
     }
 
     fn destroy(&mut self, error: Option<Error>) {

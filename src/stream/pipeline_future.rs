@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
@@ -13,7 +13,8 @@ use super::readable_stream::ReadableStream;
 use super::writable_stream::WritableStream;
 
 /// A complete pipeline, as a future: resolves once every destination
-/// finished, or with the first error.
+/// finished, or with the first error; in both cases after every stage
+/// delivered its last events (`error`, `close`), at the next poll.
 ///
 /// Dropping it before it resolves destroys every stage (an atomic file
 /// destination is then discarded).
@@ -25,21 +26,29 @@ pub struct PipelineFuture<T> {
     /// Position of the first destination in the pipeline.
     first_destination: usize,
     cancel: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
+    /// The outcome, once every stage is done: returned at the next poll,
+    /// as Node calls a pipeline's callback on the next tick.
+    outcome: Option<Result<()>>,
 }
 
 impl<T: Chunk> PipelineFuture<T> {
+    /// Pipes `head` into `destinations` at once, as Node's `pipeline()`
+    /// does: `pipe` on each, and the head flows unless one of them already
+    /// waits for `drain`.
     pub(crate) fn new(
-        head: Box<dyn ReadableStream<Output = T>>,
-        destinations: Vec<Box<dyn WritableStream<Input = T>>>,
-        pump: Pump<T>,
+        mut head: Box<dyn ReadableStream<Output = T>>,
+        mut destinations: Vec<Box<dyn WritableStream<Input = T>>>,
+        mut pump: Pump<T>,
         first_destination: usize,
     ) -> Self {
+        pump.start(&mut *head, &mut destinations);
         PipelineFuture {
             head,
             destinations,
             pump,
             first_destination,
             cancel: None,
+            outcome: None,
         }
     }
 
@@ -48,6 +57,15 @@ impl<T: Chunk> PipelineFuture<T> {
     pub fn with_cancel(mut self, token: CancellationToken) -> Self {
         self.cancel = Some(Box::pin(token.cancelled_owned()));
         self
+    }
+
+    /// Delivers what every stage deferred (`error`, `close`): the future
+    /// resolves after each stage's last events, as Node's callback does.
+    fn flush_events(&mut self) {
+        self.head.flush_events();
+        for destination in &mut self.destinations {
+            destination.flush_events();
+        }
     }
 
     fn destroy_all(&mut self, error: &Error) {
@@ -65,18 +83,24 @@ impl<T: Chunk> Future for PipelineFuture<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = self.get_mut();
+        if let Some(outcome) = this.outcome.take() {
+            return Poll::Ready(outcome);
+        }
         if let Some(cancel) = this.cancel.as_mut()
             && cancel.as_mut().poll(cx).is_ready()
         {
             this.cancel = None;
             let error = Error::from_kind(ErrorKind::Aborted);
             this.destroy_all(&error);
+            this.flush_events();
             return Poll::Ready(Err(error));
         }
         let index = this.first_destination;
-        this.pump
-            .poll(cx, &mut *this.head, &mut this.destinations)
-            .map_err(|error| error.or_stage(index, None))
+        let outcome = ready!(this.pump.poll(cx, &mut *this.head, &mut this.destinations));
+        this.flush_events();
+        this.outcome = Some(outcome.map_err(|error| error.or_stage(index, None)));
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }
 
@@ -86,5 +110,166 @@ impl<T> std::fmt::Debug for PipelineFuture<T> {
             .field("destinations", &self.destinations.len())
             .field("cancellable", &self.cancel.is_some())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Poll, Waker};
+
+    use super::*;
+    use crate::{
+        Duplex, Event, NullSink, Readable, ReadableExt, Shared, Writable, WriteQueue, WriteSink,
+        pipeline,
+    };
+
+    type Log = Arc<Mutex<Vec<String>>>;
+
+    fn observer(log: &Log, name: &'static str) -> impl FnMut(&Event) + Send + 'static {
+        let log = Arc::clone(log);
+        move |event| log.lock().unwrap().push(format!("{name} {event}"))
+    }
+
+    fn entries(log: &Log, name: &str) -> Vec<String> {
+        let prefix = format!("{name} ");
+        let log = log.lock().unwrap();
+        let of = log.iter().filter_map(|entry| entry.strip_prefix(&prefix));
+        of.map(str::to_owned).collect()
+    }
+
+    /// Takes its first chunk and never calls back: the destination stays
+    /// busy.
+    struct Busy;
+
+    impl WriteSink<u32> for Busy {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            _queue: &mut WriteQueue<u32>,
+        ) -> Poll<Result<()>> {
+            Poll::Pending
+        }
+    }
+
+    fn poll<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+        Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    /// Node's `pipeline()` pipes every stage inside the call: `pipe` on
+    /// each destination, every source flowing, before any poll.
+    #[test]
+    fn every_stage_is_piped_when_the_pipeline_is_built() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32]);
+        source.observe(observer(&log, "source"));
+        let source = Shared::new(source);
+        let mut middle = Duplex::<u32, u32>::pass_through();
+        middle.observe(observer(&log, "middle"));
+        let middle = Shared::new(middle);
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        let _future = pipeline(source.clone()).pipe(middle.clone()).pipe(dest);
+        assert_eq!(entries(&log, "middle"), ["pipe"]);
+        assert_eq!(entries(&log, "dest"), ["pipe"]);
+        assert_eq!(source.lock().flowing(), Some(true));
+        assert_eq!(middle.lock().flowing(), Some(true));
+    }
+
+    /// While the destination is busy, each stage before it takes what it
+    /// can up to its own marks, as in Node 20: the middle stage's readable
+    /// side and the source's buffer fill to their marks. (Node counts 3 in
+    /// the middle stage's writable side, where its `write()` runs the
+    /// transform at once.)
+    #[test]
+    fn stages_run_ahead_to_their_marks_while_the_destination_is_busy() {
+        let source = Shared::new(Readable::from_iter(0..100u32).with_high_water_mark(4));
+        let middle = Shared::new(
+            Duplex::<u32, u32>::pass_through()
+                .with_readable_high_water_mark(2)
+                .with_writable_high_water_mark(3),
+        );
+        let dest = Shared::new(Writable::new(Busy).with_high_water_mark(1));
+        let mut future = pipeline(source.clone())
+            .pipe(middle.clone())
+            .pipe(dest.clone());
+        for _ in 0..4 {
+            assert!(poll(&mut future).is_pending());
+        }
+        assert_eq!(dest.lock().writable_length(), 1);
+        assert_eq!(middle.lock().readable_length(), 2);
+        assert!(middle.lock().writable_length() >= 1);
+        assert_eq!(source.lock().readable_length(), 4);
+    }
+
+    /// Each pipe is undone at its source's end, before the destination is
+    /// ended (Node pipes with `end: false`), and the future resolves after
+    /// every stage's `close`, at the next poll.
+    #[test]
+    fn the_end_unpipes_first_and_the_future_resolves_after_every_close() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32]);
+        source.observe(observer(&log, "source"));
+        let mut middle = Duplex::<u32, u32>::pass_through();
+        middle.observe(observer(&log, "middle"));
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        let mut future = pipeline(source).pipe(middle).pipe(dest);
+        let mut polls = 0;
+        let outcome = loop {
+            if let Poll::Ready(outcome) = poll(&mut future) {
+                break outcome;
+            }
+            polls += 1;
+            assert!(polls < 10, "the pipeline completes");
+        };
+        outcome.unwrap();
+        let source_events = entries(&log, "source");
+        let tail = &source_events[source_events.len() - 3..];
+        assert_eq!(tail, ["end", "pause", "close"]);
+        let middle_events = entries(&log, "middle");
+        let unpipe = middle_events.iter().position(|e| e == "unpipe").unwrap();
+        let prefinish = middle_events.iter().position(|e| e == "prefinish");
+        assert!(unpipe < prefinish.unwrap());
+        assert_eq!(middle_events.last().unwrap(), "close");
+        assert_eq!(
+            entries(&log, "dest"),
+            ["pipe", "unpipe", "prefinish", "finish", "close"]
+        );
+    }
+
+    /// A failing pipeline destroys every stage; each stage's `error` and
+    /// `close` (after `unpipe`, for a destination) come before the future
+    /// resolves, with the same error.
+    #[test]
+    fn a_failing_pipeline_delivers_every_last_event_before_it_resolves() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(0..10u32);
+        source.observe(observer(&log, "source"));
+        let mut middle = Duplex::<u32, u32>::pass_through();
+        middle.observe(observer(&log, "middle"));
+        let middle = Shared::new(middle);
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        let mut future = pipeline(source).pipe(middle.clone()).pipe(dest);
+        let boom = Error::new(ErrorKind::InvalidData, "boom");
+        middle.lock().destroy(Some(boom));
+        let mut polls = 0;
+        let error = loop {
+            if let Poll::Ready(outcome) = poll(&mut future) {
+                break outcome.unwrap_err();
+            }
+            polls += 1;
+            assert!(polls < 10, "the pipeline fails: {:?}", log.lock().unwrap());
+        };
+        assert_eq!(error.kind(), ErrorKind::InvalidData);
+        for stage in ["source", "middle", "dest"] {
+            let events = entries(&log, stage);
+            assert_eq!(events[events.len() - 2..], ["error", "close"], "{stage}");
+        }
+        let dest_events = entries(&log, "dest");
+        assert_eq!(dest_events[dest_events.len() - 3], "unpipe");
     }
 }

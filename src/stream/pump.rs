@@ -6,13 +6,14 @@
 //!
 //! | state | meaning | left when |
 //! |---|---|---|
-//! | [`Stage::Idle`] | not started | the first poll, or `pipe()`: `pipe` on each destination → flowing |
-//! | [`Stage::Flowing`] | chunks move; the source pauses while a destination waits for `drain` | the source ends → source done |
-//! | [`Stage::SourceDone`] | the source ended | the destinations are ended (`end: true`) → ending, or detached (`end: false`) |
-//! | [`Stage::Ending`] | waiting for every destination to finish | each one that finished gets `unpipe` |
+//! | [`Stage::Idle`] | not started | `pipe()`, or building a pipeline: `pipe` on each destination → flowing |
+//! | [`Stage::Flowing`] | chunks move; the source pauses while a destination waits for `drain` (the stages before it run ahead meanwhile) | the source ends → source done |
+//! | [`Stage::SourceDone`] | the source ended | the destinations are ended (`end: true`; a pipeline unpipes them first) → ending, or detached (`end: false`) |
+//! | [`Stage::Ending`] | waiting for every destination to finish | each one that finished gets `unpipe` (a pipe's) |
 //!
 //! Per destination: `attached` (not unpiped), and [`Awaiting`] whether it
-//! waits for `drain`. An error ends the pump from any state.
+//! waits for `drain`. An error ends the pump from any state; a source's
+//! error leaves a pipe's destinations attached, as Node's pipe does.
 
 use std::ops::DerefMut;
 use std::path::Path;
@@ -132,6 +133,12 @@ impl<T: Chunk> Pump<T> {
                                 destinations,
                             )));
                         }
+                        // The end is seen here, before another read
+                        // delivers the `close` queued after `end`.
+                        Poll::Ready(None) if source.is_ended() => {
+                            self.stage = Stage::SourceDone;
+                            break;
+                        }
                         Poll::Ready(None) => {}
                         Poll::Pending => {
                             source_pending = true;
@@ -174,14 +181,26 @@ impl<T: Chunk> Pump<T> {
             if self.stage >= Stage::SourceDone {
                 return self.poll_end(cx, source, destinations);
             }
-            if source_pending || self.awaiting.any() {
+            if self.awaiting.any() {
+                // The stages before the source run ahead meanwhile.
+                if let Err(error) = source.poll_ahead(cx) {
+                    return Poll::Ready(Err(self.source_failed(
+                        error,
+                        source.origin(),
+                        destinations,
+                    )));
+                }
+                return Poll::Pending;
+            }
+            if source_pending {
                 return Poll::Pending;
             }
         }
     }
 
-    /// Attaches the destinations: `pipe` on each, and the source starts
-    /// paused if one of them already waits for `drain` (Node's `pipe()`).
+    /// Attaches the destinations: `pipe` on each, then, as Node's `pipe()`
+    /// decides for each destination in turn, the source pauses if it
+    /// waits for `drain` and flows otherwise (so the last one decides).
     pub(crate) fn start<S, D>(&mut self, source: &mut S, destinations: &mut [D])
     where
         S: ReadableStream<Output = T> + ?Sized,
@@ -191,12 +210,13 @@ impl<T: Chunk> Pump<T> {
         self.stage = Stage::Flowing;
         for (index, destination) in destinations.iter_mut().enumerate() {
             destination.piped(true);
-            self.awaiting.set(index, destination.needs_drain());
-        }
-        if self.awaiting.any() {
-            source.pause();
-        } else {
-            source.resume();
+            let waits = destination.needs_drain();
+            self.awaiting.set(index, waits);
+            if waits {
+                source.pause();
+            } else {
+                source.resume();
+            }
         }
     }
 
@@ -268,6 +288,17 @@ impl<T: Chunk> Pump<T> {
         }
         if self.stage == Stage::SourceDone {
             self.stage = Stage::Ending;
+            if self.on_error == OnError::DestroyAll {
+                // Node's `pipeline` pipes with `end: false` and ends each
+                // destination from the source's `end`: the pipe is undone
+                // first (the source pauses, `unpipe`), then `end()`.
+                source.pause();
+                for (index, destination) in destinations.iter_mut().enumerate() {
+                    if self.attached[index] {
+                        destination.piped(false);
+                    }
+                }
+            }
             for (index, destination) in destinations.iter_mut().enumerate() {
                 // Node's `end()` on a finished stream only reports to its
                 // callback, which a pipe does not pass. A destroyed one
@@ -296,7 +327,9 @@ impl<T: Chunk> Pump<T> {
             match destination.poll_finish(cx) {
                 Poll::Ready(Ok(())) => {
                     self.attached[index] = false;
-                    destination.piped(false);
+                    if !self.unpiped_at_end() {
+                        destination.piped(false);
+                    }
                 }
                 Poll::Ready(Err(error)) => {
                     self.destination_failed(index, error, &mut **destination)
@@ -372,13 +405,38 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
+    /// True once a pipeline's source ended: its destinations got `unpipe`
+    /// then, before they were ended.
+    fn unpiped_at_end(&self) -> bool {
+        self.stage == Stage::Ending && self.on_error == OnError::DestroyAll
+    }
+
+    /// After a pipeline destroyed a destination with its error: `unpipe`,
+    /// delivered before that `error`, as Node's pipe detaches it from its
+    /// `error` listener (unless it was detached at the source's end).
+    fn unpipe_failing<W>(&self, destination: &mut W)
+    where
+        W: WritableStream<Input = T> + ?Sized,
+    {
+        if !self.unpiped_at_end() {
+            destination.piped(false);
+        }
+    }
+
     fn destination_failed<W>(&mut self, index: usize, error: Error, destination: &mut W)
     where
         W: WritableStream<Input = T> + ?Sized,
     {
         self.attached[index] = false;
         self.awaiting.set(index, false);
-        destination.piped(false);
+        if !self.unpiped_at_end() {
+            destination.piped(false);
+        }
+        // Node's pipeline learns of a destination's end from its `close`.
+        let error = match self.on_error {
+            OnError::DestroyAll => closed_early(error),
+            OnError::Stop => error,
+        };
         let error = error.or_context(|| destination.label().map(str::to_owned));
         if self.first_error.is_none() {
             self.first_error = Some(error);
@@ -418,6 +476,7 @@ impl<T: Chunk> Pump<T> {
                 for (index, destination) in destinations.iter_mut().enumerate() {
                     if self.attached[index] {
                         destination.destroy(Some(error.clone()));
+                        self.unpipe_failing(&mut **destination);
                     }
                 }
                 Some(error)
@@ -437,6 +496,7 @@ impl<T: Chunk> Pump<T> {
         D: DerefMut,
         D::Target: WritableStream<Input = T>,
     {
+        let error = closed_early(error);
         let error = match &self.source_stage {
             Some((index, name)) => error.or_stage(*index, name.as_deref()),
             None => error,
@@ -449,10 +509,28 @@ impl<T: Chunk> Pump<T> {
             for (index, destination) in destinations.iter_mut().enumerate() {
                 if self.attached[index] && !destination.is_finished() {
                     destination.destroy(Some(error.clone()));
+                    self.unpipe_failing(&mut **destination);
                 }
             }
         }
+        // Node's pipe leaves its destinations attached when the source
+        // fails (and its source flowing): the pipe is over without
+        // `unpipe` or `pause`.
+        self.attached.fill(false);
         error
+    }
+}
+
+/// A call refused because the stream was destroyed is reported as Node's
+/// pipeline reports the stream's end: its own error if it failed, a
+/// premature close if it was destroyed without one.
+pub(crate) fn closed_early(error: Error) -> Error {
+    if error.kind() != ErrorKind::Destroyed {
+        return error;
+    }
+    match std::error::Error::source(&error).and_then(|cause| cause.downcast_ref::<Error>()) {
+        Some(cause) => cause.clone(),
+        None => Error::from_kind(ErrorKind::PrematureClose),
     }
 }
 

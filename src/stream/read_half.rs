@@ -196,6 +196,8 @@ impl<T: Chunk> ReadHalf<T> {
             // A `resume` still scheduled comes on the next tick all the
             // same, after this `pause`, as in Node.
             self.flow = Flow::Paused;
+            // Node emits `pause` inside the call: before anything the
+            // stream deferred to the next tick (the `close` after `end`).
             events.emit(Event::Pause);
         }
     }

@@ -933,6 +933,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         Readable::resume(self);
     }
 
+    fn flush_events(&mut self) {
+        self.life.events.flush();
+    }
+
     fn destroy(&mut self, error: Option<Error>) {
         Readable::destroy(self, error);
     }

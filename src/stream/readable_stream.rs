@@ -50,6 +50,22 @@ pub trait ReadableStream: sealed::Stream + Send {
         None
     }
 
+    /// Lets the stages that feed this stream run ahead while nothing is
+    /// read from it (its consumer waits for `drain`): each takes what the
+    /// stage before it has, up to its own highWaterMark, as Node's piped
+    /// stages do. An error is a stage's failure, as from a read.
+    #[doc(hidden)]
+    fn poll_ahead(&mut self, cx: &mut Context<'_>) -> Result<()> {
+        let _ = cx;
+        Ok(())
+    }
+
+    /// Delivers the events deferred to the next tick now (its `error`,
+    /// `close`): a pipeline does so for every stage before it resolves, as
+    /// Node's callback comes after each stage's last events.
+    #[doc(hidden)]
+    fn flush_events(&mut self) {}
+
     /// The engine's hand-over of many chunks at once: moves chunks, as
     /// [`poll_next_chunk`](ReadableStream::poll_next_chunk) would give
     /// them, into a writable side's `queue` until its size reaches `limit`

@@ -134,6 +134,14 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().resume();
     }
 
+    fn flush_events(&mut self) {
+        ReadableStream::flush_events(&mut *self.lock());
+    }
+
+    fn poll_ahead(&mut self, cx: &mut Context<'_>) -> Result<()> {
+        self.lock().poll_ahead(cx)
+    }
+
     fn destroy(&mut self, error: Option<Error>) {
         ReadableStream::destroy(&mut *self.lock(), error);
     }
@@ -192,6 +200,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
 
     fn piped(&mut self, attached: bool) {
         self.lock().piped(attached);
+    }
+
+    fn flush_events(&mut self) {
+        WritableStream::flush_events(&mut *self.lock());
     }
 
     fn label(&self) -> Option<&str> {

@@ -198,6 +198,13 @@ impl<T: Chunk> Writable<T> {
         self.life.errored()
     }
 
+    /// Delivers the deferred events `finished` sees before it resolves:
+    /// up to its `error`, or all of them if it did not fail.
+    pub(crate) fn flush_events_for_finished(&mut self) {
+        let errored = self.life.errored().is_some();
+        self.life.events.flush_for_finished(errored);
+    }
+
     /// Writes `chunk` (Node's `write()`): queues it and, when the sink is
     /// idle and the stream is not corked, hands it to the sink at once (see
     /// [Progress](Writable#progress)). Returns `Ok(true)` while what is
@@ -612,9 +619,11 @@ impl<T: Chunk> WritableStream for Writable<T> {
     }
 
     fn piped(&mut self, attached: bool) {
-        self.life
-            .events
-            .emit(if attached { Event::Pipe } else { Event::Unpipe });
+        self.life.events.emit_piped(attached);
+    }
+
+    fn flush_events(&mut self) {
+        self.life.events.flush();
     }
 
     fn label(&self) -> Option<&str> {

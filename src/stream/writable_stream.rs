@@ -53,6 +53,12 @@ pub trait WritableStream: sealed::Stream + Send {
     /// The stream's label, used to say where an error happened.
     fn label(&self) -> Option<&str>;
 
+    /// Delivers the events deferred to the next tick now (its `error`,
+    /// `close`): a pipeline does so for every stage before it resolves, as
+    /// Node's callback comes after each stage's last events.
+    #[doc(hidden)]
+    fn flush_events(&mut self) {}
+
     /// The engine's hand-over of many chunks at once: the queue to move
     /// chunks into and the highWaterMark, while writes are taken; `None`
     /// when a `write` would fail (after `end`, or destroyed).

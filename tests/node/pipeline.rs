@@ -20,7 +20,8 @@ use crate::common::doubles::{Feed, Pace, Probe, b, kaboom};
 use crate::common::events::EventLog;
 
 /// Success: every chunk reaches the destination, which finished before
-/// the pipeline resolves.
+/// the pipeline resolves. As Node's pipeline pipes with `end: false` and
+/// ends the destination from the source's `end`, `unpipe` comes first.
 #[tokio::test]
 async fn test_stream_pipeline_success() {
     let (source, feed) = Feed::new();
@@ -36,7 +37,7 @@ async fn test_stream_pipeline_success() {
     pipeline(Readable::new(source)).pipe(write).await.unwrap();
     assert_eq!(
         log.entries(),
-        ["pipe", "prefinish", "finish", "unpipe", "close"]
+        ["pipe", "unpipe", "prefinish", "finish", "close"]
     );
     assert_eq!(probe.taken(), expected);
 }
@@ -70,6 +71,10 @@ async fn test_stream_pipeline_source_error() {
     assert!(running.poll().is_pending());
     assert_eq!(probe.taken(), [b("data")]);
     feed.fail(kaboom("kaboom"));
+    // As Node calls the callback on the next tick: every stage is done,
+    // the future resolves at its next poll.
+    assert!(running.poll().is_pending());
+    assert!(running.is_woken());
     let std::task::Poll::Ready(Err(error)) = running.poll() else {
         panic!("the pipeline fails");
     };
@@ -227,7 +232,8 @@ async fn test_stream_pipeline_generators() {
 }
 
 /// A generator that fails at once: the pass-through after it is
-/// destroyed with the error.
+/// destroyed with the error; as in Node, its pipe detaches it from its
+/// `error` listener (`unpipe` before `error`).
 #[tokio::test]
 async fn test_stream_pipeline_generator_error() {
     let failing = tokio_stream::iter([Err::<Bytes, _>(kaboom("kaboom"))]);
@@ -241,7 +247,10 @@ async fn test_stream_pipeline_generator_error() {
         .await
         .unwrap_err();
     assert!(format!("{error:#}").ends_with("kaboom"));
-    assert_eq!(log.entries(), ["resume", "error", "close"]);
+    assert_eq!(
+        log.entries(),
+        ["pipe", "resume", "unpipe", "error", "close"]
+    );
 }
 
 /// Dropping a running pipeline destroys every stage: each closes, the
