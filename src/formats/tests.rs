@@ -54,7 +54,7 @@ fn join(format: Format, columns: Columns, files: &[Vec<u8>]) -> crate::Result<Ve
         listing.inputs(paths);
         let (sink, got) = CollectSink::new();
         let output = Output::Writable {
-            writable: Writable::new(sink),
+            writable: Box::new(Writable::new(sink)),
             name: "joined".into(),
         };
         let join = FormatMerge::new(format).columns(columns).delimiter(b',');

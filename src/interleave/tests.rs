@@ -51,7 +51,7 @@ proptest! {
             let mut listing = Listing::builder();
             listing.inputs(paths);
             let (sink, got) = CollectSink::new();
-            let output = Output::Writable { writable: Writable::new(sink), name: "all.log".into() };
+            let output = Output::Writable { writable: Box::new(Writable::new(sink)), name: "all.log".into() };
             Merge::new(output)
                 .listing(listing)
                 .data(DataMerge::Interleave(Interleave::new()))

@@ -44,8 +44,8 @@ pub enum Output {
     Stdout,
     /// Any writable: the merge writes into it and closes it.
     Writable {
-        /// The writable.
-        writable: Writable<Bytes>,
+        /// The writable (boxed: a stream's state is large beside a path).
+        writable: Box<Writable<Bytes>>,
         /// How messages and the manifest name it. Its extension picks the
         /// codec, as a file's does.
         name: PathBuf,
@@ -285,7 +285,7 @@ impl Output {
                     Writable::from_writer(tokio::io::stdout()).named("writing standard output");
                 Ok((writable, None))
             }
-            Output::Writable { writable, .. } => Ok((writable, None)),
+            Output::Writable { writable, .. } => Ok((*writable, None)),
             Output::Backend(backend) => Ok((backend.open()?, None)),
         }
     }

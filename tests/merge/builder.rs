@@ -44,7 +44,7 @@ fn lines(count: usize) -> Vec<u8> {
 fn collecting() -> (Output, smerge::Collected<Bytes>) {
     let (sink, got) = CollectSink::new();
     let output = Output::Writable {
-        writable: Writable::new(sink),
+        writable: Box::new(Writable::new(sink)),
         name: PathBuf::from("memory"),
     };
     (output, got)

@@ -32,7 +32,7 @@ fuzz_target!(|input: &[u8]| {
         let mut listing = Listing::builder();
         listing.inputs(inputs.paths.clone());
         let output = Output::Writable {
-            writable: Writable::new(sink),
+            writable: Box::new(Writable::new(sink)),
             name: inputs.dir().join("out"),
         };
         Merge::new(output)
