@@ -190,6 +190,25 @@ impl<T: Chunk> WriteQueue<T> {
         }
     }
 
+    /// Whether [`pass_into`](WriteQueue::pass_into) into an empty
+    /// readable side of `high_water_mark` would push every queued chunk:
+    /// only the last one may fill it (and be held), and none counts nothing.
+    pub(crate) fn passes_whole(&self, high_water_mark: usize) -> bool {
+        let last = self.chunks.len().saturating_sub(1);
+        let mut buffered = 0;
+        for (index, chunk) in self.chunks.iter().enumerate() {
+            let size = chunk.size();
+            if size == 0 && T::EMPTY_IS_NOTHING {
+                return false;
+            }
+            buffered += size;
+            if size != 0 && buffered >= high_water_mark && index != last {
+                return false;
+            }
+        }
+        true
+    }
+
     /// [`pass_into`](WriteQueue::pass_into) a chunk at a time, for a queue
     /// holding chunks that count nothing.
     #[cold]
@@ -226,6 +245,11 @@ impl<T: Chunk> WriteQueue<T> {
     /// The oldest queued chunk.
     pub fn front(&self) -> Option<&T> {
         self.chunks.front()
+    }
+
+    /// The newest queued chunk.
+    pub(crate) fn back(&self) -> Option<&T> {
+        self.chunks.back()
     }
 
     /// Takes the oldest queued chunk.
