@@ -12,22 +12,14 @@ use super::sealed;
 use super::writable_stream::WritableStream;
 use super::write_queue::WriteQueue;
 
-/// The empty queue of a stage's reader, with the read's limit and the
-/// stage's highWaterMark: see [`Link::hand_over`].
-struct HandOver<'a, T> {
-    queue: &'a mut WriteQueue<T>,
-    limit: usize,
-    high_water_mark: usize,
-}
-
-/// What [`Link::feed`] did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Fed {
-    Nothing,
-    /// Chunks moved into the stage, or upstream ended.
-    Moved,
-    /// The hand-over's batch went through the stage into its reader's queue.
+/// What [`Link::hand_over`] did.
+enum HandOver {
+    /// The stage is not an idle pass-through: nothing was read.
+    Declined,
+    /// The batch went through the stage into its reader's queue.
     Through,
+    /// The stage took what came, as written to it: the read's outcome.
+    Written(Poll<Option<Result<()>>>),
 }
 
 /// A stage of a pipeline with the chain before it: pulls from `upstream`
@@ -59,41 +51,19 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
     }
 
     /// Moves chunks from upstream into the stage until it is full or
-    /// upstream has nothing. With `hand_over`, the first batch is read
-    /// straight into the queue of the stage's reader, and stays there if
-    /// the stage would pass it through whole ([`Fed::Through`]).
+    /// upstream has nothing. Returns whether anything moved. `first` is
+    /// the outcome of a batch already read into the stage's queue.
     fn feed(
         &mut self,
         cx: &mut Context<'_>,
-        mut hand_over: Option<HandOver<'_, I>>,
-    ) -> Result<Fed> {
+        mut first: Option<Poll<Option<Result<()>>>>,
+    ) -> Result<bool> {
         let mut fed = false;
         while !self.upstream_done && !WritableStream::needs_drain(&self.stage) {
-            let batch = match hand_over.take() {
-                Some(HandOver {
-                    queue,
-                    limit,
-                    high_water_mark,
-                }) => {
-                    let polled = self.upstream.poll_read_into(cx, queue, high_water_mark);
-                    if let Poll::Ready(Some(Ok(()))) = polled
-                        && self.stage.pass_batch(queue, limit)
-                    {
-                        return Ok(Fed::Through);
-                    }
-                    // The stage takes what came as written to it: its queue
-                    // was as empty as the reader's.
-                    let (stage_queue, _) = self
-                        .stage
-                        .batch_target()
-                        .expect("a stage that hands over takes writes");
-                    std::mem::swap(stage_queue, queue);
-                    Some(polled)
-                }
-                None => self.stage.batch_target().map(|(queue, high_water_mark)| {
-                    self.upstream.poll_read_into(cx, queue, high_water_mark)
-                }),
-            };
+            let batch = first.take().or_else(|| {
+                let (queue, high_water_mark) = self.stage.batch_target()?;
+                Some(self.upstream.poll_read_into(cx, queue, high_water_mark))
+            });
             if let Some(polled) = batch {
                 // Many chunks at once, each `write` but the last returning true.
                 match polled {
@@ -138,30 +108,39 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                 Poll::Pending => break,
             }
         }
-        Ok(if fed { Fed::Moved } else { Fed::Nothing })
+        Ok(fed)
     }
 
-    /// A hand-over for a read into `queue`: when the stage is a
-    /// pass-through holding nothing ([`WritableStream::hand_over_mark`])
-    /// and `queue` is empty, what upstream gives for the stage may be read
-    /// straight into `queue`, sparing the stage's queue, buffer and held
-    /// callback.
+    /// The hand-over of a read into `queue`, empty: when the stage is a
+    /// pass-through holding nothing ([`WritableStream::hand_over_mark`]),
+    /// the batch upstream gives for the stage is read straight into
+    /// `queue`, and stays there if the stage would pass it through whole
+    /// ([`WritableStream::pass_batch`]).
     #[inline]
-    fn hand_over<'a, O: Chunk>(
+    fn hand_over<O: Chunk>(
         &mut self,
-        queue: &'a mut WriteQueue<O>,
+        cx: &mut Context<'_>,
+        queue: &mut WriteQueue<O>,
         limit: usize,
-    ) -> Option<HandOver<'a, I>> {
-        if TypeId::of::<I>() != TypeId::of::<O>() || !queue.is_settled() {
-            return None;
+    ) -> HandOver {
+        let Some(high_water_mark) = self.stage.hand_over_mark() else {
+            return HandOver::Declined;
+        };
+        let Some(direct) = (queue as &mut dyn Any).downcast_mut::<WriteQueue<I>>() else {
+            return HandOver::Declined;
+        };
+        match self.upstream.poll_read_into(cx, direct, high_water_mark) {
+            Poll::Ready(Some(Ok(()))) if self.stage.pass_batch(direct, limit) => HandOver::Through,
+            polled => {
+                // The stage's queue was as empty as the reader's.
+                let (stage_queue, _) = self
+                    .stage
+                    .batch_target()
+                    .expect("a stage that hands over takes writes");
+                std::mem::swap(stage_queue, direct);
+                HandOver::Written(polled)
+            }
         }
-        let high_water_mark = self.stage.hand_over_mark()?;
-        let queue = (queue as &mut dyn Any).downcast_mut()?;
-        Some(HandOver {
-            queue,
-            limit,
-            high_water_mark,
-        })
     }
 
     /// Upstream failed or closed before its end: nothing more is read from
@@ -199,7 +178,7 @@ where
         loop {
             let was_blocked = WritableStream::needs_drain(&self.stage);
             let fed = match self.feed(cx, None) {
-                Ok(fed) => fed != Fed::Nothing,
+                Ok(fed) => fed,
                 Err(error) => return Poll::Ready(Some(Err(error))),
             };
             match self.stage.poll_next_chunk(cx) {
@@ -223,17 +202,18 @@ where
         queue: &mut WriteQueue<O>,
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
-        let mut first = true;
+        let mut first = None;
+        if TypeId::of::<I>() == TypeId::of::<O>() && queue.is_settled() && !self.upstream_done {
+            match self.hand_over(cx, queue, limit) {
+                HandOver::Through => return Poll::Ready(Some(Ok(()))),
+                HandOver::Written(polled) => first = Some(polled),
+                HandOver::Declined => {}
+            }
+        }
         loop {
             let was_blocked = WritableStream::needs_drain(&self.stage);
-            let hand_over = if std::mem::take(&mut first) {
-                self.hand_over(queue, limit)
-            } else {
-                None
-            };
-            let fed = match self.feed(cx, hand_over) {
-                Ok(Fed::Through) => return Poll::Ready(Some(Ok(()))),
-                Ok(fed) => fed == Fed::Moved,
+            let fed = match self.feed(cx, first.take()) {
+                Ok(fed) => fed,
                 Err(error) => return Poll::Ready(Some(Err(error))),
             };
             match self.stage.poll_read_into(cx, queue, limit) {
@@ -431,9 +411,10 @@ mod tests {
         let mut link = Link::new(Box::new(source), stage, 1, OnError::DestroyAll);
         let mut cx = Context::from_waker(Waker::noop());
         let mut queue = WriteQueue::<Bytes>::new();
-        let hand_over = link.hand_over(&mut queue, 16);
-        assert!(hand_over.is_some());
-        assert_eq!(link.feed(&mut cx, hand_over).unwrap(), Fed::Through);
+        assert!(matches!(
+            link.hand_over(&mut cx, &mut queue, 16),
+            HandOver::Through
+        ));
         assert_eq!(queue.iter().collect::<Vec<_>>(), [&bytes(64, 1)]);
         assert_eq!(link.stage.writable_length(), 0);
         assert!(!WritableStream::needs_drain(&link.stage));
@@ -445,10 +426,13 @@ mod tests {
         let source = Readable::from_iter([bytes(64, 1)]);
         let stage = Duplex::transform(Identity(PhantomData));
         let mut link = Link::new(Box::new(source), stage, 1, OnError::DestroyAll);
-        assert!(
-            link.hand_over(&mut WriteQueue::<Bytes>::new(), 16)
-                .is_none()
-        );
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut queue = WriteQueue::<Bytes>::new();
+        assert!(matches!(
+            link.hand_over(&mut cx, &mut queue, 16),
+            HandOver::Declined
+        ));
+        assert!(queue.is_empty());
     }
 
     proptest! {

@@ -193,7 +193,14 @@ impl<T: Chunk> WriteQueue<T> {
     /// Whether [`pass_into`](WriteQueue::pass_into) into an empty
     /// readable side of `high_water_mark` would push every queued chunk:
     /// only the last one may fill it (and be held), and none counts nothing.
+    #[inline]
     pub(crate) fn passes_whole(&self, high_water_mark: usize) -> bool {
+        if let [chunk] = self.chunks.as_slices().0
+            && self.chunks.len() == 1
+        {
+            // What every chunk over the highWaterMark meets.
+            return chunk.size() != 0 || !T::EMPTY_IS_NOTHING;
+        }
         let last = self.chunks.len().saturating_sub(1);
         let mut buffered = 0;
         for (index, chunk) in self.chunks.iter().enumerate() {
