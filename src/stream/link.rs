@@ -1,4 +1,13 @@
 //! [`Link`]: a stage of a pipeline with the chain before it.
+//!
+//! A read asks the stage for output after feeding it from upstream. When
+//! the stage is a pass-through holding nothing and nobody observes it, the
+//! batch upstream gives is read straight into the reader's queue instead
+//! (the hand-over), if the chunk-at-a-time path would end the same way:
+//! every chunk written, pushed (the last one filling the readable side and
+//! held), taken by the read in one move and released, leaving the stage as
+//! it was. A chunk over the highWaterMark then costs no fill, hold and
+//! drain at each stage. Any other batch goes into the stage as written.
 
 use std::any::{Any, TypeId};
 use std::path::Path;
