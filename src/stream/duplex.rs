@@ -818,6 +818,47 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
     fn after_batch(&mut self) {
         self.write.after_batch();
     }
+
+    /// Open, unobserved, nothing queued or buffered, no `drain` owed, and a
+    /// pass-through handler with no chunk in hand. (Not destroyed also
+    /// means no error waits; not ended, that no push was misused.)
+    #[inline]
+    fn hand_over_mark(&mut self) -> Option<usize> {
+        let idle = !self.life.is_destroyed()
+            && !self.life.events.is_observed()
+            && self.read.buffer.is_empty()
+            && !self.read.buffer.is_eof()
+            && !self.write.is_ending()
+            && self.write.corked() == 0
+            && !self.write.waits_for_drain(&self.life)
+            && self.write.queue.is_settled()
+            && self.handler.is_idle_pass_through();
+        idle.then(|| self.write.high_water_mark())
+    }
+
+    /// The chunk-at-a-time path, step by step: the batch's last write
+    /// returns `false`, so nothing more is written before the read; the
+    /// handler pushes every chunk (the one that fills the readable side
+    /// is held); the read takes them all in one move (every `write` into
+    /// its queue but the last returning true) and releases the held one;
+    /// the writable side, empty again, emits `drain`. Unobserved, all that
+    /// stays of it is the scheduled `resume` emitted.
+    #[inline]
+    fn pass_batch(&mut self, batch: &WriteQueue<I>, limit: usize) -> bool {
+        let Some(last) = batch.back() else {
+            return false;
+        };
+        // The last write would return false (Node: not while nothing
+        // counts, whatever the mark).
+        let passes = batch.size() >= self.write.high_water_mark()
+            && batch.size() > 0
+            && batch.size() - last.size() < limit
+            && batch.passes_whole(self.read.buffer.high_water_mark());
+        if passes {
+            self.read.passed_through(&mut self.life.events);
+        }
+        passes
+    }
 }
 
 impl<I, O> Drop for Duplex<I, O> {

@@ -59,4 +59,10 @@ pub(crate) trait DuplexHandler<I, O>: Send {
     fn destroy(self: Pin<&mut Self>, error: Option<&Error>) {
         let _ = error;
     }
+
+    /// True when the handler passes every chunk on as it is and has none
+    /// in hand: the duplex may hand a batch straight through.
+    fn is_idle_pass_through(&self) -> bool {
+        false
+    }
 }

@@ -1,5 +1,15 @@
 //! [`Link`]: a stage of a pipeline with the chain before it.
+//!
+//! A read asks the stage for output after feeding it from upstream. When
+//! the stage is a pass-through holding nothing and nobody observes it, the
+//! batch upstream gives is read straight into the reader's queue instead
+//! (the hand-over), if the chunk-at-a-time path would end the same way:
+//! every chunk written, pushed (the last one filling the readable side and
+//! held), taken by the read in one move and released, leaving the stage as
+//! it was. A chunk over the highWaterMark then costs no fill, hold and
+//! drain at each stage. Any other batch goes into the stage as written.
 
+use std::any::{Any, TypeId};
 use std::path::Path;
 use std::task::{Context, Poll};
 
@@ -10,6 +20,16 @@ use super::readable_stream::ReadableStream;
 use super::sealed;
 use super::writable_stream::WritableStream;
 use super::write_queue::WriteQueue;
+
+/// What [`Link::hand_over`] did.
+enum HandOver {
+    /// The stage is not an idle pass-through: nothing was read.
+    Declined,
+    /// The batch went through the stage into its reader's queue.
+    Through,
+    /// The stage took what came, as written to it: the read's outcome.
+    Written(Poll<Option<Result<()>>>),
+}
 
 /// A stage of a pipeline with the chain before it: pulls from `upstream`
 /// into `stage` while the stage takes chunks, and hands on its output.
@@ -49,13 +69,22 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
     }
 
     /// Moves chunks from upstream into the stage until it is full or
-    /// upstream has nothing. Returns whether anything moved.
-    fn feed(&mut self, cx: &mut Context<'_>) -> Result<bool> {
+    /// upstream has nothing. Returns whether anything moved. `first` is
+    /// the outcome of a batch already read into the stage's queue.
+    fn feed(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut first: Option<Poll<Option<Result<()>>>>,
+    ) -> Result<bool> {
         let mut fed = false;
         while !self.upstream_done && !WritableStream::needs_drain(&self.stage) {
-            if let Some((queue, high_water_mark)) = self.stage.batch_target() {
+            let batch = first.take().or_else(|| {
+                let (queue, high_water_mark) = self.stage.batch_target()?;
+                Some(self.upstream.poll_read_into(cx, queue, high_water_mark))
+            });
+            if let Some(polled) = batch {
                 // Many chunks at once, each `write` but the last returning true.
-                match self.upstream.poll_read_into(cx, queue, high_water_mark) {
+                match polled {
                     Poll::Ready(Some(Ok(()))) => {
                         fed = true;
                         self.stage.after_batch();
@@ -121,6 +150,38 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         Ok(())
     }
 
+    /// The hand-over of a read into `queue`, empty: when the stage is a
+    /// pass-through holding nothing ([`WritableStream::hand_over_mark`]),
+    /// the batch upstream gives for the stage is read straight into
+    /// `queue`, and stays there if the stage would pass it through whole
+    /// ([`WritableStream::pass_batch`]).
+    #[inline]
+    fn hand_over<O: Chunk>(
+        &mut self,
+        cx: &mut Context<'_>,
+        queue: &mut WriteQueue<O>,
+        limit: usize,
+    ) -> HandOver {
+        let Some(high_water_mark) = self.stage.hand_over_mark() else {
+            return HandOver::Declined;
+        };
+        let Some(direct) = (queue as &mut dyn Any).downcast_mut::<WriteQueue<I>>() else {
+            return HandOver::Declined;
+        };
+        match self.upstream.poll_read_into(cx, direct, high_water_mark) {
+            Poll::Ready(Some(Ok(()))) if self.stage.pass_batch(direct, limit) => HandOver::Through,
+            polled => {
+                // The stage's queue was as empty as the reader's.
+                let (stage_queue, _) = self
+                    .stage
+                    .batch_target()
+                    .expect("a stage that hands over takes writes");
+                std::mem::swap(stage_queue, direct);
+                HandOver::Written(polled)
+            }
+        }
+    }
+
     /// Upstream failed or closed before its end: nothing more is read from
     /// it, the error names the stage before this one if it does not say
     /// where it happened (the first stage's, or a premature close), and
@@ -165,7 +226,7 @@ where
     fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
         loop {
             let was_blocked = WritableStream::needs_drain(&self.stage);
-            let fed = match self.feed(cx) {
+            let fed = match self.feed(cx, None) {
                 Ok(fed) => fed,
                 Err(error) => return Poll::Ready(Some(Err(error))),
             };
@@ -190,9 +251,17 @@ where
         queue: &mut WriteQueue<O>,
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
+        let mut first = None;
+        if TypeId::of::<I>() == TypeId::of::<O>() && queue.is_settled() && !self.upstream_done {
+            match self.hand_over(cx, queue, limit) {
+                HandOver::Through => return Poll::Ready(Some(Ok(()))),
+                HandOver::Written(polled) => first = Some(polled),
+                HandOver::Declined => {}
+            }
+        }
         loop {
             let was_blocked = WritableStream::needs_drain(&self.stage);
-            let fed = match self.feed(cx) {
+            let fed = match self.feed(cx, first.take()) {
                 Ok(fed) => fed,
                 Err(error) => return Poll::Ready(Some(Err(error))),
             };
@@ -229,7 +298,7 @@ where
     /// stages before it run ahead the same way.
     fn poll_ahead(&mut self, cx: &mut Context<'_>) -> Result<()> {
         loop {
-            let fed = self.feed(cx)?;
+            let fed = self.feed(cx, None)?;
             if let Poll::Ready(Err(error)) = WritableStream::poll_drain(&mut self.stage, cx) {
                 return Err(self.stage_failed(error));
             }
@@ -258,5 +327,212 @@ where
 
     fn origin(&self) -> Option<&Path> {
         self.upstream.origin()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Debug;
+    use std::marker::PhantomData;
+    use std::task::Waker;
+
+    use bytes::Bytes;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::{Duplex, Push, Readable, Transform};
+
+    /// Pushes every chunk as it is, as a pass-through does, but through
+    /// the chunk-at-a-time path: its stages never hand over.
+    struct Identity<T>(PhantomData<T>);
+
+    impl<T: Chunk> Transform for Identity<T> {
+        type Input = T;
+        type Output = T;
+
+        fn transform(&mut self, chunk: T, out: &mut Push<'_, T>) -> Result<()> {
+            out.push(chunk);
+            Ok(())
+        }
+    }
+
+    #[derive(Clone, Debug)]
+    enum Step {
+        ReadInto(usize),
+        Next,
+        Take,
+        Pause,
+        Resume,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            6 => (0usize..48).prop_map(Step::ReadInto),
+            1 => Just(Step::Next),
+            3 => Just(Step::Take),
+            1 => Just(Step::Pause),
+            1 => Just(Step::Resume),
+        ]
+    }
+
+    /// A chain: a source of `chunks` (made by `make` from a size and an
+    /// index), then a stage per `(writable, readable)` highWaterMark pair.
+    #[derive(Clone, Debug)]
+    struct Chain {
+        chunks: Vec<usize>,
+        source_mark: usize,
+        stages: Vec<(usize, usize)>,
+    }
+
+    fn chain() -> impl Strategy<Value = Chain> {
+        (
+            proptest::collection::vec(0usize..40, 0..40),
+            0usize..40,
+            proptest::collection::vec((0usize..40, 0usize..40), 1..4),
+        )
+            .prop_map(|(chunks, source_mark, stages)| Chain {
+                chunks,
+                source_mark,
+                stages,
+            })
+    }
+
+    /// What `steps` show of the chain, its stages pass-throughs or
+    /// [`Identity`] transforms: every call's result, what its reader took,
+    /// and the last stage's lengths, drain and flow, after each step.
+    fn run<T: Chunk + Debug + Unpin>(
+        chain: &Chain,
+        steps: &[Step],
+        make: fn(usize, usize) -> T,
+        pass_through: bool,
+    ) -> Vec<String> {
+        let chunks: Vec<T> = (chain.chunks.iter().enumerate())
+            .map(|(index, &size)| make(size, index))
+            .collect();
+        let mut upstream: Box<dyn ReadableStream<Output = T>> =
+            Box::new(Readable::from_iter(chunks).with_high_water_mark(chain.source_mark));
+        let (last, before) = chain.stages.split_last().expect("a stage");
+        let stage = |(writable, readable): (usize, usize)| {
+            let duplex = if pass_through {
+                Duplex::pass_through()
+            } else {
+                Duplex::transform(Identity(PhantomData))
+            };
+            duplex
+                .with_writable_high_water_mark(writable)
+                .with_readable_high_water_mark(readable)
+        };
+        for (index, &marks) in before.iter().enumerate() {
+            let link = Link::new(upstream, stage(marks), index + 1, OnError::DestroyAll);
+            upstream = Box::new(link);
+        }
+        let mut link = Link::new(
+            upstream,
+            stage(*last),
+            chain.stages.len(),
+            OnError::DestroyAll,
+        );
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut queue = WriteQueue::new();
+        let mut shown = Vec::new();
+        for step in steps {
+            let result = match step {
+                Step::ReadInto(limit) => {
+                    format!("{:?}", link.poll_read_into(&mut cx, &mut queue, *limit))
+                }
+                Step::Next => format!("{:?}", link.poll_next_chunk(&mut cx)),
+                Step::Take => format!("{:?}", queue.drain().collect::<Vec<_>>()),
+                Step::Pause => {
+                    ReadableStream::pause(&mut link);
+                    String::new()
+                }
+                Step::Resume => {
+                    ReadableStream::resume(&mut link);
+                    String::new()
+                }
+            };
+            let stage = &link.stage;
+            shown.push(format!(
+                "{result} queue={:?} w={} r={} drain={} ended={} flowing={:?}",
+                queue.iter().collect::<Vec<_>>(),
+                stage.writable_length(),
+                stage.readable_length(),
+                WritableStream::needs_drain(stage),
+                stage.is_ended(),
+                stage.flowing(),
+            ));
+        }
+        shown
+    }
+
+    fn bytes(size: usize, index: usize) -> Bytes {
+        Bytes::from(vec![index as u8; size])
+    }
+
+    fn text(size: usize, index: usize) -> String {
+        char::from(b'a' + (index % 26) as u8)
+            .to_string()
+            .repeat(size)
+    }
+
+    /// A chunk over the highWaterMark, read for the reader of an idle
+    /// pass-through, stays in the reader's queue: the stage never holds it.
+    #[test]
+    fn a_big_chunk_goes_straight_through_an_idle_pass_through() {
+        let source = Readable::from_iter([bytes(64, 1)]).with_high_water_mark(16);
+        let stage = Duplex::pass_through().with_high_water_mark(16);
+        let mut link = Link::new(Box::new(source), stage, 1, OnError::DestroyAll);
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut queue = WriteQueue::<Bytes>::new();
+        assert!(matches!(
+            link.hand_over(&mut cx, &mut queue, 16),
+            HandOver::Through
+        ));
+        assert_eq!(queue.iter().collect::<Vec<_>>(), [&bytes(64, 1)]);
+        assert_eq!(link.stage.writable_length(), 0);
+        assert!(!WritableStream::needs_drain(&link.stage));
+    }
+
+    /// Only a pass-through hands over: a transform's chunks go through it.
+    #[test]
+    fn a_transform_does_not_hand_over() {
+        let source = Readable::from_iter([bytes(64, 1)]);
+        let stage = Duplex::transform(Identity(PhantomData));
+        let mut link = Link::new(Box::new(source), stage, 1, OnError::DestroyAll);
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut queue = WriteQueue::<Bytes>::new();
+        assert!(matches!(
+            link.hand_over(&mut cx, &mut queue, 16),
+            HandOver::Declined
+        ));
+        assert!(queue.is_empty());
+    }
+
+    proptest! {
+        /// Batches handed straight through pass-through stages show the
+        /// same results, chunks, lengths and verdicts as the chunk-at-a-time
+        /// path through every stage.
+        #[test]
+        fn hand_over_moves_as_chunk_at_a_time_does(
+            chain in chain(),
+            steps in proptest::collection::vec(step(), 1..40),
+        ) {
+            prop_assert_eq!(
+                run(&chain, &steps, bytes, true),
+                run(&chain, &steps, bytes, false)
+            );
+        }
+
+        /// The same for chunks of size 0 that are not nothing (text items).
+        #[test]
+        fn hand_over_of_text_moves_as_chunk_at_a_time_does(
+            chain in chain(),
+            steps in proptest::collection::vec(step(), 1..40),
+        ) {
+            prop_assert_eq!(
+                run(&chain, &steps, text, true),
+                run(&chain, &steps, text, false)
+            );
+        }
     }
 }

@@ -114,6 +114,15 @@ impl<T: Chunk> ReadHalf<T> {
         true
     }
 
+    /// What a read that takes every chunk does besides taking them, for
+    /// chunks that went straight through: a scheduled `resume` comes
+    /// first, and `readable` waits for new data as after any take.
+    #[inline]
+    pub(crate) fn passed_through(&mut self, events: &mut Events) {
+        self.emit_scheduled_resume(events);
+        self.readable_after = None;
+    }
+
     /// A read wanted more than is buffered: `readable` waits for new data.
     pub(crate) fn need_more(&mut self) {
         self.readable_after = Some(self.buffer.len());

@@ -216,6 +216,11 @@ impl<X: Transform + Unpin> DuplexHandler<X::Input, X::Output> for TransformHandl
         }
     }
 
+    #[inline]
+    fn is_idle_pass_through(&self) -> bool {
+        TypeId::of::<X>() == TypeId::of::<PassThrough<X::Input>>() && self.phase == Phase::Ready
+    }
+
     fn poll_final(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -71,4 +71,23 @@ pub trait WritableStream: sealed::Stream + Send {
     /// queue: records the `false` the last write would have returned.
     #[doc(hidden)]
     fn after_batch(&mut self) {}
+
+    /// The engine's hand-over straight through: `Some(highWaterMark)` when
+    /// chunks written now would come out of the readable side unchanged
+    /// and unseen (a pass-through holding nothing, with no observer), so a
+    /// batch for it may be read straight into the queue of its reader.
+    #[doc(hidden)]
+    fn hand_over_mark(&mut self) -> Option<usize> {
+        None
+    }
+
+    /// After [`hand_over_mark`](WritableStream::hand_over_mark): whether
+    /// `batch`, written to this stream and then read into an empty queue up
+    /// to `limit`, would go through whole and leave the stream as it was;
+    /// if so, the stream records that read.
+    #[doc(hidden)]
+    fn pass_batch(&mut self, batch: &WriteQueue<Self::Input>, limit: usize) -> bool {
+        let _ = (batch, limit);
+        false
+    }
 }

@@ -190,6 +190,32 @@ impl<T: Chunk> WriteQueue<T> {
         }
     }
 
+    /// Whether [`pass_into`](WriteQueue::pass_into) into an empty
+    /// readable side of `high_water_mark` would push every queued chunk:
+    /// only the last one may fill it (and be held), and none counts nothing.
+    #[inline]
+    pub(crate) fn passes_whole(&self, high_water_mark: usize) -> bool {
+        if let [chunk] = self.chunks.as_slices().0
+            && self.chunks.len() == 1
+        {
+            // What every chunk over the highWaterMark meets.
+            return chunk.size() != 0 || !T::EMPTY_IS_NOTHING;
+        }
+        let last = self.chunks.len().saturating_sub(1);
+        let mut buffered = 0;
+        for (index, chunk) in self.chunks.iter().enumerate() {
+            let size = chunk.size();
+            if size == 0 && T::EMPTY_IS_NOTHING {
+                return false;
+            }
+            buffered += size;
+            if size != 0 && buffered >= high_water_mark && index != last {
+                return false;
+            }
+        }
+        true
+    }
+
     /// [`pass_into`](WriteQueue::pass_into) a chunk at a time, for a queue
     /// holding chunks that count nothing.
     #[cold]
@@ -239,6 +265,11 @@ impl<T: Chunk> WriteQueue<T> {
         self.chunks.extend(rest);
         self.length += set_aside;
         result
+    }
+
+    /// The newest queued chunk.
+    pub(crate) fn back(&self) -> Option<&T> {
+        self.chunks.back()
     }
 
     /// Takes the oldest queued chunk.
