@@ -676,6 +676,7 @@ impl Readable<Bytes> {
             self.half.buffer.set_high_water_mark(raised);
         }
         let mut cx = Context::from_waker(Waker::noop());
+        let ended_before = self.half.buffer.is_eof();
         // Node's `read(n)` asks once, before it takes, when what it would
         // take leaves the buffer below the highWaterMark.
         let _ = self.poll_ask(&mut cx, Taking::Bytes(n));
@@ -686,6 +687,10 @@ impl Readable<Bytes> {
                 self.schedule_end_if_drained();
             }
             Some(_) => {}
+            // `read(0)` finds the end only if it was there before the call
+            // (Node's `read(0)` after its `_read` ended the stream is not
+            // cut short, and schedules nothing).
+            None if n == 0 && !ended_before => {}
             None if self.schedule_end_if_drained() => {}
             None => self.half.need_more(),
         }

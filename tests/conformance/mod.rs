@@ -268,6 +268,30 @@ fn quick() {
     run_mode(3000, 5);
 }
 
+/// The readable side on its own agrees with Node in every scenario of the
+/// quick mode's seeds: Readables and Transforms that are read (`read()`,
+/// `read(n)`), pushed into from outside, put back into (`unshift`),
+/// paused, destroyed, and left to time (`tick`, `settle`) — no writes,
+/// ends, pipes or flowing. Part of `cargo test`; the whole API waits for
+/// the quick mode above.
+#[test]
+fn readable_side() {
+    let mut switches = smerge::switches();
+    switches.without = [
+        "write", "end", "cork", "uncork", "resume", "pipe", "unpipe", "pipeline", "finished",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let mut node = Node::start();
+    let outcome = run_seeds(&mut node, &switches, 1, 3000);
+    if outcome.mismatches() > 0 {
+        panic!(
+            "the readable side differs from Node 20:\n{}",
+            report(&mut node, &switches, &outcome, 3)
+        );
+    }
+}
+
 /// The long mode (`benches/conformance.sh N`): 100,000 scenarios by
 /// default, every class of mismatch shrunk and shown.
 #[test]
