@@ -77,6 +77,12 @@ pub(crate) fn join(
             None => continue,
         };
         let output_delimiter = *state.delimiter.get_or_insert(delimiter);
+        let header_cr = header_raw.last() == Some(&b'\r');
+        let target = Target {
+            merge,
+            opener,
+            delimiter: output_delimiter,
+        };
         out.begin_part(PartKind::File, Some(entry));
         if let Some(plan) = &plan {
             if !state.header_written {
@@ -90,12 +96,7 @@ pub(crate) fn join(
                 entry,
                 header: &header,
                 delimiter,
-                header_cr: header_raw.last() == Some(&b'\r'),
-            };
-            let target = Target {
-                merge,
-                opener,
-                delimiter: output_delimiter,
+                header_cr,
             };
             copy_fields(records, &input, &mapping, &target, out)?;
             continue;
@@ -140,22 +141,11 @@ pub(crate) fn join(
                 entry,
                 header: &header,
                 delimiter,
-                header_cr: header_raw.last() == Some(&b'\r'),
-            };
-            let target = Target {
-                merge,
-                opener,
-                delimiter: output_delimiter,
+                header_cr,
             };
             copy_fields(records, &input, &identity, &target, out)?;
         } else {
             let last = std::mem::replace(&mut state.last, b'\n');
-            let target = Target {
-                merge,
-                opener,
-                delimiter: output_delimiter,
-            };
-            let header_cr = header_raw.last() == Some(&b'\r');
             copy_rows(
                 records,
                 entry,

@@ -306,11 +306,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 self.fail(error);
             }
         }
-        let chunk = if O::concat(&[]).is_some() && self.read.flowing() != Some(true) {
-            self.read.take_joined(&mut self.life.events)
-        } else {
-            self.read.take(&mut self.life.events)
-        };
+        let chunk = self.read.take_for_read(&mut self.life.events);
         self.schedule_end_if_drained();
         chunk
     }
@@ -791,10 +787,6 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
     fn is_finished(&self) -> bool {
         self.write.is_finished()
-    }
-
-    fn errored(&self) -> Option<Error> {
-        self.life.errored().cloned()
     }
 
     fn piped(&mut self, attached: bool) {

@@ -309,13 +309,6 @@ impl<T: Chunk> Pump<T> {
                     && error.kind() != ErrorKind::Destroyed
                 {
                     self.destination_failed(index, error, &mut **destination);
-                } else if self.attached[index]
-                    && let Some(error) = destination.errored()
-                {
-                    // Its final hook failed inside `end()`: the pipe lets
-                    // go of it now, ahead of the `error` and `close` its
-                    // next tick brings (Node's pipe hears `error` first).
-                    self.destination_failed(index, error, &mut **destination);
                 }
             }
         }

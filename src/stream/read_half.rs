@@ -80,9 +80,18 @@ impl<T: Chunk> ReadHalf<T> {
         Some(chunk)
     }
 
-    /// Node's `read()` in paused mode: everything buffered, joined where
-    /// the chunk type joins, else the oldest chunk.
-    pub(crate) fn take_joined(&mut self, events: &mut Events) -> Option<T> {
+    /// Whether Node's `read()` takes everything buffered at once: on a
+    /// paused stream whose chunk type joins ([`Chunk::concat`]).
+    pub(crate) fn reads_joined(&self) -> bool {
+        self.flow != Flow::Flowing && T::concat(&[]).is_some()
+    }
+
+    /// Node's `read()`: everything buffered, joined, where
+    /// [`reads_joined`](ReadHalf::reads_joined), else the oldest chunk.
+    pub(crate) fn take_for_read(&mut self, events: &mut Events) -> Option<T> {
+        if !self.reads_joined() {
+            return self.take(events);
+        }
         let chunk = self.buffer.pop_joined()?;
         self.readable_after = None;
         events.emit(Event::Data { size: chunk.size() });

@@ -372,15 +372,13 @@ impl<T: Chunk> Readable<T> {
     /// next poll, or [`tick`](Readable::tick)), as in Node.
     pub fn read(&mut self) -> Option<T> {
         let mut cx = Context::from_waker(Waker::noop());
-        // Flowing, Node's `read()` takes one chunk at a time too.
-        let joins = T::concat(&[]).is_some() && self.half.flowing() != Some(true);
-        let taking = if joins { Taking::All } else { Taking::Front };
-        let _ = self.poll_ask(&mut cx, taking);
-        let chunk = if joins {
-            self.half.take_joined(&mut self.life.events)
+        let taking = if self.half.reads_joined() {
+            Taking::All
         } else {
-            self.half.take(&mut self.life.events)
+            Taking::Front
         };
+        let _ = self.poll_ask(&mut cx, taking);
+        let chunk = self.half.take_for_read(&mut self.life.events);
         self.schedule_end_if_drained();
         chunk
     }

@@ -194,10 +194,6 @@ impl<S: WritableStream> WritableStream for Shared<S> {
         self.lock().is_finished()
     }
 
-    fn errored(&self) -> Option<Error> {
-        self.lock().errored()
-    }
-
     fn piped(&mut self, attached: bool) {
         self.lock().piped(attached);
     }

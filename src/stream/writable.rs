@@ -614,10 +614,6 @@ impl<T: Chunk> WritableStream for Writable<T> {
         self.half.is_finished()
     }
 
-    fn errored(&self) -> Option<Error> {
-        self.life.errored().cloned()
-    }
-
     fn piped(&mut self, attached: bool) {
         self.life.events.emit_piped(attached);
     }

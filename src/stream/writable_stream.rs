@@ -44,9 +44,6 @@ pub trait WritableStream: sealed::Stream + Send {
     /// True once the writable side finished.
     fn is_finished(&self) -> bool;
 
-    /// The error the stream failed with, if it did.
-    fn errored(&self) -> Option<Error>;
-
     /// Called by pipes: emits `pipe` (`true`) or `unpipe` (`false`).
     fn piped(&mut self, attached: bool);
 
