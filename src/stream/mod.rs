@@ -45,6 +45,7 @@ mod sink_adapter;
 mod step_source;
 mod stream_source;
 mod text_source;
+mod ticks;
 mod transform;
 mod transform_handler;
 mod transform_sink;

@@ -21,9 +21,6 @@ pub(crate) struct ReadBuffer<T> {
     eof: bool,
     /// An error a producer caused by misusing [`Push`] (pushing after EOF).
     misuse: Option<Error>,
-    /// Something was pushed or put back since the last tick: Node's
-    /// `maybeReadMore` is scheduled.
-    read_more: bool,
 }
 
 impl<T: Chunk> ReadBuffer<T> {
@@ -34,7 +31,6 @@ impl<T: Chunk> ReadBuffer<T> {
             high_water_mark,
             eof: false,
             misuse: None,
-            read_more: false,
         }
     }
 
@@ -89,7 +85,6 @@ impl<T: Chunk> ReadBuffer<T> {
         if size == 0 && T::EMPTY_IS_NOTHING {
             return;
         }
-        self.read_more = true;
         self.length += size;
         self.chunks.push_front(chunk);
     }
@@ -143,7 +138,6 @@ impl<T: Chunk> ReadBuffer<T> {
             self.chunks.extend(chunks.drain(..count));
         }
         self.length += length;
-        self.read_more = true;
     }
 
     /// Records a push after the end; out of line, off the path of every chunk.
@@ -188,20 +182,8 @@ impl<T: Chunk> ReadBuffer<T> {
             self.pushed_after_eof();
             return false;
         }
-        self.read_more = true;
         self.push_back(chunk);
         self.has_room()
-    }
-
-    /// Whether something was pushed or put back since the last call: Node
-    /// then reads more on the next tick, while the buffer is below its
-    /// highWaterMark (`maybeReadMore`).
-    pub(crate) fn schedule_read_more(&mut self) {
-        self.read_more = true;
-    }
-
-    pub(crate) fn take_read_more(&mut self) -> bool {
-        std::mem::take(&mut self.read_more)
     }
 
     /// Marks the end of the data: nothing more is added.

@@ -29,6 +29,7 @@ use super::error::{Error, ErrorKind, Result};
 use super::event::Event;
 use super::events::Events;
 use super::read_buffer::ReadBuffer;
+use super::ticks::{Tick, Ticks};
 use super::write_queue::WriteQueue;
 
 /// Node's `readableFlowing`.
@@ -58,6 +59,9 @@ pub(crate) struct ReadHalf<T> {
     /// A read outside a poll found the end: `end` waits for the next tick
     /// (Node's `endReadable`).
     end_scheduled: bool,
+    /// What Node has queued for the stream's next tick, and when a push
+    /// queues more: how a stream flowing with nobody reading it moves.
+    pub(crate) ticks: Ticks,
 }
 
 impl<T: Chunk> ReadHalf<T> {
@@ -69,6 +73,7 @@ impl<T: Chunk> ReadHalf<T> {
             readable_after: None,
             resume_scheduled: false,
             end_scheduled: false,
+            ticks: Ticks::default(),
         }
     }
 
@@ -177,6 +182,7 @@ impl<T: Chunk> ReadHalf<T> {
         }
         if self.buffer.is_eof() && self.buffer.is_empty() {
             self.end_scheduled = true;
+            self.ticks.schedule(Tick::End);
             return true;
         }
         false
@@ -239,7 +245,48 @@ impl<T: Chunk> ReadHalf<T> {
             // One `resume` per tick, however often it is paused and
             // resumed before (Node's `resumeScheduled`).
             self.flow = Flow::Flowing;
-            self.resume_scheduled = true;
+            if !self.resume_scheduled {
+                self.resume_scheduled = true;
+                self.ticks.schedule(Tick::Resume);
+            }
+        }
+    }
+
+    /// What a producer's answer does to Node's ticks (`addChunk` and
+    /// `onEofChunk`): `added` chunks queue `emitReadable_` if a read asked
+    /// for them, any push queues `maybeReadMore_`, and the end queues
+    /// `emitReadable_` when pushed inside a read (`sync`). Returns true when
+    /// the end came outside a read: Node then runs `emitReadable_` at once.
+    pub(crate) fn pushed(&mut self, added: bool, pushed: bool, ended: bool, sync: bool) -> bool {
+        if added && self.ticks.need_readable {
+            self.ticks.emit_readable();
+        }
+        if pushed && (added || !ended) {
+            self.ticks.read_more();
+        }
+        if !ended {
+            return false;
+        }
+        if sync {
+            self.ticks.emit_readable();
+            return false;
+        }
+        self.ticks.need_readable = false;
+        self.ticks.emitted_readable = true;
+        true
+    }
+
+    /// Node's `emitReadable_` before its `flow()`: the flags it updates.
+    pub(crate) fn readable_tick(&mut self, destroyed: bool) {
+        self.ticks.remove(Tick::Readable);
+        if !destroyed && (!self.buffer.is_empty() || self.buffer.is_eof()) {
+            self.ticks.emitted_readable = false;
+        }
+        if self.flow != Flow::Flowing
+            && !self.buffer.is_eof()
+            && self.buffer.len() <= self.buffer.high_water_mark()
+        {
+            self.ticks.need_readable = true;
         }
     }
 
@@ -280,6 +327,7 @@ impl<T: Chunk> ReadHalf<T> {
             readable_after: None,
             resume_scheduled: self.resume_scheduled,
             end_scheduled: self.end_scheduled,
+            ticks: self.ticks,
         }
     }
 

@@ -27,6 +27,7 @@ use super::readable_stream::ReadableStream;
 use super::sealed;
 use super::stream_source::StreamSource;
 use super::text_source::TextSource;
+use super::ticks::Tick;
 use super::utf8_decoder::Utf8Decoder;
 use super::write_queue::WriteQueue;
 
@@ -71,6 +72,9 @@ pub struct Readable<T> {
     /// The source's last answer was `Pending`: its data may come later
     /// (Node's `reading`).
     source_pending: bool,
+    /// The source ended outside a read while the stream flows: Node's
+    /// `onEofChunk` runs `flow()` at once; a [`tick`](Readable::tick) does.
+    flow_due: bool,
 }
 
 // Chunks are never pinned: the buffer only moves them.
@@ -99,6 +103,7 @@ impl<T: Chunk> Readable<T> {
             life: Lifecycle::default(),
             origin: None,
             source_pending: false,
+            flow_due: false,
         }
     }
 
@@ -126,6 +131,7 @@ impl<T: Chunk> Readable<T> {
             life,
             origin: None,
             source_pending: false,
+            flow_due: false,
         }
     }
 
@@ -316,12 +322,9 @@ impl<T: Chunk> Readable<T> {
     /// emitted on the next tick, as in Node: from the stream's next poll,
     /// after it asked the source for data and before the first `data`.
     pub fn resume(&mut self) {
+        // On a destroyed stream too: `resume` comes on the next tick all
+        // the same, after the destroy's `close`, as in Node.
         self.half.resume();
-        if self.life.is_destroyed() {
-            // No poll will run the flow: `resume` comes on the next tick
-            // all the same, after the destroy's `close`, as in Node.
-            self.half.defer_scheduled_resume(&mut self.life.events);
-        }
     }
 
     /// Destroys the stream: the source's [`destroy`](ReadSource::destroy)
@@ -330,7 +333,11 @@ impl<T: Chunk> Readable<T> {
     /// [`readable_length`](Readable::readable_length), as in Node; it is
     /// freed with the stream.
     pub fn destroy(&mut self, error: Option<Error>) {
-        self.half.defer_scheduled_resume(&mut self.life.events);
+        if !self.life.is_destroyed() {
+            // Its `error` and `close` come on the next tick, after what
+            // was queued before (a scheduled `resume` and its flow).
+            self.half.ticks.schedule_once(Tick::Deferred);
+        }
         if self.life.destroy(error)
             && let Some(mut source) = self.source.take()
         {
@@ -357,7 +364,10 @@ impl<T: Chunk> Readable<T> {
         if self.life.is_destroyed() {
             return Ok(false);
         }
-        self.half.unshift(chunk)
+        let room = self.half.unshift(chunk)?;
+        // Node's `addChunk`, at the front.
+        self.half.pushed(true, true, false, true);
+        Ok(room)
     }
 
     /// Takes what is buffered without waiting (Node's `read()`): for bytes
@@ -377,10 +387,23 @@ impl<T: Chunk> Readable<T> {
         } else {
             Taking::Front
         };
+        self.half.ticks.emitted_readable = false;
         let _ = self.poll_ask(&mut cx, taking);
         let chunk = self.half.take_for_read(&mut self.life.events);
         self.schedule_end_if_drained();
+        self.after_read(chunk.is_none());
         chunk
+    }
+
+    /// What Node's `read()` leaves in `needReadable`: set when it returned
+    /// nothing below the mark, or left the buffer empty before the end.
+    fn after_read(&mut self, nothing: bool) {
+        let buffer = &self.half.buffer;
+        if (nothing && buffer.len() <= buffer.high_water_mark())
+            || (buffer.is_empty() && !buffer.is_eof())
+        {
+            self.half.ticks.need_readable = true;
+        }
     }
 
     /// Lets a tick pass for a stream that nothing polls, doing what Node
@@ -413,14 +436,143 @@ impl<T: Chunk> Readable<T> {
     /// ```
     pub fn tick(&mut self) {
         let mut cx = Context::from_waker(Waker::noop());
-        self.start_tick();
-        if !self.life.is_destroyed()
-            && self.poll_scheduled_resume(&mut cx).is_ok()
-            && !self.life.is_destroyed()
-        {
-            let _ = self.read_more(&mut cx);
+        self.run_ticks(&mut cx);
+    }
+
+    /// A tick as Node runs it for a stream nobody reads (no `data`
+    /// listener): the answer of a read the source left waiting, then what
+    /// was queued for this tick, in order — `emitReadable_` and `resume_`
+    /// call `flow()`, which, while the stream flows, reads chunk after
+    /// chunk (each emitted as `data`, and dropped) until a read finds
+    /// nothing; `maybeReadMore_` reads ahead; `end`; the events of a
+    /// destroy.
+    fn run_ticks(&mut self, cx: &mut Context<'_>) {
+        if std::mem::take(&mut self.flow_due) {
+            self.flow(cx);
+        }
+        if self.source_pending && self.source.is_some() && !self.life.is_destroyed() {
+            let _ = self.poll_source(cx, false);
+            if std::mem::take(&mut self.flow_due) {
+                self.flow(cx);
+            }
+        }
+        while let Some(tick) = self.half.ticks.pop() {
+            match tick {
+                Tick::Readable => {
+                    self.half.readable_tick(self.life.is_destroyed());
+                    self.flow(cx);
+                }
+                Tick::ReadMore => self.read_ahead(cx),
+                Tick::Resume if self.half.resume_scheduled() => {
+                    if !self.source_pending {
+                        self.read_as_node(cx, false);
+                    }
+                    self.half.emit_scheduled_resume(&mut self.life.events);
+                    self.flow(cx);
+                    if self.half.flowing() == Some(true) && !self.source_pending {
+                        self.read_as_node(cx, false);
+                    }
+                }
+                Tick::Resume => {}
+                Tick::End => {
+                    if self.life.errored().is_some() {
+                        self.half.cancel_scheduled_end();
+                    } else if self.half.emit_scheduled_end(&mut self.life.events) {
+                        self.life.close();
+                        self.half.ticks.schedule(Tick::Deferred);
+                    }
+                }
+                Tick::Deferred => self.life.events.flush(),
+            }
         }
         self.life.events.flush();
+    }
+
+    /// Node's `flow()`: `read()` while the stream flows and a read returns
+    /// a chunk; the chunks are emitted as `data` and dropped.
+    fn flow(&mut self, cx: &mut Context<'_>) {
+        while self.half.flowing() == Some(true) && self.read_as_node(cx, true).is_some() {}
+    }
+
+    /// Node's `maybeReadMore_`: `read(0)` while nothing is pending, the
+    /// end was not pushed, and the buffer is below the highWaterMark (or
+    /// empty while flowing), until a read adds nothing.
+    fn read_ahead(&mut self, cx: &mut Context<'_>) {
+        loop {
+            let buffer = &self.half.buffer;
+            let flowing_empty = self.half.flowing() == Some(true) && buffer.is_empty();
+            if self.source_pending
+                || buffer.is_eof()
+                || !(buffer.len() < buffer.high_water_mark() || flowing_empty)
+            {
+                break;
+            }
+            let before = buffer.len();
+            self.read_as_node(cx, false);
+            if self.half.buffer.len() == before {
+                break;
+            }
+        }
+        self.half.ticks.reading_more = false;
+    }
+
+    /// Node's `read()` (`front`: the oldest chunk, as a flowing read takes
+    /// it) or `read(0)`, with every flag it keeps: it asks the source once
+    /// if a read wants data (nothing buffered, below the mark after this
+    /// read, or `needReadable`) and nothing is pending, ended or
+    /// destroyed; then takes, emitting `data`.
+    fn read_as_node(&mut self, cx: &mut Context<'_>, front: bool) -> Option<T> {
+        let mark = self.half.buffer.high_water_mark();
+        let (len, ended) = (self.half.buffer.len(), self.half.buffer.is_eof());
+        if front {
+            self.half.ticks.emitted_readable = false;
+        } else if self.half.ticks.need_readable
+            && (ended || if mark != 0 { len >= mark } else { len > 0 })
+        {
+            if len == 0 && ended {
+                self.schedule_end_if_drained();
+            } else {
+                self.half.ticks.emit_readable();
+            }
+            return None;
+        }
+        if ended && (!front || len == 0) {
+            if len == 0 {
+                self.schedule_end_if_drained();
+            }
+            return None;
+        }
+        let taking = if front {
+            self.half.buffer.front().map_or(0, Chunk::size)
+        } else {
+            0
+        };
+        let asks = self.half.ticks.need_readable || len == 0 || len - taking < mark;
+        if asks
+            && !self.source_pending
+            && self.source.is_some()
+            && !self.life.is_destroyed()
+            && self.life.errored().is_none()
+        {
+            let _ = self.poll_source(cx, true);
+        }
+        let chunk = if front {
+            self.half.take(&mut self.life.events)
+        } else {
+            None
+        };
+        let (len, ended) = (self.half.buffer.len(), self.half.buffer.is_eof());
+        if chunk.is_none() && len <= mark {
+            self.half.ticks.need_readable = true;
+        }
+        if len == 0 {
+            if !ended {
+                self.half.ticks.need_readable = true;
+            } else if front {
+                self.schedule_end_if_drained();
+            }
+        }
+        chunk
     }
 
     /// A read outside a poll found the end: `end` on the next tick, unless
@@ -436,6 +588,12 @@ impl<T: Chunk> Readable<T> {
     /// What every poll does first, as a new tick: delivers the deferred
     /// events, then an `end` a read outside a poll scheduled.
     fn start_tick(&mut self) {
+        // A destroyed stream is not read any more, but a scheduled `resume`
+        // still comes, before or after the destroy's events as queued.
+        let destroyed_resume = self.life.is_destroyed() && self.half.resume_scheduled();
+        if destroyed_resume && self.half.ticks.comes_before(Tick::Resume, Tick::Deferred) {
+            self.half.emit_scheduled_resume(&mut self.life.events);
+        }
         if self.life.errored().is_some() {
             // Node's `endReadableNT`: no `end` once the stream failed.
             self.half.cancel_scheduled_end();
@@ -445,37 +603,10 @@ impl<T: Chunk> Readable<T> {
             self.life.close();
         }
         self.life.events.flush();
-    }
-
-    /// Node's tick for a paused stream: the data of an asynchronous read
-    /// that completed, then `maybeReadMore` if anything was pushed.
-    fn read_more(&mut self, cx: &mut Context<'_>) -> Result<()> {
-        let mut pushed = self.half.buffer.take_read_more();
-        if !pushed && self.source_pending && self.source.is_some() {
-            // The source answers the read it left waiting (Node's `push`
-            // from a `_read` that completes later), whatever the buffer holds.
-            let before = self.half.buffer.len();
-            if let Poll::Ready(Err(error)) = self.poll_source(cx) {
-                return Err(error);
-            }
-            pushed = self.half.buffer.take_read_more() || self.half.buffer.len() != before;
+        self.half.ticks.remove(Tick::Deferred);
+        if destroyed_resume {
+            self.half.emit_scheduled_resume(&mut self.life.events);
         }
-        if pushed {
-            while !self.half.buffer.is_eof()
-                && self.half.buffer.len() < self.half.buffer.high_water_mark()
-            {
-                let before = self.half.buffer.len();
-                match self.poll_ask(cx, Taking::Nothing) {
-                    Poll::Ready(Err(error)) => return Err(error),
-                    Poll::Ready(Ok(true)) if self.half.buffer.len() != before => {}
-                    _ => break,
-                }
-            }
-            // What the loop itself pushed schedules nothing more (Node's
-            // `readingMore`).
-            self.half.buffer.take_read_more();
-        }
-        Ok(())
     }
 
     /// Waits until a chunk is buffered or the end is reached (Node's
@@ -520,10 +651,10 @@ impl<T: Chunk> Readable<T> {
             return Poll::Ready(Ok(false));
         }
         let was_pending = self.source_pending;
-        ready!(self.poll_source(cx))?;
+        ready!(self.poll_source(cx, !was_pending))?;
         if was_pending
             && self.wants_asking(taking)
-            && let Poll::Ready(Err(error)) = self.poll_source(cx)
+            && let Poll::Ready(Err(error)) = self.poll_source(cx, true)
         {
             return Poll::Ready(Err(error));
         }
@@ -547,13 +678,29 @@ impl<T: Chunk> Readable<T> {
     }
 
     /// Asks the source once; `Ready(Ok)` when it answered, with data or not.
-    fn poll_source(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+    /// `sync` when this is a read's `_read` (Node's `state.sync`), not the
+    /// later answer of a read the source left waiting.
+    fn poll_source(&mut self, cx: &mut Context<'_>, sync: bool) -> Poll<Result<()>> {
         let Some(source) = self.source.as_mut() else {
             return Poll::Ready(Ok(()));
         };
+        if sync && self.half.buffer.is_empty() {
+            // Node's `read()` before its `_read`: the push answers a read.
+            self.half.ticks.need_readable = true;
+        }
+        let (chunks, ended) = (self.half.buffer.chunk_count(), self.half.buffer.is_eof());
         let mut push = Push::new(&mut self.half.buffer);
         let answer = source.as_mut().poll_read(cx, &mut push);
+        let pushes = push.pushes();
         self.source_pending = answer.is_pending();
+        if pushes > 0 {
+            let added = self.half.buffer.chunk_count() > chunks;
+            let ended = !ended && self.half.buffer.is_eof();
+            if self.half.pushed(added, true, ended, sync) {
+                self.half.readable_tick(self.life.is_destroyed());
+                self.flow_due = self.half.flowing() == Some(true);
+            }
+        }
         match answer {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Err(error)) => Poll::Ready(Err(self.fail(error))),
@@ -627,7 +774,7 @@ impl<T: Chunk> Readable<T> {
             // or a destroy, and answers whether there is room; it still
             // answers a waiting read, and reads more on the next tick.
             self.source_pending = false;
-            self.half.buffer.schedule_read_more();
+            self.half.pushed(false, true, false, false);
             return self.half.buffer.has_room();
         }
         if self.life.is_destroyed() {
@@ -636,7 +783,10 @@ impl<T: Chunk> Readable<T> {
         // The push answers a read the source left waiting (Node's `push`
         // clears `reading`): the next read asks the source again.
         self.source_pending = false;
+        let chunks = self.half.buffer.chunk_count();
         let room = self.half.buffer.push_from_producer(chunk);
+        let added = self.half.buffer.chunk_count() > chunks;
+        self.half.pushed(added, true, false, false);
         // Node fails the stream inside `push` (`ERR_STREAM_PUSH_AFTER_EOF`).
         if let Some(misuse) = self.half.buffer.take_misuse() {
             let error = self.life.locate(misuse);
@@ -649,7 +799,14 @@ impl<T: Chunk> Readable<T> {
     /// which marks the end even on a destroyed stream.
     pub(crate) fn end_from_outside(&mut self) {
         self.source_pending = false;
+        let ended = self.half.buffer.is_eof();
         self.half.buffer.end();
+        // Node's `onEofChunk` outside a read runs `flow()` at once; here
+        // the next tick does, first (a consumer may be polling for it).
+        if !ended && self.half.pushed(false, true, true, false) {
+            self.half.readable_tick(self.life.is_destroyed());
+            self.flow_due = self.half.flowing() == Some(true);
+        }
     }
 }
 
@@ -675,6 +832,15 @@ impl Readable<Bytes> {
         }
         let mut cx = Context::from_waker(Waker::noop());
         let ended_before = self.half.buffer.is_eof();
+        let (len, mark) = (self.half.buffer.len(), self.half.buffer.high_water_mark());
+        if n != 0 {
+            self.half.ticks.emitted_readable = false;
+        } else if self.half.ticks.need_readable
+            && (if mark != 0 { len >= mark } else { len > 0 })
+        {
+            // Node's `read(0)` with enough buffered: `emitReadable`.
+            self.half.ticks.emit_readable();
+        }
         // Node's `read(n)` asks once, before it takes, when what it would
         // take leaves the buffer below the highWaterMark.
         let _ = self.poll_ask(&mut cx, Taking::Bytes(n));
@@ -692,6 +858,7 @@ impl Readable<Bytes> {
             None if self.schedule_end_if_drained() => {}
             None => self.half.need_more(),
         }
+        self.after_read(bytes.is_none());
         bytes
     }
 

@@ -963,11 +963,11 @@ impl<'s, C: Item> Interpreter<'s, C> {
                         d.lock().tick();
                     }
                 }
-                // A paused readable nothing reads from: Node reads ahead
-                // and delivers its deferred events on its own.
-                Stream::Readable(r)
-                    if !self.is_piped(id) && !r.lock().flowing().unwrap_or(false) =>
-                {
+                // A readable nothing reads from: Node reads ahead,
+                // delivers its deferred events and, if it flows, runs its
+                // `flow()` (the chunks emitted as `data` and dropped) on
+                // its own, at the moments its ticks come.
+                Stream::Readable(r) if !self.is_piped(id) => {
                     r.lock().tick();
                 }
                 Stream::Readable(_) => {}
@@ -1021,7 +1021,7 @@ impl<'s, C: Item> Interpreter<'s, C> {
             return;
         }
         let handle = &self.streams[stream];
-        if matches!(handle, Stream::Writable(_)) {
+        if !matches!(handle, Stream::Duplex(_)) {
             return;
         }
         let mut side = handle.readable_side();

@@ -1,0 +1,150 @@
+//! [`Ticks`]: what a readable side has left for its next tick, in the order
+//! Node queued it, and the two flags of Node's readable state that decide
+//! when a push queues a tick (`needReadable`, `emittedReadable`).
+//!
+//! Node runs one `process.nextTick` queue: after a push, `emitReadable_`
+//! (which calls `flow()`) and `maybeReadMore_`; after `resume()`,
+//! `resume_`; after a read that found the end, `endReadableNT`; after a
+//! destroy, its `error` and `close`. A stream that flows with nobody
+//! reading it is moved only by these, so which comes first decides when its
+//! `data` comes: a chunk pushed before `resume()` flows before `resume`.
+
+/// One thing Node does on a stream's next tick.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tick {
+    /// `emitReadable_`: `readable`, then `flow()`.
+    Readable,
+    /// `maybeReadMore_`: read ahead to the highWaterMark.
+    ReadMore,
+    /// `resume_`: `read(0)`, `resume`, `flow()`.
+    Resume,
+    /// `endReadableNT`: `end`, then the auto-destroy.
+    End,
+    /// The events a destroy deferred: `error`, `close`.
+    Deferred,
+}
+
+/// The ticks a readable side has queued, oldest first (each kind at most
+/// once, as Node's flags keep each from being queued twice), and Node's
+/// `needReadable` and `emittedReadable`.
+#[derive(Debug, Default)]
+pub(crate) struct Ticks {
+    queue: [Option<Tick>; 5],
+    len: usize,
+    /// Node's `needReadable`: the next push queues `emitReadable_`.
+    pub(crate) need_readable: bool,
+    /// Node's `emittedReadable`: an `emitReadable_` is queued, or ran
+    /// without finding data; no other is queued until a read.
+    pub(crate) emitted_readable: bool,
+    /// Node's `readingMore`: a `maybeReadMore_` is queued or running.
+    pub(crate) reading_more: bool,
+}
+
+impl Ticks {
+    /// Queues `tick` last, dropping an earlier one of its kind.
+    pub(crate) fn schedule(&mut self, tick: Tick) {
+        self.remove(tick);
+        self.queue[self.len] = Some(tick);
+        self.len += 1;
+    }
+
+    /// Node's `maybeReadMore`: queues `maybeReadMore_` unless one is
+    /// queued or running.
+    pub(crate) fn read_more(&mut self) {
+        if !self.reading_more {
+            self.reading_more = true;
+            self.schedule(Tick::ReadMore);
+        }
+    }
+
+    /// Queues `tick` last unless one of its kind is queued (one deferred
+    /// delivery per destroy).
+    pub(crate) fn schedule_once(&mut self, tick: Tick) {
+        if !self.contains(tick) {
+            self.schedule(tick);
+        }
+    }
+
+    /// True while `tick` is queued.
+    pub(crate) fn contains(&self, tick: Tick) -> bool {
+        self.queue[..self.len].contains(&Some(tick))
+    }
+
+    /// True if `first` is queued ahead of `then` (or `then` is not queued).
+    pub(crate) fn comes_before(&self, first: Tick, then: Tick) -> bool {
+        let at = |tick| self.queue[..self.len].iter().position(|t| *t == Some(tick));
+        match (at(first), at(then)) {
+            (Some(first), Some(then)) => first < then,
+            (Some(_), None) => true,
+            _ => false,
+        }
+    }
+
+    /// Takes the oldest tick.
+    pub(crate) fn pop(&mut self) -> Option<Tick> {
+        if self.len == 0 {
+            return None;
+        }
+        let tick = self.queue[0];
+        self.queue.copy_within(1..self.len, 0);
+        self.len -= 1;
+        self.queue[self.len] = None;
+        tick
+    }
+
+    /// Drops a queued `tick`, if any.
+    pub(crate) fn remove(&mut self, tick: Tick) {
+        if let Some(at) = self.queue[..self.len]
+            .iter()
+            .position(|t| *t == Some(tick))
+        {
+            self.queue.copy_within(at + 1..self.len, at);
+            self.len -= 1;
+            self.queue[self.len] = None;
+        }
+    }
+
+    /// Node's `emitReadable`: queues `emitReadable_` unless one is.
+    pub(crate) fn emit_readable(&mut self) {
+        self.need_readable = false;
+        if !self.emitted_readable {
+            self.emitted_readable = true;
+            self.schedule(Tick::Readable);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_come_in_the_order_queued_each_kind_once() {
+        let mut ticks = Ticks::default();
+        ticks.schedule(Tick::Readable);
+        ticks.read_more();
+        ticks.schedule(Tick::Resume);
+        ticks.read_more();
+        assert!(ticks.comes_before(Tick::ReadMore, Tick::Resume));
+        assert!(ticks.comes_before(Tick::Resume, Tick::Deferred));
+        // Queued again: now last.
+        ticks.schedule(Tick::Readable);
+        assert_eq!(ticks.pop(), Some(Tick::ReadMore));
+        assert_eq!(ticks.pop(), Some(Tick::Resume));
+        assert_eq!(ticks.pop(), Some(Tick::Readable));
+        assert_eq!(ticks.pop(), None);
+    }
+
+    #[test]
+    fn emit_readable_queues_one_tick_until_a_read_clears_the_flag() {
+        let mut ticks = Ticks {
+            need_readable: true,
+            ..Ticks::default()
+        };
+        ticks.emit_readable();
+        ticks.emit_readable();
+        assert!(!ticks.need_readable);
+        assert_eq!(ticks.pop(), Some(Tick::Readable));
+        assert_eq!(ticks.pop(), None);
+    }
+}
