@@ -258,6 +258,7 @@ impl<T: Chunk> ReadHalf<T> {
     /// `emitReadable_` when pushed inside a read (`sync`). Returns true when
     /// the end came outside a read: Node then runs `emitReadable_` at once.
     pub(crate) fn pushed(&mut self, added: bool, pushed: bool, ended: bool, sync: bool) -> bool {
+        let sync = sync || !self.ticks.asked_once;
         if added && self.ticks.need_readable {
             self.ticks.emit_readable();
         }

@@ -549,6 +549,7 @@ impl<T: Chunk> Readable<T> {
         };
         let asks = self.half.ticks.need_readable || len == 0 || len - taking < mark;
         if asks
+            && !ended
             && !self.source_pending
             && self.source.is_some()
             && !self.life.is_destroyed()
@@ -693,6 +694,8 @@ impl<T: Chunk> Readable<T> {
         let answer = source.as_mut().poll_read(cx, &mut push);
         let pushes = push.pushes();
         self.source_pending = answer.is_pending();
+        let asked_once = std::mem::replace(&mut self.half.ticks.asked_once, true);
+        let sync = sync || !asked_once;
         if pushes > 0 {
             let added = self.half.buffer.chunk_count() > chunks;
             let ended = !ended && self.half.buffer.is_eof();

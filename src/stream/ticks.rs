@@ -38,6 +38,10 @@ pub(crate) struct Ticks {
     pub(crate) emitted_readable: bool,
     /// Node's `readingMore`: a `maybeReadMore_` is queued or running.
     pub(crate) reading_more: bool,
+    /// A read has asked the source and returned: Node's `sync` is off
+    /// outside a `_read` from then on (it starts on, so that a push before
+    /// any read defers what it triggers to the next tick).
+    pub(crate) asked_once: bool,
 }
 
 impl Ticks {
