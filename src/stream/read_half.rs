@@ -279,7 +279,6 @@ impl<T: Chunk> ReadHalf<T> {
 
     /// Node's `emitReadable_` before its `flow()`: the flags it updates.
     pub(crate) fn readable_tick(&mut self, destroyed: bool) {
-        self.ticks.remove(Tick::Readable);
         if !destroyed && (!self.buffer.is_empty() || self.buffer.is_eof()) {
             self.ticks.emitted_readable = false;
         }
@@ -336,9 +335,9 @@ impl<T: Chunk> ReadHalf<T> {
         if self.end_emitted {
             return Err(Error::from_kind(ErrorKind::UnshiftAfterEnd));
         }
+        // A scheduled `end` stays queued: it finds the buffer not empty
+        // unless the chunk is read first, as Node's `endReadableNT`.
         self.buffer.unshift(chunk);
-        // Data again: a scheduled `end` would find the buffer not empty.
-        self.end_scheduled &= self.buffer.is_empty();
         Ok(self.buffer.has_room())
     }
 }

@@ -24,12 +24,13 @@ pub(crate) enum Tick {
     Deferred,
 }
 
-/// The ticks a readable side has queued, oldest first (each kind at most
-/// once, as Node's flags keep each from being queued twice), and Node's
+/// The ticks a readable side has queued, oldest first (each kind once, as
+/// Node's flags keep each from being queued twice, but `emitReadable_`,
+/// which a read between two pushes lets queue again), and Node's
 /// `needReadable` and `emittedReadable`.
 #[derive(Debug, Default)]
 pub(crate) struct Ticks {
-    queue: [Option<Tick>; 5],
+    queue: [Option<Tick>; 12],
     len: usize,
     /// Node's `needReadable`: the next push queues `emitReadable_`.
     pub(crate) need_readable: bool,
@@ -108,12 +109,15 @@ impl Ticks {
         }
     }
 
-    /// Node's `emitReadable`: queues `emitReadable_` unless one is.
+    /// Node's `emitReadable`: queues `emitReadable_` unless one is queued
+    /// and no read came since.
     pub(crate) fn emit_readable(&mut self) {
         self.need_readable = false;
-        if !self.emitted_readable {
+        // Room for one of each other kind is kept.
+        if !self.emitted_readable && self.len < self.queue.len() - 4 {
             self.emitted_readable = true;
-            self.schedule(Tick::Readable);
+            self.queue[self.len] = Some(Tick::Readable);
+            self.len += 1;
         }
     }
 }
@@ -148,6 +152,12 @@ mod tests {
         ticks.emit_readable();
         ticks.emit_readable();
         assert!(!ticks.need_readable);
+        ticks.read_more();
+        // A read in between: queued again, after the first.
+        ticks.emitted_readable = false;
+        ticks.emit_readable();
+        assert_eq!(ticks.pop(), Some(Tick::Readable));
+        assert_eq!(ticks.pop(), Some(Tick::ReadMore));
         assert_eq!(ticks.pop(), Some(Tick::Readable));
         assert_eq!(ticks.pop(), None);
     }
