@@ -479,7 +479,7 @@ impl<T: Chunk> Readable<T> {
                         self.half.cancel_scheduled_end();
                     } else if self.half.emit_scheduled_end(&mut self.life.events) {
                         self.life.close();
-                        self.half.ticks.schedule(Tick::Deferred);
+                        self.half.ticks.schedule_once(Tick::Deferred);
                     }
                 }
                 Tick::Deferred => self.life.events.flush(),
@@ -804,11 +804,16 @@ impl<T: Chunk> Readable<T> {
         self.source_pending = false;
         let ended = self.half.buffer.is_eof();
         self.half.buffer.end();
-        // Node's `onEofChunk` outside a read runs `flow()` at once; here
-        // the next tick does, first (a consumer may be polling for it).
+        // Node's `onEofChunk` outside a read runs `flow()` at once: with
+        // nothing buffered, that only schedules `end`; chunks wait for the
+        // next tick, which flows first (a consumer may be polling for them).
         if !ended && self.half.pushed(false, true, true, false) {
             self.half.readable_tick(self.life.is_destroyed());
-            self.flow_due = self.half.flowing() == Some(true);
+            if self.half.flowing() == Some(true) && self.half.buffer.is_empty() {
+                self.flow(&mut Context::from_waker(Waker::noop()));
+            } else {
+                self.flow_due = self.half.flowing() == Some(true);
+            }
         }
     }
 }
