@@ -652,8 +652,17 @@ impl<T: Chunk> Readable<T> {
             return Poll::Ready(Ok(false));
         }
         let was_pending = self.source_pending;
+        let was_empty = self.half.buffer.is_empty();
         ready!(self.poll_source(cx, !was_pending))?;
+        // A flowing stream's consumer takes a chunk pushed into its empty
+        // buffer at once (Node's `addChunk` emits it as `data`), before
+        // the source is asked again.
+        let handed_over = matches!(taking, Taking::Front)
+            && was_empty
+            && self.half.flowing() == Some(true)
+            && !self.half.buffer.is_empty();
         if was_pending
+            && !handed_over
             && self.wants_asking(taking)
             && let Poll::Ready(Err(error)) = self.poll_source(cx, true)
         {
@@ -1113,6 +1122,17 @@ impl<T: Chunk> ReadableStream for Readable<T> {
 
     fn flush_events(&mut self) {
         self.life.events.flush();
+    }
+
+    /// While a pipe waits for `drain`, the source lives its ticks as Node's
+    /// paused source does: `maybeReadMore_` reads ahead to its mark.
+    fn poll_ahead(&mut self, cx: &mut Context<'_>) -> Result<()> {
+        let failed = self.life.errored().is_some();
+        self.run_ticks(cx);
+        match self.life.errored() {
+            Some(error) if !failed => Err(error.clone()),
+            _ => Ok(()),
+        }
     }
 
     fn destroy(&mut self, error: Option<Error>) {
