@@ -412,9 +412,12 @@ impl<T: Chunk> Readable<T> {
     /// read that reached it, `resume` after `resume()`), takes in what a source that was waiting has
     /// produced since, and, after anything was pushed, asks the source for
     /// more while the buffer is below its highWaterMark (Node's
-    /// `maybeReadMore`). A stream that is read, piped or awaited does all
-    /// this at each of its polls; `tick` is for one held paused, to keep
-    /// its buffer filled and its events coming without reading from it.
+    /// `maybeReadMore`), in the order Node queued these. A stream that is
+    /// read, piped or awaited does all this at each of its polls; `tick` is
+    /// for one held paused, to keep its buffer filled and its events coming
+    /// without reading from it. On a stream [`resume`](Readable::resume)d
+    /// that nothing reads, a tick flows as Node's does with no `data`
+    /// listener: the chunks are emitted as `data` and dropped.
     ///
     /// # Examples
     ///
@@ -852,9 +855,7 @@ impl Readable<Bytes> {
         let (len, mark) = (self.half.buffer.len(), self.half.buffer.high_water_mark());
         if n != 0 {
             self.half.ticks.emitted_readable = false;
-        } else if self.half.ticks.need_readable
-            && (if mark != 0 { len >= mark } else { len > 0 })
-        {
+        } else if self.half.ticks.need_readable && (if mark != 0 { len >= mark } else { len > 0 }) {
             // Node's `read(0)` with enough buffered: `emitReadable`.
             self.half.ticks.emit_readable();
         }
@@ -1124,9 +1125,13 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         self.life.events.flush();
     }
 
-    /// While a pipe waits for `drain`, the source lives its ticks as Node's
-    /// paused source does: `maybeReadMore_` reads ahead to its mark.
+    /// While a pipe waits for `drain`, a paused source lives its ticks as
+    /// Node's does: `maybeReadMore_` reads ahead to its mark. (A flowing
+    /// one is left alone: its chunks are the pipe's.)
     fn poll_ahead(&mut self, cx: &mut Context<'_>) -> Result<()> {
+        if self.half.flowing() == Some(true) {
+            return Ok(());
+        }
         let failed = self.life.errored().is_some();
         self.run_ticks(cx);
         match self.life.errored() {
@@ -1397,6 +1402,61 @@ mod tests {
         // Node 20: `_read resume _read data` (`flow()`'s `read()` asks
         // again before it takes: what it leaves is below the mark).
         assert_eq!(*log.lock().unwrap(), ["_read", "resume", "_read", "data"]);
+    }
+
+    /// A stream resumed with nobody reading it moves at Node's ticks: the
+    /// `emitReadable_` a read queued before `resume()` runs first, and its
+    /// `flow()` emits (and drops) the chunks before `resume`.
+    #[test]
+    fn a_flowing_stream_nobody_reads_flows_at_the_ticks_node_queued() {
+        let (mut r, log) = logged(&["a", "b", "c"]);
+        r.read();
+        r.read();
+        r.resume();
+        log.lock().unwrap().push("|");
+        r.tick();
+        // Node 20: `_read data _read data | _read data _read resume end close`.
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                "_read", "data", "_read", "data", "|", "_read", "data", "_read", "resume", "end",
+                "close"
+            ]
+        );
+        assert!(r.is_ended() && r.is_destroyed());
+    }
+
+    /// `read(0)` then `resume()`: the chunk it buffered flows before
+    /// `resume` (Node 20: `_read | _read data resume end close`).
+    #[test]
+    fn a_chunk_buffered_before_resume_flows_before_the_resume_event() {
+        let (mut r, log) = logged(&["a"]);
+        assert_eq!(r.read_bytes(0), None);
+        r.resume();
+        log.lock().unwrap().push("|");
+        r.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["_read", "|", "_read", "data", "resume", "end", "close"]
+        );
+    }
+
+    /// Destroyed after `resume()`: the ticks queued before the destroy
+    /// still run, and flow what is buffered (Node 20: `_read | data resume
+    /// close`, nothing left buffered).
+    #[test]
+    fn ticks_queued_before_a_destroy_still_flow() {
+        let (mut r, log) = logged(&["a", "b"]);
+        assert_eq!(r.read_bytes(0), None);
+        r.resume();
+        r.destroy(None);
+        log.lock().unwrap().push("|");
+        r.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["_read", "|", "data", "resume", "close"]
+        );
+        assert_eq!(r.readable_length(), 0);
     }
 
     /// A `resume` still scheduled when the stream is destroyed or paused

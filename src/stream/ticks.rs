@@ -99,10 +99,7 @@ impl Ticks {
 
     /// Drops a queued `tick`, if any.
     pub(crate) fn remove(&mut self, tick: Tick) {
-        if let Some(at) = self.queue[..self.len]
-            .iter()
-            .position(|t| *t == Some(tick))
-        {
+        if let Some(at) = self.queue[..self.len].iter().position(|t| *t == Some(tick)) {
             self.queue.copy_within(at + 1..self.len, at);
             self.len -= 1;
             self.queue[self.len] = None;
