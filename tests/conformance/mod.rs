@@ -46,7 +46,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use compare::{Mismatch, compare, side_by_side};
+use compare::{Mismatch, compare, pipe_moves_inside_a_call, side_by_side};
 use differences::Difference;
 use node::Node;
 use scenario::{Op, Pace, Scenario, SinkSpec, StreamSpec, Trace};
@@ -67,6 +67,12 @@ struct Outcome {
     classes: BTreeMap<String, Vec<Found>>,
     /// The seeds of the longest scenarios both sides agree on, longest first.
     agreeing: Vec<(usize, u64)>,
+    /// Scenarios compared only up to the operation in which Node's pipe
+    /// moved a chunk inside the call ([`Difference::PipesMoveWhenPolled`]).
+    cut: usize,
+    /// Operations of all scenarios, and how many of them were compared.
+    operations: usize,
+    compared: usize,
 }
 
 impl Outcome {
@@ -115,6 +121,7 @@ fn run_seeds(node: &mut Node, switches: &Switches, first: u64, count: u64) -> Ou
     let started = Instant::now();
     let mut classes: BTreeMap<String, Vec<Found>> = BTreeMap::new();
     let mut agreeing = Vec::new();
+    let (mut cut, mut operations, mut compared) = (0, 0, 0);
     // Batches keep memory flat over long runs; each goes through the one
     // Node process while this thread runs the smerge side.
     let batch = 500;
@@ -126,6 +133,14 @@ fn run_seeds(node: &mut Node, switches: &Switches, first: u64, count: u64) -> Ou
             .collect();
         let traces = node.run_all(&scenarios);
         for ((scenario, ours), seed) in scenarios.into_iter().zip(&traces).zip(seed..) {
+            operations += scenario.ops.len();
+            match pipe_moves_inside_a_call(&scenario, ours) {
+                Some(step) => {
+                    cut += 1;
+                    compared += step;
+                }
+                None => compared += scenario.ops.len(),
+            }
             match check(switches, &scenario, ours) {
                 (_, Some(mismatch)) => {
                     classes
@@ -151,6 +166,9 @@ fn run_seeds(node: &mut Node, switches: &Switches, first: u64, count: u64) -> Ou
         elapsed: started.elapsed(),
         classes,
         agreeing,
+        cut,
+        operations,
+        compared,
     }
 }
 
@@ -209,6 +227,17 @@ fn report(node: &mut Node, switches: &Switches, outcome: &Outcome, explained: us
         outcome.mismatches(),
         outcome.classes.len()
     );
+    if outcome.cut > 0 {
+        let _ = writeln!(
+            out,
+            "{} scenarios compared up to the operation in which Node's pipe moves a chunk inside \
+             the call (\"{}\"): {} of {} operations compared",
+            outcome.cut,
+            Difference::PipesMoveWhenPolled.title(),
+            outcome.compared,
+            outcome.operations
+        );
+    }
     for (class, found) in outcome.by_count() {
         let _ = writeln!(out, "{:>7}  {class}", found.len());
     }
