@@ -29,8 +29,9 @@
 //! mode (`conformance::quick`, a few thousand scenarios) and the long mode
 //! (`benches/conformance.sh N`) are ignored tests until the engine agrees
 //! with Node. `CONFORMANCE_SEED`, `CONFORMANCE_SCENARIOS`,
-//! `CONFORMANCE_WITHOUT` (operations to leave out) and `CONFORMANCE_NODE`
-//! (the `node` binary) tune a run; `conformance::replay` shows one seed's
+//! `CONFORMANCE_WITHOUT` (operations to leave out), `CONFORMANCE_EXPLAIN`
+//! (explain the classes whose name contains this text) and
+//! `CONFORMANCE_NODE` (the `node` binary) tune a run; `conformance::replay` shows one seed's
 //! traces side by side.
 
 mod compare;
@@ -253,7 +254,19 @@ fn report(node: &mut Node, switches: &Switches, outcome: &Outcome, explained: us
             seeds.join(", ")
         );
     }
-    for (class, found) in outcome.by_count().into_iter().take(explained) {
+    // `CONFORMANCE_EXPLAIN=text` explains the classes whose name contains
+    // `text` instead of the most frequent ones.
+    let wanted = std::env::var("CONFORMANCE_EXPLAIN").ok();
+    let chosen: Vec<_> = match &wanted {
+        Some(text) => outcome
+            .by_count()
+            .into_iter()
+            .filter(|(class, _)| class.contains(text.as_str()))
+            .take(explained)
+            .collect(),
+        None => outcome.by_count().into_iter().take(explained).collect(),
+    };
+    for (class, found) in chosen {
         let _ = writeln!(out);
         let _ = write!(
             out,
