@@ -22,6 +22,7 @@ use super::read_half::ReadHalf;
 use super::read_source::ReadSource;
 use super::readable_stream::ReadableStream;
 use super::sealed;
+use super::ticks::Tick;
 use super::transform::Transform;
 use super::transform_handler::TransformHandler;
 use super::writable_stream::WritableStream;
@@ -232,7 +233,20 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// up to its `error`, or all of them if it did not fail.
     pub(crate) fn flush_events_for_finished(&mut self) {
         let errored = self.life.errored().is_some();
+        if self.life.is_destroyed()
+            && self.read.resume_scheduled()
+            && self.read.ticks.comes_before(Tick::Resume, Tick::Deferred)
+        {
+            self.read.emit_scheduled_resume(&mut self.life.events);
+        }
         self.life.events.flush_for_finished(errored);
+    }
+
+    /// Delivers the events deferred to the next tick (with a scheduled
+    /// `resume` on a destroyed stream; see `ReadHalf::flush_events`).
+    fn flush_deferred(&mut self) {
+        let destroyed = self.life.is_destroyed();
+        self.read.flush_events(&mut self.life.events, destroyed);
     }
 
     /// Writes `chunk` to the writable side; see [`Writable::write`](crate::Writable::write).
@@ -252,7 +266,12 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// # Ok::<(), smerge::Error>(())
     /// ```
     pub fn write(&mut self, chunk: I) -> Result<bool> {
-        self.write.write(chunk, &mut self.life)?;
+        if let Err(error) = self.write.write(chunk, &mut self.life) {
+            // A write after `end` destroyed the stream: its events come on
+            // the next tick, after what was queued before.
+            self.read.ticks.schedule_once(Tick::Deferred);
+            return Err(error);
+        }
         self.start_writes();
         Ok(self.write.verdict(&self.life))
     }
@@ -327,26 +346,79 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// Starts the flow of the readable side; `resume` comes on the next
     /// tick, as for [`Readable::resume`](crate::Readable::resume).
     pub fn resume(&mut self) {
+        // On a destroyed stream too: `resume` comes on the next tick all
+        // the same, after the destroy's `close`, as in Node.
         self.read.resume();
-        if self.life.is_destroyed() {
-            // No poll will run the flow: `resume` comes on the next tick
-            // all the same, after the destroy's `close`, as in Node.
-            self.read.defer_scheduled_resume(&mut self.life.events);
-        }
     }
 
     /// Lets a tick pass for a duplex whose readable side nothing reads
-    /// from: delivers the events deferred to the next tick and the
-    /// `resume` a `resume()` scheduled; see
-    /// [`Readable::tick`](crate::Readable::tick).
+    /// from: does what Node queued for the tick, in order — the `resume` a
+    /// `resume()` scheduled, the `finish` after a final hook that ran
+    /// inside `end()`, `end`, the events a destroy deferred; see
+    /// [`Readable::tick`](crate::Readable::tick). A duplex
+    /// [`resume`](Duplex::resume)d that no pipe and no poll reads flows as
+    /// Node's does with no `data` listener: its output is emitted as
+    /// `data` and dropped.
     pub fn tick(&mut self) {
+        let mut cx = Context::from_waker(Waker::noop());
+        while let Some(tick) = self.read.ticks.pop() {
+            match tick {
+                Tick::Resume if self.read.resume_scheduled() => {
+                    self.read.emit_scheduled_resume(&mut self.life.events);
+                    self.flow_unread(&mut cx);
+                }
+                Tick::Finish if self.write.finish_due() => self.tick_finish(),
+                Tick::End => {
+                    if self.life.errored().is_some() {
+                        self.read.cancel_scheduled_end();
+                    } else if self.read.emit_scheduled_end(&mut self.life.events) {
+                        self.readable_ended(&mut cx);
+                    }
+                }
+                Tick::Deferred => self.life.events.flush(),
+                Tick::Readable | Tick::ReadMore => self.flow_unread(&mut cx),
+                Tick::Resume | Tick::Finish => {}
+            }
+        }
         self.start_tick();
         self.read.emit_scheduled_resume(&mut self.life.events);
+        self.flow_unread(&mut cx);
+        self.life.events.flush();
+    }
+
+    /// Node's `flow()` with no `data` listener, on a flowing duplex that
+    /// no pipe and no poll reads: output is read, emitted as `data`, and
+    /// dropped, until a read finds none.
+    fn flow_unread(&mut self, cx: &mut Context<'_>) {
+        if self.read.flowing() != Some(true) || self.read.ticks.consumed {
+            return;
+        }
+        if self.life.is_destroyed() {
+            // Node's `read()` still takes what is buffered (its `data`
+            // comes if `close` did not), but a destroyed stream never ends.
+            while self.read.take(&mut self.life.events).is_some() {}
+            return;
+        }
+        while self.read.flowing() == Some(true) {
+            if self.read.buffer.is_eof() && self.read.buffer.is_empty() {
+                // Node's `read()` at the end only schedules `end`: what
+                // else is queued keeps its place.
+                self.schedule_end_if_drained();
+                break;
+            }
+            if !matches!(self.poll_output(cx), Poll::Ready(Some(Ok(_)))) {
+                break;
+            }
+        }
     }
 
     /// Destroys both sides; see [`Writable::destroy`](crate::Writable::destroy).
     pub fn destroy(&mut self, error: Option<Error>) {
-        self.read.defer_scheduled_resume(&mut self.life.events);
+        if !self.life.is_destroyed() {
+            // Its `error` and `close` come on the next tick, after what
+            // was queued before (a scheduled `resume`).
+            self.read.ticks.schedule_once(Tick::Deferred);
+        }
         if self.life.destroy(error) {
             // The queued writes still count until the next tick, and what
             // is buffered for reading stays, as in Node (see
@@ -403,15 +475,34 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             return;
         }
         let mut cx = Context::from_waker(Waker::noop());
+        let ended = self.read.buffer.is_eof();
         let mut out = Push::new(&mut self.read.buffer);
         match self.handler.as_mut().poll_final(&mut cx, &mut out) {
             Poll::Pending => {}
-            Poll::Ready(Ok(())) => self.write.prefinished(&mut self.life.events),
+            Poll::Ready(Ok(())) => {
+                if !ended && self.read.buffer.is_eof() {
+                    self.flush_ended();
+                }
+                self.write.prefinished(&mut self.life.events);
+                self.read.ticks.schedule(Tick::Finish);
+            }
             Poll::Ready(Err(error)) => {
                 let error = self.life.locate(error);
                 self.destroy(Some(error));
             }
         }
+    }
+
+    /// The end pushed by a final hook inside `end()`: Node's
+    /// `onEofChunk` (a transform's reads are never synchronous) runs
+    /// `flow()` at once, which, on a flowing duplex nothing reads, emits
+    /// every buffered chunk as `data` and drops it, then schedules `end`.
+    fn flush_ended(&mut self) {
+        if self.read.flowing() != Some(true) || self.read.ticks.consumed {
+            return;
+        }
+        while self.read.take(&mut self.life.events).is_some() {}
+        self.schedule_end_if_drained();
     }
 
     /// The start of the stream's tick: the `finish` due after a final
@@ -429,7 +520,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         } else if self.read.emit_scheduled_end(&mut self.life.events) {
             self.readable_ended(&mut Context::from_waker(Waker::noop()));
         }
-        self.life.events.flush();
+        self.flush_deferred();
         if self.life.destroy_due() {
             self.destroy(None);
         }
@@ -701,6 +792,7 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
 
     #[inline]
     fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
+        self.read.ticks.consumed = true;
         // Ahead of the checks `poll_output` starts with: in that state they
         // find nothing.
         if self.waits_for_drain_only()
@@ -718,6 +810,7 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         queue: &mut WriteQueue<O>,
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
+        self.read.ticks.consumed = true;
         self.poll_output_into(cx, queue, limit)
     }
 
@@ -725,12 +818,14 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         Duplex::pause(self);
     }
 
+    /// A pipe starting to read: the output is the pipe's from now on.
     fn resume(&mut self) {
+        self.read.ticks.consumed = true;
         Duplex::resume(self);
     }
 
     fn flush_events(&mut self) {
-        self.life.events.flush();
+        self.flush_deferred();
     }
 
     fn destroy(&mut self, error: Option<Error>) {
@@ -794,7 +889,7 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
     }
 
     fn flush_events(&mut self) {
-        self.life.events.flush();
+        self.flush_deferred();
     }
 
     fn label(&self) -> Option<&str> {
@@ -972,6 +1067,62 @@ mod tests {
         let seen = Arc::clone(&log);
         d.observe(move |event| seen.lock().unwrap().push(event.name()));
         log
+    }
+
+    /// A transform resumed that nothing reads: the end its flush pushes
+    /// inside `end()` runs Node's `flow()` at once, which emits the
+    /// flushed chunk as `data` and drops it; the next tick brings what
+    /// was queued, in order (Node 20: `_flush data prefinish | resume end
+    /// finish close`).
+    #[test]
+    fn a_resumed_transform_nothing_reads_flows_inside_end_and_ticks_in_order() {
+        let mut twice = Duplex::transform(Twice).with_high_water_mark(0);
+        let log = logged(&mut twice);
+        twice.resume();
+        twice.end().unwrap();
+        assert_eq!(twice.readable_length(), 0, "flowed and dropped");
+        log.lock().unwrap().push("|");
+        twice.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["data", "prefinish", "|", "resume", "end", "finish", "close"]
+        );
+    }
+
+    /// Read by a pipe or a poll, a flowing transform's output is never
+    /// dropped: `end()` leaves the flushed chunk for the reader.
+    #[test]
+    fn a_transform_someone_reads_keeps_its_output() {
+        let mut twice = Duplex::transform(Twice).with_high_water_mark(0);
+        ReadableStream::resume(&mut twice);
+        twice.end().unwrap();
+        twice.tick();
+        assert_eq!(twice.readable_length(), 1);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            twice.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(0)))
+        ));
+    }
+
+    /// `end()` then `resume()` then a write after the end: `finish` (due
+    /// from `end()`), `resume` and its flow (the flushed chunk), then the
+    /// destroy's `error` and `close`, and never `end` (Node 20: `finish
+    /// resume data error close`).
+    #[test]
+    fn a_destroyed_transform_ticks_in_the_order_node_queued() {
+        let mut twice = Duplex::transform(Twice).with_high_water_mark(0);
+        let log = logged(&mut twice);
+        twice.end().unwrap();
+        twice.resume();
+        assert!(twice.write(1).is_err());
+        log.lock().unwrap().clear();
+        twice.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["finish", "resume", "data", "error", "close"]
+        );
+        assert!(!twice.is_ended());
     }
 
     /// Node's `Transform._write` runs inside `write()`: the output is in

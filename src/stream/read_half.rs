@@ -305,12 +305,19 @@ impl<T: Chunk> ReadHalf<T> {
         }
     }
 
-    /// The stream is destroyed with a `resume` still scheduled: Node's
-    /// tick emits it before the destroy's `error` and `close`.
-    pub(crate) fn defer_scheduled_resume(&mut self, events: &mut Events) {
-        if self.resume_scheduled {
-            self.resume_scheduled = false;
-            events.defer(Event::Resume);
+    /// Delivers the events deferred to the next tick. On a destroyed
+    /// stream, which no tick reads any more, a scheduled `resume` comes
+    /// with them, before or after them as they were queued (Node's
+    /// `resume_` still runs).
+    pub(crate) fn flush_events(&mut self, events: &mut Events, destroyed: bool) {
+        let resume = destroyed && self.resume_scheduled;
+        if resume && self.ticks.comes_before(Tick::Resume, Tick::Deferred) {
+            self.emit_scheduled_resume(events);
+        }
+        events.flush();
+        self.ticks.remove(Tick::Deferred);
+        if resume {
+            self.emit_scheduled_resume(events);
         }
     }
 

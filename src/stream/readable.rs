@@ -476,7 +476,8 @@ impl<T: Chunk> Readable<T> {
                         self.read_as_node(cx, false);
                     }
                 }
-                Tick::Resume => {}
+                // A readable has no `finish`.
+                Tick::Resume | Tick::Finish => {}
                 Tick::End => {
                     if self.life.errored().is_some() {
                         self.half.cancel_scheduled_end();
@@ -592,12 +593,6 @@ impl<T: Chunk> Readable<T> {
     /// What every poll does first, as a new tick: delivers the deferred
     /// events, then an `end` a read outside a poll scheduled.
     fn start_tick(&mut self) {
-        // A destroyed stream is not read any more, but a scheduled `resume`
-        // still comes, before or after the destroy's events as queued.
-        let destroyed_resume = self.life.is_destroyed() && self.half.resume_scheduled();
-        if destroyed_resume && self.half.ticks.comes_before(Tick::Resume, Tick::Deferred) {
-            self.half.emit_scheduled_resume(&mut self.life.events);
-        }
         if self.life.errored().is_some() {
             // Node's `endReadableNT`: no `end` once the stream failed.
             self.half.cancel_scheduled_end();
@@ -606,11 +601,8 @@ impl<T: Chunk> Readable<T> {
             // `close`), so delivered first.
             self.life.close();
         }
-        self.life.events.flush();
-        self.half.ticks.remove(Tick::Deferred);
-        if destroyed_resume {
-            self.half.emit_scheduled_resume(&mut self.life.events);
-        }
+        let destroyed = self.life.is_destroyed();
+        self.half.flush_events(&mut self.life.events, destroyed);
     }
 
     /// Waits until a chunk is buffered or the end is reached (Node's
@@ -1122,7 +1114,8 @@ impl<T: Chunk> ReadableStream for Readable<T> {
     }
 
     fn flush_events(&mut self) {
-        self.life.events.flush();
+        let destroyed = self.life.is_destroyed();
+        self.half.flush_events(&mut self.life.events, destroyed);
     }
 
     /// While a pipe waits for `drain`, a paused source lives its ticks as

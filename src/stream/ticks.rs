@@ -5,7 +5,8 @@
 //! Node runs one `process.nextTick` queue: after a push, `emitReadable_`
 //! (which calls `flow()`) and `maybeReadMore_`; after `resume()`,
 //! `resume_`; after a read that found the end, `endReadableNT`; after a
-//! destroy, its `error` and `close`. A stream that flows with nobody
+//! destroy, its `error` and `close`; after a duplex's `end()`, its
+//! `finish`. A stream that flows with nobody
 //! reading it is moved only by these, so which comes first decides when its
 //! `data` comes: a chunk pushed before `resume()` flows before `resume`.
 
@@ -22,6 +23,8 @@ pub(crate) enum Tick {
     End,
     /// The events a destroy deferred: `error`, `close`.
     Deferred,
+    /// A duplex's `finish`, after a final hook that ran inside `end()`.
+    Finish,
 }
 
 /// The ticks a readable side has queued, oldest first (each kind once, as
@@ -39,6 +42,9 @@ pub(crate) struct Ticks {
     pub(crate) emitted_readable: bool,
     /// Node's `readingMore`: a `maybeReadMore_` is queued or running.
     pub(crate) reading_more: bool,
+    /// A pipe or a poll reads the stream (Node's `data` listener): its
+    /// chunks are theirs, never dropped by a flow nobody reads.
+    pub(crate) consumed: bool,
     /// A read has asked the source and returned: Node's `sync` is off
     /// outside a `_read` from then on (it starts on, so that a push before
     /// any read defers what it triggers to the next tick).
@@ -111,7 +117,7 @@ impl Ticks {
     pub(crate) fn emit_readable(&mut self) {
         self.need_readable = false;
         // Room for one of each other kind is kept.
-        if !self.emitted_readable && self.len < self.queue.len() - 4 {
+        if !self.emitted_readable && self.len < self.queue.len() - 5 {
             self.emitted_readable = true;
             self.queue[self.len] = Some(Tick::Readable);
             self.len += 1;

@@ -487,15 +487,6 @@ impl<C: Item> Stream<C> {
         }
     }
 
-    /// Whether the readable side flows (Node's `readableFlowing === true`).
-    fn flowing(&self) -> bool {
-        match self {
-            Stream::Readable(r) => r.lock().flowing() == Some(true),
-            Stream::Duplex(d) => d.lock().flowing() == Some(true),
-            Stream::Writable(_) => false,
-        }
-    }
-
     fn poll_finished(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         match self {
             Stream::Readable(r) => Finish::poll_finished(r, cx),
@@ -762,7 +753,13 @@ impl<'s, C: Item> Interpreter<'s, C> {
                 }
             }
             Op::Pause { stream } => self.streams[*stream].readable_side().pause(),
-            Op::Resume { stream } => self.streams[*stream].readable_side().resume(),
+            // The stream's own `resume()`, as a user calls it; a pipe's
+            // resumes through `ReadableStream`, which makes it the reader.
+            Op::Resume { stream } => match &self.streams[*stream] {
+                Stream::Readable(r) => r.lock().resume(),
+                Stream::Duplex(d) => d.lock().resume(),
+                Stream::Writable(_) => unreachable!("resume on a stream without a readable side"),
+            },
             Op::Cork { stream } => match &self.streams[*stream] {
                 Stream::Writable(w) => w.lock().cork(),
                 Stream::Duplex(d) => d.lock().cork(),
@@ -952,16 +949,18 @@ impl<'s, C: Item> Interpreter<'s, C> {
             self.poll_driver(at, &mut cx);
         }
         for id in 0..self.streams.len() {
-            self.consume(id, &mut cx);
             match &self.streams[id] {
                 Stream::Writable(w) => {
                     let _ = w.lock().poll_finish(&mut cx);
                 }
+                // A duplex whose readable side nothing reads from: Node
+                // runs its ticks and, if it flows, its `flow()` (the output
+                // emitted as `data` and dropped) on its own.
                 Stream::Duplex(d) => {
-                    let _ = WritableStream::poll_finish(&mut *d.lock(), &mut cx);
-                    if !self.is_piped(id) && !d.lock().flowing().unwrap_or(false) {
+                    if !self.is_piped(id) {
                         d.lock().tick();
                     }
+                    let _ = WritableStream::poll_finish(&mut *d.lock(), &mut cx);
                 }
                 // A readable nothing reads from: Node reads ahead,
                 // delivers its deferred events and, if it flows, runs its
@@ -1012,27 +1011,5 @@ impl<'s, C: Item> Interpreter<'s, C> {
                     DriverKind::Finished { .. } => false,
                 }
         })
-    }
-
-    /// Reads a flowing readable side that nothing pipes, dropping the
-    /// chunks, as Node's `flow()` does with no `data` listener.
-    fn consume(&mut self, stream: usize, cx: &mut Context<'_>) {
-        if self.is_piped(stream) {
-            return;
-        }
-        let handle = &self.streams[stream];
-        if !matches!(handle, Stream::Duplex(_)) {
-            return;
-        }
-        let mut side = handle.readable_side();
-        for _ in 0..ROUND_LIMIT {
-            if !handle.flowing() {
-                return;
-            }
-            match side.poll_next_chunk(cx) {
-                Poll::Ready(Some(Ok(_))) => {}
-                _ => return,
-            }
-        }
     }
 }
