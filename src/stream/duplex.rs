@@ -95,6 +95,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     {
         let mut duplex = Duplex::new(TransformHandler::new(transform));
         duplex.coupled = true;
+        // Node's `Transform` starts with `sync` off: its pushes are never
+        // inside a read.
+        duplex.read.ticks.asked_once = true;
         duplex
     }
 
@@ -327,6 +330,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
         let chunk = self.read.take_for_read(&mut self.life.events);
         self.schedule_end_if_drained();
+        self.read.after_read(chunk.is_some(), false);
         chunk
     }
 
@@ -376,7 +380,13 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                     }
                 }
                 Tick::Deferred => self.life.events.flush(),
-                Tick::Readable | Tick::ReadMore => self.flow_unread(&mut cx),
+                Tick::Readable => {
+                    self.read.readable_tick(self.life.is_destroyed());
+                    self.flow_unread(&mut cx);
+                }
+                // `maybeReadMore_` reads nothing a transform has not
+                // pushed: its output comes from what is written.
+                Tick::ReadMore => self.read.ticks.reading_more = false,
                 Tick::Resume | Tick::Finish => {}
             }
         }
@@ -399,6 +409,8 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             while self.read.take(&mut self.life.events).is_some() {}
             return;
         }
+        // A `resume` still scheduled comes at its own place in the tick.
+        let resume = self.read.set_resume_aside();
         while self.read.flowing() == Some(true) {
             if self.read.buffer.is_eof() && self.read.buffer.is_empty() {
                 // Node's `read()` at the end only schedules `end`: what
@@ -410,6 +422,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 break;
             }
         }
+        self.read.keep_resume_scheduled(resume);
     }
 
     /// Destroys both sides; see [`Writable::destroy`](crate::Writable::destroy).
@@ -440,12 +453,18 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     fn write_now(&mut self) {
         let mut cx = Context::from_waker(Waker::noop());
         while self.write.has_work() {
+            let chunks = self.read.buffer.chunk_count();
             let mut out = Push::new(&mut self.read.buffer);
-            match self
+            let answer = self
                 .handler
                 .as_mut()
-                .poll_write(&mut cx, &mut self.write.queue, &mut out)
-            {
+                .poll_write(&mut cx, &mut self.write.queue, &mut out);
+            if out.pushes() > 0 {
+                // Node's `addChunk` for a push from `_transform`.
+                let added = self.read.buffer.chunk_count() > chunks;
+                self.read.pushed(added, true, false, false);
+            }
+            match answer {
                 Poll::Pending => {
                     self.write.writing = true;
                     return;
@@ -742,6 +761,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         if taken.is_none() {
             self.schedule_end_if_drained();
         }
+        self.read.after_read(taken.is_some(), false);
         taken
     }
 }
@@ -1087,6 +1107,22 @@ mod tests {
             *log.lock().unwrap(),
             ["data", "prefinish", "|", "resume", "end", "finish", "close"]
         );
+    }
+
+    /// A read that found nothing makes the next push from `_transform`
+    /// queue `emitReadable_` (Node's `needReadable`), which comes before a
+    /// later `resume()`'s tick and flows (Node 20: `data data drain
+    /// resume`).
+    #[test]
+    fn output_a_read_waited_for_flows_before_a_later_resume() {
+        let mut twice = Duplex::transform(Twice).with_high_water_mark(0);
+        let log = logged(&mut twice);
+        assert_eq!(twice.read(), None);
+        assert!(!twice.write(1).unwrap());
+        twice.resume();
+        twice.tick();
+        assert_eq!(*log.lock().unwrap(), ["data", "data", "drain", "resume"]);
+        assert_eq!((twice.readable_length(), twice.writable_length()), (0, 0));
     }
 
     /// Read by a pipe or a poll, a flowing transform's output is never

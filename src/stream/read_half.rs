@@ -277,6 +277,21 @@ impl<T: Chunk> ReadHalf<T> {
         true
     }
 
+    /// What Node's `read()` leaves in its flags: `emittedReadable` off
+    /// (but after `read(0)`), `needReadable` set when it returned nothing
+    /// below the mark, or left the buffer empty before the end.
+    pub(crate) fn after_read(&mut self, taken: bool, zero: bool) {
+        if !zero {
+            self.ticks.emitted_readable = false;
+        }
+        let buffer = &self.buffer;
+        if (!taken && buffer.len() <= buffer.high_water_mark())
+            || (buffer.is_empty() && !buffer.is_eof())
+        {
+            self.ticks.need_readable = true;
+        }
+    }
+
     /// Node's `emitReadable_` before its `flow()`: the flags it updates.
     pub(crate) fn readable_tick(&mut self, destroyed: bool) {
         if !destroyed && (!self.buffer.is_empty() || self.buffer.is_eof()) {
@@ -294,6 +309,18 @@ impl<T: Chunk> ReadHalf<T> {
     #[inline]
     pub(crate) fn resume_scheduled(&self) -> bool {
         self.resume_scheduled
+    }
+
+    /// Sets a scheduled `resume` aside (`true` if there was one), for a
+    /// flow that runs ahead of it in the tick; see
+    /// [`keep_resume_scheduled`](ReadHalf::keep_resume_scheduled).
+    pub(crate) fn set_resume_aside(&mut self) -> bool {
+        std::mem::take(&mut self.resume_scheduled)
+    }
+
+    /// Puts back what [`set_resume_aside`](ReadHalf::set_resume_aside) took.
+    pub(crate) fn keep_resume_scheduled(&mut self, scheduled: bool) {
+        self.resume_scheduled |= scheduled;
     }
 
     /// The tick after [`resume`](ReadHalf::resume): emits its `resume`.

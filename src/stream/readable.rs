@@ -391,19 +391,8 @@ impl<T: Chunk> Readable<T> {
         let _ = self.poll_ask(&mut cx, taking);
         let chunk = self.half.take_for_read(&mut self.life.events);
         self.schedule_end_if_drained();
-        self.after_read(chunk.is_none());
+        self.half.after_read(chunk.is_some(), false);
         chunk
-    }
-
-    /// What Node's `read()` leaves in `needReadable`: set when it returned
-    /// nothing below the mark, or left the buffer empty before the end.
-    fn after_read(&mut self, nothing: bool) {
-        let buffer = &self.half.buffer;
-        if (nothing && buffer.len() <= buffer.high_water_mark())
-            || (buffer.is_empty() && !buffer.is_eof())
-        {
-            self.half.ticks.need_readable = true;
-        }
     }
 
     /// Lets a tick pass for a stream that nothing polls, doing what Node
@@ -868,7 +857,7 @@ impl Readable<Bytes> {
             None if self.schedule_end_if_drained() => {}
             None => self.half.need_more(),
         }
-        self.after_read(bytes.is_none());
+        self.half.after_read(bytes.is_some(), n == 0);
         bytes
     }
 
