@@ -844,6 +844,29 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         Duplex::resume(self);
     }
 
+    /// While a pipe waits for `drain`, a paused duplex lives its ticks as
+    /// Node's does (its `resume`, `finish`, `end`); a flowing one is left
+    /// to the pipe.
+    fn poll_ahead(&mut self, cx: &mut Context<'_>) -> Result<()> {
+        let _ = cx;
+        if self.read.flowing() == Some(true) {
+            return Ok(());
+        }
+        let failed = self.life.errored().is_some();
+        self.tick();
+        match self.life.errored() {
+            Some(error) if !failed => Err(error.clone()),
+            _ => Ok(()),
+        }
+    }
+
+    fn listen_data(&mut self) {
+        self.read.ticks.consumed = true;
+        if self.read.flowing() != Some(false) {
+            Duplex::resume(self);
+        }
+    }
+
     fn flush_events(&mut self) {
         self.flush_deferred();
     }

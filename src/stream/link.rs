@@ -54,6 +54,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         on_error: OnError,
     ) -> Self {
         stage.piped(true);
+        upstream.listen_data();
         if WritableStream::needs_drain(&stage) {
             upstream.pause();
         } else {
@@ -286,6 +287,10 @@ where
 
     fn resume(&mut self) {
         self.stage.resume();
+    }
+
+    fn listen_data(&mut self) {
+        self.stage.listen_data();
     }
 
     fn flush_events(&mut self) {

@@ -164,6 +164,10 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         self.head.resume();
     }
 
+    fn listen_data(&mut self) {
+        self.head.listen_data();
+    }
+
     fn flush_events(&mut self) {
         self.head.flush_events();
     }

@@ -210,6 +210,7 @@ impl<T: Chunk> Pump<T> {
         self.stage = Stage::Flowing;
         for (index, destination) in destinations.iter_mut().enumerate() {
             destination.piped(true);
+            source.listen_data();
             let waits = destination.needs_drain();
             self.awaiting.set(index, waits);
             if waits {

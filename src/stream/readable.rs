@@ -1102,6 +1102,12 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         Readable::resume(self);
     }
 
+    fn listen_data(&mut self) {
+        if self.half.flowing() != Some(false) {
+            Readable::resume(self);
+        }
+    }
+
     fn flush_events(&mut self) {
         let destroyed = self.life.is_destroyed();
         self.half.flush_events(&mut self.life.events, destroyed);
@@ -1439,6 +1445,21 @@ mod tests {
             ["_read", "|", "data", "resume", "close"]
         );
         assert_eq!(r.readable_length(), 0);
+    }
+
+    /// A pipe's reader attaches before the pipe pauses the source for a
+    /// destination that waits for `drain` (Node's `on('data')` resumes):
+    /// the `resume` still comes on the next tick (Node 20: `pause | _read
+    /// resume`).
+    #[test]
+    fn a_reader_attaching_resumes_even_if_paused_at_once() {
+        let (mut r, log) = logged(&["a"]);
+        ReadableStream::listen_data(&mut r);
+        r.pause();
+        log.lock().unwrap().push("|");
+        r.tick();
+        assert_eq!(*log.lock().unwrap(), ["pause", "|", "_read", "resume"]);
+        assert_eq!(r.readable_length(), 1);
     }
 
     /// A `resume` still scheduled when the stream is destroyed or paused

@@ -50,6 +50,13 @@ pub trait ReadableStream: sealed::Stream + Send {
         None
     }
 
+    /// A reader attaches (Node's `on('data')`, which `pipe()` does before
+    /// it decides whether the source flows): a stream its consumer did not
+    /// pause resumes, so its `resume` comes on the next tick even if the
+    /// pipe pauses it at once.
+    #[doc(hidden)]
+    fn listen_data(&mut self) {}
+
     /// Lets the stages that feed this stream run ahead while nothing is
     /// read from it (its consumer waits for `drain`): each takes what the
     /// stage before it has, up to its own highWaterMark, as Node's piped

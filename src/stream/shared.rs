@@ -134,6 +134,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().resume();
     }
 
+    fn listen_data(&mut self) {
+        self.lock().listen_data();
+    }
+
     fn flush_events(&mut self) {
         ReadableStream::flush_events(&mut *self.lock());
     }
