@@ -725,6 +725,22 @@ impl<T: Chunk> Readable<T> {
         Ok(())
     }
 
+    /// True when the `resume` a `resume()` scheduled waits for a flow Node
+    /// queued before it (`emitReadable_` after a push a read waited for):
+    /// a flowing read takes what there is first.
+    fn resume_waits_for_flow(&self) -> bool {
+        self.half.resume_scheduled()
+            && self.half.flowing() == Some(true)
+            && self.half.ticks.comes_before(Tick::Readable, Tick::Resume)
+    }
+
+    /// The flow queued before the `resume` found nothing more: now Node's
+    /// `resume_` (`read(0)`, then `resume`).
+    fn resume_after_flow(&mut self, cx: &mut Context<'_>) -> Result<()> {
+        self.half.ticks.remove(Tick::Readable);
+        self.poll_scheduled_resume(cx)
+    }
+
     /// Asks the source for data while the buffer wants more. `Ready(Ok)`
     /// means the buffer is full or the source ended; `Pending` means the
     /// source has nothing now (the buffer may still hold data).
@@ -988,6 +1004,10 @@ impl<T: Chunk> Readable<T> {
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
         let mut moved = false;
+        let mut flow_first = self.resume_waits_for_flow();
+        if !flow_first && let Err(error) = self.poll_scheduled_resume(cx) {
+            return Poll::Ready(Some(Err(error)));
+        }
         loop {
             let asked = self.poll_ask(cx, Taking::Front);
             if let Poll::Ready(Err(error)) = asked {
@@ -1003,6 +1023,12 @@ impl<T: Chunk> Readable<T> {
             }
             if moved {
                 break;
+            }
+            if std::mem::take(&mut flow_first) {
+                if let Err(error) = self.resume_after_flow(cx) {
+                    return Poll::Ready(Some(Err(error)));
+                }
+                continue;
             }
             if self.half.end_if_drained(&mut self.life.events) {
                 self.life.close();
@@ -1029,7 +1055,8 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         if self.life.is_destroyed() {
             return Poll::Ready(None);
         }
-        if let Err(error) = self.poll_scheduled_resume(cx) {
+        let mut flow_first = self.resume_waits_for_flow();
+        if !flow_first && let Err(error) = self.poll_scheduled_resume(cx) {
             return Poll::Ready(Some(Err(error)));
         }
         // Node's flowing `read()`: ask once if what this read leaves is
@@ -1042,6 +1069,12 @@ impl<T: Chunk> ReadableStream for Readable<T> {
             }
             if let Some(chunk) = self.half.take(&mut self.life.events) {
                 return Poll::Ready(Some(Ok(chunk)));
+            }
+            if std::mem::take(&mut flow_first) {
+                if let Err(error) = self.resume_after_flow(cx) {
+                    return Poll::Ready(Some(Err(error)));
+                }
+                continue;
             }
             if self.half.end_if_drained(&mut self.life.events) {
                 self.life.close();
@@ -1067,11 +1100,11 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         if self.life.is_destroyed() {
             return Poll::Ready(None);
         }
-        if let Err(error) = self.poll_scheduled_resume(cx) {
-            return Poll::Ready(Some(Err(error)));
-        }
         if self.life.events.is_observed() {
             return self.poll_read_into_observed(cx, queue, limit);
+        }
+        if let Err(error) = self.poll_scheduled_resume(cx) {
+            return Poll::Ready(Some(Err(error)));
         }
         if let Poll::Ready(Err(error)) = self.poll_fill(cx, true) {
             return Poll::Ready(Some(Err(error)));
@@ -1460,6 +1493,31 @@ mod tests {
         r.tick();
         assert_eq!(*log.lock().unwrap(), ["pause", "|", "_read", "resume"]);
         assert_eq!(r.readable_length(), 1);
+    }
+
+    /// The `emitReadable_` a read queued comes before the `resume` a pipe
+    /// scheduled later: the pipe's reads take what the source has first,
+    /// and `resume` comes when they find nothing (Node 20, piped: `_read
+    /// data | _read data _read resume end`).
+    #[test]
+    fn a_flow_queued_before_resume_reads_first() {
+        let (r, log) = logged(&["d", "e"]);
+        let mut r = r.with_high_water_mark(0);
+        assert_eq!(r.read().as_deref(), Some(&b"d"[..]));
+        ReadableStream::resume(&mut r);
+        log.lock().unwrap().push("|");
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            r.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(_)))
+        ));
+        assert!(matches!(r.poll_next_chunk(&mut cx), Poll::Ready(None)));
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                "_read", "data", "|", "_read", "data", "_read", "resume", "end"
+            ]
+        );
     }
 
     /// A `resume` still scheduled when the stream is destroyed or paused
