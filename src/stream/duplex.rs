@@ -612,6 +612,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         if self.read.is_ended() {
             return Poll::Ready(None);
         }
+        let mut flow_first = self.resume_waits_for_flow();
         loop {
             if let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
                 return Poll::Ready(Some(Err(error)));
@@ -619,9 +620,15 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             if let Some(misuse) = self.read.buffer.take_misuse() {
                 return Poll::Ready(Some(Err(self.fail(misuse))));
             }
-            self.read.emit_scheduled_resume(&mut self.life.events);
+            if !flow_first {
+                self.read.emit_scheduled_resume(&mut self.life.events);
+            }
             if let Some(chunk) = self.read.take(&mut self.life.events) {
                 return Poll::Ready(Some(Ok(chunk)));
+            }
+            if std::mem::take(&mut flow_first) {
+                self.read.ticks.remove(Tick::Readable);
+                continue;
             }
             if self.read.end_if_drained(&mut self.life.events) {
                 self.readable_ended(cx);
@@ -655,6 +662,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         if self.read.is_ended() {
             return Poll::Ready(None);
         }
+        let mut flow_first = self.resume_waits_for_flow();
         loop {
             if let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
                 return Poll::Ready(Some(Err(error)));
@@ -662,7 +670,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             if let Some(misuse) = self.read.buffer.take_misuse() {
                 return Poll::Ready(Some(Err(self.fail(misuse))));
             }
-            self.read.emit_scheduled_resume(&mut self.life.events);
+            if !flow_first {
+                self.read.emit_scheduled_resume(&mut self.life.events);
+            }
             let mut moved = self.read.take_all_into(queue, limit, &self.life.events);
             while let Some(chunk) = self.read.take(&mut self.life.events) {
                 queue.push_back(chunk);
@@ -681,6 +691,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 }
                 return Poll::Ready(Some(Ok(())));
             }
+            if std::mem::take(&mut flow_first) {
+                self.read.ticks.remove(Tick::Readable);
+                continue;
+            }
             if self.read.end_if_drained(&mut self.life.events) {
                 self.readable_ended(cx);
                 return Poll::Ready(None);
@@ -695,6 +709,15 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(self.fail(error)))),
             }
         }
+    }
+
+    /// True when the `resume` a `resume()` scheduled waits for a flow Node
+    /// queued before it (`emitReadable_` after a push a read waited for):
+    /// the reader takes what there is first (see `Readable`).
+    fn resume_waits_for_flow(&self) -> bool {
+        self.read.resume_scheduled()
+            && self.read.flowing() == Some(true)
+            && self.read.ticks.comes_before(Tick::Readable, Tick::Resume)
     }
 
     /// True when the writable side waits for `drain` with nothing queued
@@ -1146,6 +1169,27 @@ mod tests {
         twice.tick();
         assert_eq!(*log.lock().unwrap(), ["data", "data", "drain", "resume"]);
         assert_eq!((twice.readable_length(), twice.writable_length()), (0, 0));
+    }
+
+    /// The same read by a reader (a pipe, Node's `data` listener): it
+    /// takes the output the earlier read waited for before `resume` comes
+    /// (Node 20: `data data drain resume`).
+    #[test]
+    fn a_reader_takes_output_a_read_waited_for_before_resume() {
+        let mut twice = Duplex::transform(Twice).with_high_water_mark(0);
+        let log = logged(&mut twice);
+        assert_eq!(twice.read(), None);
+        assert!(!twice.write(1).unwrap());
+        ReadableStream::resume(&mut twice);
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..2 {
+            assert!(matches!(
+                twice.poll_next_chunk(&mut cx),
+                Poll::Ready(Some(Ok(1)))
+            ));
+        }
+        assert!(twice.poll_next_chunk(&mut cx).is_pending());
+        assert_eq!(*log.lock().unwrap(), ["data", "data", "drain", "resume"]);
     }
 
     /// Read by a pipe or a poll, a flowing transform's output is never
