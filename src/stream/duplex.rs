@@ -495,8 +495,15 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
         let mut cx = Context::from_waker(Waker::noop());
         let ended = self.read.buffer.is_eof();
+        let chunks = self.read.buffer.chunk_count();
         let mut out = Push::new(&mut self.read.buffer);
-        match self.handler.as_mut().poll_final(&mut cx, &mut out) {
+        let answer = self.handler.as_mut().poll_final(&mut cx, &mut out);
+        if out.pushes() > 0 {
+            // Node's `addChunk` for what the flush pushed.
+            let added = self.read.buffer.chunk_count() > chunks;
+            self.read.pushed(added, true, false, false);
+        }
+        match answer {
             Poll::Pending => {}
             Poll::Ready(Ok(())) => {
                 if !ended && self.read.buffer.is_eof() {
@@ -517,10 +524,15 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// `flow()` at once, which, on a flowing duplex nothing reads, emits
     /// every buffered chunk as `data` and drops it, then schedules `end`.
     fn flush_ended(&mut self) {
-        if self.read.flowing() != Some(true) || self.read.ticks.consumed {
+        self.read.readable_tick(self.life.is_destroyed());
+        if self.read.flowing() != Some(true) {
             return;
         }
-        while self.read.take(&mut self.life.events).is_some() {}
+        if !self.read.ticks.consumed {
+            while self.read.take(&mut self.life.events).is_some() {}
+        }
+        // A reader's chunks wait for its poll; with none left, `end` is
+        // scheduled now.
         self.schedule_end_if_drained();
     }
 
@@ -531,6 +543,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// destruction of a stream whose handler failed inside `write()`.
     #[inline]
     fn start_tick(&mut self) {
+        if self.write.finish_due() || self.read.ticks.contains(Tick::End) {
+            self.run_queued_ends();
+        }
         if self.write.finish_due() {
             self.tick_finish();
         }
@@ -542,6 +557,29 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         self.flush_deferred();
         if self.life.destroy_due() {
             self.destroy(None);
+        }
+    }
+
+    /// What Node queued among `resume_`, `finish`, `endReadableNT` and a
+    /// destroy's events, in its order; a flow queued ahead stays for the
+    /// reader.
+    #[cold]
+    fn run_queued_ends(&mut self) {
+        let mut cx = Context::from_waker(Waker::noop());
+        while let Some(tick) = self.read.ticks.pop_unless_flow() {
+            match tick {
+                Tick::Resume => self.read.emit_scheduled_resume(&mut self.life.events),
+                Tick::Finish if self.write.finish_due() => self.tick_finish(),
+                Tick::End => {
+                    if self.life.errored().is_some() {
+                        self.read.cancel_scheduled_end();
+                    } else if self.read.emit_scheduled_end(&mut self.life.events) {
+                        self.readable_ended(&mut cx);
+                    }
+                }
+                Tick::Deferred => self.flush_deferred(),
+                _ => {}
+            }
         }
     }
 
@@ -1190,6 +1228,26 @@ mod tests {
         }
         assert!(twice.poll_next_chunk(&mut cx).is_pending());
         assert_eq!(*log.lock().unwrap(), ["data", "data", "drain", "resume"]);
+    }
+
+    /// Read by a reader, a transform ended inside `end()` ticks in Node's
+    /// order: its `resume`, then the `end` its flush scheduled, then the
+    /// `finish` (Node 20, with a `data` listener: `prefinish | resume end
+    /// finish close`).
+    #[test]
+    fn a_read_transform_ends_in_the_order_node_queued() {
+        let mut copies = Duplex::transform(Copies { value: 0, left: 0 });
+        let log = logged(&mut copies);
+        ReadableStream::resume(&mut copies);
+        copies.end().unwrap();
+        log.lock().unwrap().push("|");
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(copies.poll_next_chunk(&mut cx), Poll::Ready(None)));
+        copies.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "|", "resume", "end", "finish", "close"]
+        );
     }
 
     /// Read by a pipe or a poll, a flowing transform's output is never

@@ -91,6 +91,22 @@ impl Ticks {
         }
     }
 
+    /// Takes the oldest tick unless it is a flow (`emitReadable_`, which
+    /// comes when the stream is read); a `maybeReadMore_` on the way, which
+    /// reads nothing a duplex's reader would not, is dropped.
+    pub(crate) fn pop_unless_flow(&mut self) -> Option<Tick> {
+        loop {
+            match self.queue[0] {
+                Some(Tick::Readable) | None => return None,
+                Some(Tick::ReadMore) => {
+                    self.pop();
+                    self.reading_more = false;
+                }
+                Some(_) => return self.pop(),
+            }
+        }
+    }
+
     /// Takes the oldest tick.
     pub(crate) fn pop(&mut self) -> Option<Tick> {
         if self.len == 0 {
