@@ -245,6 +245,19 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         self.life.events.flush_for_finished(errored);
     }
 
+    /// What a pipeline delivers for a stage before it resolves: the
+    /// `finish` and `end` still queued (in Node's order), then the events
+    /// deferred to the next tick.
+    fn flush_tick(&mut self) {
+        while (self.write.finish_due() || self.read.ticks.contains(Tick::End))
+            && self.run_queued_ends()
+        {}
+        if self.write.finish_due() {
+            self.tick_finish();
+        }
+        self.flush_deferred();
+    }
+
     /// Delivers the events deferred to the next tick (with a scheduled
     /// `resume` on a destroyed stream; see `ReadHalf::flush_events`).
     fn flush_deferred(&mut self) {
@@ -543,8 +556,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// destruction of a stream whose handler failed inside `write()`.
     #[inline]
     fn start_tick(&mut self) {
-        if self.write.finish_due() || self.read.ticks.contains(Tick::End) {
-            self.run_queued_ends();
+        if (self.write.finish_due() || self.read.ticks.contains(Tick::End))
+            && self.run_queued_ends()
+        {
+            return;
         }
         if self.write.finish_due() {
             self.tick_finish();
@@ -562,9 +577,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
 
     /// What Node queued among `resume_`, `finish`, `endReadableNT` and a
     /// destroy's events, in its order; a flow queued ahead stays for the
-    /// reader.
+    /// reader. Returns true when it stopped at `end` for a reader (a pipe
+    /// acts on it, as Node's `end` listener, before what comes next).
     #[cold]
-    fn run_queued_ends(&mut self) {
+    fn run_queued_ends(&mut self) -> bool {
         let mut cx = Context::from_waker(Waker::noop());
         while let Some(tick) = self.read.ticks.pop_unless_flow() {
             match tick {
@@ -575,12 +591,16 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                         self.read.cancel_scheduled_end();
                     } else if self.read.emit_scheduled_end(&mut self.life.events) {
                         self.readable_ended(&mut cx);
+                        if self.read.ticks.consumed {
+                            return true;
+                        }
                     }
                 }
                 Tick::Deferred => self.flush_deferred(),
                 _ => {}
             }
         }
+        false
     }
 
     #[cold]
@@ -929,7 +949,7 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
     }
 
     fn flush_events(&mut self) {
-        self.flush_deferred();
+        self.flush_tick();
     }
 
     fn destroy(&mut self, error: Option<Error>) {
@@ -993,7 +1013,7 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
     }
 
     fn flush_events(&mut self) {
-        self.flush_deferred();
+        self.flush_tick();
     }
 
     fn label(&self) -> Option<&str> {
@@ -1233,7 +1253,7 @@ mod tests {
     /// Read by a reader, a transform ended inside `end()` ticks in Node's
     /// order: its `resume`, then the `end` its flush scheduled, then the
     /// `finish` (Node 20, with a `data` listener: `prefinish | resume end
-    /// finish close`).
+    /// finish close`; piped, the pipe's `pause` comes after `end`).
     #[test]
     fn a_read_transform_ends_in_the_order_node_queued() {
         let mut copies = Duplex::transform(Copies { value: 0, left: 0 });
@@ -1243,10 +1263,22 @@ mod tests {
         log.lock().unwrap().push("|");
         let mut cx = Context::from_waker(Waker::noop());
         assert!(matches!(copies.poll_next_chunk(&mut cx), Poll::Ready(None)));
-        copies.tick();
+        // The reader sees the end before what comes next: a pipe pauses
+        // here, before `finish` (Node 20: `end pause finish close`).
+        assert_eq!(*log.lock().unwrap(), ["prefinish", "|", "resume", "end"]);
+        ReadableStream::pause(&mut copies);
+        ReadableStream::flush_events(&mut copies);
         assert_eq!(
             *log.lock().unwrap(),
-            ["prefinish", "|", "resume", "end", "finish", "close"]
+            [
+                "prefinish",
+                "|",
+                "resume",
+                "end",
+                "pause",
+                "finish",
+                "close"
+            ]
         );
     }
 
