@@ -249,9 +249,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// `finish` and `end` still queued (in Node's order), then the events
     /// deferred to the next tick.
     fn flush_tick(&mut self) {
-        while (self.write.finish_due() || self.read.ticks.contains(Tick::End))
-            && self.run_queued_ends()
-        {}
+        while (self.write.finish_due() || self.read.ends_queued()) && self.run_queued_ends() {}
         if self.write.finish_due() {
             self.tick_finish();
         }
@@ -556,9 +554,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// destruction of a stream whose handler failed inside `write()`.
     #[inline]
     fn start_tick(&mut self) {
-        if (self.write.finish_due() || self.read.ticks.contains(Tick::End))
-            && self.run_queued_ends()
-        {
+        if (self.write.finish_due() || self.read.ends_queued()) && self.run_queued_ends() {
             return;
         }
         if self.write.finish_due() {

@@ -305,6 +305,12 @@ impl<T: Chunk> ReadHalf<T> {
         }
     }
 
+    /// True while an `end` a read scheduled waits for the next tick.
+    #[inline]
+    pub(crate) fn ends_queued(&self) -> bool {
+        self.end_scheduled && self.ticks.contains(Tick::End)
+    }
+
     /// True while a `resume` waits for the next tick.
     #[inline]
     pub(crate) fn resume_scheduled(&self) -> bool {
@@ -336,8 +342,14 @@ impl<T: Chunk> ReadHalf<T> {
     /// stream, which no tick reads any more, a scheduled `resume` comes
     /// with them, before or after them as they were queued (Node's
     /// `resume_` still runs).
+    #[inline]
     pub(crate) fn flush_events(&mut self, events: &mut Events, destroyed: bool) {
-        let resume = destroyed && self.resume_scheduled;
+        if !destroyed {
+            // Nothing a destroy queued: the common case of every poll.
+            events.flush();
+            return;
+        }
+        let resume = self.resume_scheduled;
         if resume && self.ticks.comes_before(Tick::Resume, Tick::Deferred) {
             self.emit_scheduled_resume(events);
         }

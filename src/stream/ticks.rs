@@ -77,6 +77,7 @@ impl Ticks {
     }
 
     /// True while `tick` is queued.
+    #[inline]
     pub(crate) fn contains(&self, tick: Tick) -> bool {
         self.queue[..self.len].contains(&Some(tick))
     }
