@@ -22,10 +22,12 @@
 //! - Time passing polls, round after round until nothing changes: every
 //!   pipe, pipeline and `finished` future; every writable side (Node's
 //!   writable drives its `_write` by itself; here, `poll_finish`); and
-//!   every flowing readable side that nothing pipes (Node's `flow()`
-//!   consumes it; here, `poll_next_chunk`, the chunks dropped); and every
-//!   other Readable that nothing pipes (Node reads ahead and delivers its
-//!   deferred events by itself; here, `Readable::tick`). `settle`
+//!   every Readable and Duplex that nothing pipes (Node runs its ticks by
+//!   itself: reads ahead, delivers deferred events and, if it flows with no
+//!   `data` listener, runs `flow()`, the chunks dropped; here,
+//!   `Readable::tick` and `Duplex::tick`, which do the same in Node's
+//!   order). A `resume` operation is the stream's own `resume()`, so the
+//!   stream knows no pipe or poll reads it. `settle`
 //!   then fires the oldest deferred completion and goes on until none is
 //!   left. The polls use a no-op waker: every driver is polled every
 //!   round, so the harness does not depend on wake-ups.
