@@ -18,7 +18,7 @@ use super::lifecycle::Lifecycle;
 use super::pair_handler::PairHandler;
 use super::pass_through::PassThrough;
 use super::push::Push;
-use super::read_half::ReadHalf;
+use super::read_half::{ReadHalf, Taking};
 use super::read_source::ReadSource;
 use super::readable_stream::ReadableStream;
 use super::sealed;
@@ -295,20 +295,71 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// nothing before the end, `end` follows on the next tick, as for
     /// [`Readable::read`](crate::Readable::read).
     pub fn read(&mut self) -> Option<O> {
-        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let taking = if self.read.reads_joined() {
+            Taking::All
+        } else {
+            Taking::Front
+        };
+        self.ask_before_read(taking);
+        let chunk = self.read.take_for_read(&mut self.life.events);
+        self.schedule_end_if_drained();
+        chunk
+    }
+
+    /// What `read()` and `read(n)` do before they take: the writable side
+    /// has its turn, then, as Node's `read()` calls `_read` when the buffer
+    /// is empty or what it takes leaves it below the highWaterMark, a
+    /// transform's held write completes and the handler is asked for
+    /// output. A destroyed stream asks nothing and keeps its queue.
+    fn ask_before_read(&mut self, taking: Taking) {
+        if self.life.is_destroyed() {
+            return;
+        }
+        let mut cx = Context::from_waker(Waker::noop());
         let _ = self.poll_write_side(&mut cx);
-        if !self.life.is_destroyed()
-            && self.life.errored().is_none()
-            && self.read.buffer.wants_more(true)
+        if self.life.is_destroyed()
+            || self.life.errored().is_some()
+            || !self.read.asks_before_taking(taking)
         {
+            return;
+        }
+        self.release_held_write();
+        if self.read.buffer.wants_more(true) {
             let mut out = Push::new(&mut self.read.buffer);
             if let Poll::Ready(Err(error)) = self.handler.as_mut().poll_read(&mut cx, &mut out) {
                 self.fail(error);
             }
         }
-        let chunk = self.read.take_for_read(&mut self.life.events);
-        self.schedule_end_if_drained();
-        chunk
+    }
+
+    /// A read of a transform that asks for more before it takes `taking`
+    /// (Node's `doRead`): completes the held write, if any; see
+    /// [`release_held_write`](Duplex::release_held_write). Only a flag
+    /// check when no write is held.
+    #[inline]
+    fn ask_transform(&mut self, taking: Taking) {
+        if self.coupled && self.write.writing && self.read.asks_before_taking(taking) {
+            self.release_held_write();
+        }
+    }
+
+    /// Node's `Transform._read` calling the write callback it held (the
+    /// chunk's output had filled the readable side), and what that
+    /// callback does (`onwrite`): the chunk stops counting, the queued
+    /// chunks go to the transform unless the side is corked
+    /// (`clearBuffer`), then `drain` if nothing is left (`afterWrite`) or,
+    /// on a side that is ending, the final hook (`finishMaybe`: the
+    /// transform flushes and `prefinish` is emitted; `finish` comes at the
+    /// next tick).
+    fn release_held_write(&mut self) {
+        if !self.write.writing || !self.handler.as_mut().release_held() {
+            return;
+        }
+        self.write.queue.finish_in_flight();
+        self.write.writing = false;
+        self.start_writes();
+        self.write.drain_if_empty(&mut self.life);
+        self.start_final();
     }
 
     /// A read outside a poll found the end: `end` on the next tick, unless
@@ -509,7 +560,13 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             if let Some(misuse) = self.read.buffer.take_misuse() {
                 return Poll::Ready(Some(Err(self.fail(misuse))));
             }
+            if self.read.resume_scheduled() {
+                // Node's `resume_` reads with `read(0)` before `resume`.
+                self.ask_transform(Taking::Nothing);
+            }
             self.read.emit_scheduled_resume(&mut self.life.events);
+            // Node's flowing `read()` asks before it takes the chunk.
+            self.ask_transform(Taking::Front);
             if let Some(chunk) = self.read.take(&mut self.life.events) {
                 return Poll::Ready(Some(Ok(chunk)));
             }
@@ -552,9 +609,18 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             if let Some(misuse) = self.read.buffer.take_misuse() {
                 return Poll::Ready(Some(Err(self.fail(misuse))));
             }
+            if self.read.resume_scheduled() {
+                self.ask_transform(Taking::Nothing);
+            }
             self.read.emit_scheduled_resume(&mut self.life.events);
             let mut moved = self.read.take_all_into(queue, limit, &self.life.events);
-            while let Some(chunk) = self.read.take(&mut self.life.events) {
+            loop {
+                // Each chunk is a flowing `read()` of its own, which asks
+                // before it takes.
+                self.ask_transform(Taking::Front);
+                let Some(chunk) = self.read.take(&mut self.life.events) else {
+                    break;
+                };
                 queue.push_back(chunk);
                 moved = true;
                 if queue.size() >= limit {
@@ -690,7 +756,22 @@ impl<I: Chunk> Duplex<I, Bytes> {
     /// while fewer than `n` bytes are buffered. See
     /// [`Readable::read_bytes`](crate::Readable::read_bytes).
     pub fn read_bytes(&mut self, n: usize) -> Option<Bytes> {
-        self.take_read(|read, events| read.take_bytes(n, events))
+        if n > self.read.buffer.high_water_mark() {
+            let raised = n.checked_next_power_of_two().unwrap_or(n);
+            self.read.buffer.set_high_water_mark(raised);
+        }
+        let ended_before = self.read.buffer.is_eof();
+        self.ask_before_read(Taking::Bytes(n));
+        let bytes = self.read.take_bytes(n, &mut self.life.events);
+        match &bytes {
+            // The rest, cut short by the end: `end` follows on the next tick.
+            Some(rest) if rest.len() < n => self.schedule_end_if_drained(),
+            Some(_) => {}
+            // `read(0)` finds the end only if it was there before the call.
+            None if n == 0 && !ended_before => {}
+            None => self.schedule_end_if_drained(),
+        }
+        bytes
     }
 }
 
@@ -926,8 +1007,10 @@ mod tests {
     }
 
     /// Node's `Transform._write`: a chunk whose output filled the readable
-    /// side keeps counting in `writableLength` until the consumer read that
-    /// side below its highWaterMark, so `drain` comes after the third read.
+    /// side keeps counting in `writableLength` until a read asks for more
+    /// (Node's `read()` calls `_read`, which calls the held callback,
+    /// before it takes): the third read, which leaves the readable side
+    /// below its highWaterMark, emits `drain` before its `data`.
     #[test]
     fn transform_callback_is_held_until_the_readable_side_is_read() {
         let mut copies = Duplex::transform(Copies { value: 0, left: 0 }).with_high_water_mark(1);
@@ -945,7 +1028,7 @@ mod tests {
             [read(), read(), read(), read()],
             [Some(3), Some(3), Some(3), None]
         );
-        assert_eq!(*log.lock().unwrap(), ["data", "data", "data", "drain"]);
+        assert_eq!(*log.lock().unwrap(), ["data", "data", "drain", "data"]);
     }
 
     /// Pushes each chunk twice; flushes a 0.
@@ -1060,5 +1143,196 @@ mod tests {
         let mut failed = Duplex::transform(Copies { value: 0, left: 0 });
         failed.destroy(Some(Error::from_kind(ErrorKind::PrematureClose)));
         assert_eq!(failed.end().unwrap_err().kind(), ErrorKind::Destroyed);
+    }
+    type Log = Arc<Mutex<Vec<&'static str>>>;
+
+    /// The conformance scenarios' transform: pushes `pushes[i % len]`
+    /// copies of the i-th chunk, and logs its hooks beside the events.
+    struct Scripted {
+        pushes: &'static [usize],
+        count: usize,
+        log: Log,
+    }
+
+    impl Transform for Scripted {
+        type Input = Bytes;
+        type Output = Bytes;
+
+        fn transform(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) -> Result<()> {
+            self.log.lock().unwrap().push("_transform");
+            let copies = self.pushes[self.count % self.pushes.len()];
+            self.count += 1;
+            for _ in 0..copies {
+                out.push(chunk.clone());
+            }
+            Ok(())
+        }
+
+        fn flush(&mut self, _: &mut Push<'_, Bytes>) -> Result<()> {
+            self.log.lock().unwrap().push("_flush");
+            Ok(())
+        }
+    }
+
+    /// A byte transform of `pushes`, its two highWaterMarks, and its log.
+    fn scripted(
+        pushes: &'static [usize],
+        readable: usize,
+        writable: usize,
+    ) -> (Duplex<Bytes, Bytes>, Log) {
+        let log: Log = Arc::default();
+        let transform = Scripted {
+            pushes,
+            count: 0,
+            log: Arc::clone(&log),
+        };
+        let mut duplex = Duplex::transform(transform)
+            .with_readable_high_water_mark(readable)
+            .with_writable_high_water_mark(writable);
+        let seen = Arc::clone(&log);
+        duplex.observe(move |event| seen.lock().unwrap().push(event.name()));
+        (duplex, log)
+    }
+
+    fn taken(log: &Log) -> Vec<&'static str> {
+        std::mem::take(&mut *log.lock().unwrap())
+    }
+
+    /// Node's `read()` calls `_read` before it takes when the buffer would
+    /// fall below its highWaterMark, and `Transform._read` calls the write
+    /// callback it held: the write completes and `drain` comes before the
+    /// read's `data`.
+    #[test]
+    fn read_completes_the_held_write_before_it_takes() {
+        let (mut t, log) = scripted(&[1], 1, 0);
+        assert!(!t.write(Bytes::from_static(b"a")).unwrap());
+        assert_eq!(taken(&log), ["_transform"]);
+        assert_eq!(t.writable_length(), 1, "held: the readable side is full");
+        assert_eq!(t.read().as_deref(), Some(&b"a"[..]));
+        assert_eq!(taken(&log), ["drain", "data"]);
+        assert_eq!(t.writable_length(), 0);
+        assert!(!WritableStream::needs_drain(&t));
+    }
+
+    /// The same through a [`PassThrough`], which moves chunks its own way.
+    #[test]
+    fn read_of_a_pass_through_completes_the_held_write_before_it_takes() {
+        let mut pass = Duplex::<Bytes, Bytes>::pass_through()
+            .with_readable_high_water_mark(1)
+            .with_writable_high_water_mark(0);
+        let log = logged(&mut pass);
+        assert!(!pass.write(Bytes::from_static(b"a")).unwrap());
+        assert!(!pass.write(Bytes::from_static(b"b")).unwrap());
+        assert_eq!(pass.writable_length(), 2);
+        // The held chunk completes, the queued one is passed on (and held
+        // in its turn), and `read()` takes both.
+        assert_eq!(pass.read().as_deref(), Some(&b"ab"[..]));
+        assert_eq!(*log.lock().unwrap(), ["data"]);
+        assert_eq!((pass.writable_length(), pass.readable_length()), (1, 0));
+    }
+
+    /// Node's `clearBuffer` hands every queued chunk to `_transform` once
+    /// the held callback came, whatever the readable side holds, until
+    /// one's output fills it: `read()` returns everything then buffered.
+    #[test]
+    fn read_hands_the_queued_chunks_over_whatever_the_readable_side_holds() {
+        let (mut t, log) = scripted(&[1, 0, 1], 1, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        t.write(Bytes::from_static(b"b")).unwrap();
+        t.write(Bytes::from_static(b"c")).unwrap();
+        assert_eq!(taken(&log), ["_transform"]);
+        // b pushes nothing, so c goes through too; its output is held.
+        assert_eq!(t.read().as_deref(), Some(&b"ac"[..]));
+        assert_eq!(taken(&log), ["_transform", "_transform", "data"]);
+        assert_eq!((t.writable_length(), t.readable_length()), (1, 0));
+    }
+
+    /// Node's `read(n)`: the highWaterMark rises to the next power of two
+    /// above `n`, and the read asks (completing the held write, whose queued
+    /// successor then fits below the new mark) before it takes `n` bytes.
+    #[test]
+    fn read_n_raises_the_mark_and_completes_the_held_write() {
+        let (mut t, log) = scripted(&[1, 2], 0, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        t.write(Bytes::from_static(b"c")).unwrap();
+        assert_eq!(taken(&log), ["_transform"]);
+        assert_eq!(t.read_bytes(3).as_deref(), Some(&b"acc"[..]));
+        assert_eq!(taken(&log), ["_transform", "drain", "data"]);
+        assert_eq!(t.readable_high_water_mark(), 4);
+        assert_eq!((t.writable_length(), t.readable_length()), (0, 0));
+    }
+
+    /// A transform ended while its write was held flushes when the read
+    /// completes that write (Node's `finishMaybe` in `afterWrite`):
+    /// `_flush` and `prefinish` before the read's `data`, `finish` at the
+    /// next tick.
+    #[test]
+    fn read_of_an_ending_transform_flushes_once_the_held_write_completes() {
+        let (mut t, log) = scripted(&[3], 3, 0);
+        t.write(Bytes::from_static(b"x")).unwrap();
+        t.end().unwrap();
+        assert_eq!(taken(&log), ["_transform"]);
+        assert_eq!(t.read_bytes(1).as_deref(), Some(&b"x"[..]));
+        assert_eq!(taken(&log), ["_flush", "prefinish", "data"]);
+        assert_eq!(t.writable_length(), 0);
+        assert!(!t.is_finished());
+        t.tick();
+        assert_eq!(taken(&log), ["finish"]);
+    }
+
+    /// A corked transform: the held write completes, the corked one stays
+    /// queued (Node's `clearBuffer` does nothing while corked).
+    #[test]
+    fn read_of_a_corked_transform_completes_only_the_held_write() {
+        let (mut t, log) = scripted(&[1], 1, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        t.cork();
+        t.write(Bytes::from_static(b"b")).unwrap();
+        assert_eq!(t.writable_length(), 2);
+        assert_eq!(t.read().as_deref(), Some(&b"a"[..]));
+        assert_eq!(taken(&log), ["_transform", "data"]);
+        assert_eq!(t.writable_length(), 1);
+    }
+
+    /// A read that leaves the readable side at its highWaterMark does not
+    /// ask (Node's `doRead` is false): the write stays held until a read
+    /// that would leave less.
+    #[test]
+    fn read_leaving_the_side_full_keeps_the_write_held() {
+        let (mut t, log) = scripted(&[2], 1, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        assert_eq!(t.read_bytes(1).as_deref(), Some(&b"a"[..]));
+        assert_eq!(taken(&log), ["_transform", "data"]);
+        assert_eq!(t.writable_length(), 1);
+        assert_eq!(t.read_bytes(1).as_deref(), Some(&b"a"[..]));
+        assert_eq!(taken(&log), ["drain", "data"]);
+        assert_eq!(t.writable_length(), 0);
+    }
+
+    /// Node's `read()` on a destroyed stream asks nothing: what was
+    /// written keeps counting.
+    #[test]
+    fn read_of_a_destroyed_transform_keeps_its_writable_length() {
+        let (mut t, _log) = scripted(&[1], 0, 0);
+        t.write(Bytes::from_static(b"f")).unwrap();
+        t.destroy(None);
+        assert_eq!(t.read_bytes(0), None);
+        assert_eq!(t.writable_length(), 1);
+    }
+
+    /// Node's flowing `read()` asks before it takes each chunk: on the
+    /// tick after `resume()`, `drain` comes between `resume` and `data`.
+    #[test]
+    fn a_flowing_read_completes_the_held_write_before_data() {
+        let (mut t, log) = scripted(&[1], 1, 0);
+        t.write(Bytes::from_static(b"b")).unwrap();
+        t.resume();
+        taken(&log);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(
+            t.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(_)))
+        ));
+        assert_eq!(taken(&log), ["resume", "drain", "data"]);
     }
 }

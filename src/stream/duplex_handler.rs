@@ -46,6 +46,14 @@ pub(crate) trait DuplexHandler<I, O>: Send {
         out: &mut Push<'_, O>,
     ) -> Poll<Result<()>>;
 
+    /// Node's `Transform._read` calling the write callback it held: the
+    /// chunk whose output filled the readable side is finished now,
+    /// whatever the readable side holds; the duplex then stops counting it.
+    /// True if a chunk was held. Holds nothing by default.
+    fn release_held(self: Pin<&mut Self>) -> bool {
+        false
+    }
+
     /// Whether `write()`, `uncork()` and `end()` may call the write and
     /// final hooks at once, in the caller's context; see
     /// [`WriteSink::starts_at_once`](crate::WriteSink::starts_at_once).

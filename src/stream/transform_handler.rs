@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | [`Phase::Ready`] | the next chunk may be handed over | a chunk is handed to `transform` → working; the input ended → flushing |
 //! | [`Phase::Working`] | `transform` ran, `poll_ready` has not finished it (Node: its callback is not called yet) | `poll_ready` is ready → ready, or held if the chunk's output filled the readable side |
-//! | [`Phase::Held`] | finished, but its output filled the readable side: Node holds the write callback until the next `_read` | the consumer read the readable side below its highWaterMark → ready |
+//! | [`Phase::Held`] | finished, but its output filled the readable side: Node holds the write callback until the next `_read` | a read asks for more (`release_held`), or the consumer read the readable side below its highWaterMark → ready |
 //! | [`Phase::Flushing`] | `flush` ran, `poll_ready` has not finished it | `poll_ready` is ready → flushed |
 //! | [`Phase::Flushed`] | everything was pushed | never |
 //!
@@ -96,9 +96,12 @@ impl<X: Transform> TransformHandler<X> {
         }
     }
 
-    /// Feeds queued chunks to the transform while `out` has room. Ready
-    /// with whether anything was consumed or produced once it stopped for
-    /// want of input or room; `Pending` while the transform is not ready.
+    /// Feeds queued chunks to the transform until one is held (its output
+    /// filled `out`) or none is left, whatever `out` held before: Node's
+    /// `clearBuffer` hands every buffered chunk to `_transform` until one's
+    /// callback is held. Ready with whether anything was consumed or
+    /// produced once it stopped for want of input; `Pending` while the
+    /// transform is not ready or holds a chunk.
     #[inline]
     pub(crate) fn poll_pump(
         &mut self,
@@ -113,9 +116,6 @@ impl<X: Transform> TransformHandler<X> {
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
                 Poll::Pending if progressed => return Poll::Ready(Ok(true)),
                 Poll::Pending => return Poll::Pending,
-            }
-            if !out.has_room() {
-                return Poll::Ready(Ok(progressed));
             }
             let Some(chunk) = input.take_in_flight() else {
                 return Poll::Ready(Ok(progressed));
@@ -206,14 +206,22 @@ impl<X: Transform + Unpin> DuplexHandler<X::Input, X::Output> for TransformHandl
         {
             return this.poll_pass(input, out);
         }
-        // Input left means the pump stopped for want of room: the duplex
-        // polls again once its consumer has read; saying so now spares a
-        // call that would find no room.
+        // Input left means a chunk is held until the consumer reads: the
+        // duplex polls again then.
         match this.poll_pump(cx, input, out) {
             Poll::Ready(Ok(true)) if input.is_settled() => Poll::Ready(Ok(())),
             Poll::Ready(Ok(_)) | Poll::Pending => Poll::Pending,
             Poll::Ready(Err(err)) => Poll::Ready(Err(err)),
         }
+    }
+
+    fn release_held(self: Pin<&mut Self>) -> bool {
+        let this = self.get_mut();
+        let held = this.phase == Phase::Held;
+        if held {
+            this.phase = Phase::Ready;
+        }
+        held
     }
 
     #[inline]
