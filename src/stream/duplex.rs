@@ -69,6 +69,11 @@ pub struct Duplex<I, O> {
     /// consumer (Node parks the write callback of a transform whose output
     /// filled the readable side until the next read).
     coupled: bool,
+    /// The final hook ran inside a read that completed a held write: while
+    /// the readable side flows with chunks buffered, `finish` waits for
+    /// the read loop to take them (Node's `flow()` reads them all before
+    /// the next tick).
+    finish_after_flow: bool,
 }
 
 // Chunks are never pinned: the queue and the buffer only move them.
@@ -84,6 +89,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             life: Lifecycle::default(),
             allow_half_open: true,
             coupled: false,
+            finish_after_flow: false,
         }
     }
 
@@ -268,6 +274,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
         self.write.end(&self.life)?;
         if opening {
+            self.handler.as_mut().writable_ended();
             self.start_final();
         }
         Ok(())
@@ -315,21 +322,44 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         if self.life.is_destroyed() {
             return;
         }
+        // Decided on what is buffered before anything moves (Node's
+        // `doRead`), and the held write completes first: the write side's
+        // turn then finds nothing more to release.
+        let asks = self.life.errored().is_none() && self.read.asks_before_taking(taking);
+        if asks {
+            self.release_held_write();
+        }
         let mut cx = Context::from_waker(Waker::noop());
         let _ = self.poll_write_side(&mut cx);
-        if self.life.is_destroyed()
-            || self.life.errored().is_some()
-            || !self.read.asks_before_taking(taking)
-        {
+        if !asks || self.life.is_destroyed() || self.life.errored().is_some() {
             return;
         }
-        self.release_held_write();
         if self.read.buffer.wants_more(true) {
             let mut out = Push::new(&mut self.read.buffer);
             if let Poll::Ready(Err(error)) = self.handler.as_mut().poll_read(&mut cx, &mut out) {
                 self.fail(error);
             }
         }
+    }
+
+    /// The start of a flowing read of a transform, ahead of the writable
+    /// side's turn: Node's `resume_` asks with `read(0)` before `resume`,
+    /// and `flow()`'s `read()` asks before it takes; a final hook that a
+    /// completed write lets run emits `prefinish` now and `finish` at the
+    /// next tick. True if the completed write failed the stream: its
+    /// error waits for the next poll, after this read's chunk (Node
+    /// emits it on the next tick).
+    #[inline]
+    fn ask_flowing(&mut self) -> bool {
+        if !self.coupled || self.life.errored().is_some() {
+            return false;
+        }
+        if self.read.resume_scheduled() {
+            self.ask_transform(Taking::Nothing);
+            self.read.emit_scheduled_resume(&mut self.life.events);
+        }
+        self.ask_transform(Taking::Front);
+        self.life.errored().is_some()
     }
 
     /// A read of a transform that asks for more before it takes `taking`
@@ -360,6 +390,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         self.start_writes();
         self.write.drain_if_empty(&mut self.life);
         self.start_final();
+        self.finish_after_flow = self.write.finish_due();
     }
 
     /// A read outside a poll found the end: `end` on the next tick, unless
@@ -475,6 +506,27 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         if self.write.finish_due() {
             self.tick_finish();
         }
+        self.start_tick_after_finish();
+    }
+
+    /// The start of a poll of the readable side: a new tick, except that
+    /// a `finish` a flowing read made due waits while chunks are buffered:
+    /// the poll goes on with Node's `flow()`, which reads them all before
+    /// the next tick.
+    #[inline]
+    fn start_read_tick(&mut self) {
+        if self.write.finish_due()
+            && !(self.finish_after_flow
+                && self.read.flowing() == Some(true)
+                && !self.read.buffer.is_empty())
+        {
+            self.tick_finish();
+        }
+        self.start_tick_after_finish();
+    }
+
+    #[inline]
+    fn start_tick_after_finish(&mut self) {
         if self.life.errored().is_some() {
             self.read.cancel_scheduled_end();
         } else if self.read.emit_scheduled_end(&mut self.life.events) {
@@ -488,6 +540,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
 
     #[cold]
     fn tick_finish(&mut self) {
+        self.finish_after_flow = false;
         self.write.finished();
         self.life.events.emit(Event::Finish);
         self.close_if_done();
@@ -546,7 +599,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// hands queued input to the handler, then takes buffered output or
     /// asks the handler for more.
     fn poll_output(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
-        self.start_tick();
+        self.start_read_tick();
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -554,19 +607,14 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             return Poll::Ready(None);
         }
         loop {
-            if let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
+            let failed_now = self.ask_flowing();
+            if !failed_now && let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
                 return Poll::Ready(Some(Err(error)));
             }
             if let Some(misuse) = self.read.buffer.take_misuse() {
                 return Poll::Ready(Some(Err(self.fail(misuse))));
             }
-            if self.read.resume_scheduled() {
-                // Node's `resume_` reads with `read(0)` before `resume`.
-                self.ask_transform(Taking::Nothing);
-            }
             self.read.emit_scheduled_resume(&mut self.life.events);
-            // Node's flowing `read()` asks before it takes the chunk.
-            self.ask_transform(Taking::Front);
             if let Some(chunk) = self.read.take(&mut self.life.events) {
                 return Poll::Ready(Some(Ok(chunk)));
             }
@@ -595,7 +643,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         queue: &mut WriteQueue<O>,
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
-        self.start_tick();
+        self.start_read_tick();
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -603,29 +651,24 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             return Poll::Ready(None);
         }
         loop {
-            if let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
+            let failed_now = self.ask_flowing();
+            if !failed_now && let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
                 return Poll::Ready(Some(Err(error)));
             }
             if let Some(misuse) = self.read.buffer.take_misuse() {
                 return Poll::Ready(Some(Err(self.fail(misuse))));
             }
-            if self.read.resume_scheduled() {
-                self.ask_transform(Taking::Nothing);
-            }
             self.read.emit_scheduled_resume(&mut self.life.events);
             let mut moved = self.read.take_all_into(queue, limit, &self.life.events);
-            loop {
-                // Each chunk is a flowing `read()` of its own, which asks
-                // before it takes.
-                self.ask_transform(Taking::Front);
-                let Some(chunk) = self.read.take(&mut self.life.events) else {
-                    break;
-                };
+            while let Some(chunk) = self.read.take(&mut self.life.events) {
                 queue.push_back(chunk);
                 moved = true;
                 if queue.size() >= limit {
                     break;
                 }
+                // Each chunk is a flowing `read()` of its own, which asks
+                // before it takes.
+                self.ask_transform(Taking::Front);
             }
             if moved {
                 // Node's `read()` calls `_read` once what it takes leaves
@@ -685,6 +728,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// finish now if it can (Node's `endWritableNT`).
     fn readable_ended(&mut self, cx: &mut Context<'_>) {
         if !self.allow_half_open && !self.write.is_ending() && self.write.end(&self.life).is_ok() {
+            self.handler.as_mut().writable_ended();
             let _ = self.poll_write_side(cx);
         }
         self.close_if_done();
@@ -1008,9 +1052,9 @@ mod tests {
 
     /// Node's `Transform._write`: a chunk whose output filled the readable
     /// side keeps counting in `writableLength` until a read asks for more
-    /// (Node's `read()` calls `_read`, which calls the held callback,
-    /// before it takes): the third read, which leaves the readable side
-    /// below its highWaterMark, emits `drain` before its `data`.
+    /// (Node's `read()` calls `_read`, which calls the held callback): the
+    /// last copy is pushed by the third read, so the fourth read, finding
+    /// the readable side empty, completes the write and emits `drain`.
     #[test]
     fn transform_callback_is_held_until_the_readable_side_is_read() {
         let mut copies = Duplex::transform(Copies { value: 0, left: 0 }).with_high_water_mark(1);
@@ -1028,7 +1072,7 @@ mod tests {
             [read(), read(), read(), read()],
             [Some(3), Some(3), Some(3), None]
         );
-        assert_eq!(*log.lock().unwrap(), ["data", "data", "drain", "data"]);
+        assert_eq!(*log.lock().unwrap(), ["data", "data", "data", "drain"]);
     }
 
     /// Pushes each chunk twice; flushes a 0.
@@ -1334,5 +1378,53 @@ mod tests {
             Poll::Ready(Some(Ok(_)))
         ));
         assert_eq!(taken(&log), ["resume", "drain", "data"]);
+    }
+    /// Node's `Transform._write` holds no callback once the writable side
+    /// ended: the chunks queued before `end()` all go through when the
+    /// read completes the held one, and the transform flushes.
+    #[test]
+    fn an_ended_transform_holds_no_more_writes() {
+        let (mut t, log) = scripted(&[1], 1, 4);
+        for chunk in [&b"a"[..], b"b", b"c"] {
+            t.write(Bytes::from_static(chunk)).unwrap();
+        }
+        t.end().unwrap();
+        assert_eq!(taken(&log), ["_transform"]);
+        assert_eq!(t.read().as_deref(), Some(&b"abc"[..]));
+        assert_eq!(
+            taken(&log),
+            ["_transform", "_transform", "_flush", "prefinish", "data"]
+        );
+        assert_eq!((t.writable_length(), t.readable_length()), (0, 0));
+    }
+
+    /// A flowing read that completes the held write of an ended transform
+    /// runs its final hook; Node's `flow()` then reads every buffered chunk
+    /// before the next tick's `finish`, and `end` follows.
+    #[test]
+    fn finish_waits_for_the_flowing_read_to_take_what_is_buffered() {
+        let (mut t, log) = scripted(&[1], 1, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        t.write(Bytes::from_static(b"b")).unwrap();
+        t.resume();
+        t.end().unwrap();
+        taken(&log);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        while let Poll::Ready(Some(Ok(_))) = t.poll_next_chunk(&mut cx) {}
+        assert_eq!(
+            taken(&log),
+            [
+                "resume",
+                "_transform",
+                "_flush",
+                "prefinish",
+                "data",
+                "data",
+                "finish",
+                "end"
+            ]
+        );
+        t.tick();
+        assert_eq!(taken(&log), ["close"]);
     }
 }

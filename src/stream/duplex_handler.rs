@@ -54,6 +54,11 @@ pub(crate) trait DuplexHandler<I, O>: Send {
         false
     }
 
+    /// The writable side was ended: Node's `Transform._write` holds no
+    /// callback after that, whatever the readable side holds. Does nothing
+    /// by default.
+    fn writable_ended(self: Pin<&mut Self>) {}
+
     /// Whether `write()`, `uncork()` and `end()` may call the write and
     /// final hooks at once, in the caller's context; see
     /// [`WriteSink::starts_at_once`](crate::WriteSink::starts_at_once).

@@ -44,6 +44,9 @@ pub(crate) struct TransformHandler<X> {
     /// How much the readable side held when the chunk in work was handed
     /// over: if its output added to it, the callback may be held.
     buffered_before: usize,
+    /// The writable side of the duplex was ended: no callback is held any
+    /// more (Node's `Transform._write` checks `writableEnded` first).
+    input_ended: bool,
 }
 
 impl<X: Transform> TransformHandler<X> {
@@ -52,6 +55,7 @@ impl<X: Transform> TransformHandler<X> {
             transform,
             phase: Phase::Ready,
             buffered_before: 0,
+            input_ended: false,
         }
     }
 
@@ -79,6 +83,7 @@ impl<X: Transform> TransformHandler<X> {
                 // the chunk's output left the readable side full.
                 let added = out.buffered() != self.buffered_before;
                 self.phase = if next == Phase::Ready
+                    && !self.input_ended
                     && added
                     && out.buffered() >= out.high_water_mark()
                     && !out.is_ended()
@@ -144,9 +149,12 @@ impl<X: Transform> TransformHandler<X> {
             self.phase = Phase::Ready;
             input.finish_in_flight();
         }
-        if input.pass_into(out) == Passed::Held {
-            self.phase = Phase::Held;
-            return Poll::Pending;
+        while input.pass_into(out) == Passed::Held {
+            if !self.input_ended {
+                self.phase = Phase::Held;
+                return Poll::Pending;
+            }
+            input.finish_in_flight();
         }
         if input.is_settled() {
             Poll::Ready(Ok(()))
@@ -222,6 +230,10 @@ impl<X: Transform + Unpin> DuplexHandler<X::Input, X::Output> for TransformHandl
             this.phase = Phase::Ready;
         }
         held
+    }
+
+    fn writable_ended(self: Pin<&mut Self>) {
+        self.get_mut().input_ended = true;
     }
 
     #[inline]
