@@ -98,7 +98,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     where
         X: Transform<Input = I, Output = O> + Unpin,
     {
-        let mut duplex = Duplex::new(TransformHandler::new(transform));
+        let mut duplex = Duplex::new(TransformHandler::for_duplex(transform));
         duplex.coupled = true;
         duplex
     }
@@ -538,6 +538,16 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
     }
 
+    /// A flowing read that finds the end after it ran the final hook:
+    /// Node queued that hook's `finish` before the `end` the read now
+    /// queues, so `finish` comes first.
+    #[inline]
+    fn finish_before_end(&mut self) {
+        if self.finish_after_flow && self.read.buffer.is_eof() && self.read.buffer.is_empty() {
+            self.tick_finish();
+        }
+    }
+
     #[cold]
     fn tick_finish(&mut self) {
         self.finish_after_flow = false;
@@ -618,6 +628,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             if let Some(chunk) = self.read.take(&mut self.life.events) {
                 return Poll::Ready(Some(Ok(chunk)));
             }
+            self.finish_before_end();
             if self.read.end_if_drained(&mut self.life.events) {
                 self.readable_ended(cx);
                 return Poll::Ready(None);
@@ -680,6 +691,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 }
                 return Poll::Ready(Some(Ok(())));
             }
+            self.finish_before_end();
             if self.read.end_if_drained(&mut self.life.events) {
                 self.readable_ended(cx);
                 return Poll::Ready(None);
@@ -959,7 +971,8 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
     /// is held); the read takes them all in one move (every `write` into
     /// its queue but the last returning true) and releases the held one;
     /// the writable side, empty again, emits `drain`. Unobserved, all that
-    /// stays of it is the scheduled `resume` emitted.
+    /// stays of it is the scheduled `resume` emitted. Not with a readable
+    /// highWaterMark of 0: the held chunk then waits for the next read.
     #[inline]
     fn pass_batch(&mut self, batch: &WriteQueue<I>, limit: usize) -> bool {
         let Some(last) = batch.back() else {
@@ -969,6 +982,7 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
         // counts, whatever the mark).
         let passes = batch.size() >= self.write.high_water_mark()
             && batch.size() > 0
+            && self.read.buffer.high_water_mark() > 0
             && batch.size() - last.size() < limit
             && batch.passes_whole(self.read.buffer.high_water_mark());
         if passes {
@@ -1426,5 +1440,53 @@ mod tests {
         );
         t.tick();
         assert_eq!(taken(&log), ["close"]);
+    }
+    /// At a readable highWaterMark of 0, a read that takes the only chunk
+    /// does not ask (Node: `0 - 0 < 0` is false), and nothing releases
+    /// the held write before the next read asks: Node's `maybeReadMore`
+    /// never reads ahead of a stream at 0 that does not flow.
+    #[test]
+    fn at_a_mark_of_0_only_a_read_that_asks_completes_the_held_write() {
+        let (mut t, log) = scripted(&[1], 0, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        t.write(Bytes::from_static(b"b")).unwrap();
+        assert_eq!(t.read().as_deref(), Some(&b"a"[..]));
+        assert_eq!(taken(&log), ["_transform", "data"]);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(WritableStream::poll_finish(&mut t, &mut cx).is_pending());
+        t.tick();
+        assert_eq!(taken(&log), [] as [&str; 0]);
+        assert_eq!(t.writable_length(), 2);
+        // The buffer is empty: this read asks.
+        assert_eq!(t.read().as_deref(), Some(&b"b"[..]));
+        assert_eq!(taken(&log), ["_transform", "data"]);
+        assert_eq!(t.writable_length(), 1);
+    }
+
+    /// A flowing read that completes the last held write of an ended
+    /// transform and then finds the end: `finish` (queued by the final
+    /// hook) comes before `end` (queued by the read that found it).
+    #[test]
+    fn finish_comes_before_the_end_a_flowing_read_finds() {
+        let (mut t, log) = scripted(&[1], 0, 0);
+        t.write(Bytes::from_static(b"h")).unwrap();
+        t.end().unwrap();
+        t.resume();
+        taken(&log);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        while let Poll::Ready(Some(Ok(_))) = t.poll_next_chunk(&mut cx) {}
+        t.tick();
+        assert_eq!(
+            taken(&log),
+            [
+                "resume",
+                "data",
+                "_flush",
+                "prefinish",
+                "finish",
+                "end",
+                "close"
+            ]
+        );
     }
 }

@@ -47,15 +47,32 @@ pub(crate) struct TransformHandler<X> {
     /// The writable side of the duplex was ended: no callback is held any
     /// more (Node's `Transform._write` checks `writableEnded` first).
     input_ended: bool,
+    /// A held chunk is released once its output was all taken, even at a
+    /// highWaterMark of 0: in a [`TransformSink`](crate::TransformSink),
+    /// whose forwarding empties the output. Not in a duplex, where at 0
+    /// only a read that asks releases it (Node's `maybeReadMore` never
+    /// reads ahead of a stream whose mark is 0 and that does not flow).
+    released_when_emptied: bool,
 }
 
 impl<X: Transform> TransformHandler<X> {
+    /// The handler of a [`TransformSink`](crate::TransformSink).
     pub(crate) fn new(transform: X) -> Self {
         TransformHandler {
             transform,
             phase: Phase::Ready,
             buffered_before: 0,
             input_ended: false,
+            released_when_emptied: true,
+        }
+    }
+
+    /// The handler of a [`Duplex`](crate::Duplex), whose reads release a
+    /// held chunk.
+    pub(crate) fn for_duplex(transform: X) -> Self {
+        TransformHandler {
+            released_when_emptied: false,
+            ..TransformHandler::new(transform)
         }
     }
 
@@ -70,7 +87,10 @@ impl<X: Transform> TransformHandler<X> {
         let next = match self.phase {
             Phase::Working => Phase::Ready,
             Phase::Flushing => Phase::Flushed,
-            Phase::Held if out.buffered() < out.high_water_mark() || out.buffered() == 0 => {
+            Phase::Held
+                if out.buffered() < out.high_water_mark()
+                    || (self.released_when_emptied && out.buffered() == 0) =>
+            {
                 self.phase = Phase::Ready;
                 return Poll::Ready(Ok(()));
             }
@@ -143,7 +163,7 @@ impl<X: Transform> TransformHandler<X> {
         out: &mut Push<'_, X::Output>,
     ) -> Poll<Result<()>> {
         if self.phase == Phase::Held {
-            if out.buffered() >= out.high_water_mark() && out.buffered() != 0 {
+            if out.buffered() >= out.high_water_mark() {
                 return Poll::Pending;
             }
             self.phase = Phase::Ready;
