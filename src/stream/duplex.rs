@@ -18,6 +18,7 @@ use super::lifecycle::Lifecycle;
 use super::pair_handler::PairHandler;
 use super::pass_through::PassThrough;
 use super::push::Push;
+use super::read_buffer::ReadBuffer;
 use super::read_half::{ReadHalf, Taking};
 use super::read_source::ReadSource;
 use super::readable_stream::ReadableStream;
@@ -468,7 +469,35 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                     self.write.queue.finish_in_flight();
                     let error = self.life.locate(error);
                     self.life.fails_later(error);
+                    self.write_after_failure();
                     return;
+                }
+            }
+        }
+    }
+
+    /// What Node's `clearBuffer` does after a write failed inside it: the
+    /// queued chunks still go to the handler, and what it pushes is
+    /// dropped (the readable side is errored: `push` takes nothing), so no
+    /// write is held.
+    #[cold]
+    fn write_after_failure(&mut self) {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut dropped = ReadBuffer::new(usize::MAX);
+        while self.write.has_work() {
+            let mut out = Push::new(&mut dropped);
+            match self
+                .handler
+                .as_mut()
+                .poll_write(&mut cx, &mut self.write.queue, &mut out)
+            {
+                Poll::Pending => {
+                    self.write.writing = true;
+                    return;
+                }
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(_)) => {
+                    self.write.queue.finish_in_flight();
                 }
             }
         }
@@ -480,6 +509,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     fn start_final(&mut self) {
         if !self.write.ready_to_finalize()
             || self.life.is_destroyed()
+            || self.life.errored().is_some()
             || !self.handler.starts_at_once()
         {
             return;
@@ -1209,6 +1239,7 @@ mod tests {
     struct Scripted {
         pushes: &'static [usize],
         count: usize,
+        fail_at: Option<usize>,
         log: Log,
     }
 
@@ -1218,6 +1249,9 @@ mod tests {
 
         fn transform(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) -> Result<()> {
             self.log.lock().unwrap().push("_transform");
+            if self.fail_at == Some(self.count) {
+                return Err(Error::new(ErrorKind::InvalidData, "boom"));
+            }
             let copies = self.pushes[self.count % self.pushes.len()];
             self.count += 1;
             for _ in 0..copies {
@@ -1242,6 +1276,7 @@ mod tests {
         let transform = Scripted {
             pushes,
             count: 0,
+            fail_at: None,
             log: Arc::clone(&log),
         };
         let mut duplex = Duplex::transform(transform)
@@ -1488,5 +1523,38 @@ mod tests {
                 "close"
             ]
         );
+    }
+    /// Node's `clearBuffer` goes on after a write failed inside it: the
+    /// next queued chunk is transformed too, its output is dropped (the
+    /// readable side is errored) so it is not held, and `drain` comes;
+    /// the stream is destroyed with the error on the next tick.
+    #[test]
+    fn the_queued_writes_go_on_after_one_failed() {
+        let log: Log = Arc::default();
+        let failing = Scripted {
+            pushes: &[1],
+            count: 0,
+            fail_at: Some(1),
+            log: Arc::clone(&log),
+        };
+        let mut t = Duplex::transform(failing)
+            .with_readable_high_water_mark(1)
+            .with_writable_high_water_mark(0);
+        let seen = Arc::clone(&log);
+        t.observe(move |event| seen.lock().unwrap().push(event.name()));
+        for chunk in [&b"x"[..], b"y", b"z"] {
+            t.write(Bytes::from_static(chunk)).unwrap();
+        }
+        taken(&log);
+        assert_eq!(t.read().as_deref(), Some(&b"x"[..]));
+        assert_eq!(taken(&log), ["_transform", "_transform", "drain", "data"]);
+        assert_eq!((t.writable_length(), t.readable_length()), (0, 0));
+        assert!(t.errored().is_some() && !t.is_destroyed());
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(
+            t.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Err(_)))
+        ));
+        assert!(t.is_destroyed());
     }
 }
