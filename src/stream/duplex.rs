@@ -295,13 +295,36 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
     }
 
-    /// Takes buffered output without waiting, after handing queued input
-    /// to the handler and, while the readable side is below its
-    /// highWaterMark, asking it for output (Node's `read()` calling
-    /// `_read`): for bytes everything buffered, joined; for
-    /// objects, and on a flowing side, the oldest chunk. Once a read left
-    /// nothing before the end, `end` follows on the next tick, as for
+    /// Takes buffered output without waiting: for bytes everything
+    /// buffered, joined; for objects, and on a flowing side, the oldest
+    /// chunk. As Node's `read()` calls `_read` first when the buffer is
+    /// empty or what it takes would leave it below the highWaterMark, the
+    /// read then asks before it takes: a transform's write held because its
+    /// output filled the readable side completes (`drain` may come, or the
+    /// flush of an ended side), the queued chunks go to the transform, and
+    /// the handler is asked for output. Once a read left nothing before
+    /// the end, `end` follows on the next tick, as for
     /// [`Readable::read`](crate::Readable::read).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use bytes::Bytes;
+    /// use smerge::Duplex;
+    ///
+    /// let mut pass = Duplex::<Bytes, Bytes>::pass_through()
+    ///     .with_readable_high_water_mark(1)
+    ///     .with_writable_high_water_mark(0);
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let seen = Arc::clone(&log);
+    /// pass.observe(move |e| seen.lock().unwrap().push(e.name()));
+    /// assert!(!pass.write(Bytes::from_static(b"a"))?);
+    /// assert_eq!(pass.writable_length(), 1); // held: the readable side is full
+    /// assert_eq!(pass.read().as_deref(), Some(&b"a"[..]));
+    /// assert_eq!(*log.lock().unwrap(), ["drain", "data"]); // Node's order
+    /// # Ok::<(), smerge::Error>(())
+    /// ```
     pub fn read(&mut self) -> Option<O> {
         let taking = if self.read.reads_joined() {
             Taking::All
@@ -839,8 +862,26 @@ impl<I: Chunk> Duplex<I, String> {
 impl<I: Chunk> Duplex<I, Bytes> {
     /// Node's `read(n)` on a byte stream's readable side: exactly `n`
     /// bytes, joining or splitting chunks, or the rest at the end; `None`
-    /// while fewer than `n` bytes are buffered. See
+    /// while fewer than `n` bytes are buffered. Asking for more than the
+    /// readable highWaterMark raises it to the next power of two, and the
+    /// read asks before it takes, as [`read`](Duplex::read) does. See
     /// [`Readable::read_bytes`](crate::Readable::read_bytes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use smerge::Duplex;
+    ///
+    /// let mut pass = Duplex::<Bytes, Bytes>::pass_through().with_high_water_mark(1);
+    /// assert!(!pass.write(Bytes::from_static(b"ab"))?); // held: the readable side is full
+    /// assert!(!pass.write(Bytes::from_static(b"c"))?);
+    /// // Node: read(3) raises the mark to 4 and completes the held write
+    /// // (the queued one passes) before it takes.
+    /// assert_eq!(pass.read_bytes(3).as_deref(), Some(&b"abc"[..]));
+    /// assert_eq!(pass.readable_high_water_mark(), 4);
+    /// # Ok::<(), smerge::Error>(())
+    /// ```
     pub fn read_bytes(&mut self, n: usize) -> Option<Bytes> {
         if n > self.read.buffer.high_water_mark() {
             let raised = n.checked_next_power_of_two().unwrap_or(n);
