@@ -268,8 +268,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// A transform with nothing left to work on flushes inside the call.
     pub fn end(&mut self) -> Result<()> {
         let opening = !self.write.is_ending();
-        if opening && self.write.corked() > 0 {
-            // Node's `end()` uncorks first (see `Writable::end`).
+        if self.write.corked() > 0 {
+            // Node's `end()` uncorks first (see `Writable::end`), every
+            // time: a `cork()` after the first `end()` is undone too.
             self.write.uncork_all();
             self.start_writes();
         }
@@ -1597,5 +1598,20 @@ mod tests {
             Poll::Ready(Some(Err(_)))
         ));
         assert!(t.is_destroyed());
+    }
+    /// Node's `end()` fully uncorks whenever it is called: a `cork()`
+    /// between two `end()`s is undone, so the read that completes the held
+    /// write hands the queued chunk over and the transform flushes.
+    #[test]
+    fn a_second_end_uncorks() {
+        let (mut t, log) = scripted(&[1], 1, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        t.write(Bytes::from_static(b"b")).unwrap();
+        t.end().unwrap();
+        t.cork();
+        t.end().unwrap();
+        taken(&log);
+        assert_eq!(t.read().as_deref(), Some(&b"ab"[..]));
+        assert_eq!(taken(&log), ["_transform", "_flush", "prefinish", "data"]);
     }
 }
