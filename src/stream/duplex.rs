@@ -338,11 +338,12 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         chunk
     }
 
-    /// What `read()` and `read(n)` do before they take: the writable side
-    /// has its turn, then, as Node's `read()` calls `_read` when the buffer
-    /// is empty or what it takes leaves it below the highWaterMark, a
-    /// transform's held write completes and the handler is asked for
-    /// output. A destroyed stream asks nothing and keeps its queue.
+    /// What `read()` and `read(n)` do before they take: as Node's `read()`
+    /// calls `_read` when the buffer is empty or what it takes leaves it
+    /// below the highWaterMark, a transform's held write completes; then
+    /// the writable side has its turn (work a handler finishes when
+    /// polled), and the handler is asked for output if the read asks. A
+    /// destroyed stream asks nothing and keeps its queue.
     fn ask_before_read(&mut self, taking: Taking) {
         if self.life.is_destroyed() {
             return;
