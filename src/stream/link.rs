@@ -194,7 +194,11 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             WritableStream::destroy(&mut self.stage, Some(error.clone()));
             if piped {
                 // Node's pipe detaches a destination from its `error`
-                // listener: `unpipe` comes just before that `error`.
+                // listener: `unpipe` comes just before that `error`, and
+                // upstream, left without a destination, pauses then,
+                // after what it deferred itself.
+                self.upstream.flush_events();
+                self.upstream.pause();
                 self.stage.piped(false);
             }
         }
@@ -207,6 +211,8 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             WritableStream::destroy(&mut self.stage, Some(error.clone()));
             if !self.upstream_done {
                 self.upstream_done = true;
+                // Upstream pauses as the stage is unpiped from its `error`.
+                self.upstream.pause();
                 self.stage.piped(false);
             }
             self.upstream.destroy(Some(error.clone()));

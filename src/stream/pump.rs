@@ -16,7 +16,6 @@
 //! error leaves a pipe's destinations attached, as Node's pipe does.
 
 use std::ops::DerefMut;
-use std::path::Path;
 use std::task::{Context, Poll};
 
 use super::chunk::Chunk;
@@ -101,8 +100,13 @@ impl<T: Chunk> Pump<T> {
         D: DerefMut,
         D::Target: WritableStream<Input = T>,
     {
-        if self.stage == Stage::Idle {
-            self.start(source, destinations);
+        match self.stage {
+            Stage::Idle => self.start(source, destinations),
+            // A poll is the start of a tick: the source, ended and no
+            // longer read, delivers what it deferred (the `close` after
+            // its `end`) before its destinations' events of this tick.
+            Stage::Ending => source.flush_events(),
+            Stage::Flowing | Stage::SourceDone => {}
         }
         loop {
             if !self.attached.contains(&true) {
@@ -129,7 +133,7 @@ impl<T: Chunk> Pump<T> {
                         Poll::Ready(Some(Err(error))) => {
                             return Poll::Ready(Err(self.source_failed(
                                 error,
-                                source.origin(),
+                                source,
                                 destinations,
                             )));
                         }
@@ -149,20 +153,12 @@ impl<T: Chunk> Pump<T> {
                 match source.poll_next_chunk(cx) {
                     Poll::Ready(Some(Ok(chunk))) => self.write(chunk, source, destinations),
                     Poll::Ready(Some(Err(error))) => {
-                        return Poll::Ready(Err(self.source_failed(
-                            error,
-                            source.origin(),
-                            destinations,
-                        )));
+                        return Poll::Ready(Err(self.source_failed(error, source, destinations)));
                     }
                     Poll::Ready(None) if source.is_ended() => self.stage = Stage::SourceDone,
                     Poll::Ready(None) => {
                         let error = Error::from_kind(ErrorKind::PrematureClose);
-                        return Poll::Ready(Err(self.source_failed(
-                            error,
-                            source.origin(),
-                            destinations,
-                        )));
+                        return Poll::Ready(Err(self.source_failed(error, source, destinations)));
                     }
                     Poll::Pending => {
                         source_pending = true;
@@ -171,7 +167,7 @@ impl<T: Chunk> Pump<T> {
                 }
             }
             let was_waiting = self.awaiting.any();
-            self.drive(cx, destinations);
+            self.drive(cx, source, destinations);
             if let Some(error) = self.settle_errors(source, destinations) {
                 return Poll::Ready(Err(error));
             }
@@ -184,11 +180,7 @@ impl<T: Chunk> Pump<T> {
             if self.awaiting.any() {
                 // The stages before the source run ahead meanwhile.
                 if let Err(error) = source.poll_ahead(cx) {
-                    return Poll::Ready(Err(self.source_failed(
-                        error,
-                        source.origin(),
-                        destinations,
-                    )));
+                    return Poll::Ready(Err(self.source_failed(error, source, destinations)));
                 }
                 return Poll::Pending;
             }
@@ -244,7 +236,7 @@ impl<T: Chunk> Pump<T> {
             match destination.write(piece) {
                 Ok(true) => {}
                 Ok(false) => self.awaiting.set(index, true),
-                Err(error) => self.destination_failed(index, error, &mut **destination),
+                Err(error) => self.destination_failed(index, error, source, &mut **destination),
             }
         }
         if self.awaiting.any() {
@@ -252,8 +244,9 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
-    fn drive<D>(&mut self, cx: &mut Context<'_>, destinations: &mut [D])
+    fn drive<S, D>(&mut self, cx: &mut Context<'_>, source: &mut S, destinations: &mut [D])
     where
+        S: ReadableStream<Output = T> + ?Sized,
         D: DerefMut,
         D::Target: WritableStream<Input = T>,
     {
@@ -264,7 +257,7 @@ impl<T: Chunk> Pump<T> {
             match destination.poll_drain(cx) {
                 Poll::Ready(Ok(())) => self.awaiting.set(index, false),
                 Poll::Ready(Err(error)) => {
-                    self.destination_failed(index, error, &mut **destination)
+                    self.destination_failed(index, error, source, &mut **destination)
                 }
                 Poll::Pending => {}
             }
@@ -283,7 +276,7 @@ impl<T: Chunk> Pump<T> {
         D::Target: WritableStream<Input = T>,
     {
         if !self.options.end {
-            self.detach_all(destinations);
+            self.detach_all(source, destinations);
             return Poll::Ready(self.first_error.take().map_or(Ok(()), Err));
         }
         if self.stage == Stage::SourceDone {
@@ -308,7 +301,7 @@ impl<T: Chunk> Pump<T> {
                     && let Err(error) = destination.end()
                     && error.kind() != ErrorKind::Destroyed
                 {
-                    self.destination_failed(index, error, &mut **destination);
+                    self.destination_failed(index, error, source, &mut **destination);
                 }
             }
         }
@@ -321,11 +314,13 @@ impl<T: Chunk> Pump<T> {
                 Poll::Ready(Ok(())) => {
                     self.attached[index] = false;
                     if !self.unpiped_at_end() {
+                        // Node's pipe unpipes a destination at its `finish`.
+                        self.pause_if_none_left(source);
                         destination.piped(false);
                     }
                 }
                 Poll::Ready(Err(error)) => {
-                    self.destination_failed(index, error, &mut **destination)
+                    self.destination_failed(index, error, source, &mut **destination)
                 }
                 Poll::Pending => pending = true,
             }
@@ -382,19 +377,35 @@ impl<T: Chunk> Pump<T> {
         if self.stage == Stage::Flowing {
             source.pause();
         }
-        self.detach_all(destinations);
+        self.detach_all(source, destinations);
     }
 
-    fn detach_all<D>(&mut self, destinations: &mut [D])
+    /// Unpipes every destination still attached, in order; the source
+    /// pauses before the last one's `unpipe`, as Node's `unpipe(dest)`.
+    fn detach_all<S, D>(&mut self, source: &mut S, destinations: &mut [D])
     where
+        S: ReadableStream<Output = T> + ?Sized,
         D: DerefMut,
         D::Target: WritableStream<Input = T>,
     {
         for (index, destination) in destinations.iter_mut().enumerate() {
             if self.attached[index] {
                 self.attached[index] = false;
+                self.pause_if_none_left(source);
                 destination.piped(false);
             }
+        }
+    }
+
+    /// Node's `src.unpipe(dest)` pauses the source when it took away the
+    /// last destination (readable.js, `Readable.prototype.unpipe`), before
+    /// the destination's `unpipe`; call it once that one is detached.
+    fn pause_if_none_left<S>(&self, source: &mut S)
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+    {
+        if !self.attached.contains(&true) {
+            source.pause();
         }
     }
 
@@ -416,13 +427,45 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
-    fn destination_failed<W>(&mut self, index: usize, error: Error, destination: &mut W)
+    /// A failing pipeline destroys the destinations still attached: each
+    /// gets `unpipe` just before its `error`, and the source pauses then,
+    /// after the events it deferred itself (it was destroyed first, or
+    /// failed), as Node's pipe does from a destination's `error`.
+    fn unpipe_destroyed<S, D>(&self, error: &Error, source: &mut S, destinations: &mut [D])
     where
+        S: ReadableStream<Output = T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        let mut unpiped = false;
+        for (index, destination) in destinations.iter_mut().enumerate() {
+            if self.attached[index] && !destination.is_finished() {
+                destination.destroy(Some(error.clone()));
+                self.unpipe_failing(&mut **destination);
+                unpiped = true;
+            }
+        }
+        if unpiped && !self.unpiped_at_end() {
+            source.flush_events();
+            source.pause();
+        }
+    }
+
+    fn destination_failed<S, W>(
+        &mut self,
+        index: usize,
+        error: Error,
+        source: &mut S,
+        destination: &mut W,
+    ) where
+        S: ReadableStream<Output = T> + ?Sized,
         W: WritableStream<Input = T> + ?Sized,
     {
         self.attached[index] = false;
         self.awaiting.set(index, false);
         if !self.unpiped_at_end() {
+            // Node's pipe unpipes a destination at its `error`.
+            self.pause_if_none_left(source);
             destination.piped(false);
         }
         // Node's pipeline learns of a destination's end from its `close`.
@@ -466,12 +509,7 @@ impl<T: Chunk> Pump<T> {
             OnError::DestroyAll => {
                 let error = self.first_error.take()?;
                 source.destroy(Some(error.clone()));
-                for (index, destination) in destinations.iter_mut().enumerate() {
-                    if self.attached[index] {
-                        destination.destroy(Some(error.clone()));
-                        self.unpipe_failing(&mut **destination);
-                    }
-                }
+                self.unpipe_destroyed(&error, source, destinations);
                 Some(error)
             }
             OnError::Stop if !self.attached.contains(&true) => self.first_error.take(),
@@ -479,13 +517,9 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
-    fn source_failed<D>(
-        &mut self,
-        error: Error,
-        origin: Option<&Path>,
-        destinations: &mut [D],
-    ) -> Error
+    fn source_failed<S, D>(&mut self, error: Error, source: &mut S, destinations: &mut [D]) -> Error
     where
+        S: ReadableStream<Output = T> + ?Sized,
         D: DerefMut,
         D::Target: WritableStream<Input = T>,
     {
@@ -494,17 +528,12 @@ impl<T: Chunk> Pump<T> {
             Some((index, name)) => error.or_stage(*index, name.as_deref()),
             None => error,
         };
-        let error = error.or_reading(origin);
+        let error = error.or_reading(source.origin());
         // A source that failed is destroyed, not paused (Node's pipe does
         // not touch it).
         self.stage = Stage::SourceDone;
         if self.on_error == OnError::DestroyAll {
-            for (index, destination) in destinations.iter_mut().enumerate() {
-                if self.attached[index] && !destination.is_finished() {
-                    destination.destroy(Some(error.clone()));
-                    self.unpipe_failing(&mut **destination);
-                }
-            }
+            self.unpipe_destroyed(&error, source, destinations);
         }
         // Node's pipe leaves its destinations attached when the source
         // fails (and its source flowing): the pipe is over without
@@ -556,5 +585,128 @@ impl Awaiting {
 
     fn any(&self) -> bool {
         self.count > 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Poll, Waker};
+
+    use crate::{
+        Error, ErrorKind, Event, PipeOptions, Readable, ReadableExt, Result, Shared, Writable,
+        WriteQueue, WriteSink, pipe, pipeline,
+    };
+
+    type Log = Arc<Mutex<Vec<String>>>;
+
+    fn observer(log: &Log, name: &'static str) -> impl FnMut(&Event) + Send + 'static {
+        let log = Arc::clone(log);
+        move |event| log.lock().unwrap().push(format!("{name} {event}"))
+    }
+
+    fn entries(log: &Log, name: &str) -> Vec<String> {
+        let prefix = format!("{name} ");
+        let log = log.lock().unwrap();
+        let of = log.iter().filter_map(|entry| entry.strip_prefix(&prefix));
+        of.map(str::to_owned).collect()
+    }
+
+    fn poll<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+        Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    fn until_ready<F: Future + Unpin>(future: &mut F) -> F::Output {
+        for _ in 0..20 {
+            if let Poll::Ready(outcome) = poll(future) {
+                return outcome;
+            }
+        }
+        panic!("the future does not complete");
+    }
+
+    /// Takes chunks only once its gate is open, as a sink that calls back
+    /// on a later tick.
+    struct Gated(Arc<AtomicBool>);
+
+    impl WriteSink<u32> for Gated {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            queue: &mut WriteQueue<u32>,
+        ) -> Poll<Result<()>> {
+            if !self.0.load(Ordering::SeqCst) {
+                return Poll::Pending;
+            }
+            queue.pop();
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// A source of one chunk and a destination whose sink takes it once
+    /// the returned gate is open, both logged.
+    fn logged_pair(log: &Log) -> (Readable<u32>, Writable<u32>, Arc<AtomicBool>) {
+        let mut source = Readable::from_iter([1u32]);
+        source.observe(observer(log, "source"));
+        let gate = Arc::new(AtomicBool::new(false));
+        let mut dest = Writable::new(Gated(Arc::clone(&gate))).with_high_water_mark(2);
+        dest.observe(observer(log, "dest"));
+        (source, dest, gate)
+    }
+
+    /// Node's pipe unpipes a destination at its `finish`, and `unpipe()`
+    /// pauses a source left without destinations: the source's `pause`
+    /// comes after its own `close`, as the destination finished on a
+    /// later tick.
+    #[test]
+    fn the_source_pauses_when_its_destination_finished() {
+        let log = Log::default();
+        let (mut source, mut dest, gate) = logged_pair(&log);
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        assert!(poll(&mut piping).is_pending());
+        gate.store(true, Ordering::SeqCst);
+        until_ready(&mut piping).unwrap();
+        drop(piping);
+        let events = entries(&log, "source");
+        assert_eq!(events[events.len() - 3..], ["end", "close", "pause"]);
+        let events = entries(&log, "dest");
+        assert_eq!(events[events.len() - 2..], ["finish", "unpipe"]);
+        assert_eq!(source.flowing(), Some(false));
+    }
+
+    /// With `end: false` the pipe is undone at the source's `end`: the
+    /// source pauses there, before its `close`.
+    #[test]
+    fn the_source_pauses_at_its_end_when_the_destination_stays_open() {
+        let log = Log::default();
+        let (mut source, mut dest, gate) = logged_pair(&log);
+        gate.store(true, Ordering::SeqCst);
+        until_ready(&mut pipe(&mut source, &mut dest, PipeOptions::keep_open())).unwrap();
+        source.tick();
+        let events = entries(&log, "source");
+        assert_eq!(events[events.len() - 3..], ["end", "pause", "close"]);
+        assert_eq!(entries(&log, "dest").last().unwrap(), "unpipe");
+    }
+
+    /// A pipeline whose source fails destroys the destination, whose
+    /// `error` undoes the pipe: `unpipe` on it, and the source pauses
+    /// after its own `error` and `close`.
+    #[test]
+    fn a_failed_source_pauses_when_the_pipeline_destroys_its_destination() {
+        let log = Log::default();
+        let (source, dest, _gate) = logged_pair(&log);
+        let source = Shared::new(source);
+        let mut future = pipeline(source.clone()).pipe(dest);
+        source
+            .lock()
+            .destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        let error = until_ready(&mut future).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidData);
+        let events = entries(&log, "source");
+        assert_eq!(events[events.len() - 3..], ["error", "close", "pause"]);
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
     }
 }
