@@ -321,6 +321,12 @@ where
     fn destroy(&mut self, error: Option<Error>) {
         ReadableStream::destroy(&mut self.stage, error.clone());
         self.upstream.destroy(error);
+        if !std::mem::replace(&mut self.upstream_done, true) {
+            // The stage's `error` (or `close`) undoes upstream's pipe into
+            // it, after upstream's own last events: upstream pauses.
+            self.upstream.flush_events();
+            self.upstream.pause();
+        }
     }
 
     fn is_ended(&self) -> bool {

@@ -122,8 +122,8 @@ mod tests {
 
     use super::*;
     use crate::{
-        Duplex, Event, NullSink, Readable, ReadableExt, Shared, Writable, WriteQueue, WriteSink,
-        pipeline,
+        Duplex, Event, NullSink, Pusher, Readable, ReadableExt, Shared, Writable, WriteQueue,
+        WriteSink, pipeline,
     };
 
     type Log = Arc<Mutex<Vec<String>>>;
@@ -277,5 +277,42 @@ mod tests {
             let events = entries(&log, stage);
             assert_eq!(events[events.len() - tail.len()..], *tail, "{stage}");
         }
+    }
+
+    /// A destination someone else ended closes before the source's end:
+    /// the pipeline fails with a premature close. The middle stage it
+    /// destroys undoes its own pipe from the source with its `error`: the
+    /// source pauses after its own `error` and `close`.
+    #[test]
+    fn a_destination_ended_elsewhere_fails_the_pipeline_early() {
+        let log = Log::default();
+        let (_pusher, source) = Pusher::<u32>::new();
+        source.lock().observe(observer(&log, "source"));
+        let mut middle = Duplex::<u32, u32>::pass_through();
+        middle.observe(observer(&log, "middle"));
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        dest.end().unwrap();
+        let mut future = pipeline(source).pipe(middle).pipe(dest);
+        let mut polls = 0;
+        let error = loop {
+            if let Poll::Ready(outcome) = poll(&mut future) {
+                break outcome.unwrap_err();
+            }
+            polls += 1;
+            assert!(polls < 10, "the pipeline fails: {:?}", log.lock().unwrap());
+        };
+        assert_eq!(error.kind(), ErrorKind::PrematureClose);
+        assert_eq!(
+            entries(&log, "dest"),
+            ["prefinish", "pipe", "finish", "unpipe", "close"]
+        );
+        let events = entries(&log, "source");
+        assert_eq!(events[events.len() - 3..], ["error", "close", "pause"]);
+        let events = entries(&log, "middle");
+        assert_eq!(
+            events[events.len() - 4..],
+            ["pause", "unpipe", "error", "close"]
+        );
     }
 }

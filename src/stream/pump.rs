@@ -58,6 +58,9 @@ pub(crate) struct Pump<T> {
     awaiting: Awaiting,
     /// Per destination: still attached (not unpiped after an error).
     attached: Vec<bool>,
+    /// Per destination: not finished when it was piped, so its `finish`
+    /// unpipes it (Node's pipe listens from `pipe()` on).
+    unpipe_at_finish: Vec<bool>,
     first_error: Option<Error>,
 }
 
@@ -75,6 +78,7 @@ impl<T: Chunk> Pump<T> {
             stage: Stage::Idle,
             awaiting: Awaiting::new(destinations),
             attached: vec![true; destinations],
+            unpipe_at_finish: vec![true; destinations],
             first_error: None,
             source_stage: None,
         }
@@ -202,6 +206,7 @@ impl<T: Chunk> Pump<T> {
         self.stage = Stage::Flowing;
         for (index, destination) in destinations.iter_mut().enumerate() {
             destination.piped(true);
+            self.unpipe_at_finish[index] = !destination.is_finished();
             let waits = destination.needs_drain();
             self.awaiting.set(index, waits);
             if waits {
@@ -257,9 +262,16 @@ impl<T: Chunk> Pump<T> {
             match destination.poll_drain(cx) {
                 Poll::Ready(Ok(())) => self.awaiting.set(index, false),
                 Poll::Ready(Err(error)) => {
-                    self.destination_failed(index, error, source, &mut **destination)
+                    self.destination_failed(index, error, source, &mut **destination);
+                    continue;
                 }
                 Poll::Pending => {}
+            }
+            if self.stage == Stage::Flowing
+                && self.unpipe_at_finish[index]
+                && destination.is_finished()
+            {
+                self.finished_early(index, source, &mut **destination);
             }
         }
     }
@@ -451,6 +463,29 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
+    /// A destination someone else ended finished before the source's end:
+    /// Node's pipe unpipes it at its `finish`; a pipeline fails with a
+    /// premature close (its `close` came before the source's end).
+    #[cold]
+    fn finished_early<S, W>(&mut self, index: usize, source: &mut S, destination: &mut W)
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        W: WritableStream<Input = T> + ?Sized,
+    {
+        match self.on_error {
+            OnError::Stop => {
+                self.attached[index] = false;
+                self.awaiting.set(index, false);
+                self.pause_if_none_left(source);
+                destination.piped(false);
+            }
+            OnError::DestroyAll => {
+                let error = Error::from_kind(ErrorKind::PrematureClose);
+                self.destination_failed(index, error, source, destination);
+            }
+        }
+    }
+
     fn destination_failed<S, W>(
         &mut self,
         index: usize,
@@ -597,8 +632,8 @@ mod tests {
     use std::task::{Context, Poll, Waker};
 
     use crate::{
-        Error, ErrorKind, Event, PipeOptions, Readable, ReadableExt, Result, Shared, Writable,
-        WriteQueue, WriteSink, pipe, pipeline,
+        Error, ErrorKind, Event, NullSink, PipeOptions, Pusher, Readable, ReadableExt, Result,
+        Shared, Writable, WritableStream, WriteQueue, WriteSink, pipe, pipeline,
     };
 
     type Log = Arc<Mutex<Vec<String>>>;
@@ -708,5 +743,59 @@ mod tests {
         let events = entries(&log, "source");
         assert_eq!(events[events.len() - 3..], ["error", "close", "pause"]);
         assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
+    }
+
+    /// A destination someone else ended: Node's pipe unpipes it at its
+    /// `finish` (right after it), and the source, left without
+    /// destinations, pauses.
+    #[test]
+    fn a_destination_ended_elsewhere_is_unpiped_at_its_finish() {
+        let log = Log::default();
+        let (pusher, source) = Pusher::<u32>::new();
+        source.lock().observe(observer(&log, "source"));
+        let mut source = source;
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        let dest = Shared::new(dest);
+        let mut writer = dest.clone();
+        let mut piping = pipe(&mut source, &mut writer, PipeOptions::default());
+        assert!(poll(&mut piping).is_pending());
+        dest.lock().end().unwrap();
+        let _ = dest
+            .lock()
+            .poll_finish(&mut Context::from_waker(Waker::noop()));
+        assert_eq!(
+            entries(&log, "dest"),
+            ["pipe", "prefinish", "finish", "unpipe"]
+        );
+        until_ready(&mut piping).unwrap();
+        drop(piping);
+        assert_eq!(entries(&log, "source").last().unwrap(), "pause");
+        assert_eq!(source.lock().flowing(), Some(false));
+        drop(pusher);
+    }
+
+    /// A destination that had finished before it was piped never finishes
+    /// again: the pipe stays, as Node's listeners wait for a `finish` that
+    /// does not come.
+    #[test]
+    fn a_destination_finished_before_the_pipe_stays_piped() {
+        let log = Log::default();
+        let (_pusher, mut source) = Pusher::<u32>::new();
+        let handle = source.clone();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        dest.end().unwrap();
+        let _ = dest.poll_finish(&mut Context::from_waker(Waker::noop()));
+        dest.flush_events();
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        for _ in 0..3 {
+            assert!(poll(&mut piping).is_pending());
+        }
+        assert_eq!(
+            entries(&log, "dest"),
+            ["prefinish", "finish", "close", "pipe"]
+        );
+        assert_eq!(handle.lock().flowing(), Some(true));
     }
 }
