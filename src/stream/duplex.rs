@@ -789,6 +789,10 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
         self.write.is_finished()
     }
 
+    fn is_ending(&self) -> bool {
+        self.write.is_ending()
+    }
+
     fn piped(&mut self, attached: bool) {
         self.life.events.emit_piped(attached);
     }

@@ -61,6 +61,9 @@ pub(crate) struct Pump<T> {
     /// Per destination: not finished when it was piped, so its `finish`
     /// unpipes it (Node's pipe listens from `pipe()` on).
     unpipe_at_finish: Vec<bool>,
+    /// Not polled since the pipe was made, and a destination had been
+    /// ended before.
+    ended_first: bool,
     first_error: Option<Error>,
 }
 
@@ -79,6 +82,7 @@ impl<T: Chunk> Pump<T> {
             awaiting: Awaiting::new(destinations),
             attached: vec![true; destinations],
             unpipe_at_finish: vec![true; destinations],
+            ended_first: false,
             first_error: None,
             source_stage: None,
         }
@@ -110,12 +114,21 @@ impl<T: Chunk> Pump<T> {
             // longer read, delivers what it deferred (the `close` after
             // its `end`) before its destinations' events of this tick.
             Stage::Ending => source.flush_events(),
+            // The work of destinations ended before the pipe was made (a
+            // `finish` due) comes before the source's `resume`, which the
+            // pipe scheduled after it.
+            Stage::Flowing if std::mem::take(&mut self.ended_first) => {
+                self.drive(cx, source, destinations);
+            }
             Stage::Flowing | Stage::SourceDone => {}
         }
         loop {
             if !self.attached.contains(&true) {
                 // Every destination was unpiped: nothing more is read.
-                return Poll::Ready(self.first_error.take().map_or(Ok(()), Err));
+                if let Some(error) = self.settle_errors(source, destinations) {
+                    return Poll::Ready(Err(error));
+                }
+                return Poll::Ready(Ok(()));
             }
             let mut source_pending = false;
             while self.stage == Stage::Flowing && !self.awaiting.any() {
@@ -207,6 +220,7 @@ impl<T: Chunk> Pump<T> {
         for (index, destination) in destinations.iter_mut().enumerate() {
             destination.piped(true);
             self.unpipe_at_finish[index] = !destination.is_finished();
+            self.ended_first |= destination.is_ending();
             let waits = destination.needs_drain();
             self.awaiting.set(index, waits);
             if waits {
@@ -797,5 +811,26 @@ mod tests {
             ["prefinish", "finish", "close", "pipe"]
         );
         assert_eq!(handle.lock().flowing(), Some(true));
+    }
+
+    /// A destination ended before the pipe was made finishes on the tick
+    /// the pipe's `resume` was scheduled after: its `finish` unpipes it
+    /// and pauses the source before that `resume` comes.
+    #[test]
+    fn a_destination_ended_before_the_pipe_finishes_before_the_resume() {
+        let log = Log::default();
+        let (_pusher, mut source) = Pusher::<u32>::new();
+        source.lock().observe(observer(&log, "source"));
+        let handle = source.clone();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        dest.end().unwrap();
+        until_ready(&mut pipe(&mut source, &mut dest, PipeOptions::default())).unwrap();
+        handle.lock().tick();
+        assert_eq!(entries(&log, "source"), ["pause", "resume"]);
+        assert_eq!(
+            entries(&log, "dest"),
+            ["prefinish", "pipe", "finish", "unpipe"]
+        );
     }
 }

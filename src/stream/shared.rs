@@ -194,6 +194,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
         self.lock().is_finished()
     }
 
+    fn is_ending(&self) -> bool {
+        self.lock().is_ending()
+    }
+
     fn piped(&mut self, attached: bool) {
         self.lock().piped(attached);
     }

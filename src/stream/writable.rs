@@ -614,6 +614,10 @@ impl<T: Chunk> WritableStream for Writable<T> {
         self.half.is_finished()
     }
 
+    fn is_ending(&self) -> bool {
+        self.half.is_ending()
+    }
+
     fn piped(&mut self, attached: bool) {
         self.life.events.emit_piped(attached);
     }
