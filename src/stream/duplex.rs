@@ -793,6 +793,10 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
         self.write.is_ending()
     }
 
+    fn is_closed(&self) -> bool {
+        self.life.events.is_closed()
+    }
+
     fn piped(&mut self, attached: bool) {
         self.life.events.emit_piped(attached);
     }

@@ -34,6 +34,11 @@ impl Events {
         !self.observers.is_empty()
     }
 
+    /// True once `close` was delivered.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed
+    }
+
     /// Delivers `event` now. Events deferred to the next tick stay queued:
     /// every poll delivers them first, as the start of a tick, so an event
     /// emitted inside a poll comes after them, and one emitted by a call

@@ -58,9 +58,10 @@ pub(crate) struct Pump<T> {
     awaiting: Awaiting,
     /// Per destination: still attached (not unpiped after an error).
     attached: Vec<bool>,
-    /// Per destination: not finished when it was piped, so its `finish`
-    /// unpipes it (Node's pipe listens from `pipe()` on).
-    unpipe_at_finish: Vec<bool>,
+    /// Per destination: neither finished nor closed when it was piped, so
+    /// its `finish`, `error` or `close` unpipes it (Node's pipe listens
+    /// from `pipe()` on; nothing comes from a stream that closed before).
+    live: Vec<bool>,
     /// Not polled since the pipe was made, and a destination had been
     /// ended before.
     ended_first: bool,
@@ -81,7 +82,7 @@ impl<T: Chunk> Pump<T> {
             stage: Stage::Idle,
             awaiting: Awaiting::new(destinations),
             attached: vec![true; destinations],
-            unpipe_at_finish: vec![true; destinations],
+            live: vec![true; destinations],
             ended_first: false,
             first_error: None,
             source_stage: None,
@@ -219,7 +220,7 @@ impl<T: Chunk> Pump<T> {
         self.stage = Stage::Flowing;
         for (index, destination) in destinations.iter_mut().enumerate() {
             destination.piped(true);
-            self.unpipe_at_finish[index] = !destination.is_finished();
+            self.live[index] = !destination.is_finished() && !destination.is_closed();
             self.ended_first |= destination.is_ending();
             let waits = destination.needs_drain();
             self.awaiting.set(index, waits);
@@ -281,10 +282,7 @@ impl<T: Chunk> Pump<T> {
                 }
                 Poll::Pending => {}
             }
-            if self.stage == Stage::Flowing
-                && self.unpipe_at_finish[index]
-                && destination.is_finished()
-            {
+            if self.stage == Stage::Flowing && self.live[index] && destination.is_finished() {
                 self.finished_early(index, source, &mut **destination);
             }
         }
@@ -339,8 +337,9 @@ impl<T: Chunk> Pump<T> {
             match destination.poll_finish(cx) {
                 Poll::Ready(Ok(())) => {
                     self.attached[index] = false;
-                    if !self.unpiped_at_end() {
-                        // Node's pipe unpipes a destination at its `finish`.
+                    // Node's pipe unpipes a destination at its `finish`;
+                    // one that had finished before keeps the pipe.
+                    if !self.unpiped_at_end() && self.live[index] {
                         self.pause_if_none_left(source);
                         destination.piped(false);
                     }
@@ -467,8 +466,11 @@ impl<T: Chunk> Pump<T> {
         for (index, destination) in destinations.iter_mut().enumerate() {
             if self.attached[index] && !destination.is_finished() {
                 destination.destroy(Some(error.clone()));
-                self.unpipe_failing(&mut **destination);
-                unpiped = true;
+                // One closed before the pipe has no `error` to come.
+                if self.live[index] {
+                    self.unpipe_failing(&mut **destination);
+                    unpiped = true;
+                }
             }
         }
         if unpiped && !self.unpiped_at_end() {
@@ -512,7 +514,7 @@ impl<T: Chunk> Pump<T> {
     {
         self.attached[index] = false;
         self.awaiting.set(index, false);
-        if !self.unpiped_at_end() {
+        if !self.unpiped_at_end() && self.live[index] {
             // Node's pipe unpipes a destination at its `error`.
             self.pause_if_none_left(source);
             destination.piped(false);
@@ -832,5 +834,23 @@ mod tests {
             entries(&log, "dest"),
             ["prefinish", "pipe", "finish", "unpipe"]
         );
+    }
+
+    /// A destination that closed before the pipe was made has no `finish`,
+    /// `error` or `close` to come: Node's pipe never unpipes it, and the
+    /// source does not pause for it.
+    #[test]
+    fn a_destination_closed_before_the_pipe_is_never_unpiped() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        source.observe(observer(&log, "source"));
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        dest.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        dest.flush_events();
+        let outcome = until_ready(&mut pipe(&mut source, &mut dest, PipeOptions::default()));
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
+        assert_eq!(entries(&log, "dest"), ["error", "close", "pipe"]);
+        assert!(!entries(&log, "source").contains(&"pause".to_owned()));
     }
 }

@@ -198,6 +198,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
         self.lock().is_ending()
     }
 
+    fn is_closed(&self) -> bool {
+        self.lock().is_closed()
+    }
+
     fn piped(&mut self, attached: bool) {
         self.lock().piped(attached);
     }

@@ -618,6 +618,10 @@ impl<T: Chunk> WritableStream for Writable<T> {
         self.half.is_ending()
     }
 
+    fn is_closed(&self) -> bool {
+        self.life.events.is_closed()
+    }
+
     fn piped(&mut self, attached: bool) {
         self.life.events.emit_piped(attached);
     }

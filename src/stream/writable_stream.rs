@@ -51,6 +51,13 @@ pub trait WritableStream: sealed::Stream + Send {
         false
     }
 
+    /// True once `close` was delivered to the stream's observers: a pipe
+    /// made then never hears from it again (no `unpipe`).
+    #[doc(hidden)]
+    fn is_closed(&self) -> bool {
+        false
+    }
+
     /// Called by pipes: emits `pipe` (`true`) or `unpipe` (`false`).
     fn piped(&mut self, attached: bool);
 
