@@ -701,6 +701,9 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
 
     #[inline]
     fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
+        if let Some(chunk) = self.read.take_read_by_hand() {
+            return Poll::Ready(Some(Ok(chunk)));
+        }
         // Ahead of the checks `poll_output` starts with: in that state they
         // find nothing.
         if self.waits_for_drain_only()
@@ -718,6 +721,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         queue: &mut WriteQueue<O>,
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
+        if let Some(chunk) = self.read.take_read_by_hand() {
+            queue.push_back(chunk);
+            return Poll::Ready(Some(Ok(())));
+        }
         self.poll_output_into(cx, queue, limit)
     }
 
@@ -731,6 +738,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
 
     fn flush_events(&mut self) {
         self.life.events.flush();
+    }
+
+    fn piping(&mut self, attached: bool) {
+        self.read.piping(attached);
     }
 
     fn destroy(&mut self, error: Option<Error>) {

@@ -33,7 +33,7 @@ enum HandOver {
 
 /// A stage of a pipeline with the chain before it: pulls from `upstream`
 /// into `stage` while the stage takes chunks, and hands on its output.
-pub(crate) struct Link<I, D> {
+pub(crate) struct Link<I: Chunk, D> {
     upstream: Box<dyn ReadableStream<Output = I>>,
     /// A [`Duplex`](crate::Duplex), or a [`Shared`](crate::Shared) one.
     stage: D,
@@ -54,6 +54,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         on_error: OnError,
     ) -> Self {
         stage.piped(true);
+        upstream.piping(true);
         if WritableStream::needs_drain(&stage) {
             upstream.pause();
         } else {
@@ -221,7 +222,14 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
     }
 }
 
-impl<I, D> sealed::Stream for Link<I, D> {}
+impl<I: Chunk, D> sealed::Stream for Link<I, D> {}
+
+impl<I: Chunk, D> Drop for Link<I, D> {
+    fn drop(&mut self) {
+        // Chunks `read()` takes from upstream are the caller's alone again.
+        self.upstream.piping(false);
+    }
+}
 
 impl<I: Chunk, O: Chunk, D> ReadableStream for Link<I, D>
 where
@@ -297,6 +305,10 @@ where
     fn flush_events(&mut self) {
         self.upstream.flush_events();
         ReadableStream::flush_events(&mut self.stage);
+    }
+
+    fn piping(&mut self, attached: bool) {
+        self.stage.piping(attached);
     }
 
     /// The stage takes what upstream has until it is full, and works on it

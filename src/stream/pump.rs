@@ -65,6 +65,8 @@ pub(crate) struct Pump<T> {
     /// Not polled since the pipe was made, and a destination had been
     /// ended before.
     ended_first: bool,
+    /// The source knows it is piped ([`ReadableStream::piping`]).
+    piping: bool,
     first_error: Option<Error>,
 }
 
@@ -84,6 +86,7 @@ impl<T: Chunk> Pump<T> {
             attached: vec![true; destinations],
             live: vec![true; destinations],
             ended_first: false,
+            piping: false,
             first_error: None,
             source_stage: None,
         }
@@ -99,6 +102,24 @@ impl<T: Chunk> Pump<T> {
     /// Moves chunks until the source ended and the destinations finished
     /// (or, with `end: false`, took the last chunk).
     pub(crate) fn poll<S, D>(
+        &mut self,
+        cx: &mut Context<'_>,
+        source: &mut S,
+        destinations: &mut [D],
+    ) -> Poll<Result<()>>
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        let polled = self.poll_pump(cx, source, destinations);
+        if polled.is_ready() {
+            self.stop_piping(source);
+        }
+        polled
+    }
+
+    fn poll_pump<S, D>(
         &mut self,
         cx: &mut Context<'_>,
         source: &mut S,
@@ -218,6 +239,8 @@ impl<T: Chunk> Pump<T> {
         D::Target: WritableStream<Input = T>,
     {
         self.stage = Stage::Flowing;
+        self.piping = true;
+        source.piping(true);
         for (index, destination) in destinations.iter_mut().enumerate() {
             destination.piped(true);
             self.live[index] = !destination.is_finished() && !destination.is_closed();
@@ -381,6 +404,7 @@ impl<T: Chunk> Pump<T> {
         self.awaiting.set(index, false);
         if !self.attached.contains(&true) {
             source.pause();
+            self.stop_piping(source);
         } else if was_waiting && !self.awaiting.any() {
             source.resume();
         }
@@ -396,6 +420,7 @@ impl<T: Chunk> Pump<T> {
         D: DerefMut,
         D::Target: WritableStream<Input = T>,
     {
+        self.stop_piping(source);
         if self.stage == Stage::Idle || !self.attached.contains(&true) {
             return;
         }
@@ -419,6 +444,17 @@ impl<T: Chunk> Pump<T> {
                 self.pause_if_none_left(source);
                 destination.piped(false);
             }
+        }
+    }
+
+    /// The pipe no longer reads the source: chunks `read()` takes are the
+    /// caller's alone again.
+    fn stop_piping<S>(&mut self, source: &mut S)
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+    {
+        if std::mem::take(&mut self.piping) {
+            source.piping(false);
         }
     }
 
@@ -648,8 +684,9 @@ mod tests {
     use std::task::{Context, Poll, Waker};
 
     use crate::{
-        Error, ErrorKind, Event, NullSink, PipeOptions, Pusher, Readable, ReadableExt, Result,
-        Shared, Writable, WritableStream, WriteQueue, WriteSink, pipe, pipeline,
+        CollectSink, Duplex, Error, ErrorKind, Event, NullSink, PipeOptions, Pusher, Readable,
+        ReadableExt, Result, Shared, Writable, WritableStream, WriteQueue, WriteSink, pipe,
+        pipeline,
     };
 
     type Log = Arc<Mutex<Vec<String>>>;
@@ -852,5 +889,52 @@ mod tests {
         assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
         assert_eq!(entries(&log, "dest"), ["error", "close", "pipe"]);
         assert!(!entries(&log, "source").contains(&"pause".to_owned()));
+    }
+
+    /// Node's `read()` on a piped stream hands the chunk to its caller and,
+    /// through `data`, to the pipe: the destination gets it too, at the
+    /// pipe's next poll, before what comes after it.
+    #[test]
+    fn a_chunk_read_by_hand_while_piped_reaches_the_destination() {
+        let (pusher, mut source) = Pusher::<u32>::new();
+        let handle = source.clone();
+        let (sink, got) = CollectSink::new();
+        let mut dest = Writable::new(sink);
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        assert!(poll(&mut piping).is_pending());
+        pusher.push(1);
+        assert_eq!(handle.lock().read(), Some(1));
+        pusher.push(2);
+        assert!(poll(&mut piping).is_pending());
+        assert_eq!(got.take(), [1, 2]);
+        drop(piping);
+        // Unpiped: what `read()` takes is the caller's alone.
+        pusher.push(3);
+        assert_eq!(handle.lock().read(), Some(3));
+        let (sink, got) = CollectSink::new();
+        let mut dest = Writable::new(sink);
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        pusher.push(4);
+        pusher.end();
+        until_ready(&mut piping).unwrap();
+        assert_eq!(got.take(), [4]);
+    }
+
+    /// The same for a Duplex's readable side, piped by a pipeline.
+    #[test]
+    fn a_chunk_read_by_hand_from_a_piped_duplex_reaches_the_destination() {
+        let middle = Shared::new(Duplex::<u32, u32>::pass_through());
+        let (sink, got) = CollectSink::new();
+        let (pusher, source) = Pusher::<u32>::new();
+        let mut future = pipeline(source)
+            .pipe(middle.clone())
+            .pipe(Writable::new(sink));
+        assert!(poll(&mut future).is_pending());
+        middle.lock().write(1).unwrap();
+        assert_eq!(middle.lock().read(), Some(1));
+        pusher.push(2);
+        pusher.end();
+        until_ready(&mut future).unwrap();
+        assert_eq!(got.take(), [1, 2]);
     }
 }

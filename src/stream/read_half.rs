@@ -22,6 +22,8 @@
 //! `readable_after` is Node's `needReadable`: after a read found too
 //! little, `readable` waits for more than was there.
 
+use std::collections::VecDeque;
+
 use bytes::{Bytes, BytesMut};
 
 use super::chunk::Chunk;
@@ -58,6 +60,11 @@ pub(crate) struct ReadHalf<T> {
     /// A read outside a poll found the end: `end` waits for the next tick
     /// (Node's `endReadable`).
     end_scheduled: bool,
+    /// How many pipes read this side (Node's `pipes`).
+    pipes: usize,
+    /// Copies of chunks `read()` took while piped, for the pipes' next
+    /// read: Node's `read()` hands each to the pipes too, through `data`.
+    read_by_hand: VecDeque<T>,
 }
 
 impl<T: Chunk> ReadHalf<T> {
@@ -69,7 +76,43 @@ impl<T: Chunk> ReadHalf<T> {
             readable_after: None,
             resume_scheduled: false,
             end_scheduled: false,
+            pipes: 0,
+            read_by_hand: VecDeque::new(),
         }
+    }
+
+    /// A pipe starts (`true`) or stops reading this side.
+    pub(crate) fn piping(&mut self, attached: bool) {
+        if attached {
+            self.pipes += 1;
+        } else {
+            self.pipes = self.pipes.saturating_sub(1);
+            if self.pipes == 0 {
+                self.read_by_hand.clear();
+            }
+        }
+    }
+
+    /// A chunk `read()` took while piped also goes to the pipes, as Node's
+    /// `data` does, where the chunk type has a copy (and, as `data`, not
+    /// after `close`).
+    fn hand_to_pipes(&mut self, chunk: &T, events: &Events) {
+        if self.pipes > 0
+            && !events.is_closed()
+            && let Some(copy) = chunk.copy_for_pipe()
+        {
+            self.read_by_hand.push_back(copy);
+        }
+    }
+
+    /// The oldest chunk `read()` took while piped, for a pipe's read: its
+    /// `data` was emitted already.
+    #[inline]
+    pub(crate) fn take_read_by_hand(&mut self) -> Option<T> {
+        if self.read_by_hand.is_empty() {
+            return None;
+        }
+        self.read_by_hand.pop_front()
     }
 
     /// Hands the oldest chunk to the consumer.
@@ -89,12 +132,15 @@ impl<T: Chunk> ReadHalf<T> {
     /// Node's `read()`: everything buffered, joined, where
     /// [`reads_joined`](ReadHalf::reads_joined), else the oldest chunk.
     pub(crate) fn take_for_read(&mut self, events: &mut Events) -> Option<T> {
-        if !self.reads_joined() {
-            return self.take(events);
-        }
-        let chunk = self.buffer.pop_joined()?;
-        self.readable_after = None;
-        events.emit(Event::Data { size: chunk.size() });
+        let chunk = if self.reads_joined() {
+            let chunk = self.buffer.pop_joined()?;
+            self.readable_after = None;
+            events.emit(Event::Data { size: chunk.size() });
+            chunk
+        } else {
+            self.take(events)?
+        };
+        self.hand_to_pipes(&chunk, events);
         Some(chunk)
     }
 
@@ -280,6 +326,8 @@ impl<T: Chunk> ReadHalf<T> {
             readable_after: None,
             resume_scheduled: self.resume_scheduled,
             end_scheduled: self.end_scheduled,
+            pipes: self.pipes,
+            read_by_hand: VecDeque::new(),
         }
     }
 
@@ -340,6 +388,7 @@ impl ReadHalf<Bytes> {
         };
         self.readable_after = None;
         events.emit(Event::Data { size: bytes.len() });
+        self.hand_to_pipes(&bytes, events);
         Some(bytes)
     }
 }

@@ -138,6 +138,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         ReadableStream::flush_events(&mut *self.lock());
     }
 
+    fn piping(&mut self, attached: bool) {
+        self.lock().piping(attached);
+    }
+
     fn poll_ahead(&mut self, cx: &mut Context<'_>) -> Result<()> {
         self.lock().poll_ahead(cx)
     }
