@@ -112,6 +112,13 @@ impl<T: Chunk> ReadHalf<T> {
         if self.read_by_hand.is_empty() {
             return None;
         }
+        self.pop_read_by_hand()
+    }
+
+    /// Out of line, off the path of every chunk.
+    #[cold]
+    #[inline(never)]
+    fn pop_read_by_hand(&mut self) -> Option<T> {
         self.read_by_hand.pop_front()
     }
 
