@@ -348,9 +348,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     pub fn destroy(&mut self, error: Option<Error>) {
         self.read.defer_scheduled_resume(&mut self.life.events);
         if self.life.destroy(error) {
-            // The queued writes still count until the next tick, and what
-            // is buffered for reading stays, as in Node (see
-            // `Writable::destroy`, `Readable::destroy`).
+            // The queued writes still count until the next tick (for good
+            // behind a chunk the transform holds), and what is buffered
+            // for reading stays, as in Node (see
+            // `WriteQueue::drop_after_destroy`, `Readable::destroy`).
             self.handler.as_mut().destroy(self.life.errored());
         }
     }
@@ -449,7 +450,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     #[inline(always)]
     fn poll_write_side(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         if self.life.is_destroyed() {
-            self.write.queue.clear();
+            self.write.queue.drop_after_destroy();
             if self.write.is_finished() {
                 return Poll::Ready(Ok(()));
             }
@@ -1048,6 +1049,43 @@ mod tests {
             Poll::Ready(Some(Ok(1)))
         ));
         assert_eq!(*log.lock().unwrap(), ["resume", "data"]);
+    }
+
+    /// Node's `writableLength` after `destroy()`: a chunk whose callback
+    /// the transform holds (its output filled the readable side) is never
+    /// called back once destroyed, so it keeps counting after the tick,
+    /// and so does everything queued behind it (`errorBuffer` does nothing
+    /// while a write is in progress).
+    #[test]
+    fn a_held_chunk_keeps_counting_after_destroy() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        assert!(!pass.write(1).unwrap());
+        pass.cork();
+        assert!(!pass.write(2).unwrap());
+        pass.end().unwrap();
+        assert_eq!(pass.write(3).unwrap_err().kind(), ErrorKind::WriteAfterEnd);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(WritableStream::poll_finish(&mut pass, &mut cx).is_ready());
+        assert_eq!(*log.lock().unwrap(), ["error", "close"]);
+        assert_eq!(pass.writable_length(), 2);
+        assert_eq!(pass.read(), Some(1), "what was pushed stays readable");
+        assert_eq!(pass.writable_length(), 2);
+    }
+
+    /// Without a chunk in hand, the tick after `destroy()` drops what is
+    /// queued (Node's `errorBuffer`).
+    #[test]
+    fn queued_chunks_stop_counting_at_the_tick_after_destroy() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(4);
+        pass.cork();
+        pass.write(1).unwrap();
+        pass.write(2).unwrap();
+        pass.destroy(None);
+        assert_eq!(pass.writable_length(), 2, "until the next tick");
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(WritableStream::poll_finish(&mut pass, &mut cx).is_ready());
+        assert_eq!(pass.writable_length(), 0);
     }
 
     /// Node's `end()` after `destroy()`: taken when the stream did not

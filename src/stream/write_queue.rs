@@ -290,6 +290,18 @@ impl<T: Chunk> WriteQueue<T> {
         self.chunks.iter()
     }
 
+    /// What Node's `errorBuffer` does on the tick after `destroy()`: the
+    /// queued chunks stop counting, unless a transform has one in hand.
+    /// Node's `errorBuffer` does nothing while a write is in progress,
+    /// and a destroyed transform never calls back the write whose
+    /// callback it holds (its `_read` is not called any more), so that
+    /// chunk and every one behind it count for good.
+    pub(crate) fn drop_after_destroy(&mut self) {
+        if self.in_flight.is_none() {
+            self.clear();
+        }
+    }
+
     pub(crate) fn clear(&mut self) {
         if self.chunks.len() == 1 {
             // What a sink that drops every chunk meets most: cheaper than
