@@ -514,6 +514,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             if let Some(chunk) = self.read.take(&mut self.life.events) {
                 return Poll::Ready(Some(Ok(chunk)));
             }
+            if self.life.is_destroyed() && self.read.buffer.is_eof() {
+                // Node's `endReadableNT` emits no `end` once the stream
+                // errored or emitted `close`: not `readableEnded`.
+                return Poll::Ready(None);
+            }
             if self.read.end_if_drained(&mut self.life.events) {
                 self.readable_ended(cx);
                 return Poll::Ready(None);
@@ -571,6 +576,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                     return Poll::Ready(Some(Err(error)));
                 }
                 return Poll::Ready(Some(Ok(())));
+            }
+            if self.life.is_destroyed() && self.read.buffer.is_eof() {
+                // Node's `endReadableNT` emits no `end` once the stream
+                // errored or emitted `close`: not `readableEnded`.
+                return Poll::Ready(None);
             }
             if self.read.end_if_drained(&mut self.life.events) {
                 self.readable_ended(cx);
@@ -738,8 +748,11 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         Duplex::destroy(self, error);
     }
 
+    /// Node's `isReadableFinished(stream, false)`, what `pipeline` and
+    /// `finished` ask: `end` was emitted, or the end was pushed and nothing
+    /// is left before it (a destroyed stream emits no `end`).
     fn is_ended(&self) -> bool {
-        self.read.is_ended()
+        self.read.is_ended() || (self.read.buffer.is_eof() && self.read.buffer.is_empty())
     }
 
     fn label(&self) -> Option<&str> {
@@ -1086,6 +1099,26 @@ mod tests {
         let mut cx = Context::from_waker(std::task::Waker::noop());
         assert!(WritableStream::poll_finish(&mut pass, &mut cx).is_ready());
         assert_eq!(pass.writable_length(), 0);
+    }
+
+    /// Node's `readableEnded` is `endEmitted`: a transform that flushed
+    /// its end and was then destroyed (a write after `end`) never emits
+    /// `end`, however it is read.
+    #[test]
+    fn a_destroyed_transform_does_not_end() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.end().unwrap();
+        assert!(pass.write(1).is_err());
+        pass.resume();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(WritableStream::poll_finish(&mut pass, &mut cx).is_ready());
+        while let Poll::Ready(Some(_)) = pass.poll_next_chunk(&mut cx) {}
+        assert!(!pass.is_ended());
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "finish", "error", "close", "resume"]
+        );
     }
 
     /// Node's `end()` after `destroy()`: taken when the stream did not
