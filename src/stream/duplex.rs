@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use super::chunk::Chunk;
 use super::duplex_handler::DuplexHandler;
-use super::error::{Error, Result};
+use super::error::{Error, ErrorKind, Result};
 use super::event::Event;
 use super::events::Events;
 use super::lifecycle::Lifecycle;
@@ -252,7 +252,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// # Ok::<(), smerge::Error>(())
     /// ```
     pub fn write(&mut self, chunk: I) -> Result<bool> {
-        self.write.write(chunk, &mut self.life)?;
+        if let Err(error) = self.write.write(chunk, &self.life) {
+            return Err(self.refused(error));
+        }
         self.start_writes();
         Ok(self.write.verdict(&self.life))
     }
@@ -354,6 +356,17 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             // `WriteQueue::drop_after_destroy`, `Readable::destroy`).
             self.handler.as_mut().destroy(self.life.errored());
         }
+    }
+
+    /// A refused write: after `end`, Node's `errorOrDestroy` destroys the
+    /// stream with the error (a `resume` still scheduled comes first, then
+    /// `error` and `close`).
+    #[cold]
+    fn refused(&mut self, error: Error) -> Error {
+        if error.kind() == ErrorKind::WriteAfterEnd {
+            self.destroy(Some(error.clone()));
+        }
+        error
     }
 
     /// Node's `write()` and `clearBuffer()` calling `_write`: hands queued
@@ -1118,6 +1131,43 @@ mod tests {
         assert_eq!(
             *log.lock().unwrap(),
             ["prefinish", "finish", "error", "close", "resume"]
+        );
+    }
+
+    /// A write after `end` destroys the stream as `destroy()` does (Node's
+    /// `errorOrDestroy`): the `resume` scheduled before comes ahead of its
+    /// `error` and `close`, after the `finish` that `end()` scheduled.
+    #[test]
+    fn a_write_after_end_destroys_after_the_scheduled_resume() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.end().unwrap();
+        pass.resume();
+        assert_eq!(pass.write(1).unwrap_err().kind(), ErrorKind::WriteAfterEnd);
+        assert!(pass.is_destroyed());
+        pass.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "finish", "resume", "error", "close"]
+        );
+    }
+
+    /// One `resume` per scheduling, as Node's `resumeScheduled`: resumed,
+    /// paused, destroyed (by a write after `end`) and resumed again, the
+    /// stream emits a single `resume` at the tick.
+    #[test]
+    fn a_resume_scheduled_before_destroy_is_not_scheduled_twice() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.end().unwrap();
+        pass.resume();
+        pass.pause();
+        assert!(pass.write(1).is_err());
+        pass.resume();
+        pass.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "pause", "finish", "resume", "error", "close"]
         );
     }
 

@@ -85,6 +85,13 @@ impl Events {
         self.deferred.push_back(event);
     }
 
+    /// True when a `resume` waits for the next tick.
+    pub(crate) fn resume_is_deferred(&self) -> bool {
+        self.deferred
+            .iter()
+            .any(|event| matches!(event, Event::Resume))
+    }
+
     /// Delivers the deferred events: the start of a tick.
     #[inline]
     pub(crate) fn flush(&mut self) {
@@ -226,6 +233,18 @@ mod tests {
         assert_eq!(*log.lock().unwrap(), ["error"]);
         events.flush_for_finished(false);
         assert_eq!(*log.lock().unwrap(), ["error", "close"]);
+    }
+
+    #[test]
+    fn a_deferred_resume_is_found_until_the_tick() {
+        let mut events = Events::default();
+        let _log = recorder(&mut events);
+        events.defer(Event::Close);
+        assert!(!events.resume_is_deferred());
+        events.defer(Event::Resume);
+        assert!(events.resume_is_deferred());
+        events.flush();
+        assert!(!events.resume_is_deferred());
     }
 
     #[test]

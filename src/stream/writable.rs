@@ -13,7 +13,7 @@ use tokio::io::AsyncWrite;
 use tokio_util::io::{CopyToBytes, SinkWriter};
 
 use super::chunk::Chunk;
-use super::error::{Error, Result};
+use super::error::{Error, ErrorKind, Result};
 use super::event::Event;
 use super::flushed::{Flushed, Receipts};
 use super::lifecycle::Lifecycle;
@@ -237,7 +237,9 @@ impl<T: Chunk> Writable<T> {
     /// then destroyed with that error, as in Node), and
     /// [`ErrorKind::Destroyed`](crate::ErrorKind::Destroyed) (or the stream's error) after it was destroyed.
     pub fn write(&mut self, chunk: T) -> Result<bool> {
-        self.half.write(chunk, &mut self.life)?;
+        if let Err(error) = self.half.write(chunk, &self.life) {
+            return Err(self.refused(error));
+        }
         if let Some(receipts) = self.receipts.as_mut() {
             receipts.queued_one();
         }
@@ -273,7 +275,9 @@ impl<T: Chunk> Writable<T> {
     /// As [`write`](Writable::write); the future fails with the stream's
     /// error if it is destroyed (or dropped) before the sink took the chunk.
     pub fn write_flushed(&mut self, chunk: T) -> Result<(bool, Flushed)> {
-        self.half.write(chunk, &mut self.life)?;
+        if let Err(error) = self.half.write(chunk, &self.life) {
+            return Err(self.refused(error));
+        }
         let receipts = self
             .receipts
             .get_or_insert_with(|| Box::new(Receipts::new(self.half.queue.len() - 1)));
@@ -401,6 +405,16 @@ impl<T: Chunk> Writable<T> {
                 receipts.fail(&self.life.destroyed_error());
             }
         }
+    }
+
+    /// A refused write: after `end`, Node's `errorOrDestroy` destroys the
+    /// stream with the error, its sink's `destroy` hook included.
+    #[cold]
+    fn refused(&mut self, error: Error) -> Error {
+        if error.kind() == ErrorKind::WriteAfterEnd {
+            self.destroy(Some(error.clone()));
+        }
+        error
     }
 
     /// A writable that hands its chunks to any [`futures_sink::Sink`];
