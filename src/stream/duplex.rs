@@ -69,6 +69,21 @@ pub struct Duplex<I, O> {
     /// consumer (Node parks the write callback of a transform whose output
     /// filled the readable side until the next read).
     coupled: bool,
+    /// What the next tick delivers ahead of the `finish` that `end()`
+    /// scheduled, because Node queued it first.
+    before_finish: BeforeFinish,
+}
+
+/// What comes ahead of a `finish` scheduled inside `end()`, as Node's
+/// `nextTick` queue orders them.
+#[derive(Clone, Copy, Debug, Default)]
+struct BeforeFinish {
+    /// A `resume()` scheduled its `resume` before `end()`.
+    resume: bool,
+    /// `end()` flushed the end into a flowing, empty readable side: Node's
+    /// `flow()` inside the flush's `push(null)` schedules `endReadableNT`
+    /// before the `_final` callback schedules `finish`.
+    end: bool,
 }
 
 // Chunks are never pinned: the queue and the buffer only move them.
@@ -84,6 +99,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             life: Lifecycle::default(),
             allow_half_open: true,
             coupled: false,
+            before_finish: BeforeFinish::default(),
         }
     }
 
@@ -420,10 +436,36 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         let mut out = Push::new(&mut self.read.buffer);
         match self.handler.as_mut().poll_final(&mut cx, &mut out) {
             Poll::Pending => {}
-            Poll::Ready(Ok(())) => self.write.prefinished(&mut self.life.events),
+            Poll::Ready(Ok(())) => {
+                self.write.prefinished(&mut self.life.events);
+                self.before_finish = BeforeFinish {
+                    resume: self.read.resume_scheduled(),
+                    end: self.read.flowing() == Some(true) && self.read.schedule_end_if_drained(),
+                };
+            }
             Poll::Ready(Err(error)) => {
                 let error = self.life.locate(error);
                 self.destroy(Some(error));
+            }
+        }
+    }
+
+    /// The part of a tick that comes ahead of the `finish` that `end()`
+    /// scheduled: the `resume` scheduled before `end()`, then the `end`
+    /// that `end()` scheduled.
+    #[cold]
+    fn tick_before_finish(&mut self) {
+        let before = std::mem::take(&mut self.before_finish);
+        if before.resume {
+            // Deferred already if the stream was destroyed since.
+            self.life.events.deliver_deferred_resume();
+            self.read.emit_scheduled_resume(&mut self.life.events);
+        }
+        if before.end {
+            if self.life.errored().is_some() {
+                self.read.cancel_scheduled_end();
+            } else {
+                self.read.emit_scheduled_end(&mut self.life.events);
             }
         }
     }
@@ -436,6 +478,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     #[inline]
     fn start_tick(&mut self) {
         if self.write.finish_due() {
+            if self.before_finish.resume || self.before_finish.end {
+                self.tick_before_finish();
+            }
             self.tick_finish();
         }
         if self.life.errored().is_some() {
@@ -1168,6 +1213,58 @@ mod tests {
         assert_eq!(
             *log.lock().unwrap(),
             ["prefinish", "pause", "finish", "resume", "error", "close"]
+        );
+    }
+
+    /// Node's `end()` on a flowing transform with nothing buffered: the
+    /// flush's end is found at once (`flow()` in `push(null)`), so the
+    /// next tick emits the scheduled `resume`, then `end`, then `finish`.
+    #[test]
+    fn end_on_a_flowing_empty_transform_ends_before_it_finishes() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.resume();
+        pass.end().unwrap();
+        pass.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "resume", "end", "finish", "close"]
+        );
+        assert!(pass.is_ended() && pass.is_finished() && pass.is_destroyed());
+    }
+
+    /// Destroyed by a write after `end()`, a flowing transform emits the
+    /// `resume` scheduled before `end()`, then `finish`, then `error` and
+    /// `close` (no `end`: it errored).
+    #[test]
+    fn a_resume_scheduled_before_end_comes_before_finish_after_a_destroy() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.resume();
+        pass.end().unwrap();
+        assert!(pass.write(1).is_err());
+        pass.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "resume", "finish", "error", "close"]
+        );
+    }
+
+    /// A `resume` scheduled before `end()` comes ahead of the `finish`
+    /// that `end()` scheduled, even on a stream paused since (Node's
+    /// `resume_` was queued first).
+    #[test]
+    fn a_resume_scheduled_before_end_comes_before_finish() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.resume();
+        pass.pause();
+        pass.end().unwrap();
+        pass.tick();
+        assert!(
+            log.lock()
+                .unwrap()
+                .starts_with(&["pause", "prefinish", "resume", "finish"])
         );
     }
 

@@ -92,6 +92,15 @@ impl Events {
             .any(|event| matches!(event, Event::Resume))
     }
 
+    /// Delivers the oldest deferred event now if it is a `resume`: one
+    /// that Node's tick runs ahead of something the stream emits itself.
+    pub(crate) fn deliver_deferred_resume(&mut self) {
+        if matches!(self.deferred.front(), Some(Event::Resume)) {
+            self.deferred.pop_front();
+            self.deliver(&Event::Resume);
+        }
+    }
+
     /// Delivers the deferred events: the start of a tick.
     #[inline]
     pub(crate) fn flush(&mut self) {
@@ -245,6 +254,21 @@ mod tests {
         assert!(events.resume_is_deferred());
         events.flush();
         assert!(!events.resume_is_deferred());
+    }
+
+    #[test]
+    fn only_a_resume_in_front_is_delivered_ahead() {
+        let mut events = Events::default();
+        let log = recorder(&mut events);
+        events.defer(Event::Close);
+        events.defer(Event::Resume);
+        events.deliver_deferred_resume();
+        assert!(log.lock().unwrap().is_empty());
+        events.flush();
+        events.defer(Event::Resume);
+        events.defer(Event::Close);
+        events.deliver_deferred_resume();
+        assert_eq!(*log.lock().unwrap(), ["close", "resume", "resume"]);
     }
 
     #[test]
