@@ -474,7 +474,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// hook that ran inside `end()`, ahead of what was deferred since (as
     /// Node's `_final` callback scheduled it, it comes even if a write
     /// after `end` destroyed the stream), the deferred events, and the
-    /// destruction of a stream whose handler failed inside `write()`.
+    /// destruction of a stream whose handler failed inside `write()`, and
+    /// on a destroyed stream Node's `errorBuffer`: the queued chunks stop
+    /// counting (see [`WriteQueue::drop_after_destroy`]).
     #[inline]
     fn start_tick(&mut self) {
         if self.write.finish_due() {
@@ -492,6 +494,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         if self.life.destroy_due() {
             self.destroy(None);
         }
+        if self.life.is_destroyed() {
+            self.write.queue.drop_after_destroy();
+        }
     }
 
     #[cold]
@@ -508,7 +513,6 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     #[inline(always)]
     fn poll_write_side(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         if self.life.is_destroyed() {
-            self.write.queue.drop_after_destroy();
             if self.write.is_finished() {
                 return Poll::Ready(Ok(()));
             }
@@ -533,6 +537,12 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(self.fail(error))),
             }
         }
+        if self.write.corked() > 0
+            && self.write.queue.has_in_flight()
+            && let Err(error) = self.finish_corked_write(cx)
+        {
+            return Poll::Ready(Err(error));
+        }
         if !self.coupled || self.read.buffer.has_room() {
             self.write.drain_if_empty(&mut self.life);
         }
@@ -548,6 +558,27 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             }
         }
         Poll::Ready(Ok(()))
+    }
+
+    /// A transform corked while it holds a chunk: the chunk is still
+    /// finished once the readable side has room (Node's `_read` calls the
+    /// held callback back, corked or not), and the corked chunks wait.
+    #[cold]
+    fn finish_corked_write(&mut self, cx: &mut Context<'_>) -> Result<()> {
+        let handler = &mut self.handler;
+        let mut out = Push::new(&mut self.read.buffer);
+        let polled = self
+            .write
+            .queue
+            .with_first_only(0, |none| handler.as_mut().poll_write(cx, none, &mut out));
+        match polled {
+            Poll::Pending => Ok(()),
+            Poll::Ready(Ok(())) => {
+                self.write.writing = false;
+                Ok(())
+            }
+            Poll::Ready(Err(error)) => Err(self.fail(error)),
+        }
     }
 
     /// The read behind [`poll_next_chunk`](ReadableStream::poll_next_chunk):
@@ -1154,6 +1185,8 @@ mod tests {
         pass.write(2).unwrap();
         pass.destroy(None);
         assert_eq!(pass.writable_length(), 2, "until the next tick");
+        assert_eq!(pass.read(), None);
+        assert_eq!(pass.writable_length(), 2, "a read is no tick");
         let mut cx = Context::from_waker(std::task::Waker::noop());
         assert!(WritableStream::poll_finish(&mut pass, &mut cx).is_ready());
         assert_eq!(pass.writable_length(), 0);
@@ -1248,6 +1281,28 @@ mod tests {
             *log.lock().unwrap(),
             ["prefinish", "resume", "finish", "error", "close"]
         );
+    }
+
+    /// Node's `Transform._read` calls a held write back even while the
+    /// stream is corked: the chunk stops counting once the consumer made
+    /// room, and the corked chunk behind it stays queued.
+    #[test]
+    fn a_held_chunk_is_finished_while_corked() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        assert!(!pass.write(1).unwrap());
+        pass.cork();
+        assert!(!pass.write(2).unwrap());
+        assert_eq!(pass.writable_length(), 2);
+        pass.resume();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(
+            pass.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(1)))
+        ));
+        assert!(pass.poll_next_chunk(&mut cx).is_pending());
+        assert_eq!((pass.writable_length(), pass.readable_length()), (1, 0));
+        pass.uncork();
+        assert_eq!(pass.readable_length(), 1, "the corked chunk went through");
     }
 
     /// A `resume` scheduled before `end()` comes ahead of the `finish`

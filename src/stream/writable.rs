@@ -525,7 +525,7 @@ impl<T: Chunk> Writable<T> {
             let polled = self
                 .half
                 .queue
-                .with_front_only(|front| sink.as_mut().poll_write(cx, front));
+                .with_first_only(1, |front| sink.as_mut().poll_write(cx, front));
             match polled {
                 Poll::Pending => {
                     self.settle_receipts();
