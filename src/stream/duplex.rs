@@ -490,12 +490,30 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         } else if self.read.emit_scheduled_end(&mut self.life.events) {
             self.readable_ended(&mut Context::from_waker(Waker::noop()));
         }
-        self.life.events.flush();
+        if self.life.is_destroyed() && !self.read.buffer.is_empty() {
+            self.flush_destroyed();
+        } else {
+            self.life.events.flush();
+        }
         if self.life.destroy_due() {
             self.destroy(None);
         }
         if self.life.is_destroyed() {
             self.write.queue.drop_after_destroy();
+        }
+    }
+
+    /// The deferred events of a destroyed stream with output buffered:
+    /// Node's `resume_` flows the stream all the same, so after a
+    /// `resume`, a flowing readable side gives up what it holds, with a
+    /// `data` event for each chunk while neither `error` nor `close` came
+    /// yet (Node's `read()` on a destroyed stream).
+    #[cold]
+    fn flush_destroyed(&mut self) {
+        while self.life.events.flush_through_resume() {
+            if self.read.flowing() == Some(true) {
+                while self.read.take(&mut self.life.events).is_some() {}
+            }
         }
     }
 
@@ -1303,6 +1321,31 @@ mod tests {
         assert_eq!((pass.writable_length(), pass.readable_length()), (1, 0));
         pass.uncork();
         assert_eq!(pass.readable_length(), 1, "the corked chunk went through");
+    }
+
+    /// Node's `resume_` flows a stream destroyed after it was scheduled:
+    /// what is buffered is read out (`data` before the destroy's `error`),
+    /// and after `close`, silently; the held chunk keeps counting.
+    #[test]
+    fn a_destroyed_stream_flows_at_its_resume() {
+        let boom = || Error::new(ErrorKind::InvalidData, "boom");
+        let mut first = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut first);
+        first.write(1).unwrap();
+        first.resume();
+        first.destroy(Some(boom()));
+        first.tick();
+        assert_eq!(*log.lock().unwrap(), ["resume", "data", "error", "close"]);
+        assert_eq!((first.readable_length(), first.writable_length()), (0, 1));
+
+        let mut then = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut then);
+        then.write(1).unwrap();
+        then.destroy(None);
+        then.resume();
+        then.tick();
+        assert_eq!(*log.lock().unwrap(), ["close", "resume"]);
+        assert_eq!((then.readable_length(), then.writable_length()), (0, 1));
     }
 
     /// A `resume` scheduled before `end()` comes ahead of the `finish`

@@ -101,6 +101,18 @@ impl Events {
         }
     }
 
+    /// Delivers the deferred events up to the first `resume`, included;
+    /// returns whether one came (the rest waits for the next call).
+    pub(crate) fn flush_through_resume(&mut self) -> bool {
+        while let Some(event) = self.deferred.pop_front() {
+            self.deliver(&event);
+            if matches!(event, Event::Resume) {
+                return true;
+            }
+        }
+        false
+    }
+
     /// Delivers the deferred events: the start of a tick.
     #[inline]
     pub(crate) fn flush(&mut self) {
@@ -269,6 +281,18 @@ mod tests {
         events.defer(Event::Close);
         events.deliver_deferred_resume();
         assert_eq!(*log.lock().unwrap(), ["close", "resume", "resume"]);
+    }
+
+    #[test]
+    fn a_flush_can_stop_after_a_resume() {
+        let mut events = Events::default();
+        let log = recorder(&mut events);
+        events.defer(Event::Resume);
+        events.defer(Event::Close);
+        assert!(events.flush_through_resume());
+        assert_eq!(*log.lock().unwrap(), ["resume"]);
+        assert!(!events.flush_through_resume());
+        assert_eq!(*log.lock().unwrap(), ["resume", "close"]);
     }
 
     #[test]
