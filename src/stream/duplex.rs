@@ -557,6 +557,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
         if self.write.corked() > 0
             && self.write.queue.has_in_flight()
+            && self.read.flowing() == Some(true)
             && let Err(error) = self.finish_corked_write(cx)
         {
             return Poll::Ready(Err(error));
@@ -578,9 +579,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         Poll::Ready(Ok(()))
     }
 
-    /// A transform corked while it holds a chunk: the chunk is still
-    /// finished once the readable side has room (Node's `_read` calls the
-    /// held callback back, corked or not), and the corked chunks wait.
+    /// A flowing transform corked while it holds a chunk: the chunk is
+    /// still finished once the readable side has room (the `_read` of
+    /// Node's `flow()` calls the held callback back, corked or not), and
+    /// the corked chunks wait.
     #[cold]
     fn finish_corked_write(&mut self, cx: &mut Context<'_>) -> Result<()> {
         let handler = &mut self.handler;
@@ -1302,8 +1304,8 @@ mod tests {
     }
 
     /// Node's `Transform._read` calls a held write back even while the
-    /// stream is corked: the chunk stops counting once the consumer made
-    /// room, and the corked chunk behind it stays queued.
+    /// stream is corked: flowing, the chunk stops counting once the
+    /// consumer made room, and the corked chunk behind it stays queued.
     #[test]
     fn a_held_chunk_is_finished_while_corked() {
         let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
