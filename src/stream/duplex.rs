@@ -452,22 +452,23 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
 
     /// The part of a tick that comes ahead of the `finish` that `end()`
     /// scheduled: the `resume` scheduled before `end()`, then the `end`
-    /// that `end()` scheduled.
+    /// that `end()` scheduled. Returns whether `end` came.
     #[cold]
-    fn tick_before_finish(&mut self) {
+    fn tick_before_finish(&mut self) -> bool {
         let before = std::mem::take(&mut self.before_finish);
         if before.resume {
             // Deferred already if the stream was destroyed since.
             self.life.events.deliver_deferred_resume();
             self.read.emit_scheduled_resume(&mut self.life.events);
         }
-        if before.end {
-            if self.life.errored().is_some() {
-                self.read.cancel_scheduled_end();
-            } else {
-                self.read.emit_scheduled_end(&mut self.life.events);
-            }
+        if !before.end {
+            return false;
         }
+        if self.life.errored().is_some() {
+            self.read.cancel_scheduled_end();
+            return false;
+        }
+        self.read.emit_scheduled_end(&mut self.life.events)
     }
 
     /// The start of the stream's tick: the `finish` due after a final
@@ -479,11 +480,15 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// counting (see [`WriteQueue::drop_after_destroy`]).
     #[inline]
     fn start_tick(&mut self) {
+        let mut ended_first = false;
         if self.write.finish_due() {
             if self.before_finish.resume || self.before_finish.end {
-                self.tick_before_finish();
+                ended_first = self.tick_before_finish();
             }
-            self.tick_finish();
+            // After an `end` in this tick, the `close` waits for the next
+            // poll: what the consumer does on `end` (a pipe's `unpipe` and
+            // `pause`) comes first, as Node's listeners run inside `end`.
+            self.tick_finish(!ended_first);
         }
         if self.life.errored().is_some() {
             self.read.cancel_scheduled_end();
@@ -494,6 +499,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             self.flush_destroyed();
         } else {
             self.life.events.flush();
+        }
+        if ended_first {
+            self.close_if_done();
         }
         if self.life.destroy_due() {
             self.destroy(None);
@@ -518,10 +526,12 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     }
 
     #[cold]
-    fn tick_finish(&mut self) {
+    fn tick_finish(&mut self, close: bool) {
         self.write.finished();
         self.life.events.emit(Event::Finish);
-        self.close_if_done();
+        if close {
+            self.close_if_done();
+        }
     }
 
     /// Hands queued chunks to the handler and, once the writable side
@@ -1271,7 +1281,9 @@ mod tests {
 
     /// Node's `end()` on a flowing transform with nothing buffered: the
     /// flush's end is found at once (`flow()` in `push(null)`), so the
-    /// next tick emits the scheduled `resume`, then `end`, then `finish`.
+    /// next tick emits the scheduled `resume`, then `end`, then `finish`;
+    /// `close` follows at the next poll, after what the consumer does on
+    /// `end`.
     #[test]
     fn end_on_a_flowing_empty_transform_ends_before_it_finishes() {
         let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
@@ -1281,9 +1293,15 @@ mod tests {
         pass.tick();
         assert_eq!(
             *log.lock().unwrap(),
-            ["prefinish", "resume", "end", "finish", "close"]
+            ["prefinish", "resume", "end", "finish"]
         );
         assert!(pass.is_ended() && pass.is_finished() && pass.is_destroyed());
+        pass.pause();
+        pass.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "resume", "end", "finish", "pause", "close"]
+        );
     }
 
     /// Destroyed by a write after `end()`, a flowing transform emits the
