@@ -31,10 +31,12 @@ pub enum Difference {
     /// the events of one stream are compared in order, those of different
     /// streams within one step are not ordered against each other.
     OrderWithinAStream,
-    /// A push from outside goes into the buffer and waits for the
-    /// consumer, where Node hands it to a flowing stream's `data` inside
-    /// `push`: not applied, a scenario that meets it is reported.
-    PushWaitsInTheBuffer,
+    /// A pipe moves chunks when it is polled, where Node's pipe, a `data`
+    /// listener, writes a chunk into its destinations inside the call that
+    /// pushed it or read it: a scenario is compared up to the operation in
+    /// which Node's pipe moves a chunk inside a call
+    /// ([`pipe_moves_inside_a_call`](super::compare::pipe_moves_inside_a_call)).
+    PipesMoveWhenPolled,
     /// `read_text(n)` counts characters, Node's `read(n)` after
     /// `setEncoding` UTF-16 code units: scenarios read bytes only.
     TextCountsCharacters,
@@ -56,7 +58,7 @@ impl Difference {
         Difference::DefaultHighWaterMark,
         Difference::TicksArePolls,
         Difference::OrderWithinAStream,
-        Difference::PushWaitsInTheBuffer,
+        Difference::PipesMoveWhenPolled,
         Difference::TextCountsCharacters,
         Difference::ErrorsDestroyWithoutAutoDestroy,
         Difference::WritersStartInARuntime,
@@ -72,9 +74,7 @@ impl Difference {
             Difference::DefaultHighWaterMark => "The default highWaterMark is 64 KiB",
             Difference::TicksArePolls => "A tick is a poll",
             Difference::OrderWithinAStream => "Event order is kept within each stream",
-            Difference::PushWaitsInTheBuffer => {
-                "A push from outside waits in the buffer for the consumer"
-            }
+            Difference::PipesMoveWhenPolled => "A pipe moves chunks when it is polled",
             Difference::TextCountsCharacters => "Text counts characters, not UTF-16 code units",
             Difference::ErrorsDestroyWithoutAutoDestroy => {
                 "Without `autoDestroy`, an error still destroys"

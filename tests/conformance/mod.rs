@@ -29,8 +29,9 @@
 //! mode (`conformance::quick`, a few thousand scenarios) and the long mode
 //! (`benches/conformance.sh N`) are ignored tests until the engine agrees
 //! with Node. `CONFORMANCE_SEED`, `CONFORMANCE_SCENARIOS`,
-//! `CONFORMANCE_WITHOUT` (operations to leave out) and `CONFORMANCE_NODE`
-//! (the `node` binary) tune a run; `conformance::replay` shows one seed's
+//! `CONFORMANCE_WITHOUT` (operations to leave out), `CONFORMANCE_EXPLAIN`
+//! (explain the classes whose name contains this text) and
+//! `CONFORMANCE_NODE` (the `node` binary) tune a run; `conformance::replay` shows one seed's
 //! traces side by side.
 
 mod compare;
@@ -46,7 +47,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use compare::{Mismatch, compare, side_by_side};
+use compare::{Mismatch, compare, pipe_moves_inside_a_call, side_by_side};
 use differences::Difference;
 use node::Node;
 use scenario::{Op, Pace, Scenario, SinkSpec, StreamSpec, Trace};
@@ -67,6 +68,12 @@ struct Outcome {
     classes: BTreeMap<String, Vec<Found>>,
     /// The seeds of the longest scenarios both sides agree on, longest first.
     agreeing: Vec<(usize, u64)>,
+    /// Scenarios compared only up to the operation in which Node's pipe
+    /// moved a chunk inside the call ([`Difference::PipesMoveWhenPolled`]).
+    cut: usize,
+    /// Operations of all scenarios, and how many of them were compared.
+    operations: usize,
+    compared: usize,
 }
 
 impl Outcome {
@@ -115,6 +122,7 @@ fn run_seeds(node: &mut Node, switches: &Switches, first: u64, count: u64) -> Ou
     let started = Instant::now();
     let mut classes: BTreeMap<String, Vec<Found>> = BTreeMap::new();
     let mut agreeing = Vec::new();
+    let (mut cut, mut operations, mut compared) = (0, 0, 0);
     // Batches keep memory flat over long runs; each goes through the one
     // Node process while this thread runs the smerge side.
     let batch = 500;
@@ -126,6 +134,14 @@ fn run_seeds(node: &mut Node, switches: &Switches, first: u64, count: u64) -> Ou
             .collect();
         let traces = node.run_all(&scenarios);
         for ((scenario, ours), seed) in scenarios.into_iter().zip(&traces).zip(seed..) {
+            operations += scenario.ops.len();
+            match pipe_moves_inside_a_call(&scenario, ours) {
+                Some(step) => {
+                    cut += 1;
+                    compared += step;
+                }
+                None => compared += scenario.ops.len(),
+            }
             match check(switches, &scenario, ours) {
                 (_, Some(mismatch)) => {
                     classes
@@ -151,6 +167,9 @@ fn run_seeds(node: &mut Node, switches: &Switches, first: u64, count: u64) -> Ou
         elapsed: started.elapsed(),
         classes,
         agreeing,
+        cut,
+        operations,
+        compared,
     }
 }
 
@@ -209,6 +228,17 @@ fn report(node: &mut Node, switches: &Switches, outcome: &Outcome, explained: us
         outcome.mismatches(),
         outcome.classes.len()
     );
+    if outcome.cut > 0 {
+        let _ = writeln!(
+            out,
+            "{} scenarios compared up to the operation in which Node's pipe moves a chunk inside \
+             the call (\"{}\"): {} of {} operations compared",
+            outcome.cut,
+            Difference::PipesMoveWhenPolled.title(),
+            outcome.compared,
+            outcome.operations
+        );
+    }
     for (class, found) in outcome.by_count() {
         let _ = writeln!(out, "{:>7}  {class}", found.len());
     }
@@ -224,7 +254,19 @@ fn report(node: &mut Node, switches: &Switches, outcome: &Outcome, explained: us
             seeds.join(", ")
         );
     }
-    for (class, found) in outcome.by_count().into_iter().take(explained) {
+    // `CONFORMANCE_EXPLAIN=text` explains the classes whose name contains
+    // `text` instead of the most frequent ones.
+    let wanted = std::env::var("CONFORMANCE_EXPLAIN").ok();
+    let chosen: Vec<_> = match &wanted {
+        Some(text) => outcome
+            .by_count()
+            .into_iter()
+            .filter(|(class, _)| class.contains(text.as_str()))
+            .take(explained)
+            .collect(),
+        None => outcome.by_count().into_iter().take(explained).collect(),
+    };
+    for (class, found) in chosen {
         let _ = writeln!(out);
         let _ = write!(
             out,
