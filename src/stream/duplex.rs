@@ -460,6 +460,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             // Deferred already if the stream was destroyed since.
             self.life.events.deliver_deferred_resume();
             self.read.emit_scheduled_resume(&mut self.life.events);
+            // Node's `resume_` reads: at the end already, it schedules
+            // `end`, after the `finish` queued before.
+            if !self.life.is_destroyed() {
+                self.read.schedule_end_if_drained();
+            }
         }
         if !before.end {
             return false;
@@ -1379,10 +1384,9 @@ mod tests {
         pass.pause();
         pass.end().unwrap();
         pass.tick();
-        assert!(
-            log.lock()
-                .unwrap()
-                .starts_with(&["pause", "prefinish", "resume", "finish"])
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["pause", "prefinish", "resume", "finish", "end", "close"]
         );
     }
 
