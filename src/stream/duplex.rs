@@ -363,6 +363,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     }
 
     /// Destroys both sides; see [`Writable::destroy`](crate::Writable::destroy).
+    /// As in Node, what the readable side holds stays readable, and a
+    /// transform that holds a chunk (its output filled the readable side)
+    /// never finishes it: that chunk, and every one queued behind it, keep
+    /// counting in [`writable_length`](Duplex::writable_length).
     pub fn destroy(&mut self, error: Option<Error>) {
         self.read.defer_scheduled_resume(&mut self.life.events);
         if self.life.destroy(error) {
