@@ -878,9 +878,13 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
 
     /// Node's `isReadableFinished(stream, false)`, what `pipeline` and
     /// `finished` ask: `end` was emitted, or the end was pushed and nothing
-    /// is left before it (a destroyed stream emits no `end`).
+    /// is left before it (a destroyed stream emits no `end`), on a stream
+    /// that did not fail (Node's `eos` reports the error first).
     fn is_ended(&self) -> bool {
-        self.read.is_ended() || (self.read.buffer.is_eof() && self.read.buffer.is_empty())
+        self.read.is_ended()
+            || (self.read.buffer.is_eof()
+                && self.read.buffer.is_empty()
+                && self.life.errored().is_none())
     }
 
     fn label(&self) -> Option<&str> {
