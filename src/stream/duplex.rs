@@ -513,7 +513,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             self.close_if_done();
         }
         if self.life.destroy_due() {
-            self.destroy(None);
+            self.destroy(self.life.errored().cloned());
         }
         if self.life.is_destroyed() {
             self.write.queue.drop_after_destroy();

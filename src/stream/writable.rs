@@ -486,7 +486,7 @@ impl<T: Chunk> Writable<T> {
     fn tick(&mut self) {
         self.life.events.flush();
         if self.life.destroy_due() {
-            self.destroy(None);
+            self.destroy(self.life.errored().cloned());
         }
         if self.half.finish_due() && !self.life.is_destroyed() {
             self.half.finished();
