@@ -90,6 +90,34 @@ impl Events {
         self.deferred.push_back(event);
     }
 
+    /// True when a `resume` waits for the next tick.
+    pub(crate) fn resume_is_deferred(&self) -> bool {
+        self.deferred
+            .iter()
+            .any(|event| matches!(event, Event::Resume))
+    }
+
+    /// Delivers the oldest deferred event now if it is a `resume`: one
+    /// that Node's tick runs ahead of something the stream emits itself.
+    pub(crate) fn deliver_deferred_resume(&mut self) {
+        if matches!(self.deferred.front(), Some(Event::Resume)) {
+            self.deferred.pop_front();
+            self.deliver(&Event::Resume);
+        }
+    }
+
+    /// Delivers the deferred events up to the first `resume`, included;
+    /// returns whether one came (the rest waits for the next call).
+    pub(crate) fn flush_through_resume(&mut self) -> bool {
+        while let Some(event) = self.deferred.pop_front() {
+            self.deliver(&event);
+            if matches!(event, Event::Resume) {
+                return true;
+            }
+        }
+        false
+    }
+
     /// Delivers the deferred events: the start of a tick.
     #[inline]
     pub(crate) fn flush(&mut self) {
@@ -258,6 +286,45 @@ mod tests {
         assert_eq!(*log.lock().unwrap(), ["error"]);
         events.flush_for_finished(false);
         assert_eq!(*log.lock().unwrap(), ["error", "close"]);
+    }
+
+    #[test]
+    fn a_deferred_resume_is_found_until_the_tick() {
+        let mut events = Events::default();
+        let _log = recorder(&mut events);
+        events.defer(Event::Close);
+        assert!(!events.resume_is_deferred());
+        events.defer(Event::Resume);
+        assert!(events.resume_is_deferred());
+        events.flush();
+        assert!(!events.resume_is_deferred());
+    }
+
+    #[test]
+    fn only_a_resume_in_front_is_delivered_ahead() {
+        let mut events = Events::default();
+        let log = recorder(&mut events);
+        events.defer(Event::Close);
+        events.defer(Event::Resume);
+        events.deliver_deferred_resume();
+        assert!(log.lock().unwrap().is_empty());
+        events.flush();
+        events.defer(Event::Resume);
+        events.defer(Event::Close);
+        events.deliver_deferred_resume();
+        assert_eq!(*log.lock().unwrap(), ["close", "resume", "resume"]);
+    }
+
+    #[test]
+    fn a_flush_can_stop_after_a_resume() {
+        let mut events = Events::default();
+        let log = recorder(&mut events);
+        events.defer(Event::Resume);
+        events.defer(Event::Close);
+        assert!(events.flush_through_resume());
+        assert_eq!(*log.lock().unwrap(), ["resume"]);
+        assert!(!events.flush_through_resume());
+        assert_eq!(*log.lock().unwrap(), ["resume", "close"]);
     }
 
     #[test]

@@ -312,11 +312,16 @@ impl<T: Chunk> ReadHalf<T> {
     }
 
     /// The stream is destroyed with a `resume` still scheduled: Node's
-    /// tick emits it before the destroy's `error` and `close`.
+    /// tick emits it before the destroy's `error` and `close`. One
+    /// deferred already stands for this one: Node schedules a single
+    /// `resume_` until it ran (`resumeScheduled`), however often the
+    /// stream is paused and resumed meanwhile.
     pub(crate) fn defer_scheduled_resume(&mut self, events: &mut Events) {
         if self.resume_scheduled {
             self.resume_scheduled = false;
-            events.defer(Event::Resume);
+            if !events.resume_is_deferred() {
+                events.defer(Event::Resume);
+            }
         }
     }
 
