@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use super::chunk::Chunk;
 use super::duplex_handler::DuplexHandler;
-use super::error::{Error, Result};
+use super::error::{Error, ErrorKind, Result};
 use super::event::Event;
 use super::events::Events;
 use super::lifecycle::Lifecycle;
@@ -75,6 +75,21 @@ pub struct Duplex<I, O> {
     /// the read loop to take them (Node's `flow()` reads them all before
     /// the next tick).
     finish_after_flow: bool,
+    /// What the next tick delivers ahead of the `finish` that `end()`
+    /// scheduled, because Node queued it first.
+    before_finish: BeforeFinish,
+}
+
+/// What comes ahead of a `finish` scheduled inside `end()`, as Node's
+/// `nextTick` queue orders them.
+#[derive(Clone, Copy, Debug, Default)]
+struct BeforeFinish {
+    /// A `resume()` scheduled its `resume` before `end()`.
+    resume: bool,
+    /// `end()` flushed the end into a flowing, empty readable side: Node's
+    /// `flow()` inside the flush's `push(null)` schedules `endReadableNT`
+    /// before the `_final` callback schedules `finish`.
+    end: bool,
 }
 
 // Chunks are never pinned: the queue and the buffer only move them.
@@ -91,6 +106,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             allow_half_open: true,
             coupled: false,
             finish_after_flow: false,
+            before_finish: BeforeFinish::default(),
         }
     }
 
@@ -259,7 +275,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// # Ok::<(), smerge::Error>(())
     /// ```
     pub fn write(&mut self, chunk: I) -> Result<bool> {
-        self.write.write(chunk, &mut self.life)?;
+        if let Err(error) = self.write.write(chunk, &self.life) {
+            return Err(self.refused(error));
+        }
         self.start_writes();
         Ok(self.write.verdict(&self.life))
     }
@@ -453,14 +471,30 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     }
 
     /// Destroys both sides; see [`Writable::destroy`](crate::Writable::destroy).
+    /// As in Node, what the readable side holds stays readable, and a
+    /// transform that holds a chunk (its output filled the readable side)
+    /// never finishes it: that chunk, and every one queued behind it, keep
+    /// counting in [`writable_length`](Duplex::writable_length).
     pub fn destroy(&mut self, error: Option<Error>) {
         self.read.defer_scheduled_resume(&mut self.life.events);
         if self.life.destroy(error) {
-            // The queued writes still count until the next tick, and what
-            // is buffered for reading stays, as in Node (see
-            // `Writable::destroy`, `Readable::destroy`).
+            // The queued writes still count until the next tick (for good
+            // behind a chunk the transform holds), and what is buffered
+            // for reading stays, as in Node (see
+            // `WriteQueue::drop_after_destroy`, `Readable::destroy`).
             self.handler.as_mut().destroy(self.life.errored());
         }
+    }
+
+    /// A refused write: after `end`, Node's `errorOrDestroy` destroys the
+    /// stream with the error (a `resume` still scheduled comes first, then
+    /// `error` and `close`).
+    #[cold]
+    fn refused(&mut self, error: Error) -> Error {
+        if error.kind() == ErrorKind::WriteAfterEnd {
+            self.destroy(Some(error.clone()));
+        }
+        error
     }
 
     /// Node's `write()` and `clearBuffer()` calling `_write`: hands queued
@@ -543,7 +577,13 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         let mut out = Push::new(&mut self.read.buffer);
         match self.handler.as_mut().poll_final(&mut cx, &mut out) {
             Poll::Pending => {}
-            Poll::Ready(Ok(())) => self.write.prefinished(&mut self.life.events),
+            Poll::Ready(Ok(())) => {
+                self.write.prefinished(&mut self.life.events);
+                self.before_finish = BeforeFinish {
+                    resume: self.read.resume_scheduled(),
+                    end: self.read.flowing() == Some(true) && self.read.schedule_end_if_drained(),
+                };
+            }
             Poll::Ready(Err(error)) => {
                 let error = self.life.locate(error);
                 self.destroy(Some(error));
@@ -551,17 +591,43 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
     }
 
+    /// The part of a tick that comes ahead of the `finish` that `end()`
+    /// scheduled: the `resume` scheduled before `end()`, then the `end`
+    /// that `end()` scheduled. Returns whether `end` came.
+    #[cold]
+    fn tick_before_finish(&mut self) -> bool {
+        let before = std::mem::take(&mut self.before_finish);
+        if before.resume {
+            // Deferred already if the stream was destroyed since.
+            self.life.events.deliver_deferred_resume();
+            self.read.emit_scheduled_resume(&mut self.life.events);
+            // Node's `resume_` reads: at the end already, it schedules
+            // `end`, after the `finish` queued before.
+            if !self.life.is_destroyed() {
+                self.read.schedule_end_if_drained();
+            }
+        }
+        if !before.end {
+            return false;
+        }
+        if self.life.errored().is_some() {
+            self.read.cancel_scheduled_end();
+            return false;
+        }
+        self.read.emit_scheduled_end(&mut self.life.events)
+    }
+
     /// The start of the stream's tick: the `finish` due after a final
     /// hook that ran inside `end()`, ahead of what was deferred since (as
     /// Node's `_final` callback scheduled it, it comes even if a write
     /// after `end` destroyed the stream), the deferred events, and the
-    /// destruction of a stream whose handler failed inside `write()`.
+    /// destruction of a stream whose handler failed inside `write()`, and
+    /// on a destroyed stream Node's `errorBuffer`: the queued chunks stop
+    /// counting (see [`WriteQueue::drop_after_destroy`]).
     #[inline]
     fn start_tick(&mut self) {
-        if self.write.finish_due() {
-            self.tick_finish();
-        }
-        self.start_tick_after_finish();
+        let ended_first = self.tick_due_finish();
+        self.start_tick_after_finish(ended_first);
     }
 
     /// The start of a poll of the readable side: a new tick, except that
@@ -570,26 +636,65 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// the next tick.
     #[inline]
     fn start_read_tick(&mut self) {
-        if self.write.finish_due()
-            && !(self.finish_after_flow
-                && self.read.flowing() == Some(true)
-                && !self.read.buffer.is_empty())
-        {
-            self.tick_finish();
-        }
-        self.start_tick_after_finish();
+        let flow_goes_on = self.finish_after_flow
+            && self.read.flowing() == Some(true)
+            && !self.read.buffer.is_empty();
+        let ended_first = !flow_goes_on && self.tick_due_finish();
+        self.start_tick_after_finish(ended_first);
     }
 
+    /// The `finish` due after a final hook that ran inside `end()`, after
+    /// what Node queued ahead of it. True if an `end` came first.
     #[inline]
-    fn start_tick_after_finish(&mut self) {
+    fn tick_due_finish(&mut self) -> bool {
+        let mut ended_first = false;
+        if self.write.finish_due() {
+            if self.before_finish.resume || self.before_finish.end {
+                ended_first = self.tick_before_finish();
+            }
+            // After an `end` in this tick, the `close` waits for the next
+            // poll: what the consumer does on `end` (a pipe's `unpipe` and
+            // `pause`) comes first, as Node's listeners run inside `end`.
+            self.tick_finish(!ended_first);
+        }
+        ended_first
+    }
+
+    /// The rest of the start of a tick, after its `finish`.
+    #[inline]
+    fn start_tick_after_finish(&mut self, ended_first: bool) {
         if self.life.errored().is_some() {
             self.read.cancel_scheduled_end();
         } else if self.read.emit_scheduled_end(&mut self.life.events) {
             self.readable_ended(&mut Context::from_waker(Waker::noop()));
         }
-        self.life.events.flush();
+        if self.life.is_destroyed() && !self.read.buffer.is_empty() {
+            self.flush_destroyed();
+        } else {
+            self.life.events.flush();
+        }
+        if ended_first {
+            self.close_if_done();
+        }
         if self.life.destroy_due() {
-            self.destroy(None);
+            self.destroy(self.life.errored().cloned());
+        }
+        if self.life.is_destroyed() {
+            self.write.queue.drop_after_destroy();
+        }
+    }
+
+    /// The deferred events of a destroyed stream with output buffered:
+    /// Node's `resume_` flows the stream all the same, so after a
+    /// `resume`, a flowing readable side gives up what it holds, with a
+    /// `data` event for each chunk while neither `error` nor `close` came
+    /// yet (Node's `read()` on a destroyed stream).
+    #[cold]
+    fn flush_destroyed(&mut self) {
+        while self.life.events.flush_through_resume() {
+            if self.read.flowing() == Some(true) {
+                while self.read.take(&mut self.life.events).is_some() {}
+            }
         }
     }
 
@@ -599,16 +704,18 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     #[inline]
     fn finish_before_end(&mut self) {
         if self.finish_after_flow && self.read.buffer.is_eof() && self.read.buffer.is_empty() {
-            self.tick_finish();
+            self.tick_finish(true);
         }
     }
 
     #[cold]
-    fn tick_finish(&mut self) {
+    fn tick_finish(&mut self, close: bool) {
         self.finish_after_flow = false;
         self.write.finished();
         self.life.events.emit(Event::Finish);
-        self.close_if_done();
+        if close {
+            self.close_if_done();
+        }
     }
 
     /// Hands queued chunks to the handler and, once the writable side
@@ -618,7 +725,6 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     #[inline(always)]
     fn poll_write_side(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         if self.life.is_destroyed() {
-            self.write.queue.clear();
             if self.write.is_finished() {
                 return Poll::Ready(Ok(()));
             }
@@ -643,6 +749,13 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(self.fail(error))),
             }
         }
+        if self.write.corked() > 0
+            && self.write.queue.has_in_flight()
+            && self.read.flowing() == Some(true)
+            && let Err(error) = self.finish_corked_write(cx)
+        {
+            return Poll::Ready(Err(error));
+        }
         if !self.coupled || self.read.buffer.has_room() {
             self.write.drain_if_empty(&mut self.life);
         }
@@ -658,6 +771,28 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             }
         }
         Poll::Ready(Ok(()))
+    }
+
+    /// A flowing transform corked while it holds a chunk: the chunk is
+    /// still finished once the readable side has room (the `_read` of
+    /// Node's `flow()` calls the held callback back, corked or not), and
+    /// the corked chunks wait.
+    #[cold]
+    fn finish_corked_write(&mut self, cx: &mut Context<'_>) -> Result<()> {
+        let handler = &mut self.handler;
+        let mut out = Push::new(&mut self.read.buffer);
+        let polled = self
+            .write
+            .queue
+            .with_first_only(0, |none| handler.as_mut().poll_write(cx, none, &mut out));
+        match polled {
+            Poll::Pending => Ok(()),
+            Poll::Ready(Ok(())) => {
+                self.write.writing = false;
+                Ok(())
+            }
+            Poll::Ready(Err(error)) => Err(self.fail(error)),
+        }
     }
 
     /// The read behind [`poll_next_chunk`](ReadableStream::poll_next_chunk):
@@ -682,6 +817,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             self.read.emit_scheduled_resume(&mut self.life.events);
             if let Some(chunk) = self.read.take(&mut self.life.events) {
                 return Poll::Ready(Some(Ok(chunk)));
+            }
+            if self.life.is_destroyed() && self.read.buffer.is_eof() {
+                // Node's `endReadableNT` emits no `end` once the stream
+                // errored or emitted `close`: not `readableEnded`.
+                return Poll::Ready(None);
             }
             self.finish_before_end();
             if self.read.end_if_drained(&mut self.life.events) {
@@ -745,6 +885,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                     return Poll::Ready(Some(Err(error)));
                 }
                 return Poll::Ready(Some(Ok(())));
+            }
+            if self.life.is_destroyed() && self.read.buffer.is_eof() {
+                // Node's `endReadableNT` emits no `end` once the stream
+                // errored or emitted `close`: not `readableEnded`.
+                return Poll::Ready(None);
             }
             self.finish_before_end();
             if self.read.end_if_drained(&mut self.life.events) {
@@ -911,6 +1056,9 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
 
     #[inline]
     fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
+        if let Some(chunk) = self.read.take_read_by_hand() {
+            return Poll::Ready(Some(Ok(chunk)));
+        }
         // Ahead of the checks `poll_output` starts with: in that state they
         // find nothing.
         if self.waits_for_drain_only()
@@ -928,6 +1076,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         queue: &mut WriteQueue<O>,
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
+        if let Some(chunk) = self.read.take_read_by_hand() {
+            queue.push_back(chunk);
+            return Poll::Ready(Some(Ok(())));
+        }
         self.poll_output_into(cx, queue, limit)
     }
 
@@ -943,12 +1095,23 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.life.events.flush();
     }
 
+    fn piping(&mut self, attached: bool) {
+        self.read.piping(attached);
+    }
+
     fn destroy(&mut self, error: Option<Error>) {
         Duplex::destroy(self, error);
     }
 
+    /// Node's `isReadableFinished(stream, false)`, what `pipeline` and
+    /// `finished` ask: `end` was emitted, or the end was pushed and nothing
+    /// is left before it (a destroyed stream emits no `end`), on a stream
+    /// that did not fail (Node's `eos` reports the error first).
     fn is_ended(&self) -> bool {
         self.read.is_ended()
+            || (self.read.buffer.is_eof()
+                && self.read.buffer.is_empty()
+                && self.life.errored().is_none())
     }
 
     fn label(&self) -> Option<&str> {
@@ -997,6 +1160,14 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
     fn is_finished(&self) -> bool {
         self.write.is_finished()
+    }
+
+    fn is_ending(&self) -> bool {
+        self.write.is_ending()
+    }
+
+    fn is_closed(&self) -> bool {
+        self.life.events.is_closed()
     }
 
     fn piped(&mut self, attached: bool) {
@@ -1262,6 +1433,208 @@ mod tests {
             Poll::Ready(Some(Ok(1)))
         ));
         assert_eq!(*log.lock().unwrap(), ["resume", "data"]);
+    }
+
+    /// Node's `writableLength` after `destroy()`: a chunk whose callback
+    /// the transform holds (its output filled the readable side) is never
+    /// called back once destroyed, so it keeps counting after the tick,
+    /// and so does everything queued behind it (`errorBuffer` does nothing
+    /// while a write is in progress).
+    #[test]
+    fn a_held_chunk_keeps_counting_after_destroy() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        assert!(!pass.write(1).unwrap());
+        pass.cork();
+        assert!(!pass.write(2).unwrap());
+        pass.end().unwrap();
+        assert_eq!(pass.write(3).unwrap_err().kind(), ErrorKind::WriteAfterEnd);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(WritableStream::poll_finish(&mut pass, &mut cx).is_ready());
+        assert_eq!(*log.lock().unwrap(), ["error", "close"]);
+        assert_eq!(pass.writable_length(), 2);
+        assert_eq!(pass.read(), Some(1), "what was pushed stays readable");
+        assert_eq!(pass.writable_length(), 2);
+    }
+
+    /// Without a chunk in hand, the tick after `destroy()` drops what is
+    /// queued (Node's `errorBuffer`).
+    #[test]
+    fn queued_chunks_stop_counting_at_the_tick_after_destroy() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(4);
+        pass.cork();
+        pass.write(1).unwrap();
+        pass.write(2).unwrap();
+        pass.destroy(None);
+        assert_eq!(pass.writable_length(), 2, "until the next tick");
+        assert_eq!(pass.read(), None);
+        assert_eq!(pass.writable_length(), 2, "a read is no tick");
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(WritableStream::poll_finish(&mut pass, &mut cx).is_ready());
+        assert_eq!(pass.writable_length(), 0);
+    }
+
+    /// Node's `readableEnded` is `endEmitted`: a transform that flushed
+    /// its end and was then destroyed (a write after `end`) never emits
+    /// `end`, however it is read.
+    #[test]
+    fn a_destroyed_transform_does_not_end() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.end().unwrap();
+        assert!(pass.write(1).is_err());
+        pass.resume();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(WritableStream::poll_finish(&mut pass, &mut cx).is_ready());
+        while let Poll::Ready(Some(_)) = pass.poll_next_chunk(&mut cx) {}
+        assert!(!pass.is_ended());
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "finish", "error", "close", "resume"]
+        );
+    }
+
+    /// A write after `end` destroys the stream as `destroy()` does (Node's
+    /// `errorOrDestroy`): the `resume` scheduled before comes ahead of its
+    /// `error` and `close`, after the `finish` that `end()` scheduled.
+    #[test]
+    fn a_write_after_end_destroys_after_the_scheduled_resume() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.end().unwrap();
+        pass.resume();
+        assert_eq!(pass.write(1).unwrap_err().kind(), ErrorKind::WriteAfterEnd);
+        assert!(pass.is_destroyed());
+        pass.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "finish", "resume", "error", "close"]
+        );
+    }
+
+    /// One `resume` per scheduling, as Node's `resumeScheduled`: resumed,
+    /// paused, destroyed (by a write after `end`) and resumed again, the
+    /// stream emits a single `resume` at the tick.
+    #[test]
+    fn a_resume_scheduled_before_destroy_is_not_scheduled_twice() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.end().unwrap();
+        pass.resume();
+        pass.pause();
+        assert!(pass.write(1).is_err());
+        pass.resume();
+        pass.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "pause", "finish", "resume", "error", "close"]
+        );
+    }
+
+    /// Node's `end()` on a flowing transform with nothing buffered: the
+    /// flush's end is found at once (`flow()` in `push(null)`), so the
+    /// next tick emits the scheduled `resume`, then `end`, then `finish`;
+    /// `close` follows at the next poll, after what the consumer does on
+    /// `end`.
+    #[test]
+    fn end_on_a_flowing_empty_transform_ends_before_it_finishes() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.resume();
+        pass.end().unwrap();
+        pass.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "resume", "end", "finish"]
+        );
+        assert!(pass.is_ended() && pass.is_finished() && pass.is_destroyed());
+        pass.pause();
+        pass.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "resume", "end", "finish", "pause", "close"]
+        );
+    }
+
+    /// Destroyed by a write after `end()`, a flowing transform emits the
+    /// `resume` scheduled before `end()`, then `finish`, then `error` and
+    /// `close` (no `end`: it errored).
+    #[test]
+    fn a_resume_scheduled_before_end_comes_before_finish_after_a_destroy() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.resume();
+        pass.end().unwrap();
+        assert!(pass.write(1).is_err());
+        pass.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "resume", "finish", "error", "close"]
+        );
+    }
+
+    /// Node's `Transform._read` calls a held write back even while the
+    /// stream is corked: flowing, the chunk stops counting once the
+    /// consumer made room, and the corked chunk behind it stays queued.
+    #[test]
+    fn a_held_chunk_is_finished_while_corked() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        assert!(!pass.write(1).unwrap());
+        pass.cork();
+        assert!(!pass.write(2).unwrap());
+        assert_eq!(pass.writable_length(), 2);
+        pass.resume();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(
+            pass.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(1)))
+        ));
+        assert!(pass.poll_next_chunk(&mut cx).is_pending());
+        assert_eq!((pass.writable_length(), pass.readable_length()), (1, 0));
+        pass.uncork();
+        assert_eq!(pass.readable_length(), 1, "the corked chunk went through");
+    }
+
+    /// Node's `resume_` flows a stream destroyed after it was scheduled:
+    /// what is buffered is read out (`data` before the destroy's `error`),
+    /// and after `close`, silently; the held chunk keeps counting.
+    #[test]
+    fn a_destroyed_stream_flows_at_its_resume() {
+        let boom = || Error::new(ErrorKind::InvalidData, "boom");
+        let mut first = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut first);
+        first.write(1).unwrap();
+        first.resume();
+        first.destroy(Some(boom()));
+        first.tick();
+        assert_eq!(*log.lock().unwrap(), ["resume", "data", "error", "close"]);
+        assert_eq!((first.readable_length(), first.writable_length()), (0, 1));
+
+        let mut then = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut then);
+        then.write(1).unwrap();
+        then.destroy(None);
+        then.resume();
+        then.tick();
+        assert_eq!(*log.lock().unwrap(), ["close", "resume"]);
+        assert_eq!((then.readable_length(), then.writable_length()), (0, 1));
+    }
+
+    /// A `resume` scheduled before `end()` comes ahead of the `finish`
+    /// that `end()` scheduled, even on a stream paused since (Node's
+    /// `resume_` was queued first).
+    #[test]
+    fn a_resume_scheduled_before_end_comes_before_finish() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.resume();
+        pass.pause();
+        pass.end().unwrap();
+        pass.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["pause", "prefinish", "resume", "finish", "end", "close"]
+        );
     }
 
     /// Node's `end()` after `destroy()`: taken when the stream did not

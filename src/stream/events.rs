@@ -34,6 +34,11 @@ impl Events {
         !self.observers.is_empty()
     }
 
+    /// True once `close` was delivered.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed
+    }
+
     /// Delivers `event` now. Events deferred to the next tick stay queued:
     /// every poll delivers them first, as the start of a tick, so an event
     /// emitted inside a poll comes after them, and one emitted by a call
@@ -85,6 +90,34 @@ impl Events {
         self.deferred.push_back(event);
     }
 
+    /// True when a `resume` waits for the next tick.
+    pub(crate) fn resume_is_deferred(&self) -> bool {
+        self.deferred
+            .iter()
+            .any(|event| matches!(event, Event::Resume))
+    }
+
+    /// Delivers the oldest deferred event now if it is a `resume`: one
+    /// that Node's tick runs ahead of something the stream emits itself.
+    pub(crate) fn deliver_deferred_resume(&mut self) {
+        if matches!(self.deferred.front(), Some(Event::Resume)) {
+            self.deferred.pop_front();
+            self.deliver(&Event::Resume);
+        }
+    }
+
+    /// Delivers the deferred events up to the first `resume`, included;
+    /// returns whether one came (the rest waits for the next call).
+    pub(crate) fn flush_through_resume(&mut self) -> bool {
+        while let Some(event) = self.deferred.pop_front() {
+            self.deliver(&event);
+            if matches!(event, Event::Resume) {
+                return true;
+            }
+        }
+        false
+    }
+
     /// Delivers the deferred events: the start of a tick.
     #[inline]
     pub(crate) fn flush(&mut self) {
@@ -130,17 +163,26 @@ impl Events {
                 return;
             }
             Event::Close => self.closed = true,
-            Event::Error(_) => {
-                for _ in 0..std::mem::take(&mut self.pipes) {
-                    for observer in &mut self.observers {
-                        observer(&Event::Unpipe);
-                    }
-                }
-            }
+            Event::Error(_) => self.deliver_unpipes(),
             _ => {}
         }
         for observer in &mut self.observers {
             observer(event);
+        }
+        if matches!(event, Event::Finish | Event::Close) {
+            // Node's pipe listens for its destination's `finish` and
+            // `close` too, after the listeners already there.
+            self.deliver_unpipes();
+        }
+    }
+
+    /// An `unpipe` for every pipe this stream is still the destination of:
+    /// they are all undone.
+    fn deliver_unpipes(&mut self) {
+        for _ in 0..std::mem::take(&mut self.pipes) {
+            for observer in &mut self.observers {
+                observer(&Event::Unpipe);
+            }
         }
     }
 }
@@ -214,6 +256,24 @@ mod tests {
     }
 
     #[test]
+    fn every_pipe_is_undone_after_finish_or_close() {
+        for last in [Event::Finish, Event::Close] {
+            let mut events = Events::default();
+            let log = recorder(&mut events);
+            events.emit_piped(true);
+            events.emit_piped(true);
+            events.emit(last);
+            // The pumps noticing later add nothing.
+            events.emit_piped(false);
+            let last = log.lock().unwrap()[2];
+            assert_eq!(
+                *log.lock().unwrap(),
+                ["pipe", "pipe", last, "unpipe", "unpipe"]
+            );
+        }
+    }
+
+    #[test]
     fn finished_sees_the_events_up_to_the_error() {
         let mut events = Events::default();
         let log = recorder(&mut events);
@@ -226,6 +286,45 @@ mod tests {
         assert_eq!(*log.lock().unwrap(), ["error"]);
         events.flush_for_finished(false);
         assert_eq!(*log.lock().unwrap(), ["error", "close"]);
+    }
+
+    #[test]
+    fn a_deferred_resume_is_found_until_the_tick() {
+        let mut events = Events::default();
+        let _log = recorder(&mut events);
+        events.defer(Event::Close);
+        assert!(!events.resume_is_deferred());
+        events.defer(Event::Resume);
+        assert!(events.resume_is_deferred());
+        events.flush();
+        assert!(!events.resume_is_deferred());
+    }
+
+    #[test]
+    fn only_a_resume_in_front_is_delivered_ahead() {
+        let mut events = Events::default();
+        let log = recorder(&mut events);
+        events.defer(Event::Close);
+        events.defer(Event::Resume);
+        events.deliver_deferred_resume();
+        assert!(log.lock().unwrap().is_empty());
+        events.flush();
+        events.defer(Event::Resume);
+        events.defer(Event::Close);
+        events.deliver_deferred_resume();
+        assert_eq!(*log.lock().unwrap(), ["close", "resume", "resume"]);
+    }
+
+    #[test]
+    fn a_flush_can_stop_after_a_resume() {
+        let mut events = Events::default();
+        let log = recorder(&mut events);
+        events.defer(Event::Resume);
+        events.defer(Event::Close);
+        assert!(events.flush_through_resume());
+        assert_eq!(*log.lock().unwrap(), ["resume"]);
+        assert!(!events.flush_through_resume());
+        assert_eq!(*log.lock().unwrap(), ["resume", "close"]);
     }
 
     #[test]

@@ -22,6 +22,8 @@
 //! `readable_after` is Node's `needReadable`: after a read found too
 //! little, `readable` waits for more than was there.
 
+use std::collections::VecDeque;
+
 use bytes::{Bytes, BytesMut};
 
 use super::chunk::Chunk;
@@ -71,6 +73,11 @@ pub(crate) struct ReadHalf<T> {
     /// A read outside a poll found the end: `end` waits for the next tick
     /// (Node's `endReadable`).
     end_scheduled: bool,
+    /// How many pipes read this side (Node's `pipes`).
+    pipes: usize,
+    /// Copies of chunks `read()` took while piped, for the pipes' next
+    /// read: Node's `read()` hands each to the pipes too, through `data`.
+    read_by_hand: VecDeque<T>,
 }
 
 impl<T: Chunk> ReadHalf<T> {
@@ -82,6 +89,8 @@ impl<T: Chunk> ReadHalf<T> {
             readable_after: None,
             resume_scheduled: false,
             end_scheduled: false,
+            pipes: 0,
+            read_by_hand: VecDeque::new(),
         }
     }
 
@@ -105,6 +114,47 @@ impl<T: Chunk> ReadHalf<T> {
         buffer.is_empty() || buffer.len() - taking < buffer.high_water_mark()
     }
 
+    /// A pipe starts (`true`) or stops reading this side.
+    pub(crate) fn piping(&mut self, attached: bool) {
+        if attached {
+            self.pipes += 1;
+        } else {
+            self.pipes = self.pipes.saturating_sub(1);
+            if self.pipes == 0 {
+                self.read_by_hand.clear();
+            }
+        }
+    }
+
+    /// A chunk `read()` took while piped also goes to the pipes, as Node's
+    /// `data` does, where the chunk type has a copy (and, as `data`, not
+    /// after `close`).
+    fn hand_to_pipes(&mut self, chunk: &T, events: &Events) {
+        if self.pipes > 0
+            && !events.is_closed()
+            && let Some(copy) = chunk.copy_for_pipe()
+        {
+            self.read_by_hand.push_back(copy);
+        }
+    }
+
+    /// The oldest chunk `read()` took while piped, for a pipe's read: its
+    /// `data` was emitted already.
+    #[inline]
+    pub(crate) fn take_read_by_hand(&mut self) -> Option<T> {
+        if self.read_by_hand.is_empty() {
+            return None;
+        }
+        self.pop_read_by_hand()
+    }
+
+    /// Out of line, off the path of every chunk.
+    #[cold]
+    #[inline(never)]
+    fn pop_read_by_hand(&mut self) -> Option<T> {
+        self.read_by_hand.pop_front()
+    }
+
     /// Hands the oldest chunk to the consumer.
     pub(crate) fn take(&mut self, events: &mut Events) -> Option<T> {
         let chunk = self.buffer.pop_front()?;
@@ -122,12 +172,15 @@ impl<T: Chunk> ReadHalf<T> {
     /// Node's `read()`: everything buffered, joined, where
     /// [`reads_joined`](ReadHalf::reads_joined), else the oldest chunk.
     pub(crate) fn take_for_read(&mut self, events: &mut Events) -> Option<T> {
-        if !self.reads_joined() {
-            return self.take(events);
-        }
-        let chunk = self.buffer.pop_joined()?;
-        self.readable_after = None;
-        events.emit(Event::Data { size: chunk.size() });
+        let chunk = if self.reads_joined() {
+            let chunk = self.buffer.pop_joined()?;
+            self.readable_after = None;
+            events.emit(Event::Data { size: chunk.size() });
+            chunk
+        } else {
+            self.take(events)?
+        };
+        self.hand_to_pipes(&chunk, events);
         Some(chunk)
     }
 
@@ -292,11 +345,16 @@ impl<T: Chunk> ReadHalf<T> {
     }
 
     /// The stream is destroyed with a `resume` still scheduled: Node's
-    /// tick emits it before the destroy's `error` and `close`.
+    /// tick emits it before the destroy's `error` and `close`. One
+    /// deferred already stands for this one: Node schedules a single
+    /// `resume_` until it ran (`resumeScheduled`), however often the
+    /// stream is paused and resumed meanwhile.
     pub(crate) fn defer_scheduled_resume(&mut self, events: &mut Events) {
         if self.resume_scheduled {
             self.resume_scheduled = false;
-            events.defer(Event::Resume);
+            if !events.resume_is_deferred() {
+                events.defer(Event::Resume);
+            }
         }
     }
 
@@ -313,6 +371,8 @@ impl<T: Chunk> ReadHalf<T> {
             readable_after: None,
             resume_scheduled: self.resume_scheduled,
             end_scheduled: self.end_scheduled,
+            pipes: self.pipes,
+            read_by_hand: VecDeque::new(),
         }
     }
 
@@ -373,6 +433,7 @@ impl ReadHalf<Bytes> {
         };
         self.readable_after = None;
         events.emit(Event::Data { size: bytes.len() });
+        self.hand_to_pipes(&bytes, events);
         Some(bytes)
     }
 }

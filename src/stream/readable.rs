@@ -833,6 +833,9 @@ impl<T: Chunk> ReadableStream for Readable<T> {
 
     fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T>>> {
         self.start_tick();
+        if let Some(chunk) = self.half.take_read_by_hand() {
+            return Poll::Ready(Some(Ok(chunk)));
+        }
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -871,6 +874,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
         self.start_tick();
+        if let Some(chunk) = self.half.take_read_by_hand() {
+            queue.push_back(chunk);
+            return Poll::Ready(Some(Ok(())));
+        }
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -914,6 +921,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
 
     fn flush_events(&mut self) {
         self.life.events.flush();
+    }
+
+    fn piping(&mut self, attached: bool) {
+        self.half.piping(attached);
     }
 
     fn destroy(&mut self, error: Option<Error>) {

@@ -138,6 +138,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         ReadableStream::flush_events(&mut *self.lock());
     }
 
+    fn piping(&mut self, attached: bool) {
+        self.lock().piping(attached);
+    }
+
     fn poll_ahead(&mut self, cx: &mut Context<'_>) -> Result<()> {
         self.lock().poll_ahead(cx)
     }
@@ -192,6 +196,14 @@ impl<S: WritableStream> WritableStream for Shared<S> {
 
     fn is_finished(&self) -> bool {
         self.lock().is_finished()
+    }
+
+    fn is_ending(&self) -> bool {
+        self.lock().is_ending()
+    }
+
+    fn is_closed(&self) -> bool {
+        self.lock().is_closed()
     }
 
     fn piped(&mut self, attached: bool) {

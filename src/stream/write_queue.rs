@@ -222,6 +222,12 @@ impl<T: Chunk> WriteQueue<T> {
         Passed::Stopped { moved }
     }
 
+    /// True while a transform has a chunk in its hands.
+    #[inline]
+    pub(crate) fn has_in_flight(&self) -> bool {
+        self.in_flight.is_some()
+    }
+
     /// True while nothing is queued and no chunk is in a transform's hands.
     #[inline]
     pub(crate) fn is_settled(&self) -> bool {
@@ -243,11 +249,16 @@ impl<T: Chunk> WriteQueue<T> {
         self.chunks.front()
     }
 
-    /// Runs `f` on this queue with only its oldest chunk in it, the others
-    /// set aside (and not counted) meanwhile: a corked stream's sink
-    /// finishes the write it started without taking the corked chunks.
-    pub(crate) fn with_front_only<R>(&mut self, f: impl FnOnce(&mut WriteQueue<T>) -> R) -> R {
-        let rest = self.chunks.split_off(self.chunks.len().min(1));
+    /// Runs `f` on this queue with only its `count` oldest chunks in it,
+    /// the others set aside (and not counted) meanwhile: a corked stream's
+    /// sink finishes the write it started (with the chunk at the front, or
+    /// a transform's in its hands) without taking the corked chunks.
+    pub(crate) fn with_first_only<R>(
+        &mut self,
+        count: usize,
+        f: impl FnOnce(&mut WriteQueue<T>) -> R,
+    ) -> R {
+        let rest = self.chunks.split_off(self.chunks.len().min(count));
         let set_aside: usize = rest.iter().map(Chunk::size).sum();
         self.length -= set_aside;
         let result = f(self);
@@ -277,6 +288,18 @@ impl<T: Chunk> WriteQueue<T> {
     /// The queued chunks, oldest first, without taking them.
     pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
         self.chunks.iter()
+    }
+
+    /// What Node's `errorBuffer` does on the tick after `destroy()`: the
+    /// queued chunks stop counting, unless a transform has one in hand.
+    /// Node's `errorBuffer` does nothing while a write is in progress,
+    /// and a destroyed transform never calls back the write whose
+    /// callback it holds (its `_read` is not called any more), so that
+    /// chunk and every one behind it count for good.
+    pub(crate) fn drop_after_destroy(&mut self) {
+        if self.in_flight.is_none() {
+            self.clear();
+        }
     }
 
     pub(crate) fn clear(&mut self) {
