@@ -395,7 +395,8 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// emits it on the next tick).
     #[inline]
     fn ask_flowing(&mut self) -> bool {
-        if !self.coupled || self.life.errored().is_some() {
+        if !self.coupled || self.life.errored().is_some() || self.life.is_destroyed() {
+            // Node's `read()` asks nothing of a destroyed or errored stream.
             return false;
         }
         if self.read.resume_scheduled() {
@@ -412,7 +413,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// check when no write is held.
     #[inline]
     fn ask_transform(&mut self, taking: Taking) {
-        if self.coupled && self.write.writing && self.read.asks_before_taking(taking) {
+        if self.coupled
+            && self.write.writing
+            && !self.life.is_destroyed()
+            && self.read.asks_before_taking(taking)
+        {
             self.release_held_write();
         }
     }
@@ -1987,5 +1992,19 @@ mod tests {
         taken(&log);
         assert_eq!(t.read().as_deref(), Some(&b"ab"[..]));
         assert_eq!(taken(&log), ["_transform", "_flush", "prefinish", "data"]);
+    }
+    /// Node's `read()` asks nothing of a destroyed stream, flowing or not:
+    /// the held write never completes and keeps counting.
+    #[test]
+    fn a_destroyed_flowing_transform_keeps_its_held_write() {
+        let (mut t, _log) = scripted(&[1], 0, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        t.resume();
+        t.destroy(None);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        for _ in 0..3 {
+            let _ = t.poll_next_chunk(&mut cx);
+        }
+        assert_eq!(t.writable_length(), 1);
     }
 }
