@@ -250,7 +250,10 @@ impl BundleMap {
     /// `false` when it stopped.
     fn send_pending(&mut self) -> bool {
         for part in std::mem::take(&mut self.pending) {
-            let parts = self.parts.as_ref().expect("the map is not finished");
+            // `None` once a send found the thread stopped.
+            let Some(parts) = self.parts.as_ref() else {
+                return false;
+            };
             if parts.send(part).is_err() {
                 self.parts = None;
                 return false;

@@ -66,6 +66,35 @@ pub trait Chunk: Send + 'static {
         let _ = chunks;
         None
     }
+
+    /// A copy of the chunk for a pipe, where the type has a cheap one. Node's
+    /// `read()` on a piped stream hands the chunk to its caller and, through
+    /// `data`, to every pipe: smerge gives the pipe this copy. `None`, the
+    /// default, where there is none: a chunk taken by `read()` then does not
+    /// reach the pipe's destinations.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use smerge::Chunk;
+    ///
+    /// #[derive(Clone)]
+    /// struct Line(String);
+    /// impl Chunk for Line {
+    ///     fn copy_for_pipe(&self) -> Option<Self> {
+    ///         Some(self.clone())
+    ///     }
+    /// }
+    ///
+    /// assert!(Line("x".into()).copy_for_pipe().is_some());
+    /// assert!(vec![1u8].copy_for_pipe().is_none());
+    /// ```
+    fn copy_for_pipe(&self) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        None
+    }
 }
 
 impl Chunk for Bytes {
@@ -79,6 +108,10 @@ impl Chunk for Bytes {
     fn concat(chunks: &[Self]) -> Option<Self> {
         Some(Bytes::from(chunks.concat()))
     }
+
+    fn copy_for_pipe(&self) -> Option<Self> {
+        Some(self.clone())
+    }
 }
 
 impl Chunk for String {
@@ -87,19 +120,30 @@ impl Chunk for String {
     fn size(&self) -> usize {
         self.len()
     }
+
+    fn copy_for_pipe(&self) -> Option<Self> {
+        Some(self.clone())
+    }
 }
 
-impl Chunk for u8 {}
-impl Chunk for u16 {}
-impl Chunk for u32 {}
-impl Chunk for u64 {}
-impl Chunk for usize {}
-impl Chunk for i32 {}
-impl Chunk for i64 {}
-impl Chunk for char {}
-impl Chunk for bool {}
-impl Chunk for &'static str {}
-impl Chunk for std::path::PathBuf {}
+/// Object chunks whose copy is cheap: [`Chunk::copy_for_pipe`] copies them.
+macro_rules! copied_chunk {
+    ($($t:ty),*) => {
+        $(impl Chunk for $t {
+            fn copy_for_pipe(&self) -> Option<Self> {
+                Some(*self)
+            }
+        })*
+    };
+}
+
+copied_chunk!(u8, u16, u32, u64, usize, i32, i64, char, bool, &'static str);
+
+impl Chunk for std::path::PathBuf {
+    fn copy_for_pipe(&self) -> Option<Self> {
+        Some(self.clone())
+    }
+}
 impl<T: Send + 'static> Chunk for Vec<T> {}
 impl<T: Send + 'static> Chunk for Box<T> {}
 impl<A: Send + 'static, B: Send + 'static> Chunk for (A, B) {}

@@ -11,14 +11,15 @@ use bytes::Bytes;
 
 use super::chunk::Chunk;
 use super::duplex_handler::DuplexHandler;
-use super::error::{Error, Result};
+use super::error::{Error, ErrorKind, Result};
 use super::event::Event;
 use super::events::Events;
 use super::lifecycle::Lifecycle;
 use super::pair_handler::PairHandler;
 use super::pass_through::PassThrough;
 use super::push::Push;
-use super::read_half::ReadHalf;
+use super::read_buffer::ReadBuffer;
+use super::read_half::{ReadHalf, Taking};
 use super::read_source::ReadSource;
 use super::readable_stream::ReadableStream;
 use super::sealed;
@@ -70,6 +71,11 @@ pub struct Duplex<I, O> {
     /// consumer (Node parks the write callback of a transform whose output
     /// filled the readable side until the next read).
     coupled: bool,
+    /// The final hook ran inside a read that completed a held write: while
+    /// the readable side flows with chunks buffered, `finish` waits for
+    /// the read loop to take them (Node's `flow()` reads them all before
+    /// the next tick).
+    finish_after_flow: bool,
 }
 
 // Chunks are never pinned: the queue and the buffer only move them.
@@ -85,6 +91,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             life: Lifecycle::default(),
             allow_half_open: true,
             coupled: false,
+            finish_after_flow: false,
         }
     }
 
@@ -93,7 +100,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     where
         X: Transform<Input = I, Output = O> + Unpin,
     {
-        let mut duplex = Duplex::new(TransformHandler::new(transform));
+        let mut duplex = Duplex::new(TransformHandler::for_duplex(transform));
         duplex.coupled = true;
         // Node's `Transform` starts with `sync` off: its pushes are never
         // inside a read.
@@ -257,10 +264,15 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     }
 
     /// Delivers the events deferred to the next tick (with a scheduled
-    /// `resume` on a destroyed stream; see `ReadHalf::flush_events`).
+    /// `resume` on a destroyed stream, in its place, and the flow it runs
+    /// over what is still buffered; see `ReadHalf::flush_events`).
     fn flush_deferred(&mut self) {
         let destroyed = self.life.is_destroyed();
-        self.read.flush_events(&mut self.life.events, destroyed);
+        if destroyed && !self.read.buffer.is_empty() {
+            self.flush_destroyed();
+        } else {
+            self.read.flush_events(&mut self.life.events, destroyed);
+        }
     }
 
     /// Writes `chunk` to the writable side; see [`Writable::write`](crate::Writable::write).
@@ -280,11 +292,8 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// # Ok::<(), smerge::Error>(())
     /// ```
     pub fn write(&mut self, chunk: I) -> Result<bool> {
-        if let Err(error) = self.write.write(chunk, &mut self.life) {
-            // A write after `end` destroyed the stream: its events come on
-            // the next tick, after what was queued before.
-            self.read.ticks.schedule_once(Tick::Deferred);
-            return Err(error);
+        if let Err(error) = self.write.write(chunk, &self.life) {
+            return Err(self.refused(error));
         }
         self.start_writes();
         Ok(self.write.verdict(&self.life))
@@ -294,14 +303,16 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// A transform with nothing left to work on flushes inside the call.
     pub fn end(&mut self) -> Result<()> {
         let opening = !self.write.is_ending();
-        if opening && self.write.corked() > 0 {
-            // Node's `end()` uncorks first (see `Writable::end`).
+        if self.write.corked() > 0 {
+            // Node's `end()` uncorks first (see `Writable::end`), every
+            // time: a `cork()` after the first `end()` is undone too.
             self.write.uncork_all();
             self.start_writes();
         }
         self.write.end(&self.life)?;
         if opening {
-            self.start_final();
+            self.handler.as_mut().writable_ended();
+            self.start_final(false);
         }
         Ok(())
     }
@@ -320,29 +331,133 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
     }
 
-    /// Takes buffered output without waiting, after handing queued input
-    /// to the handler and, while the readable side is below its
-    /// highWaterMark, asking it for output (Node's `read()` calling
-    /// `_read`): for bytes everything buffered, joined; for
-    /// objects, and on a flowing side, the oldest chunk. Once a read left
-    /// nothing before the end, `end` follows on the next tick, as for
+    /// Takes buffered output without waiting: for bytes everything
+    /// buffered, joined; for objects, and on a flowing side, the oldest
+    /// chunk. As Node's `read()` calls `_read` first when the buffer is
+    /// empty or what it takes would leave it below the highWaterMark, the
+    /// read then asks before it takes: a transform's write held because its
+    /// output filled the readable side completes (`drain` may come, or the
+    /// flush of an ended side), the queued chunks go to the transform, and
+    /// the handler is asked for output. Once a read left nothing before
+    /// the end, `end` follows on the next tick, as for
     /// [`Readable::read`](crate::Readable::read).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use bytes::Bytes;
+    /// use smerge::Duplex;
+    ///
+    /// let mut pass = Duplex::<Bytes, Bytes>::pass_through()
+    ///     .with_readable_high_water_mark(1)
+    ///     .with_writable_high_water_mark(0);
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let seen = Arc::clone(&log);
+    /// pass.observe(move |e| seen.lock().unwrap().push(e.name()));
+    /// assert!(!pass.write(Bytes::from_static(b"a"))?);
+    /// assert_eq!(pass.writable_length(), 1); // held: the readable side is full
+    /// assert_eq!(pass.read().as_deref(), Some(&b"a"[..]));
+    /// assert_eq!(*log.lock().unwrap(), ["drain", "data"]); // Node's order
+    /// # Ok::<(), smerge::Error>(())
+    /// ```
     pub fn read(&mut self) -> Option<O> {
-        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let taking = if self.read.reads_joined() {
+            Taking::All
+        } else {
+            Taking::Front
+        };
+        self.ask_before_read(taking);
+        let chunk = self.read.take_for_read(&mut self.life.events);
+        self.schedule_end_if_drained();
+        self.read.after_read(chunk.is_some(), false);
+        chunk
+    }
+
+    /// What `read()` and `read(n)` do before they take: as Node's `read()`
+    /// calls `_read` when the buffer is empty or what it takes leaves it
+    /// below the highWaterMark, a transform's held write completes; then
+    /// the writable side has its turn (work a handler finishes when
+    /// polled), and the handler is asked for output if the read asks. A
+    /// destroyed stream asks nothing and keeps its queue.
+    fn ask_before_read(&mut self, taking: Taking) {
+        if self.life.is_destroyed() {
+            return;
+        }
+        // Decided on what is buffered before anything moves (Node's
+        // `doRead`), and the held write completes first: the write side's
+        // turn then finds nothing more to release.
+        let asks = self.life.errored().is_none() && self.read.asks_before_taking(taking);
+        if asks {
+            self.release_held_write();
+        }
+        let mut cx = Context::from_waker(Waker::noop());
         let _ = self.poll_write_side(&mut cx);
-        if !self.life.is_destroyed()
-            && self.life.errored().is_none()
-            && self.read.buffer.wants_more(true)
-        {
+        if !asks || self.life.is_destroyed() || self.life.errored().is_some() {
+            return;
+        }
+        if self.read.buffer.wants_more(true) {
             let mut out = Push::new(&mut self.read.buffer);
             if let Poll::Ready(Err(error)) = self.handler.as_mut().poll_read(&mut cx, &mut out) {
                 self.fail(error);
             }
         }
-        let chunk = self.read.take_for_read(&mut self.life.events);
-        self.schedule_end_if_drained();
-        self.read.after_read(chunk.is_some(), false);
-        chunk
+    }
+
+    /// The start of a flowing read of a transform, ahead of the writable
+    /// side's turn: Node's `resume_` asks with `read(0)` before `resume`,
+    /// and `flow()`'s `read()` asks before it takes; a final hook that a
+    /// completed write lets run emits `prefinish` now and `finish` at the
+    /// next tick. True if the completed write failed the stream: its
+    /// error waits for the next poll, after this read's chunk (Node
+    /// emits it on the next tick).
+    #[inline]
+    fn ask_flowing(&mut self, flow_first: bool) -> bool {
+        if !self.coupled || self.life.errored().is_some() || self.life.is_destroyed() {
+            // Node's `read()` asks nothing of a destroyed or errored stream.
+            return false;
+        }
+        if !flow_first && self.read.resume_scheduled() {
+            self.ask_transform(Taking::Nothing);
+            self.read.emit_scheduled_resume(&mut self.life.events);
+        }
+        self.ask_transform(Taking::Front);
+        self.life.errored().is_some()
+    }
+
+    /// A read of a transform that asks for more before it takes `taking`
+    /// (Node's `doRead`): completes the held write, if any; see
+    /// [`release_held_write`](Duplex::release_held_write). Only a flag
+    /// check when no write is held.
+    #[inline]
+    fn ask_transform(&mut self, taking: Taking) {
+        if self.coupled
+            && self.write.writing
+            && !self.life.is_destroyed()
+            && self.read.asks_before_taking(taking)
+        {
+            self.release_held_write();
+        }
+    }
+
+    /// Node's `Transform._read` calling the write callback it held (the
+    /// chunk's output had filled the readable side), and what that
+    /// callback does (`onwrite`): the chunk stops counting, the queued
+    /// chunks go to the transform unless the side is corked
+    /// (`clearBuffer`), then `drain` if nothing is left (`afterWrite`) or,
+    /// on a side that is ending, the final hook (`finishMaybe`: the
+    /// transform flushes and `prefinish` is emitted; `finish` comes at the
+    /// next tick).
+    fn release_held_write(&mut self) {
+        if !self.write.writing || !self.handler.as_mut().release_held() {
+            return;
+        }
+        self.write.queue.finish_in_flight();
+        self.write.writing = false;
+        self.start_writes();
+        self.write.drain_if_empty(&mut self.life);
+        self.start_final(true);
+        self.finish_after_flow = self.write.finish_due();
     }
 
     /// A read outside a poll found the end: `end` on the next tick, unless
@@ -379,7 +494,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         while let Some(tick) = self.read.ticks.pop() {
             match tick {
                 Tick::Resume if self.read.resume_scheduled() => {
-                    self.read.emit_scheduled_resume(&mut self.life.events);
+                    self.resume_tick();
                     self.flow_unread(&mut cx);
                 }
                 Tick::Finish if self.write.finish_due() => self.tick_finish(),
@@ -437,6 +552,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     }
 
     /// Destroys both sides; see [`Writable::destroy`](crate::Writable::destroy).
+    /// As in Node, what the readable side holds stays readable, and a
+    /// transform that holds a chunk (its output filled the readable side)
+    /// never finishes it: that chunk, and every one queued behind it, keep
+    /// counting in [`writable_length`](Duplex::writable_length).
     pub fn destroy(&mut self, error: Option<Error>) {
         if !self.life.is_destroyed() {
             // Its `error` and `close` come on the next tick, after what
@@ -444,11 +563,23 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             self.read.ticks.schedule_once(Tick::Deferred);
         }
         if self.life.destroy(error) {
-            // The queued writes still count until the next tick, and what
-            // is buffered for reading stays, as in Node (see
-            // `Writable::destroy`, `Readable::destroy`).
+            // The queued writes still count until the next tick (for good
+            // behind a chunk the transform holds), and what is buffered
+            // for reading stays, as in Node (see
+            // `WriteQueue::drop_after_destroy`, `Readable::destroy`).
             self.handler.as_mut().destroy(self.life.errored());
         }
+    }
+
+    /// A refused write: after `end`, Node's `errorOrDestroy` destroys the
+    /// stream with the error (a `resume` still scheduled comes first, then
+    /// `error` and `close`).
+    #[cold]
+    fn refused(&mut self, error: Error) -> Error {
+        if error.kind() == ErrorKind::WriteAfterEnd {
+            self.destroy(Some(error.clone()));
+        }
+        error
     }
 
     /// Node's `write()` and `clearBuffer()` calling `_write`: hands queued
@@ -488,7 +619,35 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                     self.write.queue.finish_in_flight();
                     let error = self.life.locate(error);
                     self.life.fails_later(error);
+                    self.write_after_failure();
                     return;
+                }
+            }
+        }
+    }
+
+    /// What Node's `clearBuffer` does after a write failed inside it: the
+    /// queued chunks still go to the handler, and what it pushes is
+    /// dropped (the readable side is errored: `push` takes nothing), so no
+    /// write is held.
+    #[cold]
+    fn write_after_failure(&mut self) {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut dropped = ReadBuffer::new(usize::MAX);
+        while self.write.has_work() {
+            let mut out = Push::new(&mut dropped);
+            match self
+                .handler
+                .as_mut()
+                .poll_write(&mut cx, &mut self.write.queue, &mut out)
+            {
+                Poll::Pending => {
+                    self.write.writing = true;
+                    return;
+                }
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(_)) => {
+                    self.write.queue.finish_in_flight();
                 }
             }
         }
@@ -497,9 +656,13 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// Node's `end()` calling `prefinish()`: with nothing left to write,
     /// runs the final hook at once (a transform flushes) and, if it is
     /// done, emits `prefinish`; `finish` comes at the next poll.
-    fn start_final(&mut self) {
+    /// `in_read`: the hook runs inside a read that completed a held write,
+    /// where Node's `sync` leaves the flow of a flushed end to the next
+    /// tick (its `end` comes after `finish`).
+    fn start_final(&mut self, in_read: bool) {
         if !self.write.ready_to_finalize()
             || self.life.is_destroyed()
+            || self.life.errored().is_some()
             || !self.handler.starts_at_once()
         {
             return;
@@ -518,7 +681,14 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             Poll::Pending => {}
             Poll::Ready(Ok(())) => {
                 if !ended && self.read.buffer.is_eof() {
-                    self.flush_ended();
+                    if in_read {
+                        // Node's `onEofChunk` inside a read (`sync`):
+                        // `emitReadable_` waits for the next tick, so the
+                        // `finish` queued below comes before the `end`.
+                        self.read.ticks.emit_readable();
+                    } else {
+                        self.flush_ended();
+                    }
                 }
                 self.write.prefinished(&mut self.life.events);
                 self.read.ticks.schedule(Tick::Finish);
@@ -551,13 +721,37 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// hook that ran inside `end()`, ahead of what was deferred since (as
     /// Node's `_final` callback scheduled it, it comes even if a write
     /// after `end` destroyed the stream), the deferred events, and the
-    /// destruction of a stream whose handler failed inside `write()`.
+    /// destruction of a stream whose handler failed inside `write()`, and
+    /// on a destroyed stream Node's `errorBuffer`: the queued chunks stop
+    /// counting (see [`WriteQueue::drop_after_destroy`]).
     #[inline]
     fn start_tick(&mut self) {
-        if (self.write.finish_due() || self.read.ends_queued()) && self.run_queued_ends() {
+        self.start_tick_unless_flow(false);
+    }
+
+    /// The start of a poll of the readable side: a new tick, except that
+    /// a `finish` a flowing read made due waits while chunks are buffered:
+    /// the poll goes on with Node's `flow()`, which reads them all before
+    /// the next tick.
+    #[inline]
+    fn start_read_tick(&mut self) {
+        let flow_goes_on = self.finish_after_flow
+            && self.read.flowing() == Some(true)
+            && !self.read.buffer.is_empty();
+        self.start_tick_unless_flow(flow_goes_on);
+    }
+
+    /// The start of a tick; while `flow_goes_on`, the queued `finish`,
+    /// `end` and `resume` wait for the flow to take what is buffered.
+    #[inline]
+    fn start_tick_unless_flow(&mut self, flow_goes_on: bool) {
+        if !flow_goes_on
+            && (self.write.finish_due() || self.read.ends_queued())
+            && self.run_queued_ends()
+        {
             return;
         }
-        if self.write.finish_due() {
+        if !flow_goes_on && self.write.finish_due() {
             self.tick_finish();
         }
         if self.life.errored().is_some() {
@@ -567,7 +761,49 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
         self.flush_deferred();
         if self.life.destroy_due() {
-            self.destroy(None);
+            self.destroy(self.life.errored().cloned());
+        }
+        if self.life.is_destroyed() {
+            self.write.queue.drop_after_destroy();
+        }
+    }
+
+    /// The deferred events of a destroyed stream with output buffered:
+    /// Node's `resume_` flows the stream all the same, so after a
+    /// `resume`, a flowing readable side gives up what it holds, with a
+    /// `data` event for each chunk while neither `error` nor `close` came
+    /// yet (Node's `read()` on a destroyed stream).
+    #[cold]
+    fn flush_destroyed(&mut self) {
+        if self.read.resume_scheduled()
+            && self.read.ticks.comes_before(Tick::Resume, Tick::Deferred)
+        {
+            self.resume_destroyed();
+        }
+        self.life.events.flush();
+        self.read.ticks.remove(Tick::Deferred);
+        self.resume_destroyed();
+    }
+
+    /// The `resume` still scheduled on a destroyed stream, and the flow
+    /// Node's `resume_` runs after it.
+    fn resume_destroyed(&mut self) {
+        if !self.read.resume_scheduled() {
+            return;
+        }
+        self.read.emit_scheduled_resume(&mut self.life.events);
+        if self.read.flowing() == Some(true) {
+            while self.read.take(&mut self.life.events).is_some() {}
+        }
+    }
+
+    /// A flowing read that finds the end after it ran the final hook:
+    /// Node queued that hook's `finish` before the `end` the read now
+    /// queues, so `finish` comes first.
+    #[inline]
+    fn finish_before_end(&mut self) {
+        if self.finish_after_flow && self.read.buffer.is_eof() && self.read.buffer.is_empty() {
+            self.tick_finish();
         }
     }
 
@@ -580,7 +816,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         let mut cx = Context::from_waker(Waker::noop());
         while let Some(tick) = self.read.ticks.pop_unless_flow() {
             match tick {
-                Tick::Resume => self.read.emit_scheduled_resume(&mut self.life.events),
+                Tick::Resume => self.resume_tick(),
                 Tick::Finish if self.write.finish_due() => self.tick_finish(),
                 Tick::End => {
                     if self.life.errored().is_some() {
@@ -592,15 +828,30 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                         }
                     }
                 }
-                Tick::Deferred => self.flush_deferred(),
+                // Popped: a `resume` still scheduled comes after (its own
+                // tick follows in the queue).
+                Tick::Deferred => self.life.events.flush(),
                 _ => {}
             }
         }
         false
     }
 
+    /// Node's `resume_`: `resume`, and its `read(0)`, which at the end
+    /// schedules `end` (after a `finish` queued before).
+    fn resume_tick(&mut self) {
+        if self.life.is_destroyed() {
+            self.resume_destroyed();
+        } else if self.read.resume_scheduled() {
+            self.read.emit_scheduled_resume(&mut self.life.events);
+            self.read.schedule_end_if_drained();
+        }
+    }
+
     #[cold]
     fn tick_finish(&mut self) {
+        self.finish_after_flow = false;
+        self.read.ticks.remove(Tick::Finish);
         self.write.finished();
         self.life.events.emit(Event::Finish);
         self.close_if_done();
@@ -613,7 +864,6 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     #[inline(always)]
     fn poll_write_side(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         if self.life.is_destroyed() {
-            self.write.queue.clear();
             if self.write.is_finished() {
                 return Poll::Ready(Ok(()));
             }
@@ -638,6 +888,13 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(self.fail(error))),
             }
         }
+        if self.write.corked() > 0
+            && self.write.queue.has_in_flight()
+            && self.read.flowing() == Some(true)
+            && let Err(error) = self.finish_corked_write(cx)
+        {
+            return Poll::Ready(Err(error));
+        }
         if !self.coupled || self.read.buffer.has_room() {
             self.write.drain_if_empty(&mut self.life);
         }
@@ -655,11 +912,33 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         Poll::Ready(Ok(()))
     }
 
+    /// A flowing transform corked while it holds a chunk: the chunk is
+    /// still finished once the readable side has room (the `_read` of
+    /// Node's `flow()` calls the held callback back, corked or not), and
+    /// the corked chunks wait.
+    #[cold]
+    fn finish_corked_write(&mut self, cx: &mut Context<'_>) -> Result<()> {
+        let handler = &mut self.handler;
+        let mut out = Push::new(&mut self.read.buffer);
+        let polled = self
+            .write
+            .queue
+            .with_first_only(0, |none| handler.as_mut().poll_write(cx, none, &mut out));
+        match polled {
+            Poll::Pending => Ok(()),
+            Poll::Ready(Ok(())) => {
+                self.write.writing = false;
+                Ok(())
+            }
+            Poll::Ready(Err(error)) => Err(self.fail(error)),
+        }
+    }
+
     /// The read behind [`poll_next_chunk`](ReadableStream::poll_next_chunk):
     /// hands queued input to the handler, then takes buffered output or
     /// asks the handler for more.
     fn poll_output(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
-        self.start_tick();
+        self.start_read_tick();
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -668,7 +947,8 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
         let mut flow_first = self.resume_waits_for_flow();
         loop {
-            if let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
+            let failed_now = self.ask_flowing(flow_first);
+            if !failed_now && let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
                 return Poll::Ready(Some(Err(error)));
             }
             if let Some(misuse) = self.read.buffer.take_misuse() {
@@ -684,6 +964,12 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 self.read.ticks.remove(Tick::Readable);
                 continue;
             }
+            if self.life.is_destroyed() && self.read.buffer.is_eof() {
+                // Node's `endReadableNT` emits no `end` once the stream
+                // errored or emitted `close`: not `readableEnded`.
+                return Poll::Ready(None);
+            }
+            self.finish_before_end();
             if self.read.end_if_drained(&mut self.life.events) {
                 self.readable_ended(cx);
                 return Poll::Ready(None);
@@ -709,7 +995,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         queue: &mut WriteQueue<O>,
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
-        self.start_tick();
+        self.start_read_tick();
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -718,7 +1004,8 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
         let mut flow_first = self.resume_waits_for_flow();
         loop {
-            if let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
+            let failed_now = self.ask_flowing(flow_first);
+            if !failed_now && let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
                 return Poll::Ready(Some(Err(error)));
             }
             if let Some(misuse) = self.read.buffer.take_misuse() {
@@ -734,6 +1021,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 if queue.size() >= limit {
                     break;
                 }
+                // Each chunk is a flowing `read()` of its own, which asks
+                // before it takes.
+                self.ask_transform(Taking::Front);
             }
             if moved {
                 // Node's `read()` calls `_read` once what it takes leaves
@@ -749,6 +1039,12 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 self.read.ticks.remove(Tick::Readable);
                 continue;
             }
+            if self.life.is_destroyed() && self.read.buffer.is_eof() {
+                // Node's `endReadableNT` emits no `end` once the stream
+                // errored or emitted `close`: not `readableEnded`.
+                return Poll::Ready(None);
+            }
+            self.finish_before_end();
             if self.read.end_if_drained(&mut self.life.events) {
                 self.readable_ended(cx);
                 return Poll::Ready(None);
@@ -806,6 +1102,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// finish now if it can (Node's `endWritableNT`).
     fn readable_ended(&mut self, cx: &mut Context<'_>) {
         if !self.allow_half_open && !self.write.is_ending() && self.write.end(&self.life).is_ok() {
+            self.handler.as_mut().writable_ended();
             let _ = self.poll_write_side(cx);
         }
         self.close_if_done();
@@ -875,10 +1172,43 @@ impl<I: Chunk> Duplex<I, String> {
 impl<I: Chunk> Duplex<I, Bytes> {
     /// Node's `read(n)` on a byte stream's readable side: exactly `n`
     /// bytes, joining or splitting chunks, or the rest at the end; `None`
-    /// while fewer than `n` bytes are buffered. See
+    /// while fewer than `n` bytes are buffered. Asking for more than the
+    /// readable highWaterMark raises it to the next power of two, and the
+    /// read asks before it takes, as [`read`](Duplex::read) does. See
     /// [`Readable::read_bytes`](crate::Readable::read_bytes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use smerge::Duplex;
+    ///
+    /// let mut pass = Duplex::<Bytes, Bytes>::pass_through().with_high_water_mark(1);
+    /// assert!(!pass.write(Bytes::from_static(b"ab"))?); // held: the readable side is full
+    /// assert!(!pass.write(Bytes::from_static(b"c"))?);
+    /// // Node: read(3) raises the mark to 4 and completes the held write
+    /// // (the queued one passes) before it takes.
+    /// assert_eq!(pass.read_bytes(3).as_deref(), Some(&b"abc"[..]));
+    /// assert_eq!(pass.readable_high_water_mark(), 4);
+    /// # Ok::<(), smerge::Error>(())
+    /// ```
     pub fn read_bytes(&mut self, n: usize) -> Option<Bytes> {
-        self.take_read(|read, events| read.take_bytes(n, events))
+        if n > self.read.buffer.high_water_mark() {
+            let raised = n.checked_next_power_of_two().unwrap_or(n);
+            self.read.buffer.set_high_water_mark(raised);
+        }
+        let ended_before = self.read.buffer.is_eof();
+        self.ask_before_read(Taking::Bytes(n));
+        let bytes = self.read.take_bytes(n, &mut self.life.events);
+        match &bytes {
+            // The rest, cut short by the end: `end` follows on the next tick.
+            Some(rest) if rest.len() < n => self.schedule_end_if_drained(),
+            Some(_) => {}
+            // `read(0)` finds the end only if it was there before the call.
+            None if n == 0 && !ended_before => {}
+            None => self.schedule_end_if_drained(),
+        }
+        bytes
     }
 }
 
@@ -890,6 +1220,9 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
     #[inline]
     fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
         self.read.ticks.consumed = true;
+        if let Some(chunk) = self.read.take_read_by_hand() {
+            return Poll::Ready(Some(Ok(chunk)));
+        }
         // Ahead of the checks `poll_output` starts with: in that state they
         // find nothing.
         if self.waits_for_drain_only()
@@ -908,6 +1241,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
         self.read.ticks.consumed = true;
+        if let Some(chunk) = self.read.take_read_by_hand() {
+            queue.push_back(chunk);
+            return Poll::Ready(Some(Ok(())));
+        }
         self.poll_output_into(cx, queue, limit)
     }
 
@@ -948,12 +1285,23 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.flush_tick();
     }
 
+    fn piping(&mut self, attached: bool) {
+        self.read.piping(attached);
+    }
+
     fn destroy(&mut self, error: Option<Error>) {
         Duplex::destroy(self, error);
     }
 
+    /// Node's `isReadableFinished(stream, false)`, what `pipeline` and
+    /// `finished` ask: `end` was emitted, or the end was pushed and nothing
+    /// is left before it (a destroyed stream emits no `end`), on a stream
+    /// that did not fail (Node's `eos` reports the error first).
     fn is_ended(&self) -> bool {
         self.read.is_ended()
+            || (self.read.buffer.is_eof()
+                && self.read.buffer.is_empty()
+                && self.life.errored().is_none())
     }
 
     fn label(&self) -> Option<&str> {
@@ -1004,6 +1352,14 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
         self.write.is_finished()
     }
 
+    fn is_ending(&self) -> bool {
+        self.write.is_ending()
+    }
+
+    fn is_closed(&self) -> bool {
+        self.life.events.is_closed()
+    }
+
     fn piped(&mut self, attached: bool) {
         self.life.events.emit_piped(attached);
     }
@@ -1049,7 +1405,8 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
     /// is held); the read takes them all in one move (every `write` into
     /// its queue but the last returning true) and releases the held one;
     /// the writable side, empty again, emits `drain`. Unobserved, all that
-    /// stays of it is the scheduled `resume` emitted.
+    /// stays of it is the scheduled `resume` emitted. Not with a readable
+    /// highWaterMark of 0: the held chunk then waits for the next read.
     #[inline]
     fn pass_batch(&mut self, batch: &WriteQueue<I>, limit: usize) -> bool {
         let Some(last) = batch.back() else {
@@ -1059,6 +1416,7 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
         // counts, whatever the mark).
         let passes = batch.size() >= self.write.high_water_mark()
             && batch.size() > 0
+            && self.read.buffer.high_water_mark() > 0
             && batch.size() - last.size() < limit
             && batch.passes_whole(self.read.buffer.high_water_mark());
         if passes {
@@ -1141,8 +1499,10 @@ mod tests {
     }
 
     /// Node's `Transform._write`: a chunk whose output filled the readable
-    /// side keeps counting in `writableLength` until the consumer read that
-    /// side below its highWaterMark, so `drain` comes after the third read.
+    /// side keeps counting in `writableLength` until a read asks for more
+    /// (Node's `read()` calls `_read`, which calls the held callback): the
+    /// last copy is pushed by the third read, so the fourth read, finding
+    /// the readable side empty, completes the write and emits `drain`.
     #[test]
     fn transform_callback_is_held_until_the_readable_side_is_read() {
         let mut copies = Duplex::transform(Copies { value: 0, left: 0 }).with_high_water_mark(1);
@@ -1206,6 +1566,38 @@ mod tests {
         assert_eq!(
             *log.lock().unwrap(),
             ["data", "prefinish", "|", "resume", "end", "finish", "close"]
+        );
+    }
+
+    /// A flowing read that completes a held write of an ending transform
+    /// runs its flush inside the read (Node's `sync`): the flushed end
+    /// flows at the next tick, so `finish` comes before `end` (Node 20,
+    /// nothing listening for `data`: `resume data prefinish data data data
+    /// data finish end close`).
+    #[test]
+    fn a_flush_inside_a_flowing_read_ends_after_finish() {
+        let mut twice = Duplex::transform(Twice).with_high_water_mark(1);
+        let log = logged(&mut twice);
+        twice.write(1).unwrap();
+        twice.write(2).unwrap();
+        twice.end().unwrap();
+        assert_eq!((twice.writable_length(), twice.readable_length()), (2, 2));
+        twice.resume();
+        twice.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                "resume",
+                "data",
+                "prefinish",
+                "data",
+                "data",
+                "data",
+                "data",
+                "finish",
+                "end",
+                "close"
+            ]
         );
     }
 
@@ -1390,6 +1782,207 @@ mod tests {
         assert_eq!(*log.lock().unwrap(), ["resume", "data"]);
     }
 
+    /// Node's `writableLength` after `destroy()`: a chunk whose callback
+    /// the transform holds (its output filled the readable side) is never
+    /// called back once destroyed, so it keeps counting after the tick,
+    /// and so does everything queued behind it (`errorBuffer` does nothing
+    /// while a write is in progress).
+    #[test]
+    fn a_held_chunk_keeps_counting_after_destroy() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        assert!(!pass.write(1).unwrap());
+        pass.cork();
+        assert!(!pass.write(2).unwrap());
+        pass.end().unwrap();
+        assert_eq!(pass.write(3).unwrap_err().kind(), ErrorKind::WriteAfterEnd);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(WritableStream::poll_finish(&mut pass, &mut cx).is_ready());
+        assert_eq!(*log.lock().unwrap(), ["error", "close"]);
+        assert_eq!(pass.writable_length(), 2);
+        assert_eq!(pass.read(), Some(1), "what was pushed stays readable");
+        assert_eq!(pass.writable_length(), 2);
+    }
+
+    /// Without a chunk in hand, the tick after `destroy()` drops what is
+    /// queued (Node's `errorBuffer`).
+    #[test]
+    fn queued_chunks_stop_counting_at_the_tick_after_destroy() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(4);
+        pass.cork();
+        pass.write(1).unwrap();
+        pass.write(2).unwrap();
+        pass.destroy(None);
+        assert_eq!(pass.writable_length(), 2, "until the next tick");
+        assert_eq!(pass.read(), None);
+        assert_eq!(pass.writable_length(), 2, "a read is no tick");
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(WritableStream::poll_finish(&mut pass, &mut cx).is_ready());
+        assert_eq!(pass.writable_length(), 0);
+    }
+
+    /// Node's `readableEnded` is `endEmitted`: a transform that flushed
+    /// its end and was then destroyed (a write after `end`) never emits
+    /// `end`, however it is read.
+    #[test]
+    fn a_destroyed_transform_does_not_end() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.end().unwrap();
+        assert!(pass.write(1).is_err());
+        pass.resume();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(WritableStream::poll_finish(&mut pass, &mut cx).is_ready());
+        while let Poll::Ready(Some(_)) = pass.poll_next_chunk(&mut cx) {}
+        assert!(!pass.is_ended());
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "finish", "error", "close", "resume"]
+        );
+    }
+
+    /// A write after `end` destroys the stream as `destroy()` does (Node's
+    /// `errorOrDestroy`): the `resume` scheduled before comes ahead of its
+    /// `error` and `close`, after the `finish` that `end()` scheduled.
+    #[test]
+    fn a_write_after_end_destroys_after_the_scheduled_resume() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.end().unwrap();
+        pass.resume();
+        assert_eq!(pass.write(1).unwrap_err().kind(), ErrorKind::WriteAfterEnd);
+        assert!(pass.is_destroyed());
+        pass.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "finish", "resume", "error", "close"]
+        );
+    }
+
+    /// One `resume` per scheduling, as Node's `resumeScheduled`: resumed,
+    /// paused, destroyed (by a write after `end`) and resumed again, the
+    /// stream emits a single `resume` at the tick.
+    #[test]
+    fn a_resume_scheduled_before_destroy_is_not_scheduled_twice() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.end().unwrap();
+        pass.resume();
+        pass.pause();
+        assert!(pass.write(1).is_err());
+        pass.resume();
+        pass.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "pause", "finish", "resume", "error", "close"]
+        );
+    }
+
+    /// Node's `end()` on a flowing transform with nothing buffered: the
+    /// flush's end is found at once (`flow()` in `push(null)`), so the
+    /// next tick emits the scheduled `resume`, then `end`, then `finish`;
+    /// what the reader does on `end` comes before `finish` and `close`
+    /// (Node 20, `pause()` on `end`: `prefinish resume end pause finish
+    /// close`).
+    #[test]
+    fn end_on_a_flowing_empty_transform_ends_before_it_finishes() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.resume();
+        pass.end().unwrap();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(pass.poll_next_chunk(&mut cx), Poll::Ready(None)));
+        assert_eq!(*log.lock().unwrap(), ["prefinish", "resume", "end"]);
+        pass.pause();
+        pass.tick();
+        assert!(pass.is_ended() && pass.is_finished() && pass.is_destroyed());
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "resume", "end", "pause", "finish", "close"]
+        );
+    }
+
+    /// Destroyed by a write after `end()`, a flowing transform emits the
+    /// `resume` scheduled before `end()`, then `finish`, then `error` and
+    /// `close` (no `end`: it errored).
+    #[test]
+    fn a_resume_scheduled_before_end_comes_before_finish_after_a_destroy() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.resume();
+        pass.end().unwrap();
+        assert!(pass.write(1).is_err());
+        pass.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "resume", "finish", "error", "close"]
+        );
+    }
+
+    /// Node's `Transform._read` calls a held write back even while the
+    /// stream is corked: flowing, the chunk stops counting once the
+    /// consumer made room, and the corked chunk behind it stays queued.
+    #[test]
+    fn a_held_chunk_is_finished_while_corked() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        assert!(!pass.write(1).unwrap());
+        pass.cork();
+        assert!(!pass.write(2).unwrap());
+        assert_eq!(pass.writable_length(), 2);
+        pass.resume();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(
+            pass.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(1)))
+        ));
+        assert!(pass.poll_next_chunk(&mut cx).is_pending());
+        assert_eq!((pass.writable_length(), pass.readable_length()), (1, 0));
+        pass.uncork();
+        assert_eq!(pass.readable_length(), 1, "the corked chunk went through");
+    }
+
+    /// Node's `resume_` flows a stream destroyed after it was scheduled:
+    /// what is buffered is read out (`data` before the destroy's `error`),
+    /// and after `close`, silently; the held chunk keeps counting.
+    #[test]
+    fn a_destroyed_stream_flows_at_its_resume() {
+        let boom = || Error::new(ErrorKind::InvalidData, "boom");
+        let mut first = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut first);
+        first.write(1).unwrap();
+        first.resume();
+        first.destroy(Some(boom()));
+        first.tick();
+        assert_eq!(*log.lock().unwrap(), ["resume", "data", "error", "close"]);
+        assert_eq!((first.readable_length(), first.writable_length()), (0, 1));
+
+        let mut then = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut then);
+        then.write(1).unwrap();
+        then.destroy(None);
+        then.resume();
+        then.tick();
+        assert_eq!(*log.lock().unwrap(), ["close", "resume"]);
+        assert_eq!((then.readable_length(), then.writable_length()), (0, 1));
+    }
+
+    /// A `resume` scheduled before `end()` comes ahead of the `finish`
+    /// that `end()` scheduled, even on a stream paused since (Node's
+    /// `resume_` was queued first).
+    #[test]
+    fn a_resume_scheduled_before_end_comes_before_finish() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.resume();
+        pass.pause();
+        pass.end().unwrap();
+        pass.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["pause", "prefinish", "resume", "finish", "end", "close"]
+        );
+    }
+
     /// Node's `end()` after `destroy()`: taken when the stream did not
     /// fail, refused with `ERR_STREAM_DESTROYED` when it did.
     #[test]
@@ -1400,5 +1993,359 @@ mod tests {
         let mut failed = Duplex::transform(Copies { value: 0, left: 0 });
         failed.destroy(Some(Error::from_kind(ErrorKind::PrematureClose)));
         assert_eq!(failed.end().unwrap_err().kind(), ErrorKind::Destroyed);
+    }
+    type Log = Arc<Mutex<Vec<&'static str>>>;
+
+    /// The conformance scenarios' transform: pushes `pushes[i % len]`
+    /// copies of the i-th chunk, and logs its hooks beside the events.
+    struct Scripted {
+        pushes: &'static [usize],
+        count: usize,
+        fail_at: Option<usize>,
+        log: Log,
+    }
+
+    impl Transform for Scripted {
+        type Input = Bytes;
+        type Output = Bytes;
+
+        fn transform(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) -> Result<()> {
+            self.log.lock().unwrap().push("_transform");
+            if self.fail_at == Some(self.count) {
+                return Err(Error::new(ErrorKind::InvalidData, "boom"));
+            }
+            let copies = self.pushes[self.count % self.pushes.len()];
+            self.count += 1;
+            for _ in 0..copies {
+                out.push(chunk.clone());
+            }
+            Ok(())
+        }
+
+        fn flush(&mut self, _: &mut Push<'_, Bytes>) -> Result<()> {
+            self.log.lock().unwrap().push("_flush");
+            Ok(())
+        }
+    }
+
+    /// A byte transform of `pushes`, its two highWaterMarks, and its log.
+    fn scripted(
+        pushes: &'static [usize],
+        readable: usize,
+        writable: usize,
+    ) -> (Duplex<Bytes, Bytes>, Log) {
+        let log: Log = Arc::default();
+        let transform = Scripted {
+            pushes,
+            count: 0,
+            fail_at: None,
+            log: Arc::clone(&log),
+        };
+        let mut duplex = Duplex::transform(transform)
+            .with_readable_high_water_mark(readable)
+            .with_writable_high_water_mark(writable);
+        let seen = Arc::clone(&log);
+        duplex.observe(move |event| seen.lock().unwrap().push(event.name()));
+        (duplex, log)
+    }
+
+    fn taken(log: &Log) -> Vec<&'static str> {
+        std::mem::take(&mut *log.lock().unwrap())
+    }
+
+    /// Node's `read()` calls `_read` before it takes when the buffer would
+    /// fall below its highWaterMark, and `Transform._read` calls the write
+    /// callback it held: the write completes and `drain` comes before the
+    /// read's `data`.
+    #[test]
+    fn read_completes_the_held_write_before_it_takes() {
+        let (mut t, log) = scripted(&[1], 1, 0);
+        assert!(!t.write(Bytes::from_static(b"a")).unwrap());
+        assert_eq!(taken(&log), ["_transform"]);
+        assert_eq!(t.writable_length(), 1, "held: the readable side is full");
+        assert_eq!(t.read().as_deref(), Some(&b"a"[..]));
+        assert_eq!(taken(&log), ["drain", "data"]);
+        assert_eq!(t.writable_length(), 0);
+        assert!(!WritableStream::needs_drain(&t));
+    }
+
+    /// The same through a [`PassThrough`], which moves chunks its own way.
+    #[test]
+    fn read_of_a_pass_through_completes_the_held_write_before_it_takes() {
+        let mut pass = Duplex::<Bytes, Bytes>::pass_through()
+            .with_readable_high_water_mark(1)
+            .with_writable_high_water_mark(0);
+        let log = logged(&mut pass);
+        assert!(!pass.write(Bytes::from_static(b"a")).unwrap());
+        assert!(!pass.write(Bytes::from_static(b"b")).unwrap());
+        assert_eq!(pass.writable_length(), 2);
+        // The held chunk completes, the queued one is passed on (and held
+        // in its turn), and `read()` takes both.
+        assert_eq!(pass.read().as_deref(), Some(&b"ab"[..]));
+        assert_eq!(*log.lock().unwrap(), ["data"]);
+        assert_eq!((pass.writable_length(), pass.readable_length()), (1, 0));
+    }
+
+    /// Node's `clearBuffer` hands every queued chunk to `_transform` once
+    /// the held callback came, whatever the readable side holds, until
+    /// one's output fills it: `read()` returns everything then buffered.
+    #[test]
+    fn read_hands_the_queued_chunks_over_whatever_the_readable_side_holds() {
+        let (mut t, log) = scripted(&[1, 0, 1], 1, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        t.write(Bytes::from_static(b"b")).unwrap();
+        t.write(Bytes::from_static(b"c")).unwrap();
+        assert_eq!(taken(&log), ["_transform"]);
+        // b pushes nothing, so c goes through too; its output is held.
+        assert_eq!(t.read().as_deref(), Some(&b"ac"[..]));
+        assert_eq!(taken(&log), ["_transform", "_transform", "data"]);
+        assert_eq!((t.writable_length(), t.readable_length()), (1, 0));
+    }
+
+    /// Node's `read(n)`: the highWaterMark rises to the next power of two
+    /// above `n`, and the read asks (completing the held write, whose queued
+    /// successor then fits below the new mark) before it takes `n` bytes.
+    #[test]
+    fn read_n_raises_the_mark_and_completes_the_held_write() {
+        let (mut t, log) = scripted(&[1, 2], 0, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        t.write(Bytes::from_static(b"c")).unwrap();
+        assert_eq!(taken(&log), ["_transform"]);
+        assert_eq!(t.read_bytes(3).as_deref(), Some(&b"acc"[..]));
+        assert_eq!(taken(&log), ["_transform", "drain", "data"]);
+        assert_eq!(t.readable_high_water_mark(), 4);
+        assert_eq!((t.writable_length(), t.readable_length()), (0, 0));
+    }
+
+    /// A transform ended while its write was held flushes when the read
+    /// completes that write (Node's `finishMaybe` in `afterWrite`):
+    /// `_flush` and `prefinish` before the read's `data`, `finish` at the
+    /// next tick.
+    #[test]
+    fn read_of_an_ending_transform_flushes_once_the_held_write_completes() {
+        let (mut t, log) = scripted(&[3], 3, 0);
+        t.write(Bytes::from_static(b"x")).unwrap();
+        t.end().unwrap();
+        assert_eq!(taken(&log), ["_transform"]);
+        assert_eq!(t.read_bytes(1).as_deref(), Some(&b"x"[..]));
+        assert_eq!(taken(&log), ["_flush", "prefinish", "data"]);
+        assert_eq!(t.writable_length(), 0);
+        assert!(!t.is_finished());
+        t.tick();
+        assert_eq!(taken(&log), ["finish"]);
+    }
+
+    /// A corked transform: the held write completes, the corked one stays
+    /// queued (Node's `clearBuffer` does nothing while corked).
+    #[test]
+    fn read_of_a_corked_transform_completes_only_the_held_write() {
+        let (mut t, log) = scripted(&[1], 1, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        t.cork();
+        t.write(Bytes::from_static(b"b")).unwrap();
+        assert_eq!(t.writable_length(), 2);
+        assert_eq!(t.read().as_deref(), Some(&b"a"[..]));
+        assert_eq!(taken(&log), ["_transform", "data"]);
+        assert_eq!(t.writable_length(), 1);
+    }
+
+    /// A read that leaves the readable side at its highWaterMark does not
+    /// ask (Node's `doRead` is false): the write stays held until a read
+    /// that would leave less.
+    #[test]
+    fn read_leaving_the_side_full_keeps_the_write_held() {
+        let (mut t, log) = scripted(&[2], 1, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        assert_eq!(t.read_bytes(1).as_deref(), Some(&b"a"[..]));
+        assert_eq!(taken(&log), ["_transform", "data"]);
+        assert_eq!(t.writable_length(), 1);
+        assert_eq!(t.read_bytes(1).as_deref(), Some(&b"a"[..]));
+        assert_eq!(taken(&log), ["drain", "data"]);
+        assert_eq!(t.writable_length(), 0);
+    }
+
+    /// Node's `read()` on a destroyed stream asks nothing: what was
+    /// written keeps counting.
+    #[test]
+    fn read_of_a_destroyed_transform_keeps_its_writable_length() {
+        let (mut t, _log) = scripted(&[1], 0, 0);
+        t.write(Bytes::from_static(b"f")).unwrap();
+        t.destroy(None);
+        assert_eq!(t.read_bytes(0), None);
+        assert_eq!(t.writable_length(), 1);
+    }
+
+    /// Node's flowing `read()` asks before it takes each chunk: on the
+    /// tick after `resume()`, `drain` comes between `resume` and `data`.
+    #[test]
+    fn a_flowing_read_completes_the_held_write_before_data() {
+        let (mut t, log) = scripted(&[1], 1, 0);
+        t.write(Bytes::from_static(b"b")).unwrap();
+        t.resume();
+        taken(&log);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(
+            t.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(_)))
+        ));
+        assert_eq!(taken(&log), ["resume", "drain", "data"]);
+    }
+    /// Node's `Transform._write` holds no callback once the writable side
+    /// ended: the chunks queued before `end()` all go through when the
+    /// read completes the held one, and the transform flushes.
+    #[test]
+    fn an_ended_transform_holds_no_more_writes() {
+        let (mut t, log) = scripted(&[1], 1, 4);
+        for chunk in [&b"a"[..], b"b", b"c"] {
+            t.write(Bytes::from_static(chunk)).unwrap();
+        }
+        t.end().unwrap();
+        assert_eq!(taken(&log), ["_transform"]);
+        assert_eq!(t.read().as_deref(), Some(&b"abc"[..]));
+        assert_eq!(
+            taken(&log),
+            ["_transform", "_transform", "_flush", "prefinish", "data"]
+        );
+        assert_eq!((t.writable_length(), t.readable_length()), (0, 0));
+    }
+
+    /// A flowing read that completes the held write of an ended transform
+    /// runs its final hook; Node's `flow()` then reads every buffered chunk
+    /// before the next tick's `finish`, and `end` follows.
+    #[test]
+    fn finish_waits_for_the_flowing_read_to_take_what_is_buffered() {
+        let (mut t, log) = scripted(&[1], 1, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        t.write(Bytes::from_static(b"b")).unwrap();
+        t.resume();
+        t.end().unwrap();
+        taken(&log);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        while let Poll::Ready(Some(Ok(_))) = t.poll_next_chunk(&mut cx) {}
+        assert_eq!(
+            taken(&log),
+            [
+                "resume",
+                "_transform",
+                "_flush",
+                "prefinish",
+                "data",
+                "data",
+                "finish",
+                "end"
+            ]
+        );
+        t.tick();
+        assert_eq!(taken(&log), ["close"]);
+    }
+    /// At a readable highWaterMark of 0, a read that takes the only chunk
+    /// does not ask (Node: `0 - 0 < 0` is false), and nothing releases
+    /// the held write before the next read asks: Node's `maybeReadMore`
+    /// never reads ahead of a stream at 0 that does not flow.
+    #[test]
+    fn at_a_mark_of_0_only_a_read_that_asks_completes_the_held_write() {
+        let (mut t, log) = scripted(&[1], 0, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        t.write(Bytes::from_static(b"b")).unwrap();
+        assert_eq!(t.read().as_deref(), Some(&b"a"[..]));
+        assert_eq!(taken(&log), ["_transform", "data"]);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(WritableStream::poll_finish(&mut t, &mut cx).is_pending());
+        t.tick();
+        assert_eq!(taken(&log), [] as [&str; 0]);
+        assert_eq!(t.writable_length(), 2);
+        // The buffer is empty: this read asks.
+        assert_eq!(t.read().as_deref(), Some(&b"b"[..]));
+        assert_eq!(taken(&log), ["_transform", "data"]);
+        assert_eq!(t.writable_length(), 1);
+    }
+
+    /// A flowing read that completes the last held write of an ended
+    /// transform and then finds the end: `finish` (queued by the final
+    /// hook) comes before `end` (queued by the read that found it).
+    #[test]
+    fn finish_comes_before_the_end_a_flowing_read_finds() {
+        let (mut t, log) = scripted(&[1], 0, 0);
+        t.write(Bytes::from_static(b"h")).unwrap();
+        t.end().unwrap();
+        t.resume();
+        taken(&log);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        while let Poll::Ready(Some(Ok(_))) = t.poll_next_chunk(&mut cx) {}
+        t.tick();
+        assert_eq!(
+            taken(&log),
+            [
+                "resume",
+                "data",
+                "_flush",
+                "prefinish",
+                "finish",
+                "end",
+                "close"
+            ]
+        );
+    }
+    /// Node's `clearBuffer` goes on after a write failed inside it: the
+    /// next queued chunk is transformed too, its output is dropped (the
+    /// readable side is errored) so it is not held, and `drain` comes;
+    /// the stream is destroyed with the error on the next tick.
+    #[test]
+    fn the_queued_writes_go_on_after_one_failed() {
+        let log: Log = Arc::default();
+        let failing = Scripted {
+            pushes: &[1],
+            count: 0,
+            fail_at: Some(1),
+            log: Arc::clone(&log),
+        };
+        let mut t = Duplex::transform(failing)
+            .with_readable_high_water_mark(1)
+            .with_writable_high_water_mark(0);
+        let seen = Arc::clone(&log);
+        t.observe(move |event| seen.lock().unwrap().push(event.name()));
+        for chunk in [&b"x"[..], b"y", b"z"] {
+            t.write(Bytes::from_static(chunk)).unwrap();
+        }
+        taken(&log);
+        assert_eq!(t.read().as_deref(), Some(&b"x"[..]));
+        assert_eq!(taken(&log), ["_transform", "_transform", "drain", "data"]);
+        assert_eq!((t.writable_length(), t.readable_length()), (0, 0));
+        assert!(t.errored().is_some() && !t.is_destroyed());
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(
+            t.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Err(_)))
+        ));
+        assert!(t.is_destroyed());
+    }
+    /// Node's `end()` fully uncorks whenever it is called: a `cork()`
+    /// between two `end()`s is undone, so the read that completes the held
+    /// write hands the queued chunk over and the transform flushes.
+    #[test]
+    fn a_second_end_uncorks() {
+        let (mut t, log) = scripted(&[1], 1, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        t.write(Bytes::from_static(b"b")).unwrap();
+        t.end().unwrap();
+        t.cork();
+        t.end().unwrap();
+        taken(&log);
+        assert_eq!(t.read().as_deref(), Some(&b"ab"[..]));
+        assert_eq!(taken(&log), ["_transform", "_flush", "prefinish", "data"]);
+    }
+    /// Node's `read()` asks nothing of a destroyed stream, flowing or not:
+    /// the held write never completes and keeps counting.
+    #[test]
+    fn a_destroyed_flowing_transform_keeps_its_held_write() {
+        let (mut t, _log) = scripted(&[1], 0, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        t.resume();
+        t.destroy(None);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        for _ in 0..3 {
+            let _ = t.poll_next_chunk(&mut cx);
+        }
+        assert_eq!(t.writable_length(), 1);
     }
 }

@@ -34,6 +34,11 @@ impl Events {
         !self.observers.is_empty()
     }
 
+    /// True once `close` was delivered.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed
+    }
+
     /// Delivers `event` now. Events deferred to the next tick stay queued:
     /// every poll delivers them first, as the start of a tick, so an event
     /// emitted inside a poll comes after them, and one emitted by a call
@@ -130,17 +135,26 @@ impl Events {
                 return;
             }
             Event::Close => self.closed = true,
-            Event::Error(_) => {
-                for _ in 0..std::mem::take(&mut self.pipes) {
-                    for observer in &mut self.observers {
-                        observer(&Event::Unpipe);
-                    }
-                }
-            }
+            Event::Error(_) => self.deliver_unpipes(),
             _ => {}
         }
         for observer in &mut self.observers {
             observer(event);
+        }
+        if matches!(event, Event::Finish | Event::Close) {
+            // Node's pipe listens for its destination's `finish` and
+            // `close` too, after the listeners already there.
+            self.deliver_unpipes();
+        }
+    }
+
+    /// An `unpipe` for every pipe this stream is still the destination of:
+    /// they are all undone.
+    fn deliver_unpipes(&mut self) {
+        for _ in 0..std::mem::take(&mut self.pipes) {
+            for observer in &mut self.observers {
+                observer(&Event::Unpipe);
+            }
         }
     }
 }
@@ -211,6 +225,24 @@ mod tests {
         // The pipe noticing the error later adds nothing.
         events.emit_piped(false);
         assert_eq!(log.lock().unwrap().len(), 5);
+    }
+
+    #[test]
+    fn every_pipe_is_undone_after_finish_or_close() {
+        for last in [Event::Finish, Event::Close] {
+            let mut events = Events::default();
+            let log = recorder(&mut events);
+            events.emit_piped(true);
+            events.emit_piped(true);
+            events.emit(last);
+            // The pumps noticing later add nothing.
+            events.emit_piped(false);
+            let last = log.lock().unwrap()[2];
+            assert_eq!(
+                *log.lock().unwrap(),
+                ["pipe", "pipe", last, "unpipe", "unpipe"]
+            );
+        }
     }
 
     #[test]

@@ -72,22 +72,19 @@ impl Lifecycle {
 
     /// Destroys the stream: `error` (if any) then `close`, on the next tick.
     /// Returns false if it was destroyed already (a no-op, as in Node). A
-    /// stream that [`fails_later`](Lifecycle::fails_later) is destroyed
-    /// with that error, whatever `error` is.
+    /// stream that [`fails_later`](Lifecycle::fails_later) keeps that
+    /// error as its `errored` (Node's first error wins), but the event is
+    /// `error`'s, as Node's `destroy(err)` emits its own: a `destroy()`
+    /// without one before the tick emits no `error` at all.
     pub(crate) fn destroy(&mut self, error: Option<Error>) -> bool {
         if self.destroyed {
             return false;
         }
         self.destroyed = true;
-        let error = if self.destroy_due {
-            self.destroy_due = false;
-            self.errored.clone()
-        } else {
-            error
-        };
+        self.destroy_due = false;
         if let Some(error) = error {
             self.events.defer(Event::Error(error.clone()));
-            self.errored = Some(error);
+            self.errored.get_or_insert(error);
         }
         self.close_once();
         true
@@ -105,7 +102,8 @@ impl Lifecycle {
     }
 
     /// True while a failure inside a call waits for the next tick to
-    /// destroy the stream: then call [`destroy`](Lifecycle::destroy).
+    /// destroy the stream: then call [`destroy`](Lifecycle::destroy) with
+    /// the [`errored`](Lifecycle::errored) error.
     #[inline]
     pub(crate) fn destroy_due(&self) -> bool {
         self.destroy_due
@@ -156,6 +154,34 @@ mod tests {
         assert_eq!(life.errored().unwrap().to_string(), "first");
         assert_eq!(life.take_error().unwrap().to_string(), "first");
         assert!(life.take_error().is_none());
+    }
+
+    /// Node's `destroy(err)` after a hook failed inside a call (before the
+    /// tick that destroys with that failure): the event carries `err`, the
+    /// stream stays errored with the first; a plain `destroy()` emits no
+    /// `error`.
+    #[test]
+    fn destroy_after_a_failure_inside_a_call_emits_its_own_error() {
+        for (given, events) in [
+            (Some("boom:op2"), vec!["error(boom:op2)", "close"]),
+            (None, vec!["close"]),
+        ] {
+            let mut life = Lifecycle::default();
+            let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let seen = std::sync::Arc::clone(&log);
+            life.events.observe(move |e| {
+                seen.lock().unwrap().push(match e {
+                    Event::Error(error) => format!("error({error})"),
+                    other => other.name().to_owned(),
+                })
+            });
+            life.fails_later(Error::new(ErrorKind::Io, "boom:s0"));
+            assert!(life.destroy(given.map(|text| Error::new(ErrorKind::Io, text))));
+            life.events.flush();
+            assert_eq!(*log.lock().unwrap(), events);
+            assert_eq!(life.errored().unwrap().to_string(), "boom:s0");
+            assert!(!life.destroy_due());
+        }
     }
 
     #[test]

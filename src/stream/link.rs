@@ -33,7 +33,7 @@ enum HandOver {
 
 /// A stage of a pipeline with the chain before it: pulls from `upstream`
 /// into `stage` while the stage takes chunks, and hands on its output.
-pub(crate) struct Link<I, D> {
+pub(crate) struct Link<I: Chunk, D> {
     upstream: Box<dyn ReadableStream<Output = I>>,
     /// A [`Duplex`](crate::Duplex), or a [`Shared`](crate::Shared) one.
     stage: D,
@@ -54,6 +54,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         on_error: OnError,
     ) -> Self {
         stage.piped(true);
+        upstream.piping(true);
         upstream.listen_data();
         if WritableStream::needs_drain(&stage) {
             upstream.pause();
@@ -195,7 +196,11 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             WritableStream::destroy(&mut self.stage, Some(error.clone()));
             if piped {
                 // Node's pipe detaches a destination from its `error`
-                // listener: `unpipe` comes just before that `error`.
+                // listener: `unpipe` comes just before that `error`, and
+                // upstream, left without a destination, pauses then,
+                // after what it deferred itself.
+                self.upstream.flush_events();
+                self.upstream.pause();
                 self.stage.piped(false);
             }
         }
@@ -208,6 +213,8 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             WritableStream::destroy(&mut self.stage, Some(error.clone()));
             if !self.upstream_done {
                 self.upstream_done = true;
+                // Upstream pauses as the stage is unpiped from its `error`.
+                self.upstream.pause();
                 self.stage.piped(false);
             }
             self.upstream.destroy(Some(error.clone()));
@@ -216,7 +223,14 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
     }
 }
 
-impl<I, D> sealed::Stream for Link<I, D> {}
+impl<I: Chunk, D> sealed::Stream for Link<I, D> {}
+
+impl<I: Chunk, D> Drop for Link<I, D> {
+    fn drop(&mut self) {
+        // Chunks `read()` takes from upstream are the caller's alone again.
+        self.upstream.piping(false);
+    }
+}
 
 impl<I: Chunk, O: Chunk, D> ReadableStream for Link<I, D>
 where
@@ -298,6 +312,10 @@ where
         ReadableStream::flush_events(&mut self.stage);
     }
 
+    fn piping(&mut self, attached: bool) {
+        self.stage.piping(attached);
+    }
+
     /// The stage takes what upstream has until it is full, and works on it
     /// (its output fills its readable side up to the mark); then the
     /// stages before it run ahead the same way.
@@ -320,6 +338,12 @@ where
     fn destroy(&mut self, error: Option<Error>) {
         ReadableStream::destroy(&mut self.stage, error.clone());
         self.upstream.destroy(error);
+        if !std::mem::replace(&mut self.upstream_done, true) {
+            // The stage's `error` (or `close`) undoes upstream's pipe into
+            // it, after upstream's own last events: upstream pauses.
+            self.upstream.flush_events();
+            self.upstream.pause();
+        }
     }
 
     fn is_ended(&self) -> bool {

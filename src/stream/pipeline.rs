@@ -172,6 +172,10 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         self.head.flush_events();
     }
 
+    fn piping(&mut self, attached: bool) {
+        self.head.piping(attached);
+    }
+
     fn poll_ahead(&mut self, cx: &mut Context<'_>) -> Result<()> {
         self.head
             .poll_ahead(cx)

@@ -122,8 +122,8 @@ mod tests {
 
     use super::*;
     use crate::{
-        Duplex, Event, NullSink, Readable, ReadableExt, Shared, Writable, WriteQueue, WriteSink,
-        pipeline,
+        Duplex, Event, NullSink, Pusher, Readable, ReadableExt, Shared, Writable, WriteQueue,
+        WriteSink, pipeline,
     };
 
     type Log = Arc<Mutex<Vec<String>>>;
@@ -241,7 +241,8 @@ mod tests {
     }
 
     /// A failing pipeline destroys every stage; each stage's `error` and
-    /// `close` (after `unpipe`, for a destination) come before the future
+    /// `close` (after `unpipe`, for a destination, and followed by the
+    /// `pause` its destination's `error` causes) come before the future
     /// resolves, with the same error.
     #[test]
     fn a_failing_pipeline_delivers_every_last_event_before_it_resolves() {
@@ -265,11 +266,54 @@ mod tests {
             assert!(polls < 10, "the pipeline fails: {:?}", log.lock().unwrap());
         };
         assert_eq!(error.kind(), ErrorKind::InvalidData);
-        for stage in ["source", "middle", "dest"] {
+        // Each stage's pipe is undone from its destination's `error`:
+        // `unpipe` on the destination, `pause` on the stage before it.
+        let tails = [
+            ("source", &["pause", "error", "close"][..]),
+            ("middle", &["unpipe", "error", "close", "pause"][..]),
+            ("dest", &["unpipe", "error", "close"][..]),
+        ];
+        for (stage, tail) in tails {
             let events = entries(&log, stage);
-            assert_eq!(events[events.len() - 2..], ["error", "close"], "{stage}");
+            assert_eq!(events[events.len() - tail.len()..], *tail, "{stage}");
         }
-        let dest_events = entries(&log, "dest");
-        assert_eq!(dest_events[dest_events.len() - 3], "unpipe");
+    }
+
+    /// A destination someone else ended closes before the source's end:
+    /// the pipeline fails with a premature close. The middle stage it
+    /// destroys undoes its own pipe from the source with its `error`: the
+    /// source pauses after its own `error` and `close`.
+    #[test]
+    fn a_destination_ended_elsewhere_fails_the_pipeline_early() {
+        let log = Log::default();
+        let (_pusher, source) = Pusher::<u32>::new();
+        source.lock().observe(observer(&log, "source"));
+        let mut middle = Duplex::<u32, u32>::pass_through();
+        middle.observe(observer(&log, "middle"));
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        dest.end().unwrap();
+        let mut future = pipeline(source).pipe(middle).pipe(dest);
+        let mut polls = 0;
+        let error = loop {
+            if let Poll::Ready(outcome) = poll(&mut future) {
+                break outcome.unwrap_err();
+            }
+            polls += 1;
+            assert!(polls < 10, "the pipeline fails: {:?}", log.lock().unwrap());
+        };
+        assert_eq!(error.kind(), ErrorKind::PrematureClose);
+        assert_eq!(
+            entries(&log, "dest"),
+            ["prefinish", "pipe", "finish", "unpipe", "close"]
+        );
+        let events = entries(&log, "source");
+        assert_eq!(events[events.len() - 3..], ["error", "close", "pause"]);
+        // The middle stage pauses at the destination's `finish`, due
+        // before the `resume` the pipeline scheduled.
+        assert_eq!(
+            entries(&log, "middle"),
+            ["pipe", "pause", "resume", "unpipe", "error", "close"]
+        );
     }
 }

@@ -16,7 +16,6 @@
 //! error leaves a pipe's destinations attached, as Node's pipe does.
 
 use std::ops::DerefMut;
-use std::path::Path;
 use std::task::{Context, Poll};
 
 use super::chunk::Chunk;
@@ -59,6 +58,15 @@ pub(crate) struct Pump<T> {
     awaiting: Awaiting,
     /// Per destination: still attached (not unpiped after an error).
     attached: Vec<bool>,
+    /// Per destination: neither finished nor closed when it was piped, so
+    /// its `finish`, `error` or `close` unpipes it (Node's pipe listens
+    /// from `pipe()` on; nothing comes from a stream that closed before).
+    live: Vec<bool>,
+    /// Not polled since the pipe was made, and a destination had been
+    /// ended before.
+    ended_first: bool,
+    /// The source knows it is piped ([`ReadableStream::piping`]).
+    piping: bool,
     first_error: Option<Error>,
 }
 
@@ -76,6 +84,9 @@ impl<T: Chunk> Pump<T> {
             stage: Stage::Idle,
             awaiting: Awaiting::new(destinations),
             attached: vec![true; destinations],
+            live: vec![true; destinations],
+            ended_first: false,
+            piping: false,
             first_error: None,
             source_stage: None,
         }
@@ -101,13 +112,45 @@ impl<T: Chunk> Pump<T> {
         D: DerefMut,
         D::Target: WritableStream<Input = T>,
     {
-        if self.stage == Stage::Idle {
-            self.start(source, destinations);
+        let polled = self.poll_pump(cx, source, destinations);
+        if polled.is_ready() {
+            self.stop_piping(source);
+        }
+        polled
+    }
+
+    fn poll_pump<S, D>(
+        &mut self,
+        cx: &mut Context<'_>,
+        source: &mut S,
+        destinations: &mut [D],
+    ) -> Poll<Result<()>>
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        match self.stage {
+            Stage::Idle => self.start(source, destinations),
+            // A poll is the start of a tick: the source, ended and no
+            // longer read, delivers what it deferred (the `close` after
+            // its `end`) before its destinations' events of this tick.
+            Stage::Ending => source.flush_events(),
+            // The work of destinations ended before the pipe was made (a
+            // `finish` due) comes before the source's `resume`, which the
+            // pipe scheduled after it.
+            Stage::Flowing if std::mem::take(&mut self.ended_first) => {
+                self.drive(cx, source, destinations);
+            }
+            Stage::Flowing | Stage::SourceDone => {}
         }
         loop {
             if !self.attached.contains(&true) {
                 // Every destination was unpiped: nothing more is read.
-                return Poll::Ready(self.first_error.take().map_or(Ok(()), Err));
+                if let Some(error) = self.settle_errors(source, destinations) {
+                    return Poll::Ready(Err(error));
+                }
+                return Poll::Ready(Ok(()));
             }
             let mut source_pending = false;
             while self.stage == Stage::Flowing && !self.awaiting.any() {
@@ -129,7 +172,7 @@ impl<T: Chunk> Pump<T> {
                         Poll::Ready(Some(Err(error))) => {
                             return Poll::Ready(Err(self.source_failed(
                                 error,
-                                source.origin(),
+                                source,
                                 destinations,
                             )));
                         }
@@ -149,20 +192,12 @@ impl<T: Chunk> Pump<T> {
                 match source.poll_next_chunk(cx) {
                     Poll::Ready(Some(Ok(chunk))) => self.write(chunk, source, destinations),
                     Poll::Ready(Some(Err(error))) => {
-                        return Poll::Ready(Err(self.source_failed(
-                            error,
-                            source.origin(),
-                            destinations,
-                        )));
+                        return Poll::Ready(Err(self.source_failed(error, source, destinations)));
                     }
                     Poll::Ready(None) if source.is_ended() => self.stage = Stage::SourceDone,
                     Poll::Ready(None) => {
                         let error = Error::from_kind(ErrorKind::PrematureClose);
-                        return Poll::Ready(Err(self.source_failed(
-                            error,
-                            source.origin(),
-                            destinations,
-                        )));
+                        return Poll::Ready(Err(self.source_failed(error, source, destinations)));
                     }
                     Poll::Pending => {
                         source_pending = true;
@@ -171,7 +206,7 @@ impl<T: Chunk> Pump<T> {
                 }
             }
             let was_waiting = self.awaiting.any();
-            self.drive(cx, destinations);
+            self.drive(cx, source, destinations);
             if let Some(error) = self.settle_errors(source, destinations) {
                 return Poll::Ready(Err(error));
             }
@@ -184,11 +219,7 @@ impl<T: Chunk> Pump<T> {
             if self.awaiting.any() {
                 // The stages before the source run ahead meanwhile.
                 if let Err(error) = source.poll_ahead(cx) {
-                    return Poll::Ready(Err(self.source_failed(
-                        error,
-                        source.origin(),
-                        destinations,
-                    )));
+                    return Poll::Ready(Err(self.source_failed(error, source, destinations)));
                 }
                 return Poll::Pending;
             }
@@ -208,9 +239,13 @@ impl<T: Chunk> Pump<T> {
         D::Target: WritableStream<Input = T>,
     {
         self.stage = Stage::Flowing;
+        self.piping = true;
+        source.piping(true);
         for (index, destination) in destinations.iter_mut().enumerate() {
             destination.piped(true);
             source.listen_data();
+            self.live[index] = !destination.is_finished() && !destination.is_closed();
+            self.ended_first |= destination.is_ending();
             let waits = destination.needs_drain();
             self.awaiting.set(index, waits);
             if waits {
@@ -245,7 +280,7 @@ impl<T: Chunk> Pump<T> {
             match destination.write(piece) {
                 Ok(true) => {}
                 Ok(false) => self.awaiting.set(index, true),
-                Err(error) => self.destination_failed(index, error, &mut **destination),
+                Err(error) => self.destination_failed(index, error, source, &mut **destination),
             }
         }
         if self.awaiting.any() {
@@ -253,8 +288,9 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
-    fn drive<D>(&mut self, cx: &mut Context<'_>, destinations: &mut [D])
+    fn drive<S, D>(&mut self, cx: &mut Context<'_>, source: &mut S, destinations: &mut [D])
     where
+        S: ReadableStream<Output = T> + ?Sized,
         D: DerefMut,
         D::Target: WritableStream<Input = T>,
     {
@@ -265,9 +301,13 @@ impl<T: Chunk> Pump<T> {
             match destination.poll_drain(cx) {
                 Poll::Ready(Ok(())) => self.awaiting.set(index, false),
                 Poll::Ready(Err(error)) => {
-                    self.destination_failed(index, error, &mut **destination)
+                    self.destination_failed(index, error, source, &mut **destination);
+                    continue;
                 }
                 Poll::Pending => {}
+            }
+            if self.stage == Stage::Flowing && self.live[index] && destination.is_finished() {
+                self.finished_early(index, source, &mut **destination);
             }
         }
     }
@@ -284,7 +324,7 @@ impl<T: Chunk> Pump<T> {
         D::Target: WritableStream<Input = T>,
     {
         if !self.options.end {
-            self.detach_all(destinations);
+            self.detach_all(source, destinations);
             return Poll::Ready(self.first_error.take().map_or(Ok(()), Err));
         }
         if self.stage == Stage::SourceDone {
@@ -309,7 +349,7 @@ impl<T: Chunk> Pump<T> {
                     && let Err(error) = destination.end()
                     && error.kind() != ErrorKind::Destroyed
                 {
-                    self.destination_failed(index, error, &mut **destination);
+                    self.destination_failed(index, error, source, &mut **destination);
                 }
             }
         }
@@ -321,12 +361,15 @@ impl<T: Chunk> Pump<T> {
             match destination.poll_finish(cx) {
                 Poll::Ready(Ok(())) => {
                     self.attached[index] = false;
-                    if !self.unpiped_at_end() {
+                    // Node's pipe unpipes a destination at its `finish`;
+                    // one that had finished before keeps the pipe.
+                    if !self.unpiped_at_end() && self.live[index] {
+                        self.pause_if_none_left(source);
                         destination.piped(false);
                     }
                 }
                 Poll::Ready(Err(error)) => {
-                    self.destination_failed(index, error, &mut **destination)
+                    self.destination_failed(index, error, source, &mut **destination)
                 }
                 Poll::Pending => pending = true,
             }
@@ -362,6 +405,7 @@ impl<T: Chunk> Pump<T> {
         self.awaiting.set(index, false);
         if !self.attached.contains(&true) {
             source.pause();
+            self.stop_piping(source);
         } else if was_waiting && !self.awaiting.any() {
             source.resume();
         }
@@ -377,25 +421,53 @@ impl<T: Chunk> Pump<T> {
         D: DerefMut,
         D::Target: WritableStream<Input = T>,
     {
+        self.stop_piping(source);
         if self.stage == Stage::Idle || !self.attached.contains(&true) {
             return;
         }
         if self.stage == Stage::Flowing {
             source.pause();
         }
-        self.detach_all(destinations);
+        self.detach_all(source, destinations);
     }
 
-    fn detach_all<D>(&mut self, destinations: &mut [D])
+    /// Unpipes every destination still attached, in order; the source
+    /// pauses before the last one's `unpipe`, as Node's `unpipe(dest)`.
+    fn detach_all<S, D>(&mut self, source: &mut S, destinations: &mut [D])
     where
+        S: ReadableStream<Output = T> + ?Sized,
         D: DerefMut,
         D::Target: WritableStream<Input = T>,
     {
         for (index, destination) in destinations.iter_mut().enumerate() {
             if self.attached[index] {
                 self.attached[index] = false;
+                self.pause_if_none_left(source);
                 destination.piped(false);
             }
+        }
+    }
+
+    /// The pipe no longer reads the source: chunks `read()` takes are the
+    /// caller's alone again.
+    fn stop_piping<S>(&mut self, source: &mut S)
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+    {
+        if std::mem::take(&mut self.piping) {
+            source.piping(false);
+        }
+    }
+
+    /// Node's `src.unpipe(dest)` pauses the source when it took away the
+    /// last destination (readable.js, `Readable.prototype.unpipe`), before
+    /// the destination's `unpipe`; call it once that one is detached.
+    fn pause_if_none_left<S>(&self, source: &mut S)
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+    {
+        if !self.attached.contains(&true) {
+            source.pause();
         }
     }
 
@@ -417,13 +489,71 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
-    fn destination_failed<W>(&mut self, index: usize, error: Error, destination: &mut W)
+    /// A failing pipeline destroys the destinations still attached: each
+    /// gets `unpipe` just before its `error`, and the source pauses then,
+    /// after the events it deferred itself (it was destroyed first, or
+    /// failed), as Node's pipe does from a destination's `error`.
+    fn unpipe_destroyed<S, D>(&self, error: &Error, source: &mut S, destinations: &mut [D])
     where
+        S: ReadableStream<Output = T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        let mut unpiped = false;
+        for (index, destination) in destinations.iter_mut().enumerate() {
+            if self.attached[index] && !destination.is_finished() {
+                destination.destroy(Some(error.clone()));
+                // One closed before the pipe has no `error` to come.
+                if self.live[index] {
+                    self.unpipe_failing(&mut **destination);
+                    unpiped = true;
+                }
+            }
+        }
+        if unpiped && !self.unpiped_at_end() {
+            source.flush_events();
+            source.pause();
+        }
+    }
+
+    /// A destination someone else ended finished before the source's end:
+    /// Node's pipe unpipes it at its `finish`; a pipeline fails with a
+    /// premature close (its `close` came before the source's end).
+    #[cold]
+    fn finished_early<S, W>(&mut self, index: usize, source: &mut S, destination: &mut W)
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        W: WritableStream<Input = T> + ?Sized,
+    {
+        match self.on_error {
+            OnError::Stop => {
+                self.attached[index] = false;
+                self.awaiting.set(index, false);
+                self.pause_if_none_left(source);
+                destination.piped(false);
+            }
+            OnError::DestroyAll => {
+                let error = Error::from_kind(ErrorKind::PrematureClose);
+                self.destination_failed(index, error, source, destination);
+            }
+        }
+    }
+
+    fn destination_failed<S, W>(
+        &mut self,
+        index: usize,
+        error: Error,
+        source: &mut S,
+        destination: &mut W,
+    ) where
+        S: ReadableStream<Output = T> + ?Sized,
         W: WritableStream<Input = T> + ?Sized,
     {
         self.attached[index] = false;
         self.awaiting.set(index, false);
-        if !self.unpiped_at_end() {
+        if !self.unpiped_at_end() && self.live[index] {
+            // Node's pipe unpipes a destination at its `error`.
+            self.pause_if_none_left(source);
             destination.piped(false);
         }
         // Node's pipeline learns of a destination's end from its `close`.
@@ -467,12 +597,7 @@ impl<T: Chunk> Pump<T> {
             OnError::DestroyAll => {
                 let error = self.first_error.take()?;
                 source.destroy(Some(error.clone()));
-                for (index, destination) in destinations.iter_mut().enumerate() {
-                    if self.attached[index] {
-                        destination.destroy(Some(error.clone()));
-                        self.unpipe_failing(&mut **destination);
-                    }
-                }
+                self.unpipe_destroyed(&error, source, destinations);
                 Some(error)
             }
             OnError::Stop if !self.attached.contains(&true) => self.first_error.take(),
@@ -480,13 +605,9 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
-    fn source_failed<D>(
-        &mut self,
-        error: Error,
-        origin: Option<&Path>,
-        destinations: &mut [D],
-    ) -> Error
+    fn source_failed<S, D>(&mut self, error: Error, source: &mut S, destinations: &mut [D]) -> Error
     where
+        S: ReadableStream<Output = T> + ?Sized,
         D: DerefMut,
         D::Target: WritableStream<Input = T>,
     {
@@ -495,17 +616,12 @@ impl<T: Chunk> Pump<T> {
             Some((index, name)) => error.or_stage(*index, name.as_deref()),
             None => error,
         };
-        let error = error.or_reading(origin);
+        let error = error.or_reading(source.origin());
         // A source that failed is destroyed, not paused (Node's pipe does
         // not touch it).
         self.stage = Stage::SourceDone;
         if self.on_error == OnError::DestroyAll {
-            for (index, destination) in destinations.iter_mut().enumerate() {
-                if self.attached[index] && !destination.is_finished() {
-                    destination.destroy(Some(error.clone()));
-                    self.unpipe_failing(&mut **destination);
-                }
-            }
+            self.unpipe_destroyed(&error, source, destinations);
         }
         // Node's pipe leaves its destinations attached when the source
         // fails (and its source flowing): the pipe is over without
@@ -557,5 +673,269 @@ impl Awaiting {
 
     fn any(&self) -> bool {
         self.count > 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Poll, Waker};
+
+    use crate::{
+        CollectSink, Duplex, Error, ErrorKind, Event, NullSink, PipeOptions, Pusher, Readable,
+        ReadableExt, Result, Shared, Writable, WritableStream, WriteQueue, WriteSink, pipe,
+        pipeline,
+    };
+
+    type Log = Arc<Mutex<Vec<String>>>;
+
+    fn observer(log: &Log, name: &'static str) -> impl FnMut(&Event) + Send + 'static {
+        let log = Arc::clone(log);
+        move |event| log.lock().unwrap().push(format!("{name} {event}"))
+    }
+
+    fn entries(log: &Log, name: &str) -> Vec<String> {
+        let prefix = format!("{name} ");
+        let log = log.lock().unwrap();
+        let of = log.iter().filter_map(|entry| entry.strip_prefix(&prefix));
+        of.map(str::to_owned).collect()
+    }
+
+    fn poll<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+        Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    fn until_ready<F: Future + Unpin>(future: &mut F) -> F::Output {
+        for _ in 0..20 {
+            if let Poll::Ready(outcome) = poll(future) {
+                return outcome;
+            }
+        }
+        panic!("the future does not complete");
+    }
+
+    /// Takes chunks only once its gate is open, as a sink that calls back
+    /// on a later tick.
+    struct Gated(Arc<AtomicBool>);
+
+    impl WriteSink<u32> for Gated {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            queue: &mut WriteQueue<u32>,
+        ) -> Poll<Result<()>> {
+            if !self.0.load(Ordering::SeqCst) {
+                return Poll::Pending;
+            }
+            queue.pop();
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// A source of one chunk and a destination whose sink takes it once
+    /// the returned gate is open, both logged.
+    fn logged_pair(log: &Log) -> (Readable<u32>, Writable<u32>, Arc<AtomicBool>) {
+        let mut source = Readable::from_iter([1u32]);
+        source.observe(observer(log, "source"));
+        let gate = Arc::new(AtomicBool::new(false));
+        let mut dest = Writable::new(Gated(Arc::clone(&gate))).with_high_water_mark(2);
+        dest.observe(observer(log, "dest"));
+        (source, dest, gate)
+    }
+
+    /// Node's pipe unpipes a destination at its `finish`, and `unpipe()`
+    /// pauses a source left without destinations: the source's `pause`
+    /// comes after its own `close`, as the destination finished on a
+    /// later tick.
+    #[test]
+    fn the_source_pauses_when_its_destination_finished() {
+        let log = Log::default();
+        let (mut source, mut dest, gate) = logged_pair(&log);
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        assert!(poll(&mut piping).is_pending());
+        gate.store(true, Ordering::SeqCst);
+        until_ready(&mut piping).unwrap();
+        drop(piping);
+        let events = entries(&log, "source");
+        assert_eq!(events[events.len() - 3..], ["end", "close", "pause"]);
+        let events = entries(&log, "dest");
+        assert_eq!(events[events.len() - 2..], ["finish", "unpipe"]);
+        assert_eq!(source.flowing(), Some(false));
+    }
+
+    /// With `end: false` the pipe is undone at the source's `end`: the
+    /// source pauses there, before its `close`.
+    #[test]
+    fn the_source_pauses_at_its_end_when_the_destination_stays_open() {
+        let log = Log::default();
+        let (mut source, mut dest, gate) = logged_pair(&log);
+        gate.store(true, Ordering::SeqCst);
+        until_ready(&mut pipe(&mut source, &mut dest, PipeOptions::keep_open())).unwrap();
+        source.tick();
+        let events = entries(&log, "source");
+        assert_eq!(events[events.len() - 3..], ["end", "pause", "close"]);
+        assert_eq!(entries(&log, "dest").last().unwrap(), "unpipe");
+    }
+
+    /// A pipeline whose source fails destroys the destination, whose
+    /// `error` undoes the pipe: `unpipe` on it, and the source pauses
+    /// after its own `error` and `close`.
+    #[test]
+    fn a_failed_source_pauses_when_the_pipeline_destroys_its_destination() {
+        let log = Log::default();
+        let (source, dest, _gate) = logged_pair(&log);
+        let source = Shared::new(source);
+        let mut future = pipeline(source.clone()).pipe(dest);
+        source
+            .lock()
+            .destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        let error = until_ready(&mut future).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidData);
+        let events = entries(&log, "source");
+        assert_eq!(events[events.len() - 3..], ["error", "close", "pause"]);
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
+    }
+
+    /// A destination someone else ended: Node's pipe unpipes it at its
+    /// `finish` (right after it), and the source, left without
+    /// destinations, pauses.
+    #[test]
+    fn a_destination_ended_elsewhere_is_unpiped_at_its_finish() {
+        let log = Log::default();
+        let (pusher, source) = Pusher::<u32>::new();
+        source.lock().observe(observer(&log, "source"));
+        let mut source = source;
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        let dest = Shared::new(dest);
+        let mut writer = dest.clone();
+        let mut piping = pipe(&mut source, &mut writer, PipeOptions::default());
+        assert!(poll(&mut piping).is_pending());
+        dest.lock().end().unwrap();
+        let _ = dest
+            .lock()
+            .poll_finish(&mut Context::from_waker(Waker::noop()));
+        assert_eq!(
+            entries(&log, "dest"),
+            ["pipe", "prefinish", "finish", "unpipe"]
+        );
+        until_ready(&mut piping).unwrap();
+        drop(piping);
+        assert_eq!(entries(&log, "source").last().unwrap(), "pause");
+        assert_eq!(source.lock().flowing(), Some(false));
+        drop(pusher);
+    }
+
+    /// A destination that had finished before it was piped never finishes
+    /// again: the pipe stays, as Node's listeners wait for a `finish` that
+    /// does not come.
+    #[test]
+    fn a_destination_finished_before_the_pipe_stays_piped() {
+        let log = Log::default();
+        let (_pusher, mut source) = Pusher::<u32>::new();
+        let handle = source.clone();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        dest.end().unwrap();
+        let _ = dest.poll_finish(&mut Context::from_waker(Waker::noop()));
+        dest.flush_events();
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        for _ in 0..3 {
+            assert!(poll(&mut piping).is_pending());
+        }
+        assert_eq!(
+            entries(&log, "dest"),
+            ["prefinish", "finish", "close", "pipe"]
+        );
+        assert_eq!(handle.lock().flowing(), Some(true));
+    }
+
+    /// A destination ended before the pipe was made finishes on the tick
+    /// the pipe's `resume` was scheduled after: its `finish` unpipes it
+    /// and pauses the source before that `resume` comes.
+    #[test]
+    fn a_destination_ended_before_the_pipe_finishes_before_the_resume() {
+        let log = Log::default();
+        let (_pusher, mut source) = Pusher::<u32>::new();
+        source.lock().observe(observer(&log, "source"));
+        let handle = source.clone();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        dest.end().unwrap();
+        until_ready(&mut pipe(&mut source, &mut dest, PipeOptions::default())).unwrap();
+        handle.lock().tick();
+        assert_eq!(entries(&log, "source"), ["pause", "resume"]);
+        assert_eq!(
+            entries(&log, "dest"),
+            ["prefinish", "pipe", "finish", "unpipe"]
+        );
+    }
+
+    /// A destination that closed before the pipe was made has no `finish`,
+    /// `error` or `close` to come: Node's pipe never unpipes it, and the
+    /// source does not pause for it.
+    #[test]
+    fn a_destination_closed_before_the_pipe_is_never_unpiped() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        source.observe(observer(&log, "source"));
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        dest.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        dest.flush_events();
+        let outcome = until_ready(&mut pipe(&mut source, &mut dest, PipeOptions::default()));
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
+        assert_eq!(entries(&log, "dest"), ["error", "close", "pipe"]);
+        assert!(!entries(&log, "source").contains(&"pause".to_owned()));
+    }
+
+    /// Node's `read()` on a piped stream hands the chunk to its caller and,
+    /// through `data`, to the pipe: the destination gets it too, at the
+    /// pipe's next poll, before what comes after it.
+    #[test]
+    fn a_chunk_read_by_hand_while_piped_reaches_the_destination() {
+        let (pusher, mut source) = Pusher::<u32>::new();
+        let handle = source.clone();
+        let (sink, got) = CollectSink::new();
+        let mut dest = Writable::new(sink);
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        assert!(poll(&mut piping).is_pending());
+        pusher.push(1);
+        assert_eq!(handle.lock().read(), Some(1));
+        pusher.push(2);
+        assert!(poll(&mut piping).is_pending());
+        assert_eq!(got.take(), [1, 2]);
+        drop(piping);
+        // Unpiped: what `read()` takes is the caller's alone.
+        pusher.push(3);
+        assert_eq!(handle.lock().read(), Some(3));
+        let (sink, got) = CollectSink::new();
+        let mut dest = Writable::new(sink);
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        pusher.push(4);
+        pusher.end();
+        until_ready(&mut piping).unwrap();
+        assert_eq!(got.take(), [4]);
+    }
+
+    /// The same for a Duplex's readable side, piped by a pipeline.
+    #[test]
+    fn a_chunk_read_by_hand_from_a_piped_duplex_reaches_the_destination() {
+        let middle = Shared::new(Duplex::<u32, u32>::pass_through());
+        let (sink, got) = CollectSink::new();
+        let (pusher, source) = Pusher::<u32>::new();
+        let mut future = pipeline(source)
+            .pipe(middle.clone())
+            .pipe(Writable::new(sink));
+        assert!(poll(&mut future).is_pending());
+        middle.lock().write(1).unwrap();
+        assert_eq!(middle.lock().read(), Some(1));
+        pusher.push(2);
+        pusher.end();
+        until_ready(&mut future).unwrap();
+        assert_eq!(got.take(), [1, 2]);
     }
 }

@@ -22,6 +22,8 @@
 //! `readable_after` is Node's `needReadable`: after a read found too
 //! little, `readable` waits for more than was there.
 
+use std::collections::VecDeque;
+
 use bytes::{Bytes, BytesMut};
 
 use super::chunk::Chunk;
@@ -43,6 +45,19 @@ pub(crate) enum Flow {
     Flowing,
 }
 
+/// What a read is about to take, for whether it asks for data first.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Taking {
+    /// Nothing: Node's `read(0)`.
+    Nothing,
+    /// The oldest chunk: a flowing read, or `read()` of objects.
+    Front,
+    /// Everything buffered: `read()` of bytes or text.
+    All,
+    /// `n` bytes if that many are buffered (else nothing yet): `read(n)`.
+    Bytes(usize),
+}
+
 /// The readable half of a stream: buffer, flowing mode, end. Shared by
 /// [`Readable`] and [`Duplex`](crate::Duplex).
 #[derive(Debug)]
@@ -62,6 +77,11 @@ pub(crate) struct ReadHalf<T> {
     /// What Node has queued for the stream's next tick, and when a push
     /// queues more: how a stream flowing with nobody reading it moves.
     pub(crate) ticks: Ticks,
+    /// How many pipes read this side (Node's `pipes`).
+    pipes: usize,
+    /// Copies of chunks `read()` took while piped, for the pipes' next
+    /// read: Node's `read()` hands each to the pipes too, through `data`.
+    read_by_hand: VecDeque<T>,
 }
 
 impl<T: Chunk> ReadHalf<T> {
@@ -74,7 +94,70 @@ impl<T: Chunk> ReadHalf<T> {
             resume_scheduled: false,
             end_scheduled: false,
             ticks: Ticks::default(),
+            pipes: 0,
+            read_by_hand: VecDeque::new(),
         }
+    }
+
+    /// Node's `doRead`: whether a read taking `taking` asks for data
+    /// before it takes (Node's `read()` calling `_read`): not after the
+    /// end was pushed, and only if the buffer is empty or what the read
+    /// leaves would be below the highWaterMark.
+    #[inline]
+    pub(crate) fn asks_before_taking(&self, taking: Taking) -> bool {
+        let buffer = &self.buffer;
+        if buffer.is_eof() {
+            return false;
+        }
+        let taking = match taking {
+            Taking::Nothing => 0,
+            Taking::Front => buffer.front().map_or(0, Chunk::size),
+            Taking::All => buffer.len(),
+            Taking::Bytes(n) if n <= buffer.len() => n,
+            Taking::Bytes(_) => 0,
+        };
+        buffer.is_empty() || buffer.len() - taking < buffer.high_water_mark()
+    }
+
+    /// A pipe starts (`true`) or stops reading this side.
+    pub(crate) fn piping(&mut self, attached: bool) {
+        if attached {
+            self.pipes += 1;
+        } else {
+            self.pipes = self.pipes.saturating_sub(1);
+            if self.pipes == 0 {
+                self.read_by_hand.clear();
+            }
+        }
+    }
+
+    /// A chunk `read()` took while piped also goes to the pipes, as Node's
+    /// `data` does, where the chunk type has a copy (and, as `data`, not
+    /// after `close`).
+    fn hand_to_pipes(&mut self, chunk: &T, events: &Events) {
+        if self.pipes > 0
+            && !events.is_closed()
+            && let Some(copy) = chunk.copy_for_pipe()
+        {
+            self.read_by_hand.push_back(copy);
+        }
+    }
+
+    /// The oldest chunk `read()` took while piped, for a pipe's read: its
+    /// `data` was emitted already.
+    #[inline]
+    pub(crate) fn take_read_by_hand(&mut self) -> Option<T> {
+        if self.read_by_hand.is_empty() {
+            return None;
+        }
+        self.pop_read_by_hand()
+    }
+
+    /// Out of line, off the path of every chunk.
+    #[cold]
+    #[inline(never)]
+    fn pop_read_by_hand(&mut self) -> Option<T> {
+        self.read_by_hand.pop_front()
     }
 
     /// Hands the oldest chunk to the consumer.
@@ -94,12 +177,15 @@ impl<T: Chunk> ReadHalf<T> {
     /// Node's `read()`: everything buffered, joined, where
     /// [`reads_joined`](ReadHalf::reads_joined), else the oldest chunk.
     pub(crate) fn take_for_read(&mut self, events: &mut Events) -> Option<T> {
-        if !self.reads_joined() {
-            return self.take(events);
-        }
-        let chunk = self.buffer.pop_joined()?;
-        self.readable_after = None;
-        events.emit(Event::Data { size: chunk.size() });
+        let chunk = if self.reads_joined() {
+            let chunk = self.buffer.pop_joined()?;
+            self.readable_after = None;
+            events.emit(Event::Data { size: chunk.size() });
+            chunk
+        } else {
+            self.take(events)?
+        };
+        self.hand_to_pipes(&chunk, events);
         Some(chunk)
     }
 
@@ -374,6 +460,8 @@ impl<T: Chunk> ReadHalf<T> {
             resume_scheduled: self.resume_scheduled,
             end_scheduled: self.end_scheduled,
             ticks: self.ticks,
+            pipes: self.pipes,
+            read_by_hand: VecDeque::new(),
         }
     }
 
@@ -434,6 +522,7 @@ impl ReadHalf<Bytes> {
         };
         self.readable_after = None;
         events.emit(Event::Data { size: bytes.len() });
+        self.hand_to_pipes(&bytes, events);
         Some(bytes)
     }
 }

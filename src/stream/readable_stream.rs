@@ -73,6 +73,15 @@ pub trait ReadableStream: sealed::Stream + Send {
     #[doc(hidden)]
     fn flush_events(&mut self) {}
 
+    /// A pipe starts (`true`) or stops reading the stream: while one does,
+    /// a chunk `read()` takes goes to the pipe too (see
+    /// [`Chunk::copy_for_pipe`](crate::Chunk::copy_for_pipe)), as Node's
+    /// `read()` hands it to the pipe's `data` listener.
+    #[doc(hidden)]
+    fn piping(&mut self, attached: bool) {
+        let _ = attached;
+    }
+
     /// The engine's hand-over of many chunks at once: moves chunks, as
     /// [`poll_next_chunk`](ReadableStream::poll_next_chunk) would give
     /// them, into a writable side's `queue` until its size reaches `limit`

@@ -142,6 +142,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         ReadableStream::flush_events(&mut *self.lock());
     }
 
+    fn piping(&mut self, attached: bool) {
+        self.lock().piping(attached);
+    }
+
     fn poll_ahead(&mut self, cx: &mut Context<'_>) -> Result<()> {
         self.lock().poll_ahead(cx)
     }
@@ -196,6 +200,14 @@ impl<S: WritableStream> WritableStream for Shared<S> {
 
     fn is_finished(&self) -> bool {
         self.lock().is_finished()
+    }
+
+    fn is_ending(&self) -> bool {
+        self.lock().is_ending()
+    }
+
+    fn is_closed(&self) -> bool {
+        self.lock().is_closed()
     }
 
     fn piped(&mut self, attached: bool) {

@@ -13,7 +13,7 @@ use tokio::io::AsyncWrite;
 use tokio_util::io::{CopyToBytes, SinkWriter};
 
 use super::chunk::Chunk;
-use super::error::{Error, Result};
+use super::error::{Error, ErrorKind, Result};
 use super::event::Event;
 use super::flushed::{Flushed, Receipts};
 use super::lifecycle::Lifecycle;
@@ -237,7 +237,9 @@ impl<T: Chunk> Writable<T> {
     /// then destroyed with that error, as in Node), and
     /// [`ErrorKind::Destroyed`](crate::ErrorKind::Destroyed) (or the stream's error) after it was destroyed.
     pub fn write(&mut self, chunk: T) -> Result<bool> {
-        self.half.write(chunk, &mut self.life)?;
+        if let Err(error) = self.half.write(chunk, &self.life) {
+            return Err(self.refused(error));
+        }
         if let Some(receipts) = self.receipts.as_mut() {
             receipts.queued_one();
         }
@@ -273,7 +275,9 @@ impl<T: Chunk> Writable<T> {
     /// As [`write`](Writable::write); the future fails with the stream's
     /// error if it is destroyed (or dropped) before the sink took the chunk.
     pub fn write_flushed(&mut self, chunk: T) -> Result<(bool, Flushed)> {
-        self.half.write(chunk, &mut self.life)?;
+        if let Err(error) = self.half.write(chunk, &self.life) {
+            return Err(self.refused(error));
+        }
         let receipts = self
             .receipts
             .get_or_insert_with(|| Box::new(Receipts::new(self.half.queue.len() - 1)));
@@ -403,6 +407,16 @@ impl<T: Chunk> Writable<T> {
         }
     }
 
+    /// A refused write: after `end`, Node's `errorOrDestroy` destroys the
+    /// stream with the error, its sink's `destroy` hook included.
+    #[cold]
+    fn refused(&mut self, error: Error) -> Error {
+        if error.kind() == ErrorKind::WriteAfterEnd {
+            self.destroy(Some(error.clone()));
+        }
+        error
+    }
+
     /// A writable that hands its chunks to any [`futures_sink::Sink`];
     /// ending it closes the sink.
     pub fn from_sink<S, E>(sink: S) -> Self
@@ -472,7 +486,7 @@ impl<T: Chunk> Writable<T> {
     fn tick(&mut self) {
         self.life.events.flush();
         if self.life.destroy_due() {
-            self.destroy(None);
+            self.destroy(self.life.errored().cloned());
         }
         if self.half.finish_due() && !self.life.is_destroyed() {
             self.half.finished();
@@ -511,7 +525,7 @@ impl<T: Chunk> Writable<T> {
             let polled = self
                 .half
                 .queue
-                .with_front_only(|front| sink.as_mut().poll_write(cx, front));
+                .with_first_only(1, |front| sink.as_mut().poll_write(cx, front));
             match polled {
                 Poll::Pending => {
                     self.settle_receipts();
@@ -612,6 +626,14 @@ impl<T: Chunk> WritableStream for Writable<T> {
 
     fn is_finished(&self) -> bool {
         self.half.is_finished()
+    }
+
+    fn is_ending(&self) -> bool {
+        self.half.is_ending()
+    }
+
+    fn is_closed(&self) -> bool {
+        self.life.events.is_closed()
     }
 
     fn piped(&mut self, attached: bool) {

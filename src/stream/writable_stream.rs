@@ -44,6 +44,20 @@ pub trait WritableStream: sealed::Stream + Send {
     /// True once the writable side finished.
     fn is_finished(&self) -> bool;
 
+    /// True once `end` was called (Node's `writableEnded`): a pipe made
+    /// then lets the stream's due work (its `finish`) come first.
+    #[doc(hidden)]
+    fn is_ending(&self) -> bool {
+        false
+    }
+
+    /// True once `close` was delivered to the stream's observers: a pipe
+    /// made then never hears from it again (no `unpipe`).
+    #[doc(hidden)]
+    fn is_closed(&self) -> bool {
+        false
+    }
+
     /// Called by pipes: emits `pipe` (`true`) or `unpipe` (`false`).
     fn piped(&mut self, attached: bool);
 

@@ -74,10 +74,14 @@ impl<T: Chunk> WriteHalf<T> {
     /// The first half of Node's `writeOrBuffer`: queues the chunk. The
     /// stream then starts its sink if [`may_start`](WriteHalf::may_start),
     /// and returns the [`verdict`](WriteHalf::verdict).
+    ///
+    /// A refused write returns the error; after `end` the stream must then
+    /// be destroyed with it (Node's `errorOrDestroy`), by the stream, whose
+    /// `destroy` also runs its hooks.
     #[inline]
-    pub(crate) fn write(&mut self, chunk: T, life: &mut Lifecycle) -> Result<()> {
+    pub(crate) fn write(&mut self, chunk: T, life: &Lifecycle) -> Result<()> {
         if self.end != End::Open || life.is_destroyed() {
-            return Err(self.refuse(life));
+            return Err(self.refuse());
         }
         self.queue.push_back(chunk);
         Ok(())
@@ -112,16 +116,13 @@ impl<T: Chunk> WriteHalf<T> {
         size != 0 && size >= self.high_water_mark
     }
 
-    /// Why a write is refused: after `end` (which destroys the stream, as
-    /// in Node), or after it was destroyed. The queued chunks still count
-    /// until the next tick, as after any `destroy`. Out of line, off the
-    /// path of every chunk.
+    /// Why a write is refused: after `end` (the stream is then destroyed
+    /// with the error, as in Node), or after it was destroyed. Out of
+    /// line, off the path of every chunk.
     #[cold]
-    fn refuse(&mut self, life: &mut Lifecycle) -> Error {
+    fn refuse(&self) -> Error {
         if self.end != End::Open {
-            let error = Error::from_kind(ErrorKind::WriteAfterEnd);
-            life.destroy(Some(error.clone()));
-            return error;
+            return Error::from_kind(ErrorKind::WriteAfterEnd);
         }
         Error::from_kind(ErrorKind::Destroyed)
     }

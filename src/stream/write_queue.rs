@@ -49,8 +49,7 @@ pub struct WriteQueue<T> {
 pub(crate) enum Passed {
     /// The last chunk pushed filled the readable side: it stays in flight.
     Held,
-    /// The queue is empty, or the readable side has no room; `moved` if a
-    /// chunk was pushed.
+    /// The queue is empty; `moved` if a chunk was pushed.
     Stopped { moved: bool },
 }
 
@@ -109,17 +108,14 @@ impl<T: Chunk> WriteQueue<T> {
     }
 
     /// What a [`PassThrough`](crate::PassThrough) does to the queued
-    /// chunks while `out` has room, a chunk at a time: each is pushed as it
-    /// is and stops counting here, except one whose push filled `out`,
-    /// which stays in flight (its callback is held, as in Node's
-    /// `Transform`). Call with no chunk in flight.
+    /// chunks, a chunk at a time, whatever `out` held before: each is
+    /// pushed as it is and stops counting here, until one whose push
+    /// filled `out`, which stays in flight (its callback is held, as in
+    /// Node's `Transform`). Call with no chunk in flight.
     #[inline]
     pub(crate) fn pass_into(&mut self, out: &mut Push<'_, T>) -> Passed {
         if self.chunks.len() > 1 {
             return self.pass_many(out);
-        }
-        if !out.has_room() {
-            return Passed::Stopped { moved: false };
         }
         match self.chunks.pop_front() {
             Some(chunk) => self.pass_one(chunk, out),
@@ -146,9 +142,6 @@ impl<T: Chunk> WriteQueue<T> {
     /// chunk-at-a-time loop would stop is counted first, then the chunks
     /// move together.
     fn pass_many(&mut self, out: &mut Push<'_, T>) -> Passed {
-        if !out.has_room() {
-            return Passed::Stopped { moved: false };
-        }
         let high_water_mark = out.high_water_mark();
         let start = out.buffered();
         let mut buffered = start;
@@ -157,8 +150,7 @@ impl<T: Chunk> WriteQueue<T> {
         let mut counts_nothing = false;
         let (front, back) = self.chunks.as_slices();
         'count: for slice in [front, back] {
-            // Each chunk is pushed while there is room; after one that
-            // does not fill the buffer, there still is.
+            // Each chunk is pushed until one fills the buffer.
             for chunk in slice {
                 count += 1;
                 let size = chunk.size();
@@ -221,16 +213,19 @@ impl<T: Chunk> WriteQueue<T> {
     #[cold]
     fn pass_one_by_one(&mut self, out: &mut Push<'_, T>) -> Passed {
         let mut moved = false;
-        while out.has_room() {
-            let Some(chunk) = self.chunks.pop_front() else {
-                break;
-            };
+        while let Some(chunk) = self.chunks.pop_front() {
             moved = true;
             if let Passed::Held = self.pass_one(chunk, out) {
                 return Passed::Held;
             }
         }
         Passed::Stopped { moved }
+    }
+
+    /// True while a transform has a chunk in its hands.
+    #[inline]
+    pub(crate) fn has_in_flight(&self) -> bool {
+        self.in_flight.is_some()
     }
 
     /// True while nothing is queued and no chunk is in a transform's hands.
@@ -254,11 +249,16 @@ impl<T: Chunk> WriteQueue<T> {
         self.chunks.front()
     }
 
-    /// Runs `f` on this queue with only its oldest chunk in it, the others
-    /// set aside (and not counted) meanwhile: a corked stream's sink
-    /// finishes the write it started without taking the corked chunks.
-    pub(crate) fn with_front_only<R>(&mut self, f: impl FnOnce(&mut WriteQueue<T>) -> R) -> R {
-        let rest = self.chunks.split_off(self.chunks.len().min(1));
+    /// Runs `f` on this queue with only its `count` oldest chunks in it,
+    /// the others set aside (and not counted) meanwhile: a corked stream's
+    /// sink finishes the write it started (with the chunk at the front, or
+    /// a transform's in its hands) without taking the corked chunks.
+    pub(crate) fn with_first_only<R>(
+        &mut self,
+        count: usize,
+        f: impl FnOnce(&mut WriteQueue<T>) -> R,
+    ) -> R {
+        let rest = self.chunks.split_off(self.chunks.len().min(count));
         let set_aside: usize = rest.iter().map(Chunk::size).sum();
         self.length -= set_aside;
         let result = f(self);
@@ -288,6 +288,18 @@ impl<T: Chunk> WriteQueue<T> {
     /// The queued chunks, oldest first, without taking them.
     pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
         self.chunks.iter()
+    }
+
+    /// What Node's `errorBuffer` does on the tick after `destroy()`: the
+    /// queued chunks stop counting, unless a transform has one in hand.
+    /// Node's `errorBuffer` does nothing while a write is in progress,
+    /// and a destroyed transform never calls back the write whose
+    /// callback it holds (its `_read` is not called any more), so that
+    /// chunk and every one behind it count for good.
+    pub(crate) fn drop_after_destroy(&mut self) {
+        if self.in_flight.is_none() {
+            self.clear();
+        }
     }
 
     pub(crate) fn clear(&mut self) {

@@ -37,6 +37,11 @@ pub enum Difference {
     /// which Node's pipe moves a chunk inside a call
     /// ([`pipe_moves_inside_a_call`](super::compare::pipe_moves_inside_a_call)).
     PipesMoveWhenPolled,
+    /// Destroying a writer cancels its sink's write in progress: a
+    /// destroyed Writable's `writable_length` may leave out what Node
+    /// counts only until that write calls back (`wip`, which the Node side
+    /// records).
+    DestroyCancelsTheWrite,
     /// `read_text(n)` counts characters, Node's `read(n)` after
     /// `setEncoding` UTF-16 code units: scenarios read bytes only.
     TextCountsCharacters,
@@ -50,7 +55,7 @@ pub enum Difference {
 
 impl Difference {
     /// Every deliberate difference, in the document's order.
-    pub const ALL: [Difference; 11] = [
+    pub const ALL: [Difference; 12] = [
         Difference::ErrorsAreValues,
         Difference::ErrorsAreHandled,
         Difference::ErrorsSayWhere,
@@ -59,6 +64,7 @@ impl Difference {
         Difference::TicksArePolls,
         Difference::OrderWithinAStream,
         Difference::PipesMoveWhenPolled,
+        Difference::DestroyCancelsTheWrite,
         Difference::TextCountsCharacters,
         Difference::ErrorsDestroyWithoutAutoDestroy,
         Difference::WritersStartInARuntime,
@@ -75,6 +81,9 @@ impl Difference {
             Difference::TicksArePolls => "A tick is a poll",
             Difference::OrderWithinAStream => "Event order is kept within each stream",
             Difference::PipesMoveWhenPolled => "A pipe moves chunks when it is polled",
+            Difference::DestroyCancelsTheWrite => {
+                "Destroying a writer cancels its write in progress"
+            }
             Difference::TextCountsCharacters => "Text counts characters, not UTF-16 code units",
             Difference::ErrorsDestroyWithoutAutoDestroy => {
                 "Without `autoDestroy`, an error still destroys"

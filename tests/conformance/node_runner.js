@@ -177,6 +177,13 @@ class Run {
       }
       state.d = s.destroyed;
       state.err = errorName(s.errored);
+      // What a destroyed Writable counts only until its write in progress
+      // calls back (the write and, errorBuffer waiting for it, everything
+      // queued behind it), which smerge cancels ("Destroying a writer
+      // cancels its write in progress").
+      if (s.kind === 'writable' && s.destroyed && s._writableState.writing) {
+        state.wip = s.writableLength;
+      }
       return state;
     });
   }

@@ -233,7 +233,9 @@ async fn test_stream_pipeline_generators() {
 
 /// A generator that fails at once: the pass-through after it is
 /// destroyed with the error; as in Node, its pipe detaches it from its
-/// `error` listener (`unpipe` before `error`).
+/// `error` listener (`unpipe` before `error`), and the destination's
+/// `error` unpipes the destination from it, which pauses it after its
+/// `close` (Node 20: `resume error close pause`).
 #[tokio::test]
 async fn test_stream_pipeline_generator_error() {
     let failing = tokio_stream::iter([Err::<Bytes, _>(kaboom("kaboom"))]);
@@ -249,7 +251,7 @@ async fn test_stream_pipeline_generator_error() {
     assert!(format!("{error:#}").ends_with("kaboom"));
     assert_eq!(
         log.entries(),
-        ["pipe", "resume", "unpipe", "error", "close"]
+        ["pipe", "resume", "unpipe", "error", "close", "pause"]
     );
 }
 
