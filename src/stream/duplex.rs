@@ -901,6 +901,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
     fn label(&self) -> Option<&str> {
         self.life.label()
     }
+
+    fn failure(&self) -> Option<Error> {
+        self.life.errored().cloned()
+    }
 }
 
 impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
@@ -964,6 +968,10 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
     fn label(&self) -> Option<&str> {
         self.life.label()
+    }
+
+    fn failure(&self) -> Option<Error> {
+        self.life.errored().cloned()
     }
 
     #[inline]

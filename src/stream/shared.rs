@@ -154,6 +154,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().is_ended()
     }
 
+    fn failure(&self) -> Option<Error> {
+        ReadableStream::failure(&*self.lock())
+    }
+
     fn label(&self) -> Option<&str> {
         self.label
             .get_or_init(|| ReadableStream::label(&*self.lock()).map(Into::into))
@@ -196,6 +200,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
 
     fn is_finished(&self) -> bool {
         self.lock().is_finished()
+    }
+
+    fn failure(&self) -> Option<Error> {
+        WritableStream::failure(&*self.lock())
     }
 
     fn is_ending(&self) -> bool {

@@ -648,6 +648,10 @@ impl<T: Chunk> WritableStream for Writable<T> {
         self.life.label()
     }
 
+    fn failure(&self) -> Option<Error> {
+        self.life.errored().cloned()
+    }
+
     #[inline]
     fn batch_target(&mut self) -> Option<(&mut WriteQueue<T>, usize)> {
         if let Some(receipts) = self.receipts.as_mut() {
