@@ -251,6 +251,12 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         self.life.events.flush_for_finished(errored);
     }
 
+    /// A [`finished`](crate::finished) future starts (`true`) or stops
+    /// waiting: see [`Events::watch_finished`](super::events::Events::watch_finished).
+    pub(crate) fn watch_finished(&mut self, watching: bool) {
+        self.life.events.watch_finished(watching);
+    }
+
     /// Writes `chunk` to the writable side; see [`Writable::write`](crate::Writable::write).
     /// A transform's work on it is done inside the call when the transform
     /// is idle.

@@ -95,6 +95,9 @@ impl<T: Chunk> Future for PipelineFuture<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = self.get_mut();
         if let Some(outcome) = this.outcome.take() {
+            // A `close` that waited for a `finished` future to see the
+            // `error` before it comes before the callback.
+            this.flush_events();
             return Poll::Ready(outcome);
         }
         if let Some(cancel) = this.cancel.as_mut()

@@ -233,4 +233,8 @@ impl<S: Finish> Finish for Shared<S> {
     fn poll_finished(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         self.lock().poll_finished(cx)
     }
+
+    fn watch_finished(&mut self, watching: bool) {
+        self.lock().watch_finished(watching);
+    }
 }
