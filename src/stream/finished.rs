@@ -95,7 +95,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
 /// As Node's `finished` calls back, a writable side's failure is reported
 /// after its `error` event and before its `close`, and a success after
 /// its `close`; a writable side destroyed after `end()` with nothing left
-/// to write counts as finished.
+/// to write counts as finished. It listens from the call on: a failing
+/// stream's `close` waits until the returned future saw the `error`, even
+/// when a pipe or pipeline delivers it.
 ///
 /// # Errors
 ///
@@ -115,6 +117,18 @@ pub fn finished<S: Finish + ?Sized>(stream: &mut S) -> Finished<'_, S> {
 /// From the call on, until it resolves or is dropped, a failing stream's
 /// `close` comes only after this future saw the `error`, as Node's
 /// `finished` calls back from `error`.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use smerge::{ErrorKind, NullSink, Writable, finished};
+///
+/// let mut w = Writable::<u32>::new(NullSink);
+/// w.destroy(None);
+/// let error = finished(&mut w).await.unwrap_err();
+/// assert_eq!(error.kind(), ErrorKind::PrematureClose);
+/// # }
+/// ```
 #[must_use = "a finished future does nothing unless awaited"]
 #[derive(Debug)]
 pub struct Finished<'a, S: Finish + ?Sized> {
