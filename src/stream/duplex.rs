@@ -18,7 +18,8 @@ use super::lifecycle::Lifecycle;
 use super::pair_handler::PairHandler;
 use super::pass_through::PassThrough;
 use super::push::Push;
-use super::read_half::ReadHalf;
+use super::read_buffer::ReadBuffer;
+use super::read_half::{ReadHalf, Taking};
 use super::read_source::ReadSource;
 use super::readable_stream::ReadableStream;
 use super::sealed;
@@ -69,6 +70,11 @@ pub struct Duplex<I, O> {
     /// consumer (Node parks the write callback of a transform whose output
     /// filled the readable side until the next read).
     coupled: bool,
+    /// The final hook ran inside a read that completed a held write: while
+    /// the readable side flows with chunks buffered, `finish` waits for
+    /// the read loop to take them (Node's `flow()` reads them all before
+    /// the next tick).
+    finish_after_flow: bool,
     /// What the next tick delivers ahead of the `finish` that `end()`
     /// scheduled, because Node queued it first.
     before_finish: BeforeFinish,
@@ -99,6 +105,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             life: Lifecycle::default(),
             allow_half_open: true,
             coupled: false,
+            finish_after_flow: false,
             before_finish: BeforeFinish::default(),
         }
     }
@@ -108,7 +115,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     where
         X: Transform<Input = I, Output = O> + Unpin,
     {
-        let mut duplex = Duplex::new(TransformHandler::new(transform));
+        let mut duplex = Duplex::new(TransformHandler::for_duplex(transform));
         duplex.coupled = true;
         duplex
     }
@@ -285,13 +292,15 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// A transform with nothing left to work on flushes inside the call.
     pub fn end(&mut self) -> Result<()> {
         let opening = !self.write.is_ending();
-        if opening && self.write.corked() > 0 {
-            // Node's `end()` uncorks first (see `Writable::end`).
+        if self.write.corked() > 0 {
+            // Node's `end()` uncorks first (see `Writable::end`), every
+            // time: a `cork()` after the first `end()` is undone too.
             self.write.uncork_all();
             self.start_writes();
         }
         self.write.end(&self.life)?;
         if opening {
+            self.handler.as_mut().writable_ended();
             self.start_final();
         }
         Ok(())
@@ -311,28 +320,132 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
     }
 
-    /// Takes buffered output without waiting, after handing queued input
-    /// to the handler and, while the readable side is below its
-    /// highWaterMark, asking it for output (Node's `read()` calling
-    /// `_read`): for bytes everything buffered, joined; for
-    /// objects, and on a flowing side, the oldest chunk. Once a read left
-    /// nothing before the end, `end` follows on the next tick, as for
+    /// Takes buffered output without waiting: for bytes everything
+    /// buffered, joined; for objects, and on a flowing side, the oldest
+    /// chunk. As Node's `read()` calls `_read` first when the buffer is
+    /// empty or what it takes would leave it below the highWaterMark, the
+    /// read then asks before it takes: a transform's write held because its
+    /// output filled the readable side completes (`drain` may come, or the
+    /// flush of an ended side), the queued chunks go to the transform, and
+    /// the handler is asked for output. Once a read left nothing before
+    /// the end, `end` follows on the next tick, as for
     /// [`Readable::read`](crate::Readable::read).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use bytes::Bytes;
+    /// use smerge::Duplex;
+    ///
+    /// let mut pass = Duplex::<Bytes, Bytes>::pass_through()
+    ///     .with_readable_high_water_mark(1)
+    ///     .with_writable_high_water_mark(0);
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let seen = Arc::clone(&log);
+    /// pass.observe(move |e| seen.lock().unwrap().push(e.name()));
+    /// assert!(!pass.write(Bytes::from_static(b"a"))?);
+    /// assert_eq!(pass.writable_length(), 1); // held: the readable side is full
+    /// assert_eq!(pass.read().as_deref(), Some(&b"a"[..]));
+    /// assert_eq!(*log.lock().unwrap(), ["drain", "data"]); // Node's order
+    /// # Ok::<(), smerge::Error>(())
+    /// ```
     pub fn read(&mut self) -> Option<O> {
-        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let taking = if self.read.reads_joined() {
+            Taking::All
+        } else {
+            Taking::Front
+        };
+        self.ask_before_read(taking);
+        let chunk = self.read.take_for_read(&mut self.life.events);
+        self.schedule_end_if_drained();
+        chunk
+    }
+
+    /// What `read()` and `read(n)` do before they take: as Node's `read()`
+    /// calls `_read` when the buffer is empty or what it takes leaves it
+    /// below the highWaterMark, a transform's held write completes; then
+    /// the writable side has its turn (work a handler finishes when
+    /// polled), and the handler is asked for output if the read asks. A
+    /// destroyed stream asks nothing and keeps its queue.
+    fn ask_before_read(&mut self, taking: Taking) {
+        if self.life.is_destroyed() {
+            return;
+        }
+        // Decided on what is buffered before anything moves (Node's
+        // `doRead`), and the held write completes first: the write side's
+        // turn then finds nothing more to release.
+        let asks = self.life.errored().is_none() && self.read.asks_before_taking(taking);
+        if asks {
+            self.release_held_write();
+        }
+        let mut cx = Context::from_waker(Waker::noop());
         let _ = self.poll_write_side(&mut cx);
-        if !self.life.is_destroyed()
-            && self.life.errored().is_none()
-            && self.read.buffer.wants_more(true)
-        {
+        if !asks || self.life.is_destroyed() || self.life.errored().is_some() {
+            return;
+        }
+        if self.read.buffer.wants_more(true) {
             let mut out = Push::new(&mut self.read.buffer);
             if let Poll::Ready(Err(error)) = self.handler.as_mut().poll_read(&mut cx, &mut out) {
                 self.fail(error);
             }
         }
-        let chunk = self.read.take_for_read(&mut self.life.events);
-        self.schedule_end_if_drained();
-        chunk
+    }
+
+    /// The start of a flowing read of a transform, ahead of the writable
+    /// side's turn: Node's `resume_` asks with `read(0)` before `resume`,
+    /// and `flow()`'s `read()` asks before it takes; a final hook that a
+    /// completed write lets run emits `prefinish` now and `finish` at the
+    /// next tick. True if the completed write failed the stream: its
+    /// error waits for the next poll, after this read's chunk (Node
+    /// emits it on the next tick).
+    #[inline]
+    fn ask_flowing(&mut self) -> bool {
+        if !self.coupled || self.life.errored().is_some() || self.life.is_destroyed() {
+            // Node's `read()` asks nothing of a destroyed or errored stream.
+            return false;
+        }
+        if self.read.resume_scheduled() {
+            self.ask_transform(Taking::Nothing);
+            self.read.emit_scheduled_resume(&mut self.life.events);
+        }
+        self.ask_transform(Taking::Front);
+        self.life.errored().is_some()
+    }
+
+    /// A read of a transform that asks for more before it takes `taking`
+    /// (Node's `doRead`): completes the held write, if any; see
+    /// [`release_held_write`](Duplex::release_held_write). Only a flag
+    /// check when no write is held.
+    #[inline]
+    fn ask_transform(&mut self, taking: Taking) {
+        if self.coupled
+            && self.write.writing
+            && !self.life.is_destroyed()
+            && self.read.asks_before_taking(taking)
+        {
+            self.release_held_write();
+        }
+    }
+
+    /// Node's `Transform._read` calling the write callback it held (the
+    /// chunk's output had filled the readable side), and what that
+    /// callback does (`onwrite`): the chunk stops counting, the queued
+    /// chunks go to the transform unless the side is corked
+    /// (`clearBuffer`), then `drain` if nothing is left (`afterWrite`) or,
+    /// on a side that is ending, the final hook (`finishMaybe`: the
+    /// transform flushes and `prefinish` is emitted; `finish` comes at the
+    /// next tick).
+    fn release_held_write(&mut self) {
+        if !self.write.writing || !self.handler.as_mut().release_held() {
+            return;
+        }
+        self.write.queue.finish_in_flight();
+        self.write.writing = false;
+        self.start_writes();
+        self.write.drain_if_empty(&mut self.life);
+        self.start_final();
+        self.finish_after_flow = self.write.finish_due();
     }
 
     /// A read outside a poll found the end: `end` on the next tick, unless
@@ -426,7 +539,35 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                     self.write.queue.finish_in_flight();
                     let error = self.life.locate(error);
                     self.life.fails_later(error);
+                    self.write_after_failure();
                     return;
+                }
+            }
+        }
+    }
+
+    /// What Node's `clearBuffer` does after a write failed inside it: the
+    /// queued chunks still go to the handler, and what it pushes is
+    /// dropped (the readable side is errored: `push` takes nothing), so no
+    /// write is held.
+    #[cold]
+    fn write_after_failure(&mut self) {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut dropped = ReadBuffer::new(usize::MAX);
+        while self.write.has_work() {
+            let mut out = Push::new(&mut dropped);
+            match self
+                .handler
+                .as_mut()
+                .poll_write(&mut cx, &mut self.write.queue, &mut out)
+            {
+                Poll::Pending => {
+                    self.write.writing = true;
+                    return;
+                }
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(_)) => {
+                    self.write.queue.finish_in_flight();
                 }
             }
         }
@@ -438,6 +579,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     fn start_final(&mut self) {
         if !self.write.ready_to_finalize()
             || self.life.is_destroyed()
+            || self.life.errored().is_some()
             || !self.handler.starts_at_once()
         {
             return;
@@ -495,6 +637,27 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// counting (see [`WriteQueue::drop_after_destroy`]).
     #[inline]
     fn start_tick(&mut self) {
+        let ended_first = self.tick_due_finish();
+        self.start_tick_after_finish(ended_first);
+    }
+
+    /// The start of a poll of the readable side: a new tick, except that
+    /// a `finish` a flowing read made due waits while chunks are buffered:
+    /// the poll goes on with Node's `flow()`, which reads them all before
+    /// the next tick.
+    #[inline]
+    fn start_read_tick(&mut self) {
+        let flow_goes_on = self.finish_after_flow
+            && self.read.flowing() == Some(true)
+            && !self.read.buffer.is_empty();
+        let ended_first = !flow_goes_on && self.tick_due_finish();
+        self.start_tick_after_finish(ended_first);
+    }
+
+    /// The `finish` due after a final hook that ran inside `end()`, after
+    /// what Node queued ahead of it. True if an `end` came first.
+    #[inline]
+    fn tick_due_finish(&mut self) -> bool {
         let mut ended_first = false;
         if self.write.finish_due() {
             if self.before_finish.resume || self.before_finish.end {
@@ -505,6 +668,12 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             // `pause`) comes first, as Node's listeners run inside `end`.
             self.tick_finish(!ended_first);
         }
+        ended_first
+    }
+
+    /// The rest of the start of a tick, after its `finish`.
+    #[inline]
+    fn start_tick_after_finish(&mut self, ended_first: bool) {
         if self.life.errored().is_some() {
             self.read.cancel_scheduled_end();
         } else if self.read.emit_scheduled_end(&mut self.life.events) {
@@ -540,8 +709,19 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
     }
 
+    /// A flowing read that finds the end after it ran the final hook:
+    /// Node queued that hook's `finish` before the `end` the read now
+    /// queues, so `finish` comes first.
+    #[inline]
+    fn finish_before_end(&mut self) {
+        if self.finish_after_flow && self.read.buffer.is_eof() && self.read.buffer.is_empty() {
+            self.tick_finish(true);
+        }
+    }
+
     #[cold]
     fn tick_finish(&mut self, close: bool) {
+        self.finish_after_flow = false;
         self.write.finished();
         self.life.events.emit(Event::Finish);
         if close {
@@ -630,7 +810,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// hands queued input to the handler, then takes buffered output or
     /// asks the handler for more.
     fn poll_output(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
-        self.start_tick();
+        self.start_read_tick();
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -638,7 +818,8 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             return Poll::Ready(None);
         }
         loop {
-            if let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
+            let failed_now = self.ask_flowing();
+            if !failed_now && let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
                 return Poll::Ready(Some(Err(error)));
             }
             if let Some(misuse) = self.read.buffer.take_misuse() {
@@ -653,6 +834,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 // errored or emitted `close`: not `readableEnded`.
                 return Poll::Ready(None);
             }
+            self.finish_before_end();
             if self.read.end_if_drained(&mut self.life.events) {
                 self.readable_ended(cx);
                 return Poll::Ready(None);
@@ -678,7 +860,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         queue: &mut WriteQueue<O>,
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
-        self.start_tick();
+        self.start_read_tick();
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -686,7 +868,8 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             return Poll::Ready(None);
         }
         loop {
-            if let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
+            let failed_now = self.ask_flowing();
+            if !failed_now && let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
                 return Poll::Ready(Some(Err(error)));
             }
             if let Some(misuse) = self.read.buffer.take_misuse() {
@@ -700,6 +883,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 if queue.size() >= limit {
                     break;
                 }
+                // Each chunk is a flowing `read()` of its own, which asks
+                // before it takes.
+                self.ask_transform(Taking::Front);
             }
             if moved {
                 // Node's `read()` calls `_read` once what it takes leaves
@@ -716,6 +902,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 // errored or emitted `close`: not `readableEnded`.
                 return Poll::Ready(None);
             }
+            self.finish_before_end();
             if self.read.end_if_drained(&mut self.life.events) {
                 self.readable_ended(cx);
                 return Poll::Ready(None);
@@ -764,6 +951,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// finish now if it can (Node's `endWritableNT`).
     fn readable_ended(&mut self, cx: &mut Context<'_>) {
         if !self.allow_half_open && !self.write.is_ending() && self.write.end(&self.life).is_ok() {
+            self.handler.as_mut().writable_ended();
             let _ = self.poll_write_side(cx);
         }
         self.close_if_done();
@@ -832,10 +1020,43 @@ impl<I: Chunk> Duplex<I, String> {
 impl<I: Chunk> Duplex<I, Bytes> {
     /// Node's `read(n)` on a byte stream's readable side: exactly `n`
     /// bytes, joining or splitting chunks, or the rest at the end; `None`
-    /// while fewer than `n` bytes are buffered. See
+    /// while fewer than `n` bytes are buffered. Asking for more than the
+    /// readable highWaterMark raises it to the next power of two, and the
+    /// read asks before it takes, as [`read`](Duplex::read) does. See
     /// [`Readable::read_bytes`](crate::Readable::read_bytes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use smerge::Duplex;
+    ///
+    /// let mut pass = Duplex::<Bytes, Bytes>::pass_through().with_high_water_mark(1);
+    /// assert!(!pass.write(Bytes::from_static(b"ab"))?); // held: the readable side is full
+    /// assert!(!pass.write(Bytes::from_static(b"c"))?);
+    /// // Node: read(3) raises the mark to 4 and completes the held write
+    /// // (the queued one passes) before it takes.
+    /// assert_eq!(pass.read_bytes(3).as_deref(), Some(&b"abc"[..]));
+    /// assert_eq!(pass.readable_high_water_mark(), 4);
+    /// # Ok::<(), smerge::Error>(())
+    /// ```
     pub fn read_bytes(&mut self, n: usize) -> Option<Bytes> {
-        self.take_read(|read, events| read.take_bytes(n, events))
+        if n > self.read.buffer.high_water_mark() {
+            let raised = n.checked_next_power_of_two().unwrap_or(n);
+            self.read.buffer.set_high_water_mark(raised);
+        }
+        let ended_before = self.read.buffer.is_eof();
+        self.ask_before_read(Taking::Bytes(n));
+        let bytes = self.read.take_bytes(n, &mut self.life.events);
+        match &bytes {
+            // The rest, cut short by the end: `end` follows on the next tick.
+            Some(rest) if rest.len() < n => self.schedule_end_if_drained(),
+            Some(_) => {}
+            // `read(0)` finds the end only if it was there before the call.
+            None if n == 0 && !ended_before => {}
+            None => self.schedule_end_if_drained(),
+        }
+        bytes
     }
 }
 
@@ -1013,7 +1234,8 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
     /// is held); the read takes them all in one move (every `write` into
     /// its queue but the last returning true) and releases the held one;
     /// the writable side, empty again, emits `drain`. Unobserved, all that
-    /// stays of it is the scheduled `resume` emitted.
+    /// stays of it is the scheduled `resume` emitted. Not with a readable
+    /// highWaterMark of 0: the held chunk then waits for the next read.
     #[inline]
     fn pass_batch(&mut self, batch: &WriteQueue<I>, limit: usize) -> bool {
         let Some(last) = batch.back() else {
@@ -1023,6 +1245,7 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
         // counts, whatever the mark).
         let passes = batch.size() >= self.write.high_water_mark()
             && batch.size() > 0
+            && self.read.buffer.high_water_mark() > 0
             && batch.size() - last.size() < limit
             && batch.passes_whole(self.read.buffer.high_water_mark());
         if passes {
@@ -1105,8 +1328,10 @@ mod tests {
     }
 
     /// Node's `Transform._write`: a chunk whose output filled the readable
-    /// side keeps counting in `writableLength` until the consumer read that
-    /// side below its highWaterMark, so `drain` comes after the third read.
+    /// side keeps counting in `writableLength` until a read asks for more
+    /// (Node's `read()` calls `_read`, which calls the held callback): the
+    /// last copy is pushed by the third read, so the fourth read, finding
+    /// the readable side empty, completes the write and emits `drain`.
     #[test]
     fn transform_callback_is_held_until_the_readable_side_is_read() {
         let mut copies = Duplex::transform(Copies { value: 0, left: 0 }).with_high_water_mark(1);
@@ -1441,5 +1666,359 @@ mod tests {
         let mut failed = Duplex::transform(Copies { value: 0, left: 0 });
         failed.destroy(Some(Error::from_kind(ErrorKind::PrematureClose)));
         assert_eq!(failed.end().unwrap_err().kind(), ErrorKind::Destroyed);
+    }
+    type Log = Arc<Mutex<Vec<&'static str>>>;
+
+    /// The conformance scenarios' transform: pushes `pushes[i % len]`
+    /// copies of the i-th chunk, and logs its hooks beside the events.
+    struct Scripted {
+        pushes: &'static [usize],
+        count: usize,
+        fail_at: Option<usize>,
+        log: Log,
+    }
+
+    impl Transform for Scripted {
+        type Input = Bytes;
+        type Output = Bytes;
+
+        fn transform(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) -> Result<()> {
+            self.log.lock().unwrap().push("_transform");
+            if self.fail_at == Some(self.count) {
+                return Err(Error::new(ErrorKind::InvalidData, "boom"));
+            }
+            let copies = self.pushes[self.count % self.pushes.len()];
+            self.count += 1;
+            for _ in 0..copies {
+                out.push(chunk.clone());
+            }
+            Ok(())
+        }
+
+        fn flush(&mut self, _: &mut Push<'_, Bytes>) -> Result<()> {
+            self.log.lock().unwrap().push("_flush");
+            Ok(())
+        }
+    }
+
+    /// A byte transform of `pushes`, its two highWaterMarks, and its log.
+    fn scripted(
+        pushes: &'static [usize],
+        readable: usize,
+        writable: usize,
+    ) -> (Duplex<Bytes, Bytes>, Log) {
+        let log: Log = Arc::default();
+        let transform = Scripted {
+            pushes,
+            count: 0,
+            fail_at: None,
+            log: Arc::clone(&log),
+        };
+        let mut duplex = Duplex::transform(transform)
+            .with_readable_high_water_mark(readable)
+            .with_writable_high_water_mark(writable);
+        let seen = Arc::clone(&log);
+        duplex.observe(move |event| seen.lock().unwrap().push(event.name()));
+        (duplex, log)
+    }
+
+    fn taken(log: &Log) -> Vec<&'static str> {
+        std::mem::take(&mut *log.lock().unwrap())
+    }
+
+    /// Node's `read()` calls `_read` before it takes when the buffer would
+    /// fall below its highWaterMark, and `Transform._read` calls the write
+    /// callback it held: the write completes and `drain` comes before the
+    /// read's `data`.
+    #[test]
+    fn read_completes_the_held_write_before_it_takes() {
+        let (mut t, log) = scripted(&[1], 1, 0);
+        assert!(!t.write(Bytes::from_static(b"a")).unwrap());
+        assert_eq!(taken(&log), ["_transform"]);
+        assert_eq!(t.writable_length(), 1, "held: the readable side is full");
+        assert_eq!(t.read().as_deref(), Some(&b"a"[..]));
+        assert_eq!(taken(&log), ["drain", "data"]);
+        assert_eq!(t.writable_length(), 0);
+        assert!(!WritableStream::needs_drain(&t));
+    }
+
+    /// The same through a [`PassThrough`], which moves chunks its own way.
+    #[test]
+    fn read_of_a_pass_through_completes_the_held_write_before_it_takes() {
+        let mut pass = Duplex::<Bytes, Bytes>::pass_through()
+            .with_readable_high_water_mark(1)
+            .with_writable_high_water_mark(0);
+        let log = logged(&mut pass);
+        assert!(!pass.write(Bytes::from_static(b"a")).unwrap());
+        assert!(!pass.write(Bytes::from_static(b"b")).unwrap());
+        assert_eq!(pass.writable_length(), 2);
+        // The held chunk completes, the queued one is passed on (and held
+        // in its turn), and `read()` takes both.
+        assert_eq!(pass.read().as_deref(), Some(&b"ab"[..]));
+        assert_eq!(*log.lock().unwrap(), ["data"]);
+        assert_eq!((pass.writable_length(), pass.readable_length()), (1, 0));
+    }
+
+    /// Node's `clearBuffer` hands every queued chunk to `_transform` once
+    /// the held callback came, whatever the readable side holds, until
+    /// one's output fills it: `read()` returns everything then buffered.
+    #[test]
+    fn read_hands_the_queued_chunks_over_whatever_the_readable_side_holds() {
+        let (mut t, log) = scripted(&[1, 0, 1], 1, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        t.write(Bytes::from_static(b"b")).unwrap();
+        t.write(Bytes::from_static(b"c")).unwrap();
+        assert_eq!(taken(&log), ["_transform"]);
+        // b pushes nothing, so c goes through too; its output is held.
+        assert_eq!(t.read().as_deref(), Some(&b"ac"[..]));
+        assert_eq!(taken(&log), ["_transform", "_transform", "data"]);
+        assert_eq!((t.writable_length(), t.readable_length()), (1, 0));
+    }
+
+    /// Node's `read(n)`: the highWaterMark rises to the next power of two
+    /// above `n`, and the read asks (completing the held write, whose queued
+    /// successor then fits below the new mark) before it takes `n` bytes.
+    #[test]
+    fn read_n_raises_the_mark_and_completes_the_held_write() {
+        let (mut t, log) = scripted(&[1, 2], 0, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        t.write(Bytes::from_static(b"c")).unwrap();
+        assert_eq!(taken(&log), ["_transform"]);
+        assert_eq!(t.read_bytes(3).as_deref(), Some(&b"acc"[..]));
+        assert_eq!(taken(&log), ["_transform", "drain", "data"]);
+        assert_eq!(t.readable_high_water_mark(), 4);
+        assert_eq!((t.writable_length(), t.readable_length()), (0, 0));
+    }
+
+    /// A transform ended while its write was held flushes when the read
+    /// completes that write (Node's `finishMaybe` in `afterWrite`):
+    /// `_flush` and `prefinish` before the read's `data`, `finish` at the
+    /// next tick.
+    #[test]
+    fn read_of_an_ending_transform_flushes_once_the_held_write_completes() {
+        let (mut t, log) = scripted(&[3], 3, 0);
+        t.write(Bytes::from_static(b"x")).unwrap();
+        t.end().unwrap();
+        assert_eq!(taken(&log), ["_transform"]);
+        assert_eq!(t.read_bytes(1).as_deref(), Some(&b"x"[..]));
+        assert_eq!(taken(&log), ["_flush", "prefinish", "data"]);
+        assert_eq!(t.writable_length(), 0);
+        assert!(!t.is_finished());
+        t.tick();
+        assert_eq!(taken(&log), ["finish"]);
+    }
+
+    /// A corked transform: the held write completes, the corked one stays
+    /// queued (Node's `clearBuffer` does nothing while corked).
+    #[test]
+    fn read_of_a_corked_transform_completes_only_the_held_write() {
+        let (mut t, log) = scripted(&[1], 1, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        t.cork();
+        t.write(Bytes::from_static(b"b")).unwrap();
+        assert_eq!(t.writable_length(), 2);
+        assert_eq!(t.read().as_deref(), Some(&b"a"[..]));
+        assert_eq!(taken(&log), ["_transform", "data"]);
+        assert_eq!(t.writable_length(), 1);
+    }
+
+    /// A read that leaves the readable side at its highWaterMark does not
+    /// ask (Node's `doRead` is false): the write stays held until a read
+    /// that would leave less.
+    #[test]
+    fn read_leaving_the_side_full_keeps_the_write_held() {
+        let (mut t, log) = scripted(&[2], 1, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        assert_eq!(t.read_bytes(1).as_deref(), Some(&b"a"[..]));
+        assert_eq!(taken(&log), ["_transform", "data"]);
+        assert_eq!(t.writable_length(), 1);
+        assert_eq!(t.read_bytes(1).as_deref(), Some(&b"a"[..]));
+        assert_eq!(taken(&log), ["drain", "data"]);
+        assert_eq!(t.writable_length(), 0);
+    }
+
+    /// Node's `read()` on a destroyed stream asks nothing: what was
+    /// written keeps counting.
+    #[test]
+    fn read_of_a_destroyed_transform_keeps_its_writable_length() {
+        let (mut t, _log) = scripted(&[1], 0, 0);
+        t.write(Bytes::from_static(b"f")).unwrap();
+        t.destroy(None);
+        assert_eq!(t.read_bytes(0), None);
+        assert_eq!(t.writable_length(), 1);
+    }
+
+    /// Node's flowing `read()` asks before it takes each chunk: on the
+    /// tick after `resume()`, `drain` comes between `resume` and `data`.
+    #[test]
+    fn a_flowing_read_completes_the_held_write_before_data() {
+        let (mut t, log) = scripted(&[1], 1, 0);
+        t.write(Bytes::from_static(b"b")).unwrap();
+        t.resume();
+        taken(&log);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(
+            t.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(_)))
+        ));
+        assert_eq!(taken(&log), ["resume", "drain", "data"]);
+    }
+    /// Node's `Transform._write` holds no callback once the writable side
+    /// ended: the chunks queued before `end()` all go through when the
+    /// read completes the held one, and the transform flushes.
+    #[test]
+    fn an_ended_transform_holds_no_more_writes() {
+        let (mut t, log) = scripted(&[1], 1, 4);
+        for chunk in [&b"a"[..], b"b", b"c"] {
+            t.write(Bytes::from_static(chunk)).unwrap();
+        }
+        t.end().unwrap();
+        assert_eq!(taken(&log), ["_transform"]);
+        assert_eq!(t.read().as_deref(), Some(&b"abc"[..]));
+        assert_eq!(
+            taken(&log),
+            ["_transform", "_transform", "_flush", "prefinish", "data"]
+        );
+        assert_eq!((t.writable_length(), t.readable_length()), (0, 0));
+    }
+
+    /// A flowing read that completes the held write of an ended transform
+    /// runs its final hook; Node's `flow()` then reads every buffered chunk
+    /// before the next tick's `finish`, and `end` follows.
+    #[test]
+    fn finish_waits_for_the_flowing_read_to_take_what_is_buffered() {
+        let (mut t, log) = scripted(&[1], 1, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        t.write(Bytes::from_static(b"b")).unwrap();
+        t.resume();
+        t.end().unwrap();
+        taken(&log);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        while let Poll::Ready(Some(Ok(_))) = t.poll_next_chunk(&mut cx) {}
+        assert_eq!(
+            taken(&log),
+            [
+                "resume",
+                "_transform",
+                "_flush",
+                "prefinish",
+                "data",
+                "data",
+                "finish",
+                "end"
+            ]
+        );
+        t.tick();
+        assert_eq!(taken(&log), ["close"]);
+    }
+    /// At a readable highWaterMark of 0, a read that takes the only chunk
+    /// does not ask (Node: `0 - 0 < 0` is false), and nothing releases
+    /// the held write before the next read asks: Node's `maybeReadMore`
+    /// never reads ahead of a stream at 0 that does not flow.
+    #[test]
+    fn at_a_mark_of_0_only_a_read_that_asks_completes_the_held_write() {
+        let (mut t, log) = scripted(&[1], 0, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        t.write(Bytes::from_static(b"b")).unwrap();
+        assert_eq!(t.read().as_deref(), Some(&b"a"[..]));
+        assert_eq!(taken(&log), ["_transform", "data"]);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(WritableStream::poll_finish(&mut t, &mut cx).is_pending());
+        t.tick();
+        assert_eq!(taken(&log), [] as [&str; 0]);
+        assert_eq!(t.writable_length(), 2);
+        // The buffer is empty: this read asks.
+        assert_eq!(t.read().as_deref(), Some(&b"b"[..]));
+        assert_eq!(taken(&log), ["_transform", "data"]);
+        assert_eq!(t.writable_length(), 1);
+    }
+
+    /// A flowing read that completes the last held write of an ended
+    /// transform and then finds the end: `finish` (queued by the final
+    /// hook) comes before `end` (queued by the read that found it).
+    #[test]
+    fn finish_comes_before_the_end_a_flowing_read_finds() {
+        let (mut t, log) = scripted(&[1], 0, 0);
+        t.write(Bytes::from_static(b"h")).unwrap();
+        t.end().unwrap();
+        t.resume();
+        taken(&log);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        while let Poll::Ready(Some(Ok(_))) = t.poll_next_chunk(&mut cx) {}
+        t.tick();
+        assert_eq!(
+            taken(&log),
+            [
+                "resume",
+                "data",
+                "_flush",
+                "prefinish",
+                "finish",
+                "end",
+                "close"
+            ]
+        );
+    }
+    /// Node's `clearBuffer` goes on after a write failed inside it: the
+    /// next queued chunk is transformed too, its output is dropped (the
+    /// readable side is errored) so it is not held, and `drain` comes;
+    /// the stream is destroyed with the error on the next tick.
+    #[test]
+    fn the_queued_writes_go_on_after_one_failed() {
+        let log: Log = Arc::default();
+        let failing = Scripted {
+            pushes: &[1],
+            count: 0,
+            fail_at: Some(1),
+            log: Arc::clone(&log),
+        };
+        let mut t = Duplex::transform(failing)
+            .with_readable_high_water_mark(1)
+            .with_writable_high_water_mark(0);
+        let seen = Arc::clone(&log);
+        t.observe(move |event| seen.lock().unwrap().push(event.name()));
+        for chunk in [&b"x"[..], b"y", b"z"] {
+            t.write(Bytes::from_static(chunk)).unwrap();
+        }
+        taken(&log);
+        assert_eq!(t.read().as_deref(), Some(&b"x"[..]));
+        assert_eq!(taken(&log), ["_transform", "_transform", "drain", "data"]);
+        assert_eq!((t.writable_length(), t.readable_length()), (0, 0));
+        assert!(t.errored().is_some() && !t.is_destroyed());
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(
+            t.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Err(_)))
+        ));
+        assert!(t.is_destroyed());
+    }
+    /// Node's `end()` fully uncorks whenever it is called: a `cork()`
+    /// between two `end()`s is undone, so the read that completes the held
+    /// write hands the queued chunk over and the transform flushes.
+    #[test]
+    fn a_second_end_uncorks() {
+        let (mut t, log) = scripted(&[1], 1, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        t.write(Bytes::from_static(b"b")).unwrap();
+        t.end().unwrap();
+        t.cork();
+        t.end().unwrap();
+        taken(&log);
+        assert_eq!(t.read().as_deref(), Some(&b"ab"[..]));
+        assert_eq!(taken(&log), ["_transform", "_flush", "prefinish", "data"]);
+    }
+    /// Node's `read()` asks nothing of a destroyed stream, flowing or not:
+    /// the held write never completes and keeps counting.
+    #[test]
+    fn a_destroyed_flowing_transform_keeps_its_held_write() {
+        let (mut t, _log) = scripted(&[1], 0, 0);
+        t.write(Bytes::from_static(b"a")).unwrap();
+        t.resume();
+        t.destroy(None);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        for _ in 0..3 {
+            let _ = t.poll_next_chunk(&mut cx);
+        }
+        assert_eq!(t.writable_length(), 1);
     }
 }

@@ -46,6 +46,19 @@ pub(crate) trait DuplexHandler<I, O>: Send {
         out: &mut Push<'_, O>,
     ) -> Poll<Result<()>>;
 
+    /// Node's `Transform._read` calling the write callback it held: the
+    /// chunk whose output filled the readable side is finished now,
+    /// whatever the readable side holds; the duplex then stops counting it.
+    /// True if a chunk was held. Holds nothing by default.
+    fn release_held(self: Pin<&mut Self>) -> bool {
+        false
+    }
+
+    /// The writable side was ended: Node's `Transform._write` holds no
+    /// callback after that, whatever the readable side holds. Does nothing
+    /// by default.
+    fn writable_ended(self: Pin<&mut Self>) {}
+
     /// Whether `write()`, `uncork()` and `end()` may call the write and
     /// final hooks at once, in the caller's context; see
     /// [`WriteSink::starts_at_once`](crate::WriteSink::starts_at_once).

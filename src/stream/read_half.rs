@@ -44,6 +44,19 @@ pub(crate) enum Flow {
     Flowing,
 }
 
+/// What a read is about to take, for whether it asks for data first.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Taking {
+    /// Nothing: Node's `read(0)`.
+    Nothing,
+    /// The oldest chunk: a flowing read, or `read()` of objects.
+    Front,
+    /// Everything buffered: `read()` of bytes or text.
+    All,
+    /// `n` bytes if that many are buffered (else nothing yet): `read(n)`.
+    Bytes(usize),
+}
+
 /// The readable half of a stream: buffer, flowing mode, end. Shared by
 /// [`Readable`] and [`Duplex`](crate::Duplex).
 #[derive(Debug)]
@@ -79,6 +92,26 @@ impl<T: Chunk> ReadHalf<T> {
             pipes: 0,
             read_by_hand: VecDeque::new(),
         }
+    }
+
+    /// Node's `doRead`: whether a read taking `taking` asks for data
+    /// before it takes (Node's `read()` calling `_read`): not after the
+    /// end was pushed, and only if the buffer is empty or what the read
+    /// leaves would be below the highWaterMark.
+    #[inline]
+    pub(crate) fn asks_before_taking(&self, taking: Taking) -> bool {
+        let buffer = &self.buffer;
+        if buffer.is_eof() {
+            return false;
+        }
+        let taking = match taking {
+            Taking::Nothing => 0,
+            Taking::Front => buffer.front().map_or(0, Chunk::size),
+            Taking::All => buffer.len(),
+            Taking::Bytes(n) if n <= buffer.len() => n,
+            Taking::Bytes(_) => 0,
+        };
+        buffer.is_empty() || buffer.len() - taking < buffer.high_water_mark()
     }
 
     /// A pipe starts (`true`) or stops reading this side.

@@ -21,7 +21,7 @@ use super::event::Event;
 use super::iter_source::IterSource;
 use super::lifecycle::Lifecycle;
 use super::push::Push;
-use super::read_half::ReadHalf;
+use super::read_half::{ReadHalf, Taking};
 use super::read_source::{BoxSource, ReadSource};
 use super::readable_stream::ReadableStream;
 use super::sealed;
@@ -75,19 +75,6 @@ pub struct Readable<T> {
 
 // Chunks are never pinned: the buffer only moves them.
 impl<T> Unpin for Readable<T> {}
-
-/// What a read is about to take, for whether it asks the source first.
-#[derive(Clone, Copy, Debug)]
-enum Taking {
-    /// Nothing: Node's `read(0)`.
-    Nothing,
-    /// The oldest chunk: a flowing read, or `read()` of objects.
-    Front,
-    /// Everything buffered: `read()` of bytes or text.
-    All,
-    /// `n` bytes if that many are buffered (else nothing yet): `read(n)`.
-    Bytes(usize),
-}
 
 impl<T: Chunk> Readable<T> {
     /// A readable whose data comes from `source`, with the chunk type's
@@ -532,18 +519,7 @@ impl<T: Chunk> Readable<T> {
 
     /// Whether a read taking `taking` asks the source first.
     fn wants_asking(&self, taking: Taking) -> bool {
-        let buffer = &self.half.buffer;
-        if self.source.is_none() || buffer.is_eof() {
-            return false;
-        }
-        let taking = match taking {
-            Taking::Nothing => 0,
-            Taking::Front => buffer.front().map_or(0, Chunk::size),
-            Taking::All => buffer.len(),
-            Taking::Bytes(n) if n <= buffer.len() => n,
-            Taking::Bytes(_) => 0,
-        };
-        buffer.is_empty() || buffer.len() - taking < buffer.high_water_mark()
+        self.source.is_some() && self.half.asks_before_taking(taking)
     }
 
     /// Asks the source once; `Ready(Ok)` when it answered, with data or not.

@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | [`Phase::Ready`] | the next chunk may be handed over | a chunk is handed to `transform` → working; the input ended → flushing |
 //! | [`Phase::Working`] | `transform` ran, `poll_ready` has not finished it (Node: its callback is not called yet) | `poll_ready` is ready → ready, or held if the chunk's output filled the readable side |
-//! | [`Phase::Held`] | finished, but its output filled the readable side: Node holds the write callback until the next `_read` | the consumer read the readable side below its highWaterMark → ready |
+//! | [`Phase::Held`] | finished, but its output filled the readable side: Node holds the write callback until the next `_read` | a read asks for more (`release_held`), or the consumer read the readable side below its highWaterMark → ready |
 //! | [`Phase::Flushing`] | `flush` ran, `poll_ready` has not finished it | `poll_ready` is ready → flushed |
 //! | [`Phase::Flushed`] | everything was pushed | never |
 //!
@@ -44,14 +44,35 @@ pub(crate) struct TransformHandler<X> {
     /// How much the readable side held when the chunk in work was handed
     /// over: if its output added to it, the callback may be held.
     buffered_before: usize,
+    /// The writable side of the duplex was ended: no callback is held any
+    /// more (Node's `Transform._write` checks `writableEnded` first).
+    input_ended: bool,
+    /// A held chunk is released once its output was all taken, even at a
+    /// highWaterMark of 0: in a [`TransformSink`](crate::TransformSink),
+    /// whose forwarding empties the output. Not in a duplex, where at 0
+    /// only a read that asks releases it (Node's `maybeReadMore` never
+    /// reads ahead of a stream whose mark is 0 and that does not flow).
+    released_when_emptied: bool,
 }
 
 impl<X: Transform> TransformHandler<X> {
+    /// The handler of a [`TransformSink`](crate::TransformSink).
     pub(crate) fn new(transform: X) -> Self {
         TransformHandler {
             transform,
             phase: Phase::Ready,
             buffered_before: 0,
+            input_ended: false,
+            released_when_emptied: true,
+        }
+    }
+
+    /// The handler of a [`Duplex`](crate::Duplex), whose reads release a
+    /// held chunk.
+    pub(crate) fn for_duplex(transform: X) -> Self {
+        TransformHandler {
+            released_when_emptied: false,
+            ..TransformHandler::new(transform)
         }
     }
 
@@ -66,7 +87,10 @@ impl<X: Transform> TransformHandler<X> {
         let next = match self.phase {
             Phase::Working => Phase::Ready,
             Phase::Flushing => Phase::Flushed,
-            Phase::Held if out.buffered() < out.high_water_mark() || out.buffered() == 0 => {
+            Phase::Held
+                if out.buffered() < out.high_water_mark()
+                    || (self.released_when_emptied && out.buffered() == 0) =>
+            {
                 self.phase = Phase::Ready;
                 return Poll::Ready(Ok(()));
             }
@@ -79,6 +103,7 @@ impl<X: Transform> TransformHandler<X> {
                 // the chunk's output left the readable side full.
                 let added = out.buffered() != self.buffered_before;
                 self.phase = if next == Phase::Ready
+                    && !self.input_ended
                     && added
                     && out.buffered() >= out.high_water_mark()
                     && !out.is_ended()
@@ -96,9 +121,12 @@ impl<X: Transform> TransformHandler<X> {
         }
     }
 
-    /// Feeds queued chunks to the transform while `out` has room. Ready
-    /// with whether anything was consumed or produced once it stopped for
-    /// want of input or room; `Pending` while the transform is not ready.
+    /// Feeds queued chunks to the transform until one is held (its output
+    /// filled `out`) or none is left, whatever `out` held before: Node's
+    /// `clearBuffer` hands every buffered chunk to `_transform` until one's
+    /// callback is held. Ready with whether anything was consumed or
+    /// produced once it stopped for want of input; `Pending` while the
+    /// transform is not ready or holds a chunk.
     #[inline]
     pub(crate) fn poll_pump(
         &mut self,
@@ -113,9 +141,6 @@ impl<X: Transform> TransformHandler<X> {
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
                 Poll::Pending if progressed => return Poll::Ready(Ok(true)),
                 Poll::Pending => return Poll::Pending,
-            }
-            if !out.has_room() {
-                return Poll::Ready(Ok(progressed));
             }
             let Some(chunk) = input.take_in_flight() else {
                 return Poll::Ready(Ok(progressed));
@@ -138,15 +163,18 @@ impl<X: Transform> TransformHandler<X> {
         out: &mut Push<'_, X::Output>,
     ) -> Poll<Result<()>> {
         if self.phase == Phase::Held {
-            if out.buffered() >= out.high_water_mark() && out.buffered() != 0 {
+            if out.buffered() >= out.high_water_mark() {
                 return Poll::Pending;
             }
             self.phase = Phase::Ready;
             input.finish_in_flight();
         }
-        if input.pass_into(out) == Passed::Held {
-            self.phase = Phase::Held;
-            return Poll::Pending;
+        while input.pass_into(out) == Passed::Held {
+            if !self.input_ended {
+                self.phase = Phase::Held;
+                return Poll::Pending;
+            }
+            input.finish_in_flight();
         }
         if input.is_settled() {
             Poll::Ready(Ok(()))
@@ -206,14 +234,26 @@ impl<X: Transform + Unpin> DuplexHandler<X::Input, X::Output> for TransformHandl
         {
             return this.poll_pass(input, out);
         }
-        // Input left means the pump stopped for want of room: the duplex
-        // polls again once its consumer has read; saying so now spares a
-        // call that would find no room.
+        // Input left means a chunk is held until the consumer reads: the
+        // duplex polls again then.
         match this.poll_pump(cx, input, out) {
             Poll::Ready(Ok(true)) if input.is_settled() => Poll::Ready(Ok(())),
             Poll::Ready(Ok(_)) | Poll::Pending => Poll::Pending,
             Poll::Ready(Err(err)) => Poll::Ready(Err(err)),
         }
+    }
+
+    fn release_held(self: Pin<&mut Self>) -> bool {
+        let this = self.get_mut();
+        let held = this.phase == Phase::Held;
+        if held {
+            this.phase = Phase::Ready;
+        }
+        held
+    }
+
+    fn writable_ended(self: Pin<&mut Self>) {
+        self.get_mut().input_ended = true;
     }
 
     #[inline]

@@ -49,8 +49,7 @@ pub struct WriteQueue<T> {
 pub(crate) enum Passed {
     /// The last chunk pushed filled the readable side: it stays in flight.
     Held,
-    /// The queue is empty, or the readable side has no room; `moved` if a
-    /// chunk was pushed.
+    /// The queue is empty; `moved` if a chunk was pushed.
     Stopped { moved: bool },
 }
 
@@ -109,17 +108,14 @@ impl<T: Chunk> WriteQueue<T> {
     }
 
     /// What a [`PassThrough`](crate::PassThrough) does to the queued
-    /// chunks while `out` has room, a chunk at a time: each is pushed as it
-    /// is and stops counting here, except one whose push filled `out`,
-    /// which stays in flight (its callback is held, as in Node's
-    /// `Transform`). Call with no chunk in flight.
+    /// chunks, a chunk at a time, whatever `out` held before: each is
+    /// pushed as it is and stops counting here, until one whose push
+    /// filled `out`, which stays in flight (its callback is held, as in
+    /// Node's `Transform`). Call with no chunk in flight.
     #[inline]
     pub(crate) fn pass_into(&mut self, out: &mut Push<'_, T>) -> Passed {
         if self.chunks.len() > 1 {
             return self.pass_many(out);
-        }
-        if !out.has_room() {
-            return Passed::Stopped { moved: false };
         }
         match self.chunks.pop_front() {
             Some(chunk) => self.pass_one(chunk, out),
@@ -146,9 +142,6 @@ impl<T: Chunk> WriteQueue<T> {
     /// chunk-at-a-time loop would stop is counted first, then the chunks
     /// move together.
     fn pass_many(&mut self, out: &mut Push<'_, T>) -> Passed {
-        if !out.has_room() {
-            return Passed::Stopped { moved: false };
-        }
         let high_water_mark = out.high_water_mark();
         let start = out.buffered();
         let mut buffered = start;
@@ -157,8 +150,7 @@ impl<T: Chunk> WriteQueue<T> {
         let mut counts_nothing = false;
         let (front, back) = self.chunks.as_slices();
         'count: for slice in [front, back] {
-            // Each chunk is pushed while there is room; after one that
-            // does not fill the buffer, there still is.
+            // Each chunk is pushed until one fills the buffer.
             for chunk in slice {
                 count += 1;
                 let size = chunk.size();
@@ -221,10 +213,7 @@ impl<T: Chunk> WriteQueue<T> {
     #[cold]
     fn pass_one_by_one(&mut self, out: &mut Push<'_, T>) -> Passed {
         let mut moved = false;
-        while out.has_room() {
-            let Some(chunk) = self.chunks.pop_front() else {
-                break;
-            };
+        while let Some(chunk) = self.chunks.pop_front() {
             moved = true;
             if let Passed::Held = self.pass_one(chunk, out) {
                 return Passed::Held;

@@ -256,10 +256,15 @@ fn build(case: &Case, data: &[u8]) -> Built {
     let mut stages = Vec::new();
     for (index, spec) in case.stages.iter().enumerate() {
         let name = format!("stage {} ({:?})", index + 1, spec.kind);
-        let readable = bounds.bound(format!("{name} readable"), largest);
+        // A transform holds no write once its writable side ended (Node's
+        // `Transform._write` checks `writableEnded` first): what was queued
+        // then moves to the readable side at once.
+        let ended = spec.writable_hwm + largest;
+        let readable = bounds.bound(format!("{name} readable"), largest + ended);
         let mut stage = match spec.kind {
             StageKind::Pass => Duplex::transform(CheckedPass::new(readable)),
             StageKind::Probe => {
+                let readable = bounds.bound(format!("{name} readable"), largest);
                 let writable = bounds.bound(format!("{name} writable"), largest);
                 Probe::duplex(spec.writable_hwm, writable, readable)
             }
@@ -269,8 +274,10 @@ fn build(case: &Case, data: &[u8]) -> Built {
                 Duplex::transform(rechunk)
             }
             StageKind::Coalesce { limit } => {
-                let coalesce =
-                    Coalesce::new(limit, bounds.bound(format!("{name} readable"), limit));
+                let coalesce = Coalesce::new(
+                    limit,
+                    bounds.bound(format!("{name} readable"), limit + ended),
+                );
                 largest = limit;
                 Duplex::transform(coalesce)
             }
@@ -434,11 +441,13 @@ proptest! {
         let mut duplexes = Vec::new();
         for (index, (probe, readable_hwm, writable_hwm)) in stages.into_iter().enumerate() {
             let name = format!("stage {}", index + 1);
-            let readable = bounds.bound(format!("{name} readable"), 1);
             let mut stage = if probe {
+                let readable = bounds.bound(format!("{name} readable"), 1);
                 let writable = bounds.bound(format!("{name} writable"), 1);
                 Probe::duplex(writable_hwm, writable, readable)
             } else {
+                // What the writable side queued moves over once it ended.
+                let readable = bounds.bound(format!("{name} readable"), 1 + writable_hwm + 1);
                 Duplex::transform(CheckedPass::new(readable))
             }
             .with_readable_high_water_mark(readable_hwm)
