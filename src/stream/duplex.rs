@@ -275,6 +275,12 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
     }
 
+    /// A [`finished`](crate::finished) future starts (`true`) or stops
+    /// waiting: see [`Events::watch_finished`](super::events::Events::watch_finished).
+    pub(crate) fn watch_finished(&mut self, watching: bool) {
+        self.life.events.watch_finished(watching);
+    }
+
     /// Writes `chunk` to the writable side; see [`Writable::write`](crate::Writable::write).
     /// A transform's work on it is done inside the call when the transform
     /// is idle.
@@ -1307,6 +1313,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
     fn label(&self) -> Option<&str> {
         self.life.label()
     }
+
+    fn failure(&self) -> Option<Error> {
+        self.life.errored().cloned()
+    }
 }
 
 impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
@@ -1370,6 +1380,10 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
     fn label(&self) -> Option<&str> {
         self.life.label()
+    }
+
+    fn failure(&self) -> Option<Error> {
+        self.life.errored().cloned()
     }
 
     #[inline]

@@ -21,6 +21,12 @@ pub(crate) struct Events {
     /// `unpipe` comes just before an `error` of the stream (Node's pipe
     /// detaches a destination from its prepended `error` listener).
     pipes: usize,
+    /// How many `finished` futures wait for this stream: Node's `finished`
+    /// calls back from `error`, so once an `error` was delivered, the
+    /// events deferred after it (its `close`) wait until they all saw it.
+    watchers: usize,
+    /// An `error` was delivered.
+    error_delivered: bool,
 }
 
 impl Events {
@@ -90,6 +96,21 @@ impl Events {
         self.deferred.push_back(event);
     }
 
+    /// A `finished` future starts (`true`) or stops waiting for the stream.
+    pub(crate) fn watch_finished(&mut self, watching: bool) {
+        if watching {
+            self.watchers += 1;
+        } else {
+            self.watchers = self.watchers.saturating_sub(1);
+        }
+    }
+
+    /// True while the deferred events wait for `finished` futures to see
+    /// the `error` delivered before them.
+    fn held(&self) -> bool {
+        self.watchers > 0 && self.error_delivered
+    }
+
     /// Delivers the deferred events: the start of a tick.
     #[inline]
     pub(crate) fn flush(&mut self) {
@@ -121,7 +142,9 @@ impl Events {
 
     #[inline(never)]
     fn flush_deferred(&mut self) {
-        while let Some(event) = self.deferred.pop_front() {
+        while !self.held()
+            && let Some(event) = self.deferred.pop_front()
+        {
             self.deliver(&event);
         }
     }
@@ -135,7 +158,10 @@ impl Events {
                 return;
             }
             Event::Close => self.closed = true,
-            Event::Error(_) => self.deliver_unpipes(),
+            Event::Error(_) => {
+                self.error_delivered = true;
+                self.deliver_unpipes();
+            }
             _ => {}
         }
         for observer in &mut self.observers {
@@ -257,6 +283,27 @@ mod tests {
         events.flush_for_finished(true);
         assert_eq!(*log.lock().unwrap(), ["error"]);
         events.flush_for_finished(false);
+        assert_eq!(*log.lock().unwrap(), ["error", "close"]);
+    }
+
+    /// Node's `finished` calls back from `error`, before `close`: while a
+    /// `finished` future waits, the `close` deferred after a delivered
+    /// `error` waits too.
+    #[test]
+    fn close_waits_for_the_finished_futures_to_see_the_error() {
+        let mut events = Events::default();
+        let log = recorder(&mut events);
+        events.watch_finished(true);
+        events.watch_finished(true);
+        events.defer(Event::Error(Error::from_kind(crate::ErrorKind::Destroyed)));
+        events.defer(Event::Close);
+        events.flush();
+        assert_eq!(*log.lock().unwrap(), ["error"]);
+        events.watch_finished(false);
+        events.flush();
+        assert_eq!(*log.lock().unwrap(), ["error"]);
+        events.watch_finished(false);
+        events.flush();
         assert_eq!(*log.lock().unwrap(), ["error", "close"]);
     }
 

@@ -1,7 +1,8 @@
 //! [`finished`]: waiting for a stream to end, finish, fail or close early
 //! (Node's `stream.finished`).
 
-use std::future::poll_fn;
+use std::future::Future;
+use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use super::chunk::Chunk;
@@ -18,6 +19,13 @@ use super::writable_stream::WritableStream;
 pub trait Finish: sealed::Stream {
     /// Drives the stream until it ended, finished, failed or closed early.
     fn poll_finished(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>>;
+
+    /// A [`Finished`] future starts (`true`) or stops waiting: the events
+    /// after an `error` wait until every waiting future saw it.
+    #[doc(hidden)]
+    fn watch_finished(&mut self, watching: bool) {
+        let _ = watching;
+    }
 }
 
 impl<T: Chunk> Finish for Readable<T> {
@@ -42,6 +50,10 @@ impl<T: Chunk> Finish for Writable<T> {
         self.flush_events_for_finished();
         Poll::Ready(outcome)
     }
+
+    fn watch_finished(&mut self, watching: bool) {
+        Writable::watch_finished(self, watching);
+    }
 }
 
 impl<I: Chunk, O: Chunk> Finish for Duplex<I, O> {
@@ -50,6 +62,10 @@ impl<I: Chunk, O: Chunk> Finish for Duplex<I, O> {
         // Node's `finished` calls back from `error`, or after `close`.
         self.flush_events_for_finished();
         Poll::Ready(outcome)
+    }
+
+    fn watch_finished(&mut self, watching: bool) {
+        Duplex::watch_finished(self, watching);
     }
 }
 
@@ -79,14 +95,68 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
 /// As Node's `finished` calls back, a writable side's failure is reported
 /// after its `error` event and before its `close`, and a success after
 /// its `close`; a writable side destroyed after `end()` with nothing left
-/// to write counts as finished.
+/// to write counts as finished. It listens from the call on: a failing
+/// stream's `close` waits until the returned future saw the `error`, even
+/// when a pipe or pipeline delivers it.
 ///
 /// # Errors
 ///
 /// The stream's error, or [`ErrorKind::PrematureClose`](crate::ErrorKind::PrematureClose) if it was destroyed
 /// without one before it ended or finished.
-pub async fn finished<S: Finish + ?Sized>(stream: &mut S) -> Result<()> {
-    poll_fn(|cx| stream.poll_finished(cx)).await
+pub fn finished<S: Finish + ?Sized>(stream: &mut S) -> Finished<'_, S> {
+    // Node's `finished` listens from the call on.
+    stream.watch_finished(true);
+    Finished {
+        stream,
+        watching: true,
+    }
+}
+
+/// The future [`finished`] returns.
+///
+/// From the call on, until it resolves or is dropped, a failing stream's
+/// `close` comes only after this future saw the `error`, as Node's
+/// `finished` calls back from `error`.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use smerge::{ErrorKind, NullSink, Writable, finished};
+///
+/// let mut w = Writable::<u32>::new(NullSink);
+/// w.destroy(None);
+/// let error = finished(&mut w).await.unwrap_err();
+/// assert_eq!(error.kind(), ErrorKind::PrematureClose);
+/// # }
+/// ```
+#[must_use = "a finished future does nothing unless awaited"]
+#[derive(Debug)]
+pub struct Finished<'a, S: Finish + ?Sized> {
+    stream: &'a mut S,
+    /// Counted among the stream's waiting `finished` futures.
+    watching: bool,
+}
+
+impl<S: Finish + ?Sized> Future for Finished<'_, S> {
+    type Output = Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let this = self.get_mut();
+        let polled = this.stream.poll_finished(cx);
+        if polled.is_pending() != this.watching {
+            this.watching = polled.is_pending();
+            this.stream.watch_finished(this.watching);
+        }
+        polled
+    }
+}
+
+impl<S: Finish + ?Sized> Drop for Finished<'_, S> {
+    fn drop(&mut self) {
+        if self.watching {
+            self.stream.watch_finished(false);
+        }
+    }
 }
 
 fn discard_until_end<S: ReadableStream + ?Sized>(
@@ -119,7 +189,7 @@ mod tests {
     use std::task::Waker;
 
     use super::*;
-    use crate::{NullSink, WriteQueue, WriteSink};
+    use crate::{NullSink, ReadableExt, Shared, WriteQueue, WriteSink, pipeline};
 
     fn logged<T: Chunk>(w: &mut Writable<T>) -> Arc<Mutex<Vec<&'static str>>> {
         let log = Arc::new(Mutex::new(Vec::new()));
@@ -189,5 +259,44 @@ mod tests {
         w.end().unwrap();
         assert!(matches!(w.poll_finished(&mut cx), Poll::Ready(Ok(()))));
         assert_eq!(log.lock().unwrap().last(), Some(&"close"));
+    }
+
+    /// Node's `finished` calls back from `error` even when a pipeline
+    /// delivers it: `finished(dest)`, then `pipeline(source, dest)` and
+    /// `source.destroy()`. The destination's `close` waits until the
+    /// `finished` future saw the `error`.
+    #[test]
+    fn a_close_waits_for_a_finished_future_to_see_the_error() {
+        let mut cx = Context::from_waker(Waker::noop());
+        let dest = Shared::new(Writable::<u32>::new(NullSink));
+        let log = logged(&mut dest.lock());
+        let source = Shared::new(Readable::from_iter([1u32]));
+        let mut handle = dest.clone();
+        let mut finishing = finished(&mut handle);
+        let mut piping = pipeline(source.clone()).pipe(dest.clone());
+        assert!(Pin::new(&mut finishing).poll(&mut cx).is_pending());
+        source.lock().destroy(None);
+        assert!(Pin::new(&mut piping).poll(&mut cx).is_pending());
+        let _ = dest.lock().poll_finish(&mut cx);
+        assert_eq!(*log.lock().unwrap(), ["pipe", "unpipe", "error"]);
+        let Poll::Ready(Err(error)) = Pin::new(&mut finishing).poll(&mut cx) else {
+            panic!("finished reports the error");
+        };
+        assert_eq!(error.kind(), ErrorKind::PrematureClose);
+        assert!(Pin::new(&mut piping).poll(&mut cx).is_ready());
+        assert_eq!(*log.lock().unwrap(), ["pipe", "unpipe", "error", "close"]);
+    }
+
+    /// A `finished` future dropped before it resolved holds nothing back.
+    #[test]
+    fn a_dropped_finished_future_holds_nothing_back() {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut w = Writable::new(Busy);
+        let log = logged(&mut w);
+        w.write(1).unwrap();
+        drop(finished(&mut w));
+        w.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        let _ = w.poll_finish(&mut cx);
+        assert_eq!(*log.lock().unwrap(), ["error", "close"]);
     }
 }

@@ -354,6 +354,12 @@ where
         ReadableStream::label(&self.stage)
     }
 
+    fn failure(&self) -> Option<Error> {
+        self.upstream
+            .failure()
+            .or_else(|| ReadableStream::failure(&self.stage))
+    }
+
     fn origin(&self) -> Option<&Path> {
         self.upstream.origin()
     }

@@ -69,7 +69,7 @@ pub use duplex::Duplex;
 pub(crate) use duplex_handler::DuplexHandler;
 pub use error::{Error, ErrorKind, Result};
 pub use event::Event;
-pub use finished::{Finish, finished};
+pub use finished::{Finish, Finished, finished};
 pub use flushed::Flushed;
 pub use fn_transform::FnTransform;
 pub use iter_source::IterSource;

@@ -194,6 +194,10 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         self.head.label()
     }
 
+    fn failure(&self) -> Option<Error> {
+        self.head.failure()
+    }
+
     fn origin(&self) -> Option<&Path> {
         self.head.origin()
     }

@@ -68,6 +68,17 @@ impl<T: Chunk> PipelineFuture<T> {
         }
     }
 
+    /// The first stage's own error, other than a premature close: Node's
+    /// pipeline keeps it over a premature close (`finishImpl`).
+    #[cold]
+    fn first_failure(&self) -> Option<Error> {
+        let destinations = self.destinations.iter().map(|d| d.failure());
+        std::iter::once(self.head.failure())
+            .chain(destinations)
+            .flatten()
+            .find(|error| !matches!(error.kind(), ErrorKind::PrematureClose | ErrorKind::Aborted))
+    }
+
     fn destroy_all(&mut self, error: &Error) {
         self.head.destroy(Some(error.clone()));
         for destination in &mut self.destinations {
@@ -84,6 +95,9 @@ impl<T: Chunk> Future for PipelineFuture<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let this = self.get_mut();
         if let Some(outcome) = this.outcome.take() {
+            // A `close` that waited for a `finished` future to see the
+            // `error` before it comes before the callback.
+            this.flush_events();
             return Poll::Ready(outcome);
         }
         if let Some(cancel) = this.cancel.as_mut()
@@ -96,7 +110,13 @@ impl<T: Chunk> Future for PipelineFuture<T> {
             return Poll::Ready(Err(error));
         }
         let index = this.first_destination;
-        let outcome = ready!(this.pump.poll(cx, &mut *this.head, &mut this.destinations));
+        let mut outcome = ready!(this.pump.poll(cx, &mut *this.head, &mut this.destinations));
+        if let Err(error) = &outcome
+            && error.kind() == ErrorKind::PrematureClose
+            && let Some(failure) = this.first_failure()
+        {
+            outcome = Err(failure);
+        }
         this.flush_events();
         this.outcome = Some(outcome.map_err(|error| error.or_stage(index, None)));
         cx.waker().wake_by_ref();
@@ -315,5 +335,55 @@ mod tests {
             entries(&log, "middle"),
             ["pipe", "pause", "resume", "unpipe", "error", "close"]
         );
+    }
+
+    fn run<F: Future<Output = Result<()>> + Unpin>(future: &mut F) -> Error {
+        for _ in 0..10 {
+            if let Poll::Ready(outcome) = poll(future) {
+                return outcome.unwrap_err();
+            }
+        }
+        panic!("the pipeline fails");
+    }
+
+    fn boom() -> Error {
+        Error::new(ErrorKind::InvalidData, "boom")
+    }
+
+    /// Node's pipeline keeps the first real error of any stage over a
+    /// premature close (`finishImpl`): a destination destroyed with an
+    /// error before the pipeline is made, from a source destroyed
+    /// without one, fails it with that error.
+    #[test]
+    fn a_destination_error_wins_over_a_premature_close() {
+        let mut dest = Writable::<u32>::new(NullSink);
+        dest.destroy(Some(boom()));
+        let mut source = Readable::from_iter([1u32]);
+        source.destroy(None);
+        let mut future = pipeline(source).pipe(dest);
+        assert_eq!(run(&mut future).kind(), ErrorKind::InvalidData);
+    }
+
+    /// A source whose error was delivered already, before the pipeline:
+    /// Node's pipeline learns of it from `finished`, and destroys the
+    /// destination with it, not with a premature close.
+    #[test]
+    fn a_source_failed_before_the_pipeline_passes_its_error_on() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32]);
+        source.destroy(Some(boom()));
+        let mut cx = Context::from_waker(Waker::noop());
+        let Poll::Ready(Some(Err(_))) = source.poll_next_chunk(&mut cx) else {
+            panic!("the read reports the error");
+        };
+        let dest = Shared::new(Writable::<u32>::new(NullSink));
+        dest.lock().observe(observer(&log, "dest"));
+        let mut future = pipeline(source).pipe(dest.clone());
+        assert_eq!(run(&mut future).kind(), ErrorKind::InvalidData);
+        assert_eq!(
+            dest.lock().errored().map(Error::kind),
+            Some(ErrorKind::InvalidData)
+        );
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
     }
 }

@@ -196,7 +196,11 @@ impl<T: Chunk> Pump<T> {
                     }
                     Poll::Ready(None) if source.is_ended() => self.stage = Stage::SourceDone,
                     Poll::Ready(None) => {
-                        let error = Error::from_kind(ErrorKind::PrematureClose);
+                        // Node's pipe learns of a destroyed source's end
+                        // from `finished`: its error, if it had one.
+                        let error = source
+                            .failure()
+                            .unwrap_or_else(|| Error::from_kind(ErrorKind::PrematureClose));
                         return Poll::Ready(Err(self.source_failed(error, source, destinations)));
                     }
                     Poll::Pending => {

@@ -1160,6 +1160,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         self.life.label()
     }
 
+    fn failure(&self) -> Option<Error> {
+        self.life.errored().cloned()
+    }
+
     fn origin(&self) -> Option<&Path> {
         self.origin.as_deref()
     }

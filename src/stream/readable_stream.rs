@@ -57,6 +57,14 @@ pub trait ReadableStream: sealed::Stream + Send {
     #[doc(hidden)]
     fn listen_data(&mut self) {}
 
+    /// The error the stream was destroyed with, if any (Node's `errored`):
+    /// a pipeline reports it over a premature close, as Node's keeps the
+    /// first real error of any stage.
+    #[doc(hidden)]
+    fn failure(&self) -> Option<Error> {
+        None
+    }
+
     /// Lets the stages that feed this stream run ahead while nothing is
     /// read from it (its consumer waits for `drain`): each takes what the
     /// stage before it has, up to its own highWaterMark, as Node's piped

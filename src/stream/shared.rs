@@ -158,6 +158,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().is_ended()
     }
 
+    fn failure(&self) -> Option<Error> {
+        ReadableStream::failure(&*self.lock())
+    }
+
     fn label(&self) -> Option<&str> {
         self.label
             .get_or_init(|| ReadableStream::label(&*self.lock()).map(Into::into))
@@ -202,6 +206,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
         self.lock().is_finished()
     }
 
+    fn failure(&self) -> Option<Error> {
+        WritableStream::failure(&*self.lock())
+    }
+
     fn is_ending(&self) -> bool {
         self.lock().is_ending()
     }
@@ -228,5 +236,9 @@ impl<S: WritableStream> WritableStream for Shared<S> {
 impl<S: Finish> Finish for Shared<S> {
     fn poll_finished(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         self.lock().poll_finished(cx)
+    }
+
+    fn watch_finished(&mut self, watching: bool) {
+        self.lock().watch_finished(watching);
     }
 }

@@ -205,6 +205,12 @@ impl<T: Chunk> Writable<T> {
         self.life.events.flush_for_finished(errored);
     }
 
+    /// A [`finished`](crate::finished) future starts (`true`) or stops
+    /// waiting: see [`Events::watch_finished`](super::events::Events::watch_finished).
+    pub(crate) fn watch_finished(&mut self, watching: bool) {
+        self.life.events.watch_finished(watching);
+    }
+
     /// Writes `chunk` (Node's `write()`): queues it and, when the sink is
     /// idle and the stream is not corked, hands it to the sink at once (see
     /// [Progress](Writable#progress)). Returns `Ok(true)` while what is
@@ -646,6 +652,10 @@ impl<T: Chunk> WritableStream for Writable<T> {
 
     fn label(&self) -> Option<&str> {
         self.life.label()
+    }
+
+    fn failure(&self) -> Option<Error> {
+        self.life.errored().cloned()
     }
 
     #[inline]

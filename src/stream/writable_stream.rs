@@ -58,6 +58,14 @@ pub trait WritableStream: sealed::Stream + Send {
         false
     }
 
+    /// The error the stream was destroyed with, if any (Node's `errored`):
+    /// a pipeline reports it over a premature close, as Node's keeps the
+    /// first real error of any stage.
+    #[doc(hidden)]
+    fn failure(&self) -> Option<Error> {
+        None
+    }
+
     /// Called by pipes: emits `pipe` (`true`) or `unpipe` (`false`).
     fn piped(&mut self, attached: bool);
 

@@ -44,11 +44,7 @@ pub fn compare(
     differences: &[Difference],
 ) -> Option<Mismatch> {
     let steps = node.steps.len().max(smerge.steps.len());
-    let compared = if differences.contains(&Difference::PipesMoveWhenPolled) {
-        pipe_moves_inside_a_call(scenario, node).unwrap_or(steps)
-    } else {
-        steps
-    };
+    let compared = compared_until(scenario, node, differences).map_or(steps, |(step, _)| step);
     for index in 0..compared {
         let (Some(n), Some(s)) = (node.steps.get(index), smerge.steps.get(index)) else {
             break;
@@ -95,6 +91,68 @@ pub fn compare(
                 first_line(&smerge.failure)
             ),
         });
+    }
+    None
+}
+
+/// Where a deliberate difference stops the comparison of a scenario's traces.
+type Cut = fn(&Scenario, &Trace) -> Option<usize>;
+
+/// The operation from which a scenario's traces are not compared, and the
+/// deliberate difference that stops the comparison there: the first of
+/// [`pipe_moves_inside_a_call`] and [`pipe_writes_into_a_finished_stream`]
+/// among `differences`.
+pub fn compared_until(
+    scenario: &Scenario,
+    node: &Trace,
+    differences: &[Difference],
+) -> Option<(usize, Difference)> {
+    let cuts: [(Difference, Cut); 2] = [
+        (Difference::PipesMoveWhenPolled, pipe_moves_inside_a_call),
+        (
+            Difference::PipesIntoFinishedStreamsFail,
+            pipe_writes_into_a_finished_stream,
+        ),
+    ];
+    cuts.into_iter()
+        .filter(|(difference, _)| differences.contains(difference))
+        .filter_map(|(difference, cut)| cut(scenario, node).map(|step| (step, difference)))
+        .min_by_key(|&(step, _)| step)
+}
+
+/// The first operation in which Node's pipe writes into a destination that
+/// had finished or was destroyed before it was piped
+/// ([`Difference::PipesIntoFinishedStreamsFail`]): an operation during
+/// which the source of such a pipe emits `data`.
+pub fn pipe_writes_into_a_finished_stream(scenario: &Scenario, node: &Trace) -> Option<usize> {
+    let mut sources: Vec<usize> = Vec::new();
+    let mut before: Option<&Step> = None;
+    for (index, (op, step)) in scenario.ops.iter().zip(&node.steps).enumerate() {
+        let done = |stream: usize| {
+            before
+                .and_then(|b| b.state.get(stream))
+                .is_some_and(|state| {
+                    [state.get("wf"), state.get("d")].contains(&Some(&Value::Bool(true)))
+                })
+        };
+        let pairs: Vec<(usize, usize)> = match op {
+            Op::Pipe {
+                source,
+                destinations,
+                ..
+            } => destinations.iter().map(|&d| (*source, d)).collect(),
+            Op::Pipeline { stages } => stages.windows(2).map(|w| (w[0], w[1])).collect(),
+            _ => Vec::new(),
+        };
+        sources.extend(pairs.iter().filter(|&&(_, d)| done(d)).map(|&(s, _)| s));
+        if step
+            .events
+            .iter()
+            .any(|(stream, event)| sources.contains(stream) && event.starts_with("data("))
+        {
+            return Some(index);
+        }
+        before = Some(step);
     }
     None
 }
@@ -622,5 +680,37 @@ mod tests {
         assert!(compare(&scenario, &node, &with(0, None), &[]).is_some());
         // Without a write in progress, the counts must agree.
         assert!(compare(&scenario, &with(2, None), &with(0, None), &Difference::ALL).is_some());
+    }
+
+    #[test]
+    fn a_scenario_is_compared_up_to_where_nodes_pipe_writes_into_a_finished_stream() {
+        let (mut scenario, _) = piped(&[]);
+        scenario.ops = vec![
+            Op::Tick,
+            Op::Pipe {
+                source: 0,
+                destinations: vec![1],
+                end: true,
+            },
+            Op::Tick,
+        ];
+        let trace = |closed: bool| {
+            let mut trace = piped(&[&[], &[(1, "pipe")], &[(0, "data(1)")]]).1;
+            trace.steps[0].state[1].insert("d".into(), Value::Bool(closed));
+            trace
+        };
+        assert_eq!(
+            pipe_writes_into_a_finished_stream(&scenario, &trace(true)),
+            Some(2)
+        );
+        assert_eq!(
+            compared_until(&scenario, &trace(true), &Difference::ALL),
+            Some((2, Difference::PipesIntoFinishedStreamsFail))
+        );
+        assert_eq!(
+            pipe_writes_into_a_finished_stream(&scenario, &trace(false)),
+            None
+        );
+        assert_eq!(compared_until(&scenario, &trace(true), &[]), None);
     }
 }

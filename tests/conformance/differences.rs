@@ -37,6 +37,11 @@ pub enum Difference {
     /// which Node's pipe moves a chunk inside a call
     /// ([`pipe_moves_inside_a_call`](super::compare::pipe_moves_inside_a_call)).
     PipesMoveWhenPolled,
+    /// A pipe into a stream that already finished or was destroyed fails,
+    /// where Node's waits forever for a `drain`: a scenario is compared up
+    /// to the operation in which Node's pipe writes into it
+    /// ([`pipe_writes_into_a_finished_stream`](super::compare::pipe_writes_into_a_finished_stream)).
+    PipesIntoFinishedStreamsFail,
     /// Destroying a writer cancels its sink's write in progress: a
     /// destroyed Writable's `writable_length` may leave out what Node
     /// counts only until that write calls back (`wip`, which the Node side
@@ -55,7 +60,7 @@ pub enum Difference {
 
 impl Difference {
     /// Every deliberate difference, in the document's order.
-    pub const ALL: [Difference; 12] = [
+    pub const ALL: [Difference; 13] = [
         Difference::ErrorsAreValues,
         Difference::ErrorsAreHandled,
         Difference::ErrorsSayWhere,
@@ -64,6 +69,7 @@ impl Difference {
         Difference::TicksArePolls,
         Difference::OrderWithinAStream,
         Difference::PipesMoveWhenPolled,
+        Difference::PipesIntoFinishedStreamsFail,
         Difference::DestroyCancelsTheWrite,
         Difference::TextCountsCharacters,
         Difference::ErrorsDestroyWithoutAutoDestroy,
@@ -81,6 +87,9 @@ impl Difference {
             Difference::TicksArePolls => "A tick is a poll",
             Difference::OrderWithinAStream => "Event order is kept within each stream",
             Difference::PipesMoveWhenPolled => "A pipe moves chunks when it is polled",
+            Difference::PipesIntoFinishedStreamsFail => {
+                "A pipe into a finished stream fails instead of waiting forever"
+            }
             Difference::DestroyCancelsTheWrite => {
                 "Destroying a writer cancels its write in progress"
             }

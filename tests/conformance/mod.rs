@@ -47,7 +47,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use compare::{Mismatch, compare, pipe_moves_inside_a_call, side_by_side};
+use compare::{Mismatch, compare, compared_until, side_by_side};
 use differences::Difference;
 use node::Node;
 use scenario::{Op, Pace, Scenario, SinkSpec, StreamSpec, Trace};
@@ -68,9 +68,9 @@ struct Outcome {
     classes: BTreeMap<String, Vec<Found>>,
     /// The seeds of the longest scenarios both sides agree on, longest first.
     agreeing: Vec<(usize, u64)>,
-    /// Scenarios compared only up to the operation in which Node's pipe
-    /// moved a chunk inside the call ([`Difference::PipesMoveWhenPolled`]).
-    cut: usize,
+    /// Per deliberate difference that stops a comparison early
+    /// ([`compared_until`]), how many scenarios it stopped.
+    cut: BTreeMap<&'static str, usize>,
     /// Operations of all scenarios, and how many of them were compared.
     operations: usize,
     compared: usize,
@@ -122,7 +122,7 @@ fn run_seeds(node: &mut Node, switches: &Switches, first: u64, count: u64) -> Ou
     let started = Instant::now();
     let mut classes: BTreeMap<String, Vec<Found>> = BTreeMap::new();
     let mut agreeing = Vec::new();
-    let (mut cut, mut operations, mut compared) = (0, 0, 0);
+    let (mut cut, mut operations, mut compared) = (BTreeMap::new(), 0, 0);
     // Batches keep memory flat over long runs; each goes through the one
     // Node process while this thread runs the smerge side.
     let batch = 500;
@@ -135,9 +135,9 @@ fn run_seeds(node: &mut Node, switches: &Switches, first: u64, count: u64) -> Ou
         let traces = node.run_all(&scenarios);
         for ((scenario, ours), seed) in scenarios.into_iter().zip(&traces).zip(seed..) {
             operations += scenario.ops.len();
-            match pipe_moves_inside_a_call(&scenario, ours) {
-                Some(step) => {
-                    cut += 1;
+            match compared_until(&scenario, ours, &Difference::ALL) {
+                Some((step, difference)) => {
+                    *cut.entry(difference.title()).or_default() += 1;
                     compared += step;
                 }
                 None => compared += scenario.ops.len(),
@@ -228,15 +228,17 @@ fn report(node: &mut Node, switches: &Switches, outcome: &Outcome, explained: us
         outcome.mismatches(),
         outcome.classes.len()
     );
-    if outcome.cut > 0 {
+    for (title, scenarios) in &outcome.cut {
         let _ = writeln!(
             out,
-            "{} scenarios compared up to the operation in which Node's pipe moves a chunk inside \
-             the call (\"{}\"): {} of {} operations compared",
-            outcome.cut,
-            Difference::PipesMoveWhenPolled.title(),
-            outcome.compared,
-            outcome.operations
+            "{scenarios} scenarios compared up to where they meet \"{title}\""
+        );
+    }
+    if !outcome.cut.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} of {} operations compared",
+            outcome.compared, outcome.operations
         );
     }
     for (class, found) in outcome.by_count() {

@@ -46,9 +46,9 @@ use std::task::{Context, Poll, Waker};
 use bytes::Bytes;
 use serde_json::Value;
 use smerge::{
-    Chunk, Duplex, Error, ErrorKind, Event, Finish, PipeOptions, Push, Pusher, ReadSource,
-    Readable, ReadableExt, ReadableStream, Result, Shared, Transform, Writable, WritableStream,
-    WriteQueue, WriteSink, pipe_all, pipeline,
+    Chunk, Duplex, Error, ErrorKind, Event, PipeOptions, Push, Pusher, ReadSource, Readable,
+    ReadableExt, ReadableStream, Result, Shared, Transform, Writable, WritableStream, WriteQueue,
+    WriteSink, finished, pipe_all, pipeline,
 };
 
 use super::scenario::{Op, Pace, Scenario, SinkSpec, SourceSpec, Step, StreamSpec, Trace};
@@ -489,11 +489,12 @@ impl<C: Item> Stream<C> {
         }
     }
 
-    fn poll_finished(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        match self {
-            Stream::Readable(r) => Finish::poll_finished(r, cx),
-            Stream::Writable(w) => Finish::poll_finished(w, cx),
-            Stream::Duplex(d) => Finish::poll_finished(d, cx),
+    /// A [`finished`] future on the stream, as a user awaits one.
+    fn finished(&self) -> Driven {
+        match self.clone() {
+            Stream::Readable(mut r) => Box::pin(async move { finished(&mut r).await }),
+            Stream::Writable(mut w) => Box::pin(async move { finished(&mut w).await }),
+            Stream::Duplex(mut d) => Box::pin(async move { finished(&mut d).await }),
         }
     }
 
@@ -787,10 +788,9 @@ impl<'s, C: Item> Interpreter<'s, C> {
             } => self.unpipe(*source, *destination),
             Op::Pipeline { stages } => self.pipeline(stages),
             Op::Finished { stream } => {
-                let mut handle = self.streams[*stream].clone();
                 self.drivers.push(Driver {
                     kind: DriverKind::Finished { stream: *stream },
-                    future: Some(Box::pin(poll_fn(move |cx| handle.poll_finished(cx)))),
+                    future: Some(self.streams[*stream].finished()),
                 });
             }
             Op::Tick => self.until_stable()?,
