@@ -787,6 +787,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             self.resume_destroyed();
         }
         self.life.events.flush();
+        if self.life.events.holds_deferred() {
+            // `close` waits for a `finished` future: so does what follows.
+            return;
+        }
         self.read.ticks.remove(Tick::Deferred);
         self.resume_destroyed();
     }
@@ -847,7 +851,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// schedules `end` (after a `finish` queued before).
     fn resume_tick(&mut self) {
         if self.life.is_destroyed() {
-            self.resume_destroyed();
+            // After a `close` a `finished` future holds, it waits too.
+            if !self.life.events.holds_deferred() {
+                self.resume_destroyed();
+            }
         } else if self.read.resume_scheduled() {
             self.read.emit_scheduled_resume(&mut self.life.events);
             self.read.schedule_end_if_drained();

@@ -111,6 +111,13 @@ impl Events {
         self.watchers > 0 && self.error_delivered
     }
 
+    /// True while deferred events wait for `finished` futures (see
+    /// [`watch_finished`](Events::watch_finished)): what was queued after
+    /// them waits too.
+    pub(crate) fn holds_deferred(&self) -> bool {
+        self.held() && !self.deferred.is_empty()
+    }
+
     /// Delivers the deferred events: the start of a tick.
     #[inline]
     pub(crate) fn flush(&mut self) {
@@ -302,9 +309,11 @@ mod tests {
         events.watch_finished(false);
         events.flush();
         assert_eq!(*log.lock().unwrap(), ["error"]);
+        assert!(events.holds_deferred());
         events.watch_finished(false);
         events.flush();
         assert_eq!(*log.lock().unwrap(), ["error", "close"]);
+        assert!(!events.holds_deferred());
     }
 
     #[test]

@@ -440,6 +440,10 @@ impl<T: Chunk> ReadHalf<T> {
             self.emit_scheduled_resume(events);
         }
         events.flush();
+        if events.holds_deferred() {
+            // `close` waits for a `finished` future: so does what follows.
+            return;
+        }
         self.ticks.remove(Tick::Deferred);
         if resume {
             self.emit_scheduled_resume(events);
