@@ -469,8 +469,12 @@ impl<T: Chunk> Readable<T> {
     }
 
     /// Node's `flow()`: `read()` while the stream flows and a read returns
-    /// a chunk; the chunks are emitted as `data` and dropped.
+    /// a chunk; the chunks are emitted as `data` and dropped. Never on a
+    /// stream a pipe or a poll has read: its chunks are its reader's.
     fn flow(&mut self, cx: &mut Context<'_>) {
+        if self.half.ticks.consumed {
+            return;
+        }
         while self.half.flowing() == Some(true) && self.read_as_node(cx, true).is_some() {}
     }
 
@@ -1024,6 +1028,7 @@ impl<T: Chunk> ReadableStream for Readable<T> {
     type Output = T;
 
     fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T>>> {
+        self.half.ticks.consumed = true;
         self.start_tick();
         if let Some(chunk) = self.half.take_read_by_hand() {
             return Poll::Ready(Some(Ok(chunk)));
@@ -1072,6 +1077,7 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         queue: &mut WriteQueue<T>,
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
+        self.half.ticks.consumed = true;
         self.start_tick();
         if let Some(chunk) = self.half.take_read_by_hand() {
             queue.push_back(chunk);
@@ -1119,6 +1125,7 @@ impl<T: Chunk> ReadableStream for Readable<T> {
     }
 
     fn listen_data(&mut self) {
+        self.half.ticks.consumed = true;
         if self.half.flowing() != Some(false) {
             Readable::resume(self);
         }
@@ -1212,6 +1219,27 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
+
+    #[test]
+    fn a_tick_never_drops_the_chunks_of_a_stream_a_poll_reads() {
+        let chunks = [b"a", b"b", b"c"].map(|c| Bytes::from_static(c));
+        let mut r = Readable::from_iter(chunks.clone()).with_high_water_mark(1);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            r.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(chunk))) if chunk == chunks[0]
+        ));
+        r.resume();
+        r.tick();
+        r.tick();
+        let mut cx = Context::from_waker(Waker::noop());
+        let rest: Vec<Bytes> = std::iter::from_fn(|| match r.poll_next_chunk(&mut cx) {
+            Poll::Ready(Some(Ok(chunk))) => Some(chunk),
+            _ => None,
+        })
+        .collect();
+        assert_eq!(rest, chunks[1..]);
+    }
 
     /// Hands over what the test queued; `Pending` while nothing is.
     struct Queued(Arc<Mutex<Vec<Bytes>>>);
