@@ -454,7 +454,7 @@ impl<T: Chunk> Pump<T> {
 
     /// The pipe no longer reads the source: chunks `read()` takes are the
     /// caller's alone again.
-    fn stop_piping<S>(&mut self, source: &mut S)
+    pub(crate) fn stop_piping<S>(&mut self, source: &mut S)
     where
         S: ReadableStream<Output = T> + ?Sized,
     {
