@@ -307,6 +307,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
 
     /// Ends the writable side; see [`Writable::end`](crate::Writable::end).
     /// A transform with nothing left to work on flushes inside the call.
+    /// On a duplex [`resume`](Duplex::resume)d that no pipe and no poll has
+    /// read yet, a flush that ends the readable side flows it inside the
+    /// call as Node's `end()` does with no `data` listener: what is
+    /// buffered is emitted as `data` and dropped.
     pub fn end(&mut self) -> Result<()> {
         let opening = !self.write.is_ending();
         if self.write.corked() > 0 {
@@ -346,7 +350,8 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// flush of an ended side), the queued chunks go to the transform, and
     /// the handler is asked for output. Once a read left nothing before
     /// the end, `end` follows on the next tick, as for
-    /// [`Readable::read`](crate::Readable::read).
+    /// [`Readable::read`](crate::Readable::read); on a piped duplex a copy
+    /// of the chunk goes to the pipe too, as there.
     ///
     /// # Examples
     ///
@@ -480,7 +485,12 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     }
 
     /// Starts the flow of the readable side; `resume` comes on the next
-    /// tick, as for [`Readable::resume`](crate::Readable::resume).
+    /// tick, as for [`Readable::resume`](crate::Readable::resume). As
+    /// Node's `resume()` with no `data` listener, this consumes the
+    /// readable side for nobody: until a pipe or a poll reads the duplex,
+    /// its [`tick`](Duplex::tick)s and an [`end`](Duplex::end) that flushes
+    /// it emit its output as `data` and drop it. To read the output, pipe
+    /// or poll the duplex; it needs no `resume()`.
     pub fn resume(&mut self) {
         // On a destroyed stream too: `resume` comes on the next tick all
         // the same, after the destroy's `close`, as in Node.

@@ -307,7 +307,11 @@ impl<T: Chunk> Readable<T> {
 
     /// Starts the flow at once; if it was not flowing, `resume` is
     /// emitted on the next tick, as in Node: from the stream's next poll,
-    /// after it asked the source for data and before the first `data`.
+    /// after it asked the source for data and before the first `data`. On
+    /// a stream that no pipe and no poll has read, a [`tick`](Readable::tick)
+    /// then flows as Node's does with no `data` listener: the chunks are
+    /// emitted as `data` and dropped. To read them, pipe or poll the
+    /// stream; it needs no `resume()`.
     pub fn resume(&mut self) {
         // On a destroyed stream too: `resume` comes on the next tick all
         // the same, after the destroy's `close`, as in Node.
@@ -366,7 +370,10 @@ impl<T: Chunk> Readable<T> {
     /// data synchronously fills it right away; the rest is asked for by
     /// later reads. At the end, returns `None`; once a read left
     /// nothing before the end, `end` follows on the next tick (the stream's
-    /// next poll, or [`tick`](Readable::tick)), as in Node.
+    /// next poll, or [`tick`](Readable::tick)), as in Node. On a piped
+    /// stream, a copy of the chunk ([`Chunk::copy_for_pipe`]) goes to the
+    /// pipe too, which writes it into its destinations at its next poll,
+    /// as Node's pipe writes what `read()` emits as `data`.
     pub fn read(&mut self) -> Option<T> {
         let mut cx = Context::from_waker(Waker::noop());
         let taking = if self.half.reads_joined() {
@@ -392,8 +399,9 @@ impl<T: Chunk> Readable<T> {
     /// read, piped or awaited does all this at each of its polls; `tick` is
     /// for one held paused, to keep its buffer filled and its events coming
     /// without reading from it. On a stream [`resume`](Readable::resume)d
-    /// that nothing reads, a tick flows as Node's does with no `data`
-    /// listener: the chunks are emitted as `data` and dropped.
+    /// that no pipe and no poll has read, a tick flows as Node's does with
+    /// no `data` listener: the chunks are emitted as `data` and dropped; a
+    /// stream a pipe or a poll has read keeps its chunks for its reader.
     ///
     /// # Examples
     ///
