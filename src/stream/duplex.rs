@@ -1381,6 +1381,10 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
         self.life.events.emit_piped(attached);
     }
 
+    fn unpiped_now(&mut self) {
+        self.life.events.emit_unpiped_now();
+    }
+
     fn flush_events(&mut self) {
         self.flush_tick();
     }

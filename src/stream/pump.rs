@@ -413,7 +413,7 @@ impl<T: Chunk> Pump<T> {
         } else if was_waiting && !self.awaiting.any() {
             source.resume();
         }
-        destinations[index].piped(false);
+        destinations[index].unpiped_now();
         true
     }
 
@@ -801,6 +801,31 @@ mod tests {
         let events = entries(&log, "source");
         assert_eq!(events[events.len() - 3..], ["error", "close", "pause"]);
         assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
+    }
+
+    /// Node's `src.unpipe(dest)` emits `unpipe` at once, even when the
+    /// destination's `error` (a write after its end) waits for the next
+    /// tick, and the pipe no longer listens for that `error`
+    /// (readable.js, `Readable.prototype.unpipe`).
+    #[test]
+    fn an_explicit_unpipe_comes_before_a_deferred_error() {
+        let log = Log::default();
+        let (_pusher, mut source) = Pusher::<u32>::new();
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        let dest = Shared::new(dest);
+        let mut writer = dest.clone();
+        let mut piping = pipe(&mut source, &mut writer, PipeOptions::default());
+        dest.lock().end().unwrap();
+        assert!(dest.lock().write(1).is_err());
+        assert!(piping.unpipe(0));
+        assert_eq!(entries(&log, "dest"), ["pipe", "prefinish", "unpipe"]);
+        drop(piping);
+        WritableStream::flush_events(&mut *dest.lock());
+        assert_eq!(
+            entries(&log, "dest"),
+            ["pipe", "prefinish", "unpipe", "error", "close"]
+        );
     }
 
     /// A destination someone else ended: Node's pipe unpipes it at its

@@ -222,6 +222,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
         self.lock().piped(attached);
     }
 
+    fn unpiped_now(&mut self) {
+        self.lock().unpiped_now();
+    }
+
     fn flush_events(&mut self) {
         WritableStream::flush_events(&mut *self.lock());
     }
