@@ -67,6 +67,9 @@ pub(crate) struct Pump<T> {
     ended_first: bool,
     /// The source knows it is piped ([`ReadableStream::piping`]).
     piping: bool,
+    /// A pipe's source failed: its destinations stay attached, as Node's
+    /// pipe leaves them, until `unpipe()` or their own end undoes them.
+    source_failed: bool,
     first_error: Option<Error>,
 }
 
@@ -87,6 +90,7 @@ impl<T: Chunk> Pump<T> {
             live: vec![true; destinations],
             ended_first: false,
             piping: false,
+            source_failed: false,
             first_error: None,
             source_stage: None,
         }
@@ -404,6 +408,17 @@ impl<T: Chunk> Pump<T> {
         if !self.attached.get(index).copied().unwrap_or(false) {
             return false;
         }
+        let destination = &destinations[index];
+        if self.source_failed
+            && self.live[index]
+            && (destination.is_finished()
+                || destination.is_closed()
+                || destination.failure().is_some())
+        {
+            // Node's pipe undid it at its `finish`, `error` or `close`.
+            self.attached[index] = false;
+            return false;
+        }
         let was_waiting = self.awaiting.any();
         self.attached[index] = false;
         self.awaiting.set(index, false);
@@ -426,7 +441,7 @@ impl<T: Chunk> Pump<T> {
         D::Target: WritableStream<Input = T>,
     {
         self.stop_piping(source);
-        if self.stage == Stage::Idle || !self.attached.contains(&true) {
+        if self.stage == Stage::Idle || self.source_failed || !self.attached.contains(&true) {
             return;
         }
         if self.stage == Stage::Flowing {
@@ -626,11 +641,13 @@ impl<T: Chunk> Pump<T> {
         self.stage = Stage::SourceDone;
         if self.on_error == OnError::DestroyAll {
             self.unpipe_destroyed(&error, source, destinations);
+            self.attached.fill(false);
+        } else {
+            // Node's pipe leaves its destinations attached when the source
+            // fails (and its source flowing): the pipe is over without
+            // `unpipe` or `pause`, but `unpipe()` still undoes it.
+            self.source_failed = true;
         }
-        // Node's pipe leaves its destinations attached when the source
-        // fails (and its source flowing): the pipe is over without
-        // `unpipe` or `pause`.
-        self.attached.fill(false);
         error
     }
 }
@@ -826,6 +843,28 @@ mod tests {
             entries(&log, "dest"),
             ["pipe", "prefinish", "unpipe", "error", "close"]
         );
+    }
+
+    /// Node's pipe leaves its destination attached when the source fails:
+    /// nothing at the failure, but a later `src.unpipe(dest)` still pauses
+    /// the source and emits `unpipe` (readable.js, `Readable.prototype.unpipe`).
+    #[test]
+    fn a_failed_source_stays_piped_until_unpipe() {
+        let log = Log::default();
+        let (source, mut dest, _gate) = logged_pair(&log);
+        let source = Shared::new(source);
+        let mut reader = source.clone();
+        let mut piping = pipe(&mut reader, &mut dest, PipeOptions::default());
+        source
+            .lock()
+            .destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        assert!(until_ready(&mut piping).is_err());
+        assert_eq!(entries(&log, "source").last().unwrap(), "close");
+        assert_eq!(entries(&log, "dest"), ["pipe"]);
+        assert!(piping.unpipe(0));
+        drop(piping);
+        assert_eq!(entries(&log, "source").last().unwrap(), "pause");
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe"]);
     }
 
     /// A destination someone else ended: Node's pipe unpipes it at its
