@@ -1317,6 +1317,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
                 && self.life.errored().is_none())
     }
 
+    fn drained_at_end(&self) -> bool {
+        self.read.buffer.is_eof() && self.read.buffer.is_empty()
+    }
+
     fn label(&self) -> Option<&str> {
         self.life.label()
     }

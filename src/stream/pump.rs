@@ -157,6 +157,7 @@ impl<T: Chunk> Pump<T> {
                 return Poll::Ready(Ok(()));
             }
             let mut source_pending = false;
+            let mut took = false;
             while self.stage == Stage::Flowing && !self.awaiting.any() {
                 if let [destination] = destinations
                     && self.attached[0]
@@ -166,6 +167,7 @@ impl<T: Chunk> Pump<T> {
                     // the last returning true.
                     match source.poll_read_into(cx, queue, high_water_mark) {
                         Poll::Ready(Some(Ok(()))) => {
+                            took = true;
                             destination.after_batch();
                             if destination.needs_drain() {
                                 self.awaiting.set(0, true);
@@ -194,7 +196,10 @@ impl<T: Chunk> Pump<T> {
                     }
                 }
                 match source.poll_next_chunk(cx) {
-                    Poll::Ready(Some(Ok(chunk))) => self.write(chunk, source, destinations),
+                    Poll::Ready(Some(Ok(chunk))) => {
+                        took = true;
+                        self.write(chunk, source, destinations);
+                    }
                     Poll::Ready(Some(Err(error))) => {
                         return Poll::Ready(Err(self.source_failed(error, source, destinations)));
                     }
@@ -211,6 +216,23 @@ impl<T: Chunk> Pump<T> {
                         source_pending = true;
                         break;
                     }
+                }
+            }
+            if took
+                && self.stage == Stage::Flowing
+                && self.awaiting.any()
+                && source.drained_at_end()
+                && let Poll::Ready(None) = source.poll_next_chunk(cx)
+                && source.is_ended()
+            {
+                // Node's `read()` that took the last chunk saw the end:
+                // `end` comes although the source waits for `drain`
+                // (readable.js, `endReadable` from `read()`), and the
+                // destination, ended then, emits no `drain` (writable.js,
+                // `afterWrite`): the pipe waits for it no more.
+                self.stage = Stage::SourceDone;
+                for index in 0..destinations.len() {
+                    self.awaiting.set(index, false);
                 }
             }
             let was_waiting = self.awaiting.any();
@@ -865,6 +887,30 @@ mod tests {
         drop(piping);
         assert_eq!(entries(&log, "source").last().unwrap(), "pause");
         assert_eq!(entries(&log, "dest"), ["pipe", "unpipe"]);
+    }
+
+    /// Node's `read()` that takes a source's last chunk sees its end: the
+    /// source emits `end` while paused for `drain`, the destination is
+    /// ended, and no `drain` nor `resume` follows (readable.js,
+    /// `endReadable` from `read()`; writable.js, `afterWrite`).
+    #[test]
+    fn a_source_paused_for_drain_still_ends_after_its_last_chunk() {
+        let log = Log::default();
+        let (mut source, dest, gate) = logged_pair(&log);
+        let mut dest = dest.with_high_water_mark(0);
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        assert!(poll(&mut piping).is_pending());
+        let events = entries(&log, "source");
+        assert_eq!(events[events.len() - 2..], ["pause", "end"]);
+        gate.store(true, Ordering::SeqCst);
+        until_ready(&mut piping).unwrap();
+        drop(piping);
+        let events = entries(&log, "source");
+        let paused = events.iter().position(|e| e == "pause").unwrap();
+        assert!(!events[paused..].contains(&"resume".to_owned()));
+        let events = entries(&log, "dest");
+        assert!(!events.contains(&"drain".to_owned()));
+        assert_eq!(events[events.len() - 2..], ["finish", "unpipe"]);
     }
 
     /// A destination someone else ended: Node's pipe unpipes it at its

@@ -158,6 +158,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().is_ended()
     }
 
+    fn drained_at_end(&self) -> bool {
+        self.lock().drained_at_end()
+    }
+
     fn failure(&self) -> Option<Error> {
         ReadableStream::failure(&*self.lock())
     }
