@@ -1327,6 +1327,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
                 && self.life.errored().is_none())
     }
 
+    fn drained_at_end(&self) -> bool {
+        self.read.buffer.is_eof() && self.read.buffer.is_empty()
+    }
+
     fn label(&self) -> Option<&str> {
         self.life.label()
     }
@@ -1389,6 +1393,10 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
     fn piped(&mut self, attached: bool) {
         self.life.events.emit_piped(attached);
+    }
+
+    fn unpiped_now(&mut self) {
+        self.life.events.emit_unpiped_now();
     }
 
     fn flush_events(&mut self) {

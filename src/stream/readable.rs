@@ -1171,6 +1171,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         self.half.is_ended()
     }
 
+    fn drained_at_end(&self) -> bool {
+        self.half.buffer.is_eof() && self.half.buffer.is_empty()
+    }
+
     fn label(&self) -> Option<&str> {
         self.life.label()
     }
