@@ -102,9 +102,6 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     {
         let mut duplex = Duplex::new(TransformHandler::for_duplex(transform));
         duplex.coupled = true;
-        // Node's `Transform` starts with `sync` off: its pushes are never
-        // inside a read.
-        duplex.read.ticks.asked_once = true;
         duplex
     }
 
@@ -968,7 +965,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         if self.read.is_ended() {
             return Poll::Ready(None);
         }
-        let mut flow_first = self.resume_waits_for_flow();
+        let mut flow_first = self.read.resume_waits_for_flow();
         loop {
             let failed_now = self.ask_flowing(flow_first);
             if !failed_now && let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
@@ -1025,7 +1022,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         if self.read.is_ended() {
             return Poll::Ready(None);
         }
-        let mut flow_first = self.resume_waits_for_flow();
+        let mut flow_first = self.read.resume_waits_for_flow();
         loop {
             let failed_now = self.ask_flowing(flow_first);
             if !failed_now && let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
@@ -1082,15 +1079,6 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(self.fail(error)))),
             }
         }
-    }
-
-    /// True when the `resume` a `resume()` scheduled waits for a flow Node
-    /// queued before it (`emitReadable_` after a push a read waited for):
-    /// the reader takes what there is first (see `Readable`).
-    fn resume_waits_for_flow(&self) -> bool {
-        self.read.resume_scheduled()
-            && self.read.flowing() == Some(true)
-            && self.read.ticks.comes_before(Tick::Readable, Tick::Resume)
     }
 
     /// True when the writable side waits for `drain` with nothing queued

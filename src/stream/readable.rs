@@ -675,8 +675,6 @@ impl<T: Chunk> Readable<T> {
         let answer = source.as_mut().poll_read(cx, &mut push);
         let pushes = push.pushes();
         self.source_pending = answer.is_pending();
-        let asked_once = std::mem::replace(&mut self.half.ticks.asked_once, true);
-        let sync = sync || !asked_once;
         if pushes > 0 {
             let added = self.half.buffer.chunk_count() > chunks;
             let ended = !ended && self.half.buffer.is_eof();
@@ -685,6 +683,7 @@ impl<T: Chunk> Readable<T> {
                 self.flow_due = self.half.flowing() == Some(true);
             }
         }
+        self.half.ticks.asked_once = true;
         match answer {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Err(error)) => Poll::Ready(Err(self.fail(error))),
@@ -711,15 +710,6 @@ impl<T: Chunk> Readable<T> {
             self.half.emit_scheduled_resume(&mut self.life.events);
         }
         Ok(())
-    }
-
-    /// True when the `resume` a `resume()` scheduled waits for a flow Node
-    /// queued before it (`emitReadable_` after a push a read waited for):
-    /// a flowing read takes what there is first.
-    fn resume_waits_for_flow(&self) -> bool {
-        self.half.resume_scheduled()
-            && self.half.flowing() == Some(true)
-            && self.half.ticks.comes_before(Tick::Readable, Tick::Resume)
     }
 
     /// The flow queued before the `resume` found nothing more: now Node's
@@ -992,7 +982,7 @@ impl<T: Chunk> Readable<T> {
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
         let mut moved = false;
-        let mut flow_first = self.resume_waits_for_flow();
+        let mut flow_first = self.half.resume_waits_for_flow();
         if !flow_first && let Err(error) = self.poll_scheduled_resume(cx) {
             return Poll::Ready(Some(Err(error)));
         }
@@ -1047,7 +1037,7 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         if self.life.is_destroyed() {
             return Poll::Ready(None);
         }
-        let mut flow_first = self.resume_waits_for_flow();
+        let mut flow_first = self.half.resume_waits_for_flow();
         if !flow_first && let Err(error) = self.poll_scheduled_resume(cx) {
             return Poll::Ready(Some(Err(error)));
         }
