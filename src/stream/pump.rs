@@ -454,6 +454,35 @@ impl<T: Chunk> Pump<T> {
         true
     }
 
+    /// After the source failed: detaches each destination that finished,
+    /// failed or closed since, as Node's pipe, still attached, does from
+    /// its `finish`, `error` or `close` listener (readable.js, `onfinish`,
+    /// `onerror`, `onclose` in `pipe`): `src.unpipe(dest)` pauses the
+    /// source once none is left, even a destroyed one, then `unpipe`.
+    /// True once no destination is attached.
+    pub(crate) fn unpipe_done<S, D>(&mut self, source: &mut S, destinations: &mut [D]) -> bool
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        if self.source_failed {
+            for (index, destination) in destinations.iter_mut().enumerate() {
+                if self.attached[index]
+                    && self.live[index]
+                    && (destination.is_finished()
+                        || destination.is_closed()
+                        || destination.failure().is_some())
+                {
+                    self.attached[index] = false;
+                    self.pause_if_none_left(source);
+                    destination.piped(false);
+                }
+            }
+        }
+        !self.attached.contains(&true)
+    }
+
     /// Detaches what is still attached when the pipe is dropped: `unpipe`
     /// on each, and the source pauses unless it already ended.
     pub(crate) fn abandon<S, D>(&mut self, source: &mut S, destinations: &mut [D])
@@ -887,6 +916,37 @@ mod tests {
         drop(piping);
         assert_eq!(entries(&log, "source").last().unwrap(), "pause");
         assert_eq!(entries(&log, "dest"), ["pipe", "unpipe"]);
+    }
+
+    /// Node's pipe, still attached after its source failed, undoes a
+    /// destination at its `finish`: `src.unpipe(dest)` pauses the source,
+    /// destroyed as it is, then the destination gets `unpipe` (readable.js,
+    /// `onfinish` in `pipe`, `Readable.prototype.unpipe`).
+    #[test]
+    fn a_failed_source_pauses_when_its_destination_finishes() {
+        let log = Log::default();
+        let mut source = Readable::<u32>::empty();
+        source.observe(observer(&log, "source"));
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        let dest = Shared::new(dest);
+        let mut writer = dest.clone();
+        source.destroy(None);
+        let mut piping = pipe(&mut source, &mut writer, PipeOptions::default());
+        dest.lock().end().unwrap();
+        let error = until_ready(&mut piping).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::PrematureClose);
+        assert!(!piping.unpipe_done());
+        let _ = dest
+            .lock()
+            .poll_finish(&mut Context::from_waker(Waker::noop()));
+        assert!(piping.unpipe_done());
+        drop(piping);
+        assert_eq!(entries(&log, "source"), ["close", "resume", "pause"]);
+        assert_eq!(
+            entries(&log, "dest"),
+            ["pipe", "prefinish", "finish", "unpipe"]
+        );
     }
 
     /// Node's `read()` that takes a source's last chunk sees its end: the
