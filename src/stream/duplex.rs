@@ -1269,6 +1269,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         Duplex::resume(self);
     }
 
+    fn schedules_resume(&self) -> bool {
+        self.read.flowing() != Some(true) && !self.read.resume_scheduled()
+    }
+
     /// While a pipe waits for `drain`, a paused duplex lives its ticks as
     /// Node's does (its `resume`, `finish`, `end`); a flowing one is left
     /// to the pipe.
@@ -1373,6 +1377,10 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
     fn is_ending(&self) -> bool {
         self.write.is_ending()
+    }
+
+    fn is_destroyed(&self) -> bool {
+        self.life.is_destroyed()
     }
 
     fn is_closed(&self) -> bool {

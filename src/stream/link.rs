@@ -303,6 +303,10 @@ where
         self.stage.resume();
     }
 
+    fn schedules_resume(&self) -> bool {
+        self.stage.schedules_resume()
+    }
+
     fn listen_data(&mut self) {
         self.stage.listen_data();
     }

@@ -164,6 +164,10 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         self.head.resume();
     }
 
+    fn schedules_resume(&self) -> bool {
+        self.head.schedules_resume()
+    }
+
     fn listen_data(&mut self) {
         self.head.listen_data();
     }

@@ -63,7 +63,7 @@ pub(crate) struct Pump<T> {
     /// from `pipe()` on; nothing comes from a stream that closed before).
     live: Vec<bool>,
     /// Not polled since the pipe was made, and a destination had been
-    /// ended before.
+    /// ended (its `finish` due) or destroyed (its `close` due) before.
     ended_first: bool,
     /// The source knows it is piped ([`ReadableStream::piping`]).
     piping: bool,
@@ -140,9 +140,10 @@ impl<T: Chunk> Pump<T> {
             // longer read, delivers what it deferred (the `close` after
             // its `end`) before its destinations' events of this tick.
             Stage::Ending => source.flush_events(),
-            // The work of destinations ended before the pipe was made (a
-            // `finish` due) comes before the source's `resume`, which the
-            // pipe scheduled after it.
+            // The work of destinations ended or destroyed before the pipe
+            // was made (a `finish` or a `close` due) comes before the
+            // source's `resume`, which the pipe scheduled after it: a
+            // `close` unpipes, pausing the source first.
             Stage::Flowing if std::mem::take(&mut self.ended_first) => {
                 self.drive(cx, source, destinations);
             }
@@ -273,9 +274,13 @@ impl<T: Chunk> Pump<T> {
         source.piping(true);
         for (index, destination) in destinations.iter_mut().enumerate() {
             destination.piped(true);
+            let resumes = source.schedules_resume();
             source.listen_data();
             self.live[index] = !destination.is_finished() && !destination.is_closed();
-            self.ended_first |= destination.is_ending();
+            // A destination destroyed before this `pipe()` scheduled the
+            // source's `resume` closes first.
+            self.ended_first |= destination.is_ending()
+                || (destination.is_destroyed() && !destination.is_closed() && resumes);
             let waits = destination.needs_drain();
             self.awaiting.set(index, waits);
             if waits {
@@ -1046,6 +1051,26 @@ mod tests {
             entries(&log, "dest"),
             ["prefinish", "pipe", "finish", "unpipe"]
         );
+    }
+
+    /// A destination destroyed before the pipe was made closes on the tick
+    /// queued before the `resume` the pipe scheduled: its `close` unpipes
+    /// it, pausing the source, before that `resume` comes (readable.js,
+    /// `onclose` in `pipe`; destroy.js, `emitCloseNT`).
+    #[test]
+    fn a_destination_destroyed_before_the_pipe_closes_before_the_resume() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        source.observe(observer(&log, "source"));
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        dest.destroy(None);
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        let _ = until_ready(&mut piping);
+        drop(piping);
+        source.tick();
+        assert_eq!(entries(&log, "source")[..2], ["pause", "resume"]);
+        assert_eq!(entries(&log, "dest"), ["pipe", "close", "unpipe"]);
     }
 
     /// A destination that closed before the pipe was made has no `finish`,

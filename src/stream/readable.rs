@@ -1122,6 +1122,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         Readable::resume(self);
     }
 
+    fn schedules_resume(&self) -> bool {
+        self.half.flowing() != Some(true) && !self.half.resume_scheduled()
+    }
+
     fn listen_data(&mut self) {
         self.half.ticks.consumed = true;
         if self.half.flowing() != Some(false) {

@@ -33,6 +33,14 @@ pub trait ReadableStream: sealed::Stream + Send {
     /// is emitted on the next tick.
     fn resume(&mut self);
 
+    /// True when [`resume`](ReadableStream::resume) would schedule a
+    /// `resume` (Node: not flowing, and no `resume_` queued yet): a pipe
+    /// made now queues it after everything queued before.
+    #[doc(hidden)]
+    fn schedules_resume(&self) -> bool {
+        false
+    }
+
     /// Destroys the stream (Node's `destroy(err)`): buffered data is dropped,
     /// `error` (if any) and `close` are emitted; a no-op if already destroyed.
     fn destroy(&mut self, error: Option<Error>);

@@ -134,6 +134,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().resume();
     }
 
+    fn schedules_resume(&self) -> bool {
+        self.lock().schedules_resume()
+    }
+
     fn listen_data(&mut self) {
         self.lock().listen_data();
     }
@@ -216,6 +220,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
 
     fn is_ending(&self) -> bool {
         self.lock().is_ending()
+    }
+
+    fn is_destroyed(&self) -> bool {
+        WritableStream::is_destroyed(&*self.lock())
     }
 
     fn is_closed(&self) -> bool {
