@@ -1269,8 +1269,12 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         Duplex::resume(self);
     }
 
-    fn schedules_resume(&self) -> bool {
-        self.read.flowing() != Some(true) && !self.read.resume_scheduled()
+    fn end_emitted(&self) -> bool {
+        self.read.is_ended()
+    }
+
+    fn resume_queued(&self) -> bool {
+        self.read.resume_scheduled()
     }
 
     /// While a pipe waits for `drain`, a paused duplex lives its ticks as

@@ -303,8 +303,12 @@ where
         self.stage.resume();
     }
 
-    fn schedules_resume(&self) -> bool {
-        self.stage.schedules_resume()
+    fn end_emitted(&self) -> bool {
+        self.stage.end_emitted()
+    }
+
+    fn resume_queued(&self) -> bool {
+        self.stage.resume_queued()
     }
 
     fn listen_data(&mut self) {

@@ -164,8 +164,12 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         self.head.resume();
     }
 
-    fn schedules_resume(&self) -> bool {
-        self.head.schedules_resume()
+    fn end_emitted(&self) -> bool {
+        self.head.end_emitted()
+    }
+
+    fn resume_queued(&self) -> bool {
+        self.head.resume_queued()
     }
 
     fn listen_data(&mut self) {

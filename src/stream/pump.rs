@@ -65,6 +65,10 @@ pub(crate) struct Pump<T> {
     /// Not polled since the pipe was made, and a destination had been
     /// ended (its `finish` due) or destroyed (its `close` due) before.
     ended_first: bool,
+    /// Not polled since the pipe was made, and the source had emitted
+    /// `end` before: Node's pipe handles that end on the next tick,
+    /// before the source's `resume` it scheduled.
+    source_ended_first: bool,
     /// The source knows it is piped ([`ReadableStream::piping`]).
     piping: bool,
     /// A pipe's source failed: its destinations stay attached, as Node's
@@ -89,6 +93,7 @@ impl<T: Chunk> Pump<T> {
             attached: vec![true; destinations],
             live: vec![true; destinations],
             ended_first: false,
+            source_ended_first: false,
             piping: false,
             source_failed: false,
             first_error: None,
@@ -144,8 +149,17 @@ impl<T: Chunk> Pump<T> {
             // was made (a `finish` or a `close` due) comes before the
             // source's `resume`, which the pipe scheduled after it: a
             // `close` unpipes, pausing the source first.
-            Stage::Flowing if std::mem::take(&mut self.ended_first) => {
-                self.drive(cx, source, destinations);
+            Stage::Flowing if self.ended_first || self.source_ended_first => {
+                if std::mem::take(&mut self.ended_first) {
+                    self.drive(cx, source, destinations);
+                }
+                // A source that had ended: its end is handled (the
+                // destinations ended, or unpiped with `end: false`) on the
+                // tick `pipe()` queued before the source's `resume`
+                // (readable.js, `process.nextTick(endFn)` in `pipe`).
+                if std::mem::take(&mut self.source_ended_first) {
+                    self.stage = Stage::SourceDone;
+                }
             }
             Stage::Flowing | Stage::SourceDone => {}
         }
@@ -271,10 +285,15 @@ impl<T: Chunk> Pump<T> {
     {
         self.stage = Stage::Flowing;
         self.piping = true;
+        // With `end: true`, the destinations' `finish` (which unpipes
+        // them) comes on a later tick than the source's `resume`; so does
+        // this pipe's tick if that `resume` was queued before it.
+        self.source_ended_first =
+            !self.options.end && source.end_emitted() && !source.resume_queued();
         source.piping(true);
         for (index, destination) in destinations.iter_mut().enumerate() {
             destination.piped(true);
-            let resumes = source.schedules_resume();
+            let resumes = !source.resume_queued();
             source.listen_data();
             self.live[index] = !destination.is_finished() && !destination.is_closed();
             // A destination destroyed before this `pipe()` scheduled the
@@ -1071,6 +1090,25 @@ mod tests {
         source.tick();
         assert_eq!(entries(&log, "source")[..2], ["pause", "resume"]);
         assert_eq!(entries(&log, "dest"), ["pipe", "close", "unpipe"]);
+    }
+
+    /// A source that had emitted `end` before `pipe(dest, {end: false})`:
+    /// Node's pipe unpipes on the tick it queued then (readable.js,
+    /// `process.nextTick(endFn)` in `pipe`), before the source's `resume`
+    /// it queued after, so `pause` comes first.
+    #[test]
+    fn a_source_ended_before_the_pipe_pauses_before_its_resume() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        source.observe(observer(&log, "source"));
+        assert_eq!(source.read(), None);
+        source.tick();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        until_ready(&mut pipe(&mut source, &mut dest, PipeOptions::keep_open())).unwrap();
+        source.tick();
+        assert_eq!(entries(&log, "source"), ["end", "close", "pause", "resume"]);
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe"]);
     }
 
     /// A destination that closed before the pipe was made has no `finish`,

@@ -1122,8 +1122,12 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         Readable::resume(self);
     }
 
-    fn schedules_resume(&self) -> bool {
-        self.half.flowing() != Some(true) && !self.half.resume_scheduled()
+    fn end_emitted(&self) -> bool {
+        self.half.is_ended()
+    }
+
+    fn resume_queued(&self) -> bool {
+        self.half.resume_scheduled()
     }
 
     fn listen_data(&mut self) {

@@ -33,11 +33,16 @@ pub trait ReadableStream: sealed::Stream + Send {
     /// is emitted on the next tick.
     fn resume(&mut self);
 
-    /// True when [`resume`](ReadableStream::resume) would schedule a
-    /// `resume` (Node: not flowing, and no `resume_` queued yet): a pipe
-    /// made now queues it after everything queued before.
+    /// True once `end` was emitted (Node's `endEmitted`).
     #[doc(hidden)]
-    fn schedules_resume(&self) -> bool {
+    fn end_emitted(&self) -> bool {
+        false
+    }
+
+    /// True while a `resume` is queued for the next tick (Node's
+    /// `resumeScheduled`): a pipe made then comes after it.
+    #[doc(hidden)]
+    fn resume_queued(&self) -> bool {
         false
     }
 

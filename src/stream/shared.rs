@@ -134,8 +134,12 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().resume();
     }
 
-    fn schedules_resume(&self) -> bool {
-        self.lock().schedules_resume()
+    fn end_emitted(&self) -> bool {
+        self.lock().end_emitted()
+    }
+
+    fn resume_queued(&self) -> bool {
+        self.lock().resume_queued()
     }
 
     fn listen_data(&mut self) {
