@@ -287,9 +287,13 @@ impl<T: Chunk> Pump<T> {
         self.piping = true;
         // With `end: true`, the destinations' `finish` (which unpipes
         // them) comes on a later tick than the source's `resume`; so does
-        // this pipe's tick if that `resume` was queued before it.
-        self.source_ended_first =
-            !self.options.end && source.end_emitted() && !source.resume_queued();
+        // this pipe's tick if that `resume` was queued before it, and a
+        // second destination's (Node pipes them one after the other, and
+        // pauses the source at the last one's `unpipe`).
+        self.source_ended_first = !self.options.end
+            && destinations.len() == 1
+            && source.end_emitted()
+            && !source.resume_queued();
         source.piping(true);
         for (index, destination) in destinations.iter_mut().enumerate() {
             destination.piped(true);
