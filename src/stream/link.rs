@@ -303,6 +303,10 @@ where
         self.stage.resume();
     }
 
+    fn unpipes_at_end(&mut self) {
+        self.stage.unpipes_at_end();
+    }
+
     fn end_emitted(&self) -> bool {
         self.stage.end_emitted()
     }

@@ -164,6 +164,10 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         self.head.resume();
     }
 
+    fn unpipes_at_end(&mut self) {
+        self.head.unpipes_at_end();
+    }
+
     fn end_emitted(&self) -> bool {
         self.head.end_emitted()
     }

@@ -295,6 +295,9 @@ impl<T: Chunk> Pump<T> {
             && source.end_emitted()
             && !source.resume_queued();
         source.piping(true);
+        if !self.options.end || self.on_error == OnError::DestroyAll {
+            source.unpipes_at_end();
+        }
         for (index, destination) in destinations.iter_mut().enumerate() {
             destination.piped(true);
             let resumes = !source.resume_queued();
@@ -1112,6 +1115,24 @@ mod tests {
         until_ready(&mut pipe(&mut source, &mut dest, PipeOptions::keep_open())).unwrap();
         source.tick();
         assert_eq!(entries(&log, "source"), ["end", "close", "pause", "resume"]);
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe"]);
+    }
+
+    /// A source whose `end` a read queued before `pipe(dest, {end:
+    /// false})`: Node's pipe unpipes inside that `end`, pausing the
+    /// source, before the `resume` the pipe queued after it (readable.js,
+    /// `src.once('end', endFn)` in `pipe`; `endReadableNT`).
+    #[test]
+    fn a_source_ending_on_the_pipes_first_tick_pauses_before_its_resume() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        source.observe(observer(&log, "source"));
+        assert_eq!(source.read(), None);
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        until_ready(&mut pipe(&mut source, &mut dest, PipeOptions::keep_open())).unwrap();
+        source.tick();
+        assert_eq!(entries(&log, "source"), ["end", "pause", "resume", "close"]);
         assert_eq!(entries(&log, "dest"), ["pipe", "unpipe"]);
     }
 

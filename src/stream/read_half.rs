@@ -79,6 +79,9 @@ pub(crate) struct ReadHalf<T> {
     pub(crate) ticks: Ticks,
     /// How many pipes read this side (Node's `pipes`).
     pipes: usize,
+    /// A pipe reading this side unpipes at its `end` (`end: false`, or a
+    /// pipeline's): Node does so inside the `end` event.
+    pub(crate) unpipes_at_end: bool,
     /// Copies of chunks `read()` took while piped, for the pipes' next
     /// read: Node's `read()` hands each to the pipes too, through `data`.
     read_by_hand: VecDeque<T>,
@@ -95,6 +98,7 @@ impl<T: Chunk> ReadHalf<T> {
             end_scheduled: false,
             ticks: Ticks::default(),
             pipes: 0,
+            unpipes_at_end: false,
             read_by_hand: VecDeque::new(),
         }
     }
@@ -126,6 +130,7 @@ impl<T: Chunk> ReadHalf<T> {
         } else {
             self.pipes = self.pipes.saturating_sub(1);
             if self.pipes == 0 {
+                self.unpipes_at_end = false;
                 self.read_by_hand.clear();
             }
         }
@@ -474,6 +479,7 @@ impl<T: Chunk> ReadHalf<T> {
             end_scheduled: self.end_scheduled,
             ticks: self.ticks,
             pipes: self.pipes,
+            unpipes_at_end: self.unpipes_at_end,
             read_by_hand: VecDeque::new(),
         }
     }

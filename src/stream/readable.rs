@@ -581,6 +581,9 @@ impl<T: Chunk> Readable<T> {
     /// What every poll does first, as a new tick: delivers the deferred
     /// events, then an `end` a read outside a poll scheduled.
     fn start_tick(&mut self) {
+        let resume_after_end = self.half.unpipes_at_end
+            && self.half.resume_scheduled()
+            && self.half.ticks.comes_before(Tick::End, Tick::Resume);
         if self.life.errored().is_some() {
             // Node's `endReadableNT`: no `end` once the stream failed.
             self.half.cancel_scheduled_end();
@@ -588,6 +591,12 @@ impl<T: Chunk> Readable<T> {
             // Scheduled before anything a later call deferred (a destroy's
             // `close`), so delivered first.
             self.life.close();
+            if resume_after_end {
+                // A pipe handles the `end` (Node's pipe unpipes inside
+                // it, pausing the source) before the `resume` queued
+                // after it: that waits for the next poll.
+                return;
+            }
         }
         let destroyed = self.life.is_destroyed();
         self.half.flush_events(&mut self.life.events, destroyed);
@@ -1120,6 +1129,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
 
     fn resume(&mut self) {
         Readable::resume(self);
+    }
+
+    fn unpipes_at_end(&mut self) {
+        self.half.unpipes_at_end = true;
     }
 
     fn end_emitted(&self) -> bool {

@@ -33,6 +33,12 @@ pub trait ReadableStream: sealed::Stream + Send {
     /// is emitted on the next tick.
     fn resume(&mut self);
 
+    /// A pipe starting to read it unpipes at its `end` (`end: false`, or
+    /// a pipeline's): the `end` a tick emits ends that tick, as Node's
+    /// pipe unpipes (and pauses the source) inside the `end` event.
+    #[doc(hidden)]
+    fn unpipes_at_end(&mut self) {}
+
     /// True once `end` was emitted (Node's `endEmitted`).
     #[doc(hidden)]
     fn end_emitted(&self) -> bool {

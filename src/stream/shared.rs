@@ -134,6 +134,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().resume();
     }
 
+    fn unpipes_at_end(&mut self) {
+        self.lock().unpipes_at_end();
+    }
+
     fn end_emitted(&self) -> bool {
         self.lock().end_emitted()
     }
