@@ -62,6 +62,9 @@ pub(crate) struct Pump<T> {
     /// its `finish`, `error` or `close` unpipes it (Node's pipe listens
     /// from `pipe()` on; nothing comes from a stream that closed before).
     live: Vec<bool>,
+    /// Per destination: not closed when it was piped, so its `error` (a
+    /// write after its end, say) unpipes it, even if it had finished.
+    hears_error: Vec<bool>,
     /// Not polled since the pipe was made, and a destination had been
     /// ended (its `finish` due) or destroyed (its `close` due) before.
     ended_first: bool,
@@ -92,6 +95,7 @@ impl<T: Chunk> Pump<T> {
             awaiting: Awaiting::new(destinations),
             attached: vec![true; destinations],
             live: vec![true; destinations],
+            hears_error: vec![true; destinations],
             ended_first: false,
             source_ended_first: false,
             piping: false,
@@ -303,6 +307,7 @@ impl<T: Chunk> Pump<T> {
             let resumes = !source.resume_queued();
             source.listen_data();
             self.live[index] = !destination.is_finished() && !destination.is_closed();
+            self.hears_error[index] = !destination.is_closed();
             // A destination destroyed before this `pipe()` scheduled the
             // source's `resume` closes first.
             self.ended_first |= destination.is_ending()
@@ -423,8 +428,12 @@ impl<T: Chunk> Pump<T> {
                 Poll::Ready(Ok(())) => {
                     self.attached[index] = false;
                     // Node's pipe unpipes a destination at its `finish`;
-                    // one that had finished before keeps the pipe.
-                    if !self.unpiped_at_end() && self.live[index] {
+                    // one that had finished before keeps the pipe, unless
+                    // it failed since (a write after its end).
+                    if !self.unpiped_at_end()
+                        && (self.live[index]
+                            || (self.hears_error[index] && destination.failure().is_some()))
+                    {
                         self.pause_if_none_left(source);
                         destination.piped(false);
                     }
@@ -499,11 +508,10 @@ impl<T: Chunk> Pump<T> {
     {
         if self.source_failed {
             for (index, destination) in destinations.iter_mut().enumerate() {
+                let finished = destination.is_finished() || destination.is_closed();
                 if self.attached[index]
-                    && self.live[index]
-                    && (destination.is_finished()
-                        || destination.is_closed()
-                        || destination.failure().is_some())
+                    && ((self.live[index] && finished)
+                        || (self.hears_error[index] && destination.failure().is_some()))
                 {
                     self.attached[index] = false;
                     self.pause_if_none_left(source);
@@ -652,7 +660,7 @@ impl<T: Chunk> Pump<T> {
     {
         self.attached[index] = false;
         self.awaiting.set(index, false);
-        if !self.unpiped_at_end() && self.live[index] {
+        if !self.unpiped_at_end() && self.hears_error[index] {
             // Node's pipe unpipes a destination at its `error`.
             self.pause_if_none_left(source);
             destination.piped(false);
@@ -978,6 +986,33 @@ mod tests {
             entries(&log, "dest"),
             ["pipe", "prefinish", "finish", "unpipe"]
         );
+    }
+
+    /// A destination that had finished, but not closed, when it was
+    /// piped still has its `error` heard by Node's pipe (a write after
+    /// its end): that unpipes it, pausing the source, even after the
+    /// source failed (readable.js, `onerror` in `pipe`).
+    #[test]
+    fn a_finished_destination_that_fails_later_is_unpiped() {
+        let log = Log::default();
+        let mut source = Readable::<u32>::empty();
+        source.observe(observer(&log, "source"));
+        let source = Shared::new(source);
+        let mut reader = source.clone();
+        let mut dest = Duplex::<u32, u32>::pass_through();
+        dest.observe(observer(&log, "dest"));
+        dest.end().unwrap();
+        let _ = WritableStream::poll_finish(&mut dest, &mut Context::from_waker(Waker::noop()));
+        let dest = Shared::new(dest);
+        let mut writer = dest.clone();
+        let mut piping = pipe(&mut reader, &mut writer, PipeOptions::default());
+        source.lock().destroy(None);
+        assert!(dest.lock().write(1).is_err());
+        assert!(until_ready(&mut piping).is_err());
+        assert!(piping.unpipe_done());
+        drop(piping);
+        assert_eq!(entries(&log, "source").last().unwrap(), "pause");
+        assert!(entries(&log, "dest").contains(&"unpipe".to_owned()));
     }
 
     /// Node's `read()` that takes a source's last chunk sees its end: the
