@@ -1269,6 +1269,12 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         Duplex::resume(self);
     }
 
+    fn finish_due_first(&mut self) {
+        if self.write.finish_due() {
+            self.tick_finish();
+        }
+    }
+
     fn end_emitted(&self) -> bool {
         self.read.is_ended()
     }

@@ -168,6 +168,10 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         self.head.unpipes_at_end();
     }
 
+    fn finish_due_first(&mut self) {
+        self.head.finish_due_first();
+    }
+
     fn end_emitted(&self) -> bool {
         self.head.end_emitted()
     }

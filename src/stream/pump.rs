@@ -418,6 +418,9 @@ impl<T: Chunk> Pump<T> {
                     self.destination_failed(index, error, source, &mut **destination);
                 }
             }
+            // A duplex source's `finish` due before its `end` comes
+            // before the destinations' own, which `end()` queued after it.
+            source.finish_due_first();
         }
         let mut pending = false;
         for (index, destination) in destinations.iter_mut().enumerate() {
@@ -1169,6 +1172,32 @@ mod tests {
         source.tick();
         assert_eq!(entries(&log, "source"), ["end", "pause", "resume", "close"]);
         assert_eq!(entries(&log, "dest"), ["pipe", "unpipe"]);
+    }
+
+    /// A duplex source ended with nothing written: its `finish`, queued
+    /// by its `end()`, comes before its destination's, which the pipe's
+    /// `end()` queued at the source's `end`; that one then pauses the
+    /// source (writable.js, `finishMaybe`; readable.js, `onfinish`).
+    #[test]
+    fn a_duplex_source_finishes_before_its_destination_pauses_it() {
+        let log = Log::default();
+        let mut source = Duplex::<u32, u32>::pass_through();
+        source.observe(observer(&log, "source"));
+        let source = Shared::new(source);
+        let mut reader = source.clone();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        let mut piping = pipe(&mut reader, &mut dest, PipeOptions::default());
+        source.lock().end().unwrap();
+        until_ready(&mut piping).unwrap();
+        drop(piping);
+        let events = entries(&log, "source");
+        let at = |name: &str| events.iter().position(|e| e == name).unwrap();
+        assert!(at("end") < at("finish") && at("finish") < at("pause"));
+        assert_eq!(
+            entries(&log, "dest")[..4],
+            ["pipe", "prefinish", "finish", "unpipe"]
+        );
     }
 
     /// A destination that closed before the pipe was made has no `finish`,

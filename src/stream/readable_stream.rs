@@ -39,6 +39,12 @@ pub trait ReadableStream: sealed::Stream + Send {
     #[doc(hidden)]
     fn unpipes_at_end(&mut self) {}
 
+    /// Emits the `finish` of a duplex's writable side that is due (queued
+    /// for the next tick), and nothing else: a pipe ending its
+    /// destinations at the source's `end` lets it come before theirs.
+    #[doc(hidden)]
+    fn finish_due_first(&mut self) {}
+
     /// True once `end` was emitted (Node's `endEmitted`).
     #[doc(hidden)]
     fn end_emitted(&self) -> bool {

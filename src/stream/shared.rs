@@ -138,6 +138,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().unpipes_at_end();
     }
 
+    fn finish_due_first(&mut self) {
+        self.lock().finish_due_first();
+    }
+
     fn end_emitted(&self) -> bool {
         self.lock().end_emitted()
     }
