@@ -307,8 +307,10 @@ where
         self.stage.unpipes_at_end();
     }
 
+    /// Only once upstream is done too: what it still has to say (an
+    /// error) comes before the pipeline ends.
     fn end_emitted(&self) -> bool {
-        self.stage.end_emitted()
+        self.upstream_done && self.stage.end_emitted()
     }
 
     fn resume_queued(&self) -> bool {

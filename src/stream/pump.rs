@@ -289,17 +289,21 @@ impl<T: Chunk> Pump<T> {
     {
         self.stage = Stage::Flowing;
         self.piping = true;
-        // With `end: true`, the destinations' `finish` (which unpipes
-        // them) comes on a later tick than the source's `resume`; so does
-        // this pipe's tick if that `resume` was queued before it, and a
-        // second destination's (Node pipes them one after the other, and
-        // pauses the source at the last one's `unpipe`).
-        self.source_ended_first = !self.options.end
+        // A pipe with `end: false`, and a pipeline's, unpipes at the
+        // source's `end`. With `end: true`, the destinations' `finish`
+        // (which unpipes them) comes on a later tick than the source's
+        // `resume`; so does the pipe's tick for a source that had ended if
+        // that `resume` was queued before it, and a second destination's
+        // (Node pipes them one after the other, and pauses the source at
+        // the last one's `unpipe`). A pipeline's middle stage has ended
+        // only once the stages before it are done.
+        let unpipes_at_end = !self.options.end || self.on_error == OnError::DestroyAll;
+        self.source_ended_first = unpipes_at_end
             && destinations.len() == 1
             && source.end_emitted()
             && !source.resume_queued();
         source.piping(true);
-        if !self.options.end || self.on_error == OnError::DestroyAll {
+        if unpipes_at_end {
             source.unpipes_at_end();
         }
         for (index, destination) in destinations.iter_mut().enumerate() {
@@ -1154,6 +1158,24 @@ mod tests {
         source.tick();
         assert_eq!(entries(&log, "source"), ["end", "close", "pause", "resume"]);
         assert_eq!(entries(&log, "dest"), ["pipe", "unpipe"]);
+    }
+
+    /// The same for a pipeline, which pipes with `end: false` and ends
+    /// its destination from the source's `end` (pipeline.js, `pipe`).
+    #[test]
+    fn a_source_ended_before_its_pipeline_pauses_before_its_resume() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        source.observe(observer(&log, "source"));
+        assert_eq!(source.read(), None);
+        source.tick();
+        let source = Shared::new(source);
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        until_ready(&mut pipeline(source.clone()).pipe(dest)).unwrap();
+        source.lock().tick();
+        assert_eq!(entries(&log, "source"), ["end", "close", "pause", "resume"]);
+        assert_eq!(entries(&log, "dest")[..2], ["pipe", "unpipe"]);
     }
 
     /// A source whose `end` a read queued before `pipe(dest, {end:
