@@ -65,6 +65,12 @@ pub(crate) struct Pump<T> {
     /// Per destination: not closed when it was piped, so its `error` (a
     /// write after its end, say) unpipes it, even if it had finished.
     hears_error: Vec<bool>,
+    /// Per destination: closed before the pipe, and no longer written
+    /// to, but still one of the source's pipes for Node, which never
+    /// hears from it: only the source's end with `end: false` (or
+    /// `unpipe()`) undoes it, and the source pauses for the others only
+    /// once it is undone.
+    lingering: Vec<bool>,
     /// Not polled since the pipe was made, and a destination had been
     /// ended (its `finish` due) or destroyed (its `close` due) before.
     ended_first: bool,
@@ -96,6 +102,7 @@ impl<T: Chunk> Pump<T> {
             attached: vec![true; destinations],
             live: vec![true; destinations],
             hears_error: vec![true; destinations],
+            lingering: vec![false; destinations],
             ended_first: false,
             source_ended_first: false,
             piping: false,
@@ -474,6 +481,10 @@ impl<T: Chunk> Pump<T> {
         D: DerefMut,
         D::Target: WritableStream<Input = T>,
     {
+        if self.lingering.get(index).copied().unwrap_or(false) {
+            self.lingering[index] = false;
+            self.attached[index] = true;
+        }
         if !self.attached.get(index).copied().unwrap_or(false) {
             return false;
         }
@@ -491,7 +502,7 @@ impl<T: Chunk> Pump<T> {
         let was_waiting = self.awaiting.any();
         self.attached[index] = false;
         self.awaiting.set(index, false);
-        if !self.attached.contains(&true) {
+        if !self.attached.contains(&true) && !self.lingering.contains(&true) {
             source.pause();
             self.stop_piping(source);
         } else if was_waiting && !self.awaiting.any() {
@@ -556,7 +567,7 @@ impl<T: Chunk> Pump<T> {
         D::Target: WritableStream<Input = T>,
     {
         for (index, destination) in destinations.iter_mut().enumerate() {
-            if self.attached[index] {
+            if self.attached[index] || std::mem::take(&mut self.lingering[index]) {
                 self.attached[index] = false;
                 self.pause_if_none_left(source);
                 destination.piped(false);
@@ -582,7 +593,7 @@ impl<T: Chunk> Pump<T> {
     where
         S: ReadableStream<Output = T> + ?Sized,
     {
-        if !self.attached.contains(&true) {
+        if !self.attached.contains(&true) && !self.lingering.contains(&true) {
             source.pause();
         }
     }
@@ -667,6 +678,7 @@ impl<T: Chunk> Pump<T> {
     {
         self.attached[index] = false;
         self.awaiting.set(index, false);
+        self.lingering[index] = !self.hears_error[index] && self.on_error == OnError::Stop;
         if !self.unpiped_at_end() && self.hears_error[index] {
             // Node's pipe unpipes a destination at its `error`.
             self.pause_if_none_left(source);
@@ -716,7 +728,13 @@ impl<T: Chunk> Pump<T> {
                 self.unpipe_destroyed(&error, source, destinations);
                 Some(error)
             }
-            OnError::Stop if !self.attached.contains(&true) => self.first_error.take(),
+            OnError::Stop if !self.attached.contains(&true) => {
+                if self.stage >= Stage::SourceDone && !self.options.end {
+                    // The source's end undoes what lingers.
+                    self.detach_all(source, destinations);
+                }
+                self.first_error.take()
+            }
             OnError::Stop => None,
         }
     }
@@ -1220,6 +1238,25 @@ mod tests {
             entries(&log, "dest")[..4],
             ["pipe", "prefinish", "finish", "unpipe"]
         );
+    }
+
+    /// A destination closed before the pipe stays one of the source's
+    /// pipes for Node, which never hears from it: with `end: false`, the
+    /// source's `end` unpipes it, and the source pauses then (readable.js,
+    /// `endFn = unpipe` in `pipe`, `Readable.prototype.unpipe`).
+    #[test]
+    fn a_destination_closed_before_the_pipe_is_unpiped_at_the_sources_end() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        source.observe(observer(&log, "source"));
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        dest.destroy(None);
+        dest.flush_events();
+        let _ = until_ready(&mut pipe(&mut source, &mut dest, PipeOptions::keep_open()));
+        source.tick();
+        assert_eq!(entries(&log, "source"), ["resume", "end", "pause", "close"]);
+        assert_eq!(entries(&log, "dest"), ["close", "pipe", "unpipe"]);
     }
 
     /// A destination that closed before the pipe was made has no `finish`,
