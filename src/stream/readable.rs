@@ -796,7 +796,11 @@ impl<T: Chunk> Readable<T> {
         // next tick, which flows first (a consumer may be polling for them).
         if !ended && self.half.pushed(false, true, true, false) {
             self.half.readable_tick(self.life.is_destroyed());
-            if self.half.flowing() == Some(true) && self.half.buffer.is_empty() {
+            // Nobody polls a stream no pipe or poll has read: Node's
+            // `flow()` emits its chunks as `data` inside the push.
+            if self.half.flowing() == Some(true)
+                && (self.half.buffer.is_empty() || !self.half.ticks.consumed)
+            {
                 self.flow(&mut Context::from_waker(Waker::noop()));
             } else {
                 self.flow_due = self.half.flowing() == Some(true);
