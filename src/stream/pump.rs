@@ -251,6 +251,20 @@ impl<T: Chunk> Pump<T> {
                 if let Err(error) = source.poll_ahead(cx) {
                     return Poll::Ready(Err(self.source_failed(error, source, destinations)));
                 }
+                if self.stage == Stage::Flowing
+                    && source.is_ended()
+                    && let Poll::Ready(None) = source.poll_next_chunk(cx)
+                {
+                    // Its ticks emitted `end` (a `resume_` whose `read(0)`
+                    // found the end): Node's pipe ends its destinations
+                    // from `end` whatever it waits for (readable.js, pipe's
+                    // `onend`), and one ended emits no `drain`.
+                    self.stage = Stage::SourceDone;
+                    for index in 0..destinations.len() {
+                        self.awaiting.set(index, false);
+                    }
+                    return self.poll_end(cx, source, destinations);
+                }
                 return Poll::Pending;
             }
             if source_pending {
@@ -807,6 +821,32 @@ mod tests {
         let events = entries(&log, "dest");
         assert_eq!(events[events.len() - 2..], ["finish", "unpipe"]);
         assert_eq!(source.flowing(), Some(false));
+    }
+
+    /// A source that ended while the pipe waits for `drain` ends its
+    /// destination from its `end`, and the destination, ended, emits no
+    /// `drain`: the source is not resumed (and paused) again after its
+    /// `close` (Node 20: source `pause | resume end close`, destination
+    /// `pipe | prefinish finish unpipe close`).
+    #[test]
+    fn a_source_that_ends_while_the_pipe_waits_for_drain_ends_its_destination() {
+        let log = Log::default();
+        let (pusher, mut source) = Pusher::<u32>::attach(Readable::external());
+        pusher.end();
+        source.lock().observe(observer(&log, "source"));
+        let gate = Arc::new(AtomicBool::new(false));
+        let mut dest = Writable::new(Gated(Arc::clone(&gate))).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        assert!(!dest.write(1).unwrap());
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        assert!(poll(&mut piping).is_pending());
+        assert_eq!(entries(&log, "source"), ["pause", "resume", "end", "close"]);
+        gate.store(true, Ordering::SeqCst);
+        until_ready(&mut piping).unwrap();
+        drop(piping);
+        assert_eq!(entries(&log, "source"), ["pause", "resume", "end", "close"]);
+        let events = entries(&log, "dest");
+        assert_eq!(events[..4], ["pipe", "prefinish", "finish", "unpipe"]);
     }
 
     /// With `end: false` the pipe is undone at the source's `end`: the
