@@ -127,6 +127,9 @@ impl<T: Chunk> ReadHalf<T> {
             self.pipes = self.pipes.saturating_sub(1);
             if self.pipes == 0 {
                 self.read_by_hand.clear();
+                // Node's pipe removes its `data` listener at `unpipe`: a
+                // flow with no other reader emits the chunks and drops them.
+                self.ticks.consumed = false;
             }
         }
     }

@@ -399,9 +399,10 @@ impl<T: Chunk> Readable<T> {
     /// read, piped or awaited does all this at each of its polls; `tick` is
     /// for one held paused, to keep its buffer filled and its events coming
     /// without reading from it. On a stream [`resume`](Readable::resume)d
-    /// that no pipe and no poll has read, a tick flows as Node's does with
-    /// no `data` listener: the chunks are emitted as `data` and dropped; a
-    /// stream a pipe or a poll has read keeps its chunks for its reader.
+    /// that no pipe reads and no poll has read, a tick flows as Node's does
+    /// with no `data` listener: the chunks are emitted as `data` and
+    /// dropped; a stream a pipe or a poll reads keeps its chunks for its
+    /// reader (a pipe until it is undone).
     ///
     /// # Examples
     ///
@@ -1470,6 +1471,37 @@ mod tests {
             ]
         );
         assert!(r.is_ended() && r.is_destroyed());
+    }
+
+    /// A pipe that ended (its destination had finished) no longer reads
+    /// the stream: resumed, it flows as one nobody reads, its chunks
+    /// emitted as `data` and dropped (Node 20, its pipe's `data` listener
+    /// removed at `unpipe`: `pause _read resume | resume _read data _read
+    /// data end close`).
+    #[test]
+    fn a_stream_its_pipe_left_flows_as_one_nobody_reads() {
+        let (mut r, log) = logged(&["a", "b"]);
+        let mut dest = crate::Writable::new(crate::NullSink).with_high_water_mark(1);
+        dest.end().unwrap();
+        let mut piping = crate::pipe(&mut r, &mut dest, crate::PipeOptions::default());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            std::pin::Pin::new(&mut piping).poll(&mut cx),
+            Poll::Ready(Ok(()))
+        ));
+        drop(piping);
+        r.tick();
+        log.lock().unwrap().push("|");
+        r.resume();
+        r.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                "pause", "_read", "resume", "|", "resume", "_read", "data", "_read", "data", "end",
+                "close"
+            ]
+        );
+        assert_eq!(r.readable_length(), 0);
     }
 
     /// `read(0)` then `resume()`: the chunk it buffered flows before
