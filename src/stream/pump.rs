@@ -199,6 +199,16 @@ impl<T: Chunk> Pump<T> {
                     Poll::Ready(Some(Ok(chunk))) => {
                         took = true;
                         self.write(chunk, source, destinations);
+                        if self.first_error.is_some()
+                            && !self.attached.contains(&true)
+                            && !source.drained_at_end()
+                        {
+                            // The write failed the last destination: Node's
+                            // pipe is undone, nothing more is read for it
+                            // (the read that took the last chunk still saw
+                            // the end: `end` follows).
+                            break;
+                        }
                     }
                     Poll::Ready(Some(Err(error))) => {
                         return Poll::Ready(Err(self.source_failed(error, source, destinations)));

@@ -1504,6 +1504,28 @@ mod tests {
         assert_eq!(r.readable_length(), 0);
     }
 
+    /// A pipe whose only destination refused a chunk (written after its
+    /// end) is undone at once: it reads no more from the source (Node 20,
+    /// `pipe | unshift | resume data pause`, no `_read`).
+    #[test]
+    fn a_pipe_undone_by_a_refused_write_reads_no_more() {
+        let (r, log) = logged(&[]);
+        let r = crate::Shared::new(r.with_high_water_mark(0));
+        let dest =
+            crate::Shared::new(crate::Writable::new(crate::NullSink).with_high_water_mark(0));
+        let (mut source, mut writer) = (r.clone(), dest.clone());
+        let mut piping = crate::pipe(&mut source, &mut writer, crate::PipeOptions::default());
+        dest.lock().end().unwrap();
+        assert!(!r.lock().unshift(Bytes::from_static(b"x")).unwrap());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            std::pin::Pin::new(&mut piping).poll(&mut cx),
+            Poll::Ready(Err(_))
+        ));
+        drop(piping);
+        assert_eq!(*log.lock().unwrap(), ["resume", "data", "pause"]);
+    }
+
     /// `read(0)` then `resume()`: the chunk it buffered flows before
     /// `resume` (Node 20: `_read | _read data resume end close`).
     #[test]
