@@ -582,6 +582,14 @@ impl<T: Chunk> Readable<T> {
     /// What every poll does first, as a new tick: delivers the deferred
     /// events, then an `end` a read outside a poll scheduled.
     fn start_tick(&mut self) {
+        if self.half.resume_scheduled()
+            && self.half.ticks.contains(Tick::End)
+            && self.half.ticks.comes_before(Tick::Resume, Tick::End)
+        {
+            // Node's `resume_` was queued before the read that found the
+            // end: its `resume` comes first (its `read(0)` finds nothing).
+            self.half.emit_scheduled_resume(&mut self.life.events);
+        }
         if self.life.errored().is_some() {
             // Node's `endReadableNT`: no `end` once the stream failed.
             self.half.cancel_scheduled_end();
@@ -1524,6 +1532,24 @@ mod tests {
         ));
         drop(piping);
         assert_eq!(*log.lock().unwrap(), ["resume", "data", "pause"]);
+    }
+
+    /// `resume()`, then a `read()` that found the end: Node's `resume_`
+    /// was queued first, so `resume` comes before `end` (Node 20: `_read |
+    /// resume end close`).
+    #[test]
+    fn a_resume_queued_before_the_end_comes_first() {
+        let (r, log) = logged(&[]);
+        let mut r = r.with_high_water_mark(0);
+        r.resume();
+        assert_eq!(r.read(), None);
+        log.lock().unwrap().push("|");
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(r.poll_next_chunk(&mut cx), Poll::Ready(None)));
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["_read", "|", "resume", "end", "close"]
+        );
     }
 
     /// `read(0)` then `resume()`: the chunk it buffered flows before
