@@ -595,8 +595,13 @@ impl<T: Chunk> Readable<T> {
             self.half.cancel_scheduled_end();
         } else if self.half.emit_scheduled_end(&mut self.life.events) {
             // Scheduled before anything a later call deferred (a destroy's
-            // `close`), so delivered first.
+            // `close`), so delivered first; the auto-destroy's own `close`
+            // comes on the tick after `end` (what the `end` listeners do
+            // comes first: a pipe's `unpipe` and `pause`).
+            let destroyed = self.life.is_destroyed();
+            self.half.flush_events(&mut self.life.events, destroyed);
             self.life.close();
+            return;
         }
         let destroyed = self.life.is_destroyed();
         self.half.flush_events(&mut self.life.events, destroyed);
@@ -1546,9 +1551,33 @@ mod tests {
         log.lock().unwrap().push("|");
         let mut cx = Context::from_waker(Waker::noop());
         assert!(matches!(r.poll_next_chunk(&mut cx), Poll::Ready(None)));
+        r.tick();
         assert_eq!(
             *log.lock().unwrap(),
             ["_read", "|", "resume", "end", "close"]
+        );
+    }
+
+    /// The auto-destroy's `close` comes on the tick after `end`, after what
+    /// the `end` listeners did: a pipeline's pipe pauses its source there
+    /// (Node 20, `pipeline | _read | resume end pause close`).
+    #[test]
+    fn close_comes_after_what_the_end_listeners_did() {
+        let (r, log) = logged(&[]);
+        let r = crate::Shared::new(r.with_high_water_mark(0));
+        let dest = crate::Writable::new(crate::NullSink).with_high_water_mark(0);
+        let mut future = crate::ReadableExt::pipe(crate::pipeline(r.clone()), dest);
+        assert_eq!(r.lock().read(), None);
+        log.lock().unwrap().push("|");
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut polls = 0;
+        while std::pin::Pin::new(&mut future).poll(&mut cx).is_pending() {
+            polls += 1;
+            assert!(polls < 5, "the pipeline does not complete");
+        }
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["_read", "|", "resume", "end", "pause", "close"]
         );
     }
 
