@@ -548,8 +548,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             while self.read.take(&mut self.life.events).is_some() {}
             return;
         }
-        // A `resume` still scheduled comes at its own place in the tick.
+        // A `resume` still scheduled comes at its own place in the tick,
+        // and so does a `finish` due: Node's `flow()` reads everything
+        // buffered before the next tick.
         let resume = self.read.set_resume_aside();
+        let after_flow = std::mem::replace(&mut self.finish_after_flow, self.write.finish_due());
         while self.read.flowing() == Some(true) {
             if self.read.buffer.is_eof() && self.read.buffer.is_empty() {
                 // Node's `read()` at the end only schedules `end`: what
@@ -561,6 +564,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 break;
             }
         }
+        self.finish_after_flow = after_flow && self.write.finish_due();
         self.read.keep_resume_scheduled(resume);
     }
 
@@ -1594,6 +1598,26 @@ mod tests {
             *log.lock().unwrap(),
             ["data", "prefinish", "|", "resume", "end", "finish", "close"]
         );
+    }
+
+    /// The flow of an `emitReadable_` queued before `finish` (a read
+    /// waited when the flush pushed) reads everything buffered before
+    /// `finish` comes (Node 20: `read() end() resume()`, `prefinish | data
+    /// finish resume end close`).
+    #[test]
+    fn a_flow_queued_before_finish_reads_all_before_it() {
+        let mut twice = Duplex::transform(Twice).with_high_water_mark(0);
+        let log = logged(&mut twice);
+        assert_eq!(twice.read(), None);
+        twice.end().unwrap();
+        twice.resume();
+        log.lock().unwrap().push("|");
+        twice.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "|", "data", "finish", "resume", "end", "close"]
+        );
+        assert_eq!(twice.readable_length(), 0);
     }
 
     /// A flowing read that completes a held write of an ending transform
