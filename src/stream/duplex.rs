@@ -728,6 +728,8 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
         if !self.read.ticks.consumed {
             while self.read.take(&mut self.life.events).is_some() {}
+            // An `emitReadable_` a push queued finds nothing left to flow.
+            self.read.ticks.remove(Tick::Readable);
         }
         // A reader's chunks wait for its poll; with none left, `end` is
         // scheduled now.
@@ -1593,6 +1595,28 @@ mod tests {
         twice.end().unwrap();
         assert_eq!(twice.readable_length(), 0, "flowed and dropped");
         log.lock().unwrap().push("|");
+        twice.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["data", "prefinish", "|", "resume", "end", "finish", "close"]
+        );
+    }
+
+    /// A flush inside `end()` on a resumed transform nothing reads flows
+    /// everything it pushed at once: the `emitReadable_` its push queued
+    /// (a read waited) finds nothing, and holds back neither `end` nor
+    /// `finish`, even when the writable side is polled first (Node 20:
+    /// `read() resume() end()`, `data prefinish | resume end finish close`).
+    #[test]
+    fn a_flush_that_flowed_at_once_leaves_no_flow_ahead_of_finish() {
+        let mut twice = Duplex::transform(Twice).with_high_water_mark(0);
+        let log = logged(&mut twice);
+        assert_eq!(twice.read(), None);
+        twice.resume();
+        twice.end().unwrap();
+        log.lock().unwrap().push("|");
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let _ = WritableStream::poll_finish(&mut twice, &mut cx);
         twice.tick();
         assert_eq!(
             *log.lock().unwrap(),
