@@ -859,6 +859,32 @@ mod tests {
         assert_eq!(events[..4], ["pipe", "prefinish", "finish", "unpipe"]);
     }
 
+    /// A pipeline's stage paused at once for a destination that waits for
+    /// `drain` still emits the `resume` its pipe scheduled, at the next
+    /// tick, and resumes again at the `drain` (Node 20, `pipeline(s1, s0,
+    /// s2)`: s0 `pipe pause | resume resume`).
+    #[test]
+    fn a_stage_paused_for_drain_emits_its_scheduled_resume() {
+        let log = Log::default();
+        let (_pusher, source) = Pusher::<u32>::new();
+        let mut stage = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        stage.observe(observer(&log, "stage"));
+        let gate = Arc::new(AtomicBool::new(false));
+        let mut dest = Writable::new(Gated(Arc::clone(&gate))).with_high_water_mark(0);
+        assert!(!dest.write(1).unwrap());
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        assert_eq!(entries(&log, "stage"), ["pipe", "pause"]);
+        assert!(poll(&mut future).is_pending());
+        assert_eq!(entries(&log, "stage"), ["pipe", "pause", "resume"]);
+        gate.store(true, Ordering::SeqCst);
+        assert!(poll(&mut future).is_pending());
+        assert!(poll(&mut future).is_pending());
+        assert_eq!(
+            entries(&log, "stage"),
+            ["pipe", "pause", "resume", "resume"]
+        );
+    }
+
     /// With `end: false` the pipe is undone at the source's `end`: the
     /// source pauses there, before its `close`.
     #[test]
