@@ -524,8 +524,12 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                     self.flow_unread(&mut cx);
                 }
                 // `maybeReadMore_` reads nothing a transform has not
-                // pushed: its output comes from what is written.
-                Tick::ReadMore => self.read.ticks.reading_more = false,
+                // pushed (its output comes from what is written), but its
+                // `read(0)` completes a held write.
+                Tick::ReadMore => {
+                    self.read.ticks.reading_more = false;
+                    self.read_more();
+                }
                 Tick::Resume | Tick::Finish => {}
             }
         }
@@ -533,6 +537,25 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         self.read.emit_scheduled_resume(&mut self.life.events);
         self.flow_unread(&mut cx);
         self.life.events.flush();
+    }
+
+    /// Node's `maybeReadMore_` on a transform: `read(0)` while the end
+    /// was not pushed and the readable side is below its highWaterMark
+    /// (or empty while flowing), which completes a held write (its
+    /// `_read`), until a read adds nothing.
+    fn read_more(&mut self) {
+        loop {
+            let buffer = &self.read.buffer;
+            let before = buffer.len();
+            let flowing_empty = self.read.flowing() == Some(true) && buffer.is_empty();
+            if buffer.is_eof() || !(before < buffer.high_water_mark() || flowing_empty) {
+                return;
+            }
+            self.ask_transform(Taking::Nothing);
+            if self.read.buffer.len() == before {
+                return;
+            }
+        }
     }
 
     /// Node's `flow()` with no `data` listener, on a flowing duplex that
@@ -869,6 +892,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 self.resume_destroyed();
             }
         } else if self.read.resume_scheduled() {
+            // Its `read(0)` first: a transform's held write completes
+            // (and an ending one flushes) before `resume`.
+            self.ask_transform(Taking::Nothing);
             self.read.emit_scheduled_resume(&mut self.life.events);
             self.read.schedule_end_if_drained();
         }
@@ -1621,6 +1647,56 @@ mod tests {
         assert_eq!(
             *log.lock().unwrap(),
             ["data", "prefinish", "|", "resume", "end", "finish", "close"]
+        );
+    }
+
+    /// The `maybeReadMore_` a transform's push queued runs its `read(0)`
+    /// at the next tick, whose `_read` completes the held write: the
+    /// chunks queued behind it go through and `drain` comes before the
+    /// flow of the `resume` queued later (Node 20, readable highWaterMark
+    /// 1: `write(a c d e) read() read() resume()`, `data data | drain data
+    /// resume`).
+    #[test]
+    fn read_more_completes_a_held_write_before_a_later_resume() {
+        let mut pass = Duplex::<Bytes, Bytes>::pass_through()
+            .with_readable_high_water_mark(1)
+            .with_writable_high_water_mark(0);
+        for chunk in ["a", "c", "d", "e"] {
+            assert!(!pass.write(Bytes::from_static(chunk.as_bytes())).unwrap());
+        }
+        let log = logged(&mut pass);
+        assert_eq!(pass.read().as_deref(), Some(&b"ac"[..]));
+        assert_eq!(pass.read().as_deref(), Some(&b"d"[..]));
+        pass.resume();
+        log.lock().unwrap().push("|");
+        pass.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["data", "data", "|", "drain", "data", "resume"]
+        );
+        assert_eq!((pass.writable_length(), pass.readable_length()), (0, 0));
+    }
+
+    /// `resume_` asks with `read(0)` before it emits `resume`: the held
+    /// write of an ending transform completes and flushes first (Node 20:
+    /// `write(h) read() | end() resume() |`, `prefinish resume finish end
+    /// close`).
+    #[test]
+    fn resume_completes_a_held_write_before_its_event() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        assert!(!pass.write(7).unwrap());
+        assert_eq!(pass.read(), Some(7));
+        pass.tick();
+        assert_eq!(pass.writable_length(), 1);
+        pass.end().unwrap();
+        pass.resume();
+        let log = logged(&mut pass);
+        pass.tick();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let _ = WritableStream::poll_finish(&mut pass, &mut cx);
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "resume", "finish", "end", "close"]
         );
     }
 
