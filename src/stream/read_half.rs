@@ -459,6 +459,12 @@ impl<T: Chunk> ReadHalf<T> {
         self.ticks.remove(Tick::Deferred);
         if resume {
             self.emit_scheduled_resume(events);
+            if self.flow == Flow::Flowing && events.is_closed() {
+                // `resume_`'s `flow()` reads a destroyed stream too: its
+                // `read()` takes what is buffered, with no `data` after
+                // `close` (readable.js, `Readable.prototype.read`).
+                while self.take(events).is_some() {}
+            }
         }
     }
 

@@ -1654,6 +1654,35 @@ mod tests {
         );
     }
 
+    /// Piped after its `close`, a destroyed stream still flows at the
+    /// `resume` its pipe scheduled: Node's `read()` takes what is
+    /// buffered, with no `data` after `close`, so nothing reaches the
+    /// destination (Node 20, `pipeline` after `_read close`: `resume
+    /// pause`, nothing left buffered).
+    #[test]
+    fn a_stream_piped_after_its_close_gives_up_its_buffer() {
+        let (mut r, log) = logged(&["a"]);
+        assert_eq!(r.read_bytes(0), None);
+        r.destroy(None);
+        r.tick();
+        assert_eq!(r.readable_length(), 1);
+        log.lock().unwrap().push("|");
+        let r = crate::Shared::new(r);
+        let dest = crate::Writable::new(crate::NullSink).with_high_water_mark(0);
+        let mut future = crate::ReadableExt::pipe(crate::pipeline(r.clone()), dest);
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut polls = 0;
+        while std::pin::Pin::new(&mut future).poll(&mut cx).is_pending() {
+            polls += 1;
+            assert!(polls < 5, "the pipeline does not complete");
+        }
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["_read", "close", "|", "resume", "pause"]
+        );
+        assert_eq!(r.lock().readable_length(), 0);
+    }
+
     /// A `resume` still scheduled when the stream is destroyed or paused
     /// comes before the destroy's `close`, and after the `pause`.
     #[test]
