@@ -989,6 +989,12 @@ impl<T: Chunk> Readable<T> {
         loop {
             let asked = self.poll_ask(cx, Taking::Front);
             if let Poll::Ready(Err(error)) = asked {
+                // The read whose `_read` failed still takes what is buffered.
+                if let Some(chunk) = self.half.take(&mut self.life.events) {
+                    self.life.hand_error_later();
+                    queue.push_back(chunk);
+                    return Poll::Ready(Some(Ok(())));
+                }
                 return Poll::Ready(Some(Err(error)));
             }
             if let Some(chunk) = self.half.take(&mut self.life.events) {
@@ -1047,6 +1053,15 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         loop {
             let asked = self.poll_ask(cx, Taking::Front);
             if let Poll::Ready(Err(error)) = asked {
+                // Node's `read()` whose `_read` destroyed the stream still
+                // takes what is buffered and emits it as `data`: only the
+                // `_read` is stopped by `destroyed`, and `data` only once
+                // `error` or `close` was emitted (readable.js:727, 784). The
+                // error comes at the next poll.
+                if let Some(chunk) = self.half.take(&mut self.life.events) {
+                    self.life.hand_error_later();
+                    return Poll::Ready(Some(Ok(chunk)));
+                }
                 return Poll::Ready(Some(Err(error)));
             }
             if let Some(chunk) = self.half.take(&mut self.life.events) {
@@ -1094,7 +1109,15 @@ impl<T: Chunk> ReadableStream for Readable<T> {
             return Poll::Ready(Some(Err(error)));
         }
         if let Poll::Ready(Err(error)) = self.poll_fill(cx, true) {
-            return Poll::Ready(Some(Err(error)));
+            // What was buffered before the failing read still goes out.
+            if self.half.buffer.is_empty() {
+                return Poll::Ready(Some(Err(error)));
+            }
+            while let Some(chunk) = self.half.take(&mut self.life.events) {
+                queue.push_back(chunk);
+            }
+            self.life.hand_error_later();
+            return Poll::Ready(Some(Ok(())));
         }
         let mut moved = self.half.take_all_into(queue, limit, &self.life.events);
         while let Some(chunk) = self.half.take(&mut self.life.events) {
@@ -1404,6 +1427,11 @@ mod tests {
         ) -> Poll<Result<()>> {
             let this = self.get_mut();
             this.log.lock().unwrap().push("_read");
+            if this.chunks.first().is_some_and(|c| c == "!") {
+                // A chunk `!` stands for a read that fails.
+                this.chunks.remove(0);
+                return Poll::Ready(Err(Error::new(crate::ErrorKind::InvalidData, "boom")));
+            }
             if this.chunks.is_empty() {
                 out.end();
             } else {
@@ -1499,6 +1527,29 @@ mod tests {
             ["_read", "|", "data", "resume", "close"]
         );
         assert_eq!(r.readable_length(), 0);
+    }
+
+    /// A flowing read whose `_read` fails still takes the chunk buffered
+    /// before it and emits it as `data`; `error` and `close` follow
+    /// (Node 20, piped, hwm 1: `_read resume _read data error close`).
+    #[test]
+    fn a_read_whose_source_fails_still_takes_what_is_buffered() {
+        let (mut r, log) = logged(&["a", "!"]);
+        ReadableStream::listen_data(&mut r);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            r.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(chunk))) if chunk == "a"
+        ));
+        assert_eq!(r.readable_length(), 0);
+        assert!(matches!(
+            r.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Err(error))) if error.kind() == crate::ErrorKind::InvalidData
+        ));
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["_read", "resume", "_read", "data", "error", "close"]
+        );
     }
 
     /// A pipe's reader attaches before the pipe pauses the source for a
