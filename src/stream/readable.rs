@@ -75,6 +75,10 @@ pub struct Readable<T> {
     /// The source ended outside a read while the stream flows: Node's
     /// `onEofChunk` runs `flow()` at once; a [`tick`](Readable::tick) does.
     flow_due: bool,
+    /// A destroyed stream's reader takes what is buffered before the
+    /// destroy's `error` and `close`: Node's `flow()` at a `resume_` or
+    /// `emitReadable_` queued before them.
+    flow_before_close: bool,
 }
 
 // Chunks are never pinned: the buffer only moves them.
@@ -91,6 +95,7 @@ impl<T: Chunk> Readable<T> {
             origin: None,
             source_pending: false,
             flow_due: false,
+            flow_before_close: false,
         }
     }
 
@@ -119,6 +124,7 @@ impl<T: Chunk> Readable<T> {
             origin: None,
             source_pending: false,
             flow_due: false,
+            flow_before_close: false,
         }
     }
 
@@ -590,7 +596,70 @@ impl<T: Chunk> Readable<T> {
             self.life.close();
         }
         let destroyed = self.life.is_destroyed();
+        if destroyed
+            && self.half.ticks.consumed
+            && self.half.ticks.contains(Tick::Deferred)
+            && !self.half.buffer.is_empty()
+        {
+            self.flow_before_close |= self.flows_before_close();
+        }
+        if self.flow_before_close {
+            // The reader takes the chunks first (`take_before_close`).
+            return;
+        }
+        let flows_after = destroyed && self.half.ticks.consumed && self.flows_at_next_tick();
         self.half.flush_events(&mut self.life.events, destroyed);
+        if flows_after && self.half.flowing() == Some(true) {
+            // Node's `flow()` after the destroy's `close`: `read()` still
+            // empties the buffer, but emits no `data` (readable.js:784),
+            // so a pipe never sees those chunks.
+            self.half.buffer.clear();
+        }
+    }
+
+    /// On a destroyed stream whose `error` and `close` are still to come:
+    /// a flow Node queued before them (`resume_`, or `emitReadable_`)
+    /// finds the stream flowing with chunks buffered. Its `resume` comes
+    /// now, unless an `emitReadable_` queued before it flows first.
+    fn flows_before_close(&mut self) -> bool {
+        if self.half.flowing() != Some(true) {
+            return false;
+        }
+        let ticks = &self.half.ticks;
+        if ticks.comes_before(Tick::Readable, Tick::Deferred) {
+            return true;
+        }
+        if self.half.resume_scheduled() && ticks.comes_before(Tick::Resume, Tick::Deferred) {
+            self.half.emit_scheduled_resume(&mut self.life.events);
+            return true;
+        }
+        false
+    }
+
+    /// Whether a flow (`resume_` or `emitReadable_`) is queued.
+    fn flows_at_next_tick(&self) -> bool {
+        self.half.resume_scheduled() || self.half.ticks.contains(Tick::Readable)
+    }
+
+    /// A reader's read on a destroyed stream: the chunks a flow queued
+    /// before the destroy's `error` and `close` takes, emitted as `data`
+    /// (Node's `read()` takes what is buffered whatever the state; only
+    /// `_read` is stopped, readable.js:727). Once there are none left, or
+    /// the stream was paused, the deferred events come.
+    fn take_before_close(&mut self) -> Option<T> {
+        if !self.flow_before_close {
+            return None;
+        }
+        if self.half.flowing() == Some(true)
+            && self.half.ticks.contains(Tick::Deferred)
+            && let Some(chunk) = self.half.take(&mut self.life.events)
+        {
+            return Some(chunk);
+        }
+        self.flow_before_close = false;
+        self.half.ticks.remove(Tick::Readable);
+        self.half.flush_events(&mut self.life.events, true);
+        None
     }
 
     /// Waits until a chunk is buffered or the end is reached (Node's
@@ -1037,6 +1106,9 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         if let Some(chunk) = self.half.take_read_by_hand() {
             return Poll::Ready(Some(Ok(chunk)));
         }
+        if let Some(chunk) = self.take_before_close() {
+            return Poll::Ready(Some(Ok(chunk)));
+        }
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -1093,6 +1165,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         self.half.ticks.consumed = true;
         self.start_tick();
         if let Some(chunk) = self.half.take_read_by_hand() {
+            queue.push_back(chunk);
+            return Poll::Ready(Some(Ok(())));
+        }
+        if let Some(chunk) = self.take_before_close() {
             queue.push_back(chunk);
             return Poll::Ready(Some(Ok(())));
         }
@@ -1550,6 +1626,52 @@ mod tests {
             *log.lock().unwrap(),
             ["_read", "resume", "_read", "data", "error", "close"]
         );
+    }
+
+    /// A pushed chunk, then a pipe's `resume`, then `destroy()`: Node's
+    /// `resume_` runs before the destroy's `close`, and its `flow()` hands
+    /// the chunk to the pipe (Node 20: `resume data close`, nothing left).
+    #[test]
+    fn a_flow_queued_before_a_destroy_hands_its_chunks_to_the_reader() {
+        let (pusher, shared) = crate::Pusher::<u32>::new();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        let mut r = shared.lock();
+        r.observe(move |event| seen.lock().unwrap().push(event.name()));
+        drop(r);
+        pusher.push(7);
+        let mut r = shared.lock();
+        ReadableStream::listen_data(&mut *r);
+        r.destroy(None);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            r.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(7)))
+        ));
+        assert!(matches!(r.poll_next_chunk(&mut cx), Poll::Ready(None)));
+        assert_eq!(*log.lock().unwrap(), ["resume", "data", "close"]);
+        assert_eq!(r.readable_length(), 0);
+    }
+
+    /// Destroyed before the pipe's `resume`: `close` comes first, and the
+    /// `flow()` after it empties the buffer without `data` (Node 20:
+    /// `close resume`, readableLength 0), so the pipe gets nothing.
+    #[test]
+    fn a_flow_after_the_close_takes_the_chunks_without_data() {
+        let (pusher, shared) = crate::Pusher::<u32>::new();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        let mut r = shared.lock();
+        r.observe(move |event| seen.lock().unwrap().push(event.name()));
+        drop(r);
+        pusher.push(7);
+        let mut r = shared.lock();
+        r.destroy(None);
+        ReadableStream::listen_data(&mut *r);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(r.poll_next_chunk(&mut cx), Poll::Ready(None)));
+        assert_eq!(*log.lock().unwrap(), ["close", "resume"]);
+        assert_eq!(r.readable_length(), 0);
     }
 
     /// A pipe's reader attaches before the pipe pauses the source for a
