@@ -484,9 +484,13 @@ impl<T: Chunk> Readable<T> {
 
     /// Node's `flow()`: `read()` while the stream flows and a read returns
     /// a chunk; the chunks are emitted as `data` and dropped. Never on a
-    /// stream a pipe or a poll has read: its chunks are its reader's.
+    /// stream a pipe or a poll has read: its chunks are its reader's,
+    /// unless the stream was destroyed and its `close` came: its reads
+    /// then take what is buffered without `data` (readable.js:784).
     fn flow(&mut self, cx: &mut Context<'_>) {
-        if self.half.ticks.consumed {
+        if self.half.ticks.consumed
+            && !(self.life.is_destroyed() && !self.half.ticks.contains(Tick::Deferred))
+        {
             return;
         }
         while self.half.flowing() == Some(true) && self.read_as_node(cx, true).is_some() {}
@@ -604,8 +608,14 @@ impl<T: Chunk> Readable<T> {
             self.flow_before_close |= self.flows_before_close();
         }
         if self.flow_before_close {
-            // The reader takes the chunks first (`take_before_close`).
-            return;
+            if self.half.flowing() != Some(false)
+                && self.half.ticks.contains(Tick::Deferred)
+                && !self.half.buffer.is_empty()
+            {
+                // The reader takes the chunks first (`take_before_close`).
+                return;
+            }
+            self.flow_before_close = false;
         }
         let flows_after = destroyed && self.half.ticks.consumed && self.flows_at_next_tick();
         self.half.flush_events(&mut self.life.events, destroyed);
@@ -642,24 +652,16 @@ impl<T: Chunk> Readable<T> {
     }
 
     /// A reader's read on a destroyed stream: the chunks a flow queued
-    /// before the destroy's `error` and `close` takes, emitted as `data`
-    /// (Node's `read()` takes what is buffered whatever the state; only
-    /// `_read` is stopped, readable.js:727). Once there are none left, or
-    /// the stream was paused, the deferred events come.
+    /// before the destroy's `error` and `close` (or the flow whose read
+    /// failed) takes, emitted as `data` (Node's `read()` takes what is
+    /// buffered whatever the state; only `_read` is stopped,
+    /// readable.js:727). Once there are none left, or the stream was
+    /// paused, the deferred events come.
     fn take_before_close(&mut self) -> Option<T> {
         if !self.flow_before_close {
             return None;
         }
-        if self.half.flowing() == Some(true)
-            && self.half.ticks.contains(Tick::Deferred)
-            && let Some(chunk) = self.half.take(&mut self.life.events)
-        {
-            return Some(chunk);
-        }
-        self.flow_before_close = false;
-        self.half.ticks.remove(Tick::Readable);
-        self.half.flush_events(&mut self.life.events, true);
-        None
+        self.half.take(&mut self.life.events)
     }
 
     /// Waits until a chunk is buffered or the end is reached (Node's
@@ -1061,6 +1063,7 @@ impl<T: Chunk> Readable<T> {
                 // The read whose `_read` failed still takes what is buffered.
                 if let Some(chunk) = self.half.take(&mut self.life.events) {
                     self.life.hand_error_later();
+                    self.flow_before_close = true;
                     queue.push_back(chunk);
                     return Poll::Ready(Some(Ok(())));
                 }
@@ -1129,9 +1132,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
                 // takes what is buffered and emits it as `data`: only the
                 // `_read` is stopped by `destroyed`, and `data` only once
                 // `error` or `close` was emitted (readable.js:727, 784). The
-                // error comes at the next poll.
+                // error comes once the flow took the rest.
                 if let Some(chunk) = self.half.take(&mut self.life.events) {
                     self.life.hand_error_later();
+                    self.flow_before_close = true;
                     return Poll::Ready(Some(Ok(chunk)));
                 }
                 return Poll::Ready(Some(Err(error)));
@@ -1628,6 +1632,42 @@ mod tests {
         );
     }
 
+    /// The flow whose read failed goes on taking what is buffered (Node's
+    /// `flow()` loops on `read()`, which stops only `_read` on a destroyed
+    /// stream): both chunks, then `error` and `close`.
+    #[test]
+    fn the_flow_whose_read_failed_takes_all_that_is_buffered() {
+        /// Its first read pushes two chunks, its second fails.
+        struct Failing(bool);
+        impl ReadSource<u32> for Failing {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                _cx: &mut Context<'_>,
+                out: &mut crate::Push<'_, u32>,
+            ) -> Poll<Result<()>> {
+                let this = self.get_mut();
+                if std::mem::replace(&mut this.0, true) {
+                    return Poll::Ready(Err(Error::new(crate::ErrorKind::InvalidData, "boom")));
+                }
+                out.push(1);
+                out.push(2);
+                Poll::Ready(Ok(()))
+            }
+        }
+        let mut r = Readable::new(Failing(false)).with_high_water_mark(2);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        r.observe(move |event| seen.lock().unwrap().push(event.name()));
+        ReadableStream::listen_data(&mut r);
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut taken = Vec::new();
+        while let Poll::Ready(Some(Ok(chunk))) = r.poll_next_chunk(&mut cx) {
+            taken.push(chunk);
+        }
+        assert_eq!(taken, [1, 2]);
+        assert_eq!(*log.lock().unwrap(), ["resume", "data", "data", "error", "close"]);
+    }
+
     /// A pushed chunk, then a pipe's `resume`, then `destroy()`: Node's
     /// `resume_` runs before the destroy's `close`, and its `flow()` hands
     /// the chunk to the pipe (Node 20: `resume data close`, nothing left).
@@ -1671,6 +1711,31 @@ mod tests {
         let mut cx = Context::from_waker(Waker::noop());
         assert!(matches!(r.poll_next_chunk(&mut cx), Poll::Ready(None)));
         assert_eq!(*log.lock().unwrap(), ["close", "resume"]);
+        assert_eq!(r.readable_length(), 0);
+    }
+
+    /// A read stream paused, destroyed, then resumed after its `close`:
+    /// the `flow()` of that `resume` takes what is buffered without `data`
+    /// (Node 20: `pause resume close | resume`, readableLength 0).
+    #[test]
+    fn a_flow_after_the_close_empties_a_read_stream() {
+        let (pusher, shared) = crate::Pusher::<u32>::new();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        let mut r = shared.lock();
+        r.observe(move |event| seen.lock().unwrap().push(event.name()));
+        drop(r);
+        pusher.push(7);
+        let mut r = shared.lock();
+        ReadableStream::listen_data(&mut *r);
+        r.pause();
+        r.destroy(None);
+        r.tick();
+        log.lock().unwrap().push("|");
+        assert_eq!(r.readable_length(), 1);
+        r.resume();
+        r.tick();
+        assert_eq!(*log.lock().unwrap(), ["pause", "resume", "close", "|", "resume"]);
         assert_eq!(r.readable_length(), 0);
     }
 
