@@ -558,6 +558,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 break;
             }
             if !matches!(self.poll_output(cx), Poll::Ready(Some(Ok(_)))) {
+                // Node's `read()` that found nothing: the next push
+                // queues `emitReadable_` (readable.js:768-777).
+                self.read.after_read(false, false);
                 break;
             }
         }
@@ -724,6 +727,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
         if !self.read.ticks.consumed {
             while self.read.take(&mut self.life.events).is_some() {}
+        }
+        if self.read.buffer.is_empty() {
+            // An `emitReadable_` the pushes before the end queued finds
+            // nothing left to flow: it keeps nothing else waiting.
+            self.read.ticks.remove(Tick::Readable);
         }
         // A reader's chunks wait for its poll; with none left, `end` is
         // scheduled now.
@@ -1596,6 +1604,26 @@ mod tests {
         );
     }
 
+    /// The same after a tick whose flow found nothing: the `emitReadable_`
+    /// the flush's push queued finds nothing left after the end flowed,
+    /// and `end` still comes before `finish` (Node 20: `resume | data
+    /// prefinish | end finish close`).
+    #[test]
+    fn a_resumed_transform_ends_before_it_finishes_after_a_flow_found_nothing() {
+        let mut twice = Duplex::transform(Twice).with_high_water_mark(0);
+        let log = logged(&mut twice);
+        twice.resume();
+        twice.tick();
+        log.lock().unwrap().push("|");
+        twice.end().unwrap();
+        log.lock().unwrap().push("|");
+        WritableStream::flush_events(&mut twice);
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["resume", "|", "data", "prefinish", "|", "end", "finish", "close"]
+        );
+    }
+
     /// A flowing read that completes a held write of an ending transform
     /// runs its flush inside the read (Node's `sync`): the flushed end
     /// flows at the next tick, so `finish` comes before `end` (Node 20,
@@ -1991,6 +2019,24 @@ mod tests {
         then.tick();
         assert_eq!(*log.lock().unwrap(), ["close", "resume"]);
         assert_eq!((then.readable_length(), then.writable_length()), (0, 1));
+    }
+
+    /// A flowing duplex whose flow found nothing needs a `readable`: a
+    /// write's output queues `emitReadable_`, which flows it before the
+    /// `error` and `close` of a destroy that came after (Node 20: `resume
+    /// | data error close`).
+    #[test]
+    fn output_written_after_a_flow_found_nothing_flows_before_a_destroy() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.resume();
+        pass.tick();
+        log.lock().unwrap().push("|");
+        pass.write(1).unwrap();
+        pass.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        pass.tick();
+        assert_eq!(*log.lock().unwrap(), ["resume", "|", "data", "error", "close"]);
+        assert_eq!(pass.readable_length(), 0);
     }
 
     /// A `resume` scheduled before `end()` comes ahead of the `finish`
