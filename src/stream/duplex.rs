@@ -817,7 +817,13 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             return;
         }
         self.read.emit_scheduled_resume(&mut self.life.events);
-        if self.read.flowing() == Some(true) {
+        if self.read.flowing() != Some(true) {
+            return;
+        }
+        if self.read.ticks.contains(Tick::Deferred) {
+            // Before the destroy's events: a pipe still gets the chunks.
+            self.read.flow_to_pipes(&mut self.life.events);
+        } else {
             while self.read.take(&mut self.life.events).is_some() {}
         }
     }
@@ -967,6 +973,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// asks the handler for more.
     fn poll_output(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
         self.start_read_tick();
+        if let Some(chunk) = self.read.take_read_by_hand() {
+            // What the tick's flow handed to the pipes (`flow_to_pipes`).
+            return Poll::Ready(Some(Ok(chunk)));
+        }
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -1024,6 +1034,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
         self.start_read_tick();
+        if let Some(chunk) = self.read.take_read_by_hand() {
+            queue.push_back(chunk);
+            return Poll::Ready(Some(Ok(())));
+        }
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -2036,6 +2050,27 @@ mod tests {
         pass.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
         pass.tick();
         assert_eq!(*log.lock().unwrap(), ["resume", "|", "data", "error", "close"]);
+        assert_eq!(pass.readable_length(), 0);
+    }
+
+    /// A piped duplex destroyed after its pipe's `resume` was queued:
+    /// that `resume_` flows the buffered output to the pipe (its `data`
+    /// listener writes it) before the destroy's `error` and `close`
+    /// (Node 20: `resume data error close`, the destination writes it).
+    #[test]
+    fn a_piped_duplex_destroyed_after_its_resume_hands_its_output_to_the_pipe() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.write(1).unwrap();
+        ReadableStream::piping(&mut pass, true);
+        ReadableStream::listen_data(&mut pass);
+        pass.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            ReadableStream::poll_next_chunk(&mut pass, &mut cx),
+            Poll::Ready(Some(Ok(1)))
+        ));
+        assert_eq!(*log.lock().unwrap(), ["resume", "data", "error", "close"]);
         assert_eq!(pass.readable_length(), 0);
     }
 
