@@ -164,10 +164,6 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         self.head.resume();
     }
 
-    fn unpipes_at_end(&mut self) {
-        self.head.unpipes_at_end();
-    }
-
     fn finish_due_first(&mut self) {
         self.head.finish_due_first();
     }

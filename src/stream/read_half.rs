@@ -79,9 +79,6 @@ pub(crate) struct ReadHalf<T> {
     pub(crate) ticks: Ticks,
     /// How many pipes read this side (Node's `pipes`).
     pipes: usize,
-    /// A pipe reading this side unpipes at its `end` (`end: false`, or a
-    /// pipeline's): Node does so inside the `end` event.
-    pub(crate) unpipes_at_end: bool,
     /// Copies of chunks `read()` took while piped, for the pipes' next
     /// read: Node's `read()` hands each to the pipes too, through `data`.
     read_by_hand: VecDeque<T>,
@@ -98,7 +95,6 @@ impl<T: Chunk> ReadHalf<T> {
             end_scheduled: false,
             ticks: Ticks::default(),
             pipes: 0,
-            unpipes_at_end: false,
             read_by_hand: VecDeque::new(),
         }
     }
@@ -130,8 +126,10 @@ impl<T: Chunk> ReadHalf<T> {
         } else {
             self.pipes = self.pipes.saturating_sub(1);
             if self.pipes == 0 {
-                self.unpipes_at_end = false;
                 self.read_by_hand.clear();
+                // Node's pipe removes its `data` listener at `unpipe`: a
+                // flow with no other reader emits the chunks and drops them.
+                self.ticks.consumed = false;
             }
         }
     }
@@ -145,6 +143,18 @@ impl<T: Chunk> ReadHalf<T> {
             && let Some(copy) = chunk.copy_for_pipe()
         {
             self.read_by_hand.push_back(copy);
+        }
+    }
+
+    /// Node's `flow()` on a stream destroyed before its `error` and
+    /// `close` came: every buffered chunk is emitted as `data`, and goes
+    /// to the pipes (their `data` listener writes it on), which take it
+    /// at their next read.
+    pub(crate) fn flow_to_pipes(&mut self, events: &mut Events) {
+        while let Some(chunk) = self.take(events) {
+            if self.pipes > 0 {
+                self.read_by_hand.push_back(chunk);
+            }
         }
     }
 
@@ -461,6 +471,12 @@ impl<T: Chunk> ReadHalf<T> {
         self.ticks.remove(Tick::Deferred);
         if resume {
             self.emit_scheduled_resume(events);
+            if self.flow == Flow::Flowing && events.is_closed() {
+                // `resume_`'s `flow()` reads a destroyed stream too: its
+                // `read()` takes what is buffered, with no `data` after
+                // `close` (readable.js, `Readable.prototype.read`).
+                while self.take(events).is_some() {}
+            }
         }
     }
 
@@ -479,7 +495,6 @@ impl<T: Chunk> ReadHalf<T> {
             end_scheduled: self.end_scheduled,
             ticks: self.ticks,
             pipes: self.pipes,
-            unpipes_at_end: self.unpipes_at_end,
             read_by_hand: VecDeque::new(),
         }
     }

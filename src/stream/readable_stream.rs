@@ -33,12 +33,6 @@ pub trait ReadableStream: sealed::Stream + Send {
     /// is emitted on the next tick.
     fn resume(&mut self);
 
-    /// A pipe starting to read it unpipes at its `end` (`end: false`, or
-    /// a pipeline's): the `end` a tick emits ends that tick, as Node's
-    /// pipe unpipes (and pauses the source) inside the `end` event.
-    #[doc(hidden)]
-    fn unpipes_at_end(&mut self) {}
-
     /// Emits the `finish` of a duplex's writable side that is due (queued
     /// for the next tick), and nothing else: a pipe ending its
     /// destinations at the source's `end` lets it come before theirs.

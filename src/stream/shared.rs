@@ -134,10 +134,6 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().resume();
     }
 
-    fn unpipes_at_end(&mut self) {
-        self.lock().unpipes_at_end();
-    }
-
     fn finish_due_first(&mut self) {
         self.lock().finish_due_first();
     }
