@@ -1321,7 +1321,7 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         Duplex::resume(self);
     }
 
-    fn finish_due_first(&mut self) {
+    fn ticks_before_end_first(&mut self) {
         if self.write.finish_due() {
             self.tick_finish();
         }

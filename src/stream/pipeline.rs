@@ -164,8 +164,8 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         self.head.resume();
     }
 
-    fn finish_due_first(&mut self) {
-        self.head.finish_due_first();
+    fn ticks_before_end_first(&mut self) {
+        self.head.ticks_before_end_first();
     }
 
     fn end_emitted(&self) -> bool {

@@ -450,9 +450,10 @@ impl<T: Chunk> Pump<T> {
                     self.destination_failed(index, error, source, &mut **destination);
                 }
             }
-            // A duplex source's `finish` due before its `end` comes
-            // before the destinations' own, which `end()` queued after it.
-            source.finish_due_first();
+            // What the source queued before its `end` (its `resume`, a
+            // duplex's `finish`) comes before the destinations' `finish`,
+            // which `end()` queued after it.
+            source.ticks_before_end_first();
         }
         let mut pending = false;
         for (index, destination) in destinations.iter_mut().enumerate() {
@@ -1330,6 +1331,23 @@ mod tests {
         source.tick();
         assert_eq!(entries(&log, "source"), ["resume", "end", "pause", "close"]);
         assert_eq!(entries(&log, "dest"), ["close", "pipe", "unpipe"]);
+    }
+
+    /// With `end: true`, the destination ended at the source's `end`
+    /// finishes on a tick queued after the `resume` the pipe scheduled:
+    /// `resume` comes first, then the `pause` of its `finish`
+    /// (readable.js, `onend`, `onfinish` in `pipe`).
+    #[test]
+    fn a_source_ending_on_the_pipes_first_tick_resumes_before_its_destination_finishes() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        source.observe(observer(&log, "source"));
+        assert_eq!(source.read(), None);
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        until_ready(&mut pipe(&mut source, &mut dest, PipeOptions::default())).unwrap();
+        source.tick();
+        assert_eq!(entries(&log, "source"), ["end", "resume", "pause", "close"]);
     }
 
     /// A destination that closed before the pipe was made has no `finish`,

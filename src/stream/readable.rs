@@ -1243,6 +1243,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         Readable::resume(self);
     }
 
+    fn ticks_before_end_first(&mut self) {
+        self.half.emit_scheduled_resume(&mut self.life.events);
+    }
+
     fn end_emitted(&self) -> bool {
         self.half.is_ended()
     }

@@ -33,11 +33,12 @@ pub trait ReadableStream: sealed::Stream + Send {
     /// is emitted on the next tick.
     fn resume(&mut self);
 
-    /// Emits the `finish` of a duplex's writable side that is due (queued
-    /// for the next tick), and nothing else: a pipe ending its
-    /// destinations at the source's `end` lets it come before theirs.
+    /// Delivers what was queued for the next tick before the `end` just
+    /// emitted, and nothing else (a scheduled `resume`, a duplex's due
+    /// `finish`): a pipe ending its destinations at the source's `end`
+    /// lets it come before their `finish`, queued after it.
     #[doc(hidden)]
-    fn finish_due_first(&mut self) {}
+    fn ticks_before_end_first(&mut self) {}
 
     /// True once `end` was emitted (Node's `endEmitted`).
     #[doc(hidden)]

@@ -134,8 +134,8 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().resume();
     }
 
-    fn finish_due_first(&mut self) {
-        self.lock().finish_due_first();
+    fn ticks_before_end_first(&mut self) {
+        self.lock().ticks_before_end_first();
     }
 
     fn end_emitted(&self) -> bool {
