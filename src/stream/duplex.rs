@@ -1321,10 +1321,15 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         Duplex::resume(self);
     }
 
+    /// The scheduled `resume` and the due `finish`, in the order queued.
     fn ticks_before_end_first(&mut self) {
+        if self.read.ticks.comes_before(Tick::Resume, Tick::Finish) {
+            self.read.emit_scheduled_resume(&mut self.life.events);
+        }
         if self.write.finish_due() {
             self.tick_finish();
         }
+        self.read.emit_scheduled_resume(&mut self.life.events);
     }
 
     fn end_emitted(&self) -> bool {

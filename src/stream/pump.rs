@@ -1350,6 +1350,28 @@ mod tests {
         assert_eq!(entries(&log, "source"), ["end", "resume", "pause", "close"]);
     }
 
+    /// The same for a duplex source whose end a read found before the
+    /// pipe: `finish`, `end`, then the `resume` the pipe scheduled, and
+    /// only then the `pause` of the destination's `finish`.
+    #[test]
+    fn a_duplex_source_resumes_before_its_destination_finishes() {
+        let log = Log::default();
+        let mut source = Duplex::<u32, u32>::pass_through();
+        source.observe(observer(&log, "source"));
+        source.end().unwrap();
+        assert_eq!(source.read(), None);
+        let source = Shared::new(source);
+        let mut reader = source.clone();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        until_ready(&mut pipe(&mut reader, &mut dest, PipeOptions::default())).unwrap();
+        source.lock().tick();
+        assert_eq!(
+            entries(&log, "source"),
+            ["prefinish", "finish", "end", "resume", "pause", "close"]
+        );
+    }
+
     /// A destination that closed before the pipe was made has no `finish`,
     /// `error` or `close` to come: Node's pipe never unpipes it, and the
     /// source does not pause for it.
