@@ -1319,6 +1319,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.read.buffer.is_eof() && self.read.buffer.is_empty()
     }
 
+    fn end_queued(&self) -> bool {
+        self.read.ends_queued()
+    }
+
     fn label(&self) -> Option<&str> {
         self.life.label()
     }
@@ -1385,6 +1389,17 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
     fn unpiped_now(&mut self) {
         self.life.events.emit_unpiped_now();
+    }
+
+    /// Node's `resume_`, queued when this duplex was piped on, runs before
+    /// the `endReadableNT` its source's read queued now.
+    fn source_ending(&mut self) {
+        // With output buffered, `resume_`'s flow would emit it there: it
+        // waits for the reader, and so does the `resume`.
+        if self.read.resume_scheduled() && !self.life.is_destroyed() && self.read.buffer.is_empty()
+        {
+            self.run_queued_ends();
+        }
     }
 
     fn flush_events(&mut self) {

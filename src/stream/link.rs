@@ -79,6 +79,9 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         mut first: Option<Poll<Option<Result<()>>>>,
     ) -> Result<bool> {
         let mut fed = false;
+        // Upstream's `end` found by a read now, not queued before: the
+        // stage's own ticks queued before it come first.
+        let end_found = !self.upstream.end_queued();
         while !self.upstream_done && !WritableStream::needs_drain(&self.stage) {
             let batch = first.take().or_else(|| {
                 let (queue, high_water_mark) = self.stage.batch_target()?;
@@ -96,7 +99,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                     Poll::Ready(None) => {
                         // Here, before another read delivers the `close`
                         // queued after `end`.
-                        self.upstream_ended()?;
+                        self.upstream_ended(end_found)?;
                         return Ok(true);
                     }
                     Poll::Pending => break,
@@ -116,7 +119,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                 }
                 Poll::Ready(Some(Err(error))) => return Err(self.upstream_failed(error)),
                 Poll::Ready(None) => {
-                    self.upstream_ended()?;
+                    self.upstream_ended(end_found)?;
                     return Ok(true);
                 }
                 Poll::Pending => break,
@@ -127,7 +130,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
 
     /// Upstream has nothing more: the stage is ended if upstream ended, and
     /// fails with a premature close if it was destroyed before its end.
-    fn upstream_ended(&mut self) -> Result<()> {
+    fn upstream_ended(&mut self, end_found: bool) -> Result<()> {
         if !self.upstream.is_ended() {
             // Destroyed before its end: the stage must not end as if
             // everything had arrived.
@@ -135,6 +138,9 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             return Err(self.upstream_failed(error));
         }
         self.upstream_done = true;
+        if end_found {
+            self.stage.source_ending();
+        }
         if self.on_error == OnError::DestroyAll {
             // Node's `pipeline` pipes with `end: false` and ends the stage
             // from upstream's `end`: the pipe is undone first (upstream
@@ -350,6 +356,10 @@ where
         self.stage.is_ended()
     }
 
+    fn end_queued(&self) -> bool {
+        ReadableStream::end_queued(&self.stage)
+    }
+
     fn label(&self) -> Option<&str> {
         ReadableStream::label(&self.stage)
     }
@@ -368,14 +378,17 @@ where
 #[cfg(test)]
 mod tests {
     use std::fmt::Debug;
+    use std::future::Future;
     use std::marker::PhantomData;
+    use std::pin::Pin;
+    use std::sync::{Arc, Mutex};
     use std::task::Waker;
 
     use bytes::Bytes;
     use proptest::prelude::*;
 
     use super::*;
-    use crate::{Duplex, Push, Readable, Transform};
+    use crate::{Duplex, NullSink, Push, Readable, ReadableExt, Transform, Writable, pipeline};
 
     /// Pushes every chunk as it is, as a pass-through does, but through
     /// the chunk-at-a-time path: its stages never hand over.
@@ -541,6 +554,42 @@ mod tests {
             HandOver::Declined
         ));
         assert!(queue.is_empty());
+    }
+
+    /// Node's `pipeline(source, transform, dest)` with a source that has
+    /// nothing: the transform's `resume_`, queued when it was piped on,
+    /// runs before the `endReadableNT` the source's first read queues
+    /// (readable.js `resume` and `endReadable`), so its `resume` comes
+    /// before the `unpipe` and `end()` of the source's `end`.
+    #[test]
+    fn a_stage_resumes_before_the_end_its_upstream_finds() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        let mut stage = Duplex::transform(Identity(PhantomData))
+            .with_readable_high_water_mark(0)
+            .with_writable_high_water_mark(0);
+        stage.observe(move |event| seen.lock().unwrap().push(event.name()));
+        let source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(stage).pipe(Writable::new(NullSink));
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut polls = 0;
+        while Pin::new(&mut future).poll(&mut cx).is_pending() {
+            polls += 1;
+            assert!(polls < 10, "the pipeline completes");
+        }
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                "pipe",
+                "resume",
+                "unpipe",
+                "prefinish",
+                "end",
+                "pause",
+                "finish",
+                "close"
+            ]
+        );
     }
 
     proptest! {

@@ -168,6 +168,10 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         self.head.listen_data();
     }
 
+    fn end_queued(&self) -> bool {
+        self.head.end_queued()
+    }
+
     fn flush_events(&mut self) {
         self.head.flush_events();
     }

@@ -47,6 +47,14 @@ pub trait ReadableStream: sealed::Stream + Send {
         false
     }
 
+    /// True while the `end` a read found waits for the stream's next tick
+    /// (Node queued `endReadableNT`): a pipe that reads on finds it then,
+    /// not by the read it makes now.
+    #[doc(hidden)]
+    fn end_queued(&self) -> bool {
+        false
+    }
+
     /// The stream's label, used to say where an error happened.
     fn label(&self) -> Option<&str>;
 

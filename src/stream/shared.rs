@@ -162,6 +162,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().drained_at_end()
     }
 
+    fn end_queued(&self) -> bool {
+        self.lock().end_queued()
+    }
+
     fn failure(&self) -> Option<Error> {
         ReadableStream::failure(&*self.lock())
     }
@@ -228,6 +232,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
 
     fn unpiped_now(&mut self) {
         self.lock().unpiped_now();
+    }
+
+    fn source_ending(&mut self) {
+        self.lock().source_ending();
     }
 
     fn flush_events(&mut self) {
