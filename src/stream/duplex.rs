@@ -76,6 +76,10 @@ pub struct Duplex<I, O> {
     /// the read loop to take them (Node's `flow()` reads them all before
     /// the next tick).
     finish_after_flow: bool,
+    /// A read released a held write (Node's `Transform._read` inside
+    /// `read()`, `sync`): till the read returns, what the transform
+    /// pushes is buffered, never emitted at once.
+    in_read: bool,
 }
 
 // Chunks are never pinned: the queue and the buffer only move them.
@@ -92,6 +96,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             allow_half_open: true,
             coupled: false,
             finish_after_flow: false,
+            in_read: false,
         }
     }
 
@@ -401,6 +406,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
         let mut cx = Context::from_waker(Waker::noop());
         let _ = self.poll_write_side(&mut cx);
+        self.in_read = false;
         if !asks || self.life.is_destroyed() || self.life.errored().is_some() {
             return;
         }
@@ -462,6 +468,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
         self.write.queue.finish_in_flight();
         self.write.writing = false;
+        // Node's `Transform._read` calls the callback inside `read()`
+        // (`sync`): what the chunks after it push, till the read's end, is
+        // buffered.
+        self.in_read = true;
         self.start_writes();
         self.write.drain_if_empty(&mut self.life);
         self.start_final(true);
@@ -606,6 +616,14 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     }
 
     fn write_now(&mut self) {
+        // Node's `write()` runs `_transform` inside the call: what it
+        // pushes into an empty flowing side is emitted at once.
+        self.read.buffer.emit_now = self.coupled && !self.in_read && self.read.emits_now();
+        self.write_now_inner();
+        self.read.buffer.emit_now = false;
+    }
+
+    fn write_now_inner(&mut self) {
         let mut cx = Context::from_waker(Waker::noop());
         while self.write.has_work() {
             let chunks = self.read.buffer.chunk_count();
@@ -683,9 +701,13 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         let mut cx = Context::from_waker(Waker::noop());
         let ended = self.read.buffer.is_eof();
         let chunks = self.read.buffer.chunk_count();
+        self.read.buffer.emit_now =
+            self.coupled && !in_read && !self.in_read && self.read.emits_now();
         let mut out = Push::new(&mut self.read.buffer);
         let answer = self.handler.as_mut().poll_final(&mut cx, &mut out);
-        if out.pushes() > 0 {
+        let pushes = out.pushes();
+        self.read.buffer.emit_now = false;
+        if pushes > 0 {
             // Node's `addChunk` for what the flush pushed.
             let added = self.read.buffer.chunk_count() > chunks;
             self.read.pushed(added, true, false, false);
@@ -894,12 +916,16 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             return Poll::Ready(Err(error.clone()));
         }
         while self.write.has_work() {
+            // The chunks a pipe queued: Node's `write()` ran `_transform`
+            // on each as it came, outside any read.
+            self.read.buffer.emit_now = self.coupled && !self.in_read && self.read.emits_now();
             let mut out = Push::new(&mut self.read.buffer);
-            match self
+            let polled = self
                 .handler
                 .as_mut()
-                .poll_write(cx, &mut self.write.queue, &mut out)
-            {
+                .poll_write(cx, &mut self.write.queue, &mut out);
+            self.read.buffer.emit_now = false;
+            match polled {
                 Poll::Pending => {
                     self.write.writing = true;
                     return Poll::Pending;
@@ -958,6 +984,18 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// hands queued input to the handler, then takes buffered output or
     /// asks the handler for more.
     fn poll_output(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
+        let polled = self.poll_output_once(cx);
+        self.in_read = false;
+        polled
+    }
+
+    fn poll_output_once(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
+        if self.read.buffer.front_emitted()
+            && let Some(chunk) = self.read.take(&mut self.life.events)
+        {
+            // Emitted inside its push, before anything queued.
+            return Poll::Ready(Some(Ok(chunk)));
+        }
         self.start_read_tick();
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
@@ -1015,6 +1053,24 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         queue: &mut WriteQueue<O>,
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
+        let polled = self.poll_output_into_once(cx, queue, limit);
+        self.in_read = false;
+        polled
+    }
+
+    fn poll_output_into_once(
+        &mut self,
+        cx: &mut Context<'_>,
+        queue: &mut WriteQueue<O>,
+        limit: usize,
+    ) -> Poll<Option<Result<()>>> {
+        if self.read.buffer.front_emitted()
+            && let Some(chunk) = self.read.take(&mut self.life.events)
+        {
+            // Emitted inside its push, before anything queued.
+            queue.push_back(chunk);
+            return Poll::Ready(Some(Ok(())));
+        }
         self.start_read_tick();
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
@@ -1323,6 +1379,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.read.ends_queued()
     }
 
+    fn data_due(&self) -> bool {
+        self.read.buffer.front_emitted()
+    }
+
     fn label(&self) -> Option<&str> {
         self.life.label()
     }
@@ -1394,9 +1454,11 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
     /// Node's `resume_`, queued when this duplex was piped on, runs before
     /// the `endReadableNT` its source's read queued now.
     fn source_ending(&mut self) {
-        // With output buffered, `resume_`'s flow would emit it there: it
-        // waits for the reader, and so does the `resume`.
-        if self.read.resume_scheduled() && !self.life.is_destroyed() && self.read.buffer.is_empty()
+        // With output buffered, the flow of a flowing `resume_` would emit
+        // it there: it waits for the reader, and so does the `resume`.
+        if self.read.resume_scheduled()
+            && !self.life.is_destroyed()
+            && (self.read.buffer.is_empty() || self.read.flowing() != Some(true))
         {
             self.run_queued_ends();
         }
@@ -1563,6 +1625,32 @@ mod tests {
             [Some(3), Some(3), Some(3), None]
         );
         assert_eq!(*log.lock().unwrap(), ["data", "data", "data", "drain"]);
+    }
+
+    /// Node's `addChunk` (readable.js) emits a push into the empty
+    /// readable side of a transform flowing to a `data` listener at once,
+    /// so `Transform._write` (transform.js) calls back inside the write,
+    /// which returns true, and no `drain` comes; the `resume` scheduled
+    /// before comes after that `data`. Node 20, `t.on('data')` then
+    /// `t.write(7)`: `data`, `write` returns true, `writableLength` 0,
+    /// then `resume`.
+    #[test]
+    fn a_transform_flowing_to_a_reader_emits_its_output_inside_the_write() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        pass.observe(move |event| seen.lock().unwrap().push(event.name()));
+        // A reader starts: the side flows, its `resume` is scheduled.
+        ReadableStream::resume(&mut pass);
+        assert!(pass.write(7).unwrap());
+        assert_eq!(pass.writable_length(), 0);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(
+            pass.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(7)))
+        ));
+        assert!(pass.poll_next_chunk(&mut cx).is_pending());
+        assert_eq!(*log.lock().unwrap(), ["data", "resume"]);
     }
 
     /// Pushes each chunk twice; flushes a 0.

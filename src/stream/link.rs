@@ -109,6 +109,9 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                 Poll::Ready(Some(Ok(chunk))) => {
                     fed = true;
                     match self.stage.write(chunk) {
+                        // Its output was emitted inside the write: the
+                        // reader takes it before the next.
+                        Ok(true) if ReadableStream::data_due(&self.stage) => break,
                         Ok(true) => {}
                         // Full: it waits for `drain`.
                         Ok(false) => break,
@@ -335,6 +338,12 @@ where
                 break;
             }
         }
+        // Then the stage, paused for its reader's `drain`, lives its own
+        // ticks (the `resume` its pipe scheduled) as Node's does meanwhile,
+        // after upstream's flow that wrote into it.
+        if let Err(error) = ReadableStream::poll_ahead(&mut self.stage, cx) {
+            return Err(self.stage_failed(error));
+        }
         if self.upstream_done {
             return Ok(());
         }
@@ -388,7 +397,22 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::{Duplex, NullSink, Push, Readable, ReadableExt, Transform, Writable, pipeline};
+    use crate::{
+        Duplex, NullSink, Push, Readable, ReadableExt, Shared, Transform, Writable, pipeline,
+    };
+
+    /// Takes its first chunk and never calls back.
+    struct Busy;
+
+    impl crate::WriteSink<u32> for Busy {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            _queue: &mut WriteQueue<u32>,
+        ) -> Poll<Result<()>> {
+            Poll::Pending
+        }
+    }
 
     /// Pushes every chunk as it is, as a pass-through does, but through
     /// the chunk-at-a-time path: its stages never hand over.
@@ -589,6 +613,66 @@ mod tests {
                 "finish",
                 "close"
             ]
+        );
+    }
+
+    /// The events of a transform stage of `pipeline(source, stage, dest)`
+    /// (both marks 0) after `polls` polls, or until it resolves.
+    fn stage_events(chunks: Vec<u32>, dest: Writable<u32>, polls: usize) -> Vec<&'static str> {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        let mut stage = Duplex::transform(Identity(PhantomData))
+            .with_readable_high_water_mark(0)
+            .with_writable_high_water_mark(0);
+        stage.observe(move |event| seen.lock().unwrap().push(event.name()));
+        let source = Readable::from_iter(chunks).with_high_water_mark(0);
+        // Behind a handle, the stage takes each chunk by a `write()`.
+        let mut future = pipeline(source).pipe(Shared::new(stage)).pipe(dest);
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..polls {
+            if Pin::new(&mut future).poll(&mut cx).is_ready() {
+                break;
+            }
+        }
+        log.lock().unwrap().clone()
+    }
+
+    /// Node's `addChunk` (readable.js) emits a push into the empty
+    /// readable side of a flowing, piped transform at once as `data`, so
+    /// `Transform._write` (transform.js) calls back at once, `write()`
+    /// returns true and no `drain` comes; the pipe takes that output
+    /// before it writes the next chunk, and before the `resume` the
+    /// stage's pipe scheduled. Node 20:
+    /// `_transform() data(1) resume unpipe _flush prefinish end pause
+    /// finish close`.
+    #[test]
+    fn a_flowing_stage_emits_its_output_inside_the_write() {
+        assert_eq!(
+            stage_events(vec![7], Writable::new(NullSink).with_high_water_mark(0), 20),
+            [
+                "pipe",
+                "data",
+                "resume",
+                "unpipe",
+                "prefinish",
+                "end",
+                "pause",
+                "finish",
+                "close"
+            ]
+        );
+    }
+
+    /// A stage paused while its reader waits for `drain` still lives its
+    /// ticks: the `resume` its pipe scheduled comes then (Node's
+    /// `resume_` runs on a paused stream too), after upstream's flow wrote
+    /// the next chunk into it. Node 20, with a reader that never calls
+    /// back: `_transform(a) data(1) pause _transform(b) resume`.
+    #[test]
+    fn a_stage_paused_for_drain_still_resumes_on_its_tick() {
+        assert_eq!(
+            stage_events(vec![1, 2], Writable::new(Busy).with_high_water_mark(0), 5),
+            ["pipe", "data", "pause", "resume"]
         );
     }
 

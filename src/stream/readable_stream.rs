@@ -55,6 +55,13 @@ pub trait ReadableStream: sealed::Stream + Send {
         false
     }
 
+    /// True while chunks Node emitted as `data` inside their push wait for
+    /// the reader: a pipe takes them before it writes more.
+    #[doc(hidden)]
+    fn data_due(&self) -> bool {
+        false
+    }
+
     /// The stream's label, used to say where an error happened.
     fn label(&self) -> Option<&str>;
 

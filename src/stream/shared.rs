@@ -166,6 +166,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().end_queued()
     }
 
+    fn data_due(&self) -> bool {
+        self.lock().data_due()
+    }
+
     fn failure(&self) -> Option<Error> {
         ReadableStream::failure(&*self.lock())
     }
