@@ -770,7 +770,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// the next tick.
     #[inline]
     fn start_read_tick(&mut self) {
-        let flow_goes_on = self.finish_after_flow
+        let flow_goes_on = (self.finish_after_flow
+            || (self.read.ticks.contains(Tick::Finish)
+                && self.read.ticks.comes_before(Tick::Readable, Tick::Finish)))
             && self.read.flowing() == Some(true)
             && !self.read.buffer.is_empty();
         self.start_tick_unless_flow(flow_goes_on);
@@ -1655,6 +1657,32 @@ mod tests {
 
     /// Pushes each chunk twice; flushes a 0.
     struct Twice;
+
+    /// Node's `flow()` queued by a push a read waited for
+    /// (`emitReadable_`, readable.js `emitReadable`) comes before the
+    /// `finish` the flush's `prefinish` queued after it. Node 20:
+    /// `t.read(); t.end(); t.on('data')`: `prefinish`, then `data 0`,
+    /// `finish`, `resume`, `end`, `close`.
+    #[test]
+    fn a_flow_queued_before_finish_emits_its_data_first() {
+        let mut twice = Duplex::transform(Twice).with_high_water_mark(0);
+        let log = logged(&mut twice);
+        assert_eq!(twice.read(), None);
+        twice.end().unwrap();
+        // A reader starts, as `on('data')`.
+        ReadableStream::resume(&mut twice);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(
+            twice.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(0)))
+        ));
+        assert!(matches!(twice.poll_next_chunk(&mut cx), Poll::Ready(None)));
+        twice.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "data", "finish", "resume", "end", "close"]
+        );
+    }
 
     impl Transform for Twice {
         type Input = u32;
