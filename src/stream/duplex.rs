@@ -1267,6 +1267,13 @@ impl<I: Chunk> Duplex<I, Bytes> {
             self.read.buffer.set_high_water_mark(raised);
         }
         let ended_before = self.read.buffer.is_eof();
+        let (len, mark) = (self.read.buffer.len(), self.read.buffer.high_water_mark());
+        if n != 0 {
+            self.read.ticks.emitted_readable = false;
+        } else if self.read.ticks.need_readable && (if mark != 0 { len >= mark } else { len > 0 }) {
+            // Node's `read(0)` with enough buffered: `emitReadable`.
+            self.read.ticks.emit_readable();
+        }
         self.ask_before_read(Taking::Bytes(n));
         let bytes = self.read.take_bytes(n, &mut self.life.events);
         match &bytes {
@@ -1275,8 +1282,13 @@ impl<I: Chunk> Duplex<I, Bytes> {
             Some(_) => {}
             // `read(0)` finds the end only if it was there before the call.
             None if n == 0 && !ended_before => {}
-            None => self.schedule_end_if_drained(),
+            None if self.read.buffer.is_eof() && self.read.buffer.is_empty() => {
+                self.schedule_end_if_drained();
+            }
+            None => self.read.need_more(),
         }
+        // As `read()`: Node's `needReadable` when it found too little.
+        self.read.after_read(bytes.is_some(), n == 0);
         bytes
     }
 }
@@ -1653,6 +1665,29 @@ mod tests {
         ));
         assert!(pass.poll_next_chunk(&mut cx).is_pending());
         assert_eq!(*log.lock().unwrap(), ["data", "resume"]);
+    }
+
+    /// Node's `read(0)` sets `needReadable`, so the push of a later
+    /// `write()` queues `emitReadable_` (readable.js `addChunk`), whose
+    /// flow comes before the `resume_` a reader queues after it. Node 20,
+    /// `t.read(0); t.write('a'); t.on('data')`: `write` returns false,
+    /// then `data`, `drain`, `resume`.
+    #[test]
+    fn a_read_of_nothing_lets_the_next_push_flow_before_resume() {
+        let mut pass = Duplex::<Bytes, Bytes>::pass_through().with_high_water_mark(0);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        pass.observe(move |event| seen.lock().unwrap().push(event.name()));
+        assert_eq!(pass.read_bytes(0), None);
+        assert!(!pass.write(Bytes::from_static(b"a")).unwrap());
+        ReadableStream::resume(&mut pass);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(
+            pass.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(_)))
+        ));
+        assert!(pass.poll_next_chunk(&mut cx).is_pending());
+        assert_eq!(*log.lock().unwrap(), ["data", "drain", "resume"]);
     }
 
     /// Pushes each chunk twice; flushes a 0.
