@@ -1397,6 +1397,12 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.read.buffer.front_emitted()
     }
 
+    fn run_due_finish(&mut self) {
+        if self.write.finish_due() && !self.finish_after_flow && !self.life.is_destroyed() {
+            self.tick_finish();
+        }
+    }
+
     fn label(&self) -> Option<&str> {
         self.life.label()
     }

@@ -369,6 +369,10 @@ where
         ReadableStream::end_queued(&self.stage)
     }
 
+    fn run_due_finish(&mut self) {
+        self.stage.run_due_finish();
+    }
+
     fn label(&self) -> Option<&str> {
         ReadableStream::label(&self.stage)
     }

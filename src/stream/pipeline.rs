@@ -172,6 +172,10 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         self.head.end_queued()
     }
 
+    fn run_due_finish(&mut self) {
+        self.head.run_due_finish();
+    }
+
     fn flush_events(&mut self) {
         self.head.flush_events();
     }

@@ -62,6 +62,12 @@ pub trait ReadableStream: sealed::Stream + Send {
         false
     }
 
+    /// Delivers the stream's own `finish` if it waits for the next tick:
+    /// a pipe ending its destinations at this stream's `end` runs it
+    /// before theirs, which Node queues after it.
+    #[doc(hidden)]
+    fn run_due_finish(&mut self) {}
+
     /// The stream's label, used to say where an error happened.
     fn label(&self) -> Option<&str>;
 

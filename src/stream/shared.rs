@@ -170,6 +170,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().data_due()
     }
 
+    fn run_due_finish(&mut self) {
+        self.lock().run_due_finish();
+    }
+
     fn failure(&self) -> Option<Error> {
         ReadableStream::failure(&*self.lock())
     }
