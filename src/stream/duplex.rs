@@ -517,6 +517,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         while let Some(tick) = self.read.ticks.pop() {
             match tick {
                 Tick::Resume if self.read.resume_scheduled() => {
+                    // Node's `resume_` reads with `read(0)` first: a held
+                    // write completes before `resume`.
+                    self.ask_transform(Taking::Nothing);
+                    self.in_read = false;
                     self.resume_tick();
                     self.flow_unread(&mut cx);
                 }
@@ -1694,6 +1698,29 @@ mod tests {
         ));
         assert!(pass.poll_next_chunk(&mut cx).is_pending());
         assert_eq!(*log.lock().unwrap(), ["data", "drain", "resume"]);
+    }
+
+    /// Node's `resume_` calls `read(0)` before it emits `resume`
+    /// (readable.js `resume_`): on a transform whose held write waits for
+    /// a read, `Transform._read` completes it first, and the flush of an
+    /// ended side runs. Node 20, `t.write('h'); t.read(); t.end();
+    /// t.resume()`, then a tick: `prefinish resume finish end close`.
+    #[test]
+    fn a_scheduled_resume_reads_before_it_is_emitted() {
+        let mut pass = Duplex::<Bytes, Bytes>::pass_through().with_high_water_mark(0);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        pass.observe(move |event| seen.lock().unwrap().push(event.name()));
+        assert!(!pass.write(Bytes::from_static(b"h")).unwrap());
+        assert_eq!(pass.read().as_deref(), Some(&b"h"[..]));
+        pass.end().unwrap();
+        pass.resume();
+        pass.tick();
+        pass.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["data", "prefinish", "resume", "finish", "end", "close"]
+        );
     }
 
     /// Pushes each chunk twice; flushes a 0.
