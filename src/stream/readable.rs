@@ -490,7 +490,7 @@ impl<T: Chunk> Readable<T> {
     /// then take what is buffered without `data` (readable.js:784).
     fn flow(&mut self, cx: &mut Context<'_>) {
         if self.half.ticks.consumed
-            && !(self.life.is_destroyed() && !self.half.ticks.contains(Tick::Deferred))
+            && (!self.life.is_destroyed() || self.half.ticks.contains(Tick::Deferred))
         {
             return;
         }
@@ -1296,6 +1296,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
 
     fn drained_at_end(&self) -> bool {
         self.half.buffer.is_eof() && self.half.buffer.is_empty()
+    }
+
+    fn end_queued(&self) -> bool {
+        self.half.ends_queued()
     }
 
     fn label(&self) -> Option<&str> {
