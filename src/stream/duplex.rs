@@ -596,6 +596,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 break;
             }
             if !matches!(self.poll_output(cx), Poll::Ready(Some(Ok(_)))) {
+                // Node's `read()` that found nothing: the next push
+                // queues `emitReadable_` (readable.js:768-777).
+                self.read.after_read(false, false);
                 break;
             }
         }
@@ -763,7 +766,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
         if !self.read.ticks.consumed {
             while self.read.take(&mut self.life.events).is_some() {}
-            // An `emitReadable_` a push queued finds nothing left to flow.
+        }
+        if self.read.buffer.is_empty() {
+            // An `emitReadable_` the pushes before the end queued finds
+            // nothing left to flow: it keeps nothing else waiting.
             self.read.ticks.remove(Tick::Readable);
         }
         // A reader's chunks wait for its poll; with none left, `end` is
@@ -850,7 +856,13 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             return;
         }
         self.read.emit_scheduled_resume(&mut self.life.events);
-        if self.read.flowing() == Some(true) {
+        if self.read.flowing() != Some(true) {
+            return;
+        }
+        if self.read.ticks.contains(Tick::Deferred) {
+            // Before the destroy's events: a pipe still gets the chunks.
+            self.read.flow_to_pipes(&mut self.life.events);
+        } else {
             while self.read.take(&mut self.life.events).is_some() {}
         }
     }
@@ -1003,6 +1015,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// asks the handler for more.
     fn poll_output(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
         self.start_read_tick();
+        if let Some(chunk) = self.read.take_read_by_hand() {
+            // What the tick's flow handed to the pipes (`flow_to_pipes`).
+            return Poll::Ready(Some(Ok(chunk)));
+        }
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -1060,6 +1076,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
         self.start_read_tick();
+        if let Some(chunk) = self.read.take_read_by_hand() {
+            queue.push_back(chunk);
+            return Poll::Ready(Some(Ok(())));
+        }
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -1757,6 +1777,35 @@ mod tests {
         assert_eq!(twice.readable_length(), 0);
     }
 
+    /// The same after a tick whose flow found nothing: the `emitReadable_`
+    /// the flush's push queued finds nothing left after the end flowed,
+    /// and `end` still comes before `finish` (Node 20: `resume | data
+    /// prefinish | end finish close`).
+    #[test]
+    fn a_resumed_transform_ends_before_it_finishes_after_a_flow_found_nothing() {
+        let mut twice = Duplex::transform(Twice).with_high_water_mark(0);
+        let log = logged(&mut twice);
+        twice.resume();
+        twice.tick();
+        log.lock().unwrap().push("|");
+        twice.end().unwrap();
+        log.lock().unwrap().push("|");
+        WritableStream::flush_events(&mut twice);
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                "resume",
+                "|",
+                "data",
+                "prefinish",
+                "|",
+                "end",
+                "finish",
+                "close"
+            ]
+        );
+    }
+
     /// A flowing read that completes a held write of an ending transform
     /// runs its flush inside the read (Node's `sync`): the flushed end
     /// flows at the next tick, so `finish` comes before `end` (Node 20,
@@ -2152,6 +2201,48 @@ mod tests {
         then.tick();
         assert_eq!(*log.lock().unwrap(), ["close", "resume"]);
         assert_eq!((then.readable_length(), then.writable_length()), (0, 1));
+    }
+
+    /// A flowing duplex whose flow found nothing needs a `readable`: a
+    /// write's output queues `emitReadable_`, which flows it before the
+    /// `error` and `close` of a destroy that came after (Node 20: `resume
+    /// | data error close`).
+    #[test]
+    fn output_written_after_a_flow_found_nothing_flows_before_a_destroy() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.resume();
+        pass.tick();
+        log.lock().unwrap().push("|");
+        pass.write(1).unwrap();
+        pass.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        pass.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["resume", "|", "data", "error", "close"]
+        );
+        assert_eq!(pass.readable_length(), 0);
+    }
+
+    /// A piped duplex destroyed after its pipe's `resume` was queued:
+    /// that `resume_` flows the buffered output to the pipe (its `data`
+    /// listener writes it) before the destroy's `error` and `close`
+    /// (Node 20: `resume data error close`, the destination writes it).
+    #[test]
+    fn a_piped_duplex_destroyed_after_its_resume_hands_its_output_to_the_pipe() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.write(1).unwrap();
+        ReadableStream::piping(&mut pass, true);
+        ReadableStream::listen_data(&mut pass);
+        pass.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            ReadableStream::poll_next_chunk(&mut pass, &mut cx),
+            Poll::Ready(Some(Ok(1)))
+        ));
+        assert_eq!(*log.lock().unwrap(), ["resume", "data", "error", "close"]);
+        assert_eq!(pass.readable_length(), 0);
     }
 
     /// A `resume` scheduled before `end()` comes ahead of the `finish`

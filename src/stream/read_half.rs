@@ -146,6 +146,18 @@ impl<T: Chunk> ReadHalf<T> {
         }
     }
 
+    /// Node's `flow()` on a stream destroyed before its `error` and
+    /// `close` came: every buffered chunk is emitted as `data`, and goes
+    /// to the pipes (their `data` listener writes it on), which take it
+    /// at their next read.
+    pub(crate) fn flow_to_pipes(&mut self, events: &mut Events) {
+        while let Some(chunk) = self.take(events) {
+            if self.pipes > 0 {
+                self.read_by_hand.push_back(chunk);
+            }
+        }
+    }
+
     /// The oldest chunk `read()` took while piped, for a pipe's read: its
     /// `data` was emitted already.
     #[inline]
