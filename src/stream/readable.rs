@@ -1293,6 +1293,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         self.half.buffer.is_eof() && self.half.buffer.is_empty()
     }
 
+    fn end_queued(&self) -> bool {
+        self.half.ends_queued()
+    }
+
     fn label(&self) -> Option<&str> {
         self.life.label()
     }
