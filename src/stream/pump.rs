@@ -258,17 +258,30 @@ impl<T: Chunk> Pump<T> {
                 && self.stage == Stage::Flowing
                 && self.awaiting.any()
                 && source.drained_at_end()
-                && let Poll::Ready(None) = source.poll_next_chunk(cx)
-                && source.is_ended()
             {
-                // Node's `read()` that took the last chunk saw the end:
-                // `end` comes although the source waits for `drain`
-                // (readable.js, `endReadable` from `read()`), and the
-                // destination, ended then, emits no `drain` (writable.js,
-                // `afterWrite`): the pipe waits for it no more.
-                self.stage = Stage::SourceDone;
-                for index in 0..destinations.len() {
-                    self.awaiting.set(index, false);
+                match source.poll_next_chunk(cx) {
+                    // Node's `read()` that took the last chunk saw the
+                    // end: `end` comes although the source waits for
+                    // `drain` (readable.js, `endReadable` from `read()`),
+                    // and the destination, ended then, emits no `drain`
+                    // (writable.js, `afterWrite`): the pipe waits for it
+                    // no more.
+                    Poll::Ready(None) if source.is_ended() => {
+                        self.stage = Stage::SourceDone;
+                        for index in 0..destinations.len() {
+                            self.awaiting.set(index, false);
+                        }
+                    }
+                    // Another chunk a `read()` by hand took (Node emitted
+                    // it as `data`, which the pipe writes on).
+                    Poll::Ready(Some(Ok(chunk))) => {
+                        self.write(chunk, source, destinations);
+                        continue;
+                    }
+                    Poll::Ready(Some(Err(error))) => {
+                        return Poll::Ready(Err(self.source_failed(error, source, destinations)));
+                    }
+                    Poll::Ready(None) | Poll::Pending => {}
                 }
             }
             let was_waiting = self.awaiting.any();
@@ -287,19 +300,36 @@ impl<T: Chunk> Pump<T> {
                 if let Err(error) = source.poll_ahead(cx) {
                     return Poll::Ready(Err(self.source_failed(error, source, destinations)));
                 }
-                if self.stage == Stage::Flowing
-                    && source.is_ended()
-                    && let Poll::Ready(None) = source.poll_next_chunk(cx)
-                {
-                    // Its ticks emitted `end` (a `resume_` whose `read(0)`
-                    // found the end): Node's pipe ends its destinations
-                    // from `end` whatever it waits for (readable.js, pipe's
-                    // `onend`), and one ended emits no `drain`.
-                    self.stage = Stage::SourceDone;
-                    for index in 0..destinations.len() {
-                        self.awaiting.set(index, false);
+                if self.stage == Stage::Flowing && source.is_ended() {
+                    match source.poll_next_chunk(cx) {
+                        // Its ticks emitted `end` (a `resume_` whose
+                        // `read(0)` found the end): Node's pipe ends its
+                        // destinations from `end` whatever it waits for
+                        // (readable.js, pipe's `onend`), and one ended
+                        // emits no `drain`.
+                        Poll::Ready(None) => {
+                            self.stage = Stage::SourceDone;
+                            for index in 0..destinations.len() {
+                                self.awaiting.set(index, false);
+                            }
+                            return self.poll_end(cx, source, destinations);
+                        }
+                        // A chunk a `read()` by hand took before that end
+                        // (Node emitted it as `data`, which the pipe's
+                        // `ondata` writes whatever it waits for).
+                        Poll::Ready(Some(Ok(chunk))) => {
+                            self.write(chunk, source, destinations);
+                            continue;
+                        }
+                        Poll::Ready(Some(Err(error))) => {
+                            return Poll::Ready(Err(self.source_failed(
+                                error,
+                                source,
+                                destinations,
+                            )));
+                        }
+                        Poll::Pending => {}
                     }
-                    return self.poll_end(cx, source, destinations);
                 }
                 return Poll::Pending;
             }
@@ -1164,6 +1194,72 @@ mod tests {
         let events = entries(&log, "dest");
         assert!(!events.contains(&"drain".to_owned()));
         assert_eq!(events[events.len() - 2..], ["finish", "unpipe"]);
+    }
+
+    /// Takes nothing while its gate is shut, then keeps every chunk.
+    struct GatedKeep(Arc<AtomicBool>, Arc<Mutex<Vec<bytes::Bytes>>>);
+
+    impl WriteSink<bytes::Bytes> for GatedKeep {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            queue: &mut WriteQueue<bytes::Bytes>,
+        ) -> Poll<Result<()>> {
+            if !self.0.load(Ordering::SeqCst) {
+                return Poll::Pending;
+            }
+            let chunk = queue.pop().unwrap();
+            self.1.lock().unwrap().push(chunk);
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// A chunk `read()` took by hand while the pipe waited for `drain`
+    /// (Node emits it as `data`, which the pipe writes on) reaches the
+    /// destination although that read also found the end.
+    #[test]
+    fn a_chunk_read_by_hand_while_waiting_for_drain_is_written() {
+        let (pusher, source) = Pusher::<bytes::Bytes>::attach(Readable::external());
+        let gate = Arc::new(AtomicBool::new(false));
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let mut dest =
+            Writable::new(GatedKeep(Arc::clone(&gate), Arc::clone(&kept))).with_high_water_mark(0);
+        assert!(!dest.write(bytes::Bytes::from_static(b"a")).unwrap());
+        let mut reader = source.clone();
+        let mut piping = pipe(&mut reader, &mut dest, PipeOptions::default());
+        assert!(poll(&mut piping).is_pending());
+        pusher.push(bytes::Bytes::from_static(b"b"));
+        pusher.end();
+        assert_eq!(source.lock().read(), Some(bytes::Bytes::from_static(b"b")));
+        assert!(poll(&mut piping).is_pending());
+        gate.store(true, Ordering::SeqCst);
+        until_ready(&mut piping).unwrap();
+        drop(piping);
+        assert_eq!(*kept.lock().unwrap(), [&b"a"[..], &b"b"[..]]);
+    }
+
+    /// Two chunks `read()` by hand while piped, the last before the end:
+    /// both reach the destination although the first one's write makes
+    /// the pipe wait for `drain` (Node's `ondata` writes each).
+    #[test]
+    fn chunks_read_by_hand_before_the_end_are_all_written() {
+        let (pusher, source) = Pusher::<bytes::Bytes>::attach(Readable::external());
+        let gate = Arc::new(AtomicBool::new(false));
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let mut dest =
+            Writable::new(GatedKeep(Arc::clone(&gate), Arc::clone(&kept))).with_high_water_mark(0);
+        let mut reader = source.clone();
+        let mut piping = pipe(&mut reader, &mut dest, PipeOptions::default());
+        pusher.push(bytes::Bytes::from_static(b"a"));
+        pusher.push(bytes::Bytes::from_static(b"b"));
+        pusher.end();
+        assert!(source.lock().read().is_some());
+        assert!(source.lock().read().is_some());
+        assert!(poll(&mut piping).is_pending());
+        gate.store(true, Ordering::SeqCst);
+        until_ready(&mut piping).unwrap();
+        drop(piping);
+        assert_eq!(*kept.lock().unwrap(), [&b"a"[..], &b"b"[..]]);
     }
 
     /// A destination someone else ended: Node's pipe unpipes it at its
