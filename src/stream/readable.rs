@@ -1244,7 +1244,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         if self.half.flowing() == Some(true) {
             return Ok(());
         }
-        let failed = self.life.errored().is_some();
+        // A failure counts once its `error` came: in this tick, or
+        // deferred by a destroy before it (Node's pipeline learns of it
+        // from that event, and destroys the other streams then).
+        let failed = self.life.errored().is_some() && !self.half.ticks.contains(Tick::Deferred);
         self.run_ticks(cx);
         match self.life.errored() {
             Some(error) if !failed => Err(error.clone()),
