@@ -384,6 +384,11 @@ where
                 break;
             }
         }
+        // The stage itself, paused, lives its ticks: the `resume` its
+        // pipe's `on('data')` scheduled comes although it waits for
+        // `drain` (readable.js, `resume_`).
+        ReadableStream::poll_ahead(&mut self.stage, cx)
+            .map_err(|error| self.stage_failed(error))?;
         if self.upstream_done {
             return Ok(());
         }

@@ -127,6 +127,9 @@ impl<T: Chunk> ReadHalf<T> {
             self.pipes = self.pipes.saturating_sub(1);
             if self.pipes == 0 {
                 self.read_by_hand.clear();
+                // Node's pipe removes its `data` listener at `unpipe`: a
+                // flow with no other reader emits the chunks and drops them.
+                self.ticks.consumed = false;
             }
         }
     }
@@ -468,6 +471,12 @@ impl<T: Chunk> ReadHalf<T> {
         self.ticks.remove(Tick::Deferred);
         if resume {
             self.emit_scheduled_resume(events);
+            if self.flow == Flow::Flowing && events.is_closed() {
+                // `resume_`'s `flow()` reads a destroyed stream too: its
+                // `read()` takes what is buffered, with no `data` after
+                // `close` (readable.js, `Readable.prototype.read`).
+                while self.take(events).is_some() {}
+            }
         }
     }
 

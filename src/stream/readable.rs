@@ -405,9 +405,10 @@ impl<T: Chunk> Readable<T> {
     /// read, piped or awaited does all this at each of its polls; `tick` is
     /// for one held paused, to keep its buffer filled and its events coming
     /// without reading from it. On a stream [`resume`](Readable::resume)d
-    /// that no pipe and no poll has read, a tick flows as Node's does with
-    /// no `data` listener: the chunks are emitted as `data` and dropped; a
-    /// stream a pipe or a poll has read keeps its chunks for its reader.
+    /// that no pipe reads and no poll has read, a tick flows as Node's does
+    /// with no `data` listener: the chunks are emitted as `data` and
+    /// dropped; a stream a pipe or a poll reads keeps its chunks for its
+    /// reader (a pipe until it is undone).
     ///
     /// # Examples
     ///
@@ -591,13 +592,26 @@ impl<T: Chunk> Readable<T> {
     /// What every poll does first, as a new tick: delivers the deferred
     /// events, then an `end` a read outside a poll scheduled.
     fn start_tick(&mut self) {
+        if self.half.resume_scheduled()
+            && self.half.ticks.contains(Tick::End)
+            && self.half.ticks.comes_before(Tick::Resume, Tick::End)
+        {
+            // Node's `resume_` was queued before the read that found the
+            // end: its `resume` comes first (its `read(0)` finds nothing).
+            self.half.emit_scheduled_resume(&mut self.life.events);
+        }
         if self.life.errored().is_some() {
             // Node's `endReadableNT`: no `end` once the stream failed.
             self.half.cancel_scheduled_end();
         } else if self.half.emit_scheduled_end(&mut self.life.events) {
             // Scheduled before anything a later call deferred (a destroy's
-            // `close`), so delivered first.
+            // `close`), so delivered first; the auto-destroy's own `close`
+            // comes on the tick after `end` (what the `end` listeners do
+            // comes first: a pipe's `unpipe` and `pause`).
+            let destroyed = self.life.is_destroyed();
+            self.half.flush_events(&mut self.life.events, destroyed);
             self.life.close();
+            return;
         }
         let destroyed = self.life.is_destroyed();
         if destroyed
@@ -867,7 +881,11 @@ impl<T: Chunk> Readable<T> {
         // next tick, which flows first (a consumer may be polling for them).
         if !ended && self.half.pushed(false, true, true, false) {
             self.half.readable_tick(self.life.is_destroyed());
-            if self.half.flowing() == Some(true) && self.half.buffer.is_empty() {
+            // Nobody polls a stream no pipe or poll has read: Node's
+            // `flow()` emits its chunks as `data` inside the push.
+            if self.half.flowing() == Some(true)
+                && (self.half.buffer.is_empty() || !self.half.ticks.consumed)
+            {
                 self.flow(&mut Context::from_waker(Waker::noop()));
             } else {
                 self.flow_due = self.half.flowing() == Some(true);
@@ -1579,6 +1597,101 @@ mod tests {
         assert!(r.is_ended() && r.is_destroyed());
     }
 
+    /// A pipe that ended (its destination had finished) no longer reads
+    /// the stream: resumed, it flows as one nobody reads, its chunks
+    /// emitted as `data` and dropped (Node 20, its pipe's `data` listener
+    /// removed at `unpipe`: `pause _read resume | resume _read data _read
+    /// data end close`).
+    #[test]
+    fn a_stream_its_pipe_left_flows_as_one_nobody_reads() {
+        let (mut r, log) = logged(&["a", "b"]);
+        let mut dest = crate::Writable::new(crate::NullSink).with_high_water_mark(1);
+        dest.end().unwrap();
+        let mut piping = crate::pipe(&mut r, &mut dest, crate::PipeOptions::default());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            std::pin::Pin::new(&mut piping).poll(&mut cx),
+            Poll::Ready(Ok(()))
+        ));
+        drop(piping);
+        r.tick();
+        log.lock().unwrap().push("|");
+        r.resume();
+        r.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                "pause", "_read", "resume", "|", "resume", "_read", "data", "_read", "data", "end",
+                "close"
+            ]
+        );
+        assert_eq!(r.readable_length(), 0);
+    }
+
+    /// A pipe whose only destination refused a chunk (written after its
+    /// end) is undone at once: it reads no more from the source (Node 20,
+    /// `pipe | unshift | resume data pause`, no `_read`).
+    #[test]
+    fn a_pipe_undone_by_a_refused_write_reads_no_more() {
+        let (r, log) = logged(&[]);
+        let r = crate::Shared::new(r.with_high_water_mark(0));
+        let dest =
+            crate::Shared::new(crate::Writable::new(crate::NullSink).with_high_water_mark(0));
+        let (mut source, mut writer) = (r.clone(), dest.clone());
+        let mut piping = crate::pipe(&mut source, &mut writer, crate::PipeOptions::default());
+        dest.lock().end().unwrap();
+        assert!(!r.lock().unshift(Bytes::from_static(b"x")).unwrap());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            std::pin::Pin::new(&mut piping).poll(&mut cx),
+            Poll::Ready(Err(_))
+        ));
+        drop(piping);
+        assert_eq!(*log.lock().unwrap(), ["resume", "data", "pause"]);
+    }
+
+    /// `resume()`, then a `read()` that found the end: Node's `resume_`
+    /// was queued first, so `resume` comes before `end` (Node 20: `_read |
+    /// resume end close`).
+    #[test]
+    fn a_resume_queued_before_the_end_comes_first() {
+        let (r, log) = logged(&[]);
+        let mut r = r.with_high_water_mark(0);
+        r.resume();
+        assert_eq!(r.read(), None);
+        log.lock().unwrap().push("|");
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(r.poll_next_chunk(&mut cx), Poll::Ready(None)));
+        r.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["_read", "|", "resume", "end", "close"]
+        );
+    }
+
+    /// The auto-destroy's `close` comes on the tick after `end`, after what
+    /// the `end` listeners did: a pipeline's pipe pauses its source there
+    /// (Node 20, `pipeline | _read | resume end pause close`).
+    #[test]
+    fn close_comes_after_what_the_end_listeners_did() {
+        let (r, log) = logged(&[]);
+        let r = crate::Shared::new(r.with_high_water_mark(0));
+        let dest = crate::Writable::new(crate::NullSink).with_high_water_mark(0);
+        let mut future = crate::ReadableExt::pipe(crate::pipeline(r.clone()), dest);
+        assert_eq!(r.lock().read(), None);
+        log.lock().unwrap().push("|");
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut polls = 0;
+        while std::pin::Pin::new(&mut future).poll(&mut cx).is_pending() {
+            polls += 1;
+            assert!(polls < 5, "the pipeline does not complete");
+        }
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["_read", "|", "resume", "end", "pause", "close"]
+        );
+    }
+
     /// `read(0)` then `resume()`: the chunk it buffered flows before
     /// `resume` (Node 20: `_read | _read data resume end close`).
     #[test]
@@ -1668,7 +1781,10 @@ mod tests {
             taken.push(chunk);
         }
         assert_eq!(taken, [1, 2]);
-        assert_eq!(*log.lock().unwrap(), ["resume", "data", "data", "error", "close"]);
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["resume", "data", "data", "error", "close"]
+        );
     }
 
     /// A pushed chunk, then a pipe's `resume`, then `destroy()`: Node's
@@ -1738,7 +1854,10 @@ mod tests {
         assert_eq!(r.readable_length(), 1);
         r.resume();
         r.tick();
-        assert_eq!(*log.lock().unwrap(), ["pause", "resume", "close", "|", "resume"]);
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["pause", "resume", "close", "|", "resume"]
+        );
         assert_eq!(r.readable_length(), 0);
     }
 
@@ -1780,6 +1899,35 @@ mod tests {
                 "_read", "data", "|", "_read", "data", "_read", "resume", "end"
             ]
         );
+    }
+
+    /// Piped after its `close`, a destroyed stream still flows at the
+    /// `resume` its pipe scheduled: Node's `read()` takes what is
+    /// buffered, with no `data` after `close`, so nothing reaches the
+    /// destination (Node 20, `pipeline` after `_read close`: `resume
+    /// pause`, nothing left buffered).
+    #[test]
+    fn a_stream_piped_after_its_close_gives_up_its_buffer() {
+        let (mut r, log) = logged(&["a"]);
+        assert_eq!(r.read_bytes(0), None);
+        r.destroy(None);
+        r.tick();
+        assert_eq!(r.readable_length(), 1);
+        log.lock().unwrap().push("|");
+        let r = crate::Shared::new(r);
+        let dest = crate::Writable::new(crate::NullSink).with_high_water_mark(0);
+        let mut future = crate::ReadableExt::pipe(crate::pipeline(r.clone()), dest);
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut polls = 0;
+        while std::pin::Pin::new(&mut future).poll(&mut cx).is_pending() {
+            polls += 1;
+            assert!(polls < 5, "the pipeline does not complete");
+        }
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["_read", "close", "|", "resume", "pause"]
+        );
+        assert_eq!(r.lock().readable_length(), 0);
     }
 
     /// A `resume` still scheduled when the stream is destroyed or paused

@@ -46,9 +46,9 @@ use std::task::{Context, Poll, Waker};
 use bytes::Bytes;
 use serde_json::Value;
 use smerge::{
-    Chunk, Duplex, Error, ErrorKind, Event, Finish, PipeOptions, Push, Pusher, ReadSource, Readable,
-    ReadableExt, ReadableStream, Result, Shared, Transform, Writable, WritableStream, WriteQueue,
-    WriteSink, finished, pipe_all, pipeline,
+    Chunk, Duplex, Error, ErrorKind, Event, Finish, PipeOptions, Push, Pusher, ReadSource,
+    Readable, ReadableExt, ReadableStream, Result, Shared, Transform, Writable, WritableStream,
+    WriteQueue, WriteSink, finished, pipe_all, pipeline,
 };
 
 use super::scenario::{Op, Pace, Scenario, SinkSpec, SourceSpec, Step, StreamSpec, Trace};
