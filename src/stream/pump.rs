@@ -996,7 +996,10 @@ mod tests {
         assert!(until_ready(&mut piping).is_err());
         drop(piping);
         let events = entries(&log, "source");
-        assert_eq!(events[events.len() - 4..], ["pause", "error", "close", "resume"]);
+        assert_eq!(
+            events[events.len() - 4..],
+            ["pause", "error", "close", "resume"]
+        );
     }
 
     /// Node's pipe leaves its destination attached when the source fails:

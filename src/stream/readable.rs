@@ -489,9 +489,8 @@ impl<T: Chunk> Readable<T> {
     /// unless the stream was destroyed and its `close` came: its reads
     /// then take what is buffered without `data` (readable.js:784).
     fn flow(&mut self, cx: &mut Context<'_>) {
-        if self.half.ticks.consumed
-            && !(self.life.is_destroyed() && !self.half.ticks.contains(Tick::Deferred))
-        {
+        let closed = self.life.is_destroyed() && !self.half.ticks.contains(Tick::Deferred);
+        if self.half.ticks.consumed && !closed {
             return;
         }
         while self.half.flowing() == Some(true) && self.read_as_node(cx, true).is_some() {}
