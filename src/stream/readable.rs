@@ -493,8 +493,9 @@ impl<T: Chunk> Readable<T> {
     /// unless the stream was destroyed and its `close` came: its reads
     /// then take what is buffered without `data` (readable.js:784).
     fn flow(&mut self, cx: &mut Context<'_>) {
-        let closed = self.life.is_destroyed() && !self.half.ticks.contains(Tick::Deferred);
-        if self.half.ticks.consumed && !closed {
+        if self.half.ticks.consumed
+            && (!self.life.is_destroyed() || self.half.ticks.contains(Tick::Deferred))
+        {
             return;
         }
         while self.half.flowing() == Some(true) && self.read_as_node(cx, true).is_some() {}
@@ -1292,6 +1293,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
 
     fn drained_at_end(&self) -> bool {
         self.half.buffer.is_eof() && self.half.buffer.is_empty()
+    }
+
+    fn end_queued(&self) -> bool {
+        self.half.ends_queued()
     }
 
     fn label(&self) -> Option<&str> {
