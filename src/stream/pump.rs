@@ -297,7 +297,9 @@ impl<T: Chunk> Pump<T> {
             }
             if self.awaiting.any() {
                 // The stages before the source run ahead meanwhile.
-                if let Err(error) = source.poll_ahead(cx) {
+                if let Err(error) = source.poll_ahead(cx)
+                    && self.on_error == OnError::DestroyAll
+                {
                     return Poll::Ready(Err(self.source_failed(error, source, destinations)));
                 }
                 if self.stage == Stage::Flowing && source.is_ended() {
@@ -331,6 +333,9 @@ impl<T: Chunk> Pump<T> {
                         Poll::Pending => {}
                     }
                 }
+                // Node's pipe does not listen for its source's `error`: it
+                // waits for `drain`, resumes the source, and its next read
+                // finds the failure.
                 return Poll::Pending;
             }
             if source_pending {
@@ -937,6 +942,13 @@ mod tests {
         (source, dest, gate)
     }
 
+    /// A logged source of several chunks (still going after the first).
+    fn logged_source(log: &Log) -> Readable<u32> {
+        let mut source = Readable::from_iter([1u32, 2, 3, 4]).with_high_water_mark(1);
+        source.observe(observer(log, "source"));
+        source
+    }
+
     /// Node's pipe unpipes a destination at its `finish`, and `unpipe()`
     /// pauses a source left without destinations: the source's `pause`
     /// comes after its own `close`, as the destination finished on a
@@ -1089,6 +1101,53 @@ mod tests {
         assert_eq!(
             entries(&log, "dest"),
             ["pipe", "prefinish", "unpipe", "error", "close"]
+        );
+    }
+
+    /// A pipeline learns of a source destroyed while it waits for `drain`
+    /// from the source's `error`: it fails then, destroying the
+    /// destination, without waiting for the `drain` (pipeline.js `finish`
+    /// from the source's end-of-stream).
+    #[test]
+    fn a_pipeline_fails_when_its_source_fails_during_a_wait_for_drain() {
+        let log = Log::default();
+        let (_, dest, _gate) = logged_pair(&log);
+        let source = Shared::new(logged_source(&log));
+        let mut future = pipeline(source.clone()).pipe(dest.with_high_water_mark(0));
+        assert!(poll(&mut future).is_pending());
+        assert_eq!(entries(&log, "source").last().unwrap(), "pause");
+        source
+            .lock()
+            .destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        let error = until_ready(&mut future).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidData);
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
+    }
+
+    /// A plain pipe does not listen for its source's `error`: waiting for
+    /// `drain`, it resumes the source at the `drain` all the same, and
+    /// finds the failure at its next read (Node 20: `resume data pause
+    /// error close resume`).
+    #[test]
+    fn a_pipe_resumes_its_failed_source_at_drain() {
+        let log = Log::default();
+        let (_, dest, gate) = logged_pair(&log);
+        let source = Shared::new(logged_source(&log));
+        let mut reader = source.clone();
+        let mut dest = dest.with_high_water_mark(0);
+        let mut piping = pipe(&mut reader, &mut dest, PipeOptions::default());
+        assert!(poll(&mut piping).is_pending());
+        source
+            .lock()
+            .destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        assert!(poll(&mut piping).is_pending(), "waits for drain");
+        gate.store(true, Ordering::SeqCst);
+        assert!(until_ready(&mut piping).is_err());
+        drop(piping);
+        let events = entries(&log, "source");
+        assert_eq!(
+            events[events.len() - 4..],
+            ["pause", "error", "close", "resume"]
         );
     }
 
