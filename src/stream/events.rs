@@ -25,6 +25,11 @@ pub(crate) struct Events {
     /// calls back from `error`, so once an `error` was delivered, the
     /// events deferred after it (its `close`) wait until they all saw it.
     watchers: usize,
+    /// How many of `pipes` were made while a `finished` future waited:
+    /// Node runs a stream's `close` listeners in the order they were
+    /// added, so `finished`, listening from its call, calls back before
+    /// the `unpipe` of a pipe made after it.
+    pipes_after_watchers: usize,
     /// An `error` was delivered.
     error_delivered: bool,
 }
@@ -69,6 +74,9 @@ impl Events {
         }
         if attached {
             self.pipes += 1;
+            if self.watchers > 0 {
+                self.pipes_after_watchers += 1;
+            }
             self.deliver(&Event::Pipe);
             return;
         }
@@ -83,8 +91,14 @@ impl Events {
             // Delivered just before that `error`.
             return;
         }
-        self.pipes -= 1;
+        self.unpiped();
         self.deliver(&Event::Unpipe);
+    }
+
+    /// One pipe fewer.
+    fn unpiped(&mut self) {
+        self.pipes -= 1;
+        self.pipes_after_watchers = self.pipes_after_watchers.min(self.pipes);
     }
 
     /// Delivers the `unpipe` of an explicit `src.unpipe(dest)` at once,
@@ -95,7 +109,7 @@ impl Events {
         if self.observers.is_empty() || self.pipes == 0 {
             return;
         }
-        self.pipes -= 1;
+        self.unpiped();
         self.deliver(&Event::Unpipe);
     }
 
@@ -114,6 +128,9 @@ impl Events {
             self.watchers += 1;
         } else {
             self.watchers = self.watchers.saturating_sub(1);
+            if self.watchers == 0 {
+                self.pipes_after_watchers = 0;
+            }
         }
     }
 
@@ -150,7 +167,12 @@ impl Events {
         let through = match error_at {
             Some(at) => at + 1,
             None if errored => 0,
-            None => self.deferred.len(),
+            // Not the `unpipe`s queued at `close` for it to call back first.
+            None => self
+                .deferred
+                .iter()
+                .position(|event| matches!(event, Event::Unpipe))
+                .unwrap_or(self.deferred.len()),
         };
         for _ in 0..through {
             if let Some(event) = self.deferred.pop_front() {
@@ -162,9 +184,15 @@ impl Events {
     #[inline(never)]
     fn flush_deferred(&mut self) {
         while !self.held()
-            && let Some(event) = self.deferred.pop_front()
+            && let Some(event) = self.deferred.front()
         {
-            self.deliver(&event);
+            if matches!(event, Event::Unpipe) && self.watchers > 0 {
+                // Queued at `close` for a `finished` future to call back first.
+                break;
+            }
+            if let Some(event) = self.deferred.pop_front() {
+                self.deliver(&event);
+            }
         }
     }
 
@@ -186,7 +214,15 @@ impl Events {
         for observer in &mut self.observers {
             observer(event);
         }
-        if matches!(event, Event::Finish | Event::Close) {
+        if matches!(event, Event::Close) && self.pipes_after_watchers > 0 {
+            // The `finished` futures waiting since before those pipes
+            // were made call back first: their `unpipe`s wait for them.
+            let later = std::mem::take(&mut self.pipes_after_watchers);
+            self.pipes -= later;
+            self.deliver_unpipes();
+            self.deferred
+                .extend(std::iter::repeat_n(Event::Unpipe, later));
+        } else if matches!(event, Event::Finish | Event::Close) {
             // Node's pipe listens for its destination's `finish` and
             // `close` too, after the listeners already there.
             self.deliver_unpipes();
@@ -196,6 +232,7 @@ impl Events {
     /// An `unpipe` for every pipe this stream is still the destination of:
     /// they are all undone.
     fn deliver_unpipes(&mut self) {
+        self.pipes_after_watchers = 0;
         for _ in 0..std::mem::take(&mut self.pipes) {
             for observer in &mut self.observers {
                 observer(&Event::Unpipe);
@@ -326,6 +363,34 @@ mod tests {
         events.flush();
         assert_eq!(*log.lock().unwrap(), ["error", "close"]);
         assert!(!events.holds_deferred());
+    }
+
+    /// Node runs `close` listeners in the order they were added: a
+    /// `finished` listening since before a pipe calls back before that
+    /// pipe's `unpipe`, one listening since after it, after.
+    #[test]
+    fn a_pipe_made_after_a_finished_future_unpipes_after_it_saw_close() {
+        let mut events = Events::default();
+        let log = recorder(&mut events);
+        events.emit_piped(true);
+        events.watch_finished(true);
+        events.emit_piped(true);
+        events.defer(Event::Close);
+        events.flush_for_finished(false);
+        assert_eq!(*log.lock().unwrap(), ["pipe", "pipe", "close", "unpipe"]);
+        // Not even for a second `finished` future, nor while one waits.
+        events.flush_for_finished(false);
+        events.flush();
+        assert_eq!(log.lock().unwrap().len(), 4);
+        events.watch_finished(false);
+        events.flush();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["pipe", "pipe", "close", "unpipe", "unpipe"]
+        );
+        // The pumps noticing later add nothing.
+        events.emit_piped(false);
+        assert_eq!(log.lock().unwrap().len(), 5);
     }
 
     #[test]

@@ -97,7 +97,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
 /// its `close`; a writable side destroyed after `end()` with nothing left
 /// to write counts as finished. It listens from the call on: a failing
 /// stream's `close` waits until the returned future saw the `error`, even
-/// when a pipe or pipeline delivers it.
+/// when a pipe or pipeline delivers it, and the `unpipe` of a pipe made
+/// after the call comes after the future saw `close`, as Node runs a
+/// stream's `close` listeners in the order they were added.
 ///
 /// # Errors
 ///
@@ -285,6 +287,34 @@ mod tests {
         assert_eq!(error.kind(), ErrorKind::PrematureClose);
         assert!(Pin::new(&mut piping).poll(&mut cx).is_ready());
         assert_eq!(*log.lock().unwrap(), ["pipe", "unpipe", "error", "close"]);
+    }
+
+    /// Node runs a stream's `close` listeners in the order they were
+    /// added: `finished(dest)`, then `source.pipe(dest)` and
+    /// `dest.destroy()`: `finished` calls back at `close`, before the
+    /// pipe's `unpipe`.
+    #[test]
+    fn a_finished_future_made_before_a_pipe_calls_back_before_its_unpipe() {
+        let mut cx = Context::from_waker(Waker::noop());
+        let dest = Shared::new(Writable::<u32>::new(NullSink));
+        let log = logged(&mut dest.lock());
+        let (_pusher, mut source) = crate::Pusher::<u32>::new();
+        let mut handle = dest.clone();
+        let mut finishing = finished(&mut handle);
+        let mut out = dest.clone();
+        let mut piping = crate::pipe(&mut source, &mut out, crate::PipeOptions::default());
+        dest.lock().destroy(None);
+        let Poll::Ready(Err(error)) = Pin::new(&mut finishing).poll(&mut cx) else {
+            panic!("finished reports the premature close");
+        };
+        assert_eq!(error.kind(), ErrorKind::PrematureClose);
+        log.lock().unwrap().push("finished");
+        drop(finishing);
+        assert!(Pin::new(&mut piping).poll(&mut cx).is_ready());
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["pipe", "close", "finished", "unpipe"]
+        );
     }
 
     /// A `finished` future dropped before it resolved holds nothing back.
