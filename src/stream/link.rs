@@ -173,10 +173,15 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             self.upstream.pause();
             self.stage.piped(false);
         }
-        // A destroyed stage refuses `end`; its next poll reports its own
-        // error.
+        // A destroyed or finished stage refuses `end`, which Node reports
+        // only to a callback `pipeline` does not pass (writable.js, `end`:
+        // ERR_STREAM_ALREADY_FINISHED, ERR_STREAM_DESTROYED); its next poll
+        // reports its own error.
         if let Err(error) = self.stage.end()
-            && error.kind() != ErrorKind::Destroyed
+            && !matches!(
+                error.kind(),
+                ErrorKind::Destroyed | ErrorKind::AlreadyFinished
+            )
         {
             return Err(self.stage_failed(error));
         }
@@ -653,6 +658,39 @@ mod tests {
             Poll::Ready(Some(Err(error))) if error.kind() == ErrorKind::InvalidData
         ));
         assert!(link.stage.is_destroyed());
+    }
+
+    /// Node's `pipeline(source, stage, dest)` over a stage that finished
+    /// and then failed by a write after its end: the `end()` the source's
+    /// `end` calls is refused with ERR_STREAM_ALREADY_FINISHED, which only
+    /// a callback would see (writable.js, `end`); the pipeline reports the
+    /// stage's own error.
+    #[test]
+    fn ending_a_finished_stage_reports_its_own_error() {
+        let mut cx = Context::from_waker(Waker::noop());
+        let stage = Shared::new(
+            Duplex::transform(Identity(PhantomData))
+                .with_readable_high_water_mark(0)
+                .with_writable_high_water_mark(0),
+        );
+        stage.lock().end().unwrap();
+        let _ = WritableStream::poll_finish(&mut *stage.lock(), &mut cx);
+        assert!(stage.lock().is_finished());
+        let refused = WritableStream::write(&mut *stage.lock(), 1u32).unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::WriteAfterEnd);
+        let source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
+        let mut future = pipeline(source)
+            .pipe(stage.clone())
+            .pipe(Writable::new(NullSink));
+        let mut polls = 0;
+        let outcome = loop {
+            if let Poll::Ready(outcome) = Pin::new(&mut future).poll(&mut cx) {
+                break outcome;
+            }
+            polls += 1;
+            assert!(polls < 10, "the pipeline completes");
+        };
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::WriteAfterEnd);
     }
 
     #[test]
