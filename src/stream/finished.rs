@@ -38,9 +38,17 @@ impl<T: Chunk> Finish for Writable<T> {
     fn poll_finished(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let outcome = if self.is_destroyed() && !self.is_finished() {
             // Node counts a stream ended with nothing left to write as
-            // finished when it closes (`isWritableFinished`, not strict).
+            // finished when it closes (`isWritableFinished`, not strict):
+            // the chunks queued behind no write in progress were dropped
+            // before (`errorBuffer`, queued by `destroy()` before `close`);
+            // a write in progress counts until the next tick, when smerge
+            // drops it (see `Writable::destroy`).
             match self.errored() {
-                None if self.is_ended() && self.writable_length() == 0 => Ok(()),
+                None if self.is_ended()
+                    && (self.writable_length() == 0 || !self.cancelled_write()) =>
+                {
+                    Ok(())
+                }
                 errored => Err(premature_or(errored)),
             }
         } else {
@@ -249,6 +257,22 @@ mod tests {
             panic!("a write was lost");
         };
         assert_eq!(error.kind(), ErrorKind::PrematureClose);
+    }
+
+    /// Node's `finished` on a writable corked, written, destroyed, then
+    /// ended: the corked chunk is dropped before `close` (`errorBuffer`,
+    /// queued by `destroy()`), so at `close` it counts as finished.
+    #[test]
+    fn destroyed_then_ended_with_only_corked_chunks_counts_as_finished() {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut corked = Writable::<u32>::new(NullSink).with_high_water_mark(0);
+        let log = logged(&mut corked);
+        corked.cork();
+        assert!(!corked.write(1).unwrap());
+        corked.destroy(None);
+        corked.end().unwrap();
+        assert!(matches!(corked.poll_finished(&mut cx), Poll::Ready(Ok(()))));
+        assert_eq!(*log.lock().unwrap(), ["close"]);
     }
 
     /// A finished writable resolves after its `close`, as Node's

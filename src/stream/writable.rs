@@ -89,6 +89,10 @@ pub struct Writable<T> {
     /// The writes whose completion someone waits for, once
     /// [`write_flushed`](Writable::write_flushed) was called.
     receipts: Option<Box<Receipts>>,
+    /// `destroy()` cancelled a write the sink had started (or, for a sink
+    /// that starts its writes at its next poll, would have: Node's
+    /// `_write` runs inside `write()`): it never completes.
+    cancelled_write: bool,
 }
 
 // Chunks are never pinned: the queue only moves them.
@@ -103,6 +107,7 @@ impl<T: Chunk> Writable<T> {
             sink: Box::pin(sink),
             life: Lifecycle::default(),
             receipts: None,
+            cancelled_write: false,
         }
     }
 
@@ -196,6 +201,14 @@ impl<T: Chunk> Writable<T> {
     /// The error the stream failed with, if it did.
     pub fn errored(&self) -> Option<&Error> {
         self.life.errored()
+    }
+
+    /// True when `destroy()` cancelled a write in progress: Node's
+    /// `finished` then counts the stream as not finished (its
+    /// `writableLength` keeps the write until its callback, which comes
+    /// after `close`), even if it was ended.
+    pub(crate) fn cancelled_write(&self) -> bool {
+        self.cancelled_write
     }
 
     /// Delivers the deferred events `finished` sees before it resolves:
@@ -406,6 +419,8 @@ impl<T: Chunk> Writable<T> {
     /// (Node errors them from `process.nextTick`).
     pub fn destroy(&mut self, error: Option<Error>) {
         if self.life.destroy(error) {
+            self.cancelled_write =
+                self.half.writing || (self.half.corked() == 0 && !self.half.queue.is_empty());
             self.sink.as_mut().destroy(self.life.errored());
             if let Some(receipts) = self.receipts.as_mut() {
                 receipts.fail(&self.life.destroyed_error());
