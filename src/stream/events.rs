@@ -66,8 +66,11 @@ impl Events {
     /// any deferred events, as Node emits them from inside `pipe()` and
     /// from the listeners of `end` and `finish`; but an `unpipe` on a
     /// stream whose `error` is deferred comes just before that `error`, as
-    /// Node's pipe detaches a destination from its `error` listener, and
-    /// one whose `error` came already was delivered with it.
+    /// Node's pipe detaches a destination from its `error` listener, one
+    /// whose `error` came already was delivered with it, and one on a
+    /// stream whose `close` is deferred (destroyed without an error, which
+    /// a refused write does not emit) comes just after that `close`, from
+    /// the pipe's `close` listener.
     pub(crate) fn emit_piped(&mut self, attached: bool) {
         if self.observers.is_empty() {
             return;
@@ -86,9 +89,10 @@ impl Events {
         if self
             .deferred
             .iter()
-            .any(|event| matches!(event, Event::Error(_)))
+            .any(|event| matches!(event, Event::Error(_) | Event::Close))
         {
-            // Delivered just before that `error`.
+            // Delivered just before that `error`, or just after that
+            // `close`.
             return;
         }
         self.unpiped();
@@ -391,6 +395,51 @@ mod tests {
         // The pumps noticing later add nothing.
         events.emit_piped(false);
         assert_eq!(log.lock().unwrap().len(), 5);
+    }
+
+    /// Node's pipe undoes a destination destroyed without an error at
+    /// its `close` (readable.js, `onclose` in `pipe`): a write the
+    /// destroyed stream refused emits no `error`, so the `unpipe` comes
+    /// after the deferred `close`.
+    #[test]
+    fn unpipe_comes_just_after_a_deferred_close() {
+        let mut events = Events::default();
+        let log = recorder(&mut events);
+        events.emit_piped(true);
+        events.defer(Event::Close);
+        events.emit_piped(false);
+        assert_eq!(*log.lock().unwrap(), ["pipe"]);
+        events.flush();
+        assert_eq!(*log.lock().unwrap(), ["pipe", "close", "unpipe"]);
+    }
+
+    /// `source.pipe(dest)`, `dest.destroy()`: the source's chunk finds the
+    /// destination destroyed; Node emits `close`, then the pipe's `unpipe`.
+    #[test]
+    fn a_destination_destroyed_after_the_pipe_closes_before_its_unpipe() {
+        use crate::{NullSink, PipeOptions, Readable, Shared, Writable, WritableStream, pipe};
+        use std::future::Future;
+        use std::pin::Pin;
+        use std::task::{Context, Waker};
+
+        let mut cx = Context::from_waker(Waker::noop());
+        let dest = Shared::new(Writable::<u32>::new(NullSink).with_high_water_mark(0));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        dest.lock()
+            .observe(move |event| seen.lock().unwrap().push(event.name()));
+        let mut source = Readable::from_iter([1u32]).with_high_water_mark(0);
+        let mut out = dest.clone();
+        let mut piping = pipe(&mut source, &mut out, PipeOptions::default());
+        dest.lock().destroy(None);
+        let mut polls = 0;
+        while Pin::new(&mut piping).poll(&mut cx).is_pending() {
+            let _ = dest.lock().poll_finish(&mut cx);
+            polls += 1;
+            assert!(polls < 10, "the pipe completes");
+        }
+        let _ = dest.lock().poll_finish(&mut cx);
+        assert_eq!(*log.lock().unwrap(), ["pipe", "close", "unpipe"]);
     }
 
     #[test]
