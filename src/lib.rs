@@ -83,8 +83,11 @@
 //! source's `end` and the destination's `finish`; an `unpipe` on a
 //! destination whose `error` is queued comes just before it, as Node emits
 //! it from the `error` handler. A destination that failed shows `unpipe`,
-//! `error`, `close`; one a pipe ended `finish`, `unpipe`, `close`; one a
-//! pipeline ended `unpipe`, `finish`, `close`. `pause` is delivered at
+//! `error`, `close`; one destroyed without an error `close`, `unpipe`; one
+//! a pipe ended `finish`, `unpipe`, `close`; one a pipeline ended `unpipe`,
+//! `finish`, `close`. A [`finished`] future made before a pipe resolves at
+//! the destination's `close` before that pipe's `unpipe` comes, as Node
+//! runs `close` listeners in the order they were added. `pause` is delivered at
 //! once too: an `end` then `pause` come before the `close` queued after
 //! `end`. As in Node, no `error`, `data`, `end` or second `close` comes
 //! after `close`; what a call on a closed stream does (`pause`, `resume`,
