@@ -970,6 +970,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             if !flow_first {
                 self.read.emit_scheduled_resume(&mut self.life.events);
             }
+            if self.read.paused_while_piped() {
+                return Poll::Pending;
+            }
             if let Some(chunk) = self.read.take(&mut self.life.events) {
                 return Poll::Ready(Some(Ok(chunk)));
             }
@@ -1026,6 +1029,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             }
             if !flow_first {
                 self.read.emit_scheduled_resume(&mut self.life.events);
+            }
+            if self.read.paused_while_piped() {
+                return Poll::Pending;
             }
             let mut moved = self.read.take_all_into(queue, limit, &self.life.events);
             while let Some(chunk) = self.read.take(&mut self.life.events) {
@@ -1689,6 +1695,31 @@ mod tests {
                 "close"
             ]
         );
+    }
+
+    /// Paused while piped, a transform's readable side gives a pipe
+    /// nothing: Node's `resume_` emits `resume`, then `flow()` reads only
+    /// while flowing (Node 20, `pipe pause write(1) | tick`: `pause |
+    /// resume`, both chunks left buffered; after `resume()`, `resume data`).
+    #[test]
+    fn a_paused_piped_transform_gives_the_pipe_nothing() {
+        let mut twice = Duplex::transform(Twice).with_high_water_mark(0);
+        let log = logged(&mut twice);
+        ReadableStream::piping(&mut twice, true);
+        ReadableStream::listen_data(&mut twice);
+        twice.pause();
+        twice.write(1).unwrap();
+        twice.tick();
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(twice.poll_next_chunk(&mut cx).is_pending());
+        assert_eq!(*log.lock().unwrap(), ["pause", "resume"]);
+        assert_eq!(twice.readable_length(), 2);
+        twice.resume();
+        assert!(matches!(
+            twice.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(1)))
+        ));
+        assert_eq!(*log.lock().unwrap(), ["pause", "resume", "resume", "data"]);
     }
 
     /// Read by a pipe or a poll, a flowing transform's output is never

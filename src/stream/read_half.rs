@@ -120,6 +120,14 @@ impl<T: Chunk> ReadHalf<T> {
     }
 
     /// A pipe starts (`true`) or stops reading this side.
+    /// True when a pipe reads this side and `pause()` stopped its flow:
+    /// Node's `flow()` reads nothing then (`while (state.flowing && ...)`),
+    /// until `resume()` or a `drain` restarts it.
+    #[inline]
+    pub(crate) fn paused_while_piped(&self) -> bool {
+        self.flow == Flow::Paused && self.pipes > 0
+    }
+
     pub(crate) fn piping(&mut self, attached: bool) {
         if attached {
             self.pipes += 1;
