@@ -984,6 +984,10 @@ impl<T: Chunk> Readable<T> {
         if !flow_first && let Err(error) = self.poll_scheduled_resume(cx) {
             return Poll::Ready(Some(Err(error)));
         }
+        if self.half.paused_while_piped() {
+            // Node's `flow()` reads nothing while paused.
+            return Poll::Pending;
+        }
         loop {
             let asked = self.poll_ask(cx, Taking::Front);
             if let Poll::Ready(Err(error)) = asked {
@@ -1037,6 +1041,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         let mut flow_first = self.resume_waits_for_flow();
         if !flow_first && let Err(error) = self.poll_scheduled_resume(cx) {
             return Poll::Ready(Some(Err(error)));
+        }
+        if self.half.paused_while_piped() {
+            // Node's `flow()` reads nothing while paused.
+            return Poll::Pending;
         }
         // Node's flowing `read()`: ask once if what this read leaves is
         // below the mark, then take one chunk; a source that answered
@@ -1244,6 +1252,26 @@ mod tests {
         queue.lock().unwrap().push(Bytes::from_static(b"de"));
         assert!(r.poll_readable(&mut cx).is_ready());
         assert_eq!(r.read_bytes(5).unwrap(), "abcde");
+    }
+
+    /// Paused while piped, a readable gives the pipe nothing: Node's
+    /// `resume_` reads with `read(0)` and emits `resume`, then `flow()`
+    /// reads only while flowing (Node 20, `pipe pause | settle`: `_read
+    /// resume`, one chunk left buffered).
+    #[test]
+    fn a_paused_piped_readable_gives_the_pipe_nothing() {
+        let mut r = Readable::from_iter([1u32]).with_high_water_mark(0);
+        ReadableStream::piping(&mut r, true);
+        ReadableStream::listen_data(&mut r);
+        r.pause();
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(r.poll_next_chunk(&mut cx).is_pending());
+        assert_eq!(r.readable_length(), 1);
+        r.resume();
+        assert!(matches!(
+            r.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(1)))
+        ));
     }
 
     #[test]
