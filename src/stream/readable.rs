@@ -985,7 +985,11 @@ impl<T: Chunk> Readable<T> {
             return Poll::Ready(Some(Err(error)));
         }
         if self.half.paused_while_piped() {
-            // Node's `flow()` reads nothing while paused.
+            // Node's `flow()` reads nothing while paused; the stream lives
+            // its ticks (`maybeReadMore_`, `end`) as Node's does.
+            if let Err(error) = ReadableStream::poll_ahead(self, cx) {
+                return Poll::Ready(Some(Err(error)));
+            }
             return Poll::Pending;
         }
         loop {
@@ -1043,7 +1047,11 @@ impl<T: Chunk> ReadableStream for Readable<T> {
             return Poll::Ready(Some(Err(error)));
         }
         if self.half.paused_while_piped() {
-            // Node's `flow()` reads nothing while paused.
+            // Node's `flow()` reads nothing while paused; the stream lives
+            // its ticks (`maybeReadMore_`, `end`) as Node's does.
+            if let Err(error) = ReadableStream::poll_ahead(self, cx) {
+                return Poll::Ready(Some(Err(error)));
+            }
             return Poll::Pending;
         }
         // Node's flowing `read()`: ask once if what this read leaves is
@@ -1272,6 +1280,37 @@ mod tests {
             r.poll_next_chunk(&mut cx),
             Poll::Ready(Some(Ok(1)))
         ));
+    }
+
+    /// Paused while piped, a readable still reads ahead to its mark at
+    /// its ticks (Node's `maybeReadMore_`; Node 20, hwm 2, `pipe pause |
+    /// settle`: `_read resume _read`, two chunks buffered).
+    /// Pushes one chunk per read, counting the reads.
+    struct OneByOne(Arc<Mutex<u32>>);
+
+    impl ReadSource<u32> for OneByOne {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            out: &mut crate::Push<'_, u32>,
+        ) -> Poll<Result<()>> {
+            let mut reads = self.0.lock().unwrap();
+            *reads += 1;
+            out.push(*reads);
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[test]
+    fn a_paused_piped_readable_reads_ahead_to_its_mark() {
+        let reads = Arc::new(Mutex::new(0));
+        let mut r = Readable::new(OneByOne(Arc::clone(&reads))).with_high_water_mark(2);
+        ReadableStream::piping(&mut r, true);
+        ReadableStream::listen_data(&mut r);
+        r.pause();
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(r.poll_next_chunk(&mut cx).is_pending());
+        assert_eq!((*reads.lock().unwrap(), r.readable_length()), (2, 2));
     }
 
     #[test]
