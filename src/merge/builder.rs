@@ -98,7 +98,7 @@ enum Inputs {
 ///
 /// - **The path.** A plain merge (no content option, no manifest, regular
 ///   files of known size, an output file or a blocking pipe) takes the
-///   kernel's copy ([`merge_plain`]); anything else the stream engine
+///   kernel's copy ([`merge_plain`](crate::merge::merge_plain)); anything else the stream engine
 ///   ([`merge`](crate::merge::merge)). An [`OutputBackend`] may take a
 ///   plain merge over itself (a server-side compose). The
 ///   [report](MergeReport) means the same on every path.

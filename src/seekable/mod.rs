@@ -7,7 +7,7 @@
 //! of 1 MiB), and the standard seek table in a skippable frame at the end.
 //! Into gzip, every input starts a member of its own, and large inputs are
 //! cut into members of 1 MiB. Either way the bundle carries its
-//! [`Manifest`] (in a skippable frame, or in the extra field of empty
+//! [`Manifest`](crate::merge::Manifest) (in a skippable frame, or in the extra field of empty
 //! members), so that `zstd -d` and `gzip -d` still give exactly the merged
 //! inputs, and [`Bundle::open`] needs nothing but the bundle.
 //!

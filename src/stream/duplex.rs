@@ -102,9 +102,6 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     {
         let mut duplex = Duplex::new(TransformHandler::for_duplex(transform));
         duplex.coupled = true;
-        // Node's `Transform` starts with `sync` off: its pushes are never
-        // inside a read.
-        duplex.read.ticks.asked_once = true;
         duplex
     }
 
@@ -307,6 +304,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
 
     /// Ends the writable side; see [`Writable::end`](crate::Writable::end).
     /// A transform with nothing left to work on flushes inside the call.
+    /// On a duplex [`resume`](Duplex::resume)d that no pipe and no poll has
+    /// read yet, a flush that ends the readable side flows it inside the
+    /// call as Node's `end()` does with no `data` listener: what is
+    /// buffered is emitted as `data` and dropped.
     pub fn end(&mut self) -> Result<()> {
         let opening = !self.write.is_ending();
         if self.write.corked() > 0 {
@@ -346,7 +347,8 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// flush of an ended side), the queued chunks go to the transform, and
     /// the handler is asked for output. Once a read left nothing before
     /// the end, `end` follows on the next tick, as for
-    /// [`Readable::read`](crate::Readable::read).
+    /// [`Readable::read`](crate::Readable::read); on a piped duplex a copy
+    /// of the chunk goes to the pipe too, as there.
     ///
     /// # Examples
     ///
@@ -480,7 +482,12 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     }
 
     /// Starts the flow of the readable side; `resume` comes on the next
-    /// tick, as for [`Readable::resume`](crate::Readable::resume).
+    /// tick, as for [`Readable::resume`](crate::Readable::resume). As
+    /// Node's `resume()` with no `data` listener, this consumes the
+    /// readable side for nobody: until a pipe or a poll reads the duplex,
+    /// its [`tick`](Duplex::tick)s and an [`end`](Duplex::end) that flushes
+    /// it emit its output as `data` and drop it. To read the output, pipe
+    /// or poll the duplex; it needs no `resume()`.
     pub fn resume(&mut self) {
         // On a destroyed stream too: `resume` comes on the next tick all
         // the same, after the destroy's `close`, as in Node.
@@ -958,7 +965,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         if self.read.is_ended() {
             return Poll::Ready(None);
         }
-        let mut flow_first = self.resume_waits_for_flow();
+        let mut flow_first = self.read.resume_waits_for_flow();
         loop {
             let failed_now = self.ask_flowing(flow_first);
             if !failed_now && let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
@@ -1018,7 +1025,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         if self.read.is_ended() {
             return Poll::Ready(None);
         }
-        let mut flow_first = self.resume_waits_for_flow();
+        let mut flow_first = self.read.resume_waits_for_flow();
         loop {
             let failed_now = self.ask_flowing(flow_first);
             if !failed_now && let Poll::Ready(Err(error)) = self.poll_write_side(cx) {
@@ -1078,15 +1085,6 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(self.fail(error)))),
             }
         }
-    }
-
-    /// True when the `resume` a `resume()` scheduled waits for a flow Node
-    /// queued before it (`emitReadable_` after a push a read waited for):
-    /// the reader takes what there is first (see `Readable`).
-    fn resume_waits_for_flow(&self) -> bool {
-        self.read.resume_scheduled()
-            && self.read.flowing() == Some(true)
-            && self.read.ticks.comes_before(Tick::Readable, Tick::Resume)
     }
 
     /// True when the writable side waits for `drain` with nothing queued
@@ -1323,6 +1321,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
                 && self.life.errored().is_none())
     }
 
+    fn drained_at_end(&self) -> bool {
+        self.read.buffer.is_eof() && self.read.buffer.is_empty()
+    }
+
     fn label(&self) -> Option<&str> {
         self.life.label()
     }
@@ -1385,6 +1387,10 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
     fn piped(&mut self, attached: bool) {
         self.life.events.emit_piped(attached);
+    }
+
+    fn unpiped_now(&mut self) {
+        self.life.events.emit_unpiped_now();
     }
 
     fn flush_events(&mut self) {

@@ -87,6 +87,18 @@ impl Events {
         self.deliver(&Event::Unpipe);
     }
 
+    /// Delivers the `unpipe` of an explicit `src.unpipe(dest)` at once,
+    /// even ahead of a deferred `error`: Node's `unpipe()` emits it and
+    /// removes the pipe's `error` listener (readable.js,
+    /// `Readable.prototype.unpipe`; `cleanup` in `pipe`).
+    pub(crate) fn emit_unpiped_now(&mut self) {
+        if self.observers.is_empty() || self.pipes == 0 {
+            return;
+        }
+        self.pipes -= 1;
+        self.deliver(&Event::Unpipe);
+    }
+
     /// Queues `event` for the next tick.
     #[inline]
     pub(crate) fn defer(&mut self, event: Event) {

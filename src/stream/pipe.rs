@@ -20,7 +20,8 @@
 //! [`Pipe::unpipe`], when the source ended with `end: false`, or when the
 //! pipe is dropped before it completed (which also pauses the source, as
 //! Node's `unpipe()` does). A source's failure completes the pipe without
-//! `unpipe` or `pause`: Node's pipe leaves its destinations attached then.
+//! `unpipe` or `pause`: Node's pipe leaves its destinations attached then,
+//! and [`Pipe::unpipe`] still detaches one (and pauses the source).
 
 use std::future::Future;
 use std::pin::Pin;

@@ -19,7 +19,7 @@ use super::writable_stream::WritableStream;
 /// Dropping it before it resolves destroys every stage (an atomic file
 /// destination is then discarded).
 #[must_use = "a pipeline does nothing unless awaited"]
-pub struct PipelineFuture<T> {
+pub struct PipelineFuture<T: Chunk> {
     head: Box<dyn ReadableStream<Output = T>>,
     destinations: Vec<Box<dyn WritableStream<Input = T>>>,
     pump: Pump<T>,
@@ -104,6 +104,7 @@ impl<T: Chunk> Future for PipelineFuture<T> {
             && cancel.as_mut().poll(cx).is_ready()
         {
             this.cancel = None;
+            this.pump.stop_piping(&mut *this.head);
             let error = Error::from_kind(ErrorKind::Aborted);
             this.destroy_all(&error);
             this.flush_events();
@@ -124,7 +125,16 @@ impl<T: Chunk> Future for PipelineFuture<T> {
     }
 }
 
-impl<T> std::fmt::Debug for PipelineFuture<T> {
+impl<T: Chunk> Drop for PipelineFuture<T> {
+    /// A pipeline dropped before it completed no longer reads its first
+    /// stage: chunks `read()` takes from it (a [`Shared`](crate::Shared)
+    /// kept elsewhere) are the caller's alone again.
+    fn drop(&mut self) {
+        self.pump.stop_piping(&mut *self.head);
+    }
+}
+
+impl<T: Chunk> std::fmt::Debug for PipelineFuture<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PipelineFuture")
             .field("destinations", &self.destinations.len())
@@ -176,6 +186,41 @@ mod tests {
 
     fn poll<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
         Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    /// A chunk `read()` takes from a piped stage is copied for the pipe;
+    /// once the pipeline is dropped, or cancelled, nothing is copied any
+    /// more, and the stage's own reader never sees a chunk twice.
+    #[test]
+    fn a_pipeline_dropped_or_cancelled_lets_go_of_its_first_stage() {
+        for cancelled in [false, true] {
+            let (pusher, source) = Pusher::<u32>::new();
+            let handle = source.clone();
+            let token = CancellationToken::new();
+            let mut future = pipeline(source)
+                .pipe(Writable::new(Busy))
+                .with_cancel(token.clone());
+            assert!(poll(&mut future).is_pending());
+            if cancelled {
+                token.cancel();
+                assert!(matches!(poll(&mut future), Poll::Ready(Err(_))));
+            }
+            drop(future);
+            let mut cx = Context::from_waker(Waker::noop());
+            let next = |cx: &mut Context<'_>| match handle.lock().poll_next_chunk(cx) {
+                Poll::Ready(Some(Ok(n))) => Some(n),
+                _ => None,
+            };
+            if cancelled {
+                // Cancelling destroys every stage.
+                assert_eq!(next(&mut cx), None);
+                continue;
+            }
+            pusher.push(1);
+            assert_eq!(handle.lock().read(), Some(1));
+            pusher.push(2);
+            assert_eq!(next(&mut cx), Some(2));
+        }
     }
 
     /// Node's `pipeline()` pipes every stage inside the call: `pipe` on

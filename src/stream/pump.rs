@@ -67,6 +67,9 @@ pub(crate) struct Pump<T> {
     ended_first: bool,
     /// The source knows it is piped ([`ReadableStream::piping`]).
     piping: bool,
+    /// A pipe's source failed: its destinations stay attached, as Node's
+    /// pipe leaves them, until `unpipe()` or their own end undoes them.
+    source_failed: bool,
     first_error: Option<Error>,
 }
 
@@ -87,6 +90,7 @@ impl<T: Chunk> Pump<T> {
             live: vec![true; destinations],
             ended_first: false,
             piping: false,
+            source_failed: false,
             first_error: None,
             source_stage: None,
         }
@@ -153,6 +157,7 @@ impl<T: Chunk> Pump<T> {
                 return Poll::Ready(Ok(()));
             }
             let mut source_pending = false;
+            let mut took = false;
             while self.stage == Stage::Flowing && !self.awaiting.any() {
                 if let [destination] = destinations
                     && self.attached[0]
@@ -162,6 +167,7 @@ impl<T: Chunk> Pump<T> {
                     // the last returning true.
                     match source.poll_read_into(cx, queue, high_water_mark) {
                         Poll::Ready(Some(Ok(()))) => {
+                            took = true;
                             destination.after_batch();
                             if destination.needs_drain() {
                                 self.awaiting.set(0, true);
@@ -190,7 +196,10 @@ impl<T: Chunk> Pump<T> {
                     }
                 }
                 match source.poll_next_chunk(cx) {
-                    Poll::Ready(Some(Ok(chunk))) => self.write(chunk, source, destinations),
+                    Poll::Ready(Some(Ok(chunk))) => {
+                        took = true;
+                        self.write(chunk, source, destinations);
+                    }
                     Poll::Ready(Some(Err(error))) => {
                         return Poll::Ready(Err(self.source_failed(error, source, destinations)));
                     }
@@ -207,6 +216,23 @@ impl<T: Chunk> Pump<T> {
                         source_pending = true;
                         break;
                     }
+                }
+            }
+            if took
+                && self.stage == Stage::Flowing
+                && self.awaiting.any()
+                && source.drained_at_end()
+                && let Poll::Ready(None) = source.poll_next_chunk(cx)
+                && source.is_ended()
+            {
+                // Node's `read()` that took the last chunk saw the end:
+                // `end` comes although the source waits for `drain`
+                // (readable.js, `endReadable` from `read()`), and the
+                // destination, ended then, emits no `drain` (writable.js,
+                // `afterWrite`): the pipe waits for it no more.
+                self.stage = Stage::SourceDone;
+                for index in 0..destinations.len() {
+                    self.awaiting.set(index, false);
                 }
             }
             let was_waiting = self.awaiting.any();
@@ -404,6 +430,17 @@ impl<T: Chunk> Pump<T> {
         if !self.attached.get(index).copied().unwrap_or(false) {
             return false;
         }
+        let destination = &destinations[index];
+        if self.source_failed
+            && self.live[index]
+            && (destination.is_finished()
+                || destination.is_closed()
+                || destination.failure().is_some())
+        {
+            // Node's pipe undid it at its `finish`, `error` or `close`.
+            self.attached[index] = false;
+            return false;
+        }
         let was_waiting = self.awaiting.any();
         self.attached[index] = false;
         self.awaiting.set(index, false);
@@ -413,7 +450,7 @@ impl<T: Chunk> Pump<T> {
         } else if was_waiting && !self.awaiting.any() {
             source.resume();
         }
-        destinations[index].piped(false);
+        destinations[index].unpiped_now();
         true
     }
 
@@ -426,7 +463,7 @@ impl<T: Chunk> Pump<T> {
         D::Target: WritableStream<Input = T>,
     {
         self.stop_piping(source);
-        if self.stage == Stage::Idle || !self.attached.contains(&true) {
+        if self.stage == Stage::Idle || self.source_failed || !self.attached.contains(&true) {
             return;
         }
         if self.stage == Stage::Flowing {
@@ -454,7 +491,7 @@ impl<T: Chunk> Pump<T> {
 
     /// The pipe no longer reads the source: chunks `read()` takes are the
     /// caller's alone again.
-    fn stop_piping<S>(&mut self, source: &mut S)
+    pub(crate) fn stop_piping<S>(&mut self, source: &mut S)
     where
         S: ReadableStream<Output = T> + ?Sized,
     {
@@ -626,11 +663,13 @@ impl<T: Chunk> Pump<T> {
         self.stage = Stage::SourceDone;
         if self.on_error == OnError::DestroyAll {
             self.unpipe_destroyed(&error, source, destinations);
+            self.attached.fill(false);
+        } else {
+            // Node's pipe leaves its destinations attached when the source
+            // fails (and its source flowing): the pipe is over without
+            // `unpipe` or `pause`, but `unpipe()` still undoes it.
+            self.source_failed = true;
         }
-        // Node's pipe leaves its destinations attached when the source
-        // fails (and its source flowing): the pipe is over without
-        // `unpipe` or `pause`.
-        self.attached.fill(false);
         error
     }
 }
@@ -801,6 +840,77 @@ mod tests {
         let events = entries(&log, "source");
         assert_eq!(events[events.len() - 3..], ["error", "close", "pause"]);
         assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
+    }
+
+    /// Node's `src.unpipe(dest)` emits `unpipe` at once, even when the
+    /// destination's `error` (a write after its end) waits for the next
+    /// tick, and the pipe no longer listens for that `error`
+    /// (readable.js, `Readable.prototype.unpipe`).
+    #[test]
+    fn an_explicit_unpipe_comes_before_a_deferred_error() {
+        let log = Log::default();
+        let (_pusher, mut source) = Pusher::<u32>::new();
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        let dest = Shared::new(dest);
+        let mut writer = dest.clone();
+        let mut piping = pipe(&mut source, &mut writer, PipeOptions::default());
+        dest.lock().end().unwrap();
+        assert!(dest.lock().write(1).is_err());
+        assert!(piping.unpipe(0));
+        assert_eq!(entries(&log, "dest"), ["pipe", "prefinish", "unpipe"]);
+        drop(piping);
+        WritableStream::flush_events(&mut *dest.lock());
+        assert_eq!(
+            entries(&log, "dest"),
+            ["pipe", "prefinish", "unpipe", "error", "close"]
+        );
+    }
+
+    /// Node's pipe leaves its destination attached when the source fails:
+    /// nothing at the failure, but a later `src.unpipe(dest)` still pauses
+    /// the source and emits `unpipe` (readable.js, `Readable.prototype.unpipe`).
+    #[test]
+    fn a_failed_source_stays_piped_until_unpipe() {
+        let log = Log::default();
+        let (source, mut dest, _gate) = logged_pair(&log);
+        let source = Shared::new(source);
+        let mut reader = source.clone();
+        let mut piping = pipe(&mut reader, &mut dest, PipeOptions::default());
+        source
+            .lock()
+            .destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        assert!(until_ready(&mut piping).is_err());
+        assert_eq!(entries(&log, "source").last().unwrap(), "close");
+        assert_eq!(entries(&log, "dest"), ["pipe"]);
+        assert!(piping.unpipe(0));
+        drop(piping);
+        assert_eq!(entries(&log, "source").last().unwrap(), "pause");
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe"]);
+    }
+
+    /// Node's `read()` that takes a source's last chunk sees its end: the
+    /// source emits `end` while paused for `drain`, the destination is
+    /// ended, and no `drain` nor `resume` follows (readable.js,
+    /// `endReadable` from `read()`; writable.js, `afterWrite`).
+    #[test]
+    fn a_source_paused_for_drain_still_ends_after_its_last_chunk() {
+        let log = Log::default();
+        let (mut source, dest, gate) = logged_pair(&log);
+        let mut dest = dest.with_high_water_mark(0);
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        assert!(poll(&mut piping).is_pending());
+        let events = entries(&log, "source");
+        assert_eq!(events[events.len() - 2..], ["pause", "end"]);
+        gate.store(true, Ordering::SeqCst);
+        until_ready(&mut piping).unwrap();
+        drop(piping);
+        let events = entries(&log, "source");
+        let paused = events.iter().position(|e| e == "pause").unwrap();
+        assert!(!events[paused..].contains(&"resume".to_owned()));
+        let events = entries(&log, "dest");
+        assert!(!events.contains(&"drain".to_owned()));
+        assert_eq!(events[events.len() - 2..], ["finish", "unpipe"]);
     }
 
     /// A destination someone else ended: Node's pipe unpipes it at its

@@ -346,6 +346,15 @@ impl<T: Chunk> ReadHalf<T> {
         }
     }
 
+    /// True when the `resume` a `resume()` scheduled waits for a flow Node
+    /// queued before it (`emitReadable_` after a push a read waited for):
+    /// a flowing read takes what there is first.
+    pub(crate) fn resume_waits_for_flow(&self) -> bool {
+        self.resume_scheduled
+            && self.flowing() == Some(true)
+            && self.ticks.comes_before(Tick::Readable, Tick::Resume)
+    }
+
     /// What a producer's answer does to Node's ticks (`addChunk` and
     /// `onEofChunk`): `added` chunks queue `emitReadable_` if a read asked
     /// for them, any push queues `maybeReadMore_`, and the end queues

@@ -307,7 +307,11 @@ impl<T: Chunk> Readable<T> {
 
     /// Starts the flow at once; if it was not flowing, `resume` is
     /// emitted on the next tick, as in Node: from the stream's next poll,
-    /// after it asked the source for data and before the first `data`.
+    /// after it asked the source for data and before the first `data`. On
+    /// a stream that no pipe and no poll has read, a [`tick`](Readable::tick)
+    /// then flows as Node's does with no `data` listener: the chunks are
+    /// emitted as `data` and dropped. To read them, pipe or poll the
+    /// stream; it needs no `resume()`.
     pub fn resume(&mut self) {
         // On a destroyed stream too: `resume` comes on the next tick all
         // the same, after the destroy's `close`, as in Node.
@@ -366,7 +370,10 @@ impl<T: Chunk> Readable<T> {
     /// data synchronously fills it right away; the rest is asked for by
     /// later reads. At the end, returns `None`; once a read left
     /// nothing before the end, `end` follows on the next tick (the stream's
-    /// next poll, or [`tick`](Readable::tick)), as in Node.
+    /// next poll, or [`tick`](Readable::tick)), as in Node. On a piped
+    /// stream, a copy of the chunk ([`Chunk::copy_for_pipe`]) goes to the
+    /// pipe too, which writes it into its destinations at its next poll,
+    /// as Node's pipe writes what `read()` emits as `data`.
     pub fn read(&mut self) -> Option<T> {
         let mut cx = Context::from_waker(Waker::noop());
         let taking = if self.half.reads_joined() {
@@ -392,8 +399,9 @@ impl<T: Chunk> Readable<T> {
     /// read, piped or awaited does all this at each of its polls; `tick` is
     /// for one held paused, to keep its buffer filled and its events coming
     /// without reading from it. On a stream [`resume`](Readable::resume)d
-    /// that nothing reads, a tick flows as Node's does with no `data`
-    /// listener: the chunks are emitted as `data` and dropped.
+    /// that no pipe and no poll has read, a tick flows as Node's does with
+    /// no `data` listener: the chunks are emitted as `data` and dropped; a
+    /// stream a pipe or a poll has read keeps its chunks for its reader.
     ///
     /// # Examples
     ///
@@ -469,8 +477,12 @@ impl<T: Chunk> Readable<T> {
     }
 
     /// Node's `flow()`: `read()` while the stream flows and a read returns
-    /// a chunk; the chunks are emitted as `data` and dropped.
+    /// a chunk; the chunks are emitted as `data` and dropped. Never on a
+    /// stream a pipe or a poll has read: its chunks are its reader's.
     fn flow(&mut self, cx: &mut Context<'_>) {
+        if self.half.ticks.consumed {
+            return;
+        }
         while self.half.flowing() == Some(true) && self.read_as_node(cx, true).is_some() {}
     }
 
@@ -663,8 +675,6 @@ impl<T: Chunk> Readable<T> {
         let answer = source.as_mut().poll_read(cx, &mut push);
         let pushes = push.pushes();
         self.source_pending = answer.is_pending();
-        let asked_once = std::mem::replace(&mut self.half.ticks.asked_once, true);
-        let sync = sync || !asked_once;
         if pushes > 0 {
             let added = self.half.buffer.chunk_count() > chunks;
             let ended = !ended && self.half.buffer.is_eof();
@@ -673,6 +683,7 @@ impl<T: Chunk> Readable<T> {
                 self.flow_due = self.half.flowing() == Some(true);
             }
         }
+        self.half.ticks.asked_once = true;
         match answer {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Err(error)) => Poll::Ready(Err(self.fail(error))),
@@ -699,15 +710,6 @@ impl<T: Chunk> Readable<T> {
             self.half.emit_scheduled_resume(&mut self.life.events);
         }
         Ok(())
-    }
-
-    /// True when the `resume` a `resume()` scheduled waits for a flow Node
-    /// queued before it (`emitReadable_` after a push a read waited for):
-    /// a flowing read takes what there is first.
-    fn resume_waits_for_flow(&self) -> bool {
-        self.half.resume_scheduled()
-            && self.half.flowing() == Some(true)
-            && self.half.ticks.comes_before(Tick::Readable, Tick::Resume)
     }
 
     /// The flow queued before the `resume` found nothing more: now Node's
@@ -980,7 +982,7 @@ impl<T: Chunk> Readable<T> {
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
         let mut moved = false;
-        let mut flow_first = self.resume_waits_for_flow();
+        let mut flow_first = self.half.resume_waits_for_flow();
         if !flow_first && let Err(error) = self.poll_scheduled_resume(cx) {
             return Poll::Ready(Some(Err(error)));
         }
@@ -1032,6 +1034,7 @@ impl<T: Chunk> ReadableStream for Readable<T> {
     type Output = T;
 
     fn poll_next_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T>>> {
+        self.half.ticks.consumed = true;
         self.start_tick();
         if let Some(chunk) = self.half.take_read_by_hand() {
             return Poll::Ready(Some(Ok(chunk)));
@@ -1042,7 +1045,7 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         if self.life.is_destroyed() {
             return Poll::Ready(None);
         }
-        let mut flow_first = self.resume_waits_for_flow();
+        let mut flow_first = self.half.resume_waits_for_flow();
         if !flow_first && let Err(error) = self.poll_scheduled_resume(cx) {
             return Poll::Ready(Some(Err(error)));
         }
@@ -1088,6 +1091,7 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         queue: &mut WriteQueue<T>,
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
+        self.half.ticks.consumed = true;
         self.start_tick();
         if let Some(chunk) = self.half.take_read_by_hand() {
             queue.push_back(chunk);
@@ -1135,6 +1139,7 @@ impl<T: Chunk> ReadableStream for Readable<T> {
     }
 
     fn listen_data(&mut self) {
+        self.half.ticks.consumed = true;
         if self.half.flowing() != Some(false) {
             Readable::resume(self);
         }
@@ -1170,6 +1175,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
 
     fn is_ended(&self) -> bool {
         self.half.is_ended()
+    }
+
+    fn drained_at_end(&self) -> bool {
+        self.half.buffer.is_eof() && self.half.buffer.is_empty()
     }
 
     fn label(&self) -> Option<&str> {
@@ -1228,6 +1237,27 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
+
+    #[test]
+    fn a_tick_never_drops_the_chunks_of_a_stream_a_poll_reads() {
+        let chunks = [b"a", b"b", b"c"].map(|c| Bytes::from_static(c));
+        let mut r = Readable::from_iter(chunks.clone()).with_high_water_mark(1);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            r.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(chunk))) if chunk == chunks[0]
+        ));
+        r.resume();
+        r.tick();
+        r.tick();
+        let mut cx = Context::from_waker(Waker::noop());
+        let rest: Vec<Bytes> = std::iter::from_fn(|| match r.poll_next_chunk(&mut cx) {
+            Poll::Ready(Some(Ok(chunk))) => Some(chunk),
+            _ => None,
+        })
+        .collect();
+        assert_eq!(rest, chunks[1..]);
+    }
 
     /// Hands over what the test queued; `Pending` while nothing is.
     struct Queued(Arc<Mutex<Vec<Bytes>>>);

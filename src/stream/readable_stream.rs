@@ -40,6 +40,13 @@ pub trait ReadableStream: sealed::Stream + Send {
     /// True once the readable side delivered its end.
     fn is_ended(&self) -> bool;
 
+    /// True when the producer ended and nothing is buffered: the next
+    /// read emits `end` (Node's `state.ended && state.length === 0`).
+    #[doc(hidden)]
+    fn drained_at_end(&self) -> bool {
+        false
+    }
+
     /// The stream's label, used to say where an error happened.
     fn label(&self) -> Option<&str>;
 

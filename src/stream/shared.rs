@@ -158,6 +158,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().is_ended()
     }
 
+    fn drained_at_end(&self) -> bool {
+        self.lock().drained_at_end()
+    }
+
     fn failure(&self) -> Option<Error> {
         ReadableStream::failure(&*self.lock())
     }
@@ -220,6 +224,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
 
     fn piped(&mut self, attached: bool) {
         self.lock().piped(attached);
+    }
+
+    fn unpiped_now(&mut self) {
+        self.lock().unpiped_now();
     }
 
     fn flush_events(&mut self) {

@@ -646,6 +646,10 @@ impl<T: Chunk> WritableStream for Writable<T> {
         self.life.events.emit_piped(attached);
     }
 
+    fn unpiped_now(&mut self) {
+        self.life.events.emit_unpiped_now();
+    }
+
     fn flush_events(&mut self) {
         self.life.events.flush();
     }

@@ -69,6 +69,14 @@ pub trait WritableStream: sealed::Stream + Send {
     /// Called by pipes: emits `pipe` (`true`) or `unpipe` (`false`).
     fn piped(&mut self, attached: bool);
 
+    /// Called by `Pipe::unpipe`: emits
+    /// `unpipe` at once, even ahead of a deferred `error`, as Node's
+    /// `src.unpipe(dest)` emits it and removes the pipe's `error` listener.
+    #[doc(hidden)]
+    fn unpiped_now(&mut self) {
+        self.piped(false);
+    }
+
     /// The stream's label, used to say where an error happened.
     fn label(&self) -> Option<&str>;
 

@@ -43,9 +43,9 @@ pub enum Difference {
     /// ([`pipe_writes_into_a_finished_stream`](super::compare::pipe_writes_into_a_finished_stream)).
     PipesIntoFinishedStreamsFail,
     /// Destroying a writer cancels its sink's write in progress: a
-    /// destroyed Writable's `writable_length` may leave out what Node
-    /// counts only until that write calls back (`wip`, which the Node side
-    /// records).
+    /// destroyed Writable whose write Node still has in progress may show
+    /// a `writable_length` of 0 (Node counts the write and its queue until
+    /// the write calls back; the Node side records that count as `wip`).
     DestroyCancelsTheWrite,
     /// `read_text(n)` counts characters, Node's `read(n)` after
     /// `setEncoding` UTF-16 code units: scenarios read bytes only.

@@ -550,6 +550,12 @@ struct PipeControl {
     hold: Cell<bool>,
     /// Destinations to detach, by index.
     unpipe: RefCell<Vec<usize>>,
+    /// Set when the pipe failed: it is kept, as Node's pipe stays
+    /// attached after its source failed, so that a later `unpipe()` still
+    /// detaches a destination (and pauses the source).
+    failed: Cell<bool>,
+    /// The failure was counted as the pipe's resolution.
+    resolved: Cell<bool>,
 }
 
 /// A future the harness polls as time passes, and what it stands for.
@@ -818,7 +824,7 @@ impl<'s, C: Item> Interpreter<'s, C> {
                 .map(|d| &mut **d as &mut dyn WritableStream<Input = C>)
                 .collect();
             let mut pipe = pipe_all(&mut *from, to, options);
-            poll_fn(|cx| {
+            let outcome = poll_fn(|cx| {
                 for index in requests.unpipe.take() {
                     pipe.unpipe(index);
                 }
@@ -826,6 +832,17 @@ impl<'s, C: Item> Interpreter<'s, C> {
                     return Poll::Pending;
                 }
                 Pin::new(&mut pipe).poll(cx)
+            })
+            .await;
+            if outcome.is_ok() {
+                return outcome;
+            }
+            requests.failed.set(true);
+            poll_fn(|_| {
+                for index in requests.unpipe.take() {
+                    pipe.unpipe(index);
+                }
+                Poll::<Result<()>>::Pending
             })
             .await
         };
@@ -982,6 +999,14 @@ impl<'s, C: Item> Interpreter<'s, C> {
             return;
         };
         let Poll::Ready(outcome) = future.as_mut().poll(cx) else {
+            // A failed pipe stays for later `unpipe()` calls: it counts
+            // as resolved once.
+            if let DriverKind::Pipe { control, .. } = &driver.kind
+                && control.failed.get()
+                && !control.resolved.replace(true)
+            {
+                self.resolved += 1;
+            }
             return;
         };
         driver.future = None;
@@ -1008,7 +1033,9 @@ impl<'s, C: Item> Interpreter<'s, C> {
         self.drivers.iter().any(|driver| {
             driver.future.is_some()
                 && match &driver.kind {
-                    DriverKind::Pipe { source, .. } => *source == stream,
+                    DriverKind::Pipe {
+                        source, control, ..
+                    } => *source == stream && !control.failed.get(),
                     DriverKind::Pipeline { stages } => stages[..stages.len() - 1].contains(&stream),
                     DriverKind::Finished { .. } => false,
                 }
