@@ -119,15 +119,21 @@ impl<T: Chunk> ReadHalf<T> {
         buffer.is_empty() || buffer.len() - taking < buffer.high_water_mark()
     }
 
-    /// A pipe starts (`true`) or stops reading this side.
     /// True when a pipe reads this side and `pause()` stopped its flow:
     /// Node's `flow()` reads nothing then (`while (state.flowing && ...)`),
-    /// until `resume()` or a `drain` restarts it.
+    /// until `resume()` or a `drain` restarts it. A buffer drained at its
+    /// end is not held back: the read that took its last chunk saw the
+    /// end, and Node's `endReadable` emits `end` at the next tick whether
+    /// the stream flows or not (a pipe that paused for `drain` still sees
+    /// its source end).
     #[inline]
     pub(crate) fn paused_while_piped(&self) -> bool {
-        self.flow == Flow::Paused && self.pipes > 0
+        self.flow == Flow::Paused
+            && self.pipes > 0
+            && !(self.buffer.is_eof() && self.buffer.is_empty())
     }
 
+    /// A pipe starts (`true`) or stops reading this side.
     pub(crate) fn piping(&mut self, attached: bool) {
         if attached {
             self.pipes += 1;
