@@ -1325,6 +1325,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.read.buffer.is_eof() && self.read.buffer.is_empty()
     }
 
+    fn flows(&self) -> bool {
+        self.read.flowing() == Some(true)
+    }
+
     fn label(&self) -> Option<&str> {
         self.life.label()
     }

@@ -381,6 +381,10 @@ where
         self.stage.is_ended()
     }
 
+    fn flows(&self) -> bool {
+        self.stage.flows()
+    }
+
     fn label(&self) -> Option<&str> {
         ReadableStream::label(&self.stage)
     }

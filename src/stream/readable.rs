@@ -1181,6 +1181,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         self.half.buffer.is_eof() && self.half.buffer.is_empty()
     }
 
+    fn flows(&self) -> bool {
+        self.half.flowing() == Some(true)
+    }
+
     fn label(&self) -> Option<&str> {
         self.life.label()
     }

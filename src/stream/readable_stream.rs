@@ -47,6 +47,15 @@ pub trait ReadableStream: sealed::Stream + Send {
         false
     }
 
+    /// True when the stream flows (Node's `readableFlowing === true`): a
+    /// pipe reads it then even while a destination waits for `drain`, as
+    /// Node's `flow()` reads whenever the stream flows (a `resume()` by
+    /// hand undoes the pipe's own pause).
+    #[doc(hidden)]
+    fn flows(&self) -> bool {
+        false
+    }
+
     /// The stream's label, used to say where an error happened.
     fn label(&self) -> Option<&str>;
 

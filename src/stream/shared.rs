@@ -162,6 +162,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().drained_at_end()
     }
 
+    fn flows(&self) -> bool {
+        self.lock().flows()
+    }
+
     fn failure(&self) -> Option<Error> {
         ReadableStream::failure(&*self.lock())
     }
