@@ -105,7 +105,9 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
     ) -> Result<bool> {
         let mut fed = false;
         self.resume_after_drain();
-        while !self.upstream_done && !WritableStream::needs_drain(&self.stage) {
+        while !self.upstream_done
+            && (!WritableStream::needs_drain(&self.stage) || self.upstream.flows())
+        {
             let batch = first.take().or_else(|| {
                 let (queue, high_water_mark) = self.stage.batch_target()?;
                 Some(self.upstream.poll_read_into(cx, queue, high_water_mark))
@@ -612,6 +614,40 @@ mod tests {
         assert_eq!(took, [1, 2]);
         assert_eq!(upstream.lock().flowing(), Some(true));
         assert_eq!(log.lock().unwrap()[..3], ["pause", "resume", "data"]);
+    }
+
+    /// Node's `flow()` reads whenever upstream flows (readable.js:1280-
+    /// 1284): upstream paused for the stage's `drain` and resumed by hand
+    /// gives its chunk to the stage, which still waits for `drain`, and
+    /// the false write pauses it again (readable.js:980-995).
+    #[test]
+    fn upstream_resumed_by_hand_feeds_a_stage_that_awaits_drain() {
+        let marks = |duplex: Duplex<u32, u32>| {
+            duplex
+                .with_writable_high_water_mark(0)
+                .with_readable_high_water_mark(0)
+        };
+        let mut stage = marks(Duplex::transform(Identity(PhantomData)));
+        let mut upstream = marks(Duplex::transform(Identity(PhantomData)));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        upstream.observe(move |event: &Event| seen.lock().unwrap().push(event.name()));
+        assert!(!WritableStream::write(&mut stage, 1).unwrap());
+        assert!(!WritableStream::write(&mut upstream, 2).unwrap());
+        let upstream = Shared::new(upstream);
+        let mut link = Link::new(Box::new(upstream.clone()), stage, 1, OnError::DestroyAll);
+        let mut cx = Context::from_waker(Waker::noop());
+        link.poll_ahead(&mut cx).unwrap();
+        assert_eq!(upstream.lock().readable_length(), 1);
+        ReadableStream::resume(&mut *upstream.lock());
+        link.poll_ahead(&mut cx).unwrap();
+        assert_eq!(upstream.lock().readable_length(), 0);
+        assert_eq!(link.stage.writable_length(), 2);
+        // The first `resume` is the one `on('data')` scheduled at the pipe.
+        assert_eq!(
+            log.lock().unwrap()[..],
+            ["pause", "resume", "resume", "data", "pause"]
+        );
     }
 
     proptest! {
