@@ -429,7 +429,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             self.ask_transform(Taking::Nothing);
             self.read.emit_scheduled_resume(&mut self.life.events);
         }
-        self.ask_transform(Taking::Front);
+        // Node's `flow()` reads nothing while paused: no `_read` releases
+        // a held write then.
+        if !self.read.paused_while_piped() {
+            self.ask_transform(Taking::Front);
+        }
         self.life.errored().is_some()
     }
 
@@ -1730,6 +1734,26 @@ mod tests {
             Poll::Ready(Some(Ok(1)))
         ));
         assert_eq!(*log.lock().unwrap(), ["pause", "resume", "resume", "data"]);
+    }
+
+    /// Paused while piped, a transform whose output filled its readable
+    /// side keeps its write held: Node's `flow()` calls no `read()`, so no
+    /// `_read` releases the callback (Node 20, object mode, readable hwm 1,
+    /// `pipeline(s0, s1) pause write(e) | tick`: `resume`, no `drain`).
+    #[test]
+    fn a_paused_piped_transform_keeps_its_write_held() {
+        let mut twice = Duplex::transform(Twice)
+            .with_writable_high_water_mark(0)
+            .with_readable_high_water_mark(2);
+        let log = logged(&mut twice);
+        ReadableStream::piping(&mut twice, true);
+        ReadableStream::listen_data(&mut twice);
+        twice.pause();
+        assert!(!twice.write(1).unwrap());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(twice.poll_next_chunk(&mut cx).is_pending());
+        assert_eq!(*log.lock().unwrap(), ["pause", "resume"]);
+        assert_eq!((twice.readable_length(), twice.writable_length()), (2, 1));
     }
 
     /// Read by a pipe or a poll, a flowing transform's output is never
