@@ -1329,6 +1329,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.read.buffer.is_eof() && self.read.buffer.is_empty()
     }
 
+    fn end_emitted(&self) -> bool {
+        self.read.is_ended()
+    }
+
     fn flows(&self) -> bool {
         self.read.flowing() == Some(true)
     }

@@ -383,6 +383,10 @@ where
         self.stage.is_ended()
     }
 
+    fn end_emitted(&self) -> bool {
+        self.stage.end_emitted()
+    }
+
     fn flows(&self) -> bool {
         self.stage.flows()
     }

@@ -190,6 +190,10 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         self.head.is_ended()
     }
 
+    fn end_emitted(&self) -> bool {
+        self.head.end_emitted()
+    }
+
     fn flows(&self) -> bool {
         self.head.flows()
     }

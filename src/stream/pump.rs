@@ -253,6 +253,16 @@ impl<T: Chunk> Pump<T> {
                 if let Err(error) = source.poll_ahead(cx) {
                     return Poll::Ready(Err(self.source_failed(error, source, destinations)));
                 }
+                if source.end_emitted() {
+                    // A `read()` by hand found the end: the pipe's `end`
+                    // listener (readable.js:929-933, `endFn`) ends or
+                    // unpipes the destinations whether they drained or not.
+                    self.stage = Stage::SourceDone;
+                    for index in 0..destinations.len() {
+                        self.awaiting.set(index, false);
+                    }
+                    return self.poll_end(cx, source, destinations);
+                }
                 return Poll::Pending;
             }
             if source_pending {
@@ -918,6 +928,31 @@ mod tests {
         assert_eq!(events[before..], ["resume", "data", "pause", "end"]);
         drop(piping);
         assert_eq!(dest.writable_length(), 2);
+    }
+
+    /// A `read()` by hand finds the end of a source paused for `drain`:
+    /// the pipe's `end` listener unpipes the destination (`end: false`)
+    /// although it never drained (readable.js, `pipe`'s `endFn`). Node 20:
+    /// an empty source piped into a full transform, `read()`, settle:
+    /// `resume end pause close`, and `unpipe` on the transform.
+    #[test]
+    fn a_source_paused_for_drain_that_ends_by_hand_unpipes() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let source = Shared::new(source);
+        let mut reader = source.clone();
+        let mut dest =
+            Writable::new(Gated(Arc::new(AtomicBool::new(false)))).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        assert!(!dest.write(7).unwrap());
+        let mut piping = pipe(&mut reader, &mut dest, PipeOptions::keep_open());
+        assert!(poll(&mut piping).is_pending());
+        assert_eq!(source.lock().read(), None);
+        until_ready(&mut piping).unwrap();
+        drop(piping);
+        assert!(entries(&log, "source").contains(&"end".to_owned()));
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe"]);
     }
 
     /// Node's `read()` that takes a source's last chunk sees its end: the
