@@ -1760,6 +1760,30 @@ mod tests {
         assert_eq!((twice.readable_length(), twice.writable_length()), (2, 1));
     }
 
+    /// Paused while piped, a transform whose end comes on an empty
+    /// readable side emits no `end`: no read sees it until `resume()`
+    /// (Node 20, `pipeline(s0, s1) | settle | s0.pause() s0.end() | tick`:
+    /// `finish`, and no `end`).
+    #[test]
+    fn a_paused_piped_transform_ended_empty_waits_for_resume_to_end() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        ReadableStream::piping(&mut pass, true);
+        ReadableStream::listen_data(&mut pass);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(pass.poll_next_chunk(&mut cx).is_pending());
+        pass.pause();
+        pass.end().unwrap();
+        assert!(pass.poll_next_chunk(&mut cx).is_pending());
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["resume", "pause", "prefinish", "finish"]
+        );
+        pass.resume();
+        assert!(matches!(pass.poll_next_chunk(&mut cx), Poll::Ready(None)));
+        assert!(log.lock().unwrap().ends_with(&["resume", "end"]));
+    }
+
     /// Read by a pipe or a poll, a flowing transform's output is never
     /// dropped: `end()` leaves the flushed chunk for the reader.
     #[test]
