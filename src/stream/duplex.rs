@@ -426,8 +426,15 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             return false;
         }
         if !flow_first && self.read.resume_scheduled() {
+            let ended = self.read.buffer.is_eof();
             self.ask_transform(Taking::Nothing);
             self.read.emit_scheduled_resume(&mut self.life.events);
+            if ended && self.read.paused_while_piped() {
+                // Node's `read(0)` in `resume_` found the end (pushed
+                // before it, not by its `_read`): `end` comes although
+                // the stream is paused.
+                self.schedule_end_if_drained();
+            }
         }
         // Node's `flow()` reads nothing while paused: no `_read` releases
         // a held write then.
@@ -1782,6 +1789,27 @@ mod tests {
         pass.resume();
         assert!(matches!(pass.poll_next_chunk(&mut cx), Poll::Ready(None)));
         assert!(log.lock().unwrap().ends_with(&["resume", "end"]));
+    }
+
+    /// The `read(0)` of the `resume` a pipe scheduled finds the end of a
+    /// transform paused by hand: `end` comes although nothing flows (Node
+    /// 20, `end | tick | pipe pause | settle`: `resume end close`;
+    /// readable.js, `resume_` calls `read(0)`, which calls `endReadable`).
+    #[test]
+    fn a_paused_piped_transform_ends_at_the_read_of_its_resume() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.end().unwrap();
+        pass.tick();
+        ReadableStream::piping(&mut pass, true);
+        ReadableStream::listen_data(&mut pass);
+        pass.pause();
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(pass.poll_next_chunk(&mut cx), Poll::Ready(None)));
+        assert_eq!(
+            log.lock().unwrap()[..5],
+            ["prefinish", "finish", "pause", "resume", "end"]
+        );
     }
 
     /// Read by a pipe or a poll, a flowing transform's output is never

@@ -704,10 +704,17 @@ impl<T: Chunk> Readable<T> {
     /// `resume`.
     fn poll_scheduled_resume(&mut self, cx: &mut Context<'_>) -> Result<()> {
         if self.half.resume_scheduled() {
+            let ended = self.half.buffer.is_eof();
             if let Poll::Ready(Err(error)) = self.poll_ask(cx, Taking::Nothing) {
                 return Err(error);
             }
             self.half.emit_scheduled_resume(&mut self.life.events);
+            if ended && self.half.paused_while_piped() {
+                // Node's `read(0)` in `resume_` found the end (pushed
+                // before it, not by its `_read`): `end` comes although
+                // the stream is paused.
+                self.half.schedule_end_if_drained();
+            }
         }
         Ok(())
     }
@@ -1345,6 +1352,29 @@ mod tests {
         let mut cx = Context::from_waker(Waker::noop());
         assert!(r.poll_next_chunk(&mut cx).is_pending());
         assert_eq!((*reads.lock().unwrap(), r.readable_length()), (2, 2));
+    }
+
+    /// The `read(0)` of the `resume` a pipe scheduled finds the end of a
+    /// stream paused by hand: `end` comes although nothing flows (Node 20,
+    /// `pipe pause push(null) | tick`: `resume end close`; readable.js,
+    /// `resume_` calls `read(0)`, which calls `endReadable`).
+    #[test]
+    fn a_paused_piped_readable_ends_at_the_read_of_its_resume() {
+        let (pusher, readable) =
+            crate::Pusher::<u32>::attach(Readable::external().with_high_water_mark(0));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        let mut r = readable.lock();
+        r.observe(move |event: &Event| seen.lock().unwrap().push(event.name()));
+        ReadableStream::piping(&mut *r, true);
+        ReadableStream::listen_data(&mut *r);
+        r.pause();
+        drop(r);
+        pusher.end();
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut r = readable.lock();
+        assert!(matches!(r.poll_next_chunk(&mut cx), Poll::Ready(None)));
+        assert_eq!(log.lock().unwrap()[..3], ["pause", "resume", "end"]);
     }
 
     #[test]
