@@ -535,8 +535,12 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                     self.flow_unread(&mut cx);
                 }
                 // `maybeReadMore_` reads nothing a transform has not
-                // pushed: its output comes from what is written.
-                Tick::ReadMore => self.read.ticks.reading_more = false,
+                // pushed (its output comes from what is written), but its
+                // `read(0)` completes a held write.
+                Tick::ReadMore => {
+                    self.read.ticks.reading_more = false;
+                    self.read_more();
+                }
                 Tick::Resume | Tick::Finish => {}
             }
         }
@@ -544,6 +548,25 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         self.read.emit_scheduled_resume(&mut self.life.events);
         self.flow_unread(&mut cx);
         self.life.events.flush();
+    }
+
+    /// Node's `maybeReadMore_` on a transform: `read(0)` while the end
+    /// was not pushed and the readable side is below its highWaterMark
+    /// (or empty while flowing), which completes a held write (its
+    /// `_read`), until a read adds nothing.
+    fn read_more(&mut self) {
+        loop {
+            let buffer = &self.read.buffer;
+            let before = buffer.len();
+            let flowing_empty = self.read.flowing() == Some(true) && buffer.is_empty();
+            if buffer.is_eof() || !(before < buffer.high_water_mark() || flowing_empty) {
+                return;
+            }
+            self.ask_transform(Taking::Nothing);
+            if self.read.buffer.len() == before {
+                return;
+            }
+        }
     }
 
     /// Node's `flow()` with no `data` listener, on a flowing duplex that
@@ -559,8 +582,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             while self.read.take(&mut self.life.events).is_some() {}
             return;
         }
-        // A `resume` still scheduled comes at its own place in the tick.
+        // A `resume` still scheduled comes at its own place in the tick,
+        // and so does a `finish` due: Node's `flow()` reads everything
+        // buffered before the next tick.
         let resume = self.read.set_resume_aside();
+        let after_flow = std::mem::replace(&mut self.finish_after_flow, self.write.finish_due());
         while self.read.flowing() == Some(true) {
             if self.read.buffer.is_eof() && self.read.buffer.is_empty() {
                 // Node's `read()` at the end only schedules `end`: what
@@ -569,9 +595,13 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 break;
             }
             if !matches!(self.poll_output(cx), Poll::Ready(Some(Ok(_)))) {
+                // Node's `read()` that found nothing: the next push
+                // queues `emitReadable_` (readable.js:768-777).
+                self.read.after_read(false, false);
                 break;
             }
         }
+        self.finish_after_flow = after_flow && self.write.finish_due();
         self.read.keep_resume_scheduled(resume);
     }
 
@@ -736,6 +766,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         if !self.read.ticks.consumed {
             while self.read.take(&mut self.life.events).is_some() {}
         }
+        if self.read.buffer.is_empty() {
+            // An `emitReadable_` the pushes before the end queued finds
+            // nothing left to flow: it keeps nothing else waiting.
+            self.read.ticks.remove(Tick::Readable);
+        }
         // A reader's chunks wait for its poll; with none left, `end` is
         // scheduled now.
         self.schedule_end_if_drained();
@@ -820,7 +855,13 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             return;
         }
         self.read.emit_scheduled_resume(&mut self.life.events);
-        if self.read.flowing() == Some(true) {
+        if self.read.flowing() != Some(true) {
+            return;
+        }
+        if self.read.ticks.contains(Tick::Deferred) {
+            // Before the destroy's events: a pipe still gets the chunks.
+            self.read.flow_to_pipes(&mut self.life.events);
+        } else {
             while self.read.take(&mut self.life.events).is_some() {}
         }
     }
@@ -874,6 +915,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 self.resume_destroyed();
             }
         } else if self.read.resume_scheduled() {
+            // Its `read(0)` first: a transform's held write completes
+            // (and an ending one flushes) before `resume`.
+            self.ask_transform(Taking::Nothing);
             self.read.emit_scheduled_resume(&mut self.life.events);
             self.read.schedule_end_if_drained();
         }
@@ -970,6 +1014,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// asks the handler for more.
     fn poll_output(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
         self.start_read_tick();
+        if let Some(chunk) = self.read.take_read_by_hand() {
+            // What the tick's flow handed to the pipes (`flow_to_pipes`).
+            return Poll::Ready(Some(Ok(chunk)));
+        }
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -1030,6 +1078,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
         self.start_read_tick();
+        if let Some(chunk) = self.read.take_read_by_hand() {
+            queue.push_back(chunk);
+            return Poll::Ready(Some(Ok(())));
+        }
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -1336,10 +1388,6 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.read.buffer.is_eof() && self.read.buffer.is_empty()
     }
 
-    fn end_emitted(&self) -> bool {
-        self.read.is_ended()
-    }
-
     fn flows(&self) -> bool {
         self.read.flowing() == Some(true)
     }
@@ -1618,6 +1666,127 @@ mod tests {
         assert_eq!(
             *log.lock().unwrap(),
             ["data", "prefinish", "|", "resume", "end", "finish", "close"]
+        );
+    }
+
+    /// A flush inside `end()` on a resumed transform nothing reads flows
+    /// everything it pushed at once: the `emitReadable_` its push queued
+    /// (a read waited) finds nothing, and holds back neither `end` nor
+    /// `finish`, even when the writable side is polled first (Node 20:
+    /// `read() resume() end()`, `data prefinish | resume end finish close`).
+    #[test]
+    fn a_flush_that_flowed_at_once_leaves_no_flow_ahead_of_finish() {
+        let mut twice = Duplex::transform(Twice).with_high_water_mark(0);
+        let log = logged(&mut twice);
+        assert_eq!(twice.read(), None);
+        twice.resume();
+        twice.end().unwrap();
+        log.lock().unwrap().push("|");
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let _ = WritableStream::poll_finish(&mut twice, &mut cx);
+        twice.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["data", "prefinish", "|", "resume", "end", "finish", "close"]
+        );
+    }
+
+    /// The `maybeReadMore_` a transform's push queued runs its `read(0)`
+    /// at the next tick, whose `_read` completes the held write: the
+    /// chunks queued behind it go through and `drain` comes before the
+    /// flow of the `resume` queued later (Node 20, readable highWaterMark
+    /// 1: `write(a c d e) read() read() resume()`, `data data | drain data
+    /// resume`).
+    #[test]
+    fn read_more_completes_a_held_write_before_a_later_resume() {
+        let mut pass = Duplex::<Bytes, Bytes>::pass_through()
+            .with_readable_high_water_mark(1)
+            .with_writable_high_water_mark(0);
+        for chunk in ["a", "c", "d", "e"] {
+            assert!(!pass.write(Bytes::from_static(chunk.as_bytes())).unwrap());
+        }
+        let log = logged(&mut pass);
+        assert_eq!(pass.read().as_deref(), Some(&b"ac"[..]));
+        assert_eq!(pass.read().as_deref(), Some(&b"d"[..]));
+        pass.resume();
+        log.lock().unwrap().push("|");
+        pass.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["data", "data", "|", "drain", "data", "resume"]
+        );
+        assert_eq!((pass.writable_length(), pass.readable_length()), (0, 0));
+    }
+
+    /// `resume_` asks with `read(0)` before it emits `resume`: the held
+    /// write of an ending transform completes and flushes first (Node 20:
+    /// `write(h) read() | end() resume() |`, `prefinish resume finish end
+    /// close`).
+    #[test]
+    fn resume_completes_a_held_write_before_its_event() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        assert!(!pass.write(7).unwrap());
+        assert_eq!(pass.read(), Some(7));
+        pass.tick();
+        assert_eq!(pass.writable_length(), 1);
+        pass.end().unwrap();
+        pass.resume();
+        let log = logged(&mut pass);
+        pass.tick();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let _ = WritableStream::poll_finish(&mut pass, &mut cx);
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "resume", "finish", "end", "close"]
+        );
+    }
+
+    /// The flow of an `emitReadable_` queued before `finish` (a read
+    /// waited when the flush pushed) reads everything buffered before
+    /// `finish` comes (Node 20: `read() end() resume()`, `prefinish | data
+    /// finish resume end close`).
+    #[test]
+    fn a_flow_queued_before_finish_reads_all_before_it() {
+        let mut twice = Duplex::transform(Twice).with_high_water_mark(0);
+        let log = logged(&mut twice);
+        assert_eq!(twice.read(), None);
+        twice.end().unwrap();
+        twice.resume();
+        log.lock().unwrap().push("|");
+        twice.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "|", "data", "finish", "resume", "end", "close"]
+        );
+        assert_eq!(twice.readable_length(), 0);
+    }
+
+    /// The same after a tick whose flow found nothing: the `emitReadable_`
+    /// the flush's push queued finds nothing left after the end flowed,
+    /// and `end` still comes before `finish` (Node 20: `resume | data
+    /// prefinish | end finish close`).
+    #[test]
+    fn a_resumed_transform_ends_before_it_finishes_after_a_flow_found_nothing() {
+        let mut twice = Duplex::transform(Twice).with_high_water_mark(0);
+        let log = logged(&mut twice);
+        twice.resume();
+        twice.tick();
+        log.lock().unwrap().push("|");
+        twice.end().unwrap();
+        log.lock().unwrap().push("|");
+        WritableStream::flush_events(&mut twice);
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                "resume",
+                "|",
+                "data",
+                "prefinish",
+                "|",
+                "end",
+                "finish",
+                "close"
+            ]
         );
     }
 
@@ -2106,6 +2275,48 @@ mod tests {
         then.tick();
         assert_eq!(*log.lock().unwrap(), ["close", "resume"]);
         assert_eq!((then.readable_length(), then.writable_length()), (0, 1));
+    }
+
+    /// A flowing duplex whose flow found nothing needs a `readable`: a
+    /// write's output queues `emitReadable_`, which flows it before the
+    /// `error` and `close` of a destroy that came after (Node 20: `resume
+    /// | data error close`).
+    #[test]
+    fn output_written_after_a_flow_found_nothing_flows_before_a_destroy() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.resume();
+        pass.tick();
+        log.lock().unwrap().push("|");
+        pass.write(1).unwrap();
+        pass.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        pass.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["resume", "|", "data", "error", "close"]
+        );
+        assert_eq!(pass.readable_length(), 0);
+    }
+
+    /// A piped duplex destroyed after its pipe's `resume` was queued:
+    /// that `resume_` flows the buffered output to the pipe (its `data`
+    /// listener writes it) before the destroy's `error` and `close`
+    /// (Node 20: `resume data error close`, the destination writes it).
+    #[test]
+    fn a_piped_duplex_destroyed_after_its_resume_hands_its_output_to_the_pipe() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.write(1).unwrap();
+        ReadableStream::piping(&mut pass, true);
+        ReadableStream::listen_data(&mut pass);
+        pass.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            ReadableStream::poll_next_chunk(&mut pass, &mut cx),
+            Poll::Ready(Some(Ok(1)))
+        ));
+        assert_eq!(*log.lock().unwrap(), ["resume", "data", "error", "close"]);
+        assert_eq!(pass.readable_length(), 0);
     }
 
     /// A `resume` scheduled before `end()` comes ahead of the `finish`

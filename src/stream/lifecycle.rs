@@ -129,6 +129,13 @@ impl Lifecycle {
         Some(error)
     }
 
+    /// Hands the error taken with [`take_error`](Lifecycle::take_error)
+    /// to the consumer again at its next poll: a read whose source failed
+    /// returned what was buffered instead.
+    pub(crate) fn hand_error_later(&mut self) {
+        self.error_taken = false;
+    }
+
     /// The error for an operation on a destroyed stream.
     pub(crate) fn destroyed_error(&self) -> Error {
         self.errored

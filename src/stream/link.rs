@@ -44,6 +44,9 @@ pub(crate) struct Link<I: Chunk, D> {
     /// `awaitDrainWriters`): the stage's `drain` resumes it.
     awaiting_drain: bool,
     on_error: OnError,
+    /// Upstream failed while the stage still held output: that output is
+    /// read first (see [`Link::fail_after_output`]).
+    held_failure: Option<Error>,
 }
 
 impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
@@ -72,6 +75,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             upstream_done: false,
             awaiting_drain,
             on_error,
+            held_failure: None,
         }
     }
 
@@ -105,7 +109,11 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
     ) -> Result<bool> {
         let mut fed = false;
         self.resume_after_drain();
+        // Upstream destroyed before this read: its `error` was queued
+        // ahead of the stage's flow.
+        let failed_before = self.upstream.failure().is_some();
         while !self.upstream_done
+            && self.held_failure.is_none()
             && (!WritableStream::needs_drain(&self.stage) || self.upstream.flows())
         {
             let batch = first.take().or_else(|| {
@@ -121,7 +129,13 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                         self.pause_for_drain();
                         continue;
                     }
-                    Poll::Ready(Some(Err(error))) => return Err(self.upstream_failed(error)),
+                    Poll::Ready(Some(Err(error))) if failed_before => {
+                        return Err(self.upstream_failed(error));
+                    }
+                    Poll::Ready(Some(Err(error))) => {
+                        self.held_failure = Some(error);
+                        return Ok(fed);
+                    }
                     Poll::Ready(None) => {
                         // Here, before another read delivers the `close`
                         // queued after `end`.
@@ -146,7 +160,13 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                         Err(error) => return Err(self.stage_failed(error)),
                     }
                 }
-                Poll::Ready(Some(Err(error))) => return Err(self.upstream_failed(error)),
+                Poll::Ready(Some(Err(error))) if failed_before => {
+                    return Err(self.upstream_failed(error));
+                }
+                Poll::Ready(Some(Err(error))) => {
+                    self.held_failure = Some(error);
+                    return Ok(fed);
+                }
                 Poll::Ready(None) => {
                     self.upstream_ended()?;
                     return Ok(true);
@@ -239,6 +259,23 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         error
     }
 
+    /// Upstream failed: what the stage already holds is still read out
+    /// first, as Node's stage flows its buffered output (its pipe writes
+    /// it on) on the tick upstream is destroyed, before upstream's `error`
+    /// reaches the pipeline on the next (destroy.js:111, `emitErrorCloseNT`
+    /// on `process.nextTick`). `Some` while output comes; then the failure.
+    fn fail_after_output<T>(
+        &mut self,
+        output: Poll<Option<Result<T>>>,
+    ) -> Option<Poll<Option<Result<T>>>> {
+        let error = self.held_failure.take()?;
+        if let Poll::Ready(Some(Ok(_))) = output {
+            self.held_failure = Some(error);
+            return Some(output);
+        }
+        Some(Poll::Ready(Some(Err(self.upstream_failed(error)))))
+    }
+
     fn stage_failed(&mut self, error: Error) -> Error {
         let error = closed_early(error).or_stage(self.index, ReadableStream::label(&self.stage));
         if self.on_error == OnError::DestroyAll {
@@ -277,6 +314,12 @@ where
                 Ok(fed) => fed,
                 Err(error) => return Poll::Ready(Some(Err(error))),
             };
+            if self.held_failure.is_some() {
+                let output = self.stage.poll_next_chunk(cx);
+                if let Some(polled) = self.fail_after_output(output) {
+                    return polled;
+                }
+            }
             match self.stage.poll_next_chunk(cx) {
                 Poll::Ready(Some(Err(error))) => {
                     return Poll::Ready(Some(Err(self.stage_failed(error))));
@@ -313,6 +356,12 @@ where
                 Ok(fed) => fed,
                 Err(error) => return Poll::Ready(Some(Err(error))),
             };
+            if self.held_failure.is_some() {
+                let output = self.stage.poll_read_into(cx, queue, limit);
+                if let Some(polled) = self.fail_after_output(output) {
+                    return polled;
+                }
+            }
             match self.stage.poll_read_into(cx, queue, limit) {
                 Poll::Ready(Some(Err(error))) => {
                     return Poll::Ready(Some(Err(self.stage_failed(error))));
@@ -355,6 +404,10 @@ where
     fn poll_ahead(&mut self, cx: &mut Context<'_>) -> Result<()> {
         loop {
             let fed = self.feed(cx, None)?;
+            if let Some(error) = self.held_failure.take() {
+                // Nobody reads the stage's output now.
+                return Err(self.upstream_failed(error));
+            }
             if let Poll::Ready(Err(error)) = WritableStream::poll_drain(&mut self.stage, cx) {
                 return Err(self.stage_failed(error));
             }
@@ -362,6 +415,11 @@ where
                 break;
             }
         }
+        // The stage itself, paused, lives its ticks: the `resume` its
+        // pipe's `on('data')` scheduled comes although it waits for
+        // `drain` (readable.js, `resume_`).
+        ReadableStream::poll_ahead(&mut self.stage, cx)
+            .map_err(|error| self.stage_failed(error))?;
         if self.upstream_done {
             return Ok(());
         }
@@ -381,10 +439,6 @@ where
 
     fn is_ended(&self) -> bool {
         self.stage.is_ended()
-    }
-
-    fn end_emitted(&self) -> bool {
-        self.stage.end_emitted()
     }
 
     fn flows(&self) -> bool {
@@ -571,6 +625,27 @@ mod tests {
     }
 
     /// Only a pass-through hands over: a transform's chunks go through it.
+    #[test]
+    fn output_held_before_upstream_fails_is_read_first() {
+        let boom = Error::new(ErrorKind::InvalidData, "boom");
+        let source = Readable::<u32>::from_stream(futures_util::stream::iter([Err(boom)]));
+        let mut stage = Duplex::transform(Identity(PhantomData)).with_high_water_mark(0);
+        WritableStream::write(&mut stage, 7).unwrap();
+        let mut link = Link::new(Box::new(source), stage, 1, OnError::DestroyAll);
+        let mut cx = Context::from_waker(Waker::noop());
+        // Node: the stage's flow hands on its chunk on the tick upstream
+        // fails; upstream's `error` reaches the pipeline on the next.
+        assert!(matches!(
+            link.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(7)))
+        ));
+        assert!(matches!(
+            link.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Err(error))) if error.kind() == ErrorKind::InvalidData
+        ));
+        assert!(link.stage.is_destroyed());
+    }
+
     #[test]
     fn a_transform_does_not_hand_over() {
         let source = Readable::from_iter([bytes(64, 1)]);

@@ -190,10 +190,6 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         self.head.is_ended()
     }
 
-    fn end_emitted(&self) -> bool {
-        self.head.end_emitted()
-    }
-
     fn flows(&self) -> bool {
         self.head.flows()
     }

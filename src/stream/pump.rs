@@ -201,6 +201,16 @@ impl<T: Chunk> Pump<T> {
                     Poll::Ready(Some(Ok(chunk))) => {
                         took = true;
                         self.write(chunk, source, destinations);
+                        if self.first_error.is_some()
+                            && !self.attached.contains(&true)
+                            && !source.drained_at_end()
+                        {
+                            // The write failed the last destination: Node's
+                            // pipe is undone, nothing more is read for it
+                            // (the read that took the last chunk still saw
+                            // the end: `end` follows).
+                            break;
+                        }
                     }
                     Poll::Ready(Some(Err(error))) => {
                         return Poll::Ready(Err(self.source_failed(error, source, destinations)));
@@ -253,10 +263,14 @@ impl<T: Chunk> Pump<T> {
                 if let Err(error) = source.poll_ahead(cx) {
                     return Poll::Ready(Err(self.source_failed(error, source, destinations)));
                 }
-                if source.end_emitted() {
-                    // A `read()` by hand found the end: the pipe's `end`
-                    // listener (readable.js:929-933, `endFn`) ends or
-                    // unpipes the destinations whether they drained or not.
+                if self.stage == Stage::Flowing
+                    && source.is_ended()
+                    && let Poll::Ready(None) = source.poll_next_chunk(cx)
+                {
+                    // Its ticks emitted `end` (a `resume_` whose `read(0)`
+                    // found the end): Node's pipe ends its destinations
+                    // from `end` whatever it waits for (readable.js, pipe's
+                    // `onend`), and one ended emits no `drain`.
                     self.stage = Stage::SourceDone;
                     for index in 0..destinations.len() {
                         self.awaiting.set(index, false);
@@ -819,6 +833,58 @@ mod tests {
         let events = entries(&log, "dest");
         assert_eq!(events[events.len() - 2..], ["finish", "unpipe"]);
         assert_eq!(source.flowing(), Some(false));
+    }
+
+    /// A source that ended while the pipe waits for `drain` ends its
+    /// destination from its `end`, and the destination, ended, emits no
+    /// `drain`: the source is not resumed (and paused) again after its
+    /// `close` (Node 20: source `pause | resume end close`, destination
+    /// `pipe | prefinish finish unpipe close`).
+    #[test]
+    fn a_source_that_ends_while_the_pipe_waits_for_drain_ends_its_destination() {
+        let log = Log::default();
+        let (pusher, mut source) = Pusher::<u32>::attach(Readable::external());
+        pusher.end();
+        source.lock().observe(observer(&log, "source"));
+        let gate = Arc::new(AtomicBool::new(false));
+        let mut dest = Writable::new(Gated(Arc::clone(&gate))).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        assert!(!dest.write(1).unwrap());
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        assert!(poll(&mut piping).is_pending());
+        assert_eq!(entries(&log, "source"), ["pause", "resume", "end", "close"]);
+        gate.store(true, Ordering::SeqCst);
+        until_ready(&mut piping).unwrap();
+        drop(piping);
+        assert_eq!(entries(&log, "source"), ["pause", "resume", "end", "close"]);
+        let events = entries(&log, "dest");
+        assert_eq!(events[..4], ["pipe", "prefinish", "finish", "unpipe"]);
+    }
+
+    /// A pipeline's stage paused at once for a destination that waits for
+    /// `drain` still emits the `resume` its pipe scheduled, at the next
+    /// tick, and resumes again at the `drain` (Node 20, `pipeline(s1, s0,
+    /// s2)`: s0 `pipe pause | resume resume`).
+    #[test]
+    fn a_stage_paused_for_drain_emits_its_scheduled_resume() {
+        let log = Log::default();
+        let (_pusher, source) = Pusher::<u32>::new();
+        let mut stage = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        stage.observe(observer(&log, "stage"));
+        let gate = Arc::new(AtomicBool::new(false));
+        let mut dest = Writable::new(Gated(Arc::clone(&gate))).with_high_water_mark(0);
+        assert!(!dest.write(1).unwrap());
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        assert_eq!(entries(&log, "stage"), ["pipe", "pause"]);
+        assert!(poll(&mut future).is_pending());
+        assert_eq!(entries(&log, "stage"), ["pipe", "pause", "resume"]);
+        gate.store(true, Ordering::SeqCst);
+        assert!(poll(&mut future).is_pending());
+        assert!(poll(&mut future).is_pending());
+        assert_eq!(
+            entries(&log, "stage"),
+            ["pipe", "pause", "resume", "resume"]
+        );
     }
 
     /// With `end: false` the pipe is undone at the source's `end`: the

@@ -317,6 +317,26 @@ mod tests {
         assert_eq!(consumer.await.unwrap().unwrap(), [7, 8]);
     }
 
+    /// Node 20 (`onEofChunk` outside a `_read` runs `emitReadable_`,
+    /// whose `flow()` reads): a stream resumed that nobody reads emits what
+    /// is buffered as `data` inside `push(null)`.
+    #[test]
+    fn the_end_flows_a_resumed_stream_nobody_reads() {
+        let (pusher, readable) =
+            Pusher::<Bytes>::attach(Readable::external().with_high_water_mark(0));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        readable
+            .lock()
+            .observe(move |event: &Event| seen.lock().unwrap().push(event.name()));
+        assert_eq!(readable.lock().read_bytes(0), None);
+        assert!(!pusher.push(Bytes::from_static(b"aaa")));
+        readable.lock().resume();
+        pusher.end();
+        assert_eq!(*log.lock().unwrap(), ["data"]);
+        assert_eq!(readable.lock().readable_length(), 0);
+    }
+
     #[test]
     fn push_after_end_fails_the_readable() {
         let (pusher, readable) = Pusher::<u32>::new();

@@ -142,6 +142,9 @@ impl<T: Chunk> ReadHalf<T> {
             self.pipes = self.pipes.saturating_sub(1);
             if self.pipes == 0 {
                 self.read_by_hand.clear();
+                // Node's pipe removes its `data` listener at `unpipe`: a
+                // flow with no other reader emits the chunks and drops them.
+                self.ticks.consumed = false;
             }
         }
     }
@@ -155,6 +158,18 @@ impl<T: Chunk> ReadHalf<T> {
             && let Some(copy) = chunk.copy_for_pipe()
         {
             self.read_by_hand.push_back(copy);
+        }
+    }
+
+    /// Node's `flow()` on a stream destroyed before its `error` and
+    /// `close` came: every buffered chunk is emitted as `data`, and goes
+    /// to the pipes (their `data` listener writes it on), which take it
+    /// at their next read.
+    pub(crate) fn flow_to_pipes(&mut self, events: &mut Events) {
+        while let Some(chunk) = self.take(events) {
+            if self.pipes > 0 {
+                self.read_by_hand.push_back(chunk);
+            }
         }
     }
 
@@ -471,6 +486,12 @@ impl<T: Chunk> ReadHalf<T> {
         self.ticks.remove(Tick::Deferred);
         if resume {
             self.emit_scheduled_resume(events);
+            if self.flow == Flow::Flowing && events.is_closed() {
+                // `resume_`'s `flow()` reads a destroyed stream too: its
+                // `read()` takes what is buffered, with no `data` after
+                // `close` (readable.js, `Readable.prototype.read`).
+                while self.take(events).is_some() {}
+            }
         }
     }
 

@@ -75,6 +75,10 @@ pub struct Readable<T> {
     /// The source ended outside a read while the stream flows: Node's
     /// `onEofChunk` runs `flow()` at once; a [`tick`](Readable::tick) does.
     flow_due: bool,
+    /// A destroyed stream's reader takes what is buffered before the
+    /// destroy's `error` and `close`: Node's `flow()` at a `resume_` or
+    /// `emitReadable_` queued before them.
+    flow_before_close: bool,
 }
 
 // Chunks are never pinned: the buffer only moves them.
@@ -91,6 +95,7 @@ impl<T: Chunk> Readable<T> {
             origin: None,
             source_pending: false,
             flow_due: false,
+            flow_before_close: false,
         }
     }
 
@@ -119,6 +124,7 @@ impl<T: Chunk> Readable<T> {
             origin: None,
             source_pending: false,
             flow_due: false,
+            flow_before_close: false,
         }
     }
 
@@ -399,9 +405,10 @@ impl<T: Chunk> Readable<T> {
     /// read, piped or awaited does all this at each of its polls; `tick` is
     /// for one held paused, to keep its buffer filled and its events coming
     /// without reading from it. On a stream [`resume`](Readable::resume)d
-    /// that no pipe and no poll has read, a tick flows as Node's does with
-    /// no `data` listener: the chunks are emitted as `data` and dropped; a
-    /// stream a pipe or a poll has read keeps its chunks for its reader.
+    /// that no pipe reads and no poll has read, a tick flows as Node's does
+    /// with no `data` listener: the chunks are emitted as `data` and
+    /// dropped; a stream a pipe or a poll reads keeps its chunks for its
+    /// reader (a pipe until it is undone).
     ///
     /// # Examples
     ///
@@ -478,9 +485,13 @@ impl<T: Chunk> Readable<T> {
 
     /// Node's `flow()`: `read()` while the stream flows and a read returns
     /// a chunk; the chunks are emitted as `data` and dropped. Never on a
-    /// stream a pipe or a poll has read: its chunks are its reader's.
+    /// stream a pipe or a poll has read: its chunks are its reader's,
+    /// unless the stream was destroyed and its `close` came: its reads
+    /// then take what is buffered without `data` (readable.js:784).
     fn flow(&mut self, cx: &mut Context<'_>) {
-        if self.half.ticks.consumed {
+        if self.half.ticks.consumed
+            && !(self.life.is_destroyed() && !self.half.ticks.contains(Tick::Deferred))
+        {
             return;
         }
         while self.half.flowing() == Some(true) && self.read_as_node(cx, true).is_some() {}
@@ -581,16 +592,90 @@ impl<T: Chunk> Readable<T> {
     /// What every poll does first, as a new tick: delivers the deferred
     /// events, then an `end` a read outside a poll scheduled.
     fn start_tick(&mut self) {
+        if self.half.resume_scheduled()
+            && self.half.ticks.contains(Tick::End)
+            && self.half.ticks.comes_before(Tick::Resume, Tick::End)
+        {
+            // Node's `resume_` was queued before the read that found the
+            // end: its `resume` comes first (its `read(0)` finds nothing).
+            self.half.emit_scheduled_resume(&mut self.life.events);
+        }
         if self.life.errored().is_some() {
             // Node's `endReadableNT`: no `end` once the stream failed.
             self.half.cancel_scheduled_end();
         } else if self.half.emit_scheduled_end(&mut self.life.events) {
             // Scheduled before anything a later call deferred (a destroy's
-            // `close`), so delivered first.
+            // `close`), so delivered first; the auto-destroy's own `close`
+            // comes on the tick after `end` (what the `end` listeners do
+            // comes first: a pipe's `unpipe` and `pause`).
+            let destroyed = self.life.is_destroyed();
+            self.half.flush_events(&mut self.life.events, destroyed);
             self.life.close();
+            return;
         }
         let destroyed = self.life.is_destroyed();
+        if destroyed
+            && self.half.ticks.consumed
+            && self.half.ticks.contains(Tick::Deferred)
+            && !self.half.buffer.is_empty()
+        {
+            self.flow_before_close |= self.flows_before_close();
+        }
+        if self.flow_before_close {
+            if self.half.flowing() != Some(false)
+                && self.half.ticks.contains(Tick::Deferred)
+                && !self.half.buffer.is_empty()
+            {
+                // The reader takes the chunks first (`take_before_close`).
+                return;
+            }
+            self.flow_before_close = false;
+        }
+        let flows_after = destroyed && self.half.ticks.consumed && self.flows_at_next_tick();
         self.half.flush_events(&mut self.life.events, destroyed);
+        if flows_after && self.half.flowing() == Some(true) {
+            // Node's `flow()` after the destroy's `close`: `read()` still
+            // empties the buffer, but emits no `data` (readable.js:784),
+            // so a pipe never sees those chunks.
+            self.half.buffer.clear();
+        }
+    }
+
+    /// On a destroyed stream whose `error` and `close` are still to come:
+    /// a flow Node queued before them (`resume_`, or `emitReadable_`)
+    /// finds the stream flowing with chunks buffered. Its `resume` comes
+    /// now, unless an `emitReadable_` queued before it flows first.
+    fn flows_before_close(&mut self) -> bool {
+        if self.half.flowing() != Some(true) {
+            return false;
+        }
+        let ticks = &self.half.ticks;
+        if ticks.comes_before(Tick::Readable, Tick::Deferred) {
+            return true;
+        }
+        if self.half.resume_scheduled() && ticks.comes_before(Tick::Resume, Tick::Deferred) {
+            self.half.emit_scheduled_resume(&mut self.life.events);
+            return true;
+        }
+        false
+    }
+
+    /// Whether a flow (`resume_` or `emitReadable_`) is queued.
+    fn flows_at_next_tick(&self) -> bool {
+        self.half.resume_scheduled() || self.half.ticks.contains(Tick::Readable)
+    }
+
+    /// A reader's read on a destroyed stream: the chunks a flow queued
+    /// before the destroy's `error` and `close` (or the flow whose read
+    /// failed) takes, emitted as `data` (Node's `read()` takes what is
+    /// buffered whatever the state; only `_read` is stopped,
+    /// readable.js:727). Once there are none left, or the stream was
+    /// paused, the deferred events come.
+    fn take_before_close(&mut self) -> Option<T> {
+        if !self.flow_before_close {
+            return None;
+        }
+        self.half.take(&mut self.life.events)
     }
 
     /// Waits until a chunk is buffered or the end is reached (Node's
@@ -803,7 +888,11 @@ impl<T: Chunk> Readable<T> {
         // next tick, which flows first (a consumer may be polling for them).
         if !ended && self.half.pushed(false, true, true, false) {
             self.half.readable_tick(self.life.is_destroyed());
-            if self.half.flowing() == Some(true) && self.half.buffer.is_empty() {
+            // Nobody polls a stream no pipe or poll has read: Node's
+            // `flow()` emits its chunks as `data` inside the push.
+            if self.half.flowing() == Some(true)
+                && (self.half.buffer.is_empty() || !self.half.ticks.consumed)
+            {
                 self.flow(&mut Context::from_waker(Waker::noop()));
             } else {
                 self.flow_due = self.half.flowing() == Some(true);
@@ -1004,6 +1093,13 @@ impl<T: Chunk> Readable<T> {
         loop {
             let asked = self.poll_ask(cx, Taking::Front);
             if let Poll::Ready(Err(error)) = asked {
+                // The read whose `_read` failed still takes what is buffered.
+                if let Some(chunk) = self.half.take(&mut self.life.events) {
+                    self.life.hand_error_later();
+                    self.flow_before_close = true;
+                    queue.push_back(chunk);
+                    return Poll::Ready(Some(Ok(())));
+                }
                 return Poll::Ready(Some(Err(error)));
             }
             if let Some(chunk) = self.half.take(&mut self.life.events) {
@@ -1046,6 +1142,9 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         if let Some(chunk) = self.half.take_read_by_hand() {
             return Poll::Ready(Some(Ok(chunk)));
         }
+        if let Some(chunk) = self.take_before_close() {
+            return Poll::Ready(Some(Ok(chunk)));
+        }
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -1070,6 +1169,16 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         loop {
             let asked = self.poll_ask(cx, Taking::Front);
             if let Poll::Ready(Err(error)) = asked {
+                // Node's `read()` whose `_read` destroyed the stream still
+                // takes what is buffered and emits it as `data`: only the
+                // `_read` is stopped by `destroyed`, and `data` only once
+                // `error` or `close` was emitted (readable.js:727, 784). The
+                // error comes once the flow took the rest.
+                if let Some(chunk) = self.half.take(&mut self.life.events) {
+                    self.life.hand_error_later();
+                    self.flow_before_close = true;
+                    return Poll::Ready(Some(Ok(chunk)));
+                }
                 return Poll::Ready(Some(Err(error)));
             }
             if let Some(chunk) = self.half.take(&mut self.life.events) {
@@ -1104,6 +1213,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
             queue.push_back(chunk);
             return Poll::Ready(Some(Ok(())));
         }
+        if let Some(chunk) = self.take_before_close() {
+            queue.push_back(chunk);
+            return Poll::Ready(Some(Ok(())));
+        }
         if let Some(error) = self.life.take_error() {
             return Poll::Ready(Some(Err(error)));
         }
@@ -1117,7 +1230,15 @@ impl<T: Chunk> ReadableStream for Readable<T> {
             return Poll::Ready(Some(Err(error)));
         }
         if let Poll::Ready(Err(error)) = self.poll_fill(cx, true) {
-            return Poll::Ready(Some(Err(error)));
+            // What was buffered before the failing read still goes out.
+            if self.half.buffer.is_empty() {
+                return Poll::Ready(Some(Err(error)));
+            }
+            while let Some(chunk) = self.half.take(&mut self.life.events) {
+                queue.push_back(chunk);
+            }
+            self.life.hand_error_later();
+            return Poll::Ready(Some(Ok(())));
         }
         let mut moved = self.half.take_all_into(queue, limit, &self.life.events);
         while let Some(chunk) = self.half.take(&mut self.life.events) {
@@ -1505,6 +1626,11 @@ mod tests {
         ) -> Poll<Result<()>> {
             let this = self.get_mut();
             this.log.lock().unwrap().push("_read");
+            if this.chunks.first().is_some_and(|c| c == "!") {
+                // A chunk `!` stands for a read that fails.
+                this.chunks.remove(0);
+                return Poll::Ready(Err(Error::new(crate::ErrorKind::InvalidData, "boom")));
+            }
             if this.chunks.is_empty() {
                 out.end();
             } else {
@@ -1569,6 +1695,101 @@ mod tests {
         assert!(r.is_ended() && r.is_destroyed());
     }
 
+    /// A pipe that ended (its destination had finished) no longer reads
+    /// the stream: resumed, it flows as one nobody reads, its chunks
+    /// emitted as `data` and dropped (Node 20, its pipe's `data` listener
+    /// removed at `unpipe`: `pause _read resume | resume _read data _read
+    /// data end close`).
+    #[test]
+    fn a_stream_its_pipe_left_flows_as_one_nobody_reads() {
+        let (mut r, log) = logged(&["a", "b"]);
+        let mut dest = crate::Writable::new(crate::NullSink).with_high_water_mark(1);
+        dest.end().unwrap();
+        let mut piping = crate::pipe(&mut r, &mut dest, crate::PipeOptions::default());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            std::pin::Pin::new(&mut piping).poll(&mut cx),
+            Poll::Ready(Ok(()))
+        ));
+        drop(piping);
+        r.tick();
+        log.lock().unwrap().push("|");
+        r.resume();
+        r.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                "pause", "_read", "resume", "|", "resume", "_read", "data", "_read", "data", "end",
+                "close"
+            ]
+        );
+        assert_eq!(r.readable_length(), 0);
+    }
+
+    /// A pipe whose only destination refused a chunk (written after its
+    /// end) is undone at once: it reads no more from the source (Node 20,
+    /// `pipe | unshift | resume data pause`, no `_read`).
+    #[test]
+    fn a_pipe_undone_by_a_refused_write_reads_no_more() {
+        let (r, log) = logged(&[]);
+        let r = crate::Shared::new(r.with_high_water_mark(0));
+        let dest =
+            crate::Shared::new(crate::Writable::new(crate::NullSink).with_high_water_mark(0));
+        let (mut source, mut writer) = (r.clone(), dest.clone());
+        let mut piping = crate::pipe(&mut source, &mut writer, crate::PipeOptions::default());
+        dest.lock().end().unwrap();
+        assert!(!r.lock().unshift(Bytes::from_static(b"x")).unwrap());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            std::pin::Pin::new(&mut piping).poll(&mut cx),
+            Poll::Ready(Err(_))
+        ));
+        drop(piping);
+        assert_eq!(*log.lock().unwrap(), ["resume", "data", "pause"]);
+    }
+
+    /// `resume()`, then a `read()` that found the end: Node's `resume_`
+    /// was queued first, so `resume` comes before `end` (Node 20: `_read |
+    /// resume end close`).
+    #[test]
+    fn a_resume_queued_before_the_end_comes_first() {
+        let (r, log) = logged(&[]);
+        let mut r = r.with_high_water_mark(0);
+        r.resume();
+        assert_eq!(r.read(), None);
+        log.lock().unwrap().push("|");
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(r.poll_next_chunk(&mut cx), Poll::Ready(None)));
+        r.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["_read", "|", "resume", "end", "close"]
+        );
+    }
+
+    /// The auto-destroy's `close` comes on the tick after `end`, after what
+    /// the `end` listeners did: a pipeline's pipe pauses its source there
+    /// (Node 20, `pipeline | _read | resume end pause close`).
+    #[test]
+    fn close_comes_after_what_the_end_listeners_did() {
+        let (r, log) = logged(&[]);
+        let r = crate::Shared::new(r.with_high_water_mark(0));
+        let dest = crate::Writable::new(crate::NullSink).with_high_water_mark(0);
+        let mut future = crate::ReadableExt::pipe(crate::pipeline(r.clone()), dest);
+        assert_eq!(r.lock().read(), None);
+        log.lock().unwrap().push("|");
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut polls = 0;
+        while std::pin::Pin::new(&mut future).poll(&mut cx).is_pending() {
+            polls += 1;
+            assert!(polls < 5, "the pipeline does not complete");
+        }
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["_read", "|", "resume", "end", "pause", "close"]
+        );
+    }
+
     /// `read(0)` then `resume()`: the chunk it buffered flows before
     /// `resume` (Node 20: `_read | _read data resume end close`).
     #[test]
@@ -1598,6 +1819,142 @@ mod tests {
         assert_eq!(
             *log.lock().unwrap(),
             ["_read", "|", "data", "resume", "close"]
+        );
+        assert_eq!(r.readable_length(), 0);
+    }
+
+    /// A flowing read whose `_read` fails still takes the chunk buffered
+    /// before it and emits it as `data`; `error` and `close` follow
+    /// (Node 20, piped, hwm 1: `_read resume _read data error close`).
+    #[test]
+    fn a_read_whose_source_fails_still_takes_what_is_buffered() {
+        let (mut r, log) = logged(&["a", "!"]);
+        ReadableStream::listen_data(&mut r);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            r.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(chunk))) if chunk == "a"
+        ));
+        assert_eq!(r.readable_length(), 0);
+        assert!(matches!(
+            r.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Err(error))) if error.kind() == crate::ErrorKind::InvalidData
+        ));
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["_read", "resume", "_read", "data", "error", "close"]
+        );
+    }
+
+    /// The flow whose read failed goes on taking what is buffered (Node's
+    /// `flow()` loops on `read()`, which stops only `_read` on a destroyed
+    /// stream): both chunks, then `error` and `close`.
+    #[test]
+    fn the_flow_whose_read_failed_takes_all_that_is_buffered() {
+        /// Its first read pushes two chunks, its second fails.
+        struct Failing(bool);
+        impl ReadSource<u32> for Failing {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                _cx: &mut Context<'_>,
+                out: &mut crate::Push<'_, u32>,
+            ) -> Poll<Result<()>> {
+                let this = self.get_mut();
+                if std::mem::replace(&mut this.0, true) {
+                    return Poll::Ready(Err(Error::new(crate::ErrorKind::InvalidData, "boom")));
+                }
+                out.push(1);
+                out.push(2);
+                Poll::Ready(Ok(()))
+            }
+        }
+        let mut r = Readable::new(Failing(false)).with_high_water_mark(2);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        r.observe(move |event| seen.lock().unwrap().push(event.name()));
+        ReadableStream::listen_data(&mut r);
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut taken = Vec::new();
+        while let Poll::Ready(Some(Ok(chunk))) = r.poll_next_chunk(&mut cx) {
+            taken.push(chunk);
+        }
+        assert_eq!(taken, [1, 2]);
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["resume", "data", "data", "error", "close"]
+        );
+    }
+
+    /// A pushed chunk, then a pipe's `resume`, then `destroy()`: Node's
+    /// `resume_` runs before the destroy's `close`, and its `flow()` hands
+    /// the chunk to the pipe (Node 20: `resume data close`, nothing left).
+    #[test]
+    fn a_flow_queued_before_a_destroy_hands_its_chunks_to_the_reader() {
+        let (pusher, shared) = crate::Pusher::<u32>::new();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        let mut r = shared.lock();
+        r.observe(move |event| seen.lock().unwrap().push(event.name()));
+        drop(r);
+        pusher.push(7);
+        let mut r = shared.lock();
+        ReadableStream::listen_data(&mut *r);
+        r.destroy(None);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            r.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(7)))
+        ));
+        assert!(matches!(r.poll_next_chunk(&mut cx), Poll::Ready(None)));
+        assert_eq!(*log.lock().unwrap(), ["resume", "data", "close"]);
+        assert_eq!(r.readable_length(), 0);
+    }
+
+    /// Destroyed before the pipe's `resume`: `close` comes first, and the
+    /// `flow()` after it empties the buffer without `data` (Node 20:
+    /// `close resume`, readableLength 0), so the pipe gets nothing.
+    #[test]
+    fn a_flow_after_the_close_takes_the_chunks_without_data() {
+        let (pusher, shared) = crate::Pusher::<u32>::new();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        let mut r = shared.lock();
+        r.observe(move |event| seen.lock().unwrap().push(event.name()));
+        drop(r);
+        pusher.push(7);
+        let mut r = shared.lock();
+        r.destroy(None);
+        ReadableStream::listen_data(&mut *r);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(r.poll_next_chunk(&mut cx), Poll::Ready(None)));
+        assert_eq!(*log.lock().unwrap(), ["close", "resume"]);
+        assert_eq!(r.readable_length(), 0);
+    }
+
+    /// A read stream paused, destroyed, then resumed after its `close`:
+    /// the `flow()` of that `resume` takes what is buffered without `data`
+    /// (Node 20: `pause resume close | resume`, readableLength 0).
+    #[test]
+    fn a_flow_after_the_close_empties_a_read_stream() {
+        let (pusher, shared) = crate::Pusher::<u32>::new();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        let mut r = shared.lock();
+        r.observe(move |event| seen.lock().unwrap().push(event.name()));
+        drop(r);
+        pusher.push(7);
+        let mut r = shared.lock();
+        ReadableStream::listen_data(&mut *r);
+        r.pause();
+        r.destroy(None);
+        r.tick();
+        log.lock().unwrap().push("|");
+        assert_eq!(r.readable_length(), 1);
+        r.resume();
+        r.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["pause", "resume", "close", "|", "resume"]
         );
         assert_eq!(r.readable_length(), 0);
     }
@@ -1640,6 +1997,35 @@ mod tests {
                 "_read", "data", "|", "_read", "data", "_read", "resume", "end"
             ]
         );
+    }
+
+    /// Piped after its `close`, a destroyed stream still flows at the
+    /// `resume` its pipe scheduled: Node's `read()` takes what is
+    /// buffered, with no `data` after `close`, so nothing reaches the
+    /// destination (Node 20, `pipeline` after `_read close`: `resume
+    /// pause`, nothing left buffered).
+    #[test]
+    fn a_stream_piped_after_its_close_gives_up_its_buffer() {
+        let (mut r, log) = logged(&["a"]);
+        assert_eq!(r.read_bytes(0), None);
+        r.destroy(None);
+        r.tick();
+        assert_eq!(r.readable_length(), 1);
+        log.lock().unwrap().push("|");
+        let r = crate::Shared::new(r);
+        let dest = crate::Writable::new(crate::NullSink).with_high_water_mark(0);
+        let mut future = crate::ReadableExt::pipe(crate::pipeline(r.clone()), dest);
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut polls = 0;
+        while std::pin::Pin::new(&mut future).poll(&mut cx).is_pending() {
+            polls += 1;
+            assert!(polls < 5, "the pipeline does not complete");
+        }
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["_read", "close", "|", "resume", "pause"]
+        );
+        assert_eq!(r.lock().readable_length(), 0);
     }
 
     /// A `resume` still scheduled when the stream is destroyed or paused

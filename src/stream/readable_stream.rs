@@ -47,14 +47,6 @@ pub trait ReadableStream: sealed::Stream + Send {
         false
     }
 
-    /// True once `end` was emitted (Node's `endEmitted`), where
-    /// [`is_ended`](ReadableStream::is_ended) also counts an end nothing
-    /// read yet.
-    #[doc(hidden)]
-    fn end_emitted(&self) -> bool {
-        self.is_ended()
-    }
-
     /// True when the stream flows (Node's `readableFlowing === true`): a
     /// pipe reads it then even while a destination waits for `drain`, as
     /// Node's `flow()` reads whenever the stream flows (a `resume()` by

@@ -162,10 +162,6 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().drained_at_end()
     }
 
-    fn end_emitted(&self) -> bool {
-        self.lock().end_emitted()
-    }
-
     fn flows(&self) -> bool {
         self.lock().flows()
     }

@@ -42,8 +42,9 @@ pub(crate) struct Ticks {
     pub(crate) emitted_readable: bool,
     /// Node's `readingMore`: a `maybeReadMore_` is queued or running.
     pub(crate) reading_more: bool,
-    /// A pipe or a poll reads the stream (Node's `data` listener): its
-    /// chunks are theirs, never dropped by a flow nobody reads.
+    /// A pipe (until it is undone) or a poll reads the stream (Node's
+    /// `data` listener): its chunks are theirs, never dropped by a flow
+    /// nobody reads.
     pub(crate) consumed: bool,
     /// A read has asked the source and returned: Node's `sync` is off
     /// outside a `_read` from then on (it starts on, so that a push before

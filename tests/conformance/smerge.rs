@@ -46,9 +46,9 @@ use std::task::{Context, Poll, Waker};
 use bytes::Bytes;
 use serde_json::Value;
 use smerge::{
-    Chunk, Duplex, Error, ErrorKind, Event, PipeOptions, Push, Pusher, ReadSource, Readable,
-    ReadableExt, ReadableStream, Result, Shared, Transform, Writable, WritableStream, WriteQueue,
-    WriteSink, finished, pipe_all, pipeline,
+    Chunk, Duplex, Error, ErrorKind, Event, Finish, PipeOptions, Push, Pusher, ReadSource,
+    Readable, ReadableExt, ReadableStream, Result, Shared, Transform, Writable, WritableStream,
+    WriteQueue, WriteSink, finished, pipe_all, pipeline,
 };
 
 use super::scenario::{Op, Pace, Scenario, SinkSpec, SourceSpec, Step, StreamSpec, Trace};
@@ -492,9 +492,9 @@ impl<C: Item> Stream<C> {
     /// A [`finished`] future on the stream, as a user awaits one.
     fn finished(&self) -> Driven {
         match self.clone() {
-            Stream::Readable(mut r) => Box::pin(async move { finished(&mut r).await }),
-            Stream::Writable(mut w) => Box::pin(async move { finished(&mut w).await }),
-            Stream::Duplex(mut d) => Box::pin(async move { finished(&mut d).await }),
+            Stream::Readable(r) => watched(r),
+            Stream::Writable(w) => watched(w),
+            Stream::Duplex(d) => watched(d),
         }
     }
 
@@ -541,6 +541,30 @@ impl<C: Item> Stream<C> {
 }
 
 type Driven = Pin<Box<dyn Future<Output = Result<()>>>>;
+
+/// [`finished`] on `stream`, listening from now on, as the user's call
+/// of `finished(&mut stream)` does: the driver's future only runs its
+/// body (and calls `finished`) at its first poll, which may come after
+/// another driver delivered the stream's `error` in the same tick.
+fn watched<S: Finish + Clone + 'static>(mut stream: S) -> Driven {
+    /// Stops the early watch when the driver is done or dropped.
+    struct Watch<S: Finish>(S);
+
+    impl<S: Finish> Drop for Watch<S> {
+        fn drop(&mut self) {
+            self.0.watch_finished(false);
+        }
+    }
+
+    let mut early = stream.clone();
+    early.watch_finished(true);
+    let watch = Watch(early);
+    Box::pin(async move {
+        let outcome = finished(&mut stream).await;
+        drop(watch);
+        outcome
+    })
+}
 
 /// What a pipe's owner asks of it between polls.
 #[derive(Default)]
