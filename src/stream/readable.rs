@@ -490,7 +490,7 @@ impl<T: Chunk> Readable<T> {
     /// then take what is buffered without `data` (readable.js:784).
     fn flow(&mut self, cx: &mut Context<'_>) {
         if self.half.ticks.consumed
-            && !(self.life.is_destroyed() && !self.half.ticks.contains(Tick::Deferred))
+            && (!self.life.is_destroyed() || self.half.ticks.contains(Tick::Deferred))
         {
             return;
         }
