@@ -76,6 +76,10 @@ pub struct Duplex<I, O> {
     /// the read loop to take them (Node's `flow()` reads them all before
     /// the next tick).
     finish_after_flow: bool,
+    /// A read released a held write (Node's `Transform._read` inside
+    /// `read()`, `sync`): till the read returns, what the transform
+    /// pushes is buffered, never emitted at once.
+    in_read: bool,
 }
 
 // Chunks are never pinned: the queue and the buffer only move them.
@@ -92,6 +96,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             allow_half_open: true,
             coupled: false,
             finish_after_flow: false,
+            in_read: false,
         }
     }
 
@@ -401,6 +406,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
         let mut cx = Context::from_waker(Waker::noop());
         let _ = self.poll_write_side(&mut cx);
+        self.in_read = false;
         if !asks || self.life.is_destroyed() || self.life.errored().is_some() {
             return;
         }
@@ -473,6 +479,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
         self.write.queue.finish_in_flight();
         self.write.writing = false;
+        // Node's `Transform._read` calls the callback inside `read()`
+        // (`sync`): what the chunks after it push, till the read's end, is
+        // buffered.
+        self.in_read = true;
         self.start_writes();
         self.write.drain_if_empty(&mut self.life);
         self.start_final(true);
@@ -518,6 +528,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         while let Some(tick) = self.read.ticks.pop() {
             match tick {
                 Tick::Resume if self.read.resume_scheduled() => {
+                    // Node's `resume_` reads with `read(0)` first: a held
+                    // write completes before `resume`.
+                    self.ask_transform(Taking::Nothing);
+                    self.in_read = false;
                     self.resume_tick();
                     self.flow_unread(&mut cx);
                 }
@@ -647,6 +661,14 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     }
 
     fn write_now(&mut self) {
+        // Node's `write()` runs `_transform` inside the call: what it
+        // pushes into an empty flowing side is emitted at once.
+        self.read.buffer.emit_now = self.coupled && !self.in_read && self.read.emits_now();
+        self.write_now_inner();
+        self.read.buffer.emit_now = false;
+    }
+
+    fn write_now_inner(&mut self) {
         let mut cx = Context::from_waker(Waker::noop());
         while self.write.has_work() {
             let chunks = self.read.buffer.chunk_count();
@@ -724,9 +746,13 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         let mut cx = Context::from_waker(Waker::noop());
         let ended = self.read.buffer.is_eof();
         let chunks = self.read.buffer.chunk_count();
+        self.read.buffer.emit_now =
+            self.coupled && !in_read && !self.in_read && self.read.emits_now();
         let mut out = Push::new(&mut self.read.buffer);
         let answer = self.handler.as_mut().poll_final(&mut cx, &mut out);
-        if out.pushes() > 0 {
+        let pushes = out.pushes();
+        self.read.buffer.emit_now = false;
+        if pushes > 0 {
             // Node's `addChunk` for what the flush pushed.
             let added = self.read.buffer.chunk_count() > chunks;
             self.read.pushed(added, true, false, false);
@@ -794,7 +820,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// the next tick.
     #[inline]
     fn start_read_tick(&mut self) {
-        let flow_goes_on = self.finish_after_flow
+        let flow_goes_on = (self.finish_after_flow
+            || (self.read.ticks.contains(Tick::Finish)
+                && self.read.ticks.comes_before(Tick::Readable, Tick::Finish)))
             && self.read.flowing() == Some(true)
             && !self.read.buffer.is_empty();
         self.start_tick_unless_flow(flow_goes_on);
@@ -949,12 +977,16 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             return Poll::Ready(Err(error.clone()));
         }
         while self.write.has_work() {
+            // The chunks a pipe queued: Node's `write()` ran `_transform`
+            // on each as it came, outside any read.
+            self.read.buffer.emit_now = self.coupled && !self.in_read && self.read.emits_now();
             let mut out = Push::new(&mut self.read.buffer);
-            match self
+            let polled = self
                 .handler
                 .as_mut()
-                .poll_write(cx, &mut self.write.queue, &mut out)
-            {
+                .poll_write(cx, &mut self.write.queue, &mut out);
+            self.read.buffer.emit_now = false;
+            match polled {
                 Poll::Pending => {
                     self.write.writing = true;
                     return Poll::Pending;
@@ -1013,6 +1045,18 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// hands queued input to the handler, then takes buffered output or
     /// asks the handler for more.
     fn poll_output(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
+        let polled = self.poll_output_once(cx);
+        self.in_read = false;
+        polled
+    }
+
+    fn poll_output_once(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
+        if self.read.buffer.front_emitted()
+            && let Some(chunk) = self.read.take(&mut self.life.events)
+        {
+            // Emitted inside its push, before anything queued.
+            return Poll::Ready(Some(Ok(chunk)));
+        }
         self.start_read_tick();
         if let Some(chunk) = self.read.take_read_by_hand() {
             // What the tick's flow handed to the pipes (`flow_to_pipes`).
@@ -1077,6 +1121,24 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         queue: &mut WriteQueue<O>,
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
+        let polled = self.poll_output_into_once(cx, queue, limit);
+        self.in_read = false;
+        polled
+    }
+
+    fn poll_output_into_once(
+        &mut self,
+        cx: &mut Context<'_>,
+        queue: &mut WriteQueue<O>,
+        limit: usize,
+    ) -> Poll<Option<Result<()>>> {
+        if self.read.buffer.front_emitted()
+            && let Some(chunk) = self.read.take(&mut self.life.events)
+        {
+            // Emitted inside its push, before anything queued.
+            queue.push_back(chunk);
+            return Poll::Ready(Some(Ok(())));
+        }
         self.start_read_tick();
         if let Some(chunk) = self.read.take_read_by_hand() {
             queue.push_back(chunk);
@@ -1278,6 +1340,13 @@ impl<I: Chunk> Duplex<I, Bytes> {
             self.read.buffer.set_high_water_mark(raised);
         }
         let ended_before = self.read.buffer.is_eof();
+        let (len, mark) = (self.read.buffer.len(), self.read.buffer.high_water_mark());
+        if n != 0 {
+            self.read.ticks.emitted_readable = false;
+        } else if self.read.ticks.need_readable && (if mark != 0 { len >= mark } else { len > 0 }) {
+            // Node's `read(0)` with enough buffered: `emitReadable`.
+            self.read.ticks.emit_readable();
+        }
         self.ask_before_read(Taking::Bytes(n));
         let bytes = self.read.take_bytes(n, &mut self.life.events);
         match &bytes {
@@ -1286,8 +1355,13 @@ impl<I: Chunk> Duplex<I, Bytes> {
             Some(_) => {}
             // `read(0)` finds the end only if it was there before the call.
             None if n == 0 && !ended_before => {}
-            None => self.schedule_end_if_drained(),
+            None if self.read.buffer.is_eof() && self.read.buffer.is_empty() => {
+                self.schedule_end_if_drained();
+            }
+            None => self.read.need_more(),
         }
+        // As `read()`: Node's `needReadable` when it found too little.
+        self.read.after_read(bytes.is_some(), n == 0);
         bytes
     }
 }
@@ -1392,6 +1466,20 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.read.flowing() == Some(true)
     }
 
+    fn end_queued(&self) -> bool {
+        self.read.ends_queued()
+    }
+
+    fn data_due(&self) -> bool {
+        self.read.buffer.front_emitted()
+    }
+
+    fn run_due_finish(&mut self) {
+        if self.write.finish_due() && !self.finish_after_flow && !self.life.is_destroyed() {
+            self.tick_finish();
+        }
+    }
+
     fn label(&self) -> Option<&str> {
         self.life.label()
     }
@@ -1458,6 +1546,19 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
     fn unpiped_now(&mut self) {
         self.life.events.emit_unpiped_now();
+    }
+
+    /// Node's `resume_`, queued when this duplex was piped on, runs before
+    /// the `endReadableNT` its source's read queued now.
+    fn source_ending(&mut self) {
+        // With output buffered, the flow of a flowing `resume_` would emit
+        // it there: it waits for the reader, and so does the `resume`.
+        if self.read.resume_scheduled()
+            && !self.life.is_destroyed()
+            && (self.read.buffer.is_empty() || self.read.flowing() != Some(true))
+        {
+            self.run_queued_ends();
+        }
     }
 
     fn flush_events(&mut self) {
@@ -1623,8 +1724,106 @@ mod tests {
         assert_eq!(*log.lock().unwrap(), ["data", "data", "data", "drain"]);
     }
 
+    /// Node's `addChunk` (readable.js) emits a push into the empty
+    /// readable side of a transform flowing to a `data` listener at once,
+    /// so `Transform._write` (transform.js) calls back inside the write,
+    /// which returns true, and no `drain` comes; the `resume` scheduled
+    /// before comes after that `data`. Node 20, `t.on('data')` then
+    /// `t.write(7)`: `data`, `write` returns true, `writableLength` 0,
+    /// then `resume`.
+    #[test]
+    fn a_transform_flowing_to_a_reader_emits_its_output_inside_the_write() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        pass.observe(move |event| seen.lock().unwrap().push(event.name()));
+        // A reader starts: the side flows, its `resume` is scheduled.
+        ReadableStream::resume(&mut pass);
+        assert!(pass.write(7).unwrap());
+        assert_eq!(pass.writable_length(), 0);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(
+            pass.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(7)))
+        ));
+        assert!(pass.poll_next_chunk(&mut cx).is_pending());
+        assert_eq!(*log.lock().unwrap(), ["data", "resume"]);
+    }
+
+    /// Node's `read(0)` sets `needReadable`, so the push of a later
+    /// `write()` queues `emitReadable_` (readable.js `addChunk`), whose
+    /// flow comes before the `resume_` a reader queues after it. Node 20,
+    /// `t.read(0); t.write('a'); t.on('data')`: `write` returns false,
+    /// then `data`, `drain`, `resume`.
+    #[test]
+    fn a_read_of_nothing_lets_the_next_push_flow_before_resume() {
+        let mut pass = Duplex::<Bytes, Bytes>::pass_through().with_high_water_mark(0);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        pass.observe(move |event| seen.lock().unwrap().push(event.name()));
+        assert_eq!(pass.read_bytes(0), None);
+        assert!(!pass.write(Bytes::from_static(b"a")).unwrap());
+        ReadableStream::resume(&mut pass);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(
+            pass.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(_)))
+        ));
+        assert!(pass.poll_next_chunk(&mut cx).is_pending());
+        assert_eq!(*log.lock().unwrap(), ["data", "drain", "resume"]);
+    }
+
+    /// Node's `resume_` calls `read(0)` before it emits `resume`
+    /// (readable.js `resume_`): on a transform whose held write waits for
+    /// a read, `Transform._read` completes it first, and the flush of an
+    /// ended side runs. Node 20, `t.write('h'); t.read(); t.end();
+    /// t.resume()`, then a tick: `prefinish resume finish end close`.
+    #[test]
+    fn a_scheduled_resume_reads_before_it_is_emitted() {
+        let mut pass = Duplex::<Bytes, Bytes>::pass_through().with_high_water_mark(0);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        pass.observe(move |event| seen.lock().unwrap().push(event.name()));
+        assert!(!pass.write(Bytes::from_static(b"h")).unwrap());
+        assert_eq!(pass.read().as_deref(), Some(&b"h"[..]));
+        pass.end().unwrap();
+        pass.resume();
+        pass.tick();
+        pass.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["data", "prefinish", "resume", "finish", "end", "close"]
+        );
+    }
+
     /// Pushes each chunk twice; flushes a 0.
     struct Twice;
+
+    /// Node's `flow()` queued by a push a read waited for
+    /// (`emitReadable_`, readable.js `emitReadable`) comes before the
+    /// `finish` the flush's `prefinish` queued after it. Node 20:
+    /// `t.read(); t.end(); t.on('data')`: `prefinish`, then `data 0`,
+    /// `finish`, `resume`, `end`, `close`.
+    #[test]
+    fn a_flow_queued_before_finish_emits_its_data_first() {
+        let mut twice = Duplex::transform(Twice).with_high_water_mark(0);
+        let log = logged(&mut twice);
+        assert_eq!(twice.read(), None);
+        twice.end().unwrap();
+        // A reader starts, as `on('data')`.
+        ReadableStream::resume(&mut twice);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(
+            twice.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(0)))
+        ));
+        assert!(matches!(twice.poll_next_chunk(&mut cx), Poll::Ready(None)));
+        twice.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["prefinish", "data", "finish", "resume", "end", "close"]
+        );
+    }
 
     impl Transform for Twice {
         type Input = u32;

@@ -109,6 +109,9 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
     ) -> Result<bool> {
         let mut fed = false;
         self.resume_after_drain();
+        // Upstream's `end` found by a read now, not queued before: the
+        // stage's own ticks queued before it come first.
+        let end_found = !self.upstream.end_queued();
         // Upstream destroyed before this read: its `error` was queued
         // ahead of the stage's flow.
         let failed_before = self.upstream.failure().is_some();
@@ -139,7 +142,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                     Poll::Ready(None) => {
                         // Here, before another read delivers the `close`
                         // queued after `end`.
-                        self.upstream_ended()?;
+                        self.upstream_ended(end_found)?;
                         return Ok(true);
                     }
                     Poll::Pending => break,
@@ -149,6 +152,9 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                 Poll::Ready(Some(Ok(chunk))) => {
                     fed = true;
                     match self.stage.write(chunk) {
+                        // Its output was emitted inside the write: the
+                        // reader takes it before the next.
+                        Ok(true) if ReadableStream::data_due(&self.stage) => break,
                         Ok(true) => {}
                         // Full: it waits for `drain`.
                         Ok(false) => {
@@ -168,7 +174,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                     return Ok(fed);
                 }
                 Poll::Ready(None) => {
-                    self.upstream_ended()?;
+                    self.upstream_ended(end_found)?;
                     return Ok(true);
                 }
                 Poll::Pending => break,
@@ -179,7 +185,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
 
     /// Upstream has nothing more: the stage is ended if upstream ended, and
     /// fails with a premature close if it was destroyed before its end.
-    fn upstream_ended(&mut self) -> Result<()> {
+    fn upstream_ended(&mut self, end_found: bool) -> Result<()> {
         if !self.upstream.is_ended() {
             // Destroyed before its end: the stage must not end as if
             // everything had arrived.
@@ -187,6 +193,9 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             return Err(self.upstream_failed(error));
         }
         self.upstream_done = true;
+        if end_found {
+            self.stage.source_ending();
+        }
         if self.on_error == OnError::DestroyAll {
             // Node's `pipeline` pipes with `end: false` and ends the stage
             // from upstream's `end`: the pipe is undone first (upstream
@@ -445,6 +454,14 @@ where
         self.stage.flows()
     }
 
+    fn end_queued(&self) -> bool {
+        ReadableStream::end_queued(&self.stage)
+    }
+
+    fn run_due_finish(&mut self) {
+        self.stage.run_due_finish();
+    }
+
     fn label(&self) -> Option<&str> {
         ReadableStream::label(&self.stage)
     }
@@ -463,7 +480,9 @@ where
 #[cfg(test)]
 mod tests {
     use std::fmt::Debug;
+    use std::future::Future;
     use std::marker::PhantomData;
+    use std::pin::Pin;
     use std::sync::{Arc, Mutex};
     use std::task::Waker;
 
@@ -471,7 +490,22 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::{Duplex, Event, Push, Readable, Shared, Transform};
+    use crate::{
+        Duplex, Event, NullSink, Push, Readable, ReadableExt, Shared, Transform, Writable, pipeline,
+    };
+
+    /// Takes its first chunk and never calls back.
+    struct Busy;
+
+    impl crate::WriteSink<u32> for Busy {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            _queue: &mut WriteQueue<u32>,
+        ) -> Poll<Result<()>> {
+            Poll::Pending
+        }
+    }
 
     /// Pushes every chunk as it is, as a pass-through does, but through
     /// the chunk-at-a-time path: its stages never hand over.
@@ -726,6 +760,102 @@ mod tests {
         assert_eq!(
             log.lock().unwrap()[..],
             ["pause", "resume", "resume", "data", "pause"]
+        );
+    }
+
+    /// Node's `pipeline(source, transform, dest)` with a source that has
+    /// nothing: the transform's `resume_`, queued when it was piped on,
+    /// runs before the `endReadableNT` the source's first read queues
+    /// (readable.js `resume` and `endReadable`), so its `resume` comes
+    /// before the `unpipe` and `end()` of the source's `end`.
+    #[test]
+    fn a_stage_resumes_before_the_end_its_upstream_finds() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        let mut stage = Duplex::transform(Identity(PhantomData))
+            .with_readable_high_water_mark(0)
+            .with_writable_high_water_mark(0);
+        stage.observe(move |event| seen.lock().unwrap().push(event.name()));
+        let source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(stage).pipe(Writable::new(NullSink));
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut polls = 0;
+        while Pin::new(&mut future).poll(&mut cx).is_pending() {
+            polls += 1;
+            assert!(polls < 10, "the pipeline completes");
+        }
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                "pipe",
+                "resume",
+                "unpipe",
+                "prefinish",
+                "end",
+                "pause",
+                "finish",
+                "close"
+            ]
+        );
+    }
+
+    /// The events of a transform stage of `pipeline(source, stage, dest)`
+    /// (both marks 0) after `polls` polls, or until it resolves.
+    fn stage_events(chunks: Vec<u32>, dest: Writable<u32>, polls: usize) -> Vec<&'static str> {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        let mut stage = Duplex::transform(Identity(PhantomData))
+            .with_readable_high_water_mark(0)
+            .with_writable_high_water_mark(0);
+        stage.observe(move |event| seen.lock().unwrap().push(event.name()));
+        let source = Readable::from_iter(chunks).with_high_water_mark(0);
+        // Behind a handle, the stage takes each chunk by a `write()`.
+        let mut future = pipeline(source).pipe(Shared::new(stage)).pipe(dest);
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..polls {
+            if Pin::new(&mut future).poll(&mut cx).is_ready() {
+                break;
+            }
+        }
+        log.lock().unwrap().clone()
+    }
+
+    /// Node's `addChunk` (readable.js) emits a push into the empty
+    /// readable side of a flowing, piped transform at once as `data`, so
+    /// `Transform._write` (transform.js) calls back at once, `write()`
+    /// returns true and no `drain` comes; the pipe takes that output
+    /// before it writes the next chunk, and before the `resume` the
+    /// stage's pipe scheduled. Node 20:
+    /// `_transform() data(1) resume unpipe _flush prefinish end pause
+    /// finish close`.
+    #[test]
+    fn a_flowing_stage_emits_its_output_inside_the_write() {
+        assert_eq!(
+            stage_events(vec![7], Writable::new(NullSink).with_high_water_mark(0), 20),
+            [
+                "pipe",
+                "data",
+                "resume",
+                "unpipe",
+                "prefinish",
+                "end",
+                "pause",
+                "finish",
+                "close"
+            ]
+        );
+    }
+
+    /// A stage paused while its reader waits for `drain` still lives its
+    /// ticks: the `resume` its pipe scheduled comes then (Node's
+    /// `resume_` runs on a paused stream too), after upstream's flow wrote
+    /// the next chunk into it. Node 20, with a reader that never calls
+    /// back: `_transform(a) data(1) pause _transform(b) resume`.
+    #[test]
+    fn a_stage_paused_for_drain_still_resumes_on_its_tick() {
+        assert_eq!(
+            stage_events(vec![1, 2], Writable::new(Busy).with_high_water_mark(0), 5),
+            ["pipe", "data", "pause", "resume"]
         );
     }
 

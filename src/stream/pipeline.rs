@@ -168,6 +168,14 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         self.head.listen_data();
     }
 
+    fn end_queued(&self) -> bool {
+        self.head.end_queued()
+    }
+
+    fn run_due_finish(&mut self) {
+        self.head.run_due_finish();
+    }
+
     fn flush_events(&mut self) {
         self.head.flush_events();
     }

@@ -396,6 +396,9 @@ impl<T: Chunk> Pump<T> {
                     }
                 }
             }
+            // Node queued the source's own `finish` before the
+            // destinations' that ending them queues now.
+            source.run_due_finish();
             for (index, destination) in destinations.iter_mut().enumerate() {
                 // Node's `end()` on a finished stream only reports to its
                 // callback, which a pipe does not pass. A destroyed one
@@ -833,6 +836,31 @@ mod tests {
         let events = entries(&log, "dest");
         assert_eq!(events[events.len() - 2..], ["finish", "unpipe"]);
         assert_eq!(source.flowing(), Some(false));
+    }
+
+    /// A duplex source ended before its pipe ran: its `finish`, which
+    /// Node queued inside `end()`, comes before the `finish` of the
+    /// destination the pipe ends at the source's `end`, whose `unpipe`
+    /// pauses the source. Node 20, `s0.pipe(s1); s0.end()` on two
+    /// transforms: s0 `prefinish`, then at the tick `resume end finish
+    /// pause close`.
+    #[test]
+    fn an_ended_duplex_source_finishes_before_its_destination() {
+        let log = Log::default();
+        let mut source = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let source = Shared::new(source);
+        let mut reader = source.clone();
+        let mut dest = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let mut piping = pipe(&mut reader, &mut dest, PipeOptions::default());
+        source.lock().end().unwrap();
+        until_ready(&mut piping).unwrap();
+        drop(piping);
+        source.lock().tick();
+        assert_eq!(
+            entries(&log, "source"),
+            ["prefinish", "resume", "end", "finish", "pause", "close"]
+        );
     }
 
     /// A source that ended while the pipe waits for `drain` ends its

@@ -88,9 +88,19 @@ impl<'a, T: Chunk> Push<'a, T> {
         self.buffer.is_eof()
     }
 
-    /// How much is buffered now, in the chunk type's units.
+    /// How much is buffered now, in the chunk type's units, as Node's
+    /// `readableLength` counts it: not a chunk pushed into the empty side
+    /// of a transform flowing to its reader, which Node emits at once as
+    /// `data` and smerge hands to the reader first.
     pub fn buffered(&self) -> usize {
-        self.buffer.len()
+        self.buffer.len() - self.buffer.emitted()
+    }
+
+    /// True when the next push is one Node emits at once as `data`,
+    /// unbuffered (see [`ReadBuffer`]'s `emit_now`).
+    #[inline]
+    pub(crate) fn emits_next(&self) -> bool {
+        self.buffer.emit_now && self.buffer.is_empty()
     }
 
     /// The highWaterMark of the buffer being filled.

@@ -24,6 +24,14 @@ pub(crate) struct ReadBuffer<T> {
     eof_behind_chunks: bool,
     /// An error a producer caused by misusing [`Push`] (pushing after EOF).
     misuse: Option<Error>,
+    /// Pushes now come where Node's `addChunk` emits a chunk at once as
+    /// `data` when nothing is buffered (a stream flowing to a `data`
+    /// listener, outside `_read`).
+    pub(crate) emit_now: bool,
+    /// The front chunk is one Node emitted so, unbuffered: not in its
+    /// `readableLength`, and due to the reader before anything else.
+    /// (Only a push into an empty buffer is, so there is one at most.)
+    front_emitted: bool,
 }
 
 impl<T: Chunk> ReadBuffer<T> {
@@ -35,11 +43,30 @@ impl<T: Chunk> ReadBuffer<T> {
             eof: false,
             eof_behind_chunks: false,
             misuse: None,
+            emit_now: false,
+            front_emitted: false,
         }
     }
 
     pub(crate) fn len(&self) -> usize {
         self.length
+    }
+
+    /// True while the front chunk is one Node emitted at once (see
+    /// `emit_now`).
+    #[inline]
+    pub(crate) fn front_emitted(&self) -> bool {
+        self.front_emitted
+    }
+
+    /// How much of the buffer Node emitted at once: not in its length.
+    #[inline]
+    pub(crate) fn emitted(&self) -> usize {
+        if self.front_emitted {
+            self.chunks.front().map_or(0, Chunk::size)
+        } else {
+            0
+        }
     }
 
     pub(crate) fn chunk_count(&self) -> usize {
@@ -90,12 +117,14 @@ impl<T: Chunk> ReadBuffer<T> {
             return;
         }
         self.length += size;
+        self.front_emitted = false;
         self.chunks.push_front(chunk);
     }
 
     pub(crate) fn pop_front(&mut self) -> Option<T> {
         let chunk = self.chunks.pop_front()?;
         self.length -= chunk.size();
+        self.front_emitted = false;
         Some(chunk)
     }
 
@@ -125,6 +154,7 @@ impl<T: Chunk> ReadBuffer<T> {
     pub(crate) fn move_into(&mut self, queue: &mut WriteQueue<T>) {
         queue.append(&mut self.chunks, self.length);
         self.length = 0;
+        self.front_emitted = false;
     }
 
     /// Appends the first `count` of `chunks`, which count `length`: a
@@ -177,6 +207,7 @@ impl<T: Chunk> ReadBuffer<T> {
     pub(crate) fn clear(&mut self) {
         self.chunks.clear();
         self.length = 0;
+        self.front_emitted = false;
     }
 
     /// What [`Push::push`](crate::Push::push) does: buffers `chunk` unless the end was pushed
@@ -186,6 +217,14 @@ impl<T: Chunk> ReadBuffer<T> {
         if self.eof {
             self.pushed_after_eof();
             return false;
+        }
+        if self.emit_now && self.chunks.is_empty() {
+            // Node's `readableLength` stays 0: `push` returns true. (A
+            // second push waits: whether Node emits it too depends on the
+            // `write()` the first one's `data` made, which comes later.)
+            self.push_back(chunk);
+            self.front_emitted = !self.chunks.is_empty();
+            return true;
         }
         self.push_back(chunk);
         self.has_room()

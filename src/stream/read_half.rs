@@ -331,6 +331,15 @@ impl<T: Chunk> ReadHalf<T> {
         }
     }
 
+    /// Node's `addChunk` emits a push into an empty buffer at once as
+    /// `data` (readable.js `addChunk`): the stream flows, to a `data`
+    /// listener (a pipe or a poll reads it). The caller knows whether the
+    /// push comes outside `_read` (Node's `sync` off).
+    #[inline]
+    pub(crate) fn emits_now(&self) -> bool {
+        self.flow == Flow::Flowing && self.ticks.consumed
+    }
+
     pub(crate) fn pause(&mut self, events: &mut Events) {
         if self.flow != Flow::Paused {
             // A `resume` still scheduled comes on the next tick all the

@@ -1313,6 +1313,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         self.half.flowing() == Some(true)
     }
 
+    fn end_queued(&self) -> bool {
+        self.half.ends_queued()
+    }
+
     fn label(&self) -> Option<&str> {
         self.life.label()
     }

@@ -56,6 +56,27 @@ pub trait ReadableStream: sealed::Stream + Send {
         false
     }
 
+    /// True while the `end` a read found waits for the stream's next tick
+    /// (Node queued `endReadableNT`): a pipe that reads on finds it then,
+    /// not by the read it makes now.
+    #[doc(hidden)]
+    fn end_queued(&self) -> bool {
+        false
+    }
+
+    /// True while chunks Node emitted as `data` inside their push wait for
+    /// the reader: a pipe takes them before it writes more.
+    #[doc(hidden)]
+    fn data_due(&self) -> bool {
+        false
+    }
+
+    /// Delivers the stream's own `finish` if it waits for the next tick:
+    /// a pipe ending its destinations at this stream's `end` runs it
+    /// before theirs, which Node queues after it.
+    #[doc(hidden)]
+    fn run_due_finish(&mut self) {}
+
     /// The stream's label, used to say where an error happened.
     fn label(&self) -> Option<&str>;
 

@@ -166,6 +166,18 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().flows()
     }
 
+    fn end_queued(&self) -> bool {
+        self.lock().end_queued()
+    }
+
+    fn data_due(&self) -> bool {
+        self.lock().data_due()
+    }
+
+    fn run_due_finish(&mut self) {
+        self.lock().run_due_finish();
+    }
+
     fn failure(&self) -> Option<Error> {
         ReadableStream::failure(&*self.lock())
     }
@@ -232,6 +244,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
 
     fn unpiped_now(&mut self) {
         self.lock().unpiped_now();
+    }
+
+    fn source_ending(&mut self) {
+        self.lock().source_ending();
     }
 
     fn flush_events(&mut self) {

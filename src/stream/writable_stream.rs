@@ -80,6 +80,13 @@ pub trait WritableStream: sealed::Stream + Send {
     /// The stream's label, used to say where an error happened.
     fn label(&self) -> Option<&str>;
 
+    /// Its source's end was found by the pipe's read now, before the pipe
+    /// acts on it (`unpipe`, `end()`): Node emits that `end` on a tick of
+    /// its own (`endReadableNT`), so what this stream queued for the next
+    /// tick before (the `resume` its own pipe scheduled) comes first.
+    #[doc(hidden)]
+    fn source_ending(&mut self) {}
+
     /// Delivers the events deferred to the next tick now (its `error`,
     /// `close`): a pipeline does so for every stage before it resolves, as
     /// Node's callback comes after each stage's last events.
