@@ -576,10 +576,22 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             if buffer.is_eof() || !(before < buffer.high_water_mark() || flowing_empty) {
                 return;
             }
-            self.ask_transform(Taking::Nothing);
+            self.zero_read();
             if self.read.buffer.len() == before {
                 return;
             }
+        }
+    }
+
+    /// Node's `read(0)` on a tick: completes a held write (`_read`), and,
+    /// returning nothing, leaves `needReadable` set while the readable side
+    /// is at or below its highWaterMark, so the next push queues
+    /// `emitReadable_`.
+    fn zero_read(&mut self) {
+        self.ask_transform(Taking::Nothing);
+        let buffer = &self.read.buffer;
+        if buffer.len() <= buffer.high_water_mark() && !buffer.is_eof() {
+            self.read.ticks.need_readable = true;
         }
     }
 
@@ -945,7 +957,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         } else if self.read.resume_scheduled() {
             // Its `read(0)` first: a transform's held write completes
             // (and an ending one flushes) before `resume`.
-            self.ask_transform(Taking::Nothing);
+            self.zero_read();
             self.read.emit_scheduled_resume(&mut self.life.events);
             self.read.schedule_end_if_drained();
         }
@@ -1412,6 +1424,25 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         Duplex::resume(self);
     }
 
+    /// The scheduled `resume` and the due `finish`, in the order queued.
+    fn ticks_before_end_first(&mut self) {
+        if self.read.ticks.comes_before(Tick::Resume, Tick::Finish) {
+            self.read.emit_scheduled_resume(&mut self.life.events);
+        }
+        if self.write.finish_due() {
+            self.tick_finish();
+        }
+        self.read.emit_scheduled_resume(&mut self.life.events);
+    }
+
+    fn end_emitted(&self) -> bool {
+        self.read.is_ended()
+    }
+
+    fn resume_queued(&self) -> bool {
+        self.read.resume_scheduled()
+    }
+
     /// While a pipe waits for `drain`, a paused duplex lives its ticks as
     /// Node's does (its `resume`, `finish`, `end`); a flowing one is left
     /// to the pipe.
@@ -1534,6 +1565,10 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
     fn is_ending(&self) -> bool {
         self.write.is_ending()
+    }
+
+    fn is_destroyed(&self) -> bool {
+        self.life.is_destroyed()
     }
 
     fn is_closed(&self) -> bool {
@@ -1913,6 +1948,31 @@ mod tests {
         assert_eq!(
             *log.lock().unwrap(),
             ["data", "data", "|", "drain", "data", "resume"]
+        );
+        assert_eq!((pass.writable_length(), pass.readable_length()), (0, 0));
+    }
+
+    /// The `read(0)` of `maybeReadMore_` that finds nothing leaves Node's
+    /// `needReadable` set, so the next push queues `emitReadable_`, whose
+    /// flow comes before a `resume` queued later (Node 20, readable
+    /// highWaterMark 2: `write(1) | write(2) resume() | drain data data
+    /// resume`).
+    #[test]
+    fn a_zero_read_that_found_nothing_makes_the_next_push_flow_first() {
+        let mut pass = Duplex::<u32, u32>::pass_through()
+            .with_readable_high_water_mark(2)
+            .with_writable_high_water_mark(0);
+        let log = logged(&mut pass);
+        assert!(pass.write(1).unwrap());
+        pass.tick();
+        assert!(!pass.write(2).unwrap());
+        assert_eq!(pass.writable_length(), 1);
+        pass.resume();
+        log.lock().unwrap().push("|");
+        pass.tick();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["|", "drain", "data", "data", "resume"]
         );
         assert_eq!((pass.writable_length(), pass.readable_length()), (0, 0));
     }

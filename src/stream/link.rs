@@ -394,6 +394,16 @@ where
         self.stage.resume();
     }
 
+    /// Only once upstream is done too: what it still has to say (an
+    /// error) comes before the pipeline ends.
+    fn end_emitted(&self) -> bool {
+        self.upstream_done && self.stage.end_emitted()
+    }
+
+    fn resume_queued(&self) -> bool {
+        self.stage.resume_queued()
+    }
+
     fn listen_data(&mut self) {
         self.stage.listen_data();
     }

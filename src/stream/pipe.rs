@@ -64,6 +64,35 @@ impl<T: Chunk> Pipe<'_, T> {
     }
 }
 
+impl<T: Chunk> Pipe<'_, T> {
+    /// After the pipe failed because its source did: Node's pipe leaves
+    /// its destinations attached then, and undoes each one when it
+    /// finishes, fails or closes, the last one pausing the source (even a
+    /// destroyed one). This undoes those that did since (each gets
+    /// `unpipe`) and returns true once none is attached (at once if the
+    /// pipe did not fail that way).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use smerge::{pipe, Error, ErrorKind, PipeOptions, Readable, Writable};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mut source = Readable::from_iter([Bytes::from("never read")]);
+    /// source.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+    /// let mut out = Writable::from_writer(Vec::new());
+    /// let mut piped = pipe(&mut source, &mut out, PipeOptions::default());
+    /// assert!((&mut piped).await.is_err());
+    /// assert!(!piped.unpipe_done()); // `out` is still attached
+    /// # }
+    /// ```
+    pub fn unpipe_done(&mut self) -> bool {
+        self.pump.unpipe_done(self.source, &mut self.destinations)
+    }
+}
+
 impl<T: Chunk> Drop for Pipe<'_, T> {
     fn drop(&mut self) {
         self.pump.abandon(self.source, &mut self.destinations);

@@ -164,6 +164,18 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         self.head.resume();
     }
 
+    fn ticks_before_end_first(&mut self) {
+        self.head.ticks_before_end_first();
+    }
+
+    fn end_emitted(&self) -> bool {
+        self.head.end_emitted()
+    }
+
+    fn resume_queued(&self) -> bool {
+        self.head.resume_queued()
+    }
+
     fn listen_data(&mut self) {
         self.head.listen_data();
     }

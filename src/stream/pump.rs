@@ -62,9 +62,22 @@ pub(crate) struct Pump<T> {
     /// its `finish`, `error` or `close` unpipes it (Node's pipe listens
     /// from `pipe()` on; nothing comes from a stream that closed before).
     live: Vec<bool>,
+    /// Per destination: not closed when it was piped, so its `error` (a
+    /// write after its end, say) unpipes it, even if it had finished.
+    hears_error: Vec<bool>,
+    /// Per destination: closed before the pipe, and no longer written
+    /// to, but still one of the source's pipes for Node, which never
+    /// hears from it: only the source's end with `end: false` (or
+    /// `unpipe()`) undoes it, and the source pauses for the others only
+    /// once it is undone.
+    lingering: Vec<bool>,
     /// Not polled since the pipe was made, and a destination had been
-    /// ended before.
+    /// ended (its `finish` due) or destroyed (its `close` due) before.
     ended_first: bool,
+    /// Not polled since the pipe was made, and the source had emitted
+    /// `end` before: Node's pipe handles that end on the next tick,
+    /// before the source's `resume` it scheduled.
+    source_ended_first: bool,
     /// The source knows it is piped ([`ReadableStream::piping`]).
     piping: bool,
     /// A pipe's source failed: its destinations stay attached, as Node's
@@ -88,7 +101,10 @@ impl<T: Chunk> Pump<T> {
             awaiting: Awaiting::new(destinations),
             attached: vec![true; destinations],
             live: vec![true; destinations],
+            hears_error: vec![true; destinations],
+            lingering: vec![false; destinations],
             ended_first: false,
+            source_ended_first: false,
             piping: false,
             source_failed: false,
             first_error: None,
@@ -140,11 +156,21 @@ impl<T: Chunk> Pump<T> {
             // longer read, delivers what it deferred (the `close` after
             // its `end`) before its destinations' events of this tick.
             Stage::Ending => source.flush_events(),
-            // The work of destinations ended before the pipe was made (a
-            // `finish` due) comes before the source's `resume`, which the
-            // pipe scheduled after it.
-            Stage::Flowing if std::mem::take(&mut self.ended_first) => {
-                self.drive(cx, source, destinations);
+            // The work of destinations ended or destroyed before the pipe
+            // was made (a `finish` or a `close` due) comes before the
+            // source's `resume`, which the pipe scheduled after it: a
+            // `close` unpipes, pausing the source first.
+            Stage::Flowing if self.ended_first || self.source_ended_first => {
+                if std::mem::take(&mut self.ended_first) {
+                    self.drive(cx, source, destinations);
+                }
+                // A source that had ended: its end is handled (the
+                // destinations ended, or unpiped with `end: false`) on the
+                // tick `pipe()` queued before the source's `resume`
+                // (readable.js, `process.nextTick(endFn)` in `pipe`).
+                if std::mem::take(&mut self.source_ended_first) {
+                    self.stage = Stage::SourceDone;
+                }
             }
             Stage::Flowing | Stage::SourceDone => {}
         }
@@ -296,12 +322,30 @@ impl<T: Chunk> Pump<T> {
     {
         self.stage = Stage::Flowing;
         self.piping = true;
+        // A pipe with `end: false`, and a pipeline's, unpipes at the
+        // source's `end`. With `end: true`, the destinations' `finish`
+        // (which unpipes them) comes on a later tick than the source's
+        // `resume`; so does the pipe's tick for a source that had ended if
+        // that `resume` was queued before it, and a second destination's
+        // (Node pipes them one after the other, and pauses the source at
+        // the last one's `unpipe`). A pipeline's middle stage has ended
+        // only once the stages before it are done.
+        let unpipes_at_end = !self.options.end || self.on_error == OnError::DestroyAll;
+        self.source_ended_first = unpipes_at_end
+            && destinations.len() == 1
+            && source.end_emitted()
+            && !source.resume_queued();
         source.piping(true);
         for (index, destination) in destinations.iter_mut().enumerate() {
             destination.piped(true);
+            let resumes = !source.resume_queued();
             source.listen_data();
             self.live[index] = !destination.is_finished() && !destination.is_closed();
-            self.ended_first |= destination.is_ending();
+            self.hears_error[index] = !destination.is_closed();
+            // A destination destroyed before this `pipe()` scheduled the
+            // source's `resume` closes first.
+            self.ended_first |= destination.is_ending()
+                || (destination.is_destroyed() && !destination.is_closed() && resumes);
             let waits = destination.needs_drain();
             self.awaiting.set(index, waits);
             if waits {
@@ -411,6 +455,10 @@ impl<T: Chunk> Pump<T> {
                     self.destination_failed(index, error, source, &mut **destination);
                 }
             }
+            // What the source queued before its `end` (its `resume`, a
+            // duplex's `finish`) comes before the destinations' `finish`,
+            // which `end()` queued after it.
+            source.ticks_before_end_first();
         }
         let mut pending = false;
         for (index, destination) in destinations.iter_mut().enumerate() {
@@ -421,8 +469,12 @@ impl<T: Chunk> Pump<T> {
                 Poll::Ready(Ok(())) => {
                     self.attached[index] = false;
                     // Node's pipe unpipes a destination at its `finish`;
-                    // one that had finished before keeps the pipe.
-                    if !self.unpiped_at_end() && self.live[index] {
+                    // one that had finished before keeps the pipe, unless
+                    // it failed since (a write after its end).
+                    if !self.unpiped_at_end()
+                        && (self.live[index]
+                            || (self.hears_error[index] && destination.failure().is_some()))
+                    {
                         self.pause_if_none_left(source);
                         destination.piped(false);
                     }
@@ -456,6 +508,10 @@ impl<T: Chunk> Pump<T> {
         D: DerefMut,
         D::Target: WritableStream<Input = T>,
     {
+        if self.lingering.get(index).copied().unwrap_or(false) {
+            self.lingering[index] = false;
+            self.attached[index] = true;
+        }
         if !self.attached.get(index).copied().unwrap_or(false) {
             return false;
         }
@@ -473,7 +529,7 @@ impl<T: Chunk> Pump<T> {
         let was_waiting = self.awaiting.any();
         self.attached[index] = false;
         self.awaiting.set(index, false);
-        if !self.attached.contains(&true) {
+        if !self.attached.contains(&true) && !self.lingering.contains(&true) {
             source.pause();
             self.stop_piping(source);
         } else if was_waiting && !self.awaiting.any() {
@@ -481,6 +537,34 @@ impl<T: Chunk> Pump<T> {
         }
         destinations[index].unpiped_now();
         true
+    }
+
+    /// After the source failed: detaches each destination that finished,
+    /// failed or closed since, as Node's pipe, still attached, does from
+    /// its `finish`, `error` or `close` listener (readable.js, `onfinish`,
+    /// `onerror`, `onclose` in `pipe`): `src.unpipe(dest)` pauses the
+    /// source once none is left, even a destroyed one, then `unpipe`.
+    /// True once no destination is attached.
+    pub(crate) fn unpipe_done<S, D>(&mut self, source: &mut S, destinations: &mut [D]) -> bool
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        if self.source_failed {
+            for (index, destination) in destinations.iter_mut().enumerate() {
+                let finished = destination.is_finished() || destination.is_closed();
+                if self.attached[index]
+                    && ((self.live[index] && finished)
+                        || (self.hears_error[index] && destination.failure().is_some()))
+                {
+                    self.attached[index] = false;
+                    self.pause_if_none_left(source);
+                    destination.piped(false);
+                }
+            }
+        }
+        !self.attached.contains(&true)
     }
 
     /// Detaches what is still attached when the pipe is dropped: `unpipe`
@@ -510,7 +594,7 @@ impl<T: Chunk> Pump<T> {
         D::Target: WritableStream<Input = T>,
     {
         for (index, destination) in destinations.iter_mut().enumerate() {
-            if self.attached[index] {
+            if self.attached[index] || std::mem::take(&mut self.lingering[index]) {
                 self.attached[index] = false;
                 self.pause_if_none_left(source);
                 destination.piped(false);
@@ -536,7 +620,7 @@ impl<T: Chunk> Pump<T> {
     where
         S: ReadableStream<Output = T> + ?Sized,
     {
-        if !self.attached.contains(&true) {
+        if !self.attached.contains(&true) && !self.lingering.contains(&true) {
             source.pause();
         }
     }
@@ -621,7 +705,8 @@ impl<T: Chunk> Pump<T> {
     {
         self.attached[index] = false;
         self.awaiting.set(index, false);
-        if !self.unpiped_at_end() && self.live[index] {
+        self.lingering[index] = !self.hears_error[index] && self.on_error == OnError::Stop;
+        if !self.unpiped_at_end() && self.hears_error[index] {
             // Node's pipe unpipes a destination at its `error`.
             self.pause_if_none_left(source);
             destination.piped(false);
@@ -670,7 +755,13 @@ impl<T: Chunk> Pump<T> {
                 self.unpipe_destroyed(&error, source, destinations);
                 Some(error)
             }
-            OnError::Stop if !self.attached.contains(&true) => self.first_error.take(),
+            OnError::Stop if !self.attached.contains(&true) => {
+                if self.stage >= Stage::SourceDone && !self.options.end {
+                    // The source's end undoes what lingers.
+                    self.detach_all(source, destinations);
+                }
+                self.first_error.take()
+            }
             OnError::Stop => None,
         }
     }
@@ -1049,6 +1140,64 @@ mod tests {
         assert_eq!(entries(&log, "dest"), ["pipe", "unpipe"]);
     }
 
+    /// Node's pipe, still attached after its source failed, undoes a
+    /// destination at its `finish`: `src.unpipe(dest)` pauses the source,
+    /// destroyed as it is, then the destination gets `unpipe` (readable.js,
+    /// `onfinish` in `pipe`, `Readable.prototype.unpipe`).
+    #[test]
+    fn a_failed_source_pauses_when_its_destination_finishes() {
+        let log = Log::default();
+        let mut source = Readable::<u32>::empty();
+        source.observe(observer(&log, "source"));
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        let dest = Shared::new(dest);
+        let mut writer = dest.clone();
+        source.destroy(None);
+        let mut piping = pipe(&mut source, &mut writer, PipeOptions::default());
+        dest.lock().end().unwrap();
+        let error = until_ready(&mut piping).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::PrematureClose);
+        assert!(!piping.unpipe_done());
+        let _ = dest
+            .lock()
+            .poll_finish(&mut Context::from_waker(Waker::noop()));
+        assert!(piping.unpipe_done());
+        drop(piping);
+        assert_eq!(entries(&log, "source"), ["close", "resume", "pause"]);
+        assert_eq!(
+            entries(&log, "dest"),
+            ["pipe", "prefinish", "finish", "unpipe"]
+        );
+    }
+
+    /// A destination that had finished, but not closed, when it was
+    /// piped still has its `error` heard by Node's pipe (a write after
+    /// its end): that unpipes it, pausing the source, even after the
+    /// source failed (readable.js, `onerror` in `pipe`).
+    #[test]
+    fn a_finished_destination_that_fails_later_is_unpiped() {
+        let log = Log::default();
+        let mut source = Readable::<u32>::empty();
+        source.observe(observer(&log, "source"));
+        let source = Shared::new(source);
+        let mut reader = source.clone();
+        let mut dest = Duplex::<u32, u32>::pass_through();
+        dest.observe(observer(&log, "dest"));
+        dest.end().unwrap();
+        let _ = WritableStream::poll_finish(&mut dest, &mut Context::from_waker(Waker::noop()));
+        let dest = Shared::new(dest);
+        let mut writer = dest.clone();
+        let mut piping = pipe(&mut reader, &mut writer, PipeOptions::default());
+        source.lock().destroy(None);
+        assert!(dest.lock().write(1).is_err());
+        assert!(until_ready(&mut piping).is_err());
+        assert!(piping.unpipe_done());
+        drop(piping);
+        assert_eq!(entries(&log, "source").last().unwrap(), "pause");
+        assert!(entries(&log, "dest").contains(&"unpipe".to_owned()));
+    }
+
     /// Node's `read()` that takes a source's last chunk sees its end: the
     /// source emits `end` while paused for `drain`, the destination is
     /// ended, and no `drain` nor `resume` follows (readable.js,
@@ -1145,6 +1294,165 @@ mod tests {
         assert_eq!(
             entries(&log, "dest"),
             ["prefinish", "pipe", "finish", "unpipe"]
+        );
+    }
+
+    /// A destination destroyed before the pipe was made closes on the tick
+    /// queued before the `resume` the pipe scheduled: its `close` unpipes
+    /// it, pausing the source, before that `resume` comes (readable.js,
+    /// `onclose` in `pipe`; destroy.js, `emitCloseNT`).
+    #[test]
+    fn a_destination_destroyed_before_the_pipe_closes_before_the_resume() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        source.observe(observer(&log, "source"));
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        dest.destroy(None);
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        let _ = until_ready(&mut piping);
+        drop(piping);
+        source.tick();
+        assert_eq!(entries(&log, "source")[..2], ["pause", "resume"]);
+        assert_eq!(entries(&log, "dest"), ["pipe", "close", "unpipe"]);
+    }
+
+    /// A source that had emitted `end` before `pipe(dest, {end: false})`:
+    /// Node's pipe unpipes on the tick it queued then (readable.js,
+    /// `process.nextTick(endFn)` in `pipe`), before the source's `resume`
+    /// it queued after, so `pause` comes first.
+    #[test]
+    fn a_source_ended_before_the_pipe_pauses_before_its_resume() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        source.observe(observer(&log, "source"));
+        assert_eq!(source.read(), None);
+        source.tick();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        until_ready(&mut pipe(&mut source, &mut dest, PipeOptions::keep_open())).unwrap();
+        source.tick();
+        assert_eq!(entries(&log, "source"), ["end", "close", "pause", "resume"]);
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe"]);
+    }
+
+    /// The same for a pipeline, which pipes with `end: false` and ends
+    /// its destination from the source's `end` (pipeline.js, `pipe`).
+    #[test]
+    fn a_source_ended_before_its_pipeline_pauses_before_its_resume() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        source.observe(observer(&log, "source"));
+        assert_eq!(source.read(), None);
+        source.tick();
+        let source = Shared::new(source);
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        until_ready(&mut pipeline(source.clone()).pipe(dest)).unwrap();
+        source.lock().tick();
+        assert_eq!(entries(&log, "source"), ["end", "close", "pause", "resume"]);
+        assert_eq!(entries(&log, "dest")[..2], ["pipe", "unpipe"]);
+    }
+
+    /// A source whose `end` a read queued before `pipe(dest, {end:
+    /// false})`: Node's pipe unpipes inside that `end`, pausing the
+    /// source, before the `resume` the pipe queued after it (readable.js,
+    /// `src.once('end', endFn)` in `pipe`; `endReadableNT`).
+    #[test]
+    fn a_source_ending_on_the_pipes_first_tick_pauses_before_its_resume() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        source.observe(observer(&log, "source"));
+        assert_eq!(source.read(), None);
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        until_ready(&mut pipe(&mut source, &mut dest, PipeOptions::keep_open())).unwrap();
+        source.tick();
+        assert_eq!(entries(&log, "source"), ["end", "pause", "resume", "close"]);
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe"]);
+    }
+
+    /// A duplex source ended with nothing written: its `finish`, queued
+    /// by its `end()`, comes before its destination's, which the pipe's
+    /// `end()` queued at the source's `end`; that one then pauses the
+    /// source (writable.js, `finishMaybe`; readable.js, `onfinish`).
+    #[test]
+    fn a_duplex_source_finishes_before_its_destination_pauses_it() {
+        let log = Log::default();
+        let mut source = Duplex::<u32, u32>::pass_through();
+        source.observe(observer(&log, "source"));
+        let source = Shared::new(source);
+        let mut reader = source.clone();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        let mut piping = pipe(&mut reader, &mut dest, PipeOptions::default());
+        source.lock().end().unwrap();
+        until_ready(&mut piping).unwrap();
+        drop(piping);
+        let events = entries(&log, "source");
+        let at = |name: &str| events.iter().position(|e| e == name).unwrap();
+        assert!(at("end") < at("finish") && at("finish") < at("pause"));
+        assert_eq!(
+            entries(&log, "dest")[..4],
+            ["pipe", "prefinish", "finish", "unpipe"]
+        );
+    }
+
+    /// A destination closed before the pipe stays one of the source's
+    /// pipes for Node, which never hears from it: with `end: false`, the
+    /// source's `end` unpipes it, and the source pauses then (readable.js,
+    /// `endFn = unpipe` in `pipe`, `Readable.prototype.unpipe`).
+    #[test]
+    fn a_destination_closed_before_the_pipe_is_unpiped_at_the_sources_end() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        source.observe(observer(&log, "source"));
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        dest.destroy(None);
+        dest.flush_events();
+        let _ = until_ready(&mut pipe(&mut source, &mut dest, PipeOptions::keep_open()));
+        source.tick();
+        assert_eq!(entries(&log, "source"), ["resume", "end", "pause", "close"]);
+        assert_eq!(entries(&log, "dest"), ["close", "pipe", "unpipe"]);
+    }
+
+    /// With `end: true`, the destination ended at the source's `end`
+    /// finishes on a tick queued after the `resume` the pipe scheduled:
+    /// `resume` comes first, then the `pause` of its `finish`
+    /// (readable.js, `onend`, `onfinish` in `pipe`).
+    #[test]
+    fn a_source_ending_on_the_pipes_first_tick_resumes_before_its_destination_finishes() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        source.observe(observer(&log, "source"));
+        assert_eq!(source.read(), None);
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        until_ready(&mut pipe(&mut source, &mut dest, PipeOptions::default())).unwrap();
+        source.tick();
+        assert_eq!(entries(&log, "source"), ["end", "resume", "pause", "close"]);
+    }
+
+    /// The same for a duplex source whose end a read found before the
+    /// pipe: `finish`, `end`, then the `resume` the pipe scheduled, and
+    /// only then the `pause` of the destination's `finish`.
+    #[test]
+    fn a_duplex_source_resumes_before_its_destination_finishes() {
+        let log = Log::default();
+        let mut source = Duplex::<u32, u32>::pass_through();
+        source.observe(observer(&log, "source"));
+        source.end().unwrap();
+        assert_eq!(source.read(), None);
+        let source = Shared::new(source);
+        let mut reader = source.clone();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        until_ready(&mut pipe(&mut reader, &mut dest, PipeOptions::default())).unwrap();
+        source.lock().tick();
+        assert_eq!(
+            entries(&log, "source"),
+            ["prefinish", "finish", "end", "resume", "pause", "close"]
         );
     }
 

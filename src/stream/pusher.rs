@@ -337,6 +337,39 @@ mod tests {
         assert_eq!(readable.lock().readable_length(), 0);
     }
 
+    /// A chunk put back after a read scheduled `end` flows first, at the
+    /// `emitReadable_` `push(null)` queued before that read, and `end`
+    /// still comes, before the `resume` a pipe scheduled later (Node 20:
+    /// `push(null) read() pipe unshift | data end resume ...`).
+    #[test]
+    fn a_chunk_put_back_before_a_scheduled_end_flows_before_it() {
+        let (pusher, readable) =
+            Pusher::<u32>::attach(Readable::external().with_high_water_mark(0));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        readable
+            .lock()
+            .observe(move |event: &Event| seen.lock().unwrap().push(event.name()));
+        pusher.end();
+        assert_eq!(readable.lock().read(), None);
+        let mut source = readable.clone();
+        let mut dest = crate::Writable::new(crate::NullSink).with_high_water_mark(0);
+        let mut piping = crate::pipe(&mut source, &mut dest, crate::PipeOptions::default());
+        assert!(!readable.lock().unshift(7).unwrap());
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut polls = 0;
+        while std::pin::Pin::new(&mut piping).poll(&mut cx).is_pending() {
+            polls += 1;
+            assert!(polls < 5, "the pipe does not complete");
+        }
+        drop(piping);
+        // (`resume` follows; here after the `pause` of the `unpipe` at the
+        // destination's `finish`, which a pipe polls at once.)
+        readable.lock().tick();
+        assert_eq!(log.lock().unwrap()[..2], ["data", "end"]);
+        assert!(log.lock().unwrap().contains(&"resume"));
+    }
+
     #[test]
     fn push_after_end_fails_the_readable() {
         let (pusher, readable) = Pusher::<u32>::new();

@@ -600,9 +600,16 @@ impl<T: Chunk> Readable<T> {
             // end: its `resume` comes first (its `read(0)` finds nothing).
             self.half.emit_scheduled_resume(&mut self.life.events);
         }
+        let flow_first = self.half.flowing() == Some(true)
+            && !self.half.buffer.is_empty()
+            && self.half.ticks.comes_before(Tick::Readable, Tick::End);
         if self.life.errored().is_some() {
             // Node's `endReadableNT`: no `end` once the stream failed.
             self.half.cancel_scheduled_end();
+        } else if flow_first {
+            // An `emitReadable_` queued before it flows what an `unshift`
+            // put back first: the reader takes it, and the `end` comes at
+            // the poll after.
         } else if self.half.emit_scheduled_end(&mut self.life.events) {
             // Scheduled before anything a later call deferred (a destroy's
             // `close`), so delivered first; the auto-destroy's own `close`
@@ -1264,6 +1271,18 @@ impl<T: Chunk> ReadableStream for Readable<T> {
 
     fn resume(&mut self) {
         Readable::resume(self);
+    }
+
+    fn ticks_before_end_first(&mut self) {
+        self.half.emit_scheduled_resume(&mut self.life.events);
+    }
+
+    fn end_emitted(&self) -> bool {
+        self.half.is_ended()
+    }
+
+    fn resume_queued(&self) -> bool {
+        self.half.resume_scheduled()
     }
 
     fn listen_data(&mut self) {

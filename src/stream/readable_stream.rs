@@ -33,6 +33,26 @@ pub trait ReadableStream: sealed::Stream + Send {
     /// is emitted on the next tick.
     fn resume(&mut self);
 
+    /// Delivers what was queued for the next tick before the `end` just
+    /// emitted, and nothing else (a scheduled `resume`, a duplex's due
+    /// `finish`): a pipe ending its destinations at the source's `end`
+    /// lets it come before their `finish`, queued after it.
+    #[doc(hidden)]
+    fn ticks_before_end_first(&mut self) {}
+
+    /// True once `end` was emitted (Node's `endEmitted`).
+    #[doc(hidden)]
+    fn end_emitted(&self) -> bool {
+        false
+    }
+
+    /// True while a `resume` is queued for the next tick (Node's
+    /// `resumeScheduled`): a pipe made then comes after it.
+    #[doc(hidden)]
+    fn resume_queued(&self) -> bool {
+        false
+    }
+
     /// Destroys the stream (Node's `destroy(err)`): buffered data is dropped,
     /// `error` (if any) and `close` are emitted; a no-op if already destroyed.
     fn destroy(&mut self, error: Option<Error>);

@@ -134,6 +134,18 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().resume();
     }
 
+    fn ticks_before_end_first(&mut self) {
+        self.lock().ticks_before_end_first();
+    }
+
+    fn end_emitted(&self) -> bool {
+        self.lock().end_emitted()
+    }
+
+    fn resume_queued(&self) -> bool {
+        self.lock().resume_queued()
+    }
+
     fn listen_data(&mut self) {
         self.lock().listen_data();
     }
@@ -232,6 +244,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
 
     fn is_ending(&self) -> bool {
         self.lock().is_ending()
+    }
+
+    fn is_destroyed(&self) -> bool {
+        WritableStream::is_destroyed(&*self.lock())
     }
 
     fn is_closed(&self) -> bool {

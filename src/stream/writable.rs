@@ -638,6 +638,10 @@ impl<T: Chunk> WritableStream for Writable<T> {
         self.half.is_ending()
     }
 
+    fn is_destroyed(&self) -> bool {
+        self.life.is_destroyed()
+    }
+
     fn is_closed(&self) -> bool {
         self.life.events.is_closed()
     }

@@ -51,6 +51,14 @@ pub trait WritableStream: sealed::Stream + Send {
         false
     }
 
+    /// True once the stream was destroyed (Node's `destroyed`): a pipe made
+    /// then hears its `close`, due on the next tick, before the source's
+    /// `resume`.
+    #[doc(hidden)]
+    fn is_destroyed(&self) -> bool {
+        false
+    }
+
     /// True once `close` was delivered to the stream's observers: a pipe
     /// made then never hears from it again (no `unpipe`).
     #[doc(hidden)]

@@ -866,6 +866,11 @@ impl<'s, C: Item> Interpreter<'s, C> {
                 for index in requests.unpipe.take() {
                     pipe.unpipe(index);
                 }
+                // Node's pipe, still attached, undoes a destination at
+                // its `finish`, `error` or `close`.
+                if !requests.hold.get() {
+                    pipe.unpipe_done();
+                }
                 Poll::<Result<()>>::Pending
             })
             .await
