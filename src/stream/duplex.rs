@@ -1451,7 +1451,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         if self.read.flowing() == Some(true) {
             return Ok(());
         }
-        let failed = self.life.errored().is_some();
+        // A failure counts once its `error` came: in this tick, or
+        // deferred by a destroy before it (Node's pipeline learns of it
+        // from that event, and destroys the other streams then).
+        let failed = self.life.errored().is_some() && !self.read.ticks.contains(Tick::Deferred);
         self.tick();
         match self.life.errored() {
             Some(error) if !failed => Err(error.clone()),

@@ -260,17 +260,30 @@ impl<T: Chunk> Pump<T> {
                 && self.stage == Stage::Flowing
                 && self.awaiting.any()
                 && source.drained_at_end()
-                && let Poll::Ready(None) = source.poll_next_chunk(cx)
-                && source.is_ended()
             {
-                // Node's `read()` that took the last chunk saw the end:
-                // `end` comes although the source waits for `drain`
-                // (readable.js, `endReadable` from `read()`), and the
-                // destination, ended then, emits no `drain` (writable.js,
-                // `afterWrite`): the pipe waits for it no more.
-                self.stage = Stage::SourceDone;
-                for index in 0..destinations.len() {
-                    self.awaiting.set(index, false);
+                match source.poll_next_chunk(cx) {
+                    // Node's `read()` that took the last chunk saw the
+                    // end: `end` comes although the source waits for
+                    // `drain` (readable.js, `endReadable` from `read()`),
+                    // and the destination, ended then, emits no `drain`
+                    // (writable.js, `afterWrite`): the pipe waits for it
+                    // no more.
+                    Poll::Ready(None) if source.is_ended() => {
+                        self.stage = Stage::SourceDone;
+                        for index in 0..destinations.len() {
+                            self.awaiting.set(index, false);
+                        }
+                    }
+                    // Another chunk a `read()` by hand took (Node emitted
+                    // it as `data`, which the pipe writes on).
+                    Poll::Ready(Some(Ok(chunk))) => {
+                        self.write(chunk, source, destinations);
+                        continue;
+                    }
+                    Poll::Ready(Some(Err(error))) => {
+                        return Poll::Ready(Err(self.source_failed(error, source, destinations)));
+                    }
+                    Poll::Ready(None) | Poll::Pending => {}
                 }
             }
             let was_waiting = self.awaiting.any();
@@ -286,23 +299,45 @@ impl<T: Chunk> Pump<T> {
             }
             if self.awaiting.any() {
                 // The stages before the source run ahead meanwhile.
-                if let Err(error) = source.poll_ahead(cx) {
+                if let Err(error) = source.poll_ahead(cx)
+                    && self.on_error == OnError::DestroyAll
+                {
                     return Poll::Ready(Err(self.source_failed(error, source, destinations)));
                 }
-                if self.stage == Stage::Flowing
-                    && source.is_ended()
-                    && let Poll::Ready(None) = source.poll_next_chunk(cx)
-                {
-                    // Its ticks emitted `end` (a `resume_` whose `read(0)`
-                    // found the end): Node's pipe ends its destinations
-                    // from `end` whatever it waits for (readable.js, pipe's
-                    // `onend`), and one ended emits no `drain`.
-                    self.stage = Stage::SourceDone;
-                    for index in 0..destinations.len() {
-                        self.awaiting.set(index, false);
+                if self.stage == Stage::Flowing && source.is_ended() {
+                    match source.poll_next_chunk(cx) {
+                        // Its ticks emitted `end` (a `resume_` whose
+                        // `read(0)` found the end): Node's pipe ends its
+                        // destinations from `end` whatever it waits for
+                        // (readable.js, pipe's `onend`), and one ended
+                        // emits no `drain`.
+                        Poll::Ready(None) => {
+                            self.stage = Stage::SourceDone;
+                            for index in 0..destinations.len() {
+                                self.awaiting.set(index, false);
+                            }
+                            return self.poll_end(cx, source, destinations);
+                        }
+                        // A chunk a `read()` by hand took before that end
+                        // (Node emitted it as `data`, which the pipe's
+                        // `ondata` writes whatever it waits for).
+                        Poll::Ready(Some(Ok(chunk))) => {
+                            self.write(chunk, source, destinations);
+                            continue;
+                        }
+                        Poll::Ready(Some(Err(error))) => {
+                            return Poll::Ready(Err(self.source_failed(
+                                error,
+                                source,
+                                destinations,
+                            )));
+                        }
+                        Poll::Pending => {}
                     }
-                    return self.poll_end(cx, source, destinations);
                 }
+                // Node's pipe does not listen for its source's `error`: it
+                // waits for `drain`, resumes the source, and its next read
+                // finds the failure.
                 return Poll::Pending;
             }
             if source_pending {
@@ -909,6 +944,13 @@ mod tests {
         (source, dest, gate)
     }
 
+    /// A logged source of several chunks (still going after the first).
+    fn logged_source(log: &Log) -> Readable<u32> {
+        let mut source = Readable::from_iter([1u32, 2, 3, 4]).with_high_water_mark(1);
+        source.observe(observer(log, "source"));
+        source
+    }
+
     /// Node's pipe unpipes a destination at its `finish`, and `unpipe()`
     /// pauses a source left without destinations: the source's `pause`
     /// comes after its own `close`, as the destination finished on a
@@ -1061,6 +1103,53 @@ mod tests {
         assert_eq!(
             entries(&log, "dest"),
             ["pipe", "prefinish", "unpipe", "error", "close"]
+        );
+    }
+
+    /// A pipeline learns of a source destroyed while it waits for `drain`
+    /// from the source's `error`: it fails then, destroying the
+    /// destination, without waiting for the `drain` (pipeline.js `finish`
+    /// from the source's end-of-stream).
+    #[test]
+    fn a_pipeline_fails_when_its_source_fails_during_a_wait_for_drain() {
+        let log = Log::default();
+        let (_, dest, _gate) = logged_pair(&log);
+        let source = Shared::new(logged_source(&log));
+        let mut future = pipeline(source.clone()).pipe(dest.with_high_water_mark(0));
+        assert!(poll(&mut future).is_pending());
+        assert_eq!(entries(&log, "source").last().unwrap(), "pause");
+        source
+            .lock()
+            .destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        let error = until_ready(&mut future).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidData);
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
+    }
+
+    /// A plain pipe does not listen for its source's `error`: waiting for
+    /// `drain`, it resumes the source at the `drain` all the same, and
+    /// finds the failure at its next read (Node 20: `resume data pause
+    /// error close resume`).
+    #[test]
+    fn a_pipe_resumes_its_failed_source_at_drain() {
+        let log = Log::default();
+        let (_, dest, gate) = logged_pair(&log);
+        let source = Shared::new(logged_source(&log));
+        let mut reader = source.clone();
+        let mut dest = dest.with_high_water_mark(0);
+        let mut piping = pipe(&mut reader, &mut dest, PipeOptions::default());
+        assert!(poll(&mut piping).is_pending());
+        source
+            .lock()
+            .destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        assert!(poll(&mut piping).is_pending(), "waits for drain");
+        gate.store(true, Ordering::SeqCst);
+        assert!(until_ready(&mut piping).is_err());
+        drop(piping);
+        let events = entries(&log, "source");
+        assert_eq!(
+            events[events.len() - 4..],
+            ["pause", "error", "close", "resume"]
         );
     }
 
@@ -1220,6 +1309,72 @@ mod tests {
         let events = entries(&log, "dest");
         assert!(!events.contains(&"drain".to_owned()));
         assert_eq!(events[events.len() - 2..], ["finish", "unpipe"]);
+    }
+
+    /// Takes nothing while its gate is shut, then keeps every chunk.
+    struct GatedKeep(Arc<AtomicBool>, Arc<Mutex<Vec<bytes::Bytes>>>);
+
+    impl WriteSink<bytes::Bytes> for GatedKeep {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            queue: &mut WriteQueue<bytes::Bytes>,
+        ) -> Poll<Result<()>> {
+            if !self.0.load(Ordering::SeqCst) {
+                return Poll::Pending;
+            }
+            let chunk = queue.pop().unwrap();
+            self.1.lock().unwrap().push(chunk);
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// A chunk `read()` took by hand while the pipe waited for `drain`
+    /// (Node emits it as `data`, which the pipe writes on) reaches the
+    /// destination although that read also found the end.
+    #[test]
+    fn a_chunk_read_by_hand_while_waiting_for_drain_is_written() {
+        let (pusher, source) = Pusher::<bytes::Bytes>::attach(Readable::external());
+        let gate = Arc::new(AtomicBool::new(false));
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let mut dest =
+            Writable::new(GatedKeep(Arc::clone(&gate), Arc::clone(&kept))).with_high_water_mark(0);
+        assert!(!dest.write(bytes::Bytes::from_static(b"a")).unwrap());
+        let mut reader = source.clone();
+        let mut piping = pipe(&mut reader, &mut dest, PipeOptions::default());
+        assert!(poll(&mut piping).is_pending());
+        pusher.push(bytes::Bytes::from_static(b"b"));
+        pusher.end();
+        assert_eq!(source.lock().read(), Some(bytes::Bytes::from_static(b"b")));
+        assert!(poll(&mut piping).is_pending());
+        gate.store(true, Ordering::SeqCst);
+        until_ready(&mut piping).unwrap();
+        drop(piping);
+        assert_eq!(*kept.lock().unwrap(), [&b"a"[..], &b"b"[..]]);
+    }
+
+    /// Two chunks `read()` by hand while piped, the last before the end:
+    /// both reach the destination although the first one's write makes
+    /// the pipe wait for `drain` (Node's `ondata` writes each).
+    #[test]
+    fn chunks_read_by_hand_before_the_end_are_all_written() {
+        let (pusher, source) = Pusher::<bytes::Bytes>::attach(Readable::external());
+        let gate = Arc::new(AtomicBool::new(false));
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let mut dest =
+            Writable::new(GatedKeep(Arc::clone(&gate), Arc::clone(&kept))).with_high_water_mark(0);
+        let mut reader = source.clone();
+        let mut piping = pipe(&mut reader, &mut dest, PipeOptions::default());
+        pusher.push(bytes::Bytes::from_static(b"a"));
+        pusher.push(bytes::Bytes::from_static(b"b"));
+        pusher.end();
+        assert!(source.lock().read().is_some());
+        assert!(source.lock().read().is_some());
+        assert!(poll(&mut piping).is_pending());
+        gate.store(true, Ordering::SeqCst);
+        until_ready(&mut piping).unwrap();
+        drop(piping);
+        assert_eq!(*kept.lock().unwrap(), [&b"a"[..], &b"b"[..]]);
     }
 
     /// A destination someone else ended: Node's pipe unpipes it at its

@@ -388,7 +388,11 @@ impl<T: Chunk> Readable<T> {
             Taking::Front
         };
         self.half.ticks.emitted_readable = false;
-        let _ = self.poll_ask(&mut cx, taking);
+        if let Poll::Ready(Err(_)) = self.poll_ask(&mut cx, taking) {
+            // The `_read` failed: the stream's reader (a pipe) still
+            // learns of it, at its next poll, as Node's `error` comes.
+            self.life.hand_error_later();
+        }
         let chunk = self.half.take_for_read(&mut self.life.events);
         self.schedule_end_if_drained();
         self.half.after_read(chunk.is_some(), false);
@@ -939,7 +943,9 @@ impl Readable<Bytes> {
         }
         // Node's `read(n)` asks once, before it takes, when what it would
         // take leaves the buffer below the highWaterMark.
-        let _ = self.poll_ask(&mut cx, Taking::Bytes(n));
+        if let Poll::Ready(Err(_)) = self.poll_ask(&mut cx, Taking::Bytes(n)) {
+            self.life.hand_error_later();
+        }
         let bytes = self.half.take_bytes(n, &mut self.life.events);
         match &bytes {
             // The rest, cut short by the end: `end` follows on the next tick.
@@ -1304,7 +1310,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         if self.half.flowing() == Some(true) {
             return Ok(());
         }
-        let failed = self.life.errored().is_some();
+        // A failure counts once its `error` came: in this tick, or
+        // deferred by a destroy before it (Node's pipeline learns of it
+        // from that event, and destroys the other streams then).
+        let failed = self.life.errored().is_some() && !self.half.ticks.contains(Tick::Deferred);
         self.run_ticks(cx);
         match self.life.errored() {
             Some(error) if !failed => Err(error.clone()),
@@ -1906,6 +1915,22 @@ mod tests {
             *log.lock().unwrap(),
             ["resume", "data", "data", "error", "close"]
         );
+    }
+
+    /// A `read()` whose source fails returns nothing; the stream's reader
+    /// still gets the error at its next poll (Node's `error` event), not
+    /// an end.
+    #[test]
+    fn a_failure_found_by_read_reaches_the_next_poll() {
+        let boom = Error::new(crate::ErrorKind::InvalidData, "boom");
+        let mut r = Readable::<u32>::from_stream(futures_util::stream::iter([Err(boom)]));
+        assert_eq!(r.read(), None);
+        assert!(r.is_destroyed());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            r.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Err(error))) if error.kind() == crate::ErrorKind::InvalidData
+        ));
     }
 
     /// A pushed chunk, then a pipe's `resume`, then `destroy()`: Node's
