@@ -212,21 +212,21 @@ impl<T: Chunk> ReadBuffer<T> {
 
     /// What [`Push::push`](crate::Push::push) does: buffers `chunk` unless the end was pushed
     /// (a misuse, recorded); returns whether there is room for more.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_from_producer(&mut self, chunk: T) -> bool {
         if self.eof {
             self.pushed_after_eof();
             return false;
         }
-        if self.emit_now && self.chunks.is_empty() {
+        let emitted = self.emit_now && self.chunks.is_empty();
+        self.push_back(chunk);
+        if emitted {
             // Node's `readableLength` stays 0: `push` returns true. (A
             // second push waits: whether Node emits it too depends on the
             // `write()` the first one's `data` made, which comes later.)
-            self.push_back(chunk);
             self.front_emitted = !self.chunks.is_empty();
             return true;
         }
-        self.push_back(chunk);
         self.has_room()
     }
 

@@ -451,6 +451,13 @@ impl<T: Chunk> ReadHalf<T> {
         self.resume_scheduled
     }
 
+    /// True when a `resume` or an `end` waits for the next tick (not in
+    /// the common case of every poll of a stream that flows).
+    #[inline]
+    pub(crate) fn resume_or_end_scheduled(&self) -> bool {
+        self.resume_scheduled || self.end_scheduled
+    }
+
     /// Sets a scheduled `resume` aside (`true` if there was one), for a
     /// flow that runs ahead of it in the tick; see
     /// [`keep_resume_scheduled`](ReadHalf::keep_resume_scheduled).

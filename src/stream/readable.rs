@@ -595,7 +595,23 @@ impl<T: Chunk> Readable<T> {
 
     /// What every poll does first, as a new tick: delivers the deferred
     /// events, then an `end` a read outside a poll scheduled.
+    #[inline]
     fn start_tick(&mut self) {
+        if !self.half.resume_or_end_scheduled()
+            && !self.flow_before_close
+            && !self.life.is_destroyed()
+        {
+            // No `resume` or `end` due and no destroy: only the events a
+            // call deferred (every poll of a stream that flows).
+            self.life.events.flush();
+            return;
+        }
+        self.start_queued_tick();
+    }
+
+    /// [`start_tick`](Readable::start_tick) with something queued.
+    #[inline(never)]
+    fn start_queued_tick(&mut self) {
         if self.half.resume_scheduled()
             && self.half.ticks.contains(Tick::End)
             && self.half.ticks.comes_before(Tick::Resume, Tick::End)
@@ -674,6 +690,25 @@ impl<T: Chunk> Readable<T> {
     /// Whether a flow (`resume_` or `emitReadable_`) is queued.
     fn flows_at_next_tick(&self) -> bool {
         self.half.resume_scheduled() || self.half.ticks.contains(Tick::Readable)
+    }
+
+    /// A read whose source failed: what was buffered before still goes
+    /// into `queue`, and `error` comes at the next poll (Node's `read()`
+    /// takes what is buffered whatever the state).
+    #[cold]
+    fn hand_out_before(
+        &mut self,
+        error: Error,
+        queue: &mut WriteQueue<T>,
+    ) -> Poll<Option<Result<()>>> {
+        if self.half.buffer.is_empty() {
+            return Poll::Ready(Some(Err(error)));
+        }
+        while let Some(chunk) = self.half.take(&mut self.life.events) {
+            queue.push_back(chunk);
+        }
+        self.life.hand_error_later();
+        Poll::Ready(Some(Ok(())))
     }
 
     /// A reader's read on a destroyed stream: the chunks a flow queued
@@ -1243,15 +1278,7 @@ impl<T: Chunk> ReadableStream for Readable<T> {
             return Poll::Ready(Some(Err(error)));
         }
         if let Poll::Ready(Err(error)) = self.poll_fill(cx, true) {
-            // What was buffered before the failing read still goes out.
-            if self.half.buffer.is_empty() {
-                return Poll::Ready(Some(Err(error)));
-            }
-            while let Some(chunk) = self.half.take(&mut self.life.events) {
-                queue.push_back(chunk);
-            }
-            self.life.hand_error_later();
-            return Poll::Ready(Some(Ok(())));
+            return self.hand_out_before(error, queue);
         }
         let mut moved = self.half.take_all_into(queue, limit, &self.life.events);
         while let Some(chunk) = self.half.take(&mut self.life.events) {
