@@ -575,9 +575,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// Node's `read(0)` on a tick: completes a held write (`_read`), and,
     /// returning nothing, leaves `needReadable` set while the readable side
     /// is at or below its highWaterMark, so the next push queues
-    /// `emitReadable_`.
+    /// `emitReadable_`. The read is over when it returns: later pushes are
+    /// outside any read.
     fn zero_read(&mut self) {
         self.ask_transform(Taking::Nothing);
+        self.in_read = false;
         let buffer = &self.read.buffer;
         if buffer.len() <= buffer.high_water_mark() && !buffer.is_eof() {
             self.read.ticks.need_readable = true;
@@ -1932,6 +1934,37 @@ mod tests {
             ["data", "data", "|", "drain", "data", "resume"]
         );
         assert_eq!((pass.writable_length(), pass.readable_length()), (0, 0));
+    }
+
+    /// The `read(0)` of a tick's `maybeReadMore_` is over when the tick
+    /// ends: a later write into the empty side of a transform flowing to a
+    /// reader emits its output inside the call, as any write outside a
+    /// read (Node 20, readable highWaterMark 1, writable 0: `write(a c d
+    /// '') read() read()`, a tick (`drain`), `on('data')`, `write(f)`:
+    /// `data`, `write` returns true, `writableLength` 0, then `resume`).
+    #[test]
+    fn a_write_after_the_read_more_tick_emits_its_output_at_once() {
+        let mut pass = Duplex::<Bytes, Bytes>::pass_through()
+            .with_readable_high_water_mark(1)
+            .with_writable_high_water_mark(0);
+        for chunk in ["a", "c", "d", ""] {
+            assert!(!pass.write(Bytes::from_static(chunk.as_bytes())).unwrap());
+        }
+        assert_eq!(pass.read().as_deref(), Some(&b"ac"[..]));
+        assert_eq!(pass.read().as_deref(), Some(&b"d"[..]));
+        let log = logged(&mut pass);
+        pass.tick();
+        assert_eq!((pass.writable_length(), pass.readable_length()), (0, 0));
+        ReadableStream::resume(&mut pass);
+        assert!(pass.write(Bytes::from_static(b"f")).unwrap());
+        assert_eq!(pass.writable_length(), 0);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(
+            pass.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(chunk))) if chunk == "f"
+        ));
+        assert!(pass.poll_next_chunk(&mut cx).is_pending());
+        assert_eq!(*log.lock().unwrap(), ["drain", "data", "resume"]);
     }
 
     /// The `read(0)` of `maybeReadMore_` that finds nothing leaves Node's
