@@ -517,10 +517,8 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         while let Some(tick) = self.read.ticks.pop() {
             match tick {
                 Tick::Resume if self.read.resume_scheduled() => {
-                    // Node's `resume_` reads with `read(0)` first: a held
-                    // write completes before `resume`.
-                    self.ask_transform(Taking::Nothing);
-                    self.in_read = false;
+                    // Node's `resume_` reads with `read(0)` first
+                    // (`zero_read`): a held write completes before `resume`.
                     self.resume_tick();
                     self.flow_unread(&mut cx);
                 }
@@ -1965,6 +1963,78 @@ mod tests {
         ));
         assert!(pass.poll_next_chunk(&mut cx).is_pending());
         assert_eq!(*log.lock().unwrap(), ["drain", "data", "resume"]);
+    }
+
+    /// Holds each write until a read asks for more, pushing nothing (a
+    /// Node duplex whose `_read` calls the callback its `_write` held, as
+    /// `Transform._read` does); counts those calls.
+    struct HeldUntilRead {
+        held: bool,
+        reads: Arc<Mutex<usize>>,
+    }
+
+    impl DuplexHandler<u32, u32> for HeldUntilRead {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            input: &mut WriteQueue<u32>,
+            _: &mut Push<'_, u32>,
+        ) -> Poll<Result<()>> {
+            let this = self.get_mut();
+            if !this.held && input.take_in_flight().is_some() {
+                this.held = true;
+            }
+            if this.held {
+                Poll::Pending
+            } else {
+                Poll::Ready(Ok(()))
+            }
+        }
+
+        fn poll_final(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &mut Push<'_, u32>,
+        ) -> Poll<Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &mut Push<'_, u32>,
+        ) -> Poll<Result<()>> {
+            Poll::Pending
+        }
+
+        fn release_held(self: Pin<&mut Self>) -> bool {
+            let this = self.get_mut();
+            *this.reads.lock().unwrap() += 1;
+            std::mem::take(&mut this.held)
+        }
+    }
+
+    /// Node's `resume_` reads once (`read(0)`) before `resume`: one held
+    /// write completes (Node 20, a duplex whose `_read` calls the callback
+    /// `_write` held, four writes, `resume() pause()`, a tick: one
+    /// `_read`, `writableLength` 3).
+    #[test]
+    fn a_scheduled_resume_completes_one_held_write() {
+        let reads = Arc::new(Mutex::new(0));
+        let handler = HeldUntilRead {
+            held: false,
+            reads: Arc::clone(&reads),
+        };
+        let mut held = Duplex::new(handler);
+        held.coupled = true;
+        for chunk in 1..=4 {
+            held.write(chunk).unwrap();
+        }
+        assert_eq!(held.writable_length(), 4);
+        held.resume();
+        held.pause();
+        held.tick();
+        assert_eq!((*reads.lock().unwrap(), held.writable_length()), (1, 3));
     }
 
     /// The `read(0)` of `maybeReadMore_` that finds nothing leaves Node's
