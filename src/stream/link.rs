@@ -633,7 +633,9 @@ mod tests {
         assert!(!WritableStream::needs_drain(&link.stage));
     }
 
-    /// Only a pass-through hands over: a transform's chunks go through it.
+    /// Output the stage buffered before its upstream failed is read
+    /// first; the upstream's error comes at the read after, and the stage
+    /// is destroyed.
     #[test]
     fn output_held_before_upstream_fails_is_read_first() {
         let boom = Error::new(ErrorKind::InvalidData, "boom");
@@ -655,6 +657,7 @@ mod tests {
         assert!(link.stage.is_destroyed());
     }
 
+    /// Only a pass-through hands over: a transform's chunks go through it.
     #[test]
     fn a_transform_does_not_hand_over() {
         let source = Readable::from_iter([bytes(64, 1)]);
