@@ -661,10 +661,17 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
     }
 
+    /// Whether a push now, outside any read, goes out at once (Node's
+    /// `addChunk` into the empty side of a transform flowing to a reader).
+    #[inline]
+    fn emits_now(&self) -> bool {
+        self.coupled && !self.in_read && self.read.emits_now()
+    }
+
     fn write_now(&mut self) {
         // Node's `write()` runs `_transform` inside the call: what it
         // pushes into an empty flowing side is emitted at once.
-        self.read.buffer.emit_now = self.coupled && !self.in_read && self.read.emits_now();
+        self.read.buffer.emit_now = self.emits_now();
         self.write_now_inner();
         self.read.buffer.emit_now = false;
     }
@@ -747,8 +754,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         let mut cx = Context::from_waker(Waker::noop());
         let ended = self.read.buffer.is_eof();
         let chunks = self.read.buffer.chunk_count();
-        self.read.buffer.emit_now =
-            self.coupled && !in_read && !self.in_read && self.read.emits_now();
+        self.read.buffer.emit_now = !in_read && self.emits_now();
         let mut out = Push::new(&mut self.read.buffer);
         let answer = self.handler.as_mut().poll_final(&mut cx, &mut out);
         let pushes = out.pushes();
@@ -980,7 +986,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         while self.write.has_work() {
             // The chunks a pipe queued: Node's `write()` ran `_transform`
             // on each as it came, outside any read.
-            self.read.buffer.emit_now = self.coupled && !self.in_read && self.read.emits_now();
+            self.read.buffer.emit_now = self.emits_now();
             let mut out = Push::new(&mut self.read.buffer);
             let polled = self
                 .handler
@@ -1051,16 +1057,22 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         polled
     }
 
-    fn poll_output_once(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
+    /// What a read takes before anything else: the chunk emitted inside
+    /// its push, before anything queued; else, once the tick ran, what
+    /// its flow handed to the pipes (`flow_to_pipes`).
+    #[inline]
+    fn take_due(&mut self) -> Option<O> {
         if self.read.buffer.front_emitted()
             && let Some(chunk) = self.read.take(&mut self.life.events)
         {
-            // Emitted inside its push, before anything queued.
-            return Poll::Ready(Some(Ok(chunk)));
+            return Some(chunk);
         }
         self.start_read_tick();
-        if let Some(chunk) = self.read.take_read_by_hand() {
-            // What the tick's flow handed to the pipes (`flow_to_pipes`).
+        self.read.take_read_by_hand()
+    }
+
+    fn poll_output_once(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
+        if let Some(chunk) = self.take_due() {
             return Poll::Ready(Some(Ok(chunk)));
         }
         if let Some(error) = self.life.take_error() {
@@ -1130,15 +1142,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         queue: &mut WriteQueue<O>,
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
-        if self.read.buffer.front_emitted()
-            && let Some(chunk) = self.read.take(&mut self.life.events)
-        {
-            // Emitted inside its push, before anything queued.
-            queue.push_back(chunk);
-            return Poll::Ready(Some(Ok(())));
-        }
-        self.start_read_tick();
-        if let Some(chunk) = self.read.take_read_by_hand() {
+        if let Some(chunk) = self.take_due() {
             queue.push_back(chunk);
             return Poll::Ready(Some(Ok(())));
         }
