@@ -698,6 +698,19 @@ impl<T: Chunk> Readable<T> {
         self.half.take(&mut self.life.events)
     }
 
+    /// A flowing read whose `_read` failed: Node's `read()` whose `_read`
+    /// destroyed the stream still takes what is buffered and emits it as
+    /// `data`: only the `_read` is stopped by `destroyed`, and `data` only
+    /// once `error` or `close` was emitted (readable.js:727, 784). The
+    /// error comes once the flow took the rest (`take_before_close`).
+    #[cold]
+    fn take_before_error(&mut self) -> Option<T> {
+        let chunk = self.half.take(&mut self.life.events)?;
+        self.life.hand_error_later();
+        self.flow_before_close = true;
+        Some(chunk)
+    }
+
     /// Waits until a chunk is buffered or the end is reached (Node's
     /// `'readable'` event), asking the source for data; emits `readable`.
     /// A stream read this way is paused: [`flowing`](Readable::flowing)
@@ -1100,10 +1113,7 @@ impl<T: Chunk> Readable<T> {
         loop {
             let asked = self.poll_ask(cx, Taking::Front);
             if let Poll::Ready(Err(error)) = asked {
-                // The read whose `_read` failed still takes what is buffered.
-                if let Some(chunk) = self.half.take(&mut self.life.events) {
-                    self.life.hand_error_later();
-                    self.flow_before_close = true;
+                if let Some(chunk) = self.take_before_error() {
                     queue.push_back(chunk);
                     return Poll::Ready(Some(Ok(())));
                 }
@@ -1168,14 +1178,7 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         loop {
             let asked = self.poll_ask(cx, Taking::Front);
             if let Poll::Ready(Err(error)) = asked {
-                // Node's `read()` whose `_read` destroyed the stream still
-                // takes what is buffered and emits it as `data`: only the
-                // `_read` is stopped by `destroyed`, and `data` only once
-                // `error` or `close` was emitted (readable.js:727, 784). The
-                // error comes once the flow took the rest.
-                if let Some(chunk) = self.half.take(&mut self.life.events) {
-                    self.life.hand_error_later();
-                    self.flow_before_close = true;
+                if let Some(chunk) = self.take_before_error() {
                     return Poll::Ready(Some(Ok(chunk)));
                 }
                 return Poll::Ready(Some(Err(error)));
