@@ -466,21 +466,8 @@ mod tests {
 
     use super::*;
     use crate::{
-        Duplex, NullSink, Push, Readable, ReadableExt, Shared, Transform, Writable, pipeline,
+        Busy, Duplex, NullSink, Push, Readable, ReadableExt, Shared, Transform, Writable, pipeline,
     };
-
-    /// Takes its first chunk and never calls back.
-    struct Busy;
-
-    impl crate::WriteSink<u32> for Busy {
-        fn poll_write(
-            self: Pin<&mut Self>,
-            _cx: &mut Context<'_>,
-            _queue: &mut WriteQueue<u32>,
-        ) -> Poll<Result<()>> {
-            Poll::Pending
-        }
-    }
 
     /// Pushes every chunk as it is, as a pass-through does, but through
     /// the chunk-at-a-time path: its stages never hand over.
