@@ -432,10 +432,21 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             return false;
         }
         if !flow_first && self.read.resume_scheduled() {
+            let ended = self.read.buffer.is_eof();
             self.ask_transform(Taking::Nothing);
             self.read.emit_scheduled_resume(&mut self.life.events);
+            if ended && self.read.paused_while_piped() {
+                // Node's `read(0)` in `resume_` found the end (pushed
+                // before it, not by its `_read`): `end` comes although
+                // the stream is paused.
+                self.schedule_end_if_drained();
+            }
         }
-        self.ask_transform(Taking::Front);
+        // Node's `flow()` reads nothing while paused: no `_read` releases
+        // a held write then.
+        if !self.read.paused_while_piped() {
+            self.ask_transform(Taking::Front);
+        }
         self.life.errored().is_some()
     }
 
@@ -1093,6 +1104,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             if !flow_first {
                 self.read.emit_scheduled_resume(&mut self.life.events);
             }
+            if self.read.paused_while_piped() {
+                return Poll::Pending;
+            }
             if let Some(chunk) = self.read.take(&mut self.life.events) {
                 return Poll::Ready(Some(Ok(chunk)));
             }
@@ -1163,6 +1177,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             }
             if !flow_first {
                 self.read.emit_scheduled_resume(&mut self.life.events);
+            }
+            if self.read.paused_while_piped() {
+                return Poll::Pending;
             }
             let mut moved = self.read.take_all_into(queue, limit, &self.life.events);
             while let Some(chunk) = self.read.take(&mut self.life.events) {
@@ -1481,6 +1498,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
 
     fn drained_at_end(&self) -> bool {
         self.read.buffer.is_eof() && self.read.buffer.is_empty()
+    }
+
+    fn flows(&self) -> bool {
+        self.read.flowing() == Some(true)
     }
 
     fn end_queued(&self) -> bool {
@@ -2236,6 +2257,96 @@ mod tests {
                 "finish",
                 "close"
             ]
+        );
+    }
+
+    /// Paused while piped, a transform's readable side gives a pipe
+    /// nothing: Node's `resume_` emits `resume`, then `flow()` reads only
+    /// while flowing (Node 20, `pipe pause write(1) | tick`: `pause |
+    /// resume`, both chunks left buffered; after `resume()`, `resume data`).
+    #[test]
+    fn a_paused_piped_transform_gives_the_pipe_nothing() {
+        let mut twice = Duplex::transform(Twice).with_high_water_mark(0);
+        let log = logged(&mut twice);
+        ReadableStream::piping(&mut twice, true);
+        ReadableStream::listen_data(&mut twice);
+        twice.pause();
+        twice.write(1).unwrap();
+        twice.tick();
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(twice.poll_next_chunk(&mut cx).is_pending());
+        assert_eq!(*log.lock().unwrap(), ["pause", "resume"]);
+        assert_eq!(twice.readable_length(), 2);
+        twice.resume();
+        assert!(matches!(
+            twice.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(1)))
+        ));
+        assert_eq!(*log.lock().unwrap(), ["pause", "resume", "resume", "data"]);
+    }
+
+    /// Paused while piped, a transform whose output filled its readable
+    /// side keeps its write held: Node's `flow()` calls no `read()`, so no
+    /// `_read` releases the callback (Node 20, object mode, readable hwm 1,
+    /// `pipeline(s0, s1) pause write(e) | tick`: `resume`, no `drain`).
+    #[test]
+    fn a_paused_piped_transform_keeps_its_write_held() {
+        let mut twice = Duplex::transform(Twice)
+            .with_writable_high_water_mark(0)
+            .with_readable_high_water_mark(2);
+        let log = logged(&mut twice);
+        ReadableStream::piping(&mut twice, true);
+        ReadableStream::listen_data(&mut twice);
+        twice.pause();
+        assert!(!twice.write(1).unwrap());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(twice.poll_next_chunk(&mut cx).is_pending());
+        assert_eq!(*log.lock().unwrap(), ["pause", "resume"]);
+        assert_eq!((twice.readable_length(), twice.writable_length()), (2, 1));
+    }
+
+    /// Paused while piped, a transform whose end comes on an empty
+    /// readable side emits no `end`: no read sees it until `resume()`
+    /// (Node 20, `pipeline(s0, s1) | settle | s0.pause() s0.end() | tick`:
+    /// `finish`, and no `end`).
+    #[test]
+    fn a_paused_piped_transform_ended_empty_waits_for_resume_to_end() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        ReadableStream::piping(&mut pass, true);
+        ReadableStream::listen_data(&mut pass);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(pass.poll_next_chunk(&mut cx).is_pending());
+        pass.pause();
+        pass.end().unwrap();
+        assert!(pass.poll_next_chunk(&mut cx).is_pending());
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["resume", "pause", "prefinish", "finish"]
+        );
+        pass.resume();
+        assert!(matches!(pass.poll_next_chunk(&mut cx), Poll::Ready(None)));
+        assert!(log.lock().unwrap().ends_with(&["resume", "end"]));
+    }
+
+    /// The `read(0)` of the `resume` a pipe scheduled finds the end of a
+    /// transform paused by hand: `end` comes although nothing flows (Node
+    /// 20, `end | tick | pipe pause | settle`: `resume end close`;
+    /// readable.js, `resume_` calls `read(0)`, which calls `endReadable`).
+    #[test]
+    fn a_paused_piped_transform_ends_at_the_read_of_its_resume() {
+        let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let log = logged(&mut pass);
+        pass.end().unwrap();
+        pass.tick();
+        ReadableStream::piping(&mut pass, true);
+        ReadableStream::listen_data(&mut pass);
+        pass.pause();
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(pass.poll_next_chunk(&mut cx), Poll::Ready(None)));
+        assert_eq!(
+            log.lock().unwrap()[..5],
+            ["prefinish", "finish", "pause", "resume", "end"]
         );
     }
 

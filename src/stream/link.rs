@@ -40,6 +40,9 @@ pub(crate) struct Link<I: Chunk, D> {
     /// Position in the pipeline, for errors from unnamed stages.
     index: usize,
     upstream_done: bool,
+    /// Upstream was paused because the stage waits for `drain` (Node's
+    /// `awaitDrainWriters`): the stage's `drain` resumes it.
+    awaiting_drain: bool,
     on_error: OnError,
     /// Upstream failed while the stage still held output: that output is
     /// read first (see [`Link::fail_after_output`]).
@@ -59,7 +62,8 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         stage.piped(true);
         upstream.piping(true);
         upstream.listen_data();
-        if WritableStream::needs_drain(&stage) {
+        let awaiting_drain = WritableStream::needs_drain(&stage);
+        if awaiting_drain {
             upstream.pause();
         } else {
             upstream.resume();
@@ -69,8 +73,29 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             stage,
             index,
             upstream_done: false,
+            awaiting_drain,
             on_error,
             held_failure: None,
+        }
+    }
+
+    /// Node's pipe `pause()` on a false write (readable.js:980-995):
+    /// upstream pauses until the stage's `drain`.
+    fn pause_for_drain(&mut self) {
+        if WritableStream::needs_drain(&self.stage) {
+            self.awaiting_drain = true;
+            self.upstream.pause();
+        }
+    }
+
+    /// Node's `pipeOnDrain` (readable.js:1069-1088): the stage's `drain`
+    /// resumes upstream, which the pipe paused for it.
+    fn resume_after_drain(&mut self) {
+        if self.awaiting_drain && !WritableStream::needs_drain(&self.stage) {
+            self.awaiting_drain = false;
+            if !self.upstream_done {
+                self.upstream.resume();
+            }
         }
     }
 
@@ -83,6 +108,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         mut first: Option<Poll<Option<Result<()>>>>,
     ) -> Result<bool> {
         let mut fed = false;
+        self.resume_after_drain();
         // Upstream's `end` found by a read now, not queued before: the
         // stage's own ticks queued before it come first.
         let end_found = !self.upstream.end_queued();
@@ -91,7 +117,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         let failed_before = self.upstream.failure().is_some();
         while !self.upstream_done
             && self.held_failure.is_none()
-            && !WritableStream::needs_drain(&self.stage)
+            && (!WritableStream::needs_drain(&self.stage) || self.upstream.flows())
         {
             let batch = first.take().or_else(|| {
                 let (queue, high_water_mark) = self.stage.batch_target()?;
@@ -103,6 +129,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                     Poll::Ready(Some(Ok(()))) => {
                         fed = true;
                         self.stage.after_batch();
+                        self.pause_for_drain();
                         continue;
                     }
                     Poll::Ready(Some(Err(error))) if failed_before => {
@@ -130,7 +157,10 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                         Ok(true) if ReadableStream::data_due(&self.stage) => break,
                         Ok(true) => {}
                         // Full: it waits for `drain`.
-                        Ok(false) => break,
+                        Ok(false) => {
+                            self.pause_for_drain();
+                            break;
+                        }
                         // Destroyed: its next poll reports its own error.
                         Err(error) if error.kind() == ErrorKind::Destroyed => break,
                         Err(error) => return Err(self.stage_failed(error)),
@@ -321,6 +351,7 @@ where
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
         let mut first = None;
+        self.resume_after_drain();
         if TypeId::of::<I>() == TypeId::of::<O>() && queue.is_settled() && !self.upstream_done {
             match self.hand_over(cx, queue, limit) {
                 HandOver::Through => return Poll::Ready(Some(Ok(()))),
@@ -429,6 +460,10 @@ where
         self.stage.is_ended()
     }
 
+    fn flows(&self) -> bool {
+        self.stage.flows()
+    }
+
     fn end_queued(&self) -> bool {
         ReadableStream::end_queued(&self.stage)
     }
@@ -466,7 +501,8 @@ mod tests {
 
     use super::*;
     use crate::{
-        Busy, Duplex, NullSink, Push, Readable, ReadableExt, Shared, Transform, Writable, pipeline,
+        Busy, Duplex, Event, NullSink, Push, Readable, ReadableExt, Shared, Transform, Writable,
+        pipeline,
     };
 
     /// Pushes every chunk as it is, as a pass-through does, but through
@@ -657,6 +693,75 @@ mod tests {
             HandOver::Declined
         ));
         assert!(queue.is_empty());
+    }
+
+    /// Node's pipe pauses upstream while the stage waits for `drain`, and
+    /// the stage's `drain` resumes it (readable.js:980-995, `pause()`;
+    /// readable.js:1069-1088, `pipeOnDrain`). Node 20, object mode, both
+    /// transforms of highWaterMark 0, `s1.write(x)`, `pipeline(s2, s1, s0)`,
+    /// `s2.write(y)`, settle: `s2: pause` at the pipe, then `resume data`
+    /// after `s1`'s `drain`, and `s0` gets both chunks.
+    #[test]
+    fn the_stage_drain_resumes_the_upstream_it_paused() {
+        let marks = |duplex: Duplex<u32, u32>| {
+            duplex
+                .with_writable_high_water_mark(0)
+                .with_readable_high_water_mark(0)
+        };
+        let mut stage = marks(Duplex::transform(Identity(PhantomData)));
+        let mut upstream = marks(Duplex::transform(Identity(PhantomData)));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        upstream.observe(move |event: &Event| seen.lock().unwrap().push(event.name()));
+        assert!(!WritableStream::write(&mut stage, 1).unwrap());
+        let upstream = Shared::new(upstream);
+        let mut link = Link::new(Box::new(upstream.clone()), stage, 1, OnError::DestroyAll);
+        assert_eq!(*log.lock().unwrap(), ["pause"]);
+        assert!(!WritableStream::write(&mut *upstream.lock(), 2).unwrap());
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut took = Vec::new();
+        for _ in 0..4 {
+            if let Poll::Ready(Some(Ok(chunk))) = link.poll_next_chunk(&mut cx) {
+                took.push(chunk);
+            }
+        }
+        assert_eq!(took, [1, 2]);
+        assert_eq!(upstream.lock().flowing(), Some(true));
+        assert_eq!(log.lock().unwrap()[..3], ["pause", "resume", "data"]);
+    }
+
+    /// Node's `flow()` reads whenever upstream flows (readable.js:1280-
+    /// 1284): upstream paused for the stage's `drain` and resumed by hand
+    /// gives its chunk to the stage, which still waits for `drain`, and
+    /// the false write pauses it again (readable.js:980-995).
+    #[test]
+    fn upstream_resumed_by_hand_feeds_a_stage_that_awaits_drain() {
+        let marks = |duplex: Duplex<u32, u32>| {
+            duplex
+                .with_writable_high_water_mark(0)
+                .with_readable_high_water_mark(0)
+        };
+        let mut stage = marks(Duplex::transform(Identity(PhantomData)));
+        let mut upstream = marks(Duplex::transform(Identity(PhantomData)));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        upstream.observe(move |event: &Event| seen.lock().unwrap().push(event.name()));
+        assert!(!WritableStream::write(&mut stage, 1).unwrap());
+        assert!(!WritableStream::write(&mut upstream, 2).unwrap());
+        let upstream = Shared::new(upstream);
+        let mut link = Link::new(Box::new(upstream.clone()), stage, 1, OnError::DestroyAll);
+        let mut cx = Context::from_waker(Waker::noop());
+        link.poll_ahead(&mut cx).unwrap();
+        assert_eq!(upstream.lock().readable_length(), 1);
+        ReadableStream::resume(&mut *upstream.lock());
+        link.poll_ahead(&mut cx).unwrap();
+        assert_eq!(upstream.lock().readable_length(), 0);
+        assert_eq!(link.stage.writable_length(), 2);
+        // The first `resume` is the one `on('data')` scheduled at the pipe.
+        assert_eq!(
+            log.lock().unwrap()[..],
+            ["pause", "resume", "resume", "data", "pause"]
+        );
     }
 
     /// Node's `pipeline(source, transform, dest)` with a source that has

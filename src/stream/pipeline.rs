@@ -210,6 +210,10 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         self.head.is_ended()
     }
 
+    fn flows(&self) -> bool {
+        self.head.flows()
+    }
+
     fn label(&self) -> Option<&str> {
         self.head.label()
     }

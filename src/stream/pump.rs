@@ -194,7 +194,9 @@ impl<T: Chunk> Pump<T> {
             }
             let mut source_pending = false;
             let mut took = false;
-            while self.stage == Stage::Flowing && !self.awaiting.any() {
+            // Node's `flow()` reads while the source flows: a `resume()`
+            // by hand reads on although a destination waits for `drain`.
+            while self.stage == Stage::Flowing && (!self.awaiting.any() || source.flows()) {
                 if let [destination] = destinations
                     && self.attached[0]
                     && let Some((queue, high_water_mark)) = destination.batch_target()
@@ -1181,6 +1183,60 @@ mod tests {
         assert!(piping.unpipe(0));
         drop(piping);
         assert_eq!(entries(&log, "source").last().unwrap(), "pause");
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe"]);
+    }
+
+    /// Node's `flow()` reads whenever the source flows (readable.js:1280-
+    /// 1284): a source paused for `drain` and resumed by hand gives the
+    /// pipe its next chunk although the destination still waits for
+    /// `drain`; the false write pauses it again (readable.js:980-995).
+    /// Node 20, object mode, hwm 1 source of two chunks piped into a
+    /// transform of hwm 0, tick, `resume()`, tick: `resume _read data(1)
+    /// pause end close`.
+    #[test]
+    fn a_source_resumed_by_hand_flows_while_its_pipe_awaits_drain() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32, 2]).with_high_water_mark(1);
+        source.observe(observer(&log, "source"));
+        let source = Shared::new(source);
+        let mut reader = source.clone();
+        let gate = Arc::new(AtomicBool::new(false));
+        let mut dest = Writable::new(Gated(Arc::clone(&gate))).with_high_water_mark(0);
+        let mut piping = pipe(&mut reader, &mut dest, PipeOptions::default());
+        assert!(poll(&mut piping).is_pending());
+        assert_eq!(entries(&log, "source").last().unwrap(), "pause");
+        assert_eq!(source.lock().readable_length(), 1);
+        let before = entries(&log, "source").len();
+        source.lock().resume();
+        assert!(poll(&mut piping).is_pending());
+        let events = entries(&log, "source");
+        assert_eq!(events[before..], ["resume", "data", "pause", "end"]);
+        drop(piping);
+        assert_eq!(dest.writable_length(), 2);
+    }
+
+    /// A `read()` by hand finds the end of a source paused for `drain`:
+    /// the pipe's `end` listener unpipes the destination (`end: false`)
+    /// although it never drained (readable.js, `pipe`'s `endFn`). Node 20:
+    /// an empty source piped into a full transform, `read()`, settle:
+    /// `resume end pause close`, and `unpipe` on the transform.
+    #[test]
+    fn a_source_paused_for_drain_that_ends_by_hand_unpipes() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let source = Shared::new(source);
+        let mut reader = source.clone();
+        let mut dest =
+            Writable::new(Gated(Arc::new(AtomicBool::new(false)))).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        assert!(!dest.write(7).unwrap());
+        let mut piping = pipe(&mut reader, &mut dest, PipeOptions::keep_open());
+        assert!(poll(&mut piping).is_pending());
+        assert_eq!(source.lock().read(), None);
+        until_ready(&mut piping).unwrap();
+        drop(piping);
+        assert!(entries(&log, "source").contains(&"end".to_owned()));
         assert_eq!(entries(&log, "dest"), ["pipe", "unpipe"]);
     }
 

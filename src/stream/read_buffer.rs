@@ -19,6 +19,9 @@ pub(crate) struct ReadBuffer<T> {
     length: usize,
     high_water_mark: usize,
     eof: bool,
+    /// The end came with chunks still buffered: the read that takes the
+    /// last of them sees it (Node's `read()` calls `endReadable` then).
+    eof_behind_chunks: bool,
     /// An error a producer caused by misusing [`Push`] (pushing after EOF).
     misuse: Option<Error>,
     /// Pushes now come where Node's `addChunk` emits a chunk at once as
@@ -38,6 +41,7 @@ impl<T: Chunk> ReadBuffer<T> {
             length: 0,
             high_water_mark,
             eof: false,
+            eof_behind_chunks: false,
             misuse: None,
             emit_now: false,
             front_emitted: false,
@@ -195,6 +199,7 @@ impl<T: Chunk> ReadBuffer<T> {
             buffer.push_back(chunk);
         }
         buffer.eof = self.eof;
+        buffer.eof_behind_chunks = self.eof_behind_chunks;
         buffer.misuse = self.misuse;
         buffer
     }
@@ -227,7 +232,18 @@ impl<T: Chunk> ReadBuffer<T> {
 
     /// Marks the end of the data: nothing more is added.
     pub(crate) fn end(&mut self) {
+        if !self.eof {
+            self.eof_behind_chunks = !self.chunks.is_empty();
+        }
         self.eof = true;
+    }
+
+    /// True when the end was pushed behind chunks a read has since taken
+    /// all of: that read saw the end, and Node's `endReadable` emits `end`
+    /// whether the stream flows or not. An end pushed on an empty buffer
+    /// waits for a read (a paused stream's pipe calls none).
+    pub(crate) fn drained_by_a_read(&self) -> bool {
+        self.eof && self.eof_behind_chunks && self.chunks.is_empty()
     }
 }
 

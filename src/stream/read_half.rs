@@ -119,6 +119,21 @@ impl<T: Chunk> ReadHalf<T> {
         buffer.is_empty() || buffer.len() - taking < buffer.high_water_mark()
     }
 
+    /// True when a pipe reads this side and `pause()` stopped its flow:
+    /// Node's `flow()` reads nothing then (`while (state.flowing && ...)`),
+    /// until `resume()` or a `drain` restarts it. A buffer a read drained
+    /// to its end is not held back, nor one whose end a read found (the
+    /// `read(0)` of `resume_`): Node's `endReadable` emits `end` at the
+    /// next tick whether the stream flows or not (a pipe that paused for
+    /// `drain` still sees its source end).
+    #[inline]
+    pub(crate) fn paused_while_piped(&self) -> bool {
+        self.flow == Flow::Paused
+            && self.pipes > 0
+            && !self.end_scheduled
+            && !self.buffer.drained_by_a_read()
+    }
+
     /// A pipe starts (`true`) or stops reading this side.
     pub(crate) fn piping(&mut self, attached: bool) {
         if attached {

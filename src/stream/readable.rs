@@ -822,10 +822,17 @@ impl<T: Chunk> Readable<T> {
     /// `resume`.
     fn poll_scheduled_resume(&mut self, cx: &mut Context<'_>) -> Result<()> {
         if self.half.resume_scheduled() {
+            let ended = self.half.buffer.is_eof();
             if let Poll::Ready(Err(error)) = self.poll_ask(cx, Taking::Nothing) {
                 return Err(error);
             }
             self.half.emit_scheduled_resume(&mut self.life.events);
+            if ended && self.half.paused_while_piped() {
+                // Node's `read(0)` in `resume_` found the end (pushed
+                // before it, not by its `_read`): `end` comes although
+                // the stream is paused.
+                self.half.schedule_end_if_drained();
+            }
         }
         Ok(())
     }
@@ -1110,6 +1117,14 @@ impl<T: Chunk> Readable<T> {
         if !flow_first && let Err(error) = self.poll_scheduled_resume(cx) {
             return Poll::Ready(Some(Err(error)));
         }
+        if self.half.paused_while_piped() {
+            // Node's `flow()` reads nothing while paused; the stream lives
+            // its ticks (`maybeReadMore_`, `end`) as Node's does.
+            if let Err(error) = ReadableStream::poll_ahead(self, cx) {
+                return Poll::Ready(Some(Err(error)));
+            }
+            return Poll::Pending;
+        }
         loop {
             let asked = self.poll_ask(cx, Taking::Front);
             if let Poll::Ready(Err(error)) = asked {
@@ -1171,6 +1186,14 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         let mut flow_first = self.half.resume_waits_for_flow();
         if !flow_first && let Err(error) = self.poll_scheduled_resume(cx) {
             return Poll::Ready(Some(Err(error)));
+        }
+        if self.half.paused_while_piped() {
+            // Node's `flow()` reads nothing while paused; the stream lives
+            // its ticks (`maybeReadMore_`, `end`) as Node's does.
+            if let Err(error) = ReadableStream::poll_ahead(self, cx) {
+                return Poll::Ready(Some(Err(error)));
+            }
+            return Poll::Pending;
         }
         // Node's flowing `read()`: ask once if what this read leaves is
         // below the mark, then take one chunk; a source that answered
@@ -1326,6 +1349,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         self.half.buffer.is_eof() && self.half.buffer.is_empty()
     }
 
+    fn flows(&self) -> bool {
+        self.half.flowing() == Some(true)
+    }
+
     fn end_queued(&self) -> bool {
         self.half.ends_queued()
     }
@@ -1439,6 +1466,80 @@ mod tests {
         queue.lock().unwrap().push(Bytes::from_static(b"de"));
         assert!(r.poll_readable(&mut cx).is_ready());
         assert_eq!(r.read_bytes(5).unwrap(), "abcde");
+    }
+
+    /// Paused while piped, a readable gives the pipe nothing: Node's
+    /// `resume_` reads with `read(0)` and emits `resume`, then `flow()`
+    /// reads only while flowing (Node 20, `pipe pause | settle`: `_read
+    /// resume`, one chunk left buffered).
+    #[test]
+    fn a_paused_piped_readable_gives_the_pipe_nothing() {
+        let mut r = Readable::from_iter([1u32]).with_high_water_mark(0);
+        ReadableStream::piping(&mut r, true);
+        ReadableStream::listen_data(&mut r);
+        r.pause();
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(r.poll_next_chunk(&mut cx).is_pending());
+        assert_eq!(r.readable_length(), 1);
+        r.resume();
+        assert!(matches!(
+            r.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(1)))
+        ));
+    }
+
+    /// Paused while piped, a readable still reads ahead to its mark at
+    /// its ticks (Node's `maybeReadMore_`; Node 20, hwm 2, `pipe pause |
+    /// settle`: `_read resume _read`, two chunks buffered).
+    /// Pushes one chunk per read, counting the reads.
+    struct OneByOne(Arc<Mutex<u32>>);
+
+    impl ReadSource<u32> for OneByOne {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            out: &mut crate::Push<'_, u32>,
+        ) -> Poll<Result<()>> {
+            let mut reads = self.0.lock().unwrap();
+            *reads += 1;
+            out.push(*reads);
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[test]
+    fn a_paused_piped_readable_reads_ahead_to_its_mark() {
+        let reads = Arc::new(Mutex::new(0));
+        let mut r = Readable::new(OneByOne(Arc::clone(&reads))).with_high_water_mark(2);
+        ReadableStream::piping(&mut r, true);
+        ReadableStream::listen_data(&mut r);
+        r.pause();
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(r.poll_next_chunk(&mut cx).is_pending());
+        assert_eq!((*reads.lock().unwrap(), r.readable_length()), (2, 2));
+    }
+
+    /// The `read(0)` of the `resume` a pipe scheduled finds the end of a
+    /// stream paused by hand: `end` comes although nothing flows (Node 20,
+    /// `pipe pause push(null) | tick`: `resume end close`; readable.js,
+    /// `resume_` calls `read(0)`, which calls `endReadable`).
+    #[test]
+    fn a_paused_piped_readable_ends_at_the_read_of_its_resume() {
+        let (pusher, readable) =
+            crate::Pusher::<u32>::attach(Readable::external().with_high_water_mark(0));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        let mut r = readable.lock();
+        r.observe(move |event: &Event| seen.lock().unwrap().push(event.name()));
+        ReadableStream::piping(&mut *r, true);
+        ReadableStream::listen_data(&mut *r);
+        r.pause();
+        drop(r);
+        pusher.end();
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut r = readable.lock();
+        assert!(matches!(r.poll_next_chunk(&mut cx), Poll::Ready(None)));
+        assert_eq!(log.lock().unwrap()[..3], ["pause", "resume", "end"]);
     }
 
     #[test]

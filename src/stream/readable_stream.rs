@@ -67,6 +67,15 @@ pub trait ReadableStream: sealed::Stream + Send {
         false
     }
 
+    /// True when the stream flows (Node's `readableFlowing === true`): a
+    /// pipe reads it then even while a destination waits for `drain`, as
+    /// Node's `flow()` reads whenever the stream flows (a `resume()` by
+    /// hand undoes the pipe's own pause).
+    #[doc(hidden)]
+    fn flows(&self) -> bool {
+        false
+    }
+
     /// True while the `end` a read found waits for the stream's next tick
     /// (Node queued `endReadableNT`): a pipe that reads on finds it then,
     /// not by the read it makes now.

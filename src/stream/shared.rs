@@ -174,6 +174,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().drained_at_end()
     }
 
+    fn flows(&self) -> bool {
+        self.lock().flows()
+    }
+
     fn end_queued(&self) -> bool {
         self.lock().end_queued()
     }
