@@ -528,10 +528,8 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         while let Some(tick) = self.read.ticks.pop() {
             match tick {
                 Tick::Resume if self.read.resume_scheduled() => {
-                    // Node's `resume_` reads with `read(0)` first: a held
-                    // write completes before `resume`.
-                    self.ask_transform(Taking::Nothing);
-                    self.in_read = false;
+                    // Node's `resume_` reads with `read(0)` first
+                    // (`zero_read`): a held write completes before `resume`.
                     self.resume_tick();
                     self.flow_unread(&mut cx);
                 }
@@ -586,9 +584,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// Node's `read(0)` on a tick: completes a held write (`_read`), and,
     /// returning nothing, leaves `needReadable` set while the readable side
     /// is at or below its highWaterMark, so the next push queues
-    /// `emitReadable_`.
+    /// `emitReadable_`. The read is over when it returns: later pushes are
+    /// outside any read.
     fn zero_read(&mut self) {
         self.ask_transform(Taking::Nothing);
+        self.in_read = false;
         let buffer = &self.read.buffer;
         if buffer.len() <= buffer.high_water_mark() && !buffer.is_eof() {
             self.read.ticks.need_readable = true;
@@ -672,10 +672,17 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         }
     }
 
+    /// Whether a push now, outside any read, goes out at once (Node's
+    /// `addChunk` into the empty side of a transform flowing to a reader).
+    #[inline]
+    fn emits_now(&self) -> bool {
+        self.coupled && !self.in_read && self.read.emits_now()
+    }
+
     fn write_now(&mut self) {
         // Node's `write()` runs `_transform` inside the call: what it
         // pushes into an empty flowing side is emitted at once.
-        self.read.buffer.emit_now = self.coupled && !self.in_read && self.read.emits_now();
+        self.read.buffer.emit_now = self.emits_now();
         self.write_now_inner();
         self.read.buffer.emit_now = false;
     }
@@ -758,8 +765,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         let mut cx = Context::from_waker(Waker::noop());
         let ended = self.read.buffer.is_eof();
         let chunks = self.read.buffer.chunk_count();
-        self.read.buffer.emit_now =
-            self.coupled && !in_read && !self.in_read && self.read.emits_now();
+        self.read.buffer.emit_now = !in_read && self.emits_now();
         let mut out = Push::new(&mut self.read.buffer);
         let answer = self.handler.as_mut().poll_final(&mut cx, &mut out);
         let pushes = out.pushes();
@@ -991,7 +997,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         while self.write.has_work() {
             // The chunks a pipe queued: Node's `write()` ran `_transform`
             // on each as it came, outside any read.
-            self.read.buffer.emit_now = self.coupled && !self.in_read && self.read.emits_now();
+            self.read.buffer.emit_now = self.emits_now();
             let mut out = Push::new(&mut self.read.buffer);
             let polled = self
                 .handler
@@ -1062,16 +1068,22 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         polled
     }
 
-    fn poll_output_once(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
+    /// What a read takes before anything else: the chunk emitted inside
+    /// its push, before anything queued; else, once the tick ran, what
+    /// its flow handed to the pipes (`flow_to_pipes`).
+    #[inline]
+    fn take_due(&mut self) -> Option<O> {
         if self.read.buffer.front_emitted()
             && let Some(chunk) = self.read.take(&mut self.life.events)
         {
-            // Emitted inside its push, before anything queued.
-            return Poll::Ready(Some(Ok(chunk)));
+            return Some(chunk);
         }
         self.start_read_tick();
-        if let Some(chunk) = self.read.take_read_by_hand() {
-            // What the tick's flow handed to the pipes (`flow_to_pipes`).
+        self.read.take_read_by_hand()
+    }
+
+    fn poll_output_once(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
+        if let Some(chunk) = self.take_due() {
             return Poll::Ready(Some(Ok(chunk)));
         }
         if let Some(error) = self.life.take_error() {
@@ -1144,15 +1156,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         queue: &mut WriteQueue<O>,
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
-        if self.read.buffer.front_emitted()
-            && let Some(chunk) = self.read.take(&mut self.life.events)
-        {
-            // Emitted inside its push, before anything queued.
-            queue.push_back(chunk);
-            return Poll::Ready(Some(Ok(())));
-        }
-        self.start_read_tick();
-        if let Some(chunk) = self.read.take_read_by_hand() {
+        if let Some(chunk) = self.take_due() {
             queue.push_back(chunk);
             return Poll::Ready(Some(Ok(())));
         }
@@ -1953,6 +1957,109 @@ mod tests {
             ["data", "data", "|", "drain", "data", "resume"]
         );
         assert_eq!((pass.writable_length(), pass.readable_length()), (0, 0));
+    }
+
+    /// The `read(0)` of a tick's `maybeReadMore_` is over when the tick
+    /// ends: a later write into the empty side of a transform flowing to a
+    /// reader emits its output inside the call, as any write outside a
+    /// read (Node 20, readable highWaterMark 1, writable 0: `write(a c d
+    /// '') read() read()`, a tick (`drain`), `on('data')`, `write(f)`:
+    /// `data`, `write` returns true, `writableLength` 0, then `resume`).
+    #[test]
+    fn a_write_after_the_read_more_tick_emits_its_output_at_once() {
+        let mut pass = Duplex::<Bytes, Bytes>::pass_through()
+            .with_readable_high_water_mark(1)
+            .with_writable_high_water_mark(0);
+        for chunk in ["a", "c", "d", ""] {
+            assert!(!pass.write(Bytes::from_static(chunk.as_bytes())).unwrap());
+        }
+        assert_eq!(pass.read().as_deref(), Some(&b"ac"[..]));
+        assert_eq!(pass.read().as_deref(), Some(&b"d"[..]));
+        let log = logged(&mut pass);
+        pass.tick();
+        assert_eq!((pass.writable_length(), pass.readable_length()), (0, 0));
+        ReadableStream::resume(&mut pass);
+        assert!(pass.write(Bytes::from_static(b"f")).unwrap());
+        assert_eq!(pass.writable_length(), 0);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(
+            pass.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(chunk))) if chunk == "f"
+        ));
+        assert!(pass.poll_next_chunk(&mut cx).is_pending());
+        assert_eq!(*log.lock().unwrap(), ["drain", "data", "resume"]);
+    }
+
+    /// Holds each write until a read asks for more, pushing nothing (a
+    /// Node duplex whose `_read` calls the callback its `_write` held, as
+    /// `Transform._read` does); counts those calls.
+    struct HeldUntilRead {
+        held: bool,
+        reads: Arc<Mutex<usize>>,
+    }
+
+    impl DuplexHandler<u32, u32> for HeldUntilRead {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            input: &mut WriteQueue<u32>,
+            _: &mut Push<'_, u32>,
+        ) -> Poll<Result<()>> {
+            let this = self.get_mut();
+            if !this.held && input.take_in_flight().is_some() {
+                this.held = true;
+            }
+            if this.held {
+                Poll::Pending
+            } else {
+                Poll::Ready(Ok(()))
+            }
+        }
+
+        fn poll_final(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &mut Push<'_, u32>,
+        ) -> Poll<Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &mut Push<'_, u32>,
+        ) -> Poll<Result<()>> {
+            Poll::Pending
+        }
+
+        fn release_held(self: Pin<&mut Self>) -> bool {
+            let this = self.get_mut();
+            *this.reads.lock().unwrap() += 1;
+            std::mem::take(&mut this.held)
+        }
+    }
+
+    /// Node's `resume_` reads once (`read(0)`) before `resume`: one held
+    /// write completes (Node 20, a duplex whose `_read` calls the callback
+    /// `_write` held, four writes, `resume() pause()`, a tick: one
+    /// `_read`, `writableLength` 3).
+    #[test]
+    fn a_scheduled_resume_completes_one_held_write() {
+        let reads = Arc::new(Mutex::new(0));
+        let handler = HeldUntilRead {
+            held: false,
+            reads: Arc::clone(&reads),
+        };
+        let mut held = Duplex::new(handler);
+        held.coupled = true;
+        for chunk in 1..=4 {
+            held.write(chunk).unwrap();
+        }
+        assert_eq!(held.writable_length(), 4);
+        held.resume();
+        held.pause();
+        held.tick();
+        assert_eq!((*reads.lock().unwrap(), held.writable_length()), (1, 3));
     }
 
     /// The `read(0)` of `maybeReadMore_` that finds nothing leaves Node's

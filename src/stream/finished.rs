@@ -199,26 +199,13 @@ mod tests {
     use std::task::Waker;
 
     use super::*;
-    use crate::{NullSink, ReadableExt, Shared, WriteQueue, WriteSink, pipeline};
+    use crate::{Busy, NullSink, ReadableExt, Shared, pipeline};
 
     fn logged<T: Chunk>(w: &mut Writable<T>) -> Arc<Mutex<Vec<&'static str>>> {
         let log = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&log);
         w.observe(move |event| sink.lock().unwrap().push(event.name()));
         log
-    }
-
-    /// Takes nothing: what is written stays queued.
-    struct Busy;
-
-    impl WriteSink<u32> for Busy {
-        fn poll_write(
-            self: Pin<&mut Self>,
-            _cx: &mut Context<'_>,
-            _queue: &mut WriteQueue<u32>,
-        ) -> Poll<Result<()>> {
-            Poll::Pending
-        }
     }
 
     /// Node's `finished` calls back from `error`: after it, before `close`.

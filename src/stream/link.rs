@@ -506,21 +506,9 @@ mod tests {
 
     use super::*;
     use crate::{
-        Duplex, Event, NullSink, Push, Readable, ReadableExt, Shared, Transform, Writable, pipeline,
+        Busy, Duplex, Event, NullSink, Push, Readable, ReadableExt, Shared, Transform, Writable,
+        pipeline,
     };
-
-    /// Takes its first chunk and never calls back.
-    struct Busy;
-
-    impl crate::WriteSink<u32> for Busy {
-        fn poll_write(
-            self: Pin<&mut Self>,
-            _cx: &mut Context<'_>,
-            _queue: &mut WriteQueue<u32>,
-        ) -> Poll<Result<()>> {
-            Poll::Pending
-        }
-    }
 
     /// Pushes every chunk as it is, as a pass-through does, but through
     /// the chunk-at-a-time path: its stages never hand over.
@@ -673,7 +661,9 @@ mod tests {
         assert!(!WritableStream::needs_drain(&link.stage));
     }
 
-    /// Only a pass-through hands over: a transform's chunks go through it.
+    /// Output the stage buffered before its upstream failed is read
+    /// first; the upstream's error comes at the read after, and the stage
+    /// is destroyed.
     #[test]
     fn output_held_before_upstream_fails_is_read_first() {
         let boom = Error::new(ErrorKind::InvalidData, "boom");
@@ -728,6 +718,7 @@ mod tests {
         assert_eq!(outcome.unwrap_err().kind(), ErrorKind::WriteAfterEnd);
     }
 
+    /// Only a pass-through hands over: a transform's chunks go through it.
     #[test]
     fn a_transform_does_not_hand_over() {
         let source = Readable::from_iter([bytes(64, 1)]);

@@ -6,6 +6,8 @@
 
 mod async_fn_transform;
 mod async_iter_source;
+#[cfg(test)]
+mod busy_sink;
 mod chunk;
 mod collect_sink;
 mod compose;
@@ -59,6 +61,8 @@ mod writer_sink;
 
 pub use async_fn_transform::AsyncFnTransform;
 pub use async_iter_source::AsyncIterSource;
+#[cfg(test)]
+pub(crate) use busy_sink::Busy;
 pub use chunk::{
     Chunk, DEFAULT_FILE_HIGH_WATER_MARK, DEFAULT_HIGH_WATER_MARK, DEFAULT_OBJECT_HIGH_WATER_MARK,
 };

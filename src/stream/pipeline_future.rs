@@ -152,8 +152,7 @@ mod tests {
 
     use super::*;
     use crate::{
-        Duplex, Event, NullSink, Pusher, Readable, ReadableExt, Shared, Writable, WriteQueue,
-        WriteSink, pipeline,
+        Busy, Duplex, Event, NullSink, Pusher, Readable, ReadableExt, Shared, Writable, pipeline,
     };
 
     type Log = Arc<Mutex<Vec<String>>>;
@@ -168,20 +167,6 @@ mod tests {
         let log = log.lock().unwrap();
         let of = log.iter().filter_map(|entry| entry.strip_prefix(&prefix));
         of.map(str::to_owned).collect()
-    }
-
-    /// Takes its first chunk and never calls back: the destination stays
-    /// busy.
-    struct Busy;
-
-    impl WriteSink<u32> for Busy {
-        fn poll_write(
-            self: Pin<&mut Self>,
-            _cx: &mut Context<'_>,
-            _queue: &mut WriteQueue<u32>,
-        ) -> Poll<Result<()>> {
-            Poll::Pending
-        }
     }
 
     fn poll<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {

@@ -42,6 +42,16 @@ pub(crate) enum Stage {
     Ending,
 }
 
+/// What [`Pump::read_while_waiting`] found.
+enum WhileWaiting {
+    /// The source's end: the destinations are to be ended.
+    Ended,
+    /// A chunk, written to the destinations.
+    Wrote,
+    /// Nothing yet.
+    Nothing,
+}
+
 /// The state of moving chunks from one source to its destinations; shared
 /// by [`Pipe`] and the last link of a pipeline.
 #[derive(Debug)]
@@ -261,29 +271,13 @@ impl<T: Chunk> Pump<T> {
                 && self.awaiting.any()
                 && source.drained_at_end()
             {
-                match source.poll_next_chunk(cx) {
-                    // Node's `read()` that took the last chunk saw the
-                    // end: `end` comes although the source waits for
-                    // `drain` (readable.js, `endReadable` from `read()`),
-                    // and the destination, ended then, emits no `drain`
-                    // (writable.js, `afterWrite`): the pipe waits for it
-                    // no more.
-                    Poll::Ready(None) if source.is_ended() => {
-                        self.stage = Stage::SourceDone;
-                        for index in 0..destinations.len() {
-                            self.awaiting.set(index, false);
-                        }
-                    }
-                    // Another chunk a `read()` by hand took (Node emitted
-                    // it as `data`, which the pipe writes on).
-                    Poll::Ready(Some(Ok(chunk))) => {
-                        self.write(chunk, source, destinations);
-                        continue;
-                    }
-                    Poll::Ready(Some(Err(error))) => {
-                        return Poll::Ready(Err(self.source_failed(error, source, destinations)));
-                    }
-                    Poll::Ready(None) | Poll::Pending => {}
+                // Node's `read()` that took the last chunk saw the end:
+                // `end` comes although the source waits for `drain`
+                // (readable.js, `endReadable` from `read()`).
+                match self.read_while_waiting(cx, source, destinations, false) {
+                    Ok(WhileWaiting::Wrote) => continue,
+                    Ok(WhileWaiting::Ended | WhileWaiting::Nothing) => {}
+                    Err(error) => return Poll::Ready(Err(error)),
                 }
             }
             let was_waiting = self.awaiting.any();
@@ -305,34 +299,15 @@ impl<T: Chunk> Pump<T> {
                     return Poll::Ready(Err(self.source_failed(error, source, destinations)));
                 }
                 if self.stage == Stage::Flowing && source.is_ended() {
-                    match source.poll_next_chunk(cx) {
-                        // Its ticks emitted `end` (a `resume_` whose
-                        // `read(0)` found the end): Node's pipe ends its
-                        // destinations from `end` whatever it waits for
-                        // (readable.js, pipe's `onend`), and one ended
-                        // emits no `drain`.
-                        Poll::Ready(None) => {
-                            self.stage = Stage::SourceDone;
-                            for index in 0..destinations.len() {
-                                self.awaiting.set(index, false);
-                            }
+                    // Its ticks emitted `end` (a `resume_` whose `read(0)`
+                    // found the end).
+                    match self.read_while_waiting(cx, source, destinations, true) {
+                        Ok(WhileWaiting::Ended) => {
                             return self.poll_end(cx, source, destinations);
                         }
-                        // A chunk a `read()` by hand took before that end
-                        // (Node emitted it as `data`, which the pipe's
-                        // `ondata` writes whatever it waits for).
-                        Poll::Ready(Some(Ok(chunk))) => {
-                            self.write(chunk, source, destinations);
-                            continue;
-                        }
-                        Poll::Ready(Some(Err(error))) => {
-                            return Poll::Ready(Err(self.source_failed(
-                                error,
-                                source,
-                                destinations,
-                            )));
-                        }
-                        Poll::Pending => {}
+                        Ok(WhileWaiting::Wrote) => continue,
+                        Ok(WhileWaiting::Nothing) => {}
+                        Err(error) => return Poll::Ready(Err(error)),
                     }
                 }
                 // Node's pipe does not listen for its source's `error`: it
@@ -798,6 +773,42 @@ impl<T: Chunk> Pump<T> {
                 self.first_error.take()
             }
             OnError::Stop => None,
+        }
+    }
+
+    /// A read of the source while the pipe waits for `drain`, whose
+    /// `data` and `end` Node's pipe hears whatever it waits for: a chunk a
+    /// `read()` by hand took (Node emitted it as `data`, which the pipe's
+    /// `ondata` writes on) is written; at the source's `end` (`ended`: seen
+    /// before this read) the pipe ends its destinations (readable.js,
+    /// pipe's `onend`), and waits for no `drain` (an ended destination
+    /// emits none: writable.js, `afterWrite`); a failure fails the source.
+    fn read_while_waiting<S, D>(
+        &mut self,
+        cx: &mut Context<'_>,
+        source: &mut S,
+        destinations: &mut [D],
+        ended: bool,
+    ) -> Result<WhileWaiting>
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        match source.poll_next_chunk(cx) {
+            Poll::Ready(None) if ended || source.is_ended() => {
+                self.stage = Stage::SourceDone;
+                for index in 0..destinations.len() {
+                    self.awaiting.set(index, false);
+                }
+                Ok(WhileWaiting::Ended)
+            }
+            Poll::Ready(Some(Ok(chunk))) => {
+                self.write(chunk, source, destinations);
+                Ok(WhileWaiting::Wrote)
+            }
+            Poll::Ready(Some(Err(error))) => Err(self.source_failed(error, source, destinations)),
+            Poll::Ready(None) | Poll::Pending => Ok(WhileWaiting::Nothing),
         }
     }
 

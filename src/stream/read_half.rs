@@ -173,6 +173,15 @@ impl<T: Chunk> ReadHalf<T> {
         }
     }
 
+    /// Node's `flow()` taking what is buffered for the stream's reader (a
+    /// pipe or a poll): every chunk is emitted as `data` now, and the
+    /// reader takes it at its next read.
+    pub(crate) fn flow_to_reader(&mut self, events: &mut Events) {
+        while let Some(chunk) = self.take(events) {
+            self.read_by_hand.push_back(chunk);
+        }
+    }
+
     /// The oldest chunk `read()` took while piped, for a pipe's read: its
     /// `data` was emitted already.
     #[inline]

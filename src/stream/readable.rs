@@ -481,7 +481,16 @@ impl<T: Chunk> Readable<T> {
                         self.half.ticks.schedule_once(Tick::Deferred);
                     }
                 }
-                Tick::Deferred => self.life.events.flush(),
+                Tick::Deferred => {
+                    if std::mem::take(&mut self.flow_before_close)
+                        && self.half.flowing() != Some(false)
+                    {
+                        // The flow whose read failed takes the rest before
+                        // the `error` and `close` (`take_before_close`).
+                        self.half.flow_to_reader(&mut self.life.events);
+                    }
+                    self.life.events.flush();
+                }
             }
         }
         self.life.events.flush();
@@ -722,6 +731,19 @@ impl<T: Chunk> Readable<T> {
             return None;
         }
         self.half.take(&mut self.life.events)
+    }
+
+    /// A flowing read whose `_read` failed: Node's `read()` whose `_read`
+    /// destroyed the stream still takes what is buffered and emits it as
+    /// `data`: only the `_read` is stopped by `destroyed`, and `data` only
+    /// once `error` or `close` was emitted (readable.js:727, 784). The
+    /// error comes once the flow took the rest (`take_before_close`).
+    #[cold]
+    fn take_before_error(&mut self) -> Option<T> {
+        let chunk = self.half.take(&mut self.life.events)?;
+        self.life.hand_error_later();
+        self.flow_before_close = true;
+        Some(chunk)
     }
 
     /// Waits until a chunk is buffered or the end is reached (Node's
@@ -1141,10 +1163,7 @@ impl<T: Chunk> Readable<T> {
         loop {
             let asked = self.poll_ask(cx, Taking::Front);
             if let Poll::Ready(Err(error)) = asked {
-                // The read whose `_read` failed still takes what is buffered.
-                if let Some(chunk) = self.half.take(&mut self.life.events) {
-                    self.life.hand_error_later();
-                    self.flow_before_close = true;
+                if let Some(chunk) = self.take_before_error() {
                     queue.push_back(chunk);
                     return Poll::Ready(Some(Ok(())));
                 }
@@ -1217,14 +1236,7 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         loop {
             let asked = self.poll_ask(cx, Taking::Front);
             if let Poll::Ready(Err(error)) = asked {
-                // Node's `read()` whose `_read` destroyed the stream still
-                // takes what is buffered and emits it as `data`: only the
-                // `_read` is stopped by `destroyed`, and `data` only once
-                // `error` or `close` was emitted (readable.js:727, 784). The
-                // error comes once the flow took the rest.
-                if let Some(chunk) = self.half.take(&mut self.life.events) {
-                    self.life.hand_error_later();
-                    self.flow_before_close = true;
+                if let Some(chunk) = self.take_before_error() {
                     return Poll::Ready(Some(Ok(chunk)));
                 }
                 return Poll::Ready(Some(Err(error)));
@@ -1938,6 +1950,57 @@ mod tests {
             taken.push(chunk);
         }
         assert_eq!(taken, [1, 2]);
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["resume", "data", "data", "error", "close"]
+        );
+    }
+
+    /// A tick between the failing flow's polls changes nothing: the
+    /// reader still takes every buffered chunk before `error` and `close`
+    /// (Node's `flow()` takes them in one go: `resume data data error
+    /// close`, readableLength 0).
+    #[test]
+    fn a_tick_after_a_failed_read_leaves_the_buffer_to_the_reader() {
+        /// Its first read pushes two chunks, its second fails.
+        struct Failing(bool);
+        impl ReadSource<u32> for Failing {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                _cx: &mut Context<'_>,
+                out: &mut crate::Push<'_, u32>,
+            ) -> Poll<Result<()>> {
+                let this = self.get_mut();
+                if std::mem::replace(&mut this.0, true) {
+                    return Poll::Ready(Err(Error::new(crate::ErrorKind::InvalidData, "boom")));
+                }
+                out.push(1);
+                out.push(2);
+                Poll::Ready(Ok(()))
+            }
+        }
+        let mut r = Readable::new(Failing(false)).with_high_water_mark(2);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        r.observe(move |event| seen.lock().unwrap().push(event.name()));
+        ReadableStream::listen_data(&mut r);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            r.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(1)))
+        ));
+        r.tick();
+        let mut taken = Vec::new();
+        let failed = loop {
+            match r.poll_next_chunk(&mut cx) {
+                Poll::Ready(Some(Ok(chunk))) => taken.push(chunk),
+                Poll::Ready(Some(Err(error))) => break Some(error.kind()),
+                _ => break None,
+            }
+        };
+        assert_eq!(taken, [2]);
+        assert_eq!(failed, Some(crate::ErrorKind::InvalidData));
+        assert_eq!(r.readable_length(), 0);
         assert_eq!(
             *log.lock().unwrap(),
             ["resume", "data", "data", "error", "close"]
