@@ -733,6 +733,13 @@ mod tests {
         assert!(queue.is_empty());
     }
 
+    /// A pass-through whose highWaterMarks are 0 on both sides.
+    fn identity_at_zero_marks() -> Duplex<u32, u32> {
+        Duplex::transform(Identity(PhantomData))
+            .with_writable_high_water_mark(0)
+            .with_readable_high_water_mark(0)
+    }
+
     /// Node's pipe pauses upstream while the stage waits for `drain`, and
     /// the stage's `drain` resumes it (readable.js:980-995, `pause()`;
     /// readable.js:1069-1088, `pipeOnDrain`). Node 20, object mode, both
@@ -741,13 +748,8 @@ mod tests {
     /// after `s1`'s `drain`, and `s0` gets both chunks.
     #[test]
     fn the_stage_drain_resumes_the_upstream_it_paused() {
-        let marks = |duplex: Duplex<u32, u32>| {
-            duplex
-                .with_writable_high_water_mark(0)
-                .with_readable_high_water_mark(0)
-        };
-        let mut stage = marks(Duplex::transform(Identity(PhantomData)));
-        let mut upstream = marks(Duplex::transform(Identity(PhantomData)));
+        let mut stage = identity_at_zero_marks();
+        let mut upstream = identity_at_zero_marks();
         let log = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&log);
         upstream.observe(move |event: &Event| seen.lock().unwrap().push(event.name()));
@@ -774,13 +776,8 @@ mod tests {
     /// the false write pauses it again (readable.js:980-995).
     #[test]
     fn upstream_resumed_by_hand_feeds_a_stage_that_awaits_drain() {
-        let marks = |duplex: Duplex<u32, u32>| {
-            duplex
-                .with_writable_high_water_mark(0)
-                .with_readable_high_water_mark(0)
-        };
-        let mut stage = marks(Duplex::transform(Identity(PhantomData)));
-        let mut upstream = marks(Duplex::transform(Identity(PhantomData)));
+        let mut stage = identity_at_zero_marks();
+        let mut upstream = identity_at_zero_marks();
         let log = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&log);
         upstream.observe(move |event: &Event| seen.lock().unwrap().push(event.name()));

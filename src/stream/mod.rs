@@ -15,6 +15,8 @@ mod duplex;
 mod duplex_handler;
 mod error;
 mod event;
+#[cfg(test)]
+pub(crate) mod event_log;
 mod events;
 mod finished;
 mod flushed;

@@ -146,32 +146,14 @@ impl<T: Chunk> std::fmt::Debug for PipelineFuture<T> {
 #[cfg(test)]
 mod tests {
     use std::future::Future;
-    use std::pin::Pin;
-    use std::sync::{Arc, Mutex};
     use std::task::{Context, Poll, Waker};
 
     use super::*;
     use crate::{
-        Busy, Duplex, Event, NullSink, Pusher, Readable, ReadableExt, Shared, Writable, pipeline,
+        Busy, Duplex, NullSink, Pusher, Readable, ReadableExt, Shared, Writable, pipeline,
     };
 
-    type Log = Arc<Mutex<Vec<String>>>;
-
-    fn observer(log: &Log, name: &'static str) -> impl FnMut(&Event) + Send + 'static {
-        let log = Arc::clone(log);
-        move |event| log.lock().unwrap().push(format!("{name} {event}"))
-    }
-
-    fn entries(log: &Log, name: &str) -> Vec<String> {
-        let prefix = format!("{name} ");
-        let log = log.lock().unwrap();
-        let of = log.iter().filter_map(|entry| entry.strip_prefix(&prefix));
-        of.map(str::to_owned).collect()
-    }
-
-    fn poll<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
-        Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
-    }
+    use crate::stream::event_log::{Log, entries, observer, poll};
 
     /// A chunk `read()` takes from a piped stage is copied for the pipe;
     /// once the pipeline is dropped, or cancelled, nothing is copied any

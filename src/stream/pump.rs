@@ -894,28 +894,12 @@ mod tests {
     use std::task::{Context, Poll, Waker};
 
     use crate::{
-        CollectSink, Duplex, Error, ErrorKind, Event, NullSink, PipeOptions, Pusher, Readable,
+        CollectSink, Duplex, Error, ErrorKind, NullSink, PipeOptions, Pusher, Readable,
         ReadableExt, Result, Shared, Writable, WritableStream, WriteQueue, WriteSink, pipe,
         pipeline,
     };
 
-    type Log = Arc<Mutex<Vec<String>>>;
-
-    fn observer(log: &Log, name: &'static str) -> impl FnMut(&Event) + Send + 'static {
-        let log = Arc::clone(log);
-        move |event| log.lock().unwrap().push(format!("{name} {event}"))
-    }
-
-    fn entries(log: &Log, name: &str) -> Vec<String> {
-        let prefix = format!("{name} ");
-        let log = log.lock().unwrap();
-        let of = log.iter().filter_map(|entry| entry.strip_prefix(&prefix));
-        of.map(str::to_owned).collect()
-    }
-
-    fn poll<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
-        Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
-    }
+    use crate::stream::event_log::{Log, entries, observer, poll};
 
     fn until_ready<F: Future + Unpin>(future: &mut F) -> F::Output {
         for _ in 0..20 {

@@ -1917,28 +1917,30 @@ mod tests {
         );
     }
 
+    /// Its first read pushes two chunks, its second fails.
+    struct Failing(bool);
+
+    impl ReadSource<u32> for Failing {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            out: &mut crate::Push<'_, u32>,
+        ) -> Poll<Result<()>> {
+            let this = self.get_mut();
+            if std::mem::replace(&mut this.0, true) {
+                return Poll::Ready(Err(Error::new(crate::ErrorKind::InvalidData, "boom")));
+            }
+            out.push(1);
+            out.push(2);
+            Poll::Ready(Ok(()))
+        }
+    }
+
     /// The flow whose read failed goes on taking what is buffered (Node's
     /// `flow()` loops on `read()`, which stops only `_read` on a destroyed
     /// stream): both chunks, then `error` and `close`.
     #[test]
     fn the_flow_whose_read_failed_takes_all_that_is_buffered() {
-        /// Its first read pushes two chunks, its second fails.
-        struct Failing(bool);
-        impl ReadSource<u32> for Failing {
-            fn poll_read(
-                self: Pin<&mut Self>,
-                _cx: &mut Context<'_>,
-                out: &mut crate::Push<'_, u32>,
-            ) -> Poll<Result<()>> {
-                let this = self.get_mut();
-                if std::mem::replace(&mut this.0, true) {
-                    return Poll::Ready(Err(Error::new(crate::ErrorKind::InvalidData, "boom")));
-                }
-                out.push(1);
-                out.push(2);
-                Poll::Ready(Ok(()))
-            }
-        }
         let mut r = Readable::new(Failing(false)).with_high_water_mark(2);
         let log = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&log);
@@ -1962,23 +1964,6 @@ mod tests {
     /// close`, readableLength 0).
     #[test]
     fn a_tick_after_a_failed_read_leaves_the_buffer_to_the_reader() {
-        /// Its first read pushes two chunks, its second fails.
-        struct Failing(bool);
-        impl ReadSource<u32> for Failing {
-            fn poll_read(
-                self: Pin<&mut Self>,
-                _cx: &mut Context<'_>,
-                out: &mut crate::Push<'_, u32>,
-            ) -> Poll<Result<()>> {
-                let this = self.get_mut();
-                if std::mem::replace(&mut this.0, true) {
-                    return Poll::Ready(Err(Error::new(crate::ErrorKind::InvalidData, "boom")));
-                }
-                out.push(1);
-                out.push(2);
-                Poll::Ready(Ok(()))
-            }
-        }
         let mut r = Readable::new(Failing(false)).with_high_water_mark(2);
         let log = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&log);
