@@ -84,6 +84,10 @@ pub(crate) struct Pump<T> {
     /// Not polled since the pipe was made, and a destination had been
     /// ended (its `finish` due) or destroyed (its `close` due) before.
     ended_first: bool,
+    /// Not polled since the pipe was made, and a destination that had
+    /// finished had failed before (its `error` due; `ended_first` is set
+    /// too).
+    failed_first: bool,
     /// Not polled since the pipe was made, and the source had emitted
     /// `end` before: Node's pipe handles that end on the next tick,
     /// before the source's `resume` it scheduled.
@@ -114,6 +118,7 @@ impl<T: Chunk> Pump<T> {
             hears_error: vec![true; destinations],
             lingering: vec![false; destinations],
             ended_first: false,
+            failed_first: false,
             source_ended_first: false,
             piping: false,
             source_failed: false,
@@ -173,6 +178,9 @@ impl<T: Chunk> Pump<T> {
             Stage::Flowing if self.ended_first || self.source_ended_first => {
                 if std::mem::take(&mut self.ended_first) {
                     self.drive(cx, source, destinations);
+                    if std::mem::take(&mut self.failed_first) {
+                        self.unpipe_failed_before(source, destinations);
+                    }
                 }
                 // A source that had ended: its end is handled (the
                 // destinations ended, or unpiped with `end: false`) on the
@@ -352,6 +360,8 @@ impl<T: Chunk> Pump<T> {
             source.listen_data();
             self.live[index] = !destination.is_finished() && !destination.is_closed();
             self.hears_error[index] = !destination.is_closed();
+            self.failed_first |=
+                !self.live[index] && self.hears_error[index] && destination.failure().is_some();
             // A destination destroyed before this `pipe()` scheduled the
             // source's `resume` closes first.
             self.ended_first |= destination.is_ending()
@@ -390,7 +400,15 @@ impl<T: Chunk> Pump<T> {
             match destination.write(piece) {
                 Ok(true) => {}
                 Ok(false) => self.awaiting.set(index, true),
-                Err(error) => self.destination_failed(index, error, source, &mut **destination),
+                Err(error) => {
+                    self.destination_failed(index, error, source, &mut **destination);
+                    // Node's refused `write` returned false: the pipe
+                    // pauses the source for this destination's `drain`,
+                    // which never comes; its `error` unpipes it, and only
+                    // a destination that needed a drain is then let go of
+                    // (readable.js, `ondata` → `pause()`, and `cleanup`).
+                    self.awaiting.set(index, !destination.needs_drain());
+                }
             }
         }
         if self.awaiting.any() {
@@ -680,6 +698,28 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
+    /// Destinations that had finished, then failed (a write after their
+    /// end) before the pipe was made: each one's `error`, queued before
+    /// the source's `resume`, unpipes it first (readable.js, `onerror` in
+    /// `pipe`), pausing the source if it was the last.
+    #[cold]
+    fn unpipe_failed_before<S, D>(&mut self, source: &mut S, destinations: &mut [D])
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        for (index, destination) in destinations.iter_mut().enumerate() {
+            if self.attached[index]
+                && !self.live[index]
+                && self.hears_error[index]
+                && let Some(error) = destination.failure()
+            {
+                self.destination_failed(index, error, source, &mut **destination);
+            }
+        }
+    }
+
     /// A destination someone else ended finished before the source's end:
     /// Node's pipe unpipes it at its `finish`; a pipeline fails with a
     /// premature close (its `close` came before the source's end).
@@ -896,7 +936,7 @@ mod tests {
     use crate::{
         CollectSink, Duplex, Error, ErrorKind, NullSink, PipeOptions, Pusher, Readable,
         ReadableExt, Result, Shared, Writable, WritableStream, WriteQueue, WriteSink, pipe,
-        pipeline,
+        pipe_all, pipeline,
     };
 
     use crate::stream::event_log::{Log, entries, observer, poll};
@@ -1669,5 +1709,70 @@ mod tests {
         pusher.end();
         until_ready(&mut future).unwrap();
         assert_eq!(got.take(), [1, 2]);
+    }
+
+    /// A write refused by a destination ended before it is a false
+    /// `write()` for Node's pipe: the source pauses for that destination's
+    /// `drain`, which never comes, and reads no further for the others
+    /// (readable.js, `ondata` → `pause()`; `cleanup` lets go only of a
+    /// destination that needed a drain). Node 20, `s0.pipe(s1);
+    /// s0.pipe(s2); s2.end()` on two transforms: s0 `_read resume data
+    /// pause`, no `end`.
+    #[test]
+    fn a_write_after_end_pauses_the_source_for_good() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32, 2]).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let mut open = Duplex::<u32, u32>::pass_through()
+            .with_readable_high_water_mark(0)
+            .with_writable_high_water_mark(2);
+        let mut ended = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        ended.observe(observer(&log, "ended"));
+        let ended = Shared::new(ended);
+        let mut piped = ended.clone();
+        let destinations: Vec<&mut dyn WritableStream<Input = u32>> = vec![&mut open, &mut piped];
+        let mut piping = pipe_all(&mut source, destinations, PipeOptions::default());
+        ended.lock().end().unwrap();
+        for _ in 0..5 {
+            assert!(poll(&mut piping).is_pending());
+        }
+        assert_eq!(entries(&log, "source"), ["resume", "data", "pause"]);
+        drop(piping);
+        ended.lock().tick();
+        let events = entries(&log, "ended");
+        assert_eq!(
+            events[events.len() - 4..],
+            ["finish", "unpipe", "error", "close"]
+        );
+        assert_eq!(open.read(), Some(1));
+    }
+
+    /// A destination that failed after its end, before the pipe was made,
+    /// is unpiped by its `error`, queued before the source's `resume`: the
+    /// source pauses first, and no chunk is read for it. Node 20, `s1.end()`,
+    /// a tick, `s1.write()` refused, `s0.pipe(s1)`: s0 `pause _read resume`.
+    #[test]
+    fn a_destination_that_failed_before_the_pipe_unpipes_first() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32]).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let mut dest = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        dest.end().unwrap();
+        dest.tick();
+        assert_eq!(dest.write(1).unwrap_err().kind(), ErrorKind::WriteAfterEnd);
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        assert_eq!(
+            until_ready(&mut piping).unwrap_err().kind(),
+            ErrorKind::WriteAfterEnd
+        );
+        drop(piping);
+        source.tick();
+        assert_eq!(entries(&log, "source"), ["pause", "resume"]);
+        let events = entries(&log, "dest");
+        assert_eq!(
+            events[events.len() - 4..],
+            ["pipe", "unpipe", "error", "close"]
+        );
     }
 }
