@@ -290,6 +290,14 @@ impl<T: Chunk> Pump<T> {
             }
             let was_waiting = self.awaiting.any();
             self.drive(cx, source, destinations);
+            if self.first_error.is_some() && self.on_error == OnError::DestroyAll {
+                // A destination failed in this tick: Node's pipeline
+                // destroys the source at that `error`, a tick later, so
+                // what the paused source queued before (the
+                // `maybeReadMore_` of its push) runs first; the first
+                // error stays the pipeline's.
+                let _ = source.poll_ahead(cx);
+            }
             if let Some(error) = self.settle_errors(source, destinations) {
                 return Poll::Ready(Err(error));
             }
@@ -1773,6 +1781,81 @@ mod tests {
         assert_eq!(
             events[events.len() - 4..],
             ["pipe", "unpipe", "error", "close"]
+        );
+    }
+
+    /// Answers each read on the next poll (a deferred `_read`), logging
+    /// each ask as `"source _read"`.
+    struct Deferred {
+        log: Log,
+        left: u32,
+        asked: bool,
+    }
+
+    impl crate::ReadSource<u32> for Deferred {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            out: &mut crate::Push<'_, u32>,
+        ) -> Poll<Result<()>> {
+            let this = self.get_mut();
+            this.asked = !this.asked;
+            if this.asked {
+                this.log.lock().unwrap().push("source _read".to_owned());
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            if this.left == 0 {
+                out.end();
+            } else {
+                out.push(this.left);
+                this.left -= 1;
+            }
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Takes one chunk, then fails.
+    struct FailsSecond(bool);
+
+    impl WriteSink<u32> for FailsSecond {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            queue: &mut WriteQueue<u32>,
+        ) -> Poll<Result<()>> {
+            if std::mem::replace(&mut self.get_mut().0, true) {
+                return Poll::Ready(Err(Error::new(ErrorKind::Io, "boom")));
+            }
+            queue.pop();
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// A pipeline destroys its source at the `error` of a destination whose
+    /// write failed, a tick later: the `maybeReadMore_` the source queued at
+    /// its push runs before, and asks below the mark although the source
+    /// paused (readable.js, `maybeReadMore_`). Node 20, source hwm 1 with a
+    /// deferred `_read`, destination hwm 0 failing at its second write: the
+    /// source `_read resume data _read data pause _read error close`.
+    #[test]
+    fn a_pipeline_source_reads_ahead_before_a_failed_write_destroys_it() {
+        let log = Log::default();
+        let deferred = Deferred {
+            log: Log::clone(&log),
+            left: 2,
+            asked: false,
+        };
+        let mut source = Readable::new(deferred).with_high_water_mark(1);
+        source.observe(observer(&log, "source"));
+        let dest = Writable::new(FailsSecond(false)).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(dest);
+        assert_eq!(until_ready(&mut future).unwrap_err().kind(), ErrorKind::Io);
+        assert_eq!(
+            entries(&log, "source"),
+            [
+                "_read", "resume", "data", "_read", "data", "pause", "_read", "error", "close"
+            ]
         );
     }
 }
