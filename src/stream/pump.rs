@@ -301,7 +301,11 @@ impl<T: Chunk> Pump<T> {
             if let Some(error) = self.settle_errors(source, destinations) {
                 return Poll::Ready(Err(error));
             }
-            if was_waiting && !self.awaiting.any() {
+            // The last `drain` resumes the source; a destination unpiped
+            // at its `finish` took the pipe's data listener with it, and
+            // with no other pipe nothing resumes (readable.js,
+            // `pipeOnDrain` and pipe's `cleanup`).
+            if was_waiting && !self.awaiting.any() && self.pipes_left() {
                 source.resume();
             }
             if self.stage >= Stage::SourceDone {
@@ -435,6 +439,10 @@ impl<T: Chunk> Pump<T> {
                 continue;
             }
             match destination.poll_drain(cx) {
+                // An ended destination emits no `drain` (writable.js,
+                // `afterWrite`): the source waits on until its `finish`
+                // unpipes it.
+                Poll::Ready(Ok(())) if self.awaiting.waits(index) && destination.is_ending() => {}
                 Poll::Ready(Ok(())) => self.awaiting.set(index, false),
                 Poll::Ready(Err(error)) => {
                     self.destination_failed(index, error, source, &mut **destination);
@@ -565,7 +573,7 @@ impl<T: Chunk> Pump<T> {
         let was_waiting = self.awaiting.any();
         self.attached[index] = false;
         self.awaiting.set(index, false);
-        if !self.attached.contains(&true) && !self.lingering.contains(&true) {
+        if !self.pipes_left() {
             source.pause();
             self.stop_piping(source);
         } else if was_waiting && !self.awaiting.any() {
@@ -656,9 +664,16 @@ impl<T: Chunk> Pump<T> {
     where
         S: ReadableStream<Output = T> + ?Sized,
     {
-        if !self.attached.contains(&true) && !self.lingering.contains(&true) {
+        if !self.pipes_left() {
             source.pause();
         }
+    }
+
+    /// True while the source is still piped, for Node, into one of the
+    /// destinations (attached, or lingering): a pipe's data listener is
+    /// left.
+    fn pipes_left(&self) -> bool {
+        self.attached.contains(&true) || self.lingering.contains(&true)
     }
 
     /// True once a pipeline's source ended: its destinations got `unpipe`
@@ -930,6 +945,10 @@ impl Awaiting {
 
     fn any(&self) -> bool {
         self.count > 0
+    }
+
+    fn waits(&self, index: usize) -> bool {
+        self.flags[index]
     }
 }
 
@@ -1855,6 +1874,55 @@ mod tests {
             entries(&log, "source"),
             [
                 "_read", "resume", "data", "_read", "data", "pause", "_read", "error", "close"
+            ]
+        );
+    }
+
+    /// A destination ended while the source waits for its `drain` emits
+    /// none (writable.js, `afterWrite`): the source stays paused, and the
+    /// destination's `finish` unpipes it without resuming it, as its data
+    /// listener is gone (readable.js, pipe's `cleanup`). Node 20, source
+    /// hwm 1 of two chunks and an ended transform both piped into a
+    /// destination of hwm 0 whose sink calls back later: the source
+    /// `_read resume _read data pause`, the destination `_write prefinish
+    /// finish unpipe unpipe close`.
+    #[test]
+    fn a_destination_ended_while_awaited_leaves_its_source_paused() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32, 2]).with_high_water_mark(1);
+        source.observe(observer(&log, "source"));
+        let mut ended = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        ended.end().unwrap();
+        let gate = Arc::new(AtomicBool::new(false));
+        let mut dest = Writable::new(Gated(Arc::clone(&gate))).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        let dest = Shared::new(dest);
+        let (mut first, mut second) = (dest.clone(), dest.clone());
+        let mut piping = pipe(&mut source, &mut first, PipeOptions::default());
+        let mut ending = pipe(&mut ended, &mut second, PipeOptions::default());
+        for _ in 0..3 {
+            let _ = poll(&mut piping);
+            let _ = poll(&mut ending);
+        }
+        gate.store(true, Ordering::SeqCst);
+        for _ in 0..3 {
+            let _ = poll(&mut piping);
+            let _ = poll(&mut ending);
+        }
+        drop((piping, ending));
+        source.tick();
+        assert_eq!(entries(&log, "source"), ["resume", "data", "pause"]);
+        assert_eq!(source.flowing(), Some(false));
+        assert_eq!(
+            entries(&log, "dest"),
+            [
+                "pipe",
+                "pipe",
+                "prefinish",
+                "finish",
+                "unpipe",
+                "unpipe",
+                "close"
             ]
         );
     }
