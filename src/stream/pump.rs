@@ -88,6 +88,10 @@ pub(crate) struct Pump<T> {
     /// finished had failed before (its `error` due; `ended_first` is set
     /// too).
     failed_first: bool,
+    /// When the pipe was made, no destination had been destroyed and the
+    /// source's `resume` was queued: the `error` or `close` of a
+    /// destination destroyed since comes after that `resume`.
+    resume_before_destroys: bool,
     /// Not polled since the pipe was made, and the source had emitted
     /// `end` before: Node's pipe handles that end on the next tick,
     /// before the source's `resume` it scheduled.
@@ -119,6 +123,7 @@ impl<T: Chunk> Pump<T> {
             lingering: vec![false; destinations],
             ended_first: false,
             failed_first: false,
+            resume_before_destroys: false,
             source_ended_first: false,
             piping: false,
             source_failed: false,
@@ -176,7 +181,7 @@ impl<T: Chunk> Pump<T> {
             // source's `resume`, which the pipe scheduled after it: a
             // `close` unpipes, pausing the source first.
             Stage::Flowing if self.ended_first || self.source_ended_first => {
-                if std::mem::take(&mut self.ended_first) {
+                if std::mem::take(&mut self.ended_first) && !self.destroyed_since(destinations) {
                     self.drive(cx, source, destinations);
                     if std::mem::take(&mut self.failed_first) {
                         self.unpipe_failed_before(source, destinations);
@@ -366,6 +371,7 @@ impl<T: Chunk> Pump<T> {
             && source.end_emitted()
             && !source.resume_queued();
         source.piping(true);
+        self.resume_before_destroys = true;
         for (index, destination) in destinations.iter_mut().enumerate() {
             destination.piped(true);
             let resumes = !source.resume_queued();
@@ -378,6 +384,7 @@ impl<T: Chunk> Pump<T> {
             // source's `resume` closes first.
             self.ended_first |= destination.is_ending()
                 || (destination.is_destroyed() && !destination.is_closed() && resumes);
+            self.resume_before_destroys &= !destination.is_destroyed();
             let waits = destination.needs_drain();
             self.awaiting.set(index, waits);
             if waits {
@@ -386,6 +393,7 @@ impl<T: Chunk> Pump<T> {
                 source.resume();
             }
         }
+        self.resume_before_destroys &= source.resume_queued();
     }
 
     fn write<S, D>(&mut self, chunk: T, source: &mut S, destinations: &mut [D])
@@ -719,6 +727,26 @@ impl<T: Chunk> Pump<T> {
             source.flush_events();
             source.pause();
         }
+    }
+
+    /// A destination destroyed since the pipe was made (after its `end()`,
+    /// say), before its `finish`: that `finish` never comes, unless a
+    /// final hook queued it (writable.js:870-884, `needFinish` wants it not
+    /// destroyed; `onFinish`, writable.js:902, queues `finish` unchecked),
+    /// and its `error` or `close`, queued after the `resume` the pipe
+    /// scheduled, unpipes it later.
+    #[cold]
+    fn destroyed_since<D>(&self, destinations: &[D]) -> bool
+    where
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        self.resume_before_destroys
+            && destinations.iter().any(|destination| {
+                destination.is_destroyed()
+                    && !destination.is_finished()
+                    && !destination.finish_due()
+            })
     }
 
     /// Destinations that had finished, then failed (a write after their
@@ -1924,6 +1952,48 @@ mod tests {
                 "unpipe",
                 "close"
             ]
+        );
+    }
+
+    /// Pipes an empty source into `dest`, which was ended before the pipe
+    /// and refuses a write after it (destroyed); returns the source's
+    /// events once the pipe is over and the source had its tick.
+    fn pipe_into_refusing<W>(dest: W) -> Vec<String>
+    where
+        W: WritableStream<Input = u32> + 'static,
+    {
+        let log = Log::default();
+        let mut source = Readable::from_iter(std::iter::empty::<u32>()).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let dest = Shared::new(dest);
+        dest.lock().end().unwrap();
+        let mut piped = dest.clone();
+        let mut piping = pipe(&mut source, &mut piped, PipeOptions::default());
+        let refused = dest.lock().write(1).unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::WriteAfterEnd);
+        let _ = until_ready(&mut piping);
+        drop(piping);
+        source.tick();
+        entries(&log, "source")
+    }
+
+    /// A Writable ended before the pipe and destroyed after it never
+    /// finishes (writable.js, `needFinish` wants it not destroyed): the
+    /// `error` that unpipes it comes after the source's `resume`. Node 20,
+    /// `s1.end(); s0.pipe(s1); s1.write()` refused: s0 `_read resume pause
+    /// end close`. A transform's `finish`, queued by its final hook inside
+    /// `end()`, still comes first (`onFinish` does not ask): s0 `pause
+    /// _read resume`. (Where the `pause` falls against the source's own
+    /// `end` is the order of two streams' ticks, which a pipe polled alone
+    /// does not show.)
+    #[test]
+    fn a_destination_destroyed_after_its_end_unpipes_after_the_resume() {
+        let events = pipe_into_refusing(Writable::new(NullSink).with_high_water_mark(0));
+        assert_eq!(events[0], "resume");
+        assert!(events.contains(&"pause".to_owned()));
+        assert_eq!(
+            pipe_into_refusing(Duplex::<u32, u32>::pass_through().with_high_water_mark(0)),
+            ["pause", "resume"]
         );
     }
 }

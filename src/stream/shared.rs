@@ -250,6 +250,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
         WritableStream::is_destroyed(&*self.lock())
     }
 
+    fn finish_due(&self) -> bool {
+        self.lock().finish_due()
+    }
+
     fn is_closed(&self) -> bool {
         self.lock().is_closed()
     }
