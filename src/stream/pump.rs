@@ -715,7 +715,7 @@ impl<T: Chunk> Pump<T> {
     {
         self.attached[index] = false;
         self.awaiting.set(index, false);
-        self.lingering[index] = !self.hears_error[index] && self.on_error == OnError::Stop;
+        self.lingering[index] = !self.hears_error[index];
         if !self.unpiped_at_end() && self.hears_error[index] {
             // Node's pipe unpipes a destination at its `error`.
             self.pause_if_none_left(source);
@@ -761,6 +761,16 @@ impl<T: Chunk> Pump<T> {
         match self.on_error {
             OnError::DestroyAll => {
                 let error = self.first_error.take()?;
+                if self.stage >= Stage::SourceDone
+                    && source.is_ended()
+                    && !self.attached.contains(&true)
+                {
+                    // Node's pipeline pipes with `end: false`: the source's
+                    // `end`, come before the failure, undoes the pipes to
+                    // destinations closed before them, which nothing else
+                    // undoes (readable.js `pipe`: `endFn = unpipe`).
+                    self.detach_all(source, destinations);
+                }
                 source.destroy(Some(error.clone()));
                 self.unpipe_destroyed(&error, source, destinations);
                 Some(error)
@@ -1622,6 +1632,27 @@ mod tests {
         assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
         assert_eq!(entries(&log, "dest"), ["error", "close", "pipe"]);
         assert!(!entries(&log, "source").contains(&"pause".to_owned()));
+    }
+
+    /// A pipeline pipes with `end: false`: a destination destroyed with an
+    /// error before it fails the pipeline, but the source's `end`, come
+    /// first, still unpipes it, pausing the source (pipeline.js, `pipe`;
+    /// readable.js, `endFn = unpipe` in `pipe`).
+    #[test]
+    fn a_pipeline_source_that_ended_first_unpipes_a_destination_closed_before() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        source.observe(observer(&log, "source"));
+        assert_eq!(source.read(), None);
+        source.tick();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        dest.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        dest.flush_events();
+        let outcome = until_ready(&mut pipeline(source).pipe(dest));
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
+        assert_eq!(entries(&log, "source"), ["end", "close", "pause", "resume"]);
+        assert_eq!(entries(&log, "dest"), ["error", "close", "pipe", "unpipe"]);
     }
 
     /// Node's `read()` on a piped stream hands the chunk to its caller and,
