@@ -290,6 +290,23 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         Some(Poll::Ready(Some(Err(self.upstream_failed(error)))))
     }
 
+    /// The stage ended (its writable side ended elsewhere) before
+    /// upstream did: its `finish` or `close` undoes upstream's pipe into
+    /// it, pausing upstream (readable.js, `onfinish`, `onclose` in `pipe`),
+    /// and Node's `pipeline` fails with a premature close at that `close`
+    /// (pipeline.js, `pipe`: `dst.on('close')` before `ended`), destroying
+    /// upstream with it.
+    #[cold]
+    fn ended_before_upstream(&mut self) {
+        self.upstream_done = true;
+        self.upstream.pause();
+        if self.on_error == OnError::DestroyAll {
+            let error = Error::from_kind(ErrorKind::PrematureClose)
+                .or_stage(self.index, ReadableStream::label(&self.stage));
+            self.upstream.destroy(Some(error));
+        }
+    }
+
     fn stage_failed(&mut self, error: Error) -> Error {
         let error = closed_early(error).or_stage(self.index, ReadableStream::label(&self.stage));
         if self.on_error == OnError::DestroyAll {
@@ -338,6 +355,10 @@ where
                 Poll::Ready(Some(Err(error))) => {
                     return Poll::Ready(Some(Err(self.stage_failed(error))));
                 }
+                Poll::Ready(None) if !self.upstream_done => {
+                    self.ended_before_upstream();
+                    return Poll::Ready(None);
+                }
                 Poll::Ready(other) => return Poll::Ready(other),
                 Poll::Pending => {
                     let unblocked = was_blocked && !WritableStream::needs_drain(&self.stage);
@@ -379,6 +400,10 @@ where
             match self.stage.poll_read_into(cx, queue, limit) {
                 Poll::Ready(Some(Err(error))) => {
                     return Poll::Ready(Some(Err(self.stage_failed(error))));
+                }
+                Poll::Ready(None) if !self.upstream_done => {
+                    self.ended_before_upstream();
+                    return Poll::Ready(None);
                 }
                 Poll::Ready(other) => return Poll::Ready(other),
                 Poll::Pending => {
@@ -509,6 +534,8 @@ mod tests {
         Busy, Duplex, Event, NullSink, Push, Readable, ReadableExt, Shared, Transform, Writable,
         pipeline,
     };
+
+    use crate::stream::event_log::{Log, entries, observer, poll};
 
     /// Pushes every chunk as it is, as a pass-through does, but through
     /// the chunk-at-a-time path: its stages never hand over.
@@ -832,6 +859,56 @@ mod tests {
                 "finish",
                 "close"
             ]
+        );
+    }
+
+    /// Node's `pipeline(source, stage, dest)` over a stage ended and
+    /// finished before, from a source that never ends: the stage's
+    /// `close` undoes the source's pipe into it (the source pauses) and
+    /// fails the pipeline with a premature close, which destroys the
+    /// source (pipeline.js, `pipe`: `dst.on('close')` before `ended`;
+    /// readable.js, `onclose` in `pipe`); the destination finishes.
+    #[test]
+    fn a_stage_ended_before_its_upstream_fails_the_pipeline() {
+        let log = Log::default();
+        let mut source = Duplex::<u32, u32>::pass_through();
+        source.observe(observer(&log, "source"));
+        let mut stage = Duplex::<u32, u32>::pass_through();
+        stage.observe(observer(&log, "stage"));
+        stage.end().unwrap();
+        stage.tick();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        let mut polls = 0;
+        let outcome = loop {
+            if let Poll::Ready(outcome) = poll(&mut future) {
+                break outcome;
+            }
+            polls += 1;
+            assert!(polls < 10, "the pipeline completes");
+        };
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
+        assert_eq!(
+            entries(&log, "source"),
+            ["resume", "pause", "error", "close"]
+        );
+        assert_eq!(
+            entries(&log, "stage"),
+            [
+                "prefinish",
+                "finish",
+                "pipe",
+                "resume",
+                "end",
+                "pause",
+                "close",
+                "unpipe"
+            ]
+        );
+        assert_eq!(
+            entries(&log, "dest"),
+            ["pipe", "unpipe", "prefinish", "finish", "close"]
         );
     }
 
