@@ -472,7 +472,11 @@ where
         if self.upstream_done {
             return Ok(());
         }
-        self.upstream.poll_ahead(cx)
+        // Upstream's failure destroys the stage too, its pipe undone from
+        // the stage's `error` (`unpipe` before it), as when a read finds it.
+        self.upstream
+            .poll_ahead(cx)
+            .map_err(|error| self.upstream_failed(error))
     }
 
     fn destroy(&mut self, error: Option<Error>) {
@@ -910,6 +914,39 @@ mod tests {
             entries(&log, "dest"),
             ["pipe", "unpipe", "prefinish", "finish", "close"]
         );
+    }
+
+    /// Node's `pipeline(source, stage, dest)` from a source destroyed with
+    /// an error while it held a chunk, into a destination that waits for
+    /// `drain`: the failure destroys every stage, each destination's pipe undone from its `error`
+    /// (`unpipe` first, readable.js `onerror` in `pipe`; pipeline.js,
+    /// `finishImpl`).
+    #[test]
+    fn a_source_failing_while_its_stage_waits_for_drain_destroys_the_stage() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
+        source.resume();
+        source.unshift(1).unwrap();
+        source.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        let mut stage = identity_at_zero_marks();
+        stage.observe(observer(&log, "stage"));
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.cork();
+        assert!(!dest.write(0).unwrap());
+        dest.observe(observer(&log, "dest"));
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        let mut polls = 0;
+        let outcome = loop {
+            if let Poll::Ready(outcome) = poll(&mut future) {
+                break outcome;
+            }
+            polls += 1;
+            assert!(polls < 10, "the pipeline completes");
+        };
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
+        let stage = entries(&log, "stage");
+        assert_eq!(stage[stage.len() - 3..], ["unpipe", "error", "close"]);
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
     }
 
     /// The events of a transform stage of `pipeline(source, stage, dest)`
