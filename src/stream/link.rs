@@ -47,6 +47,9 @@ pub(crate) struct Link<I: Chunk, D> {
     /// Upstream failed while the stage still held output: that output is
     /// read first (see [`Link::fail_after_output`]).
     held_failure: Option<Error>,
+    /// The stage had been ended before the pipe, its `finish` still due:
+    /// see [`Link::finish_first`].
+    ended_first: bool,
 }
 
 impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
@@ -62,6 +65,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         stage.piped(true);
         upstream.piping(true);
         upstream.listen_data();
+        let ended_first = WritableStream::is_ending(&stage) && !WritableStream::is_finished(&stage);
         let awaiting_drain = WritableStream::needs_drain(&stage);
         if awaiting_drain {
             upstream.pause();
@@ -76,6 +80,20 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             awaiting_drain,
             on_error,
             held_failure: None,
+            ended_first,
+        }
+    }
+
+    /// A stage ended before the pipe: its `finish`, queued by its `end()`,
+    /// comes before the `resume` the pipe scheduled for upstream, and
+    /// undoes upstream's pipe into it: upstream pauses, and gives it
+    /// nothing (readable.js, `onfinish` in `pipe`).
+    #[cold]
+    fn finish_first(&mut self) {
+        self.ended_first = false;
+        self.stage.run_due_finish();
+        if WritableStream::is_finished(&self.stage) {
+            self.upstream.pause();
         }
     }
 
@@ -108,6 +126,9 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         mut first: Option<Poll<Option<Result<()>>>>,
     ) -> Result<bool> {
         let mut fed = false;
+        if self.ended_first {
+            self.finish_first();
+        }
         self.resume_after_drain();
         // Upstream's `end` found by a read now, not queued before: the
         // stage's own ticks queued before it come first.
@@ -908,6 +929,56 @@ mod tests {
                 "pause",
                 "close",
                 "unpipe"
+            ]
+        );
+        assert_eq!(
+            entries(&log, "dest"),
+            ["pipe", "unpipe", "prefinish", "finish", "close"]
+        );
+    }
+
+    /// Node's `pipeline(source, stage, dest)` over a stage ended just
+    /// before, its `finish` due: that `finish` comes before the source's
+    /// `resume`, and undoes the source's pipe into the stage (the source
+    /// pauses), so the source's chunk is never written to the ended stage
+    /// (no write after end); the stage's `close` then fails the pipeline
+    /// with a premature close (readable.js, `onfinish` in `pipe`;
+    /// pipeline.js, `pipe`).
+    #[test]
+    fn a_stage_ended_just_before_the_pipeline_unpipes_its_upstream_first() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32]).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let mut stage = Duplex::<u32, u32>::pass_through();
+        stage.observe(observer(&log, "stage"));
+        stage.end().unwrap();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        let mut polls = 0;
+        let outcome = loop {
+            if let Poll::Ready(outcome) = poll(&mut future) {
+                break outcome;
+            }
+            polls += 1;
+            assert!(polls < 10, "the pipeline completes");
+        };
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
+        assert_eq!(
+            entries(&log, "source"),
+            ["pause", "resume", "error", "close"]
+        );
+        assert_eq!(
+            entries(&log, "stage"),
+            [
+                "prefinish",
+                "pipe",
+                "finish",
+                "unpipe",
+                "resume",
+                "end",
+                "pause",
+                "close"
             ]
         );
         assert_eq!(
