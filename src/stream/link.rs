@@ -50,6 +50,10 @@ pub(crate) struct Link<I: Chunk, D> {
     /// The stage had been ended before the pipe, its `finish` still due:
     /// see [`Link::finish_first`].
     ended_first: bool,
+    /// The stage had closed before the pipe: Node's pipe never hears from
+    /// it (no `finish`, `error` or `close` is to come), so a failure does
+    /// not undo upstream's pipe into it (no `unpipe`, no `pause`).
+    closed_first: bool,
 }
 
 impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
@@ -66,6 +70,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         upstream.piping(true);
         upstream.listen_data();
         let ended_first = WritableStream::is_ending(&stage) && !WritableStream::is_finished(&stage);
+        let closed_first = WritableStream::is_closed(&stage);
         let awaiting_drain = WritableStream::needs_drain(&stage);
         if awaiting_drain {
             upstream.pause();
@@ -81,6 +86,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             on_error,
             held_failure: None,
             ended_first,
+            closed_first,
         }
     }
 
@@ -276,7 +282,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
     /// where it happened (the first stage's, or a premature close), and
     /// with `pipeline` semantics this stage is destroyed with it.
     fn upstream_failed(&mut self, error: Error) -> Error {
-        let piped = !self.upstream_done;
+        let piped = !self.upstream_done && !self.closed_first;
         self.upstream_done = true;
         let error = closed_early(error).or_stage(self.index - 1, self.upstream.label());
         if self.on_error == OnError::DestroyAll {
@@ -332,8 +338,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         let error = closed_early(error).or_stage(self.index, ReadableStream::label(&self.stage));
         if self.on_error == OnError::DestroyAll {
             WritableStream::destroy(&mut self.stage, Some(error.clone()));
-            if !self.upstream_done {
-                self.upstream_done = true;
+            if !std::mem::replace(&mut self.upstream_done, true) && !self.closed_first {
                 // Upstream pauses as the stage is unpiped from its `error`.
                 self.upstream.pause();
                 self.stage.piped(false);
@@ -556,8 +561,8 @@ mod tests {
 
     use super::*;
     use crate::{
-        Busy, Duplex, Event, NullSink, Push, Readable, ReadableExt, Shared, Transform, Writable,
-        pipeline,
+        Busy, Duplex, Event, NullSink, Push, Pusher, Readable, ReadableExt, Shared, Transform,
+        Writable, pipeline,
     };
 
     use crate::stream::event_log::{Log, entries, observer, poll};
@@ -985,6 +990,48 @@ mod tests {
             entries(&log, "dest"),
             ["pipe", "unpipe", "prefinish", "finish", "close"]
         );
+    }
+
+    /// Node's `pipeline(source, stage, dest)` over a stage that failed (a
+    /// write after its end) and closed before: the pipeline fails with
+    /// its error and destroys the source, but Node's pipe into the stage
+    /// never hears from it: no `unpipe` on it, no `pause` of the source.
+    #[test]
+    fn a_stage_closed_before_the_pipeline_is_never_unpiped() {
+        let log = Log::default();
+        let (_pusher, source) = Pusher::<u32>::new();
+        source.lock().observe(observer(&log, "source"));
+        let mut stage = Duplex::<u32, u32>::pass_through();
+        stage.observe(observer(&log, "stage"));
+        stage.end().unwrap();
+        assert!(stage.write(1).is_err());
+        stage.tick();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        let mut polls = 0;
+        let outcome = loop {
+            if let Poll::Ready(outcome) = poll(&mut future) {
+                break outcome;
+            }
+            polls += 1;
+            assert!(polls < 10, "the pipeline completes");
+        };
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::WriteAfterEnd);
+        assert_eq!(entries(&log, "source"), ["resume", "error", "close"]);
+        assert_eq!(
+            entries(&log, "stage"),
+            [
+                "prefinish",
+                "finish",
+                "error",
+                "close",
+                "pipe",
+                "resume",
+                "pause"
+            ]
+        );
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
     }
 
     /// Node's `pipeline(source, stage, dest)` from a source destroyed with
