@@ -1322,6 +1322,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         self.half.emit_scheduled_resume(&mut self.life.events);
     }
 
+    fn oldest_tick(&self) -> Option<u64> {
+        self.half.ticks.oldest_for_reader()
+    }
+
     fn end_emitted(&self) -> bool {
         self.half.is_ended()
     }

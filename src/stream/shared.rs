@@ -138,6 +138,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().ticks_before_end_first();
     }
 
+    fn oldest_tick(&self) -> Option<u64> {
+        self.lock().oldest_tick()
+    }
+
     fn end_emitted(&self) -> bool {
         self.lock().end_emitted()
     }
@@ -209,6 +213,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
 
 impl<S: WritableStream> WritableStream for Shared<S> {
     type Input = S::Input;
+
+    fn run_ticks_before(&mut self, stamp: u64) {
+        self.lock().run_ticks_before(stamp);
+    }
 
     fn write(&mut self, chunk: S::Input) -> Result<bool> {
         self.lock().write(chunk)
