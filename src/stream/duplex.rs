@@ -1450,6 +1450,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.read.ticks.oldest_for_reader()
     }
 
+    fn run_ticks_before(&mut self, stamp: u64) {
+        WritableStream::run_ticks_before(self, stamp);
+    }
+
     fn end_emitted(&self) -> bool {
         self.read.is_ended()
     }
@@ -1545,6 +1549,10 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
         if self.read.ticks.queued_before(stamp) {
             self.run_queued_ends_before(stamp);
         }
+    }
+
+    fn oldest_tick(&self) -> Option<u64> {
+        self.read.ticks.oldest()
     }
 
     fn write(&mut self, chunk: I) -> Result<bool> {

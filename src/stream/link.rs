@@ -407,7 +407,7 @@ where
     /// The oldest of the stage's ticks and those of the chain before it,
     /// which a read of the stage runs.
     fn oldest_tick(&self) -> Option<u64> {
-        let stage = self.stage.oldest_tick();
+        let stage = ReadableStream::oldest_tick(&self.stage);
         stage.into_iter().chain(self.upstream.oldest_tick()).min()
     }
 

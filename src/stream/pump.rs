@@ -419,6 +419,11 @@ impl<T: Chunk> Pump<T> {
             if !self.attached[index] {
                 continue;
             }
+            // What the destination's ticks make the pipe do to the source
+            // comes after the source's own ticks queued before them.
+            if let Some(stamp) = destination.oldest_tick() {
+                source.run_ticks_before(stamp);
+            }
             match destination.poll_drain(cx) {
                 Poll::Ready(Ok(())) => self.awaiting.set(index, false),
                 Poll::Ready(Err(error)) => {
@@ -1732,6 +1737,29 @@ mod tests {
         assert_eq!(
             entries(&log, "stage")[..3],
             ["pipe", "resume", "_transform"]
+        );
+    }
+
+    /// Node runs one `nextTick` queue: a source destroyed before a
+    /// transform was ended and piped into delivers its `error` and `close`
+    /// before the transform's `finish`, whose `unpipe` pauses it. Node 20,
+    /// `s0.destroy(err); s1.end(); s0.pipe(s1)`, then a tick: s0 `error
+    /// close pause resume`.
+    #[test]
+    fn a_sources_older_close_comes_before_the_pause_a_destination_makes() {
+        let log = Log::default();
+        let mut source = Readable::<u32>::empty();
+        source.observe(observer(&log, "source"));
+        let mut dest = logged_transform(&log, "dest");
+        source.destroy(Some(Error::from_kind(ErrorKind::Destroyed)));
+        dest.end().unwrap();
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        let _ = until_ready(&mut piping);
+        drop(piping);
+        source.tick();
+        assert_eq!(
+            entries(&log, "source"),
+            ["error", "close", "pause", "resume"]
         );
     }
 }

@@ -51,6 +51,16 @@ pub trait ReadableStream: sealed::Stream + Send {
         None
     }
 
+    /// Delivers what the stream queued before the tick stamped `stamp`
+    /// that hands its reader nothing (a destroy's `error` and `close`, a
+    /// `resume` with them): a pipe does so before it reacts to a
+    /// destination's event stamped `stamp` (an `unpipe` that pauses the
+    /// stream), as Node's one `nextTick` queue runs them first.
+    #[doc(hidden)]
+    fn run_ticks_before(&mut self, stamp: u64) {
+        let _ = stamp;
+    }
+
     /// True once `end` was emitted (Node's `endEmitted`).
     #[doc(hidden)]
     fn end_emitted(&self) -> bool {

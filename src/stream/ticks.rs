@@ -98,6 +98,14 @@ impl Ticks {
         self.oldest().is_some_and(|oldest| oldest < stamp)
     }
 
+    /// True if `tick` is queued, before the tick stamped `stamp`.
+    pub(crate) fn queued_before_stamp(&self, tick: Tick, stamp: u64) -> bool {
+        let queued = self.queue[..self.len].iter().zip(&self.stamps);
+        queued
+            .take_while(|(_, queued)| **queued < stamp)
+            .any(|(queued, _)| *queued == Some(tick))
+    }
+
     /// The stamp of the oldest queued tick that gives a reader something
     /// (a flow, `resume_`, `end`, a destroy's events), past the
     /// `maybeReadMore_`s, whose `read(0)` hands out nothing.
