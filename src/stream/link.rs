@@ -136,6 +136,11 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             self.finish_first();
         }
         self.resume_after_drain();
+        // What upstream's ticks write into the stage comes after the
+        // stage's own ticks queued before them.
+        if let Some(upstream) = self.upstream.oldest_tick() {
+            WritableStream::run_ticks_before(&mut self.stage, upstream);
+        }
         // Upstream's `end` found by a read now, not queued before: the
         // stage's own ticks queued before it come first.
         let end_found = !self.upstream.end_queued();
@@ -448,6 +453,13 @@ where
 
     fn resume(&mut self) {
         self.stage.resume();
+    }
+
+    /// The oldest of the stage's ticks and those of the chain before it,
+    /// which a read of the stage runs.
+    fn oldest_tick(&self) -> Option<u64> {
+        let stage = ReadableStream::oldest_tick(&self.stage);
+        stage.into_iter().chain(self.upstream.oldest_tick()).min()
     }
 
     /// Only once upstream is done too: what it still has to say (an
