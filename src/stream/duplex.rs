@@ -679,6 +679,17 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         self.coupled && !self.in_read && self.read.emits_now()
     }
 
+    /// After the handler pushed: the `data` of the chunk it pushed into
+    /// the empty readable side, which Node emitted at once (the pushes
+    /// behind it are the reader's to emit as it takes them: Node emits
+    /// them at once only while the reader's `write()`s return true).
+    #[inline]
+    fn announce_emitted(&mut self) {
+        if self.read.buffer.front_emitted() && !self.read.buffer.front_announced() {
+            self.read.announce_emitted(&mut self.life.events);
+        }
+    }
+
     fn write_now(&mut self) {
         // Node's `write()` runs `_transform` inside the call: what it
         // pushes into an empty flowing side is emitted at once.
@@ -698,6 +709,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 .poll_write(&mut cx, &mut self.write.queue, &mut out);
             if out.pushes() > 0 {
                 // Node's `addChunk` for a push from `_transform`.
+                self.announce_emitted();
                 let added = self.read.buffer.chunk_count() > chunks;
                 self.read.pushed(added, true, false, false);
             }
@@ -771,6 +783,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         let pushes = out.pushes();
         self.read.buffer.emit_now = false;
         if pushes > 0 {
+            self.announce_emitted();
             // Node's `addChunk` for what the flush pushed.
             let added = self.read.buffer.chunk_count() > chunks;
             self.read.pushed(added, true, false, false);
@@ -1004,6 +1017,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 .as_mut()
                 .poll_write(cx, &mut self.write.queue, &mut out);
             self.read.buffer.emit_now = false;
+            self.announce_emitted();
             match polled {
                 Poll::Pending => {
                     self.write.writing = true;
@@ -1418,7 +1432,11 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.poll_output_into(cx, queue, limit)
     }
 
+    /// A pipe pausing its source: after a refused write, the chunks Node
+    /// would have emitted at once behind the one written were pushed into
+    /// a paused stream in Node, and are buffered (see `ReadBuffer`).
     fn pause(&mut self) {
+        self.read.buffer.buffer_emitted();
         Duplex::pause(self);
     }
 

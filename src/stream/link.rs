@@ -109,6 +109,12 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
     ) -> Result<bool> {
         let mut fed = false;
         self.resume_after_drain();
+        if first.is_none() && ReadableStream::data_due(&self.stage) {
+            // What the stage emitted inside a write goes to the reader
+            // before the next write (Node's pipe wrote each on inside its
+            // push); the write below stops at the first such output.
+            return Ok(false);
+        }
         // Upstream's `end` found by a read now, not queued before: the
         // stage's own ticks queued before it come first.
         let end_found = !self.upstream.end_queued();
@@ -835,12 +841,41 @@ mod tests {
         );
     }
 
+    /// Pushes each chunk as many times as `copies` says, in turn (the
+    /// scenarios' transform of Node's tests).
+    struct Copies(Vec<usize>, usize);
+
+    impl Transform for Copies {
+        type Input = u32;
+        type Output = u32;
+
+        fn transform(&mut self, chunk: u32, out: &mut Push<'_, u32>) -> Result<()> {
+            let copies = self.0[self.1 % self.0.len()];
+            self.1 += 1;
+            for _ in 0..copies {
+                out.push(chunk);
+            }
+            Ok(())
+        }
+    }
+
     /// The events of a transform stage of `pipeline(source, stage, dest)`
     /// (both marks 0) after `polls` polls, or until it resolves.
     fn stage_events(chunks: Vec<u32>, dest: Writable<u32>, polls: usize) -> Vec<&'static str> {
+        copies_stage_events(vec![1], chunks, dest, polls)
+    }
+
+    /// [`stage_events`] for a stage that pushes `copies` of each chunk (see
+    /// [`Copies`]).
+    fn copies_stage_events(
+        copies: Vec<usize>,
+        chunks: Vec<u32>,
+        dest: Writable<u32>,
+        polls: usize,
+    ) -> Vec<&'static str> {
         let log = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&log);
-        let mut stage = Duplex::transform(Identity(PhantomData))
+        let mut stage = Duplex::transform(Copies(copies, 0))
             .with_readable_high_water_mark(0)
             .with_writable_high_water_mark(0);
         stage.observe(move |event| seen.lock().unwrap().push(event.name()));
@@ -870,6 +905,42 @@ mod tests {
             stage_events(vec![7], Writable::new(NullSink).with_high_water_mark(0), 20),
             [
                 "pipe",
+                "data",
+                "resume",
+                "unpipe",
+                "prefinish",
+                "end",
+                "pause",
+                "finish",
+                "close"
+            ]
+        );
+    }
+
+    /// Node's `addChunk` emits every push into the readable side of a
+    /// flowing, piped transform at once as `data` while the pipe's
+    /// `write()`s return true (its `length` stays 0): a `_transform` that
+    /// pushes three chunks emits three `data` before the next
+    /// `_transform`, and its callback is not held. Node 20 (a sync sink):
+    /// `_transform(a) data(1) _transform(b) data(1) data(1) data(1)
+    /// _transform(c) data(1) data(1) resume unpipe _flush prefinish end
+    /// pause finish close`.
+    #[test]
+    fn a_flowing_stage_emits_each_push_while_its_reader_takes_them() {
+        assert_eq!(
+            copies_stage_events(
+                vec![1, 3, 2],
+                vec![1, 2, 3],
+                Writable::new(NullSink).with_high_water_mark(0),
+                40
+            ),
+            [
+                "pipe",
+                "data",
+                "data",
+                "data",
+                "data",
+                "data",
                 "data",
                 "resume",
                 "unpipe",
