@@ -80,6 +80,10 @@ pub struct Duplex<I, O> {
     /// `read()`, `sync`): till the read returns, what the transform
     /// pushes is buffered, never emitted at once.
     in_read: bool,
+    /// The flush whose `prefinish` waits for the reader (see
+    /// [`prefinish_after_emitted`](Duplex::prefinish_after_emitted))
+    /// pushed the end.
+    flush_pushed_end: bool,
 }
 
 // Chunks are never pinned: the queue and the buffer only move them.
@@ -97,6 +101,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             coupled: false,
             finish_after_flow: false,
             in_read: false,
+            flush_pushed_end: false,
         }
     }
 
@@ -791,23 +796,51 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         match answer {
             Poll::Pending => {}
             Poll::Ready(Ok(())) => {
-                if !ended && self.read.buffer.is_eof() {
-                    if in_read {
-                        // Node's `onEofChunk` inside a read (`sync`):
-                        // `emitReadable_` waits for the next tick, so the
-                        // `finish` queued below comes before the `end`.
-                        self.read.ticks.emit_readable();
-                    } else {
-                        self.flush_ended();
-                    }
+                let pushed_end = !ended && self.read.buffer.is_eof();
+                if self.read.buffer.front_emitted() {
+                    // Node emitted the flush's output as `data` inside its
+                    // pushes, before the flush called back: the reader
+                    // takes it first.
+                    self.flush_pushed_end = pushed_end;
+                    self.write.flushed();
+                    return;
                 }
-                self.write.prefinished(&mut self.life.events);
-                self.read.ticks.schedule(Tick::Finish);
+                self.prefinish_flushed(pushed_end, in_read);
             }
             Poll::Ready(Err(error)) => {
                 let error = self.life.locate(error);
                 self.destroy(Some(error));
             }
+        }
+    }
+
+    /// The final hook ran inside `end()`: `prefinish`, `finish` on the next
+    /// tick, and the end it pushed (`pushed_end`) handled before.
+    fn prefinish_flushed(&mut self, pushed_end: bool, in_read: bool) {
+        if pushed_end {
+            if in_read {
+                // Node's `onEofChunk` inside a read (`sync`):
+                // `emitReadable_` waits for the next tick, so the
+                // `finish` queued below comes before the `end`.
+                self.read.ticks.emit_readable();
+            } else {
+                self.flush_ended();
+            }
+        }
+        self.write.prefinished(&mut self.life.events);
+        self.read.ticks.schedule(Tick::Finish);
+    }
+
+    /// Node's flush callback after pushes it emitted at once as `data`
+    /// (transform.js `final`: `push(chunk)`s, `push(null)`, `cb()`;
+    /// readable.js `addChunk`): once the reader took that output, or
+    /// paused the stream on a refused write (the pushes after that found
+    /// it paused and were buffered), `prefinish` comes, and the end the
+    /// flush pushed is handled before it (`onEofChunk`: on a drained
+    /// flowing stream, `end` on the next tick, ahead of `finish`).
+    fn prefinish_after_emitted(&mut self) {
+        if self.write.prefinish_waits() && !self.read.buffer.front_emitted() {
+            self.prefinish_flushed(self.flush_pushed_end, false);
         }
     }
 
@@ -863,6 +896,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// `end` and `resume` wait for the flow to take what is buffered.
     #[inline]
     fn start_tick_unless_flow(&mut self, flow_goes_on: bool) {
+        self.prefinish_after_emitted();
         if !flow_goes_on
             && (self.write.finish_due() || self.read.ends_queued())
             && self.run_queued_ends()
@@ -1090,6 +1124,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         if self.read.buffer.front_emitted()
             && let Some(chunk) = self.read.take(&mut self.life.events)
         {
+            self.prefinish_after_emitted();
             return Some(chunk);
         }
         self.start_read_tick();
@@ -1438,6 +1473,7 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
     fn pause(&mut self) {
         self.read.buffer.buffer_emitted();
         Duplex::pause(self);
+        self.prefinish_after_emitted();
     }
 
     /// A pipe starting to read: the output is the pipe's from now on.

@@ -841,18 +841,29 @@ mod tests {
         );
     }
 
-    /// Pushes each chunk as many times as `copies` says, in turn (the
-    /// scenarios' transform of Node's tests).
-    struct Copies(Vec<usize>, usize);
+    /// Pushes each chunk as many times as `copies` says, in turn, and
+    /// `flushed` chunks at the end.
+    struct Copies {
+        copies: Vec<usize>,
+        transformed: usize,
+        flushed: u32,
+    }
 
     impl Transform for Copies {
         type Input = u32;
         type Output = u32;
 
         fn transform(&mut self, chunk: u32, out: &mut Push<'_, u32>) -> Result<()> {
-            let copies = self.0[self.1 % self.0.len()];
-            self.1 += 1;
+            let copies = self.copies[self.transformed % self.copies.len()];
+            self.transformed += 1;
             for _ in 0..copies {
+                out.push(chunk);
+            }
+            Ok(())
+        }
+
+        fn flush(&mut self, out: &mut Push<'_, u32>) -> Result<()> {
+            for chunk in 0..self.flushed {
                 out.push(chunk);
             }
             Ok(())
@@ -862,20 +873,25 @@ mod tests {
     /// The events of a transform stage of `pipeline(source, stage, dest)`
     /// (both marks 0) after `polls` polls, or until it resolves.
     fn stage_events(chunks: Vec<u32>, dest: Writable<u32>, polls: usize) -> Vec<&'static str> {
-        copies_stage_events(vec![1], chunks, dest, polls)
+        let stage = Copies {
+            copies: vec![1],
+            transformed: 0,
+            flushed: 0,
+        };
+        copies_stage_events(stage, chunks, dest, polls)
     }
 
-    /// [`stage_events`] for a stage that pushes `copies` of each chunk (see
-    /// [`Copies`]).
+    /// [`stage_events`] for a stage that pushes copies of each chunk and
+    /// flushes some (see [`Copies`]).
     fn copies_stage_events(
-        copies: Vec<usize>,
+        stage: Copies,
         chunks: Vec<u32>,
         dest: Writable<u32>,
         polls: usize,
     ) -> Vec<&'static str> {
         let log = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&log);
-        let mut stage = Duplex::transform(Copies(copies, 0))
+        let mut stage = Duplex::transform(stage)
             .with_readable_high_water_mark(0)
             .with_writable_high_water_mark(0);
         stage.observe(move |event| seen.lock().unwrap().push(event.name()));
@@ -929,7 +945,11 @@ mod tests {
     fn a_flowing_stage_emits_each_push_while_its_reader_takes_them() {
         assert_eq!(
             copies_stage_events(
-                vec![1, 3, 2],
+                Copies {
+                    copies: vec![1, 3, 2],
+                    transformed: 0,
+                    flushed: 0,
+                },
                 vec![1, 2, 3],
                 Writable::new(NullSink).with_high_water_mark(0),
                 40
@@ -949,6 +969,72 @@ mod tests {
                 "pause",
                 "finish",
                 "close"
+            ]
+        );
+    }
+
+    /// Node's `Transform` `final` pushes the flush's output and the end,
+    /// then calls back: the pushes into a flowing, piped stream are
+    /// emitted as `data` at once, and `onEofChunk` schedules `end` (the
+    /// stream is drained), all before `prefinish` and the `finish` it
+    /// schedules. Node 20 (an empty source, a sync sink): `resume unpipe
+    /// _flush data(1) data(1) prefinish end pause finish close`.
+    #[test]
+    fn a_flowing_stage_emits_its_flush_before_prefinish() {
+        let stage = Copies {
+            copies: vec![1],
+            transformed: 0,
+            flushed: 2,
+        };
+        assert_eq!(
+            copies_stage_events(
+                stage,
+                vec![],
+                Writable::new(NullSink).with_high_water_mark(0),
+                20
+            ),
+            [
+                "pipe",
+                "resume",
+                "unpipe",
+                "data",
+                "data",
+                "prefinish",
+                "end",
+                "pause",
+                "finish",
+                "close"
+            ]
+        );
+    }
+
+    /// A pipe that pauses the stage at the first chunk of its flush (a
+    /// write that waits for `drain`) finds the rest buffered, and
+    /// `prefinish` comes after that `pause`. Node 20, with a reader that
+    /// never calls back: `resume unpipe _flush data(1) pause prefinish
+    /// finish`.
+    #[test]
+    fn a_stage_paused_inside_its_flush_prefinishes_after_the_pause() {
+        let stage = Copies {
+            copies: vec![1],
+            transformed: 0,
+            flushed: 2,
+        };
+        assert_eq!(
+            copies_stage_events(
+                stage,
+                vec![],
+                Writable::new(Busy).with_high_water_mark(0),
+                20
+            ),
+            [
+                "pipe",
+                "resume",
+                "unpipe",
+                "data",
+                "pause",
+                "prefinish",
+                "finish"
             ]
         );
     }
