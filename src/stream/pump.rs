@@ -207,6 +207,17 @@ impl<T: Chunk> Pump<T> {
             }
             let mut source_pending = false;
             let mut took = false;
+            // What the source's ticks write into a destination comes
+            // after the destination's own ticks queued before them.
+            if let Some(stamp) = source.oldest_tick() {
+                for (destination, _) in destinations
+                    .iter_mut()
+                    .zip(&self.attached)
+                    .filter(|(_, on)| **on)
+                {
+                    destination.run_ticks_before(stamp);
+                }
+            }
             // Node's `flow()` reads while the source flows: a `resume()`
             // by hand reads on although a destination waits for `drain`.
             while self.stage == Stage::Flowing && (!self.awaiting.any() || source.flows()) {
@@ -445,6 +456,11 @@ impl<T: Chunk> Pump<T> {
         for (index, destination) in destinations.iter_mut().enumerate() {
             if !self.attached[index] {
                 continue;
+            }
+            // What the destination's ticks make the pipe do to the source
+            // comes after the source's own ticks queued before them.
+            if let Some(stamp) = destination.oldest_tick() {
+                source.run_ticks_before(stamp);
             }
             match destination.poll_drain(cx) {
                 // An ended destination emits no `drain` (writable.js,
@@ -806,7 +822,7 @@ impl<T: Chunk> Pump<T> {
     {
         self.attached[index] = false;
         self.awaiting.set(index, false);
-        self.lingering[index] = !self.hears_error[index] && self.on_error == OnError::Stop;
+        self.lingering[index] = !self.hears_error[index];
         if !self.unpiped_at_end() && self.hears_error[index] {
             // Node's pipe unpipes a destination at its `error`.
             self.pause_if_none_left(source);
@@ -852,6 +868,16 @@ impl<T: Chunk> Pump<T> {
         match self.on_error {
             OnError::DestroyAll => {
                 let error = self.first_error.take()?;
+                if self.stage >= Stage::SourceDone
+                    && source.is_ended()
+                    && !self.attached.contains(&true)
+                {
+                    // Node's pipeline pipes with `end: false`: the source's
+                    // `end`, come before the failure, undoes the pipes to
+                    // destinations closed before them, which nothing else
+                    // undoes (readable.js `pipe`: `endFn = unpipe`).
+                    self.detach_all(source, destinations);
+                }
                 source.destroy(Some(error.clone()));
                 self.unpipe_destroyed(&error, source, destinations);
                 Some(error)
@@ -989,9 +1015,9 @@ mod tests {
     use std::task::{Context, Poll, Waker};
 
     use crate::{
-        CollectSink, Duplex, Error, ErrorKind, NullSink, PipeOptions, Pusher, Readable,
-        ReadableExt, Result, Shared, Writable, WritableStream, WriteQueue, WriteSink, pipe,
-        pipe_all, pipeline,
+        CollectSink, Duplex, Error, ErrorKind, FnTransform, NullSink, PipeOptions, Push, Pusher,
+        Readable, ReadableExt, Result, Shared, Writable, WritableStream, WriteQueue, WriteSink,
+        pipe, pipe_all, pipeline,
     };
 
     use crate::stream::event_log::{Log, entries, observer, poll};
@@ -1719,6 +1745,27 @@ mod tests {
         assert!(!entries(&log, "source").contains(&"pause".to_owned()));
     }
 
+    /// A pipeline pipes with `end: false`: a destination destroyed with an
+    /// error before it fails the pipeline, but the source's `end`, come
+    /// first, still unpipes it, pausing the source (pipeline.js, `pipe`;
+    /// readable.js, `endFn = unpipe` in `pipe`).
+    #[test]
+    fn a_pipeline_source_that_ended_first_unpipes_a_destination_closed_before() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        source.observe(observer(&log, "source"));
+        assert_eq!(source.read(), None);
+        source.tick();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        dest.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        dest.flush_events();
+        let outcome = until_ready(&mut pipeline(source).pipe(dest));
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
+        assert_eq!(entries(&log, "source"), ["end", "close", "pause", "resume"]);
+        assert_eq!(entries(&log, "dest"), ["error", "close", "pipe", "unpipe"]);
+    }
+
     /// Node's `read()` on a piped stream hands the chunk to its caller and,
     /// through `data`, to the pipe: the destination gets it too, at the
     /// pipe's next poll, before what comes after it.
@@ -1994,6 +2041,82 @@ mod tests {
         assert_eq!(
             pipe_into_refusing(Duplex::<u32, u32>::pass_through().with_high_water_mark(0)),
             ["pause", "resume"]
+        );
+    }
+
+    /// A transform (both marks 0) that logs each call of its transform as
+    /// `"name _transform"` and pushes the chunk on.
+    fn logged_transform(log: &Log, name: &'static str) -> Duplex<u32, u32> {
+        let calls = Arc::clone(log);
+        let transform = FnTransform::new(move |chunk: u32, out: &mut Push<'_, u32>| {
+            calls.lock().unwrap().push(format!("{name} _transform"));
+            out.push(chunk);
+            Ok(())
+        });
+        let mut stream = Duplex::transform(transform).with_high_water_mark(0);
+        stream.observe(observer(log, name));
+        stream
+    }
+
+    /// Node runs one `nextTick` queue: the destination's `resume_`,
+    /// queued before the source's, runs first, so its `resume` comes
+    /// before the `_transform` of the chunk the source's `resume_` flows
+    /// into it. Node 20, two transforms (marks 0), `s0.write("a");
+    /// s1.resume(); s0.pipe(s1)`, then a tick: s1 `pipe | resume
+    /// _transform(a) data(1) drain`.
+    #[test]
+    fn a_destinations_older_tick_runs_before_what_the_source_writes() {
+        let log = Log::default();
+        let mut source = logged_transform(&log, "source");
+        assert!(!source.write(1).unwrap());
+        let dest = Shared::new(logged_transform(&log, "dest"));
+        dest.lock().resume();
+        let mut writer = dest.clone();
+        let mut piping = pipe(&mut source, &mut writer, PipeOptions::default());
+        assert!(poll(&mut piping).is_pending());
+        assert_eq!(entries(&log, "dest")[..3], ["pipe", "resume", "_transform"]);
+    }
+
+    /// The same in a pipeline: Node 20, a transform (marks 0) resumed,
+    /// `pipeline(s0, transform, s1)`, a chunk into s0, then a tick: the
+    /// transform `pipe | resume _transform(e) data(1)`.
+    #[test]
+    fn a_stages_older_tick_runs_before_what_upstream_writes() {
+        let log = Log::default();
+        let mut stage = logged_transform(&log, "stage");
+        stage.resume();
+        let (_pusher, source) = Pusher::attach(Readable::external().with_high_water_mark(0));
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        // Behind a handle, the stage takes each chunk by a `write()`.
+        let mut future = pipeline(source.clone()).pipe(Shared::new(stage)).pipe(dest);
+        assert!(!source.lock().unshift(1).unwrap());
+        assert!(poll(&mut future).is_pending());
+        assert_eq!(
+            entries(&log, "stage")[..3],
+            ["pipe", "resume", "_transform"]
+        );
+    }
+
+    /// Node runs one `nextTick` queue: a source destroyed before a
+    /// transform was ended and piped into delivers its `error` and `close`
+    /// before the transform's `finish`, whose `unpipe` pauses it. Node 20,
+    /// `s0.destroy(err); s1.end(); s0.pipe(s1)`, then a tick: s0 `error
+    /// close pause resume`.
+    #[test]
+    fn a_sources_older_close_comes_before_the_pause_a_destination_makes() {
+        let log = Log::default();
+        let mut source = Readable::<u32>::empty();
+        source.observe(observer(&log, "source"));
+        let mut dest = logged_transform(&log, "dest");
+        source.destroy(Some(Error::from_kind(ErrorKind::Destroyed)));
+        dest.end().unwrap();
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        let _ = until_ready(&mut piping);
+        drop(piping);
+        source.tick();
+        assert_eq!(
+            entries(&log, "source"),
+            ["error", "close", "pause", "resume"]
         );
     }
 }
