@@ -183,6 +183,13 @@ impl<T: Chunk> Pump<T> {
             Stage::Flowing if self.ended_first || self.source_ended_first => {
                 if std::mem::take(&mut self.ended_first) && !self.destroyed_since(destinations) {
                     self.drive(cx, source, destinations);
+                    // A pipeline that fails at a destination's `close`
+                    // after its `finish`: the source's `resume_`, queued
+                    // by the pipe, comes first; one destroyed before the
+                    // pipe closes before that `resume_`.
+                    if self.resume_before_destroys {
+                        self.run_source_before_failure(cx, source);
+                    }
                     if std::mem::take(&mut self.failed_first) {
                         self.unpipe_failed_before(source, destinations);
                     }
@@ -306,14 +313,7 @@ impl<T: Chunk> Pump<T> {
             }
             let was_waiting = self.awaiting.any();
             self.drive(cx, source, destinations);
-            if self.first_error.is_some() && self.on_error == OnError::DestroyAll {
-                // A destination failed in this tick: Node's pipeline
-                // destroys the source at that `error`, a tick later, so
-                // what the paused source queued before (the
-                // `maybeReadMore_` of its push) runs first; the first
-                // error stays the pipeline's.
-                let _ = source.poll_ahead(cx);
-            }
+            self.run_source_before_failure(cx, source);
             if let Some(error) = self.settle_errors(source, destinations) {
                 return Poll::Ready(Err(error));
             }
@@ -742,6 +742,21 @@ impl<T: Chunk> Pump<T> {
         if unpiped && !self.unpiped_at_end() {
             source.flush_events();
             source.pause();
+        }
+    }
+
+    /// After a destination failed: Node's pipeline destroys the source at
+    /// that destination's `error` or `close`, a tick later, so what the
+    /// paused source queued before (the `maybeReadMore_` of its push, the
+    /// `resume_` of the pipe) runs first; the first error stays the
+    /// pipeline's.
+    #[inline]
+    fn run_source_before_failure<S>(&self, cx: &mut Context<'_>, source: &mut S)
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+    {
+        if self.first_error.is_some() && self.on_error == OnError::DestroyAll {
+            let _ = source.poll_ahead(cx);
         }
     }
 
@@ -2117,6 +2132,45 @@ mod tests {
         assert_eq!(
             entries(&log, "source"),
             ["error", "close", "pause", "resume"]
+        );
+    }
+
+    /// Logs each ask as `"source _read"` and ends at once.
+    struct EndsWhenAsked(Log);
+
+    impl crate::ReadSource<u32> for EndsWhenAsked {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            out: &mut crate::Push<'_, u32>,
+        ) -> Poll<Result<()>> {
+            self.0.lock().unwrap().push("source _read".to_owned());
+            out.end();
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// A pipeline into a destination ended before it: the destination's
+    /// `finish` unpipes it, pausing the source, and the pipeline fails at
+    /// its `close`, a tick later, after the source's `resume_` the pipe
+    /// queued, whose `read(0)` asks the source (pipeline.js `pipe`, the
+    /// destination's `close` listener). Node 20, `s1.end();
+    /// pipeline(s0, s1)`: s0 `pause _read resume error close`.
+    #[test]
+    fn a_pipeline_source_resumes_before_a_destination_closed_early_fails_it() {
+        let log = Log::default();
+        let mut source = Readable::new(EndsWhenAsked(Log::clone(&log))).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.end().unwrap();
+        let mut future = pipeline(source).pipe(dest);
+        assert_eq!(
+            until_ready(&mut future).unwrap_err().kind(),
+            ErrorKind::PrematureClose
+        );
+        assert_eq!(
+            entries(&log, "source"),
+            ["pause", "_read", "resume", "error", "close"]
         );
     }
 }
