@@ -22,6 +22,7 @@ use super::chunk::Chunk;
 use super::error::{Error, ErrorKind, Result};
 use super::pipe_options::PipeOptions;
 use super::readable_stream::ReadableStream;
+use super::ticks::stamp_now;
 use super::writable_stream::WritableStream;
 
 /// What happens to the other stages when one fails.
@@ -748,15 +749,15 @@ impl<T: Chunk> Pump<T> {
     /// After a destination failed: Node's pipeline destroys the source at
     /// that destination's `error` or `close`, a tick later, so what the
     /// paused source queued before (the `maybeReadMore_` of its push, the
-    /// `resume_` of the pipe) runs first; the first error stays the
-    /// pipeline's.
+    /// `resume_` of the pipe) runs first, and only that (what those ticks
+    /// queue comes after); the first error stays the pipeline's.
     #[inline]
     fn run_source_before_failure<S>(&self, cx: &mut Context<'_>, source: &mut S)
     where
         S: ReadableStream<Output = T> + ?Sized,
     {
         if self.first_error.is_some() && self.on_error == OnError::DestroyAll {
-            let _ = source.poll_ahead(cx);
+            let _ = source.poll_ahead_before(cx, stamp_now());
         }
     }
 
@@ -2135,31 +2136,40 @@ mod tests {
         );
     }
 
-    /// Logs each ask as `"source _read"` and ends at once.
-    struct EndsWhenAsked(Log);
+    /// Logs each ask as `"source _read"` and answers it at once: one chunk
+    /// while `left` lasts, then the end.
+    struct Counted {
+        log: Log,
+        left: u32,
+    }
 
-    impl crate::ReadSource<u32> for EndsWhenAsked {
+    impl crate::ReadSource<u32> for Counted {
         fn poll_read(
             self: Pin<&mut Self>,
             _cx: &mut Context<'_>,
             out: &mut crate::Push<'_, u32>,
         ) -> Poll<Result<()>> {
-            self.0.lock().unwrap().push("source _read".to_owned());
-            out.end();
+            let this = self.get_mut();
+            this.log.lock().unwrap().push("source _read".to_owned());
+            if this.left == 0 {
+                out.end();
+            } else {
+                out.push(this.left);
+                this.left -= 1;
+            }
             Poll::Ready(Ok(()))
         }
     }
 
-    /// A pipeline into a destination ended before it: the destination's
-    /// `finish` unpipes it, pausing the source, and the pipeline fails at
-    /// its `close`, a tick later, after the source's `resume_` the pipe
-    /// queued, whose `read(0)` asks the source (pipeline.js `pipe`, the
-    /// destination's `close` listener). Node 20, `s1.end();
-    /// pipeline(s0, s1)`: s0 `pause _read resume error close`.
-    #[test]
-    fn a_pipeline_source_resumes_before_a_destination_closed_early_fails_it() {
+    /// Pipelines a source of `chunks` (asks logged) with `high_water_mark`
+    /// into a destination ended before; returns the source's events.
+    fn pipeline_into_ended(chunks: u32, high_water_mark: usize) -> Vec<String> {
         let log = Log::default();
-        let mut source = Readable::new(EndsWhenAsked(Log::clone(&log))).with_high_water_mark(0);
+        let counted = Counted {
+            log: Log::clone(&log),
+            left: chunks,
+        };
+        let mut source = Readable::new(counted).with_high_water_mark(high_water_mark);
         source.observe(observer(&log, "source"));
         let mut dest = Writable::new(NullSink).with_high_water_mark(0);
         dest.end().unwrap();
@@ -2168,9 +2178,22 @@ mod tests {
             until_ready(&mut future).unwrap_err().kind(),
             ErrorKind::PrematureClose
         );
-        assert_eq!(
-            entries(&log, "source"),
-            ["pause", "_read", "resume", "error", "close"]
-        );
+        entries(&log, "source")
+    }
+
+    /// A pipeline into a destination ended before it: the destination's
+    /// `finish` unpipes it, pausing the source, and the pipeline fails at
+    /// its `close`, a tick later, after the source's `resume_` the pipe
+    /// queued, whose `read(0)` asks the source (pipeline.js `pipe`, the
+    /// destination's `close` listener). Node 20, `s1.end();
+    /// pipeline(s0, s1)`: s0 `pause _read resume error close`. Only what
+    /// was queued before that `close` runs: the `maybeReadMore_` the
+    /// `resume_`'s push queues comes after it (hwm 2, one chunk: the same
+    /// events).
+    #[test]
+    fn a_pipeline_source_resumes_before_a_destination_closed_early_fails_it() {
+        let node = ["pause", "_read", "resume", "error", "close"];
+        assert_eq!(pipeline_into_ended(0, 0), node);
+        assert_eq!(pipeline_into_ended(1, 2), node);
     }
 }

@@ -170,6 +170,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().poll_ahead(cx)
     }
 
+    fn poll_ahead_before(&mut self, cx: &mut Context<'_>, stamp: u64) -> Result<()> {
+        self.lock().poll_ahead_before(cx, stamp)
+    }
+
     fn destroy(&mut self, error: Option<Error>) {
         ReadableStream::destroy(&mut *self.lock(), error);
     }
