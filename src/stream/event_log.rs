@@ -29,3 +29,29 @@ pub(crate) fn entries(log: &Log, name: &str) -> Vec<String> {
 pub(crate) fn poll<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
     Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
 }
+
+/// A source that logs each ask as `"source _read"` and answers it at
+/// once: one chunk (`left`, counting down) while `left` lasts, then the
+/// end.
+pub(crate) struct Counted {
+    pub(crate) log: Log,
+    pub(crate) left: u32,
+}
+
+impl crate::ReadSource<u32> for Counted {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        out: &mut crate::Push<'_, u32>,
+    ) -> Poll<crate::Result<()>> {
+        let this = self.get_mut();
+        this.log.lock().unwrap().push("source _read".to_owned());
+        if this.left == 0 {
+            out.end();
+        } else {
+            out.push(this.left);
+            this.left -= 1;
+        }
+        Poll::Ready(Ok(()))
+    }
+}

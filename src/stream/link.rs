@@ -123,6 +123,28 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         }
     }
 
+    /// Upstream, unless done, lives its ticks (see
+    /// [`ReadableStream::poll_ahead`]); its failure fails the stage.
+    fn upstream_ahead(&mut self, cx: &mut Context<'_>) -> Result<()> {
+        if self.upstream_done {
+            return Ok(());
+        }
+        self.upstream
+            .poll_ahead(cx)
+            .map_err(|error| self.upstream_failed(error))
+    }
+
+    /// With nothing for the reader, upstream, paused for the stage's
+    /// `drain`, lives its ticks meanwhile, as a pump's waiting source does:
+    /// Node's `maybeReadMore_` reads ahead to its highWaterMark
+    /// (readable.js:864).
+    fn upstream_ahead_while_waiting(&mut self, cx: &mut Context<'_>) -> Result<()> {
+        if !self.awaiting_drain {
+            return Ok(());
+        }
+        self.upstream_ahead(cx)
+    }
+
     /// Moves chunks from upstream into the stage until it is full or
     /// upstream has nothing. Returns whether anything moved. `first` is
     /// the outcome of a batch already read into the stage's queue.
@@ -400,6 +422,9 @@ where
                 Poll::Pending => {
                     let unblocked = was_blocked && !WritableStream::needs_drain(&self.stage);
                     if self.upstream_done || !(fed || unblocked) {
+                        if let Err(error) = self.upstream_ahead_while_waiting(cx) {
+                            return Poll::Ready(Some(Err(error)));
+                        }
                         return Poll::Pending;
                     }
                 }
@@ -446,6 +471,9 @@ where
                 Poll::Pending => {
                     let unblocked = was_blocked && !WritableStream::needs_drain(&self.stage);
                     if self.upstream_done || !(fed || unblocked) {
+                        if let Err(error) = self.upstream_ahead_while_waiting(cx) {
+                            return Poll::Ready(Some(Err(error)));
+                        }
                         return Poll::Pending;
                     }
                 }
@@ -513,14 +541,9 @@ where
         // `drain` (readable.js, `resume_`).
         ReadableStream::poll_ahead(&mut self.stage, cx)
             .map_err(|error| self.stage_failed(error))?;
-        if self.upstream_done {
-            return Ok(());
-        }
         // Upstream's failure destroys the stage too, its pipe undone from
         // the stage's `error` (`unpipe` before it), as when a read finds it.
-        self.upstream
-            .poll_ahead(cx)
-            .map_err(|error| self.upstream_failed(error))
+        self.upstream_ahead(cx)
     }
 
     fn destroy(&mut self, error: Option<Error>) {
@@ -583,7 +606,7 @@ mod tests {
         Writable, pipeline,
     };
 
-    use crate::stream::event_log::{Log, entries, observer, poll};
+    use crate::stream::event_log::{Counted, Log, entries, observer, poll};
 
     /// Pushes every chunk as it is, as a pass-through does, but through
     /// the chunk-at-a-time path: its stages never hand over.
@@ -1083,6 +1106,36 @@ mod tests {
         let stage = entries(&log, "stage");
         assert_eq!(stage[stage.len() - 3..], ["unpipe", "error", "close"]);
         assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
+    }
+
+    /// Node 20, object mode: `pipeline(source, stage, dest)` with the
+    /// stage corked (highWaterMark 0) and a source of three chunks, one
+    /// per `_read`, at highWaterMark 2, settle: the source's first `data`
+    /// is refused and pauses it, then its `maybeReadMore_` reads ahead to
+    /// the mark (the last `_read`; `readableLength` 2), though nobody
+    /// reads the stage (readable.js:864, `maybeReadMore_`).
+    #[test]
+    fn upstream_waiting_for_the_stage_drain_reads_ahead_to_its_mark() {
+        let log = Log::default();
+        let counted = Counted {
+            log: Log::clone(&log),
+            left: 3,
+        };
+        let mut source = Readable::new(counted).with_high_water_mark(2);
+        source.observe(observer(&log, "source"));
+        let source = Shared::new(source);
+        let mut stage = identity_at_zero_marks();
+        stage.cork();
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        let mut future = pipeline(source.clone()).pipe(stage).pipe(dest);
+        for _ in 0..4 {
+            assert!(poll(&mut future).is_pending());
+        }
+        assert_eq!(
+            entries(&log, "source"),
+            ["_read", "resume", "_read", "data", "pause", "_read"]
+        );
+        assert_eq!(source.lock().readable_length(), 2);
     }
 
     /// Pushes each chunk as many times as `copies` says, in turn, and

@@ -1036,7 +1036,7 @@ mod tests {
         pipe, pipe_all, pipeline,
     };
 
-    use crate::stream::event_log::{Log, entries, observer, poll};
+    use crate::stream::event_log::{Counted, Log, entries, observer, poll};
 
     fn until_ready<F: Future + Unpin>(future: &mut F) -> F::Output {
         for _ in 0..20 {
@@ -2134,31 +2134,6 @@ mod tests {
             entries(&log, "source"),
             ["error", "close", "pause", "resume"]
         );
-    }
-
-    /// Logs each ask as `"source _read"` and answers it at once: one chunk
-    /// while `left` lasts, then the end.
-    struct Counted {
-        log: Log,
-        left: u32,
-    }
-
-    impl crate::ReadSource<u32> for Counted {
-        fn poll_read(
-            self: Pin<&mut Self>,
-            _cx: &mut Context<'_>,
-            out: &mut crate::Push<'_, u32>,
-        ) -> Poll<Result<()>> {
-            let this = self.get_mut();
-            this.log.lock().unwrap().push("source _read".to_owned());
-            if this.left == 0 {
-                out.end();
-            } else {
-                out.push(this.left);
-                this.left -= 1;
-            }
-            Poll::Ready(Ok(()))
-        }
     }
 
     /// Pipelines a source of `chunks` (asks logged) with `high_water_mark`
