@@ -158,6 +158,12 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             self.finish_first();
         }
         self.resume_after_drain();
+        if self.upstream_done {
+            // Nothing reads upstream any more: the `close` its
+            // auto-destroy queued after `end` comes at this poll, as its
+            // next read would deliver it (readable.js `endReadableNT`).
+            self.upstream.flush_events();
+        }
         if first.is_none() && ReadableStream::data_due(&self.stage) {
             // What the stage emitted inside a write goes to the reader
             // before the next write (Node's pipe wrote each on inside its
@@ -1136,6 +1142,29 @@ mod tests {
             ["_read", "resume", "_read", "data", "pause", "_read"]
         );
         assert_eq!(source.lock().readable_length(), 2);
+    }
+
+    /// Node 20, object mode: `pipeline(source, stage, dest)`, a source of
+    /// one chunk, a stage of highWaterMark 0 and a destination that never
+    /// finishes a write: the source's auto-destroy `close` comes in the
+    /// tick of its `end` (readable.js `endReadableNT`), though nothing
+    /// reads the source any more.
+    #[test]
+    fn upstream_closes_after_its_end_though_nothing_reads_it() {
+        let log = Log::default();
+        let counted = Counted {
+            log: Log::clone(&log),
+            left: 1,
+        };
+        let mut source = Readable::new(counted).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let dest = Writable::new(Busy).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(identity_at_zero_marks()).pipe(dest);
+        for _ in 0..4 {
+            assert!(poll(&mut future).is_pending());
+        }
+        let source = entries(&log, "source");
+        assert_eq!(source[source.len() - 3..], ["end", "pause", "close"]);
     }
 
     /// Pushes each chunk as many times as `copies` says, in turn, and
