@@ -1574,6 +1574,12 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
         self.write.is_ending()
     }
 
+    fn finished_loosely(&self) -> bool {
+        self.life.errored().is_none()
+            && (self.write.is_finished()
+                || (self.write.is_ending() && self.write.queue.size() == 0))
+    }
+
     fn is_destroyed(&self) -> bool {
         self.life.is_destroyed()
     }

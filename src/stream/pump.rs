@@ -88,6 +88,10 @@ pub(crate) struct Pump<T> {
     /// `end` before: Node's pipe handles that end on the next tick,
     /// before the source's `resume` it scheduled.
     source_ended_first: bool,
+    /// The source's `end` was emitted or queued when the pipe was made:
+    /// it comes before what the pipe queued then (a pipeline's look at a
+    /// destination that had closed: see [`Pump::closed_finished`]).
+    source_end_due: bool,
     /// The source knows it is piped ([`ReadableStream::piping`]).
     piping: bool,
     /// A pipe's source failed: its destinations stay attached, as Node's
@@ -115,6 +119,7 @@ impl<T: Chunk> Pump<T> {
             lingering: vec![false; destinations],
             ended_first: false,
             source_ended_first: false,
+            source_end_due: false,
             piping: false,
             source_failed: false,
             first_error: None,
@@ -345,6 +350,7 @@ impl<T: Chunk> Pump<T> {
             && destinations.len() == 1
             && source.end_emitted()
             && !source.resume_queued();
+        self.source_end_due = source.end_emitted() || source.end_queued();
         source.piping(true);
         for (index, destination) in destinations.iter_mut().enumerate() {
             destination.piped(true);
@@ -390,6 +396,11 @@ impl<T: Chunk> Pump<T> {
             match destination.write(piece) {
                 Ok(true) => {}
                 Ok(false) => self.awaiting.set(index, true),
+                // Refused without an `error`: Node's pipe waits for a
+                // `drain` that never comes.
+                Err(_) if self.closed_finished(index, &**destination) => {
+                    self.awaiting.set(index, true);
+                }
                 Err(error) => self.destination_failed(index, error, source, &mut **destination),
             }
         }
@@ -410,6 +421,7 @@ impl<T: Chunk> Pump<T> {
             }
             match destination.poll_drain(cx) {
                 Poll::Ready(Ok(())) => self.awaiting.set(index, false),
+                Poll::Ready(Err(_)) if self.closed_finished(index, &**destination) => {}
                 Poll::Ready(Err(error)) => {
                     self.destination_failed(index, error, source, &mut **destination);
                     continue;
@@ -488,6 +500,9 @@ impl<T: Chunk> Pump<T> {
                         self.pause_if_none_left(source);
                         destination.piped(false);
                     }
+                }
+                Poll::Ready(Err(_)) if self.closed_finished(index, &**destination) => {
+                    self.attached[index] = false;
                 }
                 Poll::Ready(Err(error)) => {
                     self.destination_failed(index, error, source, &mut **destination)
@@ -678,6 +693,25 @@ impl<T: Chunk> Pump<T> {
             source.flush_events();
             source.pause();
         }
+    }
+
+    /// A pipeline's destination that had closed, destroyed without an
+    /// error, before the pipeline: Node's pipeline judges it by `finished`
+    /// on the tick after it was made (end-of-stream.js, `onclose`), which
+    /// counts it finished if it was ended with nothing queued (utils.js,
+    /// `isWritableFinished(stream, false)`): by hand, or by the pipeline's
+    /// own `end()` at the source's `end` when that end was due first.
+    /// Such a destination refuses writes without an `error`; the pipe then
+    /// waits for a `drain` that never comes.
+    fn closed_finished<W>(&self, index: usize, destination: &W) -> bool
+    where
+        W: WritableStream<Input = T> + ?Sized,
+    {
+        self.on_error == OnError::DestroyAll
+            && !self.hears_error[index]
+            && destination.failure().is_none()
+            && (destination.finished_loosely()
+                || (self.source_end_due && self.stage == Stage::SourceDone))
     }
 
     /// A destination someone else ended finished before the source's end:
@@ -1653,6 +1687,47 @@ mod tests {
         assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
         assert_eq!(entries(&log, "source"), ["end", "close", "pause", "resume"]);
         assert_eq!(entries(&log, "dest"), ["error", "close", "pipe", "unpipe"]);
+    }
+
+    /// Node's pipeline judges a destination that closed before it by
+    /// `finished` (end-of-stream.js, `onclose`): destroyed without an
+    /// error, then ended with nothing queued, it counts as finished
+    /// (utils.js, `isWritableFinished(stream, false)`), not as a premature
+    /// close: the pipeline waits for a source that never ends.
+    #[test]
+    fn a_pipeline_into_a_destination_destroyed_then_ended_does_not_fail() {
+        let log = Log::default();
+        let (_pusher, source) = Pusher::<u32>::new();
+        let handle = source.clone();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        dest.destroy(None);
+        dest.flush_events();
+        dest.end().unwrap();
+        let mut future = pipeline(source).pipe(dest);
+        for _ in 0..5 {
+            assert!(poll(&mut future).is_pending());
+        }
+        assert!(!handle.lock().is_destroyed());
+        assert_eq!(entries(&log, "dest"), ["close", "pipe"]);
+    }
+
+    /// The same destination, destroyed but not ended, from a source whose
+    /// `end` a read queued before the pipeline: that `end` comes first,
+    /// unpipes it and ends it (pipeline.js, `pipe`: `endFn`, `dst.end()`),
+    /// so `finished` then finds it ended: the pipeline succeeds.
+    #[test]
+    fn a_pipeline_ends_a_closed_destination_at_a_source_end_due_first() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        assert_eq!(source.read(), None);
+        let dest = Shared::new(Writable::new(NullSink));
+        dest.lock().observe(observer(&log, "dest"));
+        dest.lock().destroy(None);
+        dest.lock().flush_events();
+        until_ready(&mut pipeline(source).pipe(dest.clone())).unwrap();
+        assert!(dest.lock().is_ended());
+        assert_eq!(entries(&log, "dest"), ["close", "pipe", "unpipe"]);
     }
 
     /// Node's `read()` on a piped stream hands the chunk to its caller and,

@@ -246,6 +246,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
         self.lock().is_ending()
     }
 
+    fn finished_loosely(&self) -> bool {
+        self.lock().finished_loosely()
+    }
+
     fn is_destroyed(&self) -> bool {
         WritableStream::is_destroyed(&*self.lock())
     }

@@ -203,14 +203,6 @@ impl<T: Chunk> Writable<T> {
         self.life.errored()
     }
 
-    /// True when `destroy()` cancelled a write in progress: Node's
-    /// `finished` then counts the stream as not finished (its
-    /// `writableLength` keeps the write until its callback, which comes
-    /// after `close`), even if it was ended.
-    pub(crate) fn cancelled_write(&self) -> bool {
-        self.cancelled_write
-    }
-
     /// Delivers the deferred events `finished` sees before it resolves:
     /// up to its `error`, or all of them if it did not fail.
     pub(crate) fn flush_events_for_finished(&mut self) {
@@ -679,6 +671,17 @@ impl<T: Chunk> WritableStream for Writable<T> {
 
     fn failure(&self) -> Option<Error> {
         self.life.errored().cloned()
+    }
+
+    /// After `destroy()`, the chunks queued behind no write in progress
+    /// are dropped before `close` (Node's `errorBuffer`); a write in
+    /// progress counts until the next tick, when smerge drops it (see
+    /// [`Writable::destroy`]).
+    fn finished_loosely(&self) -> bool {
+        self.life.errored().is_none()
+            && (self.half.is_finished()
+                || (self.half.is_ending()
+                    && (self.half.queue.size() == 0 || !self.cancelled_write)))
     }
 
     #[inline]

@@ -74,6 +74,15 @@ pub trait WritableStream: sealed::Stream + Send {
         None
     }
 
+    /// Node's `isWritableFinished(stream, false)`, by which `finished` (and
+    /// so `pipeline`) judges a stream that closed: not errored, and
+    /// finished, or ended with nothing queued (a stream destroyed, then
+    /// ended).
+    #[doc(hidden)]
+    fn finished_loosely(&self) -> bool {
+        self.is_finished()
+    }
+
     /// Called by pipes: emits `pipe` (`true`) or `unpipe` (`false`).
     fn piped(&mut self, attached: bool);
 
