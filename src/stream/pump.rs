@@ -88,6 +88,10 @@ pub(crate) struct Pump<T> {
     /// `end` before: Node's pipe handles that end on the next tick,
     /// before the source's `resume` it scheduled.
     source_ended_first: bool,
+    /// A pipeline's source was destroyed without an error after its
+    /// producer ended, with nothing left to read: it counts as finished,
+    /// but has no `end` to end the destinations.
+    source_closed_ended: bool,
     /// The source's `end` was emitted or queued when the pipe was made:
     /// it comes before what the pipe queued then (a pipeline's look at a
     /// destination that had closed: see [`Pump::closed_finished`]).
@@ -120,6 +124,7 @@ impl<T: Chunk> Pump<T> {
             ended_first: false,
             source_ended_first: false,
             source_end_due: false,
+            source_closed_ended: false,
             piping: false,
             source_failed: false,
             first_error: None,
@@ -257,6 +262,20 @@ impl<T: Chunk> Pump<T> {
                         return Poll::Ready(Err(self.source_failed(error, source, destinations)));
                     }
                     Poll::Ready(None) if source.is_ended() => self.stage = Stage::SourceDone,
+                    Poll::Ready(None)
+                        if self.on_error == OnError::DestroyAll
+                            && source.failure().is_none()
+                            && source.drained_at_end() =>
+                    {
+                        // Node's pipeline judges a source destroyed after
+                        // its producer ended by `finished`, which counts it
+                        // finished if nothing was left to read (utils.js,
+                        // `isReadableFinished(stream, false)`); it never
+                        // emits `end`, so the destinations are neither
+                        // unpiped nor ended: they finish by themselves.
+                        self.source_closed_ended = true;
+                        self.stage = Stage::SourceDone;
+                    }
                     Poll::Ready(None) => {
                         // Node's pipe learns of a destroyed source's end
                         // from `finished`: its error, if it had one.
@@ -448,6 +467,9 @@ impl<T: Chunk> Pump<T> {
         if !self.options.end {
             self.detach_all(source, destinations);
             return Poll::Ready(self.first_error.take().map_or(Ok(()), Err));
+        }
+        if std::mem::take(&mut self.source_closed_ended) {
+            self.stage = Stage::Ending;
         }
         if self.stage == Stage::SourceDone {
             self.stage = Stage::Ending;
@@ -1728,6 +1750,30 @@ mod tests {
         until_ready(&mut pipeline(source).pipe(dest.clone())).unwrap();
         assert!(dest.lock().is_ended());
         assert_eq!(entries(&log, "dest"), ["close", "pipe", "unpipe"]);
+    }
+
+    /// Node's pipeline judges a source destroyed without an error after
+    /// its producer ended, nothing left to read, by `finished`, which
+    /// counts it finished (utils.js, `isReadableFinished(stream, false)`):
+    /// into a destination that had finished, the pipeline succeeds; the
+    /// source never emits `end`, so nothing is unpiped.
+    #[test]
+    fn a_pipeline_from_a_source_destroyed_after_its_end_succeeds() {
+        let log = Log::default();
+        let (pusher, source) = Pusher::<u32>::new();
+        source.lock().observe(observer(&log, "source"));
+        source.lock().destroy(None);
+        pusher.end();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        until_ready(&mut Box::pin(dest.close())).unwrap();
+        dest.flush_events();
+        until_ready(&mut pipeline(source).pipe(dest)).unwrap();
+        assert_eq!(entries(&log, "source"), ["close", "resume"]);
+        assert_eq!(
+            entries(&log, "dest"),
+            ["prefinish", "finish", "close", "pipe"]
+        );
     }
 
     /// Node's `read()` on a piped stream hands the chunk to its caller and,
