@@ -136,6 +136,17 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             self.finish_first();
         }
         self.resume_after_drain();
+        if first.is_none() && ReadableStream::data_due(&self.stage) {
+            // What the stage emitted inside a write goes to the reader
+            // before the next write (Node's pipe wrote each on inside its
+            // push); the write below stops at the first such output.
+            return Ok(false);
+        }
+        // What upstream's ticks write into the stage comes after the
+        // stage's own ticks queued before them.
+        if let Some(upstream) = self.upstream.oldest_tick() {
+            WritableStream::run_ticks_before(&mut self.stage, upstream);
+        }
         // Upstream's `end` found by a read now, not queued before: the
         // stage's own ticks queued before it come first.
         let end_found = !self.upstream.end_queued();
@@ -448,6 +459,13 @@ where
 
     fn resume(&mut self) {
         self.stage.resume();
+    }
+
+    /// The oldest of the stage's ticks and those of the chain before it,
+    /// which a read of the stage runs.
+    fn oldest_tick(&self) -> Option<u64> {
+        let stage = ReadableStream::oldest_tick(&self.stage);
+        stage.into_iter().chain(self.upstream.oldest_tick()).min()
     }
 
     /// Only once upstream is done too: what it still has to say (an
@@ -1067,12 +1085,57 @@ mod tests {
         assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
     }
 
+    /// Pushes each chunk as many times as `copies` says, in turn, and
+    /// `flushed` chunks at the end.
+    struct Copies {
+        copies: Vec<usize>,
+        transformed: usize,
+        flushed: u32,
+    }
+
+    impl Transform for Copies {
+        type Input = u32;
+        type Output = u32;
+
+        fn transform(&mut self, chunk: u32, out: &mut Push<'_, u32>) -> Result<()> {
+            let copies = self.copies[self.transformed % self.copies.len()];
+            self.transformed += 1;
+            for _ in 0..copies {
+                out.push(chunk);
+            }
+            Ok(())
+        }
+
+        fn flush(&mut self, out: &mut Push<'_, u32>) -> Result<()> {
+            for chunk in 0..self.flushed {
+                out.push(chunk);
+            }
+            Ok(())
+        }
+    }
+
     /// The events of a transform stage of `pipeline(source, stage, dest)`
     /// (both marks 0) after `polls` polls, or until it resolves.
     fn stage_events(chunks: Vec<u32>, dest: Writable<u32>, polls: usize) -> Vec<&'static str> {
+        let stage = Copies {
+            copies: vec![1],
+            transformed: 0,
+            flushed: 0,
+        };
+        copies_stage_events(stage, chunks, dest, polls)
+    }
+
+    /// [`stage_events`] for a stage that pushes copies of each chunk and
+    /// flushes some (see [`Copies`]).
+    fn copies_stage_events(
+        stage: Copies,
+        chunks: Vec<u32>,
+        dest: Writable<u32>,
+        polls: usize,
+    ) -> Vec<&'static str> {
         let log = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&log);
-        let mut stage = Duplex::transform(Identity(PhantomData))
+        let mut stage = Duplex::transform(stage)
             .with_readable_high_water_mark(0)
             .with_writable_high_water_mark(0);
         stage.observe(move |event| seen.lock().unwrap().push(event.name()));
@@ -1110,6 +1173,112 @@ mod tests {
                 "pause",
                 "finish",
                 "close"
+            ]
+        );
+    }
+
+    /// Node's `addChunk` emits every push into the readable side of a
+    /// flowing, piped transform at once as `data` while the pipe's
+    /// `write()`s return true (its `length` stays 0): a `_transform` that
+    /// pushes three chunks emits three `data` before the next
+    /// `_transform`, and its callback is not held. Node 20 (a sync sink):
+    /// `_transform(a) data(1) _transform(b) data(1) data(1) data(1)
+    /// _transform(c) data(1) data(1) resume unpipe _flush prefinish end
+    /// pause finish close`.
+    #[test]
+    fn a_flowing_stage_emits_each_push_while_its_reader_takes_them() {
+        assert_eq!(
+            copies_stage_events(
+                Copies {
+                    copies: vec![1, 3, 2],
+                    transformed: 0,
+                    flushed: 0,
+                },
+                vec![1, 2, 3],
+                Writable::new(NullSink).with_high_water_mark(0),
+                40
+            ),
+            [
+                "pipe",
+                "data",
+                "data",
+                "data",
+                "data",
+                "data",
+                "data",
+                "resume",
+                "unpipe",
+                "prefinish",
+                "end",
+                "pause",
+                "finish",
+                "close"
+            ]
+        );
+    }
+
+    /// Node's `Transform` `final` pushes the flush's output and the end,
+    /// then calls back: the pushes into a flowing, piped stream are
+    /// emitted as `data` at once, and `onEofChunk` schedules `end` (the
+    /// stream is drained), all before `prefinish` and the `finish` it
+    /// schedules. Node 20 (an empty source, a sync sink): `resume unpipe
+    /// _flush data(1) data(1) prefinish end pause finish close`.
+    #[test]
+    fn a_flowing_stage_emits_its_flush_before_prefinish() {
+        let stage = Copies {
+            copies: vec![1],
+            transformed: 0,
+            flushed: 2,
+        };
+        assert_eq!(
+            copies_stage_events(
+                stage,
+                vec![],
+                Writable::new(NullSink).with_high_water_mark(0),
+                20
+            ),
+            [
+                "pipe",
+                "resume",
+                "unpipe",
+                "data",
+                "data",
+                "prefinish",
+                "end",
+                "pause",
+                "finish",
+                "close"
+            ]
+        );
+    }
+
+    /// A pipe that pauses the stage at the first chunk of its flush (a
+    /// write that waits for `drain`) finds the rest buffered, and
+    /// `prefinish` comes after that `pause`. Node 20, with a reader that
+    /// never calls back: `resume unpipe _flush data(1) pause prefinish
+    /// finish`.
+    #[test]
+    fn a_stage_paused_inside_its_flush_prefinishes_after_the_pause() {
+        let stage = Copies {
+            copies: vec![1],
+            transformed: 0,
+            flushed: 2,
+        };
+        assert_eq!(
+            copies_stage_events(
+                stage,
+                vec![],
+                Writable::new(Busy).with_high_water_mark(0),
+                20
+            ),
+            [
+                "pipe",
+                "resume",
+                "unpipe",
+                "data",
+                "pause",
+                "prefinish",
+                "finish"
             ]
         );
     }
