@@ -583,7 +583,7 @@ mod tests {
         Writable, pipeline,
     };
 
-    use crate::stream::event_log::{Log, entries, observer, poll};
+    use crate::stream::event_log::{Log, entries, observer, poll_until_ready};
 
     /// Pushes every chunk as it is, as a pass-through does, but through
     /// the chunk-at-a-time path: its stages never hand over.
@@ -782,14 +782,7 @@ mod tests {
         let mut future = pipeline(source)
             .pipe(stage.clone())
             .pipe(Writable::new(NullSink));
-        let mut polls = 0;
-        let outcome = loop {
-            if let Poll::Ready(outcome) = Pin::new(&mut future).poll(&mut cx) {
-                break outcome;
-            }
-            polls += 1;
-            assert!(polls < 10, "the pipeline completes");
-        };
+        let outcome = poll_until_ready(&mut future, 10);
         assert_eq!(outcome.unwrap_err().kind(), ErrorKind::WriteAfterEnd);
     }
 
@@ -889,12 +882,7 @@ mod tests {
         stage.observe(move |event| seen.lock().unwrap().push(event.name()));
         let source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
         let mut future = pipeline(source).pipe(stage).pipe(Writable::new(NullSink));
-        let mut cx = Context::from_waker(Waker::noop());
-        let mut polls = 0;
-        while Pin::new(&mut future).poll(&mut cx).is_pending() {
-            polls += 1;
-            assert!(polls < 10, "the pipeline completes");
-        }
+        poll_until_ready(&mut future, 10).unwrap();
         assert_eq!(
             *log.lock().unwrap(),
             [
@@ -928,14 +916,7 @@ mod tests {
         let mut dest = Writable::new(NullSink);
         dest.observe(observer(&log, "dest"));
         let mut future = pipeline(source).pipe(stage).pipe(dest);
-        let mut polls = 0;
-        let outcome = loop {
-            if let Poll::Ready(outcome) = poll(&mut future) {
-                break outcome;
-            }
-            polls += 1;
-            assert!(polls < 10, "the pipeline completes");
-        };
+        let outcome = poll_until_ready(&mut future, 10);
         assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
         assert_eq!(
             entries(&log, "source"),
@@ -978,14 +959,7 @@ mod tests {
         let mut dest = Writable::new(NullSink);
         dest.observe(observer(&log, "dest"));
         let mut future = pipeline(source).pipe(stage).pipe(dest);
-        let mut polls = 0;
-        let outcome = loop {
-            if let Poll::Ready(outcome) = poll(&mut future) {
-                break outcome;
-            }
-            polls += 1;
-            assert!(polls < 10, "the pipeline completes");
-        };
+        let outcome = poll_until_ready(&mut future, 10);
         assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
         assert_eq!(
             entries(&log, "source"),
@@ -1027,14 +1001,7 @@ mod tests {
         let mut dest = Writable::new(NullSink);
         dest.observe(observer(&log, "dest"));
         let mut future = pipeline(source).pipe(stage).pipe(dest);
-        let mut polls = 0;
-        let outcome = loop {
-            if let Poll::Ready(outcome) = poll(&mut future) {
-                break outcome;
-            }
-            polls += 1;
-            assert!(polls < 10, "the pipeline completes");
-        };
+        let outcome = poll_until_ready(&mut future, 10);
         assert_eq!(outcome.unwrap_err().kind(), ErrorKind::WriteAfterEnd);
         assert_eq!(entries(&log, "source"), ["resume", "error", "close"]);
         assert_eq!(
@@ -1071,14 +1038,7 @@ mod tests {
         assert!(!dest.write(0).unwrap());
         dest.observe(observer(&log, "dest"));
         let mut future = pipeline(source).pipe(stage).pipe(dest);
-        let mut polls = 0;
-        let outcome = loop {
-            if let Poll::Ready(outcome) = poll(&mut future) {
-                break outcome;
-            }
-            polls += 1;
-            assert!(polls < 10, "the pipeline completes");
-        };
+        let outcome = poll_until_ready(&mut future, 10);
         assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
         let stage = entries(&log, "stage");
         assert_eq!(stage[stage.len() - 3..], ["unpipe", "error", "close"]);

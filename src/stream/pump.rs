@@ -1048,15 +1048,10 @@ mod tests {
         pipe, pipe_all, pipeline,
     };
 
-    use crate::stream::event_log::{Log, entries, observer, poll};
+    use crate::stream::event_log::{Log, entries, observer, poll, poll_until_ready};
 
     fn until_ready<F: Future + Unpin>(future: &mut F) -> F::Output {
-        for _ in 0..20 {
-            if let Poll::Ready(outcome) = poll(future) {
-                return outcome;
-            }
-        }
-        panic!("the future does not complete");
+        poll_until_ready(future, 20)
     }
 
     /// Takes chunks only once its gate is open, as a sink that calls back
