@@ -226,8 +226,13 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
     fn upstream_ended(&mut self, end_found: bool) -> Result<()> {
         if !self.upstream.is_ended() {
             // Destroyed before its end: the stage must not end as if
-            // everything had arrived.
-            let error = Error::from_kind(ErrorKind::PrematureClose);
+            // everything had arrived. Node's pipeline learns of it from
+            // `finished`: its error, if it had one (end-of-stream.js,
+            // `onclose`), which destroys the stage.
+            let error = self
+                .upstream
+                .failure()
+                .unwrap_or_else(|| Error::from_kind(ErrorKind::PrematureClose));
             return Err(self.upstream_failed(error));
         }
         self.upstream_done = true;
@@ -1017,6 +1022,36 @@ mod tests {
             ]
         );
         assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
+    }
+
+    /// Node's `pipeline(source, stage, dest)` from a source that failed and
+    /// closed before (its error read already): the pipeline learns of its end from `finished`,
+    /// which reports its error (end-of-stream.js, `onclose`), and destroys
+    /// the other stages with that error, not with a premature close.
+    #[test]
+    fn a_source_closed_with_an_error_passes_it_to_every_stage() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        source.observe(observer(&log, "source"));
+        source.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        let mut cx = Context::from_waker(Waker::noop());
+        let Poll::Ready(Some(Err(_))) = source.poll_next_chunk(&mut cx) else {
+            panic!("a read reports the error");
+        };
+        source.tick();
+        let stage = Shared::new(Duplex::<u32, u32>::pass_through());
+        let dest = Shared::new(Writable::new(NullSink));
+        let mut future = pipeline(source).pipe(stage.clone()).pipe(dest.clone());
+        let outcome = poll_until_ready(&mut future, 10);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
+        assert_eq!(
+            stage.lock().errored().map(Error::kind),
+            Some(ErrorKind::InvalidData)
+        );
+        assert_eq!(
+            dest.lock().errored().map(Error::kind),
+            Some(ErrorKind::InvalidData)
+        );
     }
 
     /// Node's `pipeline(source, stage, dest)` from a source destroyed with
