@@ -903,8 +903,16 @@ impl<T: Chunk> Pump<T> {
                     // Node's pipeline pipes with `end: false`: the source's
                     // `end`, come before the failure, undoes the pipes to
                     // destinations closed before them, which nothing else
-                    // undoes (readable.js `pipe`: `endFn = unpipe`).
+                    // undoes (readable.js `pipe`: `endFn = unpipe`), and
+                    // ends every destination (pipeline.js, `pipe`:
+                    // `endFn`): one destroyed without an error becomes
+                    // ended (writable.js, `end`), silently.
                     self.detach_all(source, destinations);
+                    for destination in destinations.iter_mut() {
+                        if destination.is_destroyed() {
+                            let _ = destination.end();
+                        }
+                    }
                 }
                 source.destroy(Some(error.clone()));
                 self.unpipe_destroyed(&error, source, destinations);
@@ -1787,6 +1795,28 @@ mod tests {
         assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
         assert_eq!(entries(&log, "source"), ["end", "close", "pause", "resume"]);
         assert_eq!(entries(&log, "dest"), ["error", "close", "pipe", "unpipe"]);
+    }
+
+    /// A source that ended before its pipeline, into a destination
+    /// destroyed just before it: the destination's `close` fails the
+    /// pipeline with a premature close, but the source's `end`, handled on
+    /// the pipeline's first tick, still ends the destination (pipeline.js,
+    /// `pipe`: `process.nextTick(endFn)`, `dst.end()`), which a destroyed
+    /// stream takes silently (writable.js, `end`: it is then ended).
+    #[test]
+    fn a_pipeline_ends_a_destroyed_destination_at_the_sources_end() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        source.observe(observer(&log, "source"));
+        assert_eq!(source.read(), None);
+        source.tick();
+        let dest = Shared::new(Writable::new(NullSink));
+        dest.lock().observe(observer(&log, "dest"));
+        dest.lock().destroy(None);
+        let outcome = until_ready(&mut pipeline(source).pipe(dest.clone()));
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
+        assert!(dest.lock().is_ended());
+        assert_eq!(entries(&log, "dest"), ["pipe", "close", "unpipe"]);
     }
 
     /// Node's pipeline judges a destination that closed before it by
