@@ -549,6 +549,9 @@ impl<T: Chunk> Pump<T> {
                     self.destination_failed(index, error, source, &mut **destination);
                 }
             }
+            if self.lingering.contains(&true) {
+                self.end_lingering(source, destinations);
+            }
             // What the source queued before its `end` (its `resume`, a
             // duplex's `finish`) comes before the destinations' `finish`,
             // which `end()` queued after it.
@@ -641,7 +644,9 @@ impl<T: Chunk> Pump<T> {
     /// its `finish`, `error` or `close` listener (readable.js, `onfinish`,
     /// `onerror`, `onclose` in `pipe`): `src.unpipe(dest)` pauses the
     /// source once none is left, even a destroyed one, then `unpipe`.
-    /// True once no destination is attached.
+    /// And passes the source's `end` on to the destinations closed before
+    /// the pipe ([`Pump::end_lingering`]). True once no destination is
+    /// attached.
     pub(crate) fn unpipe_done<S, D>(&mut self, source: &mut S, destinations: &mut [D]) -> bool
     where
         S: ReadableStream<Output = T> + ?Sized,
@@ -661,7 +666,34 @@ impl<T: Chunk> Pump<T> {
                 }
             }
         }
+        if self.stage < Stage::Ending && self.lingering.contains(&true) && source.end_emitted() {
+            self.stage = Stage::Ending;
+            self.end_lingering(source, destinations);
+        }
         !self.attached.contains(&true)
+    }
+
+    /// The source's `end` reaches the destinations closed before the pipe,
+    /// which Node's pipe still holds: with `end: true` it ends them
+    /// (readable.js, `onend` in `pipe`), which a destroyed stream takes
+    /// silently, as ended (writable.js, `end`); with `end: false` it
+    /// undoes their pipes.
+    #[cold]
+    fn end_lingering<S, D>(&mut self, source: &mut S, destinations: &mut [D])
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        if !self.options.end {
+            self.detach_all(source, destinations);
+            return;
+        }
+        for (index, destination) in destinations.iter_mut().enumerate() {
+            if self.lingering[index] {
+                let _ = destination.end();
+            }
+        }
     }
 
     /// Detaches what is still attached when the pipe is dropped: `unpipe`
@@ -1795,6 +1827,32 @@ mod tests {
         assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
         assert_eq!(entries(&log, "source"), ["end", "close", "pause", "resume"]);
         assert_eq!(entries(&log, "dest"), ["error", "close", "pipe", "unpipe"]);
+    }
+
+    /// A destination closed before `pipe(dest)` stays one of the source's
+    /// pipes for Node: the pipe fails at once here, but the source's later
+    /// `end` still ends the destination (readable.js, `onend` in `pipe`),
+    /// which a destroyed stream takes silently, as ended (writable.js,
+    /// `end`); `unpipe_done` passes that `end` on.
+    #[test]
+    fn a_failed_pipe_ends_a_destination_closed_before_at_the_sources_end() {
+        let log = Log::default();
+        let source = Shared::new(Readable::from_iter(Vec::<u32>::new()));
+        source.lock().observe(observer(&log, "source"));
+        let mut reader = source.clone();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        dest.destroy(None);
+        dest.flush_events();
+        let mut piped = pipe(&mut reader, &mut dest, PipeOptions::default());
+        assert!(until_ready(&mut piped).is_err());
+        piped.unpipe_done();
+        source.lock().tick();
+        assert!(source.lock().is_ended());
+        piped.unpipe_done();
+        drop(piped);
+        assert!(dest.is_ended());
+        assert_eq!(entries(&log, "dest"), ["close", "pipe"]);
     }
 
     /// A source that ended before its pipeline, into a destination
