@@ -1512,6 +1512,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.read.is_ended()
     }
 
+    fn finished_at_end(&self) -> bool {
+        true
+    }
+
     fn resume_queued(&self) -> bool {
         self.read.resume_scheduled()
     }

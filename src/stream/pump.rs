@@ -92,6 +92,8 @@ pub(crate) struct Pump<T> {
     /// `end` before: Node's pipe handles that end on the next tick,
     /// before the source's `resume` it scheduled.
     source_ended_first: bool,
+    /// Every destination had finished when the source's `end` came.
+    destinations_finished_first: bool,
     /// A pipeline's source was destroyed without an error after its
     /// producer ended, with nothing left to read: it counts as finished,
     /// but has no `end` to end the destinations.
@@ -130,6 +132,7 @@ impl<T: Chunk> Pump<T> {
             source_ended_first: false,
             source_end_due: false,
             source_closed_ended: false,
+            destinations_finished_first: false,
             piping: false,
             source_failed: false,
             first_error: None,
@@ -534,6 +537,7 @@ impl<T: Chunk> Pump<T> {
                     }
                 }
             }
+            self.destinations_finished_first = destinations.iter().all(|d| d.is_finished());
             // Node queued the source's own `finish` before the
             // destinations' that ending them queues now.
             source.run_due_finish();
@@ -729,6 +733,12 @@ impl<T: Chunk> Pump<T> {
                 destination.piped(false);
             }
         }
+    }
+
+    /// True once the source's `end` came after every destination had
+    /// finished: the source's `finished` was the last a pipeline awaited.
+    pub(crate) fn destinations_finished_first(&self) -> bool {
+        self.destinations_finished_first
     }
 
     /// The pipe no longer reads the source: chunks `read()` takes are the

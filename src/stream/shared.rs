@@ -150,6 +150,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().end_emitted()
     }
 
+    fn finished_at_end(&self) -> bool {
+        self.lock().finished_at_end()
+    }
+
     fn resume_queued(&self) -> bool {
         self.lock().resume_queued()
     }
