@@ -1839,6 +1839,25 @@ mod tests {
         assert_eq!(entries(&log, "dest"), ["error", "close", "pipe", "unpipe"]);
     }
 
+    /// A pipeline's source destroyed without an error before its end,
+    /// while the pipe waits for its destination's `drain`: Node's pipeline
+    /// learns of it from `finished` at its `close`, and fails with a
+    /// premature close, destroying the destination (end-of-stream.js,
+    /// `onclose`; pipeline.js, `finishImpl`).
+    #[test]
+    fn a_pipeline_fails_when_its_source_closes_during_a_wait_for_drain() {
+        let source = Shared::new(Readable::from_iter([1u32, 2]).with_high_water_mark(0));
+        let dest = Shared::new(Writable::new(crate::Busy).with_high_water_mark(0));
+        let mut future = pipeline(source.clone()).pipe(dest.clone());
+        for _ in 0..3 {
+            assert!(poll(&mut future).is_pending());
+        }
+        source.lock().destroy(None);
+        let outcome = poll_until_ready(&mut future, 5);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
+        assert!(dest.lock().is_destroyed());
+    }
+
     /// A destination closed before `pipe(dest)` stays one of the source's
     /// pipes for Node: the pipe fails at once here, but the source's later
     /// `end` still ends the destination (readable.js, `onend` in `pipe`),
