@@ -946,6 +946,23 @@ mod tests {
         );
     }
 
+    /// The same with a destination still busy with the stage's last chunk
+    /// when the stage closes: the premature close fails the pipeline then,
+    /// and destroys that destination (pipeline.js, `finishImpl`).
+    #[test]
+    fn a_stage_ended_before_its_upstream_fails_a_pipeline_still_finishing() {
+        let mut stage = Duplex::<u32, u32>::pass_through();
+        WritableStream::write(&mut stage, 1).unwrap();
+        stage.end().unwrap();
+        let dest = Shared::new(Writable::new(Busy).with_high_water_mark(0));
+        let mut future = pipeline(Duplex::<u32, u32>::pass_through())
+            .pipe(stage)
+            .pipe(dest.clone());
+        let outcome = poll_until_ready(&mut future, 10);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
+        assert!(dest.lock().is_destroyed());
+    }
+
     /// Node's `pipeline(source, stage, dest)` over a stage ended just
     /// before, its `finish` due: that `finish` comes before the source's
     /// `resume`, and undoes the source's pipe into the stage (the source

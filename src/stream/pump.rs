@@ -183,7 +183,18 @@ impl<T: Chunk> Pump<T> {
             // A poll is the start of a tick: the source, ended and no
             // longer read, delivers what it deferred (the `close` after
             // its `end`) before its destinations' events of this tick.
-            Stage::Ending => source.flush_events(),
+            Stage::Ending => {
+                source.flush_events();
+                // A stage before the source failed after the end it passed
+                // on (a middle stage ended before its upstream): Node's
+                // pipeline fails then, destroying the destinations still
+                // finishing (pipeline.js, `finishImpl`).
+                if self.on_error == OnError::DestroyAll
+                    && let Some(error) = source.failure()
+                {
+                    return Poll::Ready(Err(self.source_failed(error, source, destinations)));
+                }
+            }
             // The work of destinations ended or destroyed before the pipe
             // was made (a `finish` or a `close` due) comes before the
             // source's `resume`, which the pipe scheduled after it: a
