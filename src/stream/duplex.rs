@@ -1663,6 +1663,10 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
                 || (self.write.is_ending() && self.write.queue.size() == 0))
     }
 
+    fn finish_due(&self) -> bool {
+        self.write.finish_due()
+    }
+
     fn is_destroyed(&self) -> bool {
         self.life.is_destroyed()
     }
