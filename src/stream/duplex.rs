@@ -1552,7 +1552,7 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
     }
 
     fn oldest_tick(&self) -> Option<u64> {
-        self.read.ticks.oldest()
+        self.read.ticks.oldest_for_writer()
     }
 
     fn write(&mut self, chunk: I) -> Result<bool> {
