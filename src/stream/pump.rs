@@ -1762,4 +1762,29 @@ mod tests {
             ["error", "close", "pause", "resume"]
         );
     }
+
+    /// The same for the `resume` the pipe queued on a source closed
+    /// already: Node 20, a readable destroyed (and closed), piped into an
+    /// ended transform that holds a chunk, which a write after its end
+    /// then fails: the
+    /// source's `resume` comes before the `pause` of the destination's
+    /// `error`.
+    #[test]
+    fn a_closed_sources_resume_comes_before_the_pause_a_destination_makes() {
+        let log = Log::default();
+        let mut source = Readable::<u32>::empty();
+        source.observe(observer(&log, "source"));
+        source.destroy(None);
+        source.tick();
+        let dest = Shared::new(logged_transform(&log, "dest"));
+        assert!(!dest.lock().write(1).unwrap());
+        dest.lock().end().unwrap();
+        let mut writer = dest.clone();
+        let mut piping = pipe(&mut source, &mut writer, PipeOptions::default());
+        assert!(dest.lock().write(1).is_err());
+        let _ = until_ready(&mut piping);
+        drop(piping);
+        source.tick();
+        assert_eq!(entries(&log, "source"), ["close", "resume", "pause"]);
+    }
 }
