@@ -110,8 +110,11 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         let mut fed = false;
         self.resume_after_drain();
         // What upstream's ticks write into the stage comes after the
-        // stage's own ticks queued before them.
-        if let Some(upstream) = self.upstream.oldest_tick() {
+        // stage's own ticks queued before them (upstream is asked only
+        // when the stage has some).
+        if ReadableStream::oldest_tick(&self.stage).is_some()
+            && let Some(upstream) = self.upstream.oldest_tick()
+        {
             WritableStream::run_ticks_before(&mut self.stage, upstream);
         }
         // Upstream's `end` found by a read now, not queued before: the
