@@ -80,6 +80,10 @@ pub struct Duplex<I, O> {
     /// `read()`, `sync`): till the read returns, what the transform
     /// pushes is buffered, never emitted at once.
     in_read: bool,
+    /// The flush whose `prefinish` waits for the reader (see
+    /// [`prefinish_after_emitted`](Duplex::prefinish_after_emitted))
+    /// pushed the end.
+    flush_pushed_end: bool,
 }
 
 // Chunks are never pinned: the queue and the buffer only move them.
@@ -97,6 +101,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             coupled: false,
             finish_after_flow: false,
             in_read: false,
+            flush_pushed_end: false,
         }
     }
 
@@ -679,6 +684,17 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         self.coupled && !self.in_read && self.read.emits_now()
     }
 
+    /// After the handler pushed: the `data` of the chunk it pushed into
+    /// the empty readable side, which Node emitted at once (the pushes
+    /// behind it are the reader's to emit as it takes them: Node emits
+    /// them at once only while the reader's `write()`s return true).
+    #[inline]
+    fn announce_emitted(&mut self) {
+        if self.read.buffer.front_emitted() && !self.read.buffer.front_announced() {
+            self.read.announce_emitted(&mut self.life.events);
+        }
+    }
+
     fn write_now(&mut self) {
         // Node's `write()` runs `_transform` inside the call: what it
         // pushes into an empty flowing side is emitted at once.
@@ -698,6 +714,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 .poll_write(&mut cx, &mut self.write.queue, &mut out);
             if out.pushes() > 0 {
                 // Node's `addChunk` for a push from `_transform`.
+                self.announce_emitted();
                 let added = self.read.buffer.chunk_count() > chunks;
                 self.read.pushed(added, true, false, false);
             }
@@ -771,6 +788,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         let pushes = out.pushes();
         self.read.buffer.emit_now = false;
         if pushes > 0 {
+            self.announce_emitted();
             // Node's `addChunk` for what the flush pushed.
             let added = self.read.buffer.chunk_count() > chunks;
             self.read.pushed(added, true, false, false);
@@ -778,23 +796,51 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         match answer {
             Poll::Pending => {}
             Poll::Ready(Ok(())) => {
-                if !ended && self.read.buffer.is_eof() {
-                    if in_read {
-                        // Node's `onEofChunk` inside a read (`sync`):
-                        // `emitReadable_` waits for the next tick, so the
-                        // `finish` queued below comes before the `end`.
-                        self.read.ticks.emit_readable();
-                    } else {
-                        self.flush_ended();
-                    }
+                let pushed_end = !ended && self.read.buffer.is_eof();
+                if self.read.buffer.front_emitted() {
+                    // Node emitted the flush's output as `data` inside its
+                    // pushes, before the flush called back: the reader
+                    // takes it first.
+                    self.flush_pushed_end = pushed_end;
+                    self.write.flushed();
+                    return;
                 }
-                self.write.prefinished(&mut self.life.events);
-                self.read.ticks.schedule(Tick::Finish);
+                self.prefinish_flushed(pushed_end, in_read);
             }
             Poll::Ready(Err(error)) => {
                 let error = self.life.locate(error);
                 self.destroy(Some(error));
             }
+        }
+    }
+
+    /// The final hook ran inside `end()`: `prefinish`, `finish` on the next
+    /// tick, and the end it pushed (`pushed_end`) handled before.
+    fn prefinish_flushed(&mut self, pushed_end: bool, in_read: bool) {
+        if pushed_end {
+            if in_read {
+                // Node's `onEofChunk` inside a read (`sync`):
+                // `emitReadable_` waits for the next tick, so the
+                // `finish` queued below comes before the `end`.
+                self.read.ticks.emit_readable();
+            } else {
+                self.flush_ended();
+            }
+        }
+        self.write.prefinished(&mut self.life.events);
+        self.read.ticks.schedule(Tick::Finish);
+    }
+
+    /// Node's flush callback after pushes it emitted at once as `data`
+    /// (transform.js `final`: `push(chunk)`s, `push(null)`, `cb()`;
+    /// readable.js `addChunk`): once the reader took that output, or
+    /// paused the stream on a refused write (the pushes after that found
+    /// it paused and were buffered), `prefinish` comes, and the end the
+    /// flush pushed is handled before it (`onEofChunk`: on a drained
+    /// flowing stream, `end` on the next tick, ahead of `finish`).
+    fn prefinish_after_emitted(&mut self) {
+        if self.write.prefinish_waits() && !self.read.buffer.front_emitted() {
+            self.prefinish_flushed(self.flush_pushed_end, false);
         }
     }
 
@@ -850,6 +896,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// `end` and `resume` wait for the flow to take what is buffered.
     #[inline]
     fn start_tick_unless_flow(&mut self, flow_goes_on: bool) {
+        self.prefinish_after_emitted();
         if !flow_goes_on
             && (self.write.finish_due() || self.read.ends_queued())
             && self.run_queued_ends()
@@ -1011,6 +1058,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 .as_mut()
                 .poll_write(cx, &mut self.write.queue, &mut out);
             self.read.buffer.emit_now = false;
+            self.announce_emitted();
             match polled {
                 Poll::Pending => {
                     self.write.writing = true;
@@ -1083,6 +1131,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         if self.read.buffer.front_emitted()
             && let Some(chunk) = self.read.take(&mut self.life.events)
         {
+            self.prefinish_after_emitted();
             return Some(chunk);
         }
         self.start_read_tick();
@@ -1425,8 +1474,13 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.poll_output_into(cx, queue, limit)
     }
 
+    /// A pipe pausing its source: after a refused write, the chunks Node
+    /// would have emitted at once behind the one written were pushed into
+    /// a paused stream in Node, and are buffered (see `ReadBuffer`).
     fn pause(&mut self) {
+        self.read.buffer.buffer_emitted();
         Duplex::pause(self);
+        self.prefinish_after_emitted();
     }
 
     /// A pipe starting to read: the output is the pipe's from now on.

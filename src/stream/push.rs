@@ -100,7 +100,7 @@ impl<'a, T: Chunk> Push<'a, T> {
     /// unbuffered (see [`ReadBuffer`]'s `emit_now`).
     #[inline]
     pub(crate) fn emits_next(&self) -> bool {
-        self.buffer.emit_now && self.buffer.is_empty()
+        self.buffer.emits_next()
     }
 
     /// The highWaterMark of the buffer being filled.

@@ -28,10 +28,16 @@ pub(crate) struct ReadBuffer<T> {
     /// `data` when nothing is buffered (a stream flowing to a `data`
     /// listener, outside `_read`).
     pub(crate) emit_now: bool,
-    /// The front chunk is one Node emitted so, unbuffered: not in its
-    /// `readableLength`, and due to the reader before anything else.
-    /// (Only a push into an empty buffer is, so there is one at most.)
-    front_emitted: bool,
+    /// How many of the front chunks Node emitted so, unbuffered: not in
+    /// its `readableLength`, and due to the reader before anything else.
+    /// Each push into a buffer holding only such chunks is one (Node's
+    /// `length` is still 0 then), until the reader pauses the stream
+    /// ([`buffer_emitted`](ReadBuffer::buffer_emitted)).
+    emitted_chunks: usize,
+    /// The size of the `emitted_chunks`.
+    emitted_size: usize,
+    /// The front chunk's `data` was emitted inside its push.
+    front_announced: bool,
 }
 
 impl<T: Chunk> ReadBuffer<T> {
@@ -44,7 +50,9 @@ impl<T: Chunk> ReadBuffer<T> {
             eof_behind_chunks: false,
             misuse: None,
             emit_now: false,
-            front_emitted: false,
+            emitted_chunks: 0,
+            emitted_size: 0,
+            front_announced: false,
         }
     }
 
@@ -56,17 +64,56 @@ impl<T: Chunk> ReadBuffer<T> {
     /// `emit_now`).
     #[inline]
     pub(crate) fn front_emitted(&self) -> bool {
-        self.front_emitted
+        self.emitted_chunks > 0
+    }
+
+    /// The size of the front chunk, pushed into an empty buffer and
+    /// emitted at once, whose `data` is emitted now: from now on it is
+    /// [`front_announced`](ReadBuffer::front_announced).
+    pub(crate) fn announce_front(&mut self) -> Option<usize> {
+        if self.emitted_chunks == 0 || self.front_announced {
+            return None;
+        }
+        self.front_announced = true;
+        self.chunks.front().map(Chunk::size)
+    }
+
+    /// True while the front chunk's `data` was emitted inside its push.
+    #[inline]
+    pub(crate) fn front_announced(&self) -> bool {
+        self.front_announced
     }
 
     /// How much of the buffer Node emitted at once: not in its length.
     #[inline]
     pub(crate) fn emitted(&self) -> usize {
-        if self.front_emitted {
-            self.chunks.front().map_or(0, Chunk::size)
-        } else {
-            0
-        }
+        self.emitted_size
+    }
+
+    /// True when the next push is one Node emits at once as `data`,
+    /// unbuffered: under `emit_now`, with nothing but such chunks buffered
+    /// (Node's `length` is 0).
+    #[inline(always)]
+    pub(crate) fn emits_next(&self) -> bool {
+        self.emit_now && self.chunks.len() == self.emitted_chunks
+    }
+
+    /// The chunks Node emitted at once count as buffered from now on:
+    /// the reader paused the stream for `drain` after it wrote one of
+    /// them (in Node, those pushed after it found the stream paused, the
+    /// pipe's `pause()` running inside the `data` of the push before
+    /// them, and were buffered).
+    #[inline]
+    pub(crate) fn buffer_emitted(&mut self) {
+        self.emitted_chunks = 0;
+        self.emitted_size = 0;
+    }
+
+    /// The front chunks are none Node emitted at once (they are gone, or
+    /// one came before them).
+    fn no_emitted(&mut self) {
+        self.buffer_emitted();
+        self.front_announced = false;
     }
 
     pub(crate) fn chunk_count(&self) -> usize {
@@ -117,14 +164,18 @@ impl<T: Chunk> ReadBuffer<T> {
             return;
         }
         self.length += size;
-        self.front_emitted = false;
+        self.no_emitted();
         self.chunks.push_front(chunk);
     }
 
     pub(crate) fn pop_front(&mut self) -> Option<T> {
         let chunk = self.chunks.pop_front()?;
         self.length -= chunk.size();
-        self.front_emitted = false;
+        self.front_announced = false;
+        if self.emitted_chunks > 0 {
+            self.emitted_chunks -= 1;
+            self.emitted_size -= chunk.size();
+        }
         Some(chunk)
     }
 
@@ -154,7 +205,7 @@ impl<T: Chunk> ReadBuffer<T> {
     pub(crate) fn move_into(&mut self, queue: &mut WriteQueue<T>) {
         queue.append(&mut self.chunks, self.length);
         self.length = 0;
-        self.front_emitted = false;
+        self.no_emitted();
     }
 
     /// Appends the first `count` of `chunks`, which count `length`: a
@@ -207,7 +258,7 @@ impl<T: Chunk> ReadBuffer<T> {
     pub(crate) fn clear(&mut self) {
         self.chunks.clear();
         self.length = 0;
-        self.front_emitted = false;
+        self.no_emitted();
     }
 
     /// What [`Push::push`](crate::Push::push) does: buffers `chunk` unless the end was pushed
@@ -218,15 +269,21 @@ impl<T: Chunk> ReadBuffer<T> {
             self.pushed_after_eof();
             return false;
         }
-        let emitted = self.emit_now && self.chunks.is_empty();
-        self.push_back(chunk);
-        if emitted {
-            // Node's `readableLength` stays 0: `push` returns true. (A
-            // second push waits: whether Node emits it too depends on the
-            // `write()` the first one's `data` made, which comes later.)
-            self.front_emitted = !self.chunks.is_empty();
+        if self.emits_next() {
+            // Node's `readableLength` stays 0: `push` returns true. (So
+            // for every push while the reader's `write()`s return true;
+            // one that returns false pauses the stream, and what came
+            // after is buffered then: `buffer_emitted`.)
+            let size = chunk.size();
+            let before = self.chunks.len();
+            self.push_back(chunk);
+            if self.chunks.len() > before {
+                self.emitted_chunks += 1;
+                self.emitted_size += size;
+            }
             return true;
         }
+        self.push_back(chunk);
         self.has_room()
     }
 
@@ -263,6 +320,25 @@ mod tests {
         let mut buffer = ReadBuffer::<Bytes>::new(4);
         buffer.push_back(Bytes::new());
         assert!(buffer.is_empty());
+    }
+
+    /// Node's `addChunk` emits every push into a flowing stream whose
+    /// `length` is 0: pushes behind chunks it emitted so are emitted too,
+    /// until the reader pauses the stream; what is left then counts.
+    #[test]
+    fn pushes_behind_emitted_chunks_are_emitted_until_a_pause() {
+        let mut buffer = ReadBuffer::<u32>::new(0);
+        buffer.emit_now = true;
+        assert!(buffer.push_from_producer(1));
+        assert!(buffer.push_from_producer(2));
+        assert_eq!((buffer.emitted_chunks, buffer.emitted()), (2, 2));
+        assert_eq!(buffer.announce_front(), Some(1));
+        assert_eq!(buffer.announce_front(), None);
+        assert_eq!(buffer.pop_front(), Some(1));
+        assert!(buffer.front_emitted() && !buffer.front_announced());
+        buffer.buffer_emitted();
+        assert_eq!((buffer.emitted(), buffer.len()), (0, 1));
+        assert!(!buffer.push_from_producer(3));
     }
 
     /// Node's object mode: every item counts, whatever its value.

@@ -199,12 +199,27 @@ impl<T: Chunk> ReadHalf<T> {
         self.read_by_hand.pop_front()
     }
 
-    /// Hands the oldest chunk to the consumer.
+    /// Hands the oldest chunk to the consumer; its `data` is emitted now,
+    /// unless it was inside its push ([`announce_emitted`](ReadHalf::announce_emitted)).
     pub(crate) fn take(&mut self, events: &mut Events) -> Option<T> {
+        let announced = self.buffer.front_announced();
         let chunk = self.buffer.pop_front()?;
         self.readable_after = None;
-        events.emit(Event::Data { size: chunk.size() });
+        if !announced {
+            events.emit(Event::Data { size: chunk.size() });
+        }
         Some(chunk)
+    }
+
+    /// Node's `addChunk` emitting at once: the `data` of a chunk pushed
+    /// into the empty buffer of a stream flowing to its reader (see
+    /// `ReadBuffer`'s `emit_now`), inside the call that pushed it; the
+    /// reader takes the chunk at its next read.
+    #[cold]
+    pub(crate) fn announce_emitted(&mut self, events: &mut Events) {
+        if let Some(size) = self.buffer.announce_front() {
+            events.emit(Event::Data { size });
+        }
     }
 
     /// Whether Node's `read()` takes everything buffered at once: on a

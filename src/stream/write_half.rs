@@ -6,7 +6,8 @@
 //! | state | Node | `write` | left when |
 //! |---|---|---|---|
 //! | [`End::Open`] | | queues, starts the sink if idle, returns the verdict | `end()` → ending |
-//! | [`End::Ending`] | `ending` | error, destroys (`WriteAfterEnd`) | the queue is empty and the final hook ran: inside `end()`, `prefinish` → prefinished; at a poll, `prefinish`, `finish` → finished |
+//! | [`End::Ending`] | `ending` | error, destroys (`WriteAfterEnd`) | the queue is empty and the final hook ran: inside `end()`, `prefinish` → prefinished (or → flushed, see below); at a poll, `prefinish`, `finish` → finished |
+//! | [`End::Flushed`] | `ending` | error, destroys (`WriteAfterEnd`) | a transform's flush ran inside `end()` and Node emitted its output at once: the reader took it (or paused), `prefinish` → prefinished |
 //! | [`End::Prefinished`] | `prefinished` | error, destroys (`WriteAfterEnd`) | the stream's next poll (Node's next tick): `finish` → finished |
 //! | [`End::Finished`] | `finished` | error | never |
 //!
@@ -34,6 +35,10 @@ pub(crate) enum End {
     /// The final hook ran inside `end()` and `prefinish` was emitted;
     /// `finish` comes at the stream's next poll.
     Prefinished,
+    /// A transform's final hook ran inside `end()` and pushed output Node
+    /// emits at once as `data`, before its `prefinish`: `prefinish` waits
+    /// for the reader to take that output.
+    Flushed,
     /// Everything was written and the final hook ran.
     Finished,
 }
@@ -214,6 +219,18 @@ impl<T: Chunk> WriteHalf<T> {
     pub(crate) fn prefinished(&mut self, events: &mut Events) {
         self.end = End::Prefinished;
         events.emit(Event::Prefinish);
+    }
+
+    /// Records that the final hook ran inside `end()`, and its output
+    /// goes to the reader before `prefinish` (see [`End::Flushed`]).
+    pub(crate) fn flushed(&mut self) {
+        self.end = End::Flushed;
+    }
+
+    /// True while `prefinish` waits for the reader (see [`End::Flushed`]).
+    #[inline]
+    pub(crate) fn prefinish_waits(&self) -> bool {
+        self.end == End::Flushed
     }
 
     /// True when `finish` is due: the final hook ran inside `end()`.

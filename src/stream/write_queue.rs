@@ -114,7 +114,7 @@ impl<T: Chunk> WriteQueue<T> {
     /// Node's `Transform`). Call with no chunk in flight.
     #[inline]
     pub(crate) fn pass_into(&mut self, out: &mut Push<'_, T>) -> Passed {
-        if out.emits_next() {
+        while out.emits_next() {
             // Node emits it inside its push: never held.
             let Some(chunk) = self.chunks.pop_front() else {
                 return Passed::Stopped { moved: false };

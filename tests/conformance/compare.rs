@@ -157,15 +157,18 @@ pub fn pipe_writes_into_a_finished_stream(scenario: &Scenario, node: &Trace) -> 
     None
 }
 
-/// The first operation in which Node's pipe moves a chunk inside the call
+/// The first operation in which Node's pipe acts inside the call
 /// ([`Difference::PipesMoveWhenPolled`]): an operation other than `tick`
 /// and `settle` during which a stream that pipes into another emits
-/// `data`. Node's pipe is a `data` listener: its source emits a chunk
-/// pushed into it (flowing, with an empty buffer) inside `push`, and a
-/// chunk `read()` returns inside `read`, and the listener writes it into
-/// every destination there and then. A source pipes from the `pipe` or
-/// `pipeline` operation that attached it until its destination's
-/// `unpipe` event (Node's pipe removes its listener then).
+/// `data`, or a stream piped into emits `drain`. Node's pipe is a `data`
+/// listener: its source emits a chunk pushed into it (flowing, with an
+/// empty buffer) inside `push`, and a chunk `read()` returns inside
+/// `read`, and the listener writes it into every destination there and
+/// then. It is also a `drain` listener on each destination that refused a
+/// write: a `drain` emitted inside a call (a `read()` of a Transform
+/// destination) resumes the source there and then. A source pipes from the
+/// `pipe` or `pipeline` operation that attached it until its destination's
+/// `unpipe` event (Node's pipe removes its listeners then).
 pub fn pipe_moves_inside_a_call(scenario: &Scenario, node: &Trace) -> Option<usize> {
     // (source, destination) of every attached pipe.
     let mut pipes: Vec<(usize, usize)> = Vec::new();
@@ -175,8 +178,10 @@ pub fn pipe_moves_inside_a_call(scenario: &Scenario, node: &Trace) -> Option<usi
             if event == "unpipe" {
                 pipes.retain(|&(_, destination)| destination != *stream);
             } else if in_a_call
-                && event.starts_with("data(")
-                && pipes.iter().any(|&(source, _)| source == *stream)
+                && (event.starts_with("data(")
+                    && pipes.iter().any(|&(source, _)| source == *stream)
+                    || event == "drain"
+                        && pipes.iter().any(|&(_, destination)| destination == *stream))
             {
                 return Some(index);
             }
@@ -640,6 +645,18 @@ mod tests {
         let (_, early) = piped(&[&[], &[(0, "_transform(a)")], &[]]);
         let mismatch = compare(&scenario, &node, &early, &Difference::ALL).expect("pipe missing");
         assert_eq!(mismatch.step, 0);
+    }
+
+    #[test]
+    fn a_scenario_is_compared_up_to_where_nodes_pipe_resumes_its_source_on_a_drain_inside_a_call() {
+        // The destination's `drain` inside a call resumes the source there.
+        let (scenario, node) = piped(&[&[(1, "pipe")], &[(1, "drain")], &[]]);
+        assert_eq!(pipe_moves_inside_a_call(&scenario, &node), Some(1));
+        // At a tick, or from a stream nothing pipes into, it is compared.
+        let (scenario, node) = piped(&[&[(1, "pipe")], &[], &[(1, "drain")]]);
+        assert_eq!(pipe_moves_inside_a_call(&scenario, &node), None);
+        let (scenario, node) = piped(&[&[(1, "pipe")], &[(0, "drain")], &[]]);
+        assert_eq!(pipe_moves_inside_a_call(&scenario, &node), None);
     }
 
     #[test]
