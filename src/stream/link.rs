@@ -97,6 +97,11 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
     #[cold]
     fn finish_first(&mut self) {
         self.ended_first = false;
+        // Upstream's own `error` and `close` queued before that `finish`
+        // come before the pause it makes.
+        if let Some(stamp) = WritableStream::oldest_tick(&self.stage) {
+            self.upstream.run_ticks_before(stamp);
+        }
         self.stage.run_due_finish();
         if WritableStream::is_finished(&self.stage) {
             self.upstream.pause();

@@ -2074,4 +2074,48 @@ mod tests {
         source.tick();
         assert_eq!(entries(&log, "source"), ["close", "resume", "pause"]);
     }
+
+    /// Node's pipe writes a chunk inside its `data` event, and pauses the
+    /// source there when the write returns `false`: the `close` of a
+    /// destroy comes on a later tick. Node 20, two transforms (marks 0),
+    /// `s0.write(""); s0.pipe(s1); s0.destroy()`, then a tick: s0 `resume
+    /// data(1) pause close`.
+    #[test]
+    fn a_destroyed_source_pauses_for_the_chunk_it_flowed_before_its_close() {
+        let log = Log::default();
+        let source = Shared::new(logged_transform(&log, "source"));
+        assert!(!source.lock().write(1).unwrap());
+        let mut reader = source.clone();
+        let mut dest = logged_transform(&log, "dest");
+        let mut piping = pipe(&mut reader, &mut dest, PipeOptions::default());
+        source.lock().destroy(None);
+        let _ = poll(&mut piping);
+        let _ = poll(&mut piping);
+        drop(piping);
+        assert_eq!(
+            entries(&log, "source")[..5],
+            ["_transform", "resume", "data", "pause", "close"]
+        );
+    }
+
+    /// In a pipeline too: Node 20, a readable destroyed with an error, a
+    /// transform ended, `pipeline(readable, transform, writable)`, then a
+    /// tick: the readable `error close pause resume` (the transform's
+    /// `finish` unpipes it after its own `error` and `close`).
+    #[test]
+    fn a_stages_upstream_closes_before_the_pause_its_finish_makes() {
+        let log = Log::default();
+        let mut source = Readable::<u32>::empty();
+        source.observe(observer(&log, "source"));
+        source.destroy(Some(Error::from_kind(ErrorKind::Destroyed)));
+        let mut stage = logged_transform(&log, "stage");
+        stage.end().unwrap();
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        assert!(until_ready(&mut future).is_err());
+        assert_eq!(
+            entries(&log, "source"),
+            ["error", "close", "pause", "resume"]
+        );
+    }
 }
