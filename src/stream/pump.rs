@@ -2118,4 +2118,29 @@ mod tests {
             ["error", "close", "pause", "resume"]
         );
     }
+
+    /// A writable destination destroyed after the source: the source's
+    /// `error` and `close` come before the pause of the destination's
+    /// `close` (Node 20, `s0.destroy(err); s1.destroy(); s0.pipe(s1)`,
+    /// then a tick: s0 `error close pause resume`, s1 `pipe close
+    /// unpipe`).
+    #[test]
+    fn a_sources_older_close_comes_before_the_pause_a_writables_close_makes() {
+        let log = Log::default();
+        let mut source = Readable::<u32>::empty();
+        source.observe(observer(&log, "source"));
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        source.destroy(Some(Error::from_kind(ErrorKind::Destroyed)));
+        dest.destroy(None);
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        let _ = until_ready(&mut piping);
+        drop(piping);
+        source.tick();
+        assert_eq!(
+            entries(&log, "source"),
+            ["error", "close", "pause", "resume"]
+        );
+        assert_eq!(entries(&log, "dest"), ["pipe", "close", "unpipe"]);
+    }
 }

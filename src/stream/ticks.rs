@@ -23,7 +23,7 @@ static NEXT_STAMP: AtomicU64 = AtomicU64::new(0);
 /// A stamp for a tick queued now: later than every stamp handed out
 /// before, on any thread.
 #[inline]
-fn next_stamp() -> u64 {
+pub(crate) fn next_stamp() -> u64 {
     NEXT_STAMP.fetch_add(1, Ordering::Relaxed)
 }
 

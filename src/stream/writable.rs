@@ -19,6 +19,7 @@ use super::flushed::{Flushed, Receipts};
 use super::lifecycle::Lifecycle;
 use super::sealed;
 use super::sink_adapter::SinkAdapter;
+use super::ticks::next_stamp;
 use super::writable_stream::WritableStream;
 use super::write_half::WriteHalf;
 use super::write_queue::WriteQueue;
@@ -93,6 +94,9 @@ pub struct Writable<T> {
     /// that starts its writes at its next poll, would have: Node's
     /// `_write` runs inside `write()`): it never completes.
     cancelled_write: bool,
+    /// The place in Node's one `nextTick` queue of the destroy's `error`
+    /// and `close` (see [`WritableStream::oldest_tick`]).
+    destroy_tick: u64,
 }
 
 // Chunks are never pinned: the queue only moves them.
@@ -108,6 +112,7 @@ impl<T: Chunk> Writable<T> {
             life: Lifecycle::default(),
             receipts: None,
             cancelled_write: false,
+            destroy_tick: 0,
         }
     }
 
@@ -419,6 +424,7 @@ impl<T: Chunk> Writable<T> {
     /// (Node errors them from `process.nextTick`).
     pub fn destroy(&mut self, error: Option<Error>) {
         if self.life.destroy(error) {
+            self.destroy_tick = next_stamp();
             self.cancelled_write =
                 self.half.writing || (self.half.corked() == 0 && !self.half.queue.is_empty());
             self.sink.as_mut().destroy(self.life.errored());
@@ -639,6 +645,10 @@ impl<T: Chunk> WritableStream for Writable<T> {
 
     fn destroy(&mut self, error: Option<Error>) {
         Writable::destroy(self, error);
+    }
+
+    fn oldest_tick(&self) -> Option<u64> {
+        self.life.events.has_deferred().then_some(self.destroy_tick)
     }
 
     fn needs_drain(&self) -> bool {
