@@ -2143,4 +2143,29 @@ mod tests {
         );
         assert_eq!(entries(&log, "dest"), ["pipe", "close", "unpipe"]);
     }
+
+    /// The same for a writable destination's `finish` due from `end()`:
+    /// Node 20, `s0.destroy(); s1.end(); s0.pipe(s1)` (a readable, a
+    /// writable), then a tick: s0 `close pause resume`, s1 `prefinish
+    /// pipe finish unpipe close`.
+    #[test]
+    fn a_sources_older_close_comes_before_the_pause_a_writables_finish_makes() {
+        let log = Log::default();
+        let mut source = Readable::<u32>::empty();
+        source.observe(observer(&log, "source"));
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        source.destroy(None);
+        dest.end().unwrap();
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        let _ = until_ready(&mut piping);
+        drop(piping);
+        source.tick();
+        let _ = dest.poll_finish(&mut Context::from_waker(Waker::noop()));
+        assert_eq!(entries(&log, "source"), ["close", "pause", "resume"]);
+        assert_eq!(
+            entries(&log, "dest"),
+            ["prefinish", "pipe", "finish", "unpipe", "close"]
+        );
+    }
 }

@@ -97,6 +97,9 @@ pub struct Writable<T> {
     /// The place in Node's one `nextTick` queue of the destroy's `error`
     /// and `close` (see [`WritableStream::oldest_tick`]).
     destroy_tick: u64,
+    /// The place of the `finish` due after a final hook that ran inside
+    /// `end()`.
+    finish_tick: u64,
 }
 
 // Chunks are never pinned: the queue only moves them.
@@ -113,6 +116,7 @@ impl<T: Chunk> Writable<T> {
             receipts: None,
             cancelled_write: false,
             destroy_tick: 0,
+            finish_tick: 0,
         }
     }
 
@@ -496,7 +500,10 @@ impl<T: Chunk> Writable<T> {
         let mut cx = Context::from_waker(Waker::noop());
         match self.sink.as_mut().poll_final(&mut cx) {
             Poll::Pending => {}
-            Poll::Ready(Ok(())) => self.half.prefinished(&mut self.life.events),
+            Poll::Ready(Ok(())) => {
+                self.half.prefinished(&mut self.life.events);
+                self.finish_tick = next_stamp();
+            }
             Poll::Ready(Err(error)) => {
                 let error = self.life.locate(error);
                 self.destroy(Some(error));
@@ -648,7 +655,11 @@ impl<T: Chunk> WritableStream for Writable<T> {
     }
 
     fn oldest_tick(&self) -> Option<u64> {
-        self.life.events.has_deferred().then_some(self.destroy_tick)
+        let destroy = self.life.events.has_deferred().then_some(self.destroy_tick);
+        // A stream destroyed since does not finish (see `tick`).
+        let finish =
+            (self.half.finish_due() && !self.life.is_destroyed()).then_some(self.finish_tick);
+        destroy.into_iter().chain(finish).min()
     }
 
     fn needs_drain(&self) -> bool {
