@@ -1328,21 +1328,16 @@ impl<T: Chunk> ReadableStream for Readable<T> {
 
     /// A destroyed stream's `error` and `close` when queued before the
     /// tick stamped `stamp`, with a `resume` queued before them; one
-    /// queued after that tick comes after it. A `resume` queued before
-    /// that tick on a stream closed already comes too.
+    /// queued after that tick comes after it.
     fn run_ticks_before(&mut self, stamp: u64) {
         let ticks = &self.half.ticks;
-        let resume_first =
-            self.half.resume_scheduled() && ticks.queued_before_stamp(Tick::Resume, stamp);
-        let due = if ticks.contains(Tick::Deferred) {
-            ticks.queued_before_stamp(Tick::Deferred, stamp)
-        } else {
-            resume_first
-        };
-        if !self.life.is_destroyed() || self.flow_before_close || !due {
+        if !self.life.is_destroyed()
+            || self.flow_before_close
+            || !ticks.queued_before_stamp(Tick::Deferred, stamp)
+        {
             return;
         }
-        if !self.half.resume_scheduled() || resume_first {
+        if !self.half.resume_scheduled() || ticks.queued_before_stamp(Tick::Resume, stamp) {
             self.half.flush_events(&mut self.life.events, true);
             return;
         }
