@@ -267,16 +267,18 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         if self.write.finish_due() {
             self.tick_finish();
         }
-        self.flush_deferred();
+        self.flush_deferred(false);
     }
 
     /// Delivers the events deferred to the next tick (with a scheduled
     /// `resume` on a destroyed stream, in its place, and the flow it runs
-    /// over what is still buffered; see `ReadHalf::flush_events`).
-    fn flush_deferred(&mut self) {
+    /// over what is still buffered; see `ReadHalf::flush_events`). For a
+    /// `reader` (a pipe), they wait while it has chunks that flow handed
+    /// to it to take first.
+    fn flush_deferred(&mut self, reader: bool) {
         let destroyed = self.life.is_destroyed();
         if destroyed && !self.read.buffer.is_empty() {
-            self.flush_destroyed();
+            self.flush_destroyed(reader);
         } else {
             self.read.flush_events(&mut self.life.events, destroyed);
         }
@@ -911,7 +913,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         } else if self.read.emit_scheduled_end(&mut self.life.events) {
             self.readable_ended(&mut Context::from_waker(Waker::noop()));
         }
-        self.flush_deferred();
+        self.flush_deferred(true);
         if self.life.destroy_due() {
             self.destroy(self.life.errored().cloned());
         }
@@ -925,12 +927,19 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// `resume`, a flowing readable side gives up what it holds, with a
     /// `data` event for each chunk while neither `error` nor `close` came
     /// yet (Node's `read()` on a destroyed stream).
+    /// Node's pipe writes each chunk inside its `data` event (and pauses
+    /// the stream if a write returns `false`) before the `error` and
+    /// `close` come on a later tick: for a `reader`, they wait until it
+    /// took the chunks the `resume` handed to it.
     #[cold]
-    fn flush_destroyed(&mut self) {
+    fn flush_destroyed(&mut self, reader: bool) {
         if self.read.resume_scheduled()
             && self.read.ticks.comes_before(Tick::Resume, Tick::Deferred)
         {
             self.resume_destroyed();
+            if reader && self.read.has_read_by_hand() {
+                return;
+            }
         }
         self.life.events.flush();
         if self.life.events.holds_deferred() {
@@ -1610,7 +1619,7 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
     }
 
     fn oldest_tick(&self) -> Option<u64> {
-        self.read.ticks.oldest()
+        self.read.ticks.oldest_for_writer()
     }
 
     fn write(&mut self, chunk: I) -> Result<bool> {
@@ -2763,7 +2772,8 @@ mod tests {
     /// A piped duplex destroyed after its pipe's `resume` was queued:
     /// that `resume_` flows the buffered output to the pipe (its `data`
     /// listener writes it) before the destroy's `error` and `close`
-    /// (Node 20: `resume data error close`, the destination writes it).
+    /// (Node 20: `resume data error close`, the destination writes it),
+    /// which come once the pipe took it.
     #[test]
     fn a_piped_duplex_destroyed_after_its_resume_hands_its_output_to_the_pipe() {
         let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
@@ -2777,6 +2787,8 @@ mod tests {
             ReadableStream::poll_next_chunk(&mut pass, &mut cx),
             Poll::Ready(Some(Ok(1)))
         ));
+        assert_eq!(*log.lock().unwrap(), ["resume", "data"]);
+        let _ = ReadableStream::poll_next_chunk(&mut pass, &mut cx);
         assert_eq!(*log.lock().unwrap(), ["resume", "data", "error", "close"]);
         assert_eq!(pass.readable_length(), 0);
     }

@@ -97,6 +97,11 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
     #[cold]
     fn finish_first(&mut self) {
         self.ended_first = false;
+        // Upstream's own `error` and `close` queued before that `finish`
+        // come before the pause it makes.
+        if let Some(stamp) = WritableStream::oldest_tick(&self.stage) {
+            self.upstream.run_ticks_before(stamp);
+        }
         self.stage.run_due_finish();
         if WritableStream::is_finished(&self.stage) {
             self.upstream.pause();
@@ -143,8 +148,11 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             return Ok(false);
         }
         // What upstream's ticks write into the stage comes after the
-        // stage's own ticks queued before them.
-        if let Some(upstream) = self.upstream.oldest_tick() {
+        // stage's own ticks queued before them (upstream is asked only
+        // when the stage has some).
+        if ReadableStream::oldest_tick(&self.stage).is_some()
+            && let Some(upstream) = self.upstream.oldest_tick()
+        {
             WritableStream::run_ticks_before(&mut self.stage, upstream);
         }
         // Upstream's `end` found by a read now, not queued before: the

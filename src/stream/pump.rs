@@ -2380,6 +2380,130 @@ mod tests {
         );
     }
 
+    /// The same for the `resume` the pipe queued on a source closed
+    /// already: Node 20, a readable destroyed (and closed), piped into an
+    /// ended transform that holds a chunk, which a write after its end
+    /// then fails: the source's `resume` comes before the `pause` of the
+    /// destination's `error`.
+    #[test]
+    fn a_closed_sources_resume_comes_before_the_pause_a_destination_makes() {
+        let log = Log::default();
+        let source = Shared::new(Readable::<u32>::empty());
+        source.lock().observe(observer(&log, "source"));
+        source.lock().destroy(None);
+        source.lock().tick();
+        let dest = Shared::new(logged_transform(&log, "dest"));
+        assert!(!dest.lock().write(1).unwrap());
+        dest.lock().end().unwrap();
+        let (mut reader, mut writer) = (source.clone(), dest.clone());
+        let mut piping = pipe(&mut reader, &mut writer, PipeOptions::default());
+        assert!(dest.lock().write(1).is_err());
+        // Ticks as the harness lets them pass: the pipe, the destination's
+        // writable side, the source nothing reads any more.
+        for _ in 0..3 {
+            let _ = poll(&mut piping);
+            let _ = dest
+                .lock()
+                .poll_finish(&mut Context::from_waker(Waker::noop()));
+            source.lock().tick();
+        }
+        assert_eq!(entries(&log, "source"), ["close", "resume", "pause"]);
+    }
+
+    /// Node's pipe writes a chunk inside its `data` event, and pauses the
+    /// source there when the write returns `false`: the `close` of a
+    /// destroy comes on a later tick. Node 20, two transforms (marks 0),
+    /// `s0.write(""); s0.pipe(s1); s0.destroy()`, then a tick: s0 `resume
+    /// data(1) pause close`.
+    #[test]
+    fn a_destroyed_source_pauses_for_the_chunk_it_flowed_before_its_close() {
+        let log = Log::default();
+        let source = Shared::new(logged_transform(&log, "source"));
+        assert!(!source.lock().write(1).unwrap());
+        let mut reader = source.clone();
+        let mut dest = logged_transform(&log, "dest");
+        let mut piping = pipe(&mut reader, &mut dest, PipeOptions::default());
+        source.lock().destroy(None);
+        let _ = poll(&mut piping);
+        let _ = poll(&mut piping);
+        drop(piping);
+        assert_eq!(
+            entries(&log, "source")[..5],
+            ["_transform", "resume", "data", "pause", "close"]
+        );
+    }
+
+    /// In a pipeline too: Node 20, a readable destroyed with an error, a
+    /// transform ended, `pipeline(readable, transform, writable)`, then a
+    /// tick: the readable `error close pause resume` (the transform's
+    /// `finish` unpipes it after its own `error` and `close`).
+    #[test]
+    fn a_stages_upstream_closes_before_the_pause_its_finish_makes() {
+        let log = Log::default();
+        let mut source = Readable::<u32>::empty();
+        source.observe(observer(&log, "source"));
+        source.destroy(Some(Error::from_kind(ErrorKind::Destroyed)));
+        let mut stage = logged_transform(&log, "stage");
+        stage.end().unwrap();
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        assert!(until_ready(&mut future).is_err());
+        assert_eq!(
+            entries(&log, "source"),
+            ["error", "close", "pause", "resume"]
+        );
+    }
+
+    /// A writable destination destroyed after the source: the source's
+    /// `error` and `close` come before the pause of the destination's
+    /// `close` (Node 20, `s0.destroy(err); s1.destroy(); s0.pipe(s1)`,
+    /// then a tick: s0 `error close pause resume`, s1 `pipe close
+    /// unpipe`).
+    #[test]
+    fn a_sources_older_close_comes_before_the_pause_a_writables_close_makes() {
+        let log = Log::default();
+        let mut source = Readable::<u32>::empty();
+        source.observe(observer(&log, "source"));
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        source.destroy(Some(Error::from_kind(ErrorKind::Destroyed)));
+        dest.destroy(None);
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        let _ = until_ready(&mut piping);
+        drop(piping);
+        source.tick();
+        assert_eq!(
+            entries(&log, "source"),
+            ["error", "close", "pause", "resume"]
+        );
+        assert_eq!(entries(&log, "dest"), ["pipe", "close", "unpipe"]);
+    }
+
+    /// The same for a writable destination's `finish` due from `end()`:
+    /// Node 20, `s0.destroy(); s1.end(); s0.pipe(s1)` (a readable, a
+    /// writable), then a tick: s0 `close pause resume`, s1 `prefinish
+    /// pipe finish unpipe close`.
+    #[test]
+    fn a_sources_older_close_comes_before_the_pause_a_writables_finish_makes() {
+        let log = Log::default();
+        let mut source = Readable::<u32>::empty();
+        source.observe(observer(&log, "source"));
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        source.destroy(None);
+        dest.end().unwrap();
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        let _ = until_ready(&mut piping);
+        drop(piping);
+        source.tick();
+        let _ = dest.poll_finish(&mut Context::from_waker(Waker::noop()));
+        assert_eq!(entries(&log, "source"), ["close", "pause", "resume"]);
+        assert_eq!(
+            entries(&log, "dest"),
+            ["prefinish", "pipe", "finish", "unpipe", "close"]
+        );
+    }
+
     /// Logs each ask as `"source _read"` and answers it at once: one chunk
     /// while `left` lasts, then the end.
     struct Counted {

@@ -19,6 +19,7 @@ use super::flushed::{Flushed, Receipts};
 use super::lifecycle::Lifecycle;
 use super::sealed;
 use super::sink_adapter::SinkAdapter;
+use super::ticks::next_stamp;
 use super::writable_stream::WritableStream;
 use super::write_half::WriteHalf;
 use super::write_queue::WriteQueue;
@@ -93,6 +94,12 @@ pub struct Writable<T> {
     /// that starts its writes at its next poll, would have: Node's
     /// `_write` runs inside `write()`): it never completes.
     cancelled_write: bool,
+    /// The place in Node's one `nextTick` queue of the destroy's `error`
+    /// and `close` (see [`WritableStream::oldest_tick`]).
+    destroy_tick: u64,
+    /// The place of the `finish` due after a final hook that ran inside
+    /// `end()`.
+    finish_tick: u64,
 }
 
 // Chunks are never pinned: the queue only moves them.
@@ -108,6 +115,8 @@ impl<T: Chunk> Writable<T> {
             life: Lifecycle::default(),
             receipts: None,
             cancelled_write: false,
+            destroy_tick: 0,
+            finish_tick: 0,
         }
     }
 
@@ -411,6 +420,7 @@ impl<T: Chunk> Writable<T> {
     /// (Node errors them from `process.nextTick`).
     pub fn destroy(&mut self, error: Option<Error>) {
         if self.life.destroy(error) {
+            self.destroy_tick = next_stamp();
             self.cancelled_write =
                 self.half.writing || (self.half.corked() == 0 && !self.half.queue.is_empty());
             self.sink.as_mut().destroy(self.life.errored());
@@ -482,7 +492,10 @@ impl<T: Chunk> Writable<T> {
         let mut cx = Context::from_waker(Waker::noop());
         match self.sink.as_mut().poll_final(&mut cx) {
             Poll::Pending => {}
-            Poll::Ready(Ok(())) => self.half.prefinished(&mut self.life.events),
+            Poll::Ready(Ok(())) => {
+                self.half.prefinished(&mut self.life.events);
+                self.finish_tick = next_stamp();
+            }
             Poll::Ready(Err(error)) => {
                 let error = self.life.locate(error);
                 self.destroy(Some(error));
@@ -631,6 +644,14 @@ impl<T: Chunk> WritableStream for Writable<T> {
 
     fn destroy(&mut self, error: Option<Error>) {
         Writable::destroy(self, error);
+    }
+
+    fn oldest_tick(&self) -> Option<u64> {
+        let destroy = self.life.events.has_deferred().then_some(self.destroy_tick);
+        // A stream destroyed since does not finish (see `tick`).
+        let finish =
+            (self.half.finish_due() && !self.life.is_destroyed()).then_some(self.finish_tick);
+        destroy.into_iter().chain(finish).min()
     }
 
     fn needs_drain(&self) -> bool {
