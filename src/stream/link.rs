@@ -1039,6 +1039,44 @@ mod tests {
         );
     }
 
+    /// A pipe that pauses the stage at the first of two chunks its
+    /// `_transform` pushed (a write that waits for `drain`) finds the
+    /// second buffered, so `Transform._write` holds the chunk's callback
+    /// (transform.js: the readable side is at its highWaterMark): it
+    /// still counts in `writableLength`, and nothing ends the stage. Node
+    /// 20 (a source of one chunk, a reader that never calls back): `pipe
+    /// data pause resume unpipe`, `writableLength` 1.
+    #[test]
+    fn a_stage_paused_at_the_first_of_its_pushes_holds_the_chunk() {
+        let stage = Copies {
+            copies: vec![2],
+            transformed: 0,
+            flushed: 0,
+        };
+        let stage = Shared::new(
+            Duplex::transform(stage)
+                .with_readable_high_water_mark(0)
+                .with_writable_high_water_mark(2),
+        );
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        stage
+            .lock()
+            .observe(move |event| seen.lock().unwrap().push(event.name()));
+        let source = Readable::from_iter(vec![1u32]).with_high_water_mark(0);
+        let dest = Writable::new(Busy).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(stage.clone()).pipe(dest);
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..20 {
+            assert!(Pin::new(&mut future).poll(&mut cx).is_pending());
+        }
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["pipe", "data", "pause", "resume", "unpipe"]
+        );
+        assert_eq!(stage.lock().writable_length(), 1);
+    }
+
     /// A stage paused while its reader waits for `drain` still lives its
     /// ticks: the `resume` its pipe scheduled comes then (Node's
     /// `resume_` runs on a paused stream too), after upstream's flow wrote

@@ -252,6 +252,15 @@ impl<X: Transform + Unpin> DuplexHandler<X::Input, X::Output> for TransformHandl
         held
     }
 
+    fn hold_again(self: Pin<&mut Self>) -> bool {
+        let this = self.get_mut();
+        let holds = this.phase == Phase::Ready && !this.input_ended;
+        if holds {
+            this.phase = Phase::Held;
+        }
+        holds
+    }
+
     fn writable_ended(self: Pin<&mut Self>) {
         self.get_mut().input_ended = true;
     }

@@ -85,6 +85,15 @@ impl<T: Chunk> WriteQueue<T> {
         self.length += length;
     }
 
+    /// A chunk of `size` the transform finished is held after all: it
+    /// counts again, in flight, until
+    /// [`finish_in_flight`](WriteQueue::finish_in_flight). Call with no
+    /// chunk in flight.
+    pub(crate) fn hold_again(&mut self, size: usize) {
+        self.in_flight = Some(size);
+        self.length += size;
+    }
+
     /// Takes the oldest queued chunk for a transform: it stays counted
     /// until [`finish_in_flight`](WriteQueue::finish_in_flight).
     #[inline]
