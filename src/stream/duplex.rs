@@ -1008,8 +1008,15 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// acts on it, as Node's `end` listener, before what comes next).
     #[cold]
     fn run_queued_ends(&mut self) -> bool {
+        self.run_queued_ends_before(u64::MAX)
+    }
+
+    /// [`run_queued_ends`](Duplex::run_queued_ends) up to the tick stamped
+    /// `before` (see [`Ticks::oldest`](super::ticks::Ticks::oldest)).
+    #[cold]
+    fn run_queued_ends_before(&mut self, before: u64) -> bool {
         let mut cx = Context::from_waker(Waker::noop());
-        while let Some(tick) = self.read.ticks.pop_unless_flow() {
+        while let Some(tick) = self.read.ticks.pop_unless_flow(before) {
             match tick {
                 Tick::Resume => self.resume_tick(),
                 Tick::Finish if self.write.finish_due() => self.tick_finish(),
@@ -1531,6 +1538,14 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.read.emit_scheduled_resume(&mut self.life.events);
     }
 
+    fn oldest_tick(&self) -> Option<u64> {
+        self.read.ticks.oldest_for_reader()
+    }
+
+    fn run_ticks_before(&mut self, stamp: u64) {
+        WritableStream::run_ticks_before(self, stamp);
+    }
+
     fn end_emitted(&self) -> bool {
         self.read.is_ended()
     }
@@ -1621,6 +1636,16 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
 
 impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
     type Input = I;
+
+    fn run_ticks_before(&mut self, stamp: u64) {
+        if self.read.ticks.queued_before(stamp) {
+            self.run_queued_ends_before(stamp);
+        }
+    }
+
+    fn oldest_tick(&self) -> Option<u64> {
+        self.read.ticks.oldest()
+    }
 
     fn write(&mut self, chunk: I) -> Result<bool> {
         Duplex::write(self, chunk)

@@ -47,6 +47,13 @@ pub(crate) struct Link<I: Chunk, D> {
     /// Upstream failed while the stage still held output: that output is
     /// read first (see [`Link::fail_after_output`]).
     held_failure: Option<Error>,
+    /// The stage had been ended before the pipe, its `finish` still due:
+    /// see [`Link::finish_first`].
+    ended_first: bool,
+    /// The stage had closed before the pipe: Node's pipe never hears from
+    /// it (no `finish`, `error` or `close` is to come), so a failure does
+    /// not undo upstream's pipe into it (no `unpipe`, no `pause`).
+    closed_first: bool,
 }
 
 impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
@@ -62,6 +69,8 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         stage.piped(true);
         upstream.piping(true);
         upstream.listen_data();
+        let ended_first = WritableStream::is_ending(&stage) && !WritableStream::is_finished(&stage);
+        let closed_first = WritableStream::is_closed(&stage);
         let awaiting_drain = WritableStream::needs_drain(&stage);
         if awaiting_drain {
             upstream.pause();
@@ -76,6 +85,21 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             awaiting_drain,
             on_error,
             held_failure: None,
+            ended_first,
+            closed_first,
+        }
+    }
+
+    /// A stage ended before the pipe: its `finish`, queued by its `end()`,
+    /// comes before the `resume` the pipe scheduled for upstream, and
+    /// undoes upstream's pipe into it: upstream pauses, and gives it
+    /// nothing (readable.js, `onfinish` in `pipe`).
+    #[cold]
+    fn finish_first(&mut self) {
+        self.ended_first = false;
+        self.stage.run_due_finish();
+        if WritableStream::is_finished(&self.stage) {
+            self.upstream.pause();
         }
     }
 
@@ -108,12 +132,20 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         mut first: Option<Poll<Option<Result<()>>>>,
     ) -> Result<bool> {
         let mut fed = false;
+        if self.ended_first {
+            self.finish_first();
+        }
         self.resume_after_drain();
         if first.is_none() && ReadableStream::data_due(&self.stage) {
             // What the stage emitted inside a write goes to the reader
             // before the next write (Node's pipe wrote each on inside its
             // push); the write below stops at the first such output.
             return Ok(false);
+        }
+        // What upstream's ticks write into the stage comes after the
+        // stage's own ticks queued before them.
+        if let Some(upstream) = self.upstream.oldest_tick() {
+            WritableStream::run_ticks_before(&mut self.stage, upstream);
         }
         // Upstream's `end` found by a read now, not queued before: the
         // stage's own ticks queued before it come first.
@@ -261,7 +293,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
     /// where it happened (the first stage's, or a premature close), and
     /// with `pipeline` semantics this stage is destroyed with it.
     fn upstream_failed(&mut self, error: Error) -> Error {
-        let piped = !self.upstream_done;
+        let piped = !self.upstream_done && !self.closed_first;
         self.upstream_done = true;
         let error = closed_early(error).or_stage(self.index - 1, self.upstream.label());
         if self.on_error == OnError::DestroyAll {
@@ -296,12 +328,28 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         Some(Poll::Ready(Some(Err(self.upstream_failed(error)))))
     }
 
+    /// The stage ended (its writable side ended elsewhere) before
+    /// upstream did: its `finish` or `close` undoes upstream's pipe into
+    /// it, pausing upstream (readable.js, `onfinish`, `onclose` in `pipe`),
+    /// and Node's `pipeline` fails with a premature close at that `close`
+    /// (pipeline.js, `pipe`: `dst.on('close')` before `ended`), destroying
+    /// upstream with it.
+    #[cold]
+    fn ended_before_upstream(&mut self) {
+        self.upstream_done = true;
+        self.upstream.pause();
+        if self.on_error == OnError::DestroyAll {
+            let error = Error::from_kind(ErrorKind::PrematureClose)
+                .or_stage(self.index, ReadableStream::label(&self.stage));
+            self.upstream.destroy(Some(error));
+        }
+    }
+
     fn stage_failed(&mut self, error: Error) -> Error {
         let error = closed_early(error).or_stage(self.index, ReadableStream::label(&self.stage));
         if self.on_error == OnError::DestroyAll {
             WritableStream::destroy(&mut self.stage, Some(error.clone()));
-            if !self.upstream_done {
-                self.upstream_done = true;
+            if !std::mem::replace(&mut self.upstream_done, true) && !self.closed_first {
                 // Upstream pauses as the stage is unpiped from its `error`.
                 self.upstream.pause();
                 self.stage.piped(false);
@@ -343,6 +391,10 @@ where
             match self.stage.poll_next_chunk(cx) {
                 Poll::Ready(Some(Err(error))) => {
                     return Poll::Ready(Some(Err(self.stage_failed(error))));
+                }
+                Poll::Ready(None) if !self.upstream_done => {
+                    self.ended_before_upstream();
+                    return Poll::Ready(None);
                 }
                 Poll::Ready(other) => return Poll::Ready(other),
                 Poll::Pending => {
@@ -386,6 +438,10 @@ where
                 Poll::Ready(Some(Err(error))) => {
                     return Poll::Ready(Some(Err(self.stage_failed(error))));
                 }
+                Poll::Ready(None) if !self.upstream_done => {
+                    self.ended_before_upstream();
+                    return Poll::Ready(None);
+                }
                 Poll::Ready(other) => return Poll::Ready(other),
                 Poll::Pending => {
                     let unblocked = was_blocked && !WritableStream::needs_drain(&self.stage);
@@ -403,6 +459,13 @@ where
 
     fn resume(&mut self) {
         self.stage.resume();
+    }
+
+    /// The oldest of the stage's ticks and those of the chain before it,
+    /// which a read of the stage runs.
+    fn oldest_tick(&self) -> Option<u64> {
+        let stage = ReadableStream::oldest_tick(&self.stage);
+        stage.into_iter().chain(self.upstream.oldest_tick()).min()
     }
 
     /// Only once upstream is done too: what it still has to say (an
@@ -453,7 +516,11 @@ where
         if self.upstream_done {
             return Ok(());
         }
-        self.upstream.poll_ahead(cx)
+        // Upstream's failure destroys the stage too, its pipe undone from
+        // the stage's `error` (`unpipe` before it), as when a read finds it.
+        self.upstream
+            .poll_ahead(cx)
+            .map_err(|error| self.upstream_failed(error))
     }
 
     fn destroy(&mut self, error: Option<Error>) {
@@ -512,9 +579,11 @@ mod tests {
 
     use super::*;
     use crate::{
-        Busy, Duplex, Event, NullSink, Push, Readable, ReadableExt, Shared, Transform, Writable,
-        pipeline,
+        Busy, Duplex, Event, NullSink, Push, Pusher, Readable, ReadableExt, Shared, Transform,
+        Writable, pipeline,
     };
+
+    use crate::stream::event_log::{Log, entries, observer, poll};
 
     /// Pushes every chunk as it is, as a pass-through does, but through
     /// the chunk-at-a-time path: its stages never hand over.
@@ -839,6 +908,181 @@ mod tests {
                 "close"
             ]
         );
+    }
+
+    /// Node's `pipeline(source, stage, dest)` over a stage ended and
+    /// finished before, from a source that never ends: the stage's
+    /// `close` undoes the source's pipe into it (the source pauses) and
+    /// fails the pipeline with a premature close, which destroys the
+    /// source (pipeline.js, `pipe`: `dst.on('close')` before `ended`;
+    /// readable.js, `onclose` in `pipe`); the destination finishes.
+    #[test]
+    fn a_stage_ended_before_its_upstream_fails_the_pipeline() {
+        let log = Log::default();
+        let mut source = Duplex::<u32, u32>::pass_through();
+        source.observe(observer(&log, "source"));
+        let mut stage = Duplex::<u32, u32>::pass_through();
+        stage.observe(observer(&log, "stage"));
+        stage.end().unwrap();
+        stage.tick();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        let mut polls = 0;
+        let outcome = loop {
+            if let Poll::Ready(outcome) = poll(&mut future) {
+                break outcome;
+            }
+            polls += 1;
+            assert!(polls < 10, "the pipeline completes");
+        };
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
+        assert_eq!(
+            entries(&log, "source"),
+            ["resume", "pause", "error", "close"]
+        );
+        assert_eq!(
+            entries(&log, "stage"),
+            [
+                "prefinish",
+                "finish",
+                "pipe",
+                "resume",
+                "end",
+                "pause",
+                "close",
+                "unpipe"
+            ]
+        );
+        assert_eq!(
+            entries(&log, "dest"),
+            ["pipe", "unpipe", "prefinish", "finish", "close"]
+        );
+    }
+
+    /// Node's `pipeline(source, stage, dest)` over a stage ended just
+    /// before, its `finish` due: that `finish` comes before the source's
+    /// `resume`, and undoes the source's pipe into the stage (the source
+    /// pauses), so the source's chunk is never written to the ended stage
+    /// (no write after end); the stage's `close` then fails the pipeline
+    /// with a premature close (readable.js, `onfinish` in `pipe`;
+    /// pipeline.js, `pipe`).
+    #[test]
+    fn a_stage_ended_just_before_the_pipeline_unpipes_its_upstream_first() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32]).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let mut stage = Duplex::<u32, u32>::pass_through();
+        stage.observe(observer(&log, "stage"));
+        stage.end().unwrap();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        let mut polls = 0;
+        let outcome = loop {
+            if let Poll::Ready(outcome) = poll(&mut future) {
+                break outcome;
+            }
+            polls += 1;
+            assert!(polls < 10, "the pipeline completes");
+        };
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
+        assert_eq!(
+            entries(&log, "source"),
+            ["pause", "resume", "error", "close"]
+        );
+        assert_eq!(
+            entries(&log, "stage"),
+            [
+                "prefinish",
+                "pipe",
+                "finish",
+                "unpipe",
+                "resume",
+                "end",
+                "pause",
+                "close"
+            ]
+        );
+        assert_eq!(
+            entries(&log, "dest"),
+            ["pipe", "unpipe", "prefinish", "finish", "close"]
+        );
+    }
+
+    /// Node's `pipeline(source, stage, dest)` over a stage that failed (a
+    /// write after its end) and closed before: the pipeline fails with
+    /// its error and destroys the source, but Node's pipe into the stage
+    /// never hears from it: no `unpipe` on it, no `pause` of the source.
+    #[test]
+    fn a_stage_closed_before_the_pipeline_is_never_unpiped() {
+        let log = Log::default();
+        let (_pusher, source) = Pusher::<u32>::new();
+        source.lock().observe(observer(&log, "source"));
+        let mut stage = Duplex::<u32, u32>::pass_through();
+        stage.observe(observer(&log, "stage"));
+        stage.end().unwrap();
+        assert!(stage.write(1).is_err());
+        stage.tick();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        let mut polls = 0;
+        let outcome = loop {
+            if let Poll::Ready(outcome) = poll(&mut future) {
+                break outcome;
+            }
+            polls += 1;
+            assert!(polls < 10, "the pipeline completes");
+        };
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::WriteAfterEnd);
+        assert_eq!(entries(&log, "source"), ["resume", "error", "close"]);
+        assert_eq!(
+            entries(&log, "stage"),
+            [
+                "prefinish",
+                "finish",
+                "error",
+                "close",
+                "pipe",
+                "resume",
+                "pause"
+            ]
+        );
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
+    }
+
+    /// Node's `pipeline(source, stage, dest)` from a source destroyed with
+    /// an error while it held a chunk, into a destination that waits for
+    /// `drain`: the failure destroys every stage, each destination's pipe undone from its `error`
+    /// (`unpipe` first, readable.js `onerror` in `pipe`; pipeline.js,
+    /// `finishImpl`).
+    #[test]
+    fn a_source_failing_while_its_stage_waits_for_drain_destroys_the_stage() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
+        source.resume();
+        source.unshift(1).unwrap();
+        source.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        let mut stage = identity_at_zero_marks();
+        stage.observe(observer(&log, "stage"));
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.cork();
+        assert!(!dest.write(0).unwrap());
+        dest.observe(observer(&log, "dest"));
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        let mut polls = 0;
+        let outcome = loop {
+            if let Poll::Ready(outcome) = poll(&mut future) {
+                break outcome;
+            }
+            polls += 1;
+            assert!(polls < 10, "the pipeline completes");
+        };
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
+        let stage = entries(&log, "stage");
+        assert_eq!(stage[stage.len() - 3..], ["unpipe", "error", "close"]);
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
     }
 
     /// Pushes each chunk as many times as `copies` says, in turn, and

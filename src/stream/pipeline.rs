@@ -168,6 +168,10 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         self.head.ticks_before_end_first();
     }
 
+    fn oldest_tick(&self) -> Option<u64> {
+        self.head.oldest_tick()
+    }
+
     fn end_emitted(&self) -> bool {
         self.head.end_emitted()
     }

@@ -118,6 +118,14 @@ impl<T: Chunk> Future for PipelineFuture<T> {
         {
             outcome = Err(failure);
         }
+        if outcome.is_ok()
+            && let Some(failure) = this.head.failure()
+        {
+            // A stage before the last failed after the end it passed on
+            // (a middle stage that ended before its upstream): Node's
+            // pipeline reports every stage's error (`finishImpl`).
+            outcome = Err(failure);
+        }
         this.flush_events();
         this.outcome = Some(outcome.map_err(|error| error.or_stage(index, None)));
         cx.waker().wake_by_ref();

@@ -84,6 +84,10 @@ pub(crate) struct Pump<T> {
     /// Not polled since the pipe was made, and a destination had been
     /// ended (its `finish` due) or destroyed (its `close` due) before.
     ended_first: bool,
+    /// Not polled since the pipe was made, and a destination that had
+    /// finished had failed before (its `error` due; `ended_first` is set
+    /// too).
+    failed_first: bool,
     /// Not polled since the pipe was made, and the source had emitted
     /// `end` before: Node's pipe handles that end on the next tick,
     /// before the source's `resume` it scheduled.
@@ -114,6 +118,7 @@ impl<T: Chunk> Pump<T> {
             hears_error: vec![true; destinations],
             lingering: vec![false; destinations],
             ended_first: false,
+            failed_first: false,
             source_ended_first: false,
             piping: false,
             source_failed: false,
@@ -173,6 +178,9 @@ impl<T: Chunk> Pump<T> {
             Stage::Flowing if self.ended_first || self.source_ended_first => {
                 if std::mem::take(&mut self.ended_first) {
                     self.drive(cx, source, destinations);
+                    if std::mem::take(&mut self.failed_first) {
+                        self.unpipe_failed_before(source, destinations);
+                    }
                 }
                 // A source that had ended: its end is handled (the
                 // destinations ended, or unpiped with `end: false`) on the
@@ -194,6 +202,17 @@ impl<T: Chunk> Pump<T> {
             }
             let mut source_pending = false;
             let mut took = false;
+            // What the source's ticks write into a destination comes
+            // after the destination's own ticks queued before them.
+            if let Some(stamp) = source.oldest_tick() {
+                for (destination, _) in destinations
+                    .iter_mut()
+                    .zip(&self.attached)
+                    .filter(|(_, on)| **on)
+                {
+                    destination.run_ticks_before(stamp);
+                }
+            }
             // Node's `flow()` reads while the source flows: a `resume()`
             // by hand reads on although a destination waits for `drain`.
             while self.stage == Stage::Flowing && (!self.awaiting.any() || source.flows()) {
@@ -282,10 +301,22 @@ impl<T: Chunk> Pump<T> {
             }
             let was_waiting = self.awaiting.any();
             self.drive(cx, source, destinations);
+            if self.first_error.is_some() && self.on_error == OnError::DestroyAll {
+                // A destination failed in this tick: Node's pipeline
+                // destroys the source at that `error`, a tick later, so
+                // what the paused source queued before (the
+                // `maybeReadMore_` of its push) runs first; the first
+                // error stays the pipeline's.
+                let _ = source.poll_ahead(cx);
+            }
             if let Some(error) = self.settle_errors(source, destinations) {
                 return Poll::Ready(Err(error));
             }
-            if was_waiting && !self.awaiting.any() {
+            // The last `drain` resumes the source; a destination unpiped
+            // at its `finish` took the pipe's data listener with it, and
+            // with no other pipe nothing resumes (readable.js,
+            // `pipeOnDrain` and pipe's `cleanup`).
+            if was_waiting && !self.awaiting.any() && self.pipes_left() {
                 source.resume();
             }
             if self.stage >= Stage::SourceDone {
@@ -352,6 +383,8 @@ impl<T: Chunk> Pump<T> {
             source.listen_data();
             self.live[index] = !destination.is_finished() && !destination.is_closed();
             self.hears_error[index] = !destination.is_closed();
+            self.failed_first |=
+                !self.live[index] && self.hears_error[index] && destination.failure().is_some();
             // A destination destroyed before this `pipe()` scheduled the
             // source's `resume` closes first.
             self.ended_first |= destination.is_ending()
@@ -390,7 +423,15 @@ impl<T: Chunk> Pump<T> {
             match destination.write(piece) {
                 Ok(true) => {}
                 Ok(false) => self.awaiting.set(index, true),
-                Err(error) => self.destination_failed(index, error, source, &mut **destination),
+                Err(error) => {
+                    self.destination_failed(index, error, source, &mut **destination);
+                    // Node's refused `write` returned false: the pipe
+                    // pauses the source for this destination's `drain`,
+                    // which never comes; its `error` unpipes it, and only
+                    // a destination that needed a drain is then let go of
+                    // (readable.js, `ondata` → `pause()`, and `cleanup`).
+                    self.awaiting.set(index, !destination.needs_drain());
+                }
             }
         }
         if self.awaiting.any() {
@@ -408,7 +449,16 @@ impl<T: Chunk> Pump<T> {
             if !self.attached[index] {
                 continue;
             }
+            // What the destination's ticks make the pipe do to the source
+            // comes after the source's own ticks queued before them.
+            if let Some(stamp) = destination.oldest_tick() {
+                source.run_ticks_before(stamp);
+            }
             match destination.poll_drain(cx) {
+                // An ended destination emits no `drain` (writable.js,
+                // `afterWrite`): the source waits on until its `finish`
+                // unpipes it.
+                Poll::Ready(Ok(())) if self.awaiting.waits(index) && destination.is_ending() => {}
                 Poll::Ready(Ok(())) => self.awaiting.set(index, false),
                 Poll::Ready(Err(error)) => {
                     self.destination_failed(index, error, source, &mut **destination);
@@ -539,7 +589,7 @@ impl<T: Chunk> Pump<T> {
         let was_waiting = self.awaiting.any();
         self.attached[index] = false;
         self.awaiting.set(index, false);
-        if !self.attached.contains(&true) && !self.lingering.contains(&true) {
+        if !self.pipes_left() {
             source.pause();
             self.stop_piping(source);
         } else if was_waiting && !self.awaiting.any() {
@@ -630,9 +680,16 @@ impl<T: Chunk> Pump<T> {
     where
         S: ReadableStream<Output = T> + ?Sized,
     {
-        if !self.attached.contains(&true) && !self.lingering.contains(&true) {
+        if !self.pipes_left() {
             source.pause();
         }
+    }
+
+    /// True while the source is still piped, for Node, into one of the
+    /// destinations (attached, or lingering): a pipe's data listener is
+    /// left.
+    fn pipes_left(&self) -> bool {
+        self.attached.contains(&true) || self.lingering.contains(&true)
     }
 
     /// True once a pipeline's source ended: its destinations got `unpipe`
@@ -680,6 +737,28 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
+    /// Destinations that had finished, then failed (a write after their
+    /// end) before the pipe was made: each one's `error`, queued before
+    /// the source's `resume`, unpipes it first (readable.js, `onerror` in
+    /// `pipe`), pausing the source if it was the last.
+    #[cold]
+    fn unpipe_failed_before<S, D>(&mut self, source: &mut S, destinations: &mut [D])
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        for (index, destination) in destinations.iter_mut().enumerate() {
+            if self.attached[index]
+                && !self.live[index]
+                && self.hears_error[index]
+                && let Some(error) = destination.failure()
+            {
+                self.destination_failed(index, error, source, &mut **destination);
+            }
+        }
+    }
+
     /// A destination someone else ended finished before the source's end:
     /// Node's pipe unpipes it at its `finish`; a pipeline fails with a
     /// premature close (its `close` came before the source's end).
@@ -715,7 +794,7 @@ impl<T: Chunk> Pump<T> {
     {
         self.attached[index] = false;
         self.awaiting.set(index, false);
-        self.lingering[index] = !self.hears_error[index] && self.on_error == OnError::Stop;
+        self.lingering[index] = !self.hears_error[index];
         if !self.unpiped_at_end() && self.hears_error[index] {
             // Node's pipe unpipes a destination at its `error`.
             self.pause_if_none_left(source);
@@ -761,6 +840,16 @@ impl<T: Chunk> Pump<T> {
         match self.on_error {
             OnError::DestroyAll => {
                 let error = self.first_error.take()?;
+                if self.stage >= Stage::SourceDone
+                    && source.is_ended()
+                    && !self.attached.contains(&true)
+                {
+                    // Node's pipeline pipes with `end: false`: the source's
+                    // `end`, come before the failure, undoes the pipes to
+                    // destinations closed before them, which nothing else
+                    // undoes (readable.js `pipe`: `endFn = unpipe`).
+                    self.detach_all(source, destinations);
+                }
                 source.destroy(Some(error.clone()));
                 self.unpipe_destroyed(&error, source, destinations);
                 Some(error)
@@ -883,6 +972,10 @@ impl Awaiting {
     fn any(&self) -> bool {
         self.count > 0
     }
+
+    fn waits(&self, index: usize) -> bool {
+        self.flags[index]
+    }
 }
 
 #[cfg(test)]
@@ -894,9 +987,9 @@ mod tests {
     use std::task::{Context, Poll, Waker};
 
     use crate::{
-        CollectSink, Duplex, Error, ErrorKind, NullSink, PipeOptions, Pusher, Readable,
-        ReadableExt, Result, Shared, Writable, WritableStream, WriteQueue, WriteSink, pipe,
-        pipeline,
+        CollectSink, Duplex, Error, ErrorKind, FnTransform, NullSink, PipeOptions, Push, Pusher,
+        Readable, ReadableExt, Result, Shared, Writable, WritableStream, WriteQueue, WriteSink,
+        pipe, pipe_all, pipeline,
     };
 
     use crate::stream::event_log::{Log, entries, observer, poll};
@@ -1624,6 +1717,27 @@ mod tests {
         assert!(!entries(&log, "source").contains(&"pause".to_owned()));
     }
 
+    /// A pipeline pipes with `end: false`: a destination destroyed with an
+    /// error before it fails the pipeline, but the source's `end`, come
+    /// first, still unpipes it, pausing the source (pipeline.js, `pipe`;
+    /// readable.js, `endFn = unpipe` in `pipe`).
+    #[test]
+    fn a_pipeline_source_that_ended_first_unpipes_a_destination_closed_before() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        source.observe(observer(&log, "source"));
+        assert_eq!(source.read(), None);
+        source.tick();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        dest.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        dest.flush_events();
+        let outcome = until_ready(&mut pipeline(source).pipe(dest));
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
+        assert_eq!(entries(&log, "source"), ["end", "close", "pause", "resume"]);
+        assert_eq!(entries(&log, "dest"), ["error", "close", "pipe", "unpipe"]);
+    }
+
     /// Node's `read()` on a piped stream hands the chunk to its caller and,
     /// through `data`, to the pipe: the destination gets it too, at the
     /// pipe's next poll, before what comes after it.
@@ -1669,5 +1783,270 @@ mod tests {
         pusher.end();
         until_ready(&mut future).unwrap();
         assert_eq!(got.take(), [1, 2]);
+    }
+
+    /// A write refused by a destination ended before it is a false
+    /// `write()` for Node's pipe: the source pauses for that destination's
+    /// `drain`, which never comes, and reads no further for the others
+    /// (readable.js, `ondata` → `pause()`; `cleanup` lets go only of a
+    /// destination that needed a drain). Node 20, `s0.pipe(s1);
+    /// s0.pipe(s2); s2.end()` on two transforms: s0 `_read resume data
+    /// pause`, no `end`.
+    #[test]
+    fn a_write_after_end_pauses_the_source_for_good() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32, 2]).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let mut open = Duplex::<u32, u32>::pass_through()
+            .with_readable_high_water_mark(0)
+            .with_writable_high_water_mark(2);
+        let mut ended = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        ended.observe(observer(&log, "ended"));
+        let ended = Shared::new(ended);
+        let mut piped = ended.clone();
+        let destinations: Vec<&mut dyn WritableStream<Input = u32>> = vec![&mut open, &mut piped];
+        let mut piping = pipe_all(&mut source, destinations, PipeOptions::default());
+        ended.lock().end().unwrap();
+        for _ in 0..5 {
+            assert!(poll(&mut piping).is_pending());
+        }
+        assert_eq!(entries(&log, "source"), ["resume", "data", "pause"]);
+        drop(piping);
+        ended.lock().tick();
+        let events = entries(&log, "ended");
+        assert_eq!(
+            events[events.len() - 4..],
+            ["finish", "unpipe", "error", "close"]
+        );
+        assert_eq!(open.read(), Some(1));
+    }
+
+    /// A destination that failed after its end, before the pipe was made,
+    /// is unpiped by its `error`, queued before the source's `resume`: the
+    /// source pauses first, and no chunk is read for it. Node 20, `s1.end()`,
+    /// a tick, `s1.write()` refused, `s0.pipe(s1)`: s0 `pause _read resume`.
+    #[test]
+    fn a_destination_that_failed_before_the_pipe_unpipes_first() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32]).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let mut dest = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        dest.end().unwrap();
+        dest.tick();
+        assert_eq!(dest.write(1).unwrap_err().kind(), ErrorKind::WriteAfterEnd);
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        assert_eq!(
+            until_ready(&mut piping).unwrap_err().kind(),
+            ErrorKind::WriteAfterEnd
+        );
+        drop(piping);
+        source.tick();
+        assert_eq!(entries(&log, "source"), ["pause", "resume"]);
+        let events = entries(&log, "dest");
+        assert_eq!(
+            events[events.len() - 4..],
+            ["pipe", "unpipe", "error", "close"]
+        );
+    }
+
+    /// Answers each read on the next poll (a deferred `_read`), logging
+    /// each ask as `"source _read"`.
+    struct Deferred {
+        log: Log,
+        left: u32,
+        asked: bool,
+    }
+
+    impl crate::ReadSource<u32> for Deferred {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            out: &mut crate::Push<'_, u32>,
+        ) -> Poll<Result<()>> {
+            let this = self.get_mut();
+            this.asked = !this.asked;
+            if this.asked {
+                this.log.lock().unwrap().push("source _read".to_owned());
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            if this.left == 0 {
+                out.end();
+            } else {
+                out.push(this.left);
+                this.left -= 1;
+            }
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Takes one chunk, then fails.
+    struct FailsSecond(bool);
+
+    impl WriteSink<u32> for FailsSecond {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            queue: &mut WriteQueue<u32>,
+        ) -> Poll<Result<()>> {
+            if std::mem::replace(&mut self.get_mut().0, true) {
+                return Poll::Ready(Err(Error::new(ErrorKind::Io, "boom")));
+            }
+            queue.pop();
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// A pipeline destroys its source at the `error` of a destination whose
+    /// write failed, a tick later: the `maybeReadMore_` the source queued at
+    /// its push runs before, and asks below the mark although the source
+    /// paused (readable.js, `maybeReadMore_`). Node 20, source hwm 1 with a
+    /// deferred `_read`, destination hwm 0 failing at its second write: the
+    /// source `_read resume data _read data pause _read error close`.
+    #[test]
+    fn a_pipeline_source_reads_ahead_before_a_failed_write_destroys_it() {
+        let log = Log::default();
+        let deferred = Deferred {
+            log: Log::clone(&log),
+            left: 2,
+            asked: false,
+        };
+        let mut source = Readable::new(deferred).with_high_water_mark(1);
+        source.observe(observer(&log, "source"));
+        let dest = Writable::new(FailsSecond(false)).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(dest);
+        assert_eq!(until_ready(&mut future).unwrap_err().kind(), ErrorKind::Io);
+        assert_eq!(
+            entries(&log, "source"),
+            [
+                "_read", "resume", "data", "_read", "data", "pause", "_read", "error", "close"
+            ]
+        );
+    }
+
+    /// A destination ended while the source waits for its `drain` emits
+    /// none (writable.js, `afterWrite`): the source stays paused, and the
+    /// destination's `finish` unpipes it without resuming it, as its data
+    /// listener is gone (readable.js, pipe's `cleanup`). Node 20, source
+    /// hwm 1 of two chunks and an ended transform both piped into a
+    /// destination of hwm 0 whose sink calls back later: the source
+    /// `_read resume _read data pause`, the destination `_write prefinish
+    /// finish unpipe unpipe close`.
+    #[test]
+    fn a_destination_ended_while_awaited_leaves_its_source_paused() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32, 2]).with_high_water_mark(1);
+        source.observe(observer(&log, "source"));
+        let mut ended = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        ended.end().unwrap();
+        let gate = Arc::new(AtomicBool::new(false));
+        let mut dest = Writable::new(Gated(Arc::clone(&gate))).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        let dest = Shared::new(dest);
+        let (mut first, mut second) = (dest.clone(), dest.clone());
+        let mut piping = pipe(&mut source, &mut first, PipeOptions::default());
+        let mut ending = pipe(&mut ended, &mut second, PipeOptions::default());
+        for _ in 0..3 {
+            let _ = poll(&mut piping);
+            let _ = poll(&mut ending);
+        }
+        gate.store(true, Ordering::SeqCst);
+        for _ in 0..3 {
+            let _ = poll(&mut piping);
+            let _ = poll(&mut ending);
+        }
+        drop((piping, ending));
+        source.tick();
+        assert_eq!(entries(&log, "source"), ["resume", "data", "pause"]);
+        assert_eq!(source.flowing(), Some(false));
+        assert_eq!(
+            entries(&log, "dest"),
+            [
+                "pipe",
+                "pipe",
+                "prefinish",
+                "finish",
+                "unpipe",
+                "unpipe",
+                "close"
+            ]
+        );
+    }
+
+    /// A transform (both marks 0) that logs each call of its transform as
+    /// `"name _transform"` and pushes the chunk on.
+    fn logged_transform(log: &Log, name: &'static str) -> Duplex<u32, u32> {
+        let calls = Arc::clone(log);
+        let transform = FnTransform::new(move |chunk: u32, out: &mut Push<'_, u32>| {
+            calls.lock().unwrap().push(format!("{name} _transform"));
+            out.push(chunk);
+            Ok(())
+        });
+        let mut stream = Duplex::transform(transform).with_high_water_mark(0);
+        stream.observe(observer(log, name));
+        stream
+    }
+
+    /// Node runs one `nextTick` queue: the destination's `resume_`,
+    /// queued before the source's, runs first, so its `resume` comes
+    /// before the `_transform` of the chunk the source's `resume_` flows
+    /// into it. Node 20, two transforms (marks 0), `s0.write("a");
+    /// s1.resume(); s0.pipe(s1)`, then a tick: s1 `pipe | resume
+    /// _transform(a) data(1) drain`.
+    #[test]
+    fn a_destinations_older_tick_runs_before_what_the_source_writes() {
+        let log = Log::default();
+        let mut source = logged_transform(&log, "source");
+        assert!(!source.write(1).unwrap());
+        let dest = Shared::new(logged_transform(&log, "dest"));
+        dest.lock().resume();
+        let mut writer = dest.clone();
+        let mut piping = pipe(&mut source, &mut writer, PipeOptions::default());
+        assert!(poll(&mut piping).is_pending());
+        assert_eq!(entries(&log, "dest")[..3], ["pipe", "resume", "_transform"]);
+    }
+
+    /// The same in a pipeline: Node 20, a transform (marks 0) resumed,
+    /// `pipeline(s0, transform, s1)`, a chunk into s0, then a tick: the
+    /// transform `pipe | resume _transform(e) data(1)`.
+    #[test]
+    fn a_stages_older_tick_runs_before_what_upstream_writes() {
+        let log = Log::default();
+        let mut stage = logged_transform(&log, "stage");
+        stage.resume();
+        let (_pusher, source) = Pusher::attach(Readable::external().with_high_water_mark(0));
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        // Behind a handle, the stage takes each chunk by a `write()`.
+        let mut future = pipeline(source.clone()).pipe(Shared::new(stage)).pipe(dest);
+        assert!(!source.lock().unshift(1).unwrap());
+        assert!(poll(&mut future).is_pending());
+        assert_eq!(
+            entries(&log, "stage")[..3],
+            ["pipe", "resume", "_transform"]
+        );
+    }
+
+    /// Node runs one `nextTick` queue: a source destroyed before a
+    /// transform was ended and piped into delivers its `error` and `close`
+    /// before the transform's `finish`, whose `unpipe` pauses it. Node 20,
+    /// `s0.destroy(err); s1.end(); s0.pipe(s1)`, then a tick: s0 `error
+    /// close pause resume`.
+    #[test]
+    fn a_sources_older_close_comes_before_the_pause_a_destination_makes() {
+        let log = Log::default();
+        let mut source = Readable::<u32>::empty();
+        source.observe(observer(&log, "source"));
+        let mut dest = logged_transform(&log, "dest");
+        source.destroy(Some(Error::from_kind(ErrorKind::Destroyed)));
+        dest.end().unwrap();
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        let _ = until_ready(&mut piping);
+        drop(piping);
+        source.tick();
+        assert_eq!(
+            entries(&log, "source"),
+            ["error", "close", "pause", "resume"]
+        );
     }
 }

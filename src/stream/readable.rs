@@ -1322,6 +1322,31 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         self.half.emit_scheduled_resume(&mut self.life.events);
     }
 
+    fn oldest_tick(&self) -> Option<u64> {
+        self.half.ticks.oldest_for_reader()
+    }
+
+    /// A destroyed stream's `error` and `close` when queued before the
+    /// tick stamped `stamp`, with a `resume` queued before them; one
+    /// queued after that tick comes after it.
+    fn run_ticks_before(&mut self, stamp: u64) {
+        let ticks = &self.half.ticks;
+        if !self.life.is_destroyed()
+            || self.flow_before_close
+            || !ticks.queued_before_stamp(Tick::Deferred, stamp)
+        {
+            return;
+        }
+        if !self.half.resume_scheduled() || ticks.queued_before_stamp(Tick::Resume, stamp) {
+            self.half.flush_events(&mut self.life.events, true);
+            return;
+        }
+        self.life.events.flush();
+        if !self.life.events.holds_deferred() {
+            self.half.ticks.remove(Tick::Deferred);
+        }
+    }
+
     fn end_emitted(&self) -> bool {
         self.half.is_ended()
     }

@@ -40,6 +40,27 @@ pub trait ReadableStream: sealed::Stream + Send {
     #[doc(hidden)]
     fn ticks_before_end_first(&mut self) {}
 
+    /// The place in Node's one `nextTick` queue of the oldest tick the
+    /// stream (or a stream it reads from) has queued that gives its
+    /// reader something (a flow, `resume_`, `end`, `error`, `close`; not a
+    /// `maybeReadMore_`): a pipe runs its
+    /// destinations' older ticks before it reads (see
+    /// [`WritableStream::run_ticks_before`](crate::WritableStream::run_ticks_before)).
+    #[doc(hidden)]
+    fn oldest_tick(&self) -> Option<u64> {
+        None
+    }
+
+    /// Delivers what the stream queued before the tick stamped `stamp`
+    /// that hands its reader nothing (a destroy's `error` and `close`, a
+    /// `resume` with them): a pipe does so before it reacts to a
+    /// destination's event stamped `stamp` (an `unpipe` that pauses the
+    /// stream), as Node's one `nextTick` queue runs them first.
+    #[doc(hidden)]
+    fn run_ticks_before(&mut self, stamp: u64) {
+        let _ = stamp;
+    }
+
     /// True once `end` was emitted (Node's `endEmitted`).
     #[doc(hidden)]
     fn end_emitted(&self) -> bool {

@@ -138,6 +138,14 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().ticks_before_end_first();
     }
 
+    fn oldest_tick(&self) -> Option<u64> {
+        self.lock().oldest_tick()
+    }
+
+    fn run_ticks_before(&mut self, stamp: u64) {
+        self.lock().run_ticks_before(stamp);
+    }
+
     fn end_emitted(&self) -> bool {
         self.lock().end_emitted()
     }
@@ -209,6 +217,14 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
 
 impl<S: WritableStream> WritableStream for Shared<S> {
     type Input = S::Input;
+
+    fn oldest_tick(&self) -> Option<u64> {
+        WritableStream::oldest_tick(&*self.lock())
+    }
+
+    fn run_ticks_before(&mut self, stamp: u64) {
+        WritableStream::run_ticks_before(&mut *self.lock(), stamp);
+    }
 
     fn write(&mut self, chunk: S::Input) -> Result<bool> {
         self.lock().write(chunk)

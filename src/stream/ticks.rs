@@ -9,6 +9,23 @@
 //! `finish`. A stream that flows with nobody
 //! reading it is moved only by these, so which comes first decides when its
 //! `data` comes: a chunk pushed before `resume()` flows before `resume`.
+//!
+//! Each queued tick carries its place in that one queue, a stamp from a
+//! process-wide counter ([`Ticks::oldest`]): a pipe that makes one stream
+//! act for another runs the receiving stream's ticks queued before the
+//! one that caused it first, as Node's one queue would.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The next tick's place in Node's one `nextTick` queue.
+static NEXT_STAMP: AtomicU64 = AtomicU64::new(0);
+
+/// A stamp for a tick queued now: later than every stamp handed out
+/// before, on any thread.
+#[inline]
+fn next_stamp() -> u64 {
+    NEXT_STAMP.fetch_add(1, Ordering::Relaxed)
+}
 
 /// One thing Node does on a stream's next tick.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +51,8 @@ pub(crate) enum Tick {
 #[derive(Debug, Default)]
 pub(crate) struct Ticks {
     queue: [Option<Tick>; 12],
+    /// Each queued tick's stamp ([`next_stamp`]), beside it in `queue`.
+    stamps: [u64; 12],
     len: usize,
     /// Node's `needReadable`: the next push queues `emitReadable_`.
     pub(crate) need_readable: bool,
@@ -56,8 +75,46 @@ impl Ticks {
     /// Queues `tick` last, dropping an earlier one of its kind.
     pub(crate) fn schedule(&mut self, tick: Tick) {
         self.remove(tick);
+        self.push(tick);
+    }
+
+    /// Queues `tick` last, stamped now.
+    #[inline]
+    fn push(&mut self, tick: Tick) {
         self.queue[self.len] = Some(tick);
+        self.stamps[self.len] = next_stamp();
         self.len += 1;
+    }
+
+    /// The stamp of the oldest queued tick: its place in Node's one queue.
+    #[inline]
+    pub(crate) fn oldest(&self) -> Option<u64> {
+        (self.len > 0).then_some(self.stamps[0])
+    }
+
+    /// True if a tick was queued before the one stamped `stamp`.
+    #[inline]
+    pub(crate) fn queued_before(&self, stamp: u64) -> bool {
+        self.oldest().is_some_and(|oldest| oldest < stamp)
+    }
+
+    /// True if `tick` is queued, before the tick stamped `stamp`.
+    pub(crate) fn queued_before_stamp(&self, tick: Tick, stamp: u64) -> bool {
+        let queued = self.queue[..self.len].iter().zip(&self.stamps);
+        queued
+            .take_while(|(_, queued)| **queued < stamp)
+            .any(|(queued, _)| *queued == Some(tick))
+    }
+
+    /// The stamp of the oldest queued tick that gives a reader something
+    /// (a flow, `resume_`, `end`, a destroy's events), past the
+    /// `maybeReadMore_`s, whose `read(0)` hands out nothing.
+    pub(crate) fn oldest_for_reader(&self) -> Option<u64> {
+        let queued = self.queue[..self.len].iter().zip(&self.stamps);
+        queued
+            .filter(|(tick, _)| **tick != Some(Tick::ReadMore))
+            .map(|(_, stamp)| *stamp)
+            .next()
     }
 
     /// Node's `maybeReadMore`: queues `maybeReadMore_` unless one is
@@ -93,11 +150,15 @@ impl Ticks {
         }
     }
 
-    /// Takes the oldest tick unless it is a flow (`emitReadable_`, which
-    /// comes when the stream is read); a `maybeReadMore_` on the way, which
-    /// reads nothing a duplex's reader would not, is dropped.
-    pub(crate) fn pop_unless_flow(&mut self) -> Option<Tick> {
+    /// Takes the oldest tick if it was queued before the tick stamped
+    /// `before`, unless it is a flow (`emitReadable_`, which comes when the
+    /// stream is read); a `maybeReadMore_` on the way, which reads nothing
+    /// a duplex's reader would not, is dropped.
+    pub(crate) fn pop_unless_flow(&mut self, before: u64) -> Option<Tick> {
         loop {
+            if !self.queued_before(before) {
+                return None;
+            }
             match self.queue[0] {
                 Some(Tick::Readable) | None => return None,
                 Some(Tick::ReadMore) => {
@@ -116,6 +177,7 @@ impl Ticks {
         }
         let tick = self.queue[0];
         self.queue.copy_within(1..self.len, 0);
+        self.stamps.copy_within(1..self.len, 0);
         self.len -= 1;
         self.queue[self.len] = None;
         tick
@@ -125,6 +187,7 @@ impl Ticks {
     pub(crate) fn remove(&mut self, tick: Tick) {
         if let Some(at) = self.queue[..self.len].iter().position(|t| *t == Some(tick)) {
             self.queue.copy_within(at + 1..self.len, at);
+            self.stamps.copy_within(at + 1..self.len, at);
             self.len -= 1;
             self.queue[self.len] = None;
         }
@@ -137,8 +200,7 @@ impl Ticks {
         // Room for one of each other kind is kept.
         if !self.emitted_readable && self.len < self.queue.len() - 5 {
             self.emitted_readable = true;
-            self.queue[self.len] = Some(Tick::Readable);
-            self.len += 1;
+            self.push(Tick::Readable);
         }
     }
 }

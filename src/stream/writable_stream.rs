@@ -101,6 +101,25 @@ pub trait WritableStream: sealed::Stream + Send {
     #[doc(hidden)]
     fn flush_events(&mut self) {}
 
+    /// The place in Node's one `nextTick` queue of the oldest tick the
+    /// stream queued (its `finish`, `error`, `close`): a pipe lets its
+    /// source's older ticks come before it reacts to them (see
+    /// [`ReadableStream::run_ticks_before`](crate::ReadableStream::run_ticks_before)).
+    #[doc(hidden)]
+    fn oldest_tick(&self) -> Option<u64> {
+        None
+    }
+
+    /// Runs the ticks the stream queued before the tick stamped `stamp`
+    /// (see [`ReadableStream::oldest_tick`](crate::ReadableStream::oldest_tick)),
+    /// up to a flow, which waits for the stream's reader: a pipe does so
+    /// before it writes what its source's ticks give, as Node's one
+    /// `nextTick` queue runs them first.
+    #[doc(hidden)]
+    fn run_ticks_before(&mut self, stamp: u64) {
+        let _ = stamp;
+    }
+
     /// The engine's hand-over of many chunks at once: the queue to move
     /// chunks into and the highWaterMark, while writes are taken; `None`
     /// when a `write` would fail (after `end`, or destroyed).
