@@ -87,6 +87,10 @@ pub struct Duplex<I, O> {
     /// The size of the written chunk whose output waits for the reader
     /// as emitted at once (see [`hold_after_pause`](Duplex::hold_after_pause)).
     emitted_by: usize,
+    /// That chunk's `write()` returned true, but it is held after all and
+    /// Node's had returned false: the pipe writing into this stream pauses
+    /// its source ([`WritableStream::take_refused_write`]).
+    refused_write: bool,
 }
 
 // Chunks are never pinned: the queue and the buffer only move them.
@@ -106,6 +110,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             in_read: false,
             flush_pushed_end: false,
             emitted_by: 0,
+            refused_write: false,
         }
     }
 
@@ -724,7 +729,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         {
             return;
         }
-        self.write.hold_again(self.emitted_by);
+        self.refused_write = self.write.hold_again(self.emitted_by);
     }
 
     fn write_now(&mut self) {
@@ -1681,6 +1686,10 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
     fn needs_drain(&self) -> bool {
         self.write.waits_for_drain(&self.life)
+    }
+
+    fn take_refused_write(&mut self) -> bool {
+        std::mem::take(&mut self.refused_write)
     }
 
     fn is_finished(&self) -> bool {
