@@ -39,7 +39,9 @@ use super::write_sink::WriteSink;
 /// [`uncork`](Duplex::uncork) and [`end`](Duplex::end) hand chunks to an idle
 /// writable side at once: a transform runs inside `write()` and its output
 /// is readable when the call returns, and `end()` flushes it and emits
-/// `prefinish`, with `finish` at the next poll. For a transform, the
+/// `prefinish`, with `finish` at the next poll (on a transform flowing to a
+/// pipe, once the pipe took the output the flush pushed, as Node emits it
+/// inside the flush's pushes). For a transform, the
 /// writable side is held while the readable side is full, so a consumer
 /// that stops reading stops the writer too. `close` comes after both `end` and
 /// `finish`. With [`allow_half_open(false)`](Duplex::allow_half_open) the
