@@ -1702,6 +1702,10 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
         self.write.is_ending()
     }
 
+    fn finish_due(&self) -> bool {
+        self.write.finish_due()
+    }
+
     fn is_destroyed(&self) -> bool {
         self.life.is_destroyed()
     }

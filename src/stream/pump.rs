@@ -22,6 +22,7 @@ use super::chunk::Chunk;
 use super::error::{Error, ErrorKind, Result};
 use super::pipe_options::PipeOptions;
 use super::readable_stream::ReadableStream;
+use super::ticks::stamp_now;
 use super::writable_stream::WritableStream;
 
 /// What happens to the other stages when one fails.
@@ -88,6 +89,10 @@ pub(crate) struct Pump<T> {
     /// finished had failed before (its `error` due; `ended_first` is set
     /// too).
     failed_first: bool,
+    /// When the pipe was made, no destination had been destroyed and the
+    /// source's `resume` was queued: the `error` or `close` of a
+    /// destination destroyed since comes after that `resume`.
+    resume_before_destroys: bool,
     /// Not polled since the pipe was made, and the source had emitted
     /// `end` before: Node's pipe handles that end on the next tick,
     /// before the source's `resume` it scheduled.
@@ -119,6 +124,7 @@ impl<T: Chunk> Pump<T> {
             lingering: vec![false; destinations],
             ended_first: false,
             failed_first: false,
+            resume_before_destroys: false,
             source_ended_first: false,
             piping: false,
             source_failed: false,
@@ -176,8 +182,15 @@ impl<T: Chunk> Pump<T> {
             // source's `resume`, which the pipe scheduled after it: a
             // `close` unpipes, pausing the source first.
             Stage::Flowing if self.ended_first || self.source_ended_first => {
-                if std::mem::take(&mut self.ended_first) {
+                if std::mem::take(&mut self.ended_first) && !self.destroyed_since(destinations) {
                     self.drive(cx, source, destinations);
+                    // A pipeline that fails at a destination's `close`
+                    // after its `finish`: the source's `resume_`, queued
+                    // by the pipe, comes first; one destroyed before the
+                    // pipe closes before that `resume_`.
+                    if self.resume_before_destroys {
+                        self.run_source_before_failure(cx, source);
+                    }
                     if std::mem::take(&mut self.failed_first) {
                         self.unpipe_failed_before(source, destinations);
                     }
@@ -304,14 +317,7 @@ impl<T: Chunk> Pump<T> {
             }
             let was_waiting = self.awaiting.any();
             self.drive(cx, source, destinations);
-            if self.first_error.is_some() && self.on_error == OnError::DestroyAll {
-                // A destination failed in this tick: Node's pipeline
-                // destroys the source at that `error`, a tick later, so
-                // what the paused source queued before (the
-                // `maybeReadMore_` of its push) runs first; the first
-                // error stays the pipeline's.
-                let _ = source.poll_ahead(cx);
-            }
+            self.run_source_before_failure(cx, source);
             if let Some(error) = self.settle_errors(source, destinations) {
                 return Poll::Ready(Err(error));
             }
@@ -380,6 +386,7 @@ impl<T: Chunk> Pump<T> {
             && source.end_emitted()
             && !source.resume_queued();
         source.piping(true);
+        self.resume_before_destroys = true;
         for (index, destination) in destinations.iter_mut().enumerate() {
             destination.piped(true);
             let resumes = !source.resume_queued();
@@ -392,6 +399,7 @@ impl<T: Chunk> Pump<T> {
             // source's `resume` closes first.
             self.ended_first |= destination.is_ending()
                 || (destination.is_destroyed() && !destination.is_closed() && resumes);
+            self.resume_before_destroys &= !destination.is_destroyed();
             let waits = destination.needs_drain();
             self.awaiting.set(index, waits);
             if waits {
@@ -400,6 +408,7 @@ impl<T: Chunk> Pump<T> {
                 source.resume();
             }
         }
+        self.resume_before_destroys &= source.resume_queued();
     }
 
     fn write<S, D>(&mut self, chunk: T, source: &mut S, destinations: &mut [D])
@@ -765,6 +774,41 @@ impl<T: Chunk> Pump<T> {
             source.flush_events();
             source.pause();
         }
+    }
+
+    /// After a destination failed: Node's pipeline destroys the source at
+    /// that destination's `error` or `close`, a tick later, so what the
+    /// paused source queued before (the `maybeReadMore_` of its push, the
+    /// `resume_` of the pipe) runs first, and only that (what those ticks
+    /// queue comes after); the first error stays the pipeline's.
+    #[inline]
+    fn run_source_before_failure<S>(&self, cx: &mut Context<'_>, source: &mut S)
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+    {
+        if self.first_error.is_some() && self.on_error == OnError::DestroyAll {
+            let _ = source.poll_ahead_before(cx, stamp_now());
+        }
+    }
+
+    /// A destination destroyed since the pipe was made (after its `end()`,
+    /// say), before its `finish`: that `finish` never comes, unless a
+    /// final hook queued it (writable.js:870-884, `needFinish` wants it not
+    /// destroyed; `onFinish`, writable.js:902, queues `finish` unchecked),
+    /// and its `error` or `close`, queued after the `resume` the pipe
+    /// scheduled, unpipes it later.
+    #[cold]
+    fn destroyed_since<D>(&self, destinations: &[D]) -> bool
+    where
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        self.resume_before_destroys
+            && destinations.iter().any(|destination| {
+                destination.is_destroyed()
+                    && !destination.is_finished()
+                    && !destination.finish_due()
+            })
     }
 
     /// Destinations that had finished, then failed (a write after their
@@ -2025,6 +2069,48 @@ mod tests {
         );
     }
 
+    /// Pipes an empty source into `dest`, which was ended before the pipe
+    /// and refuses a write after it (destroyed); returns the source's
+    /// events once the pipe is over and the source had its tick.
+    fn pipe_into_refusing<W>(dest: W) -> Vec<String>
+    where
+        W: WritableStream<Input = u32> + 'static,
+    {
+        let log = Log::default();
+        let mut source = Readable::from_iter(std::iter::empty::<u32>()).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let dest = Shared::new(dest);
+        dest.lock().end().unwrap();
+        let mut piped = dest.clone();
+        let mut piping = pipe(&mut source, &mut piped, PipeOptions::default());
+        let refused = dest.lock().write(1).unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::WriteAfterEnd);
+        let _ = until_ready(&mut piping);
+        drop(piping);
+        source.tick();
+        entries(&log, "source")
+    }
+
+    /// A Writable ended before the pipe and destroyed after it never
+    /// finishes (writable.js, `needFinish` wants it not destroyed): the
+    /// `error` that unpipes it comes after the source's `resume`. Node 20,
+    /// `s1.end(); s0.pipe(s1); s1.write()` refused: s0 `_read resume pause
+    /// end close`. A transform's `finish`, queued by its final hook inside
+    /// `end()`, still comes first (`onFinish` does not ask): s0 `pause
+    /// _read resume`. (Where the `pause` falls against the source's own
+    /// `end` is the order of two streams' ticks, which a pipe polled alone
+    /// does not show.)
+    #[test]
+    fn a_destination_destroyed_after_its_end_unpipes_after_the_resume() {
+        let events = pipe_into_refusing(Writable::new(NullSink).with_high_water_mark(0));
+        assert_eq!(events[0], "resume");
+        assert!(events.contains(&"pause".to_owned()));
+        assert_eq!(
+            pipe_into_refusing(Duplex::<u32, u32>::pass_through().with_high_water_mark(0)),
+            ["pause", "resume"]
+        );
+    }
+
     /// A transform (both marks 0) that logs each call of its transform as
     /// `"name _transform"` and pushes the chunk on.
     fn logged_transform(log: &Log, name: &'static str) -> Duplex<u32, u32> {
@@ -2099,5 +2185,66 @@ mod tests {
             entries(&log, "source"),
             ["error", "close", "pause", "resume"]
         );
+    }
+
+    /// Logs each ask as `"source _read"` and answers it at once: one chunk
+    /// while `left` lasts, then the end.
+    struct Counted {
+        log: Log,
+        left: u32,
+    }
+
+    impl crate::ReadSource<u32> for Counted {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            out: &mut crate::Push<'_, u32>,
+        ) -> Poll<Result<()>> {
+            let this = self.get_mut();
+            this.log.lock().unwrap().push("source _read".to_owned());
+            if this.left == 0 {
+                out.end();
+            } else {
+                out.push(this.left);
+                this.left -= 1;
+            }
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Pipelines a source of `chunks` (asks logged) with `high_water_mark`
+    /// into a destination ended before; returns the source's events.
+    fn pipeline_into_ended(chunks: u32, high_water_mark: usize) -> Vec<String> {
+        let log = Log::default();
+        let counted = Counted {
+            log: Log::clone(&log),
+            left: chunks,
+        };
+        let mut source = Readable::new(counted).with_high_water_mark(high_water_mark);
+        source.observe(observer(&log, "source"));
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.end().unwrap();
+        let mut future = pipeline(source).pipe(dest);
+        assert_eq!(
+            until_ready(&mut future).unwrap_err().kind(),
+            ErrorKind::PrematureClose
+        );
+        entries(&log, "source")
+    }
+
+    /// A pipeline into a destination ended before it: the destination's
+    /// `finish` unpipes it, pausing the source, and the pipeline fails at
+    /// its `close`, a tick later, after the source's `resume_` the pipe
+    /// queued, whose `read(0)` asks the source (pipeline.js `pipe`, the
+    /// destination's `close` listener). Node 20, `s1.end();
+    /// pipeline(s0, s1)`: s0 `pause _read resume error close`. Only what
+    /// was queued before that `close` runs: the `maybeReadMore_` the
+    /// `resume_`'s push queues comes after it (hwm 2, one chunk: the same
+    /// events).
+    #[test]
+    fn a_pipeline_source_resumes_before_a_destination_closed_early_fails_it() {
+        let node = ["pause", "_read", "resume", "error", "close"];
+        assert_eq!(pipeline_into_ended(0, 0), node);
+        assert_eq!(pipeline_into_ended(1, 2), node);
     }
 }

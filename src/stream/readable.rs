@@ -434,7 +434,7 @@ impl<T: Chunk> Readable<T> {
     /// ```
     pub fn tick(&mut self) {
         let mut cx = Context::from_waker(Waker::noop());
-        self.run_ticks(&mut cx);
+        self.run_ticks(&mut cx, u64::MAX);
     }
 
     /// A tick as Node runs it for a stream nobody reads (no `data`
@@ -443,8 +443,8 @@ impl<T: Chunk> Readable<T> {
     /// call `flow()`, which, while the stream flows, reads chunk after
     /// chunk (each emitted as `data`, and dropped) until a read finds
     /// nothing; `maybeReadMore_` reads ahead; `end`; the events of a
-    /// destroy.
-    fn run_ticks(&mut self, cx: &mut Context<'_>) {
+    /// destroy. Only the ticks queued before the tick stamped `before`.
+    fn run_ticks(&mut self, cx: &mut Context<'_>, before: u64) {
         if std::mem::take(&mut self.flow_due) {
             self.flow(cx);
         }
@@ -454,7 +454,7 @@ impl<T: Chunk> Readable<T> {
                 self.flow(cx);
             }
         }
-        while let Some(tick) = self.half.ticks.pop() {
+        while let Some(tick) = self.half.ticks.pop_before(before) {
             match tick {
                 Tick::Readable => {
                     self.half.readable_tick(self.life.is_destroyed());
@@ -1371,6 +1371,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
     /// Node's does: `maybeReadMore_` reads ahead to its mark. (A flowing
     /// one is left alone: its chunks are the pipe's.)
     fn poll_ahead(&mut self, cx: &mut Context<'_>) -> Result<()> {
+        self.poll_ahead_before(cx, u64::MAX)
+    }
+
+    fn poll_ahead_before(&mut self, cx: &mut Context<'_>, stamp: u64) -> Result<()> {
         if self.half.flowing() == Some(true) {
             return Ok(());
         }
@@ -1378,7 +1382,7 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         // deferred by a destroy before it (Node's pipeline learns of it
         // from that event, and destroys the other streams then).
         let failed = self.life.errored().is_some() && !self.half.ticks.contains(Tick::Deferred);
-        self.run_ticks(cx);
+        self.run_ticks(cx, stamp);
         match self.life.errored() {
             Some(error) if !failed => Err(error.clone()),
             _ => Ok(()),

@@ -153,6 +153,16 @@ pub trait ReadableStream: sealed::Stream + Send {
         Ok(())
     }
 
+    /// [`poll_ahead`](ReadableStream::poll_ahead) that runs only the ticks
+    /// the stream queued before the tick stamped `stamp` (not those its
+    /// own ticks queue meanwhile): what comes before another stream's
+    /// event stamped `stamp`.
+    #[doc(hidden)]
+    fn poll_ahead_before(&mut self, cx: &mut Context<'_>, stamp: u64) -> Result<()> {
+        let _ = stamp;
+        self.poll_ahead(cx)
+    }
+
     /// Delivers the events deferred to the next tick now (its `error`,
     /// `close`): a pipeline does so for every stage before it resolves, as
     /// Node's callback comes after each stage's last events.

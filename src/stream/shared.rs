@@ -170,6 +170,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().poll_ahead(cx)
     }
 
+    fn poll_ahead_before(&mut self, cx: &mut Context<'_>, stamp: u64) -> Result<()> {
+        self.lock().poll_ahead_before(cx, stamp)
+    }
+
     fn destroy(&mut self, error: Option<Error>) {
         ReadableStream::destroy(&mut *self.lock(), error);
     }
@@ -268,6 +272,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
 
     fn is_destroyed(&self) -> bool {
         WritableStream::is_destroyed(&*self.lock())
+    }
+
+    fn finish_due(&self) -> bool {
+        self.lock().finish_due()
     }
 
     fn is_closed(&self) -> bool {

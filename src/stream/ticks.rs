@@ -27,6 +27,13 @@ fn next_stamp() -> u64 {
     NEXT_STAMP.fetch_add(1, Ordering::Relaxed)
 }
 
+/// The stamp the next tick queued will get: every tick queued so far
+/// comes before it.
+#[inline]
+pub(crate) fn stamp_now() -> u64 {
+    NEXT_STAMP.load(Ordering::Relaxed)
+}
+
 /// One thing Node does on a stream's next tick.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Tick {
@@ -181,6 +188,17 @@ impl Ticks {
         self.len -= 1;
         self.queue[self.len] = None;
         tick
+    }
+
+    /// Takes the oldest tick if it was queued before the tick stamped
+    /// `before`.
+    #[inline]
+    pub(crate) fn pop_before(&mut self, before: u64) -> Option<Tick> {
+        if self.queued_before(before) {
+            self.pop()
+        } else {
+            None
+        }
     }
 
     /// Drops a queued `tick`, if any.

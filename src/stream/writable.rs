@@ -653,6 +653,10 @@ impl<T: Chunk> WritableStream for Writable<T> {
         self.half.is_ending()
     }
 
+    fn finish_due(&self) -> bool {
+        self.half.finish_due() && !self.life.is_destroyed()
+    }
+
     fn is_destroyed(&self) -> bool {
         self.life.is_destroyed()
     }

@@ -60,6 +60,16 @@ pub trait WritableStream: sealed::Stream + Send {
         false
     }
 
+    /// True when `finish` is due at the stream's next tick, and comes even
+    /// if the stream is destroyed first (a final hook ran inside `end()`,
+    /// as Node's `onFinish` queues `finish` unchecked); a Writable whose
+    /// `finish` a destroy cancels (Node's `needFinish`) says false once
+    /// destroyed.
+    #[doc(hidden)]
+    fn finish_due(&self) -> bool {
+        false
+    }
+
     /// True once the stream was destroyed (Node's `destroyed`): a pipe made
     /// then hears its `close`, due on the next tick, before the source's
     /// `resume`.
