@@ -39,7 +39,9 @@ use super::write_sink::WriteSink;
 /// [`uncork`](Duplex::uncork) and [`end`](Duplex::end) hand chunks to an idle
 /// writable side at once: a transform runs inside `write()` and its output
 /// is readable when the call returns, and `end()` flushes it and emits
-/// `prefinish`, with `finish` at the next poll. For a transform, the
+/// `prefinish`, with `finish` at the next poll (on a transform flowing to a
+/// pipe, once the pipe took the output the flush pushed, as Node emits it
+/// inside the flush's pushes). For a transform, the
 /// writable side is held while the readable side is full, so a consumer
 /// that stops reading stops the writer too. `close` comes after both `end` and
 /// `finish`. With [`allow_half_open(false)`](Duplex::allow_half_open) the
@@ -84,6 +86,13 @@ pub struct Duplex<I, O> {
     /// [`prefinish_after_emitted`](Duplex::prefinish_after_emitted))
     /// pushed the end.
     flush_pushed_end: bool,
+    /// The size of the written chunk whose output waits for the reader
+    /// as emitted at once (see [`hold_after_pause`](Duplex::hold_after_pause)).
+    emitted_by: usize,
+    /// That chunk's `write()` returned true, but it is held after all and
+    /// Node's had returned false: the pipe writing into this stream pauses
+    /// its source ([`WritableStream::take_refused_write`]).
+    refused_write: bool,
 }
 
 // Chunks are never pinned: the queue and the buffer only move them.
@@ -102,6 +111,8 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             finish_after_flow: false,
             in_read: false,
             flush_pushed_end: false,
+            emitted_by: 0,
+            refused_write: false,
         }
     }
 
@@ -690,11 +701,39 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// the empty readable side, which Node emitted at once (the pushes
     /// behind it are the reader's to emit as it takes them: Node emits
     /// them at once only while the reader's `write()`s return true).
+    /// `queued`: the writable side's length before the handler ran, so
+    /// what it finished is known if the reader refuses the output.
     #[inline]
-    fn announce_emitted(&mut self) {
+    fn announce_emitted(&mut self, queued: usize) {
         if self.read.buffer.front_emitted() && !self.read.buffer.front_announced() {
+            self.emitted_by = queued.saturating_sub(self.write.queue.size());
             self.read.announce_emitted(&mut self.life.events);
         }
+    }
+
+    /// A pipe paused the stream at the first chunk of output that seemed
+    /// emitted at once, and the rest is buffered now: Node's
+    /// `Transform._write` found it in `readableLength` when the chunk's
+    /// `_transform` called back, and held the callback if that reached
+    /// the highWaterMark (transform.js: `rState.length <
+    /// rState.highWaterMark`, unless the writable or readable side
+    /// ended), so the chunk counts in `writableLength` again until the
+    /// next read. Only where nothing was written since.
+    #[cold]
+    fn hold_after_pause(&mut self) {
+        let buffer = &self.read.buffer;
+        if !self.coupled
+            || self.emitted_by == 0
+            || self.write.writing
+            || self.write.queue.size() != 0
+            || self.write.is_ending()
+            || buffer.is_eof()
+            || buffer.len() < buffer.high_water_mark()
+            || !self.handler.as_mut().hold_again()
+        {
+            return;
+        }
+        self.refused_write = self.write.hold_again(self.emitted_by);
     }
 
     fn write_now(&mut self) {
@@ -709,6 +748,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         let mut cx = Context::from_waker(Waker::noop());
         while self.write.has_work() {
             let chunks = self.read.buffer.chunk_count();
+            let queued = self.write.queue.size();
             let mut out = Push::new(&mut self.read.buffer);
             let answer = self
                 .handler
@@ -716,7 +756,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 .poll_write(&mut cx, &mut self.write.queue, &mut out);
             if out.pushes() > 0 {
                 // Node's `addChunk` for a push from `_transform`.
-                self.announce_emitted();
+                self.announce_emitted(queued);
                 let added = self.read.buffer.chunk_count() > chunks;
                 self.read.pushed(added, true, false, false);
             }
@@ -790,7 +830,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         let pushes = out.pushes();
         self.read.buffer.emit_now = false;
         if pushes > 0 {
-            self.announce_emitted();
+            self.announce_emitted(0);
             // Node's `addChunk` for what the flush pushed.
             let added = self.read.buffer.chunk_count() > chunks;
             self.read.pushed(added, true, false, false);
@@ -1061,13 +1101,14 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             // The chunks a pipe queued: Node's `write()` ran `_transform`
             // on each as it came, outside any read.
             self.read.buffer.emit_now = self.emits_now();
+            let queued = self.write.queue.size();
             let mut out = Push::new(&mut self.read.buffer);
             let polled = self
                 .handler
                 .as_mut()
                 .poll_write(cx, &mut self.write.queue, &mut out);
             self.read.buffer.emit_now = false;
-            self.announce_emitted();
+            self.announce_emitted(queued);
             match polled {
                 Poll::Pending => {
                     self.write.writing = true;
@@ -1487,8 +1528,12 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
     /// would have emitted at once behind the one written were pushed into
     /// a paused stream in Node, and are buffered (see `ReadBuffer`).
     fn pause(&mut self) {
+        let refused = self.read.buffer.front_emitted();
         self.read.buffer.buffer_emitted();
         Duplex::pause(self);
+        if refused {
+            self.hold_after_pause();
+        }
         self.prefinish_after_emitted();
     }
 
@@ -1656,6 +1701,10 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
     fn needs_drain(&self) -> bool {
         self.write.waits_for_drain(&self.life)
+    }
+
+    fn take_refused_write(&mut self) -> bool {
+        std::mem::take(&mut self.refused_write)
     }
 
     fn is_finished(&self) -> bool {

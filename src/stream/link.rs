@@ -141,6 +141,10 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             self.finish_first();
         }
         self.resume_after_drain();
+        if WritableStream::take_refused_write(&mut self.stage) {
+            // The write that returned true was refused after all.
+            self.pause_for_drain();
+        }
         if first.is_none() && ReadableStream::data_due(&self.stage) {
             // What the stage emitted inside a write goes to the reader
             // before the next write (Node's pipe wrote each on inside its
@@ -1301,6 +1305,72 @@ mod tests {
                 "finish"
             ]
         );
+    }
+
+    /// A pipe that pauses the stage at the first of two chunks its
+    /// `_transform` pushed (a write that waits for `drain`) finds the
+    /// second buffered, so `Transform._write` holds the chunk's callback
+    /// (transform.js: the readable side is at its highWaterMark): it
+    /// still counts in `writableLength`, and nothing ends the stage. Node
+    /// 20 (a source of one chunk, a reader that never calls back): `pipe
+    /// data pause resume unpipe`, `writableLength` 1.
+    #[test]
+    fn a_stage_paused_at_the_first_of_its_pushes_holds_the_chunk() {
+        let stage = Copies {
+            copies: vec![2],
+            transformed: 0,
+            flushed: 0,
+        };
+        let stage = Shared::new(
+            Duplex::transform(stage)
+                .with_readable_high_water_mark(0)
+                .with_writable_high_water_mark(2),
+        );
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        stage
+            .lock()
+            .observe(move |event| seen.lock().unwrap().push(event.name()));
+        let source = Readable::from_iter(vec![1u32]).with_high_water_mark(0);
+        let dest = Writable::new(Busy).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(stage.clone()).pipe(dest);
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..20 {
+            assert!(Pin::new(&mut future).poll(&mut cx).is_pending());
+        }
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["pipe", "data", "pause", "resume", "unpipe"]
+        );
+        assert_eq!(stage.lock().writable_length(), 1);
+    }
+
+    /// The chunk a stage holds after all (see above) had made Node's
+    /// `write()` return false: the pipe writing into the stage pauses its
+    /// upstream then (readable.js pipe's `pause()` in `ondata`), before
+    /// upstream's next chunk. Node 20 (a reader that never calls back):
+    /// stage `pipe _transform data pause resume`, `writableLength` 1;
+    /// upstream `resume data pause`.
+    #[test]
+    fn a_stage_that_holds_a_chunk_after_all_pauses_its_upstream() {
+        let stage = Copies {
+            copies: vec![2],
+            transformed: 0,
+            flushed: 0,
+        };
+        let stage = Shared::new(Duplex::transform(stage).with_high_water_mark(0));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        let mut source = Readable::from_iter(vec![1u32, 2]).with_high_water_mark(0);
+        source.observe(move |event| seen.lock().unwrap().push(event.name()));
+        let dest = Writable::new(Busy).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(stage.clone()).pipe(dest);
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..20 {
+            assert!(Pin::new(&mut future).poll(&mut cx).is_pending());
+        }
+        assert_eq!(*log.lock().unwrap(), ["resume", "data", "pause"]);
+        assert_eq!(stage.lock().writable_length(), 1);
     }
 
     /// A stage paused while its reader waits for `drain` still lives its

@@ -231,6 +231,9 @@ impl<T: Chunk> Pump<T> {
         }
         loop {
             if !self.attached.contains(&true) {
+                if self.stage >= Stage::SourceDone {
+                    self.end_detached(destinations);
+                }
                 // Every destination was unpiped: nothing more is read.
                 if let Some(error) = self.settle_errors(source, destinations) {
                     return Poll::Ready(Err(error));
@@ -492,6 +495,32 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
+    /// The source's end (readable.js pipe's `onend`, pipeline.js
+    /// `endFn`): `end()` on each destination the pipe no longer writes to
+    /// whose end listener Node still has: every one of a pipeline's (it
+    /// ends its destination from the source's `end` whatever came
+    /// before), and a pipe's destination closed before the pipe, which
+    /// never undid it (its `close` came before the pipe listened). A
+    /// destination destroyed without an error is then ended (writable.js
+    /// `end` sets `ending` on it); for the others `end()` only reports to
+    /// a callback, which neither passes.
+    #[cold]
+    fn end_detached<D>(&mut self, destinations: &mut [D])
+    where
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        if !self.options.end {
+            return;
+        }
+        for (index, destination) in destinations.iter_mut().enumerate() {
+            let listens = self.on_error == OnError::DestroyAll || self.lingering[index];
+            if !self.attached[index] && listens && !destination.is_finished() {
+                let _ = destination.end();
+            }
+        }
+    }
+
     fn drive<S, D>(&mut self, cx: &mut Context<'_>, source: &mut S, destinations: &mut [D])
     where
         S: ReadableStream<Output = T> + ?Sized,
@@ -561,6 +590,7 @@ impl<T: Chunk> Pump<T> {
             // Node queued the source's own `finish` before the
             // destinations' that ending them queues now.
             source.run_due_finish();
+            self.end_detached(destinations);
             for (index, destination) in destinations.iter_mut().enumerate() {
                 // Node's `end()` on a finished stream only reports to its
                 // callback, which a pipe does not pass. A destroyed one
@@ -1213,6 +1243,27 @@ mod tests {
         let events = entries(&log, "dest");
         assert_eq!(events[events.len() - 2..], ["finish", "unpipe"]);
         assert_eq!(source.flowing(), Some(false));
+    }
+
+    /// A pipeline ends its destination from the source's `end` whatever
+    /// came before (pipeline.js `endFn`, on the next tick for a source
+    /// that had ended): a destination destroyed without an error, whose
+    /// `close` failed the pipeline, is still ended (writable.js `end`).
+    /// Node 20: `src` ended, `dst.destroy()`, `pipeline(src, dst)`, a
+    /// tick: `dst.writableEnded` is true, the pipeline fails with
+    /// ERR_STREAM_PREMATURE_CLOSE.
+    #[test]
+    fn a_pipeline_ends_a_destination_destroyed_before_it() {
+        let mut source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
+        source.resume();
+        source.tick();
+        assert!(source.is_ended());
+        let dest = Shared::new(Writable::new(NullSink).with_high_water_mark(0));
+        dest.lock().destroy(None);
+        let mut future = pipeline(source).pipe(dest.clone());
+        let failed = until_ready(&mut future).unwrap_err();
+        assert_eq!(failed.kind(), ErrorKind::PrematureClose);
+        assert!(dest.lock().is_ended());
     }
 
     /// A duplex source ended before its pipe ran: its `finish`, which

@@ -258,6 +258,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
         self.lock().needs_drain()
     }
 
+    fn take_refused_write(&mut self) -> bool {
+        self.lock().take_refused_write()
+    }
+
     fn is_finished(&self) -> bool {
         self.lock().is_finished()
     }
