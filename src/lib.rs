@@ -93,6 +93,17 @@
 //! after `close`; what a call on a closed stream does (`pause`, `resume`,
 //! `pipe`) is still emitted.
 //!
+//! Node keeps one `nextTick` queue for every stream; smerge keeps each
+//! stream's queued ticks in that stream, each with its place in one
+//! process-wide order. A pipe, and a pipeline's link, use that order where
+//! one stream acts on another: before they write what a source's tick gave
+//! into a destination, the destination's own ticks queued before it run
+//! (a transform's `resume` comes before the `_transform` of a chunk its
+//! source flowed after it), and before a destination's `finish`, `close`
+//! or `error` pauses or unpipes the source, the source's own older `error`
+//! and `close` come. Two streams no pipe joins deliver their ticks at their
+//! own polls.
+//!
 //! A transform's callback is [`Transform::poll_ready`]: the chunk handed to
 //! it counts in the writable side's length until then, and, as in Node's
 //! `Transform._write`, until its output no longer fills the readable side.

@@ -39,7 +39,9 @@ use super::write_sink::WriteSink;
 /// [`uncork`](Duplex::uncork) and [`end`](Duplex::end) hand chunks to an idle
 /// writable side at once: a transform runs inside `write()` and its output
 /// is readable when the call returns, and `end()` flushes it and emits
-/// `prefinish`, with `finish` at the next poll. For a transform, the
+/// `prefinish`, with `finish` at the next poll (on a transform flowing to a
+/// pipe, once the pipe took the output the flush pushed, as Node emits it
+/// inside the flush's pushes). For a transform, the
 /// writable side is held while the readable side is full, so a consumer
 /// that stops reading stops the writer too. `close` comes after both `end` and
 /// `finish`. With [`allow_half_open(false)`](Duplex::allow_half_open) the
@@ -84,6 +86,13 @@ pub struct Duplex<I, O> {
     /// [`prefinish_after_emitted`](Duplex::prefinish_after_emitted))
     /// pushed the end.
     flush_pushed_end: bool,
+    /// The size of the written chunk whose output waits for the reader
+    /// as emitted at once (see [`hold_after_pause`](Duplex::hold_after_pause)).
+    emitted_by: usize,
+    /// That chunk's `write()` returned true, but it is held after all and
+    /// Node's had returned false: the pipe writing into this stream pauses
+    /// its source ([`WritableStream::take_refused_write`]).
+    refused_write: bool,
 }
 
 // Chunks are never pinned: the queue and the buffer only move them.
@@ -102,6 +111,8 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             finish_after_flow: false,
             in_read: false,
             flush_pushed_end: false,
+            emitted_by: 0,
+            refused_write: false,
         }
     }
 
@@ -267,16 +278,18 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         if self.write.finish_due() {
             self.tick_finish();
         }
-        self.flush_deferred();
+        self.flush_deferred(false);
     }
 
     /// Delivers the events deferred to the next tick (with a scheduled
     /// `resume` on a destroyed stream, in its place, and the flow it runs
-    /// over what is still buffered; see `ReadHalf::flush_events`).
-    fn flush_deferred(&mut self) {
+    /// over what is still buffered; see `ReadHalf::flush_events`). For a
+    /// `reader` (a pipe), they wait while it has chunks that flow handed
+    /// to it to take first.
+    fn flush_deferred(&mut self, reader: bool) {
         let destroyed = self.life.is_destroyed();
         if destroyed && !self.read.buffer.is_empty() {
-            self.flush_destroyed();
+            self.flush_destroyed(reader);
         } else {
             self.read.flush_events(&mut self.life.events, destroyed);
         }
@@ -688,11 +701,39 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// the empty readable side, which Node emitted at once (the pushes
     /// behind it are the reader's to emit as it takes them: Node emits
     /// them at once only while the reader's `write()`s return true).
+    /// `queued`: the writable side's length before the handler ran, so
+    /// what it finished is known if the reader refuses the output.
     #[inline]
-    fn announce_emitted(&mut self) {
+    fn announce_emitted(&mut self, queued: usize) {
         if self.read.buffer.front_emitted() && !self.read.buffer.front_announced() {
+            self.emitted_by = queued.saturating_sub(self.write.queue.size());
             self.read.announce_emitted(&mut self.life.events);
         }
+    }
+
+    /// A pipe paused the stream at the first chunk of output that seemed
+    /// emitted at once, and the rest is buffered now: Node's
+    /// `Transform._write` found it in `readableLength` when the chunk's
+    /// `_transform` called back, and held the callback if that reached
+    /// the highWaterMark (transform.js: `rState.length <
+    /// rState.highWaterMark`, unless the writable or readable side
+    /// ended), so the chunk counts in `writableLength` again until the
+    /// next read. Only where nothing was written since.
+    #[cold]
+    fn hold_after_pause(&mut self) {
+        let buffer = &self.read.buffer;
+        if !self.coupled
+            || self.emitted_by == 0
+            || self.write.writing
+            || self.write.queue.size() != 0
+            || self.write.is_ending()
+            || buffer.is_eof()
+            || buffer.len() < buffer.high_water_mark()
+            || !self.handler.as_mut().hold_again()
+        {
+            return;
+        }
+        self.refused_write = self.write.hold_again(self.emitted_by);
     }
 
     fn write_now(&mut self) {
@@ -707,6 +748,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         let mut cx = Context::from_waker(Waker::noop());
         while self.write.has_work() {
             let chunks = self.read.buffer.chunk_count();
+            let queued = self.write.queue.size();
             let mut out = Push::new(&mut self.read.buffer);
             let answer = self
                 .handler
@@ -714,7 +756,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                 .poll_write(&mut cx, &mut self.write.queue, &mut out);
             if out.pushes() > 0 {
                 // Node's `addChunk` for a push from `_transform`.
-                self.announce_emitted();
+                self.announce_emitted(queued);
                 let added = self.read.buffer.chunk_count() > chunks;
                 self.read.pushed(added, true, false, false);
             }
@@ -788,7 +830,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         let pushes = out.pushes();
         self.read.buffer.emit_now = false;
         if pushes > 0 {
-            self.announce_emitted();
+            self.announce_emitted(0);
             // Node's `addChunk` for what the flush pushed.
             let added = self.read.buffer.chunk_count() > chunks;
             self.read.pushed(added, true, false, false);
@@ -911,7 +953,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         } else if self.read.emit_scheduled_end(&mut self.life.events) {
             self.readable_ended(&mut Context::from_waker(Waker::noop()));
         }
-        self.flush_deferred();
+        self.flush_deferred(true);
         if self.life.destroy_due() {
             self.destroy(self.life.errored().cloned());
         }
@@ -925,12 +967,19 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// `resume`, a flowing readable side gives up what it holds, with a
     /// `data` event for each chunk while neither `error` nor `close` came
     /// yet (Node's `read()` on a destroyed stream).
+    /// Node's pipe writes each chunk inside its `data` event (and pauses
+    /// the stream if a write returns `false`) before the `error` and
+    /// `close` come on a later tick: for a `reader`, they wait until it
+    /// took the chunks the `resume` handed to it.
     #[cold]
-    fn flush_destroyed(&mut self) {
+    fn flush_destroyed(&mut self, reader: bool) {
         if self.read.resume_scheduled()
             && self.read.ticks.comes_before(Tick::Resume, Tick::Deferred)
         {
             self.resume_destroyed();
+            if reader && self.read.has_read_by_hand() {
+                return;
+            }
         }
         self.life.events.flush();
         if self.life.events.holds_deferred() {
@@ -1052,13 +1101,14 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             // The chunks a pipe queued: Node's `write()` ran `_transform`
             // on each as it came, outside any read.
             self.read.buffer.emit_now = self.emits_now();
+            let queued = self.write.queue.size();
             let mut out = Push::new(&mut self.read.buffer);
             let polled = self
                 .handler
                 .as_mut()
                 .poll_write(cx, &mut self.write.queue, &mut out);
             self.read.buffer.emit_now = false;
-            self.announce_emitted();
+            self.announce_emitted(queued);
             match polled {
                 Poll::Pending => {
                     self.write.writing = true;
@@ -1478,8 +1528,12 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
     /// would have emitted at once behind the one written were pushed into
     /// a paused stream in Node, and are buffered (see `ReadBuffer`).
     fn pause(&mut self) {
+        let refused = self.read.buffer.front_emitted();
         self.read.buffer.buffer_emitted();
         Duplex::pause(self);
+        if refused {
+            self.hold_after_pause();
+        }
         self.prefinish_after_emitted();
     }
 
@@ -1510,6 +1564,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
 
     fn end_emitted(&self) -> bool {
         self.read.is_ended()
+    }
+
+    fn finished_at_end(&self) -> bool {
+        true
     }
 
     fn resume_queued(&self) -> bool {
@@ -1606,7 +1664,7 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
     }
 
     fn oldest_tick(&self) -> Option<u64> {
-        self.read.ticks.oldest()
+        self.read.ticks.oldest_for_writer()
     }
 
     fn write(&mut self, chunk: I) -> Result<bool> {
@@ -1645,12 +1703,22 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
         self.write.waits_for_drain(&self.life)
     }
 
+    fn take_refused_write(&mut self) -> bool {
+        std::mem::take(&mut self.refused_write)
+    }
+
     fn is_finished(&self) -> bool {
         self.write.is_finished()
     }
 
     fn is_ending(&self) -> bool {
         self.write.is_ending()
+    }
+
+    fn finished_loosely(&self) -> bool {
+        self.life.errored().is_none()
+            && (self.write.is_finished()
+                || (self.write.is_ending() && self.write.queue.size() == 0))
     }
 
     fn finish_due(&self) -> bool {
@@ -2753,7 +2821,8 @@ mod tests {
     /// A piped duplex destroyed after its pipe's `resume` was queued:
     /// that `resume_` flows the buffered output to the pipe (its `data`
     /// listener writes it) before the destroy's `error` and `close`
-    /// (Node 20: `resume data error close`, the destination writes it).
+    /// (Node 20: `resume data error close`, the destination writes it),
+    /// which come once the pipe took it.
     #[test]
     fn a_piped_duplex_destroyed_after_its_resume_hands_its_output_to_the_pipe() {
         let mut pass = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
@@ -2767,6 +2836,8 @@ mod tests {
             ReadableStream::poll_next_chunk(&mut pass, &mut cx),
             Poll::Ready(Some(Ok(1)))
         ));
+        assert_eq!(*log.lock().unwrap(), ["resume", "data"]);
+        let _ = ReadableStream::poll_next_chunk(&mut pass, &mut cx);
         assert_eq!(*log.lock().unwrap(), ["resume", "data", "error", "close"]);
         assert_eq!(pass.readable_length(), 0);
     }

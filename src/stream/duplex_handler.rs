@@ -54,6 +54,14 @@ pub(crate) trait DuplexHandler<I, O>: Send {
         false
     }
 
+    /// Node's `Transform._write` holding the callback of the chunk the
+    /// handler finished last after all (its output, which seemed emitted
+    /// at once, was buffered). True if the handler holds it now; false,
+    /// by default, or when it has another chunk in work.
+    fn hold_again(self: Pin<&mut Self>) -> bool {
+        false
+    }
+
     /// The writable side was ended: Node's `Transform._write` holds no
     /// callback after that, whatever the readable side holds. Does nothing
     /// by default.

@@ -30,6 +30,16 @@ pub(crate) fn poll<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
     Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
 }
 
+/// Polls `future` until it is ready, at most `limit` times.
+pub(crate) fn poll_until_ready<F: Future + Unpin>(future: &mut F, limit: usize) -> F::Output {
+    for _ in 0..limit {
+        if let Poll::Ready(output) = poll(future) {
+            return output;
+        }
+    }
+    panic!("not ready after {limit} polls");
+}
+
 /// A source that logs each ask as `"source _read"` and answers it at
 /// once: one chunk (`left`, counting down) while `left` lasts, then the
 /// end.

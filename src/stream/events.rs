@@ -151,6 +151,11 @@ impl Events {
         self.held() && !self.deferred.is_empty()
     }
 
+    /// True while events wait for the next tick.
+    pub(crate) fn has_deferred(&self) -> bool {
+        !self.deferred.is_empty()
+    }
+
     /// Delivers the deferred events: the start of a tick.
     #[inline]
     pub(crate) fn flush(&mut self) {

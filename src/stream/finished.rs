@@ -38,18 +38,11 @@ impl<T: Chunk> Finish for Writable<T> {
     fn poll_finished(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let outcome = if self.is_destroyed() && !self.is_finished() {
             // Node counts a stream ended with nothing left to write as
-            // finished when it closes (`isWritableFinished`, not strict):
-            // the chunks queued behind no write in progress were dropped
-            // before (`errorBuffer`, queued by `destroy()` before `close`);
-            // a write in progress counts until the next tick, when smerge
-            // drops it (see `Writable::destroy`).
-            match self.errored() {
-                None if self.is_ended()
-                    && (self.writable_length() == 0 || !self.cancelled_write()) =>
-                {
-                    Ok(())
-                }
-                errored => Err(premature_or(errored)),
+            // finished when it closes (`isWritableFinished`, not strict).
+            if WritableStream::finished_loosely(self) {
+                Ok(())
+            } else {
+                Err(premature_or(self.errored()))
             }
         } else {
             ready!(self.poll_finish(cx))

@@ -97,6 +97,11 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
     #[cold]
     fn finish_first(&mut self) {
         self.ended_first = false;
+        // Upstream's own `error` and `close` queued before that `finish`
+        // come before the pause it makes.
+        if let Some(stamp) = WritableStream::oldest_tick(&self.stage) {
+            self.upstream.run_ticks_before(stamp);
+        }
         self.stage.run_due_finish();
         if WritableStream::is_finished(&self.stage) {
             self.upstream.pause();
@@ -158,6 +163,10 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             self.finish_first();
         }
         self.resume_after_drain();
+        if WritableStream::take_refused_write(&mut self.stage) {
+            // The write that returned true was refused after all.
+            self.pause_for_drain();
+        }
         if self.upstream_done {
             // Nothing reads upstream any more: the `close` its
             // auto-destroy queued after `end` comes at this poll, as its
@@ -171,8 +180,11 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             return Ok(false);
         }
         // What upstream's ticks write into the stage comes after the
-        // stage's own ticks queued before them.
-        if let Some(upstream) = self.upstream.oldest_tick() {
+        // stage's own ticks queued before them (upstream is asked only
+        // when the stage has some).
+        if ReadableStream::oldest_tick(&self.stage).is_some()
+            && let Some(upstream) = self.upstream.oldest_tick()
+        {
             WritableStream::run_ticks_before(&mut self.stage, upstream);
         }
         // Upstream's `end` found by a read now, not queued before: the
@@ -254,8 +266,13 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
     fn upstream_ended(&mut self, end_found: bool) -> Result<()> {
         if !self.upstream.is_ended() {
             // Destroyed before its end: the stage must not end as if
-            // everything had arrived.
-            let error = Error::from_kind(ErrorKind::PrematureClose);
+            // everything had arrived. Node's pipeline learns of it from
+            // `finished`: its error, if it had one (end-of-stream.js,
+            // `onclose`), which destroys the stage.
+            let error = self
+                .upstream
+                .failure()
+                .unwrap_or_else(|| Error::from_kind(ErrorKind::PrematureClose));
             return Err(self.upstream_failed(error));
         }
         self.upstream_done = true;
@@ -612,7 +629,7 @@ mod tests {
         Writable, pipeline,
     };
 
-    use crate::stream::event_log::{Counted, Log, entries, observer, poll};
+    use crate::stream::event_log::{Counted, Log, entries, observer, poll, poll_until_ready};
 
     /// Pushes every chunk as it is, as a pass-through does, but through
     /// the chunk-at-a-time path: its stages never hand over.
@@ -811,14 +828,7 @@ mod tests {
         let mut future = pipeline(source)
             .pipe(stage.clone())
             .pipe(Writable::new(NullSink));
-        let mut polls = 0;
-        let outcome = loop {
-            if let Poll::Ready(outcome) = Pin::new(&mut future).poll(&mut cx) {
-                break outcome;
-            }
-            polls += 1;
-            assert!(polls < 10, "the pipeline completes");
-        };
+        let outcome = poll_until_ready(&mut future, 10);
         assert_eq!(outcome.unwrap_err().kind(), ErrorKind::WriteAfterEnd);
     }
 
@@ -918,12 +928,7 @@ mod tests {
         stage.observe(move |event| seen.lock().unwrap().push(event.name()));
         let source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
         let mut future = pipeline(source).pipe(stage).pipe(Writable::new(NullSink));
-        let mut cx = Context::from_waker(Waker::noop());
-        let mut polls = 0;
-        while Pin::new(&mut future).poll(&mut cx).is_pending() {
-            polls += 1;
-            assert!(polls < 10, "the pipeline completes");
-        }
+        poll_until_ready(&mut future, 10).unwrap();
         assert_eq!(
             *log.lock().unwrap(),
             [
@@ -957,14 +962,7 @@ mod tests {
         let mut dest = Writable::new(NullSink);
         dest.observe(observer(&log, "dest"));
         let mut future = pipeline(source).pipe(stage).pipe(dest);
-        let mut polls = 0;
-        let outcome = loop {
-            if let Poll::Ready(outcome) = poll(&mut future) {
-                break outcome;
-            }
-            polls += 1;
-            assert!(polls < 10, "the pipeline completes");
-        };
+        let outcome = poll_until_ready(&mut future, 10);
         assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
         assert_eq!(
             entries(&log, "source"),
@@ -989,6 +987,23 @@ mod tests {
         );
     }
 
+    /// The same with a destination still busy with the stage's last chunk
+    /// when the stage closes: the premature close fails the pipeline then,
+    /// and destroys that destination (pipeline.js, `finishImpl`).
+    #[test]
+    fn a_stage_ended_before_its_upstream_fails_a_pipeline_still_finishing() {
+        let mut stage = Duplex::<u32, u32>::pass_through();
+        WritableStream::write(&mut stage, 1).unwrap();
+        stage.end().unwrap();
+        let dest = Shared::new(Writable::new(Busy).with_high_water_mark(0));
+        let mut future = pipeline(Duplex::<u32, u32>::pass_through())
+            .pipe(stage)
+            .pipe(dest.clone());
+        let outcome = poll_until_ready(&mut future, 10);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
+        assert!(dest.lock().is_destroyed());
+    }
+
     /// Node's `pipeline(source, stage, dest)` over a stage ended just
     /// before, its `finish` due: that `finish` comes before the source's
     /// `resume`, and undoes the source's pipe into the stage (the source
@@ -1007,14 +1022,7 @@ mod tests {
         let mut dest = Writable::new(NullSink);
         dest.observe(observer(&log, "dest"));
         let mut future = pipeline(source).pipe(stage).pipe(dest);
-        let mut polls = 0;
-        let outcome = loop {
-            if let Poll::Ready(outcome) = poll(&mut future) {
-                break outcome;
-            }
-            polls += 1;
-            assert!(polls < 10, "the pipeline completes");
-        };
+        let outcome = poll_until_ready(&mut future, 10);
         assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
         assert_eq!(
             entries(&log, "source"),
@@ -1056,14 +1064,7 @@ mod tests {
         let mut dest = Writable::new(NullSink);
         dest.observe(observer(&log, "dest"));
         let mut future = pipeline(source).pipe(stage).pipe(dest);
-        let mut polls = 0;
-        let outcome = loop {
-            if let Poll::Ready(outcome) = poll(&mut future) {
-                break outcome;
-            }
-            polls += 1;
-            assert!(polls < 10, "the pipeline completes");
-        };
+        let outcome = poll_until_ready(&mut future, 10);
         assert_eq!(outcome.unwrap_err().kind(), ErrorKind::WriteAfterEnd);
         assert_eq!(entries(&log, "source"), ["resume", "error", "close"]);
         assert_eq!(
@@ -1079,6 +1080,36 @@ mod tests {
             ]
         );
         assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
+    }
+
+    /// Node's `pipeline(source, stage, dest)` from a source that failed and
+    /// closed before (its error read already): the pipeline learns of its end from `finished`,
+    /// which reports its error (end-of-stream.js, `onclose`), and destroys
+    /// the other stages with that error, not with a premature close.
+    #[test]
+    fn a_source_closed_with_an_error_passes_it_to_every_stage() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        source.observe(observer(&log, "source"));
+        source.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        let mut cx = Context::from_waker(Waker::noop());
+        let Poll::Ready(Some(Err(_))) = source.poll_next_chunk(&mut cx) else {
+            panic!("a read reports the error");
+        };
+        source.tick();
+        let stage = Shared::new(Duplex::<u32, u32>::pass_through());
+        let dest = Shared::new(Writable::new(NullSink));
+        let mut future = pipeline(source).pipe(stage.clone()).pipe(dest.clone());
+        let outcome = poll_until_ready(&mut future, 10);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
+        assert_eq!(
+            stage.lock().errored().map(Error::kind),
+            Some(ErrorKind::InvalidData)
+        );
+        assert_eq!(
+            dest.lock().errored().map(Error::kind),
+            Some(ErrorKind::InvalidData)
+        );
     }
 
     /// Node's `pipeline(source, stage, dest)` from a source destroyed with
@@ -1100,14 +1131,7 @@ mod tests {
         assert!(!dest.write(0).unwrap());
         dest.observe(observer(&log, "dest"));
         let mut future = pipeline(source).pipe(stage).pipe(dest);
-        let mut polls = 0;
-        let outcome = loop {
-            if let Poll::Ready(outcome) = poll(&mut future) {
-                break outcome;
-            }
-            polls += 1;
-            assert!(polls < 10, "the pipeline completes");
-        };
+        let outcome = poll_until_ready(&mut future, 10);
         assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
         let stage = entries(&log, "stage");
         assert_eq!(stage[stage.len() - 3..], ["unpipe", "error", "close"]);
@@ -1363,6 +1387,72 @@ mod tests {
                 "finish"
             ]
         );
+    }
+
+    /// A pipe that pauses the stage at the first of two chunks its
+    /// `_transform` pushed (a write that waits for `drain`) finds the
+    /// second buffered, so `Transform._write` holds the chunk's callback
+    /// (transform.js: the readable side is at its highWaterMark): it
+    /// still counts in `writableLength`, and nothing ends the stage. Node
+    /// 20 (a source of one chunk, a reader that never calls back): `pipe
+    /// data pause resume unpipe`, `writableLength` 1.
+    #[test]
+    fn a_stage_paused_at_the_first_of_its_pushes_holds_the_chunk() {
+        let stage = Copies {
+            copies: vec![2],
+            transformed: 0,
+            flushed: 0,
+        };
+        let stage = Shared::new(
+            Duplex::transform(stage)
+                .with_readable_high_water_mark(0)
+                .with_writable_high_water_mark(2),
+        );
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        stage
+            .lock()
+            .observe(move |event| seen.lock().unwrap().push(event.name()));
+        let source = Readable::from_iter(vec![1u32]).with_high_water_mark(0);
+        let dest = Writable::new(Busy).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(stage.clone()).pipe(dest);
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..20 {
+            assert!(Pin::new(&mut future).poll(&mut cx).is_pending());
+        }
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["pipe", "data", "pause", "resume", "unpipe"]
+        );
+        assert_eq!(stage.lock().writable_length(), 1);
+    }
+
+    /// The chunk a stage holds after all (see above) had made Node's
+    /// `write()` return false: the pipe writing into the stage pauses its
+    /// upstream then (readable.js pipe's `pause()` in `ondata`), before
+    /// upstream's next chunk. Node 20 (a reader that never calls back):
+    /// stage `pipe _transform data pause resume`, `writableLength` 1;
+    /// upstream `resume data pause`.
+    #[test]
+    fn a_stage_that_holds_a_chunk_after_all_pauses_its_upstream() {
+        let stage = Copies {
+            copies: vec![2],
+            transformed: 0,
+            flushed: 0,
+        };
+        let stage = Shared::new(Duplex::transform(stage).with_high_water_mark(0));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&log);
+        let mut source = Readable::from_iter(vec![1u32, 2]).with_high_water_mark(0);
+        source.observe(move |event| seen.lock().unwrap().push(event.name()));
+        let dest = Writable::new(Busy).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(stage.clone()).pipe(dest);
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..20 {
+            assert!(Pin::new(&mut future).poll(&mut cx).is_pending());
+        }
+        assert_eq!(*log.lock().unwrap(), ["resume", "data", "pause"]);
+        assert_eq!(stage.lock().writable_length(), 1);
     }
 
     /// A stage paused while its reader waits for `drain` still lives its

@@ -70,7 +70,10 @@ impl<T: Chunk> Pipe<'_, T> {
     /// finishes, fails or closes, the last one pausing the source (even a
     /// destroyed one). This undoes those that did since (each gets
     /// `unpipe`) and returns true once none is attached (at once if the
-    /// pipe did not fail that way).
+    /// pipe did not fail that way). After the pipe failed because a
+    /// destination had closed before it, which Node's pipe still holds,
+    /// this passes the source's later `end` on to it: ended (`end: true`)
+    /// or unpiped (`end: false`).
     ///
     /// # Examples
     ///

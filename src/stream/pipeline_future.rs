@@ -63,6 +63,10 @@ impl<T: Chunk> PipelineFuture<T> {
     /// resolves after each stage's last events, as Node's callback does.
     fn flush_events(&mut self) {
         self.head.flush_events();
+        self.flush_destination_events();
+    }
+
+    fn flush_destination_events(&mut self) {
         for destination in &mut self.destinations {
             destination.flush_events();
         }
@@ -126,6 +130,19 @@ impl<T: Chunk> Future for PipelineFuture<T> {
             // pipeline reports every stage's error (`finishImpl`).
             outcome = Err(failure);
         }
+        if outcome.is_ok()
+            && index == 1
+            && this.head.finished_at_end()
+            && this.pump.destinations_finished_first()
+        {
+            // A duplex first stage ended after the destinations had
+            // finished: Node's `finished` on it, the last the pipeline
+            // awaited, resolved at its `end`, so the callback is queued
+            // before the `close` its auto-destroy queues after that `end`
+            // (pipeline.js, `finishImpl`; end-of-stream.js, `onend`).
+            this.flush_destination_events();
+            return Poll::Ready(Ok(()));
+        }
         this.flush_events();
         this.outcome = Some(outcome.map_err(|error| error.or_stage(index, None)));
         cx.waker().wake_by_ref();
@@ -161,7 +178,7 @@ mod tests {
         Busy, Duplex, NullSink, Pusher, Readable, ReadableExt, Shared, Writable, pipeline,
     };
 
-    use crate::stream::event_log::{Log, entries, observer, poll};
+    use crate::stream::event_log::{Log, entries, observer, poll, poll_until_ready};
 
     /// A chunk `read()` takes from a piped stage is copied for the pipe;
     /// once the pipeline is dropped, or cancelled, nothing is copied any
@@ -355,6 +372,31 @@ mod tests {
             entries(&log, "middle"),
             ["pipe", "pause", "resume", "unpipe", "error", "close"]
         );
+    }
+
+    /// Node's `pipeline(transform, dest)` over a destination that had
+    /// finished and a transform ended before: Node's `finished` on the
+    /// transform's readable side, the last the pipeline awaits, resolves
+    /// at its `end` (a duplex: end-of-stream.js, `willEmitClose` false),
+    /// so the callback comes before the transform's `close`, which its
+    /// auto-destroy queues after that `end`.
+    #[test]
+    fn a_duplex_first_stage_closes_after_the_callback() {
+        let log = Log::default();
+        let mut stage = Duplex::<u32, u32>::pass_through();
+        stage.observe(observer(&log, "stage"));
+        stage.end().unwrap();
+        stage.tick();
+        let stage = Shared::new(stage);
+        let mut dest = Writable::new(NullSink);
+        poll_until_ready(&mut Box::pin(dest.close()), 10).unwrap();
+        poll_until_ready(&mut pipeline(stage.clone()).pipe(dest), 10).unwrap();
+        assert_eq!(
+            entries(&log, "stage"),
+            ["prefinish", "finish", "resume", "end", "pause"]
+        );
+        stage.lock().tick();
+        assert_eq!(entries(&log, "stage").last().unwrap(), "close");
     }
 
     fn run<F: Future<Output = Result<()>> + Unpin>(future: &mut F) -> Error {

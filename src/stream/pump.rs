@@ -97,6 +97,16 @@ pub(crate) struct Pump<T> {
     /// `end` before: Node's pipe handles that end on the next tick,
     /// before the source's `resume` it scheduled.
     source_ended_first: bool,
+    /// Every destination had finished when the source's `end` came.
+    destinations_finished_first: bool,
+    /// A pipeline's source was destroyed without an error after its
+    /// producer ended, with nothing left to read: it counts as finished,
+    /// but has no `end` to end the destinations.
+    source_closed_ended: bool,
+    /// The source's `end` was emitted or queued when the pipe was made:
+    /// it comes before what the pipe queued then (a pipeline's look at a
+    /// destination that had closed: see [`Pump::closed_finished`]).
+    source_end_due: bool,
     /// The source knows it is piped ([`ReadableStream::piping`]).
     piping: bool,
     /// A pipe's source failed: its destinations stay attached, as Node's
@@ -126,6 +136,9 @@ impl<T: Chunk> Pump<T> {
             failed_first: false,
             resume_before_destroys: false,
             source_ended_first: false,
+            source_end_due: false,
+            source_closed_ended: false,
+            destinations_finished_first: false,
             piping: false,
             source_failed: false,
             first_error: None,
@@ -176,7 +189,18 @@ impl<T: Chunk> Pump<T> {
             // A poll is the start of a tick: the source, ended and no
             // longer read, delivers what it deferred (the `close` after
             // its `end`) before its destinations' events of this tick.
-            Stage::Ending => source.flush_events(),
+            Stage::Ending => {
+                source.flush_events();
+                // A stage before the source failed after the end it passed
+                // on (a middle stage ended before its upstream): Node's
+                // pipeline fails then, destroying the destinations still
+                // finishing (pipeline.js, `finishImpl`).
+                if self.on_error == OnError::DestroyAll
+                    && let Some(error) = source.failure()
+                {
+                    return Poll::Ready(Err(self.source_failed(error, source, destinations)));
+                }
+            }
             // The work of destinations ended or destroyed before the pipe
             // was made (a `finish` or a `close` due) comes before the
             // source's `resume`, which the pipe scheduled after it: a
@@ -207,6 +231,9 @@ impl<T: Chunk> Pump<T> {
         }
         loop {
             if !self.attached.contains(&true) {
+                if self.stage >= Stage::SourceDone {
+                    self.end_detached(destinations);
+                }
                 // Every destination was unpiped: nothing more is read.
                 if let Some(error) = self.settle_errors(source, destinations) {
                     return Poll::Ready(Err(error));
@@ -284,6 +311,20 @@ impl<T: Chunk> Pump<T> {
                         return Poll::Ready(Err(self.source_failed(error, source, destinations)));
                     }
                     Poll::Ready(None) if source.is_ended() => self.stage = Stage::SourceDone,
+                    Poll::Ready(None)
+                        if self.on_error == OnError::DestroyAll
+                            && source.failure().is_none()
+                            && source.drained_at_end() =>
+                    {
+                        // Node's pipeline judges a source destroyed after
+                        // its producer ended by `finished`, which counts it
+                        // finished if nothing was left to read (utils.js,
+                        // `isReadableFinished(stream, false)`); it never
+                        // emits `end`, so the destinations are neither
+                        // unpiped nor ended: they finish by themselves.
+                        self.source_closed_ended = true;
+                        self.stage = Stage::SourceDone;
+                    }
                     Poll::Ready(None) => {
                         // Node's pipe learns of a destroyed source's end
                         // from `finished`: its error, if it had one.
@@ -382,6 +423,7 @@ impl<T: Chunk> Pump<T> {
             && destinations.len() == 1
             && source.end_emitted()
             && !source.resume_queued();
+        self.source_end_due = source.end_emitted() || source.end_queued();
         source.piping(true);
         self.resume_before_destroys = true;
         for (index, destination) in destinations.iter_mut().enumerate() {
@@ -432,6 +474,11 @@ impl<T: Chunk> Pump<T> {
             match destination.write(piece) {
                 Ok(true) => {}
                 Ok(false) => self.awaiting.set(index, true),
+                // Refused without an `error`: Node's pipe waits for a
+                // `drain` that never comes.
+                Err(_) if self.closed_finished(index, &**destination) => {
+                    self.awaiting.set(index, true);
+                }
                 Err(error) => {
                     self.destination_failed(index, error, source, &mut **destination);
                     // Node's refused `write` returned false: the pipe
@@ -445,6 +492,32 @@ impl<T: Chunk> Pump<T> {
         }
         if self.awaiting.any() {
             source.pause();
+        }
+    }
+
+    /// The source's end (readable.js pipe's `onend`, pipeline.js
+    /// `endFn`): `end()` on each destination the pipe no longer writes to
+    /// whose end listener Node still has: every one of a pipeline's (it
+    /// ends its destination from the source's `end` whatever came
+    /// before), and a pipe's destination closed before the pipe, which
+    /// never undid it (its `close` came before the pipe listened). A
+    /// destination destroyed without an error is then ended (writable.js
+    /// `end` sets `ending` on it); for the others `end()` only reports to
+    /// a callback, which neither passes.
+    #[cold]
+    fn end_detached<D>(&mut self, destinations: &mut [D])
+    where
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        if !self.options.end {
+            return;
+        }
+        for (index, destination) in destinations.iter_mut().enumerate() {
+            let listens = self.on_error == OnError::DestroyAll || self.lingering[index];
+            if !self.attached[index] && listens && !destination.is_finished() {
+                let _ = destination.end();
+            }
         }
     }
 
@@ -469,6 +542,7 @@ impl<T: Chunk> Pump<T> {
                 // unpipes it.
                 Poll::Ready(Ok(())) if self.awaiting.waits(index) && destination.is_ending() => {}
                 Poll::Ready(Ok(())) => self.awaiting.set(index, false),
+                Poll::Ready(Err(_)) if self.closed_finished(index, &**destination) => {}
                 Poll::Ready(Err(error)) => {
                     self.destination_failed(index, error, source, &mut **destination);
                     continue;
@@ -496,6 +570,9 @@ impl<T: Chunk> Pump<T> {
             self.detach_all(source, destinations);
             return Poll::Ready(self.first_error.take().map_or(Ok(()), Err));
         }
+        if std::mem::take(&mut self.source_closed_ended) {
+            self.stage = Stage::Ending;
+        }
         if self.stage == Stage::SourceDone {
             self.stage = Stage::Ending;
             if self.on_error == OnError::DestroyAll {
@@ -509,9 +586,11 @@ impl<T: Chunk> Pump<T> {
                     }
                 }
             }
+            self.destinations_finished_first = destinations.iter().all(|d| d.is_finished());
             // Node queued the source's own `finish` before the
             // destinations' that ending them queues now.
             source.run_due_finish();
+            self.end_detached(destinations);
             for (index, destination) in destinations.iter_mut().enumerate() {
                 // Node's `end()` on a finished stream only reports to its
                 // callback, which a pipe does not pass. A destroyed one
@@ -523,6 +602,9 @@ impl<T: Chunk> Pump<T> {
                 {
                     self.destination_failed(index, error, source, &mut **destination);
                 }
+            }
+            if self.lingering.contains(&true) {
+                self.end_lingering(source, destinations);
             }
             // What the source queued before its `end` (its `resume`, a
             // duplex's `finish`) comes before the destinations' `finish`,
@@ -547,6 +629,9 @@ impl<T: Chunk> Pump<T> {
                         self.pause_if_none_left(source);
                         destination.piped(false);
                     }
+                }
+                Poll::Ready(Err(_)) if self.closed_finished(index, &**destination) => {
+                    self.attached[index] = false;
                 }
                 Poll::Ready(Err(error)) => {
                     self.destination_failed(index, error, source, &mut **destination)
@@ -613,7 +698,9 @@ impl<T: Chunk> Pump<T> {
     /// its `finish`, `error` or `close` listener (readable.js, `onfinish`,
     /// `onerror`, `onclose` in `pipe`): `src.unpipe(dest)` pauses the
     /// source once none is left, even a destroyed one, then `unpipe`.
-    /// True once no destination is attached.
+    /// And passes the source's `end` on to the destinations closed before
+    /// the pipe ([`Pump::end_lingering`]). True once no destination is
+    /// attached.
     pub(crate) fn unpipe_done<S, D>(&mut self, source: &mut S, destinations: &mut [D]) -> bool
     where
         S: ReadableStream<Output = T> + ?Sized,
@@ -633,7 +720,34 @@ impl<T: Chunk> Pump<T> {
                 }
             }
         }
+        if self.stage < Stage::Ending && self.lingering.contains(&true) && source.end_emitted() {
+            self.stage = Stage::Ending;
+            self.end_lingering(source, destinations);
+        }
         !self.attached.contains(&true)
+    }
+
+    /// The source's `end` reaches the destinations closed before the pipe,
+    /// which Node's pipe still holds: with `end: true` it ends them
+    /// (readable.js, `onend` in `pipe`), which a destroyed stream takes
+    /// silently, as ended (writable.js, `end`); with `end: false` it
+    /// undoes their pipes.
+    #[cold]
+    fn end_lingering<S, D>(&mut self, source: &mut S, destinations: &mut [D])
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        if !self.options.end {
+            self.detach_all(source, destinations);
+            return;
+        }
+        for (index, destination) in destinations.iter_mut().enumerate() {
+            if self.lingering[index] {
+                let _ = destination.end();
+            }
+        }
     }
 
     /// Detaches what is still attached when the pipe is dropped: `unpipe`
@@ -669,6 +783,12 @@ impl<T: Chunk> Pump<T> {
                 destination.piped(false);
             }
         }
+    }
+
+    /// True once the source's `end` came after every destination had
+    /// finished: the source's `finished` was the last a pipeline awaited.
+    pub(crate) fn destinations_finished_first(&self) -> bool {
+        self.destinations_finished_first
     }
 
     /// The pipe no longer reads the source: chunks `read()` takes are the
@@ -744,6 +864,25 @@ impl<T: Chunk> Pump<T> {
             source.flush_events();
             source.pause();
         }
+    }
+
+    /// A pipeline's destination that had closed, destroyed without an
+    /// error, before the pipeline: Node's pipeline judges it by `finished`
+    /// on the tick after it was made (end-of-stream.js, `onclose`), which
+    /// counts it finished if it was ended with nothing queued (utils.js,
+    /// `isWritableFinished(stream, false)`): by hand, or by the pipeline's
+    /// own `end()` at the source's `end` when that end was due first.
+    /// Such a destination refuses writes without an `error`; the pipe then
+    /// waits for a `drain` that never comes.
+    fn closed_finished<W>(&self, index: usize, destination: &W) -> bool
+    where
+        W: WritableStream<Input = T> + ?Sized,
+    {
+        self.on_error == OnError::DestroyAll
+            && !self.hears_error[index]
+            && destination.failure().is_none()
+            && (destination.finished_loosely()
+                || (self.source_end_due && self.stage == Stage::SourceDone))
     }
 
     /// After a destination failed: Node's pipeline destroys the source at
@@ -891,8 +1030,16 @@ impl<T: Chunk> Pump<T> {
                     // Node's pipeline pipes with `end: false`: the source's
                     // `end`, come before the failure, undoes the pipes to
                     // destinations closed before them, which nothing else
-                    // undoes (readable.js `pipe`: `endFn = unpipe`).
+                    // undoes (readable.js `pipe`: `endFn = unpipe`), and
+                    // ends every destination (pipeline.js, `pipe`:
+                    // `endFn`): one destroyed without an error becomes
+                    // ended (writable.js, `end`), silently.
                     self.detach_all(source, destinations);
+                    for destination in destinations.iter_mut() {
+                        if destination.is_destroyed() {
+                            let _ = destination.end();
+                        }
+                    }
                 }
                 source.destroy(Some(error.clone()));
                 self.unpipe_destroyed(&error, source, destinations);
@@ -1036,15 +1183,10 @@ mod tests {
         pipe, pipe_all, pipeline,
     };
 
-    use crate::stream::event_log::{Counted, Log, entries, observer, poll};
+    use crate::stream::event_log::{Counted, Log, entries, observer, poll, poll_until_ready};
 
     fn until_ready<F: Future + Unpin>(future: &mut F) -> F::Output {
-        for _ in 0..20 {
-            if let Poll::Ready(outcome) = poll(future) {
-                return outcome;
-            }
-        }
-        panic!("the future does not complete");
+        poll_until_ready(future, 20)
     }
 
     /// Takes chunks only once its gate is open, as a sink that calls back
@@ -1101,6 +1243,27 @@ mod tests {
         let events = entries(&log, "dest");
         assert_eq!(events[events.len() - 2..], ["finish", "unpipe"]);
         assert_eq!(source.flowing(), Some(false));
+    }
+
+    /// A pipeline ends its destination from the source's `end` whatever
+    /// came before (pipeline.js `endFn`, on the next tick for a source
+    /// that had ended): a destination destroyed without an error, whose
+    /// `close` failed the pipeline, is still ended (writable.js `end`).
+    /// Node 20: `src` ended, `dst.destroy()`, `pipeline(src, dst)`, a
+    /// tick: `dst.writableEnded` is true, the pipeline fails with
+    /// ERR_STREAM_PREMATURE_CLOSE.
+    #[test]
+    fn a_pipeline_ends_a_destination_destroyed_before_it() {
+        let mut source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
+        source.resume();
+        source.tick();
+        assert!(source.is_ended());
+        let dest = Shared::new(Writable::new(NullSink).with_high_water_mark(0));
+        dest.lock().destroy(None);
+        let mut future = pipeline(source).pipe(dest.clone());
+        let failed = until_ready(&mut future).unwrap_err();
+        assert_eq!(failed.kind(), ErrorKind::PrematureClose);
+        assert!(dest.lock().is_ended());
     }
 
     /// A duplex source ended before its pipe ran: its `finish`, which
@@ -1782,6 +1945,138 @@ mod tests {
         assert_eq!(entries(&log, "dest"), ["error", "close", "pipe", "unpipe"]);
     }
 
+    /// A pipeline's source destroyed without an error before its end,
+    /// while the pipe waits for its destination's `drain`: Node's pipeline
+    /// learns of it from `finished` at its `close`, and fails with a
+    /// premature close, destroying the destination (end-of-stream.js,
+    /// `onclose`; pipeline.js, `finishImpl`).
+    #[test]
+    fn a_pipeline_fails_when_its_source_closes_during_a_wait_for_drain() {
+        let source = Shared::new(Readable::from_iter([1u32, 2]).with_high_water_mark(0));
+        let dest = Shared::new(Writable::new(crate::Busy).with_high_water_mark(0));
+        let mut future = pipeline(source.clone()).pipe(dest.clone());
+        for _ in 0..3 {
+            assert!(poll(&mut future).is_pending());
+        }
+        source.lock().destroy(None);
+        let outcome = poll_until_ready(&mut future, 5);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
+        assert!(dest.lock().is_destroyed());
+    }
+
+    /// A destination closed before `pipe(dest)` stays one of the source's
+    /// pipes for Node: the pipe fails at once here, but the source's later
+    /// `end` still ends the destination (readable.js, `onend` in `pipe`),
+    /// which a destroyed stream takes silently, as ended (writable.js,
+    /// `end`); `unpipe_done` passes that `end` on.
+    #[test]
+    fn a_failed_pipe_ends_a_destination_closed_before_at_the_sources_end() {
+        let log = Log::default();
+        let source = Shared::new(Readable::from_iter(Vec::<u32>::new()));
+        source.lock().observe(observer(&log, "source"));
+        let mut reader = source.clone();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        dest.destroy(None);
+        dest.flush_events();
+        let mut piped = pipe(&mut reader, &mut dest, PipeOptions::default());
+        assert!(until_ready(&mut piped).is_err());
+        piped.unpipe_done();
+        source.lock().tick();
+        assert!(source.lock().is_ended());
+        piped.unpipe_done();
+        drop(piped);
+        assert!(dest.is_ended());
+        assert_eq!(entries(&log, "dest"), ["close", "pipe"]);
+    }
+
+    /// A source that ended before its pipeline, into a destination
+    /// destroyed just before it: the destination's `close` fails the
+    /// pipeline with a premature close, but the source's `end`, handled on
+    /// the pipeline's first tick, still ends the destination (pipeline.js,
+    /// `pipe`: `process.nextTick(endFn)`, `dst.end()`), which a destroyed
+    /// stream takes silently (writable.js, `end`: it is then ended).
+    #[test]
+    fn a_pipeline_ends_a_destroyed_destination_at_the_sources_end() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        source.observe(observer(&log, "source"));
+        assert_eq!(source.read(), None);
+        source.tick();
+        let dest = Shared::new(Writable::new(NullSink));
+        dest.lock().observe(observer(&log, "dest"));
+        dest.lock().destroy(None);
+        let outcome = until_ready(&mut pipeline(source).pipe(dest.clone()));
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
+        assert!(dest.lock().is_ended());
+        assert_eq!(entries(&log, "dest"), ["pipe", "close", "unpipe"]);
+    }
+
+    /// Node's pipeline judges a destination that closed before it by
+    /// `finished` (end-of-stream.js, `onclose`): destroyed without an
+    /// error, then ended with nothing queued, it counts as finished
+    /// (utils.js, `isWritableFinished(stream, false)`), not as a premature
+    /// close: the pipeline waits for a source that never ends.
+    #[test]
+    fn a_pipeline_into_a_destination_destroyed_then_ended_does_not_fail() {
+        let log = Log::default();
+        let (_pusher, source) = Pusher::<u32>::new();
+        let handle = source.clone();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        dest.destroy(None);
+        dest.flush_events();
+        dest.end().unwrap();
+        let mut future = pipeline(source).pipe(dest);
+        for _ in 0..5 {
+            assert!(poll(&mut future).is_pending());
+        }
+        assert!(!handle.lock().is_destroyed());
+        assert_eq!(entries(&log, "dest"), ["close", "pipe"]);
+    }
+
+    /// The same destination, destroyed but not ended, from a source whose
+    /// `end` a read queued before the pipeline: that `end` comes first,
+    /// unpipes it and ends it (pipeline.js, `pipe`: `endFn`, `dst.end()`),
+    /// so `finished` then finds it ended: the pipeline succeeds.
+    #[test]
+    fn a_pipeline_ends_a_closed_destination_at_a_source_end_due_first() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        assert_eq!(source.read(), None);
+        let dest = Shared::new(Writable::new(NullSink));
+        dest.lock().observe(observer(&log, "dest"));
+        dest.lock().destroy(None);
+        dest.lock().flush_events();
+        until_ready(&mut pipeline(source).pipe(dest.clone())).unwrap();
+        assert!(dest.lock().is_ended());
+        assert_eq!(entries(&log, "dest"), ["close", "pipe", "unpipe"]);
+    }
+
+    /// Node's pipeline judges a source destroyed without an error after
+    /// its producer ended, nothing left to read, by `finished`, which
+    /// counts it finished (utils.js, `isReadableFinished(stream, false)`):
+    /// into a destination that had finished, the pipeline succeeds; the
+    /// source never emits `end`, so nothing is unpiped.
+    #[test]
+    fn a_pipeline_from_a_source_destroyed_after_its_end_succeeds() {
+        let log = Log::default();
+        let (pusher, source) = Pusher::<u32>::new();
+        source.lock().observe(observer(&log, "source"));
+        source.lock().destroy(None);
+        pusher.end();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        until_ready(&mut Box::pin(dest.close())).unwrap();
+        dest.flush_events();
+        until_ready(&mut pipeline(source).pipe(dest)).unwrap();
+        assert_eq!(entries(&log, "source"), ["close", "resume"]);
+        assert_eq!(
+            entries(&log, "dest"),
+            ["prefinish", "finish", "close", "pipe"]
+        );
+    }
+
     /// Node's `read()` on a piped stream hands the chunk to its caller and,
     /// through `data`, to the pipe: the destination gets it too, at the
     /// pipe's next poll, before what comes after it.
@@ -2133,6 +2428,130 @@ mod tests {
         assert_eq!(
             entries(&log, "source"),
             ["error", "close", "pause", "resume"]
+        );
+    }
+
+    /// The same for the `resume` the pipe queued on a source closed
+    /// already: Node 20, a readable destroyed (and closed), piped into an
+    /// ended transform that holds a chunk, which a write after its end
+    /// then fails: the source's `resume` comes before the `pause` of the
+    /// destination's `error`.
+    #[test]
+    fn a_closed_sources_resume_comes_before_the_pause_a_destination_makes() {
+        let log = Log::default();
+        let source = Shared::new(Readable::<u32>::empty());
+        source.lock().observe(observer(&log, "source"));
+        source.lock().destroy(None);
+        source.lock().tick();
+        let dest = Shared::new(logged_transform(&log, "dest"));
+        assert!(!dest.lock().write(1).unwrap());
+        dest.lock().end().unwrap();
+        let (mut reader, mut writer) = (source.clone(), dest.clone());
+        let mut piping = pipe(&mut reader, &mut writer, PipeOptions::default());
+        assert!(dest.lock().write(1).is_err());
+        // Ticks as the harness lets them pass: the pipe, the destination's
+        // writable side, the source nothing reads any more.
+        for _ in 0..3 {
+            let _ = poll(&mut piping);
+            let _ = dest
+                .lock()
+                .poll_finish(&mut Context::from_waker(Waker::noop()));
+            source.lock().tick();
+        }
+        assert_eq!(entries(&log, "source"), ["close", "resume", "pause"]);
+    }
+
+    /// Node's pipe writes a chunk inside its `data` event, and pauses the
+    /// source there when the write returns `false`: the `close` of a
+    /// destroy comes on a later tick. Node 20, two transforms (marks 0),
+    /// `s0.write(""); s0.pipe(s1); s0.destroy()`, then a tick: s0 `resume
+    /// data(1) pause close`.
+    #[test]
+    fn a_destroyed_source_pauses_for_the_chunk_it_flowed_before_its_close() {
+        let log = Log::default();
+        let source = Shared::new(logged_transform(&log, "source"));
+        assert!(!source.lock().write(1).unwrap());
+        let mut reader = source.clone();
+        let mut dest = logged_transform(&log, "dest");
+        let mut piping = pipe(&mut reader, &mut dest, PipeOptions::default());
+        source.lock().destroy(None);
+        let _ = poll(&mut piping);
+        let _ = poll(&mut piping);
+        drop(piping);
+        assert_eq!(
+            entries(&log, "source")[..5],
+            ["_transform", "resume", "data", "pause", "close"]
+        );
+    }
+
+    /// In a pipeline too: Node 20, a readable destroyed with an error, a
+    /// transform ended, `pipeline(readable, transform, writable)`, then a
+    /// tick: the readable `error close pause resume` (the transform's
+    /// `finish` unpipes it after its own `error` and `close`).
+    #[test]
+    fn a_stages_upstream_closes_before_the_pause_its_finish_makes() {
+        let log = Log::default();
+        let mut source = Readable::<u32>::empty();
+        source.observe(observer(&log, "source"));
+        source.destroy(Some(Error::from_kind(ErrorKind::Destroyed)));
+        let mut stage = logged_transform(&log, "stage");
+        stage.end().unwrap();
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        assert!(until_ready(&mut future).is_err());
+        assert_eq!(
+            entries(&log, "source"),
+            ["error", "close", "pause", "resume"]
+        );
+    }
+
+    /// A writable destination destroyed after the source: the source's
+    /// `error` and `close` come before the pause of the destination's
+    /// `close` (Node 20, `s0.destroy(err); s1.destroy(); s0.pipe(s1)`,
+    /// then a tick: s0 `error close pause resume`, s1 `pipe close
+    /// unpipe`).
+    #[test]
+    fn a_sources_older_close_comes_before_the_pause_a_writables_close_makes() {
+        let log = Log::default();
+        let mut source = Readable::<u32>::empty();
+        source.observe(observer(&log, "source"));
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        source.destroy(Some(Error::from_kind(ErrorKind::Destroyed)));
+        dest.destroy(None);
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        let _ = until_ready(&mut piping);
+        drop(piping);
+        source.tick();
+        assert_eq!(
+            entries(&log, "source"),
+            ["error", "close", "pause", "resume"]
+        );
+        assert_eq!(entries(&log, "dest"), ["pipe", "close", "unpipe"]);
+    }
+
+    /// The same for a writable destination's `finish` due from `end()`:
+    /// Node 20, `s0.destroy(); s1.end(); s0.pipe(s1)` (a readable, a
+    /// writable), then a tick: s0 `close pause resume`, s1 `prefinish
+    /// pipe finish unpipe close`.
+    #[test]
+    fn a_sources_older_close_comes_before_the_pause_a_writables_finish_makes() {
+        let log = Log::default();
+        let mut source = Readable::<u32>::empty();
+        source.observe(observer(&log, "source"));
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        source.destroy(None);
+        dest.end().unwrap();
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        let _ = until_ready(&mut piping);
+        drop(piping);
+        source.tick();
+        let _ = dest.poll_finish(&mut Context::from_waker(Waker::noop()));
+        assert_eq!(entries(&log, "source"), ["close", "pause", "resume"]);
+        assert_eq!(
+            entries(&log, "dest"),
+            ["prefinish", "pipe", "finish", "unpipe", "close"]
         );
     }
 

@@ -88,11 +88,21 @@ impl<'a, T: Chunk> Push<'a, T> {
         self.buffer.is_eof()
     }
 
-    /// How much is buffered now, in the chunk type's units, as Node's
-    /// `readableLength` counts it: not a chunk pushed into the empty side
-    /// of a transform flowing to its reader, which Node emits at once as
-    /// `data` and smerge hands to the reader first.
+    /// How much is buffered now, in the chunk type's units: everything the
+    /// reader has yet to take. (Node's `readableLength` leaves out what a
+    /// transform flowing to its reader pushed into its empty readable
+    /// side, which Node emits at once as `data`; smerge holds it until the
+    /// reader's next poll.)
     pub fn buffered(&self) -> usize {
+        self.buffer.len()
+    }
+
+    /// How much is buffered as Node's `readableLength` counts it: not the
+    /// chunks pushed into the side of a transform flowing to its reader
+    /// that Node emits at once as `data` (smerge hands them to the reader
+    /// first).
+    #[inline]
+    pub(crate) fn readable_length(&self) -> usize {
         self.buffer.len() - self.buffer.emitted()
     }
 

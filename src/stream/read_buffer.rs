@@ -270,10 +270,12 @@ impl<T: Chunk> ReadBuffer<T> {
             return false;
         }
         if self.emits_next() {
-            // Node's `readableLength` stays 0: `push` returns true. (So
-            // for every push while the reader's `write()`s return true;
-            // one that returns false pauses the stream, and what came
-            // after is buffered then: `buffer_emitted`.)
+            // Node's `readableLength` stays 0. (So for every push while
+            // the reader's `write()`s return true; one that returns false
+            // pauses the stream, and what came after is buffered then:
+            // `buffer_emitted`.) They wait in this buffer for the reader,
+            // so `push` answers by what it holds, which keeps a producer
+            // that heeds it within the highWaterMark.
             let size = chunk.size();
             let before = self.chunks.len();
             self.push_back(chunk);
@@ -281,7 +283,7 @@ impl<T: Chunk> ReadBuffer<T> {
                 self.emitted_chunks += 1;
                 self.emitted_size += size;
             }
-            return true;
+            return self.has_room();
         }
         self.push_back(chunk);
         self.has_room()
@@ -327,10 +329,11 @@ mod tests {
     /// until the reader pauses the stream; what is left then counts.
     #[test]
     fn pushes_behind_emitted_chunks_are_emitted_until_a_pause() {
-        let mut buffer = ReadBuffer::<u32>::new(0);
+        let mut buffer = ReadBuffer::<u32>::new(2);
         buffer.emit_now = true;
+        // `push` answers by what waits in the buffer for the reader.
         assert!(buffer.push_from_producer(1));
-        assert!(buffer.push_from_producer(2));
+        assert!(!buffer.push_from_producer(2));
         assert_eq!((buffer.emitted_chunks, buffer.emitted()), (2, 2));
         assert_eq!(buffer.announce_front(), Some(1));
         assert_eq!(buffer.announce_front(), None);

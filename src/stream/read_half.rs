@@ -182,6 +182,11 @@ impl<T: Chunk> ReadHalf<T> {
         }
     }
 
+    /// True while chunks `read()` or a flow took wait for the pipe.
+    pub(crate) fn has_read_by_hand(&self) -> bool {
+        !self.read_by_hand.is_empty()
+    }
+
     /// The oldest chunk `read()` took while piped, for a pipe's read: its
     /// `data` was emitted already.
     #[inline]

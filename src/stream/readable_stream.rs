@@ -67,6 +67,15 @@ pub trait ReadableStream: sealed::Stream + Send {
         false
     }
 
+    /// True for a stream that is writable too (a duplex): Node's
+    /// `finished` on its readable side alone resolves at its `end`, not at
+    /// the `close` that follows (end-of-stream.js, `willEmitClose` is false
+    /// for it), so a pipeline it starts can call back before that `close`.
+    #[doc(hidden)]
+    fn finished_at_end(&self) -> bool {
+        false
+    }
+
     /// True while a `resume` is queued for the next tick (Node's
     /// `resumeScheduled`): a pipe made then comes after it.
     #[doc(hidden)]

@@ -150,6 +150,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().end_emitted()
     }
 
+    fn finished_at_end(&self) -> bool {
+        self.lock().finished_at_end()
+    }
+
     fn resume_queued(&self) -> bool {
         self.lock().resume_queued()
     }
@@ -254,6 +258,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
         self.lock().needs_drain()
     }
 
+    fn take_refused_write(&mut self) -> bool {
+        self.lock().take_refused_write()
+    }
+
     fn is_finished(&self) -> bool {
         self.lock().is_finished()
     }
@@ -264,6 +272,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
 
     fn is_ending(&self) -> bool {
         self.lock().is_ending()
+    }
+
+    fn finished_loosely(&self) -> bool {
+        self.lock().finished_loosely()
     }
 
     fn is_destroyed(&self) -> bool {

@@ -23,7 +23,7 @@ static NEXT_STAMP: AtomicU64 = AtomicU64::new(0);
 /// A stamp for a tick queued now: later than every stamp handed out
 /// before, on any thread.
 #[inline]
-fn next_stamp() -> u64 {
+pub(crate) fn next_stamp() -> u64 {
     NEXT_STAMP.fetch_add(1, Ordering::Relaxed)
 }
 
@@ -117,9 +117,20 @@ impl Ticks {
     /// (a flow, `resume_`, `end`, a destroy's events), past the
     /// `maybeReadMore_`s, whose `read(0)` hands out nothing.
     pub(crate) fn oldest_for_reader(&self) -> Option<u64> {
+        self.oldest_where(|tick| tick != Tick::ReadMore)
+    }
+
+    /// The stamp of the oldest queued tick that a writer hears of (a
+    /// duplex's `finish`, a destroy's `error` and `close`): what a pipe
+    /// into the stream reacts to.
+    pub(crate) fn oldest_for_writer(&self) -> Option<u64> {
+        self.oldest_where(|tick| matches!(tick, Tick::Finish | Tick::Deferred))
+    }
+
+    fn oldest_where(&self, kind: impl Fn(Tick) -> bool) -> Option<u64> {
         let queued = self.queue[..self.len].iter().zip(&self.stamps);
         queued
-            .filter(|(tick, _)| **tick != Some(Tick::ReadMore))
+            .filter(|(tick, _)| tick.is_some_and(&kind))
             .map(|(_, stamp)| *stamp)
             .next()
     }

@@ -88,8 +88,8 @@ impl<X: Transform> TransformHandler<X> {
             Phase::Working => Phase::Ready,
             Phase::Flushing => Phase::Flushed,
             Phase::Held
-                if out.buffered() < out.high_water_mark()
-                    || (self.released_when_emptied && out.buffered() == 0) =>
+                if out.readable_length() < out.high_water_mark()
+                    || (self.released_when_emptied && out.readable_length() == 0) =>
             {
                 self.phase = Phase::Ready;
                 return Poll::Ready(Ok(()));
@@ -101,11 +101,11 @@ impl<X: Transform> TransformHandler<X> {
             Poll::Ready(Ok(())) => {
                 // Node's `Transform._write`: the callback is held while
                 // the chunk's output left the readable side full.
-                let added = out.buffered() != self.buffered_before;
+                let added = out.readable_length() != self.buffered_before;
                 self.phase = if next == Phase::Ready
                     && !self.input_ended
                     && added
-                    && out.buffered() >= out.high_water_mark()
+                    && out.readable_length() >= out.high_water_mark()
                     && !out.is_ended()
                 {
                     Phase::Held
@@ -146,7 +146,7 @@ impl<X: Transform> TransformHandler<X> {
                 return Poll::Ready(Ok(progressed));
             };
             self.phase = Phase::Working;
-            self.buffered_before = out.buffered();
+            self.buffered_before = out.readable_length();
             self.transform.transform(chunk, out)?;
             progressed = true;
         }
@@ -163,7 +163,7 @@ impl<X: Transform> TransformHandler<X> {
         out: &mut Push<'_, X::Output>,
     ) -> Poll<Result<()>> {
         if self.phase == Phase::Held {
-            if out.buffered() >= out.high_water_mark() {
+            if out.readable_length() >= out.high_water_mark() {
                 return Poll::Pending;
             }
             self.phase = Phase::Ready;
@@ -250,6 +250,15 @@ impl<X: Transform + Unpin> DuplexHandler<X::Input, X::Output> for TransformHandl
             this.phase = Phase::Ready;
         }
         held
+    }
+
+    fn hold_again(self: Pin<&mut Self>) -> bool {
+        let this = self.get_mut();
+        let holds = this.phase == Phase::Ready && !this.input_ended;
+        if holds {
+            this.phase = Phase::Held;
+        }
+        holds
     }
 
     fn writable_ended(self: Pin<&mut Self>) {

@@ -19,6 +19,7 @@ use super::flushed::{Flushed, Receipts};
 use super::lifecycle::Lifecycle;
 use super::sealed;
 use super::sink_adapter::SinkAdapter;
+use super::ticks::next_stamp;
 use super::writable_stream::WritableStream;
 use super::write_half::WriteHalf;
 use super::write_queue::WriteQueue;
@@ -93,6 +94,12 @@ pub struct Writable<T> {
     /// that starts its writes at its next poll, would have: Node's
     /// `_write` runs inside `write()`): it never completes.
     cancelled_write: bool,
+    /// The place in Node's one `nextTick` queue of the destroy's `error`
+    /// and `close` (see [`WritableStream::oldest_tick`]).
+    destroy_tick: u64,
+    /// The place of the `finish` due after a final hook that ran inside
+    /// `end()`.
+    finish_tick: u64,
 }
 
 // Chunks are never pinned: the queue only moves them.
@@ -108,6 +115,8 @@ impl<T: Chunk> Writable<T> {
             life: Lifecycle::default(),
             receipts: None,
             cancelled_write: false,
+            destroy_tick: 0,
+            finish_tick: 0,
         }
     }
 
@@ -201,14 +210,6 @@ impl<T: Chunk> Writable<T> {
     /// The error the stream failed with, if it did.
     pub fn errored(&self) -> Option<&Error> {
         self.life.errored()
-    }
-
-    /// True when `destroy()` cancelled a write in progress: Node's
-    /// `finished` then counts the stream as not finished (its
-    /// `writableLength` keeps the write until its callback, which comes
-    /// after `close`), even if it was ended.
-    pub(crate) fn cancelled_write(&self) -> bool {
-        self.cancelled_write
     }
 
     /// Delivers the deferred events `finished` sees before it resolves:
@@ -419,6 +420,7 @@ impl<T: Chunk> Writable<T> {
     /// (Node errors them from `process.nextTick`).
     pub fn destroy(&mut self, error: Option<Error>) {
         if self.life.destroy(error) {
+            self.destroy_tick = next_stamp();
             self.cancelled_write =
                 self.half.writing || (self.half.corked() == 0 && !self.half.queue.is_empty());
             self.sink.as_mut().destroy(self.life.errored());
@@ -490,7 +492,10 @@ impl<T: Chunk> Writable<T> {
         let mut cx = Context::from_waker(Waker::noop());
         match self.sink.as_mut().poll_final(&mut cx) {
             Poll::Pending => {}
-            Poll::Ready(Ok(())) => self.half.prefinished(&mut self.life.events),
+            Poll::Ready(Ok(())) => {
+                self.half.prefinished(&mut self.life.events);
+                self.finish_tick = next_stamp();
+            }
             Poll::Ready(Err(error)) => {
                 let error = self.life.locate(error);
                 self.destroy(Some(error));
@@ -641,6 +646,14 @@ impl<T: Chunk> WritableStream for Writable<T> {
         Writable::destroy(self, error);
     }
 
+    fn oldest_tick(&self) -> Option<u64> {
+        let destroy = self.life.events.has_deferred().then_some(self.destroy_tick);
+        // A stream destroyed since does not finish (see `tick`).
+        let finish =
+            (self.half.finish_due() && !self.life.is_destroyed()).then_some(self.finish_tick);
+        destroy.into_iter().chain(finish).min()
+    }
+
     fn needs_drain(&self) -> bool {
         Writable::needs_drain(self)
     }
@@ -683,6 +696,17 @@ impl<T: Chunk> WritableStream for Writable<T> {
 
     fn failure(&self) -> Option<Error> {
         self.life.errored().cloned()
+    }
+
+    /// After `destroy()`, the chunks queued behind no write in progress
+    /// are dropped before `close` (Node's `errorBuffer`); a write in
+    /// progress counts until the next tick, when smerge drops it (see
+    /// [`Writable::destroy`]).
+    fn finished_loosely(&self) -> bool {
+        self.life.errored().is_none()
+            && (self.half.is_finished()
+                || (self.half.is_ending()
+                    && (self.half.queue.size() == 0 || !self.cancelled_write)))
     }
 
     #[inline]

@@ -44,6 +44,15 @@ pub trait WritableStream: sealed::Stream + Send {
     /// True once the writable side finished.
     fn is_finished(&self) -> bool;
 
+    /// True, once, when a chunk a `write` took with `true` is held after
+    /// all, as Node's `write()` had returned `false` (a transform whose
+    /// pipe refused its output; see [`Duplex`](crate::Duplex)): a pipe
+    /// writing into the stream pauses its source as for a refused write.
+    #[doc(hidden)]
+    fn take_refused_write(&mut self) -> bool {
+        false
+    }
+
     /// True once `end` was called (Node's `writableEnded`): a pipe made
     /// then lets the stream's due work (its `finish`) come first.
     #[doc(hidden)]
@@ -82,6 +91,15 @@ pub trait WritableStream: sealed::Stream + Send {
     #[doc(hidden)]
     fn failure(&self) -> Option<Error> {
         None
+    }
+
+    /// Node's `isWritableFinished(stream, false)`, by which `finished` (and
+    /// so `pipeline`) judges a stream that closed: not errored, and
+    /// finished, or ended with nothing queued (a stream destroyed, then
+    /// ended).
+    #[doc(hidden)]
+    fn finished_loosely(&self) -> bool {
+        self.is_finished()
     }
 
     /// Called by pipes: emits `pipe` (`true`) or `unpipe` (`false`).

@@ -121,6 +121,19 @@ impl<T: Chunk> WriteHalf<T> {
         size != 0 && size >= self.high_water_mark
     }
 
+    /// Node's `Transform._write` holding the callback of the chunk of
+    /// `size` that smerge had finished (see [`Duplex`](crate::Duplex)'s
+    /// `hold_after_pause`): it counts again and the side is busy with it,
+    /// and the `write()` that handed it over had returned false if the
+    /// side is full with it: returns whether it had.
+    pub(crate) fn hold_again(&mut self, size: usize) -> bool {
+        self.queue.hold_again(size);
+        self.writing = true;
+        let refused = self.is_full() && !self.need_drain;
+        self.need_drain |= refused;
+        refused
+    }
+
     /// Why a write is refused: after `end` (the stream is then destroyed
     /// with the error, as in Node), or after it was destroyed. Out of
     /// line, off the path of every chunk.

@@ -85,6 +85,15 @@ impl<T: Chunk> WriteQueue<T> {
         self.length += length;
     }
 
+    /// A chunk of `size` the transform finished is held after all: it
+    /// counts again, in flight, until
+    /// [`finish_in_flight`](WriteQueue::finish_in_flight). Call with no
+    /// chunk in flight.
+    pub(crate) fn hold_again(&mut self, size: usize) {
+        self.in_flight = Some(size);
+        self.length += size;
+    }
+
     /// Takes the oldest queued chunk for a transform: it stays counted
     /// until [`finish_in_flight`](WriteQueue::finish_in_flight).
     #[inline]
@@ -138,9 +147,9 @@ impl<T: Chunk> WriteQueue<T> {
     #[inline]
     fn pass_one(&mut self, chunk: T, out: &mut Push<'_, T>) -> Passed {
         let size = chunk.size();
-        let before = out.buffered();
+        let before = out.readable_length();
         out.push(chunk);
-        if out.buffered() != before && out.buffered() >= out.high_water_mark() {
+        if out.readable_length() != before && out.readable_length() >= out.high_water_mark() {
             self.in_flight = Some(size);
             return Passed::Held;
         }
@@ -153,7 +162,7 @@ impl<T: Chunk> WriteQueue<T> {
     /// move together.
     fn pass_many(&mut self, out: &mut Push<'_, T>) -> Passed {
         let high_water_mark = out.high_water_mark();
-        let start = out.buffered();
+        let start = out.readable_length();
         let mut buffered = start;
         let mut count = 0;
         let mut held = None;

@@ -991,9 +991,47 @@ impl<'s, C: Item> Interpreter<'s, C> {
         (recorded, requested, self.resolved, self.state())
     }
 
+    /// The place in Node's one `nextTick` queue of the oldest tick any
+    /// of `streams` queued, `u64::MAX` if none did.
+    fn oldest_tick(&self, streams: impl IntoIterator<Item = usize>) -> u64 {
+        let stamps = streams
+            .into_iter()
+            .filter_map(|id| match &self.streams[id] {
+                Stream::Readable(r) => r.oldest_tick(),
+                Stream::Duplex(d) => ReadableStream::oldest_tick(d),
+                Stream::Writable(_) => None,
+            });
+        stamps.min().unwrap_or(u64::MAX)
+    }
+
+    /// One round: every pipe and pipeline in the order of the oldest tick
+    /// its streams queued (Node runs its one `nextTick` queue in that
+    /// order; those with none after, in the order made), each `finished`
+    /// future where it was made among them (it calls back from its
+    /// stream's events, after the listeners added before it); then every
+    /// stream nothing reads.
     fn round(&mut self) {
         let mut cx = Context::from_waker(Waker::noop());
+        let mut piping: Vec<(u64, usize)> = Vec::new();
+        for (at, driver) in self.drivers.iter().enumerate() {
+            let oldest = match &driver.kind {
+                DriverKind::Pipe {
+                    source,
+                    destinations,
+                    ..
+                } => self.oldest_tick(std::iter::once(*source).chain(destinations.iter().copied())),
+                DriverKind::Pipeline { stages } => self.oldest_tick(stages.iter().copied()),
+                DriverKind::Finished { .. } => continue,
+            };
+            piping.push((oldest, at));
+        }
+        piping.sort_by_key(|&(key, _)| key);
+        let mut piping = piping.into_iter().map(|(_, at)| at);
         for at in 0..self.drivers.len() {
+            let at = match self.drivers[at].kind {
+                DriverKind::Finished { .. } => at,
+                _ => piping.next().expect("one pipe or pipeline per slot"),
+            };
             self.poll_driver(at, &mut cx);
         }
         for id in 0..self.streams.len() {
