@@ -40,22 +40,53 @@ pub(crate) fn poll_until_ready<F: Future + Unpin>(future: &mut F, limit: usize) 
     panic!("not ready after {limit} polls");
 }
 
-/// A source that logs each ask as `"source _read"` and answers it at
-/// once: one chunk (`left`, counting down) while `left` lasts, then the
-/// end.
+/// A source that logs each ask as `"source _read"` and answers it (at
+/// once, or at the next poll if `deferred`, as a deferred `_read`): one
+/// chunk (`left`, counting down) while `left` lasts, then the end.
 pub(crate) struct Counted {
     pub(crate) log: Log,
     pub(crate) left: u32,
+    pub(crate) deferred: bool,
+    /// A deferred ask is waiting for its answer.
+    asked: bool,
+}
+
+impl Counted {
+    /// Answers at once, `left` chunks then the end.
+    pub(crate) fn new(log: &Log, left: u32) -> Counted {
+        Counted {
+            log: Log::clone(log),
+            left,
+            deferred: false,
+            asked: false,
+        }
+    }
+
+    /// Answers each ask at the next poll.
+    pub(crate) fn deferred(log: &Log, left: u32) -> Counted {
+        Counted {
+            deferred: true,
+            ..Counted::new(log, left)
+        }
+    }
 }
 
 impl crate::ReadSource<u32> for Counted {
     fn poll_read(
         self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
         out: &mut crate::Push<'_, u32>,
     ) -> Poll<crate::Result<()>> {
         let this = self.get_mut();
-        this.log.lock().unwrap().push("source _read".to_owned());
+        if !this.asked {
+            this.log.lock().unwrap().push("source _read".to_owned());
+            if this.deferred {
+                this.asked = true;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+        }
+        this.asked = false;
         if this.left == 0 {
             out.end();
         } else {

@@ -1147,11 +1147,7 @@ mod tests {
     #[test]
     fn upstream_waiting_for_the_stage_drain_reads_ahead_to_its_mark() {
         let log = Log::default();
-        let counted = Counted {
-            log: Log::clone(&log),
-            left: 3,
-        };
-        let mut source = Readable::new(counted).with_high_water_mark(2);
+        let mut source = Readable::new(Counted::new(&log, 3)).with_high_water_mark(2);
         source.observe(observer(&log, "source"));
         let source = Shared::new(source);
         let mut stage = identity_at_zero_marks();
@@ -1176,11 +1172,7 @@ mod tests {
     #[test]
     fn upstream_closes_after_its_end_though_nothing_reads_it() {
         let log = Log::default();
-        let counted = Counted {
-            log: Log::clone(&log),
-            left: 1,
-        };
-        let mut source = Readable::new(counted).with_high_water_mark(0);
+        let mut source = Readable::new(Counted::new(&log, 1)).with_high_water_mark(0);
         source.observe(observer(&log, "source"));
         let dest = Writable::new(Busy).with_high_water_mark(0);
         let mut future = pipeline(source).pipe(identity_at_zero_marks()).pipe(dest);

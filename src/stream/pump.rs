@@ -1185,6 +1185,20 @@ mod tests {
 
     use crate::stream::event_log::{Counted, Log, entries, observer, poll, poll_until_ready};
 
+    /// An empty source whose events `log` records as `"source"`.
+    fn empty_source(log: &Log) -> Readable<u32> {
+        let mut source = Readable::from_iter(Vec::<u32>::new());
+        source.observe(observer(log, "source"));
+        source
+    }
+
+    /// [`empty_source`] after a `read()` found its end: its `end` is due.
+    fn source_at_its_end(log: &Log) -> Readable<u32> {
+        let mut source = empty_source(log);
+        assert_eq!(source.read(), None);
+        source
+    }
+
     fn until_ready<F: Future + Unpin>(future: &mut F) -> F::Output {
         poll_until_ready(future, 20)
     }
@@ -1754,8 +1768,7 @@ mod tests {
     #[test]
     fn a_destination_destroyed_before_the_pipe_closes_before_the_resume() {
         let log = Log::default();
-        let mut source = Readable::from_iter(Vec::<u32>::new());
-        source.observe(observer(&log, "source"));
+        let mut source = empty_source(&log);
         let mut dest = Writable::new(NullSink);
         dest.observe(observer(&log, "dest"));
         dest.destroy(None);
@@ -1774,9 +1787,7 @@ mod tests {
     #[test]
     fn a_source_ended_before_the_pipe_pauses_before_its_resume() {
         let log = Log::default();
-        let mut source = Readable::from_iter(Vec::<u32>::new());
-        source.observe(observer(&log, "source"));
-        assert_eq!(source.read(), None);
+        let mut source = source_at_its_end(&log);
         source.tick();
         let mut dest = Writable::new(NullSink);
         dest.observe(observer(&log, "dest"));
@@ -1791,9 +1802,7 @@ mod tests {
     #[test]
     fn a_source_ended_before_its_pipeline_pauses_before_its_resume() {
         let log = Log::default();
-        let mut source = Readable::from_iter(Vec::<u32>::new());
-        source.observe(observer(&log, "source"));
-        assert_eq!(source.read(), None);
+        let mut source = source_at_its_end(&log);
         source.tick();
         let source = Shared::new(source);
         let mut dest = Writable::new(NullSink);
@@ -1811,9 +1820,7 @@ mod tests {
     #[test]
     fn a_source_ending_on_the_pipes_first_tick_pauses_before_its_resume() {
         let log = Log::default();
-        let mut source = Readable::from_iter(Vec::<u32>::new());
-        source.observe(observer(&log, "source"));
-        assert_eq!(source.read(), None);
+        let mut source = source_at_its_end(&log);
         let mut dest = Writable::new(NullSink);
         dest.observe(observer(&log, "dest"));
         until_ready(&mut pipe(&mut source, &mut dest, PipeOptions::keep_open())).unwrap();
@@ -1855,8 +1862,7 @@ mod tests {
     #[test]
     fn a_destination_closed_before_the_pipe_is_unpiped_at_the_sources_end() {
         let log = Log::default();
-        let mut source = Readable::from_iter(Vec::<u32>::new());
-        source.observe(observer(&log, "source"));
+        let mut source = empty_source(&log);
         let mut dest = Writable::new(NullSink);
         dest.observe(observer(&log, "dest"));
         dest.destroy(None);
@@ -1874,9 +1880,7 @@ mod tests {
     #[test]
     fn a_source_ending_on_the_pipes_first_tick_resumes_before_its_destination_finishes() {
         let log = Log::default();
-        let mut source = Readable::from_iter(Vec::<u32>::new());
-        source.observe(observer(&log, "source"));
-        assert_eq!(source.read(), None);
+        let mut source = source_at_its_end(&log);
         let mut dest = Writable::new(NullSink);
         dest.observe(observer(&log, "dest"));
         until_ready(&mut pipe(&mut source, &mut dest, PipeOptions::default())).unwrap();
@@ -1912,8 +1916,7 @@ mod tests {
     #[test]
     fn a_destination_closed_before_the_pipe_is_never_unpiped() {
         let log = Log::default();
-        let mut source = Readable::from_iter(Vec::<u32>::new());
-        source.observe(observer(&log, "source"));
+        let mut source = empty_source(&log);
         let mut dest = Writable::new(NullSink);
         dest.observe(observer(&log, "dest"));
         dest.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
@@ -1931,9 +1934,7 @@ mod tests {
     #[test]
     fn a_pipeline_source_that_ended_first_unpipes_a_destination_closed_before() {
         let log = Log::default();
-        let mut source = Readable::from_iter(Vec::<u32>::new());
-        source.observe(observer(&log, "source"));
-        assert_eq!(source.read(), None);
+        let mut source = source_at_its_end(&log);
         source.tick();
         let mut dest = Writable::new(NullSink);
         dest.observe(observer(&log, "dest"));
@@ -1999,9 +2000,7 @@ mod tests {
     #[test]
     fn a_pipeline_ends_a_destroyed_destination_at_the_sources_end() {
         let log = Log::default();
-        let mut source = Readable::from_iter(Vec::<u32>::new());
-        source.observe(observer(&log, "source"));
-        assert_eq!(source.read(), None);
+        let mut source = source_at_its_end(&log);
         source.tick();
         let dest = Shared::new(Writable::new(NullSink));
         dest.lock().observe(observer(&log, "dest"));
@@ -2189,37 +2188,6 @@ mod tests {
         );
     }
 
-    /// Answers each read on the next poll (a deferred `_read`), logging
-    /// each ask as `"source _read"`.
-    struct Deferred {
-        log: Log,
-        left: u32,
-        asked: bool,
-    }
-
-    impl crate::ReadSource<u32> for Deferred {
-        fn poll_read(
-            self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-            out: &mut crate::Push<'_, u32>,
-        ) -> Poll<Result<()>> {
-            let this = self.get_mut();
-            this.asked = !this.asked;
-            if this.asked {
-                this.log.lock().unwrap().push("source _read".to_owned());
-                cx.waker().wake_by_ref();
-                return Poll::Pending;
-            }
-            if this.left == 0 {
-                out.end();
-            } else {
-                out.push(this.left);
-                this.left -= 1;
-            }
-            Poll::Ready(Ok(()))
-        }
-    }
-
     /// Takes one chunk, then fails.
     struct FailsSecond(bool);
 
@@ -2246,12 +2214,7 @@ mod tests {
     #[test]
     fn a_pipeline_source_reads_ahead_before_a_failed_write_destroys_it() {
         let log = Log::default();
-        let deferred = Deferred {
-            log: Log::clone(&log),
-            left: 2,
-            asked: false,
-        };
-        let mut source = Readable::new(deferred).with_high_water_mark(1);
+        let mut source = Readable::new(Counted::deferred(&log, 2)).with_high_water_mark(1);
         source.observe(observer(&log, "source"));
         let dest = Writable::new(FailsSecond(false)).with_high_water_mark(0);
         let mut future = pipeline(source).pipe(dest);
@@ -2559,11 +2522,8 @@ mod tests {
     /// into a destination ended before; returns the source's events.
     fn pipeline_into_ended(chunks: u32, high_water_mark: usize) -> Vec<String> {
         let log = Log::default();
-        let counted = Counted {
-            log: Log::clone(&log),
-            left: chunks,
-        };
-        let mut source = Readable::new(counted).with_high_water_mark(high_water_mark);
+        let mut source =
+            Readable::new(Counted::new(&log, chunks)).with_high_water_mark(high_water_mark);
         source.observe(observer(&log, "source"));
         let mut dest = Writable::new(NullSink).with_high_water_mark(0);
         dest.end().unwrap();
