@@ -168,6 +168,7 @@ impl<T: Chunk> ReadBuffer<T> {
         self.chunks.push_front(chunk);
     }
 
+    #[inline]
     pub(crate) fn pop_front(&mut self) -> Option<T> {
         let chunk = self.chunks.pop_front()?;
         self.length -= chunk.size();

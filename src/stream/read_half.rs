@@ -206,6 +206,7 @@ impl<T: Chunk> ReadHalf<T> {
 
     /// Hands the oldest chunk to the consumer; its `data` is emitted now,
     /// unless it was inside its push ([`announce_emitted`](ReadHalf::announce_emitted)).
+    #[inline]
     pub(crate) fn take(&mut self, events: &mut Events) -> Option<T> {
         let announced = self.buffer.front_announced();
         let chunk = self.buffer.pop_front()?;
