@@ -739,6 +739,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     fn write_now(&mut self) {
         // Node's `write()` runs `_transform` inside the call: what it
         // pushes into an empty flowing side is emitted at once.
+        // What earlier calls pushed and Node emitted at once, which the
+        // pipe has not taken yet, counts from now on: Node's pipe wrote it
+        // into destinations that may have paused the stream; smerge bounds
+        // a writer that does not wait for the pipe by the stream's mark.
+        self.read.buffer.buffer_emitted();
         self.read.buffer.emit_now = self.emits_now();
         self.write_now_inner();
         self.read.buffer.emit_now = false;

@@ -2351,6 +2351,28 @@ mod tests {
         assert_eq!(entries(&log, "dest")[..3], ["pipe", "resume", "_transform"]);
     }
 
+    /// A transform piped and flowing emits what each write pushes at once,
+    /// as Node does; a writer that does not wait for the pipe to take it
+    /// still meets the transform's highWaterMark: what an earlier write
+    /// pushed counts once that write returned, so `write()` returns
+    /// `false` within a few writes, not after everything was buffered.
+    #[test]
+    fn a_piped_transform_written_faster_than_its_pipe_takes_stays_bounded() {
+        let stage = Shared::new(Duplex::<u32, u32>::pass_through().with_high_water_mark(2));
+        let mut reader = stage.clone();
+        let mut dest = Writable::new(NullSink);
+        let mut piping = pipe(&mut reader, &mut dest, PipeOptions::default());
+        for _ in 0..3 {
+            assert!(poll(&mut piping).is_pending());
+        }
+        let mut accepted = 0;
+        while accepted < 100 && stage.lock().write(accepted).unwrap() {
+            accepted += 1;
+        }
+        assert!(accepted <= 4, "{accepted} writes accepted");
+        assert!(stage.lock().readable_length() <= 3);
+    }
+
     /// The same in a pipeline: Node 20, a transform (marks 0) resumed,
     /// `pipeline(s0, transform, s1)`, a chunk into s0, then a tick: the
     /// transform `pipe | resume _transform(e) data(1)`.

@@ -51,11 +51,13 @@ pub trait ReadableStream: sealed::Stream + Send {
         None
     }
 
-    /// Delivers what the stream queued before the tick stamped `stamp`
-    /// that hands its reader nothing (a destroy's `error` and `close`, a
-    /// `resume` with them): a pipe does so before it reacts to a
-    /// destination's event stamped `stamp` (an `unpipe` that pauses the
-    /// stream), as Node's one `nextTick` queue runs them first.
+    /// Runs what the stream queued before the tick stamped `stamp`, up to
+    /// a flow, which waits for the stream's reader: a Readable's destroy
+    /// (`error`, `close`, a `resume` with them), a Duplex's ticks as its
+    /// [`WritableStream::run_ticks_before`](crate::WritableStream::run_ticks_before)
+    /// runs them. A pipe does so before it reacts to a destination's event
+    /// stamped `stamp` (an `unpipe` that pauses the stream), as Node's one
+    /// `nextTick` queue runs them first.
     #[doc(hidden)]
     fn run_ticks_before(&mut self, stamp: u64) {
         let _ = stamp;

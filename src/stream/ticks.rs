@@ -11,7 +11,7 @@
 //! `data` comes: a chunk pushed before `resume()` flows before `resume`.
 //!
 //! Each queued tick carries its place in that one queue, a stamp from a
-//! process-wide counter ([`Ticks::oldest`]): a pipe that makes one stream
+//! process-wide counter ([`next_stamp`]; [`Ticks::oldest`] reads it back): a pipe that makes one stream
 //! act for another runs the receiving stream's ticks queued before the
 //! one that caused it first, as Node's one queue would.
 
