@@ -1191,6 +1191,16 @@ mod tests {
         flushed: u32,
     }
 
+    impl Copies {
+        fn new(copies: Vec<usize>, flushed: u32) -> Copies {
+            Copies {
+                copies,
+                transformed: 0,
+                flushed,
+            }
+        }
+    }
+
     impl Transform for Copies {
         type Input = u32;
         type Output = u32;
@@ -1215,11 +1225,7 @@ mod tests {
     /// The events of a transform stage of `pipeline(source, stage, dest)`
     /// (both marks 0) after `polls` polls, or until it resolves.
     fn stage_events(chunks: Vec<u32>, dest: Writable<u32>, polls: usize) -> Vec<&'static str> {
-        let stage = Copies {
-            copies: vec![1],
-            transformed: 0,
-            flushed: 0,
-        };
+        let stage = Copies::new(vec![1], 0);
         copies_stage_events(stage, chunks, dest, polls)
     }
 
@@ -1287,11 +1293,7 @@ mod tests {
     fn a_flowing_stage_emits_each_push_while_its_reader_takes_them() {
         assert_eq!(
             copies_stage_events(
-                Copies {
-                    copies: vec![1, 3, 2],
-                    transformed: 0,
-                    flushed: 0,
-                },
+                Copies::new(vec![1, 3, 2], 0),
                 vec![1, 2, 3],
                 Writable::new(NullSink).with_high_water_mark(0),
                 40
@@ -1323,11 +1325,7 @@ mod tests {
     /// _flush data(1) data(1) prefinish end pause finish close`.
     #[test]
     fn a_flowing_stage_emits_its_flush_before_prefinish() {
-        let stage = Copies {
-            copies: vec![1],
-            transformed: 0,
-            flushed: 2,
-        };
+        let stage = Copies::new(vec![1], 2);
         assert_eq!(
             copies_stage_events(
                 stage,
@@ -1357,11 +1355,7 @@ mod tests {
     /// finish`.
     #[test]
     fn a_stage_paused_inside_its_flush_prefinishes_after_the_pause() {
-        let stage = Copies {
-            copies: vec![1],
-            transformed: 0,
-            flushed: 2,
-        };
+        let stage = Copies::new(vec![1], 2);
         assert_eq!(
             copies_stage_events(
                 stage,
@@ -1390,11 +1384,7 @@ mod tests {
     /// data pause resume unpipe`, `writableLength` 1.
     #[test]
     fn a_stage_paused_at_the_first_of_its_pushes_holds_the_chunk() {
-        let stage = Copies {
-            copies: vec![2],
-            transformed: 0,
-            flushed: 0,
-        };
+        let stage = Copies::new(vec![2], 0);
         let stage = Shared::new(
             Duplex::transform(stage)
                 .with_readable_high_water_mark(0)
@@ -1427,11 +1417,7 @@ mod tests {
     /// upstream `resume data pause`.
     #[test]
     fn a_stage_that_holds_a_chunk_after_all_pauses_its_upstream() {
-        let stage = Copies {
-            copies: vec![2],
-            transformed: 0,
-            flushed: 0,
-        };
+        let stage = Copies::new(vec![2], 0);
         let stage = Shared::new(Duplex::transform(stage).with_high_water_mark(0));
         let log = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&log);

@@ -1187,7 +1187,7 @@ mod tests {
 
     /// An empty source whose events `log` records as `"source"`.
     fn empty_source(log: &Log) -> Readable<u32> {
-        let mut source = Readable::from_iter(Vec::<u32>::new());
+        let mut source = Readable::empty();
         source.observe(observer(log, "source"));
         source
     }
@@ -1545,8 +1545,7 @@ mod tests {
     #[test]
     fn a_failed_source_pauses_when_its_destination_finishes() {
         let log = Log::default();
-        let mut source = Readable::<u32>::empty();
-        source.observe(observer(&log, "source"));
+        let mut source = empty_source(&log);
         let mut dest = Writable::new(NullSink).with_high_water_mark(0);
         dest.observe(observer(&log, "dest"));
         let dest = Shared::new(dest);
@@ -1576,8 +1575,7 @@ mod tests {
     #[test]
     fn a_finished_destination_that_fails_later_is_unpiped() {
         let log = Log::default();
-        let mut source = Readable::<u32>::empty();
-        source.observe(observer(&log, "source"));
+        let source = empty_source(&log);
         let source = Shared::new(source);
         let mut reader = source.clone();
         let mut dest = Duplex::<u32, u32>::pass_through();
@@ -2401,8 +2399,7 @@ mod tests {
     #[test]
     fn a_sources_older_close_comes_before_the_pause_a_destination_makes() {
         let log = Log::default();
-        let mut source = Readable::<u32>::empty();
-        source.observe(observer(&log, "source"));
+        let mut source = empty_source(&log);
         let mut dest = logged_transform(&log, "dest");
         source.destroy(Some(Error::from_kind(ErrorKind::Destroyed)));
         dest.end().unwrap();
@@ -2476,8 +2473,7 @@ mod tests {
     #[test]
     fn a_stages_upstream_closes_before_the_pause_its_finish_makes() {
         let log = Log::default();
-        let mut source = Readable::<u32>::empty();
-        source.observe(observer(&log, "source"));
+        let mut source = empty_source(&log);
         source.destroy(Some(Error::from_kind(ErrorKind::Destroyed)));
         let mut stage = logged_transform(&log, "stage");
         stage.end().unwrap();
@@ -2498,8 +2494,7 @@ mod tests {
     #[test]
     fn a_sources_older_close_comes_before_the_pause_a_writables_close_makes() {
         let log = Log::default();
-        let mut source = Readable::<u32>::empty();
-        source.observe(observer(&log, "source"));
+        let mut source = empty_source(&log);
         let mut dest = Writable::new(NullSink).with_high_water_mark(0);
         dest.observe(observer(&log, "dest"));
         source.destroy(Some(Error::from_kind(ErrorKind::Destroyed)));
@@ -2522,8 +2517,7 @@ mod tests {
     #[test]
     fn a_sources_older_close_comes_before_the_pause_a_writables_finish_makes() {
         let log = Log::default();
-        let mut source = Readable::<u32>::empty();
-        source.observe(observer(&log, "source"));
+        let mut source = empty_source(&log);
         let mut dest = Writable::new(NullSink).with_high_water_mark(0);
         dest.observe(observer(&log, "dest"));
         source.destroy(None);

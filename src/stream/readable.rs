@@ -1972,16 +1972,23 @@ mod tests {
         }
     }
 
-    /// The flow whose read failed goes on taking what is buffered (Node's
-    /// `flow()` loops on `read()`, which stops only `_read` on a destroyed
-    /// stream): both chunks, then `error` and `close`.
-    #[test]
-    fn the_flow_whose_read_failed_takes_all_that_is_buffered() {
+    /// A stream of [`Failing`] (mark 2) read as a pipe or poll reads it,
+    /// and the names of its events.
+    fn failing_and_read() -> (Readable<u32>, Arc<Mutex<Vec<&'static str>>>) {
         let mut r = Readable::new(Failing(false)).with_high_water_mark(2);
         let log = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&log);
         r.observe(move |event| seen.lock().unwrap().push(event.name()));
         ReadableStream::listen_data(&mut r);
+        (r, log)
+    }
+
+    /// The flow whose read failed goes on taking what is buffered (Node's
+    /// `flow()` loops on `read()`, which stops only `_read` on a destroyed
+    /// stream): both chunks, then `error` and `close`.
+    #[test]
+    fn the_flow_whose_read_failed_takes_all_that_is_buffered() {
+        let (mut r, log) = failing_and_read();
         let mut cx = Context::from_waker(Waker::noop());
         let mut taken = Vec::new();
         while let Poll::Ready(Some(Ok(chunk))) = r.poll_next_chunk(&mut cx) {
@@ -2000,11 +2007,7 @@ mod tests {
     /// close`, readableLength 0).
     #[test]
     fn a_tick_after_a_failed_read_leaves_the_buffer_to_the_reader() {
-        let mut r = Readable::new(Failing(false)).with_high_water_mark(2);
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&log);
-        r.observe(move |event| seen.lock().unwrap().push(event.name()));
-        ReadableStream::listen_data(&mut r);
+        let (mut r, log) = failing_and_read();
         let mut cx = Context::from_waker(Waker::noop());
         assert!(matches!(
             r.poll_next_chunk(&mut cx),
