@@ -1636,8 +1636,8 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.read.flowing() == Some(true)
     }
 
-    fn end_queued(&self) -> bool {
-        self.read.ends_queued()
+    fn queued_end(&self) -> Option<u64> {
+        self.read.queued_end()
     }
 
     fn data_due(&self) -> bool {

@@ -187,9 +187,9 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         {
             WritableStream::run_ticks_before(&mut self.stage, upstream);
         }
-        // Upstream's `end` found by a read now, not queued before: the
-        // stage's own ticks queued before it come first.
-        let end_found = !self.upstream.end_queued();
+        // Upstream's `end`, if a read before found it: the stage's own
+        // ticks queued before it come first.
+        let queued_end = self.upstream.queued_end();
         // Upstream destroyed before this read: its `error` was queued
         // ahead of the stage's flow.
         let failed_before = self.upstream.failure().is_some();
@@ -220,7 +220,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                     Poll::Ready(None) => {
                         // Here, before another read delivers the `close`
                         // queued after `end`.
-                        self.upstream_ended(end_found)?;
+                        self.upstream_ended(queued_end)?;
                         return Ok(true);
                     }
                     Poll::Pending => break,
@@ -252,7 +252,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                     return Ok(fed);
                 }
                 Poll::Ready(None) => {
-                    self.upstream_ended(end_found)?;
+                    self.upstream_ended(queued_end)?;
                     return Ok(true);
                 }
                 Poll::Pending => break,
@@ -263,7 +263,9 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
 
     /// Upstream has nothing more: the stage is ended if upstream ended, and
     /// fails with a premature close if it was destroyed before its end.
-    fn upstream_ended(&mut self, end_found: bool) -> Result<()> {
+    /// `queued_end` is the stamp of upstream's `end` if it waited for a
+    /// tick (`None`: this read found it).
+    fn upstream_ended(&mut self, queued_end: Option<u64>) -> Result<()> {
         if !self.upstream.is_ended() {
             // Destroyed before its end: the stage must not end as if
             // everything had arrived. Node's pipeline learns of it from
@@ -276,8 +278,13 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             return Err(self.upstream_failed(error));
         }
         self.upstream_done = true;
-        if end_found {
-            self.stage.source_ending();
+        match queued_end {
+            None => self.stage.source_ending(),
+            // The stage's ticks queued before upstream's `endReadableNT`
+            // (its pipe's `resume_`) come before the `end` that ends it
+            // (readable.js `endReadableNT`, pipeline.js `pipe`: `end`
+            // ends the destination).
+            Some(stamp) => WritableStream::run_ticks_before(&mut self.stage, stamp),
         }
         if self.on_error == OnError::DestroyAll {
             // Node's `pipeline` pipes with `end: false` and ends the stage
@@ -588,8 +595,8 @@ where
         self.stage.flows()
     }
 
-    fn end_queued(&self) -> bool {
-        ReadableStream::end_queued(&self.stage)
+    fn queued_end(&self) -> Option<u64> {
+        ReadableStream::queued_end(&self.stage)
     }
 
     fn run_due_finish(&mut self) {
@@ -931,6 +938,37 @@ mod tests {
         poll_until_ready(&mut future, 10).unwrap();
         assert_eq!(
             *log.lock().unwrap(),
+            [
+                "pipe",
+                "resume",
+                "unpipe",
+                "prefinish",
+                "end",
+                "pause",
+                "finish",
+                "close"
+            ]
+        );
+    }
+
+    /// The same with a transform for source, ended after the pipeline
+    /// began: its `end` was queued by its own `resume_`, after the stage's
+    /// `resume_` (readable.js `endReadable`), so the stage's `resume` still
+    /// comes before the `unpipe` and `end()` of the source's `end`. Node 20:
+    /// `pipeline(s0, s1, w)`, `s0.end()`: `s1: pipe resume unpipe prefinish
+    /// end pause finish close`.
+    #[test]
+    fn a_stage_resumes_before_the_end_its_upstream_queued() {
+        let log = Log::default();
+        let source = Shared::new(identity_at_zero_marks());
+        let mut stage = identity_at_zero_marks();
+        stage.observe(observer(&log, "stage"));
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        let mut future = pipeline(source.clone()).pipe(stage).pipe(dest);
+        source.lock().end().unwrap();
+        poll_until_ready(&mut future, 10).unwrap();
+        assert_eq!(
+            entries(&log, "stage"),
             [
                 "pipe",
                 "resume",

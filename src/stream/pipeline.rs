@@ -184,8 +184,8 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         self.head.listen_data();
     }
 
-    fn end_queued(&self) -> bool {
-        self.head.end_queued()
+    fn queued_end(&self) -> Option<u64> {
+        self.head.queued_end()
     }
 
     fn run_due_finish(&mut self) {

@@ -423,7 +423,7 @@ impl<T: Chunk> Pump<T> {
             && destinations.len() == 1
             && source.end_emitted()
             && !source.resume_queued();
-        self.source_end_due = source.end_emitted() || source.end_queued();
+        self.source_end_due = source.end_emitted() || source.queued_end().is_some();
         source.piping(true);
         self.resume_before_destroys = true;
         for (index, destination) in destinations.iter_mut().enumerate() {

@@ -475,6 +475,14 @@ impl<T: Chunk> ReadHalf<T> {
         self.end_scheduled && self.ticks.contains(Tick::End)
     }
 
+    /// The stamp of the `end` a read scheduled, while it waits for the
+    /// next tick.
+    pub(crate) fn queued_end(&self) -> Option<u64> {
+        self.end_scheduled
+            .then(|| self.ticks.stamp_of(Tick::End))
+            .flatten()
+    }
+
     /// True while a `resume` waits for the next tick.
     #[inline]
     pub(crate) fn resume_scheduled(&self) -> bool {

@@ -1416,8 +1416,8 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         self.half.flowing() == Some(true)
     }
 
-    fn end_queued(&self) -> bool {
-        self.half.ends_queued()
+    fn queued_end(&self) -> Option<u64> {
+        self.half.queued_end()
     }
 
     fn label(&self) -> Option<&str> {

@@ -108,12 +108,13 @@ pub trait ReadableStream: sealed::Stream + Send {
         false
     }
 
-    /// True while the `end` a read found waits for the stream's next tick
-    /// (Node queued `endReadableNT`): a pipe that reads on finds it then,
-    /// not by the read it makes now.
+    /// The stamp of the `end` a read found, while it waits for the
+    /// stream's next tick (Node queued `endReadableNT`): a pipe that reads
+    /// on finds it then, not by the read it makes now, and after the ticks
+    /// queued before it.
     #[doc(hidden)]
-    fn end_queued(&self) -> bool {
-        false
+    fn queued_end(&self) -> Option<u64> {
+        None
     }
 
     /// True while chunks Node emitted as `data` inside their push wait for

@@ -194,8 +194,8 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().flows()
     }
 
-    fn end_queued(&self) -> bool {
-        self.lock().end_queued()
+    fn queued_end(&self) -> Option<u64> {
+        self.lock().queued_end()
     }
 
     fn data_due(&self) -> bool {

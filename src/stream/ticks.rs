@@ -152,6 +152,15 @@ impl Ticks {
         }
     }
 
+    /// The stamp of a queued `tick`, if any.
+    pub(crate) fn stamp_of(&self, tick: Tick) -> Option<u64> {
+        let queued = self.queue[..self.len].iter().zip(&self.stamps);
+        queued
+            .filter(|(queued, _)| **queued == Some(tick))
+            .map(|(_, stamp)| *stamp)
+            .next()
+    }
+
     /// True while `tick` is queued.
     #[inline]
     pub(crate) fn contains(&self, tick: Tick) -> bool {
