@@ -186,6 +186,13 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             && let Some(upstream) = self.upstream.oldest_tick()
         {
             WritableStream::run_ticks_before(&mut self.stage, upstream);
+            if WritableStream::is_closed(&self.stage) && !self.closed_first {
+                // The stage's `close`, from a destroy before the pipe,
+                // undoes upstream's pipe before upstream's own ticks (its
+                // `resume_`) run (readable.js:1037-1041, `onclose`): the
+                // stage's read reports it, pausing upstream.
+                return Ok(false);
+            }
         }
         // Upstream's `end`, if a read before found it: the stage's own
         // ticks queued before it come first.
@@ -979,6 +986,34 @@ mod tests {
                 "finish",
                 "close"
             ]
+        );
+    }
+
+    /// Node's `pipeline(source, stage, dest)` over a stage destroyed just
+    /// before: its `close`, queued before the source's `resume_`, undoes
+    /// the source's pipe first (readable.js:1037-1041, `onclose`), so the
+    /// source pauses before its `resume`, and the pipeline's premature
+    /// close destroys it. Node 20: `s0.destroy()`, `pipeline(s2, s0, w)`:
+    /// `s2: pause resume error close`.
+    #[test]
+    fn a_stage_destroyed_before_the_pipe_pauses_its_upstream_before_its_resume() {
+        let log = Log::default();
+        let mut source = identity_at_zero_marks();
+        source.observe(observer(&log, "source"));
+        let mut stage = identity_at_zero_marks();
+        stage.observe(observer(&log, "stage"));
+        ReadableStream::destroy(&mut stage, None);
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        let outcome = poll_until_ready(&mut future, 10);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
+        assert_eq!(
+            entries(&log, "source"),
+            ["pause", "resume", "error", "close"]
+        );
+        assert_eq!(
+            entries(&log, "stage"),
+            ["pipe", "close", "unpipe", "resume", "pause"]
         );
     }
 
