@@ -1563,6 +1563,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.read.ticks.oldest_for_reader()
     }
 
+    fn destroy_tick(&self) -> Option<u64> {
+        self.read.ticks.stamp_of(Tick::Deferred)
+    }
+
     fn run_ticks_before(&mut self, stamp: u64) {
         WritableStream::run_ticks_before(self, stamp);
     }
@@ -1670,6 +1674,17 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
     fn oldest_tick(&self) -> Option<u64> {
         self.read.ticks.oldest_for_writer()
+    }
+
+    fn refuse_pipes_after(&mut self, stamp: u64) {
+        if self
+            .read
+            .ticks
+            .stamp_of(Tick::Resume)
+            .is_none_or(|resume| resume > stamp)
+        {
+            self.read.refuse_pipes();
+        }
     }
 
     fn write(&mut self, chunk: I) -> Result<bool> {

@@ -72,6 +72,15 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         let ended_first = WritableStream::is_ending(&stage) && !WritableStream::is_finished(&stage);
         let closed_first = WritableStream::is_closed(&stage);
         let awaiting_drain = WritableStream::needs_drain(&stage);
+        if on_error == OnError::DestroyAll
+            && !upstream.is_ended()
+            && let Some(stamp) = upstream.destroy_tick()
+        {
+            // Upstream was destroyed before its end and before the
+            // pipeline: its `error` or `close`, still to come, fails the
+            // pipeline, which destroys every stage then.
+            stage.refuse_pipes_after(stamp);
+        }
         if awaiting_drain {
             upstream.pause();
         } else {
@@ -531,6 +540,11 @@ where
     fn oldest_tick(&self) -> Option<u64> {
         let stage = ReadableStream::oldest_tick(&self.stage);
         stage.into_iter().chain(self.upstream.oldest_tick()).min()
+    }
+
+    fn destroy_tick(&self) -> Option<u64> {
+        let stage = ReadableStream::destroy_tick(&self.stage);
+        stage.into_iter().chain(self.upstream.destroy_tick()).min()
     }
 
     /// Only once upstream is done too: what it still has to say (an
@@ -1014,6 +1028,43 @@ mod tests {
         assert_eq!(
             entries(&log, "stage"),
             ["pipe", "close", "unpipe", "resume", "pause"]
+        );
+    }
+
+    /// Node's `pipeline(source, stage, dest)` from a source destroyed
+    /// with an error just before, into a stage ended before (its flush
+    /// pushed a chunk): the source's `error` fails the pipeline, which
+    /// destroys the stage and `dest`; the stage's `resume_` then flows its
+    /// chunk into `dest`, whose refused write (writable.js:487-498) pauses
+    /// the stage before its own `error` (readable.js:1007-1013). Node 20: `stage: prefinish pipe finish
+    /// unpipe resume data pause error close`.
+    #[test]
+    fn a_stage_flowing_after_the_pipeline_failed_pauses_at_its_first_chunk() {
+        let log = Log::default();
+        let mut source = Duplex::<u32, u32>::pass_through();
+        source.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        let mut stage = Duplex::transform(Copies::new(vec![1], 1))
+            .with_readable_high_water_mark(0)
+            .with_writable_high_water_mark(0);
+        stage.observe(observer(&log, "stage"));
+        stage.end().unwrap();
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        let outcome = poll_until_ready(&mut future, 10);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
+        assert_eq!(
+            entries(&log, "stage"),
+            [
+                "prefinish",
+                "pipe",
+                "finish",
+                "unpipe",
+                "resume",
+                "data",
+                "pause",
+                "error",
+                "close"
+            ]
         );
     }
 

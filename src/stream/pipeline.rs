@@ -172,6 +172,10 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         self.head.oldest_tick()
     }
 
+    fn destroy_tick(&self) -> Option<u64> {
+        self.head.destroy_tick()
+    }
+
     fn end_emitted(&self) -> bool {
         self.head.end_emitted()
     }

@@ -79,6 +79,8 @@ pub(crate) struct ReadHalf<T> {
     pub(crate) ticks: Ticks,
     /// How many pipes read this side (Node's `pipes`).
     pipes: usize,
+    /// The pipes' destinations were destroyed: see [`ReadHalf::refuse_pipes`].
+    pipes_refuse: bool,
     /// Copies of chunks `read()` took while piped, for the pipes' next
     /// read: Node's `read()` hands each to the pipes too, through `data`.
     read_by_hand: VecDeque<T>,
@@ -95,6 +97,7 @@ impl<T: Chunk> ReadHalf<T> {
             end_scheduled: false,
             ticks: Ticks::default(),
             pipes: 0,
+            pipes_refuse: false,
             read_by_hand: VecDeque::new(),
         }
     }
@@ -167,10 +170,22 @@ impl<T: Chunk> ReadHalf<T> {
     /// at their next read.
     pub(crate) fn flow_to_pipes(&mut self, events: &mut Events) {
         while let Some(chunk) = self.take(events) {
+            if self.pipes_refuse && self.pipes > 0 {
+                // Written into a destroyed destination (lost): its pipe
+                // pauses the flow.
+                self.pause(events);
+                break;
+            }
             if self.pipes > 0 {
                 self.read_by_hand.push_back(chunk);
             }
         }
+    }
+
+    /// The pipes' destinations were destroyed: each write is refused, and
+    /// the pipe pauses the side at the first.
+    pub(crate) fn refuse_pipes(&mut self) {
+        self.pipes_refuse = true;
     }
 
     /// Node's `flow()` taking what is buffered for the stream's reader (a
@@ -564,6 +579,7 @@ impl<T: Chunk> ReadHalf<T> {
             end_scheduled: self.end_scheduled,
             ticks: self.ticks,
             pipes: self.pipes,
+            pipes_refuse: self.pipes_refuse,
             read_by_hand: VecDeque::new(),
         }
     }

@@ -1326,6 +1326,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         self.half.ticks.oldest_for_reader()
     }
 
+    fn destroy_tick(&self) -> Option<u64> {
+        self.half.ticks.stamp_of(Tick::Deferred)
+    }
+
     /// A destroyed stream's `error` and `close` when queued before the
     /// tick stamped `stamp`, with a `resume` queued before them; one
     /// queued after that tick comes after it.

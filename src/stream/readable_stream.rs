@@ -51,6 +51,14 @@ pub trait ReadableStream: sealed::Stream + Send {
         None
     }
 
+    /// The stamp of the `error` and `close` a destroy queued, while they
+    /// wait for the next tick: where a failure's consequences (the
+    /// pipeline destroying the other stages) take their place.
+    #[doc(hidden)]
+    fn destroy_tick(&self) -> Option<u64> {
+        None
+    }
+
     /// Runs what the stream queued before the tick stamped `stamp`, up to
     /// a flow, which waits for the stream's reader: a Readable's destroy
     /// (`error`, `close`, a `resume` with them), a Duplex's ticks as its

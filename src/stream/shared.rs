@@ -142,6 +142,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().oldest_tick()
     }
 
+    fn destroy_tick(&self) -> Option<u64> {
+        self.lock().destroy_tick()
+    }
+
     fn run_ticks_before(&mut self, stamp: u64) {
         self.lock().run_ticks_before(stamp);
     }
@@ -232,6 +236,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
 
     fn run_ticks_before(&mut self, stamp: u64) {
         WritableStream::run_ticks_before(&mut *self.lock(), stamp);
+    }
+
+    fn refuse_pipes_after(&mut self, stamp: u64) {
+        self.lock().refuse_pipes_after(stamp);
     }
 
     fn write(&mut self, chunk: S::Input) -> Result<bool> {

@@ -148,6 +148,17 @@ pub trait WritableStream: sealed::Stream + Send {
         let _ = stamp;
     }
 
+    /// A pipeline failed at the tick stamped `stamp`, destroying this
+    /// stage and every stage after it: a `resume_` the stage queued after
+    /// that tick flows its first chunk into a refused write (writable.js:
+    /// 487-498, `write()` on a destroyed stream returns false), and the
+    /// pipe pauses the stage there, before the stage's own `error` and
+    /// `close` (readable.js:1007-1013, `ondata`).
+    #[doc(hidden)]
+    fn refuse_pipes_after(&mut self, stamp: u64) {
+        let _ = stamp;
+    }
+
     /// The engine's hand-over of many chunks at once: the queue to move
     /// chunks into and the highWaterMark, while writes are taken; `None`
     /// when a `write` would fail (after `end`, or destroyed).
