@@ -18,6 +18,7 @@ use super::error::{Error, ErrorKind, Result};
 use super::pump::{OnError, closed_early};
 use super::readable_stream::ReadableStream;
 use super::sealed;
+use super::ticks::stamp_now;
 use super::writable_stream::WritableStream;
 use super::write_queue::WriteQueue;
 
@@ -50,6 +51,11 @@ pub(crate) struct Link<I: Chunk, D> {
     /// The stage had been ended before the pipe, its `finish` still due:
     /// see [`Link::finish_first`].
     ended_first: bool,
+    /// Upstream had emitted its `end` before the pipe: the stamp of the
+    /// pipe, where Node queued the `unpipe` and the `end()` it makes
+    /// (readable.js `process.nextTick(endFn)` in `pipe`; pipeline.js
+    /// `pipe`: `process.nextTick(endFn)`).
+    ended_at_pipe: Option<u64>,
     /// The stage had closed before the pipe: Node's pipe never hears from
     /// it (no `finish`, `error` or `close` is to come), so a failure does
     /// not undo upstream's pipe into it (no `unpipe`, no `pause`).
@@ -72,6 +78,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         let ended_first = WritableStream::is_ending(&stage) && !WritableStream::is_finished(&stage);
         let closed_first = WritableStream::is_closed(&stage);
         let awaiting_drain = WritableStream::needs_drain(&stage);
+        let ended_at_pipe = upstream.is_ended().then(stamp_now);
         if on_error == OnError::DestroyAll
             && !upstream.is_ended()
             && let Some(stamp) = upstream.destroy_tick()
@@ -95,6 +102,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             on_error,
             held_failure: None,
             ended_first,
+            ended_at_pipe,
             closed_first,
         }
     }
@@ -203,9 +211,10 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                 return Ok(false);
             }
         }
-        // Upstream's `end`, if a read before found it: the stage's own
-        // ticks queued before it come first.
-        let queued_end = self.upstream.queued_end();
+        // Where upstream's `end` took its place, if a read before found it
+        // or it came before the pipe: the stage's own ticks queued before
+        // it come first.
+        let queued_end = self.upstream.queued_end().or(self.ended_at_pipe);
         // Upstream destroyed before this read: its `error` was queued
         // ahead of the stage's flow.
         let failed_before = self.upstream.failure().is_some();
@@ -280,7 +289,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
     /// Upstream has nothing more: the stage is ended if upstream ended, and
     /// fails with a premature close if it was destroyed before its end.
     /// `queued_end` is the stamp of upstream's `end` if it waited for a
-    /// tick (`None`: this read found it).
+    /// tick or came before the pipe (`None`: this read found it).
     fn upstream_ended(&mut self, queued_end: Option<u64>) -> Result<()> {
         if !self.upstream.is_ended() {
             // Destroyed before its end: the stage must not end as if
@@ -964,6 +973,40 @@ mod tests {
                 "resume",
                 "unpipe",
                 "prefinish",
+                "end",
+                "pause",
+                "finish",
+                "close"
+            ]
+        );
+    }
+
+    /// The same with a source that had emitted its `end` before the
+    /// pipeline: Node queued the `unpipe` and the stage's `end()` at the
+    /// pipe (readable.js `process.nextTick(endFn)` in `pipe`; pipeline.js
+    /// `pipe`), before the `resume_` of the stage's own pipe. Node 20:
+    /// `src.resume()`, later `pipeline(src, stage, w)`: `stage: pipe unpipe
+    /// prefinish resume end pause finish close`.
+    #[test]
+    fn a_stage_resumes_after_the_end_its_upstream_had_emitted() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
+        source.resume();
+        while !source.is_ended() {
+            source.tick();
+        }
+        let mut stage = identity_at_zero_marks();
+        stage.observe(observer(&log, "stage"));
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        poll_until_ready(&mut future, 10).unwrap();
+        assert_eq!(
+            entries(&log, "stage"),
+            [
+                "pipe",
+                "unpipe",
+                "prefinish",
+                "resume",
                 "end",
                 "pause",
                 "finish",
