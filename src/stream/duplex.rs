@@ -1583,6 +1583,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.read.resume_scheduled()
     }
 
+    fn queued_resume(&self) -> Option<u64> {
+        self.read.queued_resume()
+    }
+
     /// While a pipe waits for `drain`, a paused duplex lives its ticks as
     /// Node's does (its `resume`, `finish`, `end`); a flowing one is left
     /// to the pipe.

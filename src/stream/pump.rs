@@ -107,6 +107,11 @@ pub(crate) struct Pump<T> {
     /// it comes before what the pipe queued then (a pipeline's look at a
     /// destination that had closed: see [`Pump::closed_finished`]).
     source_end_due: bool,
+    /// The stamp of the source's `resume_` queued when the pipe was made
+    /// (`pipe()` schedules it), until it ran: each destination's `finish`
+    /// queued after it waits for it (see
+    /// [`WritableStream::source_tick_queued`]).
+    source_tick: Option<u64>,
     /// The source knows it is piped ([`ReadableStream::piping`]).
     piping: bool,
     /// A pipe's source failed: its destinations stay attached, as Node's
@@ -137,6 +142,7 @@ impl<T: Chunk> Pump<T> {
             resume_before_destroys: false,
             source_ended_first: false,
             source_end_due: false,
+            source_tick: None,
             source_closed_ended: false,
             destinations_finished_first: false,
             piping: false,
@@ -169,6 +175,9 @@ impl<T: Chunk> Pump<T> {
         let polled = self.poll_pump(cx, source, destinations);
         if polled.is_ready() {
             self.stop_piping(source);
+        }
+        if polled.is_ready() || self.source_tick_ran(source).is_some() {
+            self.release_source_tick(destinations);
         }
         polled
     }
@@ -448,6 +457,12 @@ impl<T: Chunk> Pump<T> {
             }
         }
         self.resume_before_destroys &= source.resume_queued();
+        self.source_tick = source.queued_resume();
+        if let Some(stamp) = self.source_tick {
+            for destination in destinations.iter_mut() {
+                destination.source_tick_queued(stamp);
+            }
+        }
     }
 
     fn write<S, D>(&mut self, chunk: T, source: &mut S, destinations: &mut [D])
@@ -535,6 +550,9 @@ impl<T: Chunk> Pump<T> {
             // comes after the source's own ticks queued before them.
             if let Some(stamp) = destination.oldest_tick() {
                 source.run_ticks_before(stamp);
+            }
+            if let Some(stamp) = self.source_tick_ran(source) {
+                destination.source_tick_ran(stamp);
             }
             match destination.poll_drain(cx) {
                 // An ended destination emits no `drain` (writable.js,
@@ -689,6 +707,9 @@ impl<T: Chunk> Pump<T> {
         } else if was_waiting && !self.awaiting.any() {
             source.resume();
         }
+        if let Some(stamp) = self.source_tick {
+            destinations[index].source_tick_ran(stamp);
+        }
         destinations[index].unpiped_now();
         true
     }
@@ -759,6 +780,7 @@ impl<T: Chunk> Pump<T> {
         D::Target: WritableStream<Input = T>,
     {
         self.stop_piping(source);
+        self.release_source_tick(destinations);
         if self.stage == Stage::Idle || self.source_failed || !self.attached.contains(&true) {
             return;
         }
@@ -799,6 +821,32 @@ impl<T: Chunk> Pump<T> {
     {
         if std::mem::take(&mut self.piping) {
             source.piping(false);
+        }
+    }
+
+    /// The stamp of the source's tick the destinations' `finish` waits
+    /// for, once the source's `resume_` ran or the source ended (it
+    /// writes nothing more).
+    fn source_tick_ran<S>(&self, source: &S) -> Option<u64>
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+    {
+        self.source_tick.filter(|&stamp| {
+            self.stage >= Stage::SourceDone || source.queued_resume() != Some(stamp)
+        })
+    }
+
+    /// The destinations' `finish` no longer waits for the source's tick:
+    /// it ran, or the pipe is done or dropped.
+    fn release_source_tick<D>(&mut self, destinations: &mut [D])
+    where
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        if let Some(stamp) = self.source_tick.take() {
+            for destination in destinations.iter_mut() {
+                destination.source_tick_ran(stamp);
+            }
         }
     }
 
@@ -2565,5 +2613,44 @@ mod tests {
         let node = ["pause", "_read", "resume", "error", "close"];
         assert_eq!(pipeline_into_ended(0, 0), node);
         assert_eq!(pipeline_into_ended(1, 2), node);
+    }
+
+    /// A destination of two pipes, ended after both were made: the second
+    /// pipe's source queued its `resume_` before the destination's
+    /// `finish`, so it flows first, and its chunk, written after `end()`,
+    /// fails the destination, which then never finishes, although the
+    /// first pipe reaches it first (writable.js `writeAfterEnd` and
+    /// `needFinish`). Node 20, `first.pipe(dest); second.pipe(dest);
+    /// dest.end()`, a tick: dest `pipe pipe prefinish unpipe unpipe
+    /// error(ERR_STREAM_WRITE_AFTER_END) close`.
+    #[test]
+    fn another_pipes_source_flows_before_the_destinations_finish() {
+        let log = Log::default();
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        let dest = Shared::new(dest);
+        let mut first = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let mut second = Readable::from_iter([1u32]).with_high_water_mark(0);
+        let (mut into_first, mut into_second) = (dest.clone(), dest.clone());
+        let mut first_pipe = pipe(&mut first, &mut into_first, PipeOptions::default());
+        let mut second_pipe = pipe(&mut second, &mut into_second, PipeOptions::default());
+        dest.lock().end().unwrap();
+        assert!(poll(&mut first_pipe).is_pending());
+        let failed = until_ready(&mut second_pipe).unwrap_err();
+        assert_eq!(failed.kind(), ErrorKind::WriteAfterEnd);
+        assert_eq!(
+            until_ready(&mut first_pipe).unwrap_err().kind(),
+            ErrorKind::WriteAfterEnd
+        );
+        let node = [
+            "pipe",
+            "pipe",
+            "prefinish",
+            "unpipe",
+            "unpipe",
+            "error",
+            "close",
+        ];
+        assert_eq!(entries(&log, "dest"), node);
     }
 }
