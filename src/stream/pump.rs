@@ -199,7 +199,12 @@ impl<T: Chunk> Pump<T> {
             // longer read, delivers what it deferred (the `close` after
             // its `end`) before its destinations' events of this tick.
             Stage::Ending => {
-                source.flush_events();
+                // A destination that another pipe's poll saw finish is
+                // unpiped first: Node's pipe does so from its `finish`
+                // listener, before the source's `close` queued after it.
+                if !self.finished_elsewhere(destinations) {
+                    source.flush_events();
+                }
                 // A stage before the source failed after the end it passed
                 // on (a middle stage ended before its upstream): Node's
                 // pipeline fails then, destroying the destinations still
@@ -822,6 +827,19 @@ impl<T: Chunk> Pump<T> {
         if std::mem::take(&mut self.piping) {
             source.piping(false);
         }
+    }
+
+    /// True if an attached destination this pipe listens to has finished
+    /// (a `finish` another pipe's poll delivered), not yet unpiped.
+    fn finished_elsewhere<D>(&self, destinations: &[D]) -> bool
+    where
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        destinations
+            .iter()
+            .zip(self.attached.iter().zip(&self.live))
+            .any(|(destination, (&attached, &live))| attached && live && destination.is_finished())
     }
 
     /// The stamp of the source's tick the destinations' `finish` waits
@@ -2652,5 +2670,42 @@ mod tests {
             "close",
         ];
         assert_eq!(entries(&log, "dest"), node);
+    }
+
+    /// A destination of two pipes, which one pipe's source ended while
+    /// the other's `resume_`, queued before that `finish`, had not run:
+    /// the pipe whose source ended unpipes the destination at its
+    /// `finish`, which the other pipe's poll delivers, pausing the source
+    /// before the `close` that source queued after its `end` (readable.js,
+    /// the pipe's `onfinish` → `unpipe`). Node 20, `first.pipe(dest);
+    /// first.push(null); second.pipe(dest)`, a tick: first `resume end
+    /// pause close`, dest `finish unpipe unpipe close`.
+    #[test]
+    fn a_destination_finished_by_another_pipe_unpipes_before_the_source_closes() {
+        let log = Log::default();
+        let (pusher, first) = Pusher::<u32>::new();
+        first.lock().observe(observer(&log, "first"));
+        pusher.end();
+        let mut second = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        let dest = Shared::new(dest);
+        let (mut reading, mut into_first, mut into_second) =
+            (first.clone(), dest.clone(), dest.clone());
+        let mut first_pipe = pipe(&mut reading, &mut into_first, PipeOptions::default());
+        let mut second_pipe = pipe(&mut second, &mut into_second, PipeOptions::default());
+        let mut polls = 0;
+        while poll(&mut first_pipe).is_pending() | poll(&mut second_pipe).is_pending() {
+            polls += 1;
+            assert!(polls < 10, "both pipes complete");
+        }
+        drop(first_pipe);
+        first.lock().tick();
+        assert_eq!(entries(&log, "first"), ["resume", "end", "pause", "close"]);
+        let dest_events = entries(&log, "dest");
+        assert_eq!(
+            dest_events[dest_events.len() - 4..],
+            ["finish", "unpipe", "unpipe", "close"]
+        );
     }
 }
