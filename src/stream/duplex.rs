@@ -596,6 +596,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// True while the queued `finish` or `end` waits for a pipe's source
     /// whose `resume_` was queued before it.
     fn ends_wait_for_sources(&self) -> bool {
+        if self.source_ticks.is_empty() {
+            // Every poll of a stream that flows.
+            return false;
+        }
         let ticks = &self.read.ticks;
         let first_end = ticks
             .stamp_of(Tick::Finish)
