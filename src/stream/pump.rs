@@ -651,6 +651,10 @@ impl<T: Chunk> Pump<T> {
                     {
                         self.pause_if_none_left(source);
                         destination.piped(false);
+                    } else {
+                        // Closed before the pipe: Node's pipe never hears
+                        // from it, and keeps it among the source's pipes.
+                        self.lingering[index] = !self.hears_error[index] && !self.unpiped_at_end();
                     }
                 }
                 Poll::Ready(Err(_)) if self.closed_finished(index, &**destination) => {
@@ -2707,5 +2711,47 @@ mod tests {
             dest_events[dest_events.len() - 4..],
             ["finish", "unpipe", "unpipe", "close"]
         );
+    }
+
+    /// A source that had ended, piped into a destination that had closed,
+    /// then into another: the second finishes and is unpiped, but Node's
+    /// pipe never heard from the first, which stays among the source's
+    /// pipes, so the source does not pause (readable.js:1116-1120,
+    /// `unpipe` pauses only when no pipe is left). Node 20: `src.resume();
+    /// closed.end()`, a tick, `src.pipe(closed); src.pipe(open)`, a tick:
+    /// open `finish unpipe close`, src neither paused nor resumed.
+    #[test]
+    fn a_destination_closed_before_the_pipe_keeps_the_source_flowing() {
+        let log = Log::default();
+        let mut source = empty_source(&log);
+        source.resume();
+        source.tick();
+        let mut closed = Writable::new(NullSink).with_high_water_mark(0);
+        closed.observe(observer(&log, "closed"));
+        closed.end().unwrap();
+        let _ = closed.poll_finish(&mut Context::from_waker(Waker::noop()));
+        WritableStream::flush_events(&mut closed);
+        assert!(WritableStream::is_closed(&closed));
+        let mut open = Writable::new(NullSink).with_high_water_mark(0);
+        open.observe(observer(&log, "open"));
+        let before = entries(&log, "source").len();
+        let mut piping = pipe_all(
+            &mut source,
+            vec![&mut closed, &mut open],
+            PipeOptions::default(),
+        );
+        until_ready(&mut piping).unwrap();
+        drop(piping);
+        WritableStream::flush_events(&mut open);
+        assert_eq!(entries(&log, "source")[before..], [] as [String; 0]);
+        assert_eq!(
+            entries(&log, "open"),
+            ["pipe", "prefinish", "finish", "unpipe", "close"]
+        );
+        assert_eq!(
+            entries(&log, "closed"),
+            ["prefinish", "finish", "close", "pipe"]
+        );
+        assert_eq!(source.flowing(), Some(true));
     }
 }
