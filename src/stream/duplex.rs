@@ -1676,6 +1676,10 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
         self.read.ticks.oldest_for_writer()
     }
 
+    fn destroy_tick(&self) -> Option<u64> {
+        ReadableStream::destroy_tick(self)
+    }
+
     fn refuse_pipes_after(&mut self, stamp: u64) {
         if self
             .read

@@ -29,6 +29,9 @@ pub struct PipelineFuture<T: Chunk> {
     /// The outcome, once every stage is done: returned at the next poll,
     /// as Node calls a pipeline's callback on the next tick.
     outcome: Option<Result<()>>,
+    /// The error of a stage that had failed before the pipeline was made,
+    /// the pipeline's error if it fails (see [`failed_before`]).
+    failed_before: Option<Error>,
 }
 
 impl<T: Chunk> PipelineFuture<T> {
@@ -41,6 +44,7 @@ impl<T: Chunk> PipelineFuture<T> {
         mut pump: Pump<T>,
         first_destination: usize,
     ) -> Self {
+        let failed_before = failed_before(&*head, &destinations);
         pump.start(&mut *head, &mut destinations);
         PipelineFuture {
             head,
@@ -49,6 +53,7 @@ impl<T: Chunk> PipelineFuture<T> {
             first_destination,
             cancel: None,
             outcome: None,
+            failed_before,
         }
     }
 
@@ -93,6 +98,36 @@ impl<T: Chunk> PipelineFuture<T> {
     }
 }
 
+/// The first real error (not a premature close) Node's pipeline hears of
+/// among the stages that had failed before it was made: each stage's
+/// `finished` calls back at the stage's queued `error` (or `close`), in
+/// the order they were queued, and for a stage that had closed, on a tick
+/// the pipeline queues, stage by stage (end-of-stream.js:208-212,
+/// `process.nextTick(onclose)`); the first real error is the pipeline's
+/// (pipeline.js:226-229, `finishImpl`), whatever failed after it.
+#[cold]
+fn failed_before<T: Chunk>(
+    head: &dyn ReadableStream<Output = T>,
+    destinations: &[Box<dyn WritableStream<Input = T>>],
+) -> Option<Error> {
+    let destinations = destinations
+        .iter()
+        .map(|destination| (destination.destroy_tick(), destination.failure()));
+    std::iter::once((head.destroy_tick(), head.failure()))
+        .chain(destinations)
+        .enumerate()
+        .filter_map(|(index, (queued, failure))| {
+            let failure = failure.filter(|error| {
+                !matches!(error.kind(), ErrorKind::PrematureClose | ErrorKind::Aborted)
+            })?;
+            // Queued ticks come before those the pipeline queues.
+            let heard = queued.map_or((true, index as u64), |stamp| (false, stamp));
+            Some((heard, failure))
+        })
+        .min_by_key(|(heard, _)| *heard)
+        .map(|(_, failure)| failure)
+}
+
 impl<T: Chunk> Future for PipelineFuture<T> {
     type Output = Result<()>;
 
@@ -116,6 +151,11 @@ impl<T: Chunk> Future for PipelineFuture<T> {
         }
         let index = this.first_destination;
         let mut outcome = ready!(this.pump.poll(cx, &mut *this.head, &mut this.destinations));
+        if outcome.is_err()
+            && let Some(failure) = this.failed_before.take()
+        {
+            outcome = Err(failure);
+        }
         if let Err(error) = &outcome
             && error.kind() == ErrorKind::PrematureClose
             && let Some(failure) = this.first_failure()
@@ -423,6 +463,21 @@ mod tests {
         let mut source = Readable::from_iter([1u32]);
         source.destroy(None);
         let mut future = pipeline(source).pipe(dest);
+        assert_eq!(run(&mut future).kind(), ErrorKind::InvalidData);
+    }
+
+    /// Two stages failed before the pipeline, their `error`s still
+    /// queued: Node's pipeline reports the one queued first, the first
+    /// stage's, although the destination's (a write after its end) is
+    /// the one the pipe meets.
+    #[test]
+    fn the_error_queued_first_is_the_pipelines() {
+        let mut stage = Duplex::<u32, u32>::pass_through();
+        stage.destroy(Some(boom()));
+        let mut dest = Writable::<u32>::new(NullSink);
+        dest.end().unwrap();
+        assert!(dest.write(1).is_err());
+        let mut future = pipeline(stage).pipe(dest);
         assert_eq!(run(&mut future).kind(), ErrorKind::InvalidData);
     }
 

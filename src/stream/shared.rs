@@ -234,6 +234,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
         WritableStream::oldest_tick(&*self.lock())
     }
 
+    fn destroy_tick(&self) -> Option<u64> {
+        WritableStream::destroy_tick(&*self.lock())
+    }
+
     fn run_ticks_before(&mut self, stamp: u64) {
         WritableStream::run_ticks_before(&mut *self.lock(), stamp);
     }

@@ -647,11 +647,15 @@ impl<T: Chunk> WritableStream for Writable<T> {
     }
 
     fn oldest_tick(&self) -> Option<u64> {
-        let destroy = self.life.events.has_deferred().then_some(self.destroy_tick);
+        let destroy = WritableStream::destroy_tick(self);
         // A stream destroyed since does not finish (see `tick`).
         let finish =
             (self.half.finish_due() && !self.life.is_destroyed()).then_some(self.finish_tick);
         destroy.into_iter().chain(finish).min()
+    }
+
+    fn destroy_tick(&self) -> Option<u64> {
+        self.life.events.has_deferred().then_some(self.destroy_tick)
     }
 
     fn needs_drain(&self) -> bool {
