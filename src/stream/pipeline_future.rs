@@ -218,7 +218,7 @@ mod tests {
         Busy, Duplex, NullSink, Pusher, Readable, ReadableExt, Shared, Writable, pipeline,
     };
 
-    use crate::stream::event_log::{Log, entries, observer, poll, poll_until_ready};
+    use crate::stream::event_log::{Counted, Log, entries, observer, poll, poll_until_ready};
 
     /// A chunk `read()` takes from a piped stage is copied for the pipe;
     /// once the pipeline is dropped, or cancelled, nothing is copied any
@@ -479,6 +479,30 @@ mod tests {
         assert!(dest.write(1).is_err());
         let mut future = pipeline(stage).pipe(dest);
         assert_eq!(run(&mut future).kind(), ErrorKind::InvalidData);
+    }
+
+    /// A destination that had failed and closed before the pipeline (a
+    /// write after its end): Node's pipeline hears of it on a tick it
+    /// queues after the source's `resume_`, so that `resume_` runs first,
+    /// its `read(0)` asking the source, before the failure destroys it.
+    #[test]
+    fn a_closed_destination_fails_the_pipeline_after_the_sources_resume() {
+        let log = Log::default();
+        let mut source = Readable::new(Counted::deferred(&log, 1)).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let mut dest = Writable::<u32>::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        dest.end().unwrap();
+        assert!(dest.write(1).is_err());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(dest.poll_finish(&mut cx).is_ready());
+        assert_eq!(entries(&log, "dest"), ["prefinish", "error", "close"]);
+        let mut future = pipeline(source).pipe(dest);
+        assert_eq!(run(&mut future).kind(), ErrorKind::WriteAfterEnd);
+        assert_eq!(
+            entries(&log, "source"),
+            ["_read", "resume", "error", "close"]
+        );
     }
 
     /// A source whose error was delivered already, before the pipeline:

@@ -544,6 +544,18 @@ impl<T: Chunk> Pump<T> {
                 Poll::Ready(Ok(())) => self.awaiting.set(index, false),
                 Poll::Ready(Err(_)) if self.closed_finished(index, &**destination) => {}
                 Poll::Ready(Err(error)) => {
+                    if self.on_error == OnError::DestroyAll
+                        && !self.hears_error[index]
+                        && !self.source_end_due
+                    {
+                        // Node's pipeline hears of a destination that had
+                        // closed on a tick it queued after the `resume_`
+                        // its pipe queued (pipeline.js:420 and 463, `pipe`:
+                        // `src.pipe(dst)` before `eos(dst)`;
+                        // end-of-stream.js:208-209, `nextTick(onclose)`);
+                        // a source's end, due first, is the pipe's first.
+                        source.run_queued_resume(cx);
+                    }
                     self.destination_failed(index, error, source, &mut **destination);
                     continue;
                 }

@@ -1378,6 +1378,18 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         self.poll_ahead_before(cx, u64::MAX)
     }
 
+    /// Only a `resume_` its reader's ticks come to first: an `end` queued
+    /// before it is the pipe's to act on.
+    fn run_queued_resume(&mut self, cx: &mut Context<'_>) {
+        let ticks = &self.half.ticks;
+        if self.half.resume_scheduled()
+            && let Some(resume) = ticks.stamp_of(Tick::Resume)
+            && ticks.oldest_for_reader() == Some(resume)
+        {
+            self.run_ticks(cx, resume + 1);
+        }
+    }
+
     fn poll_ahead_before(&mut self, cx: &mut Context<'_>, stamp: u64) -> Result<()> {
         if self.half.flowing() == Some(true) {
             return Ok(());

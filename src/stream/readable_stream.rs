@@ -183,6 +183,16 @@ pub trait ReadableStream: sealed::Stream + Send {
         self.poll_ahead(cx)
     }
 
+    /// Runs the `resume_` a pipe queued, and what the stream queued before
+    /// it, as Node's next tick does, although the stream flows for a pipe:
+    /// its `read(0)` asks the source (`_read`), then `resume` comes (what
+    /// the read found waits for the pipe). A pipeline does so before a
+    /// failure it hears of on a later tick destroys the stream.
+    #[doc(hidden)]
+    fn run_queued_resume(&mut self, cx: &mut Context<'_>) {
+        let _ = cx;
+    }
+
     /// Delivers the events deferred to the next tick now (its `error`,
     /// `close`): a pipeline does so for every stage before it resolves, as
     /// Node's callback comes after each stage's last events.

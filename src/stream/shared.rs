@@ -182,6 +182,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().poll_ahead_before(cx, stamp)
     }
 
+    fn run_queued_resume(&mut self, cx: &mut Context<'_>) {
+        self.lock().run_queued_resume(cx);
+    }
+
     fn destroy(&mut self, error: Option<Error>) {
         ReadableStream::destroy(&mut *self.lock(), error);
     }
