@@ -505,6 +505,24 @@ mod tests {
         );
     }
 
+    /// A source's `maybeReadMore_` (queued by an `unshift`) is older than
+    /// the `finish` of a destination ended before the pipeline: its
+    /// `read(0)` asks the source before that `finish` unpipes the
+    /// destination and pauses the source; the pipe's `resume_` comes
+    /// after, and the destination's `close` fails the pipeline.
+    #[test]
+    fn a_sources_read_ahead_comes_before_an_older_finish_pauses_it() {
+        let log = Log::default();
+        let mut source = Readable::new(Counted::deferred(&log, 1)).with_high_water_mark(2);
+        source.observe(observer(&log, "source"));
+        assert!(source.unshift(7).unwrap());
+        let mut dest = Writable::<u32>::new(NullSink).with_high_water_mark(0);
+        dest.end().unwrap();
+        let mut future = pipeline(source).pipe(dest);
+        assert_eq!(run(&mut future).kind(), ErrorKind::PrematureClose);
+        assert_eq!(entries(&log, "source")[..3], ["_read", "pause", "resume"]);
+    }
+
     /// A source whose error was delivered already, before the pipeline:
     /// Node's pipeline learns of it from `finished`, and destroys the
     /// destination with it, not with a premature close.

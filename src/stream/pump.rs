@@ -535,6 +535,7 @@ impl<T: Chunk> Pump<T> {
             // comes after the source's own ticks queued before them.
             if let Some(stamp) = destination.oldest_tick() {
                 source.run_ticks_before(stamp);
+                source.run_reads_before(cx, stamp);
             }
             match destination.poll_drain(cx) {
                 // An ended destination emits no `drain` (writable.js,
@@ -554,7 +555,7 @@ impl<T: Chunk> Pump<T> {
                         // `src.pipe(dst)` before `eos(dst)`;
                         // end-of-stream.js:208-209, `nextTick(onclose)`);
                         // a source's end, due first, is the pipe's first.
-                        source.run_queued_resume(cx);
+                        source.run_reads_before(cx, stamp_now());
                     }
                     self.destination_failed(index, error, source, &mut **destination);
                     continue;

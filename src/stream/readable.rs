@@ -461,18 +461,9 @@ impl<T: Chunk> Readable<T> {
                     self.flow(cx);
                 }
                 Tick::ReadMore => self.read_ahead(cx),
-                Tick::Resume if self.half.resume_scheduled() => {
-                    if !self.source_pending {
-                        self.read_as_node(cx, false);
-                    }
-                    self.half.emit_scheduled_resume(&mut self.life.events);
-                    self.flow(cx);
-                    if self.half.flowing() == Some(true) && !self.source_pending {
-                        self.read_as_node(cx, false);
-                    }
-                }
+                Tick::Resume => self.resume_tick(cx),
                 // A readable has no `finish`.
-                Tick::Resume | Tick::Finish => {}
+                Tick::Finish => {}
                 Tick::End => {
                     if self.life.errored().is_some() {
                         self.half.cancel_scheduled_end();
@@ -508,6 +499,23 @@ impl<T: Chunk> Readable<T> {
             return;
         }
         while self.half.flowing() == Some(true) && self.read_as_node(cx, true).is_some() {}
+    }
+
+    /// Node's `resume_` (if no `pause()` or read since undid it):
+    /// `read(0)` unless a read is pending, `resume`, `flow()`, and another
+    /// `read(0)` while it flows.
+    fn resume_tick(&mut self, cx: &mut Context<'_>) {
+        if !self.half.resume_scheduled() {
+            return;
+        }
+        if !self.source_pending {
+            self.read_as_node(cx, false);
+        }
+        self.half.emit_scheduled_resume(&mut self.life.events);
+        self.flow(cx);
+        if self.half.flowing() == Some(true) && !self.source_pending {
+            self.read_as_node(cx, false);
+        }
     }
 
     /// Node's `maybeReadMore_`: `read(0)` while nothing is pending, the
@@ -1378,15 +1386,21 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         self.poll_ahead_before(cx, u64::MAX)
     }
 
-    /// Only a `resume_` its reader's ticks come to first: an `end` queued
-    /// before it is the pipe's to act on.
-    fn run_queued_resume(&mut self, cx: &mut Context<'_>) {
-        let ticks = &self.half.ticks;
-        if self.half.resume_scheduled()
-            && let Some(resume) = ticks.stamp_of(Tick::Resume)
-            && ticks.oldest_for_reader() == Some(resume)
-        {
-            self.run_ticks(cx, resume + 1);
+    fn run_reads_before(&mut self, cx: &mut Context<'_>, stamp: u64) {
+        if self.life.is_destroyed() {
+            return;
+        }
+        let before = self
+            .half
+            .ticks
+            .oldest_besides_reads()
+            .map_or(stamp, |other| other.min(stamp));
+        while let Some(tick) = self.half.ticks.pop_before(before) {
+            match tick {
+                Tick::ReadMore => self.read_ahead(cx),
+                Tick::Resume => self.resume_tick(cx),
+                _ => unreachable!("only reads come before {before}"),
+            }
         }
     }
 

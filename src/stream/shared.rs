@@ -182,8 +182,8 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().poll_ahead_before(cx, stamp)
     }
 
-    fn run_queued_resume(&mut self, cx: &mut Context<'_>) {
-        self.lock().run_queued_resume(cx);
+    fn run_reads_before(&mut self, cx: &mut Context<'_>, stamp: u64) {
+        self.lock().run_reads_before(cx, stamp);
     }
 
     fn destroy(&mut self, error: Option<Error>) {
