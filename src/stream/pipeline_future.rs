@@ -523,6 +523,25 @@ mod tests {
         assert_eq!(entries(&log, "source")[..3], ["_read", "pause", "resume"]);
     }
 
+    /// A source destroyed before a destination's `finish` was due: Node's
+    /// pipeline hears of the source's `close` first, and destroys the
+    /// destination with a premature close before its `finish`.
+    #[test]
+    fn a_source_closing_first_destroys_a_destination_before_its_finish() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32]);
+        source.destroy(None);
+        let mut dest = Writable::<u32>::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        dest.end().unwrap();
+        let mut future = pipeline(source).pipe(dest);
+        assert_eq!(run(&mut future).kind(), ErrorKind::PrematureClose);
+        assert_eq!(
+            entries(&log, "dest"),
+            ["prefinish", "pipe", "unpipe", "error", "close"]
+        );
+    }
+
     /// A source whose error was delivered already, before the pipeline:
     /// Node's pipeline learns of it from `finished`, and destroys the
     /// destination with it, not with a premature close.

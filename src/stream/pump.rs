@@ -534,7 +534,18 @@ impl<T: Chunk> Pump<T> {
             // What the destination's ticks make the pipe do to the source
             // comes after the source's own ticks queued before them.
             if let Some(stamp) = destination.oldest_tick() {
+                let source_fails_first = self.on_error == OnError::DestroyAll
+                    && source
+                        .destroy_tick()
+                        .is_some_and(|destroyed| destroyed < stamp);
                 source.run_ticks_before(stamp);
+                if source_fails_first {
+                    // Node's pipeline hears of the source's `error` or
+                    // `close` first (end-of-stream.js:136-142, `onerror`,
+                    // `onclose`): the next read of it fails the pipeline,
+                    // destroying this destination before its tick.
+                    return;
+                }
                 source.run_reads_before(cx, stamp);
             }
             match destination.poll_drain(cx) {
