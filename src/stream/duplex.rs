@@ -1596,10 +1596,8 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         // from that event, and destroys the other streams then).
         let failed = self.life.errored().is_some() && !self.read.ticks.contains(Tick::Deferred);
         self.tick();
-        match self.life.errored() {
-            Some(error) if !failed => Err(error.clone()),
-            _ => Ok(()),
-        }
+        self.life
+            .failure_heard(failed, ReadableStream::drained_at_end(self))
     }
 
     fn listen_data(&mut self) {

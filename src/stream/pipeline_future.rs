@@ -542,6 +542,23 @@ mod tests {
         );
     }
 
+    /// A transform first stage destroyed without an error while the
+    /// pipe waits for the destination's `drain`: Node's pipeline hears of
+    /// its `close` (a premature close) and destroys the destination with
+    /// it, although no `drain` came.
+    #[test]
+    fn a_stage_destroyed_while_waiting_for_drain_fails_the_pipeline() {
+        let log = Log::default();
+        let stage = Shared::new(Duplex::<u32, u32>::pass_through());
+        let mut dest = Writable::<u32>::new(Busy).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        assert!(!dest.write(1).unwrap());
+        let mut future = pipeline(stage.clone()).pipe(dest);
+        stage.lock().destroy(None);
+        assert_eq!(run(&mut future).kind(), ErrorKind::PrematureClose);
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
+    }
+
     /// A source whose error was delivered already, before the pipeline:
     /// Node's pipeline learns of it from `finished`, and destroys the
     /// destination with it, not with a premature close.

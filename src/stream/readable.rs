@@ -16,7 +16,7 @@ use tokio_util::io::{ReaderStream, StreamReader};
 
 use super::async_iter_source::AsyncIterSource;
 use super::chunk::{Chunk, DEFAULT_HIGH_WATER_MARK};
-use super::error::{Error, ErrorKind, Result};
+use super::error::{Error, Result};
 use super::event::Event;
 use super::iter_source::IterSource;
 use super::lifecycle::Lifecycle;
@@ -1413,17 +1413,8 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         // from that event, and destroys the other streams then).
         let failed = self.life.errored().is_some() && !self.half.ticks.contains(Tick::Deferred);
         self.run_ticks(cx, stamp);
-        match self.life.errored() {
-            Some(error) if !failed => Err(error.clone()),
-            Some(_) => Ok(()),
-            // Destroyed without an error before its producer ended: the
-            // pipeline learns of it from `finished` at its `close`, a
-            // premature close (end-of-stream.js, `onclose`).
-            None if self.life.is_destroyed() && !ReadableStream::drained_at_end(self) => {
-                Err(Error::from_kind(ErrorKind::PrematureClose))
-            }
-            None => Ok(()),
-        }
+        self.life
+            .failure_heard(failed, ReadableStream::drained_at_end(self))
     }
 
     fn piping(&mut self, attached: bool) {
