@@ -1631,10 +1631,8 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         // from that event, and destroys the other streams then).
         let failed = self.life.errored().is_some() && !self.read.ticks.contains(Tick::Deferred);
         self.tick();
-        match self.life.errored() {
-            Some(error) if !failed => Err(error.clone()),
-            _ => Ok(()),
-        }
+        self.life
+            .failure_heard(failed, ReadableStream::drained_at_end(self))
     }
 
     fn listen_data(&mut self) {
@@ -1717,6 +1715,10 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
     fn source_tick_ran(&mut self, stamp: u64) {
         self.source_ticks.retain(|&queued| queued != stamp);
+    }
+
+    fn destroy_tick(&self) -> Option<u64> {
+        ReadableStream::destroy_tick(self)
     }
 
     fn refuse_pipes_after(&mut self, stamp: u64) {

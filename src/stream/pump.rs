@@ -554,7 +554,19 @@ impl<T: Chunk> Pump<T> {
             // What the destination's ticks make the pipe do to the source
             // comes after the source's own ticks queued before them.
             if let Some(stamp) = destination.oldest_tick() {
+                let source_fails_first = self.on_error == OnError::DestroyAll
+                    && source
+                        .destroy_tick()
+                        .is_some_and(|destroyed| destroyed < stamp);
                 source.run_ticks_before(stamp);
+                if source_fails_first {
+                    // Node's pipeline hears of the source's `error` or
+                    // `close` first (end-of-stream.js:136-142, `onerror`,
+                    // `onclose`): the next read of it fails the pipeline,
+                    // destroying this destination before its tick.
+                    return;
+                }
+                source.run_reads_before(cx, stamp);
             }
             if let Some(stamp) = self.source_tick_ran(source) {
                 destination.source_tick_ran(stamp);
@@ -567,6 +579,18 @@ impl<T: Chunk> Pump<T> {
                 Poll::Ready(Ok(())) => self.awaiting.set(index, false),
                 Poll::Ready(Err(_)) if self.closed_finished(index, &**destination) => {}
                 Poll::Ready(Err(error)) => {
+                    if self.on_error == OnError::DestroyAll
+                        && !self.hears_error[index]
+                        && !self.source_end_due
+                    {
+                        // Node's pipeline hears of a destination that had
+                        // closed on a tick it queued after the `resume_`
+                        // its pipe queued (pipeline.js:420 and 463, `pipe`:
+                        // `src.pipe(dst)` before `eos(dst)`;
+                        // end-of-stream.js:208-209, `nextTick(onclose)`);
+                        // a source's end, due first, is the pipe's first.
+                        source.run_reads_before(cx, stamp_now());
+                    }
                     self.destination_failed(index, error, source, &mut **destination);
                     continue;
                 }

@@ -191,6 +191,19 @@ pub trait ReadableStream: sealed::Stream + Send {
         self.poll_ahead(cx)
     }
 
+    /// Runs the reads the stream queued before the tick stamped `stamp`
+    /// (`maybeReadMore_`, a pipe's `resume_`), as Node's ticks run them,
+    /// although the stream flows for a pipe: each `read(0)` asks the
+    /// source (`_read`), `resume` comes; what they read waits for the
+    /// pipe, and so does a tick that hands something out (a flow, `end`,
+    /// `error`) and what comes after it. A pipe does so before its
+    /// destination's tick stamped `stamp` pauses the stream, or a pipeline
+    /// destroys it.
+    #[doc(hidden)]
+    fn run_reads_before(&mut self, cx: &mut Context<'_>, stamp: u64) {
+        let _ = (cx, stamp);
+    }
+
     /// Delivers the events deferred to the next tick now (its `error`,
     /// `close`): a pipeline does so for every stage before it resolves, as
     /// Node's callback comes after each stage's last events.

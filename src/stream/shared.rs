@@ -186,6 +186,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().poll_ahead_before(cx, stamp)
     }
 
+    fn run_reads_before(&mut self, cx: &mut Context<'_>, stamp: u64) {
+        self.lock().run_reads_before(cx, stamp);
+    }
+
     fn destroy(&mut self, error: Option<Error>) {
         ReadableStream::destroy(&mut *self.lock(), error);
     }
@@ -236,6 +240,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
 
     fn oldest_tick(&self) -> Option<u64> {
         WritableStream::oldest_tick(&*self.lock())
+    }
+
+    fn destroy_tick(&self) -> Option<u64> {
+        WritableStream::destroy_tick(&*self.lock())
     }
 
     fn run_ticks_before(&mut self, stamp: u64) {

@@ -659,7 +659,7 @@ impl<T: Chunk> WritableStream for Writable<T> {
     }
 
     fn oldest_tick(&self) -> Option<u64> {
-        let destroy = self.life.events.has_deferred().then_some(self.destroy_tick);
+        let destroy = WritableStream::destroy_tick(self);
         // A stream destroyed since does not finish (see `tick`).
         let finish =
             (self.half.finish_due() && !self.life.is_destroyed()).then_some(self.finish_tick);
@@ -672,6 +672,10 @@ impl<T: Chunk> WritableStream for Writable<T> {
 
     fn source_tick_ran(&mut self, stamp: u64) {
         self.source_ticks.retain(|&queued| queued != stamp);
+    }
+
+    fn destroy_tick(&self) -> Option<u64> {
+        self.life.events.has_deferred().then_some(self.destroy_tick)
     }
 
     fn needs_drain(&self) -> bool {

@@ -138,6 +138,14 @@ pub trait WritableStream: sealed::Stream + Send {
         None
     }
 
+    /// The stamp of the `error` and `close` a destroy queued, while they
+    /// wait for the next tick (see
+    /// [`ReadableStream::destroy_tick`](crate::ReadableStream::destroy_tick)).
+    #[doc(hidden)]
+    fn destroy_tick(&self) -> Option<u64> {
+        None
+    }
+
     /// Runs the ticks the stream queued before the tick stamped `stamp`
     /// (see [`ReadableStream::oldest_tick`](crate::ReadableStream::oldest_tick)),
     /// up to a flow, which waits for the stream's reader: a pipe does so
