@@ -269,7 +269,19 @@ class Run {
     out.events = this.events;
     this.events = [];
     out.state = this.state();
+    out.pipes = this.pipes();
     return out;
+  }
+
+  /** Every attached pipe as [source, destination], from each source's own list. */
+  pipes() {
+    const pipes = [];
+    this.streams.forEach((s, source) => {
+      for (const destination of s._readableState?.pipes ?? []) {
+        pipes.push([source, this.streams.indexOf(destination)]);
+      }
+    });
+    return pipes;
   }
 
   async settle() {

@@ -358,4 +358,9 @@ pub struct Step {
     /// writableEnded, `wf` writableFinished, `d` destroyed, `err` errored.
     /// A counter a side cannot observe is absent.
     pub state: Vec<BTreeMap<String, Value>>,
+    /// Node only: the pipes attached after the operation, as `(source,
+    /// destination)` from each source's own list (`_readableState.pipes`),
+    /// so the comparison knows which pipes can act inside the next call.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pipes: Vec<(usize, usize)>,
 }
