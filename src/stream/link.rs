@@ -566,6 +566,10 @@ where
         self.stage.resume_queued()
     }
 
+    fn queued_resume(&self) -> Option<u64> {
+        self.stage.queued_resume()
+    }
+
     fn listen_data(&mut self) {
         self.stage.listen_data();
     }
@@ -950,35 +954,49 @@ mod tests {
         );
     }
 
+    /// The events of a pass-through `stage` in `pipeline(source, stage,
+    /// dest)`, with `then` called once the pipeline is made.
+    fn stage_events_from(
+        source: impl ReadableStream<Output = u32> + 'static,
+        then: impl FnOnce(),
+    ) -> Vec<String> {
+        let log = Log::default();
+        let mut stage = identity_at_zero_marks();
+        stage.observe(observer(&log, "stage"));
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        then();
+        poll_until_ready(&mut future, 10).unwrap();
+        entries(&log, "stage")
+    }
+
     /// Node's `pipeline(source, transform, dest)` with a source that has
     /// nothing: the transform's `resume_`, queued when it was piped on,
     /// runs before the `endReadableNT` the source's first read queues
     /// (readable.js `resume` and `endReadable`), so its `resume` comes
-    /// before the `unpipe` and `end()` of the source's `end`.
+    /// before the `unpipe` and `end()` of the source's `end`. So too with
+    /// a transform for source, ended after the pipeline began: its `end`
+    /// was queued by its own `resume_`, after the stage's. Node 20:
+    /// `pipeline(s0, s1, w)`, `s0.end()`: `s1: pipe resume unpipe prefinish
+    /// end pause finish close`.
     #[test]
     fn a_stage_resumes_before_the_end_its_upstream_finds() {
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&log);
-        let mut stage = Duplex::transform(Identity(PhantomData))
-            .with_readable_high_water_mark(0)
-            .with_writable_high_water_mark(0);
-        stage.observe(move |event| seen.lock().unwrap().push(event.name()));
+        let resume_then_end = [
+            "pipe",
+            "resume",
+            "unpipe",
+            "prefinish",
+            "end",
+            "pause",
+            "finish",
+            "close",
+        ];
         let source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
-        let mut future = pipeline(source).pipe(stage).pipe(Writable::new(NullSink));
-        poll_until_ready(&mut future, 10).unwrap();
-        assert_eq!(
-            *log.lock().unwrap(),
-            [
-                "pipe",
-                "resume",
-                "unpipe",
-                "prefinish",
-                "end",
-                "pause",
-                "finish",
-                "close"
-            ]
-        );
+        assert_eq!(stage_events_from(source, || {}), resume_then_end);
+        let source = Shared::new(identity_at_zero_marks());
+        let ended = source.clone();
+        let events = stage_events_from(source, move || ended.lock().end().unwrap());
+        assert_eq!(events, resume_then_end);
     }
 
     /// The same with a source that had emitted its `end` before the
@@ -989,55 +1007,18 @@ mod tests {
     /// prefinish resume end pause finish close`.
     #[test]
     fn a_stage_resumes_after_the_end_its_upstream_had_emitted() {
-        let log = Log::default();
         let mut source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
         source.resume();
         while !source.is_ended() {
             source.tick();
         }
-        let mut stage = identity_at_zero_marks();
-        stage.observe(observer(&log, "stage"));
-        let dest = Writable::new(NullSink).with_high_water_mark(0);
-        let mut future = pipeline(source).pipe(stage).pipe(dest);
-        poll_until_ready(&mut future, 10).unwrap();
         assert_eq!(
-            entries(&log, "stage"),
+            stage_events_from(source, || {}),
             [
                 "pipe",
                 "unpipe",
                 "prefinish",
                 "resume",
-                "end",
-                "pause",
-                "finish",
-                "close"
-            ]
-        );
-    }
-
-    /// The same with a transform for source, ended after the pipeline
-    /// began: its `end` was queued by its own `resume_`, after the stage's
-    /// `resume_` (readable.js `endReadable`), so the stage's `resume` still
-    /// comes before the `unpipe` and `end()` of the source's `end`. Node 20:
-    /// `pipeline(s0, s1, w)`, `s0.end()`: `s1: pipe resume unpipe prefinish
-    /// end pause finish close`.
-    #[test]
-    fn a_stage_resumes_before_the_end_its_upstream_queued() {
-        let log = Log::default();
-        let source = Shared::new(identity_at_zero_marks());
-        let mut stage = identity_at_zero_marks();
-        stage.observe(observer(&log, "stage"));
-        let dest = Writable::new(NullSink).with_high_water_mark(0);
-        let mut future = pipeline(source.clone()).pipe(stage).pipe(dest);
-        source.lock().end().unwrap();
-        poll_until_ready(&mut future, 10).unwrap();
-        assert_eq!(
-            entries(&log, "stage"),
-            [
-                "pipe",
-                "resume",
-                "unpipe",
-                "prefinish",
                 "end",
                 "pause",
                 "finish",
@@ -1079,8 +1060,8 @@ mod tests {
     /// pushed a chunk): the source's `error` fails the pipeline, which
     /// destroys the stage and `dest`; the stage's `resume_` then flows its
     /// chunk into `dest`, whose refused write (writable.js:487-498) pauses
-    /// the stage before its own `error` (readable.js:1007-1013). Node 20: `stage: prefinish pipe finish
-    /// unpipe resume data pause error close`.
+    /// the stage before its own `error` (readable.js:1007-1013). Node 20:
+    /// `stage: prefinish pipe finish unpipe resume data pause error close`.
     #[test]
     fn a_stage_flowing_after_the_pipeline_failed_pauses_at_its_first_chunk() {
         let log = Log::default();

@@ -1367,6 +1367,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         self.half.resume_scheduled()
     }
 
+    fn queued_resume(&self) -> Option<u64> {
+        self.half.queued_resume()
+    }
+
     fn listen_data(&mut self) {
         self.half.ticks.consumed = true;
         if self.half.flowing() != Some(false) {

@@ -93,6 +93,14 @@ pub trait ReadableStream: sealed::Stream + Send {
         false
     }
 
+    /// The stamp of the `resume_` queued for the next tick (see
+    /// [`resume_queued`](ReadableStream::resume_queued)): its place in
+    /// Node's one `nextTick` queue.
+    #[doc(hidden)]
+    fn queued_resume(&self) -> Option<u64> {
+        None
+    }
+
     /// Destroys the stream (Node's `destroy(err)`): buffered data is dropped,
     /// `error` (if any) and `close` are emitted; a no-op if already destroyed.
     fn destroy(&mut self, error: Option<Error>);

@@ -162,6 +162,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().resume_queued()
     }
 
+    fn queued_resume(&self) -> Option<u64> {
+        self.lock().queued_resume()
+    }
+
     fn listen_data(&mut self) {
         self.lock().listen_data();
     }
@@ -248,6 +252,14 @@ impl<S: WritableStream> WritableStream for Shared<S> {
 
     fn refuse_pipes_after(&mut self, stamp: u64) {
         self.lock().refuse_pipes_after(stamp);
+    }
+
+    fn source_tick_queued(&mut self, stamp: u64) {
+        self.lock().source_tick_queued(stamp);
+    }
+
+    fn source_tick_ran(&mut self, stamp: u64) {
+        self.lock().source_tick_ran(stamp);
     }
 
     fn write(&mut self, chunk: S::Input) -> Result<bool> {

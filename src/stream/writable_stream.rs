@@ -156,6 +156,26 @@ pub trait WritableStream: sealed::Stream + Send {
         let _ = stamp;
     }
 
+    /// A pipe into this stream was made while its source had a tick
+    /// queued at `stamp` (the `resume_` `pipe()` schedules): a `finish`
+    /// queued after it waits until [`source_tick_ran`](WritableStream::source_tick_ran),
+    /// as Node's one `nextTick` queue flows that source first, and what
+    /// it writes after `end()` errors the stream, which then does not
+    /// finish (writable.js, `writeAfterEnd` and `needFinish`). This
+    /// matters where another pipe's source polls the stream first.
+    #[doc(hidden)]
+    fn source_tick_queued(&mut self, stamp: u64) {
+        let _ = stamp;
+    }
+
+    /// The source's tick stamped `stamp` (see
+    /// [`source_tick_queued`](WritableStream::source_tick_queued)) ran,
+    /// or its pipe is undone: the `finish` no longer waits for it.
+    #[doc(hidden)]
+    fn source_tick_ran(&mut self, stamp: u64) {
+        let _ = stamp;
+    }
+
     /// A pipeline failed at the tick stamped `stamp`, destroying this
     /// stage and every stage after it: a `resume_` the stage queued after
     /// that tick flows its first chunk into a refused write (writable.js:
