@@ -1709,16 +1709,16 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
         self.read.ticks.oldest_for_writer()
     }
 
+    fn destroy_tick(&self) -> Option<u64> {
+        ReadableStream::destroy_tick(self)
+    }
+
     fn source_tick_queued(&mut self, stamp: u64) {
         self.source_ticks.push(stamp);
     }
 
     fn source_tick_ran(&mut self, stamp: u64) {
         self.source_ticks.retain(|&queued| queued != stamp);
-    }
-
-    fn destroy_tick(&self) -> Option<u64> {
-        ReadableStream::destroy_tick(self)
     }
 
     fn refuse_pipes_after(&mut self, stamp: u64) {

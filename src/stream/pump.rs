@@ -553,7 +553,10 @@ impl<T: Chunk> Pump<T> {
             }
             // What the destination's ticks make the pipe do to the source
             // comes after the source's own ticks queued before them.
-            if let Some(stamp) = destination.oldest_tick() {
+            if let Some(stamp) = destination
+                .oldest_tick()
+                .or_else(|| failing_sink_tick(&**destination))
+            {
                 let source_fails_first = self.on_error == OnError::DestroyAll
                     && source
                         .destroy_tick()
@@ -1212,6 +1215,18 @@ impl<T: Chunk> Pump<T> {
         }
         error
     }
+}
+
+/// A destination whose sink failed inside `write()`, not yet destroyed:
+/// Node reports that failure two ticks later (writable.js:646-647,
+/// `process.nextTick(onwriteError)`; then `errorOrDestroy`'s own tick), after
+/// everything queued before now.
+#[cold]
+fn failing_sink_tick<W>(destination: &W) -> Option<u64>
+where
+    W: WritableStream + ?Sized,
+{
+    (destination.failure().is_some() && !destination.is_destroyed()).then(stamp_now)
 }
 
 /// A call refused because the stream was destroyed is reported as Node's
@@ -2295,6 +2310,32 @@ mod tests {
             queue.pop();
             Poll::Ready(Ok(()))
         }
+    }
+
+    /// A destination whose sink failed inside `write()` reports it two
+    /// ticks later: the `close` of a source destroyed before comes first,
+    /// and the pipeline destroys the destination with a premature close
+    /// (Node 20: `s1.destroy()`, `s0.write()` failing, `pipeline(s1, s0)`:
+    /// `s0` `pipe unpipe error(ERR_STREAM_PREMATURE_CLOSE) close`).
+    #[test]
+    fn a_sink_failed_inside_write_hears_an_older_source_close_first() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32]);
+        source.destroy(None);
+        let mut dest = Writable::new(FailsSecond(true)).with_high_water_mark(0);
+        let errors = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&errors);
+        let mut logged = observer(&log, "dest");
+        dest.observe(move |event| {
+            if let crate::Event::Error(error) = event {
+                seen.lock().unwrap().push(error.kind());
+            }
+            logged(event);
+        });
+        assert!(!dest.write(1).unwrap());
+        let _ = until_ready(&mut pipeline(source).pipe(dest));
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
+        assert_eq!(*errors.lock().unwrap(), [ErrorKind::PrematureClose]);
     }
 
     /// A pipeline destroys its source at the `error` of a destination whose

@@ -666,16 +666,16 @@ impl<T: Chunk> WritableStream for Writable<T> {
         destroy.into_iter().chain(finish).min()
     }
 
+    fn destroy_tick(&self) -> Option<u64> {
+        self.life.events.has_deferred().then_some(self.destroy_tick)
+    }
+
     fn source_tick_queued(&mut self, stamp: u64) {
         self.source_ticks.push(stamp);
     }
 
     fn source_tick_ran(&mut self, stamp: u64) {
         self.source_ticks.retain(|&queued| queued != stamp);
-    }
-
-    fn destroy_tick(&self) -> Option<u64> {
-        self.life.events.has_deferred().then_some(self.destroy_tick)
     }
 
     fn needs_drain(&self) -> bool {
