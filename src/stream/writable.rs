@@ -100,6 +100,12 @@ pub struct Writable<T> {
     /// The place of the `finish` due after a final hook that ran inside
     /// `end()`.
     finish_tick: u64,
+    /// The place of Node's `afterWriteTick` (writable.js `onwrite`): a
+    /// write the sink completed inside `write()` runs its callback on a
+    /// tick queued then, which later sync writes join. Until it ran, a
+    /// stream that ended does not finish: that tick queues the `finish`
+    /// (`afterWrite` → `finishMaybe(stream, state, true)`).
+    after_write_tick: Option<u64>,
 }
 
 // Chunks are never pinned: the queue only moves them.
@@ -117,6 +123,7 @@ impl<T: Chunk> Writable<T> {
             cancelled_write: false,
             destroy_tick: 0,
             finish_tick: 0,
+            after_write_tick: None,
         }
     }
 
@@ -152,7 +159,7 @@ impl<T: Chunk> Writable<T> {
     /// let log = Arc::new(Mutex::new(Vec::new()));
     /// let seen = Arc::clone(&log);
     /// // Node: new Writable({ emitClose: false, ... })
-    /// let mut w = Writable::<u32>::new(NullSink).emit_close(false);
+    /// let mut w = Writable::<u32>::new(crate::NullSink).emit_close(false);
     /// w.observe(move |e: &Event| seen.lock().unwrap().push(e.name()));
     /// w.close().await?;
     /// drop(w);
@@ -240,7 +247,7 @@ impl<T: Chunk> Writable<T> {
     ///
     /// // A sink that takes chunks at once never fills (Node's `_write`
     /// // calling back synchronously).
-    /// let mut out = Writable::<u32>::new(NullSink).with_high_water_mark(1);
+    /// let mut out = Writable::<u32>::new(crate::NullSink).with_high_water_mark(1);
     /// assert!(out.write(7)?);
     /// assert_eq!(out.writable_length(), 0);
     /// // Corked, the chunks wait for `uncork`.
@@ -338,7 +345,7 @@ impl<T: Chunk> Writable<T> {
     /// # async fn main() -> smerge::Result<()> {
     /// let log = Arc::new(Mutex::new(Vec::new()));
     /// let seen = Arc::clone(&log);
-    /// let mut w = Writable::<u32>::new(NullSink);
+    /// let mut w = Writable::<u32>::new(crate::NullSink);
     /// w.observe(move |e: &Event| seen.lock().unwrap().push(e.name()));
     /// w.end()?;
     /// assert_eq!(*log.lock().unwrap(), ["prefinish"]);
@@ -469,7 +476,9 @@ impl<T: Chunk> Writable<T> {
                     self.half.writing = true;
                     break;
                 }
-                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Ok(())) => {
+                    self.after_write_tick.get_or_insert_with(next_stamp);
+                }
                 Poll::Ready(Err(error)) => {
                     // Node's `onwrite`: errored now, destroyed on the next
                     // tick; whoever polls next is handed the error.
@@ -507,17 +516,23 @@ impl<T: Chunk> Writable<T> {
     /// destruction of a stream whose sink failed inside `write()`, then the
     /// `finish` due after a final hook that ran inside `end()`. As in Node
     /// (for a stream without `_final`), a stream destroyed since then does
-    /// not finish.
+    /// not finish. A sync write's callback tick still pending queues the
+    /// `finish` instead, for the next tick (see `after_write_tick`).
     #[inline]
     fn tick(&mut self) {
         self.life.events.flush();
         if self.life.destroy_due() {
             self.destroy(self.life.errored().cloned());
         }
+        let after_write = self.after_write_tick.take().is_some();
         if self.half.finish_due() && !self.life.is_destroyed() {
-            self.half.finished();
-            self.life.events.emit(Event::Finish);
-            self.life.close();
+            if after_write {
+                self.finish_tick = next_stamp();
+            } else {
+                self.half.finished();
+                self.life.events.emit(Event::Finish);
+                self.life.close();
+            }
         }
     }
 
@@ -627,6 +642,12 @@ impl<T: Chunk> WritableStream for Writable<T> {
         if self.half.is_finished() {
             return Poll::Ready(Ok(()));
         }
+        if self.finish_due() {
+            // The sync write's callback tick queued the `finish` for the
+            // next tick.
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
         ready!(self.poll_write_queue(cx))?;
         if !self.half.ready_to_finalize() {
             return Poll::Pending;
@@ -649,8 +670,8 @@ impl<T: Chunk> WritableStream for Writable<T> {
     fn oldest_tick(&self) -> Option<u64> {
         let destroy = self.life.events.has_deferred().then_some(self.destroy_tick);
         // A stream destroyed since does not finish (see `tick`).
-        let finish =
-            (self.half.finish_due() && !self.life.is_destroyed()).then_some(self.finish_tick);
+        let finish = (self.half.finish_due() && !self.life.is_destroyed())
+            .then(|| self.after_write_tick.unwrap_or(self.finish_tick));
         destroy.into_iter().chain(finish).min()
     }
 
@@ -1118,5 +1139,29 @@ mod tests {
         let mut written = Vec::new();
         server.read_to_end(&mut written).await.unwrap();
         assert_eq!(written, b"ab");
+    }
+
+    /// A write the sink completed inside `write()` has its callback run on
+    /// a tick queued then, and an `end()` before that tick finishes only on
+    /// the tick after it (writable.js `onwrite` queues `afterWriteTick`,
+    /// whose `afterWrite` → `finishMaybe(stream, state, true)` queues the
+    /// `finish`). Node 20, `w.write(7); w.end()` (a sync sink), then
+    /// `nextTick(a)`, and in `a`, `nextTick(b)`: `prefinish`, `a` (not
+    /// finished), `finish`, `b`. Without the write, `end()` alone finishes
+    /// on its first tick.
+    #[test]
+    fn a_sync_writes_callback_tick_delays_the_finish_by_a_tick() {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut written = Writable::<u32>::new(crate::NullSink);
+        assert!(written.write(7).unwrap());
+        written.end().unwrap();
+        assert!(WritableStream::poll_finish(&mut written, &mut cx).is_pending());
+        assert!(!written.is_finished());
+        assert!(WritableStream::poll_finish(&mut written, &mut cx).is_ready());
+        assert!(written.is_finished());
+
+        let mut ended = Writable::<u32>::new(crate::NullSink);
+        ended.end().unwrap();
+        assert!(WritableStream::poll_finish(&mut ended, &mut cx).is_ready());
     }
 }
