@@ -102,7 +102,8 @@ pub struct Writable<T> {
     finish_tick: u64,
     /// The place of Node's `afterWriteTick` (writable.js `onwrite`): a
     /// write the sink completed inside `write()` runs its callback on a
-    /// tick queued then, which later sync writes join. Until it ran, a
+    /// tick queued then (see `WriteHalf::after_write_ticks`), which later
+    /// sync writes join. Until it ran, a
     /// stream that ended does not finish: that tick queues the `finish`
     /// (`afterWrite` → `finishMaybe(stream, state, true)`).
     after_write_tick: Option<u64>,
@@ -477,7 +478,9 @@ impl<T: Chunk> Writable<T> {
                     break;
                 }
                 Poll::Ready(Ok(())) => {
-                    self.after_write_tick.get_or_insert_with(next_stamp);
+                    if self.half.after_write_ticks() {
+                        self.after_write_tick.get_or_insert_with(next_stamp);
+                    }
                 }
                 Poll::Ready(Err(error)) => {
                     // Node's `onwrite`: errored now, destroyed on the next
