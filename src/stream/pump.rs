@@ -1304,21 +1304,32 @@ mod tests {
     /// pause close`.
     #[test]
     fn an_ended_duplex_source_finishes_before_its_destination() {
+        assert_eq!(
+            ended_pass_through_pipe(false),
+            ["prefinish", "resume", "end", "finish", "pause", "close"]
+        );
+    }
+
+    /// Pipes a pass-through (hwm 0) into another, ends the destination
+    /// first if `destination_first`, then the source; returns the source's
+    /// events once the pipe is done and a tick passed.
+    fn ended_pass_through_pipe(destination_first: bool) -> Vec<String> {
         let log = Log::default();
         let mut source = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
         source.observe(observer(&log, "source"));
         let source = Shared::new(source);
         let mut reader = source.clone();
-        let mut dest = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
-        let mut piping = pipe(&mut reader, &mut dest, PipeOptions::default());
+        let dest = Shared::new(Duplex::<u32, u32>::pass_through().with_high_water_mark(0));
+        let mut writer = dest.clone();
+        let mut piping = pipe(&mut reader, &mut writer, PipeOptions::default());
+        if destination_first {
+            dest.lock().end().unwrap();
+        }
         source.lock().end().unwrap();
         until_ready(&mut piping).unwrap();
         drop(piping);
         source.lock().tick();
-        assert_eq!(
-            entries(&log, "source"),
-            ["prefinish", "resume", "end", "finish", "pause", "close"]
-        );
+        entries(&log, "source")
     }
 
     /// A destination ended after the pipe was made finishes before the
@@ -1329,21 +1340,8 @@ mod tests {
     /// `prefinish`, then at the tick `resume pause end finish close`.
     #[test]
     fn a_destination_ended_after_the_pipe_unpipes_before_the_sources_end() {
-        let log = Log::default();
-        let mut source = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
-        source.observe(observer(&log, "source"));
-        let source = Shared::new(source);
-        let mut reader = source.clone();
-        let dest = Shared::new(Duplex::<u32, u32>::pass_through().with_high_water_mark(0));
-        let mut writer = dest.clone();
-        let mut piping = pipe(&mut reader, &mut writer, PipeOptions::default());
-        dest.lock().end().unwrap();
-        source.lock().end().unwrap();
-        until_ready(&mut piping).unwrap();
-        drop(piping);
-        source.lock().tick();
         assert_eq!(
-            entries(&log, "source"),
+            ended_pass_through_pipe(true),
             ["prefinish", "resume", "pause", "end", "finish", "close"]
         );
     }
