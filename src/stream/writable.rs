@@ -160,7 +160,7 @@ impl<T: Chunk> Writable<T> {
     /// let log = Arc::new(Mutex::new(Vec::new()));
     /// let seen = Arc::clone(&log);
     /// // Node: new Writable({ emitClose: false, ... })
-    /// let mut w = Writable::<u32>::new(crate::NullSink).emit_close(false);
+    /// let mut w = Writable::<u32>::new(NullSink).emit_close(false);
     /// w.observe(move |e: &Event| seen.lock().unwrap().push(e.name()));
     /// w.close().await?;
     /// drop(w);
@@ -248,7 +248,7 @@ impl<T: Chunk> Writable<T> {
     ///
     /// // A sink that takes chunks at once never fills (Node's `_write`
     /// // calling back synchronously).
-    /// let mut out = Writable::<u32>::new(crate::NullSink).with_high_water_mark(1);
+    /// let mut out = Writable::<u32>::new(NullSink).with_high_water_mark(1);
     /// assert!(out.write(7)?);
     /// assert_eq!(out.writable_length(), 0);
     /// // Corked, the chunks wait for `uncork`.
@@ -346,7 +346,7 @@ impl<T: Chunk> Writable<T> {
     /// # async fn main() -> smerge::Result<()> {
     /// let log = Arc::new(Mutex::new(Vec::new()));
     /// let seen = Arc::clone(&log);
-    /// let mut w = Writable::<u32>::new(crate::NullSink);
+    /// let mut w = Writable::<u32>::new(NullSink);
     /// w.observe(move |e: &Event| seen.lock().unwrap().push(e.name()));
     /// w.end()?;
     /// assert_eq!(*log.lock().unwrap(), ["prefinish"]);
