@@ -99,6 +99,10 @@ pub struct Duplex<I, O> {
     /// Node's had returned false: the pipe writing into this stream pauses
     /// its source ([`WritableStream::take_refused_write`]).
     refused_write: bool,
+    /// The stamps of the `resume_`s pipes into this stream had queued
+    /// when they were made, not yet run: the ticks queued after one wait
+    /// (see [`WritableStream::source_tick_queued`]).
+    source_ticks: Vec<u64>,
 }
 
 // Chunks are never pinned: the queue and the buffer only move them.
@@ -120,6 +124,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             flush_pushed_end: false,
             emitted_by: 0,
             refused_write: false,
+            source_ticks: Vec::new(),
         }
     }
 
@@ -550,13 +555,14 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// `data` and dropped.
     pub fn tick(&mut self) {
         let mut cx = Context::from_waker(Waker::noop());
+        let before = self.source_tick_limit();
         let mut after_write = self.after_write_tick.take();
         loop {
             if after_write.is_some_and(|stamp| !self.read.ticks.queued_before(stamp)) {
                 after_write = None;
                 self.write.drain_if_empty(&mut self.life);
             }
-            let Some(tick) = self.read.ticks.pop() else {
+            let Some(tick) = self.read.ticks.pop_before(before) else {
                 break;
             };
             match tick {
@@ -593,6 +599,29 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         self.read.emit_scheduled_resume(&mut self.life.events);
         self.flow_unread(&mut cx);
         self.life.events.flush();
+    }
+
+    /// The stamp of the oldest `resume_` of a pipe's source that writes
+    /// into this stream, not yet run: the ticks queued after it wait (see
+    /// [`WritableStream::source_tick_queued`]).
+    fn source_tick_limit(&self) -> u64 {
+        self.source_ticks.iter().copied().min().unwrap_or(u64::MAX)
+    }
+
+    /// True while the queued `finish` or `end` waits for a pipe's source
+    /// whose `resume_` was queued before it.
+    fn ends_wait_for_sources(&self) -> bool {
+        if self.source_ticks.is_empty() {
+            // Every poll of a stream that flows.
+            return false;
+        }
+        let ticks = &self.read.ticks;
+        let first_end = ticks
+            .stamp_of(Tick::Finish)
+            .into_iter()
+            .chain(ticks.stamp_of(Tick::End))
+            .min();
+        first_end.is_some_and(|end| self.source_tick_limit() < end)
     }
 
     /// Node's `maybeReadMore_` on a transform: `read(0)` while the end
@@ -963,18 +992,19 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     #[inline]
     fn start_tick_unless_flow(&mut self, flow_goes_on: bool) {
         self.prefinish_after_emitted();
-        if !flow_goes_on
+        let ends_wait = flow_goes_on || self.ends_wait_for_sources();
+        if !ends_wait
             && (self.write.finish_due() || self.read.ends_queued())
             && self.run_queued_ends()
         {
             return;
         }
-        if !flow_goes_on && self.write.finish_due() {
+        if !ends_wait && self.write.finish_due() {
             self.tick_finish();
         }
         if self.life.errored().is_some() {
             self.read.cancel_scheduled_end();
-        } else if self.read.emit_scheduled_end(&mut self.life.events) {
+        } else if !ends_wait && self.read.emit_scheduled_end(&mut self.life.events) {
             self.readable_ended(&mut Context::from_waker(Waker::noop()));
         }
         self.flush_deferred(true);
@@ -1055,6 +1085,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// `before` (see [`Ticks::oldest`](super::ticks::Ticks::oldest)).
     #[cold]
     fn run_queued_ends_before(&mut self, before: u64) -> bool {
+        let before = before.min(self.source_tick_limit());
         let mut cx = Context::from_waker(Waker::noop());
         while let Some(tick) = self.read.ticks.pop_unless_flow(before) {
             match tick {
@@ -1602,6 +1633,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.read.resume_scheduled()
     }
 
+    fn queued_resume(&self) -> Option<u64> {
+        self.read.queued_resume()
+    }
+
     /// While a pipe waits for `drain`, a paused duplex lives its ticks as
     /// Node's does (its `resume`, `finish`, `end`); a flowing one is left
     /// to the pipe.
@@ -1615,10 +1650,8 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         // from that event, and destroys the other streams then).
         let failed = self.life.errored().is_some() && !self.read.ticks.contains(Tick::Deferred);
         self.tick();
-        match self.life.errored() {
-            Some(error) if !failed => Err(error.clone()),
-            _ => Ok(()),
-        }
+        self.life
+            .failure_heard(failed, ReadableStream::drained_at_end(self))
     }
 
     fn listen_data(&mut self) {
@@ -1693,6 +1726,18 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
     fn oldest_tick(&self) -> Option<u64> {
         self.read.ticks.oldest_for_writer()
+    }
+
+    fn source_tick_queued(&mut self, stamp: u64) {
+        self.source_ticks.push(stamp);
+    }
+
+    fn source_tick_ran(&mut self, stamp: u64) {
+        self.source_ticks.retain(|&queued| queued != stamp);
+    }
+
+    fn destroy_tick(&self) -> Option<u64> {
+        ReadableStream::destroy_tick(self)
     }
 
     fn refuse_pipes_after(&mut self, stamp: u64) {
@@ -3287,5 +3332,49 @@ mod tests {
         taken(&log);
         objects.tick();
         assert_eq!(taken(&log), ["drain", "resume", "data", "data"]);
+    }
+
+    /// A transform ended while two pipes write into it: the second pipe's
+    /// source queued its `resume_` before the transform's `finish` and
+    /// `end`, so it flows first, and its chunk, written after `end()`,
+    /// fails the transform: `finish` still comes (Node's `onFinish`
+    /// queued it unchecked, writable.js:886-903), `end` does not
+    /// (readable.js:1692-1698, `endReadableNT` on an errored stream). Node 20,
+    /// `dest.resume(); first.pipe(dest); second.pipe(dest); dest.end()`:
+    /// dest `prefinish`, then at the tick `resume finish unpipe unpipe
+    /// error(ERR_STREAM_WRITE_AFTER_END) close`.
+    #[test]
+    fn another_pipes_source_flows_before_the_ends_of_a_transform() {
+        use crate::stream::event_log::{Log, entries, observer, poll};
+        use crate::{PipeOptions, Readable, Shared, pipe};
+
+        let log = Log::default();
+        let mut dest = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        dest.resume();
+        let dest = Shared::new(dest);
+        let mut first = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let mut second = Readable::from_iter([1u32]).with_high_water_mark(0);
+        let (mut into_first, mut into_second) = (dest.clone(), dest.clone());
+        let mut first_pipe = pipe(&mut first, &mut into_first, PipeOptions::default());
+        let mut second_pipe = pipe(&mut second, &mut into_second, PipeOptions::default());
+        dest.lock().end().unwrap();
+        for _ in 0..5 {
+            let _ = poll(&mut first_pipe);
+            let _ = poll(&mut second_pipe);
+            dest.lock().tick();
+        }
+        let node = [
+            "pipe",
+            "pipe",
+            "prefinish",
+            "resume",
+            "finish",
+            "unpipe",
+            "unpipe",
+            "error",
+            "close",
+        ];
+        assert_eq!(entries(&log, "dest"), node);
     }
 }

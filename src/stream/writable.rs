@@ -107,6 +107,10 @@ pub struct Writable<T> {
     /// stream that ended does not finish: that tick queues the `finish`
     /// (`afterWrite` → `finishMaybe(stream, state, true)`).
     after_write_tick: Option<u64>,
+    /// The stamps of the ticks pipes' sources had queued when the pipes
+    /// were made, not yet run: a `finish` queued after one waits (see
+    /// [`WritableStream::source_tick_queued`]).
+    source_ticks: Vec<u64>,
 }
 
 // Chunks are never pinned: the queue only moves them.
@@ -125,6 +129,7 @@ impl<T: Chunk> Writable<T> {
             destroy_tick: 0,
             finish_tick: 0,
             after_write_tick: None,
+            source_ticks: Vec::new(),
         }
     }
 
@@ -519,8 +524,10 @@ impl<T: Chunk> Writable<T> {
     /// destruction of a stream whose sink failed inside `write()`, then the
     /// `finish` due after a final hook that ran inside `end()`. As in Node
     /// (for a stream without `_final`), a stream destroyed since then does
-    /// not finish. A sync write's callback tick still pending queues the
-    /// `finish` instead, for the next tick (see `after_write_tick`).
+    /// not finish; a pipe's source tick queued before the `finish` runs
+    /// first (see [`WritableStream::source_tick_queued`]). A sync write's
+    /// callback tick still pending queues the `finish` instead, for the
+    /// next tick (see `after_write_tick`).
     #[inline]
     fn tick(&mut self) {
         self.life.events.flush();
@@ -531,12 +538,19 @@ impl<T: Chunk> Writable<T> {
         if self.half.finish_due() && !self.life.is_destroyed() {
             if after_write {
                 self.finish_tick = next_stamp();
-            } else {
+            } else if !self.finish_waits_for_source() {
                 self.half.finished();
                 self.life.events.emit(Event::Finish);
                 self.life.close();
             }
         }
+    }
+
+    /// A pipe's source tick queued before the `finish` has not run yet.
+    fn finish_waits_for_source(&self) -> bool {
+        self.source_ticks
+            .iter()
+            .any(|&stamp| stamp < self.finish_tick)
     }
 
     /// Hands queued chunks to the sink until the queue is empty or the sink
@@ -645,7 +659,7 @@ impl<T: Chunk> WritableStream for Writable<T> {
         if self.half.is_finished() {
             return Poll::Ready(Ok(()));
         }
-        if self.finish_due() {
+        if self.finish_due() && !self.finish_waits_for_source() {
             // The sync write's callback tick queued the `finish` for the
             // next tick.
             cx.waker().wake_by_ref();
@@ -671,11 +685,23 @@ impl<T: Chunk> WritableStream for Writable<T> {
     }
 
     fn oldest_tick(&self) -> Option<u64> {
-        let destroy = self.life.events.has_deferred().then_some(self.destroy_tick);
+        let destroy = WritableStream::destroy_tick(self);
         // A stream destroyed since does not finish (see `tick`).
         let finish = (self.half.finish_due() && !self.life.is_destroyed())
             .then(|| self.after_write_tick.unwrap_or(self.finish_tick));
         destroy.into_iter().chain(finish).min()
+    }
+
+    fn source_tick_queued(&mut self, stamp: u64) {
+        self.source_ticks.push(stamp);
+    }
+
+    fn source_tick_ran(&mut self, stamp: u64) {
+        self.source_ticks.retain(|&queued| queued != stamp);
+    }
+
+    fn destroy_tick(&self) -> Option<u64> {
+        self.life.events.has_deferred().then_some(self.destroy_tick)
     }
 
     fn needs_drain(&self) -> bool {
