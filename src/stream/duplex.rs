@@ -23,7 +23,7 @@ use super::read_half::{ReadHalf, Taking};
 use super::read_source::ReadSource;
 use super::readable_stream::ReadableStream;
 use super::sealed;
-use super::ticks::Tick;
+use super::ticks::{Tick, next_stamp};
 use super::transform::Transform;
 use super::transform_handler::TransformHandler;
 use super::writable_stream::WritableStream;
@@ -78,6 +78,12 @@ pub struct Duplex<I, O> {
     /// the read loop to take them (Node's `flow()` reads them all before
     /// the next tick).
     finish_after_flow: bool,
+    /// The place of Node's `afterWriteTick` (writable.js `onwrite`): a
+    /// write the handler completed inside `write()` runs its callback, and
+    /// `afterWrite` its `drain`, on a tick queued then (see
+    /// `WriteHalf::after_write_ticks`), which later sync writes join; [`tick`](Duplex::tick) emits that `drain` before the
+    /// ticks queued after it (a `resume`).
+    after_write_tick: Option<u64>,
     /// A read released a held write (Node's `Transform._read` inside
     /// `read()`, `sync`): till the read returns, what the transform
     /// pushes is buffered, never emitted at once.
@@ -113,6 +119,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             allow_half_open: true,
             coupled: false,
             finish_after_flow: false,
+            after_write_tick: None,
             in_read: false,
             flush_pushed_end: false,
             emitted_by: 0,
@@ -549,7 +556,15 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     pub fn tick(&mut self) {
         let mut cx = Context::from_waker(Waker::noop());
         let before = self.source_tick_limit();
-        while let Some(tick) = self.read.ticks.pop_before(before) {
+        let mut after_write = self.after_write_tick.take();
+        loop {
+            if after_write.is_some_and(|stamp| !self.read.ticks.queued_before(stamp)) {
+                after_write = None;
+                self.write.drain_if_empty(&mut self.life);
+            }
+            let Some(tick) = self.read.ticks.pop_before(before) else {
+                break;
+            };
             match tick {
                 Tick::Resume if self.read.resume_scheduled() => {
                     // Node's `resume_` reads with `read(0)` first
@@ -799,7 +814,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                     self.write.writing = true;
                     return;
                 }
-                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Ok(())) => {
+                    if self.write.after_write_ticks() {
+                        self.after_write_tick.get_or_insert_with(next_stamp);
+                    }
+                }
                 Poll::Ready(Err(error)) => {
                     // Node's `onwrite`: the failed chunk stops counting,
                     // the stream is errored now and destroyed on the next
@@ -3288,6 +3307,31 @@ mod tests {
             let _ = t.poll_next_chunk(&mut cx);
         }
         assert_eq!(t.writable_length(), 1);
+    }
+
+    /// A write the transform completed inside `write()` runs its callback
+    /// on a tick queued then, and `drain` comes there, before a `resume`
+    /// scheduled after it (writable.js `onwrite` queues `afterWrite`; Node
+    /// 20 does so for every such write in object mode, in byte mode only
+    /// when `drain` is due). Node 20, object mode, readable hwm 3, writable
+    /// hwm 0, `write; cork(); resume(); write; uncork()`, then a tick:
+    /// `drain resume data data`.
+    #[test]
+    fn a_sync_writes_callback_tick_emits_drain_before_a_later_resume() {
+        let log: Log = Arc::default();
+        let mut objects = Duplex::<u32, u32>::pass_through()
+            .with_readable_high_water_mark(3)
+            .with_writable_high_water_mark(0);
+        let seen = Arc::clone(&log);
+        objects.observe(move |event| seen.lock().unwrap().push(event.name()));
+        objects.write(1).unwrap();
+        objects.cork();
+        objects.resume();
+        objects.write(2).unwrap();
+        objects.uncork();
+        taken(&log);
+        objects.tick();
+        assert_eq!(taken(&log), ["drain", "resume", "data", "data"]);
     }
 
     /// A transform ended while two pipes write into it: the second pipe's

@@ -270,6 +270,22 @@ impl<T: Chunk> Pump<T> {
             // Node's `flow()` reads while the source flows: a `resume()`
             // by hand reads on although a destination waits for `drain`.
             while self.stage == Stage::Flowing && (!self.awaiting.any() || source.flows()) {
+                // The `end` a read queued (readable.js `endReadable`) comes
+                // after the destinations' older ticks: a `finish` that
+                // unpipes pauses the source first.
+                if let Some(end) = source.queued_end()
+                    && destinations
+                        .iter()
+                        .zip(&self.attached)
+                        .any(|(destination, on)| {
+                            *on && destination.oldest_tick().is_some_and(|tick| tick < end)
+                        })
+                {
+                    self.drive(cx, source, destinations);
+                    if !self.attached.contains(&true) {
+                        break;
+                    }
+                }
                 if let [destination] = destinations
                     && self.attached[0]
                     && let Some((queue, high_water_mark)) = destination.batch_target()
@@ -1397,20 +1413,45 @@ mod tests {
     /// pause close`.
     #[test]
     fn an_ended_duplex_source_finishes_before_its_destination() {
+        assert_eq!(
+            ended_pass_through_pipe(false),
+            ["prefinish", "resume", "end", "finish", "pause", "close"]
+        );
+    }
+
+    /// Pipes a pass-through (hwm 0) into another, ends the destination
+    /// first if `destination_first`, then the source; returns the source's
+    /// events once the pipe is done and a tick passed.
+    fn ended_pass_through_pipe(destination_first: bool) -> Vec<String> {
         let log = Log::default();
         let mut source = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
         source.observe(observer(&log, "source"));
         let source = Shared::new(source);
         let mut reader = source.clone();
-        let mut dest = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
-        let mut piping = pipe(&mut reader, &mut dest, PipeOptions::default());
+        let dest = Shared::new(Duplex::<u32, u32>::pass_through().with_high_water_mark(0));
+        let mut writer = dest.clone();
+        let mut piping = pipe(&mut reader, &mut writer, PipeOptions::default());
+        if destination_first {
+            dest.lock().end().unwrap();
+        }
         source.lock().end().unwrap();
         until_ready(&mut piping).unwrap();
         drop(piping);
         source.lock().tick();
+        entries(&log, "source")
+    }
+
+    /// A destination ended after the pipe was made finishes before the
+    /// source's `end` that the pipe's first read queued: its `unpipe`
+    /// pauses the source first (readable.js `endReadable` queues
+    /// `endReadableNT` after the destination's `finish`). Node 20,
+    /// `s0.pipe(s1); s1.end(); s0.end()` on two transforms: s0
+    /// `prefinish`, then at the tick `resume pause end finish close`.
+    #[test]
+    fn a_destination_ended_after_the_pipe_unpipes_before_the_sources_end() {
         assert_eq!(
-            entries(&log, "source"),
-            ["prefinish", "resume", "end", "finish", "pause", "close"]
+            ended_pass_through_pipe(true),
+            ["prefinish", "resume", "pause", "end", "finish", "close"]
         );
     }
 

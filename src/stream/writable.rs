@@ -100,6 +100,13 @@ pub struct Writable<T> {
     /// The place of the `finish` due after a final hook that ran inside
     /// `end()`.
     finish_tick: u64,
+    /// The place of Node's `afterWriteTick` (writable.js `onwrite`): a
+    /// write the sink completed inside `write()` runs its callback on a
+    /// tick queued then (see `WriteHalf::after_write_ticks`), which later
+    /// sync writes join. Until it ran, a
+    /// stream that ended does not finish: that tick queues the `finish`
+    /// (`afterWrite` → `finishMaybe(stream, state, true)`).
+    after_write_tick: Option<u64>,
     /// The stamps of the ticks pipes' sources had queued when the pipes
     /// were made, not yet run: a `finish` queued after one waits (see
     /// [`WritableStream::source_tick_queued`]).
@@ -121,6 +128,7 @@ impl<T: Chunk> Writable<T> {
             cancelled_write: false,
             destroy_tick: 0,
             finish_tick: 0,
+            after_write_tick: None,
             source_ticks: Vec::new(),
         }
     }
@@ -474,7 +482,11 @@ impl<T: Chunk> Writable<T> {
                     self.half.writing = true;
                     break;
                 }
-                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Ok(())) => {
+                    if self.half.after_write_ticks() {
+                        self.after_write_tick.get_or_insert_with(next_stamp);
+                    }
+                }
                 Poll::Ready(Err(error)) => {
                     // Node's `onwrite`: errored now, destroyed on the next
                     // tick; whoever polls next is handed the error.
@@ -513,24 +525,32 @@ impl<T: Chunk> Writable<T> {
     /// `finish` due after a final hook that ran inside `end()`. As in Node
     /// (for a stream without `_final`), a stream destroyed since then does
     /// not finish; a pipe's source tick queued before the `finish` runs
-    /// first (see [`WritableStream::source_tick_queued`]).
+    /// first (see [`WritableStream::source_tick_queued`]). A sync write's
+    /// callback tick still pending queues the `finish` instead, for the
+    /// next tick (see `after_write_tick`).
     #[inline]
     fn tick(&mut self) {
         self.life.events.flush();
         if self.life.destroy_due() {
             self.destroy(self.life.errored().cloned());
         }
-        if self.half.finish_due()
-            && !self.life.is_destroyed()
-            && !self
-                .source_ticks
-                .iter()
-                .any(|&stamp| stamp < self.finish_tick)
-        {
-            self.half.finished();
-            self.life.events.emit(Event::Finish);
-            self.life.close();
+        let after_write = self.after_write_tick.take().is_some();
+        if self.half.finish_due() && !self.life.is_destroyed() {
+            if after_write {
+                self.finish_tick = next_stamp();
+            } else if !self.finish_waits_for_source() {
+                self.half.finished();
+                self.life.events.emit(Event::Finish);
+                self.life.close();
+            }
         }
+    }
+
+    /// A pipe's source tick queued before the `finish` has not run yet.
+    fn finish_waits_for_source(&self) -> bool {
+        self.source_ticks
+            .iter()
+            .any(|&stamp| stamp < self.finish_tick)
     }
 
     /// Hands queued chunks to the sink until the queue is empty or the sink
@@ -639,6 +659,12 @@ impl<T: Chunk> WritableStream for Writable<T> {
         if self.half.is_finished() {
             return Poll::Ready(Ok(()));
         }
+        if self.finish_due() && !self.finish_waits_for_source() {
+            // The sync write's callback tick queued the `finish` for the
+            // next tick.
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
         ready!(self.poll_write_queue(cx))?;
         if !self.half.ready_to_finalize() {
             return Poll::Pending;
@@ -661,8 +687,8 @@ impl<T: Chunk> WritableStream for Writable<T> {
     fn oldest_tick(&self) -> Option<u64> {
         let destroy = WritableStream::destroy_tick(self);
         // A stream destroyed since does not finish (see `tick`).
-        let finish =
-            (self.half.finish_due() && !self.life.is_destroyed()).then_some(self.finish_tick);
+        let finish = (self.half.finish_due() && !self.life.is_destroyed())
+            .then(|| self.after_write_tick.unwrap_or(self.finish_tick));
         destroy.into_iter().chain(finish).min()
     }
 
@@ -1142,5 +1168,29 @@ mod tests {
         let mut written = Vec::new();
         server.read_to_end(&mut written).await.unwrap();
         assert_eq!(written, b"ab");
+    }
+
+    /// A write the sink completed inside `write()` has its callback run on
+    /// a tick queued then, and an `end()` before that tick finishes only on
+    /// the tick after it (writable.js `onwrite` queues `afterWriteTick`,
+    /// whose `afterWrite` → `finishMaybe(stream, state, true)` queues the
+    /// `finish`). Node 20, `w.write(7); w.end()` (a sync sink), then
+    /// `nextTick(a)`, and in `a`, `nextTick(b)`: `prefinish`, `a` (not
+    /// finished), `finish`, `b`. Without the write, `end()` alone finishes
+    /// on its first tick.
+    #[test]
+    fn a_sync_writes_callback_tick_delays_the_finish_by_a_tick() {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut written = Writable::<u32>::new(crate::NullSink);
+        assert!(written.write(7).unwrap());
+        written.end().unwrap();
+        assert!(WritableStream::poll_finish(&mut written, &mut cx).is_pending());
+        assert!(!written.is_finished());
+        assert!(WritableStream::poll_finish(&mut written, &mut cx).is_ready());
+        assert!(written.is_finished());
+
+        let mut ended = Writable::<u32>::new(crate::NullSink);
+        ended.end().unwrap();
+        assert!(WritableStream::poll_finish(&mut ended, &mut cx).is_ready());
     }
 }

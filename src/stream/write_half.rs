@@ -257,6 +257,17 @@ impl<T: Chunk> WriteHalf<T> {
         self.end = End::Finished;
     }
 
+    /// Whether a write the sink completed inside `write()` has its callback
+    /// run on a tick of its own (writable.js `onwrite`, for a write without
+    /// a callback): when `drain` is due, and, in object mode, always (Node
+    /// 20's `state[kState] & kDestroyed !== 0` reads the object-mode bit).
+    /// Byte mode is [`Bytes`](bytes::Bytes)'s, the chunk type whose empty
+    /// chunk is nothing.
+    #[inline]
+    pub(crate) fn after_write_ticks(&self) -> bool {
+        !T::EMPTY_IS_NOTHING || (self.need_drain && self.queue.is_settled())
+    }
+
     /// Node's `writableNeedDrain`: a write returned false and `drain` has
     /// not followed, and the stream is neither ending nor destroyed (then
     /// no `drain` comes).
