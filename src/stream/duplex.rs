@@ -93,6 +93,11 @@ pub struct Duplex<I, O> {
     /// Node's had returned false: the pipe writing into this stream pauses
     /// its source ([`WritableStream::take_refused_write`]).
     refused_write: bool,
+    /// A tick run for a pipe stopped at the `end` it emitted: the next
+    /// read reports the end before the ticks queued behind it run (Node's
+    /// pipe unpipes from its `end` listener, pausing the stream, before
+    /// the `resume_` and `close` queued after `endReadableNT`).
+    end_for_reader: bool,
 }
 
 // Chunks are never pinned: the queue and the buffer only move them.
@@ -113,6 +118,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             flush_pushed_end: false,
             emitted_by: 0,
             refused_write: false,
+            end_for_reader: false,
         }
     }
 
@@ -1047,6 +1053,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                     } else if self.read.emit_scheduled_end(&mut self.life.events) {
                         self.readable_ended(&mut cx);
                         if self.read.ticks.consumed {
+                            self.end_for_reader = true;
                             return true;
                         }
                     }
@@ -1194,6 +1201,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     }
 
     fn poll_output_once(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
+        if std::mem::take(&mut self.end_for_reader) {
+            return Poll::Ready(None);
+        }
         if let Some(chunk) = self.take_due() {
             return Poll::Ready(Some(Ok(chunk)));
         }
@@ -1267,6 +1277,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         queue: &mut WriteQueue<O>,
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
+        if std::mem::take(&mut self.end_for_reader) {
+            return Poll::Ready(None);
+        }
         if let Some(chunk) = self.take_due() {
             queue.push_back(chunk);
             return Poll::Ready(Some(Ok(())));

@@ -1191,6 +1191,41 @@ mod tests {
         );
     }
 
+    /// The same with the stage read at its end before: that read queued
+    /// its `endReadableNT` before the `resume_` of the pipe, so the stage
+    /// emits `end` first, and the pipeline's pipe out of it unpipes from
+    /// its `end` listener, pausing it, before that `resume_` and the
+    /// `close` queued after `end` (readable.js `endReadable`, `pipe`'s
+    /// `unpipe` with `end: false`; pipeline.js `pipe`). Node 20:
+    /// `s0.end()`, `s0.read()`, `pipeline(s2, s0, w)`: `s0: prefinish pipe
+    /// finish unpipe end pause resume close`.
+    #[test]
+    fn a_stage_read_at_its_end_before_the_pipeline_pauses_before_its_resume() {
+        let log = Log::default();
+        let source = identity_at_zero_marks();
+        let mut stage = identity_at_zero_marks();
+        stage.observe(observer(&log, "stage"));
+        stage.end().unwrap();
+        assert_eq!(stage.read(), None);
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        let outcome = poll_until_ready(&mut future, 10);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
+        assert_eq!(
+            entries(&log, "stage"),
+            [
+                "prefinish",
+                "pipe",
+                "finish",
+                "unpipe",
+                "end",
+                "pause",
+                "resume",
+                "close"
+            ]
+        );
+    }
+
     /// Node's `pipeline(source, stage, dest)` over a stage that failed (a
     /// write after its end) and closed before: the pipeline fails with
     /// its error and destroys the source, but Node's pipe into the stage
