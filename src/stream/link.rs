@@ -1554,6 +1554,32 @@ mod tests {
         );
     }
 
+    /// The same with the pause at the last chunk of the flush (a corked
+    /// destination at its highWaterMark): Node's pipe wrote it inside its
+    /// `data` event, so the pause comes before the flush's `push(null)`
+    /// and `prefinish`, and `onEofChunk` finds the stage paused: no `end`
+    /// is scheduled (readable.js `onEofChunk`, `emitReadable_`, `flow`),
+    /// and the pipeline waits. Node 20 (a destination of mark 2, corked):
+    /// `resume unpipe _flush data(0) data(1) pause prefinish finish`.
+    #[test]
+    fn a_stage_paused_at_the_last_chunk_of_its_flush_does_not_end() {
+        let mut dest = Writable::new(NullSink).with_high_water_mark(2);
+        dest.cork();
+        assert_eq!(
+            copies_stage_events(Copies::new(vec![1], 2), vec![], dest, 20),
+            [
+                "pipe",
+                "resume",
+                "unpipe",
+                "data",
+                "data",
+                "pause",
+                "prefinish",
+                "finish"
+            ]
+        );
+    }
+
     /// A pipe that pauses the stage at the first of two chunks its
     /// `_transform` pushed (a write that waits for `drain`) finds the
     /// second buffered, so `Transform._write` holds the chunk's callback
