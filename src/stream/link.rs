@@ -562,6 +562,10 @@ where
         self.upstream_done && self.stage.end_emitted()
     }
 
+    fn own_end_emitted(&self) -> bool {
+        self.stage.end_emitted()
+    }
+
     fn resume_queued(&self) -> bool {
         self.stage.resume_queued()
     }
@@ -1259,6 +1263,53 @@ mod tests {
             ]
         );
         assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
+    }
+
+    /// Node's `pipeline(source, stage, dest)` over a stage and a `dest`
+    /// that had both ended and closed before, from a source that fails at
+    /// its first read: the stage had emitted `end`, so the pipe out of it
+    /// unpipes `dest` on the next tick, pausing it (readable.js `pipe`:
+    /// `endEmitted`, `process.nextTick(endFn)` with `end: false`), though
+    /// the pipeline goes on until the source fails. Node 20: `dest: pipe
+    /// unpipe`, `stage: pipe pause`, the pipeline fails with the source's
+    /// error.
+    #[test]
+    fn a_stage_that_had_ended_unpipes_a_destination_that_had_closed() {
+        let log = Log::default();
+        let boom = Error::new(ErrorKind::InvalidData, "boom");
+        let source = Readable::<u32>::from_stream(futures_util::stream::iter([Err(boom)]));
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut stage = identity_at_zero_marks();
+        stage.observe(observer(&log, "stage"));
+        stage.end().unwrap();
+        stage.resume();
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        dest.end().unwrap();
+        for _ in 0..3 {
+            stage.tick();
+            let _ = WritableStream::poll_finish(&mut stage, &mut cx);
+            let _ = WritableStream::poll_finish(&mut dest, &mut cx);
+        }
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        let outcome = poll_until_ready(&mut future, 10);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
+        assert_eq!(
+            entries(&log, "stage"),
+            [
+                "prefinish",
+                "finish",
+                "resume",
+                "end",
+                "close",
+                "pipe",
+                "pause"
+            ]
+        );
+        assert_eq!(
+            entries(&log, "dest"),
+            ["prefinish", "finish", "close", "pipe", "unpipe"]
+        );
     }
 
     /// Node's `pipeline(source, stage, dest)` from a source that failed and
