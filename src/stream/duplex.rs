@@ -109,6 +109,10 @@ pub struct Duplex<I, O> {
     /// only a read after a `resume` does (readable.js `emitReadable_`,
     /// `endReadable`).
     end_held: bool,
+    /// The stamps of the `resume_`s pipes into this stream had queued
+    /// when they were made, not yet run: the ticks queued after one wait
+    /// (see [`WritableStream::source_tick_queued`]).
+    source_ticks: Vec<u64>,
 }
 
 // Chunks are never pinned: the queue and the buffer only move them.
@@ -132,6 +136,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             end_for_reader: false,
             emitted_taken: false,
             end_held: false,
+            source_ticks: Vec::new(),
         }
     }
 
@@ -563,7 +568,8 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// `data` and dropped.
     pub fn tick(&mut self) {
         let mut cx = Context::from_waker(Waker::noop());
-        while let Some(tick) = self.read.ticks.pop() {
+        let before = self.source_tick_limit();
+        while let Some(tick) = self.read.ticks.pop_before(before) {
             match tick {
                 Tick::Resume if self.read.resume_scheduled() => {
                     // Node's `resume_` reads with `read(0)` first
@@ -598,6 +604,29 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         self.read.emit_scheduled_resume(&mut self.life.events);
         self.flow_unread(&mut cx);
         self.life.events.flush();
+    }
+
+    /// The stamp of the oldest `resume_` of a pipe's source that writes
+    /// into this stream, not yet run: the ticks queued after it wait (see
+    /// [`WritableStream::source_tick_queued`]).
+    fn source_tick_limit(&self) -> u64 {
+        self.source_ticks.iter().copied().min().unwrap_or(u64::MAX)
+    }
+
+    /// True while the queued `finish` or `end` waits for a pipe's source
+    /// whose `resume_` was queued before it.
+    fn ends_wait_for_sources(&self) -> bool {
+        if self.source_ticks.is_empty() {
+            // Every poll of a stream that flows.
+            return false;
+        }
+        let ticks = &self.read.ticks;
+        let first_end = ticks
+            .stamp_of(Tick::Finish)
+            .into_iter()
+            .chain(ticks.stamp_of(Tick::End))
+            .min();
+        first_end.is_some_and(|end| self.source_tick_limit() < end)
     }
 
     /// Node's `maybeReadMore_` on a transform: `read(0)` while the end
@@ -964,18 +993,19 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     #[inline]
     fn start_tick_unless_flow(&mut self, flow_goes_on: bool) {
         self.prefinish_after_emitted();
-        if !flow_goes_on
+        let ends_wait = flow_goes_on || self.ends_wait_for_sources();
+        if !ends_wait
             && (self.write.finish_due() || self.read.ends_queued())
             && self.run_queued_ends()
         {
             return;
         }
-        if !flow_goes_on && self.write.finish_due() {
+        if !ends_wait && self.write.finish_due() {
             self.tick_finish();
         }
         if self.life.errored().is_some() {
             self.read.cancel_scheduled_end();
-        } else if self.read.emit_scheduled_end(&mut self.life.events) {
+        } else if !ends_wait && self.read.emit_scheduled_end(&mut self.life.events) {
             self.readable_ended(&mut Context::from_waker(Waker::noop()));
         }
         self.flush_deferred(true);
@@ -1056,6 +1086,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// `before` (see [`Ticks::oldest`](super::ticks::Ticks::oldest)).
     #[cold]
     fn run_queued_ends_before(&mut self, before: u64) -> bool {
+        let before = before.min(self.source_tick_limit());
         let mut cx = Context::from_waker(Waker::noop());
         while let Some(tick) = self.read.ticks.pop_unless_flow(before) {
             match tick {
@@ -1621,6 +1652,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.read.resume_scheduled()
     }
 
+    fn queued_resume(&self) -> Option<u64> {
+        self.read.queued_resume()
+    }
+
     /// While a pipe waits for `drain`, a paused duplex lives its ticks as
     /// Node's does (its `resume`, `finish`, `end`); a flowing one is left
     /// to the pipe.
@@ -1634,10 +1669,8 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         // from that event, and destroys the other streams then).
         let failed = self.life.errored().is_some() && !self.read.ticks.contains(Tick::Deferred);
         self.tick();
-        match self.life.errored() {
-            Some(error) if !failed => Err(error.clone()),
-            _ => Ok(()),
-        }
+        self.life
+            .failure_heard(failed, ReadableStream::drained_at_end(self))
     }
 
     fn listen_data(&mut self) {
@@ -1713,6 +1746,18 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
     fn oldest_tick(&self) -> Option<u64> {
         self.read.ticks.oldest_for_writer()
+    }
+
+    fn source_tick_queued(&mut self, stamp: u64) {
+        self.source_ticks.push(stamp);
+    }
+
+    fn source_tick_ran(&mut self, stamp: u64) {
+        self.source_ticks.retain(|&queued| queued != stamp);
+    }
+
+    fn destroy_tick(&self) -> Option<u64> {
+        ReadableStream::destroy_tick(self)
     }
 
     fn refuse_pipes_after(&mut self, stamp: u64) {
@@ -3282,5 +3327,49 @@ mod tests {
             let _ = t.poll_next_chunk(&mut cx);
         }
         assert_eq!(t.writable_length(), 1);
+    }
+
+    /// A transform ended while two pipes write into it: the second pipe's
+    /// source queued its `resume_` before the transform's `finish` and
+    /// `end`, so it flows first, and its chunk, written after `end()`,
+    /// fails the transform: `finish` still comes (Node's `onFinish`
+    /// queued it unchecked, writable.js:886-903), `end` does not
+    /// (readable.js:1692-1698, `endReadableNT` on an errored stream). Node 20,
+    /// `dest.resume(); first.pipe(dest); second.pipe(dest); dest.end()`:
+    /// dest `prefinish`, then at the tick `resume finish unpipe unpipe
+    /// error(ERR_STREAM_WRITE_AFTER_END) close`.
+    #[test]
+    fn another_pipes_source_flows_before_the_ends_of_a_transform() {
+        use crate::stream::event_log::{Log, entries, observer, poll};
+        use crate::{PipeOptions, Readable, Shared, pipe};
+
+        let log = Log::default();
+        let mut dest = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        dest.resume();
+        let dest = Shared::new(dest);
+        let mut first = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let mut second = Readable::from_iter([1u32]).with_high_water_mark(0);
+        let (mut into_first, mut into_second) = (dest.clone(), dest.clone());
+        let mut first_pipe = pipe(&mut first, &mut into_first, PipeOptions::default());
+        let mut second_pipe = pipe(&mut second, &mut into_second, PipeOptions::default());
+        dest.lock().end().unwrap();
+        for _ in 0..5 {
+            let _ = poll(&mut first_pipe);
+            let _ = poll(&mut second_pipe);
+            dest.lock().tick();
+        }
+        let node = [
+            "pipe",
+            "pipe",
+            "prefinish",
+            "resume",
+            "finish",
+            "unpipe",
+            "unpipe",
+            "error",
+            "close",
+        ];
+        assert_eq!(entries(&log, "dest"), node);
     }
 }

@@ -46,6 +46,22 @@ impl Lifecycle {
         self.label.as_deref()
     }
 
+    /// What a pipeline hears of a source after a look ahead at it: its
+    /// error, unless it had come before (`failed`); or, for a stream
+    /// destroyed without one before its end (not `drained_at_end`), a
+    /// premature close, which Node's `finished` reports at its `close`
+    /// (end-of-stream.js:142-160, `onclose`).
+    pub(crate) fn failure_heard(&self, failed: bool, drained_at_end: bool) -> Result<(), Error> {
+        match &self.errored {
+            Some(error) if !failed => Err(error.clone()),
+            Some(_) => Ok(()),
+            None if self.destroyed && !drained_at_end => {
+                Err(Error::from_kind(ErrorKind::PrematureClose))
+            }
+            None => Ok(()),
+        }
+    }
+
     pub(crate) fn set_label(&mut self, label: Cow<'static, str>) {
         self.label = Some(label);
     }

@@ -570,6 +570,10 @@ where
         self.stage.resume_queued()
     }
 
+    fn queued_resume(&self) -> Option<u64> {
+        self.stage.queued_resume()
+    }
+
     fn listen_data(&mut self) {
         self.stage.listen_data();
     }

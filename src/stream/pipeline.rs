@@ -184,6 +184,10 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         self.head.resume_queued()
     }
 
+    fn queued_resume(&self) -> Option<u64> {
+        self.head.queued_resume()
+    }
+
     fn listen_data(&mut self) {
         self.head.listen_data();
     }

@@ -29,6 +29,9 @@ pub struct PipelineFuture<T: Chunk> {
     /// The outcome, once every stage is done: returned at the next poll,
     /// as Node calls a pipeline's callback on the next tick.
     outcome: Option<Result<()>>,
+    /// The error of a stage that had failed before the pipeline was made,
+    /// the pipeline's error if it fails (see [`failed_before`]).
+    failed_before: Option<Error>,
 }
 
 impl<T: Chunk> PipelineFuture<T> {
@@ -41,6 +44,7 @@ impl<T: Chunk> PipelineFuture<T> {
         mut pump: Pump<T>,
         first_destination: usize,
     ) -> Self {
+        let failed_before = failed_before(&*head, &destinations);
         pump.start(&mut *head, &mut destinations);
         PipelineFuture {
             head,
@@ -49,6 +53,7 @@ impl<T: Chunk> PipelineFuture<T> {
             first_destination,
             cancel: None,
             outcome: None,
+            failed_before,
         }
     }
 
@@ -93,6 +98,36 @@ impl<T: Chunk> PipelineFuture<T> {
     }
 }
 
+/// The first real error (not a premature close) Node's pipeline hears of
+/// among the stages that had failed before it was made: each stage's
+/// `finished` calls back at the stage's queued `error` (or `close`), in
+/// the order they were queued, and for a stage that had closed, on a tick
+/// the pipeline queues, stage by stage (end-of-stream.js:208-212,
+/// `process.nextTick(onclose)`); the first real error is the pipeline's
+/// (pipeline.js:226-229, `finishImpl`), whatever failed after it.
+#[cold]
+fn failed_before<T: Chunk>(
+    head: &dyn ReadableStream<Output = T>,
+    destinations: &[Box<dyn WritableStream<Input = T>>],
+) -> Option<Error> {
+    let destinations = destinations
+        .iter()
+        .map(|destination| (destination.destroy_tick(), destination.failure()));
+    std::iter::once((head.destroy_tick(), head.failure()))
+        .chain(destinations)
+        .enumerate()
+        .filter_map(|(index, (queued, failure))| {
+            let failure = failure.filter(|error| {
+                !matches!(error.kind(), ErrorKind::PrematureClose | ErrorKind::Aborted)
+            })?;
+            // Queued ticks come before those the pipeline queues.
+            let heard = queued.map_or((true, index as u64), |stamp| (false, stamp));
+            Some((heard, failure))
+        })
+        .min_by_key(|(heard, _)| *heard)
+        .map(|(_, failure)| failure)
+}
+
 impl<T: Chunk> Future for PipelineFuture<T> {
     type Output = Result<()>;
 
@@ -116,6 +151,11 @@ impl<T: Chunk> Future for PipelineFuture<T> {
         }
         let index = this.first_destination;
         let mut outcome = ready!(this.pump.poll(cx, &mut *this.head, &mut this.destinations));
+        if outcome.is_err()
+            && let Some(failure) = this.failed_before.take()
+        {
+            outcome = Err(failure);
+        }
         if let Err(error) = &outcome
             && error.kind() == ErrorKind::PrematureClose
             && let Some(failure) = this.first_failure()
@@ -178,7 +218,7 @@ mod tests {
         Busy, Duplex, NullSink, Pusher, Readable, ReadableExt, Shared, Writable, pipeline,
     };
 
-    use crate::stream::event_log::{Log, entries, observer, poll, poll_until_ready};
+    use crate::stream::event_log::{Counted, Log, entries, observer, poll, poll_until_ready};
 
     /// A chunk `read()` takes from a piped stage is copied for the pipe;
     /// once the pipeline is dropped, or cancelled, nothing is copied any
@@ -424,6 +464,99 @@ mod tests {
         source.destroy(None);
         let mut future = pipeline(source).pipe(dest);
         assert_eq!(run(&mut future).kind(), ErrorKind::InvalidData);
+    }
+
+    /// Two stages failed before the pipeline, their `error`s still
+    /// queued: Node's pipeline reports the one queued first, the first
+    /// stage's, although the destination's (a write after its end) is
+    /// the one the pipe meets.
+    #[test]
+    fn the_error_queued_first_is_the_pipelines() {
+        let mut stage = Duplex::<u32, u32>::pass_through();
+        stage.destroy(Some(boom()));
+        let mut dest = Writable::<u32>::new(NullSink);
+        dest.end().unwrap();
+        assert!(dest.write(1).is_err());
+        let mut future = pipeline(stage).pipe(dest);
+        assert_eq!(run(&mut future).kind(), ErrorKind::InvalidData);
+    }
+
+    /// A destination that had failed and closed before the pipeline (a
+    /// write after its end): Node's pipeline hears of it on a tick it
+    /// queues after the source's `resume_`, so that `resume_` runs first,
+    /// its `read(0)` asking the source, before the failure destroys it.
+    #[test]
+    fn a_closed_destination_fails_the_pipeline_after_the_sources_resume() {
+        let log = Log::default();
+        let mut source = Readable::new(Counted::deferred(&log, 1)).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let mut dest = Writable::<u32>::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        dest.end().unwrap();
+        assert!(dest.write(1).is_err());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(dest.poll_finish(&mut cx).is_ready());
+        assert_eq!(entries(&log, "dest"), ["prefinish", "error", "close"]);
+        let mut future = pipeline(source).pipe(dest);
+        assert_eq!(run(&mut future).kind(), ErrorKind::WriteAfterEnd);
+        assert_eq!(
+            entries(&log, "source"),
+            ["_read", "resume", "error", "close"]
+        );
+    }
+
+    /// A source's `maybeReadMore_` (queued by an `unshift`) is older than
+    /// the `finish` of a destination ended before the pipeline: its
+    /// `read(0)` asks the source before that `finish` unpipes the
+    /// destination and pauses the source; the pipe's `resume_` comes
+    /// after, and the destination's `close` fails the pipeline.
+    #[test]
+    fn a_sources_read_ahead_comes_before_an_older_finish_pauses_it() {
+        let log = Log::default();
+        let mut source = Readable::new(Counted::deferred(&log, 1)).with_high_water_mark(2);
+        source.observe(observer(&log, "source"));
+        assert!(source.unshift(7).unwrap());
+        let mut dest = Writable::<u32>::new(NullSink).with_high_water_mark(0);
+        dest.end().unwrap();
+        let mut future = pipeline(source).pipe(dest);
+        assert_eq!(run(&mut future).kind(), ErrorKind::PrematureClose);
+        assert_eq!(entries(&log, "source")[..3], ["_read", "pause", "resume"]);
+    }
+
+    /// A source destroyed before a destination's `finish` was due: Node's
+    /// pipeline hears of the source's `close` first, and destroys the
+    /// destination with a premature close before its `finish`.
+    #[test]
+    fn a_source_closing_first_destroys_a_destination_before_its_finish() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32]);
+        source.destroy(None);
+        let mut dest = Writable::<u32>::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        dest.end().unwrap();
+        let mut future = pipeline(source).pipe(dest);
+        assert_eq!(run(&mut future).kind(), ErrorKind::PrematureClose);
+        assert_eq!(
+            entries(&log, "dest"),
+            ["prefinish", "pipe", "unpipe", "error", "close"]
+        );
+    }
+
+    /// A transform first stage destroyed without an error while the
+    /// pipe waits for the destination's `drain`: Node's pipeline hears of
+    /// its `close` (a premature close) and destroys the destination with
+    /// it, although no `drain` came.
+    #[test]
+    fn a_stage_destroyed_while_waiting_for_drain_fails_the_pipeline() {
+        let log = Log::default();
+        let stage = Shared::new(Duplex::<u32, u32>::pass_through());
+        let mut dest = Writable::<u32>::new(Busy).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        assert!(!dest.write(1).unwrap());
+        let mut future = pipeline(stage.clone()).pipe(dest);
+        stage.lock().destroy(None);
+        assert_eq!(run(&mut future).kind(), ErrorKind::PrematureClose);
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
     }
 
     /// A source whose error was delivered already, before the pipeline:

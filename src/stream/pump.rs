@@ -113,6 +113,11 @@ pub(crate) struct Pump<T> {
     /// it comes before what the pipe queued then (a pipeline's look at a
     /// destination that had closed: see [`Pump::closed_finished`]).
     source_end_due: bool,
+    /// The stamp of the source's `resume_` queued when the pipe was made
+    /// (`pipe()` schedules it), until it ran: each destination's `finish`
+    /// queued after it waits for it (see
+    /// [`WritableStream::source_tick_queued`]).
+    source_tick: Option<u64>,
     /// The source knows it is piped ([`ReadableStream::piping`]).
     piping: bool,
     /// A pipe's source failed: its destinations stay attached, as Node's
@@ -144,6 +149,7 @@ impl<T: Chunk> Pump<T> {
             source_ended_first: false,
             stage_ended_first: false,
             source_end_due: false,
+            source_tick: None,
             source_closed_ended: false,
             destinations_finished_first: false,
             piping: false,
@@ -177,6 +183,9 @@ impl<T: Chunk> Pump<T> {
         if polled.is_ready() {
             self.stop_piping(source);
         }
+        if polled.is_ready() || self.source_tick_ran(source).is_some() {
+            self.release_source_tick(destinations);
+        }
         polled
     }
 
@@ -197,7 +206,12 @@ impl<T: Chunk> Pump<T> {
             // longer read, delivers what it deferred (the `close` after
             // its `end`) before its destinations' events of this tick.
             Stage::Ending => {
-                source.flush_events();
+                // A destination that another pipe's poll saw finish is
+                // unpiped first: Node's pipe does so from its `finish`
+                // listener, before the source's `close` queued after it.
+                if !self.finished_elsewhere(destinations) {
+                    source.flush_events();
+                }
                 // A stage before the source failed after the end it passed
                 // on (a middle stage ended before its upstream): Node's
                 // pipeline fails then, destroying the destinations still
@@ -464,6 +478,12 @@ impl<T: Chunk> Pump<T> {
             }
         }
         self.resume_before_destroys &= source.resume_queued();
+        self.source_tick = source.queued_resume();
+        if let Some(stamp) = self.source_tick {
+            for destination in destinations.iter_mut() {
+                destination.source_tick_queued(stamp);
+            }
+        }
     }
 
     fn write<S, D>(&mut self, chunk: T, source: &mut S, destinations: &mut [D])
@@ -550,7 +570,22 @@ impl<T: Chunk> Pump<T> {
             // What the destination's ticks make the pipe do to the source
             // comes after the source's own ticks queued before them.
             if let Some(stamp) = destination.oldest_tick() {
+                let source_fails_first = self.on_error == OnError::DestroyAll
+                    && source
+                        .destroy_tick()
+                        .is_some_and(|destroyed| destroyed < stamp);
                 source.run_ticks_before(stamp);
+                if source_fails_first {
+                    // Node's pipeline hears of the source's `error` or
+                    // `close` first (end-of-stream.js:136-142, `onerror`,
+                    // `onclose`): the next read of it fails the pipeline,
+                    // destroying this destination before its tick.
+                    return;
+                }
+                source.run_reads_before(cx, stamp);
+            }
+            if let Some(stamp) = self.source_tick_ran(source) {
+                destination.source_tick_ran(stamp);
             }
             match destination.poll_drain(cx) {
                 // An ended destination emits no `drain` (writable.js,
@@ -560,6 +595,18 @@ impl<T: Chunk> Pump<T> {
                 Poll::Ready(Ok(())) => self.awaiting.set(index, false),
                 Poll::Ready(Err(_)) if self.closed_finished(index, &**destination) => {}
                 Poll::Ready(Err(error)) => {
+                    if self.on_error == OnError::DestroyAll
+                        && !self.hears_error[index]
+                        && !self.source_end_due
+                    {
+                        // Node's pipeline hears of a destination that had
+                        // closed on a tick it queued after the `resume_`
+                        // its pipe queued (pipeline.js:420 and 463, `pipe`:
+                        // `src.pipe(dst)` before `eos(dst)`;
+                        // end-of-stream.js:208-209, `nextTick(onclose)`);
+                        // a source's end, due first, is the pipe's first.
+                        source.run_reads_before(cx, stamp_now());
+                    }
                     self.destination_failed(index, error, source, &mut **destination);
                     continue;
                 }
@@ -644,6 +691,10 @@ impl<T: Chunk> Pump<T> {
                     {
                         self.pause_if_none_left(source);
                         destination.piped(false);
+                    } else {
+                        // Closed before the pipe: Node's pipe never hears
+                        // from it, and keeps it among the source's pipes.
+                        self.lingering[index] = !self.hears_error[index] && !self.unpiped_at_end();
                     }
                 }
                 Poll::Ready(Err(_)) if self.closed_finished(index, &**destination) => {
@@ -704,6 +755,9 @@ impl<T: Chunk> Pump<T> {
             self.stop_piping(source);
         } else if was_waiting && !self.awaiting.any() {
             source.resume();
+        }
+        if let Some(stamp) = self.source_tick {
+            destinations[index].source_tick_ran(stamp);
         }
         destinations[index].unpiped_now();
         true
@@ -775,6 +829,7 @@ impl<T: Chunk> Pump<T> {
         D::Target: WritableStream<Input = T>,
     {
         self.stop_piping(source);
+        self.release_source_tick(destinations);
         if self.stage == Stage::Idle || self.source_failed || !self.attached.contains(&true) {
             return;
         }
@@ -835,6 +890,45 @@ impl<T: Chunk> Pump<T> {
     {
         if std::mem::take(&mut self.piping) {
             source.piping(false);
+        }
+    }
+
+    /// True if an attached destination this pipe listens to has finished
+    /// (a `finish` another pipe's poll delivered), not yet unpiped.
+    fn finished_elsewhere<D>(&self, destinations: &[D]) -> bool
+    where
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        destinations
+            .iter()
+            .zip(self.attached.iter().zip(&self.live))
+            .any(|(destination, (&attached, &live))| attached && live && destination.is_finished())
+    }
+
+    /// The stamp of the source's tick the destinations' `finish` waits
+    /// for, once the source's `resume_` ran or the source ended (it
+    /// writes nothing more).
+    fn source_tick_ran<S>(&self, source: &S) -> Option<u64>
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+    {
+        self.source_tick.filter(|&stamp| {
+            self.stage >= Stage::SourceDone || source.queued_resume() != Some(stamp)
+        })
+    }
+
+    /// The destinations' `finish` no longer waits for the source's tick:
+    /// it ran, or the pipe is done or dropped.
+    fn release_source_tick<D>(&mut self, destinations: &mut [D])
+    where
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        if let Some(stamp) = self.source_tick.take() {
+            for destination in destinations.iter_mut() {
+                destination.source_tick_ran(stamp);
+            }
         }
     }
 
@@ -2601,5 +2695,123 @@ mod tests {
         let node = ["pause", "_read", "resume", "error", "close"];
         assert_eq!(pipeline_into_ended(0, 0), node);
         assert_eq!(pipeline_into_ended(1, 2), node);
+    }
+
+    /// A destination of two pipes, ended after both were made: the second
+    /// pipe's source queued its `resume_` before the destination's
+    /// `finish`, so it flows first, and its chunk, written after `end()`,
+    /// fails the destination, which then never finishes, although the
+    /// first pipe reaches it first (writable.js `writeAfterEnd` and
+    /// `needFinish`). Node 20, `first.pipe(dest); second.pipe(dest);
+    /// dest.end()`, a tick: dest `pipe pipe prefinish unpipe unpipe
+    /// error(ERR_STREAM_WRITE_AFTER_END) close`.
+    #[test]
+    fn another_pipes_source_flows_before_the_destinations_finish() {
+        let log = Log::default();
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        let dest = Shared::new(dest);
+        let mut first = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        let mut second = Readable::from_iter([1u32]).with_high_water_mark(0);
+        let (mut into_first, mut into_second) = (dest.clone(), dest.clone());
+        let mut first_pipe = pipe(&mut first, &mut into_first, PipeOptions::default());
+        let mut second_pipe = pipe(&mut second, &mut into_second, PipeOptions::default());
+        dest.lock().end().unwrap();
+        assert!(poll(&mut first_pipe).is_pending());
+        let failed = until_ready(&mut second_pipe).unwrap_err();
+        assert_eq!(failed.kind(), ErrorKind::WriteAfterEnd);
+        assert_eq!(
+            until_ready(&mut first_pipe).unwrap_err().kind(),
+            ErrorKind::WriteAfterEnd
+        );
+        let node = [
+            "pipe",
+            "pipe",
+            "prefinish",
+            "unpipe",
+            "unpipe",
+            "error",
+            "close",
+        ];
+        assert_eq!(entries(&log, "dest"), node);
+    }
+
+    /// A destination of two pipes, which one pipe's source ended while
+    /// the other's `resume_`, queued before that `finish`, had not run:
+    /// the pipe whose source ended unpipes the destination at its
+    /// `finish`, which the other pipe's poll delivers, pausing the source
+    /// before the `close` that source queued after its `end` (readable.js,
+    /// the pipe's `onfinish` → `unpipe`). Node 20, `first.pipe(dest);
+    /// first.push(null); second.pipe(dest)`, a tick: first `resume end
+    /// pause close`, dest `finish unpipe unpipe close`.
+    #[test]
+    fn a_destination_finished_by_another_pipe_unpipes_before_the_source_closes() {
+        let log = Log::default();
+        let (pusher, first) = Pusher::<u32>::new();
+        first.lock().observe(observer(&log, "first"));
+        pusher.end();
+        let mut second = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        let dest = Shared::new(dest);
+        let (mut reading, mut into_first, mut into_second) =
+            (first.clone(), dest.clone(), dest.clone());
+        let mut first_pipe = pipe(&mut reading, &mut into_first, PipeOptions::default());
+        let mut second_pipe = pipe(&mut second, &mut into_second, PipeOptions::default());
+        let mut polls = 0;
+        while poll(&mut first_pipe).is_pending() | poll(&mut second_pipe).is_pending() {
+            polls += 1;
+            assert!(polls < 10, "both pipes complete");
+        }
+        drop(first_pipe);
+        first.lock().tick();
+        assert_eq!(entries(&log, "first"), ["resume", "end", "pause", "close"]);
+        let dest_events = entries(&log, "dest");
+        assert_eq!(
+            dest_events[dest_events.len() - 4..],
+            ["finish", "unpipe", "unpipe", "close"]
+        );
+    }
+
+    /// A source that had ended, piped into a destination that had closed,
+    /// then into another: the second finishes and is unpiped, but Node's
+    /// pipe never heard from the first, which stays among the source's
+    /// pipes, so the source does not pause (readable.js:1116-1120,
+    /// `unpipe` pauses only when no pipe is left). Node 20: `src.resume();
+    /// closed.end()`, a tick, `src.pipe(closed); src.pipe(open)`, a tick:
+    /// open `finish unpipe close`, src neither paused nor resumed.
+    #[test]
+    fn a_destination_closed_before_the_pipe_keeps_the_source_flowing() {
+        let log = Log::default();
+        let mut source = empty_source(&log);
+        source.resume();
+        source.tick();
+        let mut closed = Writable::new(NullSink).with_high_water_mark(0);
+        closed.observe(observer(&log, "closed"));
+        closed.end().unwrap();
+        let _ = closed.poll_finish(&mut Context::from_waker(Waker::noop()));
+        WritableStream::flush_events(&mut closed);
+        assert!(WritableStream::is_closed(&closed));
+        let mut open = Writable::new(NullSink).with_high_water_mark(0);
+        open.observe(observer(&log, "open"));
+        let before = entries(&log, "source").len();
+        let mut piping = pipe_all(
+            &mut source,
+            vec![&mut closed, &mut open],
+            PipeOptions::default(),
+        );
+        until_ready(&mut piping).unwrap();
+        drop(piping);
+        WritableStream::flush_events(&mut open);
+        assert_eq!(entries(&log, "source")[before..], [] as [String; 0]);
+        assert_eq!(
+            entries(&log, "open"),
+            ["pipe", "prefinish", "finish", "unpipe", "close"]
+        );
+        assert_eq!(
+            entries(&log, "closed"),
+            ["prefinish", "finish", "close", "pipe"]
+        );
+        assert_eq!(source.flowing(), Some(true));
     }
 }

@@ -490,6 +490,14 @@ impl<T: Chunk> ReadHalf<T> {
         self.end_scheduled && self.ticks.contains(Tick::End)
     }
 
+    /// The stamp of the `resume_` a `resume()` scheduled, while it waits
+    /// for the next tick.
+    pub(crate) fn queued_resume(&self) -> Option<u64> {
+        self.resume_scheduled
+            .then(|| self.ticks.stamp_of(Tick::Resume))
+            .flatten()
+    }
+
     /// The stamp of the `end` a read scheduled, while it waits for the
     /// next tick.
     pub(crate) fn queued_end(&self) -> Option<u64> {

@@ -16,7 +16,7 @@ use tokio_util::io::{ReaderStream, StreamReader};
 
 use super::async_iter_source::AsyncIterSource;
 use super::chunk::{Chunk, DEFAULT_HIGH_WATER_MARK};
-use super::error::{Error, ErrorKind, Result};
+use super::error::{Error, Result};
 use super::event::Event;
 use super::iter_source::IterSource;
 use super::lifecycle::Lifecycle;
@@ -461,18 +461,9 @@ impl<T: Chunk> Readable<T> {
                     self.flow(cx);
                 }
                 Tick::ReadMore => self.read_ahead(cx),
-                Tick::Resume if self.half.resume_scheduled() => {
-                    if !self.source_pending {
-                        self.read_as_node(cx, false);
-                    }
-                    self.half.emit_scheduled_resume(&mut self.life.events);
-                    self.flow(cx);
-                    if self.half.flowing() == Some(true) && !self.source_pending {
-                        self.read_as_node(cx, false);
-                    }
-                }
+                Tick::Resume => self.resume_tick(cx),
                 // A readable has no `finish`.
-                Tick::Resume | Tick::Finish => {}
+                Tick::Finish => {}
                 Tick::End => {
                     if self.life.errored().is_some() {
                         self.half.cancel_scheduled_end();
@@ -508,6 +499,23 @@ impl<T: Chunk> Readable<T> {
             return;
         }
         while self.half.flowing() == Some(true) && self.read_as_node(cx, true).is_some() {}
+    }
+
+    /// Node's `resume_` (if no `pause()` or read since undid it):
+    /// `read(0)` unless a read is pending, `resume`, `flow()`, and another
+    /// `read(0)` while it flows.
+    fn resume_tick(&mut self, cx: &mut Context<'_>) {
+        if !self.half.resume_scheduled() {
+            return;
+        }
+        if !self.source_pending {
+            self.read_as_node(cx, false);
+        }
+        self.half.emit_scheduled_resume(&mut self.life.events);
+        self.flow(cx);
+        if self.half.flowing() == Some(true) && !self.source_pending {
+            self.read_as_node(cx, false);
+        }
     }
 
     /// Node's `maybeReadMore_`: `read(0)` while nothing is pending, the
@@ -1359,6 +1367,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         self.half.resume_scheduled()
     }
 
+    fn queued_resume(&self) -> Option<u64> {
+        self.half.queued_resume()
+    }
+
     fn listen_data(&mut self) {
         self.half.ticks.consumed = true;
         if self.half.flowing() != Some(false) {
@@ -1378,6 +1390,24 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         self.poll_ahead_before(cx, u64::MAX)
     }
 
+    fn run_reads_before(&mut self, cx: &mut Context<'_>, stamp: u64) {
+        if self.life.is_destroyed() {
+            return;
+        }
+        let before = self
+            .half
+            .ticks
+            .oldest_besides_reads()
+            .map_or(stamp, |other| other.min(stamp));
+        while let Some(tick) = self.half.ticks.pop_before(before) {
+            match tick {
+                Tick::ReadMore => self.read_ahead(cx),
+                Tick::Resume => self.resume_tick(cx),
+                _ => unreachable!("only reads come before {before}"),
+            }
+        }
+    }
+
     fn poll_ahead_before(&mut self, cx: &mut Context<'_>, stamp: u64) -> Result<()> {
         if self.half.flowing() == Some(true) {
             return Ok(());
@@ -1387,17 +1417,8 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         // from that event, and destroys the other streams then).
         let failed = self.life.errored().is_some() && !self.half.ticks.contains(Tick::Deferred);
         self.run_ticks(cx, stamp);
-        match self.life.errored() {
-            Some(error) if !failed => Err(error.clone()),
-            Some(_) => Ok(()),
-            // Destroyed without an error before its producer ended: the
-            // pipeline learns of it from `finished` at its `close`, a
-            // premature close (end-of-stream.js, `onclose`).
-            None if self.life.is_destroyed() && !ReadableStream::drained_at_end(self) => {
-                Err(Error::from_kind(ErrorKind::PrematureClose))
-            }
-            None => Ok(()),
-        }
+        self.life
+            .failure_heard(failed, ReadableStream::drained_at_end(self))
     }
 
     fn piping(&mut self, attached: bool) {

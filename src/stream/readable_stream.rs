@@ -101,6 +101,14 @@ pub trait ReadableStream: sealed::Stream + Send {
         false
     }
 
+    /// The stamp of the `resume_` queued for the next tick (see
+    /// [`resume_queued`](ReadableStream::resume_queued)): its place in
+    /// Node's one `nextTick` queue.
+    #[doc(hidden)]
+    fn queued_resume(&self) -> Option<u64> {
+        None
+    }
+
     /// Destroys the stream (Node's `destroy(err)`): buffered data is dropped,
     /// `error` (if any) and `close` are emitted; a no-op if already destroyed.
     fn destroy(&mut self, error: Option<Error>);
@@ -189,6 +197,19 @@ pub trait ReadableStream: sealed::Stream + Send {
     fn poll_ahead_before(&mut self, cx: &mut Context<'_>, stamp: u64) -> Result<()> {
         let _ = stamp;
         self.poll_ahead(cx)
+    }
+
+    /// Runs the reads the stream queued before the tick stamped `stamp`
+    /// (`maybeReadMore_`, a pipe's `resume_`), as Node's ticks run them,
+    /// although the stream flows for a pipe: each `read(0)` asks the
+    /// source (`_read`), `resume` comes; what they read waits for the
+    /// pipe, and so does a tick that hands something out (a flow, `end`,
+    /// `error`) and what comes after it. A pipe does so before its
+    /// destination's tick stamped `stamp` pauses the stream, or a pipeline
+    /// destroys it.
+    #[doc(hidden)]
+    fn run_reads_before(&mut self, cx: &mut Context<'_>, stamp: u64) {
+        let _ = (cx, stamp);
     }
 
     /// Delivers the events deferred to the next tick now (its `error`,

@@ -162,6 +162,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().resume_queued()
     }
 
+    fn queued_resume(&self) -> Option<u64> {
+        self.lock().queued_resume()
+    }
+
     fn listen_data(&mut self) {
         self.lock().listen_data();
     }
@@ -180,6 +184,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
 
     fn poll_ahead_before(&mut self, cx: &mut Context<'_>, stamp: u64) -> Result<()> {
         self.lock().poll_ahead_before(cx, stamp)
+    }
+
+    fn run_reads_before(&mut self, cx: &mut Context<'_>, stamp: u64) {
+        self.lock().run_reads_before(cx, stamp);
     }
 
     fn destroy(&mut self, error: Option<Error>) {
@@ -234,12 +242,24 @@ impl<S: WritableStream> WritableStream for Shared<S> {
         WritableStream::oldest_tick(&*self.lock())
     }
 
+    fn destroy_tick(&self) -> Option<u64> {
+        WritableStream::destroy_tick(&*self.lock())
+    }
+
     fn run_ticks_before(&mut self, stamp: u64) {
         WritableStream::run_ticks_before(&mut *self.lock(), stamp);
     }
 
     fn refuse_pipes_after(&mut self, stamp: u64) {
         self.lock().refuse_pipes_after(stamp);
+    }
+
+    fn source_tick_queued(&mut self, stamp: u64) {
+        self.lock().source_tick_queued(stamp);
+    }
+
+    fn source_tick_ran(&mut self, stamp: u64) {
+        self.lock().source_tick_ran(stamp);
     }
 
     fn write(&mut self, chunk: S::Input) -> Result<bool> {

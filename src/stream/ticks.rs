@@ -127,6 +127,12 @@ impl Ticks {
         self.oldest_where(|tick| matches!(tick, Tick::Finish | Tick::Deferred))
     }
 
+    /// The stamp of the oldest queued tick other than a read
+    /// (`maybeReadMore_`, `resume_`): one that hands the reader something.
+    pub(crate) fn oldest_besides_reads(&self) -> Option<u64> {
+        self.oldest_where(|tick| !matches!(tick, Tick::ReadMore | Tick::Resume))
+    }
+
     fn oldest_where(&self, kind: impl Fn(Tick) -> bool) -> Option<u64> {
         let queued = self.queue[..self.len].iter().zip(&self.stamps);
         queued

@@ -100,6 +100,10 @@ pub struct Writable<T> {
     /// The place of the `finish` due after a final hook that ran inside
     /// `end()`.
     finish_tick: u64,
+    /// The stamps of the ticks pipes' sources had queued when the pipes
+    /// were made, not yet run: a `finish` queued after one waits (see
+    /// [`WritableStream::source_tick_queued`]).
+    source_ticks: Vec<u64>,
 }
 
 // Chunks are never pinned: the queue only moves them.
@@ -117,6 +121,7 @@ impl<T: Chunk> Writable<T> {
             cancelled_write: false,
             destroy_tick: 0,
             finish_tick: 0,
+            source_ticks: Vec::new(),
         }
     }
 
@@ -507,14 +512,21 @@ impl<T: Chunk> Writable<T> {
     /// destruction of a stream whose sink failed inside `write()`, then the
     /// `finish` due after a final hook that ran inside `end()`. As in Node
     /// (for a stream without `_final`), a stream destroyed since then does
-    /// not finish.
+    /// not finish; a pipe's source tick queued before the `finish` runs
+    /// first (see [`WritableStream::source_tick_queued`]).
     #[inline]
     fn tick(&mut self) {
         self.life.events.flush();
         if self.life.destroy_due() {
             self.destroy(self.life.errored().cloned());
         }
-        if self.half.finish_due() && !self.life.is_destroyed() {
+        if self.half.finish_due()
+            && !self.life.is_destroyed()
+            && !self
+                .source_ticks
+                .iter()
+                .any(|&stamp| stamp < self.finish_tick)
+        {
             self.half.finished();
             self.life.events.emit(Event::Finish);
             self.life.close();
@@ -647,11 +659,23 @@ impl<T: Chunk> WritableStream for Writable<T> {
     }
 
     fn oldest_tick(&self) -> Option<u64> {
-        let destroy = self.life.events.has_deferred().then_some(self.destroy_tick);
+        let destroy = WritableStream::destroy_tick(self);
         // A stream destroyed since does not finish (see `tick`).
         let finish =
             (self.half.finish_due() && !self.life.is_destroyed()).then_some(self.finish_tick);
         destroy.into_iter().chain(finish).min()
+    }
+
+    fn source_tick_queued(&mut self, stamp: u64) {
+        self.source_ticks.push(stamp);
+    }
+
+    fn source_tick_ran(&mut self, stamp: u64) {
+        self.source_ticks.retain(|&queued| queued != stamp);
+    }
+
+    fn destroy_tick(&self) -> Option<u64> {
+        self.life.events.has_deferred().then_some(self.destroy_tick)
     }
 
     fn needs_drain(&self) -> bool {

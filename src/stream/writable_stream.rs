@@ -138,6 +138,14 @@ pub trait WritableStream: sealed::Stream + Send {
         None
     }
 
+    /// The stamp of the `error` and `close` a destroy queued, while they
+    /// wait for the next tick (see
+    /// [`ReadableStream::destroy_tick`](crate::ReadableStream::destroy_tick)).
+    #[doc(hidden)]
+    fn destroy_tick(&self) -> Option<u64> {
+        None
+    }
+
     /// Runs the ticks the stream queued before the tick stamped `stamp`
     /// (see [`ReadableStream::oldest_tick`](crate::ReadableStream::oldest_tick)),
     /// up to a flow, which waits for the stream's reader: a pipe does so
@@ -145,6 +153,26 @@ pub trait WritableStream: sealed::Stream + Send {
     /// `nextTick` queue runs them first.
     #[doc(hidden)]
     fn run_ticks_before(&mut self, stamp: u64) {
+        let _ = stamp;
+    }
+
+    /// A pipe into this stream was made while its source had a tick
+    /// queued at `stamp` (the `resume_` `pipe()` schedules): a `finish`
+    /// queued after it waits until [`source_tick_ran`](WritableStream::source_tick_ran),
+    /// as Node's one `nextTick` queue flows that source first, and what
+    /// it writes after `end()` errors the stream, which then does not
+    /// finish (writable.js, `writeAfterEnd` and `needFinish`). This
+    /// matters where another pipe's source polls the stream first.
+    #[doc(hidden)]
+    fn source_tick_queued(&mut self, stamp: u64) {
+        let _ = stamp;
+    }
+
+    /// The source's tick stamped `stamp` (see
+    /// [`source_tick_queued`](WritableStream::source_tick_queued)) ran,
+    /// or its pipe is undone: the `finish` no longer waits for it.
+    #[doc(hidden)]
+    fn source_tick_ran(&mut self, stamp: u64) {
         let _ = stamp;
     }
 
