@@ -974,6 +974,17 @@ mod tests {
         entries(&log, "stage")
     }
 
+    /// The kind of the error `pipeline(source, stage, dest)` fails with,
+    /// into a `dest` of mark 0.
+    fn failed_pipeline_kind(
+        source: impl ReadableStream<Output = u32> + 'static,
+        stage: Duplex<u32, u32>,
+    ) -> ErrorKind {
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        poll_until_ready(&mut future, 10).unwrap_err().kind()
+    }
+
     /// Node's `pipeline(source, transform, dest)` with a source that has
     /// nothing: the transform's `resume_`, queued when it was piped on,
     /// runs before the `endReadableNT` the source's first read queues
@@ -1045,10 +1056,10 @@ mod tests {
         let mut stage = identity_at_zero_marks();
         stage.observe(observer(&log, "stage"));
         ReadableStream::destroy(&mut stage, None);
-        let dest = Writable::new(NullSink).with_high_water_mark(0);
-        let mut future = pipeline(source).pipe(stage).pipe(dest);
-        let outcome = poll_until_ready(&mut future, 10);
-        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
+        assert_eq!(
+            failed_pipeline_kind(source, stage),
+            ErrorKind::PrematureClose
+        );
         assert_eq!(
             entries(&log, "source"),
             ["pause", "resume", "error", "close"]
@@ -1076,10 +1087,7 @@ mod tests {
             .with_writable_high_water_mark(0);
         stage.observe(observer(&log, "stage"));
         stage.end().unwrap();
-        let dest = Writable::new(NullSink).with_high_water_mark(0);
-        let mut future = pipeline(source).pipe(stage).pipe(dest);
-        let outcome = poll_until_ready(&mut future, 10);
-        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
+        assert_eq!(failed_pipeline_kind(source, stage), ErrorKind::InvalidData);
         assert_eq!(
             entries(&log, "stage"),
             [
@@ -1215,10 +1223,10 @@ mod tests {
         stage.observe(observer(&log, "stage"));
         stage.end().unwrap();
         assert_eq!(stage.read(), None);
-        let dest = Writable::new(NullSink).with_high_water_mark(0);
-        let mut future = pipeline(source).pipe(stage).pipe(dest);
-        let outcome = poll_until_ready(&mut future, 10);
-        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
+        assert_eq!(
+            failed_pipeline_kind(source, stage),
+            ErrorKind::PrematureClose
+        );
         assert_eq!(
             entries(&log, "stage"),
             [
