@@ -99,6 +99,22 @@ pub struct Duplex<I, O> {
     /// Node's had returned false: the pipe writing into this stream pauses
     /// its source ([`WritableStream::take_refused_write`]).
     refused_write: bool,
+    /// A tick run for a pipe stopped at the `end` it emitted: the next
+    /// read reports the end before the ticks queued behind it run (Node's
+    /// pipe unpipes from its `end` listener, pausing the stream, before
+    /// the `resume_` and `close` queued after `endReadableNT`).
+    end_for_reader: bool,
+    /// The reader took a chunk emitted at once, which Node's pipe wrote
+    /// inside its `data` event: what the stream did after that push (a
+    /// flush's `prefinish` and end) comes at the reader's next poll, or
+    /// at the pipe's pause for a refused write (see
+    /// [`take_due`](Duplex::take_due)).
+    emitted_taken: bool,
+    /// A pipe's pause came before the end a flush pushed: Node's
+    /// `onEofChunk` found the stream paused and scheduled no `end`, which
+    /// only a read after a `resume` does (readable.js `emitReadable_`,
+    /// `endReadable`).
+    end_held: bool,
     /// The stamps of the `resume_`s pipes into this stream had queued
     /// when they were made, not yet run: the ticks queued after one wait
     /// (see [`WritableStream::source_tick_queued`]).
@@ -124,6 +140,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             flush_pushed_end: false,
             emitted_by: 0,
             refused_write: false,
+            end_for_reader: false,
+            emitted_taken: false,
+            end_held: false,
             source_ticks: Vec::new(),
         }
     }
@@ -542,6 +561,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     pub fn resume(&mut self) {
         // On a destroyed stream too: `resume` comes on the next tick all
         // the same, after the destroy's `close`, as in Node.
+        self.end_held = false;
         self.read.resume();
     }
 
@@ -1097,6 +1117,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                     } else if self.read.emit_scheduled_end(&mut self.life.events) {
                         self.readable_ended(&mut cx);
                         if self.read.ticks.consumed {
+                            self.end_for_reader = true;
                             return true;
                         }
                     }
@@ -1230,13 +1251,19 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
 
     /// What a read takes before anything else: the chunk emitted inside
     /// its push, before anything queued; else, once the tick ran, what
-    /// its flow handed to the pipes (`flow_to_pipes`).
+    /// its flow handed to the pipes (`flow_to_pipes`). What the stream
+    /// did after the push of a chunk taken so waits for the reader's next
+    /// read, or its pause: Node's pipe wrote the chunk inside its `data`
+    /// event, before that (a refused write paused the stream there).
     #[inline]
     fn take_due(&mut self) -> Option<O> {
+        if std::mem::take(&mut self.emitted_taken) {
+            self.prefinish_after_emitted();
+        }
         if self.read.buffer.front_emitted()
             && let Some(chunk) = self.read.take(&mut self.life.events)
         {
-            self.prefinish_after_emitted();
+            self.emitted_taken = true;
             return Some(chunk);
         }
         self.start_read_tick();
@@ -1244,6 +1271,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     }
 
     fn poll_output_once(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<O>>> {
+        if std::mem::take(&mut self.end_for_reader) {
+            return Poll::Ready(None);
+        }
         if let Some(chunk) = self.take_due() {
             return Poll::Ready(Some(Ok(chunk)));
         }
@@ -1317,6 +1347,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         queue: &mut WriteQueue<O>,
         limit: usize,
     ) -> Poll<Option<Result<()>>> {
+        if std::mem::take(&mut self.end_for_reader) {
+            return Poll::Ready(None);
+        }
         if let Some(chunk) = self.take_due() {
             queue.push_back(chunk);
             return Poll::Ready(Some(Ok(())));
@@ -1585,11 +1618,16 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
     fn pause(&mut self) {
         let refused = self.read.buffer.front_emitted();
         self.read.buffer.buffer_emitted();
+        let emitted_taken = std::mem::take(&mut self.emitted_taken);
         Duplex::pause(self);
         if refused {
             self.hold_after_pause();
         }
         self.prefinish_after_emitted();
+        self.end_held = emitted_taken
+            && self.read.buffer.is_eof()
+            && !self.read.ends_queued()
+            && !self.read.is_ended();
     }
 
     /// A pipe starting to read: the output is the pipe's from now on.
@@ -1681,7 +1719,8 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.read.is_ended()
             || (self.read.buffer.is_eof()
                 && self.read.buffer.is_empty()
-                && self.life.errored().is_none())
+                && self.life.errored().is_none()
+                && !self.end_held)
     }
 
     fn drained_at_end(&self) -> bool {

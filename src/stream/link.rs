@@ -562,6 +562,10 @@ where
         self.upstream_done && self.stage.end_emitted()
     }
 
+    fn own_end_emitted(&self) -> bool {
+        self.stage.end_emitted()
+    }
+
     fn resume_queued(&self) -> bool {
         self.stage.resume_queued()
     }
@@ -970,6 +974,17 @@ mod tests {
         entries(&log, "stage")
     }
 
+    /// The kind of the error `pipeline(source, stage, dest)` fails with,
+    /// into a `dest` of mark 0.
+    fn failed_pipeline_kind(
+        source: impl ReadableStream<Output = u32> + 'static,
+        stage: Duplex<u32, u32>,
+    ) -> ErrorKind {
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        poll_until_ready(&mut future, 10).unwrap_err().kind()
+    }
+
     /// Node's `pipeline(source, transform, dest)` with a source that has
     /// nothing: the transform's `resume_`, queued when it was piped on,
     /// runs before the `endReadableNT` the source's first read queues
@@ -1041,10 +1056,10 @@ mod tests {
         let mut stage = identity_at_zero_marks();
         stage.observe(observer(&log, "stage"));
         ReadableStream::destroy(&mut stage, None);
-        let dest = Writable::new(NullSink).with_high_water_mark(0);
-        let mut future = pipeline(source).pipe(stage).pipe(dest);
-        let outcome = poll_until_ready(&mut future, 10);
-        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
+        assert_eq!(
+            failed_pipeline_kind(source, stage),
+            ErrorKind::PrematureClose
+        );
         assert_eq!(
             entries(&log, "source"),
             ["pause", "resume", "error", "close"]
@@ -1072,10 +1087,7 @@ mod tests {
             .with_writable_high_water_mark(0);
         stage.observe(observer(&log, "stage"));
         stage.end().unwrap();
-        let dest = Writable::new(NullSink).with_high_water_mark(0);
-        let mut future = pipeline(source).pipe(stage).pipe(dest);
-        let outcome = poll_until_ready(&mut future, 10);
-        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
+        assert_eq!(failed_pipeline_kind(source, stage), ErrorKind::InvalidData);
         assert_eq!(
             entries(&log, "stage"),
             [
@@ -1195,6 +1207,41 @@ mod tests {
         );
     }
 
+    /// The same with the stage read at its end before: that read queued
+    /// its `endReadableNT` before the `resume_` of the pipe, so the stage
+    /// emits `end` first, and the pipeline's pipe out of it unpipes from
+    /// its `end` listener, pausing it, before that `resume_` and the
+    /// `close` queued after `end` (readable.js `endReadable`, `pipe`'s
+    /// `unpipe` with `end: false`; pipeline.js `pipe`). Node 20:
+    /// `s0.end()`, `s0.read()`, `pipeline(s2, s0, w)`: `s0: prefinish pipe
+    /// finish unpipe end pause resume close`.
+    #[test]
+    fn a_stage_read_at_its_end_before_the_pipeline_pauses_before_its_resume() {
+        let log = Log::default();
+        let source = identity_at_zero_marks();
+        let mut stage = identity_at_zero_marks();
+        stage.observe(observer(&log, "stage"));
+        stage.end().unwrap();
+        assert_eq!(stage.read(), None);
+        assert_eq!(
+            failed_pipeline_kind(source, stage),
+            ErrorKind::PrematureClose
+        );
+        assert_eq!(
+            entries(&log, "stage"),
+            [
+                "prefinish",
+                "pipe",
+                "finish",
+                "unpipe",
+                "end",
+                "pause",
+                "resume",
+                "close"
+            ]
+        );
+    }
+
     /// Node's `pipeline(source, stage, dest)` over a stage that failed (a
     /// write after its end) and closed before: the pipeline fails with
     /// its error and destroys the source, but Node's pipe into the stage
@@ -1228,6 +1275,53 @@ mod tests {
             ]
         );
         assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
+    }
+
+    /// Node's `pipeline(source, stage, dest)` over a stage and a `dest`
+    /// that had both ended and closed before, from a source that fails at
+    /// its first read: the stage had emitted `end`, so the pipe out of it
+    /// unpipes `dest` on the next tick, pausing it (readable.js `pipe`:
+    /// `endEmitted`, `process.nextTick(endFn)` with `end: false`), though
+    /// the pipeline goes on until the source fails. Node 20: `dest: pipe
+    /// unpipe`, `stage: pipe pause`, the pipeline fails with the source's
+    /// error.
+    #[test]
+    fn a_stage_that_had_ended_unpipes_a_destination_that_had_closed() {
+        let log = Log::default();
+        let boom = Error::new(ErrorKind::InvalidData, "boom");
+        let source = Readable::<u32>::from_stream(futures_util::stream::iter([Err(boom)]));
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut stage = identity_at_zero_marks();
+        stage.observe(observer(&log, "stage"));
+        stage.end().unwrap();
+        stage.resume();
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        dest.end().unwrap();
+        for _ in 0..3 {
+            stage.tick();
+            let _ = WritableStream::poll_finish(&mut stage, &mut cx);
+            let _ = WritableStream::poll_finish(&mut dest, &mut cx);
+        }
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        let outcome = poll_until_ready(&mut future, 10);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
+        assert_eq!(
+            entries(&log, "stage"),
+            [
+                "prefinish",
+                "finish",
+                "resume",
+                "end",
+                "close",
+                "pipe",
+                "pause"
+            ]
+        );
+        assert_eq!(
+            entries(&log, "dest"),
+            ["prefinish", "finish", "close", "pipe", "unpipe"]
+        );
     }
 
     /// Node's `pipeline(source, stage, dest)` from a source that failed and
@@ -1515,6 +1609,32 @@ mod tests {
                 "pipe",
                 "resume",
                 "unpipe",
+                "data",
+                "pause",
+                "prefinish",
+                "finish"
+            ]
+        );
+    }
+
+    /// The same with the pause at the last chunk of the flush (a corked
+    /// destination at its highWaterMark): Node's pipe wrote it inside its
+    /// `data` event, so the pause comes before the flush's `push(null)`
+    /// and `prefinish`, and `onEofChunk` finds the stage paused: no `end`
+    /// is scheduled (readable.js `onEofChunk`, `emitReadable_`, `flow`),
+    /// and the pipeline waits. Node 20 (a destination of mark 2, corked):
+    /// `resume unpipe _flush data(0) data(1) pause prefinish finish`.
+    #[test]
+    fn a_stage_paused_at_the_last_chunk_of_its_flush_does_not_end() {
+        let mut dest = Writable::new(NullSink).with_high_water_mark(2);
+        dest.cork();
+        assert_eq!(
+            copies_stage_events(Copies::new(vec![1], 2), vec![], dest, 20),
+            [
+                "pipe",
+                "resume",
+                "unpipe",
+                "data",
                 "data",
                 "pause",
                 "prefinish",

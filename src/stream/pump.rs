@@ -97,6 +97,12 @@ pub(crate) struct Pump<T> {
     /// `end` before: Node's pipe handles that end on the next tick,
     /// before the source's `resume` it scheduled.
     source_ended_first: bool,
+    /// Not polled since a pipeline's pipe was made, and its source, a
+    /// stage, had emitted `end` while the stages before it go on: Node's
+    /// pipe unpipes on the next tick (readable.js `pipe`: `endEmitted`,
+    /// `process.nextTick(endFn)`, `end: false`) the destinations closed
+    /// before it, which the pipeline otherwise never hears from.
+    stage_ended_first: bool,
     /// Every destination had finished when the source's `end` came.
     destinations_finished_first: bool,
     /// A pipeline's source was destroyed without an error after its
@@ -141,6 +147,7 @@ impl<T: Chunk> Pump<T> {
             failed_first: false,
             resume_before_destroys: false,
             source_ended_first: false,
+            stage_ended_first: false,
             source_end_due: false,
             source_tick: None,
             source_closed_ended: false,
@@ -219,7 +226,9 @@ impl<T: Chunk> Pump<T> {
             // was made (a `finish` or a `close` due) comes before the
             // source's `resume`, which the pipe scheduled after it: a
             // `close` unpipes, pausing the source first.
-            Stage::Flowing if self.ended_first || self.source_ended_first => {
+            Stage::Flowing
+                if self.ended_first || self.source_ended_first || self.stage_ended_first =>
+            {
                 if std::mem::take(&mut self.ended_first) && !self.destroyed_since(destinations) {
                     self.drive(cx, source, destinations);
                     // A pipeline that fails at a destination's `close`
@@ -232,6 +241,9 @@ impl<T: Chunk> Pump<T> {
                     if std::mem::take(&mut self.failed_first) {
                         self.unpipe_failed_before(source, destinations);
                     }
+                }
+                if std::mem::take(&mut self.stage_ended_first) {
+                    self.unpipe_closed_before(source, destinations);
                 }
                 // A source that had ended: its end is handled (the
                 // destinations ended, or unpiped with `end: false`) on the
@@ -452,6 +464,10 @@ impl<T: Chunk> Pump<T> {
         self.source_ended_first = unpipes_at_end
             && destinations.len() == 1
             && source.end_emitted()
+            && !source.resume_queued();
+        self.stage_ended_first = self.on_error == OnError::DestroyAll
+            && source.own_end_emitted()
+            && !source.end_emitted()
             && !source.resume_queued();
         self.source_end_due = source.end_emitted() || source.queued_end().is_some();
         source.piping(true);
@@ -840,6 +856,26 @@ impl<T: Chunk> Pump<T> {
             source.pause();
         }
         self.detach_all(source, destinations);
+    }
+
+    /// Undoes the pipes into the destinations that had closed before them,
+    /// from a pipeline's stage that had ended before (`stage_ended_first`):
+    /// the source pauses, `unpipe`.
+    #[cold]
+    fn unpipe_closed_before<S, D>(&self, source: &mut S, destinations: &mut [D])
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        for (destination, _) in destinations
+            .iter_mut()
+            .zip(&self.hears_error)
+            .filter(|(_, hears)| !**hears)
+        {
+            source.pause();
+            destination.piped(false);
+        }
     }
 
     /// Unpipes every destination still attached, in order; the source

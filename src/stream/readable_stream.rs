@@ -77,6 +77,14 @@ pub trait ReadableStream: sealed::Stream + Send {
         false
     }
 
+    /// True once this stream itself emitted `end`, which a pipe out of it
+    /// sees, whatever the stages before it still do (a pipeline's stage:
+    /// its [`end_emitted`](ReadableStream::end_emitted) waits for them).
+    #[doc(hidden)]
+    fn own_end_emitted(&self) -> bool {
+        self.end_emitted()
+    }
+
     /// True for a stream that is writable too (a duplex): Node's
     /// `finished` on its readable side alone resolves at its `end`, not at
     /// the `close` that follows (end-of-stream.js, `willEmitClose` is false
