@@ -193,9 +193,12 @@ impl<T: Chunk> Future for PipelineFuture<T> {
 impl<T: Chunk> Drop for PipelineFuture<T> {
     /// A pipeline dropped before it completed no longer reads its first
     /// stage: chunks `read()` takes from it (a [`Shared`](crate::Shared)
-    /// kept elsewhere) are the caller's alone again.
+    /// kept elsewhere) are the caller's alone again, and a destination
+    /// kept elsewhere no longer waits for the first stage's `resume_`
+    /// before it finishes.
     fn drop(&mut self) {
         self.pump.stop_piping(&mut *self.head);
+        self.pump.release_source_tick(&mut self.destinations);
     }
 }
 

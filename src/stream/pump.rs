@@ -939,7 +939,7 @@ impl<T: Chunk> Pump<T> {
 
     /// The destinations' `finish` no longer waits for the source's tick:
     /// it ran, or the pipe is done or dropped.
-    fn release_source_tick<D>(&mut self, destinations: &mut [D])
+    pub(crate) fn release_source_tick<D>(&mut self, destinations: &mut [D])
     where
         D: DerefMut,
         D::Target: WritableStream<Input = T>,
@@ -2816,6 +2816,27 @@ mod tests {
             "close",
         ];
         assert_eq!(entries(&log, "dest"), node);
+    }
+
+    /// A pipe or pipeline dropped before its source's `resume_` ran no
+    /// longer holds its destination's `finish`: ended later, the
+    /// destination still finishes.
+    #[test]
+    fn a_dropped_pipe_does_not_hold_its_destinations_finish() {
+        let dest = Shared::new(Writable::new(NullSink).with_high_water_mark(0));
+        let mut source = Readable::from_iter([1u32]);
+        let mut into = dest.clone();
+        drop(pipe(&mut source, &mut into, PipeOptions::default()));
+        drop(pipeline(Readable::from_iter([2u32])).pipe(dest.clone()));
+        dest.lock().end().unwrap();
+        let mut finish = std::pin::pin!(std::future::poll_fn(|cx| dest.lock().poll_finish(cx)));
+        assert!(poll_until_ready(&mut finish, 10).is_ok());
+        // A Duplex destination, whose `finish` waits the same way.
+        let stage = Shared::new(Duplex::<u32, u32>::pass_through());
+        drop(pipeline(Readable::from_iter([3u32])).pipe(stage.clone()));
+        stage.lock().end().unwrap();
+        let mut finish = std::pin::pin!(std::future::poll_fn(|cx| stage.lock().poll_finish(cx)));
+        assert!(poll_until_ready(&mut finish, 10).is_ok());
     }
 
     /// A destination of two pipes, which one pipe's source ended while
