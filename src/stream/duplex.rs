@@ -1012,7 +1012,10 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     #[inline]
     fn start_tick_unless_flow(&mut self, flow_goes_on: bool) {
         self.prefinish_after_emitted();
-        let ends_wait = flow_goes_on || self.ends_wait_for_sources();
+        // An `end` a tick stopped at for the reader holds what was queued
+        // behind it (a `finish`, whose `close` would come before the
+        // reader's pipe ends its destinations from that `end`).
+        let ends_wait = flow_goes_on || self.end_for_reader || self.ends_wait_for_sources();
         if !ends_wait
             && (self.write.finish_due() || self.read.ends_queued())
             && self.run_queued_ends()

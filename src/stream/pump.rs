@@ -105,6 +105,10 @@ pub(crate) struct Pump<T> {
     stage_ended_first: bool,
     /// Every destination had finished when the source's `end` came.
     destinations_finished_first: bool,
+    /// The place in the tick order where the source's `end` ended the
+    /// destinations: the source's `close` comes after the ticks they
+    /// queued before it.
+    source_close_at: Option<u64>,
     /// A pipeline's source was destroyed without an error after its
     /// producer ended, with nothing left to read: it counts as finished,
     /// but has no `end` to end the destinations.
@@ -152,6 +156,7 @@ impl<T: Chunk> Pump<T> {
             source_tick: None,
             source_closed_ended: false,
             destinations_finished_first: false,
+            source_close_at: None,
             piping: false,
             source_failed: false,
             first_error: None,
@@ -209,7 +214,17 @@ impl<T: Chunk> Pump<T> {
                 // A destination that another pipe's poll saw finish is
                 // unpiped first: Node's pipe does so from its `finish`
                 // listener, before the source's `close` queued after it.
-                if !self.finished_elsewhere(destinations) {
+                // A destination's tick queued before the source's `close`
+                // (its `finish`, which unpipes it, pausing the source)
+                // comes first: Node's `endReadableNT` emits `end`, whose
+                // pipe listener ends the destinations, and only then
+                // queues the `close` (readable.js `endReadableNT`,
+                // `autoDestroy`). A transform's `finish` may wait for a
+                // pipe out of it to take its `end`.
+                let close_waits = self
+                    .source_close_at
+                    .is_some_and(|close| self.destination_ticks_before(destinations, close));
+                if !self.finished_elsewhere(destinations) && !close_waits {
                     source.flush_events();
                 }
                 // A stage before the source failed after the end it passed
@@ -286,12 +301,7 @@ impl<T: Chunk> Pump<T> {
                 // after the destinations' older ticks: a `finish` that
                 // unpipes pauses the source first.
                 if let Some(end) = source.queued_end()
-                    && destinations
-                        .iter()
-                        .zip(&self.attached)
-                        .any(|(destination, on)| {
-                            *on && destination.oldest_tick().is_some_and(|tick| tick < end)
-                        })
+                    && self.destination_ticks_before(destinations, end)
                 {
                     self.drive(cx, source, destinations);
                     if !self.attached.contains(&true) {
@@ -688,6 +698,7 @@ impl<T: Chunk> Pump<T> {
             if self.lingering.contains(&true) {
                 self.end_lingering(source, destinations);
             }
+            self.source_close_at = Some(stamp_now());
             // What the source queued before its `end` (its `resume`, a
             // duplex's `finish`) comes before the destinations' `finish`,
             // which `end()` queued after it.
@@ -923,6 +934,21 @@ impl<T: Chunk> Pump<T> {
             .iter()
             .zip(self.attached.iter().zip(&self.live))
             .any(|(destination, (&attached, &live))| attached && live && destination.is_finished())
+    }
+
+    /// True while an attached destination has a tick queued before the
+    /// tick stamped `stamp` (Node's one `nextTick` queue runs it first).
+    fn destination_ticks_before<D>(&self, destinations: &[D], stamp: u64) -> bool
+    where
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        destinations
+            .iter()
+            .zip(&self.attached)
+            .any(|(destination, &attached)| {
+                attached && destination.oldest_tick().is_some_and(|tick| tick < stamp)
+            })
     }
 
     /// The stamp of the source's tick the destinations' `finish` waits
@@ -2036,6 +2062,53 @@ mod tests {
         assert_eq!(
             entries(&log, "dest")[..4],
             ["pipe", "prefinish", "finish", "unpipe"]
+        );
+    }
+
+    /// Two pipes in a row, `middle.pipe(last); first.pipe(middle)`, an
+    /// empty `first` and pass-throughs (hwm 0), polled as the pipes of one
+    /// program are: each source's `end` ends its destination, whose
+    /// `finish` unpipes it, pausing the source, before the source's
+    /// `close`; the middle's `finish` waits for the pipe out of it to take
+    /// its `end` first. Node 20, at the tick: first `_read resume end
+    /// pause close`, middle `resume _flush prefinish end finish unpipe
+    /// pause close`.
+    #[test]
+    fn each_source_of_a_chain_of_pipes_pauses_before_its_close() {
+        let log = Log::default();
+        let mut first = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
+        first.observe(observer(&log, "first"));
+        let mut middle = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        middle.observe(observer(&log, "middle"));
+        let middle = Shared::new(middle);
+        let last = Shared::new(Duplex::<u32, u32>::pass_through().with_high_water_mark(0));
+        let (mut middle_reader, mut middle_writer, mut last_writer) =
+            (middle.clone(), middle.clone(), last.clone());
+        let mut out = pipe(&mut middle_reader, &mut last_writer, PipeOptions::default());
+        let mut into = pipe(&mut first, &mut middle_writer, PipeOptions::default());
+        let mut cx = Context::from_waker(Waker::noop());
+        // Rounds of polls as the pipes' ticks come: the pipe out of
+        // `middle` first (its `resume_` is the oldest tick), then the pipe
+        // into it, whose source's `close` is older from then on; each round
+        // ends with the destinations' own ticks.
+        let mut out_done = poll(&mut out).is_ready();
+        let mut into_done = poll(&mut into).is_ready();
+        for _ in 0..20 {
+            let _ = WritableStream::poll_finish(&mut *middle.lock(), &mut cx);
+            let _ = WritableStream::poll_finish(&mut *last.lock(), &mut cx);
+            into_done = into_done || poll(&mut into).is_ready();
+            out_done = out_done || poll(&mut out).is_ready();
+        }
+        assert!(out_done && into_done);
+        drop((out, into));
+        first.tick();
+        middle.lock().tick();
+        let first = entries(&log, "first");
+        assert_eq!(first[first.len() - 3..], ["end", "pause", "close"]);
+        let middle = entries(&log, "middle");
+        assert_eq!(
+            middle[middle.len() - 5..],
+            ["end", "finish", "unpipe", "pause", "close"]
         );
     }
 
