@@ -323,7 +323,7 @@ impl<T: Chunk> Pump<T> {
                         }
                         // The end is seen here, before another read
                         // delivers the `close` queued after `end`.
-                        Poll::Ready(None) if source.is_ended() => {
+                        Poll::Ready(None) if self.source_ended(source) => {
                             self.stage = Stage::SourceDone;
                             break;
                         }
@@ -352,7 +352,9 @@ impl<T: Chunk> Pump<T> {
                     Poll::Ready(Some(Err(error))) => {
                         return Poll::Ready(Err(self.source_failed(error, source, destinations)));
                     }
-                    Poll::Ready(None) if source.is_ended() => self.stage = Stage::SourceDone,
+                    Poll::Ready(None) if self.source_ended(source) => {
+                        self.stage = Stage::SourceDone
+                    }
                     Poll::Ready(None)
                         if self.on_error == OnError::DestroyAll
                             && source.failure().is_none()
@@ -1241,6 +1243,23 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
+    /// Whether a read that found nothing saw the source's end. Node's
+    /// pipeline counts an end pushed with nothing left before it
+    /// (end-of-stream.js via utils.js `isReadableFinished(stream, false)`);
+    /// a plain pipe hears only `end` (readable.js `pipe`:
+    /// `src.once('end', endFn)`), which a source destroyed before it never
+    /// emits (readable.js `endReadableNT` checks `closeEmitted`): the pipe
+    /// neither ends its destinations nor pauses the source.
+    fn source_ended<S>(&self, source: &S) -> bool
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+    {
+        match self.on_error {
+            OnError::DestroyAll => source.is_ended(),
+            OnError::Stop => source.end_emitted(),
+        }
+    }
+
     fn source_failed<S, D>(&mut self, error: Error, source: &mut S, destinations: &mut [D]) -> Error
     where
         S: ReadableStream<Output = T> + ?Sized,
@@ -2092,6 +2111,32 @@ mod tests {
             entries(&log, "source"),
             ["prefinish", "finish", "end", "resume", "pause", "close"]
         );
+    }
+
+    /// A plain pipe from a duplex ended then destroyed before its `end`:
+    /// Node never emits that `end` (readable.js `endReadableNT` checks
+    /// `closeEmitted`), and a pipe hears nothing else from its source, so
+    /// it neither ends the destination nor pauses the source.
+    #[test]
+    fn a_pipe_from_a_duplex_destroyed_before_its_end_never_ends() {
+        let log = Log::default();
+        let mut source = Duplex::<u32, u32>::pass_through();
+        source.observe(observer(&log, "source"));
+        source.end().unwrap();
+        source.destroy(None);
+        let source = Shared::new(source);
+        let mut reader = source.clone();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        let _ = until_ready(&mut pipe(&mut reader, &mut dest, PipeOptions::default()));
+        source.lock().tick();
+        dest.flush_events();
+        assert_eq!(
+            entries(&log, "source"),
+            ["prefinish", "finish", "close", "resume"]
+        );
+        assert_eq!(entries(&log, "dest"), ["pipe"]);
+        assert!(!dest.is_ending());
     }
 
     /// A destination that closed before the pipe was made has no `finish`,
