@@ -9,14 +9,16 @@ use std::borrow::Cow;
 use super::error::{Error, ErrorKind};
 use super::event::Event;
 use super::events::Events;
+use super::ticks::next_stamp;
 
 #[derive(Debug, Default)]
 pub(crate) struct Lifecycle {
     pub(crate) events: Events,
     destroyed: bool,
     /// A hook failed inside a call (Node's `onwrite` with a synchronous
-    /// error): `errored` is set, the stream is destroyed at its next tick.
-    destroy_due: bool,
+    /// error): `errored` is set, the stream is destroyed at its next tick,
+    /// the one stamped here.
+    destroy_due: Option<u64>,
     errored: Option<Error>,
     /// The error was handed to the consumer already (streams yield it once).
     error_taken: bool,
@@ -97,7 +99,7 @@ impl Lifecycle {
             return false;
         }
         self.destroyed = true;
-        self.destroy_due = false;
+        self.destroy_due = None;
         if let Some(error) = error {
             self.events.defer(Event::Error(error.clone()));
             self.errored.get_or_insert(error);
@@ -113,7 +115,7 @@ impl Lifecycle {
     pub(crate) fn fails_later(&mut self, error: Error) {
         if !self.destroyed && self.errored.is_none() {
             self.errored = Some(error);
-            self.destroy_due = true;
+            self.destroy_due = Some(next_stamp());
         }
     }
 
@@ -122,6 +124,12 @@ impl Lifecycle {
     /// the [`errored`](Lifecycle::errored) error.
     #[inline]
     pub(crate) fn destroy_due(&self) -> bool {
+        self.destroy_due.is_some()
+    }
+
+    /// The stamp of the tick a failure inside a call queued to destroy the
+    /// stream (see [`fails_later`](Lifecycle::fails_later)), until it ran.
+    pub(crate) fn destroy_due_tick(&self) -> Option<u64> {
         self.destroy_due
     }
 
