@@ -636,4 +636,37 @@ mod tests {
         );
         assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
     }
+
+    /// Fails every chunk.
+    struct FailingTransform;
+
+    impl crate::Transform for FailingTransform {
+        type Input = u32;
+        type Output = u32;
+
+        fn transform(&mut self, _: u32, _: &mut crate::Push<'_, u32>) -> Result<()> {
+            Err(Error::new(ErrorKind::Io, "transform failed"))
+        }
+    }
+
+    /// A first stage whose transform failed inside `write()`, destroyed
+    /// with another error before the tick that destroys it: Node's pipeline
+    /// hears of the error its `error` event carries, the destroy's
+    /// (Node 20: `pipeline(s1, s0)`, `s1.write()` failing, `s1.destroy(err)`:
+    /// `s0` `unpipe error(err) close`, the callback's error `err`).
+    #[test]
+    fn a_stage_destroyed_after_a_failed_write_passes_on_the_destroys_error() {
+        let stage = Shared::new(Duplex::transform(FailingTransform).with_high_water_mark(0));
+        let dest = Shared::new(Writable::<u32>::new(NullSink).with_high_water_mark(0));
+        let mut future = pipeline(stage.clone()).pipe(dest.clone());
+        assert!(poll(&mut future).is_pending());
+        let _ = stage.lock().write(1);
+        assert_eq!(stage.lock().errored().map(Error::kind), Some(ErrorKind::Io));
+        stage.lock().destroy(Some(boom()));
+        assert_eq!(run(&mut future).kind(), ErrorKind::InvalidData);
+        assert_eq!(
+            dest.lock().errored().map(Error::kind),
+            Some(ErrorKind::InvalidData)
+        );
+    }
 }
