@@ -2436,9 +2436,11 @@ mod tests {
 
     /// A destination whose sink failed inside `write()` reports it two
     /// ticks later: the `close` of a source destroyed before comes first,
-    /// and the pipeline destroys the destination with a premature close
-    /// (Node 20: `s1.destroy()`, `s0.write()` failing, `pipeline(s1, s0)`:
-    /// `s0` `pipe unpipe error(ERR_STREAM_PREMATURE_CLOSE) close`).
+    /// and the pipeline destroys the destination with a premature close,
+    /// which is then the error it reports: the destination's own never
+    /// came (Node 20: `s1.destroy()`, `s0.write()` failing,
+    /// `pipeline(s1, s0)`: `s0` `pipe unpipe error(ERR_STREAM_PREMATURE_CLOSE)
+    /// close`, the callback's error `ERR_STREAM_PREMATURE_CLOSE`).
     #[test]
     fn a_sink_failed_inside_write_hears_an_older_source_close_first() {
         let log = Log::default();
@@ -2455,9 +2457,10 @@ mod tests {
             logged(event);
         });
         assert!(!dest.write(1).unwrap());
-        let _ = until_ready(&mut pipeline(source).pipe(dest));
+        let outcome = until_ready(&mut pipeline(source).pipe(dest));
         assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
         assert_eq!(*errors.lock().unwrap(), [ErrorKind::PrematureClose]);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
     }
 
     /// A pipeline destroys its source at the `error` of a destination whose
