@@ -1774,6 +1774,10 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
         ReadableStream::destroy_tick(self)
     }
 
+    fn failed_write_tick(&self) -> Option<u64> {
+        self.life.destroy_due_tick()
+    }
+
     fn source_tick_queued(&mut self, stamp: u64) {
         self.source_ticks.push(stamp);
     }

@@ -9,15 +9,20 @@ use std::borrow::Cow;
 use super::error::{Error, ErrorKind};
 use super::event::Event;
 use super::events::Events;
+use super::ticks::next_stamp;
 
 #[derive(Debug, Default)]
 pub(crate) struct Lifecycle {
     pub(crate) events: Events,
     destroyed: bool,
     /// A hook failed inside a call (Node's `onwrite` with a synchronous
-    /// error): `errored` is set, the stream is destroyed at its next tick.
-    destroy_due: bool,
+    /// error): `errored` is set, the stream is destroyed at its next tick,
+    /// the one stamped here.
+    destroy_due: Option<u64>,
     errored: Option<Error>,
+    /// The error `destroy(err)` emitted over an `errored` set before (see
+    /// [`destroy`](Lifecycle::destroy)): the one a consumer is handed.
+    emitted_over_errored: Option<Error>,
     /// The error was handed to the consumer already (streams yield it once).
     error_taken: bool,
     close_emitted: bool,
@@ -97,10 +102,14 @@ impl Lifecycle {
             return false;
         }
         self.destroyed = true;
-        self.destroy_due = false;
+        self.destroy_due = None;
         if let Some(error) = error {
             self.events.defer(Event::Error(error.clone()));
-            self.errored.get_or_insert(error);
+            if self.errored.is_some() {
+                self.emitted_over_errored = Some(error);
+            } else {
+                self.errored = Some(error);
+            }
         }
         self.close_once();
         true
@@ -113,7 +122,7 @@ impl Lifecycle {
     pub(crate) fn fails_later(&mut self, error: Error) {
         if !self.destroyed && self.errored.is_none() {
             self.errored = Some(error);
-            self.destroy_due = true;
+            self.destroy_due = Some(next_stamp());
         }
     }
 
@@ -122,6 +131,12 @@ impl Lifecycle {
     /// the [`errored`](Lifecycle::errored) error.
     #[inline]
     pub(crate) fn destroy_due(&self) -> bool {
+        self.destroy_due.is_some()
+    }
+
+    /// The stamp of the tick a failure inside a call queued to destroy the
+    /// stream (see [`fails_later`](Lifecycle::fails_later)), until it ran.
+    pub(crate) fn destroy_due_tick(&self) -> Option<u64> {
         self.destroy_due
     }
 
@@ -135,12 +150,18 @@ impl Lifecycle {
         self.close_once();
     }
 
-    /// The error to hand to a consumer, once; later calls see none.
+    /// The error to hand to a consumer, once; later calls see none. It is
+    /// the one the `error` event carried, which Node's `finished` passes on
+    /// (end-of-stream.js, `onerror`), although `errored` keeps the first.
     pub(crate) fn take_error(&mut self) -> Option<Error> {
         if self.error_taken {
             return None;
         }
-        let error = self.errored.clone()?;
+        let error = self
+            .emitted_over_errored
+            .as_ref()
+            .or(self.errored.as_ref())?
+            .clone();
         self.error_taken = true;
         Some(error)
     }
@@ -180,14 +201,18 @@ mod tests {
     }
 
     /// Node's `destroy(err)` after a hook failed inside a call (before the
-    /// tick that destroys with that failure): the event carries `err`, the
-    /// stream stays errored with the first; a plain `destroy()` emits no
-    /// `error`.
+    /// tick that destroys with that failure): the event carries `err`, and
+    /// a consumer is handed it, the stream stays errored with the first; a
+    /// plain `destroy()` emits no `error`, and the consumer gets the first.
     #[test]
     fn destroy_after_a_failure_inside_a_call_emits_its_own_error() {
-        for (given, events) in [
-            (Some("boom:op2"), vec!["error(boom:op2)", "close"]),
-            (None, vec!["close"]),
+        for (given, events, handed) in [
+            (
+                Some("boom:op2"),
+                vec!["error(boom:op2)", "close"],
+                "boom:op2",
+            ),
+            (None, vec!["close"], "boom:s0"),
         ] {
             let mut life = Lifecycle::default();
             let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -203,6 +228,7 @@ mod tests {
             life.events.flush();
             assert_eq!(*log.lock().unwrap(), events);
             assert_eq!(life.errored().unwrap().to_string(), "boom:s0");
+            assert_eq!(life.take_error().unwrap().to_string(), handed);
             assert!(!life.destroy_due());
         }
     }

@@ -32,6 +32,9 @@ pub struct PipelineFuture<T: Chunk> {
     /// The error of a stage that had failed before the pipeline was made,
     /// the pipeline's error if it fails (see [`failed_before`]).
     failed_before: Option<Error>,
+    /// For each destination, whether its own error is one the pipeline
+    /// never hears of (see [`failure_unheard`]).
+    unheard: Vec<bool>,
 }
 
 impl<T: Chunk> PipelineFuture<T> {
@@ -44,7 +47,8 @@ impl<T: Chunk> PipelineFuture<T> {
         mut pump: Pump<T>,
         first_destination: usize,
     ) -> Self {
-        let failed_before = failed_before(&*head, &destinations);
+        let unheard = failure_unheard(&*head, &destinations);
+        let failed_before = failed_before(&*head, &destinations, &unheard);
         pump.start(&mut *head, &mut destinations);
         PipelineFuture {
             head,
@@ -54,6 +58,7 @@ impl<T: Chunk> PipelineFuture<T> {
             cancel: None,
             outcome: None,
             failed_before,
+            unheard,
         }
     }
 
@@ -81,7 +86,11 @@ impl<T: Chunk> PipelineFuture<T> {
     /// pipeline keeps it over a premature close (`finishImpl`).
     #[cold]
     fn first_failure(&self) -> Option<Error> {
-        let destinations = self.destinations.iter().map(|d| d.failure());
+        let destinations = self
+            .destinations
+            .iter()
+            .zip(&self.unheard)
+            .map(|(d, &unheard)| d.failure().filter(|_| !unheard));
         std::iter::once(self.head.failure())
             .chain(destinations)
             .flatten()
@@ -98,30 +107,73 @@ impl<T: Chunk> PipelineFuture<T> {
     }
 }
 
+/// A destination whose sink failed inside `write()` is destroyed on the
+/// tick that queued (writable.js:646-647, `onwriteError`), its `error` on
+/// the tick after: the pipeline hears of it after every stage that had
+/// failed before, and not at all when a stage's `error` or `close` queued
+/// before that tick fails the pipeline first, since the pipeline's destroy
+/// then emits its own error (destroy.js:213-218, `errorOrDestroy` does
+/// nothing on a destroyed stream). True for each destination so destroyed.
+#[cold]
+fn failure_unheard<T: Chunk>(
+    head: &dyn ReadableStream<Output = T>,
+    destinations: &[Box<dyn WritableStream<Input = T>>],
+) -> Vec<bool> {
+    let first_destroy_tick = std::iter::once(head.destroy_tick())
+        .chain(destinations.iter().map(|d| d.destroy_tick()))
+        .flatten()
+        .min();
+    destinations
+        .iter()
+        .map(|destination| {
+            let failed_write = destination.failed_write_tick();
+            failed_write
+                .zip(first_destroy_tick)
+                .is_some_and(|(failed, first)| first < failed)
+        })
+        .collect()
+}
+
 /// The first real error (not a premature close) Node's pipeline hears of
 /// among the stages that had failed before it was made: each stage's
 /// `finished` calls back at the stage's queued `error` (or `close`), in
 /// the order they were queued, and for a stage that had closed, on a tick
 /// the pipeline queues, stage by stage (end-of-stream.js:208-212,
 /// `process.nextTick(onclose)`); the first real error is the pipeline's
-/// (pipeline.js:226-229, `finishImpl`), whatever failed after it.
+/// (pipeline.js:226-229, `finishImpl`), whatever failed after it. A
+/// destination whose sink failed inside `write()` comes last, if heard at
+/// all (see [`failure_unheard`]).
 #[cold]
 fn failed_before<T: Chunk>(
     head: &dyn ReadableStream<Output = T>,
     destinations: &[Box<dyn WritableStream<Input = T>>],
+    unheard: &[bool],
 ) -> Option<Error> {
     let destinations = destinations
         .iter()
-        .map(|destination| (destination.destroy_tick(), destination.failure()));
-    std::iter::once((head.destroy_tick(), head.failure()))
+        .zip(unheard)
+        .map(|(destination, &unheard)| {
+            let failure = destination.failure().filter(|_| !unheard);
+            (
+                destination.destroy_tick(),
+                destination.failed_write_tick(),
+                failure,
+            )
+        });
+    std::iter::once((head.destroy_tick(), None, head.failure()))
         .chain(destinations)
         .enumerate()
-        .filter_map(|(index, (queued, failure))| {
+        .filter_map(|(index, (queued, failed_write, failure))| {
             let failure = failure.filter(|error| {
                 !matches!(error.kind(), ErrorKind::PrematureClose | ErrorKind::Aborted)
             })?;
-            // Queued ticks come before those the pipeline queues.
-            let heard = queued.map_or((true, index as u64), |stamp| (false, stamp));
+            // Queued ticks come before those the pipeline queues, a failed
+            // write's `error` after both.
+            let heard = match (queued, failed_write) {
+                (Some(stamp), _) => (0, stamp),
+                (None, None) => (1, index as u64),
+                (None, Some(stamp)) => (2, stamp),
+            };
             Some((heard, failure))
         })
         .min_by_key(|(heard, _)| *heard)
@@ -583,5 +635,38 @@ mod tests {
             Some(ErrorKind::InvalidData)
         );
         assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
+    }
+
+    /// Fails every chunk.
+    struct FailingTransform;
+
+    impl crate::Transform for FailingTransform {
+        type Input = u32;
+        type Output = u32;
+
+        fn transform(&mut self, _: u32, _: &mut crate::Push<'_, u32>) -> Result<()> {
+            Err(Error::new(ErrorKind::Io, "transform failed"))
+        }
+    }
+
+    /// A first stage whose transform failed inside `write()`, destroyed
+    /// with another error before the tick that destroys it: Node's pipeline
+    /// hears of the error its `error` event carries, the destroy's
+    /// (Node 20: `pipeline(s1, s0)`, `s1.write()` failing, `s1.destroy(err)`:
+    /// `s0` `unpipe error(err) close`, the callback's error `err`).
+    #[test]
+    fn a_stage_destroyed_after_a_failed_write_passes_on_the_destroys_error() {
+        let stage = Shared::new(Duplex::transform(FailingTransform).with_high_water_mark(0));
+        let dest = Shared::new(Writable::<u32>::new(NullSink).with_high_water_mark(0));
+        let mut future = pipeline(stage.clone()).pipe(dest.clone());
+        assert!(poll(&mut future).is_pending());
+        let _ = stage.lock().write(1);
+        assert_eq!(stage.lock().errored().map(Error::kind), Some(ErrorKind::Io));
+        stage.lock().destroy(Some(boom()));
+        assert_eq!(run(&mut future).kind(), ErrorKind::InvalidData);
+        assert_eq!(
+            dest.lock().errored().map(Error::kind),
+            Some(ErrorKind::InvalidData)
+        );
     }
 }

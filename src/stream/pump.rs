@@ -333,7 +333,7 @@ impl<T: Chunk> Pump<T> {
                         }
                         // The end is seen here, before another read
                         // delivers the `close` queued after `end`.
-                        Poll::Ready(None) if source.is_ended() => {
+                        Poll::Ready(None) if self.source_ended(source) => {
                             self.stage = Stage::SourceDone;
                             break;
                         }
@@ -362,7 +362,9 @@ impl<T: Chunk> Pump<T> {
                     Poll::Ready(Some(Err(error))) => {
                         return Poll::Ready(Err(self.source_failed(error, source, destinations)));
                     }
-                    Poll::Ready(None) if source.is_ended() => self.stage = Stage::SourceDone,
+                    Poll::Ready(None) if self.source_ended(source) => {
+                        self.stage = Stage::SourceDone
+                    }
                     Poll::Ready(None)
                         if self.on_error == OnError::DestroyAll
                             && source.failure().is_none()
@@ -1267,6 +1269,23 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
+    /// Whether a read that found nothing saw the source's end. Node's
+    /// pipeline counts an end pushed with nothing left before it
+    /// (end-of-stream.js via utils.js `isReadableFinished(stream, false)`);
+    /// a plain pipe hears only `end` (readable.js `pipe`:
+    /// `src.once('end', endFn)`), which a source destroyed before it never
+    /// emits (readable.js `endReadableNT` checks `closeEmitted`): the pipe
+    /// neither ends its destinations nor pauses the source.
+    fn source_ended<S>(&self, source: &S) -> bool
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+    {
+        match self.on_error {
+            OnError::DestroyAll => source.is_ended(),
+            OnError::Stop => source.end_emitted(),
+        }
+    }
+
     fn source_failed<S, D>(&mut self, error: Error, source: &mut S, destinations: &mut [D]) -> Error
     where
         S: ReadableStream<Output = T> + ?Sized,
@@ -2167,6 +2186,32 @@ mod tests {
         );
     }
 
+    /// A plain pipe from a duplex ended then destroyed before its `end`:
+    /// Node never emits that `end` (readable.js `endReadableNT` checks
+    /// `closeEmitted`), and a pipe hears nothing else from its source, so
+    /// it neither ends the destination nor pauses the source.
+    #[test]
+    fn a_pipe_from_a_duplex_destroyed_before_its_end_never_ends() {
+        let log = Log::default();
+        let mut source = Duplex::<u32, u32>::pass_through();
+        source.observe(observer(&log, "source"));
+        source.end().unwrap();
+        source.destroy(None);
+        let source = Shared::new(source);
+        let mut reader = source.clone();
+        let mut dest = Writable::new(NullSink);
+        dest.observe(observer(&log, "dest"));
+        let _ = until_ready(&mut pipe(&mut reader, &mut dest, PipeOptions::default()));
+        source.lock().tick();
+        dest.flush_events();
+        assert_eq!(
+            entries(&log, "source"),
+            ["prefinish", "finish", "close", "resume"]
+        );
+        assert_eq!(entries(&log, "dest"), ["pipe"]);
+        assert!(!dest.is_ending());
+    }
+
     /// A destination that closed before the pipe was made has no `finish`,
     /// `error` or `close` to come: Node's pipe never unpipes it, and the
     /// source does not pause for it.
@@ -2464,9 +2509,11 @@ mod tests {
 
     /// A destination whose sink failed inside `write()` reports it two
     /// ticks later: the `close` of a source destroyed before comes first,
-    /// and the pipeline destroys the destination with a premature close
-    /// (Node 20: `s1.destroy()`, `s0.write()` failing, `pipeline(s1, s0)`:
-    /// `s0` `pipe unpipe error(ERR_STREAM_PREMATURE_CLOSE) close`).
+    /// and the pipeline destroys the destination with a premature close,
+    /// which is then the error it reports: the destination's own never
+    /// came (Node 20: `s1.destroy()`, `s0.write()` failing,
+    /// `pipeline(s1, s0)`: `s0` `pipe unpipe error(ERR_STREAM_PREMATURE_CLOSE)
+    /// close`, the callback's error `ERR_STREAM_PREMATURE_CLOSE`).
     #[test]
     fn a_sink_failed_inside_write_hears_an_older_source_close_first() {
         let log = Log::default();
@@ -2483,9 +2530,10 @@ mod tests {
             logged(event);
         });
         assert!(!dest.write(1).unwrap());
-        let _ = until_ready(&mut pipeline(source).pipe(dest));
+        let outcome = until_ready(&mut pipeline(source).pipe(dest));
         assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
         assert_eq!(*errors.lock().unwrap(), [ErrorKind::PrematureClose]);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
     }
 
     /// A pipeline destroys its source at the `error` of a destination whose

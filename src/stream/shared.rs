@@ -246,6 +246,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
         WritableStream::destroy_tick(&*self.lock())
     }
 
+    fn failed_write_tick(&self) -> Option<u64> {
+        self.lock().failed_write_tick()
+    }
+
     fn run_ticks_before(&mut self, stamp: u64) {
         WritableStream::run_ticks_before(&mut *self.lock(), stamp);
     }

@@ -696,6 +696,10 @@ impl<T: Chunk> WritableStream for Writable<T> {
         self.life.events.has_deferred().then_some(self.destroy_tick)
     }
 
+    fn failed_write_tick(&self) -> Option<u64> {
+        self.life.destroy_due_tick()
+    }
+
     fn source_tick_queued(&mut self, stamp: u64) {
         self.source_ticks.push(stamp);
     }

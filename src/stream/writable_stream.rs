@@ -146,6 +146,14 @@ pub trait WritableStream: sealed::Stream + Send {
         None
     }
 
+    /// The stamp of the tick that destroys a stream whose sink failed
+    /// inside `write()`, while it waits (Node's `onwrite` with a
+    /// synchronous error queues `onwriteError`, writable.js:646-647).
+    #[doc(hidden)]
+    fn failed_write_tick(&self) -> Option<u64> {
+        None
+    }
+
     /// Runs the ticks the stream queued before the tick stamped `stamp`
     /// (see [`ReadableStream::oldest_tick`](crate::ReadableStream::oldest_tick)),
     /// up to a flow, which waits for the stream's reader: a pipe does so
