@@ -23,7 +23,7 @@ use super::read_half::{ReadHalf, Taking};
 use super::read_source::ReadSource;
 use super::readable_stream::ReadableStream;
 use super::sealed;
-use super::ticks::{Tick, next_stamp};
+use super::ticks::{SourceTicks, Tick, next_stamp};
 use super::transform::Transform;
 use super::transform_handler::TransformHandler;
 use super::writable_stream::WritableStream;
@@ -118,7 +118,7 @@ pub struct Duplex<I, O> {
     /// The stamps of the `resume_`s pipes into this stream had queued
     /// when they were made, not yet run: the ticks queued after one wait
     /// (see [`WritableStream::source_tick_queued`]).
-    source_ticks: Vec<u64>,
+    source_ticks: SourceTicks,
 }
 
 // Chunks are never pinned: the queue and the buffer only move them.
@@ -143,7 +143,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             end_for_reader: false,
             emitted_taken: false,
             end_held: false,
-            source_ticks: Vec::new(),
+            source_ticks: SourceTicks::default(),
         }
     }
 
@@ -625,7 +625,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     /// into this stream, not yet run: the ticks queued after it wait (see
     /// [`WritableStream::source_tick_queued`]).
     fn source_tick_limit(&self) -> u64 {
-        self.source_ticks.iter().copied().min().unwrap_or(u64::MAX)
+        self.source_ticks.oldest()
     }
 
     /// True while the queued `finish` or `end` waits for a pipe's source
@@ -1779,11 +1779,11 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
     }
 
     fn source_tick_queued(&mut self, stamp: u64) {
-        self.source_ticks.push(stamp);
+        self.source_ticks.queued(stamp);
     }
 
     fn source_tick_ran(&mut self, stamp: u64) {
-        self.source_ticks.retain(|&queued| queued != stamp);
+        self.source_ticks.ran(stamp);
     }
 
     fn refuse_pipes_after(&mut self, stamp: u64) {

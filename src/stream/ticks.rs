@@ -51,6 +51,37 @@ pub(crate) enum Tick {
     Finish,
 }
 
+/// The stamps of the `resume_`s that pipes into a stream queued on their
+/// sources when they were made, not yet run: the stream's ticks queued
+/// after the oldest wait for it (see
+/// [`WritableStream::source_tick_queued`](super::writable_stream::WritableStream::source_tick_queued)).
+#[derive(Debug, Default)]
+pub(crate) struct SourceTicks(Vec<u64>);
+
+impl SourceTicks {
+    /// A pipe's source queued its `resume_` at `stamp`.
+    pub(crate) fn queued(&mut self, stamp: u64) {
+        self.0.push(stamp);
+    }
+
+    /// The source's `resume_` queued at `stamp` ran (or its pipe is gone).
+    pub(crate) fn ran(&mut self, stamp: u64) {
+        self.0.retain(|&queued| queued != stamp);
+    }
+
+    /// True while no pipe's source tick waits.
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The stamp of the oldest source tick not yet run; `u64::MAX` when
+    /// none waits, so that every tick comes before it.
+    pub(crate) fn oldest(&self) -> u64 {
+        self.0.iter().copied().min().unwrap_or(u64::MAX)
+    }
+}
+
 /// The ticks a readable side has queued, oldest first (each kind once, as
 /// Node's flags keep each from being queued twice, but `emitReadable_`,
 /// which a read between two pushes lets queue again), and Node's

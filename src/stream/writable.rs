@@ -19,7 +19,7 @@ use super::flushed::{Flushed, Receipts};
 use super::lifecycle::Lifecycle;
 use super::sealed;
 use super::sink_adapter::SinkAdapter;
-use super::ticks::next_stamp;
+use super::ticks::{SourceTicks, next_stamp};
 use super::writable_stream::WritableStream;
 use super::write_half::WriteHalf;
 use super::write_queue::WriteQueue;
@@ -110,7 +110,7 @@ pub struct Writable<T> {
     /// The stamps of the ticks pipes' sources had queued when the pipes
     /// were made, not yet run: a `finish` queued after one waits (see
     /// [`WritableStream::source_tick_queued`]).
-    source_ticks: Vec<u64>,
+    source_ticks: SourceTicks,
 }
 
 // Chunks are never pinned: the queue only moves them.
@@ -129,7 +129,7 @@ impl<T: Chunk> Writable<T> {
             destroy_tick: 0,
             finish_tick: 0,
             after_write_tick: None,
-            source_ticks: Vec::new(),
+            source_ticks: SourceTicks::default(),
         }
     }
 
@@ -548,9 +548,7 @@ impl<T: Chunk> Writable<T> {
 
     /// A pipe's source tick queued before the `finish` has not run yet.
     fn finish_waits_for_source(&self) -> bool {
-        self.source_ticks
-            .iter()
-            .any(|&stamp| stamp < self.finish_tick)
+        self.source_ticks.oldest() < self.finish_tick
     }
 
     /// Hands queued chunks to the sink until the queue is empty or the sink
@@ -701,11 +699,11 @@ impl<T: Chunk> WritableStream for Writable<T> {
     }
 
     fn source_tick_queued(&mut self, stamp: u64) {
-        self.source_ticks.push(stamp);
+        self.source_ticks.queued(stamp);
     }
 
     fn source_tick_ran(&mut self, stamp: u64) {
-        self.source_ticks.retain(|&queued| queued != stamp);
+        self.source_ticks.ran(stamp);
     }
 
     fn needs_drain(&self) -> bool {
