@@ -23,7 +23,7 @@ use super::read_half::{ReadHalf, Taking};
 use super::read_source::ReadSource;
 use super::readable_stream::ReadableStream;
 use super::sealed;
-use super::ticks::{SourceTicks, Tick, next_stamp};
+use super::ticks::{SourceTicks, Tick};
 use super::transform::Transform;
 use super::transform_handler::TransformHandler;
 use super::writable_stream::WritableStream;
@@ -78,12 +78,6 @@ pub struct Duplex<I, O> {
     /// the read loop to take them (Node's `flow()` reads them all before
     /// the next tick).
     finish_after_flow: bool,
-    /// The place of Node's `afterWriteTick` (writable.js `onwrite`): a
-    /// write the handler completed inside `write()` runs its callback, and
-    /// `afterWrite` its `drain`, on a tick queued then (see
-    /// `WriteHalf::after_write_ticks`), which later sync writes join; [`tick`](Duplex::tick) emits that `drain` before the
-    /// ticks queued after it (a `resume`).
-    after_write_tick: Option<u64>,
     /// A read released a held write (Node's `Transform._read` inside
     /// `read()`, `sync`): till the read returns, what the transform
     /// pushes is buffered, never emitted at once.
@@ -135,7 +129,6 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             allow_half_open: true,
             coupled: false,
             finish_after_flow: false,
-            after_write_tick: None,
             in_read: false,
             flush_pushed_end: false,
             emitted_by: 0,
@@ -576,7 +569,9 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
     pub fn tick(&mut self) {
         let mut cx = Context::from_waker(Waker::noop());
         let before = self.source_tick_limit();
-        let mut after_write = self.after_write_tick.take();
+        // A sync write's callback tick emits its `drain` before the ticks
+        // queued after it (a `resume`).
+        let mut after_write = self.write.take_after_write_tick();
         loop {
             if after_write.is_some_and(|stamp| !self.read.ticks.queued_before(stamp)) {
                 after_write = None;
@@ -834,11 +829,7 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
                     self.write.writing = true;
                     return;
                 }
-                Poll::Ready(Ok(())) => {
-                    if self.write.after_write_ticks() {
-                        self.after_write_tick.get_or_insert_with(next_stamp);
-                    }
-                }
+                Poll::Ready(Ok(())) => self.write.wrote_at_once(),
                 Poll::Ready(Err(error)) => {
                     // Node's `onwrite`: the failed chunk stops counting,
                     // the stream is errored now and destroyed on the next

@@ -100,13 +100,6 @@ pub struct Writable<T> {
     /// The place of the `finish` due after a final hook that ran inside
     /// `end()`.
     finish_tick: u64,
-    /// The place of Node's `afterWriteTick` (writable.js `onwrite`): a
-    /// write the sink completed inside `write()` runs its callback on a
-    /// tick queued then (see `WriteHalf::after_write_ticks`), which later
-    /// sync writes join. Until it ran, a
-    /// stream that ended does not finish: that tick queues the `finish`
-    /// (`afterWrite` → `finishMaybe(stream, state, true)`).
-    after_write_tick: Option<u64>,
     /// The stamps of the ticks pipes' sources had queued when the pipes
     /// were made, not yet run: a `finish` queued after one waits (see
     /// [`WritableStream::source_tick_queued`]).
@@ -128,7 +121,6 @@ impl<T: Chunk> Writable<T> {
             cancelled_write: false,
             destroy_tick: 0,
             finish_tick: 0,
-            after_write_tick: None,
             source_ticks: SourceTicks::default(),
         }
     }
@@ -482,11 +474,7 @@ impl<T: Chunk> Writable<T> {
                     self.half.writing = true;
                     break;
                 }
-                Poll::Ready(Ok(())) => {
-                    if self.half.after_write_ticks() {
-                        self.after_write_tick.get_or_insert_with(next_stamp);
-                    }
-                }
+                Poll::Ready(Ok(())) => self.half.wrote_at_once(),
                 Poll::Ready(Err(error)) => {
                     // Node's `onwrite`: errored now, destroyed on the next
                     // tick; whoever polls next is handed the error.
@@ -527,14 +515,16 @@ impl<T: Chunk> Writable<T> {
     /// not finish; a pipe's source tick queued before the `finish` runs
     /// first (see [`WritableStream::source_tick_queued`]). A sync write's
     /// callback tick still pending queues the `finish` instead, for the
-    /// next tick (see `after_write_tick`).
+    /// next tick (see `WriteHalf::wrote_at_once`): until it ran, a stream
+    /// that ended does not finish (`afterWrite` → `finishMaybe(stream,
+    /// state, true)`).
     #[inline]
     fn tick(&mut self) {
         self.life.events.flush();
         if self.life.destroy_due() {
             self.destroy(self.life.errored().cloned());
         }
-        let after_write = self.after_write_tick.take().is_some();
+        let after_write = self.half.take_after_write_tick().is_some();
         if self.half.finish_due() && !self.life.is_destroyed() {
             if after_write {
                 self.finish_tick = next_stamp();
@@ -686,7 +676,7 @@ impl<T: Chunk> WritableStream for Writable<T> {
         let destroy = WritableStream::destroy_tick(self);
         // A stream destroyed since does not finish (see `tick`).
         let finish = (self.half.finish_due() && !self.life.is_destroyed())
-            .then(|| self.after_write_tick.unwrap_or(self.finish_tick));
+            .then(|| self.half.after_write_tick().unwrap_or(self.finish_tick));
         destroy.into_iter().chain(finish).min()
     }
 

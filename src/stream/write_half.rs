@@ -23,6 +23,7 @@ use super::error::{Error, ErrorKind, Result};
 use super::event::Event;
 use super::events::Events;
 use super::lifecycle::Lifecycle;
+use super::ticks::next_stamp;
 use super::write_queue::WriteQueue;
 
 /// How far a writable side is from its end.
@@ -54,6 +55,12 @@ pub(crate) struct WriteHalf<T> {
     end: End,
     /// The sink answered `Pending` to its last write (Node's `writing`).
     pub(crate) writing: bool,
+    /// The place of Node's `afterWriteTick` (writable.js `onwrite`): a
+    /// write the sink completed inside `write()` runs its callback on a
+    /// tick queued then, which later sync writes join (see
+    /// [`wrote_at_once`](WriteHalf::wrote_at_once)); the stream runs it at
+    /// its tick (a Writable's `finish`, a Duplex's `drain`, wait for it).
+    after_write_tick: Option<u64>,
 }
 
 impl<T: Chunk> WriteHalf<T> {
@@ -65,6 +72,7 @@ impl<T: Chunk> WriteHalf<T> {
             need_drain: false,
             end: End::Open,
             writing: false,
+            after_write_tick: None,
         }
     }
 
@@ -257,15 +265,30 @@ impl<T: Chunk> WriteHalf<T> {
         self.end = End::Finished;
     }
 
-    /// Whether a write the sink completed inside `write()` has its callback
-    /// run on a tick of its own (writable.js `onwrite`, for a write without
-    /// a callback): when `drain` is due, and, in object mode, always (Node
-    /// 20's `state[kState] & kDestroyed !== 0` reads the object-mode bit).
-    /// Byte mode is [`Bytes`](bytes::Bytes)'s, the chunk type whose empty
-    /// chunk is nothing.
+    /// A write the sink completed inside `write()`: its callback runs on a
+    /// tick of its own (writable.js `onwrite`, for a write without a
+    /// callback) when `drain` is due, and, in object mode, always (Node
+    /// 20's `state[kState] & kDestroyed !== 0` reads the object-mode bit);
+    /// a tick already queued takes it too. Byte mode is
+    /// [`Bytes`](bytes::Bytes)'s, the chunk type whose empty chunk is
+    /// nothing.
     #[inline]
-    pub(crate) fn after_write_ticks(&self) -> bool {
-        !T::EMPTY_IS_NOTHING || (self.need_drain && self.queue.is_settled())
+    pub(crate) fn wrote_at_once(&mut self) {
+        if !T::EMPTY_IS_NOTHING || (self.need_drain && self.queue.is_settled()) {
+            self.after_write_tick.get_or_insert_with(next_stamp);
+        }
+    }
+
+    /// The place of the queued after-write tick, if one is queued.
+    #[inline]
+    pub(crate) fn after_write_tick(&self) -> Option<u64> {
+        self.after_write_tick
+    }
+
+    /// Runs the queued after-write tick: its place, if one was queued.
+    #[inline]
+    pub(crate) fn take_after_write_tick(&mut self) -> Option<u64> {
+        self.after_write_tick.take()
     }
 
     /// Node's `writableNeedDrain`: a write returned false and `drain` has
