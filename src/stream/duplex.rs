@@ -422,10 +422,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         } else {
             Taking::Front
         };
+        self.read.ticks.emitted_readable = false;
         self.ask_before_read(taking);
         let chunk = self.read.take_for_read(&mut self.life.events);
         self.schedule_end_if_drained();
-        self.read.after_read(chunk.is_some(), false);
+        self.read.after_read(chunk.is_some());
         chunk
     }
 
@@ -700,7 +701,8 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             if !matches!(self.poll_output(cx), Poll::Ready(Some(Ok(_)))) {
                 // Node's `read()` that found nothing: the next push
                 // queues `emitReadable_` (readable.js:768-777).
-                self.read.after_read(false, false);
+                self.read.ticks.emitted_readable = false;
+                self.read.after_read(false);
                 break;
             }
         }
@@ -1475,13 +1477,14 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         &mut self,
         take: impl FnOnce(&mut ReadHalf<O>, &mut Events) -> Option<O>,
     ) -> Option<O> {
+        self.read.ticks.emitted_readable = false;
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let _ = self.poll_write_side(&mut cx);
         let taken = take(&mut self.read, &mut self.life.events);
         if taken.is_none() {
             self.schedule_end_if_drained();
         }
-        self.read.after_read(taken.is_some(), false);
+        self.read.after_read(taken.is_some());
         taken
     }
 }
@@ -1565,7 +1568,7 @@ impl<I: Chunk> Duplex<I, Bytes> {
             None => self.read.need_more(),
         }
         // As `read()`: Node's `needReadable` when it found too little.
-        self.read.after_read(bytes.is_some(), n == 0);
+        self.read.after_read(bytes.is_some());
         bytes
     }
 }

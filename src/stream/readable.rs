@@ -395,7 +395,7 @@ impl<T: Chunk> Readable<T> {
         }
         let chunk = self.half.take_for_read(&mut self.life.events);
         self.schedule_end_if_drained();
-        self.half.after_read(chunk.is_some(), false);
+        self.half.after_read(chunk.is_some());
         chunk
     }
 
@@ -1025,7 +1025,7 @@ impl Readable<Bytes> {
             None if self.schedule_end_if_drained() => {}
             None => self.half.need_more(),
         }
-        self.half.after_read(bytes.is_some(), n == 0);
+        self.half.after_read(bytes.is_some());
         bytes
     }
 
@@ -1825,6 +1825,30 @@ mod tests {
             ]
         );
         assert!(r.is_ended() && r.is_destroyed());
+    }
+
+    /// A read whose own `_read` pushed the chunk leaves `emittedReadable`
+    /// set, and the `emitReadable_` it queued finds nothing (the read took
+    /// the chunk): an `unshift` then queues no flow of its own, and after
+    /// `resume()` the `resume` comes before the unshifted chunk's `data`
+    /// (readable.js:663-664 clears the flag before `_read`, 823-826 sets it).
+    #[test]
+    fn an_unshift_after_a_read_that_took_its_push_flows_after_resume() {
+        let (r, log) = logged(&["g"]);
+        let mut r = r.with_high_water_mark(0);
+        assert_eq!(r.read().as_deref(), Some(&b"g"[..]));
+        r.tick();
+        log.lock().unwrap().push("|");
+        r.unshift(Bytes::from_static(b"l")).unwrap();
+        r.resume();
+        r.tick();
+        // Node 20: `_read data | resume data _read end close`.
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                "_read", "data", "|", "resume", "data", "_read", "end", "close"
+            ]
+        );
     }
 
     /// A pipe that ended (its destination had finished) no longer reads
