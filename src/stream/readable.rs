@@ -865,6 +865,7 @@ impl<T: Chunk> Readable<T> {
     /// `resume`.
     fn poll_scheduled_resume(&mut self, cx: &mut Context<'_>) -> Result<()> {
         if self.half.resume_scheduled() {
+            self.read_ahead_before_resume(cx);
             let ended = self.half.buffer.is_eof();
             if let Poll::Ready(Err(error)) = self.poll_ask(cx, Taking::Nothing) {
                 return Err(error);
@@ -878,6 +879,19 @@ impl<T: Chunk> Readable<T> {
             }
         }
         Ok(())
+    }
+
+    /// A `maybeReadMore_` queued before the `resume_` (a push or an
+    /// `unshift` before `resume()` or `pipe()`) runs first: its `read(0)`
+    /// asks the source while the buffer is below the mark, before
+    /// `resume_`'s own `read(0)` (readable.js:864-905, 1254-1258).
+    fn read_ahead_before_resume(&mut self, cx: &mut Context<'_>) {
+        if let Some(resume) = self.half.queued_resume()
+            && self.half.ticks.queued_before_stamp(Tick::ReadMore, resume)
+        {
+            self.half.ticks.remove(Tick::ReadMore);
+            self.read_ahead(cx);
+        }
     }
 
     /// The flow queued before the `resume` found nothing more: now Node's
@@ -1849,6 +1863,25 @@ mod tests {
                 "_read", "data", "|", "resume", "data", "_read", "end", "close"
             ]
         );
+    }
+
+    /// An `unshift` before `pipe()` queues `maybeReadMore_` ahead of the
+    /// pipe's `resume_`: its `read(0)` asks the source (below the mark)
+    /// before `resume_`'s own `read(0)` asks again (Node 20, hwm 2, `[""]`,
+    /// `unshift pipe | tick`: `_read _read resume data end`).
+    #[test]
+    fn a_read_ahead_queued_before_the_pipes_resume_asks_first() {
+        let (r, log) = logged(&[""]);
+        let mut r = r.with_high_water_mark(2);
+        r.unshift(Bytes::from_static(b"c")).unwrap();
+        ReadableStream::piping(&mut r, true);
+        ReadableStream::listen_data(&mut r);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            r.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(c))) if c == "c"
+        ));
+        assert_eq!(*log.lock().unwrap(), ["_read", "_read", "resume", "data"]);
     }
 
     /// A pipe that ended (its destination had finished) no longer reads
