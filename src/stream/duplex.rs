@@ -1761,6 +1761,11 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
     }
 
     fn oldest_tick(&self) -> Option<u64> {
+        if self.coupled && self.write.writing && self.read.flowing() == Some(true) {
+            // Node's `Transform._read` calls the held callback
+            // (transform.js:193, 198-202): the reader's flow emits `drain`.
+            return self.read.ticks.oldest_for_held_writer();
+        }
         self.read.ticks.oldest_for_writer()
     }
 

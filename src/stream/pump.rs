@@ -424,8 +424,21 @@ impl<T: Chunk> Pump<T> {
                 return self.poll_end(cx, source, destinations);
             }
             if self.awaiting.any() {
-                // The stages before the source run ahead meanwhile.
-                if let Err(error) = source.poll_ahead(cx)
+                // The stages before the source run ahead meanwhile, up to
+                // the tick that emits an awaited `drain` (a transform's
+                // flow that calls its held write callback). A destroyed
+                // source's `error` and `close` still come now: the chunks
+                // the pipe holds are dropped at them.
+                let drain_at = if source.destroy_tick().is_some() {
+                    u64::MAX
+                } else {
+                    (0..destinations.len())
+                        .filter(|&index| self.awaiting.waits(index))
+                        .filter_map(|index| destinations[index].oldest_tick())
+                        .min()
+                        .unwrap_or(u64::MAX)
+                };
+                if let Err(error) = source.poll_ahead_before(cx, drain_at)
                     && self.on_error == OnError::DestroyAll
                 {
                     return Poll::Ready(Err(self.source_failed(error, source, destinations)));
@@ -1382,6 +1395,8 @@ mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex};
     use std::task::{Context, Poll, Waker};
+
+    use bytes::Bytes;
 
     use crate::{
         CollectSink, Duplex, Error, ErrorKind, FnTransform, NullSink, PipeOptions, Push, Pusher,
@@ -2554,6 +2569,60 @@ mod tests {
             entries(&log, "source"),
             [
                 "_read", "resume", "data", "_read", "data", "pause", "_read", "error", "close"
+            ]
+        );
+    }
+
+    /// Logs each ask as `"source _read"` and answers with the next chunk,
+    /// then the end (an empty chunk is a push that adds nothing).
+    struct Chunks(Log, std::vec::IntoIter<&'static str>);
+
+    impl crate::ReadSource<Bytes> for Chunks {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            out: &mut Push<'_, Bytes>,
+        ) -> Poll<Result<()>> {
+            let this = self.get_mut();
+            this.0.lock().unwrap().push("source _read".to_owned());
+            match this.1.next() {
+                Some(chunk) => {
+                    out.push(Bytes::from_static(chunk.as_bytes()));
+                }
+                None => out.end(),
+            }
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// A transform holding the write a pipe made waits for its own flow
+    /// to call it back (transform.js:193, 198-202, `_read`): the source's ticks
+    /// queued after that flow's `resume_` wait for the `drain` it emits,
+    /// so the source's `emitReadable_` and `maybeReadMore_` read on before
+    /// the `resume_` that `drain` queued (readable.js, `pipeOnDrain`).
+    /// Node 20, `source.pipe(t); t.resume()` with source hwm 0 of `["a",
+    /// ""]` and `t` hwm 0 both sides: the source `_read resume data pause
+    /// _read _read resume end pause close`.
+    #[test]
+    fn a_source_reads_on_before_the_drain_of_a_flowing_transform_resumes_it() {
+        let log = Log::default();
+        let chunks = Chunks(Log::clone(&log), vec!["a", ""].into_iter());
+        let mut source = Readable::new(chunks).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let transform = Duplex::<Bytes, Bytes>::pass_through().with_high_water_mark(0);
+        let transform = Shared::new(transform);
+        let mut writer = transform.clone();
+        let mut piping = pipe(&mut source, &mut writer, PipeOptions::default());
+        transform.lock().resume();
+        for _ in 0..4 {
+            let _ = poll(&mut piping);
+            transform.lock().tick();
+        }
+        assert_eq!(
+            entries(&log, "source"),
+            [
+                "_read", "resume", "data", "pause", "_read", "_read", "resume", "end", "pause",
+                "close"
             ]
         );
     }

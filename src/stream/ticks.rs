@@ -158,6 +158,14 @@ impl Ticks {
         self.oldest_where(|tick| matches!(tick, Tick::Finish | Tick::Deferred))
     }
 
+    /// The stamp of the oldest queued tick a writer hears of while a
+    /// transform holds its write callback: besides
+    /// [`oldest_for_writer`](Ticks::oldest_for_writer)'s, the flows
+    /// (`resume_`, `emitReadable_`) whose read calls it, emitting `drain`.
+    pub(crate) fn oldest_for_held_writer(&self) -> Option<u64> {
+        self.oldest_where(|tick| !matches!(tick, Tick::ReadMore | Tick::End))
+    }
+
     /// The stamp of the oldest queued tick other than a read
     /// (`maybeReadMore_`, `resume_`): one that hands the reader something.
     pub(crate) fn oldest_besides_reads(&self) -> Option<u64> {
