@@ -2627,6 +2627,36 @@ mod tests {
         );
     }
 
+    /// A pipe into a flowing transform nobody reads, made while its write
+    /// is held, pauses the source; the transform's `resume_`, queued
+    /// first, flows and calls the write back: its `drain` resumes the
+    /// source before the source's own `resume_` (the pipe's) runs, so
+    /// `resume` comes once (readable.js `pipe`, `pipeOnDrain`). Node 20,
+    /// `t.resume(); t.write("a"); source.pipe(t)`, both transforms hwm 0:
+    /// the source `pause resume`, `t` `resume data drain`.
+    #[test]
+    fn a_flowing_transforms_drain_comes_before_its_sources_resume() {
+        let log = Log::default();
+        let mut source = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let mut transform = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        transform.observe(observer(&log, "transform"));
+        transform.resume();
+        assert!(!transform.write(1).unwrap());
+        let transform = Shared::new(transform);
+        let mut writer = transform.clone();
+        let mut piping = pipe(&mut source, &mut writer, PipeOptions::default());
+        for _ in 0..3 {
+            let _ = poll(&mut piping);
+            transform.lock().tick();
+        }
+        assert_eq!(entries(&log, "source"), ["pause", "resume"]);
+        assert_eq!(
+            entries(&log, "transform"),
+            ["pipe", "resume", "data", "drain"]
+        );
+    }
+
     /// A destination ended while the source waits for its `drain` emits
     /// none (writable.js, `afterWrite`): the source stays paused, and the
     /// destination's `finish` unpipes it without resuming it, as its data

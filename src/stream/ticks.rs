@@ -158,11 +158,12 @@ impl Ticks {
         self.oldest_where(|tick| matches!(tick, Tick::Finish | Tick::Deferred))
     }
 
-    /// The stamp of the oldest queued tick a writer hears of while a
-    /// transform holds its write callback: besides
+    /// The stamp of the oldest queued tick a writer hears of on a stream
+    /// that flows with nobody reading it: besides
     /// [`oldest_for_writer`](Ticks::oldest_for_writer)'s, the flows
-    /// (`resume_`, `emitReadable_`) whose read calls it, emitting `drain`.
-    pub(crate) fn oldest_for_held_writer(&self) -> Option<u64> {
+    /// (`resume_`, `emitReadable_`), whose reads call a transform's held
+    /// write back, emitting `drain`.
+    pub(crate) fn oldest_with_flows(&self) -> Option<u64> {
         self.oldest_where(|tick| !matches!(tick, Tick::ReadMore | Tick::End))
     }
 
