@@ -2657,6 +2657,28 @@ mod tests {
         );
     }
 
+    /// A pipeline's source paused at once (its stage held a write) still
+    /// runs the `resume_` its pipe queued before the stage's own: `resume`
+    /// comes then, and again after the stage's `drain` resumes it
+    /// (readable.js:1254-1265, `pipeOnDrain`). Node 20, a deferred source
+    /// of one chunk, `t.write(x); pipeline(source, t, sink)` with `t` and
+    /// `sink` hwm 0: the source `pause _read resume resume data`.
+    #[test]
+    fn a_source_paused_by_its_pipeline_runs_its_resume_before_the_stages() {
+        let log = Log::default();
+        let mut source = Readable::new(Counted::deferred(&log, 1)).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let mut transform = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        assert!(!transform.write(7).unwrap());
+        let sink = Writable::new(NullSink).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(transform).pipe(sink);
+        until_ready(&mut future).unwrap();
+        assert_eq!(
+            entries(&log, "source")[..5],
+            ["pause", "_read", "resume", "resume", "data"]
+        );
+    }
+
     /// A destination ended while the source waits for its `drain` emits
     /// none (writable.js, `afterWrite`): the source stays paused, and the
     /// destination's `finish` unpipes it without resuming it, as its data
