@@ -734,8 +734,7 @@ impl<T: Chunk> Pump<T> {
                         && (self.live[index]
                             || (self.hears_error[index] && destination.failure().is_some()))
                     {
-                        self.pause_if_none_left(source);
-                        destination.piped(false);
+                        self.unpipe_finished(index, source, &mut **destination);
                     } else {
                         // Closed before the pipe: Node's pipe never hears
                         // from it, and keeps it among the source's pipes.
@@ -1132,6 +1131,27 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
+    /// Node's pipe undone at a destination's `finish`: `unpipe(dest)`
+    /// (the source pauses if no destination is left, then `unpipe`), and
+    /// its `cleanup` calls `ondrain` if the pipe waited for the
+    /// destination's `drain`, which an ended stream never emits: the last
+    /// awaited `drain` resumes a source another pipe still reads
+    /// (readable.js:975-977, 1069-1088).
+    fn unpipe_finished<S, W>(&mut self, index: usize, source: &mut S, destination: &mut W)
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        W: WritableStream<Input = T> + ?Sized,
+    {
+        self.attached[index] = false;
+        let awaited = self.awaiting.waits(index);
+        self.awaiting.set(index, false);
+        self.pause_if_none_left(source);
+        destination.piped(false);
+        if awaited && !self.awaiting.any() && self.pipes_left() {
+            source.resume();
+        }
+    }
+
     /// A destination someone else ended finished before the source's end:
     /// Node's pipe unpipes it at its `finish`; a pipeline fails with a
     /// premature close (its `close` came before the source's end).
@@ -1142,12 +1162,7 @@ impl<T: Chunk> Pump<T> {
         W: WritableStream<Input = T> + ?Sized,
     {
         match self.on_error {
-            OnError::Stop => {
-                self.attached[index] = false;
-                self.awaiting.set(index, false);
-                self.pause_if_none_left(source);
-                destination.piped(false);
-            }
+            OnError::Stop => self.unpipe_finished(index, source, destination),
             OnError::DestroyAll => {
                 let error = Error::from_kind(ErrorKind::PrematureClose);
                 self.destination_failed(index, error, source, destination);
@@ -1251,8 +1266,9 @@ impl<T: Chunk> Pump<T> {
     /// `read()` by hand took (Node emitted it as `data`, which the pipe's
     /// `ondata` writes on) is written; at the source's `end` (`ended`: seen
     /// before this read) the pipe ends its destinations (readable.js,
-    /// pipe's `onend`), and waits for no `drain` (an ended destination
-    /// emits none: writable.js, `afterWrite`); a failure fails the source.
+    /// pipe's `onend`); an ended destination emits no `drain`
+    /// (writable.js, `afterWrite`): the wait ends at its `finish`
+    /// ([`Pump::unpipe_finished`]); a failure fails the source.
     fn read_while_waiting<S, D>(
         &mut self,
         cx: &mut Context<'_>,
@@ -1268,9 +1284,6 @@ impl<T: Chunk> Pump<T> {
         match source.poll_next_chunk(cx) {
             Poll::Ready(None) if ended || source.is_ended() => {
                 self.stage = Stage::SourceDone;
-                for index in 0..destinations.len() {
-                    self.awaiting.set(index, false);
-                }
                 Ok(WhileWaiting::Ended)
             }
             Poll::Ready(Some(Ok(chunk))) => {
@@ -2474,6 +2487,42 @@ mod tests {
             ["finish", "unpipe", "error", "close"]
         );
         assert_eq!(open.read(), Some(1));
+    }
+
+    /// A destination the source waited for finishes without `drain` (it
+    /// was ended): its pipe's `cleanup` calls `ondrain`, which resumes the
+    /// source the other pipe still reads, although it has ended; the last
+    /// pipe undone pauses it (readable.js:975-977, 1069-1088, 1116-1118).
+    /// Node 20, a source of one chunk piped into two destinations whose
+    /// sinks call back later, hwm 0 and 2, the first called back first:
+    /// the source `resume data pause end close | resume | pause`.
+    #[test]
+    fn a_finish_that_ends_the_wait_for_drain_resumes_the_source() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32]).with_high_water_mark(1);
+        source.observe(observer(&log, "source"));
+        let (first_gate, second_gate) = (Arc::new(AtomicBool::new(false)), Arc::default());
+        let mut first = Writable::new(Gated(Arc::clone(&first_gate))).with_high_water_mark(0);
+        let mut second = Writable::new(Gated(Arc::clone(&second_gate))).with_high_water_mark(2);
+        let destinations: Vec<&mut dyn WritableStream<Input = u32>> = vec![&mut first, &mut second];
+        let mut piping = pipe_all(&mut source, destinations, PipeOptions::default());
+        for _ in 0..3 {
+            assert!(poll(&mut piping).is_pending());
+        }
+        log.lock().unwrap().push("source |".to_owned());
+        first_gate.store(true, Ordering::SeqCst);
+        for _ in 0..2 {
+            assert!(poll(&mut piping).is_pending());
+        }
+        log.lock().unwrap().push("source |".to_owned());
+        second_gate.store(true, Ordering::SeqCst);
+        assert!(poll(&mut piping).is_ready());
+        assert_eq!(
+            entries(&log, "source"),
+            [
+                "resume", "data", "pause", "end", "close", "|", "resume", "|", "pause"
+            ]
+        );
     }
 
     /// A destination that failed after its end, before the pipe was made,
