@@ -1864,15 +1864,20 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
     /// Node's `resume_`, queued when this duplex was piped on, runs before
     /// the `endReadableNT` its source's read queued now.
-    fn source_ending(&mut self) {
-        // With output buffered, the flow of a flowing `resume_` would emit
-        // it there: it waits for the reader, and so does the `resume`.
-        if self.read.resume_scheduled()
-            && !self.life.is_destroyed()
-            && (self.read.buffer.is_empty() || self.read.flowing() != Some(true))
-        {
+    fn source_ending(&mut self) -> bool {
+        if self.life.is_destroyed() {
+            return false;
+        }
+        // With output buffered, the flow (of a `resume_`, or under way)
+        // emits it before: it waits for the reader, and so does the
+        // `resume`.
+        if !self.read.buffer.is_empty() && self.read.flowing() == Some(true) {
+            return true;
+        }
+        if self.read.resume_scheduled() {
             self.run_queued_ends();
         }
+        false
     }
 
     fn flush_events(&mut self) {

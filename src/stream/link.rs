@@ -41,6 +41,10 @@ pub(crate) struct Link<I: Chunk, D> {
     /// Position in the pipeline, for errors from unnamed stages.
     index: usize,
     upstream_done: bool,
+    /// Upstream's `end`, found by a read, waits for the stage's `resume_`
+    /// queued before it to flow the stage's buffered output to the reader
+    /// (see [`Link::upstream_ended`]); the stage's next read acts on it.
+    end_held: bool,
     /// Upstream was paused because the stage waits for `drain` (Node's
     /// `awaitDrainWriters`): the stage's `drain` resumes it.
     awaiting_drain: bool,
@@ -98,6 +102,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             stage,
             index,
             upstream_done: false,
+            end_held: false,
             awaiting_drain,
             on_error,
             held_failure: None,
@@ -176,6 +181,9 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         mut first: Option<Poll<Option<Result<()>>>>,
     ) -> Result<bool> {
         let mut fed = false;
+        if self.end_held && !self.stage.source_ending() {
+            self.release_end()?;
+        }
         if self.ended_first {
             self.finish_first();
         }
@@ -304,7 +312,13 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         }
         self.upstream_done = true;
         match queued_end {
-            None => self.stage.source_ending(),
+            // The stage's `resume_`, queued when its own pipe was made,
+            // comes before the `endReadableNT` this read queued
+            // (readable.js:1254-1265 `resume_` flows the stage's buffered
+            // output into the reader; readable.js:1682-1690 `endReadable`
+            // defers the `end` that ends the stage): with output to flow,
+            // the reader's read takes it first.
+            None => self.end_held = self.stage.source_ending(),
             // The stage's ticks queued before upstream's `endReadableNT`
             // (its pipe's `resume_`) come before the `end` that ends it
             // (readable.js `endReadableNT`, pipeline.js `pipe`: `end`
@@ -313,9 +327,32 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         }
         if self.on_error == OnError::DestroyAll {
             // Node's `pipeline` pipes with `end: false` and ends the stage
-            // from upstream's `end`: the pipe is undone first (upstream
-            // pauses, `unpipe`).
+            // from upstream's `end`: the pipe is undone first, upstream
+            // pausing with the `end` it emitted (`unpipe` on the stage
+            // comes with its `end()`).
             self.upstream.pause();
+        }
+        if self.end_held {
+            return Ok(());
+        }
+        self.end_stage()
+    }
+
+    /// Acts on upstream's `end` held for the stage's flow (see
+    /// [`Link::upstream_ended`]), once the stage flowed its output or
+    /// gives the reader nothing more. Returns true if it was held.
+    fn release_end(&mut self) -> Result<bool> {
+        if !std::mem::take(&mut self.end_held) {
+            return Ok(false);
+        }
+        self.end_stage()?;
+        Ok(true)
+    }
+
+    /// Upstream's `end` ends the stage, unpiped first with `pipeline`
+    /// semantics.
+    fn end_stage(&mut self) -> Result<()> {
+        if self.on_error == OnError::DestroyAll {
             self.stage.piped(false);
         }
         // A destroyed or finished stage refuses `end`, which Node reports
@@ -477,6 +514,11 @@ where
                 Poll::Pending => {
                     let unblocked = was_blocked && !WritableStream::needs_drain(&self.stage);
                     if self.upstream_done || !(fed || unblocked) {
+                        match self.release_end() {
+                            Ok(true) => continue,
+                            Ok(false) => {}
+                            Err(error) => return Poll::Ready(Some(Err(error))),
+                        }
                         if let Err(error) = self.upstream_ahead_while_waiting(cx) {
                             return Poll::Ready(Some(Err(error)));
                         }
@@ -526,6 +568,11 @@ where
                 Poll::Pending => {
                     let unblocked = was_blocked && !WritableStream::needs_drain(&self.stage);
                     if self.upstream_done || !(fed || unblocked) {
+                        match self.release_end() {
+                            Ok(true) => continue,
+                            Ok(false) => {}
+                            Err(error) => return Poll::Ready(Some(Err(error))),
+                        }
                         if let Err(error) = self.upstream_ahead_while_waiting(cx) {
                             return Poll::Ready(Some(Err(error)));
                         }
@@ -1012,6 +1059,40 @@ mod tests {
         let ended = source.clone();
         let events = stage_events_from(source, move || ended.lock().end().unwrap());
         assert_eq!(events, resume_then_end);
+    }
+
+    /// The same with output the stage held from a write before the
+    /// pipeline: its `resume_` flows it into the reader before the
+    /// source's `end` ends the stage (readable.js:1254-1265 `resume_`,
+    /// 1682-1690 `endReadable`). Node 20: `stage.write(1)`, `pipeline(s0,
+    /// stage, w)`: `stage: pipe resume data unpipe prefinish end pause
+    /// finish close`.
+    #[test]
+    fn a_stage_flows_its_held_output_before_the_end_its_upstream_finds() {
+        let log = Log::default();
+        let mut stage = Duplex::transform(Identity(PhantomData))
+            .with_writable_high_water_mark(0)
+            .with_readable_high_water_mark(2);
+        stage.observe(observer(&log, "stage"));
+        assert!(stage.write(1).unwrap());
+        let source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        poll_until_ready(&mut future, 10).unwrap();
+        assert_eq!(
+            entries(&log, "stage"),
+            [
+                "pipe",
+                "resume",
+                "data",
+                "unpipe",
+                "prefinish",
+                "end",
+                "pause",
+                "finish",
+                "close"
+            ]
+        );
     }
 
     /// The same with a source that had emitted its `end` before the

@@ -330,8 +330,8 @@ impl<S: WritableStream> WritableStream for Shared<S> {
         self.lock().unpiped_now();
     }
 
-    fn source_ending(&mut self) {
-        self.lock().source_ending();
+    fn source_ending(&mut self) -> bool {
+        self.lock().source_ending()
     }
 
     fn flush_events(&mut self) {
