@@ -1868,16 +1868,23 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
         if self.life.is_destroyed() {
             return false;
         }
+        let flowing = self.read.flowing() == Some(true);
         // With output buffered, the flow (of a `resume_`, or under way)
         // emits it before: it waits for the reader, and so does the
         // `resume`.
-        if !self.read.buffer.is_empty() && self.read.flowing() == Some(true) {
+        if !self.read.buffer.is_empty() && flowing {
             return true;
         }
         if self.read.resume_scheduled() {
             self.run_queued_ends();
+        } else if flowing {
+            // The flow under way reads till `read()` gives nothing: the
+            // read that finds the buffer empty asks the transform
+            // (transform.js:198-204, `_read` calls the write callback it
+            // held), whose next chunks' output flows too.
+            self.zero_read();
         }
-        false
+        flowing && !self.read.buffer.is_empty()
     }
 
     fn flush_events(&mut self) {

@@ -57,8 +57,10 @@ pub(crate) struct Link<I: Chunk, D> {
     ended_first: bool,
     /// Upstream had emitted its `end` before the pipe: the stamp of the
     /// pipe, where Node queued the `unpipe` and the `end()` it makes
-    /// (readable.js `process.nextTick(endFn)` in `pipe`; pipeline.js
-    /// `pipe`: `process.nextTick(endFn)`).
+    /// (readable.js `process.nextTick(endFn)` in `pipe`; pipeline.js:432-433
+    /// `pipe`: `process.nextTick(endFn)` when `isReadableFinished`, which
+    /// asks for `endEmitted`, utils.js:162-171). An upstream drained at
+    /// its end that has not emitted it yet ends the stage at that `end`.
     ended_at_pipe: Option<u64>,
     /// The stage had closed before the pipe: Node's pipe never hears from
     /// it (no `finish`, `error` or `close` is to come), so a failure does
@@ -82,7 +84,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         let ended_first = WritableStream::is_ending(&stage) && !WritableStream::is_finished(&stage);
         let closed_first = WritableStream::is_closed(&stage);
         let awaiting_drain = WritableStream::needs_drain(&stage);
-        let ended_at_pipe = upstream.is_ended().then(stamp_now);
+        let ended_at_pipe = upstream.own_end_emitted().then(stamp_now);
         if on_error == OnError::DestroyAll
             && !upstream.is_ended()
             && let Some(stamp) = upstream.destroy_tick()
@@ -1037,10 +1039,12 @@ mod tests {
     /// runs before the `endReadableNT` the source's first read queues
     /// (readable.js `resume` and `endReadable`), so its `resume` comes
     /// before the `unpipe` and `end()` of the source's `end`. So too with
-    /// a transform for source, ended after the pipeline began: its `end`
-    /// was queued by its own `resume_`, after the stage's. Node 20:
-    /// `pipeline(s0, s1, w)`, `s0.end()`: `s1: pipe resume unpipe prefinish
-    /// end pause finish close`.
+    /// a transform for source, ended after the pipeline began or just
+    /// before it: its `end` was queued by its own `resume_`, after the
+    /// stage's (the pipeline waits for an `end` not emitted yet,
+    /// pipeline.js:432-435). Node 20: `pipeline(s0, s1, w)`, `s0.end()`:
+    /// `s1: pipe resume unpipe prefinish end pause finish close`; so too
+    /// with `s0.end()` first.
     #[test]
     fn a_stage_resumes_before_the_end_its_upstream_finds() {
         let resume_then_end = [
@@ -1059,6 +1063,9 @@ mod tests {
         let ended = source.clone();
         let events = stage_events_from(source, move || ended.lock().end().unwrap());
         assert_eq!(events, resume_then_end);
+        let mut source = identity_at_zero_marks();
+        source.end().unwrap();
+        assert_eq!(stage_events_from(source, || {}), resume_then_end);
     }
 
     /// The same with output the stage held from a write before the
@@ -1076,6 +1083,45 @@ mod tests {
         stage.observe(observer(&log, "stage"));
         assert!(stage.write(1).unwrap());
         let source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        poll_until_ready(&mut future, 10).unwrap();
+        assert_eq!(
+            entries(&log, "stage"),
+            [
+                "pipe",
+                "resume",
+                "data",
+                "unpipe",
+                "prefinish",
+                "end",
+                "pause",
+                "finish",
+                "close"
+            ]
+        );
+    }
+
+    /// The same from a transform ended just before the pipeline, into a
+    /// stage whose output from a write before holds that write (its
+    /// readable side full): Node's pipeline waits for the source's `end`,
+    /// not emitted yet (pipeline.js:432-435, utils.js:162-171
+    /// `isReadableFinished`), which comes after the stage's `resume_`
+    /// flowed; the flow's last read completes the held write
+    /// (transform.js:198-204), so the stage's `end()` flushes at once and
+    /// its `end` comes before its `finish`. Node 20: `stage.write(1)`,
+    /// `s0.end()`, `pipeline(s0, stage, w)`: `stage: pipe resume data
+    /// unpipe prefinish end pause finish close`.
+    #[test]
+    fn a_stage_flows_its_held_write_before_the_end_its_ended_upstream_emits() {
+        let log = Log::default();
+        let mut stage = Duplex::transform(Identity(PhantomData))
+            .with_writable_high_water_mark(2)
+            .with_readable_high_water_mark(0);
+        stage.observe(observer(&log, "stage"));
+        assert!(stage.write(1).unwrap());
+        let mut source = identity_at_zero_marks();
+        source.end().unwrap();
         let dest = Writable::new(NullSink).with_high_water_mark(0);
         let mut future = pipeline(source).pipe(stage).pipe(dest);
         poll_until_ready(&mut future, 10).unwrap();
