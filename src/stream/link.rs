@@ -189,6 +189,17 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         if self.ended_first {
             self.finish_first();
         }
+        if self.awaiting_drain
+            && let Some(stamp) = ReadableStream::oldest_tick(&self.stage)
+        {
+            // Upstream, paused for the stage's `drain`, still runs the
+            // reads it queued before the stage's ticks, as Node's one queue
+            // runs them: the `resume_` its pipe's `data` listener queued
+            // before the pipe paused it (readable.js:1131-1141 `on('data')`
+            // resumes, 1059-1060 `pause()`) emits its `resume` then, and
+            // the `drain`'s `resume()` queues one of its own.
+            self.upstream.run_reads_before(cx, stamp);
+        }
         self.resume_after_drain();
         if WritableStream::take_refused_write(&mut self.stage) {
             // The write that returned true was refused after all.
@@ -1138,6 +1149,32 @@ mod tests {
                 "finish",
                 "close"
             ]
+        );
+    }
+
+    /// Node's `pipeline(source, stage, dest)` into a stage that waits for
+    /// `drain` (a write before held its callback): the pipe's `data`
+    /// listener resumes the source before the pipe pauses it
+    /// (readable.js:1131-1141, 1059-1060), and that `resume_` still runs,
+    /// before the stage's own: `resume` comes after the `pause`, and once
+    /// more after the stage's `drain` resumes it (readable.js:1084-1086).
+    /// Node 20: `stage.write(0)`, `pipeline(s0, stage, w)`, later
+    /// `s0.push(null)`: `s0: pause resume resume end pause close`.
+    #[test]
+    fn a_source_paused_at_the_pipe_resumes_before_the_stage_and_at_its_drain() {
+        let log = Log::default();
+        let (pusher, source) = Pusher::<u32>::new();
+        source.lock().observe(observer(&log, "source"));
+        let mut stage = identity_at_zero_marks();
+        assert!(!stage.write(0).unwrap());
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        assert!(poll(&mut future).is_pending());
+        pusher.end();
+        poll_until_ready(&mut future, 10).unwrap();
+        assert_eq!(
+            entries(&log, "source"),
+            ["pause", "resume", "resume", "end", "pause", "close"]
         );
     }
 
