@@ -903,6 +903,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             Poll::Pending => {}
             Poll::Ready(Ok(())) => {
                 let pushed_end = !ended && self.read.buffer.is_eof();
+                if pushed_end && !in_read && self.emits_now() {
+                    // Node's `onEofChunk` outside a read: `emitReadable_`
+                    // at once, whose `flow()` emits what is buffered.
+                    self.read.buffer.emit_buffered();
+                }
                 if self.read.buffer.front_emitted() {
                     // Node emitted the flush's output as `data` inside its
                     // pushes, before the flush called back: the reader

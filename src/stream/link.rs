@@ -1206,6 +1206,47 @@ mod tests {
         );
     }
 
+    /// The same into a stage holding output from a write before: the
+    /// `end()` Node queued at the pipe flushes the stage, whose end,
+    /// pushed outside a read into a flowing stream, runs `emitReadable_`
+    /// at once (readable.js:788-813 `onEofChunk`): its flow emits the buffered
+    /// output into the reader before the flush calls back (`prefinish`),
+    /// and queues the `end` before the `finish`. Node 20: `stage.write(1)`,
+    /// `src.end()`, `src.resume()`, later `pipeline(src, stage, w)`:
+    /// `stage: pipe unpipe data prefinish resume end pause finish close`.
+    #[test]
+    fn a_stage_flushed_at_the_pipe_flows_its_output_before_its_prefinish() {
+        let log = Log::default();
+        let mut source = identity_at_zero_marks();
+        source.end().unwrap();
+        source.resume();
+        while !source.is_ended() {
+            source.tick();
+        }
+        let mut stage = Duplex::transform(Identity(PhantomData))
+            .with_writable_high_water_mark(0)
+            .with_readable_high_water_mark(2);
+        stage.observe(observer(&log, "stage"));
+        assert!(stage.write(1).unwrap());
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        poll_until_ready(&mut future, 10).unwrap();
+        assert_eq!(
+            entries(&log, "stage"),
+            [
+                "pipe",
+                "unpipe",
+                "data",
+                "prefinish",
+                "resume",
+                "end",
+                "pause",
+                "finish",
+                "close"
+            ]
+        );
+    }
+
     /// Node's `pipeline(source, stage, dest)` over a stage destroyed just
     /// before: its `close`, queued before the source's `resume_`, undoes
     /// the source's pipe first (readable.js:1037-1041, `onclose`), so the
