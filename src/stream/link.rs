@@ -1018,14 +1018,14 @@ mod tests {
         );
     }
 
-    /// The events of a pass-through `stage` in `pipeline(source, stage,
-    /// dest)`, with `then` called once the pipeline is made.
+    /// The events of `stage` in `pipeline(source, stage, dest)`, with
+    /// `then` called once the pipeline is made.
     fn stage_events_from(
         source: impl ReadableStream<Output = u32> + 'static,
+        mut stage: Duplex<u32, u32>,
         then: impl FnOnce(),
     ) -> Vec<String> {
         let log = Log::default();
-        let mut stage = identity_at_zero_marks();
         stage.observe(observer(&log, "stage"));
         let dest = Writable::new(NullSink).with_high_water_mark(0);
         let mut future = pipeline(source).pipe(stage).pipe(dest);
@@ -1069,15 +1069,51 @@ mod tests {
             "close",
         ];
         let source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
-        assert_eq!(stage_events_from(source, || {}), resume_then_end);
+        assert_eq!(
+            stage_events_from(source, identity_at_zero_marks(), || {}),
+            resume_then_end
+        );
         let source = Shared::new(identity_at_zero_marks());
         let ended = source.clone();
-        let events = stage_events_from(source, move || ended.lock().end().unwrap());
+        let events = stage_events_from(source, identity_at_zero_marks(), move || {
+            ended.lock().end().unwrap()
+        });
         assert_eq!(events, resume_then_end);
         let mut source = identity_at_zero_marks();
         source.end().unwrap();
-        assert_eq!(stage_events_from(source, || {}), resume_then_end);
+        assert_eq!(
+            stage_events_from(source, identity_at_zero_marks(), || {}),
+            resume_then_end
+        );
     }
+
+    /// The events of an [`Identity`] `stage` of the given writable and
+    /// readable marks, written `1` before `pipeline(source, stage, dest)`.
+    fn events_of_stage_written_before(
+        source: impl ReadableStream<Output = u32> + 'static,
+        writable_mark: usize,
+        readable_mark: usize,
+    ) -> Vec<String> {
+        let mut stage = Duplex::transform(Identity(PhantomData))
+            .with_writable_high_water_mark(writable_mark)
+            .with_readable_high_water_mark(readable_mark);
+        assert!(stage.write(1).unwrap());
+        stage_events_from(source, stage, || {})
+    }
+
+    /// A stage's events when its `resume_` flows what it holds before its
+    /// upstream's `end` ends it.
+    const FLOW_BEFORE_UPSTREAM_END: [&str; 9] = [
+        "pipe",
+        "resume",
+        "data",
+        "unpipe",
+        "prefinish",
+        "end",
+        "pause",
+        "finish",
+        "close",
+    ];
 
     /// The same with output the stage held from a write before the
     /// pipeline: its `resume_` flows it into the reader before the
@@ -1087,29 +1123,10 @@ mod tests {
     /// finish close`.
     #[test]
     fn a_stage_flows_its_held_output_before_the_end_its_upstream_finds() {
-        let log = Log::default();
-        let mut stage = Duplex::transform(Identity(PhantomData))
-            .with_writable_high_water_mark(0)
-            .with_readable_high_water_mark(2);
-        stage.observe(observer(&log, "stage"));
-        assert!(stage.write(1).unwrap());
         let source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
-        let dest = Writable::new(NullSink).with_high_water_mark(0);
-        let mut future = pipeline(source).pipe(stage).pipe(dest);
-        poll_until_ready(&mut future, 10).unwrap();
         assert_eq!(
-            entries(&log, "stage"),
-            [
-                "pipe",
-                "resume",
-                "data",
-                "unpipe",
-                "prefinish",
-                "end",
-                "pause",
-                "finish",
-                "close"
-            ]
+            events_of_stage_written_before(source, 0, 2),
+            FLOW_BEFORE_UPSTREAM_END
         );
     }
 
@@ -1125,30 +1142,11 @@ mod tests {
     /// unpipe prefinish end pause finish close`.
     #[test]
     fn a_stage_flows_its_held_write_before_the_end_its_ended_upstream_emits() {
-        let log = Log::default();
-        let mut stage = Duplex::transform(Identity(PhantomData))
-            .with_writable_high_water_mark(2)
-            .with_readable_high_water_mark(0);
-        stage.observe(observer(&log, "stage"));
-        assert!(stage.write(1).unwrap());
         let mut source = identity_at_zero_marks();
         source.end().unwrap();
-        let dest = Writable::new(NullSink).with_high_water_mark(0);
-        let mut future = pipeline(source).pipe(stage).pipe(dest);
-        poll_until_ready(&mut future, 10).unwrap();
         assert_eq!(
-            entries(&log, "stage"),
-            [
-                "pipe",
-                "resume",
-                "data",
-                "unpipe",
-                "prefinish",
-                "end",
-                "pause",
-                "finish",
-                "close"
-            ]
+            events_of_stage_written_before(source, 2, 0),
+            FLOW_BEFORE_UPSTREAM_END
         );
     }
 
@@ -1184,15 +1182,27 @@ mod tests {
     /// `pipe`), before the `resume_` of the stage's own pipe. Node 20:
     /// `src.resume()`, later `pipeline(src, stage, w)`: `stage: pipe unpipe
     /// prefinish resume end pause finish close`.
+    ///
+    /// Into a stage holding output from a write before, that `end()`
+    /// flushes it, and its end, pushed outside a read into a flowing
+    /// stream, runs `emitReadable_` at once (readable.js:788-813
+    /// `onEofChunk`): its flow emits the buffered output into the reader
+    /// before the flush calls back (`prefinish`), and queues the `end`
+    /// before the `finish`. Node 20: `stage.write(1)` first: `stage: pipe
+    /// unpipe data prefinish resume end pause finish close`.
     #[test]
     fn a_stage_resumes_after_the_end_its_upstream_had_emitted() {
-        let mut source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
-        source.resume();
-        while !source.is_ended() {
-            source.tick();
-        }
+        let ended_source = || {
+            let mut source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
+            source.resume();
+            while !source.is_ended() {
+                source.tick();
+            }
+            source
+        };
+        let mut events = stage_events_from(ended_source(), identity_at_zero_marks(), || {});
         assert_eq!(
-            stage_events_from(source, || {}),
+            events,
             [
                 "pipe",
                 "unpipe",
@@ -1204,35 +1214,9 @@ mod tests {
                 "close"
             ]
         );
-    }
-
-    /// The same into a stage holding output from a write before: the
-    /// `end()` Node queued at the pipe flushes the stage, whose end,
-    /// pushed outside a read into a flowing stream, runs `emitReadable_`
-    /// at once (readable.js:788-813 `onEofChunk`): its flow emits the buffered
-    /// output into the reader before the flush calls back (`prefinish`),
-    /// and queues the `end` before the `finish`. Node 20: `stage.write(1)`,
-    /// `src.end()`, `src.resume()`, later `pipeline(src, stage, w)`:
-    /// `stage: pipe unpipe data prefinish resume end pause finish close`.
-    #[test]
-    fn a_stage_flushed_at_the_pipe_flows_its_output_before_its_prefinish() {
-        let log = Log::default();
-        let mut source = identity_at_zero_marks();
-        source.end().unwrap();
-        source.resume();
-        while !source.is_ended() {
-            source.tick();
-        }
-        let mut stage = Duplex::transform(Identity(PhantomData))
-            .with_writable_high_water_mark(0)
-            .with_readable_high_water_mark(2);
-        stage.observe(observer(&log, "stage"));
-        assert!(stage.write(1).unwrap());
-        let dest = Writable::new(NullSink).with_high_water_mark(0);
-        let mut future = pipeline(source).pipe(stage).pipe(dest);
-        poll_until_ready(&mut future, 10).unwrap();
+        events = events_of_stage_written_before(ended_source(), 0, 2);
         assert_eq!(
-            entries(&log, "stage"),
+            events,
             [
                 "pipe",
                 "unpipe",
