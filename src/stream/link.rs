@@ -200,6 +200,14 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             // the `drain`'s `resume()` queues one of its own.
             self.upstream.run_reads_before(cx, stamp);
         }
+        if self.awaiting_drain && !self.upstream_done && self.upstream.own_end_emitted() {
+            // Upstream, paused for the stage's `drain`, emitted the `end`
+            // its last read queued (readable.js:769-777, `read()` taking
+            // the last chunk after the end calls `endReadable`): Node's
+            // pipeline ends the stage there, however much it still has to
+            // write, and nothing resumes upstream.
+            self.upstream_ended(None)?;
+        }
         self.resume_after_drain();
         if WritableStream::take_refused_write(&mut self.stage) {
             // The write that returned true was refused after all.
@@ -1147,6 +1155,38 @@ mod tests {
         assert_eq!(
             events_of_stage_written_before(source, 2, 0),
             FLOW_BEFORE_UPSTREAM_END
+        );
+    }
+
+    /// Node's `pipeline(source, stage, dest)` whose source, paused for the
+    /// stage's `drain`, took its last chunk after its end: that read
+    /// queued the `end` (readable.js:769-777), emitted although the source
+    /// is paused, and the pipeline ends the stage there (`unpipe`), its
+    /// writes still queued behind a busy destination. Node 20, object
+    /// mode, `s0` of marks 1 with `[1, 2, 3]`, `s1` of writable mark 2,
+    /// `w` never calling back: `s0: resume data data data pause end
+    /// close`, `s1: pipe data pause resume unpipe`.
+    #[test]
+    fn a_source_paused_for_drain_ends_the_stage_at_the_end_its_last_read_queued() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32, 2, 3]).with_high_water_mark(1);
+        source.observe(observer(&log, "source"));
+        let mut stage = Duplex::transform(Identity(PhantomData))
+            .with_writable_high_water_mark(2)
+            .with_readable_high_water_mark(0);
+        stage.observe(observer(&log, "stage"));
+        let dest = Writable::new(Busy).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(Shared::new(stage)).pipe(dest);
+        for _ in 0..10 {
+            assert!(poll(&mut future).is_pending());
+        }
+        assert_eq!(
+            entries(&log, "source"),
+            ["resume", "data", "data", "data", "pause", "end", "close"]
+        );
+        assert_eq!(
+            entries(&log, "stage"),
+            ["pipe", "data", "pause", "resume", "unpipe"]
         );
     }
 
