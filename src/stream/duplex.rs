@@ -1738,6 +1738,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.read.buffer.front_emitted()
     }
 
+    fn flows_buffered(&self) -> bool {
+        self.read.flowing() == Some(true) && !self.read.buffer.is_empty()
+    }
+
     fn run_due_finish(&mut self) {
         if self.write.finish_due() && !self.finish_after_flow && !self.life.is_destroyed() {
             self.tick_finish();
@@ -1873,13 +1877,13 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
         if self.life.is_destroyed() {
             return false;
         }
-        let flowing = self.read.flowing() == Some(true);
         // With output buffered, the flow (of a `resume_`, or under way)
         // emits it before: it waits for the reader, and so does the
         // `resume`.
-        if !self.read.buffer.is_empty() && flowing {
+        if ReadableStream::flows_buffered(self) {
             return true;
         }
+        let flowing = self.read.flowing() == Some(true);
         if self.read.resume_scheduled() {
             self.run_queued_ends();
         } else if flowing {

@@ -208,7 +208,9 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             // write, and nothing resumes upstream.
             self.upstream_ended(None)?;
         }
+        let waited = self.awaiting_drain;
         self.resume_after_drain();
+        let resumed = waited && !self.awaiting_drain;
         if WritableStream::take_refused_write(&mut self.stage) {
             // The write that returned true was refused after all.
             self.pause_for_drain();
@@ -218,6 +220,13 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             // auto-destroy queued after `end` comes at this poll, as its
             // next read would deliver it (readable.js `endReadableNT`).
             self.upstream.flush_events();
+        }
+        if resumed && ReadableStream::flows_buffered(&self.stage) {
+            // Upstream's `resume_`, queued by the stage's `drain`
+            // (readable.js:1084-1086 `pipeOnDrain` calls `resume()`), comes
+            // after the stage's flow under way, which hands the reader
+            // everything buffered first.
+            return Ok(fed);
         }
         if first.is_none() && ReadableStream::data_due(&self.stage) {
             // What the stage emitted inside a write goes to the reader
@@ -730,6 +739,7 @@ mod tests {
     use std::future::Future;
     use std::marker::PhantomData;
     use std::pin::Pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
     use std::task::Waker;
 
@@ -742,6 +752,7 @@ mod tests {
         Writable, pipeline,
     };
 
+    use crate::stream::Paced;
     use crate::stream::event_log::{Counted, Log, entries, observer, poll, poll_until_ready};
 
     /// Pushes every chunk as it is, as a pass-through does, but through
@@ -1187,6 +1198,95 @@ mod tests {
         assert_eq!(
             entries(&log, "stage"),
             ["pipe", "data", "pause", "resume", "unpipe"]
+        );
+    }
+
+    /// Pushes the chunks it is given three times and once in turn.
+    struct ThriceThenOnce(usize);
+
+    impl Transform for ThriceThenOnce {
+        type Input = u32;
+        type Output = u32;
+
+        fn transform(&mut self, chunk: u32, out: &mut Push<'_, u32>) -> Result<()> {
+            let copies = if self.0 % 2 == 0 { 3 } else { 1 };
+            self.0 += 1;
+            for _ in 0..copies {
+                out.push(chunk);
+            }
+            Ok(())
+        }
+    }
+
+    /// Node's `pipeline(source, stage, dest)` whose stage's `drain` comes
+    /// while it still has output buffered: `pipeOnDrain` resumes the
+    /// source (readable.js:1084-1086), whose `resume_` runs after the
+    /// stage's flow under way handed its reader what was buffered, so the
+    /// source's next chunk is transformed after those `data`. Node 20,
+    /// object mode, `s0` of `[1, 2, 3]` and mark 0, `s1` pushing its
+    /// chunks three times and once in turn (readable mark 2, writable 0),
+    /// `w` of mark 2 calling back one write per later tick: the same
+    /// events, in this order.
+    #[test]
+    fn a_source_resumed_by_the_stage_drain_feeds_it_after_its_flow() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32, 2, 3]).with_high_water_mark(0);
+        source.observe(observer(&log, "s0"));
+        let mut stage = Duplex::transform(ThriceThenOnce(0))
+            .with_writable_high_water_mark(0)
+            .with_readable_high_water_mark(2);
+        stage.observe(observer(&log, "s1"));
+        let permits = Arc::new(AtomicUsize::new(0));
+        let dest = Shared::new(Writable::new(Paced(Arc::clone(&permits))).with_high_water_mark(2));
+        let mut future = pipeline(source).pipe(Shared::new(stage)).pipe(dest.clone());
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..20 {
+            for _ in 0..3 {
+                if poll(&mut future).is_ready() {
+                    break;
+                }
+                let _ = dest.lock().poll_finish(&mut cx);
+            }
+            permits.fetch_add(1, Ordering::SeqCst);
+        }
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                "s1 pipe",
+                "s0 resume",
+                "s0 data",
+                "s1 data",
+                "s1 data",
+                "s1 pause",
+                "s0 data",
+                "s0 pause",
+                "s1 resume",
+                "s1 resume",
+                "s1 drain",
+                "s1 data",
+                "s1 data",
+                "s1 pause",
+                "s0 resume",
+                "s0 data",
+                "s0 pause",
+                "s1 resume",
+                "s1 data",
+                "s1 drain",
+                "s1 data",
+                "s1 pause",
+                "s0 resume",
+                "s0 end",
+                "s0 pause",
+                "s1 unpipe",
+                "s1 prefinish",
+                "s1 finish",
+                "s0 close",
+                "s1 resume",
+                "s1 data",
+                "s1 end",
+                "s1 pause",
+                "s1 close",
+            ]
         );
     }
 

@@ -214,6 +214,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().data_due()
     }
 
+    fn flows_buffered(&self) -> bool {
+        self.lock().flows_buffered()
+    }
+
     fn run_due_finish(&mut self) {
         self.lock().run_due_finish();
     }
