@@ -1209,7 +1209,7 @@ mod tests {
         type Output = u32;
 
         fn transform(&mut self, chunk: u32, out: &mut Push<'_, u32>) -> Result<()> {
-            let copies = if self.0 % 2 == 0 { 3 } else { 1 };
+            let copies = if self.0.is_multiple_of(2) { 3 } else { 1 };
             self.0 += 1;
             for _ in 0..copies {
                 out.push(chunk);
