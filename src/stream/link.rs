@@ -245,7 +245,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                     Poll::Ready(None) => {
                         // Here, before another read delivers the `close`
                         // queued after `end`.
-                        self.upstream_ended(queued_end)?;
+                        self.upstream_ended(cx, queued_end)?;
                         return Ok(true);
                     }
                     Poll::Pending => break,
@@ -266,7 +266,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                         }
                         // Destroyed: its next poll reports its own error.
                         Err(error) if error.kind() == ErrorKind::Destroyed => break,
-                        Err(error) => return Err(self.stage_failed(error)),
+                        Err(error) => return Err(self.stage_failed(cx, error)),
                     }
                 }
                 Poll::Ready(Some(Err(error))) if failed_before => {
@@ -277,7 +277,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                     return Ok(fed);
                 }
                 Poll::Ready(None) => {
-                    self.upstream_ended(queued_end)?;
+                    self.upstream_ended(cx, queued_end)?;
                     return Ok(true);
                 }
                 Poll::Pending => break,
@@ -290,7 +290,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
     /// fails with a premature close if it was destroyed before its end.
     /// `queued_end` is the stamp of upstream's `end` if it waited for a
     /// tick or came before the pipe (`None`: this read found it).
-    fn upstream_ended(&mut self, queued_end: Option<u64>) -> Result<()> {
+    fn upstream_ended(&mut self, cx: &mut Context<'_>, queued_end: Option<u64>) -> Result<()> {
         if !self.upstream.is_ended() {
             // Destroyed before its end: the stage must not end as if
             // everything had arrived. Node's pipeline learns of it from
@@ -328,7 +328,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                 ErrorKind::Destroyed | ErrorKind::AlreadyFinished
             )
         {
-            return Err(self.stage_failed(error));
+            return Err(self.stage_failed(cx, error));
         }
         Ok(())
     }
@@ -422,13 +422,23 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         }
     }
 
-    fn stage_failed(&mut self, error: Error) -> Error {
+    /// The stage failed: with `pipeline` semantics, upstream is destroyed
+    /// with its error. Node's pipeline does so at the stage's `error`, on
+    /// the tick its destroy queued (destroy.js:115, `emitErrorCloseNT`;
+    /// end-of-stream.js:136, `onerror`; pipeline.js:236, `finishImpl`), so
+    /// upstream's ticks queued before that one (a `maybeReadMore_`, whose
+    /// `_read` asks the source again) run first; none do once that `error`
+    /// was delivered.
+    fn stage_failed(&mut self, cx: &mut Context<'_>, error: Error) -> Error {
         let error = closed_early(error).or_stage(self.index, ReadableStream::label(&self.stage));
         if self.on_error == OnError::DestroyAll {
             WritableStream::destroy(&mut self.stage, Some(error.clone()));
             if !std::mem::replace(&mut self.upstream_done, true) && !self.closed_first {
                 // Upstream pauses as the stage is unpiped from its `error`.
                 self.upstream.pause();
+                if let Some(heard) = ReadableStream::destroy_tick(&self.stage) {
+                    let _ = self.upstream.poll_ahead_before(cx, heard);
+                }
                 self.stage.piped(false);
             }
             self.upstream.destroy(Some(error.clone()));
@@ -467,7 +477,7 @@ where
             }
             match self.stage.poll_next_chunk(cx) {
                 Poll::Ready(Some(Err(error))) => {
-                    return Poll::Ready(Some(Err(self.stage_failed(error))));
+                    return Poll::Ready(Some(Err(self.stage_failed(cx, error))));
                 }
                 Poll::Ready(None) if !self.upstream_done => {
                     self.ended_before_upstream();
@@ -516,7 +526,7 @@ where
             }
             match self.stage.poll_read_into(cx, queue, limit) {
                 Poll::Ready(Some(Err(error))) => {
-                    return Poll::Ready(Some(Err(self.stage_failed(error))));
+                    return Poll::Ready(Some(Err(self.stage_failed(cx, error))));
                 }
                 Poll::Ready(None) if !self.upstream_done => {
                     self.ended_before_upstream();
@@ -598,7 +608,7 @@ where
                 return Err(self.upstream_failed(error));
             }
             if let Poll::Ready(Err(error)) = WritableStream::poll_drain(&mut self.stage, cx) {
-                return Err(self.stage_failed(error));
+                return Err(self.stage_failed(cx, error));
             }
             if !fed {
                 break;
@@ -608,7 +618,7 @@ where
         // pipe's `on('data')` scheduled comes although it waits for
         // `drain` (readable.js, `resume_`).
         ReadableStream::poll_ahead(&mut self.stage, cx)
-            .map_err(|error| self.stage_failed(error))?;
+            .map_err(|error| self.stage_failed(cx, error))?;
         // Upstream's failure destroys the stage too, its pipe undone from
         // the stage's `error` (`unpipe` before it), as when a read finds it.
         self.upstream_ahead(cx)
@@ -1404,6 +1414,85 @@ mod tests {
             ["_read", "resume", "_read", "data", "pause", "_read"]
         );
         assert_eq!(source.lock().readable_length(), 2);
+    }
+
+    /// A byte source that logs each ask as `"source _read"` and answers
+    /// it at once: the next of its chunks, then the end.
+    struct LoggedBytes {
+        log: Log,
+        chunks: Vec<Bytes>,
+    }
+
+    impl crate::ReadSource<Bytes> for LoggedBytes {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            out: &mut Push<'_, Bytes>,
+        ) -> Poll<Result<()>> {
+            let this = self.get_mut();
+            this.log.lock().unwrap().push("source _read".to_owned());
+            if this.chunks.is_empty() {
+                out.end();
+            } else {
+                out.push(this.chunks.remove(0));
+            }
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Passes `left` chunks through, then fails.
+    struct FailsAfter {
+        left: usize,
+    }
+
+    impl Transform for FailsAfter {
+        type Input = Bytes;
+        type Output = Bytes;
+
+        fn transform(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) -> Result<()> {
+            if self.left == 0 {
+                return Err(Error::new(ErrorKind::InvalidData, "boom"));
+            }
+            self.left -= 1;
+            out.push(chunk);
+            Ok(())
+        }
+    }
+
+    /// Node 20, byte mode: `pipeline(source, stage, dest)`, a source of
+    /// `a`, `b`, `c`, an empty chunk, then the end, one per `_read`
+    /// (highWaterMark 1), a stage of marks 0 whose third transform fails,
+    /// settle: the source pauses at the refused write of `c`, whose read
+    /// took the empty chunk and queued `maybeReadMore_`, which asks the
+    /// source once more (`_read`) before the stage's `error` reaches the
+    /// pipeline, a tick later, and destroys the source (readable.js:864,
+    /// `maybeReadMore_`; destroy.js:111, `emitErrorCloseNT`; pipeline.js,
+    /// `finishImpl`).
+    #[test]
+    fn upstream_reads_ahead_before_the_stage_error_destroys_it() {
+        let log = Log::default();
+        let chunks = ["a", "b", "c", ""].map(Bytes::from).to_vec();
+        let source = LoggedBytes {
+            log: Log::clone(&log),
+            chunks,
+        };
+        let mut source = Readable::new(source).with_high_water_mark(1);
+        source.observe(observer(&log, "source"));
+        let stage = Duplex::transform(FailsAfter { left: 2 })
+            .with_readable_high_water_mark(0)
+            .with_writable_high_water_mark(0);
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        // Behind a handle, the stage takes each chunk by a `write()`.
+        let mut future = pipeline(source).pipe(Shared::new(stage)).pipe(dest);
+        let outcome = poll_until_ready(&mut future, 10);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
+        let read_data = ["_read", "data"];
+        let expected: Vec<&str> = ["_read", "resume"]
+            .into_iter()
+            .chain(read_data.repeat(3))
+            .chain(["pause", "_read", "error", "close"])
+            .collect();
+        assert_eq!(entries(&log, "source"), expected);
     }
 
     /// Node 20, object mode: `pipeline(source, stage, dest)`, a source of
