@@ -405,6 +405,26 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         Some(Poll::Ready(Some(Err(self.upstream_failed(error)))))
     }
 
+    /// Upstream failed while the stage has nothing left but its end:
+    /// Node's pipeline hears of upstream's failure at its `error` or
+    /// `close` and destroys the stage, whose `end`, unless queued before
+    /// that tick, then never comes (end-of-stream.js:142-160, `onclose`;
+    /// pipeline.js:236, `finishImpl`; readable.js `endReadableNT` checks
+    /// `errored`). The failure, once the stage is destroyed with it.
+    fn fail_before_stage_end(&mut self) -> Option<Error> {
+        self.held_failure.as_ref()?;
+        if !ReadableStream::drained_at_end(&self.stage) || ReadableStream::end_emitted(&self.stage)
+        {
+            return None;
+        }
+        let failed = self.upstream.destroy_tick().unwrap_or_else(stamp_now);
+        if ReadableStream::queued_end(&self.stage).is_some_and(|end| end < failed) {
+            return None;
+        }
+        let error = self.held_failure.take()?;
+        Some(self.upstream_failed(error))
+    }
+
     /// The stage ended (its writable side ended elsewhere) before
     /// upstream did: its `finish` or `close` undoes upstream's pipe into
     /// it, pausing upstream (readable.js, `onfinish`, `onclose` in `pipe`),
@@ -469,6 +489,9 @@ where
                 Ok(fed) => fed,
                 Err(error) => return Poll::Ready(Some(Err(error))),
             };
+            if let Some(error) = self.fail_before_stage_end() {
+                return Poll::Ready(Some(Err(error)));
+            }
             if self.held_failure.is_some() {
                 let output = self.stage.poll_next_chunk(cx);
                 if let Some(polled) = self.fail_after_output(output) {
@@ -518,6 +541,9 @@ where
                 Ok(fed) => fed,
                 Err(error) => return Poll::Ready(Some(Err(error))),
             };
+            if let Some(error) = self.fail_before_stage_end() {
+                return Poll::Ready(Some(Err(error)));
+            }
             if self.held_failure.is_some() {
                 let output = self.stage.poll_read_into(cx, queue, limit);
                 if let Some(polled) = self.fail_after_output(output) {
@@ -1154,6 +1180,38 @@ mod tests {
         assert_eq!(
             entries(&log, "dest"),
             ["pipe", "unpipe", "prefinish", "finish", "close"]
+        );
+    }
+
+    /// Node 20: `stage.end()` (both marks 0), `pipeline(source, stage,
+    /// dest)`, `source.destroy()`, settle: the stage's `finish` unpipes
+    /// the source, its `resume_` finds its end and queues it, but the
+    /// source's `close`, queued before, fails the pipeline first, which
+    /// destroys the stage with a premature close: no `end`.
+    #[test]
+    fn upstream_closed_before_the_stage_end_destroys_the_stage() {
+        let log = Log::default();
+        let source = Shared::new(identity_at_zero_marks());
+        let mut stage = identity_at_zero_marks();
+        stage.observe(observer(&log, "stage"));
+        stage.end().unwrap();
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        let mut future = pipeline(source.clone()).pipe(stage).pipe(dest);
+        source.lock().destroy(None);
+        let outcome = poll_until_ready(&mut future, 10);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
+        assert_eq!(
+            entries(&log, "stage"),
+            [
+                "prefinish",
+                "pipe",
+                "finish",
+                "unpipe",
+                "resume",
+                "error",
+                "close",
+                "pause"
+            ]
         );
     }
 
