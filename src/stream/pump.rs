@@ -244,7 +244,16 @@ impl<T: Chunk> Pump<T> {
             Stage::Flowing
                 if self.ended_first || self.source_ended_first || self.stage_ended_first =>
             {
-                if std::mem::take(&mut self.ended_first) && !self.destroyed_since(destinations) {
+                // The source's `end`, queued by a read before the pipe and
+                // before the destinations' ticks, comes first: its read
+                // below ends the pipe (readable.js `endReadableNT`).
+                let source_end_first = source
+                    .queued_end()
+                    .is_some_and(|end| !self.destination_ticks_before(destinations, end));
+                if std::mem::take(&mut self.ended_first)
+                    && !self.destroyed_since(destinations)
+                    && !source_end_first
+                {
                     self.drive(cx, source, destinations);
                     // A pipeline that fails at a destination's `close`
                     // after its `finish`: the source's `resume_`, queued
@@ -2040,6 +2049,26 @@ mod tests {
         source.lock().tick();
         assert_eq!(entries(&log, "source"), ["end", "close", "pause", "resume"]);
         assert_eq!(entries(&log, "dest")[..2], ["pipe", "unpipe"]);
+    }
+
+    /// Node 20: `source.read()` finds the end of an empty source, then
+    /// `dest.destroy(err)`, `pipeline(source, dest)`, settle: the
+    /// source's `end`, queued first, unpipes the destination (the source
+    /// pauses) and auto-destroys the source, so the destination's `error`
+    /// fails the pipeline without destroying the source with it
+    /// (readable.js `endReadableNT`; destroy.js:321-323, `destroyer` skips
+    /// a destroyed stream).
+    #[test]
+    fn a_source_end_queued_before_a_destinations_error_comes_first() {
+        let log = Log::default();
+        let source = source_at_its_end(&log);
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        dest.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        let outcome = until_ready(&mut pipeline(source).pipe(dest));
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
+        assert_eq!(entries(&log, "source"), ["end", "pause", "resume", "close"]);
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
     }
 
     /// A source whose `end` a read queued before `pipe(dest, {end:
