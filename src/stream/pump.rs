@@ -495,14 +495,21 @@ impl<T: Chunk> Pump<T> {
         self.resume_before_destroys = true;
         for (index, destination) in destinations.iter_mut().enumerate() {
             destination.piped(true);
-            let resumes = !source.resume_queued();
+            // The source's `resume` comes after the destination's
+            // `close` when this `pipe()` schedules it, or when it was
+            // scheduled after the destroy that queued that `close`.
+            let resumes = !source.resume_queued()
+                || destination
+                    .destroy_tick()
+                    .zip(source.queued_resume())
+                    .is_some_and(|(closed, resume)| closed < resume);
             source.listen_data();
             self.live[index] = !destination.is_finished() && !destination.is_closed();
             self.hears_error[index] = !destination.is_closed();
             self.failed_first |=
                 !self.live[index] && self.hears_error[index] && destination.failure().is_some();
-            // A destination destroyed before this `pipe()` scheduled the
-            // source's `resume` closes first.
+            // A destination destroyed before the source's `resume` was
+            // scheduled closes first.
             self.ended_first |= destination.is_ending()
                 || (destination.is_destroyed() && !destination.is_closed() && resumes);
             self.resume_before_destroys &= !destination.is_destroyed();
@@ -2015,6 +2022,28 @@ mod tests {
         drop(piping);
         source.tick();
         assert_eq!(entries(&log, "source")[..2], ["pause", "resume"]);
+        assert_eq!(entries(&log, "dest"), ["pipe", "close", "unpipe"]);
+    }
+
+    /// Node 20: `dest.destroy()`, `source.resume()`, `pipeline(source,
+    /// dest)`, tick: the `resume` scheduled by hand after the destroy
+    /// comes after the destination's `close`, which unpipes it (the
+    /// source pauses) and fails the pipeline with a premature close.
+    #[test]
+    fn a_resume_scheduled_after_a_destinations_destroy_comes_after_its_close() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32]).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        dest.destroy(None);
+        source.resume();
+        let outcome = until_ready(&mut pipeline(source).pipe(dest));
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
+        assert_eq!(
+            entries(&log, "source"),
+            ["pause", "resume", "error", "close"]
+        );
         assert_eq!(entries(&log, "dest"), ["pipe", "close", "unpipe"]);
     }
 
