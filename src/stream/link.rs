@@ -167,6 +167,23 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         self.upstream_ahead(cx)
     }
 
+    /// The stamp of what upstream hands the stage next: its oldest tick;
+    /// or, for a stage destroyed before (its `close` queued), when nothing
+    /// but upstream's end is left, that `end`, queued by a read before or
+    /// by the next read now (readable.js `endReadable`): the stage's
+    /// `close` comes first, and fails the pipeline before that `end`
+    /// (pipeline.js `pipe`: `dst.on('close')`).
+    fn upstream_next_tick(&self) -> Option<u64> {
+        let end_next = WritableStream::destroy_tick(&self.stage).is_some()
+            && self.upstream.drained_at_end()
+            && !self.upstream.end_emitted()
+            && self.upstream.destroy_tick().is_none();
+        if end_next {
+            return Some(self.upstream.queued_end().unwrap_or_else(stamp_now));
+        }
+        self.upstream.oldest_tick()
+    }
+
     /// Moves chunks from upstream into the stage until it is full or
     /// upstream has nothing. Returns whether anything moved. `first` is
     /// the outcome of a batch already read into the stage's queue.
@@ -196,11 +213,11 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             // push); the write below stops at the first such output.
             return Ok(false);
         }
-        // What upstream's ticks write into the stage comes after the
-        // stage's own ticks queued before them (upstream is asked only
-        // when the stage has some).
+        // What upstream's ticks write into the stage, or its `end`, come
+        // after the stage's own ticks queued before them (upstream is
+        // asked only when the stage has some).
         if ReadableStream::oldest_tick(&self.stage).is_some()
-            && let Some(upstream) = self.upstream.oldest_tick()
+            && let Some(upstream) = self.upstream_next_tick()
         {
             WritableStream::run_ticks_before(&mut self.stage, upstream);
             if WritableStream::is_closed(&self.stage) && !self.closed_first {
@@ -1089,6 +1106,34 @@ mod tests {
         let log = Log::default();
         let mut source = identity_at_zero_marks();
         source.observe(observer(&log, "source"));
+        let mut stage = identity_at_zero_marks();
+        stage.observe(observer(&log, "stage"));
+        ReadableStream::destroy(&mut stage, None);
+        assert_eq!(
+            failed_pipeline_kind(source, stage),
+            ErrorKind::PrematureClose
+        );
+        assert_eq!(
+            entries(&log, "source"),
+            ["pause", "resume", "error", "close"]
+        );
+        assert_eq!(
+            entries(&log, "stage"),
+            ["pipe", "close", "unpipe", "resume", "pause"]
+        );
+    }
+
+    /// The same from a source whose end was pushed before (nothing left
+    /// but its `end`): the stage's `close` fails the pipeline before the
+    /// `end` the source's next read queues, so the source never ends.
+    /// Node 20: `s2.push(null)`, `s0.destroy()`, `pipeline(s2, s0, w)`:
+    /// `s2: pause resume error close`.
+    #[test]
+    fn a_stage_destroyed_before_the_pipe_fails_it_before_its_upstreams_end() {
+        let log = Log::default();
+        let (pusher, source) = Pusher::<u32>::new();
+        source.lock().observe(observer(&log, "source"));
+        pusher.end();
         let mut stage = identity_at_zero_marks();
         stage.observe(observer(&log, "stage"));
         ReadableStream::destroy(&mut stage, None);
