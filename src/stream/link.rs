@@ -233,8 +233,12 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         // it come first.
         let queued_end = self.upstream.queued_end().or(self.ended_at_pipe);
         // Upstream destroyed before this read: its `error` was queued
-        // ahead of the stage's flow.
-        let failed_before = self.upstream.failure().is_some();
+        // ahead of the stage's flow, unless the stage's `resume_` (the
+        // pipe's) was queued before it: that flow comes first.
+        let failed_before = self.upstream.failure().is_some()
+            && !ReadableStream::queued_resume(&self.stage)
+                .zip(self.upstream.destroy_tick())
+                .is_some_and(|(resume, failed)| resume < failed);
         while !self.upstream_done
             && self.held_failure.is_none()
             && (!WritableStream::needs_drain(&self.stage) || self.upstream.flows())
@@ -723,8 +727,8 @@ mod tests {
 
     use super::*;
     use crate::{
-        Busy, Duplex, Event, NullSink, Push, Pusher, Readable, ReadableExt, Shared, Transform,
-        Writable, pipeline,
+        Busy, CollectSink, Duplex, Event, NullSink, Push, Pusher, Readable, ReadableExt, Shared,
+        Transform, Writable, pipeline,
     };
 
     use crate::stream::event_log::{Counted, Log, entries, observer, poll, poll_until_ready};
@@ -1149,6 +1153,28 @@ mod tests {
             entries(&log, "stage"),
             ["pipe", "close", "unpipe", "resume", "pause"]
         );
+    }
+
+    /// Node 20, object mode: `stage.write(b)` (writable mark 2, readable
+    /// mark 0), `pipeline(source, stage, dest)`, `source.destroy(err)`,
+    /// tick: the stage's `resume_`, queued by the pipe before the
+    /// source's `error`, flows `b` into `dest` (`_write(b)`) before that
+    /// `error` fails the pipeline (readable.js `resume_`, `flow`;
+    /// destroy.js:115, `emitErrorCloseNT`).
+    #[test]
+    fn a_stage_flows_what_it_holds_before_a_later_upstream_error() {
+        let (pusher, source) = Pusher::<u32>::new();
+        let mut stage = Duplex::<u32, u32>::pass_through()
+            .with_writable_high_water_mark(2)
+            .with_readable_high_water_mark(0);
+        assert!(stage.write(7).unwrap());
+        let (sink, collected) = CollectSink::new();
+        let dest = Writable::new(sink).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(Shared::new(stage)).pipe(dest);
+        pusher.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        let outcome = poll_until_ready(&mut future, 10);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
+        assert_eq!(collected.take(), [7]);
     }
 
     /// Node's `pipeline(source, stage, dest)` from a source destroyed
