@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
@@ -35,6 +35,11 @@ pub struct PipelineFuture<T: Chunk> {
     /// For each destination, whether its own error is one the pipeline
     /// never hears of (see [`failure_unheard`]).
     unheard: Vec<bool>,
+    /// A stage had closed with an error before the pipeline was made:
+    /// Node's pipeline hears of it on its first tick (end-of-stream.js:208,
+    /// `process.nextTick(onclose)` for a stream already closed), and fails
+    /// then, whatever the pump waits for.
+    closed_failed: bool,
 }
 
 impl<T: Chunk> PipelineFuture<T> {
@@ -49,6 +54,10 @@ impl<T: Chunk> PipelineFuture<T> {
     ) -> Self {
         let unheard = failure_unheard(&*head, &destinations);
         let failed_before = failed_before(&*head, &destinations, &unheard);
+        let closed_failed = (head.destroy_tick().is_none() && head.failure().is_some())
+            || destinations
+                .iter()
+                .any(|destination| destination.is_closed() && destination.failure().is_some());
         pump.start(&mut *head, &mut destinations);
         PipelineFuture {
             head,
@@ -59,6 +68,7 @@ impl<T: Chunk> PipelineFuture<T> {
             outcome: None,
             failed_before,
             unheard,
+            closed_failed,
         }
     }
 
@@ -202,7 +212,21 @@ impl<T: Chunk> Future for PipelineFuture<T> {
             return Poll::Ready(Err(error));
         }
         let index = this.first_destination;
-        let mut outcome = ready!(this.pump.poll(cx, &mut *this.head, &mut this.destinations));
+        let polled = this.pump.poll(cx, &mut *this.head, &mut this.destinations);
+        // After the first tick's work, the failure of a stage that had
+        // closed before (see `closed_failed`).
+        let failed = std::mem::take(&mut this.closed_failed);
+        let mut outcome = match polled {
+            Poll::Ready(outcome) => outcome,
+            Poll::Pending => match this.failed_before.clone().filter(|_| failed) {
+                Some(error) => {
+                    this.pump
+                        .fail(error.clone(), &mut *this.head, &mut this.destinations);
+                    Err(error)
+                }
+                None => return Poll::Pending,
+            },
+        };
         if outcome.is_err()
             && let Some(failure) = this.failed_before.take()
         {
@@ -429,6 +453,30 @@ mod tests {
             let events = entries(&log, stage);
             assert_eq!(events[events.len() - tail.len()..], *tail, "{stage}");
         }
+    }
+
+    /// Node 20, object mode: a transform written after its end (closed
+    /// with ERR_STREAM_WRITE_AFTER_END), a destination corked with a
+    /// write waiting (it needs `drain`), `pipeline(stage, dest)`, tick:
+    /// the pipeline hears of the stage's error on its first tick, though
+    /// the pipe waits for a `drain`, and destroys the destination with it
+    /// (end-of-stream.js:208, `process.nextTick(onclose)`; pipeline.js:236,
+    /// `finishImpl`). `dest: pipe unpipe error close`.
+    #[test]
+    fn a_stage_closed_with_an_error_fails_a_pipeline_waiting_for_drain() {
+        let log = Log::default();
+        let mut stage = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        stage.end().unwrap();
+        assert!(stage.write(1).is_err());
+        stage.tick();
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        dest.cork();
+        assert!(!dest.write(0).unwrap());
+        let mut future = pipeline(stage).pipe(dest);
+        let outcome = poll_until_ready(&mut future, 10);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::WriteAfterEnd);
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
     }
 
     /// A destination someone else ended closes before the source's end:

@@ -868,6 +868,24 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
+    /// A pipeline fails from outside the pump with `error` (a stage that
+    /// had closed with it before the pipeline): every stage is destroyed
+    /// with it, each destination still attached unpiped just before its
+    /// `error`, as when the source fails.
+    #[cold]
+    pub(crate) fn fail<S, D>(&mut self, error: Error, source: &mut S, destinations: &mut [D])
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        self.stage = Stage::SourceDone;
+        source.destroy(Some(error.clone()));
+        self.unpipe_destroyed(&error, source, destinations);
+        self.attached.fill(false);
+        self.stop_piping(source);
+    }
+
     /// Detaches what is still attached when the pipe is dropped: `unpipe`
     /// on each, and the source pauses unless it already ended.
     pub(crate) fn abandon<S, D>(&mut self, source: &mut S, destinations: &mut [D])
