@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
@@ -35,11 +35,6 @@ pub struct PipelineFuture<T: Chunk> {
     /// For each destination, whether its own error is one the pipeline
     /// never hears of (see [`failure_unheard`]).
     unheard: Vec<bool>,
-    /// A stage had closed with an error before the pipeline was made:
-    /// Node's pipeline hears of it on its first tick (end-of-stream.js:208,
-    /// `process.nextTick(onclose)` for a stream already closed), and fails
-    /// then, whatever the pump waits for.
-    closed_failed: bool,
 }
 
 impl<T: Chunk> PipelineFuture<T> {
@@ -54,11 +49,20 @@ impl<T: Chunk> PipelineFuture<T> {
     ) -> Self {
         let unheard = failure_unheard(&*head, &destinations);
         let failed_before = failed_before(&*head, &destinations, &unheard);
+        // A stage had closed with an error before the pipeline: Node's
+        // pipeline hears of it on its first tick (end-of-stream.js:208,
+        // `process.nextTick(onclose)` for a stream already closed), before
+        // what is queued after the pipeline, and fails then, whatever the
+        // pipe waits for, destroying every stage with the first error it
+        // heard (pipeline.js:236, `finishImpl`).
         let closed_failed = (head.destroy_tick().is_none() && head.failure().is_some())
             || destinations
                 .iter()
                 .any(|destination| destination.is_closed() && destination.failure().is_some());
         pump.start(&mut *head, &mut destinations);
+        if closed_failed && let Some(error) = &failed_before {
+            pump.fail_first(error.clone());
+        }
         PipelineFuture {
             head,
             destinations,
@@ -68,7 +72,6 @@ impl<T: Chunk> PipelineFuture<T> {
             outcome: None,
             failed_before,
             unheard,
-            closed_failed,
         }
     }
 
@@ -212,21 +215,7 @@ impl<T: Chunk> Future for PipelineFuture<T> {
             return Poll::Ready(Err(error));
         }
         let index = this.first_destination;
-        let polled = this.pump.poll(cx, &mut *this.head, &mut this.destinations);
-        // After the first tick's work, the failure of a stage that had
-        // closed before (see `closed_failed`).
-        let failed = std::mem::take(&mut this.closed_failed);
-        let mut outcome = match polled {
-            Poll::Ready(outcome) => outcome,
-            Poll::Pending => match this.failed_before.clone().filter(|_| failed) {
-                Some(error) => {
-                    this.pump
-                        .fail(error.clone(), &mut *this.head, &mut this.destinations);
-                    Err(error)
-                }
-                None => return Poll::Pending,
-            },
-        };
+        let mut outcome = ready!(this.pump.poll(cx, &mut *this.head, &mut this.destinations));
         if outcome.is_err()
             && let Some(failure) = this.failed_before.take()
         {
@@ -465,18 +454,45 @@ mod tests {
     #[test]
     fn a_stage_closed_with_an_error_fails_a_pipeline_waiting_for_drain() {
         let log = Log::default();
-        let mut stage = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
-        stage.end().unwrap();
-        assert!(stage.write(1).is_err());
-        stage.tick();
         let mut dest = Writable::new(NullSink).with_high_water_mark(0);
         dest.observe(observer(&log, "dest"));
         dest.cork();
         assert!(!dest.write(0).unwrap());
-        let mut future = pipeline(stage).pipe(dest);
+        let mut future = pipeline(closed_after_a_write_after_end()).pipe(dest);
         let outcome = poll_until_ready(&mut future, 10);
         assert_eq!(outcome.unwrap_err().kind(), ErrorKind::WriteAfterEnd);
         assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
+    }
+
+    /// Node 20, object mode: the same stage behind a source, `pipeline(
+    /// source, stage, dest)`, then `source.destroy(err)`, settle: the
+    /// stage's error, heard on the pipeline's first tick, before the
+    /// source's `error`, destroys `dest` with it (pipeline.js:236,
+    /// `finishImpl` destroys every stage at the first error it hears).
+    #[test]
+    fn a_stage_closed_with_an_error_is_heard_before_a_later_failure() {
+        let (pusher, source) = Pusher::<u32>::new();
+        let dest = Shared::new(Writable::new(NullSink).with_high_water_mark(0));
+        let mut future = pipeline(source)
+            .pipe(closed_after_a_write_after_end())
+            .pipe(dest.clone());
+        pusher.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        let outcome = poll_until_ready(&mut future, 10);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::WriteAfterEnd);
+        assert_eq!(
+            dest.lock().errored().map(Error::kind),
+            Some(ErrorKind::WriteAfterEnd)
+        );
+    }
+
+    /// A pass-through written after its end, destroyed with
+    /// ERR_STREAM_WRITE_AFTER_END, its `error` and `close` delivered.
+    fn closed_after_a_write_after_end() -> Duplex<u32, u32> {
+        let mut stage = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        stage.end().unwrap();
+        assert!(stage.write(1).is_err());
+        stage.tick();
+        stage
     }
 
     /// A destination someone else ended closes before the source's end:

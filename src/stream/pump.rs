@@ -868,22 +868,11 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
-    /// A pipeline fails from outside the pump with `error` (a stage that
-    /// had closed with it before the pipeline): every stage is destroyed
-    /// with it, each destination still attached unpiped just before its
-    /// `error`, as when the source fails.
-    #[cold]
-    pub(crate) fn fail<S, D>(&mut self, error: Error, source: &mut S, destinations: &mut [D])
-    where
-        S: ReadableStream<Output = T> + ?Sized,
-        D: DerefMut,
-        D::Target: WritableStream<Input = T>,
-    {
-        self.stage = Stage::SourceDone;
-        source.destroy(Some(error.clone()));
-        self.unpipe_destroyed(&error, source, destinations);
-        self.attached.fill(false);
-        self.stop_piping(source);
+    /// A pipeline heard of `error` before its first tick's work (a stage
+    /// had closed with it before the pipeline): its first poll fails with
+    /// it, destroying every stage with it.
+    pub(crate) fn fail_first(&mut self, error: Error) {
+        self.first_error = Some(error);
     }
 
     /// Detaches what is still attached when the pipe is dropped: `unpipe`
@@ -1336,7 +1325,9 @@ impl<T: Chunk> Pump<T> {
         // not touch it).
         self.stage = Stage::SourceDone;
         if self.on_error == OnError::DestroyAll {
-            self.unpipe_destroyed(&error, source, destinations);
+            // A destination's failure heard before destroys with its error.
+            let destroying = self.first_error.as_ref().unwrap_or(&error).clone();
+            self.unpipe_destroyed(&destroying, source, destinations);
             self.attached.fill(false);
         } else {
             // Node's pipe leaves its destinations attached when the source
