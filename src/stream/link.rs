@@ -184,6 +184,22 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         self.upstream.oldest_tick()
     }
 
+    /// Before the stage's reader runs the stage's ticks (its `resume_`,
+    /// whose read may call back the held write and emit `drain`),
+    /// upstream, paused for that `drain`, runs the reads it queued before
+    /// them: the `resume_` its pipe queued first emits `resume` then, and
+    /// the `drain` queues another (readable.js:1254-1265, 1069-1088).
+    /// Only a flag check while the stage takes writes.
+    #[inline]
+    fn upstream_ahead_before_stage(&mut self, cx: &mut Context<'_>) {
+        if !self.awaiting_drain || self.upstream_done {
+            return;
+        }
+        if let Some(stage_tick) = ReadableStream::oldest_tick(&self.stage) {
+            self.upstream.run_reads_before(cx, stage_tick);
+        }
+    }
+
     /// Moves chunks from upstream into the stage until it is full or
     /// upstream has nothing. Returns whether anything moved. `first` is
     /// the outcome of a batch already read into the stage's queue.
@@ -519,6 +535,7 @@ where
                     return polled;
                 }
             }
+            self.upstream_ahead_before_stage(cx);
             match self.stage.poll_next_chunk(cx) {
                 Poll::Ready(Some(Err(error))) => {
                     return Poll::Ready(Some(Err(self.stage_failed(cx, error))));
@@ -571,6 +588,7 @@ where
                     return polled;
                 }
             }
+            self.upstream_ahead_before_stage(cx);
             match self.stage.poll_read_into(cx, queue, limit) {
                 Poll::Ready(Some(Err(error))) => {
                     return Poll::Ready(Some(Err(self.stage_failed(cx, error))));
