@@ -252,9 +252,9 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         // ahead of the stage's flow, unless the stage's `resume_` (the
         // pipe's) was queued before it: that flow comes first.
         let failed_before = self.upstream.failure().is_some()
-            && !ReadableStream::queued_resume(&self.stage)
+            && ReadableStream::queued_resume(&self.stage)
                 .zip(self.upstream.destroy_tick())
-                .is_some_and(|(resume, failed)| resume < failed);
+                .is_none_or(|(resume, failed)| resume >= failed);
         while !self.upstream_done
             && self.held_failure.is_none()
             && (!WritableStream::needs_drain(&self.stage) || self.upstream.flows())
@@ -749,7 +749,9 @@ mod tests {
         Transform, Writable, pipeline,
     };
 
-    use crate::stream::event_log::{Counted, Log, entries, observer, poll, poll_until_ready};
+    use crate::stream::event_log::{
+        Chunks, Counted, Log, entries, observer, poll, poll_until_ready,
+    };
 
     /// Pushes every chunk as it is, as a pass-through does, but through
     /// the chunk-at-a-time path: its stages never hand over.
@@ -1128,19 +1130,30 @@ mod tests {
         let log = Log::default();
         let mut source = identity_at_zero_marks();
         source.observe(observer(&log, "source"));
+        assert_stage_destroyed_before_the_pipe_fails_it(&log, source);
+    }
+
+    /// Destroys a stage, makes `pipeline(source, stage, dest)` and asserts
+    /// what Node 20 does: the stage's `close` undoes the source's pipe,
+    /// which pauses before its `resume`, and fails the pipeline with a
+    /// premature close, which destroys the source.
+    fn assert_stage_destroyed_before_the_pipe_fails_it(
+        log: &Log,
+        source: impl ReadableStream<Output = u32> + 'static,
+    ) {
         let mut stage = identity_at_zero_marks();
-        stage.observe(observer(&log, "stage"));
+        stage.observe(observer(log, "stage"));
         ReadableStream::destroy(&mut stage, None);
         assert_eq!(
             failed_pipeline_kind(source, stage),
             ErrorKind::PrematureClose
         );
         assert_eq!(
-            entries(&log, "source"),
+            entries(log, "source"),
             ["pause", "resume", "error", "close"]
         );
         assert_eq!(
-            entries(&log, "stage"),
+            entries(log, "stage"),
             ["pipe", "close", "unpipe", "resume", "pause"]
         );
     }
@@ -1156,21 +1169,7 @@ mod tests {
         let (pusher, source) = Pusher::<u32>::new();
         source.lock().observe(observer(&log, "source"));
         pusher.end();
-        let mut stage = identity_at_zero_marks();
-        stage.observe(observer(&log, "stage"));
-        ReadableStream::destroy(&mut stage, None);
-        assert_eq!(
-            failed_pipeline_kind(source, stage),
-            ErrorKind::PrematureClose
-        );
-        assert_eq!(
-            entries(&log, "source"),
-            ["pause", "resume", "error", "close"]
-        );
-        assert_eq!(
-            entries(&log, "stage"),
-            ["pipe", "close", "unpipe", "resume", "pause"]
-        );
+        assert_stage_destroyed_before_the_pipe_fails_it(&log, source);
     }
 
     /// Node 20, object mode: `stage.write(b)` (writable mark 2, readable
@@ -1563,30 +1562,6 @@ mod tests {
         assert_eq!(source.lock().readable_length(), 2);
     }
 
-    /// A byte source that logs each ask as `"source _read"` and answers
-    /// it at once: the next of its chunks, then the end.
-    struct LoggedBytes {
-        log: Log,
-        chunks: Vec<Bytes>,
-    }
-
-    impl crate::ReadSource<Bytes> for LoggedBytes {
-        fn poll_read(
-            self: Pin<&mut Self>,
-            _cx: &mut Context<'_>,
-            out: &mut Push<'_, Bytes>,
-        ) -> Poll<Result<()>> {
-            let this = self.get_mut();
-            this.log.lock().unwrap().push("source _read".to_owned());
-            if this.chunks.is_empty() {
-                out.end();
-            } else {
-                out.push(this.chunks.remove(0));
-            }
-            Poll::Ready(Ok(()))
-        }
-    }
-
     /// Passes `left` chunks through, then fails.
     struct FailsAfter {
         left: usize,
@@ -1618,12 +1593,8 @@ mod tests {
     #[test]
     fn upstream_reads_ahead_before_the_stage_error_destroys_it() {
         let log = Log::default();
-        let chunks = ["a", "b", "c", ""].map(Bytes::from).to_vec();
-        let source = LoggedBytes {
-            log: Log::clone(&log),
-            chunks,
-        };
-        let mut source = Readable::new(source).with_high_water_mark(1);
+        let chunks = Chunks(Log::clone(&log), vec!["a", "b", "c", ""].into_iter());
+        let mut source = Readable::new(chunks).with_high_water_mark(1);
         source.observe(observer(&log, "source"));
         let stage = Duplex::transform(FailsAfter { left: 2 })
             .with_readable_high_water_mark(0)

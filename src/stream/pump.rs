@@ -1442,7 +1442,9 @@ mod tests {
         pipe, pipe_all, pipeline,
     };
 
-    use crate::stream::event_log::{Counted, Log, entries, observer, poll, poll_until_ready};
+    use crate::stream::event_log::{
+        Chunks, Counted, Log, entries, observer, poll, poll_until_ready,
+    };
 
     /// An empty source whose events `log` records as `"source"`.
     fn empty_source(log: &Log) -> Readable<u32> {
@@ -2687,28 +2689,6 @@ mod tests {
                 "_read", "resume", "data", "_read", "data", "pause", "_read", "error", "close"
             ]
         );
-    }
-
-    /// Logs each ask as `"source _read"` and answers with the next chunk,
-    /// then the end (an empty chunk is a push that adds nothing).
-    struct Chunks(Log, std::vec::IntoIter<&'static str>);
-
-    impl crate::ReadSource<Bytes> for Chunks {
-        fn poll_read(
-            self: Pin<&mut Self>,
-            _cx: &mut Context<'_>,
-            out: &mut Push<'_, Bytes>,
-        ) -> Poll<Result<()>> {
-            let this = self.get_mut();
-            this.0.lock().unwrap().push("source _read".to_owned());
-            match this.1.next() {
-                Some(chunk) => {
-                    out.push(Bytes::from_static(chunk.as_bytes()));
-                }
-                None => out.end(),
-            }
-            Poll::Ready(Ok(()))
-        }
     }
 
     /// A transform holding the write a pipe made waits for its own flow
