@@ -827,7 +827,7 @@ mod tests {
         Transform, Writable, pipeline,
     };
 
-    use crate::stream::Paced;
+    use crate::stream::Kept;
     use crate::stream::event_log::{
         Chunks, Counted, Log, entries, observer, poll, poll_until_ready,
     };
@@ -1278,23 +1278,6 @@ mod tests {
         );
     }
 
-    /// Pushes the chunks it is given three times and once in turn.
-    struct ThriceThenOnce(usize);
-
-    impl Transform for ThriceThenOnce {
-        type Input = u32;
-        type Output = u32;
-
-        fn transform(&mut self, chunk: u32, out: &mut Push<'_, u32>) -> Result<()> {
-            let copies = if self.0.is_multiple_of(2) { 3 } else { 1 };
-            self.0 += 1;
-            for _ in 0..copies {
-                out.push(chunk);
-            }
-            Ok(())
-        }
-    }
-
     /// Node's `pipeline(source, stage, dest)` whose stage's `drain` comes
     /// while it still has output buffered: `pipeOnDrain` resumes the
     /// source (readable.js:1084-1086), whose `resume_` runs after the
@@ -1308,7 +1291,13 @@ mod tests {
     fn a_source_resumed_by_the_stage_drain_feeds_it_after_its_flow() {
         for shared in [false, true] {
             assert_eq!(
-                resumed_by_drain_events(shared),
+                source_and_stage_events(plain_or_shared_stage(
+                    shared,
+                    3,
+                    (0, 0, 2, 2),
+                    (vec![3, 1], 0),
+                    (true, false),
+                )),
                 [
                     "s1 pipe",
                     "s0 resume",
@@ -1347,37 +1336,6 @@ mod tests {
                 ]
             );
         }
-    }
-
-    /// The events of [`a_source_resumed_by_the_stage_drain_feeds_it_after_its_flow`],
-    /// its stage plain or behind a [`Shared`] handle.
-    fn resumed_by_drain_events(shared: bool) -> Vec<String> {
-        let log = Log::default();
-        let mut source = Readable::from_iter([1u32, 2, 3]).with_high_water_mark(0);
-        source.observe(observer(&log, "s0"));
-        let mut stage = Duplex::transform(ThriceThenOnce(0))
-            .with_writable_high_water_mark(0)
-            .with_readable_high_water_mark(2);
-        stage.observe(observer(&log, "s1"));
-        let permits = Arc::new(AtomicUsize::new(0));
-        let dest = Shared::new(Writable::new(Paced(Arc::clone(&permits))).with_high_water_mark(2));
-        let chain = if shared {
-            pipeline(source).pipe(Shared::new(stage))
-        } else {
-            pipeline(source).pipe(stage)
-        };
-        let mut future = chain.pipe(dest.clone());
-        let mut cx = Context::from_waker(Waker::noop());
-        for _ in 0..20 {
-            for _ in 0..3 {
-                if poll(&mut future).is_ready() {
-                    break;
-                }
-                let _ = dest.lock().poll_finish(&mut cx);
-            }
-            permits.fetch_add(1, Ordering::SeqCst);
-        }
-        log.lock().unwrap().clone()
     }
 
     /// Node's `pipeline(source, stage, dest)` into a stage that waits for
@@ -2291,35 +2249,6 @@ mod tests {
         }
     }
 
-    /// Keeps what it is written, in order: one write per permit given, or
-    /// every queued chunk at once without permits.
-    struct Kept {
-        permits: Option<Arc<AtomicUsize>>,
-        kept: Arc<Mutex<Vec<u32>>>,
-    }
-
-    impl crate::WriteSink<u32> for Kept {
-        fn poll_write(
-            self: Pin<&mut Self>,
-            _cx: &mut Context<'_>,
-            queue: &mut WriteQueue<u32>,
-        ) -> Poll<Result<()>> {
-            let mut kept = self.kept.lock().unwrap();
-            let Some(permits) = &self.permits else {
-                kept.extend(queue.drain());
-                return Poll::Ready(Ok(()));
-            };
-            let taken = permits.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |permits| {
-                permits.checked_sub(1)
-            });
-            if taken.is_err() {
-                return Poll::Pending;
-            }
-            kept.extend(queue.pop());
-            Poll::Ready(Ok(()))
-        }
-    }
-
     /// A pipeline of `chunks` numbered from 1 (source mark `marks.0`)
     /// through a [`Copies`] stage of `copies` and `flushed` (marks
     /// `marks.1` and `marks.2`), plain or `shared`, into a destination of
@@ -2371,6 +2300,14 @@ mod tests {
         let events = log.lock().unwrap().clone();
         let kept = kept.lock().unwrap().clone();
         (events, kept, resolved)
+    }
+
+    /// The source's and the stage's events of [`plain_or_shared_stage`].
+    fn source_and_stage_events((events, ..): (Vec<String>, Vec<u32>, bool)) -> Vec<String> {
+        events
+            .into_iter()
+            .filter(|event| !event.starts_with("w "))
+            .collect()
     }
 
     proptest! {
