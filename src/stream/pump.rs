@@ -297,11 +297,13 @@ impl<T: Chunk> Pump<T> {
             // Node's `flow()` reads while the source flows: a `resume()`
             // by hand reads on although a destination waits for `drain`.
             while self.stage == Stage::Flowing && (!self.awaiting.any() || source.flows()) {
-                // The `end` a read queued (readable.js `endReadable`) comes
-                // after the destinations' older ticks: a `finish` that
-                // unpipes pauses the source first.
-                if let Some(end) = source.queued_end()
-                    && self.destination_ticks_before(destinations, end)
+                // The `end` a read queued (readable.js `endReadable`), and
+                // the `error` and `close` a destroy queued, come after the
+                // destinations' older ticks: a `finish` or `close` that
+                // unpipes pauses the source first (readable.js:1037-1051
+                // `onclose`, `onfinish`, `unpipe`).
+                if let Some(tick) = source.queued_end().or_else(|| source.destroy_tick())
+                    && self.destination_ticks_before(destinations, tick)
                 {
                     self.drive(cx, source, destinations);
                     if !self.attached.contains(&true) {
@@ -3037,5 +3039,37 @@ mod tests {
             ["prefinish", "finish", "close", "pipe"]
         );
         assert_eq!(source.flowing(), Some(true));
+    }
+
+    /// A destination's `close` queued before its source's `error` comes
+    /// first: Node's pipe unpipes there (readable.js:1037-1040 `onclose`,
+    /// 1049-1051 `unpipe`), and `src.unpipe(dest)` pauses the source
+    /// left without pipes (readable.js:1116-1118) before its `error`.
+    /// Node 20, `src.pipe(dst); dst.destroy(); src.destroy(err)`: `dst:pipe
+    /// src:resume dst:close src:pause dst:unpipe src:error src:close`.
+    #[test]
+    fn a_destination_closed_before_its_sources_error_pauses_the_source_first() {
+        let log = Log::default();
+        let (_pusher, source) = Pusher::<u32>::new();
+        source.lock().observe(observer(&log, "source"));
+        let mut reader = source.clone();
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        let dest = Shared::new(dest);
+        let mut writer = dest.clone();
+        let mut piping = pipe(&mut reader, &mut writer, PipeOptions::default());
+        assert!(poll(&mut piping).is_pending());
+        dest.lock().destroy(None);
+        source
+            .lock()
+            .destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        let _ = poll_until_ready(&mut piping, 10);
+        drop(piping);
+        source.lock().tick();
+        assert_eq!(
+            entries(&log, "source"),
+            ["resume", "pause", "error", "close"]
+        );
+        assert_eq!(entries(&log, "dest"), ["pipe", "close", "unpipe"]);
     }
 }
