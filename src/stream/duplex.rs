@@ -1769,6 +1769,10 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
         self.life.destroy_due_tick()
     }
 
+    fn after_write_tick(&self) -> Option<u64> {
+        self.write.after_write_tick()
+    }
+
     fn source_tick_queued(&mut self, stamp: u64) {
         self.source_ticks.queued(stamp);
     }

@@ -22,7 +22,7 @@ use super::chunk::Chunk;
 use super::error::{Error, ErrorKind, Result};
 use super::pipe_options::PipeOptions;
 use super::readable_stream::ReadableStream;
-use super::ticks::stamp_now;
+use super::ticks::{next_stamp, stamp_now};
 use super::writable_stream::WritableStream;
 
 /// What happens to the other stages when one fails.
@@ -105,9 +105,12 @@ pub(crate) struct Pump<T> {
     stage_ended_first: bool,
     /// Every destination had finished when the source's `end` came.
     destinations_finished_first: bool,
+    /// The place in the tick order of the read that took the source's
+    /// last chunk at its end: Node queued the source's `end` there.
+    end_read_at: Option<u64>,
     /// The place in the tick order where the source's `end` ended the
-    /// destinations: the source's `close` comes after the ticks they
-    /// queued before it.
+    /// destinations, and queued its `close`: that `close` comes after the
+    /// ticks they queued before it, and before those queued after.
     source_close_at: Option<u64>,
     /// A pipeline's source was destroyed without an error after its
     /// producer ended, with nothing left to read: it counts as finished,
@@ -156,6 +159,7 @@ impl<T: Chunk> Pump<T> {
             source_tick: None,
             source_closed_ended: false,
             destinations_finished_first: false,
+            end_read_at: None,
             source_close_at: None,
             piping: false,
             source_failed: false,
@@ -190,6 +194,9 @@ impl<T: Chunk> Pump<T> {
         }
         if polled.is_ready() || self.source_tick_ran(source).is_some() {
             self.release_source_tick(destinations);
+        }
+        if polled.is_ready() {
+            self.release_source_close(destinations);
         }
         polled
     }
@@ -226,6 +233,7 @@ impl<T: Chunk> Pump<T> {
                     .is_some_and(|close| self.destination_ticks_before(destinations, close));
                 if !self.finished_elsewhere(destinations) && !close_waits {
                     source.flush_events();
+                    self.release_source_close(destinations);
                 }
                 // A stage before the source failed after the end it passed
                 // on (a middle stage ended before its upstream): Node's
@@ -319,6 +327,7 @@ impl<T: Chunk> Pump<T> {
                     match source.poll_read_into(cx, queue, high_water_mark) {
                         Poll::Ready(Some(Ok(()))) => {
                             took = true;
+                            self.note_end_read(source);
                             destination.after_batch();
                             if destination.needs_drain() {
                                 self.awaiting.set(0, true);
@@ -349,6 +358,7 @@ impl<T: Chunk> Pump<T> {
                 match source.poll_next_chunk(cx) {
                     Poll::Ready(Some(Ok(chunk))) => {
                         took = true;
+                        self.note_end_read(source);
                         self.write(chunk, source, destinations);
                         if self.first_error.is_some()
                             && !self.attached.contains(&true)
@@ -410,7 +420,14 @@ impl<T: Chunk> Pump<T> {
                 }
             }
             let was_waiting = self.awaiting.any();
-            self.drive(cx, source, destinations);
+            if self.end_read_first(destinations) {
+                // The destinations' ticks wait for the source's `end` (see
+                // `end_read_first`). The source wrote its last: its
+                // `resume_` holds no destination's `finish` any longer.
+                self.release_source_tick(destinations);
+            } else {
+                self.drive(cx, source, destinations);
+            }
             self.run_source_before_failure(cx, source);
             if let Some(error) = self.settle_errors(source, destinations) {
                 return Poll::Ready(Err(error));
@@ -669,7 +686,8 @@ impl<T: Chunk> Pump<T> {
         if std::mem::take(&mut self.source_closed_ended) {
             self.stage = Stage::Ending;
         }
-        if self.stage == Stage::SourceDone {
+        let close_queued = self.stage == Stage::SourceDone;
+        if close_queued {
             self.stage = Stage::Ending;
             if self.on_error == OnError::DestroyAll {
                 // Node's `pipeline` pipes with `end: false` and ends each
@@ -702,7 +720,16 @@ impl<T: Chunk> Pump<T> {
             if self.lingering.contains(&true) {
                 self.end_lingering(source, destinations);
             }
-            self.source_close_at = Some(stamp_now());
+            // The source's `close` is queued now (readable.js:1713-1714,
+            // `destroy()` → destroy.js `nextTick(emitCloseNT)`): a
+            // destination's `finish` queued after it waits for it.
+            let close = next_stamp();
+            self.source_close_at = Some(close);
+            for (index, destination) in destinations.iter_mut().enumerate() {
+                if self.attached[index] {
+                    destination.source_tick_queued(close);
+                }
+            }
             // What the source queued before its `end` (its `resume`, a
             // duplex's `finish`) comes before the destinations' `finish`,
             // which `end()` queued after it.
@@ -744,6 +771,12 @@ impl<T: Chunk> Pump<T> {
             return Poll::Ready(Err(error));
         }
         if pending {
+            // The source's `close`, queued now, is a tick that runs at
+            // the next poll, whatever the destinations wait for (a
+            // `finish` queued after it).
+            if close_queued {
+                cx.waker().wake_by_ref();
+            }
             return Poll::Pending;
         }
         Poll::Ready(self.first_error.take().map_or(Ok(()), Err))
@@ -864,6 +897,7 @@ impl<T: Chunk> Pump<T> {
     {
         self.stop_piping(source);
         self.release_source_tick(destinations);
+        self.release_source_close(destinations);
         if self.stage == Stage::Idle || self.source_failed || !self.attached.contains(&true) {
             return;
         }
@@ -940,6 +974,43 @@ impl<T: Chunk> Pump<T> {
             .any(|(destination, (&attached, &live))| attached && live && destination.is_finished())
     }
 
+    /// A read took chunks: if it took the source's last at its end, the
+    /// place of the `end` it queued, before the writes of those chunks
+    /// (see [`Pump::end_read_first`]).
+    #[inline]
+    fn note_end_read<S>(&mut self, source: &S)
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+    {
+        if source.drained_at_end() {
+            self.end_read_at = Some(stamp_now());
+        }
+    }
+
+    /// True when the source's `end` was found by the read that took its
+    /// last chunk, and no destination has a tick (an after-write tick
+    /// included) queued before that read:
+    /// Node's `read()` queued `endReadableNT` there (readable.js:775-777),
+    /// before the after-write tick of the chunk's write, so the source's
+    /// `end` (ending the destinations) comes first, and a destination's
+    /// `finish` is queued by that after-write tick, after the source's
+    /// `close` (writable.js:717-718, `finishMaybe(stream, state, true)`).
+    fn end_read_first<D>(&self, destinations: &[D]) -> bool
+    where
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        self.stage == Stage::SourceDone
+            && self.end_read_at.is_some_and(|end| {
+                !self.destination_ticks_before(destinations, end)
+                    && !destinations.iter().any(|destination| {
+                        destination
+                            .after_write_tick()
+                            .is_some_and(|tick| tick < end)
+                    })
+            })
+    }
+
     /// True while an attached destination has a tick queued before the
     /// tick stamped `stamp` (Node's one `nextTick` queue runs it first).
     fn destination_ticks_before<D>(&self, destinations: &[D], stamp: u64) -> bool
@@ -977,6 +1048,20 @@ impl<T: Chunk> Pump<T> {
         if let Some(stamp) = self.source_tick.take() {
             for destination in destinations.iter_mut() {
                 destination.source_tick_ran(stamp);
+            }
+        }
+    }
+
+    /// The source's `close` queued at its `end` came (or the pipe is
+    /// done): the destinations' `finish` no longer waits for it.
+    fn release_source_close<D>(&mut self, destinations: &mut [D])
+    where
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        if let Some(close) = self.source_close_at {
+            for destination in destinations.iter_mut() {
+                destination.source_tick_ran(close);
             }
         }
     }
@@ -3071,5 +3156,35 @@ mod tests {
             ["resume", "pause", "error", "close"]
         );
         assert_eq!(entries(&log, "dest"), ["pipe", "close", "unpipe"]);
+    }
+
+    /// The read that takes a source's last chunk at its end queues the
+    /// `end` before the write's after-write tick (readable.js:775-777
+    /// `endReadable`; writable.js:656-680 `onwrite`): the destination's
+    /// `end()` finds that tick pending, which queues the `finish`
+    /// (writable.js:717-718) after the source's `close`, queued at its
+    /// `end` (readable.js:1713-1714): `pause` comes last. Node 20, in
+    /// object mode, `src.push(x); src.push(null); src.pipe(dst)` into a
+    /// Writable of mark 0: `... src:end dst:prefinish src:close
+    /// dst:finish src:pause dst:unpipe dst:close`.
+    #[test]
+    fn a_source_ended_by_the_read_of_its_last_chunk_closes_before_it_pauses() {
+        let log = Log::default();
+        let (pusher, source) = Pusher::<u32>::new();
+        source.lock().observe(observer(&log, "source"));
+        pusher.push(1);
+        pusher.end();
+        let mut reader = source.clone();
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        let mut piping = pipe(&mut reader, &mut dest, PipeOptions::default());
+        poll_until_ready(&mut piping, 10).unwrap();
+        drop(piping);
+        let events = entries(&log, "source");
+        assert_eq!(events[events.len() - 3..], ["end", "close", "pause"]);
+        assert_eq!(
+            entries(&log, "dest"),
+            ["pipe", "prefinish", "finish", "unpipe", "close"]
+        );
     }
 }

@@ -250,6 +250,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
         self.lock().failed_write_tick()
     }
 
+    fn after_write_tick(&self) -> Option<u64> {
+        self.lock().after_write_tick()
+    }
+
     fn run_ticks_before(&mut self, stamp: u64) {
         WritableStream::run_ticks_before(&mut *self.lock(), stamp);
     }

@@ -688,6 +688,10 @@ impl<T: Chunk> WritableStream for Writable<T> {
         self.life.destroy_due_tick()
     }
 
+    fn after_write_tick(&self) -> Option<u64> {
+        self.half.after_write_tick()
+    }
+
     fn source_tick_queued(&mut self, stamp: u64) {
         self.source_ticks.queued(stamp);
     }
