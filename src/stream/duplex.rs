@@ -422,10 +422,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         } else {
             Taking::Front
         };
+        self.read.ticks.emitted_readable = false;
         self.ask_before_read(taking);
         let chunk = self.read.take_for_read(&mut self.life.events);
         self.schedule_end_if_drained();
-        self.read.after_read(chunk.is_some(), false);
+        self.read.after_read(chunk.is_some());
         chunk
     }
 
@@ -580,40 +581,53 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             let Some(tick) = self.read.ticks.pop_before(before) else {
                 break;
             };
-            match tick {
-                Tick::Resume if self.read.resume_scheduled() => {
-                    // Node's `resume_` reads with `read(0)` first
-                    // (`zero_read`): a held write completes before `resume`.
-                    self.resume_tick();
-                    self.flow_unread(&mut cx);
-                }
-                Tick::Finish if self.write.finish_due() => self.tick_finish(),
-                Tick::End => {
-                    if self.life.errored().is_some() {
-                        self.read.cancel_scheduled_end();
-                    } else if self.read.emit_scheduled_end(&mut self.life.events) {
-                        self.readable_ended(&mut cx);
-                    }
-                }
-                Tick::Deferred => self.life.events.flush(),
-                Tick::Readable => {
-                    self.read.readable_tick(self.life.is_destroyed());
-                    self.flow_unread(&mut cx);
-                }
-                // `maybeReadMore_` reads nothing a transform has not
-                // pushed (its output comes from what is written), but its
-                // `read(0)` completes a held write.
-                Tick::ReadMore => {
-                    self.read.ticks.reading_more = false;
-                    self.read_more();
-                }
-                Tick::Resume | Tick::Finish => {}
-            }
+            self.run_unread_tick(&mut cx, tick);
         }
         self.start_tick();
         self.read.emit_scheduled_resume(&mut self.life.events);
         self.flow_unread(&mut cx);
         self.life.events.flush();
+    }
+
+    /// One tick Node queued, on a duplex nothing reads (see
+    /// [`tick`](Duplex::tick)).
+    fn run_unread_tick(&mut self, cx: &mut Context<'_>, tick: Tick) {
+        match tick {
+            Tick::Resume if self.read.resume_scheduled() => {
+                // Node's `resume_` reads with `read(0)` first
+                // (`zero_read`): a held write completes before `resume`.
+                self.resume_tick();
+                self.flow_unread(cx);
+            }
+            Tick::Finish if self.write.finish_due() => self.tick_finish(),
+            Tick::End => {
+                if self.life.errored().is_some() {
+                    self.read.cancel_scheduled_end();
+                } else if self.read.emit_scheduled_end(&mut self.life.events) {
+                    self.readable_ended(cx);
+                }
+            }
+            Tick::Deferred => self.life.events.flush(),
+            Tick::Readable => {
+                self.read.readable_tick(self.life.is_destroyed());
+                self.flow_unread(cx);
+            }
+            // `maybeReadMore_` reads nothing a transform has not
+            // pushed (its output comes from what is written), but its
+            // `read(0)` completes a held write.
+            Tick::ReadMore => {
+                self.read.ticks.reading_more = false;
+                self.read_more();
+            }
+            Tick::Resume | Tick::Finish => {}
+        }
+    }
+
+    /// A flowing duplex that no pipe and no poll reads: Node's `flow()`
+    /// runs at its own ticks (`resume_`, `emitReadable_`), with no `data`
+    /// listener.
+    fn flows_unread(&self) -> bool {
+        self.read.flowing() == Some(true) && !self.read.ticks.consumed
     }
 
     /// The stamp of the oldest `resume_` of a pipe's source that writes
@@ -700,7 +714,8 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             if !matches!(self.poll_output(cx), Poll::Ready(Some(Ok(_)))) {
                 // Node's `read()` that found nothing: the next push
                 // queues `emitReadable_` (readable.js:768-777).
-                self.read.after_read(false, false);
+                self.read.ticks.emitted_readable = false;
+                self.read.after_read(false);
                 break;
             }
         }
@@ -903,6 +918,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             Poll::Pending => {}
             Poll::Ready(Ok(())) => {
                 let pushed_end = !ended && self.read.buffer.is_eof();
+                if pushed_end && !in_read && self.emits_now() {
+                    // Node's `onEofChunk` outside a read: `emitReadable_`
+                    // at once, whose `flow()` emits what is buffered.
+                    self.read.buffer.emit_buffered();
+                }
                 if self.read.buffer.front_emitted() {
                     // Node emitted the flush's output as `data` inside its
                     // pushes, before the flush called back: the reader
@@ -1475,13 +1495,14 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         &mut self,
         take: impl FnOnce(&mut ReadHalf<O>, &mut Events) -> Option<O>,
     ) -> Option<O> {
+        self.read.ticks.emitted_readable = false;
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let _ = self.poll_write_side(&mut cx);
         let taken = take(&mut self.read, &mut self.life.events);
         if taken.is_none() {
             self.schedule_end_if_drained();
         }
-        self.read.after_read(taken.is_some(), false);
+        self.read.after_read(taken.is_some());
         taken
     }
 }
@@ -1565,7 +1586,7 @@ impl<I: Chunk> Duplex<I, Bytes> {
             None => self.read.need_more(),
         }
         // As `read()`: Node's `needReadable` when it found too little.
-        self.read.after_read(bytes.is_some(), n == 0);
+        self.read.after_read(bytes.is_some());
         bytes
     }
 }
@@ -1733,6 +1754,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.read.buffer.front_emitted()
     }
 
+    fn flows_buffered(&self) -> bool {
+        self.read.flowing() == Some(true) && !self.read.buffer.is_empty()
+    }
+
     fn run_due_finish(&mut self) {
         if self.write.finish_due() && !self.finish_after_flow && !self.life.is_destroyed() {
             self.tick_finish();
@@ -1752,12 +1777,28 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
     type Input = I;
 
     fn run_ticks_before(&mut self, stamp: u64) {
-        if self.read.ticks.queued_before(stamp) {
+        if !self.read.ticks.queued_before(stamp) {
+            return;
+        }
+        if self.flows_unread() {
+            // Its flows come at their places too: what a writer hears of
+            // them (the `drain` of a held write, transform.js:193,
+            // 198-202) and the output they emit before a later `end()`.
+            let before = stamp.min(self.source_tick_limit());
+            let mut cx = Context::from_waker(Waker::noop());
+            while let Some(tick) = self.read.ticks.pop_before(before) {
+                self.run_unread_tick(&mut cx, tick);
+            }
+            self.life.events.flush();
+        } else {
             self.run_queued_ends_before(stamp);
         }
     }
 
     fn oldest_tick(&self) -> Option<u64> {
+        if self.flows_unread() {
+            return self.read.ticks.oldest_with_flows();
+        }
         self.read.ticks.oldest_for_writer()
     }
 
@@ -1868,15 +1909,27 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
     /// Node's `resume_`, queued when this duplex was piped on, runs before
     /// the `endReadableNT` its source's read queued now.
-    fn source_ending(&mut self) {
-        // With output buffered, the flow of a flowing `resume_` would emit
-        // it there: it waits for the reader, and so does the `resume`.
-        if self.read.resume_scheduled()
-            && !self.life.is_destroyed()
-            && (self.read.buffer.is_empty() || self.read.flowing() != Some(true))
-        {
-            self.run_queued_ends();
+    fn source_ending(&mut self) -> bool {
+        if self.life.is_destroyed() {
+            return false;
         }
+        // With output buffered, the flow (of a `resume_`, or under way)
+        // emits it before: it waits for the reader, and so does the
+        // `resume`.
+        if ReadableStream::flows_buffered(self) {
+            return true;
+        }
+        let flowing = self.read.flowing() == Some(true);
+        if self.read.resume_scheduled() {
+            self.run_queued_ends();
+        } else if flowing {
+            // The flow under way reads till `read()` gives nothing: the
+            // read that finds the buffer empty asks the transform
+            // (transform.js:198-204, `_read` calls the write callback it
+            // held), whose next chunks' output flows too.
+            self.zero_read();
+        }
+        flowing && !self.read.buffer.is_empty()
     }
 
     fn flush_events(&mut self) {

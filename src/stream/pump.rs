@@ -443,8 +443,21 @@ impl<T: Chunk> Pump<T> {
                 return self.poll_end(cx, source, destinations);
             }
             if self.awaiting.any() {
-                // The stages before the source run ahead meanwhile.
-                if let Err(error) = source.poll_ahead(cx)
+                // The stages before the source run ahead meanwhile, up to
+                // the tick that emits an awaited `drain` (a transform's
+                // flow that calls its held write callback). A destroyed
+                // source's `error` and `close` still come now: the chunks
+                // the pipe holds are dropped at them.
+                let drain_at = if source.destroy_tick().is_some() {
+                    u64::MAX
+                } else {
+                    (0..destinations.len())
+                        .filter(|&index| self.awaiting.waits(index))
+                        .filter_map(|index| destinations[index].oldest_tick())
+                        .min()
+                        .unwrap_or(u64::MAX)
+                };
+                if let Err(error) = source.poll_ahead_before(cx, drain_at)
                     && self.on_error == OnError::DestroyAll
                 {
                     return Poll::Ready(Err(self.source_failed(error, source, destinations)));
@@ -750,8 +763,7 @@ impl<T: Chunk> Pump<T> {
                         && (self.live[index]
                             || (self.hears_error[index] && destination.failure().is_some()))
                     {
-                        self.pause_if_none_left(source);
-                        destination.piped(false);
+                        self.unpipe_finished(index, source, &mut **destination);
                     } else {
                         // Closed before the pipe: Node's pipe never hears
                         // from it, and keeps it among the source's pipes.
@@ -1206,6 +1218,27 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
+    /// Node's pipe undone at a destination's `finish`: `unpipe(dest)`
+    /// (the source pauses if no destination is left, then `unpipe`), and
+    /// its `cleanup` calls `ondrain` if the pipe waited for the
+    /// destination's `drain`, which an ended stream never emits: the last
+    /// awaited `drain` resumes a source another pipe still reads
+    /// (readable.js:975-977, 1069-1088).
+    fn unpipe_finished<S, W>(&mut self, index: usize, source: &mut S, destination: &mut W)
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        W: WritableStream<Input = T> + ?Sized,
+    {
+        self.attached[index] = false;
+        let awaited = self.awaiting.waits(index);
+        self.awaiting.set(index, false);
+        self.pause_if_none_left(source);
+        destination.piped(false);
+        if awaited && !self.awaiting.any() && self.pipes_left() {
+            source.resume();
+        }
+    }
+
     /// A destination someone else ended finished before the source's end:
     /// Node's pipe unpipes it at its `finish`; a pipeline fails with a
     /// premature close (its `close` came before the source's end).
@@ -1216,12 +1249,7 @@ impl<T: Chunk> Pump<T> {
         W: WritableStream<Input = T> + ?Sized,
     {
         match self.on_error {
-            OnError::Stop => {
-                self.attached[index] = false;
-                self.awaiting.set(index, false);
-                self.pause_if_none_left(source);
-                destination.piped(false);
-            }
+            OnError::Stop => self.unpipe_finished(index, source, destination),
             OnError::DestroyAll => {
                 let error = Error::from_kind(ErrorKind::PrematureClose);
                 self.destination_failed(index, error, source, destination);
@@ -1325,8 +1353,9 @@ impl<T: Chunk> Pump<T> {
     /// `read()` by hand took (Node emitted it as `data`, which the pipe's
     /// `ondata` writes on) is written; at the source's `end` (`ended`: seen
     /// before this read) the pipe ends its destinations (readable.js,
-    /// pipe's `onend`), and waits for no `drain` (an ended destination
-    /// emits none: writable.js, `afterWrite`); a failure fails the source.
+    /// pipe's `onend`); an ended destination emits no `drain`
+    /// (writable.js, `afterWrite`): the wait ends at its `finish`
+    /// ([`Pump::unpipe_finished`]); a failure fails the source.
     fn read_while_waiting<S, D>(
         &mut self,
         cx: &mut Context<'_>,
@@ -1342,9 +1371,6 @@ impl<T: Chunk> Pump<T> {
         match source.poll_next_chunk(cx) {
             Poll::Ready(None) if ended || source.is_ended() => {
                 self.stage = Stage::SourceDone;
-                for index in 0..destinations.len() {
-                    self.awaiting.set(index, false);
-                }
                 Ok(WhileWaiting::Ended)
             }
             Poll::Ready(Some(Ok(chunk))) => {
@@ -1469,6 +1495,8 @@ mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex};
     use std::task::{Context, Poll, Waker};
+
+    use bytes::Bytes;
 
     use crate::{
         CollectSink, Duplex, Error, ErrorKind, FnTransform, NullSink, PipeOptions, Push, Pusher,
@@ -2548,6 +2576,42 @@ mod tests {
         assert_eq!(open.read(), Some(1));
     }
 
+    /// A destination the source waited for finishes without `drain` (it
+    /// was ended): its pipe's `cleanup` calls `ondrain`, which resumes the
+    /// source the other pipe still reads, although it has ended; the last
+    /// pipe undone pauses it (readable.js:975-977, 1069-1088, 1116-1118).
+    /// Node 20, a source of one chunk piped into two destinations whose
+    /// sinks call back later, hwm 0 and 2, the first called back first:
+    /// the source `resume data pause end close | resume | pause`.
+    #[test]
+    fn a_finish_that_ends_the_wait_for_drain_resumes_the_source() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32]).with_high_water_mark(1);
+        source.observe(observer(&log, "source"));
+        let (first_gate, second_gate) = (Arc::new(AtomicBool::new(false)), Arc::default());
+        let mut first = Writable::new(Gated(Arc::clone(&first_gate))).with_high_water_mark(0);
+        let mut second = Writable::new(Gated(Arc::clone(&second_gate))).with_high_water_mark(2);
+        let destinations: Vec<&mut dyn WritableStream<Input = u32>> = vec![&mut first, &mut second];
+        let mut piping = pipe_all(&mut source, destinations, PipeOptions::default());
+        for _ in 0..3 {
+            assert!(poll(&mut piping).is_pending());
+        }
+        log.lock().unwrap().push("source |".to_owned());
+        first_gate.store(true, Ordering::SeqCst);
+        for _ in 0..2 {
+            assert!(poll(&mut piping).is_pending());
+        }
+        log.lock().unwrap().push("source |".to_owned());
+        second_gate.store(true, Ordering::SeqCst);
+        assert!(poll(&mut piping).is_ready());
+        assert_eq!(
+            entries(&log, "source"),
+            [
+                "resume", "data", "pause", "end", "close", "|", "resume", "|", "pause"
+            ]
+        );
+    }
+
     /// A destination that failed after its end, before the pipe was made,
     /// is unpiped by its `error`, queued before the source's `resume`: the
     /// source pauses first, and no chunk is read for it. Node 20, `s1.end()`,
@@ -2642,6 +2706,112 @@ mod tests {
             [
                 "_read", "resume", "data", "_read", "data", "pause", "_read", "error", "close"
             ]
+        );
+    }
+
+    /// Logs each ask as `"source _read"` and answers with the next chunk,
+    /// then the end (an empty chunk is a push that adds nothing).
+    struct Chunks(Log, std::vec::IntoIter<&'static str>);
+
+    impl crate::ReadSource<Bytes> for Chunks {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            out: &mut Push<'_, Bytes>,
+        ) -> Poll<Result<()>> {
+            let this = self.get_mut();
+            this.0.lock().unwrap().push("source _read".to_owned());
+            match this.1.next() {
+                Some(chunk) => {
+                    out.push(Bytes::from_static(chunk.as_bytes()));
+                }
+                None => out.end(),
+            }
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// A transform holding the write a pipe made waits for its own flow
+    /// to call it back (transform.js:193, 198-202, `_read`): the source's ticks
+    /// queued after that flow's `resume_` wait for the `drain` it emits,
+    /// so the source's `emitReadable_` and `maybeReadMore_` read on before
+    /// the `resume_` that `drain` queued (readable.js, `pipeOnDrain`).
+    /// Node 20, `source.pipe(t); t.resume()` with source hwm 0 of `["a",
+    /// ""]` and `t` hwm 0 both sides: the source `_read resume data pause
+    /// _read _read resume end pause close`.
+    #[test]
+    fn a_source_reads_on_before_the_drain_of_a_flowing_transform_resumes_it() {
+        let log = Log::default();
+        let chunks = Chunks(Log::clone(&log), vec!["a", ""].into_iter());
+        let mut source = Readable::new(chunks).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let transform = Duplex::<Bytes, Bytes>::pass_through().with_high_water_mark(0);
+        let transform = Shared::new(transform);
+        let mut writer = transform.clone();
+        let mut piping = pipe(&mut source, &mut writer, PipeOptions::default());
+        transform.lock().resume();
+        for _ in 0..4 {
+            let _ = poll(&mut piping);
+            transform.lock().tick();
+        }
+        assert_eq!(
+            entries(&log, "source"),
+            [
+                "_read", "resume", "data", "pause", "_read", "_read", "resume", "end", "pause",
+                "close"
+            ]
+        );
+    }
+
+    /// A pipe into a flowing transform nobody reads, made while its write
+    /// is held, pauses the source; the transform's `resume_`, queued
+    /// first, flows and calls the write back: its `drain` resumes the
+    /// source before the source's own `resume_` (the pipe's) runs, so
+    /// `resume` comes once (readable.js `pipe`, `pipeOnDrain`). Node 20,
+    /// `t.resume(); t.write("a"); source.pipe(t)`, both transforms hwm 0:
+    /// the source `pause resume`, `t` `resume data drain`.
+    #[test]
+    fn a_flowing_transforms_drain_comes_before_its_sources_resume() {
+        let log = Log::default();
+        let mut source = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let mut transform = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        transform.observe(observer(&log, "transform"));
+        transform.resume();
+        assert!(!transform.write(1).unwrap());
+        let transform = Shared::new(transform);
+        let mut writer = transform.clone();
+        let mut piping = pipe(&mut source, &mut writer, PipeOptions::default());
+        for _ in 0..3 {
+            let _ = poll(&mut piping);
+            transform.lock().tick();
+        }
+        assert_eq!(entries(&log, "source"), ["pause", "resume"]);
+        assert_eq!(
+            entries(&log, "transform"),
+            ["pipe", "resume", "data", "drain"]
+        );
+    }
+
+    /// A pipeline's source paused at once (its stage held a write) still
+    /// runs the `resume_` its pipe queued before the stage's own: `resume`
+    /// comes then, and again after the stage's `drain` resumes it
+    /// (readable.js:1254-1265, `pipeOnDrain`). Node 20, a deferred source
+    /// of one chunk, `t.write(x); pipeline(source, t, sink)` with `t` and
+    /// `sink` hwm 0: the source `pause _read resume resume data`.
+    #[test]
+    fn a_source_paused_by_its_pipeline_runs_its_resume_before_the_stages() {
+        let log = Log::default();
+        let mut source = Readable::new(Counted::deferred(&log, 1)).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let mut transform = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        assert!(!transform.write(7).unwrap());
+        let sink = Writable::new(NullSink).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(transform).pipe(sink);
+        until_ready(&mut future).unwrap();
+        assert_eq!(
+            entries(&log, "source")[..5],
+            ["pause", "_read", "resume", "resume", "data"]
         );
     }
 

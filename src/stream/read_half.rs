@@ -456,13 +456,11 @@ impl<T: Chunk> ReadHalf<T> {
         true
     }
 
-    /// What Node's `read()` leaves in its flags: `emittedReadable` off
-    /// (but after `read(0)`), `needReadable` set when it returned nothing
-    /// below the mark, or left the buffer empty before the end.
-    pub(crate) fn after_read(&mut self, taken: bool, zero: bool) {
-        if !zero {
-            self.ticks.emitted_readable = false;
-        }
+    /// What Node's `read()` leaves in its flags: `needReadable` set when it
+    /// returned nothing below the mark, or left the buffer empty before the
+    /// end. Its `emittedReadable` is cleared before it asks the source
+    /// (readable.js:663-664), so a push inside the read keeps the one it queued.
+    pub(crate) fn after_read(&mut self, taken: bool) {
         let buffer = &self.buffer;
         if (!taken && buffer.len() <= buffer.high_water_mark())
             || (buffer.is_empty() && !buffer.is_eof())

@@ -395,7 +395,7 @@ impl<T: Chunk> Readable<T> {
         }
         let chunk = self.half.take_for_read(&mut self.life.events);
         self.schedule_end_if_drained();
-        self.half.after_read(chunk.is_some(), false);
+        self.half.after_read(chunk.is_some());
         chunk
     }
 
@@ -865,6 +865,7 @@ impl<T: Chunk> Readable<T> {
     /// `resume`.
     fn poll_scheduled_resume(&mut self, cx: &mut Context<'_>) -> Result<()> {
         if self.half.resume_scheduled() {
+            self.read_ahead_before_resume(cx);
             let ended = self.half.buffer.is_eof();
             if let Poll::Ready(Err(error)) = self.poll_ask(cx, Taking::Nothing) {
                 return Err(error);
@@ -878,6 +879,19 @@ impl<T: Chunk> Readable<T> {
             }
         }
         Ok(())
+    }
+
+    /// A `maybeReadMore_` queued before the `resume_` (a push or an
+    /// `unshift` before `resume()` or `pipe()`) runs first: its `read(0)`
+    /// asks the source while the buffer is below the mark, before
+    /// `resume_`'s own `read(0)` (readable.js:864-905, 1254-1258).
+    fn read_ahead_before_resume(&mut self, cx: &mut Context<'_>) {
+        if let Some(resume) = self.half.queued_resume()
+            && self.half.ticks.queued_before_stamp(Tick::ReadMore, resume)
+        {
+            self.half.ticks.remove(Tick::ReadMore);
+            self.read_ahead(cx);
+        }
     }
 
     /// The flow queued before the `resume` found nothing more: now Node's
@@ -1025,7 +1039,7 @@ impl Readable<Bytes> {
             None if self.schedule_end_if_drained() => {}
             None => self.half.need_more(),
         }
-        self.half.after_read(bytes.is_some(), n == 0);
+        self.half.after_read(bytes.is_some());
         bytes
     }
 
@@ -1186,6 +1200,7 @@ impl<T: Chunk> Readable<T> {
                 continue;
             }
             if moved {
+                self.half.schedule_end_if_drained();
                 break;
             }
             if std::mem::take(&mut flow_first) {
@@ -1250,6 +1265,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
                 return Poll::Ready(Some(Err(error)));
             }
             if let Some(chunk) = self.half.take(&mut self.life.events) {
+                // Node's `read()` that takes the last chunk after the end
+                // queues `end` (readable.js:769-777): it comes at the next
+                // tick, even if a pipe pauses the stream meanwhile.
+                self.half.schedule_end_if_drained();
                 return Poll::Ready(Some(Ok(chunk)));
             }
             if std::mem::take(&mut flow_first) {
@@ -1309,6 +1328,7 @@ impl<T: Chunk> ReadableStream for Readable<T> {
             }
         }
         if moved {
+            self.half.schedule_end_if_drained();
             return Poll::Ready(Some(Ok(())));
         }
         if self.half.end_if_drained(&mut self.life.events) {
@@ -1825,6 +1845,49 @@ mod tests {
             ]
         );
         assert!(r.is_ended() && r.is_destroyed());
+    }
+
+    /// A read whose own `_read` pushed the chunk leaves `emittedReadable`
+    /// set, and the `emitReadable_` it queued finds nothing (the read took
+    /// the chunk): an `unshift` then queues no flow of its own, and after
+    /// `resume()` the `resume` comes before the unshifted chunk's `data`
+    /// (readable.js:663-664 clears the flag before `_read`, 823-826 sets it).
+    #[test]
+    fn an_unshift_after_a_read_that_took_its_push_flows_after_resume() {
+        let (r, log) = logged(&["g"]);
+        let mut r = r.with_high_water_mark(0);
+        assert_eq!(r.read().as_deref(), Some(&b"g"[..]));
+        r.tick();
+        log.lock().unwrap().push("|");
+        r.unshift(Bytes::from_static(b"l")).unwrap();
+        r.resume();
+        r.tick();
+        // Node 20: `_read data | resume data _read end close`.
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                "_read", "data", "|", "resume", "data", "_read", "end", "close"
+            ]
+        );
+    }
+
+    /// An `unshift` before `pipe()` queues `maybeReadMore_` ahead of the
+    /// pipe's `resume_`: its `read(0)` asks the source (below the mark)
+    /// before `resume_`'s own `read(0)` asks again (Node 20, hwm 2, `[""]`,
+    /// `unshift pipe | tick`: `_read _read resume data end`).
+    #[test]
+    fn a_read_ahead_queued_before_the_pipes_resume_asks_first() {
+        let (r, log) = logged(&[""]);
+        let mut r = r.with_high_water_mark(2);
+        r.unshift(Bytes::from_static(b"c")).unwrap();
+        ReadableStream::piping(&mut r, true);
+        ReadableStream::listen_data(&mut r);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(matches!(
+            r.poll_next_chunk(&mut cx),
+            Poll::Ready(Some(Ok(c))) if c == "c"
+        ));
+        assert_eq!(*log.lock().unwrap(), ["_read", "_read", "resume", "data"]);
     }
 
     /// A pipe that ended (its destination had finished) no longer reads

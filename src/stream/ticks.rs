@@ -158,6 +158,15 @@ impl Ticks {
         self.oldest_where(|tick| matches!(tick, Tick::Finish | Tick::Deferred))
     }
 
+    /// The stamp of the oldest queued tick a writer hears of on a stream
+    /// that flows with nobody reading it: besides
+    /// [`oldest_for_writer`](Ticks::oldest_for_writer)'s, the flows
+    /// (`resume_`, `emitReadable_`), whose reads call a transform's held
+    /// write back, emitting `drain`.
+    pub(crate) fn oldest_with_flows(&self) -> Option<u64> {
+        self.oldest_where(|tick| !matches!(tick, Tick::ReadMore | Tick::End))
+    }
+
     /// The stamp of the oldest queued tick other than a read
     /// (`maybeReadMore_`, `resume_`): one that hands the reader something.
     pub(crate) fn oldest_besides_reads(&self) -> Option<u64> {
