@@ -1670,6 +1670,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.read.ticks.stamp_of(Tick::Deferred)
     }
 
+    fn fails_later(&self) -> bool {
+        self.life.destroy_due()
+    }
+
     fn run_ticks_before(&mut self, stamp: u64) {
         WritableStream::run_ticks_before(self, stamp);
     }

@@ -306,11 +306,16 @@ impl<T: Chunk> Pump<T> {
             // by hand reads on although a destination waits for `drain`.
             while self.stage == Stage::Flowing && (!self.awaiting.any() || source.flows()) {
                 // The `end` a read queued (readable.js `endReadable`), and
-                // the `error` and `close` a destroy queued, come after the
-                // destinations' older ticks: a `finish` or `close` that
-                // unpipes pauses the source first (readable.js:1037-1051
-                // `onclose`, `onfinish`, `unpipe`).
-                if let Some(tick) = source.queued_end().or_else(|| source.destroy_tick())
+                // the `error` and `close` a destroy queued (or will queue,
+                // after what is queued now, for a failure inside a call),
+                // come after the destinations' older ticks: a `finish` or
+                // `close` that unpipes pauses the source first
+                // (readable.js:1037-1051 `onclose`, `onfinish`, `unpipe`).
+                let failure = || source.fails_later().then(stamp_now);
+                if let Some(tick) = source
+                    .queued_end()
+                    .or_else(|| source.destroy_tick())
+                    .or_else(failure)
                     && self.destination_ticks_before(destinations, tick)
                 {
                     self.drive(cx, source, destinations);
@@ -3356,5 +3361,40 @@ mod tests {
             entries(&log, "dest"),
             ["pipe", "prefinish", "finish", "unpipe", "close"]
         );
+    }
+
+    /// A transform whose `_transform` failed inside `write()` is destroyed
+    /// a tick later (writable.js:646-647 `nextTick(onwriteError)`), which
+    /// queues its `error` and `close` behind a destination's `close`
+    /// queued before: the pipe unpipes there, pausing the source first
+    /// (readable.js:1037-1040 `onclose`). Node 20, `src.pipe(dst);
+    /// src.write(x)` failing; `dst.destroy()`: `dst:pipe src:resume
+    /// dst:close src:pause dst:unpipe src:error src:close`.
+    #[test]
+    fn a_destination_closed_before_a_failed_write_destroys_its_source_pauses_it_first() {
+        let log = Log::default();
+        let failing = FnTransform::new(|_: u32, _: &mut Push<'_, u32>| {
+            Err(Error::new(ErrorKind::InvalidData, "boom"))
+        });
+        let mut source = Duplex::transform(failing).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let source = Shared::new(source);
+        let mut reader = source.clone();
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        let dest = Shared::new(dest);
+        let mut writer = dest.clone();
+        let mut piping = pipe(&mut reader, &mut writer, PipeOptions::default());
+        assert!(poll(&mut piping).is_pending());
+        assert!(!source.lock().write(1).unwrap());
+        dest.lock().destroy(None);
+        let _ = poll_until_ready(&mut piping, 10);
+        drop(piping);
+        source.lock().tick();
+        assert_eq!(
+            entries(&log, "source"),
+            ["resume", "pause", "error", "close"]
+        );
+        assert_eq!(entries(&log, "dest"), ["pipe", "close", "unpipe"]);
     }
 }

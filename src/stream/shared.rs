@@ -146,6 +146,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().destroy_tick()
     }
 
+    fn fails_later(&self) -> bool {
+        self.lock().fails_later()
+    }
+
     fn run_ticks_before(&mut self, stamp: u64) {
         self.lock().run_ticks_before(stamp);
     }
