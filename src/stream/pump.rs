@@ -1505,8 +1505,8 @@ mod tests {
 
     use crate::{
         CollectSink, Duplex, Error, ErrorKind, FnTransform, NullSink, PipeOptions, Push, Pusher,
-        Readable, ReadableExt, Result, Shared, Writable, WritableStream, WriteQueue, WriteSink,
-        pipe, pipe_all, pipeline,
+        Readable, ReadableExt, ReadableStream, Result, Shared, Writable, WritableStream,
+        WriteQueue, WriteSink, pipe, pipe_all, pipeline,
     };
 
     use crate::stream::event_log::{Counted, Log, entries, observer, poll, poll_until_ready};
@@ -3301,6 +3301,30 @@ mod tests {
         assert_eq!(source.flowing(), Some(true));
     }
 
+    /// Pipes `source` into a writable (mark 0), destroys the writable,
+    /// then lets `fail` fail the source, and polls the pipe to its end;
+    /// the destination gets `pipe close unpipe`.
+    fn source_failing_after_its_destination_closed<S>(
+        log: &Log,
+        source: &Shared<S>,
+        fail: impl FnOnce(&mut S),
+    ) where
+        S: ReadableStream<Output = u32>,
+    {
+        let mut reader = source.clone();
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(log, "dest"));
+        let dest = Shared::new(dest);
+        let mut writer = dest.clone();
+        let mut piping = pipe(&mut reader, &mut writer, PipeOptions::default());
+        assert!(poll(&mut piping).is_pending());
+        dest.lock().destroy(None);
+        fail(&mut source.lock());
+        let _ = poll_until_ready(&mut piping, 10);
+        drop(piping);
+        assert_eq!(entries(log, "dest"), ["pipe", "close", "unpipe"]);
+    }
+
     /// A destination's `close` queued before its source's `error` comes
     /// first: Node's pipe unpipes there (readable.js:1037-1040 `onclose`,
     /// 1049-1051 `unpipe`), and `src.unpipe(dest)` pauses the source
@@ -3312,25 +3336,14 @@ mod tests {
         let log = Log::default();
         let (_pusher, source) = Pusher::<u32>::new();
         source.lock().observe(observer(&log, "source"));
-        let mut reader = source.clone();
-        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
-        dest.observe(observer(&log, "dest"));
-        let dest = Shared::new(dest);
-        let mut writer = dest.clone();
-        let mut piping = pipe(&mut reader, &mut writer, PipeOptions::default());
-        assert!(poll(&mut piping).is_pending());
-        dest.lock().destroy(None);
-        source
-            .lock()
-            .destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
-        let _ = poll_until_ready(&mut piping, 10);
-        drop(piping);
+        source_failing_after_its_destination_closed(&log, &source, |source| {
+            source.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        });
         source.lock().tick();
         assert_eq!(
             entries(&log, "source"),
             ["resume", "pause", "error", "close"]
         );
-        assert_eq!(entries(&log, "dest"), ["pipe", "close", "unpipe"]);
     }
 
     /// The read that takes a source's last chunk at its end queues the
@@ -3368,7 +3381,7 @@ mod tests {
     /// queues its `error` and `close` behind a destination's `close`
     /// queued before: the pipe unpipes there, pausing the source first
     /// (readable.js:1037-1040 `onclose`). Node 20, `src.pipe(dst);
-    /// src.write(x)` failing; `dst.destroy()`: `dst:pipe src:resume
+    /// dst.destroy(); src.write(x)` failing: `dst:pipe src:resume
     /// dst:close src:pause dst:unpipe src:error src:close`.
     #[test]
     fn a_destination_closed_before_a_failed_write_destroys_its_source_pauses_it_first() {
@@ -3379,22 +3392,13 @@ mod tests {
         let mut source = Duplex::transform(failing).with_high_water_mark(0);
         source.observe(observer(&log, "source"));
         let source = Shared::new(source);
-        let mut reader = source.clone();
-        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
-        dest.observe(observer(&log, "dest"));
-        let dest = Shared::new(dest);
-        let mut writer = dest.clone();
-        let mut piping = pipe(&mut reader, &mut writer, PipeOptions::default());
-        assert!(poll(&mut piping).is_pending());
-        assert!(!source.lock().write(1).unwrap());
-        dest.lock().destroy(None);
-        let _ = poll_until_ready(&mut piping, 10);
-        drop(piping);
+        source_failing_after_its_destination_closed(&log, &source, |source| {
+            assert!(!source.write(1).unwrap());
+        });
         source.lock().tick();
         assert_eq!(
             entries(&log, "source"),
             ["resume", "pause", "error", "close"]
         );
-        assert_eq!(entries(&log, "dest"), ["pipe", "close", "unpipe"]);
     }
 }
