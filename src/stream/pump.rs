@@ -3401,4 +3401,44 @@ mod tests {
             ["resume", "pause", "error", "close"]
         );
     }
+
+    /// A destination's after-write tick queued before the source's
+    /// `resume_` runs before it (Node's one `nextTick` queue), so the
+    /// write that `resume_` flows queues a new one, after the source's
+    /// `end` its read queued: the source's `close` comes before the
+    /// destination's `finish` (see the test above). A duplex source's
+    /// own `finish` tick, older, gives the pipe nothing. Node 20, a
+    /// transform whose flush pushes two chunks, `src.end(); dst.write(x);
+    /// src.read(); src.pipe(dst)`: `... src:end dst:prefinish src:close
+    /// dst:finish src:pause dst:unpipe dst:close`.
+    #[test]
+    fn a_destinations_older_after_write_tick_runs_before_the_sources_resume() {
+        let log = Log::default();
+        let flushing = FnTransform::new(|chunk: u32, out: &mut Push<'_, u32>| {
+            out.push(chunk);
+            Ok(())
+        })
+        .with_flush(|out| {
+            out.push(10);
+            out.push(11);
+            Ok(())
+        });
+        let mut source = Duplex::transform(flushing).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        source.end().unwrap();
+        dest.write(1).unwrap();
+        assert_eq!(source.read(), Some(10));
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        poll_until_ready(&mut piping, 10).unwrap();
+        drop(piping);
+        source.tick();
+        let events = entries(&log, "source");
+        assert_eq!(events[events.len() - 3..], ["end", "close", "pause"]);
+        assert_eq!(
+            entries(&log, "dest"),
+            ["pipe", "prefinish", "finish", "unpipe", "close"]
+        );
+    }
 }
