@@ -694,14 +694,14 @@ impl<T: Chunk> Readable<T> {
             return false;
         }
         let ticks = &self.half.ticks;
-        if ticks.comes_before(Tick::Readable, Tick::Deferred) {
-            return true;
-        }
-        if self.half.resume_scheduled() && ticks.comes_before(Tick::Resume, Tick::Deferred) {
+        let resume_first = self.half.resume_scheduled()
+            && ticks.comes_before(Tick::Resume, Tick::Deferred)
+            && ticks.comes_before(Tick::Resume, Tick::Readable);
+        if resume_first {
             self.half.emit_scheduled_resume(&mut self.life.events);
             return true;
         }
-        false
+        ticks.comes_before(Tick::Readable, Tick::Deferred)
     }
 
     /// Whether a flow (`resume_` or `emitReadable_`) is queued.
@@ -2285,6 +2285,34 @@ mod tests {
         let mut cx = Context::from_waker(Waker::noop());
         assert!(matches!(r.poll_next_chunk(&mut cx), Poll::Ready(None)));
         assert_eq!(*log.lock().unwrap(), ["pause", "resume", "close"]);
+    }
+
+    /// Destroyed with a chunk buffered, a stream whose `resume_` was
+    /// queued before the `emitReadable_` a `read(0)` queued flows at the
+    /// `resume_`: `resume` comes before the chunk's `data`, then `close`
+    /// (Node 20, `resume(); read(0); pipeline(r, w); destroy()`: `_read |
+    /// resume data _write close pause`).
+    #[test]
+    fn a_resume_queued_before_a_read_flows_first_on_a_destroyed_stream() {
+        let (r, log) = logged(&["a"]);
+        let mut r = r.with_high_water_mark(0);
+        r.resume();
+        assert_eq!(r.read_bytes(0), None);
+        r.destroy(None);
+        log.lock().unwrap().push("|");
+        let r = crate::Shared::new(r);
+        let dest = crate::Writable::new(crate::NullSink).with_high_water_mark(0);
+        let mut future = crate::ReadableExt::pipe(crate::pipeline(r.clone()), dest);
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut polls = 0;
+        while std::pin::Pin::new(&mut future).poll(&mut cx).is_pending() {
+            polls += 1;
+            assert!(polls < 5, "the pipeline does not complete");
+        }
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["_read", "|", "resume", "data", "close", "pause"]
+        );
     }
 
     /// Node's `unshift()` on a destroyed stream (one that ended is, by
