@@ -245,7 +245,7 @@ impl<T: Chunk> Pump<T> {
                 if self.ended_first || self.source_ended_first || self.stage_ended_first =>
             {
                 if std::mem::take(&mut self.ended_first) && !self.destroyed_since(destinations) {
-                    self.drive(cx, source, destinations);
+                    self.drive(cx, source, destinations, true);
                     // A pipeline that fails at a destination's `close`
                     // after its `finish`: the source's `resume_`, queued
                     // by the pipe, comes first; one destroyed before the
@@ -303,7 +303,7 @@ impl<T: Chunk> Pump<T> {
                 if let Some(end) = source.queued_end()
                     && self.destination_ticks_before(destinations, end)
                 {
-                    self.drive(cx, source, destinations);
+                    self.drive(cx, source, destinations, false);
                     if !self.attached.contains(&true) {
                         break;
                     }
@@ -408,7 +408,7 @@ impl<T: Chunk> Pump<T> {
                 }
             }
             let was_waiting = self.awaiting.any();
-            self.drive(cx, source, destinations);
+            self.drive(cx, source, destinations, false);
             self.run_source_before_failure(cx, source);
             if let Some(error) = self.settle_errors(source, destinations) {
                 return Poll::Ready(Err(error));
@@ -598,14 +598,22 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
-    fn drive<S, D>(&mut self, cx: &mut Context<'_>, source: &mut S, destinations: &mut [D])
-    where
+    /// Lets the destinations deliver their ticks; `first_poll`: the
+    /// pipe's first, where a destination ended since the pipe was made
+    /// waits for the source's `resume_` (see [`Pump::flows_first`]).
+    fn drive<S, D>(
+        &mut self,
+        cx: &mut Context<'_>,
+        source: &mut S,
+        destinations: &mut [D],
+        first_poll: bool,
+    ) where
         S: ReadableStream<Output = T> + ?Sized,
         D: DerefMut,
         D::Target: WritableStream<Input = T>,
     {
         for (index, destination) in destinations.iter_mut().enumerate() {
-            if !self.attached[index] {
+            if !self.attached[index] || (first_poll && self.flows_first(source, &**destination)) {
                 continue;
             }
             // What the destination's ticks make the pipe do to the source
@@ -948,6 +956,26 @@ impl<T: Chunk> Pump<T> {
             .iter()
             .zip(self.attached.iter().zip(&self.live))
             .any(|(destination, (&attached, &live))| attached && live && destination.is_finished())
+    }
+
+    /// The source's `resume_`, queued before the destination's oldest
+    /// tick while its `finish` is due (an `end()` since the pipe was
+    /// made), flows first: its `data` goes to the destination before that tick
+    /// (readable.js:1254-1265 `resume_`, `flow()`; a write after the
+    /// destination's end fails it after its `finish`), so the pump reads
+    /// before it lets the destination deliver the tick.
+    fn flows_first<S, W>(&self, source: &S, destination: &W) -> bool
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        W: WritableStream<Input = T> + ?Sized,
+    {
+        self.stage == Stage::Flowing
+            && !self.awaiting.any()
+            && destination.finish_due()
+            && source
+                .queued_resume()
+                .zip(destination.oldest_tick())
+                .is_some_and(|(resume, tick)| resume < tick)
     }
 
     /// True while an attached destination has a tick queued before the
@@ -2487,6 +2515,41 @@ mod tests {
             ["finish", "unpipe", "error", "close"]
         );
         assert_eq!(open.read(), Some(1));
+    }
+
+    /// A destination ended after the pipe was made, beside one ended
+    /// before it: the source's `resume_`, queued by `pipe()`, flows before
+    /// the later `finish`, so its chunk is written after that
+    /// destination's end, which fails it after its `finish` (Node 20,
+    /// transforms hwm 0: `s2.end(); s0.pipe(s1); s0.pipe(s2); s1.end()`,
+    /// a tick: s0 `_read resume data pause`, s1 `finish unpipe
+    /// error(ERR_STREAM_WRITE_AFTER_END) close`, s2 `finish unpipe`).
+    #[test]
+    fn a_destination_ended_after_the_pipe_finishes_after_the_sources_flow() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32]).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let later = Shared::new(Duplex::<u32, u32>::pass_through().with_high_water_mark(0));
+        later.lock().observe(observer(&log, "later"));
+        let mut before = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        before.observe(observer(&log, "before"));
+        before.end().unwrap();
+        let mut piped = later.clone();
+        let destinations: Vec<&mut dyn WritableStream<Input = u32>> = vec![&mut piped, &mut before];
+        let mut piping = pipe_all(&mut source, destinations, PipeOptions::default());
+        later.lock().end().unwrap();
+        let _ = poll(&mut piping);
+        drop(piping);
+        later.lock().tick();
+        assert_eq!(entries(&log, "source"), ["resume", "data", "pause"]);
+        assert_eq!(
+            entries(&log, "later"),
+            ["pipe", "prefinish", "finish", "unpipe", "error", "close"]
+        );
+        assert_eq!(
+            entries(&log, "before"),
+            ["prefinish", "pipe", "finish", "unpipe"]
+        );
     }
 
     /// A destination the source waited for finishes without `drain` (it
