@@ -599,8 +599,8 @@ impl<T: Chunk> Pump<T> {
     }
 
     /// Lets the destinations deliver their ticks; `first_poll`: the
-    /// pipe's first, where a destination ended since the pipe was made
-    /// waits for the source's `resume_` (see [`Pump::flows_first`]).
+    /// pipe's first, where a destination whose `finish` is due waits for
+    /// a source's flow queued before it (see [`Pump::flows_first`]).
     fn drive<S, D>(
         &mut self,
         cx: &mut Context<'_>,
@@ -958,12 +958,14 @@ impl<T: Chunk> Pump<T> {
             .any(|(destination, (&attached, &live))| attached && live && destination.is_finished())
     }
 
-    /// The source's `resume_`, queued before the destination's oldest
-    /// tick while its `finish` is due (an `end()` since the pipe was
-    /// made), flows first: its `data` goes to the destination before that tick
-    /// (readable.js:1254-1265 `resume_`, `flow()`; a write after the
-    /// destination's end fails it after its `finish`), so the pump reads
-    /// before it lets the destination deliver the tick.
+    /// The source's flow (the `resume_` `pipe()` queued, or an
+    /// `emitReadable_` a push queued), queued before the destination's
+    /// oldest tick while its `finish` is due (an `end()`), comes first:
+    /// its `data` goes to the destination before that tick
+    /// (readable.js:1254-1265 `resume_`, 830-848 `emitReadable_`,
+    /// 1280-1284 `flow()`; a write after the destination's end fails it
+    /// after its `finish`), so the pump reads before it lets the
+    /// destination deliver the tick.
     fn flows_first<S, W>(&self, source: &S, destination: &W) -> bool
     where
         S: ReadableStream<Output = T> + ?Sized,
@@ -973,9 +975,9 @@ impl<T: Chunk> Pump<T> {
             && !self.awaiting.any()
             && destination.finish_due()
             && source
-                .queued_resume()
+                .queued_flow()
                 .zip(destination.oldest_tick())
-                .is_some_and(|(resume, tick)| resume < tick)
+                .is_some_and(|(flow, tick)| flow < tick)
     }
 
     /// True while an attached destination has a tick queued before the
@@ -2549,6 +2551,38 @@ mod tests {
         assert_eq!(
             entries(&log, "before"),
             ["prefinish", "pipe", "finish", "unpipe"]
+        );
+    }
+
+    /// A destination ended before the pipe, after the source's push
+    /// queued its `emitReadable_`: that flow comes before the `finish`,
+    /// writing the chunk after the destination's end, which fails it
+    /// after its `finish` (Node 20, transforms hwm 0: `s0.read(0);
+    /// s0.write("i"); s1.end(); s0.pipe(s1)`, settled: s0 `data pause drain
+    /// resume`, s1 `finish unpipe error(ERR_STREAM_WRITE_AFTER_END)
+    /// close`).
+    #[test]
+    fn a_flow_queued_before_a_destinations_end_writes_before_its_finish() {
+        let log = Log::default();
+        let mut source = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        assert_eq!(source.read(), None);
+        assert!(!source.write(1).unwrap());
+        let mut dest = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        dest.end().unwrap();
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        let _ = until_ready(&mut piping);
+        drop(piping);
+        dest.tick();
+        source.tick();
+        assert_eq!(
+            entries(&log, "source"),
+            ["data", "pause", "drain", "resume"]
+        );
+        assert_eq!(
+            entries(&log, "dest"),
+            ["prefinish", "pipe", "finish", "unpipe", "error", "close"]
         );
     }
 

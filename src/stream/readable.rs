@@ -1385,6 +1385,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
         self.half.queued_resume()
     }
 
+    fn queued_flow(&self) -> Option<u64> {
+        self.half.queued_flow()
+    }
+
     fn listen_data(&mut self) {
         self.half.ticks.consumed = true;
         if self.half.flowing() != Some(false) {
