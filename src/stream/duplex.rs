@@ -918,6 +918,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             Poll::Pending => {}
             Poll::Ready(Ok(())) => {
                 let pushed_end = !ended && self.read.buffer.is_eof();
+                if pushed_end && !in_read && self.emits_now() {
+                    // Node's `onEofChunk` outside a read: `emitReadable_`
+                    // at once, whose `flow()` emits what is buffered.
+                    self.read.buffer.emit_buffered();
+                }
                 if self.read.buffer.front_emitted() {
                     // Node emitted the flush's output as `data` inside its
                     // pushes, before the flush called back: the reader
@@ -1753,6 +1758,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.read.buffer.front_emitted()
     }
 
+    fn flows_buffered(&self) -> bool {
+        self.read.flowing() == Some(true) && !self.read.buffer.is_empty()
+    }
+
     fn run_due_finish(&mut self) {
         if self.write.finish_due() && !self.finish_after_flow && !self.life.is_destroyed() {
             self.tick_finish();
@@ -1900,15 +1909,27 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
     /// Node's `resume_`, queued when this duplex was piped on, runs before
     /// the `endReadableNT` its source's read queued now.
-    fn source_ending(&mut self) {
-        // With output buffered, the flow of a flowing `resume_` would emit
-        // it there: it waits for the reader, and so does the `resume`.
-        if self.read.resume_scheduled()
-            && !self.life.is_destroyed()
-            && (self.read.buffer.is_empty() || self.read.flowing() != Some(true))
-        {
-            self.run_queued_ends();
+    fn source_ending(&mut self) -> bool {
+        if self.life.is_destroyed() {
+            return false;
         }
+        // With output buffered, the flow (of a `resume_`, or under way)
+        // emits it before: it waits for the reader, and so does the
+        // `resume`.
+        if ReadableStream::flows_buffered(self) {
+            return true;
+        }
+        let flowing = self.read.flowing() == Some(true);
+        if self.read.resume_scheduled() {
+            self.run_queued_ends();
+        } else if flowing {
+            // The flow under way reads till `read()` gives nothing: the
+            // read that finds the buffer empty asks the transform
+            // (transform.js:198-204, `_read` calls the write callback it
+            // held), whose next chunks' output flows too.
+            self.zero_read();
+        }
+        flowing && !self.read.buffer.is_empty()
     }
 
     fn flush_events(&mut self) {

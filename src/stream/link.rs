@@ -41,6 +41,10 @@ pub(crate) struct Link<I: Chunk, D> {
     /// Position in the pipeline, for errors from unnamed stages.
     index: usize,
     upstream_done: bool,
+    /// Upstream's `end`, found by a read, waits for the stage's `resume_`
+    /// queued before it to flow the stage's buffered output to the reader
+    /// (see [`Link::upstream_ended`]); the stage's next read acts on it.
+    end_held: bool,
     /// Upstream was paused because the stage waits for `drain` (Node's
     /// `awaitDrainWriters`): the stage's `drain` resumes it.
     awaiting_drain: bool,
@@ -53,8 +57,10 @@ pub(crate) struct Link<I: Chunk, D> {
     ended_first: bool,
     /// Upstream had emitted its `end` before the pipe: the stamp of the
     /// pipe, where Node queued the `unpipe` and the `end()` it makes
-    /// (readable.js `process.nextTick(endFn)` in `pipe`; pipeline.js
-    /// `pipe`: `process.nextTick(endFn)`).
+    /// (readable.js `process.nextTick(endFn)` in `pipe`; pipeline.js:432-433
+    /// `pipe`: `process.nextTick(endFn)` when `isReadableFinished`, which
+    /// asks for `endEmitted`, utils.js:162-171). An upstream drained at
+    /// its end that has not emitted it yet ends the stage at that `end`.
     ended_at_pipe: Option<u64>,
     /// The stage had closed before the pipe: Node's pipe never hears from
     /// it (no `finish`, `error` or `close` is to come), so a failure does
@@ -78,7 +84,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         let ended_first = WritableStream::is_ending(&stage) && !WritableStream::is_finished(&stage);
         let closed_first = WritableStream::is_closed(&stage);
         let awaiting_drain = WritableStream::needs_drain(&stage);
-        let ended_at_pipe = upstream.is_ended().then(stamp_now);
+        let ended_at_pipe = upstream.own_end_emitted().then(stamp_now);
         if on_error == OnError::DestroyAll
             && !upstream.is_ended()
             && let Some(stamp) = upstream.destroy_tick()
@@ -98,6 +104,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             stage,
             index,
             upstream_done: false,
+            end_held: false,
             awaiting_drain,
             on_error,
             held_failure: None,
@@ -192,10 +199,34 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         mut first: Option<Poll<Option<Result<()>>>>,
     ) -> Result<bool> {
         let mut fed = false;
+        if self.end_held && !self.stage.source_ending() {
+            self.release_end()?;
+        }
         if self.ended_first {
             self.finish_first();
         }
+        if self.awaiting_drain
+            && let Some(stamp) = ReadableStream::oldest_tick(&self.stage)
+        {
+            // Upstream, paused for the stage's `drain`, still runs the
+            // reads it queued before the stage's ticks, as Node's one queue
+            // runs them: the `resume_` its pipe's `data` listener queued
+            // before the pipe paused it (readable.js:1131-1141 `on('data')`
+            // resumes, 1059-1060 `pause()`) emits its `resume` then, and
+            // the `drain`'s `resume()` queues one of its own.
+            self.upstream.run_reads_before(cx, stamp);
+        }
+        if self.awaiting_drain && !self.upstream_done && self.upstream.own_end_emitted() {
+            // Upstream, paused for the stage's `drain`, emitted the `end`
+            // its last read queued (readable.js:769-777, `read()` taking
+            // the last chunk after the end calls `endReadable`): Node's
+            // pipeline ends the stage there, however much it still has to
+            // write, and nothing resumes upstream.
+            self.upstream_ended(None)?;
+        }
+        let waited = self.awaiting_drain;
         self.resume_after_drain();
+        let resumed = waited && !self.awaiting_drain;
         if WritableStream::take_refused_write(&mut self.stage) {
             // The write that returned true was refused after all.
             self.pause_for_drain();
@@ -205,6 +236,13 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             // auto-destroy queued after `end` comes at this poll, as its
             // next read would deliver it (readable.js `endReadableNT`).
             self.upstream.flush_events();
+        }
+        if resumed && ReadableStream::flows_buffered(&self.stage) {
+            // Upstream's `resume_`, queued by the stage's `drain`
+            // (readable.js:1084-1086 `pipeOnDrain` calls `resume()`), comes
+            // after the stage's flow under way, which hands the reader
+            // everything buffered first.
+            return Ok(fed);
         }
         if first.is_none() && ReadableStream::data_due(&self.stage) {
             // What the stage emitted inside a write goes to the reader
@@ -320,7 +358,13 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         }
         self.upstream_done = true;
         match queued_end {
-            None => self.stage.source_ending(),
+            // The stage's `resume_`, queued when its own pipe was made,
+            // comes before the `endReadableNT` this read queued
+            // (readable.js:1254-1265 `resume_` flows the stage's buffered
+            // output into the reader; readable.js:1682-1690 `endReadable`
+            // defers the `end` that ends the stage): with output to flow,
+            // the reader's read takes it first.
+            None => self.end_held = self.stage.source_ending(),
             // The stage's ticks queued before upstream's `endReadableNT`
             // (its pipe's `resume_`) come before the `end` that ends it
             // (readable.js `endReadableNT`, pipeline.js `pipe`: `end`
@@ -329,9 +373,32 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         }
         if self.on_error == OnError::DestroyAll {
             // Node's `pipeline` pipes with `end: false` and ends the stage
-            // from upstream's `end`: the pipe is undone first (upstream
-            // pauses, `unpipe`).
+            // from upstream's `end`: the pipe is undone first, upstream
+            // pausing with the `end` it emitted (`unpipe` on the stage
+            // comes with its `end()`).
             self.upstream.pause();
+        }
+        if self.end_held {
+            return Ok(());
+        }
+        self.end_stage()
+    }
+
+    /// Acts on upstream's `end` held for the stage's flow (see
+    /// [`Link::upstream_ended`]), once the stage flowed its output or
+    /// gives the reader nothing more. Returns true if it was held.
+    fn release_end(&mut self) -> Result<bool> {
+        if !std::mem::take(&mut self.end_held) {
+            return Ok(false);
+        }
+        self.end_stage()?;
+        Ok(true)
+    }
+
+    /// Upstream's `end` ends the stage, unpiped first with `pipeline`
+    /// semantics.
+    fn end_stage(&mut self) -> Result<()> {
+        if self.on_error == OnError::DestroyAll {
             self.stage.piped(false);
         }
         // A destroyed or finished stage refuses `end`, which Node reports
@@ -494,6 +561,11 @@ where
                 Poll::Pending => {
                     let unblocked = was_blocked && !WritableStream::needs_drain(&self.stage);
                     if self.upstream_done || !(fed || unblocked) {
+                        match self.release_end() {
+                            Ok(true) => continue,
+                            Ok(false) => {}
+                            Err(error) => return Poll::Ready(Some(Err(error))),
+                        }
                         if let Err(error) = self.upstream_ahead_while_waiting(cx) {
                             return Poll::Ready(Some(Err(error)));
                         }
@@ -544,6 +616,11 @@ where
                 Poll::Pending => {
                     let unblocked = was_blocked && !WritableStream::needs_drain(&self.stage);
                     if self.upstream_done || !(fed || unblocked) {
+                        match self.release_end() {
+                            Ok(true) => continue,
+                            Ok(false) => {}
+                            Err(error) => return Poll::Ready(Some(Err(error))),
+                        }
                         if let Err(error) = self.upstream_ahead_while_waiting(cx) {
                             return Poll::Ready(Some(Err(error)));
                         }
@@ -684,6 +761,7 @@ mod tests {
     use std::future::Future;
     use std::marker::PhantomData;
     use std::pin::Pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
     use std::task::Waker;
 
@@ -696,6 +774,7 @@ mod tests {
         Writable, pipeline,
     };
 
+    use crate::stream::Paced;
     use crate::stream::event_log::{Counted, Log, entries, observer, poll, poll_until_ready};
 
     /// Pushes every chunk as it is, as a pass-through does, but through
@@ -980,14 +1059,14 @@ mod tests {
         );
     }
 
-    /// The events of a pass-through `stage` in `pipeline(source, stage,
-    /// dest)`, with `then` called once the pipeline is made.
+    /// The events of `stage` in `pipeline(source, stage, dest)`, with
+    /// `then` called once the pipeline is made.
     fn stage_events_from(
         source: impl ReadableStream<Output = u32> + 'static,
+        mut stage: Duplex<u32, u32>,
         then: impl FnOnce(),
     ) -> Vec<String> {
         let log = Log::default();
-        let mut stage = identity_at_zero_marks();
         stage.observe(observer(&log, "stage"));
         let dest = Writable::new(NullSink).with_high_water_mark(0);
         let mut future = pipeline(source).pipe(stage).pipe(dest);
@@ -1012,10 +1091,12 @@ mod tests {
     /// runs before the `endReadableNT` the source's first read queues
     /// (readable.js `resume` and `endReadable`), so its `resume` comes
     /// before the `unpipe` and `end()` of the source's `end`. So too with
-    /// a transform for source, ended after the pipeline began: its `end`
-    /// was queued by its own `resume_`, after the stage's. Node 20:
-    /// `pipeline(s0, s1, w)`, `s0.end()`: `s1: pipe resume unpipe prefinish
-    /// end pause finish close`.
+    /// a transform for source, ended after the pipeline began or just
+    /// before it: its `end` was queued by its own `resume_`, after the
+    /// stage's (the pipeline waits for an `end` not emitted yet,
+    /// pipeline.js:432-435). Node 20: `pipeline(s0, s1, w)`, `s0.end()`:
+    /// `s1: pipe resume unpipe prefinish end pause finish close`; so too
+    /// with `s0.end()` first.
     #[test]
     fn a_stage_resumes_before_the_end_its_upstream_finds() {
         let resume_then_end = [
@@ -1029,11 +1110,232 @@ mod tests {
             "close",
         ];
         let source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
-        assert_eq!(stage_events_from(source, || {}), resume_then_end);
+        assert_eq!(
+            stage_events_from(source, identity_at_zero_marks(), || {}),
+            resume_then_end
+        );
         let source = Shared::new(identity_at_zero_marks());
         let ended = source.clone();
-        let events = stage_events_from(source, move || ended.lock().end().unwrap());
+        let events = stage_events_from(source, identity_at_zero_marks(), move || {
+            ended.lock().end().unwrap()
+        });
         assert_eq!(events, resume_then_end);
+        let mut source = identity_at_zero_marks();
+        source.end().unwrap();
+        assert_eq!(
+            stage_events_from(source, identity_at_zero_marks(), || {}),
+            resume_then_end
+        );
+    }
+
+    /// The events of an [`Identity`] `stage` of the given writable and
+    /// readable marks, written `1` before `pipeline(source, stage, dest)`.
+    fn events_of_stage_written_before(
+        source: impl ReadableStream<Output = u32> + 'static,
+        writable_mark: usize,
+        readable_mark: usize,
+    ) -> Vec<String> {
+        let mut stage = Duplex::transform(Identity(PhantomData))
+            .with_writable_high_water_mark(writable_mark)
+            .with_readable_high_water_mark(readable_mark);
+        assert!(stage.write(1).unwrap());
+        stage_events_from(source, stage, || {})
+    }
+
+    /// A stage's events when its `resume_` flows what it holds before its
+    /// upstream's `end` ends it.
+    const FLOW_BEFORE_UPSTREAM_END: [&str; 9] = [
+        "pipe",
+        "resume",
+        "data",
+        "unpipe",
+        "prefinish",
+        "end",
+        "pause",
+        "finish",
+        "close",
+    ];
+
+    /// The same with output the stage held from a write before the
+    /// pipeline: its `resume_` flows it into the reader before the
+    /// source's `end` ends the stage (readable.js:1254-1265 `resume_`,
+    /// 1682-1690 `endReadable`). Node 20: `stage.write(1)`, `pipeline(s0,
+    /// stage, w)`: `stage: pipe resume data unpipe prefinish end pause
+    /// finish close`.
+    #[test]
+    fn a_stage_flows_its_held_output_before_the_end_its_upstream_finds() {
+        let source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
+        assert_eq!(
+            events_of_stage_written_before(source, 0, 2),
+            FLOW_BEFORE_UPSTREAM_END
+        );
+    }
+
+    /// The same from a transform ended just before the pipeline, into a
+    /// stage whose output from a write before holds that write (its
+    /// readable side full): Node's pipeline waits for the source's `end`,
+    /// not emitted yet (pipeline.js:432-435, utils.js:162-171
+    /// `isReadableFinished`), which comes after the stage's `resume_`
+    /// flowed; the flow's last read completes the held write
+    /// (transform.js:198-204), so the stage's `end()` flushes at once and
+    /// its `end` comes before its `finish`. Node 20: `stage.write(1)`,
+    /// `s0.end()`, `pipeline(s0, stage, w)`: `stage: pipe resume data
+    /// unpipe prefinish end pause finish close`.
+    #[test]
+    fn a_stage_flows_its_held_write_before_the_end_its_ended_upstream_emits() {
+        let mut source = identity_at_zero_marks();
+        source.end().unwrap();
+        assert_eq!(
+            events_of_stage_written_before(source, 2, 0),
+            FLOW_BEFORE_UPSTREAM_END
+        );
+    }
+
+    /// Node's `pipeline(source, stage, dest)` whose source, paused for the
+    /// stage's `drain`, took its last chunk after its end: that read
+    /// queued the `end` (readable.js:769-777), emitted although the source
+    /// is paused, and the pipeline ends the stage there (`unpipe`), its
+    /// writes still queued behind a busy destination. Node 20, object
+    /// mode, `s0` of marks 1 with `[1, 2, 3]`, `s1` of writable mark 2,
+    /// `w` never calling back: `s0: resume data data data pause end
+    /// close`, `s1: pipe data pause resume unpipe`.
+    #[test]
+    fn a_source_paused_for_drain_ends_the_stage_at_the_end_its_last_read_queued() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32, 2, 3]).with_high_water_mark(1);
+        source.observe(observer(&log, "source"));
+        let mut stage = Duplex::transform(Identity(PhantomData))
+            .with_writable_high_water_mark(2)
+            .with_readable_high_water_mark(0);
+        stage.observe(observer(&log, "stage"));
+        let dest = Writable::new(Busy).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(Shared::new(stage)).pipe(dest);
+        for _ in 0..10 {
+            assert!(poll(&mut future).is_pending());
+        }
+        assert_eq!(
+            entries(&log, "source"),
+            ["resume", "data", "data", "data", "pause", "end", "close"]
+        );
+        assert_eq!(
+            entries(&log, "stage"),
+            ["pipe", "data", "pause", "resume", "unpipe"]
+        );
+    }
+
+    /// Pushes the chunks it is given three times and once in turn.
+    struct ThriceThenOnce(usize);
+
+    impl Transform for ThriceThenOnce {
+        type Input = u32;
+        type Output = u32;
+
+        fn transform(&mut self, chunk: u32, out: &mut Push<'_, u32>) -> Result<()> {
+            let copies = if self.0.is_multiple_of(2) { 3 } else { 1 };
+            self.0 += 1;
+            for _ in 0..copies {
+                out.push(chunk);
+            }
+            Ok(())
+        }
+    }
+
+    /// Node's `pipeline(source, stage, dest)` whose stage's `drain` comes
+    /// while it still has output buffered: `pipeOnDrain` resumes the
+    /// source (readable.js:1084-1086), whose `resume_` runs after the
+    /// stage's flow under way handed its reader what was buffered, so the
+    /// source's next chunk is transformed after those `data`. Node 20,
+    /// object mode, `s0` of `[1, 2, 3]` and mark 0, `s1` pushing its
+    /// chunks three times and once in turn (readable mark 2, writable 0),
+    /// `w` of mark 2 calling back one write per later tick: the same
+    /// events, in this order.
+    #[test]
+    fn a_source_resumed_by_the_stage_drain_feeds_it_after_its_flow() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32, 2, 3]).with_high_water_mark(0);
+        source.observe(observer(&log, "s0"));
+        let mut stage = Duplex::transform(ThriceThenOnce(0))
+            .with_writable_high_water_mark(0)
+            .with_readable_high_water_mark(2);
+        stage.observe(observer(&log, "s1"));
+        let permits = Arc::new(AtomicUsize::new(0));
+        let dest = Shared::new(Writable::new(Paced(Arc::clone(&permits))).with_high_water_mark(2));
+        let mut future = pipeline(source).pipe(Shared::new(stage)).pipe(dest.clone());
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..20 {
+            for _ in 0..3 {
+                if poll(&mut future).is_ready() {
+                    break;
+                }
+                let _ = dest.lock().poll_finish(&mut cx);
+            }
+            permits.fetch_add(1, Ordering::SeqCst);
+        }
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                "s1 pipe",
+                "s0 resume",
+                "s0 data",
+                "s1 data",
+                "s1 data",
+                "s1 pause",
+                "s0 data",
+                "s0 pause",
+                "s1 resume",
+                "s1 resume",
+                "s1 drain",
+                "s1 data",
+                "s1 data",
+                "s1 pause",
+                "s0 resume",
+                "s0 data",
+                "s0 pause",
+                "s1 resume",
+                "s1 data",
+                "s1 drain",
+                "s1 data",
+                "s1 pause",
+                "s0 resume",
+                "s0 end",
+                "s0 pause",
+                "s1 unpipe",
+                "s1 prefinish",
+                "s1 finish",
+                "s0 close",
+                "s1 resume",
+                "s1 data",
+                "s1 end",
+                "s1 pause",
+                "s1 close",
+            ]
+        );
+    }
+
+    /// Node's `pipeline(source, stage, dest)` into a stage that waits for
+    /// `drain` (a write before held its callback): the pipe's `data`
+    /// listener resumes the source before the pipe pauses it
+    /// (readable.js:1131-1141, 1059-1060), and that `resume_` still runs,
+    /// before the stage's own: `resume` comes after the `pause`, and once
+    /// more after the stage's `drain` resumes it (readable.js:1084-1086).
+    /// Node 20: `stage.write(0)`, `pipeline(s0, stage, w)`, later
+    /// `s0.push(null)`: `s0: pause resume resume end pause close`.
+    #[test]
+    fn a_source_paused_at_the_pipe_resumes_before_the_stage_and_at_its_drain() {
+        let log = Log::default();
+        let (pusher, source) = Pusher::<u32>::new();
+        source.lock().observe(observer(&log, "source"));
+        let mut stage = identity_at_zero_marks();
+        assert!(!stage.write(0).unwrap());
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(stage).pipe(dest);
+        assert!(poll(&mut future).is_pending());
+        pusher.end();
+        poll_until_ready(&mut future, 10).unwrap();
+        assert_eq!(
+            entries(&log, "source"),
+            ["pause", "resume", "resume", "end", "pause", "close"]
+        );
     }
 
     /// The same with a source that had emitted its `end` before the
@@ -1042,18 +1344,45 @@ mod tests {
     /// `pipe`), before the `resume_` of the stage's own pipe. Node 20:
     /// `src.resume()`, later `pipeline(src, stage, w)`: `stage: pipe unpipe
     /// prefinish resume end pause finish close`.
+    ///
+    /// Into a stage holding output from a write before, that `end()`
+    /// flushes it, and its end, pushed outside a read into a flowing
+    /// stream, runs `emitReadable_` at once (readable.js:788-813
+    /// `onEofChunk`): its flow emits the buffered output into the reader
+    /// before the flush calls back (`prefinish`), and queues the `end`
+    /// before the `finish`. Node 20: `stage.write(1)` first: `stage: pipe
+    /// unpipe data prefinish resume end pause finish close`.
     #[test]
     fn a_stage_resumes_after_the_end_its_upstream_had_emitted() {
-        let mut source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
-        source.resume();
-        while !source.is_ended() {
-            source.tick();
-        }
+        let ended_source = || {
+            let mut source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
+            source.resume();
+            while !source.is_ended() {
+                source.tick();
+            }
+            source
+        };
+        let mut events = stage_events_from(ended_source(), identity_at_zero_marks(), || {});
         assert_eq!(
-            stage_events_from(source, || {}),
+            events,
             [
                 "pipe",
                 "unpipe",
+                "prefinish",
+                "resume",
+                "end",
+                "pause",
+                "finish",
+                "close"
+            ]
+        );
+        events = events_of_stage_written_before(ended_source(), 0, 2);
+        assert_eq!(
+            events,
+            [
+                "pipe",
+                "unpipe",
+                "data",
                 "prefinish",
                 "resume",
                 "end",

@@ -98,6 +98,17 @@ impl<T: Chunk> ReadBuffer<T> {
         self.emit_now && self.chunks.len() == self.emitted_chunks
     }
 
+    /// Every chunk buffered is one Node emitted at once, due to the
+    /// reader before anything else: an end pushed outside a read into a
+    /// flowing stream runs `emitReadable_` at once, whose `flow()` emits
+    /// them all (readable.js:788-813 `onEofChunk`), until the reader
+    /// pauses.
+    #[cold]
+    pub(crate) fn emit_buffered(&mut self) {
+        self.emitted_chunks = self.chunks.len();
+        self.emitted_size = self.length;
+    }
+
     /// The chunks Node emitted at once count as buffered from now on:
     /// the reader paused the stream for `drain` after it wrote one of
     /// them (in Node, those pushed after it found the stream paused, the

@@ -1200,6 +1200,7 @@ impl<T: Chunk> Readable<T> {
                 continue;
             }
             if moved {
+                self.half.schedule_end_if_drained();
                 break;
             }
             if std::mem::take(&mut flow_first) {
@@ -1264,6 +1265,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
                 return Poll::Ready(Some(Err(error)));
             }
             if let Some(chunk) = self.half.take(&mut self.life.events) {
+                // Node's `read()` that takes the last chunk after the end
+                // queues `end` (readable.js:769-777): it comes at the next
+                // tick, even if a pipe pauses the stream meanwhile.
+                self.half.schedule_end_if_drained();
                 return Poll::Ready(Some(Ok(chunk)));
             }
             if std::mem::take(&mut flow_first) {
@@ -1323,6 +1328,7 @@ impl<T: Chunk> ReadableStream for Readable<T> {
             }
         }
         if moved {
+            self.half.schedule_end_if_drained();
             return Poll::Ready(Some(Ok(())));
         }
         if self.half.end_if_drained(&mut self.life.events) {

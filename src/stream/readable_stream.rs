@@ -156,6 +156,13 @@ pub trait ReadableStream: sealed::Stream + Send {
         false
     }
 
+    /// True when the stream flows with output buffered: Node's `flow()`
+    /// under way takes it all before a tick queued meanwhile runs.
+    #[doc(hidden)]
+    fn flows_buffered(&self) -> bool {
+        false
+    }
+
     /// Delivers the stream's own `finish` if it waits for the next tick:
     /// a pipe ending its destinations at this stream's `end` runs it
     /// before theirs, which Node queues after it.

@@ -218,6 +218,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().data_due()
     }
 
+    fn flows_buffered(&self) -> bool {
+        self.lock().flows_buffered()
+    }
+
     fn run_due_finish(&mut self) {
         self.lock().run_due_finish();
     }
@@ -334,8 +338,8 @@ impl<S: WritableStream> WritableStream for Shared<S> {
         self.lock().unpiped_now();
     }
 
-    fn source_ending(&mut self) {
-        self.lock().source_ending();
+    fn source_ending(&mut self) -> bool {
+        self.lock().source_ending()
     }
 
     fn flush_events(&mut self) {

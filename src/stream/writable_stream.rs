@@ -120,8 +120,12 @@ pub trait WritableStream: sealed::Stream + Send {
     /// acts on it (`unpipe`, `end()`): Node emits that `end` on a tick of
     /// its own (`endReadableNT`), so what this stream queued for the next
     /// tick before (the `resume` its own pipe scheduled) comes first.
+    /// Returns true when that `resume_` flows output this stream holds:
+    /// its reader takes it before the pipe acts on the end.
     #[doc(hidden)]
-    fn source_ending(&mut self) {}
+    fn source_ending(&mut self) -> bool {
+        false
+    }
 
     /// Delivers the events deferred to the next tick now (its `error`,
     /// `close`): a pipeline does so for every stage before it resolves, as
