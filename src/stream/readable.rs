@@ -2253,6 +2253,21 @@ mod tests {
         );
     }
 
+    /// Pipes `r` through a pipeline into a destination of highWaterMark
+    /// 0 until the pipeline completes; returns the shared stream.
+    fn pipeline_to_its_end(r: Readable<Bytes>) -> crate::Shared<Readable<Bytes>> {
+        let r = crate::Shared::new(r);
+        let dest = crate::Writable::new(crate::NullSink).with_high_water_mark(0);
+        let mut future = crate::ReadableExt::pipe(crate::pipeline(r.clone()), dest);
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut polls = 0;
+        while std::pin::Pin::new(&mut future).poll(&mut cx).is_pending() {
+            polls += 1;
+            assert!(polls < 5, "the pipeline does not complete");
+        }
+        r
+    }
+
     /// Piped after its `close`, a destroyed stream still flows at the
     /// `resume` its pipe scheduled: Node's `read()` takes what is
     /// buffered, with no `data` after `close`, so nothing reaches the
@@ -2266,15 +2281,7 @@ mod tests {
         r.tick();
         assert_eq!(r.readable_length(), 1);
         log.lock().unwrap().push("|");
-        let r = crate::Shared::new(r);
-        let dest = crate::Writable::new(crate::NullSink).with_high_water_mark(0);
-        let mut future = crate::ReadableExt::pipe(crate::pipeline(r.clone()), dest);
-        let mut cx = Context::from_waker(Waker::noop());
-        let mut polls = 0;
-        while std::pin::Pin::new(&mut future).poll(&mut cx).is_pending() {
-            polls += 1;
-            assert!(polls < 5, "the pipeline does not complete");
-        }
+        let r = pipeline_to_its_end(r);
         assert_eq!(
             *log.lock().unwrap(),
             ["_read", "close", "|", "resume", "pause"]
@@ -2310,15 +2317,7 @@ mod tests {
         assert_eq!(r.read_bytes(0), None);
         r.destroy(None);
         log.lock().unwrap().push("|");
-        let r = crate::Shared::new(r);
-        let dest = crate::Writable::new(crate::NullSink).with_high_water_mark(0);
-        let mut future = crate::ReadableExt::pipe(crate::pipeline(r.clone()), dest);
-        let mut cx = Context::from_waker(Waker::noop());
-        let mut polls = 0;
-        while std::pin::Pin::new(&mut future).poll(&mut cx).is_pending() {
-            polls += 1;
-            assert!(polls < 5, "the pipeline does not complete");
-        }
+        pipeline_to_its_end(r);
         assert_eq!(
             *log.lock().unwrap(),
             ["_read", "|", "resume", "data", "close", "pause"]
