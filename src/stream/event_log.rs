@@ -96,3 +96,25 @@ impl crate::ReadSource<u32> for Counted {
         Poll::Ready(Ok(()))
     }
 }
+
+/// Logs each ask as `"source _read"` and answers with the next chunk,
+/// then the end (an empty chunk is a push that adds nothing).
+pub(crate) struct Chunks(pub(crate) Log, pub(crate) std::vec::IntoIter<&'static str>);
+
+impl crate::ReadSource<bytes::Bytes> for Chunks {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        out: &mut crate::Push<'_, bytes::Bytes>,
+    ) -> Poll<crate::Result<()>> {
+        let this = self.get_mut();
+        this.0.lock().unwrap().push("source _read".to_owned());
+        match this.1.next() {
+            Some(chunk) => {
+                out.push(bytes::Bytes::from_static(chunk.as_bytes()));
+            }
+            None => out.end(),
+        }
+        Poll::Ready(Ok(()))
+    }
+}

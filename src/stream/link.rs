@@ -174,6 +174,23 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         self.upstream_ahead(cx)
     }
 
+    /// The stamp of what upstream hands the stage next: its oldest tick;
+    /// or, for a stage destroyed before (its `close` queued), when nothing
+    /// but upstream's end is left, that `end`, queued by a read before or
+    /// by the next read now (readable.js `endReadable`): the stage's
+    /// `close` comes first, and fails the pipeline before that `end`
+    /// (pipeline.js `pipe`: `dst.on('close')`).
+    fn upstream_next_tick(&self) -> Option<u64> {
+        let end_next = WritableStream::destroy_tick(&self.stage).is_some()
+            && self.upstream.drained_at_end()
+            && !self.upstream.end_emitted()
+            && self.upstream.destroy_tick().is_none();
+        if end_next {
+            return Some(self.upstream.queued_end().unwrap_or_else(stamp_now));
+        }
+        self.upstream.oldest_tick()
+    }
+
     /// Before the stage's reader runs the stage's ticks (its `resume_`,
     /// whose read may call back the held write and emit `drain`),
     /// upstream, paused for that `drain`, runs the reads it queued before
@@ -200,7 +217,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
     ) -> Result<bool> {
         let mut fed = false;
         if self.end_held && !self.stage.source_ending() {
-            self.release_end()?;
+            self.release_end(cx)?;
         }
         if self.ended_first {
             self.finish_first();
@@ -222,7 +239,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             // the last chunk after the end calls `endReadable`): Node's
             // pipeline ends the stage there, however much it still has to
             // write, and nothing resumes upstream.
-            self.upstream_ended(None)?;
+            self.upstream_ended(cx, None)?;
         }
         let waited = self.awaiting_drain;
         self.resume_after_drain();
@@ -250,11 +267,11 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
             // push); the write below stops at the first such output.
             return Ok(false);
         }
-        // What upstream's ticks write into the stage comes after the
-        // stage's own ticks queued before them (upstream is asked only
-        // when the stage has some).
+        // What upstream's ticks write into the stage, or its `end`, come
+        // after the stage's own ticks queued before them (upstream is
+        // asked only when the stage has some).
         if ReadableStream::oldest_tick(&self.stage).is_some()
-            && let Some(upstream) = self.upstream.oldest_tick()
+            && let Some(upstream) = self.upstream_next_tick()
         {
             WritableStream::run_ticks_before(&mut self.stage, upstream);
             if WritableStream::is_closed(&self.stage) && !self.closed_first {
@@ -270,8 +287,12 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         // it come first.
         let queued_end = self.upstream.queued_end().or(self.ended_at_pipe);
         // Upstream destroyed before this read: its `error` was queued
-        // ahead of the stage's flow.
-        let failed_before = self.upstream.failure().is_some();
+        // ahead of the stage's flow, unless the stage's `resume_` (the
+        // pipe's) was queued before it: that flow comes first.
+        let failed_before = self.upstream.failure().is_some()
+            && ReadableStream::queued_resume(&self.stage)
+                .zip(self.upstream.destroy_tick())
+                .is_none_or(|(resume, failed)| resume >= failed);
         while !self.upstream_done
             && self.held_failure.is_none()
             && (!WritableStream::needs_drain(&self.stage) || self.upstream.flows())
@@ -299,7 +320,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                     Poll::Ready(None) => {
                         // Here, before another read delivers the `close`
                         // queued after `end`.
-                        self.upstream_ended(queued_end)?;
+                        self.upstream_ended(cx, queued_end)?;
                         return Ok(true);
                     }
                     Poll::Pending => break,
@@ -320,7 +341,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                         }
                         // Destroyed: its next poll reports its own error.
                         Err(error) if error.kind() == ErrorKind::Destroyed => break,
-                        Err(error) => return Err(self.stage_failed(error)),
+                        Err(error) => return Err(self.stage_failed(cx, error)),
                     }
                 }
                 Poll::Ready(Some(Err(error))) if failed_before => {
@@ -331,7 +352,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                     return Ok(fed);
                 }
                 Poll::Ready(None) => {
-                    self.upstream_ended(queued_end)?;
+                    self.upstream_ended(cx, queued_end)?;
                     return Ok(true);
                 }
                 Poll::Pending => break,
@@ -344,7 +365,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
     /// fails with a premature close if it was destroyed before its end.
     /// `queued_end` is the stamp of upstream's `end` if it waited for a
     /// tick or came before the pipe (`None`: this read found it).
-    fn upstream_ended(&mut self, queued_end: Option<u64>) -> Result<()> {
+    fn upstream_ended(&mut self, cx: &mut Context<'_>, queued_end: Option<u64>) -> Result<()> {
         if !self.upstream.is_ended() {
             // Destroyed before its end: the stage must not end as if
             // everything had arrived. Node's pipeline learns of it from
@@ -381,23 +402,23 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         if self.end_held {
             return Ok(());
         }
-        self.end_stage()
+        self.end_stage(cx)
     }
 
     /// Acts on upstream's `end` held for the stage's flow (see
     /// [`Link::upstream_ended`]), once the stage flowed its output or
     /// gives the reader nothing more. Returns true if it was held.
-    fn release_end(&mut self) -> Result<bool> {
+    fn release_end(&mut self, cx: &mut Context<'_>) -> Result<bool> {
         if !std::mem::take(&mut self.end_held) {
             return Ok(false);
         }
-        self.end_stage()?;
+        self.end_stage(cx)?;
         Ok(true)
     }
 
     /// Upstream's `end` ends the stage, unpiped first with `pipeline`
     /// semantics.
-    fn end_stage(&mut self) -> Result<()> {
+    fn end_stage(&mut self, cx: &mut Context<'_>) -> Result<()> {
         if self.on_error == OnError::DestroyAll {
             self.stage.piped(false);
         }
@@ -411,7 +432,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
                 ErrorKind::Destroyed | ErrorKind::AlreadyFinished
             )
         {
-            return Err(self.stage_failed(error));
+            return Err(self.stage_failed(cx, error));
         }
         Ok(())
     }
@@ -488,6 +509,26 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         Some(Poll::Ready(Some(Err(self.upstream_failed(error)))))
     }
 
+    /// Upstream failed while the stage has nothing left but its end:
+    /// Node's pipeline hears of upstream's failure at its `error` or
+    /// `close` and destroys the stage, whose `end`, unless queued before
+    /// that tick, then never comes (end-of-stream.js:142-160, `onclose`;
+    /// pipeline.js:236, `finishImpl`; readable.js `endReadableNT` checks
+    /// `errored`). The failure, once the stage is destroyed with it.
+    fn fail_before_stage_end(&mut self) -> Option<Error> {
+        self.held_failure.as_ref()?;
+        if !ReadableStream::drained_at_end(&self.stage) || ReadableStream::end_emitted(&self.stage)
+        {
+            return None;
+        }
+        let failed = self.upstream.destroy_tick().unwrap_or_else(stamp_now);
+        if ReadableStream::queued_end(&self.stage).is_some_and(|end| end < failed) {
+            return None;
+        }
+        let error = self.held_failure.take()?;
+        Some(self.upstream_failed(error))
+    }
+
     /// The stage ended (its writable side ended elsewhere) before
     /// upstream did: its `finish` or `close` undoes upstream's pipe into
     /// it, pausing upstream (readable.js, `onfinish`, `onclose` in `pipe`),
@@ -505,13 +546,23 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         }
     }
 
-    fn stage_failed(&mut self, error: Error) -> Error {
+    /// The stage failed: with `pipeline` semantics, upstream is destroyed
+    /// with its error. Node's pipeline does so at the stage's `error`, on
+    /// the tick its destroy queued (destroy.js:115, `emitErrorCloseNT`;
+    /// end-of-stream.js:136, `onerror`; pipeline.js:236, `finishImpl`), so
+    /// upstream's ticks queued before that one (a `maybeReadMore_`, whose
+    /// `_read` asks the source again) run first; none do once that `error`
+    /// was delivered.
+    fn stage_failed(&mut self, cx: &mut Context<'_>, error: Error) -> Error {
         let error = closed_early(error).or_stage(self.index, ReadableStream::label(&self.stage));
         if self.on_error == OnError::DestroyAll {
             WritableStream::destroy(&mut self.stage, Some(error.clone()));
             if !std::mem::replace(&mut self.upstream_done, true) && !self.closed_first {
                 // Upstream pauses as the stage is unpiped from its `error`.
                 self.upstream.pause();
+                if let Some(heard) = ReadableStream::destroy_tick(&self.stage) {
+                    let _ = self.upstream.poll_ahead_before(cx, heard);
+                }
                 self.stage.piped(false);
             }
             self.upstream.destroy(Some(error.clone()));
@@ -542,6 +593,9 @@ where
                 Ok(fed) => fed,
                 Err(error) => return Poll::Ready(Some(Err(error))),
             };
+            if let Some(error) = self.fail_before_stage_end() {
+                return Poll::Ready(Some(Err(error)));
+            }
             if self.held_failure.is_some() {
                 let output = self.stage.poll_next_chunk(cx);
                 if let Some(polled) = self.fail_after_output(output) {
@@ -551,7 +605,7 @@ where
             self.upstream_ahead_before_stage(cx);
             match self.stage.poll_next_chunk(cx) {
                 Poll::Ready(Some(Err(error))) => {
-                    return Poll::Ready(Some(Err(self.stage_failed(error))));
+                    return Poll::Ready(Some(Err(self.stage_failed(cx, error))));
                 }
                 Poll::Ready(None) if !self.upstream_done => {
                     self.ended_before_upstream();
@@ -561,7 +615,7 @@ where
                 Poll::Pending => {
                     let unblocked = was_blocked && !WritableStream::needs_drain(&self.stage);
                     if self.upstream_done || !(fed || unblocked) {
-                        match self.release_end() {
+                        match self.release_end(cx) {
                             Ok(true) => continue,
                             Ok(false) => {}
                             Err(error) => return Poll::Ready(Some(Err(error))),
@@ -597,6 +651,9 @@ where
                 Ok(fed) => fed,
                 Err(error) => return Poll::Ready(Some(Err(error))),
             };
+            if let Some(error) = self.fail_before_stage_end() {
+                return Poll::Ready(Some(Err(error)));
+            }
             if self.held_failure.is_some() {
                 let output = self.stage.poll_read_into(cx, queue, limit);
                 if let Some(polled) = self.fail_after_output(output) {
@@ -606,7 +663,7 @@ where
             self.upstream_ahead_before_stage(cx);
             match self.stage.poll_read_into(cx, queue, limit) {
                 Poll::Ready(Some(Err(error))) => {
-                    return Poll::Ready(Some(Err(self.stage_failed(error))));
+                    return Poll::Ready(Some(Err(self.stage_failed(cx, error))));
                 }
                 Poll::Ready(None) if !self.upstream_done => {
                     self.ended_before_upstream();
@@ -616,7 +673,7 @@ where
                 Poll::Pending => {
                     let unblocked = was_blocked && !WritableStream::needs_drain(&self.stage);
                     if self.upstream_done || !(fed || unblocked) {
-                        match self.release_end() {
+                        match self.release_end(cx) {
                             Ok(true) => continue,
                             Ok(false) => {}
                             Err(error) => return Poll::Ready(Some(Err(error))),
@@ -697,7 +754,7 @@ where
                 return Err(self.upstream_failed(error));
             }
             if let Poll::Ready(Err(error)) = WritableStream::poll_drain(&mut self.stage, cx) {
-                return Err(self.stage_failed(error));
+                return Err(self.stage_failed(cx, error));
             }
             if !fed {
                 break;
@@ -707,7 +764,7 @@ where
         // pipe's `on('data')` scheduled comes although it waits for
         // `drain` (readable.js, `resume_`).
         ReadableStream::poll_ahead(&mut self.stage, cx)
-            .map_err(|error| self.stage_failed(error))?;
+            .map_err(|error| self.stage_failed(cx, error))?;
         // Upstream's failure destroys the stage too, its pipe undone from
         // the stage's `error` (`unpipe` before it), as when a read finds it.
         self.upstream_ahead(cx)
@@ -770,12 +827,14 @@ mod tests {
 
     use super::*;
     use crate::{
-        Busy, Duplex, Event, NullSink, Push, Pusher, Readable, ReadableExt, Shared, Transform,
-        Writable, pipeline,
+        Busy, CollectSink, Duplex, Event, NullSink, Push, Pusher, Readable, ReadableExt, Shared,
+        Transform, Writable, pipeline,
     };
 
     use crate::stream::Paced;
-    use crate::stream::event_log::{Counted, Log, entries, observer, poll, poll_until_ready};
+    use crate::stream::event_log::{
+        Chunks, Counted, Log, entries, observer, poll, poll_until_ready,
+    };
 
     /// Pushes every chunk as it is, as a pass-through does, but through
     /// the chunk-at-a-time path: its stages never hand over.
@@ -1404,21 +1463,68 @@ mod tests {
         let log = Log::default();
         let mut source = identity_at_zero_marks();
         source.observe(observer(&log, "source"));
+        assert_stage_destroyed_before_the_pipe_fails_it(&log, source);
+    }
+
+    /// Destroys a stage, makes `pipeline(source, stage, dest)` and asserts
+    /// what Node 20 does: the stage's `close` undoes the source's pipe,
+    /// which pauses before its `resume`, and fails the pipeline with a
+    /// premature close, which destroys the source.
+    fn assert_stage_destroyed_before_the_pipe_fails_it(
+        log: &Log,
+        source: impl ReadableStream<Output = u32> + 'static,
+    ) {
         let mut stage = identity_at_zero_marks();
-        stage.observe(observer(&log, "stage"));
+        stage.observe(observer(log, "stage"));
         ReadableStream::destroy(&mut stage, None);
         assert_eq!(
             failed_pipeline_kind(source, stage),
             ErrorKind::PrematureClose
         );
         assert_eq!(
-            entries(&log, "source"),
+            entries(log, "source"),
             ["pause", "resume", "error", "close"]
         );
         assert_eq!(
-            entries(&log, "stage"),
+            entries(log, "stage"),
             ["pipe", "close", "unpipe", "resume", "pause"]
         );
+    }
+
+    /// The same from a source whose end was pushed before (nothing left
+    /// but its `end`): the stage's `close` fails the pipeline before the
+    /// `end` the source's next read queues, so the source never ends.
+    /// Node 20: `s2.push(null)`, `s0.destroy()`, `pipeline(s2, s0, w)`:
+    /// `s2: pause resume error close`.
+    #[test]
+    fn a_stage_destroyed_before_the_pipe_fails_it_before_its_upstreams_end() {
+        let log = Log::default();
+        let (pusher, source) = Pusher::<u32>::new();
+        source.lock().observe(observer(&log, "source"));
+        pusher.end();
+        assert_stage_destroyed_before_the_pipe_fails_it(&log, source);
+    }
+
+    /// Node 20, object mode: `stage.write(b)` (writable mark 2, readable
+    /// mark 0), `pipeline(source, stage, dest)`, `source.destroy(err)`,
+    /// tick: the stage's `resume_`, queued by the pipe before the
+    /// source's `error`, flows `b` into `dest` (`_write(b)`) before that
+    /// `error` fails the pipeline (readable.js `resume_`, `flow`;
+    /// destroy.js:115, `emitErrorCloseNT`).
+    #[test]
+    fn a_stage_flows_what_it_holds_before_a_later_upstream_error() {
+        let (pusher, source) = Pusher::<u32>::new();
+        let mut stage = Duplex::<u32, u32>::pass_through()
+            .with_writable_high_water_mark(2)
+            .with_readable_high_water_mark(0);
+        assert!(stage.write(7).unwrap());
+        let (sink, collected) = CollectSink::new();
+        let dest = Writable::new(sink).with_high_water_mark(0);
+        let mut future = pipeline(source).pipe(Shared::new(stage)).pipe(dest);
+        pusher.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        let outcome = poll_until_ready(&mut future, 10);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
+        assert_eq!(collected.take(), [7]);
     }
 
     /// Node's `pipeline(source, stage, dest)` from a source destroyed
@@ -1495,6 +1601,38 @@ mod tests {
         assert_eq!(
             entries(&log, "dest"),
             ["pipe", "unpipe", "prefinish", "finish", "close"]
+        );
+    }
+
+    /// Node 20: `stage.end()` (both marks 0), `pipeline(source, stage,
+    /// dest)`, `source.destroy()`, settle: the stage's `finish` unpipes
+    /// the source, its `resume_` finds its end and queues it, but the
+    /// source's `close`, queued before, fails the pipeline first, which
+    /// destroys the stage with a premature close: no `end`.
+    #[test]
+    fn upstream_closed_before_the_stage_end_destroys_the_stage() {
+        let log = Log::default();
+        let source = Shared::new(identity_at_zero_marks());
+        let mut stage = identity_at_zero_marks();
+        stage.observe(observer(&log, "stage"));
+        stage.end().unwrap();
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        let mut future = pipeline(source.clone()).pipe(stage).pipe(dest);
+        source.lock().destroy(None);
+        let outcome = poll_until_ready(&mut future, 10);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
+        assert_eq!(
+            entries(&log, "stage"),
+            [
+                "prefinish",
+                "pipe",
+                "finish",
+                "unpipe",
+                "resume",
+                "error",
+                "close",
+                "pause"
+            ]
         );
     }
 
@@ -1755,6 +1893,57 @@ mod tests {
             ["_read", "resume", "_read", "data", "pause", "_read"]
         );
         assert_eq!(source.lock().readable_length(), 2);
+    }
+
+    /// Passes `left` chunks through, then fails.
+    struct FailsAfter {
+        left: usize,
+    }
+
+    impl Transform for FailsAfter {
+        type Input = Bytes;
+        type Output = Bytes;
+
+        fn transform(&mut self, chunk: Bytes, out: &mut Push<'_, Bytes>) -> Result<()> {
+            if self.left == 0 {
+                return Err(Error::new(ErrorKind::InvalidData, "boom"));
+            }
+            self.left -= 1;
+            out.push(chunk);
+            Ok(())
+        }
+    }
+
+    /// Node 20, byte mode: `pipeline(source, stage, dest)`, a source of
+    /// `a`, `b`, `c`, an empty chunk, then the end, one per `_read`
+    /// (highWaterMark 1), a stage of marks 0 whose third transform fails,
+    /// settle: the source pauses at the refused write of `c`, whose read
+    /// took the empty chunk and queued `maybeReadMore_`, which asks the
+    /// source once more (`_read`) before the stage's `error` reaches the
+    /// pipeline, a tick later, and destroys the source (readable.js:864,
+    /// `maybeReadMore_`; destroy.js:111, `emitErrorCloseNT`; pipeline.js,
+    /// `finishImpl`).
+    #[test]
+    fn upstream_reads_ahead_before_the_stage_error_destroys_it() {
+        let log = Log::default();
+        let chunks = Chunks(Log::clone(&log), vec!["a", "b", "c", ""].into_iter());
+        let mut source = Readable::new(chunks).with_high_water_mark(1);
+        source.observe(observer(&log, "source"));
+        let stage = Duplex::transform(FailsAfter { left: 2 })
+            .with_readable_high_water_mark(0)
+            .with_writable_high_water_mark(0);
+        let dest = Writable::new(NullSink).with_high_water_mark(0);
+        // Behind a handle, the stage takes each chunk by a `write()`.
+        let mut future = pipeline(source).pipe(Shared::new(stage)).pipe(dest);
+        let outcome = poll_until_ready(&mut future, 10);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
+        let read_data = ["_read", "data"];
+        let expected: Vec<&str> = ["_read", "resume"]
+            .into_iter()
+            .chain(read_data.repeat(3))
+            .chain(["pause", "_read", "error", "close"])
+            .collect();
+        assert_eq!(entries(&log, "source"), expected);
     }
 
     /// Node 20, object mode: `pipeline(source, stage, dest)`, a source of

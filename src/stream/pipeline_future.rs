@@ -49,7 +49,20 @@ impl<T: Chunk> PipelineFuture<T> {
     ) -> Self {
         let unheard = failure_unheard(&*head, &destinations);
         let failed_before = failed_before(&*head, &destinations, &unheard);
+        // A stage had closed with an error before the pipeline: Node's
+        // pipeline hears of it on its first tick (end-of-stream.js:208,
+        // `process.nextTick(onclose)` for a stream already closed), before
+        // what is queued after the pipeline, and fails then, whatever the
+        // pipe waits for, destroying every stage with the first error it
+        // heard (pipeline.js:236, `finishImpl`).
+        let closed_failed = (head.destroy_tick().is_none() && head.failure().is_some())
+            || destinations
+                .iter()
+                .any(|destination| destination.is_closed() && destination.failure().is_some());
         pump.start(&mut *head, &mut destinations);
+        if closed_failed && let Some(error) = &failed_before {
+            pump.fail_first(error.clone());
+        }
         PipelineFuture {
             head,
             destinations,
@@ -429,6 +442,57 @@ mod tests {
             let events = entries(&log, stage);
             assert_eq!(events[events.len() - tail.len()..], *tail, "{stage}");
         }
+    }
+
+    /// Node 20, object mode: a transform written after its end (closed
+    /// with ERR_STREAM_WRITE_AFTER_END), a destination corked with a
+    /// write waiting (it needs `drain`), `pipeline(stage, dest)`, tick:
+    /// the pipeline hears of the stage's error on its first tick, though
+    /// the pipe waits for a `drain`, and destroys the destination with it
+    /// (end-of-stream.js:208, `process.nextTick(onclose)`; pipeline.js:236,
+    /// `finishImpl`). `dest: pipe unpipe error close`.
+    #[test]
+    fn a_stage_closed_with_an_error_fails_a_pipeline_waiting_for_drain() {
+        let log = Log::default();
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        dest.cork();
+        assert!(!dest.write(0).unwrap());
+        let mut future = pipeline(closed_after_a_write_after_end()).pipe(dest);
+        let outcome = poll_until_ready(&mut future, 10);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::WriteAfterEnd);
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
+    }
+
+    /// Node 20, object mode: the same stage behind a source, `pipeline(
+    /// source, stage, dest)`, then `source.destroy(err)`, settle: the
+    /// stage's error, heard on the pipeline's first tick, before the
+    /// source's `error`, destroys `dest` with it (pipeline.js:236,
+    /// `finishImpl` destroys every stage at the first error it hears).
+    #[test]
+    fn a_stage_closed_with_an_error_is_heard_before_a_later_failure() {
+        let (pusher, source) = Pusher::<u32>::new();
+        let dest = Shared::new(Writable::new(NullSink).with_high_water_mark(0));
+        let mut future = pipeline(source)
+            .pipe(closed_after_a_write_after_end())
+            .pipe(dest.clone());
+        pusher.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        let outcome = poll_until_ready(&mut future, 10);
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::WriteAfterEnd);
+        assert_eq!(
+            dest.lock().errored().map(Error::kind),
+            Some(ErrorKind::WriteAfterEnd)
+        );
+    }
+
+    /// A pass-through written after its end, destroyed with
+    /// ERR_STREAM_WRITE_AFTER_END, its `error` and `close` delivered.
+    fn closed_after_a_write_after_end() -> Duplex<u32, u32> {
+        let mut stage = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        stage.end().unwrap();
+        assert!(stage.write(1).is_err());
+        stage.tick();
+        stage
     }
 
     /// A destination someone else ended closes before the source's end:

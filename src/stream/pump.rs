@@ -244,7 +244,16 @@ impl<T: Chunk> Pump<T> {
             Stage::Flowing
                 if self.ended_first || self.source_ended_first || self.stage_ended_first =>
             {
-                if std::mem::take(&mut self.ended_first) && !self.destroyed_since(destinations) {
+                // The source's `end`, queued by a read before the pipe and
+                // before the destinations' ticks, comes first: its read
+                // below ends the pipe (readable.js `endReadableNT`).
+                let source_end_first = source
+                    .queued_end()
+                    .is_some_and(|end| !self.destination_ticks_before(destinations, end));
+                if std::mem::take(&mut self.ended_first)
+                    && !self.destroyed_since(destinations)
+                    && !source_end_first
+                {
                     self.drive(cx, source, destinations, true);
                     // A pipeline that fails at a destination's `close`
                     // after its `finish`: the source's `resume_`, queued
@@ -499,14 +508,21 @@ impl<T: Chunk> Pump<T> {
         self.resume_before_destroys = true;
         for (index, destination) in destinations.iter_mut().enumerate() {
             destination.piped(true);
-            let resumes = !source.resume_queued();
+            // The source's `resume` comes after the destination's
+            // `close` when this `pipe()` schedules it, or when it was
+            // scheduled after the destroy that queued that `close`.
+            let resumes = !source.resume_queued()
+                || destination
+                    .destroy_tick()
+                    .zip(source.queued_resume())
+                    .is_some_and(|(closed, resume)| closed < resume);
             source.listen_data();
             self.live[index] = !destination.is_finished() && !destination.is_closed();
             self.hears_error[index] = !destination.is_closed();
             self.failed_first |=
                 !self.live[index] && self.hears_error[index] && destination.failure().is_some();
-            // A destination destroyed before this `pipe()` scheduled the
-            // source's `resume` closes first.
+            // A destination destroyed before the source's `resume` was
+            // scheduled closes first.
             self.ended_first |= destination.is_ending()
                 || (destination.is_destroyed() && !destination.is_closed() && resumes);
             self.resume_before_destroys &= !destination.is_destroyed();
@@ -870,6 +886,13 @@ impl<T: Chunk> Pump<T> {
                 let _ = destination.end();
             }
         }
+    }
+
+    /// A pipeline heard of `error` before its first tick's work (a stage
+    /// had closed with it before the pipeline): its first poll fails with
+    /// it, destroying every stage with it.
+    pub(crate) fn fail_first(&mut self, error: Error) {
+        self.first_error = Some(error);
     }
 
     /// Detaches what is still attached when the pipe is dropped: `unpipe`
@@ -1358,7 +1381,9 @@ impl<T: Chunk> Pump<T> {
         // not touch it).
         self.stage = Stage::SourceDone;
         if self.on_error == OnError::DestroyAll {
-            self.unpipe_destroyed(&error, source, destinations);
+            // A destination's failure heard before destroys with its error.
+            let destroying = self.first_error.as_ref().unwrap_or(&error).clone();
+            self.unpipe_destroyed(&destroying, source, destinations);
             self.attached.fill(false);
         } else {
             // Node's pipe leaves its destinations attached when the source
@@ -1447,7 +1472,9 @@ mod tests {
         pipe, pipe_all, pipeline,
     };
 
-    use crate::stream::event_log::{Counted, Log, entries, observer, poll, poll_until_ready};
+    use crate::stream::event_log::{
+        Chunks, Counted, Log, entries, observer, poll, poll_until_ready,
+    };
 
     /// An empty source whose events `log` records as `"source"`.
     fn empty_source(log: &Log) -> Readable<u32> {
@@ -2067,6 +2094,28 @@ mod tests {
         assert_eq!(entries(&log, "dest"), ["pipe", "close", "unpipe"]);
     }
 
+    /// Node 20: `dest.destroy()`, `source.resume()`, `pipeline(source,
+    /// dest)`, tick: the `resume` scheduled by hand after the destroy
+    /// comes after the destination's `close`, which unpipes it (the
+    /// source pauses) and fails the pipeline with a premature close.
+    #[test]
+    fn a_resume_scheduled_after_a_destinations_destroy_comes_after_its_close() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32]).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        dest.destroy(None);
+        source.resume();
+        let outcome = until_ready(&mut pipeline(source).pipe(dest));
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::PrematureClose);
+        assert_eq!(
+            entries(&log, "source"),
+            ["pause", "resume", "error", "close"]
+        );
+        assert_eq!(entries(&log, "dest"), ["pipe", "close", "unpipe"]);
+    }
+
     /// A source that had emitted `end` before `pipe(dest, {end: false})`:
     /// Node's pipe unpipes on the tick it queued then (readable.js,
     /// `process.nextTick(endFn)` in `pipe`), before the source's `resume`
@@ -2098,6 +2147,26 @@ mod tests {
         source.lock().tick();
         assert_eq!(entries(&log, "source"), ["end", "close", "pause", "resume"]);
         assert_eq!(entries(&log, "dest")[..2], ["pipe", "unpipe"]);
+    }
+
+    /// Node 20: `source.read()` finds the end of an empty source, then
+    /// `dest.destroy(err)`, `pipeline(source, dest)`, settle: the
+    /// source's `end`, queued first, unpipes the destination (the source
+    /// pauses) and auto-destroys the source, so the destination's `error`
+    /// fails the pipeline without destroying the source with it
+    /// (readable.js `endReadableNT`; destroy.js:321-323, `destroyer` skips
+    /// a destroyed stream).
+    #[test]
+    fn a_source_end_queued_before_a_destinations_error_comes_first() {
+        let log = Log::default();
+        let source = source_at_its_end(&log);
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        dest.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        let outcome = until_ready(&mut pipeline(source).pipe(dest));
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::InvalidData);
+        assert_eq!(entries(&log, "source"), ["end", "pause", "resume", "close"]);
+        assert_eq!(entries(&log, "dest"), ["pipe", "unpipe", "error", "close"]);
     }
 
     /// A source whose `end` a read queued before `pipe(dest, {end:
@@ -2717,28 +2786,6 @@ mod tests {
                 "_read", "resume", "data", "_read", "data", "pause", "_read", "error", "close"
             ]
         );
-    }
-
-    /// Logs each ask as `"source _read"` and answers with the next chunk,
-    /// then the end (an empty chunk is a push that adds nothing).
-    struct Chunks(Log, std::vec::IntoIter<&'static str>);
-
-    impl crate::ReadSource<Bytes> for Chunks {
-        fn poll_read(
-            self: Pin<&mut Self>,
-            _cx: &mut Context<'_>,
-            out: &mut Push<'_, Bytes>,
-        ) -> Poll<Result<()>> {
-            let this = self.get_mut();
-            this.0.lock().unwrap().push("source _read".to_owned());
-            match this.1.next() {
-                Some(chunk) => {
-                    out.push(Bytes::from_static(chunk.as_bytes()));
-                }
-                None => out.end(),
-            }
-            Poll::Ready(Ok(()))
-        }
     }
 
     /// A transform holding the write a pipe made waits for its own flow
