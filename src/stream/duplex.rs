@@ -1694,6 +1694,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.read.queued_resume()
     }
 
+    fn queued_flow(&self) -> Option<u64> {
+        self.read.queued_flow()
+    }
+
     /// While a pipe waits for `drain`, a paused duplex lives its ticks as
     /// Node's does (its `resume`, `finish`, `end`); a flowing one is left
     /// to the pipe.

@@ -726,6 +726,10 @@ where
         self.stage.queued_resume()
     }
 
+    fn queued_flow(&self) -> Option<u64> {
+        self.stage.queued_flow()
+    }
+
     fn listen_data(&mut self) {
         self.stage.listen_data();
     }

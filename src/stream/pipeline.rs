@@ -188,6 +188,10 @@ impl<T: Chunk> ReadableStream for Pipeline<T> {
         self.head.queued_resume()
     }
 
+    fn queued_flow(&self) -> Option<u64> {
+        self.head.queued_flow()
+    }
+
     fn listen_data(&mut self) {
         self.head.listen_data();
     }

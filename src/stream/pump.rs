@@ -262,7 +262,7 @@ impl<T: Chunk> Pump<T> {
                     && !self.destroyed_since(destinations)
                     && !source_end_first
                 {
-                    self.drive(cx, source, destinations);
+                    self.drive(cx, source, destinations, true);
                     // A pipeline that fails at a destination's `close`
                     // after its `finish`: the source's `resume_`, queued
                     // by the pipe, comes first; one destroyed before the
@@ -327,7 +327,7 @@ impl<T: Chunk> Pump<T> {
                     .or_else(failure)
                     && self.destination_ticks_before(destinations, tick)
                 {
-                    self.drive(cx, source, destinations);
+                    self.drive(cx, source, destinations, false);
                     if !self.attached.contains(&true) {
                         break;
                     }
@@ -440,7 +440,7 @@ impl<T: Chunk> Pump<T> {
                 // `resume_` holds no destination's `finish` any longer.
                 self.release_source_tick(destinations);
             } else {
-                self.drive(cx, source, destinations);
+                self.drive(cx, source, destinations, false);
             }
             self.run_source_before_failure(cx, source);
             if let Some(error) = self.settle_errors(source, destinations) {
@@ -638,14 +638,22 @@ impl<T: Chunk> Pump<T> {
         }
     }
 
-    fn drive<S, D>(&mut self, cx: &mut Context<'_>, source: &mut S, destinations: &mut [D])
-    where
+    /// Lets the destinations deliver their ticks; `first_poll`: the
+    /// pipe's first, where a destination whose `finish` is due waits for
+    /// a source's flow queued before it (see [`Pump::flows_first`]).
+    fn drive<S, D>(
+        &mut self,
+        cx: &mut Context<'_>,
+        source: &mut S,
+        destinations: &mut [D],
+        first_poll: bool,
+    ) where
         S: ReadableStream<Output = T> + ?Sized,
         D: DerefMut,
         D::Target: WritableStream<Input = T>,
     {
         for (index, destination) in destinations.iter_mut().enumerate() {
-            if !self.attached[index] {
+            if !self.attached[index] || (first_poll && self.flows_first(source, &**destination)) {
                 continue;
             }
             // What the destination's ticks make the pipe do to the source
@@ -1049,6 +1057,28 @@ impl<T: Chunk> Pump<T> {
                             .is_some_and(|tick| tick < end)
                     })
             })
+    }
+
+    /// The source's flow (the `resume_` `pipe()` queued, or an
+    /// `emitReadable_` a push queued), queued before the destination's
+    /// oldest tick while its `finish` is due (an `end()`), comes first:
+    /// its `data` goes to the destination before that tick
+    /// (readable.js:1254-1265 `resume_`, 830-848 `emitReadable_`,
+    /// 1280-1284 `flow()`; a write after the destination's end fails it
+    /// after its `finish`), so the pump reads before it lets the
+    /// destination deliver the tick.
+    fn flows_first<S, W>(&self, source: &S, destination: &W) -> bool
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+        W: WritableStream<Input = T> + ?Sized,
+    {
+        self.stage == Stage::Flowing
+            && !self.awaiting.any()
+            && destination.finish_due()
+            && source
+                .queued_flow()
+                .zip(destination.oldest_tick())
+                .is_some_and(|(flow, tick)| flow < tick)
     }
 
     /// True while an attached destination has a tick queued before the
@@ -2648,6 +2678,73 @@ mod tests {
             ["finish", "unpipe", "error", "close"]
         );
         assert_eq!(open.read(), Some(1));
+    }
+
+    /// A destination ended after the pipe was made, beside one ended
+    /// before it: the source's `resume_`, queued by `pipe()`, flows before
+    /// the later `finish`, so its chunk is written after that
+    /// destination's end, which fails it after its `finish` (Node 20,
+    /// transforms hwm 0: `s2.end(); s0.pipe(s1); s0.pipe(s2); s1.end()`,
+    /// a tick: s0 `_read resume data pause`, s1 `finish unpipe
+    /// error(ERR_STREAM_WRITE_AFTER_END) close`, s2 `finish unpipe`).
+    #[test]
+    fn a_destination_ended_after_the_pipe_finishes_after_the_sources_flow() {
+        let log = Log::default();
+        let mut source = Readable::from_iter([1u32]).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let later = Shared::new(Duplex::<u32, u32>::pass_through().with_high_water_mark(0));
+        later.lock().observe(observer(&log, "later"));
+        let mut before = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        before.observe(observer(&log, "before"));
+        before.end().unwrap();
+        let mut piped = later.clone();
+        let destinations: Vec<&mut dyn WritableStream<Input = u32>> = vec![&mut piped, &mut before];
+        let mut piping = pipe_all(&mut source, destinations, PipeOptions::default());
+        later.lock().end().unwrap();
+        let _ = poll(&mut piping);
+        drop(piping);
+        later.lock().tick();
+        assert_eq!(entries(&log, "source"), ["resume", "data", "pause"]);
+        assert_eq!(
+            entries(&log, "later"),
+            ["pipe", "prefinish", "finish", "unpipe", "error", "close"]
+        );
+        assert_eq!(
+            entries(&log, "before"),
+            ["prefinish", "pipe", "finish", "unpipe"]
+        );
+    }
+
+    /// A destination ended before the pipe, after the source's push
+    /// queued its `emitReadable_`: that flow comes before the `finish`,
+    /// writing the chunk after the destination's end, which fails it
+    /// after its `finish` (Node 20, transforms hwm 0: `s0.read(0);
+    /// s0.write("i"); s1.end(); s0.pipe(s1)`, settled: s0 `data pause drain
+    /// resume`, s1 `finish unpipe error(ERR_STREAM_WRITE_AFTER_END)
+    /// close`).
+    #[test]
+    fn a_flow_queued_before_a_destinations_end_writes_before_its_finish() {
+        let log = Log::default();
+        let mut source = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        assert_eq!(source.read(), None);
+        assert!(!source.write(1).unwrap());
+        let mut dest = Duplex::<u32, u32>::pass_through().with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        dest.end().unwrap();
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        let _ = until_ready(&mut piping);
+        drop(piping);
+        dest.tick();
+        source.tick();
+        assert_eq!(
+            entries(&log, "source"),
+            ["data", "pause", "drain", "resume"]
+        );
+        assert_eq!(
+            entries(&log, "dest"),
+            ["prefinish", "pipe", "finish", "unpipe", "error", "close"]
+        );
     }
 
     /// A destination the source waited for finishes without `drain` (it

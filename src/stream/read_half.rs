@@ -496,6 +496,16 @@ impl<T: Chunk> ReadHalf<T> {
             .flatten()
     }
 
+    /// The stamp of the oldest flow queued for the next tick: the
+    /// `resume_` a `resume()` scheduled, or an `emitReadable_`.
+    pub(crate) fn queued_flow(&self) -> Option<u64> {
+        let readable = self.ticks.stamp_of(Tick::Readable);
+        match (self.queued_resume(), readable) {
+            (Some(resume), Some(readable)) => Some(resume.min(readable)),
+            (resume, readable) => resume.or(readable),
+        }
+    }
+
     /// The stamp of the `end` a read scheduled, while it waits for the
     /// next tick.
     pub(crate) fn queued_end(&self) -> Option<u64> {

@@ -694,14 +694,14 @@ impl<T: Chunk> Readable<T> {
             return false;
         }
         let ticks = &self.half.ticks;
-        if ticks.comes_before(Tick::Readable, Tick::Deferred) {
-            return true;
-        }
-        if self.half.resume_scheduled() && ticks.comes_before(Tick::Resume, Tick::Deferred) {
+        let resume_first = self.half.resume_scheduled()
+            && ticks.comes_before(Tick::Resume, Tick::Deferred)
+            && ticks.comes_before(Tick::Resume, Tick::Readable);
+        if resume_first {
             self.half.emit_scheduled_resume(&mut self.life.events);
             return true;
         }
-        false
+        ticks.comes_before(Tick::Readable, Tick::Deferred)
     }
 
     /// Whether a flow (`resume_` or `emitReadable_`) is queued.
@@ -1389,6 +1389,10 @@ impl<T: Chunk> ReadableStream for Readable<T> {
 
     fn queued_resume(&self) -> Option<u64> {
         self.half.queued_resume()
+    }
+
+    fn queued_flow(&self) -> Option<u64> {
+        self.half.queued_flow()
     }
 
     fn listen_data(&mut self) {
@@ -2249,6 +2253,21 @@ mod tests {
         );
     }
 
+    /// Pipes `r` through a pipeline into a destination of highWaterMark
+    /// 0 until the pipeline completes; returns the shared stream.
+    fn pipeline_to_its_end(r: Readable<Bytes>) -> crate::Shared<Readable<Bytes>> {
+        let r = crate::Shared::new(r);
+        let dest = crate::Writable::new(crate::NullSink).with_high_water_mark(0);
+        let mut future = crate::ReadableExt::pipe(crate::pipeline(r.clone()), dest);
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut polls = 0;
+        while std::pin::Pin::new(&mut future).poll(&mut cx).is_pending() {
+            polls += 1;
+            assert!(polls < 5, "the pipeline does not complete");
+        }
+        r
+    }
+
     /// Piped after its `close`, a destroyed stream still flows at the
     /// `resume` its pipe scheduled: Node's `read()` takes what is
     /// buffered, with no `data` after `close`, so nothing reaches the
@@ -2262,15 +2281,7 @@ mod tests {
         r.tick();
         assert_eq!(r.readable_length(), 1);
         log.lock().unwrap().push("|");
-        let r = crate::Shared::new(r);
-        let dest = crate::Writable::new(crate::NullSink).with_high_water_mark(0);
-        let mut future = crate::ReadableExt::pipe(crate::pipeline(r.clone()), dest);
-        let mut cx = Context::from_waker(Waker::noop());
-        let mut polls = 0;
-        while std::pin::Pin::new(&mut future).poll(&mut cx).is_pending() {
-            polls += 1;
-            assert!(polls < 5, "the pipeline does not complete");
-        }
+        let r = pipeline_to_its_end(r);
         assert_eq!(
             *log.lock().unwrap(),
             ["_read", "close", "|", "resume", "pause"]
@@ -2291,6 +2302,26 @@ mod tests {
         let mut cx = Context::from_waker(Waker::noop());
         assert!(matches!(r.poll_next_chunk(&mut cx), Poll::Ready(None)));
         assert_eq!(*log.lock().unwrap(), ["pause", "resume", "close"]);
+    }
+
+    /// Destroyed with a chunk buffered, a stream whose `resume_` was
+    /// queued before the `emitReadable_` a `read(0)` queued flows at the
+    /// `resume_`: `resume` comes before the chunk's `data`, then `close`
+    /// (Node 20, `resume(); read(0); pipeline(r, w); destroy()`: `_read |
+    /// resume data _write close pause`).
+    #[test]
+    fn a_resume_queued_before_a_read_flows_first_on_a_destroyed_stream() {
+        let (r, log) = logged(&["a"]);
+        let mut r = r.with_high_water_mark(0);
+        r.resume();
+        assert_eq!(r.read_bytes(0), None);
+        r.destroy(None);
+        log.lock().unwrap().push("|");
+        pipeline_to_its_end(r);
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["_read", "|", "resume", "data", "close", "pause"]
+        );
     }
 
     /// Node's `unshift()` on a destroyed stream (one that ended is, by

@@ -118,6 +118,14 @@ pub trait ReadableStream: sealed::Stream + Send {
         None
     }
 
+    /// The stamp of the oldest flow queued for the next tick (a
+    /// `resume_`, or an `emitReadable_`, whose `flow()` writes into a
+    /// pipe's destinations).
+    #[doc(hidden)]
+    fn queued_flow(&self) -> Option<u64> {
+        self.queued_resume()
+    }
+
     /// Destroys the stream (Node's `destroy(err)`): buffered data is dropped,
     /// `error` (if any) and `close` are emitted; a no-op if already destroyed.
     fn destroy(&mut self, error: Option<Error>);

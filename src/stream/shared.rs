@@ -170,6 +170,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().queued_resume()
     }
 
+    fn queued_flow(&self) -> Option<u64> {
+        self.lock().queued_flow()
+    }
+
     fn listen_data(&mut self) {
         self.lock().listen_data();
     }

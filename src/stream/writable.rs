@@ -361,9 +361,11 @@ impl<T: Chunk> Writable<T> {
     /// its own error, also [`errored`](Writable::errored)) or was destroyed while ending.
     pub fn end(&mut self) -> Result<()> {
         let opening = !self.half.is_ending();
-        if opening && self.half.corked() > 0 {
-            // Node's `end()` uncorks first: a sink failing on a corked
-            // chunk leaves the stream errored, and then not ending.
+        if self.half.corked() > 0 {
+            // Node's `end()` uncorks first, every time (a `cork()` after
+            // the first `end()` is undone too, writable.js:829-833): a
+            // sink failing on a corked chunk leaves the stream errored,
+            // and then not ending.
             self.half.uncork_all();
             self.start_writes();
         }
@@ -951,6 +953,34 @@ mod tests {
         assert_eq!(w.writable_length(), 1);
         w.uncork();
         while w.poll_drain(&mut cx).is_pending() {}
+        assert_eq!(w.writable_length(), 0);
+    }
+
+    /// Node's `end()` uncorks every time: corked after its first `end()`,
+    /// a stream holds what is queued until a second `end()`, which writes
+    /// it and lets the stream finish (Node 20: `write(a); write(b); end();
+    /// cork(); end()` with a deferred sink: `_write(a) _write(b) prefinish
+    /// finish`).
+    #[test]
+    fn a_second_end_uncorks_a_stream_corked_after_its_first() {
+        let mut w = Writable::new(Slow {
+            busy: false,
+            taken: Vec::new(),
+        });
+        w.write(1).unwrap();
+        w.write(2).unwrap();
+        w.end().unwrap();
+        w.cork();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(w.poll_finish(&mut cx).is_pending());
+        assert!(w.poll_finish(&mut cx).is_pending());
+        assert_eq!(w.writable_length(), 1, "1 written, 2 corked");
+        w.end().unwrap();
+        let mut polls = 0;
+        while w.poll_finish(&mut cx).is_pending() {
+            polls += 1;
+            assert!(polls < 5, "the stream does not finish");
+        }
         assert_eq!(w.writable_length(), 0);
     }
 
