@@ -1443,7 +1443,7 @@ mod tests {
     };
 
     use crate::stream::event_log::{
-        Chunks, Counted, Log, entries, observer, poll, poll_until_ready,
+        Chunks, Counted, Log, entries, observer, poll, poll_until_ready, same_observed_or_not,
     };
 
     /// An empty source whose events `log` records as `"source"`.
@@ -2388,6 +2388,35 @@ mod tests {
         drop(piped);
         assert!(dest.is_ended());
         assert_eq!(entries(&log, "dest"), ["close", "pipe"]);
+    }
+
+    /// The pipe from a destination closed before it, observed or not: the
+    /// `close` counts at its tick even with nobody listening, so the pipe
+    /// fails at once and the source's `end` still ends the destination.
+    #[test]
+    fn a_pipe_into_a_closed_destination_is_the_same_unobserved() {
+        let outcome = same_observed_or_not(|log| {
+            let mut source = Readable::from_iter([1u32]);
+            let mut dest = Writable::new(NullSink);
+            if let Some(log) = log {
+                source.observe(observer(log, "source"));
+                dest.observe(observer(log, "dest"));
+            }
+            dest.destroy(None);
+            dest.flush_events();
+            let closed_before = WritableStream::is_closed(&dest);
+            let mut piped = pipe(&mut source, &mut dest, PipeOptions::default());
+            let failed = until_ready(&mut piped).map_err(|error| error.kind());
+            piped.unpipe_done();
+            drop(piped);
+            source.tick();
+            let after = (dest.is_ended(), dest.is_destroyed());
+            (closed_before, failed, source.is_ended(), after)
+        });
+        assert_eq!(
+            outcome,
+            (true, Err(ErrorKind::Destroyed), true, (true, true))
+        );
     }
 
     /// A source that ended before its pipeline, into a destination

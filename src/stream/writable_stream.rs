@@ -78,8 +78,9 @@ pub trait WritableStream: sealed::Stream + Send {
         false
     }
 
-    /// True once `close` was delivered to the stream's observers: a pipe
-    /// made then never hears from it again (no `unpipe`).
+    /// True once `close` was delivered, at its tick, whether anyone
+    /// observes the stream or not: a pipe made then never hears from it
+    /// again (no `unpipe`).
     #[doc(hidden)]
     fn is_closed(&self) -> bool {
         false
