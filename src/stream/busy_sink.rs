@@ -1,12 +1,11 @@
-//! Sinks for tests: [`Busy`] never finishes a write, [`Paced`] finishes
-//! one per permit given.
+//! Sinks for tests: [`Busy`] never finishes a write, [`Kept`] keeps what
+//! it is written, finishing one write per permit given.
 
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use super::chunk::Chunk;
 use super::error::Result;
 use super::write_queue::WriteQueue;
 use super::write_sink::WriteSink;
@@ -25,25 +24,32 @@ impl<T> WriteSink<T> for Busy {
     }
 }
 
-/// Finishes one write per permit given, as a sink whose callbacks come
-/// one at a time on later ticks.
-pub(crate) struct Paced(pub(crate) Arc<AtomicUsize>);
+/// Keeps what it is written, in order: one write per permit given, as a
+/// sink whose callbacks come one at a time on later ticks, or every queued
+/// chunk at once without permits.
+pub(crate) struct Kept {
+    pub(crate) permits: Option<Arc<AtomicUsize>>,
+    pub(crate) kept: Arc<Mutex<Vec<u32>>>,
+}
 
-impl<T: Chunk> WriteSink<T> for Paced {
+impl WriteSink<u32> for Kept {
     fn poll_write(
         self: Pin<&mut Self>,
         _cx: &mut Context<'_>,
-        queue: &mut WriteQueue<T>,
+        queue: &mut WriteQueue<u32>,
     ) -> Poll<Result<()>> {
-        let taken = self
-            .0
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |permits| {
-                permits.checked_sub(1)
-            });
+        let mut kept = self.kept.lock().unwrap();
+        let Some(permits) = &self.permits else {
+            kept.extend(queue.drain());
+            return Poll::Ready(Ok(()));
+        };
+        let taken = permits.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |permits| {
+            permits.checked_sub(1)
+        });
         if taken.is_err() {
             return Poll::Pending;
         }
-        queue.pop();
+        kept.extend(queue.pop());
         Poll::Ready(Ok(()))
     }
 }

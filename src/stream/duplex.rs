@@ -1940,8 +1940,21 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
         self.life.errored().cloned()
     }
 
+    /// Not for an observed duplex: a batch moved into its writable queue
+    /// skips what a `write` of each chunk shows. Node's `write()` runs the
+    /// idle transform inside the call (transform.js:166 `_write`), whose push
+    /// into a flowing, empty readable side emits `data` at once
+    /// (readable.js:550 `addChunk`), and returns true as the queue is empty
+    /// again; a batch of a full queue instead returns `false` for its last
+    /// chunk, pausing upstream for a `drain`, and transforms later.
+    /// Observed, a plain stage of a pipeline thus emits the events of one
+    /// behind a [`Shared`](crate::Shared) handle (which takes each chunk by
+    /// a `write`).
     #[inline]
     fn batch_target(&mut self) -> Option<(&mut WriteQueue<I>, usize)> {
+        if self.life.events.is_observed() {
+            return None;
+        }
         self.write.batch_target(&self.life)
     }
 

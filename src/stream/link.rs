@@ -827,7 +827,7 @@ mod tests {
         Transform, Writable, pipeline,
     };
 
-    use crate::stream::Paced;
+    use crate::stream::Kept;
     use crate::stream::event_log::{
         Chunks, Counted, Log, entries, observer, poll, poll_until_ready, same_observed_or_not,
     };
@@ -1278,23 +1278,6 @@ mod tests {
         );
     }
 
-    /// Pushes the chunks it is given three times and once in turn.
-    struct ThriceThenOnce(usize);
-
-    impl Transform for ThriceThenOnce {
-        type Input = u32;
-        type Output = u32;
-
-        fn transform(&mut self, chunk: u32, out: &mut Push<'_, u32>) -> Result<()> {
-            let copies = if self.0.is_multiple_of(2) { 3 } else { 1 };
-            self.0 += 1;
-            for _ in 0..copies {
-                out.push(chunk);
-            }
-            Ok(())
-        }
-    }
-
     /// Node's `pipeline(source, stage, dest)` whose stage's `drain` comes
     /// while it still has output buffered: `pipeOnDrain` resumes the
     /// source (readable.js:1084-1086), whose `resume_` runs after the
@@ -1303,68 +1286,56 @@ mod tests {
     /// object mode, `s0` of `[1, 2, 3]` and mark 0, `s1` pushing its
     /// chunks three times and once in turn (readable mark 2, writable 0),
     /// `w` of mark 2 calling back one write per later tick: the same
-    /// events, in this order.
+    /// events, in this order, the stage plain or shared.
     #[test]
     fn a_source_resumed_by_the_stage_drain_feeds_it_after_its_flow() {
-        let log = Log::default();
-        let mut source = Readable::from_iter([1u32, 2, 3]).with_high_water_mark(0);
-        source.observe(observer(&log, "s0"));
-        let mut stage = Duplex::transform(ThriceThenOnce(0))
-            .with_writable_high_water_mark(0)
-            .with_readable_high_water_mark(2);
-        stage.observe(observer(&log, "s1"));
-        let permits = Arc::new(AtomicUsize::new(0));
-        let dest = Shared::new(Writable::new(Paced(Arc::clone(&permits))).with_high_water_mark(2));
-        let mut future = pipeline(source).pipe(Shared::new(stage)).pipe(dest.clone());
-        let mut cx = Context::from_waker(Waker::noop());
-        for _ in 0..20 {
-            for _ in 0..3 {
-                if poll(&mut future).is_ready() {
-                    break;
-                }
-                let _ = dest.lock().poll_finish(&mut cx);
-            }
-            permits.fetch_add(1, Ordering::SeqCst);
+        for shared in [false, true] {
+            assert_eq!(
+                source_and_stage_events(plain_or_shared_stage(
+                    shared,
+                    3,
+                    (0, 0, 2, 2),
+                    (vec![3, 1], 0),
+                    (true, false),
+                )),
+                [
+                    "s1 pipe",
+                    "s0 resume",
+                    "s0 data",
+                    "s1 data",
+                    "s1 data",
+                    "s1 pause",
+                    "s0 data",
+                    "s0 pause",
+                    "s1 resume",
+                    "s1 resume",
+                    "s1 drain",
+                    "s1 data",
+                    "s1 data",
+                    "s1 pause",
+                    "s0 resume",
+                    "s0 data",
+                    "s0 pause",
+                    "s1 resume",
+                    "s1 data",
+                    "s1 drain",
+                    "s1 data",
+                    "s1 pause",
+                    "s0 resume",
+                    "s0 end",
+                    "s0 pause",
+                    "s1 unpipe",
+                    "s1 prefinish",
+                    "s1 finish",
+                    "s0 close",
+                    "s1 resume",
+                    "s1 data",
+                    "s1 end",
+                    "s1 pause",
+                    "s1 close",
+                ]
+            );
         }
-        assert_eq!(
-            *log.lock().unwrap(),
-            [
-                "s1 pipe",
-                "s0 resume",
-                "s0 data",
-                "s1 data",
-                "s1 data",
-                "s1 pause",
-                "s0 data",
-                "s0 pause",
-                "s1 resume",
-                "s1 resume",
-                "s1 drain",
-                "s1 data",
-                "s1 data",
-                "s1 pause",
-                "s0 resume",
-                "s0 data",
-                "s0 pause",
-                "s1 resume",
-                "s1 data",
-                "s1 drain",
-                "s1 data",
-                "s1 pause",
-                "s0 resume",
-                "s0 end",
-                "s0 pause",
-                "s1 unpipe",
-                "s1 prefinish",
-                "s1 finish",
-                "s0 close",
-                "s1 resume",
-                "s1 data",
-                "s1 end",
-                "s1 pause",
-                "s1 close",
-            ]
-        );
     }
 
     /// Node's `pipeline(source, stage, dest)` into a stage that waits for
@@ -2309,6 +2280,98 @@ mod tests {
                 run(&chain, &steps, text, true),
                 run(&chain, &steps, text, false)
             );
+        }
+    }
+
+    /// A pipeline of `chunks` numbered from 1 (source mark `marks.0`)
+    /// through a [`Copies`] stage of `copies` and `flushed` (marks
+    /// `marks.1` and `marks.2`), plain or `shared`, into a destination of
+    /// mark `marks.3` that keeps its chunks (`paced`: one per permit, one
+    /// permit after every third poll), or never finishes a write (`busy`):
+    /// the events of all three, what the destination kept, and whether
+    /// the pipeline resolved.
+    fn plain_or_shared_stage(
+        shared: bool,
+        chunks: u32,
+        marks: (usize, usize, usize, usize),
+        (copies, flushed): (Vec<usize>, u32),
+        (paced, busy): (bool, bool),
+    ) -> (Vec<String>, Vec<u32>, bool) {
+        let log = Log::default();
+        let mut source = Readable::from_iter(1..=chunks).with_high_water_mark(marks.0);
+        source.observe(observer(&log, "s0"));
+        let mut stage = Duplex::transform(Copies::new(copies, flushed))
+            .with_writable_high_water_mark(marks.1)
+            .with_readable_high_water_mark(marks.2);
+        stage.observe(observer(&log, "s1"));
+        let permits = Arc::new(AtomicUsize::new(0));
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let mut dest = if busy {
+            Writable::new(Busy)
+        } else {
+            let permits = paced.then(|| Arc::clone(&permits));
+            let kept = Arc::clone(&kept);
+            Writable::new(Kept { permits, kept })
+        }
+        .with_high_water_mark(marks.3);
+        dest.observe(observer(&log, "w"));
+        let dest = Shared::new(dest);
+        let chain = if shared {
+            pipeline(source).pipe(Shared::new(stage))
+        } else {
+            pipeline(source).pipe(stage)
+        };
+        let mut future = chain.pipe(dest.clone());
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut resolved = false;
+        for _ in 0..60 {
+            for _ in 0..3 {
+                resolved = resolved || poll(&mut future).is_ready();
+                let _ = dest.lock().poll_finish(&mut cx);
+            }
+            permits.fetch_add(1, Ordering::SeqCst);
+        }
+        let events = log.lock().unwrap().clone();
+        let kept = kept.lock().unwrap().clone();
+        (events, kept, resolved)
+    }
+
+    /// The source's and the stage's events of [`plain_or_shared_stage`].
+    fn source_and_stage_events((events, ..): (Vec<String>, Vec<u32>, bool)) -> Vec<String> {
+        events
+            .into_iter()
+            .filter(|event| !event.starts_with("w "))
+            .collect()
+    }
+
+    proptest! {
+        /// An observed plain stage takes each chunk by a `write`, as one
+        /// behind a [`Shared`] handle does: the same events in the same
+        /// order, and a destination that finishes its writes gets every
+        /// chunk the stage pushed, in order.
+        #[test]
+        fn a_plain_stage_shows_what_a_shared_one_does(
+            chunks in 0u32..6,
+            marks in (0usize..3, 0usize..3, 0usize..3, 0usize..3),
+            copies in proptest::collection::vec(0usize..4, 1..4),
+            flushed in 0u32..3,
+            sink in (any::<bool>(), proptest::bool::weighted(0.2)),
+        ) {
+            let pushed: Vec<u32> = (1..=chunks)
+                .flat_map(|chunk| {
+                    let times = copies[(chunk as usize - 1) % copies.len()];
+                    std::iter::repeat_n(chunk, times)
+                })
+                .chain(0..flushed)
+                .collect();
+            let output = (copies.clone(), flushed);
+            let plain = plain_or_shared_stage(false, chunks, marks, output.clone(), sink);
+            let shared = plain_or_shared_stage(true, chunks, marks, output, sink);
+            if !sink.1 {
+                prop_assert!(plain.2);
+                prop_assert_eq!(&plain.1, &pushed);
+            }
+            prop_assert_eq!(plain, shared);
         }
     }
 }

@@ -64,7 +64,7 @@ mod writer_sink;
 pub use async_fn_transform::AsyncFnTransform;
 pub use async_iter_source::AsyncIterSource;
 #[cfg(test)]
-pub(crate) use busy_sink::{Busy, Paced};
+pub(crate) use busy_sink::{Busy, Kept};
 pub use chunk::{
     Chunk, DEFAULT_FILE_HIGH_WATER_MARK, DEFAULT_HIGH_WATER_MARK, DEFAULT_OBJECT_HIGH_WATER_MARK,
 };
