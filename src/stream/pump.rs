@@ -1083,8 +1083,10 @@ impl<T: Chunk> Pump<T> {
     /// on the tick after it was made (end-of-stream.js, `onclose`), which
     /// counts it finished if it was ended with nothing queued (utils.js,
     /// `isWritableFinished(stream, false)`): by hand, or by the pipeline's
-    /// own `end()` at the source's `end` when that end was due first.
-    /// Such a destination refuses writes without an `error`; the pipe then
+    /// own `end()` at the source's `end` when that end was due first, but
+    /// not if its destroy cancelled a write in progress, which keeps
+    /// counting in its length (writable.js `errorBuffer` drops only the
+    /// buffered chunks). Such a destination refuses writes without an `error`; the pipe then
     /// waits for a `drain` that never comes.
     fn closed_finished<W>(&self, index: usize, destination: &W) -> bool
     where
@@ -1094,7 +1096,9 @@ impl<T: Chunk> Pump<T> {
             && !self.hears_error[index]
             && destination.failure().is_none()
             && (destination.finished_loosely()
-                || (self.source_end_due && self.stage == Stage::SourceDone))
+                || (self.source_end_due
+                    && self.stage == Stage::SourceDone
+                    && !destination.write_cancelled()))
     }
 
     /// After a destination failed: Node's pipeline destroys the source at
@@ -2417,6 +2421,34 @@ mod tests {
             outcome,
             (true, Err(ErrorKind::Destroyed), true, (true, true))
         );
+    }
+
+    /// A pipeline's destination destroyed before it, while a write was in
+    /// progress, from a source whose end comes first: the pipeline's own
+    /// `end()` does not make the destination finished, as the cancelled
+    /// write keeps counting in its length (utils.js `isWritableFinished`
+    /// wants `length === 0`; writable.js `errorBuffer` drops only the
+    /// buffered chunks), so the pipeline fails with a premature close; with
+    /// no write it resolves. Node 20: `s0.write(x)` (mark 0, a sink calling
+    /// back later), `s1.resume()` (empty), `s0.destroy()`, a tick,
+    /// `pipeline(s1, s0)`: ERR_STREAM_PREMATURE_CLOSE; without the write: ok.
+    #[test]
+    fn a_destination_destroyed_mid_write_is_not_finished_by_the_pipelines_end() {
+        for (write_first, expected) in [(true, Err(ErrorKind::PrematureClose)), (false, Ok(()))] {
+            let mut dest =
+                Writable::new(Gated(Arc::new(AtomicBool::new(false)))).with_high_water_mark(0);
+            if write_first {
+                assert!(!dest.write(1).unwrap());
+            }
+            let mut source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
+            source.resume();
+            dest.destroy(None);
+            source.tick();
+            dest.flush_events();
+            let mut future = pipeline(source).pipe(dest);
+            let outcome = until_ready(&mut future).map_err(|error| error.kind());
+            assert_eq!(outcome, expected, "a write first: {write_first}");
+        }
     }
 
     /// A source that ended before its pipeline, into a destination

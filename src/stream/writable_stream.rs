@@ -103,6 +103,16 @@ pub trait WritableStream: sealed::Stream + Send {
         self.is_finished()
     }
 
+    /// `destroy()` cancelled a write in progress, which keeps counting in
+    /// Node's `writableLength` (only the buffered chunks are dropped,
+    /// writable.js `errorBuffer`): the stream never has nothing queued, so
+    /// an `end()` after its destroy does not make it finished for
+    /// `isWritableFinished(stream, false)`.
+    #[doc(hidden)]
+    fn write_cancelled(&self) -> bool {
+        false
+    }
+
     /// Called by pipes: emits `pipe` (`true`) or `unpipe` (`false`).
     fn piped(&mut self, attached: bool);
 
