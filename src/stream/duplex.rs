@@ -1670,6 +1670,10 @@ impl<I: Chunk, O: Chunk> ReadableStream for Duplex<I, O> {
         self.read.ticks.stamp_of(Tick::Deferred)
     }
 
+    fn fails_later(&self) -> bool {
+        self.life.destroy_due()
+    }
+
     fn run_ticks_before(&mut self, stamp: u64) {
         WritableStream::run_ticks_before(self, stamp);
     }
@@ -1808,6 +1812,10 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
 
     fn failed_write_tick(&self) -> Option<u64> {
         self.life.destroy_due_tick()
+    }
+
+    fn after_write_tick(&self) -> Option<u64> {
+        self.write.after_write_tick()
     }
 
     fn source_tick_queued(&mut self, stamp: u64) {

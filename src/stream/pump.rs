@@ -22,7 +22,7 @@ use super::chunk::Chunk;
 use super::error::{Error, ErrorKind, Result};
 use super::pipe_options::PipeOptions;
 use super::readable_stream::ReadableStream;
-use super::ticks::stamp_now;
+use super::ticks::{next_stamp, stamp_now};
 use super::writable_stream::WritableStream;
 
 /// What happens to the other stages when one fails.
@@ -105,9 +105,12 @@ pub(crate) struct Pump<T> {
     stage_ended_first: bool,
     /// Every destination had finished when the source's `end` came.
     destinations_finished_first: bool,
+    /// The place in the tick order of the read that took the source's
+    /// last chunk at its end: Node queued the source's `end` there.
+    end_read_at: Option<u64>,
     /// The place in the tick order where the source's `end` ended the
-    /// destinations: the source's `close` comes after the ticks they
-    /// queued before it.
+    /// destinations, and queued its `close`: that `close` comes after the
+    /// ticks they queued before it, and before those queued after.
     source_close_at: Option<u64>,
     /// A pipeline's source was destroyed without an error after its
     /// producer ended, with nothing left to read: it counts as finished,
@@ -156,6 +159,7 @@ impl<T: Chunk> Pump<T> {
             source_tick: None,
             source_closed_ended: false,
             destinations_finished_first: false,
+            end_read_at: None,
             source_close_at: None,
             piping: false,
             source_failed: false,
@@ -190,6 +194,9 @@ impl<T: Chunk> Pump<T> {
         }
         if polled.is_ready() || self.source_tick_ran(source).is_some() {
             self.release_source_tick(destinations);
+        }
+        if polled.is_ready() {
+            self.release_source_close(destinations);
         }
         polled
     }
@@ -226,6 +233,7 @@ impl<T: Chunk> Pump<T> {
                     .is_some_and(|close| self.destination_ticks_before(destinations, close));
                 if !self.finished_elsewhere(destinations) && !close_waits {
                     source.flush_events();
+                    self.release_source_close(destinations);
                 }
                 // A stage before the source failed after the end it passed
                 // on (a middle stage ended before its upstream): Node's
@@ -306,11 +314,18 @@ impl<T: Chunk> Pump<T> {
             // Node's `flow()` reads while the source flows: a `resume()`
             // by hand reads on although a destination waits for `drain`.
             while self.stage == Stage::Flowing && (!self.awaiting.any() || source.flows()) {
-                // The `end` a read queued (readable.js `endReadable`) comes
-                // after the destinations' older ticks: a `finish` that
-                // unpipes pauses the source first.
-                if let Some(end) = source.queued_end()
-                    && self.destination_ticks_before(destinations, end)
+                // The `end` a read queued (readable.js `endReadable`), and
+                // the `error` and `close` a destroy queued (or will queue,
+                // after what is queued now, for a failure inside a call),
+                // come after the destinations' older ticks: a `finish` or
+                // `close` that unpipes pauses the source first
+                // (readable.js:1037-1051 `onclose`, `onfinish`, `unpipe`).
+                let failure = || source.fails_later().then(stamp_now);
+                if let Some(tick) = source
+                    .queued_end()
+                    .or_else(|| source.destroy_tick())
+                    .or_else(failure)
+                    && self.destination_ticks_before(destinations, tick)
                 {
                     self.drive(cx, source, destinations);
                     if !self.attached.contains(&true) {
@@ -326,6 +341,7 @@ impl<T: Chunk> Pump<T> {
                     match source.poll_read_into(cx, queue, high_water_mark) {
                         Poll::Ready(Some(Ok(()))) => {
                             took = true;
+                            self.note_end_read(source);
                             destination.after_batch();
                             if destination.needs_drain() {
                                 self.awaiting.set(0, true);
@@ -356,6 +372,7 @@ impl<T: Chunk> Pump<T> {
                 match source.poll_next_chunk(cx) {
                     Poll::Ready(Some(Ok(chunk))) => {
                         took = true;
+                        self.note_end_read(source);
                         self.write(chunk, source, destinations);
                         if self.first_error.is_some()
                             && !self.attached.contains(&true)
@@ -417,7 +434,14 @@ impl<T: Chunk> Pump<T> {
                 }
             }
             let was_waiting = self.awaiting.any();
-            self.drive(cx, source, destinations);
+            if self.end_read_first(destinations) {
+                // The destinations' ticks wait for the source's `end` (see
+                // `end_read_first`). The source wrote its last: its
+                // `resume_` holds no destination's `finish` any longer.
+                self.release_source_tick(destinations);
+            } else {
+                self.drive(cx, source, destinations);
+            }
             self.run_source_before_failure(cx, source);
             if let Some(error) = self.settle_errors(source, destinations) {
                 return Poll::Ready(Err(error));
@@ -696,7 +720,8 @@ impl<T: Chunk> Pump<T> {
         if std::mem::take(&mut self.source_closed_ended) {
             self.stage = Stage::Ending;
         }
-        if self.stage == Stage::SourceDone {
+        let close_queued = self.stage == Stage::SourceDone;
+        if close_queued {
             self.stage = Stage::Ending;
             if self.on_error == OnError::DestroyAll {
                 // Node's `pipeline` pipes with `end: false` and ends each
@@ -729,7 +754,16 @@ impl<T: Chunk> Pump<T> {
             if self.lingering.contains(&true) {
                 self.end_lingering(source, destinations);
             }
-            self.source_close_at = Some(stamp_now());
+            // The source's `close` is queued now (readable.js:1713-1714,
+            // `destroy()` → destroy.js `nextTick(emitCloseNT)`): a
+            // destination's `finish` queued after it waits for it.
+            let close = next_stamp();
+            self.source_close_at = Some(close);
+            for (index, destination) in destinations.iter_mut().enumerate() {
+                if self.attached[index] {
+                    destination.source_tick_queued(close);
+                }
+            }
             // What the source queued before its `end` (its `resume`, a
             // duplex's `finish`) comes before the destinations' `finish`,
             // which `end()` queued after it.
@@ -770,6 +804,12 @@ impl<T: Chunk> Pump<T> {
             return Poll::Ready(Err(error));
         }
         if pending {
+            // The source's `close`, queued now, is a tick that runs at
+            // the next poll, whatever the destinations wait for (a
+            // `finish` queued after it).
+            if close_queued {
+                cx.waker().wake_by_ref();
+            }
             return Poll::Pending;
         }
         Poll::Ready(self.first_error.take().map_or(Ok(()), Err))
@@ -897,6 +937,7 @@ impl<T: Chunk> Pump<T> {
     {
         self.stop_piping(source);
         self.release_source_tick(destinations);
+        self.release_source_close(destinations);
         if self.stage == Stage::Idle || self.source_failed || !self.attached.contains(&true) {
             return;
         }
@@ -973,6 +1014,43 @@ impl<T: Chunk> Pump<T> {
             .any(|(destination, (&attached, &live))| attached && live && destination.is_finished())
     }
 
+    /// A read took chunks: if it took the source's last at its end, the
+    /// place of the `end` it queued, before the writes of those chunks
+    /// (see [`Pump::end_read_first`]).
+    #[inline]
+    fn note_end_read<S>(&mut self, source: &S)
+    where
+        S: ReadableStream<Output = T> + ?Sized,
+    {
+        if source.drained_at_end() {
+            self.end_read_at = Some(stamp_now());
+        }
+    }
+
+    /// True when the source's `end` was found by the read that took its
+    /// last chunk, and no destination has a tick (an after-write tick
+    /// included) queued before that read:
+    /// Node's `read()` queued `endReadableNT` there (readable.js:775-777),
+    /// before the after-write tick of the chunk's write, so the source's
+    /// `end` (ending the destinations) comes first, and a destination's
+    /// `finish` is queued by that after-write tick, after the source's
+    /// `close` (writable.js:717-718, `finishMaybe(stream, state, true)`).
+    fn end_read_first<D>(&self, destinations: &[D]) -> bool
+    where
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        self.stage == Stage::SourceDone
+            && self.end_read_at.is_some_and(|end| {
+                !self.destination_ticks_before(destinations, end)
+                    && !destinations.iter().any(|destination| {
+                        destination
+                            .after_write_tick()
+                            .is_some_and(|tick| tick < end)
+                    })
+            })
+    }
+
     /// True while an attached destination has a tick queued before the
     /// tick stamped `stamp` (Node's one `nextTick` queue runs it first).
     fn destination_ticks_before<D>(&self, destinations: &[D], stamp: u64) -> bool
@@ -1010,6 +1088,20 @@ impl<T: Chunk> Pump<T> {
         if let Some(stamp) = self.source_tick.take() {
             for destination in destinations.iter_mut() {
                 destination.source_tick_ran(stamp);
+            }
+        }
+    }
+
+    /// The source's `close` queued at its `end` came (or the pipe is
+    /// done): the destinations' `finish` no longer waits for it.
+    fn release_source_close<D>(&mut self, destinations: &mut [D])
+    where
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
+        if let Some(close) = self.source_close_at {
+            for destination in destinations.iter_mut() {
+                destination.source_tick_ran(close);
             }
         }
     }
@@ -1442,8 +1534,8 @@ mod tests {
 
     use crate::{
         CollectSink, Duplex, Error, ErrorKind, FnTransform, NullSink, PipeOptions, Push, Pusher,
-        Readable, ReadableExt, Result, Shared, Writable, WritableStream, WriteQueue, WriteSink,
-        pipe, pipe_all, pipeline,
+        Readable, ReadableExt, ReadableStream, Result, Shared, Writable, WritableStream,
+        WriteQueue, WriteSink, pipe, pipe_all, pipeline,
     };
 
     use crate::stream::event_log::{
@@ -3315,5 +3407,146 @@ mod tests {
             ["prefinish", "finish", "close", "pipe"]
         );
         assert_eq!(source.flowing(), Some(true));
+    }
+
+    /// Pipes `source` into a writable (mark 0), destroys the writable,
+    /// then lets `fail` fail the source, and polls the pipe to its end;
+    /// the destination gets `pipe close unpipe`.
+    fn source_failing_after_its_destination_closed<S>(
+        log: &Log,
+        source: &Shared<S>,
+        fail: impl FnOnce(&mut S),
+    ) where
+        S: ReadableStream<Output = u32>,
+    {
+        let mut reader = source.clone();
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(log, "dest"));
+        let dest = Shared::new(dest);
+        let mut writer = dest.clone();
+        let mut piping = pipe(&mut reader, &mut writer, PipeOptions::default());
+        assert!(poll(&mut piping).is_pending());
+        dest.lock().destroy(None);
+        fail(&mut source.lock());
+        let _ = poll_until_ready(&mut piping, 10);
+        drop(piping);
+        assert_eq!(entries(log, "dest"), ["pipe", "close", "unpipe"]);
+    }
+
+    /// A destination's `close` queued before its source's `error` comes
+    /// first: Node's pipe unpipes there (readable.js:1037-1040 `onclose`,
+    /// 1049-1051 `unpipe`), and `src.unpipe(dest)` pauses the source
+    /// left without pipes (readable.js:1116-1118) before its `error`.
+    /// Node 20, `src.pipe(dst); dst.destroy(); src.destroy(err)`: `dst:pipe
+    /// src:resume dst:close src:pause dst:unpipe src:error src:close`.
+    #[test]
+    fn a_destination_closed_before_its_sources_error_pauses_the_source_first() {
+        let log = Log::default();
+        let (_pusher, source) = Pusher::<u32>::new();
+        source.lock().observe(observer(&log, "source"));
+        source_failing_after_its_destination_closed(&log, &source, |source| {
+            source.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
+        });
+        source.lock().tick();
+        assert_eq!(
+            entries(&log, "source"),
+            ["resume", "pause", "error", "close"]
+        );
+    }
+
+    /// The read that takes a source's last chunk at its end queues the
+    /// `end` before the write's after-write tick (readable.js:775-777
+    /// `endReadable`; writable.js:656-680 `onwrite`): the destination's
+    /// `end()` finds that tick pending, which queues the `finish`
+    /// (writable.js:717-718) after the source's `close`, queued at its
+    /// `end` (readable.js:1713-1714): `pause` comes last. Node 20, in
+    /// object mode, `src.push(x); src.push(null); src.pipe(dst)` into a
+    /// Writable of mark 0: `... src:end dst:prefinish src:close
+    /// dst:finish src:pause dst:unpipe dst:close`.
+    #[test]
+    fn a_source_ended_by_the_read_of_its_last_chunk_closes_before_it_pauses() {
+        let log = Log::default();
+        let (pusher, source) = Pusher::<u32>::new();
+        source.lock().observe(observer(&log, "source"));
+        pusher.push(1);
+        pusher.end();
+        let mut reader = source.clone();
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        let mut piping = pipe(&mut reader, &mut dest, PipeOptions::default());
+        poll_until_ready(&mut piping, 10).unwrap();
+        drop(piping);
+        let events = entries(&log, "source");
+        assert_eq!(events[events.len() - 3..], ["end", "close", "pause"]);
+        assert_eq!(
+            entries(&log, "dest"),
+            ["pipe", "prefinish", "finish", "unpipe", "close"]
+        );
+    }
+
+    /// A transform whose `_transform` failed inside `write()` is destroyed
+    /// a tick later (writable.js:646-647 `nextTick(onwriteError)`), which
+    /// queues its `error` and `close` behind a destination's `close`
+    /// queued before: the pipe unpipes there, pausing the source first
+    /// (readable.js:1037-1040 `onclose`). Node 20, `src.pipe(dst);
+    /// dst.destroy(); src.write(x)` failing: `dst:pipe src:resume
+    /// dst:close src:pause dst:unpipe src:error src:close`.
+    #[test]
+    fn a_destination_closed_before_a_failed_write_destroys_its_source_pauses_it_first() {
+        let log = Log::default();
+        let failing = FnTransform::new(|_: u32, _: &mut Push<'_, u32>| {
+            Err(Error::new(ErrorKind::InvalidData, "boom"))
+        });
+        let mut source = Duplex::transform(failing).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let source = Shared::new(source);
+        source_failing_after_its_destination_closed(&log, &source, |source| {
+            assert!(!source.write(1).unwrap());
+        });
+        source.lock().tick();
+        assert_eq!(
+            entries(&log, "source"),
+            ["resume", "pause", "error", "close"]
+        );
+    }
+
+    /// A destination's after-write tick queued before the source's
+    /// `resume_` runs before it (Node's one `nextTick` queue), so the
+    /// write that `resume_` flows queues a new one, after the source's
+    /// `end` its read queued: the source's `close` comes before the
+    /// destination's `finish` (see the test above). A duplex source's
+    /// own `finish` tick, older, gives the pipe nothing. Node 20, a
+    /// transform whose flush pushes two chunks, `src.end(); dst.write(x);
+    /// src.read(); src.pipe(dst)`: `... src:end dst:prefinish src:close
+    /// dst:finish src:pause dst:unpipe dst:close`.
+    #[test]
+    fn a_destinations_older_after_write_tick_runs_before_the_sources_resume() {
+        let log = Log::default();
+        let flushing = FnTransform::new(|chunk: u32, out: &mut Push<'_, u32>| {
+            out.push(chunk);
+            Ok(())
+        })
+        .with_flush(|out| {
+            out.push(10);
+            out.push(11);
+            Ok(())
+        });
+        let mut source = Duplex::transform(flushing).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let mut dest = Writable::new(NullSink).with_high_water_mark(0);
+        dest.observe(observer(&log, "dest"));
+        source.end().unwrap();
+        dest.write(1).unwrap();
+        assert_eq!(source.read(), Some(10));
+        let mut piping = pipe(&mut source, &mut dest, PipeOptions::default());
+        poll_until_ready(&mut piping, 10).unwrap();
+        drop(piping);
+        source.tick();
+        let events = entries(&log, "source");
+        assert_eq!(events[events.len() - 3..], ["end", "close", "pause"]);
+        assert_eq!(
+            entries(&log, "dest"),
+            ["pipe", "prefinish", "finish", "unpipe", "close"]
+        );
     }
 }

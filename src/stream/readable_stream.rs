@@ -59,6 +59,15 @@ pub trait ReadableStream: sealed::Stream + Send {
         None
     }
 
+    /// True while a failure inside a call (a duplex's sink or transform
+    /// failing inside `write()`) waits to destroy the stream: Node's
+    /// `onwriteError` runs on the next tick and queues the `error` and
+    /// `close` behind everything queued before it (writable.js:646-647).
+    #[doc(hidden)]
+    fn fails_later(&self) -> bool {
+        false
+    }
+
     /// Runs what the stream queued before the tick stamped `stamp`, up to
     /// a flow, which waits for the stream's reader: a Readable's destroy
     /// (`error`, `close`, a `resume` with them), a Duplex's ticks as its

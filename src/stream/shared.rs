@@ -146,6 +146,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().destroy_tick()
     }
 
+    fn fails_later(&self) -> bool {
+        self.lock().fails_later()
+    }
+
     fn run_ticks_before(&mut self, stamp: u64) {
         self.lock().run_ticks_before(stamp);
     }
@@ -252,6 +256,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
 
     fn failed_write_tick(&self) -> Option<u64> {
         self.lock().failed_write_tick()
+    }
+
+    fn after_write_tick(&self) -> Option<u64> {
+        self.lock().after_write_tick()
     }
 
     fn run_ticks_before(&mut self, stamp: u64) {

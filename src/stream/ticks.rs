@@ -146,9 +146,10 @@ impl Ticks {
 
     /// The stamp of the oldest queued tick that gives a reader something
     /// (a flow, `resume_`, `end`, a destroy's events), past the
-    /// `maybeReadMore_`s, whose `read(0)` hands out nothing.
+    /// `maybeReadMore_`s, whose `read(0)` hands out nothing, and a
+    /// duplex's `finish`, its writable side's.
     pub(crate) fn oldest_for_reader(&self) -> Option<u64> {
-        self.oldest_where(|tick| tick != Tick::ReadMore)
+        self.oldest_where(|tick| !matches!(tick, Tick::ReadMore | Tick::Finish))
     }
 
     /// The stamp of the oldest queued tick that a writer hears of (a

@@ -672,6 +672,21 @@ impl<T: Chunk> WritableStream for Writable<T> {
         Writable::destroy(self, error);
     }
 
+    /// The after-write tick of a write the sink completed inside
+    /// `write()`, queued before `stamp`, runs first; with no `end()`
+    /// before it, it has nothing to finish (writable.js:699-720
+    /// `afterWrite`), and a later write queues its own.
+    fn run_ticks_before(&mut self, stamp: u64) {
+        if !self.half.finish_due()
+            && self
+                .half
+                .after_write_tick()
+                .is_some_and(|tick| tick < stamp)
+        {
+            self.half.take_after_write_tick();
+        }
+    }
+
     fn oldest_tick(&self) -> Option<u64> {
         let destroy = WritableStream::destroy_tick(self);
         // A stream destroyed since does not finish (see `tick`).
@@ -686,6 +701,10 @@ impl<T: Chunk> WritableStream for Writable<T> {
 
     fn failed_write_tick(&self) -> Option<u64> {
         self.life.destroy_due_tick()
+    }
+
+    fn after_write_tick(&self) -> Option<u64> {
+        self.half.after_write_tick()
     }
 
     fn source_tick_queued(&mut self, stamp: u64) {

@@ -169,6 +169,15 @@ pub trait WritableStream: sealed::Stream + Send {
         None
     }
 
+    /// The stamp of the after-write tick a write the sink completed
+    /// inside `write()` queued, while it waits (writable.js:656-680,
+    /// `onwrite` → `nextTick(afterWrite)`): an `end()` before it runs
+    /// has its `finish` queued by it (writable.js:717-718).
+    #[doc(hidden)]
+    fn after_write_tick(&self) -> Option<u64> {
+        None
+    }
+
     /// Runs the ticks the stream queued before the tick stamped `stamp`
     /// (see [`ReadableStream::oldest_tick`](crate::ReadableStream::oldest_tick)),
     /// up to a flow, which waits for the stream's reader: a pipe does so
