@@ -25,6 +25,17 @@ pub(crate) fn entries(log: &Log, name: &str) -> Vec<String> {
     of.map(str::to_owned).collect()
 }
 
+/// Runs `scenario` twice, its streams observed (it is given a log) and
+/// unobserved (`None`), and asserts both come out the same: the engine
+/// decides nothing by whether anyone listens. Returns the outcome.
+pub(crate) fn same_observed_or_not<R: PartialEq + std::fmt::Debug>(
+    scenario: impl Fn(Option<&Log>) -> R,
+) -> R {
+    let observed = scenario(Some(&Log::default()));
+    assert_eq!(scenario(None), observed, "unobserved, then observed");
+    observed
+}
+
 /// Polls `future` once, with a waker that does nothing.
 pub(crate) fn poll<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
     Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))

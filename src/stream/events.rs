@@ -1,7 +1,8 @@
 //! [`Events`]: the observers of one stream, and its queue of events
 //! deferred to the next tick (see [the engine's rules](crate#events-and-ticks)).
 //!
-//! With no observer registered, emitting an event is a single branch.
+//! With no observer registered, emitting an event is a single branch; only
+//! a destroy's `error` and `close` are queued (see [`Events::defer`]).
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -15,7 +16,8 @@ type Observer = Box<dyn FnMut(&Event) + Send>;
 pub(crate) struct Events {
     observers: Vec<Observer>,
     deferred: VecDeque<Event>,
-    /// `close` was delivered: no `error`, `data`, `end` or `close` is any more.
+    /// `close` was delivered (to the observers, if any): no `error`,
+    /// `data`, `end` or `close` is any more.
     closed: bool,
     /// How many pipes this stream is the destination of: each one's
     /// `unpipe` comes just before an `error` of the stream (Node's pipe
@@ -45,7 +47,7 @@ impl Events {
         !self.observers.is_empty()
     }
 
-    /// True once `close` was delivered.
+    /// True once `close` was delivered, at its tick, observed or not.
     pub(crate) fn is_closed(&self) -> bool {
         self.closed
     }
@@ -117,12 +119,14 @@ impl Events {
         self.deliver(&Event::Unpipe);
     }
 
-    /// Queues `event` for the next tick.
+    /// Queues `event` (a destroy's `error` or `close`, once per stream) for
+    /// the next tick, observed or not: what the engine decides by (a stage
+    /// that [closed](Events::is_closed), a destroy still
+    /// [due](Events::has_deferred), the hold for `finished` futures) must
+    /// not depend on whether anyone listens, so the events carrying that
+    /// state are delivered at their tick even to no observer.
     #[inline]
     pub(crate) fn defer(&mut self, event: Event) {
-        if self.observers.is_empty() {
-            return;
-        }
         self.deferred.push_back(event);
     }
 
@@ -447,10 +451,14 @@ mod tests {
         assert_eq!(*log.lock().unwrap(), ["pipe", "close", "unpipe"]);
     }
 
+    /// A stream nobody observes closes at the tick its `close` is due, as
+    /// an observed one does.
     #[test]
-    fn nothing_is_queued_without_observers() {
+    fn an_unobserved_close_is_delivered_at_its_tick() {
         let mut events = Events::default();
         events.defer(Event::Close);
-        assert!(events.deferred.is_empty());
+        assert!(!events.is_closed() && events.has_deferred());
+        events.flush();
+        assert!(events.is_closed() && !events.has_deferred());
     }
 }

@@ -833,7 +833,7 @@ mod tests {
 
     use crate::stream::Kept;
     use crate::stream::event_log::{
-        Chunks, Counted, Log, entries, observer, poll, poll_until_ready,
+        Chunks, Counted, Log, entries, observer, poll, poll_until_ready, same_observed_or_not,
     };
 
     /// Pushes every chunk as it is, as a pass-through does, but through
@@ -1437,6 +1437,42 @@ mod tests {
         assert_stage_destroyed_before_the_pipe_fails_it(&log, source);
     }
 
+    /// A stage destroyed just before `pipeline(source, stage, dest)`,
+    /// observed or not: its `close`, at its tick even with nobody
+    /// listening, fails the pipeline with a premature close, which
+    /// destroys the source and the destination.
+    #[test]
+    fn a_pipeline_over_a_destroyed_stage_is_the_same_unobserved() {
+        let outcome = same_observed_or_not(|log| {
+            let mut source = identity_at_zero_marks();
+            let mut stage = identity_at_zero_marks();
+            if let Some(log) = log {
+                source.observe(observer(log, "source"));
+                stage.observe(observer(log, "stage"));
+            }
+            ReadableStream::destroy(&mut stage, None);
+            let (source, stage) = (Shared::new(source), Shared::new(stage));
+            let dest = Shared::new(Writable::new(NullSink).with_high_water_mark(0));
+            let mut future = pipeline(source.clone())
+                .pipe(stage.clone())
+                .pipe(dest.clone());
+            let failed = poll_until_ready(&mut future, 10).map_err(|error| error.kind());
+            drop(future);
+            let closed = [
+                WritableStream::is_closed(&source),
+                WritableStream::is_closed(&stage),
+                WritableStream::is_closed(&dest),
+            ];
+            let destroyed = [
+                WritableStream::is_destroyed(&source),
+                WritableStream::is_destroyed(&stage),
+                WritableStream::is_destroyed(&dest),
+            ];
+            (failed, closed, destroyed)
+        });
+        assert_eq!(outcome.0, Err(ErrorKind::PrematureClose));
+    }
+
     /// Destroys a stage, makes `pipeline(source, stage, dest)` and asserts
     /// what Node 20 does: the stage's `close` undoes the source's pipe,
     /// which pauses before its `resume`, and fails the pipeline with a
@@ -1790,9 +1826,7 @@ mod tests {
     /// the other stages with that error, not with a premature close.
     #[test]
     fn a_source_closed_with_an_error_passes_it_to_every_stage() {
-        let log = Log::default();
         let mut source = Readable::from_iter(Vec::<u32>::new());
-        source.observe(observer(&log, "source"));
         source.destroy(Some(Error::new(ErrorKind::InvalidData, "boom")));
         let mut cx = Context::from_waker(Waker::noop());
         let Poll::Ready(Some(Err(_))) = source.poll_next_chunk(&mut cx) else {

@@ -286,7 +286,9 @@ mod tests {
         Busy, Duplex, NullSink, Pusher, Readable, ReadableExt, Shared, Writable, pipeline,
     };
 
-    use crate::stream::event_log::{Counted, Log, entries, observer, poll, poll_until_ready};
+    use crate::stream::event_log::{
+        Counted, Log, entries, observer, poll, poll_until_ready, same_observed_or_not,
+    };
 
     /// A chunk `read()` takes from a piped stage is copied for the pipe;
     /// once the pipeline is dropped, or cancelled, nothing is copied any
@@ -482,6 +484,34 @@ mod tests {
         assert_eq!(
             dest.lock().errored().map(Error::kind),
             Some(ErrorKind::WriteAfterEnd)
+        );
+    }
+
+    /// The same observed or not: the stage's `close`, delivered before the
+    /// pipeline even with nobody listening, makes its error the first.
+    #[test]
+    fn a_stage_closed_with_an_error_is_heard_first_unobserved_too() {
+        let outcome = same_observed_or_not(|log| {
+            let (pusher, source) = Pusher::<u32>::new();
+            let mut stage = closed_after_a_write_after_end();
+            let dest = Shared::new(Writable::new(NullSink).with_high_water_mark(0));
+            if let Some(log) = log {
+                source.lock().observe(observer(log, "source"));
+                stage.observe(observer(log, "stage"));
+                dest.lock().observe(observer(log, "dest"));
+            }
+            let mut future = pipeline(source.clone()).pipe(stage).pipe(dest.clone());
+            pusher.destroy(Some(boom()));
+            let failed = poll_until_ready(&mut future, 10).map_err(|error| error.kind());
+            let dest = dest.lock();
+            let errored = [source.lock().errored(), dest.errored()].map(|e| e.map(Error::kind));
+            (failed, errored, dest.is_destroyed())
+        });
+        let after_end = Some(ErrorKind::WriteAfterEnd);
+        let boom = Some(ErrorKind::InvalidData);
+        assert_eq!(
+            outcome,
+            (Err(ErrorKind::WriteAfterEnd), [boom, after_end], true)
         );
     }
 

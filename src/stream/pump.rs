@@ -1205,8 +1205,10 @@ impl<T: Chunk> Pump<T> {
     /// on the tick after it was made (end-of-stream.js, `onclose`), which
     /// counts it finished if it was ended with nothing queued (utils.js,
     /// `isWritableFinished(stream, false)`): by hand, or by the pipeline's
-    /// own `end()` at the source's `end` when that end was due first.
-    /// Such a destination refuses writes without an `error`; the pipe then
+    /// own `end()` at the source's `end` when that end was due first, but
+    /// not if its destroy cancelled a write in progress, which keeps
+    /// counting in its length (writable.js `errorBuffer` drops only the
+    /// buffered chunks). Such a destination refuses writes without an `error`; the pipe then
     /// waits for a `drain` that never comes.
     fn closed_finished<W>(&self, index: usize, destination: &W) -> bool
     where
@@ -1216,7 +1218,9 @@ impl<T: Chunk> Pump<T> {
             && !self.hears_error[index]
             && destination.failure().is_none()
             && (destination.finished_loosely()
-                || (self.source_end_due && self.stage == Stage::SourceDone))
+                || (self.source_end_due
+                    && self.stage == Stage::SourceDone
+                    && !destination.write_cancelled()))
     }
 
     /// After a destination failed: Node's pipeline destroys the source at
@@ -1565,7 +1569,7 @@ mod tests {
     };
 
     use crate::stream::event_log::{
-        Chunks, Counted, Log, entries, observer, poll, poll_until_ready,
+        Chunks, Counted, Log, entries, observer, poll, poll_until_ready, same_observed_or_not,
     };
 
     /// An empty source whose events `log` records as `"source"`.
@@ -2510,6 +2514,63 @@ mod tests {
         drop(piped);
         assert!(dest.is_ended());
         assert_eq!(entries(&log, "dest"), ["close", "pipe"]);
+    }
+
+    /// The pipe from a destination closed before it, observed or not: the
+    /// `close` counts at its tick even with nobody listening, so the pipe
+    /// fails at once and the source's `end` still ends the destination.
+    #[test]
+    fn a_pipe_into_a_closed_destination_is_the_same_unobserved() {
+        let outcome = same_observed_or_not(|log| {
+            let mut source = Readable::from_iter([1u32]);
+            let mut dest = Writable::new(NullSink);
+            if let Some(log) = log {
+                source.observe(observer(log, "source"));
+                dest.observe(observer(log, "dest"));
+            }
+            dest.destroy(None);
+            dest.flush_events();
+            let closed_before = WritableStream::is_closed(&dest);
+            let mut piped = pipe(&mut source, &mut dest, PipeOptions::default());
+            let failed = until_ready(&mut piped).map_err(|error| error.kind());
+            piped.unpipe_done();
+            drop(piped);
+            source.tick();
+            let after = (dest.is_ended(), dest.is_destroyed());
+            (closed_before, failed, source.is_ended(), after)
+        });
+        assert_eq!(
+            outcome,
+            (true, Err(ErrorKind::Destroyed), true, (true, true))
+        );
+    }
+
+    /// A pipeline's destination destroyed before it, while a write was in
+    /// progress, from a source whose end comes first: the pipeline's own
+    /// `end()` does not make the destination finished, as the cancelled
+    /// write keeps counting in its length (utils.js `isWritableFinished`
+    /// wants `length === 0`; writable.js `errorBuffer` drops only the
+    /// buffered chunks), so the pipeline fails with a premature close; with
+    /// no write it resolves. Node 20: `s0.write(x)` (mark 0, a sink calling
+    /// back later), `s1.resume()` (empty), `s0.destroy()`, a tick,
+    /// `pipeline(s1, s0)`: ERR_STREAM_PREMATURE_CLOSE; without the write: ok.
+    #[test]
+    fn a_destination_destroyed_mid_write_is_not_finished_by_the_pipelines_end() {
+        for (write_first, expected) in [(true, Err(ErrorKind::PrematureClose)), (false, Ok(()))] {
+            let mut dest =
+                Writable::new(Gated(Arc::new(AtomicBool::new(false)))).with_high_water_mark(0);
+            if write_first {
+                assert!(!dest.write(1).unwrap());
+            }
+            let mut source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
+            source.resume();
+            dest.destroy(None);
+            source.tick();
+            dest.flush_events();
+            let mut future = pipeline(source).pipe(dest);
+            let outcome = until_ready(&mut future).map_err(|error| error.kind());
+            assert_eq!(outcome, expected, "a write first: {write_first}");
+        }
     }
 
     /// A source that ended before its pipeline, into a destination

@@ -326,6 +326,10 @@ impl<S: WritableStream> WritableStream for Shared<S> {
         self.lock().finished_loosely()
     }
 
+    fn write_cancelled(&self) -> bool {
+        self.lock().write_cancelled()
+    }
+
     fn is_destroyed(&self) -> bool {
         WritableStream::is_destroyed(&*self.lock())
     }

@@ -772,6 +772,10 @@ impl<T: Chunk> WritableStream for Writable<T> {
                     && (self.half.queue.size() == 0 || !self.cancelled_write)))
     }
 
+    fn write_cancelled(&self) -> bool {
+        self.cancelled_write
+    }
+
     #[inline]
     fn batch_target(&mut self) -> Option<(&mut WriteQueue<T>, usize)> {
         if let Some(receipts) = self.receipts.as_mut() {

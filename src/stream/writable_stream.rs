@@ -78,8 +78,9 @@ pub trait WritableStream: sealed::Stream + Send {
         false
     }
 
-    /// True once `close` was delivered to the stream's observers: a pipe
-    /// made then never hears from it again (no `unpipe`).
+    /// True once `close` was delivered, at its tick, whether anyone
+    /// observes the stream or not: a pipe made then never hears from it
+    /// again (no `unpipe`).
     #[doc(hidden)]
     fn is_closed(&self) -> bool {
         false
@@ -100,6 +101,16 @@ pub trait WritableStream: sealed::Stream + Send {
     #[doc(hidden)]
     fn finished_loosely(&self) -> bool {
         self.is_finished()
+    }
+
+    /// `destroy()` cancelled a write in progress, which keeps counting in
+    /// Node's `writableLength` (only the buffered chunks are dropped,
+    /// writable.js `errorBuffer`): the stream never has nothing queued, so
+    /// an `end()` after its destroy does not make it finished for
+    /// `isWritableFinished(stream, false)`.
+    #[doc(hidden)]
+    fn write_cancelled(&self) -> bool {
+        false
     }
 
     /// Called by pipes: emits `pipe` (`true`) or `unpipe` (`false`).
