@@ -191,12 +191,14 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         self.upstream.oldest_tick()
     }
 
-    /// Before the stage's reader runs the stage's ticks (its `resume_`,
-    /// whose read may call back the held write and emit `drain`),
-    /// upstream, paused for that `drain`, runs the reads it queued before
-    /// them: the `resume_` its pipe queued first emits `resume` then, and
-    /// the `drain` queues another (readable.js:1254-1265, 1069-1088).
-    /// Only a flag check while the stage takes writes.
+    /// Before the stage's ticks run (its `resume_`, whose read may call
+    /// back the held write and emit `drain`), upstream, paused for that
+    /// `drain`, runs the reads it queued before them, as Node's one queue
+    /// runs them: the `resume_` its pipe's `data` listener queued before
+    /// the pipe paused it (readable.js:1131-1141 `on('data')` resumes,
+    /// 1059-1060 `pause()`) emits its `resume` then, and the `drain`'s
+    /// `resume()` queues one of its own (readable.js:1254-1265,
+    /// 1069-1088). Only a flag check while the stage takes writes.
     #[inline]
     fn upstream_ahead_before_stage(&mut self, cx: &mut Context<'_>) {
         if !self.awaiting_drain || self.upstream_done {
@@ -222,17 +224,7 @@ impl<I: Chunk, D: ReadableStream + WritableStream<Input = I>> Link<I, D> {
         if self.ended_first {
             self.finish_first();
         }
-        if self.awaiting_drain
-            && let Some(stamp) = ReadableStream::oldest_tick(&self.stage)
-        {
-            // Upstream, paused for the stage's `drain`, still runs the
-            // reads it queued before the stage's ticks, as Node's one queue
-            // runs them: the `resume_` its pipe's `data` listener queued
-            // before the pipe paused it (readable.js:1131-1141 `on('data')`
-            // resumes, 1059-1060 `pause()`) emits its `resume` then, and
-            // the `drain`'s `resume()` queues one of its own.
-            self.upstream.run_reads_before(cx, stamp);
-        }
+        self.upstream_ahead_before_stage(cx);
         if self.awaiting_drain && !self.upstream_done && self.upstream.own_end_emitted() {
             // Upstream, paused for the stage's `drain`, emitted the `end`
             // its last read queued (readable.js:769-777, `read()` taking
