@@ -43,6 +43,34 @@ pub(crate) enum Stage {
     Ending,
 }
 
+/// What had happened before the pipe was made that Node's pipe handles
+/// on the ticks queued before the source's `resume` it scheduled: the
+/// pump's first poll acts on it, then clears it.
+#[derive(Clone, Copy, Debug, Default)]
+struct DueFirst {
+    /// A destination had been ended (its `finish` due) or destroyed (its
+    /// `close` due).
+    destination_ended: bool,
+    /// A destination that had finished had failed (its `error` due;
+    /// `destination_ended` is set too).
+    destination_failed: bool,
+    /// The source had emitted `end`: Node's pipe handles that end on the
+    /// next tick, before the source's `resume` it scheduled.
+    source_ended: bool,
+    /// A pipeline's source, a stage, had emitted `end` while the stages
+    /// before it go on: Node's pipe unpipes on the next tick (readable.js
+    /// `pipe`: `endEmitted`, `process.nextTick(endFn)`, `end: false`) the
+    /// destinations closed before it, which the pipeline otherwise never
+    /// hears from.
+    stage_ended: bool,
+}
+
+impl DueFirst {
+    fn any(self) -> bool {
+        self.destination_ended || self.source_ended || self.stage_ended
+    }
+}
+
 /// What [`Pump::read_while_waiting`] found.
 enum WhileWaiting {
     /// The source's end: the destinations are to be ended.
@@ -82,27 +110,12 @@ pub(crate) struct Pump<T> {
     /// `unpipe()`) undoes it, and the source pauses for the others only
     /// once it is undone.
     lingering: Vec<bool>,
-    /// Not polled since the pipe was made, and a destination had been
-    /// ended (its `finish` due) or destroyed (its `close` due) before.
-    ended_first: bool,
-    /// Not polled since the pipe was made, and a destination that had
-    /// finished had failed before (its `error` due; `ended_first` is set
-    /// too).
-    failed_first: bool,
+    /// Not polled since the pipe was made: what was due before it.
+    due_first: DueFirst,
     /// When the pipe was made, no destination had been destroyed and the
     /// source's `resume` was queued: the `error` or `close` of a
     /// destination destroyed since comes after that `resume`.
     resume_before_destroys: bool,
-    /// Not polled since the pipe was made, and the source had emitted
-    /// `end` before: Node's pipe handles that end on the next tick,
-    /// before the source's `resume` it scheduled.
-    source_ended_first: bool,
-    /// Not polled since a pipeline's pipe was made, and its source, a
-    /// stage, had emitted `end` while the stages before it go on: Node's
-    /// pipe unpipes on the next tick (readable.js `pipe`: `endEmitted`,
-    /// `process.nextTick(endFn)`, `end: false`) the destinations closed
-    /// before it, which the pipeline otherwise never hears from.
-    stage_ended_first: bool,
     /// Every destination had finished when the source's `end` came.
     destinations_finished_first: bool,
     /// The place in the tick order of the read that took the source's
@@ -150,11 +163,8 @@ impl<T: Chunk> Pump<T> {
             live: vec![true; destinations],
             hears_error: vec![true; destinations],
             lingering: vec![false; destinations],
-            ended_first: false,
-            failed_first: false,
+            due_first: DueFirst::default(),
             resume_before_destroys: false,
-            source_ended_first: false,
-            stage_ended_first: false,
             source_end_due: false,
             source_tick: None,
             source_closed_ended: false,
@@ -249,18 +259,15 @@ impl<T: Chunk> Pump<T> {
             // was made (a `finish` or a `close` due) comes before the
             // source's `resume`, which the pipe scheduled after it: a
             // `close` unpipes, pausing the source first.
-            Stage::Flowing
-                if self.ended_first || self.source_ended_first || self.stage_ended_first =>
-            {
+            Stage::Flowing if self.due_first.any() => {
+                let due = std::mem::take(&mut self.due_first);
                 // The source's `end`, queued by a read before the pipe and
                 // before the destinations' ticks, comes first: its read
                 // below ends the pipe (readable.js `endReadableNT`).
                 let source_end_first = source
                     .queued_end()
                     .is_some_and(|end| !self.destination_ticks_before(destinations, end));
-                if std::mem::take(&mut self.ended_first)
-                    && !self.destroyed_since(destinations)
-                    && !source_end_first
+                if due.destination_ended && !self.destroyed_since(destinations) && !source_end_first
                 {
                     self.drive(cx, source, destinations, true);
                     // A pipeline that fails at a destination's `close`
@@ -270,18 +277,18 @@ impl<T: Chunk> Pump<T> {
                     if self.resume_before_destroys {
                         self.run_source_before_failure(cx, source);
                     }
-                    if std::mem::take(&mut self.failed_first) {
+                    if due.destination_failed {
                         self.unpipe_failed_before(source, destinations);
                     }
                 }
-                if std::mem::take(&mut self.stage_ended_first) {
+                if due.stage_ended {
                     self.unpipe_closed_before(source, destinations);
                 }
                 // A source that had ended: its end is handled (the
                 // destinations ended, or unpiped with `end: false`) on the
                 // tick `pipe()` queued before the source's `resume`
                 // (readable.js, `process.nextTick(endFn)` in `pipe`).
-                if std::mem::take(&mut self.source_ended_first) {
+                if due.source_ended {
                     self.stage = Stage::SourceDone;
                 }
             }
@@ -519,11 +526,11 @@ impl<T: Chunk> Pump<T> {
         // the last one's `unpipe`). A pipeline's middle stage has ended
         // only once the stages before it are done.
         let unpipes_at_end = !self.options.end || self.on_error == OnError::DestroyAll;
-        self.source_ended_first = unpipes_at_end
+        self.due_first.source_ended = unpipes_at_end
             && destinations.len() == 1
             && source.end_emitted()
             && !source.resume_queued();
-        self.stage_ended_first = self.on_error == OnError::DestroyAll
+        self.due_first.stage_ended = self.on_error == OnError::DestroyAll
             && source.own_end_emitted()
             && !source.end_emitted()
             && !source.resume_queued();
@@ -543,11 +550,11 @@ impl<T: Chunk> Pump<T> {
             source.listen_data();
             self.live[index] = !destination.is_finished() && !destination.is_closed();
             self.hears_error[index] = !destination.is_closed();
-            self.failed_first |=
+            self.due_first.destination_failed |=
                 !self.live[index] && self.hears_error[index] && destination.failure().is_some();
             // A destination destroyed before the source's `resume` was
             // scheduled closes first.
-            self.ended_first |= destination.is_ending()
+            self.due_first.destination_ended |= destination.is_ending()
                 || (destination.is_destroyed() && !destination.is_closed() && resumes);
             self.resume_before_destroys &= !destination.is_destroyed();
             let waits = destination.needs_drain();
@@ -956,7 +963,7 @@ impl<T: Chunk> Pump<T> {
     }
 
     /// Undoes the pipes into the destinations that had closed before them,
-    /// from a pipeline's stage that had ended before (`stage_ended_first`):
+    /// from a pipeline's stage that had ended before (`DueFirst::stage_ended`):
     /// the source pauses, `unpipe`.
     #[cold]
     fn unpipe_closed_before<S, D>(&self, source: &mut S, destinations: &mut [D])
