@@ -122,9 +122,7 @@ pub trait ReadableStream: sealed::Stream + Send {
     /// `resume_`, or an `emitReadable_`, whose `flow()` writes into a
     /// pipe's destinations).
     #[doc(hidden)]
-    fn queued_flow(&self) -> Option<u64> {
-        self.queued_resume()
-    }
+    fn queued_flow(&self) -> Option<u64>;
 
     /// Destroys the stream (Node's `destroy(err)`): buffered data is dropped,
     /// `error` (if any) and `close` are emitted; a no-op if already destroyed.

@@ -174,9 +174,7 @@ pub trait WritableStream: sealed::Stream + Send {
     /// `onwrite` → `nextTick(afterWrite)`): an `end()` before it runs
     /// has its `finish` queued by it (writable.js:717-718).
     #[doc(hidden)]
-    fn after_write_tick(&self) -> Option<u64> {
-        None
-    }
+    fn after_write_tick(&self) -> Option<u64>;
 
     /// Runs the ticks the stream queued before the tick stamped `stamp`
     /// (see [`ReadableStream::oldest_tick`](crate::ReadableStream::oldest_tick)),
