@@ -327,11 +327,7 @@ impl<T: Chunk> Pump<T> {
                 // come after the destinations' older ticks: a `finish` or
                 // `close` that unpipes pauses the source first
                 // (readable.js:1037-1051 `onclose`, `onfinish`, `unpipe`).
-                let failure = || source.fails_later().then(stamp_now);
-                if let Some(tick) = source
-                    .queued_end()
-                    .or_else(|| source.destroy_tick())
-                    .or_else(failure)
+                if let Some(tick) = source.ending_tick()
                     && self.destination_ticks_before(destinations, tick)
                 {
                     self.drive(cx, source, destinations, false);

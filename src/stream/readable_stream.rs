@@ -68,6 +68,20 @@ pub trait ReadableStream: sealed::Stream + Send {
         false
     }
 
+    /// The stamp of the stream's own tick that ends or fails it for a
+    /// pipe: the `end` a read queued ([`queued_end`](Self::queued_end)),
+    /// else a destroy's `error` and `close`
+    /// ([`destroy_tick`](Self::destroy_tick)), else a failure inside a
+    /// call, queued after everything queued now
+    /// ([`fails_later`](Self::fails_later)). A pipe asks before each
+    /// chunk: one call (one lock for a [`Shared`](crate::Shared) source).
+    #[doc(hidden)]
+    fn ending_tick(&self) -> Option<u64> {
+        self.queued_end()
+            .or_else(|| self.destroy_tick())
+            .or_else(|| self.fails_later().then(super::ticks::stamp_now))
+    }
+
     /// Runs what the stream queued before the tick stamped `stamp`, up to
     /// a flow, which waits for the stream's reader: a Readable's destroy
     /// (`error`, `close`, a `resume` with them), a Duplex's ticks as its

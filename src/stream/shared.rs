@@ -150,6 +150,10 @@ impl<S: ReadableStream> ReadableStream for Shared<S> {
         self.lock().fails_later()
     }
 
+    fn ending_tick(&self) -> Option<u64> {
+        self.lock().ending_tick()
+    }
+
     fn run_ticks_before(&mut self, stamp: u64) {
         self.lock().run_ticks_before(stamp);
     }
