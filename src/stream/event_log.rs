@@ -3,8 +3,9 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Wake, Waker};
 
 use super::event::Event;
 
@@ -47,6 +48,31 @@ pub(crate) fn poll_until_ready<F: Future + Unpin>(future: &mut F, limit: usize) 
         if let Poll::Ready(output) = poll(future) {
             return output;
         }
+    }
+    panic!("not ready after {limit} polls");
+}
+
+/// Polls `future` as an executor does: again only once it woke the
+/// waker of its last poll, at most `limit` times. Panics if it stays
+/// pending with no wake to come (an executor would wait forever).
+pub(crate) fn poll_while_woken<F: Future + Unpin>(future: &mut F, limit: usize) -> F::Output {
+    struct Woken(AtomicBool);
+    impl Wake for Woken {
+        fn wake(self: Arc<Self>) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let woken = Arc::new(Woken(AtomicBool::new(false)));
+    let waker = Waker::from(Arc::clone(&woken));
+    for _ in 0..limit {
+        woken.0.store(false, Ordering::SeqCst);
+        if let Poll::Ready(output) = Pin::new(&mut *future).poll(&mut Context::from_waker(&waker)) {
+            return output;
+        }
+        assert!(
+            woken.0.load(Ordering::SeqCst),
+            "pending with no wake to come"
+        );
     }
     panic!("not ready after {limit} polls");
 }

@@ -496,7 +496,10 @@ impl<T: Chunk> Pump<T> {
                 // finds the failure.
                 return Poll::Pending;
             }
-            if source_pending {
+            // A source with nothing yet wakes the pipe when it has more;
+            // a pipe left without destinations ends now (at the loop's
+            // top), as nothing else would wake it.
+            if source_pending && self.attached.contains(&true) {
                 return Poll::Pending;
             }
         }
@@ -1572,7 +1575,8 @@ mod tests {
     };
 
     use crate::stream::event_log::{
-        Chunks, Counted, Log, entries, observer, poll, poll_until_ready, same_observed_or_not,
+        Chunks, Counted, Log, entries, observer, poll, poll_until_ready, poll_while_woken,
+        same_observed_or_not,
     };
 
     /// An empty source whose events `log` records as `"source"`.
@@ -2125,6 +2129,26 @@ mod tests {
         until_ready(&mut piping).unwrap();
         drop(piping);
         assert_eq!(entries(&log, "source").last().unwrap(), "pause");
+        assert_eq!(source.lock().flowing(), Some(false));
+        drop(pusher);
+    }
+
+    /// The poll that unpipes the last destination at its `finish` (ended
+    /// elsewhere) resolves the pipe, though the source has nothing: no
+    /// push is to wake it.
+    #[test]
+    fn a_pipe_left_without_destinations_resolves_while_the_source_waits() {
+        let (pusher, mut source) = Pusher::<u32>::new();
+        let dest = Shared::new(Writable::new(NullSink));
+        let mut writer = dest.clone();
+        let mut piping = pipe(&mut source, &mut writer, PipeOptions::default());
+        assert!(poll(&mut piping).is_pending());
+        dest.lock().end().unwrap();
+        let _ = dest
+            .lock()
+            .poll_finish(&mut Context::from_waker(Waker::noop()));
+        poll_while_woken(&mut piping, 5).unwrap();
+        drop(piping);
         assert_eq!(source.lock().flowing(), Some(false));
         drop(pusher);
     }
