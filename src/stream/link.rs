@@ -696,8 +696,13 @@ where
     }
 
     fn destroy_tick(&self) -> Option<u64> {
-        let stage = ReadableStream::destroy_tick(&self.stage);
-        stage.into_iter().chain(self.upstream.destroy_tick()).min()
+        match (
+            ReadableStream::destroy_tick(&self.stage),
+            self.upstream.destroy_tick(),
+        ) {
+            (Some(stage), Some(upstream)) => Some(stage.min(upstream)),
+            (stage, upstream) => stage.or(upstream),
+        }
     }
 
     /// Only once upstream is done too: what it still has to say (an

@@ -327,8 +327,10 @@ impl<T: Chunk> Pump<T> {
                 // come after the destinations' older ticks: a `finish` or
                 // `close` that unpipes pauses the source first
                 // (readable.js:1037-1051 `onclose`, `onfinish`, `unpipe`).
-                if let Some(tick) = source.ending_tick()
-                    && self.destination_ticks_before(destinations, tick)
+                // Asked only when a destination has a tick queued: the
+                // source's stamps cost a look through its queue per chunk.
+                if let Some(oldest) = self.destinations_oldest_tick(destinations)
+                    && source.ending_tick().is_some_and(|tick| oldest < tick)
                 {
                     self.drive(cx, source, destinations, false);
                     if !self.attached.contains(&true) {
@@ -1094,12 +1096,23 @@ impl<T: Chunk> Pump<T> {
         D: DerefMut,
         D::Target: WritableStream<Input = T>,
     {
+        self.destinations_oldest_tick(destinations)
+            .is_some_and(|tick| tick < stamp)
+    }
+
+    /// The oldest tick queued on an attached destination.
+    #[inline]
+    fn destinations_oldest_tick<D>(&self, destinations: &[D]) -> Option<u64>
+    where
+        D: DerefMut,
+        D::Target: WritableStream<Input = T>,
+    {
         destinations
             .iter()
             .zip(&self.attached)
-            .any(|(destination, &attached)| {
-                attached && destination.oldest_tick().is_some_and(|tick| tick < stamp)
-            })
+            .filter(|(_, attached)| **attached)
+            .filter_map(|(destination, _)| destination.oldest_tick())
+            .min()
     }
 
     /// The stamp of the source's tick the destinations' `finish` waits

@@ -863,20 +863,28 @@ impl<T: Chunk> Readable<T> {
     /// The tick after `resume()`: Node's `resume_` reads with `read(0)`,
     /// which asks the source if the buffer is below its mark, then emits
     /// `resume`.
+    /// Checked on every poll: one flag unless a `resume` is due.
+    #[inline]
     fn poll_scheduled_resume(&mut self, cx: &mut Context<'_>) -> Result<()> {
         if self.half.resume_scheduled() {
-            self.read_ahead_before_resume(cx);
-            let ended = self.half.buffer.is_eof();
-            if let Poll::Ready(Err(error)) = self.poll_ask(cx, Taking::Nothing) {
-                return Err(error);
-            }
-            self.half.emit_scheduled_resume(&mut self.life.events);
-            if ended && self.half.paused_while_piped() {
-                // Node's `read(0)` in `resume_` found the end (pushed
-                // before it, not by its `_read`): `end` comes although
-                // the stream is paused.
-                self.half.schedule_end_if_drained();
-            }
+            self.run_scheduled_resume(cx)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn run_scheduled_resume(&mut self, cx: &mut Context<'_>) -> Result<()> {
+        self.read_ahead_before_resume(cx);
+        let ended = self.half.buffer.is_eof();
+        if let Poll::Ready(Err(error)) = self.poll_ask(cx, Taking::Nothing) {
+            return Err(error);
+        }
+        self.half.emit_scheduled_resume(&mut self.life.events);
+        if ended && self.half.paused_while_piped() {
+            // Node's `read(0)` in `resume_` found the end (pushed
+            // before it, not by its `_read`): `end` comes although
+            // the stream is paused.
+            self.half.schedule_end_if_drained();
         }
         Ok(())
     }

@@ -73,8 +73,9 @@ pub trait ReadableStream: sealed::Stream + Send {
     /// else a destroy's `error` and `close`
     /// ([`destroy_tick`](Self::destroy_tick)), else a failure inside a
     /// call, queued after everything queued now
-    /// ([`fails_later`](Self::fails_later)). A pipe asks before each
-    /// chunk: one call (one lock for a [`Shared`](crate::Shared) source).
+    /// ([`fails_later`](Self::fails_later)). A pipe asks before a
+    /// chunk while a destination has a tick queued: one call (one lock for
+    /// a [`Shared`](crate::Shared) source).
     #[doc(hidden)]
     fn ending_tick(&self) -> Option<u64> {
         self.queued_end()

@@ -200,12 +200,15 @@ impl Ticks {
     }
 
     /// The stamp of a queued `tick`, if any.
+    #[inline]
     pub(crate) fn stamp_of(&self, tick: Tick) -> Option<u64> {
-        let queued = self.queue[..self.len].iter().zip(&self.stamps);
-        queued
-            .filter(|(queued, _)| **queued == Some(tick))
-            .map(|(_, stamp)| *stamp)
-            .next()
+        if self.len == 0 {
+            return None;
+        }
+        let at = self.queue[..self.len]
+            .iter()
+            .position(|queued| *queued == Some(tick))?;
+        Some(self.stamps[at])
     }
 
     /// True while `tick` is queued.
