@@ -1916,7 +1916,9 @@ impl<I: Chunk, O: Chunk> WritableStream for Duplex<I, O> {
     }
 
     /// Node's `resume_`, queued when this duplex was piped on, runs before
-    /// the `endReadableNT` its source's read queued now.
+    /// the `endReadableNT` its source's read queued now; a flow under way
+    /// reads on first, completing the write the transform held. True
+    /// while the flow still has output buffered for the reader.
     fn source_ending(&mut self) -> bool {
         if self.life.is_destroyed() {
             return false;

@@ -131,8 +131,9 @@ pub trait WritableStream: sealed::Stream + Send {
     /// acts on it (`unpipe`, `end()`): Node emits that `end` on a tick of
     /// its own (`endReadableNT`), so what this stream queued for the next
     /// tick before (the `resume` its own pipe scheduled) comes first.
-    /// Returns true when that `resume_` flows output this stream holds:
-    /// its reader takes it before the pipe acts on the end.
+    /// Returns true when that `resume_` (or a flow under way) flows output
+    /// this stream holds: its reader takes it before the pipe acts on the
+    /// end, and the pipe asks again before each read of it, till false.
     #[doc(hidden)]
     fn source_ending(&mut self) -> bool {
         false
