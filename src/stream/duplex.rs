@@ -1042,9 +1042,12 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             self.readable_ended(&mut Context::from_waker(Waker::noop()));
         }
         // A piped readable side that ended leaves its `close` to the pipe
-        // (see `ReadHalf::ended_while_piped`): a poll of the writable side
-        // does not deliver it before a destination's `finish` queued first,
-        // which unpipes and pauses this stream.
+        // (see `ReadHalf::ended_while_piped`), which delivers it after the
+        // destinations' older ticks: a poll of this stream (of its writable
+        // side, by a task awaiting its `finish`) does not deliver it before
+        // a destination's `finish` queued first, which unpipes and pauses
+        // this stream. What a stream closed before keeps (a `resume()`
+        // scheduled after the `close`) comes at its own tick as before.
         if !self.read.ended_while_piped() || self.life.events.is_closed() {
             self.flush_deferred(true);
         }
