@@ -1041,7 +1041,16 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         } else if !ends_wait && self.read.emit_scheduled_end(&mut self.life.events) {
             self.readable_ended(&mut Context::from_waker(Waker::noop()));
         }
-        self.flush_deferred(true);
+        // A piped readable side that ended leaves its `close` to the pipe
+        // (see `ReadHalf::ended_while_piped`), which delivers it after the
+        // destinations' older ticks: a poll of this stream (of its writable
+        // side, by a task awaiting its `finish`) does not deliver it before
+        // a destination's `finish` queued first, which unpipes and pauses
+        // this stream. What a stream closed before keeps (a `resume()`
+        // scheduled after the `close`) comes at its own tick as before.
+        if !self.read.ended_while_piped() || self.life.events.is_closed() {
+            self.flush_deferred(true);
+        }
         if self.life.destroy_due() {
             self.destroy(self.life.errored().cloned());
         }

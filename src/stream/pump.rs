@@ -3686,4 +3686,44 @@ mod tests {
             ["pipe", "prefinish", "finish", "unpipe", "close"]
         );
     }
+
+    /// A transform that ended, piped into a transform piped on: the
+    /// destination's `finish`, queued when the source's `end` ended it,
+    /// unpipes and pauses the source before the `close` the source's
+    /// auto-destroy queued after that `end`, even when a task awaiting
+    /// the source's own `finish` polls it in between (readable.js:1698-1714
+    /// `endReadableNT`; writable.js:886-902 `onFinish` queues `finish`;
+    /// readable.js:1042-1046 `onfinish` unpipes).
+    /// Node 20, three transforms (marks 0): `s0.end(); s1.pipe(s2);
+    /// s0.pipe(s1)`, then ticks: s0 `end pause close`, s1 `end finish
+    /// unpipe pause close`.
+    #[test]
+    fn a_piped_source_closes_after_the_finish_its_end_queued() {
+        let log = Log::default();
+        let first = Shared::new(logged_transform(&log, "s0"));
+        let second = Shared::new(logged_transform(&log, "s1"));
+        let mut third = logged_transform(&log, "s2");
+        first.lock().end().unwrap();
+        let (mut reading, mut into_second, mut out_of_second) =
+            (first.clone(), second.clone(), second.clone());
+        let mut onward = pipe(&mut out_of_second, &mut third, PipeOptions::default());
+        let mut piping = pipe(&mut reading, &mut into_second, PipeOptions::default());
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut polls = 0;
+        while poll(&mut onward).is_pending() | poll(&mut piping).is_pending() {
+            let _ = WritableStream::poll_finish(&mut *first.lock(), &mut cx);
+            polls += 1;
+            assert!(polls < 10, "both pipes complete");
+        }
+        drop((onward, piping));
+        first.lock().tick();
+        second.lock().tick();
+        let events = entries(&log, "s0");
+        assert_eq!(events[events.len() - 3..], ["end", "pause", "close"]);
+        let events = entries(&log, "s1");
+        assert_eq!(
+            events[events.len() - 5..],
+            ["end", "finish", "unpipe", "pause", "close"]
+        );
+    }
 }

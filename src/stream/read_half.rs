@@ -368,6 +368,16 @@ impl<T: Chunk> ReadHalf<T> {
         self.end_emitted
     }
 
+    /// True when this side emitted `end` while a pipe reads it: the
+    /// `close` its auto-destroy queued then is the pipe's to deliver, after
+    /// the destinations' ticks its `end` queued first (readable.js
+    /// `endReadableNT`: `emit('end')`, whose pipe listener ends the
+    /// destinations, then `destroy()`).
+    #[inline]
+    pub(crate) fn ended_while_piped(&self) -> bool {
+        self.end_emitted && self.pipes > 0
+    }
+
     pub(crate) fn flowing(&self) -> Option<bool> {
         match self.flow {
             Flow::Unset => None,
