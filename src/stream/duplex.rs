@@ -586,7 +586,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         self.start_tick();
         self.read.emit_scheduled_resume(&mut self.life.events);
         self.flow_unread(&mut cx);
-        self.life.events.flush();
+        // A piped readable side that ended leaves its `close` to the pipe
+        // (see `ReadHalf::ended_while_piped`).
+        if !self.read.ended_while_piped() || self.life.events.is_closed() {
+            self.life.events.flush();
+        }
     }
 
     /// One tick Node queued, on a duplex nothing reads (see

@@ -235,18 +235,29 @@ impl<T: Chunk> Future for PipelineFuture<T> {
             // pipeline reports every stage's error (`finishImpl`).
             outcome = Err(failure);
         }
-        if outcome.is_ok()
-            && index == 1
-            && this.head.finished_at_end()
-            && this.pump.destinations_finished_first()
-        {
+        let last_finished_at_head_end = match &outcome {
             // A duplex first stage ended after the destinations had
             // finished: Node's `finished` on it, the last the pipeline
-            // awaited, resolved at its `end`, so the callback is queued
-            // before the `close` its auto-destroy queues after that `end`
-            // (pipeline.js, `finishImpl`; end-of-stream.js, `onend`).
+            // awaited, resolved at its `end`.
+            Ok(()) => this.pump.destinations_finished_first(),
+            // A destination closed before a duplex first stage's `end`
+            // (a premature close), which the stage emitted since without
+            // failing: the pipeline calls back only once the pipe's
+            // `finished` on that stage resolved, at that `end`
+            // (pipeline.js:413-418 fails at the destination's `close`,
+            // pipeline.js:441 waits for the source).
+            Err(error) => {
+                error.kind() == ErrorKind::PrematureClose
+                    && this.head.end_emitted()
+                    && this.head.failure().is_none()
+            }
+        };
+        if last_finished_at_head_end && index == 1 && this.head.finished_at_end() {
+            // The callback is queued at that `end`, before the `close`
+            // the stage's auto-destroy queues after it (pipeline.js:242-246,
+            // `finishImpl`; end-of-stream.js, `onend`).
             this.flush_destination_events();
-            return Poll::Ready(Ok(()));
+            return Poll::Ready(outcome.map_err(|error| error.or_stage(index, None)));
         }
         this.flush_events();
         this.outcome = Some(outcome.map_err(|error| error.or_stage(index, None)));
@@ -584,6 +595,29 @@ mod tests {
             entries(&log, "stage"),
             ["prefinish", "finish", "resume", "end", "pause"]
         );
+        stage.lock().tick();
+        assert_eq!(entries(&log, "stage").last().unwrap(), "close");
+    }
+
+    /// Node's `pipeline(transform, dest)` over a destination ended but not
+    /// yet finished and a transform ended: the destination finishes and
+    /// closes before the transform's `end` (a premature close,
+    /// pipeline.js:413-418), but the pipe's `finished` on the transform
+    /// resolves only at that `end` (pipeline.js:441), so the callback
+    /// still comes before the transform's `close` (checked with Node 20).
+    #[test]
+    fn a_premature_close_calls_back_before_the_duplex_first_stage_closes() {
+        let log = Log::default();
+        let mut stage = Duplex::<u32, u32>::pass_through();
+        stage.observe(observer(&log, "stage"));
+        stage.end().unwrap();
+        let stage = Shared::new(stage);
+        let mut dest = Writable::new(NullSink);
+        dest.end().unwrap();
+        let error = run(&mut pipeline(stage.clone()).pipe(dest));
+        assert_eq!(error.kind(), ErrorKind::PrematureClose);
+        let events = entries(&log, "stage");
+        assert!(events.ends_with(&["resume".to_owned(), "end".to_owned()]));
         stage.lock().tick();
         assert_eq!(entries(&log, "stage").last().unwrap(), "close");
     }
