@@ -307,6 +307,7 @@ impl<T: Chunk> Pump<T> {
             }
             let mut source_pending = false;
             let mut took = false;
+            let mut end_polled = false;
             // What the source's ticks write into a destination comes
             // after the destination's own ticks queued before them.
             if let Some(stamp) = source.oldest_tick() {
@@ -417,6 +418,20 @@ impl<T: Chunk> Pump<T> {
                             .failure()
                             .unwrap_or_else(|| Error::from_kind(ErrorKind::PrematureClose));
                         return Poll::Ready(Err(self.source_failed(error, source, destinations)));
+                    }
+                    // The `end` the read of the source's `resume_` queued
+                    // (readable.js:473-475 `endReadable`) comes at its own
+                    // tick: here, inside this pipe, when no destination
+                    // queued a tick before it, so that its `unpipe` and
+                    // `pause` come before the auto-destroy's `close`.
+                    Poll::Pending
+                        if !end_polled
+                            && source.queued_end().is_some_and(|end| {
+                                self.destinations_oldest_tick(destinations)
+                                    .is_none_or(|oldest| oldest > end)
+                            }) =>
+                    {
+                        end_polled = true;
                     }
                     Poll::Pending => {
                         source_pending = true;
@@ -3724,6 +3739,41 @@ mod tests {
         assert_eq!(
             events[events.len() - 5..],
             ["end", "finish", "unpipe", "pause", "close"]
+        );
+    }
+
+    /// The read of the `resume_` a pipe queued finds its source's end: Node
+    /// queues `end` (readable.js:473-475 `endReadable`), so a destination's
+    /// `resume_` queued before it comes first, then the `end` unpipes.
+    /// Node 20: an empty source (mark 0) piped with `end: false` into a
+    /// transform, `resume()` on the transform, a tick: `source _read`,
+    /// `source resume`, `dest resume`, `source end`, `source pause`,
+    /// `dest unpipe`, `source close`.
+    #[test]
+    fn a_destination_tick_queued_before_the_end_its_source_found_comes_first() {
+        let log = Log::default();
+        let mut source = Readable::from_iter(Vec::<u32>::new()).with_high_water_mark(0);
+        source.observe(observer(&log, "source"));
+        let dest = Shared::new(logged_transform(&log, "dest"));
+        let mut writer = dest.clone();
+        let mut piping = pipe(&mut source, &mut writer, PipeOptions::keep_open());
+        dest.lock().resume();
+        assert!(poll(&mut piping).is_pending());
+        dest.lock().tick();
+        until_ready(&mut piping).unwrap();
+        drop(piping);
+        source.tick();
+        let events: Vec<String> = log.lock().unwrap().clone();
+        assert_eq!(
+            events[events.len() - 6..],
+            [
+                "source resume",
+                "dest resume",
+                "source end",
+                "source pause",
+                "dest unpipe",
+                "source close"
+            ]
         );
     }
 }

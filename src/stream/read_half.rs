@@ -349,6 +349,20 @@ impl<T: Chunk> ReadHalf<T> {
         false
     }
 
+    /// The first `read()` of the `flow()` that a piped stream's `resume_`
+    /// starts finds the end: Node queues `end` (readable.js:1255-1264
+    /// `resume_` calls `flow`, :473-475 `read` calls `endReadable`,
+    /// :1694-1696 `process.nextTick(endReadableNT)`), so the ticks other
+    /// streams queued before it (a destination's own `resume_`) come before
+    /// the pipe's `unpipe` or `end()`. True if `end` was queued now.
+    pub(crate) fn queue_end_found_by_flow(&mut self) -> bool {
+        self.pipes > 0
+            && self.flow == Flow::Flowing
+            && !self.end_emitted
+            && !self.end_scheduled
+            && self.schedule_end_if_drained()
+    }
+
     /// The next tick of a scheduled end: emits `end` if the buffer is
     /// still empty (an `unshift` in between cancels it, as in Node).
     /// Returns true if `end` was emitted now.

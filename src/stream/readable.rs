@@ -873,6 +873,25 @@ impl<T: Chunk> Readable<T> {
         }
     }
 
+    /// [`poll_scheduled_resume`](Readable::poll_scheduled_resume) for a
+    /// poll that reads on: pending (and woken) when the read of a piped
+    /// stream's `flow()` found the end, whose `end` comes at its own tick
+    /// (see [`ReadHalf::queue_end_found_by_flow`]).
+    #[inline]
+    fn poll_resume_to_end(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        if !self.half.resume_scheduled() {
+            return Poll::Ready(Ok(()));
+        }
+        if let Err(error) = self.run_scheduled_resume(cx) {
+            return Poll::Ready(Err(error));
+        }
+        if self.half.queue_end_found_by_flow() {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        Poll::Ready(Ok(()))
+    }
+
     fn run_scheduled_resume(&mut self, cx: &mut Context<'_>) -> Result<()> {
         self.read_ahead_before_resume(cx);
         let ended = self.half.buffer.is_eof();
@@ -1179,8 +1198,12 @@ impl<T: Chunk> Readable<T> {
     ) -> Poll<Option<Result<()>>> {
         let mut moved = false;
         let mut flow_first = self.half.resume_waits_for_flow();
-        if !flow_first && let Err(error) = self.poll_scheduled_resume(cx) {
-            return Poll::Ready(Some(Err(error)));
+        if !flow_first {
+            match self.poll_resume_to_end(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(error))),
+                Poll::Pending => return Poll::Pending,
+            }
         }
         if self.half.paused_while_piped() {
             // Node's `flow()` reads nothing while paused; the stream lives
@@ -1250,8 +1273,12 @@ impl<T: Chunk> ReadableStream for Readable<T> {
             return Poll::Ready(None);
         }
         let mut flow_first = self.half.resume_waits_for_flow();
-        if !flow_first && let Err(error) = self.poll_scheduled_resume(cx) {
-            return Poll::Ready(Some(Err(error)));
+        if !flow_first {
+            match self.poll_resume_to_end(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(error)) => return Poll::Ready(Some(Err(error))),
+                Poll::Pending => return Poll::Pending,
+            }
         }
         if self.half.paused_while_piped() {
             // Node's `flow()` reads nothing while paused; the stream lives
