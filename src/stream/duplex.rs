@@ -586,11 +586,21 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
         self.start_tick();
         self.read.emit_scheduled_resume(&mut self.life.events);
         self.flow_unread(&mut cx);
-        // A piped readable side that ended leaves its `close` to the pipe
-        // (see `ReadHalf::ended_while_piped`).
-        if !self.read.ended_while_piped() || self.life.events.is_closed() {
+        // A pipeline failed by a destination's premature close calls back
+        // at this stage's `end`, before that `close` (pipeline.js:441).
+        if self.delivers_own_close() {
             self.life.events.flush();
         }
+    }
+
+    /// False while a piped readable side that ended leaves its `close` to
+    /// the pipe (see `ReadHalf::ended_while_piped`), which delivers it
+    /// after the destinations' older ticks; what a stream closed before
+    /// keeps (a `resume()` scheduled after the `close`) comes at its own
+    /// tick.
+    #[inline]
+    fn delivers_own_close(&self) -> bool {
+        !self.read.ended_while_piped() || self.life.events.is_closed()
     }
 
     /// One tick Node queued, on a duplex nothing reads (see
@@ -1046,13 +1056,11 @@ impl<I: Chunk, O: Chunk> Duplex<I, O> {
             self.readable_ended(&mut Context::from_waker(Waker::noop()));
         }
         // A piped readable side that ended leaves its `close` to the pipe
-        // (see `ReadHalf::ended_while_piped`), which delivers it after the
-        // destinations' older ticks: a poll of this stream (of its writable
+        // (see `delivers_own_close`): a poll of this stream (of its writable
         // side, by a task awaiting its `finish`) does not deliver it before
         // a destination's `finish` queued first, which unpipes and pauses
-        // this stream. What a stream closed before keeps (a `resume()`
-        // scheduled after the `close`) comes at its own tick as before.
-        if !self.read.ended_while_piped() || self.life.events.is_closed() {
+        // this stream.
+        if self.delivers_own_close() {
             self.flush_deferred(true);
         }
         if self.life.destroy_due() {
